@@ -1,0 +1,67 @@
+"""PixlStash: a private, self-hosted picture and video library with a plugin core.
+
+Plugins write ``from pixlstash import hookimpl`` and subclass the engines exported here.
+"""
+
+from __future__ import annotations
+
+from .engines import (
+    Captioner,
+    Embedder,
+    Engine,
+    EngineParameter,
+    Face,
+    FaceExtractor,
+    ModelStatus,
+    Tagger,
+    TagScore,
+    Task,
+)
+from .errors import (
+    BadInput,
+    Conflict,
+    EngineNotFound,
+    ModelMissing,
+    NotFound,
+    PixlstashError,
+    PluginError,
+    TooLarge,
+    UnsupportedMedia,
+)
+from .hookspecs import hookimpl
+from .originals import OriginalStore
+from .plugins import make_plugin_manager
+from .registry import EngineRegistry
+from .sharing import ShareContext, ShareTarget, ShareTransform
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BadInput",
+    "Captioner",
+    "Conflict",
+    "Embedder",
+    "Engine",
+    "EngineNotFound",
+    "EngineParameter",
+    "EngineRegistry",
+    "Face",
+    "FaceExtractor",
+    "ModelMissing",
+    "ModelStatus",
+    "NotFound",
+    "OriginalStore",
+    "PixlstashError",
+    "PluginError",
+    "ShareContext",
+    "ShareTarget",
+    "ShareTransform",
+    "TagScore",
+    "Tagger",
+    "Task",
+    "TooLarge",
+    "UnsupportedMedia",
+    "__version__",
+    "hookimpl",
+    "make_plugin_manager",
+]

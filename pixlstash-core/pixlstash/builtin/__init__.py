@@ -1,0 +1,1 @@
+"""PixlStash's own plugins. Each is registered exactly as an installed plugin would be."""

@@ -1,0 +1,65 @@
+"""The built-in original store: a content-addressed folder inside the library. Any plugin can replace it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+from ..hookspecs import hookimpl
+from ..originals import OriginalStore
+
+__all__ = ["LocalFolderStore"]
+
+
+class LocalFolderStore(OriginalStore):
+    """Originals at ``<root>/ab/cd/<hash><suffix>``; written once through a temporary file, never rewritten."""
+
+    id = "local"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, content_hash: str, suffix: str) -> Path:
+        if not content_hash.isalnum() or (suffix and not suffix[1:].isalnum()):
+            raise ValueError(f"bad original address {content_hash!r}{suffix!r}")
+        return self.root / content_hash[:2] / content_hash[2:4] / f"{content_hash}{suffix}"
+
+    def put(self, content_hash: str, source: Path, suffix: str, *, move: bool = False) -> None:
+        target = self._path(content_hash, suffix)
+        if target.exists():
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if move:
+            try:
+                os.replace(source, target)
+                return
+            except OSError:  # another filesystem: fall back to a copy
+                pass
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+                shutil.copyfileobj(src, out, 1 << 20)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def open(self, content_hash: str, suffix: str) -> BinaryIO:
+        return open(self._path(content_hash, suffix), "rb")
+
+    def exists(self, content_hash: str, suffix: str) -> bool:
+        return self._path(content_hash, suffix).is_file()
+
+    def delete(self, content_hash: str, suffix: str) -> None:
+        self._path(content_hash, suffix).unlink(missing_ok=True)
+
+    def local_path(self, content_hash: str, suffix: str) -> Path | None:
+        return self._path(content_hash, suffix)
+
+
+@hookimpl(trylast=True)
+def make_original_store(library_root: Path, settings: dict[str, object]) -> OriginalStore:
+    return LocalFolderStore(Path(library_root) / "originals")

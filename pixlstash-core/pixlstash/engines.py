@@ -1,0 +1,169 @@
+"""The abstract engines that plugins implement, and the data they return.
+
+An engine is pure: images (or texts) in, results out. It never touches the library
+database, so the same object can run in-process or on a remote worker (Ray and the like).
+Weights load lazily in ``load()`` (or on first use), never in ``__init__`` or at import time.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+import msgspec
+
+if TYPE_CHECKING:
+    import numpy as np
+    from PIL.Image import Image
+
+__all__ = [
+    "Captioner",
+    "Embedder",
+    "Engine",
+    "EngineParameter",
+    "Face",
+    "FaceExtractor",
+    "ModelStatus",
+    "TagScore",
+    "Tagger",
+    "Task",
+]
+
+ENGINE_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.@+-]*$")
+
+
+class Task(enum.StrEnum):
+    """The kinds of enrichment work an engine can do."""
+
+    TAGGER = "tagger"
+    CAPTIONER = "captioner"
+    EMBEDDER = "embedder"
+    FACES = "faces"
+
+
+class TagScore(msgspec.Struct, frozen=True):
+    """One predicted tag with its confidence in [0, 1]."""
+
+    name: str
+    score: float
+    category: str = "general"
+
+
+class Face(msgspec.Struct, frozen=True):
+    """One detected face: box (x0, y0, x1, y1) in pixels of the image given, landmarks, score, embedding."""
+
+    box: tuple[float, float, float, float]
+    score: float
+    landmarks: list[tuple[float, float]] = []
+    embedding: list[float] = []
+
+
+class EngineParameter(msgspec.Struct, frozen=True):
+    """A setting a user may change per request or in settings (threshold, prompt, ...)."""
+
+    name: str
+    type: str
+    default: object = None
+    description: str = ""
+
+
+class ModelStatus(msgspec.Struct, frozen=True):
+    """Where an engine's model files are and whether they are present (``pixlstash models``)."""
+
+    model: str
+    present: bool
+    location: str = ""
+    how_to_get: str = ""
+
+
+class Engine(abc.ABC):
+    """Base of every engine. Subclasses set ``task`` and give each instance a stable ``id``.
+
+    ``id`` is ``"<plugin>/<model>"`` (``clip/ViT-B-32``); ``version`` changes whenever results
+    would change (new weights, new preprocessing), so derived data can be recomputed lazily.
+    """
+
+    task: ClassVar[Task]
+    id: str
+    version: str = "1"
+    label: str = ""
+    preferred_batch_size: int = 8
+
+    def parameters(self) -> list[EngineParameter]:
+        """The parameters this engine accepts per request, with defaults."""
+        return []
+
+    def model_status(self) -> ModelStatus:
+        """Where this engine's model lives and whether it is present; engines without weights are present."""
+        return ModelStatus(model=self.id, present=True)
+
+    def load(self, device: str = "cpu") -> None:  # noqa: B027 - optional hook for subclasses
+        """Load weights onto ``device`` ("cuda", "mps" or "cpu"); called before first use."""
+
+    def unload(self) -> None:  # noqa: B027 - optional hook for subclasses
+        """Free the weights; the next call loads them again."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id} v{self.version}>"
+
+
+class Tagger(Engine):
+    """Predicts tags for pictures."""
+
+    task = Task.TAGGER
+
+    @abc.abstractmethod
+    def tag(self, images: Sequence[Image]) -> list[list[TagScore]]:
+        """Return, for each image in order, its predicted tags (any order, scores in [0, 1])."""
+
+
+class Captioner(Engine):
+    """Writes a caption (description) for pictures."""
+
+    task = Task.CAPTIONER
+
+    @abc.abstractmethod
+    def describe(self, images: Sequence[Image], prompt: str | None = None) -> list[str]:
+        """Return one caption per image, in order; ``prompt`` steers the style where supported."""
+
+
+class Embedder(Engine):
+    """Maps pictures (and, where it can, texts) into one vector space for similarity search."""
+
+    task = Task.EMBEDDER
+    dimensions: int
+
+    @abc.abstractmethod
+    def embed_images(self, images: Sequence[Image]) -> np.ndarray:
+        """Return an ``(len(images), dimensions)`` float32 array of L2-normalised vectors."""
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Return an ``(len(texts), dimensions)`` float32 array; only embedders with a text tower."""
+        raise NotImplementedError(f"{self.id} has no text encoder")
+
+    @property
+    def supports_text(self) -> bool:
+        """True when ``embed_texts`` is implemented (semantic search needs it)."""
+        return type(self).embed_texts is not Embedder.embed_texts
+
+
+class FaceExtractor(Engine):
+    """Finds faces and gives each an identity embedding for face search."""
+
+    task = Task.FACES
+    dimensions: int
+
+    @abc.abstractmethod
+    def extract(self, images: Sequence[Image]) -> list[list[Face]]:
+        """Return, for each image in order, the faces found in it."""
+
+
+ENGINE_BASES: dict[Task, type[Engine]] = {
+    Task.TAGGER: Tagger,
+    Task.CAPTIONER: Captioner,
+    Task.EMBEDDER: Embedder,
+    Task.FACES: FaceExtractor,
+}

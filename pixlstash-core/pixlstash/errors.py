@@ -1,0 +1,74 @@
+"""The small vocabulary of errors a user may see. Each says what is wrong and how to fix it."""
+
+from __future__ import annotations
+
+__all__ = [
+    "BadInput",
+    "Conflict",
+    "EngineNotFound",
+    "ModelMissing",
+    "NotFound",
+    "PixlstashError",
+    "PluginError",
+    "TooLarge",
+    "UnsupportedMedia",
+]
+
+
+class PixlstashError(Exception):
+    """Base of errors meant for users. ``code`` is stable and machine-readable; ``details`` is JSON-able."""
+
+    code = "error"
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class BadInput(PixlstashError):
+    """The request or file is malformed."""
+
+    code = "bad_input"
+
+
+class NotFound(PixlstashError):
+    """The thing asked for does not exist (or is outside what the caller may see)."""
+
+    code = "not_found"
+
+
+class Conflict(PixlstashError):
+    """The request cannot be done in the current state (a duplicate, a restore in progress, ...)."""
+
+    code = "conflict"
+
+
+class TooLarge(PixlstashError):
+    """A file, archive or request is over a configured limit."""
+
+    code = "too_large"
+
+
+class UnsupportedMedia(PixlstashError):
+    """A file that is not a picture or video PixlStash can read."""
+
+    code = "unsupported_media"
+
+
+class PluginError(PixlstashError):
+    """A plugin broke the plugin contract."""
+
+    code = "plugin_error"
+
+
+class EngineNotFound(NotFound):
+    """No engine with the given id is installed for that task."""
+
+    code = "engine_not_found"
+
+
+class ModelMissing(Conflict):
+    """An engine's model files are not on this machine; the message says how to get them."""
+
+    code = "model_missing"

@@ -1,0 +1,131 @@
+"""Building the plugin manager: built-ins, entry points, the escape-hatch environment variables."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from collections.abc import Mapping
+
+import importlib_metadata
+import msgspec
+import pluggy
+
+from . import hookspecs
+
+__all__ = [
+    "DISABLED_PLUGINS_ENV",
+    "ENTRY_POINT_GROUP",
+    "LOAD_PLUGINS_ENV",
+    "PluginInfo",
+    "PluginLoadError",
+    "PluginManager",
+    "make_plugin_manager",
+]
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "pixlstash"
+LOAD_PLUGINS_ENV = "PIXLSTASH_LOAD_PLUGINS"
+DISABLED_PLUGINS_ENV = "PIXLSTASH_DISABLED_PLUGINS"
+
+# Built-in plugins, registered exactly as external ones are: (name, module path).
+BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
+    ("local-storage", "pixlstash.builtin.local_storage"),
+    ("watermark", "pixlstash.builtin.watermark"),
+)
+
+
+class PluginLoadError(msgspec.Struct, frozen=True):
+    """A plugin that could not be imported: reported by ``pixlstash plugins``, then skipped."""
+
+    name: str
+    distribution: str | None
+    error: str
+
+
+class PluginInfo(msgspec.Struct, frozen=True):
+    """One registered plugin as ``pixlstash plugins`` shows it."""
+
+    name: str
+    distribution: str | None
+    version: str | None
+    builtin: bool
+    hooks: list[str]
+
+
+class PluginManager(pluggy.PluginManager):
+    """A pluggy manager that remembers where each plugin came from and which failed to load."""
+
+    def __init__(self) -> None:
+        super().__init__(ENTRY_POINT_GROUP)
+        self.add_hookspecs(hookspecs)
+        self.load_errors: list[PluginLoadError] = []
+        self._origins: dict[str, tuple[str | None, str | None, bool]] = {}
+
+    def register_builtin(self, module: object, name: str) -> None:
+        """Register one of PixlStash's own plugins."""
+        from . import __version__
+
+        self.register(module, name=name)
+        self._origins[name] = ("pixlstash", __version__, True)
+
+    def register_from_distribution(self, plugin: object, name: str, distribution: str, version: str) -> None:
+        """Register a plugin loaded from an installed distribution's entry point."""
+        self.register(plugin, name=name)
+        self._origins[name] = (distribution, version, False)
+
+    def plugin_infos(self) -> list[PluginInfo]:
+        """Every registered plugin with its origin and the hooks it implements, sorted by name."""
+        infos = []
+        for name, plugin in self.list_name_plugin():
+            if plugin is None:  # blocked
+                continue
+            distribution, version, builtin = self._origins.get(name, (None, None, False))
+            hooks = sorted(caller.name for caller in self.get_hookcallers(plugin) or [])
+            infos.append(PluginInfo(name, distribution, version, builtin, hooks))
+        return sorted(infos, key=lambda info: info.name)
+
+
+def _name_set(value: str | None) -> set[str] | None:
+    if value is None:
+        return None
+    return {part.strip() for part in value.split(",") if part.strip()}
+
+
+def make_plugin_manager(
+    *, load_entry_points: bool = True, environ: Mapping[str, str] | None = None
+) -> PluginManager:
+    """Build a fresh plugin manager: built-ins, then installed entry points, then ``check_pending()``.
+
+    ``PIXLSTASH_LOAD_PLUGINS`` (comma-separated) loads only the named installed plugins; set and empty,
+    it loads none. ``PIXLSTASH_DISABLED_PLUGINS`` names plugins, built-in or installed, to skip.
+    A plugin whose import raises is recorded in ``load_errors`` and skipped.
+    """
+    environ = os.environ if environ is None else environ
+    only = _name_set(environ.get(LOAD_PLUGINS_ENV))
+    disabled = _name_set(environ.get(DISABLED_PLUGINS_ENV)) or set()
+    pm = PluginManager()
+
+    for name, module_path in BUILTIN_PLUGINS:
+        if name not in disabled:
+            pm.register_builtin(importlib.import_module(module_path), name)
+
+    if load_entry_points:
+        for entry_point in importlib_metadata.entry_points(group=ENTRY_POINT_GROUP):
+            name = entry_point.name
+            if name in disabled or (only is not None and name not in only) or pm.has_plugin(name):
+                continue
+            dist = entry_point.dist
+            dist_name = dist.name if dist is not None else None
+            try:
+                plugin = entry_point.load()
+            except Exception as error:  # a broken plugin must not take the whole app down
+                message = f"{type(error).__name__}: {error}"
+                log.warning("plugin %s (%s) failed to load: %s", name, dist_name, message)
+                pm.load_errors.append(PluginLoadError(name, dist_name, message))
+                continue
+            pm.register_from_distribution(plugin, name, dist_name or "?", dist.version if dist else "?")
+
+    pm.check_pending()
+    return pm
