@@ -19,8 +19,10 @@ class OriginalStore(abc.ABC):
     id: str
 
     @abc.abstractmethod
-    def put(self, content_hash: str, source: Path, suffix: str) -> None:
-        """Store a copy of ``source`` under ``content_hash``; do nothing if it is already stored."""
+    def put(self, content_hash: str, source: Path, suffix: str, *, move: bool = False) -> None:
+        """Store ``source`` under ``content_hash`` (moved when ``move`` and possible, else copied).
+
+        Does nothing if it is already stored."""
 
     @abc.abstractmethod
     def open(self, content_hash: str, suffix: str) -> BinaryIO:

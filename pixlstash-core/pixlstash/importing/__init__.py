@@ -1,0 +1,1 @@
+"""Bringing files into a library: finding them (files, folders, archives) and importing them."""

@@ -1,0 +1,220 @@
+"""The import pipeline: analyse files in parallel, commit each one as it is ready.
+
+Workers (threads: Pillow, hashlib and file copies release the GIL) hash a file, stop early when the
+library already has it, else analyse it, write its thumbnails and store the original. The calling
+thread commits each finished file in its own short transaction, so pictures appear while the batch
+runs, and a failure in one file never touches another or anything already stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from ..errors import PixlstashError
+from ..events import Event
+from ..media.analyse import MediaAnalysis, analyse_file
+from ..media.hashing import content_hash
+from ..models import ImportedPicture, ImportReport, ImportSkip
+from ..storage.folders import FolderFile
+from .sources import ImportItem, cleanup
+
+if TYPE_CHECKING:
+    from ..library import Library
+
+__all__ = ["ImportTarget", "Importer", "ReferenceTarget"]
+
+log = logging.getLogger(__name__)
+
+
+class ImportTarget(msgspec.Struct, frozen=True):
+    """Where imported pictures are filed, besides the library itself."""
+
+    project_id: int | None = None
+    collection_ids: list[int] = []
+
+
+class ReferenceTarget(msgspec.Struct, frozen=True):
+    """Index files in place (a reference folder): no copy; record where each file lives."""
+
+    folder_id: int
+    root: str
+
+
+class _Prepared(msgspec.Struct):
+    item: ImportItem
+    analysis: MediaAnalysis
+
+
+class _Duplicate(msgspec.Struct):
+    item: ImportItem
+    content_hash: str
+    picture_id: int | None  # None: another file of this batch holds the same bytes
+
+
+class _Skipped(msgspec.Struct):
+    item: ImportItem
+    reason: str
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Importer:
+    def __init__(self, library: Library, workers: int | None = None) -> None:
+        self.library = library
+        self.workers = workers or max(2, os.cpu_count() or 2)
+        self._claimed: set[str] = set()
+        self._claim_lock = threading.Lock()
+
+    # -- worker side (no writes to the database) ------------------------------------------------
+
+    def _prepare(self, item: ImportItem, reference: ReferenceTarget | None) -> _Prepared | _Duplicate | _Skipped:
+        library = self.library
+        try:
+            if os.path.getsize(item.path) == 0:
+                return _Skipped(item, "empty file")
+            digest = content_hash(item.path)
+            existing = library.pictures.id_for_hash(digest)
+            if existing is not None:
+                return _Duplicate(item, digest, existing)
+            with self._claim_lock:
+                if digest in self._claimed:
+                    return _Duplicate(item, digest, None)
+                self._claimed.add(digest)
+            analysis = analyse_file(item.path, library.limits, known_hash=digest)
+            library.thumbnails.write(digest, "grid", analysis.grid_thumbnail)
+            library.thumbnails.write(digest, "preview", analysis.preview_thumbnail)
+            if reference is None:
+                library.store.put(digest, item.path, analysis.suffix, move=item.temporary)
+            return _Prepared(item, analysis)
+        except PixlstashError as error:
+            return _Skipped(item, error.message)
+        except OSError as error:
+            return _Skipped(item, f"cannot read: {error.strerror or error}")
+        except Exception as error:  # one strange file must not stop the batch
+            log.exception("unexpected error importing %s", item.display)
+            return _Skipped(item, f"unexpected error: {type(error).__name__}: {error}")
+
+    # -- committing (the calling thread) --------------------------------------------------------
+
+    def _commit(self, prepared: _Prepared, source_id: int | None, target: ImportTarget,
+                reference: ReferenceTarget | None) -> int:
+        library, a = self.library, prepared.analysis
+        imported_at = now_ms()
+        with library.db.write():
+            picture_id = library.pictures.insert({
+                "content_hash": a.content_hash, "suffix": a.suffix, "media_type": a.media_type, "mime": a.mime,
+                "file_size": a.file_size, "width": a.width, "height": a.height, "pixels": a.width * a.height,
+                "duration": a.duration, "codec": a.codec, "taken_at": a.taken_at or a.file_mtime or imported_at,
+                "imported_at": imported_at, "phash": a.phash, "source_id": source_id,
+                "original_name": prepared.item.original_name[:500], "managed": int(reference is None),
+                "camera": a.camera, "orientation": a.orientation,
+                "exif": msgspec.json.encode(a.exif).decode() if a.exif else None,
+            })
+            if a.generation is not None:
+                library.pictures.set_generation(picture_id, a.generation)
+            library.pictures.refresh_text([picture_id])
+            self._file(picture_id, target, imported_at)
+            if reference is not None:
+                self._record_reference(reference, prepared.item, a.content_hash, picture_id)
+            if a.phash is not None:
+                library.assign_duplicate_group(picture_id, a.phash)
+        return picture_id
+
+    def _file(self, picture_id: int, target: ImportTarget, now: int) -> None:
+        if target.project_id is not None:
+            self.library.collections.add_to_project(target.project_id, [picture_id])
+        for collection_id in target.collection_ids:
+            self.library.collections.add_members(collection_id, [picture_id], now)
+
+    def _record_reference(self, reference: ReferenceTarget, item: ImportItem, digest: str, picture_id: int) -> None:
+        stat = os.stat(item.path)
+        rel_path = os.path.relpath(item.path, reference.root)
+        self.library.folders.put_file(
+            reference.folder_id, FolderFile(rel_path, picture_id, stat.st_size, stat.st_mtime_ns, digest))
+
+    def run(self, items: Iterable[ImportItem], *, source_id: int | None = None,
+            target: ImportTarget | None = None, reference: ReferenceTarget | None = None,
+            on_picture: Callable[[ImportItem, int, bool], None] | None = None,
+            report: ImportReport | None = None) -> ImportReport:
+        """Import ``items``; ``on_picture(item, picture_id, is_new)`` runs after each commit."""
+        started = time.perf_counter()
+        report = report if report is not None else ImportReport()
+        target = target or ImportTarget()
+        batch_duplicates: list[_Duplicate] = []
+        window = self.workers * 3
+        iterator = iter(items)
+        pending: set[Future] = set()
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="pixlstash-import") as pool:
+            exhausted = False
+            while pending or not exhausted:
+                while not exhausted and len(pending) < window:
+                    try:
+                        item = next(iterator)
+                    except StopIteration:
+                        exhausted = True
+                        break
+                    pending.add(pool.submit(self._prepare, item, reference))
+                if not pending:
+                    break
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    self._finish(future.result(), report, source_id, target, reference, batch_duplicates,
+                                 on_picture)
+        for duplicate in batch_duplicates:
+            picture_id = self.library.pictures.id_for_hash(duplicate.content_hash)
+            if picture_id is None:
+                report.skipped.append(ImportSkip(duplicate.item.display, "same content as a file that failed"))
+            else:
+                self._report_duplicate(duplicate.item, picture_id, report, target, reference, on_picture)
+            cleanup(duplicate.item)
+        report.seconds = round(time.perf_counter() - started, 3)
+        return report
+
+    def _finish(self, result, report: ImportReport, source_id, target, reference, batch_duplicates,
+                on_picture) -> None:
+        item = result.item
+        try:
+            if isinstance(result, _Prepared):
+                try:
+                    picture_id = self._commit(result, source_id, target, reference)
+                except Exception as error:
+                    log.exception("could not record %s", item.display)
+                    report.skipped.append(ImportSkip(item.display, f"could not record: {error}"))
+                    return
+                report.imported.append(ImportedPicture(item.display, picture_id))
+                self.library.events.publish(Event("picture.added", [picture_id]))
+                if on_picture:
+                    on_picture(item, picture_id, True)
+            elif isinstance(result, _Duplicate):
+                if result.picture_id is None:
+                    batch_duplicates.append(result)
+                    return
+                self._report_duplicate(item, result.picture_id, report, target, reference, on_picture)
+            else:
+                report.skipped.append(ImportSkip(item.display, result.reason))
+                log.info("skipped %s: %s", item.display, result.reason)
+        finally:
+            if not (isinstance(result, _Duplicate) and result.picture_id is None):
+                cleanup(item)
+
+    def _report_duplicate(self, item: ImportItem, picture_id: int, report: ImportReport, target: ImportTarget,
+                          reference: ReferenceTarget | None, on_picture) -> None:
+        report.duplicates.append(ImportedPicture(item.display, picture_id))
+        if target.project_id is not None or target.collection_ids or reference is not None:
+            with self.library.db.write():
+                self._file(picture_id, target, now_ms())
+                if reference is not None:
+                    digest = self.library.pictures.address(picture_id)[0]
+                    self._record_reference(reference, item, digest, picture_id)
+        if on_picture:
+            on_picture(item, picture_id, False)

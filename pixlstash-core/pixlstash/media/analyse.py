@@ -1,0 +1,211 @@
+"""One file in, everything PixlStash keeps about it out: identity, metadata and thumbnails.
+
+Pure and thread-safe: Pillow and hashlib release the GIL, so a thread pool analyses files in parallel.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+
+import msgspec
+import numpy as np
+from PIL import Image, ImageOps
+
+from ..errors import TooLarge, UnsupportedMedia
+from ..models import Generation
+from .exif import read_exif
+from .genmeta import read_generation
+from .hashing import content_hash, perceptual_hash
+
+__all__ = [
+    "GRID_SIZE",
+    "PREVIEW_SIZE",
+    "MediaAnalysis",
+    "MediaLimits",
+    "analyse_file",
+    "make_thumbnails",
+    "open_image",
+]
+
+GRID_SIZE = 384  # longest side of grid thumbnails
+PREVIEW_SIZE = 1024  # longest side of overlay previews
+
+# Formats we decode. Anything else (EPS through Ghostscript, ...) is refused rather than trusted.
+IMAGE_FORMATS: dict[str, tuple[str, str]] = {
+    "JPEG": (".jpg", "image/jpeg"),
+    "MPO": (".jpg", "image/jpeg"),
+    "PNG": (".png", "image/png"),
+    "WEBP": (".webp", "image/webp"),
+    "GIF": (".gif", "image/gif"),
+    "BMP": (".bmp", "image/bmp"),
+    "TIFF": (".tiff", "image/tiff"),
+    "AVIF": (".avif", "image/avif"),
+    "HEIF": (".heic", "image/heic"),
+}
+VIDEO_SUFFIXES: dict[str, str] = {
+    ".mp4": "video/mp4",
+    ".m4v": "video/mp4",
+    ".webm": "video/webm",
+    ".mov": "video/quicktime",
+    ".mkv": "video/x-matroska",
+}
+
+try:  # HEIC/HEIF through the optional pillow-heif plugin
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+except ImportError:  # pragma: no cover - depends on the optional extra
+    pass
+
+
+def _openable_formats() -> list[str]:
+    Image.init()
+    return [name for name in IMAGE_FORMATS if name in Image.OPEN]  # MPO opens through JPEG
+
+
+class MediaLimits(msgspec.Struct, frozen=True):
+    """Explicit limits against hostile or broken files; all configurable."""
+
+    max_pixels: int = 178_956_970  # Pillow's own decompression-bomb error threshold
+    max_file_bytes: int = 4 << 30
+    max_video_seconds: float = 6 * 3600
+
+
+class MediaAnalysis(msgspec.Struct):
+    content_hash: str
+    suffix: str
+    media_type: str
+    mime: str
+    file_size: int
+    width: int
+    height: int
+    taken_at: int | None = None
+    file_mtime: int | None = None
+    camera: str | None = None
+    orientation: int | None = None
+    exif: dict[str, object] = {}
+    generation: Generation | None = None
+    phash: int | None = None
+    duration: float | None = None
+    codec: str | None = None
+    grid_thumbnail: bytes = b""
+    preview_thumbnail: bytes = b""
+
+
+def open_image(path: Path | io.BytesIO, limits: MediaLimits) -> Image.Image:
+    """Open (header only) an image of an allowed format within the pixel limit, or raise a clear error."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(path, formats=_openable_formats())
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise TooLarge(f"decompression bomb refused: {error}") from None
+    except Image.UnidentifiedImageError:
+        raise UnsupportedMedia("not a picture or video PixlStash can read") from None
+    if image.width * image.height > limits.max_pixels:
+        image.close()
+        raise TooLarge(
+            f"decompression bomb refused: {image.width}x{image.height} is over the "
+            f"{limits.max_pixels:,}-pixel limit"
+        )
+    if image.width < 1 or image.height < 1:
+        raise UnsupportedMedia("image has no pixels")
+    return image
+
+
+def _to_display_mode(image: Image.Image) -> Image.Image:
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        array = np.asarray(image, dtype=np.float64)
+        top = array.max() or 1.0
+        return Image.fromarray((array * (255.0 / top)).clip(0, 255).astype(np.uint8), "L").convert("RGB")
+    if image.mode in ("RGB", "RGBA"):
+        return image
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+    return image.convert("RGBA" if has_alpha else "RGB")
+
+
+def _encode_webp(image: Image.Image, quality: int, method: int) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "WEBP", quality=quality, method=method)
+    return buffer.getvalue()
+
+
+def make_thumbnails(image: Image.Image, orientation: int | None = None) -> tuple[bytes, bytes, Image.Image]:
+    """Grid and preview WebP thumbnails from one decode (draft mode for JPEG), orientation applied.
+
+    Never upscales. Returns (grid bytes, preview bytes, grid image) so callers can hash the grid.
+    """
+    if image.format in ("JPEG", "MPO"):
+        scale = PREVIEW_SIZE / max(image.size)
+        if scale < 1:
+            # draft() keeps both sides at or above what it is given: give the real target.
+            image.draft("RGB", (max(1, int(image.width * scale)), max(1, int(image.height * scale))))
+    image.load()
+    if orientation and orientation != 1:
+        image = ImageOps.exif_transpose(image)
+    image = _to_display_mode(image)
+    # BOX (area averaging) is the fastest good filter for downscaling; nothing is ever upscaled.
+    preview = _fit(image, PREVIEW_SIZE)
+    grid = _fit(preview, GRID_SIZE)
+    return _encode_webp(grid, 80, 2), _encode_webp(preview, 80, 0), grid
+
+
+def _fit(image: Image.Image, box: int) -> Image.Image:
+    scale = box / max(image.size)
+    if scale >= 1:
+        return image
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.BOX)
+
+
+def _analyse_image(path: Path, analysis: MediaAnalysis, limits: MediaLimits) -> None:
+    image = open_image(path, limits)
+    with image:
+        suffix, mime = IMAGE_FORMATS[image.format]
+        exif = read_exif(image)
+        analysis.suffix, analysis.mime, analysis.media_type = suffix, mime, "image"
+        analysis.generation = read_generation(image.info, exif.fields, exif.user_comment)
+        if analysis.generation and analysis.generation.tool == "comfyui":
+            exif.fields.pop("make", None)
+            exif.fields.pop("model", None)
+            exif.camera = None
+        analysis.exif, analysis.camera, analysis.orientation = exif.fields, exif.camera, exif.orientation
+        analysis.taken_at = exif.taken_at_ms
+        width, height = image.size
+        if exif.orientation in (5, 6, 7, 8):
+            width, height = height, width
+        analysis.width, analysis.height = width, height
+        try:
+            grid_bytes, preview_bytes, grid = make_thumbnails(image, exif.orientation)
+        except (OSError, SyntaxError, ValueError) as error:
+            # Pillow's words for truncated or corrupt data, kept short for the report.
+            raise UnsupportedMedia(f"corrupt or truncated image: {error}") from None
+    analysis.grid_thumbnail, analysis.preview_thumbnail = grid_bytes, preview_bytes
+    analysis.phash = perceptual_hash(grid)
+
+
+def analyse_file(path: Path, limits: MediaLimits | None = None, known_hash: str | None = None) -> MediaAnalysis:
+    """Analyse one picture or video. Raises ``UnsupportedMedia`` or ``TooLarge`` with a reason."""
+    limits = limits or MediaLimits()
+    stat = os.stat(path)
+    if stat.st_size == 0:
+        raise UnsupportedMedia("empty file")
+    if stat.st_size > limits.max_file_bytes:
+        raise TooLarge(f"file is {stat.st_size:,} bytes, over the {limits.max_file_bytes:,}-byte limit")
+    analysis = MediaAnalysis(
+        content_hash=known_hash or content_hash(path), suffix="", media_type="image", mime="",
+        file_size=stat.st_size, width=0, height=0, file_mtime=int(stat.st_mtime * 1000),
+    )
+    suffix = path.suffix.lower()
+    if suffix in VIDEO_SUFFIXES:
+        from .video import analyse_video
+
+        analyse_video(path, analysis, limits)
+        analysis.mime = VIDEO_SUFFIXES[suffix]
+        analysis.suffix = ".mp4" if suffix == ".m4v" else suffix
+    else:
+        _analyse_image(path, analysis, limits)
+    return analysis

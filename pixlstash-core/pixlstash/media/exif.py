@@ -1,0 +1,114 @@
+"""The EXIF fields PixlStash keeps: when, with what camera, orientation, exposure."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PIL import Image
+
+__all__ = ["ExifInfo", "read_exif"]
+
+_EXIF_IFD = 0x8769
+_TAGS_MAIN = {0x010F: "make", 0x0110: "model", 0x0112: "orientation", 0x0132: "datetime", 0x0131: "software"}
+_TAGS_EXIF = {
+    0x9003: "datetime_original",
+    0x9011: "offset_original",
+    0x829A: "exposure_time",
+    0x829D: "f_number",
+    0x8827: "iso",
+    0x920A: "focal_length",
+    0xA434: "lens_model",
+    0x9286: "user_comment",
+}
+
+
+class ExifInfo:
+    """Plain values pulled out of EXIF; ``fields`` is what is stored as JSON."""
+
+    __slots__ = ("camera", "fields", "orientation", "taken_at_ms", "user_comment")
+
+    def __init__(self) -> None:
+        self.fields: dict[str, object] = {}
+        self.camera: str | None = None
+        self.orientation: int | None = None
+        self.taken_at_ms: int | None = None
+        self.user_comment: str | None = None
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace").strip("\x00 ")
+    if isinstance(value, str):
+        return value.strip("\x00 ")
+    try:
+        return float(value) if not isinstance(value, int) else value  # IFDRational -> float
+    except (TypeError, ValueError, ZeroDivisionError):
+        return str(value)
+
+
+def _decode_user_comment(raw: object) -> str | None:
+    if isinstance(raw, str):
+        return raw.strip("\x00 ") or None
+    if not isinstance(raw, bytes) or len(raw) < 8:
+        return None
+    prefix, body = raw[:8], raw[8:]
+    if prefix.startswith(b"UNICODE"):
+        # A1111 writes UTF-16 big-endian; some tools write little-endian. Pick the one that decodes sanely.
+        for codec in ("utf-16-be", "utf-16-le"):
+            text = body.decode(codec, "replace")
+            if (text and text.isprintable()) or "\n" in text:
+                return text.strip("\x00 ")
+        return None
+    return body.decode("utf-8", "replace").strip("\x00 ") or None
+
+
+def _parse_time(value: object, offset: object) -> int | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = dt.datetime.strptime(value.strip()[:19], "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+    tz = dt.UTC
+    if isinstance(offset, str) and len(offset) >= 6 and offset[0] in "+-":
+        try:
+            hours, minutes = int(offset[1:3]), int(offset[4:6])
+            sign = 1 if offset[0] == "+" else -1
+            tz = dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
+        except ValueError:
+            pass
+    return int(moment.replace(tzinfo=tz).timestamp() * 1000)
+
+
+def read_exif(image: Image.Image) -> ExifInfo:
+    """Read the EXIF of an opened (not necessarily loaded) image; never raises on odd data."""
+    info = ExifInfo()
+    try:
+        exif = image.getexif()
+    except Exception:  # malformed EXIF must not fail an import
+        return info
+    raw: dict[str, object] = {}
+    for tag, name in _TAGS_MAIN.items():
+        if tag in exif:
+            raw[name] = exif[tag]
+    try:
+        sub = exif.get_ifd(_EXIF_IFD)
+    except Exception:
+        sub = {}
+    for tag, name in _TAGS_EXIF.items():
+        if tag in sub:
+            raw[name] = sub[tag]
+    info.user_comment = _decode_user_comment(raw.pop("user_comment", None))
+    for name, value in raw.items():
+        info.fields[name] = _plain(value)
+    orientation = info.fields.get("orientation")
+    info.orientation = orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else None
+    make, model = info.fields.get("make"), info.fields.get("model")
+    parts = [str(p) for p in (make, model) if p]
+    if len(parts) == 2 and parts[1].startswith(parts[0]):
+        parts = parts[1:]
+    info.camera = " ".join(parts) or None
+    info.taken_at_ms = _parse_time(info.fields.get("datetime_original"), info.fields.get("offset_original")) or (
+        _parse_time(info.fields.get("datetime"), None)
+    )
+    return info

@@ -1,0 +1,70 @@
+"""Video through PyAV (the optional ``video`` extra): duration, size, codec and a poster frame."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import TooLarge, UnsupportedMedia
+
+if TYPE_CHECKING:
+    from .analyse import MediaAnalysis, MediaLimits
+
+__all__ = ["analyse_video", "poster_frame"]
+
+
+def _import_av():
+    try:
+        import av
+    except ImportError:
+        raise UnsupportedMedia("video support is not installed: pip install 'pixlstash[video]'") from None
+    return av
+
+
+def poster_frame(path: Path, duration: float | None):
+    """A representative frame as a Pillow image: the first keyframe after 10% of the video (max 3 s in)."""
+    av = _import_av()
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.codec_context.skip_frame = "NONKEY"
+        if duration and duration > 1:
+            target = min(duration * 0.1, 3.0)
+            container.seek(int(target / stream.time_base) if stream.time_base else 0, stream=stream)
+        for frame in container.decode(stream):
+            return frame.to_image()
+    raise UnsupportedMedia("video has no decodable frame")
+
+
+def analyse_video(path: Path, analysis: MediaAnalysis, limits: MediaLimits) -> None:
+    """Fill in a video's facts and thumbnails, or raise ``UnsupportedMedia`` with a reason."""
+    from .analyse import make_thumbnails
+    from .hashing import perceptual_hash
+
+    av = _import_av()
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise UnsupportedMedia("no video stream")
+            stream = container.streams.video[0]
+            width, height = stream.codec_context.width, stream.codec_context.height
+            codec = stream.codec_context.name
+            if container.duration:
+                duration = container.duration / 1_000_000
+            elif stream.duration and stream.time_base:
+                duration = float(stream.duration * stream.time_base)
+            else:
+                duration = None
+        if not width or not height:
+            raise UnsupportedMedia("video has no picture size")
+        if width * height > limits.max_pixels:
+            raise TooLarge(f"video frame {width}x{height} is over the {limits.max_pixels:,}-pixel limit")
+        if duration and duration > limits.max_video_seconds:
+            raise TooLarge(f"video is {duration:.0f} s long, over the {limits.max_video_seconds:.0f}-s limit")
+        frame = poster_frame(path, duration)
+    except av.error.FFmpegError as error:
+        raise UnsupportedMedia(f"corrupt or unreadable video: {error}") from None
+    analysis.media_type, analysis.codec, analysis.duration = "video", codec, duration
+    analysis.width, analysis.height = width, height
+    grid_bytes, preview_bytes, grid = make_thumbnails(frame)
+    analysis.grid_thumbnail, analysis.preview_thumbnail = grid_bytes, preview_bytes
+    analysis.phash = perceptual_hash(grid)

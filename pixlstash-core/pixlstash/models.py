@@ -1,0 +1,284 @@
+"""The library's domain types. Plain msgspec Structs: the core, the CLI and the web API share them."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+__all__ = [
+    "Breadcrumb",
+    "Caption",
+    "Collection",
+    "CollectionKind",
+    "DuplicateGroup",
+    "Folder",
+    "FolderOptions",
+    "Generation",
+    "ImportReport",
+    "ImportSkip",
+    "ImportedPicture",
+    "Lora",
+    "MediaType",
+    "Page",
+    "Picture",
+    "PictureFilter",
+    "PictureSummary",
+    "PictureTag",
+    "Prediction",
+    "Project",
+    "SetOp",
+    "Sort",
+    "SortKey",
+    "Statistics",
+    "Tag",
+]
+
+MediaType = Literal["image", "video"]
+CollectionKind = Literal["character", "set"]
+SetOp = Literal["union", "overlap", "difference", "unique"]
+SortKey = Literal["taken_at", "imported_at", "rating", "file_size", "pixels", "random"]
+
+
+class Tag(msgspec.Struct, frozen=True):
+    id: int
+    name: str
+    category: str
+    picture_count: int
+    aliases: list[str] = []
+
+
+class PictureTag(msgspec.Struct, frozen=True):
+    """A tag on a picture, with who put it there (``user`` or an engine id) and how sure it was."""
+
+    name: str
+    category: str
+    source: str = "user"
+    confidence: float | None = None
+
+
+class Prediction(msgspec.Struct, frozen=True):
+    """An engine's suggested tag, kept apart from the picture's tags until accepted or rejected."""
+
+    name: str
+    category: str
+    engine_id: str
+    engine_version: str
+    confidence: float
+    state: Literal["pending", "rejected"] = "pending"
+
+
+class Caption(msgspec.Struct, frozen=True):
+    source: str
+    text: str
+    engine_version: str | None = None
+    created_at: int = 0
+
+
+class Lora(msgspec.Struct, frozen=True):
+    name: str
+    weight: float | None = None
+
+
+class Generation(msgspec.Struct, frozen=True):
+    """Generation metadata that AI images carry (ComfyUI prompt/workflow, A1111 parameters)."""
+
+    tool: Literal["comfyui", "a1111"]
+    positive: str = ""
+    negative: str = ""
+    checkpoint: str | None = None
+    loras: list[Lora] = []
+    seed: int | None = None
+    sampler: str | None = None
+    steps: int | None = None
+    cfg: float | None = None
+    raw_parameters: str | None = None
+    raw_prompt: str | None = None
+    raw_workflow: str | None = None
+
+
+class PictureSummary(msgspec.Struct, frozen=True):
+    """What a grid needs to paint one cell, first; details come later."""
+
+    id: int
+    content_hash: str
+    media_type: MediaType
+    width: int
+    height: int
+    rating: int
+    taken_at: int
+    imported_at: int
+    file_size: int
+    favourite: bool = False
+    flagged: bool = False
+    missing: bool = False
+    deleted_at: int | None = None
+
+
+class Picture(msgspec.Struct, frozen=True):
+    """Everything known about one picture."""
+
+    id: int
+    content_hash: str
+    suffix: str
+    media_type: MediaType
+    mime: str
+    file_size: int
+    width: int
+    height: int
+    taken_at: int
+    imported_at: int
+    rating: int
+    favourite: bool
+    flagged: bool
+    original_name: str
+    managed: bool
+    missing: bool
+    duration: float | None = None
+    codec: str | None = None
+    camera: str | None = None
+    orientation: int | None = None
+    exif: dict[str, object] = {}
+    phash: str | None = None
+    dup_group: int | None = None
+    source_id: int | None = None
+    deleted_at: int | None = None
+    tags: list[PictureTag] = []
+    predictions: list[Prediction] = []
+    captions: list[Caption] = []
+    generation: Generation | None = None
+    collections: list[int] = []
+    projects: list[int] = []
+    locations: list[str] = []
+
+
+class Project(msgspec.Struct, frozen=True):
+    id: int
+    name: str
+    description: str
+    color: str
+    created_at: int
+    picture_count: int = 0
+
+
+class Collection(msgspec.Struct, frozen=True):
+    """A character or a picture set, optionally inside a project."""
+
+    id: int
+    kind: CollectionKind
+    name: str
+    project_id: int | None
+    description: str
+    color: str
+    member_count: int
+    created_at: int
+
+
+class Breadcrumb(msgspec.Struct, frozen=True):
+    kind: Literal["library", "project", "character", "set"]
+    id: int | None
+    name: str
+
+
+class FolderOptions(msgspec.Struct, frozen=True, omit_defaults=True):
+    """Per-folder behaviour. Import folders copy files in; reference folders index them in place."""
+
+    delete_after_import: bool = False     # import folders: remove the file once it is safely stored
+    write_sidecars: bool = False          # reference folders: write tags/captions back to .txt files
+    allow_purge: bool = False             # reference folders: a purge may delete the file itself
+    settle_seconds: float = 2.0           # import folders: a file must be unchanged this long
+    project_id: int | None = None         # add imported pictures to this project ...
+    collection_ids: list[int] = []        # ... and these sets/characters
+
+
+class Folder(msgspec.Struct, frozen=True):
+    id: int
+    kind: Literal["import", "reference"]
+    path: str
+    options: FolderOptions
+    source_id: int
+    last_scan_at: int | None
+    created_at: int
+    picture_count: int = 0
+
+
+class ImportedPicture(msgspec.Struct, frozen=True):
+    path: str
+    picture_id: int
+
+
+class ImportSkip(msgspec.Struct, frozen=True):
+    path: str
+    reason: str
+
+
+class ImportReport(msgspec.Struct):
+    """What an import did: each input is exactly one of imported, duplicate or skipped (with a reason)."""
+
+    imported: list[ImportedPicture] = []
+    duplicates: list[ImportedPicture] = []
+    skipped: list[ImportSkip] = []
+    seconds: float = 0.0
+
+    def merge(self, other: ImportReport) -> None:
+        self.imported.extend(other.imported)
+        self.duplicates.extend(other.duplicates)
+        self.skipped.extend(other.skipped)
+
+
+class PictureFilter(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
+    """Which pictures a query covers. Empty means the whole (live) library."""
+
+    tags: list[str] = []                  # must carry all of these
+    any_tags: list[str] = []              # must carry at least one of these
+    not_tags: list[str] = []              # must carry none of these
+    rating_min: int | None = None
+    rating_max: int | None = None
+    unrated: bool | None = None
+    favourite: bool | None = None
+    flagged: bool | None = None
+    project: int | None = None
+    collections: list[int] = []           # sets and characters, combined with collection_op
+    collection_op: SetOp = "union"
+    media_type: MediaType | None = None
+    taken_after: int | None = None        # unix ms, inclusive
+    taken_before: int | None = None       # unix ms, exclusive
+    imported_after: int | None = None
+    imported_before: int | None = None
+    min_width: int | None = None
+    min_height: int | None = None
+    max_width: int | None = None
+    max_height: int | None = None
+    source: int | None = None             # import source id
+    folder: int | None = None             # reference or import folder id
+    duplicates: bool | None = None        # only pictures with (or without) near-duplicates
+    missing: bool | None = None
+    text: str | None = None               # full text over captions, prompts and names
+    ids: list[int] | None = None          # restrict to these (a selection, a share scope)
+    scrapheap: bool = False               # the scrapheap instead of the live library
+
+
+class Sort(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
+    key: SortKey = "taken_at"
+    descending: bool = True
+    seed: int = 0                         # random sort: the same seed gives the same order
+
+
+class Page(msgspec.Struct, frozen=True):
+    items: list[PictureSummary]
+    next_cursor: str | None
+
+
+class DuplicateGroup(msgspec.Struct, frozen=True):
+    group: int
+    picture_ids: list[int]
+
+
+class Statistics(msgspec.Struct, frozen=True):
+    count: int
+    total_bytes: int
+    rating: dict[int, int]                # rating -> pictures (0: unrated)
+    tags: list[dict[str, object]]         # name, category, count, confidence (10 deciles + 'none')
+    file_size: list[dict[str, object]]    # bucket upper bound (bytes) -> count
+    resolution: list[dict[str, object]]   # bucket upper bound (megapixels) -> count
+    media_type: dict[str, int] = {}

@@ -1,0 +1,1 @@
+"""The storage layer: every SQL statement of the library lives in this package."""

@@ -1,0 +1,101 @@
+"""SQLite connections through apsw: our own ``connect()`` with best-practice settings, one per thread."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import apsw
+
+__all__ = ["Database", "connect"]
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def connect(path: Path | str, *, readonly: bool = False) -> apsw.Connection:
+    """Open ``path`` with WAL, foreign keys, a busy timeout and no double-quoted string literals."""
+    flags = apsw.SQLITE_OPEN_READONLY if readonly else apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE
+    connection = apsw.Connection(str(path), flags=flags)
+    connection.set_busy_timeout(BUSY_TIMEOUT_MS)
+    # Double-quoted strings silently become literals when a column name is misspelt: forbid them.
+    connection.config(apsw.SQLITE_DBCONFIG_DQS_DML, 0)
+    connection.config(apsw.SQLITE_DBCONFIG_DQS_DDL, 0)
+    connection.pragma("foreign_keys", True)
+    if not readonly:
+        connection.pragma("journal_mode", "wal")
+    connection.pragma("synchronous", "normal")  # durable at checkpoints; safe against corruption in WAL
+    connection.pragma("temp_store", "memory")
+    connection.pragma("cache_size", -32_000)  # 32 MiB per connection
+    connection.pragma("mmap_size", 256 << 20)
+    return connection
+
+
+class Database:
+    """A library database: a connection per thread, and serialised write transactions.
+
+    Reads use the calling thread's connection directly. Writes go through ``write()``, which takes a
+    process-wide lock and ``BEGIN IMMEDIATE`` so writers queue instead of failing with SQLITE_BUSY.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._write_lock = threading.RLock()
+        self._all: list[apsw.Connection] = []
+        self._all_lock = threading.Lock()
+        self.closed = False
+
+    @property
+    def connection(self) -> apsw.Connection:
+        """This thread's connection, opened on first use."""
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            if self.closed:
+                raise RuntimeError("the library is closed")
+            connection = connect(self.path)
+            self._local.connection = connection
+            with self._all_lock:
+                self._all.append(connection)
+        return connection
+
+    def execute(self, sql: str, bindings: tuple | dict | None = None) -> apsw.Cursor:
+        """Run one statement on this thread's connection."""
+        return self.connection.execute(sql, bindings)
+
+    def query(self, sql: str, bindings: tuple | dict | None = None) -> list[tuple]:
+        """Run a read and return every row."""
+        return self.connection.execute(sql, bindings).fetchall()
+
+    def scalar(self, sql: str, bindings: tuple | dict | None = None) -> object:
+        """The first column of the first row, or None."""
+        row = self.connection.execute(sql, bindings).fetchone()
+        return None if row is None else row[0]
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[apsw.Connection]:
+        """A write transaction: committed when the block ends, rolled back if it raises. Re-entrant."""
+        connection = self.connection
+        with self._write_lock:
+            if connection.in_transaction:
+                with connection:  # nested: a savepoint inside the outer transaction
+                    yield connection
+                return
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close every connection this database opened, on every thread."""
+        self.closed = True
+        with self._all_lock:
+            for connection in self._all:
+                with contextlib.suppress(apsw.Error):
+                    connection.close()
+            self._all.clear()
+        self._local = threading.local()

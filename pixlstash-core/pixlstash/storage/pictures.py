@@ -1,0 +1,223 @@
+"""SQL for pictures: insert, read, edit, soft delete (scrapheap), restore, purge."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterable, Sequence
+
+import msgspec
+
+from ..errors import BadInput, NotFound
+from ..models import Caption, Generation, Picture, PictureSummary, PictureTag, Prediction
+from .db import Database
+
+__all__ = ["SUMMARY_COLUMNS", "PictureStore", "row_to_summary"]
+
+SUMMARY_COLUMNS = (
+    "p.id, p.content_hash, p.media_type, p.width, p.height, p.rating, p.taken_at, p.imported_at, "
+    "p.file_size, p.favourite, p.flagged, p.missing, p.deleted_at"
+)
+_PICTURE_COLUMNS = (
+    "id, content_hash, suffix, media_type, mime, file_size, width, height, taken_at, imported_at, rating, "
+    "favourite, flagged, original_name, managed, missing, duration, codec, camera, orientation, exif, "
+    "phash, dup_group, source_id, deleted_at"
+)
+_generation_decoder = msgspec.json.Decoder(list)
+
+
+def row_to_summary(row: Sequence) -> PictureSummary:
+    return PictureSummary(
+        id=row[0], content_hash=row[1], media_type=row[2], width=row[3], height=row[4], rating=row[5],
+        taken_at=row[6], imported_at=row[7], file_size=row[8], favourite=bool(row[9]), flagged=bool(row[10]),
+        missing=bool(row[11]), deleted_at=row[12],
+    )
+
+
+def _chunks(ids: Sequence[int], size: int = 500) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+class PictureStore:
+    """Rows of ``pictures`` and what hangs off them."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def insert(self, fields: dict[str, object]) -> int:
+        """Insert one picture (inside the caller's write transaction); returns its id."""
+        fields = {**fields, "shuffle": secrets.randbits(63)}
+        columns = ", ".join(fields)
+        marks = ", ".join(f":{name}" for name in fields)
+        self.db.execute(f"INSERT INTO pictures ({columns}) VALUES ({marks})", fields)
+        return self.db.connection.last_insert_rowid()
+
+    def set_generation(self, picture_id: int, generation: Generation) -> None:
+        row = msgspec.structs.asdict(generation)
+        row["loras"] = msgspec.json.encode(generation.loras).decode()
+        row["picture_id"] = picture_id
+        columns = ", ".join(row)
+        self.db.execute(
+            f"INSERT OR REPLACE INTO generation ({columns}) VALUES ({', '.join(':' + c for c in row)})", row
+        )
+
+    def refresh_text(self, picture_ids: Iterable[int]) -> None:
+        """Rebuild the full-text row (captions, prompts, name) of each picture."""
+        for picture_id in picture_ids:
+            self.db.execute("DELETE FROM picture_text WHERE rowid = ?", (picture_id,))
+            self.db.execute(
+                """INSERT INTO picture_text(rowid, caption, prompt, name)
+                SELECT p.id,
+                       (SELECT group_concat(text, ' ') FROM captions WHERE picture_id = p.id),
+                       (SELECT positive || ' ' || coalesce(checkpoint, '') FROM generation WHERE picture_id = p.id),
+                       p.original_name
+                FROM pictures p WHERE p.id = ?""",
+                (picture_id,),
+            )
+
+    _EDITABLE = {"rating", "favourite", "flagged", "taken_at"}
+
+    def update(self, picture_ids: Sequence[int], **fields: object) -> int:
+        """Set plain fields (rating, favourite, flagged, taken_at) on pictures; returns rows changed."""
+        unknown = set(fields) - self._EDITABLE
+        if unknown:
+            raise BadInput(f"cannot edit {', '.join(sorted(unknown))}")
+        if "rating" in fields and not (isinstance(fields["rating"], int) and 0 <= fields["rating"] <= 5):
+            raise BadInput("rating must be an integer from 0 (unrated) to 5")
+        assignments = ", ".join(f"{name} = :{name}" for name in fields)
+        changed = 0
+        for chunk in _chunks(list(picture_ids)):
+            params = {k: int(v) if isinstance(v, bool) else v for k, v in fields.items()}
+            params.update({f"i{n}": pid for n, pid in enumerate(chunk)})
+            marks = ",".join(f":i{n}" for n in range(len(chunk)))
+            self.db.execute(f"UPDATE pictures SET {assignments} WHERE id IN ({marks})", params)
+            changed += self.db.connection.changes()
+        return changed
+
+    def set_caption(self, picture_id: int, source: str, text: str | None, engine_version: str | None,
+                    now: int) -> None:
+        if text is None or not text.strip():
+            self.db.execute("DELETE FROM captions WHERE picture_id = ? AND source = ?", (picture_id, source))
+        else:
+            self.db.execute(
+                "INSERT OR REPLACE INTO captions(picture_id, source, engine_version, text, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (picture_id, source, engine_version, text.strip(), now),
+            )
+        self.refresh_text([picture_id])
+
+    def scrap(self, picture_ids: Sequence[int], now: int) -> list[int]:
+        """Soft-delete live pictures into the scrapheap; returns the ids that moved."""
+        return self._set_deleted(picture_ids, now, "deleted_at IS NULL")
+
+    def unscrap(self, picture_ids: Sequence[int]) -> list[int]:
+        """Bring scrapheap pictures back; returns the ids that moved."""
+        return self._set_deleted(picture_ids, None, "deleted_at IS NOT NULL")
+
+    def _set_deleted(self, picture_ids: Sequence[int], value: int | None, condition: str) -> list[int]:
+        moved: list[int] = []
+        for chunk in _chunks(list(picture_ids)):
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.query(
+                f"UPDATE pictures SET deleted_at = ? WHERE id IN ({marks}) AND {condition} RETURNING id",
+                (value, *chunk),
+            )
+            moved.extend(row[0] for row in rows)
+        return sorted(moved)
+
+    def delete_rows(self, picture_ids: Sequence[int]) -> None:
+        """Remove pictures for good (purge). Membership rows go first so counters and triggers stay right."""
+        for chunk in _chunks(list(picture_ids)):
+            marks = ",".join("?" * len(chunk))
+            self.db.execute(f"DELETE FROM collection_members WHERE picture_id IN ({marks})", chunk)
+            self.db.execute(f"DELETE FROM picture_tags WHERE picture_id IN ({marks})", chunk)
+            self.db.execute(f"DELETE FROM picture_text WHERE rowid IN ({marks})", chunk)
+            self.db.execute(f"UPDATE pictures SET dup_group = NULL WHERE dup_group IN ({marks})", chunk)
+            self.db.execute(f"DELETE FROM pictures WHERE id IN ({marks})", chunk)
+
+    def set_dup_group(self, picture_ids: Sequence[int], group: int) -> None:
+        for chunk in _chunks(list(picture_ids)):
+            marks = ",".join("?" * len(chunk))
+            self.db.execute(f"UPDATE pictures SET dup_group = ? WHERE id IN ({marks})", (group, *chunk))
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def id_for_hash(self, content_hash: str) -> int | None:
+        return self.db.scalar("SELECT id FROM pictures WHERE content_hash = ?", (content_hash,))
+
+    def existing_ids(self, picture_ids: Sequence[int], *, live_only: bool = False) -> list[int]:
+        found: list[int] = []
+        condition = " AND deleted_at IS NULL" if live_only else ""
+        for chunk in _chunks(list(picture_ids)):
+            marks = ",".join("?" * len(chunk))
+            found.extend(r[0] for r in self.db.query(f"SELECT id FROM pictures WHERE id IN ({marks}){condition}",
+                                                     chunk))
+        return sorted(found)
+
+    def address(self, picture_id: int) -> tuple[str, str, bool]:
+        """(content hash, suffix, managed) of a picture: where its original is."""
+        row = self.db.connection.execute(
+            "SELECT content_hash, suffix, managed FROM pictures WHERE id = ?", (picture_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"picture {picture_id} does not exist")
+        return row[0], row[1], bool(row[2])
+
+    def summaries(self, picture_ids: Sequence[int]) -> list[PictureSummary]:
+        rows: dict[int, PictureSummary] = {}
+        for chunk in _chunks(list(picture_ids)):
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.query(f"SELECT {SUMMARY_COLUMNS} FROM pictures p WHERE p.id IN ({marks})", chunk):
+                rows[row[0]] = row_to_summary(row)
+        return [rows[i] for i in picture_ids if i in rows]
+
+    def get(self, picture_id: int) -> Picture:
+        """One picture with its tags, predictions, captions, generation data, memberships and locations."""
+        row = self.db.connection.execute(
+            f"SELECT {_PICTURE_COLUMNS} FROM pictures WHERE id = ?", (picture_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"picture {picture_id} does not exist")
+        (pid, content_hash, suffix, media_type, mime, file_size, width, height, taken_at, imported_at, rating,
+         favourite, flagged, original_name, managed, missing, duration, codec, camera, orientation, exif,
+         phash, dup_group, source_id, deleted_at) = row
+        q = self.db.query
+        tags = [PictureTag(n, c, s, conf) for n, c, s, conf in q(
+            "SELECT t.name, t.category, pt.source, pt.confidence FROM picture_tags pt "
+            "JOIN tags t ON t.id = pt.tag_id WHERE pt.picture_id = ? ORDER BY t.name", (pid,))]
+        predictions = [Prediction(*r) for r in q(
+            "SELECT t.name, t.category, pr.engine_id, pr.engine_version, pr.confidence, pr.state "
+            "FROM predictions pr JOIN tags t ON t.id = pr.tag_id WHERE pr.picture_id = ? "
+            "ORDER BY pr.confidence DESC", (pid,))]
+        captions = [Caption(*r) for r in q(
+            "SELECT source, text, engine_version, created_at FROM captions WHERE picture_id = ? "
+            "ORDER BY source = 'user' DESC, created_at DESC", (pid,))]
+        generation = None
+        grow = self.db.connection.execute(
+            "SELECT tool, positive, negative, checkpoint, loras, seed, sampler, steps, cfg, raw_parameters, "
+            "raw_prompt, raw_workflow FROM generation WHERE picture_id = ?", (pid,)).fetchone()
+        if grow:
+            loras = msgspec.json.decode(grow[4] or "[]")
+            generation = msgspec.convert(
+                dict(zip(("tool", "positive", "negative", "checkpoint", "loras", "seed", "sampler", "steps",
+                          "cfg", "raw_parameters", "raw_prompt", "raw_workflow"),
+                         (*grow[:4], loras, *grow[5:]), strict=True)), Generation)
+        collections = [r[0] for r in q("SELECT collection_id FROM collection_members WHERE picture_id = ?", (pid,))]
+        projects = [r[0] for r in q("SELECT project_id FROM project_members WHERE picture_id = ?", (pid,))]
+        locations = [f"{root}/{rel}" for root, rel in q(
+            "SELECT f.path, ff.rel_path FROM folder_files ff JOIN folders f ON f.id = ff.folder_id "
+            "WHERE ff.picture_id = ?", (pid,))]
+        return Picture(
+            id=pid, content_hash=content_hash, suffix=suffix, media_type=media_type, mime=mime,
+            file_size=file_size, width=width, height=height, taken_at=taken_at, imported_at=imported_at,
+            rating=rating, favourite=bool(favourite), flagged=bool(flagged), original_name=original_name,
+            managed=bool(managed), missing=bool(missing), duration=duration, codec=codec, camera=camera,
+            orientation=orientation, exif=json.loads(exif) if exif else {},
+            phash=None if phash is None else f"{phash & ((1 << 64) - 1):016x}", dup_group=dup_group,
+            source_id=source_id, deleted_at=deleted_at, tags=tags, predictions=predictions, captions=captions,
+            generation=generation, collections=sorted(collections), projects=sorted(projects),
+            locations=locations,
+        )

@@ -1,0 +1,297 @@
+"""The library schema and its forward migrations, versioned with ``PRAGMA user_version``.
+
+Each migration is applied once, in order, inside one transaction with every other pending one, so an
+interrupted upgrade leaves the library exactly as it was. Never edit a released migration: add one.
+"""
+
+from __future__ import annotations
+
+import apsw
+
+from ..errors import PixlstashError
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "LibraryTooNew", "migrate"]
+
+
+class LibraryTooNew(PixlstashError):
+    """The library was written by a newer PixlStash than this one."""
+
+    code = "library_too_new"
+
+
+_V1 = """
+CREATE TABLE sources (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('upload', 'file', 'folder', 'archive', 'import-folder', 'reference-folder')),
+    label TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+
+CREATE TABLE folders (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('import', 'reference')),
+    path TEXT NOT NULL UNIQUE,
+    source_id INTEGER NOT NULL REFERENCES sources(id),
+    options TEXT NOT NULL DEFAULT '{}',  -- JSON: delete_after_import, write_sidecars, allow_purge, targets
+    last_scan_at INTEGER,
+    created_at INTEGER NOT NULL
+);
+
+CREATE TABLE pictures (
+    id INTEGER PRIMARY KEY,
+    content_hash TEXT NOT NULL UNIQUE,
+    suffix TEXT NOT NULL,
+    media_type TEXT NOT NULL CHECK (media_type IN ('image', 'video')),
+    mime TEXT NOT NULL,
+    file_size INTEGER NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    pixels INTEGER NOT NULL,
+    duration REAL,
+    codec TEXT,
+    taken_at INTEGER NOT NULL,            -- unix ms: EXIF time, else file time, else import time
+    imported_at INTEGER NOT NULL,         -- unix ms
+    rating INTEGER NOT NULL DEFAULT 0 CHECK (rating BETWEEN 0 AND 5),  -- 0: unrated
+    favourite INTEGER NOT NULL DEFAULT 0,
+    flagged INTEGER NOT NULL DEFAULT 0,
+    phash INTEGER,                        -- 64-bit perceptual hash, signed
+    dup_group INTEGER,                    -- id of the first picture of its near-duplicate group
+    shuffle INTEGER NOT NULL,             -- random key: "random" sort
+    source_id INTEGER REFERENCES sources(id),
+    original_name TEXT NOT NULL DEFAULT '',
+    managed INTEGER NOT NULL DEFAULT 1,   -- 1: original in our store; 0: only in reference folders
+    missing INTEGER NOT NULL DEFAULT 0,   -- 1: no readable original anywhere
+    camera TEXT,
+    orientation INTEGER,
+    exif TEXT,                            -- JSON of selected EXIF fields
+    thumbnail_version INTEGER NOT NULL DEFAULT 1,
+    deleted_at INTEGER                    -- scrapheap: soft-deleted at (unix ms)
+);
+CREATE INDEX pictures_taken ON pictures(taken_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX pictures_imported ON pictures(imported_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX pictures_rating ON pictures(rating, id) WHERE deleted_at IS NULL;
+CREATE INDEX pictures_size ON pictures(file_size, id) WHERE deleted_at IS NULL;
+CREATE INDEX pictures_pixels ON pictures(pixels, id) WHERE deleted_at IS NULL;
+CREATE INDEX pictures_shuffle ON pictures(shuffle, id) WHERE deleted_at IS NULL;
+CREATE INDEX pictures_dup_group ON pictures(dup_group) WHERE dup_group IS NOT NULL;
+CREATE INDEX pictures_deleted ON pictures(deleted_at) WHERE deleted_at IS NOT NULL;
+CREATE INDEX pictures_source ON pictures(source_id);
+
+-- Where reference-folder pictures live (several files may hold the same content).
+CREATE TABLE folder_files (
+    folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+    rel_path TEXT NOT NULL,
+    picture_id INTEGER REFERENCES pictures(id) ON DELETE SET NULL,
+    file_size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    sidecar_mtime_ns INTEGER,
+    PRIMARY KEY (folder_id, rel_path)
+) WITHOUT ROWID;
+CREATE INDEX folder_files_picture ON folder_files(picture_id);
+CREATE INDEX folder_files_hash ON folder_files(content_hash);
+
+CREATE TABLE tags (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    category TEXT NOT NULL DEFAULT 'general',
+    picture_count INTEGER NOT NULL DEFAULT 0   -- live pictures carrying it (kept by triggers)
+);
+CREATE TABLE tag_aliases (
+    alias TEXT PRIMARY KEY COLLATE NOCASE,
+    tag_id INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE
+);
+CREATE TABLE picture_tags (
+    tag_id INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+    picture_id INTEGER NOT NULL REFERENCES pictures(id) ON DELETE CASCADE,
+    source TEXT NOT NULL DEFAULT 'user',      -- 'user', or the engine id that predicted it
+    confidence REAL,
+    PRIMARY KEY (tag_id, picture_id)
+) WITHOUT ROWID;
+CREATE INDEX picture_tags_picture ON picture_tags(picture_id, tag_id);
+
+-- Confidence histogram per tag over live pictures: bucket 0-9 = confidence deciles, 10 = none (user).
+CREATE TABLE tag_stats (
+    tag_id INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+    bucket INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (tag_id, bucket)
+) WITHOUT ROWID;
+
+-- Engine predictions, kept apart from user tags until accepted (moved to picture_tags) or rejected.
+CREATE TABLE predictions (
+    picture_id INTEGER NOT NULL REFERENCES pictures(id) ON DELETE CASCADE,
+    engine_id TEXT NOT NULL,
+    tag_id INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+    engine_version TEXT NOT NULL,
+    confidence REAL NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'rejected')),
+    PRIMARY KEY (picture_id, engine_id, tag_id)
+) WITHOUT ROWID;
+
+CREATE TABLE captions (
+    picture_id INTEGER NOT NULL REFERENCES pictures(id) ON DELETE CASCADE,
+    source TEXT NOT NULL,                 -- 'user' or an engine id
+    engine_version TEXT,
+    text TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (picture_id, source)
+) WITHOUT ROWID;
+
+CREATE TABLE generation (
+    picture_id INTEGER PRIMARY KEY REFERENCES pictures(id) ON DELETE CASCADE,
+    tool TEXT NOT NULL,                   -- 'comfyui' | 'a1111'
+    positive TEXT NOT NULL DEFAULT '',
+    negative TEXT NOT NULL DEFAULT '',
+    checkpoint TEXT,
+    loras TEXT NOT NULL DEFAULT '[]',     -- JSON [{"name": ..., "weight": ...}]
+    seed INTEGER,
+    sampler TEXT,
+    steps INTEGER,
+    cfg REAL,
+    raw_parameters TEXT,                  -- A1111 "parameters" text
+    raw_prompt TEXT,                      -- ComfyUI API-format prompt JSON
+    raw_workflow TEXT                     -- ComfyUI UI workflow JSON
+);
+
+CREATE TABLE projects (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    description TEXT NOT NULL DEFAULT '',
+    color TEXT NOT NULL DEFAULT '#6b7280',
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE collections (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('character', 'set')),
+    name TEXT NOT NULL,
+    project_id INTEGER REFERENCES projects(id) ON DELETE SET NULL,
+    description TEXT NOT NULL DEFAULT '',
+    color TEXT NOT NULL DEFAULT '#6b7280',
+    member_count INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    UNIQUE (kind, project_id, name)
+);
+CREATE TABLE collection_members (
+    collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+    picture_id INTEGER NOT NULL REFERENCES pictures(id) ON DELETE CASCADE,
+    added_at INTEGER NOT NULL,
+    PRIMARY KEY (collection_id, picture_id)
+) WITHOUT ROWID;
+CREATE INDEX collection_members_picture ON collection_members(picture_id, collection_id);
+
+-- Project membership: direct (added to the project itself) or through one of its collections.
+CREATE TABLE project_members (
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    picture_id INTEGER NOT NULL REFERENCES pictures(id) ON DELETE CASCADE,
+    direct INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (project_id, picture_id)
+) WITHOUT ROWID;
+CREATE INDEX project_members_picture ON project_members(picture_id);
+
+CREATE VIRTUAL TABLE picture_text USING fts5(caption, prompt, name, tokenize = 'unicode61 remove_diacritics 2');
+
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL                   -- JSON
+) WITHOUT ROWID;
+
+-- Triggers keep counters and derived membership right whatever writes them (restore included).
+CREATE TRIGGER picture_tags_added AFTER INSERT ON picture_tags
+WHEN EXISTS (SELECT 1 FROM pictures WHERE id = NEW.picture_id AND deleted_at IS NULL)
+BEGIN
+    UPDATE tags SET picture_count = picture_count + 1 WHERE id = NEW.tag_id;
+    INSERT INTO tag_stats(tag_id, bucket, n)
+    VALUES (NEW.tag_id, coalesce(min(CAST(NEW.confidence * 10 AS INTEGER), 9), 10), 1)
+    ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER picture_tags_removed AFTER DELETE ON picture_tags
+WHEN EXISTS (SELECT 1 FROM pictures WHERE id = OLD.picture_id AND deleted_at IS NULL)
+BEGIN
+    UPDATE tags SET picture_count = picture_count - 1 WHERE id = OLD.tag_id;
+    UPDATE tag_stats SET n = n - 1
+    WHERE tag_id = OLD.tag_id AND bucket = coalesce(min(CAST(OLD.confidence * 10 AS INTEGER), 9), 10);
+END;
+CREATE TRIGGER picture_tags_changed AFTER UPDATE OF confidence ON picture_tags
+WHEN EXISTS (SELECT 1 FROM pictures WHERE id = NEW.picture_id AND deleted_at IS NULL)
+BEGIN
+    UPDATE tag_stats SET n = n - 1
+    WHERE tag_id = OLD.tag_id AND bucket = coalesce(min(CAST(OLD.confidence * 10 AS INTEGER), 9), 10);
+    INSERT INTO tag_stats(tag_id, bucket, n)
+    VALUES (NEW.tag_id, coalesce(min(CAST(NEW.confidence * 10 AS INTEGER), 9), 10), 1)
+    ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER pictures_scrapped AFTER UPDATE OF deleted_at ON pictures
+WHEN (OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL)
+BEGIN
+    UPDATE tags SET picture_count = picture_count + (CASE WHEN NEW.deleted_at IS NULL THEN 1 ELSE -1 END)
+    WHERE id IN (SELECT tag_id FROM picture_tags WHERE picture_id = NEW.id);
+    INSERT INTO tag_stats(tag_id, bucket, n)
+    SELECT tag_id, coalesce(min(CAST(confidence * 10 AS INTEGER), 9), 10),
+           CASE WHEN NEW.deleted_at IS NULL THEN 1 ELSE -1 END
+    FROM picture_tags WHERE picture_id = NEW.id AND true
+    ON CONFLICT DO UPDATE SET n = n + excluded.n;
+END;
+
+CREATE TRIGGER collection_members_added AFTER INSERT ON collection_members
+BEGIN
+    UPDATE collections SET member_count = member_count + 1 WHERE id = NEW.collection_id;
+    INSERT OR IGNORE INTO project_members(project_id, picture_id, direct)
+    SELECT project_id, NEW.picture_id, 0 FROM collections WHERE id = NEW.collection_id AND project_id IS NOT NULL;
+END;
+CREATE TRIGGER collection_members_removed AFTER DELETE ON collection_members
+BEGIN
+    UPDATE collections SET member_count = member_count - 1 WHERE id = OLD.collection_id;
+    DELETE FROM project_members
+    WHERE picture_id = OLD.picture_id AND direct = 0
+      AND project_id = (SELECT project_id FROM collections WHERE id = OLD.collection_id)
+      AND NOT EXISTS (
+          SELECT 1 FROM collection_members cm JOIN collections c ON c.id = cm.collection_id
+          WHERE cm.picture_id = OLD.picture_id AND c.project_id = project_members.project_id
+      );
+END;
+-- Moving a character or set: its pictures join the new project, and leave the old one only when
+-- nothing else there (a direct membership, another collection) still holds them.
+CREATE TRIGGER collections_moved AFTER UPDATE OF project_id ON collections
+WHEN OLD.project_id IS NOT NEW.project_id
+BEGIN
+    INSERT OR IGNORE INTO project_members(project_id, picture_id, direct)
+    SELECT NEW.project_id, picture_id, 0 FROM collection_members
+    WHERE collection_id = NEW.id AND NEW.project_id IS NOT NULL;
+    DELETE FROM project_members
+    WHERE project_id = OLD.project_id AND direct = 0
+      AND picture_id IN (SELECT picture_id FROM collection_members WHERE collection_id = NEW.id)
+      AND NOT EXISTS (
+          SELECT 1 FROM collection_members cm JOIN collections c ON c.id = cm.collection_id
+          WHERE cm.picture_id = project_members.picture_id AND c.project_id = OLD.project_id
+      );
+END;
+"""
+
+# (version, description, SQL). Version N is applied to a library at version N - 1.
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (1, "pictures, tags, captions, generation metadata, projects, collections, folders", _V1),
+]
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def migrate(connection: apsw.Connection, migrations: list[tuple[int, str, str]] | None = None) -> int:
+    """Bring the database to the newest schema in one transaction; return the version it had before."""
+    migrations = MIGRATIONS if migrations is None else migrations
+    newest = migrations[-1][0]
+    current = connection.pragma("user_version")
+    if current > newest:
+        raise LibraryTooNew(
+            f"this library uses schema version {current}, but this PixlStash only knows up to {newest}: "
+            "upgrade PixlStash (pip install -U pixlstash) to open it",
+            library_version=current,
+            supported_version=newest,
+        )
+    if current == newest:
+        return current
+    with connection:
+        for version, _description, sql in migrations:
+            if version > current:
+                connection.execute(sql)
+                connection.pragma("user_version", version)
+    return current
