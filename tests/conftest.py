@@ -43,3 +43,23 @@ def installed_test_plugins(tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("site")
     pip_install_to(target, PLUGIN_PACKAGES / "pixlstash-sepia", PLUGIN_PACKAGES / "pixlstash-broken")
     return target
+
+
+@pytest.fixture
+def library(tmp_path, plugin_manager):
+    """A fresh library in a temporary folder (real SQLite file, real original store)."""
+    from pixlstash.library import Library
+
+    lib = Library.open(tmp_path / "library", plugin_manager=plugin_manager)
+    yield lib
+    lib.close()
+
+
+def library_snapshot(lib) -> dict:
+    """Everything a bad import must leave unchanged: database rows and the files of every original."""
+    tables = ["pictures", "picture_tags", "tags", "captions", "generation", "collection_members", "collections",
+              "projects", "project_members", "folder_files"]
+    rows = {t: lib.db.query(f"SELECT * FROM {t} ORDER BY 1") for t in tables}
+    files = {str(p.relative_to(lib.root)): p.read_bytes() for p in (lib.root / "originals").rglob("*")
+             if p.is_file()}
+    return {"rows": rows, "files": files}

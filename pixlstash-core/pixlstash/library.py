@@ -16,11 +16,14 @@ from pathlib import Path
 from .duplicates import NearDuplicateIndex
 from .errors import BadInput, NotFound, PixlstashError
 from .events import Event, EventBus
+from .folders import FolderService
 from .importing.importer import Importer, ImportTarget
 from .importing.sources import ArchiveLimits, ImportItem, iter_items
 from .media.analyse import MediaLimits, analyse_file
 from .models import DuplicateGroup, ImportReport, ImportSkip, Page, Picture, PictureFilter, Sort, Statistics
+from .organise import Organiser
 from .originals import OriginalStore
+from .sidecars import SidecarWriter
 from .storage.collections import CollectionStore
 from .storage.db import Database
 from .storage.folders import FolderStore
@@ -64,6 +67,9 @@ class Library:
         self.thumbnails = ThumbnailCache(self.root / "thumbnails")
         self.events = EventBus()
         self.near_duplicates = NearDuplicateIndex(self.db)
+        self.events.subscribe(SidecarWriter(self))
+        self.folder_sync = FolderService(self)
+        self.organise = Organiser(self)
         store = plugin_manager.hook.make_original_store(library_root=self.root, settings={})
         if not isinstance(store, OriginalStore):
             raise PixlstashError("no plugin provides an original store (is local-storage disabled?)")
@@ -131,7 +137,7 @@ class Library:
             report.skipped.append(ImportSkip(path, reason))
 
         with tempfile.TemporaryDirectory(dir=self.tmp) as scratch:
-            items = iter_items(paths, Path(scratch), skip, self.archive_limits)
+            items = iter_items(paths, Path(scratch), skip, self.archive_limits, exclude=self.root.resolve())
             Importer(self, workers).run(items, source_id=source_id, target=target, report=report)
         return report
 

@@ -185,6 +185,7 @@ class FolderOptions(msgspec.Struct, frozen=True, omit_defaults=True):
 
     delete_after_import: bool = False     # import folders: remove the file once it is safely stored
     write_sidecars: bool = False          # reference folders: write tags/captions back to .txt files
+    sidecar_format: Literal["tags", "caption"] = "tags"  # what a .txt sidecar holds
     allow_purge: bool = False             # reference folders: a purge may delete the file itself
     settle_seconds: float = 2.0           # import folders: a file must be unchanged this long
     project_id: int | None = None         # add imported pictures to this project ...

@@ -121,20 +121,24 @@ def _iter_archive(archive: Path, limits: ArchiveLimits, tmpdir: Path,
                 skip(where, f"corrupt archive entry: {error}")
 
 
-def _walk(folder: Path, skip: Callable[[str, str], None]) -> Iterator[Path]:
+def _walk(folder: Path, skip: Callable[[str, str], None], exclude: Path | None) -> Iterator[Path]:
     def on_error(error: OSError) -> None:
         skip(display_name(error.filename or folder), f"unreadable folder: {error.strerror or error}")
 
     for root, dirs, files in os.walk(folder, onerror=on_error):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        if exclude is not None:  # never import the library's own files
+            dirs[:] = [d for d in dirs if (Path(root) / d).resolve() != exclude]
         for name in sorted(files):
             if not name.startswith("."):
                 yield Path(root) / name
 
 
 def iter_items(paths: list[Path], tmpdir: Path, skip: Callable[[str, str], None],
-               archive_limits: ArchiveLimits | None = None) -> Iterator[ImportItem]:
-    """Every importable file under ``paths``; anything refused goes to ``skip(path, reason)``."""
+               archive_limits: ArchiveLimits | None = None, exclude: Path | None = None) -> Iterator[ImportItem]:
+    """Every importable file under ``paths``; anything refused goes to ``skip(path, reason)``.
+
+    ``exclude`` (the library folder) is never entered."""
     limits = archive_limits or ArchiveLimits()
     for given in paths:
         path = Path(given)
@@ -144,8 +148,11 @@ def iter_items(paths: list[Path], tmpdir: Path, skip: Callable[[str, str], None]
         except OSError as error:
             skip(label, f"cannot read: {error.strerror or error}")
             continue
+        if exclude is not None and (path.resolve() == exclude or exclude in path.resolve().parents):
+            skip(label, "inside the library folder itself")
+            continue
         if stat.S_ISDIR(info.st_mode):
-            candidates: Iterator[Path] = _walk(path, skip)
+            candidates: Iterator[Path] = _walk(path, skip, exclude)
             explicit = False
         else:
             candidates, explicit = iter([path]), True

@@ -194,6 +194,11 @@ class CollectionStore:
             "DELETE FROM collection_members WHERE collection_id = ? AND picture_id = ?",
             [(collection_id, pid) for pid in picture_ids])
 
+    def set_operation_ids(self, collection_ids: Sequence[int], op: SetOp) -> list[int]:
+        sql, params = set_operation_sql(collection_ids, op)
+        rows = self.db.query(f"SELECT id FROM pictures WHERE id IN ({sql}) AND deleted_at IS NULL ORDER BY id", params)
+        return [row[0] for row in rows]
+
     def breadcrumbs(self, *, project_id: int | None = None, collection_id: int | None = None) -> list[Breadcrumb]:
         """library > project > character or set, for whatever the view shows."""
         crumbs = [Breadcrumb("library", None, "Library")]

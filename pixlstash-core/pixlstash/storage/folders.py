@@ -94,6 +94,15 @@ class FolderStore:
         self.db.connection.executemany("DELETE FROM folder_files WHERE folder_id = ? AND rel_path = ?",
                                        [(folder_id, rel) for rel in rel_paths])
 
+    def picture_ids(self, folder_id: int) -> list[int]:
+        return [pid for (pid,) in self.db.query(
+            "SELECT DISTINCT picture_id FROM folder_files WHERE folder_id = ? AND picture_id IS NOT NULL",
+            (folder_id,))]
+
+    def set_sidecar_mtime(self, folder_id: int, rel_path: str, mtime_ns: int | None) -> None:
+        self.db.execute("UPDATE folder_files SET sidecar_mtime_ns = ? WHERE folder_id = ? AND rel_path = ?",
+                        (mtime_ns, folder_id, rel_path))
+
     def locations(self, picture_id: int) -> list[tuple[int, str, str]]:
         """(folder id, folder path, relative path) of every reference file holding the picture."""
         return self.db.query(

@@ -138,6 +138,27 @@ class PictureStore:
             self.db.execute(f"UPDATE pictures SET dup_group = NULL WHERE dup_group IN ({marks})", chunk)
             self.db.execute(f"DELETE FROM pictures WHERE id IN ({marks})", chunk)
 
+    def set_missing(self, picture_id: int, missing: bool) -> None:
+        self.db.execute("UPDATE pictures SET missing = ? WHERE id = ? AND missing <> ?",
+                        (int(missing), picture_id, int(missing)))
+
+    def repoint(self, picture_id: int, analysis) -> None:
+        """Point a picture at new content (its reference file changed in place); user data stays,
+        what was derived from the old content (predictions, generation data, duplicate group) goes."""
+        a = analysis
+        self.db.execute(
+            "UPDATE pictures SET content_hash = ?, suffix = ?, media_type = ?, mime = ?, file_size = ?, width = ?, "
+            "height = ?, pixels = ?, duration = ?, codec = ?, phash = ?, dup_group = NULL, camera = ?, "
+            "orientation = ?, exif = ?, missing = 0 WHERE id = ?",
+            (a.content_hash, a.suffix, a.media_type, a.mime, a.file_size, a.width, a.height, a.width * a.height,
+             a.duration, a.codec, a.phash, a.camera, a.orientation,
+             msgspec.json.encode(a.exif).decode() if a.exif else None, picture_id))
+        self.db.execute("DELETE FROM predictions WHERE picture_id = ?", (picture_id,))
+        self.db.execute("DELETE FROM generation WHERE picture_id = ?", (picture_id,))
+        if a.generation is not None:
+            self.set_generation(picture_id, a.generation)
+        self.refresh_text([picture_id])
+
     def set_dup_group(self, picture_ids: Sequence[int], group: int) -> None:
         for chunk in _chunks(list(picture_ids)):
             marks = ",".join("?" * len(chunk))

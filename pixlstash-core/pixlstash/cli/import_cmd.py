@@ -1,0 +1,41 @@
+"""``pixlstash import``: files, folders and zip archives into the library."""
+
+from __future__ import annotations
+
+import sys
+
+from .common import add_library_option, print_json
+from .library_options import open_library, resolve_collection, resolve_project
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "import", help="import files, folders and zip archives",
+        description="Copy pictures and videos into the library. Folders are read recursively; zip archives are "
+        "opened safely. Files already in the library are reported as duplicates and stored once.")
+    add_library_option(parser)
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="files, folders or .zip archives")
+    parser.add_argument("--project", help="add the pictures to this project (id or name)")
+    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="SET",
+                        help="add the pictures to this set (id or name; repeatable)")
+    parser.add_argument("--character", dest="characters", action="append", default=[], metavar="CHARACTER",
+                        help="assign the pictures to this character (id or name; repeatable)")
+    parser.add_argument("--json", action="store_true", help="print the whole report as JSON")
+    parser.set_defaults(func=run)
+
+
+def run(args, pm) -> int:
+    with open_library(args, pm) as library:
+        collections = [resolve_collection(library, "set", v) for v in args.sets]
+        collections += [resolve_collection(library, "character", v) for v in args.characters]
+        report = library.import_paths(args.paths, project_id=resolve_project(library, args.project),
+                                      collection_ids=collections)
+    if args.json:
+        print_json(report)
+    else:
+        for skip in report.skipped:
+            print(f"skipped {skip.path}: {skip.reason}", file=sys.stderr)
+        rate = len(report.imported) / report.seconds if report.seconds else 0.0
+        print(f"imported {len(report.imported)}, duplicates {len(report.duplicates)}, "
+              f"skipped {len(report.skipped)} in {report.seconds:.1f} s ({rate:.1f}/s)")
+    return 0

@@ -1,0 +1,319 @@
+"""Watched import folders and in-place reference folders.
+
+Import folder: new files are copied into the library, optionally deleted afterwards (only once the
+library's own copy is stored). A file is imported only once its modification time is older than the
+folder's ``settle_seconds`` and its size did not change while we looked, so a half-written file is
+never imported, and a recorded (path, size, mtime) means a file is never imported twice.
+
+Reference folder: files are indexed where they are and never modified, moved or deleted by us (a
+purge may delete one only where the folder allows it). A rescan finds new, changed, moved (same
+content at a new path) and removed files; sidecar ``.txt`` files are read when they change.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from .errors import BadInput
+from .events import Event
+from .importing.importer import Importer, ImportTarget, ReferenceTarget
+from .importing.sources import COMPANION_SUFFIXES, MEDIA_SUFFIXES, ImportItem, display_name
+from .media.analyse import analyse_file
+from .media.hashing import content_hash
+from .models import Folder, FolderOptions, ImportReport, ImportSkip
+from .sidecars import read_sidecar, sidecar_path
+from .storage.folders import FolderFile
+
+if TYPE_CHECKING:
+    from .library import Library
+
+__all__ = ["FolderScanReport", "FolderService", "FolderWatcher"]
+
+log = logging.getLogger(__name__)
+
+
+class FolderScanReport(msgspec.Struct):
+    folder_id: int
+    report: ImportReport
+    moved: int = 0
+    changed: int = 0
+    removed: int = 0
+    waiting: int = 0  # files still being written: looked at again next scan
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _walk_media(root: Path, report: ImportReport) -> dict[str, os.stat_result]:
+    """rel_path -> stat of every media file under ``root`` (hidden files and folders skipped)."""
+    found: dict[str, os.stat_result] = {}
+
+    def on_error(error: OSError) -> None:
+        report.skipped.append(ImportSkip(display_name(error.filename or root),
+                                         f"unreadable folder: {error.strerror or error}"))
+
+    for folder, dirs, files in os.walk(root, onerror=on_error):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in files:
+            if name.startswith("."):
+                continue
+            path = Path(folder) / name
+            suffix = path.suffix.lower()
+            if suffix not in MEDIA_SUFFIXES:
+                if suffix not in COMPANION_SUFFIXES:
+                    report.skipped.append(ImportSkip(display_name(path), "not a picture or video"))
+                continue
+            try:
+                found[os.path.relpath(path, root)] = path.stat()
+            except OSError as error:
+                report.skipped.append(ImportSkip(display_name(path), f"cannot read: {error.strerror or error}"))
+    return found
+
+
+class FolderService:
+    def __init__(self, library: Library) -> None:
+        self.library = library
+        self._scan_lock = threading.Lock()
+
+    def add(self, kind: str, path: Path | str, options: FolderOptions | None = None) -> Folder:
+        if kind not in ("import", "reference"):
+            raise BadInput("a folder is an 'import' or a 'reference' folder")
+        folder = Path(path).expanduser().resolve()
+        if not folder.is_dir():
+            raise BadInput(f"{folder} is not a folder")
+        library_root = self.library.root.resolve()
+        if folder == library_root or library_root in folder.parents or folder in library_root.parents:
+            raise BadInput("a library folder cannot contain, or be inside, the library itself")
+        options = options or FolderOptions()
+        self.library._check_target(options.project_id, options.collection_ids)
+        with self.library.db.write():
+            folder_id = self.library.folders.add(kind, str(folder), options, _now_ms())
+        self.library.events.publish(Event("folder.changed", data={"folder_id": folder_id}))
+        return self.library.folders.get(folder_id)
+
+    def remove(self, folder_id: int) -> None:
+        """Stop watching a folder. Pictures stay; those only found there become missing."""
+        with self.library.db.write():
+            orphans = self.library.folders.picture_ids(folder_id)
+            self.library.folders.remove(folder_id)
+            self._mark_missing(orphans)
+        self.library.events.publish(Event("folder.changed", data={"folder_id": folder_id, "removed": True}))
+
+    def _mark_missing(self, picture_ids: list[int]) -> None:
+        for picture_id in picture_ids:
+            _, _, managed = self.library.pictures.address(picture_id)
+            if not managed and not self.library.folders.locations(picture_id):
+                self.library.pictures.set_missing(picture_id, True)
+
+    def scan(self, folder_id: int) -> FolderScanReport:
+        folder = self.library.folders.get(folder_id)
+        with self._scan_lock:
+            result = (self._scan_import if folder.kind == "import" else self._scan_reference)(folder)
+            with self.library.db.write():
+                self.library.folders.mark_scanned(folder_id, _now_ms())
+        return result
+
+    def scan_all(self) -> list[FolderScanReport]:
+        return [self.scan(folder.id) for folder in self.library.folders.all()]
+
+    # -- import folders -------------------------------------------------------------------------
+
+    def _scan_import(self, folder: Folder) -> FolderScanReport:
+        root, options = Path(folder.path), folder.options
+        result = FolderScanReport(folder.id, ImportReport())
+        if not root.is_dir():
+            result.report.skipped.append(ImportSkip(folder.path, "folder is not reachable"))
+            return result
+        known = self.library.folders.files(folder.id)
+        settle_before = time.time() - options.settle_seconds
+        ready: list[ImportItem] = []
+        for rel_path, stat in _walk_media(root, result.report).items():
+            record = known.get(rel_path)
+            if record and (record.file_size, record.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+                continue  # imported before and unchanged
+            if stat.st_mtime > settle_before or stat.st_size == 0:
+                result.waiting += 1
+                continue
+            path = root / rel_path
+            ready.append(ImportItem(path, display_name(path), display_name(path.name)))
+
+        def recorded(item: ImportItem, picture_id: int, is_new: bool) -> None:
+            stat = item.path.stat()
+            digest, suffix, managed = self.library.pictures.address(picture_id)
+            rel_path = os.path.relpath(item.path, root)
+            with self.library.db.write():
+                self.library.folders.put_file(folder.id, FolderFile(rel_path, picture_id, stat.st_size,
+                                                                    stat.st_mtime_ns, digest))
+            if options.delete_after_import and managed and self.library.store.exists(digest, suffix):
+                item.path.unlink(missing_ok=True)
+                with self.library.db.write():
+                    self.library.folders.drop_files(folder.id, [rel_path])
+
+        # Sizes are checked again just before import: a file still growing waits for the next scan.
+        stable = [item for item in ready if self._unchanged(item)]
+        result.waiting += len(ready) - len(stable)
+        Importer(self.library).run(stable, source_id=folder.source_id,
+                                   target=ImportTarget(options.project_id, list(options.collection_ids)),
+                                   on_picture=recorded, report=result.report)
+        return result
+
+    @staticmethod
+    def _unchanged(item: ImportItem) -> bool:
+        try:
+            first = item.path.stat()
+            time.sleep(0)  # yield between the two looks
+            second = item.path.stat()
+        except OSError:
+            return False
+        return (first.st_size, first.st_mtime_ns) == (second.st_size, second.st_mtime_ns)
+
+    # -- reference folders ----------------------------------------------------------------------
+
+    def _scan_reference(self, folder: Folder) -> FolderScanReport:
+        library, root = self.library, Path(folder.path)
+        result = FolderScanReport(folder.id, ImportReport())
+        if not root.is_dir():
+            result.report.skipped.append(ImportSkip(folder.path, "folder is not reachable; nothing changed"))
+            return result
+        known = library.folders.files(folder.id)
+        on_disk = _walk_media(root, result.report)
+        vanished = {rel: rec for rel, rec in known.items() if rel not in on_disk}
+        vanished_by_hash = {rec.content_hash: rel for rel, rec in vanished.items()}
+        to_import: list[ImportItem] = []
+        for rel_path, stat in on_disk.items():
+            record = known.get(rel_path)
+            path = root / rel_path
+            if record and (record.file_size, record.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+                self._refresh_sidecar(folder, record, path)
+                continue
+            try:
+                digest = content_hash(path)
+            except OSError as error:
+                result.report.skipped.append(ImportSkip(display_name(path), f"cannot read: {error.strerror}"))
+                continue
+            if record is None and digest in vanished_by_hash:
+                old_rel = vanished_by_hash.pop(digest)
+                moved = vanished.pop(old_rel)
+                with library.db.write():
+                    library.folders.drop_files(folder.id, [old_rel])
+                    library.folders.put_file(folder.id, FolderFile(rel_path, moved.picture_id, stat.st_size,
+                                                                   stat.st_mtime_ns, digest, moved.sidecar_mtime_ns))
+                result.moved += 1
+                continue
+            if record is not None and record.content_hash == digest:
+                with library.db.write():  # touched, not changed
+                    library.folders.put_file(folder.id, FolderFile(rel_path, record.picture_id, stat.st_size,
+                                                                   stat.st_mtime_ns, digest, record.sidecar_mtime_ns))
+                continue
+            if record is not None and record.picture_id is not None and self._repoint(folder, record, path, digest):
+                result.changed += 1
+                continue
+            to_import.append(ImportItem(path, display_name(path), display_name(path.name)))
+
+        def recorded(item: ImportItem, picture_id: int, is_new: bool) -> None:
+            with library.db.write():
+                library.pictures.set_missing(picture_id, False)
+            self._apply_sidecar(folder, picture_id, item.path)
+
+        Importer(library).run(to_import, source_id=folder.source_id,
+                              target=ImportTarget(folder.options.project_id, list(folder.options.collection_ids)),
+                              reference=ReferenceTarget(folder.id, str(root)), on_picture=recorded,
+                              report=result.report)
+        if vanished:
+            with library.db.write():
+                library.folders.drop_files(folder.id, list(vanished))
+                self._mark_missing([rec.picture_id for rec in vanished.values() if rec.picture_id is not None])
+            result.removed = len(vanished)
+            library.events.publish(Event("picture.changed", [r.picture_id for r in vanished.values()
+                                                             if r.picture_id is not None], {"fields": ["missing"]}))
+        return result
+
+    def _repoint(self, folder: Folder, record: FolderFile, path: Path, digest: str) -> bool:
+        """A file changed in place: keep the picture (tags, rating, sets) and point it at the new content,
+        unless that content is already another picture or the old one lives elsewhere too."""
+        library = self.library
+        if library.pictures.id_for_hash(digest) is not None:
+            return False
+        _, _, managed = library.pictures.address(record.picture_id)
+        if managed or len(library.folders.locations(record.picture_id)) > 1:
+            return False
+        analysis = analyse_file(path, library.limits, known_hash=digest)
+        library.thumbnails.write(digest, "grid", analysis.grid_thumbnail)
+        library.thumbnails.write(digest, "preview", analysis.preview_thumbnail)
+        stat = path.stat()
+        with library.db.write():
+            library.pictures.repoint(record.picture_id, analysis)
+            library.folders.put_file(folder.id, FolderFile(record.rel_path, record.picture_id, stat.st_size,
+                                                           stat.st_mtime_ns, digest, record.sidecar_mtime_ns))
+        library.near_duplicates.invalidate()
+        library.events.publish(Event("picture.changed", [record.picture_id], {"fields": ["content"]}))
+        return True
+
+    def _refresh_sidecar(self, folder: Folder, record: FolderFile, path: Path) -> None:
+        try:
+            mtime = sidecar_path(path).stat().st_mtime_ns
+        except OSError:
+            return
+        if record.picture_id is not None and mtime != record.sidecar_mtime_ns:
+            self._apply_sidecar(folder, record.picture_id, path)
+
+    def _apply_sidecar(self, folder: Folder, picture_id: int, path: Path) -> None:
+        tags, caption = read_sidecar(path, folder.options.sidecar_format)
+        library = self.library
+        with library.db.write():
+            if tags:
+                library.tags.add_to_pictures([picture_id], [library.tags.ensure(t) for t in tags], source="sidecar")
+            if caption:
+                library.pictures.set_caption(picture_id, "sidecar", caption, None, _now_ms())
+            try:
+                mtime = sidecar_path(path).stat().st_mtime_ns
+            except OSError:
+                mtime = None
+            library.folders.set_sidecar_mtime(folder.id, os.path.relpath(path, folder.path), mtime)
+
+
+class FolderWatcher:
+    """Polls import folders every ``interval`` seconds and reference folders every ``reference_interval``."""
+
+    def __init__(self, library: Library, interval: float = 5.0, reference_interval: float = 300.0) -> None:
+        self.library = library
+        self.interval = interval
+        self.reference_interval = reference_interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_reference_scan = 0.0
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="pixlstash-folder-watcher", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        service = FolderService(self.library)
+        while not self._stop.wait(self.interval):
+            try:
+                due_reference = time.monotonic() - self._last_reference_scan >= self.reference_interval
+                for folder in self.library.folders.all():
+                    if self._stop.is_set():
+                        return
+                    if folder.kind == "import" or due_reference:
+                        scan = service.scan(folder.id)
+                        if scan.report.imported or scan.moved or scan.changed or scan.removed:
+                            log.info("folder %s: %d imported, %d moved, %d changed, %d removed", folder.path,
+                                     len(scan.report.imported), scan.moved, scan.changed, scan.removed)
+                if due_reference:
+                    self._last_reference_scan = time.monotonic()
+            except Exception:  # keep watching: one bad scan must not end the watcher
+                log.exception("folder scan failed")

@@ -1,0 +1,142 @@
+"""Organising a library: projects, characters, sets, memberships and the tag vocabulary.
+
+Each operation is one write transaction followed by an event, so every caller (CLI, web, plugins)
+gets the same behaviour and the live stream sees every change.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from .events import Event
+from .models import Breadcrumb, Collection, CollectionKind, Project, SetOp
+
+if TYPE_CHECKING:
+    from .library import Library
+
+__all__ = ["Organiser"]
+
+
+def _now() -> int:
+    return int(time.time() * 1000)
+
+
+class Organiser:
+    def __init__(self, library: Library) -> None:
+        self.library = library
+        self.store = library.collections
+
+    def _changed(self, kind: str, **data: object) -> None:
+        self.library.events.publish(Event(kind, data=data))  # type: ignore[arg-type]
+
+    # -- projects -------------------------------------------------------------------------------
+
+    def create_project(self, name: str, description: str = "", color: str | None = None) -> Project:
+        with self.library.db.write():
+            project_id = self.store.create_project(name, description, color, _now())
+        self._changed("project.changed", project_id=project_id)
+        return self.store.project(project_id)
+
+    def update_project(self, project_id: int, **fields: str | None) -> Project:
+        with self.library.db.write():
+            self.store.update_project(project_id, **fields)
+        self._changed("project.changed", project_id=project_id)
+        return self.store.project(project_id)
+
+    def delete_project(self, project_id: int) -> None:
+        with self.library.db.write():
+            self.store.delete_project(project_id)
+        self._changed("project.changed", project_id=project_id, deleted=True)
+
+    def add_to_project(self, project_id: int, picture_ids: Sequence[int]) -> None:
+        ids = self.library._live(picture_ids)
+        with self.library.db.write():
+            self.store.add_to_project(project_id, ids)
+        self._changed("project.changed", project_id=project_id)
+
+    def remove_from_project(self, project_id: int, picture_ids: Sequence[int]) -> None:
+        with self.library.db.write():
+            self.store.project(project_id)
+            self.store.remove_from_project(project_id, list(picture_ids))
+        self._changed("project.changed", project_id=project_id)
+
+    # -- characters and sets --------------------------------------------------------------------
+
+    def create_collection(self, kind: CollectionKind, name: str, project_id: int | None = None,
+                          description: str = "", color: str | None = None) -> Collection:
+        with self.library.db.write():
+            collection_id = self.store.create_collection(kind, name, project_id, description, color, _now())
+        self._changed("collection.changed", collection_id=collection_id)
+        return self.store.collection(collection_id)
+
+    def update_collection(self, collection_id: int, **fields: str | None) -> Collection:
+        with self.library.db.write():
+            self.store.update_collection(collection_id, **fields)
+        self._changed("collection.changed", collection_id=collection_id)
+        return self.store.collection(collection_id)
+
+    def move_collection(self, collection_id: int, project_id: int | None) -> Collection:
+        """Move a character or set to another project; pictures follow, reference-aware."""
+        with self.library.db.write():
+            self.store.move_collection(collection_id, project_id)
+        self._changed("collection.changed", collection_id=collection_id, project_id=project_id)
+        return self.store.collection(collection_id)
+
+    def delete_collection(self, collection_id: int) -> None:
+        """Delete a set or character; its pictures are never deleted."""
+        with self.library.db.write():
+            self.store.delete_collection(collection_id)
+        self._changed("collection.changed", collection_id=collection_id, deleted=True)
+
+    def add_members(self, collection_id: int, picture_ids: Sequence[int]) -> Collection:
+        ids = self.library._live(picture_ids)
+        with self.library.db.write():
+            self.store.add_members(collection_id, ids, _now())
+        self._changed("collection.changed", collection_id=collection_id)
+        return self.store.collection(collection_id)
+
+    def remove_members(self, collection_id: int, picture_ids: Sequence[int]) -> Collection:
+        with self.library.db.write():
+            self.store.remove_members(collection_id, list(picture_ids))
+        self._changed("collection.changed", collection_id=collection_id)
+        return self.store.collection(collection_id)
+
+    def set_operation(self, collection_ids: Sequence[int], op: SetOp) -> list[int]:
+        """Picture ids (live only) of union / overlap / difference / unique over sets and characters."""
+        for collection_id in collection_ids:
+            self.store.collection(collection_id)
+        return self.store.set_operation_ids(list(collection_ids), op)
+
+    def save_set_operation(self, collection_ids: Sequence[int], op: SetOp, name: str,
+                           project_id: int | None = None) -> Collection:
+        """Store the result of a set operation as a new picture set."""
+        ids = self.set_operation(collection_ids, op)
+        collection = self.create_collection("set", name, project_id)
+        return self.add_members(collection.id, ids) if ids else collection
+
+    def breadcrumbs(self, *, project_id: int | None = None, collection_id: int | None = None) -> list[Breadcrumb]:
+        return self.store.breadcrumbs(project_id=project_id, collection_id=collection_id)
+
+    # -- tag vocabulary -------------------------------------------------------------------------
+
+    def update_tag(self, tag_id: int, *, name: str | None = None, category: str | None = None) -> None:
+        with self.library.db.write():
+            self.library.tags.update(tag_id, name=name, category=category)
+        self._changed("tag.changed", tag_id=tag_id)
+
+    def merge_tags(self, source_id: int, target_id: int) -> None:
+        with self.library.db.write():
+            self.library.tags.merge(source_id, target_id)
+        self._changed("tag.changed", tag_id=target_id, merged=source_id)
+
+    def add_alias(self, tag_id: int, alias: str) -> None:
+        with self.library.db.write():
+            self.library.tags.add_alias(tag_id, alias)
+        self._changed("tag.changed", tag_id=tag_id)
+
+    def delete_tag(self, tag_id: int) -> None:
+        with self.library.db.write():
+            self.library.tags.delete(tag_id)
+        self._changed("tag.changed", tag_id=tag_id, deleted=True)
