@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+from pathlib import Path
 
 import pytest
 from conftest import library_snapshot
@@ -39,7 +40,7 @@ def test_every_still_format_imports_with_thumbnails(library, tmp_path):
                 assert thumb.format == "WEBP"
                 assert thumb.size == source.size  # small pictures are never upscaled
         stored = library.store.local_path(picture.content_hash, picture.suffix)
-        assert stored.read_bytes() == open(imported.path, "rb").read()
+        assert stored.read_bytes() == Path(imported.path).read_bytes()
     assert {"image/jpeg", "image/png", "image/webp", "image/gif", "image/bmp", "image/tiff", "image/avif",
             "image/heic"} <= mimes
 

@@ -7,7 +7,8 @@ never imported, and a recorded (path, size, mtime) means a file is never importe
 
 Reference folder: files are indexed where they are and never modified, moved or deleted by us (a
 purge may delete one only where the folder allows it). A rescan finds new, changed, moved (same
-content at a new path) and removed files; sidecar ``.txt`` files are read when they change.
+content at a new path) and removed files; sidecar ``.txt`` files are read when they change. A picture
+purged from the scrapheap stays out of the library on rescans until its file changes.
 """
 
 from __future__ import annotations

@@ -1,0 +1,165 @@
+"""Watched import folders and in-place reference folders, on real files."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from corpus import photo
+
+from pixlstash.errors import BadInput
+from pixlstash.models import FolderOptions, PictureFilter
+
+
+def age(path, seconds: float = 60) -> None:
+    """Make a file look settled (written a while ago)."""
+    stamp = time.time() - seconds
+    os.utime(path, (stamp, stamp))
+
+
+def tree_state(root) -> dict:
+    """Bytes and modification times of every file under root: a reference folder must keep both."""
+    return {str(p.relative_to(root)): (p.read_bytes(), p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file()}
+
+
+def test_import_folder_waits_for_settled_files_and_never_imports_twice(library, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    folder = library.folder_sync.add("import", inbox, FolderOptions(settle_seconds=30))
+    photo(120, 90, seed=1).save(inbox / "fresh.png")  # just written: must wait
+    photo(120, 90, seed=2).save(inbox / "settled.png")
+    age(inbox / "settled.png")
+    first = library.folder_sync.scan(folder.id)
+    assert [os.path.basename(i.path) for i in first.report.imported] == ["settled.png"]
+    assert first.waiting == 1
+    again = library.folder_sync.scan(folder.id)
+    assert again.report.imported == [] and again.report.duplicates == []
+    age(inbox / "fresh.png")
+    third = library.folder_sync.scan(folder.id)
+    assert [os.path.basename(i.path) for i in third.report.imported] == ["fresh.png"]
+    assert library.count(PictureFilter(folder=folder.id)) == 2
+    assert (inbox / "fresh.png").exists()  # kept: delete-after-import is off
+    assert library.folders.get(folder.id).picture_count == 2
+
+
+def test_import_folder_delete_after_import(library, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    project = library.organise.create_project("Inbox project")
+    folder = library.folder_sync.add("import", inbox, FolderOptions(delete_after_import=True, settle_seconds=0,
+                                                                     project_id=project.id))
+    photo(100, 100, seed=3).save(inbox / "a.jpg")
+    (inbox / "sub").mkdir()
+    photo(100, 100, seed=4).save(inbox / "sub" / "b.png")
+    for p in inbox.rglob("*.*"):
+        age(p)
+    scan = library.folder_sync.scan(folder.id)
+    assert len(scan.report.imported) == 2
+    assert not (inbox / "a.jpg").exists() and not (inbox / "sub" / "b.png").exists()
+    assert library.count(PictureFilter(project=project.id)) == 2
+    for item in scan.report.imported:  # the library's own copy is there before the source went
+        path = library.original_path(item.picture_id)
+        assert path.is_file() and library.root in path.parents
+
+
+def test_reference_folder_is_indexed_in_place_and_never_modified(library, tmp_path):
+    ref = tmp_path / "photos"
+    (ref / "2024").mkdir(parents=True)
+    photo(300, 200, seed=1).save(ref / "2024" / "one.jpg")
+    photo(300, 200, seed=2).save(ref / "two.png")
+    (ref / "two.txt").write_text("sunset, beach,  golden hour\n")
+    before = tree_state(ref)
+    folder = library.folder_sync.add("reference", ref)
+    scan = library.folder_sync.scan(folder.id)
+    assert len(scan.report.imported) == 2
+    assert tree_state(ref) == before  # nothing written, moved or touched
+    assert list((library.root / "originals").rglob("*.*")) == []  # no copies
+    two = next(i.picture_id for i in scan.report.imported if i.path.endswith("two.png"))
+    assert {t.name for t in library.get(two).tags} == {"sunset", "beach", "golden hour"}
+    assert library.original_path(two) == ref / "two.png"
+    assert library.get(two).locations == [f"{ref}/two.png"]
+    assert library.count(PictureFilter(folder=folder.id)) == 2
+
+
+def test_reference_rescan_finds_new_changed_moved_and_removed(library, tmp_path):
+    ref = tmp_path / "ref"
+    ref.mkdir()
+    photo(200, 200, seed=1).save(ref / "a.png")
+    photo(200, 200, seed=2).save(ref / "b.png")
+    photo(200, 200, seed=3).save(ref / "c.png")
+    folder = library.folder_sync.add("reference", ref)
+    first = library.folder_sync.scan(folder.id)
+    ids = {os.path.basename(i.path): i.picture_id for i in first.report.imported}
+    library.tag_pictures([ids["a.png"]], add=["keeper"])
+    library.update_pictures([ids["a.png"]], rating=5)
+
+    (ref / "moved").mkdir()
+    os.rename(ref / "b.png", ref / "moved" / "b-renamed.png")      # moved
+    photo(220, 200, seed=9).save(ref / "a.png")                    # changed in place
+    os.utime(ref / "a.png", (time.time() + 5, time.time() + 5))
+    (ref / "c.png").unlink()                                        # removed
+    photo(200, 200, seed=4).save(ref / "d.png")                    # new
+    scan = library.folder_sync.scan(folder.id)
+    assert (scan.moved, scan.changed, scan.removed) == (1, 1, 1)
+    assert [os.path.basename(i.path) for i in scan.report.imported] == ["d.png"]
+    a = library.get(ids["a.png"])
+    assert (a.width, a.rating, [t.name for t in a.tags]) == (220, 5, ["keeper"])  # user data kept
+    assert library.get(ids["b.png"]).locations == [f"{ref}/moved/b-renamed.png"]
+    assert library.get(ids["c.png"]).missing
+    assert library.count(PictureFilter(missing=True)) == 1
+    photo(200, 200, seed=3).save(ref / "c-back.png")  # the same content reappears
+    library.folder_sync.scan(folder.id)
+    assert not library.get(ids["c.png"]).missing
+
+
+def test_sidecars_are_written_back_only_when_enabled(library, tmp_path):
+    ref = tmp_path / "set"
+    ref.mkdir()
+    photo(100, 100, seed=5).save(ref / "x.png")
+    photo(100, 100, seed=6).save(ref / "y.png")
+    (ref / "y.txt").write_text("a caption that stays")
+    folder = library.folder_sync.add("reference", ref)
+    (item_x, item_y) = sorted(library.folder_sync.scan(folder.id).report.imported, key=lambda i: i.path)
+    library.tag_pictures([item_x.picture_id], add=["cat"])
+    assert not (ref / "x.txt").exists()
+    library.folders.set_options(folder.id, FolderOptions(write_sidecars=True))
+    library.tag_pictures([item_x.picture_id], add=["sleeping"])
+    assert (ref / "x.txt").read_text() == "cat, sleeping\n"
+    with pytest.raises(BadInput):
+        library.folder_sync.add("reference", library.root)
+    with pytest.raises(BadInput):
+        library.folder_sync.add("reference", tmp_path / "nope")
+
+
+def test_purge_keeps_reference_files_unless_allowed(library, tmp_path):
+    ref = tmp_path / "ref"
+    ref.mkdir()
+    photo(100, 100, seed=7).save(ref / "keep.png")
+    folder = library.folder_sync.add("reference", ref)
+    (item,) = library.folder_sync.scan(folder.id).report.imported
+    library.scrap([item.picture_id])
+    library.purge([item.picture_id])
+    assert (ref / "keep.png").exists()
+    library.folder_sync.scan(folder.id)
+    assert library.count() == 0  # a purged reference picture is not brought back by rescans ...
+    photo(100, 100, seed=17).save(ref / "keep.png")
+    library.folder_sync.scan(folder.id)  # ... until its file changes
+    (again,) = library.page().items
+    library.folders.set_options(folder.id, FolderOptions(allow_purge=True))
+    library.scrap([again.id])
+    library.purge()
+    assert not (ref / "keep.png").exists()
+
+
+def test_unreachable_reference_folder_changes_nothing(library, tmp_path):
+    ref = tmp_path / "usb"
+    ref.mkdir()
+    photo(100, 100, seed=8).save(ref / "p.png")
+    folder = library.folder_sync.add("reference", ref)
+    library.folder_sync.scan(folder.id)
+    (ref / "p.png").rename(tmp_path / "p.png")
+    ref.rmdir()  # the drive is unplugged
+    scan = library.folder_sync.scan(folder.id)
+    assert "not reachable" in scan.report.skipped[0].reason
+    assert library.count(PictureFilter(missing=True)) == 0
