@@ -105,7 +105,8 @@ def build(root: Path, pictures: int, tags_per_picture: int = 10, sets: int = 100
         with library.db.write():
             conn.executemany("INSERT INTO projects(id, name, created_at) VALUES (?, ?, 0)",
                              ((p, f"Project {p}") for p in range(1, PROJECTS + 1)))
-            collections = [("set", n) for n in range(1, sets + 1)] + [("character", n) for n in range(1, characters + 1)]
+            collections = [("set", n) for n in range(1, sets + 1)]
+            collections += [("character", n) for n in range(1, characters + 1)]
             conn.executemany(
                 "INSERT INTO collections(id, kind, name, project_id, created_at) VALUES (?, ?, ?, ?, 0)",
                 ((cid, kind, f"{kind} {n}", int(rng.integers(1, PROJECTS + 1)))

@@ -126,6 +126,8 @@ def test_sidecars_are_written_back_only_when_enabled(library, tmp_path):
     library.folders.set_options(folder.id, FolderOptions(write_sidecars=True))
     library.tag_pictures([item_x.picture_id], add=["sleeping"])
     assert (ref / "x.txt").read_text() == "cat, sleeping\n"
+    assert (ref / "y.txt").read_text() == "a caption that stays"  # only changed pictures are written
+    assert [t.name for t in library.get(item_y.picture_id).tags] == ["a caption that stays"]
     with pytest.raises(BadInput):
         library.folder_sync.add("reference", library.root)
     with pytest.raises(BadInput):

@@ -11,7 +11,7 @@ import abc
 import enum
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import msgspec
 
@@ -66,7 +66,7 @@ class EngineParameter(msgspec.Struct, frozen=True):
 
     name: str
     type: str
-    default: object = None
+    default: Any = None
     description: str = ""
 
 

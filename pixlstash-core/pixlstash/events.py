@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -20,7 +20,7 @@ EventKind = Literal[
 class Event(msgspec.Struct, frozen=True):
     kind: EventKind
     picture_ids: list[int] = []
-    data: dict[str, object] = {}
+    data: dict[str, Any] = {}
 
 
 class EventBus:

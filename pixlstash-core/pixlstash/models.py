@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -138,7 +138,7 @@ class Picture(msgspec.Struct, frozen=True):
     codec: str | None = None
     camera: str | None = None
     orientation: int | None = None
-    exif: dict[str, object] = {}
+    exif: dict[str, Any] = {}
     phash: str | None = None
     dup_group: int | None = None
     source_id: int | None = None
@@ -279,7 +279,7 @@ class Statistics(msgspec.Struct, frozen=True):
     count: int
     total_bytes: int
     rating: dict[int, int]                # rating -> pictures (0: unrated)
-    tags: list[dict[str, object]]         # name, category, count, confidence (10 deciles + 'none')
-    file_size: list[dict[str, object]]    # bucket upper bound (bytes) -> count
-    resolution: list[dict[str, object]]   # bucket upper bound (megapixels) -> count
+    tags: list[dict[str, Any]]         # name, category, count, confidence (10 deciles + 'none')
+    file_size: list[dict[str, Any]]    # bucket upper bound (bytes) -> count
+    resolution: list[dict[str, Any]]   # bucket upper bound (megapixels) -> count
     media_type: dict[str, int] = {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -19,7 +19,7 @@ class ShareContext(msgspec.Struct, frozen=True):
     share_id: int
     scope_type: str
     scope_id: int | None = None
-    options: dict[str, object] = {}
+    options: dict[str, Any] = {}
 
 
 class ShareTransform(abc.ABC):

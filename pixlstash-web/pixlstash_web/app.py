@@ -1,24 +1,119 @@
-"""The application factory."""
+"""The application factory: ``create_app(library=None, settings=None)``."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+
 import msgspec
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from pixlstash import __version__
+from pixlstash.auth import Authenticator
+from pixlstash.folders import FolderWatcher
+from pixlstash.library import Library
+from pixlstash.shares import ShareService
+from pixlstash.updates import UpdateChecker
 
-__all__ = ["create_app"]
+from .api import Api, PolicyRoute
+from .errors import exception_handlers
+from .pages import RECIPIENT_HTML
+from .routes import MODULES
+from .security import Policy
 
-_encoder = msgspec.json.Encoder()
+__all__ = ["AppState", "WebSettings", "build_api", "create_app"]
+
+log = logging.getLogger("pixlstash_web")
 
 
-async def version(request: Request) -> Response:
-    return Response(_encoder.encode({"version": __version__}), media_type="application/json")
+class WebSettings(msgspec.Struct, frozen=True):
+    max_upload_file_bytes: int = 2 << 30
+    max_upload_request_bytes: int = 8 << 30
+    secure_cookies: bool = False          # set under TLS: session cookies get the Secure flag
+    watch_folders: bool = True            # poll import folders (and, less often, reference folders)
+    folder_poll_seconds: float = 5.0
+    sse_heartbeat: float = 15.0
+    update_check_poll_seconds: float = 3600.0
 
 
-def create_app(library=None, settings=None) -> Starlette:
-    """Build the ASGI app. ``library`` is an open library (or None for a version-only app)."""
-    return Starlette(routes=[Route("/api/v1/version", version, methods=["GET"])])
+class AppState:
+    """The shared objects of one running app (kept in ``app.state.pixlstash``, never in globals)."""
+
+    def __init__(self, library: Library, settings: WebSettings) -> None:
+        self.library = library
+        self.settings = settings
+        self.auth = Authenticator(library.root)
+        self.shares = ShareService(library, self.auth)
+        self.updates = UpdateChecker(self.auth.store)
+        self.watcher = FolderWatcher(library, settings.folder_poll_seconds) if settings.watch_folders else None
+        self._stop = threading.Event()
+
+    def start(self) -> None:
+        if self.watcher is not None:
+            self.watcher.start()
+        threading.Thread(target=self._update_loop, name="pixlstash-update-check", daemon=True).start()
+
+    def _update_loop(self) -> None:
+        while not self._stop.wait(5.0):
+            self.updates.check_if_due()  # does nothing unless the owner turned the check on
+            if self._stop.wait(self.settings.update_check_poll_seconds):
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.watcher is not None:
+            self.watcher.stop()
+        self.auth.close()
+
+
+def build_api() -> Api:
+    api = Api()
+    for module in MODULES:
+        module.register(api)
+    return api
+
+
+async def _root(request: Request) -> Response:
+    return RedirectResponse("/api/v1/docs")
+
+
+async def _recipient(request: Request) -> Response:
+    return HTMLResponse(RECIPIENT_HTML, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+
+
+def create_app(library: Library | None = None, settings: WebSettings | None = None, *,
+               library_path: Path | None = None, plugin_manager=None) -> Starlette:
+    """Build the ASGI app over an open ``library`` (the caller closes it) or one opened at ``library_path``."""
+    settings = settings or WebSettings()
+    if library is None and library_path is None:
+        raise ValueError("create_app needs a library or a library_path")
+    api = build_api()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        opened = library or Library.open(library_path, plugin_manager=plugin_manager)
+        state = AppState(opened, settings)
+        app.state.pixlstash = state
+        state.start()
+        try:
+            yield
+        finally:
+            state.stop()
+            if library is None:
+                opened.close()
+
+    routes = [
+        *api.routes(),
+        PolicyRoute("/", _root, methods=["GET"], policy=Policy.PUBLIC, include_in_schema=False),
+        PolicyRoute("/s/{share_token}", _recipient, methods=["GET"], policy=Policy.PUBLIC, include_in_schema=False),
+    ]
+    app = Starlette(routes=routes, middleware=[Middleware(GZipMiddleware, minimum_size=2048)],
+                    exception_handlers=exception_handlers, lifespan=lifespan)
+    app.state.api = api
+    return app

@@ -27,7 +27,7 @@ def connect(path: Path | str, *, readonly: bool = False) -> apsw.Connection:
         connection.pragma("journal_mode", "wal")
     connection.pragma("synchronous", "normal")  # durable at checkpoints; safe against corruption in WAL
     connection.pragma("temp_store", "memory")
-    connection.pragma("cache_size", -32_000)  # 32 MiB per connection
+    connection.pragma("cache_size", -8_000)  # 8 MiB per connection; the shared mmap does the rest
     connection.pragma("mmap_size", 256 << 20)
     return connection
 

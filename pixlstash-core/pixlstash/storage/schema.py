@@ -73,6 +73,7 @@ CREATE INDEX pictures_rating ON pictures(rating, id) WHERE deleted_at IS NULL;
 CREATE INDEX pictures_size ON pictures(file_size, id) WHERE deleted_at IS NULL;
 CREATE INDEX pictures_pixels ON pictures(pixels, id) WHERE deleted_at IS NULL;
 CREATE INDEX pictures_shuffle ON pictures(shuffle, id) WHERE deleted_at IS NULL;
+CREATE INDEX pictures_media ON pictures(media_type) WHERE deleted_at IS NULL;
 CREATE INDEX pictures_dup_group ON pictures(dup_group) WHERE dup_group IS NOT NULL;
 CREATE INDEX pictures_deleted ON pictures(deleted_at) WHERE deleted_at IS NOT NULL;
 CREATE INDEX pictures_source ON pictures(source_id);

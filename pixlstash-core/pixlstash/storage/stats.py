@@ -6,6 +6,8 @@ The whole live library is answered from counters the triggers keep (``tags.pictu
 
 from __future__ import annotations
 
+import itertools
+
 from ..models import PictureFilter, Statistics
 from .db import Database
 from .query import compile_filter
@@ -30,24 +32,45 @@ def _histogram(rows: list[tuple], bounds: list[float], label: str) -> list[dict[
     ]
 
 
+def _whole_library_rows(db: Database) -> list[tuple]:
+    """The same figures for the whole live library, each from a covering index (no table scan)."""
+    rows = [("r", r, n, 0) for r, n in db.query(
+        "SELECT rating, count(*) FROM pictures WHERE deleted_at IS NULL GROUP BY rating")]
+    for kind, column, bounds, scale in (("s", "file_size", FILE_SIZE_BUCKETS, 1),
+                                        ("x", "pixels", RESOLUTION_BUCKETS, 1_000_000)):
+        edges = [-1, *(int(b * scale) for b in bounds), 1 << 62]
+        for bucket, (low, high) in enumerate(itertools.pairwise(edges)):
+            n, total = db.query(f"SELECT count(*), coalesce(sum({column}), 0) FROM pictures "
+                                f"WHERE deleted_at IS NULL AND {column} > ? AND {column} <= ?", (low, high))[0]
+            rows.append((kind, bucket, n, 0))
+            if kind == "s":
+                rows.append(("b", bucket, 0, total))
+    rows += [("m", m, n, 0) for m, n in db.query(
+        "SELECT media_type, count(*) FROM pictures WHERE deleted_at IS NULL GROUP BY media_type")]
+    return rows
+
+
 def statistics(db: Database, f: PictureFilter, top_tags: int = 50) -> Statistics:
     compiled = compile_filter(db, f, page_size=1_000_000)
     if compiled.empty:
         return Statistics(0, 0, {}, [], _histogram([], FILE_SIZE_BUCKETS, "max_bytes"),
                           _histogram([], RESOLUTION_BUCKETS, "max_megapixels"), {})
-    base_sql, params = compiled.select("p.id, p.rating, p.file_size, p.pixels, p.media_type")
-    size_case = _bucket_case("file_size", FILE_SIZE_BUCKETS)
-    mp_case = _bucket_case("pixels / 1000000.0", RESOLUTION_BUCKETS)
-    # One pass over the selected rows for every per-picture figure.
-    rows = db.query(
-        f"WITH f AS ({base_sql}) SELECT 'r', rating, count(*), sum(file_size) FROM f GROUP BY rating "
-        f"UNION ALL SELECT 's', {size_case}, count(*), 0 FROM f GROUP BY 2 "
-        f"UNION ALL SELECT 'x', {mp_case}, count(*), 0 FROM f GROUP BY 2 "
-        f"UNION ALL SELECT 'm', media_type, count(*), 0 FROM f GROUP BY 2",
-        params,
-    )
+    if f == _UNFILTERED:
+        rows = _whole_library_rows(db)
+    else:
+        base_sql, params = compiled.select("p.id, p.rating, p.file_size, p.pixels, p.media_type")
+        size_case = _bucket_case("file_size", FILE_SIZE_BUCKETS)
+        mp_case = _bucket_case("pixels / 1000000.0", RESOLUTION_BUCKETS)
+        # One pass over the selected rows (materialised once) for every per-picture figure.
+        rows = db.query(
+            f"WITH f AS MATERIALIZED ({base_sql}) SELECT 'r', rating, count(*), sum(file_size) FROM f GROUP BY rating "
+            f"UNION ALL SELECT 's', {size_case}, count(*), 0 FROM f GROUP BY 2 "
+            f"UNION ALL SELECT 'x', {mp_case}, count(*), 0 FROM f GROUP BY 2 "
+            f"UNION ALL SELECT 'm', media_type, count(*), 0 FROM f GROUP BY 2",
+            params,
+        )
     rating = {int(k): n for kind, k, n, _ in rows if kind == "r"}
-    total_bytes = sum(b for kind, _, _, b in rows if kind == "r")
+    total_bytes = sum(b for kind, _, _, b in rows if kind in ("r", "b"))
     media = {str(k): n for kind, k, n, _ in rows if kind == "m"}
     count = sum(rating.values())
 

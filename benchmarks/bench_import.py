@@ -1,0 +1,128 @@
+"""Import throughput on generated corpora (hashing, EXIF, metadata, thumbnails and commits included).
+
+    .venv/bin/python benchmarks/bench_import.py [--big 200] [--mixed 2000] [--workers N]
+
+Corpus A: 3000x2000 photo-like JPEGs. Corpus B: mixed JPEG and PNG pictures whose longest side is
+1024-4096 px, with 5% duplicates and 2% corrupt files. Corpora are generated once into .bench/ and
+reused. Also prints when the first picture became visible (it lands long before the batch ends).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "pixlstash-core"))
+
+from PIL import Image  # noqa: E402
+
+from pixlstash.library import Library  # noqa: E402
+
+BENCH = HERE.parent / ".bench"
+
+
+def photo(width: int, height: int, seed: int) -> Image.Image:
+    """Photo-like content (smooth regions, edges, mild noise) so encoders behave as on real photos."""
+    rng = np.random.default_rng(seed)
+    small_w, small_h = max(8, width // 16), max(8, height // 16)
+    y, x = np.mgrid[0:small_h, 0:small_w].astype(np.float32)
+    base = np.stack([x / small_w * 255, y / small_h * 255, (x + y) / (small_w + small_h) * 255], -1)
+    for _ in range(12):
+        cx, cy, r = rng.integers(0, small_w), rng.integers(0, small_h), rng.integers(2, max(3, small_w // 4))
+        base[(x - cx) ** 2 + (y - cy) ** 2 < r**2] = rng.integers(0, 255, 3)
+    image = Image.fromarray(base.clip(0, 255).astype(np.uint8)).resize((width, height), Image.Resampling.BICUBIC)
+    tile = rng.integers(-6, 7, (256, 256, 3), dtype=np.int16)  # sensor-like noise, tiled to save time
+    noise = np.tile(tile, (height // 256 + 1, width // 256 + 1, 1))[:height, :width]
+    return Image.fromarray((np.asarray(image, dtype=np.int16) + noise).clip(0, 255).astype(np.uint8))
+
+
+def _make(job: tuple[str, int, int, int, str]) -> None:
+    path, width, height, seed, kind = job
+    image = photo(width, height, seed)
+    if kind == "png":
+        image.save(path, "PNG", compress_level=1)
+    else:
+        image.save(path, "JPEG", quality=88)
+
+
+def corpus_big(count: int) -> Path:
+    folder = BENCH / f"corpus-3000x2000-{count}"
+    if not folder.exists():
+        tmp = folder.with_suffix(".partial")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        with ProcessPoolExecutor() as pool:
+            list(pool.map(_make, [(str(tmp / f"{n:05d}.jpg"), 3000, 2000, n, "jpeg") for n in range(count)]))
+        tmp.rename(folder)
+    return folder
+
+
+def corpus_mixed(count: int) -> Path:
+    folder = BENCH / f"corpus-mixed-{count}"
+    if not folder.exists():
+        tmp = folder.with_suffix(".partial")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        rng = np.random.default_rng(1)
+        jobs = []
+        unique = int(count * 0.93)
+        for n in range(unique):
+            long_side = int(rng.integers(1024, 4097))
+            ratio = float(rng.choice([1.0, 0.75, 0.5625, 0.666]))
+            w, h = (long_side, int(long_side * ratio)) if rng.random() < 0.6 else (int(long_side * ratio), long_side)
+            kind = "png" if rng.random() < 0.3 else "jpeg"
+            jobs.append((str(tmp / f"{n:05d}.{'png' if kind == 'png' else 'jpg'}"), w, h, 10_000 + n, kind))
+        with ProcessPoolExecutor() as pool:
+            list(pool.map(_make, jobs))
+        files = sorted(tmp.iterdir())
+        for n in range(count - unique - int(count * 0.02)):  # duplicates: same bytes, other names
+            source = files[int(rng.integers(0, len(files)))]
+            shutil.copy(source, tmp / f"dup-{n:04d}{source.suffix}")
+        for n in range(int(count * 0.02)):  # corrupt: truncated copies
+            source = files[int(rng.integers(0, len(files)))]
+            (tmp / f"corrupt-{n:04d}{source.suffix}").write_bytes(source.read_bytes()[:5000])
+        tmp.rename(folder)
+    return folder
+
+
+def run(folder: Path, workers: int | None) -> None:
+    root = BENCH / "import-lib"
+    shutil.rmtree(root, ignore_errors=True)
+    files = sum(1 for _ in folder.iterdir())
+    with Library.open(root) as library:
+        first_visible: list[float] = []
+        started = time.perf_counter()
+        library.events.subscribe(lambda e: first_visible.append(time.perf_counter() - started)
+                                 if e.kind == "picture.added" and not first_visible else None)
+        report = library.import_paths([folder], workers=workers)
+        elapsed = time.perf_counter() - started
+    rate = files / elapsed
+    print(f"{folder.name}: {files} files in {elapsed:.1f} s = {rate:.1f} files/s "
+          f"(imported {len(report.imported)}, duplicates {len(report.duplicates)}, skipped {len(report.skipped)}); "
+          f"first picture visible after {first_visible[0]:.2f} s")
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--big", type=int, default=200, help="3000x2000 JPEGs (0 to skip)")
+    parser.add_argument("--mixed", type=int, default=2000, help="mixed JPEG/PNG pictures (0 to skip)")
+    parser.add_argument("--workers", type=int, default=None, help="import threads (default: cores, at least 2)")
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores")
+    if args.big:
+        run(corpus_big(args.big), args.workers)
+    if args.mixed:
+        run(corpus_mixed(args.mixed), args.workers)
+
+
+if __name__ == "__main__":
+    main()

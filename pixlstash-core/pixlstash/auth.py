@@ -1,0 +1,288 @@
+"""Who may do what: the owner account, API tokens, browser sessions and the login rate limit.
+
+Tokens are 256-bit random strings shown once; only their SHA-256 digests are stored (a fast hash is
+right for random secrets) and compared in constant time. Passwords use scrypt.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+from .errors import BadInput, Conflict, NotFound, PixlstashError
+from .storage.auth_db import AUTH_DATABASE_NAME, AUTH_MIGRATIONS, AuthStore
+from .storage.db import Database
+from .storage.schema import migrate
+
+__all__ = [
+    "SCOPES",
+    "ApiToken",
+    "Authenticator",
+    "Forbidden",
+    "LoginRateLimiter",
+    "NewSecret",
+    "Principal",
+    "RateLimited",
+    "Scope",
+    "SessionInfo",
+    "Unauthenticated",
+    "hash_password",
+    "verify_password",
+]
+
+Scope = Literal["read", "write", "admin"]
+SCOPES: tuple[Scope, ...] = ("read", "write", "admin")
+TOKEN_PREFIX = "pxl_"
+SESSION_DAYS = 30
+_DAY_MS = 86_400_000
+_TOUCH_EVERY_MS = 60_000  # last-used times are written at most once a minute per token
+
+
+class Unauthenticated(PixlstashError):
+    """No valid credentials: missing, unknown, expired or revoked."""
+
+    code = "unauthenticated"
+
+
+class Forbidden(PixlstashError):
+    """Valid credentials without the right to do this."""
+
+    code = "forbidden"
+
+
+class RateLimited(PixlstashError):
+    code = "rate_limited"
+
+
+class Principal(msgspec.Struct, frozen=True):
+    """Who is calling: the owner through a session, an API token, or a share link recipient."""
+
+    kind: Literal["session", "token", "share"]
+    scope: Scope | Literal["share"]
+    id: int
+    user_id: int | None = None
+    csrf_hash: bytes | None = None
+
+    def allows(self, needed: Scope) -> bool:
+        if self.scope == "share":
+            return False
+        return SCOPES.index(self.scope) >= SCOPES.index(needed)
+
+
+class ApiToken(msgspec.Struct, frozen=True):
+    id: int
+    name: str
+    prefix: str
+    scope: Scope
+    created_at: int
+    expires_at: int | None
+    last_used_at: int | None
+    revoked: bool
+
+
+class SessionInfo(msgspec.Struct, frozen=True):
+    id: int
+    user: str
+    created_at: int
+    last_seen_at: int
+    expires_at: int
+    user_agent: str
+    address: str
+
+
+class NewSecret(msgspec.Struct, frozen=True):
+    """A secret shown once (token, session, share link) and the id of what it unlocks."""
+
+    id: int
+    secret: str
+    extra: str | None = None  # a session's CSRF token
+
+
+def _now() -> int:
+    return int(time.time() * 1000)
+
+
+def digest(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode()).digest()
+
+
+def new_secret(prefix: str) -> str:
+    return prefix + secrets.token_urlsafe(32)  # 256 bits
+
+
+_SCRYPT = {"n": 2**15, "r": 8, "p": 1}
+
+
+def hash_password(password: str) -> str:
+    if not 8 <= len(password) <= 1024:
+        raise BadInput("a password has 8 to 1024 characters")
+    salt = secrets.token_bytes(16)
+    key = hashlib.scrypt(password.encode(), salt=salt, maxmem=64 << 20, dklen=32, **_SCRYPT)
+    b64 = base64.b64encode
+    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${b64(salt).decode()}${b64(key).decode()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        _, n, r, p, salt, key = stored.split("$")
+        expected = base64.b64decode(key)
+        actual = hashlib.scrypt(password.encode()[:1024], salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
+                                maxmem=64 << 20, dklen=len(expected))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+# A valid hash to compare against when the user does not exist, so timing does not reveal usernames.
+_DUMMY_HASH = "scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$" + base64.b64encode(b"\0" * 32).decode()
+
+
+class LoginRateLimiter:
+    """At most ``attempts`` failed logins per client address in ``window`` seconds."""
+
+    def __init__(self, attempts: int = 10, window: float = 300.0) -> None:
+        self.attempts, self.window = attempts, window
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, address: str) -> None:
+        with self._lock:
+            recent = self._failures.get(address)
+            now = time.monotonic()
+            while recent and now - recent[0] > self.window:
+                recent.popleft()
+            if recent and len(recent) >= self.attempts:
+                retry = int(self.window - (now - recent[0])) + 1
+                raise RateLimited(f"too many failed logins; try again in {retry} s", retry_after=retry)
+
+    def failed(self, address: str) -> None:
+        with self._lock:
+            self._failures.setdefault(address, deque()).append(time.monotonic())
+
+    def succeeded(self, address: str) -> None:
+        with self._lock:
+            self._failures.pop(address, None)
+
+
+class Authenticator:
+    """Credentials of one installation, in ``<library>/auth.db``."""
+
+    def __init__(self, root: Path) -> None:
+        self.db = Database(Path(root) / AUTH_DATABASE_NAME)
+        migrate(self.db.connection, AUTH_MIGRATIONS)
+        self.store = AuthStore(self.db)
+        self.rate_limiter = LoginRateLimiter()
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- the owner ------------------------------------------------------------------------------
+
+    @property
+    def needs_setup(self) -> bool:
+        return self.store.user_count() == 0
+
+    def create_user(self, username: str, password: str) -> int:
+        username = username.strip()
+        if not 1 <= len(username) <= 100 or not username.isprintable():
+            raise BadInput("a user name has 1 to 100 printable characters")
+        password_hash = hash_password(password)
+        with self.db.write():
+            if self.store.user_by_name(username) is not None:
+                raise Conflict(f"user {username!r} already exists")
+            return self.store.create_user(username, password_hash, _now())
+
+    def set_password(self, username: str, password: str) -> None:
+        user = self.store.user_by_name(username)
+        if user is None:
+            raise NotFound(f"no user named {username!r}")
+        with self.db.write():
+            self.store.set_password(user[0], hash_password(password))
+
+    def login(self, username: str, password: str, address: str, user_agent: str = "") -> NewSecret:
+        """Check a password (rate-limited per address) and open a session; returns its secret and CSRF token."""
+        self.rate_limiter.check(address)
+        user = self.store.user_by_name(username.strip())
+        ok = verify_password(password, user[2] if user else _DUMMY_HASH) and user is not None
+        if not ok:
+            self.rate_limiter.failed(address)
+            raise Unauthenticated("wrong user name or password")
+        self.rate_limiter.succeeded(address)
+        session, csrf = new_secret("pxs_"), secrets.token_urlsafe(32)
+        now = _now()
+        with self.db.write():
+            session_id = self.store.add_session(user[0], digest(session), digest(csrf), now,
+                                                now + SESSION_DAYS * _DAY_MS, user_agent, address)
+        return NewSecret(session_id, session, csrf)
+
+    def session(self, secret: str) -> Principal:
+        row = self.store.session_by_hash(digest(secret))
+        now = _now()
+        if row is None or not hmac.compare_digest(row.session_hash, digest(secret)):
+            raise Unauthenticated("not signed in")
+        if row.revoked_at is not None or row.expires_at <= now:
+            raise Unauthenticated("the session has ended; sign in again")
+        if now - row.last_seen_at > _TOUCH_EVERY_MS:  # sliding expiry, written rarely
+            with self.db.write():
+                self.store.touch_session(row.id, now, now + SESSION_DAYS * _DAY_MS)
+        return Principal("session", "admin", row.id, row.user_id, row.csrf_hash)
+
+    def sessions(self) -> list[SessionInfo]:
+        return [SessionInfo(s.id, self.store.username(s.user_id) or "", s.created_at, s.last_seen_at, s.expires_at,
+                            s.user_agent, s.address) for s in self.store.sessions()]
+
+    def revoke_session(self, session_id: int) -> None:
+        with self.db.write():
+            if not self.store.revoke_session(session_id, _now()):
+                raise NotFound(f"no active session {session_id}")
+
+    # -- API tokens -----------------------------------------------------------------------------
+
+    def create_token(self, name: str, scope: Scope, expires_in_days: float | None = None) -> NewSecret:
+        if scope not in SCOPES:
+            raise BadInput(f"scope is one of {', '.join(SCOPES)}")
+        if expires_in_days is not None and expires_in_days <= 0:
+            raise BadInput("expiry must be in the future")
+        secret = new_secret(TOKEN_PREFIX)
+        now = _now()
+        expires_at = None if expires_in_days is None else now + int(expires_in_days * _DAY_MS)
+        with self.db.write():
+            token_id = self.store.add_token(name.strip()[:100] or "token", digest(secret), secret[:8], scope, now,
+                                            expires_at)
+        return NewSecret(token_id, secret)
+
+    def token(self, secret: str) -> Principal:
+        row = self.store.token_by_hash(digest(secret))
+        now = _now()
+        if row is None or not hmac.compare_digest(row.token_hash, digest(secret)):
+            raise Unauthenticated("unknown API token")
+        if row.revoked_at is not None:
+            raise Unauthenticated("this API token was revoked")
+        if row.expires_at is not None and row.expires_at <= now:
+            raise Unauthenticated("this API token has expired")
+        if row.last_used_at is None or now - row.last_used_at > _TOUCH_EVERY_MS:
+            with self.db.write():
+                self.store.touch_token(row.id, now)
+        return Principal("token", row.scope, row.id)  # type: ignore[arg-type]
+
+    def tokens(self) -> list[ApiToken]:
+        return [ApiToken(t.id, t.name, t.prefix, t.scope, t.created_at, t.expires_at, t.last_used_at,  # type: ignore
+                         t.revoked_at is not None) for t in self.store.tokens()]
+
+    def revoke_token(self, token_id: int) -> None:
+        with self.db.write():
+            if not self.store.revoke_token(token_id, _now()):
+                raise NotFound(f"no active token {token_id}")
+
+    def csrf_ok(self, principal: Principal, presented: str | None) -> bool:
+        return bool(presented) and principal.csrf_hash is not None and hmac.compare_digest(
+            principal.csrf_hash, digest(presented or ""))

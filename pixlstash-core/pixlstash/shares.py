@@ -1,0 +1,205 @@
+"""Share links: read-only, scoped to pictures, a set, a character or a project; expiring; revocable.
+
+A recipient's every request goes through ``restrict()``: whatever filter they send, membership and
+scrapheap fields are replaced by the share's scope, so nothing outside it can be listed, counted,
+described or fetched. Images pass through the registered share transforms (the watermark).
+"""
+
+from __future__ import annotations
+
+import hmac
+import io
+import time
+from typing import TYPE_CHECKING, Any, Literal
+
+import msgspec
+from PIL import Image
+
+from .auth import Principal, Unauthenticated, digest, new_secret
+from .errors import BadInput, NotFound, PixlstashError
+from .models import Generation, MediaType, PictureFilter, PictureTag
+from .sharing import ShareContext, ShareTransform
+
+if TYPE_CHECKING:
+    from .auth import Authenticator
+    from .library import Library
+
+__all__ = ["Share", "ShareGone", "ShareOptions", "ShareService", "SharedPicture"]
+
+ScopeType = Literal["pictures", "set", "character", "project"]
+SHARE_PREFIX = "pxh_"
+_DAY_MS = 86_400_000
+
+
+class ShareGone(PixlstashError):
+    """The share link expired or was revoked."""
+
+    code = "share_gone"
+
+
+class ShareOptions(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
+    allow_original: bool = True           # recipients may download full-size files
+    include_metadata: bool = False        # show tags, captions and generation data
+    watermark: dict[str, Any] | None = None  # {"text": ..., "image": ..., "opacity": ..., "position": ...}
+
+
+class Share(msgspec.Struct, frozen=True):
+    id: int
+    prefix: str
+    scope_type: ScopeType
+    scope_id: int | None
+    picture_ids: list[int]
+    title: str
+    options: ShareOptions
+    created_at: int
+    expires_at: int | None
+    last_used_at: int | None
+    revoked: bool
+
+
+class SharedPicture(msgspec.Struct, frozen=True):
+    """What a share recipient may know about a picture: nothing that points outside the share."""
+
+    id: int
+    content_hash: str
+    media_type: MediaType
+    mime: str
+    width: int
+    height: int
+    taken_at: int
+    duration: float | None = None
+    rating: int | None = None
+    tags: list[PictureTag] = []
+    caption: str | None = None
+    generation: Generation | None = None
+
+
+def _now() -> int:
+    return int(time.time() * 1000)
+
+
+def _to_share(row) -> Share:
+    return Share(row.id, row.prefix, row.scope_type, row.scope_id, msgspec.json.decode(row.picture_ids),
+                 row.title, msgspec.json.decode(row.options, type=ShareOptions), row.created_at, row.expires_at,
+                 row.last_used_at, row.revoked_at is not None)
+
+
+class ShareService:
+    def __init__(self, library: Library, auth: Authenticator) -> None:
+        self.library, self.auth = library, auth
+        transforms: list[ShareTransform] = []
+        library.plugin_manager.hook.register_share_transforms(register=transforms.append)
+        self.transforms = transforms
+
+    def create(self, scope_type: ScopeType, scope_id: int | None = None, picture_ids: list[int] | None = None,
+               title: str = "", options: ShareOptions | None = None,
+               expires_in_days: float | None = None) -> tuple[Share, str]:
+        """Make a share link; returns the share and its secret token (shown once)."""
+        ids: list[int] = []
+        if scope_type == "pictures":
+            if not picture_ids:
+                raise BadInput("a picture share needs at least one picture")
+            ids = self.library._live(picture_ids)
+            scope_id = None
+        elif scope_type in ("set", "character"):
+            self.library.collections.collection(int(scope_id or 0), scope_type)  # type: ignore[arg-type]
+        elif scope_type == "project":
+            self.library.collections.project(int(scope_id or 0))
+        else:
+            raise BadInput("a share is of pictures, a set, a character or a project")
+        if expires_in_days is not None and expires_in_days <= 0:
+            raise BadInput("expiry must be in the future")
+        secret = new_secret(SHARE_PREFIX)
+        now = _now()
+        expires_at = None if expires_in_days is None else now + int(expires_in_days * _DAY_MS)
+        with self.auth.db.write():
+            share_id = self.auth.store.add_share(
+                digest(secret), secret[:8], scope_type, scope_id, msgspec.json.encode(ids).decode(), title[:200],
+                msgspec.json.encode(options or ShareOptions()).decode(), now, expires_at)
+        return self.get(share_id), secret
+
+    def get(self, share_id: int) -> Share:
+        row = self.auth.store.share(share_id)
+        if row is None:
+            raise NotFound(f"share {share_id} does not exist")
+        return _to_share(row)
+
+    def all(self) -> list[Share]:
+        return [_to_share(row) for row in self.auth.store.shares()]
+
+    def revoke(self, share_id: int) -> None:
+        with self.auth.db.write():
+            if not self.auth.store.revoke_share(share_id, _now()):
+                raise NotFound(f"no active share {share_id}")
+
+    def resolve(self, secret: str) -> tuple[Share, Principal]:
+        """The share a token opens; unknown tokens are 401, expired or revoked ones say so."""
+        row = self.auth.store.share_by_hash(digest(secret))
+        if row is None or not hmac.compare_digest(row.token_hash, digest(secret)):
+            raise Unauthenticated("this share link does not exist")
+        now = _now()
+        if row.revoked_at is not None:
+            raise ShareGone("this share link was revoked by its owner")
+        if row.expires_at is not None and row.expires_at <= now:
+            raise ShareGone("this share link has expired")
+        if row.last_used_at is None or now - row.last_used_at > 60_000:
+            with self.auth.db.write():
+                self.auth.store.touch_share(row.id, now)
+        return _to_share(row), Principal("share", "share", row.id)
+
+    @staticmethod
+    def restrict(share: Share, requested: PictureFilter | None = None) -> PictureFilter:
+        """The recipient's filter with every membership field replaced by the share's scope."""
+        base = requested or PictureFilter()
+        scope: dict[str, Any] = {"project": None, "collections": [], "collection_op": "union", "ids": None,
+                                    "scrapheap": False, "folder": None, "source": None, "missing": None}
+        if share.scope_type == "pictures":
+            scope["ids"] = share.picture_ids
+        elif share.scope_type in ("set", "character"):
+            scope["collections"] = [share.scope_id]
+        else:
+            scope["project"] = share.scope_id
+        if not share.options.include_metadata:
+            scope.update(tags=[], any_tags=[], not_tags=[], text=None)  # no probing by hidden metadata
+        return msgspec.structs.replace(base, **scope)
+
+    def contains(self, share: Share, picture_id: int, *, scrapheap: bool = False) -> bool:
+        """True when the picture is inside the share's scope right now (live, or in the scrapheap if asked)."""
+        if share.scope_type == "pictures" and picture_id not in share.picture_ids:
+            return False
+        f = msgspec.structs.replace(self.restrict(share), ids=[picture_id], scrapheap=scrapheap)
+        return self.library.count(f) == 1
+
+    def picture(self, share: Share, picture_id: int) -> SharedPicture:
+        if not self.contains(share, picture_id):
+            raise NotFound(f"picture {picture_id} is not in this share")
+        p = self.library.get(picture_id)
+        meta = share.options.include_metadata
+        return SharedPicture(
+            id=p.id, content_hash=p.content_hash, media_type=p.media_type, mime=p.mime, width=p.width,
+            height=p.height, taken_at=p.taken_at, duration=p.duration, rating=p.rating if meta else None,
+            tags=p.tags if meta else [], caption=(p.captions[0].text if p.captions else None) if meta else None,
+            generation=p.generation if meta else None)
+
+    def picture_for_hash(self, share: Share, content_hash: str) -> int:
+        picture_id = self.library.pictures.id_for_hash(content_hash) if content_hash.isalnum() else None
+        if picture_id is None or not self.contains(share, picture_id):
+            raise NotFound("no such picture in this share")
+        return picture_id
+
+    def context(self, share: Share) -> ShareContext:
+        options = msgspec.structs.asdict(share.options)
+        return ShareContext(share.id, share.scope_type, share.scope_id,
+                            {k: v for k, v in options.items() if v is not None})
+
+    def transforms_apply(self, share: Share) -> bool:
+        return share.options.watermark is not None
+
+    def render(self, share: Share, source: Image.Image) -> bytes:
+        """An image as the recipient gets it: every share transform applied, encoded as WebP."""
+        image, context = source, self.context(share)
+        for transform in self.transforms:
+            image = transform.apply(image, context)
+        buffer = io.BytesIO()
+        image.save(buffer, "WEBP", quality=85, method=2)
+        return buffer.getvalue()

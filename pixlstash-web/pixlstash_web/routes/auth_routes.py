@@ -1,0 +1,114 @@
+"""Signing in and out, first-run setup, API tokens, sessions and share links (the owner's side)."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from pixlstash.auth import ApiToken, SessionInfo
+from pixlstash.errors import Conflict
+from pixlstash.shares import Share, ShareOptions
+
+from ..api import Api, RequestContext, json_response
+from ..schemas import (
+    LoginRequest,
+    LoginResult,
+    Me,
+    SetupRequest,
+    SetupStatus,
+    ShareCreate,
+    ShareCreated,
+    TokenCreate,
+    TokenCreated,
+)
+from ..security import SESSION_COOKIE, Policy, client_address
+
+
+def _session_response(ctx: RequestContext, username: str, password: str, status: int = 200) -> Response:
+    secret = ctx.state.auth.login(username, password, client_address(ctx.request),
+                                  ctx.request.headers.get("user-agent", ""))
+    response = json_response(LoginResult(username, secret.extra), status)
+    response.set_cookie(SESSION_COOKIE, secret.secret, max_age=30 * 86_400, httponly=True, samesite="lax",
+                        secure=ctx.state.settings.secure_cookies, path="/")
+    return response
+
+
+def register(api: Api) -> None:
+    @api.get("/setup", policy=Policy.PUBLIC, response=SetupStatus, tag="auth",
+             summary="Whether the first-run setup (creating the owner) is still needed")
+    def setup_status(ctx: RequestContext) -> SetupStatus:
+        return SetupStatus(ctx.state.auth.needs_setup)
+
+    @api.post("/setup", policy=Policy.SETUP, body=SetupRequest, response=LoginResult, status=201, raw=True,
+              tag="auth", summary="Create the owner account (loopback only, once) and sign in")
+    def setup(ctx: RequestContext, body: SetupRequest) -> Response:
+        if not ctx.state.auth.needs_setup:
+            raise Conflict("the owner account already exists; sign in instead")
+        ctx.state.auth.create_user(body.username, body.password)
+        return _session_response(ctx, body.username, body.password, 201)
+
+    @api.post("/auth/login", policy=Policy.PUBLIC, body=LoginRequest, response=LoginResult, raw=True, tag="auth",
+              summary="Sign in: sets an HttpOnly session cookie and returns the CSRF token",
+              extra_responses={429: "too many failed attempts from this address"})
+    def login(ctx: RequestContext, body: LoginRequest) -> Response:
+        return _session_response(ctx, body.username, body.password)
+
+    @api.post("/auth/logout", policy=Policy.READ, status=204, raw=True, tag="auth",
+              summary="Sign out (ends this session)")
+    def logout(ctx: RequestContext) -> Response:
+        if ctx.principal.kind == "session":
+            ctx.state.auth.revoke_session(ctx.principal.id)
+        response = Response(status_code=204)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @api.get("/auth/me", policy=Policy.READ, response=Me, tag="auth", summary="Who the credentials belong to")
+    def me(ctx: RequestContext) -> Me:
+        p = ctx.principal
+        username = ctx.state.auth.store.username(p.user_id) if p.user_id else None
+        return Me(p.kind, p.scope, username)
+
+    @api.get("/sessions", policy=Policy.ADMIN, response=list[SessionInfo], tag="auth", summary="Open browser sessions")
+    def sessions(ctx: RequestContext) -> list[SessionInfo]:
+        return ctx.state.auth.sessions()
+
+    @api.delete("/sessions/{session_id:int}", policy=Policy.ADMIN, status=204, tag="auth",
+                summary="End a browser session")
+    def end_session(ctx: RequestContext) -> None:
+        ctx.state.auth.revoke_session(ctx.path["session_id"])
+
+    @api.get("/tokens", policy=Policy.ADMIN, response=list[ApiToken], tag="auth", summary="API tokens (no secrets)")
+    def tokens(ctx: RequestContext) -> list[ApiToken]:
+        return ctx.state.auth.tokens()
+
+    @api.post("/tokens", policy=Policy.ADMIN, body=TokenCreate, response=TokenCreated, status=201, tag="auth",
+              summary="Create an API token (its secret is shown once)")
+    def create_token(ctx: RequestContext, body: TokenCreate) -> TokenCreated:
+        secret = ctx.state.auth.create_token(body.name, body.scope, body.expires_in_days)
+        return TokenCreated(secret.id, secret.secret, body.scope)
+
+    @api.delete("/tokens/{token_id:int}", policy=Policy.ADMIN, status=204, tag="auth", summary="Revoke an API token")
+    def revoke_token(ctx: RequestContext) -> None:
+        ctx.state.auth.revoke_token(ctx.path["token_id"])
+
+    @api.get("/shares", policy=Policy.ADMIN, response=list[Share], tag="shares", summary="Share links (no secrets)")
+    def shares(ctx: RequestContext) -> list[Share]:
+        return ctx.state.shares.all()
+
+    @api.post("/shares", policy=Policy.WRITE, body=ShareCreate, response=ShareCreated, status=201, tag="shares",
+              summary="Create a read-only share link for pictures, a set, a character or a project")
+    def create_share(ctx: RequestContext, body: ShareCreate) -> ShareCreated:
+        watermark = None
+        if body.watermark_text:
+            watermark = {"text": body.watermark_text, "opacity": body.watermark_opacity,
+                         "position": body.watermark_position}
+        options = ShareOptions(allow_original=body.allow_original, include_metadata=body.include_metadata,
+                               watermark=watermark)
+        share, secret = ctx.state.shares.create(body.scope_type, body.scope_id, body.picture_ids, body.title,
+                                                options, body.expires_in_days)
+        base = str(ctx.request.base_url).rstrip("/")
+        return ShareCreated(share.id, secret, f"{base}/s/{secret}")
+
+    @api.delete("/shares/{share_id:int}", policy=Policy.WRITE, status=204, tag="shares",
+                summary="Revoke a share link at once")
+    def revoke_share(ctx: RequestContext) -> None:
+        ctx.state.shares.revoke(ctx.path["share_id"])

@@ -1,0 +1,66 @@
+"""Thumbnails and originals on content-hash URLs: immutable, with ETags; originals honour HTTP Range."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.responses import FileResponse, Response
+
+from pixlstash.errors import NotFound
+
+from ..api import Api, RequestContext
+from ..security import Policy
+
+IMMUTABLE = "private, max-age=31536000, immutable"
+_SIZES = {"grid", "preview"}
+
+
+def not_modified(ctx: RequestContext, etag: str) -> Response | None:
+    match = ctx.request.headers.get("if-none-match", "")
+    if etag in [tag.strip() for tag in match.split(",")]:
+        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": IMMUTABLE})
+    return None
+
+
+def picture_id_for(ctx: RequestContext, content_hash: str) -> int:
+    picture_id = ctx.library.pictures.id_for_hash(content_hash) if content_hash.isalnum() else None
+    if picture_id is None:
+        raise NotFound("no picture has that content hash")
+    return picture_id
+
+
+def thumbnail_response(ctx: RequestContext, picture_id: int, content_hash: str, size: str) -> Response:
+    if size not in _SIZES:
+        raise NotFound("thumbnail size is grid or preview")
+    etag = f'"{content_hash}-{size}"'
+    cached = not_modified(ctx, etag)
+    if cached is not None:
+        return cached
+    path = ctx.library.thumbnail_path(picture_id, size)
+    return FileResponse(path, media_type="image/webp", headers={"ETag": etag, "Cache-Control": IMMUTABLE})
+
+
+def original_response(ctx: RequestContext, picture_id: int) -> Response:
+    picture = ctx.library.get(picture_id)
+    etag = f'"{picture.content_hash}"'
+    cached = not_modified(ctx, etag)
+    if cached is not None:
+        return cached
+    path: Path = ctx.library.original_path(picture_id)
+    filename = Path(picture.original_name or f"{picture.content_hash}{picture.suffix}").name
+    return FileResponse(path, media_type=picture.mime, filename=filename, content_disposition_type="inline",
+                        headers={"ETag": etag, "Cache-Control": IMMUTABLE})
+
+
+def register(api: Api) -> None:
+    @api.get("/media/{content_hash}/{size}.webp", policy=Policy.READ, raw=True, tag="media",
+             response_media="image/webp", summary="A thumbnail (grid or preview) by content hash")
+    def thumbnail(ctx: RequestContext) -> Response:
+        content_hash = ctx.path["content_hash"]
+        return thumbnail_response(ctx, picture_id_for(ctx, content_hash), content_hash, ctx.path["size"])
+
+    @api.get("/media/{content_hash}/original", policy=Policy.READ, raw=True, tag="media",
+             response_media="application/octet-stream",
+             summary="The original file by content hash (HTTP Range supported, for video)")
+    def original(ctx: RequestContext) -> Response:
+        return original_response(ctx, picture_id_for(ctx, ctx.path["content_hash"]))

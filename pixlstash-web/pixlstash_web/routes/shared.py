@@ -1,0 +1,121 @@
+"""What a share link recipient can reach: the share, its pictures, their images and live updates.
+
+Every route takes the share token from the path and restricts everything to the share's scope.
+Images pass through the share transforms (the watermark) when the share asks for them.
+"""
+
+from __future__ import annotations
+
+import msgspec
+from PIL import Image
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response, StreamingResponse
+
+from pixlstash.errors import NotFound
+from pixlstash.events import Event
+from pixlstash.models import Page, Statistics
+from pixlstash.shares import SharedPicture
+
+from ..api import Api, RequestContext
+from ..schemas import Count, FilterQuery, ListQuery
+from ..security import Policy
+from .events import event_stream, sse
+from .media import IMMUTABLE, not_modified, original_response, thumbnail_response
+
+PREFIX = "/shared/{share_token}"
+
+
+class ShareInfo(msgspec.Struct):
+    title: str
+    scope_type: str
+    picture_count: int
+    allow_original: bool
+    include_metadata: bool
+    expires_at: int | None
+
+
+def _shares(ctx: RequestContext):
+    return ctx.state.shares
+
+
+def _image(ctx: RequestContext, content_hash: str, size: str) -> Response:
+    share, shares = ctx.share, _shares(ctx)
+    picture_id = shares.picture_for_hash(share, content_hash)
+    if not shares.transforms_apply(share):
+        if size == "original":
+            if not share.options.allow_original:
+                raise NotFound("this share does not offer original files")
+            return original_response(ctx, picture_id)
+        return thumbnail_response(ctx, picture_id, content_hash, size)
+    etag = f'"{content_hash}-{size}-s{share.id}"'
+    cached = not_modified(ctx, etag)
+    if cached is not None:
+        return cached
+    if size == "original":
+        if not share.options.allow_original:
+            raise NotFound("this share does not offer original files")
+        path = ctx.library.original_path(picture_id)
+    else:
+        path = ctx.library.thumbnail_path(picture_id, size)
+    with Image.open(path) as source:
+        source.load()
+        body = shares.render(share, source)
+    return Response(body, media_type="image/webp", headers={"ETag": etag, "Cache-Control": IMMUTABLE})
+
+
+def register(api: Api) -> None:
+    @api.get(PREFIX, policy=Policy.SHARE, response=ShareInfo, tag="shared", summary="What a share link holds")
+    def info(ctx: RequestContext) -> ShareInfo:
+        share = ctx.share
+        count = ctx.library.count(_shares(ctx).restrict(share))
+        return ShareInfo(share.title, share.scope_type, count, share.options.allow_original,
+                         share.options.include_metadata, share.expires_at)
+
+    @api.get(PREFIX + "/pictures", policy=Policy.SHARE, query=ListQuery, response=Page, tag="shared",
+             summary="List the shared pictures")
+    def pictures(ctx: RequestContext, query: ListQuery) -> Page:
+        f, sort = query.split()
+        return ctx.library.page(_shares(ctx).restrict(ctx.share, f), sort, query.cursor, query.limit)
+
+    @api.get(PREFIX + "/pictures/count", policy=Policy.SHARE, query=FilterQuery, response=Count, tag="shared",
+             summary="Count shared pictures")
+    def count(ctx: RequestContext, query: FilterQuery) -> Count:
+        return Count(ctx.library.count(_shares(ctx).restrict(ctx.share, query.filter())))
+
+    @api.get(PREFIX + "/pictures/stats", policy=Policy.SHARE, query=FilterQuery, response=Statistics,
+             tag="shared", summary="Statistics of the shared pictures")
+    def stats(ctx: RequestContext, query: FilterQuery) -> Statistics:
+        statistics = ctx.library.statistics(_shares(ctx).restrict(ctx.share, query.filter()))
+        if not ctx.share.options.include_metadata:
+            statistics = msgspec.structs.replace(statistics, tags=[])
+        return statistics
+
+    @api.get(PREFIX + "/pictures/{picture_id:int}", policy=Policy.SHARE, response=SharedPicture, tag="shared",
+             summary="One shared picture")
+    def picture(ctx: RequestContext) -> SharedPicture:
+        return _shares(ctx).picture(ctx.share, ctx.path["picture_id"])
+
+    @api.get(PREFIX + "/media/{content_hash}/{size}.webp", policy=Policy.SHARE, raw=True, tag="shared",
+             response_media="image/webp", summary="A shared picture's thumbnail")
+    def thumbnail(ctx: RequestContext) -> Response:
+        return _image(ctx, ctx.path["content_hash"], ctx.path["size"])
+
+    @api.get(PREFIX + "/media/{content_hash}/original", policy=Policy.SHARE, raw=True, tag="shared",
+             response_media="application/octet-stream", summary="A shared picture's original (if allowed)")
+    def original(ctx: RequestContext) -> Response:
+        return _image(ctx, ctx.path["content_hash"], "original")
+
+    @api.get(PREFIX + "/events", policy=Policy.SHARE, raw=True, tag="shared", response_media="text/event-stream",
+             summary="Live updates about the shared pictures only")
+    async def events(ctx: RequestContext) -> StreamingResponse:
+        share, shares = ctx.share, _shares(ctx)
+
+        def visible(event: Event) -> Event | None:
+            if not event.kind.startswith("picture.") or not event.picture_ids:
+                return None  # jobs, folders, tags, collections: nothing a recipient may see
+            scrapped = event.kind == "picture.removed"  # removed pictures are checked in the scrapheap
+            ids = [i for i in event.picture_ids if shares.contains(share, i, scrapheap=scrapped)]
+            return Event(event.kind, ids) if ids else None
+
+        await run_in_threadpool(shares.resolve, ctx.path["share_token"])
+        return sse(event_stream(ctx.request, ctx.state, visible))

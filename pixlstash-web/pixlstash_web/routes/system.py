@@ -1,0 +1,72 @@
+"""Version, API description and docs page, plugins, engines, sources and the update check."""
+
+from __future__ import annotations
+
+import msgspec
+from starlette.responses import HTMLResponse, Response
+
+from pixlstash import __version__
+from pixlstash.plugins import PluginInfo, PluginLoadError
+from pixlstash.registry import EngineRegistry
+from pixlstash.updates import UpdateSettings, UpdateStatus
+
+from ..api import Api, RequestContext, json_response
+from ..openapi import DOCS_HTML, openapi_document
+from ..schemas import UpdateSettingsRequest, Version
+from ..security import Policy
+
+
+class PluginsReport(msgspec.Struct):
+    plugins: list[PluginInfo]
+    engines: list[dict[str, str]]
+    errors: list[PluginLoadError]
+
+
+class Source(msgspec.Struct):
+    id: int
+    kind: str
+    label: str
+    created_at: int
+
+
+def register(api: Api) -> None:
+    @api.get("/version", policy=Policy.PUBLIC, response=Version, tag="system", summary="The PixlStash version")
+    def version(ctx: RequestContext) -> Version:
+        return Version(__version__)
+
+    @api.get("/openapi.json", policy=Policy.PUBLIC, raw=True, tag="system", summary="This API as OpenAPI 3.1")
+    def openapi(ctx: RequestContext) -> Response:
+        return json_response(openapi_document(api))
+
+    @api.get("/docs", policy=Policy.PUBLIC, raw=True, tag="system", response_media="text/html",
+             summary="API documentation page (works offline)")
+    def docs(ctx: RequestContext) -> Response:
+        return HTMLResponse(DOCS_HTML)
+
+    @api.get("/plugins", policy=Policy.ADMIN, response=PluginsReport, tag="system",
+             summary="Loaded plugins, their engines and load errors")
+    def plugins(ctx: RequestContext) -> PluginsReport:
+        pm = ctx.library.plugin_manager
+        engines = [{"id": e.id, "task": str(e.task), "version": e.version, "label": e.label}
+                   for e in EngineRegistry.from_plugin_manager(pm).all()]
+        return PluginsReport(pm.plugin_infos(), engines, pm.load_errors)
+
+    @api.get("/sources", policy=Policy.READ, response=list[Source], tag="import",
+             summary="Import sources (uploads, folders, archives), for filtering")
+    def sources(ctx: RequestContext) -> list[Source]:
+        return [Source(*row) for row in ctx.library.folders.sources()]
+
+    @api.get("/updates", policy=Policy.ADMIN, response=UpdateStatus, tag="system",
+             summary="Whether an update exists (only known when the update check is on)")
+    def updates(ctx: RequestContext) -> UpdateStatus:
+        return ctx.state.updates.status()
+
+    @api.put("/settings/update-check", policy=Policy.ADMIN, body=UpdateSettingsRequest, response=UpdateSettings,
+             tag="system", summary="Turn the update check on or off (off by default)")
+    def configure_updates(ctx: RequestContext, body: UpdateSettingsRequest) -> UpdateSettings:
+        return ctx.state.updates.configure(body.enabled, body.url)
+
+    @api.post("/updates/check", policy=Policy.ADMIN, response=UpdateStatus, tag="system",
+              summary="Check for an update now, if the check is on and due")
+    def check_updates(ctx: RequestContext) -> UpdateStatus:
+        return ctx.state.updates.check_if_due()

@@ -1,0 +1,243 @@
+"""Request and response bodies of the API that are not domain types of the core."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from pixlstash.models import PictureFilter, SetOp, Sort, SortKey
+
+__all__ = [
+    "BulkRequest",
+    "CollectionCreate",
+    "CollectionPatch",
+    "Count",
+    "FolderCreate",
+    "Ids",
+    "ListQuery",
+    "LoginRequest",
+    "MoveRequest",
+    "PicturePatch",
+    "ProjectCreate",
+    "ProjectPatch",
+    "ServerImportRequest",
+    "SetOperationRequest",
+    "SetupRequest",
+    "ShareCreate",
+    "TokenCreate",
+    "UpdateSettingsRequest",
+]
+
+PictureId = Annotated[int, Meta(ge=1)]
+IdList = Annotated[list[PictureId], Meta(max_length=100_000)]
+Name = Annotated[str, Meta(min_length=1, max_length=200)]
+Color = Annotated[str, Meta(pattern=r"^#[0-9a-fA-F]{6}$")]
+
+
+class ListQuery(PictureFilter, frozen=True, kw_only=True):
+    """Filters plus order and paging, as query parameters."""
+
+    sort: SortKey = "taken_at"
+    descending: bool = True
+    seed: int = 0
+    cursor: str | None = None
+    limit: Annotated[int, Meta(ge=1, le=1000)] = 100
+
+    def split(self) -> tuple[PictureFilter, Sort]:
+        fields = {f: getattr(self, f) for f in PictureFilter.__struct_fields__}
+        return PictureFilter(**fields), Sort(self.sort, self.descending, self.seed)
+
+
+class FilterQuery(PictureFilter, frozen=True, kw_only=True):
+    """Filters alone (counts, statistics)."""
+
+    def filter(self) -> PictureFilter:
+        return PictureFilter(**{f: getattr(self, f) for f in PictureFilter.__struct_fields__})
+
+
+class Count(msgspec.Struct):
+    count: int
+
+
+class Ids(msgspec.Struct, forbid_unknown_fields=True):
+    ids: IdList
+
+
+class PicturePatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    rating: Annotated[int, Meta(ge=0, le=5)] | UnsetType = UNSET
+    favourite: bool | UnsetType = UNSET
+    flagged: bool | UnsetType = UNSET
+    taken_at: int | UnsetType = UNSET
+    caption: Annotated[str, Meta(max_length=20000)] | UnsetType | None = UNSET
+    add_tags: list[Name] = []
+    remove_tags: list[Name] = []
+    accept_predictions: list[Name] = []
+    reject_predictions: list[Name] = []
+
+
+BulkAction = Literal["rate", "favourite", "flag", "tag", "untag", "scrap", "unscrap", "add_to_collection",
+                     "remove_from_collection", "add_to_project", "remove_from_project"]
+
+
+class BulkRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """One action on a selection: explicit ids, or everything a filter matches."""
+
+    action: BulkAction
+    ids: IdList | None = None
+    filter: PictureFilter | None = None
+    rating: Annotated[int, Meta(ge=0, le=5)] | None = None
+    value: bool | None = None
+    tags: list[Name] = []
+    collection_id: int | None = None
+    project_id: int | None = None
+
+
+class BulkResult(msgspec.Struct):
+    action: str
+    count: int
+
+
+class ProjectCreate(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name
+    description: Annotated[str, Meta(max_length=5000)] = ""
+    color: Color | None = None
+
+
+class ProjectPatch(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name | None = None
+    description: Annotated[str, Meta(max_length=5000)] | None = None
+    color: Color | None = None
+
+
+class CollectionCreate(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name
+    project_id: int | None = None
+    description: Annotated[str, Meta(max_length=5000)] = ""
+    color: Color | None = None
+
+
+CollectionPatch = ProjectPatch
+
+
+class MoveRequest(msgspec.Struct, forbid_unknown_fields=True):
+    project_id: int | None
+
+
+class SetOperationRequest(msgspec.Struct, forbid_unknown_fields=True):
+    collection_ids: Annotated[list[int], Meta(min_length=1, max_length=100)]
+    op: SetOp = "union"
+    save_as: Name | None = None
+    project_id: int | None = None
+
+
+class SetOperationResult(msgspec.Struct):
+    op: str
+    picture_ids: list[int]
+    saved_collection_id: int | None = None
+
+
+class TagPatch(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name | None = None
+    category: Literal["general", "character", "artist", "copyright", "rating", "meta", "style"] | None = None
+
+
+class TagMerge(msgspec.Struct, forbid_unknown_fields=True):
+    into: int
+
+
+class TagAlias(msgspec.Struct, forbid_unknown_fields=True):
+    alias: Name
+
+
+class TagsQuery(msgspec.Struct, forbid_unknown_fields=True):
+    prefix: Annotated[str, Meta(max_length=200)] = ""
+    category: str | None = None
+    after: str | None = None
+    limit: Annotated[int, Meta(ge=1, le=1000)] = 100
+
+
+class ServerImportRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """Import files, folders or zip archives that are on the server's own disk (admin only)."""
+
+    paths: Annotated[list[Annotated[str, Meta(min_length=1, max_length=4096)]], Meta(min_length=1, max_length=1000)]
+    project_id: int | None = None
+    collection_ids: list[int] = []
+
+
+class FolderCreate(msgspec.Struct, forbid_unknown_fields=True):
+    kind: Literal["import", "reference"]
+    path: Annotated[str, Meta(min_length=1, max_length=4096)]
+    delete_after_import: bool = False
+    write_sidecars: bool = False
+    sidecar_format: Literal["tags", "caption"] = "tags"
+    allow_purge: bool = False
+    settle_seconds: Annotated[float, Meta(ge=0, le=3600)] = 2.0
+    project_id: int | None = None
+    collection_ids: list[int] = []
+    scan: bool = True
+
+
+class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
+    username: Annotated[str, Meta(min_length=1, max_length=100)]
+    password: Annotated[str, Meta(min_length=1, max_length=1024)]
+
+
+class LoginResult(msgspec.Struct):
+    username: str
+    csrf_token: str
+
+
+SetupRequest = LoginRequest
+
+
+class Me(msgspec.Struct):
+    kind: str
+    scope: str
+    username: str | None = None
+
+
+class TokenCreate(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(min_length=1, max_length=100)] = "token"
+    scope: Literal["read", "write", "admin"] = "read"
+    expires_in_days: Annotated[float, Meta(gt=0, le=36_500)] | None = None
+
+
+class TokenCreated(msgspec.Struct):
+    id: int
+    token: str
+    scope: str
+
+
+class ShareCreate(msgspec.Struct, forbid_unknown_fields=True):
+    scope_type: Literal["pictures", "set", "character", "project"]
+    scope_id: int | None = None
+    picture_ids: IdList = []
+    title: Annotated[str, Meta(max_length=200)] = ""
+    expires_in_days: Annotated[float, Meta(gt=0, le=36_500)] | None = None
+    allow_original: bool = True
+    include_metadata: bool = False
+    watermark_text: Annotated[str, Meta(max_length=200)] | None = None
+    watermark_opacity: Annotated[float, Meta(ge=0, le=1)] = 0.5
+    watermark_position: Literal["bottom-right", "bottom-left", "top-right", "top-left", "center"] = "bottom-right"
+
+
+class ShareCreated(msgspec.Struct):
+    id: int
+    token: str
+    url: str
+
+
+class UpdateSettingsRequest(msgspec.Struct, forbid_unknown_fields=True):
+    enabled: bool
+    url: Annotated[str, Meta(max_length=2000)] | None = None
+
+
+class Version(msgspec.Struct):
+    version: str
+    api: str = "v1"
+
+
+class SetupStatus(msgspec.Struct):
+    needs_setup: bool

@@ -1,0 +1,93 @@
+"""Authentication and authorisation: every route declares a policy, and nothing passes without one.
+
+Credentials: an API token (``Authorization: Bearer``), or the owner's session cookie (unsafe methods
+then also need a same-origin ``Origin`` and the ``X-CSRF-Token`` header), or, on ``/shared/{token}``
+routes only, a share link token in the path. Tokens in query strings are refused outright.
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from pixlstash.auth import Forbidden, Principal, Unauthenticated
+from pixlstash.errors import BadInput
+
+__all__ = ["SESSION_COOKIE", "Policy", "authorise", "client_address", "is_loopback"]
+
+SESSION_COOKIE = "pixlstash_session"
+CSRF_HEADER = "x-csrf-token"
+_UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+_URL_TOKEN_PARAMS = {"token", "access_token", "api_key", "apikey", "session"}
+
+
+class Policy(enum.StrEnum):
+    PUBLIC = "public"        # anyone (version, login, docs, the UI shell)
+    SETUP = "setup"          # anyone on loopback, and only while no owner exists
+    READ = "read"            # a read, write or admin token, or the owner's session
+    WRITE = "write"
+    ADMIN = "admin"
+    SHARE = "share"          # a share link token in the path, nothing else
+    MIXED = "mixed"          # a path whose methods have different policies (each method checks its own)
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def is_loopback(request: Request) -> bool:
+    try:
+        return ipaddress.ip_address(client_address(request)).is_loopback
+    except ValueError:
+        return False
+
+
+def _same_origin(request: Request) -> bool:
+    origin = request.headers.get("origin")
+    if origin is None:
+        referer = request.headers.get("referer")
+        if referer is None:
+            return True  # not a browser cross-site request (those always send Origin)
+        origin = "/".join(referer.split("/")[:3])
+    return origin == f"{request.url.scheme}://{request.url.netloc}"
+
+
+async def authorise(request: Request, state, policy: Policy):
+    """(principal, share) for this request, or raise Unauthenticated (401) / Forbidden (403)."""
+    if _URL_TOKEN_PARAMS & set(request.query_params):
+        raise BadInput("credentials are never accepted in URLs; send Authorization: Bearer <token>")
+    if policy == Policy.PUBLIC:
+        return None, None
+    if policy == Policy.SETUP:
+        if not is_loopback(request):
+            raise Forbidden("first-run setup is only possible from this machine (loopback)")
+        return None, None
+    if policy == Policy.SHARE:
+        token = request.path_params.get("share_token", "")
+        share, principal = await run_in_threadpool(state.shares.resolve, token)
+        return principal, share
+    principal = await _principal(request, state)
+    if principal.kind == "session" and request.method in _UNSAFE:
+        if not _same_origin(request):
+            raise Forbidden("cross-site request refused (Origin does not match)")
+        if not state.auth.csrf_ok(principal, request.headers.get(CSRF_HEADER)):
+            raise Forbidden("missing or wrong X-CSRF-Token header")
+    if not principal.allows(policy.value):
+        raise Forbidden(f"this needs {policy.value} access; the credentials have {principal.scope}")
+    return principal, None
+
+
+async def _principal(request: Request, state) -> Principal:
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("use Authorization: Bearer <token>")
+        return await run_in_threadpool(state.auth.token, token.strip())
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        return await run_in_threadpool(state.auth.session, cookie)
+    raise Unauthenticated("sign in, or send Authorization: Bearer <token>")
