@@ -63,3 +63,12 @@ def library_snapshot(lib) -> dict:
     files = {str(p.relative_to(lib.root)): p.read_bytes() for p in (lib.root / "originals").rglob("*")
              if p.is_file()}
     return {"rows": rows, "files": files}
+
+
+@pytest.fixture
+def live(library):
+    """A real uvicorn server on 127.0.0.1 over the test's library."""
+    from live_server import LiveServer
+
+    with LiveServer(library) as server:
+        yield server

@@ -193,8 +193,8 @@ class Authenticator:
 
     def create_user(self, username: str, password: str) -> int:
         username = username.strip()
-        if not 1 <= len(username) <= 100 or not username.isprintable():
-            raise BadInput("a user name has 1 to 100 printable characters")
+        if not 1 <= len(username) <= 100 or any(ord(ch) < 32 or ord(ch) == 127 for ch in username):
+            raise BadInput("a user name has 1 to 100 characters and no control characters")
         password_hash = hash_password(password)
         with self.db.write():
             if self.store.user_by_name(username) is not None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
+from msgspec import Meta
 
 __all__ = [
     "Breadcrumb",
@@ -38,6 +39,11 @@ MediaType = Literal["image", "video"]
 CollectionKind = Literal["character", "set"]
 SetOp = Literal["union", "overlap", "difference", "unique"]
 SortKey = Literal["taken_at", "imported_at", "rating", "file_size", "pixels", "random"]
+# Visible text: at least one character that is whitespace neither to Python nor to JSON Schema (ECMA) regexes.
+VISIBLE = r"[^\s\x1c-\x1f\x85\ufeff]"
+TagName = Annotated[str, Meta(min_length=1, max_length=200, pattern=VISIBLE)]
+Int64 = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]  # what SQLite stores; anything larger is refused
+Id = Annotated[int, Meta(ge=0, le=2**63 - 1)]
 
 
 class Tag(msgspec.Struct, frozen=True):
@@ -230,39 +236,39 @@ class ImportReport(msgspec.Struct):
 class PictureFilter(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
     """Which pictures a query covers. Empty means the whole (live) library."""
 
-    tags: list[str] = []                  # must carry all of these
-    any_tags: list[str] = []              # must carry at least one of these
-    not_tags: list[str] = []              # must carry none of these
-    rating_min: int | None = None
-    rating_max: int | None = None
+    tags: list[TagName] = []              # must carry all of these
+    any_tags: list[TagName] = []          # must carry at least one of these
+    not_tags: list[TagName] = []          # must carry none of these
+    rating_min: Int64 | None = None
+    rating_max: Int64 | None = None
     unrated: bool | None = None
     favourite: bool | None = None
     flagged: bool | None = None
-    project: int | None = None
-    collections: list[int] = []           # sets and characters, combined with collection_op
+    project: Int64 | None = None
+    collections: list[Id] = []           # sets and characters, combined with collection_op
     collection_op: SetOp = "union"
     media_type: MediaType | None = None
-    taken_after: int | None = None        # unix ms, inclusive
-    taken_before: int | None = None       # unix ms, exclusive
-    imported_after: int | None = None
-    imported_before: int | None = None
-    min_width: int | None = None
-    min_height: int | None = None
-    max_width: int | None = None
-    max_height: int | None = None
-    source: int | None = None             # import source id
-    folder: int | None = None             # reference or import folder id
+    taken_after: Int64 | None = None        # unix ms, inclusive
+    taken_before: Int64 | None = None       # unix ms, exclusive
+    imported_after: Int64 | None = None
+    imported_before: Int64 | None = None
+    min_width: Int64 | None = None
+    min_height: Int64 | None = None
+    max_width: Int64 | None = None
+    max_height: Int64 | None = None
+    source: Int64 | None = None             # import source id
+    folder: Int64 | None = None             # reference or import folder id
     duplicates: bool | None = None        # only pictures with (or without) near-duplicates
     missing: bool | None = None
     text: str | None = None               # full text over captions, prompts and names
-    ids: list[int] | None = None          # restrict to these (a selection, a share scope)
+    ids: list[Id] | None = None          # restrict to these (a selection, a share scope)
     scrapheap: bool = False               # the scrapheap instead of the live library
 
 
 class Sort(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
     key: SortKey = "taken_at"
     descending: bool = True
-    seed: int = 0                         # random sort: the same seed gives the same order
+    seed: Int64 = 0                         # random sort: the same seed gives the same order
 
 
 class Page(msgspec.Struct, frozen=True):

@@ -58,6 +58,7 @@ class Endpoint:
     response: Any = None
     status: int = 200
     raw: bool = False                       # the handler returns a Response itself (files, streams)
+    request_schema: dict | None = None      # a non-JSON body (multipart uploads), described by hand
     response_media: str = "application/json"
     extra_responses: dict[int, str] = field(default_factory=dict)
 
@@ -97,13 +98,13 @@ def _list_fields(struct: type) -> set[str]:
 
 
 def parse_query(request: Request, struct: type) -> Any:
-    """Query string -> Struct. Repeated keys (or comma-separated values) fill list fields."""
+    """Query string -> Struct. Repeated keys fill list fields (``tags=a&tags=b``)."""
     lists = _list_fields(struct)
     data: dict[str, Any] = {}
     for key in set(request.query_params.keys()):
         values = request.query_params.getlist(key)
         if key in lists:
-            data[key] = [v for value in values for v in value.split(",") if v != ""]
+            data[key] = values
         else:
             data[key] = values[-1]
     try:
@@ -137,11 +138,24 @@ async def parse_body(request: Request, struct: type) -> Any:
 
             raise TooLarge(f"a JSON body is at most {_MAX_JSON_BODY:,} bytes")
     try:
-        return msgspec.json.decode(raw or b"null", type=struct)
-    except msgspec.ValidationError as error:
-        raise InvalidInput(f"invalid request body: {error}") from None
+        document = msgspec.json.decode(raw or b"null")
     except msgspec.DecodeError as error:
         raise BadInput(f"malformed JSON: {error}") from None
+    try:
+        return msgspec.convert(_integral_floats_to_int(document), struct, strict=True)
+    except msgspec.ValidationError as error:
+        raise InvalidInput(f"invalid request body: {error}") from None
+
+
+def _integral_floats_to_int(value: Any) -> Any:
+    """JSON Schema counts 3.0 as an integer; so do we. Nothing else is coerced."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
+    if isinstance(value, list):
+        return [_integral_floats_to_int(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _integral_floats_to_int(v) for k, v in value.items()}
+    return value
 
 
 class Api:
@@ -154,11 +168,11 @@ class Api:
     def route(self, method: str, path: str, *, policy: Policy, summary: str, tag: str, query: type | None = None,
               body: type | None = None, response: Any = None, status: int = 200, raw: bool = False,
               response_media: str = "application/json", prefix: bool = True,
-              extra_responses: dict[int, str] | None = None) -> Callable:
+              extra_responses: dict[int, str] | None = None, request_schema: dict | None = None) -> Callable:
         def register(handler: Callable) -> Callable:
             self.endpoints.append(Endpoint(method, (self.prefix if prefix else "") + path, handler, policy, summary,
-                                           tag, query, body, response, status, raw, response_media,
-                                           extra_responses or {}))
+                                           tag, query, body, response, status, raw, request_schema,
+                                           response_media, extra_responses or {}))
             return handler
 
         return register
@@ -199,8 +213,16 @@ def _dispatcher(methods: dict[str, Endpoint]) -> Callable:
     return endpoint
 
 
+_INT64_MAX = 2**63 - 1
+
+
 async def _run(endpoint: Endpoint, request: Request) -> Response:
     state = request.app.state.pixlstash
+    for value in request.path_params.values():
+        if isinstance(value, int) and value > _INT64_MAX:
+            from pixlstash.errors import NotFound
+
+            raise NotFound("no such item (ids are 64-bit)")
     principal, share = await authorise(request, state, endpoint.policy)
     ctx = RequestContext(request, state, principal, share, dict(request.path_params))
     args: list[Any] = [ctx]

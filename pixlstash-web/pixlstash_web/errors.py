@@ -64,9 +64,14 @@ async def _http_error(request: Request, error: HTTPException) -> Response:
                           headers=getattr(error, "headers", None))
 
 
+async def _out_of_range(request: Request, error: OverflowError) -> Response:
+    return error_response(422, "invalid", "a number is out of range (integers are 64-bit)")
+
+
 async def _unexpected(request: Request, error: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return error_response(500, "internal", "an unexpected error happened; it has been logged")
 
 
-exception_handlers = {PixlstashError: _pixlstash_error, HTTPException: _http_error, Exception: _unexpected}
+exception_handlers = {PixlstashError: _pixlstash_error, HTTPException: _http_error, OverflowError: _out_of_range,
+                      Exception: _unexpected}

@@ -11,7 +11,8 @@ from .security import Policy
 
 __all__ = ["DOCS_HTML", "openapi_document"]
 
-_ERRORS = {400: "malformed request", 401: "missing, unknown, expired or revoked credentials",
+_ERRORS = {400: "malformed request", 413: "too large", 415: "unsupported media type",
+           401: "missing, unknown, expired or revoked credentials",
            403: "the credentials do not allow this", 404: "not found", 409: "conflict with the current state",
            410: "the share link expired or was revoked", 422: "a field has a wrong type or value",
            429: "rate limited"}
@@ -57,6 +58,8 @@ def openapi_document(api) -> dict:
         if endpoint.body is not None:
             op["requestBody"] = {"required": True,
                                  "content": {"application/json": {"schema": ref_of[id(endpoint.body)]}}}
+        elif endpoint.request_schema is not None:
+            op["requestBody"] = {"required": True, "content": endpoint.request_schema}
         responses: dict = {}
         if endpoint.status == 204:
             responses["204"] = {"description": "done"}
@@ -66,15 +69,15 @@ def openapi_document(api) -> dict:
         else:
             responses[str(endpoint.status)] = {"description": "success",
                                                "content": {endpoint.response_media: {"schema": {}}}}
-        error_codes = {400, 422}
+        error_codes = {400, 404, 422}  # 404: any id in the path, query or body may name nothing
         if endpoint.policy not in (Policy.PUBLIC,):
             error_codes |= {401, 403}
-        if endpoint.path_params:
-            error_codes.add(404)
         if endpoint.policy == Policy.SHARE:
             error_codes |= {404, 410}
         if endpoint.method in ("POST", "PATCH", "PUT", "DELETE"):
             error_codes |= {404, 409}
+        if endpoint.body is not None or endpoint.request_schema is not None:
+            error_codes |= {413, 415}
         for code, text in {**{c: _ERRORS[c] for c in error_codes}, **endpoint.extra_responses}.items():
             responses[str(code)] = {"description": text,
                                     "content": {"application/json": {"schema": error_ref}}}
@@ -82,7 +85,7 @@ def openapi_document(api) -> dict:
         if endpoint.policy in (Policy.READ, Policy.WRITE, Policy.ADMIN):
             op["security"] = [{"bearer": []}, {"session": []}]
         paths.setdefault(endpoint.openapi_path, {})[endpoint.method.lower()] = op
-    return {
+    document = {
         "openapi": "3.1.0",
         "info": {"title": "PixlStash API", "version": __version__,
                  "description": "Every failure answers {\"error\": {\"code\", \"message\", \"details\"}}."},
@@ -91,6 +94,26 @@ def openapi_document(api) -> dict:
             "bearer": {"type": "http", "scheme": "bearer"},
             "session": {"type": "apiKey", "in": "cookie", "name": "pixlstash_session"}}},
     }
+    _bound_integers(document)
+    return document
+
+
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _bound_integers(node: object) -> None:
+    """Every integer is stored as SQLite's signed 64-bit integer: say so wherever no bound is given."""
+    if isinstance(node, dict):
+        if node.get("type") == "integer":
+            if "minimum" not in node and "exclusiveMinimum" not in node:
+                node["minimum"] = _INT64[0]
+            if "maximum" not in node and "exclusiveMaximum" not in node:
+                node["maximum"] = _INT64[1]
+        for value in node.values():
+            _bound_integers(value)
+    elif isinstance(node, list):
+        for value in node:
+            _bound_integers(value)
 
 
 

@@ -7,9 +7,11 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from pixlstash.models import PictureFilter, SetOp, Sort, SortKey
+from pixlstash.models import VISIBLE, Id, Int64, PictureFilter, SetOp, Sort, SortKey
 
 __all__ = [
+    "BulkFilterRequest",
+    "BulkOperation",
     "BulkRequest",
     "CollectionCreate",
     "CollectionPatch",
@@ -30,9 +32,9 @@ __all__ = [
     "UpdateSettingsRequest",
 ]
 
-PictureId = Annotated[int, Meta(ge=1)]
+PictureId = Annotated[int, Meta(ge=1, le=2**63 - 1)]
 IdList = Annotated[list[PictureId], Meta(max_length=100_000)]
-Name = Annotated[str, Meta(min_length=1, max_length=200)]
+Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=VISIBLE)]  # not only whitespace
 Color = Annotated[str, Meta(pattern=r"^#[0-9a-fA-F]{6}$")]
 
 
@@ -41,7 +43,7 @@ class ListQuery(PictureFilter, frozen=True, kw_only=True):
 
     sort: SortKey = "taken_at"
     descending: bool = True
-    seed: int = 0
+    seed: Int64 = 0
     cursor: str | None = None
     limit: Annotated[int, Meta(ge=1, le=1000)] = 100
 
@@ -58,7 +60,7 @@ class FilterQuery(PictureFilter, frozen=True, kw_only=True):
 
 
 class Count(msgspec.Struct):
-    count: int
+    count: Id
 
 
 class Ids(msgspec.Struct, forbid_unknown_fields=True):
@@ -69,7 +71,7 @@ class PicturePatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
     rating: Annotated[int, Meta(ge=0, le=5)] | UnsetType = UNSET
     favourite: bool | UnsetType = UNSET
     flagged: bool | UnsetType = UNSET
-    taken_at: int | UnsetType = UNSET
+    taken_at: Int64 | UnsetType = UNSET
     caption: Annotated[str, Meta(max_length=20000)] | UnsetType | None = UNSET
     add_tags: list[Name] = []
     remove_tags: list[Name] = []
@@ -77,26 +79,75 @@ class PicturePatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
     reject_predictions: list[Name] = []
 
 
-BulkAction = Literal["rate", "favourite", "flag", "tag", "untag", "scrap", "unscrap", "add_to_collection",
-                     "remove_from_collection", "add_to_project", "remove_from_project"]
+class _BulkOp(msgspec.Struct, tag_field="action", forbid_unknown_fields=True):
+    pass
+
+
+class BulkRate(_BulkOp, tag="rate"):
+    rating: Annotated[int, Meta(ge=0, le=5)]
+
+
+class BulkFavourite(_BulkOp, tag="favourite"):
+    value: bool
+
+
+class BulkFlag(_BulkOp, tag="flag"):
+    value: bool
+
+
+class BulkTag(_BulkOp, tag="tag"):
+    tags: Annotated[list[Name], Meta(min_length=1, max_length=1000)]
+
+
+class BulkUntag(_BulkOp, tag="untag"):
+    tags: Annotated[list[Name], Meta(min_length=1, max_length=1000)]
+
+
+class BulkScrap(_BulkOp, tag="scrap"):
+    pass
+
+
+class BulkUnscrap(_BulkOp, tag="unscrap"):
+    pass
+
+
+class BulkAddToCollection(_BulkOp, tag="add_to_collection"):
+    collection_id: Id
+
+
+class BulkRemoveFromCollection(_BulkOp, tag="remove_from_collection"):
+    collection_id: Id
+
+
+class BulkAddToProject(_BulkOp, tag="add_to_project"):
+    project_id: Id
+
+
+class BulkRemoveFromProject(_BulkOp, tag="remove_from_project"):
+    project_id: Id
+
+
+BulkOperation = (BulkRate | BulkFavourite | BulkFlag | BulkTag | BulkUntag | BulkScrap | BulkUnscrap
+                 | BulkAddToCollection | BulkRemoveFromCollection | BulkAddToProject | BulkRemoveFromProject)
 
 
 class BulkRequest(msgspec.Struct, forbid_unknown_fields=True):
-    """One action on a selection: explicit ids, or everything a filter matches."""
+    """One operation on the pictures with these ids."""
 
-    action: BulkAction
-    ids: IdList | None = None
-    filter: PictureFilter | None = None
-    rating: Annotated[int, Meta(ge=0, le=5)] | None = None
-    value: bool | None = None
-    tags: list[Name] = []
-    collection_id: int | None = None
-    project_id: int | None = None
+    ids: IdList
+    operation: BulkOperation
+
+
+class BulkFilterRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """One operation on every picture a filter matches (at most 100,000)."""
+
+    filter: PictureFilter
+    operation: BulkOperation
 
 
 class BulkResult(msgspec.Struct):
     action: str
-    count: int
+    count: Id
 
 
 class ProjectCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -113,7 +164,7 @@ class ProjectPatch(msgspec.Struct, forbid_unknown_fields=True):
 
 class CollectionCreate(msgspec.Struct, forbid_unknown_fields=True):
     name: Name
-    project_id: int | None = None
+    project_id: Id | None = None
     description: Annotated[str, Meta(max_length=5000)] = ""
     color: Color | None = None
 
@@ -122,20 +173,20 @@ CollectionPatch = ProjectPatch
 
 
 class MoveRequest(msgspec.Struct, forbid_unknown_fields=True):
-    project_id: int | None
+    project_id: Id | None
 
 
 class SetOperationRequest(msgspec.Struct, forbid_unknown_fields=True):
-    collection_ids: Annotated[list[int], Meta(min_length=1, max_length=100)]
+    collection_ids: Annotated[list[Id], Meta(min_length=1, max_length=100)]
     op: SetOp = "union"
     save_as: Name | None = None
-    project_id: int | None = None
+    project_id: Id | None = None
 
 
 class SetOperationResult(msgspec.Struct):
     op: str
     picture_ids: list[int]
-    saved_collection_id: int | None = None
+    saved_collection_id: Id | None = None
 
 
 class TagPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -144,7 +195,7 @@ class TagPatch(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class TagMerge(msgspec.Struct, forbid_unknown_fields=True):
-    into: int
+    into: Id
 
 
 class TagAlias(msgspec.Struct, forbid_unknown_fields=True):
@@ -162,8 +213,8 @@ class ServerImportRequest(msgspec.Struct, forbid_unknown_fields=True):
     """Import files, folders or zip archives that are on the server's own disk (admin only)."""
 
     paths: Annotated[list[Annotated[str, Meta(min_length=1, max_length=4096)]], Meta(min_length=1, max_length=1000)]
-    project_id: int | None = None
-    collection_ids: list[int] = []
+    project_id: Id | None = None
+    collection_ids: list[Id] = []
 
 
 class FolderCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -174,13 +225,17 @@ class FolderCreate(msgspec.Struct, forbid_unknown_fields=True):
     sidecar_format: Literal["tags", "caption"] = "tags"
     allow_purge: bool = False
     settle_seconds: Annotated[float, Meta(ge=0, le=3600)] = 2.0
-    project_id: int | None = None
-    collection_ids: list[int] = []
+    project_id: Id | None = None
+    collection_ids: list[Id] = []
     scan: bool = True
 
 
+_NO_CONTROLS = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f\x85\ufeff][^\x00-\x1f\x7f]*$"
+Username = Annotated[str, Meta(min_length=1, max_length=100, pattern=_NO_CONTROLS)]
+
+
 class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
-    username: Annotated[str, Meta(min_length=1, max_length=100)]
+    username: Username
     password: Annotated[str, Meta(min_length=1, max_length=1024)]
 
 
@@ -189,7 +244,9 @@ class LoginResult(msgspec.Struct):
     csrf_token: str
 
 
-SetupRequest = LoginRequest
+class SetupRequest(msgspec.Struct, forbid_unknown_fields=True):
+    username: Username
+    password: Annotated[str, Meta(min_length=8, max_length=1024)]
 
 
 class Me(msgspec.Struct):
@@ -205,15 +262,12 @@ class TokenCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class TokenCreated(msgspec.Struct):
-    id: int
+    id: Id
     token: str
     scope: str
 
 
-class ShareCreate(msgspec.Struct, forbid_unknown_fields=True):
-    scope_type: Literal["pictures", "set", "character", "project"]
-    scope_id: int | None = None
-    picture_ids: IdList = []
+class _ShareCreate(msgspec.Struct, tag_field="scope_type", forbid_unknown_fields=True, kw_only=True):
     title: Annotated[str, Meta(max_length=200)] = ""
     expires_in_days: Annotated[float, Meta(gt=0, le=36_500)] | None = None
     allow_original: bool = True
@@ -223,8 +277,27 @@ class ShareCreate(msgspec.Struct, forbid_unknown_fields=True):
     watermark_position: Literal["bottom-right", "bottom-left", "top-right", "top-left", "center"] = "bottom-right"
 
 
+class PictureShareCreate(_ShareCreate, tag="pictures"):
+    picture_ids: Annotated[list[PictureId], Meta(min_length=1, max_length=100_000)]
+
+
+class SetShareCreate(_ShareCreate, tag="set"):
+    scope_id: Id
+
+
+class CharacterShareCreate(_ShareCreate, tag="character"):
+    scope_id: Id
+
+
+class ProjectShareCreate(_ShareCreate, tag="project"):
+    scope_id: Id
+
+
+ShareCreate = PictureShareCreate | SetShareCreate | CharacterShareCreate | ProjectShareCreate
+
+
 class ShareCreated(msgspec.Struct):
-    id: int
+    id: Id
     token: str
     url: str
 

@@ -32,7 +32,7 @@ def add_parser(subparsers) -> None:
         action.set_defaults(func=run_user)
 
     token = subparsers.add_parser("token", help="manage API tokens",
-                                  description="API tokens authenticate scripts and tools: Authorization: Bearer <token>.")
+                                  description="API tokens for scripts and tools: Authorization: Bearer <token>.")
     actions = token.add_subparsers(dest="action", metavar="ACTION", required=True)
     create = actions.add_parser("create", help="create a token (the secret is printed once)")
     add_library_option(create)

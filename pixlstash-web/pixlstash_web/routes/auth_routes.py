@@ -48,7 +48,7 @@ def register(api: Api) -> None:
 
     @api.post("/auth/login", policy=Policy.PUBLIC, body=LoginRequest, response=LoginResult, raw=True, tag="auth",
               summary="Sign in: sets an HttpOnly session cookie and returns the CSRF token",
-              extra_responses={429: "too many failed attempts from this address"})
+              extra_responses={401: "wrong user name or password", 429: "too many failed attempts from this address"})
     def login(ctx: RequestContext, body: LoginRequest) -> Response:
         return _session_response(ctx, body.username, body.password)
 
@@ -103,8 +103,10 @@ def register(api: Api) -> None:
                          "position": body.watermark_position}
         options = ShareOptions(allow_original=body.allow_original, include_metadata=body.include_metadata,
                                watermark=watermark)
-        share, secret = ctx.state.shares.create(body.scope_type, body.scope_id, body.picture_ids, body.title,
-                                                options, body.expires_in_days)
+        scope_type = type(body).__struct_config__.tag
+        share, secret = ctx.state.shares.create(scope_type, getattr(body, "scope_id", None),
+                                                getattr(body, "picture_ids", None), body.title, options,
+                                                body.expires_in_days)
         base = str(ctx.request.base_url).rstrip("/")
         return ShareCreated(share.id, secret, f"{base}/s/{secret}")
 

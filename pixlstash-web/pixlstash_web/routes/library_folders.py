@@ -12,12 +12,19 @@ from ..schemas import FolderCreate, ServerImportRequest
 from ..security import Policy
 from ..uploads import receive_upload
 
+UPLOAD_SCHEMA = {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"],
+    "properties": {"file": {"type": "array", "minItems": 1, "items": {"type": "string", "format": "binary"}},
+                   "project_id": {"type": "string", "pattern": "^[0-9]{0,18}$"},
+                   "collection_ids": {"type": "string", "pattern": "^[0-9,]{0,1000}$"}}}}}
+
 
 def register(api: Api) -> None:
     @api.post("/uploads", policy=Policy.WRITE, response=ImportReport, tag="import",
               summary="Upload pictures (multipart/form-data, field 'file', repeatable; optional 'project_id', "
               "'collection_ids')", extra_responses={413: "a file or the request is over the size limit",
-                                                    415: "not multipart/form-data"})
+                                                    415: "not multipart/form-data"},
+              request_schema=UPLOAD_SCHEMA)
     async def upload(ctx: RequestContext) -> ImportReport:
         upload = await receive_upload(ctx.request, ctx.state.library.tmp, ctx.state.settings)
         return await run_in_threadpool(upload.import_into, ctx.state.library)

@@ -60,7 +60,7 @@ def register(api: Api) -> None:
         return thumbnail_response(ctx, picture_id_for(ctx, content_hash), content_hash, ctx.path["size"])
 
     @api.get("/media/{content_hash}/original", policy=Policy.READ, raw=True, tag="media",
-             response_media="application/octet-stream",
+             response_media="*/*",
              summary="The original file by content hash (HTTP Range supported, for video)")
     def original(ctx: RequestContext) -> Response:
         return original_response(ctx, picture_id_for(ctx, ctx.path["content_hash"]))

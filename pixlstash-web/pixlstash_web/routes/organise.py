@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from pixlstash.models import Breadcrumb, Collection, Project, Tag
+from pixlstash.models import Breadcrumb, Collection, Id, Project, Tag
 
 from ..api import Api, RequestContext
 from ..schemas import (
@@ -25,8 +25,8 @@ from ..security import Policy
 
 
 class BreadcrumbQuery(msgspec.Struct, forbid_unknown_fields=True):
-    project: int | None = None
-    collection: int | None = None
+    project: Id | None = None
+    collection: Id | None = None
 
 
 def _patch_fields(body: msgspec.Struct) -> dict:

@@ -8,21 +8,60 @@ from pixlstash.errors import BadInput
 from pixlstash.models import DuplicateGroup, Page, Picture, PictureFilter, Statistics
 
 from ..api import Api, RequestContext
-from ..schemas import BulkRequest, BulkResult, Count, FilterQuery, Ids, ListQuery, PicturePatch
+from ..schemas import (
+    BulkAddToCollection,
+    BulkAddToProject,
+    BulkFavourite,
+    BulkFilterRequest,
+    BulkFlag,
+    BulkOperation,
+    BulkRate,
+    BulkRemoveFromCollection,
+    BulkRemoveFromProject,
+    BulkRequest,
+    BulkResult,
+    BulkScrap,
+    BulkTag,
+    BulkUnscrap,
+    BulkUntag,
+    Count,
+    FilterQuery,
+    Ids,
+    ListQuery,
+    PicturePatch,
+)
 from ..security import Policy
 
 _BULK_LIMIT = 100_000
 
 
-def _selection(ctx: RequestContext, body: BulkRequest) -> list[int]:
-    if (body.ids is None) == (body.filter is None):
-        raise BadInput("give either ids or a filter")
-    if body.ids is not None:
-        return body.ids
-    ids = ctx.library.query.ids(body.filter, limit=_BULK_LIMIT + 1)
-    if len(ids) > _BULK_LIMIT:
-        raise BadInput(f"a bulk action covers at most {_BULK_LIMIT:,} pictures; narrow the filter")
-    return ids
+def _apply(library, ids: list[int], op: BulkOperation) -> BulkResult:
+    """Run one bulk operation; each kind of operation carries exactly the fields it needs."""
+    org = library.organise
+    match op:
+        case BulkRate(rating=rating):
+            library.update_pictures(ids, rating=rating)
+        case BulkFavourite(value=value):
+            library.update_pictures(ids, favourite=value)
+        case BulkFlag(value=value):
+            library.update_pictures(ids, flagged=value)
+        case BulkTag(tags=tags):
+            library.tag_pictures(ids, add=tags)
+        case BulkUntag(tags=tags):
+            library.tag_pictures(ids, remove=tags)
+        case BulkScrap():
+            ids = library.scrap(ids)
+        case BulkUnscrap():
+            ids = library.unscrap(ids)
+        case BulkAddToCollection(collection_id=cid):
+            org.add_members(cid, ids)
+        case BulkRemoveFromCollection(collection_id=cid):
+            org.remove_members(cid, ids)
+        case BulkAddToProject(project_id=pid):
+            org.add_to_project(pid, ids)
+        case BulkRemoveFromProject(project_id=pid):
+            org.remove_from_project(pid, ids)
+    return BulkResult(type(op).__struct_config__.tag, len(ids))
 
 
 def register(api: Api) -> None:
@@ -70,38 +109,17 @@ def register(api: Api) -> None:
         return Ids(ctx.library.scrap([ctx.path["picture_id"]]))
 
     @api.post("/pictures/bulk", policy=Policy.WRITE, body=BulkRequest, response=BulkResult, tag="pictures",
-              summary="One action on many pictures (ids or a filter)")
+              summary="One operation (rate, tag, scrap, add to a set, ...) on many pictures by id")
     def bulk(ctx: RequestContext, body: BulkRequest) -> BulkResult:
-        library, ids = ctx.library, _selection(ctx, body)
-        action = body.action
-        if action == "rate":
-            if body.rating is None:
-                raise BadInput("rate needs a rating")
-            library.update_pictures(ids, rating=body.rating)
-        elif action in ("favourite", "flag"):
-            if body.value is None:
-                raise BadInput(f"{action} needs a value (true or false)")
-            library.update_pictures(ids, **{"favourite" if action == "favourite" else "flagged": body.value})
-        elif action in ("tag", "untag"):
-            if not body.tags:
-                raise BadInput(f"{action} needs tags")
-            library.tag_pictures(ids, add=body.tags if action == "tag" else (),
-                                 remove=body.tags if action == "untag" else ())
-        elif action == "scrap":
-            ids = library.scrap(ids)
-        elif action == "unscrap":
-            ids = library.unscrap(ids)
-        elif action in ("add_to_collection", "remove_from_collection"):
-            if body.collection_id is None:
-                raise BadInput(f"{action} needs a collection_id")
-            (library.organise.add_members if action == "add_to_collection"
-             else library.organise.remove_members)(body.collection_id, ids)
-        else:
-            if body.project_id is None:
-                raise BadInput(f"{action} needs a project_id")
-            (library.organise.add_to_project if action == "add_to_project"
-             else library.organise.remove_from_project)(body.project_id, ids)
-        return BulkResult(action, len(ids))
+        return _apply(ctx.library, body.ids, body.operation)
+
+    @api.post("/pictures/bulk-by-filter", policy=Policy.WRITE, body=BulkFilterRequest, response=BulkResult,
+              tag="pictures", summary="One operation on every picture a filter matches (at most 100,000)")
+    def bulk_by_filter(ctx: RequestContext, body: BulkFilterRequest) -> BulkResult:
+        ids = ctx.library.query.ids(body.filter, limit=_BULK_LIMIT + 1)
+        if len(ids) > _BULK_LIMIT:
+            raise BadInput(f"a bulk operation covers at most {_BULK_LIMIT:,} pictures; narrow the filter")
+        return _apply(ctx.library, ids, body.operation)
 
     @api.get("/duplicates", policy=Policy.READ, response=list[DuplicateGroup], tag="pictures",
              summary="Groups of near-duplicate pictures")

@@ -101,7 +101,7 @@ def register(api: Api) -> None:
         return _image(ctx, ctx.path["content_hash"], ctx.path["size"])
 
     @api.get(PREFIX + "/media/{content_hash}/original", policy=Policy.SHARE, raw=True, tag="shared",
-             response_media="application/octet-stream", summary="A shared picture's original (if allowed)")
+             response_media="*/*", summary="A shared picture's original (if allowed)")
     def original(ctx: RequestContext) -> Response:
         return _image(ctx, ctx.path["content_hash"], "original")
 

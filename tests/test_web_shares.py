@@ -1,0 +1,156 @@
+"""Share links reveal nothing outside their scope, through any route, and stop working when revoked."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+from live_server import make_pictures
+from PIL import Image
+
+from pixlstash.models import PictureFilter
+
+
+@pytest.fixture
+def scene(live, tmp_path):
+    lib = live.library
+    inside = make_pictures(lib, tmp_path / "a", 3, seed=1)
+    outside = make_pictures(lib, tmp_path / "b", 3, seed=2)
+    shared_set = lib.organise.create_collection("set", "shared")
+    private_set = lib.organise.create_collection("set", "private")
+    lib.organise.add_members(shared_set.id, inside)
+    lib.organise.add_members(private_set.id, outside + inside[:1])
+    lib.tag_pictures(outside, add=["secret-tag"])
+    lib.set_caption(outside[0], "confidential caption words")
+    client = live.client(live.token("write"))
+    created = client.post("/api/v1/shares", json={"scope_type": "set", "scope_id": shared_set.id, "title": "Hi"})
+    assert created.status_code == 201
+    body = created.json()
+    assert body["url"].endswith(f"/s/{body['token']}")
+    return {"inside": inside, "outside": outside, "token": body["token"], "id": body["id"],
+            "private_set": private_set.id, "client": client}
+
+
+def shared(scene, path: str = "") -> str:
+    return f"/api/v1/shared/{scene['token']}{path}"
+
+
+def test_listing_counts_and_stats_stay_inside_the_scope(live, scene):
+    anon = live.client()
+    assert anon.get(shared(scene)).json()["picture_count"] == 3
+    attempts = [{}, {"collections": scene["private_set"]}, {"ids": scene["outside"]},
+                {"scrapheap": "true"}, {"tags": "secret-tag"}, {"text": "confidential"},
+                {"project": 1}, {"limit": 1000, "sort": "random"}]
+    for params in attempts:
+        items = anon.get(shared(scene, "/pictures"), params=params).json()["items"]
+        assert {p["id"] for p in items} <= set(scene["inside"]), params
+        filters = {k: v for k, v in params.items() if k not in ("limit", "sort")}
+        count = anon.get(shared(scene, "/pictures/count"), params=filters).json()["count"]
+        assert count <= 3, params
+        stats = anon.get(shared(scene, "/pictures/stats"), params=filters).json()
+        assert stats["count"] <= 3 and stats["tags"] == [], params
+    # Paging through everything yields exactly the share.
+    ids, cursor = [], None
+    while True:
+        page = anon.get(shared(scene, "/pictures"), params={"limit": 1, **({"cursor": cursor} if cursor else {})})
+        ids += [p["id"] for p in page.json()["items"]]
+        cursor = page.json()["next_cursor"]
+        if not cursor:
+            break
+    assert sorted(ids) == scene["inside"]
+
+
+def test_metadata_and_images_outside_the_scope_are_not_found(live, scene):
+    anon, lib = live.client(), live.library
+    for picture_id in scene["outside"]:
+        assert anon.get(shared(scene, f"/pictures/{picture_id}")).status_code == 404
+        content_hash = lib.get(picture_id).content_hash
+        for tail in ("grid.webp", "preview.webp", "original"):
+            response = anon.get(shared(scene, f"/media/{content_hash}/{tail}"))
+            assert response.status_code == 404 and not response.content.startswith(b"RIFF")
+    inside = anon.get(shared(scene, f"/pictures/{scene['inside'][0]}")).json()
+    assert set(inside) >= {"id", "content_hash", "width", "height"}
+    assert "locations" not in inside and "collections" not in inside and "projects" not in inside
+    assert inside["tags"] == [] and inside["caption"] is None  # metadata is opt-in
+    content_hash = inside["content_hash"]
+    grid = anon.get(shared(scene, f"/media/{content_hash}/grid.webp"))
+    assert grid.status_code == 200 and grid.headers["content-type"] == "image/webp"
+    original = anon.get(shared(scene, f"/media/{content_hash}/original"))
+    assert original.content == lib.original_path(inside["id"]).read_bytes()
+
+
+def test_share_tokens_open_nothing_else(live, scene):
+    share_client = live.client(scene["token"])
+    for path in ("/api/v1/pictures", "/api/v1/pictures/count", "/api/v1/pictures/stats", "/api/v1/duplicates",
+                 f"/api/v1/pictures/{scene['inside'][0]}", "/api/v1/sets", "/api/v1/tags", "/api/v1/events"):
+        assert share_client.get(path).status_code == 401, path
+    cookie_client = live.client(cookies={"pixlstash_session": scene["token"]})
+    assert cookie_client.get("/api/v1/pictures").status_code == 401
+
+
+def test_share_events_only_show_the_scope(live, scene):
+    received: list[dict] = []
+
+    def listen() -> None:
+        with live.client().stream("GET", shared(scene, "/events")) as response:
+            assert response.status_code == 200
+            for line in response.iter_lines():
+                if line.startswith("data: "):
+                    received.append(json.loads(line[6:]))
+                    if len(received) >= 1:
+                        return
+
+    thread = threading.Thread(target=listen, daemon=True)
+    thread.start()
+    time.sleep(0.5)
+    live.library.update_pictures(scene["outside"], rating=3)          # outside: nothing is sent
+    live.library.organise.create_collection("set", "new set")           # not picture data: nothing is sent
+    live.library.update_pictures([scene["outside"][0], scene["inside"][1]], rating=4)  # only the inside id
+    thread.join(10)
+    assert received == [{"kind": "picture.changed", "picture_ids": [scene["inside"][1]], "data": {}}]
+
+
+def test_revoked_and_expired_shares(live, scene):
+    anon = live.client()
+    assert scene["client"].delete(f"/api/v1/shares/{scene['id']}").status_code == 204
+    gone = anon.get(shared(scene, "/pictures"))
+    assert gone.status_code == 410 and "revoked" in gone.json()["error"]["message"]
+    _share, secret = live.state.shares.create("pictures", picture_ids=scene["inside"][:1], expires_in_days=1e-6)
+    time.sleep(0.2)
+    expired = anon.get(f"/api/v1/shared/{secret}/pictures")
+    assert expired.status_code == 410 and "expired" in expired.json()["error"]["message"]
+    assert anon.get("/api/v1/shared/pxh_made-up/pictures").status_code == 401
+
+
+def test_picture_shares_and_scrapped_pictures(live, scene):
+    _share, secret = live.state.shares.create("pictures", picture_ids=scene["outside"][:2])
+    anon = live.client()
+    ids = {p["id"] for p in anon.get(f"/api/v1/shared/{secret}/pictures").json()["items"]}
+    assert ids == set(scene["outside"][:2])
+    live.library.scrap([scene["outside"][0]])
+    ids = {p["id"] for p in anon.get(f"/api/v1/shared/{secret}/pictures").json()["items"]}
+    assert ids == {scene["outside"][1]}
+    assert live.library.count(PictureFilter(scrapheap=True)) == 1
+
+
+def test_watermark_is_drawn_on_what_recipients_get(live, scene):
+    client = scene["client"]
+    body = client.post("/api/v1/shares", json={"scope_type": "pictures", "picture_ids": scene["inside"][:1],
+                                               "watermark_text": "© me", "watermark_opacity": 1.0}).json()
+    content_hash = live.library.get(scene["inside"][0]).content_hash
+    marked = live.client().get(f"/api/v1/shared/{body['token']}/media/{content_hash}/preview.webp")
+    assert marked.status_code == 200
+    plain = live.library.thumbnail_path(scene["inside"][0], "preview").read_bytes()
+    assert marked.content != plain
+    import io
+
+    with Image.open(io.BytesIO(marked.content)) as image, Image.open(io.BytesIO(plain)) as original:
+        assert image.size == original.size
+
+
+def test_recipient_page_needs_no_login(live, scene):
+    page = live.client().get(f"/s/{scene['token']}")
+    assert page.status_code == 200 and "Shared pictures" in page.text
+    assert page.headers["referrer-policy"] == "no-referrer"
