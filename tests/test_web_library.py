@@ -56,7 +56,8 @@ def test_upload_limits_answer_413_and_store_nothing(library, tmp_path):
         assert garbled.status_code == 400
         no_files = client.post("/api/v1/uploads",
                                headers={"content-type": "multipart/form-data; boundary=b"},
-                               content=b'--b\r\nContent-Disposition: form-data; name="project_id"\r\n\r\n1\r\n--b--\r\n')
+                               content=b'--b\r\nContent-Disposition: form-data; name="project_id"\r\n\r\n'
+                               b"1\r\n--b--\r\n")
         assert no_files.status_code == 400 and "no file" in no_files.json()["error"]["message"]
 
 

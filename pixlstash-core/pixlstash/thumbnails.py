@@ -1,4 +1,8 @@
-"""The thumbnail cache: WebP files by content hash, kept apart from originals, remade when missing."""
+"""The thumbnail cache: WebP files by content hash, kept apart from originals, remade when missing.
+
+File names carry ``THUMBNAIL_VERSION``: when thumbnail making changes (size, filter, encoder), bumping
+it makes every thumbnail be remade lazily, on first request, with no migration.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from typing import Literal
 __all__ = ["ThumbnailCache", "ThumbnailSize"]
 
 ThumbnailSize = Literal["grid", "preview"]
+THUMBNAIL_VERSION = 1
 
 
 class ThumbnailCache:
@@ -19,7 +24,7 @@ class ThumbnailCache:
     def path(self, content_hash: str, size: ThumbnailSize) -> Path:
         if size not in ("grid", "preview") or not content_hash.isalnum():
             raise ValueError(f"bad thumbnail address {content_hash!r} {size!r}")
-        return self.root / content_hash[:2] / f"{content_hash}.{size}.webp"
+        return self.root / content_hash[:2] / f"{content_hash}.{size}.v{THUMBNAIL_VERSION}.webp"
 
     def write(self, content_hash: str, size: ThumbnailSize, data: bytes) -> Path:
         """Write atomically (temporary file, then rename) so a reader never sees half a thumbnail."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import anyio.to_thread
 import msgspec
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -40,6 +42,7 @@ class WebSettings(msgspec.Struct, frozen=True):
     folder_poll_seconds: float = 5.0
     sse_heartbeat: float = 15.0
     update_check_poll_seconds: float = 3600.0
+    worker_threads: int = max(4, 4 * (os.cpu_count() or 1))
 
 
 class AppState:
@@ -97,6 +100,9 @@ def create_app(library: Library | None = None, settings: WebSettings | None = No
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Handlers run in worker threads, each with its own SQLite connection: a few per core is plenty,
+        # and far fewer than anyio's default 40 keeps memory flat under load.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         opened = library or Library.open(library_path, plugin_manager=plugin_manager)
         state = AppState(opened, settings)
         app.state.pixlstash = state

@@ -158,7 +158,7 @@ def _fit(image: Image.Image, box: int) -> Image.Image:
     if scale >= 1:
         return image
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    return image.resize(size, Image.Resampling.BOX)
+    return image.resize(size, Image.Resampling.BOX, reducing_gap=3.0)
 
 
 def _analyse_image(path: Path, analysis: MediaAnalysis, limits: MediaLimits) -> None:

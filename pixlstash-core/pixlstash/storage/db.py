@@ -27,8 +27,9 @@ def connect(path: Path | str, *, readonly: bool = False) -> apsw.Connection:
         connection.pragma("journal_mode", "wal")
     connection.pragma("synchronous", "normal")  # durable at checkpoints; safe against corruption in WAL
     connection.pragma("temp_store", "memory")
-    connection.pragma("cache_size", -8_000)  # 8 MiB per connection; the shared mmap does the rest
-    connection.pragma("mmap_size", 256 << 20)
+    # 8 MiB of page cache per connection; the OS page cache is shared by all. No mmap: each connection
+    # would map the file again, and a server with many threads would count it many times over.
+    connection.pragma("cache_size", -8_000)
     return connection
 
 

@@ -64,7 +64,6 @@ CREATE TABLE pictures (
     camera TEXT,
     orientation INTEGER,
     exif TEXT,                            -- JSON of selected EXIF fields
-    thumbnail_version INTEGER NOT NULL DEFAULT 1,
     deleted_at INTEGER                    -- scrapheap: soft-deleted at (unix ms)
 );
 CREATE INDEX pictures_taken ON pictures(taken_at, id) WHERE deleted_at IS NULL;

@@ -36,8 +36,9 @@ def thumbnail_response(ctx: RequestContext, picture_id: int, content_hash: str, 
     cached = not_modified(ctx, etag)
     if cached is not None:
         return cached
-    path = ctx.library.thumbnail_path(picture_id, size)
-    return FileResponse(path, media_type="image/webp", headers={"ETag": etag, "Cache-Control": IMMUTABLE})
+    # Thumbnails are small: read them here, in the handler's worker thread, in one go.
+    body = ctx.library.thumbnail_path(picture_id, size).read_bytes()
+    return Response(body, media_type="image/webp", headers={"ETag": etag, "Cache-Control": IMMUTABLE})
 
 
 def original_response(ctx: RequestContext, picture_id: int) -> Response:
