@@ -129,7 +129,8 @@ def test_patch_bulk_and_organise_over_http(live, tmp_path):
     listed = client.get("/api/v1/pictures", params={"collections": [one["id"], two["id"]],
                                                     "collection_op": "unique", "sort": "pixels",
                                                     "descending": "false"}).json()
-    assert [p["id"] for p in listed["items"]] == [ids[0], ids[1], ids[3]]
+    expected = sorted([ids[0], ids[1], ids[3]], key=lambda i: live.library.get(i).width)  # pixels, ascending
+    assert [p["id"] for p in listed["items"]] == expected
     assert client.delete(f"/api/v1/pictures/{ids[3]}").json() == {"ids": [ids[3]]}
     assert [p["id"] for p in client.get("/api/v1/scrapheap").json()["items"]] == [ids[3]]
     assert client.post("/api/v1/scrapheap/restore", json={"ids": [ids[3]]}).json() == {"ids": [ids[3]]}
