@@ -268,9 +268,25 @@ BEGIN
 END;
 """
 
+# Change tracking for snapshots: every change to a picture's metadata stamps ``pictures.meta_seq`` with
+# the time in milliseconds and six random digits (so two changes in one millisecond still differ).
+# Comparing a snapshot with the live library then only looks closely at pictures whose stamps differ.
+_STAMP = "(CAST(unixepoch('subsec') * 1000 AS INTEGER) * 1000000 + abs(random() % 1000000))"
+_PICTURE_OWNED = ("picture_tags", "predictions", "captions", "collection_members", "project_members", "generation")
+_V2 = "ALTER TABLE pictures ADD COLUMN meta_seq INTEGER NOT NULL DEFAULT 0;\n" + "".join(
+    f"""CREATE TRIGGER {table}_stamp_{event.lower()} AFTER {event} ON {table}
+BEGIN UPDATE pictures SET meta_seq = {_STAMP} WHERE id = {row}.picture_id; END;
+"""
+    for table in _PICTURE_OWNED
+    for event, row in (("INSERT", "NEW"), ("DELETE", "OLD"), ("UPDATE", "NEW"))
+) + f"""CREATE TRIGGER pictures_stamp AFTER UPDATE OF rating, favourite, flagged, taken_at, deleted_at ON pictures
+BEGIN UPDATE pictures SET meta_seq = {_STAMP} WHERE id = NEW.id; END;
+"""
+
 # (version, description, SQL). Version N is applied to a library at version N - 1.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "pictures, tags, captions, generation metadata, projects, collections, folders", _V1),
+    (2, "change stamps on pictures, for snapshot previews and selective restores", _V2),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

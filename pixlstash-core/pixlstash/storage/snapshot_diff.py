@@ -1,0 +1,205 @@
+"""SQL that compares a snapshot with the live library and restores single resources from it.
+
+The snapshot database is ATTACHed as ``snap`` to a connection of the live library; ``main`` is live.
+Tags are matched by name (ids may differ after tags were deleted and made again); pictures, sets,
+characters and projects by id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import apsw
+
+__all__ = ["SnapshotDiff"]
+
+_USER_COLUMNS = ("rating", "favourite", "flagged", "taken_at", "deleted_at")
+
+
+def _marks(values: Sequence) -> str:
+    return ",".join("?" * len(values))
+
+
+class SnapshotDiff:
+    def __init__(self, connection: apsw.Connection) -> None:
+        self.c = connection
+
+    def q(self, sql: str, params: Sequence | None = None) -> list[tuple]:
+        return self.c.execute(sql, params).fetchall()
+
+    # -- whole-library comparison ---------------------------------------------------------------
+
+    def picture_sets(self) -> tuple[list[int], list[int], list[int]]:
+        """(in both with different change stamps or content, only in the snapshot, only live)."""
+        candidates = [r[0] for r in self.q(
+            "SELECT m.id FROM main.pictures m JOIN snap.pictures s ON s.id = m.id "
+            "WHERE m.meta_seq <> s.meta_seq OR m.content_hash <> s.content_hash")]
+        recreate = [r[0] for r in self.q(
+            "SELECT s.id FROM snap.pictures s WHERE NOT EXISTS (SELECT 1 FROM main.pictures m WHERE m.id = s.id)")]
+        delete = [r[0] for r in self.q(
+            "SELECT m.id FROM main.pictures m WHERE NOT EXISTS (SELECT 1 FROM snap.pictures s WHERE s.id = m.id)")]
+        return candidates, recreate, delete
+
+    def count(self, schema: str) -> int:
+        return self.q(f"SELECT count(*) FROM {schema}.pictures")[0][0]
+
+    def signatures(self, schema: str, ids: Sequence[int]) -> dict[int, dict[str, object]]:
+        """Everything restorable about each picture, comparable across the two databases."""
+        out: dict[int, dict[str, object]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start:start + 500])
+            m = _marks(chunk)
+            for row in self.q(f"SELECT id, content_hash, {', '.join(_USER_COLUMNS)} FROM {schema}.pictures "
+                              f"WHERE id IN ({m})", chunk):
+                out[row[0]] = {"content_hash": row[1], **dict(zip(_USER_COLUMNS, row[2:], strict=True)),
+                               "tags": [], "predictions": [], "captions": [], "collections": [], "projects": []}
+            queries = {
+                "tags": f"SELECT pt.picture_id, t.name || '|' || pt.source || '|' || coalesce(pt.confidence, '') "
+                        f"FROM {schema}.picture_tags pt JOIN {schema}.tags t ON t.id = pt.tag_id "
+                        f"WHERE pt.picture_id IN ({m})",
+                "predictions": f"SELECT pr.picture_id, t.name || '|' || pr.engine_id || '|' || pr.confidence || '|' "
+                               f"|| pr.state FROM {schema}.predictions pr JOIN {schema}.tags t ON t.id = pr.tag_id "
+                               f"WHERE pr.picture_id IN ({m})",
+                "captions": f"SELECT picture_id, source || '|' || text FROM {schema}.captions "
+                            f"WHERE picture_id IN ({m})",
+                "collections": f"SELECT picture_id, collection_id FROM {schema}.collection_members "
+                               f"WHERE picture_id IN ({m})",
+                "projects": f"SELECT picture_id, project_id || '|' || direct FROM {schema}.project_members "
+                            f"WHERE picture_id IN ({m})",
+            }
+            for field, sql in queries.items():
+                for picture_id, value in self.q(sql, chunk):
+                    if picture_id in out:
+                        out[picture_id][field].append(value)
+        for signature in out.values():
+            for field in ("tags", "predictions", "captions", "collections", "projects"):
+                signature[field] = sorted(signature[field], key=str)
+        return out
+
+    def snapshot_files(self, ids: Sequence[int]) -> list[tuple[int, str, str, int]]:
+        """(id, content hash, suffix, managed) of snapshot pictures."""
+        rows: list[tuple[int, str, str, int]] = []
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start:start + 500])
+            rows += self.q(f"SELECT id, content_hash, suffix, managed FROM snap.pictures WHERE id IN ({_marks(chunk)})",
+                           chunk)
+        return rows
+
+    # -- restoring single resources (inside the caller's transaction) ----------------------------
+
+    def _columns(self, table: str) -> list[str]:
+        return [r[1] for r in self.q(f"PRAGMA main.table_info({table})")]
+
+    def exists(self, schema: str, table: str, row_id: int) -> bool:
+        return bool(self.q(f"SELECT 1 FROM {schema}.{table} WHERE id = ?", (row_id,)))
+
+    def copy_row(self, table: str, row_id: int) -> None:
+        columns = ", ".join(self._columns(table))
+        self.c.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM snap.{table} WHERE id = ?",
+                       (row_id,))
+
+    def hash_taken(self, picture_id: int) -> int | None:
+        rows = self.q("SELECT m.id FROM main.pictures m JOIN snap.pictures s ON s.content_hash = m.content_hash "
+                      "WHERE s.id = ? AND m.id <> s.id", (picture_id,))
+        return rows[0][0] if rows else None
+
+    def picture_references(self, picture_id: int) -> tuple[set[int], set[int]]:
+        """(collections, projects) the snapshot's picture belongs to."""
+        collections = {r[0] for r in self.q("SELECT collection_id FROM snap.collection_members WHERE picture_id = ?",
+                                            (picture_id,))}
+        projects = {r[0] for r in self.q("SELECT project_id FROM snap.project_members WHERE picture_id = ? AND "
+                                         "direct = 1", (picture_id,))}
+        projects |= {r[0] for r in self.q(
+            f"SELECT project_id FROM snap.collections WHERE id IN ({_marks(collections)}) AND project_id IS NOT NULL",
+            list(collections))} if collections else set()
+        return collections, projects
+
+    def _tag_map(self, tag_ids: set[int]) -> dict[int, int]:
+        mapping: dict[int, int] = {}
+        for snap_id, name, category in self.q(
+                f"SELECT id, name, category FROM snap.tags WHERE id IN ({_marks(tag_ids)})", list(tag_ids)):
+            live = self.q("SELECT id FROM main.tags WHERE name = ?", (name,))
+            mapping[snap_id] = live[0][0] if live else self.q(
+                "INSERT INTO main.tags(name, category) VALUES (?, ?) RETURNING id", (name, category))[0][0]
+        return mapping
+
+    def restore_picture(self, picture_id: int) -> None:
+        """Put one picture's metadata back as it was: fields, tags, predictions, captions, generation
+        data and memberships. The caller has checked that referenced collections and projects exist."""
+        if not self.exists("main", "pictures", picture_id):
+            self.copy_row("pictures", picture_id)
+        else:
+            assignments = ", ".join(f"{c} = s.{c}" for c in _USER_COLUMNS)
+            self.c.execute(f"UPDATE main.pictures SET {assignments} FROM (SELECT * FROM snap.pictures WHERE id = ?) s "
+                           f"WHERE main.pictures.id = s.id", (picture_id,))
+        tag_rows = self.q("SELECT tag_id, source, confidence FROM snap.picture_tags WHERE picture_id = ?",
+                          (picture_id,))
+        prediction_rows = self.q("SELECT engine_id, tag_id, engine_version, confidence, state FROM snap.predictions "
+                                 "WHERE picture_id = ?", (picture_id,))
+        mapping = self._tag_map({r[0] for r in tag_rows} | {r[1] for r in prediction_rows})
+        self.c.execute("DELETE FROM main.picture_tags WHERE picture_id = ?", (picture_id,))
+        self.c.executemany("INSERT INTO main.picture_tags(tag_id, picture_id, source, confidence) VALUES (?, ?, ?, ?)",
+                           [(mapping[t], picture_id, s, c) for t, s, c in tag_rows])
+        self.c.execute("DELETE FROM main.predictions WHERE picture_id = ?", (picture_id,))
+        self.c.executemany(
+            "INSERT INTO main.predictions(picture_id, engine_id, tag_id, engine_version, confidence, state) "
+            "VALUES (?, ?, ?, ?, ?, ?)", [(picture_id, e, mapping[t], v, c, st) for e, t, v, c, st in prediction_rows])
+        for table in ("captions", "generation"):
+            columns = ", ".join(self._columns(table))
+            self.c.execute(f"DELETE FROM main.{table} WHERE picture_id = ?", (picture_id,))
+            self.c.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM snap.{table} "
+                           f"WHERE picture_id = ?", (picture_id,))
+        self.c.execute("DELETE FROM main.collection_members WHERE picture_id = ?", (picture_id,))
+        self.c.execute("DELETE FROM main.project_members WHERE picture_id = ?", (picture_id,))
+        self.c.execute("INSERT INTO main.collection_members(collection_id, picture_id, added_at) "
+                       "SELECT collection_id, picture_id, added_at FROM snap.collection_members WHERE picture_id = ?",
+                       (picture_id,))
+        self.c.execute("INSERT INTO main.project_members(project_id, picture_id, direct) "
+                       "SELECT project_id, picture_id, 1 FROM snap.project_members WHERE picture_id = ? AND direct = 1 "
+                       "ON CONFLICT DO UPDATE SET direct = 1", (picture_id,))
+
+    def restore_collection(self, collection_id: int) -> list[int]:
+        """A set or character as it was: fields, project and members. Returns members that no longer exist."""
+        if self.exists("main", "collections", collection_id):
+            self.c.execute("UPDATE main.collections SET name = s.name, description = s.description, color = s.color, "
+                           "project_id = s.project_id FROM (SELECT * FROM snap.collections WHERE id = ?) s "
+                           "WHERE main.collections.id = s.id", (collection_id,))
+        else:
+            self.c.execute("INSERT INTO main.collections(id, kind, name, project_id, description, color, "
+                           "member_count, created_at) SELECT id, kind, name, project_id, description, color, 0, "
+                           "created_at FROM snap.collections WHERE id = ?", (collection_id,))
+        self.c.execute("DELETE FROM main.collection_members WHERE collection_id = ?", (collection_id,))
+        self.c.execute("INSERT INTO main.collection_members(collection_id, picture_id, added_at) "
+                       "SELECT sm.collection_id, sm.picture_id, sm.added_at FROM snap.collection_members sm "
+                       "WHERE sm.collection_id = ? AND EXISTS "
+                       "(SELECT 1 FROM main.pictures p WHERE p.id = sm.picture_id)",
+                       (collection_id,))
+        return [r[0] for r in self.q(
+            "SELECT picture_id FROM snap.collection_members sm WHERE collection_id = ? AND NOT EXISTS "
+            "(SELECT 1 FROM main.pictures p WHERE p.id = sm.picture_id)", (collection_id,))]
+
+    def restore_project(self, project_id: int) -> list[int]:
+        """A project as it was: fields, direct members and which characters and sets it holds."""
+        if self.exists("main", "projects", project_id):
+            self.c.execute("UPDATE main.projects SET name = s.name, description = s.description, color = s.color "
+                           "FROM (SELECT * FROM snap.projects WHERE id = ?) s WHERE main.projects.id = s.id",
+                           (project_id,))
+        else:
+            self.copy_row("projects", project_id)
+        self.c.execute("UPDATE main.collections SET project_id = NULL WHERE project_id = ? AND id NOT IN "
+                       "(SELECT id FROM snap.collections WHERE project_id = ?)", (project_id, project_id))
+        self.c.execute("UPDATE main.collections SET project_id = ? WHERE id IN "
+                       "(SELECT id FROM snap.collections WHERE project_id = ?)", (project_id, project_id))
+        self.c.execute("UPDATE main.project_members SET direct = 0 WHERE project_id = ?", (project_id,))
+        self.c.execute("DELETE FROM main.project_members WHERE project_id = ? AND direct = 0 AND picture_id NOT IN ("
+                       "SELECT cm.picture_id FROM main.collection_members cm JOIN main.collections c "
+                       "ON c.id = cm.collection_id WHERE c.project_id = ?)", (project_id, project_id))
+        self.c.execute("INSERT INTO main.project_members(project_id, picture_id, direct) "
+                       "SELECT project_id, picture_id, 1 FROM snap.project_members sp "
+                       "WHERE project_id = ? AND direct = 1 AND EXISTS "
+                       "(SELECT 1 FROM main.pictures p WHERE p.id = sp.picture_id) "
+                       "ON CONFLICT DO UPDATE SET direct = 1",
+                       (project_id,))
+        return [r[0] for r in self.q(
+            "SELECT picture_id FROM snap.project_members sp WHERE project_id = ? AND direct = 1 AND NOT EXISTS "
+            "(SELECT 1 FROM main.pictures p WHERE p.id = sp.picture_id)", (project_id,))]
