@@ -18,7 +18,8 @@ from pixlstash_web.app import WebSettings
 class LiveServer:
     def __init__(self, library: Library, settings: WebSettings | None = None) -> None:
         self.library = library
-        self.app = create_app(library, settings or WebSettings(watch_folders=False, sse_heartbeat=0.5))
+        self.app = create_app(library, settings or WebSettings(watch_folders=False, sse_heartbeat=0.5,
+                                                               snapshot_schedule=False))
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]

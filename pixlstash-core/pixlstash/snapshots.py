@@ -343,8 +343,11 @@ class SnapshotService:
             connection = diff.c
             connection.execute("BEGIN IMMEDIATE")
             try:
-                for ref in missing_refs:
-                    diff.copy_row("projects" if ref["type"] == "project" else "collections", ref["id"])
+                for ref in missing_refs:  # projects first: collections may belong to them
+                    if ref["type"] == "project":
+                        diff.copy_row("projects", ref["id"])
+                    else:
+                        diff.recreate_collection(ref["id"])
                 for resource in resources:
                     error = self._restore_one(diff, resource)
                     if error:

@@ -21,6 +21,7 @@ from pixlstash.auth import Authenticator
 from pixlstash.folders import FolderWatcher
 from pixlstash.library import Library
 from pixlstash.shares import ShareService
+from pixlstash.snapshots import SnapshotService
 from pixlstash.updates import UpdateChecker
 
 from .api import Api, PolicyRoute
@@ -43,6 +44,7 @@ class WebSettings(msgspec.Struct, frozen=True):
     sse_heartbeat: float = 15.0
     update_check_poll_seconds: float = 3600.0
     worker_threads: int = max(4, 4 * (os.cpu_count() or 1))
+    snapshot_schedule: bool = True        # take DAILY / WEEKLY / MONTHLY snapshots (the catalog can also turn it off)
 
 
 class AppState:
@@ -54,6 +56,7 @@ class AppState:
         self.auth = Authenticator(library.root)
         self.shares = ShareService(library, self.auth)
         self.updates = UpdateChecker(self.auth.store)
+        self.snapshots = SnapshotService(library)
         self.watcher = FolderWatcher(library, settings.folder_poll_seconds) if settings.watch_folders else None
         self._stop = threading.Event()
 
@@ -61,6 +64,18 @@ class AppState:
         if self.watcher is not None:
             self.watcher.start()
         threading.Thread(target=self._update_loop, name="pixlstash-update-check", daemon=True).start()
+        if self.settings.snapshot_schedule:
+            threading.Thread(target=self._snapshot_loop, name="pixlstash-snapshots", daemon=True).start()
+
+    def _snapshot_loop(self) -> None:
+        """Daily, weekly and monthly snapshots while the server runs (if the schedule is on)."""
+        while not self._stop.wait(60.0):
+            try:
+                self.snapshots.run_schedule()
+            except Exception:  # a failed automatic snapshot must not stop the next one
+                log.exception("automatic snapshot failed")
+            if self._stop.wait(3600.0):
+                return
 
     def _update_loop(self) -> None:
         while not self._stop.wait(5.0):
@@ -73,6 +88,7 @@ class AppState:
         if self.watcher is not None:
             self.watcher.stop()
         self.auth.close()
+        self.snapshots.close()
 
 
 def build_api() -> Api:

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from pixlstash.auth import Forbidden, RateLimited, Unauthenticated
 from pixlstash.errors import BadInput, Conflict, NotFound, PixlstashError, TooLarge, UnsupportedMedia
 from pixlstash.shares import ShareGone
+from pixlstash.snapshots import SnapshotDamaged
 
 from .api import InvalidInput
 
@@ -23,7 +24,7 @@ _encoder = msgspec.json.Encoder()
 
 # Most specific first.
 _STATUS: list[tuple[type[PixlstashError], int]] = [
-    (InvalidInput, 422), (BadInput, 400), (Unauthenticated, 401), (Forbidden, 403), (ShareGone, 410),
+    (InvalidInput, 422), (BadInput, 400), (SnapshotDamaged, 409), (Unauthenticated, 401), (Forbidden, 403), (ShareGone, 410),
     (NotFound, 404), (Conflict, 409), (TooLarge, 413), (UnsupportedMedia, 415), (RateLimited, 429),
 ]
 _HTTP_CODES = {400: "bad_input", 401: "unauthenticated", 403: "forbidden", 404: "not_found",

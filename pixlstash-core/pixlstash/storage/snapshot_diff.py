@@ -165,9 +165,7 @@ class SnapshotDiff:
                            "project_id = s.project_id FROM (SELECT * FROM snap.collections WHERE id = ?) s "
                            "WHERE main.collections.id = s.id", (collection_id,))
         else:
-            self.c.execute("INSERT INTO main.collections(id, kind, name, project_id, description, color, "
-                           "member_count, created_at) SELECT id, kind, name, project_id, description, color, 0, "
-                           "created_at FROM snap.collections WHERE id = ?", (collection_id,))
+            self.recreate_collection(collection_id)
         self.c.execute("DELETE FROM main.collection_members WHERE collection_id = ?", (collection_id,))
         self.c.execute("INSERT INTO main.collection_members(collection_id, picture_id, added_at) "
                        "SELECT sm.collection_id, sm.picture_id, sm.added_at FROM snap.collection_members sm "
@@ -177,6 +175,12 @@ class SnapshotDiff:
         return [r[0] for r in self.q(
             "SELECT picture_id FROM snap.collection_members sm WHERE collection_id = ? AND NOT EXISTS "
             "(SELECT 1 FROM main.pictures p WHERE p.id = sm.picture_id)", (collection_id,))]
+
+    def recreate_collection(self, collection_id: int) -> None:
+        """The collection row alone, empty: members come back through their own inserts (and counters)."""
+        self.c.execute("INSERT INTO main.collections(id, kind, name, project_id, description, color, member_count, "
+                       "created_at) SELECT id, kind, name, project_id, description, color, 0, created_at "
+                       "FROM snap.collections WHERE id = ?", (collection_id,))
 
     def restore_project(self, project_id: int) -> list[int]:
         """A project as it was: fields, direct members and which characters and sets it holds."""

@@ -1,5 +1,5 @@
 """Route modules; each has ``register(api)`` that declares its endpoints."""
 
-from . import auth_routes, events, library_folders, media, organise, pictures, shared, system
+from . import auth_routes, events, library_folders, media, organise, pictures, shared, snapshots, system
 
-MODULES = (system, auth_routes, pictures, organise, library_folders, media, events, shared)
+MODULES = (system, auth_routes, pictures, organise, library_folders, media, events, shared, snapshots)
