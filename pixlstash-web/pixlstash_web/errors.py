@@ -24,8 +24,8 @@ _encoder = msgspec.json.Encoder()
 
 # Most specific first.
 _STATUS: list[tuple[type[PixlstashError], int]] = [
-    (InvalidInput, 422), (BadInput, 400), (SnapshotDamaged, 409), (Unauthenticated, 401), (Forbidden, 403), (ShareGone, 410),
-    (NotFound, 404), (Conflict, 409), (TooLarge, 413), (UnsupportedMedia, 415), (RateLimited, 429),
+    (InvalidInput, 422), (BadInput, 400), (SnapshotDamaged, 409), (Unauthenticated, 401), (Forbidden, 403),
+    (ShareGone, 410), (NotFound, 404), (Conflict, 409), (TooLarge, 413), (UnsupportedMedia, 415), (RateLimited, 429),
 ]
 _HTTP_CODES = {400: "bad_input", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media",
