@@ -46,8 +46,16 @@ def _zipf_tags(rng: np.random.Generator, pictures: int, per_picture: int) -> np.
     return out
 
 
+def _vectors(rng: np.random.Generator, count: int, dims: int) -> np.ndarray:
+    """Embedding-like vectors: a low-rank structure plus noise, L2-normalised, float32."""
+    basis = rng.normal(size=(32, dims)).astype(np.float32)
+    vectors = rng.normal(size=(count, 32)).astype(np.float32) @ basis
+    vectors += rng.normal(scale=0.3, size=(count, dims)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
 def build(root: Path, pictures: int, tags_per_picture: int = 10, sets: int = 1000, characters: int = 200,
-          seed: int = 0, log=print) -> Path:
+          seed: int = 0, log=print, embedding_dims: int = 0, faces: bool = False) -> Path:
     rng = np.random.default_rng(seed)
     started = time.perf_counter()
     with Library.open(root) as library:
@@ -122,6 +130,31 @@ def build(root: Path, pictures: int, tags_per_picture: int = 10, sets: int = 100
                              ((int(c), int(p)) for c, p in member_rows))
         log(f"{len(member_rows):,} memberships in {time.perf_counter() - started:.1f} s")
 
+        if embedding_dims:
+            with library.db.write():
+                for start in range(0, pictures, 10_000):
+                    block = _vectors(rng, min(10_000, pictures - start), embedding_dims)
+                    conn.executemany(
+                        "INSERT INTO embeddings(picture_id, engine_id, engine_version, dims, vector, created_at) "
+                        "VALUES (?, 'clip/ViT-B-32', '1', ?, ?, 0)",
+                        ((start + n + 1, embedding_dims, row.tobytes()) for n, row in enumerate(block)))
+            log(f"{pictures:,} embeddings of {embedding_dims} dimensions in {time.perf_counter() - started:.1f} s")
+        if faces:
+            counts = rng.choice([0, 1, 1, 2, 3], pictures)
+            owners = np.repeat(ids, counts)
+            with library.db.write():
+                for start in range(0, len(owners), 10_000):
+                    block = _vectors(rng, min(10_000, len(owners) - start), 512)
+                    for n, row in enumerate(block):
+                        face_id = conn.execute(
+                            "INSERT INTO faces(picture_id, engine_id, engine_version, x0, y0, x1, y1, score, "
+                            "landmarks, created_at) VALUES (?, 'faces/buffalo_l', '1', 10, 20, 110, 140, 0.9, "
+                            "'[[40,60],[80,60],[60,80],[45,100],[75,100]]', 0) RETURNING id",
+                            (int(owners[start + n]),)).fetchone()[0]
+                        conn.execute("INSERT INTO face_vectors(face_id, vector) VALUES (?, ?)",
+                                     (face_id, row.tobytes()))
+            log(f"{len(owners):,} faces in {time.perf_counter() - started:.1f} s")
+
         with library.db.write():  # the counters and derived rows the triggers would have written
             conn.execute("UPDATE tags SET picture_count = (SELECT count(*) FROM picture_tags WHERE tag_id = tags.id)")
             conn.execute(
@@ -152,8 +185,11 @@ def main() -> None:
     parser.add_argument("--sets", type=int, default=1000)
     parser.add_argument("--characters", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--embeddings", type=int, default=0, metavar="DIMS", help="add an embedding per picture")
+    parser.add_argument("--faces", action="store_true", help="add 0-3 faces per picture with 512-d embeddings")
     args = parser.parse_args()
-    build(args.path, args.pictures, args.tags_per_picture, args.sets, args.characters, args.seed)
+    build(args.path, args.pictures, args.tags_per_picture, args.sets, args.characters, args.seed,
+          embedding_dims=args.embeddings, faces=args.faces)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Snapshots of the library's metadata, and full, selective and previewed restores.
 
 Taking one: SQLite's online backup copies the database inside one read transaction (in WAL mode
-writers carry on), the copy is cut into fixed 256 KiB chunks, and each chunk is stored once, named by
+writers carry on), the copy is cut into fixed 64 KiB chunks, and each chunk is stored once, named by
 its BLAKE2b-256 hash and compressed with zstd. Snapshots share every unchanged chunk, so a second
 snapshot of an unchanged library writes almost nothing. Chunks are written first and the catalog row
 last, so a crash leaves either a whole snapshot or none (and some orphan chunks, swept later).
@@ -23,6 +23,8 @@ import os
 import tempfile
 import threading
 import time
+import uuid
+from collections import OrderedDict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -34,6 +36,7 @@ import zstandard
 
 from .errors import BadInput, Conflict, NotFound, PixlstashError
 from .events import Event
+from .snapshot_vfs import ChunkedSnapshot, forget, snapshot_uri
 from .storage.db import Database, connect
 from .storage.schema import SCHEMA_VERSION, migrate
 from .storage.snapshot_catalog import CATALOG_MIGRATIONS, SnapshotCatalog, SnapshotRow
@@ -47,7 +50,7 @@ __all__ = ["RestoreResource", "SnapshotDamaged", "SnapshotService", "SnapshotSet
 log = logging.getLogger(__name__)
 
 Kind = Literal["DAILY", "WEEKLY", "MONTHLY", "MANUAL", "SAFETY"]
-CHUNK_BYTES = 256 * 1024
+CHUNK_BYTES = 64 * 1024  # small enough that reading one row of a snapshot decompresses little
 RETENTION = {"DAILY": 7, "WEEKLY": 4, "MONTHLY": 12, "SAFETY": 5}
 _PERIOD_MS = {"DAILY": 86_400_000, "WEEKLY": 7 * 86_400_000, "MONTHLY": 30 * 86_400_000}
 
@@ -72,10 +75,31 @@ def _now() -> int:
 
 
 class ChunkStore:
-    """Compressed, checksummed chunks in ``snapshots/chunks/ab/<hash>.zst``."""
+    """Compressed, checksummed chunks in ``snapshots/chunks/ab/<hash>.zst``.
+
+    Chunks never change once written, so checked, decompressed chunks are kept in a small LRU cache:
+    a preview followed by the restore it previews reads each chunk once.
+    """
+
+    CACHE_CHUNKS = 1024  # 64 MiB
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._cache: OrderedDict[str, bytes] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    def read_cached(self, digest: str, raw_bytes: int) -> bytes:
+        with self._cache_lock:
+            data = self._cache.get(digest)
+            if data is not None:
+                self._cache.move_to_end(digest)
+                return data
+        data = self.read(digest, raw_bytes)
+        with self._cache_lock:
+            self._cache[digest] = data
+            while len(self._cache) > self.CACHE_CHUNKS:
+                self._cache.popitem(last=False)
+        return data
 
     def path(self, digest: str) -> Path:
         return self.root / digest[:2] / f"{digest}.zst"
@@ -229,12 +253,29 @@ class SnapshotService:
             self.chunks.read(digest, raw_bytes)
 
     @contextlib.contextmanager
-    def _attached(self, row: SnapshotRow) -> Iterator[SnapshotDiff]:
+    def _opened(self, row: SnapshotRow) -> Iterator[str]:
+        """A name SQLite can open the snapshot by: its chunks through the snapshot VFS when the schema is
+        current, else a reassembled copy upgraded by the migrations."""
+        if not self.is_compatible(row):
+            raise Conflict(f"snapshot {row.id} was made by a newer PixlStash (schema {row.schema_version}); "
+                           "upgrade PixlStash to restore it")
+        if row.schema_version == SCHEMA_VERSION:
+            placeholder = self.root / "open" / f"{row.id}-{uuid.uuid4().hex}.db"
+            snapshot = ChunkedSnapshot(self.chunks, self.catalog.chunk_list(row.id), row.chunk_bytes)
+            try:
+                yield snapshot_uri(placeholder, snapshot)
+            finally:
+                forget(placeholder)
+            return
         with tempfile.TemporaryDirectory(dir=self.root) as scratch:
-            path = self._materialise(row, Path(scratch))
+            yield str(self._materialise(row, Path(scratch)))
+
+    @contextlib.contextmanager
+    def _attached(self, row: SnapshotRow) -> Iterator[SnapshotDiff]:
+        with self._opened(row) as name:
             connection = connect(self.library.db.path)
             try:
-                connection.execute("ATTACH DATABASE ? AS snap", (str(path),))
+                connection.execute("ATTACH DATABASE ? AS snap", (name,))
                 yield SnapshotDiff(connection)
             finally:
                 connection.close()
@@ -261,8 +302,8 @@ class SnapshotService:
                 "warnings": warnings}
 
     def _missing_files(self, diff: SnapshotDiff, recreate: list[int]) -> int:
-        missing = diff.q("SELECT count(*) FROM main.pictures WHERE missing = 1 AND id IN "
-                         "(SELECT id FROM snap.pictures)")[0][0]
+        missing = diff.q("SELECT count(*) FROM main.pictures m WHERE m.missing = 1 AND EXISTS "
+                         "(SELECT 1 FROM snap.pictures s WHERE s.id = m.id)")[0][0]
         for _pid, content_hash, suffix, managed in diff.snapshot_files(recreate):
             if not (managed and self.library.store.exists(content_hash, suffix)):
                 missing += 1
@@ -302,10 +343,10 @@ class SnapshotService:
     def restore(self, snapshot_id: int) -> dict[str, object]:
         """Full restore: safety snapshot, then one atomic switch of all metadata."""
         row = self.get(snapshot_id)
-        with self._exclusive(wait=False), tempfile.TemporaryDirectory(dir=self.root) as scratch:
-            path = self._materialise(row, Path(scratch))
+        with self._exclusive(wait=False), self._opened(row) as name:
+            self.verify(snapshot_id)  # every chunk, before anything happens: a damaged snapshot stops here
             self._take("SAFETY", f"before restoring snapshot {snapshot_id}")  # no safety net, no restore
-            source = connect(path)
+            source = connect(name, readonly=True)
             try:
                 live = self.library.db.connection
                 with self.library.db._write_lock, live.backup("main", source, "main") as backup:
@@ -348,12 +389,16 @@ class SnapshotService:
                         diff.copy_row("projects", ref["id"])
                     else:
                         diff.recreate_collection(ref["id"])
+                pictures: list[int] = []
                 for resource in resources:
                     error = self._restore_one(diff, resource)
                     if error:
                         errors.append({"type": resource.type, "id": resource.id, "error": error})
                     else:
                         restored.append(resource)
+                        if resource.type == "picture":
+                            pictures.append(resource.id)
+                diff.restore_pictures(pictures)  # all listed pictures at once
                 connection.execute("COMMIT")
             except BaseException:
                 connection.execute("ROLLBACK")
@@ -400,7 +445,6 @@ class SnapshotService:
             other = diff.hash_taken(resource.id)
             if other is not None:
                 return f"its file is now picture {other}"
-            diff.restore_picture(resource.id)
         elif resource.type in ("set", "character"):
             kind = diff.q("SELECT kind FROM snap.collections WHERE id = ?", (resource.id,))[0][0]
             if kind != resource.type:

@@ -283,10 +283,50 @@ BEGIN UPDATE pictures SET meta_seq = {_STAMP} WHERE id = {row}.picture_id; END;
 BEGIN UPDATE pictures SET meta_seq = {_STAMP} WHERE id = NEW.id; END;
 """
 
+# Derived vectors: one embedding per picture and engine, and detected faces with their own embeddings.
+# Vectors are float32 little-endian blobs (the source of truth; vector indexes are rebuilt from them).
+_V3 = """
+CREATE TABLE embeddings (
+    id INTEGER PRIMARY KEY,
+    picture_id INTEGER NOT NULL REFERENCES pictures(id) ON DELETE CASCADE,
+    engine_id TEXT NOT NULL,
+    engine_version TEXT NOT NULL,
+    dims INTEGER NOT NULL,
+    vector BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (engine_id, picture_id)
+);
+CREATE INDEX embeddings_picture ON embeddings(picture_id);
+CREATE TABLE faces (
+    id INTEGER PRIMARY KEY,
+    picture_id INTEGER NOT NULL REFERENCES pictures(id) ON DELETE CASCADE,
+    engine_id TEXT NOT NULL,
+    engine_version TEXT NOT NULL,
+    x0 REAL NOT NULL, y0 REAL NOT NULL, x1 REAL NOT NULL, y1 REAL NOT NULL,
+    score REAL NOT NULL,
+    landmarks TEXT NOT NULL DEFAULT '[]',
+    character_id INTEGER REFERENCES collections(id) ON DELETE SET NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX faces_picture ON faces(picture_id);
+-- Face vectors apart from faces: the face rows stay small, so reading faces never drags vectors along.
+CREATE TABLE face_vectors (
+    face_id INTEGER PRIMARY KEY REFERENCES faces(id) ON DELETE CASCADE,
+    vector BLOB NOT NULL
+);
+CREATE INDEX faces_character ON faces(character_id) WHERE character_id IS NOT NULL;
+""" + "".join(
+    f"""CREATE TRIGGER faces_stamp_{event.lower()} AFTER {event} ON faces
+BEGIN UPDATE pictures SET meta_seq = {_STAMP} WHERE id = {row}.picture_id; END;
+"""
+    for event, row in (("INSERT", "NEW"), ("DELETE", "OLD"), ("UPDATE", "NEW"))
+)
+
 # (version, description, SQL). Version N is applied to a library at version N - 1.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "pictures, tags, captions, generation metadata, projects, collections, folders", _V1),
     (2, "change stamps on pictures, for snapshot previews and selective restores", _V2),
+    (3, "embeddings and faces", _V3),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

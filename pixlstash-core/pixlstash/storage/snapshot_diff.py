@@ -7,6 +7,7 @@ characters and projects by id.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import apsw
@@ -44,35 +45,45 @@ class SnapshotDiff:
         return self.q(f"SELECT count(*) FROM {schema}.pictures")[0][0]
 
     def signatures(self, schema: str, ids: Sequence[int]) -> dict[int, dict[str, object]]:
-        """Everything restorable about each picture, comparable across the two databases."""
+        """Everything restorable about each picture, comparable across the two databases.
+
+        For many pictures each table of small rows is read once from end to end: a snapshot is read through
+        chunks, and one sequential pass touches each chunk once where index lookups would jump between
+        them."""
         out: dict[int, dict[str, object]] = {}
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start:start + 500])
-            m = _marks(chunk)
-            for row in self.q(f"SELECT id, content_hash, {', '.join(_USER_COLUMNS)} FROM {schema}.pictures "
-                              f"WHERE id IN ({m})", chunk):
-                out[row[0]] = {"content_hash": row[1], **dict(zip(_USER_COLUMNS, row[2:], strict=True)),
-                               "tags": [], "predictions": [], "captions": [], "collections": [], "projects": []}
-            queries = {
-                "tags": f"SELECT pt.picture_id, t.name || '|' || pt.source || '|' || coalesce(pt.confidence, '') "
-                        f"FROM {schema}.picture_tags pt JOIN {schema}.tags t ON t.id = pt.tag_id "
-                        f"WHERE pt.picture_id IN ({m})",
-                "predictions": f"SELECT pr.picture_id, t.name || '|' || pr.engine_id || '|' || pr.confidence || '|' "
-                               f"|| pr.state FROM {schema}.predictions pr JOIN {schema}.tags t ON t.id = pr.tag_id "
-                               f"WHERE pr.picture_id IN ({m})",
-                "captions": f"SELECT picture_id, source || '|' || text FROM {schema}.captions "
-                            f"WHERE picture_id IN ({m})",
-                "collections": f"SELECT picture_id, collection_id FROM {schema}.collection_members "
-                               f"WHERE picture_id IN ({m})",
-                "projects": f"SELECT picture_id, project_id || '|' || direct FROM {schema}.project_members "
-                            f"WHERE picture_id IN ({m})",
-            }
-            for field, sql in queries.items():
-                for picture_id, value in self.q(sql, chunk):
-                    if picture_id in out:
-                        out[picture_id][field].append(value)
+        if not ids:
+            return out
+        wanted = json.dumps(sorted(set(ids)))
+        scan = "NOT INDEXED" if len(ids) > 200 else ""
+        keep = "IN (SELECT value FROM json_each(?))"
+        for row in self.q(f"SELECT id, content_hash, {', '.join(_USER_COLUMNS)} FROM {schema}.pictures "
+                          f"WHERE id {keep}", (wanted,)):
+            out[row[0]] = {"content_hash": row[1], **dict(zip(_USER_COLUMNS, row[2:], strict=True)),
+                           "tags": [], "predictions": [], "captions": [], "collections": [], "projects": [],
+                           "faces": []}
+        queries = {
+            "tags": f"SELECT pt.picture_id, t.name || '|' || pt.source || '|' || coalesce(pt.confidence, '') "
+                    f"FROM {schema}.picture_tags AS pt {scan} JOIN {schema}.tags t ON t.id = pt.tag_id "
+                    f"WHERE pt.picture_id {keep}",
+            "predictions": f"SELECT pr.picture_id, t.name || '|' || pr.engine_id || '|' || pr.confidence || '|' "
+                           f"|| pr.state FROM {schema}.predictions AS pr {scan} JOIN {schema}.tags t "
+                           f"ON t.id = pr.tag_id WHERE pr.picture_id {keep}",
+            "captions": f"SELECT picture_id, source || '|' || text FROM {schema}.captions AS c {scan} "
+                        f"WHERE picture_id {keep}",
+            "collections": f"SELECT picture_id, collection_id FROM {schema}.collection_members AS cm {scan} "
+                           f"WHERE picture_id {keep}",
+            "projects": f"SELECT picture_id, project_id || '|' || direct FROM {schema}.project_members AS pm {scan} "
+                        f"WHERE picture_id {keep}",
+            "faces": f"SELECT picture_id, engine_id || '|' || round(x0) || ',' || round(y0) || ',' || round(x1) "
+                     f"|| ',' || round(y1) || '|' || coalesce(character_id, '') FROM {schema}.faces AS f {scan} "
+                     f"WHERE picture_id {keep}",
+        }
+        for field, sql in queries.items():
+            for picture_id, value in self.q(sql, (wanted,)):
+                if picture_id in out:
+                    out[picture_id][field].append(value)
         for signature in out.values():
-            for field in ("tags", "predictions", "captions", "collections", "projects"):
+            for field in ("tags", "predictions", "captions", "collections", "projects", "faces"):
                 signature[field] = sorted(signature[field], key=str)
         return out
 
@@ -105,8 +116,9 @@ class SnapshotDiff:
 
     def picture_references(self, picture_id: int) -> tuple[set[int], set[int]]:
         """(collections, projects) the snapshot's picture belongs to."""
-        collections = {r[0] for r in self.q("SELECT collection_id FROM snap.collection_members WHERE picture_id = ?",
-                                            (picture_id,))}
+        collections = {r[0] for r in self.q("SELECT collection_id FROM snap.collection_members WHERE picture_id = ? "
+                                            "UNION SELECT character_id FROM snap.faces WHERE picture_id = ? "
+                                            "AND character_id IS NOT NULL", (picture_id, picture_id))}
         projects = {r[0] for r in self.q("SELECT project_id FROM snap.project_members WHERE picture_id = ? AND "
                                          "direct = 1", (picture_id,))}
         projects |= {r[0] for r in self.q(
@@ -114,41 +126,73 @@ class SnapshotDiff:
             list(collections))} if collections else set()
         return collections, projects
 
-    def _tag_map(self, tag_ids: set[int]) -> dict[int, int]:
-        mapping: dict[int, int] = {}
-        for snap_id, name, category in self.q(
-                f"SELECT id, name, category FROM snap.tags WHERE id IN ({_marks(tag_ids)})", list(tag_ids)):
-            live = self.q("SELECT id FROM main.tags WHERE name = ?", (name,))
-            mapping[snap_id] = live[0][0] if live else self.q(
-                "INSERT INTO main.tags(name, category) VALUES (?, ?) RETURNING id", (name, category))[0][0]
-        return mapping
+    def _map_tags(self, keep: str, wanted: str) -> None:
+        """temp.tag_map: snapshot tag id -> live tag id (by name), making the tags that are gone."""
+        self.c.execute("DROP TABLE IF EXISTS temp.tag_map")
+        self.c.execute("CREATE TEMP TABLE tag_map (snap_id INTEGER PRIMARY KEY, live_id INTEGER NOT NULL)")
+        used = (f"SELECT tag_id FROM snap.picture_tags WHERE picture_id {keep} "
+                f"UNION SELECT tag_id FROM snap.predictions WHERE picture_id {keep}")
+        self.c.execute(f"INSERT INTO main.tags(name, category) SELECT s.name, s.category FROM snap.tags s "
+                       f"WHERE s.id IN ({used}) AND NOT EXISTS (SELECT 1 FROM main.tags m WHERE m.name = s.name)",
+                       (wanted, wanted))
+        self.c.execute(f"INSERT INTO temp.tag_map SELECT s.id, m.id FROM snap.tags s JOIN main.tags m "
+                       f"ON m.name = s.name WHERE s.id IN ({used})", (wanted, wanted))
 
-    def restore_picture(self, picture_id: int) -> None:
-        """Put one picture's metadata back as it was: fields, tags, predictions, captions, generation
-        data and memberships. The caller has checked that referenced collections and projects exist."""
-        if not self.exists("main", "pictures", picture_id):
-            self.copy_row("pictures", picture_id)
-        else:
-            assignments = ", ".join(f"{c} = s.{c}" for c in _USER_COLUMNS)
-            self.c.execute(f"UPDATE main.pictures SET {assignments} FROM (SELECT * FROM snap.pictures WHERE id = ?) s "
-                           f"WHERE main.pictures.id = s.id", (picture_id,))
-        tag_rows = self.q("SELECT tag_id, source, confidence FROM snap.picture_tags WHERE picture_id = ?",
-                          (picture_id,))
-        prediction_rows = self.q("SELECT engine_id, tag_id, engine_version, confidence, state FROM snap.predictions "
-                                 "WHERE picture_id = ?", (picture_id,))
-        mapping = self._tag_map({r[0] for r in tag_rows} | {r[1] for r in prediction_rows})
-        self.c.execute("DELETE FROM main.picture_tags WHERE picture_id = ?", (picture_id,))
-        self.c.executemany("INSERT INTO main.picture_tags(tag_id, picture_id, source, confidence) VALUES (?, ?, ?, ?)",
-                           [(mapping[t], picture_id, s, c) for t, s, c in tag_rows])
-        self.c.execute("DELETE FROM main.predictions WHERE picture_id = ?", (picture_id,))
-        self.c.executemany(
-            "INSERT INTO main.predictions(picture_id, engine_id, tag_id, engine_version, confidence, state) "
-            "VALUES (?, ?, ?, ?, ?, ?)", [(picture_id, e, mapping[t], v, c, st) for e, t, v, c, st in prediction_rows])
+    def restore_pictures(self, picture_ids: Sequence[int]) -> None:
+        """Put pictures' metadata back as it was, set by set (a few statements whatever the count):
+        fields, tags, predictions, captions, generation data, faces, memberships, missing embeddings.
+        The caller has checked that the pictures are in the snapshot and what they refer to exists."""
+        if not picture_ids:
+            return
+        wanted = json.dumps(sorted(set(picture_ids)))
+        keep = "IN (SELECT value FROM json_each(?))"
+
+        def run(sql: str) -> None:  # every statement binds the id list once
+            self.c.execute(sql, (wanted,))
+
+        columns = ", ".join(self._columns("pictures"))
+        run(f"INSERT INTO main.pictures ({columns}) SELECT {columns} FROM snap.pictures s WHERE s.id {keep} "
+            f"AND NOT EXISTS (SELECT 1 FROM main.pictures m WHERE m.id = s.id)")
+        assignments = ", ".join(f"{c} = s.{c}" for c in _USER_COLUMNS)
+        run(f"UPDATE main.pictures SET {assignments} FROM (SELECT * FROM snap.pictures WHERE id {keep}) s "
+            f"WHERE main.pictures.id = s.id")
+        self._map_tags(keep, wanted)
+        run(f"DELETE FROM main.picture_tags WHERE picture_id {keep}")
+        run(f"INSERT INTO main.picture_tags(tag_id, picture_id, source, confidence) SELECT tm.live_id, pt.picture_id, "
+            f"pt.source, pt.confidence FROM snap.picture_tags pt JOIN temp.tag_map tm ON tm.snap_id = pt.tag_id "
+            f"WHERE pt.picture_id {keep}")
+        run(f"DELETE FROM main.predictions WHERE picture_id {keep}")
+        run(f"INSERT INTO main.predictions(picture_id, engine_id, tag_id, engine_version, confidence, state) "
+            f"SELECT pr.picture_id, pr.engine_id, tm.live_id, pr.engine_version, pr.confidence, pr.state "
+            f"FROM snap.predictions pr JOIN temp.tag_map tm ON tm.snap_id = pr.tag_id WHERE pr.picture_id {keep}")
         for table in ("captions", "generation"):
-            columns = ", ".join(self._columns(table))
-            self.c.execute(f"DELETE FROM main.{table} WHERE picture_id = ?", (picture_id,))
-            self.c.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM snap.{table} "
-                           f"WHERE picture_id = ?", (picture_id,))
+            table_columns = ", ".join(self._columns(table))
+            run(f"DELETE FROM main.{table} WHERE picture_id {keep}")
+            run(f"INSERT INTO main.{table} ({table_columns}) SELECT {table_columns} FROM snap.{table} "
+                f"WHERE picture_id {keep}")
+        for picture_id in sorted(set(picture_ids)):
+            self._restore_faces(picture_id)
+        # Embeddings follow the picture's content, which a restore never changes: copy only what is gone.
+        embedding_columns = ", ".join(c for c in self._columns("embeddings") if c != "id")
+        run(f"INSERT INTO main.embeddings ({embedding_columns}) SELECT {embedding_columns} FROM snap.embeddings s "
+            f"WHERE s.picture_id {keep} AND NOT EXISTS (SELECT 1 FROM main.embeddings m "
+            f"WHERE m.picture_id = s.picture_id AND m.engine_id = s.engine_id)")
+        run(f"DELETE FROM main.collection_members WHERE picture_id {keep}")
+        run(f"DELETE FROM main.project_members WHERE picture_id {keep}")
+        run(f"INSERT INTO main.collection_members(collection_id, picture_id, added_at) SELECT collection_id, "
+            f"picture_id, added_at FROM snap.collection_members WHERE picture_id {keep}")
+        run(f"INSERT INTO main.project_members(project_id, picture_id, direct) SELECT project_id, picture_id, 1 "
+            f"FROM snap.project_members WHERE picture_id {keep} AND direct = 1 ON CONFLICT DO UPDATE SET direct = 1")
+
+    def _restore_faces(self, picture_id: int) -> None:
+        """Faces as they were (their character assignments are user data), each with its vector."""
+        columns = [c for c in self._columns("faces") if c != "id"]
+        self.c.execute("DELETE FROM main.faces WHERE picture_id = ?", (picture_id,))
+        for row in self.q(f"SELECT id, {', '.join(columns)} FROM snap.faces WHERE picture_id = ?", (picture_id,)):
+            new_id = self.q(f"INSERT INTO main.faces ({', '.join(columns)}) VALUES ({_marks(columns)}) RETURNING id",
+                            row[1:])[0][0]
+            self.c.execute("INSERT INTO main.face_vectors(face_id, vector) SELECT ?, vector FROM snap.face_vectors "
+                           "WHERE face_id = ?", (new_id, row[0]))
         self.c.execute("DELETE FROM main.collection_members WHERE picture_id = ?", (picture_id,))
         self.c.execute("DELETE FROM main.project_members WHERE picture_id = ?", (picture_id,))
         self.c.execute("INSERT INTO main.collection_members(collection_id, picture_id, added_at) "
