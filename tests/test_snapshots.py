@@ -268,3 +268,22 @@ def test_kill_9_during_snapshots_and_restores_leaves_old_or_new_state(tmp_path):
             if ratings == {1}:
                 library.update_pictures(all_ids, rating=2)
     assert outcomes["A"] + outcomes["B"] == 14
+
+
+def test_selective_restore_brings_faces_back_with_their_vectors(library, snapshots, tmp_path):
+    (picture_id,) = make_pictures(library, tmp_path / "p", 1)
+    hero = library.organise.create_collection("character", "Hero")
+    with library.db.write():
+        face_id = library.db.query(
+            "INSERT INTO faces(picture_id, engine_id, engine_version, x0, y0, x1, y1, score, character_id, created_at) "
+            "VALUES (?, 'fake/faces', '1', 1, 2, 30, 40, 0.9, ?, 0) RETURNING id", (picture_id, hero.id))[0][0]
+        library.db.execute("INSERT INTO face_vectors(face_id, vector) VALUES (?, ?)", (face_id, b"\x01" * 16))
+    snapshot = snapshots.take()
+    with library.db.write():
+        library.db.execute("DELETE FROM faces WHERE picture_id = ?", (picture_id,))
+    assert snapshots.preview(snapshot.id)["summary"]["pictures_to_revert"] == 1
+    snapshots.restore_batch(snapshot.id, [RestoreResource("picture", picture_id)])
+    rows = library.db.query("SELECT f.id, f.character_id, v.vector FROM faces f JOIN face_vectors v ON v.face_id = f.id "
+                            "WHERE f.picture_id = ?", (picture_id,))
+    assert rows == [(face_id, hero.id, b"\x01" * 16)]
+    assert snapshots.preview(snapshot.id)["summary"]["pictures_to_revert"] == 0

@@ -170,8 +170,7 @@ class SnapshotDiff:
             run(f"DELETE FROM main.{table} WHERE picture_id {keep}")
             run(f"INSERT INTO main.{table} ({table_columns}) SELECT {table_columns} FROM snap.{table} "
                 f"WHERE picture_id {keep}")
-        for picture_id in sorted(set(picture_ids)):
-            self._restore_faces(picture_id)
+        self._restore_faces(keep, wanted)
         # Embeddings follow the picture's content, which a restore never changes: copy only what is gone.
         embedding_columns = ", ".join(c for c in self._columns("embeddings") if c != "id")
         run(f"INSERT INTO main.embeddings ({embedding_columns}) SELECT {embedding_columns} FROM snap.embeddings s "
@@ -184,23 +183,25 @@ class SnapshotDiff:
         run(f"INSERT INTO main.project_members(project_id, picture_id, direct) SELECT project_id, picture_id, 1 "
             f"FROM snap.project_members WHERE picture_id {keep} AND direct = 1 ON CONFLICT DO UPDATE SET direct = 1")
 
-    def _restore_faces(self, picture_id: int) -> None:
-        """Faces as they were (their character assignments are user data), each with its vector."""
+    def _restore_faces(self, keep: str, wanted: str) -> None:
+        """Faces as they were (their character assignments are user data), with their vectors. Faces keep
+        their ids; one whose id another picture's face took meanwhile gets a new id."""
         columns = [c for c in self._columns("faces") if c != "id"]
-        self.c.execute("DELETE FROM main.faces WHERE picture_id = ?", (picture_id,))
-        for row in self.q(f"SELECT id, {', '.join(columns)} FROM snap.faces WHERE picture_id = ?", (picture_id,)):
-            new_id = self.q(f"INSERT INTO main.faces ({', '.join(columns)}) VALUES ({_marks(columns)}) RETURNING id",
+        listed = ", ".join(columns)
+        self.c.execute(f"DELETE FROM main.faces WHERE picture_id {keep}", (wanted,))
+        self.c.execute(f"INSERT INTO main.faces (id, {listed}) SELECT id, {listed} FROM snap.faces s "
+                       f"WHERE s.picture_id {keep} AND NOT EXISTS (SELECT 1 FROM main.faces m WHERE m.id = s.id)",
+                       (wanted,))
+        self.c.execute(f"INSERT OR REPLACE INTO main.face_vectors(face_id, vector) SELECT v.face_id, v.vector "
+                       f"FROM snap.face_vectors v JOIN snap.faces s ON s.id = v.face_id JOIN main.faces m "
+                       f"ON m.id = s.id AND m.picture_id = s.picture_id WHERE s.picture_id {keep}", (wanted,))
+        for row in self.q(f"SELECT s.id, {', '.join('s.' + c for c in columns)} FROM snap.faces s "
+                          f"JOIN main.faces m ON m.id = s.id AND m.picture_id <> s.picture_id "
+                          f"WHERE s.picture_id {keep}", (wanted,)):
+            new_id = self.q(f"INSERT INTO main.faces ({listed}) VALUES ({_marks(columns)}) RETURNING id",
                             row[1:])[0][0]
             self.c.execute("INSERT INTO main.face_vectors(face_id, vector) SELECT ?, vector FROM snap.face_vectors "
                            "WHERE face_id = ?", (new_id, row[0]))
-        self.c.execute("DELETE FROM main.collection_members WHERE picture_id = ?", (picture_id,))
-        self.c.execute("DELETE FROM main.project_members WHERE picture_id = ?", (picture_id,))
-        self.c.execute("INSERT INTO main.collection_members(collection_id, picture_id, added_at) "
-                       "SELECT collection_id, picture_id, added_at FROM snap.collection_members WHERE picture_id = ?",
-                       (picture_id,))
-        self.c.execute("INSERT INTO main.project_members(project_id, picture_id, direct) "
-                       "SELECT project_id, picture_id, 1 FROM snap.project_members WHERE picture_id = ? AND direct = 1 "
-                       "ON CONFLICT DO UPDATE SET direct = 1", (picture_id,))
 
     def restore_collection(self, collection_id: int) -> list[int]:
         """A set or character as it was: fields, project and members. Returns members that no longer exist."""
