@@ -283,7 +283,7 @@ def test_selective_restore_brings_faces_back_with_their_vectors(library, snapsho
         library.db.execute("DELETE FROM faces WHERE picture_id = ?", (picture_id,))
     assert snapshots.preview(snapshot.id)["summary"]["pictures_to_revert"] == 1
     snapshots.restore_batch(snapshot.id, [RestoreResource("picture", picture_id)])
-    rows = library.db.query("SELECT f.id, f.character_id, v.vector FROM faces f JOIN face_vectors v ON v.face_id = f.id "
-                            "WHERE f.picture_id = ?", (picture_id,))
+    rows = library.db.query("SELECT f.id, f.character_id, v.vector FROM faces f JOIN face_vectors v "
+                            "ON v.face_id = f.id WHERE f.picture_id = ?", (picture_id,))
     assert rows == [(face_id, hero.id, b"\x01" * 16)]
     assert snapshots.preview(snapshot.id)["summary"]["pictures_to_revert"] == 0
