@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import Meta
@@ -51,7 +51,7 @@ class RestoreResult(msgspec.Struct):
     snapshot_id: int
     resource_type: str
     missing_files_count: int
-    errors: list[dict[str, object]]
+    errors: list[dict[str, Any]]
 
 
 class BatchRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -62,13 +62,13 @@ class BatchRequest(msgspec.Struct, forbid_unknown_fields=True):
 class BatchResult(msgspec.Struct):
     snapshot_id: int
     upserted_count: int
-    errors: list[dict[str, object]]
+    errors: list[dict[str, Any]]
 
 
 class BatchPreview(msgspec.Struct):
     snapshot_id: int
-    changes: list[dict[str, object]]
-    errors: list[dict[str, object]]
+    changes: list[dict[str, Any]]
+    errors: list[dict[str, Any]]
 
 
 class ScheduleSettings(msgspec.Struct, forbid_unknown_fields=True):
