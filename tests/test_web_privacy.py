@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -188,6 +189,41 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path):
             capture_output=True, text=True, timeout=600)
         assert result.returncode == 0, result.stdout[-6000:]
         assert " passed" in result.stdout
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_tls_from_user_provided_certificate_and_secure_cookies(tmp_path):
+    import httpx
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIXLSTASH_")}
+    server = subprocess.Popen([sys.executable, "-m", "pixlstash", "serve", "--library", str(tmp_path / "lib"),
+                               "--port", str(port), "--ssl-certfile", str(cert), "--ssl-keyfile", str(key)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        client = httpx.Client(base_url=f"https://127.0.0.1:{port}", timeout=10,
+                              verify=ssl.create_default_context(cafile=str(cert)))
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                assert client.get("/api/v1/version").status_code == 200
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and server.poll() is None
+                time.sleep(0.1)
+        setup = client.post("/api/v1/setup", json={"username": "me", "password": "long enough"})
+        assert setup.status_code == 201 and "Secure" in setup.headers["set-cookie"]
+        plain = subprocess.run([sys.executable, "-c", f"import urllib.request; urllib.request.urlopen("
+                                f"'http://127.0.0.1:{port}/api/v1/version', timeout=5)"], capture_output=True)
+        assert plain.returncode != 0  # no plain HTTP on a TLS port
     finally:
         server.terminate()
         server.wait(10)

@@ -150,6 +150,26 @@ def test_watermark_is_drawn_on_what_recipients_get(live, scene):
         assert image.size == original.size
 
 
+def test_watermark_can_be_a_library_picture(live, scene, tmp_path):
+    from corpus import solid
+
+    solid(40, 40, (255, 255, 0)).save(tmp_path / "logo.png")
+    (logo,) = [i.picture_id for i in live.library.import_paths([tmp_path / "logo.png"]).imported]
+    body = scene["client"].post("/api/v1/shares", json={
+        "scope_type": "pictures", "picture_ids": scene["inside"][:1], "watermark_picture_id": logo,
+        "watermark_opacity": 1.0, "watermark_position": "top-left"}).json()
+    content_hash = live.library.get(scene["inside"][0]).content_hash
+    marked = live.client().get(f"/api/v1/shared/{body['token']}/media/{content_hash}/preview.webp")
+    import io
+
+    with Image.open(io.BytesIO(marked.content)) as image:
+        r, g, b = image.convert("RGB").getpixel((8, 8))
+        assert r > 200 and g > 200 and b < 60  # the yellow logo, top left
+    live.library.scrap([logo])
+    live.library.purge([logo])  # the share keeps its own copy of the logo
+    assert live.client().get(f"/api/v1/shared/{body['token']}/media/{content_hash}/grid.webp").status_code == 200
+
+
 def test_recipient_page_needs_no_login(live, scene):
     page = live.client().get(f"/s/{scene['token']}")
     assert page.status_code == 200 and "Shared pictures" in page.text

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hmac
 import io
+import shutil
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
@@ -117,6 +119,20 @@ class ShareService:
                 digest(secret), secret[:8], scope_type, scope_id, msgspec.json.encode(ids).decode(), title[:200],
                 msgspec.json.encode(options or ShareOptions()).decode(), now, expires_at)
         return self.get(share_id), secret
+
+    def keep_watermark_image(self, picture_id: int) -> Path:
+        """Copy a library picture into ``<library>/watermarks`` for use as a watermark; returns its path.
+
+        A copy, so the watermark survives the picture being deleted; named by content, so reusing a
+        logo stores it once."""
+        content_hash, suffix, _ = self.library.pictures.address(picture_id)
+        if self.library.get(picture_id).media_type != "image":
+            raise BadInput("a watermark is a still picture")
+        target = self.library.root / "watermarks" / f"{content_hash}{suffix}"
+        if not target.exists():
+            target.parent.mkdir(exist_ok=True)
+            shutil.copyfile(self.library.original_path(picture_id), target)
+        return target
 
     def get(self, share_id: int) -> Share:
         row = self.auth.store.share(share_id)

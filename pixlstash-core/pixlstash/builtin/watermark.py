@@ -46,8 +46,11 @@ class Watermark(ShareTransform):
         margin = max(4, min(base.size) // 40)
         layer = Image.new("RGBA", base.size, (0, 0, 0, 0))
         if spec.get("image"):
-            with Image.open(str(spec["image"])) as source:
-                mark = source.convert("RGBA")
+            try:
+                with Image.open(str(spec["image"])) as source:
+                    mark = source.convert("RGBA")
+            except OSError:  # the logo file is gone: better no watermark than no picture
+                return image
             scale = (base.width * 0.25) / max(1, mark.width)
             mark = mark.resize((max(1, int(mark.width * scale)), max(1, int(mark.height * scale))))
             alpha = mark.getchannel("A").point(lambda a: int(a * opacity))

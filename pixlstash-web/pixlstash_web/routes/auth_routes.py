@@ -98,9 +98,12 @@ def register(api: Api) -> None:
               summary="Create a read-only share link for pictures, a set, a character or a project")
     def create_share(ctx: RequestContext, body: ShareCreate) -> ShareCreated:
         watermark = None
-        if body.watermark_text:
-            watermark = {"text": body.watermark_text, "opacity": body.watermark_opacity,
-                         "position": body.watermark_position}
+        if body.watermark_text or body.watermark_picture_id is not None:
+            watermark = {"opacity": body.watermark_opacity, "position": body.watermark_position}
+            if body.watermark_picture_id is not None:
+                watermark["image"] = str(ctx.state.shares.keep_watermark_image(body.watermark_picture_id))
+            else:
+                watermark["text"] = body.watermark_text
         options = ShareOptions(allow_original=body.allow_original, include_metadata=body.include_metadata,
                                watermark=watermark)
         scope_type = type(body).__struct_config__.tag
