@@ -274,6 +274,8 @@ class SnapshotService:
     def _attached(self, row: SnapshotRow) -> Iterator[SnapshotDiff]:
         with self._opened(row) as name:
             connection = connect(self.library.db.path)
+            # The library's own connections checkpoint the WAL as they write; a restore's commit need not.
+            connection.pragma("wal_autocheckpoint", 0)
             try:
                 connection.execute("ATTACH DATABASE ? AS snap", (name,))
                 yield SnapshotDiff(connection)
@@ -377,7 +379,10 @@ class SnapshotService:
         errors: list[dict[str, object]] = []
         restored: list[RestoreResource] = []
         with self._exclusive(wait=False), self._attached(row) as diff:
-            missing_refs = self._missing_references(diff, resources)
+            listed = [r.id for r in resources if r.type == "picture"]
+            in_snapshot = diff.pictures_in_snapshot(listed)
+            taken = diff.hashes_taken(listed)
+            missing_refs = self._missing_references(diff, resources, in_snapshot)
             if missing_refs and not recreate_missing:
                 raise Conflict("the snapshot refers to things that no longer exist; restore them too or ask to "
                                "recreate them", missing=missing_refs)
@@ -391,7 +396,8 @@ class SnapshotService:
                         diff.recreate_collection(ref["id"])
                 pictures: list[int] = []
                 for resource in resources:
-                    error = self._restore_one(diff, resource)
+                    error = self._check_picture(resource, in_snapshot, taken) if resource.type == "picture" else (
+                        self._restore_one(diff, resource))
                     if error:
                         errors.append({"type": resource.type, "id": resource.id, "error": error})
                     else:
@@ -411,17 +417,21 @@ class SnapshotService:
         self.library.events.publish(Event("picture.changed", picture_ids, {"restored_from": snapshot_id}))
         return {"snapshot_id": snapshot_id, "upserted_count": len(restored), "errors": errors}
 
-    def _missing_references(self, diff: SnapshotDiff, resources: list[RestoreResource]) -> list[dict[str, object]]:
+    @staticmethod
+    def _check_picture(resource: RestoreResource, in_snapshot: set[int], taken: dict[int, int]) -> str | None:
+        if resource.id not in in_snapshot:
+            return "not in the snapshot"
+        if resource.id in taken:
+            return f"its file is now picture {taken[resource.id]}"
+        return None
+
+    def _missing_references(self, diff: SnapshotDiff, resources: list[RestoreResource],
+                            in_snapshot: set[int]) -> list[dict[str, object]]:
         """Sets, characters and projects the restored resources point at that exist only in the snapshot."""
-        wanted_collections: set[int] = set()
-        wanted_projects: set[int] = set()
         restoring = {(r.type, r.id) for r in resources}
+        wanted_collections, wanted_projects = diff.picture_references(sorted(in_snapshot))
         for resource in resources:
-            if resource.type == "picture" and diff.exists("snap", "pictures", resource.id):
-                collections, projects = diff.picture_references(resource.id)
-                wanted_collections |= collections
-                wanted_projects |= projects
-            elif resource.type in ("set", "character") and diff.exists("snap", "collections", resource.id):
+            if resource.type in ("set", "character") and diff.exists("snap", "collections", resource.id):
                 project = diff.q("SELECT project_id FROM snap.collections WHERE id = ?", (resource.id,))[0][0]
                 if project is not None:
                     wanted_projects.add(project)
@@ -438,14 +448,10 @@ class SnapshotService:
         return missing
 
     def _restore_one(self, diff: SnapshotDiff, resource: RestoreResource) -> str | None:
-        table = self._table(resource)
-        if not diff.exists("snap", table, resource.id):
+        """Restore a set, character or project (pictures are restored together, set by set)."""
+        if not diff.exists("snap", self._table(resource), resource.id):
             return "not in the snapshot"
-        if resource.type == "picture":
-            other = diff.hash_taken(resource.id)
-            if other is not None:
-                return f"its file is now picture {other}"
-        elif resource.type in ("set", "character"):
+        if resource.type in ("set", "character"):
             kind = diff.q("SELECT kind FROM snap.collections WHERE id = ?", (resource.id,))[0][0]
             if kind != resource.type:
                 return f"{resource.id} is a {kind} in the snapshot"

@@ -109,21 +109,29 @@ class SnapshotDiff:
         self.c.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM snap.{table} WHERE id = ?",
                        (row_id,))
 
-    def hash_taken(self, picture_id: int) -> int | None:
-        rows = self.q("SELECT m.id FROM main.pictures m JOIN snap.pictures s ON s.content_hash = m.content_hash "
-                      "WHERE s.id = ? AND m.id <> s.id", (picture_id,))
-        return rows[0][0] if rows else None
+    def pictures_in_snapshot(self, picture_ids: Sequence[int]) -> set[int]:
+        return {r[0] for r in self.q("SELECT id FROM snap.pictures WHERE id IN (SELECT value FROM json_each(?))",
+                                     (json.dumps(list(picture_ids)),))}
 
-    def picture_references(self, picture_id: int) -> tuple[set[int], set[int]]:
-        """(collections, projects) the snapshot's picture belongs to."""
-        collections = {r[0] for r in self.q("SELECT collection_id FROM snap.collection_members WHERE picture_id = ? "
-                                            "UNION SELECT character_id FROM snap.faces WHERE picture_id = ? "
-                                            "AND character_id IS NOT NULL", (picture_id, picture_id))}
-        projects = {r[0] for r in self.q("SELECT project_id FROM snap.project_members WHERE picture_id = ? AND "
-                                         "direct = 1", (picture_id,))}
+    def hashes_taken(self, picture_ids: Sequence[int]) -> dict[int, int]:
+        """Snapshot pictures whose content is now another live picture: {snapshot id: live id}."""
+        return dict(self.q("SELECT s.id, m.id FROM snap.pictures s JOIN main.pictures m "
+                           "ON m.content_hash = s.content_hash AND m.id <> s.id "
+                           "WHERE s.id IN (SELECT value FROM json_each(?))", (json.dumps(list(picture_ids)),)))
+
+    def picture_references(self, picture_ids: Sequence[int]) -> tuple[set[int], set[int]]:
+        """(collections, projects) the snapshot's pictures belong to, faces' characters included."""
+        wanted = json.dumps(list(picture_ids))
+        keep = "IN (SELECT value FROM json_each(?))"
+        collections = {r[0] for r in self.q(
+            f"SELECT collection_id FROM snap.collection_members WHERE picture_id {keep} UNION "
+            f"SELECT character_id FROM snap.faces WHERE picture_id {keep} AND character_id IS NOT NULL",
+            (wanted, wanted))}
+        projects = {r[0] for r in self.q(
+            f"SELECT project_id FROM snap.project_members WHERE picture_id {keep} AND direct = 1", (wanted,))}
         projects |= {r[0] for r in self.q(
-            f"SELECT project_id FROM snap.collections WHERE id IN ({_marks(collections)}) AND project_id IS NOT NULL",
-            list(collections))} if collections else set()
+            "SELECT project_id FROM snap.collections WHERE id IN (SELECT value FROM json_each(?)) "
+            "AND project_id IS NOT NULL", (json.dumps(sorted(collections)),))}
         return collections, projects
 
     def _map_tags(self, keep: str, wanted: str) -> None:
@@ -174,8 +182,9 @@ class SnapshotDiff:
         # Embeddings follow the picture's content, which a restore never changes: copy only what is gone.
         embedding_columns = ", ".join(c for c in self._columns("embeddings") if c != "id")
         run(f"INSERT INTO main.embeddings ({embedding_columns}) SELECT {embedding_columns} FROM snap.embeddings s "
-            f"WHERE s.picture_id {keep} AND NOT EXISTS (SELECT 1 FROM main.embeddings m "
-            f"WHERE m.picture_id = s.picture_id AND m.engine_id = s.engine_id)")
+            f"WHERE s.picture_id IN (SELECT value FROM json_each(?) WHERE NOT EXISTS "  # look only where one is gone
+            f"(SELECT 1 FROM main.embeddings m WHERE m.picture_id = value)) AND NOT EXISTS "
+            f"(SELECT 1 FROM main.embeddings m WHERE m.picture_id = s.picture_id AND m.engine_id = s.engine_id)")
         run(f"DELETE FROM main.collection_members WHERE picture_id {keep}")
         run(f"DELETE FROM main.project_members WHERE picture_id {keep}")
         run(f"INSERT INTO main.collection_members(collection_id, picture_id, added_at) SELECT collection_id, "
