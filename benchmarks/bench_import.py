@@ -53,12 +53,18 @@ def _make(job: tuple[str, int, int, int, str]) -> None:
         image.save(path, "JPEG", quality=88)
 
 
+def _partial(folder: Path) -> Path:
+    """A fresh folder to generate a corpus into; renamed to ``folder`` once complete."""
+    tmp = folder.with_suffix(".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    return tmp
+
+
 def corpus_big(count: int) -> Path:
     folder = BENCH / f"corpus-3000x2000-{count}"
     if not folder.exists():
-        tmp = folder.with_suffix(".partial")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
+        tmp = _partial(folder)
         with ProcessPoolExecutor() as pool:
             list(pool.map(_make, [(str(tmp / f"{n:05d}.jpg"), 3000, 2000, n, "jpeg") for n in range(count)]))
         tmp.rename(folder)
@@ -68,9 +74,7 @@ def corpus_big(count: int) -> Path:
 def corpus_mixed(count: int) -> Path:
     folder = BENCH / f"corpus-mixed-{count}"
     if not folder.exists():
-        tmp = folder.with_suffix(".partial")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
+        tmp = _partial(folder)
         rng = np.random.default_rng(1)
         jobs = []
         unique = int(count * 0.93)

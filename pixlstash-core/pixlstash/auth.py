@@ -18,6 +18,7 @@ from typing import Literal
 
 import msgspec
 
+from .clock import now_ms
 from .errors import BadInput, Conflict, NotFound, PixlstashError
 from .storage.auth_db import AUTH_DATABASE_NAME, AUTH_MIGRATIONS, AuthStore
 from .storage.db import Database
@@ -106,9 +107,6 @@ class NewSecret(msgspec.Struct, frozen=True):
     secret: str
     extra: str | None = None  # a session's CSRF token
 
-
-def _now() -> int:
-    return int(time.time() * 1000)
 
 
 def digest(secret: str) -> bytes:
@@ -199,7 +197,7 @@ class Authenticator:
         with self.db.write():
             if self.store.user_by_name(username) is not None:
                 raise Conflict(f"user {username!r} already exists")
-            return self.store.create_user(username, password_hash, _now())
+            return self.store.create_user(username, password_hash, now_ms())
 
     def set_password(self, username: str, password: str) -> None:
         user = self.store.user_by_name(username)
@@ -218,7 +216,7 @@ class Authenticator:
             raise Unauthenticated("wrong user name or password")
         self.rate_limiter.succeeded(address)
         session, csrf = new_secret("pxs_"), secrets.token_urlsafe(32)
-        now = _now()
+        now = now_ms()
         with self.db.write():
             session_id = self.store.add_session(user[0], digest(session), digest(csrf), now,
                                                 now + SESSION_DAYS * _DAY_MS, user_agent, address)
@@ -226,7 +224,7 @@ class Authenticator:
 
     def session(self, secret: str) -> Principal:
         row = self.store.session_by_hash(digest(secret))
-        now = _now()
+        now = now_ms()
         if row is None or not hmac.compare_digest(row.session_hash, digest(secret)):
             raise Unauthenticated("not signed in")
         if row.revoked_at is not None or row.expires_at <= now:
@@ -242,7 +240,7 @@ class Authenticator:
 
     def revoke_session(self, session_id: int) -> None:
         with self.db.write():
-            if not self.store.revoke_session(session_id, _now()):
+            if not self.store.revoke_session(session_id, now_ms()):
                 raise NotFound(f"no active session {session_id}")
 
     # -- API tokens -----------------------------------------------------------------------------
@@ -253,7 +251,7 @@ class Authenticator:
         if expires_in_days is not None and expires_in_days <= 0:
             raise BadInput("expiry must be in the future")
         secret = new_secret(TOKEN_PREFIX)
-        now = _now()
+        now = now_ms()
         expires_at = None if expires_in_days is None else now + int(expires_in_days * _DAY_MS)
         with self.db.write():
             token_id = self.store.add_token(name.strip()[:100] or "token", digest(secret), secret[:8], scope, now,
@@ -262,7 +260,7 @@ class Authenticator:
 
     def token(self, secret: str) -> Principal:
         row = self.store.token_by_hash(digest(secret))
-        now = _now()
+        now = now_ms()
         if row is None or not hmac.compare_digest(row.token_hash, digest(secret)):
             raise Unauthenticated("unknown API token")
         if row.revoked_at is not None:
@@ -280,7 +278,7 @@ class Authenticator:
 
     def revoke_token(self, token_id: int) -> None:
         with self.db.write():
-            if not self.store.revoke_token(token_id, _now()):
+            if not self.store.revoke_token(token_id, now_ms()):
                 raise NotFound(f"no active token {token_id}")
 
     def csrf_ok(self, principal: Principal, presented: str | None) -> bool:

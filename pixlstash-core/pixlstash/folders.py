@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from .clock import now_ms
 from .errors import BadInput
 from .events import Event
 from .importing.importer import Importer, ImportTarget, ReferenceTarget
@@ -48,9 +49,6 @@ class FolderScanReport(msgspec.Struct):
     removed: int = 0
     waiting: int = 0  # files still being written: looked at again next scan
 
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def _walk_media(root: Path, report: ImportReport) -> dict[str, os.stat_result]:
@@ -94,9 +92,9 @@ class FolderService:
         if folder == library_root or library_root in folder.parents or folder in library_root.parents:
             raise BadInput("a library folder cannot contain, or be inside, the library itself")
         options = options or FolderOptions()
-        self.library._check_target(options.project_id, options.collection_ids)
+        self.library.check_target(options.project_id, options.collection_ids)
         with self.library.db.write():
-            folder_id = self.library.folders.add(kind, str(folder), options, _now_ms())
+            folder_id = self.library.folders.add(kind, str(folder), options, now_ms())
         self.library.events.publish(Event("folder.changed", data={"folder_id": folder_id}))
         return self.library.folders.get(folder_id)
 
@@ -119,7 +117,7 @@ class FolderService:
         with self._scan_lock:
             result = (self._scan_import if folder.kind == "import" else self._scan_reference)(folder)
             with self.library.db.write():
-                self.library.folders.mark_scanned(folder_id, _now_ms())
+                self.library.folders.mark_scanned(folder_id, now_ms())
         return result
 
     def scan_all(self) -> list[FolderScanReport]:
@@ -273,7 +271,7 @@ class FolderService:
             if tags:
                 library.tags.add_to_pictures([picture_id], [library.tags.ensure(t) for t in tags], source="sidecar")
             if caption:
-                library.pictures.set_caption(picture_id, "sidecar", caption, None, _now_ms())
+                library.pictures.set_caption(picture_id, "sidecar", caption, None, now_ms())
             try:
                 mtime = sidecar_path(path).stat().st_mtime_ns
             except OSError:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from .clock import now_ms
 from .duplicates import NearDuplicateIndex
 from .errors import BadInput, NotFound, PixlstashError
 from .events import Event, EventBus
@@ -40,9 +40,6 @@ log = logging.getLogger(__name__)
 
 DATABASE_NAME = "library.db"
 
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class Library:
@@ -125,7 +122,7 @@ class Library:
                      collection_ids: Sequence[int] = (), source_kind: str | None = None,
                      workers: int | None = None) -> ImportReport:
         """Import files, folders (recursively) and zip archives. Returns imported / duplicates / skipped."""
-        target = self._check_target(project_id, collection_ids)
+        target = self.check_target(project_id, collection_ids)
         paths = [Path(p) for p in paths]
         report = ImportReport()
         kind = source_kind or ("archive" if all(p.suffix.lower() == ".zip" for p in paths)
@@ -144,7 +141,7 @@ class Library:
     def import_upload(self, path: Path, filename: str, *, project_id: int | None = None,
                       collection_ids: Sequence[int] = (), source_id: int | None = None) -> ImportReport:
         """Import one uploaded file already streamed to ``path`` (inside ``tmp``); it is consumed."""
-        target = self._check_target(project_id, collection_ids)
+        target = self.check_target(project_id, collection_ids)
         if source_id is None:
             with self.db.write():
                 source_id = self.folders.create_source("upload", filename[:200], now_ms())
@@ -155,7 +152,8 @@ class Library:
         with self.db.write():
             return self.folders.create_source(kind, label[:500], now_ms())
 
-    def _check_target(self, project_id: int | None, collection_ids: Sequence[int]) -> ImportTarget:
+    def check_target(self, project_id: int | None, collection_ids: Sequence[int]) -> ImportTarget:
+        """Where imports are filed; ``NotFound`` when the project or a collection does not exist."""
         if project_id is not None:
             self.collections.project(project_id)
         for collection_id in collection_ids:
@@ -227,7 +225,8 @@ class Library:
 
     # -- editing --------------------------------------------------------------------------------
 
-    def _live(self, picture_ids: Sequence[int]) -> list[int]:
+    def require_pictures(self, picture_ids: Sequence[int]) -> list[int]:
+        """The sorted, unique ids; ``NotFound`` naming any that do not exist (live or in the scrapheap)."""
         ids = sorted(set(int(i) for i in picture_ids))
         found = self.pictures.existing_ids(ids)
         missing = sorted(set(ids) - set(found))
@@ -237,7 +236,7 @@ class Library:
 
     def update_pictures(self, picture_ids: Sequence[int], **fields: object) -> int:
         """Set rating / favourite / flagged / taken_at on several pictures at once."""
-        ids = self._live(picture_ids)
+        ids = self.require_pictures(picture_ids)
         with self.db.write():
             changed = self.pictures.update(ids, **fields)
         self.events.publish(Event("picture.changed", ids, {"fields": sorted(fields)}))
@@ -245,7 +244,7 @@ class Library:
 
     def tag_pictures(self, picture_ids: Sequence[int], add: Sequence[str] = (), remove: Sequence[str] = (),
                      category: str = "general") -> None:
-        ids = self._live(picture_ids)
+        ids = self.require_pictures(picture_ids)
         with self.db.write():
             self.tags.add_to_pictures(ids, [self.tags.ensure(name, category) for name in add])
             removable = [t for t in (self.tags.resolve(name) for name in remove) if t is not None]
@@ -254,14 +253,14 @@ class Library:
 
     def set_caption(self, picture_id: int, text: str | None, source: str = "user",
                     engine_version: str | None = None) -> None:
-        self._live([picture_id])
+        self.require_pictures([picture_id])
         with self.db.write():
             self.pictures.set_caption(picture_id, source, text, engine_version, now_ms())
         self.events.publish(Event("picture.changed", [picture_id], {"fields": ["captions"]}))
 
     def review_predictions(self, picture_id: int, accept: Sequence[str] = (), reject: Sequence[str] = ()) -> None:
         """Accept predicted tags (they become the picture's tags) or reject them (never proposed again)."""
-        self._live([picture_id])
+        self.require_pictures([picture_id])
         with self.db.write():
             self.tags.accept_predictions(picture_id, [t for t in map(self.tags.resolve, accept) if t is not None])
             self.tags.reject_predictions(picture_id, [t for t in map(self.tags.resolve, reject) if t is not None])
@@ -271,7 +270,7 @@ class Library:
 
     def scrap(self, picture_ids: Sequence[int]) -> list[int]:
         """Soft delete: pictures move to the scrapheap, restorable until purged."""
-        ids = self._live(picture_ids)
+        ids = self.require_pictures(picture_ids)
         with self.db.write():
             moved = self.pictures.scrap(ids, now_ms())
         self.near_duplicates.invalidate()
@@ -279,7 +278,7 @@ class Library:
         return moved
 
     def unscrap(self, picture_ids: Sequence[int]) -> list[int]:
-        ids = self._live(picture_ids)
+        ids = self.require_pictures(picture_ids)
         with self.db.write():
             moved = self.pictures.unscrap(ids)
         self.near_duplicates.invalidate()
@@ -295,7 +294,7 @@ class Library:
         if picture_ids is None:
             ids = self.query.ids(PictureFilter(scrapheap=True))
         else:
-            ids = self._live(picture_ids)
+            ids = self.require_pictures(picture_ids)
             live = set(self.pictures.existing_ids(ids, live_only=True))
             if live:
                 raise BadInput("only pictures in the scrapheap can be purged; delete them first",

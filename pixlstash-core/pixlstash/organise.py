@@ -6,10 +6,10 @@ gets the same behaviour and the live stream sees every change.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from .clock import now_ms
 from .events import Event
 from .models import Breadcrumb, Collection, CollectionKind, Project, SetOp
 
@@ -18,9 +18,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Organiser"]
 
-
-def _now() -> int:
-    return int(time.time() * 1000)
 
 
 class Organiser:
@@ -35,7 +32,7 @@ class Organiser:
 
     def create_project(self, name: str, description: str = "", color: str | None = None) -> Project:
         with self.library.db.write():
-            project_id = self.store.create_project(name, description, color, _now())
+            project_id = self.store.create_project(name, description, color, now_ms())
         self._changed("project.changed", project_id=project_id)
         return self.store.project(project_id)
 
@@ -51,7 +48,7 @@ class Organiser:
         self._changed("project.changed", project_id=project_id, deleted=True)
 
     def add_to_project(self, project_id: int, picture_ids: Sequence[int]) -> None:
-        ids = self.library._live(picture_ids)
+        ids = self.library.require_pictures(picture_ids)
         with self.library.db.write():
             self.store.add_to_project(project_id, ids)
         self._changed("project.changed", project_id=project_id)
@@ -67,7 +64,7 @@ class Organiser:
     def create_collection(self, kind: CollectionKind, name: str, project_id: int | None = None,
                           description: str = "", color: str | None = None) -> Collection:
         with self.library.db.write():
-            collection_id = self.store.create_collection(kind, name, project_id, description, color, _now())
+            collection_id = self.store.create_collection(kind, name, project_id, description, color, now_ms())
         self._changed("collection.changed", collection_id=collection_id)
         return self.store.collection(collection_id)
 
@@ -91,9 +88,9 @@ class Organiser:
         self._changed("collection.changed", collection_id=collection_id, deleted=True)
 
     def add_members(self, collection_id: int, picture_ids: Sequence[int]) -> Collection:
-        ids = self.library._live(picture_ids)
+        ids = self.library.require_pictures(picture_ids)
         with self.library.db.write():
-            self.store.add_members(collection_id, ids, _now())
+            self.store.add_members(collection_id, ids, now_ms())
         self._changed("collection.changed", collection_id=collection_id)
         return self.store.collection(collection_id)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hmac
 import io
 import shutil
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -18,6 +17,7 @@ import msgspec
 from PIL import Image
 
 from .auth import Principal, Unauthenticated, digest, new_secret
+from .clock import now_ms
 from .errors import BadInput, NotFound, PixlstashError
 from .models import Generation, MediaType, PictureFilter, PictureTag
 from .sharing import ShareContext, ShareTransform
@@ -76,9 +76,6 @@ class SharedPicture(msgspec.Struct, frozen=True):
     generation: Generation | None = None
 
 
-def _now() -> int:
-    return int(time.time() * 1000)
-
 
 def _to_share(row) -> Share:
     return Share(row.id, row.prefix, row.scope_type, row.scope_id, msgspec.json.decode(row.picture_ids),
@@ -101,7 +98,7 @@ class ShareService:
         if scope_type == "pictures":
             if not picture_ids:
                 raise BadInput("a picture share needs at least one picture")
-            ids = self.library._live(picture_ids)
+            ids = self.library.require_pictures(picture_ids)
             scope_id = None
         elif scope_type in ("set", "character"):
             self.library.collections.collection(int(scope_id or 0), scope_type)  # type: ignore[arg-type]
@@ -112,7 +109,7 @@ class ShareService:
         if expires_in_days is not None and expires_in_days <= 0:
             raise BadInput("expiry must be in the future")
         secret = new_secret(SHARE_PREFIX)
-        now = _now()
+        now = now_ms()
         expires_at = None if expires_in_days is None else now + int(expires_in_days * _DAY_MS)
         with self.auth.db.write():
             share_id = self.auth.store.add_share(
@@ -145,7 +142,7 @@ class ShareService:
 
     def revoke(self, share_id: int) -> None:
         with self.auth.db.write():
-            if not self.auth.store.revoke_share(share_id, _now()):
+            if not self.auth.store.revoke_share(share_id, now_ms()):
                 raise NotFound(f"no active share {share_id}")
 
     def resolve(self, secret: str) -> tuple[Share, Principal]:
@@ -153,7 +150,7 @@ class ShareService:
         row = self.auth.store.share_by_hash(digest(secret))
         if row is None or not hmac.compare_digest(row.token_hash, digest(secret)):
             raise Unauthenticated("this share link does not exist")
-        now = _now()
+        now = now_ms()
         if row.revoked_at is not None:
             raise ShareGone("this share link was revoked by its owner")
         if row.expires_at is not None and row.expires_at <= now:

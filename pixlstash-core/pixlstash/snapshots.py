@@ -34,6 +34,7 @@ import apsw
 import msgspec
 import zstandard
 
+from .clock import now_ms
 from .errors import BadInput, Conflict, NotFound, PixlstashError
 from .events import Event
 from .snapshot_vfs import ChunkedSnapshot, forget, snapshot_uri
@@ -69,9 +70,6 @@ class RestoreResource(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     type: Literal["picture", "set", "character", "project"]
     id: int
 
-
-def _now() -> int:
-    return int(time.time() * 1000)
 
 
 class ChunkStore:
@@ -187,7 +185,7 @@ class SnapshotService:
             destination.close()
             size = copy.stat().st_size
             digests = self._store_chunks(copy)
-        created = _now()
+        created = now_ms()
         with self.db.write():
             snapshot_id = self.catalog.add_snapshot(kind, label, created, picture_count, schema_version, page_size,
                                                     size, CHUNK_BYTES, digests)
@@ -510,7 +508,7 @@ class SnapshotService:
         """Take the automatic snapshots that are due and prune by grandfather-father-son retention."""
         if not self.settings().schedule_enabled:
             return []
-        now_ms = _now() if now_ms is None else now_ms
+        now_ms = now_ms() if now_ms is None else now_ms
         taken = []
         with self._exclusive(wait=True):
             for kind in ("MONTHLY", "WEEKLY", "DAILY"):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from ..clock import now_ms
 from ..errors import PixlstashError
 from ..events import Event
 from ..media.analyse import MediaAnalysis, analyse_file
@@ -63,9 +64,6 @@ class _Skipped(msgspec.Struct):
     item: ImportItem
     reason: str
 
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class Importer:
