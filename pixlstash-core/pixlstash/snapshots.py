@@ -349,7 +349,7 @@ class SnapshotService:
             source = connect(name, readonly=True)
             try:
                 live = self.library.db.connection
-                with self.library.db._write_lock, live.backup("main", source, "main") as backup:
+                with self.library.db.write_lock, live.backup("main", source, "main") as backup:
                     backup.step(-1)
             finally:
                 source.close()

@@ -49,7 +49,7 @@ class Database:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
-        self._write_lock = threading.RLock()
+        self.write_lock = threading.RLock()  # also held by a full restore while it swaps the data
         self._all: list[apsw.Connection] = []
         self._all_lock = threading.Lock()
         self.closed = False
@@ -84,7 +84,7 @@ class Database:
     def write(self) -> Iterator[apsw.Connection]:
         """A write transaction: committed when the block ends, rolled back if it raises. Re-entrant."""
         connection = self.connection
-        with self._write_lock:
+        with self.write_lock:
             if connection.in_transaction:
                 with connection:  # nested: a savepoint inside the outer transaction
                     yield connection
