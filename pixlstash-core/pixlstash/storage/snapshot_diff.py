@@ -165,10 +165,16 @@ class SnapshotDiff:
         run(f"UPDATE main.pictures SET {assignments} FROM (SELECT * FROM snap.pictures WHERE id {keep}) s "
             f"WHERE main.pictures.id = s.id")
         self._map_tags(keep, wanted)
-        run(f"DELETE FROM main.picture_tags WHERE picture_id {keep}")
-        run(f"INSERT INTO main.picture_tags(tag_id, picture_id, source, confidence) SELECT tm.live_id, pt.picture_id, "
-            f"pt.source, pt.confidence FROM snap.picture_tags pt JOIN temp.tag_map tm ON tm.snap_id = pt.tag_id "
-            f"WHERE pt.picture_id {keep}")
+        # Only rows that differ are written: every write runs the counters' triggers.
+        self.c.execute("DROP TABLE IF EXISTS temp.wanted_tags")
+        run(f"CREATE TEMP TABLE wanted_tags AS SELECT tm.live_id AS tag_id, pt.picture_id, pt.source, pt.confidence "
+            f"FROM snap.picture_tags pt JOIN temp.tag_map tm ON tm.snap_id = pt.tag_id WHERE pt.picture_id {keep}")
+        run(f"DELETE FROM main.picture_tags WHERE picture_id {keep} AND NOT EXISTS (SELECT 1 FROM temp.wanted_tags w "
+            f"WHERE w.tag_id = main.picture_tags.tag_id AND w.picture_id = main.picture_tags.picture_id "
+            f"AND w.source = main.picture_tags.source AND w.confidence IS main.picture_tags.confidence)")
+        self.c.execute("INSERT INTO main.picture_tags(tag_id, picture_id, source, confidence) "
+                       "SELECT tag_id, picture_id, source, confidence FROM temp.wanted_tags WHERE true "
+                       "ON CONFLICT DO NOTHING")
         run(f"DELETE FROM main.predictions WHERE picture_id {keep}")
         run(f"INSERT INTO main.predictions(picture_id, engine_id, tag_id, engine_version, confidence, state) "
             f"SELECT pr.picture_id, pr.engine_id, tm.live_id, pr.engine_version, pr.confidence, pr.state "
@@ -185,25 +191,40 @@ class SnapshotDiff:
             f"WHERE s.picture_id IN (SELECT value FROM json_each(?) WHERE NOT EXISTS "  # look only where one is gone
             f"(SELECT 1 FROM main.embeddings m WHERE m.picture_id = value)) AND NOT EXISTS "
             f"(SELECT 1 FROM main.embeddings m WHERE m.picture_id = s.picture_id AND m.engine_id = s.engine_id)")
-        run(f"DELETE FROM main.collection_members WHERE picture_id {keep}")
-        run(f"DELETE FROM main.project_members WHERE picture_id {keep}")
-        run(f"INSERT INTO main.collection_members(collection_id, picture_id, added_at) SELECT collection_id, "
-            f"picture_id, added_at FROM snap.collection_members WHERE picture_id {keep}")
+        self.c.execute("DROP TABLE IF EXISTS temp.wanted_members")
+        run(f"CREATE TEMP TABLE wanted_members AS SELECT collection_id, picture_id, added_at "
+            f"FROM snap.collection_members WHERE picture_id {keep}")
+        run(f"DELETE FROM main.collection_members WHERE picture_id {keep} AND NOT EXISTS (SELECT 1 FROM "
+            f"temp.wanted_members w WHERE w.collection_id = main.collection_members.collection_id "
+            f"AND w.picture_id = main.collection_members.picture_id)")
+        self.c.execute("INSERT INTO main.collection_members(collection_id, picture_id, added_at) "
+                       "SELECT collection_id, picture_id, added_at FROM temp.wanted_members WHERE true "
+                       "ON CONFLICT DO NOTHING")
+        # Direct project memberships as they were; memberships through collections follow the triggers.
+        run(f"UPDATE main.project_members SET direct = 0 WHERE picture_id {keep} AND direct = 1")
         run(f"INSERT INTO main.project_members(project_id, picture_id, direct) SELECT project_id, picture_id, 1 "
             f"FROM snap.project_members WHERE picture_id {keep} AND direct = 1 ON CONFLICT DO UPDATE SET direct = 1")
+        run(f"DELETE FROM main.project_members WHERE picture_id {keep} AND direct = 0 AND NOT EXISTS ("
+            f"SELECT 1 FROM main.collection_members cm JOIN main.collections c ON c.id = cm.collection_id "
+            f"WHERE cm.picture_id = main.project_members.picture_id "
+            f"AND c.project_id = main.project_members.project_id)")
 
     def _restore_faces(self, keep: str, wanted: str) -> None:
         """Faces as they were (their character assignments are user data), with their vectors. Faces keep
         their ids; one whose id another picture's face took meanwhile gets a new id."""
         columns = [c for c in self._columns("faces") if c != "id"]
         listed = ", ".join(columns)
-        self.c.execute(f"DELETE FROM main.faces WHERE picture_id {keep}", (wanted,))
-        self.c.execute(f"INSERT INTO main.faces (id, {listed}) SELECT id, {listed} FROM snap.faces s "
-                       f"WHERE s.picture_id {keep} AND NOT EXISTS (SELECT 1 FROM main.faces m WHERE m.id = s.id)",
-                       (wanted,))
-        self.c.execute(f"INSERT OR REPLACE INTO main.face_vectors(face_id, vector) SELECT v.face_id, v.vector "
-                       f"FROM snap.face_vectors v JOIN snap.faces s ON s.id = v.face_id JOIN main.faces m "
-                       f"ON m.id = s.id AND m.picture_id = s.picture_id WHERE s.picture_id {keep}", (wanted,))
+        same = " AND ".join(f"s.{c} IS main.faces.{c}" for c in columns)
+        # Faces that are exactly as they were stay (with their vectors); the others are replaced.
+        self.c.execute(f"DELETE FROM main.faces WHERE picture_id {keep} AND NOT EXISTS (SELECT 1 FROM snap.faces s "
+                       f"WHERE s.id = main.faces.id AND {same})", (wanted,))
+        self.c.execute("DROP TABLE IF EXISTS temp.new_faces")
+        self.c.execute(f"CREATE TEMP TABLE new_faces AS SELECT s.id FROM snap.faces s WHERE s.picture_id {keep} "
+                       f"AND NOT EXISTS (SELECT 1 FROM main.faces m WHERE m.id = s.id)", (wanted,))
+        self.c.execute(f"INSERT INTO main.faces (id, {listed}) SELECT id, {listed} FROM snap.faces "
+                       f"WHERE id IN (SELECT id FROM temp.new_faces)")
+        self.c.execute("INSERT INTO main.face_vectors(face_id, vector) SELECT face_id, vector FROM snap.face_vectors "
+                       "WHERE face_id IN (SELECT id FROM temp.new_faces)")
         for row in self.q(f"SELECT s.id, {', '.join('s.' + c for c in columns)} FROM snap.faces s "
                           f"JOIN main.faces m ON m.id = s.id AND m.picture_id <> s.picture_id "
                           f"WHERE s.picture_id {keep}", (wanted,)):
