@@ -169,6 +169,7 @@ class SnapshotDiff:
         self.c.execute("DROP TABLE IF EXISTS temp.wanted_tags")
         run(f"CREATE TEMP TABLE wanted_tags AS SELECT tm.live_id AS tag_id, pt.picture_id, pt.source, pt.confidence "
             f"FROM snap.picture_tags pt JOIN temp.tag_map tm ON tm.snap_id = pt.tag_id WHERE pt.picture_id {keep}")
+        self.c.execute("CREATE INDEX temp.wanted_tags_key ON wanted_tags(picture_id, tag_id)")
         run(f"DELETE FROM main.picture_tags WHERE picture_id {keep} AND NOT EXISTS (SELECT 1 FROM temp.wanted_tags w "
             f"WHERE w.tag_id = main.picture_tags.tag_id AND w.picture_id = main.picture_tags.picture_id "
             f"AND w.source = main.picture_tags.source AND w.confidence IS main.picture_tags.confidence)")
@@ -194,6 +195,7 @@ class SnapshotDiff:
         self.c.execute("DROP TABLE IF EXISTS temp.wanted_members")
         run(f"CREATE TEMP TABLE wanted_members AS SELECT collection_id, picture_id, added_at "
             f"FROM snap.collection_members WHERE picture_id {keep}")
+        self.c.execute("CREATE INDEX temp.wanted_members_key ON wanted_members(picture_id, collection_id)")
         run(f"DELETE FROM main.collection_members WHERE picture_id {keep} AND NOT EXISTS (SELECT 1 FROM "
             f"temp.wanted_members w WHERE w.collection_id = main.collection_members.collection_id "
             f"AND w.picture_id = main.collection_members.picture_id)")
