@@ -279,8 +279,11 @@ BEGIN UPDATE pictures SET meta_seq = {_STAMP} WHERE id = {row}.picture_id; END;
 """
     for table in _PICTURE_OWNED
     for event, row in (("INSERT", "NEW"), ("DELETE", "OLD"), ("UPDATE", "NEW"))
-) + f"""CREATE TRIGGER pictures_stamp AFTER UPDATE OF rating, favourite, flagged, taken_at, deleted_at ON pictures
+) + f"""CREATE TRIGGER pictures_stamp
+AFTER UPDATE OF rating, favourite, flagged, taken_at, deleted_at, content_hash ON pictures
 BEGIN UPDATE pictures SET meta_seq = {_STAMP} WHERE id = NEW.id; END;
+-- Comparing stamps reads this small index instead of every picture row.
+CREATE INDEX pictures_stamps ON pictures(id, meta_seq);
 """
 
 # Derived vectors: one embedding per picture and engine, and detected faces with their own embeddings.

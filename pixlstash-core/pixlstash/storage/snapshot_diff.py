@@ -31,10 +31,10 @@ class SnapshotDiff:
     # -- whole-library comparison ---------------------------------------------------------------
 
     def picture_sets(self) -> tuple[list[int], list[int], list[int]]:
-        """(in both with different change stamps or content, only in the snapshot, only live)."""
+        """(in both with different change stamps, only in the snapshot, only live)."""
         candidates = [r[0] for r in self.q(
-            "SELECT m.id FROM main.pictures m JOIN snap.pictures s ON s.id = m.id "
-            "WHERE m.meta_seq <> s.meta_seq OR m.content_hash <> s.content_hash")]
+            "SELECT m.id FROM main.pictures AS m INDEXED BY pictures_stamps JOIN snap.pictures AS s "
+            "INDEXED BY pictures_stamps ON s.id = m.id WHERE m.meta_seq <> s.meta_seq")]  # content changes stamp too
         recreate = [r[0] for r in self.q(
             "SELECT s.id FROM snap.pictures s WHERE NOT EXISTS (SELECT 1 FROM main.pictures m WHERE m.id = s.id)")]
         delete = [r[0] for r in self.q(
@@ -75,7 +75,7 @@ class SnapshotDiff:
             "projects": f"SELECT picture_id, project_id || '|' || direct FROM {schema}.project_members AS pm {scan} "
                         f"WHERE picture_id {keep}",
             "faces": f"SELECT picture_id, engine_id || '|' || round(x0) || ',' || round(y0) || ',' || round(x1) "
-                     f"|| ',' || round(y1) || '|' || coalesce(character_id, '') FROM {schema}.faces AS f {scan} "
+                     f"|| ',' || round(y1) || '|' || coalesce(character_id, '') FROM {schema}.faces AS f "
                      f"WHERE picture_id {keep}",
         }
         for field, sql in queries.items():
