@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import datetime
 import os
-import shutil
 import stat
 import tempfile
 import zipfile
@@ -170,10 +169,3 @@ def cleanup(item: ImportItem) -> None:
     if item.temporary:
         item.path.unlink(missing_ok=True)
 
-
-def copy_to_temp(src, tmpdir: Path, suffix: str) -> Path:
-    """Stream a file-like object to a temporary file (uploads)."""
-    fd, name = tempfile.mkstemp(dir=tmpdir, suffix=suffix)
-    with os.fdopen(fd, "wb") as out:
-        shutil.copyfileobj(src, out, 1 << 20)
-    return Path(name)

@@ -187,14 +187,6 @@ class PictureStore:
             raise NotFound(f"picture {picture_id} does not exist")
         return row[0], row[1], bool(row[2])
 
-    def summaries(self, picture_ids: Sequence[int]) -> list[PictureSummary]:
-        rows: dict[int, PictureSummary] = {}
-        for chunk in _chunks(list(picture_ids)):
-            marks = ",".join("?" * len(chunk))
-            for row in self.db.query(f"SELECT {SUMMARY_COLUMNS} FROM pictures p WHERE p.id IN ({marks})", chunk):
-                rows[row[0]] = row_to_summary(row)
-        return [rows[i] for i in picture_ids if i in rows]
-
     def get(self, picture_id: int) -> Picture:
         """One picture with its tags, predictions, captions, generation data, memberships and locations."""
         row = self.db.connection.execute(

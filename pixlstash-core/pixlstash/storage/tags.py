@@ -106,9 +106,6 @@ class TagStore:
         if existing is None:
             self.db.execute("INSERT INTO tag_aliases(alias, tag_id) VALUES (?, ?)", (alias, tag_id))
 
-    def remove_alias(self, alias: str) -> None:
-        self.db.execute("DELETE FROM tag_aliases WHERE alias = ?", (normalise_tag(alias),))
-
     def merge(self, source_id: int, target_id: int) -> None:
         """Fold tag ``source_id`` into ``target_id``: its pictures, predictions and name (as an alias)."""
         if source_id == target_id:
@@ -147,11 +144,6 @@ class TagStore:
             self.db.connection.executemany(
                 "DELETE FROM picture_tags WHERE tag_id = ? AND picture_id = ?", [(tag_id, pid) for pid in picture_ids]
             )
-
-    def names_of(self, picture_id: int) -> list[str]:
-        return [r[0] for r in self.db.query(
-            "SELECT t.name FROM picture_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.picture_id = ? "
-            "ORDER BY t.name", (picture_id,))]
 
     # -- predictions ----------------------------------------------------------------------------
 
