@@ -120,7 +120,7 @@ def test_every_hookspec_has_a_reference_heading():
 
 def test_no_module_is_too_long():
     too_long = [str(p.relative_to(REPO)) for p in REPO.glob("pixlstash-*/**/*.py")
-                if ".venv" not in p.parts and len(p.read_text().splitlines()) > 650]
+                if ".venv" not in p.parts and len(p.read_text().splitlines()) > 600]
     assert too_long == []
 
 
