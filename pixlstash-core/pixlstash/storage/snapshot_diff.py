@@ -165,17 +165,11 @@ class SnapshotDiff:
         run(f"UPDATE main.pictures SET {assignments} FROM (SELECT * FROM snap.pictures WHERE id {keep}) s "
             f"WHERE main.pictures.id = s.id")
         self._map_tags(keep, wanted)
-        # Only rows that differ are written: every write runs the counters' triggers.
-        self.c.execute("DROP TABLE IF EXISTS temp.wanted_tags")
-        run(f"CREATE TEMP TABLE wanted_tags AS SELECT tm.live_id AS tag_id, pt.picture_id, pt.source, pt.confidence "
-            f"FROM snap.picture_tags pt JOIN temp.tag_map tm ON tm.snap_id = pt.tag_id WHERE pt.picture_id {keep}")
-        self.c.execute("CREATE INDEX temp.wanted_tags_key ON wanted_tags(picture_id, tag_id)")
-        run(f"DELETE FROM main.picture_tags WHERE picture_id {keep} AND NOT EXISTS (SELECT 1 FROM temp.wanted_tags w "
-            f"WHERE w.tag_id = main.picture_tags.tag_id AND w.picture_id = main.picture_tags.picture_id "
-            f"AND w.source = main.picture_tags.source AND w.confidence IS main.picture_tags.confidence)")
-        self.c.execute("INSERT INTO main.picture_tags(tag_id, picture_id, source, confidence) "
-                       "SELECT tag_id, picture_id, source, confidence FROM temp.wanted_tags WHERE true "
-                       "ON CONFLICT DO NOTHING")
+        self._write_differences(
+            "picture_tags", f"SELECT tm.live_id AS tag_id, pt.picture_id, pt.source, pt.confidence "
+            f"FROM snap.picture_tags pt JOIN temp.tag_map tm ON tm.snap_id = pt.tag_id WHERE pt.picture_id {keep}",
+            wanted, key=("picture_id", "tag_id"), compared=("source", "confidence"),
+            columns=("tag_id", "picture_id", "source", "confidence"))
         run(f"DELETE FROM main.predictions WHERE picture_id {keep}")
         run(f"INSERT INTO main.predictions(picture_id, engine_id, tag_id, engine_version, confidence, state) "
             f"SELECT pr.picture_id, pr.engine_id, tm.live_id, pr.engine_version, pr.confidence, pr.state "
@@ -192,16 +186,10 @@ class SnapshotDiff:
             f"WHERE s.picture_id IN (SELECT value FROM json_each(?) WHERE NOT EXISTS "  # look only where one is gone
             f"(SELECT 1 FROM main.embeddings m WHERE m.picture_id = value)) AND NOT EXISTS "
             f"(SELECT 1 FROM main.embeddings m WHERE m.picture_id = s.picture_id AND m.engine_id = s.engine_id)")
-        self.c.execute("DROP TABLE IF EXISTS temp.wanted_members")
-        run(f"CREATE TEMP TABLE wanted_members AS SELECT collection_id, picture_id, added_at "
-            f"FROM snap.collection_members WHERE picture_id {keep}")
-        self.c.execute("CREATE INDEX temp.wanted_members_key ON wanted_members(picture_id, collection_id)")
-        run(f"DELETE FROM main.collection_members WHERE picture_id {keep} AND NOT EXISTS (SELECT 1 FROM "
-            f"temp.wanted_members w WHERE w.collection_id = main.collection_members.collection_id "
-            f"AND w.picture_id = main.collection_members.picture_id)")
-        self.c.execute("INSERT INTO main.collection_members(collection_id, picture_id, added_at) "
-                       "SELECT collection_id, picture_id, added_at FROM temp.wanted_members WHERE true "
-                       "ON CONFLICT DO NOTHING")
+        self._write_differences(
+            "collection_members", f"SELECT collection_id, picture_id, added_at FROM snap.collection_members "
+            f"WHERE picture_id {keep}", wanted, key=("picture_id", "collection_id"), compared=(),
+            columns=("collection_id", "picture_id", "added_at"))
         # Direct project memberships as they were; memberships through collections follow the triggers.
         run(f"UPDATE main.project_members SET direct = 0 WHERE picture_id {keep} AND direct = 1")
         run(f"INSERT INTO main.project_members(project_id, picture_id, direct) SELECT project_id, picture_id, 1 "
@@ -210,6 +198,22 @@ class SnapshotDiff:
             f"SELECT 1 FROM main.collection_members cm JOIN main.collections c ON c.id = cm.collection_id "
             f"WHERE cm.picture_id = main.project_members.picture_id "
             f"AND c.project_id = main.project_members.project_id)")
+
+    def _write_differences(self, table: str, rows_sql: str, wanted: str, key: tuple[str, ...],
+                           compared: tuple[str, ...], columns: tuple[str, ...]) -> None:
+        """Make ``main.<table>`` hold exactly the rows of ``rows_sql`` for the listed pictures, writing only
+        the rows that differ: every write runs the counters' triggers."""
+        temp = f"wanted_{table}"
+        self.c.execute(f"DROP TABLE IF EXISTS temp.{temp}")
+        self.c.execute(f"CREATE TEMP TABLE {temp} AS {rows_sql}", (wanted,))
+        self.c.execute(f"CREATE INDEX temp.{temp}_key ON {temp}({', '.join(key)})")
+        same = " AND ".join([f"w.{c} = main.{table}.{c}" for c in key]
+                            + [f"w.{c} IS main.{table}.{c}" for c in compared])
+        self.c.execute(f"DELETE FROM main.{table} WHERE picture_id IN (SELECT value FROM json_each(?)) "
+                       f"AND NOT EXISTS (SELECT 1 FROM temp.{temp} w WHERE {same})", (wanted,))
+        listed = ", ".join(columns)
+        self.c.execute(f"INSERT INTO main.{table}({listed}) SELECT {listed} FROM temp.{temp} WHERE true "
+                       f"ON CONFLICT DO NOTHING")
 
     def _restore_faces(self, keep: str, wanted: str) -> None:
         """Faces as they were (their character assignments are user data), with their vectors. Faces keep
