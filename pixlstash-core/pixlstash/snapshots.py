@@ -355,6 +355,7 @@ class SnapshotService:
                 source.close()
             missing = self._count_missing_files()
         self._after_restore()
+        self.library.db.execute("PRAGMA optimize")  # every table changed: let SQLite refresh its statistics
         self.library.events.publish(Event("library.restored", data={"snapshot_id": snapshot_id}))
         return {"snapshot_id": snapshot_id, "resource_type": "full", "missing_files_count": missing, "errors": []}
 
@@ -367,8 +368,7 @@ class SnapshotService:
         return count
 
     def _after_restore(self) -> None:
-        self.library.near_duplicates.invalidate()
-        self.library.db.execute("PRAGMA optimize")
+        self.library.near_duplicates.invalidate()  # recreated or removed pictures change the hash set
 
     def restore_batch(self, snapshot_id: int, resources: list[RestoreResource],
                       recreate_missing: bool = False) -> dict[str, object]:

@@ -20,6 +20,7 @@ from typing import Literal
 import msgspec
 
 from . import __version__
+from .errors import BadInput
 from .storage.auth_db import AuthStore
 
 __all__ = ["DEFAULT_UPDATE_URL", "UpdateChecker", "UpdateSettings", "UpdateStatus", "installation_type"]
@@ -88,8 +89,6 @@ class UpdateChecker:
         url = url or current.url
         parsed = urllib.parse.urlsplit(url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query:
-            from .errors import BadInput
-
             raise BadInput("the update URL must be http(s)://host/path without a query")
         settings = UpdateSettings(enabled=enabled, url=url)
         with self.store.db.write():

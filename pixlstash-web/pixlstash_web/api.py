@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pixlstash.errors import BadInput
+from pixlstash.errors import BadInput, NotFound, TooLarge, UnsupportedMedia
 
 from .security import Policy, authorise
 
@@ -122,20 +122,14 @@ class InvalidInput(BadInput):
 async def parse_body(request: Request, struct: type) -> Any:
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("application/json"):
-        from pixlstash.errors import UnsupportedMedia
-
         raise UnsupportedMedia("send the body as application/json")
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > _MAX_JSON_BODY:
-        from pixlstash.errors import TooLarge
-
         raise TooLarge(f"a JSON body is at most {_MAX_JSON_BODY:,} bytes")
     raw = b""
     async for chunk in request.stream():
         raw += chunk
         if len(raw) > _MAX_JSON_BODY:
-            from pixlstash.errors import TooLarge
-
             raise TooLarge(f"a JSON body is at most {_MAX_JSON_BODY:,} bytes")
     try:
         document = msgspec.json.decode(raw or b"null")
@@ -220,8 +214,6 @@ async def _run(endpoint: Endpoint, request: Request) -> Response:
     state = request.app.state.pixlstash
     for value in request.path_params.values():
         if isinstance(value, int) and value > _INT64_MAX:
-            from pixlstash.errors import NotFound
-
             raise NotFound("no such item (ids are 64-bit)")
     principal, share = await authorise(request, state, endpoint.policy)
     ctx = RequestContext(request, state, principal, share, dict(request.path_params))

@@ -26,6 +26,7 @@ from ..models import Page, PictureFilter, PictureSummary, Sort
 from .collections import set_operation_sql
 from .db import Database
 from .pictures import SUMMARY_COLUMNS, row_to_summary
+from .tags import TagStore
 
 __all__ = ["CompiledFilter", "PictureQuery", "compile_filter"]
 
@@ -82,8 +83,6 @@ def compile_filter(db: Database, f: PictureFilter, *, page_size: int = 100) -> C
     empty = False
 
     def tag_ids(names: Sequence[str]) -> list[int | None]:
-        from .tags import TagStore
-
         store = TagStore(db)
         return [store.resolve(name) for name in names]
 
