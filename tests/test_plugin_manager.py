@@ -136,3 +136,40 @@ def test_watermark_changes_pixels_only_when_asked(plugin_manager, tmp_path):
     spec = {"image": str(tmp_path / "logo.png"), "opacity": 1.0, "position": "top-left"}
     with_logo = watermark.apply(image, ShareContext(1, "set", 3, {"watermark": spec}))
     assert with_logo.getpixel((8, 8)) == (255, 255, 0)
+
+
+def test_a_plugin_share_transform_runs_without_a_watermark(library, tmp_path):
+    from corpus import photo
+
+    from pixlstash.auth import Authenticator
+    from pixlstash.shares import ShareService
+    from pixlstash.sharing import ShareTransform
+
+    class Greyscale(ShareTransform):
+        id = "grey"
+
+        def apply(self, image, share):
+            return image.convert("L").convert("RGB")
+
+    class GreyPlugin:
+        @hookimpl
+        def register_share_transforms(self, register):
+            register(Greyscale())
+
+    photo(60, 40, seed=1).save(tmp_path / "p.png")
+    (picture_id,) = [i.picture_id for i in library.import_paths([tmp_path / "p.png"]).imported]
+    auth = Authenticator(library.root)
+    plain = ShareService(library, auth)
+    share, _ = plain.create("pictures", picture_ids=[picture_id])
+    assert not plain.transforms_apply(share)  # the watermark alone, unasked: files go out as stored
+    library.plugin_manager.register(GreyPlugin())
+    with_plugin = ShareService(library, auth)
+    assert with_plugin.transforms_apply(share)
+    with Image.open(library.thumbnail_path(picture_id, "grid")) as source:
+        source.load()
+        import io
+
+        rendered = Image.open(io.BytesIO(with_plugin.render(share, source))).convert("RGB")
+    r, g, b = rendered.getpixel((5, 5))
+    assert max(r, g, b) - min(r, g, b) <= 3  # grey, up to WebP rounding
+    auth.close()

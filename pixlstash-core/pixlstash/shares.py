@@ -206,7 +206,9 @@ class ShareService:
                             {k: v for k, v in options.items() if v is not None})
 
     def transforms_apply(self, share: Share) -> bool:
-        return share.options.watermark is not None
+        """Whether any registered share transform (the watermark, a plugin's) changes what this share serves."""
+        context = self.context(share)
+        return any(transform.applies_to(context) for transform in self.transforms)
 
     def render(self, share: Share, source: Image.Image) -> bytes:
         """An image as the recipient gets it: every share transform applied, encoded as WebP."""

@@ -27,6 +27,10 @@ class ShareTransform(abc.ABC):
 
     id: str
 
+    def applies_to(self, share: ShareContext) -> bool:
+        """Whether this transform changes what ``share`` serves; when none does, files are served as stored."""
+        return True
+
     @abc.abstractmethod
     def apply(self, image: Image, share: ShareContext) -> Image:
         """Return the image the recipient should see; return ``image`` itself when not applicable."""

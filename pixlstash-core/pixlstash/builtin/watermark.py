@@ -35,10 +35,14 @@ class Watermark(ShareTransform):
 
     id = "watermark"
 
-    def apply(self, image: Image.Image, share: ShareContext) -> Image.Image:
+    def applies_to(self, share: ShareContext) -> bool:
         spec = share.options.get("watermark")
-        if not isinstance(spec, dict) or not (spec.get("text") or spec.get("image")):
+        return isinstance(spec, dict) and bool(spec.get("text") or spec.get("image"))
+
+    def apply(self, image: Image.Image, share: ShareContext) -> Image.Image:
+        if not self.applies_to(share):
             return image
+        spec = share.options["watermark"]
         opacity = min(1.0, max(0.0, float(spec.get("opacity", 0.5))))
         position = spec.get("position", "bottom-right")
         position = position if position in _POSITIONS else "bottom-right"
