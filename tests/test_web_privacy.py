@@ -185,7 +185,8 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path):
              "--wait-for-schema", "20", "--exclude-path-regex",
              "(/imports|/folders$|/settings/update-check|/updates/check|/events)",
              "--checks", "all", "--exclude-checks", "positive_data_acceptance", "--max-examples", "12",
-             "--phases", "examples,coverage,fuzzing", "--seed", "20261122", "--workers", "2", "--no-color"],
+             "--phases", "examples,coverage,fuzzing", "--seed", "20261122", "--no-color",
+             "--workers", "1"],  # one worker: schemathesis threads race in CPython 3.11's ast.parse
             capture_output=True, text=True, timeout=600, cwd=tmp_path)  # its cache stays out of the repo
         assert result.returncode == 0, result.stdout[-6000:]
         assert " passed" in result.stdout
