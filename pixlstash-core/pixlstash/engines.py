@@ -27,12 +27,26 @@ __all__ = [
     "Face",
     "FaceExtractor",
     "ModelStatus",
+    "OutOfDeviceMemory",
     "TagScore",
     "Tagger",
     "Task",
 ]
 
 ENGINE_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.@+-]*$")
+
+
+class OutOfDeviceMemory(Exception):
+    """Raise from an engine when the device ran out of memory; the worker retries the batch on the CPU.
+
+    The worker also recognises torch's ``OutOfMemoryError`` and "out of memory" runtime errors.
+    """
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    if isinstance(error, (OutOfDeviceMemory, MemoryError)) or type(error).__name__ == "OutOfMemoryError":
+        return True
+    return isinstance(error, RuntimeError) and "out of memory" in str(error).lower()
 
 
 class Task(enum.StrEnum):
@@ -91,6 +105,11 @@ class Engine(abc.ABC):
     version: str = "1"
     label: str = ""
     preferred_batch_size: int = 8
+    input_size: int = 1024   # the shortest image side this engine looks at; the worker feeds a big enough image
+
+    def devices(self) -> list[str]:
+        """Devices this engine can run on here, best first ("cuda", "mps", "cpu"); CPU-only by default."""
+        return ["cpu"]
 
     def parameters(self) -> list[EngineParameter]:
         """The parameters this engine accepts per request, with defaults."""
@@ -101,7 +120,15 @@ class Engine(abc.ABC):
         return ModelStatus(model=self.id, present=True)
 
     def load(self, device: str = "cpu") -> None:  # noqa: B027 - optional hook for subclasses
-        """Load weights onto ``device`` ("cuda", "mps" or "cpu"); called before first use."""
+        """Load weights onto ``device`` ("cuda", "mps" or "cpu"); called before first use.
+
+        Raise ``pixlstash.errors.ModelMissing`` naming the model and how to get it when its files are absent;
+        never download here.
+        """
+
+    def download(self) -> str:
+        """Fetch the model files (only ever on the user's request: ``pixlstash models pull``); returns where."""
+        raise NotImplementedError(f"{self.id} has no model files to download")
 
     def unload(self) -> None:  # noqa: B027 - optional hook for subclasses
         """Free the weights; the next call loads them again."""

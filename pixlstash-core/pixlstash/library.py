@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .clock import now_ms
 from .duplicates import NearDuplicateIndex
+from .enrichment import Enrichment
 from .errors import BadInput, NotFound, PixlstashError
 from .events import Event, EventBus
 from .folders import FolderService
@@ -23,6 +24,7 @@ from .media.analyse import MediaLimits, analyse_file
 from .models import DuplicateGroup, ImportReport, ImportSkip, Page, Picture, PictureFilter, Sort, Statistics
 from .organise import Organiser
 from .originals import OriginalStore
+from .search import SearchService
 from .sidecars import SidecarWriter
 from .storage.collections import CollectionStore
 from .storage.db import Database
@@ -32,6 +34,7 @@ from .storage.query import PictureQuery
 from .storage.schema import migrate
 from .storage.stats import statistics
 from .storage.tags import TagStore
+from .storage.vectors import VectorStore
 from .thumbnails import ThumbnailCache, ThumbnailSize
 
 __all__ = ["DATABASE_NAME", "Library"]
@@ -67,6 +70,10 @@ class Library:
         self.events.subscribe(SidecarWriter(self))
         self.folder_sync = FolderService(self)
         self.organise = Organiser(self)
+        self.vectors = VectorStore(self.db)
+        self.enrichment = Enrichment(self)
+        self.search = SearchService(self)
+        self.events.subscribe(self._on_restored)
         store = plugin_manager.hook.make_original_store(library_root=self.root, settings={})
         if not isinstance(store, OriginalStore):
             raise PixlstashError("no plugin provides an original store (is local-storage disabled?)")
@@ -91,7 +98,15 @@ class Library:
         library._clear_tmp()
         return library
 
+    def _on_restored(self, event: Event) -> None:
+        if event.kind == "library.restored":
+            self.search.invalidate()  # every vector may differ: indexes reload or rebuild on next use
+
     def close(self) -> None:
+        try:
+            self.search.save()
+        except Exception:  # an index is a cache: failing to save it costs a rebuild, never data
+            log.exception("could not save vector indexes")
         try:
             self.db.connection.pragma("optimize")
         except Exception:  # closing must not fail because the optimiser did

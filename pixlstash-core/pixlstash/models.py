@@ -289,3 +289,73 @@ class Statistics(msgspec.Struct, frozen=True):
     file_size: list[dict[str, Any]]    # bucket upper bound (bytes) -> count
     resolution: list[dict[str, Any]]   # bucket upper bound (megapixels) -> count
     media_type: dict[str, int] = {}
+
+
+# -- enrichment and search -------------------------------------------------------------------------
+
+JobState = Literal["queued", "running", "done", "failed", "cancelled"]
+
+
+class Job(msgspec.Struct, frozen=True):
+    """One request for enrichment: an engine over some pictures, with its progress."""
+
+    id: int
+    task: str
+    engine_id: str
+    engine_version: str
+    state: JobState
+    reason: str
+    total: int
+    done: int
+    failed: int
+    queued: int
+    created_at: int
+    started_at: int | None = None
+    finished_at: int | None = None
+    error: str | None = None
+    parameters: dict[str, Any] = {}
+
+
+class JobItemError(msgspec.Struct, frozen=True):
+    picture_id: int
+    error: str
+    attempts: int
+
+
+class EngineProgress(msgspec.Struct, frozen=True):
+    """Queue counts and throughput of one engine (``pixlstash jobs`` and ``GET /jobs/progress``)."""
+
+    engine_id: str
+    task: str
+    queued: int
+    running: int
+    done: int
+    failed: int
+    pictures_per_second: float
+
+
+class EnrichmentSettings(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
+    """Which engine each task uses by default, what runs on import, and where engines run."""
+
+    defaults: dict[str, str] = {}           # task -> engine id; unset: the first installed engine
+    on_import: list[str] = msgspec.field(default_factory=lambda: ["embedder", "tagger", "faces"])  # per new picture
+    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    idle_unload_seconds: float = 300.0      # unload a model this long after its last use
+    max_attempts: int = 3                   # a picture that crashed the worker this often is marked failed
+
+
+class SearchHit(msgspec.Struct, frozen=True):
+    picture: PictureSummary
+    similarity: float
+
+
+class FaceHit(msgspec.Struct, frozen=True):
+    face_id: int
+    picture: PictureSummary
+    similarity: float
+    box: tuple[float, float, float, float]
+
+
+class SearchResult(msgspec.Struct, frozen=True):
+    engine_id: str
+    hits: list[SearchHit]

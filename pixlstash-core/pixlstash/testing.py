@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 from PIL.Image import Image
 
-from .engines import Captioner, Embedder, Face, FaceExtractor, Tagger, TagScore
+from .engines import Captioner, Embedder, EngineParameter, Face, FaceExtractor, Tagger, TagScore
 from .hookspecs import hookimpl
 from .plugins import PluginManager, make_plugin_manager
 
@@ -79,6 +79,7 @@ class FakeEmbedder(Embedder):
     label = "Fake colour embedder"
     dimensions = 4
     preferred_batch_size = 64
+    input_size = 32
 
     def __init__(self) -> None:
         self.calls = 0
@@ -129,6 +130,9 @@ class FakeCaptioner(Captioner):
     id = "fake/captioner"
     version = "1"
     label = "Fake captioner"
+
+    def parameters(self) -> list[EngineParameter]:
+        return [EngineParameter("prompt", "string", None, "added to the caption in parentheses")]
 
     def describe(self, images: Sequence[Image], prompt: str | None = None) -> list[str]:
         captions = []

@@ -147,6 +147,7 @@ class Importer:
         """Import ``items``; ``on_picture(item, picture_id, is_new)`` runs after each commit."""
         started = time.perf_counter()
         report = report if report is not None else ImportReport()
+        imported_before = len(report.imported)
         target = target or ImportTarget()
         batch_duplicates: list[_Duplicate] = []
         window = self.workers * 3
@@ -175,6 +176,7 @@ class Importer:
             else:
                 self._report_duplicate(duplicate.item, picture_id, report, target, reference, on_picture)
             cleanup(duplicate.item)
+        self.library.enrichment.queue_imported([p.picture_id for p in report.imported[imported_before:]])
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 

@@ -169,6 +169,24 @@ class PictureStore:
     def id_for_hash(self, content_hash: str) -> int | None:
         return self.db.scalar("SELECT id FROM pictures WHERE content_hash = ?", (content_hash,))
 
+    def summaries(self, picture_ids: Sequence[int]) -> list[PictureSummary]:
+        found: list[PictureSummary] = []
+        for chunk in _chunks(list(picture_ids)):
+            marks = ",".join("?" * len(chunk))
+            found.extend(row_to_summary(r) for r in self.db.query(
+                f"SELECT {SUMMARY_COLUMNS} FROM pictures p WHERE p.id IN ({marks})", chunk))
+        return found
+
+    def media_inputs(self, picture_ids: Sequence[int]) -> dict[int, tuple[str, int, int, str]]:
+        """id -> (content hash, width, height, media type): what the enrichment worker needs to load images."""
+        found = {}
+        for chunk in _chunks(list(picture_ids)):
+            marks = ",".join("?" * len(chunk))
+            for pid, content_hash, width, height, media_type in self.db.query(
+                    f"SELECT id, content_hash, width, height, media_type FROM pictures WHERE id IN ({marks})", chunk):
+                found[pid] = (content_hash, width, height, media_type)
+        return found
+
     def existing_ids(self, picture_ids: Sequence[int], *, live_only: bool = False) -> list[int]:
         found: list[int] = []
         condition = " AND deleted_at IS NULL" if live_only else ""

@@ -325,11 +325,72 @@ BEGIN UPDATE pictures SET meta_seq = {_STAMP} WHERE id = {row}.picture_id; END;
     for event, row in (("INSERT", "NEW"), ("DELETE", "OLD"), ("UPDATE", "NEW"))
 )
 
+# Enrichment: a durable job queue, what each engine has already done to each picture, and a stamp per
+# vector set that changes with every vector written (a vector index on disk is current only while the
+# stamp it was saved with is still the database's). Deletions leave the stamp alone: searches filter
+# hits through the pictures table, so a deleted picture's leftover vector in an index is never returned.
+_V4 = """
+CREATE TABLE jobs (
+    id INTEGER PRIMARY KEY,
+    task TEXT NOT NULL,
+    engine_id TEXT NOT NULL,
+    engine_version TEXT NOT NULL,
+    parameters TEXT NOT NULL DEFAULT '{}',      -- JSON, passed to the engine
+    reason TEXT NOT NULL DEFAULT 'request',     -- 'import' or 'request'
+    state TEXT NOT NULL DEFAULT 'queued'
+        CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+    error TEXT,
+    total INTEGER NOT NULL DEFAULT 0,
+    done INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    started_at INTEGER,
+    finished_at INTEGER
+);
+CREATE INDEX jobs_open ON jobs(id) WHERE state IN ('queued', 'running');
+CREATE TABLE job_items (
+    job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    picture_id INTEGER NOT NULL REFERENCES pictures(id) ON DELETE CASCADE,
+    state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    PRIMARY KEY (job_id, picture_id)
+) WITHOUT ROWID;
+CREATE INDEX job_items_open ON job_items(job_id, picture_id) WHERE state IN ('queued', 'running');
+CREATE INDEX job_items_picture ON job_items(picture_id);
+CREATE TABLE enrichments (
+    picture_id INTEGER NOT NULL REFERENCES pictures(id) ON DELETE CASCADE,
+    engine_id TEXT NOT NULL,
+    engine_version TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (engine_id, picture_id)
+) WITHOUT ROWID;
+CREATE INDEX enrichments_picture ON enrichments(picture_id);
+CREATE TABLE vector_stamps (
+    engine_id TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('image', 'face')),
+    stamp INTEGER NOT NULL,
+    PRIMARY KEY (engine_id, kind)
+) WITHOUT ROWID;
+""" + "".join(
+    f"""CREATE TRIGGER {table}_vector_stamp_{event.lower()} AFTER {event} ON {table}
+BEGIN
+    INSERT INTO vector_stamps(engine_id, kind, stamp)
+    VALUES ({"NEW.engine_id" if table == "embeddings" else "(SELECT engine_id FROM faces WHERE id = NEW.face_id)"},
+            '{kind}', random())
+    ON CONFLICT DO UPDATE SET stamp = excluded.stamp;
+END;
+"""
+    for table, kind in (("embeddings", "image"), ("face_vectors", "face"))
+    for event in ("INSERT", "UPDATE")
+)
+
 # (version, description, SQL). Version N is applied to a library at version N - 1.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "pictures, tags, captions, generation metadata, projects, collections, folders", _V1),
     (2, "change stamps on pictures, for snapshot previews and selective restores", _V2),
     (3, "embeddings and faces", _V3),
+    (4, "enrichment jobs and vector index stamps", _V4),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

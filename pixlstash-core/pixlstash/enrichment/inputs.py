@@ -1,0 +1,41 @@
+"""The images engines see: the smallest stored rendition whose short side covers the engine's input size.
+
+Grid thumbnails (384 px) serve small models such as CLIP, previews (1024 px) bigger ones, and the
+original (oriented, decoded at reduced size where the format allows) anything larger. Videos always use
+their poster frame. Images are RGB.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PIL import Image, ImageOps
+
+from ..media.analyse import GRID_SIZE, PREVIEW_SIZE
+
+if TYPE_CHECKING:
+    from ..library import Library
+
+__all__ = ["load_input"]
+
+
+def _short_side(width: int, height: int, box: int) -> float:
+    scale = min(1.0, box / max(width, height, 1))
+    return min(width, height) * scale
+
+
+def load_input(library: Library, picture_id: int, content_hash: str, width: int, height: int, media_type: str,
+               input_size: int) -> Image.Image:
+    """The picture as an RGB image at least ``input_size`` on its short side (or as large as it is)."""
+    if media_type == "video" or _short_side(width, height, GRID_SIZE) >= min(input_size, min(width, height)):
+        path = library.thumbnail_path(picture_id, "grid" if media_type != "video" or input_size <= GRID_SIZE
+                                      else "preview")
+    elif _short_side(width, height, PREVIEW_SIZE) >= min(input_size, min(width, height)):
+        path = library.thumbnail_path(picture_id, "preview")
+    else:
+        path = library.original_path(picture_id)
+    with Image.open(path) as image:
+        if path.suffix.lower() not in (".webp",):
+            image.draft("RGB", (input_size, input_size))  # JPEG decodes straight at a reduced scale
+            image = ImageOps.exif_transpose(image)
+        return image.convert("RGB")

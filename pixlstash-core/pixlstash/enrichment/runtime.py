@@ -1,0 +1,96 @@
+"""Engines at run time: which device each one uses, loading on first use, CPU fallback, idle unloading."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from ..engines import Engine, is_out_of_memory
+
+__all__ = ["EngineRuntime"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class _Loaded:
+    __slots__ = ("device", "last_used")
+
+    def __init__(self, device: str) -> None:
+        self.device = device
+        self.last_used = time.monotonic()
+
+
+class EngineRuntime:
+    """Runs engine calls: one call at a time per engine, on the best device, loaded when first needed."""
+
+    def __init__(self, preferred_device: Callable[[], str]) -> None:
+        self._preferred_device = preferred_device
+        self._loaded: dict[str, _Loaded] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _lock(self, engine: Engine) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(engine.id, threading.Lock())
+
+    def device_for(self, engine: Engine) -> str:
+        """The setting's device when the engine supports it, else the engine's best."""
+        available = engine.devices() or ["cpu"]
+        preferred = self._preferred_device()
+        return preferred if preferred != "auto" and preferred in available else available[0]
+
+    def call(self, engine: Engine, work: Callable[[], T]) -> T:
+        """Run ``work`` with the engine loaded; on out-of-memory off the CPU, reload on the CPU and retry once."""
+        with self._lock(engine):
+            loaded = self._loaded.get(engine.id)
+            if loaded is None:
+                device = self.device_for(engine)
+                started = time.perf_counter()
+                engine.load(device)  # ModelMissing propagates: the caller reports it
+                loaded = self._loaded[engine.id] = _Loaded(device)
+                log.info("loaded %s on %s in %.1f s", engine.id, device, time.perf_counter() - started)
+            try:
+                return work()
+            except Exception as error:
+                if loaded.device == "cpu" or not is_out_of_memory(error):
+                    raise
+                log.warning("%s ran out of memory on %s: falling back to the CPU", engine.id, loaded.device)
+                engine.unload()
+                engine.load("cpu")
+                loaded.device = "cpu"
+                return work()
+            finally:
+                loaded.last_used = time.monotonic()
+
+    def status(self, engine: Engine) -> tuple[bool, str | None]:
+        """(loaded, device)."""
+        loaded = self._loaded.get(engine.id)
+        return (loaded is not None, loaded.device if loaded else None)
+
+    def unload_idle(self, engines: dict[str, Engine], idle_seconds: float) -> list[str]:
+        """Unload engines unused for ``idle_seconds``; returns their ids."""
+        now = time.monotonic()
+        unloaded = []
+        for engine_id, loaded in list(self._loaded.items()):
+            engine = engines.get(engine_id)
+            if engine is None or now - loaded.last_used < idle_seconds:
+                continue
+            lock = self._lock(engine)
+            if not lock.acquire(blocking=False):
+                continue  # in use right now
+            try:
+                engine.unload()
+                self._loaded.pop(engine_id, None)
+                unloaded.append(engine_id)
+                log.info("unloaded %s after %.0f s idle", engine_id, now - loaded.last_used)
+            finally:
+                lock.release()
+        return unloaded
+
+    def unload_all(self, engines: dict[str, Engine]) -> None:
+        self.unload_idle(engines, 0.0)

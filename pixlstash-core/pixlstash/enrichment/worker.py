@@ -1,0 +1,309 @@
+"""The enrichment worker: claims batches of queued pictures, runs the engine, writes results.
+
+One worker per library at a time, enforced by an OS file lock (``<library>/jobs.lock``) that dies with
+its process: the server runs one, and ``pixlstash enrich`` runs one when no server does. The worker that
+takes the lock puts items a dead worker held back in the queue. Results and the item's ``done`` mark
+are written in one transaction, so a kill at any moment loses at most the batch in flight, which is
+simply done again.
+
+Images for the next batch are decoded while the engine works on the current one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+import numpy as np
+
+from ..clock import now_ms
+from ..engines import Embedder, Engine, FaceExtractor, Task
+from ..errors import EngineNotFound, ModelMissing
+from ..events import Event
+from .inputs import load_input
+from .results import compute, field_for, scale_faces
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+    from ..library import Library
+
+__all__ = ["EnrichmentWorker", "WorkerBusy"]
+
+log = logging.getLogger(__name__)
+
+_LOCK_NAME = "jobs.lock"
+_JOBS_KEPT_DAYS = 14
+
+
+class WorkerBusy(RuntimeError):
+    """Another process (the server, another ``pixlstash enrich``) is already working on this library."""
+
+
+class _Batch(msgspec.Struct):
+    job_id: int
+    task: Task
+    engine: Engine
+    parameters: dict[str, Any]
+    picture_ids: list[int]
+    images: list[Future]
+
+
+class EnrichmentWorker:
+    def __init__(self, library: Library, *, poll_seconds: float = 2.0, index_save_seconds: float = 60.0,
+                 decode_threads: int | None = None) -> None:
+        self.library = library
+        self.enrichment = library.enrichment
+        self.poll_seconds = poll_seconds
+        self.index_save_seconds = index_save_seconds
+        self._decoders = ThreadPoolExecutor(decode_threads or os.cpu_count() or 1,
+                                            thread_name_prefix="pixlstash-decode")
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock_file: int | None = None
+        self._last_save = time.monotonic()
+        self._ahead: _Batch | None = None
+        self.processed = 0
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Work in a background thread until ``stop()`` (the server)."""
+        self._thread = threading.Thread(target=self._serve, name="pixlstash-enrichment", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        self.enrichment.wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._decoders.shutdown(wait=False, cancel_futures=True)
+
+    def run_until_idle(self, on_batch: Callable[[], None] | None = None) -> int:
+        """Work in this thread until nothing is queued (``pixlstash enrich``); returns pictures processed."""
+        if not self._acquire_lock():
+            raise WorkerBusy(f"another process is already running jobs for {self.library.root} "
+                             "(the server?): the queued work will be done there")
+        try:
+            self._recover()
+            while not self._stop.is_set() and self.step():
+                if on_batch:
+                    on_batch()
+        finally:
+            self._finish()
+        return self.processed
+
+    def _serve(self) -> None:
+        while not self._acquire_lock():  # a CLI worker holds it: take over when it ends
+            if self._stop.wait(self.poll_seconds):
+                return
+        try:
+            self._recover()
+            while not self._stop.is_set():
+                try:
+                    busy = self.step()
+                except Exception:  # never let one bad batch stop the worker
+                    log.exception("enrichment step failed")
+                    busy = False
+                if not busy:
+                    self._housekeeping()
+                    self.enrichment.wake.wait(self.poll_seconds)
+                    self.enrichment.wake.clear()
+        finally:
+            self._finish()
+
+    def _acquire_lock(self) -> bool:
+        path = Path(self.library.root) / _LOCK_NAME
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except ImportError:  # no flock (Windows): one process per library is the user's to ensure
+            pass
+        except OSError:
+            os.close(fd)
+            return False
+        self._lock_file = fd
+        return True
+
+    def _recover(self) -> None:
+        """Take over from a worker that died: requeue what it held, give up on pictures that keep crashing it."""
+        settings = self.enrichment.settings()
+        with self.library.db.write():
+            requeued = self.enrichment.jobs.reset_running()
+            exhausted = self.enrichment.jobs.fail_exhausted(settings.max_attempts)
+            for job_id in {job for job, _ in exhausted}:
+                self.enrichment.jobs.close_if_finished(job_id, now_ms())
+            self.enrichment.jobs.prune_finished(now_ms() - _JOBS_KEPT_DAYS * 86_400_000)
+        if requeued:
+            log.info("resuming %d pictures a stopped worker left unfinished", requeued)
+        try:
+            self.enrichment.queue_missing()
+        except Exception:  # catching up must not keep queued work from running
+            log.exception("could not queue pictures missed by on-import enrichment")
+
+    def _finish(self) -> None:
+        if self._ahead is not None:  # claimed but never run: back to the queue untouched
+            with contextlib.suppress(Exception), self.library.db.write():
+                self.enrichment.jobs.release(self._ahead.job_id, self._ahead.picture_ids)
+            self._ahead = None
+        with contextlib.suppress(Exception):
+            self.library.search.save()
+        if self._lock_file is not None:
+            os.close(self._lock_file)
+            self._lock_file = None
+
+    def _housekeeping(self) -> None:
+        settings = self.enrichment.settings()
+        self.enrichment.runtime.unload_idle({e.id: e for e in self.enrichment.engines()},
+                                            settings.idle_unload_seconds)
+        if time.monotonic() - self._last_save >= self.index_save_seconds:
+            self.library.search.save()
+            self._last_save = time.monotonic()
+
+    # -- one batch ------------------------------------------------------------------------------
+
+    def step(self) -> bool:
+        """Run one batch (claiming the next while this one computes); False when nothing is queued."""
+        batch = self._ahead or self._claim()
+        self._ahead = None
+        if batch is None:
+            return False
+        self._ahead = self._claim()  # its images decode while this batch runs
+        self._run(batch)
+        return True
+
+    def _claim(self) -> _Batch | None:
+        jobs = self.enrichment.jobs
+        for job_id, task, engine_id, parameters in jobs.runnable_jobs():
+            try:
+                engine = self.enrichment.engine(Task(task), engine_id)
+            except EngineNotFound as error:
+                with self.library.db.write():
+                    jobs.fail_job(job_id, str(error), now_ms())
+                continue
+            with self.library.db.write():
+                ids = jobs.claim(job_id, max(1, engine.preferred_batch_size), now_ms())
+                if not ids:
+                    jobs.close_if_finished(job_id, now_ms())
+                    continue
+            inputs = self.library.pictures.media_inputs(ids)
+            images = [self._decoders.submit(load_input, self.library, pid, *inputs[pid], engine.input_size)
+                      for pid in ids]
+            return _Batch(job_id, Task(task), engine, msgspec.json.decode(parameters), ids, images)
+        return None
+
+    def _run(self, batch: _Batch) -> None:
+        engine = batch.engine
+        images: list[tuple[int, Image]] = []
+        errors: dict[int, str] = {}
+        for picture_id, future in zip(batch.picture_ids, batch.images, strict=True):
+            try:
+                images.append((picture_id, future.result()))
+            except Exception as error:
+                errors[picture_id] = f"could not read the picture: {error}"
+        try:
+            outcomes = self._compute(engine, images, batch.parameters, errors)
+        except ModelMissing as error:
+            log.warning("%s", error)
+            with self.library.db.write():
+                self.enrichment.jobs.release(batch.job_id, batch.picture_ids)
+                self.enrichment.jobs.fail_job(batch.job_id, str(error), now_ms())
+            return
+        self._write(batch, images, outcomes, errors)
+
+    def _compute(self, engine: Engine, images: list[tuple[int, Image]], parameters: dict[str, Any],
+                 errors: dict[int, str]) -> dict[int, Any]:
+        """Results by picture; a batch that fails is retried picture by picture so one bad picture fails alone."""
+        if not images:
+            return {}
+        call = self.enrichment.runtime.call
+        try:
+            results = call(engine, lambda: compute(engine, [image for _, image in images], parameters))
+            return {pid: result for (pid, _), result in zip(images, results, strict=True)}
+        except ModelMissing:
+            raise
+        except Exception as error:
+            if len(images) == 1:
+                log.warning("%s failed on picture %d: %s", engine.id, images[0][0], error)
+                errors[images[0][0]] = f"{type(error).__name__}: {error}"
+                return {}
+        outcomes = {}
+        for picture_id, image in images:
+            outcomes.update(self._compute(engine, [(picture_id, image)], parameters, errors))
+        return outcomes
+
+    def _write(self, batch: _Batch, images: list[tuple[int, Image]], outcomes: dict[int, Any],
+               errors: dict[int, str]) -> None:
+        library, jobs, engine = self.library, self.enrichment.jobs, batch.engine
+        sizes = {pid: image.size for pid, image in images}
+        originals = {pid: (w, h) for pid, (_, w, h, _) in library.pictures.media_inputs(list(outcomes)).items()}
+        kind = "face" if batch.task is Task.FACES else "image"
+        index = None
+        if isinstance(engine, (Embedder, FaceExtractor)):
+            index = library.search.index(engine.id, kind)
+            index.ensure_current()  # loaded before the write, so the new vectors are added, not rebuilt
+        now = now_ms()
+        written: list[int] = []
+        added_keys: list[int] = []
+        added_vectors: list[np.ndarray] = []
+        removed_keys: list[int] = []
+        with library.db.write():
+            stamp_before = library.vectors.stamp(engine.id, kind)
+            for picture_id, result in outcomes.items():
+                if not jobs.finish_item(batch.job_id, picture_id):
+                    continue  # cancelled, or rolled back by a restore, while the engine ran
+                self._store(batch, picture_id, result, sizes.get(picture_id), originals.get(picture_id), now,
+                            added_keys, added_vectors, removed_keys)
+                jobs.mark_enriched(picture_id, engine.id, engine.version, now)
+                written.append(picture_id)
+            for picture_id, error in errors.items():
+                jobs.finish_item(batch.job_id, picture_id, error)
+            jobs.close_if_finished(batch.job_id, now)
+            stamp_after = library.vectors.stamp(engine.id, kind)
+        if index is not None:
+            if removed_keys:
+                index.apply(np.asarray(removed_keys, dtype=np.uint64), None, stamp_before=stamp_before,
+                            stamp_after=stamp_before)
+            if added_keys:
+                index.apply(np.asarray(added_keys, dtype=np.uint64), np.stack(added_vectors),
+                            stamp_before=stamp_before, stamp_after=stamp_after)
+        self.processed += len(outcomes) + len(errors)
+        if written:
+            library.events.publish(Event("picture.changed", written,
+                                         {"fields": [field_for(batch.task)], "engine_id": engine.id}))
+        job = jobs.get(batch.job_id)
+        library.events.publish(Event("job.progress", data={
+            "job_id": job.id, "engine_id": job.engine_id, "state": job.state, "total": job.total,
+            "done": job.done, "failed": job.failed}))
+
+    def _store(self, batch: _Batch, picture_id: int, result: Any, seen: tuple[int, int] | None,
+               original: tuple[int, int] | None, now: int, added_keys: list[int], added_vectors: list[np.ndarray],
+               removed_keys: list[int]) -> None:
+        library, engine = self.library, batch.engine
+        if batch.task is Task.EMBEDDER:
+            library.vectors.put_embedding(picture_id, engine.id, engine.version, result, now)
+            added_keys.append(picture_id)
+            added_vectors.append(result)
+        elif batch.task is Task.TAGGER:
+            scores = [(library.tags.ensure(tag.name, tag.category), tag.score) for tag in result]
+            library.tags.set_predictions(picture_id, engine.id, engine.version, scores)
+        elif batch.task is Task.CAPTIONER:
+            library.pictures.set_caption(picture_id, engine.id, result or None, engine.version, now)
+        elif batch.task is Task.FACES:
+            rows = scale_faces(result, seen or (1, 1), original or seen or (1, 1))
+            removed, new_ids = library.vectors.replace_faces(picture_id, engine.id, engine.version, rows, now)
+            removed_keys.extend(removed)
+            for face_id, (_, _, _, vector) in zip(new_ids, rows, strict=True):
+                if vector is not None:
+                    added_keys.append(face_id)
+                    added_vectors.append(vector)

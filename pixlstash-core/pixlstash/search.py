@@ -1,0 +1,185 @@
+"""Vector search: semantic (text to pictures), reverse image ("find similar") and similar faces.
+
+Every search can be restricted by a ``PictureFilter`` (the share scope arrives that way too). A filter
+that leaves few pictures is scored exactly over their vectors; otherwise the index is searched with
+headroom and the hits are filtered, widening the search until enough survive.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
+
+import msgspec
+import numpy as np
+
+from .engines import Embedder, Task
+from .errors import BadInput, NotFound
+from .models import FaceHit, PictureFilter, SearchHit, SearchResult
+from .vector_index import VectorIndex
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+    from .library import Library
+
+__all__ = ["Combine", "SearchService"]
+
+Combine = Literal["mean", "min"]
+
+EXACT_LIMIT = 20_000        # filters matching at most this many pictures are scored exactly
+_MAX_WIDENING = 64          # at most this many times the requested hits are fetched from the index
+
+
+class SearchService:
+    def __init__(self, library: Library) -> None:
+        self.library = library
+        self.folder = library.root / "indexes"
+        self._indexes: dict[tuple[str, str], VectorIndex] = {}
+        self._lock = threading.Lock()
+
+    def index(self, engine_id: str, kind: str = "image") -> VectorIndex:
+        vectors = self.library.vectors
+        with self._lock:
+            index = self._indexes.get((engine_id, kind))
+            if index is None:
+                feed = ((lambda: vectors.iter_embeddings(engine_id)) if kind == "image"
+                        else (lambda: vectors.iter_face_vectors(engine_id)))
+                index = VectorIndex(self.folder, engine_id, kind, stamp=lambda: vectors.stamp(engine_id, kind),
+                                    vectors=feed)
+                self._indexes[(engine_id, kind)] = index
+            return index
+
+    def loaded(self) -> list[VectorIndex]:
+        with self._lock:
+            return list(self._indexes.values())
+
+    def save(self) -> None:
+        for index in self.loaded():
+            index.save()
+
+    def invalidate(self) -> None:
+        for index in self.loaded():
+            index.invalidate()
+
+    # -- searches -------------------------------------------------------------------------------
+
+    def semantic(self, text: str, *, engine_id: str | None = None, f: PictureFilter | None = None,
+                 threshold: float | None = None, limit: int = 50) -> SearchResult:
+        """Pictures nearest to ``text`` through the embedder's text encoder."""
+        if not text.strip():
+            raise BadInput("the search text is empty")
+        engine = self._embedder(engine_id)
+        if not engine.supports_text:
+            raise BadInput(f"{engine.id} has no text encoder; choose an embedder that has one")
+        query = self.library.enrichment.run_engine(engine, lambda: engine.embed_texts([text]))
+        return SearchResult(engine.id, self._nearest(engine.id, np.asarray(query), "mean", f, threshold, limit))
+
+    def similar(self, *, picture_ids: Sequence[int] = (), images: Sequence[Image] = (),
+                engine_id: str | None = None, combine: Combine = "mean", f: PictureFilter | None = None,
+                threshold: float | None = None, limit: int = 50) -> SearchResult:
+        """Pictures similar to stored pictures and/or uploaded images (combined by mean or min similarity)."""
+        if not picture_ids and not images:
+            raise BadInput("give at least one picture id or image to compare with")
+        engine = self._embedder(engine_id)
+        rows = []
+        if picture_ids:
+            ids = self.library.require_pictures(picture_ids)
+            stored = self.library.vectors.embeddings(engine.id, ids)
+            missing = [i for i in ids if i not in stored]
+            if missing:
+                # Not embedded yet: encode them now rather than fail (their jobs will store them later).
+                encoded = self.library.enrichment.embed_pictures(engine, missing)
+                stored.update(zip(missing, encoded, strict=True))
+            rows.extend(stored[i] for i in ids)
+        if images:
+            rows.extend(self.library.enrichment.run_engine(engine, lambda: engine.embed_images(list(images))))
+        queries = np.stack(rows).astype(np.float32)
+        hits = self._nearest(engine.id, queries, combine, f, threshold, limit, exclude=set(picture_ids))
+        return SearchResult(engine.id, hits)
+
+    def similar_faces(self, face_id: int, *, f: PictureFilter | None = None, threshold: float | None = None,
+                      limit: int = 50) -> list[FaceHit]:
+        """Faces nearest to a stored face (same engine), best first, restricted to pictures ``f`` allows."""
+        engine_id = self.library.vectors.face_engine(face_id)
+        if engine_id is None:
+            raise NotFound(f"no face {face_id}")
+        vector = self.library.vectors.face_vectors([face_id]).get(face_id)
+        if vector is None:
+            raise BadInput(f"face {face_id} has no identity vector")
+        index = self.index(engine_id, "face")
+        wanted, found = limit + 1, []
+        while True:
+            keys, sims = index.search(vector[None, :], wanted)
+            faces = self.library.vectors.faces_of([int(k) for k in keys[0] if k >= 0 and k != face_id])
+            allowed = set(self._allowed(f, sorted({p for p, _ in faces.values()})))
+            found = [(int(k), float(s)) for k, s in zip(keys[0], sims[0], strict=True)
+                     if int(k) in faces and faces[int(k)][0] in allowed and (threshold is None or s >= threshold)]
+            if len(found) >= limit or keys.shape[1] < wanted or wanted >= limit * _MAX_WIDENING:
+                break
+            wanted *= 4
+        summaries = self._summaries([faces[k][0] for k, _ in found[:limit]])
+        return [FaceHit(k, summaries[faces[k][0]], round(s, 6), faces[k][1]) for k, s in found[:limit]
+                if faces[k][0] in summaries]
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _embedder(self, engine_id: str | None) -> Embedder:
+        engine = self.library.enrichment.engine(Task.EMBEDDER, engine_id)
+        assert isinstance(engine, Embedder)
+        return engine
+
+    def _nearest(self, engine_id: str, queries: np.ndarray, combine: Combine, f: PictureFilter | None,
+                 threshold: float | None, limit: int, exclude: set[int] | frozenset = frozenset()) -> list[SearchHit]:
+        if combine not in ("mean", "min"):
+            raise BadInput("combine is 'mean' or 'min'")
+        index = self.index(engine_id)
+        queries = queries / np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
+        f = f or PictureFilter()
+        restricted = f != PictureFilter()
+        scored: dict[int, float] = {}
+        if restricted:
+            ids = self.library.query.ids(f, limit=EXACT_LIMIT + 1)
+            if len(ids) <= EXACT_LIMIT:
+                keys, vectors = index.vectors(np.asarray([i for i in ids if i not in exclude], dtype=np.uint64))
+                scored = dict(zip(keys.tolist(), self._combine(vectors @ queries.T, combine).tolist(), strict=True))
+                return self._hits(scored, threshold, limit)
+        # Fetch more than asked (filters and exclusions drop some), then widen until enough survive.
+        wanted = max(limit * 2, 50) + len(exclude)
+        while True:
+            keys, _ = index.search(queries if combine == "min" or len(queries) == 1
+                                   else queries.mean(axis=0, keepdims=True), wanted)
+            candidates = sorted({int(k) for k in keys.ravel() if k >= 0} - set(exclude))
+            allowed = self._allowed(f, candidates)
+            present, vectors = index.vectors(np.asarray(allowed, dtype=np.uint64))
+            scored = dict(zip(present.tolist(), self._combine(vectors @ queries.T, combine).tolist(), strict=True))
+            good = sum(1 for s in scored.values() if threshold is None or s >= threshold)
+            exhausted = keys.shape[1] < wanted or wanted >= limit * _MAX_WIDENING
+            if good >= limit or exhausted:
+                return self._hits(scored, threshold, limit)
+            wanted *= 4
+
+    @staticmethod
+    def _combine(similarities: np.ndarray, combine: Combine) -> np.ndarray:
+        if similarities.size == 0:
+            return np.zeros(similarities.shape[0], dtype=np.float32)
+        return similarities.min(axis=1) if combine == "min" else similarities.mean(axis=1)
+
+    def _allowed(self, f: PictureFilter | None, candidates: list[int]) -> list[int]:
+        """Those candidates the filter admits (always only live pictures, unless it asks for the scrapheap)."""
+        if not candidates:
+            return []
+        f = f or PictureFilter()
+        ids = candidates if f.ids is None else sorted(set(candidates) & set(f.ids))
+        return self.library.query.ids(msgspec.structs.replace(f, ids=ids))
+
+    def _hits(self, scored: dict[int, float], threshold: float | None, limit: int) -> list[SearchHit]:
+        ranked = sorted(((s, k) for k, s in scored.items() if threshold is None or s >= threshold),
+                        key=lambda pair: (-pair[0], pair[1]))[:limit]
+        summaries = self._summaries([k for _, k in ranked])
+        return [SearchHit(summaries[k], round(float(s), 6)) for s, k in ranked if k in summaries]
+
+    def _summaries(self, picture_ids: list[int]) -> dict:
+        return {s.id: s for s in self.library.pictures.summaries(picture_ids)} if picture_ids else {}
+

@@ -1,0 +1,134 @@
+"""SQL for vectors: picture embeddings and faces with their identity vectors (the source of truth).
+
+Vectors are float32 little-endian blobs. Vector indexes on disk are caches rebuilt from these rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import msgspec
+import numpy as np
+
+from .db import Database
+
+__all__ = ["VectorStore"]
+
+
+class VectorStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- picture embeddings ---------------------------------------------------------------------
+
+    def put_embedding(self, picture_id: int, engine_id: str, engine_version: str, vector: np.ndarray,
+                      now: int) -> None:
+        blob = np.ascontiguousarray(vector, dtype="<f4").tobytes()
+        self.db.execute(
+            "INSERT INTO embeddings(picture_id, engine_id, engine_version, dims, vector, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (engine_id, picture_id) DO UPDATE SET "
+            "engine_version = excluded.engine_version, dims = excluded.dims, vector = excluded.vector, "
+            "created_at = excluded.created_at", (picture_id, engine_id, engine_version, len(vector), blob, now))
+
+    def embeddings(self, engine_id: str, picture_ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """The stored vectors of these pictures for one engine (pictures without one are left out)."""
+        found: dict[int, np.ndarray] = {}
+        for start in range(0, len(picture_ids), 500):
+            chunk = list(picture_ids[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            for picture_id, blob in self.db.query(
+                    f"SELECT picture_id, vector FROM embeddings WHERE engine_id = ? AND picture_id IN ({marks})",
+                    (engine_id, *chunk)):
+                found[picture_id] = np.frombuffer(blob, dtype="<f4")
+        return found
+
+    def iter_embeddings(self, engine_id: str, batch: int = 10_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(picture ids, vectors) in batches, for rebuilding an index."""
+        yield from self._iter("SELECT picture_id, vector FROM embeddings WHERE engine_id = ? AND picture_id > ? "
+                              "ORDER BY picture_id LIMIT ?", engine_id, batch)
+
+    def embedding_engines(self) -> list[tuple[str, int, int]]:
+        """(engine id, dimensions, count) of every engine with stored embeddings."""
+        return self.db.query("SELECT engine_id, max(dims), count(*) FROM embeddings GROUP BY engine_id")
+
+    # -- faces ----------------------------------------------------------------------------------
+
+    def replace_faces(self, picture_id: int, engine_id: str, engine_version: str,
+                      faces: Sequence[tuple[tuple[float, float, float, float], float, list, np.ndarray | None]],
+                      now: int) -> tuple[list[int], list[int]]:
+        """Replace one engine's faces on a picture; faces already assigned to a character keep it when they
+        overlap a new face well (so re-running a detector does not undo the user's work).
+
+        Returns (removed face ids, new face ids)."""
+        removed = [r[0] for r in self.db.query("SELECT id FROM faces WHERE picture_id = ? AND engine_id = ?",
+                                               (picture_id, engine_id))]
+        old = self.db.query("SELECT x0, y0, x1, y1, character_id FROM faces WHERE picture_id = ? AND engine_id = ? "
+                            "AND character_id IS NOT NULL", (picture_id, engine_id))
+        self.db.execute("DELETE FROM faces WHERE picture_id = ? AND engine_id = ?", (picture_id, engine_id))
+        ids = []
+        for box, score, landmarks, vector in faces:
+            character = next((c for *b, c in old if _iou(b, box) >= 0.5), None)
+            self.db.execute(
+                "INSERT INTO faces(picture_id, engine_id, engine_version, x0, y0, x1, y1, score, landmarks, "
+                "character_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (picture_id, engine_id, engine_version, *box, score, msgspec.json.encode(landmarks).decode(),
+                 character, now))
+            face_id = self.db.connection.last_insert_rowid()
+            if vector is not None and len(vector):
+                self.db.execute("INSERT INTO face_vectors(face_id, vector) VALUES (?, ?)",
+                                (face_id, np.ascontiguousarray(vector, dtype="<f4").tobytes()))
+            ids.append(face_id)
+        return removed, ids
+
+    def face_vectors(self, face_ids: Sequence[int]) -> dict[int, np.ndarray]:
+        found: dict[int, np.ndarray] = {}
+        for start in range(0, len(face_ids), 500):
+            chunk = list(face_ids[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            for face_id, blob in self.db.query(
+                    f"SELECT face_id, vector FROM face_vectors WHERE face_id IN ({marks})", chunk):
+                found[face_id] = np.frombuffer(blob, dtype="<f4")
+        return found
+
+    def iter_face_vectors(self, engine_id: str, batch: int = 10_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        yield from self._iter("SELECT v.face_id, v.vector FROM face_vectors v JOIN faces f ON f.id = v.face_id "
+                              "WHERE f.engine_id = ? AND v.face_id > ? ORDER BY v.face_id LIMIT ?", engine_id, batch)
+
+    def faces_of(self, face_ids: Sequence[int]) -> dict[int, tuple[int, tuple[float, float, float, float]]]:
+        """face id -> (picture id, box)."""
+        found = {}
+        for start in range(0, len(face_ids), 500):
+            chunk = list(face_ids[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            for face_id, picture_id, *box in self.db.query(
+                    f"SELECT id, picture_id, x0, y0, x1, y1 FROM faces WHERE id IN ({marks})", chunk):
+                found[face_id] = (picture_id, tuple(box))
+        return found
+
+    def face_engine(self, face_id: int) -> str | None:
+        return self.db.scalar("SELECT engine_id FROM faces WHERE id = ?", (face_id,))
+
+    # -- stamps ---------------------------------------------------------------------------------
+
+    def stamp(self, engine_id: str, kind: str) -> int | None:
+        """Changes with every vector written for (engine, kind): a saved index is current while it matches."""
+        return self.db.scalar("SELECT stamp FROM vector_stamps WHERE engine_id = ? AND kind = ?", (engine_id, kind))
+
+    def _iter(self, sql: str, engine_id: str, batch: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        after = -1
+        while True:
+            rows = self.db.query(sql, (engine_id, after, batch))
+            if not rows:
+                return
+            keys = np.fromiter((r[0] for r in rows), dtype=np.uint64, count=len(rows))
+            vectors = np.stack([np.frombuffer(r[1], dtype="<f4") for r in rows])
+            yield keys, vectors
+            after = rows[-1][0]
+
+
+def _iou(a: Sequence[float], b: Sequence[float]) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0

@@ -1,0 +1,191 @@
+"""usearch indexes over stored vectors: one per engine and vector kind, kept in ``<library>/indexes``.
+
+The database holds the vectors; an index is a cache. Each saved index records the database's vector
+stamp (changed by a trigger on every vector write) at the moment it was current. On first use an index
+is loaded when its stamp still matches, and rebuilt from the database when it is missing, stale or
+damaged. Vectors written by this process are added as they arrive; the index is saved when dirty.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import msgspec
+import numpy as np
+from usearch.index import Index
+
+__all__ = ["VectorIndex"]
+
+log = logging.getLogger(__name__)
+
+_FORMAT = 1
+
+
+class _Meta(msgspec.Struct):
+    format: int
+    engine_id: str
+    kind: str
+    dims: int
+    count: int
+    stamp: int | None
+
+
+def index_file_stem(engine_id: str, kind: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.@+-]", "_", engine_id.replace("/", "__")) + f".{kind}"
+
+
+class VectorIndex:
+    """Nearest-neighbour search over one engine's vectors of one kind (cosine, half precision)."""
+
+    def __init__(self, folder: Path, engine_id: str, kind: str, *, stamp: Callable[[], int | None],
+                 vectors: Callable[[], Iterator[tuple[np.ndarray, np.ndarray]]]) -> None:
+        self.engine_id = engine_id
+        self.kind = kind
+        stem = index_file_stem(engine_id, kind)
+        self.path = folder / f"{stem}.usearch"
+        self.meta_path = folder / f"{stem}.json"
+        self._db_stamp = stamp
+        self._db_vectors = vectors
+        self._lock = threading.RLock()
+        self._index: Index | None = None
+        self._stamp: int | None = None
+        self.dirty = False
+        self.rebuilds = 0
+
+    # -- keeping current ------------------------------------------------------------------------
+
+    def ensure_current(self) -> Index | None:
+        """The index, matching the database (loaded or rebuilt as needed); None while there are no vectors."""
+        with self._lock:
+            stamp = self._db_stamp()
+            if self._index is not None and self._stamp == stamp:
+                return self._index
+            if self._index is None and self._load(stamp):
+                return self._index
+            self._rebuild(stamp)
+            return self._index
+
+    def _load(self, stamp: int | None) -> bool:
+        if stamp is None or not self.path.is_file() or not self.meta_path.is_file():
+            return False
+        try:
+            meta = msgspec.json.decode(self.meta_path.read_bytes(), type=_Meta)
+            if meta.format != _FORMAT or meta.stamp != stamp:
+                log.info("vector index %s (%s) is stale: rebuilding", self.engine_id, self.kind)
+                return False
+            index = Index.restore(str(self.path))
+            if index is None or len(index) != meta.count or index.ndim != meta.dims:
+                raise ValueError("index file does not match its metadata")
+        except Exception as error:  # damaged file or metadata: the database can always rebuild it
+            log.warning("vector index %s (%s) is damaged (%s): rebuilding", self.engine_id, self.kind, error)
+            return False
+        self._index, self._stamp, self.dirty = index, stamp, False
+        return True
+
+    def _rebuild(self, stamp: int | None) -> None:
+        index = None
+        for keys, vectors in self._db_vectors():
+            if index is None:
+                index = self._new(vectors.shape[1])
+            index.add(keys, vectors, threads=os.cpu_count() or 1)
+        self._index, self._stamp = index, stamp
+        self.dirty = index is not None
+        if index is not None:
+            self.rebuilds += 1
+            log.info("rebuilt vector index %s (%s): %d vectors", self.engine_id, self.kind, len(index))
+            self.save()
+
+    @staticmethod
+    def _new(dims: int) -> Index:
+        # Cosine over half precision: half the memory of f32 with no measurable loss in recall for
+        # normalised embeddings; expansion_search 64 keeps recall@10 >= 0.95 at a million vectors.
+        return Index(ndim=dims, metric="cos", dtype="f16", connectivity=16, expansion_add=128, expansion_search=64)
+
+    def invalidate(self) -> None:
+        """Forget the loaded index (a full restore replaced the vectors); the next use reloads or rebuilds."""
+        with self._lock:
+            self._index, self._stamp, self.dirty = None, None, False
+
+    # -- changing -------------------------------------------------------------------------------
+
+    def apply(self, keys: np.ndarray, vectors: np.ndarray | None, *, stamp_before: int | None,
+              stamp_after: int | None) -> None:
+        """Add (or replace) vectors this process wrote, or remove ``keys`` when ``vectors`` is None.
+
+        ``stamp_before`` is the database stamp when the write began: if the index was not at that stamp
+        (someone else wrote vectors meanwhile) it is dropped and rebuilt on next use instead.
+        """
+        with self._lock:
+            if self._index is None and stamp_before is None and vectors is not None and len(keys):
+                self._index, self._stamp = self._new(vectors.shape[1]), None  # the first vectors of this engine
+            if self._index is None or self._stamp != stamp_before:
+                self._index, self._stamp = None, None
+                return
+            keys = np.asarray(keys, dtype=np.uint64)
+            present = keys[self._index.contains(keys)] if len(keys) else keys
+            if len(present):
+                self._index.remove(present)
+            if vectors is not None and len(keys):
+                if vectors.shape[1] != self._index.ndim:  # a new engine version with other dimensions
+                    self._index, self._stamp = None, None
+                    return
+                self._index.add(keys, vectors)
+            self._stamp = stamp_after
+            self.dirty = True
+
+    def save(self) -> None:
+        """Write the index and its stamp atomically (index first: a stale meta only causes a rebuild)."""
+        with self._lock:
+            if self._index is None or not self.dirty:
+                return
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(".usearch.tmp")
+            self._index.save(str(tmp))
+            os.replace(tmp, self.path)
+            meta = _Meta(_FORMAT, self.engine_id, self.kind, self._index.ndim, len(self._index), self._stamp)
+            tmp_meta = self.meta_path.with_suffix(".json.tmp")
+            tmp_meta.write_bytes(msgspec.json.encode(meta))
+            os.replace(tmp_meta, self.meta_path)
+            self.dirty = False
+
+    # -- searching ------------------------------------------------------------------------------
+
+    def search(self, queries: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """For each query row, up to ``count`` (keys, cosine similarities), best first; -1 keys pad."""
+        index = self.ensure_current()
+        queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+        if index is None or len(index) == 0:
+            return np.full((len(queries), 0), -1, dtype=np.int64), np.zeros((len(queries), 0), dtype=np.float32)
+        count = min(count, len(index))
+        with self._lock:
+            matches = index.search(queries, count)
+        keys = np.atleast_2d(np.asarray(matches.keys, dtype=np.int64))
+        similarities = 1.0 - np.atleast_2d(np.asarray(matches.distances, dtype=np.float32))
+        # One query gives ``Matches`` (only real hits), several give ``BatchMatches`` (padded, with counts).
+        counts = np.atleast_1d(np.asarray(getattr(matches, "counts", len(matches.keys))))
+        for row, found in enumerate(counts):
+            keys[row, found:] = -1
+            similarities[row, found:] = -np.inf
+        return keys, similarities
+
+    def vectors(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The (present keys, their vectors as float32) among ``keys``: exact scoring of small sets."""
+        index = self.ensure_current()
+        keys = np.asarray(keys, dtype=np.uint64)
+        if index is None or not len(keys):
+            return keys[:0], np.zeros((0, index.ndim if index is not None else 0), dtype=np.float32)
+        with self._lock:
+            present = keys[index.contains(keys)]
+            if not len(present):
+                return present, np.zeros((0, index.ndim), dtype=np.float32)
+            found = np.asarray(index.get(present), dtype=np.float32).reshape(len(present), index.ndim)
+        return present, found
+
+    def __len__(self) -> int:
+        index = self.ensure_current()
+        return 0 if index is None else len(index)
