@@ -19,7 +19,7 @@ PALETTE = {name: tuple(int(c * 255) for c in rgb) for name, rgb in COLOURS.items
 
 def import_colours(library, tmp_path, names=("red", "green", "blue", "yellow", "black")) -> dict[str, int]:
     folder = tmp_path / "colours"
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     for n, name in enumerate(names):
         solid(200 + n, 150, PALETTE[name]).save(folder / f"{name}.png")
     report = library.import_paths([folder])
@@ -254,3 +254,55 @@ def test_catch_up_queues_pictures_an_interrupted_import_never_queued(fake_engine
     assert all(job.total == len(ids) for job in queued)
     run_jobs(library)
     assert library.enrichment.queue_missing() == []
+
+
+def test_a_killed_worker_resumes_with_nothing_lost_or_duplicated(tmp_path):
+    import random
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import enrich_child
+
+    from pixlstash.library import Library
+
+    root = tmp_path / "library"
+    with Library.open(root, plugin_manager=enrich_child.plugin_manager()) as library:
+        library.enrichment.configure(EnrichmentSettings(on_import=["embedder", "faces"]))
+        folder = tmp_path / "pictures"
+        folder.mkdir()
+        for n in range(60):
+            solid(64 + n, 48, (40 + 3 * n, 250 - 3 * n, 128)).save(folder / f"{n}.png")
+        ids = sorted(i.picture_id for i in library.import_paths([folder]).imported)
+    assert len(ids) == 60
+
+    rng = random.Random(7)
+    tests_dir = str(Path(__file__).parent)
+    kills = 0
+    for _ in range(8):
+        child = subprocess.Popen([sys.executable, "-c", f"import sys; sys.path.insert(0, {tests_dir!r}); "
+                                  f"import runpy; sys.argv = ['x', {str(root)!r}]; "
+                                  "runpy.run_module('enrich_child', run_name='__main__')"],
+                                 stdout=subprocess.PIPE, text=True)
+        assert child.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.05, 0.4))
+        if child.poll() is None:
+            child.kill()  # SIGKILL: no cleanup of any kind
+            kills += 1
+        child.wait()
+    assert kills >= 3
+
+    with Library.open(root, plugin_manager=enrich_child.plugin_manager()) as library:
+        EnrichmentWorker(library).run_until_idle()
+        db = library.db
+        assert db.scalar("PRAGMA integrity_check") == "ok"
+        assert db.scalar("SELECT count(*) FROM job_items WHERE state != 'done'") == 0
+        assert {(j.state, j.done, j.failed) for j in library.enrichment.list_jobs()} == {("done", 60, 0)}
+        assert db.query("SELECT picture_id, count(*) FROM embeddings GROUP BY picture_id HAVING count(*) != 1") == []
+        assert db.scalar("SELECT count(*) FROM embeddings") == 60
+        assert db.query("SELECT picture_id, count(*) FROM faces GROUP BY picture_id HAVING count(*) != 1") == []
+        assert db.scalar("SELECT count(*) FROM faces") == 60
+        assert db.scalar("SELECT count(*) FROM enrichments") == 120
+        assert len(library.search.index("slow/embedder")) == 60
+        assert len(library.search.index("slow/faces", "face")) == 60

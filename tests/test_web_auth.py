@@ -27,7 +27,7 @@ def world(live, tmp_path):
     values = {"picture_id": ids[0], "collection_id": shared.id, "project_id": project.id,
               "tag_id": lib.tags.resolve("cat"), "folder_id": 999_999, "token_id": 999_999, "session_id": 999_999,
               "share_id": 999_999, "snapshot_id": 999_999, "content_hash": lib.get(ids[0]).content_hash, "size": "grid",
-              "share_token": secret}
+              "share_token": secret, "job_id": 999_999, "face_id": 999_999}
     return {"values": values, "share_secret": secret, "ids": ids}
 
 

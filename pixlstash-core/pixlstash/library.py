@@ -154,14 +154,15 @@ class Library:
         return report
 
     def import_upload(self, path: Path, filename: str, *, project_id: int | None = None,
-                      collection_ids: Sequence[int] = (), source_id: int | None = None) -> ImportReport:
+                      collection_ids: Sequence[int] = (), source_id: int | None = None,
+                      enrich: bool = True) -> ImportReport:
         """Import one uploaded file already streamed to ``path`` (inside ``tmp``); it is consumed."""
         target = self.check_target(project_id, collection_ids)
         if source_id is None:
             with self.db.write():
                 source_id = self.folders.create_source("upload", filename[:200], now_ms())
         item = ImportItem(path, filename, Path(filename).name, temporary=True)
-        return Importer(self, workers=1).run([item], source_id=source_id, target=target)
+        return Importer(self, workers=1).run([item], source_id=source_id, target=target, enrich=enrich)
 
     def new_source(self, kind: str, label: str) -> int:
         with self.db.write():

@@ -334,7 +334,7 @@ class EngineProgress(msgspec.Struct, frozen=True):
     pictures_per_second: float
 
 
-class EnrichmentSettings(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
+class EnrichmentSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Which engine each task uses by default, what runs on import, and where engines run."""
 
     defaults: dict[str, str] = {}           # task -> engine id; unset: the first installed engine

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from pixlstash.auth import Authenticator
+from pixlstash.enrichment import EnrichmentWorker
 from pixlstash.folders import FolderWatcher
 from pixlstash.library import Library
 from pixlstash.shares import ShareService
@@ -45,6 +46,7 @@ class WebSettings(msgspec.Struct, frozen=True):
     update_check_poll_seconds: float = 3600.0
     worker_threads: int = max(4, 4 * (os.cpu_count() or 1))
     snapshot_schedule: bool = True        # take DAILY / WEEKLY / MONTHLY snapshots (the catalog can also turn it off)
+    enrichment: bool = True               # run queued enrichment jobs in this process
 
 
 class AppState:
@@ -58,11 +60,14 @@ class AppState:
         self.updates = UpdateChecker(self.auth.store)
         self.snapshots = SnapshotService(library)
         self.watcher = FolderWatcher(library, settings.folder_poll_seconds) if settings.watch_folders else None
+        self.worker = EnrichmentWorker(library) if settings.enrichment else None
         self._stop = threading.Event()
 
     def start(self) -> None:
         if self.watcher is not None:
             self.watcher.start()
+        if self.worker is not None:
+            self.worker.start()
         threading.Thread(target=self._update_loop, name="pixlstash-update-check", daemon=True).start()
         if self.settings.snapshot_schedule:
             threading.Thread(target=self._snapshot_loop, name="pixlstash-snapshots", daemon=True).start()
@@ -87,6 +92,8 @@ class AppState:
         self._stop.set()
         if self.watcher is not None:
             self.watcher.stop()
+        if self.worker is not None:
+            self.worker.stop()
         self.auth.close()
         self.snapshots.close()
 

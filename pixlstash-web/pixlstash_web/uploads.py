@@ -52,9 +52,11 @@ class ReceivedUpload:
             source_id = library.new_source("upload", ", ".join(f.filename for f in self.files)[:200])
             for file in self.files:
                 report.merge(library.import_upload(file.path, file.filename, project_id=project_id,
-                                                   collection_ids=collection_ids, source_id=source_id))
+                                                   collection_ids=collection_ids, source_id=source_id,
+                                                   enrich=False))
         finally:
             self.discard()
+        library.enrichment.queue_imported([p.picture_id for p in report.imported])  # one job per engine
         return report
 
 

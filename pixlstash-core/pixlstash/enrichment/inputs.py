@@ -39,3 +39,18 @@ def load_input(library: Library, picture_id: int, content_hash: str, width: int,
             image.draft("RGB", (input_size, input_size))  # JPEG decodes straight at a reduced scale
             image = ImageOps.exif_transpose(image)
         return image.convert("RGB")
+
+
+def open_query_image(path, limits) -> Image.Image:
+    """An uploaded query image (search by example): checked like an import, decoded small, RGB."""
+    from ..errors import BadInput
+    from ..media.analyse import open_image
+
+    try:
+        image = open_image(path, limits)
+        image.draft("RGB", (PREVIEW_SIZE, PREVIEW_SIZE))
+        image = ImageOps.exif_transpose(image)
+        image.thumbnail((PREVIEW_SIZE, PREVIEW_SIZE))
+        return image.convert("RGB")
+    except (OSError, ValueError, SyntaxError) as error:  # truncated or corrupt pixel data
+        raise BadInput(f"the image could not be decoded: {error}") from None

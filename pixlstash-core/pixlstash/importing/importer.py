@@ -143,8 +143,11 @@ class Importer:
     def run(self, items: Iterable[ImportItem], *, source_id: int | None = None,
             target: ImportTarget | None = None, reference: ReferenceTarget | None = None,
             on_picture: Callable[[ImportItem, int, bool], None] | None = None,
-            report: ImportReport | None = None) -> ImportReport:
-        """Import ``items``; ``on_picture(item, picture_id, is_new)`` runs after each commit."""
+            report: ImportReport | None = None, enrich: bool = True) -> ImportReport:
+        """Import ``items``; ``on_picture(item, picture_id, is_new)`` runs after each commit.
+
+        New pictures are queued for the on-import enrichment tasks unless ``enrich`` is False (the caller
+        queues a larger batch itself)."""
         started = time.perf_counter()
         report = report if report is not None else ImportReport()
         imported_before = len(report.imported)
@@ -176,7 +179,8 @@ class Importer:
             else:
                 self._report_duplicate(duplicate.item, picture_id, report, target, reference, on_picture)
             cleanup(duplicate.item)
-        self.library.enrichment.queue_imported([p.picture_id for p in report.imported[imported_before:]])
+        if enrich:
+            self.library.enrichment.queue_imported([p.picture_id for p in report.imported[imported_before:]])
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 

@@ -48,6 +48,19 @@ class JobStore:
         """A job over ``picture_ids`` (inside the caller's write); None when there is nothing to do."""
         if not picture_ids:
             return None
+        if reason == "import" and not parameters:
+            # New pictures join the engine's open import job: a folder filling one file at a time makes
+            # one job, not thousands.
+            open_job = self.db.scalar(
+                "SELECT id FROM jobs WHERE reason = 'import' AND engine_id = ? AND engine_version = ? "
+                "AND parameters = '{}' AND state IN ('queued', 'running') ORDER BY id DESC LIMIT 1",
+                (engine_id, engine_version))
+            if open_job is not None:
+                self.db.connection.executemany("INSERT OR IGNORE INTO job_items(job_id, picture_id) VALUES (?, ?)",
+                                               [(open_job, pid) for pid in picture_ids])
+                self.db.execute("UPDATE jobs SET total = (SELECT count(*) FROM job_items WHERE job_id = ?) "
+                                "WHERE id = ?", (open_job, open_job))
+                return open_job
         self.db.execute(
             "INSERT INTO jobs(task, engine_id, engine_version, parameters, reason, total, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -1,5 +1,18 @@
 """Route modules; each has ``register(api)`` that declares its endpoints."""
 
-from . import auth_routes, events, library_folders, media, organise, pictures, shared, snapshots, system
+from . import (
+    auth_routes,
+    enrichment,
+    events,
+    library_folders,
+    media,
+    organise,
+    pictures,
+    search,
+    shared,
+    snapshots,
+    system,
+)
 
-MODULES = (system, auth_routes, pictures, organise, library_folders, media, events, shared, snapshots)
+MODULES = (system, auth_routes, pictures, organise, library_folders, media, events, shared, snapshots, enrichment,
+           search)

@@ -1,0 +1,116 @@
+"""Vector search over the fake colour embedder: exact rankings, combining references, filters, faces."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from corpus import solid
+from PIL import Image
+from test_enrichment import import_colours, run_jobs
+
+from pixlstash import search as search_module
+from pixlstash.errors import BadInput, NotFound
+from pixlstash.models import PictureFilter
+from pixlstash.testing import COLOURS, colour_vector, mean_rgb
+
+NAMES = ("red", "green", "blue", "yellow", "cyan", "magenta", "white")
+
+
+@pytest.fixture
+def colours(fake_engines, library, tmp_path) -> dict[str, int]:
+    ids = import_colours(library, tmp_path, NAMES)
+    run_jobs(library)
+    return ids
+
+
+def expected_order(library, ids: dict[str, int], query: np.ndarray, combine: str = "mean",
+                   exclude: set[int] = frozenset()) -> list[int]:
+    """The ranking the fake embedder's documented formula gives, computed from the stored thumbnails."""
+    scores = {}
+    for picture_id in ids.values():
+        if picture_id in exclude:
+            continue
+        vector = colour_vector(mean_rgb(Image.open(library.thumbnail_path(picture_id, "grid"))))
+        sims = np.atleast_2d(query) @ vector
+        scores[picture_id] = sims.min() if combine == "min" else sims.mean()
+    return sorted(scores, key=lambda k: (-scores[k], k))
+
+
+@pytest.fixture(params=["index", "exact"])
+def path(request, monkeypatch):
+    """Every search runs both through the ANN index and through exact scoring of a filtered set."""
+    if request.param == "index":
+        monkeypatch.setattr(search_module, "EXACT_LIMIT", 0)
+    return request.param
+
+
+def test_semantic_search_ranks_by_the_text_vector(library, colours, path):
+    f = PictureFilter(rating_max=5) if path == "exact" else None  # a filter that keeps everything
+    result = library.search.semantic("red", f=f, limit=10)
+    query = colour_vector(COLOURS["red"])
+    assert result.engine_id == "fake/colour"
+    assert [h.picture.id for h in result.hits] == expected_order(library, colours, query)
+    assert result.hits[0].picture.id == colours["red"] and result.hits[0].similarity == pytest.approx(1, abs=2e-3)
+    above = library.search.semantic("red", f=f, threshold=0.7).hits
+    assert above and all(h.similarity >= 0.7 for h in above)
+    assert len(above) < len(result.hits)
+    assert len(library.search.semantic("red", f=f, limit=2).hits) == 2
+
+
+def test_similar_by_pictures_combines_by_mean_or_min(library, colours, path):
+    refs = [colours["red"], colours["green"]]
+    f = PictureFilter(rating_max=5) if path == "exact" else None
+    thumbs = np.stack([colour_vector(mean_rgb(Image.open(library.thumbnail_path(i, "grid")))) for i in refs])
+    for combine in ("mean", "min"):
+        hits = library.search.similar(picture_ids=refs, combine=combine, f=f, limit=10).hits
+        assert [h.picture.id for h in hits] == expected_order(library, colours, thumbs, combine, set(refs))
+    # Yellow (red + green) is close to both, so it wins under min, where each reference must be close.
+    assert library.search.similar(picture_ids=refs, combine="min", f=f).hits[0].picture.id == colours["yellow"]
+
+
+def test_similar_by_an_uploaded_image_encodes_it_on_the_fly(library, colours, path):
+    f = PictureFilter(rating_max=5) if path == "exact" else None
+    hits = library.search.similar(images=[solid(50, 50, (0, 0, 250))], f=f).hits
+    assert hits[0].picture.id == colours["blue"]
+
+
+def test_filters_restrict_results_and_deleted_pictures_never_come_back(library, colours, path):
+    library.tag_pictures([colours["magenta"], colours["blue"]], add=["keep"])
+    hits = library.search.semantic("red", f=PictureFilter(tags=["keep"])).hits
+    assert [h.picture.id for h in hits] == [colours["magenta"], colours["blue"]]
+    library.scrap([colours["red"]])
+    assert colours["red"] not in {h.picture.id for h in library.search.semantic("red").hits}
+    scope = PictureFilter(ids=[colours["cyan"], colours["white"]])
+    assert {h.picture.id for h in library.search.similar(picture_ids=[colours["blue"]], f=scope).hits} == {
+        colours["cyan"], colours["white"]}
+
+
+def test_bad_searches_are_refused_clearly(library, colours):
+    with pytest.raises(BadInput, match="empty"):
+        library.search.semantic("  ")
+    with pytest.raises(BadInput, match="at least one"):
+        library.search.similar()
+    with pytest.raises(NotFound):
+        library.search.similar(picture_ids=[999_999])
+    with pytest.raises(BadInput, match="combine"):
+        library.search.similar(picture_ids=[colours["red"]], combine="max")
+
+
+def test_pictures_not_yet_embedded_are_encoded_for_the_query(fake_engines, library, tmp_path):
+    ids = import_colours(library, tmp_path, ("red", "magenta", "blue"))
+    run_jobs(library)
+    [late] = import_colours(library, tmp_path / "late", ("yellow",)).values()  # queued, not yet embedded
+    assert library.vectors.embeddings("fake/colour", [late]) == {}
+    hits = library.search.similar(picture_ids=[late]).hits
+    assert hits[0].picture.id == ids["red"]
+
+
+def test_similar_faces_finds_faces_of_the_same_colour(library, colours):
+    faces = dict(library.db.query("SELECT picture_id, id FROM faces"))
+    hits = library.search.similar_faces(faces[colours["red"]], limit=3)
+    assert [h.picture.id for h in hits][0] in (colours["magenta"], colours["yellow"])
+    assert faces[colours["red"]] not in {h.face_id for h in hits}
+    restricted = library.search.similar_faces(faces[colours["red"]], f=PictureFilter(ids=[colours["blue"]]))
+    assert [h.picture.id for h in restricted] == [colours["blue"]]
+    with pytest.raises(NotFound):
+        library.search.similar_faces(10_000)
