@@ -67,7 +67,7 @@ def test_imports_are_enriched_by_the_server_and_searchable(api):
                                                                    ("faces", "done", 5)}
     result = client.get("/api/v1/search/semantic", params={"q": "red", "limit": 3}).json()
     assert result["engine_id"] == "fake/colour"
-    assert [h["picture"]["id"] for h in result["hits"]][0] == ids["red"]
+    assert next(h["picture"]["id"] for h in result["hits"]) == ids["red"]
     assert len(result["hits"]) == 3 and result["hits"][0]["similarity"] > 0.99
     similar = client.post("/api/v1/search/similar", json={"picture_ids": [ids["red"], ids["green"]],
                                                            "combine": "min"}).json()
@@ -86,7 +86,7 @@ def test_search_by_uploaded_images_and_bad_uploads(api):
     response = client.post("/api/v1/search/similar/upload", files=[("file", ("q.jpg", buffer.getvalue()))],
                            data={"limit": "2"})
     assert response.status_code == 200, response.text
-    assert [h["picture"]["id"] for h in response.json()["hits"]][0] == ids["blue"]
+    assert next(h["picture"]["id"] for h in response.json()["hits"]) == ids["blue"]
     assert len(response.json()["hits"]) == 2
     bad = client.post("/api/v1/search/similar/upload", files=[("file", ("q.jpg", b"not an image"))])
     assert bad.status_code == 415 and bad.json()["error"]["code"]
@@ -103,7 +103,7 @@ def client_library(api):
 
 
 def test_bad_search_requests_answer_clear_errors(api):
-    client, ids, _ = api
+    client, _ids, _ = api
     assert client.get("/api/v1/search/semantic").status_code == 422
     assert client.get("/api/v1/search/semantic", params={"q": "red", "threshold": 2}).status_code == 422
     assert client.get("/api/v1/search/semantic", params={"q": "red", "engine": "nope/x"}).status_code == 404
@@ -167,7 +167,7 @@ def test_a_missing_model_answers_409_with_how_to_get_it(api, plugin_manager):
 
 
 def test_share_recipients_search_only_inside_the_share(api):
-    client, ids, live = api
+    _client, ids, live = api
     shared_set = live.library.organise.create_collection("set", "Shared")
     live.library.organise.add_members(shared_set.id, [ids["blue"], ids["green"]])
     _, secret = live.state.shares.create("set", shared_set.id)

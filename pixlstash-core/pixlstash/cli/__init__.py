@@ -10,12 +10,26 @@ from collections.abc import Sequence
 from .. import __version__
 from ..errors import PixlstashError
 from ..plugins import make_plugin_manager
-from . import auth_cmds, folders_cmd, import_cmd, ls_cmd, plugins_cmd, serve_cmd, snapshot_cmd, version_cmd
+from . import (
+    auth_cmds,
+    enrich_cmd,
+    folders_cmd,
+    import_cmd,
+    jobs_cmd,
+    ls_cmd,
+    models_cmd,
+    plugins_cmd,
+    search_cmd,
+    serve_cmd,
+    snapshot_cmd,
+    version_cmd,
+)
 
 __all__ = ["build_parser", "main"]
 
 # Order here is the order in ``--help``.
-COMMAND_MODULES = (serve_cmd, import_cmd, ls_cmd, folders_cmd, snapshot_cmd, auth_cmds, plugins_cmd, version_cmd)
+COMMAND_MODULES = (serve_cmd, import_cmd, ls_cmd, search_cmd, enrich_cmd, jobs_cmd, models_cmd, folders_cmd,
+                   snapshot_cmd, auth_cmds, plugins_cmd, version_cmd)
 
 
 def build_parser(pm) -> argparse.ArgumentParser:

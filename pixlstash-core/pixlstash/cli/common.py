@@ -7,7 +7,7 @@ import sys
 
 import msgspec
 
-__all__ = ["add_library_option", "print_json"]
+__all__ = ["add_library_option", "print_json", "progress_bar"]
 
 _json_encoder = msgspec.json.Encoder()
 
@@ -24,3 +24,10 @@ def add_library_option(parser: argparse.ArgumentParser) -> None:
 def print_json(value: object) -> None:
     """Write ``value`` (Structs included) as one line of JSON to stdout."""
     sys.stdout.write(_json_encoder.encode(value).decode() + "\n")
+
+
+def progress_bar(done: int, total: int, width: int = 28) -> str:
+    """``[#########-----------]  45%`` for terminals."""
+    fraction = done / total if total else 1.0
+    filled = round(fraction * width)
+    return f"[{'#' * filled}{'-' * (width - filled)}] {fraction:4.0%}"

@@ -1,0 +1,64 @@
+"""The real ``pixlstash`` CLI for enrichment: enrich, jobs, search and models, with fake engines installed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import PLUGIN_PACKAGES, pip_install_to, run_cli
+from corpus import solid
+from test_enrichment import PALETTE
+
+
+@pytest.fixture(scope="module")
+def fake_site(tmp_path_factory):
+    target = tmp_path_factory.mktemp("fake-site")
+    pip_install_to(target, PLUGIN_PACKAGES / "pixlstash-fake-engines")
+    return target
+
+
+@pytest.fixture
+def cli_library(tmp_path, fake_site):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for n, name in enumerate(("red", "green", "blue", "yellow")):
+        solid(100 + n, 80, PALETTE[name]).save(folder / f"{name}.png")
+    lib = tmp_path / "lib"
+
+    def cli(*args, check=True):
+        return run_cli(*args, "--library", str(lib), pythonpath=fake_site, check=check)
+
+    cli("import", str(folder))
+    return cli
+
+
+def test_enrich_runs_the_queue_and_search_finds_by_text_and_example(cli_library):
+    out = cli_library("jobs", "--json").stdout
+    progress = {p["engine_id"]: p for p in json.loads(out)}
+    assert progress["fake/colour"]["queued"] == 4  # import queued it; no server ran it yet
+    done = cli_library("enrich", "--task", "embedder").stdout
+    assert "nothing to do" in done  # already queued by the import: not queued twice
+    run = cli_library("enrich", "--engine", "fake/captioner", "--param", "prompt=x", "--ids", "1,2")
+    assert "queued job" in run.stdout and "done, 2 done, 0 failed" in run.stdout
+    assert "no enrichment work queued" in cli_library("jobs", "--once").stdout  # the run did everything
+    hits = json.loads(cli_library("search", "red", "--json", "--limit", "2").stdout)["hits"]
+    assert len(hits) == 2 and hits[0]["similarity"] > 0.99
+    red_id = hits[0]["picture"]["id"]
+    similar = json.loads(cli_library("search", "--similar", str(red_id), "--json").stdout)["hits"]
+    assert red_id not in {h["picture"]["id"] for h in similar}
+    table = cli_library("search", "blue", "--tag", "blue").stdout
+    assert len(table.strip().splitlines()) == 1
+    listing = json.loads(cli_library("jobs", "--all", "--json").stdout)
+    assert {j["state"] for j in listing} == {"done"}
+
+
+def test_models_lists_engines_and_bad_requests_fail_clearly(cli_library):
+    models = json.loads(cli_library("models", "--json").stdout)
+    assert {m["engine_id"] for m in models} >= {"fake/colour", "fake/colour-tagger", "fake/captioner", "fake/faces"}
+    assert all(m["present"] for m in models)
+    pull = cli_library("models", "pull", "fake/colour", check=False)
+    assert pull.returncode == 1 and "no model files to download" in pull.stderr
+    bad = cli_library("enrich", "--engine", "nope/x", check=False)
+    assert bad.returncode == 1 and "nope/x" in bad.stderr
+    empty = cli_library("search", check=False)
+    assert empty.returncode == 1 and "give a text" in empty.stderr
