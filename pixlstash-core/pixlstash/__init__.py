@@ -13,6 +13,7 @@ from .engines import (
     Face,
     FaceExtractor,
     ModelStatus,
+    OutOfDeviceMemory,
     Tagger,
     TagScore,
     Task,
@@ -30,6 +31,7 @@ from .errors import (
 )
 from .hookspecs import hookimpl
 from .originals import OriginalStore
+from .paths import models_dir
 from .plugins import make_plugin_manager
 from .registry import EngineRegistry
 from .sharing import ShareContext, ShareTarget, ShareTransform
@@ -50,6 +52,7 @@ __all__ = [
     "ModelMissing",
     "ModelStatus",
     "NotFound",
+    "OutOfDeviceMemory",
     "OriginalStore",
     "PixlstashError",
     "PluginError",
@@ -64,4 +67,5 @@ __all__ = [
     "__version__",
     "hookimpl",
     "make_plugin_manager",
+    "models_dir",
 ]

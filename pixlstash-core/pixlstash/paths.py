@@ -7,9 +7,19 @@ from pathlib import Path
 
 import platformdirs
 
-__all__ = ["LIBRARY_ENV", "default_library_path", "resolve_library_path"]
+__all__ = ["LIBRARY_ENV", "MODELS_ENV", "default_library_path", "models_dir", "resolve_library_path"]
 
 LIBRARY_ENV = "PIXLSTASH_LIBRARY"
+MODELS_ENV = "PIXLSTASH_MODELS_DIR"
+
+
+def models_dir() -> Path:
+    """Where engines look for model files copied by hand: ``$PIXLSTASH_MODELS_DIR``, else the per-user folder
+    (``~/.local/share/pixlstash/models`` on Linux). Each plugin uses a subfolder named after it."""
+    from_env = os.environ.get(MODELS_ENV)
+    if from_env:
+        return Path(from_env).expanduser().resolve()
+    return platformdirs.user_data_path("pixlstash", appauthor=False) / "models"
 
 
 def default_library_path() -> Path:

@@ -1,0 +1,157 @@
+"""The CLIP embedder: open_clip's model, its own preprocessing and tokenizer, L2-normalised float32 vectors.
+
+Weights load from files already on this machine (a local folder or the Hugging Face cache), never from
+the network: a missing model raises ``ModelMissing`` naming it and how to get it. ``download()`` is the
+one place that fetches files, and only ``pixlstash models pull`` calls it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pixlstash import Embedder, ModelMissing, ModelStatus
+
+from .catalogue import CONFIG_FILE, KNOWN, WEIGHT_FILES, ClipModel
+
+if TYPE_CHECKING:
+    import numpy as np
+    from PIL.Image import Image
+
+__all__ = ["ClipEmbedder"]
+
+log = logging.getLogger(__name__)
+
+
+class ClipEmbedder(Embedder):
+    preferred_batch_size = 32
+
+    def __init__(self, model: ClipModel) -> None:
+        self.model = model
+        self.id = model.engine_id
+        self.label = f"CLIP {model.key}"
+        self.version = model.fingerprint()
+        self._dimensions = KNOWN.get(model.key, (None, 0))[1] or None
+        self._loaded: tuple[Any, Any, Any, str] | None = None   # (model, preprocess, tokenizer, device)
+
+    # -- what it is -----------------------------------------------------------------------------
+
+    @property
+    def dimensions(self) -> int:  # type: ignore[override]
+        if self._dimensions is None:
+            config = self.model.config()
+            self._dimensions = int(config.get("model_cfg", {}).get("embed_dim", 0)) or 0
+        return self._dimensions
+
+    @cached_property
+    def input_size(self) -> int:  # type: ignore[override]
+        config = self.model.config().get("model_cfg", {}).get("vision_cfg", {})
+        size = config.get("image_size", 224)
+        return max(size) if isinstance(size, (list, tuple)) else int(size)
+
+    def devices(self) -> list[str]:
+        import torch
+
+        found = []
+        if torch.cuda.is_available():
+            found.append("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            found.append("mps")
+        return [*found, "cpu"]
+
+    def model_status(self) -> ModelStatus:
+        folder = self.model.files()
+        return ModelStatus(model=self.model.key, present=folder is not None,
+                           location=str(folder or self.model.local_folder), how_to_get=self._how_to_get())
+
+    def _how_to_get(self) -> str:
+        ways = []
+        if self.model.hub_repo or "@" in self.model.key:
+            ways.append(f"run `pixlstash models pull {self.id}` on a machine with internet (it downloads to the "
+                        "Hugging Face cache, which you can copy)")
+        ways.append(f"or copy {CONFIG_FILE} and {WEIGHT_FILES[0]} into {self.model.local_folder}")
+        return "; ".join(ways)
+
+    # -- loading --------------------------------------------------------------------------------
+
+    def load(self, device: str = "cpu") -> None:
+        if self._loaded is not None and self._loaded[3] == device:
+            return
+        folder = self.model.files()
+        if folder is None:
+            raise ModelMissing(f"the CLIP model {self.model.key} is not on this machine: {self._how_to_get()}",
+                               engine_id=self.id, location=str(self.model.local_folder))
+        import open_clip
+
+        name = f"local-dir:{folder}"
+        model, _, preprocess = open_clip.create_model_and_transforms(name, device=device)
+        model.eval()
+        tokenizer = open_clip.get_tokenizer(name)
+        self._loaded = (model, preprocess, tokenizer, device)
+        log.info("loaded CLIP %s from %s on %s", self.model.key, folder, device)
+
+    def unload(self) -> None:
+        if self._loaded is None:
+            return
+        device = self._loaded[3]
+        self._loaded = None
+        if device == "cuda":
+            import torch
+
+            torch.cuda.empty_cache()
+
+    def _ready(self) -> tuple[Any, Any, Any, str]:
+        if self._loaded is None:
+            self.load("cpu")
+        assert self._loaded is not None
+        return self._loaded
+
+    # -- encoding -------------------------------------------------------------------------------
+
+    def embed_images(self, images: Sequence[Image]) -> np.ndarray:
+        import torch
+
+        model, preprocess, _, device = self._ready()
+        batch = torch.stack([preprocess(image.convert("RGB")) for image in images]).to(device)
+        with torch.inference_mode():
+            features = model.encode_image(batch)
+        return self._normalised(features)
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        import torch
+
+        model, _, tokenizer, device = self._ready()
+        tokens = tokenizer(list(texts)).to(device)
+        with torch.inference_mode():
+            features = model.encode_text(tokens)
+        return self._normalised(features)
+
+    @staticmethod
+    def _normalised(features) -> np.ndarray:
+        import torch.nn.functional as F
+
+        return F.normalize(features.float(), dim=-1).cpu().numpy().astype("float32")
+
+    # -- fetching (only on the user's request) ----------------------------------------------------
+
+    def download(self) -> str:
+        repo = self.model.hub_repo_resolved()
+        if not repo:
+            raise ModelMissing(f"{self.id} is a local model with no download source: copy its files into "
+                               f"{self.model.local_folder}")
+        from huggingface_hub import hf_hub_download
+
+        config = hf_hub_download(repo, CONFIG_FILE)
+        for weights in WEIGHT_FILES:
+            try:
+                hf_hub_download(repo, weights)
+                break
+            except Exception:  # not every repository has safetensors: try the next name
+                continue
+        else:
+            raise ModelMissing(f"no weights file ({', '.join(WEIGHT_FILES)}) found in {repo}")
+        return str(Path(config).parent)
+

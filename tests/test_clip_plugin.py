@@ -1,0 +1,178 @@
+"""The CLIP plugin on a tiny open_clip model the test builds: same loading path as a real checkpoint,
+vectors equal to open_clip's reference encoders, missing models reported, search end to end."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from corpus import photo
+
+open_clip = pytest.importorskip("open_clip")
+torch = pytest.importorskip("torch")
+
+from safetensors.torch import save_file  # noqa: E402
+
+from pixlstash import ModelMissing, make_plugin_manager  # noqa: E402
+from pixlstash.registry import EngineRegistry  # noqa: E402
+
+TINY_CONFIG = {
+    "embed_dim": 64,
+    "vision_cfg": {"image_size": 64, "layers": 2, "width": 64, "patch_size": 16},
+    "text_cfg": {"context_length": 32, "vocab_size": 49408, "width": 64, "heads": 4, "layers": 2},
+}
+PREPROCESS = {"mean": [0.48145466, 0.4578275, 0.40821073], "std": [0.26862954, 0.26130258, 0.27577711],
+              "interpolation": "bicubic", "resize_mode": "shortest"}
+
+
+def build_tiny_clip(folder: Path, seed: int = 0) -> Path:
+    """A random-weight CLIP saved exactly as a downloaded open_clip checkpoint folder is laid out."""
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    model = open_clip.model.CLIP(**TINY_CONFIG)
+    (folder / "open_clip_config.json").write_text(json.dumps({"model_cfg": TINY_CONFIG,
+                                                              "preprocess_cfg": PREPROCESS}))
+    save_file(model.state_dict(), str(folder / "open_clip_model.safetensors"))
+    return folder
+
+
+@pytest.fixture
+def models_dir(tmp_path, monkeypatch):
+    root = tmp_path / "models"
+    build_tiny_clip(root / "clip" / "tiny-test")
+    monkeypatch.setenv("PIXLSTASH_MODELS_DIR", str(root))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # an empty cache: hub models are missing
+    return root
+
+
+@pytest.fixture
+def clip_pm(models_dir):
+    pm = make_plugin_manager(load_entry_points=False)
+    import pixlstash_clip
+
+    pm.register(pixlstash_clip, name="clip")
+    return pm
+
+
+def engines(pm):
+    return {e.id: e for e in EngineRegistry.from_plugin_manager(pm).all()}
+
+
+def reference(folder: Path):
+    model, _, preprocess = open_clip.create_model_and_transforms(f"local-dir:{folder}")
+    model.eval()
+    return model, preprocess, open_clip.get_tokenizer(f"local-dir:{folder}")
+
+
+def test_the_plugin_registers_through_its_entry_point():
+    from importlib.metadata import entry_points
+
+    assert "clip" in {ep.name for ep in entry_points(group="pixlstash")}
+    assert any(e.id.startswith("clip/") for e in EngineRegistry.from_plugin_manager(make_plugin_manager()).all())
+
+
+def test_vectors_equal_open_clip_reference_encoders(clip_pm, models_dir):
+    engine = engines(clip_pm)["clip/tiny-test"]
+    assert engine.dimensions == 64 and engine.input_size == 64 and engine.supports_text
+    images = [photo(160, 120, seed=s) for s in range(3)] + [photo(90, 200, seed=9).convert("L")]
+    texts = ["a photo of a cat", "two dogs on a beach", ""]
+    engine.load("cpu")
+    ours_images, ours_texts = engine.embed_images(images), engine.embed_texts(texts)
+
+    model, preprocess, tokenizer = reference(models_dir / "clip" / "tiny-test")
+    with torch.no_grad():
+        ref_images = model.encode_image(torch.stack([preprocess(i.convert("RGB")) for i in images]))
+        ref_texts = model.encode_text(tokenizer(texts))
+    ref_images = (ref_images / ref_images.norm(dim=-1, keepdim=True)).numpy()
+    ref_texts = (ref_texts / ref_texts.norm(dim=-1, keepdim=True)).numpy()
+    assert ours_images.dtype == np.float32 and ours_images.shape == (4, 64)
+    np.testing.assert_allclose(ours_images, ref_images, atol=1e-5)
+    np.testing.assert_allclose(ours_texts, ref_texts, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(ours_images, axis=1), 1.0, atol=1e-5)
+    # The weights really are the saved ones: another seed gives other vectors.
+    other = build_tiny_clip(models_dir / "clip" / "other-seed", seed=1)
+    other_model, _, _ = reference(other)
+    with torch.no_grad():
+        different = other_model.encode_image(torch.stack([preprocess(images[0])]))
+    assert not np.allclose((different / different.norm()).numpy()[0], ours_images[0], atol=1e-3)
+
+
+def test_a_missing_model_names_itself_and_how_to_get_it(clip_pm, models_dir):
+    found = engines(clip_pm)
+    hub = found["clip/ViT-B-32@laion2b_s34b_b79k"]  # the default: not in the (empty) cache, not copied
+    status = hub.model_status()
+    assert not status.present and "pixlstash models pull clip/ViT-B-32@laion2b_s34b_b79k" in status.how_to_get
+    assert str(models_dir / "clip" / "ViT-B-32@laion2b_s34b_b79k") in status.how_to_get
+    assert hub.dimensions == 512  # known without loading anything
+    with pytest.raises(ModelMissing, match="ViT-B-32@laion2b_s34b_b79k is not on this machine"):
+        hub.load("cpu")
+    # Weights copied by hand into the models folder are found there.
+    build_tiny_clip(models_dir / "clip" / "ViT-B-32@laion2b_s34b_b79k")
+    assert hub.model_status().present
+    # A folder with a config but no weights is not a model (open_clip would silently use random weights).
+    (models_dir / "clip" / "tiny-test" / "open_clip_model.safetensors").unlink()
+    assert "clip/tiny-test" not in engines(clip_pm)
+
+
+def test_importing_and_registering_loads_no_torch(models_dir):
+    code = ("import sys, pixlstash_clip; from pixlstash import make_plugin_manager, EngineRegistry;"
+            "es = EngineRegistry.from_plugin_manager(make_plugin_manager()).all();"
+            "[(e.model_status(), e.dimensions, e.version) for e in es];"
+            "print(sorted(e.id for e in es), 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['clip/ViT-B-32@laion2b_s34b_b79k', 'clip/tiny-test'] False"
+
+
+def test_semantic_and_reverse_search_through_the_api_with_tiny_clip(clip_pm, tmp_path):
+    from live_server import LiveServer
+    from test_web_enrichment import wait_for_jobs
+
+    from pixlstash.library import Library
+    from pixlstash.models import EnrichmentSettings
+
+    with Library.open(tmp_path / "lib", plugin_manager=clip_pm) as library, LiveServer(library) as live:
+        library.enrichment.configure(EnrichmentSettings(defaults={"embedder": "clip/tiny-test"}))
+        client = live.client(live.token("admin"))
+        files = []
+        for n in range(6):
+            buffer = io.BytesIO()
+            photo(300 + 10 * n, 200, seed=n).save(buffer, "JPEG")
+            files.append(("file", (f"p{n}.jpg", buffer.getvalue(), "image/jpeg")))
+        ids = [i["picture_id"] for i in client.post("/api/v1/uploads", files=files).json()["imported"]]
+        wait_for_jobs(client, timeout=120)
+        [job] = client.get("/api/v1/jobs").json()
+        assert (job["engine_id"], job["state"], job["done"]) == ("clip/tiny-test", "done", 6)
+
+        engine = engines(clip_pm)["clip/tiny-test"]
+        stored = library.vectors.embeddings("clip/tiny-test", ids)
+        from PIL import Image
+
+        thumb = Image.open(library.thumbnail_path(ids[2], "grid")).convert("RGB")
+        np.testing.assert_allclose(stored[ids[2]], engine.embed_images([thumb])[0], atol=1e-5)
+
+        semantic = client.get("/api/v1/search/semantic", params={"q": "a red car"}).json()
+        assert semantic["engine_id"] == "clip/tiny-test" and len(semantic["hits"]) == 6
+        text = engine.embed_texts(["a red car"])[0]
+        expected = sorted(ids, key=lambda i: -float(stored[i] @ text))
+        assert [h["picture"]["id"] for h in semantic["hits"]] == expected
+
+        buffer = io.BytesIO()
+        thumb.save(buffer, "PNG")  # the picture itself, as the model saw it: its own best match
+        upload = client.post("/api/v1/search/similar/upload", files=[("file", ("q.png", buffer.getvalue()))]).json()
+        assert upload["hits"][0]["picture"]["id"] == ids[2] and upload["hits"][0]["similarity"] > 0.99
+        similar = client.post("/api/v1/search/similar", json={"picture_ids": [ids[0]], "limit": 3}).json()
+        assert len(similar["hits"]) == 3 and ids[0] not in {h["picture"]["id"] for h in similar["hits"]}
+
+        missing = client.get("/api/v1/search/semantic",
+                             params={"q": "x", "engine": "clip/ViT-B-32@laion2b_s34b_b79k"})
+        assert missing.status_code == 409
+        assert "pixlstash models pull clip/ViT-B-32@laion2b_s34b_b79k" in missing.json()["error"]["message"]
+        models = client.get("/api/v1/engines").json()
+        assert {m["id"]: m["model"]["present"] for m in models} == {"clip/ViT-B-32@laion2b_s34b_b79k": False,
+                                                                    "clip/tiny-test": True}
