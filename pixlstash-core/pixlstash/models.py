@@ -121,6 +121,16 @@ class PictureSummary(msgspec.Struct, frozen=True):
     deleted_at: int | None = None
 
 
+class PictureFace(msgspec.Struct, frozen=True):
+    """A detected face on a picture: box in the original's pixels, and the character it was assigned to."""
+
+    id: int
+    box: tuple[float, float, float, float]
+    score: float
+    engine_id: str
+    character_id: int | None = None
+
+
 class Picture(msgspec.Struct, frozen=True):
     """Everything known about one picture."""
 
@@ -156,6 +166,7 @@ class Picture(msgspec.Struct, frozen=True):
     collections: list[int] = []
     projects: list[int] = []
     locations: list[str] = []
+    faces: list[PictureFace] = []
 
 
 class Project(msgspec.Struct, frozen=True):

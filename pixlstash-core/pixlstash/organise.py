@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .clock import now_ms
+from .errors import BadInput, NotFound
 from .events import Event
 from .models import Breadcrumb, Collection, CollectionKind, Project, SetOp
 
@@ -99,6 +100,21 @@ class Organiser:
             self.store.remove_members(collection_id, list(picture_ids))
         self._changed("collection.changed", collection_id=collection_id)
         return self.store.collection(collection_id)
+
+    def assign_face(self, face_id: int, character_id: int | None) -> None:
+        """Name a face as a character (or clear it); the picture joins that character too."""
+        picture_id = self.library.vectors.face_picture(face_id)
+        if picture_id is None:
+            raise NotFound(f"no face {face_id}")
+        if character_id is not None and self.store.collection(character_id).kind != "character":
+            raise BadInput(f"{character_id} is a set, not a character")
+        with self.library.db.write():
+            self.library.vectors.set_face_character(face_id, character_id)
+            if character_id is not None:
+                self.store.add_members(character_id, [picture_id], now_ms())
+        self.library.events.publish(Event("picture.changed", [picture_id], {"fields": ["faces"]}))
+        if character_id is not None:
+            self._changed("collection.changed", collection_id=character_id)
 
     def set_operation(self, collection_ids: Sequence[int], op: SetOp) -> list[int]:
         """Picture ids (live only) of union / overlap / difference / unique over sets and characters."""

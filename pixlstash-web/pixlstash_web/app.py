@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, Response
 
 from pixlstash.auth import Authenticator
 from pixlstash.enrichment import EnrichmentWorker
@@ -30,6 +30,7 @@ from .errors import exception_handlers
 from .pages import RECIPIENT_HTML
 from .routes import MODULES
 from .security import Policy
+from .ui import index, static_file
 
 __all__ = ["AppState", "WebSettings", "build_api", "create_app"]
 
@@ -105,10 +106,6 @@ def build_api() -> Api:
     return api
 
 
-async def _root(request: Request) -> Response:
-    return RedirectResponse("/api/v1/docs")
-
-
 async def _recipient(request: Request) -> Response:
     return HTMLResponse(RECIPIENT_HTML, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
@@ -139,7 +136,8 @@ def create_app(library: Library | None = None, settings: WebSettings | None = No
 
     routes = [
         *api.routes(),
-        PolicyRoute("/", _root, methods=["GET"], policy=Policy.PUBLIC, include_in_schema=False),
+        PolicyRoute("/", index, methods=["GET"], policy=Policy.PUBLIC, include_in_schema=False),
+        PolicyRoute("/ui/{path:path}", static_file, methods=["GET"], policy=Policy.PUBLIC, include_in_schema=False),
         PolicyRoute("/s/{share_token}", _recipient, methods=["GET"], policy=Policy.PUBLIC, include_in_schema=False),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(GZipMiddleware, minimum_size=2048)],

@@ -2,7 +2,7 @@
 
 RECIPIENT_HTML = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>Shared pictures</title>
+<meta name="referrer" content="no-referrer"><title>Shared pictures</title><link rel="icon" href="data:,">
 <style>
 body{margin:0;font:15px/1.4 system-ui,sans-serif;background:#0f172a;color:#e2e8f0}
 header{padding:14px 20px;display:flex;gap:12px;align-items:baseline}h1{font-size:20px;margin:0}

@@ -255,6 +255,14 @@ class Me(msgspec.Struct):
     username: str | None = None
 
 
+class SessionStatus(msgspec.Struct):
+    """What a browser needs before it shows anything: signed in, or which form to show."""
+
+    signed_in: bool
+    needs_setup: bool
+    username: str | None = None
+
+
 class TokenCreate(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, Meta(min_length=1, max_length=100)] = "token"
     scope: Literal["read", "write", "admin"] = "read"

@@ -71,7 +71,7 @@ class Enrichment:
         return [engine for t in tasks for engine in self.registry.engines(t)]
 
     def engine(self, task: Task, engine_id: str | None = None) -> Engine:
-        """The engine asked for, else the task's default from settings, else the first installed one."""
+        """The engine asked for, else the task's default from settings, else the first one ready to run."""
         engine_id = engine_id or self.settings().defaults.get(task.value)
         if engine_id:
             return self.registry.get(task, engine_id)
@@ -79,7 +79,8 @@ class Enrichment:
         if not installed:
             raise EngineNotFound(f"no {task.value} engine is installed (pip install a plugin such as "
                                  f"pixlstash-clip, then restart)", task=task.value)
-        return installed[0]
+        # The first engine whose model is here; else the first (its error then says how to get the model).
+        return next((e for e in installed if e.model_status().present), installed[0])
 
     def engine_by_id(self, engine_id: str) -> Engine:
         for engine in self.engines():

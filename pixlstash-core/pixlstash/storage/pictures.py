@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 import msgspec
 
 from ..errors import BadInput, NotFound
-from ..models import Caption, Generation, Picture, PictureSummary, PictureTag, Prediction
+from ..models import Caption, Generation, Picture, PictureFace, PictureSummary, PictureTag, Prediction
 from .db import Database
 
 __all__ = ["SUMMARY_COLUMNS", "PictureStore", "row_to_summary"]
@@ -238,6 +238,9 @@ class PictureStore:
                          (*grow[:4], loras, *grow[5:]), strict=True)), Generation)
         collections = [r[0] for r in q("SELECT collection_id FROM collection_members WHERE picture_id = ?", (pid,))]
         projects = [r[0] for r in q("SELECT project_id FROM project_members WHERE picture_id = ?", (pid,))]
+        faces = [PictureFace(fid, (x0, y0, x1, y1), score, engine, character) for fid, x0, y0, x1, y1, score, engine,
+                 character in q("SELECT id, x0, y0, x1, y1, score, engine_id, character_id FROM faces "
+                                "WHERE picture_id = ? ORDER BY x0", (pid,))]
         locations = [f"{root}/{rel}" for root, rel in q(
             "SELECT f.path, ff.rel_path FROM folder_files ff JOIN folders f ON f.id = ff.folder_id "
             "WHERE ff.picture_id = ?", (pid,))]
@@ -250,5 +253,5 @@ class PictureStore:
             phash=None if phash is None else f"{phash & ((1 << 64) - 1):016x}", dup_group=dup_group,
             source_id=source_id, deleted_at=deleted_at, tags=tags, predictions=predictions, captions=captions,
             generation=generation, collections=sorted(collections), projects=sorted(projects),
-            locations=locations,
+            locations=locations, faces=faces,
         )

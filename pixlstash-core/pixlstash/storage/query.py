@@ -260,6 +260,22 @@ class PictureQuery:
             next_cursor = self._encode_cursor(sort, shuffle, last.id, last_phase)
         return Page(page, next_cursor)
 
+    def layout(self, f: PictureFilter, sort: Sort) -> list[tuple[int, int, int]]:
+        """Every matching (id, width, height) in display order: what a grid needs to place any picture,
+        so it can jump anywhere without walking cursor pages."""
+        compiled = compile_filter(self.db, f, page_size=1_000_000)
+        if compiled.empty:
+            return []
+        sql, params = compiled.select("p.id, p.width, p.height")
+        if sort.key == "random":  # the same order as random pages: from the seed's point, wrapping once
+            sql += " ORDER BY p.shuffle < ?, p.shuffle, p.id"
+            params.append(_random_start(sort.seed))
+        else:
+            column = _SORT_COLUMNS[sort.key]
+            direction = "DESC" if sort.descending else "ASC"
+            sql += f" ORDER BY p.{column} {direction}, p.id {direction}"
+        return self.db.query(sql, params)
+
     def count(self, f: PictureFilter) -> int:
         compiled = compile_filter(self.db, f, page_size=1_000_000)
         if compiled.empty:

@@ -105,6 +105,12 @@ class VectorStore:
                 found[face_id] = (picture_id, tuple(box))
         return found
 
+    def face_picture(self, face_id: int) -> int | None:
+        return self.db.scalar("SELECT picture_id FROM faces WHERE id = ?", (face_id,))
+
+    def set_face_character(self, face_id: int, character_id: int | None) -> None:
+        self.db.execute("UPDATE faces SET character_id = ? WHERE id = ?", (character_id, face_id))
+
     def face_engine(self, face_id: int) -> str | None:
         return self.db.scalar("SELECT engine_id FROM faces WHERE id = ?", (face_id,))
 

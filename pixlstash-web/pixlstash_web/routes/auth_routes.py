@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from pixlstash.auth import ApiToken, SessionInfo
-from pixlstash.errors import Conflict
+from pixlstash.errors import Conflict, PixlstashError
 from pixlstash.shares import Share, ShareOptions
 
 from ..api import Api, RequestContext, json_response
@@ -13,6 +13,7 @@ from ..schemas import (
     LoginRequest,
     LoginResult,
     Me,
+    SessionStatus,
     SetupRequest,
     SetupStatus,
     ShareCreate,
@@ -60,6 +61,19 @@ def register(api: Api) -> None:
         response = Response(status_code=204)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
+
+    @api.get("/auth/status", policy=Policy.PUBLIC, response=SessionStatus, tag="auth",
+             summary="Whether this browser's session cookie is signed in (never 401), and whether setup is needed")
+    def status(ctx: RequestContext) -> SessionStatus:
+        auth = ctx.state.auth
+        cookie = ctx.request.cookies.get(SESSION_COOKIE)
+        if cookie:
+            try:
+                principal = auth.session(cookie)
+                return SessionStatus(True, False, auth.store.username(principal.user_id))
+            except PixlstashError:
+                pass  # expired or revoked: the sign-in form
+        return SessionStatus(False, auth.needs_setup)
 
     @api.get("/auth/me", policy=Policy.READ, response=Me, tag="auth", summary="Who the credentials belong to")
     def me(ctx: RequestContext) -> Me:

@@ -12,6 +12,7 @@ from ..api import Api, RequestContext
 from ..security import Policy
 
 IMMUTABLE = "private, max-age=31536000, immutable"
+BY_ID = "private, max-age=3600"  # a picture's content may change (a reference file edited): revalidate hourly
 _SIZES = {"grid", "preview"}
 
 
@@ -29,7 +30,8 @@ def picture_id_for(ctx: RequestContext, content_hash: str) -> int:
     return picture_id
 
 
-def thumbnail_response(ctx: RequestContext, picture_id: int, content_hash: str, size: str) -> Response:
+def thumbnail_response(ctx: RequestContext, picture_id: int, content_hash: str, size: str,
+                       cache: str = IMMUTABLE) -> Response:
     if size not in _SIZES:
         raise NotFound("thumbnail size is grid or preview")
     etag = f'"{content_hash}-{size}"'
@@ -38,7 +40,7 @@ def thumbnail_response(ctx: RequestContext, picture_id: int, content_hash: str, 
         return cached
     # Thumbnails are small: read them here, in the handler's worker thread, in one go.
     body = ctx.library.thumbnail_path(picture_id, size).read_bytes()
-    return Response(body, media_type="image/webp", headers={"ETag": etag, "Cache-Control": IMMUTABLE})
+    return Response(body, media_type="image/webp", headers={"ETag": etag, "Cache-Control": cache})
 
 
 def original_response(ctx: RequestContext, picture_id: int) -> Response:
@@ -59,6 +61,14 @@ def register(api: Api) -> None:
     def thumbnail(ctx: RequestContext) -> Response:
         content_hash = ctx.path["content_hash"]
         return thumbnail_response(ctx, picture_id_for(ctx, content_hash), content_hash, ctx.path["size"])
+
+    @api.get("/pictures/{picture_id:int}/{size}.webp", policy=Policy.READ, raw=True, tag="media",
+             response_media="image/webp",
+             summary="A thumbnail by picture id (grids paint these before they know the pictures' details)")
+    def thumbnail_by_id(ctx: RequestContext) -> Response:
+        picture_id = ctx.path["picture_id"]
+        content_hash = ctx.library.pictures.address(picture_id)[0]
+        return thumbnail_response(ctx, picture_id, content_hash, ctx.path["size"], cache=BY_ID)
 
     @api.get("/media/{content_hash}/original", policy=Policy.READ, raw=True, tag="media",
              response_media="*/*",

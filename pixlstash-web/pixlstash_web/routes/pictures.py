@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import msgspec
+import numpy as np
 from msgspec import UNSET
+from starlette.responses import Response
 
 from pixlstash.errors import BadInput
-from pixlstash.models import DuplicateGroup, Page, Picture, PictureFilter, Statistics
+from pixlstash.models import DuplicateGroup, Id, Page, Picture, PictureFilter, Statistics
 
 from ..api import Api, RequestContext
 from ..schemas import (
@@ -33,6 +36,10 @@ from ..schemas import (
 from ..security import Policy
 
 _BULK_LIMIT = 100_000
+
+
+class FacePatch(msgspec.Struct, forbid_unknown_fields=True):
+    character_id: Id | None
 
 
 def _apply(library, ids: list[int], op: BulkOperation) -> BulkResult:
@@ -70,6 +77,25 @@ def register(api: Api) -> None:
     def list_pictures(ctx: RequestContext, query: ListQuery) -> Page:
         f, sort = query.split()
         return ctx.library.page(f, sort, query.cursor, query.limit)
+
+    @api.patch("/faces/{face_id:int}", policy=Policy.WRITE, body=FacePatch, status=204, tag="pictures",
+               summary="Name a face as a character (the picture joins the character), or clear it")
+    def assign_face(ctx: RequestContext, body: FacePatch) -> None:
+        ctx.library.organise.assign_face(ctx.path["face_id"], body.character_id)
+
+    @api.get("/pictures/layout", policy=Policy.READ, query=ListQuery, raw=True, tag="pictures",
+             response_media="application/octet-stream",
+             summary="Every matching picture's id and size in display order, packed for grids: little-endian "
+                     "uint32 count, then count uint32 ids, count uint16 widths, count uint16 heights")
+    def layout(ctx: RequestContext, query: ListQuery) -> Response:
+        f, sort = query.split()
+        rows = ctx.library.query.layout(f, sort)
+        table = np.array(rows, dtype=np.int64).reshape(-1, 3)
+        body = b"".join((np.uint32(len(rows)).tobytes(), table[:, 0].astype("<u4").tobytes(),
+                         np.clip(table[:, 1], 0, 65535).astype("<u2").tobytes(),
+                         np.clip(table[:, 2], 0, 65535).astype("<u2").tobytes()))
+        return Response(body, media_type="application/octet-stream",
+                        headers={"Cache-Control": "no-store", "X-Total-Count": str(len(rows))})
 
     @api.get("/pictures/count", policy=Policy.READ, query=FilterQuery, response=Count, tag="pictures",
              summary="Count the pictures a filter matches")

@@ -1,0 +1,82 @@
+// The one way the UI talks to the server: JSON over fetch with the session cookie and CSRF header.
+
+const CSRF_KEY = "pixlstash.csrf";
+
+export class ApiError extends Error {
+  constructor(status, code, message, details) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details || {};
+  }
+}
+
+function query(params) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params || {})) {
+    if (value === undefined || value === null || value === "") continue;
+    if (Array.isArray(value)) value.forEach((v) => search.append(key, v));
+    else search.append(key, value);
+  }
+  const text = search.toString();
+  return text ? `?${text}` : "";
+}
+
+async function request(method, path, { params, body, form, raw } = {}) {
+  const headers = {};
+  let payload;
+  if (form) payload = form;
+  else if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    payload = JSON.stringify(body);
+  }
+  if (method !== "GET") headers["X-CSRF-Token"] = localStorage.getItem(CSRF_KEY) || "";
+  const response = await fetch(`/api/v1${path}${query(params)}`, {
+    method, headers, body: payload, credentials: "same-origin",
+  });
+  if (response.status === 401) window.dispatchEvent(new CustomEvent("pixlstash:signed-out"));
+  if (!response.ok) {
+    let error = { code: "error", message: response.statusText };
+    try { error = (await response.json()).error || error; } catch { /* not JSON */ }
+    throw new ApiError(response.status, error.code, error.message, error.details);
+  }
+  if (raw) return response;
+  if (response.status === 204) return null;
+  return response.json();
+}
+
+export const api = {
+  get: (path, params) => request("GET", path, { params }),
+  post: (path, body, params) => request("POST", path, { body, params }),
+  put: (path, body) => request("PUT", path, { body }),
+  patch: (path, body) => request("PATCH", path, { body }),
+  del: (path) => request("DELETE", path),
+  upload: (path, form) => request("POST", path, { form }),
+  raw: (path, params) => request("GET", path, { params, raw: true }),
+  setCsrf: (token) => localStorage.setItem(CSRF_KEY, token),
+  clearCsrf: () => localStorage.removeItem(CSRF_KEY),
+  query,
+};
+
+export function thumbUrl(hash, size = "grid") {
+  return `/api/v1/media/${hash}/${size}.webp`;
+}
+
+export function originalUrl(hash) {
+  return `/api/v1/media/${hash}/original`;
+}
+
+/** Live updates from the server (server-sent events); returns a function that stops listening. */
+export function subscribe(onEvent) {
+  const source = new EventSource("/api/v1/events", { withCredentials: true });
+  source.onmessage = (message) => {
+    try { onEvent(JSON.parse(message.data)); } catch { /* heartbeat or malformed */ }
+  };
+  for (const kind of ["picture.added", "picture.changed", "picture.removed", "picture.restored", "job.progress",
+    "collection.changed", "project.changed", "library.restored"]) {
+    source.addEventListener(kind, (message) => {
+      try { onEvent({ kind, ...JSON.parse(message.data) }); } catch { /* ignore */ }
+    });
+  }
+  return () => source.close();
+}

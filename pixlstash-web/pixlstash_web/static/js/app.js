@@ -1,0 +1,315 @@
+// The PixlStash browser UI: sign-in, the grid and its toolbar, live updates, and wiring of every panel.
+
+import { api, subscribe } from "./api.js";
+import { decodeLayout, Grid } from "./grid.js";
+import { bindKeyboard } from "./keyboard.js";
+import { actions, contextMenu, renderSelectionBar } from "./menus.js";
+import { openOverlay } from "./overlay.js";
+import { openPanel } from "./panels.js";
+import { Sidebar } from "./sidebar.js";
+import { DEFAULTS, filterBody, filterParams, readView, sortParams, viewUrl } from "./view.js";
+
+const $ = (id) => document.getElementById(id);
+
+export const app = {
+  view: readView(),
+  grid: null,
+  sidebar: null,
+  engines: [],
+  me: null,
+  hits: null, // similarity per picture when the grid shows search results
+  loadToken: 0,
+
+  navigate(view, { replace = false } = {}) {
+    const url = viewUrl(view);
+    if (replace) history.replaceState(null, "", url); else history.pushState(null, "", url);
+    this.apply(readView(new URL(url, location.href).search));
+  },
+
+  update(changes, options) {
+    const view = { ...this.view, ...changes };
+    for (const [key, value] of Object.entries(changes)) if (value === undefined) delete view[key];
+    this.navigate(view, options);
+  },
+
+  async apply(view) {
+    const previous = this.view;
+    this.view = view;
+    const sameList = JSON.stringify({ ...previous, picture: undefined, size: undefined, layout: undefined })
+      === JSON.stringify({ ...view, picture: undefined, size: undefined, layout: undefined });
+    if (!sameList || !this.grid.ids.length) await this.load();
+    if (previous.layout !== view.layout || previous.size !== view.size) {
+      this.grid.setMode(view.layout || DEFAULTS.layout, view.size || DEFAULTS.size);
+    }
+    renderToolbar();
+    this.sidebar.render();
+    renderBreadcrumbs();
+    if (view.picture) openOverlay(this, view.picture); else $("overlay").hidden = true;
+  },
+
+  async load({ keepScroll = false } = {}) {
+    const token = ++this.loadToken;
+    const view = this.view;
+    $("new-pictures").hidden = true;
+    let layout;
+    try {
+      if (view.q || view.similar?.length || view.face) layout = await searchLayout(view);
+      else {
+        const response = await api.raw("/pictures/layout", { ...filterParams(view), ...sortParams(view) });
+        layout = { ...decodeLayout(await response.arrayBuffer()), hits: null };
+      }
+    } catch (error) {
+      if (token !== this.loadToken) return;
+      toast(error.message);
+      layout = { ids: new Uint32Array(0), widths: new Uint16Array(0), heights: new Uint16Array(0), hits: null };
+    }
+    if (token !== this.loadToken) return; // a newer view won
+    this.hits = layout.hits;
+    this.grid.setLayout(layout.ids, layout.widths, layout.heights, { keepScroll });
+    $("empty").hidden = layout.ids.length > 0;
+    $("count").textContent = `${layout.ids.length.toLocaleString()} ${layout.hits ? "matches" : "pictures"}`;
+    performance.mark("pixlstash:layout-ready");
+  },
+
+  selection() {
+    return [...this.grid.selected];
+  },
+
+  async refreshDetails(ids) {
+    this.grid.forget(ids);
+    this.grid.requestDetails(ids.filter((id) => this.grid.indexOf.has(id)));
+  },
+};
+
+async function searchLayout(view) {
+  const filter = filterBody(view);
+  let result;
+  if (view.face) {
+    const hits = await api.get(`/search/faces/${view.face}`, { limit: 500 });
+    result = { hits: hits.map((h) => ({ picture: h.picture, similarity: h.similarity })) };
+  } else if (view.similar?.length) {
+    result = await api.post("/search/similar", { picture_ids: view.similar, combine: view.combine || "mean",
+      limit: 1000, filter });
+  } else if (app.engines.some((e) => e.task === "embedder" && e.supports_text && e.model.present)) {
+    result = await api.get("/search/semantic", { q: view.q, limit: 1000, ...filterParams(view) });
+  } else {
+    // No embedder: words in captions, prompts and names, through the ordinary list.
+    const response = await api.raw("/pictures/layout", { ...filterParams(view), ...sortParams(view), text: view.q });
+    return { ...decodeLayout(await response.arrayBuffer()), hits: null };
+  }
+  const pictures = result.hits.map((h) => h.picture);
+  app.grid.setDetails(pictures);
+  return {
+    ids: Uint32Array.from(pictures.map((p) => p.id)),
+    widths: Uint16Array.from(pictures.map((p) => Math.min(65535, p.width))),
+    heights: Uint16Array.from(pictures.map((p) => Math.min(65535, p.height))),
+    hits: new Map(result.hits.map((h) => [h.picture.id, h.similarity])),
+  };
+}
+
+export function toast(message, seconds = 4) {
+  const el = $("toast");
+  el.textContent = message;
+  el.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { el.hidden = true; }, seconds * 1000);
+}
+
+// -- toolbar and breadcrumbs ----------------------------------------------------------------------
+
+function renderToolbar() {
+  const view = app.view;
+  const bar = $("toolbar");
+  const sorts = [["taken_at", "Date taken"], ["imported_at", "Date imported"], ["rating", "Rating"],
+    ["file_size", "File size"], ["pixels", "Pixels"], ["random", "Random"]];
+  bar.innerHTML = `
+    <label>Sort <select id="sort" aria-label="Sort by">${sorts.map(([v, l]) =>
+      `<option value="${v}" ${(view.sort || "taken_at") === v ? "selected" : ""}>${l}</option>`).join("")}</select></label>
+    <button id="direction" aria-label="Sort direction">${view.asc ? "↑ Ascending" : "↓ Descending"}</button>
+    <label>Rating ≥ <select id="rating-min" aria-label="Minimum rating">${[0, 1, 2, 3, 4, 5].map((r) =>
+      `<option value="${r}" ${(view.rating_min || 0) === r ? "selected" : ""}>${r || "any"}</option>`).join("")}</select></label>
+    <label><input type="checkbox" id="favourite" ${view.favourite ? "checked" : ""}> Favourites</label>
+    <label>Type <select id="media-type" aria-label="Media type"><option value="">all</option>
+      <option value="image" ${view.media_type === "image" ? "selected" : ""}>images</option>
+      <option value="video" ${view.media_type === "video" ? "selected" : ""}>videos</option></select></label>
+    <label>Tag <input id="tag-filter" list="tag-names" placeholder="tag" size="10" aria-label="Filter by tag"></label>
+    <span class="chips">${(view.tags || []).map((t) =>
+      `<span class="chip">${esc(t)}<button data-untag="${esc(t)}" aria-label="Remove tag filter ${esc(t)}">×</button></span>`).join("")}</span>
+    <label>Layout <select id="layout" aria-label="Layout"><option value="square">square</option>
+      <option value="justified" ${view.layout === "justified" ? "selected" : ""}>justified</option></select></label>
+    <input id="size" type="range" min="80" max="400" step="10" value="${view.size || DEFAULTS.size}" aria-label="Thumbnail size">
+    <span class="count" id="count">${app.grid.ids.length.toLocaleString()} pictures</span>`;
+  $("sort").onchange = (e) => app.update({ sort: e.target.value === "taken_at" ? undefined : e.target.value,
+    seed: e.target.value === "random" ? Math.floor(Math.random() * 1e9) : undefined });
+  $("direction").onclick = () => app.update({ asc: view.asc ? undefined : true });
+  $("rating-min").onchange = (e) => app.update({ rating_min: Number(e.target.value) || undefined });
+  $("favourite").onchange = (e) => app.update({ favourite: e.target.checked || undefined });
+  $("media-type").onchange = (e) => app.update({ media_type: e.target.value || undefined });
+  $("layout").onchange = (e) => app.update({ layout: e.target.value }, { replace: true });
+  $("size").oninput = (e) => app.grid.setMode(view.layout || "square", Number(e.target.value));
+  $("size").onchange = (e) => app.update({ size: Number(e.target.value) }, { replace: true });
+  $("tag-filter").onchange = (e) => {
+    const tag = e.target.value.trim();
+    if (tag) app.update({ tags: [...(view.tags || []), tag] });
+  };
+  bar.querySelectorAll("[data-untag]").forEach((b) => {
+    b.onclick = () => app.update({ tags: (view.tags || []).filter((t) => t !== b.dataset.untag) });
+  });
+  $("search").value = view.q || "";
+}
+
+async function renderBreadcrumbs() {
+  const nav = $("breadcrumbs");
+  const view = app.view;
+  const crumbs = [["Library", "/"]];
+  try {
+    if (view.project || view.collections?.length === 1) {
+      const params = view.collections?.length === 1 ? { collection: view.collections[0] } : { project: view.project };
+      for (const b of await api.get("/breadcrumbs", params)) {
+        if (b.kind === "library") continue;
+        crumbs.push([b.name, viewUrl(b.kind === "project" ? { project: b.id } : { collections: [b.id] })]);
+      }
+    } else if (view.collections?.length > 1) crumbs.push([`${view.collections.length} combined (${view.op || "union"})`, null]);
+  } catch { /* a deleted project: just the library */ }
+  if (view.scrapheap) crumbs.push(["Scrapheap", null]);
+  if (view.q) crumbs.push([`“${view.q}”`, null]);
+  if (view.similar?.length) crumbs.push(["Similar pictures", null]);
+  if (view.face) crumbs.push(["Similar faces", null]);
+  nav.innerHTML = crumbs.map(([name, url], i) => (url && i < crumbs.length - 1
+    ? `<a href="${url}" data-nav>${esc(name)}</a>` : `<span>${esc(name)}</span>`)).join('<span class="sep">›</span>');
+  nav.querySelectorAll("a[data-nav]").forEach((a) => {
+    a.onclick = (e) => { e.preventDefault(); app.navigate(readView(new URL(a.href).search)); };
+  });
+}
+
+export function esc(text) {
+  return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
+    "'": "&#39;" })[c]);
+}
+
+// -- sign-in ---------------------------------------------------------------------------------------
+
+async function signIn() {
+  const status = await api.get("/auth/status");
+  if (status.signed_in) {
+    app.me = { username: status.username };
+    return true;
+  }
+  const setup = status.needs_setup;
+  $("login").hidden = false;
+  $("login-hint").textContent = setup ? "Welcome! Create the owner account (only possible from this machine)." : "";
+  $("login-submit").textContent = setup ? "Create account" : "Sign in";
+  return new Promise((resolve) => {
+    $("login-form").onsubmit = async (event) => {
+      event.preventDefault();
+      const form = new FormData(event.target);
+      try {
+        const result = await api.post(setup ? "/setup" : "/auth/login",
+          { username: form.get("username"), password: form.get("password") });
+        api.setCsrf(result.csrf_token);
+        $("login").hidden = true;
+        app.me = { username: result.username };
+        resolve(true);
+      } catch (error) {
+        $("login-error").textContent = error.message;
+      }
+    };
+  });
+}
+
+// -- live updates, uploads ---------------------------------------------------------------------------
+
+function live() {
+  let pending = 0;
+  subscribe((event) => {
+    if (event.kind === "picture.added") {
+      pending += event.picture_ids.length;
+      const pill = $("new-pictures");
+      pill.textContent = `${pending} new picture${pending === 1 ? "" : "s"} — show`;
+      pill.hidden = false;
+    } else if (event.kind === "picture.changed" || event.kind === "picture.restored") {
+      app.refreshDetails(event.picture_ids || []);
+    } else if (event.kind === "picture.removed" || event.kind === "library.restored") {
+      app.load({ keepScroll: true });
+    } else if (event.kind === "collection.changed" || event.kind === "project.changed") {
+      app.sidebar.reload();
+    }
+    window.dispatchEvent(new CustomEvent("pixlstash:event", { detail: event }));
+  });
+  $("new-pictures").onclick = () => { pending = 0; app.load(); };
+}
+
+function uploads() {
+  const main = document.querySelector(".main");
+  main.addEventListener("dragover", (e) => {
+    if (e.dataTransfer.types.includes("Files")) { e.preventDefault(); main.classList.add("dropzone"); }
+  });
+  main.addEventListener("dragleave", () => main.classList.remove("dropzone"));
+  main.addEventListener("drop", async (e) => {
+    main.classList.remove("dropzone");
+    if (!e.dataTransfer.files.length) return;
+    e.preventDefault();
+    const form = new FormData();
+    for (const file of e.dataTransfer.files) form.append("file", file);
+    if (app.view.project) form.append("project_id", String(app.view.project));
+    try {
+      const report = await api.upload("/uploads", form);
+      toast(`${report.imported.length} imported, ${report.duplicates.length} duplicates, ${report.skipped.length} skipped`);
+      app.load({ keepScroll: true });
+    } catch (error) { toast(error.message); }
+  });
+}
+
+// -- start -------------------------------------------------------------------------------------------
+
+async function start() {
+  performance.mark("pixlstash:start");
+  window.addEventListener("pixlstash:signed-out", () => { if (app.me) location.reload(); });
+  await signIn();
+  $("app").hidden = false;
+  app.grid = new Grid($("grid"), {
+    onOpen: (id) => app.update({ picture: id }),
+    onContext: (x, y, ids) => contextMenu(app, x, y, ids),
+    onSelection: () => renderSelectionBar(app),
+    needDetails: async (ids) => {
+      try {
+        const page = await api.get("/pictures", { ids, limit: Math.min(1000, ids.length), ...(app.view.scrapheap ? { scrapheap: true } : {}) });
+        app.grid.setDetails(page.items);
+      } catch { /* the next scroll asks again */ }
+    },
+  });
+  app.grid.setMode(app.view.layout || DEFAULTS.layout, app.view.size || DEFAULTS.size);
+  app.sidebar = new Sidebar(app, $("sidebar"));
+  try { app.engines = await api.get("/engines"); } catch { app.engines = []; }
+  renderToolbar();
+  await app.sidebar.reload();
+  await app.apply(app.view);
+  window.addEventListener("popstate", () => app.apply(readView()));
+  $("search-form").onsubmit = (e) => {
+    e.preventDefault();
+    const q = $("search").value.trim();
+    app.update({ q: q || undefined, similar: undefined, face: undefined, picture: undefined });
+  };
+  $("home").onclick = (e) => { e.preventDefault(); app.navigate({}); };
+  $("toggle-sidebar").onclick = () => {
+    const el = $("app");
+    if (window.innerWidth <= 700) el.classList.toggle("sidebar-open"); else el.classList.toggle("no-sidebar");
+  };
+  for (const [button, panel] of [["open-tasks", "tasks"], ["open-stats", "stats"], ["open-snapshots", "snapshots"],
+    ["open-settings", "settings"], ["open-help", "help"]]) {
+    $(button).onclick = () => openPanel(app, panel);
+  }
+  $("logout").onclick = async () => {
+    try { await api.post("/auth/logout"); } catch { /* already signed out */ }
+    api.clearCsrf();
+    app.me = null;
+    location.href = "/";
+  };
+  bindKeyboard(app);
+  live();
+  uploads();
+  window.pixlstash = { app, actions };
+  document.body.dataset.ready = "1";
+}
+
+start().catch((error) => { toast(error.message, 30); console.warn(error); });

@@ -1,0 +1,94 @@
+// Keyboard: arrows move (Shift extends), Space toggles, Enter opens, Esc closes, 1-5 rate, 0 clears,
+// T tags, Delete scraps, F searches, ? shows every shortcut. In the picture overlay the arrows step.
+
+import { api } from "./api.js";
+import { actions, hideMenu } from "./menus.js";
+import { closeOverlay, overlayKeys, step } from "./overlay.js";
+import { closePanel, openPanel } from "./panels.js";
+
+const $ = (id) => document.getElementById(id);
+const ARROWS = { ArrowLeft: "left", ArrowRight: "right", ArrowUp: "up", ArrowDown: "down" };
+
+export function bindKeyboard(app) {
+  document.addEventListener("keydown", async (event) => {
+    if (event.target.matches("input, textarea, select") && event.key !== "Escape") return;
+    const grid = app.grid;
+    const overlayOpen = !$("overlay").hidden;
+    const dialogOpen = !$("dialog").hidden;
+    if (dialogOpen) return;
+    if (event.key === "Escape") {
+      if (!$("menu").hidden) hideMenu();
+      else if (overlayOpen) closeOverlay(app);
+      else if (!$("panel").hidden) closePanel();
+      else if (event.target.matches("input")) event.target.blur();
+      else grid.clearSelection();
+      event.preventDefault();
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey) {
+      if ((event.ctrlKey || event.metaKey) && event.key === "a" && !overlayOpen) {
+        event.preventDefault();
+        grid.selectAll();
+      }
+      return;
+    }
+    const targets = overlayOpen ? [app.view.picture] : app.selection();
+    if (overlayOpen && (event.key === "ArrowLeft" || event.key === "ArrowRight")) {
+      event.preventDefault();
+      step(app, event.key === "ArrowLeft" ? -1 : 1);
+      return;
+    }
+    if (overlayOpen && (event.key === "a" || event.key === "r")) {
+      const picture = await fetchPicture(app);
+      if (picture) overlayKeys(app, picture, event);
+      return;
+    }
+    if (!overlayOpen && ARROWS[event.key]) {
+      event.preventDefault();
+      grid.step(ARROWS[event.key], event.shiftKey);
+      if (!event.shiftKey) grid.select([grid.ids[grid.focus]]);
+      return;
+    }
+    switch (event.key) {
+      case " ":
+        if (overlayOpen || grid.focus < 0) return;
+        event.preventDefault();
+        grid.toggle(grid.ids[grid.focus]);
+        break;
+      case "Enter":
+        if (overlayOpen) return;
+        if (grid.focus >= 0) app.update({ picture: grid.ids[grid.focus] });
+        else if (targets.length) app.update({ picture: targets[0] });
+        break;
+      case "1": case "2": case "3": case "4": case "5": case "0":
+        if (targets.length) {
+          await actions.rate(app, targets, Number(event.key));
+          if (overlayOpen) app.apply(app.view);
+        }
+        break;
+      case "t": case "T":
+        event.preventDefault();
+        if (overlayOpen) $("tag-input")?.focus();
+        else if (targets.length) actions.tag(app, targets);
+        break;
+      case "Delete":
+        if (targets.length) {
+          if (overlayOpen) closeOverlay(app);
+          actions.remove(app, targets);
+        }
+        break;
+      case "f": case "F":
+        event.preventDefault();
+        $("search").focus();
+        break;
+      case "?":
+        openPanel(app, "help");
+        break;
+      default:
+    }
+  });
+}
+
+async function fetchPicture(app) {
+  try { return await api.get(`/pictures/${app.view.picture}`); } catch { return null; }
+}

@@ -1,0 +1,198 @@
+// The picture overlay: full-size view with zoom, video, tags and predictions (accept / reject), caption,
+// faces with character assignment, EXIF and generation metadata, previous / next.
+
+import { api, originalUrl, thumbUrl } from "./api.js";
+import { esc, toast } from "./app.js";
+
+const $ = (id) => document.getElementById(id);
+
+export async function openOverlay(app, pictureId) {
+  const el = $("overlay");
+  let picture;
+  try { picture = await api.get(`/pictures/${pictureId}`); } catch (error) {
+    toast(error.message);
+    app.update({ picture: undefined }, { replace: true });
+    return;
+  }
+  if (app.view.picture !== pictureId) return; // navigated on meanwhile
+  el.hidden = false;
+  el.dataset.id = pictureId;
+  render(app, el, picture);
+}
+
+function render(app, el, p) {
+  const video = p.media_type === "video";
+  const characters = app.sidebar.characters();
+  const similarity = app.hits?.get(p.id);
+  el.innerHTML = `
+    <div class="stage" id="stage">
+      ${video ? `<video src="${originalUrl(p.content_hash)}" controls autoplay muted playsinline
+          poster="${thumbUrl(p.content_hash, "preview")}" aria-label="Video"></video>`
+        : `<img id="full" src="${thumbUrl(p.content_hash, "preview")}" alt="${esc(p.original_name)}"
+          data-original="${originalUrl(p.content_hash)}">`}
+      <div id="faceboxes"></div>
+      <button class="nav prev" id="prev" aria-label="Previous picture">‹</button>
+      <button class="nav next" id="next" aria-label="Next picture">›</button>
+    </div>
+    <div class="info">
+      <button class="close" id="close-overlay" aria-label="Close">✕</button>
+      <h2>${esc(p.original_name || `Picture ${p.id}`)}</h2>
+      <p class="muted">${p.width}×${p.height} · ${(p.file_size / 1e6).toFixed(2)} MB · ${new Date(p.taken_at).toLocaleString()}
+        ${similarity !== undefined ? ` · similarity ${similarity.toFixed(3)}` : ""}</p>
+      <section aria-label="Rating"><span class="muted">Rating</span>
+        ${[1, 2, 3, 4, 5].map((r) => `<button class="icon star" data-rate="${r}" aria-label="Rate ${r}">${r <= p.rating ? "★" : "☆"}</button>`).join("")}
+        <button class="icon" id="toggle-fav" aria-label="Favourite">${p.favourite ? "♥" : "♡"}</button></section>
+      <h3>Tags</h3>
+      <div class="chips" id="tags">${p.tags.map((t) => `<span class="chip" draggable="true" data-tag="${esc(t.name)}">${esc(t.name)}
+        <button data-remove="${esc(t.name)}" aria-label="Remove tag ${esc(t.name)}">×</button></span>`).join("")}</div>
+      <form id="add-tag"><input name="tag" placeholder="add tag (T)" aria-label="Add tag" id="tag-input"></form>
+      ${p.predictions.filter((x) => x.state === "pending").length ? `<h3>Suggested (A accepts all, R rejects all)</h3>
+      <div class="chips" id="predictions">${p.predictions.filter((x) => x.state === "pending").map((x) =>
+        `<span class="chip prediction" draggable="true" data-prediction="${esc(x.name)}" title="${esc(x.engine_id)}">
+        ${esc(x.name)} <small>${Math.round(x.confidence * 100)}%</small>
+        <button data-accept="${esc(x.name)}" aria-label="Accept ${esc(x.name)}">✓</button>
+        <button data-reject="${esc(x.name)}" aria-label="Reject ${esc(x.name)}">✗</button></span>`).join("")}</div>` : ""}
+      <h3>Caption</h3>
+      <textarea id="caption" aria-label="Caption">${esc((p.captions.find((c) => c.source === "user") || p.captions[0] || {}).text || "")}</textarea>
+      <button id="save-caption">Save caption</button>
+      ${p.captions.filter((c) => c.source !== "user").map((c) => `<p class="muted"><small>${esc(c.source)}:</small> ${esc(c.text)}</p>`).join("")}
+      ${p.faces.length ? `<h3>Faces</h3><div class="list">${p.faces.map((f, i) => `<div class="row">Face ${i + 1}
+        <select data-face="${f.id}" aria-label="Character of face ${i + 1}"><option value="">—</option>
+        ${characters.map((c) => `<option value="${c.id}" ${f.character_id === c.id ? "selected" : ""}>${esc(c.name)}</option>`).join("")}
+        </select><button data-similar-face="${f.id}">Similar faces</button></div>`).join("")}</div>` : ""}
+      ${p.generation ? generation(p) : ""}
+      ${Object.keys(p.exif || {}).length ? `<h3>EXIF</h3><dl class="kv">${Object.entries(p.exif).slice(0, 40).map(([k, v]) =>
+        `<dt>${esc(k)}</dt><dd>${esc(typeof v === "object" ? JSON.stringify(v) : v)}</dd>`).join("")}</dl>` : ""}
+      <h3>File</h3><dl class="kv"><dt>Type</dt><dd>${esc(p.mime)}</dd>
+        ${p.locations.map((l) => `<dt>Location</dt><dd>${esc(l)}</dd>`).join("")}
+        <dt>Hash</dt><dd>${esc(p.content_hash.slice(0, 16))}…</dd></dl>
+      <p><a href="${originalUrl(p.content_hash)}" target="_blank" rel="noopener">Open original</a></p>
+    </div>`;
+  bind(app, el, p);
+  drawFaces(el, p);
+}
+
+function generation(p) {
+  const g = p.generation;
+  const workflow = g.raw_workflow
+    ? `<a download="workflow-${p.id}.json" href="data:application/json;charset=utf-8,${encodeURIComponent(g.raw_workflow)}">Download workflow</a>` : "";
+  return `<h3>Generation (${esc(g.tool)})</h3><dl class="kv">
+    <dt>Prompt</dt><dd>${esc(g.positive)}</dd>${g.negative ? `<dt>Negative</dt><dd>${esc(g.negative)}</dd>` : ""}
+    ${g.checkpoint ? `<dt>Model</dt><dd>${esc(g.checkpoint)}</dd>` : ""}
+    ${(g.loras || []).map((l) => `<dt>LoRA</dt><dd>${esc(l.name)}${l.weight != null ? ` (${l.weight})` : ""}</dd>`).join("")}
+    ${g.seed != null ? `<dt>Seed</dt><dd>${g.seed}</dd>` : ""}${g.sampler ? `<dt>Sampler</dt><dd>${esc(g.sampler)}</dd>` : ""}
+    ${g.steps ? `<dt>Steps</dt><dd>${g.steps}</dd>` : ""}${g.cfg ? `<dt>CFG</dt><dd>${g.cfg}</dd>` : ""}</dl>${workflow}`;
+}
+
+function drawFaces(el, p) {
+  const img = el.querySelector("#full");
+  const layer = el.querySelector("#faceboxes");
+  if (!img || !p.faces.length) return;
+  const place = () => {
+    const r = img.getBoundingClientRect();
+    const stage = el.querySelector("#stage").getBoundingClientRect();
+    const sx = r.width / p.width;
+    const sy = r.height / p.height;
+    layer.innerHTML = p.faces.map((f, i) => `<div class="facebox" style="left:${r.left - stage.left + f.box[0] * sx}px;
+      top:${r.top - stage.top + f.box[1] * sy}px;width:${(f.box[2] - f.box[0]) * sx}px;height:${(f.box[3] - f.box[1]) * sy}px">
+      <span>Face ${i + 1}</span></div>`).join("");
+  };
+  if (img.complete) place(); else img.addEventListener("load", place, { once: true });
+}
+
+export async function step(app, delta) {
+  const grid = app.grid;
+  const index = grid.indexOf.get(app.view.picture);
+  if (index === undefined) return;
+  const next = index + delta;
+  if (next < 0 || next >= grid.ids.length) return;
+  grid.focus = next;
+  grid.select([grid.ids[next]]);
+  grid.scrollToIndex(next);
+  app.update({ picture: grid.ids[next] }, { replace: true });
+}
+
+export function closeOverlay(app) {
+  $("overlay").hidden = true;
+  app.update({ picture: undefined });
+  $("grid").focus();
+}
+
+async function act(app, p, work, message) {
+  try {
+    await work();
+    if (message) toast(message);
+    app.refreshDetails([p.id]);
+    openOverlay(app, p.id);
+  } catch (error) { toast(error.message); }
+}
+
+function bind(app, el, p) {
+  el.querySelector("#close-overlay").onclick = () => closeOverlay(app);
+  el.querySelector("#prev").onclick = () => step(app, -1);
+  el.querySelector("#next").onclick = () => step(app, 1);
+  const img = el.querySelector("#full");
+  if (img) {
+    img.onclick = () => {
+      const stage = el.querySelector("#stage");
+      const zoomed = stage.classList.toggle("zoomed");
+      if (zoomed && img.src !== new URL(img.dataset.original, location.href).href) img.src = img.dataset.original;
+      el.querySelector("#faceboxes").hidden = zoomed;
+    };
+  }
+  el.querySelectorAll("[data-rate]").forEach((b) => {
+    b.onclick = () => act(app, p, () => api.patch(`/pictures/${p.id}`, { rating: Number(b.dataset.rate) }));
+  });
+  el.querySelector("#toggle-fav").onclick = () => act(app, p, () => api.patch(`/pictures/${p.id}`, { favourite: !p.favourite }));
+  el.querySelectorAll("[data-remove]").forEach((b) => {
+    b.onclick = () => act(app, p, () => api.patch(`/pictures/${p.id}`, { remove_tags: [b.dataset.remove] }));
+  });
+  el.querySelector("#add-tag").onsubmit = (event) => {
+    event.preventDefault();
+    const tag = event.target.tag.value.trim();
+    if (tag) act(app, p, () => api.patch(`/pictures/${p.id}`, { add_tags: [tag] }));
+  };
+  el.querySelectorAll("[data-accept]").forEach((b) => {
+    b.onclick = () => act(app, p, () => api.patch(`/pictures/${p.id}`, { accept_predictions: [b.dataset.accept] }));
+  });
+  el.querySelectorAll("[data-reject]").forEach((b) => {
+    b.onclick = () => act(app, p, () => api.patch(`/pictures/${p.id}`, { reject_predictions: [b.dataset.reject] }));
+  });
+  // Drag a suggestion onto the tags to accept it, or a tag off them to remove it.
+  el.querySelectorAll("[data-prediction]").forEach((chip) => {
+    chip.ondragstart = (e) => e.dataTransfer.setData("text/x-prediction", chip.dataset.prediction);
+  });
+  const tags = el.querySelector("#tags");
+  tags.ondragover = (e) => { if (e.dataTransfer.types.includes("text/x-prediction")) e.preventDefault(); };
+  tags.ondrop = (e) => {
+    const name = e.dataTransfer.getData("text/x-prediction");
+    if (name) act(app, p, () => api.patch(`/pictures/${p.id}`, { accept_predictions: [name] }));
+  };
+  el.querySelector("#save-caption").onclick = () => act(app, p,
+    () => api.patch(`/pictures/${p.id}`, { caption: el.querySelector("#caption").value }), "Caption saved");
+  el.querySelectorAll("[data-face]").forEach((select) => {
+    select.onchange = () => act(app, p, () => api.patch(`/faces/${select.dataset.face}`,
+      { character_id: select.value ? Number(select.value) : null }), "Face assigned");
+  });
+  el.querySelectorAll("[data-similar-face]").forEach((b) => {
+    b.onclick = () => app.navigate({ face: Number(b.dataset.similarFace) });
+  });
+  el.onkeydown = (event) => overlayKeys(app, p, event);
+}
+
+export function overlayKeys(app, p, event) {
+  if (event.target.matches("input, textarea, select")) return false;
+  const pending = p.predictions.filter((x) => x.state === "pending").map((x) => x.name);
+  if (event.key === "a" && pending.length) {
+    act(app, p, () => api.patch(`/pictures/${p.id}`, { accept_predictions: pending }), "Accepted suggestions");
+  } else if (event.key === "r" && pending.length) {
+    act(app, p, () => api.patch(`/pictures/${p.id}`, { reject_predictions: pending }), "Rejected suggestions");
+  } else return false;
+  event.preventDefault();
+  return true;
+}
+
+export async function currentPicture() {
+  const id = Number($("overlay").dataset.id);
+  return id ? api.get(`/pictures/${id}`) : null;
+}

@@ -1,0 +1,315 @@
+// Side panels: statistics (click a bar to filter), tasks (live job progress), snapshots (take, preview,
+// restore, selective restore), settings (engines, update check, tokens, share links), shortcuts; and the
+// share dialog.
+
+import { api } from "./api.js";
+import { esc, toast } from "./app.js";
+import { filterParams } from "./view.js";
+
+const $ = (id) => document.getElementById(id);
+let current = null;
+let eventsBound = false;
+
+export function openPanel(app, name, options = {}) {
+  const panel = $("panel");
+  if (current === name && !panel.hidden && !Object.keys(options).length) { closePanel(); return; }
+  current = name;
+  panel.hidden = false;
+  panel.dataset.panel = name;
+  if (!eventsBound) {
+    eventsBound = true;
+    let timer = 0;
+    window.addEventListener("pixlstash:event", (e) => {
+      if (current === "tasks" && !panel.hidden && e.detail.kind === "job.progress") {
+        clearTimeout(timer);
+        timer = setTimeout(() => renderTasks(app, panel), 150);
+      }
+    });
+  }
+  ({ stats: renderStats, tasks: renderTasks, snapshots: renderSnapshots, settings: renderSettings,
+    help: renderHelp })[name](app, panel, options);
+}
+
+export function closePanel() {
+  $("panel").hidden = true;
+  current = null;
+}
+
+function header(title) {
+  return `<h2>${esc(title)} <button class="icon" data-close aria-label="Close panel">✕</button></h2>`;
+}
+
+function bindClose(panel) {
+  panel.querySelector("[data-close]").onclick = closePanel;
+}
+
+function bars(rows, onClick) {
+  const max = Math.max(1, ...rows.map((r) => r.count));
+  return `<div class="bars">${rows.map((r, i) => `<div class="bar" role="button" tabindex="0" data-bar="${i}"
+    aria-label="${esc(r.label)}: ${r.count}"><span class="label">${esc(r.label)}</span>
+    <span class="track"><span class="fill" style="display:block;width:${(100 * r.count) / max}%"></span></span>
+    <span>${r.count.toLocaleString()}</span></div>`).join("")}</div>`;
+}
+
+// -- statistics -------------------------------------------------------------------------------------
+
+async function renderStats(app, panel) {
+  panel.innerHTML = `${header("Statistics")}<p class="muted">Loading…</p>`;
+  bindClose(panel);
+  let stats;
+  try { stats = await api.get("/pictures/stats", filterParams(app.view)); } catch (error) { toast(error.message); return; }
+  const ratings = [0, 1, 2, 3, 4, 5].map((r) => ({ label: r ? "★".repeat(r) : "unrated", count: stats.rating[r] || 0, r }));
+  const tags = stats.tags.slice(0, 25).map((t) => ({ label: t.name, count: t.count, tag: t.name,
+    confidence: t.confidence }));
+  const sizes = stats.file_size.map((b) => ({ label: `≤ ${(b.bucket / 1e6).toFixed(b.bucket < 1e6 ? 1 : 0)} MB`, count: b.count }));
+  const resolutions = stats.resolution.map((b) => ({ label: `≤ ${b.bucket} MP`, count: b.count }));
+  panel.innerHTML = `${header("Statistics")}
+    <p>${stats.count.toLocaleString()} pictures · ${(stats.total_bytes / 1e9).toFixed(2)} GB</p>
+    <section><h3>Rating</h3><div id="rating-bars">${bars(ratings)}</div></section>
+    <section><h3>Tags</h3><div id="tag-bars">${bars(tags)}</div></section>
+    <section><h3>File size</h3>${bars(sizes)}</section>
+    <section><h3>Resolution</h3>${bars(resolutions)}</section>`;
+  bindClose(panel);
+  panel.querySelectorAll("#rating-bars [data-bar]").forEach((el) => {
+    el.onclick = () => {
+      const r = ratings[Number(el.dataset.bar)].r;
+      app.update(r ? { rating_min: r, rating_max: r, unrated: undefined } : { unrated: true, rating_min: undefined,
+        rating_max: undefined });
+    };
+  });
+  panel.querySelectorAll("#tag-bars [data-bar]").forEach((el) => {
+    el.onclick = () => app.update({ tags: [...new Set([...(app.view.tags || []), tags[Number(el.dataset.bar)].tag])] });
+  });
+}
+
+// -- tasks ----------------------------------------------------------------------------------------------
+
+async function renderTasks(app, panel) {
+  let progress;
+  let jobs;
+  try { [progress, jobs] = await Promise.all([api.get("/jobs/progress"), api.get("/jobs", { limit: 20 })]); } catch (error) {
+    toast(error.message); return;
+  }
+  const open = progress.reduce((n, p) => n + p.queued + p.running, 0);
+  const badge = $("task-count");
+  badge.hidden = !open;
+  badge.textContent = open;
+  panel.innerHTML = `${header("Tasks")}
+    <section><h3>Running and queued</h3><div class="list" id="task-progress">${progress.length ? progress.map((p) => {
+      const total = p.queued + p.running + p.done + p.failed;
+      return `<div class="row" data-engine="${esc(p.engine_id)}"><strong>${esc(p.engine_id)}</strong> <span class="muted">${esc(p.task)}</span>
+        <span>${(p.done + p.failed).toLocaleString()} / ${total.toLocaleString()} · ${p.pictures_per_second.toFixed(1)} pictures/s</span>
+        <div class="progress"><div style="width:${(100 * (p.done + p.failed)) / Math.max(1, total)}%"></div></div></div>`;
+    }).join("") : '<p class="muted">Nothing queued.</p>'}</div></section>
+    <section><h3>Recent jobs</h3><div class="list">${jobs.map((j) => `<div class="row" data-job="${j.id}">
+      <span>#${j.id} ${esc(j.task)} · ${esc(j.engine_id)}</span><span class="muted">${esc(j.state)} ${j.done}/${j.total}${j.failed ? `, ${j.failed} failed` : ""}</span>
+      ${j.error ? `<small class="error">${esc(j.error)}</small>` : ""}
+      ${j.state === "queued" || j.state === "running" ? `<button data-cancel="${j.id}">Cancel</button>` : ""}
+      ${j.state === "failed" || j.failed ? `<button data-retry="${j.id}">Retry</button>` : ""}</div>`).join("")}</div></section>`;
+  bindClose(panel);
+  panel.querySelectorAll("[data-cancel]").forEach((b) => {
+    b.onclick = async () => { await api.post(`/jobs/${b.dataset.cancel}/cancel`).catch((e) => toast(e.message)); renderTasks(app, panel); };
+  });
+  panel.querySelectorAll("[data-retry]").forEach((b) => {
+    b.onclick = async () => { await api.post(`/jobs/${b.dataset.retry}/retry`).catch((e) => toast(e.message)); renderTasks(app, panel); };
+  });
+}
+
+// -- snapshots ------------------------------------------------------------------------------------
+
+async function renderSnapshots(app, panel, options = {}) {
+  let snapshots;
+  try { snapshots = await api.get("/snapshots"); } catch (error) { toast(error.message); return; }
+  const selected = options.restoreIds || app.selection();
+  const resource = options.restoreResource;
+  panel.innerHTML = `${header("Snapshots")}
+    <form id="take-snapshot"><input name="label" placeholder="label (optional)" aria-label="Snapshot label">
+      <button class="primary">Take snapshot</button></form>
+    ${selected.length || resource ? `<p class="muted">${resource ? `Selective restore of ${esc(resource.type)} ${resource.id}`
+      : `Selective restore of the ${selected.length} selected picture(s)`} available on each snapshot.</p>` : ""}
+    <div class="list" id="snapshot-list">${snapshots.map((s) => `<div class="row" data-snapshot="${s.id}">
+      <span><strong>${esc(s.label || s.kind)}</strong> <span class="muted">${esc(s.kind)}</span><br>
+      <small>${new Date(s.created_at).toLocaleString()} · ${s.picture_count.toLocaleString()} pictures · ${(s.byte_size / 1e6).toFixed(1)} MB</small></span>
+      <span><button data-preview="${s.id}">Preview restore</button>
+      ${selected.length || resource ? `<button data-selective="${s.id}">Restore selection…</button>` : ""}
+      <button data-delete="${s.id}" aria-label="Delete snapshot ${s.id}">🗑</button></span>
+      <div class="result" id="snapshot-result-${s.id}"></div></div>`).join("")}</div>`;
+  bindClose(panel);
+  panel.querySelector("#take-snapshot").onsubmit = async (event) => {
+    event.preventDefault();
+    try {
+      const label = event.target.label.value.trim();
+      await api.post("/snapshots", label ? { label } : {});
+      toast("Snapshot taken");
+      renderSnapshots(app, panel, options);
+    } catch (error) { toast(error.message); }
+  };
+  panel.querySelectorAll("[data-preview]").forEach((b) => {
+    b.onclick = async () => {
+      const id = b.dataset.preview;
+      const out = panel.querySelector(`#snapshot-result-${id}`);
+      try {
+        const { summary } = await api.get(`/snapshots/${id}/restore/preview`);
+        out.innerHTML = `<small>${summary.pictures_to_revert} to revert, ${summary.pictures_to_recreate} to recreate,
+          ${summary.pictures_to_delete} to delete, ${summary.pictures_unchanged} unchanged, ${summary.missing_files} missing files</small>
+          <button class="danger" data-full="${id}">Restore everything</button>`;
+        out.querySelector("[data-full]").onclick = async () => {
+          if (!confirm("Roll all metadata back to this snapshot? A safety snapshot is taken first.")) return;
+          try {
+            const result = await api.post(`/snapshots/${id}/restore`);
+            toast(`Restored (${result.missing_files_count} missing files)`);
+            app.sidebar.reload();
+            app.load({ keepScroll: true });
+            renderSnapshots(app, panel);
+          } catch (error) { toast(error.message); }
+        };
+      } catch (error) { toast(error.message); }
+    };
+  });
+  panel.querySelectorAll("[data-selective]").forEach((b) => {
+    b.onclick = async () => {
+      const id = b.dataset.selective;
+      const resources = resource ? [resource] : selected.map((pid) => ({ type: "picture", id: pid }));
+      const out = panel.querySelector(`#snapshot-result-${id}`);
+      try {
+        const preview = await api.post(`/snapshots/${id}/restore/batch/preview`, { resources });
+        const changing = preview.changes.filter((c) => c.change !== "unchanged");
+        out.innerHTML = `<small>${changing.length} of ${resources.length} would change</small>
+          <ul class="changes">${changing.slice(0, 50).map((c) => `<li><small>${esc(c.type)} ${c.id}: ${esc(c.change)}
+          ${c.fields ? Object.keys(c.fields).map(esc).join(", ") : ""}</small></li>`).join("")}</ul>
+          ${preview.errors.map((e) => `<small class="error">${esc(e.type)} ${e.id}: ${esc(e.error)}</small>`).join("")}
+          <button class="primary" data-apply="${id}">Restore these</button>`;
+        out.querySelector("[data-apply]").onclick = async () => {
+          try {
+            const result = await api.post(`/snapshots/${id}/restore/batch`, { resources, recreate_missing: true });
+            toast(`Restored ${result.upserted_count}`);
+            app.refreshDetails(selected);
+            app.sidebar.reload();
+          } catch (error) { toast(error.message); }
+        };
+      } catch (error) { toast(error.message); }
+    };
+  });
+  panel.querySelectorAll("[data-delete]").forEach((b) => {
+    b.onclick = async () => {
+      if (!confirm("Delete this snapshot?")) return;
+      try { await api.del(`/snapshots/${b.dataset.delete}`); renderSnapshots(app, panel, options); } catch (error) { toast(error.message); }
+    };
+  });
+}
+
+// -- settings -------------------------------------------------------------------------------------
+
+async function renderSettings(app, panel) {
+  let settings; let engines; let updates; let tokens; let shares;
+  try {
+    [settings, engines, updates, tokens, shares] = await Promise.all([api.get("/engines/settings"), api.get("/engines"),
+      api.get("/updates"), api.get("/tokens"), api.get("/shares")]);
+  } catch (error) { toast(error.message); return; }
+  app.engines = engines;
+  const tasks = ["tagger", "captioner", "embedder", "faces"];
+  panel.innerHTML = `${header("Settings")}
+    <section><h3>Engines</h3><form id="engine-settings" class="list">
+      ${tasks.map((t) => {
+        const list = engines.filter((e) => e.task === t);
+        return `<label class="row">${esc(t)} <select name="${t}" aria-label="${t} engine"><option value="">${list.length ? "automatic" : "none installed"}</option>
+          ${list.map((e) => `<option value="${esc(e.id)}" ${settings.defaults[t] === e.id ? "selected" : ""}>${esc(e.label)}${e.model.present ? "" : " (model missing)"}</option>`).join("")}
+          </select><label><input type="checkbox" name="import-${t}" ${settings.on_import.includes(t) ? "checked" : ""}> on import</label></label>`;
+      }).join("")}
+      <label class="row">Device <select name="device" aria-label="Device">${["auto", "cpu", "cuda", "mps"].map((d) =>
+        `<option ${settings.device === d ? "selected" : ""}>${d}</option>`).join("")}</select></label>
+      <button class="primary">Save engine settings</button></form>
+      ${engines.filter((e) => !e.model.present).map((e) => `<p class="muted"><small>${esc(e.id)}: ${esc(e.model.how_to_get)}</small></p>`).join("")}
+      ${engines.filter((e) => e.parameters.length).map((e) => `<p><small>${esc(e.label)} parameters: ${e.parameters.map((p) =>
+        `${esc(p.name)} (${esc(p.type)}${p.default != null ? `, default ${esc(p.default)}` : ""})`).join(", ")}</small></p>`).join("")}
+    </section>
+    <section><h3>Updates</h3><label><input type="checkbox" id="update-check" ${updates.enabled ? "checked" : ""}>
+      Check for updates (sends only the version; off by default)</label>
+      ${updates.update_available ? `<p>Version ${esc(updates.latest)} is available.</p>` : ""}</section>
+    <section><h3>API tokens</h3><div class="list">${tokens.map((t) => `<div class="row"><span>${esc(t.name)} <small class="muted">${esc(t.scope)} · ${esc(t.prefix)}…</small></span>
+      <button data-revoke-token="${t.id}">Revoke</button></div>`).join("")}</div>
+      <form id="new-token" class="row"><input name="name" placeholder="token name" required aria-label="Token name">
+      <select name="scope" aria-label="Token scope"><option>read</option><option>write</option><option>admin</option></select>
+      <button>Create token</button></form><p id="token-secret" class="muted"></p></section>
+    <section><h3>Share links</h3><div class="list" id="share-list">${shares.map((s) => `<div class="row"><span>${esc(s.title || s.scope_type)}
+      <small class="muted">${esc(s.scope_type)}${s.revoked ? " · revoked" : ""}${s.expires_at ? ` · expires ${new Date(s.expires_at).toLocaleDateString()}` : ""}</small></span>
+      ${s.revoked ? "" : `<button data-revoke-share="${s.id}">Revoke</button>`}</div>`).join("") || '<p class="muted">No share links.</p>'}</div></section>`;
+  bindClose(panel);
+  panel.querySelector("#engine-settings").onsubmit = async (event) => {
+    event.preventDefault();
+    const form = new FormData(event.target);
+    const defaults = {};
+    for (const t of tasks) if (form.get(t)) defaults[t] = form.get(t);
+    try {
+      await api.put("/engines/settings", { defaults, on_import: tasks.filter((t) => form.get(`import-${t}`)),
+        device: form.get("device"), idle_unload_seconds: settings.idle_unload_seconds, max_attempts: settings.max_attempts });
+      toast("Engine settings saved");
+    } catch (error) { toast(error.message); }
+  };
+  panel.querySelector("#update-check").onchange = async (event) => {
+    try { await api.put("/settings/update-check", { enabled: event.target.checked }); toast("Saved"); } catch (error) { toast(error.message); }
+  };
+  panel.querySelector("#new-token").onsubmit = async (event) => {
+    event.preventDefault();
+    try {
+      const created = await api.post("/tokens", { name: event.target.name.value, scope: event.target.scope.value });
+      renderSettings(app, panel).then(() => {
+        panel.querySelector("#token-secret").textContent = `New token (shown once): ${created.token}`;
+      });
+    } catch (error) { toast(error.message); }
+  };
+  panel.querySelectorAll("[data-revoke-token]").forEach((b) => {
+    b.onclick = async () => { await api.del(`/tokens/${b.dataset.revokeToken}`).catch((e) => toast(e.message)); renderSettings(app, panel); };
+  });
+  panel.querySelectorAll("[data-revoke-share]").forEach((b) => {
+    b.onclick = async () => { await api.del(`/shares/${b.dataset.revokeShare}`).catch((e) => toast(e.message)); renderSettings(app, panel); };
+  });
+}
+
+// -- shortcuts --------------------------------------------------------------------------------------
+
+export const SHORTCUTS = [
+  ["← → ↑ ↓", "move"], ["Shift + arrows", "extend the selection"], ["Space", "select or unselect"],
+  ["Enter", "open the picture"], ["Esc", "close, or clear the selection"], ["1 – 5", "rate"], ["0", "clear the rating"],
+  ["T", "tag"], ["Delete", "move to the scrapheap"], ["F", "search"], ["Ctrl + A", "select all"],
+  ["A / R", "accept / reject suggested tags (in the picture)"], ["?", "these shortcuts"],
+];
+
+function renderHelp(app, panel) {
+  panel.innerHTML = `${header("Keyboard shortcuts")}<dl class="kv">${SHORTCUTS.map(([k, d]) =>
+    `<dt><kbd>${esc(k)}</kbd></dt><dd>${esc(d)}</dd>`).join("")}</dl>`;
+  bindClose(panel);
+}
+
+// -- share dialog -----------------------------------------------------------------------------------
+
+export function shareDialog(app, scope) {
+  const backdrop = $("dialog");
+  const box = backdrop.querySelector(".dialog");
+  const what = scope.scope_type === "pictures" ? `${scope.picture_ids.length} picture(s)` : `this ${scope.scope_type}`;
+  box.innerHTML = `<form id="share-form"><h2>Share ${esc(what)}</h2>
+    <label>Title <input name="title" aria-label="Share title"></label>
+    <label>Expires after (days, empty: never) <input name="days" type="number" min="0.01" step="any" aria-label="Expiry in days"></label>
+    <label><input type="checkbox" name="allow_original" checked> Allow downloading originals</label>
+    <label><input type="checkbox" name="include_metadata"> Include tags and captions</label>
+    <label>Watermark text <input name="watermark" aria-label="Watermark text"></label>
+    <p id="share-url" class="muted"></p>
+    <div class="actions"><button type="button" data-cancel>Close</button><button class="primary" id="create-share">Create link</button></div></form>`;
+  backdrop.hidden = false;
+  const form = box.querySelector("form");
+  box.querySelector("[data-cancel]").onclick = () => { backdrop.hidden = true; };
+  form.onkeydown = (e) => { if (e.key === "Escape") { e.stopPropagation(); backdrop.hidden = true; } };
+  form.onsubmit = async (event) => {
+    event.preventDefault();
+    const body = { ...scope, title: form.title.value, allow_original: form.allow_original.checked,
+      include_metadata: form.include_metadata.checked };
+    if (form.days.value) body.expires_in_days = Number(form.days.value);
+    if (form.watermark.value.trim()) body.watermark_text = form.watermark.value.trim();
+    try {
+      const created = await api.post("/shares", body);
+      const url = new URL(created.url, location.href).href;
+      box.querySelector("#share-url").innerHTML = `Link (shown once): <a href="${esc(url)}" target="_blank" rel="noopener" id="share-link">${esc(url)}</a>`;
+      navigator.clipboard?.writeText(url).catch(() => {});
+    } catch (error) { toast(error.message); }
+  };
+}

@@ -1,0 +1,174 @@
+// The sidebar: projects with their characters and sets, loose ones, folders, the scrapheap.
+// Drag a character or set onto a project to move it; drop pictures on a set or character to add them;
+// Ctrl-click several sets/characters and combine them from the toolbar that appears.
+
+import { api } from "./api.js";
+import { esc, toast } from "./app.js";
+import { contextMenuFor } from "./menus.js";
+
+const OPS = [["union", "Union"], ["overlap", "Overlap"], ["difference", "Difference"], ["unique", "Unique (XOR)"]];
+
+export class Sidebar {
+  constructor(app, element) {
+    this.app = app;
+    this.el = element;
+    this.projects = [];
+    this.collections = [];
+    this.folders = [];
+    this.marked = new Set(); // Ctrl-clicked sets/characters, for set operations
+  }
+
+  async reload() {
+    try {
+      [this.projects, this.collections, this.folders] = await Promise.all([
+        api.get("/projects"),
+        Promise.all([api.get("/sets"), api.get("/characters")]).then(([s, c]) => [...c, ...s]),
+        api.get("/folders").catch(() => []),
+      ]);
+    } catch (error) { toast(error.message); }
+    this.render();
+  }
+
+  render() {
+    const view = this.app.view;
+    const active = (kind, id) => (kind === "project" ? view.project === id && !view.collections?.length
+      : view.collections?.length === 1 && view.collections[0] === id);
+    const item = (kind, obj, child = false) => {
+      const icon = kind === "character" ? "●" : kind === "set" ? "■" : "▸";
+      const count = obj.member_count ?? obj.picture_count ?? "";
+      return `<div class="side-item ${child ? "child" : ""} ${active(kind, obj.id) ? "active" : ""}
+        ${this.marked.has(obj.id) && kind !== "project" ? "marked" : ""}" role="treeitem" tabindex="0"
+        data-kind="${kind}" data-id="${obj.id}" draggable="${kind !== "project"}"
+        aria-label="${kind} ${esc(obj.name)}">
+        <span class="dot" style="background:${esc(obj.color || "#667")}" aria-hidden="true">${kind === "project" ? "" : ""}</span>
+        <span aria-hidden="true">${icon}</span><span>${esc(obj.name)}</span><span class="count">${count}</span></div>`;
+    };
+    let html = `<div class="side-item ${!view.project && !view.collections?.length && !view.scrapheap && !view.folder
+      ? "active" : ""}" data-kind="library" tabindex="0" role="treeitem">All pictures</div>`;
+    html += `<h2>Projects <button id="new-project" aria-label="New project">+</button></h2><div role="tree">`;
+    for (const project of this.projects) {
+      html += item("project", project);
+      for (const c of this.collections.filter((c) => c.project_id === project.id)) html += item(c.kind, c, true);
+    }
+    html += "</div>";
+    const loose = this.collections.filter((c) => c.project_id == null);
+    html += `<h2>Characters &amp; sets <span><button id="new-character" aria-label="New character">+●</button>
+      <button id="new-set" aria-label="New set">+■</button></span></h2><div role="tree">`;
+    for (const c of loose) html += item(c.kind, c);
+    html += "</div>";
+    if (this.folders.length) {
+      html += "<h2>Folders</h2>";
+      for (const f of this.folders) {
+        html += `<div class="side-item ${view.folder === f.id ? "active" : ""}" data-kind="folder" data-id="${f.id}"
+          tabindex="0" title="${esc(f.path)}">${f.kind === "reference" ? "⛓" : "⇣"} ${esc(f.path.split("/").pop())}</div>`;
+      }
+    }
+    html += `<h2>More</h2><div class="side-item ${view.scrapheap ? "active" : ""}" data-kind="scrapheap" tabindex="0">
+      🗑 Scrapheap</div>`;
+    this.el.innerHTML = html;
+    this.bind();
+    this.renderSetOps();
+  }
+
+  bind() {
+    const app = this.app;
+    this.el.querySelectorAll(".side-item").forEach((el) => {
+      const kind = el.dataset.kind;
+      const id = Number(el.dataset.id);
+      el.onclick = (event) => {
+        if ((event.ctrlKey || event.metaKey) && (kind === "set" || kind === "character")) {
+          if (this.marked.has(id)) this.marked.delete(id); else this.marked.add(id);
+          this.render();
+          return;
+        }
+        this.marked.clear();
+        if (kind === "library") app.navigate({ layout: app.view.layout, size: app.view.size });
+        else if (kind === "project") app.navigate({ project: id, layout: app.view.layout, size: app.view.size });
+        else if (kind === "folder") app.navigate({ folder: id });
+        else if (kind === "scrapheap") app.navigate({ scrapheap: true });
+        else app.navigate({ collections: [id], layout: app.view.layout, size: app.view.size });
+      };
+      el.onkeydown = (event) => { if (event.key === "Enter") el.click(); };
+      el.oncontextmenu = (event) => {
+        if (kind === "library" || kind === "scrapheap" || kind === "folder") return;
+        event.preventDefault();
+        contextMenuFor(app, event.clientX, event.clientY, kind, id);
+      };
+      el.ondragstart = (event) => {
+        event.dataTransfer.setData("application/x-pixlstash-collection", String(id));
+      };
+      el.ondragover = (event) => {
+        const types = event.dataTransfer.types;
+        const accepts = (kind === "project" && (types.includes("application/x-pixlstash-collection")
+          || types.includes("application/x-pixlstash-pictures")))
+          || ((kind === "set" || kind === "character") && types.includes("application/x-pixlstash-pictures"));
+        if (accepts) { event.preventDefault(); el.classList.add("drop"); }
+      };
+      el.ondragleave = () => el.classList.remove("drop");
+      el.ondrop = async (event) => {
+        event.preventDefault();
+        el.classList.remove("drop");
+        const collection = event.dataTransfer.getData("application/x-pixlstash-collection");
+        const pictures = event.dataTransfer.getData("application/x-pixlstash-pictures");
+        try {
+          if (collection && kind === "project") {
+            const moved = this.collections.find((c) => c.id === Number(collection));
+            await api.post(`/${moved.kind === "set" ? "sets" : "characters"}/${moved.id}/move`, { project_id: id });
+            toast(`Moved ${moved.name}`);
+          } else if (pictures) {
+            const ids = JSON.parse(pictures);
+            if (kind === "project") await api.post(`/projects/${id}/pictures`, { ids });
+            else await api.post(`/${kind === "set" ? "sets" : "characters"}/${id}/pictures`, { ids });
+            toast(`Added ${ids.length} picture${ids.length === 1 ? "" : "s"}`);
+          }
+          await this.reload();
+        } catch (error) { toast(error.message); }
+      };
+    });
+    const create = (kind) => async () => {
+      const name = prompt(`Name of the new ${kind}`);
+      if (!name) return;
+      try {
+        if (kind === "project") await api.post("/projects", { name });
+        else await api.post(kind === "set" ? "/sets" : "/characters",
+          { name, project_id: app.view.project ?? null });
+        await this.reload();
+      } catch (error) { toast(error.message); }
+    };
+    this.el.querySelector("#new-project").onclick = create("project");
+    this.el.querySelector("#new-set").onclick = create("set");
+    this.el.querySelector("#new-character").onclick = create("character");
+  }
+
+  renderSetOps() {
+    const bar = document.getElementById("setops");
+    if (this.marked.size < 2) { bar.hidden = true; return; }
+    const names = [...this.marked].map((id) => this.collections.find((c) => c.id === id)?.name).filter(Boolean);
+    bar.hidden = false;
+    bar.innerHTML = `<span>${this.marked.size} selected: ${names.map(esc).join(", ")}</span>
+      ${OPS.map(([op, label]) => `<button data-op="${op}">${label}</button>`).join("")}
+      <button data-save>Save as set…</button><button data-clear aria-label="Clear">×</button>`;
+    bar.querySelectorAll("[data-op]").forEach((b) => {
+      b.onclick = () => this.app.navigate({ collections: [...this.marked], op: b.dataset.op });
+    });
+    bar.querySelector("[data-save]").onclick = async () => {
+      const name = prompt("Name of the new set");
+      if (!name) return;
+      try {
+        await api.post("/set-operations/save", { collection_ids: [...this.marked], op: this.app.view.op || "union",
+          save_as: name });
+        this.marked.clear();
+        await this.reload();
+      } catch (error) { toast(error.message); }
+    };
+    bar.querySelector("[data-clear]").onclick = () => { this.marked.clear(); this.render(); };
+  }
+
+  characters() {
+    return this.collections.filter((c) => c.kind === "character");
+  }
+
+  sets() {
+    return this.collections.filter((c) => c.kind === "set");
+  }
+}

@@ -1,0 +1,59 @@
+// Every view is a URL: filters, sort, search, the open picture. Reload or bookmark lands in the same place.
+
+const LISTS = ["tags", "any_tags", "not_tags", "collections", "similar"];
+const NUMBERS = ["project", "rating_min", "rating_max", "picture", "folder", "size", "seed", "face"];
+const FLAGS = ["favourite", "unrated", "scrapheap", "duplicates", "asc"];
+const TEXTS = ["op", "sort", "q", "media_type", "layout", "combine"];
+
+export const DEFAULTS = { sort: "taken_at", op: "union", layout: "square", size: 180 };
+
+export function readView(search = location.search) {
+  const params = new URLSearchParams(search);
+  const view = {};
+  for (const key of LISTS) {
+    const values = params.getAll(key).flatMap((v) => v.split(",")).filter(Boolean);
+    if (values.length) view[key] = key === "collections" || key === "similar" ? values.map(Number) : values;
+  }
+  for (const key of NUMBERS) if (params.has(key)) view[key] = Number(params.get(key));
+  for (const key of FLAGS) if (params.get(key) === "1") view[key] = true;
+  for (const key of TEXTS) if (params.get(key)) view[key] = params.get(key);
+  return view;
+}
+
+export function viewUrl(view) {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(view)) {
+    if (value === undefined || value === null || value === false || value === "") continue;
+    if (DEFAULTS[key] !== undefined && DEFAULTS[key] === value) continue;
+    if (Array.isArray(value)) { if (value.length) params.set(key, value.join(",")); }
+    else params.set(key, value === true ? "1" : String(value));
+  }
+  const text = params.toString();
+  return text ? `/?${text}` : "/";
+}
+
+/** The API filter (query parameters) a view stands for. */
+export function filterParams(view) {
+  const params = {};
+  for (const key of ["tags", "any_tags", "not_tags", "collections", "project", "rating_min", "rating_max",
+    "media_type", "folder"]) {
+    if (view[key] !== undefined) params[key] = view[key];
+  }
+  if (view.collections?.length > 1) params.collection_op = view.op || "union";
+  if (view.favourite) params.favourite = true;
+  if (view.unrated) params.unrated = true;
+  if (view.duplicates) params.duplicates = true;
+  if (view.scrapheap) params.scrapheap = true;
+  return params;
+}
+
+export function sortParams(view) {
+  return { sort: view.sort || "taken_at", descending: view.asc ? false : true, seed: view.seed || 0 };
+}
+
+/** The same filter as a JSON body (search requests take a filter object). */
+export function filterBody(view) {
+  const params = filterParams(view);
+  for (const key of ["tags", "any_tags", "not_tags", "collections"]) if (params[key] && !params[key].length) delete params[key];
+  return Object.keys(params).length ? params : null;
+}

@@ -1,0 +1,336 @@
+"""End-to-end UI flows in real headless Chromium against a real server with a library made here."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from corpus import photo, solid
+from test_enrichment import PALETTE
+from ui_support import PageWatcher, launch, screenshot
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+OWNER, PASSWORD = "owner", "correct horse battery"
+COLOURS = ("red", "green", "blue", "yellow", "magenta", "cyan", "white", "black")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        browser = launch(p)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def server(fake_engines, library, tmp_path):
+    from live_server import LiveServer
+
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    for n, name in enumerate(COLOURS):
+        solid(200 + 10 * n, 150, PALETTE[name]).save(folder / f"{name}.png")
+    for n in range(12):
+        photo(320, 200 + 10 * n, seed=n).save(folder / f"photo-{n:02d}.jpg")
+    library.import_paths([folder])
+    with LiveServer(library) as live:
+        live.state.auth.create_user(OWNER, PASSWORD)
+        from test_web_enrichment import wait_for_jobs
+
+        wait_for_jobs(live.client(live.token("admin")))
+        yield live
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    watcher = PageWatcher(page)
+    page.goto("/")
+    page.get_by_label("User name").fill(OWNER)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_selector("body[data-ready='1']")
+    page.wait_for_selector(".tile img")
+    page.watcher = watcher
+    yield page
+    assert watcher.clean() == []
+    context.close()
+
+
+def ids_by_name(server) -> dict[str, int]:
+    rows = server.library.db.query("SELECT id, original_name FROM pictures")
+    return {name.rsplit(".", 1)[0]: pid for pid, name in rows}
+
+
+def tile(page, picture_id):
+    """The picture's tile, scrolled into view first (the grid only renders what is near the viewport)."""
+    page.evaluate("id => { const g = window.pixlstash.app.grid; const i = g.indexOf.get(id);"
+                  " if (i !== undefined) g.scrollToIndex(i, 'nearest'); }", picture_id)
+    return page.locator(f".tile[data-id='{picture_id}']")
+
+
+def test_first_run_setup_from_loopback_creates_the_owner(browser, fake_engines, library):
+    from live_server import LiveServer
+
+    with LiveServer(library) as live:
+        context = browser.new_context(base_url=live.url)
+        page = context.new_page()
+        watcher = PageWatcher(page)
+        page.goto("/")
+        expect(page.get_by_text("Create the owner account")).to_be_visible()
+        page.get_by_label("User name").fill("me")
+        page.get_by_label("Password").fill("a long password")
+        page.get_by_role("button", name="Create account").click()
+        page.wait_for_selector("body[data-ready='1']")
+        expect(page.locator("#empty")).to_be_visible()
+        assert live.state.auth.needs_setup is False
+        assert watcher.clean(allow=("401",)) == []
+        context.close()
+
+
+def test_grid_paints_thumbnails_filters_sorts_and_keeps_the_url(page, server):
+    tiles = page.locator(".tile")
+    expect(tiles).to_have_count(20)
+    expect(page.locator("#count")).to_have_text("20 pictures")
+    screenshot(page, "grid")
+    page.get_by_label("Sort by").select_option("rating")
+    expect(page).to_have_url(re.compile(r"sort=rating"))
+    page.get_by_label("Media type").select_option("video")
+    expect(page.locator("#empty")).to_be_visible()
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    expect(page.get_by_label("Sort by")).to_have_value("rating")
+    expect(page.get_by_label("Media type")).to_have_value("video")
+    page.go_back()
+    page.go_back()
+    expect(tiles).to_have_count(20)
+    page.get_by_label("Layout").select_option("justified")
+    expect(page).to_have_url(re.compile(r"layout=justified"))
+    screenshot(page, "grid-justified")
+
+
+def test_selection_rating_tagging_and_keyboard(page, server):
+    ids = ids_by_name(server)
+    tile(page, ids["red"]).click()
+    tile(page, ids["green"]).click(modifiers=["Control"])
+    expect(page.locator("#selection-bar")).to_contain_text("2 selected")
+    page.keyboard.press("4")
+    expect(page.locator("#toast")).to_contain_text("Rated 4")
+    assert {server.library.get(ids[n]).rating for n in ("red", "green")} == {4}
+    page.keyboard.press("t")
+    page.get_by_label("Add tags").fill("sunset, keeper")
+    page.keyboard.press("Enter")
+    expect(page.locator("#toast")).to_contain_text("Tagged 2")
+    assert {t.name for t in server.library.get(ids["red"]).tags} >= {"sunset", "keeper"}
+    page.keyboard.press("Escape")
+    expect(page.locator("#selection-bar")).to_be_hidden()
+    page.keyboard.press("Control+a")
+    expect(page.locator("#selection-bar")).to_contain_text("20 selected")
+    page.keyboard.press("Escape")
+    page.locator(".tile").first.click()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Shift+ArrowRight")
+    expect(page.locator("#selection-bar")).to_contain_text("2 selected")
+    page.keyboard.press("Space")
+    expect(page.locator("#selection-bar")).to_contain_text("1 selected")
+    page.keyboard.press("?")
+    expect(page.locator("#panel")).to_contain_text("Keyboard shortcuts")
+
+
+def test_picture_overlay_tags_predictions_caption_and_navigation(page, server):
+    ids = ids_by_name(server)
+    tile(page, ids["red"]).dblclick()
+    overlay = page.locator("#overlay")
+    expect(overlay).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"picture={ids['red']}"))
+    expect(overlay).to_contain_text("Suggested")
+    screenshot(page, "overlay")
+    overlay.get_by_role("button", name="Accept red").click()
+    expect(overlay.locator("#tags")).to_contain_text("red")
+    assert "red" in {t.name for t in server.library.get(ids["red"]).tags}
+    overlay.get_by_label("Caption").fill("a very red square")
+    overlay.get_by_role("button", name="Save caption").click()
+    expect(page.locator("#toast")).to_contain_text("Caption saved")
+    assert server.library.get(ids["red"]).captions[0].text == "a very red square"
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    expect(page.locator("#overlay")).to_be_visible()  # the URL brought it back
+    index = page.evaluate(f"() => window.pixlstash.app.grid.indexOf.get({ids['red']})")
+    page.keyboard.press("ArrowLeft" if index > 0 else "ArrowRight")
+    neighbour = page.evaluate(f"() => window.pixlstash.app.grid.ids[{index - 1 if index > 0 else index + 1}]")
+    expect(page).to_have_url(re.compile(rf"picture={neighbour}$"))
+    page.keyboard.press("Escape")
+    expect(page.locator("#overlay")).to_be_hidden()
+
+
+def test_sidebar_projects_sets_drag_and_set_operations(page, server):
+    lib = server.library
+    ids = ids_by_name(server)
+    project = lib.organise.create_project("Portfolio")
+    warm = lib.organise.create_collection("set", "Warm")
+    bright = lib.organise.create_collection("set", "Bright")
+    lib.organise.add_members(warm.id, [ids["red"], ids["yellow"], ids["magenta"]])
+    lib.organise.add_members(bright.id, [ids["yellow"], ids["white"], ids["cyan"]])
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    sidebar = page.locator("#sidebar")
+    sidebar.get_by_label("set Warm").click()
+    expect(page.locator(".tile")).to_have_count(3)
+    expect(page.locator("#breadcrumbs")).to_contain_text("Warm")
+    # Drag pictures onto a set.
+    tile(page, ids["red"]).click()
+    tile(page, ids["red"]).drag_to(sidebar.get_by_label("set Bright"))
+    expect(page.locator("#toast")).to_contain_text("Added 1 picture")
+    assert ids["red"] in lib.organise.set_operation([bright.id], "union")
+    expect(sidebar.get_by_label("set Bright").locator(".count")).to_have_text("4")  # the sidebar has settled
+    # Drag a set onto a project.
+    sidebar.get_by_label("set Warm").drag_to(sidebar.get_by_label("project Portfolio"))
+    expect(page.locator("#toast")).to_contain_text("Moved Warm")
+    assert lib.collections.collection(warm.id).project_id == project.id
+    # Ctrl-click two sets and combine them.
+    sidebar.get_by_label("set Warm").click(modifiers=["Control"])
+    sidebar.get_by_label("set Bright").click(modifiers=["Control"])
+    page.locator("#setops").get_by_role("button", name="Overlap").click()
+    expected = set(lib.organise.set_operation([warm.id, bright.id], "overlap"))
+    expect(page.locator(".tile")).to_have_count(len(expected))
+    assert {int(i) for i in page.locator(".tile").evaluate_all("els => els.map(e => e.dataset.id)")} == expected
+    expect(page).to_have_url(re.compile(r"op=overlap"))
+    screenshot(page, "set-operations")
+
+
+def test_search_similar_and_context_menu_with_engines(page, server):
+    ids = ids_by_name(server)
+    page.keyboard.press("f")
+    page.keyboard.type("red")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"q=red"))
+    first = page.locator(".tile").first
+    expect(first).to_have_attribute("data-id", str(ids["red"]))
+    tile(page, ids["blue"]).click(button="right")
+    menu = page.locator("#menu")
+    expect(menu).to_be_visible()
+    screenshot(page, "context-menu")
+    menu.get_by_role("menuitem", name="Find similar pictures").click()
+    expect(page).to_have_url(re.compile(rf"similar={ids['blue']}"))
+    expect(page.locator(".tile").first).not_to_have_attribute("data-id", str(ids["blue"]))
+    page.get_by_role("link", name="Library").click()
+    tile(page, ids["green"]).click(button="right")
+    menu.get_by_role("menuitem", name="Describe with ›").click()
+    menu.get_by_role("menuitem", name="Fake captioner").click()
+    expect(page.locator("#panel")).to_contain_text("Tasks")
+    expect(page.locator("#panel")).to_contain_text("fake/captioner")
+    page.wait_for_function("() => !document.querySelector('#task-progress [data-engine]')")
+    assert server.library.get(ids["green"]).captions[0].source == "fake/captioner"
+    screenshot(page, "tasks")
+
+
+def test_statistics_panel_filters_by_clicking_a_bar(page, server):
+    ids = ids_by_name(server)
+    server.library.update_pictures([ids["red"], ids["blue"]], rating=5)
+    page.get_by_role("button", name="Statistics").click()
+    panel = page.locator("#panel")
+    expect(panel).to_contain_text("20 pictures")
+    screenshot(page, "statistics")
+    panel.get_by_role("button", name="★★★★★: 2").click()
+    expect(page.locator(".tile")).to_have_count(2)
+    expect(page).to_have_url(re.compile(r"rating_min=5"))
+
+
+def test_snapshots_take_preview_and_selective_restore(page, server):
+    ids = ids_by_name(server)
+    page.get_by_role("button", name="Snapshots").click()
+    panel = page.locator("#panel")
+    panel.get_by_label("Snapshot label").fill("before cleanup")
+    panel.get_by_role("button", name="Take snapshot").click()
+    expect(panel).to_contain_text("before cleanup")
+    server.library.update_pictures([ids["red"], ids["green"]], rating=1)
+    tile(page, ids["red"]).click()
+    page.get_by_role("button", name="Snapshots").click()  # closes
+    page.get_by_role("button", name="Snapshots").click()  # reopens with the selection
+    panel.get_by_role("button", name="Preview restore").first.click()
+    expect(panel).to_contain_text("2 to revert")
+    panel.get_by_role("button", name="Restore selection…").first.click()
+    expect(panel).to_contain_text("1 of 1 would change")
+    screenshot(page, "snapshots")
+    panel.get_by_role("button", name="Restore these").click()
+    expect(page.locator("#toast")).to_contain_text("Restored 1")
+    assert server.library.get(ids["red"]).rating == 0  # restored
+    assert server.library.get(ids["green"]).rating == 1  # not selected: left alone
+
+
+def test_share_dialog_and_the_recipient_sees_only_the_share(page, server, browser):
+    ids = ids_by_name(server)
+    tile(page, ids["red"]).click()
+    tile(page, ids["blue"]).click(modifiers=["Control"])
+    page.locator("#selection-bar").get_by_role("button", name="Share…").click()
+    dialog = page.locator(".dialog")
+    dialog.get_by_label("Share title").fill("For the client")
+    dialog.get_by_role("button", name="Create link").click()
+    link = dialog.locator("#share-link")
+    expect(link).to_be_visible()
+    url = link.get_attribute("href")
+    screenshot(page, "share-dialog")
+    recipient = browser.new_context().new_page()  # no session: a stranger with the link
+    watcher = PageWatcher(recipient)
+    recipient.goto(url)
+    expect(recipient.locator("body")).to_contain_text("For the client")
+    recipient.wait_for_function("() => document.querySelectorAll('#grid img').length >= 2")
+    shown = recipient.locator("#grid img").evaluate_all("els => els.map(e => e.src)")
+    hashes = {server.library.get(i).content_hash for i in (ids["red"], ids["blue"])}
+    assert len(shown) == 2 and all(any(h in src for h in hashes) for src in shown)
+    screenshot(recipient, "recipient")
+    assert recipient.request.get(f"{server.url}/api/v1/pictures").status == 401
+    assert watcher.clean() == []
+    recipient.context.close()
+
+
+def test_settings_engines_tokens_and_update_check(page, server):
+    page.get_by_role("button", name="Settings").click()
+    panel = page.locator("#panel")
+    expect(panel).to_contain_text("Engines")
+    expect(panel.get_by_label("Check for updates")).not_to_be_checked()  # off by default
+    panel.get_by_label("captioner engine").select_option("fake/captioner")
+    panel.get_by_role("button", name="Save engine settings").click()
+    expect(page.locator("#toast")).to_contain_text("Engine settings saved")
+    assert server.library.enrichment.settings().defaults == {"captioner": "fake/captioner"}
+    panel.get_by_label("Token name").fill("comfyui")
+    panel.get_by_role("button", name="Create token").click()
+    expect(panel.locator("#token-secret")).to_contain_text("pxl_")
+    screenshot(page, "settings")
+
+
+def test_upload_by_drop_and_the_new_pictures_pill(page, server):
+    buffer = io.BytesIO()
+    solid(90, 60, (10, 200, 90)).save(buffer, "PNG")
+    server.library.import_upload  # noqa: B018 - the server imports; the pill comes from the live stream
+    client = server.client(server.token("write"))
+    client.post("/api/v1/uploads", files=[("file", ("new.png", buffer.getvalue(), "image/png"))])
+    pill = page.locator("#new-pictures")
+    expect(pill).to_be_visible()
+    pill.click()
+    expect(page.locator(".tile")).to_have_count(21)
+
+
+def test_phone_sized_screen_is_usable(browser, server):
+    context = browser.new_context(base_url=server.url, viewport={"width": 390, "height": 800}, is_mobile=True)
+    page = context.new_page()
+    watcher = PageWatcher(page)
+    page.goto("/")
+    page.get_by_label("User name").fill(OWNER)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_selector(".tile img")
+    expect(page.locator("#sidebar")).to_be_hidden()
+    page.get_by_role("button", name="Show or hide the sidebar").click()
+    expect(page.locator("#sidebar")).to_be_visible()
+    screenshot(page, "phone")
+    unnamed = page.evaluate("""() => [...document.querySelectorAll('button, input, select')]
+        .filter(e => e.offsetParent && !(e.getAttribute('aria-label') || e.textContent.trim() || e.labels?.length))
+        .map(e => e.outerHTML)""")
+    assert unnamed == []
+    assert watcher.clean() == []
+    context.close()
