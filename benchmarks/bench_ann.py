@@ -109,7 +109,8 @@ def in_process(root: Path, queries: int, rebuild: bool) -> None:
         all_vectors = np.concatenate(matrix)
         rng = np.random.default_rng(1)
         picks = rng.integers(0, len(all_keys), queries)
-        probes = all_vectors[picks] + rng.normal(scale=0.05, size=(queries, all_vectors.shape[1])).astype(np.float32)
+        # A query near a stored picture, as another shot of the same subject would be (cosine ~0.9 to it).
+        probes = all_vectors[picks] + rng.normal(scale=0.02, size=(queries, all_vectors.shape[1])).astype(np.float32)
         probes /= np.linalg.norm(probes, axis=1, keepdims=True)
 
         latencies, hits = [], 0
@@ -200,11 +201,13 @@ def main() -> None:
     parser.add_argument("path", type=Path)
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--http-requests", type=int, default=300)
+    parser.add_argument("--no-http", action="store_true")
     parser.add_argument("--rebuild", action="store_true", help="delete the saved index first and time the build")
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores")
     in_process(args.path, args.queries, args.rebuild)
-    over_http(args.path, args.http_requests)
+    if not args.no_http:
+        over_http(args.path, args.http_requests)
 
 
 if __name__ == "__main__":

@@ -47,11 +47,20 @@ def _zipf_tags(rng: np.random.Generator, pictures: int, per_picture: int) -> np.
 
 
 def _vectors(rng: np.random.Generator, count: int, dims: int) -> np.ndarray:
-    """Embedding-like vectors: a low-rank structure plus noise, L2-normalised, float32."""
-    basis = rng.normal(size=(32, dims)).astype(np.float32)
-    vectors = rng.normal(size=(count, 32)).astype(np.float32) @ basis
-    vectors += rng.normal(scale=0.3, size=(count, dims)).astype(np.float32)
+    """Embedding-like vectors, L2-normalised float32: a shared mean direction, a power-law spectrum, and
+    semantic clusters of about 50 pictures (real image embeddings look like this, not like isotropic
+    noise). The same generator state gives the same basis, so batches share one space."""
+    spectrum = (np.arange(1, dims + 1) ** -0.8).astype(np.float32)
+    basis = _BASES.setdefault(dims, np.linalg.qr(np.random.default_rng(12345).normal(size=(dims, dims)))[0]
+                              .astype(np.float32))
+    centers = (rng.normal(size=(max(1, count // 50), dims)).astype(np.float32) * spectrum) @ basis.T
+    labels = rng.integers(0, len(centers), count)
+    vectors = centers[labels] + 0.5 * (rng.normal(size=(count, dims)).astype(np.float32) * spectrum) @ basis.T
+    vectors += 0.6 * float(np.linalg.norm(centers, axis=1).mean()) / np.sqrt(dims)
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+_BASES: dict[int, np.ndarray] = {}
 
 
 def build(root: Path, pictures: int, tags_per_picture: int = 10, sets: int = 1000, characters: int = 200,

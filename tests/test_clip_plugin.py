@@ -176,3 +176,29 @@ def test_semantic_and_reverse_search_through_the_api_with_tiny_clip(clip_pm, tmp
         models = client.get("/api/v1/engines").json()
         assert {m["id"]: m["model"]["present"] for m in models} == {"clip/ViT-B-32@laion2b_s34b_b79k": False,
                                                                     "clip/tiny-test": True}
+
+
+def test_a_single_checkpoint_file_of_a_named_model_loads_with_its_config(models_dir, monkeypatch, tmp_path):
+    """`<models dir>/clip/<name>@<tag>.safetensors`: the model's config comes from open_clip's registry."""
+    configs = tmp_path / "configs"
+    configs.mkdir()
+    (configs / "TinyFile.json").write_text(json.dumps(TINY_CONFIG))
+    open_clip.add_model_config(configs)
+    torch.manual_seed(3)
+    model = open_clip.model.CLIP(**TINY_CONFIG)
+    save_file(model.state_dict(), str(models_dir / "clip" / "TinyFile@mine.safetensors"))
+    monkeypatch.setenv("PIXLSTASH_CLIP_MODELS", "TinyFile@mine")
+    pm = make_plugin_manager(load_entry_points=False)
+    import pixlstash_clip
+
+    pm.register(pixlstash_clip, name="clip")
+    engine = engines(pm)["clip/TinyFile@mine"]
+    assert engine.model_status().present and engine.model_status().location.endswith("TinyFile@mine.safetensors")
+    image = photo(120, 90, seed=4)
+    ours = engine.embed_images([image])[0]
+    reference_model, _, preprocess = open_clip.create_model_and_transforms(
+        "TinyFile", pretrained=str(models_dir / "clip" / "TinyFile@mine.safetensors"))
+    reference_model.eval()
+    with torch.no_grad():
+        expected = reference_model.encode_image(preprocess(image)[None])
+    np.testing.assert_allclose(ours, (expected / expected.norm()).numpy()[0], atol=1e-5)

@@ -49,16 +49,20 @@ def page(browser, server):
     context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
     page = context.new_page()
     watcher = PageWatcher(page)
+    sign_in(page)
+    page.watcher = watcher
+    yield page
+    assert watcher.clean() == []
+    context.close()
+
+
+def sign_in(page) -> None:
     page.goto("/")
     page.get_by_label("User name").fill(OWNER)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_selector("body[data-ready='1']")
-    page.wait_for_selector(".tile img")
-    page.watcher = watcher
-    yield page
-    assert watcher.clean() == []
-    context.close()
+    page.wait_for_selector(".tile:not([hidden]) img")
 
 
 def ids_by_name(server) -> dict[str, int]:
@@ -70,7 +74,7 @@ def tile(page, picture_id):
     """The picture's tile, scrolled into view first (the grid only renders what is near the viewport)."""
     page.evaluate("id => { const g = window.pixlstash.app.grid; const i = g.indexOf.get(id);"
                   " if (i !== undefined) g.scrollToIndex(i, 'nearest'); }", picture_id)
-    return page.locator(f".tile[data-id='{picture_id}']")
+    return page.locator(f".tile[data-id='{picture_id}']:visible")
 
 
 def test_first_run_setup_from_loopback_creates_the_owner(browser, fake_engines, library):
@@ -93,7 +97,7 @@ def test_first_run_setup_from_loopback_creates_the_owner(browser, fake_engines, 
 
 
 def test_grid_paints_thumbnails_filters_sorts_and_keeps_the_url(page, server):
-    tiles = page.locator(".tile")
+    tiles = page.locator(".tile:visible")
     expect(tiles).to_have_count(20)
     expect(page.locator("#count")).to_have_text("20 pictures")
     screenshot(page, "grid")
@@ -108,6 +112,12 @@ def test_grid_paints_thumbnails_filters_sorts_and_keeps_the_url(page, server):
     page.go_back()
     page.go_back()
     expect(tiles).to_have_count(20)
+    page.get_by_text("More filters").click()
+    page.get_by_label("Minimum width").fill("300")
+    page.get_by_label("Minimum width").press("Enter")
+    expect(page).to_have_url(re.compile(r"min_width=300"))
+    expect(tiles).to_have_count(12)  # only the 320 px photos
+    page.go_back()
     page.get_by_label("Layout").select_option("justified")
     expect(page).to_have_url(re.compile(r"layout=justified"))
     screenshot(page, "grid-justified")
@@ -131,7 +141,7 @@ def test_selection_rating_tagging_and_keyboard(page, server):
     page.keyboard.press("Control+a")
     expect(page.locator("#selection-bar")).to_contain_text("20 selected")
     page.keyboard.press("Escape")
-    page.locator(".tile").first.click()
+    page.locator(".tile[data-index='0']:visible").click()
     page.keyboard.press("ArrowRight")
     page.keyboard.press("Shift+ArrowRight")
     expect(page.locator("#selection-bar")).to_contain_text("2 selected")
@@ -179,7 +189,7 @@ def test_sidebar_projects_sets_drag_and_set_operations(page, server):
     page.wait_for_selector("body[data-ready='1']")
     sidebar = page.locator("#sidebar")
     sidebar.get_by_label("set Warm").click()
-    expect(page.locator(".tile")).to_have_count(3)
+    expect(page.locator(".tile:visible")).to_have_count(3)
     expect(page.locator("#breadcrumbs")).to_contain_text("Warm")
     # Drag pictures onto a set.
     tile(page, ids["red"]).click()
@@ -196,8 +206,8 @@ def test_sidebar_projects_sets_drag_and_set_operations(page, server):
     sidebar.get_by_label("set Bright").click(modifiers=["Control"])
     page.locator("#setops").get_by_role("button", name="Overlap").click()
     expected = set(lib.organise.set_operation([warm.id, bright.id], "overlap"))
-    expect(page.locator(".tile")).to_have_count(len(expected))
-    assert {int(i) for i in page.locator(".tile").evaluate_all("els => els.map(e => e.dataset.id)")} == expected
+    expect(page.locator(".tile:visible")).to_have_count(len(expected))
+    assert {int(i) for i in page.locator(".tile:visible").evaluate_all("els => els.map(e => e.dataset.id)")} == expected
     expect(page).to_have_url(re.compile(r"op=overlap"))
     screenshot(page, "set-operations")
 
@@ -208,7 +218,7 @@ def test_search_similar_and_context_menu_with_engines(page, server):
     page.keyboard.type("red")
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"q=red"))
-    first = page.locator(".tile").first
+    first = page.locator(".tile[data-index='0']:visible")
     expect(first).to_have_attribute("data-id", str(ids["red"]))
     tile(page, ids["blue"]).click(button="right")
     menu = page.locator("#menu")
@@ -216,15 +226,18 @@ def test_search_similar_and_context_menu_with_engines(page, server):
     screenshot(page, "context-menu")
     menu.get_by_role("menuitem", name="Find similar pictures").click()
     expect(page).to_have_url(re.compile(rf"similar={ids['blue']}"))
-    expect(page.locator(".tile").first).not_to_have_attribute("data-id", str(ids["blue"]))
+    expect(page.locator(".tile[data-index='0']:visible")).not_to_have_attribute("data-id", str(ids["blue"]))
     page.get_by_role("link", name="Library").click()
     tile(page, ids["green"]).click(button="right")
     menu.get_by_role("menuitem", name="Describe with ›").click()
     menu.get_by_role("menuitem", name="Fake captioner").click()
     expect(page.locator("#panel")).to_contain_text("Tasks")
     expect(page.locator("#panel")).to_contain_text("fake/captioner")
-    page.wait_for_function("() => !document.querySelector('#task-progress [data-engine]')")
+    from test_web_enrichment import wait_for_jobs
+
+    wait_for_jobs(server.client(server.token("read")))
     assert server.library.get(ids["green"]).captions[0].source == "fake/captioner"
+    expect(page.locator("#panel")).to_contain_text("done 1/1")  # the panel follows the live stream
     screenshot(page, "tasks")
 
 
@@ -236,7 +249,7 @@ def test_statistics_panel_filters_by_clicking_a_bar(page, server):
     expect(panel).to_contain_text("20 pictures")
     screenshot(page, "statistics")
     panel.get_by_role("button", name="★★★★★: 2").click()
-    expect(page.locator(".tile")).to_have_count(2)
+    expect(page.locator(".tile:visible")).to_have_count(2)
     expect(page).to_have_url(re.compile(r"rating_min=5"))
 
 
@@ -312,18 +325,14 @@ def test_upload_by_drop_and_the_new_pictures_pill(page, server):
     pill = page.locator("#new-pictures")
     expect(pill).to_be_visible()
     pill.click()
-    expect(page.locator(".tile")).to_have_count(21)
+    expect(page.locator(".tile:visible")).to_have_count(21)
 
 
 def test_phone_sized_screen_is_usable(browser, server):
     context = browser.new_context(base_url=server.url, viewport={"width": 390, "height": 800}, is_mobile=True)
     page = context.new_page()
     watcher = PageWatcher(page)
-    page.goto("/")
-    page.get_by_label("User name").fill(OWNER)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_selector(".tile img")
+    sign_in(page)
     expect(page.locator("#sidebar")).to_be_hidden()
     page.get_by_role("button", name="Show or hide the sidebar").click()
     expect(page.locator("#sidebar")).to_be_visible()

@@ -348,11 +348,11 @@ class EngineProgress(msgspec.Struct, frozen=True):
 class EnrichmentSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Which engine each task uses by default, what runs on import, and where engines run."""
 
-    defaults: dict[str, str] = {}           # task -> engine id; unset: the first installed engine
+    defaults: dict[Annotated[str, Meta(max_length=20)], Annotated[str, Meta(max_length=200)]] = {}  # task -> engine
     on_import: list[str] = msgspec.field(default_factory=lambda: ["embedder", "tagger", "faces"])  # per new picture
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
-    idle_unload_seconds: float = 300.0      # unload a model this long after its last use
-    max_attempts: int = 3                   # a picture that crashed the worker this often is marked failed
+    idle_unload_seconds: Annotated[float, Meta(ge=0, le=604_800)] = 300.0   # unload a model this long after last use
+    max_attempts: Annotated[int, Meta(ge=1, le=100)] = 3   # a picture that crashed the worker this often: failed
 
 
 class SearchHit(msgspec.Struct, frozen=True):

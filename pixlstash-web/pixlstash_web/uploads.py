@@ -18,6 +18,8 @@ from pixlstash.errors import BadInput, TooLarge, UnsupportedMedia
 from pixlstash.library import Library
 from pixlstash.models import ImportReport
 
+from .api import InvalidInput
+
 __all__ = ["ReceivedUpload", "receive_upload"]
 
 _MAX_FIELD_BYTES = 10_000
@@ -92,6 +94,8 @@ async def receive_upload(request: Request, tmpdir: Path, settings) -> ReceivedUp
         _, disposition = parse_options_header(state["headers"].get(b"content-disposition", b""))
         field = disposition.get(b"name", b"").decode("utf-8", "replace")
         if b"filename" in disposition:
+            if field != "file":  # a file where a plain field belongs: refuse rather than ignore or misread it
+                raise BadInput(f"unexpected file in the form field {field[:50]!r}; files go in the field 'file'")
             if len(upload.files) >= _MAX_FILES:
                 raise TooLarge(f"at most {_MAX_FILES} files per upload")
             filename = _safe_filename(disposition.get(b"filename"))
@@ -116,7 +120,7 @@ async def receive_upload(request: Request, tmpdir: Path, settings) -> ReceivedUp
         elif state["field"] is not None:
             value = upload.fields[state["field"]] + chunk.decode("utf-8", "replace")
             if len(value) > _MAX_FIELD_BYTES:
-                raise TooLarge("a form field is too long")
+                raise InvalidInput(f"a form field is longer than {_MAX_FIELD_BYTES:,} characters")
             upload.fields[state["field"]] = value
 
     def on_part_end() -> None:

@@ -57,10 +57,9 @@ class Enrichment:
 
     def configure(self, settings: EnrichmentSettings) -> EnrichmentSettings:
         for task, engine_id in settings.defaults.items():
-            self.engine(Task(task) if task in Task.__members__.values() else _bad_task(task), engine_id)
+            self.engine(_task(task), engine_id)
         for task in settings.on_import:
-            if task not in Task.__members__.values():
-                _bad_task(task)
+            _task(task)
         with self.library.db.write():
             self.library.db.execute("INSERT OR REPLACE INTO settings(key, value) VALUES (?, ?)",
                                     (_SETTINGS_KEY, msgspec.json.encode(settings).decode()))
@@ -203,8 +202,11 @@ class Enrichment:
         return self.jobs.progress(now_ms())
 
 
-def _bad_task(task: str):
-    raise BadInput(f"unknown task {task!r}; tasks are {', '.join(t.value for t in Task)}")
+def _task(name: str) -> Task:
+    try:
+        return Task(name)
+    except ValueError:
+        raise BadInput(f"unknown task {name!r}; tasks are {', '.join(t.value for t in Task)}") from None
 
 
 def _job_event(job: Job) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 A model is either a hub model (``ViT-B-32@laion2b_s34b_b79k``: an open_clip name and pretrained tag)
 or a local folder. A hub model's files are looked for, in order, in ``<models dir>/clip/<name>@<tag>/``
-(copied by hand) and in the Hugging Face cache (``pixlstash models pull``). A folder is complete
+(a folder copied by hand), as a single checkpoint ``<models dir>/clip/<name>@<tag>.safetensors`` (or
+``.bin`` / ``.pt``), and in the Hugging Face cache (``pixlstash models pull``). A folder is complete
 when it holds ``open_clip_config.json`` and a weights file.
 """
 
@@ -21,6 +22,7 @@ __all__ = ["DEFAULT_MODELS", "KNOWN", "ClipModel", "configured_models"]
 MODELS_ENV = "PIXLSTASH_CLIP_MODELS"
 DEFAULT_MODELS = "ViT-B-32@laion2b_s34b_b79k"
 WEIGHT_FILES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
+CHECKPOINT_SUFFIXES = (".safetensors", ".bin", ".pt")
 CONFIG_FILE = "open_clip_config.json"
 
 # Hub repositories and output sizes of the models most people want, so listing engines needs no torch.
@@ -63,10 +65,23 @@ class ClipModel:
         repo = (get_pretrained_cfg(name, tag) or {}).get("hf_hub", "")
         return repo.strip("/") or None
 
+    def checkpoint_file(self) -> Path | None:
+        """A single checkpoint copied next to the folders (hub models only: their config ships with open_clip)."""
+        if "@" not in self.key:
+            return None
+        for suffix in CHECKPOINT_SUFFIXES:
+            candidate = self.local_folder.with_name(self.key + suffix)
+            if candidate.is_file():
+                return candidate
+        return None
+
     def files(self) -> Path | None:
-        """The folder holding this model's config and weights, or None when they are not on this machine."""
+        """Where this model's weights are (a complete folder, or a checkpoint file), or None when absent."""
         if complete(self.local_folder):
             return self.local_folder
+        checkpoint = self.checkpoint_file()
+        if checkpoint is not None:
+            return checkpoint
         repo = self.hub_repo_resolved()
         if repo:
             from huggingface_hub import try_to_load_from_cache
@@ -78,15 +93,18 @@ class ClipModel:
 
     def config(self) -> dict:
         folder = self.files()
-        if folder is None:
+        if folder is None or not folder.is_dir():
             return {}
         return json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
 
     def fingerprint(self) -> str:
         """Changes when the files change (a new checkpoint in the same folder means new vectors)."""
-        folder = self.files() if self.hub_repo is None else None
-        if folder is None:
+        found = self.files() if self.hub_repo is None else None
+        if found is None:
             return self.key.split("@", 1)[-1]
+        if found.is_file():
+            return hashlib.blake2b(f"{found.name}:{found.stat().st_size}".encode(), digest_size=6).hexdigest()
+        folder = found
         digest = hashlib.blake2b((folder / CONFIG_FILE).read_bytes(), digest_size=6)
         for name in WEIGHT_FILES:
             if (folder / name).is_file():

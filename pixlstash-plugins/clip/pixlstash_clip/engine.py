@@ -73,6 +73,8 @@ class ClipEmbedder(Embedder):
             ways.append(f"run `pixlstash models pull {self.id}` on a machine with internet (it downloads to the "
                         "Hugging Face cache, which you can copy)")
         ways.append(f"or copy {CONFIG_FILE} and {WEIGHT_FILES[0]} into {self.model.local_folder}")
+        if "@" in self.model.key:
+            ways.append(f"or copy a single checkpoint to {self.model.local_folder}.safetensors")
         return "; ".join(ways)
 
     # -- loading --------------------------------------------------------------------------------
@@ -86,8 +88,17 @@ class ClipEmbedder(Embedder):
                                engine_id=self.id, location=str(self.model.local_folder))
         import open_clip
 
-        name = f"local-dir:{folder}"
-        model, _, preprocess = open_clip.create_model_and_transforms(name, device=device)
+        if folder.is_dir():
+            name = f"local-dir:{folder}"  # config and preprocessing come with the weights
+            model, _, preprocess = open_clip.create_model_and_transforms(name, device=device)
+        else:
+            # A bare checkpoint of a hub model: open_clip knows its config; its pretrained tag knows the
+            # preprocessing (which open_clip does not apply when given a file).
+            name, tag = self.model.key.split("@", 1)
+            cfg = open_clip.get_pretrained_cfg(name, tag) or {}
+            model, _, preprocess = open_clip.create_model_and_transforms(
+                name, pretrained=str(folder), device=device, image_mean=cfg.get("mean"), image_std=cfg.get("std"),
+                image_interpolation=cfg.get("interpolation"), image_resize_mode=cfg.get("resize_mode"))
         model.eval()
         tokenizer = open_clip.get_tokenizer(name)
         self._loaded = (model, preprocess, tokenizer, device)

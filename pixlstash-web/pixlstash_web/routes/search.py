@@ -62,7 +62,7 @@ UPLOAD_SCHEMA = {"multipart/form-data": {"schema": {
         "combine": {"type": "string", "enum": ["mean", "min"]},
         "threshold": {"type": "string", "pattern": "^-?[0-9.]{1,20}$"},
         "limit": {"type": "string", "pattern": "^[0-9]{1,4}$"},
-        "filter": {"type": "string", "maxLength": 100000, "description": "a picture filter as JSON"}}}}}
+        "filter": {"type": "string", "maxLength": 10000, "description": "a picture filter as JSON"}}}}}
 
 
 class _UploadFields(msgspec.Struct, forbid_unknown_fields=True):

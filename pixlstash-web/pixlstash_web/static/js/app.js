@@ -52,11 +52,26 @@ export const app = {
     const view = this.view;
     $("new-pictures").hidden = true;
     let layout;
+    let provisional = false;
     try {
       if (view.q || view.similar?.length || view.face) layout = await searchLayout(view);
       else {
-        const response = await api.raw("/pictures/layout", { ...filterParams(view), ...sortParams(view) });
-        layout = { ...decodeLayout(await response.arrayBuffer()), hits: null };
+        // The first screen comes from an ordinary first page, which is fast at any size; the full
+        // layout (every id, for scrolling and jumping anywhere) replaces it when it arrives.
+        const full = api.raw("/pictures/layout", { ...filterParams(view), ...sortParams(view) })
+          .then((response) => response.arrayBuffer());
+        let settled = false;
+        api.get("/pictures", { ...filterParams(view), ...sortParams(view), limit: 120 }).then((page) => {
+          if (settled || token !== this.loadToken || !page.items.length) return;
+          this.grid.setDetails(page.items);
+          provisional = true;
+          this.grid.setLayout(Uint32Array.from(page.items.map((p) => p.id)),
+            Uint16Array.from(page.items.map((p) => Math.min(65535, p.width))),
+            Uint16Array.from(page.items.map((p) => Math.min(65535, p.height))), { keepScroll });
+          $("empty").hidden = true;
+        }, () => {});
+        layout = { ...decodeLayout(await full), hits: null };
+        settled = true;
       }
     } catch (error) {
       if (token !== this.loadToken) return;
@@ -65,7 +80,7 @@ export const app = {
     }
     if (token !== this.loadToken) return; // a newer view won
     this.hits = layout.hits;
-    this.grid.setLayout(layout.ids, layout.widths, layout.heights, { keepScroll });
+    this.grid.setLayout(layout.ids, layout.widths, layout.heights, { keepScroll: keepScroll || provisional });
     $("empty").hidden = layout.ids.length > 0;
     $("count").textContent = `${layout.ids.length.toLocaleString()} ${layout.hits ? "matches" : "pictures"}`;
     performance.mark("pixlstash:layout-ready");
@@ -135,6 +150,17 @@ function renderToolbar() {
     <label>Tag <input id="tag-filter" list="tag-names" placeholder="tag" size="10" aria-label="Filter by tag"></label>
     <span class="chips">${(view.tags || []).map((t) =>
       `<span class="chip">${esc(t)}<button data-untag="${esc(t)}" aria-label="Remove tag filter ${esc(t)}">×</button></span>`).join("")}</span>
+    <details class="more-filters"><summary>More filters</summary>
+      <label>Without tag <input id="not-tag" size="10" aria-label="Without tag"></label>
+      <label>Taken after <input id="taken-after" type="date" aria-label="Taken after" value="${day(view.taken_after)}"></label>
+      <label>Taken before <input id="taken-before" type="date" aria-label="Taken before" value="${day(view.taken_before)}"></label>
+      <label>Min width <input id="min-width" type="number" min="0" size="5" aria-label="Minimum width" value="${view.min_width || ""}"></label>
+      <label>Min height <input id="min-height" type="number" min="0" size="5" aria-label="Minimum height" value="${view.min_height || ""}"></label>
+      <label><input type="checkbox" id="unrated" ${view.unrated ? "checked" : ""}> Unrated</label>
+      <label><input type="checkbox" id="duplicates" ${view.duplicates ? "checked" : ""}> Near-duplicates</label>
+    </details>
+    <span class="chips">${(view.not_tags || []).map((t) =>
+      `<span class="chip">not ${esc(t)}<button data-unnot="${esc(t)}" aria-label="Remove filter without ${esc(t)}">×</button></span>`).join("")}</span>
     <label>Layout <select id="layout" aria-label="Layout"><option value="square">square</option>
       <option value="justified" ${view.layout === "justified" ? "selected" : ""}>justified</option></select></label>
     <input id="size" type="range" min="80" max="400" step="10" value="${view.size || DEFAULTS.size}" aria-label="Thumbnail size">
@@ -152,6 +178,20 @@ function renderToolbar() {
     const tag = e.target.value.trim();
     if (tag) app.update({ tags: [...(view.tags || []), tag] });
   };
+  $("not-tag").onchange = (e) => {
+    const tag = e.target.value.trim();
+    if (tag) app.update({ not_tags: [...(view.not_tags || []), tag] });
+  };
+  const date = (id, key) => { $(id).onchange = (e) => app.update({ [key]: e.target.value ? Date.parse(e.target.value) : undefined }); };
+  date("taken-after", "taken_after");
+  date("taken-before", "taken_before");
+  $("min-width").onchange = (e) => app.update({ min_width: Number(e.target.value) || undefined });
+  $("min-height").onchange = (e) => app.update({ min_height: Number(e.target.value) || undefined });
+  $("unrated").onchange = (e) => app.update({ unrated: e.target.checked || undefined });
+  $("duplicates").onchange = (e) => app.update({ duplicates: e.target.checked || undefined });
+  bar.querySelectorAll("[data-unnot]").forEach((b) => {
+    b.onclick = () => app.update({ not_tags: (view.not_tags || []).filter((t) => t !== b.dataset.unnot) });
+  });
   bar.querySelectorAll("[data-untag]").forEach((b) => {
     b.onclick = () => app.update({ tags: (view.tags || []).filter((t) => t !== b.dataset.untag) });
   });
@@ -180,6 +220,10 @@ async function renderBreadcrumbs() {
   nav.querySelectorAll("a[data-nav]").forEach((a) => {
     a.onclick = (e) => { e.preventDefault(); app.navigate(readView(new URL(a.href).search)); };
   });
+}
+
+function day(ms) {
+  return ms ? new Date(ms).toISOString().slice(0, 10) : "";
 }
 
 export function esc(text) {
@@ -280,10 +324,12 @@ async function start() {
   });
   app.grid.setMode(app.view.layout || DEFAULTS.layout, app.view.size || DEFAULTS.size);
   app.sidebar = new Sidebar(app, $("sidebar"));
-  try { app.engines = await api.get("/engines"); } catch { app.engines = []; }
   renderToolbar();
-  await app.sidebar.reload();
+  // The grid's layout is fetched first and alone: thumbnails paint while the rest loads.
+  const engines = api.get("/engines").then((list) => { app.engines = list; }, () => { app.engines = []; });
+  if (app.view.q) await engines; // a search needs to know whether an embedder can read text
   await app.apply(app.view);
+  await Promise.all([engines, app.sidebar.reload()]);
   window.addEventListener("popstate", () => app.apply(readView()));
   $("search-form").onsubmit = (e) => {
     e.preventDefault();

@@ -4,6 +4,7 @@
 
 const GAP = 4;
 const OVERSCAN = 2; // rows above and below the viewport
+let firstPainted = false; // for the Performance mark the benchmarks read
 
 export class Grid {
   constructor(element, { onOpen, onContext, onSelection, needDetails, onDragStart }) {
@@ -27,6 +28,7 @@ export class Grid {
     this.mode = "square";
     this.size = 180;
     this.tiles = new Map(); // index -> element
+    this.pool = []; // tiles scrolled out of view, reused for the ones scrolled in
     this.pending = new Set();
     this.rows = null;
     this.frame = 0;
@@ -45,8 +47,6 @@ export class Grid {
     for (let i = 0; i < ids.length; i++) this.indexOf.set(ids[i], i);
     for (const id of [...this.selected]) if (!this.indexOf.has(id)) this.selected.delete(id);
     if (!keepScroll) { this.el.scrollTop = 0; this.focus = -1; }
-    for (const tile of this.tiles.values()) tile.remove();
-    this.tiles.clear();
     this.relayout();
   }
 
@@ -103,7 +103,7 @@ export class Grid {
         heights: Float64Array.from(heights), count: starts.length };
       this.inner.style.height = `${top}px`;
     }
-    for (const tile of this.tiles.values()) tile.remove();
+    for (const tile of this.tiles.values()) { tile.hidden = true; this.pool.push(tile); }
     this.tiles.clear();
     this.render();
   }
@@ -188,36 +188,67 @@ export class Grid {
   render() {
     if (!this.rows) return;
     const [start, end] = this.visibleRange();
+    // A fling faster than a screen per frame: place tiles now, fetch their images once it slows down.
+    const now = performance.now();
+    const speed = Math.abs(this.el.scrollTop - (this.lastTop ?? 0)) / Math.max(1, now - (this.lastTime ?? now));
+    this.lastTop = this.el.scrollTop;
+    this.lastTime = now;
+    const fast = speed > this.el.clientHeight / 16;
+    if (fast) { clearTimeout(this.settleTimer); this.settleTimer = setTimeout(() => this.render(), 80); }
     for (const [index, tile] of this.tiles) {
-      if (index < start || index >= end) { tile.remove(); this.tiles.delete(index); }
+      if (index < start || index >= end) { this.pool.push(tile); tile.hidden = true; this.tiles.delete(index); }
     }
     const missing = [];
-    const fragment = document.createDocumentFragment();
     for (let index = start; index < end; index++) {
-      if (this.tiles.has(index)) continue;
+      let tile = this.tiles.get(index);
       const id = this.ids[index];
-      const tile = document.createElement("div");
-      tile.className = "tile";
-      tile.dataset.index = index;
-      tile.dataset.id = id;
-      tile.setAttribute("role", "gridcell");
-      tile.draggable = true;
-      const b = this.box(index);
-      tile.style.cssText = `left:${b.left}px;top:${b.top}px;width:${b.width}px;height:${b.height}px`;
-      const img = document.createElement("img");
-      img.alt = `Picture ${id}`;
-      img.decoding = "async";
-      img.src = `/api/v1/pictures/${id}/grid.webp`;
-      if (index === start) img.addEventListener("load", () => performance.mark("pixlstash:first-thumbnail"),
-        { once: true });
-      tile.appendChild(img);
-      this.tiles.set(index, tile);
-      this.decorate(tile, index);
-      fragment.appendChild(tile);
-      if (!this.details.has(id)) missing.push(id);
+      if (!tile) {
+        // Reuse this picture's own tile when it is in the pool (a relayout): its image stays painted.
+        const own = this.pool.findIndex((t) => t.dataset.id === String(id));
+        tile = own >= 0 ? this.pool.splice(own, 1)[0] : this.pool.pop() || this.makeTile();
+        const same = tile.dataset.id === String(id);
+        tile.hidden = false;
+        tile.dataset.index = index;
+        tile.dataset.id = id;
+        if (!same) tile.dataset.src = "";
+        const b = this.box(index);
+        tile.style.cssText = `left:${b.left}px;top:${b.top}px;width:${b.width}px;height:${b.height}px`;
+        const img = tile.firstChild;
+        if (!same) img.removeAttribute("src");
+        img.alt = `Picture ${id}`;
+        this.tiles.set(index, tile);
+        this.decorate(tile, index);
+        if (!this.details.has(id)) missing.push(id);
+      }
+      if (!fast && tile.dataset.src !== String(id)) {
+        tile.dataset.src = String(id);
+        const img = tile.firstChild;
+        if (!firstPainted && index === start) {
+          img.addEventListener("load", () => requestAnimationFrame(() => {
+            if (!firstPainted) { firstPainted = true; performance.mark("pixlstash:first-thumbnail"); }
+          }), { once: true });
+        }
+        img.src = `/api/v1/pictures/${id}/grid.webp`;
+      }
     }
-    this.inner.appendChild(fragment);
-    if (missing.length) this.requestDetails(missing);
+    if (missing.length && !fast) this.requestDetails(missing);
+    else if (missing.length) this.settleDetails = true;
+    if (!fast && this.settleDetails) {
+      this.settleDetails = false;
+      this.requestDetails([...this.tiles.keys()].map((i) => this.ids[i]).filter((id) => !this.details.has(id)));
+    }
+  }
+
+  makeTile() {
+    const tile = document.createElement("div");
+    tile.className = "tile";
+    tile.setAttribute("role", "gridcell");
+    tile.draggable = true;
+    const img = document.createElement("img");
+    img.decoding = "async";
+    tile.appendChild(img);
+    this.inner.appendChild(tile);
+    return tile;
   }
 
   requestDetails(ids) {
@@ -239,7 +270,11 @@ export class Grid {
     tile.setAttribute("aria-selected", this.selected.has(id) ? "true" : "false");
     const summary = this.details.get(id);
     let meta = tile.querySelector(".meta");
-    if (!summary) return;
+    if (!summary) {  // a recycled tile must not keep the previous picture's badges
+      meta?.remove();
+      tile.removeAttribute("title");
+      return;
+    }
     if (!meta) {
       meta = document.createElement("div");
       meta.className = "meta";

@@ -1,7 +1,8 @@
 // Every view is a URL: filters, sort, search, the open picture. Reload or bookmark lands in the same place.
 
 const LISTS = ["tags", "any_tags", "not_tags", "collections", "similar"];
-const NUMBERS = ["project", "rating_min", "rating_max", "picture", "folder", "size", "seed", "face"];
+const NUMBERS = ["project", "rating_min", "rating_max", "picture", "folder", "size", "seed", "face", "taken_after",
+  "taken_before", "min_width", "min_height"];
 const FLAGS = ["favourite", "unrated", "scrapheap", "duplicates", "asc"];
 const TEXTS = ["op", "sort", "q", "media_type", "layout", "combine"];
 
@@ -36,7 +37,7 @@ export function viewUrl(view) {
 export function filterParams(view) {
   const params = {};
   for (const key of ["tags", "any_tags", "not_tags", "collections", "project", "rating_min", "rating_max",
-    "media_type", "folder"]) {
+    "media_type", "folder", "taken_after", "taken_before", "min_width", "min_height"]) {
     if (view[key] !== undefined) params[key] = view[key];
   }
   if (view.collections?.length > 1) params.collection_op = view.op || "union";

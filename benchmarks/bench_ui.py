@@ -1,0 +1,184 @@
+"""The browser grid at 100,000 pictures, measured in headless Chromium with Performance marks.
+
+    .venv/bin/python benchmarks/bench_ui.py [.bench/ui100k] [--pictures 100000] [--runs 5]
+
+Builds (once) a synthetic library with a real grid thumbnail for every picture, runs the server in its
+own process, signs in, and measures:
+
+- navigation to first painted thumbnail (``pixlstash:first-thumbnail`` is marked when the first tile's
+  image has loaded and the next frame is drawn);
+- jumping to the middle of the grid until every visible tile has its image drawn;
+- frames dropped while scrolling 10,000 rows (a frame is dropped when the gap between animation
+  frames is over 1.5x the display's 16.7 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "pixlstash-core"), str(ROOT / "pixlstash-web"), str(ROOT / "tests"),
+                str(ROOT / "benchmarks")]
+
+USER, PASSWORD = "bench", "benchmark password"
+
+
+def build(root: Path, pictures: int) -> None:
+    if (root / "library.db").exists():
+        return
+    from PIL import Image
+    from synthetic_library import build as build_library
+
+    from pixlstash.library import Library
+    from pixlstash.thumbnails import ThumbnailCache
+
+    build_library(root, pictures, tags_per_picture=3, sets=100, characters=20)
+    samples = []
+    for n in range(64):
+        image = Image.new("RGB", (384, 256), ((n * 37) % 256, (n * 91) % 256, (n * 53) % 256))
+        buffer = io.BytesIO()
+        image.save(buffer, "WEBP", quality=70)
+        samples.append(buffer.getvalue())
+    started = time.perf_counter()
+    with Library.open(root) as library:
+        cache = ThumbnailCache(root / "thumbnails")
+        for n, (content_hash,) in enumerate(library.db.query("SELECT content_hash FROM pictures")):
+            path = cache.path(content_hash, "grid")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(samples[n % len(samples)])
+    print(f"wrote {pictures:,} grid thumbnails in {time.perf_counter() - started:.1f} s")
+
+
+def serve(root: Path) -> tuple[subprocess.Popen, str]:
+    from pixlstash.auth import Authenticator
+
+    auth = Authenticator(root)
+    if auth.needs_setup:
+        auth.create_user(USER, PASSWORD)
+    auth.close()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path[:2])}
+    server = subprocess.Popen([sys.executable, "-m", "pixlstash", "serve", "--library", str(root), "--port",
+                               str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    import httpx
+
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{url}/api/v1/version").status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    return server, url
+
+
+FIRST_PAINT = """() => new Promise(resolve => {
+  const check = () => {
+    const mark = performance.getEntriesByName('pixlstash:first-thumbnail')[0];
+    if (mark) resolve(mark.startTime); else setTimeout(check, 5);
+  };
+  check();
+})"""
+
+JUMP = """() => new Promise(resolve => {
+  const grid = window.pixlstash.app.grid;
+  const started = performance.now();
+  grid.el.scrollTop = grid.inner.offsetHeight / 2;
+  grid.render();
+  const check = () => {
+    const imgs = [...grid.inner.querySelectorAll('.tile img')].filter(img => {
+      const r = img.getBoundingClientRect();
+      return r.bottom > 0 && r.top < innerHeight;
+    });
+    if (imgs.length && imgs.every(img => img.complete && img.naturalWidth > 0)) {
+      requestAnimationFrame(() => resolve(performance.now() - started));
+    } else requestAnimationFrame(check);
+  };
+  check();
+})"""
+
+SCROLL = """(rows) => new Promise(resolve => {
+  const grid = window.pixlstash.app.grid;
+  grid.el.scrollTop = 0;
+  const rowHeight = grid.rows.cell + 4;
+  const target = Math.min(rows * rowHeight, grid.inner.offsetHeight - grid.el.clientHeight);
+  const perFrame = rowHeight * 5;  // 5 rows a frame: a fast fling (about 55,000 px/s)
+  const gaps = [];
+  let last = performance.now();
+  const frame = (now) => {
+    gaps.push(now - last);
+    last = now;
+    if (grid.el.scrollTop >= target - 1) {
+      const dropped = gaps.slice(1).filter(g => g > 25).length;
+      resolve({frames: gaps.length - 1, dropped, worst: Math.max(...gaps.slice(1)),
+               rows: Math.round(grid.el.scrollTop / rowHeight)});
+      return;
+    }
+    grid.el.scrollTop = Math.min(target, grid.el.scrollTop + perFrame);
+    requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+})"""
+
+
+def measure(url: str, runs: int) -> None:
+    from playwright.sync_api import sync_playwright
+    from ui_support import launch
+
+    with sync_playwright() as p:
+        browser = launch(p)
+        context = browser.new_context(base_url=url, viewport={"width": 1440, "height": 900})
+        page = context.new_page()
+        page.goto("/")
+        page.get_by_label("User name").fill(USER)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_selector("body[data-ready='1']")
+        count = page.evaluate("() => window.pixlstash.app.grid.ids.length")
+        print(f"grid of {count:,} pictures, {page.evaluate('() => window.pixlstash.app.grid.rows.columns')} columns")
+        first, jumps = [], []
+        for _ in range(runs):
+            page.goto("/?nocache=" + str(time.time()))  # a fresh navigation (the view ignores unknown keys)
+            first.append(page.evaluate(FIRST_PAINT))
+            page.wait_for_selector("body[data-ready='1']")
+            jumps.append(page.evaluate(JUMP))
+        print(f"navigation to first painted thumbnail: median {statistics.median(first):.0f} ms "
+              f"(runs: {', '.join(f'{v:.0f}' for v in first)})")
+        print(f"jump to the middle and paint: median {statistics.median(jumps):.0f} ms "
+              f"(runs: {', '.join(f'{v:.0f}' for v in jumps)})")
+        result = page.evaluate(SCROLL, 10_000)
+        share = 100 * result["dropped"] / max(1, result["frames"])
+        print(f"scrolling {result['rows']:,} rows, 5 a frame, in {result['frames']} frames: "
+              f"{result['dropped']} dropped ({share:.1f}%), worst frame {result['worst']:.0f} ms")
+        browser.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("path", type=Path, nargs="?", default=ROOT / ".bench" / "ui100k")
+    parser.add_argument("--pictures", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    print(f"{os.cpu_count()} cores")
+    build(args.path, args.pictures)
+    server, url = serve(args.path)
+    try:
+        measure(url, args.runs)
+    finally:
+        server.terminate()
+        server.wait()
+
+
+if __name__ == "__main__":
+    main()
