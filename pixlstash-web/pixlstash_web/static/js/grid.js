@@ -188,13 +188,14 @@ export class Grid {
   render() {
     if (!this.rows) return;
     const [start, end] = this.visibleRange();
-    // A fling faster than a screen per frame: place tiles now, fetch their images once it slows down.
+    // Faster than about half a screen a second: place tiles now, fetch their images once scrolling pauses.
+    // Decoding and painting images is what costs frames (measured in benchmarks/bench_ui.py).
     const now = performance.now();
     const speed = Math.abs(this.el.scrollTop - (this.lastTop ?? 0)) / Math.max(1, now - (this.lastTime ?? now));
     this.lastTop = this.el.scrollTop;
     this.lastTime = now;
-    const fast = speed > this.el.clientHeight / 16;
-    if (fast) { clearTimeout(this.settleTimer); this.settleTimer = setTimeout(() => this.render(), 80); }
+    const fast = speed > (this.flingSpeed ?? this.el.clientHeight / 2000);
+    if (fast) { clearTimeout(this.settleTimer); this.settleTimer = setTimeout(() => this.render(), 60); }
     for (const [index, tile] of this.tiles) {
       if (index < start || index >= end) { this.pool.push(tile); tile.hidden = true; this.tiles.delete(index); }
     }
