@@ -23,17 +23,16 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 import numpy as np
+from PIL.Image import Image
 
 from ..clock import now_ms
 from ..engines import Embedder, Engine, FaceExtractor, Task
-from ..errors import EngineNotFound, ModelMissing
+from ..errors import EngineNotFound, ModelMissing, NotFound
 from ..events import Event
 from .inputs import load_input
 from .results import compute, field_for, scale_faces
 
 if TYPE_CHECKING:
-    from PIL.Image import Image
-
     from ..library import Library
 
 __all__ = ["EnrichmentWorker", "WorkerBusy"]
@@ -197,10 +196,14 @@ class EnrichmentWorker:
                     jobs.close_if_finished(job_id, now_ms())
                     continue
             inputs = self.library.pictures.media_inputs(ids)
-            images = [self._decoders.submit(load_input, self.library, pid, *inputs[pid], engine.input_size)
-                      for pid in ids]
+            images = [self._decoders.submit(self._load, pid, inputs.get(pid), engine.input_size) for pid in ids]
             return _Batch(job_id, Task(task), engine, msgspec.json.decode(parameters), ids, images)
         return None
+
+    def _load(self, picture_id: int, media: tuple | None, input_size: int) -> Image:
+        if media is None:  # purged between the claim and now
+            raise NotFound(f"picture {picture_id} no longer exists")
+        return load_input(self.library, picture_id, *media, input_size)
 
     def _run(self, batch: _Batch) -> None:
         engine = batch.engine
