@@ -89,12 +89,14 @@ function drawFaces(el, p) {
   const layer = el.querySelector("#faceboxes");
   if (!img || !p.faces.length) return;
   const place = () => {
+    // The image is drawn "contain" inside its box: find where the picture itself lands.
     const r = img.getBoundingClientRect();
     const stage = el.querySelector("#stage").getBoundingClientRect();
-    const sx = r.width / p.width;
-    const sy = r.height / p.height;
-    layer.innerHTML = p.faces.map((f, i) => `<div class="facebox" style="left:${r.left - stage.left + f.box[0] * sx}px;
-      top:${r.top - stage.top + f.box[1] * sy}px;width:${(f.box[2] - f.box[0]) * sx}px;height:${(f.box[3] - f.box[1]) * sy}px">
+    const scale = Math.min(r.width / p.width, r.height / p.height);
+    const left = r.left - stage.left + (r.width - p.width * scale) / 2;
+    const top = r.top - stage.top + (r.height - p.height * scale) / 2;
+    layer.innerHTML = p.faces.map((f, i) => `<div class="facebox" style="left:${left + f.box[0] * scale}px;
+      top:${top + f.box[1] * scale}px;width:${(f.box[2] - f.box[0]) * scale}px;height:${(f.box[3] - f.box[1]) * scale}px">
       <span>Face ${i + 1}</span></div>`).join("");
   };
   if (img.complete) place(); else img.addEventListener("load", place, { once: true });

@@ -132,7 +132,7 @@ async function renderSnapshots(app, panel, options = {}) {
       <small>${new Date(s.created_at).toLocaleString()} · ${s.picture_count.toLocaleString()} pictures · ${(s.byte_size / 1e6).toFixed(1)} MB</small></span>
       <span><button data-preview="${s.id}">Preview restore</button>
       ${selected.length || resource ? `<button data-selective="${s.id}">Restore selection…</button>` : ""}
-      <button data-delete="${s.id}" aria-label="Delete snapshot ${s.id}">🗑</button></span>
+      <button data-delete="${s.id}" aria-label="Delete snapshot ${s.id}">✕</button></span>
       <div class="result" id="snapshot-result-${s.id}"></div></div>`).join("")}</div>`;
   bindClose(panel);
   panel.querySelector("#take-snapshot").onsubmit = async (event) => {

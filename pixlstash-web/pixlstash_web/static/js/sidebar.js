@@ -64,7 +64,7 @@ export class Sidebar {
       }
     }
     html += `<h2>More</h2><div class="side-item ${view.scrapheap ? "active" : ""}" data-kind="scrapheap" tabindex="0">
-      🗑 Scrapheap</div>`;
+      Scrapheap</div>`;
     this.el.innerHTML = html;
     this.bind();
     this.renderSetOps();
