@@ -116,13 +116,7 @@ export class Grid {
 
   rowOf(index) {
     if (this.rows.square) return Math.floor(index / this.rows.columns);
-    let lo = 0;
-    let hi = this.rows.count - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.rows.starts[mid] <= index) lo = mid; else hi = mid - 1;
-    }
-    return lo;
+    return lastAtMost(this.rows.starts, index);
   }
 
   rowTop(row) {
@@ -143,13 +137,7 @@ export class Grid {
 
   rowAt(y) {
     if (this.rows.square) return Math.max(0, Math.floor((y - GAP) / (this.rows.cell + GAP)));
-    let lo = 0;
-    let hi = this.rows.count - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.rows.tops[mid] <= y) lo = mid; else hi = mid - 1;
-    }
-    return lo;
+    return lastAtMost(this.rows.tops, y);
   }
 
   box(index) {
@@ -459,6 +447,17 @@ export class Grid {
     const r = this.inner.getBoundingClientRect();
     return { x: event.clientX - r.left, y: event.clientY - r.top };
   }
+}
+
+/** The last position in an ascending array whose value is at most ``value`` (0 when none is). */
+function lastAtMost(sorted, value) {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (sorted[mid] <= value) lo = mid; else hi = mid - 1;
+  }
+  return lo;
 }
 
 /** Decode the packed layout from ``GET /pictures/layout``. */
