@@ -177,9 +177,9 @@ def build(root: Path, pictures: int, tags_per_picture: int = 10, sets: int = 100
                          "JOIN collections c ON c.id = cm.collection_id ORDER BY 1, 2")
             conn.execute("INSERT INTO picture_text(rowid, caption, prompt, name) SELECT id, NULL, NULL, original_name "
                          "FROM pictures")
-            conn.execute("INSERT OR REPLACE INTO vector_stamps SELECT DISTINCT engine_id, 'image', random() "
-                         "FROM embeddings")
-            conn.execute("INSERT OR REPLACE INTO vector_stamps SELECT DISTINCT engine_id, 'face', random() FROM faces")
+            for table, kind in (("embeddings", "image"), ("faces", "face")):
+                conn.execute(f"INSERT OR REPLACE INTO vector_stamps SELECT engine_id, '{kind}', random() "
+                             f"FROM (SELECT DISTINCT engine_id FROM {table})")
             for _name, sql in ddl:
                 conn.execute(sql)
         log(f"counters, indexes and triggers in {time.perf_counter() - started:.1f} s")

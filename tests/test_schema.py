@@ -50,3 +50,20 @@ def test_a_newer_library_is_refused_with_a_clear_message(tmp_path, plugin_manage
     connection.close()
     with pytest.raises(LibraryTooNew, match="upgrade PixlStash"):
         Library.open(root, plugin_manager=plugin_manager)
+
+
+def test_upgrading_a_library_with_vectors_stamps_each_engine_once(tmp_path):
+    connection = connect(tmp_path / "lib.db")
+    migrate(connection, MIGRATIONS[:3])
+    connection.execute("INSERT INTO pictures(id, content_hash, suffix, media_type, mime, file_size, width, height, "
+                       "pixels, taken_at, imported_at, shuffle) VALUES (1, 'a', '.png', 'image', 'image/png', 1, 1, "
+                       "1, 1, 0, 0, 0), (2, 'b', '.png', 'image', 'image/png', 1, 1, 1, 1, 0, 0, 1)")
+    for picture in (1, 2):
+        for engine in ("clip/a", "clip/b"):
+            connection.execute("INSERT INTO embeddings(picture_id, engine_id, engine_version, dims, vector, created_at)"
+                               " VALUES (?, ?, '1', 1, x'0000803f', 0)", (picture, engine))
+        connection.execute("INSERT INTO faces(picture_id, engine_id, engine_version, x0, y0, x1, y1, score, "
+                           "created_at) VALUES (?, 'faces/x', '1', 0, 0, 1, 1, 1, 0)", (picture,))
+    assert migrate(connection) == 3
+    stamps = connection.execute("SELECT engine_id, kind FROM vector_stamps ORDER BY 1").fetchall()
+    assert stamps == [("clip/a", "image"), ("clip/b", "image"), ("faces/x", "face")]

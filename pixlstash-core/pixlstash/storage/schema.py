@@ -372,8 +372,8 @@ CREATE TABLE vector_stamps (
     stamp INTEGER NOT NULL,
     PRIMARY KEY (engine_id, kind)
 ) WITHOUT ROWID;
-INSERT INTO vector_stamps SELECT DISTINCT engine_id, 'image', random() FROM embeddings;
-INSERT INTO vector_stamps SELECT DISTINCT engine_id, 'face', random() FROM faces;
+INSERT INTO vector_stamps SELECT engine_id, 'image', random() FROM (SELECT DISTINCT engine_id FROM embeddings);
+INSERT INTO vector_stamps SELECT engine_id, 'face', random() FROM (SELECT DISTINCT engine_id FROM faces);
 """ + "".join(
     f"""CREATE TRIGGER {table}_vector_stamp_{event.lower()} AFTER {event} ON {table}
 BEGIN
