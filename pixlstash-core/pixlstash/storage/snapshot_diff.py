@@ -21,6 +21,10 @@ def _marks(values: Sequence) -> str:
     return ",".join("?" * len(values))
 
 
+# Above this many pictures, signatures read each table once from end to end instead of by index.
+SCAN_ABOVE = 200
+
+
 class SnapshotDiff:
     def __init__(self, connection: apsw.Connection) -> None:
         self.c = connection
@@ -54,7 +58,7 @@ class SnapshotDiff:
         if not ids:
             return out
         wanted = json.dumps(sorted(set(ids)))
-        scan = "NOT INDEXED" if len(ids) > 200 else ""
+        scan = "NOT INDEXED" if len(ids) > SCAN_ABOVE else ""
         keep = "IN (SELECT value FROM json_each(?))"
         for row in self.q(f"SELECT id, content_hash, {', '.join(_USER_COLUMNS)} FROM {schema}.pictures "
                           f"WHERE id {keep}", (wanted,)):
