@@ -76,6 +76,26 @@ def test_a_damaged_chunk_is_reported_and_nothing_is_restored(library, snapshots,
     assert [s.kind for s in snapshots.list()] == ["MANUAL"]  # no safety snapshot either: nothing happened
 
 
+def test_damage_is_caught_when_reading_in_place_and_a_swapped_chunk_by_verify(library, snapshots, tmp_path):
+    ids = make_pictures(library, tmp_path / "p", 3)
+    snapshot = snapshots.take("MANUAL")
+    library.update_pictures(ids, rating=2)
+    chunks = sorted((library.root / "snapshots" / "chunks").rglob("*.zst"))
+    assert len(chunks) >= 2
+    original = chunks[0].read_bytes()
+    damaged = bytearray(original)
+    damaged[len(damaged) // 2] ^= 0xFF
+    chunks[0].write_bytes(bytes(damaged))
+    snapshots.chunks._cache.clear()
+    with pytest.raises(SnapshotDamaged):  # the frame checksum, checked by every in-place read
+        snapshots.preview(snapshot.id)
+    chunks[0].write_bytes(chunks[1].read_bytes())  # a whole, valid chunk, but the wrong one
+    with pytest.raises(SnapshotDamaged, match="does not match its checksum"):
+        snapshots.verify(snapshot.id)  # the content digest, recomputed before every full restore
+    chunks[0].write_bytes(original)
+    snapshots.verify(snapshot.id)
+
+
 def test_preview_counts_only_real_changes(library, snapshots, tmp_path):
     ids = make_pictures(library, tmp_path / "p", 6)
     snapshot = snapshots.take()
