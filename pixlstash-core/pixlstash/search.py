@@ -138,12 +138,10 @@ class SearchService:
         queries = queries / np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
         f = f or PictureFilter()
         restricted = f != PictureFilter()
-        scored: dict[int, float] = {}
         if restricted:
             ids = self.library.query.ids(f, limit=EXACT_LIMIT + 1)
             if len(ids) <= EXACT_LIMIT:
-                keys, vectors = index.vectors(np.asarray([i for i in ids if i not in exclude], dtype=np.uint64))
-                scored = dict(zip(keys.tolist(), self._combine(vectors @ queries.T, combine).tolist(), strict=True))
+                scored = self._score(index, [i for i in ids if i not in exclude], queries, combine)
                 return self._hits(scored, threshold, limit)
         # Fetch more than asked (filters and exclusions drop some), then widen until enough survive.
         wanted = max(limit * 2, 50) + len(exclude)
@@ -152,13 +150,18 @@ class SearchService:
                                    else queries.mean(axis=0, keepdims=True), wanted)
             candidates = sorted({int(k) for k in keys.ravel() if k >= 0} - set(exclude))
             allowed = self._allowed(f, candidates)
-            present, vectors = index.vectors(np.asarray(allowed, dtype=np.uint64))
-            scored = dict(zip(present.tolist(), self._combine(vectors @ queries.T, combine).tolist(), strict=True))
+            scored = self._score(index, allowed, queries, combine)
             good = sum(1 for s in scored.values() if threshold is None or s >= threshold)
             exhausted = keys.shape[1] < wanted or wanted >= limit * _MAX_WIDENING
             if good >= limit or exhausted:
                 return self._hits(scored, threshold, limit)
             wanted *= 4
+
+    def _score(self, index: VectorIndex, picture_ids: list[int], queries: np.ndarray,
+               combine: Combine) -> dict[int, float]:
+        """Exact combined similarity of each listed picture that has a vector."""
+        present, vectors = index.vectors(np.asarray(picture_ids, dtype=np.uint64))
+        return dict(zip(present.tolist(), self._combine(vectors @ queries.T, combine).tolist(), strict=True))
 
     @staticmethod
     def _combine(similarities: np.ndarray, combine: Combine) -> np.ndarray:

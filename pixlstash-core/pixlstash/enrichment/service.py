@@ -123,9 +123,7 @@ class Enrichment:
         if job_id is None:
             return None
         self.wake.set()
-        job = self.jobs.get(job_id)
-        self.library.events.publish(Event("job.progress", data=_job_event(job)))
-        return job
+        return self.publish_progress(job_id)
 
     def queue_imported(self, picture_ids: Sequence[int]) -> list[Job]:
         """Queue every on-import task with its default engine for new pictures (engines with their model)."""
@@ -178,15 +176,21 @@ class Enrichment:
     def cancel(self, job_id: int) -> Job:
         with self.library.db.write():
             self.jobs.cancel(job_id, now_ms())
-        job = self.jobs.get(job_id)
-        self.library.events.publish(Event("job.progress", data=_job_event(job)))
-        return job
+        return self.publish_progress(job_id)
 
     def retry(self, job_id: int) -> Job:
         with self.library.db.write():
             self.jobs.retry(job_id)
         self.wake.set()
         return self.jobs.get(job_id)
+
+    def publish_progress(self, job_id: int) -> Job:
+        """The job as it is now, announced on the live stream (``job.progress``)."""
+        job = self.jobs.get(job_id)
+        self.library.events.publish(Event("job.progress", data={
+            "job_id": job.id, "engine_id": job.engine_id, "state": job.state, "total": job.total,
+            "done": job.done, "failed": job.failed}))
+        return job
 
     def job(self, job_id: int) -> Job:
         return self.jobs.get(job_id)
@@ -208,7 +212,3 @@ def _task(name: str) -> Task:
     except ValueError:
         raise BadInput(f"unknown task {name!r}; tasks are {', '.join(t.value for t in Task)}") from None
 
-
-def _job_event(job: Job) -> dict[str, Any]:
-    return {"job_id": job.id, "engine_id": job.engine_id, "state": job.state, "total": job.total,
-            "done": job.done, "failed": job.failed}

@@ -284,10 +284,7 @@ class EnrichmentWorker:
         if written:
             library.events.publish(Event("picture.changed", written,
                                          {"fields": [field_for(batch.task)], "engine_id": engine.id}))
-        job = jobs.get(batch.job_id)
-        library.events.publish(Event("job.progress", data={
-            "job_id": job.id, "engine_id": job.engine_id, "state": job.state, "total": job.total,
-            "done": job.done, "failed": job.failed}))
+        self.enrichment.publish_progress(batch.job_id)
 
     def _store(self, batch: _Batch, picture_id: int, result: Any, seen: tuple[int, int] | None,
                original: tuple[int, int] | None, now: int, added_keys: list[int], added_vectors: list[np.ndarray],
