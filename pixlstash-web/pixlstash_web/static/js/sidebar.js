@@ -16,6 +16,10 @@ export class Sidebar {
     this.collections = [];
     this.folders = [];
     this.marked = new Set(); // Ctrl-clicked sets/characters, for set operations
+    // Any drag (a set from here, pictures from the grid) may end on a sidebar item: keep them in place.
+    document.addEventListener("dragstart", () => { this.dragging = true; });
+    document.addEventListener("dragend", () => this.dragEnded());
+    document.addEventListener("drop", () => this.dragEnded());
   }
 
   async reload() {
@@ -30,6 +34,8 @@ export class Sidebar {
   }
 
   render() {
+    // Replacing the items under a drag in progress would cancel it: render when the drag ends.
+    if (this.dragging) { this.renderAfterDrag = true; return; }
     const view = this.app.view;
     const active = (kind, id) => (kind === "project" ? view.project === id && !view.collections?.length
       : view.collections?.length === 1 && view.collections[0] === id);
@@ -138,6 +144,11 @@ export class Sidebar {
     this.el.querySelector("#new-project").onclick = create("project");
     this.el.querySelector("#new-set").onclick = create("set");
     this.el.querySelector("#new-character").onclick = create("character");
+  }
+
+  dragEnded() {
+    this.dragging = false;
+    if (this.renderAfterDrag) { this.renderAfterDrag = false; this.render(); }
   }
 
   renderSetOps() {
