@@ -82,17 +82,22 @@ def test_damage_is_caught_when_reading_in_place_and_a_swapped_chunk_by_verify(li
     library.update_pictures(ids, rating=2)
     chunks = sorted((library.root / "snapshots" / "chunks").rglob("*.zst"))
     assert len(chunks) >= 2
-    original = chunks[0].read_bytes()
-    damaged = bytearray(original)
-    damaged[len(damaged) // 2] ^= 0xFF
-    chunks[0].write_bytes(bytes(damaged))
+    originals = {chunk: chunk.read_bytes() for chunk in chunks}
+    # A preview reads in place only the pages it needs, so every chunk is damaged: whichever it reads first
+    # must be caught.
+    for chunk, original in originals.items():
+        damaged = bytearray(original)
+        damaged[len(damaged) // 2] ^= 0xFF
+        chunk.write_bytes(bytes(damaged))
     snapshots.chunks._cache.clear()
     with pytest.raises(SnapshotDamaged):  # the frame checksum, checked by every in-place read
         snapshots.preview(snapshot.id)
-    chunks[0].write_bytes(chunks[1].read_bytes())  # a whole, valid chunk, but the wrong one
+    for chunk, original in originals.items():
+        chunk.write_bytes(original)
+    chunks[0].write_bytes(originals[chunks[1]])  # a whole, valid chunk, but the wrong one
     with pytest.raises(SnapshotDamaged, match="does not match its checksum"):
         snapshots.verify(snapshot.id)  # the content digest, recomputed before every full restore
-    chunks[0].write_bytes(original)
+    chunks[0].write_bytes(originals[chunks[0]])
     snapshots.verify(snapshot.id)
 
 
