@@ -67,3 +67,11 @@ def test_upgrading_a_library_with_vectors_stamps_each_engine_once(tmp_path):
     assert migrate(connection) == 3
     stamps = connection.execute("SELECT engine_id, kind FROM vector_stamps ORDER BY 1").fetchall()
     assert stamps == [("clip/a", "image"), ("clip/b", "image"), ("faces/x", "face")]
+
+
+def test_a_pictures_tags_come_from_the_index_alone(library):
+    """Snapshot comparisons read a picture's tags chunk by chunk: one lookup per tag would cost a page each."""
+    plan = library.db.connection.execute(
+        "EXPLAIN QUERY PLAN SELECT tag_id, source, confidence FROM picture_tags WHERE picture_id = ?", (1,)
+    ).fetchall()
+    assert any("COVERING INDEX picture_tags_picture" in row[-1] for row in plan), plan

@@ -150,6 +150,8 @@ class SnapshotService:
         self.catalog = SnapshotCatalog(self.db)
         self.chunks = ChunkStore(self.root / "chunks")
         self._lock = threading.Lock()
+        self._lock_chunk_lists = threading.Lock()
+        self._chunk_lists: OrderedDict[tuple[int, int], list[tuple[str, int]]] = OrderedDict()
 
     def close(self) -> None:
         self.db.close()
@@ -221,8 +223,8 @@ class SnapshotService:
     def list(self) -> list[SnapshotRow]:
         return self.catalog.snapshots()
 
-    def get(self, snapshot_id: int) -> SnapshotRow:
-        row = self.catalog.snapshot(snapshot_id)
+    def get(self, snapshot_id: int, *, sized: bool = True) -> SnapshotRow:
+        row = self.catalog.snapshot(snapshot_id, sized=sized)
         if row is None:
             raise NotFound(f"snapshot {snapshot_id} does not exist")
         return row
@@ -252,9 +254,25 @@ class SnapshotService:
 
     def verify(self, snapshot_id: int) -> None:
         """Raise ``SnapshotDamaged`` unless every chunk is present and matches its checksum."""
-        row = self.get(snapshot_id)
+        row = self.get(snapshot_id, sized=False)
         for digest, raw_bytes in self.catalog.chunk_list(row.id):
             self.chunks.read(digest, raw_bytes, full_check=True)
+
+    def _chunk_list(self, row: SnapshotRow) -> list[tuple[str, int]]:
+        """The snapshot's chunks, remembered for the last few snapshots opened: a snapshot never changes,
+        and (id, creation time) names one even if another process deletes it and reuses the id."""
+        key = (row.id, row.created_at)
+        with self._lock_chunk_lists:
+            chunks = self._chunk_lists.get(key)
+            if chunks is not None:
+                self._chunk_lists.move_to_end(key)
+                return chunks
+        chunks = self.catalog.chunk_list(row.id)
+        with self._lock_chunk_lists:
+            self._chunk_lists[key] = chunks
+            while len(self._chunk_lists) > 4:
+                self._chunk_lists.popitem(last=False)
+        return chunks
 
     @contextlib.contextmanager
     def _opened(self, row: SnapshotRow) -> Iterator[str]:
@@ -265,7 +283,7 @@ class SnapshotService:
                            "upgrade PixlStash to restore it")
         if row.schema_version == SCHEMA_VERSION:
             placeholder = self.root / "open" / f"{row.id}-{uuid.uuid4().hex}.db"
-            snapshot = ChunkedSnapshot(self.chunks, self.catalog.chunk_list(row.id), row.chunk_bytes)
+            snapshot = ChunkedSnapshot(self.chunks, self._chunk_list(row), row.chunk_bytes)
             try:
                 yield snapshot_uri(placeholder, snapshot)
             finally:
@@ -290,7 +308,7 @@ class SnapshotService:
 
     def preview(self, snapshot_id: int) -> dict[str, object]:
         """What a full restore would change, counting only real changes."""
-        row = self.get(snapshot_id)
+        row = self.get(snapshot_id, sized=False)
         with self._attached(row) as diff:
             candidates, recreate, delete = diff.picture_sets()
             live, snap = diff.signatures("main", candidates), diff.signatures("snap", candidates)
@@ -317,7 +335,7 @@ class SnapshotService:
 
     def preview_batch(self, snapshot_id: int, resources: list[RestoreResource]) -> dict[str, object]:
         """For each listed picture, the fields a selective restore would change (before and after)."""
-        row = self.get(snapshot_id)
+        row = self.get(snapshot_id, sized=False)
         changes, errors = [], []
         with self._attached(row) as diff:
             ids = [r.id for r in resources if r.type == "picture"]
@@ -348,7 +366,7 @@ class SnapshotService:
 
     def restore(self, snapshot_id: int) -> dict[str, object]:
         """Full restore: safety snapshot, then one atomic switch of all metadata."""
-        row = self.get(snapshot_id)
+        row = self.get(snapshot_id, sized=False)
         with self._exclusive(wait=False), self._opened(row) as name:
             self.verify(snapshot_id)  # every chunk, before anything happens: a damaged snapshot stops here
             self._take("SAFETY", f"before restoring snapshot {snapshot_id}")  # no safety net, no restore
@@ -379,7 +397,7 @@ class SnapshotService:
     def restore_batch(self, snapshot_id: int, resources: list[RestoreResource],
                       recreate_missing: bool = False) -> dict[str, object]:
         """Restore only the listed resources; everything else stays exactly as it is."""
-        row = self.get(snapshot_id)
+        row = self.get(snapshot_id, sized=False)
         errors: list[dict[str, object]] = []
         restored: list[RestoreResource] = []
         with self._exclusive(wait=False), self._attached(row) as diff:

@@ -65,18 +65,18 @@ class PictureStore:
         )
 
     def refresh_text(self, picture_ids: Iterable[int]) -> None:
-        """Rebuild the full-text row (captions, prompts, name) of each picture."""
-        for picture_id in picture_ids:
-            self.db.execute("DELETE FROM picture_text WHERE rowid = ?", (picture_id,))
-            self.db.execute(
-                """INSERT INTO picture_text(rowid, caption, prompt, name)
-                SELECT p.id,
-                       (SELECT group_concat(text, ' ') FROM captions WHERE picture_id = p.id),
-                       (SELECT positive || ' ' || coalesce(checkpoint, '') FROM generation WHERE picture_id = p.id),
-                       p.original_name
-                FROM pictures p WHERE p.id = ?""",
-                (picture_id,),
-            )
+        """Rebuild the full-text row (captions, prompts, name) of each picture, a few statements for any count."""
+        wanted = json.dumps(sorted(set(picture_ids)))
+        self.db.execute("DELETE FROM picture_text WHERE rowid IN (SELECT value FROM json_each(?))", (wanted,))
+        self.db.execute(
+            """INSERT INTO picture_text(rowid, caption, prompt, name)
+            SELECT p.id,
+                   (SELECT group_concat(text, ' ') FROM captions WHERE picture_id = p.id),
+                   (SELECT positive || ' ' || coalesce(checkpoint, '') FROM generation WHERE picture_id = p.id),
+                   p.original_name
+            FROM pictures p WHERE p.id IN (SELECT value FROM json_each(?))""",
+            (wanted,),
+        )
 
     _EDITABLE = {"rating", "favourite", "flagged", "taken_at"}
 

@@ -387,12 +387,20 @@ END;
     for event in ("INSERT", "UPDATE")
 )
 
+# A picture's tags with their source and confidence straight from the index: listing a picture's tags and
+# comparing them with a snapshot's (read chunk by chunk) then skips one table lookup per tag.
+_V5 = """
+DROP INDEX picture_tags_picture;
+CREATE INDEX picture_tags_picture ON picture_tags(picture_id, tag_id, source, confidence);
+"""
+
 # (version, description, SQL). Version N is applied to a library at version N - 1.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "pictures, tags, captions, generation metadata, projects, collections, folders", _V1),
     (2, "change stamps on pictures, for snapshot previews and selective restores", _V2),
     (3, "embeddings and faces", _V3),
     (4, "enrichment jobs and vector index stamps", _V4),
+    (5, "picture tags indexed with their source and confidence", _V5),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

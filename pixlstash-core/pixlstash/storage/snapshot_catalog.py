@@ -100,8 +100,11 @@ class SnapshotCatalog:
     def snapshots(self) -> list[SnapshotRow]:
         return self._sized(self.db.query(f"SELECT {_COLUMNS} FROM snapshots ORDER BY created_at DESC, id DESC"))
 
-    def snapshot(self, snapshot_id: int) -> SnapshotRow | None:
-        rows = self._sized(self.db.query(f"SELECT {_COLUMNS} FROM snapshots WHERE id = ?", (snapshot_id,)))
+    def snapshot(self, snapshot_id: int, *, sized: bool = True) -> SnapshotRow | None:
+        """One snapshot; ``sized=False`` skips working out its byte sizes (left at 0), which means looking at
+        every chunk: a restore does not need them."""
+        rows = self.db.query(f"SELECT {_COLUMNS} FROM snapshots WHERE id = ?", (snapshot_id,))
+        rows = self._sized(rows) if sized else [SnapshotRow(*row) for row in rows]
         return rows[0] if rows else None
 
     def chunk_list(self, snapshot_id: int) -> list[tuple[str, int]]:

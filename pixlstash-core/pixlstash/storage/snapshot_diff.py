@@ -166,8 +166,9 @@ class SnapshotDiff:
         run(f"INSERT INTO main.pictures ({columns}) SELECT {columns} FROM snap.pictures s WHERE s.id {keep} "
             f"AND NOT EXISTS (SELECT 1 FROM main.pictures m WHERE m.id = s.id)")
         assignments = ", ".join(f"{c} = s.{c}" for c in _USER_COLUMNS)
+        differs = " OR ".join(f"main.pictures.{c} IS NOT s.{c}" for c in _USER_COLUMNS)
         run(f"UPDATE main.pictures SET {assignments} FROM (SELECT * FROM snap.pictures WHERE id {keep}) s "
-            f"WHERE main.pictures.id = s.id")
+            f"WHERE main.pictures.id = s.id AND ({differs})")  # unchanged pictures keep their change stamp
         self._map_tags(keep, wanted)
         self._write_differences(
             "picture_tags", f"SELECT tm.live_id AS tag_id, pt.picture_id, pt.source, pt.confidence "
