@@ -178,8 +178,8 @@ def build(root: Path, pictures: int, tags_per_picture: int = 10, sets: int = 100
             conn.execute("INSERT INTO picture_text(rowid, caption, prompt, name) SELECT id, NULL, NULL, original_name "
                          "FROM pictures")
             for table, kind in (("embeddings", "image"), ("faces", "face")):
-                conn.execute(f"INSERT OR REPLACE INTO vector_stamps SELECT engine_id, '{kind}', random() "
-                             f"FROM (SELECT DISTINCT engine_id FROM {table})")
+                conn.execute(f"INSERT OR REPLACE INTO vector_stamps(engine_id, kind, stamp, seq) "
+                             f"SELECT engine_id, '{kind}', random(), 0 FROM (SELECT DISTINCT engine_id FROM {table})")
             for _name, sql in ddl:
                 conn.execute(sql)
         log(f"counters, indexes and triggers in {time.perf_counter() - started:.1f} s")

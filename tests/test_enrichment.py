@@ -224,7 +224,7 @@ def test_settings_choose_default_engines_and_on_import_tasks(fake_engines, extra
         library.enrichment.configure(EnrichmentSettings(on_import=["painter"]))
 
 
-def test_vector_index_is_saved_reloaded_and_rebuilt_when_stale_or_damaged(fake_engines, library, tmp_path):
+def test_vector_index_is_saved_reloaded_caught_up_and_rebuilt_when_damaged(fake_engines, library, tmp_path):
     ids = import_colours(library, tmp_path)
     run_jobs(library)
     index = library.search.index("fake/colour")
@@ -235,14 +235,40 @@ def test_vector_index_is_saved_reloaded_and_rebuilt_when_stale_or_damaged(fake_e
     assert len(index) == 5 and index.rebuilds == 0  # loaded from disk: its stamp still matches
 
     library.search.invalidate()
-    with library.db.write():  # someone else changes a vector: the saved index is stale
+    with library.db.write():  # someone else changes a vector after the index was saved
         library.vectors.put_embedding(ids["red"], "fake/colour", "1", colour_vector((0, 0, 1)), 0)
     hits = library.search.similar(picture_ids=[ids["blue"]], limit=1).hits
-    assert index.rebuilds == 1 and hits[0].picture.id == ids["red"] and hits[0].similarity == pytest.approx(1, 1e-3)
+    assert hits[0].picture.id == ids["red"] and hits[0].similarity == pytest.approx(1, 1e-3)
+    assert (index.rebuilds, index.caught_up, len(index)) == (0, 1, 5)  # read that one vector, nothing else
+
+    with library.db.write():  # and while it is loaded: the next search reads the change too
+        library.vectors.put_embedding(ids["red"], "fake/colour", "1", colour_vector((0, 1, 0)), 0)
+    hits = library.search.similar(picture_ids=[ids["green"]], limit=1).hits
+    assert hits[0].picture.id == ids["red"] and hits[0].similarity == pytest.approx(1, 1e-3)
+    assert (index.rebuilds, index.caught_up) == (0, 2)
+
+    library.search.save()
+    library.search.invalidate()
+    with library.db.write():
+        library.vectors.new_epoch()  # what a full restore does: the saved index is no longer a starting point
+    assert len(index) == 5 and index.rebuilds == 1
 
     library.search.invalidate()
     index.path.write_bytes(b"garbage")
     assert len(index) == 5 and index.rebuilds == 2
+
+
+def test_an_index_saved_ahead_of_the_database_is_rebuilt(fake_engines, library, tmp_path):
+    """A crash can lose writes an index already saw: an index further on than the database is not trusted."""
+    import_colours(library, tmp_path)
+    run_jobs(library)
+    index = library.search.index("fake/colour")
+    epoch, seq = library.vectors.stamp("fake/colour", "image")
+    meta = index.meta_path.read_bytes().replace(f'"seq":{seq}'.encode(), f'"seq":{seq + 7}'.encode())
+    assert meta != index.meta_path.read_bytes()
+    index.meta_path.write_bytes(meta)
+    library.search.invalidate()
+    assert len(index) == 5 and index.rebuilds == 1
 
 
 def test_catch_up_queues_pictures_an_interrupted_import_never_queued(fake_engines, library, tmp_path):

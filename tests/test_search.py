@@ -114,3 +114,29 @@ def test_similar_faces_finds_faces_of_the_same_colour(library, colours):
     assert [h.picture.id for h in restricted] == [colours["blue"]]
     with pytest.raises(NotFound):
         library.search.similar_faces(10_000)
+
+
+def test_a_restored_picture_is_found_again_and_a_full_restore_rebuilds_the_index(library, colours, monkeypatch):
+    """A selective restore writes the picture's embedding back; the index reads just that row."""
+    from pixlstash.snapshots import RestoreResource, SnapshotService
+
+    monkeypatch.setattr(search_module, "EXACT_LIMIT", 0)
+    service = SnapshotService(library)
+    snapshot = service.take("MANUAL")
+    index = library.search.index("fake/colour")
+    assert colours["red"] == library.search.semantic("red", limit=1).hits[0].picture.id
+    library.scrap([colours["red"]])
+    library.purge([colours["red"]])
+    assert library.vectors.embeddings("fake/colour", [colours["red"]]) == {}
+    assert colours["red"] not in {h.picture.id for h in library.search.semantic("red").hits}
+    service.restore_batch(snapshot.id, [RestoreResource("picture", colours["red"])])
+    assert colours["red"] == library.search.semantic("red", limit=1).hits[0].picture.id
+    assert (index.rebuilds, index.caught_up) == (0, 1)
+    library.search.save()
+
+    epoch = library.vectors.stamp("fake/colour", "image")[0]
+    service.restore(snapshot.id)  # every vector replaced: saved indexes are gone and the epoch is new
+    assert not index.path.exists() and library.vectors.stamp("fake/colour", "image")[0] != epoch
+    assert colours["red"] == library.search.semantic("red", limit=1).hits[0].picture.id
+    assert index.rebuilds == 1
+    service.close()

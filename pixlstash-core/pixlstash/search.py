@@ -44,10 +44,12 @@ class SearchService:
         with self._lock:
             index = self._indexes.get((engine_id, kind))
             if index is None:
-                feed = ((lambda: vectors.iter_embeddings(engine_id)) if kind == "image"
-                        else (lambda: vectors.iter_face_vectors(engine_id)))
-                index = VectorIndex(self.folder, engine_id, kind, stamp=lambda: vectors.stamp(engine_id, kind),
-                                    vectors=feed)
+                images = kind == "image"
+                index = VectorIndex(
+                    self.folder, engine_id, kind, stamp=lambda: vectors.stamp(engine_id, kind),
+                    vectors=lambda: (vectors.iter_embeddings if images else vectors.iter_face_vectors)(engine_id),
+                    changes=lambda seq: (vectors.embeddings_since if images else vectors.face_vectors_since)(
+                        engine_id, seq))
                 self._indexes[(engine_id, kind)] = index
             return index
 
@@ -62,6 +64,13 @@ class SearchService:
     def invalidate(self) -> None:
         for index in self.loaded():
             index.invalidate()
+
+    def discard_saved(self) -> None:
+        """Forget every index, in memory and on disk (a full restore is about to replace every vector)."""
+        self.invalidate()
+        for path in self.folder.glob("*"):
+            if path.suffix in (".usearch", ".json", ".tmp"):
+                path.unlink(missing_ok=True)
 
     # -- searches -------------------------------------------------------------------------------
 

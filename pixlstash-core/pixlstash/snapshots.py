@@ -371,12 +371,17 @@ class SnapshotService:
             self.verify(snapshot_id)  # every chunk, before anything happens: a damaged snapshot stops here
             self._take("SAFETY", f"before restoring snapshot {snapshot_id}")  # no safety net, no restore
             source = connect(name, readonly=True)
+            # Saved vector indexes go first: the switch and the new epoch below are two steps, and a crash
+            # between them must not leave an index file that looks current for the restored vectors.
+            self.library.search.discard_saved()
             try:
                 live = self.library.db.connection
                 with self.library.db.write_lock, live.backup("main", source, "main") as backup:
                     backup.step(-1)
             finally:
                 source.close()
+            with self.library.db.write():
+                self.library.vectors.new_epoch()  # indexes saved before this restore must be rebuilt
             missing = self._count_missing_files()
         self._after_restore()
         self.library.db.execute("PRAGMA optimize")  # every table changed: let SQLite refresh its statistics

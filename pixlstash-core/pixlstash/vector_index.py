@@ -1,9 +1,11 @@
 """usearch indexes over stored vectors: one per engine and vector kind, kept in ``<library>/indexes``.
 
-The database holds the vectors; an index is a cache. Each saved index records the database's vector
-stamp (changed by a trigger on every vector write) at the moment it was current. On first use an index
-is loaded when its stamp still matches, and rebuilt from the database when it is missing, stale or
-damaged. Vectors written by this process are added as they arrive; the index is saved when dirty.
+The database holds the vectors; an index is a cache. The database keeps a stamp per vector set: an
+epoch (changed when a full restore replaces every vector) and a sequence number that every vector write
+increments and records on the row it wrote. An index remembers the stamp it is current at, in memory
+and beside its saved file. On use, an index of the same epoch that is behind catches up by reading only
+the rows written since; one that is missing, damaged, of another epoch or ahead of the database (a
+crash lost writes it saw) is rebuilt from every vector.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ log = logging.getLogger(__name__)
 
 _FORMAT = 1
 
+Stamp = tuple[int, int]  # (epoch, seq)
+Vectors = Iterator[tuple[np.ndarray, np.ndarray]]
+
 
 class _Meta(msgspec.Struct):
     format: int
@@ -32,7 +37,8 @@ class _Meta(msgspec.Struct):
     kind: str
     dims: int
     count: int
-    stamp: int | None
+    stamp: int | None  # the epoch
+    seq: int = 0       # files saved before the change log existed are current at seq 0
 
 
 def index_file_stem(engine_id: str, kind: str) -> str:
@@ -42,8 +48,8 @@ def index_file_stem(engine_id: str, kind: str) -> str:
 class VectorIndex:
     """Nearest-neighbour search over one engine's vectors of one kind (cosine, half precision)."""
 
-    def __init__(self, folder: Path, engine_id: str, kind: str, *, stamp: Callable[[], int | None],
-                 vectors: Callable[[], Iterator[tuple[np.ndarray, np.ndarray]]]) -> None:
+    def __init__(self, folder: Path, engine_id: str, kind: str, *, stamp: Callable[[], Stamp | None],
+                 vectors: Callable[[], Vectors], changes: Callable[[int], Vectors]) -> None:
         self.engine_id = engine_id
         self.kind = kind
         stem = index_file_stem(engine_id, kind)
@@ -51,43 +57,70 @@ class VectorIndex:
         self.meta_path = folder / f"{stem}.json"
         self._db_stamp = stamp
         self._db_vectors = vectors
+        self._db_changes = changes
         self._lock = threading.RLock()
         self._index: Index | None = None
-        self._stamp: int | None = None
+        self._stamp: Stamp | None = None
         self.dirty = False
         self.rebuilds = 0
+        self.caught_up = 0  # vectors read since a saved or loaded stamp, rather than rebuilt
 
     # -- keeping current ------------------------------------------------------------------------
 
     def ensure_current(self) -> Index | None:
-        """The index, matching the database (loaded or rebuilt as needed); None while there are no vectors."""
+        """The index, matching the database (loaded, caught up or rebuilt as needed); None while there are
+        no vectors."""
         with self._lock:
             stamp = self._db_stamp()
             if self._index is not None and self._stamp == stamp:
                 return self._index
-            if self._index is None and self._load(stamp):
-                return self._index
-            self._rebuild(stamp)
+            if self._index is None:
+                self._load(stamp)
+            if not (self._index is not None and self._catch_up(stamp)):
+                self._rebuild(stamp)
             return self._index
 
-    def _load(self, stamp: int | None) -> bool:
+    def _load(self, stamp: Stamp | None) -> None:
         if stamp is None or not self.path.is_file() or not self.meta_path.is_file():
-            return False
+            return
         try:
             meta = msgspec.json.decode(self.meta_path.read_bytes(), type=_Meta)
-            if meta.format != _FORMAT or meta.stamp != stamp:
-                log.info("vector index %s (%s) is stale: rebuilding", self.engine_id, self.kind)
-                return False
+            if meta.format != _FORMAT or meta.stamp != stamp[0] or meta.seq > stamp[1]:
+                log.info("vector index %s (%s) is from another epoch: rebuilding", self.engine_id, self.kind)
+                return
             index = Index.restore(str(self.path))
             if index is None or len(index) != meta.count or index.ndim != meta.dims:
                 raise ValueError("index file does not match its metadata")
         except Exception as error:  # damaged file or metadata: the database can always rebuild it
             log.warning("vector index %s (%s) is damaged (%s): rebuilding", self.engine_id, self.kind, error)
+            return
+        self._index, self._stamp, self.dirty = index, (meta.stamp, meta.seq), False
+
+    def _catch_up(self, stamp: Stamp | None) -> bool:
+        """Add the vectors written since the index's stamp; False when only a rebuild will do."""
+        if stamp is None or self._stamp is None or self._stamp[0] != stamp[0] or self._stamp[1] > stamp[1]:
             return False
-        self._index, self._stamp, self.dirty = index, stamp, False
+        # Rows read here may be newer than ``stamp`` (written meanwhile); adding them twice is harmless.
+        for keys, vectors in self._db_changes(self._stamp[1]):
+            if not self._replace(keys, vectors):
+                return False
+            self.caught_up += len(keys)
+        self._stamp, self.dirty = stamp, True
         return True
 
-    def _rebuild(self, stamp: int | None) -> None:
+    def _replace(self, keys: np.ndarray, vectors: np.ndarray | None) -> bool:
+        """Remove ``keys`` and add their new vectors (if any); False if the dimensions changed."""
+        keys = np.asarray(keys, dtype=np.uint64)
+        if vectors is not None and len(keys) and vectors.shape[1] != self._index.ndim:
+            return False  # a new engine version with other dimensions
+        present = keys[self._index.contains(keys)] if len(keys) else keys
+        if len(present):
+            self._index.remove(present)
+        if vectors is not None and len(keys):
+            self._index.add(keys, vectors)
+        return True
+
+    def _rebuild(self, stamp: Stamp | None) -> None:
         index = None
         for keys, vectors in self._db_vectors():
             if index is None:
@@ -115,28 +148,21 @@ class VectorIndex:
 
     # -- changing -------------------------------------------------------------------------------
 
-    def apply(self, keys: np.ndarray, vectors: np.ndarray | None, *, stamp_before: int | None,
-              stamp_after: int | None) -> None:
+    def apply(self, keys: np.ndarray, vectors: np.ndarray | None, *, stamp_before: Stamp | None,
+              stamp_after: Stamp | None) -> None:
         """Add (or replace) vectors this process wrote, or remove ``keys`` when ``vectors`` is None.
 
-        ``stamp_before`` is the database stamp when the write began: if the index was not at that stamp
-        (someone else wrote vectors meanwhile) it is dropped and rebuilt on next use instead.
+        ``stamp_before`` is the database stamp when the write began. If the index was not at that stamp
+        (someone else wrote vectors meanwhile) the write is left to the next catch-up, which reads it back.
         """
         with self._lock:
             if self._index is None and stamp_before is None and vectors is not None and len(keys):
                 self._index, self._stamp = self._new(vectors.shape[1]), None  # the first vectors of this engine
             if self._index is None or self._stamp != stamp_before:
+                return
+            if not self._replace(keys, vectors):
                 self._index, self._stamp = None, None
                 return
-            keys = np.asarray(keys, dtype=np.uint64)
-            present = keys[self._index.contains(keys)] if len(keys) else keys
-            if len(present):
-                self._index.remove(present)
-            if vectors is not None and len(keys):
-                if vectors.shape[1] != self._index.ndim:  # a new engine version with other dimensions
-                    self._index, self._stamp = None, None
-                    return
-                self._index.add(keys, vectors)
             self._stamp = stamp_after
             self.dirty = True
 
@@ -149,7 +175,8 @@ class VectorIndex:
             tmp = self.path.with_suffix(".usearch.tmp")
             self._index.save(str(tmp))
             os.replace(tmp, self.path)
-            meta = _Meta(_FORMAT, self.engine_id, self.kind, self._index.ndim, len(self._index), self._stamp)
+            epoch, seq = self._stamp if self._stamp is not None else (None, 0)
+            meta = _Meta(_FORMAT, self.engine_id, self.kind, self._index.ndim, len(self._index), epoch, seq)
             tmp_meta = self.meta_path.with_suffix(".json.tmp")
             tmp_meta.write_bytes(msgspec.json.encode(meta))
             os.replace(tmp_meta, self.meta_path)

@@ -394,6 +394,37 @@ DROP INDEX picture_tags_picture;
 CREATE INDEX picture_tags_picture ON picture_tags(picture_id, tag_id, source, confidence);
 """
 
+# A change log for vector indexes. Each (engine, kind) keeps an epoch (``stamp``, random, changed by a
+# full restore) and a counter (``seq``) that every vector write increments and copies onto the row it
+# wrote. An index saved at (epoch, seq) then catches up by reading only the rows with a higher seq,
+# instead of being rebuilt from every vector. Existing rows start at seq 0, which is exactly where an
+# index saved under the old scheme with the same stamp stands.
+_V6 = """
+ALTER TABLE vector_stamps ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE embeddings ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE face_vectors ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX embeddings_seq ON embeddings(engine_id, seq);
+CREATE INDEX face_vectors_seq ON face_vectors(seq);
+DROP TRIGGER embeddings_vector_stamp_insert;
+DROP TRIGGER embeddings_vector_stamp_update;
+DROP TRIGGER face_vectors_vector_stamp_insert;
+DROP TRIGGER face_vectors_vector_stamp_update;
+""" + "".join(
+    f"""CREATE TRIGGER {table}_vector_seq_{event.split()[0].lower()} AFTER {event} ON {table}
+BEGIN
+    INSERT INTO vector_stamps(engine_id, kind, stamp, seq) VALUES ({engine}, '{kind}', random(), 1)
+    ON CONFLICT DO UPDATE SET seq = seq + 1;
+    UPDATE {table} SET seq = (SELECT seq FROM vector_stamps WHERE engine_id = {engine} AND kind = '{kind}')
+    WHERE {key} = NEW.{key};
+END;
+"""
+    for table, kind, key, engine in (
+        ("embeddings", "image", "id", "NEW.engine_id"),
+        ("face_vectors", "face", "face_id", "(SELECT engine_id FROM faces WHERE id = NEW.face_id)"))
+    # Only a new vector counts as a change: the trigger's own write of ``seq`` must not fire it again.
+    for event in ("INSERT", "UPDATE OF vector")
+)
+
 # (version, description, SQL). Version N is applied to a library at version N - 1.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "pictures, tags, captions, generation metadata, projects, collections, folders", _V1),
@@ -401,6 +432,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (3, "embeddings and faces", _V3),
     (4, "enrichment jobs and vector index stamps", _V4),
     (5, "picture tags indexed with their source and confidence", _V5),
+    (6, "a change log for vector indexes", _V6),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -44,8 +44,8 @@ class VectorStore:
 
     def iter_embeddings(self, engine_id: str, batch: int = 10_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """(picture ids, vectors) in batches, for rebuilding an index."""
-        yield from self._iter("SELECT picture_id, vector FROM embeddings WHERE engine_id = ? AND picture_id > ? "
-                              "ORDER BY picture_id LIMIT ?", engine_id, batch)
+        yield from self._iter("SELECT picture_id, picture_id, vector FROM embeddings WHERE engine_id = ? "
+                              "AND picture_id > ? ORDER BY picture_id LIMIT ?", engine_id, batch)
 
     def embedding_engines(self) -> list[tuple[str, int, int]]:
         """(engine id, dimensions, count) of every engine with stored embeddings."""
@@ -91,8 +91,9 @@ class VectorStore:
         return found
 
     def iter_face_vectors(self, engine_id: str, batch: int = 10_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        yield from self._iter("SELECT v.face_id, v.vector FROM face_vectors v JOIN faces f ON f.id = v.face_id "
-                              "WHERE f.engine_id = ? AND v.face_id > ? ORDER BY v.face_id LIMIT ?", engine_id, batch)
+        yield from self._iter("SELECT v.face_id, v.face_id, v.vector FROM face_vectors v JOIN faces f "
+                              "ON f.id = v.face_id WHERE f.engine_id = ? AND v.face_id > ? ORDER BY v.face_id LIMIT ?",
+                              engine_id, batch)
 
     def faces_of(self, face_ids: Sequence[int]) -> dict[int, tuple[int, tuple[float, float, float, float]]]:
         """face id -> (picture id, box)."""
@@ -116,18 +117,37 @@ class VectorStore:
 
     # -- stamps ---------------------------------------------------------------------------------
 
-    def stamp(self, engine_id: str, kind: str) -> int | None:
-        """Changes with every vector written for (engine, kind): a saved index is current while it matches."""
-        return self.db.scalar("SELECT stamp FROM vector_stamps WHERE engine_id = ? AND kind = ?", (engine_id, kind))
+    def stamp(self, engine_id: str, kind: str) -> tuple[int, int] | None:
+        """(epoch, seq) of the vectors of (engine, kind): seq counts every vector written, and the epoch
+        changes when a full restore replaces them all. A saved index is current while it matches."""
+        rows = self.db.query("SELECT stamp, seq FROM vector_stamps WHERE engine_id = ? AND kind = ?",
+                             (engine_id, kind))
+        return (rows[0][0], rows[0][1]) if rows else None
 
-    def _iter(self, sql: str, engine_id: str, batch: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        after = -1
+    def new_epoch(self) -> None:
+        """Every vector set starts a new epoch: indexes saved before no longer count as catching up."""
+        self.db.execute("UPDATE vector_stamps SET stamp = random()")
+
+    def embeddings_since(self, engine_id: str, seq: int, batch: int = 10_000
+                         ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(picture ids, vectors) written after ``seq``, for bringing an index up to date."""
+        yield from self._iter("SELECT seq, picture_id, vector FROM embeddings WHERE engine_id = ? AND seq > ? "
+                              "ORDER BY seq LIMIT ?", engine_id, batch, after=seq)
+
+    def face_vectors_since(self, engine_id: str, seq: int, batch: int = 10_000
+                           ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        yield from self._iter("SELECT v.seq, v.face_id, v.vector FROM face_vectors v JOIN faces f ON f.id = v.face_id "
+                              "WHERE f.engine_id = ? AND v.seq > ? ORDER BY v.seq LIMIT ?", engine_id, batch,
+                              after=seq)
+
+    def _iter(self, sql: str, engine_id: str, batch: int, after: int = -1) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Keyset pages of (keys, vectors); each row is (position, key, vector), the position ordering the pages."""
         while True:
             rows = self.db.query(sql, (engine_id, after, batch))
             if not rows:
                 return
-            keys = np.fromiter((r[0] for r in rows), dtype=np.uint64, count=len(rows))
-            vectors = np.stack([np.frombuffer(r[1], dtype="<f4") for r in rows])
+            keys = np.fromiter((r[1] for r in rows), dtype=np.uint64, count=len(rows))
+            vectors = np.stack([np.frombuffer(r[2], dtype="<f4") for r in rows])
             yield keys, vectors
             after = rows[-1][0]
 
