@@ -263,7 +263,7 @@ def test_an_index_saved_ahead_of_the_database_is_rebuilt(fake_engines, library, 
     import_colours(library, tmp_path)
     run_jobs(library)
     index = library.search.index("fake/colour")
-    epoch, seq = library.vectors.stamp("fake/colour", "image")
+    _epoch, seq = library.vectors.stamp("fake/colour", "image")
     meta = index.meta_path.read_bytes().replace(f'"seq":{seq}'.encode(), f'"seq":{seq + 7}'.encode())
     assert meta != index.meta_path.read_bytes()
     index.meta_path.write_bytes(meta)
