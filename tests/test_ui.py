@@ -136,6 +136,12 @@ def test_selection_rating_tagging_and_keyboard(page, server):
     page.keyboard.press("Enter")
     expect(page.locator("#toast")).to_contain_text("Tagged 2")
     assert {t.name for t in server.library.get(ids["red"]).tags} >= {"sunset", "keeper"}
+    red = tile(page, ids["red"])  # tiles fill in tags, suggestions and faces after the thumbnail
+    expect(red.locator(".chips")).to_contain_text("keeper")
+    expect(red.locator(".chips")).to_contain_text("sunset")
+    expect(red.locator(".faces")).to_have_text("☺1")  # the fake face finder's one face
+    expect(red.locator(".suggestions")).to_have_text("+2")  # the fake tagger's "red" and "dark"
+    assert "2 suggested tags to review" in red.get_attribute("title")
     page.keyboard.press("Escape")
     expect(page.locator("#selection-bar")).to_be_hidden()
     page.keyboard.press("Control+a")

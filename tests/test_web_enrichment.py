@@ -183,3 +183,24 @@ def test_share_recipients_search_only_inside_the_share(api):
     assert outside.status_code == 404
     assert anonymous.get("/api/v1/search/semantic", params={"q": "red"}).status_code == 401
     assert np.isfinite(result["hits"][0]["similarity"])
+
+
+def test_grid_badges_give_tiles_their_tags_suggestions_and_faces(api):
+    client, ids, live = api
+    for picture_id, tags in ((ids["red"], ["common", "rare"]), (ids["green"], ["common"])):
+        assert client.patch(f"/api/v1/pictures/{picture_id}", json={"add_tags": tags}).status_code == 200
+    assert client.patch(f"/api/v1/pictures/{ids['green']}", json={"caption": "grass"}).status_code == 200
+    response = client.get("/api/v1/pictures/badges", params={"ids": [ids["green"], ids["red"], 999_999]})
+    assert response.status_code == 200, response.text
+    badges = {b["id"]: b for b in response.json()}
+    assert set(badges) == {ids["red"], ids["green"]}  # a picture that does not exist is left out
+    assert badges[ids["red"]] == {"id": ids["red"], "tags": ["rare", "common"], "tag_count": 2,  # rarest first
+                                  "suggestion_count": 2, "face_count": 1, "named_face_count": 0,
+                                  "has_caption": False}
+    assert badges[ids["green"]]["has_caption"] is True and badges[ids["green"]]["tags"] == ["common"]
+    reader = live.client(live.token("read"))
+    assert reader.get("/api/v1/pictures/badges", params={"ids": [ids["red"]]}).status_code == 200
+    assert live.client().get("/api/v1/pictures/badges", params={"ids": [ids["red"]]}).status_code == 401
+    assert client.get("/api/v1/pictures/badges").status_code == 422
+    assert client.get("/api/v1/pictures/badges", params={"ids": list(range(1, 1002))}).status_code == 422
+    assert client.get("/api/v1/pictures/badges", params={"ids": ["x"]}).status_code == 422

@@ -21,7 +21,17 @@ from .folders import FolderService
 from .importing.importer import Importer, ImportTarget
 from .importing.sources import ArchiveLimits, ImportItem, iter_items
 from .media.analyse import MediaLimits, analyse_file
-from .models import DuplicateGroup, ImportReport, ImportSkip, Page, Picture, PictureFilter, Sort, Statistics
+from .models import (
+    DuplicateGroup,
+    ImportReport,
+    ImportSkip,
+    Page,
+    Picture,
+    PictureBadges,
+    PictureFilter,
+    Sort,
+    Statistics,
+)
 from .organise import Organiser
 from .originals import OriginalStore
 from .search import SearchService
@@ -196,6 +206,10 @@ class Library:
 
     def get(self, picture_id: int) -> Picture:
         return self.pictures.get(picture_id)
+
+    def badges(self, picture_ids: Sequence[int]) -> list[PictureBadges]:
+        """Tags and counts for grid tiles; ids that do not exist are left out."""
+        return self.pictures.badges(picture_ids)
 
     def page(self, f: PictureFilter | None = None, sort: Sort | None = None, cursor: str | None = None,
              limit: int = 100) -> Page:

@@ -23,6 +23,7 @@ __all__ = [
     "MediaType",
     "Page",
     "Picture",
+    "PictureBadges",
     "PictureFilter",
     "PictureSummary",
     "PictureTag",
@@ -119,6 +120,18 @@ class PictureSummary(msgspec.Struct, frozen=True):
     flagged: bool = False
     missing: bool = False
     deleted_at: int | None = None
+
+
+class PictureBadges(msgspec.Struct, frozen=True):
+    """What a grid tile shows once its thumbnail is painted: a few tags and counts (fetched in batches)."""
+
+    id: int
+    tags: list[str]          # up to ``BADGE_TAGS`` names, the most distinctive (rarest in the library) first
+    tag_count: int
+    suggestion_count: int    # engine predictions waiting to be accepted or rejected
+    face_count: int
+    named_face_count: int    # faces assigned to a character
+    has_caption: bool
 
 
 class PictureFace(msgspec.Struct, frozen=True):

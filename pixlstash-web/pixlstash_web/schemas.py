@@ -10,6 +10,7 @@ from msgspec import UNSET, Meta, UnsetType
 from pixlstash.models import VISIBLE, Id, Int64, PictureFilter, SetOp, Sort, SortKey
 
 __all__ = [
+    "BadgesQuery",
     "BulkFilterRequest",
     "BulkOperation",
     "BulkRequest",
@@ -57,6 +58,12 @@ class FilterQuery(PictureFilter, frozen=True, kw_only=True):
 
     def filter(self) -> PictureFilter:
         return PictureFilter(**{f: getattr(self, f) for f in PictureFilter.__struct_fields__})
+
+
+class BadgesQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Grid tiles ask for a screenful at a time."""
+
+    ids: Annotated[list[PictureId], Meta(min_length=1, max_length=1000)]
 
 
 class Count(msgspec.Struct):

@@ -9,7 +9,16 @@ from collections.abc import Iterable, Sequence
 import msgspec
 
 from ..errors import BadInput, NotFound
-from ..models import Caption, Generation, Picture, PictureFace, PictureSummary, PictureTag, Prediction
+from ..models import (
+    Caption,
+    Generation,
+    Picture,
+    PictureBadges,
+    PictureFace,
+    PictureSummary,
+    PictureTag,
+    Prediction,
+)
 from .db import Database
 
 __all__ = ["SUMMARY_COLUMNS", "PictureStore", "row_to_summary"]
@@ -176,6 +185,23 @@ class PictureStore:
             found.extend(row_to_summary(r) for r in self.db.query(
                 f"SELECT {SUMMARY_COLUMNS} FROM pictures p WHERE p.id IN ({marks})", chunk))
         return found
+
+    def badges(self, picture_ids: Sequence[int], tags: int = 3) -> list[PictureBadges]:
+        """A grid tile's tags and counts for each existing picture, every lookup through an index."""
+        rows = self.db.query(
+            """SELECT p.id,
+                      (SELECT json_group_array(name) FROM (SELECT t.name FROM picture_tags pt
+                          JOIN tags t ON t.id = pt.tag_id WHERE pt.picture_id = p.id
+                          ORDER BY t.picture_count, t.name LIMIT ?)),
+                      (SELECT count(*) FROM picture_tags WHERE picture_id = p.id),
+                      (SELECT count(*) FROM predictions WHERE picture_id = p.id AND state = 'pending'),
+                      (SELECT count(*) FROM faces WHERE picture_id = p.id),
+                      (SELECT count(character_id) FROM faces WHERE picture_id = p.id),
+                      EXISTS (SELECT 1 FROM captions WHERE picture_id = p.id)
+               FROM pictures p WHERE p.id IN (SELECT value FROM json_each(?)) ORDER BY p.id""",
+            (tags, json.dumps(list(picture_ids))))
+        return [PictureBadges(pid, json.loads(names), n_tags, n_suggestions, n_faces, n_named, bool(caption))
+                for pid, names, n_tags, n_suggestions, n_faces, n_named, caption in rows]
 
     def media_inputs(self, picture_ids: Sequence[int]) -> dict[int, tuple[str, int, int, str]]:
         """id -> (content hash, width, height, media type): what the enrichment worker needs to load images."""

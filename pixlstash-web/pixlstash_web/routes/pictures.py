@@ -8,10 +8,11 @@ from msgspec import UNSET
 from starlette.responses import Response
 
 from pixlstash.errors import BadInput
-from pixlstash.models import DuplicateGroup, Id, Page, Picture, PictureFilter, Statistics
+from pixlstash.models import DuplicateGroup, Id, Page, Picture, PictureBadges, PictureFilter, Statistics
 
 from ..api import Api, RequestContext
 from ..schemas import (
+    BadgesQuery,
     BulkAddToCollection,
     BulkAddToProject,
     BulkFavourite,
@@ -96,6 +97,12 @@ def register(api: Api) -> None:
                          np.clip(table[:, 2], 0, 65535).astype("<u2").tobytes()))
         return Response(body, media_type="application/octet-stream",
                         headers={"Cache-Control": "no-store", "X-Total-Count": str(len(rows))})
+
+    @api.get("/pictures/badges", policy=Policy.READ, query=BadgesQuery, response=list[PictureBadges],
+             tag="pictures", summary="Grid tiles' tags and counts (tags, suggestions, faces, caption) for up to "
+                                     "1,000 pictures; ids that do not exist are left out")
+    def badges(ctx: RequestContext, query: BadgesQuery) -> list[PictureBadges]:
+        return ctx.library.badges(query.ids)
 
     @api.get("/pictures/count", policy=Policy.READ, query=FilterQuery, response=Count, tag="pictures",
              summary="Count the pictures a filter matches")

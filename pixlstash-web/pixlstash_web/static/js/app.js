@@ -321,6 +321,11 @@ async function start() {
         app.grid.setDetails(page.items);
       } catch { /* the next scroll asks again */ }
     },
+    needBadges: async (ids) => {  // tags and counts, once the tiles show their ratings
+      try {
+        for (let i = 0; i < ids.length; i += 1000) app.grid.setBadges(await api.get("/pictures/badges", { ids: ids.slice(i, i + 1000) }));
+      } catch { /* tiles keep their ratings; tags show in the overlay */ }
+    },
   });
   app.grid.setMode(app.view.layout || DEFAULTS.layout, app.view.size || DEFAULTS.size);
   app.sidebar = new Sidebar(app, $("sidebar"));

@@ -7,7 +7,7 @@ const OVERSCAN = 2; // rows above and below the viewport
 let firstPainted = false; // for the Performance mark the benchmarks read
 
 export class Grid {
-  constructor(element, { onOpen, onContext, onSelection, needDetails, onDragStart }) {
+  constructor(element, { onOpen, onContext, onSelection, needDetails, needBadges, onDragStart }) {
     this.el = element;
     this.inner = document.createElement("div");
     this.inner.className = "grid-inner";
@@ -16,12 +16,14 @@ export class Grid {
     this.onContext = onContext;
     this.onSelection = onSelection;
     this.needDetails = needDetails;
+    this.needBadges = needBadges;
     this.onDragStart = onDragStart;
     this.ids = new Uint32Array(0);
     this.widths = new Uint16Array(0);
     this.heights = new Uint16Array(0);
     this.indexOf = new Map();
     this.details = new Map();
+    this.badges = new Map(); // id -> tags and counts, which come after the details
     this.selected = new Set();
     this.anchor = -1;
     this.focus = -1;
@@ -52,11 +54,17 @@ export class Grid {
 
   setDetails(summaries) {
     for (const s of summaries) this.details.set(s.id, s);
-    for (const [index, tile] of this.tiles) this.decorate(tile, index);
+    this.refreshTiles();
+    if (summaries.length) this.needBadges(summaries.map((s) => s.id));
+  }
+
+  setBadges(list) {
+    for (const b of list) this.badges.set(b.id, b);
+    this.refreshTiles();
   }
 
   forget(ids) {
-    for (const id of ids) this.details.delete(id);
+    for (const id of ids) { this.details.delete(id); this.badges.delete(id); }
   }
 
   setMode(mode, size) {
@@ -278,7 +286,38 @@ export class Grid {
     if (summary.flagged) span("flag", "⚑");
     if (summary.missing) span("missing", "missing file");
     if (summary.media_type === "video") span("video", "▶");
-    tile.title = `${summary.width}×${summary.height}`;
+    const title = [`${summary.width}×${summary.height}`];
+    const badges = this.badges.get(id);  // arrive after the summary
+    if (badges) {
+      if (badges.face_count) {
+        span("faces", `☺${badges.face_count}`);
+        title.push(`${badges.face_count} face${badges.face_count > 1 ? "s" : ""}, ${badges.named_face_count} named`);
+      }
+      if (badges.suggestion_count) {
+        span("suggestions", `+${badges.suggestion_count}`);
+        title.push(`${badges.suggestion_count} suggested tag${badges.suggestion_count > 1 ? "s" : ""} to review`);
+      }
+      if (badges.has_caption) title.push("captioned");
+      if (badges.tags.length) {
+        title.push(`tags: ${badges.tags.join(", ")}${badges.tag_count > badges.tags.length ? ", …" : ""}`);
+        if (this.box(index).width >= 140) {  // chips only where they leave room for the picture
+          const chips = document.createElement("div");
+          chips.className = "chips";
+          for (const name of badges.tags) {
+            const chip = document.createElement("span");
+            chip.textContent = name;
+            chips.appendChild(chip);
+          }
+          if (badges.tag_count > badges.tags.length) {
+            const more = document.createElement("span");
+            more.textContent = `+${badges.tag_count - badges.tags.length}`;
+            chips.appendChild(more);
+          }
+          meta.appendChild(chips);
+        }
+      }
+    }
+    tile.title = title.join(" · ");
   }
 
   refreshTiles() {
