@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "pixlstash-core"))
 
-from pixlstash.clock import now_ms  # noqa: E402
-from pixlstash.library import Library  # noqa: E402
+from pixlstash.clock import now_ms
+from pixlstash.library import Library
 
 
 def main() -> None:
