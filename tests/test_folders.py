@@ -111,6 +111,11 @@ def test_reference_rescan_finds_new_changed_moved_and_removed(library, tmp_path)
     photo(200, 200, seed=3).save(ref / "c-back.png")  # the same content reappears
     library.folder_sync.scan(folder.id)
     assert not library.get(ids["c.png"]).missing
+    library.scrap([ids["b.png"]])
+    os.rename(ref / "moved" / "b-renamed.png", ref / "b-again.png")
+    photo(200, 200, seed=2).save(ref / "b-copy.png")
+    library.folder_sync.scan(folder.id)
+    assert library.get(ids["b.png"]).deleted_at is not None  # a rescan is no request to bring it back
 
 
 def test_sidecars_are_written_back_only_when_enabled(library, tmp_path):

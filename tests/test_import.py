@@ -105,6 +105,19 @@ def test_duplicates_are_reported_and_stored_once(library, tmp_path):
     assert library.count() == 1
 
 
+def test_importing_a_scrapped_picture_again_brings_it_back(library, tmp_path):
+    first = tmp_path / "a.jpg"
+    photo(320, 240, seed=6).save(first, quality=90)
+    [picture] = library.import_paths([first]).imported
+    library.tag_pictures([picture.picture_id], add=["kept"])
+    library.scrap([picture.picture_id])
+    assert library.count() == 0
+    again = library.import_paths([first])
+    assert [d.picture_id for d in again.duplicates] == [d.picture_id for d in again.restored] == [picture.picture_id]
+    assert library.count() == 1 and [t.name for t in library.get(picture.picture_id).tags] == ["kept"]
+    assert library.import_paths([first]).restored == []  # already back: an ordinary duplicate
+
+
 def test_near_duplicates_form_groups(library, tmp_path):
     original = photo(640, 480, seed=11)
     original.save(tmp_path / "orig.jpg", quality=95)

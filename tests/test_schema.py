@@ -69,6 +69,24 @@ def test_upgrading_a_library_with_vectors_stamps_each_engine_once(tmp_path):
     assert stamps == [("clip/a", "image"), ("clip/b", "image"), ("faces/x", "face")]
 
 
+def test_upgrading_recounts_sets_without_the_scrapheap(tmp_path):
+    connection = connect(tmp_path / "lib.db")
+    migrate(connection, MIGRATIONS[:6])
+    connection.execute("INSERT INTO pictures(id, content_hash, suffix, media_type, mime, file_size, width, height, "
+                       "pixels, taken_at, imported_at, shuffle) VALUES (1, 'a', '.png', 'image', 'image/png', 1, 1, "
+                       "1, 1, 0, 0, 0), (2, 'b', '.png', 'image', 'image/png', 1, 1, 1, 1, 0, 0, 1)")
+    connection.execute("INSERT INTO collections(id, kind, name, created_at) VALUES (1, 'set', 's', 0)")
+    connection.execute("INSERT INTO collection_members(collection_id, picture_id, added_at) "
+                       "VALUES (1, 1, 0), (1, 2, 0)")
+    connection.execute("UPDATE pictures SET deleted_at = 5 WHERE id = 2")
+    count = "SELECT member_count FROM collections WHERE id = 1"
+    assert connection.execute(count).fetchone()[0] == 2  # version 6 counted the scrapped picture
+    assert migrate(connection) == 6
+    assert connection.execute(count).fetchone()[0] == 1
+    connection.execute("UPDATE pictures SET deleted_at = NULL WHERE id = 2")
+    assert connection.execute(count).fetchone()[0] == 2
+
+
 def test_a_pictures_tags_come_from_the_index_alone(library):
     """Snapshot comparisons read a picture's tags chunk by chunk: one lookup per tag would cost a page each."""
     plan = library.db.connection.execute(

@@ -249,12 +249,14 @@ class ImportReport(msgspec.Struct):
     imported: list[ImportedPicture] = []
     duplicates: list[ImportedPicture] = []
     skipped: list[ImportSkip] = []
+    restored: list[ImportedPicture] = []  # duplicates of scrapped pictures, brought back from the scrapheap
     seconds: float = 0.0
 
     def merge(self, other: ImportReport) -> None:
         self.imported.extend(other.imported)
         self.duplicates.extend(other.duplicates)
         self.skipped.extend(other.skipped)
+        self.restored.extend(other.restored)
 
 
 class PictureFilter(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):

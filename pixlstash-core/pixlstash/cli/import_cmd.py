@@ -36,6 +36,7 @@ def run(args, pm) -> int:
         for skip in report.skipped:
             print(f"skipped {skip.path}: {skip.reason}", file=sys.stderr)
         rate = len(report.imported) / report.seconds if report.seconds else 0.0
-        print(f"imported {len(report.imported)}, duplicates {len(report.duplicates)}, "
+        restored = f" ({len(report.restored)} back from the scrapheap)" if report.restored else ""
+        print(f"imported {len(report.imported)}, duplicates {len(report.duplicates)}{restored}, "
               f"skipped {len(report.skipped)} in {report.seconds:.1f} s ({rate:.1f}/s)")
     return 0

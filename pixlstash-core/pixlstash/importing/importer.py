@@ -214,6 +214,11 @@ class Importer:
     def _report_duplicate(self, item: ImportItem, picture_id: int, report: ImportReport, target: ImportTarget,
                           reference: ReferenceTarget | None, on_picture) -> None:
         report.duplicates.append(ImportedPicture(item.display, picture_id))
+        # Importing a scrapped picture again means the user wants it back. A reference folder's rescan
+        # (a file moved inside it) is no such request: scrapping there must stick.
+        if reference is None and not self.library.pictures.existing_ids([picture_id], live_only=True):
+            self.library.unscrap([picture_id])
+            report.restored.append(ImportedPicture(item.display, picture_id))
         if target.project_id is not None or target.collection_ids or reference is not None:
             with self.library.db.write():
                 self._file(picture_id, target, now_ms())

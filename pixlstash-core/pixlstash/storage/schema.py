@@ -425,6 +425,41 @@ END;
     for event in ("INSERT", "UPDATE OF vector")
 )
 
+# Sets and characters count only pictures outside the scrapheap, as tags already do: scrapping or
+# restoring a picture moves the counts of the collections it belongs to.
+_V7 = """
+DROP TRIGGER collection_members_added;
+DROP TRIGGER collection_members_removed;
+CREATE TRIGGER collection_members_added AFTER INSERT ON collection_members
+BEGIN
+    UPDATE collections SET member_count = member_count + 1 WHERE id = NEW.collection_id
+    AND EXISTS (SELECT 1 FROM pictures WHERE id = NEW.picture_id AND deleted_at IS NULL);
+    INSERT OR IGNORE INTO project_members(project_id, picture_id, direct)
+    SELECT project_id, NEW.picture_id, 0 FROM collections WHERE id = NEW.collection_id AND project_id IS NOT NULL;
+END;
+CREATE TRIGGER collection_members_removed AFTER DELETE ON collection_members
+BEGIN
+    UPDATE collections SET member_count = member_count - 1 WHERE id = OLD.collection_id
+    AND EXISTS (SELECT 1 FROM pictures WHERE id = OLD.picture_id AND deleted_at IS NULL);
+    DELETE FROM project_members
+    WHERE picture_id = OLD.picture_id AND direct = 0
+      AND project_id = (SELECT project_id FROM collections WHERE id = OLD.collection_id)
+      AND NOT EXISTS (
+          SELECT 1 FROM collection_members cm JOIN collections c ON c.id = cm.collection_id
+          WHERE cm.picture_id = OLD.picture_id AND c.project_id = project_members.project_id
+      );
+END;
+CREATE TRIGGER pictures_scrapped_members AFTER UPDATE OF deleted_at ON pictures
+WHEN (OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL)
+BEGIN
+    UPDATE collections SET member_count = member_count + (CASE WHEN NEW.deleted_at IS NULL THEN 1 ELSE -1 END)
+    WHERE id IN (SELECT collection_id FROM collection_members WHERE picture_id = NEW.id);
+END;
+UPDATE collections SET member_count = (
+    SELECT count(*) FROM collection_members cm JOIN pictures p ON p.id = cm.picture_id
+    WHERE cm.collection_id = collections.id AND p.deleted_at IS NULL);
+"""
+
 # (version, description, SQL). Version N is applied to a library at version N - 1.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "pictures, tags, captions, generation metadata, projects, collections, folders", _V1),
@@ -433,6 +468,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (4, "enrichment jobs and vector index stamps", _V4),
     (5, "picture tags indexed with their source and confidence", _V5),
     (6, "a change log for vector indexes", _V6),
+    (7, "sets and characters count only pictures outside the scrapheap", _V7),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

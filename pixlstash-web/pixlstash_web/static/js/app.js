@@ -298,7 +298,8 @@ function uploads() {
     if (app.view.project) form.append("project_id", String(app.view.project));
     try {
       const report = await api.upload("/uploads", form);
-      toast(`${report.imported.length} imported, ${report.duplicates.length} duplicates, ${report.skipped.length} skipped`);
+      const restored = report.restored.length ? ` (${report.restored.length} back from the scrapheap)` : "";
+      toast(`${report.imported.length} imported, ${report.duplicates.length} duplicates${restored}, ${report.skipped.length} skipped`);
       app.load({ keepScroll: true });
     } catch (error) { toast(error.message); }
   });
