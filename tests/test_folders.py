@@ -82,6 +82,27 @@ def test_reference_folder_is_indexed_in_place_and_never_modified(library, tmp_pa
     assert library.count(PictureFilter(folder=folder.id)) == 2
 
 
+def test_importing_a_referenced_picture_keeps_a_copy(library, tmp_path):
+    ref = tmp_path / "photos"
+    ref.mkdir()
+    photo(300, 200, seed=3).save(ref / "three.png")
+    folder = library.folder_sync.add("reference", ref)
+    [item] = library.folder_sync.scan(folder.id).report.imported
+    assert not library.get(item.picture_id).managed
+    outside = tmp_path / "elsewhere" / "three-copy.png"
+    outside.parent.mkdir()
+    outside.write_bytes((ref / "three.png").read_bytes())
+    report = library.import_paths([outside])
+    assert [d.picture_id for d in report.duplicates] == [item.picture_id] and report.imported == []
+    assert library.get(item.picture_id).managed and outside.is_file()  # copied, the source left alone
+    stored = library.original_path(item.picture_id)
+    assert stored.is_relative_to(library.root) and stored.read_bytes() == outside.read_bytes()
+    (ref / "three.png").unlink()
+    library.folder_sync.scan(folder.id)
+    picture = library.get(item.picture_id)
+    assert not picture.missing and picture.locations == []  # the reference is gone, the picture is not
+
+
 def test_reference_rescan_finds_new_changed_moved_and_removed(library, tmp_path):
     ref = tmp_path / "ref"
     ref.mkdir()

@@ -58,6 +58,7 @@ class _Duplicate(msgspec.Struct):
     item: ImportItem
     content_hash: str
     picture_id: int | None  # None: another file of this batch holds the same bytes
+    adopted: bool = False   # the picture was only referenced; its original is now stored too
 
 
 class _Skipped(msgspec.Struct):
@@ -83,7 +84,13 @@ class Importer:
             digest = content_hash(item.path)
             existing = library.pictures.id_for_hash(digest)
             if existing is not None:
-                return _Duplicate(item, digest, existing)
+                _, suffix, managed = library.pictures.address(existing)
+                if managed or reference is not None:
+                    return _Duplicate(item, digest, existing)
+                # Known only through a reference folder, now imported for real: keep a copy, so the
+                # picture survives that folder going away.
+                library.store.put(digest, item.path, suffix)
+                return _Duplicate(item, digest, existing, adopted=True)
             with self._claim_lock:
                 if digest in self._claimed:
                     return _Duplicate(item, digest, None)
@@ -203,6 +210,9 @@ class Importer:
                 if result.picture_id is None:
                     batch_duplicates.append(result)
                     return
+                if result.adopted:
+                    with self.library.db.write():
+                        self.library.pictures.adopt(result.picture_id)
                 self._report_duplicate(item, result.picture_id, report, target, reference, on_picture)
             else:
                 report.skipped.append(ImportSkip(item.display, result.reason))

@@ -147,6 +147,10 @@ class PictureStore:
             self.db.execute(f"UPDATE pictures SET dup_group = NULL WHERE dup_group IN ({marks})", chunk)
             self.db.execute(f"DELETE FROM pictures WHERE id IN ({marks})", chunk)
 
+    def adopt(self, picture_id: int) -> None:
+        """The library now holds its own copy of a picture it only referenced: managed, and not missing."""
+        self.db.execute("UPDATE pictures SET managed = 1, missing = 0 WHERE id = ?", (picture_id,))
+
     def set_missing(self, picture_id: int, missing: bool) -> None:
         self.db.execute("UPDATE pictures SET missing = ? WHERE id = ? AND missing <> ?",
                         (int(missing), picture_id, int(missing)))
