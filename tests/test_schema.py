@@ -52,12 +52,16 @@ def test_a_newer_library_is_refused_with_a_clear_message(tmp_path, plugin_manage
         Library.open(root, plugin_manager=plugin_manager)
 
 
-def test_upgrading_a_library_with_vectors_stamps_each_engine_once(tmp_path):
-    connection = connect(tmp_path / "lib.db")
-    migrate(connection, MIGRATIONS[:3])
+def insert_two_pictures(connection) -> None:
     connection.execute("INSERT INTO pictures(id, content_hash, suffix, media_type, mime, file_size, width, height, "
                        "pixels, taken_at, imported_at, shuffle) VALUES (1, 'a', '.png', 'image', 'image/png', 1, 1, "
                        "1, 1, 0, 0, 0), (2, 'b', '.png', 'image', 'image/png', 1, 1, 1, 1, 0, 0, 1)")
+
+
+def test_upgrading_a_library_with_vectors_stamps_each_engine_once(tmp_path):
+    connection = connect(tmp_path / "lib.db")
+    migrate(connection, MIGRATIONS[:3])
+    insert_two_pictures(connection)
     for picture in (1, 2):
         for engine in ("clip/a", "clip/b"):
             connection.execute("INSERT INTO embeddings(picture_id, engine_id, engine_version, dims, vector, created_at)"
@@ -72,9 +76,7 @@ def test_upgrading_a_library_with_vectors_stamps_each_engine_once(tmp_path):
 def test_upgrading_recounts_sets_without_the_scrapheap(tmp_path):
     connection = connect(tmp_path / "lib.db")
     migrate(connection, MIGRATIONS[:6])
-    connection.execute("INSERT INTO pictures(id, content_hash, suffix, media_type, mime, file_size, width, height, "
-                       "pixels, taken_at, imported_at, shuffle) VALUES (1, 'a', '.png', 'image', 'image/png', 1, 1, "
-                       "1, 1, 0, 0, 0), (2, 'b', '.png', 'image', 'image/png', 1, 1, 1, 1, 0, 0, 1)")
+    insert_two_pictures(connection)
     connection.execute("INSERT INTO collections(id, kind, name, created_at) VALUES (1, 'set', 's', 0)")
     connection.execute("INSERT INTO collection_members(collection_id, picture_id, added_at) "
                        "VALUES (1, 1, 0), (1, 2, 0)")

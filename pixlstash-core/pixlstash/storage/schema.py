@@ -19,6 +19,32 @@ class LibraryTooNew(PixlstashError):
     code = "library_too_new"
 
 
+
+def _membership_triggers(*, live_only: bool) -> str:
+    """Joining or leaving a set or character: its count, and the project memberships that follow.
+    ``live_only``: the count leaves out scrapped pictures (schema 7 on)."""
+    def counted(row: str) -> str:
+        return (f"\n    AND EXISTS (SELECT 1 FROM pictures WHERE id = {row}.picture_id AND deleted_at IS NULL)"
+                if live_only else "")
+    return f"""CREATE TRIGGER collection_members_added AFTER INSERT ON collection_members
+BEGIN
+    UPDATE collections SET member_count = member_count + 1 WHERE id = NEW.collection_id{counted("NEW")};
+    INSERT OR IGNORE INTO project_members(project_id, picture_id, direct)
+    SELECT project_id, NEW.picture_id, 0 FROM collections WHERE id = NEW.collection_id AND project_id IS NOT NULL;
+END;
+CREATE TRIGGER collection_members_removed AFTER DELETE ON collection_members
+BEGIN
+    UPDATE collections SET member_count = member_count - 1 WHERE id = OLD.collection_id{counted("OLD")};
+    DELETE FROM project_members
+    WHERE picture_id = OLD.picture_id AND direct = 0
+      AND project_id = (SELECT project_id FROM collections WHERE id = OLD.collection_id)
+      AND NOT EXISTS (
+          SELECT 1 FROM collection_members cm JOIN collections c ON c.id = cm.collection_id
+          WHERE cm.picture_id = OLD.picture_id AND c.project_id = project_members.project_id
+      );
+END;"""
+
+
 _V1 = """
 CREATE TABLE sources (
     id INTEGER PRIMARY KEY,
@@ -233,23 +259,7 @@ BEGIN
     ON CONFLICT DO UPDATE SET n = n + excluded.n;
 END;
 
-CREATE TRIGGER collection_members_added AFTER INSERT ON collection_members
-BEGIN
-    UPDATE collections SET member_count = member_count + 1 WHERE id = NEW.collection_id;
-    INSERT OR IGNORE INTO project_members(project_id, picture_id, direct)
-    SELECT project_id, NEW.picture_id, 0 FROM collections WHERE id = NEW.collection_id AND project_id IS NOT NULL;
-END;
-CREATE TRIGGER collection_members_removed AFTER DELETE ON collection_members
-BEGIN
-    UPDATE collections SET member_count = member_count - 1 WHERE id = OLD.collection_id;
-    DELETE FROM project_members
-    WHERE picture_id = OLD.picture_id AND direct = 0
-      AND project_id = (SELECT project_id FROM collections WHERE id = OLD.collection_id)
-      AND NOT EXISTS (
-          SELECT 1 FROM collection_members cm JOIN collections c ON c.id = cm.collection_id
-          WHERE cm.picture_id = OLD.picture_id AND c.project_id = project_members.project_id
-      );
-END;
+""" + _membership_triggers(live_only=False) + """
 -- Moving a character or set: its pictures join the new project, and leave the old one only when
 -- nothing else there (a direct membership, another collection) still holds them.
 CREATE TRIGGER collections_moved AFTER UPDATE OF project_id ON collections
@@ -430,25 +440,7 @@ END;
 _V7 = """
 DROP TRIGGER collection_members_added;
 DROP TRIGGER collection_members_removed;
-CREATE TRIGGER collection_members_added AFTER INSERT ON collection_members
-BEGIN
-    UPDATE collections SET member_count = member_count + 1 WHERE id = NEW.collection_id
-    AND EXISTS (SELECT 1 FROM pictures WHERE id = NEW.picture_id AND deleted_at IS NULL);
-    INSERT OR IGNORE INTO project_members(project_id, picture_id, direct)
-    SELECT project_id, NEW.picture_id, 0 FROM collections WHERE id = NEW.collection_id AND project_id IS NOT NULL;
-END;
-CREATE TRIGGER collection_members_removed AFTER DELETE ON collection_members
-BEGIN
-    UPDATE collections SET member_count = member_count - 1 WHERE id = OLD.collection_id
-    AND EXISTS (SELECT 1 FROM pictures WHERE id = OLD.picture_id AND deleted_at IS NULL);
-    DELETE FROM project_members
-    WHERE picture_id = OLD.picture_id AND direct = 0
-      AND project_id = (SELECT project_id FROM collections WHERE id = OLD.collection_id)
-      AND NOT EXISTS (
-          SELECT 1 FROM collection_members cm JOIN collections c ON c.id = cm.collection_id
-          WHERE cm.picture_id = OLD.picture_id AND c.project_id = project_members.project_id
-      );
-END;
+""" + _membership_triggers(live_only=True) + """
 CREATE TRIGGER pictures_scrapped_members AFTER UPDATE OF deleted_at ON pictures
 WHEN (OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL)
 BEGIN
