@@ -116,7 +116,7 @@ def test_similar_faces_finds_faces_of_the_same_colour(library, colours):
         library.search.similar_faces(10_000)
 
 
-def test_a_restored_picture_is_found_again_and_a_full_restore_rebuilds_the_index(library, colours, monkeypatch):
+def test_a_selectively_restored_picture_is_found_again_without_a_rebuild(library, colours, monkeypatch):
     """A selective restore writes the picture's embedding back; the index reads just that row."""
     from pixlstash.snapshots import RestoreResource, SnapshotService
 
@@ -132,11 +132,54 @@ def test_a_restored_picture_is_found_again_and_a_full_restore_rebuilds_the_index
     service.restore_batch(snapshot.id, [RestoreResource("picture", colours["red"])])
     assert colours["red"] == library.search.semantic("red", limit=1).hits[0].picture.id
     assert (index.rebuilds, index.caught_up) == (0, 1)
-    library.search.save()
+    service.close()
 
-    epoch = library.vectors.stamp("fake/colour", "image")[0]
-    service.restore(snapshot.id)  # every vector replaced: saved indexes are gone and the epoch is new
-    assert not index.path.exists() and library.vectors.stamp("fake/colour", "image")[0] != epoch
+
+def index_matches_the_database(library, engine_id: str = "fake/colour", kind: str = "image") -> None:
+    """Every stored vector is in the index with its value, and the index holds no vector the database lacks."""
+    index = library.search.index(engine_id, kind)
+    if kind == "image":
+        keys = [r[0] for r in library.db.query("SELECT picture_id FROM embeddings WHERE engine_id = ?", (engine_id,))]
+        stored = library.vectors.embeddings(engine_id, keys)
+    else:
+        keys = [r[0] for r in library.db.query("SELECT id FROM faces WHERE engine_id = ?", (engine_id,))]
+        stored = library.vectors.face_vectors(keys)
+    every = np.arange(0, 200, dtype=np.uint64)
+    present, vectors = index.vectors(every)
+    assert sorted(present.tolist()) == sorted(stored)
+    for key, vector in zip(present.tolist(), vectors, strict=True):
+        np.testing.assert_allclose(vector, stored[key], atol=2e-3)  # the index keeps half precision
+
+
+def test_a_full_restore_carries_indexes_over_patching_only_what_differs(fake_engines, library, colours,
+                                                                         tmp_path):
+    from pixlstash.snapshots import SnapshotService
+
+    service = SnapshotService(library)
+    snapshot = service.take("MANUAL")
+    with library.db.write():  # after the snapshot: a vector rewritten, ...
+        library.vectors.put_embedding(colours["red"], "fake/colour", "1", colour_vector((0, 0, 1)), 0)
+    library.scrap([colours["green"]])
+    library.purge([colours["green"]])  # ... a picture gone, ...
+    late = import_colours(library, tmp_path / "late", ("black",))  # ... and one added
+    run_jobs(library)
+    index = library.search.index("fake/colour")
+    faces = library.search.index("fake/faces", "face")
+    assert len(index) and len(faces)  # both loaded (green's vectors linger in them: hits are filtered)
+
+    service.restore(snapshot.id)
+    assert (index.rebuilds, faces.rebuilds) == (0, 0)
+    assert index.path.is_file() and faces.path.is_file()  # saved at the new stamp
+    index_matches_the_database(library)
+    index_matches_the_database(library, "fake/faces", "face")
+    assert late["black"] not in {h.picture.id for h in library.search.semantic("black", limit=50).hits}
     assert colours["red"] == library.search.semantic("red", limit=1).hits[0].picture.id
-    assert index.rebuilds == 1
+    library.search.invalidate()
+    assert len(index) == len(colours) and index.rebuilds == 0  # the saved file is current too
+
+    with library.db.write():
+        library.vectors.new_epoch()  # a snapshot from before another restore: no shared history
+    service.restore(snapshot.id)
+    index_matches_the_database(library)
+    assert index.rebuilds == 1  # on first use after the restore
     service.close()

@@ -83,7 +83,6 @@ class Library:
         self.vectors = VectorStore(self.db)
         self.enrichment = Enrichment(self)
         self.search = SearchService(self)
-        self.events.subscribe(self._on_restored)
         store = plugin_manager.hook.make_original_store(library_root=self.root, settings={})
         if not isinstance(store, OriginalStore):
             raise PixlstashError("no plugin provides an original store (is local-storage disabled?)")
@@ -107,10 +106,6 @@ class Library:
             raise
         library._clear_tmp()
         return library
-
-    def _on_restored(self, event: Event) -> None:
-        if event.kind == "library.restored":
-            self.search.invalidate()  # every vector may differ: indexes reload or rebuild on next use
 
     def close(self) -> None:
         try:

@@ -65,9 +65,9 @@ class SearchService:
         for index in self.loaded():
             index.invalidate()
 
-    def discard_saved(self) -> None:
-        """Forget every index, in memory and on disk (a full restore is about to replace every vector)."""
-        self.invalidate()
+    def delete_saved(self) -> None:
+        """Delete every saved index (a full restore is about to replace the vectors; indexes in memory
+        notice by the new epoch, or are carried over)."""
         for path in self.folder.glob("*"):
             if path.suffix in (".usearch", ".json", ".tmp"):
                 path.unlink(missing_ok=True)

@@ -34,6 +34,7 @@ import apsw
 import msgspec
 import zstandard
 
+from . import index_carry
 from .clock import now_ms
 from .errors import BadInput, Conflict, NotFound, PixlstashError
 from .events import Event
@@ -294,15 +295,19 @@ class SnapshotService:
 
     @contextlib.contextmanager
     def _attached(self, row: SnapshotRow) -> Iterator[SnapshotDiff]:
-        with self._opened(row) as name:
-            connection = connect(self.library.db.path)
-            # The library's own connections checkpoint the WAL as they write; a restore's commit need not.
-            connection.pragma("wal_autocheckpoint", 0)
-            try:
-                connection.execute("ATTACH DATABASE ? AS snap", (name,))
-                yield SnapshotDiff(connection)
-            finally:
-                connection.close()
+        with self._opened(row) as name, self._attach(name) as diff:
+            yield diff
+
+    @contextlib.contextmanager
+    def _attach(self, name: str) -> Iterator[SnapshotDiff]:
+        connection = connect(self.library.db.path)
+        # The library's own connections checkpoint the WAL as they write; a restore's commit need not.
+        connection.pragma("wal_autocheckpoint", 0)
+        try:
+            connection.execute("ATTACH DATABASE ? AS snap", (name,))
+            yield SnapshotDiff(connection)
+        finally:
+            connection.close()
 
     # -- previews -------------------------------------------------------------------------------
 
@@ -370,18 +375,22 @@ class SnapshotService:
         with self._exclusive(wait=False), self._opened(row) as name:
             self.verify(snapshot_id)  # every chunk, before anything happens: a damaged snapshot stops here
             self._take("SAFETY", f"before restoring snapshot {snapshot_id}")  # no safety net, no restore
-            source = connect(name, readonly=True)
-            # Saved vector indexes go first: the switch and the new epoch below are two steps, and a crash
-            # between them must not leave an index file that looks current for the restored vectors.
-            self.library.search.discard_saved()
-            try:
-                live = self.library.db.connection
-                with self.library.db.write_lock, live.backup("main", source, "main") as backup:
-                    backup.step(-1)
-            finally:
-                source.close()
-            with self.library.db.write():
-                self.library.vectors.new_epoch()  # indexes saved before this restore must be rebuilt
+            # No writes from here to the end: the vector indexes carried over must see the switch alone.
+            with self.library.db.write_lock, contextlib.ExitStack() as held:
+                with self._attach(name) as diff:
+                    carries = index_carry.plan(self.library, diff, held)
+                # Saved indexes go before the switch: the switch and the new epoch are two steps, and a
+                # crash between them must not leave an index file that looks current for the restored data.
+                self.library.search.delete_saved()
+                source = connect(name, readonly=True)
+                try:
+                    with self.library.db.connection.backup("main", source, "main") as backup:
+                        backup.step(-1)
+                finally:
+                    source.close()
+                with self.library.db.write():
+                    self.library.vectors.new_epoch()  # indexes from before the restore no longer count
+                index_carry.apply(self.library, carries)
             missing = self._count_missing_files()
         self._after_restore()
         self.library.db.execute("PRAGMA optimize")  # every table changed: let SQLite refresh its statistics

@@ -10,6 +10,7 @@ crash lost writes it saw) is rebuilt from every vector.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -67,9 +68,9 @@ class VectorIndex:
 
     # -- keeping current ------------------------------------------------------------------------
 
-    def ensure_current(self) -> Index | None:
+    def ensure_current(self, *, rebuild: bool = True) -> Index | None:
         """The index, matching the database (loaded, caught up or rebuilt as needed); None while there are
-        no vectors."""
+        no vectors, or when only a rebuild would do and ``rebuild`` is False."""
         with self._lock:
             stamp = self._db_stamp()
             if self._index is not None and self._stamp == stamp:
@@ -77,8 +78,29 @@ class VectorIndex:
             if self._index is None:
                 self._load(stamp)
             if not (self._index is not None and self._catch_up(stamp)):
+                if not rebuild:
+                    self._index, self._stamp, self.dirty = None, None, False
+                    return None
                 self._rebuild(stamp)
             return self._index
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """No search or write touches the index inside this block (a full restore patches it)."""
+        with self._lock:
+            yield
+
+    def carry_over(self, remove: np.ndarray, keys: np.ndarray, vectors: np.ndarray | None,
+                   stamp: Stamp | None) -> bool:
+        """Bring the index to new contents known to differ only at ``remove`` (gone) and ``keys`` (new
+        vectors), and mark it current at ``stamp``. False (and the index dropped) if it cannot."""
+        with self._lock:
+            if self._index is None or not (self._replace(remove, None) and self._replace(keys, vectors)):
+                self._index, self._stamp, self.dirty = None, None, False
+                return False
+            self._stamp, self.dirty = stamp, True
+            self.save()
+            return True
 
     def _load(self, stamp: Stamp | None) -> None:
         if stamp is None or not self.path.is_file() or not self.meta_path.is_file():

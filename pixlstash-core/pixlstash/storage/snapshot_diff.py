@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 
 import apsw
+import numpy as np
 
 __all__ = ["SnapshotDiff"]
 
@@ -99,6 +100,27 @@ class SnapshotDiff:
             rows += self.q(f"SELECT id, content_hash, suffix, managed FROM snap.pictures WHERE id IN ({_marks(chunk)})",
                            chunk)
         return rows
+
+    # -- vectors, for carrying indexes across a full restore ------------------------------------
+
+    def vector_stamps(self, schema: str) -> dict[tuple[str, str], tuple[int, int]]:
+        """(engine id, kind) -> (epoch, seq) of every vector set."""
+        return {(engine, kind): (stamp, seq) for engine, kind, stamp, seq in self.q(
+            f"SELECT engine_id, kind, stamp, seq FROM {schema}.vector_stamps")}
+
+    def vector_keys(self, schema: str, engine_id: str, kind: str) -> np.ndarray:
+        """Sorted keys that may have a vector: pictures with an embedding, or the engine's faces (reading
+        face ids, not face vectors, keeps a snapshot's vectors unread)."""
+        sql = (f"SELECT picture_id FROM {schema}.embeddings WHERE engine_id = ? ORDER BY picture_id"
+               if kind == "image" else f"SELECT id FROM {schema}.faces WHERE engine_id = ? ORDER BY id")
+        return np.fromiter((r[0] for r in self.c.execute(sql, (engine_id,))), dtype=np.int64)
+
+    def vectors_written_after(self, engine_id: str, kind: str, seq: int) -> np.ndarray:
+        """Live keys whose vector was written after ``seq`` (the change log)."""
+        sql = ("SELECT picture_id FROM main.embeddings WHERE engine_id = ? AND seq > ?" if kind == "image" else
+               "SELECT v.face_id FROM main.face_vectors v JOIN main.faces f ON f.id = v.face_id "
+               "WHERE f.engine_id = ? AND v.seq > ?")
+        return np.unique(np.fromiter((r[0] for r in self.c.execute(sql, (engine_id, seq))), dtype=np.int64))
 
     # -- restoring single resources (inside the caller's transaction) ----------------------------
 
