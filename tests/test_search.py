@@ -183,3 +183,20 @@ def test_a_full_restore_carries_indexes_over_patching_only_what_differs(fake_eng
     index_matches_the_database(library)
     assert index.rebuilds == 1  # on first use after the restore
     service.close()
+
+
+def test_a_carried_index_drops_a_vector_whose_picture_comes_back_without_one(fake_engines, library, colours,
+                                                                              tmp_path):
+    from pixlstash.snapshots import SnapshotService
+
+    late = import_colours(library, tmp_path / "late", ("black",))["black"]  # not embedded yet
+    service = SnapshotService(library)
+    snapshot = service.take("MANUAL")
+    run_jobs(library)  # now it is, and the index has it
+    library.scrap([late])
+    library.purge([late])  # its row goes; its vector stays in the index (searches filter it)
+    assert late in library.search.index("fake/colour").keys().tolist()
+    service.restore(snapshot.id)  # the picture is back, with no embedding
+    assert library.search.index("fake/colour").rebuilds == 0
+    index_matches_the_database(library)
+    service.close()

@@ -3,8 +3,8 @@
 A full restore replaces every vector, but most are the same before and after it: rebuilding a million
 vectors takes about 20 minutes, patching the few that differ takes seconds. When the snapshot and the
 live library share a vector epoch, the vectors that can differ are known exactly: those written since
-the snapshot's sequence number (the change log), those only the snapshot has and those only the live
-library has. Everything else was written before the snapshot and never since, so it is identical.
+the snapshot's sequence number (the change log), those only the snapshot has and those only the index
+holds. Everything else was written before the snapshot and never since, so it is identical.
 
 ``plan`` runs before the switch, with the library's writes held off and the indexes it will patch held
 (no search sees them half done); ``apply`` runs after it, reading the differing vectors back from the
@@ -35,7 +35,7 @@ class Carry(msgspec.Struct):
     engine_id: str
     kind: str
     refresh: np.ndarray  # keys whose vector may differ: read back after the switch (absent: removed)
-    remove: np.ndarray   # keys only the live library had
+    remove: np.ndarray   # keys the index holds but the snapshot has no vector for
 
 
 def plan(library: Library, diff: SnapshotDiff, held: contextlib.ExitStack) -> list[Carry]:
@@ -53,7 +53,9 @@ def plan(library: Library, diff: SnapshotDiff, held: contextlib.ExitStack) -> li
         live_keys = diff.vector_keys("main", engine_id, kind)
         snap_keys = diff.vector_keys("snap", engine_id, kind)
         refresh = np.union1d(diff.vectors_written_after(engine_id, kind, seq), np.setdiff1d(snap_keys, live_keys))
-        remove = np.setdiff1d(live_keys, snap_keys)
+        # Not just the live keys: a vector whose row was deleted since still sits in the index, and its
+        # picture may come back without one.
+        remove = np.setdiff1d(index.keys(), snap_keys)
         if len(refresh) + len(remove) > max(_MOST_CHANGED * len(live_keys), _ALWAYS_CHEAP):
             continue
         carries.append(Carry(index, engine_id, kind, refresh, remove))

@@ -84,6 +84,13 @@ class VectorIndex:
                 self._rebuild(stamp)
             return self._index
 
+    def keys(self) -> np.ndarray:
+        """Every key in the index, sorted: deleted rows' vectors included (searches filter them out)."""
+        with self._lock:
+            if self._index is None:
+                return np.zeros(0, dtype=np.int64)
+            return np.sort(np.asarray(self._index.keys, dtype=np.int64))
+
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
         """No search or write touches the index inside this block (a full restore patches it)."""
