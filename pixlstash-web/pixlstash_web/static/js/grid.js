@@ -267,6 +267,7 @@ export class Grid {
     tile.setAttribute("aria-selected", this.selected.has(id) ? "true" : "false");
     const summary = this.details.get(id);
     let meta = tile.querySelector(".meta");
+    tile.querySelector(".chips")?.remove();
     if (!summary) {  // a recycled tile must not keep the previous picture's badges
       meta?.remove();
       tile.removeAttribute("title");
@@ -300,21 +301,8 @@ export class Grid {
       if (badges.has_caption) title.push("captioned");
       if (badges.tags.length) {
         title.push(`tags: ${badges.tags.join(", ")}${badges.tag_count > badges.tags.length ? ", …" : ""}`);
-        if (this.box(index).width >= 140) {  // chips only where they leave room for the picture
-          const chips = document.createElement("div");
-          chips.className = "chips";
-          for (const name of badges.tags) {
-            const chip = document.createElement("span");
-            chip.textContent = name;
-            chips.appendChild(chip);
-          }
-          if (badges.tag_count > badges.tags.length) {
-            const more = document.createElement("span");
-            more.textContent = `+${badges.tag_count - badges.tags.length}`;
-            chips.appendChild(more);
-          }
-          meta.appendChild(chips);
-        }
+        // Chips only where they leave room for the picture; their own layer, so the badge row stays one line.
+        if (this.box(index).width >= 140) tile.appendChild(tagChips(badges));
       }
     }
     tile.title = title.join(" · ");
@@ -506,4 +494,16 @@ export function decodeLayout(buffer) {
   const widths = new Uint16Array(buffer.slice(4 + 4 * count, 4 + 6 * count));
   const heights = new Uint16Array(buffer.slice(4 + 6 * count, 4 + 8 * count));
   return { ids, widths, heights };
+}
+
+function tagChips(badges) {
+  const chips = document.createElement("div");
+  chips.className = "chips";
+  const more = badges.tag_count - badges.tags.length;
+  for (const text of more > 0 ? [...badges.tags, `+${more}`] : badges.tags) {
+    const chip = document.createElement("span");
+    chip.textContent = text;
+    chips.appendChild(chip);
+  }
+  return chips;
 }
