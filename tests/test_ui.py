@@ -142,6 +142,7 @@ def test_selection_rating_tagging_and_keyboard(page, server):
     expect(red.locator(".faces")).to_have_text("☺1")  # the fake face finder's one face
     expect(red.locator(".suggestions")).to_have_text("+2")  # the fake tagger's "red" and "dark"
     assert "2 suggested tags to review" in red.get_attribute("title")
+    screenshot(page, "grid-badges")
     page.keyboard.press("Escape")
     expect(page.locator("#selection-bar")).to_be_hidden()
     page.keyboard.press("Control+a")
