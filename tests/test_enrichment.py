@@ -233,6 +233,7 @@ def test_vector_index_is_saved_reloaded_caught_up_and_rebuilt_when_damaged(fake_
 
     library.search.invalidate()
     assert len(index) == 5 and index.rebuilds == 0  # loaded from disk: its stamp still matches
+    assert not index.dirty  # nothing to write back
 
     library.search.invalidate()
     with library.db.write():  # someone else changes a vector after the index was saved
@@ -240,6 +241,7 @@ def test_vector_index_is_saved_reloaded_caught_up_and_rebuilt_when_damaged(fake_
     hits = library.search.similar(picture_ids=[ids["blue"]], limit=1).hits
     assert hits[0].picture.id == ids["red"] and hits[0].similarity == pytest.approx(1, 1e-3)
     assert (index.rebuilds, index.caught_up, len(index)) == (0, 1, 5)  # read that one vector, nothing else
+    assert index.dirty
 
     with library.db.write():  # and while it is loaded: the next search reads the change too
         library.vectors.put_embedding(ids["red"], "fake/colour", "1", colour_vector((0, 1, 0)), 0)

@@ -130,11 +130,14 @@ class VectorIndex:
         if stamp is None or self._stamp is None or self._stamp[0] != stamp[0] or self._stamp[1] > stamp[1]:
             return False
         # Rows read here may be newer than ``stamp`` (written meanwhile); adding them twice is harmless.
+        read = 0
         for keys, vectors in self._db_changes(self._stamp[1]):
             if not self._replace(keys, vectors):
                 return False
-            self.caught_up += len(keys)
-        self._stamp, self.dirty = stamp, True
+            read += len(keys)
+        self.caught_up += read
+        self._stamp = stamp
+        self.dirty = self.dirty or read > 0  # a file loaded just as it was saved need not be written again
         return True
 
     def _replace(self, keys: np.ndarray, vectors: np.ndarray | None) -> bool:
