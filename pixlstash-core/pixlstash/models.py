@@ -126,7 +126,7 @@ class PictureBadges(msgspec.Struct, frozen=True):
     """What a grid tile shows once its thumbnail is painted: a few tags and counts (fetched in batches)."""
 
     id: int
-    tags: list[str]          # up to ``BADGE_TAGS`` names, the most distinctive (rarest in the library) first
+    tags: list[str]          # a few names (three by default), the most distinctive (rarest in the library) first
     tag_count: int
     suggestion_count: int    # engine predictions waiting to be accepted or rejected
     face_count: int

@@ -62,6 +62,7 @@ class SearchService:
             index.save()
 
     def invalidate(self) -> None:
+        """Forget every index in memory (each one loads, catches up or rebuilds on its next use)."""
         for index in self.loaded():
             index.invalidate()
 

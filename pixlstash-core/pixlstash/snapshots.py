@@ -242,7 +242,7 @@ class SnapshotService:
                            "upgrade PixlStash to restore it")
         path = scratch / f"snapshot-{row.id}.db"
         with open(path, "wb") as out:
-            for digest, raw_bytes in self.catalog.chunk_list(row.id):
+            for digest, raw_bytes in self._chunk_list(row):
                 out.write(self.chunks.read(digest, raw_bytes))
         connection = connect(path)
         try:
@@ -256,7 +256,7 @@ class SnapshotService:
     def verify(self, snapshot_id: int) -> None:
         """Raise ``SnapshotDamaged`` unless every chunk is present and matches its checksum."""
         row = self.get(snapshot_id, sized=False)
-        for digest, raw_bytes in self.catalog.chunk_list(row.id):
+        for digest, raw_bytes in self._chunk_list(row):
             self.chunks.read(digest, raw_bytes, full_check=True)
 
     def _chunk_list(self, row: SnapshotRow) -> list[tuple[str, int]]:

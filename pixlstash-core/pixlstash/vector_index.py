@@ -174,7 +174,8 @@ class VectorIndex:
         return Index(ndim=dims, metric="cos", dtype="f16", connectivity=16, expansion_add=128, expansion_search=128)
 
     def invalidate(self) -> None:
-        """Forget the loaded index (a full restore replaced the vectors); the next use reloads or rebuilds."""
+        """Forget the index in memory, as a new process would start: the next use loads the saved file and
+        catches it up, or rebuilds."""
         with self._lock:
             self._index, self._stamp, self.dirty = None, None, False
 
