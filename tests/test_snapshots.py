@@ -171,20 +171,25 @@ def test_selective_restore_of_something_deleted_needs_consent(library, snapshots
     assert missing["errors"] == [{"type": "picture", "id": 999, "error": "not in the snapshot"}]
 
 
-def test_grandfather_father_son_retention_over_simulated_months(library, snapshots, tmp_path):
+def test_grandfather_father_son_retention_over_simulated_months(library, tmp_path):
     make_pictures(library, tmp_path / "p", 1)
     day = 86_400_000
-    start = 1_700_000_000_000
-    for n in range(460):  # about 15 months, one tick a day
-        snapshots.run_schedule(start + n * day)
+    today = [1_700_000_000_000]
+    snapshots = SnapshotService(library, clock=lambda: today[0])
+    for _ in range(460):  # about 15 months, one tick a day
+        snapshots.run_schedule()
+        today[0] += day
     kinds = [s.kind for s in snapshots.list()]
     assert kinds.count("DAILY") == 7 and kinds.count("WEEKLY") == 4 and kinds.count("MONTHLY") == 12
     snapshots.take("MANUAL", "keep me")
-    for n in range(460, 500):
-        snapshots.run_schedule(start + n * day)
+    for _ in range(40):
+        snapshots.run_schedule()
+        today[0] += day
     assert "keep me" in [s.label for s in snapshots.list()]  # manual snapshots stay until deleted
     snapshots.configure(schedule_enabled=False)
-    assert snapshots.run_schedule(start + 600 * day) == []
+    today[0] += 100 * day
+    assert snapshots.run_schedule() == []
+    snapshots.close()
 
 
 def test_an_older_snapshot_is_upgraded_on_restore(tmp_path, plugin_manager):

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
-__all__ = ["now_ms"]
+__all__ = ["Clock", "now_ms"]
+
+Clock = Callable[[], int]  # milliseconds since the Unix epoch
 
 
 def now_ms() -> int:

@@ -35,7 +35,7 @@ import msgspec
 import zstandard
 
 from . import index_carry
-from .clock import now_ms
+from .clock import Clock, now_ms
 from .errors import BadInput, Conflict, NotFound, PixlstashError
 from .events import Event
 from .snapshot_vfs import ChunkedSnapshot, forget, snapshot_uri
@@ -142,8 +142,9 @@ class ChunkStore:
 
 
 class SnapshotService:
-    def __init__(self, library: Library) -> None:
+    def __init__(self, library: Library, *, clock: Clock = now_ms) -> None:
         self.library = library
+        self.clock = clock  # stamps snapshots and decides what the schedule owes (simulations set their own)
         self.root = library.root / "snapshots"
         (self.root / "chunks").mkdir(parents=True, exist_ok=True)
         self.db = Database(self.root / "catalog.db")
@@ -194,7 +195,7 @@ class SnapshotService:
             destination.close()
             size = copy.stat().st_size
             digests = self._store_chunks(copy)
-        created = now_ms()
+        created = self.clock()
         with self.db.write():
             snapshot_id = self.catalog.add_snapshot(kind, label, created, picture_count, schema_version, page_size,
                                                     size, CHUNK_BYTES, digests)
@@ -542,20 +543,17 @@ class SnapshotService:
             self.catalog.set_setting("settings", msgspec.json.encode(settings).decode())
         return settings
 
-    def run_schedule(self, now_ms: int | None = None) -> list[SnapshotRow]:
+    def run_schedule(self) -> list[SnapshotRow]:
         """Take the automatic snapshots that are due and prune by grandfather-father-son retention."""
         if not self.settings().schedule_enabled:
             return []
-        now_ms = now_ms() if now_ms is None else now_ms
         taken = []
         with self._exclusive(wait=True):
+            now = self.clock()
             for kind in ("MONTHLY", "WEEKLY", "DAILY"):
                 newest = self.catalog.newest(kind)
-                if newest is None or now_ms - newest >= _PERIOD_MS[kind] - 3_600_000:  # an hour's slack
-                    row = self._take(kind, None)
-                    with self.db.write():  # schedules run on the given clock (tests simulate months)
-                        self.catalog.set_created_at(row.id, now_ms)
-                    taken.append(self.catalog.snapshot(row.id))
+                if newest is None or now - newest >= _PERIOD_MS[kind] - 3_600_000:  # an hour's slack
+                    taken.append(self._take(kind, None))
             self._prune()
         return taken
 

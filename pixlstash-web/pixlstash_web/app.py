@@ -6,7 +6,7 @@ import contextlib
 import logging
 import os
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import anyio.to_thread
@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from pixlstash.auth import Authenticator
+from pixlstash.clock import now_ms
 from pixlstash.enrichment import EnrichmentWorker
 from pixlstash.folders import FolderWatcher
 from pixlstash.library import Library
@@ -47,6 +48,8 @@ class WebSettings(msgspec.Struct, frozen=True):
     update_check_poll_seconds: float = 3600.0
     worker_threads: int = max(4, 4 * (os.cpu_count() or 1))
     snapshot_schedule: bool = True        # take DAILY / WEEKLY / MONTHLY snapshots (the catalog can also turn it off)
+    snapshot_check_seconds: float = 3600.0  # how often the schedule looks for a snapshot that is due
+    clock: Callable[[], int] = now_ms     # Unix ms for snapshot stamps and the schedule (simulations set their own)
     enrichment: bool = True               # run queued enrichment jobs in this process
 
 
@@ -59,7 +62,7 @@ class AppState:
         self.auth = Authenticator(library.root)
         self.shares = ShareService(library, self.auth)
         self.updates = UpdateChecker(self.auth.store)
-        self.snapshots = SnapshotService(library)
+        self.snapshots = SnapshotService(library, clock=settings.clock)
         self.watcher = FolderWatcher(library, settings.folder_poll_seconds) if settings.watch_folders else None
         self.worker = EnrichmentWorker(library) if settings.enrichment else None
         self._stop = threading.Event()
@@ -75,13 +78,14 @@ class AppState:
 
     def _snapshot_loop(self) -> None:
         """Daily, weekly and monthly snapshots while the server runs (if the schedule is on)."""
-        while not self._stop.wait(60.0):
+        interval = self.settings.snapshot_check_seconds
+        delay = min(60.0, interval)  # the first check a minute after start, then one every interval
+        while not self._stop.wait(delay):
             try:
                 self.snapshots.run_schedule()
             except Exception:  # a failed automatic snapshot must not stop the next one
                 log.exception("automatic snapshot failed")
-            if self._stop.wait(3600.0):
-                return
+            delay = interval
 
     def _update_loop(self) -> None:
         while not self._stop.wait(5.0):

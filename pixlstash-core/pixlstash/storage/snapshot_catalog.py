@@ -120,9 +120,6 @@ class SnapshotCatalog:
     def newest(self, kind: str) -> int | None:
         return self.db.scalar("SELECT max(created_at) FROM snapshots WHERE kind = ?", (kind,))
 
-    def set_created_at(self, snapshot_id: int, created_at: int) -> None:
-        self.db.execute("UPDATE snapshots SET created_at = ? WHERE id = ?", (created_at, snapshot_id))
-
     def relabel(self, snapshot_id: int, label: str | None) -> bool:
         self.db.execute("UPDATE snapshots SET label = ? WHERE id = ?", (label, snapshot_id))
         return self.db.connection.changes() > 0
