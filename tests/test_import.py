@@ -179,7 +179,7 @@ def test_hostile_zip(library, tmp_path):
     assert "unsafe path" in reasons["/etc/absolute.png"]
     assert "zip bomb" in reasons["bomb.png"]
     assert not (tmp_path.parent / "escape.png").exists()
-    assert list((library.root / "tmp").iterdir()) == []  # nothing extracted is left behind
+    assert list(library.tmp.iterdir()) == []  # nothing extracted is left behind
     picture = library.get(report.imported[0].picture_id)
     assert picture.original_name == "good.jpg"
 

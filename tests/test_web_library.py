@@ -34,7 +34,7 @@ def test_upload_imports_and_reports_every_file(live, tmp_path):
     assert [d["path"] for d in report["duplicates"]] == ["again.png"]
     assert {s["path"] for s in report["skipped"]} == set(bad)
     assert client.get("/api/v1/pictures/count", params={"project": project["id"]}).json() == {"count": 3}
-    assert list((live.library.root / "tmp").iterdir()) == []  # nothing left behind
+    assert list(live.library.tmp.iterdir()) == []  # nothing left behind
 
 
 def test_upload_limits_answer_413_and_store_nothing(library, tmp_path):
@@ -49,7 +49,7 @@ def test_upload_limits_answer_413_and_store_nothing(library, tmp_path):
         many = [("file", (f"{n}.png", png_bytes(10 + n, (150, 150)), "image/png")) for n in range(12)]
         response = client.post("/api/v1/uploads", files=many)  # each file fits; together they do not
         assert response.status_code == 413 and "upload limit" in response.json()["error"]["message"]
-        assert library.count() == 0 and list((library.root / "tmp").iterdir()) == []
+        assert library.count() == 0 and list(library.tmp.iterdir()) == []
         assert client.post("/api/v1/uploads", content=b"x", headers={"content-type": "text/plain"}).status_code == 415
         garbled = client.post("/api/v1/uploads", content=b"--xx\r\nnonsense",
                               headers={"content-type": "multipart/form-data; boundary=xx"})

@@ -7,7 +7,6 @@ thumbnail cache and the event bus together, and is what the CLI, the web app and
 from __future__ import annotations
 
 import logging
-import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,6 +33,7 @@ from .models import (
 )
 from .organise import Organiser
 from .originals import OriginalStore
+from .scratch import ScratchArea
 from .search import SearchService
 from .sidecars import SidecarWriter
 from .storage.collections import CollectionStore
@@ -68,6 +68,8 @@ class Library:
         self.plugin_manager = plugin_manager
         self.limits = limits or MediaLimits()
         self.archive_limits = archive_limits or ArchiveLimits()
+        # Other processes may be importing into this library right now: only what dead ones left is swept.
+        self.scratch = ScratchArea(self.root / "tmp")
         self.db = Database(self.root / DATABASE_NAME)
         self.pictures = PictureStore(self.db)
         self.tags = TagStore(self.db)
@@ -96,7 +98,7 @@ class Library:
             if not create:
                 raise NotFound(f"no library at {root} (create one with --library {root})")
             root.mkdir(parents=True, exist_ok=True)
-        for folder in ("originals", "thumbnails", "tmp"):
+        for folder in ("originals", "thumbnails"):
             (root / folder).mkdir(exist_ok=True)
         library = cls(root, **options)
         try:
@@ -104,10 +106,10 @@ class Library:
         except BaseException:
             library.close()
             raise
-        library._clear_tmp()
         return library
 
     def close(self) -> None:
+        self.scratch.close()
         try:
             self.search.save()
         except Exception:  # an index is a cache: failing to save it costs a rebuild, never data
@@ -126,15 +128,8 @@ class Library:
 
     @property
     def tmp(self) -> Path:
-        return self.root / "tmp"
-
-    def _clear_tmp(self) -> None:
-        """Leftovers of an interrupted import or upload; never anything the library references."""
-        for leftover in self.tmp.iterdir():
-            if leftover.is_dir():
-                shutil.rmtree(leftover, ignore_errors=True)
-            else:
-                leftover.unlink(missing_ok=True)
+        """This process's scratch folder for uploads and archive entries in flight."""
+        return self.scratch.path
 
     # -- import ---------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -38,6 +39,7 @@ from . import index_carry
 from .clock import Clock, now_ms
 from .errors import BadInput, Conflict, NotFound, PixlstashError
 from .events import Event
+from .scratch import ScratchArea, sweep
 from .snapshot_vfs import ChunkedSnapshot, forget, snapshot_uri
 from .storage.db import Database, connect
 from .storage.schema import SCHEMA_VERSION, migrate
@@ -154,9 +156,20 @@ class SnapshotService:
         self._lock = threading.Lock()
         self._lock_chunk_lists = threading.Lock()
         self._chunk_lists: OrderedDict[tuple[int, int], list[tuple[str, int]]] = OrderedDict()
+        # Copies of the whole database pass through here: a killed process's copy is swept on start and
+        # before each snapshot, so it never sits on the disk for long.
+        self.scratch = ScratchArea(self.root / "scratch")
+        self._sweep_scratch()
 
     def close(self) -> None:
+        self.scratch.close()
         self.db.close()
+
+    def _sweep_scratch(self) -> None:
+        sweep(self.scratch.parent)
+        for legacy in self.root.glob("tmp*"):  # scratch of versions before per-process folders
+            if legacy.is_dir():
+                shutil.rmtree(legacy, ignore_errors=True)
 
     @contextlib.contextmanager
     def _exclusive(self, wait: bool) -> Iterator[None]:
@@ -183,7 +196,8 @@ class SnapshotService:
 
     def _take(self, kind: str, label: str | None) -> SnapshotRow:
         started = time.perf_counter()
-        with tempfile.TemporaryDirectory(dir=self.root) as scratch:
+        self._sweep_scratch()
+        with tempfile.TemporaryDirectory(dir=self.scratch.path) as scratch:
             copy = Path(scratch) / "copy.db"
             destination = apsw.Connection(str(copy))
             # One step copies everything inside one read transaction: a consistent point in time.
@@ -291,7 +305,7 @@ class SnapshotService:
             finally:
                 forget(placeholder)
             return
-        with tempfile.TemporaryDirectory(dir=self.root) as scratch:
+        with tempfile.TemporaryDirectory(dir=self.scratch.path) as scratch:
             yield str(self._materialise(row, Path(scratch)))
 
     @contextlib.contextmanager
