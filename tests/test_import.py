@@ -76,7 +76,7 @@ def test_comfyui_and_a1111_generation_metadata_is_stored_and_searchable(library,
     assert g.tool == "comfyui"
     assert g.positive == "a lighthouse at dusk, volumetric fog"
     assert g.negative == "blurry, watermark"
-    assert (g.checkpoint, g.seed, g.steps, g.cfg, g.sampler) == ("sdxl_base.safetensors", 123456789, 30, 6.5,
+    assert (g.checkpoint, g.seed, g.steps, g.cfg, g.sampler) == ("sdxl_base.safetensors", "123456789", 30, 6.5,
                                                                    "dpmpp_2m")
     assert [(lora.name, lora.weight) for lora in g.loras] == [("film_grain.safetensors", 0.8)]
     assert '"last_node_id": 10' in g.raw_workflow
@@ -84,7 +84,7 @@ def test_comfyui_and_a1111_generation_metadata_is_stored_and_searchable(library,
     assert g.tool == "a1111"
     assert g.positive.startswith("masterpiece, a red fox in snow")
     assert g.negative == "lowres, bad anatomy"
-    assert (g.checkpoint, g.seed, g.steps, g.cfg, g.sampler) == ("dreamshaper_8", 42, 25, 7.0, "Euler a")
+    assert (g.checkpoint, g.seed, g.steps, g.cfg, g.sampler) == ("dreamshaper_8", "42", 25, 7.0, "Euler a")
     assert [(lora.name, lora.weight) for lora in g.loras] == [("fluffy", 0.7)]
     assert [p.id for p in library.page(PictureFilter(text="lighthouse")).items] == [ids["comfy.png"]]
     assert [p.id for p in library.page(PictureFilter(text="fox snow")).items] == [ids["a1111.png"]]

@@ -10,9 +10,9 @@ import textwrap
 import time
 
 import httpx
+from conftest import run_cli
 from corpus import photo
 from live_server import LiveServer
-from conftest import run_cli
 
 from pixlstash.scratch import ScratchArea, sweep
 

@@ -200,6 +200,7 @@ class Importer:
                     picture_id = self._commit(result, source_id, target, reference)
                 except Exception as error:
                     log.exception("could not record %s", item.display)
+                    self._discard(result.analysis, reference)
                     report.skipped.append(ImportSkip(item.display, f"could not record: {error}"))
                     return
                 report.imported.append(ImportedPicture(item.display, picture_id))
@@ -220,6 +221,16 @@ class Importer:
         finally:
             if not (isinstance(result, _Duplicate) and result.picture_id is None):
                 cleanup(item)
+
+    def _discard(self, analysis: MediaAnalysis, reference: ReferenceTarget | None) -> None:
+        """Undo what ``_prepare`` stored for a file whose commit failed: its original and thumbnails,
+        unless a picture (another process's import of the same bytes) owns them by now."""
+        library = self.library
+        if library.pictures.id_for_hash(analysis.content_hash) is not None:
+            return
+        if reference is None:
+            library.store.delete(analysis.content_hash, analysis.suffix)
+        library.thumbnails.delete(analysis.content_hash)
 
     def _report_duplicate(self, item: ImportItem, picture_id: int, report: ImportReport, target: ImportTarget,
                           reference: ReferenceTarget | None, on_picture) -> None:

@@ -20,11 +20,32 @@ _LORA_IN_PROMPT = re.compile(r"<lora:([^:>]+)(?::([-\d.]+))?[^>]*>")
 _A1111_PAIR = re.compile(r'\s*([\w ./+-]+):\s*("(?:\\.|[^\\"])*"|[^,]*)(?:,|$)')
 
 
+_INT64 = 2**63
+_SEED = re.compile(r"\s*-?\d{1,100}\s*")
+
+
 def _number(value: object, kind: type) -> int | float | None:
-    try:
-        return kind(value)
-    except (TypeError, ValueError):
+    """A count or a setting as ``kind``; None when it is not one, or an integer past 64 bits."""
+    if isinstance(value, bool):
         return None
+    try:
+        number = kind(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return None if kind is int and not -_INT64 <= number < _INT64 else number
+
+
+def _seed(value: object) -> str | None:
+    """A seed as exact decimal text: ComfyUI's reach 2^64 - 1 and A1111 writes any integer."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, str) and _SEED.fullmatch(value):
+        return str(int(value))
+    return None
 
 
 def _loras_from_prompt(prompt: str) -> list[Lora]:
@@ -59,7 +80,7 @@ def parse_a1111(text: str) -> Generation:
         negative="\n".join(negative_lines).strip(),
         checkpoint=settings.get("Model") or settings.get("Model hash"),
         loras=loras,
-        seed=_number(settings.get("Seed"), int),
+        seed=_seed(settings.get("Seed")),
         sampler=settings.get("Sampler"),
         steps=_number(settings.get("Steps"), int),
         cfg=_number(settings.get("CFG scale"), float),
@@ -111,7 +132,7 @@ def parse_comfyui(prompt_json: str | None, workflow_json: str | None) -> Generat
         if isinstance(inputs.get("lora_name"), str):
             loras.append(Lora(inputs["lora_name"], _number(inputs.get("strength_model"), float)))
         if "Sampler" in kind or "sampler_name" in inputs:
-            seed = seed if seed is not None else _number(inputs.get("seed", inputs.get("noise_seed")), int)
+            seed = seed if seed is not None else _seed(inputs.get("seed", inputs.get("noise_seed")))
             steps = steps if steps is not None else _number(inputs.get("steps"), int)
             cfg = cfg if cfg is not None else _number(inputs.get("cfg"), float)
             if isinstance(inputs.get("sampler_name"), str):
@@ -124,7 +145,7 @@ def parse_comfyui(prompt_json: str | None, workflow_json: str | None) -> Generat
         negative="\n".join(dict.fromkeys(negative)),
         checkpoint=checkpoint,
         loras=loras,
-        seed=seed if isinstance(seed, int) else None,
+        seed=seed,
         sampler=sampler,
         steps=steps if isinstance(steps, int) else None,
         cfg=cfg,

@@ -20,6 +20,7 @@ from ..models import (
     Prediction,
 )
 from .db import Database
+from .schema import PICTURE_TEXT_INSERT
 
 __all__ = ["SUMMARY_COLUMNS", "PictureStore", "row_to_summary"]
 
@@ -77,15 +78,7 @@ class PictureStore:
         """Rebuild the full-text row (captions, prompts, name) of each picture, a few statements for any count."""
         wanted = json.dumps(sorted(set(picture_ids)))
         self.db.execute("DELETE FROM picture_text WHERE rowid IN (SELECT value FROM json_each(?))", (wanted,))
-        self.db.execute(
-            """INSERT INTO picture_text(rowid, caption, prompt, name)
-            SELECT p.id,
-                   (SELECT group_concat(text, ' ') FROM captions WHERE picture_id = p.id),
-                   (SELECT positive || ' ' || coalesce(checkpoint, '') FROM generation WHERE picture_id = p.id),
-                   p.original_name
-            FROM pictures p WHERE p.id IN (SELECT value FROM json_each(?))""",
-            (wanted,),
-        )
+        self.db.execute(PICTURE_TEXT_INSERT, {"ids": wanted})
 
     _EDITABLE = {"rating", "favourite", "flagged", "taken_at"}
 

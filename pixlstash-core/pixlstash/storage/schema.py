@@ -10,7 +10,7 @@ import apsw
 
 from ..errors import PixlstashError
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "LibraryTooNew", "migrate"]
+__all__ = ["MIGRATIONS", "PICTURE_TEXT_INSERT", "SCHEMA_VERSION", "LibraryTooNew", "migrate"]
 
 
 class LibraryTooNew(PixlstashError):
@@ -283,12 +283,18 @@ END;
 # Comparing a snapshot with the live library then only looks closely at pictures whose stamps differ.
 _STAMP = "(CAST(unixepoch('subsec') * 1000 AS INTEGER) * 1000000 + abs(random() % 1000000))"
 _PICTURE_OWNED = ("picture_tags", "predictions", "captions", "collection_members", "project_members", "generation")
-_V2 = "ALTER TABLE pictures ADD COLUMN meta_seq INTEGER NOT NULL DEFAULT 0;\n" + "".join(
-    f"""CREATE TRIGGER {table}_stamp_{event.lower()} AFTER {event} ON {table}
+def _stamp_triggers(table: str) -> str:
+    """Any change to a row of ``table`` stamps its picture's ``meta_seq``."""
+    return "".join(
+        f"""CREATE TRIGGER {table}_stamp_{event.lower()} AFTER {event} ON {table}
 BEGIN UPDATE pictures SET meta_seq = {_STAMP} WHERE id = {row}.picture_id; END;
 """
-    for table in _PICTURE_OWNED
-    for event, row in (("INSERT", "NEW"), ("DELETE", "OLD"), ("UPDATE", "NEW"))
+        for event, row in (("INSERT", "NEW"), ("DELETE", "OLD"), ("UPDATE", "NEW"))
+    )
+
+
+_V2 = "ALTER TABLE pictures ADD COLUMN meta_seq INTEGER NOT NULL DEFAULT 0;\n" + "".join(
+    _stamp_triggers(table) for table in _PICTURE_OWNED
 ) + f"""CREATE TRIGGER pictures_stamp
 AFTER UPDATE OF rating, favourite, flagged, taken_at, deleted_at, content_hash ON pictures
 BEGIN UPDATE pictures SET meta_seq = {_STAMP} WHERE id = NEW.id; END;
@@ -452,6 +458,46 @@ UPDATE collections SET member_count = (
     WHERE cm.collection_id = collections.id AND p.deleted_at IS NULL);
 """
 
+# What the full-text index holds for each picture in ``ids`` (a JSON array): captions, prompt, checkpoint
+# and seed, and the file name. Used by the storage layer and by migrations that change what it holds.
+PICTURE_TEXT_INSERT = """INSERT INTO picture_text(rowid, caption, prompt, name)
+SELECT p.id,
+       (SELECT group_concat(text, ' ') FROM captions WHERE picture_id = p.id),
+       (SELECT positive || ' ' || coalesce(checkpoint, '') || ' ' || coalesce(seed, '')
+        FROM generation WHERE picture_id = p.id),
+       p.original_name
+FROM pictures p WHERE p.id IN (SELECT value FROM json_each(:ids))"""
+
+# Seeds as exact decimal text: ComfyUI's reach 2^64 - 1 and A1111 writes any integer, past SQLite's
+# 64-bit integers (such a file could not be imported at all). The table is rebuilt, as SQLite cannot
+# change a column's type, and the seed joins the full-text index so a seed finds its pictures.
+_V8 = """
+CREATE TABLE generation_v8 (
+    picture_id INTEGER PRIMARY KEY REFERENCES pictures(id) ON DELETE CASCADE,
+    tool TEXT NOT NULL,                   -- 'comfyui' | 'a1111'
+    positive TEXT NOT NULL DEFAULT '',
+    negative TEXT NOT NULL DEFAULT '',
+    checkpoint TEXT,
+    loras TEXT NOT NULL DEFAULT '[]',     -- JSON [{"name": ..., "weight": ...}]
+    seed TEXT,                            -- decimal digits, exact at any size
+    sampler TEXT,
+    steps INTEGER,
+    cfg REAL,
+    raw_parameters TEXT,                  -- A1111 "parameters" text
+    raw_prompt TEXT,                      -- ComfyUI API-format prompt JSON
+    raw_workflow TEXT                     -- ComfyUI UI workflow JSON
+);
+INSERT INTO generation_v8 SELECT picture_id, tool, positive, negative, checkpoint, loras, CAST(seed AS TEXT),
+    sampler, steps, cfg, raw_parameters, raw_prompt, raw_workflow FROM generation;
+DROP TABLE generation;
+ALTER TABLE generation_v8 RENAME TO generation;
+""" + _stamp_triggers("generation") + f"""
+CREATE TEMP TABLE v8_seeded AS SELECT json_group_array(picture_id) AS ids FROM generation WHERE seed IS NOT NULL;
+DELETE FROM picture_text WHERE rowid IN (SELECT value FROM json_each((SELECT ids FROM temp.v8_seeded)));
+{PICTURE_TEXT_INSERT.replace(":ids", "(SELECT ids FROM temp.v8_seeded)")};
+DROP TABLE temp.v8_seeded;
+"""
+
 # (version, description, SQL). Version N is applied to a library at version N - 1.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "pictures, tags, captions, generation metadata, projects, collections, folders", _V1),
@@ -461,6 +507,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (5, "picture tags indexed with their source and confidence", _V5),
     (6, "a change log for vector indexes", _V6),
     (7, "sets and characters count only pictures outside the scrapheap", _V7),
+    (8, "generation seeds kept exactly, at any size, and searchable", _V8),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

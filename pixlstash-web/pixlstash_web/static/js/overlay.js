@@ -80,7 +80,7 @@ function generation(p) {
     <dt>Prompt</dt><dd>${esc(g.positive)}</dd>${g.negative ? `<dt>Negative</dt><dd>${esc(g.negative)}</dd>` : ""}
     ${g.checkpoint ? `<dt>Model</dt><dd>${esc(g.checkpoint)}</dd>` : ""}
     ${(g.loras || []).map((l) => `<dt>LoRA</dt><dd>${esc(l.name)}${l.weight != null ? ` (${l.weight})` : ""}</dd>`).join("")}
-    ${g.seed != null ? `<dt>Seed</dt><dd>${g.seed}</dd>` : ""}${g.sampler ? `<dt>Sampler</dt><dd>${esc(g.sampler)}</dd>` : ""}
+    ${g.seed != null ? `<dt>Seed</dt><dd>${esc(g.seed)}</dd>` : ""}${g.sampler ? `<dt>Sampler</dt><dd>${esc(g.sampler)}</dd>` : ""}
     ${g.steps ? `<dt>Steps</dt><dd>${g.steps}</dd>` : ""}${g.cfg ? `<dt>CFG</dt><dd>${g.cfg}</dd>` : ""}</dl>${workflow}`;
 }
 
