@@ -66,7 +66,7 @@ class Library:
 
             plugin_manager = make_plugin_manager()
         self.plugin_manager = plugin_manager
-        self.limits = limits or MediaLimits()
+        self.limits = limits or MediaLimits.from_environment()
         self.archive_limits = archive_limits or ArchiveLimits()
         # Other processes may be importing into this library right now: only what dead ones left is swept.
         self.scratch = ScratchArea(self.root / "tmp")

@@ -19,14 +19,25 @@ from PIL import Image
 from .auth import Principal, Unauthenticated, digest, new_secret
 from .clock import now_ms
 from .errors import BadInput, NotFound, PixlstashError
-from .models import Generation, MediaType, PictureFilter, PictureTag
+from .models import (
+    Generation,
+    MediaType,
+    Page,
+    PictureFilter,
+    PictureSummary,
+    PictureTag,
+    SearchResult,
+    Sort,
+    Statistics,
+)
 from .sharing import ShareContext, ShareTransform
 
 if TYPE_CHECKING:
     from .auth import Authenticator
     from .library import Library
 
-__all__ = ["Share", "ShareGone", "ShareOptions", "ShareService", "SharedPicture"]
+__all__ = ["Share", "ShareGone", "ShareOptions", "ShareService", "SharedHit", "SharedPage", "SharedPicture",
+           "SharedSearchResult", "SharedSummary"]
 
 ScopeType = Literal["pictures", "set", "character", "project"]
 SHARE_PREFIX = "pxh_"
@@ -74,6 +85,34 @@ class SharedPicture(msgspec.Struct, frozen=True):
     tags: list[PictureTag] = []
     caption: str | None = None
     generation: Generation | None = None
+
+
+class SharedSummary(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A grid cell as a recipient sees it. The rating only when the share includes metadata; favourites,
+    flags, file sizes and import times are the owner's working state and never leave the library."""
+
+    id: int
+    content_hash: str
+    media_type: MediaType
+    width: int
+    height: int
+    taken_at: int
+    rating: int | None = None
+
+
+class SharedPage(msgspec.Struct, frozen=True):
+    items: list[SharedSummary]
+    next_cursor: str | None
+
+
+class SharedHit(msgspec.Struct, frozen=True):
+    picture: SharedSummary
+    similarity: float
+
+
+class SharedSearchResult(msgspec.Struct, frozen=True):
+    engine_id: str
+    hits: list[SharedHit]
 
 
 
@@ -172,9 +211,36 @@ class ShareService:
             scope["collections"] = [share.scope_id]
         else:
             scope["project"] = share.scope_id
-        if not share.options.include_metadata:
-            scope.update(tags=[], any_tags=[], not_tags=[], text=None)  # no probing by hidden metadata
+        scope.update(favourite=None, flagged=None)  # never shown, so never a filter either
+        if not share.options.include_metadata:  # no probing by hidden metadata
+            scope.update(tags=[], any_tags=[], not_tags=[], text=None, rating_min=None, rating_max=None,
+                         unrated=None)
         return msgspec.structs.replace(base, **scope)
+
+    @staticmethod
+    def restrict_sort(share: Share, sort: Sort) -> Sort:
+        """Sorting by rating would reveal ratings a share without metadata hides: such a share sorts by date."""
+        return sort if share.options.include_metadata or sort.key != "rating" else Sort()
+
+    # -- what a recipient gets back: exactly the fields the share's options allow -------------------
+
+    @staticmethod
+    def summary(share: Share, p: PictureSummary) -> SharedSummary:
+        rating = p.rating if share.options.include_metadata else None
+        return SharedSummary(p.id, p.content_hash, p.media_type, p.width, p.height, p.taken_at, rating)
+
+    def page(self, share: Share, page: Page) -> SharedPage:
+        return SharedPage([self.summary(share, p) for p in page.items], page.next_cursor)
+
+    def search_result(self, share: Share, result: SearchResult) -> SharedSearchResult:
+        return SharedSearchResult(result.engine_id,
+                                  [SharedHit(self.summary(share, h.picture), h.similarity) for h in result.hits])
+
+    @staticmethod
+    def statistics(share: Share, statistics: Statistics) -> Statistics:
+        if share.options.include_metadata:
+            return statistics
+        return msgspec.structs.replace(statistics, tags=[], rating={})
 
     def contains(self, share: Share, picture_id: int, *, scrapheap: bool = False) -> bool:
         """True when the picture is inside the share's scope right now (live, or in the scrapheap if asked)."""

@@ -25,7 +25,7 @@ from pixlstash.errors import BadInput, NotFound, TooLarge, UnsupportedMedia
 
 from .security import Policy, authorise
 
-__all__ = ["Api", "Endpoint", "PolicyRoute", "RequestContext", "json_response"]
+__all__ = ["Api", "Endpoint", "PolicyRoute", "RequestContext", "decode_json", "json_response"]
 
 _encoder = msgspec.json.Encoder()
 _MAX_JSON_BODY = 1 << 20
@@ -131,14 +131,23 @@ async def parse_body(request: Request, struct: type) -> Any:
         raw += chunk
         if len(raw) > _MAX_JSON_BODY:
             raise TooLarge(f"a JSON body is at most {_MAX_JSON_BODY:,} bytes")
-    try:
-        document = msgspec.json.decode(raw or b"null")
-    except msgspec.DecodeError as error:
-        raise BadInput(f"malformed JSON: {error}") from None
+    document = decode_json(raw or b"null")
     try:
         return msgspec.convert(_integral_floats_to_int(document), struct, strict=True)
     except msgspec.ValidationError as error:
         raise InvalidInput(f"invalid request body: {error}") from None
+    except RecursionError:
+        raise BadInput("malformed JSON: nested too deeply") from None
+
+
+def decode_json(raw: bytes | str) -> Any:
+    """A JSON document from a client; anything unreadable, nesting too deep included, is a 400."""
+    try:
+        return msgspec.json.decode(raw)
+    except msgspec.DecodeError as error:
+        raise BadInput(f"malformed JSON: {error}") from None
+    except RecursionError:
+        raise BadInput("malformed JSON: nested too deeply") from None
 
 
 def _integral_floats_to_int(value: Any) -> Any:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import os
-import warnings
 from pathlib import Path
 
 import msgspec
@@ -69,9 +68,15 @@ def _openable_formats() -> list[str]:
 class MediaLimits(msgspec.Struct, frozen=True):
     """Explicit limits against hostile or broken files; all configurable."""
 
-    max_pixels: int = 178_956_970  # Pillow's own decompression-bomb error threshold
+    max_pixels: int = 178_956_970  # the one pixel limit (Pillow's own error threshold)
     max_file_bytes: int = 4 << 30
     max_video_seconds: float = 6 * 3600
+
+    @classmethod
+    def from_environment(cls) -> MediaLimits:
+        """The defaults, with ``PIXLSTASH_MAX_PIXELS`` overriding the pixel limit (for large scans)."""
+        raw = os.environ.get("PIXLSTASH_MAX_PIXELS", "").replace("_", "")
+        return cls(max_pixels=int(raw)) if raw.isdigit() and int(raw) > 0 else cls()
 
 
 class MediaAnalysis(msgspec.Struct):
@@ -97,14 +102,19 @@ class MediaAnalysis(msgspec.Struct):
 
 def open_image(path: Path | io.BytesIO, limits: MediaLimits) -> Image.Image:
     """Open (header only) an image of an allowed format within the pixel limit, or raise a clear error."""
+    # ``limits.max_pixels`` is the one pixel limit. Pillow's own check (a warning at half its error
+    # threshold) is process-wide and would silently halve ours, so it is off; ours runs on the header.
+    Image.MAX_IMAGE_PIXELS = None
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(path, formats=_openable_formats())
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise TooLarge(f"decompression bomb refused: {error}") from None
+        image = Image.open(path, formats=_openable_formats())
     except Image.UnidentifiedImageError:
         raise UnsupportedMedia("not a picture or video PixlStash can read") from None
+    except ValueError as error:
+        if "Decompressed" in str(error):  # a zTXt / iTXt / iCCP chunk that inflates past Pillow's cap
+            raise TooLarge(f"decompression bomb refused: {error}") from None
+        raise UnsupportedMedia(f"corrupt image: {error}") from None
+    except SyntaxError as error:  # Pillow's word for a malformed header
+        raise UnsupportedMedia(f"corrupt image: {error}") from None
     if image.width * image.height > limits.max_pixels:
         image.close()
         raise TooLarge(

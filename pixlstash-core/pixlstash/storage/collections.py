@@ -10,6 +10,7 @@ import apsw
 from ..errors import BadInput, Conflict, NotFound
 from ..models import Breadcrumb, Collection, CollectionKind, Project, SetOp
 from .db import Database
+from .names import clean_name
 
 __all__ = ["CollectionStore", "set_operation_sql"]
 
@@ -18,10 +19,7 @@ _COLLECTION_COLUMNS = "id, kind, name, project_id, description, color, member_co
 
 
 def _check_name(name: str) -> str:
-    clean = " ".join(str(name).split())
-    if not clean or len(clean) > 200:
-        raise BadInput("a name must have 1 to 200 characters")
-    return clean
+    return clean_name(name, "a name")
 
 
 def _check_color(color: str | None) -> str | None:

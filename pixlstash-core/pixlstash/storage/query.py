@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 
 import msgspec
@@ -194,9 +195,13 @@ def _capped_count(db: Database, ids_sql: str, params: list, cap: int = 50_000) -
     return db.scalar(f"SELECT count(*) FROM ({ids_sql} LIMIT {cap})", params) or 0
 
 
+# Control characters (NUL ends an FTS5 string early) and lone surrogates (not text) separate words.
+_NOT_WORD = re.compile(r"[\s\x00-\x1f\x7f-\x9f\ud800-\udfff]+")
+
+
 def _fts_query(text: str) -> str:
     """Words as prefix terms, all required; quotes keep FTS5 syntax out of user input."""
-    words = [w.replace('"', '""') for w in text.split() if w.strip()]
+    words = [w.replace('"', '""') for w in _NOT_WORD.split(text) if w]
     if not words:
         raise BadInput("the text search is empty")
     return " ".join(f'"{w}"*' for w in words[:20])

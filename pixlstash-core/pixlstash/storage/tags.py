@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from ..errors import BadInput, Conflict, NotFound
 from ..models import Tag
 from .db import Database
+from .names import clean_name
 
 __all__ = ["TAG_CATEGORIES", "TagStore", "normalise_tag"]
 
@@ -16,12 +17,7 @@ _MAX_TAG_LENGTH = 200
 
 def normalise_tag(name: str) -> str:
     """Tags are trimmed, inner whitespace collapsed; case is kept but compared case-insensitively."""
-    clean = " ".join(str(name).split())
-    if not clean:
-        raise BadInput("a tag cannot be empty")
-    if len(clean) > _MAX_TAG_LENGTH:
-        raise BadInput(f"a tag is at most {_MAX_TAG_LENGTH} characters")
-    return clean
+    return clean_name(name, "a tag", _MAX_TAG_LENGTH)
 
 
 class TagStore:

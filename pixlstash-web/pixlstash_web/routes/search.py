@@ -12,8 +12,9 @@ from starlette.concurrency import run_in_threadpool
 from pixlstash.enrichment.inputs import open_query_image
 from pixlstash.errors import BadInput, NotFound
 from pixlstash.models import FaceHit, PictureFilter, SearchResult
+from pixlstash.shares import SharedSearchResult
 
-from ..api import Api, RequestContext
+from ..api import Api, RequestContext, decode_json
 from ..security import Policy
 from ..uploads import receive_upload
 from .shared import PREFIX as SHARED
@@ -81,7 +82,7 @@ def _upload_fields(fields: dict[str, str]) -> _UploadFields:
             if key == "picture_ids":
                 data[key] = [int(v) for v in value.split(",") if v.strip()]
             elif key == "filter":
-                data[key] = msgspec.json.decode(value)
+                data[key] = decode_json(value)
             elif key in ("threshold", "limit"):
                 data[key] = float(value) if key == "threshold" else int(value)
             else:
@@ -144,17 +145,21 @@ def register(api: Api) -> None:
 
     # -- share recipients: the same searches, never outside the share ----------------------------
 
-    @api.get(SHARED + "/search/semantic", policy=Policy.SHARE, query=SemanticQuery, response=SearchResult,
+    @api.get(SHARED + "/search/semantic", policy=Policy.SHARE, query=SemanticQuery, response=SharedSearchResult,
              tag="shared", summary="Search the shared pictures by text")
-    def shared_semantic(ctx: RequestContext, query: SemanticQuery) -> SearchResult:
-        f = ctx.state.shares.restrict(ctx.share, query.filter())
-        return ctx.library.search.semantic(query.q, engine_id=query.engine, f=f, threshold=query.threshold,
-                                           limit=query.limit)
+    def shared_semantic(ctx: RequestContext, query: SemanticQuery) -> SharedSearchResult:
+        shares = ctx.state.shares
+        f = shares.restrict(ctx.share, query.filter())
+        result = ctx.library.search.semantic(query.q, engine_id=query.engine, f=f, threshold=query.threshold,
+                                             limit=query.limit)
+        return shares.search_result(ctx.share, result)
 
-    @api.post(SHARED + "/search/similar", policy=Policy.SHARE, body=SimilarRequest, response=SearchResult,
+    @api.post(SHARED + "/search/similar", policy=Policy.SHARE, body=SimilarRequest, response=SharedSearchResult,
               tag="shared", summary="Shared pictures similar to shared pictures")
-    def shared_similar(ctx: RequestContext, body: SimilarRequest) -> SearchResult:
+    def shared_similar(ctx: RequestContext, body: SimilarRequest) -> SharedSearchResult:
         _check_in_scope(ctx, body.picture_ids)
-        f = ctx.state.shares.restrict(ctx.share, body.filter)
-        return ctx.library.search.similar(picture_ids=body.picture_ids, engine_id=body.engine, combine=body.combine,
-                                          f=f, threshold=body.threshold, limit=body.limit)
+        shares = ctx.state.shares
+        f = shares.restrict(ctx.share, body.filter)
+        result = ctx.library.search.similar(picture_ids=body.picture_ids, engine_id=body.engine,
+                                            combine=body.combine, f=f, threshold=body.threshold, limit=body.limit)
+        return shares.search_result(ctx.share, result)

@@ -13,8 +13,8 @@ from starlette.responses import Response, StreamingResponse
 
 from pixlstash.errors import NotFound
 from pixlstash.events import Event
-from pixlstash.models import Page, Statistics
-from pixlstash.shares import SharedPicture
+from pixlstash.models import Statistics
+from pixlstash.shares import SharedPage, SharedPicture
 
 from ..api import Api, RequestContext
 from ..schemas import Count, FilterQuery, ListQuery
@@ -71,11 +71,14 @@ def register(api: Api) -> None:
         return ShareInfo(share.title, share.scope_type, count, share.options.allow_original,
                          share.options.include_metadata, share.expires_at)
 
-    @api.get(PREFIX + "/pictures", policy=Policy.SHARE, query=ListQuery, response=Page, tag="shared",
+    @api.get(PREFIX + "/pictures", policy=Policy.SHARE, query=ListQuery, response=SharedPage, tag="shared",
              summary="List the shared pictures")
-    def pictures(ctx: RequestContext, query: ListQuery) -> Page:
+    def pictures(ctx: RequestContext, query: ListQuery) -> SharedPage:
         f, sort = query.split()
-        return ctx.library.page(_shares(ctx).restrict(ctx.share, f), sort, query.cursor, query.limit)
+        share, shares = ctx.share, _shares(ctx)
+        page = ctx.library.page(shares.restrict(share, f), shares.restrict_sort(share, sort), query.cursor,
+                                query.limit)
+        return shares.page(share, page)
 
     @api.get(PREFIX + "/pictures/count", policy=Policy.SHARE, query=FilterQuery, response=Count, tag="shared",
              summary="Count shared pictures")
@@ -85,10 +88,8 @@ def register(api: Api) -> None:
     @api.get(PREFIX + "/pictures/stats", policy=Policy.SHARE, query=FilterQuery, response=Statistics,
              tag="shared", summary="Statistics of the shared pictures")
     def stats(ctx: RequestContext, query: FilterQuery) -> Statistics:
-        statistics = ctx.library.statistics(_shares(ctx).restrict(ctx.share, query.filter()))
-        if not ctx.share.options.include_metadata:
-            statistics = msgspec.structs.replace(statistics, tags=[])
-        return statistics
+        shares = _shares(ctx)
+        return shares.statistics(ctx.share, ctx.library.statistics(shares.restrict(ctx.share, query.filter())))
 
     @api.get(PREFIX + "/pictures/{picture_id:int}", policy=Policy.SHARE, response=SharedPicture, tag="shared",
              summary="One shared picture")

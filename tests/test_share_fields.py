@@ -1,0 +1,102 @@
+"""A share shows exactly what its options allow, in every route: list, count, stats, detail, search,
+events and media. Without metadata a recipient learns no rating, tag, caption or generation data, and
+cannot probe for them with filters or sorts; favourites and flags never leave the library."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+from test_web_enrichment import upload_colours, wait_for_jobs
+
+BASE_FIELDS = {"id", "content_hash", "media_type", "width", "height", "taken_at"}
+
+
+@pytest.fixture
+def curated(fake_engines, live):
+    client = live.client(live.token("admin"))
+    ids = upload_colours(client, ("red", "green", "blue", "yellow"))
+    wait_for_jobs(client)
+    lib = live.library
+    lib.update_pictures([ids["red"]], rating=5, favourite=True, flagged=True)
+    lib.update_pictures([ids["green"]], rating=2)
+    lib.tag_pictures([ids["red"], ids["green"]], add=["portfolio"])
+    lib.set_caption(ids["red"], "a private note")
+    shared_set = lib.organise.create_collection("set", "Shared")
+    lib.organise.add_members(shared_set.id, list(ids.values()))
+    return client, ids, shared_set.id
+
+
+def _share(client, set_id: int, **options) -> str:
+    response = client.post("/api/v1/shares", json={"scope_type": "set", "scope_id": set_id, **options})
+    assert response.status_code == 201, response.text
+    return f"/api/v1/shared/{response.json()['token']}"
+
+
+@pytest.mark.parametrize("include_metadata", [False, True])
+def test_every_route_returns_only_what_the_metadata_option_allows(live, curated, include_metadata):
+    client, ids, set_id = curated
+    base = _share(client, set_id, include_metadata=include_metadata)
+    anon = live.client()
+    fields = BASE_FIELDS | ({"rating"} if include_metadata else set())
+
+    everything = anon.get(f"{base}/pictures").json()["items"]
+    assert len(everything) == 4
+    for item in everything:
+        assert set(item) <= fields and set(item) >= BASE_FIELDS, item
+    assert {i["id"]: i.get("rating") for i in everything}[ids["red"]] == (5 if include_metadata else None)
+
+    # Filters and sorts on hidden fields change nothing; on allowed ones they work.
+    def listed(**params) -> list[int]:
+        return [i["id"] for i in anon.get(f"{base}/pictures", params=params).json()["items"]]
+
+    assert listed(favourite="true") == listed() and listed(flagged="true") == listed()
+    if include_metadata:
+        assert listed(rating_min=5) == [ids["red"]] and listed(tags="portfolio") != listed()
+        assert listed(sort="rating")[0] == ids["red"]
+    else:
+        for params in ({"rating_min": 5}, {"rating_max": 0}, {"unrated": "true"}, {"tags": "portfolio"},
+                       {"text": "private"}, {"sort": "rating"}):
+            assert listed(**params) == listed(), params
+            if "sort" not in params:
+                assert anon.get(f"{base}/pictures/count", params=params).json()["count"] == 4, params
+
+    stats = anon.get(f"{base}/pictures/stats").json()
+    assert (stats["rating"] != {}) is include_metadata and (stats["tags"] != []) is include_metadata
+    assert anon.get(f"{base}/pictures/stats", params={"favourite": "true"}).json()["count"] == 4
+
+    detail = anon.get(f"{base}/pictures/{ids['red']}").json()
+    assert (detail.get("rating") == 5) is include_metadata
+    assert (detail.get("caption") == "a private note") is include_metadata
+    assert bool(detail.get("tags")) is include_metadata
+    assert not {"favourite", "flagged", "file_size", "imported_at"} & set(detail)
+
+    similar = anon.post(f"{base}/search/similar", json={"picture_ids": [ids["green"]]}).json()
+    semantic = anon.get(f"{base}/search/semantic", params={"q": "red"}).json()
+    hits = similar["hits"] + semantic["hits"]
+    assert hits and all(set(h["picture"]) <= fields for h in hits)
+
+    # Live events carry ids only: what changed is not said.
+    received: list[str] = []
+    with anon.stream("GET", f"{base}/events", timeout=10) as stream:
+        lines = stream.iter_lines()
+        assert next(lines).startswith("retry")
+        threading.Timer(0.3, lambda: live.library.update_pictures([ids["blue"]], rating=4)).start()
+        for line in lines:
+            if line.startswith("data:"):
+                received.append(line)
+                break
+    event = json.loads(received[0][5:])
+    assert event["picture_ids"] == [ids["blue"]] and not event.get("data")
+
+
+@pytest.mark.parametrize("allow_original", [False, True])
+def test_originals_only_when_the_share_allows_them(live, curated, allow_original):
+    client, ids, set_id = curated
+    base = _share(client, set_id, allow_original=allow_original)
+    anon = live.client()
+    content_hash = anon.get(f"{base}/pictures/{ids['red']}").json()["content_hash"]
+    assert anon.get(f"{base}/media/{content_hash}/grid.webp").status_code == 200
+    assert anon.get(f"{base}/media/{content_hash}/original").status_code == (200 if allow_original else 404)
+    assert anon.get(base).json()["allow_original"] is allow_original
