@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable
 
 import msgspec
@@ -11,17 +12,23 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
+from pixlstash.errors import PixlstashError
 from pixlstash.events import Event
 
 from ..api import Api, RequestContext
-from ..security import Policy
+from ..security import Policy, authorise
+
+log = logging.getLogger("pixlstash_web")
 
 _encoder = msgspec.json.Encoder()
 _QUEUE_LIMIT = 1000
 
 
-async def event_stream(request: Request, state, accept: Callable[[Event], Event | None]) -> AsyncIterator[bytes]:
-    """Events that ``accept`` lets through (possibly trimmed), with heartbeats, until the client leaves."""
+async def event_stream(request: Request, state, policy: Policy,
+                       accept: Callable[[Event], Event | None]) -> AsyncIterator[bytes]:
+    """Events that ``accept`` lets through (possibly trimmed), with heartbeats, until the client leaves or
+    its credentials stop being valid: they are checked again before every event and heartbeat, so a
+    revoked token, session or share link ends its streams at once."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Event] = asyncio.Queue(_QUEUE_LIMIT)
 
@@ -36,15 +43,26 @@ async def event_stream(request: Request, state, accept: Callable[[Event], Event 
             try:
                 event = await asyncio.wait_for(queue.get(), timeout=state.settings.sse_heartbeat)
             except TimeoutError:
-                if await request.is_disconnected():
+                if await request.is_disconnected() or not await _still_allowed(request, state, policy):
                     return
                 yield b": heartbeat\n\n"
                 continue
+            if not await _still_allowed(request, state, policy):
+                return
             visible = await run_in_threadpool(accept, event)
             if visible is not None:
                 yield b"event: " + visible.kind.encode() + b"\ndata: " + _encoder.encode(visible) + b"\n\n"
     finally:
         unsubscribe()
+
+
+async def _still_allowed(request: Request, state, policy: Policy) -> bool:
+    try:
+        await authorise(request, state, policy)
+    except PixlstashError as error:
+        log.info("ending the event stream of %s: %s", request.url.path, error.message)
+        return False
+    return True
 
 
 def sse(stream: AsyncIterator[bytes]) -> StreamingResponse:
@@ -56,4 +74,4 @@ def register(api: Api) -> None:
     @api.get("/events", policy=Policy.READ, raw=True, tag="events", response_media="text/event-stream",
              summary="Server-Sent Events of library changes and job progress")
     async def events(ctx: RequestContext) -> StreamingResponse:
-        return sse(event_stream(ctx.request, ctx.state, lambda event: event))
+        return sse(event_stream(ctx.request, ctx.state, Policy.READ, lambda event: event))

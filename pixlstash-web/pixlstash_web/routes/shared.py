@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import msgspec
 from PIL import Image
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
 from pixlstash.errors import NotFound
@@ -118,5 +117,4 @@ def register(api: Api) -> None:
             ids = [i for i in event.picture_ids if shares.contains(share, i, scrapheap=scrapped)]
             return Event(event.kind, ids) if ids else None
 
-        await run_in_threadpool(shares.resolve, ctx.path["share_token"])
-        return sse(event_stream(ctx.request, ctx.state, visible))
+        return sse(event_stream(ctx.request, ctx.state, Policy.SHARE, visible))
