@@ -59,12 +59,21 @@ def run(args, pm) -> int:
                                              force=args.force)
             if job is not None:
                 jobs.append(job)
+        # Work a stopped run (or the server) left open is run too: its claims died with its process.
+        queued_now = {job.id for job in jobs}
+        leftover = [job for job in library.enrichment.list_jobs(open_only=True, limit=10_000)
+                    if job.id not in queued_now]
         if args.json:
             print_json(jobs)
-        elif not jobs:
-            print("nothing to do: every selected picture is already done (use --force to redo)")
-        for job in jobs if not args.json else []:
-            print(f"queued job {job.id}: {job.task} with {job.engine_id} for {job.total} pictures")
+        else:
+            for job in jobs:
+                print(f"queued job {job.id}: {job.task} with {job.engine_id} for {job.total} pictures")
+            if leftover:
+                left = sum(job.total - job.done - job.failed for job in leftover)
+                print(f"resuming {len(leftover)} unfinished job(s), {left} pictures left")
+            elif not jobs:
+                print("nothing to do: every selected picture is already done (use --force to redo)")
+        jobs += leftover
         if args.no_run or not jobs:
             return 0
         worker = EnrichmentWorker(library)
