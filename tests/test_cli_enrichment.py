@@ -37,7 +37,8 @@ def test_enrich_runs_the_queue_and_search_finds_by_text_and_example(cli_library)
     progress = {p["engine_id"]: p for p in json.loads(out)}
     assert progress["fake/colour"]["queued"] == 4  # import queued it; no server ran it yet
     done = cli_library("enrich", "--task", "embedder").stdout
-    assert "nothing to do" in done  # already queued by the import: not queued twice
+    # Already queued by the import: not queued twice, but run now (the queue is the CLI's to work).
+    assert "queued job" not in done and "resuming 3 unfinished job(s), 12 pictures left" in done
     run = cli_library("enrich", "--engine", "fake/captioner", "--param", "prompt=x", "--ids", "1,2")
     assert "queued job" in run.stdout and "done, 2 done, 0 failed" in run.stdout
     assert "no enrichment work queued" in cli_library("jobs", "--once").stdout  # the run did everything
