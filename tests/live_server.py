@@ -13,10 +13,12 @@ import uvicorn
 from pixlstash.library import Library
 from pixlstash_web import create_app
 from pixlstash_web.app import WebSettings
+from pixlstash_web.server import uvicorn_options
 
 
 class LiveServer:
-    def __init__(self, library: Library, settings: WebSettings | None = None) -> None:
+    def __init__(self, library: Library, settings: WebSettings | None = None,
+                 forwarded_allow_ips: str | None = None) -> None:
         self.library = library
         self.app = create_app(library, settings or WebSettings(watch_folders=False, sse_heartbeat=0.5,
                                                                snapshot_schedule=False))
@@ -24,7 +26,9 @@ class LiveServer:
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1)
+        # The options `pixlstash serve` runs with, so tests see what users get.
+        options = {**uvicorn_options(forwarded_allow_ips), "timeout_graceful_shutdown": 1}
+        config = uvicorn.Config(self.app, log_level="warning", lifespan="on", **options)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 

@@ -145,26 +145,27 @@ _DUMMY_HASH = "scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$" + base64.b64encode(b"
 
 
 class LoginRateLimiter:
-    """At most ``attempts`` failed logins per client address in ``window`` seconds."""
+    """At most ``attempts`` failed logins per client address in ``window`` seconds.
+
+    An attempt counts as failed from the moment it starts (checked and counted under one lock), and
+    only a success takes it back: concurrent attempts cannot all pass the check before any fails."""
 
     def __init__(self, attempts: int = 10, window: float = 300.0) -> None:
         self.attempts, self.window = attempts, window
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def check(self, address: str) -> None:
+    def begin(self, address: str) -> None:
+        """Count one attempt from ``address``, or raise ``RateLimited`` when it has had too many."""
         with self._lock:
-            recent = self._failures.get(address)
+            recent = self._failures.setdefault(address, deque())
             now = time.monotonic()
             while recent and now - recent[0] > self.window:
                 recent.popleft()
-            if recent and len(recent) >= self.attempts:
+            if len(recent) >= self.attempts:
                 retry = int(self.window - (now - recent[0])) + 1
                 raise RateLimited(f"too many failed logins; try again in {retry} s", retry_after=retry)
-
-    def failed(self, address: str) -> None:
-        with self._lock:
-            self._failures.setdefault(address, deque()).append(time.monotonic())
+            recent.append(now)
 
     def succeeded(self, address: str) -> None:
         with self._lock:
@@ -208,11 +209,10 @@ class Authenticator:
 
     def login(self, username: str, password: str, address: str, user_agent: str = "") -> NewSecret:
         """Check a password (rate-limited per address) and open a session; returns its secret and CSRF token."""
-        self.rate_limiter.check(address)
+        self.rate_limiter.begin(address)
         user = self.store.user_by_name(username.strip())
         ok = verify_password(password, user[2] if user else _DUMMY_HASH) and user is not None
         if not ok:
-            self.rate_limiter.failed(address)
             raise Unauthenticated("wrong user name or password")
         self.rate_limiter.succeeded(address)
         session, csrf = new_secret("pxs_"), secrets.token_urlsafe(32)

@@ -9,6 +9,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import anyio
 import anyio.to_thread
 import msgspec
 from starlette.applications import Starlette
@@ -50,6 +51,8 @@ class WebSettings(msgspec.Struct, frozen=True):
     snapshot_schedule: bool = True        # take DAILY / WEEKLY / MONTHLY snapshots (the catalog can also turn it off)
     snapshot_check_seconds: float = 3600.0  # how often the schedule looks for a snapshot that is due
     clock: Callable[[], int] = now_ms     # Unix ms for snapshot stamps and the schedule (simulations set their own)
+    public_url: str | None = None         # how others reach this server (share links); default: where it listens
+    password_checks: int = 2              # password hashes computed at once (each takes a core and 32 MiB)
     enrichment: bool = True               # run queued enrichment jobs in this process
 
 
@@ -65,6 +68,7 @@ class AppState:
         self.snapshots = SnapshotService(library, clock=settings.clock)
         self.watcher = FolderWatcher(library, settings.folder_poll_seconds) if settings.watch_folders else None
         self.worker = EnrichmentWorker(library) if settings.enrichment else None
+        self.password_checks = anyio.CapacityLimiter(settings.password_checks)
         self._stop = threading.Event()
 
     def start(self) -> None:

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from pixlstash.auth import Forbidden, Principal, Unauthenticated
 from pixlstash.errors import BadInput
 
-__all__ = ["SESSION_COOKIE", "Policy", "authorise", "client_address", "is_loopback"]
+__all__ = ["SESSION_COOKIE", "Policy", "authorise", "client_address", "is_loopback", "public_base_url"]
 
 SESSION_COOKIE = "pixlstash_session"
 CSRF_HEADER = "x-csrf-token"
@@ -45,6 +45,34 @@ def is_loopback(request: Request) -> bool:
         return False
 
 
+def _is_loopback_name(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _host_is_this_machine(request: Request) -> bool:
+    """The Host header names this machine: a DNS-rebinding page (Host: its own domain, resolving to
+    127.0.0.1) is on loopback too, but names its own host."""
+    host = (request.url.hostname or "").lower()
+    listening = request.scope.get("server") or (None, None)
+    return _is_loopback_name(host) or host == str(listening[0]).lower()
+
+
+def public_base_url(request: Request, settings) -> str:
+    """Where this server is reached, for links it hands out: the configured public URL, else the address
+    it listens on. Never the request's Host header, which a client chooses."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    host, port = request.scope.get("server") or ("127.0.0.1", 9537)
+    host = f"[{host}]" if ":" in str(host) else host
+    default = {"http": 80, "https": 443}.get(request.url.scheme)
+    return f"{request.url.scheme}://{host}" + ("" if port == default else f":{port}")
+
+
 def _same_origin(request: Request) -> bool:
     origin = request.headers.get("origin")
     if origin is None:
@@ -62,7 +90,7 @@ async def authorise(request: Request, state, policy: Policy):
     if policy == Policy.PUBLIC:
         return None, None
     if policy == Policy.SETUP:
-        if not is_loopback(request):
+        if not (is_loopback(request) and _host_is_this_machine(request)):
             raise Forbidden("first-run setup is only possible from this machine (loopback)")
         return None, None
     if policy == Policy.SHARE:

@@ -8,13 +8,22 @@ import uvicorn
 
 from .app import WebSettings, create_app
 
-__all__ = ["serve"]
+__all__ = ["serve", "uvicorn_options"]
+
+
+def uvicorn_options(forwarded_allow_ips: str | None = None) -> dict:
+    """How uvicorn runs PixlStash. ``X-Forwarded-For`` is believed only from the proxies the owner names:
+    believed from anyone on loopback, it would let any local program pose as any address (and so dodge
+    the per-address sign-in limit)."""
+    return {"proxy_headers": bool(forwarded_allow_ips), "forwarded_allow_ips": forwarded_allow_ips or "",
+            "server_header": False, "timeout_graceful_shutdown": 5}
 
 
 def serve(library_path: Path, host: str = "127.0.0.1", port: int = 9537, plugin_manager=None,
-          ssl_certfile: str | None = None, ssl_keyfile: str | None = None) -> None:
+          ssl_certfile: str | None = None, ssl_keyfile: str | None = None, public_url: str | None = None,
+          forwarded_allow_ips: str | None = None) -> None:
     """Serve the library at ``library_path`` until interrupted."""
-    settings = WebSettings(secure_cookies=bool(ssl_certfile))
+    settings = WebSettings(secure_cookies=bool(ssl_certfile), public_url=public_url)
     app = create_app(settings=settings, library_path=library_path, plugin_manager=plugin_manager)
     uvicorn.run(app, host=host, port=port, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile, log_level="info",
-                server_header=False, timeout_graceful_shutdown=5)
+                **uvicorn_options(forwarded_allow_ips))

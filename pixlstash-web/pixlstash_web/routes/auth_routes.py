@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from pixlstash.auth import ApiToken, SessionInfo
+from pixlstash.auth import ApiToken, RateLimited, SessionInfo
 from pixlstash.errors import Conflict, PixlstashError
 from pixlstash.shares import Share, ShareOptions
 
@@ -21,12 +22,20 @@ from ..schemas import (
     TokenCreate,
     TokenCreated,
 )
-from ..security import SESSION_COOKIE, Policy, client_address
+from ..security import SESSION_COOKIE, Policy, client_address, public_base_url
+
+_SIGN_INS_WAITING = 32  # beyond this many waiting for a password check, answer 429 at once
 
 
-def _session_response(ctx: RequestContext, username: str, password: str, status: int = 200) -> Response:
-    secret = ctx.state.auth.login(username, password, client_address(ctx.request),
-                                  ctx.request.headers.get("user-agent", ""))
+async def _session_response(ctx: RequestContext, username: str, password: str, status: int = 200) -> Response:
+    # A password check takes a core and 32 MiB for a tenth of a second: a few run at a time, and the rest
+    # wait here without holding a worker thread, so a flood of sign-ins never stalls other requests.
+    slots = ctx.state.password_checks
+    if slots.statistics().tasks_waiting >= _SIGN_INS_WAITING:
+        raise RateLimited("too many sign-ins at once; try again in a few seconds", retry_after=5)
+    async with slots:
+        secret = await run_in_threadpool(ctx.state.auth.login, username, password, client_address(ctx.request),
+                                         ctx.request.headers.get("user-agent", ""))
     response = json_response(LoginResult(username, secret.extra), status)
     response.set_cookie(SESSION_COOKIE, secret.secret, max_age=30 * 86_400, httponly=True, samesite="lax",
                         secure=ctx.state.settings.secure_cookies, path="/")
@@ -41,17 +50,19 @@ def register(api: Api) -> None:
 
     @api.post("/setup", policy=Policy.SETUP, body=SetupRequest, response=LoginResult, status=201, raw=True,
               tag="auth", summary="Create the owner account (loopback only, once) and sign in")
-    def setup(ctx: RequestContext, body: SetupRequest) -> Response:
-        if not ctx.state.auth.needs_setup:
+    async def setup(ctx: RequestContext, body: SetupRequest) -> Response:
+        auth = ctx.state.auth
+        if not await run_in_threadpool(lambda: auth.needs_setup):
             raise Conflict("the owner account already exists; sign in instead")
-        ctx.state.auth.create_user(body.username, body.password)
-        return _session_response(ctx, body.username, body.password, 201)
+        async with ctx.state.password_checks:
+            await run_in_threadpool(auth.create_user, body.username, body.password)
+        return await _session_response(ctx, body.username, body.password, 201)
 
     @api.post("/auth/login", policy=Policy.PUBLIC, body=LoginRequest, response=LoginResult, raw=True, tag="auth",
               summary="Sign in: sets an HttpOnly session cookie and returns the CSRF token",
               extra_responses={401: "wrong user name or password", 429: "too many failed attempts from this address"})
-    def login(ctx: RequestContext, body: LoginRequest) -> Response:
-        return _session_response(ctx, body.username, body.password)
+    async def login(ctx: RequestContext, body: LoginRequest) -> Response:
+        return await _session_response(ctx, body.username, body.password)
 
     @api.post("/auth/logout", policy=Policy.READ, status=204, raw=True, tag="auth",
               summary="Sign out (ends this session)")
@@ -124,8 +135,7 @@ def register(api: Api) -> None:
         share, secret = ctx.state.shares.create(scope_type, getattr(body, "scope_id", None),
                                                 getattr(body, "picture_ids", None), body.title, options,
                                                 body.expires_in_days)
-        base = str(ctx.request.base_url).rstrip("/")
-        return ShareCreated(share.id, secret, f"{base}/s/{secret}")
+        return ShareCreated(share.id, secret, f"{public_base_url(ctx.request, ctx.state.settings)}/s/{secret}")
 
     @api.delete("/shares/{share_id:int}", policy=Policy.WRITE, status=204, tag="shares",
                 summary="Revoke a share link at once")
