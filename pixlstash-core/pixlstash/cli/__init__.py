@@ -24,6 +24,7 @@ from . import (
     snapshot_cmd,
     version_cmd,
 )
+from .common import EscapingStream
 
 __all__ = ["build_parser", "main"]
 
@@ -51,6 +52,16 @@ def build_parser(pm) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``pixlstash`` script; returns the exit status."""
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = EscapingStream(sys.stdout), EscapingStream(sys.stderr)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout.flush()
+        sys.stdout, sys.stderr = streams
+
+
+def _main(argv: Sequence[str] | None) -> int:
     pm = make_plugin_manager()
     parser = build_parser(pm)
     args = parser.parse_args(argv)

@@ -3,11 +3,48 @@
 from __future__ import annotations
 
 import argparse
+import io
+import re
 import sys
+from typing import TextIO
 
 import msgspec
 
-__all__ = ["add_library_option", "print_json", "progress_bar"]
+__all__ = ["EscapingStream", "add_library_option", "print_json", "progress_bar", "terminal"]
+
+# Control characters but tab and newline: a file name like "bad\x1b[31m.jpg" must not drive the terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+class EscapingStream(io.TextIOBase):
+    """A text stream that writes control characters as visible escapes (``\\x1b``). The CLI puts one
+    over stdout and stderr, so nothing it prints (file names, tags, errors) can move the cursor, recolour
+    or retitle the terminal; its own progress displays write through ``terminal()``."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.unescaped = stream
+
+    def write(self, text: str) -> int:
+        self.unescaped.write(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.unescaped.flush()
+
+    def isatty(self) -> bool:
+        return self.unescaped.isatty()
+
+    def fileno(self) -> int:
+        return self.unescaped.fileno()
+
+    @property
+    def encoding(self) -> str:
+        return self.unescaped.encoding
+
+
+def terminal(stream: TextIO) -> TextIO:
+    """The stream under an ``EscapingStream``, for the CLI's own cursor movements (live progress)."""
+    return getattr(stream, "unescaped", stream)
 
 _json_encoder = msgspec.json.Encoder()
 

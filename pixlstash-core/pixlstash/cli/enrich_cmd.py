@@ -8,7 +8,7 @@ from ..engines import Task
 from ..enrichment import EnrichmentWorker
 from ..enrichment.worker import WorkerBusy
 from ..errors import BadInput
-from .common import add_library_option, print_json, progress_bar
+from .common import add_library_option, print_json, progress_bar, terminal
 from .library_options import add_filter_options, filter_from_args, open_library
 
 
@@ -83,7 +83,7 @@ def run(args, pm) -> int:
         def show() -> None:
             if tty:
                 done = sum(j.done + j.failed for j in (library.enrichment.job(job.id) for job in jobs))
-                sys.stderr.write(f"\r{progress_bar(done, total)}  {done}/{total} pictures")
+                terminal(sys.stderr).write(f"\r{progress_bar(done, total)}  {done}/{total} pictures")
                 sys.stderr.flush()
 
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-from .common import add_library_option, print_json, progress_bar
+from .common import add_library_option, print_json, progress_bar, terminal
 from .library_options import open_library
 
 
@@ -59,7 +59,7 @@ def run(args, pm) -> int:
         try:
             while True:
                 lines = _render(enrichment.progress())
-                sys.stdout.write("\x1b[F\x1b[K" * shown + "\n".join(lines) + "\n")
+                terminal(sys.stdout).write("\x1b[F\x1b[K" * shown + "\n".join(lines) + "\n")
                 sys.stdout.flush()
                 shown = len(lines)
                 if lines == ["no enrichment work queued"]:
