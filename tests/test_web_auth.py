@@ -134,15 +134,15 @@ def test_session_cookie_csrf_and_restart(live, tmp_path):
     assert client.post("/api/v1/projects", json={"name": "A"}, headers=evil).status_code == 403
     ok = client.post("/api/v1/projects", json={"name": "A"}, headers={"X-CSRF-Token": csrf, "Origin": live.url})
     assert ok.status_code == 201
-    # Sessions live in the database: a new server on the same library accepts the cookie.
+    # Sessions live in the database: the server restarted on the same library accepts the cookie.
     from live_server import LiveServer
 
+    live.__exit__(None, None, None)  # one server per library at a time
     with LiveServer(live.library) as second:
         again = httpx.Client(base_url=second.url, cookies=client.cookies)
         assert again.get("/api/v1/auth/me").status_code == 200
         assert again.post("/api/v1/auth/logout", headers={"X-CSRF-Token": csrf}).status_code == 204
         assert again.get("/api/v1/auth/me").status_code == 401
-    assert client.get("/api/v1/auth/me").status_code == 401  # revoked everywhere
 
 
 def test_login_is_rate_limited_per_address(live):

@@ -280,39 +280,26 @@ class FolderService:
 
 
 class FolderWatcher:
-    """Polls import folders every ``interval`` seconds and reference folders every ``reference_interval``."""
+    """One pass over the watched folders (``tick``): import folders every pass, reference folders once
+    ``reference_interval`` seconds have gone by. The running instance calls it periodically."""
 
-    def __init__(self, library: Library, interval: float = 5.0, reference_interval: float = 300.0) -> None:
+    def __init__(self, library: Library, reference_interval: float = 300.0) -> None:
         self.library = library
-        self.interval = interval
         self.reference_interval = reference_interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._last_reference_scan = 0.0
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="pixlstash-folder-watcher", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
+    def tick(self) -> None:
         service = FolderService(self.library)
-        while not self._stop.wait(self.interval):
-            try:
-                due_reference = time.monotonic() - self._last_reference_scan >= self.reference_interval
-                for folder in self.library.folders.all():
-                    if self._stop.is_set():
-                        return
-                    if folder.kind == "import" or due_reference:
-                        scan = service.scan(folder.id)
-                        if scan.report.imported or scan.moved or scan.changed or scan.removed:
-                            log.info("folder %s: %d imported, %d moved, %d changed, %d removed", folder.path,
-                                     len(scan.report.imported), scan.moved, scan.changed, scan.removed)
-                if due_reference:
-                    self._last_reference_scan = time.monotonic()
-            except Exception:  # keep watching: one bad scan must not end the watcher
-                log.exception("folder scan failed")
+        due_reference = time.monotonic() - self._last_reference_scan >= self.reference_interval
+        for folder in self.library.folders.all():
+            if folder.kind == "import" or due_reference:
+                try:
+                    scan = service.scan(folder.id)
+                except Exception:  # one bad folder must not keep the others from being watched
+                    log.exception("scanning %s failed", folder.path)
+                    continue
+                if scan.report.imported or scan.moved or scan.changed or scan.removed:
+                    log.info("folder %s: %d imported, %d moved, %d changed, %d removed", folder.path,
+                             len(scan.report.imported), scan.moved, scan.changed, scan.removed)
+        if due_reference:
+            self._last_reference_scan = time.monotonic()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -18,14 +17,9 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from pixlstash.auth import Authenticator
 from pixlstash.clock import now_ms
-from pixlstash.enrichment import EnrichmentWorker
-from pixlstash.folders import FolderWatcher
+from pixlstash.instance import Instance, InstanceOptions
 from pixlstash.library import Library
-from pixlstash.shares import ShareService
-from pixlstash.snapshots import SnapshotService
-from pixlstash.updates import UpdateChecker
 
 from .api import Api, PolicyRoute
 from .errors import exception_handlers
@@ -50,61 +44,31 @@ class WebSettings(msgspec.Struct, frozen=True):
     worker_threads: int = max(4, 4 * (os.cpu_count() or 1))
     snapshot_schedule: bool = True        # take DAILY / WEEKLY / MONTHLY snapshots (the catalog can also turn it off)
     snapshot_check_seconds: float = 3600.0  # how often the schedule looks for a snapshot that is due
+    enrichment: bool = True               # run queued enrichment jobs in this process
+    outside_changes_seconds: float = 1.0  # how often writes by other processes are looked for
     clock: Callable[[], int] = now_ms     # Unix ms for snapshot stamps and the schedule (simulations set their own)
     public_url: str | None = None         # how others reach this server (share links); default: where it listens
     password_checks: int = 2              # password hashes computed at once (each takes a core and 32 MiB)
-    enrichment: bool = True               # run queued enrichment jobs in this process
+
+    def instance_options(self) -> InstanceOptions:
+        """The settings of the library's long-lived services (the core runs them)."""
+        return InstanceOptions(**{name: getattr(self, name) for name in InstanceOptions.__struct_fields__})
 
 
 class AppState:
-    """The shared objects of one running app (kept in ``app.state.pixlstash``, never in globals)."""
+    """The shared objects of one running app (kept in ``app.state.pixlstash``, never in globals): the
+    library's running instance, and what only the web needs."""
 
-    def __init__(self, library: Library, settings: WebSettings) -> None:
-        self.library = library
+    def __init__(self, instance: Instance, settings: WebSettings) -> None:
+        self.instance = instance
         self.settings = settings
-        self.auth = Authenticator(library.root)
-        self.shares = ShareService(library, self.auth)
-        self.updates = UpdateChecker(self.auth.store)
-        self.snapshots = SnapshotService(library, clock=settings.clock)
-        self.watcher = FolderWatcher(library, settings.folder_poll_seconds) if settings.watch_folders else None
-        self.worker = EnrichmentWorker(library) if settings.enrichment else None
+        self.library = instance.library
+        self.auth = instance.auth
+        self.shares = instance.shares
+        self.updates = instance.updates
+        self.snapshots = instance.snapshots
+        self.worker = instance.worker
         self.password_checks = anyio.CapacityLimiter(settings.password_checks)
-        self._stop = threading.Event()
-
-    def start(self) -> None:
-        if self.watcher is not None:
-            self.watcher.start()
-        if self.worker is not None:
-            self.worker.start()
-        threading.Thread(target=self._update_loop, name="pixlstash-update-check", daemon=True).start()
-        if self.settings.snapshot_schedule:
-            threading.Thread(target=self._snapshot_loop, name="pixlstash-snapshots", daemon=True).start()
-
-    def _snapshot_loop(self) -> None:
-        """Daily, weekly and monthly snapshots while the server runs (if the schedule is on)."""
-        interval = self.settings.snapshot_check_seconds
-        delay = min(60.0, interval)  # the first check a minute after start, then one every interval
-        while not self._stop.wait(delay):
-            try:
-                self.snapshots.run_schedule()
-            except Exception:  # a failed automatic snapshot must not stop the next one
-                log.exception("automatic snapshot failed")
-            delay = interval
-
-    def _update_loop(self) -> None:
-        while not self._stop.wait(5.0):
-            self.updates.check_if_due()  # does nothing unless the owner turned the check on
-            if self._stop.wait(self.settings.update_check_poll_seconds):
-                return
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self.watcher is not None:
-            self.watcher.stop()
-        if self.worker is not None:
-            self.worker.stop()
-        self.auth.close()
-        self.snapshots.close()
 
 
 def build_api() -> Api:
@@ -132,13 +96,13 @@ def create_app(library: Library | None = None, settings: WebSettings | None = No
         # and far fewer than anyio's default 40 keeps memory flat under load.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         opened = library or Library.open(library_path, plugin_manager=plugin_manager)
-        state = AppState(opened, settings)
-        app.state.pixlstash = state
-        state.start()
+        instance = Instance(opened, settings.instance_options())
         try:
+            instance.start()
+            app.state.pixlstash = AppState(instance, settings)
             yield
         finally:
-            state.stop()
+            instance.stop()
             if library is None:
                 opened.close()
 

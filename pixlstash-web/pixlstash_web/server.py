@@ -6,6 +6,8 @@ from pathlib import Path
 
 import uvicorn
 
+from pixlstash.instance import InstanceBusy, ServiceLock
+
 from .app import WebSettings, create_app
 
 __all__ = ["serve", "uvicorn_options"]
@@ -23,6 +25,10 @@ def serve(library_path: Path, host: str = "127.0.0.1", port: int = 9537, plugin_
           ssl_certfile: str | None = None, ssl_keyfile: str | None = None, public_url: str | None = None,
           forwarded_allow_ips: str | None = None) -> None:
     """Serve the library at ``library_path`` until interrupted."""
+    holder = ServiceLock(library_path).holder() if (Path(library_path) / "library.db").exists() else None
+    if holder is not None:  # said here, in one line, rather than as a failed start-up with a traceback
+        raise InstanceBusy(f"{holder} already serves the library at {library_path}: open that one "
+                           "(pixlstash import, ls, snapshot and the other commands work beside it)")
     settings = WebSettings(secure_cookies=bool(ssl_certfile), public_url=public_url)
     app = create_app(settings=settings, library_path=library_path, plugin_manager=plugin_manager)
     uvicorn.run(app, host=host, port=port, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile, log_level="info",

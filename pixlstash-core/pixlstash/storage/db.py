@@ -97,6 +97,11 @@ class Database:
                 raise
             connection.execute("COMMIT")
 
+    def data_version(self) -> int:
+        """A number that changes when another connection (of any process) commits, as seen by this thread's
+        connection: SQLite's cheap way to learn that someone else wrote."""
+        return self.connection.pragma("data_version")
+
     def close(self) -> None:
         """Close every connection this database opened, on every thread."""
         self.closed = True

@@ -80,6 +80,21 @@ class PictureStore:
         self.db.execute("DELETE FROM picture_text WHERE rowid IN (SELECT value FROM json_each(?))", (wanted,))
         self.db.execute(PICTURE_TEXT_INSERT, {"ids": wanted})
 
+    def change_mark(self) -> tuple[int, int]:
+        """(highest picture id, highest change stamp): where ``changes_since`` starts."""
+        row = self.db.connection.execute("SELECT coalesce(max(id), 0), coalesce(max(meta_seq), 0) FROM pictures")
+        return tuple(row.fetchone())
+
+    def changes_since(self, since_seq: int, limit: int = 10_000) -> list[tuple[int, int, bool]]:
+        """(id, stamp, scrapped) of pictures whose change stamp is above ``since_seq``, oldest change first."""
+        return self.db.query("SELECT id, meta_seq, deleted_at IS NOT NULL FROM pictures WHERE meta_seq > ? "
+                             "ORDER BY meta_seq LIMIT ?", (since_seq, limit))
+
+    def ids_above(self, picture_id: int, limit: int = 10_000) -> list[int]:
+        """Pictures added after ``picture_id`` (ids only grow)."""
+        return [r[0] for r in self.db.query("SELECT id FROM pictures WHERE id > ? ORDER BY id LIMIT ?",
+                                            (picture_id, limit))]
+
     _EDITABLE = {"rating", "favourite", "flagged", "taken_at"}
 
     def update(self, picture_ids: Sequence[int], **fields: object) -> int:

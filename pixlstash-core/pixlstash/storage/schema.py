@@ -498,6 +498,12 @@ DELETE FROM picture_text WHERE rowid IN (SELECT value FROM json_each((SELECT ids
 DROP TABLE temp.v8_seeded;
 """
 
+# Pictures by change stamp: the server finds what other processes changed since it last looked (a CLI
+# import or tagging beside it) in time proportional to the changes, at any library size.
+_V9 = """
+CREATE INDEX pictures_changed ON pictures(meta_seq);
+"""
+
 # (version, description, SQL). Version N is applied to a library at version N - 1.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "pictures, tags, captions, generation metadata, projects, collections, folders", _V1),
@@ -508,6 +514,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (6, "a change log for vector indexes", _V6),
     (7, "sets and characters count only pictures outside the scrapheap", _V7),
     (8, "generation seeds kept exactly, at any size, and searchable", _V8),
+    (9, "pictures indexed by change stamp, to follow other processes' writes", _V9),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

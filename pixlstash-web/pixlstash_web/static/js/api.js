@@ -73,7 +73,7 @@ export function subscribe(onEvent) {
     try { onEvent(JSON.parse(message.data)); } catch { /* heartbeat or malformed */ }
   };
   for (const kind of ["picture.added", "picture.changed", "picture.removed", "picture.restored", "job.progress",
-    "collection.changed", "project.changed", "library.restored"]) {
+    "collection.changed", "project.changed", "library.restored", "library.changed"]) {
     source.addEventListener(kind, (message) => {
       try { onEvent({ kind, ...JSON.parse(message.data) }); } catch { /* ignore */ }
     });

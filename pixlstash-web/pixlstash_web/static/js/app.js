@@ -275,7 +275,8 @@ function live() {
       app.refreshDetails(event.picture_ids || []);
     } else if (event.kind === "picture.removed" || event.kind === "library.restored") {
       app.load({ keepScroll: true });
-    } else if (event.kind === "collection.changed" || event.kind === "project.changed") {
+    } else if (event.kind === "collection.changed" || event.kind === "project.changed"
+      || event.kind === "library.changed") {  // library.changed: another process wrote (a CLI import, a script)
       app.sidebar.reload();
     }
     window.dispatchEvent(new CustomEvent("pixlstash:event", { detail: event }));
