@@ -97,8 +97,10 @@ def in_process(root: Path, queries: int, rebuild: bool) -> None:
         count = len(index)  # loads the saved index, or builds it from the database
         seconds = time.perf_counter() - started
         action = "built" if index.rebuilds else "loaded"
-        print(f"index {action}: {count:,} vectors in {seconds:.1f} s; file {index.path.stat().st_size / 2**20:.0f} MiB;"
-              f" peak RSS {before:.0f} -> {rss_mb():.0f} MB")
+        print(
+            f"index {action}: {count:,} vectors in {seconds:.1f} s; file {index.path.stat().st_size / 2**20:.0f} MiB;"
+            f" peak RSS {before:.0f} -> {rss_mb():.0f} MB"
+        )
 
         print("loading vectors for brute force ...", flush=True)
         keys, matrix = [], []
@@ -135,8 +137,9 @@ def in_process(root: Path, queries: int, rebuild: bool) -> None:
             started = time.perf_counter()
             library.search.semantic(text, limit=50, f=_filter(library))
             tagged.append(time.perf_counter() - started)
-        print(f"semantic search restricted to a set ({library.count(_filter(library)):,} pictures): "
-              f"{percentiles(tagged)}")
+        print(
+            f"semantic search restricted to a set ({library.count(_filter(library)):,} pictures): {percentiles(tagged)}"
+        )
 
 
 def _filter(library):
@@ -166,8 +169,9 @@ def over_http(root: Path, requests: int) -> None:
     server = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
         token = server.stdout.readline().strip()
-        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"},
-                              timeout=600)
+        client = httpx.Client(
+            base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"}, timeout=600
+        )
         deadline = time.time() + 600
         while time.time() < deadline:
             try:

@@ -120,9 +120,11 @@ def clip_breakdown(library: Library, engine, batch: int = 32) -> None:
         model.encode_image(tensor)
     forward = time.perf_counter() - started
     per = 1000 / len(ids)
-    print(f"tiny CLIP, one batch of {len(ids)}: decode {decode * per:.2f} ms/picture, open_clip preprocessing "
-          f"{prep * per:.2f} ms/picture, forward pass {forward * per:.2f} ms/picture (torch threads: "
-          f"{torch.get_num_threads()})")
+    print(
+        f"tiny CLIP, one batch of {len(ids)}: decode {decode * per:.2f} ms/picture, open_clip preprocessing "
+        f"{prep * per:.2f} ms/picture, forward pass {forward * per:.2f} ms/picture (torch threads: "
+        f"{torch.get_num_threads()})"
+    )
 
 
 def main() -> None:

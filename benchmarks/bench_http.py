@@ -81,14 +81,35 @@ def main() -> None:
     args = parser.parse_args()
     ensure_thumbnails(args.library)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIXLSTASH_")}
-    token = json.loads(subprocess.run(
-        [sys.executable, "-m", "pixlstash", "token", "create", "--library", str(args.library), "--scope", "read",
-         "--json"], capture_output=True, text=True, check=True, env=env).stdout)["token"]
+    token = json.loads(
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pixlstash",
+                "token",
+                "create",
+                "--library",
+                str(args.library),
+                "--scope",
+                "read",
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+        ).stdout
+    )["token"]
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
-    server = subprocess.Popen([sys.executable, "-m", "pixlstash", "serve", "--library", str(args.library),
-                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "pixlstash", "serve", "--library", str(args.library), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
     try:
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
             while True:
@@ -119,8 +140,10 @@ def main() -> None:
                     response = client.get("/api/v1/pictures", params=params)
                     samples.append((time.perf_counter() - begin) * 1000)
                     assert response.status_code == 200, response.text
-                print(f"list page, {label:<26} p50 {statistics.median(samples):6.2f} ms   "
-                      f"p99 {percentile(samples, 0.99):6.2f} ms")
+                print(
+                    f"list page, {label:<26} p50 {statistics.median(samples):6.2f} ms   "
+                    f"p99 {percentile(samples, 0.99):6.2f} ms"
+                )
         asyncio.run(load(base, token, args.clients, args.seconds))
         print(f"RSS of the server after the load: {rss_mb(server.pid):.0f} MB")
     finally:
@@ -153,14 +176,17 @@ async def load(base: str, token: str, clients: int, seconds: float) -> None:
                 errors.append(f"{type(error).__name__} {url}")
             latencies.append((time.perf_counter() - begin) * 1000)
 
-    async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30,
-                                 limits=limits) as http:
+    async with httpx.AsyncClient(
+        base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30, limits=limits
+    ) as http:
         begin = time.perf_counter()
         await asyncio.gather(*(client_loop(n, http) for n in range(clients)))
         elapsed = time.perf_counter() - begin
-    print(f"{clients} concurrent clients for {elapsed:.0f} s (40% list, 40% thumbnail, 20% metadata): "
-          f"{len(latencies) / elapsed:.0f} requests/s, p50 {statistics.median(latencies):.1f} ms, "
-          f"p99 {percentile(latencies, 0.99):.1f} ms, errors {len(errors)}")
+    print(
+        f"{clients} concurrent clients for {elapsed:.0f} s (40% list, 40% thumbnail, 20% metadata): "
+        f"{len(latencies) / elapsed:.0f} requests/s, p50 {statistics.median(latencies):.1f} ms, "
+        f"p99 {percentile(latencies, 0.99):.1f} ms, errors {len(errors)}"
+    )
     if errors:
         print("first errors:", errors[:5])
 

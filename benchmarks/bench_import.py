@@ -104,14 +104,21 @@ def run(folder: Path, workers: int | None) -> None:
     with Library.open(root) as library:
         first_visible: list[float] = []
         started = time.perf_counter()
-        library.events.subscribe(lambda e: first_visible.append(time.perf_counter() - started)
-                                 if e.kind == "picture.added" and not first_visible else None)
+        library.events.subscribe(
+            lambda e: (
+                first_visible.append(time.perf_counter() - started)
+                if e.kind == "picture.added" and not first_visible
+                else None
+            )
+        )
         report = library.import_paths([folder], workers=workers)
         elapsed = time.perf_counter() - started
     rate = files / elapsed
-    print(f"{folder.name}: {files} files in {elapsed:.1f} s = {rate:.1f} files/s "
-          f"(imported {len(report.imported)}, duplicates {len(report.duplicates)}, skipped {len(report.skipped)}); "
-          f"first picture visible after {first_visible[0]:.2f} s")
+    print(
+        f"{folder.name}: {files} files in {elapsed:.1f} s = {rate:.1f} files/s "
+        f"(imported {len(report.imported)}, duplicates {len(report.duplicates)}, skipped {len(report.skipped)}); "
+        f"first picture visible after {first_visible[0]:.2f} s"
+    )
     shutil.rmtree(root, ignore_errors=True)
 
 

@@ -40,8 +40,10 @@ def main() -> None:
         index = library.search.index(engine_id)
         started = time.perf_counter()
         len(index)
-        print(f"{engine_id}: {count:,} vectors of {dims} dimensions; index loaded in "
-              f"{time.perf_counter() - started:.2f} s (rebuilds: {index.rebuilds})")
+        print(
+            f"{engine_id}: {count:,} vectors of {dims} dimensions; index loaded in "
+            f"{time.perf_counter() - started:.2f} s (rebuilds: {index.rebuilds})"
+        )
         library.search.save()
         ids = [r[0] for r in library.db.query("SELECT picture_id FROM embeddings WHERE engine_id = ?", (engine_id,))]
         rng = random.Random(3)
@@ -58,15 +60,18 @@ def main() -> None:
             started = time.perf_counter()
             len(index)
             took = time.perf_counter() - started
-            print(f"{writes:>7,} vectors written elsewhere ({written:.2f} s): load + catch up {took:.2f} s, "
-                  f"{index.caught_up - before:,} vectors read, rebuilds {index.rebuilds}")
+            print(
+                f"{writes:>7,} vectors written elsewhere ({written:.2f} s): load + catch up {took:.2f} s, "
+                f"{index.caught_up - before:,} vectors read, rebuilds {index.rebuilds}"
+            )
             library.search.save()
         if args.restore:
             restore_with_the_index_loaded(library, engine_id, ids, args.restore, rng)
 
 
-def restore_with_the_index_loaded(library: Library, engine_id: str, ids: list[int], changes: int,
-                                  rng: random.Random) -> None:
+def restore_with_the_index_loaded(
+    library: Library, engine_id: str, ids: list[int], changes: int, rng: random.Random
+) -> None:
     service = SnapshotService(library)
     existing = {s.id for s in service.list()}
     started = time.perf_counter()
@@ -89,10 +94,12 @@ def restore_with_the_index_loaded(library: Library, engine_id: str, ids: list[in
     hits = [k for k in keys[0].tolist() if k >= 0]
     present, vectors = index.vectors(np.array(chosen, dtype=np.uint64))
     worst = max(float(np.abs(v - before[k]).max()) for k, v in zip(present.tolist(), vectors, strict=True))
-    print(f"full restore with {changes:,} vectors changed since the snapshot (safety snapshot included): "
-          f"{restored:.1f} s; first search after it {first * 1000:.0f} ms ({len(hits)} hits); "
-          f"rebuilds {index.rebuilds - rebuilds}; changed vectors back in the index: {len(present):,}, "
-          f"largest difference {worst:.4f} (half precision)")
+    print(
+        f"full restore with {changes:,} vectors changed since the snapshot (safety snapshot included): "
+        f"{restored:.1f} s; first search after it {first * 1000:.0f} ms ({len(hits)} hits); "
+        f"rebuilds {index.rebuilds - rebuilds}; changed vectors back in the index: {len(present):,}, "
+        f"largest difference {worst:.4f} (half precision)"
+    )
     for old in service.list():
         if old.id not in existing:
             service.delete(old.id)

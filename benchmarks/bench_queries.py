@@ -34,8 +34,9 @@ def deep_cursor(library: Library, sort: Sort, depth: int) -> str:
     """The cursor a client would hold after paging ``depth`` pictures (found once with OFFSET, untimed)."""
     column = {"taken_at": "taken_at", "rating": "rating"}[sort.key]
     value, picture_id = library.db.connection.execute(
-        f"SELECT {column}, id FROM pictures WHERE deleted_at IS NULL ORDER BY {column} DESC, id DESC "
-        f"LIMIT 1 OFFSET ?", (depth - 1,)).fetchone()
+        f"SELECT {column}, id FROM pictures WHERE deleted_at IS NULL ORDER BY {column} DESC, id DESC LIMIT 1 OFFSET ?",
+        (depth - 1,),
+    ).fetchone()
     return PictureQuery._encode_cursor(sort, value, picture_id, 0)
 
 
@@ -63,8 +64,10 @@ def main() -> None:
     print(f"library: {total:,} pictures; RSS after opening: {rss_mb():.0f} MB (interpreter alone {before:.0f} MB)")
     tag_counts = library.db.query("SELECT name, picture_count FROM tags ORDER BY picture_count DESC")
     common, median, rare = tag_counts[0], tag_counts[len(tag_counts) // 20], tag_counts[-1]
-    sets = [r[0] for r in library.db.query(
-        "SELECT id FROM collections WHERE kind = 'set' ORDER BY member_count DESC LIMIT 2")]
+    sets = [
+        r[0]
+        for r in library.db.query("SELECT id FROM collections WHERE kind = 'set' ORDER BY member_count DESC LIMIT 2")
+    ]
     overlap = len(library.organise.set_operation(sets, "overlap"))
     runs = args.runs
     for key in ("taken_at", "rating"):

@@ -45,16 +45,20 @@ def main() -> None:
         existing = {s.id for s in service.list()}
         pictures = library.db.scalar("SELECT count(*) FROM pictures")
         db_bytes = (args.library / "library.db").stat().st_size
-        print(f"library: {pictures:,} pictures, database {db_bytes / 1e6:.0f} MB "
-              f"({library.db.scalar('SELECT count(*) FROM embeddings'):,} embeddings, "
-              f"{library.db.scalar('SELECT count(*) FROM faces'):,} faces)")
+        print(
+            f"library: {pictures:,} pictures, database {db_bytes / 1e6:.0f} MB "
+            f"({library.db.scalar('SELECT count(*) FROM embeddings'):,} embeddings, "
+            f"{library.db.scalar('SELECT count(*) FROM faces'):,} faces)"
+        )
         before = chunk_bytes(args.library)
         first = timed("first snapshot", lambda: service.take("MANUAL", "bench 1"))
         stored = chunk_bytes(args.library) - before
         print(f"    stored {stored / 1e6:.1f} MB = {stored / db_bytes:.2f} of the raw database")
         again = timed("second snapshot, nothing changed", lambda: service.take("MANUAL", "bench 2"))
-        print(f"    new bytes {chunk_bytes(args.library) - before - stored:,} "
-              f"({(chunk_bytes(args.library) - before - stored) / stored:.4%} of the first)")
+        print(
+            f"    new bytes {chunk_bytes(args.library) - before - stored:,} "
+            f"({(chunk_bytes(args.library) - before - stored) / stored:.4%} of the first)"
+        )
         rng = random.Random(1)
         changed = rng.sample(range(1, pictures + 1), pictures // 100)
         library.tag_pictures(changed, add=[f"bench-changed-{time.time_ns()}"])  # a new tag: a real change

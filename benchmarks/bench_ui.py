@@ -25,8 +25,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "pixlstash-core"), str(ROOT / "pixlstash-web"), str(ROOT / "tests"),
-                str(ROOT / "benchmarks")]
+sys.path[:0] = [
+    str(ROOT / "pixlstash-core"),
+    str(ROOT / "pixlstash-web"),
+    str(ROOT / "tests"),
+    str(ROOT / "benchmarks"),
+]
 
 USER, PASSWORD = "bench", "benchmark password"
 
@@ -68,8 +72,12 @@ def serve(root: Path) -> tuple[subprocess.Popen, str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path[:2])}
-    server = subprocess.Popen([sys.executable, "-m", "pixlstash", "serve", "--library", str(root), "--port",
-                               str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "pixlstash", "serve", "--library", str(root), "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     import httpx
 
@@ -153,14 +161,20 @@ def measure(url: str, runs: int) -> None:
             first.append(page.evaluate(FIRST_PAINT))
             page.wait_for_selector("body[data-ready='1']")
             jumps.append(page.evaluate(JUMP))
-        print(f"navigation to first painted thumbnail: median {statistics.median(first):.0f} ms "
-              f"(runs: {', '.join(f'{v:.0f}' for v in first)})")
-        print(f"jump to the middle and paint: median {statistics.median(jumps):.0f} ms "
-              f"(runs: {', '.join(f'{v:.0f}' for v in jumps)})")
+        print(
+            f"navigation to first painted thumbnail: median {statistics.median(first):.0f} ms "
+            f"(runs: {', '.join(f'{v:.0f}' for v in first)})"
+        )
+        print(
+            f"jump to the middle and paint: median {statistics.median(jumps):.0f} ms "
+            f"(runs: {', '.join(f'{v:.0f}' for v in jumps)})"
+        )
         result = page.evaluate(SCROLL, 10_000)
         share = 100 * result["dropped"] / max(1, result["frames"])
-        print(f"scrolling {result['rows']:,} rows, 5 a frame, in {result['frames']} frames: "
-              f"{result['dropped']} dropped ({share:.1f}%), worst frame {result['worst']:.0f} ms")
+        print(
+            f"scrolling {result['rows']:,} rows, 5 a frame, in {result['frames']} frames: "
+            f"{result['dropped']} dropped ({share:.1f}%), worst frame {result['worst']:.0f} ms"
+        )
         browser.close()
 
 

@@ -39,8 +39,9 @@ def _zipf_tags(rng: np.random.Generator, pictures: int, per_picture: int) -> np.
     for row in range(pictures):  # keep the first distinct ids (duplicates are rare)
         unique = np.unique(tags[row])
         if len(unique) < per_picture:
-            extra = rng.choice(np.setdiff1d(np.arange(1, TAG_VOCABULARY + 1), unique), per_picture - len(unique),
-                               replace=False)
+            extra = rng.choice(
+                np.setdiff1d(np.arange(1, TAG_VOCABULARY + 1), unique), per_picture - len(unique), replace=False
+            )
             unique = np.concatenate([unique, extra])
         out[row] = rng.permutation(unique)[:per_picture]
     return out
@@ -51,8 +52,9 @@ def _vectors(rng: np.random.Generator, count: int, dims: int) -> np.ndarray:
     semantic clusters of about 50 pictures (real image embeddings look like this, not like isotropic
     noise). The same generator state gives the same basis, so batches share one space."""
     spectrum = (np.arange(1, dims + 1) ** -0.8).astype(np.float32)
-    basis = _BASES.setdefault(dims, np.linalg.qr(np.random.default_rng(12345).normal(size=(dims, dims)))[0]
-                              .astype(np.float32))
+    basis = _BASES.setdefault(
+        dims, np.linalg.qr(np.random.default_rng(12345).normal(size=(dims, dims)))[0].astype(np.float32)
+    )
     centers = (rng.normal(size=(max(1, count // 50), dims)).astype(np.float32) * spectrum) @ basis.T
     labels = rng.integers(0, len(centers), count)
     vectors = centers[labels] + 0.5 * (rng.normal(size=(count, dims)).astype(np.float32) * spectrum) @ basis.T
@@ -63,16 +65,26 @@ def _vectors(rng: np.random.Generator, count: int, dims: int) -> np.ndarray:
 _BASES: dict[int, np.ndarray] = {}
 
 
-def build(root: Path, pictures: int, tags_per_picture: int = 10, sets: int = 1000, characters: int = 200,
-          seed: int = 0, log=print, embedding_dims: int = 0, faces: bool = False) -> Path:
+def build(
+    root: Path,
+    pictures: int,
+    tags_per_picture: int = 10,
+    sets: int = 1000,
+    characters: int = 200,
+    seed: int = 0,
+    log=print,
+    embedding_dims: int = 0,
+    faces: bool = False,
+) -> Path:
     rng = np.random.default_rng(seed)
     started = time.perf_counter()
     with Library.open(root) as library:
         conn = library.db.connection
         if conn.execute("SELECT count(*) FROM pictures").fetchone()[0]:
             raise SystemExit(f"{root} already holds pictures; give an empty folder")
-        ddl = conn.execute("SELECT name, sql FROM sqlite_master WHERE type IN ('trigger', 'index') "
-                           "AND sql IS NOT NULL").fetchall()
+        ddl = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type IN ('trigger', 'index') AND sql IS NOT NULL"
+        ).fetchall()
         for name, sql in ddl:
             conn.execute(f"DROP {'TRIGGER' if sql.upper().startswith('CREATE TRIGGER') else 'INDEX'} {name}")
         conn.pragma("synchronous", "off")
@@ -91,17 +103,37 @@ def build(root: Path, pictures: int, tags_per_picture: int = 10, sets: int = 100
         log(f"generated columns in {time.perf_counter() - started:.1f} s")
 
         with library.db.write():
-            source = conn.execute("INSERT INTO sources(kind, label, created_at) VALUES ('folder', 'synthetic', 0) "
-                                  "RETURNING id").fetchone()[0]
+            source = conn.execute(
+                "INSERT INTO sources(kind, label, created_at) VALUES ('folder', 'synthetic', 0) RETURNING id"
+            ).fetchone()[0]
             conn.executemany(
                 "INSERT INTO pictures(id, content_hash, suffix, media_type, mime, file_size, width, height, pixels, "
                 "taken_at, imported_at, rating, phash, shuffle, source_id, original_name) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                ((int(i), f"{int(i):064x}", ".mp4" if v else ".jpg", "video" if v else "image",
-                  "video/mp4" if v else "image/jpeg", int(s), int(w), int(h), int(w * h), int(t), int(im), int(r),
-                  int(ph), int(sh), source, f"img_{int(i):07d}.jpg")
-                 for i, v, s, w, h, t, im, r, ph, sh in zip(ids, video, size, width, height, taken, imported, rating,
-                                                            phash, shuffle, strict=True)))
+                (
+                    (
+                        int(i),
+                        f"{int(i):064x}",
+                        ".mp4" if v else ".jpg",
+                        "video" if v else "image",
+                        "video/mp4" if v else "image/jpeg",
+                        int(s),
+                        int(w),
+                        int(h),
+                        int(w * h),
+                        int(t),
+                        int(im),
+                        int(r),
+                        int(ph),
+                        int(sh),
+                        source,
+                        f"img_{int(i):07d}.jpg",
+                    )
+                    for i, v, s, w, h, t, im, r, ph, sh in zip(
+                        ids, video, size, width, height, taken, imported, rating, phash, shuffle, strict=True
+                    )
+                ),
+            )
         log(f"pictures in {time.perf_counter() - started:.1f} s")
 
         tags = _zipf_tags(rng, pictures, tags_per_picture)
@@ -110,24 +142,33 @@ def build(root: Path, pictures: int, tags_per_picture: int = 10, sets: int = 100
         confidence = np.round(rng.uniform(0.35, 1.0, len(pairs)), 3)
         machine = rng.random(len(pairs)) < 0.7
         with library.db.write():
-            conn.executemany("INSERT INTO tags(id, name, category) VALUES (?, ?, ?)",
-                             ((t, f"tag_{t:05d}", "character" if t % 50 == 0 else "general")
-                              for t in range(1, TAG_VOCABULARY + 1)))
+            conn.executemany(
+                "INSERT INTO tags(id, name, category) VALUES (?, ?, ?)",
+                ((t, f"tag_{t:05d}", "character" if t % 50 == 0 else "general") for t in range(1, TAG_VOCABULARY + 1)),
+            )
             conn.executemany(
                 "INSERT INTO picture_tags(tag_id, picture_id, source, confidence) VALUES (?, ?, ?, ?)",
-                ((int(t), int(p), "wd-tagger/vit-v3" if m else "user", float(c) if m else None)
-                 for (t, p), c, m in zip(pairs, confidence, machine, strict=True)))
+                (
+                    (int(t), int(p), "wd-tagger/vit-v3" if m else "user", float(c) if m else None)
+                    for (t, p), c, m in zip(pairs, confidence, machine, strict=True)
+                ),
+            )
         log(f"{len(pairs):,} tag rows in {time.perf_counter() - started:.1f} s")
 
         with library.db.write():
-            conn.executemany("INSERT INTO projects(id, name, created_at) VALUES (?, ?, 0)",
-                             ((p, f"Project {p}") for p in range(1, PROJECTS + 1)))
+            conn.executemany(
+                "INSERT INTO projects(id, name, created_at) VALUES (?, ?, 0)",
+                ((p, f"Project {p}") for p in range(1, PROJECTS + 1)),
+            )
             collections = [("set", n) for n in range(1, sets + 1)]
             collections += [("character", n) for n in range(1, characters + 1)]
             conn.executemany(
                 "INSERT INTO collections(id, kind, name, project_id, created_at) VALUES (?, ?, ?, ?, 0)",
-                ((cid, kind, f"{kind} {n}", int(rng.integers(1, PROJECTS + 1)))
-                 for cid, (kind, n) in enumerate(collections, start=1)))
+                (
+                    (cid, kind, f"{kind} {n}", int(rng.integers(1, PROJECTS + 1)))
+                    for cid, (kind, n) in enumerate(collections, start=1)
+                ),
+            )
             members = []
             for cid, (kind, _) in enumerate(collections, start=1):
                 # sets hold ~ pictures/sets*2 members, characters ~ pictures/characters/4
@@ -135,8 +176,10 @@ def build(root: Path, pictures: int, tags_per_picture: int = 10, sets: int = 100
                 chosen = np.unique(rng.integers(1, pictures + 1, max(1, count)))
                 members.append(np.stack([np.full(len(chosen), cid), chosen], axis=1))
             member_rows = np.concatenate(members)
-            conn.executemany("INSERT INTO collection_members(collection_id, picture_id, added_at) VALUES (?, ?, 0)",
-                             ((int(c), int(p)) for c, p in member_rows))
+            conn.executemany(
+                "INSERT INTO collection_members(collection_id, picture_id, added_at) VALUES (?, ?, 0)",
+                ((int(c), int(p)) for c, p in member_rows),
+            )
         log(f"{len(member_rows):,} memberships in {time.perf_counter() - started:.1f} s")
 
         if embedding_dims:
@@ -146,7 +189,8 @@ def build(root: Path, pictures: int, tags_per_picture: int = 10, sets: int = 100
                     conn.executemany(
                         "INSERT INTO embeddings(picture_id, engine_id, engine_version, dims, vector, created_at) "
                         "VALUES (?, 'clip/ViT-B-32', '1', ?, ?, 0)",
-                        ((start + n + 1, embedding_dims, row.tobytes()) for n, row in enumerate(block)))
+                        ((start + n + 1, embedding_dims, row.tobytes()) for n, row in enumerate(block)),
+                    )
             log(f"{pictures:,} embeddings of {embedding_dims} dimensions in {time.perf_counter() - started:.1f} s")
         if faces:
             counts = rng.choice([0, 1, 1, 2, 3], pictures)
@@ -159,9 +203,11 @@ def build(root: Path, pictures: int, tags_per_picture: int = 10, sets: int = 100
                             "INSERT INTO faces(picture_id, engine_id, engine_version, x0, y0, x1, y1, score, "
                             "landmarks, created_at) VALUES (?, 'faces/buffalo_l', '1', 10, 20, 110, 140, 0.9, "
                             "'[[40,60],[80,60],[60,80],[45,100],[75,100]]', 0) RETURNING id",
-                            (int(owners[start + n]),)).fetchone()[0]
-                        conn.execute("INSERT INTO face_vectors(face_id, vector) VALUES (?, ?)",
-                                     (face_id, row.tobytes()))
+                            (int(owners[start + n]),),
+                        ).fetchone()[0]
+                        conn.execute(
+                            "INSERT INTO face_vectors(face_id, vector) VALUES (?, ?)", (face_id, row.tobytes())
+                        )
             log(f"{len(owners):,} faces in {time.perf_counter() - started:.1f} s")
 
         with library.db.write():  # the counters and derived rows the triggers would have written
@@ -169,17 +215,26 @@ def build(root: Path, pictures: int, tags_per_picture: int = 10, sets: int = 100
             conn.execute(
                 "INSERT INTO tag_stats(tag_id, bucket, n) SELECT tag_id, "
                 "coalesce(min(CAST(confidence * 10 AS INTEGER), 9), 10) AS b, count(*) FROM picture_tags "
-                "GROUP BY tag_id, b")
-            conn.execute("UPDATE collections SET member_count = (SELECT count(*) FROM collection_members "
-                         "WHERE collection_id = collections.id)")
-            conn.execute("INSERT OR IGNORE INTO project_members(project_id, picture_id, direct) "
-                         "SELECT c.project_id, cm.picture_id, 0 FROM collection_members cm "
-                         "JOIN collections c ON c.id = cm.collection_id ORDER BY 1, 2")
-            conn.execute("INSERT INTO picture_text(rowid, caption, prompt, name) SELECT id, NULL, NULL, original_name "
-                         "FROM pictures")
+                "GROUP BY tag_id, b"
+            )
+            conn.execute(
+                "UPDATE collections SET member_count = (SELECT count(*) FROM collection_members "
+                "WHERE collection_id = collections.id)"
+            )
+            conn.execute(
+                "INSERT OR IGNORE INTO project_members(project_id, picture_id, direct) "
+                "SELECT c.project_id, cm.picture_id, 0 FROM collection_members cm "
+                "JOIN collections c ON c.id = cm.collection_id ORDER BY 1, 2"
+            )
+            conn.execute(
+                "INSERT INTO picture_text(rowid, caption, prompt, name) SELECT id, NULL, NULL, original_name "
+                "FROM pictures"
+            )
             for table, kind in (("embeddings", "image"), ("faces", "face")):
-                conn.execute(f"INSERT OR REPLACE INTO vector_stamps(engine_id, kind, stamp, seq) "
-                             f"SELECT engine_id, '{kind}', random(), 0 FROM (SELECT DISTINCT engine_id FROM {table})")
+                conn.execute(
+                    f"INSERT OR REPLACE INTO vector_stamps(engine_id, kind, stamp, seq) "
+                    f"SELECT engine_id, '{kind}', random(), 0 FROM (SELECT DISTINCT engine_id FROM {table})"
+                )
             for _name, sql in ddl:
                 conn.execute(sql)
         log(f"counters, indexes and triggers in {time.perf_counter() - started:.1f} s")
@@ -200,8 +255,16 @@ def main() -> None:
     parser.add_argument("--embeddings", type=int, default=0, metavar="DIMS", help="add an embedding per picture")
     parser.add_argument("--faces", action="store_true", help="add 0-3 faces per picture with 512-d embeddings")
     args = parser.parse_args()
-    build(args.path, args.pictures, args.tags_per_picture, args.sets, args.characters, args.seed,
-          embedding_dims=args.embeddings, faces=args.faces)
+    build(
+        args.path,
+        args.pictures,
+        args.tags_per_picture,
+        args.sets,
+        args.characters,
+        args.seed,
+        embedding_dims=args.embeddings,
+        faces=args.faces,
+    )
 
 
 if __name__ == "__main__":

@@ -16,22 +16,34 @@ PLUGIN_PACKAGES = Path(__file__).resolve().parent / "plugin_packages"
 def pip_install_to(target: Path, *packages: Path) -> None:
     """A real pip install of ``packages`` into ``target`` (a folder put on PYTHONPATH by the test)."""
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", str(target), *map(str, packages)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            *map(str, packages),
+        ],
         check=True,
         capture_output=True,
     )
 
 
-def run_cli(*args: str, pythonpath: Path | None = None, env: dict[str, str] | None = None,
-            check: bool = True) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, pythonpath: Path | None = None, env: dict[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     """Run ``python -m pixlstash ARGS`` in a fresh interpreter and return the finished process."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("PIXLSTASH_")}
     if pythonpath is not None:
         full_env["PYTHONPATH"] = str(pythonpath)
     full_env.update(env or {})
-    result = subprocess.run([sys.executable, "-m", "pixlstash", *args], capture_output=True, text=True,
-                            env=full_env, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "pixlstash", *args], capture_output=True, text=True, env=full_env, timeout=120
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"pixlstash {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
@@ -57,11 +69,20 @@ def library(tmp_path, plugin_manager):
 
 def library_snapshot(lib) -> dict:
     """Everything a bad import must leave unchanged: database rows and the files of every original."""
-    tables = ["pictures", "picture_tags", "tags", "captions", "generation", "collection_members", "collections",
-              "projects", "project_members", "folder_files"]
+    tables = [
+        "pictures",
+        "picture_tags",
+        "tags",
+        "captions",
+        "generation",
+        "collection_members",
+        "collections",
+        "projects",
+        "project_members",
+        "folder_files",
+    ]
     rows = {t: lib.db.query(f"SELECT * FROM {t} ORDER BY 1") for t in tables}
-    files = {str(p.relative_to(lib.root)): p.read_bytes() for p in (lib.root / "originals").rglob("*")
-             if p.is_file()}
+    files = {str(p.relative_to(lib.root)): p.read_bytes() for p in (lib.root / "originals").rglob("*") if p.is_file()}
     return {"rows": rows, "files": files}
 
 

@@ -12,19 +12,30 @@ from PIL import Image, PngImagePlugin
 
 COMFY_PROMPT = {
     "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "sdxl_base.safetensors"}},
-    "10": {"class_type": "LoraLoader",
-           "inputs": {"lora_name": "film_grain.safetensors", "strength_model": 0.8, "model": ["4", 0]}},
+    "10": {
+        "class_type": "LoraLoader",
+        "inputs": {"lora_name": "film_grain.safetensors", "strength_model": 0.8, "model": ["4", 0]},
+    },
     "6": {"class_type": "CLIPTextEncode", "inputs": {"text": "a lighthouse at dusk, volumetric fog"}},
     "7": {"class_type": "CLIPTextEncode", "inputs": {"text": "blurry, watermark"}},
-    "3": {"class_type": "KSampler", "inputs": {"seed": 123456789, "steps": 30, "cfg": 6.5,
-                                               "sampler_name": "dpmpp_2m", "positive": ["6", 0],
-                                               "negative": ["7", 0], "model": ["10", 0]}},
+    "3": {
+        "class_type": "KSampler",
+        "inputs": {
+            "seed": 123456789,
+            "steps": 30,
+            "cfg": 6.5,
+            "sampler_name": "dpmpp_2m",
+            "positive": ["6", 0],
+            "negative": ["7", 0],
+            "model": ["10", 0],
+        },
+    },
 }
 COMFY_WORKFLOW = {"last_node_id": 10, "nodes": [{"id": 3, "type": "KSampler"}]}
 A1111_PARAMETERS = (
     "masterpiece, a red fox in snow <lora:fluffy:0.7>\n"
     "Negative prompt: lowres, bad anatomy\n"
-    'Steps: 25, Sampler: Euler a, CFG scale: 7, Seed: 42, Size: 512x768, Model hash: abc123, '
+    "Steps: 25, Sampler: Euler a, CFG scale: 7, Seed: 42, Size: 512x768, Model hash: abc123, "
     'Model: dreamshaper_8, Lora hashes: "fluffy: 1234abcd", Version: v1.9.0'
 )
 
@@ -46,8 +57,14 @@ def solid(width: int, height: int, color: tuple[int, int, int]) -> Image.Image:
     return Image.new("RGB", (width, height), color)
 
 
-def jpeg_with_exif(path: Path, width: int = 400, height: int = 300, orientation: int = 6,
-                   taken: str = "2024:05:31 06:42:37", seed: int = 1) -> Path:
+def jpeg_with_exif(
+    path: Path,
+    width: int = 400,
+    height: int = 300,
+    orientation: int = 6,
+    taken: str = "2024:05:31 06:42:37",
+    seed: int = 1,
+) -> Path:
     image = photo(width, height, seed)
     exif = Image.Exif()
     exif[0x010F] = "Canon"
@@ -78,10 +95,17 @@ def every_format(folder: Path) -> dict[str, Path]:
     """One small picture per supported still format, each different."""
     folder.mkdir(parents=True, exist_ok=True)
     files = {}
-    for n, (fmt, suffix, extra) in enumerate([
-        ("JPEG", ".jpg", {"quality": 90}), ("PNG", ".png", {}), ("WEBP", ".webp", {"quality": 80}),
-        ("GIF", ".gif", {}), ("BMP", ".bmp", {}), ("TIFF", ".tiff", {}), ("AVIF", ".avif", {"quality": 60}),
-    ]):
+    for n, (fmt, suffix, extra) in enumerate(
+        [
+            ("JPEG", ".jpg", {"quality": 90}),
+            ("PNG", ".png", {}),
+            ("WEBP", ".webp", {"quality": 80}),
+            ("GIF", ".gif", {}),
+            ("BMP", ".bmp", {}),
+            ("TIFF", ".tiff", {}),
+            ("AVIF", ".avif", {"quality": 60}),
+        ]
+    ):
         path = folder / f"format{suffix}"
         photo(120 + n * 8, 90, seed=100 + n).save(path, fmt, **extra)
         files[fmt] = path

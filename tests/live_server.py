@@ -17,11 +17,13 @@ from pixlstash_web.server import uvicorn_options
 
 
 class LiveServer:
-    def __init__(self, library: Library, settings: WebSettings | None = None,
-                 forwarded_allow_ips: str | None = None) -> None:
+    def __init__(
+        self, library: Library, settings: WebSettings | None = None, forwarded_allow_ips: str | None = None
+    ) -> None:
         self.library = library
-        self.app = create_app(library, settings or WebSettings(watch_folders=False, sse_heartbeat=0.5,
-                                                               snapshot_schedule=False))
+        self.app = create_app(
+            library, settings or WebSettings(watch_folders=False, sse_heartbeat=0.5, snapshot_schedule=False)
+        )
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]

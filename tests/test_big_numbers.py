@@ -36,8 +36,13 @@ def _files_under(folder) -> list[str]:
 
 def test_seeds_past_64_bits_are_kept_exactly_and_found_by_text(library, tmp_path):
     comfy = _png(tmp_path / "comfy.png", 1, prompt=_comfy_prompt(COMFY_SEED, steps=2**70))
-    a1111 = _png(tmp_path / "a1111.png", 2, parameters=(
-        f"a red fox\nNegative prompt: blurry\nSteps: 25, Sampler: Euler a, CFG scale: 7, Seed: {A1111_SEED}"))
+    a1111 = _png(
+        tmp_path / "a1111.png",
+        2,
+        parameters=(
+            f"a red fox\nNegative prompt: blurry\nSteps: 25, Sampler: Euler a, CFG scale: 7, Seed: {A1111_SEED}"
+        ),
+    )
     report = library.import_paths([comfy, a1111])
     assert report.skipped == [] and len(report.imported) == 2
     ids = {i.path.rsplit("/", 1)[-1]: i.picture_id for i in report.imported}
@@ -55,8 +60,9 @@ def test_seeds_past_64_bits_are_kept_exactly_and_found_by_text(library, tmp_path
 
 def test_a_file_whose_commit_fails_leaves_no_original_or_thumbnail(library, tmp_path):
     # A real failure inside the commit's transaction: this connection's database refuses generation rows.
-    library.db.execute("CREATE TEMP TRIGGER refuse BEFORE INSERT ON main.generation "
-                       "BEGIN SELECT RAISE(ABORT, 'the disk said no'); END")
+    library.db.execute(
+        "CREATE TEMP TRIGGER refuse BEFORE INSERT ON main.generation BEGIN SELECT RAISE(ABORT, 'the disk said no'); END"
+    )
     before = _files_under(library.root / "originals") + _files_under(library.root / "thumbnails")
     report = library.import_paths([_png(tmp_path / "g.png", 3, prompt=_comfy_prompt(7))])
     assert report.imported == [] and "could not record" in report.skipped[0].reason
@@ -74,7 +80,8 @@ def test_upgrading_keeps_stored_seeds_and_makes_them_searchable(tmp_path):
     connection.execute(
         "INSERT INTO pictures(id, content_hash, suffix, media_type, mime, file_size, width, height, pixels, "
         "taken_at, imported_at, original_name, shuffle) VALUES (1, 'ab', '.png', 'image', 'image/png', 1, 1, 1, 1, "
-        "0, 0, 'old.png', 1)")
+        "0, 0, 'old.png', 1)"
+    )
     connection.execute("INSERT INTO generation(picture_id, tool, positive, seed) VALUES (1, 'a1111', 'a cat', 42)")
     migrate(connection)
     assert connection.execute("SELECT seed, typeof(seed) FROM generation").fetchall() == [("42", "text")]

@@ -33,8 +33,13 @@ def test_installed_plugin_is_listed_and_its_engine_used(installed_test_plugins):
         "t = EngineRegistry.from_plugin_manager(make_plugin_manager()).get('tagger', 'sepia/warmth');"
         "print(t.tag([Image.new('RGB', (4, 4), (200, 120, 40))])[0][0].name)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={"PYTHONPATH": str(installed_test_plugins), "PATH": "/usr/bin:/bin"})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(installed_test_plugins), "PATH": "/usr/bin:/bin"},
+    )
     assert out.stdout.strip() == "sepia"
 
 
@@ -50,15 +55,20 @@ def test_broken_plugin_is_reported_and_skipped(installed_test_plugins):
 
 
 def test_load_plugins_env_chooses_which_load(installed_test_plugins):
-    none = json.loads(run_cli("plugins", "--json", pythonpath=installed_test_plugins,
-                              env={"PIXLSTASH_LOAD_PLUGINS": ""}).stdout)
+    none = json.loads(
+        run_cli("plugins", "--json", pythonpath=installed_test_plugins, env={"PIXLSTASH_LOAD_PLUGINS": ""}).stdout
+    )
     assert {p["name"] for p in none["plugins"]} == {"local-storage", "watermark"}
     assert none["errors"] == []
-    only = json.loads(run_cli("plugins", "--json", pythonpath=installed_test_plugins,
-                              env={"PIXLSTASH_LOAD_PLUGINS": "sepia"}).stdout)
+    only = json.loads(
+        run_cli("plugins", "--json", pythonpath=installed_test_plugins, env={"PIXLSTASH_LOAD_PLUGINS": "sepia"}).stdout
+    )
     assert "sepia" in {p["name"] for p in only["plugins"]} and only["errors"] == []
-    disabled = json.loads(run_cli("plugins", "--json", pythonpath=installed_test_plugins,
-                                  env={"PIXLSTASH_DISABLED_PLUGINS": "sepia,broken"}).stdout)
+    disabled = json.loads(
+        run_cli(
+            "plugins", "--json", pythonpath=installed_test_plugins, env={"PIXLSTASH_DISABLED_PLUGINS": "sepia,broken"}
+        ).stdout
+    )
     assert "sepia" not in {p["name"] for p in disabled["plugins"]} and disabled["errors"] == []
 
 
@@ -71,8 +81,13 @@ def test_docs_example_plugin_installs_and_runs(tmp_path):
         "t = EngineRegistry.from_plugin_manager(make_plugin_manager()).get('tagger', 'aspect/ratio');"
         "print([r[0].name for r in t.tag([Image.new('RGB', (30, 10)), Image.new('RGB', (10, 30))])])"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
     assert out.stdout.strip() == "['landscape', 'portrait']"
 
 
@@ -109,8 +124,7 @@ def test_every_hookspec_has_a_reference_heading():
 
     doc = (REPO / "docs" / "plugins.md").read_text()
     headings = set(re.findall(r"^### (\w+\([^)]*\))$", doc, re.M))
-    specs = [f for name, f in vars(hookspecs).items()
-             if callable(f) and hasattr(f, "pixlstash_spec")]
+    specs = [f for name, f in vars(hookspecs).items() if callable(f) and hasattr(f, "pixlstash_spec")]
     assert specs, "no hookspecs found"
     for spec in specs:
         params = ", ".join(inspect.signature(spec).parameters)
@@ -119,8 +133,11 @@ def test_every_hookspec_has_a_reference_heading():
 
 
 def test_no_module_is_too_long():
-    too_long = [str(p.relative_to(REPO)) for p in REPO.glob("pixlstash-*/**/*.py")
-                if ".venv" not in p.parts and len(p.read_text().splitlines()) > 600]
+    too_long = [
+        str(p.relative_to(REPO))
+        for p in REPO.glob("pixlstash-*/**/*.py")
+        if ".venv" not in p.parts and len(p.read_text().splitlines()) > 600
+    ]
     assert too_long == []
 
 
@@ -132,8 +149,11 @@ def test_serve_answers_version(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "pixlstash", "serve", "--library", str(tmp_path / "lib"),
-                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pixlstash", "serve", "--library", str(tmp_path / "lib"), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 20
         while True:

@@ -13,16 +13,24 @@ def test_import_then_ls_with_filters(tmp_path):
     for n in range(3):
         photo(100 + n, 100, seed=n).save(tmp_path / f"{n}.png")
     bad_corpus(tmp_path / "bad")
-    report = json.loads(run_cli("import", "--library", lib, "--json", str(tmp_path / "0.png"),
-                                str(tmp_path / "1.png"), str(tmp_path / "bad")).stdout)
+    report = json.loads(
+        run_cli(
+            "import",
+            "--library",
+            lib,
+            "--json",
+            str(tmp_path / "0.png"),
+            str(tmp_path / "1.png"),
+            str(tmp_path / "bad"),
+        ).stdout
+    )
     assert len(report["imported"]) == 2 and len(report["skipped"]) == 6
     text = run_cli("import", "--library", lib, str(tmp_path / "1.png"), str(tmp_path / "2.png"))
     assert text.stdout.startswith("imported 1, duplicates 1, skipped 0")
     listing = json.loads(run_cli("ls", "--library", lib, "--json", "--sort", "pixels", "--ascending").stdout)
     assert [item["width"] for item in listing["items"]] == [100, 101, 102]
     page = json.loads(run_cli("ls", "--library", lib, "--json", "--limit", "2").stdout)
-    rest = json.loads(run_cli("ls", "--library", lib, "--json", "--limit", "2", "--cursor",
-                              page["next_cursor"]).stdout)
+    rest = json.loads(run_cli("ls", "--library", lib, "--json", "--limit", "2", "--cursor", page["next_cursor"]).stdout)
     assert len(page["items"]) == 2 and len(rest["items"]) == 1 and rest["next_cursor"] is None
     assert run_cli("ls", "--library", lib, "--count", "--min-width", "101").stdout.strip() == "2"
     stats = json.loads(run_cli("ls", "--library", lib, "--stats").stdout)

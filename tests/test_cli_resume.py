@@ -13,7 +13,7 @@ from corpus import solid
 
 from pixlstash.storage.db import connect
 
-SLOW_PLUGIN = '''
+SLOW_PLUGIN = """
 import time
 from pixlstash import hookimpl
 from pixlstash.testing import FakeCaptioner
@@ -29,8 +29,8 @@ class SlowCaptioner(FakeCaptioner):
 @hookimpl
 def register_captioners(register):
     register(SlowCaptioner())
-'''
-PYPROJECT = '''
+"""
+PYPROJECT = """
 [build-system]
 requires = ["setuptools>=68"]
 build-backend = "setuptools.build_meta"
@@ -41,7 +41,7 @@ version = "1"
 
 [project.entry-points.pixlstash]
 slowpoke = "pixlstash_slowpoke"
-'''
+"""
 
 
 def _states(root) -> dict[str, int]:
@@ -66,8 +66,12 @@ def test_a_killed_enrich_is_resumed_by_the_next_enrich(tmp_path):
     run_cli("import", str(folder), "--library", str(root), pythonpath=site)
 
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("PIXLSTASH_")}, "PYTHONPATH": str(site)}
-    child = subprocess.Popen([sys.executable, "-m", "pixlstash", "enrich", "--engine", "slowpoke/captioner",
-                              "--library", str(root)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "pixlstash", "enrich", "--engine", "slowpoke/captioner", "--library", str(root)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
     deadline = time.monotonic() + 60
     while _states(root).get("done", 0) < 4:
         assert time.monotonic() < deadline and child.poll() is None

@@ -69,13 +69,15 @@ def test_requests_skip_done_pictures_unless_forced_and_pass_parameters(fake_engi
     assert library.enrichment.enqueue(Task.EMBEDDER, list(ids.values())) is None
     forced = library.enrichment.enqueue(Task.EMBEDDER, list(ids.values()), force=True)
     assert forced is not None and forced.total == 2
-    job = library.enrichment.enqueue(Task.CAPTIONER, [ids["red"]],
-                                     parameters={"prompt": "for training"})
+    job = library.enrichment.enqueue(Task.CAPTIONER, [ids["red"]], parameters={"prompt": "for training"})
     run_jobs(library)
     assert library.enrichment.job(job.id).state == "done"
     caption = library.get(ids["red"]).captions[0]
-    assert caption.source == "fake/captioner" and caption.text.startswith("a red picture") and "(for training)" in (
-        caption.text)
+    assert (
+        caption.source == "fake/captioner"
+        and caption.text.startswith("a red picture")
+        and "(for training)" in (caption.text)
+    )
     with pytest.raises(BadInput, match="no parameter"):
         library.enrichment.enqueue(Task.CAPTIONER, [ids["red"]], parameters={"x": 1})
     by_filter = library.enrichment.enqueue(Task.TAGGER, f=PictureFilter(), force=True)
@@ -98,8 +100,9 @@ class MissingModel(Tagger):
     id = "missing/tagger"
 
     def load(self, device="cpu"):
-        raise ModelMissing("the model missing/tagger is not on this machine: run `pixlstash models pull "
-                           "missing/tagger`")
+        raise ModelMissing(
+            "the model missing/tagger is not on this machine: run `pixlstash models pull missing/tagger`"
+        )
 
     def tag(self, images):
         raise AssertionError("never called without a model")
@@ -158,8 +161,7 @@ def extra_engines(plugin_manager):
 def test_one_failing_picture_fails_alone_and_can_be_retried(fake_engines, extra_engines, library, tmp_path):
     library.enrichment.configure(EnrichmentSettings(on_import=[]))
     ids = import_colours(library, tmp_path, ("red", "blue", "green"))
-    job = library.enrichment.enqueue(Task.TAGGER, list(ids.values()),
-                                     engine_id="picky/tagger")
+    job = library.enrichment.enqueue(Task.TAGGER, list(ids.values()), engine_id="picky/tagger")
     run_jobs(library)
     job = library.enrichment.job(job.id)
     assert (job.state, job.done, job.failed) == ("done", 2, 1)
@@ -170,11 +172,11 @@ def test_one_failing_picture_fails_alone_and_can_be_retried(fake_engines, extra_
 
 
 def test_a_missing_model_fails_the_job_with_how_to_get_it_and_keeps_its_pictures(
-        fake_engines, extra_engines, library, tmp_path):
+    fake_engines, extra_engines, library, tmp_path
+):
     library.enrichment.configure(EnrichmentSettings(on_import=[]))
     ids = import_colours(library, tmp_path, ("red",))
-    job = library.enrichment.enqueue(Task.TAGGER, list(ids.values()),
-                                     engine_id="missing/tagger")
+    job = library.enrichment.enqueue(Task.TAGGER, list(ids.values()), engine_id="missing/tagger")
     run_jobs(library)
     job = library.enrichment.job(job.id)
     assert job.state == "failed" and "pixlstash models pull missing/tagger" in job.error
@@ -184,8 +186,7 @@ def test_a_missing_model_fails_the_job_with_how_to_get_it_and_keeps_its_pictures
 def test_out_of_memory_on_the_gpu_falls_back_to_the_cpu(fake_engines, extra_engines, library, tmp_path):
     library.enrichment.configure(EnrichmentSettings(on_import=[]))
     ids = import_colours(library, tmp_path, ("red", "green"))
-    library.enrichment.enqueue(Task.EMBEDDER, list(ids.values()),
-                               engine_id="greedy/embedder")
+    library.enrichment.enqueue(Task.EMBEDDER, list(ids.values()), engine_id="greedy/embedder")
     run_jobs(library)
     greedy = extra_engines.greedy
     assert greedy.loads == ["cuda", "cpu"] and greedy.unloads == 1
@@ -309,10 +310,17 @@ def test_a_killed_worker_resumes_with_nothing_lost_or_duplicated(tmp_path):
     tests_dir = str(Path(__file__).parent)
     kills = 0
     for _ in range(8):
-        child = subprocess.Popen([sys.executable, "-c", f"import sys; sys.path.insert(0, {tests_dir!r}); "
-                                  f"import runpy; sys.argv = ['x', {str(root)!r}]; "
-                                  "runpy.run_module('enrich_child', run_name='__main__')"],
-                                 stdout=subprocess.PIPE, text=True)
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                f"import sys; sys.path.insert(0, {tests_dir!r}); "
+                f"import runpy; sys.argv = ['x', {str(root)!r}]; "
+                "runpy.run_module('enrich_child', run_name='__main__')",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert child.stdout.readline().strip() == "ready"
         time.sleep(rng.uniform(0.05, 0.4))
         if child.poll() is None:

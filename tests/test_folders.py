@@ -47,8 +47,9 @@ def test_import_folder_delete_after_import(library, tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     project = library.organise.create_project("Inbox project")
-    folder = library.folder_sync.add("import", inbox, FolderOptions(delete_after_import=True, settle_seconds=0,
-                                                                     project_id=project.id))
+    folder = library.folder_sync.add(
+        "import", inbox, FolderOptions(delete_after_import=True, settle_seconds=0, project_id=project.id)
+    )
     photo(100, 100, seed=3).save(inbox / "a.jpg")
     (inbox / "sub").mkdir()
     photo(100, 100, seed=4).save(inbox / "sub" / "b.png")
@@ -116,11 +117,11 @@ def test_reference_rescan_finds_new_changed_moved_and_removed(library, tmp_path)
     library.update_pictures([ids["a.png"]], rating=5)
 
     (ref / "moved").mkdir()
-    os.rename(ref / "b.png", ref / "moved" / "b-renamed.png")      # moved
-    photo(220, 200, seed=9).save(ref / "a.png")                    # changed in place
+    os.rename(ref / "b.png", ref / "moved" / "b-renamed.png")  # moved
+    photo(220, 200, seed=9).save(ref / "a.png")  # changed in place
     os.utime(ref / "a.png", (time.time() + 5, time.time() + 5))
-    (ref / "c.png").unlink()                                        # removed
-    photo(200, 200, seed=4).save(ref / "d.png")                    # new
+    (ref / "c.png").unlink()  # removed
+    photo(200, 200, seed=4).save(ref / "d.png")  # new
     scan = library.folder_sync.scan(folder.id)
     assert (scan.moved, scan.changed, scan.removed) == (1, 1, 1)
     assert [os.path.basename(i.path) for i in scan.report.imported] == ["d.png"]

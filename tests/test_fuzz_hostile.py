@@ -23,12 +23,38 @@ BUDGET_SECONDS = 50.0
 # parsing is the same layer, exercised by every other route; schemathesis covers them too.
 SKIPPED = ("/imports", "/folders", "/settings/update-check", "/events", "/restore", "/setup")
 
-HOSTILE_STRINGS = ["\x00", "a\x00b", "\x1b[31mred", "\u202eevil", "\ufeff", '"*', "NEAR(a b", "a OR b AND",
-                   "x" * 20_000, "", " ", "../../etc/passwd", "%00", "\\", "{}", "[]", "null"]
+HOSTILE_STRINGS = [
+    "\x00",
+    "a\x00b",
+    "\x1b[31mred",
+    "\u202eevil",
+    "\ufeff",
+    '"*',
+    "NEAR(a b",
+    "a OR b AND",
+    "x" * 20_000,
+    "",
+    " ",
+    "../../etc/passwd",
+    "%00",
+    "\\",
+    "{}",
+    "[]",
+    "null",
+]
 HOSTILE_NUMBERS = [2**63, 2**64, -(2**63) - 1, 10**40, -1, 0, 1e308, -1e308, 0.5]
 HOSTILE_VALUES = [*HOSTILE_STRINGS, *HOSTILE_NUMBERS, None, True, [], {}, [[[[]]]], {"a": {"b": None}}]
-HOSTILE_QUERY = [*HOSTILE_STRINGS, "99999999999999999999999", "-9223372036854775809", "1e309", "nan", "inf",
-                 "-0", "true", "0x10"]
+HOSTILE_QUERY = [
+    *HOSTILE_STRINGS,
+    "99999999999999999999999",
+    "-9223372036854775809",
+    "1e309",
+    "nan",
+    "inf",
+    "-0",
+    "true",
+    "0x10",
+]
 RAW_QUERY = ["%00", "%ED%A0%80", "%FF%FE", "%C0%AF", "a%00b"]  # NUL, a lone surrogate, invalid UTF-8
 
 
@@ -51,8 +77,11 @@ def example(schema: dict, doc: dict):
         return schema["const"]
     kind = schema.get("type")
     if kind == "object":
-        return {name: example(sub, doc) for name, sub in schema.get("properties", {}).items()
-                if name in schema.get("required", [])}
+        return {
+            name: example(sub, doc)
+            for name, sub in schema.get("properties", {}).items()
+            if name in schema.get("required", [])
+        }
     if kind == "array":
         return [example(schema["items"], doc) for _ in range(schema.get("minItems", 0))]
     if kind == "integer":
@@ -91,8 +120,18 @@ def _body_cases(schema: dict, doc: dict, rng: random.Random) -> list[bytes]:
 
     base = example(schema, doc)
     properties = _resolve(schema, doc).get("properties", {})
-    cases = [b"[" * 100_000 + b"]" * 100_000, b"[" * 990 + b"]" * 990, b"{" * 5000, b"", b"\x00", b"nul\x00l",
-             b'{"a": "\\ud800"}', b"\xff\xfe", b"1e999999", json.dumps(base).encode() + b"garbage"]
+    cases = [
+        b"[" * 100_000 + b"]" * 100_000,
+        b"[" * 990 + b"]" * 990,
+        b"{" * 5000,
+        b"",
+        b"\x00",
+        b"nul\x00l",
+        b'{"a": "\\ud800"}',
+        b"\xff\xfe",
+        b"1e999999",
+        json.dumps(base).encode() + b"garbage",
+    ]
     for path in _places(base):
         for value in HOSTILE_VALUES:
             cases.append(json.dumps(_put(base, path, value)).encode())
@@ -127,11 +166,22 @@ def test_no_hostile_query_or_body_gets_a_5xx(fake_engines, live, tmp_path):
         if any(skip in path for skip in SKIPPED):
             continue
         concrete = path.replace("{share_token}", share_token)
-        for name in ("picture_id", "face_id", "project_id", "collection_id", "tag_id", "snapshot_id",
-                     "token_id", "share_id", "job_id", "session_id", "folder_id"):
+        for name in (
+            "picture_id",
+            "face_id",
+            "project_id",
+            "collection_id",
+            "tag_id",
+            "snapshot_id",
+            "token_id",
+            "share_id",
+            "job_id",
+            "session_id",
+            "folder_id",
+        ):
             concrete = concrete.replace("{" + name + "}", "999999")
         if "{" in concrete:
-            concrete = concrete.replace(concrete[concrete.index("{"):concrete.index("}") + 1], "x")
+            concrete = concrete.replace(concrete[concrete.index("{") : concrete.index("}") + 1], "x")
         for method, operation in methods.items():
             query = [p for p in operation.get("parameters", []) if p["in"] == "query"]
             for case in _query_cases(query, doc) if query else []:

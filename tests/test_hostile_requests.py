@@ -42,8 +42,13 @@ def test_deeply_nested_json_is_a_400_everywhere(live, share_path):
 
 def test_nul_and_control_characters_in_full_text_queries_are_only_separators(live, share_path):
     admin = live.client(live.token("read"))
-    routes = ["/api/v1/pictures", "/api/v1/pictures/count", "/api/v1/pictures/stats", "/api/v1/pictures/layout",
-              "/api/v1/scrapheap"]
+    routes = [
+        "/api/v1/pictures",
+        "/api/v1/pictures/count",
+        "/api/v1/pictures/stats",
+        "/api/v1/pictures/layout",
+        "/api/v1/scrapheap",
+    ]
     for path in routes:
         for text in ("a\x00b", "\x00", "\x1b[31m", '"*', "NEAR(a b)", "a OR b", "\ufeff"):
             response = admin.get(path, params={"text": text})

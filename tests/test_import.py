@@ -41,8 +41,16 @@ def test_every_still_format_imports_with_thumbnails(library, tmp_path):
                 assert thumb.size == source.size  # small pictures are never upscaled
         stored = library.store.local_path(picture.content_hash, picture.suffix)
         assert stored.read_bytes() == Path(imported.path).read_bytes()
-    assert {"image/jpeg", "image/png", "image/webp", "image/gif", "image/bmp", "image/tiff", "image/avif",
-            "image/heic"} <= mimes
+    assert {
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "image/gif",
+        "image/bmp",
+        "image/tiff",
+        "image/avif",
+        "image/heic",
+    } <= mimes
 
 
 def test_large_jpeg_thumbnails_fit_their_boxes(library, tmp_path):
@@ -76,8 +84,13 @@ def test_comfyui_and_a1111_generation_metadata_is_stored_and_searchable(library,
     assert g.tool == "comfyui"
     assert g.positive == "a lighthouse at dusk, volumetric fog"
     assert g.negative == "blurry, watermark"
-    assert (g.checkpoint, g.seed, g.steps, g.cfg, g.sampler) == ("sdxl_base.safetensors", "123456789", 30, 6.5,
-                                                                   "dpmpp_2m")
+    assert (g.checkpoint, g.seed, g.steps, g.cfg, g.sampler) == (
+        "sdxl_base.safetensors",
+        "123456789",
+        30,
+        6.5,
+        "dpmpp_2m",
+    )
     assert [(lora.name, lora.weight) for lora in g.loras] == [("film_grain.safetensors", 0.8)]
     assert '"last_node_id": 10' in g.raw_workflow
     g = library.get(ids["a1111.png"]).generation
@@ -127,8 +140,9 @@ def test_near_duplicates_form_groups(library, tmp_path):
     report = library.import_paths([tmp_path])
     ids = {os.path.basename(i.path): i.picture_id for i in report.imported}
     groups = library.duplicate_groups()
-    assert [sorted(g.picture_ids) for g in groups] == [sorted([ids["orig.jpg"], ids["recompressed.jpg"],
-                                                              ids["smaller.png"]])]
+    assert [sorted(g.picture_ids) for g in groups] == [
+        sorted([ids["orig.jpg"], ids["recompressed.jpg"], ids["smaller.png"]])
+    ]
     assert {p.id for p in library.page(PictureFilter(duplicates=True)).items} == set(groups[0].picture_ids)
     assert [p.id for p in library.page(PictureFilter(duplicates=False)).items] == [ids["other.jpg"]]
 
@@ -151,8 +165,7 @@ def test_bad_input_is_reported_per_file_and_changes_nothing(library, tmp_path):
 def test_configurable_pixel_limit(tmp_path, plugin_manager):
     from pixlstash.library import Library
 
-    with Library.open(tmp_path / "lib", plugin_manager=plugin_manager,
-                      limits=MediaLimits(max_pixels=100 * 100)) as lib:
+    with Library.open(tmp_path / "lib", plugin_manager=plugin_manager, limits=MediaLimits(max_pixels=100 * 100)) as lib:
         photo(200, 200).save(tmp_path / "big.png")
         photo(90, 90).save(tmp_path / "small.png")
         report = lib.import_paths([tmp_path / "big.png", tmp_path / "small.png"])
@@ -197,8 +210,9 @@ def test_zip_entry_count_limit(tmp_path, plugin_manager):
     with zipfile.ZipFile(tmp_path / "many.zip", "w") as archive:
         for n in range(5):
             archive.writestr(f"{n}.png", b"x")
-    with Library.open(tmp_path / "lib", plugin_manager=plugin_manager,
-                      archive_limits=ArchiveLimits(max_entries=3)) as lib:
+    with Library.open(
+        tmp_path / "lib", plugin_manager=plugin_manager, archive_limits=ArchiveLimits(max_entries=3)
+    ) as lib:
         report = lib.import_paths([tmp_path / "many.zip"])
         assert "over the 3 limit" in report.skipped[0].reason
 

@@ -29,8 +29,13 @@ def _port() -> int:
 
 
 def _serve(root, port: int) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "pixlstash", "serve", "--library", str(root), "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    return subprocess.Popen(
+        [sys.executable, "-m", "pixlstash", "serve", "--library", str(root), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
 
 
 def _wait_up(server: subprocess.Popen, port: int) -> None:
@@ -121,8 +126,9 @@ def test_writes_by_other_processes_reach_the_servers_live_stream(tmp_path):
         assert wait_for("picture.changed")["picture_ids"] == [picture_id]
         assert wait_for("library.changed")
         # And the server sees the new state itself.
-        listed = httpx.get(f"http://127.0.0.1:{port}/api/v1/pictures",
-                           headers={"Authorization": f"Bearer {token['token']}"}).json()["items"]
+        listed = httpx.get(
+            f"http://127.0.0.1:{port}/api/v1/pictures", headers={"Authorization": f"Bearer {token['token']}"}
+        ).json()["items"]
         assert [(p["id"], p["rating"]) for p in listed] == [(picture_id, 4)]
     finally:
         server.terminate()

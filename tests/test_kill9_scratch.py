@@ -29,8 +29,9 @@ ENV = {k: v for k, v in os.environ.items() if not k.startswith("PIXLSTASH_")}
 
 
 def _start(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "pixlstash", *args], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env=ENV)
+    return subprocess.Popen(
+        [sys.executable, "-m", "pixlstash", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV
+    )
 
 
 def _kill_when(child: subprocess.Popen, ready, what: str, timeout: float = 60.0) -> None:
@@ -63,8 +64,11 @@ def test_killed_snapshot_and_restore_leave_no_scratch_and_run_again(tmp_path):
     with Library.open(root) as library:
         library.update_pictures(list(range(1, 20_001)), rating=1)
 
-    _kill_when(_start("snapshot", "create", "--label", "killed", "--library", str(root)),
-               lambda: _scratch_copies(root), "the snapshot's copy of the database")
+    _kill_when(
+        _start("snapshot", "create", "--label", "killed", "--library", str(root)),
+        lambda: _scratch_copies(root),
+        "the snapshot's copy of the database",
+    )
     assert _scratch_copies(root)  # a full copy of the database, left by the killed process
     run_cli("snapshot", "create", "--label", "A", "--library", str(root))
     assert _leftovers(root / "snapshots" / "scratch") == []
@@ -74,8 +78,11 @@ def test_killed_snapshot_and_restore_leave_no_scratch_and_run_again(tmp_path):
     (snapshot,) = json.loads(listed)
     with Library.open(root) as library:
         library.update_pictures(list(range(1, 20_001)), rating=2)
-    _kill_when(_start("snapshot", "restore", str(snapshot["id"]), "--library", str(root)),
-               lambda: _scratch_copies(root), "the restore's safety snapshot")
+    _kill_when(
+        _start("snapshot", "restore", str(snapshot["id"]), "--library", str(root)),
+        lambda: _scratch_copies(root),
+        "the restore's safety snapshot",
+    )
     assert _ratings(root) == {2}  # killed before the switch: the library is as it was
     run_cli("snapshot", "restore", str(snapshot["id"]), "--library", str(root))
     assert _ratings(root) == {1}
@@ -107,21 +114,31 @@ def test_a_server_killed_during_an_upload_leaves_no_scratch_and_the_upload_works
         photo(900, 700, seed=3).save(image)
         data = image.read_bytes()
         boundary = "kill-test"
-        head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.png\"\r\n"
-                "Content-Type: image/png\r\n\r\n").encode()
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\n'
+            "Content-Type: image/png\r\n\r\n"
+        ).encode()
         half_sent = threading.Event()
 
         def body():
             yield head + data[: len(data) // 2]
             half_sent.set()
             time.sleep(30)  # the server is killed meanwhile
-            yield data[len(data) // 2:]
+            yield data[len(data) // 2 :]
 
         def upload() -> None:
             try:
-                httpx.post(f"{url}/api/v1/uploads", content=body(), cookies=login.cookies, timeout=60,
-                           headers={"Content-Type": f"multipart/form-data; boundary={boundary}",
-                                    "Origin": url, "X-CSRF-Token": login.json()["csrf_token"]})
+                httpx.post(
+                    f"{url}/api/v1/uploads",
+                    content=body(),
+                    cookies=login.cookies,
+                    timeout=60,
+                    headers={
+                        "Content-Type": f"multipart/form-data; boundary={boundary}",
+                        "Origin": url,
+                        "X-CSRF-Token": login.json()["csrf_token"],
+                    },
+                )
             except httpx.TransportError:
                 pass  # the server died under it
 

@@ -74,8 +74,9 @@ def test_rating_flags_and_caption(library, pictures):
 def test_predictions_stay_apart_until_accepted(library, pictures):
     a = pictures[0]
     with library.db.write():
-        library.tags.set_predictions(a, "fake/tagger", "1", [(library.tags.ensure("cat"), 0.91),
-                                                           (library.tags.ensure("dog"), 0.40)])
+        library.tags.set_predictions(
+            a, "fake/tagger", "1", [(library.tags.ensure("cat"), 0.91), (library.tags.ensure("dog"), 0.40)]
+        )
     picture = library.get(a)
     assert picture.tags == [] and {p.name for p in picture.predictions} == {"cat", "dog"}
     assert ids_of(library, tags=["cat"]) == set()

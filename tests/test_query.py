@@ -22,8 +22,9 @@ def synthetic(tmp_path_factory):
     root = tmp_path_factory.mktemp("synthetic") / "lib"
     build(root, pictures=3000, tags_per_picture=6, sets=30, characters=10, seed=7, log=lambda *_: None)
     lib = Library.open(root)
-    rows = lib.db.query("SELECT id, taken_at, imported_at, rating, file_size, pixels, shuffle, media_type, width, "
-                        "height FROM pictures")
+    rows = lib.db.query(
+        "SELECT id, taken_at, imported_at, rating, file_size, pixels, shuffle, media_type, width, height FROM pictures"
+    )
     tags: dict[int, set[str]] = {}
     for pid, name in lib.db.query("SELECT pt.picture_id, t.name FROM picture_tags pt JOIN tags t ON t.id = pt.tag_id"):
         tags.setdefault(pid, set()).add(name)
@@ -90,14 +91,18 @@ def test_filters_match_the_reference_on_both_planning_paths(synthetic, monkeypat
         (PictureFilter(not_tags=[common], unrated=True), lambda i: common not in tags.get(i, ()) and rows[i][3] == 0),
         (PictureFilter(collections=[s1, s2], collection_op="overlap"), lambda i: i in members[s1] & members[s2]),
         (PictureFilter(collections=[s1, s2], collection_op="union"), lambda i: i in members[s1] | members[s2]),
-        (PictureFilter(collections=[s1, s2, s3], collection_op="difference"),
-         lambda i: i in members[s1] - members[s2] - members[s3]),
+        (
+            PictureFilter(collections=[s1, s2, s3], collection_op="difference"),
+            lambda i: i in members[s1] - members[s2] - members[s3],
+        ),
         (PictureFilter(collections=[s1, s2], collection_op="unique"), lambda i: i in members[s1] ^ members[s2]),
         (PictureFilter(ids=[5, 17, 99, 2500]), lambda i: i in {5, 17, 99, 2500}),
         (PictureFilter(media_type="video"), lambda i: rows[i][7] == "video"),
         (PictureFilter(min_width=2048, max_height=2000), lambda i: rows[i][8] >= 2048 and rows[i][9] <= 2000),
-        (PictureFilter(taken_after=rows[10][1], taken_before=rows[10][1] + 86_400_000 * 400),
-         lambda i: rows[10][1] <= rows[i][1] < rows[10][1] + 86_400_000 * 400),
+        (
+            PictureFilter(taken_after=rows[10][1], taken_before=rows[10][1] + 86_400_000 * 400),
+            lambda i: rows[10][1] <= rows[i][1] < rows[10][1] + 86_400_000 * 400,
+        ),
     ]
     for f, keep in cases:
         for key in ("taken_at", "rating"):
@@ -127,7 +132,7 @@ def test_cursor_errors(synthetic):
     with pytest.raises(BadInput, match="limit"):
         lib.page(PictureFilter(), Sort(), None, 0)
     with pytest.raises(BadInput):
-        lib.page(PictureFilter(text='   '), Sort(), None, 10)
+        lib.page(PictureFilter(text="   "), Sort(), None, 10)
 
 
 def test_statistics_match_counts(synthetic):

@@ -25,8 +25,11 @@ def test_older_library_is_upgraded_in_order(tmp_path):
     v1 = MIGRATIONS[:1]
     migrate(connection, v1)
     connection.execute("INSERT INTO projects(name, created_at) VALUES ('kept', 0)")
-    extra = [*v1, (2, "add a column", "ALTER TABLE projects ADD COLUMN archived INTEGER NOT NULL DEFAULT 0"),
-             (3, "index it", "CREATE INDEX projects_archived ON projects(archived)")]
+    extra = [
+        *v1,
+        (2, "add a column", "ALTER TABLE projects ADD COLUMN archived INTEGER NOT NULL DEFAULT 0"),
+        (3, "index it", "CREATE INDEX projects_archived ON projects(archived)"),
+    ]
     assert migrate(connection, extra) == 1
     assert connection.pragma("user_version") == 3
     assert connection.execute("SELECT name, archived FROM projects").fetchall() == [("kept", 0)]
@@ -53,9 +56,11 @@ def test_a_newer_library_is_refused_with_a_clear_message(tmp_path, plugin_manage
 
 
 def insert_two_pictures(connection) -> None:
-    connection.execute("INSERT INTO pictures(id, content_hash, suffix, media_type, mime, file_size, width, height, "
-                       "pixels, taken_at, imported_at, shuffle) VALUES (1, 'a', '.png', 'image', 'image/png', 1, 1, "
-                       "1, 1, 0, 0, 0), (2, 'b', '.png', 'image', 'image/png', 1, 1, 1, 1, 0, 0, 1)")
+    connection.execute(
+        "INSERT INTO pictures(id, content_hash, suffix, media_type, mime, file_size, width, height, "
+        "pixels, taken_at, imported_at, shuffle) VALUES (1, 'a', '.png', 'image', 'image/png', 1, 1, "
+        "1, 1, 0, 0, 0), (2, 'b', '.png', 'image', 'image/png', 1, 1, 1, 1, 0, 0, 1)"
+    )
 
 
 def test_upgrading_a_library_with_vectors_stamps_each_engine_once(tmp_path):
@@ -64,10 +69,16 @@ def test_upgrading_a_library_with_vectors_stamps_each_engine_once(tmp_path):
     insert_two_pictures(connection)
     for picture in (1, 2):
         for engine in ("clip/a", "clip/b"):
-            connection.execute("INSERT INTO embeddings(picture_id, engine_id, engine_version, dims, vector, created_at)"
-                               " VALUES (?, ?, '1', 1, x'0000803f', 0)", (picture, engine))
-        connection.execute("INSERT INTO faces(picture_id, engine_id, engine_version, x0, y0, x1, y1, score, "
-                           "created_at) VALUES (?, 'faces/x', '1', 0, 0, 1, 1, 1, 0)", (picture,))
+            connection.execute(
+                "INSERT INTO embeddings(picture_id, engine_id, engine_version, dims, vector, created_at)"
+                " VALUES (?, ?, '1', 1, x'0000803f', 0)",
+                (picture, engine),
+            )
+        connection.execute(
+            "INSERT INTO faces(picture_id, engine_id, engine_version, x0, y0, x1, y1, score, "
+            "created_at) VALUES (?, 'faces/x', '1', 0, 0, 1, 1, 1, 0)",
+            (picture,),
+        )
     assert migrate(connection) == 3
     stamps = connection.execute("SELECT engine_id, kind FROM vector_stamps ORDER BY 1").fetchall()
     assert stamps == [("clip/a", "image"), ("clip/b", "image"), ("faces/x", "face")]
@@ -78,8 +89,9 @@ def test_upgrading_recounts_sets_without_the_scrapheap(tmp_path):
     migrate(connection, MIGRATIONS[:6])
     insert_two_pictures(connection)
     connection.execute("INSERT INTO collections(id, kind, name, created_at) VALUES (1, 'set', 's', 0)")
-    connection.execute("INSERT INTO collection_members(collection_id, picture_id, added_at) "
-                       "VALUES (1, 1, 0), (1, 2, 0)")
+    connection.execute(
+        "INSERT INTO collection_members(collection_id, picture_id, added_at) VALUES (1, 1, 0), (1, 2, 0)"
+    )
     connection.execute("UPDATE pictures SET deleted_at = 5 WHERE id = 2")
     count = "SELECT member_count FROM collections WHERE id = 1"
     assert connection.execute(count).fetchone()[0] == 2  # version 6 counted the scrapped picture

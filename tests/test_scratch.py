@@ -54,8 +54,10 @@ def test_a_cli_command_during_an_upload_leaves_the_upload_alone(library, tmp_pat
     image = tmp_path / "slow.png"
     photo(300, 200, seed=5).save(image)
     boundary = "pixlstash-test-boundary"
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"slow.png\"\r\n"
-            "Content-Type: image/png\r\n\r\n").encode()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="slow.png"\r\n'
+        "Content-Type: image/png\r\n\r\n"
+    ).encode()
     data = image.read_bytes()
     tail = f"\r\n--{boundary}--\r\n".encode()
     in_flight = []
@@ -66,12 +68,18 @@ def test_a_cli_command_during_an_upload_leaves_the_upload_alone(library, tmp_pat
         # While the first half waits in this process's scratch folder, another process opens the library.
         counted = run_cli("ls", "--count", "--library", str(library.root))
         assert counted.stdout.strip() == "0"
-        yield data[len(data) // 2:] + tail
+        yield data[len(data) // 2 :] + tail
 
     with LiveServer(library) as server:
-        response = httpx.post(f"{server.url}/api/v1/uploads", content=body(), timeout=60,
-                              headers={"Authorization": f"Bearer {server.token('write')}",
-                                       "Content-Type": f"multipart/form-data; boundary={boundary}"})
+        response = httpx.post(
+            f"{server.url}/api/v1/uploads",
+            content=body(),
+            timeout=60,
+            headers={
+                "Authorization": f"Bearer {server.token('write')}",
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+            },
+        )
     assert in_flight and response.status_code == 200, response.text
     assert len(response.json()["imported"]) == 1 and library.count() == 1
 

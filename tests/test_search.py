@@ -23,8 +23,9 @@ def colours(fake_engines, library, tmp_path) -> dict[str, int]:
     return ids
 
 
-def expected_order(library, ids: dict[str, int], query: np.ndarray, combine: str = "mean",
-                   exclude: set[int] = frozenset()) -> list[int]:
+def expected_order(
+    library, ids: dict[str, int], query: np.ndarray, combine: str = "mean", exclude: set[int] = frozenset()
+) -> list[int]:
     """The ranking the fake embedder's documented formula gives, computed from the stored thumbnails."""
     scores = {}
     for picture_id in ids.values():
@@ -82,7 +83,9 @@ def test_filters_restrict_results_and_deleted_pictures_never_come_back(library, 
     assert colours["red"] not in {h.picture.id for h in library.search.semantic("red").hits}
     scope = PictureFilter(ids=[colours["cyan"], colours["white"]])
     assert {h.picture.id for h in library.search.similar(picture_ids=[colours["blue"]], f=scope).hits} == {
-        colours["cyan"], colours["white"]}
+        colours["cyan"],
+        colours["white"],
+    }
 
 
 def test_bad_searches_are_refused_clearly(library, colours):
@@ -151,8 +154,7 @@ def index_matches_the_database(library, engine_id: str = "fake/colour", kind: st
         np.testing.assert_allclose(vector, stored[key], atol=2e-3)  # the index keeps half precision
 
 
-def test_a_full_restore_carries_indexes_over_patching_only_what_differs(fake_engines, library, colours,
-                                                                         tmp_path):
+def test_a_full_restore_carries_indexes_over_patching_only_what_differs(fake_engines, library, colours, tmp_path):
     from pixlstash.snapshots import SnapshotService
 
     service = SnapshotService(library)
@@ -185,8 +187,7 @@ def test_a_full_restore_carries_indexes_over_patching_only_what_differs(fake_eng
     service.close()
 
 
-def test_a_carried_index_drops_a_vector_whose_picture_comes_back_without_one(fake_engines, library, colours,
-                                                                              tmp_path):
+def test_a_carried_index_drops_a_vector_whose_picture_comes_back_without_one(fake_engines, library, colours, tmp_path):
     from pixlstash.snapshots import SnapshotService
 
     late = import_colours(library, tmp_path / "late", ("black",))["black"]  # not embedded yet

@@ -56,8 +56,14 @@ def test_every_route_returns_only_what_the_metadata_option_allows(live, curated,
         assert listed(rating_min=5) == [ids["red"]] and listed(tags="portfolio") != listed()
         assert listed(sort="rating")[0] == ids["red"]
     else:
-        for params in ({"rating_min": 5}, {"rating_max": 0}, {"unrated": "true"}, {"tags": "portfolio"},
-                       {"text": "private"}, {"sort": "rating"}):
+        for params in (
+            {"rating_min": 5},
+            {"rating_max": 0},
+            {"unrated": "true"},
+            {"tags": "portfolio"},
+            {"text": "private"},
+            {"sort": "rating"},
+        ):
             assert listed(**params) == listed(), params
             if "sort" not in params:
                 assert anon.get(f"{base}/pictures/count", params=params).json()["count"] == 4, params

@@ -35,8 +35,9 @@ def _wait_for(predicate, what: str, timeout: float = 20.0):
 def test_the_server_takes_daily_weekly_and_monthly_snapshots_and_prunes_them(library, tmp_path):
     make_pictures(library, tmp_path / "p", 2)
     clock = SteppedClock(1_700_000_000_000)
-    settings = WebSettings(watch_folders=False, enrichment=False, snapshot_schedule=True,
-                           snapshot_check_seconds=0.02, clock=clock)
+    settings = WebSettings(
+        watch_folders=False, enrichment=False, snapshot_schedule=True, snapshot_check_seconds=0.02, clock=clock
+    )
     with LiveServer(library, settings) as server, server.client(server.token("admin")) as http:
 
         def snapshots() -> list[dict]:
@@ -56,8 +57,10 @@ def test_the_server_takes_daily_weekly_and_monthly_snapshots_and_prunes_them(lib
             clock.now += step
             # The schedule takes the DAILY last: once it has today's stamp, this tick's work is done.
             _wait_for(lambda: clock.now in kinds()["DAILY"], f"the DAILY snapshot of {clock.now}")
-        final = _wait_for(lambda: (k := kinds()) and [len(k["DAILY"]), len(k["WEEKLY"]), len(k["MONTHLY"])]
-                          == [7, 4, 12] and k, "pruning to 7 / 4 / 12")
+        final = _wait_for(
+            lambda: (k := kinds()) and [len(k["DAILY"]), len(k["WEEKLY"]), len(k["MONTHLY"])] == [7, 4, 12] and k,
+            "pruning to 7 / 4 / 12",
+        )
         # What is kept is the newest of each kind: the last ticks were a month apart, each took all three.
         for kind, keep in (("DAILY", 7), ("WEEKLY", 4), ("MONTHLY", 12)):
             assert sorted(final[kind]) == [clock.now - k * 30 * DAY for k in reversed(range(keep))]

@@ -111,8 +111,13 @@ def test_preview_counts_only_real_changes(library, snapshots, tmp_path):
     library.purge([ids[3]])
     new = make_pictures(library, tmp_path / "q", 1, seed=9)
     preview = snapshots.preview(snapshot.id)
-    assert preview["summary"] == {"pictures_to_revert": 2, "pictures_to_recreate": 1, "pictures_to_delete": 1,
-                                  "pictures_unchanged": 3, "missing_files": 1}
+    assert preview["summary"] == {
+        "pictures_to_revert": 2,
+        "pictures_to_recreate": 1,
+        "pictures_to_delete": 1,
+        "pictures_unchanged": 3,
+        "missing_files": 1,
+    }
     assert any("no original file" in w for w in preview["warnings"])
     result = snapshots.restore(snapshot.id)
     assert result == {"snapshot_id": snapshot.id, "resource_type": "full", "missing_files_count": 1, "errors": []}
@@ -136,8 +141,13 @@ def test_selective_restore_touches_only_what_is_listed(library, snapshots, tmp_p
     org.remove_members(keep.id, [ids[0]])
     preview = snapshots.preview_batch(snapshot.id, [RestoreResource("picture", ids[0])])
     (change,) = preview["changes"]
-    assert change["change"] == "revert" and set(change["fields"]) == {"rating", "tags", "captions", "collections",
-                                                                      "projects"}
+    assert change["change"] == "revert" and set(change["fields"]) == {
+        "rating",
+        "tags",
+        "captions",
+        "collections",
+        "projects",
+    }
     assert change["fields"]["rating"] == {"now": 5, "restored": 0}
     result = snapshots.restore_batch(snapshot.id, [RestoreResource("picture", ids[0])])
     assert result == {"snapshot_id": snapshot.id, "upserted_count": 1, "errors": []}
@@ -159,8 +169,10 @@ def test_selective_restore_of_something_deleted_needs_consent(library, snapshots
     org.delete_project(project.id)
     with pytest.raises(Conflict) as refused:
         snapshots.restore_batch(snapshot.id, [RestoreResource("picture", ids[0])])
-    assert {(m["type"], m["name"]) for m in refused.value.details["missing"]} == {("project", "Gone"),
-                                                                                  ("character", "Hero")}
+    assert {(m["type"], m["name"]) for m in refused.value.details["missing"]} == {
+        ("project", "Gone"),
+        ("character", "Hero"),
+    }
     assert library.get(ids[0]).collections == []  # nothing changed
     snapshots.restore_batch(snapshot.id, [RestoreResource("picture", ids[0])], recreate_missing=True)
     assert library.get(ids[0]).collections == [group.id]
@@ -219,8 +231,11 @@ def test_an_older_snapshot_is_upgraded_on_restore(tmp_path, plugin_manager):
 
 def test_snapshot_api_fields_and_sessions_survive_a_restore(live, tmp_path):
     owner = live.client()
-    csrf = {"X-CSRF-Token": owner.post("/api/v1/setup", json={"username": "me", "password": "password!"}).json()[
-        "csrf_token"]}
+    csrf = {
+        "X-CSRF-Token": owner.post("/api/v1/setup", json={"username": "me", "password": "password!"}).json()[
+            "csrf_token"
+        ]
+    }
     token_client = live.client(live.token("admin"))
     ids = make_pictures(live.library, tmp_path / "p", 3)
     created = owner.post("/api/v1/snapshots", json={"label": "before big cleanup"}, headers=csrf)
@@ -232,8 +247,16 @@ def test_snapshot_api_fields_and_sessions_survive_a_restore(live, tmp_path):
     assert listed[0]["created_at"].endswith("Z") and listed[0]["is_compatible"] is True
     token_client.patch(f"/api/v1/pictures/{ids[0]}", json={"rating": 5})
     preview = token_client.get(f"/api/v1/snapshots/{body['id']}/restore/preview").json()
-    assert preview == {"summary": {"pictures_to_revert": 1, "pictures_to_recreate": 0, "pictures_to_delete": 0,
-                                   "pictures_unchanged": 2, "missing_files": 0}, "warnings": []}
+    assert preview == {
+        "summary": {
+            "pictures_to_revert": 1,
+            "pictures_to_recreate": 0,
+            "pictures_to_delete": 0,
+            "pictures_unchanged": 2,
+            "missing_files": 0,
+        },
+        "warnings": [],
+    }
     batch = {"resources": [{"type": "picture", "id": ids[0]}]}
     batch_preview = token_client.post(f"/api/v1/snapshots/{body['id']}/restore/batch/preview", json=batch).json()
     assert batch_preview["changes"][0]["fields"]["rating"] == {"now": 5, "restored": 0}
@@ -281,8 +304,12 @@ def test_kill_9_during_snapshots_and_restores_leaves_old_or_new_state(tmp_path):
     outcomes = {"A": 0, "B": 0}
     for attempt in range(14):
         action = ["restore", str(state_a)] if attempt % 2 == 0 else ["create", "--label", f"n{attempt}"]
-        child = subprocess.Popen([sys.executable, "-m", "pixlstash", "snapshot", *action, "--library", str(root)],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        child = subprocess.Popen(
+            [sys.executable, "-m", "pixlstash", "snapshot", *action, "--library", str(root)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
         time.sleep(rng.uniform(0.4, 2.0))
         child.send_signal(signal.SIGKILL)
         child.wait()
@@ -306,14 +333,19 @@ def test_selective_restore_brings_faces_back_with_their_vectors(library, snapsho
     with library.db.write():
         face_id = library.db.query(
             "INSERT INTO faces(picture_id, engine_id, engine_version, x0, y0, x1, y1, score, character_id, created_at) "
-            "VALUES (?, 'fake/faces', '1', 1, 2, 30, 40, 0.9, ?, 0) RETURNING id", (picture_id, hero.id))[0][0]
+            "VALUES (?, 'fake/faces', '1', 1, 2, 30, 40, 0.9, ?, 0) RETURNING id",
+            (picture_id, hero.id),
+        )[0][0]
         library.db.execute("INSERT INTO face_vectors(face_id, vector) VALUES (?, ?)", (face_id, b"\x01" * 16))
     snapshot = snapshots.take()
     with library.db.write():
         library.db.execute("DELETE FROM faces WHERE picture_id = ?", (picture_id,))
     assert snapshots.preview(snapshot.id)["summary"]["pictures_to_revert"] == 1
     snapshots.restore_batch(snapshot.id, [RestoreResource("picture", picture_id)])
-    rows = library.db.query("SELECT f.id, f.character_id, v.vector FROM faces f JOIN face_vectors v "
-                            "ON v.face_id = f.id WHERE f.picture_id = ?", (picture_id,))
+    rows = library.db.query(
+        "SELECT f.id, f.character_id, v.vector FROM faces f JOIN face_vectors v "
+        "ON v.face_id = f.id WHERE f.picture_id = ?",
+        (picture_id,),
+    )
     assert rows == [(face_id, hero.id, b"\x01" * 16)]
     assert snapshots.preview(snapshot.id)["summary"]["pictures_to_revert"] == 0

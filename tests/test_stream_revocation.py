@@ -35,9 +35,12 @@ def test_a_revoked_token_ends_its_event_stream(live, tmp_path):
     admin = live.client(live.token("admin"))
     created = admin.post("/api/v1/tokens", json={"name": "watcher", "scope": "read"}).json()
     watcher = live.client(created["token"])
-    received = _events_after(watcher, "/api/v1/events",
-                             lambda: admin.delete(f"/api/v1/tokens/{created['id']}").raise_for_status(),
-                             lambda: live.library.update_pictures(ids, rating=3))
+    received = _events_after(
+        watcher,
+        "/api/v1/events",
+        lambda: admin.delete(f"/api/v1/tokens/{created['id']}").raise_for_status(),
+        lambda: live.library.update_pictures(ids, rating=3),
+    )
     assert received == []
     assert watcher.get("/api/v1/events").status_code == 401
 
@@ -46,7 +49,10 @@ def test_a_revoked_share_ends_its_event_stream(live, tmp_path):
     ids = make_pictures(live.library, tmp_path / "p", 1)
     admin = live.client(live.token("admin"))
     share = admin.post("/api/v1/shares", json={"scope_type": "pictures", "picture_ids": ids}).json()
-    received = _events_after(live.client(), f"/api/v1/shared/{share['token']}/events",
-                             lambda: admin.delete(f"/api/v1/shares/{share['id']}").raise_for_status(),
-                             lambda: live.library.update_pictures(ids, rating=3))
+    received = _events_after(
+        live.client(),
+        f"/api/v1/shared/{share['token']}/events",
+        lambda: admin.delete(f"/api/v1/shares/{share['id']}").raise_for_status(),
+        lambda: live.library.update_pictures(ids, rating=3),
+    )
     assert received == []

@@ -72,8 +72,11 @@ def ids_by_name(server) -> dict[str, int]:
 
 def tile(page, picture_id):
     """The picture's tile, scrolled into view first (the grid only renders what is near the viewport)."""
-    page.evaluate("id => { const g = window.pixlstash.app.grid; const i = g.indexOf.get(id);"
-                  " if (i !== undefined) g.scrollToIndex(i, 'nearest'); }", picture_id)
+    page.evaluate(
+        "id => { const g = window.pixlstash.app.grid; const i = g.indexOf.get(id);"
+        " if (i !== undefined) g.scrollToIndex(i, 'nearest'); }",
+        picture_id,
+    )
     return page.locator(f".tile[data-id='{picture_id}']:visible")
 
 

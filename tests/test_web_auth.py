@@ -24,10 +24,22 @@ def world(live, tmp_path):
     lib.organise.add_members(shared.id, ids[:2])
     lib.tag_pictures(ids, add=["cat"])
     _share, secret = live.state.shares.create("set", shared.id)
-    values = {"picture_id": ids[0], "collection_id": shared.id, "project_id": project.id,
-              "tag_id": lib.tags.resolve("cat"), "folder_id": 999_999, "token_id": 999_999, "session_id": 999_999,
-              "share_id": 999_999, "snapshot_id": 999_999, "content_hash": lib.get(ids[0]).content_hash, "size": "grid",
-              "share_token": secret, "job_id": 999_999, "face_id": 999_999}
+    values = {
+        "picture_id": ids[0],
+        "collection_id": shared.id,
+        "project_id": project.id,
+        "tag_id": lib.tags.resolve("cat"),
+        "folder_id": 999_999,
+        "token_id": 999_999,
+        "session_id": 999_999,
+        "share_id": 999_999,
+        "snapshot_id": 999_999,
+        "content_hash": lib.get(ids[0]).content_hash,
+        "size": "grid",
+        "share_token": secret,
+        "job_id": 999_999,
+        "face_id": 999_999,
+    }
     return {"values": values, "share_secret": secret, "ids": ids}
 
 
@@ -57,8 +69,13 @@ def test_credentials_matrix_over_the_route_table(live, world):
     expiring = live.state.auth.create_token("short", "admin", expires_in_days=1e-6).secret
     time.sleep(0.2)
     creds = {
-        "anonymous": None, "garbage": "pxl_not-a-real-token", "revoked": revoked.secret, "expired": expiring,
-        "share-as-bearer": world["share_secret"], "read": live.token("read"), "write": live.token("write"),
+        "anonymous": None,
+        "garbage": "pxl_not-a-real-token",
+        "revoked": revoked.secret,
+        "expired": expiring,
+        "share-as-bearer": world["share_secret"],
+        "read": live.token("read"),
+        "write": live.token("write"),
         "admin": live.token("admin"),
     }
     clients = {name: live.client(token) for name, token in creds.items()}
@@ -68,8 +85,11 @@ def test_credentials_matrix_over_the_route_table(live, world):
         method = endpoint.method
         if endpoint.policy in (Policy.PUBLIC, Policy.SETUP):
             continue
-        statuses = {name: call(client, method, url) for name, client in clients.items()
-                    if endpoint.policy != Policy.SHARE or name in ("anonymous", "admin")}
+        statuses = {
+            name: call(client, method, url)
+            for name, client in clients.items()
+            if endpoint.policy != Policy.SHARE or name in ("anonymous", "admin")
+        }
         where = f"{method} {endpoint.path}"
         if endpoint.policy == Policy.SHARE:
             assert statuses["anonymous"] not in (401, 403), where  # the token in the path is the credential
@@ -91,12 +111,16 @@ def test_credentials_matrix_over_the_route_table(live, world):
 
 def test_error_bodies_have_one_shape(live):
     client = live.client(live.token("admin"))
-    for response in (client.get("/api/v1/nope"), client.delete("/api/v1/version"),
-                     live.client().get("/api/v1/pictures"), client.get("/api/v1/pictures/999999"),
-                     client.post("/api/v1/projects", content=b"{nope", headers={"content-type": "application/json"}),
-                     client.post("/api/v1/projects", json={"name": 5}),
-                     client.post("/api/v1/projects", content=b"x", headers={"content-type": "text/plain"}),
-                     client.get("/api/v1/pictures", params={"limit": 0})):
+    for response in (
+        client.get("/api/v1/nope"),
+        client.delete("/api/v1/version"),
+        live.client().get("/api/v1/pictures"),
+        client.get("/api/v1/pictures/999999"),
+        client.post("/api/v1/projects", content=b"{nope", headers={"content-type": "application/json"}),
+        client.post("/api/v1/projects", json={"name": 5}),
+        client.post("/api/v1/projects", content=b"x", headers={"content-type": "text/plain"}),
+        client.get("/api/v1/pictures", params={"limit": 0}),
+    ):
         body = response.json()
         assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}, body
         assert response.status_code in (400, 401, 404, 405, 415, 422)
@@ -155,8 +179,15 @@ def test_login_is_rate_limited_per_address(live):
 
 
 def test_setup_only_from_loopback(live):
-    scope = {"type": "http", "method": "POST", "path": "/api/v1/setup", "headers": [], "query_string": b"",
-             "client": ("192.0.2.7", 5555), "path_params": {}}
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/api/v1/setup",
+        "headers": [],
+        "query_string": b"",
+        "client": ("192.0.2.7", 5555),
+        "path_params": {},
+    }
     import asyncio
 
     with pytest.raises(Forbidden, match="loopback"):
@@ -168,8 +199,9 @@ def test_cli_token_works_against_the_server(live, tmp_path):
 
     from conftest import run_cli
 
-    out = json.loads(run_cli("token", "create", "--library", str(live.library.root), "--scope", "admin",
-                             "--json").stdout)
+    out = json.loads(
+        run_cli("token", "create", "--library", str(live.library.root), "--scope", "admin", "--json").stdout
+    )
     assert set(out) >= {"token"}
     assert live.client(out["token"]).get("/api/v1/tokens").status_code == 200
     listed = run_cli("token", "list", "--library", str(live.library.root)).stdout

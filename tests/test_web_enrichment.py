@@ -63,14 +63,18 @@ def test_engines_are_listed_per_task_with_defaults_and_settings_change(api):
 def test_imports_are_enriched_by_the_server_and_searchable(api):
     client, ids, _ = api
     jobs = client.get("/api/v1/jobs").json()
-    assert {(j["task"], j["state"], j["done"]) for j in jobs} == {("embedder", "done", 5), ("tagger", "done", 5),
-                                                                   ("faces", "done", 5)}
+    assert {(j["task"], j["state"], j["done"]) for j in jobs} == {
+        ("embedder", "done", 5),
+        ("tagger", "done", 5),
+        ("faces", "done", 5),
+    }
     result = client.get("/api/v1/search/semantic", params={"q": "red", "limit": 3}).json()
     assert result["engine_id"] == "fake/colour"
     assert next(h["picture"]["id"] for h in result["hits"]) == ids["red"]
     assert len(result["hits"]) == 3 and result["hits"][0]["similarity"] > 0.99
-    similar = client.post("/api/v1/search/similar", json={"picture_ids": [ids["red"], ids["green"]],
-                                                           "combine": "min"}).json()
+    similar = client.post(
+        "/api/v1/search/similar", json={"picture_ids": [ids["red"], ids["green"]], "combine": "min"}
+    ).json()
     assert similar["hits"][0]["picture"]["id"] == ids["yellow"]
     assert ids["red"] not in {h["picture"]["id"] for h in similar["hits"]}
     tagged = client.get("/api/v1/search/semantic", params={"q": "red", "tags": "blue"}).json()  # filters apply
@@ -83,8 +87,9 @@ def test_search_by_uploaded_images_and_bad_uploads(api):
     client, ids, _ = api
     buffer = io.BytesIO()
     solid(80, 80, (5, 5, 240)).save(buffer, "JPEG")
-    response = client.post("/api/v1/search/similar/upload", files=[("file", ("q.jpg", buffer.getvalue()))],
-                           data={"limit": "2"})
+    response = client.post(
+        "/api/v1/search/similar/upload", files=[("file", ("q.jpg", buffer.getvalue()))], data={"limit": "2"}
+    )
     assert response.status_code == 200, response.text
     assert next(h["picture"]["id"] for h in response.json()["hits"]) == ids["blue"]
     assert len(response.json()["hits"]) == 2
@@ -92,8 +97,9 @@ def test_search_by_uploaded_images_and_bad_uploads(api):
     assert bad.status_code == 415 and bad.json()["error"]["code"]
     truncated = client.post("/api/v1/search/similar/upload", files=[("file", ("q.jpg", buffer.getvalue()[:200]))])
     assert truncated.status_code == 400
-    fields = client.post("/api/v1/search/similar/upload", files=[("file", ("q.jpg", buffer.getvalue()))],
-                         data={"combine": "max"})
+    fields = client.post(
+        "/api/v1/search/similar/upload", files=[("file", ("q.jpg", buffer.getvalue()))], data={"combine": "max"}
+    )
     assert fields.status_code == 400
     assert list((client_library(api).tmp).iterdir()) == []  # uploaded query images never stay behind
 
@@ -114,8 +120,10 @@ def test_bad_search_requests_answer_clear_errors(api):
 
 def test_jobs_are_queued_for_a_selection_watched_cancelled_and_retried(api):
     client, ids, _ = api
-    response = client.post("/api/v1/jobs", json={"task": "captioner", "picture_ids": [ids["red"], ids["blue"]],
-                                                 "parameters": {"prompt": "style"}})
+    response = client.post(
+        "/api/v1/jobs",
+        json={"task": "captioner", "picture_ids": [ids["red"], ids["blue"]], "parameters": {"prompt": "style"}},
+    )
     assert response.status_code == 202
     job = response.json()["job"]
     assert job["engine_id"] == "fake/captioner" and job["total"] == 2
@@ -147,8 +155,10 @@ class AbsentModel(Embedder):
         raise AssertionError("unreachable without a model")
 
     def load(self, device="cpu"):
-        raise ModelMissing("the model absent/clip is not on this machine: run `pixlstash models pull absent/clip` "
-                           "on a machine with internet, or copy its files to /models/absent")
+        raise ModelMissing(
+            "the model absent/clip is not on this machine: run `pixlstash models pull absent/clip` "
+            "on a machine with internet, or copy its files to /models/absent"
+        )
 
 
 class AbsentPlugin:
@@ -174,8 +184,9 @@ def test_share_recipients_search_only_inside_the_share(api):
     anonymous = live.client()
     result = anonymous.get(f"/api/v1/shared/{secret}/search/semantic", params={"q": "red"}).json()
     assert {h["picture"]["id"] for h in result["hits"]} == {ids["blue"], ids["green"]}
-    escape = anonymous.get(f"/api/v1/shared/{secret}/search/semantic",
-                           params={"q": "red", "ids": [ids["red"], ids["blue"]]}).json()
+    escape = anonymous.get(
+        f"/api/v1/shared/{secret}/search/semantic", params={"q": "red", "ids": [ids["red"], ids["blue"]]}
+    ).json()
     assert ids["red"] not in {h["picture"]["id"] for h in escape["hits"]}  # asking for ids cannot widen the scope
     similar = anonymous.post(f"/api/v1/shared/{secret}/search/similar", json={"picture_ids": [ids["blue"]]}).json()
     assert [h["picture"]["id"] for h in similar["hits"]] == [ids["green"]]
@@ -194,9 +205,15 @@ def test_grid_badges_give_tiles_their_tags_suggestions_and_faces(api):
     assert response.status_code == 200, response.text
     badges = {b["id"]: b for b in response.json()}
     assert set(badges) == {ids["red"], ids["green"]}  # a picture that does not exist is left out
-    assert badges[ids["red"]] == {"id": ids["red"], "tags": ["rare", "common"], "tag_count": 2,  # rarest first
-                                  "suggestion_count": 2, "face_count": 1, "named_face_count": 0,
-                                  "has_caption": False}
+    assert badges[ids["red"]] == {
+        "id": ids["red"],
+        "tags": ["rare", "common"],
+        "tag_count": 2,  # rarest first
+        "suggestion_count": 2,
+        "face_count": 1,
+        "named_face_count": 0,
+        "has_caption": False,
+    }
     assert badges[ids["green"]]["has_caption"] is True and badges[ids["green"]]["tags"] == ["common"]
     reader = live.client(live.token("read"))
     assert reader.get("/api/v1/pictures/badges", params={"ids": [ids["red"]]}).status_code == 200

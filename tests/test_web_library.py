@@ -23,9 +23,12 @@ def test_upload_imports_and_reports_every_file(live, tmp_path):
     client = live.client(live.token("write"))
     project = client.post("/api/v1/projects", json={"name": "Uploads"}).json()
     bad = bad_corpus(tmp_path / "bad")
-    files = [("file", ("one.png", png_bytes(1), "image/png")), ("file", ("two.png", png_bytes(2), "image/png")),
-             ("file", ("again.png", png_bytes(1), "image/png")),
-             ("file", ("../../evil name.png", png_bytes(3), "image/png"))]
+    files = [
+        ("file", ("one.png", png_bytes(1), "image/png")),
+        ("file", ("two.png", png_bytes(2), "image/png")),
+        ("file", ("again.png", png_bytes(1), "image/png")),
+        ("file", ("../../evil name.png", png_bytes(3), "image/png")),
+    ]
     files += [("file", (name, (tmp_path / "bad" / name).read_bytes(), "application/octet-stream")) for name in bad]
     response = client.post("/api/v1/uploads", files=files, data={"project_id": str(project["id"])})
     assert response.status_code == 200, response.text
@@ -43,21 +46,25 @@ def test_upload_limits_answer_413_and_store_nothing(library, tmp_path):
         client = live.client(live.token("write"))
         big = png_bytes(5, (400, 400))
         assert 100_000 < len(big) < 400_000
-        response = client.post("/api/v1/uploads", files=[("file", ("small.png", png_bytes(6), "image/png")),
-                                                         ("file", ("big.png", big, "image/png"))])
+        response = client.post(
+            "/api/v1/uploads",
+            files=[("file", ("small.png", png_bytes(6), "image/png")), ("file", ("big.png", big, "image/png"))],
+        )
         assert response.status_code == 413 and "per-file limit" in response.json()["error"]["message"]
         many = [("file", (f"{n}.png", png_bytes(10 + n, (150, 150)), "image/png")) for n in range(12)]
         response = client.post("/api/v1/uploads", files=many)  # each file fits; together they do not
         assert response.status_code == 413 and "upload limit" in response.json()["error"]["message"]
         assert library.count() == 0 and list(library.tmp.iterdir()) == []
         assert client.post("/api/v1/uploads", content=b"x", headers={"content-type": "text/plain"}).status_code == 415
-        garbled = client.post("/api/v1/uploads", content=b"--xx\r\nnonsense",
-                              headers={"content-type": "multipart/form-data; boundary=xx"})
+        garbled = client.post(
+            "/api/v1/uploads", content=b"--xx\r\nnonsense", headers={"content-type": "multipart/form-data; boundary=xx"}
+        )
         assert garbled.status_code == 400
-        no_files = client.post("/api/v1/uploads",
-                               headers={"content-type": "multipart/form-data; boundary=b"},
-                               content=b'--b\r\nContent-Disposition: form-data; name="project_id"\r\n\r\n'
-                               b"1\r\n--b--\r\n")
+        no_files = client.post(
+            "/api/v1/uploads",
+            headers={"content-type": "multipart/form-data; boundary=b"},
+            content=b'--b\r\nContent-Disposition: form-data; name="project_id"\r\n\r\n1\r\n--b--\r\n',
+        )
         assert no_files.status_code == 400 and "no file" in no_files.json()["error"]["message"]
 
 
@@ -99,36 +106,47 @@ def test_events_stream_library_changes(live, tmp_path):
     (picture_id,) = make_pictures(live.library, tmp_path / "e", 1)
     live.library.update_pictures([picture_id], rating=5)
     thread.join(10)
-    assert [(e["kind"], e["picture_ids"]) for e in received] == [("picture.added", [picture_id]),
-                                                                  ("picture.changed", [picture_id])]
+    assert [(e["kind"], e["picture_ids"]) for e in received] == [
+        ("picture.added", [picture_id]),
+        ("picture.changed", [picture_id]),
+    ]
 
 
 def test_patch_bulk_and_organise_over_http(live, tmp_path):
     client = live.client(live.token("write"))
     ids = make_pictures(live.library, tmp_path / "b", 4)
-    patched = client.patch(f"/api/v1/pictures/{ids[0]}", json={"rating": 4, "caption": "a quiet harbour",
-                                                                "add_tags": ["boat", "sea"]})
+    patched = client.patch(
+        f"/api/v1/pictures/{ids[0]}", json={"rating": 4, "caption": "a quiet harbour", "add_tags": ["boat", "sea"]}
+    )
     assert patched.status_code == 200
     body = patched.json()
     assert body["rating"] == 4 and {t["name"] for t in body["tags"]} == {"boat", "sea"}
     assert body["captions"][0]["text"] == "a quiet harbour"
-    bulk = client.post("/api/v1/pictures/bulk", json={"ids": ids[1:], "operation": {"action": "tag",
-                                                                                     "tags": ["sea"]}})
+    bulk = client.post("/api/v1/pictures/bulk", json={"ids": ids[1:], "operation": {"action": "tag", "tags": ["sea"]}})
     assert bulk.json() == {"action": "tag", "count": 3}
     assert client.get("/api/v1/pictures/count", params={"tags": ["sea"]}).json()["count"] == 4
-    by_filter = client.post("/api/v1/pictures/bulk-by-filter", json={
-        "filter": {"tags": ["boat"]}, "operation": {"action": "rate", "rating": 1}})
+    by_filter = client.post(
+        "/api/v1/pictures/bulk-by-filter",
+        json={"filter": {"tags": ["boat"]}, "operation": {"action": "rate", "rating": 1}},
+    )
     assert by_filter.json() == {"action": "rate", "count": 1}
     one = client.post("/api/v1/sets", json={"name": "one"}).json()
     two = client.post("/api/v1/sets", json={"name": "two"}).json()
     client.post(f"/api/v1/sets/{one['id']}/pictures", json={"ids": ids[:3]})
     client.post(f"/api/v1/sets/{two['id']}/pictures", json={"ids": ids[2:]})
-    overlap = client.post("/api/v1/set-operations", json={"collection_ids": [one["id"], two["id"]],
-                                                          "op": "overlap"}).json()
+    overlap = client.post(
+        "/api/v1/set-operations", json={"collection_ids": [one["id"], two["id"]], "op": "overlap"}
+    ).json()
     assert overlap["picture_ids"] == [ids[2]]
-    listed = client.get("/api/v1/pictures", params={"collections": [one["id"], two["id"]],
-                                                    "collection_op": "unique", "sort": "pixels",
-                                                    "descending": "false"}).json()
+    listed = client.get(
+        "/api/v1/pictures",
+        params={
+            "collections": [one["id"], two["id"]],
+            "collection_op": "unique",
+            "sort": "pixels",
+            "descending": "false",
+        },
+    ).json()
     expected = sorted([ids[0], ids[1], ids[3]], key=lambda i: live.library.get(i).width)  # pixels, ascending
     assert [p["id"] for p in listed["items"]] == expected
     assert client.delete(f"/api/v1/pictures/{ids[3]}").json() == {"ids": [ids[3]]}

@@ -137,8 +137,11 @@ def test_a_full_workload_opens_no_outside_connection(live, tmp_path, outbound_co
     session = owner.post("/api/v1/setup", json={"username": "me", "password": "long enough pw"}).json()
     csrf = {"X-CSRF-Token": session["csrf_token"]}
     ids = make_pictures(live.library, tmp_path / "pics", 5)
-    upload = owner.post("/api/v1/uploads", files=[("file", ("u.png", (tmp_path / "pics" / "0-0.png").read_bytes(),
-                                                            "image/png"))], headers=csrf)
+    upload = owner.post(
+        "/api/v1/uploads",
+        files=[("file", ("u.png", (tmp_path / "pics" / "0-0.png").read_bytes(), "image/png"))],
+        headers=csrf,
+    )
     assert upload.status_code == 200
     photo(80, 60, seed=77).save(tmp_path / "more.png")
     owner.post("/api/v1/imports", json={"paths": [str(tmp_path / "more.png")]}, headers=csrf)
@@ -147,8 +150,7 @@ def test_a_full_workload_opens_no_outside_connection(live, tmp_path, outbound_co
         owner.get(f"/api/v1/media/{picture['content_hash']}/grid.webp")
     owner.get("/api/v1/pictures/stats")
     owner.patch(f"/api/v1/pictures/{ids[0]}", json={"rating": 5, "add_tags": ["x"]}, headers=csrf)
-    created = owner.post("/api/v1/shares", json={"scope_type": "pictures", "picture_ids": ids[:2]},
-                         headers=csrf).json()
+    created = owner.post("/api/v1/shares", json={"scope_type": "pictures", "picture_ids": ids[:2]}, headers=csrf).json()
     recipient = live.client()
     recipient.get(f"/s/{created['token']}")
     for item in recipient.get(f"/api/v1/shared/{created['token']}/pictures").json()["items"]:
@@ -167,27 +169,62 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path):
     assert st, "schemathesis is installed by scripts/setup --dev"
     library = tmp_path / "lib"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIXLSTASH_")}
-    created = subprocess.run([sys.executable, "-m", "pixlstash", "token", "create", "--library", str(library),
-                              "--scope", "admin", "--json"], capture_output=True, text=True, check=True, env=env)
+    created = subprocess.run(
+        [sys.executable, "-m", "pixlstash", "token", "create", "--library", str(library), "--scope", "admin", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
     token = json.loads(created.stdout)["token"]
     for n in range(3):
         photo(64, 48, seed=n).save(tmp_path / f"{n}.png")
-    subprocess.run([sys.executable, "-m", "pixlstash", "import", "--library", str(library), str(tmp_path)],
-                   check=True, capture_output=True, env=env)
+    subprocess.run(
+        [sys.executable, "-m", "pixlstash", "import", "--library", str(library), str(tmp_path)],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "pixlstash", "serve", "--library", str(library), "--port",
-                               str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "pixlstash", "serve", "--library", str(library), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
     try:
         result = subprocess.run(
-            [st, "run", f"http://127.0.0.1:{port}/api/v1/openapi.json", "-H", f"Authorization: Bearer {token}",
-             "--wait-for-schema", "20", "--exclude-path-regex",
-             "(/imports|/folders$|/settings/update-check|/updates/check|/events)",
-             "--checks", "all", "--exclude-checks", "positive_data_acceptance", "--max-examples", "12",
-             "--phases", "examples,coverage,fuzzing", "--seed", "20261122", "--no-color",
-             "--workers", "1"],  # one worker: schemathesis threads race in CPython 3.11's ast.parse
-            capture_output=True, text=True, timeout=600, cwd=tmp_path)  # its cache stays out of the repo
+            [
+                st,
+                "run",
+                f"http://127.0.0.1:{port}/api/v1/openapi.json",
+                "-H",
+                f"Authorization: Bearer {token}",
+                "--wait-for-schema",
+                "20",
+                "--exclude-path-regex",
+                "(/imports|/folders$|/settings/update-check|/updates/check|/events)",
+                "--checks",
+                "all",
+                "--exclude-checks",
+                "positive_data_acceptance",
+                "--max-examples",
+                "12",
+                "--phases",
+                "examples,coverage,fuzzing",
+                "--seed",
+                "20261122",
+                "--no-color",
+                "--workers",
+                "1",
+            ],  # one worker: schemathesis threads race in CPython 3.11's ast.parse
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=tmp_path,
+        )  # its cache stays out of the repo
         assert result.returncode == 0, result.stdout[:8000]  # the failures come first
         assert " passed" in result.stdout
     finally:
@@ -199,19 +236,55 @@ def test_tls_from_user_provided_certificate_and_secure_cookies(tmp_path):
     import httpx
 
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIXLSTASH_")}
-    server = subprocess.Popen([sys.executable, "-m", "pixlstash", "serve", "--library", str(tmp_path / "lib"),
-                               "--port", str(port), "--ssl-certfile", str(cert), "--ssl-keyfile", str(key)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pixlstash",
+            "serve",
+            "--library",
+            str(tmp_path / "lib"),
+            "--port",
+            str(port),
+            "--ssl-certfile",
+            str(cert),
+            "--ssl-keyfile",
+            str(key),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
     try:
-        client = httpx.Client(base_url=f"https://127.0.0.1:{port}", timeout=10,
-                              verify=ssl.create_default_context(cafile=str(cert)))
+        client = httpx.Client(
+            base_url=f"https://127.0.0.1:{port}", timeout=10, verify=ssl.create_default_context(cafile=str(cert))
+        )
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -222,8 +295,14 @@ def test_tls_from_user_provided_certificate_and_secure_cookies(tmp_path):
                 time.sleep(0.1)
         setup = client.post("/api/v1/setup", json={"username": "me", "password": "long enough"})
         assert setup.status_code == 201 and "Secure" in setup.headers["set-cookie"]
-        plain = subprocess.run([sys.executable, "-c", f"import urllib.request; urllib.request.urlopen("
-                                f"'http://127.0.0.1:{port}/api/v1/version', timeout=5)"], capture_output=True)
+        plain = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{port}/api/v1/version', timeout=5)",
+            ],
+            capture_output=True,
+        )
         assert plain.returncode != 0  # no plain HTTP on a TLS port
     finally:
         server.terminate()

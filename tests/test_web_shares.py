@@ -29,8 +29,14 @@ def scene(live, tmp_path):
     assert created.status_code == 201
     body = created.json()
     assert body["url"].endswith(f"/s/{body['token']}")
-    return {"inside": inside, "outside": outside, "token": body["token"], "id": body["id"],
-            "private_set": private_set.id, "client": client}
+    return {
+        "inside": inside,
+        "outside": outside,
+        "token": body["token"],
+        "id": body["id"],
+        "private_set": private_set.id,
+        "client": client,
+    }
 
 
 def shared(scene, path: str = "") -> str:
@@ -40,9 +46,16 @@ def shared(scene, path: str = "") -> str:
 def test_listing_counts_and_stats_stay_inside_the_scope(live, scene):
     anon = live.client()
     assert anon.get(shared(scene)).json()["picture_count"] == 3
-    attempts = [{}, {"collections": scene["private_set"]}, {"ids": scene["outside"]},
-                {"scrapheap": "true"}, {"tags": "secret-tag"}, {"text": "confidential"},
-                {"project": 1}, {"limit": 1000, "sort": "random"}]
+    attempts = [
+        {},
+        {"collections": scene["private_set"]},
+        {"ids": scene["outside"]},
+        {"scrapheap": "true"},
+        {"tags": "secret-tag"},
+        {"text": "confidential"},
+        {"project": 1},
+        {"limit": 1000, "sort": "random"},
+    ]
     for params in attempts:
         items = anon.get(shared(scene, "/pictures"), params=params).json()["items"]
         assert {p["id"] for p in items} <= set(scene["inside"]), params
@@ -83,8 +96,16 @@ def test_metadata_and_images_outside_the_scope_are_not_found(live, scene):
 
 def test_share_tokens_open_nothing_else(live, scene):
     share_client = live.client(scene["token"])
-    for path in ("/api/v1/pictures", "/api/v1/pictures/count", "/api/v1/pictures/stats", "/api/v1/duplicates",
-                 f"/api/v1/pictures/{scene['inside'][0]}", "/api/v1/sets", "/api/v1/tags", "/api/v1/events"):
+    for path in (
+        "/api/v1/pictures",
+        "/api/v1/pictures/count",
+        "/api/v1/pictures/stats",
+        "/api/v1/duplicates",
+        f"/api/v1/pictures/{scene['inside'][0]}",
+        "/api/v1/sets",
+        "/api/v1/tags",
+        "/api/v1/events",
+    ):
         assert share_client.get(path).status_code == 401, path
     cookie_client = live.client(cookies={"pixlstash_session": scene["token"]})
     assert cookie_client.get("/api/v1/pictures").status_code == 401
@@ -105,8 +126,8 @@ def test_share_events_only_show_the_scope(live, scene):
     thread = threading.Thread(target=listen, daemon=True)
     thread.start()
     time.sleep(0.5)
-    live.library.update_pictures(scene["outside"], rating=3)          # outside: nothing is sent
-    live.library.organise.create_collection("set", "new set")           # not picture data: nothing is sent
+    live.library.update_pictures(scene["outside"], rating=3)  # outside: nothing is sent
+    live.library.organise.create_collection("set", "new set")  # not picture data: nothing is sent
     live.library.update_pictures([scene["outside"][0], scene["inside"][1]], rating=4)  # only the inside id
     thread.join(10)
     assert received == [{"kind": "picture.changed", "picture_ids": [scene["inside"][1]], "data": {}}]
@@ -137,8 +158,15 @@ def test_picture_shares_and_scrapped_pictures(live, scene):
 
 def test_watermark_is_drawn_on_what_recipients_get(live, scene):
     client = scene["client"]
-    body = client.post("/api/v1/shares", json={"scope_type": "pictures", "picture_ids": scene["inside"][:1],
-                                               "watermark_text": "© me", "watermark_opacity": 1.0}).json()
+    body = client.post(
+        "/api/v1/shares",
+        json={
+            "scope_type": "pictures",
+            "picture_ids": scene["inside"][:1],
+            "watermark_text": "© me",
+            "watermark_opacity": 1.0,
+        },
+    ).json()
     content_hash = live.library.get(scene["inside"][0]).content_hash
     marked = live.client().get(f"/api/v1/shared/{body['token']}/media/{content_hash}/preview.webp")
     assert marked.status_code == 200
@@ -155,9 +183,20 @@ def test_watermark_can_be_a_library_picture(live, scene, tmp_path):
 
     solid(40, 40, (255, 255, 0)).save(tmp_path / "logo.png")
     (logo,) = [i.picture_id for i in live.library.import_paths([tmp_path / "logo.png"]).imported]
-    body = scene["client"].post("/api/v1/shares", json={
-        "scope_type": "pictures", "picture_ids": scene["inside"][:1], "watermark_picture_id": logo,
-        "watermark_opacity": 1.0, "watermark_position": "top-left"}).json()
+    body = (
+        scene["client"]
+        .post(
+            "/api/v1/shares",
+            json={
+                "scope_type": "pictures",
+                "picture_ids": scene["inside"][:1],
+                "watermark_picture_id": logo,
+                "watermark_opacity": 1.0,
+                "watermark_position": "top-left",
+            },
+        )
+        .json()
+    )
     content_hash = live.library.get(scene["inside"][0]).content_hash
     marked = live.client().get(f"/api/v1/shared/{body['token']}/media/{content_hash}/preview.webp")
     import io

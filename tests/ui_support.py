@@ -10,9 +10,18 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOTS = Path(os.environ.get("PIXLSTASH_SCREENSHOTS", REPO / "artifacts" / "screenshots"))
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                  "--disable-component-update", "--disable-default-apps", "--disable-sync", "--no-first-run",
-                  "--metrics-recording-only", "--disable-features=MediaRouter,OptimizationHints,Translate"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-default-apps",
+    "--disable-sync",
+    "--no-first-run",
+    "--metrics-recording-only",
+    "--disable-features=MediaRouter,OptimizationHints,Translate",
+]
 
 
 def chromium_path() -> str | None:

@@ -108,7 +108,6 @@ class NewSecret(msgspec.Struct, frozen=True):
     extra: str | None = None  # a session's CSRF token
 
 
-
 def digest(secret: str) -> bytes:
     return hashlib.sha256(secret.encode()).digest()
 
@@ -133,8 +132,15 @@ def verify_password(password: str, stored: str) -> bool:
     try:
         _, n, r, p, salt, key = stored.split("$")
         expected = base64.b64decode(key)
-        actual = hashlib.scrypt(password.encode()[:1024], salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
-                                maxmem=64 << 20, dklen=len(expected))
+        actual = hashlib.scrypt(
+            password.encode()[:1024],
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            maxmem=64 << 20,
+            dklen=len(expected),
+        )
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(actual, expected)
@@ -218,8 +224,9 @@ class Authenticator:
         session, csrf = new_secret("pxs_"), secrets.token_urlsafe(32)
         now = now_ms()
         with self.db.write():
-            session_id = self.store.add_session(user[0], digest(session), digest(csrf), now,
-                                                now + SESSION_DAYS * _DAY_MS, user_agent, address)
+            session_id = self.store.add_session(
+                user[0], digest(session), digest(csrf), now, now + SESSION_DAYS * _DAY_MS, user_agent, address
+            )
         return NewSecret(session_id, session, csrf)
 
     def session(self, secret: str) -> Principal:
@@ -235,8 +242,18 @@ class Authenticator:
         return Principal("session", "admin", row.id, row.user_id, row.csrf_hash)
 
     def sessions(self) -> list[SessionInfo]:
-        return [SessionInfo(s.id, self.store.username(s.user_id) or "", s.created_at, s.last_seen_at, s.expires_at,
-                            s.user_agent, s.address) for s in self.store.sessions()]
+        return [
+            SessionInfo(
+                s.id,
+                self.store.username(s.user_id) or "",
+                s.created_at,
+                s.last_seen_at,
+                s.expires_at,
+                s.user_agent,
+                s.address,
+            )
+            for s in self.store.sessions()
+        ]
 
     def revoke_session(self, session_id: int) -> None:
         with self.db.write():
@@ -254,8 +271,9 @@ class Authenticator:
         now = now_ms()
         expires_at = None if expires_in_days is None else now + int(expires_in_days * _DAY_MS)
         with self.db.write():
-            token_id = self.store.add_token(name.strip()[:100] or "token", digest(secret), secret[:8], scope, now,
-                                            expires_at)
+            token_id = self.store.add_token(
+                name.strip()[:100] or "token", digest(secret), secret[:8], scope, now, expires_at
+            )
         return NewSecret(token_id, secret)
 
     def token(self, secret: str) -> Principal:
@@ -273,8 +291,19 @@ class Authenticator:
         return Principal("token", row.scope, row.id)  # type: ignore[arg-type]
 
     def tokens(self) -> list[ApiToken]:
-        return [ApiToken(t.id, t.name, t.prefix, t.scope, t.created_at, t.expires_at, t.last_used_at,  # type: ignore
-                         t.revoked_at is not None) for t in self.store.tokens()]
+        return [
+            ApiToken(
+                t.id,
+                t.name,
+                t.prefix,
+                t.scope,
+                t.created_at,
+                t.expires_at,
+                t.last_used_at,  # type: ignore
+                t.revoked_at is not None,
+            )
+            for t in self.store.tokens()
+        ]
 
     def revoke_token(self, token_id: int) -> None:
         with self.db.write():
@@ -282,5 +311,8 @@ class Authenticator:
                 raise NotFound(f"no active token {token_id}")
 
     def csrf_ok(self, principal: Principal, presented: str | None) -> bool:
-        return bool(presented) and principal.csrf_hash is not None and hmac.compare_digest(
-            principal.csrf_hash, digest(presented or ""))
+        return (
+            bool(presented)
+            and principal.csrf_hash is not None
+            and hmac.compare_digest(principal.csrf_hash, digest(presented or ""))
+        )

@@ -105,7 +105,7 @@ class Engine(abc.ABC):
     version: str = "1"
     label: str = ""
     preferred_batch_size: int = 8
-    input_size: int = 1024   # the shortest image side this engine looks at; the worker feeds a big enough image
+    input_size: int = 1024  # the shortest image side this engine looks at; the worker feeds a big enough image
 
     def devices(self) -> list[str]:
         """Devices this engine can run on here, best first ("cuda", "mps", "cpu"); CPU-only by default."""

@@ -11,9 +11,18 @@ import msgspec
 __all__ = ["Event", "EventBus"]
 
 EventKind = Literal[
-    "picture.added", "picture.changed", "picture.removed", "picture.restored",
-    "collection.changed", "project.changed", "tag.changed", "folder.changed",
-    "import.progress", "job.progress", "library.restored", "library.changed",
+    "picture.added",
+    "picture.changed",
+    "picture.removed",
+    "picture.restored",
+    "collection.changed",
+    "project.changed",
+    "tag.changed",
+    "folder.changed",
+    "import.progress",
+    "job.progress",
+    "library.restored",
+    "library.changed",
 ]
 
 

@@ -50,14 +50,14 @@ class FolderScanReport(msgspec.Struct):
     waiting: int = 0  # files still being written: looked at again next scan
 
 
-
 def _walk_media(root: Path, report: ImportReport) -> dict[str, os.stat_result]:
     """rel_path -> stat of every media file under ``root`` (hidden files and folders skipped)."""
     found: dict[str, os.stat_result] = {}
 
     def on_error(error: OSError) -> None:
-        report.skipped.append(ImportSkip(display_name(error.filename or root),
-                                         f"unreadable folder: {error.strerror or error}"))
+        report.skipped.append(
+            ImportSkip(display_name(error.filename or root), f"unreadable folder: {error.strerror or error}")
+        )
 
     for folder, dirs, files in os.walk(root, onerror=on_error):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
@@ -149,8 +149,9 @@ class FolderService:
             digest, suffix, managed = self.library.pictures.address(picture_id)
             rel_path = os.path.relpath(item.path, root)
             with self.library.db.write():
-                self.library.folders.put_file(folder.id, FolderFile(rel_path, picture_id, stat.st_size,
-                                                                    stat.st_mtime_ns, digest))
+                self.library.folders.put_file(
+                    folder.id, FolderFile(rel_path, picture_id, stat.st_size, stat.st_mtime_ns, digest)
+                )
             if options.delete_after_import and managed and self.library.store.exists(digest, suffix):
                 item.path.unlink(missing_ok=True)
                 with self.library.db.write():
@@ -159,9 +160,13 @@ class FolderService:
         # Sizes are checked again just before import: a file still growing waits for the next scan.
         stable = [item for item in ready if self._unchanged(item)]
         result.waiting += len(ready) - len(stable)
-        Importer(self.library).run(stable, source_id=folder.source_id,
-                                   target=ImportTarget(options.project_id, list(options.collection_ids)),
-                                   on_picture=recorded, report=result.report)
+        Importer(self.library).run(
+            stable,
+            source_id=folder.source_id,
+            target=ImportTarget(options.project_id, list(options.collection_ids)),
+            on_picture=recorded,
+            report=result.report,
+        )
         return result
 
     @staticmethod
@@ -203,14 +208,22 @@ class FolderService:
                 moved = vanished.pop(old_rel)
                 with library.db.write():
                     library.folders.drop_files(folder.id, [old_rel])
-                    library.folders.put_file(folder.id, FolderFile(rel_path, moved.picture_id, stat.st_size,
-                                                                   stat.st_mtime_ns, digest, moved.sidecar_mtime_ns))
+                    library.folders.put_file(
+                        folder.id,
+                        FolderFile(
+                            rel_path, moved.picture_id, stat.st_size, stat.st_mtime_ns, digest, moved.sidecar_mtime_ns
+                        ),
+                    )
                 result.moved += 1
                 continue
             if record is not None and record.content_hash == digest:
                 with library.db.write():  # touched, not changed
-                    library.folders.put_file(folder.id, FolderFile(rel_path, record.picture_id, stat.st_size,
-                                                                   stat.st_mtime_ns, digest, record.sidecar_mtime_ns))
+                    library.folders.put_file(
+                        folder.id,
+                        FolderFile(
+                            rel_path, record.picture_id, stat.st_size, stat.st_mtime_ns, digest, record.sidecar_mtime_ns
+                        ),
+                    )
                 continue
             if record is not None and record.picture_id is not None and self._repoint(folder, record, path, digest):
                 result.changed += 1
@@ -222,17 +235,26 @@ class FolderService:
                 library.pictures.set_missing(picture_id, False)
             self._apply_sidecar(folder, picture_id, item.path)
 
-        Importer(library).run(to_import, source_id=folder.source_id,
-                              target=ImportTarget(folder.options.project_id, list(folder.options.collection_ids)),
-                              reference=ReferenceTarget(folder.id, str(root)), on_picture=recorded,
-                              report=result.report)
+        Importer(library).run(
+            to_import,
+            source_id=folder.source_id,
+            target=ImportTarget(folder.options.project_id, list(folder.options.collection_ids)),
+            reference=ReferenceTarget(folder.id, str(root)),
+            on_picture=recorded,
+            report=result.report,
+        )
         if vanished:
             with library.db.write():
                 library.folders.drop_files(folder.id, list(vanished))
                 self._mark_missing([rec.picture_id for rec in vanished.values() if rec.picture_id is not None])
             result.removed = len(vanished)
-            library.events.publish(Event("picture.changed", [r.picture_id for r in vanished.values()
-                                                             if r.picture_id is not None], {"fields": ["missing"]}))
+            library.events.publish(
+                Event(
+                    "picture.changed",
+                    [r.picture_id for r in vanished.values() if r.picture_id is not None],
+                    {"fields": ["missing"]},
+                )
+            )
         return result
 
     def _repoint(self, folder: Folder, record: FolderFile, path: Path, digest: str) -> bool:
@@ -250,8 +272,12 @@ class FolderService:
         stat = path.stat()
         with library.db.write():
             library.pictures.repoint(record.picture_id, analysis)
-            library.folders.put_file(folder.id, FolderFile(record.rel_path, record.picture_id, stat.st_size,
-                                                           stat.st_mtime_ns, digest, record.sidecar_mtime_ns))
+            library.folders.put_file(
+                folder.id,
+                FolderFile(
+                    record.rel_path, record.picture_id, stat.st_size, stat.st_mtime_ns, digest, record.sidecar_mtime_ns
+                ),
+            )
         library.near_duplicates.invalidate()
         library.events.publish(Event("picture.changed", [record.picture_id], {"fields": ["content"]}))
         return True
@@ -299,7 +325,13 @@ class FolderWatcher:
                     log.exception("scanning %s failed", folder.path)
                     continue
                 if scan.report.imported or scan.moved or scan.changed or scan.removed:
-                    log.info("folder %s: %d imported, %d moved, %d changed, %d removed", folder.path,
-                             len(scan.report.imported), scan.moved, scan.changed, scan.removed)
+                    log.info(
+                        "folder %s: %d imported, %d moved, %d changed, %d removed",
+                        folder.path,
+                        len(scan.report.imported),
+                        scan.moved,
+                        scan.changed,
+                        scan.removed,
+                    )
         if due_reference:
             self._last_reference_scan = time.monotonic()

@@ -35,7 +35,7 @@ class Carry(msgspec.Struct):
     engine_id: str
     kind: str
     refresh: np.ndarray  # keys whose vector may differ: read back after the switch (absent: removed)
-    remove: np.ndarray   # keys the index holds but the snapshot has no vector for
+    remove: np.ndarray  # keys the index holds but the snapshot has no vector for
 
 
 def plan(library: Library, diff: SnapshotDiff, held: contextlib.ExitStack) -> list[Carry]:

@@ -46,14 +46,14 @@ class InstanceBusy(PixlstashError):
 
 
 class InstanceOptions(msgspec.Struct, frozen=True):
-    watch_folders: bool = True            # poll import folders (and, less often, reference folders)
+    watch_folders: bool = True  # poll import folders (and, less often, reference folders)
     folder_poll_seconds: float = 5.0
-    enrichment: bool = True               # run queued enrichment jobs in this process
-    snapshot_schedule: bool = True        # take DAILY / WEEKLY / MONTHLY snapshots (the catalog can also turn it off)
+    enrichment: bool = True  # run queued enrichment jobs in this process
+    snapshot_schedule: bool = True  # take DAILY / WEEKLY / MONTHLY snapshots (the catalog can also turn it off)
     snapshot_check_seconds: float = 3600.0  # how often the schedule looks for a snapshot that is due
     update_check_poll_seconds: float = 3600.0
     outside_changes_seconds: float = 1.0  # how often writes by other processes are looked for
-    clock: Clock = now_ms                 # Unix ms for snapshot stamps and the schedule (simulations set their own)
+    clock: Clock = now_ms  # Unix ms for snapshot stamps and the schedule (simulations set their own)
 
 
 class ServiceLock:
@@ -70,9 +70,11 @@ class ServiceLock:
         except BlockingIOError:
             holder = os.read(fd, 200).decode(errors="replace").strip() or "another process"
             os.close(fd)
-            raise InstanceBusy(f"{holder} already runs this library ({self.path.parent}); stop it first, or use "
-                               "it: commands such as import, ls and snapshot work beside it",
-                               holder=holder) from None
+            raise InstanceBusy(
+                f"{holder} already runs this library ({self.path.parent}); stop it first, or use "
+                "it: commands such as import, ls and snapshot work beside it",
+                holder=holder,
+            ) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"PixlStash process {os.getpid()}".encode())
         self._fd = fd

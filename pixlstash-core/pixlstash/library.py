@@ -54,12 +54,17 @@ log = logging.getLogger(__name__)
 DATABASE_NAME = "library.db"
 
 
-
 class Library:
     """An open library. Thread-safe: each thread gets its own database connection."""
 
-    def __init__(self, root: Path, *, plugin_manager=None, limits: MediaLimits | None = None,
-                 archive_limits: ArchiveLimits | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        plugin_manager=None,
+        limits: MediaLimits | None = None,
+        archive_limits: ArchiveLimits | None = None,
+    ) -> None:
         self.root = Path(root)
         if plugin_manager is None:
             from .plugins import make_plugin_manager
@@ -133,15 +138,26 @@ class Library:
 
     # -- import ---------------------------------------------------------------------------------
 
-    def import_paths(self, paths: Sequence[Path | str], *, project_id: int | None = None,
-                     collection_ids: Sequence[int] = (), source_kind: str | None = None,
-                     workers: int | None = None) -> ImportReport:
+    def import_paths(
+        self,
+        paths: Sequence[Path | str],
+        *,
+        project_id: int | None = None,
+        collection_ids: Sequence[int] = (),
+        source_kind: str | None = None,
+        workers: int | None = None,
+    ) -> ImportReport:
         """Import files, folders (recursively) and zip archives. Returns imported / duplicates / skipped."""
         target = self.check_target(project_id, collection_ids)
         paths = [Path(p) for p in paths]
         report = ImportReport()
-        kind = source_kind or ("archive" if all(p.suffix.lower() == ".zip" for p in paths)
-                               else "folder" if any(p.is_dir() for p in paths) else "file")
+        kind = source_kind or (
+            "archive"
+            if all(p.suffix.lower() == ".zip" for p in paths)
+            else "folder"
+            if any(p.is_dir() for p in paths)
+            else "file"
+        )
         with self.db.write():
             source_id = self.folders.create_source(kind, ", ".join(str(p) for p in paths)[:500], now_ms())
 
@@ -153,9 +169,16 @@ class Library:
             Importer(self, workers).run(items, source_id=source_id, target=target, report=report)
         return report
 
-    def import_upload(self, path: Path, filename: str, *, project_id: int | None = None,
-                      collection_ids: Sequence[int] = (), source_id: int | None = None,
-                      enrich: bool = True) -> ImportReport:
+    def import_upload(
+        self,
+        path: Path,
+        filename: str,
+        *,
+        project_id: int | None = None,
+        collection_ids: Sequence[int] = (),
+        source_id: int | None = None,
+        enrich: bool = True,
+    ) -> ImportReport:
         """Import one uploaded file already streamed to ``path`` (inside ``tmp``); it is consumed."""
         target = self.check_target(project_id, collection_ids)
         if source_id is None:
@@ -181,14 +204,19 @@ class Library:
         matches = [m for m in self.near_duplicates.matches(phash) if m != picture_id]
         if matches:
             marks = ",".join("?" * len(matches))
-            groups = {g for (g,) in self.db.query(
-                f"SELECT dup_group FROM pictures WHERE id IN ({marks}) AND dup_group IS NOT NULL", matches)}
+            groups = {
+                g
+                for (g,) in self.db.query(
+                    f"SELECT dup_group FROM pictures WHERE id IN ({marks}) AND dup_group IS NOT NULL", matches
+                )
+            }
             group = min(groups | set(matches))
             members = set(matches) | {picture_id}
             if groups:
                 gmarks = ",".join("?" * len(groups))
-                members |= {i for (i,) in self.db.query(
-                    f"SELECT id FROM pictures WHERE dup_group IN ({gmarks})", list(groups))}
+                members |= {
+                    i for (i,) in self.db.query(f"SELECT id FROM pictures WHERE dup_group IN ({gmarks})", list(groups))
+                }
             self.pictures.set_dup_group(sorted(members), group)
         self.near_duplicates.add(picture_id, phash)
 
@@ -201,8 +229,9 @@ class Library:
         """Tags and counts for grid tiles; ids that do not exist are left out."""
         return self.pictures.badges(picture_ids)
 
-    def page(self, f: PictureFilter | None = None, sort: Sort | None = None, cursor: str | None = None,
-             limit: int = 100) -> Page:
+    def page(
+        self, f: PictureFilter | None = None, sort: Sort | None = None, cursor: str | None = None, limit: int = 100
+    ) -> Page:
         return self.query.page(f or PictureFilter(), sort or Sort(), cursor, limit)
 
     def count(self, f: PictureFilter | None = None) -> int:
@@ -215,7 +244,9 @@ class Library:
         """Groups of live near-duplicate pictures, largest first."""
         rows = self.db.query(
             "SELECT dup_group, group_concat(id) FROM pictures WHERE dup_group IS NOT NULL AND deleted_at IS NULL "
-            "GROUP BY dup_group HAVING count(*) > 1 ORDER BY count(*) DESC, dup_group LIMIT ?", (limit,))
+            "GROUP BY dup_group HAVING count(*) > 1 ORDER BY count(*) DESC, dup_group LIMIT ?",
+            (limit,),
+        )
         return [DuplicateGroup(g, sorted(int(i) for i in ids.split(","))) for g, ids in rows]
 
     def original_path(self, picture_id: int) -> Path:
@@ -262,8 +293,9 @@ class Library:
         self.events.publish(Event("picture.changed", ids, {"fields": sorted(fields)}))
         return changed
 
-    def tag_pictures(self, picture_ids: Sequence[int], add: Sequence[str] = (), remove: Sequence[str] = (),
-                     category: str = "general") -> None:
+    def tag_pictures(
+        self, picture_ids: Sequence[int], add: Sequence[str] = (), remove: Sequence[str] = (), category: str = "general"
+    ) -> None:
         ids = self.require_pictures(picture_ids)
         with self.db.write():
             self.tags.add_to_pictures(ids, [self.tags.ensure(name, category) for name in add])
@@ -271,8 +303,9 @@ class Library:
             self.tags.remove_from_pictures(ids, removable)
         self.events.publish(Event("picture.changed", ids, {"fields": ["tags"]}))
 
-    def set_caption(self, picture_id: int, text: str | None, source: str = "user",
-                    engine_version: str | None = None) -> None:
+    def set_caption(
+        self, picture_id: int, text: str | None, source: str = "user", engine_version: str | None = None
+    ) -> None:
         self.require_pictures([picture_id])
         with self.db.write():
             self.pictures.set_caption(picture_id, source, text, engine_version, now_ms())
@@ -317,8 +350,9 @@ class Library:
             ids = self.require_pictures(picture_ids)
             live = set(self.pictures.existing_ids(ids, live_only=True))
             if live:
-                raise BadInput("only pictures in the scrapheap can be purged; delete them first",
-                               live=sorted(live)[:100])
+                raise BadInput(
+                    "only pictures in the scrapheap can be purged; delete them first", live=sorted(live)[:100]
+                )
         if not ids:
             return []
         doomed = []
@@ -342,4 +376,3 @@ class Library:
         self.near_duplicates.invalidate()
         self.events.publish(Event("picture.removed", ids, {"purged": True}))
         return ids
-

@@ -95,7 +95,7 @@ class Generation(msgspec.Struct, frozen=True):
     negative: str = ""
     checkpoint: str | None = None
     loras: list[Lora] = []
-    seed: str | None = None               # decimal digits, exact: seeds pass 64 bits (and JavaScript's 53)
+    seed: str | None = None  # decimal digits, exact: seeds pass 64 bits (and JavaScript's 53)
     sampler: str | None = None
     steps: int | None = None
     cfg: float | None = None
@@ -126,11 +126,11 @@ class PictureBadges(msgspec.Struct, frozen=True):
     """What a grid tile shows once its thumbnail is painted: a few tags and counts (fetched in batches)."""
 
     id: int
-    tags: list[str]          # a few names (three by default), the most distinctive (rarest in the library) first
+    tags: list[str]  # a few names (three by default), the most distinctive (rarest in the library) first
     tag_count: int
-    suggestion_count: int    # engine predictions waiting to be accepted or rejected
+    suggestion_count: int  # engine predictions waiting to be accepted or rejected
     face_count: int
-    named_face_count: int    # faces assigned to a character
+    named_face_count: int  # faces assigned to a character
     has_caption: bool
 
 
@@ -213,13 +213,13 @@ class Breadcrumb(msgspec.Struct, frozen=True):
 class FolderOptions(msgspec.Struct, frozen=True, omit_defaults=True):
     """Per-folder behaviour. Import folders copy files in; reference folders index them in place."""
 
-    delete_after_import: bool = False     # import folders: remove the file once it is safely stored
-    write_sidecars: bool = False          # reference folders: write tags/captions back to .txt files
+    delete_after_import: bool = False  # import folders: remove the file once it is safely stored
+    write_sidecars: bool = False  # reference folders: write tags/captions back to .txt files
     sidecar_format: Literal["tags", "caption"] = "tags"  # what a .txt sidecar holds
-    allow_purge: bool = False             # reference folders: a purge may delete the file itself
-    settle_seconds: float = 2.0           # import folders: a file must be unchanged this long
-    project_id: int | None = None         # add imported pictures to this project ...
-    collection_ids: list[int] = []        # ... and these sets/characters
+    allow_purge: bool = False  # reference folders: a purge may delete the file itself
+    settle_seconds: float = 2.0  # import folders: a file must be unchanged this long
+    project_id: int | None = None  # add imported pictures to this project ...
+    collection_ids: list[int] = []  # ... and these sets/characters
 
 
 class Folder(msgspec.Struct, frozen=True):
@@ -262,39 +262,39 @@ class ImportReport(msgspec.Struct):
 class PictureFilter(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
     """Which pictures a query covers. Empty means the whole (live) library."""
 
-    tags: list[TagName] = []              # must carry all of these
-    any_tags: list[TagName] = []          # must carry at least one of these
-    not_tags: list[TagName] = []          # must carry none of these
+    tags: list[TagName] = []  # must carry all of these
+    any_tags: list[TagName] = []  # must carry at least one of these
+    not_tags: list[TagName] = []  # must carry none of these
     rating_min: Int64 | None = None
     rating_max: Int64 | None = None
     unrated: bool | None = None
     favourite: bool | None = None
     flagged: bool | None = None
     project: Int64 | None = None
-    collections: list[Id] = []           # sets and characters, combined with collection_op
+    collections: list[Id] = []  # sets and characters, combined with collection_op
     collection_op: SetOp = "union"
     media_type: MediaType | None = None
-    taken_after: Int64 | None = None        # unix ms, inclusive
-    taken_before: Int64 | None = None       # unix ms, exclusive
+    taken_after: Int64 | None = None  # unix ms, inclusive
+    taken_before: Int64 | None = None  # unix ms, exclusive
     imported_after: Int64 | None = None
     imported_before: Int64 | None = None
     min_width: Int64 | None = None
     min_height: Int64 | None = None
     max_width: Int64 | None = None
     max_height: Int64 | None = None
-    source: Int64 | None = None             # import source id
-    folder: Int64 | None = None             # reference or import folder id
-    duplicates: bool | None = None        # only pictures with (or without) near-duplicates
+    source: Int64 | None = None  # import source id
+    folder: Int64 | None = None  # reference or import folder id
+    duplicates: bool | None = None  # only pictures with (or without) near-duplicates
     missing: bool | None = None
-    text: str | None = None               # full text over captions, prompts and names
-    ids: list[Id] | None = None          # restrict to these (a selection, a share scope)
-    scrapheap: bool = False               # the scrapheap instead of the live library
+    text: str | None = None  # full text over captions, prompts and names
+    ids: list[Id] | None = None  # restrict to these (a selection, a share scope)
+    scrapheap: bool = False  # the scrapheap instead of the live library
 
 
 class Sort(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
     key: SortKey = "taken_at"
     descending: bool = True
-    seed: Int64 = 0                         # random sort: the same seed gives the same order
+    seed: Int64 = 0  # random sort: the same seed gives the same order
 
 
 class Page(msgspec.Struct, frozen=True):
@@ -310,10 +310,10 @@ class DuplicateGroup(msgspec.Struct, frozen=True):
 class Statistics(msgspec.Struct, frozen=True):
     count: int
     total_bytes: int
-    rating: dict[int, int]                # rating -> pictures (0: unrated)
-    tags: list[dict[str, Any]]         # name, category, count, confidence (10 deciles + 'none')
-    file_size: list[dict[str, Any]]    # bucket upper bound (bytes) -> count
-    resolution: list[dict[str, Any]]   # bucket upper bound (megapixels) -> count
+    rating: dict[int, int]  # rating -> pictures (0: unrated)
+    tags: list[dict[str, Any]]  # name, category, count, confidence (10 deciles + 'none')
+    file_size: list[dict[str, Any]]  # bucket upper bound (bytes) -> count
+    resolution: list[dict[str, Any]]  # bucket upper bound (megapixels) -> count
     media_type: dict[str, int] = {}
 
 
@@ -366,8 +366,8 @@ class EnrichmentSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True
     defaults: dict[Annotated[str, Meta(max_length=20)], Annotated[str, Meta(max_length=200)]] = {}  # task -> engine
     on_import: list[str] = msgspec.field(default_factory=lambda: ["embedder", "tagger", "faces"])  # per new picture
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
-    idle_unload_seconds: Annotated[float, Meta(ge=0, le=604_800)] = 300.0   # unload a model this long after last use
-    max_attempts: Annotated[int, Meta(ge=1, le=100)] = 3   # a picture that crashed the worker this often: failed
+    idle_unload_seconds: Annotated[float, Meta(ge=0, le=604_800)] = 300.0  # unload a model this long after last use
+    max_attempts: Annotated[int, Meta(ge=1, le=100)] = 3  # a picture that crashed the worker this often: failed
 
 
 class SearchHit(msgspec.Struct, frozen=True):

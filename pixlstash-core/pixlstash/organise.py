@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 __all__ = ["Organiser"]
 
 
-
 class Organiser:
     def __init__(self, library: Library) -> None:
         self.library = library
@@ -62,8 +61,14 @@ class Organiser:
 
     # -- characters and sets --------------------------------------------------------------------
 
-    def create_collection(self, kind: CollectionKind, name: str, project_id: int | None = None,
-                          description: str = "", color: str | None = None) -> Collection:
+    def create_collection(
+        self,
+        kind: CollectionKind,
+        name: str,
+        project_id: int | None = None,
+        description: str = "",
+        color: str | None = None,
+    ) -> Collection:
         with self.library.db.write():
             collection_id = self.store.create_collection(kind, name, project_id, description, color, now_ms())
         self._changed("collection.changed", collection_id=collection_id)
@@ -122,8 +127,9 @@ class Organiser:
             self.store.collection(collection_id)
         return self.store.set_operation_ids(list(collection_ids), op)
 
-    def save_set_operation(self, collection_ids: Sequence[int], op: SetOp, name: str,
-                           project_id: int | None = None) -> Collection:
+    def save_set_operation(
+        self, collection_ids: Sequence[int], op: SetOp, name: str, project_id: int | None = None
+    ) -> Collection:
         """Store the result of a set operation as a new picture set."""
         ids = self.set_operation(collection_ids, op)
         collection = self.create_collection("set", name, project_id)

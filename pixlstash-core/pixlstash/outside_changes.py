@@ -52,14 +52,16 @@ class OutsideChanges:
             return
         self._version = version
         added = self.pictures.ids_above(self._last_id)
-        changed = [row for row in self.pictures.changes_since(self._last_seq - _OVERLAP)
-                   if self._seen.get(row[0]) != row[1]]
+        changed = [
+            row for row in self.pictures.changes_since(self._last_seq - _OVERLAP) if self._seen.get(row[0]) != row[1]
+        ]
         if added:
             self._last_id = added[-1]
         if changed:
             self._last_seq = max(self._last_seq, changed[-1][1])
         self._seen = {pid: seq for pid, seq, _ in changed if seq > self._last_seq - _OVERLAP} | {
-            pid: seq for pid, seq in self._seen.items() if seq > self._last_seq - _OVERLAP}
+            pid: seq for pid, seq in self._seen.items() if seq > self._last_seq - _OVERLAP
+        }
         with self._lock:
             announced, self._announced = self._announced, set()
             local_events, self._local_events = self._local_events, 0

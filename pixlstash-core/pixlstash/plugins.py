@@ -93,9 +93,7 @@ def _name_set(value: str | None) -> set[str] | None:
     return {part.strip() for part in value.split(",") if part.strip()}
 
 
-def make_plugin_manager(
-    *, load_entry_points: bool = True, environ: Mapping[str, str] | None = None
-) -> PluginManager:
+def make_plugin_manager(*, load_entry_points: bool = True, environ: Mapping[str, str] | None = None) -> PluginManager:
     """Build a fresh plugin manager: built-ins, then installed entry points, then ``check_pending()``.
 
     ``PIXLSTASH_LOAD_PLUGINS`` (comma-separated) loads only the named installed plugins; set and empty,

@@ -28,8 +28,8 @@ __all__ = ["Combine", "SearchService"]
 
 Combine = Literal["mean", "min"]
 
-EXACT_LIMIT = 20_000        # filters matching at most this many pictures are scored exactly
-_MAX_WIDENING = 64          # at most this many times the requested hits are fetched from the index
+EXACT_LIMIT = 20_000  # filters matching at most this many pictures are scored exactly
+_MAX_WIDENING = 64  # at most this many times the requested hits are fetched from the index
 
 
 class SearchService:
@@ -46,10 +46,15 @@ class SearchService:
             if index is None:
                 images = kind == "image"
                 index = VectorIndex(
-                    self.folder, engine_id, kind, stamp=lambda: vectors.stamp(engine_id, kind),
+                    self.folder,
+                    engine_id,
+                    kind,
+                    stamp=lambda: vectors.stamp(engine_id, kind),
                     vectors=lambda: (vectors.iter_embeddings if images else vectors.iter_face_vectors)(engine_id),
                     changes=lambda seq: (vectors.embeddings_since if images else vectors.face_vectors_since)(
-                        engine_id, seq))
+                        engine_id, seq
+                    ),
+                )
                 self._indexes[(engine_id, kind)] = index
             return index
 
@@ -75,8 +80,15 @@ class SearchService:
 
     # -- searches -------------------------------------------------------------------------------
 
-    def semantic(self, text: str, *, engine_id: str | None = None, f: PictureFilter | None = None,
-                 threshold: float | None = None, limit: int = 50) -> SearchResult:
+    def semantic(
+        self,
+        text: str,
+        *,
+        engine_id: str | None = None,
+        f: PictureFilter | None = None,
+        threshold: float | None = None,
+        limit: int = 50,
+    ) -> SearchResult:
         """Pictures nearest to ``text`` through the embedder's text encoder."""
         if not text.strip():
             raise BadInput("the search text is empty")
@@ -86,9 +98,17 @@ class SearchService:
         query = self.library.enrichment.run_engine(engine, lambda: engine.embed_texts([text]))
         return SearchResult(engine.id, self._nearest(engine.id, np.asarray(query), "mean", f, threshold, limit))
 
-    def similar(self, *, picture_ids: Sequence[int] = (), images: Sequence[Image] = (),
-                engine_id: str | None = None, combine: Combine = "mean", f: PictureFilter | None = None,
-                threshold: float | None = None, limit: int = 50) -> SearchResult:
+    def similar(
+        self,
+        *,
+        picture_ids: Sequence[int] = (),
+        images: Sequence[Image] = (),
+        engine_id: str | None = None,
+        combine: Combine = "mean",
+        f: PictureFilter | None = None,
+        threshold: float | None = None,
+        limit: int = 50,
+    ) -> SearchResult:
         """Pictures similar to stored pictures and/or uploaded images (combined by mean or min similarity)."""
         if not picture_ids and not images:
             raise BadInput("give at least one picture id or image to compare with")
@@ -109,8 +129,9 @@ class SearchService:
         hits = self._nearest(engine.id, queries, combine, f, threshold, limit, exclude=set(picture_ids))
         return SearchResult(engine.id, hits)
 
-    def similar_faces(self, face_id: int, *, f: PictureFilter | None = None, threshold: float | None = None,
-                      limit: int = 50) -> list[FaceHit]:
+    def similar_faces(
+        self, face_id: int, *, f: PictureFilter | None = None, threshold: float | None = None, limit: int = 50
+    ) -> list[FaceHit]:
         """Faces nearest to a stored face (same engine), best first, restricted to pictures ``f`` allows."""
         engine_id = self.library.vectors.face_engine(face_id)
         if engine_id is None:
@@ -124,14 +145,20 @@ class SearchService:
             keys, sims = index.search(vector[None, :], wanted)
             faces = self.library.vectors.faces_of([int(k) for k in keys[0] if k >= 0 and k != face_id])
             allowed = set(self._allowed(f, sorted({p for p, _ in faces.values()})))
-            found = [(int(k), float(s)) for k, s in zip(keys[0], sims[0], strict=True)
-                     if int(k) in faces and faces[int(k)][0] in allowed and (threshold is None or s >= threshold)]
+            found = [
+                (int(k), float(s))
+                for k, s in zip(keys[0], sims[0], strict=True)
+                if int(k) in faces and faces[int(k)][0] in allowed and (threshold is None or s >= threshold)
+            ]
             if len(found) >= limit or keys.shape[1] < wanted or wanted >= limit * _MAX_WIDENING:
                 break
             wanted *= 4
         summaries = self._summaries([faces[k][0] for k, _ in found[:limit]])
-        return [FaceHit(k, summaries[faces[k][0]], round(s, 6), faces[k][1]) for k, s in found[:limit]
-                if faces[k][0] in summaries]
+        return [
+            FaceHit(k, summaries[faces[k][0]], round(s, 6), faces[k][1])
+            for k, s in found[:limit]
+            if faces[k][0] in summaries
+        ]
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -140,8 +167,16 @@ class SearchService:
         assert isinstance(engine, Embedder)
         return engine
 
-    def _nearest(self, engine_id: str, queries: np.ndarray, combine: Combine, f: PictureFilter | None,
-                 threshold: float | None, limit: int, exclude: set[int] | frozenset = frozenset()) -> list[SearchHit]:
+    def _nearest(
+        self,
+        engine_id: str,
+        queries: np.ndarray,
+        combine: Combine,
+        f: PictureFilter | None,
+        threshold: float | None,
+        limit: int,
+        exclude: set[int] | frozenset = frozenset(),
+    ) -> list[SearchHit]:
         if combine not in ("mean", "min"):
             raise BadInput("combine is 'mean' or 'min'")
         index = self.index(engine_id)
@@ -156,8 +191,9 @@ class SearchService:
         # Fetch more than asked (filters and exclusions drop some), then widen until enough survive.
         wanted = max(limit * 2, 50) + len(exclude)
         while True:
-            keys, _ = index.search(queries if combine == "min" or len(queries) == 1
-                                   else queries.mean(axis=0, keepdims=True), wanted)
+            keys, _ = index.search(
+                queries if combine == "min" or len(queries) == 1 else queries.mean(axis=0, keepdims=True), wanted
+            )
             candidates = sorted({int(k) for k in keys.ravel() if k >= 0} - set(exclude))
             allowed = self._allowed(f, candidates)
             scored = self._score(index, allowed, queries, combine)
@@ -167,8 +203,9 @@ class SearchService:
                 return self._hits(scored, threshold, limit)
             wanted *= 4
 
-    def _score(self, index: VectorIndex, picture_ids: list[int], queries: np.ndarray,
-               combine: Combine) -> dict[int, float]:
+    def _score(
+        self, index: VectorIndex, picture_ids: list[int], queries: np.ndarray, combine: Combine
+    ) -> dict[int, float]:
         """Exact combined similarity of each listed picture that has a vector."""
         present, vectors = index.vectors(np.asarray(picture_ids, dtype=np.uint64))
         return dict(zip(present.tolist(), self._combine(vectors @ queries.T, combine).tolist(), strict=True))
@@ -188,11 +225,12 @@ class SearchService:
         return self.library.query.ids(msgspec.structs.replace(f, ids=ids))
 
     def _hits(self, scored: dict[int, float], threshold: float | None, limit: int) -> list[SearchHit]:
-        ranked = sorted(((s, k) for k, s in scored.items() if threshold is None or s >= threshold),
-                        key=lambda pair: (-pair[0], pair[1]))[:limit]
+        ranked = sorted(
+            ((s, k) for k, s in scored.items() if threshold is None or s >= threshold),
+            key=lambda pair: (-pair[0], pair[1]),
+        )[:limit]
         summaries = self._summaries([k for _, k in ranked])
         return [SearchHit(summaries[k], round(float(s), 6)) for s, k in ranked if k in summaries]
 
     def _summaries(self, picture_ids: list[int]) -> dict:
         return {s.id: s for s in self.library.pictures.summaries(picture_ids)} if picture_ids else {}
-

@@ -36,8 +36,17 @@ if TYPE_CHECKING:
     from .auth import Authenticator
     from .library import Library
 
-__all__ = ["Share", "ShareGone", "ShareOptions", "ShareService", "SharedHit", "SharedPage", "SharedPicture",
-           "SharedSearchResult", "SharedSummary"]
+__all__ = [
+    "Share",
+    "ShareGone",
+    "ShareOptions",
+    "ShareService",
+    "SharedHit",
+    "SharedPage",
+    "SharedPicture",
+    "SharedSearchResult",
+    "SharedSummary",
+]
 
 ScopeType = Literal["pictures", "set", "character", "project"]
 SHARE_PREFIX = "pxh_"
@@ -51,8 +60,8 @@ class ShareGone(PixlstashError):
 
 
 class ShareOptions(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
-    allow_original: bool = True           # recipients may download full-size files
-    include_metadata: bool = False        # show tags, captions and generation data
+    allow_original: bool = True  # recipients may download full-size files
+    include_metadata: bool = False  # show tags, captions and generation data
     watermark: dict[str, Any] | None = None  # {"text": ..., "image": ..., "opacity": ..., "position": ...}
 
 
@@ -115,11 +124,20 @@ class SharedSearchResult(msgspec.Struct, frozen=True):
     hits: list[SharedHit]
 
 
-
 def _to_share(row) -> Share:
-    return Share(row.id, row.prefix, row.scope_type, row.scope_id, msgspec.json.decode(row.picture_ids),
-                 row.title, msgspec.json.decode(row.options, type=ShareOptions), row.created_at, row.expires_at,
-                 row.last_used_at, row.revoked_at is not None)
+    return Share(
+        row.id,
+        row.prefix,
+        row.scope_type,
+        row.scope_id,
+        msgspec.json.decode(row.picture_ids),
+        row.title,
+        msgspec.json.decode(row.options, type=ShareOptions),
+        row.created_at,
+        row.expires_at,
+        row.last_used_at,
+        row.revoked_at is not None,
+    )
 
 
 class ShareService:
@@ -129,9 +147,15 @@ class ShareService:
         library.plugin_manager.hook.register_share_transforms(register=transforms.append)
         self.transforms = transforms
 
-    def create(self, scope_type: ScopeType, scope_id: int | None = None, picture_ids: list[int] | None = None,
-               title: str = "", options: ShareOptions | None = None,
-               expires_in_days: float | None = None) -> tuple[Share, str]:
+    def create(
+        self,
+        scope_type: ScopeType,
+        scope_id: int | None = None,
+        picture_ids: list[int] | None = None,
+        title: str = "",
+        options: ShareOptions | None = None,
+        expires_in_days: float | None = None,
+    ) -> tuple[Share, str]:
         """Make a share link; returns the share and its secret token (shown once)."""
         ids: list[int] = []
         if scope_type == "pictures":
@@ -152,8 +176,16 @@ class ShareService:
         expires_at = None if expires_in_days is None else now + int(expires_in_days * _DAY_MS)
         with self.auth.db.write():
             share_id = self.auth.store.add_share(
-                digest(secret), secret[:8], scope_type, scope_id, msgspec.json.encode(ids).decode(), title[:200],
-                msgspec.json.encode(options or ShareOptions()).decode(), now, expires_at)
+                digest(secret),
+                secret[:8],
+                scope_type,
+                scope_id,
+                msgspec.json.encode(ids).decode(),
+                title[:200],
+                msgspec.json.encode(options or ShareOptions()).decode(),
+                now,
+                expires_at,
+            )
         return self.get(share_id), secret
 
     def keep_watermark_image(self, picture_id: int) -> Path:
@@ -203,8 +235,16 @@ class ShareService:
     def restrict(share: Share, requested: PictureFilter | None = None) -> PictureFilter:
         """The recipient's filter with every membership field replaced by the share's scope."""
         base = requested or PictureFilter()
-        scope: dict[str, Any] = {"project": None, "collections": [], "collection_op": "union", "ids": None,
-                                    "scrapheap": False, "folder": None, "source": None, "missing": None}
+        scope: dict[str, Any] = {
+            "project": None,
+            "collections": [],
+            "collection_op": "union",
+            "ids": None,
+            "scrapheap": False,
+            "folder": None,
+            "source": None,
+            "missing": None,
+        }
         if share.scope_type == "pictures":
             scope["ids"] = share.picture_ids
         elif share.scope_type in ("set", "character"):
@@ -213,8 +253,7 @@ class ShareService:
             scope["project"] = share.scope_id
         scope.update(favourite=None, flagged=None)  # never shown, so never a filter either
         if not share.options.include_metadata:  # no probing by hidden metadata
-            scope.update(tags=[], any_tags=[], not_tags=[], text=None, rating_min=None, rating_max=None,
-                         unrated=None)
+            scope.update(tags=[], any_tags=[], not_tags=[], text=None, rating_min=None, rating_max=None, unrated=None)
         return msgspec.structs.replace(base, **scope)
 
     @staticmethod
@@ -233,8 +272,9 @@ class ShareService:
         return SharedPage([self.summary(share, p) for p in page.items], page.next_cursor)
 
     def search_result(self, share: Share, result: SearchResult) -> SharedSearchResult:
-        return SharedSearchResult(result.engine_id,
-                                  [SharedHit(self.summary(share, h.picture), h.similarity) for h in result.hits])
+        return SharedSearchResult(
+            result.engine_id, [SharedHit(self.summary(share, h.picture), h.similarity) for h in result.hits]
+        )
 
     @staticmethod
     def statistics(share: Share, statistics: Statistics) -> Statistics:
@@ -255,10 +295,19 @@ class ShareService:
         p = self.library.get(picture_id)
         meta = share.options.include_metadata
         return SharedPicture(
-            id=p.id, content_hash=p.content_hash, media_type=p.media_type, mime=p.mime, width=p.width,
-            height=p.height, taken_at=p.taken_at, duration=p.duration, rating=p.rating if meta else None,
-            tags=p.tags if meta else [], caption=(p.captions[0].text if p.captions else None) if meta else None,
-            generation=p.generation if meta else None)
+            id=p.id,
+            content_hash=p.content_hash,
+            media_type=p.media_type,
+            mime=p.mime,
+            width=p.width,
+            height=p.height,
+            taken_at=p.taken_at,
+            duration=p.duration,
+            rating=p.rating if meta else None,
+            tags=p.tags if meta else [],
+            caption=(p.captions[0].text if p.captions else None) if meta else None,
+            generation=p.generation if meta else None,
+        )
 
     def picture_for_hash(self, share: Share, content_hash: str) -> int:
         picture_id = self.library.pictures.id_for_hash(content_hash) if content_hash.isalnum() else None
@@ -268,8 +317,9 @@ class ShareService:
 
     def context(self, share: Share) -> ShareContext:
         options = msgspec.structs.asdict(share.options)
-        return ShareContext(share.id, share.scope_type, share.scope_id,
-                            {k: v for k, v in options.items() if v is not None})
+        return ShareContext(
+            share.id, share.scope_type, share.scope_id, {k: v for k, v in options.items() if v is not None}
+        )
 
     def transforms_apply(self, share: Share) -> bool:
         """Whether any registered share transform (the watermark, a plugin's) changes what this share serves."""

@@ -159,8 +159,13 @@ class FakeFaceExtractor(FaceExtractor):
                 continue
             w, h = image.size
             box = (w / 4, h / 4, 3 * w / 4, 3 * h / 4)
-            landmarks = [(w * 0.4, h * 0.4), (w * 0.6, h * 0.4), (w * 0.5, h * 0.5), (w * 0.42, h * 0.62),
-                         (w * 0.58, h * 0.62)]
+            landmarks = [
+                (w * 0.4, h * 0.4),
+                (w * 0.6, h * 0.4),
+                (w * 0.5, h * 0.5),
+                (w * 0.42, h * 0.62),
+                (w * 0.58, h * 0.62),
+            ]
             results.append([Face(box, 0.99, landmarks, colour_vector(rgb).tolist())])
         return results
 

@@ -97,8 +97,11 @@ class UpdateChecker:
 
     def status(self) -> UpdateStatus:
         raw = self.store.get_setting(self._STATUS_KEY)
-        status = UpdateStatus(enabled=False, current=__version__) if raw is None else msgspec.json.decode(
-            raw, type=UpdateStatus)
+        status = (
+            UpdateStatus(enabled=False, current=__version__)
+            if raw is None
+            else msgspec.json.decode(raw, type=UpdateStatus)
+        )
         return msgspec.structs.replace(status, enabled=self.settings().enabled, current=__version__)
 
     def due(self) -> bool:
@@ -122,9 +125,14 @@ class UpdateChecker:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 answer = msgspec.json.decode(response.read(64 * 1024), type=_Answer)
             status = UpdateStatus(
-                enabled=True, current=__version__, latest=answer.latest, severity=answer.severity,
+                enabled=True,
+                current=__version__,
+                latest=answer.latest,
+                severity=answer.severity,
                 update_available=_version_tuple(answer.latest) > _version_tuple(__version__),
-                notes_url=answer.notes_url, checked_at=now)
+                notes_url=answer.notes_url,
+                checked_at=now,
+            )
         except (OSError, ValueError, msgspec.DecodeError, json.JSONDecodeError) as error:
             log.info("update check failed: %s", error)
             previous = self.status()

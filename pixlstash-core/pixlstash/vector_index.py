@@ -39,7 +39,7 @@ class _Meta(msgspec.Struct):
     dims: int
     count: int
     stamp: int | None  # the epoch
-    seq: int = 0       # files saved before the change log existed are current at seq 0
+    seq: int = 0  # files saved before the change log existed are current at seq 0
 
 
 def index_file_stem(engine_id: str, kind: str) -> str:
@@ -49,8 +49,16 @@ def index_file_stem(engine_id: str, kind: str) -> str:
 class VectorIndex:
     """Nearest-neighbour search over one engine's vectors of one kind (cosine, half precision)."""
 
-    def __init__(self, folder: Path, engine_id: str, kind: str, *, stamp: Callable[[], Stamp | None],
-                 vectors: Callable[[], Vectors], changes: Callable[[int], Vectors]) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        engine_id: str,
+        kind: str,
+        *,
+        stamp: Callable[[], Stamp | None],
+        vectors: Callable[[], Vectors],
+        changes: Callable[[int], Vectors],
+    ) -> None:
         self.engine_id = engine_id
         self.kind = kind
         stem = index_file_stem(engine_id, kind)
@@ -97,8 +105,7 @@ class VectorIndex:
         with self._lock:
             yield
 
-    def carry_over(self, remove: np.ndarray, keys: np.ndarray, vectors: np.ndarray | None,
-                   stamp: Stamp | None) -> bool:
+    def carry_over(self, remove: np.ndarray, keys: np.ndarray, vectors: np.ndarray | None, stamp: Stamp | None) -> bool:
         """Bring the index to new contents known to differ only at ``remove`` (gone) and ``keys`` (new
         vectors), and mark it current at ``stamp``. False (and the index dropped) if it cannot."""
         with self._lock:
@@ -181,8 +188,9 @@ class VectorIndex:
 
     # -- changing -------------------------------------------------------------------------------
 
-    def apply(self, keys: np.ndarray, vectors: np.ndarray | None, *, stamp_before: Stamp | None,
-              stamp_after: Stamp | None) -> None:
+    def apply(
+        self, keys: np.ndarray, vectors: np.ndarray | None, *, stamp_before: Stamp | None, stamp_after: Stamp | None
+    ) -> None:
         """Add (or replace) vectors this process wrote, or remove ``keys`` when ``vectors`` is None.
 
         ``stamp_before`` is the database stamp when the write began. If the index was not at that stamp

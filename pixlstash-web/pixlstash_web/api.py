@@ -39,8 +39,16 @@ def json_response(value: Any, status: int = 200, headers: dict[str, str] | None 
 class PolicyRoute(Route):
     """A Starlette route that knows who may call it (the route-table test checks every route has one)."""
 
-    def __init__(self, path: str, endpoint: Callable, *, methods: list[str], policy: Policy,
-                 name: str | None = None, include_in_schema: bool = True) -> None:
+    def __init__(
+        self,
+        path: str,
+        endpoint: Callable,
+        *,
+        methods: list[str],
+        policy: Policy,
+        name: str | None = None,
+        include_in_schema: bool = True,
+    ) -> None:
         super().__init__(path, endpoint, methods=methods, name=name, include_in_schema=include_in_schema)
         self.policy = policy
 
@@ -57,8 +65,8 @@ class Endpoint:
     body: type | None = None
     response: Any = None
     status: int = 200
-    raw: bool = False                       # the handler returns a Response itself (files, streams)
-    request_schema: dict | None = None      # a non-JSON body (multipart uploads), described by hand
+    raw: bool = False  # the handler returns a Response itself (files, streams)
+    request_schema: dict | None = None  # a non-JSON body (multipart uploads), described by hand
     response_media: str = "application/json"
     extra_responses: dict[int, str] = field(default_factory=dict)
 
@@ -168,14 +176,43 @@ class Api:
         self.prefix = prefix
         self.endpoints: list[Endpoint] = []
 
-    def route(self, method: str, path: str, *, policy: Policy, summary: str, tag: str, query: type | None = None,
-              body: type | None = None, response: Any = None, status: int = 200, raw: bool = False,
-              response_media: str = "application/json", prefix: bool = True,
-              extra_responses: dict[int, str] | None = None, request_schema: dict | None = None) -> Callable:
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        policy: Policy,
+        summary: str,
+        tag: str,
+        query: type | None = None,
+        body: type | None = None,
+        response: Any = None,
+        status: int = 200,
+        raw: bool = False,
+        response_media: str = "application/json",
+        prefix: bool = True,
+        extra_responses: dict[int, str] | None = None,
+        request_schema: dict | None = None,
+    ) -> Callable:
         def register(handler: Callable) -> Callable:
-            self.endpoints.append(Endpoint(method, (self.prefix if prefix else "") + path, handler, policy, summary,
-                                           tag, query, body, response, status, raw, request_schema,
-                                           response_media, extra_responses or {}))
+            self.endpoints.append(
+                Endpoint(
+                    method,
+                    (self.prefix if prefix else "") + path,
+                    handler,
+                    policy,
+                    summary,
+                    tag,
+                    query,
+                    body,
+                    response,
+                    status,
+                    raw,
+                    request_schema,
+                    response_media,
+                    extra_responses or {},
+                )
+            )
             return handler
 
         return register
@@ -203,8 +240,14 @@ class Api:
         routes = []
         for path, methods in by_path.items():
             policies = {e.policy for e in methods.values()}
-            routes.append(PolicyRoute(path, _dispatcher(methods), methods=list(methods),
-                                      policy=policies.pop() if len(policies) == 1 else Policy.MIXED))
+            routes.append(
+                PolicyRoute(
+                    path,
+                    _dispatcher(methods),
+                    methods=list(methods),
+                    policy=policies.pop() if len(policies) == 1 else Policy.MIXED,
+                )
+            )
         return routes
 
 
@@ -240,4 +283,3 @@ async def _run(endpoint: Endpoint, request: Request) -> Response:
     if endpoint.status == 204:
         return Response(status_code=204)
     return json_response(result, endpoint.status)
-

@@ -36,19 +36,19 @@ log = logging.getLogger("pixlstash_web")
 class WebSettings(msgspec.Struct, frozen=True):
     max_upload_file_bytes: int = 2 << 30
     max_upload_request_bytes: int = 8 << 30
-    secure_cookies: bool = False          # set under TLS: session cookies get the Secure flag
-    watch_folders: bool = True            # poll import folders (and, less often, reference folders)
+    secure_cookies: bool = False  # set under TLS: session cookies get the Secure flag
+    watch_folders: bool = True  # poll import folders (and, less often, reference folders)
     folder_poll_seconds: float = 5.0
     sse_heartbeat: float = 15.0
     update_check_poll_seconds: float = 3600.0
     worker_threads: int = max(4, 4 * (os.cpu_count() or 1))
-    snapshot_schedule: bool = True        # take DAILY / WEEKLY / MONTHLY snapshots (the catalog can also turn it off)
+    snapshot_schedule: bool = True  # take DAILY / WEEKLY / MONTHLY snapshots (the catalog can also turn it off)
     snapshot_check_seconds: float = 3600.0  # how often the schedule looks for a snapshot that is due
-    enrichment: bool = True               # run queued enrichment jobs in this process
+    enrichment: bool = True  # run queued enrichment jobs in this process
     outside_changes_seconds: float = 1.0  # how often writes by other processes are looked for
-    clock: Callable[[], int] = now_ms     # Unix ms for snapshot stamps and the schedule (simulations set their own)
-    public_url: str | None = None         # how others reach this server (share links); default: where it listens
-    password_checks: int = 2              # password hashes computed at once (each takes a core and 32 MiB)
+    clock: Callable[[], int] = now_ms  # Unix ms for snapshot stamps and the schedule (simulations set their own)
+    public_url: str | None = None  # how others reach this server (share links); default: where it listens
+    password_checks: int = 2  # password hashes computed at once (each takes a core and 32 MiB)
 
     def instance_options(self) -> InstanceOptions:
         """The settings of the library's long-lived services (the core runs them)."""
@@ -82,8 +82,13 @@ async def _recipient(request: Request) -> Response:
     return HTMLResponse(RECIPIENT_HTML, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
 
-def create_app(library: Library | None = None, settings: WebSettings | None = None, *,
-               library_path: Path | None = None, plugin_manager=None) -> Starlette:
+def create_app(
+    library: Library | None = None,
+    settings: WebSettings | None = None,
+    *,
+    library_path: Path | None = None,
+    plugin_manager=None,
+) -> Starlette:
     """Build the ASGI app over an open ``library`` (the caller closes it) or one opened at ``library_path``."""
     settings = settings or WebSettings()
     if library is None and library_path is None:
@@ -112,7 +117,11 @@ def create_app(library: Library | None = None, settings: WebSettings | None = No
         PolicyRoute("/ui/{path:path}", static_file, methods=["GET"], policy=Policy.PUBLIC, include_in_schema=False),
         PolicyRoute("/s/{share_token}", _recipient, methods=["GET"], policy=Policy.PUBLIC, include_in_schema=False),
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(GZipMiddleware, minimum_size=2048)],
-                    exception_handlers=exception_handlers, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(GZipMiddleware, minimum_size=2048)],
+        exception_handlers=exception_handlers,
+        lifespan=lifespan,
+    )
     app.state.api = api
     return app

@@ -24,12 +24,30 @@ _encoder = msgspec.json.Encoder()
 
 # Most specific first.
 _STATUS: list[tuple[type[PixlstashError], int]] = [
-    (InvalidInput, 422), (BadInput, 400), (SnapshotDamaged, 409), (Unauthenticated, 401), (Forbidden, 403),
-    (ShareGone, 410), (NotFound, 404), (Conflict, 409), (TooLarge, 413), (UnsupportedMedia, 415), (RateLimited, 429),
+    (InvalidInput, 422),
+    (BadInput, 400),
+    (SnapshotDamaged, 409),
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (ShareGone, 410),
+    (NotFound, 404),
+    (Conflict, 409),
+    (TooLarge, 413),
+    (UnsupportedMedia, 415),
+    (RateLimited, 429),
 ]
-_HTTP_CODES = {400: "bad_input", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media",
-               422: "invalid", 429: "rate_limited"}
+_HTTP_CODES = {
+    400: "bad_input",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media",
+    422: "invalid",
+    429: "rate_limited",
+}
 
 
 class ErrorDetail(msgspec.Struct):
@@ -42,8 +60,9 @@ class ErrorBody(msgspec.Struct):
     error: ErrorDetail
 
 
-def error_response(status: int, code: str, message: str, details: dict | None = None,
-                   headers: dict[str, str] | None = None) -> Response:
+def error_response(
+    status: int, code: str, message: str, details: dict | None = None, headers: dict[str, str] | None = None
+) -> Response:
     body = ErrorBody(ErrorDetail(code, message, details or {}))
     return Response(_encoder.encode(body), status_code=status, media_type="application/json", headers=headers)
 
@@ -61,8 +80,9 @@ async def _pixlstash_error(request: Request, error: PixlstashError) -> Response:
 
 async def _http_error(request: Request, error: HTTPException) -> Response:
     message = {404: "no such route", 405: "method not allowed"}.get(error.status_code, str(error.detail))
-    return error_response(error.status_code, _HTTP_CODES.get(error.status_code, "error"), message,
-                          headers=getattr(error, "headers", None))
+    return error_response(
+        error.status_code, _HTTP_CODES.get(error.status_code, "error"), message, headers=getattr(error, "headers", None)
+    )
 
 
 async def _out_of_range(request: Request, error: OverflowError) -> Response:
@@ -74,5 +94,9 @@ async def _unexpected(request: Request, error: Exception) -> Response:
     return error_response(500, "internal", "an unexpected error happened; it has been logged")
 
 
-exception_handlers = {PixlstashError: _pixlstash_error, HTTPException: _http_error, OverflowError: _out_of_range,
-                      Exception: _unexpected}
+exception_handlers = {
+    PixlstashError: _pixlstash_error,
+    HTTPException: _http_error,
+    OverflowError: _out_of_range,
+    Exception: _unexpected,
+}

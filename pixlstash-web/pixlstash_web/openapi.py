@@ -11,11 +11,18 @@ from .security import Policy
 
 __all__ = ["DOCS_HTML", "openapi_document"]
 
-_ERRORS = {400: "malformed request", 413: "too large", 415: "unsupported media type",
-           401: "missing, unknown, expired or revoked credentials",
-           403: "the credentials do not allow this", 404: "not found", 409: "conflict with the current state",
-           410: "the share link expired or was revoked", 422: "a field has a wrong type or value",
-           429: "rate limited"}
+_ERRORS = {
+    400: "malformed request",
+    413: "too large",
+    415: "unsupported media type",
+    401: "missing, unknown, expired or revoked credentials",
+    403: "the credentials do not allow this",
+    404: "not found",
+    409: "conflict with the current state",
+    410: "the share link expired or was revoked",
+    422: "a field has a wrong type or value",
+    429: "rate limited",
+}
 
 
 def _query_parameters(struct: type, components: dict) -> list[dict]:
@@ -27,9 +34,17 @@ def _query_parameters(struct: type, components: dict) -> list[dict]:
     params = []
     for field, field_schema in properties.items():
         is_list = field_schema.get("type") == "array" or any(
-            s.get("type") == "array" for s in field_schema.get("anyOf", []))
-        params.append({"name": field, "in": "query", "required": field in required, "schema": field_schema,
-                       **({"style": "form", "explode": True} if is_list else {})})
+            s.get("type") == "array" for s in field_schema.get("anyOf", [])
+        )
+        params.append(
+            {
+                "name": field,
+                "in": "query",
+                "required": field in required,
+                "schema": field_schema,
+                **({"style": "form", "explode": True} if is_list else {}),
+            }
+        )
     return params
 
 
@@ -46,18 +61,25 @@ def openapi_document(api) -> dict:
     ref_of = {id(t): r for t, r in zip(types, refs, strict=True)}
     error_ref = ref_of[id(ErrorBody)]
     for endpoint in api.endpoints:
-        op: dict = {"summary": endpoint.summary, "tags": [endpoint.tag],
-                    "operationId": f"{endpoint.method.lower()}_{endpoint.handler.__name__}_{len(paths)}",
-                    "x-policy": endpoint.policy.value}
-        params = [{"name": name, "in": "path", "required": True, "schema": {"type": kind}}
-                  for name, kind in endpoint.path_params]
+        op: dict = {
+            "summary": endpoint.summary,
+            "tags": [endpoint.tag],
+            "operationId": f"{endpoint.method.lower()}_{endpoint.handler.__name__}_{len(paths)}",
+            "x-policy": endpoint.policy.value,
+        }
+        params = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
+            for name, kind in endpoint.path_params
+        ]
         if endpoint.query is not None:
             params += _query_parameters(endpoint.query, components)
         if params:
             op["parameters"] = params
         if endpoint.body is not None:
-            op["requestBody"] = {"required": True,
-                                 "content": {"application/json": {"schema": ref_of[id(endpoint.body)]}}}
+            op["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": ref_of[id(endpoint.body)]}},
+            }
         elif endpoint.request_schema is not None:
             op["requestBody"] = {"required": True, "content": endpoint.request_schema}
         responses: dict = {}
@@ -65,10 +87,14 @@ def openapi_document(api) -> dict:
             responses["204"] = {"description": "done"}
         elif endpoint.response is not None:
             responses[str(endpoint.status)] = {
-                "description": "success", "content": {"application/json": {"schema": ref_of[id(endpoint.response)]}}}
+                "description": "success",
+                "content": {"application/json": {"schema": ref_of[id(endpoint.response)]}},
+            }
         else:
-            responses[str(endpoint.status)] = {"description": "success",
-                                               "content": {endpoint.response_media: {"schema": {}}}}
+            responses[str(endpoint.status)] = {
+                "description": "success",
+                "content": {endpoint.response_media: {"schema": {}}},
+            }
         error_codes = {400, 404, 422}  # 404: any id in the path, query or body may name nothing
         if endpoint.policy not in (Policy.PUBLIC,):
             error_codes |= {401, 403}
@@ -79,20 +105,26 @@ def openapi_document(api) -> dict:
         if endpoint.body is not None or endpoint.request_schema is not None:
             error_codes |= {413, 415}
         for code, text in {**{c: _ERRORS[c] for c in error_codes}, **endpoint.extra_responses}.items():
-            responses[str(code)] = {"description": text,
-                                    "content": {"application/json": {"schema": error_ref}}}
+            responses[str(code)] = {"description": text, "content": {"application/json": {"schema": error_ref}}}
         op["responses"] = responses
         if endpoint.policy in (Policy.READ, Policy.WRITE, Policy.ADMIN):
             op["security"] = [{"bearer": []}, {"session": []}]
         paths.setdefault(endpoint.openapi_path, {})[endpoint.method.lower()] = op
     document = {
         "openapi": "3.1.0",
-        "info": {"title": "PixlStash API", "version": __version__,
-                 "description": "Every failure answers {\"error\": {\"code\", \"message\", \"details\"}}."},
+        "info": {
+            "title": "PixlStash API",
+            "version": __version__,
+            "description": 'Every failure answers {"error": {"code", "message", "details"}}.',
+        },
         "paths": paths,
-        "components": {"schemas": components, "securitySchemes": {
-            "bearer": {"type": "http", "scheme": "bearer"},
-            "session": {"type": "apiKey", "in": "cookie", "name": "pixlstash_session"}}},
+        "components": {
+            "schemas": components,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "pixlstash_session"},
+            },
+        },
     }
     _bound_integers(document)
     return document
@@ -114,7 +146,6 @@ def _bound_integers(node: object) -> None:
     elif isinstance(node, list):
         for value in node:
             _bound_integers(value)
-
 
 
 DOCS_HTML = """<!doctype html>

@@ -134,8 +134,19 @@ class BulkRemoveFromProject(_BulkOp, tag="remove_from_project"):
     project_id: Id
 
 
-BulkOperation = (BulkRate | BulkFavourite | BulkFlag | BulkTag | BulkUntag | BulkScrap | BulkUnscrap
-                 | BulkAddToCollection | BulkRemoveFromCollection | BulkAddToProject | BulkRemoveFromProject)
+BulkOperation = (
+    BulkRate
+    | BulkFavourite
+    | BulkFlag
+    | BulkTag
+    | BulkUntag
+    | BulkScrap
+    | BulkUnscrap
+    | BulkAddToCollection
+    | BulkRemoveFromCollection
+    | BulkAddToProject
+    | BulkRemoveFromProject
+)
 
 
 class BulkRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -288,7 +299,7 @@ class _ShareCreate(msgspec.Struct, tag_field="scope_type", forbid_unknown_fields
     allow_original: bool = True
     include_metadata: bool = False
     watermark_text: Annotated[str, Meta(max_length=200)] | None = None
-    watermark_picture_id: Id | None = None      # draw this library picture (a logo) instead of text
+    watermark_picture_id: Id | None = None  # draw this library picture (a logo) instead of text
     watermark_opacity: Annotated[float, Meta(ge=0, le=1)] = 0.5
     watermark_position: Literal["bottom-right", "bottom-left", "top-right", "top-left", "center"] = "bottom-right"
 

@@ -25,13 +25,13 @@ _URL_TOKEN_PARAMS = {"token", "access_token", "api_key", "apikey", "session"}
 
 
 class Policy(enum.StrEnum):
-    PUBLIC = "public"        # anyone (version, login, docs, the UI shell)
-    SETUP = "setup"          # anyone on loopback, and only while no owner exists
-    READ = "read"            # a read, write or admin token, or the owner's session
+    PUBLIC = "public"  # anyone (version, login, docs, the UI shell)
+    SETUP = "setup"  # anyone on loopback, and only while no owner exists
+    READ = "read"  # a read, write or admin token, or the owner's session
     WRITE = "write"
     ADMIN = "admin"
-    SHARE = "share"          # a share link token in the path, nothing else
-    MIXED = "mixed"          # a path whose methods have different policies (each method checks its own)
+    SHARE = "share"  # a share link token in the path, nothing else
+    MIXED = "mixed"  # a path whose methods have different policies (each method checks its own)
 
 
 def client_address(request: Request) -> str:

@@ -53,9 +53,16 @@ class ReceivedUpload:
         try:
             source_id = library.new_source("upload", ", ".join(f.filename for f in self.files)[:200])
             for file in self.files:
-                report.merge(library.import_upload(file.path, file.filename, project_id=project_id,
-                                                   collection_ids=collection_ids, source_id=source_id,
-                                                   enrich=False))
+                report.merge(
+                    library.import_upload(
+                        file.path,
+                        file.filename,
+                        project_id=project_id,
+                        collection_ids=collection_ids,
+                        source_id=source_id,
+                        enrich=False,
+                    )
+                )
         finally:
             self.discard()
         library.enrichment.queue_imported([p.picture_id for p in report.imported])  # one job per engine
@@ -77,8 +84,16 @@ async def receive_upload(request: Request, tmpdir: Path, settings) -> ReceivedUp
         raise TooLarge(f"the request is over the {settings.max_upload_request_bytes:,}-byte upload limit")
 
     upload = ReceivedUpload()
-    state = {"headers": {}, "field": None, "name": b"", "value": b"", "out": None, "file": None, "total": 0,
-             "error": None}
+    state = {
+        "headers": {},
+        "field": None,
+        "name": b"",
+        "value": b"",
+        "out": None,
+        "file": None,
+        "total": 0,
+        "error": None,
+    }
 
     def on_header_field(data: bytes, start: int, end: int) -> None:
         state["name"] += data[start:end]
@@ -114,8 +129,9 @@ async def receive_upload(request: Request, tmpdir: Path, settings) -> ReceivedUp
         if state["file"] is not None:
             state["file"].size += len(chunk)
             if state["file"].size > settings.max_upload_file_bytes:
-                raise TooLarge(f"{state['file'].filename} is over the {settings.max_upload_file_bytes:,}-byte "
-                               "per-file limit")
+                raise TooLarge(
+                    f"{state['file'].filename} is over the {settings.max_upload_file_bytes:,}-byte per-file limit"
+                )
             state["out"].write(chunk)
         elif state["field"] is not None:
             value = upload.fields[state["field"]] + chunk.decode("utf-8", "replace")
@@ -128,10 +144,17 @@ async def receive_upload(request: Request, tmpdir: Path, settings) -> ReceivedUp
             state["out"].close()
             state["out"] = None
 
-    parser = MultipartParser(params[b"boundary"], {
-        "on_header_field": on_header_field, "on_header_value": on_header_value, "on_header_end": on_header_end,
-        "on_headers_finished": on_headers_finished, "on_part_data": on_part_data, "on_part_end": on_part_end,
-    })
+    parser = MultipartParser(
+        params[b"boundary"],
+        {
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_headers_finished": on_headers_finished,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
     try:
         async for chunk in request.stream():
             state["total"] += len(chunk)

@@ -29,8 +29,20 @@ from .common import EscapingStream
 __all__ = ["build_parser", "main"]
 
 # Order here is the order in ``--help``.
-COMMAND_MODULES = (serve_cmd, import_cmd, ls_cmd, search_cmd, enrich_cmd, jobs_cmd, models_cmd, folders_cmd,
-                   snapshot_cmd, auth_cmds, plugins_cmd, version_cmd)
+COMMAND_MODULES = (
+    serve_cmd,
+    import_cmd,
+    ls_cmd,
+    search_cmd,
+    enrich_cmd,
+    jobs_cmd,
+    models_cmd,
+    folders_cmd,
+    snapshot_cmd,
+    auth_cmds,
+    plugins_cmd,
+    version_cmd,
+)
 
 
 def build_parser(pm) -> argparse.ArgumentParser:

@@ -20,19 +20,24 @@ def _authenticator(args, pm) -> Authenticator:
 
 
 def add_parser(subparsers) -> None:
-    user = subparsers.add_parser("user", help="manage the owner account",
-                                 description="Create the owner account or change its password.")
+    user = subparsers.add_parser(
+        "user", help="manage the owner account", description="Create the owner account or change its password."
+    )
     actions = user.add_subparsers(dest="action", metavar="ACTION", required=True)
     for name, text in (("create", "create the owner account"), ("password", "change the owner's password")):
         action = actions.add_parser(name, help=text)
         add_library_option(action)
         action.add_argument("username")
-        action.add_argument("--password-stdin", action="store_true",
-                            help="read the password from standard input instead of prompting")
+        action.add_argument(
+            "--password-stdin", action="store_true", help="read the password from standard input instead of prompting"
+        )
         action.set_defaults(func=run_user)
 
-    token = subparsers.add_parser("token", help="manage API tokens",
-                                  description="API tokens for scripts and tools: Authorization: Bearer <token>.")
+    token = subparsers.add_parser(
+        "token",
+        help="manage API tokens",
+        description="API tokens for scripts and tools: Authorization: Bearer <token>.",
+    )
     actions = token.add_subparsers(dest="action", metavar="ACTION", required=True)
     create = actions.add_parser("create", help="create a token (the secret is printed once)")
     add_library_option(create)

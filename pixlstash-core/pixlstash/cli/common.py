@@ -46,6 +46,7 @@ def terminal(stream: TextIO) -> TextIO:
     """The stream under an ``EscapingStream``, for the CLI's own cursor movements (live progress)."""
     return getattr(stream, "unescaped", stream)
 
+
 _json_encoder = msgspec.json.Encoder()
 
 

@@ -14,17 +14,27 @@ from .library_options import add_filter_options, filter_from_args, open_library
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "enrich", help="tag, describe, embed or find faces in pictures with a chosen engine",
+        "enrich",
+        help="tag, describe, embed or find faces in pictures with a chosen engine",
         description="Queue enrichment for the selected pictures (filters, or --ids; default: the whole library) "
-                    "and run it here, unless a server is running for the library, which then does the work. "
-                    "Pictures the engine version already did are skipped unless --force.")
+        "and run it here, unless a server is running for the library, which then does the work. "
+        "Pictures the engine version already did are skipped unless --force.",
+    )
     add_library_option(parser)
     parser.add_argument("--engine", metavar="ID", help="engine id (see `pixlstash models`); sets the task")
-    parser.add_argument("--task", choices=[t.value for t in Task],
-                        help="task with its default engine (default: every task run on import)")
+    parser.add_argument(
+        "--task",
+        choices=[t.value for t in Task],
+        help="task with its default engine (default: every task run on import)",
+    )
     parser.add_argument("--ids", metavar="ID,ID", help="only these picture ids")
-    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                        help="engine parameter (repeatable), e.g. prompt='describe the lighting'")
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="engine parameter (repeatable), e.g. prompt='describe the lighting'",
+    )
     parser.add_argument("--force", action="store_true", help="redo pictures already done by this engine version")
     parser.add_argument("--no-run", action="store_true", help="only queue (a server or a later run does it)")
     parser.add_argument("--json", action="store_true", help="print the queued jobs as JSON")
@@ -55,14 +65,16 @@ def run(args, pm) -> int:
         ids = [int(v) for v in args.ids.split(",") if v.strip()] if args.ids else None
         jobs = []
         for task, engine_id in _tasks(library, args):
-            job = library.enrichment.enqueue(task, ids, engine_id=engine_id, f=f, parameters=parameters,
-                                             force=args.force)
+            job = library.enrichment.enqueue(
+                task, ids, engine_id=engine_id, f=f, parameters=parameters, force=args.force
+            )
             if job is not None:
                 jobs.append(job)
         # Work a stopped run (or the server) left open is run too: its claims died with its process.
         queued_now = {job.id for job in jobs}
-        leftover = [job for job in library.enrichment.list_jobs(open_only=True, limit=10_000)
-                    if job.id not in queued_now]
+        leftover = [
+            job for job in library.enrichment.list_jobs(open_only=True, limit=10_000) if job.id not in queued_now
+        ]
         if args.json:
             print_json(jobs)
         else:
@@ -97,6 +109,8 @@ def run(args, pm) -> int:
         for job in jobs:
             job = library.enrichment.job(job.id)
             ok = ok and job.state == "done" and job.failed == 0
-            print(f"job {job.id}: {job.state}, {job.done} done, {job.failed} failed" +
-                  (f" ({job.error})" if job.error else ""))
+            print(
+                f"job {job.id}: {job.state}, {job.done} done, {job.failed} failed"
+                + (f" ({job.error})" if job.error else "")
+            )
     return 0 if ok else 1

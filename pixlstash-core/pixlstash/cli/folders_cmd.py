@@ -9,22 +9,30 @@ from .library_options import open_library
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "folders", help="manage import and reference folders",
+        "folders",
+        help="manage import and reference folders",
         description="Import folders are watched while the server runs: new files are copied in. Reference "
-        "folders are indexed in place and never modified.")
+        "folders are indexed in place and never modified.",
+    )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     add = actions.add_parser("add", help="add a folder")
     add_library_option(add)
     add.add_argument("kind", choices=["import", "reference"])
     add.add_argument("path")
-    add.add_argument("--delete-after-import", action="store_true",
-                     help="import folders: delete each file once the library holds it")
-    add.add_argument("--write-sidecars", action="store_true",
-                     help="reference folders: write tags/captions back to .txt sidecars")
-    add.add_argument("--sidecar-format", choices=["tags", "caption"], default="tags",
-                     help="what .txt sidecars hold (default: tags)")
-    add.add_argument("--allow-purge", action="store_true",
-                     help="reference folders: purging a picture from the scrapheap may delete its file")
+    add.add_argument(
+        "--delete-after-import", action="store_true", help="import folders: delete each file once the library holds it"
+    )
+    add.add_argument(
+        "--write-sidecars", action="store_true", help="reference folders: write tags/captions back to .txt sidecars"
+    )
+    add.add_argument(
+        "--sidecar-format", choices=["tags", "caption"], default="tags", help="what .txt sidecars hold (default: tags)"
+    )
+    add.add_argument(
+        "--allow-purge",
+        action="store_true",
+        help="reference folders: purging a picture from the scrapheap may delete its file",
+    )
     add.add_argument("--no-scan", action="store_true", help="do not scan it now")
     add.add_argument("--json", action="store_true", help="print JSON")
     add.set_defaults(func=run_add)
@@ -49,16 +57,22 @@ def _print_scan(scans, as_json: bool) -> None:
         return
     for scan in scans:
         r = scan.report
-        print(f"folder {scan.folder_id}: imported {len(r.imported)}, duplicates {len(r.duplicates)}, "
-              f"skipped {len(r.skipped)}, moved {scan.moved}, changed {scan.changed}, removed {scan.removed}, "
-              f"waiting {scan.waiting}")
+        print(
+            f"folder {scan.folder_id}: imported {len(r.imported)}, duplicates {len(r.duplicates)}, "
+            f"skipped {len(r.skipped)}, moved {scan.moved}, changed {scan.changed}, removed {scan.removed}, "
+            f"waiting {scan.waiting}"
+        )
         for skip in r.skipped:
             print(f"    skipped {skip.path}: {skip.reason}")
 
 
 def run_add(args, pm) -> int:
-    options = FolderOptions(delete_after_import=args.delete_after_import, write_sidecars=args.write_sidecars,
-                            sidecar_format=args.sidecar_format, allow_purge=args.allow_purge)
+    options = FolderOptions(
+        delete_after_import=args.delete_after_import,
+        write_sidecars=args.write_sidecars,
+        sidecar_format=args.sidecar_format,
+        allow_purge=args.allow_purge,
+    )
     with open_library(args, pm) as library:
         folder = library.folder_sync.add(args.kind, args.path, options)
         scans = [] if args.no_scan else [library.folder_sync.scan(folder.id)]
@@ -90,7 +104,8 @@ def run_remove(args, pm) -> int:
 
 def run_rescan(args, pm) -> int:
     with open_library(args, pm) as library:
-        scans = ([library.folder_sync.scan(args.folder_id)] if args.folder_id is not None
-                 else library.folder_sync.scan_all())
+        scans = (
+            [library.folder_sync.scan(args.folder_id)] if args.folder_id is not None else library.folder_sync.scan_all()
+        )
     _print_scan(scans, args.json)
     return 0

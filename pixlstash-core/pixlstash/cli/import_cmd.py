@@ -10,16 +10,30 @@ from .library_options import open_library, resolve_collection, resolve_project
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "import", help="import files, folders and zip archives",
+        "import",
+        help="import files, folders and zip archives",
         description="Copy pictures and videos into the library. Folders are read recursively; zip archives are "
-        "opened safely. Files already in the library are reported as duplicates and stored once.")
+        "opened safely. Files already in the library are reported as duplicates and stored once.",
+    )
     add_library_option(parser)
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files, folders or .zip archives")
     parser.add_argument("--project", help="add the pictures to this project (id or name)")
-    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="SET",
-                        help="add the pictures to this set (id or name; repeatable)")
-    parser.add_argument("--character", dest="characters", action="append", default=[], metavar="CHARACTER",
-                        help="assign the pictures to this character (id or name; repeatable)")
+    parser.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="SET",
+        help="add the pictures to this set (id or name; repeatable)",
+    )
+    parser.add_argument(
+        "--character",
+        dest="characters",
+        action="append",
+        default=[],
+        metavar="CHARACTER",
+        help="assign the pictures to this character (id or name; repeatable)",
+    )
     parser.add_argument("--json", action="store_true", help="print the whole report as JSON")
     parser.set_defaults(func=run)
 
@@ -28,8 +42,9 @@ def run(args, pm) -> int:
     with open_library(args, pm) as library:
         collections = [resolve_collection(library, "set", v) for v in args.sets]
         collections += [resolve_collection(library, "character", v) for v in args.characters]
-        report = library.import_paths(args.paths, project_id=resolve_project(library, args.project),
-                                      collection_ids=collections)
+        report = library.import_paths(
+            args.paths, project_id=resolve_project(library, args.project), collection_ids=collections
+        )
     if args.json:
         print_json(report)
     else:
@@ -37,6 +52,8 @@ def run(args, pm) -> int:
             print(f"skipped {skip.path}: {skip.reason}", file=sys.stderr)
         rate = len(report.imported) / report.seconds if report.seconds else 0.0
         restored = f" ({len(report.restored)} back from the scrapheap)" if report.restored else ""
-        print(f"imported {len(report.imported)}, duplicates {len(report.duplicates)}{restored}, "
-              f"skipped {len(report.skipped)} in {report.seconds:.1f} s ({rate:.1f}/s)")
+        print(
+            f"imported {len(report.imported)}, duplicates {len(report.duplicates)}{restored}, "
+            f"skipped {len(report.skipped)} in {report.seconds:.1f} s ({rate:.1f}/s)"
+        )
     return 0

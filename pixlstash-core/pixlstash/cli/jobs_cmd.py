@@ -11,9 +11,11 @@ from .library_options import open_library
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "jobs", help="enrichment progress: queued, running, done, failed, pictures/s",
+        "jobs",
+        help="enrichment progress: queued, running, done, failed, pictures/s",
         description="Show enrichment progress per engine. On a terminal it updates live until the queue is empty "
-                    "(Ctrl-C stops watching, never the work).")
+        "(Ctrl-C stops watching, never the work).",
+    )
     add_library_option(parser)
     parser.add_argument("--all", action="store_true", help="list recent jobs, finished ones included")
     parser.add_argument("--once", action="store_true", help="print once, even on a terminal")
@@ -29,9 +31,11 @@ def _render(progress) -> list[str]:
     lines = []
     for p in progress:
         total = p.queued + p.running + p.done + p.failed
-        lines.append(f"{p.engine_id:<28} {p.task:<9} {progress_bar(p.done + p.failed, total)} "
-                     f"{p.done:>7} done {p.failed:>5} failed {p.queued + p.running:>7} left "
-                     f"{p.pictures_per_second:>8.1f}/s")
+        lines.append(
+            f"{p.engine_id:<28} {p.task:<9} {progress_bar(p.done + p.failed, total)} "
+            f"{p.done:>7} done {p.failed:>5} failed {p.queued + p.running:>7} left "
+            f"{p.pictures_per_second:>8.1f}/s"
+        )
     return lines
 
 
@@ -48,8 +52,10 @@ def run(args, pm) -> int:
                 print_json(jobs)
                 return 0
             for job in jobs:
-                print(f"{job.id:>6}  {job.state:<9} {job.task:<9} {job.engine_id:<28} {job.done:>7}/{job.total:<7} "
-                      f"failed {job.failed}" + (f"  {job.error}" if job.error else ""))
+                print(
+                    f"{job.id:>6}  {job.state:<9} {job.task:<9} {job.engine_id:<28} {job.done:>7}/{job.total:<7} "
+                    f"failed {job.failed}" + (f"  {job.error}" if job.error else "")
+                )
             return 0
         if args.json or args.once or not sys.stdout.isatty():
             progress = enrichment.progress()

@@ -62,10 +62,15 @@ def add_filter_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--favourite", action="store_true", help="only favourites")
     group.add_argument("--in-project", metavar="PROJECT", help="in this project (id or name)")
     group.add_argument("--in-set", action="append", default=[], metavar="SET", help="in this set (id or name)")
-    group.add_argument("--in-character", action="append", default=[], metavar="CHARACTER",
-                       help="of this character (id or name)")
-    group.add_argument("--op", choices=["union", "overlap", "difference", "unique"], default="union",
-                       help="how several sets/characters combine (default: union)")
+    group.add_argument(
+        "--in-character", action="append", default=[], metavar="CHARACTER", help="of this character (id or name)"
+    )
+    group.add_argument(
+        "--op",
+        choices=["union", "overlap", "difference", "unique"],
+        default="union",
+        help="how several sets/characters combine (default: union)",
+    )
     group.add_argument("--media-type", choices=["image", "video"])
     group.add_argument("--taken-after", type=_date_ms, metavar="DATE")
     group.add_argument("--taken-before", type=_date_ms, metavar="DATE")
@@ -77,8 +82,9 @@ def add_filter_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--folder", type=int, metavar="ID", help="from this import or reference folder")
     group.add_argument("--scrapheap", action="store_true", help="list the scrapheap instead")
     sort = parser.add_argument_group("order")
-    sort.add_argument("--sort", default="taken_at",
-                      choices=["taken_at", "imported_at", "rating", "file_size", "pixels", "random"])
+    sort.add_argument(
+        "--sort", default="taken_at", choices=["taken_at", "imported_at", "rating", "file_size", "pixels", "random"]
+    )
     sort.add_argument("--ascending", action="store_true", help="oldest / smallest first")
     sort.add_argument("--seed", type=int, default=0, help="seed for --sort random")
 
@@ -87,12 +93,25 @@ def filter_from_args(library: Library, args) -> tuple[PictureFilter, Sort]:
     collections = [resolve_collection(library, "set", v) for v in args.in_set]
     collections += [resolve_collection(library, "character", v) for v in args.in_character]
     f = PictureFilter(
-        tags=args.tag, any_tags=args.any_tag, not_tags=args.not_tag, rating_min=args.rating_min,
-        rating_max=args.rating_max, unrated=True if args.unrated else None,
-        favourite=True if args.favourite else None, project=resolve_project(library, args.in_project),
-        collections=collections, collection_op=args.op, media_type=args.media_type,
-        taken_after=args.taken_after, taken_before=args.taken_before, min_width=args.min_width,
-        min_height=args.min_height, text=args.text, duplicates=True if args.duplicates else None,
-        source=args.source, folder=args.folder, scrapheap=args.scrapheap,
+        tags=args.tag,
+        any_tags=args.any_tag,
+        not_tags=args.not_tag,
+        rating_min=args.rating_min,
+        rating_max=args.rating_max,
+        unrated=True if args.unrated else None,
+        favourite=True if args.favourite else None,
+        project=resolve_project(library, args.in_project),
+        collections=collections,
+        collection_op=args.op,
+        media_type=args.media_type,
+        taken_after=args.taken_after,
+        taken_before=args.taken_before,
+        min_width=args.min_width,
+        min_height=args.min_height,
+        text=args.text,
+        duplicates=True if args.duplicates else None,
+        source=args.source,
+        folder=args.folder,
+        scrapheap=args.scrapheap,
     )
     return f, Sort(key=args.sort, descending=not args.ascending, seed=args.seed)

@@ -10,8 +10,10 @@ from .library_options import add_filter_options, filter_from_args, open_library
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "ls", help="list pictures (filters, sorts, pages)",
-        description="List pictures. Filters combine with AND; pages continue with --cursor.")
+        "ls",
+        help="list pictures (filters, sorts, pages)",
+        description="List pictures. Filters combine with AND; pages continue with --cursor.",
+    )
     add_library_option(parser)
     add_filter_options(parser)
     parser.add_argument("--limit", type=int, default=50, help="pictures per page (default 50, at most 1000)")

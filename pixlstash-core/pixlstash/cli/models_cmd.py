@@ -8,10 +8,12 @@ from .common import add_library_option, print_json
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "models", help="engines' models: where their files are and whether they are present",
+        "models",
+        help="engines' models: where their files are and whether they are present",
         description="List every installed engine's model. `pixlstash models pull ID` downloads one (the only "
-                    "time PixlStash fetches model files; run it on a machine with internet and copy the "
-                    "files over if this one has none).")
+        "time PixlStash fetches model files; run it on a machine with internet and copy the "
+        "files over if this one has none).",
+    )
     parser.add_argument("action", nargs="?", choices=["list", "pull"], default="list")
     parser.add_argument("engine", nargs="?", help="engine id, or a plugin name to pull all of its engines")
     parser.add_argument("--json", action="store_true", help="print JSON")

@@ -12,17 +12,30 @@ from .library_options import add_filter_options, filter_from_args, open_library
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "search", help="search pictures by meaning (text) or by example (similar pictures)",
+        "search",
+        help="search pictures by meaning (text) or by example (similar pictures)",
         description="Semantic search through an embedder's text encoder, or reverse image search with "
-                    "--similar / --image. Library filters restrict the results.")
+        "--similar / --image. Library filters restrict the results.",
+    )
     add_library_option(parser)
     parser.add_argument("query", nargs="?", help="what to look for, in words")
-    parser.add_argument("--similar", type=int, nargs="+", default=[], metavar="ID",
-                        help="pictures like these stored pictures")
-    parser.add_argument("--image", type=Path, action="append", default=[], metavar="FILE",
-                        help="pictures like this image file (repeatable)")
-    parser.add_argument("--combine", choices=["mean", "min"], default="mean",
-                        help="several references: mean similarity, or min (close to all of them)")
+    parser.add_argument(
+        "--similar", type=int, nargs="+", default=[], metavar="ID", help="pictures like these stored pictures"
+    )
+    parser.add_argument(
+        "--image",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="pictures like this image file (repeatable)",
+    )
+    parser.add_argument(
+        "--combine",
+        choices=["mean", "min"],
+        default="mean",
+        help="several references: mean similarity, or min (close to all of them)",
+    )
     parser.add_argument("--engine", metavar="ID", help="embedder to use (default: the settings' default)")
     parser.add_argument("--threshold", type=float, metavar="SIM", help="only hits at least this similar (-1..1)")
     parser.add_argument("--limit", type=int, default=20, help="how many hits (default 20)")
@@ -37,12 +50,20 @@ def run(args, pm) -> int:
     with open_library(args, pm) as library:
         f, _ = filter_from_args(library, args)
         if args.query and not (args.similar or args.image):
-            result = library.search.semantic(args.query, engine_id=args.engine, f=f, threshold=args.threshold,
-                                             limit=args.limit)
+            result = library.search.semantic(
+                args.query, engine_id=args.engine, f=f, threshold=args.threshold, limit=args.limit
+            )
         else:
             images = [open_query_image(path, library.limits) for path in args.image]
-            result = library.search.similar(picture_ids=args.similar, images=images, engine_id=args.engine,
-                                            combine=args.combine, f=f, threshold=args.threshold, limit=args.limit)
+            result = library.search.similar(
+                picture_ids=args.similar,
+                images=images,
+                engine_id=args.engine,
+                combine=args.combine,
+                f=f,
+                threshold=args.threshold,
+                limit=args.limit,
+            )
     if args.json:
         print_json(result)
         return 0

@@ -20,11 +20,17 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--port", type=int, default=9537, help="port to bind (default: 9537)")
     parser.add_argument("--ssl-certfile", metavar="FILE", help="serve HTTPS with this certificate")
     parser.add_argument("--ssl-keyfile", metavar="FILE", help="private key for --ssl-certfile")
-    parser.add_argument("--public-url", metavar="URL",
-                        help="how others reach this server, for share links (default: the address it listens on)")
-    parser.add_argument("--forwarded-allow-ips", metavar="ADDRESSES",
-                        help="behind a reverse proxy: the proxy addresses whose X-Forwarded-For / -Proto headers "
-                             "are believed (comma-separated; default: none)")
+    parser.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="how others reach this server, for share links (default: the address it listens on)",
+    )
+    parser.add_argument(
+        "--forwarded-allow-ips",
+        metavar="ADDRESSES",
+        help="behind a reverse proxy: the proxy addresses whose X-Forwarded-For / -Proto headers "
+        "are believed (comma-separated; default: none)",
+    )
     parser.set_defaults(func=run)
 
 

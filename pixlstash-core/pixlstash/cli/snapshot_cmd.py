@@ -12,9 +12,11 @@ from .library_options import open_library
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "snapshot", help="snapshots of the library's metadata and restores",
+        "snapshot",
+        help="snapshots of the library's metadata and restores",
         description="Snapshots keep tags, ratings, captions, predictions, sets, characters, projects and all "
-        "memberships (never the image files), deduplicated and compressed.")
+        "memberships (never the image files), deduplicated and compressed.",
+    )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     create = actions.add_parser("create", help="take a snapshot now")
     create.add_argument("--label", help="a label to recognise it by")
@@ -23,10 +25,18 @@ def add_parser(subparsers) -> None:
     preview.add_argument("snapshot_id", type=int)
     restore = actions.add_parser("restore", help="restore a snapshot (everything, or --only some resources)")
     restore.add_argument("snapshot_id", type=int)
-    restore.add_argument("--only", action="append", default=[], metavar="TYPE:ID",
-                         help="restore only this picture:ID, set:ID, character:ID or project:ID (repeatable)")
-    restore.add_argument("--recreate-missing", action="store_true",
-                         help="recreate sets, characters or projects the restored resources refer to")
+    restore.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="TYPE:ID",
+        help="restore only this picture:ID, set:ID, character:ID or project:ID (repeatable)",
+    )
+    restore.add_argument(
+        "--recreate-missing",
+        action="store_true",
+        help="recreate sets, characters or projects the restored resources refer to",
+    )
     delete = actions.add_parser("delete", help="delete a snapshot")
     delete.add_argument("snapshot_id", type=int)
     for action in (create, listing, preview, restore, delete):
@@ -54,8 +64,10 @@ def run(args, pm) -> int:
     elif args.action == "list":
         for row in result:
             when = dt.datetime.fromtimestamp(row.created_at / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M")
-            print(f"{row.id:>5}  {row.kind:<7}  {when}  {row.picture_count:>8} pictures  "
-                  f"{row.byte_size / 1e6:8.2f} MB  {row.label or ''}")
+            print(
+                f"{row.id:>5}  {row.kind:<7}  {when}  {row.picture_count:>8} pictures  "
+                f"{row.byte_size / 1e6:8.2f} MB  {row.label or ''}"
+            )
     else:
         print(result)
     return 0

@@ -24,12 +24,14 @@ def _short_side(width: int, height: int, box: int) -> float:
     return min(width, height) * scale
 
 
-def load_input(library: Library, picture_id: int, content_hash: str, width: int, height: int, media_type: str,
-               input_size: int) -> Image.Image:
+def load_input(
+    library: Library, picture_id: int, content_hash: str, width: int, height: int, media_type: str, input_size: int
+) -> Image.Image:
     """The picture as an RGB image at least ``input_size`` on its short side (or as large as it is)."""
     if media_type == "video" or _short_side(width, height, GRID_SIZE) >= min(input_size, min(width, height)):
-        path = library.thumbnail_path(picture_id, "grid" if media_type != "video" or input_size <= GRID_SIZE
-                                      else "preview")
+        path = library.thumbnail_path(
+            picture_id, "grid" if media_type != "video" or input_size <= GRID_SIZE else "preview"
+        )
     elif _short_side(width, height, PREVIEW_SIZE) >= min(input_size, min(width, height)):
         path = library.thumbnail_path(picture_id, "preview")
     else:

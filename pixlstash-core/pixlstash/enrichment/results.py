@@ -24,8 +24,9 @@ class EngineOutputError(ValueError):
 
 def field_for(task: Task) -> str:
     """The picture field an engine of this task changes (named in change events)."""
-    return {Task.EMBEDDER: "embeddings", Task.TAGGER: "predictions", Task.CAPTIONER: "captions",
-            Task.FACES: "faces"}[task]
+    return {Task.EMBEDDER: "embeddings", Task.TAGGER: "predictions", Task.CAPTIONER: "captions", Task.FACES: "faces"}[
+        task
+    ]
 
 
 def compute(engine: Engine, images: Sequence, parameters: dict[str, Any]) -> list[Any]:
@@ -37,8 +38,9 @@ def compute(engine: Engine, images: Sequence, parameters: dict[str, Any]) -> lis
         if vectors.ndim != 2 or vectors.shape[0] != len(images):
             raise EngineOutputError(f"{engine.id} returned vectors of shape {vectors.shape} for {len(images)} images")
         if vectors.shape[1] != engine.dimensions:
-            raise EngineOutputError(f"{engine.id} declares {engine.dimensions} dimensions but returned "
-                                    f"{vectors.shape[1]}")
+            raise EngineOutputError(
+                f"{engine.id} declares {engine.dimensions} dimensions but returned {vectors.shape[1]}"
+            )
         return [_normalised(engine, row) for row in vectors]
     if isinstance(engine, Tagger):
         return _checked(engine, engine.tag(images, **kwargs), images, _tags)

@@ -39,7 +39,7 @@ class Enrichment:
         self.jobs = JobStore(library.db)
         self._registry: tuple[frozenset, EngineRegistry] | None = None
         self.runtime = EngineRuntime(lambda: self.settings().device)
-        self.wake = threading.Event()   # set when work is queued, so an idle worker starts at once
+        self.wake = threading.Event()  # set when work is queued, so an idle worker starts at once
 
     # -- settings and engines -------------------------------------------------------------------
 
@@ -61,8 +61,10 @@ class Enrichment:
         for task in settings.on_import:
             _task(task)
         with self.library.db.write():
-            self.library.db.execute("INSERT OR REPLACE INTO settings(key, value) VALUES (?, ?)",
-                                    (_SETTINGS_KEY, msgspec.json.encode(settings).decode()))
+            self.library.db.execute(
+                "INSERT OR REPLACE INTO settings(key, value) VALUES (?, ?)",
+                (_SETTINGS_KEY, msgspec.json.encode(settings).decode()),
+            )
         return settings
 
     def engines(self, task: Task | None = None) -> list[Engine]:
@@ -76,8 +78,10 @@ class Enrichment:
             return self.registry.get(task, engine_id)
         installed = self.registry.engines(task)
         if not installed:
-            raise EngineNotFound(f"no {task.value} engine is installed (pip install a plugin such as "
-                                 f"pixlstash-clip, then restart)", task=task.value)
+            raise EngineNotFound(
+                f"no {task.value} engine is installed (pip install a plugin such as pixlstash-clip, then restart)",
+                task=task.value,
+            )
         # The first engine whose model is here; else the first (its error then says how to get the model).
         return next((e for e in installed if e.model_status().present), installed[0])
 
@@ -101,9 +105,17 @@ class Enrichment:
 
     # -- queueing -------------------------------------------------------------------------------
 
-    def enqueue(self, task: Task, picture_ids: Sequence[int] | None = None, *, engine_id: str | None = None,
-                f: PictureFilter | None = None, parameters: dict[str, Any] | None = None, force: bool = False,
-                reason: str = "request") -> Job | None:
+    def enqueue(
+        self,
+        task: Task,
+        picture_ids: Sequence[int] | None = None,
+        *,
+        engine_id: str | None = None,
+        f: PictureFilter | None = None,
+        parameters: dict[str, Any] | None = None,
+        force: bool = False,
+        reason: str = "request",
+    ) -> Job | None:
         """Queue ``task`` for pictures (ids, or every picture a filter matches) with one engine.
 
         Pictures this engine version already did are skipped unless ``force``; so are pictures already
@@ -118,8 +130,9 @@ class Enrichment:
         with self.library.db.write():
             if not force:
                 ids = self.jobs.not_enriched(engine.id, engine.version, ids)
-            job_id = self.jobs.create(task.value, engine.id, engine.version, ids, parameters=parameters,
-                                      reason=reason, now=now_ms())
+            job_id = self.jobs.create(
+                task.value, engine.id, engine.version, ids, parameters=parameters, reason=reason, now=now_ms()
+            )
         if job_id is None:
             return None
         self.wake.set()
@@ -144,7 +157,8 @@ class Enrichment:
                 "SELECT id FROM pictures p WHERE deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM enrichments e "
                 "WHERE e.engine_id = ? AND e.picture_id = p.id) AND NOT EXISTS (SELECT 1 FROM job_items i "
                 "JOIN jobs j ON j.id = i.job_id WHERE i.picture_id = p.id AND j.engine_id = ?)",
-                (engine.id, engine.id))
+                (engine.id, engine.id),
+            )
             if ids:
                 job = self.enqueue(task, [r[0] for r in ids], engine_id=engine.id, reason="import")
                 if job is not None:
@@ -168,8 +182,7 @@ class Enrichment:
         declared = {p.name for p in engine.parameters()}
         unknown = sorted(set(parameters) - declared)
         if unknown:
-            raise BadInput(f"{engine.id} has no parameter {', '.join(unknown)}",
-                           accepted=sorted(declared))
+            raise BadInput(f"{engine.id} has no parameter {', '.join(unknown)}", accepted=sorted(declared))
 
     # -- managing -------------------------------------------------------------------------------
 
@@ -187,9 +200,19 @@ class Enrichment:
     def publish_progress(self, job_id: int) -> Job:
         """The job as it is now, announced on the live stream (``job.progress``)."""
         job = self.jobs.get(job_id)
-        self.library.events.publish(Event("job.progress", data={
-            "job_id": job.id, "engine_id": job.engine_id, "state": job.state, "total": job.total,
-            "done": job.done, "failed": job.failed}))
+        self.library.events.publish(
+            Event(
+                "job.progress",
+                data={
+                    "job_id": job.id,
+                    "engine_id": job.engine_id,
+                    "state": job.state,
+                    "total": job.total,
+                    "done": job.done,
+                    "failed": job.failed,
+                },
+            )
+        )
         return job
 
     def job(self, job_id: int) -> Job:
@@ -211,4 +234,3 @@ def _task(name: str) -> Task:
         return Task(name)
     except ValueError:
         raise BadInput(f"unknown task {name!r}; tasks are {', '.join(t.value for t in Task)}") from None
-

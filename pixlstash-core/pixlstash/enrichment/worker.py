@@ -57,14 +57,21 @@ class _Batch(msgspec.Struct):
 
 
 class EnrichmentWorker:
-    def __init__(self, library: Library, *, poll_seconds: float = 2.0, index_save_seconds: float = 60.0,
-                 decode_threads: int | None = None) -> None:
+    def __init__(
+        self,
+        library: Library,
+        *,
+        poll_seconds: float = 2.0,
+        index_save_seconds: float = 60.0,
+        decode_threads: int | None = None,
+    ) -> None:
         self.library = library
         self.enrichment = library.enrichment
         self.poll_seconds = poll_seconds
         self.index_save_seconds = index_save_seconds
-        self._decoders = ThreadPoolExecutor(decode_threads or os.cpu_count() or 1,
-                                            thread_name_prefix="pixlstash-decode")
+        self._decoders = ThreadPoolExecutor(
+            decode_threads or os.cpu_count() or 1, thread_name_prefix="pixlstash-decode"
+        )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock_file: int | None = None
@@ -89,8 +96,10 @@ class EnrichmentWorker:
     def run_until_idle(self, on_batch: Callable[[], None] | None = None) -> int:
         """Work in this thread until nothing is queued (``pixlstash enrich``); returns pictures processed."""
         if not self._acquire_lock():
-            raise WorkerBusy(f"another process is already running jobs for {self.library.root} "
-                             "(the server?): the queued work will be done there")
+            raise WorkerBusy(
+                f"another process is already running jobs for {self.library.root} "
+                "(the server?): the queued work will be done there"
+            )
         try:
             self._recover()
             while not self._stop.is_set() and self.step():
@@ -163,8 +172,7 @@ class EnrichmentWorker:
 
     def _housekeeping(self) -> None:
         settings = self.enrichment.settings()
-        self.enrichment.runtime.unload_idle({e.id: e for e in self.enrichment.engines()},
-                                            settings.idle_unload_seconds)
+        self.enrichment.runtime.unload_idle({e.id: e for e in self.enrichment.engines()}, settings.idle_unload_seconds)
         if time.monotonic() - self._last_save >= self.index_save_seconds:
             self.library.search.save()
             self._last_save = time.monotonic()
@@ -224,8 +232,9 @@ class EnrichmentWorker:
             return
         self._write(batch, images, outcomes, errors)
 
-    def _compute(self, engine: Engine, images: list[tuple[int, Image]], parameters: dict[str, Any],
-                 errors: dict[int, str]) -> dict[int, Any]:
+    def _compute(
+        self, engine: Engine, images: list[tuple[int, Image]], parameters: dict[str, Any], errors: dict[int, str]
+    ) -> dict[int, Any]:
         """Results by picture; a batch that fails is retried picture by picture so one bad picture fails alone."""
         if not images:
             return {}
@@ -245,8 +254,9 @@ class EnrichmentWorker:
             outcomes.update(self._compute(engine, [(picture_id, image)], parameters, errors))
         return outcomes
 
-    def _write(self, batch: _Batch, images: list[tuple[int, Image]], outcomes: dict[int, Any],
-               errors: dict[int, str]) -> None:
+    def _write(
+        self, batch: _Batch, images: list[tuple[int, Image]], outcomes: dict[int, Any], errors: dict[int, str]
+    ) -> None:
         library, jobs, engine = self.library, self.enrichment.jobs, batch.engine
         sizes = {pid: image.size for pid, image in images}
         originals = {pid: (w, h) for pid, (_, w, h, _) in library.pictures.media_inputs(list(outcomes)).items()}
@@ -265,8 +275,17 @@ class EnrichmentWorker:
             for picture_id, result in outcomes.items():
                 if not jobs.finish_item(batch.job_id, picture_id):
                     continue  # cancelled, or rolled back by a restore, while the engine ran
-                self._store(batch, picture_id, result, sizes.get(picture_id), originals.get(picture_id), now,
-                            added_keys, added_vectors, removed_keys)
+                self._store(
+                    batch,
+                    picture_id,
+                    result,
+                    sizes.get(picture_id),
+                    originals.get(picture_id),
+                    now,
+                    added_keys,
+                    added_vectors,
+                    removed_keys,
+                )
                 jobs.mark_enriched(picture_id, engine.id, engine.version, now)
                 written.append(picture_id)
             for picture_id, error in errors.items():
@@ -275,20 +294,35 @@ class EnrichmentWorker:
             stamp_after = library.vectors.stamp(engine.id, kind)
         if index is not None:
             if removed_keys:
-                index.apply(np.asarray(removed_keys, dtype=np.uint64), None, stamp_before=stamp_before,
-                            stamp_after=stamp_before)
+                index.apply(
+                    np.asarray(removed_keys, dtype=np.uint64), None, stamp_before=stamp_before, stamp_after=stamp_before
+                )
             if added_keys:
-                index.apply(np.asarray(added_keys, dtype=np.uint64), np.stack(added_vectors),
-                            stamp_before=stamp_before, stamp_after=stamp_after)
+                index.apply(
+                    np.asarray(added_keys, dtype=np.uint64),
+                    np.stack(added_vectors),
+                    stamp_before=stamp_before,
+                    stamp_after=stamp_after,
+                )
         self.processed += len(outcomes) + len(errors)
         if written:
-            library.events.publish(Event("picture.changed", written,
-                                         {"fields": [field_for(batch.task)], "engine_id": engine.id}))
+            library.events.publish(
+                Event("picture.changed", written, {"fields": [field_for(batch.task)], "engine_id": engine.id})
+            )
         self.enrichment.publish_progress(batch.job_id)
 
-    def _store(self, batch: _Batch, picture_id: int, result: Any, seen: tuple[int, int] | None,
-               original: tuple[int, int] | None, now: int, added_keys: list[int], added_vectors: list[np.ndarray],
-               removed_keys: list[int]) -> None:
+    def _store(
+        self,
+        batch: _Batch,
+        picture_id: int,
+        result: Any,
+        seen: tuple[int, int] | None,
+        original: tuple[int, int] | None,
+        now: int,
+        added_keys: list[int],
+        added_vectors: list[np.ndarray],
+        removed_keys: list[int],
+    ) -> None:
         library, engine = self.library, batch.engine
         if batch.task is Task.EMBEDDER:
             library.vectors.put_embedding(picture_id, engine.id, engine.version, result, now)

@@ -58,13 +58,12 @@ class _Duplicate(msgspec.Struct):
     item: ImportItem
     content_hash: str
     picture_id: int | None  # None: another file of this batch holds the same bytes
-    adopted: bool = False   # the picture was only referenced; its original is now stored too
+    adopted: bool = False  # the picture was only referenced; its original is now stored too
 
 
 class _Skipped(msgspec.Struct):
     item: ImportItem
     reason: str
-
 
 
 class Importer:
@@ -111,20 +110,35 @@ class Importer:
 
     # -- committing (the calling thread) --------------------------------------------------------
 
-    def _commit(self, prepared: _Prepared, source_id: int | None, target: ImportTarget,
-                reference: ReferenceTarget | None) -> int:
+    def _commit(
+        self, prepared: _Prepared, source_id: int | None, target: ImportTarget, reference: ReferenceTarget | None
+    ) -> int:
         library, a = self.library, prepared.analysis
         imported_at = now_ms()
         with library.db.write():
-            picture_id = library.pictures.insert({
-                "content_hash": a.content_hash, "suffix": a.suffix, "media_type": a.media_type, "mime": a.mime,
-                "file_size": a.file_size, "width": a.width, "height": a.height, "pixels": a.width * a.height,
-                "duration": a.duration, "codec": a.codec, "taken_at": a.taken_at or a.file_mtime or imported_at,
-                "imported_at": imported_at, "phash": a.phash, "source_id": source_id,
-                "original_name": prepared.item.original_name[:500], "managed": int(reference is None),
-                "camera": a.camera, "orientation": a.orientation,
-                "exif": msgspec.json.encode(a.exif).decode() if a.exif else None,
-            })
+            picture_id = library.pictures.insert(
+                {
+                    "content_hash": a.content_hash,
+                    "suffix": a.suffix,
+                    "media_type": a.media_type,
+                    "mime": a.mime,
+                    "file_size": a.file_size,
+                    "width": a.width,
+                    "height": a.height,
+                    "pixels": a.width * a.height,
+                    "duration": a.duration,
+                    "codec": a.codec,
+                    "taken_at": a.taken_at or a.file_mtime or imported_at,
+                    "imported_at": imported_at,
+                    "phash": a.phash,
+                    "source_id": source_id,
+                    "original_name": prepared.item.original_name[:500],
+                    "managed": int(reference is None),
+                    "camera": a.camera,
+                    "orientation": a.orientation,
+                    "exif": msgspec.json.encode(a.exif).decode() if a.exif else None,
+                }
+            )
             if a.generation is not None:
                 library.pictures.set_generation(picture_id, a.generation)
             library.pictures.refresh_text([picture_id])
@@ -145,12 +159,20 @@ class Importer:
         stat = os.stat(item.path)
         rel_path = os.path.relpath(item.path, reference.root)
         self.library.folders.put_file(
-            reference.folder_id, FolderFile(rel_path, picture_id, stat.st_size, stat.st_mtime_ns, digest))
+            reference.folder_id, FolderFile(rel_path, picture_id, stat.st_size, stat.st_mtime_ns, digest)
+        )
 
-    def run(self, items: Iterable[ImportItem], *, source_id: int | None = None,
-            target: ImportTarget | None = None, reference: ReferenceTarget | None = None,
-            on_picture: Callable[[ImportItem, int, bool], None] | None = None,
-            report: ImportReport | None = None, enrich: bool = True) -> ImportReport:
+    def run(
+        self,
+        items: Iterable[ImportItem],
+        *,
+        source_id: int | None = None,
+        target: ImportTarget | None = None,
+        reference: ReferenceTarget | None = None,
+        on_picture: Callable[[ImportItem, int, bool], None] | None = None,
+        report: ImportReport | None = None,
+        enrich: bool = True,
+    ) -> ImportReport:
         """Import ``items``; ``on_picture(item, picture_id, is_new)`` runs after each commit.
 
         New pictures are queued for the on-import enrichment tasks unless ``enrich`` is False (the caller
@@ -177,8 +199,7 @@ class Importer:
                     break
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    self._finish(future.result(), report, source_id, target, reference, batch_duplicates,
-                                 on_picture)
+                    self._finish(future.result(), report, source_id, target, reference, batch_duplicates, on_picture)
         for duplicate in batch_duplicates:
             picture_id = self.library.pictures.id_for_hash(duplicate.content_hash)
             if picture_id is None:
@@ -191,8 +212,7 @@ class Importer:
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 
-    def _finish(self, result, report: ImportReport, source_id, target, reference, batch_duplicates,
-                on_picture) -> None:
+    def _finish(self, result, report: ImportReport, source_id, target, reference, batch_duplicates, on_picture) -> None:
         item = result.item
         try:
             if isinstance(result, _Prepared):
@@ -232,8 +252,15 @@ class Importer:
             library.store.delete(analysis.content_hash, analysis.suffix)
         library.thumbnails.delete(analysis.content_hash)
 
-    def _report_duplicate(self, item: ImportItem, picture_id: int, report: ImportReport, target: ImportTarget,
-                          reference: ReferenceTarget | None, on_picture) -> None:
+    def _report_duplicate(
+        self,
+        item: ImportItem,
+        picture_id: int,
+        report: ImportReport,
+        target: ImportTarget,
+        reference: ReferenceTarget | None,
+        on_picture,
+    ) -> None:
         report.duplicates.append(ImportedPicture(item.display, picture_id))
         # Importing a scrapped picture again means the user wants it back. A reference folder's rescan
         # (a file moved inside it) is no such request: scrapping there must stick.

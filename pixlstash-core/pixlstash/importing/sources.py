@@ -23,7 +23,18 @@ from ..media.analyse import VIDEO_SUFFIXES
 __all__ = ["MEDIA_SUFFIXES", "ArchiveLimits", "ImportItem", "display_name", "iter_items"]
 
 MEDIA_SUFFIXES = {
-    ".jpg", ".jpeg", ".jpe", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".avif", ".heic", ".heif",
+    ".jpg",
+    ".jpeg",
+    ".jpe",
+    ".png",
+    ".webp",
+    ".gif",
+    ".bmp",
+    ".tif",
+    ".tiff",
+    ".avif",
+    ".heic",
+    ".heif",
     *VIDEO_SUFFIXES,
 }
 # Files that travel with pictures and are not pictures themselves: skipped without a report line.
@@ -58,14 +69,19 @@ class _Skip(Exception):
 def _safe_member_name(name: str) -> PurePosixPath:
     normalised = name.replace("\\", "/")
     path = PurePosixPath(normalised)
-    if (normalised.startswith("/") or ".." in path.parts or (path.parts and ":" in path.parts[0])
-            or "\x00" in normalised):
+    if (
+        normalised.startswith("/")
+        or ".." in path.parts
+        or (path.parts and ":" in path.parts[0])
+        or "\x00" in normalised
+    ):
         raise _Skip(f"unsafe path in archive: {name!r}")
     return path
 
 
-def _iter_archive(archive: Path, limits: ArchiveLimits, tmpdir: Path,
-                  skip: Callable[[str, str], None]) -> Iterator[ImportItem]:
+def _iter_archive(
+    archive: Path, limits: ArchiveLimits, tmpdir: Path, skip: Callable[[str, str], None]
+) -> Iterator[ImportItem]:
     label = display_name(archive)
     try:
         zf = zipfile.ZipFile(archive)
@@ -133,8 +149,13 @@ def _walk(folder: Path, skip: Callable[[str, str], None], exclude: Path | None) 
                 yield Path(root) / name
 
 
-def iter_items(paths: list[Path], tmpdir: Path, skip: Callable[[str, str], None],
-               archive_limits: ArchiveLimits | None = None, exclude: Path | None = None) -> Iterator[ImportItem]:
+def iter_items(
+    paths: list[Path],
+    tmpdir: Path,
+    skip: Callable[[str, str], None],
+    archive_limits: ArchiveLimits | None = None,
+    exclude: Path | None = None,
+) -> Iterator[ImportItem]:
     """Every importable file under ``paths``; anything refused goes to ``skip(path, reason)``.
 
     ``exclude`` (the library folder) is never entered."""
@@ -168,4 +189,3 @@ def iter_items(paths: list[Path], tmpdir: Path, skip: Callable[[str, str], None]
 def cleanup(item: ImportItem) -> None:
     if item.temporary:
         item.path.unlink(missing_ok=True)
-

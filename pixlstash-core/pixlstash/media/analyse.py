@@ -118,8 +118,7 @@ def open_image(path: Path | io.BytesIO, limits: MediaLimits) -> Image.Image:
     if image.width * image.height > limits.max_pixels:
         image.close()
         raise TooLarge(
-            f"decompression bomb refused: {image.width}x{image.height} is over the "
-            f"{limits.max_pixels:,}-pixel limit"
+            f"decompression bomb refused: {image.width}x{image.height} is over the {limits.max_pixels:,}-pixel limit"
         )
     if image.width < 1 or image.height < 1:
         raise UnsupportedMedia("image has no pixels")
@@ -206,8 +205,14 @@ def analyse_file(path: Path, limits: MediaLimits | None = None, known_hash: str 
     if stat.st_size > limits.max_file_bytes:
         raise TooLarge(f"file is {stat.st_size:,} bytes, over the {limits.max_file_bytes:,}-byte limit")
     analysis = MediaAnalysis(
-        content_hash=known_hash or content_hash(path), suffix="", media_type="image", mime="",
-        file_size=stat.st_size, width=0, height=0, file_mtime=int(stat.st_mtime * 1000),
+        content_hash=known_hash or content_hash(path),
+        suffix="",
+        media_type="image",
+        mime="",
+        file_size=stat.st_size,
+        width=0,
+        height=0,
+        file_mtime=int(stat.st_mtime * 1000),
     )
     suffix = path.suffix.lower()
     if suffix in VIDEO_SUFFIXES:

@@ -65,7 +65,7 @@ def parse_a1111(text: str) -> Generation:
     for line in lines:
         if line.startswith("Negative prompt:"):
             target = negative_lines
-            line = line[len("Negative prompt:"):].lstrip()
+            line = line[len("Negative prompt:") :].lstrip()
         target.append(line)
     positive = "\n".join(positive_lines).strip()
     loras = _loras_from_prompt(positive)
@@ -162,8 +162,9 @@ def _text(value: object) -> str | None:
     return value
 
 
-def read_generation(info: Mapping[str, object], exif_fields: Mapping[str, object],
-                    user_comment: str | None) -> Generation | None:
+def read_generation(
+    info: Mapping[str, object], exif_fields: Mapping[str, object], user_comment: str | None
+) -> Generation | None:
     """Find generation metadata in an image's text chunks (``image.info``) or EXIF."""
     prompt, workflow = _text(info.get("prompt")), _text(info.get("workflow"))
     # ComfyUI's WebP writer puts "workflow:{...}" and "prompt:{...}" in EXIF Make and Model.
@@ -171,9 +172,9 @@ def read_generation(info: Mapping[str, object], exif_fields: Mapping[str, object
         value = exif_fields.get(field)
         if isinstance(value, str):
             if value.startswith("prompt:"):
-                prompt = prompt or value[len("prompt:"):]
+                prompt = prompt or value[len("prompt:") :]
             elif value.startswith("workflow:"):
-                workflow = workflow or value[len("workflow:"):]
+                workflow = workflow or value[len("workflow:") :]
     if prompt or workflow:
         return parse_comfyui(prompt, workflow)
     parameters = _text(info.get("parameters")) or user_comment

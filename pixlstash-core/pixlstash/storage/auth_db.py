@@ -110,10 +110,13 @@ class ShareRow(msgspec.Struct, frozen=True):
 
 
 _TOKEN_COLUMNS = "id, name, token_hash, prefix, scope, created_at, expires_at, last_used_at, revoked_at"
-_SESSION_COLUMNS = ("id, user_id, session_hash, csrf_hash, created_at, expires_at, last_seen_at, user_agent, address, "
-                    "revoked_at")
-_SHARE_COLUMNS = ("id, token_hash, prefix, scope_type, scope_id, picture_ids, title, options, created_at, expires_at, "
-                  "last_used_at, revoked_at")
+_SESSION_COLUMNS = (
+    "id, user_id, session_hash, csrf_hash, created_at, expires_at, last_seen_at, user_agent, address, revoked_at"
+)
+_SHARE_COLUMNS = (
+    "id, token_hash, prefix, scope_type, scope_id, picture_ids, title, options, created_at, expires_at, "
+    "last_used_at, revoked_at"
+)
 
 
 class AuthStore:
@@ -125,12 +128,15 @@ class AuthStore:
         return self.db.scalar("SELECT count(*) FROM users") or 0
 
     def create_user(self, username: str, password_hash: str, now: int) -> int:
-        return self.db.query("INSERT INTO users(username, password_hash, created_at) VALUES (?, ?, ?) RETURNING id",
-                             (username, password_hash, now))[0][0]
+        return self.db.query(
+            "INSERT INTO users(username, password_hash, created_at) VALUES (?, ?, ?) RETURNING id",
+            (username, password_hash, now),
+        )[0][0]
 
     def user_by_name(self, username: str) -> tuple[int, str, str] | None:
-        row = self.db.connection.execute("SELECT id, username, password_hash FROM users WHERE username = ?",
-                                         (username,)).fetchone()
+        row = self.db.connection.execute(
+            "SELECT id, username, password_hash FROM users WHERE username = ?", (username,)
+        ).fetchone()
         return None if row is None else tuple(row)
 
     def username(self, user_id: int) -> str | None:
@@ -140,15 +146,17 @@ class AuthStore:
         self.db.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
 
     # API tokens
-    def add_token(self, name: str, token_hash: bytes, prefix: str, scope: str, now: int,
-                  expires_at: int | None) -> int:
+    def add_token(self, name: str, token_hash: bytes, prefix: str, scope: str, now: int, expires_at: int | None) -> int:
         return self.db.query(
             "INSERT INTO api_tokens(name, token_hash, prefix, scope, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) "
-            "RETURNING id", (name, token_hash, prefix, scope, now, expires_at))[0][0]
+            "RETURNING id",
+            (name, token_hash, prefix, scope, now, expires_at),
+        )[0][0]
 
     def token_by_hash(self, token_hash: bytes) -> ApiTokenRow | None:
-        row = self.db.connection.execute(f"SELECT {_TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?",
-                                         (token_hash,)).fetchone()
+        row = self.db.connection.execute(
+            f"SELECT {_TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?", (token_hash,)
+        ).fetchone()
         return None if row is None else ApiTokenRow(*row)
 
     def tokens(self) -> list[ApiTokenRow]:
@@ -162,41 +170,66 @@ class AuthStore:
         self.db.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", (now, token_id))
 
     # sessions
-    def add_session(self, user_id: int, session_hash: bytes, csrf_hash: bytes, now: int, expires_at: int,
-                    user_agent: str, address: str) -> int:
+    def add_session(
+        self,
+        user_id: int,
+        session_hash: bytes,
+        csrf_hash: bytes,
+        now: int,
+        expires_at: int,
+        user_agent: str,
+        address: str,
+    ) -> int:
         return self.db.query(
             "INSERT INTO sessions(user_id, session_hash, csrf_hash, created_at, expires_at, last_seen_at, user_agent, "
             "address) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            (user_id, session_hash, csrf_hash, now, expires_at, now, user_agent[:300], address[:100]))[0][0]
+            (user_id, session_hash, csrf_hash, now, expires_at, now, user_agent[:300], address[:100]),
+        )[0][0]
 
     def session_by_hash(self, session_hash: bytes) -> SessionRow | None:
-        row = self.db.connection.execute(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE session_hash = ?",
-                                         (session_hash,)).fetchone()
+        row = self.db.connection.execute(
+            f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE session_hash = ?", (session_hash,)
+        ).fetchone()
         return None if row is None else SessionRow(*row)
 
     def sessions(self) -> list[SessionRow]:
-        return [SessionRow(*r) for r in self.db.query(
-            f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE revoked_at IS NULL ORDER BY id")]
+        return [
+            SessionRow(*r)
+            for r in self.db.query(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE revoked_at IS NULL ORDER BY id")
+        ]
 
     def revoke_session(self, session_id: int, now: int) -> bool:
         self.db.execute("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (now, session_id))
         return self.db.connection.changes() > 0
 
     def touch_session(self, session_id: int, now: int, expires_at: int) -> None:
-        self.db.execute("UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE id = ?",
-                        (now, expires_at, session_id))
+        self.db.execute(
+            "UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE id = ?", (now, expires_at, session_id)
+        )
 
     # shares
-    def add_share(self, token_hash: bytes, prefix: str, scope_type: str, scope_id: int | None, picture_ids: str,
-                  title: str, options: str, now: int, expires_at: int | None) -> int:
+    def add_share(
+        self,
+        token_hash: bytes,
+        prefix: str,
+        scope_type: str,
+        scope_id: int | None,
+        picture_ids: str,
+        title: str,
+        options: str,
+        now: int,
+        expires_at: int | None,
+    ) -> int:
         return self.db.query(
             "INSERT INTO shares(token_hash, prefix, scope_type, scope_id, picture_ids, title, options, created_at, "
             "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            (token_hash, prefix, scope_type, scope_id, picture_ids, title, options, now, expires_at))[0][0]
+            (token_hash, prefix, scope_type, scope_id, picture_ids, title, options, now, expires_at),
+        )[0][0]
 
     def share_by_hash(self, token_hash: bytes) -> ShareRow | None:
-        row = self.db.connection.execute(f"SELECT {_SHARE_COLUMNS} FROM shares WHERE token_hash = ?",
-                                         (token_hash,)).fetchone()
+        row = self.db.connection.execute(
+            f"SELECT {_SHARE_COLUMNS} FROM shares WHERE token_hash = ?", (token_hash,)
+        ).fetchone()
         return None if row is None else ShareRow(*row)
 
     def share(self, share_id: int) -> ShareRow | None:

@@ -42,16 +42,22 @@ def set_operation_sql(collection_ids: Sequence[int], op: SetOp) -> tuple[str, li
     if op == "overlap":
         return (
             f"SELECT picture_id FROM collection_members WHERE collection_id IN ({marks}) "
-            f"GROUP BY picture_id HAVING count(*) = {len(set(ids))}", ids)
+            f"GROUP BY picture_id HAVING count(*) = {len(set(ids))}",
+            ids,
+        )
     if op == "difference":
         others = ",".join("?" * (len(ids) - 1))
         return (
             "SELECT picture_id FROM collection_members WHERE collection_id = ? AND picture_id NOT IN "
-            f"(SELECT picture_id FROM collection_members WHERE collection_id IN ({others}))", ids)
+            f"(SELECT picture_id FROM collection_members WHERE collection_id IN ({others}))",
+            ids,
+        )
     if op == "unique":
         return (
             f"SELECT picture_id FROM collection_members WHERE collection_id IN ({marks}) "
-            "GROUP BY picture_id HAVING count(*) = 1", ids)
+            "GROUP BY picture_id HAVING count(*) = 1",
+            ids,
+        )
     raise BadInput(f"unknown set operation {op!r} (union, overlap, difference or unique)")
 
 
@@ -65,7 +71,9 @@ class CollectionStore:
         try:
             return self.db.query(
                 "INSERT INTO projects(name, description, color, created_at) VALUES (?, ?, coalesce(?, '#6b7280'), ?) "
-                "RETURNING id", (_check_name(name), description, _check_color(color), now))[0][0]
+                "RETURNING id",
+                (_check_name(name), description, _check_color(color), now),
+            )[0][0]
         except apsw.ConstraintError:
             raise Conflict(f"a project named {name!r} already exists") from None
 
@@ -73,24 +81,31 @@ class CollectionStore:
         row = self.db.connection.execute(
             "SELECT id, name, description, color, created_at, "
             "(SELECT count(*) FROM project_members WHERE project_id = projects.id) FROM projects WHERE id = ?",
-            (project_id,)).fetchone()
+            (project_id,),
+        ).fetchone()
         if row is None:
             raise NotFound(f"project {project_id} does not exist")
         return Project(*row)
 
     def projects(self) -> list[Project]:
-        return [Project(*row) for row in self.db.query(
-            "SELECT id, name, description, color, created_at, "
-            "(SELECT count(*) FROM project_members WHERE project_id = projects.id) FROM projects ORDER BY name")]
+        return [
+            Project(*row)
+            for row in self.db.query(
+                "SELECT id, name, description, color, created_at, "
+                "(SELECT count(*) FROM project_members WHERE project_id = projects.id) FROM projects ORDER BY name"
+            )
+        ]
 
-    def update_project(self, project_id: int, *, name: str | None = None, description: str | None = None,
-                       color: str | None = None) -> None:
+    def update_project(
+        self, project_id: int, *, name: str | None = None, description: str | None = None, color: str | None = None
+    ) -> None:
         self.project(project_id)
         try:
             self.db.execute(
                 "UPDATE projects SET name = coalesce(?, name), description = coalesce(?, description), "
                 "color = coalesce(?, color) WHERE id = ?",
-                (None if name is None else _check_name(name), description, _check_color(color), project_id))
+                (None if name is None else _check_name(name), description, _check_color(color), project_id),
+            )
         except apsw.ConstraintError:
             raise Conflict(f"a project named {name!r} already exists") from None
 
@@ -105,22 +120,28 @@ class CollectionStore:
         self.project(project_id)
         self.db.connection.executemany(
             "INSERT INTO project_members(project_id, picture_id, direct) VALUES (?, ?, 1) "
-            "ON CONFLICT DO UPDATE SET direct = 1", [(project_id, pid) for pid in picture_ids])
+            "ON CONFLICT DO UPDATE SET direct = 1",
+            [(project_id, pid) for pid in picture_ids],
+        )
 
     def remove_from_project(self, project_id: int, picture_ids: Sequence[int]) -> None:
         """Remove direct membership; a picture still in one of the project's collections stays a member."""
         for pid in picture_ids:
             self.db.execute(
-                "UPDATE project_members SET direct = 0 WHERE project_id = ? AND picture_id = ?", (project_id, pid))
+                "UPDATE project_members SET direct = 0 WHERE project_id = ? AND picture_id = ?", (project_id, pid)
+            )
             self.db.execute(
                 "DELETE FROM project_members WHERE project_id = ? AND picture_id = ? AND NOT EXISTS ("
                 "SELECT 1 FROM collection_members cm JOIN collections c ON c.id = cm.collection_id "
-                "WHERE cm.picture_id = ? AND c.project_id = ?)", (project_id, pid, pid, project_id))
+                "WHERE cm.picture_id = ? AND c.project_id = ?)",
+                (project_id, pid, pid, project_id),
+            )
 
     # -- characters and sets --------------------------------------------------------------------
 
-    def create_collection(self, kind: CollectionKind, name: str, project_id: int | None, description: str,
-                          color: str | None, now: int) -> int:
+    def create_collection(
+        self, kind: CollectionKind, name: str, project_id: int | None, description: str, color: str | None, now: int
+    ) -> int:
         if kind not in ("character", "set"):
             raise BadInput("kind is 'character' or 'set'")
         if project_id is not None:
@@ -129,13 +150,15 @@ class CollectionStore:
             return self.db.query(
                 "INSERT INTO collections(kind, name, project_id, description, color, created_at) "
                 "VALUES (?, ?, ?, ?, coalesce(?, '#6b7280'), ?) RETURNING id",
-                (kind, _check_name(name), project_id, description, _check_color(color), now))[0][0]
+                (kind, _check_name(name), project_id, description, _check_color(color), now),
+            )[0][0]
         except apsw.ConstraintError:
             raise Conflict(f"a {kind} named {name!r} already exists there") from None
 
     def collection(self, collection_id: int, kind: CollectionKind | None = None) -> Collection:
         row = self.db.connection.execute(
-            f"SELECT {_COLLECTION_COLUMNS} FROM collections WHERE id = ?", (collection_id,)).fetchone()
+            f"SELECT {_COLLECTION_COLUMNS} FROM collections WHERE id = ?", (collection_id,)
+        ).fetchone()
         if row is None or (kind is not None and row[1] != kind):
             raise NotFound(f"{kind or 'collection'} {collection_id} does not exist")
         return Collection(*row)
@@ -149,17 +172,23 @@ class CollectionStore:
             conditions.append("project_id = ?")
             params.append(project_id)
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        return [Collection(*row) for row in self.db.query(
-            f"SELECT {_COLLECTION_COLUMNS} FROM collections {where} ORDER BY kind, name", params)]
+        return [
+            Collection(*row)
+            for row in self.db.query(
+                f"SELECT {_COLLECTION_COLUMNS} FROM collections {where} ORDER BY kind, name", params
+            )
+        ]
 
-    def update_collection(self, collection_id: int, *, name: str | None = None, description: str | None = None,
-                          color: str | None = None) -> None:
+    def update_collection(
+        self, collection_id: int, *, name: str | None = None, description: str | None = None, color: str | None = None
+    ) -> None:
         self.collection(collection_id)
         try:
             self.db.execute(
                 "UPDATE collections SET name = coalesce(?, name), description = coalesce(?, description), "
                 "color = coalesce(?, color) WHERE id = ?",
-                (None if name is None else _check_name(name), description, _check_color(color), collection_id))
+                (None if name is None else _check_name(name), description, _check_color(color), collection_id),
+            )
         except apsw.ConstraintError:
             raise Conflict(f"that name is already taken: {name!r}") from None
 
@@ -184,13 +213,16 @@ class CollectionStore:
         self.collection(collection_id)
         self.db.connection.executemany(
             "INSERT INTO collection_members(collection_id, picture_id, added_at) VALUES (?, ?, ?) "
-            "ON CONFLICT DO NOTHING", [(collection_id, pid, now) for pid in picture_ids])
+            "ON CONFLICT DO NOTHING",
+            [(collection_id, pid, now) for pid in picture_ids],
+        )
 
     def remove_members(self, collection_id: int, picture_ids: Sequence[int]) -> None:
         self.collection(collection_id)
         self.db.connection.executemany(
             "DELETE FROM collection_members WHERE collection_id = ? AND picture_id = ?",
-            [(collection_id, pid) for pid in picture_ids])
+            [(collection_id, pid) for pid in picture_ids],
+        )
 
     def set_operation_ids(self, collection_ids: Sequence[int], op: SetOp) -> list[int]:
         sql, params = set_operation_sql(collection_ids, op)

@@ -38,15 +38,25 @@ _generation_decoder = msgspec.json.Decoder(list)
 
 def row_to_summary(row: Sequence) -> PictureSummary:
     return PictureSummary(
-        id=row[0], content_hash=row[1], media_type=row[2], width=row[3], height=row[4], rating=row[5],
-        taken_at=row[6], imported_at=row[7], file_size=row[8], favourite=bool(row[9]), flagged=bool(row[10]),
-        missing=bool(row[11]), deleted_at=row[12],
+        id=row[0],
+        content_hash=row[1],
+        media_type=row[2],
+        width=row[3],
+        height=row[4],
+        rating=row[5],
+        taken_at=row[6],
+        imported_at=row[7],
+        file_size=row[8],
+        favourite=bool(row[9]),
+        flagged=bool(row[10]),
+        missing=bool(row[11]),
+        deleted_at=row[12],
     )
 
 
 def _chunks(ids: Sequence[int], size: int = 500) -> Iterable[Sequence[int]]:
     for start in range(0, len(ids), size):
-        yield ids[start:start + size]
+        yield ids[start : start + size]
 
 
 class PictureStore:
@@ -87,13 +97,16 @@ class PictureStore:
 
     def changes_since(self, since_seq: int, limit: int = 10_000) -> list[tuple[int, int, bool]]:
         """(id, stamp, scrapped) of pictures whose change stamp is above ``since_seq``, oldest change first."""
-        return self.db.query("SELECT id, meta_seq, deleted_at IS NOT NULL FROM pictures WHERE meta_seq > ? "
-                             "ORDER BY meta_seq LIMIT ?", (since_seq, limit))
+        return self.db.query(
+            "SELECT id, meta_seq, deleted_at IS NOT NULL FROM pictures WHERE meta_seq > ? ORDER BY meta_seq LIMIT ?",
+            (since_seq, limit),
+        )
 
     def ids_above(self, picture_id: int, limit: int = 10_000) -> list[int]:
         """Pictures added after ``picture_id`` (ids only grow)."""
-        return [r[0] for r in self.db.query("SELECT id FROM pictures WHERE id > ? ORDER BY id LIMIT ?",
-                                            (picture_id, limit))]
+        return [
+            r[0] for r in self.db.query("SELECT id FROM pictures WHERE id > ? ORDER BY id LIMIT ?", (picture_id, limit))
+        ]
 
     _EDITABLE = {"rating", "favourite", "flagged", "taken_at"}
 
@@ -114,8 +127,7 @@ class PictureStore:
             changed += self.db.connection.changes()
         return changed
 
-    def set_caption(self, picture_id: int, source: str, text: str | None, engine_version: str | None,
-                    now: int) -> None:
+    def set_caption(self, picture_id: int, source: str, text: str | None, engine_version: str | None, now: int) -> None:
         if text is None or not text.strip():
             self.db.execute("DELETE FROM captions WHERE picture_id = ? AND source = ?", (picture_id, source))
         else:
@@ -160,8 +172,9 @@ class PictureStore:
         self.db.execute("UPDATE pictures SET managed = 1, missing = 0 WHERE id = ?", (picture_id,))
 
     def set_missing(self, picture_id: int, missing: bool) -> None:
-        self.db.execute("UPDATE pictures SET missing = ? WHERE id = ? AND missing <> ?",
-                        (int(missing), picture_id, int(missing)))
+        self.db.execute(
+            "UPDATE pictures SET missing = ? WHERE id = ? AND missing <> ?", (int(missing), picture_id, int(missing))
+        )
 
     def repoint(self, picture_id: int, analysis) -> None:
         """Point a picture at new content (its reference file changed in place); user data stays,
@@ -171,9 +184,24 @@ class PictureStore:
             "UPDATE pictures SET content_hash = ?, suffix = ?, media_type = ?, mime = ?, file_size = ?, width = ?, "
             "height = ?, pixels = ?, duration = ?, codec = ?, phash = ?, dup_group = NULL, camera = ?, "
             "orientation = ?, exif = ?, missing = 0 WHERE id = ?",
-            (a.content_hash, a.suffix, a.media_type, a.mime, a.file_size, a.width, a.height, a.width * a.height,
-             a.duration, a.codec, a.phash, a.camera, a.orientation,
-             msgspec.json.encode(a.exif).decode() if a.exif else None, picture_id))
+            (
+                a.content_hash,
+                a.suffix,
+                a.media_type,
+                a.mime,
+                a.file_size,
+                a.width,
+                a.height,
+                a.width * a.height,
+                a.duration,
+                a.codec,
+                a.phash,
+                a.camera,
+                a.orientation,
+                msgspec.json.encode(a.exif).decode() if a.exif else None,
+                picture_id,
+            ),
+        )
         self.db.execute("DELETE FROM predictions WHERE picture_id = ?", (picture_id,))
         self.db.execute("DELETE FROM generation WHERE picture_id = ?", (picture_id,))
         if a.generation is not None:
@@ -194,8 +222,10 @@ class PictureStore:
         found: list[PictureSummary] = []
         for chunk in _chunks(list(picture_ids)):
             marks = ",".join("?" * len(chunk))
-            found.extend(row_to_summary(r) for r in self.db.query(
-                f"SELECT {SUMMARY_COLUMNS} FROM pictures p WHERE p.id IN ({marks})", chunk))
+            found.extend(
+                row_to_summary(r)
+                for r in self.db.query(f"SELECT {SUMMARY_COLUMNS} FROM pictures p WHERE p.id IN ({marks})", chunk)
+            )
         return found
 
     def badges(self, picture_ids: Sequence[int], tags: int = 3) -> list[PictureBadges]:
@@ -211,9 +241,12 @@ class PictureStore:
                       (SELECT count(character_id) FROM faces WHERE picture_id = p.id),
                       EXISTS (SELECT 1 FROM captions WHERE picture_id = p.id)
                FROM pictures p WHERE p.id IN (SELECT value FROM json_each(?)) ORDER BY p.id""",
-            (tags, json.dumps(list(picture_ids))))
-        return [PictureBadges(pid, json.loads(names), n_tags, n_suggestions, n_faces, n_named, bool(caption))
-                for pid, names, n_tags, n_suggestions, n_faces, n_named, caption in rows]
+            (tags, json.dumps(list(picture_ids))),
+        )
+        return [
+            PictureBadges(pid, json.loads(names), n_tags, n_suggestions, n_faces, n_named, bool(caption))
+            for pid, names, n_tags, n_suggestions, n_faces, n_named, caption in rows
+        ]
 
     def media_inputs(self, picture_ids: Sequence[int]) -> dict[int, tuple[str, int, int, str]]:
         """id -> (content hash, width, height, media type): what the enrichment worker needs to load images."""
@@ -221,7 +254,8 @@ class PictureStore:
         for chunk in _chunks(list(picture_ids)):
             marks = ",".join("?" * len(chunk))
             for pid, content_hash, width, height, media_type in self.db.query(
-                    f"SELECT id, content_hash, width, height, media_type FROM pictures WHERE id IN ({marks})", chunk):
+                f"SELECT id, content_hash, width, height, media_type FROM pictures WHERE id IN ({marks})", chunk
+            ):
                 found[pid] = (content_hash, width, height, media_type)
         return found
 
@@ -230,8 +264,9 @@ class PictureStore:
         condition = " AND deleted_at IS NULL" if live_only else ""
         for chunk in _chunks(list(picture_ids)):
             marks = ",".join("?" * len(chunk))
-            found.extend(r[0] for r in self.db.query(f"SELECT id FROM pictures WHERE id IN ({marks}){condition}",
-                                                     chunk))
+            found.extend(
+                r[0] for r in self.db.query(f"SELECT id FROM pictures WHERE id IN ({marks}){condition}", chunk)
+            )
         return sorted(found)
 
     def address(self, picture_id: int) -> tuple[str, str, bool]:
@@ -250,46 +285,139 @@ class PictureStore:
         ).fetchone()
         if row is None:
             raise NotFound(f"picture {picture_id} does not exist")
-        (pid, content_hash, suffix, media_type, mime, file_size, width, height, taken_at, imported_at, rating,
-         favourite, flagged, original_name, managed, missing, duration, codec, camera, orientation, exif,
-         phash, dup_group, source_id, deleted_at) = row
+        (
+            pid,
+            content_hash,
+            suffix,
+            media_type,
+            mime,
+            file_size,
+            width,
+            height,
+            taken_at,
+            imported_at,
+            rating,
+            favourite,
+            flagged,
+            original_name,
+            managed,
+            missing,
+            duration,
+            codec,
+            camera,
+            orientation,
+            exif,
+            phash,
+            dup_group,
+            source_id,
+            deleted_at,
+        ) = row
         q = self.db.query
-        tags = [PictureTag(n, c, s, conf) for n, c, s, conf in q(
-            "SELECT t.name, t.category, pt.source, pt.confidence FROM picture_tags pt "
-            "JOIN tags t ON t.id = pt.tag_id WHERE pt.picture_id = ? ORDER BY t.name", (pid,))]
-        predictions = [Prediction(*r) for r in q(
-            "SELECT t.name, t.category, pr.engine_id, pr.engine_version, pr.confidence, pr.state "
-            "FROM predictions pr JOIN tags t ON t.id = pr.tag_id WHERE pr.picture_id = ? "
-            "ORDER BY pr.confidence DESC", (pid,))]
-        captions = [Caption(*r) for r in q(
-            "SELECT source, text, engine_version, created_at FROM captions WHERE picture_id = ? "
-            "ORDER BY source = 'user' DESC, created_at DESC", (pid,))]
+        tags = [
+            PictureTag(n, c, s, conf)
+            for n, c, s, conf in q(
+                "SELECT t.name, t.category, pt.source, pt.confidence FROM picture_tags pt "
+                "JOIN tags t ON t.id = pt.tag_id WHERE pt.picture_id = ? ORDER BY t.name",
+                (pid,),
+            )
+        ]
+        predictions = [
+            Prediction(*r)
+            for r in q(
+                "SELECT t.name, t.category, pr.engine_id, pr.engine_version, pr.confidence, pr.state "
+                "FROM predictions pr JOIN tags t ON t.id = pr.tag_id WHERE pr.picture_id = ? "
+                "ORDER BY pr.confidence DESC",
+                (pid,),
+            )
+        ]
+        captions = [
+            Caption(*r)
+            for r in q(
+                "SELECT source, text, engine_version, created_at FROM captions WHERE picture_id = ? "
+                "ORDER BY source = 'user' DESC, created_at DESC",
+                (pid,),
+            )
+        ]
         generation = None
         grow = self.db.connection.execute(
             "SELECT tool, positive, negative, checkpoint, loras, seed, sampler, steps, cfg, raw_parameters, "
-            "raw_prompt, raw_workflow FROM generation WHERE picture_id = ?", (pid,)).fetchone()
+            "raw_prompt, raw_workflow FROM generation WHERE picture_id = ?",
+            (pid,),
+        ).fetchone()
         if grow:
             loras = msgspec.json.decode(grow[4] or "[]")
             generation = msgspec.convert(
-                dict(zip(("tool", "positive", "negative", "checkpoint", "loras", "seed", "sampler", "steps",
-                          "cfg", "raw_parameters", "raw_prompt", "raw_workflow"),
-                         (*grow[:4], loras, *grow[5:]), strict=True)), Generation)
+                dict(
+                    zip(
+                        (
+                            "tool",
+                            "positive",
+                            "negative",
+                            "checkpoint",
+                            "loras",
+                            "seed",
+                            "sampler",
+                            "steps",
+                            "cfg",
+                            "raw_parameters",
+                            "raw_prompt",
+                            "raw_workflow",
+                        ),
+                        (*grow[:4], loras, *grow[5:]),
+                        strict=True,
+                    )
+                ),
+                Generation,
+            )
         collections = [r[0] for r in q("SELECT collection_id FROM collection_members WHERE picture_id = ?", (pid,))]
         projects = [r[0] for r in q("SELECT project_id FROM project_members WHERE picture_id = ?", (pid,))]
-        faces = [PictureFace(fid, (x0, y0, x1, y1), score, engine, character) for fid, x0, y0, x1, y1, score, engine,
-                 character in q("SELECT id, x0, y0, x1, y1, score, engine_id, character_id FROM faces "
-                                "WHERE picture_id = ? ORDER BY x0", (pid,))]
-        locations = [f"{root}/{rel}" for root, rel in q(
-            "SELECT f.path, ff.rel_path FROM folder_files ff JOIN folders f ON f.id = ff.folder_id "
-            "WHERE ff.picture_id = ?", (pid,))]
+        faces = [
+            PictureFace(fid, (x0, y0, x1, y1), score, engine, character)
+            for fid, x0, y0, x1, y1, score, engine, character in q(
+                "SELECT id, x0, y0, x1, y1, score, engine_id, character_id FROM faces WHERE picture_id = ? ORDER BY x0",
+                (pid,),
+            )
+        ]
+        locations = [
+            f"{root}/{rel}"
+            for root, rel in q(
+                "SELECT f.path, ff.rel_path FROM folder_files ff JOIN folders f ON f.id = ff.folder_id "
+                "WHERE ff.picture_id = ?",
+                (pid,),
+            )
+        ]
         return Picture(
-            id=pid, content_hash=content_hash, suffix=suffix, media_type=media_type, mime=mime,
-            file_size=file_size, width=width, height=height, taken_at=taken_at, imported_at=imported_at,
-            rating=rating, favourite=bool(favourite), flagged=bool(flagged), original_name=original_name,
-            managed=bool(managed), missing=bool(missing), duration=duration, codec=codec, camera=camera,
-            orientation=orientation, exif=json.loads(exif) if exif else {},
-            phash=None if phash is None else f"{phash & ((1 << 64) - 1):016x}", dup_group=dup_group,
-            source_id=source_id, deleted_at=deleted_at, tags=tags, predictions=predictions, captions=captions,
-            generation=generation, collections=sorted(collections), projects=sorted(projects),
-            locations=locations, faces=faces,
+            id=pid,
+            content_hash=content_hash,
+            suffix=suffix,
+            media_type=media_type,
+            mime=mime,
+            file_size=file_size,
+            width=width,
+            height=height,
+            taken_at=taken_at,
+            imported_at=imported_at,
+            rating=rating,
+            favourite=bool(favourite),
+            flagged=bool(flagged),
+            original_name=original_name,
+            managed=bool(managed),
+            missing=bool(missing),
+            duration=duration,
+            codec=codec,
+            camera=camera,
+            orientation=orientation,
+            exif=json.loads(exif) if exif else {},
+            phash=None if phash is None else f"{phash & ((1 << 64) - 1):016x}",
+            dup_group=dup_group,
+            source_id=source_id,
+            deleted_at=deleted_at,
+            tags=tags,
+            predictions=predictions,
+            captions=captions,
+            generation=generation,
+            collections=sorted(collections),
+            projects=sorted(projects),
+            locations=locations,
+            faces=faces,
         )

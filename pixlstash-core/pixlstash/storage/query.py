@@ -92,9 +92,15 @@ def compile_filter(db: Database, f: PictureFilter, *, page_size: int = 100) -> C
             empty = True
             continue
         count = db.scalar("SELECT picture_count FROM tags WHERE id = ?", (tag_id,)) or 0
-        memberships.append(_Membership(
-            "SELECT picture_id FROM picture_tags WHERE tag_id = ?", [tag_id],
-            "EXISTS (SELECT 1 FROM picture_tags WHERE tag_id = ? AND picture_id = p.id)", [tag_id], count))
+        memberships.append(
+            _Membership(
+                "SELECT picture_id FROM picture_tags WHERE tag_id = ?",
+                [tag_id],
+                "EXISTS (SELECT 1 FROM picture_tags WHERE tag_id = ? AND picture_id = p.id)",
+                [tag_id],
+                count,
+            )
+        )
     if f.any_tags:
         known = [t for t in tag_ids(f.any_tags) if t is not None]
         if not known:
@@ -103,40 +109,56 @@ def compile_filter(db: Database, f: PictureFilter, *, page_size: int = 100) -> C
             marks = ",".join("?" * len(known))
             count = db.scalar(f"SELECT sum(picture_count) FROM tags WHERE id IN ({marks})", known) or 0
             # The per-row test is one probe of the (picture_id, tag_id) index per tag.
-            memberships.append(_Membership(
-                f"SELECT DISTINCT picture_id FROM picture_tags WHERE tag_id IN ({marks})", known,
-                f"EXISTS (SELECT 1 FROM picture_tags WHERE picture_id = p.id AND tag_id IN ({marks}))", known,
-                count))
+            memberships.append(
+                _Membership(
+                    f"SELECT DISTINCT picture_id FROM picture_tags WHERE tag_id IN ({marks})",
+                    known,
+                    f"EXISTS (SELECT 1 FROM picture_tags WHERE picture_id = p.id AND tag_id IN ({marks}))",
+                    known,
+                    count,
+                )
+            )
     for tag_id in tag_ids(f.not_tags):
         if tag_id is not None:
             where.append("NOT EXISTS (SELECT 1 FROM picture_tags WHERE tag_id = ? AND picture_id = p.id)")
             params.append(tag_id)
     if f.project is not None:
         ids_sql = "SELECT picture_id FROM project_members WHERE project_id = ?"
-        memberships.append(_Membership(
-            ids_sql, [f.project],
-            "EXISTS (SELECT 1 FROM project_members WHERE project_id = ? AND picture_id = p.id)", [f.project],
-            _capped_count(db, ids_sql, [f.project])))
+        memberships.append(
+            _Membership(
+                ids_sql,
+                [f.project],
+                "EXISTS (SELECT 1 FROM project_members WHERE project_id = ? AND picture_id = p.id)",
+                [f.project],
+                _capped_count(db, ids_sql, [f.project]),
+            )
+        )
     if f.collections:
         ids_sql, ids_params = set_operation_sql(f.collections, f.collection_op)
         if f.collection_op == "union":
-            ids_sql = "SELECT DISTINCT" + ids_sql[len("SELECT"):]
-        counts = dict(db.query(
-            f"SELECT id, member_count FROM collections WHERE id IN ({','.join('?' * len(f.collections))})",
-            list(f.collections)))
+            ids_sql = "SELECT DISTINCT" + ids_sql[len("SELECT") :]
+        counts = dict(
+            db.query(
+                f"SELECT id, member_count FROM collections WHERE id IN ({','.join('?' * len(f.collections))})",
+                list(f.collections),
+            )
+        )
         sizes = [counts.get(c, 0) for c in f.collections]
         estimate = {"union": sum(sizes), "overlap": min(sizes), "difference": sizes[0], "unique": sum(sizes)}[
-            f.collection_op if len(sizes) > 1 else "union"]
+            f.collection_op if len(sizes) > 1 else "union"
+        ]
         memberships.append(_Membership(ids_sql, ids_params, f"p.id IN ({ids_sql})", ids_params, estimate))
     if f.text:
         query = _fts_query(f.text)
         ids_sql = "SELECT rowid FROM picture_text WHERE picture_text MATCH ?"
-        memberships.append(_Membership(ids_sql, [query], f"p.id IN ({ids_sql})", [query],
-                                       _capped_count(db, ids_sql, [query])))
+        memberships.append(
+            _Membership(ids_sql, [query], f"p.id IN ({ids_sql})", [query], _capped_count(db, ids_sql, [query]))
+        )
     if f.ids is not None:
         ids_sql = "SELECT value FROM json_each(?)"
-        memberships.append(_Membership(ids_sql, [_ids_json(f.ids)], f"p.id IN ({ids_sql})", [_ids_json(f.ids)],
-                                       len(f.ids)))
+        memberships.append(
+            _Membership(ids_sql, [_ids_json(f.ids)], f"p.id IN ({ids_sql})", [_ids_json(f.ids)], len(f.ids))
+        )
         empty = empty or not f.ids
 
     def scalar(condition: str, *values: object) -> None:
@@ -155,17 +177,27 @@ def compile_filter(db: Database, f: PictureFilter, *, page_size: int = 100) -> C
         scalar("p.flagged = ?", int(f.flagged))
     if f.media_type is not None:
         scalar("p.media_type = ?", f.media_type)
-    for column, op, value in (("taken_at", ">=", f.taken_after), ("taken_at", "<", f.taken_before),
-                              ("imported_at", ">=", f.imported_after), ("imported_at", "<", f.imported_before),
-                              ("width", ">=", f.min_width), ("height", ">=", f.min_height),
-                              ("width", "<=", f.max_width), ("height", "<=", f.max_height)):
+    for column, op, value in (
+        ("taken_at", ">=", f.taken_after),
+        ("taken_at", "<", f.taken_before),
+        ("imported_at", ">=", f.imported_after),
+        ("imported_at", "<", f.imported_before),
+        ("width", ">=", f.min_width),
+        ("height", ">=", f.min_height),
+        ("width", "<=", f.max_width),
+        ("height", "<=", f.max_height),
+    ):
         if value is not None:
             scalar(f"p.{column} {op} ?", value)
     if f.source is not None:
         scalar("p.source_id = ?", f.source)
     if f.folder is not None:
-        scalar("(p.source_id = (SELECT source_id FROM folders WHERE id = ?) OR EXISTS "
-               "(SELECT 1 FROM folder_files WHERE picture_id = p.id AND folder_id = ?))", f.folder, f.folder)
+        scalar(
+            "(p.source_id = (SELECT source_id FROM folders WHERE id = ?) OR EXISTS "
+            "(SELECT 1 FROM folder_files WHERE picture_id = p.id AND folder_id = ?))",
+            f.folder,
+            f.folder,
+        )
     if f.duplicates is not None:
         scalar("p.dup_group IS NOT NULL" if f.duplicates else "p.dup_group IS NULL")
     if f.missing is not None:
@@ -306,8 +338,7 @@ class PictureQuery:
 
     @staticmethod
     def _encode_cursor(sort: Sort, value: int, picture_id: int, phase: int) -> str:
-        raw = _cursor_encoder.encode([_CURSOR_VERSION, sort.key, sort.descending, sort.seed, value, picture_id,
-                                      phase])
+        raw = _cursor_encoder.encode([_CURSOR_VERSION, sort.key, sort.descending, sort.seed, value, picture_id, phase])
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     @staticmethod

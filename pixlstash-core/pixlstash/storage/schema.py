@@ -19,13 +19,17 @@ class LibraryTooNew(PixlstashError):
     code = "library_too_new"
 
 
-
 def _membership_triggers(*, live_only: bool) -> str:
     """Joining or leaving a set or character: its count, and the project memberships that follow.
     ``live_only``: the count leaves out scrapped pictures (schema 7 on)."""
+
     def counted(row: str) -> str:
-        return (f"\n    AND EXISTS (SELECT 1 FROM pictures WHERE id = {row}.picture_id AND deleted_at IS NULL)"
-                if live_only else "")
+        return (
+            f"\n    AND EXISTS (SELECT 1 FROM pictures WHERE id = {row}.picture_id AND deleted_at IS NULL)"
+            if live_only
+            else ""
+        )
+
     return f"""CREATE TRIGGER collection_members_added AFTER INSERT ON collection_members
 BEGIN
     UPDATE collections SET member_count = member_count + 1 WHERE id = NEW.collection_id{counted("NEW")};
@@ -45,7 +49,8 @@ BEGIN
 END;"""
 
 
-_V1 = """
+_V1 = (
+    """
 CREATE TABLE sources (
     id INTEGER PRIMARY KEY,
     kind TEXT NOT NULL CHECK (kind IN ('upload', 'file', 'folder', 'archive', 'import-folder', 'reference-folder')),
@@ -259,7 +264,9 @@ BEGIN
     ON CONFLICT DO UPDATE SET n = n + excluded.n;
 END;
 
-""" + _membership_triggers(live_only=False) + """
+"""
+    + _membership_triggers(live_only=False)
+    + """
 -- Moving a character or set: its pictures join the new project, and leave the old one only when
 -- nothing else there (a direct membership, another collection) still holds them.
 CREATE TRIGGER collections_moved AFTER UPDATE OF project_id ON collections
@@ -277,12 +284,15 @@ BEGIN
       );
 END;
 """
+)
 
 # Change tracking for snapshots: every change to a picture's metadata stamps ``pictures.meta_seq`` with
 # the time in milliseconds and six random digits (so two changes in one millisecond still differ).
 # Comparing a snapshot with the live library then only looks closely at pictures whose stamps differ.
 _STAMP = "(CAST(unixepoch('subsec') * 1000 AS INTEGER) * 1000000 + abs(random() % 1000000))"
 _PICTURE_OWNED = ("picture_tags", "predictions", "captions", "collection_members", "project_members", "generation")
+
+
 def _stamp_triggers(table: str) -> str:
     """Any change to a row of ``table`` stamps its picture's ``meta_seq``."""
     return "".join(
@@ -293,14 +303,16 @@ BEGIN UPDATE pictures SET meta_seq = {_STAMP} WHERE id = {row}.picture_id; END;
     )
 
 
-_V2 = "ALTER TABLE pictures ADD COLUMN meta_seq INTEGER NOT NULL DEFAULT 0;\n" + "".join(
-    _stamp_triggers(table) for table in _PICTURE_OWNED
-) + f"""CREATE TRIGGER pictures_stamp
+_V2 = (
+    "ALTER TABLE pictures ADD COLUMN meta_seq INTEGER NOT NULL DEFAULT 0;\n"
+    + "".join(_stamp_triggers(table) for table in _PICTURE_OWNED)
+    + f"""CREATE TRIGGER pictures_stamp
 AFTER UPDATE OF rating, favourite, flagged, taken_at, deleted_at, content_hash ON pictures
 BEGIN UPDATE pictures SET meta_seq = {_STAMP} WHERE id = NEW.id; END;
 -- Comparing stamps reads this small index instead of every picture row.
 CREATE INDEX pictures_stamps ON pictures(id, meta_seq);
 """
+)
 
 # Derived vectors: one embedding per picture and engine, and detected faces with their own embeddings.
 # Vectors are float32 little-endian blobs (the source of truth; vector indexes are rebuilt from them).
@@ -436,17 +448,21 @@ END;
 """
     for table, kind, key, engine in (
         ("embeddings", "image", "id", "NEW.engine_id"),
-        ("face_vectors", "face", "face_id", "(SELECT engine_id FROM faces WHERE id = NEW.face_id)"))
+        ("face_vectors", "face", "face_id", "(SELECT engine_id FROM faces WHERE id = NEW.face_id)"),
+    )
     # Only a new vector counts as a change: the trigger's own write of ``seq`` must not fire it again.
     for event in ("INSERT", "UPDATE OF vector")
 )
 
 # Sets and characters count only pictures outside the scrapheap, as tags already do: scrapping or
 # restoring a picture moves the counts of the collections it belongs to.
-_V7 = """
+_V7 = (
+    """
 DROP TRIGGER collection_members_added;
 DROP TRIGGER collection_members_removed;
-""" + _membership_triggers(live_only=True) + """
+"""
+    + _membership_triggers(live_only=True)
+    + """
 CREATE TRIGGER pictures_scrapped_members AFTER UPDATE OF deleted_at ON pictures
 WHEN (OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL)
 BEGIN
@@ -457,6 +473,7 @@ UPDATE collections SET member_count = (
     SELECT count(*) FROM collection_members cm JOIN pictures p ON p.id = cm.picture_id
     WHERE cm.collection_id = collections.id AND p.deleted_at IS NULL);
 """
+)
 
 # What the full-text index holds for each picture in ``ids`` (a JSON array): captions, prompt, checkpoint
 # and seed, and the file name. Used by the storage layer and by migrations that change what it holds.
@@ -471,7 +488,8 @@ FROM pictures p WHERE p.id IN (SELECT value FROM json_each(:ids))"""
 # Seeds as exact decimal text: ComfyUI's reach 2^64 - 1 and A1111 writes any integer, past SQLite's
 # 64-bit integers (such a file could not be imported at all). The table is rebuilt, as SQLite cannot
 # change a column's type, and the seed joins the full-text index so a seed finds its pictures.
-_V8 = """
+_V8 = (
+    """
 CREATE TABLE generation_v8 (
     picture_id INTEGER PRIMARY KEY REFERENCES pictures(id) ON DELETE CASCADE,
     tool TEXT NOT NULL,                   -- 'comfyui' | 'a1111'
@@ -491,12 +509,15 @@ INSERT INTO generation_v8 SELECT picture_id, tool, positive, negative, checkpoin
     sampler, steps, cfg, raw_parameters, raw_prompt, raw_workflow FROM generation;
 DROP TABLE generation;
 ALTER TABLE generation_v8 RENAME TO generation;
-""" + _stamp_triggers("generation") + f"""
+"""
+    + _stamp_triggers("generation")
+    + f"""
 CREATE TEMP TABLE v8_seeded AS SELECT json_group_array(picture_id) AS ids FROM generation WHERE seed IS NOT NULL;
 DELETE FROM picture_text WHERE rowid IN (SELECT value FROM json_each((SELECT ids FROM temp.v8_seeded)));
 {PICTURE_TEXT_INSERT.replace(":ids", "(SELECT ids FROM temp.v8_seeded)")};
 DROP TABLE temp.v8_seeded;
 """
+)
 
 # Pictures by change stamp: the server finds what other processes changed since it last looked (a CLI
 # import or tagging beside it) in time proportional to the changes, at any library size.

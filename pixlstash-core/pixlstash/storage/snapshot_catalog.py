@@ -52,8 +52,8 @@ class SnapshotRow(msgspec.Struct, frozen=True):
     page_size: int
     db_bytes: int
     chunk_bytes: int
-    byte_size: int = 0          # stored bytes of every chunk it uses: what it alone would need
-    unique_bytes: int = 0       # stored bytes no other snapshot shares: what deleting it frees
+    byte_size: int = 0  # stored bytes of every chunk it uses: what it alone would need
+    unique_bytes: int = 0  # stored bytes no other snapshot shares: what deleting it frees
 
 
 _COLUMNS = "id, kind, label, created_at, picture_count, schema_version, page_size, db_bytes, chunk_bytes"
@@ -66,22 +66,39 @@ class SnapshotCatalog:
     def known_chunks(self, hashes: list[str]) -> set[str]:
         found: set[str] = set()
         for start in range(0, len(hashes), 500):
-            part = hashes[start:start + 500]
-            found |= {r[0] for r in self.db.query(
-                f"SELECT hash FROM chunks WHERE hash IN ({','.join('?' * len(part))})", part)}
+            part = hashes[start : start + 500]
+            found |= {
+                r[0]
+                for r in self.db.query(f"SELECT hash FROM chunks WHERE hash IN ({','.join('?' * len(part))})", part)
+            }
         return found
 
     def add_chunk(self, digest: str, raw_bytes: int, stored_bytes: int) -> None:
-        self.db.execute("INSERT OR IGNORE INTO chunks(hash, raw_bytes, stored_bytes) VALUES (?, ?, ?)",
-                        (digest, raw_bytes, stored_bytes))
+        self.db.execute(
+            "INSERT OR IGNORE INTO chunks(hash, raw_bytes, stored_bytes) VALUES (?, ?, ?)",
+            (digest, raw_bytes, stored_bytes),
+        )
 
-    def add_snapshot(self, kind: str, label: str | None, created_at: int, picture_count: int, schema_version: int,
-                     page_size: int, db_bytes: int, chunk_bytes: int, chunks: list[str]) -> int:
+    def add_snapshot(
+        self,
+        kind: str,
+        label: str | None,
+        created_at: int,
+        picture_count: int,
+        schema_version: int,
+        page_size: int,
+        db_bytes: int,
+        chunk_bytes: int,
+        chunks: list[str],
+    ) -> int:
         snapshot_id = self.db.query(
             f"INSERT INTO snapshots({_COLUMNS[4:]}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            (kind, label, created_at, picture_count, schema_version, page_size, db_bytes, chunk_bytes))[0][0]
-        self.db.connection.executemany("INSERT INTO snapshot_chunks(snapshot_id, seq, chunk) VALUES (?, ?, ?)",
-                                       [(snapshot_id, seq, digest) for seq, digest in enumerate(chunks)])
+            (kind, label, created_at, picture_count, schema_version, page_size, db_bytes, chunk_bytes),
+        )[0][0]
+        self.db.connection.executemany(
+            "INSERT INTO snapshot_chunks(snapshot_id, seq, chunk) VALUES (?, ?, ?)",
+            [(snapshot_id, seq, digest) for seq, digest in enumerate(chunks)],
+        )
         return snapshot_id
 
     def _sized(self, rows: list[tuple]) -> list[SnapshotRow]:
@@ -89,12 +106,17 @@ class SnapshotCatalog:
             return []
         ids = [r[0] for r in rows]
         marks = ",".join("?" * len(ids))
-        sizes = {sid: (total or 0, unique or 0) for sid, total, unique in self.db.query(
-            f"""SELECT sc.snapshot_id, sum(c.stored_bytes),
+        sizes = {
+            sid: (total or 0, unique or 0)
+            for sid, total, unique in self.db.query(
+                f"""SELECT sc.snapshot_id, sum(c.stored_bytes),
                        sum(CASE WHEN (SELECT count(DISTINCT o.snapshot_id) FROM snapshot_chunks o
                                       WHERE o.chunk = sc.chunk) = 1 THEN c.stored_bytes ELSE 0 END)
                 FROM (SELECT DISTINCT snapshot_id, chunk FROM snapshot_chunks WHERE snapshot_id IN ({marks})) sc
-                JOIN chunks c ON c.hash = sc.chunk GROUP BY sc.snapshot_id""", ids)}
+                JOIN chunks c ON c.hash = sc.chunk GROUP BY sc.snapshot_id""",
+                ids,
+            )
+        }
         return [SnapshotRow(*row, *sizes.get(row[0], (0, 0))) for row in rows]
 
     def snapshots(self) -> list[SnapshotRow]:
@@ -110,12 +132,16 @@ class SnapshotCatalog:
     def chunk_list(self, snapshot_id: int) -> list[tuple[str, int]]:
         return self.db.query(
             "SELECT sc.chunk, c.raw_bytes FROM snapshot_chunks sc JOIN chunks c ON c.hash = sc.chunk "
-            "WHERE sc.snapshot_id = ? ORDER BY sc.seq", (snapshot_id,))
+            "WHERE sc.snapshot_id = ? ORDER BY sc.seq",
+            (snapshot_id,),
+        )
 
     def ids_of_kind(self, kind: str) -> list[int]:
         """Snapshots of a kind, newest first."""
-        return [r[0] for r in self.db.query(
-            "SELECT id FROM snapshots WHERE kind = ? ORDER BY created_at DESC, id DESC", (kind,))]
+        return [
+            r[0]
+            for r in self.db.query("SELECT id FROM snapshots WHERE kind = ? ORDER BY created_at DESC, id DESC", (kind,))
+        ]
 
     def newest(self, kind: str) -> int | None:
         return self.db.scalar("SELECT max(created_at) FROM snapshots WHERE kind = ?", (kind,))
@@ -130,8 +156,12 @@ class SnapshotCatalog:
         return self.db.connection.changes() > 0
 
     def unreferenced_chunks(self) -> list[str]:
-        return [r[0] for r in self.db.query(
-            "SELECT hash FROM chunks WHERE NOT EXISTS (SELECT 1 FROM snapshot_chunks WHERE chunk = chunks.hash)")]
+        return [
+            r[0]
+            for r in self.db.query(
+                "SELECT hash FROM chunks WHERE NOT EXISTS (SELECT 1 FROM snapshot_chunks WHERE chunk = chunks.hash)"
+            )
+        ]
 
     def forget_chunks(self, hashes: list[str]) -> None:
         self.db.connection.executemany("DELETE FROM chunks WHERE hash = ?", [(h,) for h in hashes])

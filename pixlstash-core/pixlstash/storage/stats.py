@@ -26,35 +26,48 @@ def _bucket_case(column: str, bounds: list[float]) -> str:
 
 def _histogram(rows: list[tuple], bounds: list[float], label: str) -> list[dict[str, object]]:
     counts = dict(rows)
-    return [
-        {label: bounds[i] if i < len(bounds) else None, "count": counts.get(i, 0)}
-        for i in range(len(bounds) + 1)
-    ]
+    return [{label: bounds[i] if i < len(bounds) else None, "count": counts.get(i, 0)} for i in range(len(bounds) + 1)]
 
 
 def _whole_library_rows(db: Database) -> list[tuple]:
     """The same figures for the whole live library, each from a covering index (no table scan)."""
-    rows = [("r", r, n, 0) for r, n in db.query(
-        "SELECT rating, count(*) FROM pictures WHERE deleted_at IS NULL GROUP BY rating")]
-    for kind, column, bounds, scale in (("s", "file_size", FILE_SIZE_BUCKETS, 1),
-                                        ("x", "pixels", RESOLUTION_BUCKETS, 1_000_000)):
+    rows = [
+        ("r", r, n, 0)
+        for r, n in db.query("SELECT rating, count(*) FROM pictures WHERE deleted_at IS NULL GROUP BY rating")
+    ]
+    for kind, column, bounds, scale in (
+        ("s", "file_size", FILE_SIZE_BUCKETS, 1),
+        ("x", "pixels", RESOLUTION_BUCKETS, 1_000_000),
+    ):
         edges = [-1, *(int(b * scale) for b in bounds), 1 << 62]
         for bucket, (low, high) in enumerate(itertools.pairwise(edges)):
-            n, total = db.query(f"SELECT count(*), coalesce(sum({column}), 0) FROM pictures "
-                                f"WHERE deleted_at IS NULL AND {column} > ? AND {column} <= ?", (low, high))[0]
+            n, total = db.query(
+                f"SELECT count(*), coalesce(sum({column}), 0) FROM pictures "
+                f"WHERE deleted_at IS NULL AND {column} > ? AND {column} <= ?",
+                (low, high),
+            )[0]
             rows.append((kind, bucket, n, 0))
             if kind == "s":
                 rows.append(("b", bucket, 0, total))
-    rows += [("m", m, n, 0) for m, n in db.query(
-        "SELECT media_type, count(*) FROM pictures WHERE deleted_at IS NULL GROUP BY media_type")]
+    rows += [
+        ("m", m, n, 0)
+        for m, n in db.query("SELECT media_type, count(*) FROM pictures WHERE deleted_at IS NULL GROUP BY media_type")
+    ]
     return rows
 
 
 def statistics(db: Database, f: PictureFilter, top_tags: int = 50) -> Statistics:
     compiled = compile_filter(db, f, page_size=1_000_000)
     if compiled.empty:
-        return Statistics(0, 0, {}, [], _histogram([], FILE_SIZE_BUCKETS, "max_bytes"),
-                          _histogram([], RESOLUTION_BUCKETS, "max_megapixels"), {})
+        return Statistics(
+            0,
+            0,
+            {},
+            [],
+            _histogram([], FILE_SIZE_BUCKETS, "max_bytes"),
+            _histogram([], RESOLUTION_BUCKETS, "max_megapixels"),
+            {},
+        )
     if f == _UNFILTERED:
         rows = _whole_library_rows(db)
     else:
@@ -77,27 +90,47 @@ def statistics(db: Database, f: PictureFilter, top_tags: int = 50) -> Statistics
     if f == _UNFILTERED:
         tag_rows = db.query(
             "SELECT t.id, t.name, t.category, t.picture_count FROM tags t WHERE t.picture_count > 0 "
-            "ORDER BY t.picture_count DESC LIMIT ?", (top_tags,))
-        histogram_rows = db.query(
-            f"SELECT tag_id, bucket, n FROM tag_stats WHERE tag_id IN ({','.join('?' * len(tag_rows))})",
-            [r[0] for r in tag_rows]) if tag_rows else []
+            "ORDER BY t.picture_count DESC LIMIT ?",
+            (top_tags,),
+        )
+        histogram_rows = (
+            db.query(
+                f"SELECT tag_id, bucket, n FROM tag_stats WHERE tag_id IN ({','.join('?' * len(tag_rows))})",
+                [r[0] for r in tag_rows],
+            )
+            if tag_rows
+            else []
+        )
     else:
         id_sql, id_params = compiled.select("p.id")
         tag_rows = db.query(
             f"WITH f AS ({id_sql}) SELECT t.id, t.name, t.category, count(*) AS n FROM f "
             "JOIN picture_tags pt ON pt.picture_id = f.id JOIN tags t ON t.id = pt.tag_id "
-            "GROUP BY t.id ORDER BY n DESC LIMIT ?", (*id_params, top_tags))
-        histogram_rows = db.query(
-            f"WITH f AS ({id_sql}) SELECT pt.tag_id, coalesce(min(CAST(pt.confidence * 10 AS INTEGER), 9), 10), "
-            f"count(*) FROM f JOIN picture_tags pt ON pt.picture_id = f.id "
-            f"WHERE pt.tag_id IN ({','.join('?' * len(tag_rows))}) GROUP BY 1, 2",
-            (*id_params, *[r[0] for r in tag_rows])) if tag_rows else []
+            "GROUP BY t.id ORDER BY n DESC LIMIT ?",
+            (*id_params, top_tags),
+        )
+        histogram_rows = (
+            db.query(
+                f"WITH f AS ({id_sql}) SELECT pt.tag_id, coalesce(min(CAST(pt.confidence * 10 AS INTEGER), 9), 10), "
+                f"count(*) FROM f JOIN picture_tags pt ON pt.picture_id = f.id "
+                f"WHERE pt.tag_id IN ({','.join('?' * len(tag_rows))}) GROUP BY 1, 2",
+                (*id_params, *[r[0] for r in tag_rows]),
+            )
+            if tag_rows
+            else []
+        )
     histograms: dict[int, list[int]] = {r[0]: [0] * 11 for r in tag_rows}
     for tag_id, bucket, n in histogram_rows:
         histograms[tag_id][int(bucket)] += n
     tags = [
-        {"id": tag_id, "name": name, "category": category, "count": n,
-         "confidence": histograms[tag_id][:10], "no_confidence": histograms[tag_id][10]}
+        {
+            "id": tag_id,
+            "name": name,
+            "category": category,
+            "count": n,
+            "confidence": histograms[tag_id][:10],
+            "no_confidence": histograms[tag_id][10],
+        }
         for tag_id, name, category, n in tag_rows
     ]
     return Statistics(
@@ -106,7 +139,6 @@ def statistics(db: Database, f: PictureFilter, top_tags: int = 50) -> Statistics
         rating={r: rating.get(r, 0) for r in range(6)},
         tags=tags,
         file_size=_histogram([(k, n) for kind, k, n, _ in rows if kind == "s"], FILE_SIZE_BUCKETS, "max_bytes"),
-        resolution=_histogram([(k, n) for kind, k, n, _ in rows if kind == "x"], RESOLUTION_BUCKETS,
-                              "max_megapixels"),
+        resolution=_histogram([(k, n) for kind, k, n, _ in rows if kind == "x"], RESOLUTION_BUCKETS, "max_megapixels"),
         media_type=media,
     )

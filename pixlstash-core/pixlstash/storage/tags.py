@@ -51,12 +51,14 @@ class TagStore:
         ).fetchone()
         if row is None:
             raise NotFound(f"tag {tag_id} does not exist")
-        aliases = [r[0] for r in self.db.query("SELECT alias FROM tag_aliases WHERE tag_id = ? ORDER BY alias",
-                                                (tag_id,))]
+        aliases = [
+            r[0] for r in self.db.query("SELECT alias FROM tag_aliases WHERE tag_id = ? ORDER BY alias", (tag_id,))
+        ]
         return Tag(*row, aliases=aliases)
 
-    def vocabulary(self, prefix: str = "", category: str | None = None, limit: int = 100,
-                   after: str | None = None) -> list[Tag]:
+    def vocabulary(
+        self, prefix: str = "", category: str | None = None, limit: int = 100, after: str | None = None
+    ) -> list[Tag]:
         """Tags by name (prefix search for autocomplete), most used first when searching."""
         conditions, params = [], []
         if prefix:
@@ -70,13 +72,15 @@ class TagStore:
             params.append(after)
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         order = "picture_count DESC, name" if prefix else "name"
-        rows = self.db.query(f"SELECT id, name, category, picture_count FROM tags {where} ORDER BY {order} LIMIT ?",
-                             (*params, limit))
+        rows = self.db.query(
+            f"SELECT id, name, category, picture_count FROM tags {where} ORDER BY {order} LIMIT ?", (*params, limit)
+        )
         aliases: dict[int, list[str]] = {}
         if rows:
             marks = ",".join("?" * len(rows))
-            for alias, tag_id in self.db.query(f"SELECT alias, tag_id FROM tag_aliases WHERE tag_id IN ({marks})",
-                                               [r[0] for r in rows]):
+            for alias, tag_id in self.db.query(
+                f"SELECT alias, tag_id FROM tag_aliases WHERE tag_id IN ({marks})", [r[0] for r in rows]
+            ):
                 aliases.setdefault(tag_id, []).append(alias)
         return [Tag(*row, aliases=sorted(aliases.get(row[0], []))) for row in rows]
 
@@ -109,11 +113,14 @@ class TagStore:
         source, _ = self.get(source_id), self.get(target_id)
         self.db.execute(
             "INSERT OR IGNORE INTO picture_tags(tag_id, picture_id, source, confidence) "
-            "SELECT ?, picture_id, source, confidence FROM picture_tags WHERE tag_id = ?", (target_id, source_id))
+            "SELECT ?, picture_id, source, confidence FROM picture_tags WHERE tag_id = ?",
+            (target_id, source_id),
+        )
         self.db.execute(
             "INSERT OR IGNORE INTO predictions(picture_id, engine_id, tag_id, engine_version, confidence, state) "
             "SELECT picture_id, engine_id, ?, engine_version, confidence, state FROM predictions WHERE tag_id = ?",
-            (target_id, source_id))
+            (target_id, source_id),
+        )
         self.db.execute("UPDATE tag_aliases SET tag_id = ? WHERE tag_id = ?", (target_id, source_id))
         self.db.execute("DELETE FROM picture_tags WHERE tag_id = ?", (source_id,))
         self.db.execute("DELETE FROM tags WHERE id = ?", (source_id,))
@@ -126,8 +133,9 @@ class TagStore:
 
     # -- tags on pictures -----------------------------------------------------------------------
 
-    def add_to_pictures(self, picture_ids: Sequence[int], tag_ids: Iterable[int], source: str = "user",
-                        confidence: float | None = None) -> None:
+    def add_to_pictures(
+        self, picture_ids: Sequence[int], tag_ids: Iterable[int], source: str = "user", confidence: float | None = None
+    ) -> None:
         for tag_id in tag_ids:
             self.db.connection.executemany(
                 "INSERT INTO picture_tags(tag_id, picture_id, source, confidence) VALUES (?, ?, ?, ?) "
@@ -143,8 +151,9 @@ class TagStore:
 
     # -- predictions ----------------------------------------------------------------------------
 
-    def set_predictions(self, picture_id: int, engine_id: str, engine_version: str,
-                        scores: Sequence[tuple[int, float]]) -> None:
+    def set_predictions(
+        self, picture_id: int, engine_id: str, engine_version: str, scores: Sequence[tuple[int, float]]
+    ) -> None:
         """Replace an engine's pending predictions for a picture; rejected ones stay rejected."""
         self.db.execute(
             "DELETE FROM predictions WHERE picture_id = ? AND engine_id = ? AND state = 'pending'",
@@ -163,12 +172,16 @@ class TagStore:
         for tag_id in tag_ids:
             row = self.db.connection.execute(
                 "SELECT engine_id, confidence FROM predictions WHERE picture_id = ? AND tag_id = ? "
-                "ORDER BY confidence DESC LIMIT 1", (picture_id, tag_id)).fetchone()
+                "ORDER BY confidence DESC LIMIT 1",
+                (picture_id, tag_id),
+            ).fetchone()
             if row is None:
                 continue
             self.db.execute(
                 "INSERT INTO picture_tags(tag_id, picture_id, source, confidence) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT DO NOTHING", (tag_id, picture_id, row[0], row[1]))
+                "ON CONFLICT DO NOTHING",
+                (tag_id, picture_id, row[0], row[1]),
+            )
             self.db.execute("DELETE FROM predictions WHERE picture_id = ? AND tag_id = ?", (picture_id, tag_id))
             accepted += 1
         return accepted
@@ -176,7 +189,8 @@ class TagStore:
     def reject_predictions(self, picture_id: int, tag_ids: Sequence[int]) -> int:
         rejected = 0
         for tag_id in tag_ids:
-            self.db.execute("UPDATE predictions SET state = 'rejected' WHERE picture_id = ? AND tag_id = ?",
-                            (picture_id, tag_id))
+            self.db.execute(
+                "UPDATE predictions SET state = 'rejected' WHERE picture_id = ? AND tag_id = ?", (picture_id, tag_id)
+            )
             rejected += self.db.connection.changes()
         return rejected

@@ -21,31 +21,37 @@ class VectorStore:
 
     # -- picture embeddings ---------------------------------------------------------------------
 
-    def put_embedding(self, picture_id: int, engine_id: str, engine_version: str, vector: np.ndarray,
-                      now: int) -> None:
+    def put_embedding(self, picture_id: int, engine_id: str, engine_version: str, vector: np.ndarray, now: int) -> None:
         blob = np.ascontiguousarray(vector, dtype="<f4").tobytes()
         self.db.execute(
             "INSERT INTO embeddings(picture_id, engine_id, engine_version, dims, vector, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (engine_id, picture_id) DO UPDATE SET "
             "engine_version = excluded.engine_version, dims = excluded.dims, vector = excluded.vector, "
-            "created_at = excluded.created_at", (picture_id, engine_id, engine_version, len(vector), blob, now))
+            "created_at = excluded.created_at",
+            (picture_id, engine_id, engine_version, len(vector), blob, now),
+        )
 
     def embeddings(self, engine_id: str, picture_ids: Sequence[int]) -> dict[int, np.ndarray]:
         """The stored vectors of these pictures for one engine (pictures without one are left out)."""
         found: dict[int, np.ndarray] = {}
         for start in range(0, len(picture_ids), 500):
-            chunk = list(picture_ids[start:start + 500])
+            chunk = list(picture_ids[start : start + 500])
             marks = ",".join("?" * len(chunk))
             for picture_id, blob in self.db.query(
-                    f"SELECT picture_id, vector FROM embeddings WHERE engine_id = ? AND picture_id IN ({marks})",
-                    (engine_id, *chunk)):
+                f"SELECT picture_id, vector FROM embeddings WHERE engine_id = ? AND picture_id IN ({marks})",
+                (engine_id, *chunk),
+            ):
                 found[picture_id] = np.frombuffer(blob, dtype="<f4")
         return found
 
     def iter_embeddings(self, engine_id: str, batch: int = 10_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """(picture ids, vectors) in batches, for rebuilding an index."""
-        yield from self._iter("SELECT picture_id, picture_id, vector FROM embeddings WHERE engine_id = ? "
-                              "AND picture_id > ? ORDER BY picture_id LIMIT ?", engine_id, batch)
+        yield from self._iter(
+            "SELECT picture_id, picture_id, vector FROM embeddings WHERE engine_id = ? "
+            "AND picture_id > ? ORDER BY picture_id LIMIT ?",
+            engine_id,
+            batch,
+        )
 
     def embedding_engines(self) -> list[tuple[str, int, int]]:
         """(engine id, dimensions, count) of every engine with stored embeddings."""
@@ -53,17 +59,29 @@ class VectorStore:
 
     # -- faces ----------------------------------------------------------------------------------
 
-    def replace_faces(self, picture_id: int, engine_id: str, engine_version: str,
-                      faces: Sequence[tuple[tuple[float, float, float, float], float, list, np.ndarray | None]],
-                      now: int) -> tuple[list[int], list[int]]:
+    def replace_faces(
+        self,
+        picture_id: int,
+        engine_id: str,
+        engine_version: str,
+        faces: Sequence[tuple[tuple[float, float, float, float], float, list, np.ndarray | None]],
+        now: int,
+    ) -> tuple[list[int], list[int]]:
         """Replace one engine's faces on a picture; faces already assigned to a character keep it when they
         overlap a new face well (so re-running a detector does not undo the user's work).
 
         Returns (removed face ids, new face ids)."""
-        removed = [r[0] for r in self.db.query("SELECT id FROM faces WHERE picture_id = ? AND engine_id = ?",
-                                               (picture_id, engine_id))]
-        old = self.db.query("SELECT x0, y0, x1, y1, character_id FROM faces WHERE picture_id = ? AND engine_id = ? "
-                            "AND character_id IS NOT NULL", (picture_id, engine_id))
+        removed = [
+            r[0]
+            for r in self.db.query(
+                "SELECT id FROM faces WHERE picture_id = ? AND engine_id = ?", (picture_id, engine_id)
+            )
+        ]
+        old = self.db.query(
+            "SELECT x0, y0, x1, y1, character_id FROM faces WHERE picture_id = ? AND engine_id = ? "
+            "AND character_id IS NOT NULL",
+            (picture_id, engine_id),
+        )
         self.db.execute("DELETE FROM faces WHERE picture_id = ? AND engine_id = ?", (picture_id, engine_id))
         ids = []
         for box, score, landmarks, vector in faces:
@@ -71,38 +89,54 @@ class VectorStore:
             self.db.execute(
                 "INSERT INTO faces(picture_id, engine_id, engine_version, x0, y0, x1, y1, score, landmarks, "
                 "character_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (picture_id, engine_id, engine_version, *box, score, msgspec.json.encode(landmarks).decode(),
-                 character, now))
+                (
+                    picture_id,
+                    engine_id,
+                    engine_version,
+                    *box,
+                    score,
+                    msgspec.json.encode(landmarks).decode(),
+                    character,
+                    now,
+                ),
+            )
             face_id = self.db.connection.last_insert_rowid()
             if vector is not None and len(vector):
-                self.db.execute("INSERT INTO face_vectors(face_id, vector) VALUES (?, ?)",
-                                (face_id, np.ascontiguousarray(vector, dtype="<f4").tobytes()))
+                self.db.execute(
+                    "INSERT INTO face_vectors(face_id, vector) VALUES (?, ?)",
+                    (face_id, np.ascontiguousarray(vector, dtype="<f4").tobytes()),
+                )
             ids.append(face_id)
         return removed, ids
 
     def face_vectors(self, face_ids: Sequence[int]) -> dict[int, np.ndarray]:
         found: dict[int, np.ndarray] = {}
         for start in range(0, len(face_ids), 500):
-            chunk = list(face_ids[start:start + 500])
+            chunk = list(face_ids[start : start + 500])
             marks = ",".join("?" * len(chunk))
             for face_id, blob in self.db.query(
-                    f"SELECT face_id, vector FROM face_vectors WHERE face_id IN ({marks})", chunk):
+                f"SELECT face_id, vector FROM face_vectors WHERE face_id IN ({marks})", chunk
+            ):
                 found[face_id] = np.frombuffer(blob, dtype="<f4")
         return found
 
     def iter_face_vectors(self, engine_id: str, batch: int = 10_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        yield from self._iter("SELECT v.face_id, v.face_id, v.vector FROM face_vectors v JOIN faces f "
-                              "ON f.id = v.face_id WHERE f.engine_id = ? AND v.face_id > ? ORDER BY v.face_id LIMIT ?",
-                              engine_id, batch)
+        yield from self._iter(
+            "SELECT v.face_id, v.face_id, v.vector FROM face_vectors v JOIN faces f "
+            "ON f.id = v.face_id WHERE f.engine_id = ? AND v.face_id > ? ORDER BY v.face_id LIMIT ?",
+            engine_id,
+            batch,
+        )
 
     def faces_of(self, face_ids: Sequence[int]) -> dict[int, tuple[int, tuple[float, float, float, float]]]:
         """face id -> (picture id, box)."""
         found = {}
         for start in range(0, len(face_ids), 500):
-            chunk = list(face_ids[start:start + 500])
+            chunk = list(face_ids[start : start + 500])
             marks = ",".join("?" * len(chunk))
             for face_id, picture_id, *box in self.db.query(
-                    f"SELECT id, picture_id, x0, y0, x1, y1 FROM faces WHERE id IN ({marks})", chunk):
+                f"SELECT id, picture_id, x0, y0, x1, y1 FROM faces WHERE id IN ({marks})", chunk
+            ):
                 found[face_id] = (picture_id, tuple(box))
         return found
 
@@ -120,25 +154,34 @@ class VectorStore:
     def stamp(self, engine_id: str, kind: str) -> tuple[int, int] | None:
         """(epoch, seq) of the vectors of (engine, kind): seq counts every vector written, and the epoch
         changes when a full restore replaces them all. A saved index is current while it matches."""
-        rows = self.db.query("SELECT stamp, seq FROM vector_stamps WHERE engine_id = ? AND kind = ?",
-                             (engine_id, kind))
+        rows = self.db.query("SELECT stamp, seq FROM vector_stamps WHERE engine_id = ? AND kind = ?", (engine_id, kind))
         return (rows[0][0], rows[0][1]) if rows else None
 
     def new_epoch(self) -> None:
         """Every vector set starts a new epoch: indexes saved before no longer count as catching up."""
         self.db.execute("UPDATE vector_stamps SET stamp = random()")
 
-    def embeddings_since(self, engine_id: str, seq: int, batch: int = 10_000
-                         ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def embeddings_since(
+        self, engine_id: str, seq: int, batch: int = 10_000
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """(picture ids, vectors) written after ``seq``, for bringing an index up to date."""
-        yield from self._iter("SELECT seq, picture_id, vector FROM embeddings WHERE engine_id = ? AND seq > ? "
-                              "ORDER BY seq LIMIT ?", engine_id, batch, after=seq)
+        yield from self._iter(
+            "SELECT seq, picture_id, vector FROM embeddings WHERE engine_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            engine_id,
+            batch,
+            after=seq,
+        )
 
-    def face_vectors_since(self, engine_id: str, seq: int, batch: int = 10_000
-                           ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        yield from self._iter("SELECT v.seq, v.face_id, v.vector FROM face_vectors v JOIN faces f ON f.id = v.face_id "
-                              "WHERE f.engine_id = ? AND v.seq > ? ORDER BY v.seq LIMIT ?", engine_id, batch,
-                              after=seq)
+    def face_vectors_since(
+        self, engine_id: str, seq: int, batch: int = 10_000
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        yield from self._iter(
+            "SELECT v.seq, v.face_id, v.vector FROM face_vectors v JOIN faces f ON f.id = v.face_id "
+            "WHERE f.engine_id = ? AND v.seq > ? ORDER BY v.seq LIMIT ?",
+            engine_id,
+            batch,
+            after=seq,
+        )
 
     def _iter(self, sql: str, engine_id: str, batch: int, after: int = -1) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Keyset pages of (keys, vectors); each row is (position, key, vector), the position ordering the pages."""

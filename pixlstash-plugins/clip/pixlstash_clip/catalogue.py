@@ -48,9 +48,9 @@ def complete(folder: Path) -> bool:
 class ClipModel:
     """One model this plugin offers."""
 
-    key: str                    # "ViT-B-32@laion2b_s34b_b79k", or a local folder's name
-    hub_repo: str | None        # where `pixlstash models pull` fetches it; None for local-only models
-    local_folder: Path          # where files copied by hand go
+    key: str  # "ViT-B-32@laion2b_s34b_b79k", or a local folder's name
+    hub_repo: str | None  # where `pixlstash models pull` fetches it; None for local-only models
+    local_folder: Path  # where files copied by hand go
 
     @property
     def engine_id(self) -> str:

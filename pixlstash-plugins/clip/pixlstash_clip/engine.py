@@ -35,7 +35,7 @@ class ClipEmbedder(Embedder):
         self.label = f"CLIP {model.key}"
         self.version = model.fingerprint()
         self._dimensions = KNOWN.get(model.key, (None, 0))[1] or None
-        self._loaded: tuple[Any, Any, Any, str] | None = None   # (model, preprocess, tokenizer, device)
+        self._loaded: tuple[Any, Any, Any, str] | None = None  # (model, preprocess, tokenizer, device)
 
     # -- what it is -----------------------------------------------------------------------------
 
@@ -64,14 +64,20 @@ class ClipEmbedder(Embedder):
 
     def model_status(self) -> ModelStatus:
         folder = self.model.files()
-        return ModelStatus(model=self.model.key, present=folder is not None,
-                           location=str(folder or self.model.local_folder), how_to_get=self._how_to_get())
+        return ModelStatus(
+            model=self.model.key,
+            present=folder is not None,
+            location=str(folder or self.model.local_folder),
+            how_to_get=self._how_to_get(),
+        )
 
     def _how_to_get(self) -> str:
         ways = []
         if self.model.hub_repo or "@" in self.model.key:
-            ways.append(f"run `pixlstash models pull {self.id}` on a machine with internet (it downloads to the "
-                        "Hugging Face cache, which you can copy)")
+            ways.append(
+                f"run `pixlstash models pull {self.id}` on a machine with internet (it downloads to the "
+                "Hugging Face cache, which you can copy)"
+            )
         ways.append(f"or copy {CONFIG_FILE} and {WEIGHT_FILES[0]} into {self.model.local_folder}")
         if "@" in self.model.key:
             ways.append(f"or copy a single checkpoint to {self.model.local_folder}.safetensors")
@@ -84,8 +90,11 @@ class ClipEmbedder(Embedder):
             return
         folder = self.model.files()
         if folder is None:
-            raise ModelMissing(f"the CLIP model {self.model.key} is not on this machine: {self._how_to_get()}",
-                               engine_id=self.id, location=str(self.model.local_folder))
+            raise ModelMissing(
+                f"the CLIP model {self.model.key} is not on this machine: {self._how_to_get()}",
+                engine_id=self.id,
+                location=str(self.model.local_folder),
+            )
         import open_clip
 
         if folder.is_dir():
@@ -97,8 +106,14 @@ class ClipEmbedder(Embedder):
             name, tag = self.model.key.split("@", 1)
             cfg = open_clip.get_pretrained_cfg(name, tag) or {}
             model, _, preprocess = open_clip.create_model_and_transforms(
-                name, pretrained=str(folder), device=device, image_mean=cfg.get("mean"), image_std=cfg.get("std"),
-                image_interpolation=cfg.get("interpolation"), image_resize_mode=cfg.get("resize_mode"))
+                name,
+                pretrained=str(folder),
+                device=device,
+                image_mean=cfg.get("mean"),
+                image_std=cfg.get("std"),
+                image_interpolation=cfg.get("interpolation"),
+                image_resize_mode=cfg.get("resize_mode"),
+            )
         model.eval()
         tokenizer = open_clip.get_tokenizer(name)
         self._loaded = (model, preprocess, tokenizer, device)
@@ -151,8 +166,9 @@ class ClipEmbedder(Embedder):
     def download(self) -> str:
         repo = self.model.hub_repo_resolved()
         if not repo:
-            raise ModelMissing(f"{self.id} is a local model with no download source: copy its files into "
-                               f"{self.model.local_folder}")
+            raise ModelMissing(
+                f"{self.id} is a local model with no download source: copy its files into {self.model.local_folder}"
+            )
         from huggingface_hub import hf_hub_download
 
         config = hf_hub_download(repo, CONFIG_FILE)
@@ -165,4 +181,3 @@ class ClipEmbedder(Embedder):
         else:
             raise ModelMissing(f"no weights file ({', '.join(WEIGHT_FILES)}) found in {repo}")
         return str(Path(config).parent)
-

@@ -14,5 +14,16 @@ from . import (
     system,
 )
 
-MODULES = (system, auth_routes, pictures, organise, library_folders, media, events, shared, snapshots, enrichment,
-           search)
+MODULES = (
+    system,
+    auth_routes,
+    pictures,
+    organise,
+    library_folders,
+    media,
+    events,
+    shared,
+    snapshots,
+    enrichment,
+    search,
+)

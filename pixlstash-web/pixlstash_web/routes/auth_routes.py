@@ -34,22 +34,47 @@ async def _session_response(ctx: RequestContext, username: str, password: str, s
     if slots.statistics().tasks_waiting >= _SIGN_INS_WAITING:
         raise RateLimited("too many sign-ins at once; try again in a few seconds", retry_after=5)
     async with slots:
-        secret = await run_in_threadpool(ctx.state.auth.login, username, password, client_address(ctx.request),
-                                         ctx.request.headers.get("user-agent", ""))
+        secret = await run_in_threadpool(
+            ctx.state.auth.login,
+            username,
+            password,
+            client_address(ctx.request),
+            ctx.request.headers.get("user-agent", ""),
+        )
     response = json_response(LoginResult(username, secret.extra), status)
-    response.set_cookie(SESSION_COOKIE, secret.secret, max_age=30 * 86_400, httponly=True, samesite="lax",
-                        secure=ctx.state.settings.secure_cookies, path="/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        secret.secret,
+        max_age=30 * 86_400,
+        httponly=True,
+        samesite="lax",
+        secure=ctx.state.settings.secure_cookies,
+        path="/",
+    )
     return response
 
 
 def register(api: Api) -> None:
-    @api.get("/setup", policy=Policy.PUBLIC, response=SetupStatus, tag="auth",
-             summary="Whether the first-run setup (creating the owner) is still needed")
+    @api.get(
+        "/setup",
+        policy=Policy.PUBLIC,
+        response=SetupStatus,
+        tag="auth",
+        summary="Whether the first-run setup (creating the owner) is still needed",
+    )
     def setup_status(ctx: RequestContext) -> SetupStatus:
         return SetupStatus(ctx.state.auth.needs_setup)
 
-    @api.post("/setup", policy=Policy.SETUP, body=SetupRequest, response=LoginResult, status=201, raw=True,
-              tag="auth", summary="Create the owner account (loopback only, once) and sign in")
+    @api.post(
+        "/setup",
+        policy=Policy.SETUP,
+        body=SetupRequest,
+        response=LoginResult,
+        status=201,
+        raw=True,
+        tag="auth",
+        summary="Create the owner account (loopback only, once) and sign in",
+    )
     async def setup(ctx: RequestContext, body: SetupRequest) -> Response:
         auth = ctx.state.auth
         if not await run_in_threadpool(lambda: auth.needs_setup):
@@ -58,14 +83,22 @@ def register(api: Api) -> None:
             await run_in_threadpool(auth.create_user, body.username, body.password)
         return await _session_response(ctx, body.username, body.password, 201)
 
-    @api.post("/auth/login", policy=Policy.PUBLIC, body=LoginRequest, response=LoginResult, raw=True, tag="auth",
-              summary="Sign in: sets an HttpOnly session cookie and returns the CSRF token",
-              extra_responses={401: "wrong user name or password", 429: "too many failed attempts from this address"})
+    @api.post(
+        "/auth/login",
+        policy=Policy.PUBLIC,
+        body=LoginRequest,
+        response=LoginResult,
+        raw=True,
+        tag="auth",
+        summary="Sign in: sets an HttpOnly session cookie and returns the CSRF token",
+        extra_responses={401: "wrong user name or password", 429: "too many failed attempts from this address"},
+    )
     async def login(ctx: RequestContext, body: LoginRequest) -> Response:
         return await _session_response(ctx, body.username, body.password)
 
-    @api.post("/auth/logout", policy=Policy.READ, status=204, raw=True, tag="auth",
-              summary="Sign out (ends this session)")
+    @api.post(
+        "/auth/logout", policy=Policy.READ, status=204, raw=True, tag="auth", summary="Sign out (ends this session)"
+    )
     def logout(ctx: RequestContext) -> Response:
         if ctx.principal.kind == "session":
             ctx.state.auth.revoke_session(ctx.principal.id)
@@ -73,8 +106,13 @@ def register(api: Api) -> None:
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
-    @api.get("/auth/status", policy=Policy.PUBLIC, response=SessionStatus, tag="auth",
-             summary="Whether this browser's session cookie is signed in (never 401), and whether setup is needed")
+    @api.get(
+        "/auth/status",
+        policy=Policy.PUBLIC,
+        response=SessionStatus,
+        tag="auth",
+        summary="Whether this browser's session cookie is signed in (never 401), and whether setup is needed",
+    )
     def status(ctx: RequestContext) -> SessionStatus:
         auth = ctx.state.auth
         cookie = ctx.request.cookies.get(SESSION_COOKIE)
@@ -96,8 +134,9 @@ def register(api: Api) -> None:
     def sessions(ctx: RequestContext) -> list[SessionInfo]:
         return ctx.state.auth.sessions()
 
-    @api.delete("/sessions/{session_id:int}", policy=Policy.ADMIN, status=204, tag="auth",
-                summary="End a browser session")
+    @api.delete(
+        "/sessions/{session_id:int}", policy=Policy.ADMIN, status=204, tag="auth", summary="End a browser session"
+    )
     def end_session(ctx: RequestContext) -> None:
         ctx.state.auth.revoke_session(ctx.path["session_id"])
 
@@ -105,8 +144,15 @@ def register(api: Api) -> None:
     def tokens(ctx: RequestContext) -> list[ApiToken]:
         return ctx.state.auth.tokens()
 
-    @api.post("/tokens", policy=Policy.ADMIN, body=TokenCreate, response=TokenCreated, status=201, tag="auth",
-              summary="Create an API token (its secret is shown once)")
+    @api.post(
+        "/tokens",
+        policy=Policy.ADMIN,
+        body=TokenCreate,
+        response=TokenCreated,
+        status=201,
+        tag="auth",
+        summary="Create an API token (its secret is shown once)",
+    )
     def create_token(ctx: RequestContext, body: TokenCreate) -> TokenCreated:
         secret = ctx.state.auth.create_token(body.name, body.scope, body.expires_in_days)
         return TokenCreated(secret.id, secret.secret, body.scope)
@@ -119,8 +165,15 @@ def register(api: Api) -> None:
     def shares(ctx: RequestContext) -> list[Share]:
         return ctx.state.shares.all()
 
-    @api.post("/shares", policy=Policy.WRITE, body=ShareCreate, response=ShareCreated, status=201, tag="shares",
-              summary="Create a read-only share link for pictures, a set, a character or a project")
+    @api.post(
+        "/shares",
+        policy=Policy.WRITE,
+        body=ShareCreate,
+        response=ShareCreated,
+        status=201,
+        tag="shares",
+        summary="Create a read-only share link for pictures, a set, a character or a project",
+    )
     def create_share(ctx: RequestContext, body: ShareCreate) -> ShareCreated:
         watermark = None
         if body.watermark_text or body.watermark_picture_id is not None:
@@ -129,15 +182,22 @@ def register(api: Api) -> None:
                 watermark["image"] = str(ctx.state.shares.keep_watermark_image(body.watermark_picture_id))
             else:
                 watermark["text"] = body.watermark_text
-        options = ShareOptions(allow_original=body.allow_original, include_metadata=body.include_metadata,
-                               watermark=watermark)
+        options = ShareOptions(
+            allow_original=body.allow_original, include_metadata=body.include_metadata, watermark=watermark
+        )
         scope_type = type(body).__struct_config__.tag
-        share, secret = ctx.state.shares.create(scope_type, getattr(body, "scope_id", None),
-                                                getattr(body, "picture_ids", None), body.title, options,
-                                                body.expires_in_days)
+        share, secret = ctx.state.shares.create(
+            scope_type,
+            getattr(body, "scope_id", None),
+            getattr(body, "picture_ids", None),
+            body.title,
+            options,
+            body.expires_in_days,
+        )
         return ShareCreated(share.id, secret, f"{public_base_url(ctx.request, ctx.state.settings)}/s/{secret}")
 
-    @api.delete("/shares/{share_id:int}", policy=Policy.WRITE, status=204, tag="shares",
-                summary="Revoke a share link at once")
+    @api.delete(
+        "/shares/{share_id:int}", policy=Policy.WRITE, status=204, tag="shares", summary="Revoke a share link at once"
+    )
     def revoke_share(ctx: RequestContext) -> None:
         ctx.state.shares.revoke(ctx.path["share_id"])

@@ -41,11 +41,11 @@ class EnqueueRequest(msgspec.Struct, forbid_unknown_fields=True):
     picture_ids: IdList | None = None
     filter: PictureFilter | None = None
     parameters: dict[str, Any] = {}
-    force: bool = False       # also pictures this engine version already did
+    force: bool = False  # also pictures this engine version already did
 
 
 class EnqueueResult(msgspec.Struct):
-    job: Job | None           # None: every picture was already done (or queued) with this engine
+    job: Job | None  # None: every picture was already done (or queued) with this engine
 
 
 class JobDetail(msgspec.Struct):
@@ -66,58 +66,121 @@ def engine_info(state, engine) -> EngineInfo:
         default = False
     loaded, device = enrichment.runtime.status(engine)
     return EngineInfo(
-        id=engine.id, task=engine.task.value, version=engine.version, label=engine.label or engine.id,
-        parameters=engine.parameters(), model=engine.model_status(), is_default=default, loaded=loaded,
-        device=device, batch_size=engine.preferred_batch_size,
+        id=engine.id,
+        task=engine.task.value,
+        version=engine.version,
+        label=engine.label or engine.id,
+        parameters=engine.parameters(),
+        model=engine.model_status(),
+        is_default=default,
+        loaded=loaded,
+        device=device,
+        batch_size=engine.preferred_batch_size,
         dimensions=getattr(engine, "dimensions", None) if isinstance(engine, (Embedder, FaceExtractor)) else None,
-        supports_text=engine.supports_text if isinstance(engine, Embedder) else None)
+        supports_text=engine.supports_text if isinstance(engine, Embedder) else None,
+    )
 
 
 def register(api: Api) -> None:
-    @api.get("/engines", policy=Policy.READ, response=list[EngineInfo], tag="engines",
-             summary="Installed engines per task, with parameters, model status and which is the default")
+    @api.get(
+        "/engines",
+        policy=Policy.READ,
+        response=list[EngineInfo],
+        tag="engines",
+        summary="Installed engines per task, with parameters, model status and which is the default",
+    )
     def engines(ctx: RequestContext) -> list[EngineInfo]:
         return [engine_info(ctx.state, engine) for engine in ctx.library.enrichment.engines()]
 
-    @api.get("/engines/settings", policy=Policy.READ, response=EnrichmentSettings, tag="engines",
-             summary="Default engine per task, tasks run on import, device and idle unload time")
+    @api.get(
+        "/engines/settings",
+        policy=Policy.READ,
+        response=EnrichmentSettings,
+        tag="engines",
+        summary="Default engine per task, tasks run on import, device and idle unload time",
+    )
     def get_settings(ctx: RequestContext) -> EnrichmentSettings:
         return ctx.library.enrichment.settings()
 
-    @api.put("/engines/settings", policy=Policy.ADMIN, body=EnrichmentSettings, response=EnrichmentSettings,
-             tag="engines", summary="Change the enrichment settings")
+    @api.put(
+        "/engines/settings",
+        policy=Policy.ADMIN,
+        body=EnrichmentSettings,
+        response=EnrichmentSettings,
+        tag="engines",
+        summary="Change the enrichment settings",
+    )
     def put_settings(ctx: RequestContext, body: EnrichmentSettings) -> EnrichmentSettings:
         return ctx.library.enrichment.configure(body)
 
-    @api.get("/jobs", policy=Policy.READ, query=JobsQuery, response=list[Job], tag="jobs",
-             summary="Enrichment jobs, newest first")
+    @api.get(
+        "/jobs",
+        policy=Policy.READ,
+        query=JobsQuery,
+        response=list[Job],
+        tag="jobs",
+        summary="Enrichment jobs, newest first",
+    )
     def jobs(ctx: RequestContext, query: JobsQuery) -> list[Job]:
         return ctx.library.enrichment.list_jobs(open_only=query.open_only, limit=query.limit)
 
-    @api.post("/jobs", policy=Policy.WRITE, body=EnqueueRequest, response=EnqueueResult, status=202, tag="jobs",
-              summary="Queue work for a selection with a chosen engine (re-tag, describe, embed, find faces)")
+    @api.post(
+        "/jobs",
+        policy=Policy.WRITE,
+        body=EnqueueRequest,
+        response=EnqueueResult,
+        status=202,
+        tag="jobs",
+        summary="Queue work for a selection with a chosen engine (re-tag, describe, embed, find faces)",
+    )
     def enqueue(ctx: RequestContext, body: EnqueueRequest) -> EnqueueResult:
-        job = ctx.library.enrichment.enqueue(Task(body.task), body.picture_ids, engine_id=body.engine,
-                                             f=body.filter, parameters=body.parameters, force=body.force)
+        job = ctx.library.enrichment.enqueue(
+            Task(body.task),
+            body.picture_ids,
+            engine_id=body.engine,
+            f=body.filter,
+            parameters=body.parameters,
+            force=body.force,
+        )
         return EnqueueResult(job)
 
-    @api.get("/jobs/progress", policy=Policy.READ, response=list[EngineProgress], tag="jobs",
-             summary="Queued, running, done and failed pictures and throughput per engine")
+    @api.get(
+        "/jobs/progress",
+        policy=Policy.READ,
+        response=list[EngineProgress],
+        tag="jobs",
+        summary="Queued, running, done and failed pictures and throughput per engine",
+    )
     def progress(ctx: RequestContext) -> list[EngineProgress]:
         return ctx.library.enrichment.progress()
 
-    @api.get("/jobs/{job_id:int}", policy=Policy.READ, response=JobDetail, tag="jobs",
-             summary="One job and the pictures that failed in it")
+    @api.get(
+        "/jobs/{job_id:int}",
+        policy=Policy.READ,
+        response=JobDetail,
+        tag="jobs",
+        summary="One job and the pictures that failed in it",
+    )
     def job(ctx: RequestContext) -> JobDetail:
         job_id = ctx.path["job_id"]
         return JobDetail(ctx.library.enrichment.job(job_id), ctx.library.enrichment.job_errors(job_id))
 
-    @api.post("/jobs/{job_id:int}/cancel", policy=Policy.WRITE, response=Job, tag="jobs",
-              summary="Cancel a job's unfinished pictures")
+    @api.post(
+        "/jobs/{job_id:int}/cancel",
+        policy=Policy.WRITE,
+        response=Job,
+        tag="jobs",
+        summary="Cancel a job's unfinished pictures",
+    )
     def cancel(ctx: RequestContext) -> Job:
         return ctx.library.enrichment.cancel(ctx.path["job_id"])
 
-    @api.post("/jobs/{job_id:int}/retry", policy=Policy.WRITE, response=Job, tag="jobs",
-              summary="Queue a job's failed and cancelled pictures again")
+    @api.post(
+        "/jobs/{job_id:int}/retry",
+        policy=Policy.WRITE,
+        response=Job,
+        tag="jobs",
+        summary="Queue a job's failed and cancelled pictures again",
+    )
     def retry(ctx: RequestContext) -> Job:
         return ctx.library.enrichment.retry(ctx.path["job_id"])

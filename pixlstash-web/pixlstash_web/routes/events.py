@@ -24,8 +24,9 @@ _encoder = msgspec.json.Encoder()
 _QUEUE_LIMIT = 1000
 
 
-async def event_stream(request: Request, state, policy: Policy,
-                       accept: Callable[[Event], Event | None]) -> AsyncIterator[bytes]:
+async def event_stream(
+    request: Request, state, policy: Policy, accept: Callable[[Event], Event | None]
+) -> AsyncIterator[bytes]:
     """Events that ``accept`` lets through (possibly trimmed), with heartbeats, until the client leaves or
     its credentials stop being valid: they are checked again before every event and heartbeat, so a
     revoked token, session or share link ends its streams at once."""
@@ -66,12 +67,19 @@ async def _still_allowed(request: Request, state, policy: Policy) -> bool:
 
 
 def sse(stream: AsyncIterator[bytes]) -> StreamingResponse:
-    return StreamingResponse(stream, media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        stream, media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    )
 
 
 def register(api: Api) -> None:
-    @api.get("/events", policy=Policy.READ, raw=True, tag="events", response_media="text/event-stream",
-             summary="Server-Sent Events of library changes and job progress")
+    @api.get(
+        "/events",
+        policy=Policy.READ,
+        raw=True,
+        tag="events",
+        response_media="text/event-stream",
+        summary="Server-Sent Events of library changes and job progress",
+    )
     async def events(ctx: RequestContext) -> StreamingResponse:
         return sse(event_stream(ctx.request, ctx.state, Policy.READ, lambda event: event))

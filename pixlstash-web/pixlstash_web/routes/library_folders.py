@@ -12,40 +12,76 @@ from ..schemas import FolderCreate, ServerImportRequest
 from ..security import Policy
 from ..uploads import receive_upload
 
-UPLOAD_SCHEMA = {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["file"],
-    "properties": {"file": {"type": "array", "minItems": 1, "items": {"type": "string", "format": "binary"}},
-                   "project_id": {"type": "string", "pattern": "^[0-9]{0,18}$"},
-                   "collection_ids": {"type": "string", "pattern": "^[0-9,]{0,1000}$"}}}}}
+UPLOAD_SCHEMA = {
+    "multipart/form-data": {
+        "schema": {
+            "type": "object",
+            "required": ["file"],
+            "properties": {
+                "file": {"type": "array", "minItems": 1, "items": {"type": "string", "format": "binary"}},
+                "project_id": {"type": "string", "pattern": "^[0-9]{0,18}$"},
+                "collection_ids": {"type": "string", "pattern": "^[0-9,]{0,1000}$"},
+            },
+        }
+    }
+}
 
 
 def register(api: Api) -> None:
-    @api.post("/uploads", policy=Policy.WRITE, response=ImportReport, tag="import",
-              summary="Upload pictures (multipart/form-data, field 'file', repeatable; optional 'project_id', "
-              "'collection_ids')", extra_responses={413: "a file or the request is over the size limit",
-                                                    415: "not multipart/form-data"},
-              request_schema=UPLOAD_SCHEMA)
+    @api.post(
+        "/uploads",
+        policy=Policy.WRITE,
+        response=ImportReport,
+        tag="import",
+        summary="Upload pictures (multipart/form-data, field 'file', repeatable; optional 'project_id', "
+        "'collection_ids')",
+        extra_responses={413: "a file or the request is over the size limit", 415: "not multipart/form-data"},
+        request_schema=UPLOAD_SCHEMA,
+    )
     async def upload(ctx: RequestContext) -> ImportReport:
         upload = await receive_upload(ctx.request, ctx.state.library.tmp, ctx.state.settings)
         return await run_in_threadpool(upload.import_into, ctx.state.library)
 
-    @api.post("/imports", policy=Policy.ADMIN, body=ServerImportRequest, response=ImportReport, tag="import",
-              summary="Import files, folders or zip archives from the server's own disk")
+    @api.post(
+        "/imports",
+        policy=Policy.ADMIN,
+        body=ServerImportRequest,
+        response=ImportReport,
+        tag="import",
+        summary="Import files, folders or zip archives from the server's own disk",
+    )
     def server_import(ctx: RequestContext, body: ServerImportRequest) -> ImportReport:
         return ctx.library.import_paths(body.paths, project_id=body.project_id, collection_ids=body.collection_ids)
 
-    @api.get("/folders", policy=Policy.READ, response=list[Folder], tag="folders",
-             summary="Import folders and reference folders")
+    @api.get(
+        "/folders",
+        policy=Policy.READ,
+        response=list[Folder],
+        tag="folders",
+        summary="Import folders and reference folders",
+    )
     def folders(ctx: RequestContext) -> list[Folder]:
         return ctx.library.folders.all()
 
-    @api.post("/folders", policy=Policy.ADMIN, body=FolderCreate, response=Folder, status=201, tag="folders",
-              summary="Watch an import folder or index a reference folder")
+    @api.post(
+        "/folders",
+        policy=Policy.ADMIN,
+        body=FolderCreate,
+        response=Folder,
+        status=201,
+        tag="folders",
+        summary="Watch an import folder or index a reference folder",
+    )
     def add_folder(ctx: RequestContext, body: FolderCreate) -> Folder:
-        options = FolderOptions(delete_after_import=body.delete_after_import, write_sidecars=body.write_sidecars,
-                                sidecar_format=body.sidecar_format, allow_purge=body.allow_purge,
-                                settle_seconds=body.settle_seconds, project_id=body.project_id,
-                                collection_ids=body.collection_ids)
+        options = FolderOptions(
+            delete_after_import=body.delete_after_import,
+            write_sidecars=body.write_sidecars,
+            sidecar_format=body.sidecar_format,
+            allow_purge=body.allow_purge,
+            settle_seconds=body.settle_seconds,
+            project_id=body.project_id,
+            collection_ids=body.collection_ids,
+        )
         folder = ctx.library.folder_sync.add(body.kind, body.path, options)
         if body.scan:
             ctx.library.folder_sync.scan(folder.id)
@@ -55,12 +91,22 @@ def register(api: Api) -> None:
     def folder(ctx: RequestContext) -> Folder:
         return ctx.library.folders.get(ctx.path["folder_id"])
 
-    @api.delete("/folders/{folder_id:int}", policy=Policy.ADMIN, status=204, tag="folders",
-                summary="Stop watching a folder (its files and pictures stay)")
+    @api.delete(
+        "/folders/{folder_id:int}",
+        policy=Policy.ADMIN,
+        status=204,
+        tag="folders",
+        summary="Stop watching a folder (its files and pictures stay)",
+    )
     def remove_folder(ctx: RequestContext) -> None:
         ctx.library.folder_sync.remove(ctx.path["folder_id"])
 
-    @api.post("/folders/{folder_id:int}/rescan", policy=Policy.WRITE, response=FolderScanReport, tag="folders",
-              summary="Scan a folder now")
+    @api.post(
+        "/folders/{folder_id:int}/rescan",
+        policy=Policy.WRITE,
+        response=FolderScanReport,
+        tag="folders",
+        summary="Scan a folder now",
+    )
     def rescan(ctx: RequestContext) -> FolderScanReport:
         return ctx.library.folder_sync.scan(ctx.path["folder_id"])

@@ -30,8 +30,9 @@ def picture_id_for(ctx: RequestContext, content_hash: str) -> int:
     return picture_id
 
 
-def thumbnail_response(ctx: RequestContext, picture_id: int, content_hash: str, size: str,
-                       cache: str = IMMUTABLE) -> Response:
+def thumbnail_response(
+    ctx: RequestContext, picture_id: int, content_hash: str, size: str, cache: str = IMMUTABLE
+) -> Response:
     if size not in _SIZES:
         raise NotFound("thumbnail size is grid or preview")
     etag = f'"{content_hash}-{size}"'
@@ -51,27 +52,48 @@ def original_response(ctx: RequestContext, picture_id: int) -> Response:
         return cached
     path: Path = ctx.library.original_path(picture_id)
     filename = Path(picture.original_name or f"{picture.content_hash}{picture.suffix}").name
-    return FileResponse(path, media_type=picture.mime, filename=filename, content_disposition_type="inline",
-                        headers={"ETag": etag, "Cache-Control": IMMUTABLE})
+    return FileResponse(
+        path,
+        media_type=picture.mime,
+        filename=filename,
+        content_disposition_type="inline",
+        headers={"ETag": etag, "Cache-Control": IMMUTABLE},
+    )
 
 
 def register(api: Api) -> None:
-    @api.get("/media/{content_hash}/{size}.webp", policy=Policy.READ, raw=True, tag="media",
-             response_media="image/webp", summary="A thumbnail (grid or preview) by content hash")
+    @api.get(
+        "/media/{content_hash}/{size}.webp",
+        policy=Policy.READ,
+        raw=True,
+        tag="media",
+        response_media="image/webp",
+        summary="A thumbnail (grid or preview) by content hash",
+    )
     def thumbnail(ctx: RequestContext) -> Response:
         content_hash = ctx.path["content_hash"]
         return thumbnail_response(ctx, picture_id_for(ctx, content_hash), content_hash, ctx.path["size"])
 
-    @api.get("/pictures/{picture_id:int}/{size}.webp", policy=Policy.READ, raw=True, tag="media",
-             response_media="image/webp",
-             summary="A thumbnail by picture id (grids paint these before they know the pictures' details)")
+    @api.get(
+        "/pictures/{picture_id:int}/{size}.webp",
+        policy=Policy.READ,
+        raw=True,
+        tag="media",
+        response_media="image/webp",
+        summary="A thumbnail by picture id (grids paint these before they know the pictures' details)",
+    )
     def thumbnail_by_id(ctx: RequestContext) -> Response:
         picture_id = ctx.path["picture_id"]
         content_hash = ctx.library.pictures.address(picture_id)[0]
         return thumbnail_response(ctx, picture_id, content_hash, ctx.path["size"], cache=BY_ID)
 
-    @api.get("/media/{content_hash}/original", policy=Policy.READ, raw=True, tag="media",
-             response_media="*/*",
-             summary="The original file by content hash (HTTP Range supported, for video)")
+    @api.get(
+        "/media/{content_hash}/original",
+        policy=Policy.READ,
+        raw=True,
+        tag="media",
+        response_media="*/*",
+        summary="The original file by content hash (HTTP Range supported, for video)",
+    )
     def original(ctx: RequestContext) -> Response:
         return original_response(ctx, picture_id_for(ctx, ctx.path["content_hash"]))

@@ -40,59 +40,114 @@ def register(api: Api) -> None:
     def projects(ctx: RequestContext) -> list[Project]:
         return ctx.library.collections.projects()
 
-    @api.post("/projects", policy=Policy.WRITE, body=ProjectCreate, response=Project, status=201, tag="projects",
-              summary="Create a project")
+    @api.post(
+        "/projects",
+        policy=Policy.WRITE,
+        body=ProjectCreate,
+        response=Project,
+        status=201,
+        tag="projects",
+        summary="Create a project",
+    )
     def create_project(ctx: RequestContext, body: ProjectCreate) -> Project:
         return org(ctx).create_project(body.name, body.description, body.color)
 
-    @api.get("/projects/{project_id:int}", policy=Policy.READ, response=Project, tag="projects",
-             summary="One project")
+    @api.get("/projects/{project_id:int}", policy=Policy.READ, response=Project, tag="projects", summary="One project")
     def project(ctx: RequestContext) -> Project:
         return ctx.library.collections.project(ctx.path["project_id"])
 
-    @api.patch("/projects/{project_id:int}", policy=Policy.WRITE, body=ProjectPatch, response=Project,
-               tag="projects", summary="Rename, describe or recolour a project")
+    @api.patch(
+        "/projects/{project_id:int}",
+        policy=Policy.WRITE,
+        body=ProjectPatch,
+        response=Project,
+        tag="projects",
+        summary="Rename, describe or recolour a project",
+    )
     def patch_project(ctx: RequestContext, body: ProjectPatch) -> Project:
         return org(ctx).update_project(ctx.path["project_id"], **_patch_fields(body))
 
-    @api.delete("/projects/{project_id:int}", policy=Policy.WRITE, status=204, tag="projects",
-                summary="Delete a project (its characters, sets and pictures stay)")
+    @api.delete(
+        "/projects/{project_id:int}",
+        policy=Policy.WRITE,
+        status=204,
+        tag="projects",
+        summary="Delete a project (its characters, sets and pictures stay)",
+    )
     def delete_project(ctx: RequestContext) -> None:
         org(ctx).delete_project(ctx.path["project_id"])
 
-    @api.post("/projects/{project_id:int}/pictures", policy=Policy.WRITE, body=Ids, status=204, tag="projects",
-              summary="Add pictures to a project directly")
+    @api.post(
+        "/projects/{project_id:int}/pictures",
+        policy=Policy.WRITE,
+        body=Ids,
+        status=204,
+        tag="projects",
+        summary="Add pictures to a project directly",
+    )
     def add_to_project(ctx: RequestContext, body: Ids) -> None:
         org(ctx).add_to_project(ctx.path["project_id"], body.ids)
 
-    @api.post("/projects/{project_id:int}/pictures/remove", policy=Policy.WRITE, body=Ids, status=204,
-              tag="projects", summary="Remove direct project membership (collections still hold theirs)")
+    @api.post(
+        "/projects/{project_id:int}/pictures/remove",
+        policy=Policy.WRITE,
+        body=Ids,
+        status=204,
+        tag="projects",
+        summary="Remove direct project membership (collections still hold theirs)",
+    )
     def remove_from_project(ctx: RequestContext, body: Ids) -> None:
         org(ctx).remove_from_project(ctx.path["project_id"], body.ids)
 
     for kind, plural in (("set", "sets"), ("character", "characters")):
         _register_collections(api, kind, plural)
 
-    @api.post("/set-operations", policy=Policy.READ, body=SetOperationRequest, response=SetOperationResult,
-              tag="sets", summary="Union, overlap, difference or unique of sets and characters (optionally saved)")
+    @api.post(
+        "/set-operations",
+        policy=Policy.READ,
+        body=SetOperationRequest,
+        response=SetOperationResult,
+        tag="sets",
+        summary="Union, overlap, difference or unique of sets and characters (optionally saved)",
+    )
     def set_operation(ctx: RequestContext, body: SetOperationRequest) -> SetOperationResult:
         ids = org(ctx).set_operation(body.collection_ids, body.op)
         return SetOperationResult(body.op, ids)
 
-    @api.post("/set-operations/save", policy=Policy.WRITE, body=SetOperationRequest, response=SetOperationResult,
-              status=201, tag="sets", summary="Save the result of a set operation as a new set")
+    @api.post(
+        "/set-operations/save",
+        policy=Policy.WRITE,
+        body=SetOperationRequest,
+        response=SetOperationResult,
+        status=201,
+        tag="sets",
+        summary="Save the result of a set operation as a new set",
+    )
     def save_set_operation(ctx: RequestContext, body: SetOperationRequest) -> SetOperationResult:
-        saved = org(ctx).save_set_operation(body.collection_ids, body.op, body.save_as or f"{body.op} result",
-                                            body.project_id)
+        saved = org(ctx).save_set_operation(
+            body.collection_ids, body.op, body.save_as or f"{body.op} result", body.project_id
+        )
         return SetOperationResult(body.op, org(ctx).set_operation([saved.id], "union"), saved.id)
 
-    @api.get("/breadcrumbs", policy=Policy.READ, query=BreadcrumbQuery, response=list[Breadcrumb], tag="projects",
-             summary="The path of a view: library, project, character or set")
+    @api.get(
+        "/breadcrumbs",
+        policy=Policy.READ,
+        query=BreadcrumbQuery,
+        response=list[Breadcrumb],
+        tag="projects",
+        summary="The path of a view: library, project, character or set",
+    )
     def breadcrumbs(ctx: RequestContext, query: BreadcrumbQuery) -> list[Breadcrumb]:
         return org(ctx).breadcrumbs(project_id=query.project, collection_id=query.collection)
 
-    @api.get("/tags", policy=Policy.READ, query=TagsQuery, response=list[Tag], tag="tags",
-             summary="The tag vocabulary (prefix search for autocomplete)")
+    @api.get(
+        "/tags",
+        policy=Policy.READ,
+        query=TagsQuery,
+        response=list[Tag],
+        tag="tags",
+        summary="The tag vocabulary (prefix search for autocomplete)",
+    )
     def tags(ctx: RequestContext, query: TagsQuery) -> list[Tag]:
         return ctx.library.tags.vocabulary(query.prefix, query.category, query.limit, query.after)
 
@@ -100,26 +155,49 @@ def register(api: Api) -> None:
     def tag(ctx: RequestContext) -> Tag:
         return ctx.library.tags.get(ctx.path["tag_id"])
 
-    @api.patch("/tags/{tag_id:int}", policy=Policy.WRITE, body=TagPatch, response=Tag, tag="tags",
-               summary="Rename a tag or change its category")
+    @api.patch(
+        "/tags/{tag_id:int}",
+        policy=Policy.WRITE,
+        body=TagPatch,
+        response=Tag,
+        tag="tags",
+        summary="Rename a tag or change its category",
+    )
     def patch_tag(ctx: RequestContext, body: TagPatch) -> Tag:
         org(ctx).update_tag(ctx.path["tag_id"], name=body.name, category=body.category)
         return ctx.library.tags.get(ctx.path["tag_id"])
 
-    @api.post("/tags/{tag_id:int}/merge", policy=Policy.WRITE, body=TagMerge, response=Tag, tag="tags",
-              summary="Fold this tag into another (its name becomes an alias)")
+    @api.post(
+        "/tags/{tag_id:int}/merge",
+        policy=Policy.WRITE,
+        body=TagMerge,
+        response=Tag,
+        tag="tags",
+        summary="Fold this tag into another (its name becomes an alias)",
+    )
     def merge_tag(ctx: RequestContext, body: TagMerge) -> Tag:
         org(ctx).merge_tags(ctx.path["tag_id"], body.into)
         return ctx.library.tags.get(body.into)
 
-    @api.post("/tags/{tag_id:int}/aliases", policy=Policy.WRITE, body=TagAlias, response=Tag, tag="tags",
-              summary="Add an alias to a tag")
+    @api.post(
+        "/tags/{tag_id:int}/aliases",
+        policy=Policy.WRITE,
+        body=TagAlias,
+        response=Tag,
+        tag="tags",
+        summary="Add an alias to a tag",
+    )
     def alias_tag(ctx: RequestContext, body: TagAlias) -> Tag:
         org(ctx).add_alias(ctx.path["tag_id"], body.alias)
         return ctx.library.tags.get(ctx.path["tag_id"])
 
-    @api.delete("/tags/{tag_id:int}", policy=Policy.WRITE, status=204, tag="tags",
-                summary="Delete a tag from the vocabulary and every picture")
+    @api.delete(
+        "/tags/{tag_id:int}",
+        policy=Policy.WRITE,
+        status=204,
+        tag="tags",
+        summary="Delete a tag from the vocabulary and every picture",
+    )
     def delete_tag(ctx: RequestContext) -> None:
         org(ctx).delete_tag(ctx.path["tag_id"])
 
@@ -137,13 +215,26 @@ def _register_collections(api: Api, kind: str, plural: str) -> None:
     class ListQuery(msgspec.Struct, forbid_unknown_fields=True):
         project: int | None = None
 
-    @api.get(path, policy=Policy.READ, query=ListQuery, response=list[Collection], tag=plural,
-             summary=f"All {plural} (optionally of one project)")
+    @api.get(
+        path,
+        policy=Policy.READ,
+        query=ListQuery,
+        response=list[Collection],
+        tag=plural,
+        summary=f"All {plural} (optionally of one project)",
+    )
     def list_(ctx: RequestContext, query: ListQuery) -> list[Collection]:
         return ctx.library.collections.collections(kind, query.project)
 
-    @api.post(path, policy=Policy.WRITE, body=CollectionCreate, response=Collection, status=201, tag=plural,
-              summary=f"Create a {kind}")
+    @api.post(
+        path,
+        policy=Policy.WRITE,
+        body=CollectionCreate,
+        response=Collection,
+        status=201,
+        tag=plural,
+        summary=f"Create a {kind}",
+    )
     def create(ctx: RequestContext, body: CollectionCreate) -> Collection:
         return org(ctx).create_collection(kind, body.name, body.project_id, body.description, body.color)
 
@@ -151,8 +242,14 @@ def _register_collections(api: Api, kind: str, plural: str) -> None:
     def get(ctx: RequestContext) -> Collection:
         return one(ctx)
 
-    @api.patch(item, policy=Policy.WRITE, body=CollectionPatch, response=Collection, tag=plural,
-               summary=f"Rename, describe or recolour a {kind}")
+    @api.patch(
+        item,
+        policy=Policy.WRITE,
+        body=CollectionPatch,
+        response=Collection,
+        tag=plural,
+        summary=f"Rename, describe or recolour a {kind}",
+    )
     def patch(ctx: RequestContext, body: CollectionPatch) -> Collection:
         one(ctx)
         return org(ctx).update_collection(ctx.path["collection_id"], **_patch_fields(body))
@@ -162,20 +259,38 @@ def _register_collections(api: Api, kind: str, plural: str) -> None:
         one(ctx)
         org(ctx).delete_collection(ctx.path["collection_id"])
 
-    @api.post(item + "/move", policy=Policy.WRITE, body=MoveRequest, response=Collection, tag=plural,
-              summary=f"Move a {kind} to another project; its pictures follow, reference-aware")
+    @api.post(
+        item + "/move",
+        policy=Policy.WRITE,
+        body=MoveRequest,
+        response=Collection,
+        tag=plural,
+        summary=f"Move a {kind} to another project; its pictures follow, reference-aware",
+    )
     def move(ctx: RequestContext, body: MoveRequest) -> Collection:
         one(ctx)
         return org(ctx).move_collection(ctx.path["collection_id"], body.project_id)
 
-    @api.post(item + "/pictures", policy=Policy.WRITE, body=Ids, response=Collection, tag=plural,
-              summary=f"Add pictures to a {kind}")
+    @api.post(
+        item + "/pictures",
+        policy=Policy.WRITE,
+        body=Ids,
+        response=Collection,
+        tag=plural,
+        summary=f"Add pictures to a {kind}",
+    )
     def add(ctx: RequestContext, body: Ids) -> Collection:
         one(ctx)
         return org(ctx).add_members(ctx.path["collection_id"], body.ids)
 
-    @api.post(item + "/pictures/remove", policy=Policy.WRITE, body=Ids, response=Collection, tag=plural,
-              summary=f"Remove pictures from a {kind}")
+    @api.post(
+        item + "/pictures/remove",
+        policy=Policy.WRITE,
+        body=Ids,
+        response=Collection,
+        tag=plural,
+        summary=f"Remove pictures from a {kind}",
+    )
     def remove(ctx: RequestContext, body: Ids) -> Collection:
         one(ctx)
         return org(ctx).remove_members(ctx.path["collection_id"], body.ids)

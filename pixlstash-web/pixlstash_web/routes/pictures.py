@@ -73,59 +73,117 @@ def _apply(library, ids: list[int], op: BulkOperation) -> BulkResult:
 
 
 def register(api: Api) -> None:
-    @api.get("/pictures", policy=Policy.READ, query=ListQuery, response=Page, tag="pictures",
-             summary="List pictures: filters, sort and cursor pages")
+    @api.get(
+        "/pictures",
+        policy=Policy.READ,
+        query=ListQuery,
+        response=Page,
+        tag="pictures",
+        summary="List pictures: filters, sort and cursor pages",
+    )
     def list_pictures(ctx: RequestContext, query: ListQuery) -> Page:
         f, sort = query.split()
         return ctx.library.page(f, sort, query.cursor, query.limit)
 
-    @api.patch("/faces/{face_id:int}", policy=Policy.WRITE, body=FacePatch, status=204, tag="pictures",
-               summary="Name a face as a character (the picture joins the character), or clear it")
+    @api.patch(
+        "/faces/{face_id:int}",
+        policy=Policy.WRITE,
+        body=FacePatch,
+        status=204,
+        tag="pictures",
+        summary="Name a face as a character (the picture joins the character), or clear it",
+    )
     def assign_face(ctx: RequestContext, body: FacePatch) -> None:
         ctx.library.organise.assign_face(ctx.path["face_id"], body.character_id)
 
-    @api.get("/pictures/layout", policy=Policy.READ, query=ListQuery, raw=True, tag="pictures",
-             response_media="application/octet-stream",
-             summary="Every matching picture's id and size in display order, packed for grids: little-endian "
-                     "uint32 count, then count uint32 ids, count uint16 widths, count uint16 heights")
+    @api.get(
+        "/pictures/layout",
+        policy=Policy.READ,
+        query=ListQuery,
+        raw=True,
+        tag="pictures",
+        response_media="application/octet-stream",
+        summary="Every matching picture's id and size in display order, packed for grids: little-endian "
+        "uint32 count, then count uint32 ids, count uint16 widths, count uint16 heights",
+    )
     def layout(ctx: RequestContext, query: ListQuery) -> Response:
         f, sort = query.split()
         rows = ctx.library.query.layout(f, sort)
         table = np.array(rows, dtype=np.int64).reshape(-1, 3)
-        body = b"".join((np.uint32(len(rows)).tobytes(), table[:, 0].astype("<u4").tobytes(),
-                         np.clip(table[:, 1], 0, 65535).astype("<u2").tobytes(),
-                         np.clip(table[:, 2], 0, 65535).astype("<u2").tobytes()))
-        return Response(body, media_type="application/octet-stream",
-                        headers={"Cache-Control": "no-store", "X-Total-Count": str(len(rows))})
+        body = b"".join(
+            (
+                np.uint32(len(rows)).tobytes(),
+                table[:, 0].astype("<u4").tobytes(),
+                np.clip(table[:, 1], 0, 65535).astype("<u2").tobytes(),
+                np.clip(table[:, 2], 0, 65535).astype("<u2").tobytes(),
+            )
+        )
+        return Response(
+            body,
+            media_type="application/octet-stream",
+            headers={"Cache-Control": "no-store", "X-Total-Count": str(len(rows))},
+        )
 
-    @api.get("/pictures/badges", policy=Policy.READ, query=BadgesQuery, response=list[PictureBadges],
-             tag="pictures", summary="Grid tiles' tags and counts (tags, suggestions, faces, caption) for up to "
-                                     "1,000 pictures; ids that do not exist are left out")
+    @api.get(
+        "/pictures/badges",
+        policy=Policy.READ,
+        query=BadgesQuery,
+        response=list[PictureBadges],
+        tag="pictures",
+        summary="Grid tiles' tags and counts (tags, suggestions, faces, caption) for up to "
+        "1,000 pictures; ids that do not exist are left out",
+    )
     def badges(ctx: RequestContext, query: BadgesQuery) -> list[PictureBadges]:
         return ctx.library.badges(query.ids)
 
-    @api.get("/pictures/count", policy=Policy.READ, query=FilterQuery, response=Count, tag="pictures",
-             summary="Count the pictures a filter matches")
+    @api.get(
+        "/pictures/count",
+        policy=Policy.READ,
+        query=FilterQuery,
+        response=Count,
+        tag="pictures",
+        summary="Count the pictures a filter matches",
+    )
     def count_pictures(ctx: RequestContext, query: FilterQuery) -> Count:
         return Count(ctx.library.count(query.filter()))
 
-    @api.get("/pictures/stats", policy=Policy.READ, query=FilterQuery, response=Statistics, tag="pictures",
-             summary="Statistics for the pictures a filter matches")
+    @api.get(
+        "/pictures/stats",
+        policy=Policy.READ,
+        query=FilterQuery,
+        response=Statistics,
+        tag="pictures",
+        summary="Statistics for the pictures a filter matches",
+    )
     def picture_stats(ctx: RequestContext, query: FilterQuery) -> Statistics:
         return ctx.library.statistics(query.filter())
 
-    @api.get("/pictures/{picture_id:int}", policy=Policy.READ, response=Picture, tag="pictures",
-             summary="Everything known about one picture")
+    @api.get(
+        "/pictures/{picture_id:int}",
+        policy=Policy.READ,
+        response=Picture,
+        tag="pictures",
+        summary="Everything known about one picture",
+    )
     def get_picture(ctx: RequestContext) -> Picture:
         return ctx.library.get(ctx.path["picture_id"])
 
-    @api.patch("/pictures/{picture_id:int}", policy=Policy.WRITE, body=PicturePatch, response=Picture,
-               tag="pictures", summary="Edit rating, flags, caption, tags and predictions of a picture")
+    @api.patch(
+        "/pictures/{picture_id:int}",
+        policy=Policy.WRITE,
+        body=PicturePatch,
+        response=Picture,
+        tag="pictures",
+        summary="Edit rating, flags, caption, tags and predictions of a picture",
+    )
     def patch_picture(ctx: RequestContext, body: PicturePatch) -> Picture:
         library, picture_id = ctx.library, ctx.path["picture_id"]
         library.get(picture_id)
-        fields = {name: getattr(body, name) for name in ("rating", "favourite", "flagged", "taken_at")
-                  if getattr(body, name) is not UNSET}
+        fields = {
+            name: getattr(body, name)
+            for name in ("rating", "favourite", "flagged", "taken_at")
+            if getattr(body, name) is not UNSET
+        }
         if fields:
             library.update_pictures([picture_id], **fields)
         if body.caption is not UNSET:
@@ -136,42 +194,82 @@ def register(api: Api) -> None:
             library.review_predictions(picture_id, accept=body.accept_predictions, reject=body.reject_predictions)
         return library.get(picture_id)
 
-    @api.delete("/pictures/{picture_id:int}", policy=Policy.WRITE, response=Ids, tag="pictures",
-                summary="Move a picture to the scrapheap (restorable)")
+    @api.delete(
+        "/pictures/{picture_id:int}",
+        policy=Policy.WRITE,
+        response=Ids,
+        tag="pictures",
+        summary="Move a picture to the scrapheap (restorable)",
+    )
     def delete_picture(ctx: RequestContext) -> Ids:
         return Ids(ctx.library.scrap([ctx.path["picture_id"]]))
 
-    @api.post("/pictures/bulk", policy=Policy.WRITE, body=BulkRequest, response=BulkResult, tag="pictures",
-              summary="One operation (rate, tag, scrap, add to a set, ...) on many pictures by id")
+    @api.post(
+        "/pictures/bulk",
+        policy=Policy.WRITE,
+        body=BulkRequest,
+        response=BulkResult,
+        tag="pictures",
+        summary="One operation (rate, tag, scrap, add to a set, ...) on many pictures by id",
+    )
     def bulk(ctx: RequestContext, body: BulkRequest) -> BulkResult:
         return _apply(ctx.library, body.ids, body.operation)
 
-    @api.post("/pictures/bulk-by-filter", policy=Policy.WRITE, body=BulkFilterRequest, response=BulkResult,
-              tag="pictures", summary="One operation on every picture a filter matches (at most 100,000)")
+    @api.post(
+        "/pictures/bulk-by-filter",
+        policy=Policy.WRITE,
+        body=BulkFilterRequest,
+        response=BulkResult,
+        tag="pictures",
+        summary="One operation on every picture a filter matches (at most 100,000)",
+    )
     def bulk_by_filter(ctx: RequestContext, body: BulkFilterRequest) -> BulkResult:
         ids = ctx.library.query.ids(body.filter, limit=_BULK_LIMIT + 1)
         if len(ids) > _BULK_LIMIT:
             raise BadInput(f"a bulk operation covers at most {_BULK_LIMIT:,} pictures; narrow the filter")
         return _apply(ctx.library, ids, body.operation)
 
-    @api.get("/duplicates", policy=Policy.READ, response=list[DuplicateGroup], tag="pictures",
-             summary="Groups of near-duplicate pictures")
+    @api.get(
+        "/duplicates",
+        policy=Policy.READ,
+        response=list[DuplicateGroup],
+        tag="pictures",
+        summary="Groups of near-duplicate pictures",
+    )
     def duplicates(ctx: RequestContext) -> list[DuplicateGroup]:
         return ctx.library.duplicate_groups()
 
-    @api.get("/scrapheap", policy=Policy.READ, query=ListQuery, response=Page, tag="scrapheap",
-             summary="List the scrapheap (soft-deleted pictures)")
+    @api.get(
+        "/scrapheap",
+        policy=Policy.READ,
+        query=ListQuery,
+        response=Page,
+        tag="scrapheap",
+        summary="List the scrapheap (soft-deleted pictures)",
+    )
     def scrapheap(ctx: RequestContext, query: ListQuery) -> Page:
         f, sort = query.split()
         return ctx.library.page(PictureFilter(**{**_fields(f), "scrapheap": True}), sort, query.cursor, query.limit)
 
-    @api.post("/scrapheap/restore", policy=Policy.WRITE, body=Ids, response=Ids, tag="scrapheap",
-              summary="Bring pictures back from the scrapheap")
+    @api.post(
+        "/scrapheap/restore",
+        policy=Policy.WRITE,
+        body=Ids,
+        response=Ids,
+        tag="scrapheap",
+        summary="Bring pictures back from the scrapheap",
+    )
     def restore(ctx: RequestContext, body: Ids) -> Ids:
         return Ids(ctx.library.unscrap(body.ids))
 
-    @api.post("/scrapheap/purge", policy=Policy.ADMIN, body=Ids, response=Ids, tag="scrapheap",
-              summary="Delete scrapheap pictures for good (an empty list purges all)")
+    @api.post(
+        "/scrapheap/purge",
+        policy=Policy.ADMIN,
+        body=Ids,
+        response=Ids,
+        tag="scrapheap",
+        summary="Delete scrapheap pictures for good (an empty list purges all)",
+    )
     def purge(ctx: RequestContext, body: Ids) -> Ids:
         return Ids(ctx.library.purge(body.ids or None))
 

@@ -53,17 +53,28 @@ class FaceQuery(msgspec.Struct, forbid_unknown_fields=True):
     limit: Limit = 50
 
 
-UPLOAD_SCHEMA = {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["file"],
-    "properties": {
-        "file": {"type": "array", "minItems": 1, "maxItems": _MAX_QUERY_IMAGES,
-                 "items": {"type": "string", "format": "binary"}},
-        "picture_ids": {"type": "string", "pattern": "^[0-9,]{0,2000}$"},
-        "engine": {"type": "string", "maxLength": 200},
-        "combine": {"type": "string", "enum": ["mean", "min"]},
-        "threshold": {"type": "string", "pattern": "^-?[0-9.]{1,20}$"},
-        "limit": {"type": "string", "pattern": "^[0-9]{1,4}$"},
-        "filter": {"type": "string", "maxLength": 10000, "description": "a picture filter as JSON"}}}}}
+UPLOAD_SCHEMA = {
+    "multipart/form-data": {
+        "schema": {
+            "type": "object",
+            "required": ["file"],
+            "properties": {
+                "file": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": _MAX_QUERY_IMAGES,
+                    "items": {"type": "string", "format": "binary"},
+                },
+                "picture_ids": {"type": "string", "pattern": "^[0-9,]{0,2000}$"},
+                "engine": {"type": "string", "maxLength": 200},
+                "combine": {"type": "string", "enum": ["mean", "min"]},
+                "threshold": {"type": "string", "pattern": "^-?[0-9.]{1,20}$"},
+                "limit": {"type": "string", "pattern": "^[0-9]{1,4}$"},
+                "filter": {"type": "string", "maxLength": 10000, "description": "a picture filter as JSON"},
+            },
+        }
+    }
+}
 
 
 class _UploadFields(msgspec.Struct, forbid_unknown_fields=True):
@@ -105,8 +116,15 @@ def _similar_upload(ctx: RequestContext, upload, scope: PictureFilter | None) ->
     if scope is not None:
         _check_in_scope(ctx, fields.picture_ids)
         f = ctx.state.shares.restrict(ctx.share, f)
-    return library.search.similar(picture_ids=fields.picture_ids, images=images, engine_id=fields.engine,
-                                  combine=fields.combine, f=f, threshold=fields.threshold, limit=fields.limit)
+    return library.search.similar(
+        picture_ids=fields.picture_ids,
+        images=images,
+        engine_id=fields.engine,
+        combine=fields.combine,
+        f=f,
+        threshold=fields.threshold,
+        limit=fields.limit,
+    )
 
 
 def _check_in_scope(ctx: RequestContext, picture_ids: list[int]) -> None:
@@ -116,50 +134,99 @@ def _check_in_scope(ctx: RequestContext, picture_ids: list[int]) -> None:
 
 
 def register(api: Api) -> None:
-    @api.get("/search/semantic", policy=Policy.READ, query=SemanticQuery, response=SearchResult, tag="search",
-             summary="Pictures matching a text through an embedder's text encoder (filters restrict it)",
-             extra_responses={409: "the engine's model is not on this machine (the message says how to get it)"})
+    @api.get(
+        "/search/semantic",
+        policy=Policy.READ,
+        query=SemanticQuery,
+        response=SearchResult,
+        tag="search",
+        summary="Pictures matching a text through an embedder's text encoder (filters restrict it)",
+        extra_responses={409: "the engine's model is not on this machine (the message says how to get it)"},
+    )
     def semantic(ctx: RequestContext, query: SemanticQuery) -> SearchResult:
-        return ctx.library.search.semantic(query.q, engine_id=query.engine, f=query.filter(),
-                                           threshold=query.threshold, limit=query.limit)
+        return ctx.library.search.semantic(
+            query.q, engine_id=query.engine, f=query.filter(), threshold=query.threshold, limit=query.limit
+        )
 
-    @api.post("/search/similar", policy=Policy.READ, body=SimilarRequest, response=SearchResult, tag="search",
-              summary="Pictures similar to stored pictures, combined by mean or min similarity",
-              extra_responses={409: "the engine's model is not on this machine"})
+    @api.post(
+        "/search/similar",
+        policy=Policy.READ,
+        body=SimilarRequest,
+        response=SearchResult,
+        tag="search",
+        summary="Pictures similar to stored pictures, combined by mean or min similarity",
+        extra_responses={409: "the engine's model is not on this machine"},
+    )
     def similar(ctx: RequestContext, body: SimilarRequest) -> SearchResult:
-        return ctx.library.search.similar(picture_ids=body.picture_ids, engine_id=body.engine, combine=body.combine,
-                                          f=body.filter, threshold=body.threshold, limit=body.limit)
+        return ctx.library.search.similar(
+            picture_ids=body.picture_ids,
+            engine_id=body.engine,
+            combine=body.combine,
+            f=body.filter,
+            threshold=body.threshold,
+            limit=body.limit,
+        )
 
-    @api.post("/search/similar/upload", policy=Policy.READ, response=SearchResult, tag="search",
-              summary="Pictures similar to uploaded images (multipart: 'file' repeatable, optional fields)",
-              request_schema=UPLOAD_SCHEMA, extra_responses={409: "the engine's model is not on this machine",
-                                                             413: "an image is too large"})
+    @api.post(
+        "/search/similar/upload",
+        policy=Policy.READ,
+        response=SearchResult,
+        tag="search",
+        summary="Pictures similar to uploaded images (multipart: 'file' repeatable, optional fields)",
+        request_schema=UPLOAD_SCHEMA,
+        extra_responses={409: "the engine's model is not on this machine", 413: "an image is too large"},
+    )
     async def similar_upload(ctx: RequestContext) -> SearchResult:
         upload = await receive_upload(ctx.request, ctx.library.tmp, ctx.state.settings)
         return await run_in_threadpool(_similar_upload, ctx, upload, None)
 
-    @api.get("/search/faces/{face_id:int}", policy=Policy.READ, query=FaceQuery, response=list[FaceHit],
-             tag="search", summary="Faces similar to one detected face")
+    @api.get(
+        "/search/faces/{face_id:int}",
+        policy=Policy.READ,
+        query=FaceQuery,
+        response=list[FaceHit],
+        tag="search",
+        summary="Faces similar to one detected face",
+    )
     def similar_faces(ctx: RequestContext, query: FaceQuery) -> list[FaceHit]:
         return ctx.library.search.similar_faces(ctx.path["face_id"], threshold=query.threshold, limit=query.limit)
 
     # -- share recipients: the same searches, never outside the share ----------------------------
 
-    @api.get(SHARED + "/search/semantic", policy=Policy.SHARE, query=SemanticQuery, response=SharedSearchResult,
-             tag="shared", summary="Search the shared pictures by text")
+    @api.get(
+        SHARED + "/search/semantic",
+        policy=Policy.SHARE,
+        query=SemanticQuery,
+        response=SharedSearchResult,
+        tag="shared",
+        summary="Search the shared pictures by text",
+    )
     def shared_semantic(ctx: RequestContext, query: SemanticQuery) -> SharedSearchResult:
         shares = ctx.state.shares
         f = shares.restrict(ctx.share, query.filter())
-        result = ctx.library.search.semantic(query.q, engine_id=query.engine, f=f, threshold=query.threshold,
-                                             limit=query.limit)
+        result = ctx.library.search.semantic(
+            query.q, engine_id=query.engine, f=f, threshold=query.threshold, limit=query.limit
+        )
         return shares.search_result(ctx.share, result)
 
-    @api.post(SHARED + "/search/similar", policy=Policy.SHARE, body=SimilarRequest, response=SharedSearchResult,
-              tag="shared", summary="Shared pictures similar to shared pictures")
+    @api.post(
+        SHARED + "/search/similar",
+        policy=Policy.SHARE,
+        body=SimilarRequest,
+        response=SharedSearchResult,
+        tag="shared",
+        summary="Shared pictures similar to shared pictures",
+    )
     def shared_similar(ctx: RequestContext, body: SimilarRequest) -> SharedSearchResult:
         _check_in_scope(ctx, body.picture_ids)
         shares = ctx.state.shares
         f = shares.restrict(ctx.share, body.filter)
-        result = ctx.library.search.similar(picture_ids=body.picture_ids, engine_id=body.engine,
-                                            combine=body.combine, f=f, threshold=body.threshold, limit=body.limit)
+        result = ctx.library.search.similar(
+            picture_ids=body.picture_ids,
+            engine_id=body.engine,
+            combine=body.combine,
+            f=f,
+            threshold=body.threshold,
+            limit=body.limit,
+        )
         return shares.search_result(ctx.share, result)

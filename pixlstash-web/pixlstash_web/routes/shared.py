@@ -67,46 +67,92 @@ def register(api: Api) -> None:
     def info(ctx: RequestContext) -> ShareInfo:
         share = ctx.share
         count = ctx.library.count(_shares(ctx).restrict(share))
-        return ShareInfo(share.title, share.scope_type, count, share.options.allow_original,
-                         share.options.include_metadata, share.expires_at)
+        return ShareInfo(
+            share.title,
+            share.scope_type,
+            count,
+            share.options.allow_original,
+            share.options.include_metadata,
+            share.expires_at,
+        )
 
-    @api.get(PREFIX + "/pictures", policy=Policy.SHARE, query=ListQuery, response=SharedPage, tag="shared",
-             summary="List the shared pictures")
+    @api.get(
+        PREFIX + "/pictures",
+        policy=Policy.SHARE,
+        query=ListQuery,
+        response=SharedPage,
+        tag="shared",
+        summary="List the shared pictures",
+    )
     def pictures(ctx: RequestContext, query: ListQuery) -> SharedPage:
         f, sort = query.split()
         share, shares = ctx.share, _shares(ctx)
-        page = ctx.library.page(shares.restrict(share, f), shares.restrict_sort(share, sort), query.cursor,
-                                query.limit)
+        page = ctx.library.page(shares.restrict(share, f), shares.restrict_sort(share, sort), query.cursor, query.limit)
         return shares.page(share, page)
 
-    @api.get(PREFIX + "/pictures/count", policy=Policy.SHARE, query=FilterQuery, response=Count, tag="shared",
-             summary="Count shared pictures")
+    @api.get(
+        PREFIX + "/pictures/count",
+        policy=Policy.SHARE,
+        query=FilterQuery,
+        response=Count,
+        tag="shared",
+        summary="Count shared pictures",
+    )
     def count(ctx: RequestContext, query: FilterQuery) -> Count:
         return Count(ctx.library.count(_shares(ctx).restrict(ctx.share, query.filter())))
 
-    @api.get(PREFIX + "/pictures/stats", policy=Policy.SHARE, query=FilterQuery, response=Statistics,
-             tag="shared", summary="Statistics of the shared pictures")
+    @api.get(
+        PREFIX + "/pictures/stats",
+        policy=Policy.SHARE,
+        query=FilterQuery,
+        response=Statistics,
+        tag="shared",
+        summary="Statistics of the shared pictures",
+    )
     def stats(ctx: RequestContext, query: FilterQuery) -> Statistics:
         shares = _shares(ctx)
         return shares.statistics(ctx.share, ctx.library.statistics(shares.restrict(ctx.share, query.filter())))
 
-    @api.get(PREFIX + "/pictures/{picture_id:int}", policy=Policy.SHARE, response=SharedPicture, tag="shared",
-             summary="One shared picture")
+    @api.get(
+        PREFIX + "/pictures/{picture_id:int}",
+        policy=Policy.SHARE,
+        response=SharedPicture,
+        tag="shared",
+        summary="One shared picture",
+    )
     def picture(ctx: RequestContext) -> SharedPicture:
         return _shares(ctx).picture(ctx.share, ctx.path["picture_id"])
 
-    @api.get(PREFIX + "/media/{content_hash}/{size}.webp", policy=Policy.SHARE, raw=True, tag="shared",
-             response_media="image/webp", summary="A shared picture's thumbnail")
+    @api.get(
+        PREFIX + "/media/{content_hash}/{size}.webp",
+        policy=Policy.SHARE,
+        raw=True,
+        tag="shared",
+        response_media="image/webp",
+        summary="A shared picture's thumbnail",
+    )
     def thumbnail(ctx: RequestContext) -> Response:
         return _image(ctx, ctx.path["content_hash"], ctx.path["size"])
 
-    @api.get(PREFIX + "/media/{content_hash}/original", policy=Policy.SHARE, raw=True, tag="shared",
-             response_media="*/*", summary="A shared picture's original (if allowed)")
+    @api.get(
+        PREFIX + "/media/{content_hash}/original",
+        policy=Policy.SHARE,
+        raw=True,
+        tag="shared",
+        response_media="*/*",
+        summary="A shared picture's original (if allowed)",
+    )
     def original(ctx: RequestContext) -> Response:
         return _image(ctx, ctx.path["content_hash"], "original")
 
-    @api.get(PREFIX + "/events", policy=Policy.SHARE, raw=True, tag="shared", response_media="text/event-stream",
-             summary="Live updates about the shared pictures only")
+    @api.get(
+        PREFIX + "/events",
+        policy=Policy.SHARE,
+        raw=True,
+        tag="shared",
+        response_media="text/event-stream",
+        summary="Live updates about the shared pictures only",
+    )
     async def events(ctx: RequestContext) -> StreamingResponse:
         share, shares = ctx.share, _shares(ctx)
 

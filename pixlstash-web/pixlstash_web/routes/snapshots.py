@@ -18,11 +18,11 @@ class SnapshotInfo(msgspec.Struct):
     id: int
     kind: str
     label: str | None
-    created_at: str                  # ISO 8601, UTC
+    created_at: str  # ISO 8601, UTC
     picture_count: int
-    byte_size: int                   # stored bytes of every chunk it uses: what it alone would need
+    byte_size: int  # stored bytes of every chunk it uses: what it alone would need
     is_compatible: bool
-    unique_bytes: int                # what deleting it would free
+    unique_bytes: int  # what deleting it would free
     schema_version: int
 
 
@@ -77,31 +77,63 @@ class ScheduleSettings(msgspec.Struct, forbid_unknown_fields=True):
 
 def _info(service, row) -> SnapshotInfo:
     created = dt.datetime.fromtimestamp(row.created_at / 1000, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return SnapshotInfo(row.id, row.kind, row.label, created, row.picture_count, row.byte_size,
-                        service.is_compatible(row), row.unique_bytes, row.schema_version)
+    return SnapshotInfo(
+        row.id,
+        row.kind,
+        row.label,
+        created,
+        row.picture_count,
+        row.byte_size,
+        service.is_compatible(row),
+        row.unique_bytes,
+        row.schema_version,
+    )
 
 
 def register(api: Api) -> None:
     base, item = "/snapshots", "/snapshots/{snapshot_id:int}"
 
-    @api.get(base, policy=Policy.ADMIN, response=list[SnapshotInfo], tag="snapshots",
-             summary="Every restore point, newest first")
+    @api.get(
+        base,
+        policy=Policy.ADMIN,
+        response=list[SnapshotInfo],
+        tag="snapshots",
+        summary="Every restore point, newest first",
+    )
     def snapshots(ctx: RequestContext) -> list[SnapshotInfo]:
         service = ctx.state.snapshots
         return [_info(service, row) for row in service.list()]
 
-    @api.post(base, policy=Policy.ADMIN, body=SnapshotCreate, response=SnapshotInfo, status=201, tag="snapshots",
-              summary="Take a MANUAL snapshot now (optionally labelled)")
+    @api.post(
+        base,
+        policy=Policy.ADMIN,
+        body=SnapshotCreate,
+        response=SnapshotInfo,
+        status=201,
+        tag="snapshots",
+        summary="Take a MANUAL snapshot now (optionally labelled)",
+    )
     def take(ctx: RequestContext, body: SnapshotCreate) -> SnapshotInfo:
         return _info(ctx.state.snapshots, ctx.state.snapshots.take("MANUAL", body.label))
 
-    @api.get("/snapshots/schedule", policy=Policy.ADMIN, response=ScheduleSettings, tag="snapshots",
-             summary="Whether daily, weekly and monthly snapshots are taken automatically")
+    @api.get(
+        "/snapshots/schedule",
+        policy=Policy.ADMIN,
+        response=ScheduleSettings,
+        tag="snapshots",
+        summary="Whether daily, weekly and monthly snapshots are taken automatically",
+    )
     def schedule(ctx: RequestContext) -> ScheduleSettings:
         return ScheduleSettings(ctx.state.snapshots.settings().schedule_enabled)
 
-    @api.put("/snapshots/schedule", policy=Policy.ADMIN, body=ScheduleSettings, response=ScheduleSettings,
-             tag="snapshots", summary="Turn automatic snapshots on or off")
+    @api.put(
+        "/snapshots/schedule",
+        policy=Policy.ADMIN,
+        body=ScheduleSettings,
+        response=ScheduleSettings,
+        tag="snapshots",
+        summary="Turn automatic snapshots on or off",
+    )
     def set_schedule(ctx: RequestContext, body: ScheduleSettings) -> ScheduleSettings:
         return ScheduleSettings(ctx.state.snapshots.configure(body.enabled).schedule_enabled)
 
@@ -109,34 +141,66 @@ def register(api: Api) -> None:
     def snapshot(ctx: RequestContext) -> SnapshotInfo:
         return _info(ctx.state.snapshots, ctx.state.snapshots.get(ctx.path["snapshot_id"]))
 
-    @api.patch(item, policy=Policy.ADMIN, body=SnapshotPatch, response=SnapshotInfo, tag="snapshots",
-               summary="Relabel a snapshot")
+    @api.patch(
+        item,
+        policy=Policy.ADMIN,
+        body=SnapshotPatch,
+        response=SnapshotInfo,
+        tag="snapshots",
+        summary="Relabel a snapshot",
+    )
     def relabel(ctx: RequestContext, body: SnapshotPatch) -> SnapshotInfo:
         return _info(ctx.state.snapshots, ctx.state.snapshots.relabel(ctx.path["snapshot_id"], body.label))
 
-    @api.delete(item, policy=Policy.ADMIN, status=204, tag="snapshots",
-                summary="Delete a snapshot (frees only what no other snapshot shares)")
+    @api.delete(
+        item,
+        policy=Policy.ADMIN,
+        status=204,
+        tag="snapshots",
+        summary="Delete a snapshot (frees only what no other snapshot shares)",
+    )
     def delete(ctx: RequestContext) -> None:
         ctx.state.snapshots.delete(ctx.path["snapshot_id"])
 
-    @api.get(item + "/restore/preview", policy=Policy.ADMIN, response=Preview, tag="snapshots",
-             summary="What a full restore would change (a dry run)")
+    @api.get(
+        item + "/restore/preview",
+        policy=Policy.ADMIN,
+        response=Preview,
+        tag="snapshots",
+        summary="What a full restore would change (a dry run)",
+    )
     def preview(ctx: RequestContext) -> Preview:
         return msgspec.convert(ctx.state.snapshots.preview(ctx.path["snapshot_id"]), Preview)
 
-    @api.post(item + "/restore", policy=Policy.ADMIN, response=RestoreResult, tag="snapshots",
-              summary="Restore all metadata (a SAFETY snapshot is taken first; nobody is signed out)")
+    @api.post(
+        item + "/restore",
+        policy=Policy.ADMIN,
+        response=RestoreResult,
+        tag="snapshots",
+        summary="Restore all metadata (a SAFETY snapshot is taken first; nobody is signed out)",
+    )
     def restore(ctx: RequestContext) -> RestoreResult:
         return msgspec.convert(ctx.state.snapshots.restore(ctx.path["snapshot_id"]), RestoreResult)
 
-    @api.post(item + "/restore/batch", policy=Policy.ADMIN, body=BatchRequest, response=BatchResult,
-              tag="snapshots", summary="Restore only the listed pictures, sets, characters or projects")
+    @api.post(
+        item + "/restore/batch",
+        policy=Policy.ADMIN,
+        body=BatchRequest,
+        response=BatchResult,
+        tag="snapshots",
+        summary="Restore only the listed pictures, sets, characters or projects",
+    )
     def restore_batch(ctx: RequestContext, body: BatchRequest) -> BatchResult:
         result = ctx.state.snapshots.restore_batch(ctx.path["snapshot_id"], body.resources, body.recreate_missing)
         return msgspec.convert(result, BatchResult)
 
-    @api.post(item + "/restore/batch/preview", policy=Policy.ADMIN, body=BatchRequest, response=BatchPreview,
-              tag="snapshots", summary="Which of the listed pictures a selective restore would change, and how")
+    @api.post(
+        item + "/restore/batch/preview",
+        policy=Policy.ADMIN,
+        body=BatchRequest,
+        response=BatchPreview,
+        tag="snapshots",
+        summary="Which of the listed pictures a selective restore would change, and how",
+    )
     def preview_batch(ctx: RequestContext, body: BatchRequest) -> BatchPreview:
-        return msgspec.convert(ctx.state.snapshots.preview_batch(ctx.path["snapshot_id"], body.resources),
-                               BatchPreview)
+        return msgspec.convert(ctx.state.snapshots.preview_batch(ctx.path["snapshot_id"], body.resources), BatchPreview)

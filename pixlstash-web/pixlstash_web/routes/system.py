@@ -38,35 +38,69 @@ def register(api: Api) -> None:
     def openapi(ctx: RequestContext) -> Response:
         return json_response(openapi_document(api))
 
-    @api.get("/docs", policy=Policy.PUBLIC, raw=True, tag="system", response_media="text/html",
-             summary="API documentation page (works offline)")
+    @api.get(
+        "/docs",
+        policy=Policy.PUBLIC,
+        raw=True,
+        tag="system",
+        response_media="text/html",
+        summary="API documentation page (works offline)",
+    )
     def docs(ctx: RequestContext) -> Response:
         return HTMLResponse(DOCS_HTML)
 
-    @api.get("/plugins", policy=Policy.ADMIN, response=PluginsReport, tag="system",
-             summary="Loaded plugins, their engines and load errors")
+    @api.get(
+        "/plugins",
+        policy=Policy.ADMIN,
+        response=PluginsReport,
+        tag="system",
+        summary="Loaded plugins, their engines and load errors",
+    )
     def plugins(ctx: RequestContext) -> PluginsReport:
         pm = ctx.library.plugin_manager
-        engines = [{"id": e.id, "task": str(e.task), "version": e.version, "label": e.label}
-                   for e in EngineRegistry.from_plugin_manager(pm).all()]
+        engines = [
+            {"id": e.id, "task": str(e.task), "version": e.version, "label": e.label}
+            for e in EngineRegistry.from_plugin_manager(pm).all()
+        ]
         return PluginsReport(pm.plugin_infos(), engines, pm.load_errors)
 
-    @api.get("/sources", policy=Policy.READ, response=list[Source], tag="import",
-             summary="Import sources (uploads, folders, archives), for filtering")
+    @api.get(
+        "/sources",
+        policy=Policy.READ,
+        response=list[Source],
+        tag="import",
+        summary="Import sources (uploads, folders, archives), for filtering",
+    )
     def sources(ctx: RequestContext) -> list[Source]:
         return [Source(*row) for row in ctx.library.folders.sources()]
 
-    @api.get("/updates", policy=Policy.ADMIN, response=UpdateStatus, tag="system",
-             summary="Whether an update exists (only known when the update check is on)")
+    @api.get(
+        "/updates",
+        policy=Policy.ADMIN,
+        response=UpdateStatus,
+        tag="system",
+        summary="Whether an update exists (only known when the update check is on)",
+    )
     def updates(ctx: RequestContext) -> UpdateStatus:
         return ctx.state.updates.status()
 
-    @api.put("/settings/update-check", policy=Policy.ADMIN, body=UpdateSettingsRequest, response=UpdateSettings,
-             tag="system", summary="Turn the update check on or off (off by default)")
+    @api.put(
+        "/settings/update-check",
+        policy=Policy.ADMIN,
+        body=UpdateSettingsRequest,
+        response=UpdateSettings,
+        tag="system",
+        summary="Turn the update check on or off (off by default)",
+    )
     def configure_updates(ctx: RequestContext, body: UpdateSettingsRequest) -> UpdateSettings:
         return ctx.state.updates.configure(body.enabled, body.url)
 
-    @api.post("/updates/check", policy=Policy.ADMIN, response=UpdateStatus, tag="system",
-              summary="Check for an update now, if the check is on and due")
+    @api.post(
+        "/updates/check",
+        policy=Policy.ADMIN,
+        response=UpdateStatus,
+        tag="system",
+        summary="Check for an update now, if the check is on and due",
+    )
     def check_updates(ctx: RequestContext) -> UpdateStatus:
         return ctx.state.updates.check_if_due()

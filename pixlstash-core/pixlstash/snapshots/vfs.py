@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import apsw
 
 if TYPE_CHECKING:
-    from .snapshots import ChunkStore
+    from .chunks import ChunkStore
 
 __all__ = ["VFS_NAME", "ChunkedSnapshot", "snapshot_uri"]
 
@@ -42,7 +42,7 @@ class ChunkedSnapshot:
         parts = []
         while amount > 0 and offset < self.size:
             index, start = divmod(offset, self.chunk_bytes)
-            piece = self._chunk(index)[start:start + amount]
+            piece = self._chunk(index)[start : start + amount]
             parts.append(piece)
             amount -= len(piece)
             offset += len(piece)

@@ -1,17 +1,4 @@
-"""Snapshots of the library's metadata, and full, selective and previewed restores.
-
-Taking one: SQLite's online backup copies the database inside one read transaction (in WAL mode
-writers carry on), the copy is cut into fixed 64 KiB chunks, and each chunk is stored once, named by
-its BLAKE2b-256 hash and compressed with zstd. Snapshots share every unchanged chunk, so a second
-snapshot of an unchanged library writes almost nothing. Chunks are written first and the catalog row
-last, so a crash leaves either a whole snapshot or none (and some orphan chunks, swept later).
-
-Restoring: chunks are read back and checked against their names (a damaged chunk stops the restore),
-the copy is upgraded by the library's migrations if it is older, a SAFETY snapshot is taken, and the
-copy is written into the live database with SQLite's backup API as one transaction: after a crash the
-library is either as it was or as restored. Image files are never touched, and credentials live in
-``auth.db``, which no restore changes.
-"""
+"""The snapshot service: taking, listing, previewing, restoring, pruning and scheduling snapshots."""
 
 from __future__ import annotations
 
@@ -33,36 +20,29 @@ from typing import TYPE_CHECKING, Literal
 
 import apsw
 import msgspec
-import zstandard
 
-from . import index_carry
-from .clock import Clock, now_ms
-from .errors import BadInput, Conflict, NotFound, PixlstashError
-from .events import Event
-from .scratch import ScratchArea, sweep
-from .snapshot_vfs import ChunkedSnapshot, forget, snapshot_uri
-from .storage.db import Database, connect
-from .storage.schema import SCHEMA_VERSION, migrate
-from .storage.snapshot_catalog import CATALOG_MIGRATIONS, SnapshotCatalog, SnapshotRow
-from .storage.snapshot_diff import SnapshotDiff
+from .. import index_carry
+from ..clock import Clock, now_ms
+from ..errors import BadInput, Conflict, NotFound
+from ..events import Event
+from ..scratch import ScratchArea, sweep
+from ..storage.db import Database, connect
+from ..storage.schema import SCHEMA_VERSION, migrate
+from ..storage.snapshot_catalog import CATALOG_MIGRATIONS, SnapshotCatalog, SnapshotRow
+from ..storage.snapshot_diff import SnapshotDiff
+from .chunks import CHUNK_BYTES, ChunkStore, SnapshotDamaged
+from .vfs import ChunkedSnapshot, forget, snapshot_uri
 
 if TYPE_CHECKING:
-    from .library import Library
+    from ..library import Library
 
-__all__ = ["RestoreResource", "SnapshotDamaged", "SnapshotService", "SnapshotSettings"]
+__all__ = ["RestoreResource", "SnapshotService", "SnapshotSettings"]
 
 log = logging.getLogger(__name__)
 
 Kind = Literal["DAILY", "WEEKLY", "MONTHLY", "MANUAL", "SAFETY"]
-CHUNK_BYTES = 64 * 1024  # small enough that reading one row of a snapshot decompresses little
 RETENTION = {"DAILY": 7, "WEEKLY": 4, "MONTHLY": 12, "SAFETY": 5}
 _PERIOD_MS = {"DAILY": 86_400_000, "WEEKLY": 7 * 86_400_000, "MONTHLY": 30 * 86_400_000}
-
-
-class SnapshotDamaged(PixlstashError):
-    """A chunk of the snapshot is missing or does not match its checksum."""
-
-    code = "snapshot_damaged"
 
 
 class SnapshotSettings(msgspec.Struct, frozen=True):
@@ -72,75 +52,6 @@ class SnapshotSettings(msgspec.Struct, frozen=True):
 class RestoreResource(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     type: Literal["picture", "set", "character", "project"]
     id: int
-
-
-
-class ChunkStore:
-    """Compressed, checksummed chunks in ``snapshots/chunks/ab/<hash>.zst``.
-
-    Chunks never change once written, so checked, decompressed chunks are kept in a small LRU cache:
-    a preview followed by the restore it previews reads each chunk once.
-    """
-
-    CACHE_CHUNKS = 1024  # 64 MiB
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self._cache: OrderedDict[str, bytes] = OrderedDict()
-        self._cache_lock = threading.Lock()
-
-    def read_cached(self, digest: str, raw_bytes: int) -> bytes:
-        with self._cache_lock:
-            data = self._cache.get(digest)
-            if data is not None:
-                self._cache.move_to_end(digest)
-                return data
-        data = self.read(digest, raw_bytes)
-        with self._cache_lock:
-            self._cache[digest] = data
-            while len(self._cache) > self.CACHE_CHUNKS:
-                self._cache.popitem(last=False)
-        return data
-
-    def path(self, digest: str) -> Path:
-        return self.root / digest[:2] / f"{digest}.zst"
-
-    def write(self, digest: str, data: bytes) -> int:
-        target = self.path(digest)
-        if target.exists():
-            return target.stat().st_size
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # The zstd frame carries its own checksum (XXH64), checked by every decompression: reads in place
-        # skip recomputing the BLAKE2b digest; verify() still recomputes it.
-        compressed = zstandard.ZstdCompressor(level=3, write_checksum=True).compress(data)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(compressed)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return len(compressed)
-
-    def read(self, digest: str, raw_bytes: int, *, full_check: bool = False) -> bytes:
-        """A chunk's bytes. Damage is always detected: by the frame checksum that decompression checks,
-        or, for frames without one (older chunks) and when ``full_check`` asks, by the content digest."""
-        try:
-            compressed = self.path(digest).read_bytes()
-            framed = zstandard.get_frame_parameters(compressed).has_checksum
-            data = zstandard.ZstdDecompressor().decompress(compressed, max_output_size=raw_bytes)
-        except (OSError, zstandard.ZstdError) as error:
-            raise SnapshotDamaged(f"chunk {digest[:12]} is missing or unreadable: {error}", chunk=digest) from None
-        if len(data) != raw_bytes or ((full_check or not framed)
-                                      and hashlib.blake2b(data, digest_size=32).hexdigest() != digest):
-            raise SnapshotDamaged(f"chunk {digest[:12]} does not match its checksum", chunk=digest)
-        return data
-
-    def delete(self, digest: str) -> None:
-        self.path(digest).unlink(missing_ok=True)
 
 
 class SnapshotService:
@@ -211,10 +122,12 @@ class SnapshotService:
             digests = self._store_chunks(copy)
         created = self.clock()
         with self.db.write():
-            snapshot_id = self.catalog.add_snapshot(kind, label, created, picture_count, schema_version, page_size,
-                                                    size, CHUNK_BYTES, digests)
-        log.info("snapshot %s (%s) of %d pictures in %.2f s", snapshot_id, kind, picture_count,
-                 time.perf_counter() - started)
+            snapshot_id = self.catalog.add_snapshot(
+                kind, label, created, picture_count, schema_version, page_size, size, CHUNK_BYTES, digests
+            )
+        log.info(
+            "snapshot %s (%s) of %d pictures in %.2f s", snapshot_id, kind, picture_count, time.perf_counter() - started
+        )
         return self.catalog.snapshot(snapshot_id)
 
     def _store_chunks(self, copy: Path) -> list[str]:
@@ -253,8 +166,10 @@ class SnapshotService:
     def _materialise(self, row: SnapshotRow, scratch: Path) -> Path:
         """The snapshot's database as a file, checked chunk by chunk and upgraded to the current schema."""
         if not self.is_compatible(row):
-            raise Conflict(f"snapshot {row.id} was made by a newer PixlStash (schema {row.schema_version}); "
-                           "upgrade PixlStash to restore it")
+            raise Conflict(
+                f"snapshot {row.id} was made by a newer PixlStash (schema {row.schema_version}); "
+                "upgrade PixlStash to restore it"
+            )
         path = scratch / f"snapshot-{row.id}.db"
         with open(path, "wb") as out:
             for digest, raw_bytes in self._chunk_list(row):
@@ -295,8 +210,10 @@ class SnapshotService:
         """A name SQLite can open the snapshot by: its chunks through the snapshot VFS when the schema is
         current, else a reassembled copy upgraded by the migrations."""
         if not self.is_compatible(row):
-            raise Conflict(f"snapshot {row.id} was made by a newer PixlStash (schema {row.schema_version}); "
-                           "upgrade PixlStash to restore it")
+            raise Conflict(
+                f"snapshot {row.id} was made by a newer PixlStash (schema {row.schema_version}); "
+                "upgrade PixlStash to restore it"
+            )
         if row.schema_version == SCHEMA_VERSION:
             placeholder = self.root / "open" / f"{row.id}-{uuid.uuid4().hex}.db"
             snapshot = ChunkedSnapshot(self.chunks, self._chunk_list(row), row.chunk_bytes)
@@ -340,14 +257,22 @@ class SnapshotService:
             warnings.append(f"the snapshot has schema {row.schema_version}; it will be upgraded to {SCHEMA_VERSION}")
         if missing:
             warnings.append(f"{missing} pictures in the snapshot have no original file any more")
-        return {"summary": {"pictures_to_revert": len(revert), "pictures_to_recreate": len(recreate),
-                            "pictures_to_delete": len(delete), "pictures_unchanged": both - len(revert),
-                            "missing_files": missing},
-                "warnings": warnings}
+        return {
+            "summary": {
+                "pictures_to_revert": len(revert),
+                "pictures_to_recreate": len(recreate),
+                "pictures_to_delete": len(delete),
+                "pictures_unchanged": both - len(revert),
+                "missing_files": missing,
+            },
+            "warnings": warnings,
+        }
 
     def _missing_files(self, diff: SnapshotDiff, recreate: list[int]) -> int:
-        missing = diff.q("SELECT count(*) FROM main.pictures m WHERE m.missing = 1 AND EXISTS "
-                         "(SELECT 1 FROM snap.pictures s WHERE s.id = m.id)")[0][0]
+        missing = diff.q(
+            "SELECT count(*) FROM main.pictures m WHERE m.missing = 1 AND EXISTS "
+            "(SELECT 1 FROM snap.pictures s WHERE s.id = m.id)"
+        )[0][0]
         for _pid, content_hash, suffix, managed in diff.snapshot_files(recreate):
             if not (managed and self.library.store.exists(content_hash, suffix)):
                 missing += 1
@@ -362,25 +287,40 @@ class SnapshotService:
             live, snap = diff.signatures("main", ids), diff.signatures("snap", ids)
             for resource in resources:
                 if resource.type != "picture":
-                    changes.append({"type": resource.type, "id": resource.id,
-                                    "change": "revert" if diff.exists("snap", self._table(resource), resource.id)
-                                    else "not_in_snapshot"})
+                    changes.append(
+                        {
+                            "type": resource.type,
+                            "id": resource.id,
+                            "change": "revert"
+                            if diff.exists("snap", self._table(resource), resource.id)
+                            else "not_in_snapshot",
+                        }
+                    )
                     continue
                 before, after = live.get(resource.id), snap.get(resource.id)
                 if after is None:
                     errors.append({"type": "picture", "id": resource.id, "error": "not in the snapshot"})
                     continue
-                fields = {k: {"now": (before or {}).get(k), "restored": v} for k, v in after.items()
-                          if before is None or before.get(k) != v}
-                changes.append({"type": "picture", "id": resource.id,
-                                "change": "recreate" if before is None else "revert" if fields else "unchanged",
-                                "fields": fields})
+                fields = {
+                    k: {"now": (before or {}).get(k), "restored": v}
+                    for k, v in after.items()
+                    if before is None or before.get(k) != v
+                }
+                changes.append(
+                    {
+                        "type": "picture",
+                        "id": resource.id,
+                        "change": "recreate" if before is None else "revert" if fields else "unchanged",
+                        "fields": fields,
+                    }
+                )
         return {"snapshot_id": snapshot_id, "changes": changes, "errors": errors}
 
     @staticmethod
     def _table(resource: RestoreResource) -> str:
         return {"picture": "pictures", "set": "collections", "character": "collections", "project": "projects"}[
-            resource.type]
+            resource.type
+        ]
 
     # -- restoring ------------------------------------------------------------------------------
 
@@ -415,7 +355,8 @@ class SnapshotService:
     def _count_missing_files(self) -> int:
         count = 0
         for content_hash, suffix, managed, missing in self.library.db.query(
-                "SELECT content_hash, suffix, managed, missing FROM pictures"):
+            "SELECT content_hash, suffix, managed, missing FROM pictures"
+        ):
             if missing or (managed and not self.library.store.exists(content_hash, suffix)):
                 count += 1
         return count
@@ -423,8 +364,9 @@ class SnapshotService:
     def _after_restore(self) -> None:
         self.library.near_duplicates.invalidate()  # recreated or removed pictures change the hash set
 
-    def restore_batch(self, snapshot_id: int, resources: list[RestoreResource],
-                      recreate_missing: bool = False) -> dict[str, object]:
+    def restore_batch(
+        self, snapshot_id: int, resources: list[RestoreResource], recreate_missing: bool = False
+    ) -> dict[str, object]:
         """Restore only the listed resources; everything else stays exactly as it is."""
         row = self.get(snapshot_id, sized=False)
         errors: list[dict[str, object]] = []
@@ -435,8 +377,10 @@ class SnapshotService:
             taken = diff.hashes_taken(listed)
             missing_refs = self._missing_references(diff, resources, in_snapshot)
             if missing_refs and not recreate_missing:
-                raise Conflict("the snapshot refers to things that no longer exist; restore them too or ask to "
-                               "recreate them", missing=missing_refs)
+                raise Conflict(
+                    "the snapshot refers to things that no longer exist; restore them too or ask to recreate them",
+                    missing=missing_refs,
+                )
             connection = diff.c
             connection.execute("BEGIN IMMEDIATE")
             try:
@@ -447,8 +391,11 @@ class SnapshotService:
                         diff.recreate_collection(ref["id"])
                 pictures: list[int] = []
                 for resource in resources:
-                    error = self._check_picture(resource, in_snapshot, taken) if resource.type == "picture" else (
-                        self._restore_one(diff, resource))
+                    error = (
+                        self._check_picture(resource, in_snapshot, taken)
+                        if resource.type == "picture"
+                        else (self._restore_one(diff, resource))
+                    )
                     if error:
                         errors.append({"type": resource.type, "id": resource.id, "error": error})
                     else:
@@ -476,8 +423,9 @@ class SnapshotService:
             return f"its file is now picture {taken[resource.id]}"
         return None
 
-    def _missing_references(self, diff: SnapshotDiff, resources: list[RestoreResource],
-                            in_snapshot: set[int]) -> list[dict[str, object]]:
+    def _missing_references(
+        self, diff: SnapshotDiff, resources: list[RestoreResource], in_snapshot: set[int]
+    ) -> list[dict[str, object]]:
         """Sets, characters and projects the restored resources point at that exist only in the snapshot."""
         restoring = {(r.type, r.id) for r in resources}
         wanted_collections, wanted_projects = diff.picture_references(sorted(in_snapshot))

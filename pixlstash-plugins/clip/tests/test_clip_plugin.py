@@ -26,8 +26,12 @@ TINY_CONFIG = {
     "vision_cfg": {"image_size": 64, "layers": 2, "width": 64, "patch_size": 16},
     "text_cfg": {"context_length": 32, "vocab_size": 49408, "width": 64, "heads": 4, "layers": 2},
 }
-PREPROCESS = {"mean": [0.48145466, 0.4578275, 0.40821073], "std": [0.26862954, 0.26130258, 0.27577711],
-              "interpolation": "bicubic", "resize_mode": "shortest"}
+PREPROCESS = {
+    "mean": [0.48145466, 0.4578275, 0.40821073],
+    "std": [0.26862954, 0.26130258, 0.27577711],
+    "interpolation": "bicubic",
+    "resize_mode": "shortest",
+}
 
 
 def build_tiny_clip(folder: Path, seed: int = 0) -> Path:
@@ -35,8 +39,7 @@ def build_tiny_clip(folder: Path, seed: int = 0) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     model = open_clip.model.CLIP(**TINY_CONFIG)
-    (folder / "open_clip_config.json").write_text(json.dumps({"model_cfg": TINY_CONFIG,
-                                                              "preprocess_cfg": PREPROCESS}))
+    (folder / "open_clip_config.json").write_text(json.dumps({"model_cfg": TINY_CONFIG, "preprocess_cfg": PREPROCESS}))
     save_file(model.state_dict(), str(folder / "open_clip_model.safetensors"))
     return folder
 
@@ -121,10 +124,12 @@ def test_a_missing_model_names_itself_and_how_to_get_it(clip_pm, models_dir):
 
 
 def test_importing_and_registering_loads_no_torch(models_dir):
-    code = ("import sys, pixlstash_clip; from pixlstash import make_plugin_manager, EngineRegistry;"
-            "es = EngineRegistry.from_plugin_manager(make_plugin_manager()).all();"
-            "[(e.model_status(), e.dimensions, e.version) for e in es];"
-            "print(sorted(e.id for e in es), 'torch' in sys.modules)")
+    code = (
+        "import sys, pixlstash_clip; from pixlstash import make_plugin_manager, EngineRegistry;"
+        "es = EngineRegistry.from_plugin_manager(make_plugin_manager()).all();"
+        "[(e.model_status(), e.dimensions, e.version) for e in es];"
+        "print(sorted(e.id for e in es), 'torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "['clip/ViT-B-32@laion2b_s34b_b79k', 'clip/tiny-test'] False"
 
@@ -169,13 +174,14 @@ def test_semantic_and_reverse_search_through_the_api_with_tiny_clip(clip_pm, tmp
         similar = client.post("/api/v1/search/similar", json={"picture_ids": [ids[0]], "limit": 3}).json()
         assert len(similar["hits"]) == 3 and ids[0] not in {h["picture"]["id"] for h in similar["hits"]}
 
-        missing = client.get("/api/v1/search/semantic",
-                             params={"q": "x", "engine": "clip/ViT-B-32@laion2b_s34b_b79k"})
+        missing = client.get("/api/v1/search/semantic", params={"q": "x", "engine": "clip/ViT-B-32@laion2b_s34b_b79k"})
         assert missing.status_code == 409
         assert "pixlstash models pull clip/ViT-B-32@laion2b_s34b_b79k" in missing.json()["error"]["message"]
         models = client.get("/api/v1/engines").json()
-        assert {m["id"]: m["model"]["present"] for m in models} == {"clip/ViT-B-32@laion2b_s34b_b79k": False,
-                                                                    "clip/tiny-test": True}
+        assert {m["id"]: m["model"]["present"] for m in models} == {
+            "clip/ViT-B-32@laion2b_s34b_b79k": False,
+            "clip/tiny-test": True,
+        }
 
 
 def test_a_single_checkpoint_file_of_a_named_model_loads_with_its_config(models_dir, monkeypatch, tmp_path):
@@ -197,7 +203,8 @@ def test_a_single_checkpoint_file_of_a_named_model_loads_with_its_config(models_
     image = photo(120, 90, seed=4)
     ours = engine.embed_images([image])[0]
     reference_model, _, preprocess = open_clip.create_model_and_transforms(
-        "TinyFile", pretrained=str(models_dir / "clip" / "TinyFile@mine.safetensors"))
+        "TinyFile", pretrained=str(models_dir / "clip" / "TinyFile@mine.safetensors")
+    )
     reference_model.eval()
     with torch.no_grad():
         expected = reference_model.encode_image(preprocess(image)[None])
