@@ -54,7 +54,7 @@ class _UpdateServer:
 def test_update_check_is_off_by_default_and_sends_only_version_and_install(live):
     server = _UpdateServer({"latest": "9.0.0", "severity": "low", "notes_url": "https://example.invalid/notes"})
     now = [1_000_000.0]
-    checker = UpdateChecker(live.state.auth.store, clock=lambda: now[0])
+    checker = UpdateChecker(live.state.updates.store, clock=lambda: now[0])
     try:
         assert checker.settings().enabled is False
         checker.configure(False, server.url)
@@ -81,7 +81,7 @@ def test_update_check_is_off_by_default_and_sends_only_version_and_install(live)
 def test_urgent_security_releases_are_checked_hourly(live):
     server = _UpdateServer({"latest": "9.0.1", "severity": "critical"})
     now = [5_000_000.0]
-    checker = UpdateChecker(live.state.auth.store, clock=lambda: now[0])
+    checker = UpdateChecker(live.state.updates.store, clock=lambda: now[0])
     try:
         checker.configure(True, server.url)
         checker.check_if_due()

@@ -12,6 +12,7 @@ import threading
 import numpy as np
 
 from .storage.db import Database
+from .storage.pictures import PictureStore
 
 __all__ = ["DEFAULT_MAX_DISTANCE", "NearDuplicateIndex"]
 
@@ -28,7 +29,7 @@ class NearDuplicateIndex:
         self._size = 0
 
     def _load(self) -> None:
-        rows = self.db.query("SELECT id, phash FROM pictures WHERE phash IS NOT NULL AND deleted_at IS NULL")
+        rows = PictureStore(self.db).live_phashes()
         capacity = max(1024, len(rows) * 2)
         self._ids = np.zeros(capacity, dtype=np.int64)
         self._hashes = np.zeros(capacity, dtype=np.uint64)

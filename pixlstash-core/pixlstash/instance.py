@@ -30,6 +30,7 @@ from .library import Library
 from .outside_changes import OutsideChanges
 from .shares import ShareService
 from .snapshots import SnapshotService
+from .storage.settings import SettingsStore
 from .updates import UpdateChecker
 
 __all__ = ["Instance", "InstanceBusy", "InstanceOptions", "Periodic", "ServiceLock"]
@@ -132,7 +133,7 @@ class Instance:
         self.options = options = options or InstanceOptions()
         self.auth = Authenticator(library.root)
         self.shares = ShareService(library, self.auth)
-        self.updates = UpdateChecker(self.auth.store)
+        self.updates = UpdateChecker(SettingsStore(self.auth.db, "instance_settings"))
         self.snapshots = SnapshotService(library, clock=options.clock)
         self.worker = EnrichmentWorker(library) if options.enrichment else None
         self.lock = ServiceLock(library.root)

@@ -120,7 +120,7 @@ class Library:
         except Exception:  # an index is a cache: failing to save it costs a rebuild, never data
             log.exception("could not save vector indexes")
         try:
-            self.db.connection.pragma("optimize")
+            self.db.optimize()
         except Exception:  # closing must not fail because the optimiser did
             pass
         self.db.close()
@@ -203,20 +203,9 @@ class Library:
         """Join a new picture to the near-duplicate group of the pictures it resembles (inside a write)."""
         matches = [m for m in self.near_duplicates.matches(phash) if m != picture_id]
         if matches:
-            marks = ",".join("?" * len(matches))
-            groups = {
-                g
-                for (g,) in self.db.query(
-                    f"SELECT dup_group FROM pictures WHERE id IN ({marks}) AND dup_group IS NOT NULL", matches
-                )
-            }
+            groups = self.pictures.dup_groups_of(matches)
             group = min(groups | set(matches))
-            members = set(matches) | {picture_id}
-            if groups:
-                gmarks = ",".join("?" * len(groups))
-                members |= {
-                    i for (i,) in self.db.query(f"SELECT id FROM pictures WHERE dup_group IN ({gmarks})", list(groups))
-                }
+            members = set(matches) | {picture_id} | set(self.pictures.dup_group_members(groups))
             self.pictures.set_dup_group(sorted(members), group)
         self.near_duplicates.add(picture_id, phash)
 
@@ -242,12 +231,7 @@ class Library:
 
     def duplicate_groups(self, limit: int = 1000) -> list[DuplicateGroup]:
         """Groups of live near-duplicate pictures, largest first."""
-        rows = self.db.query(
-            "SELECT dup_group, group_concat(id) FROM pictures WHERE dup_group IS NOT NULL AND deleted_at IS NULL "
-            "GROUP BY dup_group HAVING count(*) > 1 ORDER BY count(*) DESC, dup_group LIMIT ?",
-            (limit,),
-        )
-        return [DuplicateGroup(g, sorted(int(i) for i in ids.split(","))) for g, ids in rows]
+        return self.pictures.duplicate_groups(limit)
 
     def original_path(self, picture_id: int) -> Path:
         """A readable path to the picture's original: the managed copy, else a reference-folder file."""

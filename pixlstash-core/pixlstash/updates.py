@@ -21,7 +21,7 @@ import msgspec
 
 from . import __version__
 from .errors import BadInput
-from .storage.auth_db import AuthStore
+from .storage.settings import SettingsStore
 
 __all__ = ["DEFAULT_UPDATE_URL", "UpdateChecker", "UpdateSettings", "UpdateStatus", "installation_type"]
 
@@ -77,12 +77,11 @@ def _version_tuple(version: str) -> tuple[int, ...]:
 class UpdateChecker:
     _SETTINGS_KEY, _STATUS_KEY = "update_check", "update_status"
 
-    def __init__(self, store: AuthStore, clock=time.time, timeout: float = 10.0) -> None:
-        self.store, self.clock, self.timeout = store, clock, timeout
+    def __init__(self, settings: SettingsStore, clock=time.time, timeout: float = 10.0) -> None:
+        self.store, self.clock, self.timeout = settings, clock, timeout
 
     def settings(self) -> UpdateSettings:
-        raw = self.store.get_setting(self._SETTINGS_KEY)
-        return UpdateSettings() if raw is None else msgspec.json.decode(raw, type=UpdateSettings)
+        return self.store.get(self._SETTINGS_KEY, UpdateSettings, UpdateSettings())
 
     def configure(self, enabled: bool, url: str | None = None) -> UpdateSettings:
         current = self.settings()
@@ -91,17 +90,11 @@ class UpdateChecker:
         if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query:
             raise BadInput("the update URL must be http(s)://host/path without a query")
         settings = UpdateSettings(enabled=enabled, url=url)
-        with self.store.db.write():
-            self.store.set_setting(self._SETTINGS_KEY, msgspec.json.encode(settings).decode())
+        self.store.put(self._SETTINGS_KEY, settings)
         return settings
 
     def status(self) -> UpdateStatus:
-        raw = self.store.get_setting(self._STATUS_KEY)
-        status = (
-            UpdateStatus(enabled=False, current=__version__)
-            if raw is None
-            else msgspec.json.decode(raw, type=UpdateStatus)
-        )
+        status = self.store.get(self._STATUS_KEY, UpdateStatus, UpdateStatus(enabled=False, current=__version__))
         return msgspec.structs.replace(status, enabled=self.settings().enabled, current=__version__)
 
     def due(self) -> bool:
@@ -137,6 +130,5 @@ class UpdateChecker:
             log.info("update check failed: %s", error)
             previous = self.status()
             status = msgspec.structs.replace(previous, checked_at=now, error=f"{type(error).__name__}: {error}")
-        with self.store.db.write():
-            self.store.set_setting(self._STATUS_KEY, msgspec.json.encode(status).decode())
+        self.store.put(self._STATUS_KEY, status)
         return status

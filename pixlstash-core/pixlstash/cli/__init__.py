@@ -20,7 +20,6 @@ from . import (
     models_cmd,
     plugins_cmd,
     search_cmd,
-    serve_cmd,
     snapshot_cmd,
     version_cmd,
 )
@@ -30,7 +29,6 @@ __all__ = ["build_parser", "main"]
 
 # Order here is the order in ``--help``.
 COMMAND_MODULES = (
-    serve_cmd,
     import_cmd,
     ls_cmd,
     search_cmd,

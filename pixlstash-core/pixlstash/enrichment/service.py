@@ -10,7 +10,6 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import msgspec
 import numpy as np
 
 from ..clock import now_ms
@@ -20,6 +19,7 @@ from ..events import Event
 from ..models import EngineProgress, EnrichmentSettings, Job, JobItemError, PictureFilter
 from ..registry import EngineRegistry
 from ..storage.jobs import JobStore
+from ..storage.settings import SettingsStore
 from .inputs import load_input
 from .runtime import EngineRuntime
 
@@ -37,6 +37,7 @@ class Enrichment:
     def __init__(self, library: Library) -> None:
         self.library = library
         self.jobs = JobStore(library.db)
+        self.settings_store = SettingsStore(library.db, "settings")
         self._registry: tuple[frozenset, EngineRegistry] | None = None
         self.runtime = EngineRuntime(lambda: self.settings().device)
         self.wake = threading.Event()  # set when work is queued, so an idle worker starts at once
@@ -52,19 +53,14 @@ class Enrichment:
         return self._registry[1]
 
     def settings(self) -> EnrichmentSettings:
-        raw = self.library.db.scalar("SELECT value FROM settings WHERE key = ?", (_SETTINGS_KEY,))
-        return EnrichmentSettings() if raw is None else msgspec.json.decode(raw, type=EnrichmentSettings)
+        return self.settings_store.get(_SETTINGS_KEY, EnrichmentSettings, EnrichmentSettings())
 
     def configure(self, settings: EnrichmentSettings) -> EnrichmentSettings:
         for task, engine_id in settings.defaults.items():
             self.engine(_task(task), engine_id)
         for task in settings.on_import:
             _task(task)
-        with self.library.db.write():
-            self.library.db.execute(
-                "INSERT OR REPLACE INTO settings(key, value) VALUES (?, ?)",
-                (_SETTINGS_KEY, msgspec.json.encode(settings).decode()),
-            )
+        self.settings_store.put(_SETTINGS_KEY, settings)
         return settings
 
     def engines(self, task: Task | None = None) -> list[Engine]:
@@ -153,14 +149,9 @@ class Enrichment:
         """Catch up: live pictures never queued for an on-import engine (a crash mid-import, a new plugin)."""
         queued = []
         for task, engine in self._import_tasks():
-            ids = self.library.db.query(
-                "SELECT id FROM pictures p WHERE deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM enrichments e "
-                "WHERE e.engine_id = ? AND e.picture_id = p.id) AND NOT EXISTS (SELECT 1 FROM job_items i "
-                "JOIN jobs j ON j.id = i.job_id WHERE i.picture_id = p.id AND j.engine_id = ?)",
-                (engine.id, engine.id),
-            )
+            ids = self.jobs.never_queued(engine.id)
             if ids:
-                job = self.enqueue(task, [r[0] for r in ids], engine_id=engine.id, reason="import")
+                job = self.enqueue(task, ids, engine_id=engine.id, reason="import")
                 if job is not None:
                     queued.append(job)
         return queued

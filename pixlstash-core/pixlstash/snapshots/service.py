@@ -18,7 +18,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-import apsw
 import msgspec
 
 from .. import index_carry
@@ -26,8 +25,10 @@ from ..clock import Clock, now_ms
 from ..errors import BadInput, Conflict, NotFound
 from ..events import Event
 from ..scratch import ScratchArea, sweep
-from ..storage.db import Database, connect
+from ..storage.backup import check_and_upgrade, copy_database, overwrite_with
+from ..storage.db import Database
 from ..storage.schema import SCHEMA_VERSION, migrate
+from ..storage.settings import SettingsStore
 from ..storage.snapshot_catalog import CATALOG_MIGRATIONS, SnapshotCatalog, SnapshotRow
 from ..storage.snapshot_diff import SnapshotDiff
 from .chunks import CHUNK_BYTES, ChunkStore, SnapshotDamaged
@@ -63,6 +64,7 @@ class SnapshotService:
         self.db = Database(self.root / "catalog.db")
         migrate(self.db.connection, CATALOG_MIGRATIONS)
         self.catalog = SnapshotCatalog(self.db)
+        self.settings_store = SettingsStore(self.db, "catalog_settings")
         self.chunks = ChunkStore(self.root / "chunks")
         self._lock = threading.Lock()
         self._lock_chunk_lists = threading.Lock()
@@ -110,14 +112,8 @@ class SnapshotService:
         self._sweep_scratch()
         with tempfile.TemporaryDirectory(dir=self.scratch.path) as scratch:
             copy = Path(scratch) / "copy.db"
-            destination = apsw.Connection(str(copy))
-            # One step copies everything inside one read transaction: a consistent point in time.
-            with destination.backup("main", self.library.db.connection, "main") as backup:
-                backup.step(-1)
-            picture_count = destination.execute("SELECT count(*) FROM pictures").fetchone()[0]
-            schema_version = destination.pragma("user_version")
-            page_size = destination.pragma("page_size")
-            destination.close()
+            facts = copy_database(self.library.db.connection, copy)
+            picture_count, schema_version, page_size = facts.picture_count, facts.schema_version, facts.page_size
             size = copy.stat().st_size
             digests = self._store_chunks(copy)
         created = self.clock()
@@ -174,13 +170,8 @@ class SnapshotService:
         with open(path, "wb") as out:
             for digest, raw_bytes in self._chunk_list(row):
                 out.write(self.chunks.read(digest, raw_bytes))
-        connection = connect(path)
-        try:
-            if connection.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-                raise SnapshotDamaged(f"snapshot {row.id} does not pass SQLite's integrity check")
-            migrate(connection)
-        finally:
-            connection.close()
+        if not check_and_upgrade(path):
+            raise SnapshotDamaged(f"snapshot {row.id} does not pass SQLite's integrity check")
         return path
 
     def verify(self, snapshot_id: int) -> None:
@@ -227,19 +218,8 @@ class SnapshotService:
 
     @contextlib.contextmanager
     def _attached(self, row: SnapshotRow) -> Iterator[SnapshotDiff]:
-        with self._opened(row) as name, self._attach(name) as diff:
+        with self._opened(row) as name, SnapshotDiff.attached(self.library.db.path, name) as diff:
             yield diff
-
-    @contextlib.contextmanager
-    def _attach(self, name: str) -> Iterator[SnapshotDiff]:
-        connection = connect(self.library.db.path)
-        # The library's own connections checkpoint the WAL as they write; a restore's commit need not.
-        connection.pragma("wal_autocheckpoint", 0)
-        try:
-            connection.execute("ATTACH DATABASE ? AS snap", (name,))
-            yield SnapshotDiff(connection)
-        finally:
-            connection.close()
 
     # -- previews -------------------------------------------------------------------------------
 
@@ -269,10 +249,7 @@ class SnapshotService:
         }
 
     def _missing_files(self, diff: SnapshotDiff, recreate: list[int]) -> int:
-        missing = diff.q(
-            "SELECT count(*) FROM main.pictures m WHERE m.missing = 1 AND EXISTS "
-            "(SELECT 1 FROM snap.pictures s WHERE s.id = m.id)"
-        )[0][0]
+        missing = diff.missing_in_both()
         for _pid, content_hash, suffix, managed in diff.snapshot_files(recreate):
             if not (managed and self.library.store.exists(content_hash, suffix)):
                 missing += 1
@@ -332,34 +309,28 @@ class SnapshotService:
             self._take("SAFETY", f"before restoring snapshot {snapshot_id}")  # no safety net, no restore
             # No writes from here to the end: the vector indexes carried over must see the switch alone.
             with self.library.db.write_lock, contextlib.ExitStack() as held:
-                with self._attach(name) as diff:
+                with SnapshotDiff.attached(self.library.db.path, name) as diff:
                     carries = index_carry.plan(self.library, diff, held)
                 # Saved indexes go before the switch: the switch and the new epoch are two steps, and a
                 # crash between them must not leave an index file that looks current for the restored data.
                 self.library.search.delete_saved()
-                source = connect(name, readonly=True)
-                try:
-                    with self.library.db.connection.backup("main", source, "main") as backup:
-                        backup.step(-1)
-                finally:
-                    source.close()
+                overwrite_with(self.library.db.connection, name)
                 with self.library.db.write():
                     self.library.vectors.new_epoch()  # indexes from before the restore no longer count
                 index_carry.apply(self.library, carries)
             missing = self._count_missing_files()
         self._after_restore()
-        self.library.db.execute("PRAGMA optimize")  # every table changed: let SQLite refresh its statistics
+        self.library.db.optimize()  # every table changed: let SQLite refresh its statistics
         self.library.events.publish(Event("library.restored", data={"snapshot_id": snapshot_id}))
         return {"snapshot_id": snapshot_id, "resource_type": "full", "missing_files_count": missing, "errors": []}
 
     def _count_missing_files(self) -> int:
-        count = 0
-        for content_hash, suffix, managed, missing in self.library.db.query(
-            "SELECT content_hash, suffix, managed, missing FROM pictures"
-        ):
-            if missing or (managed and not self.library.store.exists(content_hash, suffix)):
-                count += 1
-        return count
+        store = self.library.store
+        return sum(
+            1
+            for content_hash, suffix, managed, missing in self.library.pictures.file_states()
+            if missing or (managed and not store.exists(content_hash, suffix))
+        )
 
     def _after_restore(self) -> None:
         self.library.near_duplicates.invalidate()  # recreated or removed pictures change the hash set
@@ -381,9 +352,7 @@ class SnapshotService:
                     "the snapshot refers to things that no longer exist; restore them too or ask to recreate them",
                     missing=missing_refs,
                 )
-            connection = diff.c
-            connection.execute("BEGIN IMMEDIATE")
-            try:
+            with diff.transaction():
                 for ref in missing_refs:  # projects first: collections may belong to them
                     if ref["type"] == "project":
                         diff.copy_row("projects", ref["id"])
@@ -403,10 +372,6 @@ class SnapshotService:
                         if resource.type == "picture":
                             pictures.append(resource.id)
                 diff.restore_pictures(pictures)  # all listed pictures at once
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
         picture_ids = [r.id for r in restored if r.type == "picture"]
         if picture_ids:
             with self.library.db.write():
@@ -431,17 +396,17 @@ class SnapshotService:
         wanted_collections, wanted_projects = diff.picture_references(sorted(in_snapshot))
         for resource in resources:
             if resource.type in ("set", "character") and diff.exists("snap", "collections", resource.id):
-                project = diff.q("SELECT project_id FROM snap.collections WHERE id = ?", (resource.id,))[0][0]
+                project = diff.snapshot_project_of(resource.id)
                 if project is not None:
                     wanted_projects.add(project)
         missing = []
         for project_id in sorted(wanted_projects):
             if not diff.exists("main", "projects", project_id) and ("project", project_id) not in restoring:
-                name = diff.q("SELECT name FROM snap.projects WHERE id = ?", (project_id,))[0][0]
+                name = diff.snapshot_project_name(project_id)
                 missing.append({"type": "project", "id": project_id, "name": name})
         for collection_id in sorted(wanted_collections):
             if not diff.exists("main", "collections", collection_id):
-                kind, name = diff.q("SELECT kind, name FROM snap.collections WHERE id = ?", (collection_id,))[0]
+                kind, name = diff.snapshot_collection(collection_id)
                 if (kind, collection_id) not in restoring:
                     missing.append({"type": kind, "id": collection_id, "name": name})
         return missing
@@ -451,7 +416,7 @@ class SnapshotService:
         if not diff.exists("snap", self._table(resource), resource.id):
             return "not in the snapshot"
         if resource.type in ("set", "character"):
-            kind = diff.q("SELECT kind FROM snap.collections WHERE id = ?", (resource.id,))[0][0]
+            kind = diff.snapshot_collection(resource.id)[0]
             if kind != resource.type:
                 return f"{resource.id} is a {kind} in the snapshot"
             gone = diff.restore_collection(resource.id)
@@ -496,13 +461,11 @@ class SnapshotService:
         return freed
 
     def settings(self) -> SnapshotSettings:
-        raw = self.catalog.get_setting("settings")
-        return SnapshotSettings() if raw is None else msgspec.json.decode(raw, type=SnapshotSettings)
+        return self.settings_store.get("settings", SnapshotSettings, SnapshotSettings())
 
     def configure(self, schedule_enabled: bool) -> SnapshotSettings:
         settings = SnapshotSettings(schedule_enabled=schedule_enabled)
-        with self.db.write():
-            self.catalog.set_setting("settings", msgspec.json.encode(settings).decode())
+        self.settings_store.put("settings", settings)
         return settings
 
     def run_schedule(self) -> list[SnapshotRow]:

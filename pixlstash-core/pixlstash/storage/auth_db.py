@@ -245,10 +245,3 @@ class AuthStore:
 
     def touch_share(self, share_id: int, now: int) -> None:
         self.db.execute("UPDATE shares SET last_used_at = ? WHERE id = ?", (now, share_id))
-
-    # instance settings
-    def get_setting(self, key: str) -> str | None:
-        return self.db.scalar("SELECT value FROM instance_settings WHERE key = ?", (key,))
-
-    def set_setting(self, key: str, value: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO instance_settings(key, value) VALUES (?, ?)", (key, value))

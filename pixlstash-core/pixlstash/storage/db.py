@@ -53,6 +53,7 @@ class Database:
         self._all: list[apsw.Connection] = []
         self._all_lock = threading.Lock()
         self.closed = False
+        self.commits = 0  # write transactions this process committed (other processes' are not counted)
 
     @property
     def connection(self) -> apsw.Connection:
@@ -96,6 +97,11 @@ class Database:
                 connection.execute("ROLLBACK")
                 raise
             connection.execute("COMMIT")
+            self.commits += 1
+
+    def optimize(self) -> None:
+        """Let SQLite refresh the statistics its planner uses (cheap; after large changes, and on close)."""
+        self.connection.pragma("optimize")
 
     def data_version(self) -> int:
         """A number that changes when another connection (of any process) commits, as seen by this thread's

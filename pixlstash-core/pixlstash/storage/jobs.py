@@ -127,6 +127,16 @@ class JobStore:
         self.db.execute("DELETE FROM temp.wanted_ids")
         return [r[0] for r in rows]
 
+    def never_queued(self, engine_id: str) -> list[int]:
+        """Live pictures this engine neither did nor was ever asked to do (a crash mid-import, a new plugin)."""
+        rows = self.db.query(
+            "SELECT id FROM pictures p WHERE deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM enrichments e "
+            "WHERE e.engine_id = ? AND e.picture_id = p.id) AND NOT EXISTS (SELECT 1 FROM job_items i "
+            "JOIN jobs j ON j.id = i.job_id WHERE i.picture_id = p.id AND j.engine_id = ?)",
+            (engine_id, engine_id),
+        )
+        return [r[0] for r in rows]
+
     # -- working --------------------------------------------------------------------------------
 
     def reset_running(self) -> int:

@@ -11,6 +11,7 @@ import msgspec
 from ..errors import BadInput, NotFound
 from ..models import (
     Caption,
+    DuplicateGroup,
     Generation,
     Picture,
     PictureBadges,
@@ -101,6 +102,36 @@ class PictureStore:
             "SELECT id, meta_seq, deleted_at IS NOT NULL FROM pictures WHERE meta_seq > ? ORDER BY meta_seq LIMIT ?",
             (since_seq, limit),
         )
+
+    def file_states(self) -> list[tuple[str, str, int, int]]:
+        """(content hash, suffix, managed, missing) of every picture."""
+        return self.db.query("SELECT content_hash, suffix, managed, missing FROM pictures")
+
+    # -- near-duplicate groups --------------------------------------------------------------------
+
+    def live_phashes(self) -> list[tuple[int, int]]:
+        """(id, perceptual hash) of every live picture that has one."""
+        return self.db.query("SELECT id, phash FROM pictures WHERE phash IS NOT NULL AND deleted_at IS NULL")
+
+    def dup_groups_of(self, picture_ids: Sequence[int]) -> set[int]:
+        marks = ",".join("?" * len(picture_ids))
+        sql = f"SELECT dup_group FROM pictures WHERE id IN ({marks}) AND dup_group IS NOT NULL"
+        return {g for (g,) in self.db.query(sql, list(picture_ids))}
+
+    def dup_group_members(self, groups: set[int]) -> list[int]:
+        if not groups:
+            return []
+        marks = ",".join("?" * len(groups))
+        return [i for (i,) in self.db.query(f"SELECT id FROM pictures WHERE dup_group IN ({marks})", list(groups))]
+
+    def duplicate_groups(self, limit: int) -> list[DuplicateGroup]:
+        """Groups of live near-duplicate pictures, largest first."""
+        rows = self.db.query(
+            "SELECT dup_group, group_concat(id) FROM pictures WHERE dup_group IS NOT NULL AND deleted_at IS NULL "
+            "GROUP BY dup_group HAVING count(*) > 1 ORDER BY count(*) DESC, dup_group LIMIT ?",
+            (limit,),
+        )
+        return [DuplicateGroup(g, sorted(int(i) for i in ids.split(","))) for g, ids in rows]
 
     def ids_above(self, picture_id: int, limit: int = 10_000) -> list[int]:
         """Pictures added after ``picture_id`` (ids only grow)."""

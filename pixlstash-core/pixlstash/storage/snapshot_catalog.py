@@ -168,9 +168,3 @@ class SnapshotCatalog:
 
     def all_chunk_hashes(self) -> set[str]:
         return {r[0] for r in self.db.query("SELECT hash FROM chunks")}
-
-    def get_setting(self, key: str) -> str | None:
-        return self.db.scalar("SELECT value FROM catalog_settings WHERE key = ?", (key,))
-
-    def set_setting(self, key: str, value: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO catalog_settings(key, value) VALUES (?, ?)", (key, value))

@@ -7,11 +7,15 @@ characters and projects by id.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import apsw
 import numpy as np
+
+from .db import connect
 
 __all__ = ["SnapshotDiff"]
 
@@ -29,6 +33,47 @@ SCAN_ABOVE = 200
 class SnapshotDiff:
     def __init__(self, connection: apsw.Connection) -> None:
         self.c = connection
+
+    @classmethod
+    @contextlib.contextmanager
+    def attached(cls, library_db: Path, snapshot_name: str) -> Iterator[SnapshotDiff]:
+        """A connection of its own to the library with the snapshot attached as ``snap``."""
+        connection = connect(library_db)
+        # The library's own connections checkpoint the WAL as they write; a restore's commit need not.
+        connection.pragma("wal_autocheckpoint", 0)
+        try:
+            connection.execute("ATTACH DATABASE ? AS snap", (snapshot_name,))
+            yield cls(connection)
+        finally:
+            connection.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction on the library (a selective restore is all or nothing)."""
+        self.c.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.c.execute("ROLLBACK")
+            raise
+        self.c.execute("COMMIT")
+
+    def missing_in_both(self) -> int:
+        """Pictures the library marks missing that the snapshot also has."""
+        return self.q(
+            "SELECT count(*) FROM main.pictures m WHERE m.missing = 1 AND EXISTS "
+            "(SELECT 1 FROM snap.pictures s WHERE s.id = m.id)"
+        )[0][0]
+
+    def snapshot_project_of(self, collection_id: int) -> int | None:
+        return self.q("SELECT project_id FROM snap.collections WHERE id = ?", (collection_id,))[0][0]
+
+    def snapshot_project_name(self, project_id: int) -> str:
+        return self.q("SELECT name FROM snap.projects WHERE id = ?", (project_id,))[0][0]
+
+    def snapshot_collection(self, collection_id: int) -> tuple[str, str]:
+        """(kind, name) of a set or character in the snapshot."""
+        return tuple(self.q("SELECT kind, name FROM snap.collections WHERE id = ?", (collection_id,))[0])
 
     def q(self, sql: str, params: Sequence | None = None) -> list[tuple]:
         return self.c.execute(sql, params).fetchall()

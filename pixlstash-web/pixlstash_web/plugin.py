@@ -1,15 +1,21 @@
-"""``pixlstash serve``: run the web app (from the pixlstash-web package) with uvicorn."""
+"""The web package as a PixlStash plugin: it adds ``pixlstash serve`` to the command line.
+
+Registered through the ``pixlstash`` entry-point group like any third-party plugin, so the core CLI
+never names the web package: without pixlstash-web installed there is simply no ``serve``.
+"""
 
 from __future__ import annotations
 
-import importlib
+from pixlstash import hookimpl
+from pixlstash.cli.common import add_library_option
+from pixlstash.errors import PixlstashError
+from pixlstash.paths import resolve_library_path
 
-from ..errors import PixlstashError
-from ..paths import resolve_library_path
-from .common import add_library_option
+__all__ = ["register_commands"]
 
 
-def add_parser(subparsers) -> None:
+@hookimpl
+def register_commands(subparsers) -> None:
     parser = subparsers.add_parser(
         "serve",
         help="start the web server (API and browser UI)",
@@ -31,20 +37,15 @@ def add_parser(subparsers) -> None:
         help="behind a reverse proxy: the proxy addresses whose X-Forwarded-For / -Proto headers "
         "are believed (comma-separated; default: none)",
     )
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=_run)
 
 
-def run(args, pm) -> int:
-    try:
-        # Imported by name so the core never depends on Starlette.
-        web = importlib.import_module("pixlstash_web.server")
-    except ModuleNotFoundError as error:
-        raise PixlstashError(
-            f"the web server is not installed ({error.name} is missing): pip install pixlstash-web"
-        ) from error
+def _run(args, pm) -> int:
+    from .server import serve  # uvicorn and Starlette load only when serving, not for every command
+
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
         raise PixlstashError("--ssl-certfile and --ssl-keyfile go together")
-    web.serve(
+    serve(
         library_path=resolve_library_path(args.library),
         host=args.host,
         port=args.port,

@@ -1,0 +1,55 @@
+"""Whole-database copies for snapshots and full restores, through SQLite's online backup API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import apsw
+import msgspec
+
+from .db import connect
+from .schema import migrate
+
+__all__ = ["DatabaseCopy", "check_and_upgrade", "copy_database", "overwrite_with"]
+
+
+class DatabaseCopy(msgspec.Struct, frozen=True):
+    picture_count: int
+    schema_version: int
+    page_size: int
+
+
+def copy_database(source: apsw.Connection, path: Path) -> DatabaseCopy:
+    """Copy ``source`` to a new file at ``path`` in one step, inside one read transaction: a consistent
+    point in time while writers carry on (WAL)."""
+    destination = apsw.Connection(str(path))
+    try:
+        with destination.backup("main", source, "main") as backup:
+            backup.step(-1)
+        count = destination.execute("SELECT count(*) FROM pictures").fetchone()[0]
+        return DatabaseCopy(count, destination.pragma("user_version"), destination.pragma("page_size"))
+    finally:
+        destination.close()
+
+
+def overwrite_with(target: apsw.Connection, source_name: str) -> None:
+    """Replace everything in ``target`` by the database ``source_name``, as one transaction."""
+    source = connect(source_name, readonly=True)
+    try:
+        with target.backup("main", source, "main") as backup:
+            backup.step(-1)
+    finally:
+        source.close()
+
+
+def check_and_upgrade(path: Path) -> bool:
+    """False when the database at ``path`` fails SQLite's quick check; else it is migrated to the newest
+    schema and True."""
+    connection = connect(path)
+    try:
+        if connection.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+            return False
+        migrate(connection)
+        return True
+    finally:
+        connection.close()
