@@ -143,7 +143,7 @@ def in_process(root: Path, queries: int, rebuild: bool) -> None:
 
 
 def _filter(library):
-    from pixlstash.models import PictureFilter
+    from pixlstash.domain import PictureFilter
 
     return PictureFilter(collections=[1])
 

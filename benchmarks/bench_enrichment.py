@@ -27,10 +27,10 @@ sys.path.insert(0, str(ROOT / "pixlstash-core"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from pixlstash import Embedder, hookimpl, make_plugin_manager  # noqa: E402
+from pixlstash.domain import EnrichmentSettings  # noqa: E402
 from pixlstash.engines import Task  # noqa: E402
 from pixlstash.enrichment import EnrichmentWorker  # noqa: E402
 from pixlstash.library import Library  # noqa: E402
-from pixlstash.models import EnrichmentSettings  # noqa: E402
 
 BENCH = ROOT / ".bench"
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "pixlstash-core"))
 
+from pixlstash.domain import PictureFilter, Sort
 from pixlstash.library import Library
-from pixlstash.models import PictureFilter, Sort
 from pixlstash.storage.query import PictureQuery
 
 

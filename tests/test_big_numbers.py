@@ -10,7 +10,7 @@ from corpus import COMFY_PROMPT, photo
 from live_server import LiveServer
 from PIL import PngImagePlugin
 
-from pixlstash.models import PictureFilter
+from pixlstash.domain import PictureFilter
 
 COMFY_SEED = 18446744073709551000
 A1111_SEED = 99999999999999999999

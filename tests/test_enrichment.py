@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from corpus import solid
 
+from pixlstash.domain import EnrichmentSettings, PictureFilter
 from pixlstash.engines import Embedder, OutOfDeviceMemory, Tagger, TagScore, Task
 from pixlstash.enrichment import EnrichmentWorker
 from pixlstash.enrichment.worker import WorkerBusy
 from pixlstash.errors import BadInput, EngineNotFound, ModelMissing
 from pixlstash.hookspecs import hookimpl
-from pixlstash.models import EnrichmentSettings, PictureFilter
 from pixlstash.testing import COLOURS, colour_vector, mean_rgb
 
 PALETTE = {name: tuple(int(c * 255) for c in rgb) for name, rgb in COLOURS.items()}

@@ -8,8 +8,8 @@ import time
 import pytest
 from corpus import photo
 
+from pixlstash.domain import FolderOptions, PictureFilter
 from pixlstash.errors import BadInput
-from pixlstash.models import FolderOptions, PictureFilter
 
 
 def age(path, seconds: float = 60) -> None:

@@ -20,8 +20,9 @@ from corpus import (
 )
 from PIL import Image
 
-from pixlstash.media.analyse import GRID_SIZE, PREVIEW_SIZE, MediaLimits
-from pixlstash.models import PictureFilter
+from pixlstash.domain import PictureFilter
+from pixlstash.media.analyse import MediaLimits
+from pixlstash.thumbnails import GRID_SIZE, PREVIEW_SIZE
 
 
 def test_every_still_format_imports_with_thumbnails(library, tmp_path):

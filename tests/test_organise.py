@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from corpus import photo
 
+from pixlstash.domain import PictureFilter
 from pixlstash.errors import BadInput, Conflict, NotFound
-from pixlstash.models import PictureFilter
 
 
 @pytest.fixture

@@ -142,8 +142,8 @@ def test_a_plugin_share_transform_runs_without_a_watermark(library, tmp_path):
     from corpus import photo
 
     from pixlstash.auth import Authenticator
-    from pixlstash.shares import ShareService
     from pixlstash.sharing import ShareTransform
+    from pixlstash.sharing.service import ShareService
 
     class Greyscale(ShareTransform):
         id = "grey"

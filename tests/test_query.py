@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from pixlstash.domain import PictureFilter, Sort
 from pixlstash.errors import BadInput
 from pixlstash.library import Library
-from pixlstash.models import PictureFilter, Sort
 from pixlstash.storage import query as query_module
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))

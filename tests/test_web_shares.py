@@ -10,7 +10,7 @@ import pytest
 from live_server import make_pictures
 from PIL import Image
 
-from pixlstash.models import PictureFilter
+from pixlstash.domain import PictureFilter
 
 
 @pytest.fixture

@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from .clock import now_ms
+from .domain import Folder, FolderOptions, ImportReport, ImportSkip
 from .errors import BadInput
 from .events import Event
 from .importing.importer import Importer, ImportTarget, ReferenceTarget
 from .importing.sources import COMPANION_SUFFIXES, MEDIA_SUFFIXES, ImportItem, display_name
 from .media.analyse import analyse_file
 from .media.hashing import content_hash
-from .models import Folder, FolderOptions, ImportReport, ImportSkip
 from .sidecars import read_sidecar, sidecar_path
 from .storage.folders import FolderFile
 

@@ -28,7 +28,7 @@ from .errors import PixlstashError
 from .folders import FolderWatcher
 from .library import Library
 from .outside_changes import OutsideChanges
-from .shares import ShareService
+from .sharing.service import ShareService
 from .snapshots import SnapshotService
 from .storage.settings import SettingsStore
 from .updates import UpdateChecker

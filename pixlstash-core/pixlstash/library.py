@@ -12,15 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .clock import now_ms
-from .duplicates import NearDuplicateIndex
-from .enrichment import Enrichment
-from .errors import BadInput, NotFound, PixlstashError
-from .events import Event, EventBus
-from .folders import FolderService
-from .importing.importer import Importer, ImportTarget
-from .importing.sources import ArchiveLimits, ImportItem, iter_items
-from .media.analyse import MediaLimits, analyse_file
-from .models import (
+from .domain import (
     DuplicateGroup,
     ImportReport,
     ImportSkip,
@@ -31,10 +23,18 @@ from .models import (
     Sort,
     Statistics,
 )
+from .enrichment import Enrichment
+from .errors import BadInput, NotFound, PixlstashError
+from .events import Event, EventBus
+from .folders import FolderService
+from .importing.importer import Importer, ImportTarget
+from .importing.sources import ArchiveLimits, ImportItem, iter_items
+from .index.near_duplicates import NearDuplicateIndex
+from .index.search import SearchService
+from .media.analyse import MediaLimits, analyse_file
 from .organise import Organiser
 from .originals import OriginalStore
 from .scratch import ScratchArea
-from .search import SearchService
 from .sidecars import SidecarWriter
 from .storage.collections import CollectionStore
 from .storage.db import Database

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .clock import now_ms
+from .domain import Breadcrumb, Collection, CollectionKind, Project, SetOp
 from .errors import BadInput, NotFound
 from .events import Event
-from .models import Breadcrumb, Collection, CollectionKind, Project, SetOp
 
 if TYPE_CHECKING:
     from .library import Library

@@ -1,20 +1,72 @@
-"""The thumbnail cache: WebP files by content hash, kept apart from originals, remade when missing.
+"""Thumbnails: how they are made (sizes, filter, encoder) and the cache of WebP files by content hash,
+kept apart from originals and remade when missing.
 
-File names carry ``THUMBNAIL_VERSION``: when thumbnail making changes (size, filter, encoder), bumping
-it makes every thumbnail be remade lazily, on first request, with no migration.
+File names carry ``THUMBNAIL_VERSION``: when thumbnail making below changes (size, filter, encoder),
+bumping it makes every thumbnail be remade lazily, on first request, with no migration.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["ThumbnailCache", "ThumbnailSize"]
+import numpy as np
+from PIL import Image, ImageOps
+
+__all__ = ["GRID_SIZE", "PREVIEW_SIZE", "ThumbnailCache", "ThumbnailSize", "make_thumbnails"]
 
 ThumbnailSize = Literal["grid", "preview"]
 THUMBNAIL_VERSION = 1
+GRID_SIZE = 384  # longest side of grid thumbnails
+PREVIEW_SIZE = 1024  # longest side of overlay previews
+
+
+def _to_display_mode(image: Image.Image) -> Image.Image:
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        array = np.asarray(image, dtype=np.float64)
+        top = array.max() or 1.0
+        return Image.fromarray((array * (255.0 / top)).clip(0, 255).astype(np.uint8), "L").convert("RGB")
+    if image.mode in ("RGB", "RGBA"):
+        return image
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+    return image.convert("RGBA" if has_alpha else "RGB")
+
+
+def _encode_webp(image: Image.Image, quality: int, method: int) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "WEBP", quality=quality, method=method)
+    return buffer.getvalue()
+
+
+def make_thumbnails(image: Image.Image, orientation: int | None = None) -> tuple[bytes, bytes, Image.Image]:
+    """Grid and preview WebP thumbnails from one decode (draft mode for JPEG), orientation applied.
+
+    Never upscales. Returns (grid bytes, preview bytes, grid image) so callers can hash the grid.
+    """
+    if image.format in ("JPEG", "MPO"):
+        scale = PREVIEW_SIZE / max(image.size)
+        if scale < 1:
+            # draft() keeps both sides at or above what it is given: give the real target.
+            image.draft("RGB", (max(1, int(image.width * scale)), max(1, int(image.height * scale))))
+    image.load()
+    if orientation and orientation != 1:
+        image = ImageOps.exif_transpose(image)
+    image = _to_display_mode(image)
+    # BOX (area averaging) is the fastest good filter for downscaling; nothing is ever upscaled.
+    preview = _fit(image, PREVIEW_SIZE)
+    grid = _fit(preview, GRID_SIZE)
+    return _encode_webp(grid, 80, 2), _encode_webp(preview, 80, 0), grid
+
+
+def _fit(image: Image.Image, box: int) -> Image.Image:
+    scale = box / max(image.size)
+    if scale >= 1:
+        return image
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.BOX, reducing_gap=3.0)
 
 
 class ThumbnailCache:

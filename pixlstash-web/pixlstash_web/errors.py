@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from pixlstash.auth import Forbidden, RateLimited, Unauthenticated
 from pixlstash.errors import BadInput, Conflict, NotFound, PixlstashError, TooLarge, UnsupportedMedia
-from pixlstash.shares import ShareGone
+from pixlstash.sharing.service import ShareGone
 from pixlstash.snapshots import SnapshotDamaged
 
 from .api import InvalidInput

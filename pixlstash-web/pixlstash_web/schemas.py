@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from pixlstash.models import VISIBLE, Id, Int64, PictureFilter, SetOp, Sort, SortKey
+from pixlstash.domain import VISIBLE, Id, Int64, PictureFilter, SetOp, Sort, SortKey
 
 __all__ = [
     "BadgesQuery",

@@ -14,9 +14,9 @@ import msgspec
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
+from pixlstash.domain import ImportReport
 from pixlstash.errors import BadInput, TooLarge, UnsupportedMedia
 from pixlstash.library import Library
-from pixlstash.models import ImportReport
 
 from .api import InvalidInput
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..models import FolderOptions
+from ..domain import FolderOptions
 from .common import add_library_option, print_json
 from .library_options import open_library
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
+from ..domain import PictureFilter, Sort
 from ..errors import BadInput, NotFound
 from ..library import Library
-from ..models import PictureFilter, Sort
 from ..paths import resolve_library_path
 
 __all__ = ["add_filter_options", "filter_from_args", "open_library", "resolve_collection", "resolve_project"]

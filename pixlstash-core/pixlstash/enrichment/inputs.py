@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from PIL import Image, ImageOps
 
-from ..media.analyse import GRID_SIZE, PREVIEW_SIZE
+from ..thumbnails import GRID_SIZE, PREVIEW_SIZE
 
 if TYPE_CHECKING:
     from ..library import Library

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from ..clock import now_ms
+from ..domain import EngineProgress, EnrichmentSettings, Job, JobItemError, PictureFilter
 from ..engines import Embedder, Engine, Task
 from ..errors import BadInput, EngineNotFound
 from ..events import Event
-from ..models import EngineProgress, EnrichmentSettings, Job, JobItemError, PictureFilter
 from ..registry import EngineRegistry
 from ..storage.jobs import JobStore
 from ..storage.settings import SettingsStore

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from ..clock import now_ms
+from ..domain import ImportedPicture, ImportReport, ImportSkip
 from ..errors import PixlstashError
 from ..events import Event
 from ..media.analyse import MediaAnalysis, analyse_file
 from ..media.hashing import content_hash
-from ..models import ImportedPicture, ImportReport, ImportSkip
 from ..storage.folders import FolderFile
 from .sources import ImportItem, cleanup
 

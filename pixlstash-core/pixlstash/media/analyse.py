@@ -9,28 +9,22 @@ import io
 import os
 from pathlib import Path
 
-import msgspec
-import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
 from ..errors import TooLarge, UnsupportedMedia
-from ..models import Generation
+from ..thumbnails import make_thumbnails
 from .exif import read_exif
+from .facts import MediaAnalysis, MediaLimits
 from .genmeta import read_generation
 from .hashing import content_hash, perceptual_hash
+from .video import analyse_video
 
 __all__ = [
-    "GRID_SIZE",
-    "PREVIEW_SIZE",
     "MediaAnalysis",
     "MediaLimits",
     "analyse_file",
-    "make_thumbnails",
     "open_image",
 ]
-
-GRID_SIZE = 384  # longest side of grid thumbnails
-PREVIEW_SIZE = 1024  # longest side of overlay previews
 
 # Formats we decode. Anything else (EPS through Ghostscript, ...) is refused rather than trusted.
 IMAGE_FORMATS: dict[str, tuple[str, str]] = {
@@ -65,41 +59,6 @@ def _openable_formats() -> list[str]:
     return [name for name in IMAGE_FORMATS if name in Image.OPEN]  # MPO opens through JPEG
 
 
-class MediaLimits(msgspec.Struct, frozen=True):
-    """Explicit limits against hostile or broken files; all configurable."""
-
-    max_pixels: int = 178_956_970  # the one pixel limit (Pillow's own error threshold)
-    max_file_bytes: int = 4 << 30
-    max_video_seconds: float = 6 * 3600
-
-    @classmethod
-    def from_environment(cls) -> MediaLimits:
-        """The defaults, with ``PIXLSTASH_MAX_PIXELS`` overriding the pixel limit (for large scans)."""
-        raw = os.environ.get("PIXLSTASH_MAX_PIXELS", "").replace("_", "")
-        return cls(max_pixels=int(raw)) if raw.isdigit() and int(raw) > 0 else cls()
-
-
-class MediaAnalysis(msgspec.Struct):
-    content_hash: str
-    suffix: str
-    media_type: str
-    mime: str
-    file_size: int
-    width: int
-    height: int
-    taken_at: int | None = None
-    file_mtime: int | None = None
-    camera: str | None = None
-    orientation: int | None = None
-    exif: dict[str, object] = {}
-    generation: Generation | None = None
-    phash: int | None = None
-    duration: float | None = None
-    codec: str | None = None
-    grid_thumbnail: bytes = b""
-    preview_thumbnail: bytes = b""
-
-
 def open_image(path: Path | io.BytesIO, limits: MediaLimits) -> Image.Image:
     """Open (header only) an image of an allowed format within the pixel limit, or raise a clear error."""
     # ``limits.max_pixels`` is the one pixel limit. Pillow's own check (a warning at half its error
@@ -123,51 +82,6 @@ def open_image(path: Path | io.BytesIO, limits: MediaLimits) -> Image.Image:
     if image.width < 1 or image.height < 1:
         raise UnsupportedMedia("image has no pixels")
     return image
-
-
-def _to_display_mode(image: Image.Image) -> Image.Image:
-    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        array = np.asarray(image, dtype=np.float64)
-        top = array.max() or 1.0
-        return Image.fromarray((array * (255.0 / top)).clip(0, 255).astype(np.uint8), "L").convert("RGB")
-    if image.mode in ("RGB", "RGBA"):
-        return image
-    has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
-    return image.convert("RGBA" if has_alpha else "RGB")
-
-
-def _encode_webp(image: Image.Image, quality: int, method: int) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, "WEBP", quality=quality, method=method)
-    return buffer.getvalue()
-
-
-def make_thumbnails(image: Image.Image, orientation: int | None = None) -> tuple[bytes, bytes, Image.Image]:
-    """Grid and preview WebP thumbnails from one decode (draft mode for JPEG), orientation applied.
-
-    Never upscales. Returns (grid bytes, preview bytes, grid image) so callers can hash the grid.
-    """
-    if image.format in ("JPEG", "MPO"):
-        scale = PREVIEW_SIZE / max(image.size)
-        if scale < 1:
-            # draft() keeps both sides at or above what it is given: give the real target.
-            image.draft("RGB", (max(1, int(image.width * scale)), max(1, int(image.height * scale))))
-    image.load()
-    if orientation and orientation != 1:
-        image = ImageOps.exif_transpose(image)
-    image = _to_display_mode(image)
-    # BOX (area averaging) is the fastest good filter for downscaling; nothing is ever upscaled.
-    preview = _fit(image, PREVIEW_SIZE)
-    grid = _fit(preview, GRID_SIZE)
-    return _encode_webp(grid, 80, 2), _encode_webp(preview, 80, 0), grid
-
-
-def _fit(image: Image.Image, box: int) -> Image.Image:
-    scale = box / max(image.size)
-    if scale >= 1:
-        return image
-    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    return image.resize(size, Image.Resampling.BOX, reducing_gap=3.0)
 
 
 def _analyse_image(path: Path, analysis: MediaAnalysis, limits: MediaLimits) -> None:
@@ -216,8 +130,6 @@ def analyse_file(path: Path, limits: MediaLimits | None = None, known_hash: str 
     )
     suffix = path.suffix.lower()
     if suffix in VIDEO_SUFFIXES:
-        from .video import analyse_video
-
         analyse_video(path, analysis, limits)
         analysis.mime = VIDEO_SUFFIXES[suffix]
         analysis.suffix = ".mp4" if suffix == ".m4v" else suffix

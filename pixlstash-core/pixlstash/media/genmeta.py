@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Mapping
 
-from ..models import Generation, Lora
+from ..domain import Generation, Lora
 
 __all__ = ["parse_a1111", "parse_comfyui", "read_generation"]
 

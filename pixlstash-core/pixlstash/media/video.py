@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..errors import TooLarge, UnsupportedMedia
-
-if TYPE_CHECKING:
-    from .analyse import MediaAnalysis, MediaLimits
+from ..thumbnails import make_thumbnails
+from .facts import MediaAnalysis, MediaLimits
+from .hashing import perceptual_hash
 
 __all__ = ["analyse_video", "poster_frame"]
 
@@ -37,9 +36,6 @@ def poster_frame(path: Path, duration: float | None):
 
 def analyse_video(path: Path, analysis: MediaAnalysis, limits: MediaLimits) -> None:
     """Fill in a video's facts and thumbnails, or raise ``UnsupportedMedia`` with a reason."""
-    from .analyse import make_thumbnails
-    from .hashing import perceptual_hash
-
     av = _import_av()
     try:
         with av.open(str(path)) as container:

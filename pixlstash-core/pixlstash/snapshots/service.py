@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Literal
 
 import msgspec
 
-from .. import index_carry
 from ..clock import Clock, now_ms
 from ..errors import BadInput, Conflict, NotFound
 from ..events import Event
+from ..index import carry
 from ..scratch import ScratchArea, sweep
 from ..storage.backup import check_and_upgrade, copy_database, overwrite_with
 from ..storage.db import Database
@@ -310,14 +310,14 @@ class SnapshotService:
             # No writes from here to the end: the vector indexes carried over must see the switch alone.
             with self.library.db.write_lock, contextlib.ExitStack() as held:
                 with SnapshotDiff.attached(self.library.db.path, name) as diff:
-                    carries = index_carry.plan(self.library, diff, held)
+                    carries = carry.plan(self.library, diff, held)
                 # Saved indexes go before the switch: the switch and the new epoch are two steps, and a
                 # crash between them must not leave an index file that looks current for the restored data.
                 self.library.search.delete_saved()
                 overwrite_with(self.library.db.connection, name)
                 with self.library.db.write():
                     self.library.vectors.new_epoch()  # indexes from before the restore no longer count
-                index_carry.apply(self.library, carries)
+                carry.apply(self.library, carries)
             missing = self._count_missing_files()
         self._after_restore()
         self.library.db.optimize()  # every table changed: let SQLite refresh its statistics

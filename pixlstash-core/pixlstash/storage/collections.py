@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import apsw
 
+from ..domain import Breadcrumb, Collection, CollectionKind, Project, SetOp
 from ..errors import BadInput, Conflict, NotFound
-from ..models import Breadcrumb, Collection, CollectionKind, Project, SetOp
 from .db import Database
 from .names import clean_name
 

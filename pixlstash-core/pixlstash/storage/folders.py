@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import apsw
 import msgspec
 
+from ..domain import Folder, FolderOptions
 from ..errors import Conflict, NotFound
-from ..models import Folder, FolderOptions
 from .db import Database
 
 __all__ = ["FolderFile", "FolderStore"]

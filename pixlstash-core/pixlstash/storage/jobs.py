@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 import msgspec
 
+from ..domain import EngineProgress, Job, JobItemError
 from ..errors import NotFound
-from ..models import EngineProgress, Job, JobItemError
 from .db import Database
 
 __all__ = ["ClaimedBatch", "JobStore"]

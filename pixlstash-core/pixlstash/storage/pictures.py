@@ -8,8 +8,7 @@ from collections.abc import Iterable, Sequence
 
 import msgspec
 
-from ..errors import BadInput, NotFound
-from ..models import (
+from ..domain import (
     Caption,
     DuplicateGroup,
     Generation,
@@ -20,6 +19,7 @@ from ..models import (
     PictureTag,
     Prediction,
 )
+from ..errors import BadInput, NotFound
 from .db import Database
 from .schema import PICTURE_TEXT_INSERT
 

@@ -22,8 +22,8 @@ from collections.abc import Sequence
 
 import msgspec
 
+from ..domain import Page, PictureFilter, PictureSummary, Sort
 from ..errors import BadInput
-from ..models import Page, PictureFilter, PictureSummary, Sort
 from .collections import set_operation_sql
 from .db import Database
 from .pictures import SUMMARY_COLUMNS, row_to_summary

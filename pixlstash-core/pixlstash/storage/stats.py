@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 
-from ..models import PictureFilter, Statistics
+from ..domain import PictureFilter, Statistics
 from .db import Database
 from .query import compile_filter
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from ..domain import Tag
 from ..errors import BadInput, Conflict, NotFound
-from ..models import Tag
 from .db import Database
 from .names import clean_name
 

@@ -138,8 +138,8 @@ def test_semantic_and_reverse_search_through_the_api_with_tiny_clip(clip_pm, tmp
     from live_server import LiveServer
     from test_web_enrichment import wait_for_jobs
 
+    from pixlstash.domain import EnrichmentSettings
     from pixlstash.library import Library
-    from pixlstash.models import EnrichmentSettings
 
     with Library.open(tmp_path / "lib", plugin_manager=clip_pm) as library, LiveServer(library) as live:
         library.enrichment.configure(EnrichmentSettings(defaults={"embedder": "clip/tiny-test"}))

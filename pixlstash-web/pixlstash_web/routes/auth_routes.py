@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from pixlstash.auth import ApiToken, RateLimited, SessionInfo
 from pixlstash.errors import Conflict, PixlstashError
-from pixlstash.shares import Share, ShareOptions
+from pixlstash.sharing.service import Share, ShareOptions
 
 from ..api import Api, RequestContext, json_response
 from ..schemas import (

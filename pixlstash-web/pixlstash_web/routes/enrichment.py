@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from pixlstash.domain import EngineProgress, EnrichmentSettings, Job, JobItemError, PictureFilter
 from pixlstash.engines import Embedder, EngineParameter, FaceExtractor, ModelStatus, Task
-from pixlstash.models import EngineProgress, EnrichmentSettings, Job, JobItemError, PictureFilter
 
 from ..api import Api, RequestContext
 from ..schemas import IdList

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
 
+from pixlstash.domain import Folder, FolderOptions, ImportReport
 from pixlstash.folders import FolderScanReport
-from pixlstash.models import Folder, FolderOptions, ImportReport
 
 from ..api import Api, RequestContext
 from ..schemas import FolderCreate, ServerImportRequest

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from pixlstash.models import Breadcrumb, Collection, Id, Project, Tag
+from pixlstash.domain import Breadcrumb, Collection, Id, Project, Tag
 
 from ..api import Api, RequestContext
 from ..schemas import (

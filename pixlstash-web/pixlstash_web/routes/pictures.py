@@ -7,8 +7,8 @@ import numpy as np
 from msgspec import UNSET
 from starlette.responses import Response
 
+from pixlstash.domain import DuplicateGroup, Id, Page, Picture, PictureBadges, PictureFilter, Statistics
 from pixlstash.errors import BadInput
-from pixlstash.models import DuplicateGroup, Id, Page, Picture, PictureBadges, PictureFilter, Statistics
 
 from ..api import Api, RequestContext
 from ..schemas import (

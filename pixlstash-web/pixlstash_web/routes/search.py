@@ -9,10 +9,10 @@ import msgspec
 from msgspec import Meta
 from starlette.concurrency import run_in_threadpool
 
+from pixlstash.domain import FaceHit, PictureFilter, SearchResult
 from pixlstash.enrichment.inputs import open_query_image
 from pixlstash.errors import BadInput, NotFound
-from pixlstash.models import FaceHit, PictureFilter, SearchResult
-from pixlstash.shares import SharedSearchResult
+from pixlstash.sharing.service import SharedSearchResult
 
 from ..api import Api, RequestContext, decode_json
 from ..security import Policy

@@ -10,10 +10,10 @@ import msgspec
 from PIL import Image
 from starlette.responses import Response, StreamingResponse
 
+from pixlstash.domain import Statistics
 from pixlstash.errors import NotFound
 from pixlstash.events import Event
-from pixlstash.models import Statistics
-from pixlstash.shares import SharedPage, SharedPicture
+from pixlstash.sharing.service import SharedPage, SharedPicture
 
 from ..api import Api, RequestContext
 from ..schemas import Count, FilterQuery, ListQuery

@@ -7,6 +7,7 @@ import { actions, contextMenu, renderSelectionBar } from "./menus.js";
 import { openOverlay } from "./overlay.js";
 import { openPanel } from "./panels.js";
 import { Sidebar } from "./sidebar.js";
+import { esc, toast } from "./ui.js";
 import { DEFAULTS, filterBody, filterParams, readView, sortParams, viewUrl } from "./view.js";
 
 const $ = (id) => document.getElementById(id);
@@ -122,14 +123,6 @@ async function searchLayout(view) {
   };
 }
 
-export function toast(message, seconds = 4) {
-  const el = $("toast");
-  el.textContent = message;
-  el.hidden = false;
-  clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => { el.hidden = true; }, seconds * 1000);
-}
-
 // -- toolbar and breadcrumbs ----------------------------------------------------------------------
 
 function renderToolbar() {
@@ -224,11 +217,6 @@ async function renderBreadcrumbs() {
 
 function day(ms) {
   return ms ? new Date(ms).toISOString().slice(0, 10) : "";
-}
-
-export function esc(text) {
-  return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
-    "'": "&#39;" })[c]);
 }
 
 // -- sign-in ---------------------------------------------------------------------------------------

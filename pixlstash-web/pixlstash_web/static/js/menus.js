@@ -1,7 +1,7 @@
 // Actions on pictures and sidebar items: the selection toolbar, right-click menus, and the dialogs they open.
 
 import { api } from "./api.js";
-import { esc, toast } from "./app.js";
+import { esc, toast } from "./ui.js";
 import { openPanel, shareDialog } from "./panels.js";
 
 const $ = (id) => document.getElementById(id);

@@ -2,7 +2,7 @@
 // faces with character assignment, EXIF and generation metadata, previous / next.
 
 import { api, originalUrl, thumbUrl } from "./api.js";
-import { esc, toast } from "./app.js";
+import { esc, toast } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
 

@@ -3,7 +3,7 @@
 // share dialog.
 
 import { api } from "./api.js";
-import { esc, toast } from "./app.js";
+import { esc, toast } from "./ui.js";
 import { filterParams } from "./view.js";
 
 const $ = (id) => document.getElementById(id);

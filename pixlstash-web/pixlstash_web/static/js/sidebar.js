@@ -3,7 +3,7 @@
 // Ctrl-click several sets/characters and combine them from the toolbar that appears.
 
 import { api } from "./api.js";
-import { esc, toast } from "./app.js";
+import { esc, toast } from "./ui.js";
 import { contextMenuFor } from "./menus.js";
 
 const OPS = [["union", "Union"], ["overlap", "Overlap"], ["difference", "Difference"], ["unique", "Unique (XOR)"]];

@@ -20,8 +20,8 @@ import msgspec
 import numpy as np
 
 if TYPE_CHECKING:
-    from .library import Library
-    from .storage.snapshot_diff import SnapshotDiff
+    from ..library import Library
+    from ..storage.snapshot_diff import SnapshotDiff
     from .vector_index import VectorIndex
 
 __all__ = ["Carry", "apply", "plan"]

@@ -14,15 +14,15 @@ from typing import TYPE_CHECKING, Literal
 import msgspec
 import numpy as np
 
-from .engines import Embedder, Task
-from .errors import BadInput, NotFound
-from .models import FaceHit, PictureFilter, SearchHit, SearchResult
+from ..domain import FaceHit, PictureFilter, SearchHit, SearchResult
+from ..engines import Embedder, Task
+from ..errors import BadInput, NotFound
 from .vector_index import VectorIndex
 
 if TYPE_CHECKING:
     from PIL.Image import Image
 
-    from .library import Library
+    from ..library import Library
 
 __all__ = ["Combine", "SearchService"]
 

@@ -16,10 +16,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import msgspec
 from PIL import Image
 
-from .auth import Principal, Unauthenticated, digest, new_secret
-from .clock import now_ms
-from .errors import BadInput, NotFound, PixlstashError
-from .models import (
+from ..auth import Principal, Unauthenticated, digest, new_secret
+from ..clock import now_ms
+from ..domain import (
     Generation,
     MediaType,
     Page,
@@ -30,11 +29,12 @@ from .models import (
     Sort,
     Statistics,
 )
-from .sharing import ShareContext, ShareTransform
+from ..errors import BadInput, NotFound, PixlstashError
+from .transforms import ShareContext, ShareTransform
 
 if TYPE_CHECKING:
-    from .auth import Authenticator
-    from .library import Library
+    from ..auth import Authenticator
+    from ..library import Library
 
 __all__ = [
     "Share",

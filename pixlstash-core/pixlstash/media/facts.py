@@ -1,0 +1,46 @@
+"""What analysing a file yields, and the limits it is analysed within."""
+
+from __future__ import annotations
+
+import os
+
+import msgspec
+
+from ..domain import Generation
+
+__all__ = ["MediaAnalysis", "MediaLimits"]
+
+
+class MediaLimits(msgspec.Struct, frozen=True):
+    """Explicit limits against hostile or broken files; all configurable."""
+
+    max_pixels: int = 178_956_970  # the one pixel limit (Pillow's own error threshold)
+    max_file_bytes: int = 4 << 30
+    max_video_seconds: float = 6 * 3600
+
+    @classmethod
+    def from_environment(cls) -> MediaLimits:
+        """The defaults, with ``PIXLSTASH_MAX_PIXELS`` overriding the pixel limit (for large scans)."""
+        raw = os.environ.get("PIXLSTASH_MAX_PIXELS", "").replace("_", "")
+        return cls(max_pixels=int(raw)) if raw.isdigit() and int(raw) > 0 else cls()
+
+
+class MediaAnalysis(msgspec.Struct):
+    content_hash: str
+    suffix: str
+    media_type: str
+    mime: str
+    file_size: int
+    width: int
+    height: int
+    taken_at: int | None = None
+    file_mtime: int | None = None
+    camera: str | None = None
+    orientation: int | None = None
+    exif: dict[str, object] = {}
+    generation: Generation | None = None
+    phash: int | None = None
+    duration: float | None = None
+    codec: str | None = None
+    grid_thumbnail: bytes = b""
+    preview_thumbnail: bytes = b""
