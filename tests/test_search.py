@@ -8,9 +8,9 @@ from corpus import solid
 from PIL import Image
 from test_enrichment import import_colours, run_jobs
 
-from pixlstash import search as search_module
 from pixlstash.domain import PictureFilter
 from pixlstash.errors import BadInput, NotFound
+from pixlstash.index import search as search_module
 from pixlstash.testing import COLOURS, colour_vector, mean_rgb
 
 NAMES = ("red", "green", "blue", "yellow", "cyan", "magenta", "white")
