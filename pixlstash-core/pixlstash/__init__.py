@@ -18,6 +18,7 @@ from .engines import (
     TagScore,
     Task,
 )
+from .engines.registry import EngineRegistry
 from .errors import (
     BadInput,
     Conflict,
@@ -33,7 +34,6 @@ from .hookspecs import hookimpl
 from .originals import OriginalStore
 from .paths import models_dir
 from .plugins import make_plugin_manager
-from .registry import EngineRegistry
 from .sharing import ShareContext, ShareTarget, ShareTransform
 
 __version__ = "0.1.0"

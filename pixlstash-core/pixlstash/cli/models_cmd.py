@@ -22,7 +22,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args, pm) -> int:
-    from ..registry import EngineRegistry
+    from ..engines.registry import EngineRegistry
 
     engines = EngineRegistry.from_plugin_manager(pm).all()
     if args.action == "pull":

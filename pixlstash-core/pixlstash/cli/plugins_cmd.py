@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..registry import EngineRegistry
+from ..engines.registry import EngineRegistry
 from .common import print_json
 
 

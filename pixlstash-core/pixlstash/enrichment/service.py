@@ -15,13 +15,13 @@ import numpy as np
 from ..clock import now_ms
 from ..domain import EngineProgress, EnrichmentSettings, Job, JobItemError, PictureFilter
 from ..engines import Embedder, Engine, Task
+from ..engines.registry import EngineRegistry
+from ..engines.runtime import EngineRuntime
 from ..errors import BadInput, EngineNotFound
 from ..events import Event
-from ..registry import EngineRegistry
 from ..storage.jobs import JobStore
 from ..storage.settings import SettingsStore
 from .inputs import load_input
-from .runtime import EngineRuntime
 
 if TYPE_CHECKING:
     from ..library import Library

@@ -26,11 +26,12 @@ import numpy as np
 from PIL.Image import Image
 
 from ..clock import now_ms
-from ..engines import Embedder, Engine, FaceExtractor, Task
+from ..engines import Engine, Task
+from ..engines.tasks import TASKS, run_engine
 from ..errors import EngineNotFound, ModelMissing, NotFound
 from ..events import Event
 from .inputs import load_input
-from .results import compute, field_for, scale_faces
+from .sink import BatchSink
 
 if TYPE_CHECKING:
     from ..library import Library
@@ -240,7 +241,7 @@ class EnrichmentWorker:
             return {}
         call = self.enrichment.runtime.call
         try:
-            results = call(engine, lambda: compute(engine, [image for _, image in images], parameters))
+            results = call(engine, lambda: run_engine(engine, [image for _, image in images], parameters))
             return {pid: result for (pid, _), result in zip(images, results, strict=True)}
         except ModelMissing:
             raise
@@ -257,87 +258,45 @@ class EnrichmentWorker:
     def _write(
         self, batch: _Batch, images: list[tuple[int, Image]], outcomes: dict[int, Any], errors: dict[int, str]
     ) -> None:
-        library, jobs, engine = self.library, self.enrichment.jobs, batch.engine
+        library, jobs, engine, spec = self.library, self.enrichment.jobs, batch.engine, TASKS[batch.task]
         sizes = {pid: image.size for pid, image in images}
         originals = {pid: (w, h) for pid, (_, w, h, _) in library.pictures.media_inputs(list(outcomes)).items()}
-        kind = "face" if batch.task is Task.FACES else "image"
+        kind = spec.vector_kind
         index = None
-        if isinstance(engine, (Embedder, FaceExtractor)):
+        if kind is not None:
             index = library.search.index(engine.id, kind)
             index.ensure_current()  # loaded before the write, so the new vectors are added, not rebuilt
         now = now_ms()
+        sink = BatchSink(library, engine, now, sizes, originals)
         written: list[int] = []
-        added_keys: list[int] = []
-        added_vectors: list[np.ndarray] = []
-        removed_keys: list[int] = []
         with library.db.write():
-            stamp_before = library.vectors.stamp(engine.id, kind)
+            stamp_before = library.vectors.stamp(engine.id, kind) if kind else None
             for picture_id, result in outcomes.items():
                 if not jobs.finish_item(batch.job_id, picture_id):
                     continue  # cancelled, or rolled back by a restore, while the engine ran
-                self._store(
-                    batch,
-                    picture_id,
-                    result,
-                    sizes.get(picture_id),
-                    originals.get(picture_id),
-                    now,
-                    added_keys,
-                    added_vectors,
-                    removed_keys,
-                )
+                spec.store(sink, picture_id, result)
                 jobs.mark_enriched(picture_id, engine.id, engine.version, now)
                 written.append(picture_id)
             for picture_id, error in errors.items():
                 jobs.finish_item(batch.job_id, picture_id, error)
             jobs.close_if_finished(batch.job_id, now)
-            stamp_after = library.vectors.stamp(engine.id, kind)
+            stamp_after = library.vectors.stamp(engine.id, kind) if kind else None
         if index is not None:
-            if removed_keys:
+            if sink.removed_keys:
                 index.apply(
-                    np.asarray(removed_keys, dtype=np.uint64), None, stamp_before=stamp_before, stamp_after=stamp_before
+                    np.asarray(sink.removed_keys, dtype=np.uint64),
+                    None,
+                    stamp_before=stamp_before,
+                    stamp_after=stamp_before,
                 )
-            if added_keys:
+            if sink.added_keys:
                 index.apply(
-                    np.asarray(added_keys, dtype=np.uint64),
-                    np.stack(added_vectors),
+                    np.asarray(sink.added_keys, dtype=np.uint64),
+                    np.stack(sink.added_vectors),
                     stamp_before=stamp_before,
                     stamp_after=stamp_after,
                 )
         self.processed += len(outcomes) + len(errors)
         if written:
-            library.events.publish(
-                Event("picture.changed", written, {"fields": [field_for(batch.task)], "engine_id": engine.id})
-            )
+            library.events.publish(Event("picture.changed", written, {"fields": [spec.field], "engine_id": engine.id}))
         self.enrichment.publish_progress(batch.job_id)
-
-    def _store(
-        self,
-        batch: _Batch,
-        picture_id: int,
-        result: Any,
-        seen: tuple[int, int] | None,
-        original: tuple[int, int] | None,
-        now: int,
-        added_keys: list[int],
-        added_vectors: list[np.ndarray],
-        removed_keys: list[int],
-    ) -> None:
-        library, engine = self.library, batch.engine
-        if batch.task is Task.EMBEDDER:
-            library.vectors.put_embedding(picture_id, engine.id, engine.version, result, now)
-            added_keys.append(picture_id)
-            added_vectors.append(result)
-        elif batch.task is Task.TAGGER:
-            scores = [(library.tags.ensure(tag.name, tag.category), tag.score) for tag in result]
-            library.tags.set_predictions(picture_id, engine.id, engine.version, scores)
-        elif batch.task is Task.CAPTIONER:
-            library.pictures.set_caption(picture_id, engine.id, result or None, engine.version, now)
-        elif batch.task is Task.FACES:
-            rows = scale_faces(result, seen or (1, 1), original or seen or (1, 1))
-            removed, new_ids = library.vectors.replace_faces(picture_id, engine.id, engine.version, rows, now)
-            removed_keys.extend(removed)
-            for face_id, (_, _, _, vector) in zip(new_ids, rows, strict=True):
-                if vector is not None:
-                    added_keys.append(face_id)
-                    added_vectors.append(vector)

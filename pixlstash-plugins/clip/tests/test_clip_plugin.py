@@ -19,7 +19,7 @@ torch = pytest.importorskip("torch")
 from safetensors.torch import save_file  # noqa: E402
 
 from pixlstash import ModelMissing, make_plugin_manager  # noqa: E402
-from pixlstash.registry import EngineRegistry  # noqa: E402
+from pixlstash.engines.registry import EngineRegistry  # noqa: E402
 
 TINY_CONFIG = {
     "embed_dim": 64,

@@ -8,13 +8,14 @@ import msgspec
 from msgspec import Meta
 
 from pixlstash.domain import EngineProgress, EnrichmentSettings, Job, JobItemError, PictureFilter
-from pixlstash.engines import Embedder, EngineParameter, FaceExtractor, ModelStatus, Task
+from pixlstash.engines import Embedder, EngineParameter, ModelStatus, Task
+from pixlstash.engines.tasks import TASKS
 
 from ..api import Api, RequestContext
 from ..schemas import IdList
 from ..security import Policy
 
-TaskName = Literal["tagger", "captioner", "embedder", "faces"]
+TaskName = Literal[tuple(task.value for task in Task)]  # the engine layer's table of tasks decides
 
 
 class EngineInfo(msgspec.Struct):
@@ -76,7 +77,7 @@ def engine_info(state, engine) -> EngineInfo:
         loaded=loaded,
         device=device,
         batch_size=engine.preferred_batch_size,
-        dimensions=getattr(engine, "dimensions", None) if isinstance(engine, (Embedder, FaceExtractor)) else None,
+        dimensions=getattr(engine, "dimensions", None) if TASKS[engine.task].vector_kind else None,
         supports_text=engine.supports_text if isinstance(engine, Embedder) else None,
     )
 

@@ -6,8 +6,8 @@ import msgspec
 from starlette.responses import HTMLResponse, Response
 
 from pixlstash import __version__
+from pixlstash.engines.registry import EngineRegistry
 from pixlstash.plugins import PluginInfo, PluginLoadError
-from pixlstash.registry import EngineRegistry
 from pixlstash.updates import UpdateSettings, UpdateStatus
 
 from ..api import Api, RequestContext, json_response

@@ -186,11 +186,3 @@ class FaceExtractor(Engine):
     @abc.abstractmethod
     def extract(self, images: Sequence[Image]) -> list[list[Face]]:
         """Return, for each image in order, the faces found in it."""
-
-
-ENGINE_BASES: dict[Task, type[Engine]] = {
-    Task.TAGGER: Tagger,
-    Task.CAPTIONER: Captioner,
-    Task.EMBEDDER: Embedder,
-    Task.FACES: FaceExtractor,
-}

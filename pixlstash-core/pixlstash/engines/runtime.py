@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from ..engines import Engine, is_out_of_memory
+from .base import Engine, is_out_of_memory
 
 __all__ = ["EngineRuntime"]
 

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .engines import ENGINE_BASES, ENGINE_ID_PATTERN, Engine, Task
-from .errors import EngineNotFound, PluginError
+from ..errors import EngineNotFound, PluginError
+from .base import ENGINE_ID_PATTERN, Engine, Task
+from .tasks import TASKS
 
 __all__ = ["EngineRegistry"]
-
-_HOOK_FOR_TASK = {
-    Task.TAGGER: "register_taggers",
-    Task.CAPTIONER: "register_captioners",
-    Task.EMBEDDER: "register_embedders",
-    Task.FACES: "register_face_extractors",
-}
 
 
 class EngineRegistry:
@@ -29,8 +23,8 @@ class EngineRegistry:
     def from_plugin_manager(cls, pm) -> EngineRegistry:
         """Collect every engine that the plugins of ``pm`` register."""
         registry = cls()
-        for task, hook_name in _HOOK_FOR_TASK.items():
-            base = ENGINE_BASES[task]
+        for spec in TASKS.values():
+            base, hook_name = spec.base, spec.hook
 
             def register(engine: Engine, _base: type[Engine] = base, _hook: str = hook_name) -> None:
                 if not isinstance(engine, _base):

@@ -1,0 +1,147 @@
+"""One table of what each kind of engine does: its base class, the hook that registers it, how a batch
+is run and its output checked, where the results go, the picture field they change and the vector index
+they feed. The registry, the enrichment worker and the web routes read this table, so a new kind of
+engine is one entry here.
+
+Engines are third-party code, so every result is validated before it touches the library: the right
+count, finite numbers, scores in range. Storing goes through a ``ResultSink`` that the enrichment
+layer implements over the library's stores: this module never touches the database.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+import numpy as np
+
+from .base import Captioner, Embedder, Engine, Face, FaceExtractor, Tagger, TagScore, Task
+
+__all__ = ["TASKS", "EngineOutputError", "ResultSink", "TaskSpec", "run_engine"]
+
+
+class EngineOutputError(ValueError):
+    """The engine returned something the library cannot store."""
+
+
+class ResultSink(Protocol):
+    """Where one batch's checked results are written (the enrichment layer, inside its transaction)."""
+
+    def put_embedding(self, picture_id: int, vector: np.ndarray) -> None: ...
+    def set_predictions(self, picture_id: int, tags: list[TagScore]) -> None: ...
+    def set_caption(self, picture_id: int, text: str) -> None: ...
+    def replace_faces(self, picture_id: int, faces: list[Face]) -> None: ...
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    task: Task
+    base: type[Engine]
+    hook: str  # the ``register_*`` hook plugins register these engines through
+    field: str  # the picture field its results change, named in change events
+    vector_kind: Literal["image", "face"] | None  # the vector index its results feed, if any
+    run: Callable[[Engine, Sequence, dict[str, Any]], list[Any]]  # one checked result per image
+    store: Callable[[ResultSink, int, Any], None]
+
+
+def run_engine(engine: Engine, images: Sequence, parameters: dict[str, Any]) -> list[Any]:
+    """Run ``engine`` over ``images`` with the parameters it declares; one checked result per image."""
+    declared = {p.name for p in engine.parameters()}
+    kwargs = {k: v for k, v in parameters.items() if k in declared}
+    return TASKS[engine.task].run(engine, images, kwargs)
+
+
+def _embed(engine: Embedder, images: Sequence, kwargs: dict[str, Any]) -> list[np.ndarray]:
+    vectors = np.asarray(engine.embed_images(images, **kwargs), dtype=np.float32)
+    if vectors.ndim != 2 or vectors.shape[0] != len(images):
+        raise EngineOutputError(f"{engine.id} returned vectors of shape {vectors.shape} for {len(images)} images")
+    if vectors.shape[1] != engine.dimensions:
+        raise EngineOutputError(f"{engine.id} declares {engine.dimensions} dimensions but returned {vectors.shape[1]}")
+    return [_normalised(engine, row) for row in vectors]
+
+
+def _checked(engine: Engine, results: Any, images: Sequence, check) -> list[Any]:
+    results = list(results)
+    if len(results) != len(images):
+        raise EngineOutputError(f"{engine.id} returned {len(results)} results for {len(images)} images")
+    return [check(engine, result) for result in results]
+
+
+def _normalised(engine: Engine, vector: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vector))
+    if not math.isfinite(norm) or norm == 0:
+        raise EngineOutputError(f"{engine.id} returned a vector that is zero or not finite")
+    return vector / norm
+
+
+def _tags(engine: Engine, tags: Any) -> list[TagScore]:
+    checked = []
+    for tag in tags:
+        if not isinstance(tag, TagScore) or not tag.name.strip():
+            raise EngineOutputError(f"{engine.id} returned a tag that is not a named TagScore: {tag!r}")
+        if not (math.isfinite(tag.score) and 0.0 <= tag.score <= 1.0):
+            raise EngineOutputError(f"{engine.id} returned tag {tag.name!r} with score {tag.score} outside [0, 1]")
+        checked.append(tag)
+    return checked
+
+
+def _caption(engine: Engine, text: Any) -> str:
+    if not isinstance(text, str):
+        raise EngineOutputError(f"{engine.id} returned a caption that is not text")
+    return text.strip()
+
+
+def _faces(engine: Engine, faces: Any) -> list[Face]:
+    checked = []
+    for face in faces:
+        if not isinstance(face, Face) or len(face.box) != 4 or not all(math.isfinite(v) for v in face.box):
+            raise EngineOutputError(f"{engine.id} returned a face without a finite box")
+        if face.embedding and len(face.embedding) != engine.dimensions:  # type: ignore[attr-defined]
+            raise EngineOutputError(f"{engine.id} returned a face vector of {len(face.embedding)} dimensions")
+        checked.append(face)
+    return checked
+
+
+TASKS: dict[Task, TaskSpec] = {
+    spec.task: spec
+    for spec in (
+        TaskSpec(
+            Task.TAGGER,
+            Tagger,
+            "register_taggers",
+            "predictions",
+            None,
+            lambda engine, images, kwargs: _checked(engine, engine.tag(images, **kwargs), images, _tags),
+            lambda sink, picture_id, tags: sink.set_predictions(picture_id, tags),
+        ),
+        TaskSpec(
+            Task.CAPTIONER,
+            Captioner,
+            "register_captioners",
+            "captions",
+            None,
+            lambda engine, images, kwargs: _checked(engine, engine.describe(images, **kwargs), images, _caption),
+            lambda sink, picture_id, text: sink.set_caption(picture_id, text),
+        ),
+        TaskSpec(
+            Task.EMBEDDER,
+            Embedder,
+            "register_embedders",
+            "embeddings",
+            "image",
+            _embed,
+            lambda sink, picture_id, vector: sink.put_embedding(picture_id, vector),
+        ),
+        TaskSpec(
+            Task.FACES,
+            FaceExtractor,
+            "register_face_extractors",
+            "faces",
+            "face",
+            lambda engine, images, kwargs: _checked(engine, engine.extract(images, **kwargs), images, _faces),
+            lambda sink, picture_id, faces: sink.replace_faces(picture_id, faces),
+        ),
+    )
+}

@@ -1,0 +1,69 @@
+"""Where an enrichment batch's checked results go: the library's stores, inside the worker's write
+transaction. Vectors written are collected for the vector index, which is updated after the commit."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..engines import Engine, Face, TagScore
+
+if TYPE_CHECKING:
+    from ..library import Library
+
+__all__ = ["BatchSink", "scale_faces"]
+
+
+class BatchSink:
+    """The ``ResultSink`` of one batch of one engine (see ``pixlstash.engines.tasks``)."""
+
+    def __init__(self, library: Library, engine: Engine, now: int, sizes: dict, originals: dict) -> None:
+        self.library, self.engine, self.now = library, engine, now
+        self.sizes, self.originals = sizes, originals  # picture id -> (w, h) the engine saw / of the original
+        self.added_keys: list[int] = []
+        self.added_vectors: list[np.ndarray] = []
+        self.removed_keys: list[int] = []
+
+    def put_embedding(self, picture_id: int, vector: np.ndarray) -> None:
+        engine = self.engine
+        self.library.vectors.put_embedding(picture_id, engine.id, engine.version, vector, self.now)
+        self.added_keys.append(picture_id)
+        self.added_vectors.append(vector)
+
+    def set_predictions(self, picture_id: int, tags: list[TagScore]) -> None:
+        scores = [(self.library.tags.ensure(tag.name, tag.category), tag.score) for tag in tags]
+        self.library.tags.set_predictions(picture_id, self.engine.id, self.engine.version, scores)
+
+    def set_caption(self, picture_id: int, text: str) -> None:
+        self.library.pictures.set_caption(picture_id, self.engine.id, text or None, self.engine.version, self.now)
+
+    def replace_faces(self, picture_id: int, faces: list[Face]) -> None:
+        seen = self.sizes.get(picture_id) or (1, 1)
+        rows = scale_faces(faces, seen, self.originals.get(picture_id) or seen)
+        engine = self.engine
+        removed, new_ids = self.library.vectors.replace_faces(picture_id, engine.id, engine.version, rows, self.now)
+        self.removed_keys.extend(removed)
+        for face_id, (_, _, _, vector) in zip(new_ids, rows, strict=True):
+            if vector is not None:
+                self.added_keys.append(face_id)
+                self.added_vectors.append(vector)
+
+
+def scale_faces(faces: list[Face], seen: tuple[int, int], original: tuple[int, int]) -> list[tuple]:
+    """Face rows in the original's pixels: (box, score, landmarks, normalised vector or None)."""
+    sx = original[0] / seen[0] if seen[0] else 1.0
+    sy = original[1] / seen[1] if seen[1] else 1.0
+    rows = []
+    for face in faces:
+        x0, y0, x1, y1 = face.box
+        box = (x0 * sx, y0 * sy, x1 * sx, y1 * sy)
+        landmarks = [(x * sx, y * sy) for x, y in face.landmarks]
+        vector = None
+        if face.embedding:
+            raw = np.asarray(face.embedding, dtype=np.float32)
+            norm = float(np.linalg.norm(raw))
+            vector = raw / norm if norm > 0 and math.isfinite(norm) else None
+        rows.append((box, float(face.score), landmarks, vector))
+    return rows
