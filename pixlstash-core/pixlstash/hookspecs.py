@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -20,28 +20,37 @@ hookimpl = pluggy.HookimplMarker("pixlstash")
 
 
 @hookspec
-def register_taggers(register: Callable[[Tagger], None]) -> None:
-    """Register tagger engines by calling ``register(tagger)`` once per engine."""
+def register_taggers(register: Callable[[Tagger], None], settings: Mapping[str, Any]) -> None:
+    """Register tagger engines by calling ``register(tagger)`` once per engine;
+    ``settings`` maps plugin names to their settings (see ``register_settings``)."""
 
 
 @hookspec
-def register_captioners(register: Callable[[Captioner], None]) -> None:
-    """Register captioner engines by calling ``register(captioner)`` once per engine."""
+def register_captioners(register: Callable[[Captioner], None], settings: Mapping[str, Any]) -> None:
+    """Register captioner engines by calling ``register(captioner)`` once per engine;
+    ``settings`` maps plugin names to their settings (see ``register_settings``)."""
 
 
 @hookspec
-def register_embedders(register: Callable[[Embedder], None]) -> None:
-    """Register embedder engines by calling ``register(embedder)`` once per engine."""
+def register_embedders(register: Callable[[Embedder], None], settings: Mapping[str, Any]) -> None:
+    """Register embedder engines by calling ``register(embedder)`` once per engine;
+    ``settings`` maps plugin names to their settings (see ``register_settings``)."""
 
 
 @hookspec
-def register_face_extractors(register: Callable[[FaceExtractor], None]) -> None:
-    """Register face extractor engines by calling ``register(extractor)`` once per engine."""
+def register_face_extractors(register: Callable[[FaceExtractor], None], settings: Mapping[str, Any]) -> None:
+    """Register face extractor engines by calling ``register(extractor)`` once per engine;
+    ``settings`` maps plugin names to their settings (see ``register_settings``)."""
+
+
+@hookspec
+def register_settings(register: Callable[[str, type], None]) -> None:
+    """Declare this plugin's settings: ``register(name, SettingsStruct)``, a msgspec Struct with defaults."""
 
 
 @hookspec(firstresult=True)
-def make_original_store(library_root: Path, settings: dict[str, object]) -> OriginalStore | None:
-    """Return the store for managed originals of the library at ``library_root``, or None to pass."""
+def make_original_store(library_root: Path, settings: Mapping[str, Any]) -> OriginalStore | None:
+    """Return the store for the originals of the library at ``library_root``, or None; ``settings`` as above."""
 
 
 @hookspec

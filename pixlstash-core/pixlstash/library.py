@@ -34,6 +34,7 @@ from .index.search import SearchService
 from .media.analyse import MediaLimits, analyse_file
 from .organise import Organiser
 from .originals import OriginalStore
+from .plugin_settings import PluginSettings
 from .scratch import ScratchArea
 from .sidecars import SidecarWriter
 from .storage.collections import CollectionStore
@@ -42,6 +43,7 @@ from .storage.folders import FolderStore
 from .storage.pictures import PictureStore
 from .storage.query import PictureQuery
 from .storage.schema import migrate
+from .storage.settings import SettingsStore
 from .storage.stats import statistics
 from .storage.tags import TagStore
 from .storage.vectors import VectorStore
@@ -76,6 +78,12 @@ class Library:
         # Other processes may be importing into this library right now: only what dead ones left is swept.
         self.scratch = ScratchArea(self.root / "tmp")
         self.db = Database(self.root / DATABASE_NAME)
+        try:  # before anything reads it: plugin settings and the original store come from the database
+            migrate(self.db.connection)
+        except BaseException:
+            self.db.close()
+            self.scratch.close()
+            raise
         self.pictures = PictureStore(self.db)
         self.tags = TagStore(self.db)
         self.collections = CollectionStore(self.db)
@@ -90,7 +98,8 @@ class Library:
         self.vectors = VectorStore(self.db)
         self.enrichment = Enrichment(self)
         self.search = SearchService(self)
-        store = plugin_manager.hook.make_original_store(library_root=self.root, settings={})
+        self._plugin_settings: tuple[frozenset, PluginSettings] | None = None
+        store = plugin_manager.hook.make_original_store(library_root=self.root, settings=self.plugin_settings.all())
         if not isinstance(store, OriginalStore):
             raise PixlstashError("no plugin provides an original store (is local-storage disabled?)")
         self.store = store
@@ -105,13 +114,7 @@ class Library:
             root.mkdir(parents=True, exist_ok=True)
         for folder in ("originals", "thumbnails"):
             (root / folder).mkdir(exist_ok=True)
-        library = cls(root, **options)
-        try:
-            migrate(library.db.connection)
-        except BaseException:
-            library.close()
-            raise
-        return library
+        return cls(root, **options)
 
     def close(self) -> None:
         self.scratch.close()
@@ -130,6 +133,15 @@ class Library:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    @property
+    def plugin_settings(self) -> PluginSettings:
+        """The settings plugins declared, stored in this library (made again when the plugins change)."""
+        plugins = frozenset(id(p) for p in self.plugin_manager.get_plugins())
+        if self._plugin_settings is None or self._plugin_settings[0] != plugins:
+            settings = PluginSettings(self.plugin_manager, SettingsStore(self.db, "settings"))
+            self._plugin_settings = (plugins, settings)
+        return self._plugin_settings[1]
 
     @property
     def tmp(self) -> Path:

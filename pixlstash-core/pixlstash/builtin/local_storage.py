@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from ..hookspecs import hookimpl
 from ..originals import OriginalStore
@@ -61,5 +62,5 @@ class LocalFolderStore(OriginalStore):
 
 
 @hookimpl(trylast=True)
-def make_original_store(library_root: Path, settings: dict[str, object]) -> OriginalStore:
+def make_original_store(library_root: Path, settings: Mapping[str, Any]) -> OriginalStore:
     return LocalFolderStore(Path(library_root) / "originals")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from ..engines.registry import EngineRegistry
 from ..errors import BadInput
+from ..library import DATABASE_NAME, Library
+from ..paths import resolve_library_path
 from .common import add_library_option, print_json
 
 
@@ -17,14 +20,21 @@ def add_parser(subparsers) -> None:
     parser.add_argument("action", nargs="?", choices=["list", "pull"], default="list")
     parser.add_argument("engine", nargs="?", help="engine id, or a plugin name to pull all of its engines")
     parser.add_argument("--json", action="store_true", help="print JSON")
-    add_library_option(parser)  # accepted for symmetry: models belong to the machine, not to a library
+    add_library_option(parser)  # its plugin settings choose which models are offered
     parser.set_defaults(func=run)
 
 
-def run(args, pm) -> int:
-    from ..engines.registry import EngineRegistry
+def _engines(args, pm) -> list:
+    """The engines as the library's plugin settings configure them (the defaults when there is none yet)."""
+    path = resolve_library_path(args.library)
+    if not (path / DATABASE_NAME).exists():
+        return EngineRegistry.from_plugin_manager(pm).all()
+    with Library.open(path, plugin_manager=pm) as library:
+        return library.enrichment.registry.all()
 
-    engines = EngineRegistry.from_plugin_manager(pm).all()
+
+def run(args, pm) -> int:
+    engines = _engines(args, pm)
     if args.action == "pull":
         if not args.engine:
             raise BadInput("name the engine (or plugin) to pull, e.g. `pixlstash models pull clip/ViT-B-32`")

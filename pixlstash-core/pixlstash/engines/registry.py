@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from ..errors import EngineNotFound, PluginError
+from ..plugin_settings import PluginSettings
 from .base import ENGINE_ID_PATTERN, Engine, Task
 from .tasks import TASKS
 
@@ -20,8 +22,11 @@ class EngineRegistry:
             self.add(engine)
 
     @classmethod
-    def from_plugin_manager(cls, pm) -> EngineRegistry:
-        """Collect every engine that the plugins of ``pm`` register."""
+    def from_plugin_manager(cls, pm, settings: Mapping[str, Any] | None = None) -> EngineRegistry:
+        """Collect every engine that the plugins of ``pm`` register, handing them their ``settings`` (plugin
+        name to settings; without a library, each plugin's defaults and environment overrides)."""
+        if settings is None:
+            settings = PluginSettings(pm).all()
         registry = cls()
         for spec in TASKS.values():
             base, hook_name = spec.base, spec.hook
@@ -31,7 +36,7 @@ class EngineRegistry:
                     raise PluginError(f"{_hook} got {engine!r}, which is not a {_base.__name__}")
                 registry.add(engine)
 
-            getattr(pm.hook, hook_name)(register=register)
+            getattr(pm.hook, hook_name)(register=register, settings=settings)
         return registry
 
     def add(self, engine: Engine) -> None:

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import msgspec
 import numpy as np
 
 from ..clock import now_ms
@@ -38,7 +39,7 @@ class Enrichment:
         self.library = library
         self.jobs = JobStore(library.db)
         self.settings_store = SettingsStore(library.db, "settings")
-        self._registry: tuple[frozenset, EngineRegistry] | None = None
+        self._registry: tuple[tuple[frozenset, bytes], EngineRegistry] | None = None
         self.runtime = EngineRuntime(lambda: self.settings().device)
         self.wake = threading.Event()  # set when work is queued, so an idle worker starts at once
 
@@ -47,9 +48,11 @@ class Enrichment:
     @property
     def registry(self) -> EngineRegistry:
         """The installed engines, collected again whenever a plugin is registered or unregistered."""
-        plugins = frozenset(id(p) for p in self.library.plugin_manager.get_plugins())
-        if self._registry is None or self._registry[0] != plugins:
-            self._registry = (plugins, EngineRegistry.from_plugin_manager(self.library.plugin_manager))
+        # Made again when plugins come or go, or their settings change (in this process or another).
+        settings = self.library.plugin_settings.all()
+        key = (frozenset(id(p) for p in self.library.plugin_manager.get_plugins()), msgspec.json.encode(settings))
+        if self._registry is None or self._registry[0] != key:
+            self._registry = (key, EngineRegistry.from_plugin_manager(self.library.plugin_manager, settings))
         return self._registry[1]
 
     def settings(self) -> EnrichmentSettings:

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
+
 from pixlstash import models_dir
 
-__all__ = ["DEFAULT_MODELS", "KNOWN", "ClipModel", "configured_models"]
+__all__ = ["DEFAULT_MODELS", "KNOWN", "ClipModel", "ClipSettings", "configured_models"]
 
-MODELS_ENV = "PIXLSTASH_CLIP_MODELS"
 DEFAULT_MODELS = "ViT-B-32@laion2b_s34b_b79k"
 WEIGHT_FILES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
 CHECKPOINT_SUFFIXES = (".safetensors", ".bin", ".pt")
@@ -112,10 +112,16 @@ class ClipModel:
         return digest.hexdigest()
 
 
-def configured_models() -> list[ClipModel]:
-    """The models named by the setting, then every complete local folder that is not one of them."""
+class ClipSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The plugin's settings (``pixlstash plugins config clip``)."""
+
+    models: list[str] = msgspec.field(default_factory=lambda: [DEFAULT_MODELS])  # offered, as name@pretrained
+
+
+def configured_models(settings: ClipSettings | None = None) -> list[ClipModel]:
+    """The models named by the settings, then every complete local folder that is not one of them."""
     base = clip_models_dir()
-    keys = [k.strip() for k in os.environ.get(MODELS_ENV, DEFAULT_MODELS).split(",") if k.strip()]
+    keys = [k.strip() for k in (settings or ClipSettings()).models if k.strip()]
     models = [ClipModel(key, KNOWN.get(key, (None, 0))[0], base / key) for key in keys if "@" in key]
     named = {m.key for m in models}
     if base.is_dir():

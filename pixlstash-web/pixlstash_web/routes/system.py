@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 from starlette.responses import HTMLResponse, Response
 
 from pixlstash import __version__
-from pixlstash.engines.registry import EngineRegistry
 from pixlstash.plugins import PluginInfo, PluginLoadError
 from pixlstash.updates import UpdateSettings, UpdateStatus
 
@@ -60,9 +61,30 @@ def register(api: Api) -> None:
         pm = ctx.library.plugin_manager
         engines = [
             {"id": e.id, "task": str(e.task), "version": e.version, "label": e.label}
-            for e in EngineRegistry.from_plugin_manager(pm).all()
+            for e in ctx.library.enrichment.registry.all()
         ]
         return PluginsReport(pm.plugin_infos(), engines, pm.load_errors)
+
+    @api.get(
+        "/plugins/{name}/settings",
+        policy=Policy.ADMIN,
+        response=dict[str, Any],
+        tag="system",
+        summary="A plugin's settings (defaults, what is stored, environment overrides)",
+    )
+    def plugin_settings(ctx: RequestContext) -> dict[str, Any]:
+        return msgspec.to_builtins(ctx.library.plugin_settings.get(ctx.path["name"]))
+
+    @api.put(
+        "/plugins/{name}/settings",
+        policy=Policy.ADMIN,
+        body=dict[str, Any],
+        response=dict[str, Any],
+        tag="system",
+        summary="Change some of a plugin's settings (checked against the plugin's declared schema)",
+    )
+    def set_plugin_settings(ctx: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
+        return msgspec.to_builtins(ctx.library.plugin_settings.update(ctx.path["name"], body))
 
     @api.get(
         "/sources",

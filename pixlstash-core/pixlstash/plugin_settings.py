@@ -1,0 +1,118 @@
+"""Plugin settings handed out by the host, the way Datasette hands plugins their ``plugin_config``.
+
+A plugin declares its settings as a msgspec Struct with defaults through the ``register_settings``
+hook (``register("clip", ClipSettings)``). The values live in the library's ``settings`` table, one
+entry per plugin, are changed through the API (``PUT /api/v1/plugins/{name}/settings``) or the CLI
+(``pixlstash plugins config clip models=...``), and are checked against the plugin's Struct before
+they are stored. Hooks that need them take a ``settings`` argument: a mapping from plugin name to that
+plugin's settings. An environment variable ``PIXLSTASH_<PLUGIN>_<FIELD>`` overrides one field, for
+containers; it is applied when settings are read, never stored.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+
+from .errors import BadInput, NotFound, PluginError
+from .storage.settings import SettingsStore
+
+__all__ = ["PluginSettings"]
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+class PluginSettings:
+    """The settings every plugin declared, for one library (or the defaults, with no library)."""
+
+    def __init__(self, plugin_manager, store: SettingsStore | None = None, environ: Mapping[str, str] | None = None):
+        self.store = store
+        self.environ = os.environ if environ is None else environ
+        self.schemas: dict[str, type[msgspec.Struct]] = {}
+
+        def register(name: str, schema: type[msgspec.Struct]) -> None:
+            if not _NAME.match(name) or name in self.schemas:
+                raise PluginError(f"register_settings got a bad or repeated plugin name {name!r}")
+            if not (isinstance(schema, type) and issubclass(schema, msgspec.Struct)):
+                raise PluginError(f"the settings of {name!r} must be a msgspec Struct class, not {schema!r}")
+            try:
+                schema()
+            except TypeError:
+                raise PluginError(f"every setting of {name!r} needs a default") from None
+            self.schemas[name] = schema
+
+        plugin_manager.hook.register_settings(register=register)
+
+    def _schema(self, name: str) -> type[msgspec.Struct]:
+        try:
+            return self.schemas[name]
+        except KeyError:
+            known = ", ".join(sorted(self.schemas)) or "none"
+            raise NotFound(f"no plugin declares settings named {name!r} (plugins with settings: {known})") from None
+
+    def stored(self, name: str) -> dict[str, Any]:
+        """What is stored for ``name`` (no defaults, no environment)."""
+        self._schema(name)
+        return {} if self.store is None else self.store.get(f"plugin:{name}", dict, {})
+
+    def get(self, name: str) -> msgspec.Struct:
+        """The plugin's settings: defaults, then what is stored, then environment overrides."""
+        schema = self._schema(name)
+        values = self.stored(name)
+        prefix = f"PIXLSTASH_{name.upper().replace('-', '_')}_"
+        for field in schema.__struct_fields__:
+            raw = self.environ.get(prefix + field.upper())
+            if raw is not None:
+                values[field] = _parse(schema, field, raw)
+        return self._convert(schema, name, values)
+
+    def all(self) -> dict[str, msgspec.Struct]:
+        """Every plugin's settings, by plugin name: what hooks receive as ``settings``."""
+        return {name: self.get(name) for name in sorted(self.schemas)}
+
+    def update(self, name: str, changes: Mapping[str, Any]) -> msgspec.Struct:
+        """Store changed fields for ``name`` after checking them; ``BadInput`` names what is wrong."""
+        schema = self._schema(name)
+        unknown = sorted(set(changes) - set(schema.__struct_fields__))
+        if unknown:
+            raise BadInput(f"{name} has no setting {', '.join(unknown)} (it has {', '.join(schema.__struct_fields__)})")
+        if self.store is None:
+            raise BadInput("plugin settings belong to a library: open one to change them")
+        values = {**self.stored(name), **changes}
+        checked = self._convert(schema, name, values)
+        self.store.put(f"plugin:{name}", msgspec.to_builtins(checked))
+        return checked
+
+    def parse_assignments(self, name: str, assignments: list[str]) -> dict[str, Any]:
+        """``field=value`` words from the command line, typed by the plugin's schema."""
+        schema = self._schema(name)
+        changes = {}
+        for assignment in assignments:
+            field, sep, raw = assignment.partition("=")
+            if not sep or not field.strip():
+                raise BadInput(f"settings are given as FIELD=VALUE, not {assignment!r}")
+            changes[field.strip()] = _parse(schema, field.strip(), raw)
+        return changes
+
+    @staticmethod
+    def _convert(schema: type[msgspec.Struct], name: str, values: dict[str, Any]) -> msgspec.Struct:
+        try:
+            return msgspec.convert(values, schema, strict=False)
+        except msgspec.ValidationError as error:
+            raise BadInput(f"invalid settings for {name}: {error}") from None
+
+
+def _parse(schema: type[msgspec.Struct], field: str, raw: str) -> Any:
+    """A value typed by text: JSON when it reads as JSON, a comma-separated list for list fields, else text."""
+    try:
+        return msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        pass
+    annotation = str(schema.__annotations__.get(field, ""))
+    if annotation.startswith(("list", "tuple", "set")):
+        return [item.strip() for item in raw.split(",") if item.strip()]
+    return raw
