@@ -78,12 +78,6 @@ class Library:
         # Other processes may be importing into this library right now: only what dead ones left is swept.
         self.scratch = ScratchArea(self.root / "tmp")
         self.db = Database(self.root / DATABASE_NAME)
-        try:  # before anything reads it: plugin settings and the original store come from the database
-            migrate(self.db.connection)
-        except BaseException:
-            self.db.close()
-            self.scratch.close()
-            raise
         self.pictures = PictureStore(self.db)
         self.tags = TagStore(self.db)
         self.collections = CollectionStore(self.db)
@@ -99,10 +93,7 @@ class Library:
         self.enrichment = Enrichment(self)
         self.search = SearchService(self)
         self._plugin_settings: tuple[frozenset, PluginSettings] | None = None
-        store = plugin_manager.hook.make_original_store(library_root=self.root, settings=self.plugin_settings.all())
-        if not isinstance(store, OriginalStore):
-            raise PixlstashError("no plugin provides an original store (is local-storage disabled?)")
-        self.store = store
+        self._store: OriginalStore | None = None
 
     @classmethod
     def open(cls, root: Path | str, *, create: bool = True, **options) -> Library:
@@ -114,7 +105,14 @@ class Library:
             root.mkdir(parents=True, exist_ok=True)
         for folder in ("originals", "thumbnails"):
             (root / folder).mkdir(exist_ok=True)
-        return cls(root, **options)
+        library = cls(root, **options)
+        try:
+            migrate(library.db.connection)
+            library.store  # noqa: B018 - made now, so a missing storage plugin is said at once
+        except BaseException:
+            library.close()
+            raise
+        return library
 
     def close(self) -> None:
         self.scratch.close()
@@ -133,6 +131,19 @@ class Library:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    @property
+    def store(self) -> OriginalStore:
+        """Where managed originals live: the ``make_original_store`` hook's answer, with the plugin settings
+        (made on first use, once the database is current)."""
+        if self._store is None:
+            store = self.plugin_manager.hook.make_original_store(
+                library_root=self.root, settings=self.plugin_settings.all()
+            )
+            if not isinstance(store, OriginalStore):
+                raise PixlstashError("no plugin provides an original store (is local-storage disabled?)")
+            self._store = store
+        return self._store
 
     @property
     def plugin_settings(self) -> PluginSettings:
