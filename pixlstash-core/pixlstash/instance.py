@@ -137,13 +137,13 @@ class Instance:
         self.snapshots = SnapshotService(library, clock=options.clock)
         self.worker = EnrichmentWorker(library) if options.enrichment else None
         self.lock = ServiceLock(library.root)
-        watcher = FolderWatcher(library)
         outside = OutsideChanges(library.db, library.events)
         self.tasks = [
             Periodic("update-check", self.updates.check_if_due, options.update_check_poll_seconds, first_delay=5.0),
             Periodic("outside-changes", outside.check, options.outside_changes_seconds),
         ]
         if options.watch_folders:
+            watcher = FolderWatcher(library)
             self.tasks.append(Periodic("folder-watcher", watcher.tick, options.folder_poll_seconds))
         if options.snapshot_schedule:
             # The first check a minute after start (or sooner, for short intervals), then one every interval.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -29,8 +28,6 @@ from .security import Policy
 from .ui import index, static_file
 
 __all__ = ["AppState", "WebSettings", "build_api", "create_app"]
-
-log = logging.getLogger("pixlstash_web")
 
 
 class WebSettings(msgspec.Struct, frozen=True):

@@ -20,6 +20,7 @@ from ..engines.registry import EngineRegistry
 from ..engines.runtime import EngineRuntime
 from ..errors import BadInput, EngineNotFound
 from ..events import Event
+from ..plugin_settings import PluginSettings
 from ..storage.jobs import JobStore
 from ..storage.settings import SettingsStore
 from .inputs import load_input
@@ -39,7 +40,7 @@ class Enrichment:
         self.library = library
         self.jobs = JobStore(library.db)
         self.settings_store = SettingsStore(library.db, "settings")
-        self._registry: tuple[tuple[frozenset, bytes], EngineRegistry] | None = None
+        self._registry: tuple[PluginSettings, bytes, EngineRegistry] | None = None
         self.runtime = EngineRuntime(lambda: self.settings().device)
         self.wake = threading.Event()  # set when work is queued, so an idle worker starts at once
 
@@ -47,13 +48,16 @@ class Enrichment:
 
     @property
     def registry(self) -> EngineRegistry:
-        """The installed engines, collected again whenever a plugin is registered or unregistered."""
-        # Made again when plugins come or go, or their settings change (in this process or another).
-        settings = self.library.plugin_settings.all()
-        key = (frozenset(id(p) for p in self.library.plugin_manager.get_plugins()), msgspec.json.encode(settings))
-        if self._registry is None or self._registry[0] != key:
-            self._registry = (key, EngineRegistry.from_plugin_manager(self.library.plugin_manager, settings))
-        return self._registry[1]
+        """The installed engines, collected again when plugins come or go (the library then makes a new
+        ``plugin_settings``) or their settings change, in this process or another."""
+        plugin_settings = self.library.plugin_settings
+        settings = plugin_settings.all()
+        encoded = msgspec.json.encode(settings)
+        cached = self._registry
+        if cached is None or cached[0] is not plugin_settings or cached[1] != encoded:
+            registry = EngineRegistry.from_plugin_manager(self.library.plugin_manager, settings)
+            self._registry = cached = (plugin_settings, encoded, registry)
+        return cached[2]
 
     def settings(self) -> EnrichmentSettings:
         return self.settings_store.get(_SETTINGS_KEY, EnrichmentSettings, EnrichmentSettings())

@@ -71,8 +71,8 @@ class SnapshotService:
         self._chunk_lists: OrderedDict[tuple[int, int], list[tuple[str, int]]] = OrderedDict()
         # Copies of the whole database pass through here: a killed process's copy is swept on start and
         # before each snapshot, so it never sits on the disk for long.
-        self.scratch = ScratchArea(self.root / "scratch")
-        self._sweep_scratch()
+        self.scratch = ScratchArea(self.root / "scratch")  # sweeps what dead processes left in it
+        self._sweep_legacy_scratch()
 
     def close(self) -> None:
         self.scratch.close()
@@ -80,6 +80,9 @@ class SnapshotService:
 
     def _sweep_scratch(self) -> None:
         sweep(self.scratch.parent)
+        self._sweep_legacy_scratch()
+
+    def _sweep_legacy_scratch(self) -> None:
         for legacy in self.root.glob("tmp*"):  # scratch of versions before per-process folders
             if legacy.is_dir():
                 shutil.rmtree(legacy, ignore_errors=True)
