@@ -88,7 +88,7 @@ def percentiles(samples: list[float]) -> str:
 
 def in_process(root: Path, queries: int, rebuild: bool) -> None:
     with Library.open(root, plugin_manager=plugin_manager(root)) as library:
-        index = library.search.index(ENGINE_ID)
+        index = library.indexes.get(ENGINE_ID)
         if rebuild:
             for path in (index.path, index.meta_path):
                 path.unlink(missing_ok=True)

@@ -29,7 +29,6 @@ sys.path.insert(0, str(ROOT / "tests"))
 from pixlstash import Embedder, hookimpl, make_plugin_manager  # noqa: E402
 from pixlstash.domain import EnrichmentSettings  # noqa: E402
 from pixlstash.engines import Task  # noqa: E402
-from pixlstash.enrichment import EnrichmentWorker  # noqa: E402
 from pixlstash.library import Library  # noqa: E402
 
 BENCH = ROOT / ".bench"
@@ -80,18 +79,18 @@ def library_with(count: int, pm) -> Library:
     if not (root / "library.db").exists():
         folder = corpus(count)
         with Library.open(root, plugin_manager=pm) as library:
-            library.enrichment.configure(EnrichmentSettings(on_import=[]))
+            library.engines.configure(EnrichmentSettings(on_import=[]))
             started = time.perf_counter()
             report = library.import_paths([folder])
             print(f"imported {len(report.imported)} pictures in {time.perf_counter() - started:.1f} s (not timed)")
     library = Library.open(root, plugin_manager=pm)
-    library.enrichment.configure(EnrichmentSettings(on_import=[]))
+    library.engines.configure(EnrichmentSettings(on_import=[]))
     return library
 
 
 def run(library: Library, engine_id: str, label: str) -> float:
     job = library.enrichment.enqueue(Task.EMBEDDER, engine_id=engine_id, force=True)
-    worker = EnrichmentWorker(library)
+    worker = library.new_enrichment_worker()
     started = time.perf_counter()
     processed = worker.run_until_idle()
     seconds = time.perf_counter() - started
@@ -102,12 +101,12 @@ def run(library: Library, engine_id: str, label: str) -> float:
 
 
 def clip_breakdown(library: Library, engine, batch: int = 32) -> None:
-    from pixlstash.enrichment.inputs import load_input
+    from pixlstash.engines.inputs import load_input
 
     ids = [row[0] for row in library.db.query("SELECT id FROM pictures ORDER BY id LIMIT ?", (batch,))]
     inputs = library.pictures.media_inputs(ids)
     started = time.perf_counter()
-    images = [load_input(library, pid, *inputs[pid], engine.input_size) for pid in ids]
+    images = [load_input(library.files, pid, *inputs[pid], engine.input_size) for pid in ids]
     decode = time.perf_counter() - started
     import torch
 

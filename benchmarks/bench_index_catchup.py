@@ -26,7 +26,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "pixlstash-core"
 
 from pixlstash.clock import now_ms
 from pixlstash.library import Library
-from pixlstash.snapshots import SnapshotService
 
 
 def main() -> None:
@@ -37,14 +36,14 @@ def main() -> None:
     args = parser.parse_args()
     with Library.open(args.library) as library:
         [(engine_id, dims, count)] = library.vectors.embedding_engines()
-        index = library.search.index(engine_id)
+        index = library.indexes.get(engine_id)
         started = time.perf_counter()
         len(index)
         print(
             f"{engine_id}: {count:,} vectors of {dims} dimensions; index loaded in "
             f"{time.perf_counter() - started:.2f} s (rebuilds: {index.rebuilds})"
         )
-        library.search.save()
+        library.indexes.save()
         ids = [r[0] for r in library.db.query("SELECT picture_id FROM embeddings WHERE engine_id = ?", (engine_id,))]
         rng = random.Random(3)
         for writes in args.writes:
@@ -55,7 +54,7 @@ def main() -> None:
                 for picture_id, vector in vectors.items():
                     library.vectors.put_embedding(picture_id, engine_id, "1", vector, now_ms())
             written = time.perf_counter() - started
-            library.search.invalidate()
+            library.indexes.invalidate()
             before = index.caught_up
             started = time.perf_counter()
             len(index)
@@ -64,7 +63,7 @@ def main() -> None:
                 f"{writes:>7,} vectors written elsewhere ({written:.2f} s): load + catch up {took:.2f} s, "
                 f"{index.caught_up - before:,} vectors read, rebuilds {index.rebuilds}"
             )
-            library.search.save()
+            library.indexes.save()
         if args.restore:
             restore_with_the_index_loaded(library, engine_id, ids, args.restore, rng)
 
@@ -72,7 +71,7 @@ def main() -> None:
 def restore_with_the_index_loaded(
     library: Library, engine_id: str, ids: list[int], changes: int, rng: random.Random
 ) -> None:
-    service = SnapshotService(library)
+    service = library.new_snapshot_service()
     existing = {s.id for s in service.list()}
     started = time.perf_counter()
     snapshot = service.take("MANUAL", "bench carry-over")
@@ -82,7 +81,7 @@ def restore_with_the_index_loaded(
     with library.db.write():  # really different vectors: the restore must put the old ones back
         for picture_id, vector in before.items():
             library.vectors.put_embedding(picture_id, engine_id, "1", -vector, now_ms())
-    index = library.search.index(engine_id)
+    index = library.indexes.get(engine_id)
     len(index)
     rebuilds = index.rebuilds
     started = time.perf_counter()

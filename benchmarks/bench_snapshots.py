@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "pixlstash-core"))
 
 from pixlstash.library import Library
-from pixlstash.snapshots import RestoreResource, SnapshotService
+from pixlstash.snapshots import RestoreResource
 
 
 def chunk_bytes(root: Path) -> int:
@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument("library", type=Path)
     args = parser.parse_args()
     with Library.open(args.library) as library:
-        service = SnapshotService(library)
+        service = library.new_snapshot_service()
         for old in service.list():  # leftovers of an interrupted run would make the first snapshot free
             if (old.label or "").startswith("bench "):
                 service.delete(old.id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 import time
 
-from pixlstash.enrichment import EnrichmentWorker
 from pixlstash.hookspecs import hookimpl
 from pixlstash.library import Library
 from pixlstash.plugins import make_plugin_manager
@@ -49,4 +48,4 @@ def plugin_manager():
 if __name__ == "__main__":
     with Library.open(sys.argv[1], plugin_manager=plugin_manager()) as library:
         print("ready", flush=True)
-        EnrichmentWorker(library, decode_threads=2).run_until_idle()
+        library.new_enrichment_worker(decode_threads=2).run_until_idle()

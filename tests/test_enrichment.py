@@ -8,7 +8,6 @@ from corpus import solid
 
 from pixlstash.domain import EnrichmentSettings, PictureFilter
 from pixlstash.engines import Embedder, OutOfDeviceMemory, Tagger, TagScore, Task
-from pixlstash.enrichment import EnrichmentWorker
 from pixlstash.enrichment.worker import WorkerBusy
 from pixlstash.errors import BadInput, EngineNotFound, ModelMissing
 from pixlstash.hookspecs import hookimpl
@@ -29,7 +28,7 @@ def import_colours(library, tmp_path, names=("red", "green", "blue", "yellow", "
 
 
 def run_jobs(library) -> int:
-    return EnrichmentWorker(library, decode_threads=2).run_until_idle()
+    return library.new_enrichment_worker(decode_threads=2).run_until_idle()
 
 
 def test_import_queues_the_on_import_tasks_and_the_worker_stores_every_result(fake_engines, library, tmp_path):
@@ -159,7 +158,7 @@ def extra_engines(plugin_manager):
 
 
 def test_one_failing_picture_fails_alone_and_can_be_retried(fake_engines, extra_engines, library, tmp_path):
-    library.enrichment.configure(EnrichmentSettings(on_import=[]))
+    library.engines.configure(EnrichmentSettings(on_import=[]))
     ids = import_colours(library, tmp_path, ("red", "blue", "green"))
     job = library.enrichment.enqueue(Task.TAGGER, list(ids.values()), engine_id="picky/tagger")
     run_jobs(library)
@@ -174,7 +173,7 @@ def test_one_failing_picture_fails_alone_and_can_be_retried(fake_engines, extra_
 def test_a_missing_model_fails_the_job_with_how_to_get_it_and_keeps_its_pictures(
     fake_engines, extra_engines, library, tmp_path
 ):
-    library.enrichment.configure(EnrichmentSettings(on_import=[]))
+    library.engines.configure(EnrichmentSettings(on_import=[]))
     ids = import_colours(library, tmp_path, ("red",))
     job = library.enrichment.enqueue(Task.TAGGER, list(ids.values()), engine_id="missing/tagger")
     run_jobs(library)
@@ -184,18 +183,18 @@ def test_a_missing_model_fails_the_job_with_how_to_get_it_and_keeps_its_pictures
 
 
 def test_out_of_memory_on_the_gpu_falls_back_to_the_cpu(fake_engines, extra_engines, library, tmp_path):
-    library.enrichment.configure(EnrichmentSettings(on_import=[]))
+    library.engines.configure(EnrichmentSettings(on_import=[]))
     ids = import_colours(library, tmp_path, ("red", "green"))
     library.enrichment.enqueue(Task.EMBEDDER, list(ids.values()), engine_id="greedy/embedder")
     run_jobs(library)
     greedy = extra_engines.greedy
     assert greedy.loads == ["cuda", "cpu"] and greedy.unloads == 1
     assert set(library.vectors.embeddings("greedy/embedder", list(ids.values()))) == set(ids.values())
-    assert library.enrichment.runtime.status(greedy) == (True, "cpu")
+    assert library.engines.runtime.status(greedy) == (True, "cpu")
     # The device setting overrides the engine's preference; idle engines are unloaded.
-    assert library.enrichment.runtime.unload_idle({greedy.id: greedy}, 0.0) == [greedy.id]
-    library.enrichment.configure(EnrichmentSettings(device="cpu"))
-    assert library.enrichment.runtime.device_for(greedy) == "cpu"
+    assert library.engines.runtime.unload_idle({greedy.id: greedy}, 0.0) == [greedy.id]
+    library.engines.configure(EnrichmentSettings(device="cpu"))
+    assert library.engines.runtime.device_for(greedy) == "cpu"
 
 
 def test_cancelled_jobs_stop_and_a_second_worker_is_refused(fake_engines, library, tmp_path):
@@ -205,38 +204,38 @@ def test_cancelled_jobs_stop_and_a_second_worker_is_refused(fake_engines, librar
     assert {job.state for job in library.enrichment.list_jobs()} == {"cancelled"}
     assert run_jobs(library) == 0
     assert library.vectors.embeddings("fake/colour", list(ids.values())) == {}
-    server = EnrichmentWorker(library)
+    server = library.new_enrichment_worker()
     assert server._acquire_lock()
     try:
         with pytest.raises(WorkerBusy, match="already running jobs"):
-            EnrichmentWorker(library).run_until_idle()
+            library.new_enrichment_worker().run_until_idle()
     finally:
         server._finish()
 
 
 def test_settings_choose_default_engines_and_on_import_tasks(fake_engines, extra_engines, library, tmp_path):
-    library.enrichment.configure(EnrichmentSettings(defaults={"tagger": "picky/tagger"}, on_import=["tagger"]))
+    library.engines.configure(EnrichmentSettings(defaults={"tagger": "picky/tagger"}, on_import=["tagger"]))
     import_colours(library, tmp_path, ("red",))
     [job] = library.enrichment.list_jobs()
     assert (job.task, job.engine_id) == ("tagger", "picky/tagger")
     with pytest.raises(EngineNotFound, match="unknown tagger engine"):
-        library.enrichment.configure(EnrichmentSettings(defaults={"tagger": "nope/none"}))
+        library.engines.configure(EnrichmentSettings(defaults={"tagger": "nope/none"}))
     with pytest.raises(BadInput, match="unknown task"):
-        library.enrichment.configure(EnrichmentSettings(on_import=["painter"]))
+        library.engines.configure(EnrichmentSettings(on_import=["painter"]))
 
 
 def test_vector_index_is_saved_reloaded_caught_up_and_rebuilt_when_damaged(fake_engines, library, tmp_path):
     ids = import_colours(library, tmp_path)
     run_jobs(library)
-    index = library.search.index("fake/colour")
+    index = library.indexes.get("fake/colour")
     assert len(index) == 5 and index.path.is_file()
-    library.search.save()
+    library.indexes.save()
 
-    library.search.invalidate()
+    library.indexes.invalidate()
     assert len(index) == 5 and index.rebuilds == 0  # loaded from disk: its stamp still matches
     assert not index.dirty  # nothing to write back
 
-    library.search.invalidate()
+    library.indexes.invalidate()
     with library.db.write():  # someone else changes a vector after the index was saved
         library.vectors.put_embedding(ids["red"], "fake/colour", "1", colour_vector((0, 0, 1)), 0)
     hits = library.search.similar(picture_ids=[ids["blue"]], limit=1).hits
@@ -250,13 +249,13 @@ def test_vector_index_is_saved_reloaded_caught_up_and_rebuilt_when_damaged(fake_
     assert hits[0].picture.id == ids["red"] and hits[0].similarity == pytest.approx(1, 1e-3)
     assert (index.rebuilds, index.caught_up) == (0, 2)
 
-    library.search.save()
-    library.search.invalidate()
+    library.indexes.save()
+    library.indexes.invalidate()
     with library.db.write():
         library.vectors.new_epoch()  # what a full restore does: the saved index is no longer a starting point
     assert len(index) == 5 and index.rebuilds == 1
 
-    library.search.invalidate()
+    library.indexes.invalidate()
     index.path.write_bytes(b"garbage")
     assert len(index) == 5 and index.rebuilds == 2
 
@@ -265,12 +264,12 @@ def test_an_index_saved_ahead_of_the_database_is_rebuilt(fake_engines, library, 
     """A crash can lose writes an index already saw: an index further on than the database is not trusted."""
     import_colours(library, tmp_path)
     run_jobs(library)
-    index = library.search.index("fake/colour")
+    index = library.indexes.get("fake/colour")
     _epoch, seq = library.vectors.stamp("fake/colour", "image")
     meta = index.meta_path.read_bytes().replace(f'"seq":{seq}'.encode(), f'"seq":{seq + 7}'.encode())
     assert meta != index.meta_path.read_bytes()
     index.meta_path.write_bytes(meta)
-    library.search.invalidate()
+    library.indexes.invalidate()
     assert len(index) == 5 and index.rebuilds == 1
 
 
@@ -298,7 +297,7 @@ def test_a_killed_worker_resumes_with_nothing_lost_or_duplicated(tmp_path):
 
     root = tmp_path / "library"
     with Library.open(root, plugin_manager=enrich_child.plugin_manager()) as library:
-        library.enrichment.configure(EnrichmentSettings(on_import=["embedder", "faces"]))
+        library.engines.configure(EnrichmentSettings(on_import=["embedder", "faces"]))
         folder = tmp_path / "pictures"
         folder.mkdir()
         for n in range(60):
@@ -330,7 +329,7 @@ def test_a_killed_worker_resumes_with_nothing_lost_or_duplicated(tmp_path):
     assert kills >= 3
 
     with Library.open(root, plugin_manager=enrich_child.plugin_manager()) as library:
-        EnrichmentWorker(library).run_until_idle()
+        library.new_enrichment_worker().run_until_idle()
         db = library.db
         assert db.scalar("PRAGMA integrity_check") == "ok"
         assert db.scalar("SELECT count(*) FROM job_items WHERE state != 'done'") == 0
@@ -340,5 +339,5 @@ def test_a_killed_worker_resumes_with_nothing_lost_or_duplicated(tmp_path):
         assert db.query("SELECT picture_id, count(*) FROM faces GROUP BY picture_id HAVING count(*) != 1") == []
         assert db.scalar("SELECT count(*) FROM faces") == 60
         assert db.scalar("SELECT count(*) FROM enrichments") == 120
-        assert len(library.search.index("slow/embedder")) == 60
-        assert len(library.search.index("slow/faces", "face")) == 60
+        assert len(library.indexes.get("slow/embedder")) == 60
+        assert len(library.indexes.get("slow/faces", "face")) == 60

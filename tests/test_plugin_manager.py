@@ -143,7 +143,6 @@ def test_a_plugin_share_transform_runs_without_a_watermark(library, tmp_path):
 
     from pixlstash.auth import Authenticator
     from pixlstash.sharing import ShareTransform
-    from pixlstash.sharing.service import ShareService
 
     class Greyscale(ShareTransform):
         id = "grey"
@@ -159,11 +158,11 @@ def test_a_plugin_share_transform_runs_without_a_watermark(library, tmp_path):
     photo(60, 40, seed=1).save(tmp_path / "p.png")
     (picture_id,) = [i.picture_id for i in library.import_paths([tmp_path / "p.png"]).imported]
     auth = Authenticator(library.root)
-    plain = ShareService(library, auth)
+    plain = library.new_share_service(auth)
     share, _ = plain.create("pictures", picture_ids=[picture_id])
     assert not plain.transforms_apply(share)  # the watermark alone, unasked: files go out as stored
     library.plugin_manager.register(GreyPlugin())
-    with_plugin = ShareService(library, auth)
+    with_plugin = library.new_share_service(auth)
     assert with_plugin.transforms_apply(share)
     with Image.open(library.thumbnail_path(picture_id, "grid")) as source:
         source.load()

@@ -45,7 +45,7 @@ def demo_library(library):
 
 
 def _taggers(library) -> dict[str, float]:
-    return {e.id: e.threshold for e in library.enrichment.registry.engines("tagger") if e.id.startswith("demo/")}
+    return {e.id: e.threshold for e in library.engines.registry.engines("tagger") if e.id.startswith("demo/")}
 
 
 def test_settings_are_declared_stored_checked_and_reach_the_hooks(demo_library):

@@ -85,10 +85,9 @@ def test_a_cli_command_during_an_upload_leaves_the_upload_alone(library, tmp_pat
 
 
 def test_a_killed_snapshot_copy_is_swept_at_start_and_before_each_snapshot(library, tmp_path):
-    from pixlstash.snapshots import SnapshotService
 
     parent = library.root / "snapshots" / "scratch"
-    service = SnapshotService(library)  # a long-running process (the server)
+    service = library.new_snapshot_service()  # a long-running process (the server)
     try:
         child, child_folder = _holder(parent)
         child.send_signal(signal.SIGKILL)
@@ -99,7 +98,7 @@ def test_a_killed_snapshot_copy_is_swept_at_start_and_before_each_snapshot(libra
         child, child_folder = _holder(parent)
         child.send_signal(signal.SIGKILL)
         child.wait()
-        started = SnapshotService(library)  # and at start
+        started = library.new_snapshot_service()  # and at start
         assert not os.path.exists(child_folder)
         started.close()
     finally:

@@ -121,12 +121,12 @@ def test_similar_faces_finds_faces_of_the_same_colour(library, colours):
 
 def test_a_selectively_restored_picture_is_found_again_without_a_rebuild(library, colours, monkeypatch):
     """A selective restore writes the picture's embedding back; the index reads just that row."""
-    from pixlstash.snapshots import RestoreResource, SnapshotService
+    from pixlstash.snapshots import RestoreResource
 
     monkeypatch.setattr(search_module, "EXACT_LIMIT", 0)
-    service = SnapshotService(library)
+    service = library.new_snapshot_service()
     snapshot = service.take("MANUAL")
-    index = library.search.index("fake/colour")
+    index = library.indexes.get("fake/colour")
     assert colours["red"] == library.search.semantic("red", limit=1).hits[0].picture.id
     library.scrap([colours["red"]])
     library.purge([colours["red"]])
@@ -140,7 +140,7 @@ def test_a_selectively_restored_picture_is_found_again_without_a_rebuild(library
 
 def index_matches_the_database(library, engine_id: str = "fake/colour", kind: str = "image") -> None:
     """Every stored vector is in the index with its value, and the index holds no vector the database lacks."""
-    index = library.search.index(engine_id, kind)
+    index = library.indexes.get(engine_id, kind)
     if kind == "image":
         keys = [r[0] for r in library.db.query("SELECT picture_id FROM embeddings WHERE engine_id = ?", (engine_id,))]
         stored = library.vectors.embeddings(engine_id, keys)
@@ -155,9 +155,8 @@ def index_matches_the_database(library, engine_id: str = "fake/colour", kind: st
 
 
 def test_a_full_restore_carries_indexes_over_patching_only_what_differs(fake_engines, library, colours, tmp_path):
-    from pixlstash.snapshots import SnapshotService
 
-    service = SnapshotService(library)
+    service = library.new_snapshot_service()
     snapshot = service.take("MANUAL")
     with library.db.write():  # after the snapshot: a vector rewritten, ...
         library.vectors.put_embedding(colours["red"], "fake/colour", "1", colour_vector((0, 0, 1)), 0)
@@ -165,8 +164,8 @@ def test_a_full_restore_carries_indexes_over_patching_only_what_differs(fake_eng
     library.purge([colours["green"]])  # ... a picture gone, ...
     late = import_colours(library, tmp_path / "late", ("black",))  # ... and one added
     run_jobs(library)
-    index = library.search.index("fake/colour")
-    faces = library.search.index("fake/faces", "face")
+    index = library.indexes.get("fake/colour")
+    faces = library.indexes.get("fake/faces", "face")
     assert len(index) and len(faces)  # both loaded (green's vectors linger in them: hits are filtered)
 
     service.restore(snapshot.id)
@@ -176,7 +175,7 @@ def test_a_full_restore_carries_indexes_over_patching_only_what_differs(fake_eng
     index_matches_the_database(library, "fake/faces", "face")
     assert late["black"] not in {h.picture.id for h in library.search.semantic("black", limit=50).hits}
     assert colours["red"] == library.search.semantic("red", limit=1).hits[0].picture.id
-    library.search.invalidate()
+    library.indexes.invalidate()
     assert len(index) == len(colours) and index.rebuilds == 0  # the saved file is current too
 
     with library.db.write():
@@ -188,16 +187,15 @@ def test_a_full_restore_carries_indexes_over_patching_only_what_differs(fake_eng
 
 
 def test_a_carried_index_drops_a_vector_whose_picture_comes_back_without_one(fake_engines, library, colours, tmp_path):
-    from pixlstash.snapshots import SnapshotService
 
     late = import_colours(library, tmp_path / "late", ("black",))["black"]  # not embedded yet
-    service = SnapshotService(library)
+    service = library.new_snapshot_service()
     snapshot = service.take("MANUAL")
     run_jobs(library)  # now it is, and the index has it
     library.scrap([late])
     library.purge([late])  # its row goes; its vector stays in the index (searches filter it)
-    assert late in library.search.index("fake/colour").keys().tolist()
+    assert late in library.indexes.get("fake/colour").keys().tolist()
     service.restore(snapshot.id)  # the picture is back, with no embedding
-    assert library.search.index("fake/colour").rebuilds == 0
+    assert library.indexes.get("fake/colour").rebuilds == 0
     index_matches_the_database(library)
     service.close()

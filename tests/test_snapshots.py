@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from live_server import make_pictures
 
+from pixlstash.builtin.local_storage import LocalFolderStore
 from pixlstash.errors import Conflict
 from pixlstash.library import Library
-from pixlstash.snapshots import RestoreResource, SnapshotDamaged, SnapshotService
+from pixlstash.snapshots import RestoreResource, SnapshotDamaged
 from pixlstash.storage.db import connect
 from pixlstash.storage.schema import MIGRATIONS, SCHEMA_VERSION, migrate
 
@@ -25,7 +26,7 @@ def chunk_bytes(root: Path) -> int:
 
 @pytest.fixture
 def snapshots(library):
-    service = SnapshotService(library)
+    service = library.new_snapshot_service()
     yield service
     service.close()
 
@@ -34,7 +35,7 @@ def test_incremental_storage_and_deletion(tmp_path):
     root = tmp_path / "big"
     build(root, pictures=20_000, tags_per_picture=5, sets=50, characters=10, log=lambda *_: None)
     with Library.open(root) as library:
-        service = SnapshotService(library)
+        service = library.new_snapshot_service()
         first = service.take("MANUAL", "first")
         after_first = chunk_bytes(root)
         assert first.byte_size == after_first and first.db_bytes > 5_000_000
@@ -187,7 +188,7 @@ def test_grandfather_father_son_retention_over_simulated_months(library, tmp_pat
     make_pictures(library, tmp_path / "p", 1)
     day = 86_400_000
     today = [1_700_000_000_000]
-    snapshots = SnapshotService(library, clock=lambda: today[0])
+    snapshots = library.new_snapshot_service(clock=lambda: today[0])
     for _ in range(460):  # about 15 months, one tick a day
         snapshots.run_schedule()
         today[0] += day
@@ -211,15 +212,15 @@ def test_an_older_snapshot_is_upgraded_on_restore(tmp_path, plugin_manager):
     migrate(connection, MIGRATIONS[:1])  # a library as the first release wrote it
     connection.execute("INSERT INTO projects(name, created_at) VALUES ('from v1', 0)")
     connection.close()
-    library = Library.__new__(Library)  # snapshot the old database before anything upgrades it
-    Library.__init__(library, root, plugin_manager=plugin_manager)
-    old_service = SnapshotService(library)
+    library = Library(root, plugin_manager=plugin_manager)  # its stores only: nothing upgrades the database
+    library.store = LocalFolderStore(root / "originals")
+    old_service = library.new_snapshot_service()
     old = old_service.take("MANUAL", "v1")
     assert old.schema_version == 1
     old_service.close()
     library.close()
     with Library.open(root, plugin_manager=plugin_manager) as upgraded:
-        service = SnapshotService(upgraded)
+        service = upgraded.new_snapshot_service()
         assert service.is_compatible(service.get(old.id))
         upgraded.organise.create_project("later")
         assert "upgraded" in service.preview(old.id)["warnings"][0]
@@ -295,7 +296,7 @@ def test_kill_9_during_snapshots_and_restores_leaves_old_or_new_state(tmp_path):
     with Library.open(root) as library:
         all_ids = list(range(1, 20_001))
         library.update_pictures(all_ids, rating=1)
-        service = SnapshotService(library)
+        service = library.new_snapshot_service()
         state_a = service.take("MANUAL", "A").id
         service.close()
         library.update_pictures(all_ids, rating=2)
@@ -318,7 +319,7 @@ def test_kill_9_during_snapshots_and_restores_leaves_old_or_new_state(tmp_path):
             ratings = {r for (r,) in library.db.query("SELECT DISTINCT rating FROM pictures")}
             assert ratings in ({1}, {2}), ratings
             outcomes["A" if ratings == {1} else "B"] += 1
-            service = SnapshotService(library)
+            service = library.new_snapshot_service()
             for snapshot in service.list():
                 service.verify(snapshot.id)
             service.close()

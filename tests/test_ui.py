@@ -322,7 +322,7 @@ def test_settings_engines_tokens_and_update_check(page, server):
     panel.get_by_label("captioner engine").select_option("fake/captioner")
     panel.get_by_role("button", name="Save engine settings").click()
     expect(page.locator("#toast")).to_contain_text("Engine settings saved")
-    assert server.library.enrichment.settings().defaults == {"captioner": "fake/captioner"}
+    assert server.library.engines.settings().defaults == {"captioner": "fake/captioner"}
     panel.get_by_label("Token name").fill("comfyui")
     panel.get_by_role("button", name="Create token").click()
     expect(panel.locator("#token-secret")).to_contain_text("pxl_")

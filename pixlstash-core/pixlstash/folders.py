@@ -17,24 +17,29 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import msgspec
 
 from .clock import now_ms
 from .domain import Folder, FolderOptions, ImportReport, ImportSkip
 from .errors import BadInput
-from .events import Event
+from .events import Event, EventBus
 from .importing.importer import Importer, ImportTarget, ReferenceTarget
 from .importing.sources import COMPANION_SUFFIXES, MEDIA_SUFFIXES, ImportItem, display_name
+from .index.near_duplicates import NearDuplicateIndex
 from .media.analyse import analyse_file
+from .media.facts import MediaLimits
 from .media.hashing import content_hash
+from .originals import OriginalStore
 from .sidecars import read_sidecar, sidecar_path
-from .storage.folders import FolderFile
-
-if TYPE_CHECKING:
-    from .library import Library
+from .storage.collections import CollectionStore
+from .storage.db import Database
+from .storage.folders import FolderFile, FolderStore
+from .storage.pictures import PictureStore
+from .storage.tags import TagStore
+from .thumbnails import ThumbnailCache
 
 __all__ = ["FolderScanReport", "FolderService", "FolderWatcher"]
 
@@ -78,8 +83,28 @@ def _walk_media(root: Path, report: ImportReport) -> dict[str, os.stat_result]:
 
 
 class FolderService:
-    def __init__(self, library: Library) -> None:
-        self.library = library
+    """Adding, removing and scanning folders. ``new_importer`` makes the importer a scan feeds."""
+
+    def __init__(
+        self,
+        library_root: Path,
+        db: Database,
+        folders: FolderStore,
+        pictures: PictureStore,
+        tags: TagStore,
+        collections: CollectionStore,
+        store: OriginalStore,
+        thumbnails: ThumbnailCache,
+        near_duplicates: NearDuplicateIndex,
+        events: EventBus,
+        *,
+        limits: MediaLimits,
+        new_importer: Callable[[], Importer],
+    ) -> None:
+        self.library_root, self.db, self.folders, self.pictures = Path(library_root), db, folders, pictures
+        self.tags, self.collections, self.store, self.thumbnails = tags, collections, store, thumbnails
+        self.near_duplicates, self.events, self.limits = near_duplicates, events, limits
+        self.new_importer = new_importer
         self._scan_lock = threading.Lock()
 
     def add(self, kind: str, path: Path | str, options: FolderOptions | None = None) -> Folder:
@@ -88,40 +113,40 @@ class FolderService:
         folder = Path(path).expanduser().resolve()
         if not folder.is_dir():
             raise BadInput(f"{folder} is not a folder")
-        library_root = self.library.root.resolve()
+        library_root = self.library_root.resolve()
         if folder == library_root or library_root in folder.parents or folder in library_root.parents:
             raise BadInput("a library folder cannot contain, or be inside, the library itself")
         options = options or FolderOptions()
-        self.library.check_target(options.project_id, options.collection_ids)
-        with self.library.db.write():
-            folder_id = self.library.folders.add(kind, str(folder), options, now_ms())
-        self.library.events.publish(Event("folder.changed", data={"folder_id": folder_id}))
-        return self.library.folders.get(folder_id)
+        ImportTarget.checked(self.collections, options.project_id, options.collection_ids)
+        with self.db.write():
+            folder_id = self.folders.add(kind, str(folder), options, now_ms())
+        self.events.publish(Event("folder.changed", data={"folder_id": folder_id}))
+        return self.folders.get(folder_id)
 
     def remove(self, folder_id: int) -> None:
         """Stop watching a folder. Pictures stay; those only found there become missing."""
-        with self.library.db.write():
-            orphans = self.library.folders.picture_ids(folder_id)
-            self.library.folders.remove(folder_id)
+        with self.db.write():
+            orphans = self.folders.picture_ids(folder_id)
+            self.folders.remove(folder_id)
             self._mark_missing(orphans)
-        self.library.events.publish(Event("folder.changed", data={"folder_id": folder_id, "removed": True}))
+        self.events.publish(Event("folder.changed", data={"folder_id": folder_id, "removed": True}))
 
     def _mark_missing(self, picture_ids: list[int]) -> None:
         for picture_id in picture_ids:
-            _, _, managed = self.library.pictures.address(picture_id)
-            if not managed and not self.library.folders.locations(picture_id):
-                self.library.pictures.set_missing(picture_id, True)
+            _, _, managed = self.pictures.address(picture_id)
+            if not managed and not self.folders.locations(picture_id):
+                self.pictures.set_missing(picture_id, True)
 
     def scan(self, folder_id: int) -> FolderScanReport:
-        folder = self.library.folders.get(folder_id)
+        folder = self.folders.get(folder_id)
         with self._scan_lock:
             result = (self._scan_import if folder.kind == "import" else self._scan_reference)(folder)
-            with self.library.db.write():
-                self.library.folders.mark_scanned(folder_id, now_ms())
+            with self.db.write():
+                self.folders.mark_scanned(folder_id, now_ms())
         return result
 
     def scan_all(self) -> list[FolderScanReport]:
-        return [self.scan(folder.id) for folder in self.library.folders.all()]
+        return [self.scan(folder.id) for folder in self.folders.all()]
 
     # -- import folders -------------------------------------------------------------------------
 
@@ -131,7 +156,7 @@ class FolderService:
         if not root.is_dir():
             result.report.skipped.append(ImportSkip(folder.path, "folder is not reachable"))
             return result
-        known = self.library.folders.files(folder.id)
+        known = self.folders.files(folder.id)
         settle_before = time.time() - options.settle_seconds
         ready: list[ImportItem] = []
         for rel_path, stat in _walk_media(root, result.report).items():
@@ -146,21 +171,21 @@ class FolderService:
 
         def recorded(item: ImportItem, picture_id: int, is_new: bool) -> None:
             stat = item.path.stat()
-            digest, suffix, managed = self.library.pictures.address(picture_id)
+            digest, suffix, managed = self.pictures.address(picture_id)
             rel_path = os.path.relpath(item.path, root)
-            with self.library.db.write():
-                self.library.folders.put_file(
+            with self.db.write():
+                self.folders.put_file(
                     folder.id, FolderFile(rel_path, picture_id, stat.st_size, stat.st_mtime_ns, digest)
                 )
-            if options.delete_after_import and managed and self.library.store.exists(digest, suffix):
+            if options.delete_after_import and managed and self.store.exists(digest, suffix):
                 item.path.unlink(missing_ok=True)
-                with self.library.db.write():
-                    self.library.folders.drop_files(folder.id, [rel_path])
+                with self.db.write():
+                    self.folders.drop_files(folder.id, [rel_path])
 
         # Sizes are checked again just before import: a file still growing waits for the next scan.
         stable = [item for item in ready if self._unchanged(item)]
         result.waiting += len(ready) - len(stable)
-        Importer(self.library).run(
+        self.new_importer().run(
             stable,
             source_id=folder.source_id,
             target=ImportTarget(options.project_id, list(options.collection_ids)),
@@ -182,12 +207,12 @@ class FolderService:
     # -- reference folders ----------------------------------------------------------------------
 
     def _scan_reference(self, folder: Folder) -> FolderScanReport:
-        library, root = self.library, Path(folder.path)
+        root = Path(folder.path)
         result = FolderScanReport(folder.id, ImportReport())
         if not root.is_dir():
             result.report.skipped.append(ImportSkip(folder.path, "folder is not reachable; nothing changed"))
             return result
-        known = library.folders.files(folder.id)
+        known = self.folders.files(folder.id)
         on_disk = _walk_media(root, result.report)
         vanished = {rel: rec for rel, rec in known.items() if rel not in on_disk}
         vanished_by_hash = {rec.content_hash: rel for rel, rec in vanished.items()}
@@ -206,9 +231,9 @@ class FolderService:
             if record is None and digest in vanished_by_hash:
                 old_rel = vanished_by_hash.pop(digest)
                 moved = vanished.pop(old_rel)
-                with library.db.write():
-                    library.folders.drop_files(folder.id, [old_rel])
-                    library.folders.put_file(
+                with self.db.write():
+                    self.folders.drop_files(folder.id, [old_rel])
+                    self.folders.put_file(
                         folder.id,
                         FolderFile(
                             rel_path, moved.picture_id, stat.st_size, stat.st_mtime_ns, digest, moved.sidecar_mtime_ns
@@ -217,8 +242,8 @@ class FolderService:
                 result.moved += 1
                 continue
             if record is not None and record.content_hash == digest:
-                with library.db.write():  # touched, not changed
-                    library.folders.put_file(
+                with self.db.write():  # touched, not changed
+                    self.folders.put_file(
                         folder.id,
                         FolderFile(
                             rel_path, record.picture_id, stat.st_size, stat.st_mtime_ns, digest, record.sidecar_mtime_ns
@@ -231,11 +256,11 @@ class FolderService:
             to_import.append(ImportItem(path, display_name(path), display_name(path.name)))
 
         def recorded(item: ImportItem, picture_id: int, is_new: bool) -> None:
-            with library.db.write():
-                library.pictures.set_missing(picture_id, False)
+            with self.db.write():
+                self.pictures.set_missing(picture_id, False)
             self._apply_sidecar(folder, picture_id, item.path)
 
-        Importer(library).run(
+        self.new_importer().run(
             to_import,
             source_id=folder.source_id,
             target=ImportTarget(folder.options.project_id, list(folder.options.collection_ids)),
@@ -244,11 +269,11 @@ class FolderService:
             report=result.report,
         )
         if vanished:
-            with library.db.write():
-                library.folders.drop_files(folder.id, list(vanished))
+            with self.db.write():
+                self.folders.drop_files(folder.id, list(vanished))
                 self._mark_missing([rec.picture_id for rec in vanished.values() if rec.picture_id is not None])
             result.removed = len(vanished)
-            library.events.publish(
+            self.events.publish(
                 Event(
                     "picture.changed",
                     [r.picture_id for r in vanished.values() if r.picture_id is not None],
@@ -260,26 +285,25 @@ class FolderService:
     def _repoint(self, folder: Folder, record: FolderFile, path: Path, digest: str) -> bool:
         """A file changed in place: keep the picture (tags, rating, sets) and point it at the new content,
         unless that content is already another picture or the old one lives elsewhere too."""
-        library = self.library
-        if library.pictures.id_for_hash(digest) is not None:
+        if self.pictures.id_for_hash(digest) is not None:
             return False
-        _, _, managed = library.pictures.address(record.picture_id)
-        if managed or len(library.folders.locations(record.picture_id)) > 1:
+        _, _, managed = self.pictures.address(record.picture_id)
+        if managed or len(self.folders.locations(record.picture_id)) > 1:
             return False
-        analysis = analyse_file(path, library.limits, known_hash=digest)
-        library.thumbnails.write(digest, "grid", analysis.grid_thumbnail)
-        library.thumbnails.write(digest, "preview", analysis.preview_thumbnail)
+        analysis = analyse_file(path, self.limits, known_hash=digest)
+        self.thumbnails.write(digest, "grid", analysis.grid_thumbnail)
+        self.thumbnails.write(digest, "preview", analysis.preview_thumbnail)
         stat = path.stat()
-        with library.db.write():
-            library.pictures.repoint(record.picture_id, analysis)
-            library.folders.put_file(
+        with self.db.write():
+            self.pictures.repoint(record.picture_id, analysis)
+            self.folders.put_file(
                 folder.id,
                 FolderFile(
                     record.rel_path, record.picture_id, stat.st_size, stat.st_mtime_ns, digest, record.sidecar_mtime_ns
                 ),
             )
-        library.near_duplicates.invalidate()
-        library.events.publish(Event("picture.changed", [record.picture_id], {"fields": ["content"]}))
+        self.near_duplicates.invalidate()
+        self.events.publish(Event("picture.changed", [record.picture_id], {"fields": ["content"]}))
         return True
 
     def _refresh_sidecar(self, folder: Folder, record: FolderFile, path: Path) -> None:
@@ -292,32 +316,31 @@ class FolderService:
 
     def _apply_sidecar(self, folder: Folder, picture_id: int, path: Path) -> None:
         tags, caption = read_sidecar(path, folder.options.sidecar_format)
-        library = self.library
-        with library.db.write():
+        with self.db.write():
             if tags:
-                library.tags.add_to_pictures([picture_id], [library.tags.ensure(t) for t in tags], source="sidecar")
+                self.tags.add_to_pictures([picture_id], [self.tags.ensure(t) for t in tags], source="sidecar")
             if caption:
-                library.pictures.set_caption(picture_id, "sidecar", caption, None, now_ms())
+                self.pictures.set_caption(picture_id, "sidecar", caption, None, now_ms())
             try:
                 mtime = sidecar_path(path).stat().st_mtime_ns
             except OSError:
                 mtime = None
-            library.folders.set_sidecar_mtime(folder.id, os.path.relpath(path, folder.path), mtime)
+            self.folders.set_sidecar_mtime(folder.id, os.path.relpath(path, folder.path), mtime)
 
 
 class FolderWatcher:
     """One pass over the watched folders (``tick``): import folders every pass, reference folders once
     ``reference_interval`` seconds have gone by. The running instance calls it periodically."""
 
-    def __init__(self, library: Library, reference_interval: float = 300.0) -> None:
-        self.library = library
+    def __init__(self, service: FolderService, reference_interval: float = 300.0) -> None:
+        self.service = service
         self.reference_interval = reference_interval
         self._last_reference_scan = 0.0
 
     def tick(self) -> None:
-        service = FolderService(self.library)
+        service = self.service
         due_reference = time.monotonic() - self._last_reference_scan >= self.reference_interval
-        for folder in self.library.folders.all():
+        for folder in service.folders.all():
             if folder.kind == "import" or due_reference:
                 try:
                     scan = service.scan(folder.id)

@@ -23,13 +23,9 @@ import msgspec
 
 from .auth import Authenticator
 from .clock import Clock, now_ms
-from .enrichment import EnrichmentWorker
 from .errors import PixlstashError
-from .folders import FolderWatcher
 from .library import Library
 from .outside_changes import OutsideChanges
-from .sharing.service import ShareService
-from .snapshots import SnapshotService
 from .storage.settings import SettingsStore
 from .updates import UpdateChecker
 
@@ -132,10 +128,10 @@ class Instance:
         self.library = library
         self.options = options = options or InstanceOptions()
         self.auth = Authenticator(library.root)
-        self.shares = ShareService(library, self.auth)
+        self.shares = library.new_share_service(self.auth)
         self.updates = UpdateChecker(SettingsStore(self.auth.db, "instance_settings"))
-        self.snapshots = SnapshotService(library, clock=options.clock)
-        self.worker = EnrichmentWorker(library) if options.enrichment else None
+        self.snapshots = library.new_snapshot_service(clock=options.clock)
+        self.worker = library.new_enrichment_worker() if options.enrichment else None
         self.lock = ServiceLock(library.root)
         outside = OutsideChanges(library.db, library.events)
         self.tasks = [
@@ -143,7 +139,7 @@ class Instance:
             Periodic("outside-changes", outside.check, options.outside_changes_seconds),
         ]
         if options.watch_folders:
-            watcher = FolderWatcher(library)
+            watcher = library.new_folder_watcher()
             self.tasks.append(Periodic("folder-watcher", watcher.tick, options.folder_poll_seconds))
         if options.snapshot_schedule:
             # The first check a minute after start (or sooner, for short intervals), then one every interval.

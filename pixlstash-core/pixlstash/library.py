@@ -10,8 +10,9 @@ import logging
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .clock import now_ms
+from .clock import Clock, now_ms
 from .domain import (
     DuplicateGroup,
     ImportReport,
@@ -23,23 +24,32 @@ from .domain import (
     Sort,
     Statistics,
 )
-from .enrichment import Enrichment
-from .errors import BadInput, NotFound, PixlstashError
+from .engines.catalog import EngineCatalog
+from .enrichment import Enrichment, EnrichmentWorker
+from .enrichment.sink import ResultStores
+from .errors import NotFound, PixlstashError
 from .events import Event, EventBus
-from .folders import FolderService
+from .folders import FolderService, FolderWatcher
 from .importing.importer import Importer, ImportTarget
 from .importing.sources import ArchiveLimits, ImportItem, iter_items
+from .index.indexes import VectorIndexes
 from .index.near_duplicates import NearDuplicateIndex
 from .index.search import SearchService
-from .media.analyse import MediaLimits, analyse_file
+from .media.facts import MediaLimits
 from .organise import Organiser
 from .originals import OriginalStore
-from .plugin_settings import PluginSettings
+from .picture_files import PictureFiles
+from .plugin_settings import PluginSettings, PluginSettingsSource
+from .scrapheap import Scrapheap
 from .scratch import ScratchArea
+from .sharing.service import ShareService
+from .sharing.transforms import ShareTransform
 from .sidecars import SidecarWriter
+from .snapshots import SnapshotService
 from .storage.collections import CollectionStore
 from .storage.db import Database
 from .storage.folders import FolderStore
+from .storage.jobs import JobStore
 from .storage.pictures import PictureStore
 from .storage.query import PictureQuery
 from .storage.schema import migrate
@@ -49,6 +59,9 @@ from .storage.tags import TagStore
 from .storage.vectors import VectorStore
 from .thumbnails import ThumbnailCache, ThumbnailSize
 
+if TYPE_CHECKING:
+    from .auth import Authenticator
+
 __all__ = ["DATABASE_NAME", "Library"]
 
 log = logging.getLogger(__name__)
@@ -57,7 +70,12 @@ DATABASE_NAME = "library.db"
 
 
 class Library:
-    """An open library. Thread-safe: each thread gets its own database connection."""
+    """An open library. Thread-safe: each thread gets its own database connection.
+
+    The one place that builds the object graph: the stores over the database, then (once the database
+    is current) the original store and the services, each from the stores, the event bus and the
+    original store it uses. What is made per process or per run (snapshots, shares, the enrichment
+    worker, an importer, the folder watcher) comes from the ``new_*`` methods."""
 
     def __init__(
         self,
@@ -83,17 +101,48 @@ class Library:
         self.collections = CollectionStore(self.db)
         self.folders = FolderStore(self.db)
         self.query = PictureQuery(self.db)
+        self.vectors = VectorStore(self.db)
+        self.jobs = JobStore(self.db)
         self.thumbnails = ThumbnailCache(self.root / "thumbnails")
         self.events = EventBus()
         self.near_duplicates = NearDuplicateIndex(self.db)
-        self.events.subscribe(SidecarWriter(self))
-        self.folder_sync = FolderService(self)
-        self.organise = Organiser(self)
-        self.vectors = VectorStore(self.db)
-        self.enrichment = Enrichment(self)
-        self.search = SearchService(self)
-        self._plugin_settings: tuple[frozenset, PluginSettings] | None = None
-        self._store: OriginalStore | None = None
+        self.indexes = VectorIndexes(self.root / "indexes", self.vectors)
+        self._plugin_settings = PluginSettingsSource(plugin_manager, SettingsStore(self.db, "settings"))
+
+    def _build_services(self) -> None:
+        """The services, once the database is current (plugin settings and the original store are read
+        from it)."""
+        self.store = self._make_original_store()
+        self.files = PictureFiles(self.pictures, self.folders, self.store, self.thumbnails, self.limits)
+        self.engines = EngineCatalog(self.plugin_manager, self._plugin_settings, SettingsStore(self.db, "settings"))
+        self.enrichment = Enrichment(self.db, self.jobs, self.pictures, self.query, self.engines, self.events)
+        self.search = SearchService(self.indexes, self.engines, self.vectors, self.pictures, self.query, self.files)
+        self.scrapheap = Scrapheap(
+            self.db,
+            self.pictures,
+            self.folders,
+            self.query,
+            self.store,
+            self.thumbnails,
+            self.near_duplicates,
+            self.events,
+        )
+        self.organise = Organiser(self.db, self.collections, self.tags, self.pictures, self.vectors, self.events)
+        self.folder_sync = FolderService(
+            self.root,
+            self.db,
+            self.folders,
+            self.pictures,
+            self.tags,
+            self.collections,
+            self.store,
+            self.thumbnails,
+            self.near_duplicates,
+            self.events,
+            limits=self.limits,
+            new_importer=self.new_importer,
+        )
+        self.events.subscribe(SidecarWriter(self.db, self.folders, self.pictures))
 
     @classmethod
     def open(cls, root: Path | str, *, create: bool = True, **options) -> Library:
@@ -108,7 +157,7 @@ class Library:
         library = cls(root, **options)
         try:
             migrate(library.db.connection)
-            library.store  # noqa: B018 - made now, so a missing storage plugin is said at once
+            library._build_services()
         except BaseException:
             library.close()
             raise
@@ -117,7 +166,7 @@ class Library:
     def close(self) -> None:
         self.scratch.close()
         try:
-            self.search.save()
+            self.indexes.save()
         except Exception:  # an index is a cache: failing to save it costs a rebuild, never data
             log.exception("could not save vector indexes")
         try:
@@ -132,27 +181,74 @@ class Library:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    @property
-    def store(self) -> OriginalStore:
-        """Where managed originals live: the ``make_original_store`` hook's answer, with the plugin settings
-        (made on first use, once the database is current)."""
-        if self._store is None:
-            store = self.plugin_manager.hook.make_original_store(
-                library_root=self.root, settings=self.plugin_settings.all()
-            )
-            if not isinstance(store, OriginalStore):
-                raise PixlstashError("no plugin provides an original store (is local-storage disabled?)")
-            self._store = store
-        return self._store
+    def _make_original_store(self) -> OriginalStore:
+        """Where managed originals live: the ``make_original_store`` hook's answer, with the plugin settings."""
+        store = self.plugin_manager.hook.make_original_store(
+            library_root=self.root, settings=self.plugin_settings.all()
+        )
+        if not isinstance(store, OriginalStore):
+            raise PixlstashError("no plugin provides an original store (is local-storage disabled?)")
+        return store
 
     @property
     def plugin_settings(self) -> PluginSettings:
         """The settings plugins declared, stored in this library (made again when the plugins change)."""
-        plugins = frozenset(id(p) for p in self.plugin_manager.get_plugins())
-        if self._plugin_settings is None or self._plugin_settings[0] != plugins:
-            settings = PluginSettings(self.plugin_manager, SettingsStore(self.db, "settings"))
-            self._plugin_settings = (plugins, settings)
-        return self._plugin_settings[1]
+        return self._plugin_settings.current()
+
+    # -- services made per process or per run ---------------------------------------------------
+
+    def new_importer(self, workers: int | None = None) -> Importer:
+        return Importer(
+            self.db,
+            self.pictures,
+            self.folders,
+            self.collections,
+            self.store,
+            self.thumbnails,
+            self.near_duplicates,
+            self.events,
+            limits=self.limits,
+            unscrap=self.scrapheap.unscrap,
+            after_import=self.enrichment.queue_imported,
+            workers=workers,
+        )
+
+    def new_snapshot_service(self, *, clock: Clock = now_ms) -> SnapshotService:
+        return SnapshotService(
+            self.root / "snapshots",
+            self.db,
+            self.pictures,
+            self.vectors,
+            self.store,
+            self.indexes,
+            self.near_duplicates,
+            self.events,
+            clock=clock,
+        )
+
+    def new_share_service(self, auth: Authenticator) -> ShareService:
+        transforms: list[ShareTransform] = []
+        self.plugin_manager.hook.register_share_transforms(register=transforms.append)
+        return ShareService(
+            auth,
+            self.pictures,
+            self.collections,
+            self.query,
+            self.files,
+            watermark_folder=self.root / "watermarks",
+            transforms=transforms,
+        )
+
+    def new_enrichment_worker(self, **options) -> EnrichmentWorker:
+        """The worker that runs queued jobs (options: ``poll_seconds``, ``index_save_seconds``,
+        ``decode_threads``)."""
+        results = ResultStores(self.pictures, self.tags, self.vectors)
+        return EnrichmentWorker(
+            self.root, self.db, self.enrichment, self.engines, self.files, results, self.indexes, self.events, **options
+        )
+
+    def new_folder_watcher(self, reference_interval: float = 300.0) -> FolderWatcher:
+        return FolderWatcher(self.folder_sync, reference_interval)
 
     @property
     def tmp(self) -> Path:
@@ -189,7 +285,7 @@ class Library:
 
         with tempfile.TemporaryDirectory(dir=self.tmp) as scratch:
             items = iter_items(paths, Path(scratch), skip, self.archive_limits, exclude=self.root.resolve())
-            Importer(self, workers).run(items, source_id=source_id, target=target, report=report)
+            self.new_importer(workers).run(items, source_id=source_id, target=target, report=report)
         return report
 
     def import_upload(
@@ -208,7 +304,7 @@ class Library:
             with self.db.write():
                 source_id = self.folders.create_source("upload", filename[:200], now_ms())
         item = ImportItem(path, filename, Path(filename).name, temporary=True)
-        return Importer(self, workers=1).run([item], source_id=source_id, target=target, enrich=enrich)
+        return self.new_importer(workers=1).run([item], source_id=source_id, target=target, enrich=enrich)
 
     def new_source(self, kind: str, label: str) -> int:
         with self.db.write():
@@ -216,21 +312,7 @@ class Library:
 
     def check_target(self, project_id: int | None, collection_ids: Sequence[int]) -> ImportTarget:
         """Where imports are filed; ``NotFound`` when the project or a collection does not exist."""
-        if project_id is not None:
-            self.collections.project(project_id)
-        for collection_id in collection_ids:
-            self.collections.collection(collection_id)
-        return ImportTarget(project_id, list(collection_ids))
-
-    def assign_duplicate_group(self, picture_id: int, phash: int) -> None:
-        """Join a new picture to the near-duplicate group of the pictures it resembles (inside a write)."""
-        matches = [m for m in self.near_duplicates.matches(phash) if m != picture_id]
-        if matches:
-            groups = self.pictures.dup_groups_of(matches)
-            group = min(groups | set(matches))
-            members = set(matches) | {picture_id} | set(self.pictures.dup_group_members(groups))
-            self.pictures.set_dup_group(sorted(members), group)
-        self.near_duplicates.add(picture_id, phash)
+        return ImportTarget.checked(self.collections, project_id, collection_ids)
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -257,40 +339,15 @@ class Library:
         return self.pictures.duplicate_groups(limit)
 
     def original_path(self, picture_id: int) -> Path:
-        """A readable path to the picture's original: the managed copy, else a reference-folder file."""
-        content_hash, suffix, managed = self.pictures.address(picture_id)
-        if managed:
-            path = self.store.local_path(content_hash, suffix)
-            if path is not None and path.is_file():
-                return path
-        for _folder_id, root, rel_path in self.folders.locations(picture_id):
-            candidate = Path(root) / rel_path
-            if candidate.is_file():
-                return candidate
-        raise NotFound(f"the original of picture {picture_id} is missing")
+        return self.files.original_path(picture_id)
 
     def thumbnail_path(self, picture_id: int, size: ThumbnailSize = "grid") -> Path:
-        """The thumbnail file, remade from the original when it has gone missing."""
-        if size not in ("grid", "preview"):
-            raise BadInput("thumbnail size is 'grid' or 'preview'")
-        content_hash, _, _ = self.pictures.address(picture_id)
-        path = self.thumbnails.path(content_hash, size)
-        if not path.is_file():
-            analysis = analyse_file(self.original_path(picture_id), self.limits, known_hash=content_hash)
-            self.thumbnails.write(content_hash, "grid", analysis.grid_thumbnail)
-            self.thumbnails.write(content_hash, "preview", analysis.preview_thumbnail)
-        return path
+        return self.files.thumbnail_path(picture_id, size)
 
     # -- editing --------------------------------------------------------------------------------
 
     def require_pictures(self, picture_ids: Sequence[int]) -> list[int]:
-        """The sorted, unique ids; ``NotFound`` naming any that do not exist (live or in the scrapheap)."""
-        ids = sorted(set(int(i) for i in picture_ids))
-        found = self.pictures.existing_ids(ids)
-        missing = sorted(set(ids) - set(found))
-        if missing:
-            raise NotFound(f"no such picture: {', '.join(map(str, missing[:20]))}", missing=missing[:100])
-        return ids
+        return self.pictures.require(picture_ids)
 
     def update_pictures(self, picture_ids: Sequence[int], **fields: object) -> int:
         """Set rating / favourite / flagged / taken_at on several pictures at once."""
@@ -329,57 +386,10 @@ class Library:
     # -- scrapheap ------------------------------------------------------------------------------
 
     def scrap(self, picture_ids: Sequence[int]) -> list[int]:
-        """Soft delete: pictures move to the scrapheap, restorable until purged."""
-        ids = self.require_pictures(picture_ids)
-        with self.db.write():
-            moved = self.pictures.scrap(ids, now_ms())
-        self.near_duplicates.invalidate()
-        self.events.publish(Event("picture.removed", moved))
-        return moved
+        return self.scrapheap.scrap(picture_ids)
 
     def unscrap(self, picture_ids: Sequence[int]) -> list[int]:
-        ids = self.require_pictures(picture_ids)
-        with self.db.write():
-            moved = self.pictures.unscrap(ids)
-        self.near_duplicates.invalidate()
-        self.events.publish(Event("picture.restored", moved))
-        return moved
+        return self.scrapheap.unscrap(picture_ids)
 
     def purge(self, picture_ids: Sequence[int] | None = None) -> list[int]:
-        """Delete scrapheap pictures for good (all of them when no ids are given).
-
-        Managed originals and thumbnails are removed. Reference-folder files are deleted only when
-        their folder allows purging; otherwise they stay untouched on disk.
-        """
-        if picture_ids is None:
-            ids = self.query.ids(PictureFilter(scrapheap=True))
-        else:
-            ids = self.require_pictures(picture_ids)
-            live = set(self.pictures.existing_ids(ids, live_only=True))
-            if live:
-                raise BadInput(
-                    "only pictures in the scrapheap can be purged; delete them first", live=sorted(live)[:100]
-                )
-        if not ids:
-            return []
-        doomed = []
-        for picture_id in ids:
-            content_hash, suffix, managed = self.pictures.address(picture_id)
-            files = []
-            for folder_id, root, rel_path in self.folders.locations(picture_id):
-                if self.folders.get(folder_id).options.allow_purge:
-                    files.append(Path(root) / rel_path)
-            doomed.append((content_hash, suffix, managed, files))
-        with self.db.write():
-            self.pictures.delete_rows(ids)
-        # Files go only after the rows are gone: a crash in between leaves orphan files, never rows
-        # that point at nothing.
-        for content_hash, suffix, managed, files in doomed:
-            if managed:
-                self.store.delete(content_hash, suffix)
-            self.thumbnails.delete(content_hash)
-            for file in files:
-                file.unlink(missing_ok=True)
-        self.near_duplicates.invalidate()
-        self.events.publish(Event("picture.removed", ids, {"purged": True}))
-        return ids
+        return self.scrapheap.purge(picture_ids)

@@ -7,54 +7,69 @@ gets the same behaviour and the live stream sees every change.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from .clock import now_ms
 from .domain import Breadcrumb, Collection, CollectionKind, Project, SetOp
 from .errors import BadInput, NotFound
-from .events import Event
-
-if TYPE_CHECKING:
-    from .library import Library
+from .events import Event, EventBus
+from .storage.collections import CollectionStore
+from .storage.db import Database
+from .storage.pictures import PictureStore
+from .storage.tags import TagStore
+from .storage.vectors import VectorStore
 
 __all__ = ["Organiser"]
 
 
 class Organiser:
-    def __init__(self, library: Library) -> None:
-        self.library = library
-        self.store = library.collections
+    def __init__(
+        self,
+        db: Database,
+        collections: CollectionStore,
+        tags: TagStore,
+        pictures: PictureStore,
+        vectors: VectorStore,
+        events: EventBus,
+    ) -> None:
+        self.db, self.store, self.tags, self.pictures, self.vectors, self.events = (
+            db,
+            collections,
+            tags,
+            pictures,
+            vectors,
+            events,
+        )
 
     def _changed(self, kind: str, **data: object) -> None:
-        self.library.events.publish(Event(kind, data=data))  # type: ignore[arg-type]
+        self.events.publish(Event(kind, data=data))  # type: ignore[arg-type]
 
     # -- projects -------------------------------------------------------------------------------
 
     def create_project(self, name: str, description: str = "", color: str | None = None) -> Project:
-        with self.library.db.write():
+        with self.db.write():
             project_id = self.store.create_project(name, description, color, now_ms())
         self._changed("project.changed", project_id=project_id)
         return self.store.project(project_id)
 
     def update_project(self, project_id: int, **fields: str | None) -> Project:
-        with self.library.db.write():
+        with self.db.write():
             self.store.update_project(project_id, **fields)
         self._changed("project.changed", project_id=project_id)
         return self.store.project(project_id)
 
     def delete_project(self, project_id: int) -> None:
-        with self.library.db.write():
+        with self.db.write():
             self.store.delete_project(project_id)
         self._changed("project.changed", project_id=project_id, deleted=True)
 
     def add_to_project(self, project_id: int, picture_ids: Sequence[int]) -> None:
-        ids = self.library.require_pictures(picture_ids)
-        with self.library.db.write():
+        ids = self.pictures.require(picture_ids)
+        with self.db.write():
             self.store.add_to_project(project_id, ids)
         self._changed("project.changed", project_id=project_id)
 
     def remove_from_project(self, project_id: int, picture_ids: Sequence[int]) -> None:
-        with self.library.db.write():
+        with self.db.write():
             self.store.project(project_id)
             self.store.remove_from_project(project_id, list(picture_ids))
         self._changed("project.changed", project_id=project_id)
@@ -69,55 +84,55 @@ class Organiser:
         description: str = "",
         color: str | None = None,
     ) -> Collection:
-        with self.library.db.write():
+        with self.db.write():
             collection_id = self.store.create_collection(kind, name, project_id, description, color, now_ms())
         self._changed("collection.changed", collection_id=collection_id)
         return self.store.collection(collection_id)
 
     def update_collection(self, collection_id: int, **fields: str | None) -> Collection:
-        with self.library.db.write():
+        with self.db.write():
             self.store.update_collection(collection_id, **fields)
         self._changed("collection.changed", collection_id=collection_id)
         return self.store.collection(collection_id)
 
     def move_collection(self, collection_id: int, project_id: int | None) -> Collection:
         """Move a character or set to another project; pictures follow, reference-aware."""
-        with self.library.db.write():
+        with self.db.write():
             self.store.move_collection(collection_id, project_id)
         self._changed("collection.changed", collection_id=collection_id, project_id=project_id)
         return self.store.collection(collection_id)
 
     def delete_collection(self, collection_id: int) -> None:
         """Delete a set or character; its pictures are never deleted."""
-        with self.library.db.write():
+        with self.db.write():
             self.store.delete_collection(collection_id)
         self._changed("collection.changed", collection_id=collection_id, deleted=True)
 
     def add_members(self, collection_id: int, picture_ids: Sequence[int]) -> Collection:
-        ids = self.library.require_pictures(picture_ids)
-        with self.library.db.write():
+        ids = self.pictures.require(picture_ids)
+        with self.db.write():
             self.store.add_members(collection_id, ids, now_ms())
         self._changed("collection.changed", collection_id=collection_id)
         return self.store.collection(collection_id)
 
     def remove_members(self, collection_id: int, picture_ids: Sequence[int]) -> Collection:
-        with self.library.db.write():
+        with self.db.write():
             self.store.remove_members(collection_id, list(picture_ids))
         self._changed("collection.changed", collection_id=collection_id)
         return self.store.collection(collection_id)
 
     def assign_face(self, face_id: int, character_id: int | None) -> None:
         """Name a face as a character (or clear it); the picture joins that character too."""
-        picture_id = self.library.vectors.face_picture(face_id)
+        picture_id = self.vectors.face_picture(face_id)
         if picture_id is None:
             raise NotFound(f"no face {face_id}")
         if character_id is not None and self.store.collection(character_id).kind != "character":
             raise BadInput(f"{character_id} is a set, not a character")
-        with self.library.db.write():
-            self.library.vectors.set_face_character(face_id, character_id)
+        with self.db.write():
+            self.vectors.set_face_character(face_id, character_id)
             if character_id is not None:
                 self.store.add_members(character_id, [picture_id], now_ms())
-        self.library.events.publish(Event("picture.changed", [picture_id], {"fields": ["faces"]}))
+        self.events.publish(Event("picture.changed", [picture_id], {"fields": ["faces"]}))
         if character_id is not None:
             self._changed("collection.changed", collection_id=character_id)
 
@@ -141,21 +156,21 @@ class Organiser:
     # -- tag vocabulary -------------------------------------------------------------------------
 
     def update_tag(self, tag_id: int, *, name: str | None = None, category: str | None = None) -> None:
-        with self.library.db.write():
-            self.library.tags.update(tag_id, name=name, category=category)
+        with self.db.write():
+            self.tags.update(tag_id, name=name, category=category)
         self._changed("tag.changed", tag_id=tag_id)
 
     def merge_tags(self, source_id: int, target_id: int) -> None:
-        with self.library.db.write():
-            self.library.tags.merge(source_id, target_id)
+        with self.db.write():
+            self.tags.merge(source_id, target_id)
         self._changed("tag.changed", tag_id=target_id, merged=source_id)
 
     def add_alias(self, tag_id: int, alias: str) -> None:
-        with self.library.db.write():
-            self.library.tags.add_alias(tag_id, alias)
+        with self.db.write():
+            self.tags.add_alias(tag_id, alias)
         self._changed("tag.changed", tag_id=tag_id)
 
     def delete_tag(self, tag_id: int) -> None:
-        with self.library.db.write():
-            self.library.tags.delete(tag_id)
+        with self.db.write():
+            self.tags.delete(tag_id)
         self._changed("tag.changed", tag_id=tag_id, deleted=True)

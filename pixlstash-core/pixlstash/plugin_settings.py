@@ -21,7 +21,7 @@ import msgspec
 from .errors import BadInput, NotFound, PluginError
 from .storage.settings import SettingsStore
 
-__all__ = ["PluginSettings"]
+__all__ = ["PluginSettings", "PluginSettingsSource"]
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -104,6 +104,21 @@ class PluginSettings:
             return msgspec.convert(values, schema, strict=False)
         except msgspec.ValidationError as error:
             raise BadInput(f"invalid settings for {name}: {error}") from None
+
+
+class PluginSettingsSource:
+    """The current ``PluginSettings`` of one library, made again when the set of plugins changes (a plugin
+    registered on an open library declares its settings at once)."""
+
+    def __init__(self, plugin_manager, store: SettingsStore) -> None:
+        self.plugin_manager, self.store = plugin_manager, store
+        self._current: tuple[frozenset, PluginSettings] | None = None
+
+    def current(self) -> PluginSettings:
+        plugins = frozenset(id(p) for p in self.plugin_manager.get_plugins())
+        if self._current is None or self._current[0] != plugins:
+            self._current = (plugins, PluginSettings(self.plugin_manager, self.store))
+        return self._current[1]
 
 
 def _parse(schema: type[msgspec.Struct], field: str, raw: str) -> Any:

@@ -11,12 +11,11 @@ import logging
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .events import Event
-
-if TYPE_CHECKING:
-    from .library import Library
+from .storage.db import Database
+from .storage.folders import FolderStore
+from .storage.pictures import PictureStore
 
 __all__ = ["SidecarWriter", "read_sidecar", "sidecar_path"]
 
@@ -60,8 +59,8 @@ def _write_atomically(path: Path, text: str) -> None:
 class SidecarWriter:
     """Writes tags or captions back to sidecars of reference pictures whose folder allows it."""
 
-    def __init__(self, library: Library) -> None:
-        self.library = library
+    def __init__(self, db: Database, folders: FolderStore, pictures: PictureStore) -> None:
+        self.db, self.folders, self.pictures = db, folders, pictures
 
     def __call__(self, event: Event) -> None:
         fields = set(event.data.get("fields", ()))
@@ -74,15 +73,15 @@ class SidecarWriter:
                 log.exception("could not write the sidecar of picture %s", picture_id)
 
     def write(self, picture_id: int) -> None:
-        locations = self.library.folders.locations(picture_id)
+        locations = self.folders.locations(picture_id)
         if not locations:
             return
         picture = None
         for folder_id, root, rel_path in locations:
-            options = self.library.folders.get(folder_id).options
+            options = self.folders.get(folder_id).options
             if not options.write_sidecars:
                 continue
-            picture = picture or self.library.get(picture_id)
+            picture = picture or self.pictures.get(picture_id)
             if options.sidecar_format == "caption":
                 captions = [c.text for c in picture.captions]
                 text = captions[0] if captions else ""
@@ -90,5 +89,5 @@ class SidecarWriter:
                 text = ", ".join(tag.name for tag in picture.tags)
             target = sidecar_path(Path(root) / rel_path)
             _write_atomically(target, text + "\n" if text else "")
-            with self.library.db.write():
-                self.library.folders.set_sidecar_mtime(folder_id, rel_path, target.stat().st_mtime_ns)
+            with self.db.write():
+                self.folders.set_sidecar_mtime(folder_id, rel_path, target.stat().st_mtime_ns)

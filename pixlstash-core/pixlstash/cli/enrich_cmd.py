@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 
 from ..engines import Task
-from ..enrichment import EnrichmentWorker
 from ..enrichment.worker import WorkerBusy
 from ..errors import BadInput
 from .common import add_library_option, print_json, progress_bar, terminal
@@ -44,13 +43,13 @@ def add_parser(subparsers) -> None:
 
 def _tasks(library, args) -> list[tuple[Task, str | None]]:
     if args.engine:
-        engine = library.enrichment.engine_by_id(args.engine)
+        engine = library.engines.by_id(args.engine)
         if args.task and engine.task.value != args.task:
             raise BadInput(f"{args.engine} is a {engine.task.value} engine, not a {args.task}")
         return [(engine.task, engine.id)]
     if args.task:
         return [(Task(args.task), None)]
-    return [(Task(name), None) for name in library.enrichment.settings().on_import]
+    return [(Task(name), None) for name in library.engines.settings().on_import]
 
 
 def run(args, pm) -> int:
@@ -88,7 +87,7 @@ def run(args, pm) -> int:
         jobs += leftover
         if args.no_run or not jobs:
             return 0
-        worker = EnrichmentWorker(library)
+        worker = library.new_enrichment_worker()
         total = sum(job.total for job in jobs)
         tty = sys.stderr.isatty()
 

@@ -30,7 +30,7 @@ def _engines(args, pm) -> list:
     if not (path / DATABASE_NAME).exists():
         return EngineRegistry.from_plugin_manager(pm).all()
     with Library.open(path, plugin_manager=pm) as library:
-        return library.enrichment.registry.all()
+        return library.engines.registry.all()
 
 
 def run(args, pm) -> int:

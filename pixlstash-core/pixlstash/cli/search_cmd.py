@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..enrichment.inputs import open_query_image
+from ..engines.inputs import open_query_image
 from ..errors import BadInput
 from .common import add_library_option, print_json
 from .library_options import add_filter_options, filter_from_args, open_library

@@ -54,7 +54,7 @@ def _resource(value: str) -> RestoreResource:
 
 def run(args, pm) -> int:
     with open_library(args, pm) as library:
-        service = SnapshotService(library)
+        service = library.new_snapshot_service()
         try:
             result = _dispatch(args, service)
         finally:

@@ -1,4 +1,5 @@
-"""The enrichment front door: engines and settings, queueing work, cancelling it, reporting progress.
+"""The enrichment front door: queueing work (the engine chosen through the ``EngineCatalog``), cancelling
+it, reporting progress.
 
 Work is queued here (on import, or on request for a selection) and done by an ``EnrichmentWorker``:
 in the server's process, or in ``pixlstash enrich`` when no server runs.
@@ -7,104 +8,36 @@ in the server's process, or in ``pixlstash enrich`` when no server runs.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
-
-import msgspec
-import numpy as np
+from collections.abc import Sequence
+from typing import Any
 
 from ..clock import now_ms
-from ..domain import EngineProgress, EnrichmentSettings, Job, JobItemError, PictureFilter
-from ..engines import Embedder, Engine, Task
-from ..engines.registry import EngineRegistry
-from ..engines.runtime import EngineRuntime
+from ..domain import EngineProgress, Job, JobItemError, PictureFilter
+from ..engines import Engine, Task
+from ..engines.catalog import EngineCatalog
 from ..errors import BadInput, EngineNotFound
-from ..events import Event
-from ..plugin_settings import PluginSettings
+from ..events import Event, EventBus
+from ..storage.db import Database
 from ..storage.jobs import JobStore
-from ..storage.settings import SettingsStore
-from .inputs import load_input
-
-if TYPE_CHECKING:
-    from ..library import Library
+from ..storage.pictures import PictureStore
+from ..storage.query import PictureQuery
 
 __all__ = ["Enrichment"]
 
-T = TypeVar("T")
-
-_SETTINGS_KEY = "enrichment"
-
 
 class Enrichment:
-    def __init__(self, library: Library) -> None:
-        self.library = library
-        self.jobs = JobStore(library.db)
-        self.settings_store = SettingsStore(library.db, "settings")
-        self._registry: tuple[PluginSettings, bytes, EngineRegistry] | None = None
-        self.runtime = EngineRuntime(lambda: self.settings().device)
+    def __init__(
+        self,
+        db: Database,
+        jobs: JobStore,
+        pictures: PictureStore,
+        query: PictureQuery,
+        engines: EngineCatalog,
+        events: EventBus,
+    ) -> None:
+        self.db, self.jobs, self.pictures, self.query = db, jobs, pictures, query
+        self.engines, self.events = engines, events
         self.wake = threading.Event()  # set when work is queued, so an idle worker starts at once
-
-    # -- settings and engines -------------------------------------------------------------------
-
-    @property
-    def registry(self) -> EngineRegistry:
-        """The installed engines, collected again when plugins come or go (the library then makes a new
-        ``plugin_settings``) or their settings change, in this process or another."""
-        plugin_settings = self.library.plugin_settings
-        settings = plugin_settings.all()
-        encoded = msgspec.json.encode(settings)
-        cached = self._registry
-        if cached is None or cached[0] is not plugin_settings or cached[1] != encoded:
-            registry = EngineRegistry.from_plugin_manager(self.library.plugin_manager, settings)
-            self._registry = cached = (plugin_settings, encoded, registry)
-        return cached[2]
-
-    def settings(self) -> EnrichmentSettings:
-        return self.settings_store.get(_SETTINGS_KEY, EnrichmentSettings, EnrichmentSettings())
-
-    def configure(self, settings: EnrichmentSettings) -> EnrichmentSettings:
-        for task, engine_id in settings.defaults.items():
-            self.engine(_task(task), engine_id)
-        for task in settings.on_import:
-            _task(task)
-        self.settings_store.put(_SETTINGS_KEY, settings)
-        return settings
-
-    def engines(self, task: Task | None = None) -> list[Engine]:
-        tasks = [task] if task else list(Task)
-        return [engine for t in tasks for engine in self.registry.engines(t)]
-
-    def engine(self, task: Task, engine_id: str | None = None) -> Engine:
-        """The engine asked for, else the task's default from settings, else the first one ready to run."""
-        engine_id = engine_id or self.settings().defaults.get(task.value)
-        if engine_id:
-            return self.registry.get(task, engine_id)
-        installed = self.registry.engines(task)
-        if not installed:
-            raise EngineNotFound(
-                f"no {task.value} engine is installed (pip install a plugin such as pixlstash-clip, then restart)",
-                task=task.value,
-            )
-        # The first engine whose model is here; else the first (its error then says how to get the model).
-        return next((e for e in installed if e.model_status().present), installed[0])
-
-    def engine_by_id(self, engine_id: str) -> Engine:
-        for engine in self.engines():
-            if engine.id == engine_id:
-                return engine
-        raise EngineNotFound(f"no engine {engine_id!r} is installed", engine_id=engine_id)
-
-    # -- running engines outside jobs (search encodes queries on the fly) -------------------------
-
-    def run_engine(self, engine: Engine, work: Callable[[], T]) -> T:
-        return self.runtime.call(engine, work)
-
-    def embed_pictures(self, engine: Embedder, picture_ids: Sequence[int]) -> list[np.ndarray]:
-        """Vectors for stored pictures computed now (not stored: their jobs store them)."""
-        inputs = self.library.pictures.media_inputs(picture_ids)
-        images = [load_input(self.library, pid, *inputs[pid], engine.input_size) for pid in picture_ids]
-        vectors = self.runtime.call(engine, lambda: engine.embed_images(images))
-        return [np.asarray(v, dtype=np.float32) for v in vectors]
 
     # -- queueing -------------------------------------------------------------------------------
 
@@ -124,13 +57,10 @@ class Enrichment:
         Pictures this engine version already did are skipped unless ``force``; so are pictures already
         queued for it. Returns the job, or None when nothing was left to do.
         """
-        engine = self.engine(task, engine_id)
+        engine = self.engines.get(task, engine_id)
         self._check_parameters(engine, parameters or {})
-        if picture_ids is not None:
-            ids = self.library.require_pictures(picture_ids)
-        else:
-            ids = self.library.query.ids(f or PictureFilter())
-        with self.library.db.write():
+        ids = self.pictures.require(picture_ids) if picture_ids is not None else self.query.ids(f or PictureFilter())
+        with self.db.write():
             if not force:
                 ids = self.jobs.not_enriched(engine.id, engine.version, ids)
             job_id = self.jobs.create(
@@ -164,11 +94,11 @@ class Enrichment:
         return queued
 
     def _import_tasks(self) -> list[tuple[Task, Engine]]:
-        settings = self.settings()
+        settings = self.engines.settings()
         chosen = []
         for name in settings.on_import:
             try:
-                engine = self.engine(Task(name))
+                engine = self.engines.get(Task(name))
             except EngineNotFound:
                 continue
             if engine.model_status().present:  # queueing work that cannot run would only fail it
@@ -185,12 +115,12 @@ class Enrichment:
     # -- managing -------------------------------------------------------------------------------
 
     def cancel(self, job_id: int) -> Job:
-        with self.library.db.write():
+        with self.db.write():
             self.jobs.cancel(job_id, now_ms())
         return self.publish_progress(job_id)
 
     def retry(self, job_id: int) -> Job:
-        with self.library.db.write():
+        with self.db.write():
             self.jobs.retry(job_id)
         self.wake.set()
         return self.jobs.get(job_id)
@@ -198,7 +128,7 @@ class Enrichment:
     def publish_progress(self, job_id: int) -> Job:
         """The job as it is now, announced on the live stream (``job.progress``)."""
         job = self.jobs.get(job_id)
-        self.library.events.publish(
+        self.events.publish(
             Event(
                 "job.progress",
                 data={
@@ -225,10 +155,3 @@ class Enrichment:
 
     def progress(self) -> list[EngineProgress]:
         return self.jobs.progress(now_ms())
-
-
-def _task(name: str) -> Task:
-    try:
-        return Task(name)
-    except ValueError:
-        raise BadInput(f"unknown task {name!r}; tasks are {', '.join(t.value for t in Task)}") from None

@@ -4,23 +4,32 @@ transaction. Vectors written are collected for the vector index, which is update
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
+import msgspec
 import numpy as np
 
 from ..engines import Engine, Face, TagScore
+from ..storage.pictures import PictureStore
+from ..storage.tags import TagStore
+from ..storage.vectors import VectorStore
 
-if TYPE_CHECKING:
-    from ..library import Library
+__all__ = ["BatchSink", "ResultStores", "scale_faces"]
 
-__all__ = ["BatchSink", "scale_faces"]
+
+class ResultStores(msgspec.Struct, frozen=True):
+    """The stores engine results are written to."""
+
+    pictures: PictureStore
+    tags: TagStore
+    vectors: VectorStore
 
 
 class BatchSink:
     """The ``ResultSink`` of one batch of one engine (see ``pixlstash.engines.tasks``)."""
 
-    def __init__(self, library: Library, engine: Engine, now: int, sizes: dict, originals: dict) -> None:
-        self.library, self.engine, self.now = library, engine, now
+    def __init__(self, stores: ResultStores, engine: Engine, now: int, sizes: dict, originals: dict) -> None:
+        self.pictures, self.tags, self.vectors = stores.pictures, stores.tags, stores.vectors
+        self.engine, self.now = engine, now
         self.sizes, self.originals = sizes, originals  # picture id -> (w, h) the engine saw / of the original
         self.added_keys: list[int] = []
         self.added_vectors: list[np.ndarray] = []
@@ -28,22 +37,22 @@ class BatchSink:
 
     def put_embedding(self, picture_id: int, vector: np.ndarray) -> None:
         engine = self.engine
-        self.library.vectors.put_embedding(picture_id, engine.id, engine.version, vector, self.now)
+        self.vectors.put_embedding(picture_id, engine.id, engine.version, vector, self.now)
         self.added_keys.append(picture_id)
         self.added_vectors.append(vector)
 
     def set_predictions(self, picture_id: int, tags: list[TagScore]) -> None:
-        scores = [(self.library.tags.ensure(tag.name, tag.category), tag.score) for tag in tags]
-        self.library.tags.set_predictions(picture_id, self.engine.id, self.engine.version, scores)
+        scores = [(self.tags.ensure(tag.name, tag.category), tag.score) for tag in tags]
+        self.tags.set_predictions(picture_id, self.engine.id, self.engine.version, scores)
 
     def set_caption(self, picture_id: int, text: str) -> None:
-        self.library.pictures.set_caption(picture_id, self.engine.id, text or None, self.engine.version, self.now)
+        self.pictures.set_caption(picture_id, self.engine.id, text or None, self.engine.version, self.now)
 
     def replace_faces(self, picture_id: int, faces: list[Face]) -> None:
         seen = self.sizes.get(picture_id) or (1, 1)
         rows = scale_faces(faces, seen, self.originals.get(picture_id) or seen)
         engine = self.engine
-        removed, new_ids = self.library.vectors.replace_faces(picture_id, engine.id, engine.version, rows, self.now)
+        removed, new_ids = self.vectors.replace_faces(picture_id, engine.id, engine.version, rows, self.now)
         self.removed_keys.extend(removed)
         for face_id, (_, _, _, vector) in zip(new_ids, rows, strict=True):
             if vector is not None:

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 import numpy as np
@@ -27,14 +27,16 @@ from PIL.Image import Image
 
 from ..clock import now_ms
 from ..engines import Engine, Task
+from ..engines.catalog import EngineCatalog
+from ..engines.inputs import load_input
 from ..engines.tasks import TASKS, run_engine
 from ..errors import EngineNotFound, ModelMissing, NotFound
-from ..events import Event
-from .inputs import load_input
-from .sink import BatchSink
-
-if TYPE_CHECKING:
-    from ..library import Library
+from ..events import Event, EventBus
+from ..index.indexes import VectorIndexes
+from ..picture_files import PictureFiles
+from ..storage.db import Database
+from .service import Enrichment
+from .sink import BatchSink, ResultStores
 
 __all__ = ["EnrichmentWorker", "WorkerBusy"]
 
@@ -60,14 +62,21 @@ class _Batch(msgspec.Struct):
 class EnrichmentWorker:
     def __init__(
         self,
-        library: Library,
+        lock_folder: Path,
+        db: Database,
+        enrichment: Enrichment,
+        engines: EngineCatalog,
+        files: PictureFiles,
+        results: ResultStores,
+        indexes: VectorIndexes,
+        events: EventBus,
         *,
         poll_seconds: float = 2.0,
         index_save_seconds: float = 60.0,
         decode_threads: int | None = None,
     ) -> None:
-        self.library = library
-        self.enrichment = library.enrichment
+        self.lock_folder, self.db, self.enrichment, self.engines = Path(lock_folder), db, enrichment, engines
+        self.files, self.results, self.indexes, self.events = files, results, indexes, events
         self.poll_seconds = poll_seconds
         self.index_save_seconds = index_save_seconds
         self._decoders = ThreadPoolExecutor(
@@ -98,7 +107,7 @@ class EnrichmentWorker:
         """Work in this thread until nothing is queued (``pixlstash enrich``); returns pictures processed."""
         if not self._acquire_lock():
             raise WorkerBusy(
-                f"another process is already running jobs for {self.library.root} "
+                f"another process is already running jobs for {self.lock_folder} "
                 "(the server?): the queued work will be done there"
             )
         try:
@@ -130,7 +139,7 @@ class EnrichmentWorker:
             self._finish()
 
     def _acquire_lock(self) -> bool:
-        path = Path(self.library.root) / _LOCK_NAME
+        path = self.lock_folder / _LOCK_NAME
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             import fcntl
@@ -146,8 +155,8 @@ class EnrichmentWorker:
 
     def _recover(self) -> None:
         """Take over from a worker that died: requeue what it held, give up on pictures that keep crashing it."""
-        settings = self.enrichment.settings()
-        with self.library.db.write():
+        settings = self.engines.settings()
+        with self.db.write():
             requeued = self.enrichment.jobs.reset_running()
             exhausted = self.enrichment.jobs.fail_exhausted(settings.max_attempts)
             for job_id in {job for job, _ in exhausted}:
@@ -162,20 +171,20 @@ class EnrichmentWorker:
 
     def _finish(self) -> None:
         if self._ahead is not None:  # claimed but never run: back to the queue untouched
-            with contextlib.suppress(Exception), self.library.db.write():
+            with contextlib.suppress(Exception), self.db.write():
                 self.enrichment.jobs.release(self._ahead.job_id, self._ahead.picture_ids)
             self._ahead = None
         with contextlib.suppress(Exception):
-            self.library.search.save()
+            self.indexes.save()
         if self._lock_file is not None:
             os.close(self._lock_file)
             self._lock_file = None
 
     def _housekeeping(self) -> None:
-        settings = self.enrichment.settings()
-        self.enrichment.runtime.unload_idle({e.id: e for e in self.enrichment.engines()}, settings.idle_unload_seconds)
+        settings = self.engines.settings()
+        self.engines.runtime.unload_idle({e.id: e for e in self.engines.installed()}, settings.idle_unload_seconds)
         if time.monotonic() - self._last_save >= self.index_save_seconds:
-            self.library.search.save()
+            self.indexes.save()
             self._last_save = time.monotonic()
 
     # -- one batch ------------------------------------------------------------------------------
@@ -194,17 +203,17 @@ class EnrichmentWorker:
         jobs = self.enrichment.jobs
         for job_id, task, engine_id, parameters in jobs.runnable_jobs():
             try:
-                engine = self.enrichment.engine(Task(task), engine_id)
+                engine = self.engines.get(Task(task), engine_id)
             except EngineNotFound as error:
-                with self.library.db.write():
+                with self.db.write():
                     jobs.fail_job(job_id, str(error), now_ms())
                 continue
-            with self.library.db.write():
+            with self.db.write():
                 ids = jobs.claim(job_id, max(1, engine.preferred_batch_size), now_ms())
                 if not ids:
                     jobs.close_if_finished(job_id, now_ms())
                     continue
-            inputs = self.library.pictures.media_inputs(ids)
+            inputs = self.results.pictures.media_inputs(ids)
             images = [self._decoders.submit(self._load, pid, inputs.get(pid), engine.input_size) for pid in ids]
             return _Batch(job_id, Task(task), engine, msgspec.json.decode(parameters), ids, images)
         return None
@@ -212,7 +221,7 @@ class EnrichmentWorker:
     def _load(self, picture_id: int, media: tuple | None, input_size: int) -> Image:
         if media is None:  # purged between the claim and now
             raise NotFound(f"picture {picture_id} no longer exists")
-        return load_input(self.library, picture_id, *media, input_size)
+        return load_input(self.files, picture_id, *media, input_size)
 
     def _run(self, batch: _Batch) -> None:
         engine = batch.engine
@@ -227,7 +236,7 @@ class EnrichmentWorker:
             outcomes = self._compute(engine, images, batch.parameters, errors)
         except ModelMissing as error:
             log.warning("%s", error)
-            with self.library.db.write():
+            with self.db.write():
                 self.enrichment.jobs.release(batch.job_id, batch.picture_ids)
                 self.enrichment.jobs.fail_job(batch.job_id, str(error), now_ms())
             return
@@ -239,7 +248,7 @@ class EnrichmentWorker:
         """Results by picture; a batch that fails is retried picture by picture so one bad picture fails alone."""
         if not images:
             return {}
-        call = self.enrichment.runtime.call
+        call = self.engines.call
         try:
             results = call(engine, lambda: run_engine(engine, [image for _, image in images], parameters))
             return {pid: result for (pid, _), result in zip(images, results, strict=True)}
@@ -258,19 +267,20 @@ class EnrichmentWorker:
     def _write(
         self, batch: _Batch, images: list[tuple[int, Image]], outcomes: dict[int, Any], errors: dict[int, str]
     ) -> None:
-        library, jobs, engine, spec = self.library, self.enrichment.jobs, batch.engine, TASKS[batch.task]
+        jobs, engine, spec, vectors = self.enrichment.jobs, batch.engine, TASKS[batch.task], self.results.vectors
         sizes = {pid: image.size for pid, image in images}
-        originals = {pid: (w, h) for pid, (_, w, h, _) in library.pictures.media_inputs(list(outcomes)).items()}
+        media = self.results.pictures.media_inputs(list(outcomes))
+        originals = {pid: (w, h) for pid, (_, w, h, _) in media.items()}
         kind = spec.vector_kind
         index = None
         if kind is not None:
-            index = library.search.index(engine.id, kind)
+            index = self.indexes.get(engine.id, kind)
             index.ensure_current()  # loaded before the write, so the new vectors are added, not rebuilt
         now = now_ms()
-        sink = BatchSink(library, engine, now, sizes, originals)
+        sink = BatchSink(self.results, engine, now, sizes, originals)
         written: list[int] = []
-        with library.db.write():
-            stamp_before = library.vectors.stamp(engine.id, kind) if kind else None
+        with self.db.write():
+            stamp_before = vectors.stamp(engine.id, kind) if kind else None
             for picture_id, result in outcomes.items():
                 if not jobs.finish_item(batch.job_id, picture_id):
                     continue  # cancelled, or rolled back by a restore, while the engine ran
@@ -280,7 +290,7 @@ class EnrichmentWorker:
             for picture_id, error in errors.items():
                 jobs.finish_item(batch.job_id, picture_id, error)
             jobs.close_if_finished(batch.job_id, now)
-            stamp_after = library.vectors.stamp(engine.id, kind) if kind else None
+            stamp_after = vectors.stamp(engine.id, kind) if kind else None
         if index is not None:
             if sink.removed_keys:
                 index.apply(
@@ -298,5 +308,5 @@ class EnrichmentWorker:
                 )
         self.processed += len(outcomes) + len(errors)
         if written:
-            library.events.publish(Event("picture.changed", written, {"fields": [spec.field], "engine_id": engine.id}))
+            self.events.publish(Event("picture.changed", written, {"fields": [spec.field], "engine_id": engine.id}))
         self.enrichment.publish_progress(batch.job_id)

@@ -12,23 +12,26 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import TYPE_CHECKING
 
 import msgspec
 
 from ..clock import now_ms
 from ..domain import ImportedPicture, ImportReport, ImportSkip
 from ..errors import PixlstashError
-from ..events import Event
+from ..events import Event, EventBus
+from ..index.near_duplicates import NearDuplicateIndex
 from ..media.analyse import MediaAnalysis, analyse_file
+from ..media.facts import MediaLimits
 from ..media.hashing import content_hash
-from ..storage.folders import FolderFile
+from ..originals import OriginalStore
+from ..storage.collections import CollectionStore
+from ..storage.db import Database
+from ..storage.folders import FolderFile, FolderStore
+from ..storage.pictures import PictureStore
+from ..thumbnails import ThumbnailCache
 from .sources import ImportItem, cleanup
-
-if TYPE_CHECKING:
-    from ..library import Library
 
 __all__ = ["ImportTarget", "Importer", "ReferenceTarget"]
 
@@ -40,6 +43,17 @@ class ImportTarget(msgspec.Struct, frozen=True):
 
     project_id: int | None = None
     collection_ids: list[int] = []
+
+    @classmethod
+    def checked(
+        cls, collections: CollectionStore, project_id: int | None, collection_ids: Sequence[int]
+    ) -> ImportTarget:
+        """The target; ``NotFound`` when the project or a collection does not exist."""
+        if project_id is not None:
+            collections.project(project_id)
+        for collection_id in collection_ids:
+            collections.collection(collection_id)
+        return cls(project_id, list(collection_ids))
 
 
 class ReferenceTarget(msgspec.Struct, frozen=True):
@@ -67,8 +81,28 @@ class _Skipped(msgspec.Struct):
 
 
 class Importer:
-    def __init__(self, library: Library, workers: int | None = None) -> None:
-        self.library = library
+    """One import run's pipeline. ``unscrap`` brings back a scrapped picture imported again;
+    ``after_import`` gets the ids of new pictures (the library queues their on-import enrichment)."""
+
+    def __init__(
+        self,
+        db: Database,
+        pictures: PictureStore,
+        folders: FolderStore,
+        collections: CollectionStore,
+        store: OriginalStore,
+        thumbnails: ThumbnailCache,
+        near_duplicates: NearDuplicateIndex,
+        events: EventBus,
+        *,
+        limits: MediaLimits,
+        unscrap: Callable[[list[int]], object],
+        after_import: Callable[[list[int]], object],
+        workers: int | None = None,
+    ) -> None:
+        self.db, self.pictures, self.folders, self.collections = db, pictures, folders, collections
+        self.store, self.thumbnails, self.near_duplicates, self.events = store, thumbnails, near_duplicates, events
+        self.limits, self.unscrap, self.after_import = limits, unscrap, after_import
         self.workers = workers or max(2, os.cpu_count() or 2)
         self._claimed: set[str] = set()
         self._claim_lock = threading.Lock()
@@ -76,29 +110,28 @@ class Importer:
     # -- worker side (no writes to the database) ------------------------------------------------
 
     def _prepare(self, item: ImportItem, reference: ReferenceTarget | None) -> _Prepared | _Duplicate | _Skipped:
-        library = self.library
         try:
             if os.path.getsize(item.path) == 0:
                 return _Skipped(item, "empty file")
             digest = content_hash(item.path)
-            existing = library.pictures.id_for_hash(digest)
+            existing = self.pictures.id_for_hash(digest)
             if existing is not None:
-                _, suffix, managed = library.pictures.address(existing)
+                _, suffix, managed = self.pictures.address(existing)
                 if managed or reference is not None:
                     return _Duplicate(item, digest, existing)
                 # Known only through a reference folder, now imported for real: keep a copy, so the
                 # picture survives that folder going away.
-                library.store.put(digest, item.path, suffix)
+                self.store.put(digest, item.path, suffix)
                 return _Duplicate(item, digest, existing, adopted=True)
             with self._claim_lock:
                 if digest in self._claimed:
                     return _Duplicate(item, digest, None)
                 self._claimed.add(digest)
-            analysis = analyse_file(item.path, library.limits, known_hash=digest)
-            library.thumbnails.write(digest, "grid", analysis.grid_thumbnail)
-            library.thumbnails.write(digest, "preview", analysis.preview_thumbnail)
+            analysis = analyse_file(item.path, self.limits, known_hash=digest)
+            self.thumbnails.write(digest, "grid", analysis.grid_thumbnail)
+            self.thumbnails.write(digest, "preview", analysis.preview_thumbnail)
             if reference is None:
-                library.store.put(digest, item.path, analysis.suffix, move=item.temporary)
+                self.store.put(digest, item.path, analysis.suffix, move=item.temporary)
             return _Prepared(item, analysis)
         except PixlstashError as error:
             return _Skipped(item, error.message)
@@ -113,10 +146,10 @@ class Importer:
     def _commit(
         self, prepared: _Prepared, source_id: int | None, target: ImportTarget, reference: ReferenceTarget | None
     ) -> int:
-        library, a = self.library, prepared.analysis
+        a = prepared.analysis
         imported_at = now_ms()
-        with library.db.write():
-            picture_id = library.pictures.insert(
+        with self.db.write():
+            picture_id = self.pictures.insert(
                 {
                     "content_hash": a.content_hash,
                     "suffix": a.suffix,
@@ -140,25 +173,25 @@ class Importer:
                 }
             )
             if a.generation is not None:
-                library.pictures.set_generation(picture_id, a.generation)
-            library.pictures.refresh_text([picture_id])
+                self.pictures.set_generation(picture_id, a.generation)
+            self.pictures.refresh_text([picture_id])
             self._file(picture_id, target, imported_at)
             if reference is not None:
                 self._record_reference(reference, prepared.item, a.content_hash, picture_id)
             if a.phash is not None:
-                library.assign_duplicate_group(picture_id, a.phash)
+                self.near_duplicates.assign(picture_id, a.phash)
         return picture_id
 
     def _file(self, picture_id: int, target: ImportTarget, now: int) -> None:
         if target.project_id is not None:
-            self.library.collections.add_to_project(target.project_id, [picture_id])
+            self.collections.add_to_project(target.project_id, [picture_id])
         for collection_id in target.collection_ids:
-            self.library.collections.add_members(collection_id, [picture_id], now)
+            self.collections.add_members(collection_id, [picture_id], now)
 
     def _record_reference(self, reference: ReferenceTarget, item: ImportItem, digest: str, picture_id: int) -> None:
         stat = os.stat(item.path)
         rel_path = os.path.relpath(item.path, reference.root)
-        self.library.folders.put_file(
+        self.folders.put_file(
             reference.folder_id, FolderFile(rel_path, picture_id, stat.st_size, stat.st_mtime_ns, digest)
         )
 
@@ -201,14 +234,14 @@ class Importer:
                 for future in done:
                     self._finish(future.result(), report, source_id, target, reference, batch_duplicates, on_picture)
         for duplicate in batch_duplicates:
-            picture_id = self.library.pictures.id_for_hash(duplicate.content_hash)
+            picture_id = self.pictures.id_for_hash(duplicate.content_hash)
             if picture_id is None:
                 report.skipped.append(ImportSkip(duplicate.item.display, "same content as a file that failed"))
             else:
                 self._report_duplicate(duplicate.item, picture_id, report, target, reference, on_picture)
             cleanup(duplicate.item)
         if enrich:
-            self.library.enrichment.queue_imported([p.picture_id for p in report.imported[imported_before:]])
+            self.after_import([p.picture_id for p in report.imported[imported_before:]])
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 
@@ -224,7 +257,7 @@ class Importer:
                     report.skipped.append(ImportSkip(item.display, f"could not record: {error}"))
                     return
                 report.imported.append(ImportedPicture(item.display, picture_id))
-                self.library.events.publish(Event("picture.added", [picture_id]))
+                self.events.publish(Event("picture.added", [picture_id]))
                 if on_picture:
                     on_picture(item, picture_id, True)
             elif isinstance(result, _Duplicate):
@@ -232,8 +265,8 @@ class Importer:
                     batch_duplicates.append(result)
                     return
                 if result.adopted:
-                    with self.library.db.write():
-                        self.library.pictures.adopt(result.picture_id)
+                    with self.db.write():
+                        self.pictures.adopt(result.picture_id)
                 self._report_duplicate(item, result.picture_id, report, target, reference, on_picture)
             else:
                 report.skipped.append(ImportSkip(item.display, result.reason))
@@ -245,12 +278,11 @@ class Importer:
     def _discard(self, analysis: MediaAnalysis, reference: ReferenceTarget | None) -> None:
         """Undo what ``_prepare`` stored for a file whose commit failed: its original and thumbnails,
         unless a picture (another process's import of the same bytes) owns them by now."""
-        library = self.library
-        if library.pictures.id_for_hash(analysis.content_hash) is not None:
+        if self.pictures.id_for_hash(analysis.content_hash) is not None:
             return
         if reference is None:
-            library.store.delete(analysis.content_hash, analysis.suffix)
-        library.thumbnails.delete(analysis.content_hash)
+            self.store.delete(analysis.content_hash, analysis.suffix)
+        self.thumbnails.delete(analysis.content_hash)
 
     def _report_duplicate(
         self,
@@ -264,14 +296,14 @@ class Importer:
         report.duplicates.append(ImportedPicture(item.display, picture_id))
         # Importing a scrapped picture again means the user wants it back. A reference folder's rescan
         # (a file moved inside it) is no such request: scrapping there must stick.
-        if reference is None and not self.library.pictures.existing_ids([picture_id], live_only=True):
-            self.library.unscrap([picture_id])
+        if reference is None and not self.pictures.existing_ids([picture_id], live_only=True):
+            self.unscrap([picture_id])
             report.restored.append(ImportedPicture(item.display, picture_id))
         if target.project_id is not None or target.collection_ids or reference is not None:
-            with self.library.db.write():
+            with self.db.write():
                 self._file(picture_id, target, now_ms())
                 if reference is not None:
-                    digest = self.library.pictures.address(picture_id)[0]
+                    digest = self.pictures.address(picture_id)[0]
                     self._record_reference(reference, item, digest, picture_id)
         if on_picture:
             on_picture(item, picture_id, False)

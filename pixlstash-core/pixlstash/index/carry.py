@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING
 import msgspec
 import numpy as np
 
+from ..storage.vectors import VectorStore
+from .indexes import VectorIndexes
+from .vector_index import VectorIndex
+
 if TYPE_CHECKING:
-    from ..library import Library
     from ..storage.snapshot_diff import SnapshotDiff
-    from .vector_index import VectorIndex
 
 __all__ = ["Carry", "apply", "plan"]
 
@@ -38,7 +40,7 @@ class Carry(msgspec.Struct):
     remove: np.ndarray  # keys the index holds but the snapshot has no vector for
 
 
-def plan(library: Library, diff: SnapshotDiff, held: contextlib.ExitStack) -> list[Carry]:
+def plan(indexes: VectorIndexes, diff: SnapshotDiff, held: contextlib.ExitStack) -> list[Carry]:
     """What each carriable index needs; the indexes are held by ``held`` until the caller is done."""
     carries = []
     live_stamps = diff.vector_stamps("main")
@@ -46,7 +48,7 @@ def plan(library: Library, diff: SnapshotDiff, held: contextlib.ExitStack) -> li
         live = live_stamps.get((engine_id, kind))
         if live is None or live[0] != epoch or live[1] < seq:
             continue  # another epoch (a restore came between): nothing says which vectors are alike
-        index = library.search.index(engine_id, kind)
+        index = indexes.get(engine_id, kind)
         held.enter_context(index.held())
         if index.ensure_current(rebuild=False) is None:
             continue  # neither loaded nor saved: it is built on first use anyway
@@ -62,9 +64,8 @@ def plan(library: Library, diff: SnapshotDiff, held: contextlib.ExitStack) -> li
     return carries
 
 
-def apply(library: Library, carries: list[Carry]) -> None:
+def apply(vectors: VectorStore, carries: list[Carry]) -> None:
     """Patch each planned index from the restored database and save it at the database's new stamp."""
-    vectors = library.vectors
     for carry in carries:
         keys = carry.refresh.tolist()
         found = vectors.embeddings(carry.engine_id, keys) if carry.kind == "image" else vectors.face_vectors(keys)

@@ -61,6 +61,17 @@ class NearDuplicateIndex:
             self._hashes[self._size] = np.array([phash], dtype=np.int64).view(np.uint64)[0]
             self._size += 1
 
+    def assign(self, picture_id: int, phash: int) -> None:
+        """Join a new picture to the near-duplicate group of the pictures it resembles (inside a write)."""
+        pictures = PictureStore(self.db)
+        matches = [m for m in self.matches(phash) if m != picture_id]
+        if matches:
+            groups = pictures.dup_groups_of(matches)
+            group = min(groups | set(matches))
+            members = set(matches) | {picture_id} | set(pictures.dup_group_members(groups))
+            pictures.set_dup_group(sorted(members), group)
+        self.add(picture_id, phash)
+
     def invalidate(self) -> None:
         """Forget the cache (after deletes or a restore); it reloads on next use."""
         with self._lock:

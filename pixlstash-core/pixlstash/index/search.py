@@ -7,7 +7,6 @@ headroom and the hits are filtered, widening the search until enough survive.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
@@ -16,13 +15,18 @@ import numpy as np
 
 from ..domain import FaceHit, PictureFilter, SearchHit, SearchResult
 from ..engines import Embedder, Task
+from ..engines.catalog import EngineCatalog
+from ..engines.inputs import load_input
 from ..errors import BadInput, NotFound
+from ..picture_files import PictureFiles
+from ..storage.pictures import PictureStore
+from ..storage.query import PictureQuery
+from ..storage.vectors import VectorStore
+from .indexes import VectorIndexes
 from .vector_index import VectorIndex
 
 if TYPE_CHECKING:
     from PIL.Image import Image
-
-    from ..library import Library
 
 __all__ = ["Combine", "SearchService"]
 
@@ -33,50 +37,17 @@ _MAX_WIDENING = 64  # at most this many times the requested hits are fetched fro
 
 
 class SearchService:
-    def __init__(self, library: Library) -> None:
-        self.library = library
-        self.folder = library.root / "indexes"
-        self._indexes: dict[tuple[str, str], VectorIndex] = {}
-        self._lock = threading.Lock()
-
-    def index(self, engine_id: str, kind: str = "image") -> VectorIndex:
-        vectors = self.library.vectors
-        with self._lock:
-            index = self._indexes.get((engine_id, kind))
-            if index is None:
-                images = kind == "image"
-                index = VectorIndex(
-                    self.folder,
-                    engine_id,
-                    kind,
-                    stamp=lambda: vectors.stamp(engine_id, kind),
-                    vectors=lambda: (vectors.iter_embeddings if images else vectors.iter_face_vectors)(engine_id),
-                    changes=lambda seq: (vectors.embeddings_since if images else vectors.face_vectors_since)(
-                        engine_id, seq
-                    ),
-                )
-                self._indexes[(engine_id, kind)] = index
-            return index
-
-    def loaded(self) -> list[VectorIndex]:
-        with self._lock:
-            return list(self._indexes.values())
-
-    def save(self) -> None:
-        for index in self.loaded():
-            index.save()
-
-    def invalidate(self) -> None:
-        """Forget every index in memory (each one loads, catches up or rebuilds on its next use)."""
-        for index in self.loaded():
-            index.invalidate()
-
-    def delete_saved(self) -> None:
-        """Delete every saved index (a full restore is about to replace the vectors; indexes in memory
-        notice by the new epoch, or are carried over)."""
-        for path in self.folder.glob("*"):
-            if path.suffix in (".usearch", ".json", ".tmp"):
-                path.unlink(missing_ok=True)
+    def __init__(
+        self,
+        indexes: VectorIndexes,
+        engines: EngineCatalog,
+        vectors: VectorStore,
+        pictures: PictureStore,
+        query: PictureQuery,
+        files: PictureFiles,
+    ) -> None:
+        self.indexes, self.engines, self.vectors = indexes, engines, vectors
+        self.pictures, self.query, self.files = pictures, query, files
 
     # -- searches -------------------------------------------------------------------------------
 
@@ -95,7 +66,7 @@ class SearchService:
         engine = self._embedder(engine_id)
         if not engine.supports_text:
             raise BadInput(f"{engine.id} has no text encoder; choose an embedder that has one")
-        query = self.library.enrichment.run_engine(engine, lambda: engine.embed_texts([text]))
+        query = self.engines.call(engine, lambda: engine.embed_texts([text]))
         return SearchResult(engine.id, self._nearest(engine.id, np.asarray(query), "mean", f, threshold, limit))
 
     def similar(
@@ -115,16 +86,16 @@ class SearchService:
         engine = self._embedder(engine_id)
         rows = []
         if picture_ids:
-            ids = self.library.require_pictures(picture_ids)
-            stored = self.library.vectors.embeddings(engine.id, ids)
+            ids = self.pictures.require(picture_ids)
+            stored = self.vectors.embeddings(engine.id, ids)
             missing = [i for i in ids if i not in stored]
             if missing:
                 # Not embedded yet: encode them now rather than fail (their jobs will store them later).
-                encoded = self.library.enrichment.embed_pictures(engine, missing)
+                encoded = self._embed_pictures(engine, missing)
                 stored.update(zip(missing, encoded, strict=True))
             rows.extend(stored[i] for i in ids)
         if images:
-            rows.extend(self.library.enrichment.run_engine(engine, lambda: engine.embed_images(list(images))))
+            rows.extend(self.engines.call(engine, lambda: engine.embed_images(list(images))))
         queries = np.stack(rows).astype(np.float32)
         hits = self._nearest(engine.id, queries, combine, f, threshold, limit, exclude=set(picture_ids))
         return SearchResult(engine.id, hits)
@@ -133,17 +104,17 @@ class SearchService:
         self, face_id: int, *, f: PictureFilter | None = None, threshold: float | None = None, limit: int = 50
     ) -> list[FaceHit]:
         """Faces nearest to a stored face (same engine), best first, restricted to pictures ``f`` allows."""
-        engine_id = self.library.vectors.face_engine(face_id)
+        engine_id = self.vectors.face_engine(face_id)
         if engine_id is None:
             raise NotFound(f"no face {face_id}")
-        vector = self.library.vectors.face_vectors([face_id]).get(face_id)
+        vector = self.vectors.face_vectors([face_id]).get(face_id)
         if vector is None:
             raise BadInput(f"face {face_id} has no identity vector")
-        index = self.index(engine_id, "face")
+        index = self.indexes.get(engine_id, "face")
         wanted, found = limit + 1, []
         while True:
             keys, sims = index.search(vector[None, :], wanted)
-            faces = self.library.vectors.faces_of([int(k) for k in keys[0] if k >= 0 and k != face_id])
+            faces = self.vectors.faces_of([int(k) for k in keys[0] if k >= 0 and k != face_id])
             allowed = set(self._allowed(f, sorted({p for p, _ in faces.values()})))
             found = [
                 (int(k), float(s))
@@ -163,9 +134,16 @@ class SearchService:
     # -- internals ------------------------------------------------------------------------------
 
     def _embedder(self, engine_id: str | None) -> Embedder:
-        engine = self.library.enrichment.engine(Task.EMBEDDER, engine_id)
+        engine = self.engines.get(Task.EMBEDDER, engine_id)
         assert isinstance(engine, Embedder)
         return engine
+
+    def _embed_pictures(self, engine: Embedder, picture_ids: Sequence[int]) -> list[np.ndarray]:
+        """Vectors for stored pictures computed now (not stored: their enrichment jobs store them)."""
+        inputs = self.pictures.media_inputs(picture_ids)
+        images = [load_input(self.files, pid, *inputs[pid], engine.input_size) for pid in picture_ids]
+        vectors = self.engines.call(engine, lambda: engine.embed_images(images))
+        return [np.asarray(v, dtype=np.float32) for v in vectors]
 
     def _nearest(
         self,
@@ -179,12 +157,12 @@ class SearchService:
     ) -> list[SearchHit]:
         if combine not in ("mean", "min"):
             raise BadInput("combine is 'mean' or 'min'")
-        index = self.index(engine_id)
+        index = self.indexes.get(engine_id)
         queries = queries / np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
         f = f or PictureFilter()
         restricted = f != PictureFilter()
         if restricted:
-            ids = self.library.query.ids(f, limit=EXACT_LIMIT + 1)
+            ids = self.query.ids(f, limit=EXACT_LIMIT + 1)
             if len(ids) <= EXACT_LIMIT:
                 scored = self._score(index, [i for i in ids if i not in exclude], queries, combine)
                 return self._hits(scored, threshold, limit)
@@ -222,7 +200,7 @@ class SearchService:
             return []
         f = f or PictureFilter()
         ids = candidates if f.ids is None else sorted(set(candidates) & set(f.ids))
-        return self.library.query.ids(msgspec.structs.replace(f, ids=ids))
+        return self.query.ids(msgspec.structs.replace(f, ids=ids))
 
     def _hits(self, scored: dict[int, float], threshold: float | None, limit: int) -> list[SearchHit]:
         ranked = sorted(
@@ -233,4 +211,4 @@ class SearchService:
         return [SearchHit(summaries[k], round(float(s), 6)) for s, k in ranked if k in summaries]
 
     def _summaries(self, picture_ids: list[int]) -> dict:
-        return {s.id: s for s in self.library.pictures.summaries(picture_ids)} if picture_ids else {}
+        return {s.id: s for s in self.pictures.summaries(picture_ids)} if picture_ids else {}

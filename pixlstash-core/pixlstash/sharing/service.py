@@ -30,11 +30,14 @@ from ..domain import (
     Statistics,
 )
 from ..errors import BadInput, NotFound, PixlstashError
+from ..picture_files import PictureFiles
+from ..storage.collections import CollectionStore
+from ..storage.pictures import PictureStore
+from ..storage.query import PictureQuery
 from .transforms import ShareContext, ShareTransform
 
 if TYPE_CHECKING:
     from ..auth import Authenticator
-    from ..library import Library
 
 __all__ = [
     "Share",
@@ -141,11 +144,22 @@ def _to_share(row) -> Share:
 
 
 class ShareService:
-    def __init__(self, library: Library, auth: Authenticator) -> None:
-        self.library, self.auth = library, auth
-        transforms: list[ShareTransform] = []
-        library.plugin_manager.hook.register_share_transforms(register=transforms.append)
-        self.transforms = transforms
+    """Share links kept in ``auth``'s database over one library's pictures; ``transforms`` change the
+    images recipients get (from the ``register_share_transforms`` hook)."""
+
+    def __init__(
+        self,
+        auth: Authenticator,
+        pictures: PictureStore,
+        collections: CollectionStore,
+        query: PictureQuery,
+        files: PictureFiles,
+        *,
+        watermark_folder: Path,
+        transforms: list[ShareTransform],
+    ) -> None:
+        self.auth, self.pictures, self.collections, self.query, self.files = auth, pictures, collections, query, files
+        self.watermark_folder, self.transforms = Path(watermark_folder), transforms
 
     def create(
         self,
@@ -161,12 +175,12 @@ class ShareService:
         if scope_type == "pictures":
             if not picture_ids:
                 raise BadInput("a picture share needs at least one picture")
-            ids = self.library.require_pictures(picture_ids)
+            ids = self.pictures.require(picture_ids)
             scope_id = None
         elif scope_type in ("set", "character"):
-            self.library.collections.collection(int(scope_id or 0), scope_type)  # type: ignore[arg-type]
+            self.collections.collection(int(scope_id or 0), scope_type)  # type: ignore[arg-type]
         elif scope_type == "project":
-            self.library.collections.project(int(scope_id or 0))
+            self.collections.project(int(scope_id or 0))
         else:
             raise BadInput("a share is of pictures, a set, a character or a project")
         if expires_in_days is not None and expires_in_days <= 0:
@@ -193,13 +207,13 @@ class ShareService:
 
         A copy, so the watermark survives the picture being deleted; named by content, so reusing a
         logo stores it once."""
-        content_hash, suffix, _ = self.library.pictures.address(picture_id)
-        if self.library.get(picture_id).media_type != "image":
+        content_hash, suffix, _ = self.pictures.address(picture_id)
+        if self.pictures.get(picture_id).media_type != "image":
             raise BadInput("a watermark is a still picture")
-        target = self.library.root / "watermarks" / f"{content_hash}{suffix}"
+        target = self.watermark_folder / f"{content_hash}{suffix}"
         if not target.exists():
             target.parent.mkdir(exist_ok=True)
-            shutil.copyfile(self.library.original_path(picture_id), target)
+            shutil.copyfile(self.files.original_path(picture_id), target)
         return target
 
     def get(self, share_id: int) -> Share:
@@ -287,12 +301,12 @@ class ShareService:
         if share.scope_type == "pictures" and picture_id not in share.picture_ids:
             return False
         f = msgspec.structs.replace(self.restrict(share), ids=[picture_id], scrapheap=scrapheap)
-        return self.library.count(f) == 1
+        return self.query.count(f) == 1
 
     def picture(self, share: Share, picture_id: int) -> SharedPicture:
         if not self.contains(share, picture_id):
             raise NotFound(f"picture {picture_id} is not in this share")
-        p = self.library.get(picture_id)
+        p = self.pictures.get(picture_id)
         meta = share.options.include_metadata
         return SharedPicture(
             id=p.id,
@@ -310,7 +324,7 @@ class ShareService:
         )
 
     def picture_for_hash(self, share: Share, content_hash: str) -> int:
-        picture_id = self.library.pictures.id_for_hash(content_hash) if content_hash.isalnum() else None
+        picture_id = self.pictures.id_for_hash(content_hash) if content_hash.isalnum() else None
         if picture_id is None or not self.contains(share, picture_id):
             raise NotFound("no such picture in this share")
         return picture_id

@@ -16,26 +16,28 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import msgspec
 
 from ..clock import Clock, now_ms
 from ..errors import BadInput, Conflict, NotFound
-from ..events import Event
+from ..events import Event, EventBus
 from ..index import carry
+from ..index.indexes import VectorIndexes
+from ..index.near_duplicates import NearDuplicateIndex
+from ..originals import OriginalStore
 from ..scratch import ScratchArea, sweep
 from ..storage.backup import check_and_upgrade, copy_database, overwrite_with
 from ..storage.db import Database
+from ..storage.pictures import PictureStore
 from ..storage.schema import SCHEMA_VERSION, migrate
 from ..storage.settings import SettingsStore
 from ..storage.snapshot_catalog import CATALOG_MIGRATIONS, SnapshotCatalog, SnapshotRow
 from ..storage.snapshot_diff import SnapshotDiff
+from ..storage.vectors import VectorStore
 from .chunks import CHUNK_BYTES, ChunkStore, SnapshotDamaged
 from .vfs import ChunkedSnapshot, forget, snapshot_uri
-
-if TYPE_CHECKING:
-    from ..library import Library
 
 __all__ = ["RestoreResource", "SnapshotService", "SnapshotSettings"]
 
@@ -56,10 +58,26 @@ class RestoreResource(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class SnapshotService:
-    def __init__(self, library: Library, *, clock: Clock = now_ms) -> None:
-        self.library = library
+    """Snapshots of ``library_db`` kept in ``folder``; a restore also resets what caches the database (the
+    vector ``indexes``, the ``near_duplicates``) and checks the originals in ``store``."""
+
+    def __init__(
+        self,
+        folder: Path,
+        library_db: Database,
+        pictures: PictureStore,
+        vectors: VectorStore,
+        store: OriginalStore,
+        indexes: VectorIndexes,
+        near_duplicates: NearDuplicateIndex,
+        events: EventBus,
+        *,
+        clock: Clock = now_ms,
+    ) -> None:
+        self.library_db, self.pictures, self.vectors, self.store = library_db, pictures, vectors, store
+        self.indexes, self.near_duplicates, self.events = indexes, near_duplicates, events
         self.clock = clock  # stamps snapshots and decides what the schedule owes (simulations set their own)
-        self.root = library.root / "snapshots"
+        self.root = Path(folder)
         (self.root / "chunks").mkdir(parents=True, exist_ok=True)
         self.db = Database(self.root / "catalog.db")
         migrate(self.db.connection, CATALOG_MIGRATIONS)
@@ -115,7 +133,7 @@ class SnapshotService:
         self._sweep_scratch()
         with tempfile.TemporaryDirectory(dir=self.scratch.path) as scratch:
             copy = Path(scratch) / "copy.db"
-            facts = copy_database(self.library.db.connection, copy)
+            facts = copy_database(self.library_db.connection, copy)
             picture_count, schema_version, page_size = facts.picture_count, facts.schema_version, facts.page_size
             size = copy.stat().st_size
             digests = self._store_chunks(copy)
@@ -221,7 +239,7 @@ class SnapshotService:
 
     @contextlib.contextmanager
     def _attached(self, row: SnapshotRow) -> Iterator[SnapshotDiff]:
-        with self._opened(row) as name, SnapshotDiff.attached(self.library.db.path, name) as diff:
+        with self._opened(row) as name, SnapshotDiff.attached(self.library_db.path, name) as diff:
             yield diff
 
     # -- previews -------------------------------------------------------------------------------
@@ -254,7 +272,7 @@ class SnapshotService:
     def _missing_files(self, diff: SnapshotDiff, recreate: list[int]) -> int:
         missing = diff.missing_in_both()
         for _pid, content_hash, suffix, managed in diff.snapshot_files(recreate):
-            if not (managed and self.library.store.exists(content_hash, suffix)):
+            if not (managed and self.store.exists(content_hash, suffix)):
                 missing += 1
         return missing
 
@@ -311,32 +329,32 @@ class SnapshotService:
             self.verify(snapshot_id)  # every chunk, before anything happens: a damaged snapshot stops here
             self._take("SAFETY", f"before restoring snapshot {snapshot_id}")  # no safety net, no restore
             # No writes from here to the end: the vector indexes carried over must see the switch alone.
-            with self.library.db.write_lock, contextlib.ExitStack() as held:
-                with SnapshotDiff.attached(self.library.db.path, name) as diff:
-                    carries = carry.plan(self.library, diff, held)
+            with self.library_db.write_lock, contextlib.ExitStack() as held:
+                with SnapshotDiff.attached(self.library_db.path, name) as diff:
+                    carries = carry.plan(self.indexes, diff, held)
                 # Saved indexes go before the switch: the switch and the new epoch are two steps, and a
                 # crash between them must not leave an index file that looks current for the restored data.
-                self.library.search.delete_saved()
-                overwrite_with(self.library.db.connection, name)
-                with self.library.db.write():
-                    self.library.vectors.new_epoch()  # indexes from before the restore no longer count
-                carry.apply(self.library, carries)
+                self.indexes.delete_saved()
+                overwrite_with(self.library_db.connection, name)
+                with self.library_db.write():
+                    self.vectors.new_epoch()  # indexes from before the restore no longer count
+                carry.apply(self.vectors, carries)
             missing = self._count_missing_files()
         self._after_restore()
-        self.library.db.optimize()  # every table changed: let SQLite refresh its statistics
-        self.library.events.publish(Event("library.restored", data={"snapshot_id": snapshot_id}))
+        self.library_db.optimize()  # every table changed: let SQLite refresh its statistics
+        self.events.publish(Event("library.restored", data={"snapshot_id": snapshot_id}))
         return {"snapshot_id": snapshot_id, "resource_type": "full", "missing_files_count": missing, "errors": []}
 
     def _count_missing_files(self) -> int:
-        store = self.library.store
+        store = self.store
         return sum(
             1
-            for content_hash, suffix, managed, missing in self.library.pictures.file_states()
+            for content_hash, suffix, managed, missing in self.pictures.file_states()
             if missing or (managed and not store.exists(content_hash, suffix))
         )
 
     def _after_restore(self) -> None:
-        self.library.near_duplicates.invalidate()  # recreated or removed pictures change the hash set
+        self.near_duplicates.invalidate()  # recreated or removed pictures change the hash set
 
     def restore_batch(
         self, snapshot_id: int, resources: list[RestoreResource], recreate_missing: bool = False
@@ -377,10 +395,10 @@ class SnapshotService:
                 diff.restore_pictures(pictures)  # all listed pictures at once
         picture_ids = [r.id for r in restored if r.type == "picture"]
         if picture_ids:
-            with self.library.db.write():
-                self.library.pictures.refresh_text(picture_ids)
+            with self.library_db.write():
+                self.pictures.refresh_text(picture_ids)
         self._after_restore()
-        self.library.events.publish(Event("picture.changed", picture_ids, {"restored_from": snapshot_id}))
+        self.events.publish(Event("picture.changed", picture_ids, {"restored_from": snapshot_id}))
         return {"snapshot_id": snapshot_id, "upserted_count": len(restored), "errors": errors}
 
     @staticmethod

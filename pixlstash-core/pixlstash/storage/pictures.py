@@ -300,6 +300,14 @@ class PictureStore:
             )
         return sorted(found)
 
+    def require(self, picture_ids: Sequence[int]) -> list[int]:
+        """The sorted, unique ids; ``NotFound`` naming any that do not exist (live or in the scrapheap)."""
+        ids = sorted(set(int(i) for i in picture_ids))
+        missing = sorted(set(ids) - set(self.existing_ids(ids)))
+        if missing:
+            raise NotFound(f"no such picture: {', '.join(map(str, missing[:20]))}", missing=missing[:100])
+        return ids
+
     def address(self, picture_id: int) -> tuple[str, str, bool]:
         """(content hash, suffix, managed) of a picture: where its original is."""
         row = self.db.connection.execute(

@@ -142,7 +142,7 @@ def test_semantic_and_reverse_search_through_the_api_with_tiny_clip(clip_pm, tmp
     from pixlstash.library import Library
 
     with Library.open(tmp_path / "lib", plugin_manager=clip_pm) as library, LiveServer(library) as live:
-        library.enrichment.configure(EnrichmentSettings(defaults={"embedder": "clip/tiny-test"}))
+        library.engines.configure(EnrichmentSettings(defaults={"embedder": "clip/tiny-test"}))
         client = live.client(live.token("admin"))
         files = []
         for n in range(6):

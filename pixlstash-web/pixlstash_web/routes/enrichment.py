@@ -60,12 +60,12 @@ class JobsQuery(msgspec.Struct, forbid_unknown_fields=True):
 
 
 def engine_info(state, engine) -> EngineInfo:
-    enrichment = state.library.enrichment
+    engines = state.library.engines
     try:
-        default = enrichment.engine(engine.task).id == engine.id
+        default = engines.get(engine.task).id == engine.id
     except Exception:  # a default naming an uninstalled engine: nothing here is the default
         default = False
-    loaded, device = enrichment.runtime.status(engine)
+    loaded, device = engines.runtime.status(engine)
     return EngineInfo(
         id=engine.id,
         task=engine.task.value,
@@ -91,7 +91,7 @@ def register(api: Api) -> None:
         summary="Installed engines per task, with parameters, model status and which is the default",
     )
     def engines(ctx: RequestContext) -> list[EngineInfo]:
-        return [engine_info(ctx.state, engine) for engine in ctx.library.enrichment.engines()]
+        return [engine_info(ctx.state, engine) for engine in ctx.library.engines.installed()]
 
     @api.get(
         "/engines/settings",
@@ -101,7 +101,7 @@ def register(api: Api) -> None:
         summary="Default engine per task, tasks run on import, device and idle unload time",
     )
     def get_settings(ctx: RequestContext) -> EnrichmentSettings:
-        return ctx.library.enrichment.settings()
+        return ctx.library.engines.settings()
 
     @api.put(
         "/engines/settings",
@@ -112,7 +112,7 @@ def register(api: Api) -> None:
         summary="Change the enrichment settings",
     )
     def put_settings(ctx: RequestContext, body: EnrichmentSettings) -> EnrichmentSettings:
-        return ctx.library.enrichment.configure(body)
+        return ctx.library.engines.configure(body)
 
     @api.get(
         "/jobs",

@@ -10,7 +10,7 @@ from msgspec import Meta
 from starlette.concurrency import run_in_threadpool
 
 from pixlstash.domain import FaceHit, PictureFilter, SearchResult
-from pixlstash.enrichment.inputs import open_query_image
+from pixlstash.engines.inputs import open_query_image
 from pixlstash.errors import BadInput, NotFound
 from pixlstash.sharing.service import SharedSearchResult
 

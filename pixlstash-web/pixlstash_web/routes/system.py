@@ -61,7 +61,7 @@ def register(api: Api) -> None:
         pm = ctx.library.plugin_manager
         engines = [
             {"id": e.id, "task": str(e.task), "version": e.version, "label": e.label}
-            for e in ctx.library.enrichment.registry.all()
+            for e in ctx.library.engines.registry.all()
         ]
         return PluginsReport(pm.plugin_infos(), engines, pm.load_errors)
 

@@ -7,16 +7,15 @@ their poster frame. Images are RGB.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PIL import Image, ImageOps
 
+from ..errors import BadInput
+from ..media.analyse import open_image
+from ..media.facts import MediaLimits
+from ..picture_files import PictureFiles
 from ..thumbnails import GRID_SIZE, PREVIEW_SIZE
 
-if TYPE_CHECKING:
-    from ..library import Library
-
-__all__ = ["load_input"]
+__all__ = ["load_input", "open_query_image"]
 
 
 def _short_side(width: int, height: int, box: int) -> float:
@@ -25,17 +24,17 @@ def _short_side(width: int, height: int, box: int) -> float:
 
 
 def load_input(
-    library: Library, picture_id: int, content_hash: str, width: int, height: int, media_type: str, input_size: int
+    files: PictureFiles, picture_id: int, content_hash: str, width: int, height: int, media_type: str, input_size: int
 ) -> Image.Image:
     """The picture as an RGB image at least ``input_size`` on its short side (or as large as it is)."""
     if media_type == "video" or _short_side(width, height, GRID_SIZE) >= min(input_size, min(width, height)):
-        path = library.thumbnail_path(
+        path = files.thumbnail_path(
             picture_id, "grid" if media_type != "video" or input_size <= GRID_SIZE else "preview"
         )
     elif _short_side(width, height, PREVIEW_SIZE) >= min(input_size, min(width, height)):
-        path = library.thumbnail_path(picture_id, "preview")
+        path = files.thumbnail_path(picture_id, "preview")
     else:
-        path = library.original_path(picture_id)
+        path = files.original_path(picture_id)
     with Image.open(path) as image:
         if path.suffix.lower() not in (".webp",):
             image.draft("RGB", (input_size, input_size))  # JPEG decodes straight at a reduced scale
@@ -43,11 +42,8 @@ def load_input(
         return image.convert("RGB")
 
 
-def open_query_image(path, limits) -> Image.Image:
+def open_query_image(path, limits: MediaLimits) -> Image.Image:
     """An uploaded query image (search by example): checked like an import, decoded small, RGB."""
-    from ..errors import BadInput
-    from ..media.analyse import open_image
-
     try:
         image = open_image(path, limits)
         image.draft("RGB", (PREVIEW_SIZE, PREVIEW_SIZE))

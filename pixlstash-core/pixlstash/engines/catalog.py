@@ -1,0 +1,96 @@
+"""The engines one library can use: the installed ones (following its plugins and their settings), the
+runtime that runs them, and which one a request gets (the one asked for, else the task's default from
+the enrichment settings, else the first whose model is here)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import msgspec
+
+from ..domain import EnrichmentSettings
+from ..errors import BadInput, EngineNotFound
+from ..plugin_settings import PluginSettings, PluginSettingsSource
+from ..storage.settings import SettingsStore
+from .base import Engine, Task
+from .registry import EngineRegistry
+from .runtime import EngineRuntime
+
+__all__ = ["EngineCatalog", "task_named"]
+
+T = TypeVar("T")
+
+_SETTINGS_KEY = "enrichment"
+
+
+class EngineCatalog:
+    def __init__(self, plugin_manager, plugin_settings: PluginSettingsSource, settings_store: SettingsStore) -> None:
+        self.plugin_manager = plugin_manager
+        self.plugin_settings = plugin_settings
+        self.settings_store = settings_store
+        self.runtime = EngineRuntime(lambda: self.settings().device)
+        self._registry: tuple[PluginSettings, bytes, EngineRegistry] | None = None
+
+    @property
+    def registry(self) -> EngineRegistry:
+        """The installed engines, collected again when plugins come or go or their settings change, in this
+        process or another."""
+        plugin_settings = self.plugin_settings.current()
+        settings = plugin_settings.all()
+        encoded = msgspec.json.encode(settings)
+        cached = self._registry
+        if cached is None or cached[0] is not plugin_settings or cached[1] != encoded:
+            registry = EngineRegistry.from_plugin_manager(self.plugin_manager, settings)
+            self._registry = cached = (plugin_settings, encoded, registry)
+        return cached[2]
+
+    # -- enrichment settings (defaults per task, device, on-import tasks) ------------------------
+
+    def settings(self) -> EnrichmentSettings:
+        return self.settings_store.get(_SETTINGS_KEY, EnrichmentSettings, EnrichmentSettings())
+
+    def configure(self, settings: EnrichmentSettings) -> EnrichmentSettings:
+        for task, engine_id in settings.defaults.items():
+            self.get(task_named(task), engine_id)
+        for task in settings.on_import:
+            task_named(task)
+        self.settings_store.put(_SETTINGS_KEY, settings)
+        return settings
+
+    # -- choosing -------------------------------------------------------------------------------
+
+    def installed(self, task: Task | None = None) -> list[Engine]:
+        tasks = [task] if task else list(Task)
+        return [engine for t in tasks for engine in self.registry.engines(t)]
+
+    def get(self, task: Task, engine_id: str | None = None) -> Engine:
+        """The engine asked for, else the task's default from settings, else the first one ready to run."""
+        engine_id = engine_id or self.settings().defaults.get(task.value)
+        if engine_id:
+            return self.registry.get(task, engine_id)
+        installed = self.registry.engines(task)
+        if not installed:
+            raise EngineNotFound(
+                f"no {task.value} engine is installed (pip install a plugin such as pixlstash-clip, then restart)",
+                task=task.value,
+            )
+        # The first engine whose model is here; else the first (its error then says how to get the model).
+        return next((e for e in installed if e.model_status().present), installed[0])
+
+    def by_id(self, engine_id: str) -> Engine:
+        for engine in self.installed():
+            if engine.id == engine_id:
+                return engine
+        raise EngineNotFound(f"no engine {engine_id!r} is installed", engine_id=engine_id)
+
+    def call(self, engine: Engine, work: Callable[[], T]) -> T:
+        """Run ``work`` with ``engine`` loaded on the configured device (see ``EngineRuntime``)."""
+        return self.runtime.call(engine, work)
+
+
+def task_named(name: str) -> Task:
+    try:
+        return Task(name)
+    except ValueError:
+        raise BadInput(f"unknown task {name!r}; tasks are {', '.join(t.value for t in Task)}") from None
