@@ -9,6 +9,7 @@ from pathlib import Path
 
 CORE = Path(__file__).resolve().parent.parent / "pixlstash-core" / "pixlstash"
 
+
 def _modules() -> dict[str, Path]:
     found = {}
     for path in CORE.rglob("*.py"):
