@@ -159,11 +159,13 @@ def over_http(root: Path, requests: int) -> None:
         f"import sys, uvicorn; sys.path[:0] = {paths!r};"
         "from bench_ann import plugin_manager; from pathlib import Path;"
         "from pixlstash_web import create_app; from pixlstash_web.app import WebSettings;"
+        "from pixlstash.instance import InstanceOptions;"
         "from pixlstash.auth import Authenticator;"
         f"root = Path({str(root)!r}); auth = Authenticator(root);"
         "print(auth.create_token('bench', 'read').secret, flush=True); auth.close();"
         "app = create_app(library_path=root, plugin_manager=plugin_manager(root),"
-        " settings=WebSettings(watch_folders=False, snapshot_schedule=False, enrichment=False));"
+        " settings=WebSettings(services=InstanceOptions("
+        "watch_folders=False, snapshot_schedule=False, enrichment=False)));"
         f"uvicorn.run(app, host='127.0.0.1', port={port}, log_level='warning')"
     )
     server = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)

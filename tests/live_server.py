@@ -10,10 +10,12 @@ from pathlib import Path
 import httpx
 import uvicorn
 
+from pixlstash.instance import InstanceOptions
 from pixlstash.library import Library
 from pixlstash_web import create_app
 from pixlstash_web.app import WebSettings
 from pixlstash_web.server import uvicorn_options
+from pixlstash_web.state import AppState
 
 
 class LiveServer:
@@ -22,7 +24,9 @@ class LiveServer:
     ) -> None:
         self.library = library
         self.app = create_app(
-            library, settings or WebSettings(watch_folders=False, sse_heartbeat=0.5, snapshot_schedule=False)
+            library,
+            settings
+            or WebSettings(sse_heartbeat=0.5, services=InstanceOptions(watch_folders=False, snapshot_schedule=False)),
         )
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
@@ -49,8 +53,9 @@ class LiveServer:
         self.sock.close()
 
     @property
-    def state(self):
-        return self.app.state.pixlstash
+    def state(self) -> AppState:
+        """The app's lifespan state, as its handlers get it."""
+        return self.server.lifespan.state["pixlstash"]
 
     def token(self, scope: str = "admin") -> str:
         return self.state.auth.create_token(f"test-{scope}", scope).secret

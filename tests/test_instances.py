@@ -59,7 +59,7 @@ def test_one_server_per_library_and_a_crash_frees_it(tmp_path):
         second = _serve(root, _port())
         _, err = second.communicate(timeout=60)
         assert second.returncode == 1
-        assert f"PixlStash process {first.pid} already serves the library" in err, err
+        assert f"PixlStash server (process {first.pid}) already runs the background services of" in err, err
         assert "Traceback" not in err
         first.send_signal(signal.SIGKILL)
         first.wait()
@@ -72,6 +72,46 @@ def test_one_server_per_library_and_a_crash_frees_it(tmp_path):
             third.wait(20)
     finally:
         first.kill()
+
+
+def test_a_headless_worker_runs_the_services_and_keeps_a_server_out(tmp_path):
+    """``pixlstash worker`` is the same running instance without the web: it takes the service lock, watches
+    import folders, and stops cleanly on SIGTERM, after which a server starts."""
+    root, inbox = tmp_path / "lib", tmp_path / "inbox"
+    inbox.mkdir()
+    run_cli("folders", "add", "import", str(inbox), "--library", str(root))
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "pixlstash", "worker", "--library", str(root), "--no-enrichment"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    try:
+        assert "running folder watching, the snapshot schedule" in worker.stdout.readline()
+        server = _serve(root, _port())
+        _, err = server.communicate(timeout=60)
+        assert server.returncode == 1
+        assert f"PixlStash worker (process {worker.pid}) already runs the background services of" in err, err
+        photo(200, 150, seed=3).save(inbox / "dropped.jpg")
+        os.utime(inbox / "dropped.jpg", (time.time() - 60, time.time() - 60))  # settled: written a minute ago
+        deadline = time.monotonic() + 30
+        while "200x150" not in run_cli("ls", "--library", str(root)).stdout:
+            assert time.monotonic() < deadline, "the worker did not import from the watched folder"
+            time.sleep(0.5)
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=30)
+        assert worker.returncode == 0, err
+        assert "stopped" in out and "Traceback" not in err
+        port = _port()
+        after = _serve(root, port)
+        try:
+            _wait_up(after, port)
+        finally:
+            after.terminate()
+            after.wait(20)
+    finally:
+        worker.kill()
 
 
 CHANGE_RATING = textwrap.dedent("""

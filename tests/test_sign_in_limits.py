@@ -10,9 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from live_server import LiveServer
 
+from pixlstash.instance import InstanceOptions
 from pixlstash_web.app import WebSettings
 
-SETTINGS = WebSettings(watch_folders=False, snapshot_schedule=False, enrichment=False)
+SETTINGS = WebSettings(services=InstanceOptions(watch_folders=False, snapshot_schedule=False, enrichment=False))
 WRONG = {"username": "owner", "password": "not the password"}
 
 
@@ -88,7 +89,8 @@ def test_share_links_use_the_servers_own_address_not_the_host_header(library, tm
         ).json()
         assert created["url"] == f"{server.url}/s/{created['token']}"
     public = WebSettings(
-        watch_folders=False, snapshot_schedule=False, enrichment=False, public_url="https://photos.example.org/"
+        public_url="https://photos.example.org/",
+        services=InstanceOptions(watch_folders=False, snapshot_schedule=False, enrichment=False),
     )
     with LiveServer(library, public) as server, server.client(server.token("write")) as http:
         created = http.post("/api/v1/shares", json={"scope_type": "pictures", "picture_ids": ids}).json()

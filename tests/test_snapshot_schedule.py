@@ -7,6 +7,7 @@ from datetime import datetime
 
 from live_server import LiveServer, make_pictures
 
+from pixlstash.instance import InstanceOptions
 from pixlstash_web.app import WebSettings
 
 DAY = 86_400_000
@@ -36,7 +37,9 @@ def test_the_server_takes_daily_weekly_and_monthly_snapshots_and_prunes_them(lib
     make_pictures(library, tmp_path / "p", 2)
     clock = SteppedClock(1_700_000_000_000)
     settings = WebSettings(
-        watch_folders=False, enrichment=False, snapshot_schedule=True, snapshot_check_seconds=0.02, clock=clock
+        services=InstanceOptions(
+            watch_folders=False, enrichment=False, snapshot_schedule=True, snapshot_check_seconds=0.02, clock=clock
+        )
     )
     with LiveServer(library, settings) as server, server.client(server.token("admin")) as http:
 

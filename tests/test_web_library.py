@@ -10,6 +10,7 @@ import time
 from corpus import bad_corpus, mp4, photo
 from live_server import LiveServer, make_pictures
 
+from pixlstash.instance import InstanceOptions
 from pixlstash_web.app import WebSettings
 
 
@@ -41,7 +42,9 @@ def test_upload_imports_and_reports_every_file(live, tmp_path):
 
 
 def test_upload_limits_answer_413_and_store_nothing(library, tmp_path):
-    settings = WebSettings(watch_folders=False, max_upload_file_bytes=100_000, max_upload_request_bytes=400_000)
+    settings = WebSettings(
+        max_upload_file_bytes=100_000, max_upload_request_bytes=400_000, services=InstanceOptions(watch_folders=False)
+    )
     with LiveServer(library, settings) as live:
         client = live.client(live.token("write"))
         big = png_bytes(5, (400, 400))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import logging
 import os
 import threading
@@ -26,10 +27,12 @@ from .clock import Clock, now_ms
 from .errors import PixlstashError
 from .library import Library
 from .outside_changes import OutsideChanges
+from .sharing.service import ShareService
+from .snapshots import SnapshotService
 from .storage.settings import SettingsStore
 from .updates import UpdateChecker
 
-__all__ = ["Instance", "InstanceBusy", "InstanceOptions", "Periodic", "ServiceLock"]
+__all__ = ["JOBS_ONLY", "Instance", "InstanceBusy", "InstanceOptions", "Periodic", "ServiceLock"]
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +51,15 @@ class InstanceOptions(msgspec.Struct, frozen=True):
     enrichment: bool = True  # run queued enrichment jobs in this process
     snapshot_schedule: bool = True  # take DAILY / WEEKLY / MONTHLY snapshots (the catalog can also turn it off)
     snapshot_check_seconds: float = 3600.0  # how often the schedule looks for a snapshot that is due
+    update_check: bool = True  # look for a new release when the user opted in (never otherwise)
     update_check_poll_seconds: float = 3600.0
+    outside_changes: bool = True  # publish writes by other processes on the event bus
     outside_changes_seconds: float = 1.0  # how often writes by other processes are looked for
     clock: Clock = now_ms  # Unix ms for snapshot stamps and the schedule (simulations set their own)
+
+
+# What ``pixlstash enrich`` runs: the enrichment worker and nothing else.
+JOBS_ONLY = InstanceOptions(watch_folders=False, snapshot_schedule=False, update_check=False, outside_changes=False)
 
 
 class ServiceLock:
@@ -60,7 +69,8 @@ class ServiceLock:
         self.path = Path(root) / LOCK_NAME
         self._fd: int | None = None
 
-    def acquire(self) -> None:
+    def acquire(self, role: str = "process") -> None:
+        """Take the lock, writing who holds it (``PixlStash server (process 123)``) for others to read."""
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -68,12 +78,12 @@ class ServiceLock:
             holder = os.read(fd, 200).decode(errors="replace").strip() or "another process"
             os.close(fd)
             raise InstanceBusy(
-                f"{holder} already runs this library ({self.path.parent}); stop it first, or use "
-                "it: commands such as import, ls and snapshot work beside it",
+                f"{holder} already runs the background services of {self.path.parent}; stop it first "
+                "(commands such as import, ls and snapshot work beside it)",
                 holder=holder,
             ) from None
         os.ftruncate(fd, 0)
-        os.write(fd, f"PixlStash process {os.getpid()}".encode())
+        os.write(fd, f"PixlStash {role} (process {os.getpid()})".encode())
         self._fd = fd
 
     def holder(self) -> str | None:
@@ -122,32 +132,55 @@ class Periodic:
 
 
 class Instance:
-    """The services of one open library, built from it; ``start()`` takes the library's service lock."""
+    """The services of one open library, built from it; ``start()`` takes the library's service lock.
 
-    def __init__(self, library: Library, options: InstanceOptions | None = None) -> None:
-        self.library = library
+    The authenticator, share and snapshot services and the update checker are made on first use, so a
+    command that only works the job queue (``run_jobs_until_idle``) opens no more than it needs."""
+
+    def __init__(self, library: Library, options: InstanceOptions | None = None, *, role: str = "server") -> None:
+        self.library, self.role = library, role
         self.options = options = options or InstanceOptions()
-        self.auth = Authenticator(library.root)
-        self.shares = library.new_share_service(self.auth)
-        self.updates = UpdateChecker(SettingsStore(self.auth.db, "instance_settings"))
-        self.snapshots = library.new_snapshot_service(clock=options.clock)
         self.worker = library.new_enrichment_worker() if options.enrichment else None
         self.lock = ServiceLock(library.root)
-        outside = OutsideChanges(library.db, library.events)
-        self.tasks = [
-            Periodic("update-check", self.updates.check_if_due, options.update_check_poll_seconds, first_delay=5.0),
-            Periodic("outside-changes", outside.check, options.outside_changes_seconds),
-        ]
+        self.tasks: list[Periodic] = []
+        if options.update_check:
+            self.tasks.append(
+                Periodic("update-check", lambda: self.updates.check_if_due(), options.update_check_poll_seconds, 5.0)
+            )
+        if options.outside_changes:
+            outside = OutsideChanges(library.db, library.events)
+            self.tasks.append(Periodic("outside-changes", outside.check, options.outside_changes_seconds))
         if options.watch_folders:
             watcher = library.new_folder_watcher()
             self.tasks.append(Periodic("folder-watcher", watcher.tick, options.folder_poll_seconds))
         if options.snapshot_schedule:
             # The first check a minute after start (or sooner, for short intervals), then one every interval.
             interval = options.snapshot_check_seconds
-            self.tasks.append(Periodic("snapshots", self.snapshots.run_schedule, interval, min(60.0, interval)))
+            self.tasks.append(
+                Periodic("snapshots", lambda: self.snapshots.run_schedule(), interval, min(60.0, interval))
+            )
+
+    @functools.cached_property
+    def auth(self) -> Authenticator:
+        return Authenticator(self.library.root)
+
+    @functools.cached_property
+    def shares(self) -> ShareService:
+        return self.library.new_share_service(self.auth)
+
+    @functools.cached_property
+    def updates(self) -> UpdateChecker:
+        return UpdateChecker(SettingsStore(self.auth.db, "instance_settings"))
+
+    @functools.cached_property
+    def snapshots(self) -> SnapshotService:
+        return self.library.new_snapshot_service(clock=self.options.clock)
 
     def start(self) -> None:
-        self.lock.acquire()
+        """Take the service lock (``InstanceBusy`` names its holder) and start every service."""
+        self.lock.acquire(self.role)
+        # Made now, not on a request or a timer's first tick: a failure to open them stops the start.
+        self.auth, self.shares, self.updates, self.snapshots  # noqa: B018
         if self.worker is not None:
             self.worker.start()
         for task in self.tasks:
@@ -159,5 +192,15 @@ class Instance:
         if self.worker is not None:
             self.worker.stop()
         self.lock.release()
-        self.auth.close()
-        self.snapshots.close()
+        if "auth" in self.__dict__:
+            self.auth.close()
+        if "snapshots" in self.__dict__:
+            self.snapshots.close()
+
+    def run_jobs_until_idle(self, on_batch: Callable[[], None] | None = None) -> int:
+        """Work the job queue in this thread until it is empty (``pixlstash enrich``); returns the pictures
+        processed. Needs no service lock: when a running instance works the queue, ``WorkerBusy`` says so
+        and the work is left to it."""
+        if self.worker is None:
+            raise PixlstashError("this instance was built without enrichment")
+        return self.worker.run_until_idle(on_batch)

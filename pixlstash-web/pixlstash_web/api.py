@@ -21,9 +21,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from pixlstash.auth import Principal
 from pixlstash.errors import BadInput, NotFound, TooLarge, UnsupportedMedia
+from pixlstash.library import Library
+from pixlstash.sharing.service import Share
 
 from .security import Policy, authorise
+from .state import AppState
 
 __all__ = ["Api", "Endpoint", "PolicyRoute", "RequestContext", "decode_json", "json_response"]
 
@@ -84,13 +88,13 @@ class RequestContext:
     """What a handler gets: the request, the app's shared objects, and who is calling."""
 
     request: Request
-    state: Any
-    principal: Any
-    share: Any = None
+    state: AppState
+    principal: Principal | None
+    share: Share | None = None
     path: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def library(self):
+    def library(self) -> Library:
         return self.state.library
 
 
@@ -263,7 +267,7 @@ _INT64_MAX = 2**63 - 1
 
 
 async def _run(endpoint: Endpoint, request: Request) -> Response:
-    state = request.app.state.pixlstash
+    state: AppState = request.state.pixlstash
     for value in request.path_params.values():
         if isinstance(value, int) and value > _INT64_MAX:
             raise NotFound("no such item (ids are 64-bit)")

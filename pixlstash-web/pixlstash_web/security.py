@@ -16,6 +16,8 @@ from starlette.requests import Request
 from pixlstash.auth import Forbidden, Principal, Unauthenticated
 from pixlstash.errors import BadInput
 
+from .state import AppState
+
 __all__ = ["SESSION_COOKIE", "Policy", "authorise", "client_address", "is_loopback", "public_base_url"]
 
 SESSION_COOKIE = "pixlstash_session"
@@ -83,7 +85,7 @@ def _same_origin(request: Request) -> bool:
     return origin == f"{request.url.scheme}://{request.url.netloc}"
 
 
-async def authorise(request: Request, state, policy: Policy):
+async def authorise(request: Request, state: AppState, policy: Policy):
     """(principal, share) for this request, or raise Unauthenticated (401) / Forbidden (403)."""
     if _URL_TOKEN_PARAMS & set(request.query_params):
         raise BadInput("credentials are never accepted in URLs; send Authorization: Bearer <token>")
@@ -108,7 +110,7 @@ async def authorise(request: Request, state, policy: Policy):
     return principal, None
 
 
-async def _principal(request: Request, state) -> Principal:
+async def _principal(request: Request, state: AppState) -> Principal:
     header = request.headers.get("authorization")
     if header:
         scheme, _, token = header.partition(" ")

@@ -39,8 +39,8 @@ def serve(
     holder = ServiceLock(library_path).holder() if (Path(library_path) / "library.db").exists() else None
     if holder is not None:  # said here, in one line, rather than as a failed start-up with a traceback
         raise InstanceBusy(
-            f"{holder} already serves the library at {library_path}: open that one "
-            "(pixlstash import, ls, snapshot and the other commands work beside it)"
+            f"{holder} already runs the background services of {library_path}: stop it first, or use that "
+            "one (pixlstash import, ls, snapshot and the other commands work beside it)"
         )
     settings = WebSettings(secure_cookies=bool(ssl_certfile), public_url=public_url)
     app = create_app(settings=settings, library_path=library_path, plugin_manager=plugin_manager)

@@ -22,6 +22,7 @@ from . import (
     search_cmd,
     snapshot_cmd,
     version_cmd,
+    worker_cmd,
 )
 from .common import EscapingStream
 
@@ -39,6 +40,7 @@ COMMAND_MODULES = (
     snapshot_cmd,
     auth_cmds,
     plugins_cmd,
+    worker_cmd,
     version_cmd,
 )
 

@@ -7,6 +7,7 @@ import sys
 from ..engines import Task
 from ..enrichment.worker import WorkerBusy
 from ..errors import BadInput
+from ..instance import JOBS_ONLY, Instance
 from .common import add_library_option, print_json, progress_bar, terminal
 from .library_options import add_filter_options, filter_from_args, open_library
 
@@ -87,7 +88,7 @@ def run(args, pm) -> int:
         jobs += leftover
         if args.no_run or not jobs:
             return 0
-        worker = library.new_enrichment_worker()
+        instance = Instance(library, JOBS_ONLY)
         total = sum(job.total for job in jobs)
         tty = sys.stderr.isatty()
 
@@ -98,10 +99,12 @@ def run(args, pm) -> int:
                 sys.stderr.flush()
 
         try:
-            worker.run_until_idle(on_batch=show)
+            instance.run_jobs_until_idle(on_batch=show)
         except WorkerBusy as busy:
             print(str(busy))
             return 0
+        finally:
+            instance.stop()
         if tty:
             sys.stderr.write("\n")
         ok = True

@@ -8,12 +8,13 @@ import msgspec
 from msgspec import Meta
 
 from pixlstash.domain import EngineProgress, EnrichmentSettings, Job, JobItemError, PictureFilter
-from pixlstash.engines import Embedder, EngineParameter, ModelStatus, Task
+from pixlstash.engines import Embedder, Engine, EngineParameter, ModelStatus, Task
 from pixlstash.engines.tasks import TASKS
 
 from ..api import Api, RequestContext
 from ..schemas import IdList
 from ..security import Policy
+from ..state import AppState
 
 TaskName = Literal[tuple(task.value for task in Task)]  # the engine layer's table of tasks decides
 
@@ -59,7 +60,7 @@ class JobsQuery(msgspec.Struct, forbid_unknown_fields=True):
     limit: Annotated[int, Meta(ge=1, le=1000)] = 100
 
 
-def engine_info(state, engine) -> EngineInfo:
+def engine_info(state: AppState, engine: Engine) -> EngineInfo:
     engines = state.library.engines
     try:
         default = engines.get(engine.task).id == engine.id

@@ -17,6 +17,7 @@ from pixlstash.events import Event
 
 from ..api import Api, RequestContext
 from ..security import Policy, authorise
+from ..state import AppState
 
 log = logging.getLogger("pixlstash_web")
 
@@ -25,7 +26,7 @@ _QUEUE_LIMIT = 1000
 
 
 async def event_stream(
-    request: Request, state, policy: Policy, accept: Callable[[Event], Event | None]
+    request: Request, state: AppState, policy: Policy, accept: Callable[[Event], Event | None]
 ) -> AsyncIterator[bytes]:
     """Events that ``accept`` lets through (possibly trimmed), with heartbeats, until the client leaves or
     its credentials stop being valid: they are checked again before every event and heartbeat, so a
@@ -57,7 +58,7 @@ async def event_stream(
         unsubscribe()
 
 
-async def _still_allowed(request: Request, state, policy: Policy) -> bool:
+async def _still_allowed(request: Request, state: AppState, policy: Policy) -> bool:
     try:
         await authorise(request, state, policy)
     except PixlstashError as error:

@@ -1,0 +1,51 @@
+"""What a running app shares between requests: its settings and the library's running instance, handed
+to every request as typed lifespan state (``request.state.pixlstash``)."""
+
+from __future__ import annotations
+
+import os
+from typing import TypedDict
+
+import anyio
+import msgspec
+
+from pixlstash.auth import Authenticator
+from pixlstash.enrichment import EnrichmentWorker
+from pixlstash.instance import Instance, InstanceOptions
+from pixlstash.library import Library
+from pixlstash.sharing.service import ShareService
+from pixlstash.snapshots import SnapshotService
+from pixlstash.updates import UpdateChecker
+
+__all__ = ["AppState", "LifespanState", "WebSettings"]
+
+
+class WebSettings(msgspec.Struct, frozen=True):
+    max_upload_file_bytes: int = 2 << 30
+    max_upload_request_bytes: int = 8 << 30
+    secure_cookies: bool = False  # set under TLS: session cookies get the Secure flag
+    sse_heartbeat: float = 15.0
+    worker_threads: int = max(4, 4 * (os.cpu_count() or 1))
+    public_url: str | None = None  # how others reach this server (share links); default: where it listens
+    password_checks: int = 2  # password hashes computed at once (each takes a core and 32 MiB)
+    services: InstanceOptions = InstanceOptions()  # the library's long-lived services (the core runs them)
+
+
+class AppState:
+    """The shared objects of one running app (the lifespan state ``pixlstash``, never globals): the
+    library's running instance, and what only the web needs."""
+
+    def __init__(self, instance: Instance, settings: WebSettings) -> None:
+        self.instance: Instance = instance
+        self.settings: WebSettings = settings
+        self.library: Library = instance.library
+        self.auth: Authenticator = instance.auth
+        self.shares: ShareService = instance.shares
+        self.updates: UpdateChecker = instance.updates
+        self.snapshots: SnapshotService = instance.snapshots
+        self.worker: EnrichmentWorker | None = instance.worker
+        self.password_checks = anyio.CapacityLimiter(settings.password_checks)
+
+
+class LifespanState(TypedDict):
+    pixlstash: AppState
