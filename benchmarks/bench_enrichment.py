@@ -25,6 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "pixlstash-core"))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "pixlstash-plugins" / "clip" / "tests"))
 
 from pixlstash import Embedder, hookimpl, make_plugin_manager  # noqa: E402
 from pixlstash.domain import EnrichmentSettings  # noqa: E402

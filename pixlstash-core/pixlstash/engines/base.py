@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import abc
 import enum
+import math
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import msgspec
+
+from ..errors import BadInput
 
 if TYPE_CHECKING:
     import numpy as np
@@ -75,13 +78,74 @@ class Face(msgspec.Struct, frozen=True):
     embedding: list[float] = []
 
 
+ParameterType = Literal["string", "number", "integer", "boolean", "string-list"]
+
+
 class EngineParameter(msgspec.Struct, frozen=True):
-    """A setting a user may change per request or in settings (threshold, prompt, ...)."""
+    """A setting a user may change per request (a threshold, a prompt, ...). Values arrive as JSON or as
+    text from the command line; ``convert`` makes them the declared type or says what is wrong."""
 
     name: str
-    type: str
+    type: ParameterType
     default: Any = None
     description: str = ""
+    minimum: float | None = None  # numbers only
+    maximum: float | None = None
+
+    def convert(self, value: Any) -> Any:
+        try:
+            converted = _CONVERTERS[self.type](value)
+        except (TypeError, ValueError):
+            raise BadInput(f"parameter {self.name} takes a {self.type}, not {value!r}") from None
+        if self.type in ("number", "integer") and (
+            not math.isfinite(converted)
+            or (self.minimum is not None and converted < self.minimum)
+            or (self.maximum is not None and converted > self.maximum)
+        ):
+            raise BadInput(f"parameter {self.name} must lie in [{self.minimum}, {self.maximum}], not {value!r}")
+        return converted
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "yes", "on", "1", "false", "no", "off", "0"):
+        return value.strip().lower() in ("true", "yes", "on", "1")
+    raise ValueError(value)
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ValueError(value)
+    return int(value)
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError(value)
+    return float(value)
+
+
+def _string_list(value: Any) -> list[str]:
+    items = value.split(",") if isinstance(value, str) else list(value)
+    if not all(isinstance(item, str) for item in items):
+        raise ValueError(value)
+    return [item.strip() for item in items if item.strip()]
+
+
+def _string(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(value)
+    return value
+
+
+_CONVERTERS = {
+    "string": _string,
+    "number": _number,
+    "integer": _integer,
+    "boolean": _boolean,
+    "string-list": _string_list,
+}
 
 
 class ModelStatus(msgspec.Struct, frozen=True):

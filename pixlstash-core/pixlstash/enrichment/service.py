@@ -58,7 +58,7 @@ class Enrichment:
         queued for it. Returns the job, or None when nothing was left to do.
         """
         engine = self.engines.get(task, engine_id)
-        self._check_parameters(engine, parameters or {})
+        parameters = self._checked_parameters(engine, parameters or {})
         ids = self.pictures.require(picture_ids) if picture_ids is not None else self.query.ids(f or PictureFilter())
         with self.db.write():
             if not force:
@@ -106,11 +106,13 @@ class Enrichment:
         return chosen
 
     @staticmethod
-    def _check_parameters(engine: Engine, parameters: dict[str, Any]) -> None:
-        declared = {p.name for p in engine.parameters()}
-        unknown = sorted(set(parameters) - declared)
+    def _checked_parameters(engine: Engine, parameters: dict[str, Any]) -> dict[str, Any]:
+        """The parameters in their declared types (text from the command line included)."""
+        declared = {p.name: p for p in engine.parameters()}
+        unknown = sorted(set(parameters) - set(declared))
         if unknown:
             raise BadInput(f"{engine.id} has no parameter {', '.join(unknown)}", accepted=sorted(declared))
+        return {name: declared[name].convert(value) for name, value in parameters.items()}
 
     # -- managing -------------------------------------------------------------------------------
 

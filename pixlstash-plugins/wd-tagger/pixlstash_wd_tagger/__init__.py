@@ -1,0 +1,28 @@
+"""PixlStash WD tagger plugin: SmilingWolf's WD models (booru-style tags with confidences) on onnxruntime.
+
+Which models are offered is the plugin's ``models`` setting (``pixlstash plugins config wd-tagger
+models=wd-vit-tagger-v3,wd-eva02-large-tagger-v3``; ``PIXLSTASH_WD_TAGGER_MODELS`` overrides it in
+containers), and every folder in ``<models dir>/wd-tagger/`` holding ``model.onnx`` and
+``selected_tags.csv`` is offered too. No torch, ever; onnxruntime loads on first use.
+"""
+
+from __future__ import annotations
+
+from pixlstash import hookimpl
+
+from .catalogue import WdSettings, configured_models
+from .engine import WdTagger
+
+__all__ = ["WdSettings", "WdTagger", "register_settings", "register_taggers"]
+
+
+@hookimpl
+def register_settings(register) -> None:
+    register("wd-tagger", WdSettings)
+
+
+@hookimpl
+def register_taggers(register, settings) -> None:
+    options = settings["wd-tagger"]
+    for model in configured_models(options):
+        register(WdTagger(model, threads=options.threads))

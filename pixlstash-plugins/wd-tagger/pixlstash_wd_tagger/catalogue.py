@@ -1,0 +1,153 @@
+"""Which WD tagger models this plugin offers and where their files are.
+
+A model is published as a folder holding ``model.onnx`` and ``selected_tags.csv``. Its files are looked
+for in ``<models dir>/wd-tagger/<name>/`` (copied by hand, or put there by ``pixlstash models pull``),
+then in the Hugging Face cache (``~/.cache/huggingface/hub``, as other tools leave it). Nothing here
+touches the network; ``download`` does, and only ``pixlstash models pull`` calls it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+from pixlstash import ModelMissing, models_dir
+
+__all__ = ["DEFAULT_MODEL", "KNOWN", "MODEL_FILES", "WdModel", "WdSettings", "configured_models"]
+
+log = logging.getLogger(__name__)
+
+MODEL_FILE, TAGS_FILE = "model.onnx", "selected_tags.csv"
+MODEL_FILES = (MODEL_FILE, TAGS_FILE)
+DEFAULT_MODEL = "wd-vit-tagger-v3"
+
+# The published models, by the name people use, and their Hugging Face repositories.
+KNOWN: dict[str, str] = {
+    "wd-vit-tagger-v3": "SmilingWolf/wd-vit-tagger-v3",
+    "wd-swinv2-tagger-v3": "SmilingWolf/wd-swinv2-tagger-v3",
+    "wd-convnext-tagger-v3": "SmilingWolf/wd-convnext-tagger-v3",
+    "wd-vit-large-tagger-v3": "SmilingWolf/wd-vit-large-tagger-v3",
+    "wd-eva02-large-tagger-v3": "SmilingWolf/wd-eva02-large-tagger-v3",
+    "wd-v1-4-moat-tagger-v2": "SmilingWolf/wd-v1-4-moat-tagger-v2",
+    "wd-v1-4-swinv2-tagger-v2": "SmilingWolf/wd-v1-4-swinv2-tagger-v2",
+    "wd-v1-4-convnext-tagger-v2": "SmilingWolf/wd-v1-4-convnext-tagger-v2",
+    "wd-v1-4-convnextv2-tagger-v2": "SmilingWolf/wd-v1-4-convnextv2-tagger-v2",
+    "wd-v1-4-vit-tagger-v2": "SmilingWolf/wd-v1-4-vit-tagger-v2",
+}
+
+
+def wd_models_dir() -> Path:
+    return models_dir() / "wd-tagger"
+
+
+def complete(folder: Path) -> bool:
+    return all((folder / name).is_file() for name in MODEL_FILES)
+
+
+def hub_cache_dir() -> Path:
+    """The Hugging Face hub cache, as ``huggingface_hub`` resolves it (without importing it)."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    home = os.environ.get("HF_HOME") or Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")) / "huggingface"
+    return Path(home).expanduser() / "hub"
+
+
+def cached_snapshot(repo: str) -> Path | None:
+    """The cached snapshot of ``repo`` that ``main`` points at, when it holds both files."""
+    base = hub_cache_dir() / f"models--{repo.replace('/', '--')}"
+    try:
+        revision = (base / "refs" / "main").read_text().strip()
+    except OSError:
+        return None
+    snapshot = base / "snapshots" / revision
+    return snapshot if complete(snapshot) else None
+
+
+@dataclass(frozen=True)
+class WdModel:
+    """One model this plugin offers."""
+
+    name: str  # "wd-vit-tagger-v3", or a local folder's name
+    hub_repo: str | None  # where `pixlstash models pull` fetches it; None for local-only models
+    local_folder: Path
+
+    @property
+    def engine_id(self) -> str:
+        return f"wd-tagger/{self.name}"
+
+    def files(self) -> Path | None:
+        """The folder holding ``model.onnx`` and ``selected_tags.csv``, or None when they are not here."""
+        if complete(self.local_folder):
+            return self.local_folder
+        return cached_snapshot(self.hub_repo) if self.hub_repo else None
+
+    def fingerprint(self) -> str:
+        """Changes when the files change (new weights under the same name mean new predictions)."""
+        folder = self.files()
+        if folder is None:
+            return "0"
+        digest = hashlib.blake2b((folder / TAGS_FILE).read_bytes(), digest_size=6)
+        digest.update(str((folder / MODEL_FILE).stat().st_size).encode())
+        return digest.hexdigest()
+
+    def how_to_get(self) -> str:
+        ways = []
+        if self.hub_repo:
+            ways.append(
+                f"run `pixlstash models pull {self.engine_id}` on a machine with internet (it downloads "
+                f"{' and '.join(MODEL_FILES)} from huggingface.co/{self.hub_repo} into {self.local_folder})"
+            )
+        ways.append(f"or copy {' and '.join(MODEL_FILES)} into {self.local_folder}")
+        return "; ".join(ways)
+
+    def download(self) -> Path:
+        """Fetch the model's files into its local folder (the user asked: ``pixlstash models pull``)."""
+        if not self.hub_repo:
+            raise ModelMissing(f"{self.engine_id} is a local model with no download source: {self.how_to_get()}")
+        endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
+        self.local_folder.mkdir(parents=True, exist_ok=True)
+        for name in MODEL_FILES:
+            url = f"{endpoint}/{self.hub_repo}/resolve/main/{name}"
+            log.warning("downloading %s", url)
+            fd, partial = tempfile.mkstemp(dir=self.local_folder, prefix=f".{name}.", suffix=".part")
+            try:
+                with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
+                    shutil.copyfileobj(response, out, 1 << 20)
+                os.replace(partial, self.local_folder / name)
+            except BaseException:
+                Path(partial).unlink(missing_ok=True)
+                raise
+        return self.local_folder
+
+
+class WdSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The plugin's settings (``pixlstash plugins config wd-tagger``)."""
+
+    models: list[str] = msgspec.field(default_factory=lambda: [DEFAULT_MODEL])  # offered, by name
+    threads: int = 0  # onnxruntime intra-op threads; 0: one per core
+
+
+def configured_models(settings: WdSettings | None = None) -> list[WdModel]:
+    """The models named by the settings, then every complete local folder that is not one of them."""
+    base = wd_models_dir()
+    names = [n.strip() for n in (settings or WdSettings()).models if n.strip()]
+    models = []
+    for name in dict.fromkeys(names):
+        # A repository id ("SmilingWolf/wd-eva02-large-tagger-v3", or a fine-tune's) names its own source.
+        repo = name if "/" in name else KNOWN.get(name)
+        short = name.rsplit("/", 1)[-1]
+        models.append(WdModel(short, repo, base / short))
+    named = {m.name for m in models}
+    if base.is_dir():
+        for folder in sorted(base.iterdir()):
+            if folder.name not in named and complete(folder):
+                models.append(WdModel(folder.name, None, folder))
+    return models

@@ -1,0 +1,165 @@
+"""The WD tagger engine: one ONNX model on onnxruntime, booru tags with confidences.
+
+The session is made on first use (``load``), on CUDA when onnxruntime has a working CUDA provider, else
+on the CPU with one intra-op thread per core. A missing model raises ``ModelMissing`` naming it and how
+to get it; nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from pixlstash import EngineParameter, ModelMissing, ModelStatus, Tagger, TagScore
+
+from .catalogue import MODEL_FILE, TAGS_FILE, WdModel
+from .labels import Labels, Selection, select_tags
+from .preprocess import prepare_batch
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+__all__ = ["WdTagger"]
+
+log = logging.getLogger(__name__)
+
+_DEFAULT = Selection()
+PARAMETERS = [
+    EngineParameter(
+        "general_threshold", "number", _DEFAULT.general_threshold, "general tags at or above this confidence", 0, 1
+    ),
+    EngineParameter(
+        "character_threshold",
+        "number",
+        _DEFAULT.character_threshold,
+        "character tags at or above this confidence",
+        0,
+        1,
+    ),
+    EngineParameter(
+        "general_mcut", "boolean", _DEFAULT.general_mcut, "choose the general threshold per picture (MCut)"
+    ),
+    EngineParameter("character_mcut", "boolean", _DEFAULT.character_mcut, "the character threshold per picture (MCut)"),
+    EngineParameter(
+        "replace_underscores", "boolean", _DEFAULT.replace_underscores, "long_hair becomes long hair (not ^_^)"
+    ),
+    EngineParameter("exclude", "string-list", [], "tags never proposed"),
+    EngineParameter("max_tags", "integer", _DEFAULT.max_tags, "at most this many general tags (0: all)", 0, 10_000),
+    EngineParameter("rating", "boolean", _DEFAULT.rating, "propose the most likely rating (general ... explicit)"),
+]
+PUBLISHED_SIDE = 448  # every published WD model takes 448 x 448
+
+
+class WdTagger(Tagger):
+    preferred_batch_size = 16
+
+    def __init__(self, model: WdModel, threads: int = 0) -> None:
+        self.model = model
+        self.threads = threads or os.cpu_count() or 1
+        self.id = model.engine_id
+        self.label = f"WD {model.name}"
+        self.version = model.fingerprint()
+        self._session: Any = None
+        self._device: str | None = None
+        self._labels: Labels | None = None
+
+    # -- what it is -----------------------------------------------------------------------------
+
+    @property
+    def input_size(self) -> int:  # type: ignore[override]
+        """The square side the graph takes, read from its input shape once loaded (448 until then)."""
+        return PUBLISHED_SIDE if self._session is None else _side(self._session.get_inputs()[0].shape)
+
+    def parameters(self) -> list[EngineParameter]:
+        return PARAMETERS
+
+    def devices(self) -> list[str]:
+        import onnxruntime
+
+        return (["cuda"] if "CUDAExecutionProvider" in onnxruntime.get_available_providers() else []) + ["cpu"]
+
+    def model_status(self) -> ModelStatus:
+        folder = self.model.files()
+        return ModelStatus(
+            model=self.model.name,
+            present=folder is not None,
+            location=str(folder or self.model.local_folder),
+            how_to_get=self.model.how_to_get(),
+        )
+
+    # -- loading --------------------------------------------------------------------------------
+
+    def load(self, device: str = "cpu") -> None:
+        if self._session is not None and self._device == device:
+            return
+        folder = self.model.files()
+        if folder is None:
+            raise ModelMissing(
+                f"the WD tagger model {self.model.name} is not on this machine: {self.model.how_to_get()}",
+                engine_id=self.id,
+                location=str(self.model.local_folder),
+            )
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = self.threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.enable_cpu_mem_arena = True
+        providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if device == "cuda" else ["CPUExecutionProvider"]
+        session = onnxruntime.InferenceSession(str(folder / MODEL_FILE), options, providers=providers)
+        if device == "cuda" and "CUDAExecutionProvider" not in session.get_providers():
+            # onnxruntime falls back to the CPU silently when CUDA libraries are missing: say so once.
+            log.warning("%s: CUDA was asked for but onnxruntime could not use it; running on the CPU", self.id)
+        labels = Labels.read(folder / TAGS_FILE)
+        outputs = session.get_outputs()[0].shape[-1]
+        if isinstance(outputs, int) and outputs != len(labels.names):
+            raise ModelMissing(
+                f"{folder / TAGS_FILE} lists {len(labels.names)} tags but the model scores {outputs}: "
+                "the two files come from different models",
+                engine_id=self.id,
+            )
+        self._session, self._device, self._labels = session, device, labels
+        log.info("loaded WD tagger %s from %s on %s", self.model.name, folder, session.get_providers()[0])
+
+    def unload(self) -> None:
+        self._session = self._device = None
+
+    # -- tagging --------------------------------------------------------------------------------
+
+    def scores(self, images: Sequence[Image]) -> np.ndarray:
+        """The model's confidences, one row per picture, in ``selected_tags.csv`` order."""
+        if self._session is None:
+            self.load("cpu")
+        session = self._session
+        batch = prepare_batch(images, self.input_size)
+        graph_input = session.get_inputs()[0]
+        if graph_input.shape[0] == 1 and len(batch) > 1:  # a graph exported for one picture at a time
+            return np.concatenate(
+                [session.run(None, {graph_input.name: batch[i : i + 1]})[0] for i in range(len(batch))]
+            )
+        return session.run(None, {graph_input.name: batch})[0]
+
+    def tag(self, images: Sequence[Image], **parameters: Any) -> list[list[TagScore]]:
+        selection = Selection(
+            **{k: v for k, v in parameters.items() if k != "exclude"},
+            exclude=frozenset(parameters.get("exclude", ())),
+        )
+        scores = self.scores(images)
+        assert self._labels is not None
+        return [select_tags(np.clip(row, 0.0, 1.0), self._labels, selection) for row in scores]
+
+    # -- fetching (only on the user's request) ----------------------------------------------------
+
+    def download(self) -> str:
+        return str(self.model.download())
+
+
+def _side(shape: Sequence) -> int:
+    """The input side of an NHWC shape (``[batch, side, side, 3]``)."""
+    side = shape[1] if len(shape) == 4 else None
+    return int(side) if isinstance(side, int) and side > 0 else PUBLISHED_SIDE

@@ -1,0 +1,395 @@
+"""The WD tagger plugin on a tiny WD-shaped ONNX model the test builds (the real input and output
+signature: ``[N, S, S, 3]`` float32 BGR in, sigmoid scores ``[N, K]`` out) and a ``selected_tags.csv``
+with all three categories. Scores are checked against a NumPy reference that applies the preprocessing
+the models' published inference code documents; tag selection, pulling, the API and a torch-free run."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import http.server
+import io
+import re
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import pip_install_to, run_cli
+from corpus import photo
+from PIL import Image
+
+onnx = pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+from pixlstash import ModelMissing, make_plugin_manager  # noqa: E402
+from pixlstash.engines.registry import EngineRegistry  # noqa: E402
+
+PLUGIN = Path(__file__).resolve().parent.parent
+SIDE = 16
+TAGS = [  # (name, category): ratings, general (a kaomoji among them), characters
+    ("general", 9),
+    ("sensitive", 9),
+    ("questionable", 9),
+    ("explicit", 9),
+    ("1girl", 0),
+    ("long_hair", 0),
+    ("smile", 0),
+    ("^_^", 0),
+    ("blue_sky", 0),
+    ("outdoors", 0),
+    ("hatsune_miku", 4),
+    ("kagamine_rin", 4),
+]
+
+
+def weights(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    w = rng.normal(0, 3.0 / (255 * np.sqrt(SIDE * SIDE * 3)), (SIDE * SIDE * 3, len(TAGS))).astype(np.float32)
+    return w, rng.normal(0, 0.5, len(TAGS)).astype(np.float32)
+
+
+def build_tiny_wd(folder: Path, *, batch: str | int = "batch", seed: int = 0) -> Path:
+    """``model.onnx`` + ``selected_tags.csv`` as the published models lay them out. The graph flattens
+    the whole image into a linear layer, so every pixel, its position and its channel order count."""
+    folder.mkdir(parents=True, exist_ok=True)
+    w, b = weights(seed)
+    graph = helper.make_graph(
+        [
+            helper.make_node("Reshape", ["input_1", "shape"], ["flat"]),
+            helper.make_node("MatMul", ["flat", "w"], ["logits_raw"]),
+            helper.make_node("Add", ["logits_raw", "b"], ["logits"]),
+            helper.make_node("Sigmoid", ["logits"], ["predictions_sigmoid"]),
+        ],
+        "tiny-wd",
+        [helper.make_tensor_value_info("input_1", TensorProto.FLOAT, [batch, SIDE, SIDE, 3])],
+        [helper.make_tensor_value_info("predictions_sigmoid", TensorProto.FLOAT, [batch, len(TAGS)])],
+        [
+            numpy_helper.from_array(np.array([-1, SIDE * SIDE * 3], dtype=np.int64), "shape"),
+            numpy_helper.from_array(w, "w"),
+            numpy_helper.from_array(b, "b"),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, str(folder / "model.onnx"))
+    with open(folder / "selected_tags.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["tag_id", "name", "category", "count"])
+        for n, (name, category) in enumerate(TAGS):
+            writer.writerow([1000 + n, name, category, 10_000 - n])
+    return folder
+
+
+def reference_scores(image: Image.Image, seed: int = 0) -> np.ndarray:
+    """The documented preprocessing, written out step by step, and the tiny graph in NumPy."""
+    image = image.convert("RGBA")
+    canvas = Image.new("RGBA", image.size, (255, 255, 255))
+    canvas.alpha_composite(image)
+    image = canvas.convert("RGB")
+    max_dim = max(image.size)
+    pad_left, pad_top = (max_dim - image.size[0]) // 2, (max_dim - image.size[1]) // 2
+    padded = Image.new("RGB", (max_dim, max_dim), (255, 255, 255))
+    padded.paste(image, (pad_left, pad_top))
+    if max_dim != SIDE:
+        padded = padded.resize((SIDE, SIDE), Image.BICUBIC)
+    array = np.asarray(padded, dtype=np.float32)[:, :, ::-1]  # RGB -> BGR
+    w, b = weights(seed)
+    logits = array.reshape(1, -1).astype(np.float64) @ w.astype(np.float64) + b
+    return (1 / (1 + np.exp(-logits)))[0]
+
+
+def sample_images() -> list[Image.Image]:
+    rgba = photo(40, 40, seed=1).convert("RGBA")
+    alpha = np.zeros((40, 40), dtype=np.uint8)
+    alpha[8:32, 8:32] = 255
+    alpha[0:8, :] = 90  # half transparent
+    rgba.putalpha(Image.fromarray(alpha))
+    palette_with_transparency = photo(36, 24, seed=7).convert("P", palette=Image.Palette.ADAPTIVE)
+    palette_with_transparency.info["transparency"] = 0
+    return [
+        rgba,
+        palette_with_transparency,
+        photo(40, 40, seed=8).convert("LA"),
+        photo(50, 50, seed=2).convert("P", palette=Image.Palette.ADAPTIVE),
+        photo(30, 30, seed=3).convert("L"),
+        photo(20, 80, seed=4),  # tall
+        photo(100, 25, seed=5),  # wide
+        photo(SIDE, SIDE, seed=6),  # already the input size: no resize
+    ]
+
+
+@pytest.fixture
+def models_dir(tmp_path, monkeypatch):
+    root = tmp_path / "models"
+    build_tiny_wd(root / "wd-tagger" / "tiny-wd")
+    monkeypatch.setenv("PIXLSTASH_MODELS_DIR", str(root))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # an empty cache: published models are missing
+    return root
+
+
+@pytest.fixture
+def wd_pm(models_dir):
+    pm = make_plugin_manager(load_entry_points=False)
+    import pixlstash_wd_tagger
+
+    pm.register(pixlstash_wd_tagger, name="wd-tagger")
+    return pm
+
+
+def engines(pm) -> dict:
+    return {e.id: e for e in EngineRegistry.from_plugin_manager(pm).all()}
+
+
+def test_the_plugin_registers_through_its_entry_point():
+    from importlib.metadata import entry_points
+
+    assert "wd-tagger" in {ep.name for ep in entry_points(group="pixlstash")}
+    ids = {e.id for e in EngineRegistry.from_plugin_manager(make_plugin_manager()).all()}
+    assert "wd-tagger/wd-vit-tagger-v3" in ids
+
+
+def test_scores_equal_the_numpy_reference_of_the_documented_preprocessing(wd_pm):
+    engine = engines(wd_pm)["wd-tagger/tiny-wd"]
+    images = sample_images()
+    scores = engine.scores(images)
+    assert engine.input_size == SIDE  # read from the graph's input shape
+    assert scores.shape == (len(images), len(TAGS))
+    for image, row in zip(images, scores, strict=True):
+        np.testing.assert_allclose(row, reference_scores(image), atol=1e-5)
+    # Batching equals one picture at a time.
+    one_by_one = np.concatenate([engine.scores([image]) for image in images])
+    np.testing.assert_allclose(scores, one_by_one, atol=1e-6)
+
+
+def test_a_graph_exported_for_one_picture_is_fed_one_at_a_time(models_dir, monkeypatch):
+    build_tiny_wd(models_dir / "wd-tagger" / "single", batch=1)
+    pm = make_plugin_manager(load_entry_points=False)
+    import pixlstash_wd_tagger
+
+    pm.register(pixlstash_wd_tagger, name="wd-tagger")
+    engine = engines(pm)["wd-tagger/single"]
+    images = sample_images()
+    for image, row in zip(images, engine.scores(images), strict=True):
+        np.testing.assert_allclose(row, reference_scores(image), atol=1e-5)
+
+
+def _labels(tmp_path):
+    from pixlstash_wd_tagger.labels import Labels
+
+    return Labels.read(build_tiny_wd(tmp_path / "labels") / "selected_tags.csv")
+
+
+def _scores(**named: float) -> np.ndarray:
+    scores = np.zeros(len(TAGS), dtype=np.float32)
+    for n, (name, _) in enumerate(TAGS):
+        scores[n] = named.get(name, 0.01)
+    return scores
+
+
+def test_tag_selection_thresholds_order_names_and_rating(tmp_path):
+    from pixlstash_wd_tagger.labels import Selection, select_tags
+
+    labels = _labels(tmp_path)
+    scores = _scores(
+        general=0.2, sensitive=0.7, **{"1girl": 0.99, "long_hair": 0.6, "^_^": 0.5, "smile": 0.3, "hatsune_miku": 0.9}
+    )
+    tags = select_tags(scores, labels, Selection())
+    # Characters first, then general tags by confidence, then the one rating.
+    assert [(t.name, t.category) for t in tags] == [
+        ("hatsune miku", "character"),
+        ("1girl", "general"),
+        ("long hair", "general"),
+        ("^_^", "general"),  # a kaomoji keeps its underscore
+        ("sensitive", "rating"),
+    ]
+    assert tags[1].score == pytest.approx(0.99)
+    kept = select_tags(scores, labels, Selection(replace_underscores=False, general_threshold=0.25, rating=False))
+    assert [t.name for t in kept] == ["hatsune_miku", "1girl", "long_hair", "^_^", "smile"]
+    strict = select_tags(scores, labels, Selection(character_threshold=0.95, max_tags=1))
+    assert [t.name for t in strict] == ["1girl", "sensitive"]
+    # Exclusions match either spelling.
+    excluded = select_tags(scores, labels, Selection(exclude=frozenset({"long hair", "1girl"}), rating=False))
+    assert [t.name for t in excluded] == ["hatsune miku", "^_^"]
+
+
+def test_mcut_chooses_the_threshold_at_the_largest_gap(tmp_path):
+    from pixlstash_wd_tagger.labels import Selection, mcut_threshold, select_tags
+
+    assert mcut_threshold(np.array([0.9, 0.85, 0.3, 0.2])) == pytest.approx(0.575)
+    assert mcut_threshold(np.array([0.4])) == 0.0
+    labels = _labels(tmp_path)
+    scores = _scores(**{"1girl": 0.95, "long_hair": 0.9, "smile": 0.2, "outdoors": 0.15, "kagamine_rin": 0.3})
+    tags = select_tags(scores, labels, Selection(general_mcut=True, character_mcut=True, rating=False))
+    # General: the gap between 0.9 and 0.2 decides; characters: never below 0.15 (0.3 vs 0.01: cut at 0.155).
+    assert [t.name for t in tags] == ["kagamine rin", "1girl", "long hair"]
+
+
+def test_parameters_arrive_typed_from_the_command_line_and_are_checked(wd_pm, tmp_path):
+    from pixlstash.errors import BadInput
+    from pixlstash.library import Library
+
+    with Library.open(tmp_path / "lib", plugin_manager=wd_pm) as library:
+        [picture] = library.import_paths([_save(photo(60, 40, seed=8), tmp_path / "a.png")]).imported
+        job = library.enrichment.enqueue(
+            library.engines.by_id("wd-tagger/tiny-wd").task,
+            [picture.picture_id],
+            engine_id="wd-tagger/tiny-wd",
+            parameters={"general_threshold": "0.5", "general_mcut": "yes", "exclude": "a, b", "max_tags": "3"},
+            force=True,
+        )
+        assert job is not None and job.parameters == {
+            "general_threshold": 0.5,
+            "general_mcut": True,
+            "exclude": ["a", "b"],
+            "max_tags": 3,
+        }
+        for bad in ({"general_threshold": "high"}, {"general_threshold": 1.5}, {"max_tags": 2.5}, {"nope": 1}):
+            with pytest.raises(BadInput):
+                library.enrichment.enqueue(
+                    library.engines.by_id("wd-tagger/tiny-wd").task,
+                    [picture.picture_id],
+                    engine_id="wd-tagger/tiny-wd",
+                    parameters=bad,
+                    force=True,
+                )
+
+
+def _save(image: Image.Image, path: Path) -> Path:
+    image.save(path)
+    return path
+
+
+def test_a_missing_model_names_itself_and_how_to_get_it(wd_pm, models_dir):
+    engine = engines(wd_pm)["wd-tagger/wd-vit-tagger-v3"]
+    status = engine.model_status()
+    assert not status.present
+    assert "pixlstash models pull wd-tagger/wd-vit-tagger-v3" in status.how_to_get
+    assert str(models_dir / "wd-tagger" / "wd-vit-tagger-v3") in status.how_to_get
+    with pytest.raises(ModelMissing, match=re.escape("huggingface.co/SmilingWolf/wd-vit-tagger-v3")):
+        engine.load()
+
+
+def test_a_model_in_the_hugging_face_cache_is_found(models_dir, tmp_path, wd_pm):
+    snapshot = tmp_path / "hf" / "hub" / "models--SmilingWolf--wd-vit-tagger-v3" / "snapshots" / "abc123"
+    build_tiny_wd(snapshot)
+    (snapshot.parent.parent / "refs").mkdir()
+    (snapshot.parent.parent / "refs" / "main").write_text("abc123")
+    engine = engines(wd_pm)["wd-tagger/wd-vit-tagger-v3"]
+    assert engine.model_status().present and engine.model_status().location == str(snapshot)
+    np.testing.assert_allclose(engine.scores([photo(30, 20)])[0], reference_scores(photo(30, 20)), atol=1e-5)
+
+
+def test_models_pull_downloads_the_two_files_when_asked(tmp_path, models_dir):
+    """`pixlstash models pull` fetches model.onnx and selected_tags.csv (here from a local stand-in for the
+    hub, named by HF_ENDPOINT as huggingface_hub reads it) into the models folder."""
+    hub = tmp_path / "hub"
+    build_tiny_wd(hub / "SmilingWolf" / "wd-vit-tagger-v3" / "resolve" / "main")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(hub))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        env = {
+            "PIXLSTASH_MODELS_DIR": str(models_dir),
+            "HF_HOME": str(tmp_path / "hf"),
+            "HF_ENDPOINT": f"http://127.0.0.1:{server.server_port}",
+        }
+        result = run_cli("models", "pull", "wd-tagger/wd-vit-tagger-v3", "--library", str(tmp_path / "l"), env=env)
+    finally:
+        server.shutdown()
+    target = models_dir / "wd-tagger" / "wd-vit-tagger-v3"
+    assert (target / "model.onnx").read_bytes() == (
+        hub / "SmilingWolf/wd-vit-tagger-v3/resolve/main/model.onnx"
+    ).read_bytes()
+    assert (target / "selected_tags.csv").is_file() and not list(target.glob(".*part"))
+    listing = run_cli("models", "--library", str(tmp_path / "l"), env=env).stdout
+    assert "wd-tagger/wd-vit-tagger-v3" in listing and result.returncode == 0
+
+
+def test_tagging_through_the_api_with_the_engine_chosen_per_request(wd_pm, tmp_path):
+    from live_server import LiveServer
+    from test_web_enrichment import wait_for_jobs
+
+    from pixlstash.domain import EnrichmentSettings
+    from pixlstash.library import Library
+
+    with Library.open(tmp_path / "lib", plugin_manager=wd_pm) as library, LiveServer(library) as live:
+        library.engines.configure(EnrichmentSettings(on_import=[]))
+        client = live.client(live.token("admin"))
+        files = []
+        for n in range(5):
+            buffer = io.BytesIO()
+            photo(300 + 20 * n, 200, seed=n).save(buffer, "PNG")
+            files.append(("file", (f"p{n}.png", buffer.getvalue(), "image/png")))
+        ids = [i["picture_id"] for i in client.post("/api/v1/uploads", files=files).json()["imported"]]
+        engine_list = {e["id"]: e for e in client.get("/api/v1/engines").json()}
+        assert engine_list["wd-tagger/tiny-wd"]["model"]["present"]
+        assert not engine_list["wd-tagger/wd-vit-tagger-v3"]["model"]["present"]
+        assert {p["name"] for p in engine_list["wd-tagger/tiny-wd"]["parameters"]} >= {"general_threshold", "exclude"}
+        queued = client.post(
+            "/api/v1/jobs",
+            json={
+                "task": "tagger",
+                "engine": "wd-tagger/tiny-wd",
+                "picture_ids": ids,
+                "parameters": {"general_threshold": 0.3, "character_threshold": 0.3},
+            },
+        )
+        assert queued.status_code in (200, 201, 202), queued.text
+        wait_for_jobs(client, timeout=60)
+        [job] = client.get("/api/v1/jobs").json()
+        assert (job["engine_id"], job["state"], job["done"], job["failed"]) == ("wd-tagger/tiny-wd", "done", 5, 0)
+
+        engine = engines(wd_pm)["wd-tagger/tiny-wd"]
+        picture = client.get(f"/api/v1/pictures/{ids[0]}").json()
+        predictions = picture["predictions"]
+        assert predictions and all(p["engine_id"] == "wd-tagger/tiny-wd" for p in predictions)
+        # The stored confidences are the model's scores for what the worker fed it (the grid thumbnail).
+        thumb = Image.open(library.thumbnail_path(ids[0], "grid"))
+        expected = {t.name: t.score for t in engine.tag([thumb], general_threshold=0.3, character_threshold=0.3)[0]}
+        assert {p["name"]: pytest.approx(p["confidence"], abs=1e-4) for p in predictions} == expected
+        assert sum(p["category"] == "rating" for p in predictions) == 1
+
+        accepted = predictions[0]["name"]
+        patched = client.patch(f"/api/v1/pictures/{ids[0]}", json={"accept_predictions": [accepted]}).json()
+        assert accepted in {t["name"] for t in patched["tags"]}
+        stats = client.get("/api/v1/pictures/stats").json()
+        [row] = [t for t in stats["tags"] if t["name"] == accepted]
+        assert sum(row["confidence"]) == 1  # the accepted tag keeps the engine's confidence
+
+        missing = client.post(
+            "/api/v1/jobs", json={"task": "tagger", "engine": "wd-tagger/wd-vit-tagger-v3", "picture_ids": ids}
+        )
+        wait_for_jobs(client, timeout=60)
+        failed = client.get(f"/api/v1/jobs/{missing.json()['job']['id']}").json()["job"]
+        assert failed["state"] == "failed" and "pixlstash models pull" in failed["error"]
+
+
+def test_the_plugin_tags_without_torch(tmp_path, models_dir):
+    """Installed on its own (no dependencies pulled in), the plugin tags a picture and never imports torch."""
+    target = tmp_path / "site"
+    pip_install_to(target, PLUGIN)
+    script = textwrap.dedent(f"""
+        import sys
+        from PIL import Image
+        from pixlstash import make_plugin_manager
+        from pixlstash.engines.registry import EngineRegistry
+        import pixlstash_wd_tagger
+        assert pixlstash_wd_tagger.__file__.startswith({str(target)!r}), pixlstash_wd_tagger.__file__
+        pm = make_plugin_manager(load_entry_points=False)
+        pm.register(pixlstash_wd_tagger, name="wd-tagger")
+        engine = {{e.id: e for e in EngineRegistry.from_plugin_manager(pm).all()}}["wd-tagger/tiny-wd"]
+        tags = engine.tag([Image.new("RGB", (32, 24), (200, 30, 30))], general_threshold=0.0)[0]
+        assert len(tags) == 7, tags
+        assert "torch" not in sys.modules, "torch was imported"
+        print("ok")
+    """)
+    env = {"PYTHONPATH": str(target), "PIXLSTASH_MODELS_DIR": str(models_dir), "HF_HOME": str(tmp_path / "hf")}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert result.stdout.strip() == "ok", result.stderr
