@@ -115,6 +115,21 @@ class Organiser:
         self._changed("collection.changed", collection_id=collection_id)
         return self.store.collection(collection_id)
 
+    def file_under_character(self, name: str, picture_ids: Sequence[int]) -> Collection:
+        """Add pictures to the character named ``name`` (the same name, any case), made when there is none:
+        how a tagger's character tag becomes a character."""
+        ids = self.pictures.require(picture_ids)
+        wanted = name.strip().casefold()
+        with self.db.write():
+            found = [c for c in self.store.collections("character") if c.name.casefold() == wanted]
+            if found:
+                collection_id = found[0].id
+            else:
+                collection_id = self.store.create_collection("character", name.strip(), None, "", None, now_ms())
+            self.store.add_members(collection_id, ids, now_ms())
+        self._changed("collection.changed", collection_id=collection_id)
+        return self.store.collection(collection_id)
+
     def remove_members(self, collection_id: int, picture_ids: Sequence[int]) -> Collection:
         with self.db.write():
             self.store.remove_members(collection_id, list(picture_ids))

@@ -84,6 +84,8 @@ class PicturePatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
     remove_tags: list[Name] = []
     accept_predictions: list[Name] = []
     reject_predictions: list[Name] = []
+    # Character tags a tagger proposed: accepted, and the picture filed under a character of that name.
+    accept_as_characters: list[Name] = []
 
 
 class _BulkOp(msgspec.Struct, tag_field="action", forbid_unknown_fields=True):

@@ -363,6 +363,30 @@ def test_tagging_through_the_api_with_the_engine_chosen_per_request(wd_pm, tmp_p
         [row] = [t for t in stats["tags"] if t["name"] == accepted]
         assert sum(row["confidence"]) == 1  # the accepted tag keeps the engine's confidence
 
+        # A character tag becomes a character: accepted, and the picture filed under it.
+        retag = client.post(
+            "/api/v1/jobs",
+            json={
+                "task": "tagger",
+                "engine": "wd-tagger/tiny-wd",
+                "picture_ids": [ids[1]],
+                "force": True,
+                "parameters": {"character_threshold": 0.0},
+            },
+        )
+        assert retag.status_code < 300, retag.text
+        wait_for_jobs(client, timeout=60)
+        offered = [
+            p for p in client.get(f"/api/v1/pictures/{ids[1]}").json()["predictions"] if p["category"] == "character"
+        ]
+        assert {p["name"] for p in offered} == {"hatsune miku", "kagamine rin"}
+        filed = client.patch(f"/api/v1/pictures/{ids[1]}", json={"accept_as_characters": ["hatsune miku"]}).json()
+        assert "hatsune miku" in {t["name"] for t in filed["tags"]}
+        [character] = client.get("/api/v1/characters").json()
+        assert character["name"] == "hatsune miku"
+        members = client.get("/api/v1/pictures", params={"collections": character["id"]}).json()
+        assert [p["id"] for p in members["items"]] == [ids[1]]
+
         missing = client.post(
             "/api/v1/jobs", json={"task": "tagger", "engine": "wd-tagger/wd-vit-tagger-v3", "picture_ids": ids}
         )

@@ -190,8 +190,11 @@ def register(api: Api) -> None:
             library.set_caption(picture_id, body.caption)
         if body.add_tags or body.remove_tags:
             library.tag_pictures([picture_id], add=body.add_tags, remove=body.remove_tags)
-        if body.accept_predictions or body.reject_predictions:
-            library.review_predictions(picture_id, accept=body.accept_predictions, reject=body.reject_predictions)
+        if body.accept_predictions or body.reject_predictions or body.accept_as_characters:
+            accept = [*body.accept_predictions, *body.accept_as_characters]
+            library.review_predictions(picture_id, accept=accept, reject=body.reject_predictions)
+        for name in body.accept_as_characters:
+            library.organise.file_under_character(name, [picture_id])
         return library.get(picture_id)
 
     @api.delete(
