@@ -260,6 +260,9 @@ def test_statistics_panel_filters_by_clicking_a_bar(page, server):
     page.get_by_role("button", name="Statistics").click()
     panel = page.locator("#panel")
     expect(panel).to_contain_text("20 pictures")
+    expect(panel).to_contain_text("≤ 0.1 MB")  # bucket labels from the API's bounds
+    expect(panel).to_contain_text("> 32 MP")
+    assert "NaN" not in panel.inner_text() and "undefined" not in panel.inner_text()
     screenshot(page, "statistics")
     panel.get_by_role("button", name="★★★★★: 2").click()
     expect(page.locator(".tile:visible")).to_have_count(2)

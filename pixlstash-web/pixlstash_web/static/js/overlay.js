@@ -51,7 +51,7 @@ function render(app, el, p) {
         `<span class="chip prediction" draggable="true" data-prediction="${esc(x.name)}" title="${esc(x.engine_id)}">
         ${esc(x.name)} <small>${Math.round(x.confidence * 100)}%</small>
         <button data-accept="${esc(x.name)}" aria-label="Accept ${esc(x.name)}">✓</button>
-        ${x.category === "character" ? `<button data-as-character="${esc(x.name)}" aria-label="Make ${esc(x.name)} a character" title="Accept and file under the character ${esc(x.name)}">👤</button>` : ""}
+        ${x.category === "character" ? `<button data-as-character="${esc(x.name)}" aria-label="Make ${esc(x.name)} a character" title="Accept and file under the character ${esc(x.name)}">●</button>` : ""}
         <button data-reject="${esc(x.name)}" aria-label="Reject ${esc(x.name)}">✗</button></span>`).join("")}</div>` : ""}
       <h3>Caption</h3>
       <textarea id="caption" aria-label="Caption">${esc((p.captions.find((c) => c.source === "user") || p.captions[0] || {}).text || "")}</textarea>

@@ -43,11 +43,25 @@ function bindClose(panel) {
   panel.querySelector("[data-close]").onclick = closePanel;
 }
 
+function megabytes(bytes) {
+  return (bytes / 1e6).toFixed(bytes < 1e6 ? 1 : 0);
+}
+
+// How sure the engines were about a tag's pictures: ten deciles, 0-10% on the left to 90-100% on the right.
+function confidenceHistogram(deciles) {
+  const top = Math.max(1, ...deciles);
+  if (!deciles.some((n) => n > 0)) return `<span class="confidence" aria-hidden="true"></span>`;
+  const label = deciles.map((n, i) => (n ? `${i * 10}-${i * 10 + 10}%: ${n}` : "")).filter(Boolean).join(", ");
+  return `<span class="confidence" role="img" aria-label="confidence ${esc(label)}" title="confidence ${esc(label)}">${
+    deciles.map((n) => `<i style="height:${Math.round((100 * n) / top)}%"></i>`).join("")}</span>`;
+}
+
 function bars(rows, onClick) {
   const max = Math.max(1, ...rows.map((r) => r.count));
   return `<div class="bars">${rows.map((r, i) => `<div class="bar" role="button" tabindex="0" data-bar="${i}"
     aria-label="${esc(r.label)}: ${r.count}"><span class="label">${esc(r.label)}</span>
     <span class="track"><span class="fill" style="display:block;width:${(100 * r.count) / max}%"></span></span>
+    ${r.confidence ? confidenceHistogram(r.confidence) : ""}
     <span>${r.count.toLocaleString()}</span></div>`).join("")}</div>`;
 }
 
@@ -61,8 +75,11 @@ async function renderStats(app, panel) {
   const ratings = [0, 1, 2, 3, 4, 5].map((r) => ({ label: r ? "★".repeat(r) : "unrated", count: stats.rating[r] || 0, r }));
   const tags = stats.tags.slice(0, 25).map((t) => ({ label: t.name, count: t.count, tag: t.name,
     confidence: t.confidence }));
-  const sizes = stats.file_size.map((b) => ({ label: `≤ ${(b.bucket / 1e6).toFixed(b.bucket < 1e6 ? 1 : 0)} MB`, count: b.count }));
-  const resolutions = stats.resolution.map((b) => ({ label: `≤ ${b.bucket} MP`, count: b.count }));
+  // Each bucket holds what is at most its bound; the last one (bound null) everything larger.
+  const sizes = stats.file_size.map((b, i, all) => ({ count: b.count, label: b.max_bytes === null
+    ? `> ${megabytes(all[i - 1].max_bytes)} MB` : `≤ ${megabytes(b.max_bytes)} MB` }));
+  const resolutions = stats.resolution.map((b, i, all) => ({ count: b.count, label: b.max_megapixels === null
+    ? `> ${all[i - 1].max_megapixels} MP` : `≤ ${b.max_megapixels} MP` }));
   panel.innerHTML = `${header("Statistics")}
     <p>${stats.count.toLocaleString()} pictures · ${(stats.total_bytes / 1e9).toFixed(2)} GB</p>
     <section><h3>Rating</h3><div id="rating-bars">${bars(ratings)}</div></section>
