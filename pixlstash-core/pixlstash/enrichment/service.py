@@ -15,7 +15,7 @@ from ..clock import now_ms
 from ..domain import EngineProgress, Job, JobItemError, PictureFilter
 from ..engines import Engine, Task
 from ..engines.catalog import EngineCatalog
-from ..errors import BadInput, EngineNotFound
+from ..errors import BadInput, EngineNotFound, ModelMissing
 from ..events import Event, EventBus
 from ..storage.db import Database
 from ..storage.jobs import JobStore
@@ -58,6 +58,13 @@ class Enrichment:
         queued for it. Returns the job, or None when nothing was left to do.
         """
         engine = self.engines.get(task, engine_id)
+        status = engine.model_status()
+        if not status.present:  # said now, not as a job that can only fail
+            raise ModelMissing(
+                f"the model of {engine.id} ({status.model}) is not on this machine: {status.how_to_get}",
+                engine_id=engine.id,
+                location=status.location,
+            )
         parameters = self._checked_parameters(engine, parameters or {})
         ids = self.pictures.require(picture_ids) if picture_ids is not None else self.query.ids(f or PictureFilter())
         with self.db.write():

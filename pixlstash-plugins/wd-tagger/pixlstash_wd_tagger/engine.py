@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -66,6 +67,7 @@ class WdTagger(Tagger):
         self._session: Any = None
         self._device: str | None = None
         self._labels: Labels | None = None
+        self._pool: ThreadPoolExecutor | None = None  # prepares a batch's pictures on every core
 
     # -- what it is -----------------------------------------------------------------------------
 
@@ -124,10 +126,15 @@ class WdTagger(Tagger):
                 engine_id=self.id,
             )
         self._session, self._device, self._labels = session, device, labels
+        if self._pool is None and self.threads > 1:
+            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="wd-prepare")
         log.info("loaded WD tagger %s from %s on %s", self.model.name, folder, session.get_providers()[0])
 
     def unload(self) -> None:
         self._session = self._device = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
 
     # -- tagging --------------------------------------------------------------------------------
 
@@ -136,7 +143,7 @@ class WdTagger(Tagger):
         if self._session is None:
             self.load("cpu")
         session = self._session
-        batch = prepare_batch(images, self.input_size)
+        batch = prepare_batch(images, self.input_size, self._pool)
         graph_input = session.get_inputs()[0]
         if graph_input.shape[0] == 1 and len(batch) > 1:  # a graph exported for one picture at a time
             return np.concatenate(

@@ -393,9 +393,8 @@ def test_tagging_through_the_api_with_the_engine_chosen_per_request(wd_pm, tmp_p
         missing = client.post(
             "/api/v1/jobs", json={"task": "tagger", "engine": "wd-tagger/wd-vit-tagger-v3", "picture_ids": ids}
         )
-        wait_for_jobs(client, timeout=60)
-        failed = client.get(f"/api/v1/jobs/{missing.json()['job']['id']}").json()["job"]
-        assert failed["state"] == "failed" and "pixlstash models pull" in failed["error"]
+        assert missing.status_code == 409  # said at once, not as a job that can only fail
+        assert "pixlstash models pull wd-tagger/wd-vit-tagger-v3" in missing.json()["error"]["message"]
 
 
 def test_the_plugin_tags_without_torch(tmp_path, models_dir):
@@ -420,3 +419,16 @@ def test_the_plugin_tags_without_torch(tmp_path, models_dir):
     env = {"PYTHONPATH": str(target), "PIXLSTASH_MODELS_DIR": str(models_dir), "HF_HOME": str(tmp_path / "hf")}
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
     assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_the_command_line_says_in_one_line_how_to_get_a_missing_model(tmp_path, models_dir):
+    env = {"PIXLSTASH_MODELS_DIR": str(models_dir), "HF_HOME": str(tmp_path / "hf")}
+    library = str(tmp_path / "lib")
+    photo(60, 40).save(tmp_path / "a.jpg")
+    run_cli("import", str(tmp_path / "a.jpg"), "--library", library, env=env)
+    result = run_cli("enrich", "--engine", "wd-tagger/wd-vit-tagger-v3", "--library", library, env=env, check=False)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    [line] = [line for line in result.stderr.splitlines() if line.strip()]
+    assert "pixlstash models pull wd-tagger/wd-vit-tagger-v3" in line
+    tagged = run_cli("enrich", "--engine", "wd-tagger/tiny-wd", "--library", library, env=env)
+    assert "done, 1 done, 0 failed" in tagged.stdout
