@@ -31,6 +31,27 @@ def snapshots(library):
     service.close()
 
 
+def test_a_snapshot_read_a_window_at_a_time_restores_whole(library, tmp_path, monkeypatch):
+    """Chunks are read, hashed and stored a few at a time (memory stays flat); chunks that repeat across
+    windows (empty pages) are stored once, and the snapshot restores exactly."""
+    from pixlstash.snapshots import service as snapshot_service
+
+    monkeypatch.setattr(snapshot_service, "WINDOW_CHUNKS", 2)
+    make_pictures(library, tmp_path / "p", 3)
+    library.organise.create_project("before")
+    snapshots = library.new_snapshot_service()
+    taken = snapshots.take("MANUAL", "windowed")
+    digests = [digest for digest, _ in snapshots.catalog.chunk_list(taken.id)]
+    assert len(digests) > 2 * 2  # more than two windows
+    assert len(set(digests)) < len(digests)  # some chunks repeat (empty pages) across windows
+    assert taken.unique_bytes == chunk_bytes(library.root)  # each distinct chunk stored once
+    snapshots.verify(taken.id)
+    library.organise.create_project("after")
+    snapshots.restore(taken.id)
+    assert [p.name for p in library.collections.projects()] == ["before"]
+    snapshots.close()
+
+
 def test_incremental_storage_and_deletion(tmp_path):
     root = tmp_path / "big"
     build(root, pictures=20_000, tags_per_picture=5, sets=50, characters=10, log=lambda *_: None)

@@ -43,6 +43,8 @@ __all__ = ["RestoreResource", "SnapshotService", "SnapshotSettings"]
 
 log = logging.getLogger(__name__)
 
+WINDOW_CHUNKS = 256  # chunks read, hashed and compressed at a time while taking a snapshot (16 MiB)
+
 Kind = Literal["DAILY", "WEEKLY", "MONTHLY", "MANUAL", "SAFETY"]
 RETENTION = {"DAILY": 7, "WEEKLY": 4, "MONTHLY": 12, "SAFETY": 5}
 _PERIOD_MS = {"DAILY": 86_400_000, "WEEKLY": 7 * 86_400_000, "MONTHLY": 30 * 86_400_000}
@@ -148,20 +150,23 @@ class SnapshotService:
         return self.catalog.snapshot(snapshot_id)
 
     def _store_chunks(self, copy: Path) -> list[str]:
+        """The copy's chunk digests; new chunks are compressed and stored. Read a window at a time, so
+        memory stays flat however large the library (the whole copy once sat in memory: 1.3 GB at 1M)."""
         digests: list[str] = []
-        pending: list[tuple[str, bytes]] = []
-        with open(copy, "rb") as source:
-            while block := source.read(CHUNK_BYTES):
-                digest = hashlib.blake2b(block, digest_size=32).hexdigest()
-                digests.append(digest)
-                pending.append((digest, block))
-        known = self.catalog.known_chunks(list({d for d, _ in pending}))
-        new = {d: b for d, b in pending if d not in known}
-        with ThreadPoolExecutor(max(2, os.cpu_count() or 2)) as pool:  # zstd releases the GIL
-            sizes = dict(zip(new, pool.map(lambda item: self.chunks.write(*item), new.items()), strict=True))
-        with self.db.write():
-            for digest, stored in sizes.items():
-                self.catalog.add_chunk(digest, len(new[digest]), stored)
+        stored_now: set[str] = set()
+        with open(copy, "rb") as source, ThreadPoolExecutor(max(2, os.cpu_count() or 2)) as pool:
+            while window := _read_window(source):
+                named = [(hashlib.blake2b(block, digest_size=32).hexdigest(), block) for block in window]
+                digests.extend(digest for digest, _ in named)
+                candidates = {digest: block for digest, block in named if digest not in stored_now}
+                known = self.catalog.known_chunks(list(candidates))
+                new = {digest: block for digest, block in candidates.items() if digest not in known}
+                # zstd releases the GIL: the window's new chunks compress on every core.
+                sizes = dict(zip(new, pool.map(lambda item: self.chunks.write(*item), new.items()), strict=True))
+                with self.db.write():
+                    for digest, stored in sizes.items():
+                        self.catalog.add_chunk(digest, len(new[digest]), stored)
+                stored_now.update(new)
         return digests
 
     # -- reading back ---------------------------------------------------------------------------
@@ -510,3 +515,10 @@ class SnapshotService:
                 for snapshot_id in doomed:
                     self.catalog.delete(snapshot_id)
             self._collect_garbage()
+
+
+def _read_window(source) -> list[bytes]:
+    window = []
+    while len(window) < WINDOW_CHUNKS and (block := source.read(CHUNK_BYTES)):
+        window.append(block)
+    return window
