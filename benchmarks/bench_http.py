@@ -148,7 +148,7 @@ def main() -> None:
         print(f"RSS of the server after the load: {rss_mb(server.pid):.0f} MB")
     finally:
         server.terminate()
-        server.wait(10)
+        server.wait(120)  # a scheduled snapshot may be running: the server finishes it first
 
 
 async def load(base: str, token: str, clients: int, seconds: float) -> None:
