@@ -63,6 +63,22 @@ def test_tagging_suggestions_characters_and_confidences_in_the_browser(tmp_path,
             suggestions.locator("[data-prediction='long hair']").drag_to(overlay.locator("#tags"))
             expect(overlay.locator("#tags")).to_contain_text("long hair")
             assert "long hair" in {t.name for t in library.get(ids[0]).tags}
+            # Dragging a suggestion onto the bin (shown while dragging) rejects it; a tag there is removed.
+            suggestions.locator("[data-prediction='smile']").hover()
+            page.mouse.down()
+            page.mouse.move(1000, 300, steps=4)  # the drag starts, and the bin appears
+            overlay.locator("#drop-bin").hover()
+            page.mouse.up()
+            expect(page.locator("#toast")).to_contain_text("Rejected smile")
+            rejected = {x.name for x in library.get(ids[0]).predictions if x.state == "rejected"}
+            assert rejected == {"smile"}
+            overlay.locator("#tags [data-tag='long hair']").hover()
+            page.mouse.down()
+            page.mouse.move(1000, 300, steps=4)
+            overlay.locator("#drop-bin").hover()
+            page.mouse.up()
+            expect(page.locator("#toast")).to_contain_text("Removed long hair")
+            assert "long hair" not in {t.name for t in library.get(ids[0]).tags}
 
             overlay.get_by_role("button", name="Make hatsune miku a character").click()
             expect(page.locator("#toast")).to_contain_text("Filed under hatsune miku")

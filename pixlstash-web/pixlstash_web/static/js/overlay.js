@@ -46,6 +46,7 @@ function render(app, el, p) {
       <div class="chips" id="tags">${p.tags.map((t) => `<span class="chip" draggable="true" data-tag="${esc(t.name)}">${esc(t.name)}
         <button data-remove="${esc(t.name)}" aria-label="Remove tag ${esc(t.name)}">×</button></span>`).join("")}</div>
       <form id="add-tag"><input name="tag" placeholder="add tag (T)" aria-label="Add tag" id="tag-input"></form>
+      <div id="drop-bin" class="drop-bin" aria-label="Reject or remove" hidden>✗ Drop here to reject a suggestion or remove a tag</div>
       ${p.predictions.filter((x) => x.state === "pending").length ? `<h3>Suggested (A accepts all, R rejects all)</h3>
       <div class="chips" id="predictions">${p.predictions.filter((x) => x.state === "pending").map((x) =>
         `<span class="chip prediction" draggable="true" data-prediction="${esc(x.name)}" title="${esc(x.engine_id)}">
@@ -165,15 +166,29 @@ function bind(app, el, p) {
   el.querySelectorAll("[data-reject]").forEach((b) => {
     b.onclick = () => act(app, p, () => api.patch(`/pictures/${p.id}`, { reject_predictions: [b.dataset.reject] }));
   });
-  // Drag a suggestion onto the tags to accept it, or a tag off them to remove it.
-  el.querySelectorAll("[data-prediction]").forEach((chip) => {
-    chip.ondragstart = (e) => e.dataTransfer.setData("text/x-prediction", chip.dataset.prediction);
-  });
+  // Drag a suggestion onto the tags to accept it; drag a suggestion or a tag onto the bin (shown while
+  // dragging) to reject or remove it.
+  const bin = el.querySelector("#drop-bin");
+  const dragging = (chip, type, name) => {
+    chip.ondragstart = (e) => { e.dataTransfer.setData(type, name); bin.hidden = false; };
+    chip.ondragend = () => { bin.hidden = true; };
+  };
+  el.querySelectorAll("[data-prediction]").forEach((chip) => dragging(chip, "text/x-prediction", chip.dataset.prediction));
+  el.querySelectorAll("#tags [data-tag]").forEach((chip) => dragging(chip, "text/x-tag", chip.dataset.tag));
   const tags = el.querySelector("#tags");
   tags.ondragover = (e) => { if (e.dataTransfer.types.includes("text/x-prediction")) e.preventDefault(); };
   tags.ondrop = (e) => {
     const name = e.dataTransfer.getData("text/x-prediction");
     if (name) act(app, p, () => api.patch(`/pictures/${p.id}`, { accept_predictions: [name] }));
+  };
+  bin.ondragover = (e) => {
+    if (["text/x-prediction", "text/x-tag"].some((t) => e.dataTransfer.types.includes(t))) e.preventDefault();
+  };
+  bin.ondrop = (e) => {
+    const suggestion = e.dataTransfer.getData("text/x-prediction");
+    const tag = e.dataTransfer.getData("text/x-tag");
+    if (suggestion) act(app, p, () => api.patch(`/pictures/${p.id}`, { reject_predictions: [suggestion] }), `Rejected ${suggestion}`);
+    else if (tag) act(app, p, () => api.patch(`/pictures/${p.id}`, { remove_tags: [tag] }), `Removed ${tag}`);
   };
   el.querySelector("#save-caption").onclick = () => act(app, p,
     () => api.patch(`/pictures/${p.id}`, { caption: el.querySelector("#caption").value }), "Caption saved");
