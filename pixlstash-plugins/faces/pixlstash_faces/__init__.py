@@ -1,0 +1,28 @@
+"""PixlStash faces plugin: face detection, landmarks and 512-d identity vectors from insightface model
+packs (``buffalo_l`` by default), on onnxruntime. No torch, ever; insightface loads on first use.
+
+Which packs are offered is the plugin's ``packs`` setting (``pixlstash plugins config faces
+packs=buffalo_l,antelopev2``; ``PIXLSTASH_FACES_PACKS`` in containers), and every folder of ONNX files
+in ``<models dir>/faces/`` is offered too.
+"""
+
+from __future__ import annotations
+
+from pixlstash import hookimpl
+
+from .catalogue import FacesSettings, configured_packs
+from .engine import InsightFaceExtractor
+
+__all__ = ["FacesSettings", "InsightFaceExtractor", "register_face_extractors", "register_settings"]
+
+
+@hookimpl
+def register_settings(register) -> None:
+    register("faces", FacesSettings)
+
+
+@hookimpl
+def register_face_extractors(register, settings) -> None:
+    options = settings["faces"]
+    for pack in configured_packs(options):
+        register(InsightFaceExtractor(pack, threads=options.threads))

@@ -1,0 +1,153 @@
+"""The face extractor: insightface's ``FaceAnalysis`` over one model pack, detection and recognition only.
+
+insightface does the work exactly as it does for everyone: SCRFD detection with 5-point landmarks,
+alignment with ``norm_crop``, ArcFace recognition, L2-normalised 512-d embeddings. The pack is loaded
+from a local folder only (``FaceAnalysis`` would download a pack it is given by name: it is always
+given a path). Sessions run on CUDA when onnxruntime has a working CUDA provider, else on the CPU.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from pixlstash import EngineParameter, Face, FaceExtractor, ModelMissing, ModelStatus
+
+from .catalogue import FacePack
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+__all__ = ["InsightFaceExtractor"]
+
+log = logging.getLogger(__name__)
+
+DET_SIZE, DET_THRESH, MIN_FACE = 640, 0.5, 0
+PARAMETERS = [
+    EngineParameter(
+        "det_size", "integer", DET_SIZE, "detector input side in pixels (larger finds smaller faces)", 128, 2048
+    ),
+    EngineParameter("det_thresh", "number", DET_THRESH, "detection confidence a face needs", 0, 1),
+    EngineParameter("min_face", "integer", MIN_FACE, "faces smaller than this many pixels are left out", 0, 4096),
+]
+
+
+class InsightFaceExtractor(FaceExtractor):
+    dimensions = 512
+    preferred_batch_size = 8
+    input_size = DET_SIZE  # the preview (1024 px) covers the detector's 640 px: the original is never decoded
+
+    def __init__(self, pack: FacePack, threads: int = 0) -> None:
+        self.pack = pack
+        self.threads = threads or os.cpu_count() or 1
+        self.id = pack.engine_id
+        self.label = f"InsightFace {pack.name}"
+        self.version = pack.fingerprint()
+        self._app: Any = None
+        self._device: str | None = None
+        self._prepared: tuple[int, float] | None = None
+
+    def parameters(self) -> list[EngineParameter]:
+        return PARAMETERS
+
+    def devices(self) -> list[str]:
+        import onnxruntime
+
+        return (["cuda"] if "CUDAExecutionProvider" in onnxruntime.get_available_providers() else []) + ["cpu"]
+
+    def model_status(self) -> ModelStatus:
+        folder = self.pack.files()
+        return ModelStatus(
+            model=self.pack.name,
+            present=folder is not None,
+            location=str(folder or self.pack.local_folder),
+            how_to_get=self.pack.how_to_get(),
+        )
+
+    # -- loading --------------------------------------------------------------------------------
+
+    def load(self, device: str = "cpu") -> None:
+        if self._app is not None and self._device == device:
+            return
+        folder = self.pack.files()
+        if folder is None:
+            raise ModelMissing(
+                f"the face model pack {self.pack.name} is not on this machine: {self.pack.how_to_get()}",
+                engine_id=self.id,
+                location=str(self.pack.local_folder),
+            )
+        import onnxruntime
+        from insightface.app import FaceAnalysis
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = self.threads
+        options.inter_op_num_threads = 1
+        providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if device == "cuda" else ["CPUExecutionProvider"]
+        try:
+            app = FaceAnalysis(
+                name=str(folder.resolve()),
+                allowed_modules=["detection", "recognition"],
+                providers=providers,
+                sess_options=options,
+            )
+        except AssertionError:  # insightface asserts a detector is among the files
+            raise ModelMissing(
+                f"{folder} holds no face detector: {self.pack.how_to_get()}", engine_id=self.id
+            ) from None
+        if "recognition" not in app.models:
+            raise ModelMissing(f"{folder} holds no recognition model: {self.pack.how_to_get()}", engine_id=self.id)
+        self._app, self._device, self._prepared = app, device, None
+        log.info("loaded face pack %s from %s on %s", self.pack.name, folder, device)
+
+    def unload(self) -> None:
+        self._app = self._device = self._prepared = None
+
+    def _ready(self, det_size: int, det_thresh: float) -> Any:
+        if self._app is None:
+            self.load("cpu")
+        if self._prepared != (det_size, det_thresh):
+            self._app.prepare(
+                ctx_id=0 if self._device == "cuda" else -1, det_thresh=det_thresh, det_size=(det_size, det_size)
+            )
+            self._prepared = (det_size, det_thresh)
+        return self._app
+
+    # -- extracting -----------------------------------------------------------------------------
+
+    def extract(
+        self,
+        images: Sequence[Image],
+        det_size: int = DET_SIZE,
+        det_thresh: float = DET_THRESH,
+        min_face: int = MIN_FACE,
+    ) -> list[list[Face]]:
+        app = self._ready(det_size, det_thresh)
+        found = []
+        for image in images:
+            bgr = np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
+            faces = []
+            for face in app.get(bgr):
+                x0, y0, x1, y1 = (float(v) for v in face.bbox)
+                if min(x1 - x0, y1 - y0) < min_face:
+                    continue
+                landmarks = [(float(x), float(y)) for x, y in face.kps] if face.kps is not None else []
+                embedding = face.normed_embedding if face.embedding is not None else None
+                faces.append(
+                    Face(
+                        box=(x0, y0, x1, y1),
+                        score=float(face.det_score),
+                        landmarks=landmarks,
+                        embedding=[] if embedding is None else [float(v) for v in embedding],
+                    )
+                )
+            found.append(faces)
+        return found
+
+    # -- fetching (only on the user's request) ----------------------------------------------------
+
+    def download(self) -> str:
+        return str(self.pack.download())

@@ -1,0 +1,198 @@
+"""The faces plugin on a tiny model pack the test builds (no torch): the boxes, landmarks and embeddings
+it stores equal what insightface's own ``FaceAnalysis`` returns for the same pack and pictures, on
+insightface's real photos too; alignment geometry; missing packs; the API end to end."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from corpus import photo
+from PIL import Image
+
+insightface = pytest.importorskip("insightface")
+cv2 = pytest.importorskip("cv2")
+
+from insightface.app import FaceAnalysis  # noqa: E402
+from insightface.utils import face_align  # noqa: E402
+from tiny_pack import build_tiny_pack  # noqa: E402
+
+from pixlstash import make_plugin_manager  # noqa: E402
+from pixlstash.engines.registry import EngineRegistry  # noqa: E402
+
+PHOTOS = Path(insightface.__file__).parent / "data" / "images"
+
+
+@pytest.fixture
+def models_dir(tmp_path, monkeypatch):
+    root = tmp_path / "models"
+    build_tiny_pack(root / "faces" / "tiny-pack")
+    monkeypatch.setenv("PIXLSTASH_MODELS_DIR", str(root))
+    monkeypatch.setenv("INSIGHTFACE_HOME", str(tmp_path / "insightface"))  # empty: published packs are missing
+    return root
+
+
+@pytest.fixture
+def faces_pm(models_dir):
+    pm = make_plugin_manager(load_entry_points=False)
+    import pixlstash_faces
+
+    pm.register(pixlstash_faces, name="faces")
+    return pm
+
+
+def engines(pm) -> dict:
+    return {e.id: e for e in EngineRegistry.from_plugin_manager(pm).all()}
+
+
+def reference(folder: Path, det_size: int = 640, det_thresh: float = 0.5) -> FaceAnalysis:
+    app = FaceAnalysis(
+        name=str(folder), allowed_modules=["detection", "recognition"], providers=["CPUExecutionProvider"]
+    )
+    app.prepare(ctx_id=-1, det_thresh=det_thresh, det_size=(det_size, det_size))
+    return app
+
+
+def pictures() -> list[Image.Image]:
+    return [
+        Image.open(PHOTOS / "t1.jpg").convert("RGB"),  # insightface's own group photo
+        Image.open(PHOTOS / "Tom_Hanks_54745.png").convert("RGB"),
+        photo(800, 600, seed=3),
+        photo(300, 900, seed=4),
+    ]
+
+
+def test_the_plugin_registers_through_its_entry_point():
+    from importlib.metadata import entry_points
+
+    assert "faces" in {ep.name for ep in entry_points(group="pixlstash")}
+    assert "faces/buffalo_l" in {e.id for e in EngineRegistry.from_plugin_manager(make_plugin_manager()).all()}
+
+
+@pytest.mark.parametrize(("det_size", "det_thresh"), [(640, 0.5), (320, 0.3)])
+def test_faces_equal_insightface_face_analysis(faces_pm, models_dir, det_size, det_thresh):
+    engine = engines(faces_pm)["faces/tiny-pack"]
+    images = pictures()
+    found = engine.extract(images, det_size=det_size, det_thresh=det_thresh)
+    app = reference(models_dir / "faces" / "tiny-pack", det_size, det_thresh)
+    total = 0
+    for image, faces in zip(images, found, strict=True):
+        expected = app.get(np.ascontiguousarray(np.asarray(image)[:, :, ::-1]))
+        assert len(faces) == len(expected)
+        total += len(faces)
+        for face, ref in zip(faces, expected, strict=True):
+            np.testing.assert_allclose(face.box, ref.bbox, atol=1e-3)
+            np.testing.assert_allclose(face.landmarks, ref.kps, atol=1e-3)
+            assert face.score == pytest.approx(float(ref.det_score), abs=1e-6)
+            np.testing.assert_allclose(face.embedding, ref.normed_embedding, atol=1e-5)
+            assert np.linalg.norm(face.embedding) == pytest.approx(1.0, abs=1e-5)
+    assert total > 0  # the tiny detector does find "faces" in these pictures
+
+
+def test_min_face_leaves_small_faces_out(faces_pm):
+    engine = engines(faces_pm)["faces/tiny-pack"]
+    [every] = engine.extract(pictures()[:1])
+    sides = sorted(min(f.box[2] - f.box[0], f.box[3] - f.box[1]) for f in every)
+    cut = sides[len(sides) // 2]
+    [kept] = engine.extract(pictures()[:1], min_face=int(cut) + 1)
+    assert 0 < len(kept) < len(every) or len(set(sides)) == 1
+    assert all(min(f.box[2] - f.box[0], f.box[3] - f.box[1]) >= int(cut) + 1 for f in kept)
+
+
+def test_alignment_brings_a_tilted_face_upright_and_centred():
+    """Dots drawn at landmarks rotated by 30 degrees land, in insightface's 112 px aligned crop, on the
+    template positions ArcFace was trained with."""
+    template = face_align.arcface_dst
+    angle = np.deg2rad(30)
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    landmarks = (template - 56) @ rotation.T * 2.5 + np.array([300, 260])
+    for n, expected in enumerate(template):
+        canvas = np.zeros((600, 600, 3), dtype=np.uint8)  # one dot at a time: its centroid is unambiguous
+        cv2.circle(canvas, (int(np.rint(landmarks[n][0])), int(np.rint(landmarks[n][1]))), 5, (255, 255, 255), -1)
+        crop = face_align.norm_crop(canvas, landmark=landmarks.astype(np.float32), image_size=112)
+        weight = crop[:, :, 0].astype(np.float64)
+        assert weight.sum() > 0, f"landmark {n} missing from the crop"
+        ys, xs = np.mgrid[: crop.shape[0], : crop.shape[1]]
+        centre = ((xs * weight).sum() / weight.sum(), (ys * weight).sum() / weight.sum())
+        assert np.hypot(centre[0] - expected[0], centre[1] - expected[1]) < 1.0, (n, centre, expected)
+
+
+def test_a_missing_pack_names_itself_and_how_to_get_it(faces_pm, models_dir):
+    from pixlstash import ModelMissing
+
+    engine = engines(faces_pm)["faces/buffalo_l"]
+    status = engine.model_status()
+    assert not status.present
+    assert "pixlstash models pull faces/buffalo_l" in status.how_to_get
+    assert str(models_dir / "faces" / "buffalo_l") in status.how_to_get
+    with pytest.raises(ModelMissing, match="buffalo_l"):
+        engine.load()
+
+
+def test_a_pack_in_insightfaces_own_folder_is_found(faces_pm, tmp_path):
+    build_tiny_pack(tmp_path / "insightface" / "models" / "buffalo_l" / "buffalo_l")  # nested, as antelopev2 unzips
+    engine = engines(faces_pm)["faces/buffalo_l"]
+    assert engine.model_status().present
+    assert engine.extract(pictures()[:1])[0]
+
+
+def test_faces_through_the_api_with_the_real_plugin(faces_pm, tmp_path):
+    from live_server import LiveServer
+    from test_web_enrichment import wait_for_jobs
+
+    from pixlstash.domain import EnrichmentSettings
+    from pixlstash.library import Library
+
+    with Library.open(tmp_path / "lib", plugin_manager=faces_pm) as library, LiveServer(library) as live:
+        library.engines.configure(EnrichmentSettings(on_import=["faces"], defaults={"faces": "faces/tiny-pack"}))
+        client = live.client(live.token("admin"))
+        files = [("file", ("t1.jpg", (PHOTOS / "t1.jpg").read_bytes(), "image/jpeg"))]
+        [picture_id] = [i["picture_id"] for i in client.post("/api/v1/uploads", files=files).json()["imported"]]
+        wait_for_jobs(client, timeout=60)
+        [job] = client.get("/api/v1/jobs").json()
+        assert (job["engine_id"], job["state"], job["failed"]) == ("faces/tiny-pack", "done", 0)
+        stored = client.get(f"/api/v1/pictures/{picture_id}").json()["faces"]
+        # The worker fed the 1024 px preview; boxes come back in the original's pixels.
+        preview = Image.open(library.thumbnail_path(picture_id, "preview")).convert("RGB")
+        expected = engines(faces_pm)["faces/tiny-pack"].extract([preview])[0]
+        assert len(stored) == len(expected) > 0
+        scale = 1280 / preview.width
+        got = sorted(tuple(round(v / scale, 1) for v in f["box"]) for f in stored)
+        want = sorted(tuple(round(v, 1) for v in f.box) for f in expected)
+        np.testing.assert_allclose(got, want, atol=0.2)
+        similar = client.get(f"/api/v1/search/faces/{stored[0]['id']}", params={"limit": 3})
+        assert similar.status_code == 200, similar.text
+        missing = client.post(
+            "/api/v1/jobs", json={"task": "faces", "engine": "faces/buffalo_l", "picture_ids": [picture_id]}
+        )
+        assert (
+            missing.status_code == 409 and "pixlstash models pull faces/buffalo_l" in missing.json()["error"]["message"]
+        )
+
+
+def test_the_plugin_detects_without_torch(tmp_path, models_dir):
+    script = textwrap.dedent(f"""
+        import sys
+        from PIL import Image
+        from pixlstash import make_plugin_manager
+        from pixlstash.engines.registry import EngineRegistry
+        import pixlstash_faces
+        pm = make_plugin_manager(load_entry_points=False)
+        pm.register(pixlstash_faces, name="faces")
+        engine = {{e.id: e for e in EngineRegistry.from_plugin_manager(pm).all()}}["faces/tiny-pack"]
+        faces = engine.extract([Image.open({str(PHOTOS / "t1.jpg")!r}).convert("RGB")])[0]
+        assert faces and len(faces[0].embedding) == 512
+        assert "torch" not in sys.modules, "torch was imported"
+        print("ok")
+    """)
+    env = {
+        "PIXLSTASH_MODELS_DIR": str(models_dir),
+        "INSIGHTFACE_HOME": str(tmp_path / "insightface"),
+        "PATH": "/usr/bin",
+    }
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert result.stdout.strip() == "ok", result.stderr
