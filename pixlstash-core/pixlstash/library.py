@@ -113,7 +113,7 @@ class Library:
         """The services, once the database is current (plugin settings and the original store are read
         from it)."""
         self.store = self._make_original_store()
-        self.files = PictureFiles(self.pictures, self.folders, self.store, self.thumbnails, self.limits)
+        self.files = PictureFiles(self.pictures, self.folders, self.store, self.thumbnails, self.limits, self.vectors)
         self.engines = EngineCatalog(self.plugin_manager, self._plugin_settings, SettingsStore(self.db, "settings"))
         self.enrichment = Enrichment(self.db, self.jobs, self.pictures, self.query, self.engines, self.events)
         self.search = SearchService(self.indexes, self.engines, self.vectors, self.pictures, self.query, self.files)

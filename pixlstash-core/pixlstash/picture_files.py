@@ -1,16 +1,20 @@
-"""Where a picture's files are: its original (the managed copy, else a reference-folder file) and its
-thumbnails, remade from the original when they have gone missing."""
+"""Where a picture's files are: its original (the managed copy, else a reference-folder file), its
+thumbnails (remade from the original when they have gone missing) and its faces' crops (made on first
+use)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from PIL import ImageOps
+
 from .errors import BadInput, NotFound
-from .media.analyse import MediaLimits, analyse_file
+from .media.analyse import MediaLimits, analyse_file, open_image
 from .originals import OriginalStore
 from .storage.folders import FolderStore
 from .storage.pictures import PictureStore
-from .thumbnails import ThumbnailCache, ThumbnailSize
+from .storage.vectors import VectorStore
+from .thumbnails import ThumbnailCache, ThumbnailSize, make_face_crop
 
 __all__ = ["PictureFiles"]
 
@@ -23,9 +27,10 @@ class PictureFiles:
         store: OriginalStore,
         thumbnails: ThumbnailCache,
         limits: MediaLimits,
+        vectors: VectorStore,
     ) -> None:
         self.pictures, self.folders, self.store = pictures, folders, store
-        self.thumbnails, self.limits = thumbnails, limits
+        self.thumbnails, self.limits, self.vectors = thumbnails, limits, vectors
 
     def original_path(self, picture_id: int) -> Path:
         """A readable path to the picture's original: the managed copy, else a reference-folder file."""
@@ -51,3 +56,27 @@ class PictureFiles:
             self.thumbnails.write(content_hash, "grid", analysis.grid_thumbnail)
             self.thumbnails.write(content_hash, "preview", analysis.preview_thumbnail)
         return path
+
+    def face_crop_path(self, face_id: int) -> Path:
+        """A square crop of one face, made once (from the original; a video's from its preview frame)."""
+        found = self.vectors.faces_of([face_id]).get(face_id)
+        if found is None:
+            raise NotFound(f"no face {face_id}")
+        picture_id, box = found
+        content_hash, _, _ = self.pictures.address(picture_id)
+        path = self.thumbnails.face_path(content_hash, box)
+        if not path.is_file():
+            _, width, _, media_type = self.pictures.media_inputs([picture_id])[picture_id]
+            if media_type == "video":
+                source = _opened(self.thumbnail_path(picture_id, "preview"), self.limits)
+                scale = source.width / max(width, 1)
+                region = tuple(v * scale for v in box)
+            else:
+                source, region = _opened(self.original_path(picture_id), self.limits), box
+            self.thumbnails.write_face(content_hash, box, make_face_crop(source, region))  # type: ignore[arg-type]
+        return path
+
+
+def _opened(path: Path, limits: MediaLimits):
+    image = open_image(path, limits)
+    return ImageOps.exif_transpose(image)

@@ -22,6 +22,8 @@ ThumbnailSize = Literal["grid", "preview"]
 THUMBNAIL_VERSION = 1
 GRID_SIZE = 384  # longest side of grid thumbnails
 PREVIEW_SIZE = 1024  # longest side of overlay previews
+FACE_CROP_SIZE = 128  # side of the square crop shown for each face
+FACE_MARGIN = 1.5  # a face crop is this many times the face's box, so hair and chin stay in
 
 
 def _to_display_mode(image: Image.Image) -> Image.Image:
@@ -61,6 +63,18 @@ def make_thumbnails(image: Image.Image, orientation: int | None = None) -> tuple
     return _encode_webp(grid, 80, 2), _encode_webp(preview, 80, 0), grid
 
 
+def make_face_crop(image: Image.Image, box: tuple[float, float, float, float]) -> bytes:
+    """A square WebP around one face of ``image`` (box in its pixels), the face centred with a margin;
+    what lies outside the picture is filled grey."""
+    x0, y0, x1, y1 = box
+    side = max(x1 - x0, y1 - y0, 1.0) * FACE_MARGIN
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    region = tuple(round(v) for v in (cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2))
+    square = Image.new("RGB", (region[2] - region[0], region[3] - region[1]), (64, 64, 64))
+    square.paste(_to_display_mode(image).convert("RGB").crop(region), (0, 0))
+    return _encode_webp(square.resize((FACE_CROP_SIZE, FACE_CROP_SIZE), Image.Resampling.LANCZOS), 82, 4)
+
+
 def _fit(image: Image.Image, box: int) -> Image.Image:
     scale = box / max(image.size)
     if scale >= 1:
@@ -79,8 +93,11 @@ class ThumbnailCache:
         return self.root / content_hash[:2] / f"{content_hash}.{size}.v{THUMBNAIL_VERSION}.webp"
 
     def write(self, content_hash: str, size: ThumbnailSize, data: bytes) -> Path:
+        return self._write(self.path(content_hash, size), data)
+
+    @staticmethod
+    def _write(target: Path, data: bytes) -> Path:
         """Write atomically (temporary file, then rename) so a reader never sees half a thumbnail."""
-        target = self.path(content_hash, size)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
@@ -92,9 +109,21 @@ class ThumbnailCache:
             raise
         return target
 
+    def face_path(self, content_hash: str, box: tuple[float, float, float, float]) -> Path:
+        """A face crop's file: named by the picture's content and the face's box, so it never goes stale."""
+        if not content_hash.isalnum():
+            raise ValueError(f"bad thumbnail address {content_hash!r}")
+        corners = "-".join(str(round(v)) for v in box)
+        return self.root / content_hash[:2] / f"{content_hash}.face{corners}.v{THUMBNAIL_VERSION}.webp"
+
+    def write_face(self, content_hash: str, box: tuple[float, float, float, float], data: bytes) -> Path:
+        return self._write(self.face_path(content_hash, box), data)
+
     def exists(self, content_hash: str, size: ThumbnailSize) -> bool:
         return self.path(content_hash, size).is_file()
 
     def delete(self, content_hash: str) -> None:
         for size in ("grid", "preview"):
             self.path(content_hash, size).unlink(missing_ok=True)
+        for crop in self.path(content_hash, "grid").parent.glob(f"{content_hash}.face*.webp"):
+            crop.unlink(missing_ok=True)

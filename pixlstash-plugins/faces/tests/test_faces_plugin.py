@@ -4,6 +4,7 @@ insightface's real photos too; alignment geometry; missing packs; the API end to
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 import textwrap
@@ -164,11 +165,45 @@ def test_faces_through_the_api_with_the_real_plugin(faces_pm, tmp_path):
         got = sorted(tuple(round(v / scale, 1) for v in f["box"]) for f in stored)
         want = sorted(tuple(round(v, 1) for v in f.box) for f in expected)
         np.testing.assert_allclose(got, want, atol=0.2)
+        # Face crops: square, the face centred with a margin, from the original; immutable.
+        original = Image.open(PHOTOS / "t1.jpg").convert("RGB")
+
+        def region(box):
+            x0, y0, x1, y1 = box
+            side = max(x1 - x0, y1 - y0) * 1.5
+            cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+            return tuple(round(v) for v in (cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2))
+
+        inside = [
+            f
+            for f in stored
+            if min(region(f["box"])[:2]) >= 0
+            and region(f["box"])[2] <= original.width
+            and region(f["box"])[3] <= original.height
+        ]
+        assert inside, "the tiny detector should find at least one face away from the edges"
+        face = inside[0]
+        crop = client.get(f"/api/v1/faces/{face['id']}/crop.webp")
+        assert crop.status_code == 200 and crop.headers["content-type"] == "image/webp"
+        assert "immutable" in crop.headers["cache-control"]
+        again = client.get(f"/api/v1/faces/{face['id']}/crop.webp", headers={"If-None-Match": crop.headers["etag"]})
+        assert again.status_code == 304
+        got = np.asarray(Image.open(io.BytesIO(crop.content)).convert("RGB"), dtype=np.float64)
+        want = np.asarray(
+            original.crop(region(face["box"])).resize((128, 128), Image.Resampling.LANCZOS), dtype=np.float64
+        )
+        assert got.shape == (128, 128, 3) and np.abs(got - want).mean() < 6
+        assert client.get("/api/v1/faces/999999/crop.webp").status_code == 404
         similar = client.get(f"/api/v1/search/faces/{stored[0]['id']}", params={"limit": 3})
         assert similar.status_code == 200, similar.text
         missing = client.post(
             "/api/v1/jobs", json={"task": "faces", "engine": "faces/buffalo_l", "picture_ids": [picture_id]}
         )
+        crops = list(library.thumbnails.root.rglob("*.face*.webp"))
+        assert len(crops) == 1
+        library.scrap([picture_id])
+        library.purge([picture_id])
+        assert not any(path.exists() for path in crops)  # purged with the picture
         assert (
             missing.status_code == 409 and "pixlstash models pull faces/buffalo_l" in missing.json()["error"]["message"]
         )

@@ -1,4 +1,6 @@
-"""Thumbnails and originals on content-hash URLs: immutable, with ETags; originals honour HTTP Range."""
+"""Thumbnails and originals on content-hash URLs: immutable, with ETags; originals honour HTTP Range.
+Face crops by face id: a face's row is never changed, only replaced by a new one, so they are immutable
+too."""
 
 from __future__ import annotations
 
@@ -97,3 +99,19 @@ def register(api: Api) -> None:
     )
     def original(ctx: RequestContext) -> Response:
         return original_response(ctx, picture_id_for(ctx, ctx.path["content_hash"]))
+
+    @api.get(
+        "/faces/{face_id:int}/crop.webp",
+        policy=Policy.READ,
+        raw=True,
+        tag="media",
+        response_media="image/webp",
+        summary="A square crop of one face (made on first request, from the original)",
+    )
+    def face_crop(ctx: RequestContext) -> Response:
+        etag = f'"face-{ctx.path["face_id"]}"'
+        cached = not_modified(ctx, etag)
+        if cached is not None:
+            return cached
+        body = ctx.library.files.face_crop_path(ctx.path["face_id"]).read_bytes()
+        return Response(body, media_type="image/webp", headers={"ETag": etag, "Cache-Control": IMMUTABLE})

@@ -58,7 +58,8 @@ function render(app, el, p) {
       <textarea id="caption" aria-label="Caption">${esc((p.captions.find((c) => c.source === "user") || p.captions[0] || {}).text || "")}</textarea>
       <button id="save-caption">Save caption</button>
       ${p.captions.filter((c) => c.source !== "user").map((c) => `<p class="muted"><small>${esc(c.source)}:</small> ${esc(c.text)}</p>`).join("")}
-      ${p.faces.length ? `<h3>Faces</h3><div class="list">${p.faces.map((f, i) => `<div class="row">Face ${i + 1}
+      ${p.faces.length ? `<h3>Faces</h3><div class="list">${p.faces.map((f, i) => `<div class="row face-row">
+        <img class="face-crop" src="/api/v1/faces/${f.id}/crop.webp" alt="Face ${i + 1}" loading="lazy" width="48" height="48">
         <select data-face="${f.id}" aria-label="Character of face ${i + 1}"><option value="">—</option>
         ${characters.map((c) => `<option value="${c.id}" ${f.character_id === c.id ? "selected" : ""}>${esc(c.name)}</option>`).join("")}
         </select><button data-similar-face="${f.id}">Similar faces</button></div>`).join("")}</div>` : ""}
