@@ -39,6 +39,7 @@ def world(live, tmp_path):
         "share_token": secret,
         "job_id": 999_999,
         "face_id": 999_999,
+        "character_id": 999_999,
         "name": "no-such-plugin",
     }
     return {"values": values, "share_secret": secret, "ids": ids}

@@ -38,6 +38,7 @@ from .index.search import SearchService
 from .media.facts import MediaLimits
 from .organise import Organiser
 from .originals import OriginalStore
+from .people import People
 from .picture_files import PictureFiles
 from .plugin_settings import PluginSettings, PluginSettingsSource
 from .scrapheap import Scrapheap
@@ -128,6 +129,7 @@ class Library:
             self.events,
         )
         self.organise = Organiser(self.db, self.collections, self.tags, self.pictures, self.vectors, self.events)
+        self.people = People(self.db, self.vectors, self.collections, self.search, self.organise, self.events)
         self.folder_sync = FolderService(
             self.root,
             self.db,

@@ -138,18 +138,29 @@ class Organiser:
 
     def assign_face(self, face_id: int, character_id: int | None) -> None:
         """Name a face as a character (or clear it); the picture joins that character too."""
-        picture_id = self.vectors.face_picture(face_id)
-        if picture_id is None:
+        if self.vectors.face_picture(face_id) is None:
             raise NotFound(f"no face {face_id}")
+        self.assign_faces([face_id], character_id)
+
+    def assign_faces(self, face_ids: Sequence[int], character_id: int | None) -> int:
+        """Name faces as a character (or clear them) in one transaction; their pictures join it."""
         if character_id is not None and self.store.collection(character_id).kind != "character":
             raise BadInput(f"{character_id} is a set, not a character")
+        pictures = []
         with self.db.write():
-            self.vectors.set_face_character(face_id, character_id)
-            if character_id is not None:
-                self.store.add_members(character_id, [picture_id], now_ms())
-        self.events.publish(Event("picture.changed", [picture_id], {"fields": ["faces"]}))
+            for face_id in face_ids:
+                picture_id = self.vectors.face_picture(face_id)
+                if picture_id is None:
+                    continue
+                self.vectors.set_face_character(face_id, character_id)
+                pictures.append(picture_id)
+            if character_id is not None and pictures:
+                self.store.add_members(character_id, sorted(set(pictures)), now_ms())
+        if pictures:
+            self.events.publish(Event("picture.changed", sorted(set(pictures)), {"fields": ["faces"]}))
         if character_id is not None:
             self._changed("collection.changed", collection_id=character_id)
+        return len(pictures)
 
     def set_operation(self, collection_ids: Sequence[int], op: SetOp) -> list[int]:
         """Picture ids (live only) of union / overlap / difference / unique over sets and characters."""

@@ -7,7 +7,7 @@ headroom and the hits are filtered, widening the search until enough survive.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Literal
 
 import msgspec
@@ -110,25 +110,56 @@ class SearchService:
         vector = self.vectors.face_vectors([face_id]).get(face_id)
         if vector is None:
             raise BadInput(f"face {face_id} has no identity vector")
+        return self.faces_like(
+            engine_id, vector[None, :], skip=lambda keys: {face_id}, f=f, threshold=threshold, limit=limit
+        )
+
+    def faces_like(
+        self,
+        engine_id: str,
+        queries: np.ndarray,
+        *,
+        combine: Combine = "mean",
+        skip: Callable[[list[int]], set[int]] | None = None,
+        f: PictureFilter | None = None,
+        threshold: float | None = None,
+        limit: int = 50,
+    ) -> list[FaceHit]:
+        """Faces of one engine nearest to several face vectors at once, scored by the ``mean`` or the
+        ``min`` of their similarities to each; ``skip`` names candidates to leave out (already named,
+        rejected). The index is searched with headroom, widened until enough faces survive."""
+        if combine not in ("mean", "min"):
+            raise BadInput("combine is 'mean' or 'min'")
         index = self.indexes.get(engine_id, "face")
-        wanted, found = limit + 1, []
+        queries = queries / np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
+        probe = queries if combine == "min" or len(queries) == 1 else queries.mean(axis=0, keepdims=True)
+        wanted = max(limit * 2, 50) + len(queries)
         while True:
-            keys, sims = index.search(vector[None, :], wanted)
-            faces = self.vectors.faces_of([int(k) for k in keys[0] if k >= 0 and k != face_id])
+            keys, _ = index.search(probe, wanted)
+            candidates = sorted({int(k) for k in keys.ravel() if k >= 0})
+            if skip is not None:
+                dropped = skip(candidates)
+                candidates = [k for k in candidates if k not in dropped]
+            faces = self.vectors.faces_of(candidates)
             allowed = set(self._allowed(f, sorted({p for p, _ in faces.values()})))
-            found = [
-                (int(k), float(s))
-                for k, s in zip(keys[0], sims[0], strict=True)
-                if int(k) in faces and faces[int(k)][0] in allowed and (threshold is None or s >= threshold)
-            ]
+            kept = [k for k in candidates if k in faces and faces[k][0] in allowed]
+            present, vectors = index.vectors(np.asarray(kept, dtype=np.uint64))
+            scores = self._combine(vectors @ queries.T, combine) if len(present) else np.zeros(0)
+            found = sorted(
+                (
+                    (float(s), int(k))
+                    for k, s in zip(present.tolist(), scores.tolist(), strict=True)
+                    if threshold is None or s >= threshold
+                ),
+                key=lambda pair: (-pair[0], pair[1]),
+            )
             if len(found) >= limit or keys.shape[1] < wanted or wanted >= limit * _MAX_WIDENING:
                 break
             wanted *= 4
-        summaries = self._summaries([faces[k][0] for k, _ in found[:limit]])
+        found = found[:limit]
+        summaries = self._summaries([faces[k][0] for _, k in found])
         return [
-            FaceHit(k, summaries[faces[k][0]], round(s, 6), faces[k][1])
-            for k, s in found[:limit]
-            if faces[k][0] in summaries
+            FaceHit(k, summaries[faces[k][0]], round(s, 6), faces[k][1]) for s, k in found if faces[k][0] in summaries
         ]
 
     # -- internals ------------------------------------------------------------------------------

@@ -525,6 +525,16 @@ _V9 = """
 CREATE INDEX pictures_changed ON pictures(meta_seq);
 """
 
+# Characters by face: a suggested face the user said is not this character is never suggested for it again.
+_V10 = """
+CREATE TABLE face_rejections (
+    character_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+    face_id INTEGER NOT NULL REFERENCES faces(id) ON DELETE CASCADE,
+    PRIMARY KEY (character_id, face_id)
+) WITHOUT ROWID;
+CREATE INDEX face_rejections_face ON face_rejections(face_id);
+"""
+
 # (version, description, SQL). Version N is applied to a library at version N - 1.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "pictures, tags, captions, generation metadata, projects, collections, folders", _V1),
@@ -536,6 +546,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (7, "sets and characters count only pictures outside the scrapheap", _V7),
     (8, "generation seeds kept exactly, at any size, and searchable", _V8),
     (9, "pictures indexed by change stamp, to follow other processes' writes", _V9),
+    (10, "faces rejected as suggestions for a character", _V10),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -140,6 +140,45 @@ class VectorStore:
                 found[face_id] = (picture_id, tuple(box))
         return found
 
+    def character_faces(self, character_id: int) -> list[tuple[int, str]]:
+        """(face id, engine id) of every face named as this character."""
+        return [
+            (r[0], r[1])
+            for r in self.db.query(
+                "SELECT id, engine_id FROM faces WHERE character_id = ? ORDER BY id", (character_id,)
+            )
+        ]
+
+    def named_or_rejected(self, character_id: int, face_ids: Sequence[int]) -> set[int]:
+        """Those faces already named (as any character) or rejected for this one."""
+        found: set[int] = set()
+        for start in range(0, len(face_ids), 500):
+            chunk = list(face_ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                r[0]
+                for r in self.db.query(
+                    f"SELECT id FROM faces WHERE id IN ({marks}) AND (character_id IS NOT NULL OR EXISTS "
+                    "(SELECT 1 FROM face_rejections r WHERE r.face_id = faces.id AND r.character_id = ?))",
+                    (*chunk, character_id),
+                )
+            )
+        return found
+
+    def reject_faces(self, character_id: int, face_ids: Sequence[int]) -> None:
+        self.db.connection.executemany(
+            "INSERT OR IGNORE INTO face_rejections(character_id, face_id) SELECT ?, id FROM faces WHERE id = ?",
+            [(character_id, face_id) for face_id in face_ids],
+        )
+
+    def existing_faces(self, face_ids: Sequence[int]) -> list[int]:
+        marks = ",".join("?" * len(face_ids))
+        return (
+            [r[0] for r in self.db.query(f"SELECT id FROM faces WHERE id IN ({marks})", list(face_ids))]
+            if face_ids
+            else []
+        )
+
     def face_picture(self, face_id: int) -> int | None:
         return self.db.scalar("SELECT picture_id FROM faces WHERE id = ?", (face_id,))
 

@@ -7,6 +7,7 @@ from . import (
     library_folders,
     media,
     organise,
+    people,
     pictures,
     search,
     shared,
@@ -26,4 +27,5 @@ MODULES = (
     snapshots,
     enrichment,
     search,
+    people,
 )

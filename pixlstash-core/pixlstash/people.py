@@ -1,0 +1,87 @@
+"""Characters by face: the faces most like a character's named faces, offered as suggestions to accept
+(the face is named, the picture joins the character) or reject (never suggested for it again).
+
+A character's faces are compared with every face of the same engine (the engine that found most of
+them) through the face index; ``combine`` scores a candidate by the mean of its similarities to the
+character's faces (a typical likeness) or by the least of them (like every one of them).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+
+from .domain import FaceHit, PictureFilter
+from .errors import BadInput, NotFound
+from .events import Event, EventBus
+from .index.search import Combine, SearchService
+from .organise import Organiser
+from .storage.collections import CollectionStore
+from .storage.db import Database
+from .storage.vectors import VectorStore
+
+__all__ = ["People"]
+
+
+class People:
+    def __init__(
+        self,
+        db: Database,
+        vectors: VectorStore,
+        collections: CollectionStore,
+        search: SearchService,
+        organise: Organiser,
+        events: EventBus,
+    ) -> None:
+        self.db, self.vectors, self.collections = db, vectors, collections
+        self.search, self.organise, self.events = search, organise, events
+
+    def suggestions(
+        self,
+        character_id: int,
+        *,
+        combine: Combine = "mean",
+        threshold: float | None = None,
+        limit: int = 50,
+        f: PictureFilter | None = None,
+    ) -> list[FaceHit]:
+        """Unnamed faces most like the character's faces, best first (rejected ones never come back)."""
+        character = self.collections.collection(character_id, "character")
+        named = self.vectors.character_faces(character_id)
+        if not named:
+            raise BadInput(f"name at least one face as {character.name} first: suggestions are faces like its faces")
+        engine_id = Counter(engine for _, engine in named).most_common(1)[0][0]
+        vectors = self.vectors.face_vectors([face for face, engine in named if engine == engine_id])
+        if not vectors:
+            raise BadInput(f"the faces named {character.name} have no identity vectors")
+        return self.search.faces_like(
+            engine_id,
+            np.stack(list(vectors.values())),
+            combine=combine,
+            skip=lambda keys: self.vectors.named_or_rejected(character_id, keys),
+            f=f,
+            threshold=threshold,
+            limit=limit,
+        )
+
+    def accept(self, character_id: int, face_ids: Sequence[int]) -> int:
+        """Name the faces as the character (their pictures join it); returns how many."""
+        return self.organise.assign_faces(self._faces(face_ids), character_id)
+
+    def reject(self, character_id: int, face_ids: Sequence[int]) -> int:
+        """Never suggest these faces for the character again; returns how many."""
+        self.collections.collection(character_id, "character")
+        faces = self._faces(face_ids)
+        with self.db.write():
+            self.vectors.reject_faces(character_id, faces)
+        self.events.publish(Event("collection.changed", data={"collection_id": character_id}))
+        return len(faces)
+
+    def _faces(self, face_ids: Sequence[int]) -> list[int]:
+        wanted = sorted(set(int(f) for f in face_ids))
+        missing = sorted(set(wanted) - set(self.vectors.existing_faces(wanted)))
+        if missing:
+            raise NotFound(f"no face {', '.join(map(str, missing[:20]))}", missing=missing[:100])
+        return wanted
