@@ -114,3 +114,108 @@ def test_suggestions_through_the_api(fake_engines, live, tmp_path):
         admin.post(f"/api/v1/characters/{warm['id']}/suggestions/reject", json={"face_ids": [987654]}).status_code
         == 404
     )
+
+
+def _import_solids(library, folder, colours: list[tuple[str, tuple[int, int, int]]]) -> dict[str, int]:
+    """Pictures of one colour each (sizes differ, so each is its own picture); name -> face id."""
+    from corpus import solid
+
+    folder.mkdir(parents=True, exist_ok=True)
+    offset = library.count()  # a size no picture has yet: same colour, new picture
+    for n, (name, rgb) in enumerate(colours):
+        solid(120 + offset + n, 90, rgb).save(folder / f"{name}.png")
+    report = library.import_paths([folder])
+    run_jobs(library)
+    faces = dict(library.db.query("SELECT picture_id, id FROM faces"))
+    return {item.path.rsplit("/", 1)[-1].removesuffix(".png"): faces[item.picture_id] for item in report.imported}
+
+
+def _groups(library, min_faces: int = 1) -> dict[int, set[int]]:
+    return {
+        c.cluster_id: set(library.people.faces.cluster_faces(c.cluster_id))
+        for c in library.people.unnamed(min_faces=min_faces)
+    }
+
+
+def test_unnamed_people_are_clustered_incrementally_then_named_and_merged(fake_engines, library, tmp_path):
+    from pixlstash.domain import EnrichmentSettings
+
+    library.engines.configure(EnrichmentSettings(on_import=["faces"]))
+    # Fake face vectors are colour vectors: red and yellow are 0.71 alike, orange is 0.89 like red and
+    # 0.95 like yellow, blue is like neither. At 0.85, orange is the only bridge between red and yellow.
+    library.people.clustering.threshold = 0.85
+    red, yellow, blue, orange = (255, 0, 0), (255, 255, 0), (0, 0, 255), (255, 128, 0)
+    faces = _import_solids(
+        library,
+        tmp_path / "a",
+        [("r1", red), ("r2", red), ("r3", red), ("y1", yellow), ("y2", yellow), ("b1", blue), ("b2", blue)],
+    )
+    groups = _groups(library)
+    by_face = {face: cluster for cluster, members in groups.items() for face in members}
+    assert sorted(map(sorted, groups.values())) == sorted(
+        [
+            sorted(faces[n] for n in ("r1", "r2", "r3")),
+            sorted(faces[n] for n in ("y1", "y2")),
+            sorted(faces[n] for n in ("b1", "b2")),
+        ]
+    )
+    red_cluster, blue_cluster = by_face[faces["r1"]], by_face[faces["b1"]]
+    assert [c.faces for c in library.people.unnamed()] == [3, 2, 2]  # largest first
+
+    # A new red face joins the red person; nothing else moves.
+    faces |= _import_solids(library, tmp_path / "b", [("r4", red)])
+    assert library.people.clustering.update() == 1
+    assert _groups(library)[red_cluster] == {faces[n] for n in ("r1", "r2", "r3", "r4")}
+
+    # Orange links red and yellow: one person now, known by the red cluster's id.
+    faces |= _import_solids(library, tmp_path / "c", [("o1", orange)])
+    groups = _groups(library)
+    assert groups[red_cluster] == {faces[n] for n in ("r1", "r2", "r3", "r4", "y1", "y2", "o1")}
+    assert groups[blue_cluster] == {faces["b1"], faces["b2"]} and len(groups) == 2
+
+    # Naming an unnamed person makes a character of all its faces; it leaves the unnamed list.
+    blue_person = library.people.name_cluster(blue_cluster, name="Blue person")
+    assert blue_person.kind == "character" and blue_person.member_count == 2
+    assert blue_cluster not in _groups(library)
+    with pytest.raises(NotFound):
+        library.people.name_cluster(blue_cluster, name="again")
+
+    # Merging characters moves faces and pictures, then the source is gone; a face named by mistake
+    # is split out again by clearing it, and returns to the unnamed people.
+    other = library.organise.create_collection("character", "Red person")
+    library.organise.assign_face(faces["r1"], other.id)
+    merged = library.people.merge(other.id, blue_person.id)
+    assert merged.member_count == 3
+    assert {f for f, _ in library.vectors.character_faces(blue_person.id)} == {faces["b1"], faces["b2"], faces["r1"]}
+    with pytest.raises(NotFound):
+        library.collections.collection(other.id)
+    library.organise.assign_face(faces["r1"], None)
+    assert faces["r1"] in _groups(library)[red_cluster]
+
+    # Clustering from scratch finds the same people.
+    before = sorted(map(sorted, _groups(library).values()))
+    library.people.clustering.rebuild()
+    assert sorted(map(sorted, _groups(library).values())) == before
+
+
+def test_unnamed_people_through_the_api(fake_engines, live, tmp_path):
+    from test_web_enrichment import upload_colours, wait_for_jobs
+
+    admin, reader = live.client(live.token("admin")), live.client(live.token("read"))
+    upload_colours(admin, ("red", "yellow", "blue"))
+    wait_for_jobs(admin)
+    # One face per colour; at the default threshold red and yellow (0.71 alike) are one person.
+    people = reader.get("/api/v1/people/unnamed", params={"min_faces": 1}).json()
+    assert sorted(p["faces"] for p in people) == [1, 2]
+    pair = next(p for p in people if p["faces"] == 2)
+    assert pair["engine_id"] == "fake/faces" and pair["pictures"] == 2
+    assert reader.post(f"/api/v1/people/unnamed/{pair['cluster_id']}/name", json={"name": "Warm"}).status_code == 403
+    assert admin.post(f"/api/v1/people/unnamed/{pair['cluster_id']}/name", json={}).status_code == 400
+    warm = admin.post(f"/api/v1/people/unnamed/{pair['cluster_id']}/name", json={"name": "Warm"}).json()
+    assert warm["kind"] == "character" and warm["member_count"] == 2
+    assert [p["faces"] for p in reader.get("/api/v1/people/unnamed", params={"min_faces": 1}).json()] == [1]
+    cool = admin.post("/api/v1/characters", json={"name": "Cool"}).json()
+    merged = admin.post(f"/api/v1/characters/{cool['id']}/merge", json={"into": warm["id"]}).json()
+    assert merged["id"] == warm["id"] and admin.get(f"/api/v1/characters/{cool['id']}").status_code == 404
+    assert admin.post(f"/api/v1/characters/{warm['id']}/merge", json={"into": warm["id"]}).status_code == 400
+    assert admin.post("/api/v1/people/unnamed/987654/name", json={"name": "x"}).status_code == 404

@@ -40,6 +40,7 @@ def world(live, tmp_path):
         "job_id": 999_999,
         "face_id": 999_999,
         "character_id": 999_999,
+        "cluster_id": 999_999,
         "name": "no-such-plugin",
     }
     return {"values": values, "share_secret": secret, "ids": ids}

@@ -375,6 +375,17 @@ class SearchHit(msgspec.Struct, frozen=True):
     similarity: float
 
 
+class FaceCluster(msgspec.Struct, frozen=True):
+    """An unnamed person: faces of one engine grouped by likeness, named by its lowest face id."""
+
+    cluster_id: int
+    engine_id: str
+    faces: int
+    pictures: int
+    cover_face_id: int  # the most confident face
+    cover_picture_id: int
+
+
 class FaceHit(msgspec.Struct, frozen=True):
     face_id: int
     picture: PictureSummary

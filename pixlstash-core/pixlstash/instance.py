@@ -55,6 +55,7 @@ class InstanceOptions(msgspec.Struct, frozen=True):
     update_check_poll_seconds: float = 3600.0
     outside_changes: bool = True  # publish writes by other processes on the event bus
     outside_changes_seconds: float = 1.0  # how often writes by other processes are looked for
+    people_seconds: float = 30.0  # how often new faces are grouped among the unnamed people
     clock: Clock = now_ms  # Unix ms for snapshot stamps and the schedule (simulations set their own)
 
 
@@ -153,6 +154,8 @@ class Instance:
         if options.watch_folders:
             watcher = library.new_folder_watcher()
             self.tasks.append(Periodic("folder-watcher", watcher.tick, options.folder_poll_seconds))
+        if options.enrichment:  # new faces come from the worker: place them among the unnamed people
+            self.tasks.append(Periodic("people", library.people.clustering.update, options.people_seconds))
         if options.snapshot_schedule:
             # The first check a minute after start (or sooner, for short intervals), then one every interval.
             interval = options.snapshot_check_seconds

@@ -29,6 +29,7 @@ from .enrichment import Enrichment, EnrichmentWorker
 from .enrichment.sink import ResultStores
 from .errors import NotFound, PixlstashError
 from .events import Event, EventBus
+from .face_clusters import FaceClustering
 from .folders import FolderService, FolderWatcher
 from .importing.importer import Importer, ImportTarget
 from .importing.sources import ArchiveLimits, ImportItem, iter_items
@@ -49,6 +50,7 @@ from .sidecars import SidecarWriter
 from .snapshots import SnapshotService
 from .storage.collections import CollectionStore
 from .storage.db import Database
+from .storage.faces import FaceStore
 from .storage.folders import FolderStore
 from .storage.jobs import JobStore
 from .storage.pictures import PictureStore
@@ -129,7 +131,11 @@ class Library:
             self.events,
         )
         self.organise = Organiser(self.db, self.collections, self.tags, self.pictures, self.vectors, self.events)
-        self.people = People(self.db, self.vectors, self.collections, self.search, self.organise, self.events)
+        faces = FaceStore(self.db)
+        clustering = FaceClustering(self.db, faces, self.vectors, self.indexes)
+        self.people = People(
+            self.db, self.vectors, self.collections, self.search, self.organise, self.events, faces, clustering
+        )
         self.folder_sync = FolderService(
             self.root,
             self.db,

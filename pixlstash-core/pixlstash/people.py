@@ -13,13 +13,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .domain import FaceHit, PictureFilter
+from .domain import Collection, FaceCluster, FaceHit, PictureFilter
 from .errors import BadInput, NotFound
 from .events import Event, EventBus
+from .face_clusters import FaceClustering
 from .index.search import Combine, SearchService
 from .organise import Organiser
 from .storage.collections import CollectionStore
 from .storage.db import Database
+from .storage.faces import FaceStore
 from .storage.vectors import VectorStore
 
 __all__ = ["People"]
@@ -34,9 +36,47 @@ class People:
         search: SearchService,
         organise: Organiser,
         events: EventBus,
+        faces: FaceStore,
+        clustering: FaceClustering,
     ) -> None:
         self.db, self.vectors, self.collections = db, vectors, collections
         self.search, self.organise, self.events = search, organise, events
+        self.faces, self.clustering = faces, clustering
+
+    # -- people not named yet -------------------------------------------------------------------
+
+    def unnamed(self, *, min_faces: int = 2, limit: int = 100) -> list[FaceCluster]:
+        """Groups of unnamed faces of one person each, largest first (new faces are placed first)."""
+        self.clustering.update()
+        return self.faces.clusters(min_faces, limit)
+
+    def name_cluster(self, cluster_id: int, *, character_id: int | None = None, name: str | None = None) -> Collection:
+        """Name every face of an unnamed person as a character: an existing one, or a new one called ``name``."""
+        faces = self.faces.cluster_faces(cluster_id)
+        if not faces:
+            raise NotFound(f"no unnamed person {cluster_id}")
+        if (character_id is None) == (name is None):
+            raise BadInput("give either a character or a name for a new one")
+        if character_id is None:
+            character_id = self.organise.create_collection("character", str(name)).id
+        self.organise.assign_faces(faces, character_id)
+        return self.collections.collection(character_id)
+
+    def merge(self, source_id: int, target_id: int) -> Collection:
+        """Fold one character into another: its faces and pictures move, then it is deleted."""
+        if source_id == target_id:
+            raise BadInput("a character cannot be merged into itself")
+        source = self.collections.collection(source_id, "character")
+        self.collections.collection(target_id, "character")
+        faces = [face for face, _ in self.vectors.character_faces(source_id)]
+        self.organise.assign_faces(faces, target_id)
+        members = self.organise.set_operation([source.id], "union")
+        if members:
+            self.organise.add_members(target_id, members)
+        self.organise.delete_collection(source_id)
+        return self.collections.collection(target_id)
+
+    # -- suggestions for a named person ---------------------------------------------------------
 
     def suggestions(
         self,

@@ -525,8 +525,13 @@ _V9 = """
 CREATE INDEX pictures_changed ON pictures(meta_seq);
 """
 
-# Characters by face: a suggested face the user said is not this character is never suggested for it again.
+# Characters by face: a suggested face the user said is not this character is never suggested for it again;
+# unnamed faces are grouped into clusters of one person (named by their lowest face id); and a face named
+# automatically says so, so the naming can be undone.
 _V10 = """
+ALTER TABLE faces ADD COLUMN cluster_id INTEGER;
+ALTER TABLE faces ADD COLUMN assigned_by TEXT;
+CREATE INDEX faces_cluster ON faces(cluster_id) WHERE cluster_id IS NOT NULL;
 CREATE TABLE face_rejections (
     character_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
     face_id INTEGER NOT NULL REFERENCES faces(id) ON DELETE CASCADE,
@@ -546,7 +551,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (7, "sets and characters count only pictures outside the scrapheap", _V7),
     (8, "generation seeds kept exactly, at any size, and searchable", _V8),
     (9, "pictures indexed by change stamp, to follow other processes' writes", _V9),
-    (10, "faces rejected as suggestions for a character", _V10),
+    (10, "characters by face: rejected suggestions, clusters of unnamed faces, automatic naming", _V10),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

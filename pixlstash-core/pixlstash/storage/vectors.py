@@ -183,7 +183,12 @@ class VectorStore:
         return self.db.scalar("SELECT picture_id FROM faces WHERE id = ?", (face_id,))
 
     def set_face_character(self, face_id: int, character_id: int | None) -> None:
-        self.db.execute("UPDATE faces SET character_id = ? WHERE id = ?", (character_id, face_id))
+        # A named face leaves its cluster; one named again by hand is no longer an automatic naming; an
+        # unnamed one is placed in a cluster at the next update.
+        self.db.execute(
+            "UPDATE faces SET character_id = ?, cluster_id = NULL, assigned_by = NULL WHERE id = ?",
+            (character_id, face_id),
+        )
 
     def face_engine(self, face_id: int) -> str | None:
         return self.db.scalar("SELECT engine_id FROM faces WHERE id = ?", (face_id,))

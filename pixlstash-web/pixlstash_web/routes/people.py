@@ -1,4 +1,5 @@
-"""Characters by face: suggested faces for a character, accepted or rejected."""
+"""People: unnamed faces grouped into people, named as characters; characters merged; suggested faces for
+a character, accepted or rejected."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from pixlstash.domain import FaceHit
+from pixlstash.domain import Collection, FaceCluster, FaceHit
 
 from ..api import Api, RequestContext
-from ..schemas import Count, IdList
+from ..schemas import Count, IdList, Name
 from ..security import Policy
 
 
@@ -24,7 +25,56 @@ class FaceIds(msgspec.Struct, forbid_unknown_fields=True):
     face_ids: IdList
 
 
+class UnnamedQuery(msgspec.Struct, forbid_unknown_fields=True):
+    min_faces: Annotated[int, Meta(ge=1, le=1_000_000)] = 2
+    limit: Annotated[int, Meta(ge=1, le=1000)] = 100
+
+
+class NameCluster(msgspec.Struct, forbid_unknown_fields=True):
+    """An existing character, or the name of a new one."""
+
+    character_id: Annotated[int, Meta(ge=1)] | None = None
+    name: Name | None = None
+
+
+class MergeInto(msgspec.Struct, forbid_unknown_fields=True):
+    into: Annotated[int, Meta(ge=1)]
+
+
 def register(api: Api) -> None:
+    @api.get(
+        "/people/unnamed",
+        policy=Policy.READ,
+        query=UnnamedQuery,
+        response=list[FaceCluster],
+        tag="characters",
+        summary="Unnamed people: faces grouped by likeness, largest first (new faces are placed first)",
+    )
+    def unnamed(ctx: RequestContext, query: UnnamedQuery) -> list[FaceCluster]:
+        return ctx.library.people.unnamed(min_faces=query.min_faces, limit=query.limit)
+
+    @api.post(
+        "/people/unnamed/{cluster_id:int}/name",
+        policy=Policy.WRITE,
+        body=NameCluster,
+        response=Collection,
+        tag="characters",
+        summary="Name an unnamed person: every face of it joins a character (an existing one, or a new one)",
+    )
+    def name_cluster(ctx: RequestContext, body: NameCluster) -> Collection:
+        return ctx.library.people.name_cluster(ctx.path["cluster_id"], character_id=body.character_id, name=body.name)
+
+    @api.post(
+        "/characters/{character_id:int}/merge",
+        policy=Policy.WRITE,
+        body=MergeInto,
+        response=Collection,
+        tag="characters",
+        summary="Fold this character into another: faces and pictures move, then it is deleted",
+    )
+    def merge(ctx: RequestContext, body: MergeInto) -> Collection:
+        return ctx.library.people.merge(ctx.path["character_id"], body.into)
+
     @api.get(
         "/characters/{character_id:int}/suggestions",
         policy=Policy.READ,

@@ -1,0 +1,87 @@
+"""Unnamed faces grouped into people, incrementally.
+
+The grouping is the neighbour graph of the face index: each new face is linked to its nearest unnamed
+faces (usearch) whose likeness reaches ``threshold``, and faces linked directly or through others are
+one person (the graph's connected components). A new face joins the cluster of the faces it is like,
+merges clusters it bridges, or starts its own: the library is never clustered again from scratch,
+unless asked (``rebuild``). A cluster is known by the id of its first face; named faces belong to none.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .index.indexes import VectorIndexes
+from .storage.db import Database
+from .storage.faces import FaceStore
+from .storage.vectors import VectorStore
+
+__all__ = ["DEFAULT_THRESHOLD", "FaceClustering"]
+
+DEFAULT_THRESHOLD = 0.5  # ArcFace likeness above which two faces are taken for one person
+_NEIGHBOURS = 16
+_BATCH = 2048
+
+
+class FaceClustering:
+    def __init__(
+        self,
+        db: Database,
+        faces: FaceStore,
+        vectors: VectorStore,
+        indexes: VectorIndexes,
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> None:
+        self.db, self.faces, self.vectors, self.indexes, self.threshold = db, faces, vectors, indexes, threshold
+
+    def update(self) -> int:
+        """Place every unnamed face no cluster holds yet; returns how many were placed."""
+        placed = 0
+        for engine_id in self.faces.engines_with_unclustered():
+            index = self.indexes.get(engine_id, "face")
+            while batch := self.faces.unclustered(engine_id, _BATCH):
+                vectors = self.vectors.face_vectors(batch)
+                batch = [face for face in batch if face in vectors]
+                keys, sims = index.search(np.stack([vectors[face] for face in batch]), _NEIGHBOURS + 1)
+                with self.db.write():
+                    self._place(batch, keys, sims)
+                placed += len(batch)
+        return placed
+
+    def rebuild(self) -> int:
+        """Forget every cluster and group all unnamed faces again."""
+        with self.db.write():
+            self.faces.reset_clusters()
+        return self.update()
+
+    def _place(self, batch: list[int], keys: np.ndarray, sims: np.ndarray) -> None:
+        in_batch = set(batch)
+        neighbours = {int(k) for k in keys.ravel() if k >= 0} - in_batch
+        clusters = self.faces.clusters_of(sorted(neighbours))  # named or later-batch faces: None
+        parent = {face: face for face in batch}
+
+        def root(node: int) -> int:
+            while parent.setdefault(node, node) != node:
+                parent[node] = parent[parent[node]]
+                node = parent[node]
+            return node
+
+        for face, row_keys, row_sims in zip(batch, keys, sims, strict=True):
+            for key, sim in zip(row_keys.tolist(), row_sims.tolist(), strict=True):
+                if key < 0 or key == face or sim < self.threshold:
+                    continue
+                other = key if key in in_batch else clusters.get(key)
+                if other is not None:
+                    a, b = root(face), root(other)
+                    if a != b:
+                        parent[max(a, b)] = min(a, b)
+        members: dict[int, list[int]] = {}
+        for face in batch:
+            members.setdefault(root(face), []).append(face)
+        existing = {node for node in parent if node not in in_batch}  # clusters the batch touched
+        for top, faces in members.items():
+            joined = sorted(c for c in existing if root(c) == top)
+            cluster_id = joined[0] if joined else min(faces)
+            if len(joined) > 1:
+                self.faces.merge_clusters(joined[1:], cluster_id)
+            self.faces.set_cluster(faces, cluster_id)
