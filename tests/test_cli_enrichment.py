@@ -65,3 +65,24 @@ def test_models_lists_engines_and_bad_requests_fail_clearly(cli_library):
     assert bad.returncode == 1 and "nope/x" in bad.stderr
     empty = cli_library("search", check=False)
     assert empty.returncode == 1 and "give a text" in empty.stderr
+
+
+def test_faces_people_naming_and_suggestions_from_the_command_line(cli_library):
+    cli_library("enrich", "--task", "faces")
+    people = json.loads(cli_library("faces", "people", "--min-faces", "1", "--json").stdout)
+    # Fake face vectors are colour vectors: red, yellow and green link up at the default likeness
+    # (yellow is 0.71 like each), blue is like none of them.
+    assert sorted(p["faces"] for p in people) == [1, 3]
+    warm = next(p for p in people if p["faces"] == 3)
+    assert "3 pictures" in cli_library("faces", "name", str(warm["cluster_id"]), "--new", "Warm").stdout
+    listed = cli_library("faces", "people", "--min-faces", "1").stdout
+    assert listed.count("person") == 1 and "1 faces in     1 pictures" in listed
+    [blue] = json.loads(cli_library("faces", "suggest", "Warm", "--json").stdout)
+    unnamed = json.loads(cli_library("ls", "--unnamed-faces", "--json").stdout)
+    assert [p["id"] for p in unnamed["items"]] == [blue["picture"]["id"]]
+    assert "1 faces will not be suggested again" in cli_library("faces", "reject", "warm", str(blue["face_id"])).stdout
+    assert json.loads(cli_library("faces", "suggest", "Warm", "--json").stdout) == []
+    assert "grouped 1 unnamed faces into 1 people" in cli_library("faces", "recluster", "--threshold", "0.9").stdout
+    missing = cli_library("faces", "suggest", "Nobody", check=False)
+    assert missing.returncode != 0 and "no character named 'Nobody'" in missing.stderr
+    assert "Traceback" not in missing.stderr

@@ -219,3 +219,22 @@ def test_unnamed_people_through_the_api(fake_engines, live, tmp_path):
     assert merged["id"] == warm["id"] and admin.get(f"/api/v1/characters/{cool['id']}").status_code == 404
     assert admin.post(f"/api/v1/characters/{warm['id']}/merge", json={"into": warm["id"]}).status_code == 400
     assert admin.post("/api/v1/people/unnamed/987654/name", json={"name": "x"}).status_code == 404
+
+
+def test_listings_filter_on_faces(library, faces, tmp_path):
+    from pixlstash.domain import PictureFilter
+
+    black = import_colours(library, tmp_path / "more", ("black",))["black"]  # too dark: no face
+    run_jobs(library)
+    with_faces = {p for (p,) in library.db.query("SELECT DISTINCT picture_id FROM faces")}
+    everything = set(library.query.ids(PictureFilter()))
+    assert set(library.query.ids(PictureFilter(faces=True))) == with_faces
+    assert set(library.query.ids(PictureFilter(faces=False))) == everything - with_faces == {black}
+    assert set(library.query.ids(PictureFilter(min_faces=1, max_faces=1))) == with_faces
+    assert library.query.ids(PictureFilter(min_faces=2)) == []
+    warm = library.organise.create_collection("character", "Warm")
+    library.organise.assign_face(faces["red"], warm.id)
+    red_picture = library.vectors.face_picture(faces["red"])
+    assert set(library.query.ids(PictureFilter(unnamed_faces=True))) == with_faces - {red_picture}
+    assert set(library.query.ids(PictureFilter(unnamed_faces=False))) == {red_picture, black}
+    assert library.count(PictureFilter(faces=True, collections=[warm.id])) == 1

@@ -286,6 +286,10 @@ class PictureFilter(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unkn
     folder: Int64 | None = None  # reference or import folder id
     duplicates: bool | None = None  # only pictures with (or without) near-duplicates
     missing: bool | None = None
+    faces: bool | None = None  # only pictures with (or without) detected faces
+    min_faces: Int64 | None = None  # at least this many faces
+    max_faces: Int64 | None = None
+    unnamed_faces: bool | None = None  # with a face no character names (or every face named)
     text: str | None = None  # full text over captions, prompts and names
     ids: list[Id] | None = None  # restrict to these (a selection, a share scope)
     scrapheap: bool = False  # the scrapheap instead of the live library

@@ -13,6 +13,7 @@ from ..plugins import make_plugin_manager
 from . import (
     auth_cmds,
     enrich_cmd,
+    faces_cmd,
     folders_cmd,
     import_cmd,
     jobs_cmd,
@@ -34,6 +35,7 @@ COMMAND_MODULES = (
     ls_cmd,
     search_cmd,
     enrich_cmd,
+    faces_cmd,
     jobs_cmd,
     models_cmd,
     folders_cmd,

@@ -78,6 +78,11 @@ def add_filter_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--min-height", type=int, metavar="PX")
     group.add_argument("--text", help="words in captions, prompts or file names")
     group.add_argument("--duplicates", action="store_true", help="only pictures with near-duplicates")
+    group.add_argument(
+        "--faces", action=argparse.BooleanOptionalAction, help="only pictures with (--no-faces: without) faces"
+    )
+    group.add_argument("--min-faces", type=int, metavar="N", help="at least N faces")
+    group.add_argument("--unnamed-faces", action="store_true", help="with a face no character names yet")
     group.add_argument("--source", type=int, metavar="ID", help="from this import source")
     group.add_argument("--folder", type=int, metavar="ID", help="from this import or reference folder")
     group.add_argument("--scrapheap", action="store_true", help="list the scrapheap instead")
@@ -110,6 +115,9 @@ def filter_from_args(library: Library, args) -> tuple[PictureFilter, Sort]:
         min_height=args.min_height,
         text=args.text,
         duplicates=True if args.duplicates else None,
+        faces=args.faces,
+        min_faces=args.min_faces,
+        unnamed_faces=True if args.unnamed_faces else None,
         source=args.source,
         folder=args.folder,
         scrapheap=args.scrapheap,

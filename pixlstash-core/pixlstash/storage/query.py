@@ -202,6 +202,17 @@ def compile_filter(db: Database, f: PictureFilter, *, page_size: int = 100) -> C
         scalar("p.dup_group IS NOT NULL" if f.duplicates else "p.dup_group IS NULL")
     if f.missing is not None:
         scalar("p.missing = ?", int(f.missing))
+    if f.faces is not None:
+        scalar(("" if f.faces else "NOT ") + "EXISTS (SELECT 1 FROM faces WHERE picture_id = p.id)")
+    if f.min_faces is not None:
+        scalar("(SELECT count(*) FROM faces WHERE picture_id = p.id) >= ?", f.min_faces)
+    if f.max_faces is not None:
+        scalar("(SELECT count(*) FROM faces WHERE picture_id = p.id) <= ?", f.max_faces)
+    if f.unnamed_faces is not None:
+        scalar(
+            ("" if f.unnamed_faces else "NOT ")
+            + "EXISTS (SELECT 1 FROM faces WHERE picture_id = p.id AND character_id IS NULL)"
+        )
 
     from_sql, from_params = "pictures p", []
     if memberships:
