@@ -138,12 +138,12 @@ def _groups(library, min_faces: int = 1) -> dict[int, set[int]]:
 
 
 def test_unnamed_people_are_clustered_incrementally_then_named_and_merged(fake_engines, library, tmp_path):
-    from pixlstash.domain import EnrichmentSettings
+    from pixlstash.domain import EnrichmentSettings, PeopleSettings
 
     library.engines.configure(EnrichmentSettings(on_import=["faces"]))
     # Fake face vectors are colour vectors: red and yellow are 0.71 alike, orange is 0.89 like red and
     # 0.95 like yellow, blue is like neither. At 0.85, orange is the only bridge between red and yellow.
-    library.people.clustering.threshold = 0.85
+    library.people.configure(PeopleSettings(cluster_threshold=0.85))
     red, yellow, blue, orange = (255, 0, 0), (255, 255, 0), (0, 0, 255), (255, 128, 0)
     faces = _import_solids(
         library,
@@ -219,6 +219,13 @@ def test_unnamed_people_through_the_api(fake_engines, live, tmp_path):
     assert merged["id"] == warm["id"] and admin.get(f"/api/v1/characters/{cool['id']}").status_code == 404
     assert admin.post(f"/api/v1/characters/{warm['id']}/merge", json={"into": warm["id"]}).status_code == 400
     assert admin.post("/api/v1/people/unnamed/987654/name", json={"name": "x"}).status_code == 404
+    assert reader.get("/api/v1/people/settings").json()["auto_assign"] is False
+    writer = live.client(live.token("write"))
+    assert writer.put("/api/v1/people/settings", json={"auto_assign": True}).status_code == 403  # admin only
+    changed = admin.put("/api/v1/people/settings", json={"auto_assign": True, "auto_assign_threshold": 0.95})
+    assert changed.json()["auto_assign"] is True and live.library.people.settings().auto_assign_threshold == 0.95
+    assert admin.put("/api/v1/people/settings", json={"cluster_threshold": 3}).status_code == 422
+    assert writer.post("/api/v1/people/undo-automatic", json={}).json() == {"count": 0}
 
 
 def test_listings_filter_on_faces(library, faces, tmp_path):
@@ -238,3 +245,30 @@ def test_listings_filter_on_faces(library, faces, tmp_path):
     assert set(library.query.ids(PictureFilter(unnamed_faces=True))) == with_faces - {red_picture}
     assert set(library.query.ids(PictureFilter(unnamed_faces=False))) == {red_picture, black}
     assert library.count(PictureFilter(faces=True, collections=[warm.id])) == 1
+
+
+def test_automatic_naming_is_off_by_default_marked_and_undoable(fake_engines, library, tmp_path):
+    from pixlstash.domain import EnrichmentSettings, PeopleSettings
+
+    library.engines.configure(EnrichmentSettings(on_import=["faces"]))
+    red, yellow = (255, 0, 0), (255, 255, 0)
+    faces = _import_solids(library, tmp_path / "a", [("r1", red)])
+    person = library.organise.create_collection("character", "Red")
+    library.organise.assign_face(faces["r1"], person.id)
+    faces |= _import_solids(library, tmp_path / "b", [("r2", red), ("y1", yellow)])
+    library.people.update()
+    assert library.vectors.character_faces(person.id) == [(faces["r1"], "fake/faces")]  # off: nothing named
+
+    assert library.people.settings() == PeopleSettings()
+    library.people.configure(PeopleSettings(auto_assign=True, auto_assign_threshold=0.9))
+    faces |= _import_solids(library, tmp_path / "c", [("r3", red), ("y2", yellow)])
+    library.people.update()
+    # Only new faces are considered, and only those alike (>= 0.9) to one character's named faces.
+    assert {f for f, _ in library.vectors.character_faces(person.id)} == {faces["r1"], faces["r3"]}
+    assert library.people.faces.automatic() == [faces["r3"]]
+    assert library.collections.collection(person.id).member_count == 2
+    # Undo: the automatic naming goes, and the picture it brought leaves the character.
+    assert library.people.undo_automatic(person.id) == 1
+    assert library.vectors.character_faces(person.id) == [(faces["r1"], "fake/faces")]
+    assert library.collections.collection(person.id).member_count == 1
+    assert library.people.faces.automatic() == []

@@ -374,6 +374,15 @@ class EnrichmentSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True
     max_attempts: Annotated[int, Meta(ge=1, le=100)] = 3  # a picture that crashed the worker this often: failed
 
 
+class PeopleSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """How faces become people: the likeness at which two unnamed faces are one person, and whether a new
+    face that is clearly one character's is named as it automatically (marked so, and undoable)."""
+
+    cluster_threshold: Annotated[float, Meta(ge=0, le=1)] = 0.5
+    auto_assign: bool = False
+    auto_assign_threshold: Annotated[float, Meta(ge=0, le=1)] = 0.6
+
+
 class SearchHit(msgspec.Struct, frozen=True):
     picture: PictureSummary
     similarity: float

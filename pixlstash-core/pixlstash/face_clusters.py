@@ -34,15 +34,22 @@ class FaceClustering:
     ) -> None:
         self.db, self.faces, self.vectors, self.indexes, self.threshold = db, faces, vectors, indexes, threshold
 
+    def neighbours(self, engine_id: str, faces: list[int]) -> tuple[list[int], np.ndarray, np.ndarray]:
+        """The faces that have a vector, and for each its nearest faces of the engine: (faces, keys, likeness)."""
+        vectors = self.vectors.face_vectors(faces)
+        faces = [face for face in faces if face in vectors]
+        if not faces:
+            return [], np.zeros((0, 0), dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+        index = self.indexes.get(engine_id, "face")
+        keys, sims = index.search(np.stack([vectors[face] for face in faces]), _NEIGHBOURS + 1)
+        return faces, keys.astype(np.int64), sims
+
     def update(self) -> int:
         """Place every unnamed face no cluster holds yet; returns how many were placed."""
         placed = 0
         for engine_id in self.faces.engines_with_unclustered():
-            index = self.indexes.get(engine_id, "face")
             while batch := self.faces.unclustered(engine_id, _BATCH):
-                vectors = self.vectors.face_vectors(batch)
-                batch = [face for face in batch if face in vectors]
-                keys, sims = index.search(np.stack([vectors[face] for face in batch]), _NEIGHBOURS + 1)
+                batch, keys, sims = self.neighbours(engine_id, batch)
                 with self.db.write():
                     self._place(batch, keys, sims)
                 placed += len(batch)

@@ -155,7 +155,7 @@ class Instance:
             watcher = library.new_folder_watcher()
             self.tasks.append(Periodic("folder-watcher", watcher.tick, options.folder_poll_seconds))
         if options.enrichment:  # new faces come from the worker: place them among the unnamed people
-            self.tasks.append(Periodic("people", library.people.clustering.update, options.people_seconds))
+            self.tasks.append(Periodic("people", library.people.update, options.people_seconds))
         if options.snapshot_schedule:
             # The first check a minute after start (or sooner, for short intervals), then one every interval.
             interval = options.snapshot_check_seconds

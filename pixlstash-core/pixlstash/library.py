@@ -134,7 +134,15 @@ class Library:
         faces = FaceStore(self.db)
         clustering = FaceClustering(self.db, faces, self.vectors, self.indexes)
         self.people = People(
-            self.db, self.vectors, self.collections, self.search, self.organise, self.events, faces, clustering
+            self.db,
+            self.vectors,
+            self.collections,
+            self.search,
+            self.organise,
+            self.events,
+            faces,
+            clustering,
+            SettingsStore(self.db, "settings"),
         )
         self.folder_sync = FolderService(
             self.root,

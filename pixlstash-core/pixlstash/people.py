@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .domain import Collection, FaceCluster, FaceHit, PictureFilter
+from .domain import Collection, FaceCluster, FaceHit, PeopleSettings, PictureFilter
 from .errors import BadInput, NotFound
 from .events import Event, EventBus
 from .face_clusters import FaceClustering
@@ -22,6 +22,7 @@ from .organise import Organiser
 from .storage.collections import CollectionStore
 from .storage.db import Database
 from .storage.faces import FaceStore
+from .storage.settings import SettingsStore
 from .storage.vectors import VectorStore
 
 __all__ = ["People"]
@@ -38,16 +39,68 @@ class People:
         events: EventBus,
         faces: FaceStore,
         clustering: FaceClustering,
+        settings_store: SettingsStore,
     ) -> None:
         self.db, self.vectors, self.collections = db, vectors, collections
         self.search, self.organise, self.events = search, organise, events
-        self.faces, self.clustering = faces, clustering
+        self.faces, self.clustering, self.settings_store = faces, clustering, settings_store
+
+    # -- settings and the periodic update -------------------------------------------------------
+
+    def settings(self) -> PeopleSettings:
+        return self.settings_store.get("people", PeopleSettings, PeopleSettings())
+
+    def configure(self, settings: PeopleSettings) -> PeopleSettings:
+        self.settings_store.put("people", settings)
+        return settings
+
+    def update(self) -> int:
+        """Deal with faces found since the last update: name those clearly one character's (when automatic
+        naming is on), then place the rest among the unnamed people. Returns how many were placed."""
+        settings = self.settings()
+        self.clustering.threshold = settings.cluster_threshold
+        if settings.auto_assign:
+            self._auto_assign(settings.auto_assign_threshold)
+        return self.clustering.update()
+
+    def _auto_assign(self, threshold: float) -> int:
+        """Name each new face whose alike named faces (at ``threshold``) all name one character."""
+        decided: dict[int, list[int]] = {}
+        for engine_id in self.faces.engines_with_unclustered():
+            new, keys, sims = self.clustering.neighbours(engine_id, self.faces.unclustered(engine_id, 1_000_000))
+            named = self.faces.named_as(sorted({int(k) for k in keys.ravel() if k >= 0}))
+            for face, row_keys, row_sims in zip(new, keys.tolist(), sims.tolist(), strict=True):
+                characters = {
+                    named[k] for k, s in zip(row_keys, row_sims, strict=True) if k in named and s >= threshold
+                }
+                if len(characters) == 1:
+                    decided.setdefault(characters.pop(), []).append(face)
+        for character_id, faces in decided.items():
+            self.organise.assign_faces(faces, character_id)
+            with self.db.write():
+                self.faces.mark_automatic(faces, True)
+        return sum(len(faces) for faces in decided.values())
+
+    def undo_automatic(self, character_id: int | None = None) -> int:
+        """Unname every automatically named face (of one character, or of all); pictures that no other face
+        ties to the character leave it. Returns how many faces."""
+        faces = self.faces.automatic(character_id)
+        by_character: dict[int, list[int]] = {}
+        for face, character in self.faces.named_as(faces).items():
+            by_character.setdefault(character, []).append(face)
+        for character, named in by_character.items():
+            pictures = sorted({p for p, _ in self.vectors.faces_of(named).values()})
+            self.organise.assign_faces(named, None)
+            gone = sorted(set(pictures) - self.faces.pictures_still_named(pictures, character))
+            if gone:
+                self.organise.remove_members(character, gone)
+        return len(faces)
 
     # -- people not named yet -------------------------------------------------------------------
 
     def unnamed(self, *, min_faces: int = 2, limit: int = 100) -> list[FaceCluster]:
         """Groups of unnamed faces of one person each, largest first (new faces are placed first)."""
-        self.clustering.update()
+        self.update()
         return self.faces.clusters(min_faces, limit)
 
     def name_cluster(self, cluster_id: int, *, character_id: int | None = None, name: str | None = None) -> Collection:

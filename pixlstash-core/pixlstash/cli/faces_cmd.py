@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from .common import add_library_option, print_json
 from .library_options import open_library, resolve_collection
 
@@ -115,7 +117,8 @@ def run_merge(args, pm) -> int:
 def run_recluster(args, pm) -> int:
     with open_library(args, pm) as library:
         if args.threshold is not None:
-            library.people.clustering.threshold = args.threshold
+            settings = msgspec.structs.replace(library.people.settings(), cluster_threshold=args.threshold)
+            library.people.clustering.threshold = library.people.configure(settings).cluster_threshold
         placed = library.people.clustering.rebuild()
         print(f"grouped {placed} unnamed faces into {len(library.people.unnamed(min_faces=1, limit=1_000_000))} people")
     return 0

@@ -95,6 +95,32 @@ class FaceStore:
         )
         return [FaceCluster(r[0], r[1], r[2], r[3], r[4], covers[r[4]]) for r in rows]
 
+    def named_as(self, face_ids: Sequence[int]) -> dict[int, int]:
+        """face id -> the character naming it, for those named."""
+        found: dict[int, int] = {}
+        for chunk in _chunks(list(face_ids)):
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                self.db.query(
+                    f"SELECT id, character_id FROM faces WHERE id IN ({marks}) AND character_id IS NOT NULL", chunk
+                )
+            )
+        return found
+
+    def pictures_still_named(self, picture_ids: Sequence[int], character_id: int) -> set[int]:
+        """Those pictures that still have a face named as the character."""
+        found: set[int] = set()
+        for chunk in _chunks(list(picture_ids)):
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                r[0]
+                for r in self.db.query(
+                    f"SELECT DISTINCT picture_id FROM faces WHERE picture_id IN ({marks}) AND character_id = ?",
+                    (*chunk, character_id),
+                )
+            )
+        return found
+
     def mark_automatic(self, face_ids: Sequence[int], automatic: bool) -> None:
         for chunk in _chunks(list(face_ids)):
             marks = ",".join("?" * len(chunk))

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from pixlstash.domain import Collection, FaceCluster, FaceHit
+from pixlstash.domain import Collection, FaceCluster, FaceHit, PeopleSettings
 
 from ..api import Api, RequestContext
 from ..schemas import Count, IdList, Name
@@ -41,7 +41,43 @@ class MergeInto(msgspec.Struct, forbid_unknown_fields=True):
     into: Annotated[int, Meta(ge=1)]
 
 
+class UndoAutomatic(msgspec.Struct, forbid_unknown_fields=True):
+    character_id: Annotated[int, Meta(ge=1)] | None = None  # None: every character
+
+
 def register(api: Api) -> None:
+    @api.get(
+        "/people/settings",
+        policy=Policy.READ,
+        response=PeopleSettings,
+        tag="characters",
+        summary="How faces become people: the clustering likeness and automatic naming",
+    )
+    def people_settings(ctx: RequestContext) -> PeopleSettings:
+        return ctx.library.people.settings()
+
+    @api.put(
+        "/people/settings",
+        policy=Policy.ADMIN,
+        body=PeopleSettings,
+        response=PeopleSettings,
+        tag="characters",
+        summary="Change how faces become people (automatic naming is off until turned on here)",
+    )
+    def configure_people(ctx: RequestContext, body: PeopleSettings) -> PeopleSettings:
+        return ctx.library.people.configure(body)
+
+    @api.post(
+        "/people/undo-automatic",
+        policy=Policy.WRITE,
+        body=UndoAutomatic,
+        response=Count,
+        tag="characters",
+        summary="Unname the faces named automatically (of one character, or of all)",
+    )
+    def undo_automatic(ctx: RequestContext, body: UndoAutomatic) -> Count:
+        return Count(ctx.library.people.undo_automatic(body.character_id))
+
     @api.get(
         "/people/unnamed",
         policy=Policy.READ,
