@@ -359,3 +359,38 @@ def test_phone_sized_screen_is_usable(browser, server):
     assert unnamed == []
     assert watcher.clean() == []
     context.close()
+
+
+def test_people_panel_names_a_person_and_takes_suggestions(page, server):
+    from pixlstash.domain import PeopleSettings
+
+    # Fake face vectors are colour vectors: at 0.97 likeness the photos' faces make a few people and
+    # the solid colours each their own, so there is something left to suggest after naming one.
+    server.library.people.configure(PeopleSettings(cluster_threshold=0.97))
+    server.library.people.clustering.rebuild()
+    page.get_by_role("button", name="People").click()
+    panel = page.locator("#panel")
+    expect(panel.locator("#unnamed [data-person]").first).to_be_visible()
+    people = server.library.people.unnamed(min_faces=1)
+    biggest = people[0]
+    screenshot(page, "people")
+    form = panel.locator(f"[data-name-person='{biggest.cluster_id}'] input")
+    form.fill("Alice")
+    form.press("Enter")
+    expect(page.locator("#toast")).to_contain_text("Named Alice")
+    expect(page.locator("#sidebar")).to_contain_text("Alice")
+    [alice] = [c for c in server.library.collections.collections("character") if c.name == "Alice"]
+    assert alice.member_count == biggest.pictures
+    expect(panel.locator("#suggest-for")).to_have_value(str(alice.id))
+    first = panel.locator(".suggestion").first
+    expect(first).to_be_visible()
+    face_id = int(first.get_attribute("data-face"))
+    first.get_by_role("button", name=f"Reject face {face_id}").click()
+    expect(page.locator("#toast")).to_contain_text("Rejected")
+    expect(panel.locator(f".suggestion[data-face='{face_id}']")).to_have_count(0)
+    second = panel.locator(".suggestion").first
+    accepted = int(second.get_attribute("data-face"))
+    second.get_by_role("button", name=f"Accept face {accepted}").click()
+    expect(page.locator("#toast")).to_contain_text("Accepted")
+    assert accepted in {f for f, _ in server.library.vectors.character_faces(alice.id)}
+    screenshot(page, "people-suggestions")

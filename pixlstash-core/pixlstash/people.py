@@ -52,6 +52,7 @@ class People:
 
     def configure(self, settings: PeopleSettings) -> PeopleSettings:
         self.settings_store.put("people", settings)
+        self.clustering.threshold = settings.cluster_threshold
         return settings
 
     def update(self) -> int:

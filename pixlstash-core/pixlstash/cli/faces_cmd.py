@@ -118,7 +118,7 @@ def run_recluster(args, pm) -> int:
     with open_library(args, pm) as library:
         if args.threshold is not None:
             settings = msgspec.structs.replace(library.people.settings(), cluster_threshold=args.threshold)
-            library.people.clustering.threshold = library.people.configure(settings).cluster_threshold
+            library.people.configure(settings)
         placed = library.people.clustering.rebuild()
         print(f"grouped {placed} unnamed faces into {len(library.people.unnamed(min_faces=1, limit=1_000_000))} people")
     return 0

@@ -3,6 +3,7 @@
 // share dialog.
 
 import { api } from "./api.js";
+import { renderPeople } from "./people.js";
 import { esc, toast } from "./ui.js";
 import { filterParams } from "./view.js";
 
@@ -27,7 +28,7 @@ export function openPanel(app, name, options = {}) {
     });
   }
   ({ stats: renderStats, tasks: renderTasks, snapshots: renderSnapshots, settings: renderSettings,
-    help: renderHelp })[name](app, panel, options);
+    help: renderHelp, people: (a, p, o) => renderPeople(a, p, { header, bindClose }, o) })[name](app, panel, options);
 }
 
 export function closePanel() {
