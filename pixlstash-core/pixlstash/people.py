@@ -1,8 +1,10 @@
-"""Characters by face: the faces most like a character's named faces, offered as suggestions to accept
-(the face is named, the picture joins the character) or reject (never suggested for it again).
+"""People: faces as characters. Unnamed faces grouped into people (``FaceClustering``) and named in one
+step; characters merged; new faces named automatically when they are clearly one character's (off by
+default, marked, undoable); and suggestions for a character, accepted (the face is named, the picture
+joins the character) or rejected (never suggested for it again).
 
-A character's faces are compared with every face of the same engine (the engine that found most of
-them) through the face index; ``combine`` scores a candidate by the mean of its similarities to the
+Suggestions compare a character's faces with every face of the same engine (the engine that found most
+of them) through the face index; ``combine`` scores a candidate by the mean of its likenesses to the
 character's faces (a typical likeness) or by the least of them (like every one of them).
 """
 
