@@ -532,6 +532,8 @@ _V10 = """
 ALTER TABLE faces ADD COLUMN cluster_id INTEGER;
 ALTER TABLE faces ADD COLUMN assigned_by TEXT;
 CREATE INDEX faces_cluster ON faces(cluster_id) WHERE cluster_id IS NOT NULL;
+-- Faces waiting to be placed: the periodic update finds them without reading every face.
+CREATE INDEX faces_unplaced ON faces(engine_id, id) WHERE cluster_id IS NULL AND character_id IS NULL;
 CREATE TABLE face_rejections (
     character_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
     face_id INTEGER NOT NULL REFERENCES faces(id) ON DELETE CASCADE,
