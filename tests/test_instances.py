@@ -173,3 +173,33 @@ def test_writes_by_other_processes_reach_the_servers_live_stream(tmp_path):
     finally:
         server.terminate()
         server.wait(20)
+
+
+def test_stopping_lets_a_run_in_progress_finish():
+    """A periodic run that is under way when the instance stops (a snapshot) finishes before stop returns,
+    so nothing it uses is closed under it."""
+    from pixlstash.instance import Periodic
+
+    started, finished = threading.Event(), threading.Event()
+
+    def slow() -> None:
+        started.set()
+        time.sleep(0.5)
+        finished.set()
+
+    task = Periodic("slow", slow, interval=60, first_delay=0, finish_seconds=30)
+    task.start()
+    assert started.wait(5)
+    task.stop()
+    assert finished.is_set()
+
+
+def test_the_snapshot_schedule_is_waited_for_on_stop(library):
+    from pixlstash.instance import Instance, InstanceOptions
+
+    instance = Instance(library, InstanceOptions(watch_folders=False, update_check=False, outside_changes=False))
+    snapshots = next(task for task in instance.tasks if task.name == "snapshots")
+    others = [task for task in instance.tasks if task.name != "snapshots"]
+    assert snapshots.finish_seconds >= 600 and all(task.finish_seconds <= 10 for task in others)
+    if instance.worker is not None:
+        instance.worker.stop()

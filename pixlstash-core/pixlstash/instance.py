@@ -106,10 +106,18 @@ class ServiceLock:
 
 class Periodic:
     """Run ``task`` every ``interval`` seconds (the first time after ``first_delay``) in a thread of its
-    own until ``stop()``; an exception is logged and the next run happens as planned."""
+    own until ``stop()``; an exception is logged and the next run happens as planned. ``stop()`` lets a
+    run in progress finish, waiting up to ``finish_seconds`` (a snapshot must not lose what it uses)."""
 
-    def __init__(self, name: str, task: Callable[[], object], interval: float, first_delay: float | None = None):
-        self.name, self.task, self.interval = name, task, interval
+    def __init__(
+        self,
+        name: str,
+        task: Callable[[], object],
+        interval: float,
+        first_delay: float | None = None,
+        finish_seconds: float = 10.0,
+    ):
+        self.name, self.task, self.interval, self.finish_seconds = name, task, interval, finish_seconds
         self.first_delay = interval if first_delay is None else first_delay
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"pixlstash-{name}", daemon=True)
@@ -126,10 +134,12 @@ class Periodic:
                 log.exception("%s failed", self.name)
             delay = self.interval
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self) -> None:
         self._stop.set()
         if self._thread.is_alive():
-            self._thread.join(timeout)
+            self._thread.join(self.finish_seconds)
+            if self._thread.is_alive():
+                log.warning("%s is still running after %.0f s; leaving it", self.name, self.finish_seconds)
 
 
 class Instance:
@@ -160,7 +170,9 @@ class Instance:
             # The first check a minute after start (or sooner, for short intervals), then one every interval.
             interval = options.snapshot_check_seconds
             self.tasks.append(
-                Periodic("snapshots", lambda: self.snapshots.run_schedule(), interval, min(60.0, interval))
+                # Stopping waits for a snapshot in progress (seconds, even at a million pictures): the
+                # snapshot service is closed right after.
+                Periodic("snapshots", lambda: self.snapshots.run_schedule(), interval, min(60.0, interval), 600.0)
             )
 
     @functools.cached_property
