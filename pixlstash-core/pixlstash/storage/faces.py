@@ -84,15 +84,10 @@ class FaceStore:
             "GROUP BY f.cluster_id, f.engine_id HAVING count(*) >= ? ORDER BY count(*) DESC, f.cluster_id LIMIT ?",
             (min_faces, limit),
         )
-        covers = (
-            dict(
-                self.db.query(
-                    f"SELECT id, picture_id FROM faces WHERE id IN ({','.join('?' * len(rows))})", [r[4] for r in rows]
-                )
-            )
-            if rows
-            else {}
-        )
+        covers: dict[int, int] = {}
+        for chunk in _chunks([r[4] for r in rows]):
+            marks = ",".join("?" * len(chunk))
+            covers.update(self.db.query(f"SELECT id, picture_id FROM faces WHERE id IN ({marks})", chunk))
         return [FaceCluster(r[0], r[1], r[2], r[3], r[4], covers[r[4]]) for r in rows]
 
     def named_as(self, face_ids: Sequence[int]) -> dict[int, int]:
