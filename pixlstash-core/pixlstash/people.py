@@ -81,7 +81,7 @@ class People:
         for character_id, faces in decided.items():
             self.organise.assign_faces(faces, character_id)
             with self.db.write():
-                self.faces.mark_automatic(faces, True)
+                self.faces.mark_automatic(faces)
         return sum(len(faces) for faces in decided.values())
 
     def undo_automatic(self, character_id: int | None = None) -> int:

@@ -63,16 +63,8 @@ class FaceStore:
     def cluster_faces(self, cluster_id: int) -> list[int]:
         return [r[0] for r in self.db.query("SELECT id FROM faces WHERE cluster_id = ? ORDER BY id", (cluster_id,))]
 
-    def clear_clusters(self, face_ids: Sequence[int]) -> None:
-        for chunk in _chunks(list(face_ids)):
-            marks = ",".join("?" * len(chunk))
-            self.db.execute(f"UPDATE faces SET cluster_id = NULL WHERE id IN ({marks})", chunk)
-
-    def reset_clusters(self, engine_id: str | None = None) -> None:
-        if engine_id is None:
-            self.db.execute("UPDATE faces SET cluster_id = NULL WHERE cluster_id IS NOT NULL")
-        else:
-            self.db.execute("UPDATE faces SET cluster_id = NULL WHERE engine_id = ?", (engine_id,))
+    def reset_clusters(self) -> None:
+        self.db.execute("UPDATE faces SET cluster_id = NULL WHERE cluster_id IS NOT NULL")
 
     def clusters(self, min_faces: int = 2, limit: int = 100) -> list[FaceCluster]:
         """Unnamed people, largest first, only clusters on live pictures counted."""
@@ -116,12 +108,11 @@ class FaceStore:
             )
         return found
 
-    def mark_automatic(self, face_ids: Sequence[int], automatic: bool) -> None:
+    def mark_automatic(self, face_ids: Sequence[int]) -> None:
+        """Say these faces were named automatically (naming one by hand clears it)."""
         for chunk in _chunks(list(face_ids)):
             marks = ",".join("?" * len(chunk))
-            self.db.execute(
-                f"UPDATE faces SET assigned_by = ? WHERE id IN ({marks})", ("auto" if automatic else None, *chunk)
-            )
+            self.db.execute(f"UPDATE faces SET assigned_by = 'auto' WHERE id IN ({marks})", chunk)
 
     def automatic(self, character_id: int | None = None) -> list[int]:
         """Faces named automatically (of one character, or of any)."""
