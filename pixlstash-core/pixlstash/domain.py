@@ -142,6 +142,8 @@ class PictureFace(msgspec.Struct, frozen=True):
     score: float
     engine_id: str
     character_id: int | None = None
+    frame: int = 0  # a video's frame it was found on: 0 is the poster
+    frame_seconds: float | None = None
 
 
 class Picture(msgspec.Struct, frozen=True):

@@ -10,6 +10,7 @@ from PIL import ImageOps
 
 from .errors import BadInput, NotFound
 from .media.analyse import MediaLimits, analyse_file, open_image
+from .media.video import frame_at
 from .originals import OriginalStore
 from .storage.folders import FolderStore
 from .storage.pictures import PictureStore
@@ -58,22 +59,25 @@ class PictureFiles:
         return path
 
     def face_crop_path(self, face_id: int) -> Path:
-        """A square crop of one face, made once (from the original; a video's from its preview frame)."""
-        found = self.vectors.faces_of([face_id]).get(face_id)
+        """A square crop of one face, made once from the original (a video's from the frame it was on)."""
+        found = self.vectors.face_source(face_id)
         if found is None:
             raise NotFound(f"no face {face_id}")
-        picture_id, box = found
-        content_hash, _, _ = self.pictures.address(picture_id)
-        path = self.thumbnails.face_path(content_hash, box)
+        content_hash, _, _ = self.pictures.address(found.picture_id)
+        path = self.thumbnails.face_path(content_hash, found.box, found.frame)
         if not path.is_file():
-            _, width, _, media_type = self.pictures.media_inputs([picture_id])[picture_id]
+            _, width, _, media_type = self.pictures.media_inputs([found.picture_id])[found.picture_id]
             if media_type == "video":
-                source = _opened(self.thumbnail_path(picture_id, "preview"), self.limits)
+                if found.frame_seconds is None:
+                    source = _opened(self.thumbnail_path(found.picture_id, "preview"), self.limits)
+                else:
+                    source = frame_at(self.original_path(found.picture_id), found.frame_seconds)
                 scale = source.width / max(width, 1)
-                region = tuple(v * scale for v in box)
+                region = tuple(v * scale for v in found.box)
             else:
-                source, region = _opened(self.original_path(picture_id), self.limits), box
-            self.thumbnails.write_face(content_hash, box, make_face_crop(source, region))  # type: ignore[arg-type]
+                source, region = _opened(self.original_path(found.picture_id), self.limits), found.box
+            crop = make_face_crop(source, region)  # type: ignore[arg-type]
+            self.thumbnails.write_face(content_hash, found.box, found.frame, crop)
         return path
 
 

@@ -109,15 +109,16 @@ class ThumbnailCache:
             raise
         return target
 
-    def face_path(self, content_hash: str, box: tuple[float, float, float, float]) -> Path:
-        """A face crop's file: named by the picture's content and the face's box, so it never goes stale."""
+    def face_path(self, content_hash: str, box: tuple[float, float, float, float], frame: int = 0) -> Path:
+        """A face crop's file: named by the picture's content, the face's box and (on a video) its frame,
+        so it never goes stale."""
         if not content_hash.isalnum():
             raise ValueError(f"bad thumbnail address {content_hash!r}")
-        corners = "-".join(str(round(v)) for v in box)
+        corners = "-".join(str(round(v)) for v in box) + (f"f{int(frame)}" if frame else "")
         return self.root / content_hash[:2] / f"{content_hash}.face{corners}.v{THUMBNAIL_VERSION}.webp"
 
-    def write_face(self, content_hash: str, box: tuple[float, float, float, float], data: bytes) -> Path:
-        return self._write(self.face_path(content_hash, box), data)
+    def write_face(self, content_hash: str, box: tuple[float, float, float, float], frame: int, data: bytes) -> Path:
+        return self._write(self.face_path(content_hash, box, frame), data)
 
     def exists(self, content_hash: str, size: ThumbnailSize) -> bool:
         return self.path(content_hash, size).is_file()

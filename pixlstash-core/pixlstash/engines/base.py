@@ -76,6 +76,10 @@ class Face(msgspec.Struct, frozen=True):
     score: float
     landmarks: list[tuple[float, float]] = []
     embedding: list[float] = []
+    # Set by the library, not the engine: which of a video's frames the face was found on (0: the poster
+    # or a still) and that frame's time.
+    frame: int = 0
+    frame_seconds: float | None = None
 
 
 ParameterType = Literal["string", "number", "integer", "boolean", "string-list"]

@@ -1,21 +1,37 @@
 """The images engines see: the smallest stored rendition whose short side covers the engine's input size.
 
 Grid thumbnails (384 px) serve small models such as CLIP, previews (1024 px) bigger ones, and the
-original (oriented, decoded at reduced size where the format allows) anything larger. Videos always use
-their poster frame. Images are RGB.
+original (oriented, decoded at reduced size where the format allows) anything larger. Videos use their
+poster frame, and tasks that look at more of a video (faces) get a few more keyframes at the poster's size.
+Images are RGB.
 """
 
 from __future__ import annotations
+
+import logging
+from typing import NamedTuple
 
 from PIL import Image, ImageOps
 
 from ..errors import BadInput
 from ..media.analyse import open_image
 from ..media.facts import MediaLimits
+from ..media.video import spread_frames
 from ..picture_files import PictureFiles
 from ..thumbnails import GRID_SIZE, PREVIEW_SIZE
 
-__all__ = ["load_input", "open_query_image"]
+__all__ = ["InputFrame", "load_frames", "load_input", "open_query_image"]
+
+log = logging.getLogger(__name__)
+
+
+class InputFrame(NamedTuple):
+    """One image an engine sees of a picture: a still is frame 0; a video's poster is frame 0 and its
+    other keyframes 1, 2, ... with their time in seconds."""
+
+    index: int
+    seconds: float | None
+    image: Image.Image
 
 
 def _short_side(width: int, height: int, box: int) -> float:
@@ -40,6 +56,32 @@ def load_input(
             image.draft("RGB", (input_size, input_size))  # JPEG decodes straight at a reduced scale
             image = ImageOps.exif_transpose(image)
         return image.convert("RGB")
+
+
+def load_frames(
+    files: PictureFiles,
+    picture_id: int,
+    content_hash: str,
+    width: int,
+    height: int,
+    media_type: str,
+    input_size: int,
+    video_frames: int = 1,
+) -> list[InputFrame]:
+    """What an engine sees of one picture: the image, or a video's poster and up to ``video_frames - 1``
+    more keyframes. A video whose other frames cannot be decoded still gives its poster."""
+    poster = load_input(files, picture_id, content_hash, width, height, media_type, input_size)
+    frames = [InputFrame(0, None, poster)]
+    if media_type != "video" or video_frames <= 1:
+        return frames
+    try:
+        spread = spread_frames(files.original_path(picture_id), video_frames - 1)
+    except Exception as error:  # no PyAV, a missing or damaged original: the poster is still worth reading
+        log.warning("picture %d: only the poster frame is used (%s)", picture_id, error)
+        return frames
+    for index, (seconds, image) in enumerate(spread, start=1):
+        frames.append(InputFrame(index, seconds, image.convert("RGB").resize(poster.size, Image.Resampling.BOX)))
+    return frames
 
 
 def open_query_image(path, limits: MediaLimits) -> Image.Image:

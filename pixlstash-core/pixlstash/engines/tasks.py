@@ -15,11 +15,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+import msgspec
 import numpy as np
 
+from ..geometry import box_overlap
 from .base import Captioner, Embedder, Engine, Face, FaceExtractor, Tagger, TagScore, Task
 
-__all__ = ["TASKS", "EngineOutputError", "ResultSink", "TaskSpec", "run_engine"]
+__all__ = ["SAME_PERSON_ACROSS_FRAMES", "TASKS", "EngineOutputError", "ResultSink", "TaskSpec", "run_engine"]
 
 
 class EngineOutputError(ValueError):
@@ -44,6 +46,10 @@ class TaskSpec:
     vector_kind: Literal["image", "face"] | None  # the vector index its results feed, if any
     run: Callable[[Engine, Sequence, dict[str, Any]], list[Any]]  # one checked result per image
     store: Callable[[ResultSink, int, Any], None]
+    # How many of a video's frames the engine sees (the poster and the rest spread through it), and how
+    # one result per frame ((frame index, seconds), result) becomes the picture's result.
+    video_frames: int = 1
+    merge_frames: Callable[[list[tuple[int, float | None]], list[Any]], Any] = lambda frames, results: results[0]
 
 
 def run_engine(engine: Engine, images: Sequence, parameters: dict[str, Any]) -> list[Any]:
@@ -104,6 +110,34 @@ def _faces(engine: Engine, faces: Any) -> list[Face]:
     return checked
 
 
+# ArcFace vectors of one person are usually far above this likeness and of two people far below it.
+SAME_PERSON_ACROSS_FRAMES = 0.5
+
+
+def _merge_face_frames(frames: list[tuple[int, float | None]], results: list[list[Face]]) -> list[Face]:
+    """A video's faces: each person once, from the frame where they were detected most confidently. Two
+    faces on different frames are one person when their vectors are alike (or, without vectors, when
+    their boxes overlap); two faces on one frame are always two people."""
+    found = sorted(
+        ((face, index, seconds) for (index, seconds), faces in zip(frames, results, strict=True) for face in faces),
+        key=lambda item: -item[0].score,
+    )
+    kept: list[tuple[Face, int, float | None]] = []
+    for face, index, seconds in found:
+        if not any(index != other_index and _same_person(face, other) for other, other_index, _ in kept):
+            kept.append((face, index, seconds))
+    kept.sort(key=lambda item: (item[1], item[0].box[0]))
+    return [msgspec.structs.replace(face, frame=index, frame_seconds=seconds) for face, index, seconds in kept]
+
+
+def _same_person(a: Face, b: Face) -> bool:
+    if a.embedding and b.embedding:
+        va, vb = np.asarray(a.embedding, dtype=np.float32), np.asarray(b.embedding, dtype=np.float32)
+        norms = float(np.linalg.norm(va) * np.linalg.norm(vb))
+        return norms > 0 and float(va @ vb) / norms >= SAME_PERSON_ACROSS_FRAMES
+    return box_overlap(a.box, b.box) >= 0.5
+
+
 TASKS: dict[Task, TaskSpec] = {
     spec.task: spec
     for spec in (
@@ -142,6 +176,8 @@ TASKS: dict[Task, TaskSpec] = {
             "face",
             lambda engine, images, kwargs: _checked(engine, engine.extract(images, **kwargs), images, _faces),
             lambda sink, picture_id, faces: sink.replace_faces(picture_id, faces),
+            video_frames=4,
+            merge_frames=_merge_face_frames,
         ),
     )
 }

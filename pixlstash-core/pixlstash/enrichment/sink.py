@@ -11,7 +11,7 @@ import numpy as np
 from ..engines import Engine, Face, TagScore
 from ..storage.pictures import PictureStore
 from ..storage.tags import TagStore
-from ..storage.vectors import VectorStore
+from ..storage.vectors import FaceRow, VectorStore
 
 __all__ = ["BatchSink", "ResultStores", "scale_faces"]
 
@@ -54,14 +54,14 @@ class BatchSink:
         engine = self.engine
         removed, new_ids = self.vectors.replace_faces(picture_id, engine.id, engine.version, rows, self.now)
         self.removed_keys.extend(removed)
-        for face_id, (_, _, _, vector) in zip(new_ids, rows, strict=True):
-            if vector is not None:
+        for face_id, row in zip(new_ids, rows, strict=True):
+            if row.vector is not None:
                 self.added_keys.append(face_id)
-                self.added_vectors.append(vector)
+                self.added_vectors.append(row.vector)
 
 
-def scale_faces(faces: list[Face], seen: tuple[int, int], original: tuple[int, int]) -> list[tuple]:
-    """Face rows in the original's pixels: (box, score, landmarks, normalised vector or None)."""
+def scale_faces(faces: list[Face], seen: tuple[int, int], original: tuple[int, int]) -> list[FaceRow]:
+    """Face rows in the original's pixels, each with its normalised vector (None without one)."""
     sx = original[0] / seen[0] if seen[0] else 1.0
     sy = original[1] / seen[1] if seen[1] else 1.0
     rows = []
@@ -74,5 +74,5 @@ def scale_faces(faces: list[Face], seen: tuple[int, int], original: tuple[int, i
             raw = np.asarray(face.embedding, dtype=np.float32)
             norm = float(np.linalg.norm(raw))
             vector = raw / norm if norm > 0 and math.isfinite(norm) else None
-        rows.append((box, float(face.score), landmarks, vector))
+        rows.append(FaceRow(box, float(face.score), landmarks, vector, face.frame, face.frame_seconds))
     return rows

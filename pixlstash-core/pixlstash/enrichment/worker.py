@@ -23,13 +23,12 @@ from typing import Any
 
 import msgspec
 import numpy as np
-from PIL.Image import Image
 
 from ..clock import now_ms
 from ..engines import Engine, Task
 from ..engines.catalog import EngineCatalog
-from ..engines.inputs import load_input
-from ..engines.tasks import TASKS, run_engine
+from ..engines.inputs import InputFrame, load_frames
+from ..engines.tasks import TASKS, TaskSpec, run_engine
 from ..errors import EngineNotFound, ModelMissing, NotFound
 from ..events import Event, EventBus
 from ..index.indexes import VectorIndexes
@@ -214,18 +213,19 @@ class EnrichmentWorker:
                     jobs.close_if_finished(job_id, now_ms())
                     continue
             inputs = self.results.pictures.media_inputs(ids)
-            images = [self._decoders.submit(self._load, pid, inputs.get(pid), engine.input_size) for pid in ids]
+            frames = TASKS[Task(task)].video_frames
+            images = [self._decoders.submit(self._load, pid, inputs.get(pid), engine.input_size, frames) for pid in ids]
             return _Batch(job_id, Task(task), engine, msgspec.json.decode(parameters), ids, images)
         return None
 
-    def _load(self, picture_id: int, media: tuple | None, input_size: int) -> Image:
+    def _load(self, picture_id: int, media: tuple | None, input_size: int, video_frames: int) -> list[InputFrame]:
         if media is None:  # purged between the claim and now
             raise NotFound(f"picture {picture_id} no longer exists")
-        return load_input(self.files, picture_id, *media, input_size)
+        return load_frames(self.files, picture_id, *media, input_size, video_frames)
 
     def _run(self, batch: _Batch) -> None:
         engine = batch.engine
-        images: list[tuple[int, Image]] = []
+        images: list[tuple[int, list[InputFrame]]] = []
         errors: dict[int, str] = {}
         for picture_id, future in zip(batch.picture_ids, batch.images, strict=True):
             try:
@@ -233,7 +233,7 @@ class EnrichmentWorker:
             except Exception as error:
                 errors[picture_id] = f"could not read the picture: {error}"
         try:
-            outcomes = self._compute(engine, images, batch.parameters, errors)
+            outcomes = self._compute(engine, TASKS[batch.task], images, batch.parameters, errors)
         except ModelMissing as error:
             log.warning("%s", error)
             with self.db.write():
@@ -243,15 +243,24 @@ class EnrichmentWorker:
         self._write(batch, images, outcomes, errors)
 
     def _compute(
-        self, engine: Engine, images: list[tuple[int, Image]], parameters: dict[str, Any], errors: dict[int, str]
+        self,
+        engine: Engine,
+        spec: TaskSpec,
+        images: list[tuple[int, list[InputFrame]]],
+        parameters: dict[str, Any],
+        errors: dict[int, str],
     ) -> dict[int, Any]:
-        """Results by picture; a batch that fails is retried picture by picture so one bad picture fails alone."""
+        """Results by picture (a video's frames merged into one); a batch that fails is retried picture by
+        picture so one bad picture fails alone."""
         if not images:
             return {}
-        call = self.engines.call
+        flat = [frame.image for _, frames in images for frame in frames]
         try:
-            results = call(engine, lambda: run_engine(engine, [image for _, image in images], parameters))
-            return {pid: result for (pid, _), result in zip(images, results, strict=True)}
+            results = iter(self.engines.call(engine, lambda: run_engine(engine, flat, parameters)))
+            return {
+                pid: spec.merge_frames([(f.index, f.seconds) for f in frames], [next(results) for _ in frames])
+                for pid, frames in images
+            }
         except ModelMissing:
             raise
         except Exception as error:
@@ -261,14 +270,18 @@ class EnrichmentWorker:
                 return {}
         outcomes = {}
         for picture_id, image in images:
-            outcomes.update(self._compute(engine, [(picture_id, image)], parameters, errors))
+            outcomes.update(self._compute(engine, spec, [(picture_id, image)], parameters, errors))
         return outcomes
 
     def _write(
-        self, batch: _Batch, images: list[tuple[int, Image]], outcomes: dict[int, Any], errors: dict[int, str]
+        self,
+        batch: _Batch,
+        images: list[tuple[int, list[InputFrame]]],
+        outcomes: dict[int, Any],
+        errors: dict[int, str],
     ) -> None:
         jobs, engine, spec, vectors = self.enrichment.jobs, batch.engine, TASKS[batch.task], self.results.vectors
-        sizes = {pid: image.size for pid, image in images}
+        sizes = {pid: frames[0].image.size for pid, frames in images}
         media = self.results.pictures.media_inputs(list(outcomes))
         originals = {pid: (w, h) for pid, (_, w, h, _) in media.items()}
         kind = spec.vector_kind

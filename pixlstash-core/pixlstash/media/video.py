@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PIL.Image import Image
+
 from ..errors import TooLarge, UnsupportedMedia
 from ..thumbnails import make_thumbnails
 from .facts import MediaAnalysis, MediaLimits
 from .hashing import perceptual_hash
 
-__all__ = ["analyse_video", "poster_frame"]
+__all__ = ["analyse_video", "frame_at", "poster_frame", "spread_frames"]
 
 
 def _import_av():
@@ -32,6 +34,43 @@ def poster_frame(path: Path, duration: float | None):
         for frame in container.decode(stream):
             return frame.to_image()
     raise UnsupportedMedia("video has no decodable frame")
+
+
+def spread_frames(path: Path, count: int) -> list[tuple[float, Image]]:
+    """Up to ``count`` keyframes spread evenly through the video (at 1/(count+1), 2/(count+1), ...), as
+    (seconds, Pillow image); fewer when keyframes are sparse, none when the length is unknown. Only
+    keyframes are decoded, so this costs a few frames' decoding whatever the video's length."""
+    av = _import_av()
+    frames: list[tuple[float, Image]] = []
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.codec_context.skip_frame = "NONKEY"
+        duration = container.duration / 1_000_000 if container.duration else None
+        if not duration or not stream.time_base:
+            return []
+        seen: set[int] = set()
+        for k in range(1, count + 1):
+            container.seek(int(duration * k / (count + 1) / stream.time_base), stream=stream)
+            frame = next(container.decode(stream), None)
+            if frame is None or frame.pts in seen:
+                continue
+            seen.add(frame.pts)
+            frames.append((float(frame.time or 0.0), frame.to_image()))
+    return frames
+
+
+def frame_at(path: Path, seconds: float) -> Image:
+    """The keyframe at ``seconds`` (as ``spread_frames`` returned it), as a Pillow image."""
+    av = _import_av()
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.codec_context.skip_frame = "NONKEY"
+        if stream.time_base:
+            container.seek(int(seconds / stream.time_base), stream=stream)
+        for frame in container.decode(stream):
+            if (frame.time or 0.0) >= seconds - 1e-3:
+                return frame.to_image()
+    raise UnsupportedMedia(f"the video has no frame at {seconds:.2f} s")
 
 
 def analyse_video(path: Path, analysis: MediaAnalysis, limits: MediaLimits) -> None:

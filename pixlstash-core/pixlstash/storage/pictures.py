@@ -411,9 +411,10 @@ class PictureStore:
         collections = [r[0] for r in q("SELECT collection_id FROM collection_members WHERE picture_id = ?", (pid,))]
         projects = [r[0] for r in q("SELECT project_id FROM project_members WHERE picture_id = ?", (pid,))]
         faces = [
-            PictureFace(fid, (x0, y0, x1, y1), score, engine, character)
-            for fid, x0, y0, x1, y1, score, engine, character in q(
-                "SELECT id, x0, y0, x1, y1, score, engine_id, character_id FROM faces WHERE picture_id = ? ORDER BY x0",
+            PictureFace(fid, (x0, y0, x1, y1), score, engine, character, frame, seconds)
+            for fid, x0, y0, x1, y1, score, engine, character, frame, seconds in q(
+                "SELECT id, x0, y0, x1, y1, score, engine_id, character_id, frame, frame_seconds FROM faces "
+                "WHERE picture_id = ? ORDER BY frame, x0",
                 (pid,),
             )
         ]

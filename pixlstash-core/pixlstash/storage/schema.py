@@ -542,6 +542,12 @@ CREATE TABLE face_rejections (
 CREATE INDEX face_rejections_face ON face_rejections(face_id);
 """
 
+# A video's faces come from several of its frames: which one (0: the poster, or a still) and its time.
+_V11 = """
+ALTER TABLE faces ADD COLUMN frame INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE faces ADD COLUMN frame_seconds REAL;
+"""
+
 # (version, description, SQL). Version N is applied to a library at version N - 1.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "pictures, tags, captions, generation metadata, projects, collections, folders", _V1),
@@ -554,6 +560,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (8, "generation seeds kept exactly, at any size, and searchable", _V8),
     (9, "pictures indexed by change stamp, to follow other processes' writes", _V9),
     (10, "characters by face: rejected suggestions, clusters of unnamed faces, automatic naming", _V10),
+    (11, "faces on several frames of a video", _V11),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

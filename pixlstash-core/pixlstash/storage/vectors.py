@@ -6,13 +6,33 @@ Vectors are float32 little-endian blobs. Vector indexes on disk are caches rebui
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import NamedTuple
 
 import msgspec
 import numpy as np
 
+from ..geometry import box_overlap
 from .db import Database
 
-__all__ = ["VectorStore"]
+__all__ = ["FaceRow", "FaceSource", "VectorStore"]
+
+
+class FaceRow(NamedTuple):
+    """A face to store: box and landmarks in the original's pixels, its normalised vector if any."""
+
+    box: tuple[float, float, float, float]
+    score: float
+    landmarks: list[tuple[float, float]]
+    vector: np.ndarray | None
+    frame: int = 0
+    frame_seconds: float | None = None
+
+
+class FaceSource(NamedTuple):
+    picture_id: int
+    box: tuple[float, float, float, float]
+    frame: int
+    frame_seconds: float | None
 
 
 class VectorStore:
@@ -64,11 +84,11 @@ class VectorStore:
         picture_id: int,
         engine_id: str,
         engine_version: str,
-        faces: Sequence[tuple[tuple[float, float, float, float], float, list, np.ndarray | None]],
+        faces: Sequence[FaceRow],
         now: int,
     ) -> tuple[list[int], list[int]]:
         """Replace one engine's faces on a picture; faces already assigned to a character keep it when they
-        overlap a new face well (so re-running a detector does not undo the user's work).
+        overlap a new face on the same frame well (so re-running a detector does not undo the user's work).
 
         Returns (removed face ids, new face ids)."""
         removed = [
@@ -78,33 +98,37 @@ class VectorStore:
             )
         ]
         old = self.db.query(
-            "SELECT x0, y0, x1, y1, character_id FROM faces WHERE picture_id = ? AND engine_id = ? "
+            "SELECT x0, y0, x1, y1, frame, character_id FROM faces WHERE picture_id = ? AND engine_id = ? "
             "AND character_id IS NOT NULL",
             (picture_id, engine_id),
         )
         self.db.execute("DELETE FROM faces WHERE picture_id = ? AND engine_id = ?", (picture_id, engine_id))
         ids = []
-        for box, score, landmarks, vector in faces:
-            character = next((c for *b, c in old if _iou(b, box) >= 0.5), None)
+        for face in faces:
+            character = next(
+                (c for *b, frame, c in old if frame == face.frame and box_overlap(b, face.box) >= 0.5), None
+            )
             self.db.execute(
                 "INSERT INTO faces(picture_id, engine_id, engine_version, x0, y0, x1, y1, score, landmarks, "
-                "character_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "character_id, frame, frame_seconds, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     picture_id,
                     engine_id,
                     engine_version,
-                    *box,
-                    score,
-                    msgspec.json.encode(landmarks).decode(),
+                    *face.box,
+                    face.score,
+                    msgspec.json.encode(face.landmarks).decode(),
                     character,
+                    face.frame,
+                    face.frame_seconds,
                     now,
                 ),
             )
             face_id = self.db.connection.last_insert_rowid()
-            if vector is not None and len(vector):
+            if face.vector is not None and len(face.vector):
                 self.db.execute(
                     "INSERT INTO face_vectors(face_id, vector) VALUES (?, ?)",
-                    (face_id, np.ascontiguousarray(vector, dtype="<f4").tobytes()),
+                    (face_id, np.ascontiguousarray(face.vector, dtype="<f4").tobytes()),
                 )
             ids.append(face_id)
         return removed, ids
@@ -127,6 +151,16 @@ class VectorStore:
             engine_id,
             batch,
         )
+
+    def face_source(self, face_id: int) -> FaceSource | None:
+        """Where a face was found: its picture, box, and the video frame (index, seconds)."""
+        row = self.db.query(
+            "SELECT picture_id, x0, y0, x1, y1, frame, frame_seconds FROM faces WHERE id = ?", (face_id,)
+        )
+        if not row:
+            return None
+        picture_id, x0, y0, x1, y1, frame, seconds = row[0]
+        return FaceSource(picture_id, (x0, y0, x1, y1), frame, seconds)
 
     def faces_of(self, face_ids: Sequence[int]) -> dict[int, tuple[int, tuple[float, float, float, float]]]:
         """face id -> (picture id, box)."""
@@ -237,11 +271,3 @@ class VectorStore:
             vectors = np.stack([np.frombuffer(r[2], dtype="<f4") for r in rows])
             yield keys, vectors
             after = rows[-1][0]
-
-
-def _iou(a: Sequence[float], b: Sequence[float]) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0

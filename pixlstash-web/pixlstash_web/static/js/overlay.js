@@ -62,7 +62,8 @@ function render(app, el, p) {
         <img class="face-crop" src="/api/v1/faces/${f.id}/crop.webp" alt="Face ${i + 1}" loading="lazy" width="48" height="48">
         <select data-face="${f.id}" aria-label="Character of face ${i + 1}"><option value="">—</option>
         ${characters.map((c) => `<option value="${c.id}" ${f.character_id === c.id ? "selected" : ""}>${esc(c.name)}</option>`).join("")}
-        </select><button data-similar-face="${f.id}">Similar faces</button></div>`).join("")}</div>` : ""}
+        </select>${video ? `<button data-seek="${f.frame_seconds ?? 0}" title="Show the frame this face is on">▶ ${clock(f.frame_seconds)}</button>` : ""}
+        <button data-similar-face="${f.id}">Similar faces</button></div>`).join("")}</div>` : ""}
       ${p.generation ? generation(p) : ""}
       ${Object.keys(p.exif || {}).length ? `<h3>EXIF</h3><dl class="kv">${Object.entries(p.exif).slice(0, 40).map(([k, v]) =>
         `<dt>${esc(k)}</dt><dd>${esc(typeof v === "object" ? JSON.stringify(v) : v)}</dd>`).join("")}</dl>` : ""}
@@ -73,6 +74,13 @@ function render(app, el, p) {
     </div>`;
   bind(app, el, p);
   drawFaces(el, p);
+}
+
+// A video frame's time as m:ss (the poster frame has none: it is where the video opens).
+function clock(seconds) {
+  if (seconds == null) return "poster";
+  const whole = Math.floor(seconds);
+  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
 }
 
 function generation(p) {
@@ -145,6 +153,13 @@ function bind(app, el, p) {
       el.querySelector("#faceboxes").hidden = zoomed;
     };
   }
+  el.querySelectorAll("[data-seek]").forEach((b) => {
+    b.onclick = () => {
+      const player = el.querySelector("video");
+      player.pause();
+      player.currentTime = Number(b.dataset.seek);
+    };
+  });
   el.querySelectorAll("[data-rate]").forEach((b) => {
     b.onclick = () => act(app, p, () => api.patch(`/pictures/${p.id}`, { rating: Number(b.dataset.rate) }));
   });
