@@ -83,6 +83,16 @@ def test_faces_people_naming_and_suggestions_from_the_command_line(cli_library):
     assert "1 faces will not be suggested again" in cli_library("faces", "reject", "warm", str(blue["face_id"])).stdout
     assert json.loads(cli_library("faces", "suggest", "Warm", "--json").stdout) == []
     assert "grouped 1 unnamed faces into 1 people" in cli_library("faces", "recluster", "--threshold", "0.9").stdout
+    assert "Warm: 3 faces, 3 pictures" in cli_library("faces", "named").stdout
+    faces = json.loads(cli_library("faces", "of", "Warm", "--json").stdout)
+    assert len(faces) == 3 and [f["score"] for f in faces] == sorted(f["score"] for f in faces)
+    wrong = faces[0]["face_id"]
+    assert "1 faces are no longer Warm" in cli_library("faces", "remove", "Warm", str(wrong)).stdout
+    [warm_now] = json.loads(cli_library("faces", "named", "--json").stdout)
+    assert (warm_now["faces"], warm_now["pictures"]) == (2, 2)
+    assert json.loads(cli_library("faces", "suggest", "Warm", "--json").stdout) == []  # split out for good
+    again = cli_library("faces", "remove", "Warm", str(wrong), check=False)
+    assert again.returncode != 0 and f"face {wrong} is not named Warm" in again.stderr
     missing = cli_library("faces", "suggest", "Nobody", check=False)
     assert missing.returncode != 0 and "no character named 'Nobody'" in missing.stderr
     assert "Traceback" not in missing.stderr

@@ -115,6 +115,21 @@ def test_suggestions_through_the_api(fake_engines, live, tmp_path):
     left = {h["face_id"] for h in reader.get(f"/api/v1/characters/{warm['id']}/suggestions").json()}
     assert left and not left & {hits[0]["face_id"], hits[1]["face_id"]}
     assert admin.get(f"/api/v1/characters/{warm['id']}/suggestions", params={"combine": "max"}).status_code == 422
+    # The character's page: its people entry, its faces, and a wrong face split out for good.
+    [person] = reader.get("/api/v1/people/named").json()
+    assert (person["name"], person["faces"], person["pictures"]) == ("Warm", 2, 2)
+    assert person["cover_face_id"] in {faces[red], hits[0]["face_id"]}
+    named = reader.get(f"/api/v1/characters/{warm['id']}/faces").json()
+    assert {f["face_id"] for f in named} == {faces[red], hits[0]["face_id"]}
+    remove = {"face_ids": [hits[0]["face_id"]]}
+    assert reader.post(f"/api/v1/characters/{warm['id']}/faces/remove", json=remove).status_code == 403
+    assert admin.post(f"/api/v1/characters/{warm['id']}/faces/remove", json=remove).json() == {"count": 1}
+    assert admin.post(f"/api/v1/characters/{warm['id']}/faces/remove", json=remove).status_code == 400
+    [person] = reader.get("/api/v1/people/named").json()
+    assert (person["faces"], person["pictures"]) == (1, 1)
+    assert hits[0]["face_id"] not in {
+        h["face_id"] for h in reader.get(f"/api/v1/characters/{warm['id']}/suggestions").json()
+    }
     assert (
         admin.post(f"/api/v1/characters/{warm['id']}/suggestions/reject", json={"face_ids": [987654]}).status_code
         == 404

@@ -401,6 +401,28 @@ class FaceCluster(msgspec.Struct, frozen=True):
     cover_picture_id: int
 
 
+class NamedPerson(msgspec.Struct, frozen=True):
+    """A character seen as a person: how many faces name it and the face that best shows it."""
+
+    character_id: int
+    name: str
+    pictures: int  # members of the character, with or without a named face
+    faces: int
+    automatic: int  # of those faces, how many were named automatically
+    cover_face_id: int | None  # the most confident named face; None before any face is named
+    cover_picture_id: int | None
+
+
+class CharacterFace(msgspec.Struct, frozen=True):
+    """A face named as a character, for the character's page."""
+
+    face_id: int
+    picture_id: int
+    score: float
+    automatic: bool
+    frame_seconds: float | None = None
+
+
 class FaceHit(msgspec.Struct, frozen=True):
     face_id: int
     picture: PictureSummary

@@ -1,7 +1,8 @@
 """People: faces as characters. Unnamed faces grouped into people (``FaceClustering``) and named in one
 step; characters merged; new faces named automatically when they are clearly one character's (off by
 default, marked, undoable); and suggestions for a character, accepted (the face is named, the picture
-joins the character) or rejected (never suggested for it again).
+joins the character) or rejected (never suggested for it again); and wrong faces split out of a character
+(unnamed, and rejected so they do not come back as suggestions).
 
 Suggestions compare a character's faces with every face of the same engine (the engine that found most
 of them) through the face index; ``combine`` scores a candidate by the mean of its likenesses to the
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .domain import Collection, FaceCluster, FaceHit, PeopleSettings, PictureFilter
+from .domain import CharacterFace, Collection, FaceCluster, FaceHit, NamedPerson, PeopleSettings, PictureFilter
 from .errors import BadInput, NotFound
 from .events import Event, EventBus
 from .face_clusters import FaceClustering
@@ -92,11 +93,45 @@ class People:
         for face, character in self.faces.named_as(faces).items():
             by_character.setdefault(character, []).append(face)
         for character, named in by_character.items():
-            pictures = sorted({p for p, _ in self.vectors.faces_of(named).values()})
-            self.organise.assign_faces(named, None)
-            gone = sorted(set(pictures) - self.faces.pictures_still_named(pictures, character))
-            if gone:
-                self.organise.remove_members(character, gone)
+            self._unname(character, named)
+        return len(faces)
+
+    def _unname(self, character_id: int, face_ids: list[int]) -> None:
+        """Unname faces; their pictures leave the character unless another of their faces still names it."""
+        pictures = sorted({p for p, _ in self.vectors.faces_of(face_ids).values()})
+        self.organise.assign_faces(face_ids, None)
+        gone = sorted(set(pictures) - self.faces.pictures_still_named(pictures, character_id))
+        if gone:
+            self.organise.remove_members(character_id, gone)
+
+    # -- named people ---------------------------------------------------------------------------
+
+    def named(self) -> list[NamedPerson]:
+        """Every character, with its named faces and a cover face, most faces first."""
+        counts = self.faces.named_counts()
+        people = [
+            NamedPerson(c.id, c.name, c.member_count, *counts.get(c.id, (0, 0, None, None)))
+            for c in self.collections.collections("character")
+        ]
+        return sorted(people, key=lambda p: (-p.faces, p.name.lower()))
+
+    def character_faces(self, character_id: int, *, limit: int = 100, offset: int = 0) -> list[CharacterFace]:
+        """A character's named faces, those named automatically and the least confident first."""
+        self.collections.collection(character_id, "character")
+        return self.faces.character_faces(character_id, limit, offset)
+
+    def remove_faces(self, character_id: int, face_ids: Sequence[int]) -> int:
+        """Split wrong faces out of a character: they are unnamed, never suggested for it again, and their
+        pictures leave it unless another of their faces names it. Returns how many faces."""
+        character = self.collections.collection(character_id, "character")
+        faces = self._faces(face_ids)
+        named = self.faces.named_as(faces)
+        wrong = [face for face in faces if named.get(face) != character_id]
+        if wrong:
+            raise BadInput(f"face {wrong[0]} is not named {character.name}", faces=wrong[:100])
+        self._unname(character_id, faces)
+        with self.db.write():
+            self.vectors.reject_faces(character_id, faces)
         return len(faces)
 
     # -- people not named yet -------------------------------------------------------------------

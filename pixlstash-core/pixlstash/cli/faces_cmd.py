@@ -27,6 +27,12 @@ def add_parser(subparsers) -> None:
     people.add_argument("--min-faces", type=int, default=2, metavar="N", help="people with at least N faces")
     people.add_argument("--limit", type=int, default=100)
     people.add_argument("--json", action="store_true", help="print JSON")
+    named = action("named", "characters as people: named faces and a cover face each", run_named)
+    named.add_argument("--json", action="store_true", help="print JSON")
+    of = action("of", "the faces named as a character, automatic and least confident first", run_of)
+    of.add_argument("character", help="the character (id or name)")
+    of.add_argument("--limit", type=int, default=50)
+    of.add_argument("--json", action="store_true", help="print JSON")
     name = action("name", "name an unnamed person: a character of all its faces", run_name)
     name.add_argument("person", type=int, help="the person's id (from `pixlstash faces people`)")
     target = name.add_mutually_exclusive_group(required=True)
@@ -42,6 +48,7 @@ def add_parser(subparsers) -> None:
     for verb, func, help_text in (
         ("accept", run_accept, "name faces as a character (their pictures join it)"),
         ("reject", run_reject, "never suggest these faces for a character again"),
+        ("remove", run_remove, "split wrong faces out of a character (unnamed, never suggested for it again)"),
     ):
         sub = action(verb, help_text, func)
         sub.add_argument("character", help="the character (id or name)")
@@ -65,6 +72,35 @@ def run_people(args, pm) -> int:
                 f"person {person.cluster_id:>7}  {person.faces:>5} faces in {person.pictures:>5} pictures  "
                 f"(cover: picture {person.cover_picture_id}, face {person.cover_face_id})"
             )
+    return 0
+
+
+def run_named(args, pm) -> int:
+    with open_library(args, pm) as library:
+        people = library.people.named()
+        if args.json:
+            print_json(people)
+        elif not people:
+            print("no characters yet (name a person: `pixlstash faces name PERSON --new NAME`)")
+        for person in people if not args.json else ():
+            automatic = f", {person.automatic} named automatically" if person.automatic else ""
+            print(
+                f"character {person.character_id:>5}  {person.name}: {person.faces} faces{automatic}, {person.pictures} pictures"
+            )
+    return 0
+
+
+def run_of(args, pm) -> int:
+    with open_library(args, pm) as library:
+        character_id = resolve_collection(library, "character", args.character)
+        faces = library.people.character_faces(character_id, limit=args.limit)
+        if args.json:
+            print_json(faces)
+        elif not faces:
+            print(f"no faces are named {library.collections.collection(character_id).name} yet")
+        for face in faces if not args.json else ():
+            how = "  (named automatically)" if face.automatic else ""
+            print(f"face {face.face_id:>7}  picture {face.picture_id:>7}  detection {face.score:.2f}{how}")
     return 0
 
 
@@ -103,6 +139,14 @@ def run_reject(args, pm) -> int:
     with open_library(args, pm) as library:
         character_id = resolve_collection(library, "character", args.character)
         print(f"{library.people.reject(character_id, args.faces)} faces will not be suggested again")
+    return 0
+
+
+def run_remove(args, pm) -> int:
+    with open_library(args, pm) as library:
+        character_id = resolve_collection(library, "character", args.character)
+        count = library.people.remove_faces(character_id, args.faces)
+        print(f"{count} faces are no longer {library.collections.collection(character_id).name}")
     return 0
 
 

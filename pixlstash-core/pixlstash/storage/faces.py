@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ..domain import FaceCluster
+from ..domain import CharacterFace, FaceCluster
 from .db import Database
 
 __all__ = ["FaceStore"]
@@ -81,6 +81,34 @@ class FaceStore:
             marks = ",".join("?" * len(chunk))
             covers.update(self.db.query(f"SELECT id, picture_id FROM faces WHERE id IN ({marks})", chunk))
         return [FaceCluster(r[0], r[1], r[2], r[3], r[4], covers[r[4]]) for r in rows]
+
+    def named_counts(self) -> dict[int, tuple[int, int, int, int]]:
+        """character id -> (named faces, of them automatic, cover face id, its picture id), live pictures only."""
+        rows = self.db.query(
+            "SELECT f.character_id, count(*), count(f.assigned_by), "
+            "(SELECT c.id FROM faces c JOIN pictures cp ON cp.id = c.picture_id AND cp.deleted_at IS NULL "
+            "WHERE c.character_id = f.character_id ORDER BY c.score DESC, c.id LIMIT 1) "
+            "FROM faces f JOIN pictures p ON p.id = f.picture_id AND p.deleted_at IS NULL "
+            "WHERE f.character_id IS NOT NULL GROUP BY f.character_id"
+        )
+        covers: dict[int, int] = {}
+        for chunk in _chunks([r[3] for r in rows]):
+            marks = ",".join("?" * len(chunk))
+            covers.update(self.db.query(f"SELECT id, picture_id FROM faces WHERE id IN ({marks})", chunk))
+        return {r[0]: (r[1], r[2], r[3], covers[r[3]]) for r in rows}
+
+    def character_faces(self, character_id: int, limit: int, offset: int = 0) -> list[CharacterFace]:
+        """The faces named as a character on live pictures: those named automatically first (the ones to
+        check), then the least confident, so a wrong face is near the top."""
+        return [
+            CharacterFace(r[0], r[1], r[2], r[3] is not None, r[4])
+            for r in self.db.query(
+                "SELECT f.id, f.picture_id, f.score, f.assigned_by, f.frame_seconds FROM faces f "
+                "JOIN pictures p ON p.id = f.picture_id AND p.deleted_at IS NULL WHERE f.character_id = ? "
+                "ORDER BY f.assigned_by IS NULL, f.score, f.id LIMIT ? OFFSET ?",
+                (character_id, limit, offset),
+            )
+        ]
 
     def named_as(self, face_ids: Sequence[int]) -> dict[int, int]:
         """face id -> the character naming it, for those named."""

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from pixlstash.domain import Collection, FaceCluster, FaceHit, PeopleSettings
+from pixlstash.domain import CharacterFace, Collection, FaceCluster, FaceHit, NamedPerson, PeopleSettings
 
 from ..api import Api, RequestContext
 from ..schemas import Count, IdList, Name
@@ -28,6 +28,11 @@ class FaceIds(msgspec.Struct, forbid_unknown_fields=True):
 class UnnamedQuery(msgspec.Struct, forbid_unknown_fields=True):
     min_faces: Annotated[int, Meta(ge=1, le=1_000_000)] = 2
     limit: Annotated[int, Meta(ge=1, le=1000)] = 100
+
+
+class Page(msgspec.Struct, forbid_unknown_fields=True):
+    limit: Annotated[int, Meta(ge=1, le=1000)] = 100
+    offset: Annotated[int, Meta(ge=0)] = 0
 
 
 class NameCluster(msgspec.Struct, forbid_unknown_fields=True):
@@ -88,6 +93,38 @@ def register(api: Api) -> None:
     )
     def unnamed(ctx: RequestContext, query: UnnamedQuery) -> list[FaceCluster]:
         return ctx.library.people.unnamed(min_faces=query.min_faces, limit=query.limit)
+
+    @api.get(
+        "/people/named",
+        policy=Policy.READ,
+        response=list[NamedPerson],
+        tag="characters",
+        summary="Characters as people: their named faces and a cover face, most faces first",
+    )
+    def named(ctx: RequestContext) -> list[NamedPerson]:
+        return ctx.library.people.named()
+
+    @api.get(
+        "/characters/{character_id:int}/faces",
+        policy=Policy.READ,
+        query=Page,
+        response=list[CharacterFace],
+        tag="characters",
+        summary="The faces named as a character: automatically named and least confident first",
+    )
+    def character_faces(ctx: RequestContext, query: Page) -> list[CharacterFace]:
+        return ctx.library.people.character_faces(ctx.path["character_id"], limit=query.limit, offset=query.offset)
+
+    @api.post(
+        "/characters/{character_id:int}/faces/remove",
+        policy=Policy.WRITE,
+        body=FaceIds,
+        response=Count,
+        tag="characters",
+        summary="Split wrong faces out of a character: unnamed, never suggested for it again",
+    )
+    def remove_faces(ctx: RequestContext, body: FaceIds) -> Count:
+        return Count(ctx.library.people.remove_faces(ctx.path["character_id"], body.face_ids))
 
     @api.post(
         "/people/unnamed/{cluster_id:int}/name",
