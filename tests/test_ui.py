@@ -381,16 +381,35 @@ def test_people_panel_names_a_person_and_takes_suggestions(page, server):
     expect(page.locator("#sidebar")).to_contain_text("Alice")
     [alice] = [c for c in server.library.collections.collections("character") if c.name == "Alice"]
     assert alice.member_count == biggest.pictures
-    expect(panel.locator("#suggest-for")).to_have_value(str(alice.id))
-    first = panel.locator(".suggestion").first
+    # Naming opens Alice's page: her faces, then suggestions to take or leave.
+    expect(panel.locator("h2")).to_contain_text("Alice")
+    expect(panel.locator("#named-faces .suggestion")).to_have_count(biggest.faces)
+    first = panel.locator("#suggestions .suggestion").first
     expect(first).to_be_visible()
     face_id = int(first.get_attribute("data-face"))
     first.get_by_role("button", name=f"Reject face {face_id}").click()
     expect(page.locator("#toast")).to_contain_text("Rejected")
-    expect(panel.locator(f".suggestion[data-face='{face_id}']")).to_have_count(0)
-    second = panel.locator(".suggestion").first
+    expect(panel.locator(f"#suggestions .suggestion[data-face='{face_id}']")).to_have_count(0)
+    second = panel.locator("#suggestions .suggestion").first
     accepted = int(second.get_attribute("data-face"))
     second.get_by_role("button", name=f"Accept face {accepted}").click()
     expect(page.locator("#toast")).to_contain_text("Accepted")
     assert accepted in {f for f, _ in server.library.vectors.character_faces(alice.id)}
-    screenshot(page, "people-suggestions")
+    expect(panel.locator(f"#named-faces [data-face='{accepted}']")).to_be_visible()
+    screenshot(page, "people-character")
+
+    # A wrong face is split out: unnamed, gone from her page and her suggestions.
+    panel.get_by_role("button", name=f"Not Alice: face {accepted}").click()
+    expect(page.locator("#toast")).to_contain_text("No longer Alice")
+    expect(panel.locator(f"#named-faces [data-face='{accepted}']")).to_have_count(0)
+    assert accepted not in {f for f, _ in server.library.vectors.character_faces(alice.id)}
+    expect(panel.locator("#suggestions .suggestion").first).to_be_visible()
+    expect(panel.locator(f"#suggestions [data-face='{accepted}']")).to_have_count(0)
+
+    # The People front page lists her with her faces; the sidebar's menu opens her page again.
+    panel.get_by_role("button", name="People").first.click()
+    expect(panel.get_by_role("button", name="Open Alice")).to_contain_text(f"{biggest.faces} faces")
+    panel.locator("[data-close]").click()
+    page.locator("#sidebar .side-item", has_text="Alice").click(button="right")
+    page.get_by_text("Faces and suggestions…").click()
+    expect(panel.locator("#named-faces .suggestion")).to_have_count(biggest.faces)

@@ -143,6 +143,7 @@ export function contextMenuFor(app, x, y, kind, id) {
   } else {
     const path = `/${kind === "set" ? "sets" : "characters"}/${id}`;
     items.push(["Open", () => app.navigate({ collections: [id] })],
+      ...(kind === "character" ? [["Faces and suggestions…", () => openPanel(app, "people", { character: id })]] : []),
       ["Rename…", () => rename(app, path)],
       ["Share…", () => shareDialog(app, { scope_type: kind, scope_id: id })],
       ["Move to project", [["No project", () => move(app, path, null)],
