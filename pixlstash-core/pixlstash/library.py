@@ -36,6 +36,7 @@ from .importing.sources import ArchiveLimits, ImportItem, iter_items
 from .index.indexes import VectorIndexes
 from .index.near_duplicates import NearDuplicateIndex
 from .index.search import SearchService
+from .likeness import LikenessService
 from .media.facts import MediaLimits
 from .organise import Organiser
 from .originals import OriginalStore
@@ -120,6 +121,7 @@ class Library:
         self.engines = EngineCatalog(self.plugin_manager, self._plugin_settings, SettingsStore(self.db, "settings"))
         self.enrichment = Enrichment(self.db, self.jobs, self.pictures, self.query, self.engines, self.events)
         self.search = SearchService(self.indexes, self.engines, self.vectors, self.pictures, self.query, self.files)
+        self.likeness = LikenessService(self.search, self.engines, self.vectors, self.collections)
         self.scrapheap = Scrapheap(
             self.db,
             self.pictures,

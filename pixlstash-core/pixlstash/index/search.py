@@ -63,7 +63,7 @@ class SearchService:
         """Pictures nearest to ``text`` through the embedder's text encoder."""
         if not text.strip():
             raise BadInput("the search text is empty")
-        engine = self._embedder(engine_id)
+        engine = self.embedder(engine_id)
         if not engine.supports_text:
             raise BadInput(f"{engine.id} has no text encoder; choose an embedder that has one")
         query = self.engines.call(engine, lambda: engine.embed_texts([text]))
@@ -83,17 +83,8 @@ class SearchService:
         """Pictures similar to stored pictures and/or uploaded images (combined by mean or min similarity)."""
         if not picture_ids and not images:
             raise BadInput("give at least one picture id or image to compare with")
-        engine = self._embedder(engine_id)
-        rows = []
-        if picture_ids:
-            ids = self.pictures.require(picture_ids)
-            stored = self.vectors.embeddings(engine.id, ids)
-            missing = [i for i in ids if i not in stored]
-            if missing:
-                # Not embedded yet: encode them now rather than fail (their jobs will store them later).
-                encoded = self._embed_pictures(engine, missing)
-                stored.update(zip(missing, encoded, strict=True))
-            rows.extend(stored[i] for i in ids)
+        engine = self.embedder(engine_id)
+        rows = list(self.picture_vectors(engine, picture_ids)) if picture_ids else []
         if images:
             rows.extend(self.engines.call(engine, lambda: engine.embed_images(list(images))))
         queries = np.stack(rows).astype(np.float32)
@@ -164,10 +155,21 @@ class SearchService:
 
     # -- internals ------------------------------------------------------------------------------
 
-    def _embedder(self, engine_id: str | None) -> Embedder:
+    def embedder(self, engine_id: str | None) -> Embedder:
+        """The embedder asked for, or the default one."""
         engine = self.engines.get(Task.EMBEDDER, engine_id)
         assert isinstance(engine, Embedder)
         return engine
+
+    def picture_vectors(self, engine: Embedder, picture_ids: Sequence[int]) -> np.ndarray:
+        """The stored pictures' vectors, one row each in order; those not embedded yet are encoded now
+        rather than fail (their jobs store them later)."""
+        ids = self.pictures.require(picture_ids)
+        stored = self.vectors.embeddings(engine.id, ids)
+        missing = [i for i in ids if i not in stored]
+        if missing:
+            stored.update(zip(missing, self._embed_pictures(engine, missing), strict=True))
+        return np.stack([stored[i] for i in ids]).astype(np.float32)
 
     def _embed_pictures(self, engine: Embedder, picture_ids: Sequence[int]) -> list[np.ndarray]:
         """Vectors for stored pictures computed now (not stored: their enrichment jobs store them)."""

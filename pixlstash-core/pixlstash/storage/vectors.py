@@ -224,6 +224,22 @@ class VectorStore:
             (character_id, face_id),
         )
 
+    def faces_on(self, engine_id: str, picture_ids: Sequence[int]) -> list[int]:
+        """The ids of one engine's faces with a vector on these pictures."""
+        found: list[int] = []
+        for start in range(0, len(picture_ids), 500):
+            chunk = list(picture_ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            found.extend(
+                r[0]
+                for r in self.db.query(
+                    f"SELECT f.id FROM faces f JOIN face_vectors v ON v.face_id = f.id "
+                    f"WHERE f.engine_id = ? AND f.picture_id IN ({marks}) ORDER BY f.id",
+                    (engine_id, *chunk),
+                )
+            )
+        return found
+
     def face_engine(self, face_id: int) -> str | None:
         return self.db.scalar("SELECT engine_id FROM faces WHERE id = ?", (face_id,))
 

@@ -5,6 +5,7 @@ from . import (
     enrichment,
     events,
     library_folders,
+    likeness,
     media,
     organise,
     people,
@@ -27,5 +28,6 @@ MODULES = (
     snapshots,
     enrichment,
     search,
+    likeness,
     people,
 )
