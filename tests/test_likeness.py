@@ -99,7 +99,7 @@ def test_images_and_ids_as_references_with_threshold_and_filter(world):
 
 
 def test_scores_of_images_not_in_the_library(world):
-    reader, ids, warm, alice, _, live = world
+    reader, _, warm, alice, _, live = world
     files = [("file", png(name)) for name in ("red", "blue", "black")]
     for mode in ("picture_likeness", "face_search"):
         response = reader.post(
@@ -120,7 +120,7 @@ def test_scores_of_images_not_in_the_library(world):
 
 
 def test_bad_likeness_requests_say_what_is_wrong(world):
-    reader, ids, warm, _, _, live = world
+    reader, ids, _, _, _, live = world
     assert search(reader, mode="nearby", picture_ids=[ids["red"]]).status_code == 422
     assert search(reader, [png("red")], mode="nearby").status_code == 422
     assert search(reader).status_code == 400  # no reference at all

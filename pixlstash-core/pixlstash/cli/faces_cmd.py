@@ -84,9 +84,8 @@ def run_named(args, pm) -> int:
             print("no characters yet (name a person: `pixlstash faces name PERSON --new NAME`)")
         for person in people if not args.json else ():
             automatic = f", {person.automatic} named automatically" if person.automatic else ""
-            print(
-                f"character {person.character_id:>5}  {person.name}: {person.faces} faces{automatic}, {person.pictures} pictures"
-            )
+            counts = f"{person.faces} faces{automatic}, {person.pictures} pictures"
+            print(f"character {person.character_id:>5}  {person.name}: {counts}")
     return 0
 
 
