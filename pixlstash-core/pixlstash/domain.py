@@ -76,10 +76,14 @@ class Prediction(msgspec.Struct, frozen=True):
 
 
 class Caption(msgspec.Struct, frozen=True):
+    """A picture's caption from one source: ``user`` (written or accepted by a person: the caption),
+    ``sidecar`` (read from a reference folder's .txt file) or an engine id (a suggestion until accepted)."""
+
     source: str
     text: str
     engine_version: str | None = None
     created_at: int = 0
+    parameters: dict[str, Any] | None = None  # what the engine was asked (caption type, length, ...)
 
 
 class Lora(msgspec.Struct, frozen=True):

@@ -393,6 +393,13 @@ class Library:
             self.pictures.set_caption(picture_id, source, text, engine_version, now_ms())
         self.events.publish(Event("picture.changed", [picture_id], {"fields": ["captions"]}))
 
+    def accept_caption(self, picture_id: int, source: str) -> None:
+        """Make an engine's suggested caption the picture's caption (the user's own is replaced by it)."""
+        found = next((c for c in self.get(picture_id).captions if c.source == source), None)
+        if found is None or source == "user":
+            raise NotFound(f"picture {picture_id} has no caption from {source}")
+        self.set_caption(picture_id, found.text)
+
     def review_predictions(self, picture_id: int, accept: Sequence[str] = (), reject: Sequence[str] = ()) -> None:
         """Accept predicted tags (they become the picture's tags) or reject them (never proposed again)."""
         self.require_pictures([picture_id])

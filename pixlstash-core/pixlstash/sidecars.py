@@ -83,11 +83,14 @@ class SidecarWriter:
                 continue
             picture = picture or self.pictures.get(picture_id)
             if options.sidecar_format == "caption":
-                captions = [c.text for c in picture.captions]
+                # The accepted caption (a person's, or read from this file): never an engine's suggestion.
+                captions = [c.text for c in picture.captions if c.source in ("user", "sidecar")]
                 text = captions[0] if captions else ""
             else:
                 text = ", ".join(tag.name for tag in picture.tags)
             target = sidecar_path(Path(root) / rel_path)
+            if not text and not target.exists():
+                continue  # nothing to say, and no file to empty: leave the folder as it is
             _write_atomically(target, text + "\n" if text else "")
             with self.db.write():
                 self.folders.set_sidecar_mtime(folder_id, rel_path, target.stat().st_mtime_ns)

@@ -80,6 +80,8 @@ class PicturePatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
     flagged: bool | UnsetType = UNSET
     taken_at: Int64 | UnsetType = UNSET
     caption: Annotated[str, Meta(max_length=20000)] | UnsetType | None = UNSET
+    # An engine's suggested caption (by its engine id) becomes the picture's caption.
+    accept_caption: Annotated[str, Meta(min_length=1, max_length=200)] | UnsetType = UNSET
     add_tags: list[Name] = []
     remove_tags: list[Name] = []
     accept_predictions: list[Name] = []

@@ -58,6 +58,8 @@ def run(args, pm) -> int:
             print(f"{'':<32} files: {status.location}")
         if not status.present and status.how_to_get:
             print(f"{'':<32} get it: {status.how_to_get}")
+        if status.note:
+            print(f"{'':<32} note: {status.note}")
     return 0
 
 

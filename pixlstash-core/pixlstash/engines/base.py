@@ -95,12 +95,19 @@ class EngineParameter(msgspec.Struct, frozen=True):
     description: str = ""
     minimum: float | None = None  # numbers only
     maximum: float | None = None
+    choices: list[str] | None = None  # the values a string (or each item of a string-list) may take
 
     def convert(self, value: Any) -> Any:
         try:
             converted = _CONVERTERS[self.type](value)
         except (TypeError, ValueError):
             raise BadInput(f"parameter {self.name} takes a {self.type}, not {value!r}") from None
+        if self.choices is not None:
+            wrong = [v for v in (converted if self.type == "string-list" else [converted]) if v not in self.choices]
+            if wrong:
+                shown = ", ".join(repr(c) for c in self.choices[:12])
+                more = " ..." if len(self.choices) > 12 else ""
+                raise BadInput(f"parameter {self.name} is one of {shown}{more}, not {wrong[0]!r}")
         if self.type in ("number", "integer") and (
             not math.isfinite(converted)
             or (self.minimum is not None and converted < self.minimum)
@@ -159,6 +166,7 @@ class ModelStatus(msgspec.Struct, frozen=True):
     present: bool
     location: str = ""
     how_to_get: str = ""
+    note: str = ""  # what a user should know before running it here (speed or memory on this machine)
 
 
 class Engine(abc.ABC):

@@ -27,9 +27,11 @@ class ResultStores(msgspec.Struct, frozen=True):
 class BatchSink:
     """The ``ResultSink`` of one batch of one engine (see ``pixlstash.engines.tasks``)."""
 
-    def __init__(self, stores: ResultStores, engine: Engine, now: int, sizes: dict, originals: dict) -> None:
+    def __init__(
+        self, stores: ResultStores, engine: Engine, now: int, sizes: dict, originals: dict, parameters: dict
+    ) -> None:
         self.pictures, self.tags, self.vectors = stores.pictures, stores.tags, stores.vectors
-        self.engine, self.now = engine, now
+        self.engine, self.now, self.parameters = engine, now, parameters
         self.sizes, self.originals = sizes, originals  # picture id -> (w, h) the engine saw / of the original
         self.added_keys: list[int] = []
         self.added_vectors: list[np.ndarray] = []
@@ -46,7 +48,8 @@ class BatchSink:
         self.tags.set_predictions(picture_id, self.engine.id, self.engine.version, scores)
 
     def set_caption(self, picture_id: int, text: str) -> None:
-        self.pictures.set_caption(picture_id, self.engine.id, text or None, self.engine.version, self.now)
+        used = self.parameters.get(picture_id, {})
+        self.pictures.set_caption(picture_id, self.engine.id, text or None, self.engine.version, self.now, used)
 
     def replace_faces(self, picture_id: int, faces: list[Face]) -> None:
         seen = self.sizes.get(picture_id) or (1, 1)

@@ -37,7 +37,10 @@ from ..storage.db import Database
 from .service import Enrichment
 from .sink import BatchSink, ResultStores
 
-__all__ = ["EnrichmentWorker", "WorkerBusy"]
+__all__ = ["CHARACTER_PLACEHOLDER", "EnrichmentWorker", "WorkerBusy"]
+
+# A parameter value the worker replaces, per picture, with the names of the picture's characters.
+CHARACTER_PLACEHOLDER = "{character}"
 
 log = logging.getLogger(__name__)
 
@@ -232,15 +235,31 @@ class EnrichmentWorker:
                 images.append((picture_id, future.result()))
             except Exception as error:
                 errors[picture_id] = f"could not read the picture: {error}"
+        used = self._per_picture(batch.parameters, [pid for pid, _ in images])
+        groups: dict[str, list[tuple[int, list[InputFrame]]]] = {}
+        for item in images:  # pictures asking for the same parameters run together
+            groups.setdefault(msgspec.json.encode(used[item[0]]).decode(), []).append(item)
         try:
-            outcomes = self._compute(engine, TASKS[batch.task], images, batch.parameters, errors)
+            outcomes = {}
+            for group in groups.values():
+                parameters = used[group[0][0]]
+                outcomes.update(self._compute(engine, TASKS[batch.task], group, parameters, errors))
         except ModelMissing as error:
             log.warning("%s", error)
             with self.db.write():
                 self.enrichment.jobs.release(batch.job_id, batch.picture_ids)
                 self.enrichment.jobs.fail_job(batch.job_id, str(error), now_ms())
             return
-        self._write(batch, images, outcomes, errors)
+        self._write(batch, images, outcomes, errors, used)
+
+    def _per_picture(self, parameters: dict[str, Any], picture_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """Each picture's parameters: a value of ``{character}`` becomes the names of the picture's
+        characters ("Alice and Bob"; empty when it has none), so an engine stays pure."""
+        asks = [name for name, value in parameters.items() if value == CHARACTER_PLACEHOLDER]
+        if not asks:
+            return {pid: parameters for pid in picture_ids}
+        names = self.results.pictures.character_names(picture_ids)
+        return {pid: {**parameters, **dict.fromkeys(asks, " and ".join(names.get(pid, [])))} for pid in picture_ids}
 
     def _compute(
         self,
@@ -279,6 +298,7 @@ class EnrichmentWorker:
         images: list[tuple[int, list[InputFrame]]],
         outcomes: dict[int, Any],
         errors: dict[int, str],
+        parameters: dict[int, dict[str, Any]],
     ) -> None:
         jobs, engine, spec, vectors = self.enrichment.jobs, batch.engine, TASKS[batch.task], self.results.vectors
         sizes = {pid: frames[0].image.size for pid, frames in images}
@@ -290,7 +310,7 @@ class EnrichmentWorker:
             index = self.indexes.get(engine.id, kind)
             index.ensure_current()  # loaded before the write, so the new vectors are added, not rebuilt
         now = now_ms()
-        sink = BatchSink(self.results, engine, now, sizes, originals)
+        sink = BatchSink(self.results, engine, now, sizes, originals, parameters)
         written: list[int] = []
         with self.db.write():
             stamp_before = vectors.stamp(engine.id, kind) if kind else None

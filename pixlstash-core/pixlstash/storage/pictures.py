@@ -158,14 +158,29 @@ class PictureStore:
             changed += self.db.connection.changes()
         return changed
 
-    def set_caption(self, picture_id: int, source: str, text: str | None, engine_version: str | None, now: int) -> None:
+    def set_caption(
+        self,
+        picture_id: int,
+        source: str,
+        text: str | None,
+        engine_version: str | None,
+        now: int,
+        parameters: dict | None = None,
+    ) -> None:
         if text is None or not text.strip():
             self.db.execute("DELETE FROM captions WHERE picture_id = ? AND source = ?", (picture_id, source))
         else:
             self.db.execute(
-                "INSERT OR REPLACE INTO captions(picture_id, source, engine_version, text, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (picture_id, source, engine_version, text.strip(), now),
+                "INSERT OR REPLACE INTO captions(picture_id, source, engine_version, text, created_at, parameters) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    picture_id,
+                    source,
+                    engine_version,
+                    text.strip(),
+                    now,
+                    msgspec.json.encode(parameters).decode() if parameters else None,
+                ),
             )
         self.refresh_text([picture_id])
 
@@ -290,6 +305,19 @@ class PictureStore:
                 found[pid] = (content_hash, width, height, media_type)
         return found
 
+    def character_names(self, picture_ids: Sequence[int]) -> dict[int, list[str]]:
+        """id -> the names of the characters the picture belongs to, alphabetically."""
+        found: dict[int, list[str]] = {}
+        for chunk in _chunks(list(picture_ids)):
+            marks = ",".join("?" * len(chunk))
+            for pid, name in self.db.query(
+                f"SELECT m.picture_id, c.name FROM collection_members m JOIN collections c ON c.id = m.collection_id "
+                f"WHERE c.kind = 'character' AND m.picture_id IN ({marks}) ORDER BY c.name COLLATE NOCASE",
+                chunk,
+            ):
+                found.setdefault(pid, []).append(name)
+        return found
+
     def existing_ids(self, picture_ids: Sequence[int], *, live_only: bool = False) -> list[int]:
         found: list[int] = []
         condition = " AND deleted_at IS NULL" if live_only else ""
@@ -370,10 +398,10 @@ class PictureStore:
             )
         ]
         captions = [
-            Caption(*r)
-            for r in q(
-                "SELECT source, text, engine_version, created_at FROM captions WHERE picture_id = ? "
-                "ORDER BY source = 'user' DESC, created_at DESC",
+            Caption(source, text, version, created, msgspec.json.decode(parameters) if parameters else None)
+            for source, text, version, created, parameters in q(
+                "SELECT source, text, engine_version, created_at, parameters FROM captions WHERE picture_id = ? "
+                "ORDER BY source = 'user' DESC, source = 'sidecar' DESC, created_at DESC",
                 (pid,),
             )
         ]

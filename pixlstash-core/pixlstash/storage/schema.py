@@ -548,6 +548,11 @@ ALTER TABLE faces ADD COLUMN frame INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE faces ADD COLUMN frame_seconds REAL;
 """
 
+# A machine caption keeps the parameters it was written with (caption type, length, ...).
+_V12 = """
+ALTER TABLE captions ADD COLUMN parameters TEXT;
+"""
+
 # (version, description, SQL). Version N is applied to a library at version N - 1.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "pictures, tags, captions, generation metadata, projects, collections, folders", _V1),
@@ -561,6 +566,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (9, "pictures indexed by change stamp, to follow other processes' writes", _V9),
     (10, "characters by face: rejected suggestions, clusters of unnamed faces, automatic naming", _V10),
     (11, "faces on several frames of a video", _V11),
+    (12, "machine captions remember their parameters", _V12),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

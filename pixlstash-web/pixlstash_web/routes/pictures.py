@@ -188,6 +188,8 @@ def register(api: Api) -> None:
             library.update_pictures([picture_id], **fields)
         if body.caption is not UNSET:
             library.set_caption(picture_id, body.caption)
+        if body.accept_caption is not UNSET:
+            library.accept_caption(picture_id, body.accept_caption)
         if body.add_tags or body.remove_tags:
             library.tag_pictures([picture_id], add=body.add_tags, remove=body.remove_tags)
         if body.accept_predictions or body.reject_predictions or body.accept_as_characters:

@@ -238,6 +238,7 @@ async function renderSettings(app, panel) {
         `<option ${settings.device === d ? "selected" : ""}>${d}</option>`).join("")}</select></label>
       <button class="primary">Save engine settings</button></form>
       ${engines.filter((e) => !e.model.present).map((e) => `<p class="muted"><small>${esc(e.id)}: ${esc(e.model.how_to_get)}</small></p>`).join("")}
+      ${engines.filter((e) => e.model.note).map((e) => `<p class="muted"><small>${esc(e.id)}: ${esc(e.model.note)}</small></p>`).join("")}
       ${engines.filter((e) => e.parameters.length).map((e) => `<p><small>${esc(e.label)} parameters: ${e.parameters.map((p) =>
         `${esc(p.name)} (${esc(p.type)}${p.default != null ? `, default ${esc(p.default)}` : ""})`).join(", ")}</small></p>`).join("")}
     </section>

@@ -1,0 +1,45 @@
+"""PixlStash JoyCaption plugin: descriptions and tag lists from JoyCaption (a LLaVA vision-language model)
+through transformers, with JoyCaption's own prompts as engine parameters.
+
+Each configured model (``pixlstash plugins config joycaption models=beta-one,alpha-two``) gives a
+captioner (``joycaption/beta-one``) and a tagger (``joycaption/beta-one-tags``) sharing one copy of the
+weights. Models load from ``<models dir>/joycaption/<name>/`` or the Hugging Face cache, and are fetched
+only by ``pixlstash models pull joycaption/beta-one``.
+"""
+
+from __future__ import annotations
+
+from pixlstash import hookimpl
+
+from .catalogue import JoyCaptionSettings, configured_models
+from .engine import JoyCaptionCaptioner, JoyCaptionTagger, SharedWeights
+
+__all__ = ["JoyCaptionCaptioner", "JoyCaptionSettings", "JoyCaptionTagger", "register_settings"]
+
+_weights: dict[tuple[str, str], SharedWeights] = {}  # (folder, quantization) -> one copy per process
+
+
+def _shared(settings) -> list[SharedWeights]:
+    options = settings["joycaption"]
+    found = []
+    for model in configured_models(options):
+        key = (str(model.local_folder), options.quantization)
+        found.append(_weights.setdefault(key, SharedWeights(model, options.quantization)))
+    return found
+
+
+@hookimpl
+def register_settings(register) -> None:
+    register("joycaption", JoyCaptionSettings)
+
+
+@hookimpl
+def register_captioners(register, settings) -> None:
+    for weights in _shared(settings):
+        register(JoyCaptionCaptioner(weights))
+
+
+@hookimpl
+def register_taggers(register, settings) -> None:
+    for weights in _shared(settings):
+        register(JoyCaptionTagger(weights))

@@ -1,0 +1,244 @@
+"""The JoyCaption engines: a captioner and a tagger (its tag-list caption types, parsed) over one LLaVA model
+loaded with transformers. Both share the model's weights, loaded once and freed when neither engine
+needs them (the worker unloads idle engines, so an 8B model does not stay resident).
+
+Devices: CUDA in bfloat16 (or 8 / 4 bits through bitsandbytes when the ``quantization`` setting asks),
+Apple's MPS in float16, the CPU in float32 as a last resort. Prompts are JoyCaption's own (``prompts``);
+generation is batched with left padding, greedy when asked or at temperature 0.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from pixlstash import Captioner, EngineParameter, ModelMissing, ModelStatus, Tagger, TagScore
+
+from .catalogue import JoyCaptionModel
+from .prompts import CAPTION_LENGTHS, CAPTION_TYPES, EXTRA_OPTIONS, SYSTEM_MESSAGE, TAG_LIST_TYPES, build_prompt
+from .tags import parse_tag_list
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+__all__ = ["JoyCaptionCaptioner", "JoyCaptionTagger", "SharedWeights", "parameters_for"]
+
+log = logging.getLogger(__name__)
+
+_GENERATION = [
+    EngineParameter("temperature", "number", 0.6, "randomness; 0 always writes the same caption", 0, 2),
+    EngineParameter("top_p", "number", 0.9, "nucleus sampling cut-off", 0, 1),
+    EngineParameter("max_new_tokens", "integer", 512, "the longest caption, in tokens", 1, 2048),
+    EngineParameter("greedy", "boolean", False, "always the most likely word: reproducible captions"),
+]
+
+
+def parameters_for(caption_types: Sequence[str], default_type: str) -> list[EngineParameter]:
+    return [
+        EngineParameter("caption_type", "string", default_type, "the kind of caption", choices=list(caption_types)),
+        EngineParameter(
+            "caption_length", "string", "long", "any, a length word or a word count", choices=CAPTION_LENGTHS
+        ),
+        EngineParameter(
+            "extra_options",
+            "string-list",
+            [],
+            "more instructions (lighting, camera_angle, ...)",
+            choices=list(EXTRA_OPTIONS),
+        ),
+        EngineParameter(
+            "character_name", "string", "", "refer to the person by this name; {character}: the picture's characters"
+        ),
+        EngineParameter("prompt", "string", "", "a custom prompt that replaces all of the above"),
+        *_GENERATION,
+    ]
+
+
+class SharedWeights:
+    """One model's processor and weights, shared by its engines and freed when none of them holds it."""
+
+    def __init__(self, model: JoyCaptionModel, quantization: str = "none") -> None:
+        self.model_files, self.quantization = model, quantization
+        self.processor: Any = None
+        self.model: Any = None
+        self.device: str | None = None
+        self._holders: set[str] = set()
+        self._lock = threading.Lock()
+
+    def acquire(self, holder: str, device: str) -> None:
+        with self._lock:
+            if self.model is not None and self.device != device:
+                self._free()
+            if self.model is None:
+                self._load(device)
+            self._holders.add(holder)
+
+    def release(self, holder: str) -> None:
+        with self._lock:
+            self._holders.discard(holder)
+            if not self._holders:
+                self._free()
+
+    def _load(self, device: str) -> None:
+        folder = self.model_files.files()
+        if folder is None:
+            raise ModelMissing(
+                f"the JoyCaption model {self.model_files.name} is not on this machine: {self.model_files.how_to_get()}",
+                location=str(self.model_files.local_folder),
+            )
+        import torch
+        from transformers import AutoProcessor, LlavaForConditionalGeneration
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        processor = AutoProcessor.from_pretrained(folder, local_files_only=True)
+        processor.tokenizer.padding_side = "left"  # batched generation continues every prompt at its end
+        dtype = {"cuda": torch.bfloat16, "mps": torch.float16}.get(device, torch.float32)
+        options: dict[str, Any] = {"local_files_only": True, "dtype": dtype}
+        quantized = self.quantization != "none" and device == "cuda"
+        if self.quantization != "none" and not quantized:
+            log.warning("joycaption: %s loading needs CUDA; loading in %s on %s", self.quantization, dtype, device)
+        if quantized:
+            options["quantization_config"] = _quantization(self.quantization, dtype)
+            options["device_map"] = {"": 0}
+        model = LlavaForConditionalGeneration.from_pretrained(folder, **options)
+        if not quantized:
+            model.to(device)
+        model.eval()
+        if device == "cpu":
+            log.warning("joycaption: running on the CPU in float32: expect minutes per picture with the full model")
+        self.processor, self.model, self.device = processor, model, device
+
+    def _free(self) -> None:
+        device = self.device
+        self.processor = self.model = self.device = None
+        gc.collect()
+        if device == "cuda":
+            import torch
+
+            torch.cuda.empty_cache()
+
+    def generate(self, images: Sequence[Image], prompts: Sequence[str], options: dict[str, Any]) -> list[str]:
+        """One caption per image and prompt, in one batch (prompts padded on the left)."""
+        import torch
+
+        processor, model = self.processor, self.model
+        conversations = [
+            processor.apply_chat_template(
+                [{"role": "system", "content": SYSTEM_MESSAGE}, {"role": "user", "content": prompt.strip()}],
+                tokenize=False,
+                add_generation_prompt=True,
+            )
+            for prompt in prompts
+        ]
+        inputs = processor(text=conversations, images=list(images), return_tensors="pt", padding=True)
+        inputs = inputs.to(self.device)
+        inputs["pixel_values"] = inputs["pixel_values"].to(model.dtype)
+        sample = options["temperature"] > 0 and not options["greedy"]
+        with torch.inference_mode():
+            tokens = model.generate(
+                **inputs,
+                max_new_tokens=options["max_new_tokens"],
+                do_sample=sample,
+                temperature=options["temperature"] if sample else None,
+                top_p=options["top_p"] if sample else None,
+                top_k=None,
+                use_cache=True,
+            )
+        written = tokens[:, inputs["input_ids"].shape[-1] :]
+        return [text.strip() for text in processor.batch_decode(written, skip_special_tokens=True)]
+
+
+def _quantization(kind: str, dtype):
+    try:
+        import bitsandbytes  # noqa: F401 - only checks that it is installed
+        from transformers import BitsAndBytesConfig
+    except ImportError:
+        raise ModelMissing(f"{kind} loading needs bitsandbytes: pip install 'pixlstash-joycaption[quant]'") from None
+    if kind == "8bit":
+        return BitsAndBytesConfig(load_in_8bit=True)
+    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=dtype)
+
+
+class _JoyCaptionEngine:
+    """What the captioner and the tagger share: the model's files and weights, devices, status."""
+
+    preferred_batch_size = 4
+    input_size = 384  # the vision tower's side: the grid thumbnail covers it
+
+    def __init__(self, weights: SharedWeights) -> None:
+        self.weights = weights
+        self.version = weights.model_files.fingerprint()
+
+    def devices(self) -> list[str]:
+        import torch
+
+        found = ["cuda"] if torch.cuda.is_available() else []
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            found.append("mps")
+        return [*found, "cpu"]
+
+    def model_status(self) -> ModelStatus:
+        files = self.weights.model_files
+        folder = files.files()
+        return ModelStatus(
+            model=f"joycaption/{files.name}",
+            present=folder is not None,
+            location=str(folder or files.local_folder),
+            how_to_get=files.how_to_get(),
+            note=""
+            if self.devices()[0] != "cpu"
+            else "no GPU here: the CPU runs it in float32, needing about 32 GB "
+            "of memory and minutes per picture for the 8B model",
+        )
+
+    def load(self, device: str = "cpu") -> None:
+        self.weights.acquire(self.id, device)  # type: ignore[attr-defined]
+
+    def unload(self) -> None:
+        self.weights.release(self.id)  # type: ignore[attr-defined]
+
+    def download(self) -> str:
+        return str(self.weights.model_files.download())
+
+    def _write(self, images: Sequence[Image], parameters: dict[str, Any]) -> list[str]:
+        if self.weights.model is None:
+            self.load("cpu")
+        prompt = build_prompt(
+            parameters.get("caption_type", "Descriptive"),
+            parameters.get("caption_length", "long"),
+            parameters.get("extra_options", []),
+            parameters.get("character_name", ""),
+            parameters.get("prompt", ""),
+        )
+        options = {p.name: parameters.get(p.name, p.default) for p in _GENERATION}
+        return self.weights.generate(images, [prompt] * len(images), options)
+
+
+class JoyCaptionCaptioner(_JoyCaptionEngine, Captioner):
+    def __init__(self, weights: SharedWeights) -> None:
+        super().__init__(weights)
+        self.id = f"joycaption/{weights.model_files.name}"
+        self.label = f"JoyCaption {weights.model_files.name}"
+
+    def parameters(self) -> list[EngineParameter]:
+        return parameters_for(list(CAPTION_TYPES), "Descriptive")
+
+    def describe(self, images: Sequence[Image], prompt: str | None = None, **parameters: Any) -> list[str]:
+        return self._write(images, {**parameters, "prompt": prompt or parameters.get("prompt", "")})
+
+
+class JoyCaptionTagger(_JoyCaptionEngine, Tagger):
+    def __init__(self, weights: SharedWeights) -> None:
+        super().__init__(weights)
+        self.id = f"joycaption/{weights.model_files.name}-tags"
+        self.label = f"JoyCaption {weights.model_files.name} (tag lists)"
+
+    def parameters(self) -> list[EngineParameter]:
+        return parameters_for(TAG_LIST_TYPES, "Booru-like tag list")
+
+    def tag(self, images: Sequence[Image], **parameters: Any) -> list[list[TagScore]]:
+        return [parse_tag_list(text) for text in self._write(images, parameters)]

@@ -1,0 +1,275 @@
+"""The JoyCaption plugin on a tiny LLaVA model the test builds and saves in the published layout (loaded
+through the same path as real weights): its captions equal a direct transformers ``generate`` on the same
+prompt and image, one by one and batched; its prompts are JoyCaption's app's; tag lists become tags; and
+through the API a caption is a suggestion until accepted, when it reaches a reference folder's sidecar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from corpus import photo
+from PIL import Image
+
+pytest.importorskip("transformers")
+torch = pytest.importorskip("torch")
+
+from tiny_joycaption import build_tiny_joycaption  # noqa: E402
+
+from pixlstash import ModelMissing, make_plugin_manager  # noqa: E402
+from pixlstash.engines.registry import EngineRegistry  # noqa: E402
+
+PLUGIN = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> Path:
+    return build_tiny_joycaption(tmp_path_factory.mktemp("models") / "joycaption" / "tiny")
+
+
+@pytest.fixture
+def models_dir(tiny_model, monkeypatch, tmp_path):
+    monkeypatch.setenv("PIXLSTASH_MODELS_DIR", str(tiny_model.parent.parent))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # an empty cache: published models are missing
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return tiny_model.parent.parent
+
+
+@pytest.fixture
+def joy_pm(models_dir):
+    import pixlstash_joycaption
+
+    pm = make_plugin_manager(load_entry_points=False)
+    pm.register(pixlstash_joycaption, name="joycaption")
+    return pm
+
+
+def engines(pm) -> dict:
+    return {e.id: e for e in EngineRegistry.from_plugin_manager(pm).all()}
+
+
+def images() -> list[Image.Image]:
+    return [photo(96, 64, seed=1), photo(64, 96, seed=2), photo(80, 80, seed=3)]
+
+
+def direct_generate(folder: Path, image: Image.Image, prompt: str, max_new_tokens: int) -> str:
+    """What transformers itself writes for one image and prompt, greedily (the reference)."""
+    from pixlstash_joycaption.prompts import SYSTEM_MESSAGE
+    from transformers import AutoProcessor, LlavaForConditionalGeneration
+
+    processor = AutoProcessor.from_pretrained(folder, local_files_only=True)
+    model = LlavaForConditionalGeneration.from_pretrained(folder, local_files_only=True, dtype=torch.float32).eval()
+    text = processor.apply_chat_template(
+        [{"role": "system", "content": SYSTEM_MESSAGE}, {"role": "user", "content": prompt}],
+        tokenize=False,
+        add_generation_prompt=True,
+    )
+    inputs = processor(text=[text], images=[image], return_tensors="pt")
+    with torch.inference_mode():
+        out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
+    return processor.batch_decode(out[:, inputs["input_ids"].shape[-1] :], skip_special_tokens=True)[0].strip()
+
+
+# -- the engines ----------------------------------------------------------------------------------
+
+
+def test_the_plugin_registers_a_captioner_and_a_tagger_per_model_through_its_entry_point(models_dir):
+    found = engines(make_plugin_manager())
+    assert {"joycaption/beta-one", "joycaption/beta-one-tags", "joycaption/tiny", "joycaption/tiny-tags"} <= set(found)
+    assert found["joycaption/tiny"].task.value == "captioner" and found["joycaption/tiny-tags"].task.value == "tagger"
+    assert found["joycaption/tiny"].model_status().present
+    assert found["joycaption/tiny"].weights is found["joycaption/tiny-tags"].weights  # one copy of the weights
+
+
+def test_captions_equal_transformers_own_generate_one_by_one_and_batched(joy_pm, tiny_model):
+    from pixlstash_joycaption.prompts import build_prompt
+
+    engine = engines(joy_pm)["joycaption/tiny"]
+    options = {"caption_type": "Straightforward", "caption_length": "short", "greedy": True, "max_new_tokens": 12}
+    batch = engine.describe(images(), **options)
+    singles = [engine.describe([image], **options)[0] for image in images()]
+    prompt = build_prompt("Straightforward", "short")
+    expected = [direct_generate(tiny_model, image, prompt, 12) for image in images()]
+    assert batch == singles == expected and all(batch)
+    # Different prompts in one batch are padded on the left and still match, one by one.
+    prompts = [build_prompt("Descriptive", "any"), build_prompt("MidJourney", "40", ["lighting", "no_text"])]
+    mixed = engine.weights.generate(
+        images()[:2], prompts, {"temperature": 0, "top_p": 0.9, "greedy": True, "max_new_tokens": 8}
+    )
+    assert mixed == [direct_generate(tiny_model, image, p, 8) for image, p in zip(images()[:2], prompts, strict=True)]
+    engine.unload()
+    assert engine.weights.model is None
+
+
+def test_the_tagger_parses_the_tag_list_it_writes(joy_pm, tiny_model):
+    from pixlstash_joycaption.prompts import build_prompt
+    from pixlstash_joycaption.tags import parse_tag_list
+
+    tagger = engines(joy_pm)["joycaption/tiny-tags"]
+    assert {p.name: p for p in tagger.parameters()}["caption_type"].choices == [
+        "Danbooru tag list",
+        "e621 tag list",
+        "Rule34 tag list",
+        "Booru-like tag list",
+    ]
+    tags = tagger.tag(images()[:1], greedy=True, max_new_tokens=10)
+    text = direct_generate(tiny_model, images()[0], build_prompt("Booru-like tag list", "long"), 10)
+    assert tags == [parse_tag_list(text)] and tags[0]
+    tagger.unload()
+
+
+def test_parameters_are_checked_and_converted(joy_pm):
+    from pixlstash.errors import BadInput
+
+    declared = {p.name: p for p in engines(joy_pm)["joycaption/tiny"].parameters()}
+    assert declared["extra_options"].convert("lighting, camera_angle") == ["lighting", "camera_angle"]
+    with pytest.raises(BadInput, match="caption_type is one of"):
+        declared["caption_type"].convert("Haiku")
+    with pytest.raises(BadInput, match="not 'sparkles'"):
+        declared["extra_options"].convert(["lighting", "sparkles"])
+    assert declared["caption_length"].convert("120") == "120"
+
+
+def test_a_missing_model_names_itself_and_how_to_get_it(joy_pm):
+    engine = engines(joy_pm)["joycaption/beta-one"]
+    status = engine.model_status()
+    assert not status.present and "pixlstash models pull joycaption/beta-one" in status.how_to_get
+    with pytest.raises(ModelMissing, match="JoyCaption model beta-one is not on this machine"):
+        engine.load("cpu")
+    assert "32 GB" in engine.model_status().note  # this machine has no GPU: the note says what the CPU costs
+
+
+# -- prompts and tags -----------------------------------------------------------------------------
+
+
+def test_prompts_are_built_as_joycaptions_app_builds_them():
+    from pixlstash_joycaption.prompts import CAPTION_LENGTHS, CAPTION_TYPES, EXTRA_OPTIONS, build_prompt
+
+    # Published templates, word for word (a sample).
+    assert build_prompt("Descriptive", "any") == "Write a detailed description for this image."
+    assert build_prompt("Descriptive", "50") == "Write a detailed description for this image in 50 words or less."
+    assert build_prompt("Descriptive (Casual)", "short") == (
+        "Write a short descriptive caption for this image in a casual tone."
+    )
+    assert build_prompt("Danbooru tag list", "very long").endswith(
+        "Use precise Danbooru syntax. No extra text. very long length."
+    )
+    assert build_prompt("Art Critic", "medium-length").endswith(
+        "any artistic movement it might belong to, etc. Keep it medium-length."
+    )
+    assert build_prompt("Social Media Post", "30") == (
+        "Write a caption for this image as if it were being used for a social media post. "
+        "Limit the caption to 30 words."
+    )
+    assert build_prompt("Straightforward", "long").startswith(
+        "Write a long straightforward caption for this image. Begin with the main subject and medium."
+    )
+    # Every type takes every kind of length, and leaves no placeholder behind.
+    for caption_type in CAPTION_TYPES:
+        for length in CAPTION_LENGTHS:
+            prompt = build_prompt(caption_type, length)
+            assert "{" not in prompt and (length == "any" or length in prompt)
+    # Extra options follow in the app's order, whatever order they are asked in; a name adds its sentence.
+    prompt = build_prompt("MidJourney", "any", ["no_text", "lighting"], "Alice")
+    assert prompt == (
+        "Write a MidJourney prompt for this image. "
+        "If there is a person/character in the image you must refer to them as Alice. "
+        "Include information about lighting. Do NOT mention any text that is in the image."
+    )
+    assert build_prompt("MidJourney", "any", ["name"], "") == "Write a MidJourney prompt for this image."
+    assert (
+        build_prompt("Descriptive", "long", ["lighting"], prompt="Describe only the sky.  ") == "Describe only the sky."
+    )
+    assert len(EXTRA_OPTIONS) == 27 and "{" not in "".join(s for k, s in EXTRA_OPTIONS.items() if k != "name")
+    with pytest.raises(ValueError):
+        build_prompt("Haiku")
+
+
+def test_tag_lists_become_tags():
+    from pixlstash_joycaption.tags import parse_tag_list
+
+    tags = parse_tag_list("1girl, long_hair,, Long Hair, ^_^, character:hatsune_miku, artist:some_one,\n smile, ")
+    assert [(t.name, t.category) for t in tags] == [
+        ("1girl", "general"),
+        ("long hair", "general"),
+        ("^_^", "general"),
+        ("hatsune miku", "character"),
+        ("some one", "artist"),
+        ("smile", "general"),
+    ]
+    assert all(t.score == 1.0 for t in tags)
+    assert parse_tag_list("") == [] and parse_tag_list(" , ,\n") == []
+
+
+# -- through the API ------------------------------------------------------------------------------
+
+
+def test_describe_a_selection_through_the_api_then_accept_into_the_sidecar(joy_pm, tmp_path):
+    from live_server import LiveServer
+    from test_web_enrichment import wait_for_jobs
+
+    from pixlstash.domain import EnrichmentSettings, FolderOptions
+    from pixlstash.library import Library
+
+    folder = tmp_path / "reference"
+    folder.mkdir()
+    for n in range(3):
+        photo(96 + 8 * n, 64, seed=10 + n).save(folder / f"p{n}.png")
+    with Library.open(tmp_path / "lib", plugin_manager=joy_pm) as library, LiveServer(library) as live:
+        library.engines.configure(EnrichmentSettings(on_import=[]))
+        added = library.folder_sync.add(
+            "reference", folder, FolderOptions(write_sidecars=True, sidecar_format="caption")
+        )
+        library.folder_sync.scan(added.id)
+        client = live.client(live.token("admin"))
+        ids = sorted(p.id for p in library.page(None, None, None, 10).items)
+        alice = client.post("/api/v1/characters", json={"name": "Alice"}).json()
+        client.post(f"/api/v1/characters/{alice['id']}/pictures", json={"ids": ids[:1]}).raise_for_status()
+        listed = {e["id"]: e for e in client.get("/api/v1/engines").json()}
+        choices = {p["name"]: p for p in listed["joycaption/tiny"]["parameters"]}["caption_type"]["choices"]
+        assert "Straightforward" in choices and len(choices) == 12
+        parameters = {
+            "caption_type": "Straightforward",
+            "caption_length": "short",
+            "greedy": True,
+            "max_new_tokens": 6,
+            "character_name": "{character}",
+            "extra_options": ["lighting"],
+        }
+        job = client.post(
+            "/api/v1/jobs",
+            json={"task": "captioner", "engine": "joycaption/tiny", "picture_ids": ids, "parameters": parameters},
+        ).json()["job"]
+        assert job["total"] == 3
+        wait_for_jobs(client, timeout=120)
+        first = client.get(f"/api/v1/pictures/{ids[0]}").json()
+        [suggested] = [c for c in first["captions"] if c["source"] == "joycaption/tiny"]
+        assert suggested["text"] and suggested["parameters"]["character_name"] == "Alice"
+        assert suggested["parameters"]["caption_type"] == "Straightforward"
+        second = client.get(f"/api/v1/pictures/{ids[1]}").json()
+        assert [c["parameters"]["character_name"] for c in second["captions"]] == [""]  # no character: no name
+        sidecar = folder / f"{first['original_name'].rsplit('.', 1)[0]}.txt"
+        assert not sidecar.exists()  # a suggestion is not written out
+        accepted = client.patch(f"/api/v1/pictures/{ids[0]}", json={"accept_caption": "joycaption/tiny"})
+        assert accepted.status_code == 200
+        assert accepted.json()["captions"][0] == {
+            **accepted.json()["captions"][0],
+            "source": "user",
+            "text": suggested["text"],
+        }
+        assert sidecar.read_text().strip() == suggested["text"]
+        assert client.patch(f"/api/v1/pictures/{ids[0]}", json={"accept_caption": "nope/x"}).status_code == 404
+        missing = client.post(
+            "/api/v1/jobs", json={"task": "captioner", "engine": "joycaption/beta-one", "picture_ids": ids}
+        )
+        assert missing.status_code == 409 and "pixlstash models pull joycaption/beta-one" in missing.text
+        bad = client.post(
+            "/api/v1/jobs",
+            json={
+                "task": "captioner",
+                "engine": "joycaption/tiny",
+                "picture_ids": ids,
+                "parameters": {"caption_type": "Haiku"},
+            },
+        )
+        assert bad.status_code == 400 and "caption_type is one of" in bad.text

@@ -1,0 +1,119 @@
+"""A tiny LLaVA model laid out as a published JoyCaption folder: a CLIP-like vision tower and a Llama decoder
+with random (seeded) weights, a word-level tokenizer from an explicit vocabulary with a Llama-3-style chat
+template that puts the image token in the first user turn, and a LLaVA processor. Saved with
+``save_pretrained`` so it loads through the same path as real weights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SPECIALS = [
+    "<|begin_of_text|>",
+    "<|end_of_text|>",
+    "<|start_header_id|>",
+    "<|end_header_id|>",
+    "<|eot_id|>",
+    "<image>",
+    "<pad>",
+    "<unk>",
+]
+WORDS = [
+    "system",
+    "user",
+    "assistant",
+    "1girl",
+    "solo",
+    "long_hair",
+    "smile",
+    "outdoors",
+    "red",
+    "blue",
+    "cat",
+    "a",
+    "picture",
+    "of",
+    "with",
+    "character:alice",
+    "artist:bob",
+    ",",
+    ".",
+] + [f"w{i}" for i in range(60)]
+TEMPLATE = (
+    "{{ bos_token }}{% for m in messages %}<|start_header_id|>{{ m['role'] }}<|end_header_id|>\n\n"
+    "{% if m['role'] == 'user' and loop.index0 <= 1 %}<image>\n{% endif %}{{ m['content'] }}<|eot_id|>{% endfor %}"
+    "{% if add_generation_prompt %}<|start_header_id|>assistant<|end_header_id|>\n\n{% endif %}"
+)
+IMAGE_SIDE, PATCH = 32, 16
+
+
+def build_tiny_joycaption(folder: Path, seed: int = 0) -> Path:
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import (
+        CLIPImageProcessor,
+        CLIPVisionConfig,
+        LlamaConfig,
+        LlavaConfig,
+        LlavaForConditionalGeneration,
+        LlavaProcessor,
+        PreTrainedTokenizerFast,
+    )
+
+    torch.manual_seed(seed)
+    vocab = {token: n for n, token in enumerate(SPECIALS + WORDS)}
+    word_level = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
+    word_level.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=word_level,
+        bos_token="<|begin_of_text|>",
+        eos_token="<|eot_id|>",
+        pad_token="<pad>",
+        unk_token="<unk>",
+        extra_special_tokens={"image_token": "<image>"},
+    )
+    tokenizer.chat_template = TEMPLATE
+    processor = LlavaProcessor(
+        image_processor=CLIPImageProcessor(
+            size={"shortest_edge": IMAGE_SIDE}, crop_size={"height": IMAGE_SIDE, "width": IMAGE_SIDE}
+        ),
+        tokenizer=tokenizer,
+        patch_size=PATCH,
+        vision_feature_select_strategy="default",
+        num_additional_image_tokens=1,
+        chat_template=TEMPLATE,
+    )
+    config = LlavaConfig(
+        vision_config=CLIPVisionConfig(
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            image_size=IMAGE_SIDE,
+            patch_size=PATCH,
+            projection_dim=32,
+        ),
+        text_config=LlamaConfig(
+            vocab_size=len(vocab),
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            num_key_value_heads=2,
+            max_position_embeddings=512,
+            bos_token_id=0,
+            eos_token_id=4,
+            pad_token_id=6,
+        ),
+        image_token_index=vocab["<image>"],
+        vision_feature_select_strategy="default",
+        vision_feature_layer=-1,
+    )
+    model = LlavaForConditionalGeneration(config)
+    # Random decoders emit special tokens forever: make them write words, a few at least.
+    model.generation_config.suppress_tokens = [vocab[t] for t in SPECIALS if t != "<|eot_id|>"]
+    model.generation_config.min_new_tokens = 3
+    model.generation_config.pad_token_id = vocab["<pad>"]
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
