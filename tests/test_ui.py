@@ -243,15 +243,27 @@ def test_search_similar_and_context_menu_with_engines(page, server):
     page.get_by_role("link", name="Library").click()
     tile(page, ids["green"]).click(button="right")
     menu.get_by_role("menuitem", name="Describe with ›").click()
-    menu.get_by_role("menuitem", name="Fake captioner").click()
+    menu.get_by_role("menuitem", name="Fake captioner…").click()
+    dialog = page.locator(".engine-form")  # the engine's own controls before it runs
+    dialog.locator("#param-prompt").fill("for training")
+    screenshot(page, "engine-parameters")
+    dialog.get_by_role("button", name="Run").click()
     expect(page.locator("#panel")).to_contain_text("Tasks")
     expect(page.locator("#panel")).to_contain_text("fake/captioner")
     from test_web_enrichment import wait_for_jobs
 
     wait_for_jobs(server.client(server.token("read")))
-    assert server.library.get(ids["green"]).captions[0].source == "fake/captioner"
+    [suggested] = server.library.get(ids["green"]).captions
+    assert suggested.source == "fake/captioner" and "for training" in suggested.text
+    assert suggested.parameters == {"prompt": "for training"}
     expect(page.locator("#panel")).to_contain_text("done 1/1")  # the panel follows the live stream
     screenshot(page, "tasks")
+    # The machine caption is a suggestion until it is taken.
+    tile(page, ids["green"]).dblclick()
+    page.get_by_role("button", name="Use the caption from fake/captioner").click()
+    expect(page.locator("#toast")).to_contain_text("Caption accepted")
+    expect(page.locator("#caption")).to_have_value(suggested.text)
+    assert server.library.get(ids["green"]).captions[0].source == "user"
 
 
 def test_statistics_panel_filters_by_clicking_a_bar(page, server):

@@ -51,6 +51,9 @@ def test_tagging_suggestions_characters_and_confidences_in_the_browser(tmp_path,
             menu = page.locator("#menu")
             menu.get_by_role("menuitem", name="Re-tag with ›").click()
             menu.get_by_role("menuitem", name="WD tiny-wd").click()
+            dialog = page.locator(".engine-form")  # the engine's own controls, defaults filled in
+            expect(dialog.locator("#param-general_threshold")).to_have_value("0.35")
+            dialog.get_by_role("button", name="Run").click()
             expect(page.locator("#toast")).to_contain_text("Queued 1 for WD tiny-wd")
             wait_for_jobs(live.client(live.token("read")), timeout=60)
 

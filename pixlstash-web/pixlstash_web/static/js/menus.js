@@ -2,6 +2,7 @@
 
 import { api } from "./api.js";
 import { esc, toast } from "./ui.js";
+import { runEngineDialog } from "./engine_dialog.js";
 import { openPanel, shareDialog } from "./panels.js";
 
 const $ = (id) => document.getElementById(id);
@@ -58,7 +59,13 @@ export const actions = {
 
   async enrich(app, ids, engine) {
     try {
-      const { job } = await api.post("/jobs", { task: engine.task, engine: engine.id, picture_ids: ids, force: true });
+      let job;
+      if (engine.parameters.length) {  // its own controls first: caption type, thresholds, ...
+        job = await runEngineDialog(engine, ids);
+        if (job === null) return;
+      } else {
+        ({ job } = await api.post("/jobs", { task: engine.task, engine: engine.id, picture_ids: ids, force: true }));
+      }
       toast(job ? `Queued ${job.total} for ${engine.label}` : "Nothing to do");
       openPanel(app, "tasks");
     } catch (error) { toast(error.message); }
@@ -125,7 +132,9 @@ export function contextMenu(app, x, y, ids) {
   ];
   for (const task of ["tagger", "captioner", "embedder", "faces"]) {
     const list = engines.filter((e) => e.task === task);
-    if (list.length) items.push([TASK_LABELS[task], list.map((e) => [e.label, () => actions.enrich(app, ids, e)])]);
+    if (list.length) {
+      items.push([TASK_LABELS[task], list.map((e) => [`${e.label}${e.parameters.length ? "…" : ""}`, () => actions.enrich(app, ids, e)])]);
+    }
   }
   items.push(null, ["Restore from snapshot…", () => actions.restore(app, ids)]);
   if (app.view.scrapheap) items.push(["Restore from scrapheap", () => actions.unscrap(app, ids)]);

@@ -57,7 +57,9 @@ function render(app, el, p) {
       <h3>Caption</h3>
       <textarea id="caption" aria-label="Caption">${esc((p.captions.find((c) => c.source === "user") || p.captions[0] || {}).text || "")}</textarea>
       <button id="save-caption">Save caption</button>
-      ${p.captions.filter((c) => c.source !== "user").map((c) => `<p class="muted"><small>${esc(c.source)}:</small> ${esc(c.text)}</p>`).join("")}
+      ${p.captions.filter((c) => c.source !== "user").map((c) => `<div class="caption-suggestion"><p class="muted"><small>${esc(c.source)}${
+        c.parameters?.caption_type ? ` · ${esc(c.parameters.caption_type)}` : ""}:</small> ${esc(c.text)}</p>
+        ${c.source === "sidecar" ? "" : `<button data-accept-caption="${esc(c.source)}" aria-label="Use the caption from ${esc(c.source)}">Use this caption</button>`}</div>`).join("")}
       ${p.faces.length ? `<h3>Faces</h3><div class="list">${p.faces.map((f, i) => `<div class="row face-row">
         <img class="face-crop" src="/api/v1/faces/${f.id}/crop.webp" alt="Face ${i + 1}" loading="lazy" width="48" height="48">
         <select data-face="${f.id}" aria-label="Character of face ${i + 1}"><option value="">—</option>
@@ -153,6 +155,9 @@ function bind(app, el, p) {
       el.querySelector("#faceboxes").hidden = zoomed;
     };
   }
+  el.querySelectorAll("[data-accept-caption]").forEach((b) => {
+    b.onclick = () => act(app, p, () => api.patch(`/pictures/${p.id}`, { accept_caption: b.dataset.acceptCaption }), "Caption accepted");
+  });
   el.querySelectorAll("[data-seek]").forEach((b) => {
     b.onclick = () => {
       const player = el.querySelector("video");
