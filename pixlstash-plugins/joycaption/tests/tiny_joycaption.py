@@ -46,7 +46,10 @@ TEMPLATE = (
 IMAGE_SIDE, PATCH = 32, 16
 
 
-def build_tiny_joycaption(folder: Path, seed: int = 0) -> Path:
+def build_tiny_joycaption(folder: Path, seed: int = 0, shape: str = "tiny") -> Path:
+    """``shape="tiny"``: a few kilobytes of weights (tests). ``shape="1b"``: JoyCaption's real vision tower
+    shape (SigLIP so400m, 384 px, 729 image tokens) before a Llama-3.2-1B-shaped decoder, random weights
+    (benchmarks: what a CPU does with a model an eighth of JoyCaption's decoder)."""
     import torch
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import (
@@ -72,6 +75,8 @@ def build_tiny_joycaption(folder: Path, seed: int = 0) -> Path:
         extra_special_tokens={"image_token": "<image>"},
     )
     tokenizer.chat_template = TEMPLATE
+    if shape == "1b":
+        return _build_1b(folder, tokenizer, vocab)
     processor = LlavaProcessor(
         image_processor=CLIPImageProcessor(
             size={"shortest_edge": IMAGE_SIDE}, crop_size={"height": IMAGE_SIDE, "width": IMAGE_SIDE}
@@ -112,6 +117,50 @@ def build_tiny_joycaption(folder: Path, seed: int = 0) -> Path:
     # Random decoders emit special tokens forever: make them write words, a few at least.
     model.generation_config.suppress_tokens = [vocab[t] for t in SPECIALS if t != "<|eot_id|>"]
     model.generation_config.min_new_tokens = 3
+    model.generation_config.pad_token_id = vocab["<pad>"]
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
+
+
+def _build_1b(folder: Path, tokenizer, vocab: dict[str, int]) -> Path:
+    import torch
+    from transformers import (
+        LlamaConfig,
+        LlavaConfig,
+        LlavaForConditionalGeneration,
+        LlavaProcessor,
+        SiglipImageProcessor,
+        SiglipVisionConfig,
+    )
+
+    side, patch = 384, 14
+    processor = LlavaProcessor(
+        image_processor=SiglipImageProcessor(size={"height": side, "width": side}),
+        tokenizer=tokenizer,
+        patch_size=patch,
+        vision_feature_select_strategy="full",
+        num_additional_image_tokens=0,
+        chat_template=TEMPLATE,
+    )
+    config = LlavaConfig(
+        vision_config=SiglipVisionConfig(
+            hidden_size=1152, intermediate_size=4304, num_hidden_layers=27, num_attention_heads=16,
+            image_size=side, patch_size=patch,
+        ),
+        text_config=LlamaConfig(
+            vocab_size=128_256, hidden_size=2048, intermediate_size=8192, num_hidden_layers=16,
+            num_attention_heads=32, num_key_value_heads=8, max_position_embeddings=4096,
+            bos_token_id=0, eos_token_id=4, pad_token_id=6, tie_word_embeddings=True,
+        ),
+        image_token_index=vocab["<image>"],
+        vision_feature_select_strategy="full",
+        vision_feature_layer=-2,
+    )  # fmt: skip
+    with torch.device("cpu"):
+        model = LlavaForConditionalGeneration(config)
+    model.generation_config.suppress_tokens = [vocab[t] for t in SPECIALS if t != "<|eot_id|>"]
     model.generation_config.pad_token_id = vocab["<pad>"]
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(folder)
