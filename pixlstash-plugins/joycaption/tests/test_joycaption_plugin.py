@@ -259,6 +259,20 @@ def test_describe_a_selection_through_the_api_then_accept_into_the_sidecar(joy_p
         }
         assert sidecar.read_text().strip() == suggested["text"]
         assert client.patch(f"/api/v1/pictures/{ids[0]}", json={"accept_caption": "nope/x"}).status_code == 404
+        tagged = client.post(
+            "/api/v1/jobs",
+            json={
+                "task": "tagger",
+                "engine": "joycaption/tiny-tags",
+                "picture_ids": ids[:1],
+                "parameters": {"greedy": True, "max_new_tokens": 8, "caption_type": "Danbooru tag list"},
+            },
+        )
+        assert tagged.status_code == 202, tagged.text
+        wait_for_jobs(client, timeout=120)
+        predictions = client.get(f"/api/v1/pictures/{ids[0]}").json()["predictions"]
+        assert predictions and {p["engine_id"] for p in predictions} == {"joycaption/tiny-tags"}
+        assert all(p["state"] == "pending" and p["confidence"] == 1.0 for p in predictions)
         missing = client.post(
             "/api/v1/jobs", json={"task": "captioner", "engine": "joycaption/beta-one", "picture_ids": ids}
         )
