@@ -30,7 +30,7 @@ class UnnamedQuery(msgspec.Struct, forbid_unknown_fields=True):
     limit: Annotated[int, Meta(ge=1, le=1000)] = 100
 
 
-class Page(msgspec.Struct, forbid_unknown_fields=True):
+class FacesPage(msgspec.Struct, forbid_unknown_fields=True):
     limit: Annotated[int, Meta(ge=1, le=1000)] = 100
     offset: Annotated[int, Meta(ge=0)] = 0
 
@@ -107,12 +107,12 @@ def register(api: Api) -> None:
     @api.get(
         "/characters/{character_id:int}/faces",
         policy=Policy.READ,
-        query=Page,
+        query=FacesPage,
         response=list[CharacterFace],
         tag="characters",
         summary="The faces named as a character: automatically named and least confident first",
     )
-    def character_faces(ctx: RequestContext, query: Page) -> list[CharacterFace]:
+    def character_faces(ctx: RequestContext, query: FacesPage) -> list[CharacterFace]:
         return ctx.library.people.character_faces(ctx.path["character_id"], limit=query.limit, offset=query.offset)
 
     @api.post(
