@@ -78,6 +78,9 @@ def main() -> None:
             elapsed = time.perf_counter() - started
             captions = [library.get(i).captions for i in ids[1:]]
             written = sum(1 for c in captions if c)
+            failed = [job.error for job in library.enrichment.list_jobs() if job.failed or job.error]
+            if failed or written < len(ids) - 1:
+                print(f"only {written} of {len(ids) - 1} captions written; job errors: {failed}")
     rate = written / elapsed
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"shape {args.shape}, {os.cpu_count()} cores, CPU float32, greedy, {args.tokens} new tokens per caption")

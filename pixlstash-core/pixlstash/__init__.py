@@ -32,7 +32,7 @@ from .errors import (
 )
 from .hookspecs import hookimpl
 from .originals import OriginalStore
-from .paths import models_dir
+from .paths import hub_snapshot, models_dir
 from .plugins import make_plugin_manager
 from .sharing import ShareContext, ShareTarget, ShareTransform
 
@@ -66,6 +66,7 @@ __all__ = [
     "UnsupportedMedia",
     "__version__",
     "hookimpl",
+    "hub_snapshot",
     "make_plugin_manager",
     "models_dir",
 ]

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import platformdirs
 
-__all__ = ["LIBRARY_ENV", "MODELS_ENV", "default_library_path", "models_dir", "resolve_library_path"]
+__all__ = [
+    "LIBRARY_ENV",
+    "MODELS_ENV",
+    "default_library_path",
+    "hub_cache_dir",
+    "hub_snapshot",
+    "models_dir",
+    "resolve_library_path",
+]
 
 LIBRARY_ENV = "PIXLSTASH_LIBRARY"
 MODELS_ENV = "PIXLSTASH_MODELS_DIR"
@@ -35,3 +44,23 @@ def resolve_library_path(explicit: str | os.PathLike[str] | None = None) -> Path
     if from_env:
         return Path(from_env).expanduser().resolve()
     return default_library_path()
+
+
+def hub_cache_dir() -> Path:
+    """The Hugging Face hub cache, as ``huggingface_hub`` resolves it (without importing it), where other
+    tools may already have left a model."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    home = os.environ.get("HF_HOME") or Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")) / "huggingface"
+    return Path(home).expanduser() / "hub"
+
+
+def hub_snapshot(repo: str, complete: Callable[[Path], bool]) -> Path | None:
+    """The cached snapshot of ``repo`` that its ``main`` points at, when ``complete`` says it holds the model."""
+    base = hub_cache_dir() / f"models--{repo.replace('/', '--')}"
+    try:
+        revision = (base / "refs" / "main").read_text().strip()
+    except OSError:
+        return None
+    snapshot = base / "snapshots" / revision
+    return snapshot if complete(snapshot) else None

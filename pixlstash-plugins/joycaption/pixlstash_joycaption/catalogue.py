@@ -9,14 +9,13 @@ touches the network but ``download``, which only ``pixlstash models pull`` calls
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import msgspec
 
-from pixlstash import ModelMissing, models_dir
+from pixlstash import ModelMissing, hub_snapshot, models_dir
 
 __all__ = ["DEFAULT_MODEL", "KNOWN", "JoyCaptionModel", "JoyCaptionSettings", "configured_models"]
 
@@ -33,23 +32,6 @@ def complete(folder: Path) -> bool:
     return all((folder / name).is_file() for name in _NEEDED) and any(folder.glob("*.safetensors"))
 
 
-def _hub_cache() -> Path:
-    if os.environ.get("HF_HUB_CACHE"):
-        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
-    home = os.environ.get("HF_HOME") or Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")) / "huggingface"
-    return Path(home).expanduser() / "hub"
-
-
-def _cached_snapshot(repo: str) -> Path | None:
-    base = _hub_cache() / f"models--{repo.replace('/', '--')}"
-    try:
-        revision = (base / "refs" / "main").read_text().strip()
-    except OSError:
-        return None
-    snapshot = base / "snapshots" / revision
-    return snapshot if complete(snapshot) else None
-
-
 @dataclass(frozen=True)
 class JoyCaptionModel:
     name: str  # "beta-one", or a local folder's name
@@ -59,7 +41,7 @@ class JoyCaptionModel:
     def files(self) -> Path | None:
         if complete(self.local_folder):
             return self.local_folder
-        return _cached_snapshot(self.hub_repo) if self.hub_repo else None
+        return hub_snapshot(self.hub_repo, complete) if self.hub_repo else None
 
     def fingerprint(self) -> str:
         """Changes when the weights change (new weights under the same name mean new captions)."""

@@ -160,7 +160,9 @@ def _build_1b(folder: Path, tokenizer, vocab: dict[str, int]) -> Path:
     )  # fmt: skip
     with torch.device("cpu"):
         model = LlavaForConditionalGeneration(config)
-    model.generation_config.suppress_tokens = [vocab[t] for t in SPECIALS if t != "<|eot_id|>"]
+    # Only words this small tokenizer can spell out: the rest of Llama's vocabulary is left unused.
+    unused = list(range(len(vocab), config.text_config.vocab_size))
+    model.generation_config.suppress_tokens = [vocab[t] for t in SPECIALS if t != "<|eot_id|>"] + unused
     model.generation_config.pad_token_id = vocab["<pad>"]
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(folder)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import msgspec
 
-from pixlstash import ModelMissing, models_dir
+from pixlstash import ModelMissing, hub_snapshot, models_dir
 
 __all__ = ["DEFAULT_MODEL", "KNOWN", "MODEL_FILES", "WdModel", "WdSettings", "configured_models"]
 
@@ -52,25 +52,6 @@ def complete(folder: Path) -> bool:
     return all((folder / name).is_file() for name in MODEL_FILES)
 
 
-def hub_cache_dir() -> Path:
-    """The Hugging Face hub cache, as ``huggingface_hub`` resolves it (without importing it)."""
-    if os.environ.get("HF_HUB_CACHE"):
-        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
-    home = os.environ.get("HF_HOME") or Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")) / "huggingface"
-    return Path(home).expanduser() / "hub"
-
-
-def cached_snapshot(repo: str) -> Path | None:
-    """The cached snapshot of ``repo`` that ``main`` points at, when it holds both files."""
-    base = hub_cache_dir() / f"models--{repo.replace('/', '--')}"
-    try:
-        revision = (base / "refs" / "main").read_text().strip()
-    except OSError:
-        return None
-    snapshot = base / "snapshots" / revision
-    return snapshot if complete(snapshot) else None
-
-
 @dataclass(frozen=True)
 class WdModel:
     """One model this plugin offers."""
@@ -87,7 +68,7 @@ class WdModel:
         """The folder holding ``model.onnx`` and ``selected_tags.csv``, or None when they are not here."""
         if complete(self.local_folder):
             return self.local_folder
-        return cached_snapshot(self.hub_repo) if self.hub_repo else None
+        return hub_snapshot(self.hub_repo, complete) if self.hub_repo else None
 
     def fingerprint(self) -> str:
         """Changes when the files change (new weights under the same name mean new predictions)."""
