@@ -62,6 +62,7 @@ from .storage.stats import statistics
 from .storage.tags import TagStore
 from .storage.vectors import VectorStore
 from .thumbnails import ThumbnailCache, ThumbnailSize
+from .training import TrainingExport
 
 if TYPE_CHECKING:
     from .auth import Authenticator
@@ -122,6 +123,9 @@ class Library:
         self.enrichment = Enrichment(self.db, self.jobs, self.pictures, self.query, self.engines, self.events)
         self.search = SearchService(self.indexes, self.engines, self.vectors, self.pictures, self.query, self.files)
         self.likeness = LikenessService(self.search, self.engines, self.vectors, self.collections)
+        self.training = TrainingExport(
+            self.query, self.pictures, self.files, SettingsStore(self.db, "settings"), self.limits
+        )
         self.scrapheap = Scrapheap(
             self.db,
             self.pictures,

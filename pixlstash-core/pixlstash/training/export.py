@@ -1,0 +1,356 @@
+"""Training-set export: the pictures a filter selects (a set, a character, a project, a view, a selection)
+as a dataset folder trainers read (kohya-ss sd-scripts, ai-toolkit, OneTrainer, diffusion-pipe): each
+image beside a ``.txt`` caption with the same stem, optionally in kohya's ``<repeats>_<trigger>/`` folder,
+with a manifest (``metadata.jsonl``) and config snippets (``dataset.toml``, ``ai-toolkit.yaml``).
+
+The same files go to a folder (each written under a temporary name and renamed, so an interrupted export
+leaves no half-written file named like a finished one; ``update`` rewrites only files whose bytes
+changed) or into a zip streamed as it is made (nothing is staged on disk).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+from ..domain import Picture, PictureFilter
+from ..errors import BadInput, Conflict, NotFound, UnsupportedMedia
+from ..media.facts import MediaLimits
+from ..media.video import poster_frame
+from ..picture_files import PictureFiles
+from ..storage.pictures import PictureStore
+from ..storage.query import PictureQuery
+from ..storage.settings import SettingsStore
+from .captions import caption_text, picture_tags
+from .images import converted_image, image_suffix
+from .options import ExportOptions
+
+__all__ = ["ExportFile", "ExportPlan", "FolderReport", "TrainingExport"]
+
+Progress = Callable[[int, int], None]
+_CHUNK = 1 << 20
+_MAX_PICTURES = 200_000
+
+
+class ExportFile(msgspec.Struct, frozen=True):
+    """One picture of the export: its image file (relative to the export), caption and source."""
+
+    picture_id: int
+    content_hash: str
+    image: str
+    caption: str
+    tags: list[str]
+    source: str  # the original's path
+    suffix: str  # the original's suffix
+    video: bool = False
+
+
+class ExportMissing(msgspec.Struct, frozen=True):
+    picture_id: int
+    name: str
+    reason: str
+
+
+class ExportPlan(msgspec.Struct, frozen=True):
+    files: list[ExportFile]
+    missing: list[ExportMissing]  # listed, never silently skipped
+    videos_left_out: list[int]
+    folder: str  # "" or kohya's "<repeats>_<trigger>"
+
+
+class FolderReport(msgspec.Struct, frozen=True):
+    folder: str
+    pictures: int
+    written: list[str]
+    unchanged: int
+    missing: list[ExportMissing]
+    videos_left_out: list[int]
+
+
+class TrainingExport:
+    def __init__(
+        self,
+        query: PictureQuery,
+        pictures: PictureStore,
+        files: PictureFiles,
+        settings: SettingsStore,
+        limits: MediaLimits,
+    ) -> None:
+        self.query, self.pictures, self.files, self.settings, self.limits = query, pictures, files, settings, limits
+
+    # -- options remembered per set -------------------------------------------------------------
+
+    def remembered(self, collection_id: int) -> ExportOptions:
+        return self.settings.get(f"export:{collection_id}", ExportOptions, ExportOptions())
+
+    def remember(self, collection_id: int, options: ExportOptions) -> None:
+        self.settings.put(f"export:{collection_id}", options)
+
+    # -- what goes out --------------------------------------------------------------------------
+
+    def plan(self, f: PictureFilter, options: ExportOptions) -> ExportPlan:
+        """The files an export writes, in picture id order, and the pictures it cannot."""
+        options.check()
+        ids = sorted(self.query.ids(f, limit=_MAX_PICTURES + 1))
+        if len(ids) > _MAX_PICTURES:
+            raise BadInput(f"an export holds at most {_MAX_PICTURES:,} pictures")
+        pictures = [self.pictures.get(i) for i in ids]
+        frequency = Counter(t.name for p in pictures for t in p.tags)
+        folder = _repeat_folder(options)
+        files, missing, videos, used = [], [], [], set()
+        for picture in pictures:
+            if picture.media_type == "video" and options.videos == "skip":
+                videos.append(picture.id)
+                continue
+            try:
+                source = self.files.original_path(picture.id)
+            except NotFound as error:
+                missing.append(ExportMissing(picture.id, picture.original_name, str(error)))
+                continue
+            video = picture.media_type == "video"
+            # A video's poster frame is a new image: PNG unless another format is asked for.
+            suffix = image_suffix(".png" if video else picture.suffix, options, force=video)
+            stem = _stem(picture, options, used)
+            tags = picture_tags(picture, options, frequency)["all"]
+            image = f"{folder}/{stem}{suffix}" if folder else f"{stem}{suffix}"
+            caption = caption_text(picture, options, frequency)
+            files.append(
+                ExportFile(picture.id, picture.content_hash, image, caption, tags, str(source), picture.suffix, video)
+            )
+        return ExportPlan(files, missing, videos, folder)
+
+    def contents(self, plan: ExportPlan, options: ExportOptions) -> Iterator[tuple[str, bytes | Path]]:
+        """(relative name, bytes or the path to copy) of every file of the export, manifest last."""
+        for item in plan.files:
+            yield item.image, self._image(item, options)
+            stem = item.image.rsplit(".", 1)[0]
+            text = (item.caption + "\n").encode() if item.caption else b""
+            yield f"{stem}.txt", text
+            if options.second_file:
+                yield f"{stem}.caption", text
+        manifest = b"".join(
+            msgspec.json.encode(
+                {
+                    "file": i.image,
+                    "caption": i.caption,
+                    "tags": i.tags,
+                    "picture_id": i.picture_id,
+                    "hash": i.content_hash,
+                }
+            )
+            + b"\n"
+            for i in plan.files
+        )
+        yield "metadata.jsonl", manifest
+        yield "dataset.toml", _kohya_config(plan, options).encode()
+        yield "ai-toolkit.yaml", _ai_toolkit_config(plan, options).encode()
+
+    def _image(self, item: ExportFile, options: ExportOptions) -> bytes | Path:
+        if item.video:
+            with_duration = self.pictures.get(item.picture_id).duration
+            frame = poster_frame(Path(item.source), with_duration)
+            return converted_image(frame, ".png", options, self.limits)
+        if not options.converts:
+            return Path(item.source)
+        try:
+            return converted_image(Path(item.source), item.suffix, options, self.limits)
+        except (OSError, ValueError, UnsupportedMedia) as error:
+            raise BadInput(f"picture {item.picture_id} could not be converted: {error}") from None
+
+    # -- to a folder ----------------------------------------------------------------------------
+
+    def write_folder(
+        self,
+        plan: ExportPlan,
+        options: ExportOptions,
+        target: Path,
+        mode: Literal["new", "overwrite", "update"] = "new",
+        progress: Progress | None = None,
+    ) -> FolderReport:
+        target = Path(target).expanduser().resolve()
+        if target.exists() and not target.is_dir():
+            raise BadInput(f"{target} is a file, not a folder")
+        if mode == "new" and target.is_dir() and any(target.iterdir()):
+            raise Conflict(
+                f"{target} already holds files: choose an empty folder, or --update (rewrite what changed) "
+                "or --overwrite (rewrite everything)"
+            )
+        target.mkdir(parents=True, exist_ok=True)
+        written, unchanged = [], 0
+        total = len(plan.files)
+        for n, (name, content) in enumerate(self.contents(plan, options)):
+            path = target / name
+            if mode == "update" and _same(path, content):
+                unchanged += 1
+            else:
+                _write_atomically(path, content)
+                written.append(name)
+            if progress and name.endswith(".txt"):
+                progress(min(total, n // (3 if options.second_file else 2) + 1), total)
+        return FolderReport(str(target), total, written, unchanged, plan.missing, plan.videos_left_out)
+
+    # -- into a streamed zip --------------------------------------------------------------------
+
+    def zip_chunks(self, plan: ExportPlan, options: ExportOptions, progress: Progress | None = None) -> Iterator[bytes]:
+        """The export as a zip, yielded in pieces as it is made: images stored as they are (they are
+        compressed already), text deflated; zip64 so any size fits."""
+        sink = _Sink()
+        done = 0
+        with zipfile.ZipFile(sink, "w", allowZip64=True) as archive:
+            for name, content in self.contents(plan, options):
+                text = name.rsplit(".", 1)[-1] not in (
+                    "png",
+                    "jpg",
+                    "jpeg",
+                    "webp",
+                    "gif",
+                    "avif",
+                    "heic",
+                    "bmp",
+                    "tif",
+                    "tiff",
+                )
+                info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED if text else zipfile.ZIP_STORED
+                info.external_attr = 0o644 << 16
+                with archive.open(info, "w", force_zip64=True) as out:
+                    for block in _blocks(content):
+                        out.write(block)
+                        yield sink.take()
+                if name.endswith(".txt"):
+                    done += 1
+                    if progress:
+                        progress(done, len(plan.files))
+        yield sink.take()
+
+
+class _Sink(io.RawIOBase):
+    """A write-only stream the zip writes into and the generator drains."""
+
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+        self._position = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self._chunks.append(bytes(data))
+        self._position += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._position
+
+    def take(self) -> bytes:
+        data = b"".join(self._chunks)
+        self._chunks.clear()
+        return data
+
+
+def _blocks(content: bytes | Path) -> Iterator[bytes]:
+    if isinstance(content, bytes):
+        yield content
+        return
+    with open(content, "rb") as source:
+        while block := source.read(_CHUNK):
+            yield block
+
+
+def _same(path: Path, content: bytes | Path) -> bool:
+    """Whether the file already holds exactly these bytes."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return False
+    if size != (content.stat().st_size if isinstance(content, Path) else len(content)):
+        return False
+    with open(path, "rb") as existing:
+        for block in _blocks(content):
+            if existing.read(len(block)) != block:
+                return False
+    return True
+
+
+def _write_atomically(path: Path, content: bytes | Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for block in _blocks(content):
+                out.write(block)
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
+
+
+_UNSAFE = re.compile(r"[^\w.-]+")
+
+
+def _stem(picture: Picture, options: ExportOptions, used: set[str]) -> str:
+    stem = str(picture.id)
+    if options.names == "original":
+        stem = _UNSAFE.sub("_", picture.original_name.rsplit(".", 1)[0]).strip("._") or str(picture.id)
+    if stem.lower() in used:
+        stem = f"{stem}-{picture.id}"
+    used.add(stem.lower())
+    return stem
+
+
+def _repeat_folder(options: ExportOptions) -> str:
+    if not options.repeats:
+        return ""
+    name = _UNSAFE.sub("_", options.trigger.strip()).strip("._") or "pictures"
+    return f"{options.repeats}_{name}"
+
+
+def _kohya_config(plan: ExportPlan, options: ExportOptions) -> str:
+    resolution = options.bucket_resolution or 1024
+    lines = [
+        "# kohya-ss sd-scripts dataset config (--dataset_config): image_dir is relative to this file's folder;",
+        "# write it as an absolute path if the trainer runs elsewhere.",
+        "[general]",
+        'caption_extension = ".txt"',
+        "shuffle_caption = false",
+        f"keep_tokens = {1 if options.trigger.strip() else 0}",
+        "",
+        "[[datasets]]",
+        f"resolution = {resolution}",
+        "batch_size = 1",
+        "enable_bucket = true",
+        f"bucket_reso_steps = {64}",
+        "",
+        "  [[datasets.subsets]]",
+        f'  image_dir = "./{plan.folder or "."}"' if plan.folder else '  image_dir = "."',
+        f"  num_repeats = {options.repeats or 1}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _ai_toolkit_config(plan: ExportPlan, options: ExportOptions) -> str:
+    folder = f"./{plan.folder}" if plan.folder else "."
+    resolution = options.bucket_resolution or 1024
+    return "\n".join(
+        [
+            "# ai-toolkit: the datasets entry of a training config (config/*.yaml); folder_path is relative",
+            "# to this file's folder: write it as an absolute path in your config.",
+            "datasets:",
+            f'  - folder_path: "{folder}"',
+            '    caption_ext: "txt"',
+            "    caption_dropout_rate: 0.05",
+            "    cache_latents_to_disk: true",
+            f"    resolution: [{', '.join(str(r) for r in sorted({512, 768, resolution}))}]",
+            "",
+        ]
+    )

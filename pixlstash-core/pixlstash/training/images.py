@@ -1,0 +1,72 @@
+"""The image files of a training export: the original bytes, or a copy decoded, oriented, resized to a
+long side, or cropped to an aspect bucket, and encoded as asked."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from PIL import Image, ImageOps
+
+from ..media.analyse import open_image
+from ..media.facts import MediaLimits
+from .options import ExportOptions
+
+__all__ = ["BUCKET_STEP", "aspect_bucket", "buckets", "converted_image", "image_suffix"]
+
+BUCKET_STEP = 64  # bucket sides are multiples of this (kohya's bucket_reso_steps)
+_FORMATS = {"png": ("PNG", ".png"), "jpeg": ("JPEG", ".jpg"), "webp": ("WEBP", ".webp")}
+_KEEP = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}
+
+
+def buckets(resolution: int) -> list[tuple[int, int]]:
+    """Every (width, height) of multiples of ``BUCKET_STEP`` with an area at most ``resolution``², sides
+    between half and twice the resolution: the aspect buckets trainers use (1024: SDXL's)."""
+    found = set()
+    low, high = max(BUCKET_STEP, resolution // 2), resolution * 2
+    for width in range(low, high + 1, BUCKET_STEP):
+        height = min(high, (resolution * resolution // width) // BUCKET_STEP * BUCKET_STEP)
+        if height >= low:
+            found.update({(width, height), (height, width)})
+    return sorted(found)
+
+
+def aspect_bucket(width: int, height: int, resolution: int) -> tuple[int, int]:
+    """The bucket whose aspect ratio is nearest the picture's (the larger one on a tie)."""
+    ratio = width / height
+    return min(buckets(resolution), key=lambda b: (abs(b[0] / b[1] - ratio), -b[0] * b[1]))
+
+
+def image_suffix(original_suffix: str, options: ExportOptions, *, force: bool = False) -> str:
+    """The exported file's suffix: the original's when its bytes are copied, else the format written."""
+    if not options.converts and not force:
+        return original_suffix.lower()
+    return _FORMATS[_format(original_suffix, options)][1]
+
+
+def _format(original_suffix: str, options: ExportOptions) -> str:
+    if options.image_format != "original":
+        return options.image_format
+    return _KEEP.get(original_suffix.lower(), "png")  # others (HEIC, AVIF, TIFF ...) become PNG
+
+
+def converted_image(
+    source: Path | Image.Image, original_suffix: str, options: ExportOptions, limits: MediaLimits
+) -> bytes:
+    """The picture decoded (EXIF orientation applied), resized or bucketed, and encoded as asked."""
+    image = source if isinstance(source, Image.Image) else ImageOps.exif_transpose(open_image(source, limits))
+    fmt = _format(original_suffix, options)
+    keep_alpha = fmt in ("png", "webp") and image.mode in ("RGBA", "LA", "P")
+    image = image.convert("RGBA" if keep_alpha else "RGB")
+    if options.bucket_resolution:  # the bucket decides the size exactly
+        target = aspect_bucket(image.width, image.height, options.bucket_resolution)
+        image = ImageOps.fit(image, target, Image.Resampling.LANCZOS)  # cover, then centre-crop
+    elif options.max_side and max(image.size) > options.max_side:
+        scale = options.max_side / max(image.size)
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    pillow_format = _FORMATS[fmt][0]
+    extra = {"quality": 95} if fmt in ("jpeg", "webp") else {"compress_level": 6}
+    image.save(out, pillow_format, **extra)
+    return out.getvalue()

@@ -1,0 +1,53 @@
+"""How a training-set export is made: what each caption file says, what the images become, the layout."""
+
+from __future__ import annotations
+
+import string
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from ..errors import BadInput
+
+__all__ = ["TEMPLATE_FIELDS", "ExportOptions"]
+
+# What a caption template may name.
+TEMPLATE_FIELDS = ("trigger", "caption", "tags", "character_tags", "general_tags", "predicted_tags", "name")
+
+
+class ExportOptions(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
+    """Chosen per export, remembered per set (see ``TrainingExport.remembered``)."""
+
+    # The caption file: the accepted caption, the accepted tags, those plus predicted tags at or above
+    # ``min_confidence``, or a template combining them ("{trigger}, {character_tags}, {tags}").
+    caption: Literal["caption", "tags", "predictions", "template"] = "caption"
+    template: Annotated[str, Meta(max_length=2000)] = "{trigger}, {caption}"
+    trigger: Annotated[str, Meta(max_length=200)] = ""  # put first (where the template does not place it)
+    min_confidence: Annotated[float, Meta(ge=0.0, le=1.0)] = 0.35
+    order: Literal["confidence", "frequency", "name"] = "confidence"  # of tags, after character tags
+    character_first: bool = True
+    underscores: bool = False  # long_hair rather than long hair
+    exclude_tags: list[Annotated[str, Meta(max_length=200)]] = []
+    max_tags: Annotated[int, Meta(ge=0, le=10_000)] = 0  # 0: all
+    second_file: bool = False  # also write <stem>.caption, for trainers that read both
+    # The images: original bytes untouched unless converted, resized or bucketed (EXIF orientation is
+    # applied to those).
+    image_format: Literal["original", "png", "jpeg", "webp"] = "original"
+    max_side: Annotated[int, Meta(ge=0, le=16_384)] = 0  # 0: as they are
+    bucket_resolution: Annotated[int, Meta(ge=0, le=4096)] = 0  # 0: no buckets; 1024: SDXL's aspect buckets
+    names: Literal["id", "original"] = "id"
+    videos: Literal["skip", "poster"] = "skip"  # a video becomes its poster frame, or is left out
+    repeats: Annotated[int, Meta(ge=0, le=1000)] = 0  # kohya's "<repeats>_<trigger>/" folder when > 0
+
+    def check(self) -> ExportOptions:
+        if self.caption == "template":
+            for _, name, _, _ in string.Formatter().parse(self.template):
+                if name is not None and name not in TEMPLATE_FIELDS:
+                    raise BadInput(f"the template names {{{name}}}; it may use {', '.join(TEMPLATE_FIELDS)}")
+        return self
+
+    @property
+    def converts(self) -> bool:
+        """Whether images are decoded and written anew (else the original bytes are copied)."""
+        return self.image_format != "original" or bool(self.max_side) or bool(self.bucket_resolution)

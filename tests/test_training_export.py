@@ -1,0 +1,191 @@
+"""Training-set export, checked file by file against the library: captions, tags, predictions and a trigger
+word; the streamed zip against a folder export of the same set; kohya's repeat layout and its config;
+resizing and aspect buckets; --update rewriting exactly what changed; and the refusals."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from corpus import mp4, photo
+from PIL import Image
+from test_enrichment import import_colours, run_jobs
+
+from pixlstash.domain import PictureFilter
+from pixlstash.errors import BadInput, Conflict
+from pixlstash.training import ExportOptions
+from pixlstash.training.images import BUCKET_STEP, aspect_bucket, buckets
+
+
+@pytest.fixture
+def dataset(fake_engines, library, tmp_path):
+    """A set "LoRA" of four pictures with captions, tags (a character tag among them) and predictions."""
+    ids = import_colours(library, tmp_path, ("red", "green", "blue", "yellow", "white"))
+    run_jobs(library)  # the fake tagger's predictions: colour names and bright / dark, with confidences
+    lora = library.organise.create_collection("set", "LoRA")
+    members = [ids["red"], ids["green"], ids["blue"], ids["yellow"]]
+    library.organise.add_members(lora.id, members)
+    library.tag_pictures(members, add=["solo", "flat colour"])
+    library.tags.ensure("alice", "character")
+    library.tag_pictures([ids["red"], ids["yellow"]], add=["alice"])
+    library.set_caption(ids["red"], "a red square on a table")
+    library.set_caption(ids["green"], "a green square")
+    return library, ids, lora, PictureFilter(collections=[lora.id])
+
+
+def exported(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_set_exported_with_its_captions_and_a_trigger_word(dataset, tmp_path):
+    library, ids, _, selection = dataset
+    options = ExportOptions(trigger="ohwx")
+    report = library.training.write_folder(library.training.plan(selection, options), options, tmp_path / "out")
+    files = exported(tmp_path / "out")
+    members = sorted([ids["red"], ids["green"], ids["blue"], ids["yellow"]])
+    assert report.pictures == 4 and report.missing == [] and report.unchanged == 0
+    assert set(files) == {f"{i}.png" for i in members} | {f"{i}.txt" for i in members} | {
+        "metadata.jsonl",
+        "dataset.toml",
+        "ai-toolkit.yaml",
+    }
+    for picture_id in members:
+        assert files[f"{picture_id}.png"] == library.original_path(picture_id).read_bytes()  # untouched
+    assert files[f"{ids['red']}.txt"] == b"ohwx, a red square on a table\n"
+    assert files[f"{ids['green']}.txt"] == b"ohwx, a green square\n"
+    assert files[f"{ids['blue']}.txt"] == b"ohwx\n"  # no caption yet: the trigger alone
+    manifest = [json.loads(line) for line in files["metadata.jsonl"].splitlines()]
+    assert [m["picture_id"] for m in manifest] == members
+    assert next(m for m in manifest if m["picture_id"] == ids["red"]) == {
+        "file": f"{ids['red']}.png",
+        "caption": "ohwx, a red square on a table",
+        "tags": ["alice", "flat colour", "solo"],
+        "picture_id": ids["red"],
+        "hash": library.get(ids["red"]).content_hash,
+    }
+
+
+def test_tags_predictions_and_templates(dataset, tmp_path):
+    library, ids, _, selection = dataset
+    red = library.get(ids["red"])
+    predicted = sorted(((p.confidence, p.name) for p in red.predictions if p.confidence >= 0.5), reverse=True)
+
+    def caption(**options) -> str:
+        plan = library.training.plan(selection, ExportOptions(**options))
+        return next(f.caption for f in plan.files if f.picture_id == ids["red"])
+
+    assert caption(caption="tags") == "alice, flat colour, solo"  # character first, then by confidence, name
+    assert caption(caption="tags", underscores=True, exclude_tags=["solo"]) == "alice, flat_colour"
+    assert caption(caption="tags", character_first=False, order="name") == "alice, flat colour, solo"
+    with_predictions = caption(caption="predictions", min_confidence=0.5)
+    general = sorted([(1.0, "flat colour"), (1.0, "solo"), *predicted], key=lambda cn: (-cn[0], cn[1]))
+    assert with_predictions == ", ".join(["alice", *[n for _, n in general]])
+    assert caption(caption="predictions", min_confidence=0.5, max_tags=2) == "alice, flat colour"
+    # By frequency: tags most of the exported pictures share come first.
+    library.tag_pictures([ids["red"]], add=["rare"])
+    assert caption(caption="tags", order="frequency", character_first=False).split(", ")[-1] == "rare"
+    template = "{trigger}, {character_tags}, {caption}, {general_tags}"
+    assert caption(caption="template", template=template, trigger="ohwx") == (
+        "ohwx, alice, a red square on a table, flat colour, rare, solo"
+    )
+    blue = library.training.plan(selection, ExportOptions(caption="template", template=template, trigger="ohwx"))
+    assert next(f.caption for f in blue.files if f.picture_id == ids["blue"]) == "ohwx, flat colour, solo"
+    with pytest.raises(BadInput, match=r"\{nope\}"):
+        library.training.plan(selection, ExportOptions(caption="template", template="{nope}"))
+
+
+def test_the_zip_stream_holds_exactly_the_folder_export(dataset, tmp_path):
+    library, _, _, selection = dataset
+    options = ExportOptions(trigger="ohwx", repeats=10, second_file=True, caption="tags")
+    plan = library.training.plan(selection, options)
+    library.training.write_folder(plan, options, tmp_path / "folder")
+    progress = []
+    data = b"".join(library.training.zip_chunks(plan, options, lambda done, total: progress.append((done, total))))
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.testzip() is None
+        unzipped = {name: archive.read(name) for name in archive.namelist()}
+    assert unzipped == exported(tmp_path / "folder")
+    assert progress[-1] == (4, 4)
+    # kohya's layout: the pictures in <repeats>_<trigger>/, the configs beside the folder, pointing at it.
+    assert {name.split("/")[0] for name in unzipped if name.endswith(".png")} == {"10_ohwx"}
+    assert sum(name.endswith(".caption") for name in unzipped) == 4
+    toml = unzipped["dataset.toml"].decode()
+    assert 'image_dir = "./10_ohwx"' in toml and "num_repeats = 10" in toml and "keep_tokens = 1" in toml
+    assert 'folder_path: "./10_ohwx"' in unzipped["ai-toolkit.yaml"].decode()
+
+
+def test_resizing_converting_and_aspect_buckets(dataset, tmp_path):
+    library, ids, lora, _ = dataset
+    big = tmp_path / "big"
+    big.mkdir()
+    photo(1200, 700, seed=4).save(big / "wide.jpg", quality=92)
+    photo(500, 900, seed=5).save(big / "tall.jpg", quality=92)
+    new = [p.picture_id for p in library.import_paths([big]).imported]
+    selection = PictureFilter(ids=new)
+    resized = ExportOptions(max_side=256, image_format="webp")
+    library.training.write_folder(library.training.plan(selection, resized), resized, tmp_path / "small")
+    sizes = {p.stem: Image.open(p).size for p in (tmp_path / "small").glob("*.webp")}
+    assert sorted(sizes.values()) == [(142, 256), (256, 149)]
+    bucketed = ExportOptions(bucket_resolution=512)
+    library.training.write_folder(library.training.plan(selection, bucketed), bucketed, tmp_path / "buckets")
+    for path in (tmp_path / "buckets").glob("*.jpg"):
+        with Image.open(path) as image:
+            width, height = image.size
+        assert width % BUCKET_STEP == 0 and height % BUCKET_STEP == 0 and width * height <= 512 * 512
+    assert aspect_bucket(1200, 700, 512) == (640, 384) and aspect_bucket(500, 900, 512) == (384, 640)
+    assert (512, 512) in buckets(512) and (1024, 1024) in buckets(1024) and (896, 1152) in buckets(1024)
+
+
+def test_update_rewrites_exactly_what_changed_and_new_folders_are_not_overwritten(dataset, tmp_path):
+    library, ids, _, selection = dataset
+    options = ExportOptions(trigger="ohwx")
+    target = tmp_path / "out"
+    library.training.write_folder(library.training.plan(selection, options), options, target)
+    with pytest.raises(Conflict, match="already holds files"):
+        library.training.write_folder(library.training.plan(selection, options), options, target)
+    before = {p.name: p.stat().st_mtime_ns for p in target.iterdir()}
+    library.set_caption(ids["green"], "a greener square")
+    report = library.training.write_folder(library.training.plan(selection, options), options, target, mode="update")
+    assert sorted(report.written) == sorted([f"{ids['green']}.txt", "metadata.jsonl"])
+    assert (target / f"{ids['green']}.txt").read_text() == "ohwx, a greener square\n"
+    unchanged = {p.name for p in target.iterdir() if p.stat().st_mtime_ns == before.get(p.name)}
+    assert unchanged == set(before) - set(report.written)
+    overwritten = library.training.write_folder(library.training.plan(selection, options), options, target, "overwrite")
+    assert len(overwritten.written) == 11  # 4 images, 4 captions, 3 extra files
+
+
+def test_missing_originals_videos_and_an_interrupted_export(dataset, tmp_path, monkeypatch):
+    library, ids, lora, selection = dataset
+    video = library.import_paths([mp4(tmp_path / "clip.mp4")]).imported[0].picture_id
+    library.organise.add_members(lora.id, [video])
+    library.original_path(ids["yellow"]).unlink()
+    plan = library.training.plan(selection, ExportOptions())
+    assert [m.picture_id for m in plan.missing] == [ids["yellow"]] and plan.videos_left_out == [video]
+    posters = library.training.plan(selection, ExportOptions(videos="poster"))
+    frame = next(f for f in posters.files if f.picture_id == video)
+    assert frame.image == f"{video}.png"
+    library.training.write_folder(posters, ExportOptions(videos="poster"), tmp_path / "posters")
+    with Image.open(tmp_path / "posters" / f"{video}.png") as image:
+        assert image.size == (160, 120)
+
+    import pixlstash.training.export as export_module
+
+    calls = {"n": 0}
+    real = export_module.converted_image
+
+    def failing(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("interrupted")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(export_module, "converted_image", failing)
+    converting = ExportOptions(image_format="png", max_side=64)
+    with pytest.raises(RuntimeError):
+        library.training.write_folder(library.training.plan(selection, converting), converting, tmp_path / "cut")
+    left = sorted(p.name for p in (tmp_path / "cut").iterdir())
+    first = min(ids[name] for name in ("red", "green", "blue"))  # in id order; yellow's original is gone
+    assert left == [f"{first}.png", f"{first}.txt"]  # whole files only, nothing half-written
