@@ -118,7 +118,7 @@ def test_the_zip_stream_holds_exactly_the_folder_export(dataset, tmp_path):
 
 
 def test_resizing_converting_and_aspect_buckets(dataset, tmp_path):
-    library, ids, lora, _ = dataset
+    library, _, _, _ = dataset
     big = tmp_path / "big"
     big.mkdir()
     photo(1200, 700, seed=4).save(big / "wide.jpg", quality=92)
