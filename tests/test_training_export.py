@@ -189,3 +189,49 @@ def test_missing_originals_videos_and_an_interrupted_export(dataset, tmp_path, m
     left = sorted(p.name for p in (tmp_path / "cut").iterdir())
     first = min(ids[name] for name in ("red", "green", "blue"))  # in id order; yellow's original is gone
     assert left == [f"{first}.png", f"{first}.txt"]  # whole files only, nothing half-written
+
+
+def test_export_through_the_api_streams_the_zip_and_previews_the_captions(fake_engines, live, tmp_path):
+    from test_web_enrichment import upload_colours, wait_for_jobs
+
+    admin = live.client(live.token("admin"))
+    reader = live.client(live.token("read"))
+    ids = upload_colours(admin, ("red", "green", "blue"))
+    wait_for_jobs(admin)
+    lora = admin.post("/api/v1/sets", json={"name": "LoRA"}).json()
+    admin.post(f"/api/v1/sets/{lora['id']}/pictures", json={"ids": list(ids.values())}).raise_for_status()
+    admin.patch(f"/api/v1/pictures/{ids['red']}", json={"caption": "a red square"}).raise_for_status()
+    options = {"trigger": "ohwx", "repeats": 5}
+    request = {"filter": {"collections": [lora["id"]]}, "options": options, "name": "LoRA set"}
+    preview = reader.post("/api/v1/exports/preview", json=request).json()
+    plan = live.library.training.plan(PictureFilter(collections=[lora["id"]]), ExportOptions(**options))
+    assert preview["pictures"] == 3 and preview["folder"] == "5_ohwx"
+    assert preview["samples"] == [{"file": f.image, "caption": f.caption} for f in plan.files[:3]]
+    assert f"5_ohwx/{ids['red']}.png" in {s["file"] for s in preview["samples"]}
+
+    started = reader.post("/api/v1/exports", json=request)
+    assert started.status_code == 201
+    ticket = started.json()
+    with reader.stream("GET", ticket["url"]) as response:
+        assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
+        assert 'filename="LoRA_set.zip"' in response.headers["content-disposition"]
+        assert "content-length" not in response.headers  # streamed as it is made
+        data = b"".join(response.iter_bytes())
+    live.library.training.write_folder(plan, ExportOptions(**options), tmp_path / "folder")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert {n: archive.read(n) for n in archive.namelist()} == exported(tmp_path / "folder")
+    assert reader.get(f"/api/v1/exports/{ticket['id']}").json() == {
+        "id": ticket["id"],
+        "pictures": 3,
+        "done": 3,
+        "finished": True,
+    }
+    assert live.client().get(ticket["url"]).status_code == 401  # the ticket is not a credential
+    assert reader.get("/api/v1/exports/nope.zip").status_code == 404
+
+    assert reader.put(f"/api/v1/exports/options/{lora['id']}", json=options).status_code == 403
+    assert admin.put(f"/api/v1/exports/options/{lora['id']}", json=options).json() == options
+    assert reader.get(f"/api/v1/exports/options/{lora['id']}").json() == options
+    bad = {**request, "options": {"caption": "template", "template": "{secret}"}}
+    assert reader.post("/api/v1/exports", json=bad).status_code == 400
+    assert reader.post("/api/v1/exports", json={**request, "options": {"max_side": -1}}).status_code == 422

@@ -17,6 +17,8 @@ from pixlstash.sharing.service import ShareService
 from pixlstash.snapshots import SnapshotService
 from pixlstash.updates import UpdateChecker
 
+from .exports import ExportTickets
+
 __all__ = ["AppState", "LifespanState", "WebSettings"]
 
 
@@ -45,6 +47,7 @@ class AppState:
         self.snapshots: SnapshotService = instance.snapshots
         self.worker: EnrichmentWorker | None = instance.worker
         self.password_checks = anyio.CapacityLimiter(settings.password_checks)
+        self.exports = ExportTickets()
 
 
 class LifespanState(TypedDict):

@@ -14,6 +14,7 @@ from . import (
     shared,
     snapshots,
     system,
+    training,
 )
 
 MODULES = (
@@ -30,4 +31,5 @@ MODULES = (
     search,
     likeness,
     people,
+    training,
 )
