@@ -235,3 +235,48 @@ def test_export_through_the_api_streams_the_zip_and_previews_the_captions(fake_e
     bad = {**request, "options": {"caption": "template", "template": "{secret}"}}
     assert reader.post("/api/v1/exports", json=bad).status_code == 400
     assert reader.post("/api/v1/exports", json={**request, "options": {"max_side": -1}}).status_code == 422
+
+
+def test_the_command_line_exports_remembers_updates_and_lists_what_it_could_not(tmp_path):
+    from conftest import run_cli
+    from corpus import solid
+
+    from pixlstash.library import Library
+
+    root = tmp_path / "lib"
+    pictures = tmp_path / "pictures"
+    pictures.mkdir()
+    for n, colour in enumerate([(200, 0, 0), (0, 200, 0), (0, 0, 200)]):
+        solid(100 + n, 80, colour).save(pictures / f"p{n}.png")
+    with Library.open(root) as library:
+        ids = sorted(p.picture_id for p in library.import_paths([pictures]).imported)
+        lora = library.organise.create_collection("set", "LoRA")
+        library.organise.add_members(lora.id, ids)
+        library.tag_pictures(ids, add=["solo"])
+        library.set_caption(ids[0], "a red square")
+    out = tmp_path / "dataset"
+    first = run_cli("export", "LoRA", "--to", str(out), "--trigger", "ohwx", "--repeats", "10", "--library", str(root))
+    assert f"exported 3 pictures of LoRA to {out} (9 files written, 0 unchanged)" in first.stdout
+    assert (out / "10_ohwx" / f"{ids[0]}.txt").read_text() == "ohwx, a red square\n"
+    again = run_cli("export", "LoRA", "--to", str(out), "--library", str(root), check=False)
+    assert again.returncode == 1 and "already holds files" in again.stderr and "Traceback" not in again.stderr
+    # The options were remembered for the set: an update with no flags changes nothing ...
+    unchanged = run_cli("export", "LoRA", "--to", str(out), "--update", "--library", str(root))
+    assert "(0 files written, 9 unchanged)" in unchanged.stdout
+    # ... and one new flag rewrites the captions and the manifest only.
+    tags = run_cli(
+        "export", "LoRA", "--to", str(out), "--update", "--caption", "tags", "--json", "--library", str(root)
+    )
+    assert json.loads(tags.stdout)["written"] == 4 and (out / "10_ohwx" / f"{ids[1]}.txt").read_text() == "ohwx, solo\n"
+    archive = tmp_path / "lora.zip"
+    zipped = run_cli("export", "LoRA", "--zip", str(archive), "--rating-min", "0", "--library", str(root))
+    assert f"to {archive}" in zipped.stdout
+    with zipfile.ZipFile(archive) as z:
+        assert {n: z.read(n) for n in z.namelist()} == exported(out)
+    with Library.open(root) as library:
+        library.original_path(ids[2]).unlink()
+    partial = run_cli("export", "LoRA", "--zip", str(tmp_path / "b.zip"), "--library", str(root), check=False)
+    assert partial.returncode == 3 and f"not exported: picture {ids[2]}" in partial.stderr
+    assert "exported 2 pictures" in partial.stdout
+    nothing = run_cli("export", "--to", str(tmp_path / "x"), "--tag", "nope", "--library", str(root), check=False)
+    assert nothing.returncode == 1 and "nothing to export" in nothing.stderr

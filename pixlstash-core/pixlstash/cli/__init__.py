@@ -13,6 +13,7 @@ from ..plugins import make_plugin_manager
 from . import (
     auth_cmds,
     enrich_cmd,
+    export_cmd,
     faces_cmd,
     folders_cmd,
     import_cmd,
@@ -36,6 +37,7 @@ COMMAND_MODULES = (
     search_cmd,
     enrich_cmd,
     faces_cmd,
+    export_cmd,
     jobs_cmd,
     models_cmd,
     folders_cmd,
