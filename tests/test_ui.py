@@ -425,3 +425,38 @@ def test_people_panel_names_a_person_and_takes_suggestions(page, server):
     page.locator("#sidebar .side-item", has_text="Alice").click(button="right")
     page.get_by_text("Faces and suggestions…").click()
     expect(panel.locator("#named-faces .suggestion")).to_have_count(biggest.faces)
+
+
+def test_export_dialog_previews_the_captions_the_zip_then_holds(page, server, tmp_path):
+    import zipfile
+    from pathlib import Path
+
+    ids = ids_by_name(server)
+    library = server.library
+    lora = library.organise.create_collection("set", "LoRA")
+    members = [ids["red"], ids["green"], ids["blue"], ids["yellow"]]
+    library.organise.add_members(lora.id, members)
+    library.tag_pictures(members, add=["solo"])
+    library.set_caption(ids["red"], "a red square")
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    page.locator("#sidebar").get_by_label("set LoRA").click(button="right")
+    page.get_by_text("Export for training…").click()
+    dialog = page.locator(".export-form")
+    samples = dialog.locator(".export-samples li")
+    expect(samples).to_have_count(3)
+    dialog.get_by_label("Trigger word (first)").fill("ohwx")
+    dialog.get_by_label("Caption file", exact=True).select_option("tags")
+    dialog.get_by_label("Repeats (kohya folder N_trigger; 0: none)").fill("10")
+    expect(dialog.locator("#export-preview")).to_contain_text("10_ohwx/")
+    expect(samples.first).to_contain_text("ohwx, solo")
+    screenshot(page, "export-dialog")
+    shown = [(li.locator("code").inner_text(), li.locator(".export-caption").inner_text()) for li in samples.all()]
+    with page.expect_download() as download_info:
+        dialog.get_by_role("button", name="Download zip").click()
+    data = Path(download_info.value.path()).read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for image, caption in shown:  # the preview is what the export wrote
+            assert archive.read(image.rsplit(".", 1)[0] + ".txt").decode().strip() == caption
+        assert len([n for n in archive.namelist() if n.endswith(".txt")]) == 4
+    assert library.training.remembered(lora.id).trigger == "ohwx"  # remembered for the set

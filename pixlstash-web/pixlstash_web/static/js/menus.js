@@ -3,6 +3,7 @@
 import { api } from "./api.js";
 import { esc, toast } from "./ui.js";
 import { runEngineDialog } from "./engine_dialog.js";
+import { exportDialog } from "./export_dialog.js";
 import { openPanel, shareDialog } from "./panels.js";
 
 const $ = (id) => document.getElementById(id);
@@ -126,6 +127,7 @@ export function contextMenu(app, x, y, ids) {
     ["Tag…", () => actions.tag(app, ids)],
     ["Add to set / character / project", assignItems(app, ids)],
     ["Share…", () => actions.share(app, ids)],
+    ["Export for training…", () => exportDialog(app, { ids })],
     null,
     ["Find similar pictures", () => actions.similar(app, ids)],
     ["Find similar faces", () => actions.similarFaces(app, ids)],
@@ -146,6 +148,7 @@ export function contextMenuFor(app, x, y, kind, id) {
   const items = [];
   if (kind === "project") {
     items.push(["Open", () => app.navigate({ project: id })],
+      ["Export for training…", () => exportDialog(app, { project: app.sidebar.projects.find((p) => p.id === id) })],
       ["Rename…", () => rename(app, `/projects/${id}`)],
       ["Share…", () => shareDialog(app, { scope_type: "project", scope_id: id })],
       ["Delete project (keeps pictures)", () => remove(app, `/projects/${id}`)]);
@@ -153,6 +156,7 @@ export function contextMenuFor(app, x, y, kind, id) {
     const path = `/${kind === "set" ? "sets" : "characters"}/${id}`;
     items.push(["Open", () => app.navigate({ collections: [id] })],
       ...(kind === "character" ? [["Faces and suggestions…", () => openPanel(app, "people", { character: id })]] : []),
+      ["Export for training…", () => exportDialog(app, { collection: app.sidebar.collections.find((c) => c.id === id) })],
       ["Rename…", () => rename(app, path)],
       ["Share…", () => shareDialog(app, { scope_type: kind, scope_id: id })],
       ["Move to project", [["No project", () => move(app, path, null)],
