@@ -280,3 +280,20 @@ def test_the_command_line_exports_remembers_updates_and_lists_what_it_could_not(
     assert "exported 2 pictures" in partial.stdout
     nothing = run_cli("export", "--to", str(tmp_path / "x"), "--tag", "nope", "--library", str(root), check=False)
     assert nothing.returncode == 1 and "nothing to export" in nothing.stderr
+
+
+def test_the_training_guide_shows_the_configs_the_export_writes(dataset, tmp_path):
+    import re
+
+    library, _, _, selection = dataset
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "training-sets.md").read_text()
+    toml = re.search(r"^```toml\n(.*?)^```$", guide, re.M | re.S).group(1)
+    yaml = re.search(r"^```yaml\n(.*?)^```$", guide, re.M | re.S).group(1)
+    kohya = ExportOptions(trigger="ohwx", repeats=10, bucket_resolution=1024)
+    files = dict(library.training.contents(library.training.plan(selection, kohya), kohya))
+    written = "\n".join(line for line in files["dataset.toml"].decode().splitlines() if not line.startswith("#"))
+    assert written.strip() == toml.strip()
+    flat = ExportOptions(trigger="ohwx", caption="tags", max_side=1536)
+    files = dict(library.training.contents(library.training.plan(selection, flat), flat))
+    written = "\n".join(line for line in files["ai-toolkit.yaml"].decode().splitlines() if not line.startswith("#"))
+    assert written.replace('"."', '"/home/me/datasets/alice"').strip() == yaml.strip()
