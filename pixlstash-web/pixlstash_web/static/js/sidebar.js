@@ -71,8 +71,13 @@ export class Sidebar {
     }
     html += `<h2>More</h2><div class="side-item ${view.scrapheap ? "active" : ""}" data-kind="scrapheap" tabindex="0">
       Scrapheap</div>`;
-    this.el.innerHTML = html;
-    this.bind();
+    // Live events reload the sidebar often; re-render only when it changed, so a drag that has started
+    // from or onto it is not cut short by a copy of itself.
+    if (html !== this.html) {
+      this.html = html;
+      this.el.innerHTML = html;
+      this.bind();
+    }
     this.renderSetOps();
   }
 
