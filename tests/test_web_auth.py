@@ -41,6 +41,7 @@ def world(live, tmp_path):
         "face_id": 999_999,
         "character_id": 999_999,
         "cluster_id": 999_999,
+        "ticket_id": "no-such-export",
         "name": "no-such-plugin",
     }
     return {"values": values, "share_secret": secret, "ids": ids}

@@ -196,15 +196,30 @@ class Authenticator:
     def needs_setup(self) -> bool:
         return self.store.user_count() == 0
 
-    def create_user(self, username: str, password: str) -> int:
+    def create_owner(self, username: str, password: str, *, replace: bool = False) -> int:
+        """The library's one owner (tokens and share links serve everyone else). A library that has an owner
+        keeps it unless ``replace``, which also ends the old owner's browser sessions."""
         username = username.strip()
-        if not 1 <= len(username) <= 100 or any(ord(ch) < 32 or ord(ch) == 127 for ch in username):
-            raise BadInput("a user name has 1 to 100 characters and no control characters")
         password_hash = hash_password(password)
         with self.db.write():
-            if self.store.user_by_name(username) is not None:
-                raise Conflict(f"user {username!r} already exists")
-            return self.store.create_user(username, password_hash, now_ms())
+            owner = self.store.owner_name()
+            if owner is not None and not replace:
+                raise Conflict(
+                    f"this library has an owner already ({owner}): change its password with `pixlstash user "
+                    f"password {owner}`, or replace the owner with --replace"
+                )
+            if owner is not None:
+                self.store.remove_users()
+            return self._add_user(username, password_hash)
+
+    def create_user(self, username: str, password: str) -> int:
+        """The owner of a library that has none yet (the first-run setup)."""
+        return self.create_owner(username, password)
+
+    def _add_user(self, username: str, password_hash: str) -> int:
+        if not 1 <= len(username) <= 100 or any(ord(ch) < 32 or ord(ch) == 127 for ch in username):
+            raise BadInput("a user name has 1 to 100 characters and no control characters")
+        return self.store.create_user(username, password_hash, now_ms())
 
     def set_password(self, username: str, password: str) -> None:
         user = self.store.user_by_name(username)

@@ -31,6 +31,8 @@ def add_parser(subparsers) -> None:
         action.add_argument(
             "--password-stdin", action="store_true", help="read the password from standard input instead of prompting"
         )
+        if name == "create":
+            action.add_argument("--replace", action="store_true", help="replace the library's owner (one per library)")
         action.set_defaults(func=run_user)
 
     token = subparsers.add_parser(
@@ -58,7 +60,12 @@ def add_parser(subparsers) -> None:
 
 def _password(args) -> str:
     if args.password_stdin:
-        return sys.stdin.readline().rstrip("\n")
+        password = sys.stdin.readline().rstrip("\n")
+        if not password:
+            raise BadInput("no password on standard input")
+        return password
+    if not sys.stdin.isatty():
+        raise BadInput("there is no terminal to ask for the password on: pipe it in with --password-stdin")
     first = getpass.getpass("password: ")
     if first != getpass.getpass("again: "):
         raise BadInput("the passwords differ")
@@ -69,8 +76,8 @@ def run_user(args, pm) -> int:
     auth = _authenticator(args, pm)
     try:
         if args.action == "create":
-            auth.create_user(args.username, _password(args))
-            print(f"created owner {args.username}")
+            auth.create_owner(args.username, _password(args), replace=args.replace)
+            print(f"created owner {args.username}{' (the previous owner is replaced)' if args.replace else ''}")
         else:
             auth.set_password(args.username, _password(args))
             print(f"changed the password of {args.username}")

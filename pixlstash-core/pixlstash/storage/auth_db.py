@@ -127,6 +127,14 @@ class AuthStore:
     def user_count(self) -> int:
         return self.db.scalar("SELECT count(*) FROM users") or 0
 
+    def owner_name(self) -> str | None:
+        return self.db.scalar("SELECT username FROM users ORDER BY id LIMIT 1")
+
+    def remove_users(self) -> None:
+        """Every account and its browser sessions (tokens and share links stay: they are the library's)."""
+        self.db.execute("DELETE FROM sessions")
+        self.db.execute("DELETE FROM users")
+
     def create_user(self, username: str, password_hash: str, now: int) -> int:
         return self.db.query(
             "INSERT INTO users(username, password_hash, created_at) VALUES (?, ?, ?) RETURNING id",
