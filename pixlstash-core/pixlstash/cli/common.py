@@ -69,3 +69,9 @@ def progress_bar(done: int, total: int, width: int = 28) -> str:
     fraction = done / total if total else 1.0
     filled = round(fraction * width)
     return f"[{'#' * filled}{'-' * (width - filled)}] {fraction:4.0%}"
+
+
+# Exit status of a command that did its work but not for every item it was given (a partial import, a
+# partial restore, an export with missing originals); the reasons go to standard error. 1 is an error
+# (nothing done), 2 bad usage (argparse's own).
+SOME_FAILED = 3

@@ -14,11 +14,8 @@ import msgspec
 from ..domain import PictureFilter
 from ..errors import BadInput, NotFound
 from ..training import ExportOptions
-from .common import add_library_option, print_json, progress_bar, terminal
+from .common import SOME_FAILED, add_library_option, print_json, progress_bar, terminal
 from .library_options import add_filter_options, filter_from_args, open_library, resolve_collection, resolve_project
-
-# Exit status when the export was made but some pictures could not be (their originals are missing).
-SOME_LEFT_OUT = 3
 
 # flag -> ExportOptions field, for the flags that set one.
 _FIELDS = {
@@ -156,7 +153,7 @@ def run(args, pm) -> int:
             print(f"{len(plan.videos_left_out)} videos left out (--videos poster exports their poster frames)")
     for missing in plan.missing:
         print(f"not exported: picture {missing.picture_id} ({missing.name}): {missing.reason}", file=err)
-    return SOME_LEFT_OUT if plan.missing else 0
+    return SOME_FAILED if plan.missing else 0
 
 
 def _write_zip(library, plan, options, target: Path, progress) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from .common import add_library_option, print_json
+from .common import SOME_FAILED, add_library_option, print_json
 from .library_options import open_library, resolve_collection, resolve_project
 
 
@@ -56,4 +56,4 @@ def run(args, pm) -> int:
             f"imported {len(report.imported)}, duplicates {len(report.duplicates)}{restored}, "
             f"skipped {len(report.skipped)} in {report.seconds:.1f} s ({rate:.1f}/s)"
         )
-    return 0
+    return SOME_FAILED if report.skipped else 0

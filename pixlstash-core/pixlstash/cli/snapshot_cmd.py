@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 
 from ..errors import BadInput
 from ..snapshots import RestoreResource, SnapshotService
-from .common import add_library_option, print_json
+from .common import SOME_FAILED, add_library_option, print_json
 from .library_options import open_library
 
 
@@ -62,15 +63,49 @@ def run(args, pm) -> int:
     if args.json:
         print_json(result)
     elif args.action == "list":
+        if not result:
+            print("no snapshots yet (pixlstash snapshot create)")
         for row in result:
-            when = dt.datetime.fromtimestamp(row.created_at / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M")
-            print(
-                f"{row.id:>5}  {row.kind:<7}  {when}  {row.picture_count:>8} pictures  "
-                f"{row.byte_size / 1e6:8.2f} MB  {row.label or ''}"
-            )
+            print(_row(row))
     else:
-        print(result)
+        _say(args, result)
+    if args.action == "restore" and result.get("errors"):
+        for error in result["errors"]:
+            print(f"not restored: {error['type']}:{error['id']}: {error['error']}", file=sys.stderr)
+        return SOME_FAILED if result.get("upserted_count") else 1
     return 0
+
+
+def _row(row) -> str:
+    when = dt.datetime.fromtimestamp(row.created_at / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M")
+    return (
+        f"{row.id:>5}  {row.kind:<7}  {when}  {row.picture_count:>8} pictures  "
+        f"{row.byte_size / 1e6:8.2f} MB  {row.label or ''}"
+    )
+
+
+def _say(args, result) -> None:
+    """A sentence (and the figures) for each action, never a Python repr."""
+    if args.action == "create":
+        label = f" {result.label!r}" if result.label else ""
+        print(f"took snapshot {result.id}{label} of {result.picture_count} pictures")
+    elif args.action == "preview":
+        s = result["summary"]
+        print(
+            f"restoring snapshot {args.snapshot_id} would revert {s['pictures_to_revert']} pictures, recreate "
+            f"{s['pictures_to_recreate']} and delete {s['pictures_to_delete']}; {s['pictures_unchanged']} stay as "
+            "they are"
+        )
+        for warning in result["warnings"]:
+            print(f"warning: {warning}")
+    elif args.action == "delete":
+        print(f"deleted snapshot {result['deleted']}, freeing {result['freed_bytes'] / 1e6:.2f} MB")
+    elif args.only:
+        print(f"restored {result['upserted_count']} of {len(args.only)} from snapshot {args.snapshot_id}")
+    else:
+        missing = result.get("missing_files_count") or 0
+        note = f" ({missing} pictures have no original file any more)" if missing else ""
+        print(f"restored the library from snapshot {args.snapshot_id}{note}")
 
 
 def _dispatch(args, service: SnapshotService):

@@ -1,0 +1,47 @@
+"""What the command line says: sentences, not Python reprs; and exit statuses a script can rely on
+(0 done, 1 an error, 2 bad usage, 3 done but not for every item, with the reasons on standard error)."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import run_cli
+from corpus import solid
+
+
+def test_snapshot_commands_speak_in_sentences_and_fail_with_a_status(tmp_path):
+    lib = str(tmp_path / "lib")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for n in range(3):
+        solid(100 + n, 80, (200, 40 * n, 0)).save(folder / f"p{n}.png")
+    run_cli("import", str(folder), "--library", lib)
+    assert "no snapshots yet" in run_cli("snapshot", "list", "--library", lib).stdout
+    taken = run_cli("snapshot", "create", "--label", "before", "--library", lib).stdout
+    assert taken.strip() == "took snapshot 1 'before' of 3 pictures" and "SnapshotRow" not in taken
+    preview = run_cli("snapshot", "preview", "1", "--library", lib).stdout
+    assert preview.startswith("restoring snapshot 1 would revert 0 pictures, recreate 0 and delete 0")
+    assert "{" not in preview
+    assert json.loads(run_cli("snapshot", "preview", "1", "--json", "--library", lib).stdout)["summary"]
+    partial = run_cli(
+        "snapshot", "restore", "1", "--only", "picture:1", "--only", "set:99", "--library", lib, check=False
+    )
+    assert partial.returncode == 3 and "restored 1 of 2 from snapshot 1" in partial.stdout
+    assert "not restored: set:99: not in the snapshot" in partial.stderr
+    nothing = run_cli("snapshot", "restore", "1", "--only", "picture:77", "--library", lib, check=False)
+    assert nothing.returncode == 1 and "not restored: picture:77" in nothing.stderr
+    full = run_cli("snapshot", "restore", "1", "--library", lib).stdout
+    assert full.strip() == "restored the library from snapshot 1"
+    deleted = run_cli("snapshot", "delete", "1", "--library", lib).stdout
+    assert deleted.startswith("deleted snapshot 1, freeing ")
+
+
+def test_an_import_that_skips_files_says_why_and_exits_3(tmp_path):
+    lib = str(tmp_path / "lib")
+    solid(90, 60, (10, 200, 10)).save(tmp_path / "good.png")
+    done = run_cli("import", str(tmp_path / "good.png"), str(tmp_path / "nowhere.jpg"), "--library", lib, check=False)
+    assert done.returncode == 3
+    assert done.stdout.startswith("imported 1, duplicates 0, skipped 1")
+    assert "skipped " in done.stderr and "nowhere.jpg" in done.stderr
+    usage = run_cli("import", "--library", lib, "--no-such-flag", check=False)
+    assert usage.returncode == 2
