@@ -45,3 +45,20 @@ def test_an_import_that_skips_files_says_why_and_exits_3(tmp_path):
     assert "skipped " in done.stderr and "nowhere.jpg" in done.stderr
     usage = run_cli("import", "--library", lib, "--no-such-flag", check=False)
     assert usage.returncode == 2
+
+
+def test_ls_names_each_picture_marks_missing_ones_and_says_when_nothing_matches(tmp_path):
+    from pixlstash.library import Library
+
+    lib = str(tmp_path / "lib")
+    for name in ("sunset.png", "harbour.png"):
+        solid(120 if name == "sunset.png" else 121, 80, (200, 120, 40)).save(tmp_path / name)
+    run_cli("import", str(tmp_path / "sunset.png"), str(tmp_path / "harbour.png"), "--library", lib)
+    with Library.open(tmp_path / "lib") as library:
+        [harbour] = [p.id for p in library.page().items if library.get(p.id).original_name == "harbour.png"]
+        with library.db.write():  # as the check of originals marks a picture whose file has gone
+            library.pictures.set_missing(harbour, True)
+    listed = run_cli("ls", "--library", lib).stdout.splitlines()
+    assert any(line.endswith("sunset.png") for line in listed)
+    assert any(line.endswith("harbour.png  MISSING") for line in listed)
+    assert "no pictures match" in run_cli("ls", "--tag", "nope", "--library", lib).stdout

@@ -35,13 +35,17 @@ def run(args, pm) -> int:
             print_json(library.statistics(f))
             return 0
         page = library.page(f, sort, args.cursor, args.limit)
+        names = library.pictures.original_names([item.id for item in page.items])
     if args.json:
         print_json(page)
         return 0
+    if not page.items:
+        print("no pictures match" if args.cursor is None else "no more pictures")
     for item in page.items:
         taken = dt.datetime.fromtimestamp(item.taken_at / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M")
         stars = "*" * item.rating if item.rating else "-"
-        print(f"{item.id:>8}  {taken}  {item.width:>5}x{item.height:<5}  {stars:<5}  {item.content_hash[:12]}")
+        missing = "  MISSING" if item.missing else ""
+        print(f"{item.id:>8}  {taken}  {item.width:>5}x{item.height:<5}  {stars:<5}  {names.get(item.id, '')}{missing}")
     if page.next_cursor:
         print(f"next page: --cursor {page.next_cursor}")
     return 0

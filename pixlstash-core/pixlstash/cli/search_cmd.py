@@ -64,12 +64,14 @@ def run(args, pm) -> int:
                 threshold=args.threshold,
                 limit=args.limit,
             )
+        names = library.pictures.original_names([hit.picture.id for hit in result.hits])
     if args.json:
         print_json(result)
         return 0
     for hit in result.hits:
         p = hit.picture
-        print(f"{p.id:>8}  {hit.similarity:6.3f}  {p.width:>5}x{p.height:<5}  {p.content_hash[:12]}")
+        missing = "  MISSING" if p.missing else ""
+        print(f"{p.id:>8}  {hit.similarity:6.3f}  {p.width:>5}x{p.height:<5}  {names.get(p.id, '')}{missing}")
     if not result.hits:
         print(f"no matches ({result.engine_id})")
     return 0

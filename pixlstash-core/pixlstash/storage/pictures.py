@@ -305,6 +305,14 @@ class PictureStore:
                 found[pid] = (content_hash, width, height, media_type)
         return found
 
+    def original_names(self, picture_ids: Sequence[int]) -> dict[int, str]:
+        """id -> the file name the picture was imported under (for listings a person reads)."""
+        found: dict[int, str] = {}
+        for chunk in _chunks(list(picture_ids)):
+            marks = ",".join("?" * len(chunk))
+            found.update(self.db.query(f"SELECT id, original_name FROM pictures WHERE id IN ({marks})", chunk))
+        return found
+
     def character_names(self, picture_ids: Sequence[int]) -> dict[int, list[str]]:
         """id -> the names of the characters the picture belongs to, alphabetically."""
         found: dict[int, list[str]] = {}
