@@ -8,6 +8,8 @@ import json
 from conftest import run_cli
 from corpus import solid
 
+from pixlstash.library import Library
+
 
 def test_snapshot_commands_speak_in_sentences_and_fail_with_a_status(tmp_path):
     lib = str(tmp_path / "lib")
@@ -23,6 +25,10 @@ def test_snapshot_commands_speak_in_sentences_and_fail_with_a_status(tmp_path):
     assert preview.startswith("restoring snapshot 1 would revert 0 pictures, recreate 0 and delete 0")
     assert "{" not in preview
     assert json.loads(run_cli("snapshot", "preview", "1", "--json", "--library", lib).stdout)["summary"]
+    with Library.open(tmp_path / "lib") as library:
+        later = library.organise.create_collection("set", "Later")
+    named = run_cli("snapshot", "preview", "1", "--library", lib).stdout
+    assert f"deletes set {later.id} 'Later'" in named  # what a restore removes is named before it does
     partial = run_cli(
         "snapshot", "restore", "1", "--only", "picture:1", "--only", "set:99", "--library", lib, check=False
     )
@@ -48,8 +54,6 @@ def test_an_import_that_skips_files_says_why_and_exits_3(tmp_path):
 
 
 def test_ls_names_each_picture_marks_missing_ones_and_says_when_nothing_matches(tmp_path):
-    from pixlstash.library import Library
-
     lib = str(tmp_path / "lib")
     for name in ("sunset.png", "harbour.png"):
         solid(120 if name == "sunset.png" else 121, 80, (200, 120, 40)).save(tmp_path / name)

@@ -132,6 +132,8 @@ def test_preview_counts_only_real_changes(library, snapshots, tmp_path):
     library.scrap([ids[3]])
     library.purge([ids[3]])
     new = make_pictures(library, tmp_path / "q", 1, seed=9)
+    later = library.organise.create_collection("set", "Later")
+    temp = library.organise.create_project("Temp")
     preview = snapshots.preview(snapshot.id)
     assert preview["summary"] == {
         "pictures_to_revert": 2,
@@ -139,7 +141,19 @@ def test_preview_counts_only_real_changes(library, snapshots, tmp_path):
         "pictures_to_delete": 1,
         "pictures_unchanged": 3,
         "missing_files": 1,
+        "sets_to_delete": 1,
+        "characters_to_delete": 0,
+        "projects_to_delete": 1,
+        "sets_to_recreate": 0,
+        "characters_to_recreate": 0,
+        "projects_to_recreate": 0,
     }
+    # What a restore deletes besides pictures is named, so nobody loses a set they did not see coming.
+    assert preview["to_delete"] == [
+        {"type": "project", "id": temp.id, "name": "Temp"},
+        {"type": "set", "id": later.id, "name": "Later"},
+    ]
+    assert preview["to_recreate"] == []
     assert any("no original file" in w for w in preview["warnings"])
     result = snapshots.restore(snapshot.id)
     assert result == {"snapshot_id": snapshot.id, "resource_type": "full", "missing_files_count": 1, "errors": []}
@@ -276,7 +290,15 @@ def test_snapshot_api_fields_and_sessions_survive_a_restore(live, tmp_path):
             "pictures_to_delete": 0,
             "pictures_unchanged": 2,
             "missing_files": 0,
+            "sets_to_delete": 0,
+            "characters_to_delete": 0,
+            "projects_to_delete": 0,
+            "sets_to_recreate": 0,
+            "characters_to_recreate": 0,
+            "projects_to_recreate": 0,
         },
+        "to_delete": [],
+        "to_recreate": [],
         "warnings": [],
     }
     batch = {"resources": [{"type": "picture", "id": ids[0]}]}

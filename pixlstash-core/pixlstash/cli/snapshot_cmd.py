@@ -96,6 +96,10 @@ def _say(args, result) -> None:
             f"{s['pictures_to_recreate']} and delete {s['pictures_to_delete']}; {s['pictures_unchanged']} stay as "
             "they are"
         )
+        for change in result["to_delete"]:
+            print(f"  deletes {change['type']} {change['id']} {change['name']!r}")
+        for change in result["to_recreate"]:
+            print(f"  recreates {change['type']} {change['id']} {change['name']!r}")
         for warning in result["warnings"]:
             print(f"warning: {warning}")
     elif args.action == "delete":

@@ -54,6 +54,9 @@ class SnapshotSettings(msgspec.Struct, frozen=True):
     schedule_enabled: bool = True
 
 
+_ORGANISING = ("set", "character", "project")
+
+
 class RestoreResource(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     type: Literal["picture", "set", "character", "project"]
     id: int
@@ -258,6 +261,7 @@ class SnapshotService:
             revert = [pid for pid in candidates if live.get(pid) != snap.get(pid)]
             both = diff.count("snap") - len(recreate)
             missing = self._missing_files(diff, recreate)
+            gone, back = diff.organisation_changes()
         warnings = []
         if row.schema_version < SCHEMA_VERSION:
             warnings.append(f"the snapshot has schema {row.schema_version}; it will be upgraded to {SCHEMA_VERSION}")
@@ -270,7 +274,11 @@ class SnapshotService:
                 "pictures_to_delete": len(delete),
                 "pictures_unchanged": both - len(revert),
                 "missing_files": missing,
+                **{f"{kind}s_to_delete": sum(1 for k, _, _ in gone if k == kind) for kind in _ORGANISING},
+                **{f"{kind}s_to_recreate": sum(1 for k, _, _ in back if k == kind) for kind in _ORGANISING},
             },
+            "to_delete": [{"type": kind, "id": i, "name": name} for kind, i, name in gone],
+            "to_recreate": [{"type": kind, "id": i, "name": name} for kind, i, name in back],
             "warnings": warnings,
         }
 

@@ -103,6 +103,23 @@ class SnapshotDiff:
         ]
         return candidates, recreate, delete
 
+    def organisation_changes(self) -> tuple[list[tuple[str, int, str]], list[tuple[str, int, str]]]:
+        """(to delete, to recreate): the sets, characters and projects only live, or only in the snapshot,
+        as (kind, id, name), each list by kind and name."""
+
+        def only(here: str, there: str) -> list[tuple[str, int, str]]:
+            return [
+                (kind, row_id, name)
+                for kind, row_id, name in self.q(
+                    f"SELECT kind, id, name FROM {here}.collections c WHERE NOT EXISTS "
+                    f"(SELECT 1 FROM {there}.collections o WHERE o.id = c.id) "
+                    f"UNION ALL SELECT 'project', id, name FROM {here}.projects p WHERE NOT EXISTS "
+                    f"(SELECT 1 FROM {there}.projects o WHERE o.id = p.id) ORDER BY 1, 3"
+                )
+            ]
+
+        return only("main", "snap"), only("snap", "main")
+
     def count(self, schema: str) -> int:
         return self.q(f"SELECT count(*) FROM {schema}.pictures")[0][0]
 

@@ -40,10 +40,24 @@ class PreviewSummary(msgspec.Struct):
     pictures_to_delete: int
     pictures_unchanged: int
     missing_files: int
+    sets_to_delete: int
+    characters_to_delete: int
+    projects_to_delete: int
+    sets_to_recreate: int
+    characters_to_recreate: int
+    projects_to_recreate: int
+
+
+class OrganisingChange(msgspec.Struct):
+    type: str  # set, character or project
+    id: int
+    name: str
 
 
 class Preview(msgspec.Struct):
     summary: PreviewSummary
+    to_delete: list[OrganisingChange]  # sets, characters and projects a full restore deletes
+    to_recreate: list[OrganisingChange]  # and those it brings back
     warnings: list[str]
 
 

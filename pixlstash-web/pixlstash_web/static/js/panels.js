@@ -167,9 +167,11 @@ async function renderSnapshots(app, panel, options = {}) {
       const id = b.dataset.preview;
       const out = panel.querySelector(`#snapshot-result-${id}`);
       try {
-        const { summary } = await api.get(`/snapshots/${id}/restore/preview`);
+        const { summary, to_delete: gone, to_recreate: back } = await api.get(`/snapshots/${id}/restore/preview`);
+        const named = (list, verb) => list.length ? `<br><small>${verb}: ${list.map((c) => `${esc(c.type)} ${esc(c.name)}`).join(", ")}</small>` : "";
         out.innerHTML = `<small>${summary.pictures_to_revert} to revert, ${summary.pictures_to_recreate} to recreate,
           ${summary.pictures_to_delete} to delete, ${summary.pictures_unchanged} unchanged, ${summary.missing_files} missing files</small>
+          ${named(gone, "Deletes")}${named(back, "Brings back")}
           <button class="danger" data-full="${id}">Restore everything</button>`;
         out.querySelector("[data-full]").onclick = async () => {
           if (!confirm("Roll all metadata back to this snapshot? A safety snapshot is taken first.")) return;
