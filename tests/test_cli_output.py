@@ -66,3 +66,38 @@ def test_ls_names_each_picture_marks_missing_ones_and_says_when_nothing_matches(
     assert any(line.endswith("sunset.png") for line in listed)
     assert any(line.endswith("harbour.png  MISSING") for line in listed)
     assert "no pictures match" in run_cli("ls", "--tag", "nope", "--library", lib).stdout
+
+
+def test_the_readmes_first_import_works_on_a_new_library(tmp_path):
+    import zipfile
+
+    lib = str(tmp_path / "lib")
+    batch = tmp_path / "batch1"
+    batch.mkdir()
+    solid(100, 70, (200, 0, 0)).save(batch / "a.png")
+    solid(101, 70, (0, 200, 0)).save(tmp_path / "one.png")
+    solid(102, 70, (0, 0, 200)).save(tmp_path / "b.png")
+    with zipfile.ZipFile(tmp_path / "renders.zip", "w") as archive:
+        archive.write(tmp_path / "b.png", "b.png")
+    done = run_cli(
+        "import",
+        str(batch),
+        str(tmp_path / "renders.zip"),
+        str(tmp_path / "one.png"),
+        "--project",
+        "Portraits",
+        "--set",
+        "Best",
+        "--library",
+        lib,
+    )
+    assert done.stdout.startswith("imported 3, duplicates 0, skipped 0")
+    assert "created project 'Portraits'" in done.stderr and "created set 'Best'" in done.stderr
+    again = run_cli("import", str(tmp_path / "one.png"), "--set", "best", "--library", lib)
+    assert "created" not in again.stderr  # names match whatever their case
+    with Library.open(tmp_path / "lib") as library:
+        [best] = library.collections.collections("set")
+        assert best.name == "Best" and best.member_count == 3
+        assert [p.picture_count for p in library.collections.projects()] == [3]
+    unknown = run_cli("import", str(tmp_path / "one.png"), "--set", "999", "--library", lib, check=False)
+    assert unknown.returncode == 1 and "999" in unknown.stderr  # an id is never made up

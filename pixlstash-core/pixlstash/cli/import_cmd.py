@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from .common import SOME_FAILED, add_library_option, print_json
-from .library_options import open_library, resolve_collection, resolve_project
+from .library_options import ensure_collection, ensure_project, open_library
 
 
 def add_parser(subparsers) -> None:
@@ -17,14 +17,14 @@ def add_parser(subparsers) -> None:
     )
     add_library_option(parser)
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files, folders or .zip archives")
-    parser.add_argument("--project", help="add the pictures to this project (id or name)")
+    parser.add_argument("--project", help="add the pictures to this project (id or name; made if new)")
     parser.add_argument(
         "--set",
         dest="sets",
         action="append",
         default=[],
         metavar="SET",
-        help="add the pictures to this set (id or name; repeatable)",
+        help="add the pictures to this set (id or name, made if new; repeatable)",
     )
     parser.add_argument(
         "--character",
@@ -32,19 +32,22 @@ def add_parser(subparsers) -> None:
         action="append",
         default=[],
         metavar="CHARACTER",
-        help="assign the pictures to this character (id or name; repeatable)",
+        help="assign the pictures to this character (id or name, made if new; repeatable)",
     )
     parser.add_argument("--json", action="store_true", help="print the whole report as JSON")
     parser.set_defaults(func=run)
 
 
 def run(args, pm) -> int:
+    created: list[str] = []
     with open_library(args, pm) as library:
-        collections = [resolve_collection(library, "set", v) for v in args.sets]
-        collections += [resolve_collection(library, "character", v) for v in args.characters]
-        report = library.import_paths(
-            args.paths, project_id=resolve_project(library, args.project), collection_ids=collections
-        )
+        # What to file the pictures under is made when it does not exist yet, and said.
+        project = ensure_project(library, args.project, created)
+        collections = [ensure_collection(library, "set", v, created) for v in args.sets]
+        collections += [ensure_collection(library, "character", v, created) for v in args.characters]
+        report = library.import_paths(args.paths, project_id=project, collection_ids=collections)
+    for made in created:
+        print(f"created {made}", file=sys.stderr)
     if args.json:
         print_json(report)
     else:

@@ -41,6 +41,30 @@ def resolve_collection(library: Library, kind: str, value: str) -> int:
     return matches[0]
 
 
+def ensure_project(library: Library, value: str | None, created: list[str]) -> int | None:
+    """A project by id or name, made when no project has that name (and noted in ``created``)."""
+    if value is None:
+        return None
+    try:
+        return resolve_project(library, value)
+    except NotFound:
+        if value.isdigit():
+            raise
+    created.append(f"project {value!r}")
+    return library.organise.create_project(value).id
+
+
+def ensure_collection(library: Library, kind: str, value: str, created: list[str]) -> int:
+    """A set or character by id or name, made when none has that name (and noted in ``created``)."""
+    try:
+        return resolve_collection(library, kind, value)
+    except NotFound:
+        if value.isdigit():
+            raise
+    created.append(f"{kind} {value!r}")
+    return library.organise.create_collection(kind, value).id
+
+
 def _date_ms(value: str) -> int:
     try:
         moment = dt.datetime.fromisoformat(value)
