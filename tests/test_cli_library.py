@@ -41,8 +41,10 @@ def test_import_then_ls_with_filters(tmp_path):
 def test_import_into_named_project_and_errors(tmp_path):
     lib = str(tmp_path / "lib")
     photo(50, 50).save(tmp_path / "a.png")
-    result = run_cli("import", "--library", lib, "--project", "Nope", str(tmp_path / "a.png"), check=False)
-    assert result.returncode == 1 and "no project named 'Nope'" in result.stderr
+    result = run_cli("import", "--library", lib, "--project", "Nope", str(tmp_path / "a.png"))
+    assert "created project 'Nope'" in result.stderr  # a name that does not exist yet is made (issue 17)
+    result = run_cli("import", "--library", lib, "--project", "999", str(tmp_path / "a.png"), check=False)
+    assert result.returncode == 1 and "999" in result.stderr  # an id is never made up
     result = run_cli("ls", "--library", lib, "--cursor", "garbage", check=False)
     assert result.returncode == 1 and "cursor is malformed" in result.stderr
 
