@@ -156,7 +156,7 @@ def bad_corpus(folder: Path) -> dict[str, str]:
         "empty.jpg": "empty",
         "text.jpg": "not a picture",
         "truncated.jpg": "truncated",
-        "garbled-header.png": "not a picture",
+        "garbled-header.png": "corrupt",
         "bomb.png": "decompression bomb",
         "notes.pdf": "not a picture",
     }

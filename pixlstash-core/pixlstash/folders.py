@@ -291,8 +291,7 @@ class FolderService:
         if managed or len(self.folders.locations(record.picture_id)) > 1:
             return False
         analysis = analyse_file(path, self.limits, known_hash=digest)
-        self.thumbnails.write(digest, "grid", analysis.grid_thumbnail)
-        self.thumbnails.write(digest, "preview", analysis.preview_thumbnail)
+        self.thumbnails.write_made(digest, analysis.grid_thumbnail, analysis.preview_thumbnail)
         stat = path.stat()
         with self.db.write():
             self.pictures.repoint(record.picture_id, analysis)

@@ -9,13 +9,14 @@ from pathlib import Path
 from PIL import ImageOps
 
 from .errors import BadInput, NotFound
-from .media.analyse import MediaLimits, analyse_file, open_image
+from .media.analyse import VIDEO_SUFFIXES, MediaLimits, analyse_file, open_image
+from .media.exif import read_exif
 from .media.video import frame_at
 from .originals import OriginalStore
 from .storage.folders import FolderStore
 from .storage.pictures import PictureStore
 from .storage.vectors import VectorStore
-from .thumbnails import ThumbnailCache, ThumbnailSize, make_face_crop
+from .thumbnails import ThumbnailCache, ThumbnailSize, make_face_crop, make_preview_thumbnail
 
 __all__ = ["PictureFiles"]
 
@@ -52,11 +53,25 @@ class PictureFiles:
             raise BadInput("thumbnail size is 'grid' or 'preview'")
         content_hash, _, _ = self.pictures.address(picture_id)
         path = self.thumbnails.path(content_hash, size)
-        if not path.is_file():
-            analysis = analyse_file(self.original_path(picture_id), self.limits, known_hash=content_hash)
-            self.thumbnails.write(content_hash, "grid", analysis.grid_thumbnail)
-            self.thumbnails.write(content_hash, "preview", analysis.preview_thumbnail)
+        if path.is_file():
+            return path
+        original = self.original_path(picture_id)
+        if size == "preview" and original.suffix.lower() not in VIDEO_SUFFIXES:
+            # Previews are made on first view: one decode of the original, nothing else redone.
+            image = open_image(original, self.limits)
+            with image:
+                preview = make_preview_thumbnail(image, read_exif(image).orientation)
+            self.thumbnails.write(content_hash, "preview", preview)
+        else:
+            analysis = analyse_file(original, self.limits, known_hash=content_hash)
+            self.thumbnails.write_made(content_hash, analysis.grid_thumbnail, analysis.preview_thumbnail)
+            if size == "preview" and not path.is_file():
+                raise NotFound(f"picture {picture_id} has no preview")
         return path
+
+    def has_thumbnail(self, picture_id: int, size: ThumbnailSize) -> bool:
+        """Whether the thumbnail exists now (without making it)."""
+        return self.thumbnails.exists(self.pictures.address(picture_id)[0], size)
 
     def face_crop_path(self, face_id: int) -> Path:
         """A square crop of one face, made once from the original (a video's from the frame it was on)."""

@@ -16,12 +16,25 @@ from typing import Literal
 import numpy as np
 from PIL import Image, ImageOps
 
-__all__ = ["GRID_SIZE", "PREVIEW_SIZE", "ThumbnailCache", "ThumbnailSize", "make_thumbnails"]
+__all__ = [
+    "GRID_SIZE",
+    "PREVIEW_SIZE",
+    "ThumbnailCache",
+    "ThumbnailSize",
+    "make_grid_thumbnail",
+    "make_preview_thumbnail",
+    "make_thumbnails",
+]
 
 ThumbnailSize = Literal["grid", "preview"]
 THUMBNAIL_VERSION = 1
 GRID_SIZE = 384  # longest side of grid thumbnails
 PREVIEW_SIZE = 1024  # longest side of overlay previews
+# WebP (quality, method), chosen by measurement (benchmarks/README.md, "Thumbnails"): method 2 is 15-20%
+# smaller than 0 for a little more time; 4 and 6 save a few percent more at 2-3x the time; AVIF at the
+# same size costs 4x the time.
+GRID_WEBP = (80, 2)
+PREVIEW_WEBP = (80, 2)
 FACE_CROP_SIZE = 128  # side of the square crop shown for each face
 FACE_MARGIN = 1.5  # a face crop is this many times the face's box, so hair and chin stay in
 
@@ -43,24 +56,47 @@ def _encode_webp(image: Image.Image, quality: int, method: int) -> bytes:
     return buffer.getvalue()
 
 
-def make_thumbnails(image: Image.Image, orientation: int | None = None) -> tuple[bytes, bytes, Image.Image]:
-    """Grid and preview WebP thumbnails from one decode (draft mode for JPEG), orientation applied.
+def decode(image: Image.Image, box: int) -> None:
+    """Decode an opened image, a JPEG straight at a reduced scale (at least ``box`` on its long side).
 
-    Never upscales. Returns (grid bytes, preview bytes, grid image) so callers can hash the grid.
-    """
-    if image.format in ("JPEG", "MPO"):
-        scale = PREVIEW_SIZE / max(image.size)
+    Raises Pillow's errors for damaged data. Call it before anything that may load the image on its own
+    (a PNG's ``getexif()`` does, and swallowing its error there would leave a half-decoded image)."""
+    if image.format in ("JPEG", "MPO"):  # (no-op once loaded: draft() only acts before decoding)
+        scale = box / max(image.size)
         if scale < 1:
             # draft() keeps both sides at or above what it is given: give the real target.
             image.draft("RGB", (max(1, int(image.width * scale)), max(1, int(image.height * scale))))
     image.load()
+
+
+def _decoded(image: Image.Image, box: int, orientation: int | None) -> Image.Image:
+    """``image`` decoded, turned upright and in a mode WebP takes."""
+    decode(image, box)
     if orientation and orientation != 1:
         image = ImageOps.exif_transpose(image)
-    image = _to_display_mode(image)
+    return _to_display_mode(image)
+
+
+def make_grid_thumbnail(image: Image.Image, orientation: int | None = None) -> tuple[bytes, Image.Image]:
+    """The grid thumbnail (what every import makes): WebP bytes, and the image so callers can hash it."""
+    grid = _fit(_decoded(image, GRID_SIZE, orientation), GRID_SIZE)
+    return _encode_webp(grid, *GRID_WEBP), grid
+
+
+def make_preview_thumbnail(image: Image.Image, orientation: int | None = None) -> bytes:
+    """The overlay's preview, made on first view rather than at import (it is most of the derived bytes)."""
+    return _encode_webp(_fit(_decoded(image, PREVIEW_SIZE, orientation), PREVIEW_SIZE), *PREVIEW_WEBP)
+
+
+def make_thumbnails(image: Image.Image, orientation: int | None = None) -> tuple[bytes, bytes, Image.Image]:
+    """Grid and preview from one decode: for a video's frame, which is costly to decode again.
+
+    Never upscales. Returns (grid bytes, preview bytes, grid image) so callers can hash the grid.
+    """
+    preview = _fit(_decoded(image, PREVIEW_SIZE, orientation), PREVIEW_SIZE)
     # BOX (area averaging) is the fastest good filter for downscaling; nothing is ever upscaled.
-    preview = _fit(image, PREVIEW_SIZE)
     grid = _fit(preview, GRID_SIZE)
-    return _encode_webp(grid, 80, 2), _encode_webp(preview, 80, 0), grid
+    return _encode_webp(grid, *GRID_WEBP), _encode_webp(preview, *PREVIEW_WEBP), grid
 
 
 def make_face_crop(image: Image.Image, box: tuple[float, float, float, float]) -> bytes:
@@ -119,6 +155,12 @@ class ThumbnailCache:
 
     def write_face(self, content_hash: str, box: tuple[float, float, float, float], frame: int, data: bytes) -> Path:
         return self._write(self.face_path(content_hash, box, frame), data)
+
+    def write_made(self, content_hash: str, grid: bytes, preview: bytes = b"") -> None:
+        """Write what an analysis made: the grid thumbnail, and the preview when it made one (videos)."""
+        self.write(content_hash, "grid", grid)
+        if preview:
+            self.write(content_hash, "preview", preview)
 
     def exists(self, content_hash: str, size: ThumbnailSize) -> bool:
         return self.path(content_hash, size).is_file()

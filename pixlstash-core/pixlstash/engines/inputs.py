@@ -1,7 +1,8 @@
 """The images engines see: the smallest stored rendition whose short side covers the engine's input size.
 
-Grid thumbnails (384 px) serve small models such as CLIP, previews (1024 px) bigger ones, and the
-original (oriented, decoded at reduced size where the format allows) anything larger. Videos use their
+Grid thumbnails (384 px) serve small models such as CLIP, previews (1024 px) bigger ones where they
+have been made (on first view), and the original (oriented, decoded at reduced size where the format
+allows) anything larger. Videos use their
 poster frame, and tasks that look at more of a video (faces) get a few more keyframes at the poster's size.
 Images are RGB.
 """
@@ -47,9 +48,11 @@ def load_input(
         path = files.thumbnail_path(
             picture_id, "grid" if media_type != "video" or input_size <= GRID_SIZE else "preview"
         )
-    elif _short_side(width, height, PREVIEW_SIZE) >= min(input_size, min(width, height)):
+    elif _short_side(width, height, PREVIEW_SIZE) >= min(input_size, min(width, height)) and files.has_thumbnail(
+        picture_id, "preview"
+    ):
         path = files.thumbnail_path(picture_id, "preview")
-    else:
+    else:  # previews are made on first view only: enrichment reads the original rather than make them all
         path = files.original_path(picture_id)
     with Image.open(path) as image:
         if path.suffix.lower() not in (".webp",):

@@ -128,8 +128,7 @@ class Importer:
                     return _Duplicate(item, digest, None)
                 self._claimed.add(digest)
             analysis = analyse_file(item.path, self.limits, known_hash=digest)
-            self.thumbnails.write(digest, "grid", analysis.grid_thumbnail)
-            self.thumbnails.write(digest, "preview", analysis.preview_thumbnail)
+            self.thumbnails.write_made(digest, analysis.grid_thumbnail, analysis.preview_thumbnail)
             if reference is None:
                 self.store.put(digest, item.path, analysis.suffix, move=item.temporary)
             return _Prepared(item, analysis)

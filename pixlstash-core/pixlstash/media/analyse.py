@@ -12,11 +12,12 @@ from pathlib import Path
 from PIL import Image
 
 from ..errors import TooLarge, UnsupportedMedia
-from ..thumbnails import make_thumbnails
+from ..thumbnails import GRID_SIZE, decode, make_grid_thumbnail
 from .exif import read_exif
 from .facts import MediaAnalysis, MediaLimits
 from .genmeta import read_generation
 from .hashing import content_hash, perceptual_hash
+from .integrity import PNG_SIGNATURE, check_png
 from .video import analyse_video
 
 __all__ = [
@@ -59,6 +60,11 @@ def _openable_formats() -> list[str]:
     return [name for name in IMAGE_FORMATS if name in Image.OPEN]  # MPO opens through JPEG
 
 
+def _starts_with(path: Path, prefix: bytes) -> bool:
+    with open(path, "rb") as file:
+        return file.read(len(prefix)) == prefix
+
+
 def open_image(path: Path | io.BytesIO, limits: MediaLimits) -> Image.Image:
     """Open (header only) an image of an allowed format within the pixel limit, or raise a clear error."""
     # ``limits.max_pixels`` is the one pixel limit. Pillow's own check (a warning at half its error
@@ -67,6 +73,8 @@ def open_image(path: Path | io.BytesIO, limits: MediaLimits) -> Image.Image:
     try:
         image = Image.open(path, formats=_openable_formats())
     except Image.UnidentifiedImageError:
+        if isinstance(path, Path) and _starts_with(path, PNG_SIGNATURE):
+            check_png(path)  # a damaged PNG: say where, rather than "not a picture"
         raise UnsupportedMedia("not a picture or video PixlStash can read") from None
     except ValueError as error:
         if "Decompressed" in str(error):  # a zTXt / iTXt / iCCP chunk that inflates past Pillow's cap
@@ -88,6 +96,13 @@ def _analyse_image(path: Path, analysis: MediaAnalysis, limits: MediaLimits) -> 
     image = open_image(path, limits)
     with image:
         suffix, mime = IMAGE_FORMATS[image.format]
+        if image.format == "PNG":
+            check_png(path)
+        try:
+            decode(image, GRID_SIZE)
+        except (OSError, SyntaxError, ValueError) as error:
+            # Pillow's words for truncated or corrupt data, kept short for the report.
+            raise UnsupportedMedia(f"corrupt or truncated image: {error}") from None
         exif = read_exif(image)
         analysis.suffix, analysis.mime, analysis.media_type = suffix, mime, "image"
         analysis.generation = read_generation(image.info, exif.fields, exif.user_comment)
@@ -101,12 +116,9 @@ def _analyse_image(path: Path, analysis: MediaAnalysis, limits: MediaLimits) -> 
         if exif.orientation in (5, 6, 7, 8):
             width, height = height, width
         analysis.width, analysis.height = width, height
-        try:
-            grid_bytes, preview_bytes, grid = make_thumbnails(image, exif.orientation)
-        except (OSError, SyntaxError, ValueError) as error:
-            # Pillow's words for truncated or corrupt data, kept short for the report.
-            raise UnsupportedMedia(f"corrupt or truncated image: {error}") from None
-    analysis.grid_thumbnail, analysis.preview_thumbnail = grid_bytes, preview_bytes
+        grid_bytes, grid = make_grid_thumbnail(image, exif.orientation)
+    # Only the grid thumbnail is made here; the preview waits for its first view (most of the bytes).
+    analysis.grid_thumbnail = grid_bytes
     analysis.phash = perceptual_hash(grid)
 
 

@@ -1,0 +1,134 @@
+"""Damaged images are refused with their reason, never stored; previews wait for their first view."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+from corpus import photo
+from PIL import Image
+
+from conftest import library_snapshot
+
+
+def _chunks(png: bytes) -> list[tuple[int, int, bytes]]:
+    """(offset, length, type) of each chunk."""
+    found, pos = [], 8
+    while pos < len(png):
+        length, kind = struct.unpack(">I4s", png[pos : pos + 8])
+        found.append((pos, length, kind))
+        pos += 12 + length
+    return found
+
+
+def _with_chunk_data(png: bytes, offset: int, length: int, data: bytes, *, fix_crc: bool) -> bytes:
+    kind = png[offset + 4 : offset + 8]
+    crc = zlib.crc32(data, zlib.crc32(kind)) if fix_crc else struct.unpack(">I", png[offset + 8 + length :][:4])[0]
+    return png[:offset] + struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc) + png[offset + 12 + length :]
+
+
+def damaged_pngs(folder: Path) -> dict[str, bytes]:
+    buffer = io.BytesIO()
+    photo(640, 480, seed=4).save(buffer, "PNG")
+    png = buffer.getvalue()
+    idats = [(pos, length) for pos, length, kind in _chunks(png) if kind == b"IDAT"]
+    assert len(idats) > 2
+    pos, length = idats[1]
+    data = png[pos + 8 : pos + 8 + length]
+    garbled = data[:100] + bytes(200) + data[300:]
+    cases = {f"cut-{int(f * 100)}.png": png[: int(len(png) * f)] for f in (0.05, 0.3, 0.6, 0.95)}
+    cases["no-iend.png"] = png[:-12]
+    cases["idat-crc.png"] = _with_chunk_data(png, pos, length, garbled, fix_crc=False)
+    # The checksum matches, the deflate stream inside does not: the decoder must say so.
+    cases["bad-idat.png"] = _with_chunk_data(png, pos, length, garbled, fix_crc=True)
+    cases["bad-deflate.png"] = _with_chunk_data(png, idats[0][0], idats[0][1], b"\xff" * 64, fix_crc=True)
+    text_offset = png.index(b"IDAT") - 4
+    text = struct.pack(">I", 5) + b"tEXtab\x00cd" + struct.pack(">I", zlib.crc32(b"tEXtab\x00cd") ^ 1)
+    cases["text-crc.png"] = png[:text_offset] + text + png[text_offset:]
+    for name, payload in cases.items():
+        (folder / name).write_bytes(payload)
+    buffer = io.BytesIO()
+    photo(640, 480, seed=5).save(buffer, "JPEG", quality=90)
+    jpeg = buffer.getvalue()
+    for fraction in (0.2, 0.7, 0.98):
+        name = f"cut-{int(fraction * 100)}.jpg"
+        cases[name] = jpeg[: int(len(jpeg) * fraction)]
+        (folder / name).write_bytes(cases[name])
+    return cases
+
+
+def test_damaged_images_are_refused_with_their_reason_and_nothing_stored_changes(library, tmp_path):
+    good = tmp_path / "good"
+    good.mkdir()
+    photo(320, 240, seed=1).save(good / "fine.png")
+    first = library.import_paths([good])
+    assert len(first.imported) == 1
+    before = library_snapshot(library)
+
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    cases = damaged_pngs(damaged)
+    report = library.import_paths([damaged])
+
+    assert report.imported == [] and report.duplicates == []
+    reasons = {Path(skip.path).name: skip.reason for skip in report.skipped}
+    assert set(reasons) == set(cases)
+    for name, reason in reasons.items():
+        assert "corrupt" in reason or "truncated" in reason, (name, reason)
+    assert "checksum" in reasons["idat-crc.png"] and "IDAT" in reasons["idat-crc.png"]
+    assert "checksum" in reasons["text-crc.png"] and "tEXt" in reasons["text-crc.png"]
+    assert "IEND" in reasons["no-iend.png"]
+    assert library_snapshot(library) == before
+    thumbnails = [p for p in (library.root / "thumbnails").rglob("*.webp")]
+    assert len(thumbnails) == 1  # the good picture's grid thumbnail, nothing from the refused files
+
+
+def test_the_integrity_check_accepts_every_png_pillow_writes(tmp_path):
+    from pixlstash.media.integrity import check_png
+
+    for mode in ("RGB", "RGBA", "L", "P", "1", "I;16"):
+        path = tmp_path / f"{mode.replace(';', '')}.png"
+        Image.new(mode, (33, 17)).save(path, optimize=mode == "P")
+        check_png(path)
+    animated = tmp_path / "animated.png"
+    frames = [photo(40, 30, seed=n) for n in range(3)]
+    frames[0].save(animated, save_all=True, append_images=frames[1:], duration=100)
+    check_png(animated)
+
+
+def test_previews_are_made_on_first_view_not_at_import(library, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    photo(2400, 1600, seed=7).save(folder / "big.jpg", quality=90)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotated: the preview must come out upright (tall)
+    photo(1600, 1200, seed=8).save(folder / "rotated.jpg", quality=90, exif=exif)
+    photo(1500, 1000, seed=9).save(folder / "flat.png")
+    report = library.import_paths([folder])
+    assert len(report.imported) == 3
+    ids = {Path(p.path).name: p.picture_id for p in report.imported}
+    files = sorted(p.name for p in (library.root / "thumbnails").rglob("*.webp"))
+    assert len(files) == 3 and all(".grid." in name for name in files)
+
+    for name, expected in (("big.jpg", (1024, 683)), ("rotated.jpg", (768, 1024)), ("flat.png", (1024, 683))):
+        assert not library.files.has_thumbnail(ids[name], "preview")
+        path = library.files.thumbnail_path(ids[name], "preview")
+        with Image.open(path) as preview:
+            assert preview.format == "WEBP" and preview.size == expected, name
+        with Image.open(library.files.thumbnail_path(ids[name], "grid")) as grid:
+            assert max(grid.size) == 384 and (grid.width > grid.height) == (expected[0] > expected[1])
+        assert library.files.has_thumbnail(ids[name], "preview")
+
+
+@pytest.mark.parametrize("size", ["grid", "preview"])
+def test_a_thumbnail_removed_from_disk_is_made_again(library, tmp_path, size):
+    path = tmp_path / "p.jpg"
+    photo(1800, 1200, seed=3).save(path, quality=90)
+    picture_id = library.import_paths([path]).imported[0].picture_id
+    made = library.files.thumbnail_path(picture_id, size)
+    first = made.read_bytes()
+    made.unlink()
+    assert library.files.thumbnail_path(picture_id, size).read_bytes() == first
