@@ -8,10 +8,9 @@ import zlib
 from pathlib import Path
 
 import pytest
+from conftest import library_snapshot
 from corpus import photo
 from PIL import Image
-
-from conftest import library_snapshot
 
 
 def _chunks(png: bytes) -> list[tuple[int, int, bytes]]:
@@ -27,7 +26,8 @@ def _chunks(png: bytes) -> list[tuple[int, int, bytes]]:
 def _with_chunk_data(png: bytes, offset: int, length: int, data: bytes, *, fix_crc: bool) -> bytes:
     kind = png[offset + 4 : offset + 8]
     crc = zlib.crc32(data, zlib.crc32(kind)) if fix_crc else struct.unpack(">I", png[offset + 8 + length :][:4])[0]
-    return png[:offset] + struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc) + png[offset + 12 + length :]
+    chunk = struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+    return png[:offset] + chunk + png[offset + 12 + length :]
 
 
 def damaged_pngs(folder: Path) -> dict[str, bytes]:

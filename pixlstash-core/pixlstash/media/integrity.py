@@ -30,14 +30,14 @@ def check_png(path: Path) -> None:
             if len(header) < 8:
                 raise UnsupportedMedia("corrupt or truncated image: the PNG ends before its IEND chunk")
             length, kind = struct.unpack(">I4s", header)
+            name = kind.decode("latin-1")
             if not kind.isalpha() or length > _MAX_CHUNK:
                 raise UnsupportedMedia(f"corrupt image: a garbled PNG chunk header at byte {file.tell() - 8:,}")
             data = file.read(length)
             stored = file.read(4)
             if len(data) < length or len(stored) < 4:
-                raise UnsupportedMedia(f"corrupt or truncated image: the PNG is cut inside its {kind.decode('ascii')} chunk")
+                raise UnsupportedMedia(f"corrupt or truncated image: the PNG is cut inside its {name} chunk")
             if zlib.crc32(data, zlib.crc32(kind)) != struct.unpack(">I", stored)[0]:
-                raise UnsupportedMedia(f"corrupt image: the PNG's {kind.decode('ascii')} chunk fails its checksum")
+                raise UnsupportedMedia(f"corrupt image: the PNG's {name} chunk fails its checksum")
             if kind == b"IEND":
                 return
-
