@@ -97,6 +97,43 @@ def corpus_mixed(count: int) -> Path:
     return folder
 
 
+def corpus_peer(count: int = 600) -> Path:
+    """The recipe of the comparison with the public PixlStash (issue 22): 95% distinct pictures whose
+    longest side is 1024-4096 px (70% JPEG, 30% PNG), 3% duplicates, 1% corrupt (cut short or with a
+    broken chunk), 1% files that are not pictures."""
+    folder = BENCH / f"corpus-peer-{count}"
+    if folder.exists():
+        return folder
+    tmp = _partial(folder)
+    rng = np.random.default_rng(22)
+    unique, duplicates, corrupt = int(count * 0.95), int(count * 0.03), int(count * 0.01)
+    jobs = []
+    for n in range(unique):
+        long_side = int(rng.integers(1024, 4097))
+        ratio = float(rng.choice([1.0, 0.75, 0.5625, 0.666]))
+        w, h = (long_side, int(long_side * ratio)) if rng.random() < 0.6 else (int(long_side * ratio), long_side)
+        kind = "png" if rng.random() < 0.3 else "jpeg"
+        jobs.append((str(tmp / f"img_{n:04d}.{'png' if kind == 'png' else 'jpg'}"), w, h, 50_000 + n, kind))
+    with ProcessPoolExecutor() as pool:
+        list(pool.map(_make, jobs))
+    files = sorted(tmp.iterdir())
+    for n in range(duplicates):
+        source = files[int(rng.integers(0, len(files)))]
+        shutil.copy(source, tmp / f"dup_{n:04d}{source.suffix}")
+    pngs = [f for f in files if f.suffix == ".png"]
+    for n in range(corrupt):
+        data = bytearray(pngs[n].read_bytes())
+        if n % 2:  # a flipped byte in the image data: the chunk's checksum no longer matches
+            data[len(data) // 2] ^= 0xFF
+        else:
+            data = data[: len(data) * 2 // 3]
+        (tmp / f"corrupt_{n:04d}.png").write_bytes(bytes(data))
+    for n in range(count - unique - duplicates - corrupt):
+        (tmp / f"notes_{n:04d}.jpg").write_bytes(b"not a picture, only text\n" * 40)
+    tmp.rename(folder)
+    return folder
+
+
 def run(folder: Path, workers: int | None) -> None:
     root = BENCH / "import-lib"
     shutil.rmtree(root, ignore_errors=True)

@@ -50,6 +50,7 @@ class InstanceOptions(msgspec.Struct, frozen=True):
     folder_poll_seconds: float = 5.0
     enrichment: bool = True  # run queued enrichment jobs in this process
     snapshot_schedule: bool = True  # take DAILY / WEEKLY / MONTHLY snapshots (the catalog can also turn it off)
+    tidy_seconds: float = 30.0  # how often the WAL is folded into the database and freed memory given back
     snapshot_check_seconds: float = 3600.0  # how often the schedule looks for a snapshot that is due
     update_check: bool = True  # look for a new release when the user opted in (never otherwise)
     update_check_poll_seconds: float = 3600.0
@@ -158,6 +159,7 @@ class Instance:
             self.tasks.append(
                 Periodic("update-check", lambda: self.updates.check_if_due(), options.update_check_poll_seconds, 5.0)
             )
+        self.tasks.append(Periodic("tidy", library.tidy, options.tidy_seconds))
         if options.outside_changes:
             outside = OutsideChanges(library.db, library.events)
             self.tasks.append(Periodic("outside-changes", outside.check, options.outside_changes_seconds))

@@ -38,6 +38,7 @@ from .index.near_duplicates import NearDuplicateIndex
 from .index.search import SearchService
 from .likeness import LikenessService
 from .media.facts import MediaLimits
+from .memory import release_freed_memory
 from .organise import Organiser
 from .originals import OriginalStore
 from .people import People
@@ -310,23 +311,29 @@ class Library:
             self.new_importer(workers).run(items, source_id=source_id, target=target, report=report)
         return report
 
-    def import_upload(
+    def import_uploads(
         self,
-        path: Path,
-        filename: str,
+        files: Sequence[tuple[Path, str]],
         *,
         project_id: int | None = None,
         collection_ids: Sequence[int] = (),
         source_id: int | None = None,
         enrich: bool = True,
     ) -> ImportReport:
-        """Import one uploaded file already streamed to ``path`` (inside ``tmp``); it is consumed."""
+        """Import uploaded files already streamed to disk (inside ``tmp``), as ``(path, filename)``; they
+        are consumed. They go through the same parallel pipeline as a folder."""
         target = self.check_target(project_id, collection_ids)
         if source_id is None:
-            with self.db.write():
-                source_id = self.folders.create_source("upload", filename[:200], now_ms())
-        item = ImportItem(path, filename, Path(filename).name, temporary=True)
-        return self.new_importer(workers=1).run([item], source_id=source_id, target=target, enrich=enrich)
+            source_id = self.new_source("upload", ", ".join(name for _, name in files))
+        items = [ImportItem(path, filename, Path(filename).name, temporary=True) for path, filename in files]
+        return self.new_importer().run(items, source_id=source_id, target=target, enrich=enrich)
+
+    def tidy(self) -> None:
+        """What a long-running process does now and then: fold the WAL into the database (imports do it
+        when they end; this catches every other writer, so the WAL never sits at many times the
+        database's size) and give freed memory back (previews and enrichment decode large images too)."""
+        self.db.checkpoint()
+        release_freed_memory()
 
     def new_source(self, kind: str, label: str) -> int:
         with self.db.write():

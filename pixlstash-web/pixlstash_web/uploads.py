@@ -49,24 +49,12 @@ class ReceivedUpload:
         except ValueError:
             self.discard()
             raise BadInput("project_id and collection_ids must be numbers") from None
-        report = ImportReport()
         try:
-            source_id = library.new_source("upload", ", ".join(f.filename for f in self.files)[:200])
-            for file in self.files:
-                report.merge(
-                    library.import_upload(
-                        file.path,
-                        file.filename,
-                        project_id=project_id,
-                        collection_ids=collection_ids,
-                        source_id=source_id,
-                        enrich=False,
-                    )
-                )
+            return library.import_uploads(
+                [(file.path, file.filename) for file in self.files], project_id=project_id, collection_ids=collection_ids
+            )
         finally:
             self.discard()
-        library.enrichment.queue_imported([p.picture_id for p in report.imported])  # one job per engine
-        return report
 
 
 def _safe_filename(raw: bytes | None) -> str:

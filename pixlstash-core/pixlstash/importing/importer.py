@@ -25,6 +25,7 @@ from ..index.near_duplicates import NearDuplicateIndex
 from ..media.analyse import MediaAnalysis, analyse_file
 from ..media.facts import MediaLimits
 from ..media.hashing import content_hash
+from ..memory import release_freed_memory
 from ..originals import OriginalStore
 from ..storage.collections import CollectionStore
 from ..storage.db import Database
@@ -241,6 +242,8 @@ class Importer:
             cleanup(duplicate.item)
         if enrich:
             self.after_import([p.picture_id for p in report.imported[imported_before:]])
+        self.db.checkpoint()
+        release_freed_memory()
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 

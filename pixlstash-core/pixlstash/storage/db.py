@@ -12,6 +12,7 @@ import apsw
 __all__ = ["Database", "connect"]
 
 BUSY_TIMEOUT_MS = 10_000
+WAL_CHECKPOINT_BYTES = 4 << 20
 
 
 def connect(path: Path | str, *, readonly: bool = False) -> apsw.Connection:
@@ -32,6 +33,10 @@ def connect(path: Path | str, *, readonly: bool = False) -> apsw.Connection:
     else:
         return connection
     connection.pragma("synchronous", "normal")  # durable at checkpoints; safe against corruption in WAL
+    # SQLite's automatic checkpoint counts pages: its default of 1,000 is 16 MiB with our pages. Checkpoint
+    # at about 4 MiB as with default pages, and cut a WAL that grew past that back down when it restarts.
+    connection.pragma("wal_autocheckpoint", WAL_CHECKPOINT_BYTES // 16384)
+    connection.pragma("journal_size_limit", WAL_CHECKPOINT_BYTES)
     connection.pragma("temp_store", "memory")
     # 8 MiB of page cache per connection; the OS page cache is shared by all. No mmap: each connection
     # would map the file again, and a server with many threads would count it many times over.
@@ -50,7 +55,7 @@ class Database:
         self.path = path
         self._local = threading.local()
         self.write_lock = threading.RLock()  # also held by a full restore while it swaps the data
-        self._all: list[apsw.Connection] = []
+        self._all: list[tuple[threading.Thread, apsw.Connection]] = []
         self._all_lock = threading.Lock()
         self.closed = False
         self.commits = 0  # write transactions this process committed (other processes' are not counted)
@@ -65,8 +70,21 @@ class Database:
             connection = connect(self.path)
             self._local.connection = connection
             with self._all_lock:
-                self._all.append(connection)
+                self._close_orphans()
+                self._all.append((threading.current_thread(), connection))
         return connection
+
+    def _close_orphans(self) -> None:
+        """Close the connections of threads that have ended (an import's worker threads, say): nothing
+        can use them again, and each holds a page cache and a file descriptor."""
+        alive = []
+        for thread, connection in self._all:
+            if thread.is_alive():
+                alive.append((thread, connection))
+            else:
+                with contextlib.suppress(apsw.Error):
+                    connection.close()
+        self._all = alive
 
     def execute(self, sql: str, bindings: tuple | dict | None = None) -> apsw.Cursor:
         """Run one statement on this thread's connection."""
@@ -103,6 +121,26 @@ class Database:
         """Let SQLite refresh the statistics its planner uses (cheap; after large changes, and on close)."""
         self.connection.pragma("optimize")
 
+    def checkpoint(self) -> bool:
+        """Copy the WAL into the database and truncate it to nothing, unless a reader or writer is busy
+        with it (then it is left for later: this never waits). Returns whether it was truncated."""
+        connection = self.connection
+        if connection.in_transaction:
+            return False
+        connection.set_busy_timeout(0)
+        try:
+            connection.wal_checkpoint(mode=apsw.SQLITE_CHECKPOINT_TRUNCATE)  # raises BusyError when busy
+            return True
+        except apsw.BusyError:
+            return False
+        finally:
+            connection.set_busy_timeout(BUSY_TIMEOUT_MS)
+
+    def wal_bytes(self) -> int:
+        """The WAL file's size now."""
+        wal = Path(f"{self.path}-wal")
+        return wal.stat().st_size if wal.exists() else 0
+
     def data_version(self) -> int:
         """A number that changes when another connection (of any process) commits, as seen by this thread's
         connection: SQLite's cheap way to learn that someone else wrote."""
@@ -112,7 +150,7 @@ class Database:
         """Close every connection this database opened, on every thread."""
         self.closed = True
         with self._all_lock:
-            for connection in self._all:
+            for _, connection in self._all:
                 with contextlib.suppress(apsw.Error):
                     connection.close()
             self._all.clear()
