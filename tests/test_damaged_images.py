@@ -7,6 +7,7 @@ import struct
 import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import library_snapshot
 from corpus import photo
@@ -60,7 +61,19 @@ def damaged_pngs(folder: Path) -> dict[str, bytes]:
     return cases
 
 
-def test_damaged_images_are_refused_with_their_reason_and_nothing_stored_changes(library, tmp_path):
+@pytest.fixture(params=["pillow", "vips"])
+def decoder(request, monkeypatch):
+    """Each test below runs on both PNG paths: Pillow, and libvips where it is installed."""
+    from pixlstash.media.vips import vips_available
+
+    if request.param == "pillow":
+        monkeypatch.setenv("PIXLSTASH_NO_VIPS", "1")
+    elif not vips_available():
+        pytest.skip("pyvips is not installed")
+    return request.param
+
+
+def test_damaged_images_are_refused_with_their_reason_and_nothing_stored_changes(library, tmp_path, decoder):
     good = tmp_path / "good"
     good.mkdir()
     photo(320, 240, seed=1).save(good / "fine.png")
@@ -99,7 +112,7 @@ def test_the_integrity_check_accepts_every_png_pillow_writes(tmp_path):
     check_png(animated)
 
 
-def test_previews_are_made_on_first_view_not_at_import(library, tmp_path):
+def test_previews_are_made_on_first_view_not_at_import(library, tmp_path, decoder):
     folder = tmp_path / "in"
     folder.mkdir()
     photo(2400, 1600, seed=7).save(folder / "big.jpg", quality=90)
@@ -132,3 +145,34 @@ def test_a_thumbnail_removed_from_disk_is_made_again(library, tmp_path, size):
     first = made.read_bytes()
     made.unlink()
     assert library.files.thumbnail_path(picture_id, size).read_bytes() == first
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "LA", "P", "I;16"])
+def test_libvips_and_pillow_make_the_same_grid_thumbnail(tmp_path, monkeypatch, mode):
+    from pixlstash.media.analyse import analyse_file
+    from pixlstash.media.hashing import hamming
+    from pixlstash.media.vips import vips_available
+
+    if not vips_available():
+        pytest.skip("pyvips is not installed")
+    path = tmp_path / "p.png"
+    source = photo(1500, 1000, seed=11)
+    if mode == "I;16":
+        source = Image.fromarray(np.asarray(source.convert("L"), dtype=np.uint16) * 200)
+    elif mode == "P":
+        source = source.quantize(64)
+    else:
+        source = source.convert(mode)
+    exif = Image.Exif()
+    exif[0x0112] = 8  # turned: both paths must stand it up the same way
+    source.save(path, exif=exif)
+    by_vips = analyse_file(path)
+    monkeypatch.setenv("PIXLSTASH_NO_VIPS", "1")
+    by_pillow = analyse_file(path)
+    assert (by_vips.width, by_vips.height, by_vips.orientation) == (by_pillow.width, by_pillow.height, 8)
+    with Image.open(io.BytesIO(by_vips.grid_thumbnail)) as a, Image.open(io.BytesIO(by_pillow.grid_thumbnail)) as b:
+        assert a.size == b.size == (256, 384)
+        difference = np.abs(np.asarray(a.convert("RGB"), dtype=int) - np.asarray(b.convert("RGB"), dtype=int))
+        if mode != "I;16":  # 16-bit grey is scaled to 8 bits differently (by its maximum, by 256): same picture
+            assert difference.mean() < 12, difference.mean()
+    assert hamming(by_vips.phash, by_pillow.phash) <= 8

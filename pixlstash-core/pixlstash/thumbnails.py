@@ -21,6 +21,7 @@ __all__ = [
     "PREVIEW_SIZE",
     "ThumbnailCache",
     "ThumbnailSize",
+    "grid_thumbnail_from",
     "make_grid_thumbnail",
     "make_preview_thumbnail",
     "make_thumbnails",
@@ -79,7 +80,12 @@ def _decoded(image: Image.Image, box: int, orientation: int | None) -> Image.Ima
 
 def make_grid_thumbnail(image: Image.Image, orientation: int | None = None) -> tuple[bytes, Image.Image]:
     """The grid thumbnail (what every import makes): WebP bytes, and the image so callers can hash it."""
-    grid = _fit(_decoded(image, GRID_SIZE, orientation), GRID_SIZE)
+    return grid_thumbnail_from(_decoded(image, GRID_SIZE, orientation))
+
+
+def grid_thumbnail_from(upright: Image.Image) -> tuple[bytes, Image.Image]:
+    """The grid thumbnail of an image already decoded and upright (at any size)."""
+    grid = _fit(_to_display_mode(upright), GRID_SIZE)
     return _encode_webp(grid, *GRID_WEBP), grid
 
 

@@ -50,9 +50,8 @@ class ReceivedUpload:
             self.discard()
             raise BadInput("project_id and collection_ids must be numbers") from None
         try:
-            return library.import_uploads(
-                [(file.path, file.filename) for file in self.files], project_id=project_id, collection_ids=collection_ids
-            )
+            files = [(file.path, file.filename) for file in self.files]
+            return library.import_uploads(files, project_id=project_id, collection_ids=collection_ids)
         finally:
             self.discard()
 

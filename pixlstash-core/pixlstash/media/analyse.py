@@ -12,13 +12,14 @@ from pathlib import Path
 from PIL import Image
 
 from ..errors import TooLarge, UnsupportedMedia
-from ..thumbnails import GRID_SIZE, decode, make_grid_thumbnail
-from .exif import read_exif
+from ..thumbnails import GRID_SIZE, decode, grid_thumbnail_from, make_grid_thumbnail
+from .exif import ExifInfo, read_exif
 from .facts import MediaAnalysis, MediaLimits
 from .genmeta import read_generation
 from .hashing import content_hash, perceptual_hash
 from .integrity import PNG_SIGNATURE, check_png
 from .video import analyse_video
+from .vips import vips_available, vips_grid
 
 __all__ = [
     "MediaAnalysis",
@@ -98,12 +99,18 @@ def _analyse_image(path: Path, analysis: MediaAnalysis, limits: MediaLimits) -> 
         suffix, mime = IMAGE_FORMATS[image.format]
         if image.format == "PNG":
             check_png(path)
-        try:
-            decode(image, GRID_SIZE)
-        except (OSError, SyntaxError, ValueError) as error:
-            # Pillow's words for truncated or corrupt data, kept short for the report.
-            raise UnsupportedMedia(f"corrupt or truncated image: {error}") from None
-        exif = read_exif(image)
+        by_vips = image.format == "PNG" and vips_available() and not getattr(image, "is_animated", False)
+        if by_vips:
+            # A PNG's EXIF is read at open when its chunk comes before the image data (where writers put
+            # it); getexif() would decode the whole image with Pillow to look further.
+            exif = read_exif(image) if "exif" in image.info else ExifInfo()
+        else:
+            try:
+                decode(image, GRID_SIZE)
+            except (OSError, SyntaxError, ValueError) as error:
+                # Pillow's words for truncated or corrupt data, kept short for the report.
+                raise UnsupportedMedia(f"corrupt or truncated image: {error}") from None
+            exif = read_exif(image)
         analysis.suffix, analysis.mime, analysis.media_type = suffix, mime, "image"
         analysis.generation = read_generation(image.info, exif.fields, exif.user_comment)
         if analysis.generation and analysis.generation.tool == "comfyui":
@@ -116,7 +123,10 @@ def _analyse_image(path: Path, analysis: MediaAnalysis, limits: MediaLimits) -> 
         if exif.orientation in (5, 6, 7, 8):
             width, height = height, width
         analysis.width, analysis.height = width, height
-        grid_bytes, grid = make_grid_thumbnail(image, exif.orientation)
+        if by_vips:
+            grid_bytes, grid = grid_thumbnail_from(vips_grid(path, GRID_SIZE))
+        else:
+            grid_bytes, grid = make_grid_thumbnail(image, exif.orientation)
     # Only the grid thumbnail is made here; the preview waits for its first view (most of the bytes).
     analysis.grid_thumbnail = grid_bytes
     analysis.phash = perceptual_hash(grid)

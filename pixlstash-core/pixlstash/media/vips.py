@@ -1,0 +1,57 @@
+"""The optional libvips accelerator for grid thumbnails of PNGs (``pip install "pixlstash[vips]"``).
+
+Measured on this project's 2-core machine (benchmarks/README.md, "Import"): libvips makes a PNG's grid
+thumbnail in 90 ms of CPU where Pillow takes 131 ms (libspng decodes faster, and libvips never holds the
+whole decoded image), while for JPEG Pillow's draft mode is faster (24 ms against 34). So libvips is used
+for PNG only, when it is installed; Pillow remains the path that always works, and the one for every
+other format. ``PIXLSTASH_NO_VIPS=1`` turns the accelerator off.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from PIL import Image
+
+from ..errors import UnsupportedMedia
+
+__all__ = ["vips_available", "vips_grid"]
+
+log = logging.getLogger(__name__)
+
+_MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
+
+
+def _load():
+    try:
+        import pyvips
+    except (ImportError, OSError):  # not installed, or its library is missing
+        return None
+    pyvips.cache_set_max(0)  # every file is seen once: an operation cache only holds memory
+    pyvips.concurrency_set(1)  # the import runs one file per core already; libvips' own threads only contend
+    return pyvips
+
+
+_pyvips = _load()
+
+
+def vips_available() -> bool:
+    """Whether the accelerator is installed and not turned off (read each time: tests switch it)."""
+    return _pyvips is not None and not os.environ.get("PIXLSTASH_NO_VIPS")
+
+
+def vips_grid(path: Path, box: int) -> Image.Image:
+    """The picture at ``path`` shrunk to fit ``box`` (never enlarged), turned upright by its orientation
+    tag, as an 8-bit Pillow image. Raises ``UnsupportedMedia`` for data libvips cannot decode whole."""
+    try:
+        image = _pyvips.Image.thumbnail(str(path), box, height=box, size="down", fail_on="error")
+        if image.format != "uchar":
+            image = image.colourspace("b-w" if image.bands < 3 else "srgb").cast("uchar")
+        if image.bands not in _MODES:
+            image = image.extract_band(0, n=3)
+        return Image.frombytes(_MODES[image.bands], (image.width, image.height), image.write_to_memory())
+    except _pyvips.Error as error:
+        message = str(error).strip().splitlines()[-1] if str(error).strip() else "unreadable"
+        raise UnsupportedMedia(f"corrupt or truncated image: {message}") from None

@@ -1,0 +1,141 @@
+"""What an import leaves behind: the server's memory comes back, the WAL is folded into the database,
+and an upload request goes through the same parallel pipeline as a folder."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import numpy as np
+from corpus import photo
+from PIL import Image
+
+# The built-in store and `serve` only: the ML plugins' own memory (torch, models) is not this test's subject.
+ENV = {
+    **{k: v for k, v in os.environ.items() if not k.startswith("PIXLSTASH_")},
+    "PIXLSTASH_LOAD_PLUGINS": "local-storage,web",
+}
+
+
+def _rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmRSS:"))
+
+
+def _large(seed: int, fmt: str) -> bytes:
+    """A 4000x3000 picture (36 MB decoded) that compresses well, so the test moves little data."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:300, 0:400].astype(np.float32)
+    small = np.stack([x * 0.6, y * 0.8, (x + y) * 0.3 + rng.integers(0, 60)], -1).clip(0, 255).astype(np.uint8)
+    image = Image.fromarray(small).resize((4000, 3000), Image.Resampling.BILINEAR)
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **({"compress_level": 1} if fmt == "PNG" else {"quality": 85}))
+    return buffer.getvalue()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for(url: str, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{url}/api/v1/version", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
+        time.sleep(0.1)
+
+
+def test_the_servers_memory_comes_back_after_importing_large_images(tmp_path):
+    free_port = _free_port()
+    root = tmp_path / "lib"
+    created = subprocess.run(
+        [sys.executable, "-m", "pixlstash", "token", "create", "--library", str(root), "--scope", "write", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=ENV,
+    )
+    headers = {"Authorization": f"Bearer {json.loads(created.stdout)['token']}"}
+    url = f"http://127.0.0.1:{free_port}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "pixlstash", "serve", "--library", str(root), "--port", str(free_port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=ENV,
+    )
+    try:
+        _wait_for(url, server)
+        with httpx.Client(base_url=url, headers=headers, timeout=300) as client:
+            small = io.BytesIO()
+            photo(80, 60, seed=1).save(small, "PNG")
+            assert client.post("/api/v1/uploads", files=[("file", ("warm.png", small.getvalue()))]).status_code == 200
+            time.sleep(1)
+            before = _rss_mb(server.pid)
+            for request in range(2):
+                files = [
+                    ("file", (f"big-{request}-{n}.{fmt.lower()}", _large(request * 10 + n, fmt)))
+                    for n, fmt in enumerate(["PNG", "JPEG"] * 4)
+                ]
+                response = client.post("/api/v1/uploads", files=files)
+                assert response.status_code == 200, response.text
+                assert len(response.json()["imported"]) == 8
+            peak = _rss_mb(server.pid)
+            deadline = time.monotonic() + 30
+            while (now := _rss_mb(server.pid)) > before + 30 and time.monotonic() < deadline:
+                time.sleep(1)
+        assert now <= before + 30, f"RSS {before:.0f} MB before, {peak:.0f} MB after the import, {now:.0f} MB 30 s on"
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def test_imports_fold_the_wal_into_the_database_and_tidy_catches_other_writes(library, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for n in range(40):
+        photo(200, 150, seed=n).save(folder / f"{n}.png")
+    report = library.import_paths([folder])
+    assert len(report.imported) == 40
+    assert library.db.wal_bytes() == 0
+    assert library.db.scalar("PRAGMA journal_size_limit") == 4 << 20
+
+    library.update_pictures([p.picture_id for p in report.imported], rating=4)
+    assert library.db.wal_bytes() > 0
+    library.tidy()
+    assert library.db.wal_bytes() == 0
+    assert {r for (r,) in library.db.query("SELECT rating FROM pictures")} == {4}
+
+
+def test_an_upload_request_is_imported_as_one_batch(live, tmp_path):
+    client = live.client(live.token("write"))
+    pictures = []
+    for n in range(6):
+        buffer = io.BytesIO()
+        photo(300, 200, seed=20 + n).save(buffer, "JPEG", quality=90)
+        pictures.append((f"p{n}.jpg", buffer.getvalue()))
+    pictures.append(("again.jpg", pictures[0][1]))
+    pictures.append(("cut.jpg", pictures[1][1][:900]))
+    response = client.post("/api/v1/uploads", files=[("file", picture) for picture in pictures])
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert sorted(p["path"] for p in report["imported"]) == [f"p{n}.jpg" for n in range(6)]
+    assert [p["path"] for p in report["duplicates"]] == ["again.jpg"]
+    assert [s["path"] for s in report["skipped"]] == ["cut.jpg"] and "truncated" in report["skipped"][0]["reason"]
+    # One source for the request, naming its files; no temporary file left.
+    (label,) = [row[0] for row in live.library.db.query("SELECT label FROM sources WHERE kind = 'upload'")]
+    assert label.startswith("p0.jpg, p1.jpg")
+    assert [p for p in live.library.tmp.rglob("*") if p.is_file()] == []
+    ids = [p["picture_id"] for p in report["imported"]]
+    assert len(set(ids)) == 6 and live.library.pictures.existing_ids(ids, live_only=True)
