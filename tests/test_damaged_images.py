@@ -123,6 +123,8 @@ def test_previews_are_made_on_first_view_not_at_import(library, tmp_path, decode
     report = library.import_paths([folder])
     assert len(report.imported) == 3
     ids = {Path(p.path).name: p.picture_id for p in report.imported}
+    sizes = {name: (library.get(i).width, library.get(i).height) for name, i in ids.items()}
+    assert sizes == {"big.jpg": (2400, 1600), "rotated.jpg": (1200, 1600), "flat.png": (1500, 1000)}
     files = sorted(p.name for p in (library.root / "thumbnails").rglob("*.webp"))
     assert len(files) == 3 and all(".grid." in name for name in files)
 
@@ -176,3 +178,56 @@ def test_libvips_and_pillow_make_the_same_grid_thumbnail(tmp_path, monkeypatch, 
         if mode != "I;16":  # 16-bit grey is scaled to 8 bits differently (by its maximum, by 256): same picture
             assert difference.mean() < 12, difference.mean()
     assert hamming(by_vips.phash, by_pillow.phash) <= 8
+
+
+def _import_pictures(library, folder: Path, count: int) -> list[int]:
+    folder.mkdir()
+    for n in range(count):
+        photo(1400, 900, seed=40 + n).save(folder / f"{n}.jpg", quality=85)
+    return sorted(p.picture_id for p in library.import_paths([folder]).imported)
+
+
+def test_the_preview_pass_makes_missing_previews_newest_first_and_stops_when_asked(library, tmp_path):
+    ids = _import_pictures(library, tmp_path / "in", 6)
+    library.files.thumbnail_path(ids[-1], "preview")  # viewed already: not made again
+    assert library.previews.run(limit=2) == 2
+    assert [library.files.has_thumbnail(i, "preview") for i in ids] == [False, False, False, True, True, True]
+    calls = []
+    assert library.previews.run(lambda: calls.append(1) or len(calls) > 1) == 1  # stopped before its second
+    assert library.previews.run() == 2
+    assert all(library.files.has_thumbnail(i, "preview") for i in ids)
+    assert library.previews.run() == 0
+
+
+def test_the_idle_pass_runs_only_when_turned_on_and_nothing_else_runs(library, tmp_path):
+    from pixlstash.domain import PreviewSettings
+
+    ids = _import_pictures(library, tmp_path / "in", 3)
+    assert library.previews.run_when_idle() == 0  # off by default: the disk stays small
+    library.previews.configure(PreviewSettings(ahead=True))
+    with library.imports_running:  # an import is running: the pass waits
+        assert library.busy() and library.previews.run_when_idle() == 0
+    assert library.previews.run_when_idle() == 3
+    assert all(library.files.has_thumbnail(i, "preview") for i in ids)
+    progress = library.previews.progress()
+    assert progress.settings.ahead and progress.made == 3 and not progress.running
+
+
+def test_previews_from_the_cli_and_the_api(library, tmp_path):
+    from conftest import run_cli
+    from live_server import LiveServer
+
+    ids = _import_pictures(library, tmp_path / "in", 3)
+    root = str(library.root)
+    assert "made on first view" in run_cli("previews", "--library", root).stdout
+    assert run_cli("previews", "make", "--limit", "1", "--library", root).stdout.strip() == "made 1 preview"
+    assert run_cli("previews", "ahead", "on", "--library", root).stdout.startswith("previews are made on first view,")
+    with LiveServer(library) as server:
+        assert server.client(server.token("read")).get("/api/v1/previews").json()["settings"] == {"ahead": True}
+        write = server.client(server.token("write"))
+        assert write.put("/api/v1/previews/settings", json={"ahead": False}).status_code == 403
+        admin = server.client(server.token("admin"))
+        assert admin.put("/api/v1/previews/settings", json={"ahead": "yes"}).status_code == 422
+        answer = admin.put("/api/v1/previews/settings", json={"ahead": False})
+        assert answer.status_code == 200 and answer.json()["settings"] == {"ahead": False}
+    assert sum(library.files.has_thumbnail(i, "preview") for i in ids) == 1

@@ -28,6 +28,8 @@ __all__ = [
     "PictureSummary",
     "PictureTag",
     "Prediction",
+    "PreviewProgress",
+    "PreviewSettings",
     "Project",
     "SetOp",
     "Sort",
@@ -378,6 +380,22 @@ class EnrichmentSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     idle_unload_seconds: Annotated[float, Meta(ge=0, le=604_800)] = 300.0  # unload a model this long after last use
     max_attempts: Annotated[int, Meta(ge=1, le=100)] = 3  # a picture that crashed the worker this often: failed
+
+
+class PreviewSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Previews (1024 px) are made on a picture's first view. ``ahead`` also makes the missing ones in the
+    background while the library is idle: overlays open at once, for about 80 KB per photo of disk."""
+
+    ahead: bool = False
+
+
+class PreviewProgress(msgspec.Struct, frozen=True):
+    """What the background preview pass did since the process started, and whether it is at work now."""
+
+    settings: PreviewSettings
+    running: bool
+    made: int
+    failed: int
 
 
 class PeopleSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -50,6 +50,7 @@ class InstanceOptions(msgspec.Struct, frozen=True):
     folder_poll_seconds: float = 5.0
     enrichment: bool = True  # run queued enrichment jobs in this process
     snapshot_schedule: bool = True  # take DAILY / WEEKLY / MONTHLY snapshots (the catalog can also turn it off)
+    previews_ahead: bool = True  # make missing previews when idle, if the library's setting asks for it
     tidy_seconds: float = 30.0  # how often the WAL is folded into the database and freed memory given back
     snapshot_check_seconds: float = 3600.0  # how often the schedule looks for a snapshot that is due
     update_check: bool = True  # look for a new release when the user opted in (never otherwise)
@@ -61,7 +62,9 @@ class InstanceOptions(msgspec.Struct, frozen=True):
 
 
 # What ``pixlstash enrich`` runs: the enrichment worker and nothing else.
-JOBS_ONLY = InstanceOptions(watch_folders=False, snapshot_schedule=False, update_check=False, outside_changes=False)
+JOBS_ONLY = InstanceOptions(
+    watch_folders=False, snapshot_schedule=False, update_check=False, outside_changes=False, previews_ahead=False
+)
 
 
 class ServiceLock:
@@ -123,6 +126,11 @@ class Periodic:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"pixlstash-{name}", daemon=True)
 
+    @property
+    def stopping(self) -> threading.Event:
+        """Set when ``stop()`` is called: a long task checks it to end early."""
+        return self._stop
+
     def start(self) -> None:
         self._thread.start()
 
@@ -160,6 +168,9 @@ class Instance:
                 Periodic("update-check", lambda: self.updates.check_if_due(), options.update_check_poll_seconds, 5.0)
             )
         self.tasks.append(Periodic("tidy", library.tidy, options.tidy_seconds))
+        if options.previews_ahead:
+            previews = Periodic("previews", lambda: library.previews.run_when_idle(previews.stopping.is_set), 30.0)
+            self.tasks.append(previews)
         if options.outside_changes:
             outside = OutsideChanges(library.db, library.events)
             self.tasks.append(Periodic("outside-changes", outside.check, options.outside_changes_seconds))

@@ -31,7 +31,7 @@ from .errors import NotFound, PixlstashError
 from .events import Event, EventBus
 from .face_clusters import FaceClustering
 from .folders import FolderService, FolderWatcher
-from .importing.importer import Importer, ImportTarget
+from .importing.importer import Importer, ImportTarget, RunningCount
 from .importing.sources import ArchiveLimits, ImportItem, iter_items
 from .index.indexes import VectorIndexes
 from .index.near_duplicates import NearDuplicateIndex
@@ -44,6 +44,7 @@ from .originals import OriginalStore
 from .people import People
 from .picture_files import PictureFiles
 from .plugin_settings import PluginSettings, PluginSettingsSource
+from .previews import PreviewPass
 from .scrapheap import Scrapheap
 from .scratch import ScratchArea
 from .sharing.service import ShareService
@@ -124,6 +125,8 @@ class Library:
         self.enrichment = Enrichment(self.db, self.jobs, self.pictures, self.query, self.engines, self.events)
         self.search = SearchService(self.indexes, self.engines, self.vectors, self.pictures, self.query, self.files)
         self.likeness = LikenessService(self.search, self.engines, self.vectors, self.collections)
+        self.imports_running = RunningCount()
+        self.previews = PreviewPass(self.pictures, self.files, SettingsStore(self.db, "settings"), self.busy)
         self.training = TrainingExport(
             self.query, self.pictures, self.files, SettingsStore(self.db, "settings"), self.limits
         )
@@ -234,6 +237,7 @@ class Library:
             unscrap=self.scrapheap.unscrap,
             after_import=self.enrichment.queue_imported,
             workers=workers,
+            running=self.imports_running,
         )
 
     def new_snapshot_service(self, *, clock: Clock = now_ms) -> SnapshotService:
@@ -327,6 +331,10 @@ class Library:
             source_id = self.new_source("upload", ", ".join(name for _, name in files))
         items = [ImportItem(path, filename, Path(filename).name, temporary=True) for path, filename in files]
         return self.new_importer().run(items, source_id=source_id, target=target, enrich=enrich)
+
+    def busy(self) -> bool:
+        """Whether an import runs in this process or enrichment jobs are open (background work waits)."""
+        return bool(self.imports_running) or bool(self.enrichment.list_jobs(open_only=True, limit=1))
 
     def tidy(self) -> None:
         """What a long-running process does now and then: fold the WAL into the database (imports do it

@@ -34,7 +34,7 @@ from ..storage.pictures import PictureStore
 from ..thumbnails import ThumbnailCache
 from .sources import ImportItem, cleanup
 
-__all__ = ["ImportTarget", "Importer", "ReferenceTarget"]
+__all__ = ["ImportTarget", "Importer", "ReferenceTarget", "RunningCount"]
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,25 @@ class ReferenceTarget(msgspec.Struct, frozen=True):
 
     folder_id: int
     root: str
+
+
+class RunningCount:
+    """How many imports run now in this process (background work waits until there are none)."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        with self._lock:
+            self._count += 1
+
+    def __exit__(self, *exc) -> None:
+        with self._lock:
+            self._count -= 1
+
+    def __bool__(self) -> bool:
+        return self._count > 0
 
 
 class _Prepared(msgspec.Struct):
@@ -100,11 +119,13 @@ class Importer:
         unscrap: Callable[[list[int]], object],
         after_import: Callable[[list[int]], object],
         workers: int | None = None,
+        running: RunningCount | None = None,
     ) -> None:
         self.db, self.pictures, self.folders, self.collections = db, pictures, folders, collections
         self.store, self.thumbnails, self.near_duplicates, self.events = store, thumbnails, near_duplicates, events
         self.limits, self.unscrap, self.after_import = limits, unscrap, after_import
         self.workers = workers or max(2, os.cpu_count() or 2)
+        self.running = running if running is not None else RunningCount()
         self._claimed: set[str] = set()
         self._claim_lock = threading.Lock()
 
@@ -210,6 +231,10 @@ class Importer:
 
         New pictures are queued for the on-import enrichment tasks unless ``enrich`` is False (the caller
         queues a larger batch itself)."""
+        with self.running:
+            return self._run(items, source_id, target, reference, on_picture, report, enrich)
+
+    def _run(self, items, source_id, target, reference, on_picture, report, enrich) -> ImportReport:
         started = time.perf_counter()
         report = report if report is not None else ImportReport()
         imported_before = len(report.imported)

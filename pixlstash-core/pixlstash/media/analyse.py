@@ -97,6 +97,7 @@ def _analyse_image(path: Path, analysis: MediaAnalysis, limits: MediaLimits) -> 
     image = open_image(path, limits)
     with image:
         suffix, mime = IMAGE_FORMATS[image.format]
+        width, height = image.size  # before decoding: a JPEG decoded in draft mode is smaller
         if image.format == "PNG":
             check_png(path)
         by_vips = image.format == "PNG" and vips_available() and not getattr(image, "is_animated", False)
@@ -119,7 +120,6 @@ def _analyse_image(path: Path, analysis: MediaAnalysis, limits: MediaLimits) -> 
             exif.camera = None
         analysis.exif, analysis.camera, analysis.orientation = exif.fields, exif.camera, exif.orientation
         analysis.taken_at = exif.taken_at_ms
-        width, height = image.size
         if exif.orientation in (5, 6, 7, 8):
             width, height = height, width
         analysis.width, analysis.height = width, height

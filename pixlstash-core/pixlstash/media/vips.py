@@ -46,7 +46,11 @@ def vips_grid(path: Path, box: int) -> Image.Image:
     """The picture at ``path`` shrunk to fit ``box`` (never enlarged), turned upright by its orientation
     tag, as an 8-bit Pillow image. Raises ``UnsupportedMedia`` for data libvips cannot decode whole."""
     try:
-        image = _pyvips.Image.thumbnail(str(path), box, height=box, size="down", fail_on="error")
+        # From the bytes, not the name: libvips reads options from a name ("a[page=2].png") and wants
+        # UTF-8 names, which a file system does not promise.
+        # (thumbnail_buffer would ignore fail_on and let a damaged deflate stream through.)
+        loaded = _pyvips.Image.new_from_buffer(path.read_bytes(), "", fail_on="error", access="sequential")
+        image = loaded.thumbnail_image(box, height=box, size="down")
         if image.format != "uchar":
             image = image.colourspace("b-w" if image.bands < 3 else "srgb").cast("uchar")
         if image.bands not in _MODES:

@@ -139,6 +139,14 @@ class PictureStore:
             r[0] for r in self.db.query("SELECT id FROM pictures WHERE id > ? ORDER BY id LIMIT ?", (picture_id, limit))
         ]
 
+    def images_below(self, picture_id: int, limit: int = 500) -> list[tuple[int, str]]:
+        """(id, content hash) of live images with ids below ``picture_id``, newest first (a keyset page)."""
+        return self.db.query(
+            "SELECT id, content_hash FROM pictures WHERE id < ? AND media_type = 'image' AND deleted_at IS NULL "
+            "ORDER BY id DESC LIMIT ?",
+            (picture_id, limit),
+        )
+
     _EDITABLE = {"rating", "favourite", "flagged", "taken_at"}
 
     def update(self, picture_ids: Sequence[int], **fields: object) -> int:

@@ -39,7 +39,7 @@ PARAMETERS = [
 class InsightFaceExtractor(FaceExtractor):
     dimensions = 512
     preferred_batch_size = 8
-    input_size = DET_SIZE  # the preview (1024 px) covers the detector's 640 px: the original is never decoded
+    input_size = DET_SIZE  # a preview (1024 px) where one was made, else the original at a reduced JPEG scale
 
     def __init__(self, pack: FacePack, threads: int = 0) -> None:
         self.pack = pack

@@ -157,11 +157,15 @@ def test_faces_through_the_api_with_the_real_plugin(faces_pm, tmp_path):
         [job] = client.get("/api/v1/jobs").json()
         assert (job["engine_id"], job["state"], job["failed"]) == ("faces/tiny-pack", "done", 0)
         stored = client.get(f"/api/v1/pictures/{picture_id}").json()["faces"]
-        # The worker fed the 1024 px preview; boxes come back in the original's pixels.
-        preview = Image.open(library.thumbnail_path(picture_id, "preview")).convert("RGB")
-        expected = engines(faces_pm)["faces/tiny-pack"].extract([preview])[0]
+        # No preview has been viewed, so the worker fed the original, decoded at the smallest JPEG scale
+        # whose short side covers the detector's 640 px; boxes come back in the original's pixels.
+        assert not library.files.has_thumbnail(picture_id, "preview")
+        source = Image.open(PHOTOS / "t1.jpg")
+        source.draft("RGB", (640, 640))
+        source = source.convert("RGB")
+        expected = engines(faces_pm)["faces/tiny-pack"].extract([source])[0]
         assert len(stored) == len(expected) > 0
-        scale = 1280 / preview.width
+        scale = 1280 / source.width
         got = sorted(tuple(round(v / scale, 1) for v in f["box"]) for f in stored)
         want = sorted(tuple(round(v, 1) for v in f.box) for f in expected)
         np.testing.assert_allclose(got, want, atol=0.2)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from starlette.responses import FileResponse, Response
 
+from pixlstash.domain import PreviewProgress, PreviewSettings
 from pixlstash.errors import NotFound
 
 from ..api import Api, RequestContext
@@ -115,3 +116,25 @@ def register(api: Api) -> None:
             return cached
         body = ctx.library.files.face_crop_path(ctx.path["face_id"]).read_bytes()
         return Response(body, media_type="image/webp", headers={"ETag": etag, "Cache-Control": IMMUTABLE})
+
+    @api.get(
+        "/previews",
+        policy=Policy.READ,
+        response=PreviewProgress,
+        tag="media",
+        summary="Whether previews are made ahead in the background, and what that pass did",
+    )
+    def preview_progress(ctx: RequestContext) -> PreviewProgress:
+        return ctx.library.previews.progress()
+
+    @api.put(
+        "/previews/settings",
+        policy=Policy.ADMIN,
+        body=PreviewSettings,
+        response=PreviewProgress,
+        tag="media",
+        summary="Make previews ahead when idle (on) or only on first view (off; stops a pass in progress)",
+    )
+    def configure_previews(ctx: RequestContext, body: PreviewSettings) -> PreviewProgress:
+        ctx.library.previews.configure(body)
+        return ctx.library.previews.progress()
