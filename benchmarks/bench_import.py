@@ -71,22 +71,28 @@ def corpus_big(count: int) -> Path:
     return folder
 
 
+def _mixed_pictures(folder: Path, rng, count: int, name: str, first_seed: int) -> list[Path]:
+    """``count`` photo-like pictures whose longest side is 1024-4096 px, 70% JPEG and 30% PNG."""
+    jobs = []
+    for n in range(count):
+        long_side = int(rng.integers(1024, 4097))
+        ratio = float(rng.choice([1.0, 0.75, 0.5625, 0.666]))
+        w, h = (long_side, int(long_side * ratio)) if rng.random() < 0.6 else (int(long_side * ratio), long_side)
+        kind = "png" if rng.random() < 0.3 else "jpeg"
+        path = folder / f"{name.format(n)}.{'png' if kind == 'png' else 'jpg'}"
+        jobs.append((str(path), w, h, first_seed + n, kind))
+    with ProcessPoolExecutor() as pool:
+        list(pool.map(_make, jobs))
+    return sorted(folder.iterdir())
+
+
 def corpus_mixed(count: int) -> Path:
     folder = BENCH / f"corpus-mixed-{count}"
     if not folder.exists():
         tmp = _partial(folder)
         rng = np.random.default_rng(1)
-        jobs = []
         unique = int(count * 0.93)
-        for n in range(unique):
-            long_side = int(rng.integers(1024, 4097))
-            ratio = float(rng.choice([1.0, 0.75, 0.5625, 0.666]))
-            w, h = (long_side, int(long_side * ratio)) if rng.random() < 0.6 else (int(long_side * ratio), long_side)
-            kind = "png" if rng.random() < 0.3 else "jpeg"
-            jobs.append((str(tmp / f"{n:05d}.{'png' if kind == 'png' else 'jpg'}"), w, h, 10_000 + n, kind))
-        with ProcessPoolExecutor() as pool:
-            list(pool.map(_make, jobs))
-        files = sorted(tmp.iterdir())
+        files = _mixed_pictures(tmp, rng, unique, "{:05d}", 10_000)
         for n in range(count - unique - int(count * 0.02)):  # duplicates: same bytes, other names
             source = files[int(rng.integers(0, len(files)))]
             shutil.copy(source, tmp / f"dup-{n:04d}{source.suffix}")
@@ -107,16 +113,7 @@ def corpus_peer(count: int = 600) -> Path:
     tmp = _partial(folder)
     rng = np.random.default_rng(22)
     unique, duplicates, corrupt = int(count * 0.95), int(count * 0.03), int(count * 0.01)
-    jobs = []
-    for n in range(unique):
-        long_side = int(rng.integers(1024, 4097))
-        ratio = float(rng.choice([1.0, 0.75, 0.5625, 0.666]))
-        w, h = (long_side, int(long_side * ratio)) if rng.random() < 0.6 else (int(long_side * ratio), long_side)
-        kind = "png" if rng.random() < 0.3 else "jpeg"
-        jobs.append((str(tmp / f"img_{n:04d}.{'png' if kind == 'png' else 'jpg'}"), w, h, 50_000 + n, kind))
-    with ProcessPoolExecutor() as pool:
-        list(pool.map(_make, jobs))
-    files = sorted(tmp.iterdir())
+    files = _mixed_pictures(tmp, rng, unique, "img_{:04d}", 50_000)
     for n in range(duplicates):
         source = files[int(rng.integers(0, len(files)))]
         shutil.copy(source, tmp / f"dup_{n:04d}{source.suffix}")
