@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PIL import ImageOps
 
-from .errors import BadInput, NotFound
+from .errors import BadInput, NotFound, UnsupportedMedia
 from .media.analyse import VIDEO_SUFFIXES, MediaLimits, analyse_file, open_image
 from .media.exif import read_exif
 from .media.video import frame_at
@@ -60,7 +60,10 @@ class PictureFiles:
             # Previews are made on first view: one decode of the original, nothing else redone.
             image = open_image(original, self.limits)
             with image:
-                preview = make_preview_thumbnail(image, read_exif(image).orientation)
+                try:
+                    preview = make_preview_thumbnail(image, read_exif(image).orientation)
+                except (OSError, SyntaxError, ValueError) as error:  # a reference file damaged since import
+                    raise UnsupportedMedia(f"the original cannot be decoded: {error}") from None
             self.thumbnails.write(content_hash, "preview", preview)
         else:
             analysis = analyse_file(original, self.limits, known_hash=content_hash)

@@ -31,7 +31,7 @@ ThumbnailSize = Literal["grid", "preview"]
 THUMBNAIL_VERSION = 1
 GRID_SIZE = 384  # longest side of grid thumbnails
 PREVIEW_SIZE = 1024  # longest side of overlay previews
-# WebP (quality, method), chosen by measurement (benchmarks/README.md, "Thumbnails"): method 2 is 15-20%
+# WebP (quality, method), chosen by measurement (benchmarks/README.md, issue 22): method 2 is 18-24%
 # smaller than 0 for a little more time; 4 and 6 save a few percent more at 2-3x the time; AVIF at the
 # same size costs 4x the time.
 GRID_WEBP = (80, 2)
