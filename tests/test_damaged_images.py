@@ -231,3 +231,18 @@ def test_previews_from_the_cli_and_the_api(library, tmp_path):
         answer = admin.put("/api/v1/previews/settings", json={"ahead": False})
         assert answer.status_code == 200 and answer.json()["settings"] == {"ahead": False}
     assert sum(library.files.has_thumbnail(i, "preview") for i in ids) == 1
+
+
+def test_a_preview_of_an_original_damaged_since_import_is_refused_with_the_reason(library, tmp_path):
+    from pixlstash.errors import UnsupportedMedia
+
+    path = tmp_path / "p.jpg"
+    photo(1600, 1200, seed=12).save(path, quality=90)
+    picture_id = library.import_paths([path]).imported[0].picture_id
+    original = library.files.original_path(picture_id)
+    data = original.read_bytes()
+    original.chmod(0o644)
+    original.write_bytes(data[: len(data) // 2])  # the disk lost half of it
+    with pytest.raises(UnsupportedMedia, match="cannot be decoded"):
+        library.files.thumbnail_path(picture_id, "preview")
+    assert not library.files.has_thumbnail(picture_id, "preview")
