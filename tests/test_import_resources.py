@@ -139,3 +139,18 @@ def test_an_upload_request_is_imported_as_one_batch(live, tmp_path):
     assert [p for p in live.library.tmp.rglob("*") if p.is_file()] == []
     ids = [p["picture_id"] for p in report["imported"]]
     assert len(set(ids)) == 6 and live.library.pictures.existing_ids(ids, live_only=True)
+
+
+def test_an_upload_reports_its_files_in_the_order_they_were_sent(live):
+    client = live.client(live.token("write"))
+    pictures = []
+    for n in range(10):
+        buffer = io.BytesIO()
+        # Big and small alternate, so later files finish first.
+        photo(1600 if n % 2 == 0 else 64, 1200 if n % 2 == 0 else 48, seed=60 + n).save(buffer, "PNG")
+        pictures.append((f"f{n}.png", buffer.getvalue()))
+    pictures.insert(3, ("same-as-f0.png", pictures[0][1]))
+    response = client.post("/api/v1/uploads", files=[("file", picture) for picture in pictures])
+    report = response.json()
+    assert [p["path"] for p in report["imported"]] == [f"f{n}.png" for n in range(10)]
+    assert [p["path"] for p in report["duplicates"]] == ["same-as-f0.png"]

@@ -8,6 +8,7 @@ runs, and a failure in one file never touches another or anything already stored
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -81,6 +82,44 @@ class RunningCount:
 
     def __bool__(self) -> bool:
         return self._count > 0
+
+
+class _InOrder:
+    """Puts a run's report lines back in the order its files came: they finish in any order, and a
+    client (the ComfyUI saver, a script) pairs what it sent with what came back."""
+
+    _LISTS = ("imported", "duplicates", "restored", "skipped")
+
+    def __init__(self, report: ImportReport) -> None:
+        self.report, self.position = report, 0
+        self.start = self._lengths()
+        self.seen = dict(self.start)
+        self.rank: dict[int, int] = {}
+        self.later: dict[int, int] = {}  # a file of this batch with the same bytes as another: its position
+
+    def _lengths(self) -> dict[str, int]:
+        return {name: len(getattr(self.report, name)) for name in self._LISTS}
+
+    @contextlib.contextmanager
+    def lines_of(self, position: int):
+        """Lines added inside the block belong to the file at ``position``."""
+        self.position = position
+        try:
+            yield
+        finally:
+            self.rank_new_lines()
+
+    def rank_new_lines(self) -> None:
+        for name in self._LISTS:
+            lines = getattr(self.report, name)
+            for line in lines[self.seen[name] :]:
+                self.rank[id(line)] = self.position
+            self.seen[name] = len(lines)
+
+    def apply(self) -> None:
+        for name in self._LISTS:
+            lines, start = getattr(self.report, name), self.start[name]
+            lines[start:] = sorted(lines[start:], key=lambda line: self.rank.get(id(line), 1 << 62))
 
 
 class _Prepared(msgspec.Struct):
@@ -241,30 +280,43 @@ class Importer:
         target = target or ImportTarget()
         batch_duplicates: list[_Duplicate] = []
         window = self.workers * 3
-        iterator = iter(items)
+        iterator = enumerate(items)
         pending: set[Future] = set()
+        positions: dict[Future, int] = {}
+        order = _InOrder(report)
         with ThreadPoolExecutor(self.workers, thread_name_prefix="pixlstash-import") as pool:
             exhausted = False
             while pending or not exhausted:
                 while not exhausted and len(pending) < window:
                     try:
-                        item = next(iterator)
+                        position, item = next(iterator)
                     except StopIteration:
                         exhausted = True
                         break
-                    pending.add(pool.submit(self._prepare, item, reference))
+                    order.position = position
+                    order.rank_new_lines()  # files the sources skipped on the way come before this one
+                    future = pool.submit(self._prepare, item, reference)
+                    pending.add(future)
+                    positions[future] = position
                 if not pending:
                     break
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    self._finish(future.result(), report, source_id, target, reference, batch_duplicates, on_picture)
+                    with order.lines_of(positions.pop(future)):
+                        result = future.result()
+                        self._finish(result, report, source_id, target, reference, batch_duplicates, on_picture)
+                        if isinstance(result, _Duplicate) and result.picture_id is None:
+                            order.later[id(result)] = order.position
         for duplicate in batch_duplicates:
+            order.position = order.later.get(id(duplicate), order.position)
             picture_id = self.pictures.id_for_hash(duplicate.content_hash)
             if picture_id is None:
                 report.skipped.append(ImportSkip(duplicate.item.display, "same content as a file that failed"))
             else:
                 self._report_duplicate(duplicate.item, picture_id, report, target, reference, on_picture)
             cleanup(duplicate.item)
+            order.rank_new_lines()
+        order.apply()
         if enrich:
             self.after_import([p.picture_id for p in report.imported[imported_before:]])
         self.db.checkpoint()
