@@ -27,6 +27,10 @@ export function openPanel(app, name, options = {}) {
       }
     });
   }
+  // Clear what the panel showed before while the new content loads: a button left from the last
+  // opening could be clicked, and its answer then lost when the new content arrives.
+  panel.innerHTML = `${header(name[0].toUpperCase() + name.slice(1))}<p class="muted">Loading…</p>`;
+  bindClose(panel);
   ({ stats: renderStats, tasks: renderTasks, snapshots: renderSnapshots, settings: renderSettings,
     help: renderHelp, people: (a, p, o) => renderPeople(a, p, { header, bindClose }, o) })[name](app, panel, options);
 }
