@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from ..domain import PreviewSettings
 from .common import add_library_option, print_json
 from .library_options import open_library
@@ -25,7 +27,7 @@ def add_parser(subparsers) -> None:
 
 def run(args, pm) -> int:
     if args.action == "ahead" and args.value is None:
-        print("say `pixlstash previews ahead on` or `... ahead off`")
+        print("say `pixlstash previews ahead on` or `... ahead off`", file=sys.stderr)
         return 2
     with open_library(args, pm) as library:
         previews = library.previews
