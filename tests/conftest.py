@@ -34,15 +34,26 @@ def pip_install_to(target: Path, *packages: Path) -> None:
 
 
 def run_cli(
-    *args: str, pythonpath: Path | None = None, env: dict[str, str] | None = None, check: bool = True
+    *args: str,
+    pythonpath: Path | None = None,
+    env: dict[str, str] | None = None,
+    check: bool = True,
+    input: str | None = None,  # noqa: A002 - subprocess's own word
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m pixlstash ARGS`` in a fresh interpreter and return the finished process."""
+    """Run ``python -m pixlstash ARGS`` in a fresh interpreter (``input`` on its standard input, else none)
+    and return the finished process."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("PIXLSTASH_")}
     if pythonpath is not None:
         full_env["PYTHONPATH"] = str(pythonpath)
     full_env.update(env or {})
     result = subprocess.run(
-        [sys.executable, "-m", "pixlstash", *args], capture_output=True, text=True, env=full_env, timeout=120
+        [sys.executable, "-m", "pixlstash", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=120,
+        input=input,
+        stdin=None if input is not None else subprocess.DEVNULL,
     )
     if check and result.returncode != 0:
         raise AssertionError(f"pixlstash {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")

@@ -25,6 +25,7 @@ COMFY_PROMPT = {
             "steps": 30,
             "cfg": 6.5,
             "sampler_name": "dpmpp_2m",
+            "scheduler": "karras",
             "positive": ["6", 0],
             "negative": ["7", 0],
             "model": ["10", 0],

@@ -64,7 +64,7 @@ def test_models_lists_engines_and_bad_requests_fail_clearly(cli_library):
     bad = cli_library("enrich", "--engine", "nope/x", check=False)
     assert bad.returncode == 1 and "nope/x" in bad.stderr
     empty = cli_library("search", check=False)
-    assert empty.returncode == 1 and "give a text" in empty.stderr
+    assert empty.returncode == 2 and "give words to search for" in empty.stderr  # bad usage
 
 
 def test_faces_people_naming_and_suggestions_from_the_command_line(cli_library):

@@ -34,7 +34,7 @@ def test_import_then_ls_with_filters(tmp_path):
     rest = json.loads(run_cli("ls", "--library", lib, "--json", "--limit", "2", "--cursor", page["next_cursor"]).stdout)
     assert len(page["items"]) == 2 and len(rest["items"]) == 1 and rest["next_cursor"] is None
     assert run_cli("ls", "--library", lib, "--count", "--min-width", "101").stdout.strip() == "2"
-    stats = json.loads(run_cli("ls", "--library", lib, "--stats").stdout)
+    stats = json.loads(run_cli("ls", "--library", lib, "--stats", "--json").stdout)
     assert stats["count"] == 3
 
 

@@ -231,6 +231,8 @@ def test_search_similar_and_context_menu_with_engines(page, server):
     page.keyboard.type("red")
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"q=red"))
+    page.get_by_label("Search by").select_option("meaning")  # by likeness: every picture, red first
+    expect(page).to_have_url(re.compile(r"mode=meaning"))
     first = page.locator(".tile[data-index='0']:visible")
     expect(first).to_have_attribute("data-id", str(ids["red"]))
     tile(page, ids["blue"]).click(button="right")
@@ -460,3 +462,175 @@ def test_export_dialog_previews_the_captions_the_zip_then_holds(page, server, tm
             assert archive.read(image.rsplit(".", 1)[0] + ".txt").decode().strip() == caption
         assert len([n for n in archive.namelist() if n.endswith(".txt")]) == 4
     assert library.training.remembered(lora.id).trigger == "ohwx"  # remembered for the set
+
+
+def test_generation_data_filters_find_renders_by_lora_sampler_and_seed(page, server, tmp_path):
+    from corpus import a1111_png, comfyui_png
+
+    renders = tmp_path / "renders"
+    renders.mkdir()
+    comfyui_png(renders / "lighthouse.png")
+    a1111_png(renders / "fox.png")
+    server.library.import_paths([renders])
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    names = ids_by_name(server)
+    tiles = page.locator(".tile:visible")
+    expect(tiles).to_have_count(22)
+    page.get_by_text("More filters").click()
+    page.get_by_label("LoRA names (all of them)").fill("film_grain")
+    page.get_by_label("LoRA names (all of them)").press("Enter")
+    expect(page).to_have_url(re.compile(r"loras=film_grain"))
+    expect(tiles).to_have_count(1)
+    expect(tile(page, names["lighthouse"])).to_be_visible()
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    expect(tiles).to_have_count(1)  # the filter is part of the URL
+    page.get_by_text("More filters").click()
+    page.get_by_label("LoRA names (all of them)").fill("")
+    page.get_by_label("LoRA names (all of them)").press("Enter")
+    expect(tiles).to_have_count(22)
+    page.get_by_text("More filters").click()
+    page.get_by_label("Sampler").fill("euler a")
+    page.get_by_label("Sampler").press("Enter")
+    expect(tiles).to_have_count(1)
+    expect(tile(page, names["fox"])).to_be_visible()
+    page.get_by_text("More filters").click()
+    page.get_by_label("Seed").fill("4x2")
+    page.get_by_label("Seed").press("Enter")
+    expect(page.get_by_text("A seed is a whole number")).to_be_visible()
+    page.get_by_label("Seed").fill("42")
+    page.get_by_label("Seed").press("Enter")
+    expect(page).to_have_url(re.compile(r"generation_seed=42"))
+    expect(tiles).to_have_count(1)
+    expect(page.locator(".chip", has_text="sampler euler a")).to_be_visible()  # what narrows the view is shown
+    page.get_by_text("More filters").click()
+    screenshot(page, "generation-filters")
+    page.get_by_label("Remove sampler filter").click()
+    page.get_by_label("Remove seed filter").click()
+    expect(tiles).to_have_count(22)
+
+
+def test_the_task_manager_shows_a_ray_cluster_s_nodes(page, server):
+    from pixlstash.clock import now_ms
+    from pixlstash.domain import ClusterProgress
+
+    # What a worker running on Ray reports (the Ray tests check that it does): seen from another process.
+    server.library.enrichment.report_cluster(
+        ClusterProgress(
+            "ray://gpu-head:10001", {"a1b2c3d4e5f6a7b8": 1200, "f0e1d2c3b4a59687": 1150}, 3, 48.5, False, now_ms()
+        )
+    )
+    page.get_by_role("button", name="Tasks").click()
+    section = page.locator("#cluster")
+    expect(section).to_contain_text("ray://gpu-head:10001 · 3 batches out")
+    expect(section).to_contain_text("48.5 pictures/s")
+    expect(section.locator(".row")).to_have_count(2)
+    expect(section).to_contain_text("node a1b2c3d4e5f6")
+    expect(section).to_contain_text("1,200 pictures")
+    screenshot(page, "tasks-on-ray")
+
+
+def test_an_empty_grid_says_why_it_is_empty(page, server):
+    """A filter that matches nothing, an empty set and an empty scrapheap are not an empty library."""
+    tiles = page.locator(".tile:visible")
+    expect(tiles).to_have_count(20)
+    page.get_by_label("Media type").select_option("video")
+    empty = page.locator("#empty")
+    expect(empty).to_contain_text("No pictures match these filters.")
+    expect(empty).not_to_contain_text("Drop files")
+    screenshot(page, "empty-filtered")
+    empty.get_by_role("button", name="Show all pictures").click()
+    expect(tiles).to_have_count(20)
+    expect(page.get_by_label("Media type")).to_have_value("")
+    expect(page.locator("#count")).to_have_text("20 pictures")
+    page.goto("/?scrapheap=1")
+    page.wait_for_selector("body[data-ready='1']")
+    expect(empty).to_contain_text("The scrapheap is empty.")
+    cats = server.library.organise.create_collection("set", "Cats")
+    page.goto(f"/?collections={cats.id}")
+    page.wait_for_selector("body[data-ready='1']")
+    expect(empty).to_contain_text("Nothing in here yet")
+    [one] = [pid for pid in ids_by_name(server).values()][:1]
+    server.library.organise.add_members(cats.id, [one])
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    expect(page.locator("#count")).to_have_text("1 picture")
+
+
+def test_the_tag_filter_completes_names_and_refuses_a_misspelt_tag(page, server):
+    names = ids_by_name(server)
+    server.library.tag_pictures([names["red"], names["blue"], names["green"]], add=["cat"])
+    server.library.tag_pictures([names["white"]], add=["catalogue"])
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    tag_input = page.get_by_label("Filter by tag")
+    tag_input.fill("ca")
+    expect(page.locator("#tag-names option[value='cat']")).to_have_count(1)  # the most used first
+    expect(page.locator("#tag-names option").first).to_have_attribute("value", "cat")
+    expect(page.locator("#tag-names option[value='catalogue']")).to_have_count(1)
+    tag_input.fill("catt")
+    tag_input.press("Enter")
+    expect(page.locator("#toast")).to_contain_text("No tag named “catt”. Did you mean cat, catalogue?")
+    expect(page).not_to_have_url(re.compile(r"tags="))
+    expect(page.locator(".tile:visible")).to_have_count(20)
+    page.get_by_label("Filter by tag").fill("CAT")  # any case
+    page.get_by_label("Filter by tag").press("Enter")
+    expect(page).to_have_url(re.compile(r"tags=cat"))
+    expect(page.locator(".tile:visible")).to_have_count(3)
+
+
+def test_the_statistics_panel_shows_the_api_s_figures_for_the_view_and_follows_it(page, server):
+    ids = ids_by_name(server)
+    server.library.update_pictures([ids["red"], ids["blue"], ids["photo-01"]], rating=3)
+    server.library.update_pictures([ids["green"]], rating=5)
+    client = server.client(server.token("read"))
+
+    def shown_bars() -> dict[str, str]:
+        labels = page.locator("#panel [data-bar]").evaluate_all("els => els.map(e => e.getAttribute('aria-label'))")
+        return dict(label.rsplit(": ", 1) for label in labels)
+
+    def api_bars(params) -> dict[str, str]:
+        stats = client.get("/api/v1/pictures/stats", params=params).json()
+        bars = {("★" * r if r else "unrated"): str(stats["rating"].get(str(r), 0)) for r in range(6)}
+        bars.update({t["name"]: str(t["count"]) for t in stats["tags"][:25]})
+        return bars, stats["count"]
+
+    page.get_by_role("button", name="Statistics").click()
+    expect(page.locator("#panel")).to_contain_text("20 pictures")
+    expected, count = api_bars({})
+    assert {k: v for k, v in shown_bars().items() if k in expected} == expected
+    page.get_by_label("Media type").select_option("image")  # a filter while the panel is open
+    page.locator("#panel").get_by_role("button", name="★★★: 3").click()
+    expect(page).to_have_url(re.compile(r"rating_min=3&rating_max=3|rating_max=3&rating_min=3"))
+    expect(page.locator(".tile:visible")).to_have_count(3)
+    expect(page.locator("#panel")).to_contain_text("3 pictures")  # the panel follows the view
+    expected, count = api_bars({"media_type": "image", "rating_min": 3, "rating_max": 3})
+    assert count == 3 and {k: v for k, v in shown_bars().items() if k in expected} == expected
+    chip = page.get_by_label("Remove the highest rating filter")  # the exact rating is visible and removable
+    expect(page.locator(".chip", has_text="rating ≤ 3")).to_be_visible()
+    chip.click()
+    expect(page.locator(".tile:visible")).to_have_count(4)
+    expect(page.locator("#panel")).to_contain_text("4 pictures")
+
+
+def test_the_search_box_finds_words_and_by_meaning_on_request(page, server):
+    """Words find pictures whose captions, prompts or names hold them; Meaning ranks every picture by an
+    embedder's likeness to the words (the fake colour embedder here)."""
+    ids = ids_by_name(server)
+    server.library.set_caption(ids["photo-03"], "a lighthouse on a cliff at dusk")
+    box = page.get_by_label("Search pictures")
+    box.fill("lighthouse")
+    box.press("Enter")
+    expect(page).to_have_url(re.compile(r"q=lighthouse"))
+    tiles = page.locator(".tile:visible")
+    expect(tiles).to_have_count(1)  # not every picture, ranked
+    expect(tiles.first).to_have_attribute("data-id", str(ids["photo-03"]))
+    expect(page.locator("#count")).to_have_text("1 picture")
+    page.get_by_label("Search by").select_option("meaning")
+    expect(page).to_have_url(re.compile(r"mode=meaning"))
+    expect(tiles).to_have_count(20)  # every picture, by likeness
+    expect(page.locator("#count")).to_have_text("20 matches")
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    expect(page.get_by_label("Search by")).to_have_value("meaning")

@@ -19,10 +19,12 @@ from .engines import (
     Task,
 )
 from .engines.registry import EngineRegistry
+from .engines.weights import check_model_files
 from .errors import (
     BadInput,
     Conflict,
     EngineNotFound,
+    ModelDamaged,
     ModelMissing,
     NotFound,
     PixlstashError,
@@ -49,6 +51,7 @@ __all__ = [
     "EngineRegistry",
     "Face",
     "FaceExtractor",
+    "ModelDamaged",
     "ModelMissing",
     "ModelStatus",
     "NotFound",
@@ -65,6 +68,7 @@ __all__ = [
     "TooLarge",
     "UnsupportedMedia",
     "__version__",
+    "check_model_files",
     "hookimpl",
     "hub_snapshot",
     "make_plugin_manager",

@@ -10,6 +10,7 @@ from msgspec import Meta
 __all__ = [
     "Breadcrumb",
     "Caption",
+    "ClusterProgress",
     "Collection",
     "CollectionKind",
     "DuplicateGroup",
@@ -31,6 +32,7 @@ __all__ = [
     "PreviewProgress",
     "PreviewSettings",
     "Project",
+    "RaySettings",
     "SetOp",
     "Sort",
     "SortKey",
@@ -47,6 +49,7 @@ VISIBLE = r"[^\s\x1c-\x1f\x85\ufeff]"
 TagName = Annotated[str, Meta(min_length=1, max_length=200, pattern=VISIBLE)]
 Int64 = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]  # what SQLite stores; anything larger is refused
 Id = Annotated[int, Meta(ge=0, le=2**63 - 1)]
+ModelName = Annotated[str, Meta(min_length=1, max_length=200)]  # a checkpoint, LoRA, sampler, ...
 
 
 class Tag(msgspec.Struct, frozen=True):
@@ -103,6 +106,7 @@ class Generation(msgspec.Struct, frozen=True):
     loras: list[Lora] = []
     seed: str | None = None  # decimal digits, exact: seeds pass 64 bits (and JavaScript's 53)
     sampler: str | None = None
+    scheduler: str | None = None
     steps: int | None = None
     cfg: float | None = None
     raw_parameters: str | None = None
@@ -298,7 +302,16 @@ class PictureFilter(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unkn
     min_faces: Int64 | None = None  # at least this many faces
     max_faces: Int64 | None = None
     unnamed_faces: bool | None = None  # with a face no character names (or every face named)
-    text: str | None = None  # full text over captions, prompts and names
+    text: str | None = None  # full text over captions, prompts, generation data and names
+    # Generation data: LoRA and checkpoint names match as case-insensitive parts ("detail" finds
+    # "add_detail_v2.safetensors"); every LoRA listed must be there. Seed, sampler, scheduler and steps match
+    # exactly (sampler and scheduler ignoring case).
+    loras: list[ModelName] = []
+    checkpoint: ModelName | None = None
+    generation_seed: Annotated[str, Meta(pattern=r"^-?[0-9]{1,40}$")] | None = None  # ("seed" orders random)
+    sampler: ModelName | None = None
+    scheduler: ModelName | None = None
+    steps: Int64 | None = None
     ids: list[Id] | None = None  # restrict to these (a selection, a share scope)
     scrapheap: bool = False  # the scrapheap instead of the live library
 
@@ -372,6 +385,33 @@ class EngineProgress(msgspec.Struct, frozen=True):
     pictures_per_second: float
 
 
+class ClusterProgress(msgspec.Struct, frozen=True):
+    """What a worker running engines on a Ray cluster last reported (``GET /jobs/cluster``)."""
+
+    address: str | None  # None: a Ray started by the worker on its own machine
+    nodes: dict[str, int]  # node id -> pictures it ran
+    in_flight: int  # batches out now
+    pictures_per_second: float  # since the worker started
+    local: bool  # the cluster went away and the work went on in the worker's process
+    updated_at: int  # Unix ms
+
+
+class RaySettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Enrichment on a Ray cluster (``backend: ray``; needs ``pixlstash[ray]`` here and on the cluster)."""
+
+    address: Annotated[str, Meta(max_length=500)] | None = None  # "auto", "ray://host:10001"; None: a local Ray
+    max_in_flight: Annotated[int, Meta(ge=1, le=1024)] = 4  # batches out at once (memory stays flat)
+    actors_per_engine: Annotated[int, Meta(ge=1, le=1024)] = 2  # the most actors one engine gets
+    actors: dict[Annotated[str, Meta(max_length=200)], Annotated[int, Meta(ge=1, le=1024)]] = {}  # per engine id
+    num_cpus: Annotated[float, Meta(ge=0, le=1024)] = 1.0  # what each actor reserves on its node
+    num_gpus: Annotated[float, Meta(ge=0, le=64)] = 0.0
+    memory_gb: Annotated[float, Meta(ge=0, le=4096)] | None = None
+    when_lost: Literal["local", "pause"] = "local"  # the cluster went away: go on here, or stop and wait
+    # Ray's runtime environment for the actors, e.g. {"pip": ["pixlstash[ray]", "pixlstash-clip"]} or
+    # {"env_vars": {"PIXLSTASH_MODELS_DIR": "/shared/models"}}; or bake the plugins into the cluster's image.
+    runtime_env: dict[str, Any] | None = None
+
+
 class EnrichmentSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Which engine each task uses by default, what runs on import, and where engines run."""
 
@@ -380,6 +420,8 @@ class EnrichmentSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     idle_unload_seconds: Annotated[float, Meta(ge=0, le=604_800)] = 300.0  # unload a model this long after last use
     max_attempts: Annotated[int, Meta(ge=1, le=100)] = 3  # a picture that crashed the worker this often: failed
+    backend: Literal["local", "ray"] = "local"  # where engines run: this process, or a Ray cluster
+    ray: RaySettings = msgspec.field(default_factory=lambda: RaySettings())
 
 
 class PreviewSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -455,3 +497,4 @@ class FaceHit(msgspec.Struct, frozen=True):
 class SearchResult(msgspec.Struct, frozen=True):
     engine_id: str
     hits: list[SearchHit]
+    exact: bool = False  # scored over every stored vector: the index was being rebuilt

@@ -6,6 +6,7 @@ __all__ = [
     "BadInput",
     "Conflict",
     "EngineNotFound",
+    "ModelDamaged",
     "ModelMissing",
     "NotFound",
     "PixlstashError",
@@ -72,3 +73,10 @@ class ModelMissing(Conflict):
     """An engine's model files are not on this machine; the message says how to get them."""
 
     code = "model_missing"
+
+
+class ModelDamaged(ModelMissing):
+    """An engine's model files are there but do not load (cut short, damaged); the message says where.
+    A kind of missing model: whatever handles a missing one (a job fails whole, not picture by picture)."""
+
+    code = "model_damaged"

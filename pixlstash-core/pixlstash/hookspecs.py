@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    import argparse
+    import click
 
     from .engines import Captioner, Embedder, FaceExtractor, Tagger
     from .originals import OriginalStore
@@ -64,5 +64,5 @@ def register_share_targets(register: Callable[[ShareTarget], None]) -> None:
 
 
 @hookspec
-def register_commands(subparsers: argparse._SubParsersAction) -> None:
-    """Add subcommands to the ``pixlstash`` CLI with ``subparsers.add_parser(...)``."""
+def register_commands(cli: click.Group) -> None:
+    """Add commands to the ``pixlstash`` CLI: ``cli.add_command(command)`` or ``@cli.command()``."""

@@ -59,6 +59,7 @@ class InstanceOptions(msgspec.Struct, frozen=True):
     outside_changes_seconds: float = 1.0  # how often writes by other processes are looked for
     people_seconds: float = 30.0  # how often new faces are grouped among the unnamed people
     clock: Clock = now_ms  # Unix ms for snapshot stamps and the schedule (simulations set their own)
+    ray_address: str | None = None  # run enrichment on this Ray cluster ("local": a Ray on this machine)
 
 
 # What ``pixlstash enrich`` runs: the enrichment worker and nothing else.
@@ -160,7 +161,7 @@ class Instance:
     def __init__(self, library: Library, options: InstanceOptions | None = None, *, role: str = "server") -> None:
         self.library, self.role = library, role
         self.options = options = options or InstanceOptions()
-        self.worker = library.new_enrichment_worker() if options.enrichment else None
+        self.worker = library.new_enrichment_worker(ray_address=options.ray_address) if options.enrichment else None
         self.lock = ServiceLock(library.root)
         self.tasks: list[Periodic] = []
         if options.update_check:

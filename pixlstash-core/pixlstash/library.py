@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -191,6 +191,7 @@ class Library:
 
     def close(self) -> None:
         self.scratch.close()
+        self.indexes.stop_building()
         try:
             self.indexes.save()
         except Exception:  # an index is a cache: failing to save it costs a rebuild, never data
@@ -266,12 +267,33 @@ class Library:
             transforms=transforms,
         )
 
-    def new_enrichment_worker(self, **options) -> EnrichmentWorker:
+    def new_enrichment_worker(self, *, ray_address: str | None = None, **options) -> EnrichmentWorker:
         """The worker that runs queued jobs (options: ``poll_seconds``, ``index_save_seconds``,
-        ``decode_threads``)."""
+        ``decode_threads``): on a Ray cluster when the settings' backend is ``ray`` or ``ray_address`` is
+        given ("local" starts a Ray on this machine), else in this process."""
         results = ResultStores(self.pictures, self.tags, self.vectors)
-        return EnrichmentWorker(
-            self.root, self.db, self.enrichment, self.engines, self.files, results, self.indexes, self.events, **options
+        parts = (self.root, self.db, self.enrichment, self.engines, self.files, results, self.indexes, self.events)
+        settings = self.engines.settings()
+        if ray_address is None and settings.backend != "ray":
+            return EnrichmentWorker(*parts, **options)
+        from .enrichment.ray_worker import RayEnrichmentWorker
+
+        ray = settings.ray
+        address = ray_address if ray_address is not None else ray.address
+        resources = {"num_cpus": ray.num_cpus, "num_gpus": ray.num_gpus}
+        if ray.memory_gb:
+            resources["memory"] = int(ray.memory_gb * 1e9)
+        return RayEnrichmentWorker(
+            *parts,
+            address=None if address == "local" else address,
+            max_in_flight=ray.max_in_flight,
+            actors_per_engine=ray.actors_per_engine,
+            actors=ray.actors,
+            actor_options=resources,
+            plugin_settings=self.plugin_settings.all(),
+            when_lost=ray.when_lost,
+            init_options={"runtime_env": ray.runtime_env} if ray.runtime_env else None,
+            **options,
         )
 
     def new_folder_watcher(self, reference_interval: float = 300.0) -> FolderWatcher:
@@ -292,8 +314,10 @@ class Library:
         collection_ids: Sequence[int] = (),
         source_kind: str | None = None,
         workers: int | None = None,
+        on_picture: Callable[[ImportItem, int, bool], None] | None = None,
     ) -> ImportReport:
-        """Import files, folders (recursively) and zip archives. Returns imported / duplicates / skipped."""
+        """Import files, folders (recursively) and zip archives. Returns imported / duplicates / skipped;
+        ``on_picture(item, picture_id, is_new)`` follows each file stored or found a duplicate."""
         target = self.check_target(project_id, collection_ids)
         paths = [Path(p) for p in paths]
         report = ImportReport()
@@ -312,7 +336,9 @@ class Library:
 
         with tempfile.TemporaryDirectory(dir=self.tmp) as scratch:
             items = iter_items(paths, Path(scratch), skip, self.archive_limits, exclude=self.root.resolve())
-            self.new_importer(workers).run(items, source_id=source_id, target=target, report=report)
+            self.new_importer(workers).run(
+                items, source_id=source_id, target=target, report=report, on_picture=on_picture
+            )
         return report
 
     def import_uploads(

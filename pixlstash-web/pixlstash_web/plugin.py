@@ -6,53 +6,55 @@ never names the web package: without pixlstash-web installed there is simply no 
 
 from __future__ import annotations
 
+import click
+
 from pixlstash import hookimpl
-from pixlstash.cli.common import add_library_option
-from pixlstash.errors import PixlstashError
+from pixlstash.cli.common import SectionedCommand, library_option
 from pixlstash.paths import resolve_library_path
 
 __all__ = ["register_commands"]
 
 
-@hookimpl
-def register_commands(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "serve",
-        help="start the web server (API and browser UI)",
-        description="Start the PixlStash web server. Binds to loopback unless told otherwise.",
-    )
-    add_library_option(parser)
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=9537, help="port to bind (default: 9537)")
-    parser.add_argument("--ssl-certfile", metavar="FILE", help="serve HTTPS with this certificate")
-    parser.add_argument("--ssl-keyfile", metavar="FILE", help="private key for --ssl-certfile")
-    parser.add_argument(
-        "--public-url",
-        metavar="URL",
-        help="how others reach this server, for share links (default: the address it listens on)",
-    )
-    parser.add_argument(
-        "--forwarded-allow-ips",
-        metavar="ADDRESSES",
-        help="behind a reverse proxy: the proxy addresses whose X-Forwarded-For / -Proto headers "
-        "are believed (comma-separated; default: none)",
-    )
-    parser.set_defaults(func=_run)
+@click.command("serve", cls=SectionedCommand)
+@library_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to bind")
+@click.option("--port", type=click.IntRange(0, 65535), default=9537, show_default=True, help="port to bind")
+@click.option("--ssl-certfile", metavar="FILE", help="serve HTTPS with this certificate")
+@click.option("--ssl-keyfile", metavar="FILE", help="private key for --ssl-certfile")
+@click.option("--public-url", metavar="URL", help="how others reach this server, for share links")
+@click.option(
+    "--forwarded-allow-ips",
+    metavar="ADDRESSES",
+    help="behind a reverse proxy: the proxy addresses whose X-Forwarded-For / -Proto headers are believed "
+    "(comma-separated; default: none)",
+)
+@click.pass_obj
+def serve_command(pm, library_path, host, port, ssl_certfile, ssl_keyfile, public_url, forwarded_allow_ips) -> int:
+    """Start the web server: the API and the browser UI. Binds to loopback unless told otherwise.
 
-
-def _run(args, pm) -> int:
+    \b
+    Examples:
+      pixlstash serve
+      pixlstash serve --port 8080 --library ~/Pictures/stash
+      pixlstash serve --host 0.0.0.0 --ssl-certfile cert.pem --ssl-keyfile key.pem
+    """
     from .server import serve  # uvicorn and Starlette load only when serving, not for every command
 
-    if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
-        raise PixlstashError("--ssl-certfile and --ssl-keyfile go together")
+    if bool(ssl_certfile) != bool(ssl_keyfile):
+        raise click.UsageError("--ssl-certfile and --ssl-keyfile go together")
     serve(
-        library_path=resolve_library_path(args.library),
-        host=args.host,
-        port=args.port,
+        library_path=resolve_library_path(library_path),
+        host=host,
+        port=port,
         plugin_manager=pm,
-        ssl_certfile=args.ssl_certfile,
-        ssl_keyfile=args.ssl_keyfile,
-        public_url=args.public_url,
-        forwarded_allow_ips=args.forwarded_allow_ips,
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
+        public_url=public_url,
+        forwarded_allow_ips=forwarded_allow_ips,
     )
     return 0
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    cli.add_command(serve_command)

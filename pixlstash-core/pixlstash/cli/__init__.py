@@ -1,17 +1,26 @@
-"""The ``pixlstash`` command line. Each subcommand lives in its own module with an ``add_parser``."""
+"""The ``pixlstash`` command line, on click. Each subcommand lives in its own module; plugins add theirs
+through the ``register_commands(cli)`` hook, which hands them this click group.
+
+Exit statuses: 0 success, 1 an error (one line on standard error, a traceback only with ``--debug``),
+2 bad usage, 3 some items failed (a partial import, restore or export; the reasons on standard error),
+130 interrupted.
+"""
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
+import traceback
 from collections.abc import Sequence
+
+import click
 
 from .. import __version__
 from ..errors import PixlstashError
 from ..plugins import make_plugin_manager
 from . import (
     auth_cmds,
+    edit_cmds,
     enrich_cmd,
     export_cmd,
     faces_cmd,
@@ -20,6 +29,7 @@ from . import (
     jobs_cmd,
     ls_cmd,
     models_cmd,
+    organise_cmds,
     plugins_cmd,
     previews_cmd,
     search_cmd,
@@ -29,43 +39,70 @@ from . import (
 )
 from .common import EscapingStream
 
-__all__ = ["build_parser", "main"]
+__all__ = ["main", "make_cli"]
 
-# Order here is the order in ``--help``.
-COMMAND_MODULES = (
-    import_cmd,
-    ls_cmd,
-    search_cmd,
-    enrich_cmd,
-    faces_cmd,
-    export_cmd,
-    jobs_cmd,
-    models_cmd,
-    folders_cmd,
-    previews_cmd,
-    snapshot_cmd,
-    auth_cmds,
-    plugins_cmd,
-    worker_cmd,
-    version_cmd,
+# Order here is the order in ``--help``: getting pictures in, finding them, organising, enriching, the rest.
+BUILT_IN = (
+    import_cmd.import_command,
+    ls_cmd.ls_command,
+    search_cmd.search_command,
+    *edit_cmds.COMMANDS,
+    organise_cmds.project_group,
+    organise_cmds.set_group,
+    organise_cmds.character_group,
+    enrich_cmd.enrich_command,
+    jobs_cmd.jobs_command,
+    faces_cmd.faces_group,
+    export_cmd.export_command,
+    snapshot_cmd.snapshot_group,
+    folders_cmd.folders_group,
+    previews_cmd.previews_command,
+    models_cmd.models_group,
+    auth_cmds.user_group,
+    auth_cmds.token_group,
+    plugins_cmd.plugins_group,
+    worker_cmd.worker_command,
+    version_cmd.version_command,
 )
 
 
-def build_parser(pm) -> argparse.ArgumentParser:
-    """The full parser: built-in subcommands plus those plugins add through ``register_commands``."""
-    parser = argparse.ArgumentParser(
-        prog="pixlstash",
-        description="PixlStash: a private, self-hosted picture and video library.",
-        epilog="Every command that works on a library takes --library PATH "
-        "(default: $PIXLSTASH_LIBRARY, then the per-user data folder).",
+class PixlstashGroup(click.Group):
+    """Commands listed in the order they were added (the order above, then plugins'), not alphabetically."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+
+def make_cli(pm) -> click.Group:
+    """The full command line: built-in commands, then those plugins add through ``register_commands``."""
+
+    @click.group(
+        "pixlstash",
+        cls=PixlstashGroup,
+        context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     )
-    parser.add_argument("--version", action="version", version=f"pixlstash {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages to stderr")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-    for module in COMMAND_MODULES:
-        module.add_parser(subparsers)
-    pm.hook.register_commands(subparsers=subparsers)
-    return parser
+    @click.version_option(__version__, "--version", prog_name="pixlstash", message="%(prog)s %(version)s")
+    @click.option("-v", "--verbose", is_flag=True, help="log debug messages to standard error")
+    @click.option("--debug", is_flag=True, help="show the traceback of an error (for bug reports)")
+    def cli(verbose: bool, debug: bool) -> None:
+        """PixlStash: a private, self-hosted picture and video library.
+
+        Every command that works on a library takes --library PATH (default: $PIXLSTASH_LIBRARY, then the
+        per-user data folder). `pixlstash COMMAND --help` explains a command, with examples.
+
+        \b
+        Shell completion (bash; zsh and fish alike, see docs/cli.md):
+          eval "$(_PIXLSTASH_COMPLETE=bash_source pixlstash)"
+        """
+        logging.basicConfig(
+            level=logging.DEBUG if verbose or debug else logging.WARNING,
+            format="%(levelname)s %(name)s: %(message)s",
+        )
+
+    for command in BUILT_IN:
+        cli.add_command(command)
+    pm.hook.register_commands(cli=cli)
+    return cli
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -73,27 +110,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     streams = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = EscapingStream(sys.stdout), EscapingStream(sys.stderr)
     try:
-        return _main(argv)
+        return _main(list(sys.argv[1:] if argv is None else argv))
     finally:
         sys.stdout.flush()
         sys.stdout, sys.stderr = streams
 
 
-def _main(argv: Sequence[str] | None) -> int:
+def _main(args: list[str]) -> int:
+    debug = "--debug" in args
     pm = make_plugin_manager()
-    parser = build_parser(pm)
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
+    cli = make_cli(pm)
     try:
-        return int(args.func(args, pm) or 0)
+        status = cli.main(args=args, prog_name="pixlstash", standalone_mode=False, obj=pm)
+    except click.ClickException as error:  # usage errors (2) and click's own
+        error.show()
+        return error.exit_code
+    except click.exceptions.Abort:
+        print("aborted", file=sys.stderr)
+        return 130
     except PixlstashError as error:
+        if debug:
+            traceback.print_exc()
         print(f"error: {error.message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as error:  # a bug or an unexpected failure: one line, the traceback on request
+        if debug:
+            traceback.print_exc()
+        print(
+            f"error: {type(error).__name__}: {error}" + ("" if debug else " (run again with --debug for the details)"),
+            file=sys.stderr,
+        )
+        return 1
+    return int(status or 0)

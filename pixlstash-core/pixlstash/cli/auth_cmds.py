@@ -5,61 +5,76 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
 
 from ..auth import SCOPES, Authenticator
 from ..errors import BadInput
 from ..library import Library
 from ..paths import resolve_library_path
-from .common import add_library_option, print_json
+from .common import SectionedCommand, json_option, library_option, print_json
+from .output import Column, print_table
 
 
-def _authenticator(args, pm) -> Authenticator:
-    root = resolve_library_path(args.library)
+@contextmanager
+def _authenticator(library_path, pm) -> Iterator[Authenticator]:
+    root = resolve_library_path(library_path)
     Library.open(root, plugin_manager=pm).close()  # creates a fresh library when there is none yet
-    return Authenticator(root)
+    auth = Authenticator(root)
+    try:
+        yield auth
+    finally:
+        auth.close()
 
 
-def add_parser(subparsers) -> None:
-    user = subparsers.add_parser(
-        "user", help="manage the owner account", description="Create the owner account or change its password."
-    )
-    actions = user.add_subparsers(dest="action", metavar="ACTION", required=True)
-    for name, text in (("create", "create the owner account"), ("password", "change the owner's password")):
-        action = actions.add_parser(name, help=text)
-        add_library_option(action)
-        action.add_argument("username")
-        action.add_argument(
-            "--password-stdin", action="store_true", help="read the password from standard input instead of prompting"
-        )
-        if name == "create":
-            action.add_argument("--replace", action="store_true", help="replace the library's owner (one per library)")
-        action.set_defaults(func=run_user)
+@click.group("user")
+def user_group() -> None:
+    """The owner account: one per library (tokens and share links serve everyone else).
 
-    token = subparsers.add_parser(
-        "token",
-        help="manage API tokens",
-        description="API tokens for scripts and tools: Authorization: Bearer <token>.",
-    )
-    actions = token.add_subparsers(dest="action", metavar="ACTION", required=True)
-    create = actions.add_parser("create", help="create a token (the secret is printed once)")
-    add_library_option(create)
-    create.add_argument("--name", default="cli", help="a label to recognise it by")
-    create.add_argument("--scope", choices=SCOPES, default="read", help="what it may do (default: read)")
-    create.add_argument("--expires-days", type=float, metavar="DAYS", help="expire after this many days")
-    create.add_argument("--json", action="store_true", help='print {"token": "..."}')
-    create.set_defaults(func=run_token_create)
-    listing = actions.add_parser("list", help="list tokens (never their secrets)")
-    add_library_option(listing)
-    listing.add_argument("--json", action="store_true", help="print JSON")
-    listing.set_defaults(func=run_token_list)
-    revoke = actions.add_parser("revoke", help="revoke a token at once")
-    add_library_option(revoke)
-    revoke.add_argument("token_id", type=int)
-    revoke.set_defaults(func=run_token_revoke)
+    \b
+    Examples:
+      pixlstash user create alice                 (asks for the password twice)
+      printf '%s\\n' "$PASSWORD" | pixlstash user create alice --password-stdin
+      pixlstash user password alice
+    """
 
 
-def _password(args) -> str:
-    if args.password_stdin:
+_password_stdin = click.option(
+    "--password-stdin", is_flag=True, help="read the password from standard input instead of asking"
+)
+
+
+@user_group.command("create", cls=SectionedCommand)
+@library_option
+@click.argument("username")
+@_password_stdin
+@click.option("--replace", is_flag=True, help="replace the library's owner (their sessions end)")
+@click.pass_obj
+def user_create(pm, library_path, username, password_stdin, replace) -> int:
+    """Create the library's owner account."""
+    with _authenticator(library_path, pm) as auth:
+        auth.create_owner(username, _password(password_stdin), replace=replace)
+    print(f"created owner {username}{' (the previous owner is replaced)' if replace else ''}")
+    return 0
+
+
+@user_group.command("password", cls=SectionedCommand)
+@library_option
+@click.argument("username")
+@_password_stdin
+@click.pass_obj
+def user_password(pm, library_path, username, password_stdin) -> int:
+    """Change the owner's password."""
+    with _authenticator(library_path, pm) as auth:
+        auth.set_password(username, _password(password_stdin))
+    print(f"changed the password of {username}")
+    return 0
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
         password = sys.stdin.readline().rstrip("\n")
         if not password:
             raise BadInput("no password on standard input")
@@ -72,55 +87,83 @@ def _password(args) -> str:
     return first
 
 
-def run_user(args, pm) -> int:
-    auth = _authenticator(args, pm)
-    try:
-        if args.action == "create":
-            auth.create_owner(args.username, _password(args), replace=args.replace)
-            print(f"created owner {args.username}{' (the previous owner is replaced)' if args.replace else ''}")
-        else:
-            auth.set_password(args.username, _password(args))
-            print(f"changed the password of {args.username}")
-    finally:
-        auth.close()
-    return 0
+@click.group("token")
+def token_group() -> None:
+    """API tokens for scripts and tools (Authorization: Bearer <token>).
+
+    \b
+    Examples:
+      pixlstash token create --name comfyui --scope write
+      pixlstash token list
+      pixlstash token revoke 3
+    """
 
 
-def run_token_create(args, pm) -> int:
-    auth = _authenticator(args, pm)
-    try:
-        secret = auth.create_token(args.name, args.scope, args.expires_days)
-    finally:
-        auth.close()
-    if args.json:
-        print_json({"token": secret.secret, "id": secret.id, "scope": args.scope})
+@token_group.command("create", cls=SectionedCommand)
+@library_option
+@click.option("--name", default="cli", show_default=True, help="a label to recognise it by")
+@click.option("--scope", type=click.Choice(SCOPES), default="read", show_default=True, help="what it may do")
+@click.option("--expires-days", type=click.FloatRange(min=0, min_open=True), metavar="DAYS", help="expire after DAYS")
+@json_option
+@click.pass_obj
+def token_create(pm, library_path, name, scope, expires_days, as_json) -> int:
+    """Create a token (its secret is printed once, on standard output)."""
+    with _authenticator(library_path, pm) as auth:
+        secret = auth.create_token(name, scope, expires_days)
+    if as_json:
+        print_json({"token": secret.secret, "id": secret.id, "scope": scope})
     else:
         print(secret.secret)
-        print(f"token {secret.id} ({args.scope}); this is the only time it is shown", file=sys.stderr)
+        print(f"token {secret.id} ({scope}); this is the only time it is shown", file=sys.stderr)
     return 0
 
 
-def run_token_list(args, pm) -> int:
-    auth = _authenticator(args, pm)
-    try:
+@token_group.command("list", cls=SectionedCommand)
+@library_option
+@json_option
+@click.pass_obj
+def token_list(pm, library_path, as_json) -> int:
+    """Tokens (never their secrets)."""
+    with _authenticator(library_path, pm) as auth:
         tokens = auth.tokens()
-    finally:
-        auth.close()
-    if args.json:
+    if as_json:
         print_json(tokens)
         return 0
-    for token in tokens:
-        when = dt.datetime.fromtimestamp(token.created_at / 1000, dt.UTC).strftime("%Y-%m-%d")
-        state = "revoked" if token.revoked else "active"
-        print(f"{token.id:>4}  {token.prefix}…  {token.scope:<5}  {state:<7}  {when}  {token.name}")
+    if not tokens:
+        print("no tokens (pixlstash token create)")
+        return 0
+    rows = [
+        (
+            t.id,
+            f"{t.prefix}…",
+            t.scope,
+            "revoked" if t.revoked else "active",
+            dt.datetime.fromtimestamp(t.created_at / 1000, dt.UTC).strftime("%Y-%m-%d"),
+            t.name,
+        )
+        for t in tokens
+    ]
+    print_table(
+        [
+            Column("ID", right=True),
+            Column("PREFIX"),
+            Column("SCOPE"),
+            Column("STATE"),
+            Column("CREATED"),
+            Column("NAME"),
+        ],
+        rows,
+    )
     return 0
 
 
-def run_token_revoke(args, pm) -> int:
-    auth = _authenticator(args, pm)
-    try:
-        auth.revoke_token(args.token_id)
-    finally:
-        auth.close()
-    print(f"revoked token {args.token_id}")
+@token_group.command("revoke", cls=SectionedCommand)
+@library_option
+@click.argument("token_id", type=int)
+@click.pass_obj
+def token_revoke(pm, library_path, token_id) -> int:
+    """Revoke a token at once."""
+    with _authenticator(library_path, pm) as auth:
+        auth.revoke_token(token_id)
+    print(f"revoked token {token_id}")
     return 0

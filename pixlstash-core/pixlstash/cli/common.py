@@ -1,31 +1,52 @@
-"""Options and output helpers shared by subcommands."""
+"""Options, decorators and JSON output shared by subcommands."""
 
 from __future__ import annotations
 
-import argparse
 import io
 import re
 import sys
 from typing import TextIO
 
+import click
 import msgspec
 
-__all__ = ["EscapingStream", "add_library_option", "print_json", "progress_bar", "terminal"]
+__all__ = [
+    "SOME_FAILED",
+    "EscapingStream",
+    "SectionOption",
+    "escape_controls",
+    "json_option",
+    "library_option",
+    "option",
+    "print_json",
+    "print_jsonl",
+    "terminal",
+]
+
+# Exit status of a command that did its work but not for every item it was given (a partial import, a
+# partial restore, an export with missing originals); the reasons go to standard error. 1 is an error
+# (nothing done), 2 bad usage.
+SOME_FAILED = 3
 
 # Control characters but tab and newline: a file name like "bad\x1b[31m.jpg" must not drive the terminal.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+def escape_controls(text: str) -> str:
+    """``text`` with control characters written as visible escapes (``\\x1b``)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 class EscapingStream(io.TextIOBase):
     """A text stream that writes control characters as visible escapes (``\\x1b``). The CLI puts one
     over stdout and stderr, so nothing it prints (file names, tags, errors) can move the cursor, recolour
-    or retitle the terminal; its own progress displays write through ``terminal()``."""
+    or retitle the terminal; its own tables and progress bars write through ``terminal()``."""
 
     def __init__(self, stream: TextIO) -> None:
         self.unescaped = stream
 
     def write(self, text: str) -> int:
-        self.unescaped.write(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text))
+        self.unescaped.write(escape_controls(text))
         return len(text)
 
     def flush(self) -> None:
@@ -41,22 +62,56 @@ class EscapingStream(io.TextIOBase):
     def encoding(self) -> str:
         return self.unescaped.encoding
 
+    @property
+    def buffer(self):
+        """The byte stream, for click writing bytes it made itself (a shell-completion script)."""
+        return self.unescaped.buffer
+
 
 def terminal(stream: TextIO) -> TextIO:
-    """The stream under an ``EscapingStream``, for the CLI's own cursor movements (live progress)."""
+    """The stream under an ``EscapingStream``, for the CLI's own styling and cursor movements."""
     return getattr(stream, "unescaped", stream)
 
 
+class SectionOption(click.Option):
+    """An option listed under its own heading in ``--help`` ("Filters", "Order")."""
+
+    def __init__(self, *args, section: str | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.section = section
+
+
+class SectionedCommand(click.Command):
+    """A command whose ``--help`` lists its options by section, examples kept as written."""
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        sections: dict[str, list[tuple[str, str]]] = {}
+        for param in self.get_params(ctx):
+            if not isinstance(param, click.Option):  # arguments are in the usage line
+                continue
+            record = param.get_help_record(ctx)
+            if record is not None:
+                sections.setdefault(getattr(param, "section", None) or "Options", []).append(record)
+        for title in ("Options", *[t for t in sections if t != "Options"]):
+            if title in sections:
+                with formatter.section(title):
+                    formatter.write_dl(sections[title])
+
+
+def option(*declarations: str, section: str | None = None, **attrs):
+    """``click.option`` that can name its help section."""
+    return click.option(*declarations, cls=SectionOption, section=section, **attrs)
+
+
+library_option = click.option(
+    "--library",
+    "library_path",
+    metavar="PATH",
+    help="library folder (default: $PIXLSTASH_LIBRARY, then the per-user data folder)",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="print JSON (shape in docs/cli.md)")
+
 _json_encoder = msgspec.json.Encoder()
-
-
-def add_library_option(parser: argparse.ArgumentParser) -> None:
-    """``--library PATH``: which library folder to use."""
-    parser.add_argument(
-        "--library",
-        metavar="PATH",
-        help="library folder (default: $PIXLSTASH_LIBRARY, then the per-user data folder)",
-    )
 
 
 def print_json(value: object) -> None:
@@ -64,14 +119,8 @@ def print_json(value: object) -> None:
     sys.stdout.write(_json_encoder.encode(value).decode() + "\n")
 
 
-def progress_bar(done: int, total: int, width: int = 28) -> str:
-    """``[#########-----------]  45%`` for terminals."""
-    fraction = done / total if total else 1.0
-    filled = round(fraction * width)
-    return f"[{'#' * filled}{'-' * (width - filled)}] {fraction:4.0%}"
-
-
-# Exit status of a command that did its work but not for every item it was given (a partial import, a
-# partial restore, an export with missing originals); the reasons go to standard error. 1 is an error
-# (nothing done), 2 bad usage (argparse's own).
-SOME_FAILED = 3
+def print_jsonl(values) -> None:
+    """Write each value as a line of JSON, flushing as it goes (for pipes)."""
+    for value in values:
+        sys.stdout.write(_json_encoder.encode(value).decode() + "\n")
+    sys.stdout.flush()

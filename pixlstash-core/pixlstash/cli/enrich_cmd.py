@@ -2,71 +2,67 @@
 
 from __future__ import annotations
 
-import sys
+import click
+import msgspec
 
 from ..engines import Task
 from ..enrichment.worker import WorkerBusy
 from ..errors import BadInput
 from ..instance import JOBS_ONLY, Instance
-from .common import add_library_option, print_json, progress_bar, terminal
-from .library_options import add_filter_options, filter_from_args, open_library
+from .common import SectionedCommand, json_option, library_option, print_json
+from .library_options import filter_from_args, filter_options, open_library
+from .output import Progress
 
 
-def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "enrich",
-        help="tag, describe, embed or find faces in pictures with a chosen engine",
-        description="Queue enrichment for the selected pictures (filters, or --ids; default: the whole library) "
-        "and run it here, unless a server is running for the library, which then does the work. "
-        "Pictures the engine version already did are skipped unless --force.",
-    )
-    add_library_option(parser)
-    parser.add_argument("--engine", metavar="ID", help="engine id (see `pixlstash models`); sets the task")
-    parser.add_argument(
-        "--task",
-        choices=[t.value for t in Task],
-        help="task with its default engine (default: every task run on import)",
-    )
-    parser.add_argument("--ids", metavar="ID,ID", help="only these picture ids")
-    parser.add_argument(
-        "--param",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="engine parameter (repeatable), e.g. prompt='describe the lighting'",
-    )
-    parser.add_argument("--force", action="store_true", help="redo pictures already done by this engine version")
-    parser.add_argument("--no-run", action="store_true", help="only queue (a server or a later run does it)")
-    parser.add_argument("--json", action="store_true", help="print the queued jobs as JSON")
-    add_filter_options(parser)
-    parser.set_defaults(func=run)
+@click.command("enrich", cls=SectionedCommand)
+@library_option
+@click.option("--engine", metavar="ID", help="engine id (see `pixlstash models`); sets the task")
+@click.option("--task", type=click.Choice([t.value for t in Task]), help="a task with its default engine")
+@click.option("--ids", metavar="ID,ID", help="only these picture ids")
+@click.option(
+    "--param", "params", multiple=True, metavar="NAME=VALUE", help="engine parameter (repeatable), e.g. length=short"
+)
+@click.option("--force", is_flag=True, help="redo pictures this engine version already did")
+@click.option("--no-run", is_flag=True, help="only queue (a running server or a later run does it)")
+@click.option(
+    "--ray",
+    "ray_address",
+    is_flag=False,
+    flag_value="local",
+    metavar="[ADDRESS]",
+    help="run the engines on a Ray cluster (auto, ray://HOST:10001; alone: a Ray on this machine)",
+)
+@json_option
+@filter_options
+@click.pass_obj
+def enrich_command(pm, library_path, engine, task, ids, params, force, no_run, ray_address, as_json, where) -> int:
+    """Tag, describe, embed or find faces in pictures with a chosen engine.
 
+    Queues the work for the selected pictures (filters or --ids; default: the whole library; default
+    tasks: those run on import) and runs it here with a progress bar, unless a server runs for the
+    library, which then does it. Pictures this engine version already did are skipped unless --force.
+    Exits 1 when a job failed.
 
-def _tasks(library, args) -> list[tuple[Task, str | None]]:
-    if args.engine:
-        engine = library.engines.by_id(args.engine)
-        if args.task and engine.task.value != args.task:
-            raise BadInput(f"{args.engine} is a {engine.task.value} engine, not a {args.task}")
-        return [(engine.task, engine.id)]
-    if args.task:
-        return [(Task(args.task), None)]
-    return [(Task(name), None) for name in library.engines.settings().on_import]
-
-
-def run(args, pm) -> int:
+    \b
+    Examples:
+      pixlstash enrich --engine clip/ViT-B-32
+      pixlstash enrich --task tags --in-set Best
+      pixlstash enrich --engine joycaption/alpha-two --param length=short --ids 4,5,6
+      pixlstash enrich --task tags --ray auto
+    """
     parameters = {}
-    for item in args.param:
+    for item in params:
         name, sep, value = item.partition("=")
         if not sep:
             raise BadInput(f"--param takes NAME=VALUE, not {item!r}")
         parameters[name.strip()] = value
-    with open_library(args, pm) as library:
-        f, _ = filter_from_args(library, args)
-        ids = [int(v) for v in args.ids.split(",") if v.strip()] if args.ids else None
+    with open_library(library_path, pm) as library:
+        f, _ = filter_from_args(library, where)
+        picture_ids = [int(v) for v in ids.split(",") if v.strip()] if ids else None
         jobs = []
-        for task, engine_id in _tasks(library, args):
+        for job_task, engine_id in _tasks(library, engine, task):
             job = library.enrichment.enqueue(
-                task, ids, engine_id=engine_id, f=f, parameters=parameters, force=args.force
+                job_task, picture_ids, engine_id=engine_id, f=f, parameters=parameters, force=force
             )
             if job is not None:
                 jobs.append(job)
@@ -75,7 +71,7 @@ def run(args, pm) -> int:
         leftover = [
             job for job in library.enrichment.list_jobs(open_only=True, limit=10_000) if job.id not in queued_now
         ]
-        if args.json:
+        if as_json:
             print_json(jobs)
         else:
             for job in jobs:
@@ -86,17 +82,29 @@ def run(args, pm) -> int:
             elif not jobs:
                 print("nothing to do: every selected picture is already done (use --force to redo)")
         jobs += leftover
-        if args.no_run or not jobs:
+        if no_run or not jobs:
             return 0
-        instance = Instance(library, JOBS_ONLY)
-        total = sum(job.total for job in jobs)
-        tty = sys.stderr.isatty()
+        return _run(library, jobs, ray_address)
+
+
+def _tasks(library, engine: str | None, task: str | None) -> list[tuple[Task, str | None]]:
+    if engine:
+        chosen = library.engines.by_id(engine)
+        if task and chosen.task.value != task:
+            raise BadInput(f"{engine} is a {chosen.task.value} engine, not a {task}")
+        return [(chosen.task, chosen.id)]
+    if task:
+        return [(Task(task), None)]
+    return [(Task(name), None) for name in library.engines.settings().on_import]
+
+
+def _run(library, jobs, ray_address: str | None) -> int:
+    instance = Instance(library, msgspec.structs.replace(JOBS_ONLY, ray_address=ray_address))
+    total = sum(job.total for job in jobs)
+    with Progress("enriching", total=total) as progress:
 
         def show() -> None:
-            if tty:
-                done = sum(j.done + j.failed for j in (library.enrichment.job(job.id) for job in jobs))
-                terminal(sys.stderr).write(f"\r{progress_bar(done, total)}  {done}/{total} pictures")
-                sys.stderr.flush()
+            progress.update(done=sum(j.done + j.failed for j in (library.enrichment.job(job.id) for job in jobs)))
 
         try:
             instance.run_jobs_until_idle(on_batch=show)
@@ -105,14 +113,15 @@ def run(args, pm) -> int:
             return 0
         finally:
             instance.stop()
-        if tty:
-            sys.stderr.write("\n")
-        ok = True
-        for job in jobs:
-            job = library.enrichment.job(job.id)
-            ok = ok and job.state == "done" and job.failed == 0
-            print(
-                f"job {job.id}: {job.state}, {job.done} done, {job.failed} failed"
-                + (f" ({job.error})" if job.error else "")
-            )
+    nodes = getattr(instance.worker, "per_node", dict)()
+    for node, count in sorted(nodes.items()):
+        print(f"Ray node {node[:12]}: {count} pictures")
+    ok = True
+    for job in jobs:
+        job = library.enrichment.job(job.id)
+        ok = ok and job.state == "done" and job.failed == 0
+        print(
+            f"job {job.id}: {job.state}, {job.done} done, {job.failed} failed"
+            + (f" ({job.error})" if job.error else "")
+        )
     return 0 if ok else 1

@@ -4,18 +4,19 @@ manifest and trainer configs. Options given for a set or character are remembere
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
 
+import click
 import msgspec
 
 from ..domain import PictureFilter
 from ..errors import BadInput, NotFound
 from ..training import ExportOptions
-from .common import SOME_FAILED, add_library_option, print_json, progress_bar, terminal
-from .library_options import add_filter_options, filter_from_args, open_library, resolve_collection, resolve_project
+from .common import SOME_FAILED, SectionedCommand, json_option, library_option, option, print_json, terminal
+from .library_options import filter_from_args, filter_options, open_library, resolve_collection, resolve_project
+from .output import Progress
 
 # flag -> ExportOptions field, for the flags that set one.
 _FIELDS = {
@@ -37,54 +38,108 @@ _FIELDS = {
 }
 
 
-def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "export",
-        help="export a set, character, project or view as a training dataset (folder or zip)",
-        description="Write each picture beside a .txt caption with the same stem, for kohya-ss sd-scripts, "
-        "ai-toolkit, OneTrainer or diffusion-pipe, with metadata.jsonl and dataset.toml / ai-toolkit.yaml. "
-        "Example: pixlstash export Alice --to ~/datasets/alice --trigger ohwx --repeats 10 --caption tags",
-    )
-    parser.add_argument(
-        "selection", nargs="?", metavar="SOURCE", help="a set, character or project (name or id); or use the filters"
-    )
-    where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--to", type=Path, metavar="DIR", help="write the dataset into this folder")
-    where.add_argument("--zip", type=Path, metavar="FILE", help="write the dataset into this zip file")
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--update", action="store_true", help="the folder holds an earlier export: rewrite what changed")
-    mode.add_argument("--overwrite", action="store_true", help="rewrite every file in a folder that holds files")
-    captions = parser.add_argument_group("captions")
-    captions.add_argument("--trigger", help="a trigger word put first")
-    captions.add_argument(
-        "--caption", choices=["caption", "tags", "predictions", "template"], help="what each caption file holds"
-    )
-    captions.add_argument("--template", help='with --caption template, e.g. "{trigger}, {character_tags}, {tags}"')
-    captions.add_argument(
-        "--min-confidence", type=float, help="predicted tags at or above this (--caption predictions)"
-    )
-    captions.add_argument("--order", choices=["confidence", "frequency", "name"], help="tag order after character tags")
-    captions.add_argument(
-        "--underscores", action=argparse.BooleanOptionalAction, help="long_hair rather than long hair"
-    )
-    captions.add_argument("--exclude", type=_names, metavar="TAG,TAG", help="tags to leave out")
-    captions.add_argument("--max-tags", type=int, metavar="N", help="at most N tags")
-    captions.add_argument("--second-file", action=argparse.BooleanOptionalAction, help="also write <stem>.caption")
-    images = parser.add_argument_group("images")
-    images.add_argument("--format", dest="image_format", choices=["original", "png", "jpeg", "webp"])
-    images.add_argument("--max-side", type=int, metavar="PX", help="resize so the long side is at most PX")
-    images.add_argument("--buckets", type=int, metavar="RES", help="crop to aspect buckets of RES² pixels (1024)")
-    images.add_argument("--names", choices=["id", "original"], help="file names from picture ids or original names")
-    images.add_argument("--videos", choices=["skip", "poster"], help="leave videos out, or export their poster frame")
-    images.add_argument("--repeats", type=int, metavar="N", help="kohya's <N>_<trigger>/ folder")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    add_library_option(parser)
-    add_filter_options(parser)
-    parser.set_defaults(func=run)
+def _section(title: str):
+    def decorate(*declarations: str, **attrs):
+        return option(*declarations, section=title, **attrs)
+
+    return decorate
 
 
-def _names(value: str) -> list[str]:
-    return [v.strip() for v in value.split(",") if v.strip()]
+_caption = _section("Captions")
+_image = _section("Images")
+
+
+def _names(ctx, param, value: str | None) -> list[str] | None:
+    return None if value is None else [v.strip() for v in value.split(",") if v.strip()]
+
+
+@click.command("export", cls=SectionedCommand)
+@library_option
+@click.argument("selection", required=False, metavar="[SOURCE]")
+@click.option("--to", type=click.Path(path_type=Path), metavar="DIR", help="write the dataset into this folder")
+@click.option("--zip", "zip_file", type=click.Path(path_type=Path), metavar="FILE", help="write it into this zip file")
+@click.option("--update", is_flag=True, help="the folder holds an earlier export: rewrite what changed")
+@click.option("--overwrite", is_flag=True, help="rewrite every file in a folder that holds files")
+@_caption("--trigger", help="a trigger word put first")
+@_caption(
+    "--caption", type=click.Choice(["caption", "tags", "predictions", "template"]), help="what each caption holds"
+)
+@_caption("--template", help='with --caption template, e.g. "{trigger}, {character_tags}, {tags}"')
+@_caption("--min-confidence", type=float, help="predicted tags at or above this (--caption predictions)")
+@_caption("--order", type=click.Choice(["confidence", "frequency", "name"]), help="tag order after character tags")
+@_caption("--underscores/--no-underscores", default=None, help="long_hair rather than long hair")
+@_caption("--exclude", callback=_names, metavar="TAG,TAG", help="tags to leave out")
+@_caption("--max-tags", type=int, metavar="N", help="at most N tags")
+@_caption("--second-file/--no-second-file", default=None, help="also write <stem>.caption")
+@_image("--format", "image_format", type=click.Choice(["original", "png", "jpeg", "webp"]))
+@_image("--max-side", type=int, metavar="PX", help="resize so the long side is at most PX")
+@_image("--buckets", type=int, metavar="RES", help="crop to aspect buckets of RES² pixels (1024)")
+@_image("--names", type=click.Choice(["id", "original"]), help="file names from picture ids or original names")
+@_image("--videos", type=click.Choice(["skip", "poster"]), help="leave videos out, or export their poster frame")
+@_image("--repeats", type=int, metavar="N", help="kohya's <N>_<trigger>/ folder")
+@json_option
+@filter_options
+@click.pass_obj
+def export_command(pm, library_path, selection, to, zip_file, update, overwrite, as_json, where, **flags) -> int:
+    """Export a set, character, project or filtered view as a training dataset (folder or zip).
+
+    Each picture is written beside a .txt caption with the same stem, for kohya-ss sd-scripts, ai-toolkit,
+    OneTrainer or diffusion-pipe, with metadata.jsonl and dataset.toml / ai-toolkit.yaml. Options given
+    for a set or character are remembered for it. Exits 3 when some originals are missing.
+
+    \b
+    Examples:
+      pixlstash export Alice --to ~/datasets/alice --trigger ohwx --repeats 10 --caption tags
+      pixlstash export --tag cat --rating-min 4 --zip cats.zip
+    """
+    if (to is None) == (zip_file is None):
+        raise click.UsageError("give one of --to DIR or --zip FILE")
+    if update and overwrite:
+        raise click.UsageError("--update and --overwrite do not go together")
+    err = terminal(sys.stderr)
+    with open_library(library_path, pm) as library:
+        f, _ = filter_from_args(library, where)
+        remember_for, name = None, "the selection"
+        if selection:
+            f, remember_for, name = _narrowed(library, f, selection)
+        base = library.training.remembered(remember_for) if remember_for else ExportOptions()
+        given = {field: flags[flag] for flag, field in _FIELDS.items() if flags.get(flag) is not None}
+        options = msgspec.convert({**msgspec.to_builtins(base), **given}, ExportOptions).check()
+        plan = library.training.plan(f, options)
+        if not plan.files and not plan.missing:
+            raise BadInput("nothing to export: the selection holds no pictures")
+        with Progress("exporting", total=len(plan.files)) as progress:
+
+            def advance(done: int, total: int) -> None:
+                progress.update(done=done, total=total)
+
+            if to:
+                mode = "update" if update else "overwrite" if overwrite else "new"
+                report = library.training.write_folder(plan, options, to, mode, advance)
+                written_to = report.folder
+            else:
+                written_to = str(_write_zip(library, plan, options, zip_file, advance))
+        if remember_for:
+            library.training.remember(remember_for, options)
+    summary = {
+        "exported": len(plan.files),
+        "to": written_to,
+        "folder": plan.folder,
+        "missing": [{"picture": m.picture_id, "name": m.name, "reason": m.reason} for m in plan.missing],
+        "videos_left_out": plan.videos_left_out,
+    }
+    if to:
+        summary.update(written=len(report.written), unchanged=report.unchanged)
+    if as_json:
+        print_json(summary)
+    else:
+        changed = f" ({summary['written']} files written, {summary['unchanged']} unchanged)" if to else ""
+        print(f"exported {len(plan.files)} pictures of {name} to {written_to}{changed}")
+        if plan.videos_left_out:
+            print(f"{len(plan.videos_left_out)} videos left out (--videos poster exports their poster frames)")
+    for missing in plan.missing:
+        print(f"not exported: picture {missing.picture_id} ({missing.name}): {missing.reason}", file=err)
+    return SOME_FAILED if plan.missing else 0
 
 
 def _narrowed(library, f: PictureFilter, value: str) -> tuple[PictureFilter, int | None, str]:
@@ -102,58 +157,6 @@ def _narrowed(library, f: PictureFilter, value: str) -> tuple[PictureFilter, int
     if f.project is not None and f.project != project:
         raise BadInput("give one project: as the source or with --in-project")
     return msgspec.structs.replace(f, project=project), None, library.collections.project(project).name
-
-
-def run(args, pm) -> int:
-    err = terminal(sys.stderr)
-    with open_library(args, pm) as library:
-        f, _ = filter_from_args(library, args)
-        remember_for, name = None, "the selection"
-        if args.selection:
-            f, remember_for, name = _narrowed(library, f, args.selection)
-        base = library.training.remembered(remember_for) if remember_for else ExportOptions()
-        given = {field: getattr(args, flag) for flag, field in _FIELDS.items() if getattr(args, flag) is not None}
-        options = msgspec.convert({**msgspec.to_builtins(base), **given}, ExportOptions).check()
-        plan = library.training.plan(f, options)
-        if not plan.files and not plan.missing:
-            raise BadInput("nothing to export: the selection holds no pictures")
-        shown = err.isatty()
-
-        def progress(done: int, total: int) -> None:
-            if shown:
-                print(f"\r{progress_bar(done, total)} {done}/{total}", end="", file=err, flush=True)
-            elif done == total or done % 100 == 0:
-                print(f"exported {done}/{total}", file=err)
-
-        if args.to:
-            mode = "update" if args.update else "overwrite" if args.overwrite else "new"
-            report = library.training.write_folder(plan, options, args.to, mode, progress)
-            where = report.folder
-        else:
-            where = str(_write_zip(library, plan, options, args.zip, progress))
-        if shown:
-            print(file=err)
-        if remember_for:
-            library.training.remember(remember_for, options)
-    summary = {
-        "exported": len(plan.files),
-        "to": where,
-        "folder": plan.folder,
-        "missing": [{"picture": m.picture_id, "name": m.name, "reason": m.reason} for m in plan.missing],
-        "videos_left_out": plan.videos_left_out,
-    }
-    if args.to:
-        summary.update(written=len(report.written), unchanged=report.unchanged)
-    if args.json:
-        print_json(summary)
-    else:
-        changed = f" ({summary['written']} files written, {summary['unchanged']} unchanged)" if args.to else ""
-        print(f"exported {len(plan.files)} pictures of {name} to {where}{changed}")
-        if plan.videos_left_out:
-            print(f"{len(plan.videos_left_out)} videos left out (--videos poster exports their poster frames)")
-    for missing in plan.missing:
-        print(f"not exported: picture {missing.picture_id} ({missing.name}): {missing.reason}", file=err)
-    return SOME_FAILED if plan.missing else 0
 
 
 def _write_zip(library, plan, options, target: Path, progress) -> Path:

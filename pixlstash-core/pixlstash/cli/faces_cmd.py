@@ -2,166 +2,197 @@
 
 from __future__ import annotations
 
+import click
 import msgspec
 
-from .common import add_library_option, print_json
+from .common import SectionedCommand, json_option, library_option, print_json
 from .library_options import open_library, resolve_collection
 
 
-def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "faces",
-        help="people: unnamed faces grouped by person, naming them, suggestions for a character",
-        description="Faces found by a face engine (pixlstash enrich --task faces) are grouped into people. "
-        "Name a person to make a character of it; a character's suggestions are unnamed faces like its faces.",
-    )
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+@click.group("faces")
+def faces_group() -> None:
+    """People: unnamed faces grouped by person, naming them, suggestions for a character.
 
-    def action(name: str, help: str, func) -> object:  # noqa: A002 - argparse's own word
-        sub = actions.add_parser(name, help=help)
-        add_library_option(sub)
-        sub.set_defaults(func=func)
-        return sub
+    Faces come from a face engine (pixlstash enrich --task faces) and are grouped into people. Naming a
+    person makes a character of it; a character's suggestions are unnamed faces like its faces.
 
-    people = action("people", "unnamed people, largest first", run_people)
-    people.add_argument("--min-faces", type=int, default=2, metavar="N", help="people with at least N faces")
-    people.add_argument("--limit", type=int, default=100)
-    people.add_argument("--json", action="store_true", help="print JSON")
-    named = action("named", "characters as people: named faces and a cover face each", run_named)
-    named.add_argument("--json", action="store_true", help="print JSON")
-    of = action("of", "the faces named as a character, automatic and least confident first", run_of)
-    of.add_argument("character", help="the character (id or name)")
-    of.add_argument("--limit", type=int, default=50)
-    of.add_argument("--json", action="store_true", help="print JSON")
-    name = action("name", "name an unnamed person: a character of all its faces", run_name)
-    name.add_argument("person", type=int, help="the person's id (from `pixlstash faces people`)")
-    target = name.add_mutually_exclusive_group(required=True)
-    target.add_argument("--character", metavar="CHARACTER", help="an existing character (id or name)")
-    target.add_argument("--new", metavar="NAME", help="a new character of this name")
-    suggest = action("suggest", "faces like a character's faces, best first", run_suggest)
-    suggest.add_argument("character", help="the character (id or name)")
-    suggest.add_argument("--combine", choices=["mean", "min"], default="mean", help="mean or least likeness")
-    suggest.add_argument("--threshold", type=float, help="only faces at least this alike")
-    suggest.add_argument("--limit", type=int, default=20)
-    suggest.add_argument("--accept", action="store_true", help="name every suggestion shown as the character")
-    suggest.add_argument("--json", action="store_true", help="print JSON")
-    for verb, func, help_text in (
-        ("accept", run_accept, "name faces as a character (their pictures join it)"),
-        ("reject", run_reject, "never suggest these faces for a character again"),
-        ("remove", run_remove, "split wrong faces out of a character (unnamed, never suggested for it again)"),
-    ):
-        sub = action(verb, help_text, func)
-        sub.add_argument("character", help="the character (id or name)")
-        sub.add_argument("faces", type=int, nargs="+", metavar="FACE")
-    merge = action("merge", "fold one character into another", run_merge)
-    merge.add_argument("character", help="the character to fold (id or name)")
-    merge.add_argument("into", help="the character that stays (id or name)")
-    recluster = action("recluster", "group every unnamed face into people again, from scratch", run_recluster)
-    recluster.add_argument("--threshold", type=float, help="likeness at which two faces are one person")
+    \b
+    Examples:
+      pixlstash faces people
+      pixlstash faces name 17 --new Alice
+      pixlstash faces suggest Alice --threshold 0.5 --accept
+    """
 
 
-def run_people(args, pm) -> int:
-    with open_library(args, pm) as library:
-        people = library.people.unnamed(min_faces=args.min_faces, limit=args.limit)
-        if args.json:
-            print_json(people)
-        elif not people:
-            print("no unnamed people (faces come from `pixlstash enrich --task faces`)")
-        for person in people if not args.json else ():
-            print(
-                f"person {person.cluster_id:>7}  {person.faces:>5} faces in {person.pictures:>5} pictures  "
-                f"(cover: picture {person.cover_picture_id}, face {person.cover_face_id})"
-            )
+def _action(name: str):
+    return faces_group.command(name, cls=SectionedCommand)
+
+
+_character = click.argument("character")
+
+
+@_action("people")
+@library_option
+@click.option("--min-faces", type=int, default=2, show_default=True, metavar="N", help="people with at least N faces")
+@click.option("--limit", type=int, default=100, show_default=True)
+@json_option
+@click.pass_obj
+def people_command(pm, library_path, min_faces, limit, as_json) -> int:
+    """Unnamed people, largest first."""
+    with open_library(library_path, pm) as library:
+        people = library.people.unnamed(min_faces=min_faces, limit=limit)
+    if as_json:
+        print_json(people)
+    elif not people:
+        print("no unnamed people (faces come from `pixlstash enrich --task faces`)")
+    for person in people if not as_json else ():
+        print(
+            f"person {person.cluster_id:>7}  {person.faces:>5} faces in {person.pictures:>5} pictures  "
+            f"(cover: picture {person.cover_picture_id}, face {person.cover_face_id})"
+        )
     return 0
 
 
-def run_named(args, pm) -> int:
-    with open_library(args, pm) as library:
+@_action("named")
+@library_option
+@json_option
+@click.pass_obj
+def named_command(pm, library_path, as_json) -> int:
+    """Characters as people: named faces and a cover face each."""
+    with open_library(library_path, pm) as library:
         people = library.people.named()
-        if args.json:
-            print_json(people)
-        elif not people:
-            print("no characters yet (name a person: `pixlstash faces name PERSON --new NAME`)")
-        for person in people if not args.json else ():
-            automatic = f", {person.automatic} named automatically" if person.automatic else ""
-            counts = f"{person.faces} faces{automatic}, {person.pictures} pictures"
-            print(f"character {person.character_id:>5}  {person.name}: {counts}")
+    if as_json:
+        print_json(people)
+    elif not people:
+        print("no characters yet (name a person: `pixlstash faces name PERSON --new NAME`)")
+    for person in people if not as_json else ():
+        automatic = f", {person.automatic} named automatically" if person.automatic else ""
+        counts = f"{person.faces} faces{automatic}, {person.pictures} pictures"
+        print(f"character {person.character_id:>5}  {person.name}: {counts}")
     return 0
 
 
-def run_of(args, pm) -> int:
-    with open_library(args, pm) as library:
-        character_id = resolve_collection(library, "character", args.character)
-        faces = library.people.character_faces(character_id, limit=args.limit)
-        if args.json:
+@_action("of")
+@library_option
+@_character
+@click.option("--limit", type=int, default=50, show_default=True)
+@json_option
+@click.pass_obj
+def of_command(pm, library_path, character, limit, as_json) -> int:
+    """The faces named as a character, automatic and least confident first."""
+    with open_library(library_path, pm) as library:
+        character_id = resolve_collection(library, "character", character)
+        faces = library.people.character_faces(character_id, limit=limit)
+        if as_json:
             print_json(faces)
         elif not faces:
             print(f"no faces are named {library.collections.collection(character_id).name} yet")
-        for face in faces if not args.json else ():
-            how = "  (named automatically)" if face.automatic else ""
-            print(f"face {face.face_id:>7}  picture {face.picture_id:>7}  detection {face.score:.2f}{how}")
+    for face in faces if not as_json else ():
+        how = "  (named automatically)" if face.automatic else ""
+        print(f"face {face.face_id:>7}  picture {face.picture_id:>7}  detection {face.score:.2f}{how}")
     return 0
 
 
-def run_name(args, pm) -> int:
-    with open_library(args, pm) as library:
-        character_id = resolve_collection(library, "character", args.character) if args.character else None
-        named = library.people.name_cluster(args.person, character_id=character_id, name=args.new)
-        print(f"character {named.id} {named.name!r}: {named.member_count} pictures")
+@_action("name")
+@library_option
+@click.argument("person", type=int)
+@click.option("--character", metavar="CHARACTER", help="an existing character (id or name)")
+@click.option("--new", metavar="NAME", help="a new character of this name")
+@click.pass_obj
+def name_command(pm, library_path, person, character, new) -> int:
+    """Name an unnamed person (an id from `pixlstash faces people`): a character of all its faces."""
+    if bool(character) == bool(new):
+        raise click.UsageError("give one of --character CHARACTER or --new NAME")
+    with open_library(library_path, pm) as library:
+        character_id = resolve_collection(library, "character", character) if character else None
+        named = library.people.name_cluster(person, character_id=character_id, name=new)
+    print(f"character {named.id} {named.name!r}: {named.member_count} pictures")
     return 0
 
 
-def run_suggest(args, pm) -> int:
-    with open_library(args, pm) as library:
-        character_id = resolve_collection(library, "character", args.character)
-        hits = library.people.suggestions(
-            character_id, combine=args.combine, threshold=args.threshold, limit=args.limit
-        )
-        if args.json:
+@_action("suggest")
+@library_option
+@_character
+@click.option("--combine", type=click.Choice(["mean", "min"]), default="mean", help="mean or least likeness")
+@click.option("--threshold", type=float, help="only faces at least this alike")
+@click.option("--limit", type=int, default=20, show_default=True)
+@click.option("--accept", is_flag=True, help="name every suggestion shown as the character")
+@json_option
+@click.pass_obj
+def suggest_command(pm, library_path, character, combine, threshold, limit, accept, as_json) -> int:
+    """Faces like a character's faces, best first."""
+    with open_library(library_path, pm) as library:
+        character_id = resolve_collection(library, "character", character)
+        hits = library.people.suggestions(character_id, combine=combine, threshold=threshold, limit=limit)
+        if as_json:
             print_json(hits)
-        for hit in hits if not args.json else ():
+        for hit in hits if not as_json else ():
             print(f"face {hit.face_id:>7}  picture {hit.picture.id:>7}  likeness {hit.similarity:.3f}")
-        if args.accept and hits:
+        if accept and hits:
             count = library.people.accept(character_id, [hit.face_id for hit in hits])
             print(f"named {count} faces as {library.collections.collection(character_id).name}")
     return 0
 
 
-def run_accept(args, pm) -> int:
-    with open_library(args, pm) as library:
-        character_id = resolve_collection(library, "character", args.character)
-        print(f"named {library.people.accept(character_id, args.faces)} faces")
+def _face_verb(name: str, summary: str, say):
+    @_action(name)
+    @library_option
+    @_character
+    @click.argument("faces", type=int, nargs=-1, required=True, metavar="FACE...")
+    @click.pass_obj
+    def command(pm, library_path, character, faces) -> int:
+        with open_library(library_path, pm) as library:
+            character_id = resolve_collection(library, "character", character)
+            print(say(library, character_id, list(faces)))
+        return 0
+
+    command.help = summary
+    return command
+
+
+_face_verb(
+    "accept",
+    "Name faces as a character (their pictures join it).",
+    lambda library, cid, faces: f"named {library.people.accept(cid, faces)} faces",
+)
+_face_verb(
+    "reject",
+    "Never suggest these faces for a character again.",
+    lambda library, cid, faces: f"{library.people.reject(cid, faces)} faces will not be suggested again",
+)
+_face_verb(
+    "remove",
+    "Split wrong faces out of a character (unnamed, never suggested for it again).",
+    lambda library, cid, faces: (
+        f"{library.people.remove_faces(cid, faces)} faces are no longer {library.collections.collection(cid).name}"
+    ),
+)
+
+
+@_action("merge")
+@library_option
+@_character
+@click.argument("into")
+@click.pass_obj
+def merge_command(pm, library_path, character, into) -> int:
+    """Fold one character into another (INTO stays)."""
+    with open_library(library_path, pm) as library:
+        source = resolve_collection(library, "character", character)
+        merged = library.people.merge(source, resolve_collection(library, "character", into))
+    print(f"character {merged.id} {merged.name!r}: {merged.member_count} pictures")
     return 0
 
 
-def run_reject(args, pm) -> int:
-    with open_library(args, pm) as library:
-        character_id = resolve_collection(library, "character", args.character)
-        print(f"{library.people.reject(character_id, args.faces)} faces will not be suggested again")
-    return 0
-
-
-def run_remove(args, pm) -> int:
-    with open_library(args, pm) as library:
-        character_id = resolve_collection(library, "character", args.character)
-        count = library.people.remove_faces(character_id, args.faces)
-        print(f"{count} faces are no longer {library.collections.collection(character_id).name}")
-    return 0
-
-
-def run_merge(args, pm) -> int:
-    with open_library(args, pm) as library:
-        source = resolve_collection(library, "character", args.character)
-        merged = library.people.merge(source, resolve_collection(library, "character", args.into))
-        print(f"character {merged.id} {merged.name!r}: {merged.member_count} pictures")
-    return 0
-
-
-def run_recluster(args, pm) -> int:
-    with open_library(args, pm) as library:
-        if args.threshold is not None:
-            settings = msgspec.structs.replace(library.people.settings(), cluster_threshold=args.threshold)
-            library.people.configure(settings)
+@_action("recluster")
+@library_option
+@click.option("--threshold", type=float, help="likeness at which two faces are one person")
+@click.pass_obj
+def recluster_command(pm, library_path, threshold) -> int:
+    """Group every unnamed face into people again, from scratch."""
+    with open_library(library_path, pm) as library:
+        if threshold is not None:
+            library.people.configure(msgspec.structs.replace(library.people.settings(), cluster_threshold=threshold))
         placed = library.people.clustering.rebuild()
-        print(f"grouped {placed} unnamed faces into {len(library.people.unnamed(min_faces=1, limit=1_000_000))} people")
+        people = len(library.people.unnamed(min_faces=1, limit=1_000_000))
+    print(f"grouped {placed} unnamed faces into {people} people")
     return 0

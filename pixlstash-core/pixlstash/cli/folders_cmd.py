@@ -2,110 +2,158 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+import click
+
 from ..domain import FolderOptions
-from .common import add_library_option, print_json
+from .common import SectionedCommand, json_option, library_option, print_json
 from .library_options import open_library
+from .output import Column, Spinner, counted, print_table
 
 
-def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "folders",
-        help="manage import and reference folders",
-        description="Import folders are watched while the server runs: new files are copied in. Reference "
-        "folders are indexed in place and never modified.",
-    )
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    add = actions.add_parser("add", help="add a folder")
-    add_library_option(add)
-    add.add_argument("kind", choices=["import", "reference"])
-    add.add_argument("path")
-    add.add_argument(
-        "--delete-after-import", action="store_true", help="import folders: delete each file once the library holds it"
-    )
-    add.add_argument(
-        "--write-sidecars", action="store_true", help="reference folders: write tags/captions back to .txt sidecars"
-    )
-    add.add_argument(
-        "--sidecar-format", choices=["tags", "caption"], default="tags", help="what .txt sidecars hold (default: tags)"
-    )
-    add.add_argument(
-        "--allow-purge",
-        action="store_true",
-        help="reference folders: purging a picture from the scrapheap may delete its file",
-    )
-    add.add_argument("--no-scan", action="store_true", help="do not scan it now")
-    add.add_argument("--json", action="store_true", help="print JSON")
-    add.set_defaults(func=run_add)
-    listing = actions.add_parser("list", help="list folders")
-    add_library_option(listing)
-    listing.add_argument("--json", action="store_true", help="print JSON")
-    listing.set_defaults(func=run_list)
-    remove = actions.add_parser("remove", help="stop watching a folder (its files and pictures stay)")
-    add_library_option(remove)
-    remove.add_argument("folder_id", type=int)
-    remove.set_defaults(func=run_remove)
-    rescan = actions.add_parser("rescan", help="scan one folder, or all, now")
-    add_library_option(rescan)
-    rescan.add_argument("folder_id", type=int, nargs="?")
-    rescan.add_argument("--json", action="store_true", help="print JSON")
-    rescan.set_defaults(func=run_rescan)
+@click.group("folders")
+def folders_group() -> None:
+    """Import folders (watched: new files are copied in) and reference folders (indexed in place).
+
+    A reference folder's files are never modified; an import folder's are deleted after import only when
+    asked.
+
+    \b
+    Examples:
+      pixlstash folders add import ~/ComfyUI/output
+      pixlstash folders add reference /photos --write-sidecars
+      pixlstash folders list
+      pixlstash folders rescan
+    """
 
 
-def _print_scan(scans, as_json: bool) -> None:
-    if as_json:
-        print_json(scans)
-        return
-    for scan in scans:
-        r = scan.report
-        print(
-            f"folder {scan.folder_id}: imported {len(r.imported)}, duplicates {len(r.duplicates)}, "
-            f"skipped {len(r.skipped)}, moved {scan.moved}, changed {scan.changed}, removed {scan.removed}, "
-            f"waiting {scan.waiting}"
-        )
-        for skip in r.skipped:
-            print(f"    skipped {skip.path}: {skip.reason}")
-
-
-def run_add(args, pm) -> int:
+@folders_group.command("add", cls=SectionedCommand)
+@library_option
+@click.argument("kind", type=click.Choice(["import", "reference"]))
+@click.argument("path")
+@click.option("--delete-after-import", is_flag=True, help="import folders: delete each file once the library holds it")
+@click.option("--write-sidecars", is_flag=True, help="reference folders: write tags/captions back to .txt sidecars")
+@click.option(
+    "--sidecar-format",
+    type=click.Choice(["tags", "caption"]),
+    default="tags",
+    show_default=True,
+    help="what .txt sidecars hold",
+)
+@click.option("--allow-purge", is_flag=True, help="reference folders: purging from the scrapheap may delete the file")
+@click.option("--no-scan", is_flag=True, help="do not scan it now")
+@json_option
+@click.pass_obj
+def add_command(
+    pm, library_path, kind, path, delete_after_import, write_sidecars, sidecar_format, allow_purge, no_scan, as_json
+) -> int:
+    """Add an import or reference folder (and scan it now)."""
     options = FolderOptions(
-        delete_after_import=args.delete_after_import,
-        write_sidecars=args.write_sidecars,
-        sidecar_format=args.sidecar_format,
-        allow_purge=args.allow_purge,
+        delete_after_import=delete_after_import,
+        write_sidecars=write_sidecars,
+        sidecar_format=sidecar_format,
+        allow_purge=allow_purge,
     )
-    with open_library(args, pm) as library:
-        folder = library.folder_sync.add(args.kind, args.path, options)
-        scans = [] if args.no_scan else [library.folder_sync.scan(folder.id)]
+    with open_library(library_path, pm) as library:
+        folder = library.folder_sync.add(kind, path, options)
+        with Spinner(f"scanning {folder.path}") if not no_scan else _Nothing():
+            scans = [] if no_scan else [library.folder_sync.scan(folder.id)]
         folder = library.folders.get(folder.id)
-    if args.json:
+    if as_json:
         print_json({"folder": folder, "scan": scans[0] if scans else None})
     else:
         print(f"added {folder.kind} folder {folder.id}: {folder.path}")
-        _print_scan(scans, False)
+        _print_scans(scans)
     return 0
 
 
-def run_list(args, pm) -> int:
-    with open_library(args, pm) as library:
+@folders_group.command("list", cls=SectionedCommand)
+@library_option
+@json_option
+@click.pass_obj
+def list_command(pm, library_path, as_json) -> int:
+    """The folders, their picture counts and last scans."""
+    with open_library(library_path, pm) as library:
         folders = library.folders.all()
-    if args.json:
+    if as_json:
         print_json(folders)
-    for folder in [] if args.json else folders:
-        print(f"{folder.id:>4}  {folder.kind:<9}  {folder.picture_count:>7} pictures  {folder.path}")
+        return 0
+    if not folders:
+        print("no folders yet (pixlstash folders add import|reference PATH)")
+        return 0
+    rows = [(f.id, f.kind, f"{f.picture_count:,}", _when(getattr(f, "last_scan_at", None)), f.path) for f in folders]
+    print_table(
+        [
+            Column("ID", right=True),
+            Column("KIND"),
+            Column("PICTURES", right=True),
+            Column("LAST SCAN"),
+            Column("PATH", wide=True),
+        ],
+        rows,
+    )
     return 0
 
 
-def run_remove(args, pm) -> int:
-    with open_library(args, pm) as library:
-        library.folder_sync.remove(args.folder_id)
-    print(f"removed folder {args.folder_id}; its pictures stay in the library")
+@folders_group.command("remove", cls=SectionedCommand)
+@library_option
+@click.argument("folder_id", type=int)
+@click.pass_obj
+def remove_command(pm, library_path, folder_id) -> int:
+    """Stop watching a folder (its files and pictures stay)."""
+    with open_library(library_path, pm) as library:
+        library.folder_sync.remove(folder_id)
+    print(f"removed folder {folder_id}; its pictures stay in the library")
     return 0
 
 
-def run_rescan(args, pm) -> int:
-    with open_library(args, pm) as library:
-        scans = (
-            [library.folder_sync.scan(args.folder_id)] if args.folder_id is not None else library.folder_sync.scan_all()
-        )
-    _print_scan(scans, args.json)
+@folders_group.command("rescan", cls=SectionedCommand)
+@library_option
+@click.argument("folder_id", type=int, required=False)
+@json_option
+@click.pass_obj
+def rescan_command(pm, library_path, folder_id, as_json) -> int:
+    """Scan one folder, or all of them, now."""
+    with open_library(library_path, pm) as library, Spinner("scanning folders"):
+        scans = [library.folder_sync.scan(folder_id)] if folder_id is not None else library.folder_sync.scan_all()
+    if as_json:
+        print_json(scans)
+    else:
+        _print_scans(scans)
     return 0
+
+
+class _Nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
+def _when(ms: int | None) -> str:
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M") if ms else "-"
+
+
+def _print_scans(scans) -> None:
+    for scan in scans:
+        r = scan.report
+        parts = [
+            f"imported {len(r.imported)}",
+            f"duplicates {len(r.duplicates)}",
+            f"skipped {len(r.skipped)}",
+        ]
+        parts += [
+            f"{what} {n}"
+            for what, n in (("moved", scan.moved), ("changed", scan.changed), ("removed", scan.removed))
+            if n
+        ]
+        print(f"folder {scan.folder_id}: {', '.join(parts)}")
+        if scan.waiting:
+            print(
+                f"    waiting for {counted(scan.waiting, 'file')} modified in the last few seconds or still empty "
+                "(being written, it seems): the next scan takes them"
+            )
+        for skip in r.skipped:
+            print(f"    skipped {skip.path}: {skip.reason}")

@@ -4,51 +4,51 @@ from __future__ import annotations
 
 import sys
 
-from .common import SOME_FAILED, add_library_option, print_json
+import click
+
+from .common import SOME_FAILED, SectionedCommand, json_option, library_option, print_json
 from .library_options import ensure_collection, ensure_project, open_library
+from .output import Progress
 
 
-def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "import",
-        help="import files, folders and zip archives",
-        description="Copy pictures and videos into the library. Folders are read recursively; zip archives are "
-        "opened safely. Files already in the library are reported as duplicates and stored once.",
-    )
-    add_library_option(parser)
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="files, folders or .zip archives")
-    parser.add_argument("--project", help="add the pictures to this project (id or name; made if new)")
-    parser.add_argument(
-        "--set",
-        dest="sets",
-        action="append",
-        default=[],
-        metavar="SET",
-        help="add the pictures to this set (id or name, made if new; repeatable)",
-    )
-    parser.add_argument(
-        "--character",
-        dest="characters",
-        action="append",
-        default=[],
-        metavar="CHARACTER",
-        help="assign the pictures to this character (id or name, made if new; repeatable)",
-    )
-    parser.add_argument("--json", action="store_true", help="print the whole report as JSON")
-    parser.set_defaults(func=run)
+@click.command("import", cls=SectionedCommand)
+@library_option
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--project", help="file the pictures under this project (id or name; made if new)")
+@click.option("--set", "sets", multiple=True, metavar="SET", help="add them to this set (id or name, made if new)")
+@click.option(
+    "--character", "characters", multiple=True, metavar="CHARACTER", help="add them to this character (made if new)"
+)
+@json_option
+@click.pass_obj
+def import_command(pm, library_path, paths, project, sets, characters, as_json) -> int:
+    """Copy pictures and videos into the library.
 
+    Folders are read recursively; zip archives are opened safely. A file already in the library is
+    reported as a duplicate and stored once. Projects, sets and characters named here are made when they
+    do not exist yet. Exits 3 when some files were skipped (the reasons are on standard error).
 
-def run(args, pm) -> int:
+    \b
+    Examples:
+      pixlstash import ~/renders renders.zip one.png --project Portraits --set Best
+      pixlstash import ~/ComfyUI/output --character Alice --json
+    """
     created: list[str] = []
-    with open_library(args, pm) as library:
+    with open_library(library_path, pm) as library:
         # What to file the pictures under is made when it does not exist yet, and said.
-        project = ensure_project(library, args.project, created)
-        collections = [ensure_collection(library, "set", v, created) for v in args.sets]
-        collections += [ensure_collection(library, "character", v, created) for v in args.characters]
-        report = library.import_paths(args.paths, project_id=project, collection_ids=collections)
-    for made in created:
-        print(f"created {made}", file=sys.stderr)
-    if args.json:
+        project_id = ensure_project(library, project, created)
+        collections = [ensure_collection(library, "set", v, created) for v in sets]
+        collections += [ensure_collection(library, "character", v, created) for v in characters]
+        for made in created:
+            print(f"created {made}", file=sys.stderr)
+        with Progress("importing", unit="files") as progress:
+            report = library.import_paths(
+                paths,
+                project_id=project_id,
+                collection_ids=collections,
+                on_picture=lambda *_: progress.update(advance=1),
+            )
+    if as_json:
         print_json(report)
     else:
         for skip in report.skipped:

@@ -5,24 +5,70 @@ from __future__ import annotations
 import sys
 import time
 
-from .common import add_library_option, print_json, progress_bar, terminal
+import click
+
+from .common import SectionedCommand, json_option, library_option, print_json, terminal
 from .library_options import open_library
+from .output import Column, print_table
 
 
-def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "jobs",
-        help="enrichment progress: queued, running, done, failed, pictures/s",
-        description="Show enrichment progress per engine. On a terminal it updates live until the queue is empty "
-        "(Ctrl-C stops watching, never the work).",
-    )
-    add_library_option(parser)
-    parser.add_argument("--all", action="store_true", help="list recent jobs, finished ones included")
-    parser.add_argument("--once", action="store_true", help="print once, even on a terminal")
-    parser.add_argument("--cancel", type=int, metavar="JOB", help="cancel a job's unfinished pictures")
-    parser.add_argument("--retry", type=int, metavar="JOB", help="queue a job's failed pictures again")
-    parser.add_argument("--json", action="store_true", help="print JSON")
-    parser.set_defaults(func=run)
+@click.command("jobs", cls=SectionedCommand)
+@library_option
+@click.option("--all", "show_all", is_flag=True, help="list recent jobs, finished ones included")
+@click.option("--once", is_flag=True, help="print once, even on a terminal")
+@click.option("--cancel", type=int, metavar="JOB", help="cancel a job's unfinished pictures")
+@click.option("--retry", type=int, metavar="JOB", help="queue a job's failed pictures again")
+@json_option
+@click.pass_obj
+def jobs_command(pm, library_path, show_all, once, cancel, retry, as_json) -> int:
+    """Enrichment progress per engine: queued, running, done, failed, pictures/s.
+
+    On a terminal it updates live until the queue is empty (Ctrl-C stops watching, never the work).
+
+    \b
+    Examples:
+      pixlstash jobs
+      pixlstash jobs --all
+      pixlstash jobs --retry 12
+    """
+    with open_library(library_path, pm) as library:
+        enrichment = library.enrichment
+        if cancel is not None or retry is not None:
+            job = enrichment.cancel(cancel) if cancel is not None else enrichment.retry(retry)
+            print_json(job) if as_json else print(f"job {job.id}: {job.state}, {job.queued} queued")
+            return 0
+        if show_all:
+            jobs = enrichment.list_jobs()
+            if as_json:
+                print_json(jobs)
+            elif not jobs:
+                print("no enrichment jobs yet (pixlstash enrich)")
+            else:
+                rows = [
+                    (j.id, j.state, j.task, j.engine_id, f"{j.done}/{j.total}", j.failed, j.error or "") for j in jobs
+                ]
+                columns = ("JOB", "STATE", "TASK", "ENGINE", "DONE", "FAILED", "ERROR")
+                print_table([Column(c, right=c in ("JOB", "DONE", "FAILED"), wide=c == "ERROR") for c in columns], rows)
+            return 0
+        if as_json or once or not sys.stdout.isatty():
+            progress = enrichment.progress()
+            if as_json:
+                print_json(progress)
+            else:
+                print("\n".join(_render(progress) + _cluster_lines(enrichment.cluster())))
+            return 0
+        shown = 0
+        try:
+            while True:
+                lines = _render(enrichment.progress()) + _cluster_lines(enrichment.cluster())
+                terminal(sys.stdout).write("\x1b[F\x1b[K" * shown + "\n".join(lines) + "\n")
+                sys.stdout.flush()
+                shown = len(lines)
+                if lines[0] == "no enrichment work queued":
+                    return 0
+                time.sleep(1.0)
+        except KeyboardInterrupt:
+            return 0
 
 
 def _render(progress) -> list[str]:
@@ -31,45 +77,24 @@ def _render(progress) -> list[str]:
     lines = []
     for p in progress:
         total = p.queued + p.running + p.done + p.failed
+        fraction = (p.done + p.failed) / total if total else 1.0
+        bar = "#" * round(fraction * 20)
         lines.append(
-            f"{p.engine_id:<28} {p.task:<9} {progress_bar(p.done + p.failed, total)} "
+            f"{p.engine_id:<28} {p.task:<9} [{bar:<20}] {fraction:4.0%} "
             f"{p.done:>7} done {p.failed:>5} failed {p.queued + p.running:>7} left "
             f"{p.pictures_per_second:>8.1f}/s"
         )
     return lines
 
 
-def run(args, pm) -> int:
-    with open_library(args, pm) as library:
-        enrichment = library.enrichment
-        if args.cancel is not None or args.retry is not None:
-            job = enrichment.cancel(args.cancel) if args.cancel is not None else enrichment.retry(args.retry)
-            print_json(job) if args.json else print(f"job {job.id}: {job.state}, {job.queued} queued")
-            return 0
-        if args.all:
-            jobs = enrichment.list_jobs()
-            if args.json:
-                print_json(jobs)
-                return 0
-            for job in jobs:
-                print(
-                    f"{job.id:>6}  {job.state:<9} {job.task:<9} {job.engine_id:<28} {job.done:>7}/{job.total:<7} "
-                    f"failed {job.failed}" + (f"  {job.error}" if job.error else "")
-                )
-            return 0
-        if args.json or args.once or not sys.stdout.isatty():
-            progress = enrichment.progress()
-            print_json(progress) if args.json else print("\n".join(_render(progress)))
-            return 0
-        shown = 0
-        try:
-            while True:
-                lines = _render(enrichment.progress())
-                terminal(sys.stdout).write("\x1b[F\x1b[K" * shown + "\n".join(lines) + "\n")
-                sys.stdout.flush()
-                shown = len(lines)
-                if lines == ["no enrichment work queued"]:
-                    return 0
-                time.sleep(1.0)
-        except KeyboardInterrupt:
-            return 0
+def _cluster_lines(cluster) -> list[str]:
+    """What a worker on Ray last reported: its nodes and their pictures."""
+    if cluster is None:
+        return []
+    where = "lost: going on locally" if cluster.local else (cluster.address or "a Ray on the worker's machine")
+    lines = [
+        f"on Ray ({where}): {cluster.in_flight} batches out, {cluster.pictures_per_second:.1f} pictures/s, "
+        f"{len(cluster.nodes)} node{'s' if len(cluster.nodes) != 1 else ''}"
+    ]
+    lines += [f"    node {node[:12]}: {count:,} pictures" for node, count in sorted(cluster.nodes.items())]
+    return lines

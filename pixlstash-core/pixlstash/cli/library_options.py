@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
+import functools
+from types import SimpleNamespace
+
+import click
 
 from ..domain import PictureFilter, Sort
 from ..errors import BadInput, NotFound
 from ..library import Library
 from ..paths import resolve_library_path
+from .common import option
 
-__all__ = ["add_filter_options", "filter_from_args", "open_library", "resolve_collection", "resolve_project"]
+__all__ = ["filter_from_args", "filter_options", "open_library", "resolve_collection", "resolve_project"]
 
 
-def open_library(args, pm) -> Library:
-    return Library.open(resolve_library_path(getattr(args, "library", None)), plugin_manager=pm)
+def open_library(library_path: str | None, pm) -> Library:
+    return Library.open(resolve_library_path(library_path), plugin_manager=pm)
 
 
 def resolve_project(library: Library, value: str | None) -> int | None:
@@ -41,6 +45,11 @@ def resolve_collection(library: Library, kind: str, value: str) -> int:
     return matches[0]
 
 
+def named(library: Library, kind: str, item_id: int):
+    """The project, set or character of this kind and id (``NotFound`` when there is none)."""
+    return library.collections.project(item_id) if kind == "project" else library.collections.collection(item_id)
+
+
 def ensure_project(library: Library, value: str | None, created: list[str]) -> int | None:
     """A project by id or name, made when no project has that name (and noted in ``created``)."""
     if value is None:
@@ -65,85 +74,171 @@ def ensure_collection(library: Library, kind: str, value: str, created: list[str
     return library.organise.create_collection(kind, value).id
 
 
-def _date_ms(value: str) -> int:
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO date: {value!r} (e.g. 2026-05-31)") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return int(moment.timestamp() * 1000)
+class _Date(click.ParamType):
+    name = "DATE"
+
+    def convert(self, value, param, ctx) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            self.fail(f"not an ISO date: {value!r} (e.g. 2026-05-31)", param, ctx)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        return int(moment.timestamp() * 1000)
 
 
-def add_filter_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("filters")
-    group.add_argument("--tag", action="append", default=[], metavar="TAG", help="has this tag (repeatable: all)")
-    group.add_argument("--any-tag", action="append", default=[], metavar="TAG", help="has at least one of these")
-    group.add_argument("--not-tag", action="append", default=[], metavar="TAG", help="has none of these")
-    group.add_argument("--rating-min", type=int, metavar="N")
-    group.add_argument("--rating-max", type=int, metavar="N")
-    group.add_argument("--unrated", action="store_true", help="only unrated pictures")
-    group.add_argument("--favourite", action="store_true", help="only favourites")
-    group.add_argument("--in-project", metavar="PROJECT", help="in this project (id or name)")
-    group.add_argument("--in-set", action="append", default=[], metavar="SET", help="in this set (id or name)")
-    group.add_argument(
-        "--in-character", action="append", default=[], metavar="CHARACTER", help="of this character (id or name)"
-    )
-    group.add_argument(
+def _filter(*declarations: str, **attrs):
+    return option(*declarations, section="Filters", **attrs)
+
+
+def _many(*declarations: str, **attrs):
+    return _filter(*declarations, multiple=True, **attrs)
+
+
+_FILTERS = (
+    _many("--tag", metavar="TAG", help="has this tag (repeatable: all of them)"),
+    _many("--any-tag", metavar="TAG", help="has at least one of these (repeatable)"),
+    _many("--not-tag", metavar="TAG", help="has none of these (repeatable)"),
+    _filter("--rating-min", type=click.IntRange(0, 5), metavar="N", help="rated N stars or more"),
+    _filter("--rating-max", type=click.IntRange(0, 5), metavar="N", help="rated N stars or fewer"),
+    _filter("--unrated", is_flag=True, help="only unrated pictures"),
+    _filter("--favourite", is_flag=True, help="only favourites"),
+    _filter("--in-project", metavar="PROJECT", help="in this project (id or name)"),
+    _many("--in-set", metavar="SET", help="in this set (id or name; repeatable)"),
+    _many("--in-character", metavar="CHARACTER", help="of this character (id or name; repeatable)"),
+    _filter(
         "--op",
-        choices=["union", "overlap", "difference", "unique"],
+        type=click.Choice(["union", "overlap", "difference", "unique"]),
         default="union",
-        help="how several sets/characters combine (default: union)",
-    )
-    group.add_argument("--media-type", choices=["image", "video"])
-    group.add_argument("--taken-after", type=_date_ms, metavar="DATE")
-    group.add_argument("--taken-before", type=_date_ms, metavar="DATE")
-    group.add_argument("--min-width", type=int, metavar="PX")
-    group.add_argument("--min-height", type=int, metavar="PX")
-    group.add_argument("--text", help="words in captions, prompts or file names")
-    group.add_argument("--duplicates", action="store_true", help="only pictures with near-duplicates")
-    group.add_argument(
-        "--faces", action=argparse.BooleanOptionalAction, help="only pictures with (--no-faces: without) faces"
-    )
-    group.add_argument("--min-faces", type=int, metavar="N", help="at least N faces")
-    group.add_argument("--unnamed-faces", action="store_true", help="with a face no character names yet")
-    group.add_argument("--source", type=int, metavar="ID", help="from this import source")
-    group.add_argument("--folder", type=int, metavar="ID", help="from this import or reference folder")
-    group.add_argument("--scrapheap", action="store_true", help="list the scrapheap instead")
-    sort = parser.add_argument_group("order")
-    sort.add_argument(
-        "--sort", default="taken_at", choices=["taken_at", "imported_at", "rating", "file_size", "pixels", "random"]
-    )
-    sort.add_argument("--ascending", action="store_true", help="oldest / smallest first")
-    sort.add_argument("--seed", type=int, default=0, help="seed for --sort random")
+        show_default=True,
+        help="how several sets/characters combine",
+    ),
+    _filter("--media-type", type=click.Choice(["image", "video"])),
+    _filter("--taken-after", type=_Date(), help="taken on or after this date (2026-05-31)"),
+    _filter("--taken-before", type=_Date(), help="taken before this date"),
+    _filter("--min-width", type=click.IntRange(min=0), metavar="PX"),
+    _filter("--min-height", type=click.IntRange(min=0), metavar="PX"),
+    _filter("--text", help="words anywhere in captions, prompts, generation data or file names"),
+    _many("--lora", metavar="NAME", help="generated with a LoRA whose name holds NAME (repeatable: all)"),
+    _filter("--checkpoint", metavar="NAME", help="generated with a checkpoint whose name holds NAME"),
+    _filter("--seed", metavar="SEED", help="generated with exactly this seed"),
+    _filter("--sampler", metavar="NAME", help="generated with this sampler (euler_ancestral, DPM++ 2M, ...)"),
+    _filter("--scheduler", metavar="NAME", help="generated with this scheduler (karras, normal, ...)"),
+    _filter("--steps", type=click.IntRange(min=1), metavar="N", help="generated in exactly N steps"),
+    _filter("--duplicates", is_flag=True, help="only pictures with near-duplicates"),
+    _filter("--faces/--no-faces", default=None, help="only pictures with (without) faces"),
+    _filter("--min-faces", type=click.IntRange(min=0), metavar="N", help="at least N faces"),
+    _filter("--unnamed-faces", is_flag=True, help="with a face no character names yet"),
+    _filter("--source", type=int, metavar="ID", help="from this import source"),
+    _filter("--folder", type=int, metavar="ID", help="from this import or reference folder"),
+    _filter("--scrapheap", is_flag=True, help="the scrapheap instead of the library"),
+)
+_ORDER = (
+    option(
+        "--sort",
+        section="Order",
+        default="taken_at",
+        show_default=True,
+        type=click.Choice(["taken_at", "imported_at", "rating", "file_size", "pixels", "random"]),
+    ),
+    option("--ascending", section="Order", is_flag=True, help="oldest / smallest first"),
+    option("--shuffle-seed", section="Order", type=int, default=0, help="seed for --sort random"),
+)
+_NAMES = [
+    "tag",
+    "any_tag",
+    "not_tag",
+    "rating_min",
+    "rating_max",
+    "unrated",
+    "favourite",
+    "in_project",
+    "in_set",
+    "in_character",
+    "op",
+    "media_type",
+    "taken_after",
+    "taken_before",
+    "min_width",
+    "min_height",
+    "text",
+    "lora",
+    "checkpoint",
+    "seed",
+    "sampler",
+    "scheduler",
+    "steps",
+    "duplicates",
+    "faces",
+    "min_faces",
+    "unnamed_faces",
+    "source",
+    "folder",
+    "scrapheap",
+    "sort",
+    "ascending",
+    "shuffle_seed",
+]
 
 
-def filter_from_args(library: Library, args) -> tuple[PictureFilter, Sort]:
-    collections = [resolve_collection(library, "set", v) for v in args.in_set]
-    collections += [resolve_collection(library, "character", v) for v in args.in_character]
+def filter_options(func=None, *, order: bool = True):
+    """Add the library's filter flags (and, unless ``order=False``, the order flags) to a command; they
+    reach it as one ``where`` argument. ``@filter_options`` or ``@filter_options(order=False)``."""
+    if func is None:
+        return functools.partial(filter_options, order=order)
+    names = _NAMES if order else _NAMES[: _NAMES.index("sort")]
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        where = SimpleNamespace(**{"sort": "taken_at", "ascending": False, "shuffle_seed": 0})
+        where.__dict__.update({name: kwargs.pop(name) for name in names})
+        return func(*args, where=where, **kwargs)
+
+    for decorate in reversed((*_FILTERS, *_ORDER) if order else _FILTERS):
+        wrapper = decorate(wrapper)
+    return wrapper
+
+
+def filter_from_args(library: Library, where) -> tuple[PictureFilter, Sort]:
+    """The filter and sort the flags describe (sets, characters and projects looked up by name or id)."""
+    collections = [resolve_collection(library, "set", v) for v in where.in_set]
+    collections += [resolve_collection(library, "character", v) for v in where.in_character]
     f = PictureFilter(
-        tags=args.tag,
-        any_tags=args.any_tag,
-        not_tags=args.not_tag,
-        rating_min=args.rating_min,
-        rating_max=args.rating_max,
-        unrated=True if args.unrated else None,
-        favourite=True if args.favourite else None,
-        project=resolve_project(library, args.in_project),
+        tags=list(where.tag),
+        any_tags=list(where.any_tag),
+        not_tags=list(where.not_tag),
+        rating_min=where.rating_min,
+        rating_max=where.rating_max,
+        unrated=True if where.unrated else None,
+        favourite=True if where.favourite else None,
+        project=resolve_project(library, where.in_project),
         collections=collections,
-        collection_op=args.op,
-        media_type=args.media_type,
-        taken_after=args.taken_after,
-        taken_before=args.taken_before,
-        min_width=args.min_width,
-        min_height=args.min_height,
-        text=args.text,
-        duplicates=True if args.duplicates else None,
-        faces=args.faces,
-        min_faces=args.min_faces,
-        unnamed_faces=True if args.unnamed_faces else None,
-        source=args.source,
-        folder=args.folder,
-        scrapheap=args.scrapheap,
+        collection_op=where.op,
+        media_type=where.media_type,
+        taken_after=where.taken_after,
+        taken_before=where.taken_before,
+        min_width=where.min_width,
+        min_height=where.min_height,
+        text=where.text,
+        loras=list(where.lora),
+        checkpoint=where.checkpoint,
+        generation_seed=where.seed,
+        sampler=where.sampler,
+        scheduler=where.scheduler,
+        steps=where.steps,
+        duplicates=True if where.duplicates else None,
+        faces=where.faces,
+        min_faces=where.min_faces,
+        unnamed_faces=True if where.unnamed_faces else None,
+        source=where.source,
+        folder=where.folder,
+        scrapheap=where.scrapheap,
     )
-    return f, Sort(key=args.sort, descending=not args.ascending, seed=args.seed)
+    return f, Sort(key=where.sort, descending=not where.ascending, seed=where.shuffle_seed)
+
+
+def has_filter(where) -> bool:
+    """Whether any filter flag was given (the order flags do not count)."""
+    return any(getattr(where, name) not in (None, False, (), "union") for name in _NAMES[: _NAMES.index("sort")])

@@ -1,69 +1,150 @@
-"""``pixlstash models``: each engine's model, where its files are, whether they are here; and pulling them."""
+"""``pixlstash models``: each engine's model, where its files are, whether they are whole; and pulling them."""
 
 from __future__ import annotations
 
+import os
+import socket
+from urllib.parse import urlsplit
+
+import click
+import msgspec
+
+from ..engines.base import Engine
 from ..engines.registry import EngineRegistry
-from ..errors import BadInput
+from ..engines.weights import check_model_files
+from ..errors import BadInput, PixlstashError
 from ..library import DATABASE_NAME, Library
 from ..paths import resolve_library_path
-from .common import add_library_option, print_json
+from .common import SectionedCommand, json_option, library_option, print_json
 
 
-def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "models",
-        help="engines' models: where their files are and whether they are present",
-        description="List every installed engine's model. `pixlstash models pull ID` downloads one (the only "
-        "time PixlStash fetches model files; run it on a machine with internet and copy the "
-        "files over if this one has none).",
-    )
-    parser.add_argument("action", nargs="?", choices=["list", "pull"], default="list")
-    parser.add_argument("engine", nargs="?", help="engine id, or a plugin name to pull all of its engines")
-    parser.add_argument("--json", action="store_true", help="print JSON")
-    add_library_option(parser)  # its plugin settings choose which models are offered
-    parser.set_defaults(func=run)
+@click.group("models", invoke_without_command=True)
+@library_option
+@json_option
+@click.pass_context
+def models_group(ctx, library_path, as_json) -> int | None:
+    """Engines' models: where their files are, whether they are here and whole, and pulling them.
+
+    PixlStash fetches model files only when told to (`pixlstash models pull`). Without internet here,
+    pull on a machine that has it and copy the files to the folder `pixlstash models` names.
+
+    \b
+    Examples:
+      pixlstash models
+      pixlstash models pull clip/ViT-B-32
+    """
+    if ctx.invoked_subcommand is None:
+        return _list(ctx.obj, library_path, as_json)
+    ctx.meta["library_path"] = library_path
+    return None
 
 
-def _engines(args, pm) -> list:
+@models_group.command("list", cls=SectionedCommand)
+@library_option
+@json_option
+@click.pass_obj
+def list_command(pm, library_path, as_json) -> int:
+    """Every installed engine's model: present, missing or damaged, and where its files go."""
+    return _list(pm, library_path, as_json)
+
+
+@models_group.command("pull", cls=SectionedCommand)
+@library_option
+@click.argument("engine")
+@click.pass_obj
+def pull_command(pm, library_path, engine) -> int:
+    """Download an engine's model, or all of a plugin's (the only time PixlStash fetches model files).
+
+    \b
+    Examples:
+      pixlstash models pull clip/ViT-B-32
+      pixlstash models pull wd-tagger
+    """
+    engines = _engines(pm, library_path or click.get_current_context().meta.get("library_path"))
+    chosen = [e for e in engines if e.id == engine or e.id.split("/", 1)[0] == engine]
+    if not chosen:
+        raise BadInput(f"no installed engine or plugin {engine!r} (see `pixlstash models`)")
+    for chosen_engine in chosen:
+        if type(chosen_engine).download is Engine.download:
+            raise BadInput(f"{chosen_engine.id} has no model files to download")
+    unreachable = _hub_unreachable()
+    if unreachable:
+        places = "; ".join(f"{e.id}: {e.model_status().location or '?'}" for e in chosen)
+        raise PixlstashError(f"no network ({unreachable}): copy the model files here instead ({places})")
+    for chosen_engine in chosen:
+        print(f"pulling {chosen_engine.id} ...", flush=True)
+        try:
+            where = chosen_engine.download()
+        except PixlstashError:
+            raise
+        except Exception as error:  # the hub client's own errors, in one line
+            first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            raise PixlstashError(f"pulling {chosen_engine.id} failed: {type(error).__name__}: {first}") from error
+        print(f"  saved to {where}")
+    return 0
+
+
+def _hub_unreachable() -> str | None:
+    """Why the model hub cannot be reached, found at once (no retries), or None."""
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+        return "HF_HUB_OFFLINE is set"
+    endpoint = urlsplit(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    host = endpoint.hostname or "huggingface.co"
+    port = endpoint.port or (80 if endpoint.scheme == "http" else 443)
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except OSError as error:
+        return f"{host} cannot be reached: {error.strerror or error}"
+    return None
+
+
+def _engines(pm, library_path: str | None) -> list:
     """The engines as the library's plugin settings configure them (the defaults when there is none yet)."""
-    path = resolve_library_path(args.library)
+    path = resolve_library_path(library_path)
     if not (path / DATABASE_NAME).exists():
         return EngineRegistry.from_plugin_manager(pm).all()
     with Library.open(path, plugin_manager=pm) as library:
         return library.engines.registry.all()
 
 
-def run(args, pm) -> int:
-    engines = _engines(args, pm)
-    if args.action == "pull":
-        if not args.engine:
-            raise BadInput("name the engine (or plugin) to pull, e.g. `pixlstash models pull clip/ViT-B-32`")
-        chosen = [e for e in engines if e.id == args.engine or e.id.split("/", 1)[0] == args.engine]
-        if not chosen:
-            raise BadInput(f"no installed engine or plugin {args.engine!r} (see `pixlstash models`)")
-        for engine in chosen:
-            print(f"pulling {engine.id} ...", flush=True)
-            print(f"  saved to {engine.download()}")
+def _state(status) -> tuple[str, list[str]]:
+    """present / MISSING / DAMAGED, with what is wrong with files that are there."""
+    if not status.present:
+        return "MISSING", []
+    problems = check_model_files(status.location) if status.location else []
+    return ("DAMAGED" if problems else "present"), problems
+
+
+def _list(pm, library_path, as_json) -> int:
+    rows = []
+    for engine in _engines(pm, library_path):
+        status = engine.model_status()
+        state, problems = _state(status)
+        rows.append((engine, status, state, problems))
+    if as_json:
+        print_json(
+            [
+                {
+                    "engine_id": e.id,
+                    "task": e.task.value,
+                    **msgspec.structs.asdict(s),
+                    "present": state == "present",
+                    "problems": problems,
+                }
+                for e, s, state, problems in rows
+            ]
+        )
         return 0
-    statuses = [(engine, engine.model_status()) for engine in engines]
-    if args.json:
-        print_json([{"engine_id": e.id, "task": e.task.value, **_asdict(s)} for e, s in statuses])
-        return 0
-    if not statuses:
+    if not rows:
         print("no engines installed (pip install a plugin such as pixlstash-clip)")
-    for engine, status in statuses:
-        state = "present" if status.present else "MISSING"
+    for engine, status, state, problems in rows:
         print(f"{engine.id:<32} {engine.task.value:<9} {state:<8} {status.model}")
         if status.location:
             print(f"{'':<32} files: {status.location}")
-        if not status.present and status.how_to_get:
+        for problem in problems:
+            print(f"{'':<32} damaged: {problem}")
+        if state != "present" and status.how_to_get:
             print(f"{'':<32} get it: {status.how_to_get}")
         if status.note:
             print(f"{'':<32} note: {status.note}")
     return 0
-
-
-def _asdict(status) -> dict:
-    import msgspec
-
-    return msgspec.structs.asdict(status)

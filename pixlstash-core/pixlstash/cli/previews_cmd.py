@@ -2,54 +2,56 @@
 
 from __future__ import annotations
 
-import sys
+import click
 
 from ..domain import PreviewSettings
-from .common import add_library_option, print_json
+from .common import SOME_FAILED, SectionedCommand, json_option, library_option, print_json
 from .library_options import open_library
 
 
-def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "previews",
-        help="make previews now, or turn making them in the background on or off",
-        description="Previews (1024 px, for the overlay) are made on a picture's first view, which keeps the "
-        "library small. `previews make` makes the missing ones now, newest pictures first (Ctrl-C stops it; "
-        "what was made stays). `previews ahead on` has the server make them whenever it is idle.",
-    )
-    add_library_option(parser)
-    parser.add_argument("action", nargs="?", choices=["status", "make", "ahead"], default="status")
-    parser.add_argument("value", nargs="?", choices=["on", "off"], help="for `ahead`: on or off")
-    parser.add_argument("--limit", type=int, metavar="N", help="for `make`: at most N previews")
-    parser.add_argument("--json", action="store_true", help="print JSON")
-    parser.set_defaults(func=run)
+@click.command("previews", cls=SectionedCommand)
+@library_option
+@click.argument("action", type=click.Choice(["status", "make", "ahead"]), default="status")
+@click.argument("value", type=click.Choice(["on", "off"]), required=False)
+@click.option("--limit", type=click.IntRange(min=1), metavar="N", help="for `make`: at most N previews")
+@json_option
+@click.pass_obj
+def previews_command(pm, library_path, action, value, limit, as_json) -> int:
+    """Make previews now, or have the server make them in the background.
 
+    Previews (1024 px, for the overlay) are made on a picture's first view, which keeps the library small.
+    `previews make` makes the missing ones now, newest pictures first (Ctrl-C stops it; what was made
+    stays). `previews ahead on` has the server make them whenever it is idle.
 
-def run(args, pm) -> int:
-    if args.action == "ahead" and args.value is None:
-        print("say `pixlstash previews ahead on` or `... ahead off`", file=sys.stderr)
-        return 2
-    with open_library(args, pm) as library:
+    \b
+    Examples:
+      pixlstash previews
+      pixlstash previews make --limit 1000
+      pixlstash previews ahead on
+    """
+    if action == "ahead" and value is None:
+        raise click.UsageError("say `pixlstash previews ahead on` or `... ahead off`")
+    with open_library(library_path, pm) as library:
         previews = library.previews
-        if args.action == "make":
+        if action == "make":
             try:
-                made = previews.run(limit=args.limit)
+                made = previews.run(limit=limit)
             except KeyboardInterrupt:
                 made = previews.made
             failed = previews.failed
-            if args.json:
+            if as_json:
                 print_json({"made": made, "failed": failed})
             else:
                 failures = f"; {failed} failed (see the log)" if failed else ""
                 print(f"made {made} preview{'s' if made != 1 else ''}{failures}")
-            return 3 if failed else 0
-        if args.action == "ahead":
-            previews.configure(PreviewSettings(ahead=args.value == "on"))
+            return SOME_FAILED if failed else 0
+        if action == "ahead":
+            previews.configure(PreviewSettings(ahead=value == "on"))
         settings = previews.settings()
-        if args.json:
-            print_json(settings)
-        elif settings.ahead:
-            print("previews are made on first view, and by a running server whenever it is idle")
-        else:
-            print("previews are made on first view (`pixlstash previews ahead on` makes them in the background)")
-        return 0
+    if as_json:
+        print_json(settings)
+    elif settings.ahead:
+        print("previews are made on first view, and by a running server whenever it is idle")
+    else:
+        print("previews are made on first view (`pixlstash previews ahead on` makes them in the background)")
+    return 0

@@ -2,76 +2,109 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+import click
+
 from ..engines.inputs import open_query_image
-from ..errors import BadInput
-from .common import add_library_option, print_json
-from .library_options import add_filter_options, filter_from_args, open_library
+from .common import SectionedCommand, json_option, library_option, print_json
+from .library_options import filter_from_args, filter_options, open_library
+from .output import Column, print_table
 
 
-def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "search",
-        help="search pictures by meaning (text) or by example (similar pictures)",
-        description="Semantic search through an embedder's text encoder, or reverse image search with "
-        "--similar / --image. Library filters restrict the results.",
-    )
-    add_library_option(parser)
-    parser.add_argument("query", nargs="?", help="what to look for, in words")
-    parser.add_argument(
-        "--similar", type=int, nargs="+", default=[], metavar="ID", help="pictures like these stored pictures"
-    )
-    parser.add_argument(
-        "--image",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="pictures like this image file (repeatable)",
-    )
-    parser.add_argument(
-        "--combine",
-        choices=["mean", "min"],
-        default="mean",
-        help="several references: mean similarity, or min (close to all of them)",
-    )
-    parser.add_argument("--engine", metavar="ID", help="embedder to use (default: the settings' default)")
-    parser.add_argument("--threshold", type=float, metavar="SIM", help="only hits at least this similar (-1..1)")
-    parser.add_argument("--limit", type=int, default=20, help="how many hits (default 20)")
-    parser.add_argument("--json", action="store_true", help="print JSON")
-    add_filter_options(parser)
-    parser.set_defaults(func=run)
+def _ids(value: str) -> list[str]:
+    parts = [v.strip() for v in value.split(",") if v.strip()]
+    if not all(part.isdigit() for part in parts):
+        raise click.BadParameter(f"{value!r} is not a picture id or ids like 12,13", param_hint="--similar")
+    return parts
 
 
-def run(args, pm) -> int:
-    if not args.query and not args.similar and not args.image:
-        raise BadInput("give a text to search for, or --similar ID / --image FILE")
-    with open_library(args, pm) as library:
-        f, _ = filter_from_args(library, args)
-        if args.query and not (args.similar or args.image):
-            result = library.search.semantic(
-                args.query, engine_id=args.engine, f=f, threshold=args.threshold, limit=args.limit
-            )
+@click.command("search", cls=SectionedCommand)
+@library_option
+@click.argument("query", required=False)
+@click.option(
+    "--similar",
+    multiple=True,
+    callback=lambda ctx, param, values: [int(v) for value in values for v in _ids(value)],
+    metavar="ID[,ID]",
+    help="pictures like these stored pictures (repeatable)",
+)
+@click.option(
+    "--image",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    multiple=True,
+    metavar="FILE",
+    help="pictures like this image file (repeatable)",
+)
+@click.option(
+    "--combine",
+    type=click.Choice(["mean", "min"]),
+    default="mean",
+    show_default=True,
+    help="several references: mean likeness, or min (close to all of them)",
+)
+@click.option("--engine", metavar="ID", help="embedder to use (default: the settings' default)")
+@click.option("--threshold", type=click.FloatRange(-1, 1), metavar="SIM", help="only hits at least this similar")
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="how many hits")
+@json_option
+@filter_options
+@click.pass_obj
+def search_command(pm, library_path, query, similar, image, combine, engine, threshold, limit, as_json, where) -> int:
+    """Search pictures by meaning (words) or by example (similar pictures).
+
+    Words go through an embedder's text encoder (CLIP); --similar and --image find pictures like stored
+    pictures or image files. Filters restrict the results. For plain text over prompts, captions and file
+    names use `pixlstash ls --text WORDS`.
+
+    \b
+    Examples:
+      pixlstash search "a lighthouse at dusk" --limit 10
+      pixlstash search --similar 42 --in-set Best
+      pixlstash search --image ~/ref.png --threshold 0.3 --json
+    """
+    if not query and not similar and not image:
+        raise click.UsageError("give words to search for, or --similar ID / --image FILE")
+    with open_library(library_path, pm) as library:
+        f, _ = filter_from_args(library, where)
+        if query and not (similar or image):
+            result = library.search.semantic(query, engine_id=engine, f=f, threshold=threshold, limit=limit)
         else:
-            images = [open_query_image(path, library.limits) for path in args.image]
+            images = [open_query_image(path, library.limits) for path in image]
             result = library.search.similar(
-                picture_ids=args.similar,
+                picture_ids=list(similar),
                 images=images,
-                engine_id=args.engine,
-                combine=args.combine,
+                engine_id=engine,
+                combine=combine,
                 f=f,
-                threshold=args.threshold,
-                limit=args.limit,
+                threshold=threshold,
+                limit=limit,
             )
         names = library.pictures.original_names([hit.picture.id for hit in result.hits])
-    if args.json:
+    if as_json:
         print_json(result)
         return 0
-    for hit in result.hits:
-        p = hit.picture
-        missing = "  MISSING" if p.missing else ""
-        print(f"{p.id:>8}  {hit.similarity:6.3f}  {p.width:>5}x{p.height:<5}  {names.get(p.id, '')}{missing}")
+    if result.exact:
+        print("the vector index is being rebuilt: these results were scored over every vector", file=sys.stderr)
     if not result.hits:
         print(f"no matches ({result.engine_id})")
+        return 0
+    rows = [
+        (
+            hit.picture.id,
+            f"{hit.similarity:.3f}",
+            names.get(hit.picture.id, "") + ("  MISSING" if hit.picture.missing else ""),
+            f"{hit.picture.width}x{hit.picture.height}",
+        )
+        for hit in result.hits
+    ]
+    print_table(
+        [
+            Column("ID", right=True),
+            Column("LIKENESS", right=True),
+            Column("FILE", wide=True),
+            Column("PIXELS", right=True),
+        ],
+        rows,
+    )
     return 0

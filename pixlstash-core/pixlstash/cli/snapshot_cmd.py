@@ -4,46 +4,127 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
 
 from ..errors import BadInput
 from ..snapshots import RestoreResource, SnapshotService
-from .common import SOME_FAILED, add_library_option, print_json
+from .common import SOME_FAILED, SectionedCommand, json_option, library_option, print_json
 from .library_options import open_library
+from .output import Column, Spinner, counted, print_table
 
 
-def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "snapshot",
-        help="snapshots of the library's metadata and restores",
-        description="Snapshots keep tags, ratings, captions, predictions, sets, characters, projects and all "
-        "memberships (never the image files), deduplicated and compressed.",
+@click.group("snapshot")
+def snapshot_group() -> None:
+    """Snapshots of the library's metadata, and restores.
+
+    A snapshot keeps tags, ratings, captions, predictions, sets, characters, projects and every
+    membership (never the image files), deduplicated and compressed. Preview a restore before doing it.
+
+    \b
+    Examples:
+      pixlstash snapshot create --label "before cleanup"
+      pixlstash snapshot preview 3
+      pixlstash snapshot restore 3 --only set:12 --only picture:40
+    """
+
+
+@contextmanager
+def _snapshots(library_path, pm) -> Iterator[SnapshotService]:
+    with open_library(library_path, pm) as library:
+        service = library.new_snapshot_service()
+        try:
+            yield service
+        finally:
+            service.close()
+
+
+@snapshot_group.command("create", cls=SectionedCommand)
+@library_option
+@click.option("--label", help="a label to recognise it by")
+@json_option
+@click.pass_obj
+def create_command(pm, library_path, label, as_json) -> int:
+    """Take a snapshot now."""
+    with _snapshots(library_path, pm) as service, Spinner("taking a snapshot"):
+        row = service.take("MANUAL", label)
+    if as_json:
+        print_json(row)
+    else:
+        named = f" {row.label!r}" if row.label else ""
+        print(
+            f"took snapshot {row.id}{named} of {counted(row.picture_count, 'picture')} ({row.byte_size / 1e6:.2f} MB)"
+        )
+    return 0
+
+
+@snapshot_group.command("list", cls=SectionedCommand)
+@library_option
+@json_option
+@click.pass_obj
+def list_command(pm, library_path, as_json) -> int:
+    """Snapshots, newest first."""
+    with _snapshots(library_path, pm) as service:
+        rows = service.list()
+    if as_json:
+        print_json(rows)
+        return 0
+    if not rows:
+        print("no snapshots yet (pixlstash snapshot create)")
+        return 0
+    print_table(
+        [
+            Column("ID", right=True),
+            Column("KIND"),
+            Column("TAKEN"),
+            Column("PICTURES", right=True),
+            Column("SIZE", right=True),
+            Column("LABEL", wide=True),
+        ],
+        [
+            (
+                r.id,
+                r.kind,
+                dt.datetime.fromtimestamp(r.created_at / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M"),
+                f"{r.picture_count:,}",
+                f"{r.byte_size / 1e6:.2f} MB",
+                r.label or "",
+            )
+            for r in rows
+        ],
     )
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    create = actions.add_parser("create", help="take a snapshot now")
-    create.add_argument("--label", help="a label to recognise it by")
-    listing = actions.add_parser("list", help="list snapshots, newest first")
-    preview = actions.add_parser("preview", help="what restoring a snapshot would change")
-    preview.add_argument("snapshot_id", type=int)
-    restore = actions.add_parser("restore", help="restore a snapshot (everything, or --only some resources)")
-    restore.add_argument("snapshot_id", type=int)
-    restore.add_argument(
-        "--only",
-        action="append",
-        default=[],
-        metavar="TYPE:ID",
-        help="restore only this picture:ID, set:ID, character:ID or project:ID (repeatable)",
+    return 0
+
+
+@snapshot_group.command("preview", cls=SectionedCommand)
+@library_option
+@click.argument("snapshot_id", type=int)
+@json_option
+@click.pass_obj
+def preview_command(pm, library_path, snapshot_id, as_json) -> int:
+    """What restoring a snapshot would change: pictures, and sets, characters and projects."""
+    with _snapshots(library_path, pm) as service:
+        result = service.preview(snapshot_id)
+    if as_json:
+        print_json(result)
+        return 0
+    s = result["summary"]
+    print(
+        f"restoring snapshot {snapshot_id} would revert {counted(s['pictures_to_revert'], 'picture')}, recreate "
+        f"{s['pictures_to_recreate']} and delete {s['pictures_to_delete']}; {s['pictures_unchanged']} stay as "
+        "they are"
     )
-    restore.add_argument(
-        "--recreate-missing",
-        action="store_true",
-        help="recreate sets, characters or projects the restored resources refer to",
-    )
-    delete = actions.add_parser("delete", help="delete a snapshot")
-    delete.add_argument("snapshot_id", type=int)
-    for action in (create, listing, preview, restore, delete):
-        add_library_option(action)
-        action.add_argument("--json", action="store_true", help="print JSON")
-        action.set_defaults(func=run)
+    changes = [("deletes", c) for c in result["to_delete"]] + [("recreates", c) for c in result["to_recreate"]]
+    if changes:
+        print_table(
+            [Column("CHANGE"), Column("KIND"), Column("ID", right=True), Column("NAME", wide=True)],
+            [(what, c["type"], c["id"], c["name"]) for what, c in changes],
+        )
+    for warning in result["warnings"]:
+        print(f"warning: {warning}")
+    return 0
 
 
 def _resource(value: str) -> RestoreResource:
@@ -53,74 +134,56 @@ def _resource(value: str) -> RestoreResource:
     return RestoreResource(kind, int(number))  # type: ignore[arg-type]
 
 
-def run(args, pm) -> int:
-    with open_library(args, pm) as library:
-        service = library.new_snapshot_service()
-        try:
-            result = _dispatch(args, service)
-        finally:
-            service.close()
-    if args.json:
+@snapshot_group.command("restore", cls=SectionedCommand)
+@library_option
+@click.argument("snapshot_id", type=int)
+@click.option(
+    "--only",
+    multiple=True,
+    metavar="TYPE:ID",
+    help="restore only this picture:ID, set:ID, character:ID or project:ID (repeatable)",
+)
+@click.option("--recreate-missing", is_flag=True, help="recreate sets, characters or projects they refer to")
+@json_option
+@click.pass_obj
+def restore_command(pm, library_path, snapshot_id, only, recreate_missing, as_json) -> int:
+    """Restore a snapshot: everything, or --only some pictures, sets, characters or projects.
+
+    Exits 3 when some of the --only resources were not restored, 1 when none was (reasons on standard
+    error).
+    """
+    resources = [_resource(v) for v in only]
+    with _snapshots(library_path, pm) as service, Spinner(f"restoring snapshot {snapshot_id}"):
+        if resources:
+            result = service.restore_batch(snapshot_id, resources, recreate_missing)
+        else:
+            result = service.restore(snapshot_id)
+    if as_json:
         print_json(result)
-    elif args.action == "list":
-        if not result:
-            print("no snapshots yet (pixlstash snapshot create)")
-        for row in result:
-            print(_row(row))
+    elif resources:
+        print(f"restored {result['upserted_count']} of {len(resources)} from snapshot {snapshot_id}")
     else:
-        _say(args, result)
-    if args.action == "restore" and result.get("errors"):
+        missing = result.get("missing_files_count") or 0
+        note = f" ({counted(missing, 'picture')} no longer have an original file)" if missing else ""
+        print(f"restored the library from snapshot {snapshot_id}{note}")
+    if result.get("errors"):
         for error in result["errors"]:
             print(f"not restored: {error['type']}:{error['id']}: {error['error']}", file=sys.stderr)
         return SOME_FAILED if result.get("upserted_count") else 1
     return 0
 
 
-def _row(row) -> str:
-    when = dt.datetime.fromtimestamp(row.created_at / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M")
-    return (
-        f"{row.id:>5}  {row.kind:<7}  {when}  {row.picture_count:>8} pictures  "
-        f"{row.byte_size / 1e6:8.2f} MB  {row.label or ''}"
-    )
-
-
-def _say(args, result) -> None:
-    """A sentence (and the figures) for each action, never a Python repr."""
-    if args.action == "create":
-        label = f" {result.label!r}" if result.label else ""
-        print(f"took snapshot {result.id}{label} of {result.picture_count} pictures")
-    elif args.action == "preview":
-        s = result["summary"]
-        print(
-            f"restoring snapshot {args.snapshot_id} would revert {s['pictures_to_revert']} pictures, recreate "
-            f"{s['pictures_to_recreate']} and delete {s['pictures_to_delete']}; {s['pictures_unchanged']} stay as "
-            "they are"
-        )
-        for change in result["to_delete"]:
-            print(f"  deletes {change['type']} {change['id']} {change['name']!r}")
-        for change in result["to_recreate"]:
-            print(f"  recreates {change['type']} {change['id']} {change['name']!r}")
-        for warning in result["warnings"]:
-            print(f"warning: {warning}")
-    elif args.action == "delete":
-        print(f"deleted snapshot {result['deleted']}, freeing {result['freed_bytes'] / 1e6:.2f} MB")
-    elif args.only:
-        print(f"restored {result['upserted_count']} of {len(args.only)} from snapshot {args.snapshot_id}")
+@snapshot_group.command("delete", cls=SectionedCommand)
+@library_option
+@click.argument("snapshot_id", type=int)
+@json_option
+@click.pass_obj
+def delete_command(pm, library_path, snapshot_id, as_json) -> int:
+    """Delete a snapshot (chunks other snapshots share stay)."""
+    with _snapshots(library_path, pm) as service:
+        freed = service.delete(snapshot_id)
+    if as_json:
+        print_json({"deleted": snapshot_id, "freed_bytes": freed})
     else:
-        missing = result.get("missing_files_count") or 0
-        note = f" ({missing} pictures have no original file any more)" if missing else ""
-        print(f"restored the library from snapshot {args.snapshot_id}{note}")
-
-
-def _dispatch(args, service: SnapshotService):
-    if args.action == "create":
-        return service.take("MANUAL", args.label)
-    if args.action == "list":
-        return service.list()
-    if args.action == "preview":
-        return service.preview(args.snapshot_id)
-    if args.action == "delete":
-        return {"deleted": args.snapshot_id, "freed_bytes": service.delete(args.snapshot_id)}
-    if args.only:
-        return service.restore_batch(args.snapshot_id, [_resource(v) for v in args.only], args.recreate_missing)
-    return service.restore(args.snapshot_id)
+        print(f"deleted snapshot {snapshot_id}, freeing {freed / 1e6:.2f} MB")
+    return 0

@@ -5,38 +5,40 @@ from __future__ import annotations
 import signal
 import threading
 
+import click
+
 from ..instance import Instance, InstanceOptions
-from .common import add_library_option
+from .common import SectionedCommand, library_option
 from .library_options import open_library
 
 
-def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "worker",
-        help="run the background services (enrichment, folder watching, snapshots) without the web server",
-        description="Run the library's long-lived services in this process until Ctrl+C or SIGTERM: the "
-        "enrichment worker, import- and reference-folder watching, the snapshot schedule and the opt-in "
-        "update check. One process per library runs them: this refuses to start while a server or another "
-        "worker does, and `pixlstash serve` refuses while this runs.",
-    )
-    add_library_option(parser)
-    parser.add_argument("--no-enrichment", action="store_true", help="leave queued enrichment jobs alone")
-    parser.add_argument("--no-watch", action="store_true", help="do not watch import or reference folders")
-    parser.add_argument("--no-snapshots", action="store_true", help="take no scheduled snapshots")
-    parser.set_defaults(func=run)
+@click.command("worker", cls=SectionedCommand)
+@library_option
+@click.option("--no-enrichment", is_flag=True, help="leave queued enrichment jobs alone")
+@click.option("--no-watch", is_flag=True, help="do not watch import or reference folders")
+@click.option("--no-snapshots", is_flag=True, help="take no scheduled snapshots")
+@click.pass_obj
+def worker_command(pm, library_path, no_enrichment, no_watch, no_snapshots) -> int:
+    """Run the background services (enrichment, folder watching, snapshots) without the web server.
 
+    They run in this process until Ctrl+C or SIGTERM: the enrichment worker, import- and reference-folder
+    watching, the snapshot schedule and the opt-in update check. One process per library runs them: this
+    refuses to start while a server or another worker does, and `pixlstash serve` refuses while this runs.
 
-def run(args, pm) -> int:
+    \b
+    Example:
+      pixlstash worker --no-snapshots
+    """
     options = InstanceOptions(
-        enrichment=not args.no_enrichment,
-        watch_folders=not args.no_watch,
-        snapshot_schedule=not args.no_snapshots,
+        enrichment=not no_enrichment,
+        watch_folders=not no_watch,
+        snapshot_schedule=not no_snapshots,
         outside_changes=False,  # nobody here listens to the live stream
     )
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
-    with open_library(args, pm) as library:
+    with open_library(library_path, pm) as library:
         instance = Instance(library, options, role="worker")
         instance.start()
         try:

@@ -11,7 +11,7 @@ import abc
 import enum
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import msgspec
@@ -182,6 +182,9 @@ class Engine(abc.ABC):
     label: str = ""
     preferred_batch_size: int = 8
     input_size: int = 1024  # the shortest image side this engine looks at; the worker feeds a big enough image
+    # What one Ray actor running this engine reserves on its node ("num_gpus", "num_cpus", "memory" in
+    # bytes), over the library's ray settings; empty: the settings alone decide.
+    ray_resources: Mapping[str, float] = {}
 
     def devices(self) -> list[str]:
         """Devices this engine can run on here, best first ("cuda", "mps", "cpu"); CPU-only by default."""

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from ..errors import ModelDamaged, PixlstashError
 from .base import Engine, is_out_of_memory
 
 __all__ = ["EngineRuntime"]
@@ -51,7 +52,7 @@ class EngineRuntime:
             if loaded is None:
                 device = self.device_for(engine)
                 started = time.perf_counter()
-                engine.load(device)  # ModelMissing propagates: the caller reports it
+                _load(engine, device)
                 loaded = self._loaded[engine.id] = _Loaded(device)
                 log.info("loaded %s on %s in %.1f s", engine.id, device, time.perf_counter() - started)
             try:
@@ -61,7 +62,7 @@ class EngineRuntime:
                     raise
                 log.warning("%s ran out of memory on %s: falling back to the CPU", engine.id, loaded.device)
                 engine.unload()
-                engine.load("cpu")
+                _load(engine, "cpu")
                 loaded.device = "cpu"
                 return work()
             finally:
@@ -94,3 +95,21 @@ class EngineRuntime:
 
     def unload_all(self, engines: dict[str, Engine]) -> None:
         self.unload_idle(engines, 0.0)
+
+
+def _load(engine: Engine, device: str) -> None:
+    """Load ``engine``; files that are there but do not load (cut short, damaged) are reported as such, with
+    where they are and how to get them again, instead of the loading library's own exception."""
+    try:
+        engine.load(device)  # ModelMissing propagates: the caller reports it
+    except PixlstashError:
+        raise
+    except Exception as error:
+        status = engine.model_status()
+        where = f" at {status.location}" if status.location else ""
+        again = f"; get them again: {status.how_to_get}" if status.how_to_get else ""
+        raise ModelDamaged(
+            f"the model files of {engine.id}{where} do not load ({type(error).__name__}: {error}){again}",
+            engine_id=engine.id,
+            location=status.location,
+        ) from error

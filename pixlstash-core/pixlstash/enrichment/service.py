@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..clock import now_ms
-from ..domain import EngineProgress, Job, JobItemError, PictureFilter
+from ..domain import ClusterProgress, EngineProgress, Job, JobItemError, PictureFilter
 from ..engines import Engine, Task
 from ..engines.catalog import EngineCatalog
 from ..errors import BadInput, EngineNotFound, ModelMissing
@@ -21,8 +21,12 @@ from ..storage.db import Database
 from ..storage.jobs import JobStore
 from ..storage.pictures import PictureStore
 from ..storage.query import PictureQuery
+from ..storage.settings import SettingsStore
 
 __all__ = ["Enrichment"]
+
+
+_CLUSTER_KEY = "enrichment.cluster"
 
 
 class Enrichment:
@@ -38,6 +42,7 @@ class Enrichment:
         self.db, self.jobs, self.pictures, self.query = db, jobs, pictures, query
         self.engines, self.events = engines, events
         self.wake = threading.Event()  # set when work is queued, so an idle worker starts at once
+        self._settings = SettingsStore(db, "settings")
 
     # -- queueing -------------------------------------------------------------------------------
 
@@ -164,3 +169,12 @@ class Enrichment:
 
     def progress(self) -> list[EngineProgress]:
         return self.jobs.progress(now_ms())
+
+    def report_cluster(self, progress: ClusterProgress) -> None:
+        """A Ray worker's figures, for ``pixlstash jobs``, the API and the task manager in other processes."""
+        self._settings.put(_CLUSTER_KEY, progress)
+
+    def cluster(self) -> ClusterProgress | None:
+        """The last figures a Ray worker reported, while they are fresh (a minute)."""
+        progress = self._settings.get(_CLUSTER_KEY, ClusterProgress | None, None)
+        return progress if progress is not None and now_ms() - progress.updated_at < 60_000 else None

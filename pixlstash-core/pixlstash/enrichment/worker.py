@@ -29,7 +29,7 @@ from ..engines import Engine, Task
 from ..engines.catalog import EngineCatalog
 from ..engines.inputs import InputFrame, load_frames
 from ..engines.tasks import TASKS, TaskSpec, run_engine
-from ..errors import EngineNotFound, ModelMissing, NotFound
+from ..errors import EngineNotFound, ModelMissing, NotFound, PixlstashError
 from ..events import Event, EventBus
 from ..index.indexes import VectorIndexes
 from ..picture_files import PictureFiles
@@ -46,6 +46,12 @@ log = logging.getLogger(__name__)
 
 _LOCK_NAME = "jobs.lock"
 _JOBS_KEPT_DAYS = 14
+
+
+class EnginesUnreachable(PixlstashError):
+    """Where the engines run went away (a Ray cluster): the batch is not the pictures' fault."""
+
+    code = "engines_unreachable"
 
 
 class WorkerBusy(RuntimeError):
@@ -90,6 +96,10 @@ class EnrichmentWorker:
         self._last_save = time.monotonic()
         self._ahead: _Batch | None = None
         self.processed = 0
+        # Where the time goes (summed over threads): waiting for pictures to be read, running the engine
+        # (on a cluster: sending, running, receiving), checking and writing results.
+        self.seconds = {"read": 0.0, "engine": 0.0, "write": 0.0}
+        self._seconds_lock = threading.Lock()
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -227,14 +237,25 @@ class EnrichmentWorker:
         return load_frames(self.files, picture_id, *media, input_size, video_frames)
 
     def _run(self, batch: _Batch) -> None:
-        engine = batch.engine
+        computed = self._computed(batch, batch.engine)
+        if computed is not None:
+            started = time.perf_counter()
+            self._write(batch, *computed)
+            self._count("write", started)
+
+    def _computed(self, batch: _Batch, engine: Engine) -> tuple | None:
+        """(images, outcomes, errors, parameters used) of a batch run by ``engine`` (the batch's, or a
+        stand-in running it elsewhere); None when its model is missing (the job then fails whole)."""
         images: list[tuple[int, list[InputFrame]]] = []
         errors: dict[int, str] = {}
+        started = time.perf_counter()
         for picture_id, future in zip(batch.picture_ids, batch.images, strict=True):
             try:
                 images.append((picture_id, future.result()))
             except Exception as error:
                 errors[picture_id] = f"could not read the picture: {error}"
+        self._count("read", started)
+        started = time.perf_counter()
         used = self._per_picture(batch.parameters, [pid for pid, _ in images])
         groups: dict[str, list[tuple[int, list[InputFrame]]]] = {}
         for item in images:  # pictures asking for the same parameters run together
@@ -249,8 +270,13 @@ class EnrichmentWorker:
             with self.db.write():
                 self.enrichment.jobs.release(batch.job_id, batch.picture_ids)
                 self.enrichment.jobs.fail_job(batch.job_id, str(error), now_ms())
-            return
-        self._write(batch, images, outcomes, errors, used)
+            return None
+        self._count("engine", started)
+        return images, outcomes, errors, used
+
+    def _count(self, what: str, started: float) -> None:
+        with self._seconds_lock:
+            self.seconds[what] += time.perf_counter() - started
 
     def _per_picture(self, parameters: dict[str, Any], picture_ids: list[int]) -> dict[int, dict[str, Any]]:
         """Each picture's parameters: a value of ``{character}`` becomes the names of the picture's
@@ -275,12 +301,12 @@ class EnrichmentWorker:
             return {}
         flat = [frame.image for _, frames in images for frame in frames]
         try:
-            results = iter(self.engines.call(engine, lambda: run_engine(engine, flat, parameters)))
+            results = iter(self._call(engine, lambda: run_engine(engine, flat, parameters)))
             return {
                 pid: spec.merge_frames([(f.index, f.seconds) for f in frames], [next(results) for _ in frames])
                 for pid, frames in images
             }
-        except ModelMissing:
+        except (ModelMissing, EnginesUnreachable):
             raise
         except Exception as error:
             if len(images) == 1:
@@ -291,6 +317,10 @@ class EnrichmentWorker:
         for picture_id, image in images:
             outcomes.update(self._compute(engine, spec, [(picture_id, image)], parameters, errors))
         return outcomes
+
+    def _call(self, engine: Engine, work: Callable[[], Any]) -> Any:
+        """Run ``work`` with the engine loaded here (the runtime picks the device, one call at a time)."""
+        return self.engines.call(engine, work)
 
     def _write(
         self,
@@ -308,7 +338,9 @@ class EnrichmentWorker:
         index = None
         if kind is not None:
             index = self.indexes.get(engine.id, kind)
-            index.ensure_current()  # loaded before the write, so the new vectors are added, not rebuilt
+            # Loaded before the write, so the new vectors are added, not rebuilt; a rebuild that is needed
+            # runs in the background (the work goes on; it catches up with these writes when done).
+            index.ensure_current(wait=False)
         now = now_ms()
         sink = BatchSink(self.results, engine, now, sizes, originals, parameters)
         written: list[int] = []

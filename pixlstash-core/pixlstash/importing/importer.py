@@ -163,7 +163,9 @@ class Importer:
         self.db, self.pictures, self.folders, self.collections = db, pictures, folders, collections
         self.store, self.thumbnails, self.near_duplicates, self.events = store, thumbnails, near_duplicates, events
         self.limits, self.unscrap, self.after_import = limits, unscrap, after_import
-        self.workers = workers or max(2, os.cpu_count() or 2)
+        # PIXLSTASH_IMPORT_WORKERS caps the files prepared at once (a NAS kept responsive; 1 gives ids in
+        # the order the files came).
+        self.workers = workers or int(os.environ.get("PIXLSTASH_IMPORT_WORKERS") or 0) or max(2, os.cpu_count() or 2)
         self.running = running if running is not None else RunningCount()
         self._claimed: set[str] = set()
         self._claim_lock = threading.Lock()

@@ -44,6 +44,11 @@ class VectorIndexes:
         for index in self.loaded():
             index.save()
 
+    def stop_building(self) -> None:
+        """Stop rebuilds in progress (the library is closing)."""
+        for index in self.loaded():
+            index.stop_building()
+
     def invalidate(self) -> None:
         """Forget every index in memory (each one loads, catches up or rebuilds on its next use)."""
         for index in self.loaded():

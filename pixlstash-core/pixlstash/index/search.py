@@ -2,7 +2,9 @@
 
 Every search can be restricted by a ``PictureFilter`` (the share scope arrives that way too). A filter
 that leaves few pictures is scored exactly over their vectors; otherwise the index is searched with
-headroom and the hits are filtered, widening the search until enough survive.
+headroom and the hits are filtered, widening the search until enough survive. While an index is being
+rebuilt (in the background), picture searches score every stored vector the filter allows exactly and
+say so (``exact``): a search never waits for a rebuild.
 """
 
 from __future__ import annotations
@@ -67,7 +69,8 @@ class SearchService:
         if not engine.supports_text:
             raise BadInput(f"{engine.id} has no text encoder; choose an embedder that has one")
         query = self.engines.call(engine, lambda: engine.embed_texts([text]))
-        return SearchResult(engine.id, self._nearest(engine.id, np.asarray(query), "mean", f, threshold, limit))
+        hits, exact = self._nearest(engine.id, np.asarray(query), "mean", f, threshold, limit)
+        return SearchResult(engine.id, hits, exact)
 
     def similar(
         self,
@@ -88,8 +91,8 @@ class SearchService:
         if images:
             rows.extend(self.engines.call(engine, lambda: engine.embed_images(list(images))))
         queries = np.stack(rows).astype(np.float32)
-        hits = self._nearest(engine.id, queries, combine, f, threshold, limit, exclude=set(picture_ids))
-        return SearchResult(engine.id, hits)
+        hits, exact = self._nearest(engine.id, queries, combine, f, threshold, limit, exclude=set(picture_ids))
+        return SearchResult(engine.id, hits, exact)
 
     def similar_faces(
         self, face_id: int, *, f: PictureFilter | None = None, threshold: float | None = None, limit: int = 50
@@ -125,8 +128,14 @@ class SearchService:
         queries = queries / np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
         probe = queries if combine == "min" or len(queries) == 1 else queries.mean(axis=0, keepdims=True)
         wanted = max(limit * 2, 50) + len(queries)
+        # While the index is rebuilt, candidates come from exact scoring of every stored face vector.
+        ready = index.ensure_current(wait=False) is not None or not index.building
         while True:
-            keys, _ = index.search(probe, wanted)
+            if ready:
+                keys, _ = index.search(probe, wanted)
+            else:
+                keys = self._top_exact(self.vectors.iter_face_vectors(engine_id), queries, combine, wanted)[0]
+                keys = keys.astype(np.int64)[None, :]
             candidates = sorted({int(k) for k in keys.ravel() if k >= 0})
             if skip is not None:
                 dropped = skip(candidates)
@@ -134,7 +143,7 @@ class SearchService:
             faces = self.vectors.faces_of(candidates)
             allowed = set(self._allowed(f, sorted({p for p, _ in faces.values()})))
             kept = [k for k in candidates if k in faces and faces[k][0] in allowed]
-            present, vectors = index.vectors(np.asarray(kept, dtype=np.uint64))
+            present, vectors = self._face_vectors(index if ready else None, kept)
             scores = self._combine(vectors @ queries.T, combine) if len(present) else np.zeros(0)
             found = sorted(
                 (
@@ -154,6 +163,45 @@ class SearchService:
         ]
 
     # -- internals ------------------------------------------------------------------------------
+
+    def _face_vectors(self, index: VectorIndex | None, face_ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(present ids, vectors) from the index, or from the database while it is rebuilt."""
+        if index is not None:
+            return index.vectors(np.asarray(face_ids, dtype=np.uint64))
+        stored = self.vectors.face_vectors(face_ids)
+        present = np.asarray([k for k in face_ids if k in stored], dtype=np.uint64)
+        vectors = np.stack([stored[int(k)] for k in present]) if len(present) else np.zeros((0, 0), np.float32)
+        return present, vectors
+
+    def _top_exact(
+        self,
+        batches,
+        queries: np.ndarray,
+        combine: Combine,
+        wanted: int,
+        *,
+        allowed: np.ndarray | None = None,
+        threshold: float | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The ``wanted`` best (keys, combined cosine similarities) over batches of (keys, vectors), best
+        first; only ``allowed`` keys (sorted) when given, only those at or above ``threshold``."""
+        best_keys, best_scores = np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.float32)
+        for keys, vectors in batches:
+            if allowed is not None:
+                mask = np.isin(keys, allowed, assume_unique=True)
+                keys, vectors = keys[mask], vectors[mask]
+            if not len(keys):
+                continue
+            norms = np.maximum(np.linalg.norm(vectors, axis=1), 1e-12)
+            scores = self._combine((vectors @ queries.T) / norms[:, None], combine).astype(np.float32)
+            if threshold is not None:
+                keys, scores = keys[scores >= threshold], scores[scores >= threshold]
+            best_keys, best_scores = np.concatenate([best_keys, keys]), np.concatenate([best_scores, scores])
+            if len(best_keys) > wanted:
+                top = np.argpartition(-best_scores, wanted - 1)[:wanted]
+                best_keys, best_scores = best_keys[top], best_scores[top]
+        order = np.argsort(-best_scores, kind="stable")
+        return best_keys[order], best_scores[order]
 
     def embedder(self, engine_id: str | None) -> Embedder:
         """The embedder asked for, or the default one."""
@@ -187,18 +235,22 @@ class SearchService:
         threshold: float | None,
         limit: int,
         exclude: set[int] | frozenset = frozenset(),
-    ) -> list[SearchHit]:
+    ) -> tuple[list[SearchHit], bool]:
+        """The best hits, and whether they were scored exactly over every stored vector (an index rebuild)."""
         if combine not in ("mean", "min"):
             raise BadInput("combine is 'mean' or 'min'")
         index = self.indexes.get(engine_id)
         queries = queries / np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
         f = f or PictureFilter()
-        restricted = f != PictureFilter()
-        if restricted:
+        if index.ensure_current(wait=False) is None:
+            if not index.building:
+                return [], False  # no vectors of this engine yet
+            return self._exact(engine_id, queries, combine, f, threshold, limit, exclude), True
+        if f != PictureFilter():
             ids = self.query.ids(f, limit=EXACT_LIMIT + 1)
             if len(ids) <= EXACT_LIMIT:
                 scored = self._score(index, [i for i in ids if i not in exclude], queries, combine)
-                return self._hits(scored, threshold, limit)
+                return self._hits(scored, threshold, limit), False
         # Fetch more than asked (filters and exclusions drop some), then widen until enough survive.
         wanted = max(limit * 2, 50) + len(exclude)
         while True:
@@ -211,8 +263,28 @@ class SearchService:
             good = sum(1 for s in scored.values() if threshold is None or s >= threshold)
             exhausted = keys.shape[1] < wanted or wanted >= limit * _MAX_WIDENING
             if good >= limit or exhausted:
-                return self._hits(scored, threshold, limit)
+                return self._hits(scored, threshold, limit), False
             wanted *= 4
+
+    def _exact(
+        self,
+        engine_id: str,
+        queries: np.ndarray,
+        combine: Combine,
+        f: PictureFilter,
+        threshold: float | None,
+        limit: int,
+        exclude: set[int] | frozenset,
+    ) -> list[SearchHit]:
+        """Every stored vector of the engine that the filter allows, scored exactly, in batches: the
+        answer while the index is rebuilt (a pass over the vectors: seconds at a million)."""
+        allowed = np.asarray(self.query.ids(f), dtype=np.uint64)  # sorted: live pictures the filter admits
+        if exclude:
+            allowed = np.setdiff1d(allowed, np.fromiter(exclude, dtype=np.uint64), assume_unique=True)
+        keys, scores = self._top_exact(
+            self.vectors.iter_embeddings(engine_id), queries, combine, limit, allowed=allowed, threshold=threshold
+        )
+        return self._hits(dict(zip(keys.tolist(), scores.tolist(), strict=True)), threshold, limit)
 
     def _score(
         self, index: VectorIndex, picture_ids: list[int], queries: np.ndarray, combine: Combine

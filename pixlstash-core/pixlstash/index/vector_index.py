@@ -6,6 +6,11 @@ increments and records on the row it wrote. An index remembers the stamp it is c
 and beside its saved file. On use, an index of the same epoch that is behind catches up by reading only
 the rows written since; one that is missing, damaged, of another epoch or ahead of the database (a
 crash lost writes it saw) is rebuilt from every vector.
+
+A rebuild can take many minutes at a million vectors, so callers that must not wait (searches, the
+enrichment worker) ask with ``wait=False``: the rebuild then runs on a background thread, adding on every
+core, and they get None meanwhile (searches score the stored vectors exactly instead). The finished index
+catches up with what was written during the build and takes over.
 """
 
 from __future__ import annotations
@@ -73,24 +78,57 @@ class VectorIndex:
         self.dirty = False
         self.rebuilds = 0
         self.caught_up = 0  # vectors read since a saved or loaded stamp, rather than rebuilt
+        self._builder: threading.Thread | None = None
+        self._stop = threading.Event()
 
     # -- keeping current ------------------------------------------------------------------------
 
-    def ensure_current(self, *, rebuild: bool = True) -> Index | None:
+    def ensure_current(self, *, rebuild: bool = True, wait: bool = True) -> Index | None:
         """The index, matching the database (loaded, caught up or rebuilt as needed); None while there are
-        no vectors, or when only a rebuild would do and ``rebuild`` is False."""
+        no vectors, or when only a rebuild would do and ``rebuild`` is False. With ``wait=False`` a
+        rebuild runs in the background and None is returned until it is done."""
         with self._lock:
-            stamp = self._db_stamp()
-            if self._index is not None and self._stamp == stamp:
-                return self._index
-            if self._index is None:
-                self._load(stamp)
-            if not (self._index is not None and self._catch_up(stamp)):
+            if self._builder is not None:
+                if not wait or not rebuild:
+                    return None
+                builder = self._builder
+            else:
+                stamp = self._db_stamp()
+                if self._index is not None and self._stamp == stamp:
+                    return self._index
+                if self._index is None:
+                    self._load(stamp)
+                if self._index is not None and self._catch_up(stamp):
+                    return self._index
+                if stamp is None:  # no vectors of this engine yet: nothing to build
+                    self._index, self._stamp, self.dirty = None, None, False
+                    return None
                 if not rebuild:
                     self._index, self._stamp, self.dirty = None, None, False
                     return None
-                self._rebuild(stamp)
-            return self._index
+                self._index, self._stamp, self.dirty = None, None, False
+                builder = self._builder = threading.Thread(
+                    target=self._build, name=f"index-{self.engine_id}-{self.kind}", daemon=True
+                )
+                builder.start()
+                if not wait:
+                    return None
+        builder.join()
+        with self._lock:
+            return self._index  # None if the build failed (logged); the next use tries again
+
+    @property
+    def building(self) -> bool:
+        """Whether a rebuild runs (searches meanwhile score stored vectors exactly)."""
+        return self._builder is not None
+
+    def stop_building(self) -> None:
+        """Stop a rebuild in progress (the library is closing); the next use starts again."""
+        builder = self._builder
+        if builder is not None:
+            self._stop.set()
+            builder.join()
+            self._stop.clear()
 
     def keys(self) -> np.ndarray:
         """Every key in the index, sorted: deleted rows' vectors included (searches filter them out)."""
@@ -159,18 +197,32 @@ class VectorIndex:
             self._index.add(keys, vectors)
         return True
 
-    def _rebuild(self, stamp: Stamp | None) -> None:
-        index = None
-        for keys, vectors in self._db_vectors():
-            if index is None:
-                index = self._new(vectors.shape[1])
-            index.add(keys, vectors, threads=os.cpu_count() or 1)
-        self._index, self._stamp = index, stamp
-        self.dirty = index is not None
-        if index is not None:
-            self.rebuilds += 1
-            log.info("rebuilt vector index %s (%s): %d vectors", self.engine_id, self.kind, len(index))
-            self.save()
+    def _build(self) -> None:
+        """A rebuild from every stored vector, off the lock (searches go on meanwhile), then caught up with
+        what was written while it ran."""
+        try:
+            stamp = self._db_stamp()  # read first: rows read after it may be newer; catching up re-reads them
+            index = None
+            for keys, vectors in self._db_vectors():
+                if self._stop.is_set():
+                    return
+                if index is None:
+                    index = self._new(vectors.shape[1])
+                index.add(keys, vectors, threads=os.cpu_count() or 1)
+            with self._lock:
+                self._index, self._stamp, self.dirty = index, stamp, index is not None
+                if index is None:
+                    return
+                self.rebuilds += 1
+                if not self._catch_up(self._db_stamp()):  # another epoch began meanwhile: build again later
+                    self._index, self._stamp, self.dirty = None, None, False
+                    return
+                log.info("rebuilt vector index %s (%s): %d vectors", self.engine_id, self.kind, len(index))
+                self.save()
+        except Exception:
+            log.exception("rebuilding vector index %s (%s) failed", self.engine_id, self.kind)
+        finally:
+            self._builder = None
 
     @staticmethod
     def _new(dims: int) -> Index:
@@ -183,6 +235,7 @@ class VectorIndex:
     def invalidate(self) -> None:
         """Forget the index in memory, as a new process would start: the next use loads the saved file and
         catches it up, or rebuilds."""
+        self.stop_building()
         with self._lock:
             self._index, self._stamp, self.dirty = None, None, False
 
@@ -226,7 +279,8 @@ class VectorIndex:
     # -- searching ------------------------------------------------------------------------------
 
     def search(self, queries: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
-        """For each query row, up to ``count`` (keys, cosine similarities), best first; -1 keys pad."""
+        """For each query row, up to ``count`` (keys, cosine similarities), best first; -1 keys pad.
+        Waits for a rebuild; searches that must not wait ask ``ensure_current(wait=False)`` first."""
         index = self.ensure_current()
         queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
         if index is None or len(index) == 0:

@@ -82,6 +82,7 @@ def parse_a1111(text: str) -> Generation:
         loras=loras,
         seed=_seed(settings.get("Seed")),
         sampler=settings.get("Sampler"),
+        scheduler=settings.get("Schedule type"),
         steps=_number(settings.get("Steps"), int),
         cfg=_number(settings.get("CFG scale"), float),
         raw_parameters=text,
@@ -114,7 +115,7 @@ def parse_comfyui(prompt_json: str | None, workflow_json: str | None) -> Generat
         return None
     positive: list[str] = []
     negative: list[str] = []
-    checkpoint = sampler = None
+    checkpoint = sampler = scheduler = None
     seed = steps = None
     cfg = None
     loras: list[Lora] = []
@@ -137,6 +138,8 @@ def parse_comfyui(prompt_json: str | None, workflow_json: str | None) -> Generat
             cfg = cfg if cfg is not None else _number(inputs.get("cfg"), float)
             if isinstance(inputs.get("sampler_name"), str):
                 sampler = sampler or inputs["sampler_name"]
+            if isinstance(inputs.get("scheduler"), str):
+                scheduler = scheduler or inputs["scheduler"]
             positive.extend(_upstream_texts(nodes, inputs.get("positive"), set()))
             negative.extend(_upstream_texts(nodes, inputs.get("negative"), set()))
     return Generation(
@@ -147,6 +150,7 @@ def parse_comfyui(prompt_json: str | None, workflow_json: str | None) -> Generat
         loras=loras,
         seed=seed,
         sampler=sampler,
+        scheduler=scheduler,
         steps=steps if isinstance(steps, int) else None,
         cfg=cfg,
         raw_prompt=prompt_json,

@@ -21,7 +21,7 @@ from ..domain import (
 )
 from ..errors import BadInput, NotFound
 from .db import Database
-from .schema import PICTURE_TEXT_INSERT
+from .fulltext import PICTURE_TEXT_INSERT
 
 __all__ = ["SUMMARY_COLUMNS", "PictureStore", "row_to_summary"]
 
@@ -422,36 +422,15 @@ class PictureStore:
             )
         ]
         generation = None
+        columns = ("tool", "positive", "negative", "checkpoint", "loras", "seed", "sampler", "scheduler", "steps")
+        columns += ("cfg", "raw_parameters", "raw_prompt", "raw_workflow")
         grow = self.db.connection.execute(
-            "SELECT tool, positive, negative, checkpoint, loras, seed, sampler, steps, cfg, raw_parameters, "
-            "raw_prompt, raw_workflow FROM generation WHERE picture_id = ?",
-            (pid,),
+            f"SELECT {', '.join(columns)} FROM generation WHERE picture_id = ?", (pid,)
         ).fetchone()
         if grow:
-            loras = msgspec.json.decode(grow[4] or "[]")
-            generation = msgspec.convert(
-                dict(
-                    zip(
-                        (
-                            "tool",
-                            "positive",
-                            "negative",
-                            "checkpoint",
-                            "loras",
-                            "seed",
-                            "sampler",
-                            "steps",
-                            "cfg",
-                            "raw_parameters",
-                            "raw_prompt",
-                            "raw_workflow",
-                        ),
-                        (*grow[:4], loras, *grow[5:]),
-                        strict=True,
-                    )
-                ),
-                Generation,
-            )
+            row = dict(zip(columns, grow, strict=True))
+            row["loras"] = msgspec.json.decode(row["loras"] or "[]")
+            generation = msgspec.convert(row, Generation)
         collections = [r[0] for r in q("SELECT collection_id FROM collection_members WHERE picture_id = ?", (pid,))]
         projects = [r[0] for r in q("SELECT project_id FROM project_members WHERE picture_id = ?", (pid,))]
         faces = [

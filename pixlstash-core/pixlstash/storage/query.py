@@ -208,6 +208,7 @@ def compile_filter(db: Database, f: PictureFilter, *, page_size: int = 100) -> C
         scalar("(SELECT count(*) FROM faces WHERE picture_id = p.id) >= ?", f.min_faces)
     if f.max_faces is not None:
         scalar("(SELECT count(*) FROM faces WHERE picture_id = p.id) <= ?", f.max_faces)
+    _generation_conditions(f, scalar)
     if f.unnamed_faces is not None:
         scalar(
             ("" if f.unnamed_faces else "NOT ")
@@ -227,6 +228,26 @@ def compile_filter(db: Database, f: PictureFilter, *, page_size: int = 100) -> C
             where.append(membership.test_sql)
             params.extend(membership.test_params)
     return CompiledFilter(from_sql, from_params, " AND ".join(where), params, empty)
+
+
+def _generation_conditions(f: PictureFilter, scalar) -> None:
+    """Generation-data filters: names as case-insensitive parts, the rest exact."""
+
+    def generation(condition: str, *values: object) -> None:
+        scalar(f"EXISTS (SELECT 1 FROM generation g WHERE g.picture_id = p.id AND {condition})", *values)
+
+    for lora in f.loras:
+        generation("EXISTS (SELECT 1 FROM json_each(g.loras) WHERE instr(lower(value ->> 'name'), lower(?)))", lora)
+    if f.checkpoint is not None:
+        generation("instr(lower(g.checkpoint), lower(?))", f.checkpoint)
+    if f.generation_seed is not None:
+        generation("g.seed = ?", f.generation_seed)
+    if f.sampler is not None:
+        generation("g.sampler = ? COLLATE NOCASE", f.sampler)
+    if f.scheduler is not None:
+        generation("g.scheduler = ? COLLATE NOCASE", f.scheduler)
+    if f.steps is not None:
+        generation("g.steps = ?", f.steps)
 
 
 def _id_column(ids_sql: str) -> str:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import apsw
 
 from ..errors import PixlstashError
+from .fulltext import PICTURE_TEXT_INSERT, PICTURE_TEXT_INSERT_V8
 
-__all__ = ["MIGRATIONS", "PICTURE_TEXT_INSERT", "SCHEMA_VERSION", "LibraryTooNew", "migrate"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "LibraryTooNew", "migrate"]
 
 
 class LibraryTooNew(PixlstashError):
@@ -475,16 +476,6 @@ UPDATE collections SET member_count = (
 """
 )
 
-# What the full-text index holds for each picture in ``ids`` (a JSON array): captions, prompt, checkpoint
-# and seed, and the file name. Used by the storage layer and by migrations that change what it holds.
-PICTURE_TEXT_INSERT = """INSERT INTO picture_text(rowid, caption, prompt, name)
-SELECT p.id,
-       (SELECT group_concat(text, ' ') FROM captions WHERE picture_id = p.id),
-       (SELECT positive || ' ' || coalesce(checkpoint, '') || ' ' || coalesce(seed, '')
-        FROM generation WHERE picture_id = p.id),
-       p.original_name
-FROM pictures p WHERE p.id IN (SELECT value FROM json_each(:ids))"""
-
 # Seeds as exact decimal text: ComfyUI's reach 2^64 - 1 and A1111 writes any integer, past SQLite's
 # 64-bit integers (such a file could not be imported at all). The table is rebuilt, as SQLite cannot
 # change a column's type, and the seed joins the full-text index so a seed finds its pictures.
@@ -514,7 +505,7 @@ ALTER TABLE generation_v8 RENAME TO generation;
     + f"""
 CREATE TEMP TABLE v8_seeded AS SELECT json_group_array(picture_id) AS ids FROM generation WHERE seed IS NOT NULL;
 DELETE FROM picture_text WHERE rowid IN (SELECT value FROM json_each((SELECT ids FROM temp.v8_seeded)));
-{PICTURE_TEXT_INSERT.replace(":ids", "(SELECT ids FROM temp.v8_seeded)")};
+{PICTURE_TEXT_INSERT_V8.replace(":ids", "(SELECT ids FROM temp.v8_seeded)")};
 DROP TABLE temp.v8_seeded;
 """
 )
@@ -553,6 +544,17 @@ _V12 = """
 ALTER TABLE captions ADD COLUMN parameters TEXT;
 """
 
+# Generation data searchable and filterable in full: the scheduler is kept, and the full-text index gains
+# the negative prompt, LoRA names, sampler, scheduler and steps. (Pictures imported before keep no scheduler:
+# it was not read then.)
+_V13 = f"""
+ALTER TABLE generation ADD COLUMN scheduler TEXT;
+CREATE TEMP TABLE v13_generated AS SELECT json_group_array(picture_id) AS ids FROM generation;
+DELETE FROM picture_text WHERE rowid IN (SELECT value FROM json_each((SELECT ids FROM temp.v13_generated)));
+{PICTURE_TEXT_INSERT.replace(":ids", "(SELECT ids FROM temp.v13_generated)")};
+DROP TABLE temp.v13_generated;
+"""
+
 # (version, description, SQL). Version N is applied to a library at version N - 1.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "pictures, tags, captions, generation metadata, projects, collections, folders", _V1),
@@ -567,6 +569,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (10, "characters by face: rejected suggestions, clusters of unnamed faces, automatic naming", _V10),
     (11, "faces on several frames of a video", _V11),
     (12, "machine captions remember their parameters", _V12),
+    (13, "every generation field searchable; the scheduler kept", _V13),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

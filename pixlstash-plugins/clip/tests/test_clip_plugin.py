@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -209,3 +210,34 @@ def test_a_single_checkpoint_file_of_a_named_model_loads_with_its_config(models_
     with torch.no_grad():
         expected = reference_model.encode_image(preprocess(image)[None])
     np.testing.assert_allclose(ours, (expected / expected.norm()).numpy()[0], atol=1e-5)
+
+
+def test_damaged_weights_are_named_by_models_and_a_search_says_so_in_one_line(models_dir, tmp_path):
+    """Weights cut short (an interrupted copy): `pixlstash models` calls them DAMAGED with the reason, not
+    present, and a search that loads them fails in one line naming the files, not with SafetensorError."""
+    weights = models_dir / "clip" / "tiny-test" / "open_clip_model.safetensors"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PIXLSTASH_")},
+        "PIXLSTASH_MODELS_DIR": str(models_dir),
+    }
+    lib = str(tmp_path / "lib")
+
+    def cli(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "pixlstash", *args, "--library", lib], capture_output=True, text=True, env=env
+        )
+
+    whole = {m["engine_id"]: m for m in json.loads(cli("models", "--json").stdout)}["clip/tiny-test"]
+    assert whole["present"] and whole["problems"] == []  # a real safetensors file passes the header check
+    data = weights.read_bytes()
+    weights.write_bytes(data[: len(data) // 2])
+    damaged = {m["engine_id"]: m for m in json.loads(cli("models", "--json").stdout)}["clip/tiny-test"]
+    assert not damaged["present"]
+    cut = f"open_clip_model.safetensors: is cut short ({len(data) // 2:,} bytes of {len(data):,})"
+    assert damaged["problems"] == [cut]
+    listed = cli("models").stdout
+    assert "clip/tiny-test" in listed and "DAMAGED" in listed and "is cut short" in listed
+    searched = cli("search", "a red car", "--engine", "clip/tiny-test")
+    assert searched.returncode == 1 and len(searched.stderr.splitlines()) == 1, searched.stderr
+    assert searched.stderr.startswith("error: the model files of clip/tiny-test at ")
+    assert "do not load" in searched.stderr and "Traceback" not in searched.stderr

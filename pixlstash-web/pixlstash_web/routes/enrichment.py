@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
-from pixlstash.domain import EngineProgress, EnrichmentSettings, Job, JobItemError, PictureFilter
+from pixlstash.domain import ClusterProgress, EngineProgress, EnrichmentSettings, Job, JobItemError, PictureFilter
 from pixlstash.engines import Embedder, Engine, EngineParameter, ModelStatus, Task
 from pixlstash.engines.tasks import TASKS
 
@@ -53,6 +53,10 @@ class EnqueueResult(msgspec.Struct):
 class JobDetail(msgspec.Struct):
     job: Job
     errors: list[JobItemError]
+
+
+class ClusterStatus(msgspec.Struct):
+    cluster: ClusterProgress | None
 
 
 class JobsQuery(msgspec.Struct, forbid_unknown_fields=True):
@@ -155,6 +159,16 @@ def register(api: Api) -> None:
     )
     def progress(ctx: RequestContext) -> list[EngineProgress]:
         return ctx.library.enrichment.progress()
+
+    @api.get(
+        "/jobs/cluster",
+        policy=Policy.READ,
+        response=ClusterStatus,
+        tag="jobs",
+        summary="A Ray cluster's part: pictures per node, batches out, throughput (null when none reports)",
+    )
+    def cluster(ctx: RequestContext) -> ClusterStatus:
+        return ClusterStatus(ctx.library.enrichment.cluster())
 
     @api.get(
         "/jobs/{job_id:int}",

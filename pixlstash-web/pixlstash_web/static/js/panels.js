@@ -35,6 +35,12 @@ export function openPanel(app, name, options = {}) {
     help: renderHelp, people: (a, p, o) => renderPeople(a, p, { header, bindClose }, o) })[name](app, panel, options);
 }
 
+/** The view changed: an open statistics panel shows the new view's figures, never the old ones. */
+export function viewChanged(app) {
+  const panel = $("panel");
+  if (current === "stats" && !panel.hidden) renderStats(app, panel);
+}
+
 export function closePanel() {
   $("panel").hidden = true;
   current = null;
@@ -109,7 +115,11 @@ async function renderStats(app, panel) {
 async function renderTasks(app, panel) {
   let progress;
   let jobs;
-  try { [progress, jobs] = await Promise.all([api.get("/jobs/progress"), api.get("/jobs", { limit: 20 })]); } catch (error) {
+  let cluster;
+  try {
+    [progress, jobs, { cluster }] = await Promise.all([api.get("/jobs/progress"), api.get("/jobs", { limit: 20 }),
+      api.get("/jobs/cluster")]);
+  } catch (error) {
     toast(error.message); return;
   }
   const open = progress.reduce((n, p) => n + p.queued + p.running, 0);
@@ -123,6 +133,11 @@ async function renderTasks(app, panel) {
         <span>${(p.done + p.failed).toLocaleString()} / ${total.toLocaleString()} · ${p.pictures_per_second.toFixed(1)} pictures/s</span>
         <div class="progress"><div style="width:${(100 * (p.done + p.failed)) / Math.max(1, total)}%"></div></div></div>`;
     }).join("") : '<p class="muted">Nothing queued.</p>'}</div></section>
+    ${cluster ? `<section id="cluster"><h3>On Ray</h3><p>${cluster.local ? "The cluster went away: going on locally."
+      : `${esc(cluster.address || "a Ray on the worker's machine")} · ${cluster.in_flight} batches out ·
+      ${cluster.pictures_per_second.toFixed(1)} pictures/s`}</p><div class="list">${Object.entries(cluster.nodes)
+      .map(([node, count]) => `<div class="row"><span>node ${esc(node.slice(0, 12))}</span>
+      <span class="muted">${count.toLocaleString()} pictures</span></div>`).join("")}</div></section>` : ""}
     <section><h3>Recent jobs</h3><div class="list">${jobs.map((j) => `<div class="row" data-job="${j.id}">
       <span>#${j.id} ${esc(j.task)} · ${esc(j.engine_id)}</span><span class="muted">${esc(j.state)} ${j.done}/${j.total}${j.failed ? `, ${j.failed} failed` : ""}</span>
       ${j.error ? `<small class="error">${esc(j.error)}</small>` : ""}

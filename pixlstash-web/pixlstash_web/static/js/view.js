@@ -1,10 +1,11 @@
 // Every view is a URL: filters, sort, search, the open picture. Reload or bookmark lands in the same place.
 
-const LISTS = ["tags", "any_tags", "not_tags", "collections", "similar"];
+const LISTS = ["tags", "any_tags", "not_tags", "collections", "similar", "loras"];
 const NUMBERS = ["project", "rating_min", "rating_max", "picture", "folder", "size", "seed", "face", "taken_after",
-  "taken_before", "min_width", "min_height"];
+  "taken_before", "min_width", "min_height", "steps"];
 const FLAGS = ["favourite", "unrated", "scrapheap", "duplicates", "asc"];
-const TEXTS = ["op", "sort", "q", "media_type", "layout", "combine"];
+const TEXTS = ["op", "sort", "q", "mode", "media_type", "layout", "combine", "checkpoint", "generation_seed",
+  "sampler", "scheduler"];
 
 export const DEFAULTS = { sort: "taken_at", op: "union", layout: "square", size: 180 };
 
@@ -37,7 +38,8 @@ export function viewUrl(view) {
 export function filterParams(view) {
   const params = {};
   for (const key of ["tags", "any_tags", "not_tags", "collections", "project", "rating_min", "rating_max",
-    "media_type", "folder", "taken_after", "taken_before", "min_width", "min_height"]) {
+    "media_type", "folder", "taken_after", "taken_before", "min_width", "min_height", "loras", "checkpoint",
+    "generation_seed", "sampler", "scheduler", "steps"]) {
     if (view[key] !== undefined) params[key] = view[key];
   }
   if (view.collections?.length > 1) params.collection_op = view.op || "union";
@@ -55,6 +57,6 @@ export function sortParams(view) {
 /** The same filter as a JSON body (search requests take a filter object). */
 export function filterBody(view) {
   const params = filterParams(view);
-  for (const key of ["tags", "any_tags", "not_tags", "collections"]) if (params[key] && !params[key].length) delete params[key];
+  for (const key of ["tags", "any_tags", "not_tags", "collections", "loras"]) if (params[key] && !params[key].length) delete params[key];
   return Object.keys(params).length ? params : null;
 }

@@ -1,0 +1,314 @@
+"""Enrichment on a Ray cluster: the same queue, the same engines, run on the cluster's machines.
+
+This process stays the only writer. It claims batches from the durable queue as the local worker does,
+reads each batch's pictures at the engine's input size, and hands them to an engine stand-in
+(``RemoteEngine``) whose task methods run on a pool of Ray actors. Each actor builds the engine from its
+plugin's entry point and id on its worker machine (the plugin must be installed there: the same
+environment, a ``runtime_env``, or a container image), loads the weights once and keeps them. The
+results come back here and go through the same checks and writes as local results, so an engine's code
+is the same locally and on a cluster, and nothing reaches the database that this process did not check.
+
+Plain actors rather than Ray Data: the queue is already the dataset (durable, resumable, with per-picture
+attempts), batches must be written in this process as they finish, and a fixed pool per engine keeps the
+weights loaded. At most ``max_in_flight`` batches are out at a time (backpressure): memory stays flat
+however long the queue. An actor that dies mid-batch is replaced and the batch retried on the pool; this
+process killed with -9 leaves its claims in the queue, which the next worker requeues (``_recover``), and
+a batch is written once, in one transaction, or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
+
+from ..clock import now_ms
+from ..domain import ClusterProgress
+from ..errors import PixlstashError
+from .worker import EnginesUnreachable, EnrichmentWorker, _Batch
+
+__all__ = ["RayEnrichmentWorker", "RemoteEngine", "import_ray"]
+
+log = logging.getLogger(__name__)
+
+_TASK_METHODS = ("embed_images", "tag", "describe", "extract")
+_START_SECONDS = 120.0  # how long a new pool's actors may take to start (image pulls and model loads are later)
+_RETRIES = 3  # an actor death costs a retry on a fresh actor; a batch that kills this many is not the actor's fault
+
+
+def import_ray():
+    """Ray, or a clear error naming how to install it (the embedded default runs without it)."""
+    try:
+        import ray
+    except ImportError:
+        raise PixlstashError(
+            "enrichment on Ray needs Ray: pip install 'pixlstash[ray]' here and on the cluster's machines"
+        ) from None
+    return ray
+
+
+def _engine_actor_class(ray):
+    @ray.remote
+    class EngineActor:
+        """One engine, built on its worker from the plugins installed there, with its weights loaded once."""
+
+        def __init__(self, engine_id: str, settings: Mapping[str, Any] | None) -> None:
+            from pixlstash.engines.registry import EngineRegistry
+            from pixlstash.engines.runtime import EngineRuntime
+            from pixlstash.plugins import make_plugin_manager
+
+            found = {e.id: e for e in EngineRegistry.from_plugin_manager(make_plugin_manager(), settings).all()}
+            if engine_id not in found:
+                raise PixlstashError(f"{engine_id} is not installed on this Ray worker: install its plugin there")
+            self.engine = found[engine_id]
+            self.runtime = EngineRuntime(lambda: "auto")
+            self.calls = 0
+
+        def call(self, method: str, images: Sequence, kwargs: dict[str, Any]):
+            self.calls += 1
+            return self.runtime.call(self.engine, lambda: getattr(self.engine, method)(images, **kwargs))
+
+        def node(self) -> str:
+            return ray.get_runtime_context().get_node_id()
+
+        def device(self) -> str | None:
+            """Where the engine runs on its node ("cuda", "cpu", ...), once it has run."""
+            return self.runtime.status(self.engine)[1]
+
+    return EngineActor
+
+
+class _ActorPool:
+    """A fixed pool of actors for one engine, handed out least-busy first; a dead one is replaced."""
+
+    def __init__(self, ray, actor_class, engine_id: str, settings, size: int, options: dict[str, Any]) -> None:
+        self.ray, self.engine_id, self.settings, self.options = ray, engine_id, settings, options
+        self._make = lambda: actor_class.options(**options).remote(engine_id, settings)
+        self._actors = [self._make() for _ in range(size)]
+        self._busy = [0] * size
+        self._lock = threading.Lock()
+        try:  # started, or said why not, rather than a batch waiting forever on an actor that cannot start
+            nodes = ray.get([actor.node.remote() for actor in self._actors], timeout=_START_SECONDS)
+        except (ray.exceptions.GetTimeoutError, ray.exceptions.RayActorError) as error:
+            self.kill()
+            raise EnginesUnreachable(
+                f"the Ray cluster could not start {size} actors for {engine_id} in {_START_SECONDS:.0f} s "
+                f"({options}): too few free resources there, or its plugin does not load on the nodes ({error})"
+            ) from error
+        self._nodes: dict[int, str] = {id(a): n for a, n in zip(self._actors, nodes, strict=True)}
+        self.per_node: dict[str, int] = {}
+        self.replaced = 0
+
+    def run(self, method: str, images: Sequence, kwargs: dict[str, Any]):
+        ray = self.ray
+        for attempt in range(_RETRIES):
+            with self._lock:
+                slot = min(range(len(self._actors)), key=self._busy.__getitem__)
+                actor = self._actors[slot]
+                self._busy[slot] += 1
+            try:
+                result = ray.get(actor.call.remote(method, list(images), kwargs))
+                node = self._nodes.get(id(actor)) or self._nodes.setdefault(id(actor), ray.get(actor.node.remote()))
+                with self._lock:
+                    self.per_node[node] = self.per_node.get(node, 0) + len(images)
+                return result
+            except ray.exceptions.RayTaskError as error:  # the engine raised: as it would have here
+                raise (error.cause if isinstance(error.cause, Exception) else error) from None
+            except (ray.exceptions.RayActorError, ray.exceptions.ActorDiedError) as error:
+                log.warning("a Ray actor of %s died (%s): retrying the batch", self.engine_id, error)
+                with self._lock:
+                    if self._actors[slot] is actor:
+                        self._actors[slot] = self._make()
+                        self.replaced += 1
+                if attempt == _RETRIES - 1:
+                    raise EnginesUnreachable(
+                        f"Ray actors of {self.engine_id} died {_RETRIES} times running one batch: {error}"
+                    ) from error
+            except self.ray.exceptions.RaySystemError as error:
+                raise EnginesUnreachable(f"the Ray cluster cannot be reached: {error}") from error
+            finally:
+                with self._lock:
+                    self._busy[slot] -= 1
+        raise AssertionError("unreachable")
+
+    def devices(self) -> list[str]:
+        """Where each actor runs its engine (for reports)."""
+        return [d for d in self.ray.get([actor.device.remote() for actor in self._actors]) if d]
+
+    @property
+    def idle(self) -> bool:
+        return not any(self._busy)
+
+    def kill(self) -> None:
+        for actor in self._actors:
+            self.ray.kill(actor)
+
+
+class RemoteEngine:
+    """Stands in for an engine here: its description (id, version, dimensions, parameters, ...) is the
+    local engine's, its task methods run on the cluster. ``load`` is the actors' business."""
+
+    def __init__(self, local, pool: _ActorPool) -> None:
+        self._local, self._pool = local, pool
+
+    def __getattr__(self, name: str):
+        if name in _TASK_METHODS:
+            return lambda images, **kwargs: self._pool.run(name, images, kwargs)
+        return getattr(self._local, name)
+
+    def devices(self) -> list[str]:
+        return ["cpu"]  # where this process "loads" it; the actors choose their own devices
+
+    def load(self, device: str = "cpu") -> None:
+        pass
+
+    def unload(self) -> None:
+        pass
+
+
+class RayEnrichmentWorker(EnrichmentWorker):
+    """The enrichment worker with engines run by Ray actors, several batches in flight."""
+
+    def __init__(
+        self,
+        *args,
+        address: str | None = None,
+        max_in_flight: int = 4,
+        actors_per_engine: int = 2,
+        actors: Mapping[str, int] | None = None,
+        actor_options: Mapping[str, Any] | None = None,
+        plugin_settings: Mapping[str, Any] | None = None,
+        init_options: Mapping[str, Any] | None = None,
+        when_lost: str = "local",
+        **kwargs,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.ray = import_ray()
+        if not self.ray.is_initialized():
+            options = dict(init_options or {})
+            if address is None:  # a Ray started here, for this process: quiet
+                options = {"include_dashboard": False, **options}
+            self.ray.init(address=address, log_to_driver=False, **options)
+        self.max_in_flight = max(1, max_in_flight)
+        self.actors_per_engine = max(1, actors_per_engine)
+        self.actors = dict(actors or {})  # per engine id, over actors_per_engine
+        self.actor_options = dict(actor_options or {"num_cpus": 1})
+        self.plugin_settings = plugin_settings
+        self._actor_class = _engine_actor_class(self.ray)
+        self._pools: dict[str, _ActorPool] = {}
+        self._retired: list[_ActorPool] = []  # pools whose actors gave their place up (their counts stay)
+        self._senders = ThreadPoolExecutor(self.max_in_flight, thread_name_prefix="pixlstash-ray")
+        self._flights: list[tuple[_Batch, Future]] = []
+        self.when_lost = when_lost  # "local": go on in this process; "pause": stop, the queue kept
+        self.local = False  # the cluster went away and the work goes on here
+        self.address = address
+        self.most_in_flight = 0
+        self.started = time.monotonic()
+        self._reported = 0.0
+
+    def pool(self, engine) -> _ActorPool:
+        if engine.id not in self._pools:
+            options = {**self.actor_options, **dict(getattr(engine, "ray_resources", {}) or {})}
+            size = self.actors.get(engine.id, self.actors_per_engine)
+            # The queue moved on to another engine: actors of engines with nothing out give their place up.
+            busy = {batch.engine.id for batch, _ in self._flights}
+            for engine_id in [e for e, pool in self._pools.items() if e not in busy and pool.idle]:
+                self._retired.append(self._pools.pop(engine_id))
+                self._retired[-1].kill()
+            self._pools[engine.id] = _ActorPool(
+                self.ray, self._actor_class, engine.id, self.plugin_settings, size, options
+            )
+        return self._pools[engine.id]
+
+    def per_node(self) -> dict[str, int]:
+        """Pictures each cluster node has run, summed over engines."""
+        counts: dict[str, int] = {}
+        for pool in [*self._retired, *self._pools.values()]:
+            for node, n in pool.per_node.items():
+                counts[node] = counts.get(node, 0) + n
+        return counts
+
+    def step(self) -> bool:
+        """Keep up to ``max_in_flight`` batches on the cluster; write each as it comes back."""
+        if self.local:
+            return super().step()
+        while len(self._flights) < self.max_in_flight:
+            batch = self._claim()
+            if batch is None:
+                break
+            remote = RemoteEngine(batch.engine, self.pool(batch.engine))
+            self._flights.append((batch, self._senders.submit(self._computed, batch, remote)))
+        self.most_in_flight = max(self.most_in_flight, len(self._flights))
+        if not self._flights:
+            return False
+        wait([future for _, future in self._flights], return_when=FIRST_COMPLETED)
+        for flight in [f for f in self._flights if f[1].done()]:
+            batch, future = flight
+            try:
+                computed = future.result()
+            except EnginesUnreachable as error:
+                self._lost(error)
+                return True
+            self._flights.remove(flight)
+            if computed is not None:
+                started = time.perf_counter()
+                self._write(batch, *computed)
+                self._count("write", started)
+        if time.monotonic() - self._reported >= 1.0:
+            self._report()
+        return True
+
+    def _report(self) -> None:
+        """Per-node counts and throughput where other processes see them (jobs CLI, API, task manager)."""
+        self._reported = time.monotonic()
+        nodes = self.per_node()
+        rate = sum(nodes.values()) / max(time.monotonic() - self.started, 1e-9)
+        progress = ClusterProgress(self.address, nodes, len(self._flights), round(rate, 2), self.local, now_ms())
+        try:
+            self.enrichment.report_cluster(progress)
+        except Exception:  # figures for people: never worth stopping the work for
+            log.exception("could not record the cluster's progress")
+
+    def _call(self, engine, work):
+        if isinstance(engine, RemoteEngine):
+            return work()  # the actors load and run it; several batches of one engine may be out at once
+        return super()._call(engine, work)
+
+    def _lost(self, error: EnginesUnreachable) -> None:
+        """The cluster went away: its batches go back to the queue, then the work goes on here or stops."""
+        for batch, future in self._flights:
+            future.cancel()
+            with self.db.write():
+                self.enrichment.jobs.release(batch.job_id, batch.picture_ids)
+        count = len(self._flights)
+        self._flights.clear()
+        if self.when_lost == "local":
+            log.warning("%s: %d batches put back in the queue; going on in this process", error.message, count)
+            self.local = True
+            return
+        raise EnginesUnreachable(
+            f"{error.message}; {count} batches were put back in the queue: run again when the cluster is back, "
+            "or without --ray"
+        ) from error
+
+    def _finish(self) -> None:
+        for batch, future in self._flights:  # sent but never written: back to the queue
+            future.cancel()
+            try:
+                with self.db.write():
+                    self.enrichment.jobs.release(batch.job_id, batch.picture_ids)
+            except Exception:
+                log.exception("could not put batch of job %d back in the queue", batch.job_id)
+        self._flights.clear()
+        if self._pools or self._retired:
+            self._report()
+        super()._finish()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        super().stop(timeout)
+        self._senders.shutdown(wait=False, cancel_futures=True)
+        for pool in self._pools.values():
+            pool.kill()

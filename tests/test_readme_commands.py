@@ -1,0 +1,179 @@
+"""Every command the README shows runs here, in order, against a fresh library, so the README cannot drift.
+
+The ```sh blocks are run line by line by one bash (variables carry from line to line), under a pseudo
+terminal as a person would run them: a password prompt is answered when it appears. Each line's output
+goes to its own files. The pictures the lines name are made first. A line that cannot succeed on a test
+machine (no network, no model files, no faces found) must fail the way a user is told it does: status 1
+and one line on standard error naming what to do, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import re
+import select
+import shutil
+import socket
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+from corpus import a1111_png, comfyui_png, photo
+
+from pixlstash.library import Library
+
+ROOT = Path(__file__).resolve().parent.parent
+SH_BLOCK = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
+PASSWORD = "correct horse battery staple"
+
+# README lines (by a part of them) that cannot succeed here, and what their one-line error must say.
+CANNOT_SUCCEED_HERE = {
+    "models pull clip": "no network",
+    "models pull wd-tagger": "no network",
+    "enrich --engine wd-tagger": "is not on this machine",
+    "enrich --engine joycaption": "is not on this machine",
+    'search "a lighthouse': "is not on this machine",
+    "search --similar": "is not on this machine",
+    "search --image": "is not on this machine",
+    "faces name 812": "no unnamed person 812",
+    "faces suggest Alice": "name at least one face as Alice first",
+    "faces reject Alice 4411": "no face 4411, 4412",
+    "faces remove Alice 4410": "no face 4410",
+}
+
+
+def readme_lines() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    return [line for block in SH_BLOCK.findall(text) for line in block.splitlines() if line.strip()]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _make_pictures(home: Path, work: Path) -> None:
+    """What the README's lines name: a folder of renders, a zip, single files, watched folders."""
+    batch = home / "Pictures" / "batch1"
+    batch.mkdir(parents=True)
+    comfyui_png(batch / "lighthouse.png")
+    a1111_png(batch / "fox.png")
+    for n in range(3):
+        photo(320, 240, seed=10 + n).save(batch / f"photo{n}.jpg", quality=90)
+    with zipfile.ZipFile(work / "renders.zip", "w") as archive:
+        for n in range(2):
+            photo(200, 200, seed=20 + n).save(work / f"render{n}.png")
+            archive.write(work / f"render{n}.png", f"render{n}.png")
+            (work / f"render{n}.png").unlink()
+    photo(256, 256, seed=30).save(work / "one.png")
+    photo(300, 200, seed=31).save(work / "reference.jpg", quality=90)
+    for folder, seeds in ((home / "Inbox", (40,)), (home / "Photos", (41, 42))):
+        folder.mkdir()
+        for seed in seeds:
+            photo(240, 180, seed=seed).save(folder / f"img{seed}.jpg", quality=90)
+    hour_ago = time.time() - 3600  # files at rest, as a folder's are (a fresh one waits for the next scan)
+    for path in [*home.rglob("*"), *work.rglob("*")]:
+        os.utime(path, (hour_ago, hour_ago))
+
+
+def _script(lines: list[str], port: int, results: Path) -> str:
+    """One bash script: each line with its output, errors and status in files; `serve &` waited for."""
+    venv_bin = str(Path(sys.executable).parent)
+    out = ["set -u"]
+    for n, line in enumerate(lines):
+        command = line.replace(".venv/bin/", venv_bin + "/").replace("9537", str(port))
+        if re.search(r"\bserve\b.*&", command):
+            out.append(f"{command.split('&')[0]} > {results}/{n}.out 2> {results}/{n}.err &")
+            out.append(f"SERVER=$!; echo 0 > {results}/{n}.rc")
+            out.append(
+                f"for i in $(seq 100); do curl -sf http://127.0.0.1:{port}/api/v1/version >/dev/null && break; "
+                "sleep 0.2; done"
+            )
+            continue
+        out.append(f"{{ {command}\n}} > {results}/{n}.out 2> {results}/{n}.err; echo $? > {results}/{n}.rc")
+    out.append("kill $SERVER; wait $SERVER; exit 0")  # the server stops on SIGTERM (status 143)
+    return "\n".join(out) + "\n"
+
+
+def _run_in_terminal(script: Path, cwd: Path, env: dict[str, str], timeout: float = 600) -> str:
+    """Run ``bash script`` under a pseudo terminal, typing the password when asked; returns what it showed."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: a shell in a terminal, as a person's
+        os.chdir(cwd)
+        os.execve("/bin/bash", ["bash", str(script)], env)
+    shown = b""
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:  # the terminal closed: the script ended
+                    break
+                if not chunk:
+                    break
+                shown += chunk
+                if shown.rstrip().endswith((b"password:", b"again:")):
+                    os.write(fd, PASSWORD.encode() + b"\n")
+                    shown += b"\n"
+        else:
+            raise AssertionError(f"the README's commands did not finish in {timeout} s:\n{shown.decode()}")
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0, shown.decode()
+    return shown.decode(errors="replace")
+
+
+def test_every_readme_command_runs_on_a_fresh_library(tmp_path):
+    assert shutil.which("curl"), "the README's API example uses curl"
+    lines = readme_lines()
+    assert len(lines) >= 40 and all(line.startswith((".venv/bin/", "TOKEN=", "curl ")) for line in lines), lines
+    home, work, results = tmp_path / "home", tmp_path / "work", tmp_path / "results"
+    for folder in (home, work, results):
+        folder.mkdir()
+    _make_pictures(home, work)
+    library = home / "library"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIXLSTASH_", "HF_"))}
+    env.update(HOME=str(home), PIXLSTASH_LIBRARY=str(library), TERM="dumb", COLUMNS="120")
+    script = tmp_path / "readme.sh"
+    script.write_text(_script(lines, _free_port(), results))
+    terminal = _run_in_terminal(script, work, env)
+
+    failures = []
+    for n, line in enumerate(lines):
+        status = int((results / f"{n}.rc").read_text())
+        err = (results / f"{n}.err").read_text()
+        expected = next((why for part, why in CANNOT_SUCCEED_HERE.items() if part in line), None)
+        if "Traceback" in err:
+            failures.append(f"{line}\n    a traceback:\n{err}")
+        elif expected is None and status != 0:
+            failures.append(f"{line}\n    exit {status}: {err.strip()}")
+        elif expected is not None and not (
+            status == 1 and len(err.strip().splitlines()) == 1 and err.startswith("error: ") and expected in err
+        ):
+            failures.append(f"{line}\n    expected to fail with '{expected}', got exit {status}: {err.strip()}")
+    assert not failures, "\n".join(failures) + "\n" + terminal
+
+    def output(part: str) -> str:
+        return (results / f"{next(n for n, line in enumerate(lines) if part in line)}.out").read_text()
+
+    assert output("import ~/Pictures").startswith("imported 8, duplicates 0, skipped 0")
+    assert json.loads(output("curl -s"))["items"]  # the read token lists pictures
+    assert json.loads(output("token create --scope admin --json"))["token"].startswith("pxl_")
+    assert output("--lora film_grain").splitlines()[1].split()[1] == "lighthouse.png"
+    with Library.open(library) as opened:
+        cats = next(c for c in opened.collections.collections("set") if c.name == "Cats")
+        alice = next(c for c in opened.collections.collections("character") if c.name == "Alice")
+        assert cats.member_count == 2 and alice.member_count == 3  # 3 cats, one removed from the set again
+        assert opened.get(1).captions[0].text == "a tabby cat on a sunny wall"
+        assert opened.count() == 8 + 3  # the import, the inbox and the reference folder; nothing left scrapped
+    dataset = home / "datasets" / "alice" / "10_ohwx"
+    assert len(list(dataset.glob("*.txt"))) == 3 and all(
+        t.read_text().startswith("ohwx, ") for t in dataset.glob("*.txt")
+    )
