@@ -20,6 +20,8 @@ export const app = {
   me: null,
   hits: null, // similarity per picture when the grid shows search results
   loadToken: 0,
+  viewCount: null, // pictures in the view, once its whole layout is in (null while it loads)
+  loaded: Promise.resolve(), // the view's load in progress
 
   navigate(view, { replace = false } = {}) {
     const url = viewUrl(view);
@@ -38,6 +40,10 @@ export const app = {
     this.view = view;
     const sameList = JSON.stringify({ ...previous, picture: undefined, size: undefined, layout: undefined })
       === JSON.stringify({ ...view, picture: undefined, size: undefined, layout: undefined });
+    // "All selected" means all of the view's pictures: another sort keeps them, another filter does not.
+    const sameSet = JSON.stringify([filterParams(previous), previous.q, previous.mode, previous.similar, previous.face])
+      === JSON.stringify([filterParams(view), view.q, view.mode, view.similar, view.face]);
+    if (!sameSet && this.grid.allSelected) this.grid.clearSelection();
     if (!sameList || !this.grid.ids.length) await this.load();
     if (previous.layout !== view.layout || previous.size !== view.size) {
       this.grid.setMode(view.layout || DEFAULTS.layout, view.size || DEFAULTS.size);
@@ -48,9 +54,15 @@ export const app = {
     if (view.picture) openOverlay(this, view.picture); else $("overlay").hidden = true;
   },
 
-  async load({ keepScroll = false } = {}) {
+  load(options) {
+    this.loaded = this.loadView(options);
+    return this.loaded;
+  },
+
+  async loadView({ keepScroll = false } = {}) {
     const token = ++this.loadToken;
     const view = this.view;
+    this.viewCount = null;
     $("new-pictures").hidden = true;
     let layout;
     let provisional = false;
@@ -81,6 +93,7 @@ export const app = {
     }
     if (token !== this.loadToken) return; // a newer view won
     this.hits = layout.hits;
+    this.viewCount = layout.ids.length;
     this.grid.setLayout(layout.ids, layout.widths, layout.heights, { keepScroll: keepScroll || provisional });
     showEmpty(view, layout.ids.length === 0);
     $("count").textContent = countText(layout.ids.length, layout.hits);
@@ -92,9 +105,29 @@ export const app = {
     return [...this.grid.selected];
   },
 
-  async refreshDetails(ids) {
-    this.grid.forget(ids);
-    this.grid.requestDetails(ids.filter((id) => this.grid.indexOf.has(id)));
+  /** Whether ``ids`` are the selection of the whole view (Ctrl+A on a filtered list, not search results). */
+  wholeView(ids) {
+    return this.grid.allSelected && !this.hits && ids.length === this.grid.selected.size;
+  },
+
+  /** What an action on ``ids`` covers: for the whole view, its filter and count (one request then covers
+   * every picture of it, loaded or not); else the ids themselves. */
+  async scope(ids) {
+    if (!this.wholeView(ids)) return { ids, count: ids.length };
+    const count = this.viewCount ?? (await api.get("/pictures/count", filterParams(this.view))).count;
+    return { filter: filterBody(this.view) || {}, count };
+  },
+
+  /** Every id ``ids`` stands for: the whole view's (its full layout awaited) when it is all selected. */
+  async expand(ids) {
+    if (!this.wholeView(ids)) return ids;
+    for (let current = null; current !== this.loaded;) { current = this.loaded; await current; }
+    return [...this.grid.ids];
+  },
+
+  /** These pictures changed (all when ``ids`` is null): the tiles on screen show it now, others when seen. */
+  refreshDetails(ids) {
+    this.grid.refresh(ids);
   },
 };
 
@@ -348,12 +381,22 @@ async function signIn() {
 
 function live() {
   let pending = 0;
+  let reload = 0;
+  // New pictures (an upload, pixlstash import, a watched folder) come into a grid at rest at once;
+  // while the person is scrolled down, selecting or looking at a picture, a pill offers them instead of
+  // moving the grid under their hands.
+  const atRest = () => app.grid.el.scrollTop < 40 && !app.grid.selected.size && !app.view.picture && !app.hits;
   subscribe((event) => {
     if (event.kind === "picture.added") {
       pending += event.picture_ids.length;
-      const pill = $("new-pictures");
-      pill.textContent = `${pending} new picture${pending === 1 ? "" : "s"} — show`;
-      pill.hidden = false;
+      if (atRest()) {
+        clearTimeout(reload);
+        reload = setTimeout(() => { pending = 0; app.load({ keepScroll: true }); }, 300);
+      } else {
+        const pill = $("new-pictures");
+        pill.textContent = `${pending} new picture${pending === 1 ? "" : "s"} — show`;
+        pill.hidden = false;
+      }
     } else if (event.kind === "picture.changed" || event.kind === "picture.restored") {
       app.refreshDetails(event.picture_ids || []);
     } else if (event.kind === "picture.removed" || event.kind === "library.restored") {

@@ -25,6 +25,7 @@ export class Grid {
     this.details = new Map();
     this.badges = new Map(); // id -> tags and counts, which come after the details
     this.selected = new Set();
+    this.allSelected = false; // Ctrl+A: every picture of the view, loaded or not (actions go by its filter)
     this.anchor = -1;
     this.focus = -1;
     this.mode = "square";
@@ -47,9 +48,11 @@ export class Grid {
     this.heights = heights;
     this.indexOf = new Map();
     for (let i = 0; i < ids.length; i++) this.indexOf.set(ids[i], i);
-    for (const id of [...this.selected]) if (!this.indexOf.has(id)) this.selected.delete(id);
+    if (this.allSelected) this.selected = new Set(ids);
+    else for (const id of [...this.selected]) if (!this.indexOf.has(id)) this.selected.delete(id);
     if (!keepScroll) { this.el.scrollTop = 0; this.focus = -1; }
     this.relayout();
+    if (this.allSelected) this.onSelection(this.selected);
   }
 
   setDetails(summaries) {
@@ -65,6 +68,14 @@ export class Grid {
 
   forget(ids) {
     for (const id of ids) { this.details.delete(id); this.badges.delete(id); }
+  }
+
+  /** These pictures changed (all of them when ``ids`` is null): drop what is known of them and ask again
+   * only for the tiles on screen; the rest are asked for when scrolled to. A bulk action on 100,000
+   * pictures refetches dozens, not every one. */
+  refresh(ids = null) {
+    if (ids) this.forget(ids); else { this.details.clear(); this.badges.clear(); }
+    this.requestDetails([...this.tiles.keys()].map((i) => this.ids[i]).filter((id) => !this.details.has(id)));
   }
 
   setMode(mode, size) {
@@ -326,7 +337,8 @@ export class Grid {
 
   // -- selection ------------------------------------------------------------------------------
 
-  select(ids, { add = false } = {}) {
+  select(ids, { add = false, all = false } = {}) {
+    this.allSelected = all;
     if (!add) this.selected.clear();
     for (const id of ids) this.selected.add(id);
     this.refreshTiles();
@@ -334,6 +346,7 @@ export class Grid {
   }
 
   toggle(id) {
+    this.allSelected = false;
     if (this.selected.has(id)) this.selected.delete(id); else this.selected.add(id);
     this.refreshTiles();
     this.onSelection(this.selected);
@@ -346,8 +359,9 @@ export class Grid {
     this.select(ids, { add });
   }
 
+  /** Every picture of the view, including those whose ids have not arrived yet. */
   selectAll() {
-    this.select(this.ids);
+    this.select(this.ids, { all: true });
   }
 
   clearSelection() {
@@ -458,6 +472,7 @@ export class Grid {
         }
       }
       this.selected = ids;
+      this.allSelected = false;
       this.refreshTiles();
     });
     const finish = () => {

@@ -1,6 +1,7 @@
 // Actions on pictures and sidebar items: the selection toolbar, right-click menus, and the dialogs they open.
 
 import { api } from "./api.js";
+import { ask, confirmAction } from "./dialogs.js";
 import { esc, toast } from "./ui.js";
 import { runEngineDialog } from "./engine_dialog.js";
 import { exportDialog } from "./export_dialog.js";
@@ -9,56 +10,90 @@ import { openPanel, shareDialog } from "./panels.js";
 const $ = (id) => document.getElementById(id);
 const TASK_LABELS = { tagger: "Re-tag with", captioner: "Describe with", embedder: "Embed with", faces: "Find faces with" };
 
-async function bulk(app, ids, op, message) {
+const CONFIRM_OVER = 100; // a bulk action on more pictures than this asks first, saying how many
+
+/** "1 picture", "100,000 pictures". */
+export function pictures(count) {
+  return `${count.toLocaleString()} picture${count === 1 ? "" : "s"}`;
+}
+
+/** One operation on ``ids`` in one request: by the view's filter when the whole view is selected (Ctrl+A),
+ * so it covers every picture of it, loaded or not. Over CONFIRM_OVER pictures ``question(n)`` is asked
+ * first; ``said(n)`` is the toast. Only the tiles on screen are refreshed. */
+async function bulk(app, ids, operation, said, question) {
   try {
-    const result = await api.post("/pictures/bulk", { ids, operation: op });
-    toast(message || `${result.count} picture${result.count === 1 ? "" : "s"} updated`);
-    app.refreshDetails(ids);
+    const scope = await app.scope(ids);
+    if (scope.count > CONFIRM_OVER && !(await confirmAction(question(pictures(scope.count)),
+      "This changes every one of them.", { ok: "Go ahead" }))) return null;
+    const result = scope.filter
+      ? await api.post("/pictures/bulk-by-filter", { filter: scope.filter, operation })
+      : await api.post("/pictures/bulk", { ids, operation });
+    toast(said(pictures(result.count)));
+    app.refreshDetails(scope.filter ? null : ids);
     return result;
   } catch (error) { toast(error.message); return null; }
 }
 
+const STARS = (rating) => (rating ? "★".repeat(rating) : "no stars");
+
 export const actions = {
-  rate: (app, ids, rating) => bulk(app, ids, { action: "rate", rating }, rating ? `Rated ${rating}` : "Rating cleared"),
+  rate: (app, ids, rating) => bulk(app, ids, { action: "rate", rating },
+    (n) => (rating ? `Rated ${n} ${STARS(rating)}` : `Cleared the rating of ${n}`),
+    (n) => (rating ? `Rate ${n} ${STARS(rating)}?` : `Clear the rating of ${n}?`)),
 
   async tag(app, ids) {
     const tags = (await ask("Add tags", "comma-separated tags"))?.split(",").map((t) => t.trim()).filter(Boolean);
-    if (tags?.length) await bulk(app, ids, { action: "tag", tags }, `Tagged ${ids.length}`);
+    if (!tags?.length) return;
+    const names = tags.join(", ");
+    await bulk(app, ids, { action: "tag", tags }, (n) => `Tagged ${n} ${names}`, (n) => `Tag ${n} ${names}?`);
   },
 
   async assign(app, ids, collection) {
-    try {
-      await api.post(`/${collection.kind === "set" ? "sets" : "characters"}/${collection.id}/pictures`, { ids });
-      toast(`Added to ${collection.name}`);
-      app.sidebar.reload();
-    } catch (error) { toast(error.message); }
+    const result = await bulk(app, ids, { action: "add_to_collection", collection_id: collection.id },
+      (n) => `Added ${n} to ${collection.name}`, (n) => `Add ${n} to the ${collection.kind} ${collection.name}?`);
+    if (result) app.sidebar.reload();
   },
 
   async move(app, ids, project) {
-    try {
-      await api.post(`/projects/${project.id}/pictures`, { ids });
-      toast(`Added to ${project.name}`);
-      app.sidebar.reload();
-    } catch (error) { toast(error.message); }
+    const result = await bulk(app, ids, { action: "add_to_project", project_id: project.id },
+      (n) => `Added ${n} to ${project.name}`, (n) => `Add ${n} to the project ${project.name}?`);
+    if (result) app.sidebar.reload();
+  },
+
+  /** Take the pictures out of a set, character (``kind`` "set" / "character") or project. */
+  async leave(app, ids, kind, container) {
+    const operation = kind === "project" ? { action: "remove_from_project", project_id: container.id }
+      : { action: "remove_from_collection", collection_id: container.id };
+    const result = await bulk(app, ids, operation, (n) => `Removed ${n} from ${container.name}`,
+      (n) => `Remove ${n} from the ${kind} ${container.name}? They stay in the library.`);
+    if (!result) return;
+    app.sidebar.reload();
+    const here = kind === "project" ? app.view.project === container.id : app.view.collections?.includes(container.id);
+    if (here) { app.grid.clearSelection(); app.load({ keepScroll: true }); }
   },
 
   async remove(app, ids) {
     if (app.view.scrapheap) {
-      if (!confirm(`Delete ${ids.length} picture(s) for good? Their files in the library are removed.`)) return;
-      try { await api.post("/scrapheap/purge", { ids }); toast("Deleted for good"); } catch (e) { toast(e.message); }
+      const all = await app.expand(ids);
+      if (!(await confirmAction(`Delete ${pictures(all.length)} for good?`,
+        "Their files in the library are removed. This cannot be undone.", { ok: "Delete for good", danger: true }))) return;
+      try { await api.post("/scrapheap/purge", { ids: all }); toast("Deleted for good"); } catch (e) { toast(e.message); return; }
     } else {
-      await bulk(app, ids, { action: "scrap" }, `${ids.length} moved to the scrapheap`);
+      const result = await bulk(app, ids, { action: "scrap" }, (n) => `${n} moved to the scrapheap`,
+        (n) => `Move ${n} to the scrapheap?`);
+      if (!result) return;
     }
     app.grid.clearSelection();
     app.load({ keepScroll: true });
   },
 
   async unscrap(app, ids) {
-    try { await api.post("/scrapheap/restore", { ids }); toast("Restored"); } catch (e) { toast(e.message); }
-    app.load({ keepScroll: true });
+    const result = await bulk(app, ids, { action: "unscrap" }, (n) => `${n} restored`, (n) => `Restore ${n} from the scrapheap?`);
+    if (result) { app.grid.clearSelection(); app.load({ keepScroll: true }); }
   },
 
   async enrich(app, ids, engine) {
+    ids = await app.expand(ids);
     try {
       let job;
       if (engine.parameters.length) {  // its own controls first: caption type, thresholds, ...
@@ -80,9 +115,9 @@ export const actions = {
     app.navigate({ face: picture.faces[0].id });
   },
 
-  share: (app, ids) => shareDialog(app, { scope_type: "pictures", picture_ids: ids }),
+  share: async (app, ids) => shareDialog(app, { scope_type: "pictures", picture_ids: await app.expand(ids) }),
 
-  restore: (app, ids) => openPanel(app, "snapshots", { restoreIds: ids }),
+  restore: async (app, ids) => openPanel(app, "snapshots", { restoreIds: await app.expand(ids) }),
 };
 
 export function renderSelectionBar(app) {
@@ -90,9 +125,13 @@ export function renderSelectionBar(app) {
   const ids = app.selection();
   if (!ids.length) { bar.hidden = true; return; }
   bar.hidden = false;
-  bar.innerHTML = `<strong>${ids.length.toLocaleString()} selected</strong>
+  const all = app.grid.allSelected && !app.hits;
+  const count = all ? (app.viewCount === null ? "All pictures" : `All ${pictures(app.viewCount)}`) : ids.length.toLocaleString();
+  const here = viewContainer(app);
+  bar.innerHTML = `<strong id="selection-count">${count} selected</strong>
     ${[1, 2, 3, 4, 5].map((r) => `<button data-rate="${r}" aria-label="Rate ${r} stars">${"★".repeat(r)}</button>`).join("")}
     <button data-act="tag">Tag…</button><button data-act="assign">Add to…</button>
+    ${here ? `<button data-act="leave" title="Take them out of the ${here.kind} ${esc(here.container.name)}; they stay in the library">Remove from ${esc(here.container.name)}</button>` : ""}
     <button data-act="share">Share…</button><button data-act="similar">Similar</button>
     <button data-act="more" aria-label="More actions">More…</button>
     <button data-act="remove" class="danger">${app.view.scrapheap ? "Delete for good" : "Delete"}</button>
@@ -106,10 +145,49 @@ export function renderSelectionBar(app) {
       else if (act === "assign") {
         const r = b.getBoundingClientRect();
         showMenu(r.left, r.bottom, assignItems(app, ids));
-      } else if (act === "more") contextMenu(app, event.clientX, event.clientY, ids);
+      } else if (act === "leave") actions.leave(app, ids, here.kind, here.container);
+      else if (act === "more") contextMenu(app, event.clientX, event.clientY, ids);
       else actions[act](app, ids);
     };
   });
+}
+
+/** The set, character or project the grid shows, when it shows exactly one. */
+function viewContainer(app) {
+  const view = app.view;
+  if (view.collections?.length === 1) {
+    const container = app.sidebar.collections.find((c) => c.id === view.collections[0]);
+    return container ? { kind: container.kind, container } : null;
+  }
+  if (view.project && !view.collections?.length) {
+    const container = app.sidebar.projects.find((p) => p.id === view.project);
+    return container ? { kind: "project", container } : null;
+  }
+  return null;
+}
+
+/** "Remove from" choices: the view's own set, character or project, and for one picture everything it is
+ * in (else every set, character and project, as "Add to" lists them). */
+async function leaveItems(app, ids) {
+  const items = [];
+  const here = viewContainer(app);
+  let collections = app.sidebar.collections;
+  let projects = app.sidebar.projects;
+  if (ids.length === 1) {
+    try {
+      const picture = await api.get(`/pictures/${ids[0]}`);
+      collections = collections.filter((c) => picture.collections.includes(c.id));
+      projects = projects.filter((p) => picture.projects.includes(p.id));
+    } catch { /* gone meanwhile: offer everything */ }
+  }
+  for (const c of collections) {
+    items.push([`${c.kind === "character" ? "●" : "■"} ${c.name}`, () => actions.leave(app, ids, c.kind, c)]);
+  }
+  for (const p of projects) items.push([`▸ Project ${p.name}`, () => actions.leave(app, ids, "project", p)]);
+  if (here && !items.some(([label]) => label.endsWith(` ${here.container.name}`))) {
+    items.unshift([here.container.name, () => actions.leave(app, ids, here.kind, here.container)]);
+  }
+  return items.length ? items : [["Not in any set, character or project", () => {}]];
 }
 
 function assignItems(app, ids) {
@@ -119,15 +197,17 @@ function assignItems(app, ids) {
   return items.length > 1 ? items : [["Create a set or project first", () => {}]];
 }
 
-export function contextMenu(app, x, y, ids) {
+export async function contextMenu(app, x, y, ids) {
   const engines = app.engines.filter((e) => e.model.present);
+  const leaving = await leaveItems(app, ids);
   const items = [
     ["Open", () => app.update({ picture: ids[0] })],
     ["Rate", [1, 2, 3, 4, 5, 0].map((r) => [r ? "★".repeat(r) : "Clear rating", () => actions.rate(app, ids, r)])],
     ["Tag…", () => actions.tag(app, ids)],
     ["Add to set / character / project", assignItems(app, ids)],
+    ["Remove from", leaving],
     ["Share…", () => actions.share(app, ids)],
-    ["Export for training…", () => exportDialog(app, { ids })],
+    ["Export for training…", async () => exportDialog(app, { ids: await app.expand(ids) })],
     null,
     ["Find similar pictures", () => actions.similar(app, ids)],
     ["Find similar faces", () => actions.similarFaces(app, ids)],
@@ -178,24 +258,8 @@ async function move(app, path, projectId) {
 }
 
 async function remove(app, path) {
-  if (!confirm("Delete it? Its pictures stay in the library.")) return;
+  if (!(await confirmAction("Delete it?", "Its pictures stay in the library.", { ok: "Delete", danger: true }))) return;
   try { await api.del(path); app.sidebar.reload(); app.navigate({}); } catch (error) { toast(error.message); }
-}
-
-export function ask(title, placeholder = "") {
-  return new Promise((resolve) => {
-    const backdrop = $("dialog");
-    const box = backdrop.querySelector(".dialog");
-    box.innerHTML = `<form><h2>${esc(title)}</h2><input name="value" placeholder="${esc(placeholder)}" aria-label="${esc(title)}" autofocus>
-      <div class="actions"><button type="button" data-cancel>Cancel</button><button class="primary">OK</button></div></form>`;
-    backdrop.hidden = false;
-    const form = box.querySelector("form");
-    form.value.focus();
-    const done = (value) => { backdrop.hidden = true; resolve(value); };
-    form.onsubmit = (e) => { e.preventDefault(); done(form.value.value.trim()); };
-    box.querySelector("[data-cancel]").onclick = () => done(null);
-    form.onkeydown = (e) => { if (e.key === "Escape") { e.stopPropagation(); done(null); } };
-  });
 }
 
 export function showMenu(x, y, items) {

@@ -3,6 +3,7 @@
 
 import { api, originalUrl, thumbUrl } from "./api.js";
 import { esc, toast } from "./ui.js";
+import { viewUrl } from "./view.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -42,6 +43,7 @@ function render(app, el, p) {
       <section aria-label="Rating"><span class="muted">Rating</span>
         ${[1, 2, 3, 4, 5].map((r) => `<button class="icon star" data-rate="${r}" aria-label="Rate ${r}">${r <= p.rating ? "★" : "☆"}</button>`).join("")}
         <button class="icon" id="toggle-fav" aria-label="Favourite">${p.favourite ? "♥" : "♡"}</button></section>
+      ${membership(app, p)}
       <h3>Tags</h3>
       <div class="chips" id="tags">${p.tags.map((t) => `<span class="chip" draggable="true" data-tag="${esc(t.name)}">${esc(t.name)}
         <button data-remove="${esc(t.name)}" aria-label="Remove tag ${esc(t.name)}">×</button></span>`).join("")}</div>
@@ -76,6 +78,22 @@ function render(app, el, p) {
     </div>`;
   bind(app, el, p);
   drawFaces(el, p);
+}
+
+/** The sets, characters and projects the picture is in: each a link to it, with × to take the picture out. */
+function membership(app, p) {
+  const byId = new Map(app.sidebar.collections.map((c) => [c.id, c]));
+  const projects = new Map(app.sidebar.projects.map((x) => [x.id, x]));
+  const items = [
+    ...p.collections.map((id) => byId.get(id)).filter(Boolean).map((c) => ({ kind: c.kind, id: c.id, name: c.name })),
+    ...p.projects.map((id) => projects.get(id)).filter(Boolean).map((x) => ({ kind: "project", id: x.id, name: x.name })),
+  ];
+  if (!items.length) return "";
+  const mark = { set: "■", character: "●", project: "▸" };
+  return `<h3>In</h3><div class="chips" id="membership">${items.map((m) => `<span class="chip member">
+    <a href="${viewUrl(m.kind === "project" ? { project: m.id } : { collections: [m.id] })}" data-open-member="${m.kind}:${m.id}"
+      title="Open the ${m.kind} ${esc(m.name)}">${mark[m.kind]} ${esc(m.name)}</a>
+    <button data-leave="${m.kind}:${m.id}" aria-label="Remove from ${m.kind} ${esc(m.name)}">×</button></span>`).join("")}</div>`;
 }
 
 // A video frame's time as m:ss (the poster frame has none: it is where the video opens).
@@ -157,6 +175,24 @@ function bind(app, el, p) {
   }
   el.querySelectorAll("[data-accept-caption]").forEach((b) => {
     b.onclick = () => act(app, p, () => api.patch(`/pictures/${p.id}`, { accept_caption: b.dataset.acceptCaption }), "Caption accepted");
+  });
+  el.querySelectorAll("[data-open-member]").forEach((a) => {
+    a.onclick = (event) => {
+      event.preventDefault();
+      const [kind, id] = a.dataset.openMember.split(":");
+      app.navigate(kind === "project" ? { project: Number(id) } : { collections: [Number(id)] });
+    };
+  });
+  el.querySelectorAll("[data-leave]").forEach((b) => {
+    const [kind, id] = b.dataset.leave.split(":");
+    const operation = kind === "project" ? { action: "remove_from_project", project_id: Number(id) }
+      : { action: "remove_from_collection", collection_id: Number(id) };
+    b.onclick = () => act(app, p, async () => {
+      await api.post("/pictures/bulk", { ids: [p.id], operation });
+      app.sidebar.reload();
+      const here = kind === "project" ? app.view.project === Number(id) : app.view.collections?.includes(Number(id));
+      if (here) app.load({ keepScroll: true });
+    }, "Removed");
   });
   el.querySelectorAll("[data-seek]").forEach((b) => {
     b.onclick = () => {

@@ -3,6 +3,7 @@
 // share dialog.
 
 import { api } from "./api.js";
+import { confirmAction } from "./dialogs.js";
 import { renderPeople } from "./people.js";
 import { esc, toast } from "./ui.js";
 import { filterParams } from "./view.js";
@@ -193,7 +194,7 @@ async function renderSnapshots(app, panel, options = {}) {
           ${named(gone, "Deletes")}${named(back, "Brings back")}
           <button class="danger" data-full="${id}">Restore everything</button>`;
         out.querySelector("[data-full]").onclick = async () => {
-          if (!confirm("Roll all metadata back to this snapshot? A safety snapshot is taken first.")) return;
+          if (!(await confirmAction("Roll all metadata back to this snapshot?", "A safety snapshot is taken first, so this can be reversed.", { ok: "Restore everything", danger: true }))) return;
           try {
             const result = await api.post(`/snapshots/${id}/restore`);
             toast(`Restored (${result.missing_files_count} missing files)`);
@@ -231,7 +232,7 @@ async function renderSnapshots(app, panel, options = {}) {
   });
   panel.querySelectorAll("[data-delete]").forEach((b) => {
     b.onclick = async () => {
-      if (!confirm("Delete this snapshot?")) return;
+      if (!(await confirmAction("Delete this snapshot?", "Its data shared with other snapshots stays.", { ok: "Delete", danger: true }))) return;
       try { await api.del(`/snapshots/${b.dataset.delete}`); renderSnapshots(app, panel, options); } catch (error) { toast(error.message); }
     };
   });

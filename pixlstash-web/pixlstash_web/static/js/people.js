@@ -4,6 +4,7 @@
 // merging it into another character.
 
 import { api } from "./api.js";
+import { confirmAction } from "./dialogs.js";
 import { esc, toast } from "./ui.js";
 
 const crop = (faceId, label) =>
@@ -110,7 +111,7 @@ async function renderCharacter(app, panel, chrome, characterId) {
     event.preventDefault();
     const into = Number(merge.into.value);
     const target = others.find((p) => p.character_id === into);
-    if (!confirm(`Merge ${person.name} into ${target.name}? Its faces and pictures move and ${person.name} is deleted.`)) return;
+    if (!(await confirmAction(`Merge ${person.name} into ${target.name}?`, `Its faces and pictures move and ${person.name} is deleted.`, { ok: "Merge" }))) return;
     if (await post(`/characters/${characterId}/merge`, { into }, `Merged into ${target.name}`)) {
       renderCharacter(app, panel, chrome, into);
     }

@@ -3,6 +3,7 @@
 // Ctrl-click several sets/characters and combine them from the toolbar that appears.
 
 import { api } from "./api.js";
+import { ask } from "./dialogs.js";
 import { esc, toast } from "./ui.js";
 import { contextMenuFor } from "./menus.js";
 
@@ -137,7 +138,7 @@ export class Sidebar {
       };
     });
     const create = (kind) => async () => {
-      const name = prompt(`Name of the new ${kind}`);
+      const name = await ask(`Name of the new ${kind}`);
       if (!name) return;
       try {
         if (kind === "project") await api.post("/projects", { name });
@@ -168,7 +169,7 @@ export class Sidebar {
       b.onclick = () => this.app.navigate({ collections: [...this.marked], op: b.dataset.op });
     });
     bar.querySelector("[data-save]").onclick = async () => {
-      const name = prompt("Name of the new set");
+      const name = await ask("Name of the new set");
       if (!name) return;
       try {
         await api.post("/set-operations/save", { collection_ids: [...this.marked], op: this.app.view.op || "union",

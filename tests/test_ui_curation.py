@@ -1,0 +1,195 @@
+"""Curating many pictures in the browser: "select all" means the whole view, bulk actions ask before
+touching many pictures and run as one request, pictures leave sets from the menus and the overlay, and
+pictures imported by another process come into an open tab. Real Chromium, real server, 300 pictures (more
+than the grid's first page, so the whole view is not loaded when Ctrl+A is pressed)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import run_cli
+from corpus import solid
+from test_ui import OWNER, PASSWORD, browser, sign_in, tile  # noqa: F401 - the module-scoped browser fixture
+from ui_support import PageWatcher, screenshot
+
+from pixlstash.library import Library
+from pixlstash.plugins import make_plugin_manager
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+COUNT = 300
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from live_server import LiveServer
+
+    folder = tmp_path_factory.mktemp("pictures")
+    for n in range(COUNT):
+        solid(40 + n % 60, 30 + n // 60, (n * 7 % 256, n * 13 % 256, n * 29 % 256)).save(folder / f"p{n:03d}.png")
+    plugin_manager = make_plugin_manager(load_entry_points=False)
+    library = Library.open(tmp_path_factory.mktemp("library"), plugin_manager=plugin_manager)
+    assert len(library.import_paths([folder]).imported) == COUNT
+    with LiveServer(library) as live:
+        live.state.auth.create_user(OWNER, PASSWORD)
+        yield live
+    library.close()
+
+
+@pytest.fixture
+def page(browser, server):  # noqa: F811 - the browser fixture imported above
+    context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    watcher = PageWatcher(page)
+    sign_in(page)
+    yield page
+    assert watcher.clean() == []
+    context.close()
+
+
+def api(server):
+    return server.client(server.token("admin"))
+
+
+def count(server, **params) -> int:
+    return api(server).get("/api/v1/pictures/count", params=params).json()["count"]
+
+
+def wait_until(page, predicate: str, seconds: float = 10.0) -> None:
+    """Poll a page function (wait_for_function evaluates strings, which the UI's CSP forbids)."""
+    for _ in range(int(seconds * 20)):
+        if page.evaluate(predicate):
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"never true: {predicate}")
+
+
+def hold_layouts(page) -> list:
+    """Hold every full-layout response back until the test lets it go, as a 100,000-picture library's
+    takes its time to come; returns the held requests."""
+    held = []
+    page.route(re.compile(r"/api/v1/pictures/layout"), lambda route: held.append(route))
+    return held
+
+
+def test_select_all_while_the_view_loads_rates_every_picture_in_one_request(page, server):
+    requests = []
+    page.on("request", lambda r: requests.append((r.method, r.url)))
+    held = hold_layouts(page)
+    page.get_by_label("Sort by").select_option("imported_at")
+    expect(page.locator(".tile:visible")).not_to_have_count(0)
+    wait_until(page, "() => window.pixlstash.app.grid.ids.length === 120")  # the first page only
+    page.keyboard.press("Control+a")
+    bar = page.locator("#selection-count")
+    expect(bar).to_have_text("All pictures selected")  # not "120 selected"
+    for route in held:
+        route.continue_()
+    page.unroute(re.compile(r"/api/v1/pictures/layout"))
+    expect(bar).to_have_text(f"All {COUNT} pictures selected")
+    requests.clear()
+    page.keyboard.press("3")
+    dialog = page.locator(".dialog")
+    expect(dialog).to_contain_text(f"Rate {COUNT} pictures ★★★?")
+    screenshot(page, "bulk-confirmation")
+    dialog.get_by_role("button", name="Go ahead").click()
+    expect(page.locator("#toast")).to_contain_text(f"Rated {COUNT} pictures ★★★")
+    assert count(server, rating_min=3, rating_max=3) == COUNT
+    page.wait_for_timeout(500)  # the tiles' refresh
+    writes = [url for method, url in requests if method == "POST"]
+    assert len(writes) == 1 and writes[0].endswith("/api/v1/pictures/bulk-by-filter")
+    # Only the tiles on screen are asked for again, not all 300.
+    detail_requests = [url for method, url in requests if method == "GET" and "/api/v1/pictures?" in url]
+    asked = sum(len(re.findall(r"[?&]ids=", url)) for url in detail_requests)
+    assert 0 < asked < 120, asked
+    expect(tile(page, 1).locator(".stars")).to_have_text("★★★")
+
+
+def test_a_bulk_action_on_many_pictures_asks_first_and_cancel_changes_nothing(page, server):
+    page.keyboard.press("Control+a")
+    expect(page.locator("#selection-count")).to_have_text(f"All {COUNT} pictures selected")
+    page.keyboard.press("Delete")
+    dialog = page.locator(".dialog")
+    expect(dialog).to_contain_text(f"Move {COUNT} pictures to the scrapheap?")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    assert count(server) == COUNT
+    # A few pictures need no question.
+    page.keyboard.press("Escape")
+    first = page.locator(".tile:visible").first
+    first.click()
+    picture_id = int(first.get_attribute("data-id"))
+    page.keyboard.press("Delete")
+    expect(page.locator("#toast")).to_contain_text("1 picture moved to the scrapheap")
+    assert count(server) == COUNT - 1
+    api(server).post("/api/v1/scrapheap/restore", json={"ids": [picture_id]}).raise_for_status()
+
+
+def test_another_filter_drops_select_all_and_a_filtered_select_all_covers_only_that_view(page, server):
+    client = api(server)
+    keep = client.post("/api/v1/sets", json={"name": "Keep"}).json()
+    client.post(f"/api/v1/sets/{keep['id']}/pictures", json={"ids": list(range(1, 31))}).raise_for_status()
+    page.keyboard.press("Control+a")
+    page.get_by_role("treeitem", name="set Keep").click()
+    expect(page.locator("#count")).to_have_text("30 pictures")
+    expect(page.locator("#selection-bar")).to_be_hidden()  # the library's "all" is not this set's
+    page.keyboard.press("Control+a")
+    expect(page.locator("#selection-count")).to_have_text("All 30 pictures selected")
+    page.locator("#selection-bar").get_by_role("button", name="Remove from Keep").click()
+    expect(page.locator("#toast")).to_contain_text("Removed 30 pictures from Keep")
+    assert count(server, collections=keep["id"]) == 0
+    assert count(server) == COUNT  # still in the library
+    expect(page.locator("#empty")).to_be_visible()
+
+
+def test_remove_from_a_set_in_the_context_menu_and_membership_in_the_overlay(page, server):
+    client = api(server)
+    heroes = client.post("/api/v1/characters", json={"name": "Hero"}).json()
+    album = client.post("/api/v1/sets", json={"name": "Album"}).json()
+    project = client.post("/api/v1/projects", json={"name": "Book"}).json()
+    for path in (f"/api/v1/characters/{heroes['id']}/pictures", f"/api/v1/sets/{album['id']}/pictures"):
+        client.post(path, json={"ids": [5]}).raise_for_status()
+    client.post(f"/api/v1/projects/{project['id']}/pictures", json={"ids": [5]}).raise_for_status()
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    tile(page, 5).click(button="right")
+    page.get_by_role("menuitem", name="Remove from").click()
+    menu = page.locator("#menu")
+    expect(menu.get_by_role("menuitem")).to_have_count(3)  # what picture 5 is in, nothing else
+    menu.get_by_role("menuitem", name="■ Album").click()
+    expect(page.locator("#toast")).to_contain_text("Removed 1 picture from Album")
+    assert count(server, collections=album["id"]) == 0
+    # The overlay lists the rest, each a link, each with its ×.
+    tile(page, 5).dblclick()
+    membership = page.locator("#membership")
+    expect(membership).to_contain_text("Hero")
+    expect(membership).to_contain_text("Book")
+    expect(membership).not_to_contain_text("Album")
+    screenshot(page, "overlay-membership")
+    membership.get_by_role("button", name="Remove from project Book").click()
+    expect(membership).not_to_contain_text("Book")
+    assert count(server, project=project["id"]) == 0
+    membership.get_by_role("link", name=re.compile("Hero")).click()
+    expect(page.locator("#count")).to_have_text("1 picture")
+    assert "collections=" in page.url
+
+
+def test_pictures_imported_by_the_command_line_come_into_an_open_tab(page, server, tmp_path):
+    expect(page.locator("#count")).to_have_text(f"{COUNT} pictures")
+    folder = tmp_path / "new"
+    folder.mkdir()
+    solid(77, 55, (250, 10, 10)).save(folder / "cli-a.png")
+    solid(78, 55, (10, 250, 10)).save(folder / "cli-b.png")
+    run_cli("import", str(folder), "--library", str(server.library.root))
+    # At rest (top of the grid, nothing selected) they come in by themselves.
+    expect(page.locator("#count")).to_have_text(f"{COUNT + 2} pictures", timeout=15_000)
+    # While the person is busy a pill offers them instead.
+    page.locator(".tile:visible").first.click()
+    solid(79, 55, (10, 10, 250)).save(folder / "cli-c.png")
+    run_cli("import", str(folder / "cli-c.png"), "--library", str(server.library.root))
+    pill = page.locator("#new-pictures")
+    expect(pill).to_have_text("1 new picture — show", timeout=15_000)
+    expect(page.locator("#count")).to_have_text(f"{COUNT + 2} pictures")
+    pill.click()
+    expect(page.locator("#count")).to_have_text(f"{COUNT + 3} pictures")
