@@ -175,21 +175,63 @@ def test_remove_from_a_set_in_the_context_menu_and_membership_in_the_overlay(pag
     assert "collections=" in page.url
 
 
+def test_upload_button_files_and_folder_with_progress_and_reasons_for_skipped_files(page, server, tmp_path, browser):  # noqa: F811
+    before = count(server)
+    picked = tmp_path / "picked"
+    picked.mkdir()
+    solid(61, 41, (1, 2, 3)).save(picked / "new-one.png")
+    solid(62, 41, (4, 5, 6)).save(picked / "new-two.png")
+    solid(40, 30, (0, 0, 0)).save(picked / "again.png")  # the library's p000.png, byte for byte
+    good = (picked / "new-one.png").read_bytes()
+    (picked / "broken.png").write_bytes(good[: len(good) // 2])
+    (picked / "notes.txt").write_text("not a picture")
+    page.get_by_role("button", name="Upload").click()
+    tray = page.get_by_role("region", name="Uploads")
+    expect(tray).to_be_visible()
+    tray.locator("#pick-files").set_input_files(sorted(picked.iterdir()))
+    expect(tray.locator("#uploads-summary")).to_have_text("5 of 5 done · 2 imported · 1 duplicate · 2 skipped")
+    expect(tray.locator("li.skipped")).to_have_count(2)
+    expect(tray.locator("li.skipped").first).to_contain_text("skipped: ")
+    ((first,),) = server.library.db.query("SELECT id FROM pictures WHERE original_name = 'p000.png'")
+    expect(tray.locator("li[data-name='again.png']")).to_contain_text(f"already in the library (picture {first})")
+    expect(page.locator("#count")).to_have_text(f"{before + 2} pictures")
+    screenshot(page, "upload-dialog")
+    assert count(server) == before + 2
+    # A whole folder, sub-folders included.
+    folder = tmp_path / "shoot"
+    (folder / "day-2").mkdir(parents=True)
+    solid(63, 41, (7, 8, 9)).save(folder / "a.png")
+    solid(64, 41, (10, 11, 12)).save(folder / "day-2" / "b.png")
+    tray.locator("#pick-folder").set_input_files(folder)
+    expect(tray.locator("#uploads-summary")).to_have_text("7 of 7 done · 4 imported · 1 duplicate · 2 skipped")
+    expect(tray.locator("li[data-name='shoot/day-2/b.png']")).to_contain_text("imported")
+    assert count(server) == before + 4
+    # On a phone the button and the tray are there too.
+    phone = browser.new_context(base_url=server.url, viewport={"width": 390, "height": 800}, is_mobile=True)
+    small = phone.new_page()
+    sign_in(small)
+    small.get_by_role("button", name="Upload").click()
+    expect(small.get_by_text("Choose files…")).to_be_visible()
+    screenshot(small, "upload-phone")
+    phone.close()
+
+
 def test_pictures_imported_by_the_command_line_come_into_an_open_tab(page, server, tmp_path):
-    expect(page.locator("#count")).to_have_text(f"{COUNT} pictures")
+    before = count(server)
+    expect(page.locator("#count")).to_have_text(f"{before} pictures")
     folder = tmp_path / "new"
     folder.mkdir()
     solid(77, 55, (250, 10, 10)).save(folder / "cli-a.png")
     solid(78, 55, (10, 250, 10)).save(folder / "cli-b.png")
     run_cli("import", str(folder), "--library", str(server.library.root))
     # At rest (top of the grid, nothing selected) they come in by themselves.
-    expect(page.locator("#count")).to_have_text(f"{COUNT + 2} pictures", timeout=15_000)
+    expect(page.locator("#count")).to_have_text(f"{before + 2} pictures", timeout=15_000)
     # While the person is busy a pill offers them instead.
     page.locator(".tile:visible").first.click()
     solid(79, 55, (10, 10, 250)).save(folder / "cli-c.png")
     run_cli("import", str(folder / "cli-c.png"), "--library", str(server.library.root))
     pill = page.locator("#new-pictures")
     expect(pill).to_have_text("1 new picture — show", timeout=15_000)
-    expect(page.locator("#count")).to_have_text(f"{COUNT + 2} pictures")
+    expect(page.locator("#count")).to_have_text(f"{before + 2} pictures")
     pill.click()
-    expect(page.locator("#count")).to_have_text(f"{COUNT + 3} pictures")
+    expect(page.locator("#count")).to_have_text(f"{before + 3} pictures")

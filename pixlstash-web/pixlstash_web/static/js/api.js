@@ -45,13 +45,33 @@ async function request(method, path, { params, body, form, raw } = {}) {
   return response.json();
 }
 
+/** POST a multipart form, telling ``onProgress(loaded, total)`` as the bytes go (fetch cannot say that). */
+function upload(path, form, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", `/api/v1${path}`);
+    xhr.withCredentials = true;
+    xhr.setRequestHeader("X-CSRF-Token", localStorage.getItem(CSRF_KEY) || "");
+    xhr.responseType = "json";
+    if (onProgress) xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : 0);
+    xhr.onload = () => {
+      if (xhr.status === 401) window.dispatchEvent(new CustomEvent("pixlstash:signed-out"));
+      if (xhr.status >= 200 && xhr.status < 300) { resolve(xhr.response); return; }
+      const error = xhr.response?.error || { code: "error", message: xhr.statusText || `HTTP ${xhr.status}` };
+      reject(new ApiError(xhr.status, error.code, error.message, error.details));
+    };
+    xhr.onerror = () => reject(new ApiError(0, "network", "the connection to the server was lost"));
+    xhr.send(form);
+  });
+}
+
 export const api = {
   get: (path, params) => request("GET", path, { params }),
   post: (path, body, params) => request("POST", path, { body, params }),
   put: (path, body) => request("PUT", path, { body }),
   patch: (path, body) => request("PATCH", path, { body }),
   del: (path) => request("DELETE", path),
-  upload: (path, form) => request("POST", path, { form }),
+  upload,
   raw: (path, params) => request("GET", path, { params, raw: true }),
   setCsrf: (token) => localStorage.setItem(CSRF_KEY, token),
   clearCsrf: () => localStorage.removeItem(CSRF_KEY),

@@ -8,6 +8,7 @@ import { openOverlay } from "./overlay.js";
 import { openPanel, viewChanged } from "./panels.js";
 import { Sidebar } from "./sidebar.js";
 import { esc, toast } from "./ui.js";
+import { bindUploads } from "./uploads.js";
 import { DEFAULTS, filterBody, filterParams, readView, sortParams, viewUrl } from "./view.js";
 
 const $ = (id) => document.getElementById(id);
@@ -178,7 +179,7 @@ function showEmpty(view, empty) {
   else if (view.q || view.similar?.length || view.face) text = "Nothing found for this search.";
   else if (filtered) text = "No pictures match these filters.";
   else if (collections?.length || project) text = "Nothing in here yet: drag pictures onto it in the sidebar, or use “Add to…” on a selection.";
-  else text = "No pictures here yet. Drop files anywhere to upload them.";
+  else text = "No pictures here yet. Use Upload (or drop files anywhere) to add some.";
   box.innerHTML = `<p>${esc(text)}</p>${filtered || view.q || view.similar?.length || view.face
     ? '<button id="clear-filters">Show all pictures</button>' : ""}`;
   const clear = $("clear-filters");
@@ -377,7 +378,7 @@ async function signIn() {
   });
 }
 
-// -- live updates, uploads ---------------------------------------------------------------------------
+// -- live updates --------------------------------------------------------------------------------
 
 function live() {
   let pending = 0;
@@ -408,28 +409,6 @@ function live() {
     window.dispatchEvent(new CustomEvent("pixlstash:event", { detail: event }));
   });
   $("new-pictures").onclick = () => { pending = 0; app.load(); };
-}
-
-function uploads() {
-  const main = document.querySelector(".main");
-  main.addEventListener("dragover", (e) => {
-    if (e.dataTransfer.types.includes("Files")) { e.preventDefault(); main.classList.add("dropzone"); }
-  });
-  main.addEventListener("dragleave", () => main.classList.remove("dropzone"));
-  main.addEventListener("drop", async (e) => {
-    main.classList.remove("dropzone");
-    if (!e.dataTransfer.files.length) return;
-    e.preventDefault();
-    const form = new FormData();
-    for (const file of e.dataTransfer.files) form.append("file", file);
-    if (app.view.project) form.append("project_id", String(app.view.project));
-    try {
-      const report = await api.upload("/uploads", form);
-      const restored = report.restored.length ? ` (${report.restored.length} back from the scrapheap)` : "";
-      toast(`${report.imported.length} imported, ${report.duplicates.length} duplicates${restored}, ${report.skipped.length} skipped`);
-      app.load({ keepScroll: true });
-    } catch (error) { toast(error.message); }
-  });
 }
 
 // -- start -------------------------------------------------------------------------------------------
@@ -489,7 +468,7 @@ async function start() {
   };
   bindKeyboard(app);
   live();
-  uploads();
+  bindUploads(app);
   window.pixlstash = { app, actions };
   document.body.dataset.ready = "1";
 }
