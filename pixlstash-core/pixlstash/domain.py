@@ -17,6 +17,8 @@ __all__ = [
     "Folder",
     "FolderOptions",
     "Generation",
+    "History",
+    "HistoryStep",
     "ImportReport",
     "ImportSkip",
     "ImportedPicture",
@@ -330,6 +332,22 @@ class Page(msgspec.Struct, frozen=True):
 class DuplicateGroup(msgspec.Struct, frozen=True):
     group: int
     picture_ids: list[int]
+
+
+class HistoryStep(msgspec.Struct, frozen=True):
+    """One step of the undo history: an edit a person made (a bulk one counts once)."""
+
+    id: int
+    label: str  # what it did, in words: "Rate 300 pictures ★★★"
+    count: int  # pictures (or faces, names) it touched
+    created_at: int  # unix ms
+    undone: bool  # undone, and can be redone
+
+
+class History(msgspec.Struct, frozen=True):
+    steps: list[HistoryStep]  # newest first
+    can_undo: bool
+    can_redo: bool
 
 
 class Statistics(msgspec.Struct, frozen=True):

@@ -24,6 +24,7 @@ from .domain import (
     Sort,
     Statistics,
 )
+from .edits import Edits
 from .engines.catalog import EngineCatalog
 from .enrichment import Enrichment, EnrichmentWorker
 from .enrichment.sink import ResultStores
@@ -55,6 +56,7 @@ from .storage.collections import CollectionStore
 from .storage.db import Database
 from .storage.faces import FaceStore
 from .storage.folders import FolderStore
+from .storage.history_log import HistoryLog
 from .storage.jobs import JobStore
 from .storage.pictures import PictureStore
 from .storage.query import PictureQuery
@@ -103,6 +105,7 @@ class Library:
         # Other processes may be importing into this library right now: only what dead ones left is swept.
         self.scratch = ScratchArea(self.root / "tmp")
         self.db = Database(self.root / DATABASE_NAME)
+        self.history_log = HistoryLog(self.root)  # the undo history, in its own file (see edits.py)
         self.pictures = PictureStore(self.db)
         self.tags = TagStore(self.db)
         self.collections = CollectionStore(self.db)
@@ -169,6 +172,7 @@ class Library:
             new_importer=self.new_importer,
         )
         self.events.subscribe(SidecarWriter(self.db, self.folders, self.pictures))
+        self.edits = Edits(self, self.history_log)
 
     @classmethod
     def open(cls, root: Path | str, *, create: bool = True, **options) -> Library:
@@ -191,6 +195,7 @@ class Library:
 
     def close(self) -> None:
         self.scratch.close()
+        self.history_log.close()
         self.indexes.stop_building()
         try:
             self.indexes.save()

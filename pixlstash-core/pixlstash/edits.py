@@ -1,0 +1,345 @@
+"""A person's edits as steps that can be undone and redone.
+
+The edits people make (in the browser, through the API or on the command line) go through here: ratings
+and flags, tags, captions, membership of sets, characters and projects, the scrapheap, renames and face
+names. Each reads what it is about to change, makes the change through the library's own methods (so
+events, sidecars and counts follow as always) and records one step in the history log (its own file,
+``history.db``). Edits made as one action (a picture's form saving a rating and a tag) are one step:
+``with edits.step("..."):``. Work the library does by itself (imports, engines, folder scans) is not
+recorded: undo reverts what the person did.
+
+**A snapshot restore clears the history**, full or selective: the steps describe pictures as they were
+before the restore, and undoing one afterwards would quietly overwrite what was restored. The restore is
+its own safety net (it takes a snapshot first), so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from .clock import now_ms
+from .domain import History, HistoryStep
+from .events import Event
+from .storage.edit_state import EditState
+from .storage.history_log import HistoryLog, LoggedStep
+
+if TYPE_CHECKING:
+    from .library import Library
+
+__all__ = ["Edits"]
+
+_FIELD_WORDS = {"favourite": ("Favourite", "Unfavourite"), "flagged": ("Flag", "Unflag")}
+
+
+def pictures(count: int) -> str:
+    return f"{count:,} picture{'' if count == 1 else 's'}"
+
+
+def _fields_label(field: str, value: object, count: int) -> str:
+    if field == "rating":
+        return f"Rate {pictures(count)} {'★' * int(value)}" if value else f"Clear the rating of {pictures(count)}"
+    if field in _FIELD_WORDS:
+        return f"{_FIELD_WORDS[field][0 if value else 1]} {pictures(count)}"
+    return f"Change the date of {pictures(count)}"
+
+
+class Edits:
+    def __init__(self, library: Library, log: HistoryLog, clock: Callable[[], int] = now_ms) -> None:
+        self.library, self.log, self.clock = library, log, clock
+        self.state = EditState(library.db)
+        self._lock = threading.RLock()  # one undo or redo at a time
+        self._local = threading.local()  # the step this thread is gathering
+        library.events.subscribe(self._on_event)
+
+    def _on_event(self, event: Event) -> None:
+        if event.kind == "library.restored" or (event.kind == "picture.changed" and "restored_from" in event.data):
+            self.log.clear()
+
+    # -- gathering steps --------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def step(self, label: str) -> Iterator[None]:
+        """The edits inside the block are one step, labelled ``label`` (a nested block joins the outer)."""
+        if getattr(self._local, "parts", None) is not None:
+            yield
+            return
+        self._local.parts, self._local.count = [], 0
+        try:
+            yield
+        finally:
+            # Parts already made are recorded even when a later one failed: they happened, so they undo.
+            parts, count = self._local.parts, self._local.count
+            self._local.parts = None
+            if parts:
+                self.log.push(label, count, parts, self.clock())
+
+    def _record(self, part: dict, count: int, label: str) -> None:
+        if getattr(self._local, "parts", None) is not None:
+            self._local.parts.append(part)
+            self._local.count = max(self._local.count, count)
+        else:
+            self.log.push(label, count, [part], self.clock())
+
+    # -- the edits ----------------------------------------------------------------------------------
+
+    def set_fields(self, picture_ids: Sequence[int], **fields: object) -> int:
+        """Rating, favourite, flagged or taken_at on several pictures, one step."""
+        ids = self.library.require_pictures(picture_ids)
+        parts = []
+        for field, value in fields.items():
+            before: dict[object, list[int]] = defaultdict(list)
+            for pid, old in self.state.field_values(ids, field):
+                if old != value:
+                    before[old].append(pid)
+            if before:
+                parts.append({"kind": "fields", "field": field, "value": value, "before": list(before.items())})
+        changed = self.library.update_pictures(ids, **fields)
+        for part in parts:
+            count = sum(len(group) for _, group in part["before"])
+            self._record(part, count, _fields_label(part["field"], part["value"], count))
+        return changed
+
+    def tag(self, picture_ids: Sequence[int], add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
+        ids = self.library.require_pictures(picture_ids)
+        tags = self.library.tags
+        added, removed = [], []
+        for name in add:
+            tag_id = tags.resolve(name)
+            have = {row[0] for row in self.state.tag_rows(ids, tag_id)} if tag_id is not None else set()
+            if new := [pid for pid in ids if pid not in have]:
+                added.append([tag_id, name, new])
+        for name in remove:
+            tag_id = tags.resolve(name)
+            if tag_id is not None and (rows := self.state.tag_rows(ids, tag_id)):
+                removed.append([tag_id, name, [list(row) for row in rows]])
+        self.library.tag_pictures(ids, add=add, remove=remove)
+        if not (added or removed):
+            return
+        for entry in added:  # a tag new to the library got its id just now
+            entry[0] = tags.resolve(entry[1])
+        touched = {pid for *_, new in added for pid in new} | {row[0] for *_, rows in removed for row in rows}
+        words = [f"+{name}" for _, name, _ in added] + [f"−{name}" for _, name, _ in removed]
+        self._record(
+            {"kind": "tags", "added": added, "removed": removed},
+            len(touched),
+            f"Tag {pictures(len(touched))} {', '.join(words)}",
+        )
+
+    def caption(self, picture_id: int, text: str | None) -> None:
+        self._caption(picture_id, lambda: self.library.set_caption(picture_id, text))
+
+    def accept_caption(self, picture_id: int, source: str) -> None:
+        self._caption(picture_id, lambda: self.library.accept_caption(picture_id, source))
+
+    def _caption(self, picture_id: int, change: Callable[[], None]) -> None:
+        before = self.state.user_caption(picture_id)
+        change()
+        after = self.state.user_caption(picture_id)
+        if before != after:
+            part = {"kind": "caption", "picture": picture_id, "before": before, "after": after}
+            self._record(part, 1, f"Caption picture {picture_id}")
+
+    def scrap(self, picture_ids: Sequence[int]) -> list[int]:
+        moved = self.library.scrap(picture_ids)
+        if moved:
+            self._record({"kind": "scrap", "ids": moved}, len(moved), f"Move {pictures(len(moved))} to the scrapheap")
+        return moved
+
+    def unscrap(self, picture_ids: Sequence[int]) -> list[int]:
+        moved = self.library.unscrap(picture_ids)
+        if moved:
+            self._record({"kind": "unscrap", "ids": moved}, len(moved), f"Restore {pictures(len(moved))}")
+        return moved
+
+    def add_members(self, collection_id: int, picture_ids: Sequence[int]) -> None:
+        self._membership("collection", collection_id, picture_ids, add=True)
+
+    def remove_members(self, collection_id: int, picture_ids: Sequence[int]) -> None:
+        self._membership("collection", collection_id, picture_ids, add=False)
+
+    def add_to_project(self, project_id: int, picture_ids: Sequence[int]) -> None:
+        self._membership("project", project_id, picture_ids, add=True)
+
+    def remove_from_project(self, project_id: int, picture_ids: Sequence[int]) -> None:
+        self._membership("project", project_id, picture_ids, add=False)
+
+    def _membership(self, container: str, container_id: int, picture_ids: Sequence[int], *, add: bool) -> None:
+        org = self.library.organise
+        ids = self.library.require_pictures(picture_ids) if add else list(picture_ids)
+        members = self.state.project_members if container == "project" else self.state.collection_members
+        before = set(members(container_id, ids))
+        if container == "project":
+            (org.add_to_project if add else org.remove_from_project)(container_id, ids)
+        else:
+            (org.add_members if add else org.remove_members)(container_id, ids)
+        changed = [pid for pid in ids if pid not in before] if add else sorted(before)
+        if changed:
+            name = self.state.container_name(container, container_id)
+            part = {"kind": "members", "container": container, "id": container_id, "add": add, "ids": changed}
+            words = f"Add {pictures(len(changed))} to" if add else f"Remove {pictures(len(changed))} from"
+            self._record(part, len(changed), f"{words} {name}")
+
+    def rename(self, container: str, container_id: int, name: str) -> None:
+        """Rename a project (``container`` "project") or a set or character ("collection")."""
+        before = self.state.container_name(container, container_id)
+        self._rename(container, container_id, name)
+        if before is not None and before != name:
+            part = {"kind": "rename", "container": container, "id": container_id, "before": before, "after": name}
+            self._record(part, 1, f"Rename {before} to {name}")
+
+    def _rename(self, container: str, container_id: int, name: str) -> None:
+        if container == "project":
+            self.library.organise.update_project(container_id, name=name)
+        else:
+            self.library.organise.update_collection(container_id, name=name)
+
+    def assign_faces(self, face_ids: Sequence[int], character_id: int | None) -> int:
+        """Name faces as a character (or clear their names); their pictures join the character."""
+        rows = self.state.face_characters(face_ids)
+        on = sorted({picture_id for *_, picture_id in rows})
+        members = set(self.state.collection_members(character_id, on)) if character_id is not None else set()
+        named = self.library.organise.assign_faces(face_ids, character_id)
+        changed = [[face_id, old] for face_id, old, _ in rows if old != character_id]
+        if changed:
+            joined = [pid for pid in on if pid not in members] if character_id is not None else []
+            part = {"kind": "faces", "character": character_id, "before": changed, "joined": joined}
+            name = self.state.container_name("collection", character_id) if character_id is not None else None
+            faces = f"{len(changed)} face{'' if len(changed) == 1 else 's'}"
+            self._record(part, len(changed), f"Name {faces} {name}" if name else f"Clear the name of {faces}")
+        return named
+
+    # -- undo and redo -------------------------------------------------------------------------------
+
+    def undo(self) -> HistoryStep | None:
+        """Revert the newest step not undone yet; None when there is none."""
+        with self._lock:
+            step = self.log.last_done()
+            if step is None:
+                return None
+            for part in reversed(step.parts or []):
+                getattr(self, f"_undo_{part['kind']}")(part)
+            self.log.mark(step.id, undone=True)
+            return _public(step, undone=True)
+
+    def redo(self) -> HistoryStep | None:
+        """Make the oldest undone step again; None when there is none (a new edit discards them)."""
+        with self._lock:
+            step = self.log.first_undone()
+            if step is None:
+                return None
+            for part in step.parts or []:
+                getattr(self, f"_redo_{part['kind']}")(part)
+            self.log.mark(step.id, undone=False)
+            return _public(step, undone=False)
+
+    def history(self, limit: int = 100) -> History:
+        done, undone = self.log.counts()
+        steps = [_public(step, undone=step.undone) for step in self.log.steps(limit)]
+        return History(steps, can_undo=done > 0, can_redo=undone > 0)
+
+    # Replays use the library's own methods, never the recording ones above; pictures purged since are
+    # skipped.
+
+    def _undo_fields(self, part: dict) -> None:
+        for old, ids in part["before"]:
+            if ids := self.state.existing(ids):
+                self.library.update_pictures(ids, **{part["field"]: old})
+
+    def _redo_fields(self, part: dict) -> None:
+        if ids := self.state.existing([pid for _, group in part["before"] for pid in group]):
+            self.library.update_pictures(ids, **{part["field"]: part["value"]})
+
+    def _undo_tags(self, part: dict) -> None:
+        self._replay_tags(take=part["added"], put=part["removed"], put_as_they_were=True)
+
+    def _redo_tags(self, part: dict) -> None:
+        self._replay_tags(take=[[t, n, [row[0] for row in rows]] for t, n, rows in part["removed"]], put=part["added"])
+
+    def _replay_tags(self, take: list, put: list, put_as_they_were: bool = False) -> None:
+        tags, touched = self.library.tags, set()
+        with self.library.db.write():
+            for _tag_id, name, ids in take:
+                if (current := tags.resolve(name)) is not None and (ids := self.state.existing(ids)):
+                    tags.remove_from_pictures(ids, [current])
+                    touched.update(ids)
+            for _tag_id, name, entries in put:
+                tag_id = tags.ensure(name)
+                if put_as_they_were:
+                    alive = set(self.state.existing([row[0] for row in entries]))
+                    self.state.put_tag_rows(tag_id, [row for row in entries if row[0] in alive])
+                    touched.update(alive)
+                elif ids := self.state.existing(entries):
+                    tags.add_to_pictures(ids, [tag_id])
+                    touched.update(ids)
+        if touched:
+            self.library.events.publish(Event("picture.changed", sorted(touched), {"fields": ["tags"]}))
+
+    def _undo_caption(self, part: dict) -> None:
+        if self.state.existing([part["picture"]]):
+            self.library.set_caption(part["picture"], part["before"])
+
+    def _redo_caption(self, part: dict) -> None:
+        if self.state.existing([part["picture"]]):
+            self.library.set_caption(part["picture"], part["after"])
+
+    def _undo_scrap(self, part: dict) -> None:
+        if ids := self.state.existing(part["ids"]):
+            self.library.unscrap(ids)
+
+    _redo_unscrap = _undo_scrap
+
+    def _redo_scrap(self, part: dict) -> None:
+        if ids := self.state.existing(part["ids"]):
+            self.library.scrap(ids)
+
+    _undo_unscrap = _redo_scrap
+
+    def _undo_members(self, part: dict) -> None:
+        self._replay_members(part, add=not part["add"])
+
+    def _redo_members(self, part: dict) -> None:
+        self._replay_members(part, add=part["add"])
+
+    def _replay_members(self, part: dict, *, add: bool) -> None:
+        org, ids = self.library.organise, self.state.existing(part["ids"])
+        if not ids or self.state.container_name(part["container"], part["id"]) is None:
+            return  # the set or project was deleted since
+        if part["container"] == "project":
+            (org.add_to_project if add else org.remove_from_project)(part["id"], ids)
+        else:
+            (org.add_members if add else org.remove_members)(part["id"], ids)
+
+    def _undo_rename(self, part: dict) -> None:
+        if self.state.container_name(part["container"], part["id"]) is not None:
+            self._rename(part["container"], part["id"], part["before"])
+
+    def _redo_rename(self, part: dict) -> None:
+        if self.state.container_name(part["container"], part["id"]) is not None:
+            self._rename(part["container"], part["id"], part["after"])
+
+    def _undo_faces(self, part: dict) -> None:
+        org = self.library.organise
+        by_character: dict[int | None, list[int]] = defaultdict(list)
+        for face_id, old in part["before"]:
+            by_character[old].append(face_id)
+        for old, face_ids in by_character.items():
+            org.assign_faces(face_ids, old if old is None or self._exists(old) else None)
+        character = part["character"]
+        if character is not None and part["joined"] and self._exists(character):
+            org.remove_members(character, self.state.existing(part["joined"]))
+
+    def _redo_faces(self, part: dict) -> None:
+        character = part["character"]
+        if character is None or self._exists(character):
+            self.library.organise.assign_faces([face_id for face_id, _ in part["before"]], character)
+
+    def _exists(self, collection_id: int) -> bool:
+        return self.state.container_name("collection", collection_id) is not None
+
+
+def _public(step: LoggedStep, *, undone: bool) -> HistoryStep:
+    return HistoryStep(step.id, step.label, step.count, step.created_at, undone)

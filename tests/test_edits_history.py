@@ -1,0 +1,176 @@
+"""Undo and redo of every kind of edit, on a real library: each step puts back exactly what it changed,
+redo makes it again, a new edit discards what was undone, the history outlives the process, and a
+snapshot restore clears it."""
+
+from __future__ import annotations
+
+from live_server import make_pictures
+
+from pixlstash.domain import PictureFilter
+from pixlstash.library import Library
+
+
+def ratings(library, ids):
+    return dict(library.db.query(f"SELECT id, rating FROM pictures WHERE id IN ({','.join(map(str, ids))})"))
+
+
+def tag_rows(library, name):
+    return library.db.query(
+        "SELECT picture_id, source, confidence FROM picture_tags JOIN tags t ON t.id = tag_id "
+        "WHERE t.name = ? ORDER BY picture_id",
+        (name,),
+    )
+
+
+def members(library, collection_id):
+    rows = library.db.query(
+        "SELECT picture_id FROM collection_members WHERE collection_id = ? ORDER BY 1", (collection_id,)
+    )
+    return [pid for (pid,) in rows]
+
+
+def test_ratings_and_flags_undo_to_each_picture_s_own_value_and_redo(library, tmp_path):
+    a, b, c = make_pictures(library, tmp_path / "p", 3)
+    library.update_pictures([a], rating=5)  # not through edits: the library's own work is not a step
+    library.update_pictures([b], rating=2)
+    edits = library.edits
+    assert edits.history().can_undo is False
+    edits.set_fields([a, b, c], rating=3)
+    edits.set_fields([a], favourite=True)
+    history = edits.history()
+    assert [s.label for s in history.steps] == ["Favourite 1 picture", "Rate 3 pictures ★★★"]
+    assert edits.undo().label == "Favourite 1 picture"
+    assert library.get(a).favourite is False
+    assert edits.undo().label == "Rate 3 pictures ★★★"
+    assert ratings(library, [a, b, c]) == {a: 5, b: 2, c: 0}
+    assert edits.undo() is None
+    assert edits.redo().label == "Rate 3 pictures ★★★"
+    assert ratings(library, [a, b, c]) == {a: 3, b: 3, c: 3}
+    # A new edit discards what could still be redone.
+    edits.set_fields([c], rating=1)
+    assert edits.redo() is None
+    assert [s.undone for s in edits.history().steps] == [False, False]
+
+
+def test_tags_come_back_with_their_source_and_confidence(library, tmp_path):
+    a, b = make_pictures(library, tmp_path / "p", 2)
+    engine_tag = library.tags.ensure("lighthouse")
+    with library.db.write():
+        library.tags.add_to_pictures([a], [engine_tag], source="wd/vit", confidence=0.73)
+    edits = library.edits
+    edits.tag([a, b], add=["sea", "brand-new"], remove=["lighthouse"])
+    assert tag_rows(library, "lighthouse") == []
+    step = edits.history().steps[0]
+    assert step.label == "Tag 2 pictures +sea, +brand-new, −lighthouse" and step.count == 2
+    edits.undo()
+    assert tag_rows(library, "lighthouse") == [(a, "wd/vit", 0.73)]
+    assert tag_rows(library, "sea") == [] and tag_rows(library, "brand-new") == []
+    edits.redo()
+    assert tag_rows(library, "lighthouse") == []
+    assert [row[0] for row in tag_rows(library, "sea")] == [a, b]
+    # Adding a tag a picture already has changes nothing, so it is no step.
+    before = len(edits.history().steps)
+    edits.tag([a], add=["sea"])
+    assert len(edits.history().steps) == before
+
+
+def test_captions_scrapheap_membership_and_renames(library, tmp_path):
+    a, b, c = make_pictures(library, tmp_path / "p", 3)
+    edits = library.edits
+    edits.caption(a, "first words")
+    edits.caption(a, "second words")
+    edits.undo()
+    assert library.get(a).captions[0].text == "first words"
+    edits.undo()
+    assert library.get(a).captions == []
+    edits.redo()
+    assert library.get(a).captions[0].text == "first words"
+
+    edits.scrap([b, c])
+    assert library.count() == 1
+    edits.undo()
+    assert library.count() == 3
+    edits.redo()
+    assert library.count() == 1
+    edits.undo()
+
+    keep = library.organise.create_collection("set", "Keep")
+    library.organise.add_members(keep.id, [a])
+    edits.add_members(keep.id, [a, b])  # a was in already: only b is the step's
+    assert edits.history().steps[0].label == "Add 1 picture to Keep"
+    edits.remove_members(keep.id, [a, b, c])
+    assert members(library, keep.id) == []
+    edits.undo()
+    assert members(library, keep.id) == [a, b]
+    edits.undo()
+    assert members(library, keep.id) == [a]
+
+    book = library.organise.create_project("Book")
+    edits.add_to_project(book.id, [b, c])
+    edits.undo()
+    assert library.count(PictureFilter(project=book.id)) == 0
+    edits.redo()
+    assert library.count(PictureFilter(project=book.id)) == 2
+
+    edits.rename("collection", keep.id, "Keepers")
+    edits.rename("project", book.id, "Album")
+    edits.undo()
+    edits.undo()
+    assert library.organise.store.collection(keep.id).name == "Keep"
+    assert library.organise.store.project(book.id).name == "Book"
+
+
+def test_face_names_undo_and_the_picture_leaves_the_character_it_joined(library, tmp_path):
+    (picture_id,) = make_pictures(library, tmp_path / "p", 1)
+    hero = library.organise.create_collection("character", "Hero")
+    with library.db.write():
+        face_id = library.db.scalar(
+            "INSERT INTO faces(picture_id, engine_id, engine_version, x0, y0, x1, y1, score, created_at) "
+            "VALUES (?, 'fake/faces', '1', 1, 2, 30, 40, 0.9, 0) RETURNING id",
+            (picture_id,),
+        )
+    edits = library.edits
+    edits.assign_faces([face_id], hero.id)
+    assert edits.history().steps[0].label == "Name 1 face Hero"
+    assert members(library, hero.id) == [picture_id]
+    edits.undo()
+    assert library.db.scalar("SELECT character_id FROM faces WHERE id = ?", (face_id,)) is None
+    assert members(library, hero.id) == []
+    edits.redo()
+    assert members(library, hero.id) == [picture_id]
+
+
+def test_one_action_of_several_edits_is_one_step(library, tmp_path):
+    (a,) = make_pictures(library, tmp_path / "p", 1)
+    edits = library.edits
+    with edits.step("Edit picture"):
+        edits.set_fields([a], rating=4)
+        edits.tag([a], add=["dune"])
+        edits.caption(a, "sand")
+    assert [s.label for s in edits.history().steps] == ["Edit picture"]
+    edits.undo()
+    picture = library.get(a)
+    assert (picture.rating, picture.tags, picture.captions) == (0, [], [])
+
+
+def test_the_history_outlives_the_process_and_a_restore_clears_it(tmp_path):
+    root = tmp_path / "lib"
+    with Library.open(root) as library:
+        a, b = make_pictures(library, tmp_path / "p", 2)
+        library.edits.set_fields([a, b], rating=2)
+    with Library.open(root) as library:
+        assert library.edits.history().can_undo
+        assert library.edits.undo().label == "Rate 2 pictures ★★"
+        assert library.edits.history().can_redo
+        snapshots = library.new_snapshot_service()
+        snapshot = snapshots.take()
+        library.edits.set_fields([a], rating=5)
+        snapshots.restore(snapshot.id)  # full restore
+        history = library.edits.history()
+        assert (history.steps, history.can_undo, history.can_redo) == ([], False, False)
+        library.edits.set_fields([b], rating=4)
+        from pixlstash.snapshots import RestoreResource
+
+        snapshots.restore_batch(snapshot.id, [RestoreResource("picture", b)])  # selective
+        assert library.edits.history().steps == []
+        snapshots.close()
