@@ -112,11 +112,12 @@ def test_captions_scrapheap_membership_and_renames(library, tmp_path):
     edits.redo()
     assert library.count(PictureFilter(project=book.id)) == 2
 
-    edits.rename("collection", keep.id, "Keepers")
-    edits.rename("project", book.id, "Album")
+    edits.edit_details("collection", keep.id, name="Keepers", color="#ff0000")
+    edits.edit_details("project", book.id, name="Album")
     edits.undo()
     edits.undo()
-    assert library.organise.store.collection(keep.id).name == "Keep"
+    restored = library.organise.store.collection(keep.id)
+    assert (restored.name, restored.color) == ("Keep", keep.color)
     assert library.organise.store.project(book.id).name == "Book"
 
 

@@ -1,16 +1,16 @@
 """A person's edits as steps that can be undone and redone.
 
-The edits people make (in the browser, through the API or on the command line) go through here: ratings
-and flags, tags, captions, membership of sets, characters and projects, the scrapheap, renames and face
-names. Each reads what it is about to change, makes the change through the library's own methods (so
-events, sidecars and counts follow as always) and records one step in the history log (its own file,
-``history.db``). Edits made as one action (a picture's form saving a rating and a tag) are one step:
-``with edits.step("..."):``. Work the library does by itself (imports, engines, folder scans) is not
-recorded: undo reverts what the person did.
+The edits people make (in the browser, through the API or on the command line) go through here: ratings and
+flags, tags, captions, membership of sets, characters and projects, the scrapheap, the names and details of
+sets, characters and projects, and face names. Each reads what it is about to change, makes the change
+through the library's own methods (so events, sidecars and counts follow as always) and records one step in
+the history log (its own file, ``history.db``). Edits made as one action (a picture's form saving a rating
+and a tag) are one step: ``with edits.step("..."):``. Work the library does by itself (imports, engines,
+folder scans) is not recorded: undo reverts what the person did.
 
 **A snapshot restore clears the history**, full or selective: the steps describe pictures as they were
-before the restore, and undoing one afterwards would quietly overwrite what was restored. The restore is
-its own safety net (it takes a snapshot first), so nothing is lost.
+before the restore, and undoing one afterwards would quietly overwrite what was restored. The restore is its
+own safety net (it takes a snapshot first), so nothing is lost.
 """
 
 from __future__ import annotations
@@ -178,24 +178,25 @@ class Edits:
             (org.add_members if add else org.remove_members)(container_id, ids)
         changed = [pid for pid in ids if pid not in before] if add else sorted(before)
         if changed:
-            name = self.state.container_name(container, container_id)
+            name = (self.state.container_details(container, container_id) or {}).get("name")
             part = {"kind": "members", "container": container, "id": container_id, "add": add, "ids": changed}
             words = f"Add {pictures(len(changed))} to" if add else f"Remove {pictures(len(changed))} from"
             self._record(part, len(changed), f"{words} {name}")
 
-    def rename(self, container: str, container_id: int, name: str) -> None:
-        """Rename a project (``container`` "project") or a set or character ("collection")."""
-        before = self.state.container_name(container, container_id)
-        self._rename(container, container_id, name)
-        if before is not None and before != name:
-            part = {"kind": "rename", "container": container, "id": container_id, "before": before, "after": name}
-            self._record(part, 1, f"Rename {before} to {name}")
-
-    def _rename(self, container: str, container_id: int, name: str) -> None:
-        if container == "project":
-            self.library.organise.update_project(container_id, name=name)
-        else:
-            self.library.organise.update_collection(container_id, name=name)
+    def edit_details(self, container: str, container_id: int, **fields: str | None) -> None:
+        """Name, description or colour of a project (``container`` "project") or a set or character
+        ("collection")."""
+        before = self.state.container_details(container, container_id)
+        update = (
+            self.library.organise.update_project if container == "project" else self.library.organise.update_collection
+        )
+        update(container_id, **fields)
+        after = self.state.container_details(container, container_id)
+        if before is not None and before != after:
+            part = {"kind": "details", "container": container, "id": container_id, "before": before, "after": after}
+            renamed = before["name"] != after["name"]
+            label = f"Rename {before['name']} to {after['name']}" if renamed else f"Edit {after['name']}"
+            self._record(part, 1, label)
 
     def assign_faces(self, face_ids: Sequence[int], character_id: int | None) -> int:
         """Name faces as a character (or clear their names); their pictures join the character."""
@@ -207,7 +208,8 @@ class Edits:
         if changed:
             joined = [pid for pid in on if pid not in members] if character_id is not None else []
             part = {"kind": "faces", "character": character_id, "before": changed, "joined": joined}
-            name = self.state.container_name("collection", character_id) if character_id is not None else None
+            details = self.state.container_details("collection", character_id) if character_id is not None else None
+            name = details and details["name"]
             faces = f"{len(changed)} face{'' if len(changed) == 1 else 's'}"
             self._record(part, len(changed), f"Name {faces} {name}" if name else f"Clear the name of {faces}")
         return named
@@ -306,20 +308,26 @@ class Edits:
 
     def _replay_members(self, part: dict, *, add: bool) -> None:
         org, ids = self.library.organise, self.state.existing(part["ids"])
-        if not ids or self.state.container_name(part["container"], part["id"]) is None:
+        if not ids or self.state.container_details(part["container"], part["id"]) is None:
             return  # the set or project was deleted since
         if part["container"] == "project":
             (org.add_to_project if add else org.remove_from_project)(part["id"], ids)
         else:
             (org.add_members if add else org.remove_members)(part["id"], ids)
 
-    def _undo_rename(self, part: dict) -> None:
-        if self.state.container_name(part["container"], part["id"]) is not None:
-            self._rename(part["container"], part["id"], part["before"])
+    def _undo_details(self, part: dict) -> None:
+        self._replay_details(part, part["before"])
 
-    def _redo_rename(self, part: dict) -> None:
-        if self.state.container_name(part["container"], part["id"]) is not None:
-            self._rename(part["container"], part["id"], part["after"])
+    def _redo_details(self, part: dict) -> None:
+        self._replay_details(part, part["after"])
+
+    def _replay_details(self, part: dict, values: dict) -> None:
+        container, container_id = part["container"], part["id"]
+        with self.library.db.write():
+            if not self.state.put_container_details(container, container_id, values):
+                return  # deleted since
+        key = "project_id" if container == "project" else "collection_id"
+        self.library.events.publish(Event(f"{container}.changed", data={key: container_id}))  # type: ignore[arg-type]
 
     def _undo_faces(self, part: dict) -> None:
         org = self.library.organise
@@ -338,7 +346,7 @@ class Edits:
             self.library.organise.assign_faces([face_id for face_id, _ in part["before"]], character)
 
     def _exists(self, collection_id: int) -> bool:
-        return self.state.container_name("collection", collection_id) is not None
+        return self.state.container_details("collection", collection_id) is not None
 
 
 def _public(step: LoggedStep, *, undone: bool) -> HistoryStep:

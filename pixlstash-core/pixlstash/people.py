@@ -124,7 +124,7 @@ class People:
         """Split wrong faces out of a character: they are unnamed, never suggested for it again, and their
         pictures leave it unless another of their faces names it. Returns how many faces."""
         character = self.collections.collection(character_id, "character")
-        faces = self._faces(face_ids)
+        faces = self.checked_faces(face_ids)
         named = self.faces.named_as(faces)
         wrong = [face for face in faces if named.get(face) != character_id]
         if wrong:
@@ -199,18 +199,19 @@ class People:
 
     def accept(self, character_id: int, face_ids: Sequence[int]) -> int:
         """Name the faces as the character (their pictures join it); returns how many."""
-        return self.organise.assign_faces(self._faces(face_ids), character_id)
+        return self.organise.assign_faces(self.checked_faces(face_ids), character_id)
 
     def reject(self, character_id: int, face_ids: Sequence[int]) -> int:
         """Never suggest these faces for the character again; returns how many."""
         self.collections.collection(character_id, "character")
-        faces = self._faces(face_ids)
+        faces = self.checked_faces(face_ids)
         with self.db.write():
             self.vectors.reject_faces(character_id, faces)
         self.events.publish(Event("collection.changed", data={"collection_id": character_id}))
         return len(faces)
 
-    def _faces(self, face_ids: Sequence[int]) -> list[int]:
+    def checked_faces(self, face_ids: Sequence[int]) -> list[int]:
+        """The faces, sorted and without repeats; NotFound naming any that do not exist."""
         wanted = sorted(set(int(f) for f in face_ids))
         missing = sorted(set(wanted) - set(self.vectors.existing_faces(wanted)))
         if missing:

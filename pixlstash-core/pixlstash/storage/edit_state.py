@@ -96,6 +96,17 @@ class EditState:
             (_ids(face_ids),),
         )
 
-    def container_name(self, kind: str, container_id: int) -> str | None:
+    def container_details(self, kind: str, container_id: int) -> dict | None:
+        """Name, description and colour of a project (``kind`` "project") or a set or character."""
         table = "projects" if kind == "project" else "collections"
-        return self.db.scalar(f"SELECT name FROM {table} WHERE id = ?", (container_id,))  # type: ignore[return-value]
+        row = self.db.query(f"SELECT name, description, color FROM {table} WHERE id = ?", (container_id,))
+        return dict(zip(("name", "description", "color"), row[0], strict=True)) if row else None
+
+    def put_container_details(self, kind: str, container_id: int, values: dict) -> bool:
+        """Set them back exactly (a colour back to none too); False when it no longer exists."""
+        table = "projects" if kind == "project" else "collections"
+        rows = self.db.query(
+            f"UPDATE {table} SET name = ?, description = ?, color = ? WHERE id = ? RETURNING id",
+            (values["name"], values["description"], values["color"], container_id),
+        )
+        return bool(rows)

@@ -65,7 +65,8 @@ def register(api: Api) -> None:
         summary="Rename, describe or recolour a project",
     )
     def patch_project(ctx: RequestContext, body: ProjectPatch) -> Project:
-        return org(ctx).update_project(ctx.path["project_id"], **_patch_fields(body))
+        ctx.library.edits.edit_details("project", ctx.path["project_id"], **_patch_fields(body))
+        return ctx.library.collections.project(ctx.path["project_id"])
 
     @api.delete(
         "/projects/{project_id:int}",
@@ -86,7 +87,8 @@ def register(api: Api) -> None:
         summary="Add pictures to a project directly",
     )
     def add_to_project(ctx: RequestContext, body: Ids) -> None:
-        org(ctx).add_to_project(ctx.path["project_id"], body.ids)
+        ctx.library.collections.project(ctx.path["project_id"])
+        ctx.library.edits.add_to_project(ctx.path["project_id"], body.ids)
 
     @api.post(
         "/projects/{project_id:int}/pictures/remove",
@@ -97,7 +99,8 @@ def register(api: Api) -> None:
         summary="Remove direct project membership (collections still hold theirs)",
     )
     def remove_from_project(ctx: RequestContext, body: Ids) -> None:
-        org(ctx).remove_from_project(ctx.path["project_id"], body.ids)
+        ctx.library.collections.project(ctx.path["project_id"])
+        ctx.library.edits.remove_from_project(ctx.path["project_id"], body.ids)
 
     for kind, plural in (("set", "sets"), ("character", "characters")):
         _register_collections(api, kind, plural)
@@ -252,7 +255,8 @@ def _register_collections(api: Api, kind: str, plural: str) -> None:
     )
     def patch(ctx: RequestContext, body: CollectionPatch) -> Collection:
         one(ctx)
-        return org(ctx).update_collection(ctx.path["collection_id"], **_patch_fields(body))
+        ctx.library.edits.edit_details("collection", ctx.path["collection_id"], **_patch_fields(body))
+        return one(ctx)
 
     @api.delete(item, policy=Policy.WRITE, status=204, tag=plural, summary=f"Delete a {kind} (never its pictures)")
     def delete(ctx: RequestContext) -> None:
@@ -281,7 +285,8 @@ def _register_collections(api: Api, kind: str, plural: str) -> None:
     )
     def add(ctx: RequestContext, body: Ids) -> Collection:
         one(ctx)
-        return org(ctx).add_members(ctx.path["collection_id"], body.ids)
+        ctx.library.edits.add_members(ctx.path["collection_id"], body.ids)
+        return one(ctx)
 
     @api.post(
         item + "/pictures/remove",
@@ -293,4 +298,5 @@ def _register_collections(api: Api, kind: str, plural: str) -> None:
     )
     def remove(ctx: RequestContext, body: Ids) -> Collection:
         one(ctx)
-        return org(ctx).remove_members(ctx.path["collection_id"], body.ids)
+        ctx.library.edits.remove_members(ctx.path["collection_id"], body.ids)
+        return one(ctx)

@@ -170,7 +170,8 @@ def register(api: Api) -> None:
         summary="Name suggested faces as the character (their pictures join it)",
     )
     def accept(ctx: RequestContext, body: FaceIds) -> Count:
-        return Count(ctx.library.people.accept(ctx.path["character_id"], body.face_ids))
+        library = ctx.library  # through the undo history, as naming a face in the overlay is
+        return Count(library.edits.assign_faces(library.people.checked_faces(body.face_ids), ctx.path["character_id"]))
 
     @api.post(
         "/characters/{character_id:int}/suggestions/reject",

@@ -8,7 +8,7 @@ from msgspec import UNSET
 from starlette.responses import Response
 
 from pixlstash.domain import DuplicateGroup, Id, Page, Picture, PictureBadges, PictureFilter, Statistics
-from pixlstash.errors import BadInput
+from pixlstash.errors import BadInput, NotFound
 
 from ..api import Api, RequestContext
 from ..schemas import (
@@ -45,30 +45,34 @@ class FacePatch(msgspec.Struct, forbid_unknown_fields=True):
 
 def _apply(library, ids: list[int], op: BulkOperation) -> BulkResult:
     """Run one bulk operation; each kind of operation carries exactly the fields it needs."""
-    org = library.organise
+    edits = library.edits  # each bulk operation is one step of the undo history
     match op:
         case BulkRate(rating=rating):
-            library.update_pictures(ids, rating=rating)
+            edits.set_fields(ids, rating=rating)
         case BulkFavourite(value=value):
-            library.update_pictures(ids, favourite=value)
+            edits.set_fields(ids, favourite=value)
         case BulkFlag(value=value):
-            library.update_pictures(ids, flagged=value)
+            edits.set_fields(ids, flagged=value)
         case BulkTag(tags=tags):
-            library.tag_pictures(ids, add=tags)
+            edits.tag(ids, add=tags)
         case BulkUntag(tags=tags):
-            library.tag_pictures(ids, remove=tags)
+            edits.tag(ids, remove=tags)
         case BulkScrap():
-            ids = library.scrap(ids)
+            ids = edits.scrap(ids)
         case BulkUnscrap():
-            ids = library.unscrap(ids)
+            ids = edits.unscrap(ids)
         case BulkAddToCollection(collection_id=cid):
-            org.add_members(cid, ids)
+            library.collections.collection(cid)
+            edits.add_members(cid, ids)
         case BulkRemoveFromCollection(collection_id=cid):
-            org.remove_members(cid, ids)
+            library.collections.collection(cid)
+            edits.remove_members(cid, ids)
         case BulkAddToProject(project_id=pid):
-            org.add_to_project(pid, ids)
+            library.collections.project(pid)
+            edits.add_to_project(pid, ids)
         case BulkRemoveFromProject(project_id=pid):
-            org.remove_from_project(pid, ids)
+            library.collections.project(pid)
+            edits.remove_from_project(pid, ids)
     return BulkResult(type(op).__struct_config__.tag, len(ids))
 
 
@@ -94,7 +98,10 @@ def register(api: Api) -> None:
         summary="Name a face as a character (the picture joins the character), or clear it",
     )
     def assign_face(ctx: RequestContext, body: FacePatch) -> None:
-        ctx.library.organise.assign_face(ctx.path["face_id"], body.character_id)
+        library = ctx.library
+        if library.vectors.face_picture(ctx.path["face_id"]) is None:
+            raise NotFound(f"no face {ctx.path['face_id']}")
+        library.edits.assign_faces([ctx.path["face_id"]], body.character_id)
 
     @api.get(
         "/pictures/layout",
@@ -184,14 +191,16 @@ def register(api: Api) -> None:
             for name in ("rating", "favourite", "flagged", "taken_at")
             if getattr(body, name) is not UNSET
         }
-        if fields:
-            library.update_pictures([picture_id], **fields)
-        if body.caption is not UNSET:
-            library.set_caption(picture_id, body.caption)
-        if body.accept_caption is not UNSET:
-            library.accept_caption(picture_id, body.accept_caption)
-        if body.add_tags or body.remove_tags:
-            library.tag_pictures([picture_id], add=body.add_tags, remove=body.remove_tags)
+        edits = library.edits
+        with edits.step(f"Edit picture {picture_id}"):  # one step of the undo history
+            if fields:
+                edits.set_fields([picture_id], **fields)
+            if body.caption is not UNSET:
+                edits.caption(picture_id, body.caption)
+            if body.accept_caption is not UNSET:
+                edits.accept_caption(picture_id, body.accept_caption)
+            if body.add_tags or body.remove_tags:
+                edits.tag([picture_id], add=body.add_tags, remove=body.remove_tags)
         if body.accept_predictions or body.reject_predictions or body.accept_as_characters:
             accept = [*body.accept_predictions, *body.accept_as_characters]
             library.review_predictions(picture_id, accept=accept, reject=body.reject_predictions)
@@ -207,7 +216,7 @@ def register(api: Api) -> None:
         summary="Move a picture to the scrapheap (restorable)",
     )
     def delete_picture(ctx: RequestContext) -> Ids:
-        return Ids(ctx.library.scrap([ctx.path["picture_id"]]))
+        return Ids(ctx.library.edits.scrap([ctx.path["picture_id"]]))
 
     @api.post(
         "/pictures/bulk",
@@ -265,7 +274,7 @@ def register(api: Api) -> None:
         summary="Bring pictures back from the scrapheap",
     )
     def restore(ctx: RequestContext, body: Ids) -> Ids:
-        return Ids(ctx.library.unscrap(body.ids))
+        return Ids(ctx.library.edits.unscrap(body.ids))
 
     @api.post(
         "/scrapheap/purge",

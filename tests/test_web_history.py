@@ -1,0 +1,75 @@
+"""The undo history over HTTP: every editing route records a step, undo and redo revert and repeat it,
+read-only callers cannot change it, and it answers clearly when there is nothing to undo."""
+
+from __future__ import annotations
+
+import pytest
+from live_server import LiveServer, make_pictures
+
+
+@pytest.fixture
+def live(library, tmp_path):
+    with LiveServer(library) as server:
+        yield server
+
+
+def test_each_editing_route_is_one_step_that_undoes_and_redoes(live, library, tmp_path):
+    a, b, c = make_pictures(library, tmp_path / "p", 3)
+    client = live.client(live.token("write"))
+    keep = client.post("/api/v1/sets", json={"name": "Keep"}).json()
+    hero = client.post("/api/v1/characters", json={"name": "Hero"}).json()
+    edits = [
+        ("POST", "/api/v1/pictures/bulk-by-filter", {"filter": {}, "operation": {"action": "rate", "rating": 4}}),
+        ("POST", "/api/v1/pictures/bulk", {"ids": [a, b], "operation": {"action": "tag", "tags": ["sea"]}}),
+        ("PATCH", f"/api/v1/pictures/{c}", {"rating": 1, "caption": "words", "add_tags": ["dune"]}),
+        ("POST", f"/api/v1/sets/{keep['id']}/pictures", {"ids": [a, c]}),
+        ("POST", f"/api/v1/sets/{keep['id']}/pictures/remove", {"ids": [a]}),
+        ("PATCH", f"/api/v1/characters/{hero['id']}", {"name": "Heroine", "description": "lead"}),
+        ("DELETE", f"/api/v1/pictures/{b}", None),
+    ]
+    states = [library_state(library)]
+    for method, path, body in edits:
+        response = client.request(method, path, json=body)
+        assert response.status_code < 300, response.text
+        states.append(library_state(library))
+    history = client.get("/api/v1/history").json()
+    assert [s["label"] for s in history["steps"]] == [
+        "Move 1 picture to the scrapheap",
+        "Rename Hero to Heroine",
+        "Remove 1 picture from Keep",
+        "Add 2 pictures to Keep",
+        f"Edit picture {c}",
+        "Tag 2 pictures +sea",
+        "Rate 3 pictures ★★★★",
+    ]
+    assert history["can_undo"] and not history["can_redo"]
+    for expected in reversed(states[:-1]):
+        assert client.post("/api/v1/history/undo").status_code == 200
+        assert library_state(library) == expected
+    nothing = client.post("/api/v1/history/undo")
+    assert nothing.status_code == 409 and "nothing to undo" in nothing.json()["error"]["message"]
+    for expected in states[1:]:
+        assert client.post("/api/v1/history/redo").json()["undone"] is False
+        assert library_state(library) == expected
+    assert client.post("/api/v1/history/redo").status_code == 409
+
+
+def test_read_only_callers_see_but_cannot_undo(live, library, tmp_path):
+    (a,) = make_pictures(library, tmp_path / "p", 1)
+    live.client(live.token("write")).patch(f"/api/v1/pictures/{a}", json={"rating": 2}).raise_for_status()
+    reader = live.client(live.token("read"))
+    assert reader.get("/api/v1/history").status_code == 200
+    assert reader.post("/api/v1/history/undo").status_code == 403
+    assert live.client().get("/api/v1/history").status_code == 401
+    assert library.get(a).rating == 2 and library.edits.history().can_undo
+
+
+def library_state(library) -> tuple:
+    db = library.db
+    return (
+        db.query("SELECT id, rating, deleted_at IS NULL FROM pictures ORDER BY id"),
+        db.query("SELECT picture_id, tag_id FROM picture_tags ORDER BY 1, 2"),
+        db.query("SELECT picture_id, text FROM captions ORDER BY 1"),
+        db.query("SELECT collection_id, picture_id FROM collection_members ORDER BY 1, 2"),
+        db.query("SELECT id, name, description FROM collections ORDER BY id"),
+    )
