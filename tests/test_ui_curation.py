@@ -235,3 +235,52 @@ def test_pictures_imported_by_the_command_line_come_into_an_open_tab(page, serve
     expect(page.locator("#count")).to_have_text(f"{before + 2} pictures")
     pill.click()
     expect(page.locator("#count")).to_have_text(f"{before + 3} pictures")
+
+
+def test_undo_and_redo_by_keys_the_toast_and_the_history_panel_survive_a_reload(page, server):
+    client = api(server)
+    first = page.locator(".tile:visible").first
+    picture_id = int(first.get_attribute("data-id"))
+    rating = lambda: client.get(f"/api/v1/pictures/{picture_id}").json()["rating"]  # noqa: E731
+    before = rating()
+    first.click()
+    page.keyboard.press("4")
+    toast = page.locator("#toast")
+    expect(toast).to_contain_text("Rated 1 picture ★★★★")
+    screenshot(page, "undo-toast")
+    toast.get_by_role("button", name="Undo").click()
+    expect(toast).to_contain_text("Undone: Rate 1 picture ★★★★")
+    assert rating() == before
+    page.keyboard.press("Control+y")
+    expect(toast).to_contain_text("Redone: Rate 1 picture ★★★★")
+    assert rating() == 4
+    page.keyboard.press("Delete")
+    expect(toast).to_contain_text("1 picture moved to the scrapheap")
+    assert client.get(f"/api/v1/pictures/{picture_id}").json()["deleted_at"] is not None
+    page.keyboard.press("Control+z")
+    expect(toast).to_contain_text("Undone: Move 1 picture to the scrapheap")
+    assert client.get(f"/api/v1/pictures/{picture_id}").json()["deleted_at"] is None
+    # The history outlives the page.
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    page.get_by_role("button", name="History").click()
+    panel = page.locator("#panel")
+    steps = panel.get_by_role("list", name="Steps, newest first").locator("li")
+    expect(steps.first).to_contain_text("Move 1 picture to the scrapheap")
+    expect(steps.first).to_contain_text("undone")
+    expect(steps.nth(1)).to_contain_text("Rate 1 picture ★★★★")
+    screenshot(page, "history-panel")
+    panel.get_by_role("button", name="↶ Undo").click()
+    expect(steps.nth(1)).to_contain_text("undone")
+    assert rating() == before
+    panel.get_by_role("button", name="↷ Redo").click()
+    expect(steps.nth(1)).not_to_contain_text("undone")
+    assert rating() == 4
+    # A snapshot restore starts the history afresh.
+    snapshot = client.post("/api/v1/snapshots", json={}).json()
+    client.post(f"/api/v1/snapshots/{snapshot['id']}/restore").raise_for_status()
+    page.get_by_role("button", name="History").click()  # closes
+    page.get_by_role("button", name="History").click()
+    expect(panel).to_contain_text("Nothing to undo yet.")
+    page.keyboard.press("Control+z")
+    expect(toast).to_have_text("Nothing to undo")

@@ -456,7 +456,8 @@ async function start() {
     const el = $("app");
     if (window.innerWidth <= 700) el.classList.toggle("sidebar-open"); else el.classList.toggle("no-sidebar");
   };
-  for (const [button, panel] of [["open-tasks", "tasks"], ["open-stats", "stats"], ["open-people", "people"], ["open-snapshots", "snapshots"],
+  for (const [button, panel] of [["open-tasks", "tasks"], ["open-stats", "stats"], ["open-people", "people"],
+    ["open-snapshots", "snapshots"], ["open-history", "history"],
     ["open-settings", "settings"], ["open-help", "help"]]) {
     $(button).onclick = () => openPanel(app, panel);
   }

@@ -1,7 +1,9 @@
 // Keyboard: arrows move (Shift extends), Space toggles, Enter opens, Esc closes, 1-5 rate, 0 clears,
-// T tags, Delete scraps, F searches, ? shows every shortcut. In the picture overlay the arrows step.
+// T tags, Delete scraps, F searches, Ctrl+Z undoes, Ctrl+Y redoes, ? shows every shortcut. In the picture
+// overlay the arrows step.
 
 import { api } from "./api.js";
+import { redo, undo } from "./history.js";
 import { actions, hideMenu } from "./menus.js";
 import { closeOverlay, overlayKeys, step } from "./overlay.js";
 import { closePanel, openPanel } from "./panels.js";
@@ -26,9 +28,13 @@ export function bindKeyboard(app) {
       return;
     }
     if (event.ctrlKey || event.metaKey || event.altKey) {
-      if ((event.ctrlKey || event.metaKey) && event.key === "a" && !overlayOpen) {
+      const key = event.key.toLowerCase();
+      if ((event.ctrlKey || event.metaKey) && key === "a" && !overlayOpen) {
         event.preventDefault();
         grid.selectAll();
+      } else if ((event.ctrlKey || event.metaKey) && !event.altKey && (key === "y" || key === "z")) {
+        event.preventDefault();
+        if (key === "y" || event.shiftKey) redo(app); else undo(app);
       }
       return;
     }

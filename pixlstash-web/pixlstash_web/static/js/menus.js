@@ -2,6 +2,7 @@
 
 import { api } from "./api.js";
 import { ask, confirmAction } from "./dialogs.js";
+import { undoButton } from "./history.js";
 import { esc, toast } from "./ui.js";
 import { runEngineDialog } from "./engine_dialog.js";
 import { exportDialog } from "./export_dialog.js";
@@ -28,8 +29,9 @@ async function bulk(app, ids, operation, said, question) {
     const result = scope.filter
       ? await api.post("/pictures/bulk-by-filter", { filter: scope.filter, operation })
       : await api.post("/pictures/bulk", { ids, operation });
-    toast(said(pictures(result.count)));
+    toast(said(pictures(result.count)), 8, undoButton(app));
     app.refreshDetails(scope.filter ? null : ids);
+    window.dispatchEvent(new CustomEvent("pixlstash:history"));
     return result;
   } catch (error) { toast(error.message); return null; }
 }

@@ -2,6 +2,7 @@
 // faces with character assignment, EXIF and generation metadata, previous / next.
 
 import { api, originalUrl, thumbUrl } from "./api.js";
+import { undoButton } from "./history.js";
 import { esc, toast } from "./ui.js";
 import { viewUrl } from "./view.js";
 
@@ -154,7 +155,8 @@ export function closeOverlay(app) {
 async function act(app, p, work, message) {
   try {
     await work();
-    if (message) toast(message);
+    if (message) toast(message, 6, undoButton(app));
+    window.dispatchEvent(new CustomEvent("pixlstash:history"));
     app.refreshDetails([p.id]);
     openOverlay(app, p.id);
   } catch (error) { toast(error.message); }

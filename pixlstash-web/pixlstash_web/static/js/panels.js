@@ -4,6 +4,7 @@
 
 import { api } from "./api.js";
 import { confirmAction } from "./dialogs.js";
+import { renderHistory } from "./history.js";
 import { renderPeople } from "./people.js";
 import { esc, toast } from "./ui.js";
 import { filterParams } from "./view.js";
@@ -27,13 +28,22 @@ export function openPanel(app, name, options = {}) {
         timer = setTimeout(() => renderTasks(app, panel), 150);
       }
     });
+    // An edit, undo or redo anywhere: an open history panel shows it.
+    const edited = () => {
+      if (current !== "history" || panel.hidden) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => renderHistory(app, panel, header, bindClose), 300);
+    };
+    window.addEventListener("pixlstash:history", edited);
+    window.addEventListener("pixlstash:event", (e) => { if (e.detail.kind !== "job.progress") edited(); });
   }
   // Clear what the panel showed before while the new content loads: a button left from the last
   // opening could be clicked, and its answer then lost when the new content arrives.
   panel.innerHTML = `${header(name[0].toUpperCase() + name.slice(1))}<p class="muted">Loading…</p>`;
   bindClose(panel);
   ({ stats: renderStats, tasks: renderTasks, snapshots: renderSnapshots, settings: renderSettings,
-    help: renderHelp, people: (a, p, o) => renderPeople(a, p, { header, bindClose }, o) })[name](app, panel, options);
+    help: renderHelp, people: (a, p, o) => renderPeople(a, p, { header, bindClose }, o),
+    history: (a, p) => renderHistory(a, p, header, bindClose) })[name](app, panel, options);
 }
 
 /** The view changed: an open statistics panel shows the new view's figures, never the old ones. */
@@ -313,7 +323,8 @@ export const SHORTCUTS = [
   ["← → ↑ ↓", "move"], ["Shift + arrows", "extend the selection"], ["Space", "select or unselect"],
   ["Enter", "open the picture"], ["Esc", "close, or clear the selection"], ["1 – 5", "rate"], ["0", "clear the rating"],
   ["T", "tag"], ["Delete", "move to the scrapheap"], ["F", "search"], ["Ctrl + A", "select all"],
-  ["A / R", "accept / reject suggested tags (in the picture)"], ["?", "these shortcuts"],
+  ["A / R", "accept / reject suggested tags (in the picture)"], ["Ctrl + Z", "undo"],
+  ["Ctrl + Y, Ctrl + Shift + Z", "redo"], ["?", "these shortcuts"],
 ];
 
 function renderHelp(app, panel) {

@@ -7,10 +7,18 @@ export function esc(text) {
     "'": "&#39;" })[c]);
 }
 
-/** A short message at the bottom of the screen, gone after `seconds`. */
-export function toast(message, seconds = 4) {
+/** A short message at the bottom of the screen, gone after `seconds`; ``action`` ({label, run}) adds a
+ * button, such as Undo after an edit. */
+export function toast(message, seconds = 4, action = null) {
   const el = document.getElementById("toast");
   el.textContent = message;
+  if (action) {
+    const button = document.createElement("button");
+    button.textContent = action.label;
+    button.className = "toast-action";
+    button.onclick = () => { el.hidden = true; action.run(); };
+    el.append(" ", button);
+  }
   el.hidden = false;
   clearTimeout(toast.timer);
   toast.timer = setTimeout(() => { el.hidden = true; }, seconds * 1000);
