@@ -257,3 +257,22 @@ def test_on_a_terminal_tables_are_drawn_progress_shown_and_names_escaped(lib, tm
     listed = at_terminal("ls", "--sort", "imported_at")
     assert "ID" in listed and "FILE" in listed and "─" in listed  # rich's header rule
     assert "bad\\x1b[31mred.png" in listed and "\x1b[31mred" not in listed
+
+
+def test_undo_redo_and_history_share_the_browser_s_steps(lib):
+    cli(lib, "rate", "1,2", "4")
+    cli(lib, "set", "create", "Keep")
+    cli(lib, "add", "1", "--to-set", "Keep")
+    history = cli(lib, "history").stdout
+    assert history.splitlines()[0].split() == ["ID", "WHEN", "STATE", "STEP"]
+    assert "Add 1 picture to Keep" in history and "Rate 2 pictures ★★★★" in history
+    assert cli(lib, "undo").stdout == "undone: Add 1 picture to Keep\n"
+    assert cli(lib, "undo").stdout == "undone: Rate 2 pictures ★★★★\n"
+    with Library.open(lib) as library:
+        assert [library.get(i).rating for i in (1, 2)] == [0, 0]
+        assert library.edits.history().can_redo  # the same history a browser on this library sees
+    assert json.loads(cli(lib, "redo", "--json").stdout)["label"] == "Rate 2 pictures ★★★★"
+    cli(lib, "redo")
+    nothing = cli(lib, "redo", check=False)
+    assert (nothing.returncode, nothing.stderr) == (1, "nothing to redo\n")
+    assert json.loads(cli(lib, "history", "--json").stdout)["can_redo"] is False

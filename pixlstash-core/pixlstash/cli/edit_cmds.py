@@ -42,7 +42,7 @@ def tag_group() -> None:
 def tag_add(pm, library_path, pictures, tags, where) -> int:
     with open_library(library_path, pm) as library:
         ids = picture_ids(library, pictures, where)
-        library.tag_pictures(ids, add=list(tags))
+        library.edits.tag(ids, add=list(tags))
     print(f"tagged {counted(len(ids), 'picture')} with {', '.join(tags)}")
     return 0
 
@@ -62,7 +62,7 @@ tag_add.help = _help(
 def tag_remove(pm, library_path, pictures, tags, where) -> int:
     with open_library(library_path, pm) as library:
         ids = picture_ids(library, pictures, where)
-        library.tag_pictures(ids, remove=list(tags))
+        library.edits.tag(ids, remove=list(tags))
     print(f"removed {', '.join(tags)} from {counted(len(ids), 'picture')}")
     return 0
 
@@ -79,7 +79,7 @@ tag_remove.help = _help("Take tags away from pictures.", "  pixlstash tag remove
 def rate_command(pm, library_path, pictures, stars, where) -> int:
     with open_library(library_path, pm) as library:
         ids = picture_ids(library, pictures, where)
-        library.update_pictures(ids, rating=stars)
+        library.edits.set_fields(ids, rating=stars)
     print(
         f"rated {counted(len(ids), 'picture')} {stars} star{'s' if stars != 1 else ''}"
         if stars
@@ -115,7 +115,7 @@ def caption_command(pm, library_path, picture, text, clear) -> int:
     if text is not None and not text.strip():
         raise click.UsageError("the caption is empty (--clear removes it)")
     with open_library(library_path, pm) as library:
-        library.set_caption(picture, None if clear else text.strip())
+        library.edits.caption(picture, None if clear else text.strip())
     print(f"cleared the caption of picture {picture}" if clear else f"captioned picture {picture}")
     return 0
 
@@ -152,9 +152,9 @@ def add_command(pm, library_path, pictures, projects, characters, sets, as_json,
             print(f"created {made}", file=sys.stderr)
         for kind, target in targets:
             if kind == "project":
-                library.organise.add_to_project(target, ids)
+                library.edits.add_to_project(target, ids)
             else:
-                library.organise.add_members(target, ids)
+                library.edits.add_members(target, ids)
         names = [f"{kind} {_name(library, kind, target)!r}" for kind, target in targets]
     if as_json:
         print_json({"pictures": len(ids), "added_to": [{"type": k, "id": t} for k, t in targets]})
@@ -186,9 +186,9 @@ def remove_command(pm, library_path, pictures, projects, characters, sets, where
         sources += [("set", resolve_collection(library, "set", s)) for s in sets]
         for kind, source in sources:
             if kind == "project":
-                library.organise.remove_from_project(source, ids)
+                library.edits.remove_from_project(source, ids)
             else:
-                library.organise.remove_members(source, ids)
+                library.edits.remove_members(source, ids)
         names = [f"{kind} {_name(library, kind, source)!r}" for kind, source in sources]
     print(f"removed {counted(len(ids), 'picture')} from {', '.join(names)} (the pictures stay in the library)")
     return 0
@@ -211,7 +211,7 @@ def _name(library, kind: str, item_id: int) -> str:
 @click.pass_obj
 def scrap_command(pm, library_path, pictures, where) -> int:
     with open_library(library_path, pm) as library:
-        moved = library.scrap(picture_ids(library, pictures, where))
+        moved = library.edits.scrap(picture_ids(library, pictures, where))
     print(f"moved {counted(len(moved), 'picture')} to the scrapheap (pixlstash unscrap brings them back)")
     return 0
 
@@ -229,7 +229,7 @@ scrap_command.help = _help(
 @click.pass_obj
 def unscrap_command(pm, library_path, pictures, where) -> int:
     with open_library(library_path, pm) as library:
-        back = library.unscrap(picture_ids(library, pictures, where))
+        back = library.edits.unscrap(picture_ids(library, pictures, where))
     print(f"brought {counted(len(back), 'picture')} back from the scrapheap")
     return 0
 

@@ -109,9 +109,9 @@ def _make_group(kind: str, plural: str, examples: str) -> click.Group:
             old = named(library, kind, item_id).name
             _refuse_taken(library, kind, new_name, except_id=item_id)
             if kind == "project":
-                library.organise.update_project(item_id, name=new_name)
+                library.edits.edit_details("project", item_id, name=new_name)
             else:
-                library.organise.update_collection(item_id, name=new_name)
+                library.edits.edit_details("collection", item_id, name=new_name)
         print(f"renamed {kind} {item_id} {old!r} to {new_name!r}")
         return 0
 
