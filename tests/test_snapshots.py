@@ -356,7 +356,7 @@ def test_kill_9_during_snapshots_and_restores_leaves_old_or_new_state(tmp_path):
         )
         time.sleep(rng.uniform(0.4, 2.0))
         child.send_signal(signal.SIGKILL)
-        child.wait()
+        child.wait(timeout=60)
         with Library.open(root) as library:
             assert library.db.connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
             ratings = {r for (r,) in library.db.query("SELECT DISTINCT rating FROM pictures")}
