@@ -135,7 +135,7 @@ def test_selection_rating_tagging_and_keyboard(page, server):
     tile(page, ids["green"]).click(modifiers=["Control"])
     expect(page.locator("#selection-bar")).to_contain_text("2 selected")
     page.keyboard.press("4")
-    expect(page.locator("#toast")).to_contain_text("Rated 4")
+    expect(page.locator("#toast")).to_contain_text("Rated 2 pictures ★★★★")
     assert {server.library.get(ids[n]).rating for n in ("red", "green")} == {4}
     page.keyboard.press("t")
     page.get_by_label("Add tags").fill("sunset, keeper")
