@@ -152,7 +152,7 @@ def test_selection_rating_tagging_and_keyboard(page, server):
     page.keyboard.press("Escape")
     expect(page.locator("#selection-bar")).to_be_hidden()
     page.keyboard.press("Control+a")
-    expect(page.locator("#selection-bar")).to_contain_text("20 selected")
+    expect(page.locator("#selection-bar")).to_contain_text("All 20 pictures selected")
     page.keyboard.press("Escape")
     page.locator(".tile[data-index='0']:visible").click()
     page.keyboard.press("ArrowRight")
