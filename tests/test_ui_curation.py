@@ -5,11 +5,12 @@ than the grid's first page, so the whole view is not loaded when Ctrl+A is press
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
 from conftest import run_cli
-from corpus import solid
+from corpus import photo, solid
 from test_ui import OWNER, PASSWORD, browser, sign_in, tile  # noqa: F401 - the module-scoped browser fixture
 from ui_support import PageWatcher, screenshot
 
@@ -43,9 +44,10 @@ def page(browser, server):  # noqa: F811 - the browser fixture imported above
     context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
     page = context.new_page()
     watcher = PageWatcher(page)
+    page.expected_errors = []  # console errors a test provokes on purpose (a refused request)
     sign_in(page)
     yield page
-    assert watcher.clean() == []
+    assert watcher.clean(allow=tuple(page.expected_errors)) == []
     context.close()
 
 
@@ -284,3 +286,40 @@ def test_undo_and_redo_by_keys_the_toast_and_the_history_panel_survive_a_reload(
     expect(panel).to_contain_text("Nothing to undo yet.")
     page.keyboard.press("Control+z")
     expect(toast).to_have_text("Nothing to undo")
+
+
+def test_folders_are_added_rescanned_and_removed_in_the_folders_panel(page, server, tmp_path):
+    shoot = tmp_path / "shoot"
+    shoot.mkdir()
+    solid(81, 51, (200, 100, 1)).save(shoot / "one.png")
+    solid(82, 51, (200, 100, 2)).save(shoot / "two.png")
+    page.get_by_role("button", name="Manage folders").click()
+    panel = page.locator("#panel")
+    form = panel.locator("#folder-form")
+    form.get_by_label("Folder kind").select_option("reference")
+    page.expected_errors.append("status of 400 (Bad Request)")  # the missing folder, refused
+    form.get_by_label("Folder path").fill(str(tmp_path / "no-such-folder"))
+    form.get_by_role("button", name="Add folder").click()
+    expect(panel.locator("#folder-error")).not_to_be_empty()
+    form.get_by_label("Folder path").fill(str(shoot))
+    form.get_by_text("Write tags to .txt sidecar files").click()
+    form.get_by_role("button", name="Add folder").click()
+    row = panel.locator(".folder", has_text=str(shoot))
+    expect(row).to_contain_text("2 pictures")
+    expect(row).to_contain_text("writes .txt sidecars (tags)")
+    [folder] = api(server).get("/api/v1/folders").json()
+    assert folder["kind"] == "reference" and folder["options"]["write_sidecars"] is True
+    solid(83, 51, (200, 100, 3)).save(shoot / "three.png")
+    whole = io.BytesIO()
+    photo(200, 150, seed=9).save(whole, "PNG")
+    (shoot / "broken.png").write_bytes(whole.getvalue()[: len(whole.getvalue()) // 2])
+    row.get_by_role("button", name="Rescan").click()
+    result = row.locator(".folder-result")
+    expect(result).to_contain_text("1 new")
+    expect(result).to_contain_text("broken.png")
+    screenshot(page, "folders-panel")
+    row.get_by_role("button", name="Remove").click()
+    page.locator(".dialog").get_by_role("button", name="Remove").click()
+    expect(panel.locator(".folder")).to_have_count(0)
+    assert api(server).get("/api/v1/folders").json() == []
+    assert (shoot / "one.png").exists()  # a reference folder's files are never touched

@@ -4,6 +4,7 @@
 
 import { api } from "./api.js";
 import { confirmAction } from "./dialogs.js";
+import { renderFolders } from "./folders.js";
 import { renderHistory } from "./history.js";
 import { renderPeople } from "./people.js";
 import { esc, toast } from "./ui.js";
@@ -43,7 +44,8 @@ export function openPanel(app, name, options = {}) {
   bindClose(panel);
   ({ stats: renderStats, tasks: renderTasks, snapshots: renderSnapshots, settings: renderSettings,
     help: renderHelp, people: (a, p, o) => renderPeople(a, p, { header, bindClose }, o),
-    history: (a, p) => renderHistory(a, p, header, bindClose) })[name](app, panel, options);
+    history: (a, p) => renderHistory(a, p, header, bindClose),
+    folders: (a, p) => renderFolders(a, p, header, bindClose) })[name](app, panel, options);
 }
 
 /** The view changed: an open statistics panel shows the new view's figures, never the old ones. */

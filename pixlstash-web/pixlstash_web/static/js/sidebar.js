@@ -6,6 +6,7 @@ import { api } from "./api.js";
 import { ask } from "./dialogs.js";
 import { esc, toast } from "./ui.js";
 import { contextMenuFor } from "./menus.js";
+import { openPanel } from "./panels.js";
 
 const OPS = [["union", "Union"], ["overlap", "Overlap"], ["difference", "Difference"], ["unique", "Unique (XOR)"]];
 
@@ -63,12 +64,11 @@ export class Sidebar {
       <button id="new-set" aria-label="New set">+■</button></span></h2><div role="tree">`;
     for (const c of loose) html += item(c.kind, c);
     html += "</div>";
-    if (this.folders.length) {
-      html += "<h2>Folders</h2>";
-      for (const f of this.folders) {
-        html += `<div class="side-item ${view.folder === f.id ? "active" : ""}" data-kind="folder" data-id="${f.id}"
-          tabindex="0" title="${esc(f.path)}">${f.kind === "reference" ? "⛓" : "⇣"} ${esc(f.path.split("/").pop())}</div>`;
-      }
+    html += `<h2>Folders <span><button id="manage-folders" aria-label="Manage folders" title="Add, rescan or remove
+      import and reference folders">…</button></span></h2>`;
+    for (const f of this.folders) {
+      html += `<div class="side-item ${view.folder === f.id ? "active" : ""}" data-kind="folder" data-id="${f.id}"
+        tabindex="0" title="${esc(f.path)}">${f.kind === "reference" ? "◎" : "⇣"} ${esc(f.path.split("/").pop())}</div>`;
     }
     html += `<h2>More</h2><div class="side-item ${view.scrapheap ? "active" : ""}" data-kind="scrapheap" tabindex="0">
       Scrapheap</div>`;
@@ -148,6 +148,7 @@ export class Sidebar {
       } catch (error) { toast(error.message); }
     };
     this.el.querySelector("#new-project").onclick = create("project");
+    this.el.querySelector("#manage-folders").onclick = () => openPanel(app, "folders");
     this.el.querySelector("#new-set").onclick = create("set");
     this.el.querySelector("#new-character").onclick = create("character");
   }
