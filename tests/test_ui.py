@@ -636,3 +636,33 @@ def test_the_search_box_finds_words_and_by_meaning_on_request(page, server):
     page.reload()
     page.wait_for_selector("body[data-ready='1']")
     expect(page.get_by_label("Search by")).to_have_value("meaning")
+
+
+def test_duplicates_view_keeps_one_of_a_group_and_undo_brings_the_rest_back(page, server, tmp_path):
+    folder = tmp_path / "variants"
+    folder.mkdir()
+    original = photo(320, 230, seed=3)  # photo-03's own scene, as other files
+    original.resize((160, 115)).save(folder / "small.png")
+    original.save(folder / "lossy.jpg", quality=40)
+    server.library.import_paths([folder])
+    ids = ids_by_name(server)
+    page.get_by_role("treeitem", name="Duplicates").click()
+    view = page.get_by_role("region", name="Near-duplicates")
+    expect(view).to_contain_text("keeping the largest of each frees")
+    group = view.locator(".duplicate-group", has=page.locator(f"[data-id='{ids['small']}']"))
+    expect(group.locator(".duplicate")).to_have_count(3)
+    expect(group.locator(f"[data-id='{ids['photo-03']}']")).to_contain_text("largest")
+    screenshot(page, "duplicates")
+    group.get_by_role("button", name=f"Keep picture {ids['photo-03']}, scrap the rest of its group").click()
+    toast = page.locator("#toast")
+    expect(toast).to_contain_text(f"Kept {ids['photo-03']}; 2 moved to the scrapheap")
+    assert server.library.get(ids["small"]).deleted_at is not None
+    assert server.library.get(ids["lossy"]).deleted_at is not None
+    assert server.library.get(ids["photo-03"]).deleted_at is None
+    toast.get_by_role("button", name="Undo").click()
+    expect(toast).to_contain_text("Undone: Move 2 pictures to the scrapheap")
+    assert server.library.get(ids["small"]).deleted_at is None
+    expect(view.locator(f".duplicate[data-id='{ids['small']}']")).to_be_visible()
+    view.get_by_role("button", name="Back to the pictures").click()
+    expect(view).to_be_hidden()
+    expect(page.locator(".tile:visible").first).to_be_visible()

@@ -2,6 +2,7 @@
 
 import { api, subscribe } from "./api.js";
 import { decodeLayout, Grid } from "./grid.js";
+import { showDuplicates } from "./duplicates.js";
 import { bindKeyboard } from "./keyboard.js";
 import { actions, contextMenu, renderSelectionBar } from "./menus.js";
 import { openOverlay } from "./overlay.js";
@@ -52,6 +53,9 @@ export const app = {
     renderToolbar();
     this.sidebar.render();
     renderBreadcrumbs();
+    if (Boolean(view.dupes) !== Boolean(previous.dupes) || (view.dupes && !$("duplicates-view").childElementCount)) {
+      showDuplicates(this, Boolean(view.dupes));
+    }
     if (view.picture) openOverlay(this, view.picture); else $("overlay").hidden = true;
   },
 
@@ -468,6 +472,8 @@ async function start() {
     location.href = "/";
   };
   bindKeyboard(app);
+  // An undo or redo may bring back what the duplicates view took away.
+  window.addEventListener("pixlstash:history", () => { if (app.view.dupes) showDuplicates(app, true); });
   live();
   bindUploads(app);
   window.pixlstash = { app, actions };

@@ -51,7 +51,7 @@ export class Sidebar {
         <span class="dot" style="background:${esc(obj.color || "#667")}" aria-hidden="true">${kind === "project" ? "" : ""}</span>
         <span aria-hidden="true">${icon}</span><span>${esc(obj.name)}</span><span class="count">${count}</span></div>`;
     };
-    let html = `<div class="side-item ${!view.project && !view.collections?.length && !view.scrapheap && !view.folder
+    let html = `<div class="side-item ${!view.project && !view.collections?.length && !view.scrapheap && !view.folder && !view.dupes
       ? "active" : ""}" data-kind="library" tabindex="0" role="treeitem">All pictures</div>`;
     html += `<h2>Projects <button id="new-project" aria-label="New project">+</button></h2><div role="tree">`;
     for (const project of this.projects) {
@@ -70,8 +70,9 @@ export class Sidebar {
       html += `<div class="side-item ${view.folder === f.id ? "active" : ""}" data-kind="folder" data-id="${f.id}"
         tabindex="0" title="${esc(f.path)}">${f.kind === "reference" ? "◎" : "⇣"} ${esc(f.path.split("/").pop())}</div>`;
     }
-    html += `<h2>More</h2><div class="side-item ${view.scrapheap ? "active" : ""}" data-kind="scrapheap" tabindex="0">
-      Scrapheap</div>`;
+    html += `<h2>More</h2><div class="side-item ${view.dupes ? "active" : ""}" data-kind="dupes" tabindex="0"
+      role="treeitem" aria-label="Duplicates">Duplicates</div>
+      <div class="side-item ${view.scrapheap ? "active" : ""}" data-kind="scrapheap" tabindex="0">Scrapheap</div>`;
     // Live events reload the sidebar often; re-render only when it changed, so a drag that has started
     // from or onto it is not cut short by a copy of itself.
     if (html !== this.html) {
@@ -97,12 +98,13 @@ export class Sidebar {
         if (kind === "library") app.navigate({ layout: app.view.layout, size: app.view.size });
         else if (kind === "project") app.navigate({ project: id, layout: app.view.layout, size: app.view.size });
         else if (kind === "folder") app.navigate({ folder: id });
+        else if (kind === "dupes") app.navigate({ dupes: true });
         else if (kind === "scrapheap") app.navigate({ scrapheap: true });
         else app.navigate({ collections: [id], layout: app.view.layout, size: app.view.size });
       };
       el.onkeydown = (event) => { if (event.key === "Enter") el.click(); };
       el.oncontextmenu = (event) => {
-        if (kind === "library" || kind === "scrapheap" || kind === "folder") return;
+        if (kind === "library" || kind === "scrapheap" || kind === "folder" || kind === "dupes") return;
         event.preventDefault();
         contextMenuFor(app, event.clientX, event.clientY, kind, id);
       };

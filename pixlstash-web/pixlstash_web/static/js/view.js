@@ -3,7 +3,7 @@
 const LISTS = ["tags", "any_tags", "not_tags", "collections", "similar", "loras"];
 const NUMBERS = ["project", "rating_min", "rating_max", "picture", "folder", "size", "seed", "face", "taken_after",
   "taken_before", "min_width", "min_height", "steps"];
-const FLAGS = ["favourite", "unrated", "scrapheap", "duplicates", "asc"];
+const FLAGS = ["favourite", "unrated", "scrapheap", "duplicates", "dupes", "asc"];
 const TEXTS = ["op", "sort", "q", "mode", "media_type", "layout", "combine", "checkpoint", "generation_seed",
   "sampler", "scheduler"];
 
