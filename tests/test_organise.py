@@ -175,3 +175,20 @@ def test_scrapheap_restore_and_purge(library, pictures):
         library.get(a)
     assert members() == 1
     assert library.count() == len(pictures) - 1
+
+
+def test_names_are_unique_per_kind_and_project_in_any_case_outside_projects_too(library):
+
+    org = library.organise
+    cats = org.create_collection("set", "Cats")
+    with pytest.raises(Conflict, match="a set named 'cats' already exists outside projects"):
+        org.create_collection("set", "cats")  # no project: SQLite's UNIQUE alone lets this through
+    org.create_collection("character", "Cats")  # another kind may share it
+    dogs = org.create_collection("set", "Dogs")
+    with pytest.raises(Conflict, match="already exists"):
+        org.update_collection(dogs.id, name="CATS")
+    org.update_collection(cats.id, name="CATS")  # a new case of its own name is fine
+    book = org.create_project("Book")
+    org.create_collection("set", "Dogs", book.id)
+    with pytest.raises(Conflict, match="in that project"):
+        org.move_collection(dogs.id, book.id)

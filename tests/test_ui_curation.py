@@ -323,3 +323,50 @@ def test_folders_are_added_rescanned_and_removed_in_the_folders_panel(page, serv
     expect(panel.locator(".folder")).to_have_count(0)
     assert api(server).get("/api/v1/folders").json() == []
     assert (shoot / "one.png").exists()  # a reference folder's files are never touched
+
+
+def test_sidebar_at_scale_sorts_naturally_filters_collapses_and_refuses_a_taken_name(page, server):
+    org = server.library.organise
+    projects = [org.create_project(f"Project {n}") for n in (10, 2, 1)]
+    for n in range(1, 1001):
+        org.create_collection("set", f"Set {n}", projects[1].id if n <= 20 else None)
+    for n in range(1, 201):
+        org.create_collection("character", f"Person {n}")
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    sidebar = page.locator("#sidebar")
+    order = page.evaluate(
+        "() => [...document.querySelectorAll('#sidebar .side-item[data-kind=project]')]"
+        ".map((e) => e.getAttribute('aria-label'))"
+    )
+    assert order == ["project Project 1", "project Project 2", "project Project 10"]
+    loose_sets = page.evaluate(
+        "() => [...document.querySelectorAll('#sidebar .side-item[data-kind=set]:not(.child)')]"
+        ".slice(0, 3).map((e) => e.getAttribute('aria-label'))"
+    )
+    assert loose_sets == ["set Set 21", "set Set 22", "set Set 23"]
+    sidebar.get_by_label("Filter sets, characters and projects").fill("set 99")
+    expect(sidebar.locator(".side-item[data-kind='set']")).to_have_count(11)  # 99 and 990-999
+    sidebar.get_by_label("Filter sets, characters and projects").fill("zzz")
+    expect(sidebar).to_contain_text("Nothing named “zzz”.")
+    sidebar.get_by_label("Filter sets, characters and projects").fill("")
+    children = sidebar.locator(".side-item.child[data-kind='set']")
+    expect(children).to_have_count(20)
+    sidebar.get_by_role("button", name="Collapse Project 2").click()
+    expect(children).to_have_count(0)
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    expect(sidebar.get_by_role("button", name="Expand Project 2")).to_be_visible()
+    expect(children).to_have_count(0)
+    screenshot(page, "sidebar-at-scale")
+    # Names are asked in the page, and a taken one is refused there, saying why.
+    page.expected_errors.append("status of 409 (Conflict)")
+    sidebar.get_by_role("button", name="New set").click()
+    dialog = page.locator(".dialog")
+    dialog.get_by_label("Name of the new set").fill("Set 500")
+    dialog.get_by_role("button", name="OK").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("Set 500")
+    dialog.get_by_label("Name of the new set").fill("Set 1001")
+    dialog.get_by_role("button", name="OK").click()
+    expect(dialog).to_be_hidden()
+    expect(sidebar.get_by_role("treeitem", name="set Set 1001")).to_be_visible()

@@ -146,6 +146,7 @@ class CollectionStore:
             raise BadInput("kind is 'character' or 'set'")
         if project_id is not None:
             self.project(project_id)
+        self._refuse_taken(kind, project_id, name)
         try:
             return self.db.query(
                 "INSERT INTO collections(kind, name, project_id, description, color, created_at) "
@@ -182,7 +183,9 @@ class CollectionStore:
     def update_collection(
         self, collection_id: int, *, name: str | None = None, description: str | None = None, color: str | None = None
     ) -> None:
-        self.collection(collection_id)
+        collection = self.collection(collection_id)
+        if name is not None:
+            self._refuse_taken(collection.kind, collection.project_id, name, collection_id)
         try:
             self.db.execute(
                 "UPDATE collections SET name = coalesce(?, name), description = coalesce(?, description), "
@@ -198,10 +201,22 @@ class CollectionStore:
         collection = self.collection(collection_id)
         if project_id is not None:
             self.project(project_id)
+        self._refuse_taken(collection.kind, project_id, collection.name, collection_id)
         try:
             self.db.execute("UPDATE collections SET project_id = ? WHERE id = ?", (project_id, collection_id))
         except apsw.ConstraintError:
             raise Conflict(f"that project already has a {collection.kind} named {collection.name!r}") from None
+
+    def _refuse_taken(self, kind: str, project_id: int | None, name: str, exclude: int | None = None) -> None:
+        """Names are unique per kind and project, in any case. The table's UNIQUE cannot say so for sets
+        outside any project (SQLite's NULLs are all distinct) nor across case, so it is checked here."""
+        taken = self.db.scalar(
+            "SELECT id FROM collections WHERE kind = ? AND project_id IS ? AND name = ? COLLATE NOCASE AND id IS NOT ?",
+            (kind, project_id, name.strip(), exclude),
+        )
+        if taken is not None:
+            where = "in that project" if project_id is not None else "outside projects"
+            raise Conflict(f"a {kind} named {name.strip()!r} already exists {where} ({kind} {taken})", id=taken)
 
     def delete_collection(self, collection_id: int) -> None:
         """Delete a set or character. Its pictures are never deleted."""

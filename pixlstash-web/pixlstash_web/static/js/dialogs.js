@@ -5,7 +5,9 @@ import { esc } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
 
-/** Open the shared dialog with ``html`` in a form; ``done(value)`` closes it. Escape and Cancel give null. */
+/** Open the shared dialog with ``html`` in a form. Submitting resolves with ``onSubmit(form)``; when that
+ * is a promise that fails, its message shows in the form, which stays open for another try. Escape and
+ * Cancel give null. */
 function openDialog(html, onSubmit) {
   return new Promise((resolve) => {
     const backdrop = $("dialog");
@@ -14,19 +16,29 @@ function openDialog(html, onSubmit) {
     backdrop.hidden = false;
     const form = box.querySelector("form");
     const done = (value) => { backdrop.hidden = true; box.innerHTML = ""; resolve(value); };
-    form.onsubmit = (e) => { e.preventDefault(); done(onSubmit(form)); };
+    form.onsubmit = async (e) => {
+      e.preventDefault();
+      const error = form.querySelector(".error");
+      try { done(await onSubmit(form)); } catch (failure) { if (error) error.textContent = failure.message; }
+    };
     box.querySelector("[data-cancel]").onclick = () => done(null);
     form.onkeydown = (e) => { if (e.key === "Escape") { e.stopPropagation(); done(null); } };
     (form.querySelector("[autofocus]") || form.querySelector("button.primary"))?.focus();
   });
 }
 
-/** A one-line answer (trimmed), or null when cancelled. */
-export function ask(title, placeholder = "", value = "") {
+/** A one-line answer (trimmed), or null when cancelled. With ``submit(answer)`` (async), the answer is
+ * used at once and the dialog stays open with the reason when that fails (a name already taken). */
+export function ask(title, placeholder = "", value = "", { submit = null } = {}) {
   return openDialog(`<h2>${esc(title)}</h2>
     <input name="value" placeholder="${esc(placeholder)}" value="${esc(value)}" aria-label="${esc(title)}" autofocus>
+    <p class="error" role="alert"></p>
     <div class="actions"><button type="button" data-cancel>Cancel</button><button class="primary">OK</button></div>`,
-  (form) => form.value.value.trim());
+  async (form) => {
+    const answer = form.value.value.trim();
+    if (submit && answer) await submit(answer);
+    return answer;
+  });
 }
 
 /** True when the person confirms ``title`` (the action, with how much it touches); ``danger`` colours the

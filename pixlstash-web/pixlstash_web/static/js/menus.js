@@ -231,7 +231,7 @@ export function contextMenuFor(app, x, y, kind, id) {
   if (kind === "project") {
     items.push(["Open", () => app.navigate({ project: id })],
       ["Export for training…", () => exportDialog(app, { project: app.sidebar.projects.find((p) => p.id === id) })],
-      ["Rename…", () => rename(app, `/projects/${id}`)],
+      ["Rename…", () => rename(app, `/projects/${id}`, app.sidebar.projects.find((p) => p.id === id)?.name)],
       ["Share…", () => shareDialog(app, { scope_type: "project", scope_id: id })],
       ["Delete project (keeps pictures)", () => remove(app, `/projects/${id}`)]);
   } else {
@@ -239,7 +239,7 @@ export function contextMenuFor(app, x, y, kind, id) {
     items.push(["Open", () => app.navigate({ collections: [id] })],
       ...(kind === "character" ? [["Faces and suggestions…", () => openPanel(app, "people", { character: id })]] : []),
       ["Export for training…", () => exportDialog(app, { collection: app.sidebar.collections.find((c) => c.id === id) })],
-      ["Rename…", () => rename(app, path)],
+      ["Rename…", () => rename(app, path, app.sidebar.collections.find((c) => c.id === id)?.name)],
       ["Share…", () => shareDialog(app, { scope_type: kind, scope_id: id })],
       ["Move to project", [["No project", () => move(app, path, null)],
         ...app.sidebar.projects.map((p) => [p.name, () => move(app, path, p.id)])]],
@@ -249,10 +249,9 @@ export function contextMenuFor(app, x, y, kind, id) {
   showMenu(x, y, items);
 }
 
-async function rename(app, path) {
-  const name = await ask("New name");
-  if (!name) return;
-  try { await api.patch(path, { name }); app.sidebar.reload(); } catch (error) { toast(error.message); }
+async function rename(app, path, current) {
+  const name = await ask("New name", "", current, { submit: (value) => api.patch(path, { name: value }) });
+  if (name) app.sidebar.reload();
 }
 
 async function move(app, path, projectId) {

@@ -8,6 +8,11 @@ import { esc, toast } from "./ui.js";
 import { contextMenuFor } from "./menus.js";
 import { openPanel } from "./panels.js";
 
+const COLLAPSED_KEY = "pixlstash.sidebar.collapsed";
+// "Set 2" before "Set 10", any case and accent alike.
+const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+const byName = (a, b) => collator.compare(a.name, b.name);
+
 const OPS = [["union", "Union"], ["overlap", "Overlap"], ["difference", "Difference"], ["unique", "Unique (XOR)"]];
 
 export class Sidebar {
@@ -18,6 +23,17 @@ export class Sidebar {
     this.collections = [];
     this.folders = [];
     this.marked = new Set(); // Ctrl-clicked sets/characters, for set operations
+    this.filter = "";
+    this.collapsed = new Set(JSON.parse(localStorage.getItem(COLLAPSED_KEY) || "[]")); // project ids
+    // The filter box stays put while the tree under it is redrawn (it keeps its focus and caret).
+    this.el.innerHTML = `<input id="side-filter" type="search" placeholder="Filter sets, characters, projects"
+      aria-label="Filter sets, characters and projects"><div class="side-tree"></div>`;
+    this.tree = this.el.querySelector(".side-tree");
+    let typing = 0;
+    this.el.querySelector("#side-filter").oninput = (event) => {
+      clearTimeout(typing);
+      typing = setTimeout(() => { this.filter = event.target.value.trim().toLocaleLowerCase(); this.render(); }, 80);
+    };
     // Any drag (a set from here, pictures from the grid) may end on a sidebar item: keep them in place.
     document.addEventListener("dragstart", () => { this.dragging = true; });
     document.addEventListener("dragend", () => this.dragEnded());
@@ -27,8 +43,8 @@ export class Sidebar {
   async reload() {
     try {
       [this.projects, this.collections, this.folders] = await Promise.all([
-        api.get("/projects"),
-        Promise.all([api.get("/sets"), api.get("/characters")]).then(([s, c]) => [...c, ...s]),
+        api.get("/projects").then((list) => list.sort(byName)),
+        Promise.all([api.get("/sets"), api.get("/characters")]).then(([s, c]) => [...c, ...s].sort(byName)),
         api.get("/folders").catch(() => []),
       ]);
     } catch (error) { toast(error.message); }
@@ -41,6 +57,7 @@ export class Sidebar {
     const view = this.app.view;
     const active = (kind, id) => (kind === "project" ? view.project === id && !view.collections?.length
       : view.collections?.length === 1 && view.collections[0] === id);
+    const shown = (obj) => !this.filter || obj.name.toLocaleLowerCase().includes(this.filter);
     const item = (kind, obj, child = false) => {
       const icon = kind === "character" ? "●" : kind === "set" ? "■" : "▸";
       const count = obj.member_count ?? obj.picture_count ?? "";
@@ -54,15 +71,26 @@ export class Sidebar {
     let html = `<div class="side-item ${!view.project && !view.collections?.length && !view.scrapheap && !view.folder && !view.dupes
       ? "active" : ""}" data-kind="library" tabindex="0" role="treeitem">All pictures</div>`;
     html += `<h2>Projects <button id="new-project" aria-label="New project">+</button></h2><div role="tree">`;
+    const inProject = new Map(this.projects.map((p) => [p.id, []]));
+    for (const c of this.collections) if (c.project_id != null) inProject.get(c.project_id)?.push(c);
     for (const project of this.projects) {
-      html += item("project", project);
-      for (const c of this.collections.filter((c) => c.project_id === project.id)) html += item(c.kind, c, true);
+      const children = inProject.get(project.id).filter(shown);
+      if (!shown(project) && !children.length) continue;
+      // A filter opens every project with a match; otherwise a project stays as the person left it.
+      const open = this.filter ? true : !this.collapsed.has(project.id) || view.project === project.id;
+      const toggle = inProject.get(project.id).length ? `<button class="twisty" data-toggle="${project.id}"
+        aria-expanded="${open}" aria-label="${open ? "Collapse" : "Expand"} ${esc(project.name)}">${open ? "▾" : "▸"}</button>` : "";
+      html += item("project", project).replace('<span class="dot"', `${toggle}<span class="dot"`);
+      if (open) for (const c of (this.filter ? children : inProject.get(project.id))) html += item(c.kind, c, true);
     }
     html += "</div>";
     const loose = this.collections.filter((c) => c.project_id == null);
     html += `<h2>Characters &amp; sets <span><button id="new-character" aria-label="New character">+●</button>
       <button id="new-set" aria-label="New set">+■</button></span></h2><div role="tree">`;
-    for (const c of loose) html += item(c.kind, c);
+    for (const c of loose) if (shown(c)) html += item(c.kind, c);
+    if (this.filter && !/data-kind="(project|set|character)"/.test(html)) {
+      html += `<p class="muted side-none">Nothing named “${esc(this.filter)}”.</p>`;
+    }
     html += "</div>";
     html += `<h2>Folders <span><button id="manage-folders" aria-label="Manage folders" title="Add, rescan or remove
       import and reference folders">…</button></span></h2>`;
@@ -77,7 +105,7 @@ export class Sidebar {
     // from or onto it is not cut short by a copy of itself.
     if (html !== this.html) {
       this.html = html;
-      this.el.innerHTML = html;
+      this.tree.innerHTML = html;
       this.bind();
     }
     this.renderSetOps();
@@ -85,7 +113,16 @@ export class Sidebar {
 
   bind() {
     const app = this.app;
-    this.el.querySelectorAll(".side-item").forEach((el) => {
+    this.tree.querySelectorAll("[data-toggle]").forEach((b) => {
+      b.onclick = (event) => {
+        event.stopPropagation();
+        const id = Number(b.dataset.toggle);
+        if (this.collapsed.has(id)) this.collapsed.delete(id); else this.collapsed.add(id);
+        localStorage.setItem(COLLAPSED_KEY, JSON.stringify([...this.collapsed]));
+        this.render();
+      };
+    });
+    this.tree.querySelectorAll(".side-item").forEach((el) => {
       const kind = el.dataset.kind;
       const id = Number(el.dataset.id);
       el.onclick = (event) => {
@@ -140,14 +177,11 @@ export class Sidebar {
       };
     });
     const create = (kind) => async () => {
-      const name = await ask(`Name of the new ${kind}`);
-      if (!name) return;
-      try {
-        if (kind === "project") await api.post("/projects", { name });
-        else await api.post(kind === "set" ? "/sets" : "/characters",
-          { name, project_id: app.view.project ?? null });
-        await this.reload();
-      } catch (error) { toast(error.message); }
+      const made = await ask(`Name of the new ${kind}`, "", "", {
+        submit: (name) => (kind === "project" ? api.post("/projects", { name })
+          : api.post(kind === "set" ? "/sets" : "/characters", { name, project_id: app.view.project ?? null })),
+      });
+      if (made) await this.reload();
     };
     this.el.querySelector("#new-project").onclick = create("project");
     this.el.querySelector("#manage-folders").onclick = () => openPanel(app, "folders");
@@ -172,14 +206,13 @@ export class Sidebar {
       b.onclick = () => this.app.navigate({ collections: [...this.marked], op: b.dataset.op });
     });
     bar.querySelector("[data-save]").onclick = async () => {
-      const name = await ask("Name of the new set");
+      const name = await ask("Name of the new set", "", "", {
+        submit: (value) => api.post("/set-operations/save", { collection_ids: [...this.marked],
+          op: this.app.view.op || "union", save_as: value }),
+      });
       if (!name) return;
-      try {
-        await api.post("/set-operations/save", { collection_ids: [...this.marked], op: this.app.view.op || "union",
-          save_as: name });
-        this.marked.clear();
-        await this.reload();
-      } catch (error) { toast(error.message); }
+      this.marked.clear();
+      await this.reload();
     };
     bar.querySelector("[data-clear]").onclick = () => { this.marked.clear(); this.render(); };
   }
