@@ -178,7 +178,6 @@ def test_scrapheap_restore_and_purge(library, pictures):
 
 
 def test_names_are_unique_per_kind_and_project_in_any_case_outside_projects_too(library):
-
     org = library.organise
     cats = org.create_collection("set", "Cats")
     with pytest.raises(Conflict, match="a set named 'cats' already exists outside projects"):
