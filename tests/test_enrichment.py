@@ -83,6 +83,23 @@ def test_requests_skip_done_pictures_unless_forced_and_pass_parameters(fake_engi
     assert by_filter.total == 2
 
 
+def test_saved_engine_parameters_apply_on_import_and_a_request_overrides_them(fake_engines, library, tmp_path):
+    with pytest.raises(BadInput, match="no parameter temperature"):
+        library.engines.configure(EnrichmentSettings(parameters={"fake/captioner": {"temperature": 1}}))
+    with pytest.raises(EngineNotFound):
+        library.engines.configure(EnrichmentSettings(parameters={"no/such": {"prompt": "x"}}))
+    saved = library.engines.configure(
+        EnrichmentSettings(on_import=["captioner"], parameters={"fake/captioner": {"prompt": "house style"}})
+    )
+    assert saved.parameters == {"fake/captioner": {"prompt": "house style"}}
+    ids = import_colours(library, tmp_path, ("red", "blue"))  # queued on import with the saved parameters
+    run_jobs(library)
+    assert "(house style)" in library.get(ids["red"]).captions[0].text
+    library.enrichment.enqueue(Task.CAPTIONER, [ids["blue"]], parameters={"prompt": "asked"}, force=True)
+    run_jobs(library)
+    assert "(asked)" in library.get(ids["blue"]).captions[0].text
+
+
 class PickyTagger(Tagger):
     """Fails on blue pictures only."""
 

@@ -49,10 +49,11 @@ def page(browser, server):
     context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
     page = context.new_page()
     watcher = PageWatcher(page)
+    page.expected_errors = []  # console errors a test provokes on purpose (a refused request)
     sign_in(page)
     page.watcher = watcher
     yield page
-    assert watcher.clean() == []
+    assert watcher.clean(allow=tuple(page.expected_errors)) == []
     context.close()
 
 
@@ -343,7 +344,41 @@ def test_settings_engines_tokens_and_update_check(page, server):
     panel.get_by_label("Token name").fill("comfyui")
     panel.get_by_role("button", name="Create token").click()
     expect(panel.locator("#token-secret")).to_contain_text("pxl_")
+    expect(panel.get_by_role("button", name="Copy token")).to_be_visible()
     screenshot(page, "settings")
+    # Revoking asks first, then the token shows as revoked, with no button left to press.
+    panel.get_by_role("button", name="Revoke token comfyui").click()
+    dialog = page.locator(".dialog")
+    expect(dialog).to_contain_text("Revoke the token comfyui?")
+    dialog.get_by_role("button", name="Revoke").click()
+    row = panel.get_by_label("API tokens").locator(".row", has_text="comfyui")
+    expect(row).to_contain_text("revoked")
+    expect(row.get_by_role("button")).to_have_count(0)
+    assert [t.revoked for t in server.state.auth.tokens() if t.name == "comfyui"] == [True]
+    # Each engine's parameters, used on import too; automatic snapshots.
+    panel.get_by_label("Fake captioner parameters").locator("input").fill("house style")
+    panel.get_by_role("button", name="Save engine settings").click()
+    expect(page.locator("#toast")).to_contain_text("Engine settings saved")
+    assert server.library.engines.settings().parameters == {"fake/captioner": {"prompt": "house style"}}
+    panel.get_by_label("Take daily, weekly and monthly snapshots automatically").click()
+    expect(page.locator("#toast")).to_contain_text("Automatic snapshots")
+    # The password: a wrong current one is refused in place; the new one signs in.
+    expect(panel.get_by_label("Browser sessions")).to_contain_text("(this browser)")
+    page.expected_errors.append("status of 403 (Forbidden)")
+    panel.get_by_label("Current password", exact=True).fill("not it")
+    panel.get_by_label("New password", exact=True).fill("a new horse battery")
+    panel.get_by_label("New password again").fill("a new horse battery")
+    panel.get_by_role("button", name="Change password").click()
+    expect(panel.locator("#password-error")).to_contain_text("the current password is wrong")
+    panel.get_by_label("Current password", exact=True).fill(PASSWORD)
+    panel.get_by_role("button", name="Change password").click()
+    expect(page.locator("#toast")).to_contain_text("Password changed")
+    assert (
+        server.client()
+        .post("/api/v1/auth/login", json={"username": OWNER, "password": "a new horse battery"})
+        .is_success
+    )
+    server.state.auth.set_password(OWNER, PASSWORD)
 
 
 def test_upload_by_drop_and_the_new_pictures_pill(page, server):

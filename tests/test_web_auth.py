@@ -154,7 +154,9 @@ def test_session_cookie_csrf_and_restart(live, tmp_path):
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie
     csrf = response.json()["csrf_token"]
     assert client.post("/api/v1/setup", json={"username": "x", "password": "yyyyyyyy"}).status_code == 409
-    assert client.get("/api/v1/auth/me").json() == {"kind": "session", "scope": "admin", "username": "owner"}
+    me = client.get("/api/v1/auth/me").json()
+    assert me == {"kind": "session", "scope": "admin", "username": "owner", "session_id": me["session_id"]}
+    assert [s["id"] for s in live.client(live.token()).get("/api/v1/sessions").json()] == [me["session_id"]]
     # Unsafe requests with a session need the CSRF token and a same-origin Origin.
     assert client.post("/api/v1/projects", json={"name": "A"}).status_code == 403
     assert client.post("/api/v1/projects", json={"name": "A"}, headers={"X-CSRF-Token": "wrong"}).status_code == 403
@@ -210,3 +212,32 @@ def test_cli_token_works_against_the_server(live, tmp_path):
     assert live.client(out["token"]).get("/api/v1/tokens").status_code == 200
     listed = run_cli("token", "list", "--library", str(live.library.root)).stdout
     assert out["token"] not in listed and out["token"][:8] in listed
+
+
+def test_password_change_checks_the_current_one_and_signs_other_browsers_out(live):
+    live.state.auth.create_user("owner", "first password")
+
+    def browser() -> tuple[httpx.Client, dict]:
+        client = live.client()
+        signed_in = client.post("/api/v1/auth/login", json={"username": "owner", "password": "first password"})
+        return client, {"X-CSRF-Token": signed_in.json()["csrf_token"], "Origin": live.url}
+
+    mine, headers = browser()
+    other, _ = browser()
+    change = {"current_password": "wrong one", "new_password": "second password"}
+    wrong = mine.post("/api/v1/auth/password", json=change, headers=headers)
+    assert wrong.status_code == 403 and wrong.json()["error"]["message"] == "the current password is wrong"
+    short = mine.post(
+        "/api/v1/auth/password", json={"current_password": "first password", "new_password": "short"}, headers=headers
+    )
+    assert short.status_code == 422  # the body does not validate
+    token = live.client(live.token("admin"))
+    refused = token.post("/api/v1/auth/password", json={**change, "current_password": "first password"})
+    assert refused.status_code == 403 and "sign in" in refused.json()["error"]["message"]
+    done = mine.post("/api/v1/auth/password", json={**change, "current_password": "first password"}, headers=headers)
+    assert done.json() == {"sessions_ended": 1}
+    assert mine.get("/api/v1/auth/me").status_code == 200  # this browser stays signed in
+    assert other.get("/api/v1/auth/me").status_code == 401  # the other is out
+    assert (
+        live.client().post("/api/v1/auth/login", json={"username": "owner", "password": "second password"}).is_success
+    )

@@ -228,6 +228,26 @@ class Authenticator:
         with self.db.write():
             self.store.set_password(user[0], hash_password(password))
 
+    def change_password(self, user_id: int, current: str, new: str, address: str, keep_session: int | None) -> int:
+        """Change the owner's password once the current one is checked (rate-limited as sign-ins are).
+        Every other browser session ends: whoever else had the old password is signed out. Returns how
+        many sessions ended."""
+        self.rate_limiter.begin(address)
+        name = self.store.username(user_id)
+        user = self.store.user_by_name(name) if name else None
+        if user is None or not verify_password(current, user[2]):
+            # 403, not 401: the caller is signed in; only this check failed (a browser keeps its session)
+            raise Forbidden("the current password is wrong")
+        self.rate_limiter.succeeded(address)
+        new_hash = hash_password(new)
+        ended = 0
+        with self.db.write():
+            self.store.set_password(user[0], new_hash)
+            for session in self.sessions():
+                if session.id != keep_session and session.user == name:
+                    ended += self.store.revoke_session(session.id, now_ms())
+        return ended
+
     def login(self, username: str, password: str, address: str, user_agent: str = "") -> NewSecret:
         """Check a password (rate-limited per address) and open a session; returns its secret and CSRF token."""
         self.rate_limiter.begin(address)

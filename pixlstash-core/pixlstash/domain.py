@@ -440,6 +440,8 @@ class EnrichmentSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True
     max_attempts: Annotated[int, Meta(ge=1, le=100)] = 3  # a picture that crashed the worker this often: failed
     backend: Literal["local", "ray"] = "local"  # where engines run: this process, or a Ray cluster
     ray: RaySettings = msgspec.field(default_factory=lambda: RaySettings())
+    # engine id -> the parameters it runs with (on import too) unless a request gives its own
+    parameters: dict[Annotated[str, Meta(max_length=200)], dict[Annotated[str, Meta(max_length=100)], Any]] = {}
 
 
 class PreviewSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -256,6 +256,15 @@ _NO_CONTROLS = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f\x85\ufeff][^\x00-\x1f\x7f]*
 Username = Annotated[str, Meta(min_length=1, max_length=100, pattern=_NO_CONTROLS)]
 
 
+class PasswordChange(msgspec.Struct, forbid_unknown_fields=True):
+    current_password: Annotated[str, Meta(min_length=1, max_length=1024)]
+    new_password: Annotated[str, Meta(min_length=8, max_length=1024)]
+
+
+class PasswordChanged(msgspec.Struct):
+    sessions_ended: int  # the other browser sessions, signed out
+
+
 class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
     username: Username
     password: Annotated[str, Meta(min_length=1, max_length=1024)]
@@ -275,6 +284,7 @@ class Me(msgspec.Struct):
     kind: str
     scope: str
     username: str | None = None
+    session_id: int | None = None  # a browser session's own id (its entry in GET /sessions)
 
 
 class SessionStatus(msgspec.Struct):

@@ -5,7 +5,7 @@ the enrichment settings, else the first whose model is here)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -55,8 +55,20 @@ class EngineCatalog:
             self.get(task_named(task), engine_id)
         for task in settings.on_import:
             task_named(task)
+        checked = {
+            engine_id: checked_parameters(self.by_id(engine_id), values)
+            for engine_id, values in settings.parameters.items()
+        }
+        settings = msgspec.structs.replace(settings, parameters={k: v for k, v in checked.items() if v})
         self.settings_store.put(_SETTINGS_KEY, settings)
         return settings
+
+    def parameters_for(self, engine: Engine, given: dict[str, Any] | None) -> dict[str, Any]:
+        """What ``engine`` runs with: its saved parameters (those it still declares) overridden by ``given``,
+        checked and converted to their declared types."""
+        declared = {p.name for p in engine.parameters()}
+        saved = {k: v for k, v in self.settings().parameters.get(engine.id, {}).items() if k in declared}
+        return checked_parameters(engine, {**saved, **(given or {})})
 
     # -- choosing -------------------------------------------------------------------------------
 
@@ -87,6 +99,15 @@ class EngineCatalog:
     def call(self, engine: Engine, work: Callable[[], T]) -> T:
         """Run ``work`` with ``engine`` loaded on the configured device (see ``EngineRuntime``)."""
         return self.runtime.call(engine, work)
+
+
+def checked_parameters(engine: Engine, parameters: dict[str, Any]) -> dict[str, Any]:
+    """The parameters in their declared types (text from the command line included); unknown ones refused."""
+    declared = {p.name: p for p in engine.parameters()}
+    unknown = sorted(set(parameters) - set(declared))
+    if unknown:
+        raise BadInput(f"{engine.id} has no parameter {', '.join(unknown)}", accepted=sorted(declared))
+    return {name: declared[name].convert(value) for name, value in parameters.items()}
 
 
 def task_named(name: str) -> Task:

@@ -15,7 +15,7 @@ from ..clock import now_ms
 from ..domain import ClusterProgress, EngineProgress, Job, JobItemError, PictureFilter
 from ..engines import Engine, Task
 from ..engines.catalog import EngineCatalog
-from ..errors import BadInput, EngineNotFound, ModelMissing
+from ..errors import EngineNotFound, ModelMissing
 from ..events import Event, EventBus
 from ..storage.db import Database
 from ..storage.jobs import JobStore
@@ -70,7 +70,7 @@ class Enrichment:
                 engine_id=engine.id,
                 location=status.location,
             )
-        parameters = self._checked_parameters(engine, parameters or {})
+        parameters = self.engines.parameters_for(engine, parameters)
         ids = self.pictures.require(picture_ids) if picture_ids is not None else self.query.ids(f or PictureFilter())
         with self.db.write():
             if not force:
@@ -116,15 +116,6 @@ class Enrichment:
             if engine.model_status().present:  # queueing work that cannot run would only fail it
                 chosen.append((Task(name), engine))
         return chosen
-
-    @staticmethod
-    def _checked_parameters(engine: Engine, parameters: dict[str, Any]) -> dict[str, Any]:
-        """The parameters in their declared types (text from the command line included)."""
-        declared = {p.name: p for p in engine.parameters()}
-        unknown = sorted(set(parameters) - set(declared))
-        if unknown:
-            raise BadInput(f"{engine.id} has no parameter {', '.join(unknown)}", accepted=sorted(declared))
-        return {name: declared[name].convert(value) for name, value in parameters.items()}
 
     # -- managing -------------------------------------------------------------------------------
 

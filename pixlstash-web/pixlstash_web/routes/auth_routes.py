@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from pixlstash.auth import ApiToken, RateLimited, SessionInfo
+from pixlstash.auth import ApiToken, Forbidden, RateLimited, SessionInfo
 from pixlstash.errors import Conflict, PixlstashError
 from pixlstash.sharing.service import Share, ShareOptions
 
@@ -14,6 +14,8 @@ from ..schemas import (
     LoginRequest,
     LoginResult,
     Me,
+    PasswordChange,
+    PasswordChanged,
     SessionStatus,
     SetupRequest,
     SetupStatus,
@@ -128,7 +130,31 @@ def register(api: Api) -> None:
     def me(ctx: RequestContext) -> Me:
         p = ctx.principal
         username = ctx.state.auth.store.username(p.user_id) if p.user_id else None
-        return Me(p.kind, p.scope, username)
+        return Me(p.kind, p.scope, username, p.id if p.kind == "session" else None)
+
+    @api.post(
+        "/auth/password",
+        policy=Policy.ADMIN,
+        body=PasswordChange,
+        response=PasswordChanged,
+        tag="auth",
+        summary="Change the owner's password (signed in only); every other browser session ends",
+        extra_responses={403: "the current password is wrong, or not signed in (API tokens cannot)"},
+    )
+    async def change_password(ctx: RequestContext, body: PasswordChange) -> PasswordChanged:
+        p = ctx.principal
+        if p.kind != "session" or p.user_id is None:
+            raise Forbidden("sign in to change the password: an API token cannot")
+        async with ctx.state.password_checks:  # hashing costs what a sign-in costs
+            ended = await run_in_threadpool(
+                ctx.state.auth.change_password,
+                p.user_id,
+                body.current_password,
+                body.new_password,
+                client_address(ctx.request),
+                p.id,
+            )
+        return PasswordChanged(ended)
 
     @api.get("/sessions", policy=Policy.ADMIN, response=list[SessionInfo], tag="auth", summary="Open browser sessions")
     def sessions(ctx: RequestContext) -> list[SessionInfo]:

@@ -10,7 +10,8 @@ const remembered = (engine) => {
   try { return JSON.parse(localStorage.getItem(`pixlstash.parameters.${engine.id}`) || "{}"); } catch { return {}; }
 };
 
-function control(p, value) {
+/** The form control of one engine parameter, showing ``value`` (the settings panel uses it too). */
+export function control(p, value) {
   const id = `param-${p.name}`;
   const label = `<label for="${id}">${esc(p.name.replaceAll("_", " "))}</label>`;
   const help = p.description ? `<small class="muted">${esc(p.description)}</small>` : "";
@@ -37,7 +38,8 @@ function control(p, value) {
   return `<div class="param" data-param="${esc(p.name)}" data-type="${p.type}">${label}<input id="${id}" value="${esc(text)}">${help}</div>`;
 }
 
-function read(box) {
+/** The values of the controls in ``box``, by parameter name. */
+export function read(box) {
   const values = {};
   box.querySelectorAll("[data-param]").forEach((el) => {
     const name = el.dataset.param;

@@ -7,6 +7,7 @@ import { confirmAction } from "./dialogs.js";
 import { renderFolders } from "./folders.js";
 import { renderHistory } from "./history.js";
 import { renderPeople } from "./people.js";
+import { copyButton, renderSettings } from "./settings.js";
 import { esc, toast } from "./ui.js";
 import { filterParams } from "./view.js";
 
@@ -42,7 +43,8 @@ export function openPanel(app, name, options = {}) {
   // opening could be clicked, and its answer then lost when the new content arrives.
   panel.innerHTML = `${header(name[0].toUpperCase() + name.slice(1))}<p class="muted">Loading…</p>`;
   bindClose(panel);
-  ({ stats: renderStats, tasks: renderTasks, snapshots: renderSnapshots, settings: renderSettings,
+  ({ stats: renderStats, tasks: renderTasks, snapshots: renderSnapshots,
+    settings: (a, p) => renderSettings(a, p, header, bindClose),
     help: renderHelp, people: (a, p, o) => renderPeople(a, p, { header, bindClose }, o),
     history: (a, p) => renderHistory(a, p, header, bindClose),
     folders: (a, p) => renderFolders(a, p, header, bindClose) })[name](app, panel, options);
@@ -250,75 +252,6 @@ async function renderSnapshots(app, panel, options = {}) {
   });
 }
 
-// -- settings -------------------------------------------------------------------------------------
-
-async function renderSettings(app, panel) {
-  let settings; let engines; let updates; let tokens; let shares;
-  try {
-    [settings, engines, updates, tokens, shares] = await Promise.all([api.get("/engines/settings"), api.get("/engines"),
-      api.get("/updates"), api.get("/tokens"), api.get("/shares")]);
-  } catch (error) { toast(error.message); return; }
-  app.engines = engines;
-  const tasks = ["tagger", "captioner", "embedder", "faces"];
-  panel.innerHTML = `${header("Settings")}
-    <section><h3>Engines</h3><form id="engine-settings" class="list">
-      ${tasks.map((t) => {
-        const list = engines.filter((e) => e.task === t);
-        return `<label class="row">${esc(t)} <select name="${t}" aria-label="${t} engine"><option value="">${list.length ? "automatic" : "none installed"}</option>
-          ${list.map((e) => `<option value="${esc(e.id)}" ${settings.defaults[t] === e.id ? "selected" : ""}>${esc(e.label)}${e.model.present ? "" : " (model missing)"}</option>`).join("")}
-          </select><label><input type="checkbox" name="import-${t}" ${settings.on_import.includes(t) ? "checked" : ""}> on import</label></label>`;
-      }).join("")}
-      <label class="row">Device <select name="device" aria-label="Device">${["auto", "cpu", "cuda", "mps"].map((d) =>
-        `<option ${settings.device === d ? "selected" : ""}>${d}</option>`).join("")}</select></label>
-      <button class="primary">Save engine settings</button></form>
-      ${engines.filter((e) => !e.model.present).map((e) => `<p class="muted"><small>${esc(e.id)}: ${esc(e.model.how_to_get)}</small></p>`).join("")}
-      ${engines.filter((e) => e.model.note).map((e) => `<p class="muted"><small>${esc(e.id)}: ${esc(e.model.note)}</small></p>`).join("")}
-      ${engines.filter((e) => e.parameters.length).map((e) => `<p><small>${esc(e.label)} parameters: ${e.parameters.map((p) =>
-        `${esc(p.name)} (${esc(p.type)}${p.default != null ? `, default ${esc(p.default)}` : ""})`).join(", ")}</small></p>`).join("")}
-    </section>
-    <section><h3>Updates</h3><label><input type="checkbox" id="update-check" ${updates.enabled ? "checked" : ""}>
-      Check for updates (sends only the version; off by default)</label>
-      ${updates.update_available ? `<p>Version ${esc(updates.latest)} is available.</p>` : ""}</section>
-    <section><h3>API tokens</h3><div class="list">${tokens.map((t) => `<div class="row"><span>${esc(t.name)} <small class="muted">${esc(t.scope)} · ${esc(t.prefix)}…</small></span>
-      <button data-revoke-token="${t.id}">Revoke</button></div>`).join("")}</div>
-      <form id="new-token" class="row"><input name="name" placeholder="token name" required aria-label="Token name">
-      <select name="scope" aria-label="Token scope"><option>read</option><option>write</option><option>admin</option></select>
-      <button>Create token</button></form><p id="token-secret" class="muted"></p></section>
-    <section><h3>Share links</h3><div class="list" id="share-list">${shares.map((s) => `<div class="row"><span>${esc(s.title || s.scope_type)}
-      <small class="muted">${esc(s.scope_type)}${s.revoked ? " · revoked" : ""}${s.expires_at ? ` · expires ${new Date(s.expires_at).toLocaleDateString()}` : ""}</small></span>
-      ${s.revoked ? "" : `<button data-revoke-share="${s.id}">Revoke</button>`}</div>`).join("") || '<p class="muted">No share links.</p>'}</div></section>`;
-  bindClose(panel);
-  panel.querySelector("#engine-settings").onsubmit = async (event) => {
-    event.preventDefault();
-    const form = new FormData(event.target);
-    const defaults = {};
-    for (const t of tasks) if (form.get(t)) defaults[t] = form.get(t);
-    try {
-      await api.put("/engines/settings", { defaults, on_import: tasks.filter((t) => form.get(`import-${t}`)),
-        device: form.get("device"), idle_unload_seconds: settings.idle_unload_seconds, max_attempts: settings.max_attempts });
-      toast("Engine settings saved");
-    } catch (error) { toast(error.message); }
-  };
-  panel.querySelector("#update-check").onchange = async (event) => {
-    try { await api.put("/settings/update-check", { enabled: event.target.checked }); toast("Saved"); } catch (error) { toast(error.message); }
-  };
-  panel.querySelector("#new-token").onsubmit = async (event) => {
-    event.preventDefault();
-    try {
-      const created = await api.post("/tokens", { name: event.target.name.value, scope: event.target.scope.value });
-      renderSettings(app, panel).then(() => {
-        panel.querySelector("#token-secret").textContent = `New token (shown once): ${created.token}`;
-      });
-    } catch (error) { toast(error.message); }
-  };
-  panel.querySelectorAll("[data-revoke-token]").forEach((b) => {
-    b.onclick = async () => { await api.del(`/tokens/${b.dataset.revokeToken}`).catch((e) => toast(e.message)); renderSettings(app, panel); };
-  });
-  panel.querySelectorAll("[data-revoke-share]").forEach((b) => {
-    b.onclick = async () => { await api.del(`/shares/${b.dataset.revokeShare}`).catch((e) => toast(e.message)); renderSettings(app, panel); };
-  });
-}
-
 // -- shortcuts --------------------------------------------------------------------------------------
 
 export const SHORTCUTS = [
@@ -362,8 +295,9 @@ export function shareDialog(app, scope) {
     try {
       const created = await api.post("/shares", body);
       const url = new URL(created.url, location.href).href;
-      box.querySelector("#share-url").innerHTML = `Link (shown once): <a href="${esc(url)}" target="_blank" rel="noopener" id="share-link">${esc(url)}</a>`;
-      navigator.clipboard?.writeText(url).catch(() => {});
+      const out = box.querySelector("#share-url");
+      out.innerHTML = `Link (shown once): <a href="${esc(url)}" target="_blank" rel="noopener" id="share-link">${esc(url)}</a> `;
+      out.append(copyButton(url, "Copy link"));
     } catch (error) { toast(error.message); }
   };
 }

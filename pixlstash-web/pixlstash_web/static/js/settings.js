@@ -1,0 +1,183 @@
+// The settings panel: engines (the default per task, what runs on import, each engine's parameters),
+// automatic snapshots, the update check, the password, browser sessions, API tokens and share links.
+// Revoking asks first and a revoked token or link shows as such; new secrets get a copy button.
+
+import { api } from "./api.js";
+import { confirmAction } from "./dialogs.js";
+import { control, read } from "./engine_dialog.js";
+import { esc, toast } from "./ui.js";
+
+const TASKS = ["tagger", "captioner", "embedder", "faces"];
+
+/** Copy ``text`` (the Clipboard API where the page may use it, else a selected text field). */
+async function copy(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    const area = document.createElement("textarea");
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    document.execCommand("copy");
+    area.remove();
+  }
+  toast("Copied");
+}
+
+export function copyButton(text, label = "Copy") {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.textContent = label;
+  button.onclick = () => copy(text);
+  return button;
+}
+
+function when(ms) {
+  return ms ? new Date(ms).toLocaleString() : "never";
+}
+
+function engineSection(settings, engines) {
+  const withParameters = engines.filter((e) => e.parameters.length);
+  return `<section><h3>Engines</h3><form id="engine-settings" class="list">
+    ${TASKS.map((t) => {
+      const list = engines.filter((e) => e.task === t);
+      return `<label class="row">${esc(t)} <select name="${t}" aria-label="${t} engine"><option value="">${list.length ? "automatic" : "none installed"}</option>
+        ${list.map((e) => `<option value="${esc(e.id)}" ${settings.defaults[t] === e.id ? "selected" : ""}>${esc(e.label)}${e.model.present ? "" : " (model missing)"}</option>`).join("")}
+        </select><label><input type="checkbox" name="import-${t}" ${settings.on_import.includes(t) ? "checked" : ""}> on import</label></label>`;
+    }).join("")}
+    <label class="row">Device <select name="device" aria-label="Device">${["auto", "cpu", "cuda", "mps"].map((d) =>
+      `<option ${settings.device === d ? "selected" : ""}>${d}</option>`).join("")}</select></label>
+    ${withParameters.map((e) => `<fieldset class="engine-parameters engine-form" data-engine="${esc(e.id)}"
+      aria-label="${esc(e.label)} parameters"><legend>${esc(e.label)}: what it runs with (on import too)</legend>
+      ${e.parameters.map((p) => control(p, settings.parameters?.[e.id]?.[p.name] ?? p.default)).join("")}</fieldset>`).join("")}
+    <button class="primary">Save engine settings</button></form>
+    ${engines.filter((e) => !e.model.present).map((e) => `<p class="muted"><small>${esc(e.id)}: ${esc(e.model.how_to_get)}</small></p>`).join("")}
+    ${engines.filter((e) => e.model.note).map((e) => `<p class="muted"><small>${esc(e.id)}: ${esc(e.model.note)}</small></p>`).join("")}
+  </section>`;
+}
+
+/** An engine's parameters as the form has them, leaving out those at the engine's own default. */
+function changedParameters(engine, box) {
+  const values = read(box);
+  const declared = new Map(engine.parameters.map((p) => [p.name, p]));
+  return Object.fromEntries(Object.entries(values).filter(([name, value]) => {
+    const fallback = declared.get(name)?.default;
+    if (value === "" && fallback == null) return false;
+    return JSON.stringify(value) !== JSON.stringify(fallback);
+  }));
+}
+
+export async function renderSettings(app, panel, header, bindClose) {
+  let settings; let engines; let updates; let tokens; let shares; let sessions; let schedule; let me;
+  try {
+    [settings, engines, updates, tokens, shares, sessions, schedule, me] = await Promise.all([
+      api.get("/engines/settings"), api.get("/engines"), api.get("/updates"), api.get("/tokens"), api.get("/shares"),
+      api.get("/sessions"), api.get("/snapshots/schedule"), api.get("/auth/me")]);
+  } catch (error) { toast(error.message); return; }
+  app.engines = engines;
+  const again = () => renderSettings(app, panel, header, bindClose);
+  const active = tokens.filter((t) => !t.revoked);
+  panel.innerHTML = `${header("Settings")}
+    ${engineSection(settings, engines)}
+    <section><h3>Snapshots</h3><label><input type="checkbox" id="snapshot-schedule" ${schedule.enabled ? "checked" : ""}>
+      Take daily, weekly and monthly snapshots automatically</label></section>
+    <section><h3>Updates</h3><label><input type="checkbox" id="update-check" ${updates.enabled ? "checked" : ""}>
+      Check for updates (sends only the version; off by default)</label>
+      ${updates.update_available ? `<p>Version ${esc(updates.latest)} is available.</p>` : ""}</section>
+    <section><h3>Password</h3><form id="password-form" class="list">
+      <input type="password" name="current" autocomplete="current-password" required aria-label="Current password" placeholder="current password">
+      <input type="password" name="new" autocomplete="new-password" required minlength="8" aria-label="New password" placeholder="new password (8 characters or more)">
+      <input type="password" name="again" autocomplete="new-password" required minlength="8" aria-label="New password again" placeholder="new password again">
+      <p class="error" id="password-error" role="alert"></p>
+      <button>Change password</button></form></section>
+    <section><h3>Browser sessions</h3><div class="list" aria-label="Browser sessions">${sessions.map((s) => `<div class="row">
+      <span>${esc(s.user_agent.slice(0, 60) || "unknown browser")}${s.id === me.session_id ? " <b>(this browser)</b>" : ""}
+      <small class="muted">${esc(s.address)} · last seen ${when(s.last_seen_at)}</small></span>
+      <button data-end-session="${s.id}">${s.id === me.session_id ? "Sign out" : "End"}</button></div>`).join("")}</div></section>
+    <section><h3>API tokens</h3><div class="list" aria-label="API tokens">${tokens.map((t) => `<div class="row ${t.revoked ? "revoked" : ""}">
+      <span>${esc(t.name)} <small class="muted">${esc(t.scope)} · ${esc(t.prefix)}… · last used ${when(t.last_used_at)}${t.revoked ? " · revoked" : ""}</small></span>
+      ${t.revoked ? "" : `<button data-revoke-token="${t.id}" aria-label="Revoke token ${esc(t.name)}">Revoke</button>`}</div>`).join("")
+      || '<p class="muted">No tokens.</p>'}</div>
+      <form id="new-token" class="row"><input name="name" placeholder="token name" required aria-label="Token name">
+      <select name="scope" aria-label="Token scope"><option>read</option><option>write</option><option>admin</option></select>
+      <button>Create token</button></form><div id="token-secret" class="muted"></div>
+      <p class="muted"><small>${active.length} active.</small></p></section>
+    <section><h3>Share links</h3><div class="list" id="share-list">${shares.map((s) => `<div class="row ${s.revoked ? "revoked" : ""}"><span>${esc(s.title || s.scope_type)}
+      <small class="muted">${esc(s.scope_type)}${s.revoked ? " · revoked" : ""}${s.expires_at ? ` · expires ${new Date(s.expires_at).toLocaleDateString()}` : ""}</small></span>
+      ${s.revoked ? "" : `<button data-revoke-share="${s.id}" aria-label="Revoke share ${esc(s.title || s.scope_type)}">Revoke</button>`}</div>`).join("")
+      || '<p class="muted">No share links.</p>'}</div></section>`;
+  bindClose(panel);
+  panel.querySelector("#engine-settings").onsubmit = async (event) => {
+    event.preventDefault();
+    const form = new FormData(event.target);
+    const defaults = {};
+    for (const t of TASKS) if (form.get(t)) defaults[t] = form.get(t);
+    const parameters = {};
+    panel.querySelectorAll("[data-engine]").forEach((box) => {
+      const values = changedParameters(engines.find((e) => e.id === box.dataset.engine), box);
+      if (Object.keys(values).length) parameters[box.dataset.engine] = values;
+    });
+    try {
+      await api.put("/engines/settings", { ...settings, defaults, parameters,
+        on_import: TASKS.filter((t) => form.get(`import-${t}`)), device: form.get("device") });
+      toast("Engine settings saved");
+    } catch (error) { toast(error.message); }
+  };
+  panel.querySelector("#snapshot-schedule").onchange = async (event) => {
+    try {
+      await api.put("/snapshots/schedule", { enabled: event.target.checked });
+      toast(event.target.checked ? "Automatic snapshots on" : "Automatic snapshots off");
+    } catch (error) { toast(error.message); }
+  };
+  panel.querySelector("#update-check").onchange = async (event) => {
+    try { await api.put("/settings/update-check", { enabled: event.target.checked }); toast("Saved"); } catch (error) { toast(error.message); }
+  };
+  panel.querySelector("#password-form").onsubmit = async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const error = panel.querySelector("#password-error");
+    if (form.new.value !== form.again.value) { error.textContent = "The new passwords differ."; return; }
+    try {
+      const changed = await api.post("/auth/password", { current_password: form.current.value, new_password: form.new.value });
+      toast(`Password changed${changed.sessions_ended ? `; ${changed.sessions_ended} other session(s) signed out` : ""}`);
+      again();
+    } catch (e) { error.textContent = e.message; }
+  };
+  panel.querySelectorAll("[data-end-session]").forEach((b) => {
+    b.onclick = async () => {
+      const own = Number(b.dataset.endSession) === me.session_id;
+      if (!(await confirmAction(own ? "Sign out of this browser?" : "End this browser session?",
+        own ? "" : "That browser is signed out at once.", { ok: own ? "Sign out" : "End session", danger: !own }))) return;
+      try { await api.del(`/sessions/${b.dataset.endSession}`); } catch (e) { toast(e.message); return; }
+      if (own) location.reload(); else again();
+    };
+  });
+  panel.querySelector("#new-token").onsubmit = async (event) => {
+    event.preventDefault();
+    try {
+      const created = await api.post("/tokens", { name: event.target.name.value, scope: event.target.scope.value });
+      await again();
+      const box = panel.querySelector("#token-secret");
+      box.innerHTML = `New token (shown once, copy it now): <code>${esc(created.token)}</code> `;
+      box.append(copyButton(created.token, "Copy token"));
+    } catch (error) { toast(error.message); }
+  };
+  panel.querySelectorAll("[data-revoke-token]").forEach((b) => {
+    b.onclick = async () => {
+      const token = tokens.find((t) => t.id === Number(b.dataset.revokeToken));
+      if (!(await confirmAction(`Revoke the token ${token.name}?`, "Whatever uses it stops working at once.",
+        { ok: "Revoke", danger: true }))) return;
+      try { await api.del(`/tokens/${token.id}`); toast(`Revoked ${token.name}`); } catch (e) { toast(e.message); }
+      again();
+    };
+  });
+  panel.querySelectorAll("[data-revoke-share]").forEach((b) => {
+    b.onclick = async () => {
+      const share = shares.find((s) => s.id === Number(b.dataset.revokeShare));
+      if (!(await confirmAction(`Revoke the share link ${share.title || share.scope_type}?`,
+        "Whoever has the link loses access at once, open pages included.", { ok: "Revoke", danger: true }))) return;
+      try { await api.del(`/shares/${share.id}`); toast("Share link revoked"); } catch (e) { toast(e.message); }
+      again();
+    };
+  });
+}
