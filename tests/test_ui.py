@@ -701,3 +701,41 @@ def test_duplicates_view_keeps_one_of_a_group_and_undo_brings_the_rest_back(page
     view.get_by_role("button", name="Back to the pictures").click()
     expect(view).to_be_hidden()
     expect(page.locator(".tile:visible").first).to_be_visible()
+
+
+def test_the_update_banner_names_a_security_release_and_is_dismissed_per_version(page, server):
+    from test_web_privacy import _UpdateServer
+
+    updates = _UpdateServer(
+        {"latest": "9.0.0", "severity": "high", "notes_url": "https://example.invalid/notes", "affected": "<0.2.0"}
+    )
+    try:
+        admin = server.client(server.token("admin"))
+        admin.put("/api/v1/settings/update-check", json={"enabled": False, "url": updates.url}).raise_for_status()
+        page.reload()
+        page.wait_for_selector("body[data-ready='1']")
+        banner = page.locator("#update-banner")
+        expect(banner).to_be_hidden()  # off until the owner turns it on: nothing asked, nothing shown
+        assert updates.requests == []
+        page.get_by_role("button", name="Settings").click()
+        page.get_by_label("Check for updates").check()
+        expect(banner).to_contain_text("Security fix (high): PixlStash 9.0.0 is out")
+        expect(banner).to_contain_text("It fixes versions <0.2.0.")
+        expect(banner.get_by_role("link", name="Release notes")).to_have_attribute(
+            "href", "https://example.invalid/notes"
+        )
+        assert len(updates.requests) == 1
+        page.get_by_role("button", name="Settings", exact=True).click()  # closes the panel
+        screenshot(page, "update-banner")
+        banner.get_by_role("button", name="Dismiss the notice of 9.0.0").click()
+        expect(banner).to_be_hidden()
+        page.reload()
+        page.wait_for_selector("body[data-ready='1']")
+        expect(page.locator("#count")).to_be_visible()
+        expect(banner).to_be_hidden()  # dismissed for 9.0.0 ...
+        page.evaluate("() => localStorage.setItem('pixlstash.update.dismissed', '8.0.0')")
+        page.reload()
+        page.wait_for_selector("body[data-ready='1']")
+        expect(banner).to_be_visible()  # ... not for other versions
+    finally:
+        updates.close()

@@ -3,7 +3,8 @@
 When on, it asks at most once a day (hourly while the newest known release is a high or critical
 security fix) and sends nothing but the app version and the installation type, in the URL:
 ``GET <url>?version=0.1.0&install=pip``. The answer is JSON:
-``{"latest": "0.2.0", "severity": "none|low|medium|high|critical", "notes_url": "..."}``.
+``{"latest": "0.2.0", "severity": "none|low|medium|high|critical", "notes_url": "...", "affected": "<0.2.0"}``
+(``affected``: the versions a security fix is for, as the release notes say it; optional).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import os
 import time
 import urllib.parse
 import urllib.request
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
+from msgspec import Meta
 
 from . import __version__
 from .errors import BadInput
@@ -45,14 +47,16 @@ class UpdateStatus(msgspec.Struct, frozen=True):
     severity: Severity | None = None
     update_available: bool = False
     notes_url: str | None = None
+    affected: str | None = None  # the versions a security fix is for ("<0.2.0"), as its notes say
     checked_at: int | None = None  # unix seconds
     error: str | None = None
 
 
 class _Answer(msgspec.Struct):
-    latest: str
+    latest: Annotated[str, Meta(max_length=40)]
     severity: Severity = "none"
-    notes_url: str | None = None
+    notes_url: Annotated[str, Meta(max_length=2000, pattern="^https?://")] | None = None
+    affected: Annotated[str, Meta(max_length=200)] | None = None
 
 
 def installation_type() -> Literal["docker", "pip", "other"]:
@@ -124,6 +128,7 @@ class UpdateChecker:
                 severity=answer.severity,
                 update_available=_version_tuple(answer.latest) > _version_tuple(__version__),
                 notes_url=answer.notes_url,
+                affected=answer.affected,
                 checked_at=now,
             )
         except (OSError, ValueError, msgspec.DecodeError, json.JSONDecodeError) as error:

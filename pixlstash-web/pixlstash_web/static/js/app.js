@@ -9,6 +9,7 @@ import { openOverlay } from "./overlay.js";
 import { openPanel, viewChanged } from "./panels.js";
 import { Sidebar } from "./sidebar.js";
 import { esc, toast } from "./ui.js";
+import { showUpdateBanner } from "./update_banner.js";
 import { bindUploads } from "./uploads.js";
 import { DEFAULTS, filterBody, filterParams, readView, sortParams, viewUrl } from "./view.js";
 
@@ -476,6 +477,7 @@ async function start() {
   window.addEventListener("pixlstash:history", () => { if (app.view.dupes) showDuplicates(app, true); });
   live();
   bindUploads(app);
+  showUpdateBanner();
   window.pixlstash = { app, actions };
   document.body.dataset.ready = "1";
 }

@@ -6,6 +6,7 @@ import { api } from "./api.js";
 import { confirmAction } from "./dialogs.js";
 import { control, read } from "./engine_dialog.js";
 import { esc, toast } from "./ui.js";
+import { showUpdateBanner } from "./update_banner.js";
 
 const TASKS = ["tagger", "captioner", "embedder", "faces"];
 
@@ -130,7 +131,12 @@ export async function renderSettings(app, panel, header, bindClose) {
     } catch (error) { toast(error.message); }
   };
   panel.querySelector("#update-check").onchange = async (event) => {
-    try { await api.put("/settings/update-check", { enabled: event.target.checked }); toast("Saved"); } catch (error) { toast(error.message); }
+    try {
+      await api.put("/settings/update-check", { enabled: event.target.checked });
+      if (event.target.checked) await api.post("/updates/check"); // the first look, now rather than within the hour
+      toast(event.target.checked ? "The update check is on" : "The update check is off");
+      showUpdateBanner();
+    } catch (error) { toast(error.message); }
   };
   panel.querySelector("#password-form").onsubmit = async (event) => {
     event.preventDefault();

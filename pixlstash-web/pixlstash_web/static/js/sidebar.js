@@ -26,7 +26,7 @@ export class Sidebar {
     this.filter = "";
     this.collapsed = new Set(JSON.parse(localStorage.getItem(COLLAPSED_KEY) || "[]")); // project ids
     // The filter box stays put while the tree under it is redrawn (it keeps its focus and caret).
-    this.el.innerHTML = `<input id="side-filter" type="search" placeholder="Filter sets, characters, projects"
+    this.el.innerHTML = `<input id="side-filter" type="search" placeholder="Filter by name"
       aria-label="Filter sets, characters and projects"><div class="side-tree"></div>`;
     this.tree = this.el.querySelector(".side-tree");
     let typing = 0;
