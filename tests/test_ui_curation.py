@@ -339,12 +339,12 @@ def test_sidebar_at_scale_sorts_naturally_filters_collapses_and_refuses_a_taken_
         "() => [...document.querySelectorAll('#sidebar .side-item[data-kind=project]')]"
         ".map((e) => e.getAttribute('aria-label'))"
     )
-    assert order == ["project Project 1", "project Project 2", "project Project 10"]
+    assert [o for o in order if "Project" in o] == ["project Project 1", "project Project 2", "project Project 10"]
     loose_sets = page.evaluate(
         "() => [...document.querySelectorAll('#sidebar .side-item[data-kind=set]:not(.child)')]"
-        ".slice(0, 3).map((e) => e.getAttribute('aria-label'))"
+        ".map((e) => e.getAttribute('aria-label')).filter((name) => name.startsWith('set Set '))"
     )
-    assert loose_sets == ["set Set 21", "set Set 22", "set Set 23"]
+    assert loose_sets[:3] == ["set Set 21", "set Set 22", "set Set 23"] and len(loose_sets) == 980
     sidebar.get_by_label("Filter sets, characters and projects").fill("set 99")
     expect(sidebar.locator(".side-item[data-kind='set']")).to_have_count(11)  # 99 and 990-999
     sidebar.get_by_label("Filter sets, characters and projects").fill("zzz")

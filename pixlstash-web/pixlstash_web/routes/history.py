@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
+from msgspec import Meta
 
 from pixlstash.domain import History, HistoryStep
 from pixlstash.errors import Conflict
@@ -12,7 +15,7 @@ from ..security import Policy
 
 
 class HistoryQuery(msgspec.Struct, forbid_unknown_fields=True):
-    limit: int = msgspec.field(default=100)
+    limit: Annotated[int, Meta(ge=1, le=500)] = 100  # steps, newest first
 
 
 def register(api: Api) -> None:
@@ -25,7 +28,7 @@ def register(api: Api) -> None:
         summary="The undo history, newest step first (undone ones can be redone)",
     )
     def history(ctx: RequestContext, query: HistoryQuery) -> History:
-        return ctx.library.edits.history(max(1, min(query.limit, 500)))
+        return ctx.library.edits.history(query.limit)
 
     @api.post(
         "/history/undo",
