@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from live_server import LiveServer, make_pictures
 
+from pixlstash.domain import PictureFilter
+
 
 @pytest.fixture
 def live(library, tmp_path):
@@ -73,3 +75,29 @@ def library_state(library) -> tuple:
         db.query("SELECT collection_id, picture_id FROM collection_members ORDER BY 1, 2"),
         db.query("SELECT id, name, description FROM collections ORDER BY id"),
     )
+
+
+def test_naming_faces_by_hand_and_by_suggestion_undoes(live, library, tmp_path):
+    (picture_id,) = make_pictures(library, tmp_path / "p", 1)
+    client = live.client(live.token("write"))
+    hero = client.post("/api/v1/characters", json={"name": "Hero"}).json()
+    with library.db.write():
+        faces = [
+            library.db.scalar(
+                "INSERT INTO faces(picture_id, engine_id, engine_version, x0, y0, x1, y1, score, created_at) "
+                "VALUES (?, 'fake/faces', '1', ?, 2, 30, 40, 0.9, 0) RETURNING id",
+                (picture_id, n),
+            )
+            for n in range(2)
+        ]
+    named = lambda: library.db.query("SELECT id, character_id FROM faces ORDER BY id")  # noqa: E731
+    client.patch(f"/api/v1/faces/{faces[0]}", json={"character_id": hero["id"]}).raise_for_status()
+    accept = f"/api/v1/characters/{hero['id']}/suggestions/accept"
+    client.post(accept, json={"face_ids": [faces[1]]}).raise_for_status()
+    assert named() == [(faces[0], hero["id"]), (faces[1], hero["id"])]
+    assert [s["label"] for s in client.get("/api/v1/history").json()["steps"]] == ["Name 1 face Hero"] * 2
+    client.post("/api/v1/history/undo").raise_for_status()
+    assert named() == [(faces[0], hero["id"]), (faces[1], None)]
+    client.post("/api/v1/history/undo").raise_for_status()
+    assert named() == [(faces[0], None), (faces[1], None)]
+    assert library.count(PictureFilter(collections=[hero["id"]])) == 0  # the picture left Hero with its face
