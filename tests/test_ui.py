@@ -341,10 +341,13 @@ def test_settings_engines_tokens_and_update_check(page, server):
     panel.get_by_role("button", name="Save engine settings").click()
     expect(page.locator("#toast")).to_contain_text("Engine settings saved")
     assert server.library.engines.settings().defaults == {"captioner": "fake/captioner"}
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     panel.get_by_label("Token name").fill("comfyui")
     panel.get_by_role("button", name="Create token").click()
     expect(panel.locator("#token-secret")).to_contain_text("pxl_")
-    expect(panel.get_by_role("button", name="Copy token")).to_be_visible()
+    secret = panel.locator("#token-secret code").inner_text()
+    panel.get_by_role("button", name="Copy token").click()
+    assert page.evaluate("() => navigator.clipboard.readText()") == secret
     screenshot(page, "settings")
     # Revoking asks first, then the token shows as revoked, with no button left to press.
     panel.get_by_role("button", name="Revoke token comfyui").click()
@@ -360,8 +363,24 @@ def test_settings_engines_tokens_and_update_check(page, server):
     panel.get_by_role("button", name="Save engine settings").click()
     expect(page.locator("#toast")).to_contain_text("Engine settings saved")
     assert server.library.engines.settings().parameters == {"fake/captioner": {"prompt": "house style"}}
-    panel.get_by_label("Take daily, weekly and monthly snapshots automatically").click()
-    expect(page.locator("#toast")).to_contain_text("Automatic snapshots")
+    admin = server.client(server.token("admin"))
+    scheduled = admin.get("/api/v1/snapshots/schedule").json()["enabled"]
+    box = panel.get_by_label("Take daily, weekly and monthly snapshots automatically")
+    expect(box).to_be_checked(checked=scheduled)
+    box.click()
+    expect(page.locator("#toast")).to_contain_text(f"Automatic snapshots {'off' if scheduled else 'on'}")
+    assert admin.get("/api/v1/snapshots/schedule").json() == {"enabled": not scheduled}
+    # Another browser's session, ended from here.
+    other = server.client()
+    other.post("/api/v1/auth/login", json={"username": OWNER, "password": PASSWORD}).raise_for_status()
+    page.get_by_role("button", name="Settings", exact=True).click()  # closes the panel
+    page.get_by_role("button", name="Settings", exact=True).click()
+    sessions = panel.get_by_label("Browser sessions")
+    expect(sessions.locator(".row")).to_have_count(2)
+    sessions.get_by_role("button", name="End").click()
+    page.locator(".dialog").get_by_role("button", name="End session").click()
+    expect(sessions.locator(".row")).to_have_count(1)
+    assert other.get("/api/v1/auth/me").status_code == 401
     # The password: a wrong current one is refused in place; the new one signs in.
     expect(panel.get_by_label("Browser sessions")).to_contain_text("(this browser)")
     page.expected_errors.append("status of 403 (Forbidden)")
