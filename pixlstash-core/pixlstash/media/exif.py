@@ -40,6 +40,8 @@ def _plain(value: object) -> object:
         return value.decode("utf-8", "replace").strip("\x00 ")
     if isinstance(value, str):
         return value.strip("\x00 ")
+    if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, int | float) for v in value):
+        return value[0] / value[1] if value[1] else None  # a rational as (numerator, denominator)
     try:
         return float(value) if not isinstance(value, int) else value  # IFDRational -> float
     except (TypeError, ValueError, ZeroDivisionError):

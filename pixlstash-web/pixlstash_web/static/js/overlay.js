@@ -30,7 +30,7 @@ function render(app, el, p) {
     <div class="stage" id="stage">
       ${video ? `<video src="${originalUrl(p.content_hash)}" controls autoplay muted playsinline
           poster="${thumbUrl(p.content_hash, "preview")}" aria-label="Video"></video>`
-        : `<img id="full" src="${thumbUrl(p.content_hash, "preview")}" alt="${esc(p.original_name)}"
+        : `<img id="full" draggable="false" src="${thumbUrl(p.content_hash, "preview")}" alt="${esc(p.original_name)}"
           data-original="${originalUrl(p.content_hash)}">`}
       <div id="faceboxes"></div>
       <button class="nav prev" id="prev" aria-label="Previous picture">‹</button>
@@ -70,8 +70,8 @@ function render(app, el, p) {
         </select>${video ? `<button data-seek="${f.frame_seconds ?? 0}" title="Show the frame this face is on">▶ ${clock(f.frame_seconds)}</button>` : ""}
         <button data-similar-face="${f.id}">Similar faces</button></div>`).join("")}</div>` : ""}
       ${p.generation ? generation(p) : ""}
-      ${Object.keys(p.exif || {}).length ? `<h3>EXIF</h3><dl class="kv">${Object.entries(p.exif).slice(0, 40).map(([k, v]) =>
-        `<dt>${esc(k)}</dt><dd>${esc(typeof v === "object" ? JSON.stringify(v) : v)}</dd>`).join("")}</dl>` : ""}
+      ${Object.keys(p.exif || {}).length ? `<h3>Camera</h3><dl class="kv" id="exif">${exifRows(p.exif).map(([k, v]) =>
+        `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join("")}</dl>` : ""}
       <h3>File</h3><dl class="kv"><dt>Type</dt><dd>${esc(p.mime)}</dd>
         ${p.locations.map((l) => `<dt>Location</dt><dd>${esc(l)}</dd>`).join("")}
         <dt>Hash</dt><dd>${esc(p.content_hash.slice(0, 16))}…</dd></dl>
@@ -95,6 +95,44 @@ function membership(app, p) {
     <a href="${viewUrl(m.kind === "project" ? { project: m.id } : { collections: [m.id] })}" data-open-member="${m.kind}:${m.id}"
       title="Open the ${m.kind} ${esc(m.name)}">${mark[m.kind]} ${esc(m.name)}</a>
     <button data-leave="${m.kind}:${m.id}" aria-label="Remove from ${m.kind} ${esc(m.name)}">×</button></span>`).join("")}</div>`;
+}
+
+/** A number, or a rational as older imports stored it ("(1, 1000)"). */
+function rational(value) {
+  const pair = /^\((-?[\d.]+), (-?[\d.]+)\)$/.exec(String(value ?? ""));
+  if (pair) return Number(pair[2]) ? Number(pair[1]) / Number(pair[2]) : NaN;
+  return Number(value);
+}
+
+/** EXIF as a photographer reads it: 1/1000 s, f/2.8, 35 mm, ISO 200, camera and lens, the time it was
+ * taken in the camera's own time zone when the file says which. Other fields follow as they are. */
+export function exifRows(exif) {
+  const rows = [];
+  const used = new Set(["make", "model", "lens_model", "exposure_time", "f_number", "focal_length", "iso",
+    "datetime_original", "offset_original", "datetime", "user_comment", "orientation"]);
+  const make = String(exif.make || "").trim();
+  const model = String(exif.model || "").trim();
+  const camera = model.toLowerCase().startsWith(make.toLowerCase()) ? model : [make, model].filter(Boolean).join(" ");
+  if (camera) rows.push(["Camera", camera]);
+  if (exif.lens_model) rows.push(["Lens", String(exif.lens_model)]);
+  const settings = [];
+  const t = rational(exif.exposure_time);
+  if (t > 0) settings.push(t < 1 ? `1/${Math.round(1 / t)} s` : `${Number(t.toFixed(1))} s`);
+  if (rational(exif.f_number) > 0) settings.push(`f/${Number(rational(exif.f_number).toFixed(1))}`);
+  if (rational(exif.focal_length) > 0) settings.push(`${Number(rational(exif.focal_length).toFixed(1))} mm`);
+  if (exif.iso) settings.push(`ISO ${exif.iso}`);
+  if (settings.length) rows.push(["Exposure", settings.join(" · ")]);
+  const taken = String(exif.datetime_original || exif.datetime || "");
+  const when = /^(\d{4}):(\d{2}):(\d{2}) (\d{2}):(\d{2})/.exec(taken);
+  if (when) {
+    const zone = /^[+-]\d{2}:\d{2}$/.test(String(exif.offset_original || "")) ? ` (UTC${exif.offset_original})` : "";
+    rows.push(["Taken", `${when[1]}-${when[2]}-${when[3]} ${when[4]}:${when[5]}${zone}`]);
+  }
+  for (const [key, value] of Object.entries(exif)) {
+    if (used.has(key) || rows.length >= 40) continue;
+    rows.push([key.replaceAll("_", " "), typeof value === "object" ? JSON.stringify(value) : String(value)]);
+  }
+  return rows;
 }
 
 // A video frame's time as m:ss (the poster frame has none: it is where the video opens).
@@ -134,6 +172,84 @@ function drawFaces(el, p) {
   if (img.complete) place(); else img.addEventListener("load", place, { once: true });
 }
 
+/** Zoom and pan: the wheel and a pinch zoom around the pointer, a drag pans, a double-click toggles fit and
+ * 100%; the original replaces the preview once zoomed in. At fit, a horizontal swipe steps to the next or
+ * previous picture. Face boxes show on hover at fit only, and never take a click. */
+function bindZoom(app, el, p) {
+  const stage = el.querySelector("#stage");
+  const img = el.querySelector("#full");
+  if (!img) return;
+  const boxes = el.querySelector("#faceboxes");
+  let scale = 1;
+  let x = 0;
+  let y = 0;
+  const apply = () => {
+    if (scale <= 1.001) { scale = 1; x = 0; y = 0; }
+    const w = stage.clientWidth;
+    const h = stage.clientHeight;
+    x = Math.min(0, Math.max(w - w * scale, x)); // the picture never leaves the stage
+    y = Math.min(0, Math.max(h - h * scale, y));
+    img.style.transform = scale === 1 ? "" : `translate(${x}px, ${y}px) scale(${scale})`;
+    stage.classList.toggle("zoomed", scale > 1);
+    boxes.hidden = scale > 1;
+    if (scale > 1 && img.dataset.original && img.getAttribute("src") !== img.dataset.original) img.src = img.dataset.original;
+    stage.dataset.scale = scale.toFixed(3);
+  };
+  const zoomAt = (factor, cx, cy) => {
+    const next = Math.min(16, Math.max(1, scale * factor));
+    x = cx - (cx - x) * (next / scale);
+    y = cy - (cy - y) * (next / scale);
+    scale = next;
+    apply();
+  };
+  const local = (e) => { const r = stage.getBoundingClientRect(); return [e.clientX - r.left, e.clientY - r.top]; };
+  stage.addEventListener("wheel", (e) => {
+    e.preventDefault();
+    const [cx, cy] = local(e);
+    zoomAt(Math.exp(-e.deltaY * 0.002), cx, cy);
+  }, { passive: false });
+  stage.addEventListener("dblclick", (e) => {
+    if (e.target.closest("button")) return;
+    const [cx, cy] = local(e);
+    const fit = Math.min(stage.clientWidth / p.width, stage.clientHeight / p.height);
+    if (scale > 1) { scale = 1; apply(); } else zoomAt(Math.max(2, 1 / fit), cx, cy);
+  });
+  const pointers = new Map();
+  let start = null;
+  stage.addEventListener("pointerdown", (e) => {
+    if (e.target.closest("button")) return;
+    stage.setPointerCapture(e.pointerId);
+    pointers.set(e.pointerId, local(e));
+    start = { at: local(e), time: performance.now(), spread: null };
+  });
+  stage.addEventListener("pointermove", (e) => {
+    if (!pointers.has(e.pointerId)) return;
+    const before = pointers.get(e.pointerId);
+    const now = local(e);
+    pointers.set(e.pointerId, now);
+    if (pointers.size === 2) { // a pinch: zoom by the change in spread, around the fingers' middle
+      const [a, b] = [...pointers.values()];
+      const spread = Math.hypot(a[0] - b[0], a[1] - b[1]);
+      if (start.spread) zoomAt(spread / start.spread, (a[0] + b[0]) / 2, (a[1] + b[1]) / 2);
+      start.spread = spread;
+    } else if (scale > 1) {
+      x += now[0] - before[0];
+      y += now[1] - before[1];
+      apply();
+    }
+  });
+  const end = (e) => {
+    if (!pointers.delete(e.pointerId) || pointers.size || !start) return;
+    const [dx, dy] = [local(e)[0] - start.at[0], local(e)[1] - start.at[1]];
+    const swipe = scale === 1 && start.spread === null && Math.abs(dx) > 60 && Math.abs(dy) < 50
+      && performance.now() - start.time < 600;
+    start = null;
+    if (swipe) step(app, dx < 0 ? 1 : -1);
+  };
+  stage.addEventListener("pointerup", end);
+  stage.addEventListener("pointercancel", end);
+}
+
 export async function step(app, delta) {
   const grid = app.grid;
   const index = grid.indexOf.get(app.view.picture);
@@ -166,15 +282,7 @@ function bind(app, el, p) {
   el.querySelector("#close-overlay").onclick = () => closeOverlay(app);
   el.querySelector("#prev").onclick = () => step(app, -1);
   el.querySelector("#next").onclick = () => step(app, 1);
-  const img = el.querySelector("#full");
-  if (img) {
-    img.onclick = () => {
-      const stage = el.querySelector("#stage");
-      const zoomed = stage.classList.toggle("zoomed");
-      if (zoomed && img.src !== new URL(img.dataset.original, location.href).href) img.src = img.dataset.original;
-      el.querySelector("#faceboxes").hidden = zoomed;
-    };
-  }
+  bindZoom(app, el, p);
   el.querySelectorAll("[data-accept-caption]").forEach((b) => {
     b.onclick = () => act(app, p, () => api.patch(`/pictures/${p.id}`, { accept_caption: b.dataset.acceptCaption }), "Caption accepted");
   });

@@ -132,6 +132,7 @@ export class Sidebar {
           return;
         }
         this.marked.clear();
+        document.getElementById("app").classList.remove("sidebar-open"); // a phone's drawer closes on a choice
         if (kind === "library") app.navigate({ layout: app.view.layout, size: app.view.size });
         else if (kind === "project") app.navigate({ project: id, layout: app.view.layout, size: app.view.size });
         else if (kind === "folder") app.navigate({ folder: id });
