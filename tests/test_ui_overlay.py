@@ -108,9 +108,9 @@ def test_selecting_never_moves_the_grid_and_a_phone_drawer_closes_on_a_choice(pa
 def test_a_light_theme_follows_the_system_setting(browser, server):  # noqa: F811
     for scheme, background in (("light", "rgb(246, 247, 249)"), ("dark", "rgb(18, 20, 23)")):
         context = browser.new_context(base_url=server.url, viewport={"width": 1440, "height": 900}, color_scheme=scheme)
-        page = context.new_page()
-        sign_in(page)
-        assert page.evaluate("() => getComputedStyle(document.body).backgroundColor") == background
-        page.locator(".tile:visible").first.click()
-        screenshot(page, f"grid-{scheme}")
+        themed = context.new_page()
+        sign_in(themed)
+        assert themed.evaluate("() => getComputedStyle(document.body).backgroundColor") == background
+        themed.locator(".tile:visible").first.click()
+        screenshot(themed, f"grid-{scheme}")
         context.close()
