@@ -19,16 +19,18 @@ import contextlib
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING
 
 from .clock import now_ms
 from .domain import History, HistoryStep
-from .events import Event
+from .events import Event, EventBus
+from .organise import Organiser
+from .picture_edits import PictureEditor
+from .scrapheap import Scrapheap
+from .storage.db import Database
 from .storage.edit_state import EditState
 from .storage.history_log import HistoryLog, LoggedStep
-
-if TYPE_CHECKING:
-    from .library import Library
+from .storage.pictures import PictureStore
+from .storage.tags import TagStore
 
 __all__ = ["Edits"]
 
@@ -48,12 +50,25 @@ def _fields_label(field: str, value: object, count: int) -> str:
 
 
 class Edits:
-    def __init__(self, library: Library, log: HistoryLog, clock: Callable[[], int] = now_ms) -> None:
-        self.library, self.log, self.clock = library, log, clock
-        self.state = EditState(library.db)
+    def __init__(
+        self,
+        db: Database,
+        events: EventBus,
+        log: HistoryLog,
+        pictures: PictureStore,
+        tags: TagStore,
+        editor: PictureEditor,
+        scrapheap: Scrapheap,
+        organiser: Organiser,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        self.db, self.events, self.log, self.clock = db, events, log, clock
+        self.pictures, self.tags, self.editor = pictures, tags, editor
+        self.scrapheap, self.organiser = scrapheap, organiser
+        self.state = EditState(db)
         self._lock = threading.RLock()  # one undo or redo at a time
         self._local = threading.local()  # the step this thread is gathering
-        library.events.subscribe(self._on_event)
+        events.subscribe(self._on_event)
 
     def _on_event(self, event: Event) -> None:
         if event.kind == "library.restored" or (event.kind == "picture.changed" and "restored_from" in event.data):
@@ -88,7 +103,7 @@ class Edits:
 
     def set_fields(self, picture_ids: Sequence[int], **fields: object) -> int:
         """Rating, favourite, flagged or taken_at on several pictures, one step."""
-        ids = self.library.require_pictures(picture_ids)
+        ids = self.pictures.require(picture_ids)
         parts = []
         for field, value in fields.items():
             before: dict[object, list[int]] = defaultdict(list)
@@ -97,15 +112,15 @@ class Edits:
                     before[old].append(pid)
             if before:
                 parts.append({"kind": "fields", "field": field, "value": value, "before": list(before.items())})
-        changed = self.library.update_pictures(ids, **fields)
+        changed = self.editor.update(ids, **fields)
         for part in parts:
             count = sum(len(group) for _, group in part["before"])
             self._record(part, count, _fields_label(part["field"], part["value"], count))
         return changed
 
     def tag(self, picture_ids: Sequence[int], add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
-        ids = self.library.require_pictures(picture_ids)
-        tags = self.library.tags
+        ids = self.pictures.require(picture_ids)
+        tags = self.tags
         added, removed = [], []
         for name in add:
             tag_id = tags.resolve(name)
@@ -116,7 +131,7 @@ class Edits:
             tag_id = tags.resolve(name)
             if tag_id is not None and (rows := self.state.tag_rows(ids, tag_id)):
                 removed.append([tag_id, name, [list(row) for row in rows]])
-        self.library.tag_pictures(ids, add=add, remove=remove)
+        self.editor.tag(ids, add=add, remove=remove)
         if not (added or removed):
             return
         for entry in added:  # a tag new to the library got its id just now
@@ -130,10 +145,10 @@ class Edits:
         )
 
     def caption(self, picture_id: int, text: str | None) -> None:
-        self._caption(picture_id, lambda: self.library.set_caption(picture_id, text))
+        self._caption(picture_id, lambda: self.editor.set_caption(picture_id, text))
 
     def accept_caption(self, picture_id: int, source: str) -> None:
-        self._caption(picture_id, lambda: self.library.accept_caption(picture_id, source))
+        self._caption(picture_id, lambda: self.editor.accept_caption(picture_id, source))
 
     def _caption(self, picture_id: int, change: Callable[[], None]) -> None:
         before = self.state.user_caption(picture_id)
@@ -144,13 +159,13 @@ class Edits:
             self._record(part, 1, f"Caption picture {picture_id}")
 
     def scrap(self, picture_ids: Sequence[int]) -> list[int]:
-        moved = self.library.scrap(picture_ids)
+        moved = self.scrapheap.scrap(picture_ids)
         if moved:
             self._record({"kind": "scrap", "ids": moved}, len(moved), f"Move {pictures(len(moved))} to the scrapheap")
         return moved
 
     def unscrap(self, picture_ids: Sequence[int]) -> list[int]:
-        moved = self.library.unscrap(picture_ids)
+        moved = self.scrapheap.unscrap(picture_ids)
         if moved:
             self._record({"kind": "unscrap", "ids": moved}, len(moved), f"Restore {pictures(len(moved))}")
         return moved
@@ -168,8 +183,8 @@ class Edits:
         self._membership("project", project_id, picture_ids, add=False)
 
     def _membership(self, container: str, container_id: int, picture_ids: Sequence[int], *, add: bool) -> None:
-        org = self.library.organise
-        ids = self.library.require_pictures(picture_ids) if add else list(picture_ids)
+        org = self.organiser
+        ids = self.pictures.require(picture_ids) if add else list(picture_ids)
         members = self.state.project_members if container == "project" else self.state.collection_members
         before = set(members(container_id, ids))
         if container == "project":
@@ -187,9 +202,7 @@ class Edits:
         """Name, description or colour of a project (``container`` "project") or a set or character
         ("collection")."""
         before = self.state.container_details(container, container_id)
-        update = (
-            self.library.organise.update_project if container == "project" else self.library.organise.update_collection
-        )
+        update = self.organiser.update_project if container == "project" else self.organiser.update_collection
         update(container_id, **fields)
         after = self.state.container_details(container, container_id)
         if before is not None and before != after:
@@ -203,7 +216,7 @@ class Edits:
         rows = self.state.face_characters(face_ids)
         on = sorted({picture_id for *_, picture_id in rows})
         members = set(self.state.collection_members(character_id, on)) if character_id is not None else set()
-        named = self.library.organise.assign_faces(face_ids, character_id)
+        named = self.organiser.assign_faces(face_ids, character_id)
         changed = [[face_id, old] for face_id, old, _ in rows if old != character_id]
         if changed:
             joined = [pid for pid in on if pid not in members] if character_id is not None else []
@@ -249,11 +262,11 @@ class Edits:
     def _undo_fields(self, part: dict) -> None:
         for old, ids in part["before"]:
             if ids := self.state.existing(ids):
-                self.library.update_pictures(ids, **{part["field"]: old})
+                self.editor.update(ids, **{part["field"]: old})
 
     def _redo_fields(self, part: dict) -> None:
         if ids := self.state.existing([pid for _, group in part["before"] for pid in group]):
-            self.library.update_pictures(ids, **{part["field"]: part["value"]})
+            self.editor.update(ids, **{part["field"]: part["value"]})
 
     def _undo_tags(self, part: dict) -> None:
         self._replay_tags(take=part["added"], put=part["removed"], put_as_they_were=True)
@@ -262,8 +275,8 @@ class Edits:
         self._replay_tags(take=[[t, n, [row[0] for row in rows]] for t, n, rows in part["removed"]], put=part["added"])
 
     def _replay_tags(self, take: list, put: list, put_as_they_were: bool = False) -> None:
-        tags, touched = self.library.tags, set()
-        with self.library.db.write():
+        tags, touched = self.tags, set()
+        with self.db.write():
             for _tag_id, name, ids in take:
                 if (current := tags.resolve(name)) is not None and (ids := self.state.existing(ids)):
                     tags.remove_from_pictures(ids, [current])
@@ -278,25 +291,25 @@ class Edits:
                     tags.add_to_pictures(ids, [tag_id])
                     touched.update(ids)
         if touched:
-            self.library.events.publish(Event("picture.changed", sorted(touched), {"fields": ["tags"]}))
+            self.events.publish(Event("picture.changed", sorted(touched), {"fields": ["tags"]}))
 
     def _undo_caption(self, part: dict) -> None:
         if self.state.existing([part["picture"]]):
-            self.library.set_caption(part["picture"], part["before"])
+            self.editor.set_caption(part["picture"], part["before"])
 
     def _redo_caption(self, part: dict) -> None:
         if self.state.existing([part["picture"]]):
-            self.library.set_caption(part["picture"], part["after"])
+            self.editor.set_caption(part["picture"], part["after"])
 
     def _undo_scrap(self, part: dict) -> None:
         if ids := self.state.existing(part["ids"]):
-            self.library.unscrap(ids)
+            self.scrapheap.unscrap(ids)
 
     _redo_unscrap = _undo_scrap
 
     def _redo_scrap(self, part: dict) -> None:
         if ids := self.state.existing(part["ids"]):
-            self.library.scrap(ids)
+            self.scrapheap.scrap(ids)
 
     _undo_unscrap = _redo_scrap
 
@@ -307,7 +320,7 @@ class Edits:
         self._replay_members(part, add=part["add"])
 
     def _replay_members(self, part: dict, *, add: bool) -> None:
-        org, ids = self.library.organise, self.state.existing(part["ids"])
+        org, ids = self.organiser, self.state.existing(part["ids"])
         if not ids or self.state.container_details(part["container"], part["id"]) is None:
             return  # the set or project was deleted since
         if part["container"] == "project":
@@ -323,14 +336,14 @@ class Edits:
 
     def _replay_details(self, part: dict, values: dict) -> None:
         container, container_id = part["container"], part["id"]
-        with self.library.db.write():
+        with self.db.write():
             if not self.state.put_container_details(container, container_id, values):
                 return  # deleted since
         key = "project_id" if container == "project" else "collection_id"
-        self.library.events.publish(Event(f"{container}.changed", data={key: container_id}))  # type: ignore[arg-type]
+        self.events.publish(Event(f"{container}.changed", data={key: container_id}))  # type: ignore[arg-type]
 
     def _undo_faces(self, part: dict) -> None:
-        org = self.library.organise
+        org = self.organiser
         by_character: dict[int | None, list[int]] = defaultdict(list)
         for face_id, old in part["before"]:
             by_character[old].append(face_id)
@@ -343,7 +356,7 @@ class Edits:
     def _redo_faces(self, part: dict) -> None:
         character = part["character"]
         if character is None or self._exists(character):
-            self.library.organise.assign_faces([face_id for face_id, _ in part["before"]], character)
+            self.organiser.assign_faces([face_id for face_id, _ in part["before"]], character)
 
     def _exists(self, collection_id: int) -> bool:
         return self.state.container_details("collection", collection_id) is not None

@@ -29,7 +29,7 @@ from .engines.catalog import EngineCatalog
 from .enrichment import Enrichment, EnrichmentWorker
 from .enrichment.sink import ResultStores
 from .errors import NotFound, PixlstashError
-from .events import Event, EventBus
+from .events import EventBus
 from .face_clusters import FaceClustering
 from .folders import FolderService, FolderWatcher
 from .importing.importer import Importer, ImportTarget, RunningCount
@@ -43,6 +43,7 @@ from .memory import release_freed_memory
 from .organise import Organiser
 from .originals import OriginalStore
 from .people import People
+from .picture_edits import PictureEditor
 from .picture_files import PictureFiles
 from .plugin_settings import PluginSettings, PluginSettingsSource
 from .previews import PreviewPass
@@ -172,7 +173,10 @@ class Library:
             new_importer=self.new_importer,
         )
         self.events.subscribe(SidecarWriter(self.db, self.folders, self.pictures))
-        self.edits = Edits(self, self.history_log)
+        self.editor = PictureEditor(self.db, self.pictures, self.tags, self.events)
+        self.edits = Edits(
+            self.db, self.events, self.history_log, self.pictures, self.tags, self.editor, self.scrapheap, self.organise
+        )
 
     @classmethod
     def open(cls, root: Path | str, *, create: bool = True, **options) -> Library:
@@ -418,45 +422,25 @@ class Library:
         return self.pictures.require(picture_ids)
 
     def update_pictures(self, picture_ids: Sequence[int], **fields: object) -> int:
-        """Set rating / favourite / flagged / taken_at on several pictures at once."""
-        ids = self.require_pictures(picture_ids)
-        with self.db.write():
-            changed = self.pictures.update(ids, **fields)
-        self.events.publish(Event("picture.changed", ids, {"fields": sorted(fields)}))
-        return changed
+        """Set rating / favourite / flagged / taken_at on several pictures at once (not an undo step:
+        ``edits`` records a person's edits)."""
+        return self.editor.update(picture_ids, **fields)
 
     def tag_pictures(
         self, picture_ids: Sequence[int], add: Sequence[str] = (), remove: Sequence[str] = (), category: str = "general"
     ) -> None:
-        ids = self.require_pictures(picture_ids)
-        with self.db.write():
-            self.tags.add_to_pictures(ids, [self.tags.ensure(name, category) for name in add])
-            removable = [t for t in (self.tags.resolve(name) for name in remove) if t is not None]
-            self.tags.remove_from_pictures(ids, removable)
-        self.events.publish(Event("picture.changed", ids, {"fields": ["tags"]}))
+        self.editor.tag(picture_ids, add, remove, category)
 
     def set_caption(
         self, picture_id: int, text: str | None, source: str = "user", engine_version: str | None = None
     ) -> None:
-        self.require_pictures([picture_id])
-        with self.db.write():
-            self.pictures.set_caption(picture_id, source, text, engine_version, now_ms())
-        self.events.publish(Event("picture.changed", [picture_id], {"fields": ["captions"]}))
+        self.editor.set_caption(picture_id, text, source, engine_version)
 
     def accept_caption(self, picture_id: int, source: str) -> None:
-        """Make an engine's suggested caption the picture's caption (the user's own is replaced by it)."""
-        found = next((c for c in self.get(picture_id).captions if c.source == source), None)
-        if found is None or source == "user":
-            raise NotFound(f"picture {picture_id} has no caption from {source}")
-        self.set_caption(picture_id, found.text)
+        self.editor.accept_caption(picture_id, source)
 
     def review_predictions(self, picture_id: int, accept: Sequence[str] = (), reject: Sequence[str] = ()) -> None:
-        """Accept predicted tags (they become the picture's tags) or reject them (never proposed again)."""
-        self.require_pictures([picture_id])
-        with self.db.write():
-            self.tags.accept_predictions(picture_id, [t for t in map(self.tags.resolve, accept) if t is not None])
-            self.tags.reject_predictions(picture_id, [t for t in map(self.tags.resolve, reject) if t is not None])
-        self.events.publish(Event("picture.changed", [picture_id], {"fields": ["tags", "predictions"]}))
+        self.editor.review_predictions(picture_id, accept, reject)
 
     # -- scrapheap ------------------------------------------------------------------------------
 
