@@ -37,16 +37,16 @@ __all__ = ["Edits"]
 _FIELD_WORDS = {"favourite": ("Favourite", "Unfavourite"), "flagged": ("Flag", "Unflag")}
 
 
-def pictures(count: int) -> str:
+def _pictures(count: int) -> str:
     return f"{count:,} picture{'' if count == 1 else 's'}"
 
 
 def _fields_label(field: str, value: object, count: int) -> str:
     if field == "rating":
-        return f"Rate {pictures(count)} {'★' * int(value)}" if value else f"Clear the rating of {pictures(count)}"
+        return f"Rate {_pictures(count)} {'★' * int(value)}" if value else f"Clear the rating of {_pictures(count)}"
     if field in _FIELD_WORDS:
-        return f"{_FIELD_WORDS[field][0 if value else 1]} {pictures(count)}"
-    return f"Change the date of {pictures(count)}"
+        return f"{_FIELD_WORDS[field][0 if value else 1]} {_pictures(count)}"
+    return f"Change the date of {_pictures(count)}"
 
 
 class Edits:
@@ -141,7 +141,7 @@ class Edits:
         self._record(
             {"kind": "tags", "added": added, "removed": removed},
             len(touched),
-            f"Tag {pictures(len(touched))} {', '.join(words)}",
+            f"Tag {_pictures(len(touched))} {', '.join(words)}",
         )
 
     def caption(self, picture_id: int, text: str | None) -> None:
@@ -161,13 +161,13 @@ class Edits:
     def scrap(self, picture_ids: Sequence[int]) -> list[int]:
         moved = self.scrapheap.scrap(picture_ids)
         if moved:
-            self._record({"kind": "scrap", "ids": moved}, len(moved), f"Move {pictures(len(moved))} to the scrapheap")
+            self._record({"kind": "scrap", "ids": moved}, len(moved), f"Move {_pictures(len(moved))} to the scrapheap")
         return moved
 
     def unscrap(self, picture_ids: Sequence[int]) -> list[int]:
         moved = self.scrapheap.unscrap(picture_ids)
         if moved:
-            self._record({"kind": "unscrap", "ids": moved}, len(moved), f"Restore {pictures(len(moved))}")
+            self._record({"kind": "unscrap", "ids": moved}, len(moved), f"Restore {_pictures(len(moved))}")
         return moved
 
     def add_members(self, collection_id: int, picture_ids: Sequence[int]) -> None:
@@ -195,7 +195,7 @@ class Edits:
         if changed:
             name = (self.state.container_details(container, container_id) or {}).get("name")
             part = {"kind": "members", "container": container, "id": container_id, "add": add, "ids": changed}
-            words = f"Add {pictures(len(changed))} to" if add else f"Remove {pictures(len(changed))} from"
+            words = f"Add {_pictures(len(changed))} to" if add else f"Remove {_pictures(len(changed))} from"
             self._record(part, len(changed), f"{words} {name}")
 
     def edit_details(self, container: str, container_id: int, **fields: str | None) -> None:
