@@ -126,18 +126,17 @@ class Edits:
             tag_id = tags.resolve(name)
             have = {row[0] for row in self.state.tag_rows(ids, tag_id)} if tag_id is not None else set()
             if new := [pid for pid in ids if pid not in have]:
-                added.append([tag_id, name, new])
+                added.append([name, new])
         for name in remove:
             tag_id = tags.resolve(name)
             if tag_id is not None and (rows := self.state.tag_rows(ids, tag_id)):
-                removed.append([tag_id, name, [list(row) for row in rows]])
+                removed.append([name, [list(row) for row in rows]])
         self.editor.tag(ids, add=add, remove=remove)
         if not (added or removed):
             return
-        for entry in added:  # a tag new to the library got its id just now
-            entry[0] = tags.resolve(entry[1])
-        touched = {pid for *_, new in added for pid in new} | {row[0] for *_, rows in removed for row in rows}
-        words = [f"+{name}" for _, name, _ in added] + [f"−{name}" for _, name, _ in removed]
+        # Tags are recorded by name: a replay finds them as they are then (made again if deleted since).
+        touched = {pid for _, new in added for pid in new} | {row[0] for _, rows in removed for row in rows}
+        words = [f"+{name}" for name, _ in added] + [f"−{name}" for name, _ in removed]
         self._record(
             {"kind": "tags", "added": added, "removed": removed},
             len(touched),
@@ -272,16 +271,16 @@ class Edits:
         self._replay_tags(take=part["added"], put=part["removed"], put_as_they_were=True)
 
     def _redo_tags(self, part: dict) -> None:
-        self._replay_tags(take=[[t, n, [row[0] for row in rows]] for t, n, rows in part["removed"]], put=part["added"])
+        self._replay_tags(take=[[name, [row[0] for row in rows]] for name, rows in part["removed"]], put=part["added"])
 
     def _replay_tags(self, take: list, put: list, put_as_they_were: bool = False) -> None:
         tags, touched = self.tags, set()
         with self.db.write():
-            for _tag_id, name, ids in take:
+            for name, ids in take:
                 if (current := tags.resolve(name)) is not None and (ids := self.state.existing(ids)):
                     tags.remove_from_pictures(ids, [current])
                     touched.update(ids)
-            for _tag_id, name, entries in put:
+            for name, entries in put:
                 tag_id = tags.ensure(name)
                 if put_as_they_were:
                     alive = set(self.state.existing([row[0] for row in entries]))
