@@ -53,6 +53,14 @@ class ListQuery(PictureFilter, frozen=True, kw_only=True):
         return PictureFilter(**fields), Sort(self.sort, self.descending, self.seed)
 
 
+class LayoutQuery(ListQuery, frozen=True, kw_only=True):
+    """A grid's layout: its order, and how its pictures are headed (by local day, or by rating)."""
+
+    groups: Literal["none", "day", "rating"] = "none"
+    # The viewer's offset from UTC in minutes, so days begin at their midnight, not UTC's.
+    utc_offset: Annotated[int, Meta(ge=-840, le=840)] = 0
+
+
 class FilterQuery(PictureFilter, frozen=True, kw_only=True):
     """Filters alone (counts, statistics)."""
 

@@ -329,13 +329,13 @@ class PictureQuery:
             next_cursor = self._encode_cursor(sort, shuffle, last.id, last_phase)
         return Page(page, next_cursor)
 
-    def layout(self, f: PictureFilter, sort: Sort) -> list[tuple[int, int, int]]:
-        """Every matching (id, width, height) in display order: what a grid needs to place any picture,
-        so it can jump anywhere without walking cursor pages."""
+    def layout(self, f: PictureFilter, sort: Sort) -> list[tuple[int, int, int, int]]:
+        """Every matching (id, width, height, sort value) in display order: what a grid needs to place any
+        picture, so it can jump anywhere without walking cursor pages, and to head it by date or rating."""
         compiled = compile_filter(self.db, f, page_size=1_000_000)
         if compiled.empty:
             return []
-        sql, params = compiled.select("p.id, p.width, p.height")
+        sql, params = compiled.select(f"p.id, p.width, p.height, p.{_SORT_COLUMNS[sort.key]}")
         if sort.key == "random":  # the same order as random pages: from the seed's point, wrapping once
             sql += " ORDER BY p.shuffle < ?, p.shuffle, p.id"
             params.append(_random_start(sort.seed))

@@ -31,6 +31,7 @@ from ..schemas import (
     Count,
     FilterQuery,
     Ids,
+    LayoutQuery,
     ListQuery,
     PicturePatch,
 )
@@ -106,23 +107,29 @@ def register(api: Api) -> None:
     @api.get(
         "/pictures/layout",
         policy=Policy.READ,
-        query=ListQuery,
+        query=LayoutQuery,
         raw=True,
         tag="pictures",
         response_media="application/octet-stream",
         summary="Every matching picture's id and size in display order, packed for grids: little-endian "
-        "uint32 count, then count uint32 ids, count uint16 widths, count uint16 heights",
+        "uint32 count, then count uint32 ids, count uint16 widths, count uint16 heights; then uint32 "
+        "groups and, per group, its first position (uint32) and key (int32): the local day (days since "
+        "1970-01-01) for groups=day under a date sort, the rating for groups=rating under the rating sort",
     )
-    def layout(ctx: RequestContext, query: ListQuery) -> Response:
+    def layout(ctx: RequestContext, query: LayoutQuery) -> Response:
         f, sort = query.split()
         rows = ctx.library.query.layout(f, sort)
-        table = np.array(rows, dtype=np.int64).reshape(-1, 3)
+        table = np.array(rows, dtype=np.int64).reshape(-1, 4)
+        starts, keys = _groups(table[:, 3], query, sort.key)
         body = b"".join(
             (
                 np.uint32(len(rows)).tobytes(),
                 table[:, 0].astype("<u4").tobytes(),
                 np.clip(table[:, 1], 0, 65535).astype("<u2").tobytes(),
                 np.clip(table[:, 2], 0, 65535).astype("<u2").tobytes(),
+                np.uint32(len(starts)).tobytes(),
+                starts.astype("<u4").tobytes(),
+                keys.astype("<i4").tobytes(),
             )
         )
         return Response(
@@ -290,3 +297,21 @@ def register(api: Api) -> None:
 
 def _fields(f: PictureFilter) -> dict:
     return {name: getattr(f, name) for name in PictureFilter.__struct_fields__}
+
+
+_DAY_MS = 86_400_000
+
+
+def _groups(values: np.ndarray, query: LayoutQuery, sort_key: str) -> tuple[np.ndarray, np.ndarray]:
+    """Where each group of the ordered values begins, and its key; none where the sort has no groups
+    (a day means nothing to a file-size sort)."""
+    if query.groups == "day" and sort_key in ("taken_at", "imported_at"):
+        keys = (values + query.utc_offset * 60_000) // _DAY_MS
+    elif query.groups == "rating" and sort_key == "rating":
+        keys = values
+    else:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if not len(keys):
+        return keys, keys
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    return starts, keys[starts]

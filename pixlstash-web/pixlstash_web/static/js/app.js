@@ -8,6 +8,7 @@ import { actions, contextMenu, renderSelectionBar } from "./menus.js";
 import { openOverlay } from "./overlay.js";
 import { openPanel, viewChanged } from "./panels.js";
 import { Sidebar } from "./sidebar.js";
+import { groupKind, headedGroups, Scrubber } from "./timeline.js";
 import { esc, toast } from "./ui.js";
 import { showUpdateBanner } from "./update_banner.js";
 import { bindUploads } from "./uploads.js";
@@ -24,6 +25,7 @@ export const app = {
   hits: null, // similarity per picture when the grid shows search results
   loadToken: 0,
   viewCount: null, // pictures in the view, once its whole layout is in (null while it loads)
+  groups: null, // the layout's groups as the server sent them: {kind, starts, keys}
   loaded: Promise.resolve(), // the view's load in progress
 
   navigate(view, { replace = false } = {}) {
@@ -48,9 +50,7 @@ export const app = {
       === JSON.stringify([filterParams(view), view.q, view.mode, view.similar, view.face]);
     if (!sameSet && this.grid.allSelected) this.grid.clearSelection();
     if (!sameList || !this.grid.ids.length) await this.load();
-    if (previous.layout !== view.layout || previous.size !== view.size) {
-      this.grid.setMode(view.layout || DEFAULTS.layout, view.size || DEFAULTS.size);
-    }
+    if (previous.layout !== view.layout || previous.size !== view.size) this.resize(view.layout, view.size);
     renderToolbar();
     this.sidebar.render();
     renderBreadcrumbs();
@@ -58,6 +58,15 @@ export const app = {
       showDuplicates(this, Boolean(view.dupes));
     }
     if (view.picture) openOverlay(this, view.picture); else $("overlay").hidden = true;
+  },
+
+  /** Tiles of another layout or size; days are headed by month when tiles are small. */
+  resize(layout, size) {
+    size = size || DEFAULTS.size;
+    this.grid.setMode(layout || DEFAULTS.layout, size);
+    const groups = this.groups && headedGroups(this.groups.kind, this.groups.starts, this.groups.keys, size,
+      this.grid.ids.length);
+    if (groups?.kind !== this.grid.groups?.kind) this.grid.setGroups(groups);
   },
 
   load(options) {
@@ -77,7 +86,7 @@ export const app = {
       else {
         // The first screen comes from an ordinary first page, which is fast at any size; the full
         // layout (every id, for scrolling and jumping anywhere) replaces it when it arrives.
-        const full = api.raw("/pictures/layout", { ...filterParams(view), ...sortParams(view) })
+        const full = api.raw("/pictures/layout", { ...filterParams(view), ...sortParams(view), ...groupParams(view) })
           .then((response) => response.arrayBuffer());
         let settled = false;
         api.get("/pictures", { ...filterParams(view), ...sortParams(view), limit: 120 }).then((page) => {
@@ -89,7 +98,7 @@ export const app = {
             Uint16Array.from(page.items.map((p) => Math.min(65535, p.height))), { keepScroll });
           $("empty").hidden = true;
         }, () => {});
-        layout = { ...decodeLayout(await full), hits: null };
+        layout = { ...decodeLayout(await full), hits: null, kind: groupKind(view) };
         settled = true;
       }
     } catch (error) {
@@ -100,7 +109,10 @@ export const app = {
     if (token !== this.loadToken) return; // a newer view won
     this.hits = layout.hits;
     this.viewCount = layout.ids.length;
-    this.grid.setLayout(layout.ids, layout.widths, layout.heights, { keepScroll: keepScroll || provisional });
+    this.groups = layout.kind ? { kind: layout.kind, starts: layout.starts, keys: layout.keys } : null;
+    this.grid.setLayout(layout.ids, layout.widths, layout.heights, { keepScroll: keepScroll || provisional,
+      groups: this.groups && headedGroups(layout.kind, layout.starts, layout.keys, view.size || DEFAULTS.size,
+        layout.ids.length) });
     showEmpty(view, layout.ids.length === 0);
     $("count").textContent = countText(layout.ids.length, layout.hits);
     viewChanged(this);
@@ -167,6 +179,13 @@ async function knownTag(typed) {
   return null;
 }
 
+/** The layout's grouping: by the viewer's local day under a date sort, by rating under the rating sort. */
+function groupParams(view) {
+  const kind = groupKind(view);
+  if (kind === "none") return {};
+  return { groups: kind, utc_offset: -new Date().getTimezoneOffset() };
+}
+
 function countText(n, hits) {
   const [one, many] = hits ? ["match", "matches"] : ["picture", "pictures"];
   return `${n.toLocaleString()} ${n === 1 ? one : many}`;
@@ -209,8 +228,9 @@ async function searchLayout(view) {
     result = await api.get("/search/semantic", { q: view.q, limit: 1000, ...filterParams(view) });
   } else {
     // Words in captions, prompts, generation data and names, through the ordinary list.
-    const response = await api.raw("/pictures/layout", { ...filterParams(view), ...sortParams(view), text: view.q });
-    return { ...decodeLayout(await response.arrayBuffer()), hits: null };
+    const response = await api.raw("/pictures/layout", { ...filterParams(view), ...sortParams(view), text: view.q,
+      ...groupParams(view) });
+    return { ...decodeLayout(await response.arrayBuffer()), hits: null, kind: groupKind(view) };
   }
   const pictures = result.hits.map((h) => h.picture);
   app.grid.setDetails(pictures);
@@ -284,7 +304,7 @@ function renderToolbar() {
   $("favourite").onchange = (e) => app.update({ favourite: e.target.checked || undefined });
   $("media-type").onchange = (e) => app.update({ media_type: e.target.value || undefined });
   $("layout").onchange = (e) => app.update({ layout: e.target.value }, { replace: true });
-  $("size").oninput = (e) => app.grid.setMode(view.layout || "square", Number(e.target.value));
+  $("size").oninput = (e) => app.resize(view.layout, Number(e.target.value));
   $("size").onchange = (e) => app.update({ size: Number(e.target.value) }, { replace: true });
   for (const [id, key] of [["tag-filter", "tags"], ["not-tag", "not_tags"]]) {
     $(id).oninput = (e) => suggestTags(e.target.value);
@@ -440,6 +460,8 @@ async function start() {
     },
   });
   app.grid.setMode(app.view.layout || DEFAULTS.layout, app.view.size || DEFAULTS.size);
+  app.scrubber = new Scrubber($("scrubber"), app.grid);
+  app.grid.onLayout = () => app.scrubber.update();
   app.sidebar = new Sidebar(app, $("sidebar"));
   renderToolbar();
   // The grid's layout is fetched first and alone: thumbnails paint while the rest loads.

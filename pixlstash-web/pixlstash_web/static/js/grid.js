@@ -2,8 +2,13 @@
 // size, in order) arrives first, so any position can be placed and jumped to at once; thumbnails are
 // painted from ids straight away and details (rating, badges) are filled in as they arrive.
 
+import { bindPointer } from "./grid_pointer.js";
+import { decorateTile, makeTile, thumbnailFor } from "./tiles.js";
+
 const GAP = 4;
 const OVERSCAN = 2; // rows above and below the viewport
+const HEADER = 36; // a date or rating header's height
+const SCRUBBER = 44; // room on the right for the timeline
 let firstPainted = false; // for the Performance mark the benchmarks read
 
 export class Grid {
@@ -34,16 +39,21 @@ export class Grid {
     this.pool = []; // tiles scrolled out of view, reused for the ones scrolled in
     this.pending = new Set();
     this.rows = null;
+    this.groups = null; // {starts, labels}: headers over the pictures, by date or rating
+    this.headers = null; // where the groups' headers are
+    this.headerTiles = new Map(); // group -> header element in view
+    this.reserve = 0; // px on the right kept free (for the timeline scrubber)
     this.frame = 0;
     this.el.addEventListener("scroll", () => this.schedule(), { passive: true });
     new ResizeObserver(() => { this.relayout(); }).observe(this.el);
-    this.bindPointer();
+    bindPointer(this);
   }
 
   // -- data -----------------------------------------------------------------------------------
 
-  setLayout(ids, widths, heights, { keepScroll = false } = {}) {
+  setLayout(ids, widths, heights, { keepScroll = false, groups = null } = {}) {
     this.ids = ids;
+    this.setGroups(groups, { relayout: false });
     this.widths = widths;
     this.heights = heights;
     this.indexOf = new Map();
@@ -53,6 +63,19 @@ export class Grid {
     if (!keepScroll) { this.el.scrollTop = 0; this.focus = -1; }
     this.relayout();
     if (this.allSelected) this.onSelection(this.selected);
+  }
+
+  /** Headers over runs of pictures ({kind, starts, keys, labels}, or null); a date-headed grid leaves
+   * room on its right for the timeline scrubber. */
+  setGroups(groups, { relayout = true } = {}) {
+    this.groups = groups;
+    this.reserve = groups && groups.kind !== "rating" ? SCRUBBER : 0;
+    this.el.classList.toggle("scrubbed", this.reserve > 0);
+    if (relayout) {
+      const first = this.firstVisible();
+      this.relayout();
+      if (first >= 0) this.scrollToIndex(first, "start");
+    }
   }
 
   setDetails(summaries) {
@@ -89,42 +112,66 @@ export class Grid {
   // -- layout ---------------------------------------------------------------------------------
 
   relayout() {
-    const width = Math.max(1, this.el.clientWidth - GAP);
+    const width = Math.max(1, this.el.clientWidth - GAP - this.reserve);
     const n = this.ids.length;
-    if (this.mode === "square") {
-      const columns = Math.max(1, Math.floor(width / (this.size + GAP)));
-      const cell = Math.floor(width / columns) - GAP;
-      this.rows = { square: true, columns, cell, count: Math.ceil(n / columns) };
+    const groups = this.groups?.starts.length ? this.groups : null;
+    const square = this.mode === "square";
+    const columns = Math.max(1, Math.floor(width / (this.size + GAP)));
+    const cell = Math.floor(width / columns) - GAP;
+    this.headers = null;
+    if (square && !groups) {
+      // Without headers every row is alike: positions are arithmetic, at any size.
+      this.rows = { square, uniform: true, columns, cell, count: Math.ceil(n / columns) };
       this.inner.style.height = `${this.rows.count * (cell + GAP) + GAP}px`;
     } else {
-      // Justified: fill each row with pictures at the target height, then scale the row to the width.
+      // Rows listed one by one: justified rows (each filled at the target height, then scaled to the
+      // width) or square ones, each group starting a new row under its header.
       const starts = [];
       const tops = [];
       const heights = [];
+      const headerTops = [];
       let top = GAP;
+      let group = 0;
       let i = 0;
       while (i < n) {
-        let sum = 0;
-        const start = i;
-        while (i < n) {
-          sum += this.aspect(i);
-          i += 1;
-          if (sum * this.size + (i - start) * GAP >= width) break;
+        let end = n;
+        if (groups) {
+          headerTops.push(top);
+          top += HEADER;
+          end = group + 1 < groups.starts.length ? groups.starts[group + 1] : n;
+          group += 1;
         }
-        const full = sum * this.size + (i - start) * GAP >= width;
-        const height = full ? (width - (i - start) * GAP) / sum : this.size;
-        starts.push(start);
-        tops.push(top);
-        heights.push(height);
-        top += height + GAP;
+        while (i < end) {
+          const start = i;
+          let height = cell;
+          if (square) i = Math.min(end, i + columns);
+          else {
+            let sum = 0;
+            while (i < end) {
+              sum += this.aspect(i);
+              i += 1;
+              if (sum * this.size + (i - start) * GAP >= width) break;
+            }
+            const full = sum * this.size + (i - start) * GAP >= width;
+            height = full ? (width - (i - start) * GAP) / sum : this.size;
+          }
+          starts.push(start);
+          tops.push(top);
+          heights.push(height);
+          top += height + GAP;
+        }
       }
-      this.rows = { square: false, starts: Int32Array.from(starts), tops: Float64Array.from(tops),
-        heights: Float64Array.from(heights), count: starts.length };
+      this.rows = { square, uniform: false, columns, cell, starts: Int32Array.from(starts),
+        tops: Float64Array.from(tops), heights: Float64Array.from(heights), count: starts.length };
+      if (groups) this.headers = { tops: Float64Array.from(headerTops), labels: groups.labels };
       this.inner.style.height = `${top}px`;
     }
     for (const tile of this.tiles.values()) { tile.hidden = true; this.pool.push(tile); }
     this.tiles.clear();
+    for (const header of this.headerTiles.values()) header.remove();
+    this.headerTiles.clear();
     this.render();
+    if (this.onLayout) this.onLayout();
   }
 
   aspect(i) {
@@ -134,20 +181,20 @@ export class Grid {
   }
 
   rowOf(index) {
-    if (this.rows.square) return Math.floor(index / this.rows.columns);
+    if (this.rows.uniform) return Math.floor(index / this.rows.columns);
     return lastAtMost(this.rows.starts, index);
   }
 
   rowTop(row) {
-    return this.rows.square ? GAP + row * (this.rows.cell + GAP) : this.rows.tops[row];
+    return this.rows.uniform ? GAP + row * (this.rows.cell + GAP) : this.rows.tops[row];
   }
 
   rowHeight(row) {
-    return this.rows.square ? this.rows.cell : this.rows.heights[row];
+    return this.rows.uniform ? this.rows.cell : this.rows.heights[row];
   }
 
   rowRange(row) {
-    if (this.rows.square) {
+    if (this.rows.uniform) {
       const start = row * this.rows.columns;
       return [start, Math.min(this.ids.length, start + this.rows.columns)];
     }
@@ -155,7 +202,7 @@ export class Grid {
   }
 
   rowAt(y) {
-    if (this.rows.square) return Math.max(0, Math.floor((y - GAP) / (this.rows.cell + GAP)));
+    if (this.rows.uniform) return Math.max(0, Math.floor((y - GAP) / (this.rows.cell + GAP)));
     return lastAtMost(this.rows.tops, y);
   }
 
@@ -163,14 +210,19 @@ export class Grid {
     const row = this.rowOf(index);
     const top = this.rowTop(row);
     const height = this.rowHeight(row);
+    const [start] = this.rowRange(row);
     if (this.rows.square) {
-      const column = index % this.rows.columns;
-      return { left: GAP + column * (this.rows.cell + GAP), top, width: this.rows.cell, height };
+      return { left: GAP + (index - start) * (this.rows.cell + GAP), top, width: this.rows.cell, height };
     }
     let left = GAP;
-    const [start] = this.rowRange(row);
     for (let i = start; i < index; i++) left += this.aspect(i) * height + GAP;
     return { left, top, width: this.aspect(index) * height, height };
+  }
+
+  /** The group in view at the top of the grid (the one a scrubber names), or -1. */
+  groupInView() {
+    if (!this.headers || !this.headers.tops.length) return -1;
+    return lastAtMost(this.headers.tops, this.el.scrollTop + HEADER);
   }
 
   // -- rendering ------------------------------------------------------------------------------
@@ -228,17 +280,19 @@ export class Grid {
         this.decorate(tile, index);
         if (!this.details.has(id)) missing.push(id);
       }
-      if (!fast && tile.dataset.src !== String(id)) {
-        tile.dataset.src = String(id);
+      const wanted = `${id}/${thumbnailFor(tile)}`;
+      if (!fast && tile.dataset.src !== wanted) {
+        tile.dataset.src = wanted;
         const img = tile.firstChild;
         if (!firstPainted && index === start) {
           img.addEventListener("load", () => requestAnimationFrame(() => {
             if (!firstPainted) { firstPainted = true; performance.mark("pixlstash:first-thumbnail"); }
           }), { once: true });
         }
-        img.src = `/api/v1/pictures/${id}/grid.webp`;
+        img.src = `/api/v1/pictures/${wanted}.webp`;
       }
     }
+    this.renderHeaders();
     if (missing.length && !fast) this.requestDetails(missing);
     else if (missing.length) this.settleDetails = true;
     if (!fast && this.settleDetails) {
@@ -247,14 +301,28 @@ export class Grid {
     }
   }
 
+  /** Headers of the groups in view, placed like tiles (few exist at a time, at any library size). */
+  renderHeaders() {
+    if (!this.headers) return;
+    const top = this.el.scrollTop;
+    const { tops, labels } = this.headers;
+    const first = lastAtMost(tops, top - HEADER);
+    const seen = new Set();
+    for (let g = first; g < tops.length && tops[g] < top + this.el.clientHeight; g++) {
+      seen.add(g);
+      if (this.headerTiles.has(g)) continue;
+      const header = document.createElement("h3");
+      header.className = "group-header";
+      header.textContent = labels[g];
+      header.style.top = `${tops[g]}px`;
+      this.inner.appendChild(header);
+      this.headerTiles.set(g, header);
+    }
+    for (const [g, header] of this.headerTiles) if (!seen.has(g)) { header.remove(); this.headerTiles.delete(g); }
+  }
+
   makeTile() {
-    const tile = document.createElement("div");
-    tile.className = "tile";
-    tile.setAttribute("role", "gridcell");
-    tile.draggable = true;
-    const img = document.createElement("img");
-    img.decoding = "async";
-    tile.appendChild(img);
+    const tile = makeTile();
     this.inner.appendChild(tile);
     return tile;
   }
@@ -276,50 +344,12 @@ export class Grid {
     tile.classList.toggle("selected", this.selected.has(id));
     tile.classList.toggle("focused", index === this.focus);
     tile.setAttribute("aria-selected", this.selected.has(id) ? "true" : "false");
-    const summary = this.details.get(id);
-    let meta = tile.querySelector(".meta");
-    tile.querySelector(".chips")?.remove();
-    if (!summary) {  // a recycled tile must not keep the previous picture's badges
-      meta?.remove();
-      tile.removeAttribute("title");
-      return;
-    }
-    if (!meta) {
-      meta = document.createElement("div");
-      meta.className = "meta";
-      tile.appendChild(meta);
-    }
-    const stars = summary.rating ? "★".repeat(summary.rating) : "";
-    meta.innerHTML = "";
-    const span = (cls, text) => { const s = document.createElement("span"); s.className = cls; s.textContent = text;
-      meta.appendChild(s); };
-    if (stars) span("stars", stars);
-    if (summary.favourite) span("fav", "♥");
-    if (summary.flagged) span("flag", "⚑");
-    if (summary.missing) span("missing", "missing file");
-    if (summary.media_type === "video") span("video", "▶");
-    const title = [`${summary.width}×${summary.height}`];
-    const badges = this.badges.get(id);  // arrive after the summary
-    if (badges) {
-      if (badges.face_count) {
-        span("faces", `☺${badges.face_count}`);
-        title.push(`${badges.face_count} face${badges.face_count > 1 ? "s" : ""}, ${badges.named_face_count} named`);
-      }
-      if (badges.suggestion_count) {
-        span("suggestions", `+${badges.suggestion_count}`);
-        title.push(`${badges.suggestion_count} suggested tag${badges.suggestion_count > 1 ? "s" : ""} to review`);
-      }
-      if (badges.has_caption) title.push("captioned");
-      if (badges.tags.length) {
-        title.push(`tags: ${badges.tags.join(", ")}${badges.tag_count > badges.tags.length ? ", …" : ""}`);
-        // Chips only where they leave room for the picture; their own layer, so the badge row stays one line.
-        if (this.box(index).width >= 140) tile.appendChild(tagChips(badges));
-      }
-    }
-    tile.title = title.join(" · ");
+    tile.querySelector(".check").setAttribute("aria-checked", this.selected.has(id) ? "true" : "false");
+    decorateTile(tile, this.details.get(id), this.badges.get(id), () => this.box(index).width);
   }
 
   refreshTiles() {
+    this.el.classList.toggle("selecting", this.selected.size > 0);
     for (const [index, tile] of this.tiles) this.decorate(tile, index);
   }
 
@@ -405,94 +435,10 @@ export class Grid {
     }
     this.moveFocus(index, { extend });
   }
-
-  bindPointer() {
-    let band = null;
-    this.el.addEventListener("click", (event) => {
-      const tile = event.target.closest(".tile");
-      if (!tile || band?.moved) return;
-      const index = Number(tile.dataset.index);
-      const id = Number(tile.dataset.id);
-      if (event.shiftKey && this.anchor >= 0) this.selectRange(this.anchor, index, event.ctrlKey || event.metaKey);
-      else if (event.ctrlKey || event.metaKey) { this.toggle(id); this.anchor = index; }
-      else { this.select([id]); this.anchor = index; }
-      this.focus = index;
-      this.refreshTiles();
-    });
-    this.el.addEventListener("dblclick", (event) => {
-      const tile = event.target.closest(".tile");
-      if (tile) this.onOpen(Number(tile.dataset.id));
-    });
-    this.el.addEventListener("contextmenu", (event) => {
-      const tile = event.target.closest(".tile");
-      if (!tile) return;
-      event.preventDefault();
-      const id = Number(tile.dataset.id);
-      if (!this.selected.has(id)) { this.select([id]); this.anchor = Number(tile.dataset.index); }
-      this.onContext(event.clientX, event.clientY, [...this.selected]);
-    });
-    this.el.addEventListener("dragstart", (event) => {
-      const tile = event.target.closest(".tile");
-      if (!tile) return;
-      const id = Number(tile.dataset.id);
-      if (!this.selected.has(id)) this.select([id]);
-      event.dataTransfer.setData("application/x-pixlstash-pictures", JSON.stringify([...this.selected]));
-      event.dataTransfer.effectAllowed = "copyMove";
-      if (this.onDragStart) this.onDragStart([...this.selected]);
-    });
-    // Rubber-band selection: press on the background between tiles and drag.
-    this.el.addEventListener("pointerdown", (event) => {
-      if (event.button !== 0 || event.target.closest(".tile")) return;
-      const origin = this.point(event);
-      const rect = document.createElement("div");
-      rect.className = "rubber";
-      band = { origin, rect, moved: false, add: event.ctrlKey || event.metaKey, base: new Set(this.selected) };
-      this.el.setPointerCapture(event.pointerId);
-    });
-    this.el.addEventListener("pointermove", (event) => {
-      if (!band) return;
-      const p = this.point(event);
-      const left = Math.min(p.x, band.origin.x);
-      const top = Math.min(p.y, band.origin.y);
-      const width = Math.abs(p.x - band.origin.x);
-      const height = Math.abs(p.y - band.origin.y);
-      if (!band.moved && width + height < 6) return;
-      if (!band.moved) { band.moved = true; this.inner.appendChild(band.rect); }
-      band.rect.style.cssText = `left:${left}px;top:${top}px;width:${width}px;height:${height}px`;
-      const ids = new Set(band.add ? band.base : []);
-      const firstRow = this.rowAt(top);
-      const lastRow = this.rowAt(top + height);
-      for (let row = firstRow; row <= lastRow && row < this.rows.count; row++) {
-        const [start, end] = this.rowRange(row);
-        for (let i = start; i < end; i++) {
-          const b = this.box(i);
-          if (b.left < left + width && b.left + b.width > left && b.top < top + height && b.top + b.height > top) {
-            ids.add(this.ids[i]);
-          }
-        }
-      }
-      this.selected = ids;
-      this.allSelected = false;
-      this.refreshTiles();
-    });
-    const finish = () => {
-      if (!band) return;
-      if (band.moved) { band.rect.remove(); this.onSelection(this.selected); }
-      else if (!band.add) this.clearSelection();
-      setTimeout(() => { band = null; }, 0);
-    };
-    this.el.addEventListener("pointerup", finish);
-    this.el.addEventListener("pointercancel", finish);
-  }
-
-  point(event) {
-    const r = this.inner.getBoundingClientRect();
-    return { x: event.clientX - r.left, y: event.clientY - r.top };
-  }
 }
 
 /** The last position in an ascending array whose value is at most ``value`` (0 when none is). */
-function lastAtMost(sorted, value) {
+export function lastAtMost(sorted, value) {
   let lo = 0;
   let hi = sorted.length - 1;
   while (lo < hi) {
@@ -502,23 +448,17 @@ function lastAtMost(sorted, value) {
   return lo;
 }
 
-/** Decode the packed layout from ``GET /pictures/layout``. */
+/** Decode the packed layout from ``GET /pictures/layout``: ids, sizes, and groups (each one's first
+ * position and key). */
 export function decodeLayout(buffer) {
-  const count = new DataView(buffer).getUint32(0, true);
+  const view = new DataView(buffer);
+  const count = view.getUint32(0, true);
   const ids = new Uint32Array(buffer.slice(4, 4 + 4 * count));
   const widths = new Uint16Array(buffer.slice(4 + 4 * count, 4 + 6 * count));
   const heights = new Uint16Array(buffer.slice(4 + 6 * count, 4 + 8 * count));
-  return { ids, widths, heights };
-}
-
-function tagChips(badges) {
-  const chips = document.createElement("div");
-  chips.className = "chips";
-  const more = badges.tag_count - badges.tags.length;
-  for (const text of more > 0 ? [...badges.tags, `+${more}`] : badges.tags) {
-    const chip = document.createElement("span");
-    chip.textContent = text;
-    chips.appendChild(chip);
-  }
-  return chips;
+  const at = 4 + 8 * count;
+  const groups = at + 4 <= buffer.byteLength ? view.getUint32(at, true) : 0;
+  const starts = new Uint32Array(buffer.slice(at + 4, at + 4 + 4 * groups));
+  const keys = new Int32Array(buffer.slice(at + 4 + 4 * groups, at + 4 + 8 * groups));
+  return { ids, widths, heights, starts, keys };
 }
