@@ -10,19 +10,16 @@ import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
 
 from pixlstash.instance import Instance
 from pixlstash.library import Library
 
 from .api import Api, PolicyRoute
 from .errors import exception_handlers
-from .pages import RECIPIENT_HTML
 from .routes import MODULES
 from .security import Policy
 from .state import AppState, LifespanState, WebSettings
-from .ui import index, static_file
+from .ui import index, share_page, static_file
 
 __all__ = ["AppState", "WebSettings", "build_api", "create_app"]
 
@@ -32,10 +29,6 @@ def build_api() -> Api:
     for module in MODULES:
         module.register(api)
     return api
-
-
-async def _recipient(request: Request) -> Response:
-    return HTMLResponse(RECIPIENT_HTML, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
 
 def create_app(
@@ -71,7 +64,7 @@ def create_app(
         *api.routes(),
         PolicyRoute("/", index, methods=["GET"], policy=Policy.PUBLIC, include_in_schema=False),
         PolicyRoute("/ui/{path:path}", static_file, methods=["GET"], policy=Policy.PUBLIC, include_in_schema=False),
-        PolicyRoute("/s/{share_token}", _recipient, methods=["GET"], policy=Policy.PUBLIC, include_in_schema=False),
+        PolicyRoute("/s/{share_token}", share_page, methods=["GET"], policy=Policy.PUBLIC, include_in_schema=False),
     ]
     app = Starlette(
         routes=routes,

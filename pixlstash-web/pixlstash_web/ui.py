@@ -13,7 +13,7 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import Response
 
-__all__ = ["STATIC", "index", "static_file"]
+__all__ = ["STATIC", "index", "share_page", "static_file"]
 
 STATIC = Path(__file__).parent / "static"
 _TYPES = {
@@ -58,6 +58,11 @@ def _serve(request: Request, name: str, cache: str) -> Response:
 async def index(request: Request) -> Response:
     """The app shell, for ``/`` (every view is a query string on it)."""
     return _serve(request, "index.html", "no-cache")
+
+
+async def share_page(request: Request) -> Response:
+    """``/s/<token>``: the share recipient's page (the token stays in the path; the page reads it)."""
+    return _serve(request, "share.html", "no-store")
 
 
 async def static_file(request: Request) -> Response:

@@ -9,7 +9,8 @@ import { openOverlay } from "./overlay.js";
 import { openPanel, viewChanged } from "./panels.js";
 import { Sidebar } from "./sidebar.js";
 import { groupKind, headedGroups, Scrubber } from "./timeline.js";
-import { esc, toast } from "./ui.js";
+import { canSearchByMeaning, countText, renderToolbar } from "./toolbar.js";
+import { esc, markTouch, toast } from "./ui.js";
 import { showUpdateBanner } from "./update_banner.js";
 import { bindUploads } from "./uploads.js";
 import { DEFAULTS, filterBody, filterParams, readView, sortParams, viewUrl } from "./view.js";
@@ -51,7 +52,7 @@ export const app = {
     if (!sameSet && this.grid.allSelected) this.grid.clearSelection();
     if (!sameList || !this.grid.ids.length) await this.load();
     if (previous.layout !== view.layout || previous.size !== view.size) this.resize(view.layout, view.size);
-    renderToolbar();
+    renderToolbar(app);
     this.sidebar.render();
     renderBreadcrumbs();
     if (Boolean(view.dupes) !== Boolean(previous.dupes) || (view.dupes && !$("duplicates-view").childElementCount)) {
@@ -149,46 +150,11 @@ export const app = {
   },
 };
 
-let tagSuggestion = 0;
-
-/** Fill the tag inputs' datalist with the library's tags starting with what was typed, most used first. */
-async function suggestTags(typed) {
-  const asked = ++tagSuggestion;
-  const prefix = typed.trim();
-  let tags = [];
-  if (prefix) {
-    try { tags = await api.get("/tags", { prefix, limit: 20 }); } catch { return; }
-  }
-  if (asked !== tagSuggestion) return; // a later keystroke asked since
-  $("tag-names").innerHTML = tags.map((t) =>
-    `<option value="${esc(t.name)}">${esc(t.name)} (${t.picture_count.toLocaleString()})</option>`).join("");
-}
-
-/** The tag a typed name stands for (its own spelling, or an alias the server resolves), or null with a
- * toast naming the tags it may have meant: a misspelt tag never silently filters to nothing. */
-async function knownTag(typed) {
-  if (!typed) return null;
-  const lower = typed.toLowerCase();
-  const tags = await api.get("/tags", { prefix: typed, limit: 20 });
-  const exact = tags.find((t) => t.name.toLowerCase() === lower);
-  if (exact) return exact.name;
-  const { count } = await api.get("/pictures/count", { tags: [typed] });
-  if (count > 0) return typed; // an alias
-  const near = await api.get("/tags", { prefix: typed.slice(0, Math.max(1, Math.min(3, typed.length - 1))), limit: 5 });
-  toast(`No tag named “${typed}”.${near.length ? ` Did you mean ${near.map((t) => t.name).join(", ")}?` : ""}`, 6);
-  return null;
-}
-
 /** The layout's grouping: by the viewer's local day under a date sort, by rating under the rating sort. */
 function groupParams(view) {
   const kind = groupKind(view);
   if (kind === "none") return {};
   return { groups: kind, utc_offset: -new Date().getTimezoneOffset() };
-}
-
-function countText(n, hits) {
-  const [one, many] = hits ? ["match", "matches"] : ["picture", "pictures"];
-  return `${n.toLocaleString()} ${n === 1 ? one : many}`;
 }
 
 /** The empty grid says why it is empty: an empty library, a filter, a search, a set or the scrapheap. */
@@ -210,11 +176,6 @@ function showEmpty(view, empty) {
   if (clear) clear.onclick = () => app.navigate({ sort: view.sort, asc: view.asc, layout: view.layout, size: view.size });
 }
 
-/** Whether an installed embedder with its model here can read words (CLIP and the like). */
-function canSearchByMeaning() {
-  return app.engines.some((e) => e.task === "embedder" && e.supports_text && e.model.present);
-}
-
 async function searchLayout(view) {
   const filter = filterBody(view);
   let result;
@@ -224,7 +185,7 @@ async function searchLayout(view) {
   } else if (view.similar?.length) {
     result = await api.post("/search/similar", { picture_ids: view.similar, combine: view.combine || "mean",
       limit: 1000, filter });
-  } else if (view.mode === "meaning" && canSearchByMeaning()) {
+  } else if (view.mode === "meaning" && canSearchByMeaning(app)) {
     result = await api.get("/search/semantic", { q: view.q, limit: 1000, ...filterParams(view) });
   } else {
     // Words in captions, prompts, generation data and names, through the ordinary list.
@@ -242,108 +203,7 @@ async function searchLayout(view) {
   };
 }
 
-// -- toolbar and breadcrumbs ----------------------------------------------------------------------
-
-// Generation-data filters shown as chips while "More filters" is closed: [view key, label].
-const GENERATION_FILTERS = [["loras", "LoRA"], ["checkpoint", "checkpoint"], ["sampler", "sampler"],
-  ["scheduler", "scheduler"], ["generation_seed", "seed"], ["steps", "steps"]];
-
-function renderToolbar() {
-  const view = app.view;
-  const bar = $("toolbar");
-  const sorts = [["taken_at", "Date taken"], ["imported_at", "Date imported"], ["rating", "Rating"],
-    ["file_size", "File size"], ["pixels", "Pixels"], ["random", "Random"]];
-  bar.innerHTML = `
-    <label>Sort <select id="sort" aria-label="Sort by">${sorts.map(([v, l]) =>
-      `<option value="${v}" ${(view.sort || "taken_at") === v ? "selected" : ""}>${l}</option>`).join("")}</select></label>
-    <button id="direction" aria-label="Sort direction">${view.asc ? "↑ Ascending" : "↓ Descending"}</button>
-    <label>Rating ≥ <select id="rating-min" aria-label="Minimum rating">${[0, 1, 2, 3, 4, 5].map((r) =>
-      `<option value="${r}" ${(view.rating_min || 0) === r ? "selected" : ""}>${r || "any"}</option>`).join("")}</select></label>
-    <label><input type="checkbox" id="favourite" ${view.favourite ? "checked" : ""}> Favourites</label>
-    <label>Type <select id="media-type" aria-label="Media type"><option value="">all</option>
-      <option value="image" ${view.media_type === "image" ? "selected" : ""}>images</option>
-      <option value="video" ${view.media_type === "video" ? "selected" : ""}>videos</option></select></label>
-    <label>Tag <input id="tag-filter" list="tag-names" placeholder="tag" size="10" aria-label="Filter by tag"
-      autocomplete="off"></label><datalist id="tag-names"></datalist>
-    <span class="chips">${(view.tags || []).map((t) =>
-      `<span class="chip">${esc(t)}<button data-untag="${esc(t)}" aria-label="Remove tag filter ${esc(t)}">×</button></span>`).join("")}</span>
-    <details class="more-filters"><summary>More filters</summary>
-      <label>Without tag <input id="not-tag" list="tag-names" size="10" aria-label="Without tag" autocomplete="off"></label>
-      <label>Taken after <input id="taken-after" type="date" aria-label="Taken after" value="${day(view.taken_after)}"></label>
-      <label>Taken before <input id="taken-before" type="date" aria-label="Taken before" value="${day(view.taken_before)}"></label>
-      <label>Min width <input id="min-width" type="number" min="0" size="5" aria-label="Minimum width" value="${view.min_width || ""}"></label>
-      <label>Min height <input id="min-height" type="number" min="0" size="5" aria-label="Minimum height" value="${view.min_height || ""}"></label>
-      <label><input type="checkbox" id="unrated" ${view.unrated ? "checked" : ""}> Unrated</label>
-      <label><input type="checkbox" id="duplicates" ${view.duplicates ? "checked" : ""}> Near-duplicates</label>
-      <fieldset class="generation-filters"><legend>Generated with</legend>
-        <label>LoRA <input id="lora-filter" size="12" placeholder="name, name" aria-label="LoRA names (all of them)"
-          value="${esc((view.loras || []).join(", "))}"></label>
-        <label>Checkpoint <input id="checkpoint-filter" size="12" aria-label="Checkpoint name" value="${esc(view.checkpoint || "")}"></label>
-        <label>Sampler <input id="sampler-filter" size="10" aria-label="Sampler" value="${esc(view.sampler || "")}"></label>
-        <label>Scheduler <input id="scheduler-filter" size="8" aria-label="Scheduler" value="${esc(view.scheduler || "")}"></label>
-        <label>Seed <input id="seed-filter" size="12" inputmode="numeric" pattern="-?[0-9]+" aria-label="Seed"
-          value="${esc(view.generation_seed || "")}"></label>
-        <label>Steps <input id="steps-filter" type="number" min="1" size="4" aria-label="Steps" value="${view.steps || ""}"></label>
-      </fieldset>
-    </details>
-    <span class="chips">${view.rating_max !== undefined ? `<span class="chip">rating ≤ ${view.rating_max}<button
-      data-unset="rating_max" aria-label="Remove the highest rating filter">×</button></span>` : ""}${view.unrated
-      ? '<span class="chip">unrated<button data-unset="unrated" aria-label="Remove the unrated filter">×</button></span>'
-      : ""}${(view.not_tags || []).map((t) =>
-      `<span class="chip">not ${esc(t)}<button data-unnot="${esc(t)}" aria-label="Remove filter without ${esc(t)}">×</button></span>`).join("")}${
-      GENERATION_FILTERS.filter(([key]) => view[key] !== undefined && `${view[key]}` !== "").map(([key, label]) =>
-        `<span class="chip">${label} ${esc(`${view[key]}`)}<button data-ungen="${key}" aria-label="Remove ${label} filter">×</button></span>`).join("")}</span>
-    <label>Layout <select id="layout" aria-label="Layout"><option value="square">square</option>
-      <option value="justified" ${view.layout === "justified" ? "selected" : ""}>justified</option></select></label>
-    <input id="size" type="range" min="80" max="400" step="10" value="${view.size || DEFAULTS.size}" aria-label="Thumbnail size">
-    <span class="count" id="count">${countText(app.grid.ids.length, app.hits)}</span>`;
-  $("sort").onchange = (e) => app.update({ sort: e.target.value === "taken_at" ? undefined : e.target.value,
-    seed: e.target.value === "random" ? Math.floor(Math.random() * 1e9) : undefined });
-  $("direction").onclick = () => app.update({ asc: view.asc ? undefined : true });
-  $("rating-min").onchange = (e) => app.update({ rating_min: Number(e.target.value) || undefined });
-  $("favourite").onchange = (e) => app.update({ favourite: e.target.checked || undefined });
-  $("media-type").onchange = (e) => app.update({ media_type: e.target.value || undefined });
-  $("layout").onchange = (e) => app.update({ layout: e.target.value }, { replace: true });
-  $("size").oninput = (e) => app.resize(view.layout, Number(e.target.value));
-  $("size").onchange = (e) => app.update({ size: Number(e.target.value) }, { replace: true });
-  for (const [id, key] of [["tag-filter", "tags"], ["not-tag", "not_tags"]]) {
-    $(id).oninput = (e) => suggestTags(e.target.value);
-    $(id).onchange = async (e) => {
-      const tag = await knownTag(e.target.value.trim());
-      if (tag) app.update({ [key]: [...(view[key] || []), tag] });
-    };
-  }
-  const date = (id, key) => { $(id).onchange = (e) => app.update({ [key]: e.target.value ? Date.parse(e.target.value) : undefined }); };
-  date("taken-after", "taken_after");
-  date("taken-before", "taken_before");
-  $("min-width").onchange = (e) => app.update({ min_width: Number(e.target.value) || undefined });
-  $("min-height").onchange = (e) => app.update({ min_height: Number(e.target.value) || undefined });
-  $("unrated").onchange = (e) => app.update({ unrated: e.target.checked || undefined });
-  $("duplicates").onchange = (e) => app.update({ duplicates: e.target.checked || undefined });
-  $("lora-filter").onchange = (e) => app.update({ loras: e.target.value.split(",").map((v) => v.trim()).filter(Boolean) });
-  const text = (id, key) => { $(id).onchange = (e) => app.update({ [key]: e.target.value.trim() || undefined }); };
-  text("checkpoint-filter", "checkpoint");
-  text("sampler-filter", "sampler");
-  text("scheduler-filter", "scheduler");
-  $("seed-filter").onchange = (e) => {
-    const seed = e.target.value.trim();
-    if (seed && !/^-?[0-9]+$/.test(seed)) { toast("A seed is a whole number"); return; }
-    app.update({ generation_seed: seed || undefined });
-  };
-  $("steps-filter").onchange = (e) => app.update({ steps: Number(e.target.value) || undefined });
-  bar.querySelectorAll("[data-ungen]").forEach((b) => { b.onclick = () => app.update({ [b.dataset.ungen]: undefined }); });
-  bar.querySelectorAll("[data-unset]").forEach((b) => { b.onclick = () => app.update({ [b.dataset.unset]: undefined }); });
-  bar.querySelectorAll("[data-unnot]").forEach((b) => {
-    b.onclick = () => app.update({ not_tags: (view.not_tags || []).filter((t) => t !== b.dataset.unnot) });
-  });
-  bar.querySelectorAll("[data-untag]").forEach((b) => {
-    b.onclick = () => app.update({ tags: (view.tags || []).filter((t) => t !== b.dataset.untag) });
-  });
-  $("search").value = view.q || "";
-  const mode = $("search-mode");
-  mode.value = view.mode === "meaning" && canSearchByMeaning() ? "meaning" : "words";
-  mode.options[1].disabled = !canSearchByMeaning();
-}
+// -- breadcrumbs -------------------------------------------------------------------------------------
 
 async function renderBreadcrumbs() {
   const nav = $("breadcrumbs");
@@ -367,10 +227,6 @@ async function renderBreadcrumbs() {
   nav.querySelectorAll("a[data-nav]").forEach((a) => {
     a.onclick = (e) => { e.preventDefault(); app.navigate(readView(new URL(a.href).search)); };
   });
-}
-
-function day(ms) {
-  return ms ? new Date(ms).toISOString().slice(0, 10) : "";
 }
 
 // -- sign-in ---------------------------------------------------------------------------------------
@@ -439,6 +295,7 @@ function live() {
 // -- start -------------------------------------------------------------------------------------------
 
 async function start() {
+  markTouch();
   performance.mark("pixlstash:start");
   window.addEventListener("pixlstash:signed-out", () => { if (app.me) location.reload(); });
   await signIn();
@@ -463,11 +320,11 @@ async function start() {
   app.scrubber = new Scrubber($("scrubber"), app.grid);
   app.grid.onLayout = () => app.scrubber.update();
   app.sidebar = new Sidebar(app, $("sidebar"));
-  renderToolbar();
+  renderToolbar(app);
   // The grid's layout is fetched first and alone: thumbnails paint while the rest loads.
   const engines = api.get("/engines").then((list) => { app.engines = list; }, () => { app.engines = []; });
   if (app.view.q) await engines; // a search needs to know whether an embedder can read text
-  engines.then(() => { $("search-mode").options[1].disabled = !canSearchByMeaning(); });
+  engines.then(() => { $("search-mode").options[1].disabled = !canSearchByMeaning(app); });
   await app.apply(app.view);
   await Promise.all([engines, app.sidebar.reload()]);
   window.addEventListener("popstate", () => app.apply(readView()));

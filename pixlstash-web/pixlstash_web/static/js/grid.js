@@ -9,10 +9,12 @@ const GAP = 4;
 const OVERSCAN = 2; // rows above and below the viewport
 const HEADER = 36; // a date or rating header's height
 const SCRUBBER = 44; // room on the right for the timeline
+const NARROW = 700; // px: a phone (as in app.css)
 let firstPainted = false; // for the Performance mark the benchmarks read
 
 export class Grid {
-  constructor(element, { onOpen, onContext, onSelection, needDetails, needBadges, onDragStart }) {
+  constructor(element, { onOpen, onContext, onSelection, needDetails, needBadges, onDragStart, imageUrl,
+    selectable = true }) {
     this.el = element;
     this.inner = document.createElement("div");
     this.inner.className = "grid-inner";
@@ -23,6 +25,10 @@ export class Grid {
     this.needDetails = needDetails;
     this.needBadges = needBadges;
     this.onDragStart = onDragStart;
+    // Where a tile's thumbnail is (a share's recipient reads them through the share's own routes).
+    this.imageUrl = imageUrl || ((id, size) => `/api/v1/pictures/${id}/${size}.webp`);
+    this.selectable = selectable; // a read-only grid (a share) only opens pictures
+    this.el.classList.toggle("read-only", !selectable);
     this.ids = new Uint32Array(0);
     this.widths = new Uint16Array(0);
     this.heights = new Uint16Array(0);
@@ -112,11 +118,14 @@ export class Grid {
   // -- layout ---------------------------------------------------------------------------------
 
   relayout() {
-    const width = Math.max(1, this.el.clientWidth - GAP - this.reserve);
+    // On a phone the scrubber floats over the tiles' edge, and tiles are small enough for three a row.
+    const narrow = window.innerWidth <= NARROW;
+    const width = Math.max(1, this.el.clientWidth - GAP - (narrow ? 0 : this.reserve));
     const n = this.ids.length;
     const groups = this.groups?.starts.length ? this.groups : null;
     const square = this.mode === "square";
-    const columns = Math.max(1, Math.floor(width / (this.size + GAP)));
+    const size = narrow ? Math.min(this.size, width / 3 - GAP) : this.size;
+    const columns = Math.max(1, Math.floor(width / (size + GAP)));
     const cell = Math.floor(width / columns) - GAP;
     this.headers = null;
     if (square && !groups) {
@@ -150,10 +159,10 @@ export class Grid {
             while (i < end) {
               sum += this.aspect(i);
               i += 1;
-              if (sum * this.size + (i - start) * GAP >= width) break;
+              if (sum * size + (i - start) * GAP >= width) break;
             }
-            const full = sum * this.size + (i - start) * GAP >= width;
-            height = full ? (width - (i - start) * GAP) / sum : this.size;
+            const full = sum * size + (i - start) * GAP >= width;
+            height = full ? (width - (i - start) * GAP) / sum : size;
           }
           starts.push(start);
           tops.push(top);
@@ -280,7 +289,8 @@ export class Grid {
         this.decorate(tile, index);
         if (!this.details.has(id)) missing.push(id);
       }
-      const wanted = `${id}/${thumbnailFor(tile)}`;
+      const size = thumbnailFor(tile);
+      const wanted = `${id}/${size}`;
       if (!fast && tile.dataset.src !== wanted) {
         tile.dataset.src = wanted;
         const img = tile.firstChild;
@@ -289,7 +299,7 @@ export class Grid {
             if (!firstPainted) { firstPainted = true; performance.mark("pixlstash:first-thumbnail"); }
           }), { once: true });
         }
-        img.src = `/api/v1/pictures/${wanted}.webp`;
+        img.src = this.imageUrl(id, size);
       }
     }
     this.renderHeaders();
@@ -323,6 +333,7 @@ export class Grid {
 
   makeTile() {
     const tile = makeTile();
+    tile.draggable = this.selectable;
     this.inner.appendChild(tile);
     return tile;
   }

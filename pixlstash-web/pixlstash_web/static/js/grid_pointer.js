@@ -14,7 +14,8 @@ export function bindPointer(grid) {
     if (grid.longPressed) { grid.longPressed = false; return; } // the click that ends a long press
     const index = Number(tile.dataset.index);
     const id = Number(tile.dataset.id);
-    const selecting = grid.selected.size > 0 || event.target.closest(".check");
+    const selecting = grid.selectable && (grid.selected.size > 0 || event.target.closest(".check"));
+    if (!grid.selectable) { grid.focus = index; grid.onOpen(id); return; }
     if (event.shiftKey && grid.anchor >= 0) grid.selectRange(grid.anchor, index, true);
     else if (event.ctrlKey || event.metaKey || selecting) { grid.toggle(id); grid.anchor = index; }
     else { grid.focus = index; grid.anchor = index; grid.onOpen(id); return; }
@@ -25,7 +26,7 @@ export function bindPointer(grid) {
   grid.el.addEventListener("pointerdown", (event) => {
     grid.longPressed = false;
     const tile = event.target.closest(".tile");
-    if (!tile || event.pointerType !== "touch") return;
+    if (!tile || event.pointerType !== "touch" || !grid.selectable) return;
     const id = Number(tile.dataset.id);
     const fire = () => {
       clearTimeout(press?.timer);
@@ -46,7 +47,7 @@ export function bindPointer(grid) {
   grid.el.addEventListener("scroll", endPress, { passive: true });
   grid.el.addEventListener("contextmenu", (event) => {
     const tile = event.target.closest(".tile");
-    if (!tile) return;
+    if (!tile || !grid.selectable) return;
     event.preventDefault();
     if (press) { press.fire(); return; } // on touch, a long press selects (the browser's menu is early)
     if (grid.longPressed) return;
@@ -56,7 +57,7 @@ export function bindPointer(grid) {
   });
   grid.el.addEventListener("dragstart", (event) => {
     const tile = event.target.closest(".tile");
-    if (!tile) return;
+    if (!tile || !grid.selectable) return;
     const id = Number(tile.dataset.id);
     if (!grid.selected.has(id)) grid.select([id]);
     event.dataTransfer.setData("application/x-pixlstash-pictures", JSON.stringify([...grid.selected]));
@@ -65,7 +66,7 @@ export function bindPointer(grid) {
   });
   // Rubber-band selection: press on the background between tiles and drag.
   grid.el.addEventListener("pointerdown", (event) => {
-    if (event.button !== 0 || event.target.closest(".tile")) return;
+    if (event.button !== 0 || event.target.closest(".tile") || !grid.selectable) return;
     const origin = point(grid, event);
     const rect = document.createElement("div");
     rect.className = "rubber";

@@ -1,4 +1,4 @@
-// Keyboard: arrows move (Shift extends), Space toggles, Enter opens, Esc closes, 1-5 rate, 0 clears,
+// Keyboard: arrows move the focus (Shift extends the selection), Space toggles, Enter opens, Esc closes, 1-5 rate, 0 clears,
 // T tags, Delete scraps, F searches, Ctrl+Z undoes, Ctrl+Y redoes, ? shows every shortcut. In the picture
 // overlay the arrows step.
 
@@ -38,7 +38,9 @@ export function bindKeyboard(app) {
       }
       return;
     }
-    const targets = overlayOpen ? [app.view.picture] : app.selection();
+    // The open picture, else the selection, else the focused one (arrows move the focus, not the selection).
+    const focused = grid.focus >= 0 ? [grid.ids[grid.focus]] : [];
+    const targets = overlayOpen ? [app.view.picture] : (app.selection().length ? app.selection() : focused);
     if (overlayOpen && (event.key === "ArrowLeft" || event.key === "ArrowRight")) {
       event.preventDefault();
       step(app, event.key === "ArrowLeft" ? -1 : 1);
@@ -51,8 +53,7 @@ export function bindKeyboard(app) {
     }
     if (!overlayOpen && ARROWS[event.key]) {
       event.preventDefault();
-      grid.step(ARROWS[event.key], event.shiftKey);
-      if (!event.shiftKey) grid.select([grid.ids[grid.focus]]);
+      grid.step(ARROWS[event.key], event.shiftKey); // the focus moves; Space or Shift selects
       return;
     }
     switch (event.key) {

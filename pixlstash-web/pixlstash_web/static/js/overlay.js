@@ -3,8 +3,9 @@
 
 import { api, originalUrl, thumbUrl } from "./api.js";
 import { undoButton } from "./history.js";
-import { esc, toast } from "./ui.js";
+import { esc, icon, toast } from "./ui.js";
 import { viewUrl } from "./view.js";
+import { bindZoom } from "./zoom.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -33,11 +34,11 @@ function render(app, el, p) {
         : `<img id="full" draggable="false" src="${thumbUrl(p.content_hash, "preview")}" alt="${esc(p.original_name)}"
           data-original="${originalUrl(p.content_hash)}">`}
       <div id="faceboxes"></div>
-      <button class="nav prev" id="prev" aria-label="Previous picture">‹</button>
-      <button class="nav next" id="next" aria-label="Next picture">›</button>
+      <button class="nav prev" id="prev" aria-label="Previous picture">${icon("chevron-left")}</button>
+      <button class="nav next" id="next" aria-label="Next picture">${icon("chevron-right")}</button>
     </div>
     <div class="info">
-      <button class="close" id="close-overlay" aria-label="Close">✕</button>
+      <button class="close icon" id="close-overlay" aria-label="Close">${icon("x")}</button>
       <h2>${esc(p.original_name || `Picture ${p.id}`)}</h2>
       <p class="muted">${p.width}×${p.height} · ${(p.file_size / 1e6).toFixed(2)} MB · ${new Date(p.taken_at).toLocaleString()}
         ${similarity !== undefined ? ` · similarity ${similarity.toFixed(3)}` : ""}</p>
@@ -75,7 +76,7 @@ function render(app, el, p) {
       <h3>File</h3><dl class="kv"><dt>Type</dt><dd>${esc(p.mime)}</dd>
         ${p.locations.map((l) => `<dt>Location</dt><dd>${esc(l)}</dd>`).join("")}
         <dt>Hash</dt><dd>${esc(p.content_hash.slice(0, 16))}…</dd></dl>
-      <p><a href="${originalUrl(p.content_hash)}" target="_blank" rel="noopener">Open original</a></p>
+      <p><a class="button" href="${originalUrl(p.content_hash)}" target="_blank" rel="noopener">${icon("download")} Open original</a></p>
     </div>`;
   bind(app, el, p);
   drawFaces(el, p);
@@ -175,90 +176,15 @@ function drawFaces(el, p) {
 /** Zoom and pan: the wheel and a pinch zoom around the pointer, a drag pans, a double-click toggles fit and
  * 100%; the original replaces the preview once zoomed in. At fit, a horizontal swipe steps to the next or
  * previous picture. Face boxes show on hover at fit only, and never take a click. */
-function bindZoom(app, el, p) {
-  const stage = el.querySelector("#stage");
-  const img = el.querySelector("#full");
-  if (!img) return;
-  const boxes = el.querySelector("#faceboxes");
-  let scale = 1;
-  let x = 0;
-  let y = 0;
-  const apply = () => {
-    if (scale <= 1.001) { scale = 1; x = 0; y = 0; }
-    const w = stage.clientWidth;
-    const h = stage.clientHeight;
-    x = Math.min(0, Math.max(w - w * scale, x)); // the picture never leaves the stage
-    y = Math.min(0, Math.max(h - h * scale, y));
-    img.style.transform = scale === 1 ? "" : `translate(${x}px, ${y}px) scale(${scale})`;
-    stage.classList.toggle("zoomed", scale > 1);
-    boxes.hidden = scale > 1;
-    if (scale > 1 && img.dataset.original && img.getAttribute("src") !== img.dataset.original) img.src = img.dataset.original;
-    stage.dataset.scale = scale.toFixed(3);
-  };
-  const zoomAt = (factor, cx, cy) => {
-    const next = Math.min(16, Math.max(1, scale * factor));
-    x = cx - (cx - x) * (next / scale);
-    y = cy - (cy - y) * (next / scale);
-    scale = next;
-    apply();
-  };
-  const local = (e) => { const r = stage.getBoundingClientRect(); return [e.clientX - r.left, e.clientY - r.top]; };
-  stage.addEventListener("wheel", (e) => {
-    e.preventDefault();
-    const [cx, cy] = local(e);
-    zoomAt(Math.exp(-e.deltaY * 0.002), cx, cy);
-  }, { passive: false });
-  stage.addEventListener("dblclick", (e) => {
-    if (e.target.closest("button")) return;
-    const [cx, cy] = local(e);
-    const fit = Math.min(stage.clientWidth / p.width, stage.clientHeight / p.height);
-    if (scale > 1) { scale = 1; apply(); } else zoomAt(Math.max(2, 1 / fit), cx, cy);
-  });
-  const pointers = new Map();
-  let start = null;
-  stage.addEventListener("pointerdown", (e) => {
-    if (e.target.closest("button")) return;
-    stage.setPointerCapture(e.pointerId);
-    pointers.set(e.pointerId, local(e));
-    start = { at: local(e), time: performance.now(), spread: null };
-  });
-  stage.addEventListener("pointermove", (e) => {
-    if (!pointers.has(e.pointerId)) return;
-    const before = pointers.get(e.pointerId);
-    const now = local(e);
-    pointers.set(e.pointerId, now);
-    if (pointers.size === 2) { // a pinch: zoom by the change in spread, around the fingers' middle
-      const [a, b] = [...pointers.values()];
-      const spread = Math.hypot(a[0] - b[0], a[1] - b[1]);
-      if (start.spread) zoomAt(spread / start.spread, (a[0] + b[0]) / 2, (a[1] + b[1]) / 2);
-      start.spread = spread;
-    } else if (scale > 1) {
-      x += now[0] - before[0];
-      y += now[1] - before[1];
-      apply();
-    }
-  });
-  const end = (e) => {
-    if (!pointers.delete(e.pointerId) || pointers.size || !start) return;
-    const [dx, dy] = [local(e)[0] - start.at[0], local(e)[1] - start.at[1]];
-    const swipe = scale === 1 && start.spread === null && Math.abs(dx) > 60 && Math.abs(dy) < 50
-      && performance.now() - start.time < 600;
-    start = null;
-    if (swipe) step(app, dx < 0 ? 1 : -1);
-  };
-  stage.addEventListener("pointerup", end);
-  stage.addEventListener("pointercancel", end);
-}
-
 export async function step(app, delta) {
   const grid = app.grid;
   const index = grid.indexOf.get(app.view.picture);
   if (index === undefined) return;
   const next = index + delta;
   if (next < 0 || next >= grid.ids.length) return;
-  grid.focus = next;
-  grid.select([grid.ids[next]]);
+  grid.focus = next; // focus follows, selection does not: closing leaves the grid as it was
   grid.scrollToIndex(next);
+  grid.refreshTiles();
   app.update({ picture: grid.ids[next] }, { replace: true });
 }
 
@@ -282,7 +208,7 @@ function bind(app, el, p) {
   el.querySelector("#close-overlay").onclick = () => closeOverlay(app);
   el.querySelector("#prev").onclick = () => step(app, -1);
   el.querySelector("#next").onclick = () => step(app, 1);
-  bindZoom(app, el, p);
+  bindZoom(el.querySelector("#stage"), el.querySelector("#full"), p, (delta) => step(app, delta));
   el.querySelectorAll("[data-accept-caption]").forEach((b) => {
     b.onclick = () => act(app, p, () => api.patch(`/pictures/${p.id}`, { accept_caption: b.dataset.acceptCaption }), "Caption accepted");
   });

@@ -137,8 +137,13 @@ export class Scrubber {
     this.label.textContent = monthFormat.format(this.grid.groups.keys[group] * DAY);
     this.label.style.top = `${Math.max(0, Math.min(this.el.clientHeight - 28, y - 14)).toFixed(1)}px`;
     this.label.hidden = false;
+    this.el.classList.add("active");
     clearTimeout(this.hideTimer);
-    this.hideTimer = setTimeout(() => { if (!this.dragging) this.label.hidden = true; }, LABEL_FOR);
+    this.hideTimer = setTimeout(() => {
+      if (this.dragging) return;
+      this.label.hidden = true;
+      this.el.classList.remove("active");
+    }, LABEL_FOR);
   }
 
   /** Scroll the grid to the point ``y`` px down the scrubber stands for, and paint it now. */

@@ -23,3 +23,16 @@ export function toast(message, seconds = 4, action = null) {
   clearTimeout(toast.timer);
   toast.timer = setTimeout(() => { el.hidden = true; }, seconds * 1000);
 }
+
+/** An icon from the Lucide sprite shipped with the UI (static/icons: ISC licence), decorative: the
+ * control it sits in carries the label. */
+export function icon(name) {
+  return `<svg class="i" aria-hidden="true"><use href="/ui/icons/lucide.svg#${name}"></use></svg>`;
+}
+
+/** Mark a touch screen (``html.touch``): bigger controls and check marks always shown. Media queries
+ * such as ``pointer: coarse`` miss some touch laptops and tablets with a mouse attached. */
+export function markTouch() {
+  const touch = navigator.maxTouchPoints > 0 || matchMedia("(pointer: coarse)").matches;
+  document.documentElement.classList.toggle("touch", touch);
+}

@@ -1,0 +1,128 @@
+// The share recipient's page: the library's grid and picture viewer in read-only mode, over the share's
+// own routes (its token is the only credential; no cookie is sent). Previous / next, swipe and zoom,
+// the share's title, and downloads when the owner allowed them.
+
+import { Grid } from "./grid.js";
+import { esc, icon, markTouch } from "./ui.js";
+import { bindZoom } from "./zoom.js";
+
+const $ = (id) => document.getElementById(id);
+const token = location.pathname.split("/").pop();
+const base = `/api/v1/shared/${encodeURIComponent(token)}`;
+const PAGE = 1000;
+
+const pictures = new Map(); // id -> the picture as the share shows it
+let info = null;
+let grid = null;
+let open = -1; // the open picture's position, or -1
+
+async function get(path) {
+  const response = await fetch(base + path, { credentials: "omit" });
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({}));
+    throw new Error(body.error?.message || response.statusText);
+  }
+  return response.json();
+}
+
+function media(picture, size) {
+  return `${base}/media/${picture.content_hash}/${size}`;
+}
+
+/** Every page of the share, the grid laid out again as each arrives (the first screen paints at once). */
+async function loadAll() {
+  let cursor = null;
+  do {
+    const page = await get(`/pictures?limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+    for (const p of page.items) pictures.set(p.id, p);
+    grid.setDetails(page.items);
+    const all = [...pictures.values()];
+    grid.setLayout(Uint32Array.from(all, (p) => p.id), Uint16Array.from(all, (p) => Math.min(65535, p.width)),
+      Uint16Array.from(all, (p) => Math.min(65535, p.height)), { keepScroll: cursor !== null });
+    cursor = page.next_cursor;
+  } while (cursor);
+  $("empty").hidden = pictures.size > 0;
+  $("empty").textContent = "This share holds no pictures.";
+}
+
+function show(index) {
+  if (index < 0 || index >= grid.ids.length) return;
+  open = index;
+  const p = pictures.get(grid.ids[index]);
+  const el = $("overlay");
+  const video = p.media_type === "video";
+  el.innerHTML = `
+    <div class="stage" id="stage">
+      ${video ? `<video src="${media(p, "original")}" controls autoplay muted playsinline poster="${media(p, "preview.webp")}"
+          aria-label="Video"></video>`
+        : `<img id="full" draggable="false" src="${media(p, "preview.webp")}" alt="Picture ${index + 1} of ${grid.ids.length}"
+          ${info.allow_original ? `data-original="${media(p, "original")}"` : ""}>`}
+      <button class="nav prev" id="prev" aria-label="Previous picture" ${index === 0 ? "disabled" : ""}>${icon("chevron-left")}</button>
+      <button class="nav next" id="next" aria-label="Next picture" ${index === grid.ids.length - 1 ? "disabled" : ""}>${icon("chevron-right")}</button>
+    </div>
+    <div class="info">
+      <button class="close icon" id="close-overlay" aria-label="Close">${icon("x")}</button>
+      <h2>${index + 1} of ${grid.ids.length}</h2>
+      <p class="muted">${p.width}×${p.height} · ${new Date(p.taken_at).toLocaleString()}</p>
+      ${p.rating ? `<p aria-label="Rating ${p.rating}">${"★".repeat(p.rating)}</p>` : ""}
+      ${p.caption ? `<p>${esc(p.caption)}</p>` : ""}
+      ${p.tags?.length ? `<div class="chips">${p.tags.map((t) => `<span class="chip">${esc(t.name)}</span>`).join("")}</div>` : ""}
+      ${info.allow_original ? `<p><a class="button primary" id="download" href="${media(p, "original")}" download>${icon("download")} Download original</a></p>` : ""}
+    </div>`;
+  el.hidden = false;
+  $("prev").onclick = () => show(open - 1);
+  $("next").onclick = () => show(open + 1);
+  $("close-overlay").onclick = close;
+  bindZoom($("stage"), $("full"), p, (delta) => show(open + delta));
+  grid.focus = index;
+  grid.scrollToIndex(index);
+  grid.refreshTiles();
+}
+
+function close() {
+  $("overlay").hidden = true;
+  open = -1;
+  grid.el.focus();
+}
+
+async function start() {
+  markTouch();
+  grid = new Grid($("grid"), {
+    selectable: false,
+    onOpen: (id) => show(grid.indexOf.get(id)),
+    onContext: () => {},
+    onSelection: () => {},
+    needDetails: () => {}, // every picture's details come with its page
+    needBadges: () => {},
+    imageUrl: (id, size) => media(pictures.get(id), `${size}.webp`),
+  });
+  grid.setMode("square", window.innerWidth <= 700 ? 120 : 200);
+  document.addEventListener("keydown", (event) => {
+    if ($("overlay").hidden) {
+      if (event.key === "Enter" && grid.focus >= 0) show(grid.focus);
+      return;
+    }
+    if (event.key === "Escape") close();
+    else if (event.key === "ArrowLeft") show(open - 1);
+    else if (event.key === "ArrowRight") show(open + 1);
+  });
+  try {
+    info = await get("");
+    $("title").textContent = info.title || "Shared pictures";
+    document.title = `${info.title || "Shared pictures"} · PixlStash`;
+    $("count").textContent = `${info.picture_count.toLocaleString()} picture${info.picture_count === 1 ? "" : "s"}`;
+    const notes = [];
+    if (info.allow_original) notes.push("Originals can be downloaded");
+    if (info.expires_at) notes.push(`Link valid until ${new Date(info.expires_at).toLocaleDateString()}`);
+    $("share-note").textContent = notes.join(" · ");
+    await loadAll();
+  } catch (error) {
+    $("grid").hidden = true;
+    $("empty").hidden = false;
+    $("empty").textContent = error.message;
+    $("empty").classList.add("error");
+  }
+  document.body.dataset.ready = "1";
+}
+
+start();

@@ -1,0 +1,160 @@
+"""Every main view at a desktop, a tablet and a phone size, in the dark and the light theme: nothing wider
+than the screen, no control cut off at its edge, no control under 32 px tall where fingers are the pointer,
+and a screenshot of each (artifacts/screenshots/sizes-*). Real Chromium against a real server."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from corpus import photo, solid
+from test_ui import OWNER, PASSWORD, browser, sign_in  # noqa: F401 - the module-scoped browser fixture
+from test_ui_curation import wait_until
+from ui_support import PageWatcher, screenshot
+
+from pixlstash.library import Library
+from pixlstash.plugins import make_plugin_manager
+from pixlstash.sharing.service import ShareOptions
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+SIZES = {"desktop": (1440, 900, False), "tablet": (768, 1024, True), "phone": (390, 844, True)}
+DAY = 86_400
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from live_server import LiveServer
+
+    folder = tmp_path_factory.mktemp("pictures")
+    for n in range(48):
+        path = folder / f"s{n:02d}.jpg"
+        (photo(360, 240 + 8 * n, seed=n) if n % 2 else solid(300, 200, (n * 5, 90, 200 - n * 3))).save(path)
+        os.utime(path, (1_700_000_000 + (n // 4) * 9 * DAY,) * 2)
+    library = Library.open(
+        tmp_path_factory.mktemp("library"), plugin_manager=make_plugin_manager(load_entry_points=False)
+    )
+    assert len(library.import_paths([folder]).imported) == 48
+    ids = [pid for (pid,) in library.db.query("SELECT id FROM pictures ORDER BY original_name")]
+    library.tag_pictures(ids[:12], add=["portrait", "studio lighting", "a rather long tag name", "film"])
+    library.update_pictures(ids[:6], rating=4)
+    project = library.organise.create_project("Autumn shoot")
+    chosen = library.organise.create_collection("set", "Chosen for print", project_id=project.id)
+    library.organise.add_members(chosen.id, ids[:10])
+    with LiveServer(library) as live:
+        live.state.auth.create_user(OWNER, PASSWORD)
+        _, token = live.state.shares.create(
+            "set", chosen.id, title="Autumn shoot: picks", options=ShareOptions(allow_original=True)
+        )
+        live.share_url = f"{live.url}/s/{token}"
+        live.chosen = chosen.id
+        yield live
+    library.close()
+
+
+OVERFLOW = """() => {
+  const width = document.documentElement.clientWidth;
+  const scrollsSideways = (el) => {
+    for (let p = el.parentElement; p; p = p.parentElement) {
+      const o = getComputedStyle(p).overflowX;
+      if ((o === 'auto' || o === 'scroll') && p.scrollWidth > p.clientWidth) return true;
+    }
+    return false;
+  };
+  const controls = [...document.querySelectorAll(
+    'button, a[href], input:not([type=hidden]), select, summary, textarea, [role=button], [role=checkbox]')]
+    .filter((el) => { const r = el.getBoundingClientRect(); const s = getComputedStyle(el);
+      return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && el.closest('[hidden]') === null
+        && !(el.closest('details:not([open])') && !el.matches('summary')); });
+  const name = (el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''} "${(el.getAttribute('aria-label')
+    || el.textContent || '').trim().slice(0, 30)}"`;
+  return {
+    pageWidth: document.documentElement.scrollWidth, width,
+    cut: controls.filter((el) => { const r = el.getBoundingClientRect();
+      return (r.left < -1 || r.right > width + 1) && !scrollsSideways(el); }).map(name),
+    short: controls.filter((el) => el.getBoundingClientRect().height < 32 && el.type !== 'checkbox'
+      && el.type !== 'range' && !el.closest('.scrubber')).map(name),
+  };
+}"""
+
+
+def check(page, touch: bool, label: str) -> None:
+    """No sideways overflow, nothing cut off, big enough to touch; then a screenshot in both themes."""
+    found = page.evaluate(OVERFLOW)
+    assert found["pageWidth"] <= found["width"], f"{label}: the page is {found['pageWidth']} px wide"
+    assert found["cut"] == [], f"{label}: cut off at the screen's edge: {found['cut']}"
+    if touch:
+        assert found["short"] == [], f"{label}: controls under 32 px on a touch screen: {found['short']}"
+    for theme in ("dark", "light"):
+        page.emulate_media(color_scheme=theme)
+        page.wait_for_timeout(50)
+        screenshot(page, f"sizes-{label}-{theme}")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_every_view_fits_the_screen_in_both_themes(browser, server, size):  # noqa: F811
+    width, height, touch = SIZES[size]
+    context = browser.new_context(
+        base_url=server.url, viewport={"width": width, "height": height}, has_touch=touch, is_mobile=size == "phone"
+    )
+    page = context.new_page()
+    watcher = PageWatcher(page)
+    sign_in(page)
+    check(page, touch, f"{size}-library")
+    # The filters panel, open.
+    page.locator(".filters summary").click()
+    expect(page.locator(".filters-panel")).to_be_visible()
+    check(page, touch, f"{size}-filters")
+    page.locator(".filters summary").click()
+    # A set inside a project, with a selection (the selection bar over the toolbar).
+    page.goto(f"/?collections={server.chosen}")
+    page.wait_for_selector(".tile:not([hidden]) img")
+    page.locator(".tile:visible .check").first.click(force=True)
+    expect(page.locator("#selection-bar")).to_be_visible()
+    check(page, touch, f"{size}-set-selected")
+    page.keyboard.press("Escape")
+    # The sidebar: beside the grid on wide screens, a drawer on phones.
+    if size == "phone":
+        page.get_by_role("button", name="Show or hide the sidebar").click()
+        expect(page.locator("#sidebar")).to_be_visible()
+        check(page, touch, f"{size}-drawer")
+        page.locator("#sidebar").get_by_text("Chosen for print").click()
+        expect(page.locator("#sidebar")).to_be_hidden()  # the drawer closes on choice
+    # A picture open, its details beside it (below it on a phone).
+    page.locator(".tile:visible").first.click()
+    expect(page.locator("#overlay")).to_be_visible()
+    page.wait_for_selector("#overlay #full")
+    check(page, touch, f"{size}-overlay")
+    page.keyboard.press("Escape")
+    # A panel: settings.
+    page.get_by_role("button", name="Settings").click()
+    expect(page.locator("#panel")).to_contain_text("Engines")
+    check(page, touch, f"{size}-settings")
+    page.keyboard.press("Escape")
+    # Near-duplicates.
+    page.goto("/?dupes=1")
+    expect(page.locator("#duplicates-view")).to_be_visible()
+    check(page, touch, f"{size}-duplicates")
+    assert watcher.clean() == []
+    # The share recipient's page, as a stranger with the link.
+    recipient = browser.new_context(
+        viewport={"width": width, "height": height}, has_touch=touch, is_mobile=size == "phone"
+    ).new_page()
+    stranger = PageWatcher(recipient)
+    recipient.goto(server.share_url)
+    recipient.wait_for_selector(".tile:not([hidden]) img")
+    check(recipient, touch, f"{size}-recipient")
+    recipient.locator(".tile:visible").first.click()
+    expect(recipient.locator("#overlay")).to_be_visible()
+    wait_until(recipient, "() => !!document.querySelector('#overlay img')")
+    check(recipient, touch, f"{size}-recipient-overlay")
+    assert stranger.clean() == []
+    recipient.context.close()
+    # Signed out: the sign-in page.
+    signed_out = browser.new_context(viewport={"width": width, "height": height}, has_touch=touch).new_page()
+    signed_out.goto(server.url)
+    expect(signed_out.get_by_label("User name")).to_be_visible()
+    check(signed_out, touch, f"{size}-sign-in")
+    signed_out.context.close()
+    context.close()
