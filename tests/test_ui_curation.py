@@ -163,7 +163,7 @@ def test_remove_from_a_set_in_the_context_menu_and_membership_in_the_overlay(pag
     expect(page.locator("#toast")).to_contain_text("Removed 1 picture from Album")
     assert count(server, collections=album["id"]) == 0
     # The overlay lists the rest, each a link, each with its ×.
-    tile(page, 5).dblclick()
+    tile(page, 5).click()
     membership = page.locator("#membership")
     expect(membership).to_contain_text("Hero")
     expect(membership).to_contain_text("Book")
@@ -229,7 +229,7 @@ def test_pictures_imported_by_the_command_line_come_into_an_open_tab(page, serve
     # At rest (top of the grid, nothing selected) they come in by themselves.
     expect(page.locator("#count")).to_have_text(f"{before + 2} pictures", timeout=15_000)
     # While the person is busy a pill offers them instead.
-    page.locator(".tile:visible").first.click()
+    page.locator(".tile:visible").first.click(modifiers=["Control"])
     solid(79, 55, (10, 10, 250)).save(folder / "cli-c.png")
     run_cli("import", str(folder / "cli-c.png"), "--library", str(server.library.root))
     pill = page.locator("#new-pictures")

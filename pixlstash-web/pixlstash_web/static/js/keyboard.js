@@ -19,7 +19,9 @@ export function bindKeyboard(app) {
     const dialogOpen = !$("dialog").hidden;
     if (dialogOpen) return;
     if (event.key === "Escape") {
-      if (!$("menu").hidden) hideMenu();
+      const filters = document.querySelector(".filters[open]");
+      if (filters) filters.open = false;
+      else if (!$("menu").hidden) hideMenu();
       else if (overlayOpen) closeOverlay(app);
       else if (!$("panel").hidden) closePanel();
       else if (event.target.matches("input")) event.target.blur();

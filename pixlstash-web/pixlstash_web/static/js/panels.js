@@ -255,8 +255,10 @@ async function renderSnapshots(app, panel, options = {}) {
 // -- shortcuts --------------------------------------------------------------------------------------
 
 export const SHORTCUTS = [
+  ["Click", "open (select, once anything is selected)"], ["Ctrl / Shift + click", "select, a range"],
   ["← → ↑ ↓", "move"], ["Shift + arrows", "extend the selection"], ["Space", "select or unselect"],
-  ["Enter", "open the picture"], ["Esc", "close, or clear the selection"], ["1 – 5", "rate"], ["0", "clear the rating"],
+  ["Enter", "open the picture"], ["Esc", "close, or clear the selection"], ["1 – 5", "rate (the selection, or the picture in focus)"],
+  ["0", "clear the rating"],
   ["T", "tag"], ["Delete", "move to the scrapheap"], ["F", "search"], ["Ctrl + A", "select all"],
   ["A / R", "accept / reject suggested tags (in the picture)"], ["Ctrl + Z", "undo"],
   ["Ctrl + Y, Ctrl + Shift + Z", "redo"], ["?", "these shortcuts"],

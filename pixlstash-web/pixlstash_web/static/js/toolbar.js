@@ -13,6 +13,12 @@ const SORTS = [["taken_at", "Date taken"], ["imported_at", "Date imported"], ["r
 const GENERATION_FILTERS = [["loras", "LoRA"], ["checkpoint", "checkpoint"], ["sampler", "sampler"],
   ["scheduler", "scheduler"], ["generation_seed", "seed"], ["steps", "steps"]];
 
+// The Filters panel closes on a press anywhere outside it (and on Esc, in keyboard.js).
+document.addEventListener("pointerdown", (event) => {
+  const open = document.querySelector(".filters[open]");
+  if (open && !open.contains(event.target)) open.open = false;
+});
+
 export function countText(n, hits) {
   const [one, many] = hits ? ["match", "matches"] : ["picture", "pictures"];
   return `${n.toLocaleString()} ${n === 1 ? one : many}`;
