@@ -55,6 +55,13 @@ ICONS = [
     "redo-2",
     "filter",
     "image",
+    "folder",
+    "chevron-down",
+    "user-round-plus",
+    "image-plus",
+    "folder-sync",
+    "folder-input",
+    "library",
 ]
 
 OUT = Path(__file__).resolve().parent.parent / "pixlstash-web" / "pixlstash_web" / "static" / "icons"

@@ -177,6 +177,7 @@ export class Grid {
     }
     for (const tile of this.tiles.values()) { tile.hidden = true; this.pool.push(tile); }
     this.tiles.clear();
+    this.reuseOwn = true; // the next render gives each picture back its own tile (its image stays painted)
     for (const header of this.headerTiles.values()) header.remove();
     this.headerTiles.clear();
     this.render();
@@ -229,9 +230,9 @@ export class Grid {
   }
 
   /** The group in view at the top of the grid (the one a scrubber names), or -1. */
-  groupInView() {
+  groupInView(top = this.el.scrollTop) {
     if (!this.headers || !this.headers.tops.length) return -1;
-    return lastAtMost(this.headers.tops, this.el.scrollTop + HEADER);
+    return lastAtMost(this.headers.tops, top + HEADER);
   }
 
   // -- rendering ------------------------------------------------------------------------------
@@ -240,11 +241,10 @@ export class Grid {
     if (!this.frame) this.frame = requestAnimationFrame(() => { this.frame = 0; this.render(); });
   }
 
-  visibleRange() {
+  visibleRange(top = this.el.scrollTop, height = this.el.clientHeight) {
     if (!this.rows || !this.rows.count) return [0, 0];
-    const top = this.el.scrollTop;
     const first = Math.max(0, this.rowAt(top) - OVERSCAN);
-    const last = Math.min(this.rows.count - 1, this.rowAt(top + this.el.clientHeight) + OVERSCAN);
+    const last = Math.min(this.rows.count - 1, this.rowAt(top + height) + OVERSCAN);
     return [this.rowRange(first)[0], this.rowRange(last)[1]];
   }
 
@@ -255,14 +255,21 @@ export class Grid {
 
   render() {
     if (!this.rows) return;
-    const [start, end] = this.visibleRange();
+    // Read the geometry once, before any change: a read after a change forces a layout mid-frame.
+    const top = this.el.scrollTop;
+    const viewHeight = this.el.clientHeight;
+    const [start, end] = this.visibleRange(top, viewHeight);
     // Faster than about half a screen a second: place tiles now, fetch their images once scrolling pauses.
     // Decoding and painting images is what costs frames (measured in benchmarks/bench_ui.py).
     const now = performance.now();
-    const speed = Math.abs(this.el.scrollTop - (this.lastTop ?? 0)) / Math.max(1, now - (this.lastTime ?? now));
-    this.lastTop = this.el.scrollTop;
-    this.lastTime = now;
-    const fast = speed > (this.flingSpeed ?? this.el.clientHeight / 2000);
+    if (top !== this.lastTop) {
+      const speed = Math.abs(top - (this.lastTop ?? 0)) / Math.max(1, now - (this.lastTime ?? now));
+      this.lastTop = top;
+      this.lastTime = now;
+      // A render for a position already drawn (the scroll event after a jump) keeps the jump's verdict.
+      this.fastUntil = speed > (this.flingSpeed ?? viewHeight / 2000) ? now + 50 : 0;
+    }
+    const fast = now < this.fastUntil;
     if (fast) { clearTimeout(this.settleTimer); this.settleTimer = setTimeout(() => this.render(), 60); }
     for (const [index, tile] of this.tiles) {
       if (index < start || index >= end) { this.pool.push(tile); tile.hidden = true; this.tiles.delete(index); }
@@ -273,7 +280,7 @@ export class Grid {
       const id = this.ids[index];
       if (!tile) {
         // Reuse this picture's own tile when it is in the pool (a relayout): its image stays painted.
-        const own = this.pool.findIndex((t) => t.dataset.id === String(id));
+        const own = this.reuseOwn ? this.pool.findIndex((t) => t.dataset.id === String(id)) : -1;
         tile = own >= 0 ? this.pool.splice(own, 1)[0] : this.pool.pop() || this.makeTile();
         const same = tile.dataset.id === String(id);
         tile.hidden = false;
@@ -302,7 +309,8 @@ export class Grid {
         img.src = this.imageUrl(id, size);
       }
     }
-    this.renderHeaders();
+    this.renderHeaders(top, viewHeight);
+    this.reuseOwn = false;
     if (missing.length && !fast) this.requestDetails(missing);
     else if (missing.length) this.settleDetails = true;
     if (!fast && this.settleDetails) {
@@ -312,13 +320,12 @@ export class Grid {
   }
 
   /** Headers of the groups in view, placed like tiles (few exist at a time, at any library size). */
-  renderHeaders() {
+  renderHeaders(top, viewHeight) {
     if (!this.headers) return;
-    const top = this.el.scrollTop;
     const { tops, labels } = this.headers;
     const first = lastAtMost(tops, top - HEADER);
     const seen = new Set();
-    for (let g = first; g < tops.length && tops[g] < top + this.el.clientHeight; g++) {
+    for (let g = first; g < tops.length && tops[g] < top + viewHeight; g++) {
       seen.add(g);
       if (this.headerTiles.has(g)) continue;
       const header = document.createElement("h3");

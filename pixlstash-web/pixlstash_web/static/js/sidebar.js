@@ -4,7 +4,7 @@
 
 import { api } from "./api.js";
 import { ask } from "./dialogs.js";
-import { esc, toast } from "./ui.js";
+import { esc, icon, toast } from "./ui.js";
 import { contextMenuFor } from "./menus.js";
 import { openPanel } from "./panels.js";
 
@@ -59,18 +59,18 @@ export class Sidebar {
       : view.collections?.length === 1 && view.collections[0] === id);
     const shown = (obj) => !this.filter || obj.name.toLocaleLowerCase().includes(this.filter);
     const item = (kind, obj, child = false) => {
-      const icon = kind === "character" ? "●" : kind === "set" ? "■" : "▸";
+      const glyph = icon(kind === "character" ? "user-round" : kind === "set" ? "images" : "folder");
       const count = obj.member_count ?? obj.picture_count ?? "";
       return `<div class="side-item ${child ? "child" : ""} ${active(kind, obj.id) ? "active" : ""}
         ${this.marked.has(obj.id) && kind !== "project" ? "marked" : ""}" role="treeitem" tabindex="0"
         data-kind="${kind}" data-id="${obj.id}" draggable="${kind !== "project"}"
         aria-label="${kind} ${esc(obj.name)}">
         <span class="dot" style="background:${esc(obj.color || "#667")}" aria-hidden="true">${kind === "project" ? "" : ""}</span>
-        <span aria-hidden="true">${icon}</span><span>${esc(obj.name)}</span><span class="count">${count}</span></div>`;
+        ${glyph}<span>${esc(obj.name)}</span><span class="count">${count}</span></div>`;
     };
     let html = `<div class="side-item ${!view.project && !view.collections?.length && !view.scrapheap && !view.folder && !view.dupes
       ? "active" : ""}" data-kind="library" tabindex="0" role="treeitem">All pictures</div>`;
-    html += `<h2>Projects <button id="new-project" aria-label="New project">+</button></h2><div role="tree">`;
+    html += `<h2>Projects <button id="new-project" class="icon" aria-label="New project" title="New project">${icon("folder-plus")}</button></h2><div role="tree">`;
     const inProject = new Map(this.projects.map((p) => [p.id, []]));
     for (const c of this.collections) if (c.project_id != null) inProject.get(c.project_id)?.push(c);
     for (const project of this.projects) {
@@ -79,24 +79,25 @@ export class Sidebar {
       // A filter opens every project with a match; otherwise a project stays as the person left it.
       const open = this.filter ? true : !this.collapsed.has(project.id) || view.project === project.id;
       const toggle = inProject.get(project.id).length ? `<button class="twisty" data-toggle="${project.id}"
-        aria-expanded="${open}" aria-label="${open ? "Collapse" : "Expand"} ${esc(project.name)}">${open ? "▾" : "▸"}</button>` : "";
+        aria-expanded="${open}" aria-label="${open ? "Collapse" : "Expand"} ${esc(project.name)}">${icon(open ? "chevron-down" : "chevron-right")}</button>` : "";
       html += item("project", project).replace('<span class="dot"', `${toggle}<span class="dot"`);
       if (open) for (const c of (this.filter ? children : inProject.get(project.id))) html += item(c.kind, c, true);
     }
     html += "</div>";
     const loose = this.collections.filter((c) => c.project_id == null);
-    html += `<h2>Characters &amp; sets <span><button id="new-character" aria-label="New character">+●</button>
-      <button id="new-set" aria-label="New set">+■</button></span></h2><div role="tree">`;
+    html += `<h2>Characters &amp; sets <span><button id="new-character" class="icon" aria-label="New character"
+      title="New character">${icon("user-round-plus")}</button><button id="new-set" class="icon" aria-label="New set"
+      title="New set">${icon("image-plus")}</button></span></h2><div role="tree">`;
     for (const c of loose) if (shown(c)) html += item(c.kind, c);
     if (this.filter && !/data-kind="(project|set|character)"/.test(html)) {
       html += `<p class="muted side-none">Nothing named “${esc(this.filter)}”.</p>`;
     }
     html += "</div>";
-    html += `<h2>Folders <span><button id="manage-folders" aria-label="Manage folders" title="Add, rescan or remove
-      import and reference folders">…</button></span></h2>`;
+    html += `<h2>Folders <span><button id="manage-folders" class="icon" aria-label="Manage folders" title="Add, rescan or remove
+      import and reference folders">${icon("settings")}</button></span></h2>`;
     for (const f of this.folders) {
       html += `<div class="side-item ${view.folder === f.id ? "active" : ""}" data-kind="folder" data-id="${f.id}"
-        tabindex="0" title="${esc(f.path)}">${f.kind === "reference" ? "◎" : "⇣"} ${esc(f.path.split("/").pop())}</div>`;
+        tabindex="0" title="${esc(f.path)}">${icon(f.kind === "reference" ? "folder-sync" : "folder-input")} ${esc(f.path.split("/").pop())}</div>`;
     }
     html += `<h2>More</h2><div class="side-item ${view.dupes ? "active" : ""}" data-kind="dupes" tabindex="0"
       role="treeitem" aria-label="Duplicates">Duplicates</div>

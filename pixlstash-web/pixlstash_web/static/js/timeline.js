@@ -72,7 +72,8 @@ export class Scrubber {
     this.hideTimer = 0;
     this.frame = 0;
     grid.el.addEventListener("scroll", () => {
-      if (!this.frame) this.frame = requestAnimationFrame(() => { this.frame = 0; this.follow(true); });
+      // The grid has drawn this frame already: its position is known without asking the page again.
+      if (!this.frame) this.frame = requestAnimationFrame(() => { this.frame = 0; this.follow(true, grid.lastTop); });
     }, { passive: true });
     this.bindPointer();
   }
@@ -86,6 +87,9 @@ export class Scrubber {
     this.el.hidden = !dated;
     if (!dated) return;
     this.el.style.top = `${grid.el.offsetTop}px`;
+    // Measured once a layout: a drag then reads nothing from the page (a read after a change costs a layout).
+    this.measured = { length: Math.max(1, this.el.clientHeight - 2 * INSET),
+      range: Math.max(1, grid.el.scrollHeight - grid.el.clientHeight) };
     const height = this.length();
     const range = this.range();
     const { tops } = grid.headers;
@@ -117,25 +121,26 @@ export class Scrubber {
 
   /** The scrubber's travel in px: its height less the insets. */
   length() {
-    return Math.max(1, this.el.clientHeight - 2 * INSET);
+    return this.measured?.length ?? Math.max(1, this.el.clientHeight - 2 * INSET);
   }
 
+  /** How far the grid scrolls. */
   range() {
-    return Math.max(1, this.grid.el.scrollHeight - this.grid.el.clientHeight);
+    return this.measured?.range ?? Math.max(1, this.grid.el.scrollHeight - this.grid.el.clientHeight);
   }
 
   /** Move the thumb to where the grid is; while scrolling, say where that is. */
-  follow(scrolling) {
+  follow(scrolling, scrollTop = this.grid.el.scrollTop) {
     if (!this.shown) return;
-    const y = (this.grid.el.scrollTop / this.range()) * this.length();
+    const y = (scrollTop / this.range()) * this.length();
     this.thumb.style.transform = `translateY(${y.toFixed(1)}px)`;
-    if (scrolling) this.say(y + INSET, this.grid.groupInView());
+    if (scrolling) this.say(y + INSET, this.grid.groupInView(scrollTop));
   }
 
   say(y, group) {
     if (group < 0) return;
     this.label.textContent = monthFormat.format(this.grid.groups.keys[group] * DAY);
-    this.label.style.top = `${Math.max(0, Math.min(this.el.clientHeight - 28, y - 14)).toFixed(1)}px`;
+    this.label.style.top = `${Math.max(0, Math.min(this.length() + 2 * INSET - 28, y - 14)).toFixed(1)}px`;
     this.label.hidden = false;
     this.el.classList.add("active");
     clearTimeout(this.hideTimer);
@@ -149,16 +154,18 @@ export class Scrubber {
   /** Scroll the grid to the point ``y`` px down the scrubber stands for, and paint it now. */
   jump(y) {
     const fraction = Math.max(0, Math.min(1, (y - INSET) / this.length()));
-    this.grid.el.scrollTop = fraction * this.range();
+    const scrollTop = Math.round(fraction * this.range());
+    this.grid.el.scrollTop = scrollTop;
     this.grid.render();
-    this.follow(true);
+    this.follow(true, scrollTop);
   }
 
   bindPointer() {
-    const at = (event) => event.clientY - this.el.getBoundingClientRect().top;
+    const at = (event) => event.clientY - this.top; // this.top: measured when the drag starts
     this.el.addEventListener("pointerdown", (event) => {
       if (event.button !== 0) return;
       event.preventDefault();
+      this.top = this.el.getBoundingClientRect().top;
       this.dragging = true;
       this.el.setPointerCapture(event.pointerId);
       this.el.classList.add("dragging");
@@ -167,6 +174,7 @@ export class Scrubber {
     this.el.addEventListener("pointermove", (event) => {
       if (this.dragging) { this.jump(at(event)); return; }
       // Hovering names the month under the pointer before any jump.
+      this.top = this.el.getBoundingClientRect().top;
       const y = at(event);
       const top = (Math.max(0, Math.min(1, (y - INSET) / this.length()))) * this.range();
       const { tops } = this.grid.headers || { tops: [] };
