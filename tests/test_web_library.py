@@ -167,3 +167,59 @@ def test_openapi_lists_every_route(live):
     assert documented == declared
     docs = live.client().get("/api/v1/docs")
     assert docs.status_code == 200 and "openapi.json" in docs.text and "https://" not in docs.text  # offline
+
+
+def _decode_layout(body: bytes) -> tuple[list[int], list[tuple[int, int]]]:
+    """The packed layout: ids in order, then (first position, key) for each group."""
+    import numpy as np
+
+    count = int(np.frombuffer(body[:4], "<u4")[0])
+    ids = np.frombuffer(body[4 : 4 + 4 * count], "<u4").tolist()
+    at = 4 + 8 * count
+    groups = int(np.frombuffer(body[at : at + 4], "<u4")[0])
+    starts = np.frombuffer(body[at + 4 : at + 4 + 4 * groups], "<u4").tolist()
+    keys = np.frombuffer(body[at + 4 + 4 * groups : at + 4 + 8 * groups], "<i4").tolist()
+    assert len(body) == at + 4 + 8 * groups  # nothing after the groups
+    return ids, list(zip(starts, keys, strict=True))
+
+
+def test_layout_groups_pictures_by_the_viewer_s_local_day_or_by_rating(live, tmp_path):
+    """Date headers in the grid come from the layout: each day (in the viewer's time zone) where it begins."""
+    ids = make_pictures(live.library, tmp_path / "days", 6)
+    day = 86_400_000
+    # 23:30 UTC on 1 March, 00:30 UTC on 2 March (twice), 12:00 on 5 March, 2024: two days apart in UTC,
+    # but in UTC+2 the first three are all 2 March.
+    base = 1_709_251_200_000  # 2024-03-01 00:00 UTC
+    times = [
+        base + 23 * 3_600_000 + 1_800_000,
+        base + day + 1_800_000,
+        base + day + 1_800_000 + 1,
+        base + 4 * day + 43_200_000,
+    ]
+    for picture_id, taken in zip(ids, times, strict=False):
+        live.library.update_pictures([picture_id], taken_at=taken)
+    live.library.update_pictures(ids[4:], taken_at=base - 30 * day)  # the two left: a month earlier
+    live.library.update_pictures(ids[:2], rating=5)
+    client = live.client(live.token("read"))
+
+    def layout(**params):
+        response = client.get("/api/v1/pictures/layout", params=params)
+        assert response.status_code == 200, response.text
+        return _decode_layout(response.content)
+
+    order, groups = layout(groups="day", descending=False)
+    first_day = (base - 30 * day) // day
+    assert groups == [(0, first_day), (2, base // day), (3, base // day + 1), (5, base // day + 4)]
+    assert order[2] == ids[0] and order[5] == ids[3]
+    _, groups = layout(groups="day", descending=False, utc_offset=120)  # the viewer is at UTC+2
+    assert groups == [(0, first_day), (2, base // day + 1), (5, base // day + 4)]
+    _, groups = layout(groups="day", utc_offset=-300)  # newest first, at UTC-5: 2 March 00:30 is 1 March
+    assert groups == [(0, base // day + 4), (1, base // day), (4, first_day - 1)]
+    _, groups = layout(groups="rating", sort="rating")
+    assert groups == [(0, 5), (2, 0)]
+    assert layout(groups="day", sort="file_size")[1] == []  # a size order has no days
+    assert layout(groups="rating")[1] == []  # nor a date order ratings
+    assert layout()[1] == []
+    for bad in ({"groups": "week"}, {"utc_offset": 900}, {"utc_offset": "east"}):
+        response = client.get("/api/v1/pictures/layout", params={"groups": "day", **bad})
+        assert response.status_code == 422, bad  # refused, as every malformed query is
