@@ -8,12 +8,11 @@ import re
 import pytest
 from corpus import photo, solid
 from test_enrichment import PALETTE
-from ui_support import PageWatcher, launch, screenshot
+from ui_support import OWNER, PASSWORD, PageWatcher, launch, screenshot, sign_in
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-OWNER, PASSWORD = "owner", "correct horse battery"
 COLOURS = ("red", "green", "blue", "yellow", "magenta", "cyan", "white", "black")
 
 
@@ -55,15 +54,6 @@ def page(browser, server):
     yield page
     assert watcher.clean(allow=tuple(page.expected_errors)) == []
     context.close()
-
-
-def sign_in(page) -> None:
-    page.goto("/")
-    page.get_by_label("User name").fill(OWNER)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_selector("body[data-ready='1']")
-    page.wait_for_selector(".tile:not([hidden]) img")
 
 
 def ids_by_name(server) -> dict[str, int]:

@@ -11,11 +11,8 @@ import re
 import pytest
 from conftest import run_cli
 from corpus import photo, solid
-from test_ui import OWNER, PASSWORD, browser, sign_in, tile  # noqa: F401 - the module-scoped browser fixture
-from ui_support import PageWatcher, screenshot
-
-from pixlstash.library import Library
-from pixlstash.plugins import make_plugin_manager
+from test_ui import browser, sign_in, tile  # noqa: F401 - the module-scoped browser fixture
+from ui_support import library_server, screenshot, signed_in_page
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -25,30 +22,17 @@ COUNT = 300
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from live_server import LiveServer
-
     folder = tmp_path_factory.mktemp("pictures")
     for n in range(COUNT):
         solid(40 + n % 60, 30 + n // 60, (n * 7 % 256, n * 13 % 256, n * 29 % 256)).save(folder / f"p{n:03d}.png")
-    plugin_manager = make_plugin_manager(load_entry_points=False)
-    library = Library.open(tmp_path_factory.mktemp("library"), plugin_manager=plugin_manager)
-    assert len(library.import_paths([folder]).imported) == COUNT
-    with LiveServer(library) as live:
-        live.state.auth.create_user(OWNER, PASSWORD)
+    with library_server(tmp_path_factory.mktemp("library"), folder, COUNT) as live:
         yield live
-    library.close()
 
 
 @pytest.fixture
 def page(browser, server):  # noqa: F811 - the browser fixture imported above
-    context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    watcher = PageWatcher(page)
-    page.expected_errors = []  # console errors a test provokes on purpose (a refused request)
-    sign_in(page)
-    yield page
-    assert watcher.clean(allow=tuple(page.expected_errors)) == []
-    context.close()
+    with signed_in_page(browser, server) as page:
+        yield page
 
 
 def api(server):

@@ -8,12 +8,10 @@ import os
 
 import pytest
 from corpus import photo, solid
-from test_ui import OWNER, PASSWORD, browser, sign_in  # noqa: F401 - the module-scoped browser fixture
+from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
 from test_ui_curation import wait_until
-from ui_support import PageWatcher, screenshot
+from ui_support import PageWatcher, library_server, screenshot, signed_in_page
 
-from pixlstash.library import Library
-from pixlstash.plugins import make_plugin_manager
 from pixlstash.sharing.service import ShareOptions
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -31,32 +29,25 @@ DAY = 86_400
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from live_server import LiveServer
-
     folder = tmp_path_factory.mktemp("pictures")
     for n in range(48):
         path = folder / f"s{n:02d}.jpg"
         (photo(360, 240 + 8 * n, seed=n) if n % 2 else solid(300, 200, (n * 5, 90, 200 - n * 3))).save(path)
         os.utime(path, (1_700_000_000 + (n // 4) * 9 * DAY,) * 2)
-    library = Library.open(
-        tmp_path_factory.mktemp("library"), plugin_manager=make_plugin_manager(load_entry_points=False)
-    )
-    assert len(library.import_paths([folder]).imported) == 48
-    ids = [pid for (pid,) in library.db.query("SELECT id FROM pictures ORDER BY original_name")]
-    library.tag_pictures(ids[:12], add=["portrait", "studio lighting", "a rather long tag name", "film"])
-    library.update_pictures(ids[:6], rating=4)
-    project = library.organise.create_project("Autumn shoot")
-    chosen = library.organise.create_collection("set", "Chosen for print", project_id=project.id)
-    library.organise.add_members(chosen.id, ids[:10])
-    with LiveServer(library) as live:
-        live.state.auth.create_user(OWNER, PASSWORD)
+    with library_server(tmp_path_factory.mktemp("library"), folder, 48) as live:
+        library = live.library
+        ids = [pid for (pid,) in library.db.query("SELECT id FROM pictures ORDER BY original_name")]
+        library.tag_pictures(ids[:12], add=["portrait", "studio lighting", "a rather long tag name", "film"])
+        library.update_pictures(ids[:6], rating=4)
+        project = library.organise.create_project("Autumn shoot")
+        chosen = library.organise.create_collection("set", "Chosen for print", project_id=project.id)
+        library.organise.add_members(chosen.id, ids[:10])
         _, token = live.state.shares.create(
             "set", chosen.id, title="Autumn shoot: picks", options=ShareOptions(allow_original=True)
         )
         live.share_url = f"{live.url}/s/{token}"
         live.chosen = chosen.id
         yield live
-    library.close()
 
 
 OVERFLOW = """() => {
@@ -101,12 +92,12 @@ def check(page, touch: bool, label: str) -> None:
 @pytest.mark.parametrize("size", SIZES)
 def test_every_view_fits_the_screen_in_both_themes(browser, server, size):  # noqa: F811
     width, height, touch, mobile = SIZES[size]
-    context = browser.new_context(
-        base_url=server.url, viewport={"width": width, "height": height}, has_touch=touch, is_mobile=mobile
-    )
-    page = context.new_page()
-    watcher = PageWatcher(page)
-    sign_in(page)
+    viewport = {"width": width, "height": height}
+    with signed_in_page(browser, server, viewport=viewport, has_touch=touch, is_mobile=mobile) as page:
+        walk_the_app(page, browser, server, size, touch, mobile)
+
+
+def walk_the_app(page, browser, server, size: str, touch: bool, mobile: bool) -> None:  # noqa: F811
     check(page, touch, f"{size}-library")
     # The filters panel, open.
     page.locator(".filters summary").click()
@@ -142,11 +133,9 @@ def test_every_view_fits_the_screen_in_both_themes(browser, server, size):  # no
     page.goto("/?dupes=1")
     expect(page.locator("#duplicates-view")).to_be_visible()
     check(page, touch, f"{size}-duplicates")
-    assert watcher.clean() == []
+    viewport = page.viewport_size
     # The share recipient's page, as a stranger with the link.
-    recipient = browser.new_context(
-        viewport={"width": width, "height": height}, has_touch=touch, is_mobile=mobile
-    ).new_page()
+    recipient = browser.new_context(viewport=viewport, has_touch=touch, is_mobile=mobile).new_page()
     stranger = PageWatcher(recipient)
     recipient.goto(server.share_url)
     recipient.wait_for_selector(".tile:not([hidden]) img")
@@ -158,9 +147,8 @@ def test_every_view_fits_the_screen_in_both_themes(browser, server, size):  # no
     assert stranger.clean() == []
     recipient.context.close()
     # Signed out: the sign-in page.
-    signed_out = browser.new_context(viewport={"width": width, "height": height}, has_touch=touch).new_page()
+    signed_out = browser.new_context(viewport=viewport, has_touch=touch).new_page()
     signed_out.goto(server.url)
     expect(signed_out.get_by_label("User name")).to_be_visible()
     check(signed_out, touch, f"{size}-sign-in")
     signed_out.context.close()
-    context.close()

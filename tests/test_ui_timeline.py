@@ -11,12 +11,9 @@ from datetime import UTC, datetime
 
 import pytest
 from corpus import solid
-from test_ui import OWNER, PASSWORD, browser, sign_in, tile  # noqa: F401 - the module-scoped browser fixture
+from test_ui import browser, tile  # noqa: F401 - the module-scoped browser fixture
 from test_ui_curation import wait_until
-from ui_support import PageWatcher, screenshot
-
-from pixlstash.library import Library
-from pixlstash.plugins import make_plugin_manager
+from ui_support import library_server, screenshot, signed_in_page
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -33,35 +30,22 @@ def taken(n: int) -> float:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from live_server import LiveServer
-
     folder = tmp_path_factory.mktemp("pictures")
     for n in range(COUNT):
         path = folder / f"t{n:03d}.png"
         solid(60 + n % 40, 40 + n % 30, (n * 7 % 256, n * 13 % 256, n * 29 % 256)).save(path)
         os.utime(path, (taken(n), taken(n)))  # no EXIF: the file's time is when it was taken
-    library = Library.open(
-        tmp_path_factory.mktemp("library"), plugin_manager=make_plugin_manager(load_entry_points=False)
-    )
-    assert len(library.import_paths([folder]).imported) == COUNT
-    ids = [pid for (pid,) in library.db.query("SELECT id FROM pictures ORDER BY original_name")]
-    library.update_pictures(ids[:30], rating=5)
-    library.update_pictures(ids[30:50], rating=3)
-    with LiveServer(library) as live:
-        live.state.auth.create_user(OWNER, PASSWORD)
+    with library_server(tmp_path_factory.mktemp("library"), folder, COUNT) as live:
+        ids = [pid for (pid,) in live.library.db.query("SELECT id FROM pictures ORDER BY original_name")]
+        live.library.update_pictures(ids[:30], rating=5)
+        live.library.update_pictures(ids[30:50], rating=3)
         yield live
-    library.close()
 
 
 @pytest.fixture
 def page(browser, server):  # noqa: F811 - the browser fixture imported above
-    context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    watcher = PageWatcher(page)
-    sign_in(page)
-    yield page
-    assert watcher.clean() == []
-    context.close()
+    with signed_in_page(browser, server) as page:
+        yield page
 
 
 def headers(page) -> list[str]:
@@ -160,19 +144,9 @@ def test_large_tiles_load_the_preview_small_ones_the_grid_thumbnail(page, server
 
 @pytest.fixture
 def phone(browser, server):  # noqa: F811
-    context = browser.new_context(
-        base_url=server.url,
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=3,
-        is_mobile=True,
-        has_touch=True,
-    )
-    page = context.new_page()
-    watcher = PageWatcher(page)
-    sign_in(page)
-    yield page
-    assert watcher.clean() == []
-    context.close()
+    options = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True}
+    with signed_in_page(browser, server, has_touch=True, **options) as page:
+        yield page
 
 
 def touch(page, x: float, y: float, hold_ms: int) -> None:

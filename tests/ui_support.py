@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,47 @@ class PageWatcher:
 def screenshot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+OWNER, PASSWORD = "owner", "correct horse battery"
+
+
+def sign_in(page) -> None:
+    page.goto("/")
+    page.get_by_label("User name").fill(OWNER)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_selector("body[data-ready='1']")
+    page.wait_for_selector(".tile:not([hidden]) img")
+
+
+@contextmanager
+def library_server(library_root: Path, folder: Path, count: int):
+    """A real server over a library of ``folder``'s ``count`` pictures (no plugins), with the owner's account."""
+    from live_server import LiveServer
+
+    from pixlstash.library import Library
+    from pixlstash.plugins import make_plugin_manager
+
+    library = Library.open(library_root, plugin_manager=make_plugin_manager(load_entry_points=False))
+    try:
+        assert len(library.import_paths([folder]).imported) == count
+        with LiveServer(library) as live:
+            live.state.auth.create_user(OWNER, PASSWORD)
+            yield live
+    finally:
+        library.close()
+
+
+@contextmanager
+def signed_in_page(browser, server, **options):
+    """A signed-in page in its own browser context (1280x800 unless ``options`` say otherwise); on leaving,
+    asserts the page logged no error but those the test listed in ``page.expected_errors``."""
+    context = browser.new_context(base_url=server.url, **{"viewport": {"width": 1280, "height": 800}, **options})
+    page = context.new_page()
+    watcher = PageWatcher(page)
+    page.expected_errors = []  # console errors a test provokes on purpose (a refused request)
+    sign_in(page)
+    yield page
+    assert watcher.clean(allow=tuple(page.expected_errors)) == []
+    context.close()

@@ -49,6 +49,7 @@ export class Grid {
     this.headers = null; // where the groups' headers are
     this.headerTiles = new Map(); // group -> header element in view
     this.reserve = 0; // px on the right kept free (for the timeline scrubber)
+    this.settleDelay = 60; // ms of rest after fast scrolling before images load (longer while scrubbing)
     this.frame = 0;
     this.el.addEventListener("scroll", () => this.schedule(), { passive: true });
     new ResizeObserver(() => { this.relayout(); }).observe(this.el);
@@ -267,10 +268,10 @@ export class Grid {
       this.lastTop = top;
       this.lastTime = now;
       // A render for a position already drawn (the scroll event after a jump) keeps the jump's verdict.
-      this.fastUntil = speed > (this.flingSpeed ?? viewHeight / 2000) ? now + 50 : 0;
+      this.fastUntil = speed > (this.flingSpeed ?? viewHeight / 2000) ? now + this.settleDelay - 10 : 0;
     }
     const fast = now < this.fastUntil;
-    if (fast) { clearTimeout(this.settleTimer); this.settleTimer = setTimeout(() => this.render(), 60); }
+    if (fast) { clearTimeout(this.settleTimer); this.settleTimer = setTimeout(() => this.render(), this.settleDelay); }
     for (const [index, tile] of this.tiles) {
       if (index < start || index >= end) { this.pool.push(tile); tile.hidden = true; this.tiles.delete(index); }
     }

@@ -9,6 +9,8 @@ const MONTHLY_BELOW = 140; // tile size under which days are headed by month
 const YEAR_GAP = 16; // px kept between year labels on the scrubber
 const TICK_GAP = 4; // and between month ticks
 const LABEL_FOR = 1200; // ms the "where you are" label stays after scrolling stops
+const SETTLE = 60; // ms of rest before a scrolled grid loads thumbnails (grid.js)
+const DRAG_SETTLE = 250; // and while the scrubber is held
 const INSET = 6; // px at each end of the scrubber before its first and after its last mark
 const DENSE = 3; // pictures a day, on average, for headers by day (sparser timelines read better by month)
 
@@ -167,6 +169,8 @@ export class Scrubber {
       event.preventDefault();
       this.top = this.el.getBoundingClientRect().top;
       this.dragging = true;
+      // Thumbnails wait for a real pause: decoding them between two moves of a drag delays the second.
+      this.grid.settleDelay = DRAG_SETTLE;
       this.el.setPointerCapture(event.pointerId);
       this.el.classList.add("dragging");
       this.jump(at(event));
@@ -184,6 +188,9 @@ export class Scrubber {
       if (!this.dragging) return;
       this.dragging = false;
       this.el.classList.remove("dragging");
+      this.grid.settleDelay = SETTLE;
+      this.grid.fastUntil = 0;
+      this.grid.render(); // released: the thumbnails now
       this.say(parseFloat(this.label.style.top) + 14, this.grid.groupInView());
     };
     this.el.addEventListener("pointerup", stop);
