@@ -139,7 +139,7 @@ def test_large_tiles_load_the_preview_small_ones_the_grid_thumbnail(page, server
     # 400 px tiles on this screen want more than the grid thumbnail's 384 px: the 1024 px preview.
     page.evaluate("() => window.pixlstash.app.update({ size: 400 }, { replace: true })")
     expect(first).to_have_attribute("src", re.compile(r"/preview\.webp$"))
-    assert page.evaluate("() => document.querySelector(\".tile[data-index='0'] img\").naturalWidth") > 0
+    wait_until(page, "() => document.querySelector(\".tile[data-index='0'] img\").naturalWidth > 0")
 
 
 @pytest.fixture

@@ -97,5 +97,6 @@ def signed_in_page(browser, server, **options):
     page.expected_errors = []  # console errors a test provokes on purpose (a refused request)
     sign_in(page)
     yield page
-    assert watcher.clean(allow=tuple(page.expected_errors)) == []
+    errors = watcher.clean(allow=tuple(page.expected_errors))
+    assert errors == [], errors
     context.close()

@@ -8,7 +8,7 @@ import { actions, contextMenu, renderSelectionBar } from "./menus.js";
 import { openOverlay } from "./overlay.js";
 import { openPanel, viewChanged } from "./panels.js";
 import { Sidebar } from "./sidebar.js";
-import { groupKind, headedGroups, Scrubber } from "./timeline.js";
+import { groupKind, groupsOfPage, headedGroups, Scrubber, utcOffset } from "./timeline.js";
 import { canSearchByMeaning, countText, renderToolbar } from "./toolbar.js";
 import { esc, markTouch, toast } from "./ui.js";
 import { showUpdateBanner } from "./update_banner.js";
@@ -94,9 +94,11 @@ export const app = {
           if (settled || token !== this.loadToken || !page.items.length) return;
           this.grid.setDetails(page.items);
           provisional = true;
+          const first = groupsOfPage(view, page.items);
           this.grid.setLayout(Uint32Array.from(page.items.map((p) => p.id)),
             Uint16Array.from(page.items.map((p) => Math.min(65535, p.width))),
-            Uint16Array.from(page.items.map((p) => Math.min(65535, p.height))), { keepScroll });
+            Uint16Array.from(page.items.map((p) => Math.min(65535, p.height))), { keepScroll,
+              groups: headedGroups(first.kind, first.starts, first.keys, view.size || DEFAULTS.size, page.items.length) });
           $("empty").hidden = true;
         }, () => {});
         layout = { ...decodeLayout(await full), hits: null, kind: groupKind(view) };
@@ -154,7 +156,7 @@ export const app = {
 function groupParams(view) {
   const kind = groupKind(view);
   if (kind === "none") return {};
-  return { groups: kind, utc_offset: -new Date().getTimezoneOffset() };
+  return { groups: kind, utc_offset: utcOffset() };
 }
 
 /** The empty grid says why it is empty: an empty library, a filter, a search, a set or the scrapheap. */

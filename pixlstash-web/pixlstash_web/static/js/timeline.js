@@ -27,6 +27,28 @@ export function groupKind(view) {
   return sort === "rating" ? "rating" : "none";
 }
 
+/** The viewer's offset from UTC in minutes (what the layout's day groups are asked for). */
+export function utcOffset() {
+  return -new Date().getTimezoneOffset();
+}
+
+/** The same groups as the server's for a page of pictures in hand (the first screen, before the whole
+ * layout arrives): so its headers are there from the start and nothing moves when the layout comes. */
+export function groupsOfPage(view, items) {
+  const kind = groupKind(view);
+  if (kind === "none" || !items.length) return { kind, starts: new Uint32Array(0), keys: new Int32Array(0) };
+  const offset = utcOffset() * 60_000;
+  const field = view.sort === "imported_at" ? "imported_at" : "taken_at";
+  const keyOf = kind === "rating" ? (p) => p.rating : (p) => Math.floor((p[field] + offset) / DAY);
+  const starts = [];
+  const keys = [];
+  items.forEach((p, i) => {
+    const key = keyOf(p);
+    if (!keys.length || keys[keys.length - 1] !== key) { starts.push(i); keys.push(key); }
+  });
+  return { kind, starts: Uint32Array.from(starts), keys: Int32Array.from(keys) };
+}
+
 /** Headers from the server's groups (``keys``: days since 1970 in local time, or ratings): each day its
  * own, or merged into months when tiles are small or days hold few pictures. Null when there is nothing
  * to head. */
