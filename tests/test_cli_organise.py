@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 
 import pytest
@@ -17,19 +18,28 @@ from corpus import a1111_png, comfyui_png, photo
 from pixlstash.library import Library
 
 
-@pytest.fixture
-def lib(tmp_path):
-    """A library of five pictures: a ComfyUI render, an A1111 render and three photos (ids 1-5)."""
-    folder = tmp_path / "in"
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory):
+    """A library of five pictures imported by the CLI: a ComfyUI render, an A1111 render and three photos
+    (ids 1-5). Made once; each test works on its own copy."""
+    root = tmp_path_factory.mktemp("cli-library")
+    folder = root / "in"
     folder.mkdir()
     comfyui_png(folder / "comfy.png")
     a1111_png(folder / "fox.png")
     for n in range(3):
         photo(200, 150, seed=n).save(folder / f"photo{n}.jpg", quality=90)
-    path = str(tmp_path / "lib")
+    path = root / "lib"
     for name in ("comfy.png", "fox.png", ""):  # one by one: ids follow commits, which run in parallel
-        run_cli("import", str(folder / name), "--library", path, check=False)
+        run_cli("import", str(folder / name), "--library", str(path), check=False)
     return path
+
+
+@pytest.fixture
+def lib(imported, tmp_path):
+    """This test's own copy of the imported library (the CLI processes that made it have all exited)."""
+    shutil.copytree(imported, tmp_path / "lib")
+    return str(tmp_path / "lib")
 
 
 def cli(lib, *args, check=True, **kwargs):
