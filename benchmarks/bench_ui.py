@@ -9,7 +9,7 @@ own process, signs in, and measures:
   image has loaded and the next frame is drawn);
 - jumping to the middle of the grid until every visible tile has its image drawn;
 - frames dropped while scrolling 10,000 rows (a frame is dropped when the gap between animation
-  frames is over 1.5x the display's 16.7 ms);
+  frames is over 1.5x the display's 16.7 ms), and the long tasks (over 50 ms) the browser reports;
 - the timeline scrubber: dragged with the mouse to 20 points, the time from each pointer event to the
   frame that shows the grid there (a task queued from the next animation frame runs once that frame's
   rendering is done), and after the drag, the time
@@ -133,14 +133,21 @@ SCROLL = """(rows) => new Promise(resolve => {
   const target = Math.min(rows * rowHeight, grid.inner.offsetHeight - grid.el.clientHeight);
   const perFrame = rowHeight * 5;  // 5 rows a frame: a fast fling (about 55,000 px/s)
   const gaps = [];
+  const longTasks = [];  // main-thread tasks over 50 ms, as the browser reports them
+  const observer = new PerformanceObserver((list) => longTasks.push(...list.getEntries().map(e => e.duration)));
+  observer.observe({ type: 'longtask' });
   let last = performance.now();
   const frame = (now) => {
     gaps.push(now - last);
     last = now;
     if (grid.el.scrollTop >= target - 1) {
       const dropped = gaps.slice(1).filter(g => g > 25).length;
-      resolve({frames: gaps.length - 1, dropped, worst: Math.max(...gaps.slice(1)),
-               rows: Math.round(grid.el.scrollTop / rowHeight)});
+      setTimeout(() => {  // the observer reports a task once it has ended
+        observer.disconnect();
+        resolve({frames: gaps.length - 1, dropped, worst: Math.max(...gaps.slice(1)),
+                 rows: Math.round(grid.el.scrollTop / rowHeight), longTasks: longTasks.length,
+                 longest: Math.max(0, ...longTasks)});
+      }, 100);
       return;
     }
     grid.el.scrollTop = Math.min(target, grid.el.scrollTop + perFrame);
@@ -247,7 +254,8 @@ def measure(url: str, runs: int) -> None:
             share = 100 * result["dropped"] / max(1, result["frames"])
             print(
                 f"scrolling {order}: {result['rows']:,} rows, 5 a frame, in {result['frames']} frames: "
-                f"{result['dropped']} dropped ({share:.1f}%), worst frame {result['worst']:.0f} ms"
+                f"{result['dropped']} dropped ({share:.1f}%), worst frame {result['worst']:.0f} ms; "
+                f"{result['longTasks']} long tasks (over 50 ms), the longest {result['longest']:.0f} ms"
             )
         browser.close()
 

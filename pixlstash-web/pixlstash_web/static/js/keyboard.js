@@ -1,6 +1,6 @@
-// Keyboard: arrows move the focus (Shift extends the selection), Space toggles, Enter opens, Esc closes, 1-5 rate, 0 clears,
-// T tags, Delete scraps, F searches, Ctrl+Z undoes, Ctrl+Y redoes, ? shows every shortcut. In the picture
-// overlay the arrows step.
+// Keyboard: arrows move the focus (Shift extends the selection), Space toggles, Enter opens, Esc closes,
+// 1-5 rate, 0 clears, T tags, Delete scraps, F searches, Ctrl+Z undoes, Ctrl+Y redoes, ? shows every
+// shortcut. In the picture overlay the arrows step.
 
 import { api } from "./api.js";
 import { redo, undo } from "./history.js";

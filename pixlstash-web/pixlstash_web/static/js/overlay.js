@@ -173,9 +173,6 @@ function drawFaces(el, p) {
   if (img.complete) place(); else img.addEventListener("load", place, { once: true });
 }
 
-/** Zoom and pan: the wheel and a pinch zoom around the pointer, a drag pans, a double-click toggles fit and
- * 100%; the original replaces the preview once zoomed in. At fit, a horizontal swipe steps to the next or
- * previous picture. Face boxes show on hover at fit only, and never take a click. */
 export async function step(app, delta) {
   const grid = app.grid;
   const index = grid.indexOf.get(app.view.picture);
