@@ -66,8 +66,10 @@ OVERFLOW = """() => {
         && !(el.closest('details:not([open])') && !el.matches('summary')); });
   const name = (el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''} "${(el.getAttribute('aria-label')
     || el.textContent || '').trim().slice(0, 30)}"`;
+  const search = document.getElementById('search');
   return {
     pageWidth: document.documentElement.scrollWidth, width,
+    searchWidth: search && search.offsetParent ? search.getBoundingClientRect().width : null,
     cut: controls.filter((el) => { const r = el.getBoundingClientRect();
       return (r.left < -1 || r.right > width + 1) && !scrollsSideways(el); }).map(name),
     short: controls.filter((el) => el.getBoundingClientRect().height < 32 && el.type !== 'checkbox'
@@ -81,6 +83,8 @@ def check(page, touch: bool, label: str) -> None:
     found = page.evaluate(OVERFLOW)
     assert found["pageWidth"] <= found["width"], f"{label}: the page is {found['pageWidth']} px wide"
     assert found["cut"] == [], f"{label}: cut off at the screen's edge: {found['cut']}"
+    if found["searchWidth"] is not None:  # the search box keeps room to type in (it once shrank to 18 px)
+        assert found["searchWidth"] >= 120, f"{label}: the search box is {found['searchWidth']} px wide"
     if touch:
         assert found["short"] == [], f"{label}: controls under 32 px on a touch screen: {found['short']}"
     for theme in ("dark", "light"):
