@@ -289,6 +289,7 @@ export class Grid {
         if (!same) tile.dataset.src = "";
         const b = this.box(index);
         tile.style.cssText = `left:${b.left}px;top:${b.top}px;width:${b.width}px;height:${b.height}px`;
+        tile.thumbnail = thumbnailFor(b.width, b.height); // chosen as it is placed, not every frame
         const img = tile.firstChild;
         if (!same) img.removeAttribute("src");
         img.alt = `Picture ${id}`;
@@ -296,7 +297,7 @@ export class Grid {
         this.decorate(tile, index);
         if (!this.details.has(id)) missing.push(id);
       }
-      const size = thumbnailFor(tile);
+      const size = tile.thumbnail;
       const wanted = `${id}/${size}`;
       if (!fast && tile.dataset.src !== wanted) {
         tile.dataset.src = wanted;

@@ -69,9 +69,10 @@ export function decorateTile(tile, summary, badges, width) {
   tile.title = title.join(" · ");
 }
 
-/** The grid thumbnail, or the preview where the tile shows more pixels than the grid thumbnail has. */
-export function thumbnailFor(tile) {
-  const needed = Math.max(parseFloat(tile.style.width), parseFloat(tile.style.height)) * (window.devicePixelRatio || 1);
+/** The grid thumbnail, or the preview where a tile of this size shows more pixels than the grid
+ * thumbnail has. */
+export function thumbnailFor(width, height) {
+  const needed = Math.max(width, height) * (window.devicePixelRatio || 1);
   return (THUMBNAILS.find(([, side]) => side >= needed) || THUMBNAILS[THUMBNAILS.length - 1])[0];
 }
 

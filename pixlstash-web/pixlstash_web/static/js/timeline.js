@@ -163,7 +163,8 @@ export class Scrubber {
 
   say(y, group) {
     if (group < 0) return;
-    this.label.textContent = monthFormat.format(this.grid.groups.keys[group] * DAY);
+    const text = monthFormat.format(this.grid.groups.keys[group] * DAY);
+    if (this.label.textContent !== text) this.label.textContent = text;
     this.label.style.top = `${Math.max(0, Math.min(this.length() + 2 * INSET - 28, y - 14)).toFixed(1)}px`;
     this.label.hidden = false;
     this.el.classList.add("active");
