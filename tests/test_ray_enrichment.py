@@ -24,6 +24,7 @@ from pixlstash.library import Library
 from pixlstash.plugins import make_plugin_manager
 
 ray = pytest.importorskip("ray")  # scripts/setup --dev installs pixlstash[ray]
+from ray._private import auto_init_hook  # noqa: E402 - after the skip: Ray may not be installed
 
 COLOURS = ("red", "green", "blue", "yellow", "magenta", "cyan", "white", "black")
 
@@ -47,7 +48,14 @@ def cluster(fake_site):
         runtime_env={"env_vars": {"PYTHONPATH": str(fake_site), "PIXLSTASH_FAKE_SLOW_SECONDS": "0.3"}},
     )
     yield
+    # A worker's senders may still be inside a Ray call (stop() does not wait for them): shutting Ray
+    # down under them, or letting one auto-start a new Ray here afterwards, left a client at exit that
+    # waited 60 s for the gone cluster and then ended pytest with an error (once, in CI).
+    deadline = time.monotonic() + 60
+    while any(t.name.startswith("pixlstash-ray") for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.1)
     ray.shutdown()
+    auto_init_hook.enable_auto_connect = False  # nothing starts a Ray in this process again
     sys.path.remove(str(fake_site))
 
 
