@@ -23,7 +23,7 @@ from pixlstash.instance import JOBS_ONLY, Instance
 from pixlstash.library import Library
 from pixlstash.plugins import make_plugin_manager
 
-ray = pytest.importorskip("ray")  # scripts/setup --dev installs pixlstash[ray]
+ray = pytest.importorskip("ray")  # scripts/setup --dev installs pixlstash-core[ray]
 from ray._private import auto_init_hook  # noqa: E402 - after the skip: Ray may not be installed
 
 COLOURS = ("red", "green", "blue", "yellow", "magenta", "cyan", "white", "black")
@@ -225,7 +225,7 @@ def test_without_ray_nothing_imports_it_and_enrich_ray_says_how_to_install(tmp_p
     )
     assert ran.returncode == 1 and "Traceback" not in ran.stderr
     assert ran.stderr.strip().endswith(
-        "error: enrichment on Ray needs Ray: pip install 'pixlstash[ray]' here and on the cluster's machines"
+        "error: enrichment on Ray needs Ray: pip install 'ray>=2.9' here and on the cluster's machines"
     )
 
 

@@ -18,6 +18,7 @@ from .engines import (
     TagScore,
     Task,
 )
+from .engines.hardware import accelerators
 from .engines.registry import EngineRegistry
 from .engines.weights import check_model_files
 from .errors import (
@@ -68,6 +69,7 @@ __all__ = [
     "TooLarge",
     "UnsupportedMedia",
     "__version__",
+    "accelerators",
     "check_model_files",
     "hookimpl",
     "hub_snapshot",

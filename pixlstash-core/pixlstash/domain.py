@@ -415,7 +415,7 @@ class ClusterProgress(msgspec.Struct, frozen=True):
 
 
 class RaySettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Enrichment on a Ray cluster (``backend: ray``; needs ``pixlstash[ray]`` here and on the cluster)."""
+    """Enrichment on a Ray cluster (``backend: ray``; needs the core's ``ray`` extra here and on the cluster)."""
 
     address: Annotated[str, Meta(max_length=500)] | None = None  # "auto", "ray://host:10001"; None: a local Ray
     max_in_flight: Annotated[int, Meta(ge=1, le=1024)] = 4  # batches out at once (memory stays flat)
@@ -425,7 +425,8 @@ class RaySettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     num_gpus: Annotated[float, Meta(ge=0, le=64)] = 0.0
     memory_gb: Annotated[float, Meta(ge=0, le=4096)] | None = None
     when_lost: Literal["local", "pause"] = "local"  # the cluster went away: go on here, or stop and wait
-    # Ray's runtime environment for the actors, e.g. {"pip": ["pixlstash[ray]", "pixlstash-clip"]} or
+    # Ray's runtime environment for the actors, e.g. {"pip": ["ray", "/wheels/pixlstash_core-0.1.0-py3-none-any.whl",
+    # "/wheels/pixlstash_clip-0.1.0-py3-none-any.whl"]} (our wheels, built from the repository) or
     # {"env_vars": {"PIXLSTASH_MODELS_DIR": "/shared/models"}}; or bake the plugins into the cluster's image.
     runtime_env: dict[str, Any] | None = None
 

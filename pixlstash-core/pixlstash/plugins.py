@@ -68,7 +68,7 @@ class PluginManager(pluggy.PluginManager):
         from . import __version__
 
         self.register(module, name=name)
-        self._origins[name] = ("pixlstash", __version__, True)
+        self._origins[name] = ("pixlstash-core", __version__, True)
 
     def register_from_distribution(self, plugin: object, name: str, distribution: str, version: str) -> None:
         """Register a plugin loaded from an installed distribution's entry point."""

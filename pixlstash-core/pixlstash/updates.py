@@ -64,7 +64,7 @@ def installation_type() -> Literal["docker", "pip", "other"]:
     if os.path.exists("/.dockerenv") or os.environ.get("PIXLSTASH_INSTALL") == "docker":
         return "docker"
     try:
-        importlib.metadata.distribution("pixlstash")
+        importlib.metadata.distribution("pixlstash-core")
     except importlib.metadata.PackageNotFoundError:
         return "other"
     return "pip"

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from pathlib import Path
 
 import uvicorn
 
+from pixlstash.errors import Conflict
 from pixlstash.instance import InstanceBusy, ServiceLock
 
 from .app import WebSettings, create_app
 
-__all__ = ["serve", "uvicorn_options"]
+__all__ = ["check_port_free", "serve", "uvicorn_options"]
 
 
 def uvicorn_options(forwarded_allow_ips: str | None = None) -> dict:
@@ -42,6 +45,7 @@ def serve(
             f"{holder} already runs the background services of {library_path}: stop it first, or use that "
             "one (pixlstash import, ls, snapshot and the other commands work beside it)"
         )
+    check_port_free(host, port)
     settings = WebSettings(secure_cookies=bool(ssl_certfile), public_url=public_url)
     app = create_app(settings=settings, library_path=library_path, plugin_manager=plugin_manager)
     uvicorn.run(
@@ -53,3 +57,27 @@ def serve(
         log_level="info",
         **uvicorn_options(forwarded_allow_ips),
     )
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Say in one line that the address is taken, before the library opens and uvicorn logs a raw errno."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        raise Conflict(
+            f"cannot serve on {host}: {error.strerror}; give an address of this machine with --host"
+        ) from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no obstacle
+        try:
+            probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise Conflict(
+                    f"port {port} on {host} is taken (another PixlStash, or another program, listens there): "
+                    "choose another with --port, e.g. --port 9538"
+                ) from None
+            if error.errno == errno.EACCES:
+                raise Conflict(f"no permission to listen on port {port}: use a port above 1023 with --port") from None
+            raise Conflict(f"cannot listen on {host}:{port}: {error.strerror}; check --host and --port") from None

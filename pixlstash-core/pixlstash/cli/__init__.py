@@ -20,6 +20,7 @@ from ..errors import PixlstashError
 from ..plugins import make_plugin_manager
 from . import (
     auth_cmds,
+    doctor_cmd,
     edit_cmds,
     enrich_cmd,
     export_cmd,
@@ -39,6 +40,7 @@ from . import (
     worker_cmd,
 )
 from .common import EscapingStream
+from .crashes import enable_crash_reports, run_supervised, should_supervise
 
 __all__ = ["main", "make_cli"]
 
@@ -64,6 +66,7 @@ BUILT_IN = (
     auth_cmds.token_group,
     plugins_cmd.plugins_group,
     worker_cmd.worker_command,
+    doctor_cmd.doctor_command,
     version_cmd.version_command,
 )
 
@@ -109,10 +112,14 @@ def make_cli(pm) -> click.Group:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``pixlstash`` script; returns the exit status."""
+    enable_crash_reports()
+    args = list(sys.argv[1:] if argv is None else argv)
+    if should_supervise(args):
+        return run_supervised(args)
     streams = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = EscapingStream(sys.stdout), EscapingStream(sys.stderr)
     try:
-        return _main(list(sys.argv[1:] if argv is None else argv))
+        return _main(args)
     finally:
         sys.stdout.flush()
         sys.stdout, sys.stderr = streams

@@ -20,7 +20,11 @@ from .output import Progress
 @click.option("--task", type=click.Choice([t.value for t in Task]), help="a task with its default engine")
 @click.option("--ids", metavar="ID,ID", help="only these picture ids")
 @click.option(
-    "--param", "params", multiple=True, metavar="NAME=VALUE", help="engine parameter (repeatable), e.g. length=short"
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="engine parameter (repeatable), e.g. caption_length=short",
 )
 @click.option("--force", is_flag=True, help="redo pictures this engine version already did")
 @click.option("--no-run", is_flag=True, help="only queue (a running server or a later run does it)")
@@ -45,10 +49,10 @@ def enrich_command(pm, library_path, engine, task, ids, params, force, no_run, r
 
     \b
     Examples:
-      pixlstash enrich --engine clip/ViT-B-32
-      pixlstash enrich --task tags --in-set Best
-      pixlstash enrich --engine joycaption/alpha-two --param length=short --ids 4,5,6
-      pixlstash enrich --task tags --ray auto
+      pixlstash enrich --engine clip/ViT-B-32@laion2b_s34b_b79k
+      pixlstash enrich --task tagger --in-set Best
+      pixlstash enrich --engine joycaption/beta-one --param caption_length=short --ids 4,5,6
+      pixlstash enrich --task tagger --ray auto
     """
     parameters = {}
     for item in params:

@@ -31,7 +31,7 @@ def models_group(ctx, library_path, as_json) -> int | None:
     \b
     Examples:
       pixlstash models
-      pixlstash models pull clip/ViT-B-32
+      pixlstash models pull clip/ViT-B-32@laion2b_s34b_b79k
     """
     if ctx.invoked_subcommand is None:
         return _list(ctx.obj, library_path, as_json)
@@ -57,10 +57,10 @@ def pull_command(pm, library_path, engine) -> int:
 
     \b
     Examples:
-      pixlstash models pull clip/ViT-B-32
+      pixlstash models pull clip/ViT-B-32@laion2b_s34b_b79k
       pixlstash models pull wd-tagger
     """
-    engines = _engines(pm, library_path or click.get_current_context().meta.get("library_path"))
+    engines = configured_engines(pm, library_path or click.get_current_context().meta.get("library_path"))
     chosen = [e for e in engines if e.id == engine or e.id.split("/", 1)[0] == engine]
     if not chosen:
         raise BadInput(f"no installed engine or plugin {engine!r} (see `pixlstash models`)")
@@ -98,7 +98,7 @@ def _hub_unreachable() -> str | None:
     return None
 
 
-def _engines(pm, library_path: str | None) -> list:
+def configured_engines(pm, library_path: str | None) -> list:
     """The engines as the library's plugin settings configure them (the defaults when there is none yet)."""
     path = resolve_library_path(library_path)
     if not (path / DATABASE_NAME).exists():
@@ -107,7 +107,7 @@ def _engines(pm, library_path: str | None) -> list:
         return library.engines.registry.all()
 
 
-def _state(status) -> tuple[str, list[str]]:
+def model_state(status) -> tuple[str, list[str]]:
     """present / MISSING / DAMAGED, with what is wrong with files that are there."""
     if not status.present:
         return "MISSING", []
@@ -117,9 +117,9 @@ def _state(status) -> tuple[str, list[str]]:
 
 def _list(pm, library_path, as_json) -> int:
     rows = []
-    for engine in _engines(pm, library_path):
+    for engine in configured_engines(pm, library_path):
         status = engine.model_status()
-        state, problems = _state(status)
+        state, problems = model_state(status)
         rows.append((engine, status, state, problems))
     if as_json:
         print_json(

@@ -16,6 +16,7 @@ from ..storage.settings import SettingsStore
 from .base import Engine, Task
 from .registry import EngineRegistry
 from .runtime import EngineRuntime
+from .tasks import TASKS
 
 __all__ = ["EngineCatalog", "task_named"]
 
@@ -84,7 +85,7 @@ class EngineCatalog:
         installed = self.registry.engines(task)
         if not installed:
             raise EngineNotFound(
-                f"no {task.value} engine is installed (pip install a plugin such as pixlstash-clip, then restart)",
+                f"no {task.value} engine is installed (install {TASKS[task].plugins}, then restart)",
                 task=task.value,
             )
         # The first engine whose model is here; else the first (its error then says how to get the model).

@@ -46,6 +46,7 @@ class TaskSpec:
     vector_kind: Literal["image", "face"] | None  # the vector index its results feed, if any
     run: Callable[[Engine, Sequence, dict[str, Any]], list[Any]]  # one checked result per image
     store: Callable[[ResultSink, int, Any], None]
+    plugins: str  # the plugins of ours that provide such engines, for "no engine installed" messages
     # How many of a video's frames the engine sees (the poster and the rest spread through it), and how
     # one result per frame ((frame index, seconds), result) becomes the picture's result.
     video_frames: int = 1
@@ -149,6 +150,7 @@ TASKS: dict[Task, TaskSpec] = {
             None,
             lambda engine, images, kwargs: _checked(engine, engine.tag(images, **kwargs), images, _tags),
             lambda sink, picture_id, tags: sink.set_predictions(picture_id, tags),
+            plugins="pixlstash-wd-tagger or pixlstash-joycaption",
         ),
         TaskSpec(
             Task.CAPTIONER,
@@ -158,6 +160,7 @@ TASKS: dict[Task, TaskSpec] = {
             None,
             lambda engine, images, kwargs: _checked(engine, engine.describe(images, **kwargs), images, _caption),
             lambda sink, picture_id, text: sink.set_caption(picture_id, text),
+            plugins="pixlstash-joycaption",
         ),
         TaskSpec(
             Task.EMBEDDER,
@@ -167,6 +170,7 @@ TASKS: dict[Task, TaskSpec] = {
             "image",
             _embed,
             lambda sink, picture_id, vector: sink.put_embedding(picture_id, vector),
+            plugins="pixlstash-clip",
         ),
         TaskSpec(
             Task.FACES,
@@ -176,6 +180,7 @@ TASKS: dict[Task, TaskSpec] = {
             "face",
             lambda engine, images, kwargs: _checked(engine, engine.extract(images, **kwargs), images, _faces),
             lambda sink, picture_id, faces: sink.replace_faces(picture_id, faces),
+            plugins="pixlstash-faces",
             video_frames=4,
             merge_frames=_merge_face_frames,
         ),

@@ -45,7 +45,7 @@ def import_ray():
         import ray
     except ImportError:
         raise PixlstashError(
-            "enrichment on Ray needs Ray: pip install 'pixlstash[ray]' here and on the cluster's machines"
+            "enrichment on Ray needs Ray: pip install 'ray>=2.9' here and on the cluster's machines"
         ) from None
     return ray
 

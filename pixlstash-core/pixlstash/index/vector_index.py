@@ -25,7 +25,8 @@ from pathlib import Path
 
 import msgspec
 import numpy as np
-from usearch.index import Index
+
+from .usearch_loader import Index
 
 __all__ = ["VectorIndex"]
 

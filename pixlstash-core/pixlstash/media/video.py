@@ -18,7 +18,7 @@ def _import_av():
     try:
         import av
     except ImportError:
-        raise UnsupportedMedia("video support is not installed: pip install 'pixlstash[video]'") from None
+        raise UnsupportedMedia("video support is not installed: pip install 'av==18.1.0' (PyAV)") from None
     return av
 
 

@@ -1,4 +1,4 @@
-"""The optional libvips accelerator for grid thumbnails of PNGs (``pip install "pixlstash[vips]"``).
+"""The optional libvips accelerator for grid thumbnails of PNGs (the core's ``vips`` extra: pyvips and pyvips-binary).
 
 Measured on this project's 2-core machine (benchmarks/README.md, "Import"): libvips makes a PNG's grid
 thumbnail in 90 ms of CPU where Pillow takes 131 ms (libspng decodes faster, and libvips never holds the

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import apsw
 
-__all__ = ["Database", "connect"]
+__all__ = ["Database", "connect", "quick_check"]
 
 BUSY_TIMEOUT_MS = 10_000
 WAL_CHECKPOINT_BYTES = 4 << 20
@@ -42,6 +42,20 @@ def connect(path: Path | str, *, readonly: bool = False) -> apsw.Connection:
     # would map the file again, and a server with many threads would count it many times over.
     connection.pragma("cache_size", -8_000)
     return connection
+
+
+def quick_check(path: Path | str) -> list[str]:
+    """What ``PRAGMA quick_check`` finds wrong with the database at ``path`` (empty when it is whole), read
+    only; a file that is not a database at all is one problem."""
+    try:
+        connection = connect(path, readonly=True)
+        try:
+            rows = [row[0] for row in connection.execute("PRAGMA quick_check")]
+        finally:
+            connection.close()
+    except apsw.Error as error:
+        return [str(error)]
+    return [] if rows == ["ok"] else rows
 
 
 class Database:

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from pixlstash import Captioner, EngineParameter, ModelMissing, ModelStatus, Tagger, TagScore
+from pixlstash import Captioner, EngineParameter, ModelMissing, ModelStatus, Tagger, TagScore, accelerators
 
 from .catalogue import JoyCaptionModel
 from .prompts import CAPTION_LENGTHS, CAPTION_TYPES, EXTRA_OPTIONS, SYSTEM_MESSAGE, TAG_LIST_TYPES, build_prompt
@@ -189,8 +189,9 @@ class _JoyCaptionEngine:
             present=folder is not None,
             location=str(folder or files.local_folder),
             how_to_get=files.how_to_get(),
+            # Asked of the machine, not of torch: a listing must not load torch's 450 MB of CUDA libraries.
             note=""
-            if self.devices()[0] != "cpu"
+            if accelerators()
             else "no GPU here: the CPU runs it in float32, needing about 32 GB "
             "of memory and minutes per picture for the 8B model",
         )

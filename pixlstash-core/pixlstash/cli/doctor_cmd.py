@@ -1,0 +1,66 @@
+"""``pixlstash doctor``: one line per check of this installation and a library, and what to do about each."""
+
+from __future__ import annotations
+
+import click
+
+from ..doctor import Check, environment_checks, library_checks, runtime_checks
+from ..engines.registry import EngineRegistry
+from ..paths import resolve_library_path
+from .common import SectionedCommand, json_option, library_option, print_json
+from .models_cmd import configured_engines, model_state
+
+# The engine runtime each plugin's engines load, for the runtime probes.
+_RUNTIMES = {"clip": "torch", "joycaption": "torch", "wd-tagger": "onnxruntime", "faces": "onnxruntime"}
+
+
+@click.command("doctor", cls=SectionedCommand)
+@library_option
+@json_option
+@click.pass_obj
+def doctor_command(pm, library_path, as_json) -> int:
+    """Check this installation and a library: versions against the tested set, each engine's runtime and
+    device, models, free disk, the databases, the services lock. Changes nothing. Exits 1 when a check fails.
+
+    \b
+    Examples:
+      pixlstash doctor
+      pixlstash doctor --library ~/Pictures/stash --json
+    """
+    root = resolve_library_path(library_path)
+    checks = [*environment_checks()]
+    try:
+        engines = configured_engines(pm, library_path)
+    except Exception as error:  # a damaged library still gets every other check (its own says what is wrong)
+        checks.append(Check("warn", "plugin settings", f"not read from the library ({error}): defaults used"))
+        engines = EngineRegistry.from_plugin_manager(pm).all()
+    plugins = {engine.id.split("/", 1)[0] for engine in engines}
+    runtimes = {_RUNTIMES[p] for p in plugins if p in _RUNTIMES}
+    if "joycaption" in plugins:
+        runtimes.add("bitsandbytes")
+    checks += runtime_checks(runtimes)
+    checks += _model_checks(engines)
+    checks += library_checks(root)
+    if as_json:
+        print_json(checks)
+    else:
+        width = max(len(check.name) for check in checks)
+        for check in checks:
+            print(f"{check.status:<5} {check.name:<{width}}  {check.detail}")
+    return 1 if any(check.status == "FAIL" for check in checks) else 0
+
+
+def _model_checks(engines) -> list[Check]:
+    if not engines:
+        return [Check("warn", "engines", "no engines installed (pip install a plugin such as pixlstash-wd-tagger)")]
+    checks = []
+    for engine in engines:
+        status = engine.model_status()
+        state, problems = model_state(status)
+        if state == "present":
+            checks.append(Check("ok", engine.id, f"model present: {status.location or status.model}"))
+        elif state == "DAMAGED":
+            checks.append(Check("FAIL", engine.id, f"model damaged ({'; '.join(problems)}): {status.how_to_get}"))
+        else:
+            checks.append(Check("warn", engine.id, f"model missing: {status.how_to_get}"))
+    return checks

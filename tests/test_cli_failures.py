@@ -1,0 +1,143 @@
+"""How the CLI fails: a native crash inside an engine ends ``pixlstash enrich`` with the stack and one line
+(never a silent exit) and the work resumes; a taken port is one line and exit 1; ``pixlstash doctor``
+reports a known-bad combination and a damaged database and exits 1, and passes on a healthy install."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+
+from conftest import pip_install_to, run_cli
+from corpus import solid
+
+from pixlstash.doctor import KNOWN_BAD, locked_versions
+
+CRASHING_PLUGIN = """
+import ctypes, os
+from pixlstash import hookimpl
+from pixlstash.testing import FakeCaptioner
+
+class CrashingCaptioner(FakeCaptioner):
+    id = "crasher/captioner"
+
+    def describe(self, images, prompt=None):
+        if os.environ.get("CRASH_NOW"):
+            ctypes.string_at(0)  # reads address 0: a segmentation fault, as a broken native library would
+        return super().describe(images, prompt)
+
+@hookimpl
+def register_captioners(register):
+    register(CrashingCaptioner())
+"""
+PYPROJECT = """
+[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "pixlstash-crasher"
+version = "1"
+
+[project.entry-points.pixlstash]
+crasher = "pixlstash_crasher"
+"""
+
+
+def test_a_segmentation_fault_in_an_engine_is_reported_and_the_work_resumes(tmp_path):
+    package = tmp_path / "pixlstash-crasher"
+    (package / "pixlstash_crasher").mkdir(parents=True)
+    (package / "pixlstash_crasher" / "__init__.py").write_text(CRASHING_PLUGIN)
+    (package / "pyproject.toml").write_text(PYPROJECT)
+    site = tmp_path / "site"
+    pip_install_to(site, package)
+    folder, library = tmp_path / "in", str(tmp_path / "lib")
+    folder.mkdir()
+    for n in range(3):
+        solid(40, 30, (80 * n, 40, 200)).save(folder / f"{n}.png")
+    run_cli("import", str(folder), "--library", library, pythonpath=site)
+
+    crashed = run_cli(
+        "enrich",
+        "--engine",
+        "crasher/captioner",
+        "--library",
+        library,
+        pythonpath=site,
+        env={"CRASH_NOW": "1"},
+        check=False,
+    )
+    assert crashed.returncode == 1
+    assert "Fatal Python error: Segmentation fault" in crashed.stderr  # faulthandler: where it happened
+    assert "pixlstash_crasher/__init__.py" in crashed.stderr
+    last = crashed.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: pixlstash enrich crashed with a segmentation fault (signal 11) inside a native")
+    assert "pixlstash doctor" in last
+
+    resumed = run_cli("enrich", "--engine", "crasher/captioner", "--library", library, pythonpath=site)
+    assert "resuming 1 unfinished job(s)" in resumed.stdout
+    assert "done, 3 done, 0 failed" in resumed.stdout
+
+
+def test_a_taken_port_is_one_line_and_exit_1(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        ran = run_cli("serve", "--library", str(tmp_path / "lib"), "--port", str(port), check=False)
+    assert ran.returncode == 1
+    assert ran.stderr.strip() == (
+        f"error: port {port} on 127.0.0.1 is taken (another PixlStash, or another program, listens there): "
+        "choose another with --port, e.g. --port 9538"
+    )
+    assert not (tmp_path / "lib").exists()  # refused before anything was made
+
+
+def _doctor(library, **kw) -> subprocess.CompletedProcess[str]:
+    return run_cli("doctor", "--library", str(library), "--json", check=False, **kw)
+
+
+def test_doctor_passes_on_the_tested_install_and_names_what_it_checked(tmp_path):
+    run_cli("token", "create", "--library", str(tmp_path / "lib"), "--scope", "read")
+    ran = _doctor(tmp_path / "lib")
+    checks = {c["name"]: c for c in json.loads(ran.stdout)}
+    assert ran.returncode == 0, ran.stdout
+    assert checks["versions"]["status"] == "ok"  # scripts/setup installed the lock
+    assert checks["library.db"]["detail"] == "quick_check ok"
+    assert checks["services"]["detail"] == "no server or worker runs for this library"
+    assert checks["onnxruntime"]["status"] == "ok" and "CPU" in checks["onnxruntime"]["detail"]
+    assert "wd-tagger/wd-vit-tagger-v3" in checks  # the model, missing here, with how to get it
+    assert "pixlstash models pull wd-tagger/wd-vit-tagger-v3" in checks["wd-tagger/wd-vit-tagger-v3"]["detail"]
+
+
+def test_doctor_fails_on_a_damaged_database_and_a_known_bad_version(tmp_path):
+    library = tmp_path / "lib"
+    run_cli("token", "create", "--library", str(library), "--scope", "read")
+    assert not (library / "library.db-wal").exists() or (library / "library.db-wal").stat().st_size == 0
+    data = bytearray((library / "library.db").read_bytes())
+    for page in range(1, len(data) // 16384):  # every b-tree page but the first gets a bad page type
+        data[page * 16384] = 0x63
+    (library / "library.db").write_bytes(bytes(data))
+    # A fake usearch distribution of a known-bad version, found first on the path.
+    site = tmp_path / "site"
+    bad = sorted(KNOWN_BAD[0].versions)[0]
+    info = site / f"usearch-{bad}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: usearch\nVersion: {bad}\n")
+    ran = _doctor(library, pythonpath=site)
+    checks = {c["name"]: c for c in json.loads(ran.stdout)}
+    assert ran.returncode == 1
+    assert checks["library.db"]["status"] == "FAIL"
+    assert checks[f"usearch {bad}"]["status"] == "FAIL"
+    assert "segmentation fault" in checks[f"usearch {bad}"]["detail"]
+    assert checks["versions"]["status"] == "warn"  # not the tested set
+    assert f"usearch {bad}" in checks["versions"]["detail"]
+
+
+def test_the_lock_shipped_with_the_core_is_the_repositorys_and_excludes_the_known_bad():
+    locked = locked_versions()
+    assert locked["torch"] == "2.14.1" and locked["torchvision"] == "0.29.1"
+    for bad in KNOWN_BAD:
+        assert locked[bad.package] not in bad.versions
+    assert sys.version_info >= (3, 11)
