@@ -136,7 +136,7 @@ def main() -> None:
     extra = []
     models = None
     if args.clip:
-        from test_clip_plugin import build_tiny_clip
+        from tiny_clip import build_tiny_clip
 
         models = Path(tempfile.mkdtemp(prefix="pixlstash-bench-models-"))
         build_tiny_clip(models / "clip" / "tiny-bench")

@@ -183,7 +183,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores")
     import pixlstash_wd_tagger
-    from test_wd_tagger import build_tiny_wd
+    from tiny_wd import build_tiny_wd
 
     models = Path(tempfile.mkdtemp(prefix="pixlstash-bench-wd-"))
     build_tiny_wd(models / "wd-tagger" / "tiny-wd")

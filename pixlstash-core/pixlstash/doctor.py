@@ -52,37 +52,6 @@ KNOWN_BAD = (
     ),
 )
 
-# Distributions whose versions the lock fixes and that PixlStash reaches for at run time.
-_WATCHED = (
-    "pixlstash-core",
-    "pixlstash-web",
-    "pixlstash-clip",
-    "pixlstash-wd-tagger",
-    "pixlstash-faces",
-    "pixlstash-joycaption",
-    "apsw",
-    "msgspec",
-    "pillow",
-    "numpy",
-    "usearch",
-    "zstandard",
-    "starlette",
-    "uvicorn",
-    "av",
-    "pyvips",
-    "pillow-heif",
-    "onnxruntime",
-    "onnxruntime-gpu",
-    "torch",
-    "torchvision",
-    "open-clip-torch",
-    "transformers",
-    "insightface",
-    "opencv-python",
-    "bitsandbytes",
-    "ray",
-)
-
 _LOW_DISK = 2 * 1024**3  # below this a warning: an import of a few thousand pictures would fill it
 _NO_DISK = 200 * 1024**2
 
@@ -119,12 +88,11 @@ def environment_checks() -> Iterator[Check]:
     locked = locked_versions()
     if not locked:
         yield Check("warn", "lock", "no tested versions shipped with this installation: versions not compared")
-    differ = []
-    for name in _WATCHED:
-        version = _installed(name)
-        want = locked.get(_normalised(name))
-        if version is not None and want is not None and version != want:
-            differ.append(f"{name} {version} (tested: {want})")
+    differ = sorted(
+        f"{dist.metadata['Name']} {dist.version} (tested: {locked[name]})"
+        for dist in importlib.metadata.distributions()
+        if (name := _normalised(dist.metadata["Name"] or "")) in locked and dist.version != locked[name]
+    )
     if differ:
         yield Check(
             "warn",

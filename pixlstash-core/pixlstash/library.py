@@ -198,6 +198,7 @@ class Library:
         return library
 
     def close(self) -> None:
+        self.engines.close()  # engine processes end with the library that started them
         self.scratch.close()
         self.history_log.close()
         self.indexes.stop_building()

@@ -20,6 +20,7 @@ from ..errors import PixlstashError
 from ..plugins import make_plugin_manager
 from . import (
     auth_cmds,
+    docs_cmd,
     doctor_cmd,
     edit_cmds,
     enrich_cmd,
@@ -67,6 +68,7 @@ BUILT_IN = (
     plugins_cmd.plugins_group,
     worker_cmd.worker_command,
     doctor_cmd.doctor_command,
+    docs_cmd.docs_command,
     version_cmd.version_command,
 )
 
@@ -96,7 +98,7 @@ def make_cli(pm) -> click.Group:
         per-user data folder). `pixlstash COMMAND --help` explains a command, with examples.
 
         \b
-        Shell completion (bash; zsh and fish alike, see docs/cli.md):
+        Shell completion (bash; zsh and fish alike, see `pixlstash docs`):
           eval "$(_PIXLSTASH_COMPLETE=bash_source pixlstash)"
         """
         logging.basicConfig(

@@ -109,7 +109,7 @@ library_option = click.option(
     metavar="PATH",
     help="library folder (default: $PIXLSTASH_LIBRARY, then the per-user data folder)",
 )
-json_option = click.option("--json", "as_json", is_flag=True, help="print JSON (shape in docs/cli.md)")
+json_option = click.option("--json", "as_json", is_flag=True, help="print JSON (its shape: `pixlstash docs`)")
 
 _json_encoder = msgspec.json.Encoder()
 

@@ -22,7 +22,7 @@ def folders_group() -> None:
     \b
     Examples:
       pixlstash folders add import ~/ComfyUI/output
-      pixlstash folders add reference /photos --write-sidecars
+      pixlstash folders add reference ~/Photos --write-sidecars
       pixlstash folders list
       pixlstash folders rescan
     """

@@ -172,16 +172,16 @@ def _make_group(kind: str, plural: str, examples: str) -> click.Group:
 project_group = _make_group(
     "project",
     "projects",
-    "  pixlstash project create Portraits\n  pixlstash project list\n  pixlstash project show Portraits",
+    "  pixlstash project create Travel\n  pixlstash project list\n  pixlstash project show Travel",
 )
 set_group = _make_group(
     "set",
     "picture sets",
-    "  pixlstash set create Best --project Portraits\n  pixlstash set rename Best Favourites\n"
+    "  pixlstash set create Landscapes --project Portraits\n  pixlstash set rename Landscapes Favourites\n"
     "  pixlstash set show Favourites",
 )
 character_group = _make_group(
     "character",
     "characters",
-    "  pixlstash character create Alice\n  pixlstash character list\n  pixlstash character delete Alice",
+    "  pixlstash character create Bea\n  pixlstash character list\n  pixlstash character delete Bea",
 )

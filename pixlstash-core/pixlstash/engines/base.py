@@ -185,6 +185,11 @@ class Engine(abc.ABC):
     # What one Ray actor running this engine reserves on its node ("num_gpus", "num_cpus", "memory" in
     # bytes), over the library's ray settings; empty: the settings alone decide.
     ray_resources: Mapping[str, float] = {}
+    # True: the engine runs in a process of its own, started on load and ended on unload, so the libraries
+    # it imports (torch, onnxruntime) and its weights never stay in the server. A string names a group of
+    # engines sharing one process (engines sharing weights). Its calls must then be pure: arguments and
+    # results are pickled, and the process builds the engine again from the installed plugins.
+    own_process: bool | str = False
 
     def devices(self) -> list[str]:
         """Devices this engine can run on here, best first ("cuda", "mps", "cpu"); CPU-only by default."""

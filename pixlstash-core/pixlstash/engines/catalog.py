@@ -14,6 +14,7 @@ from ..errors import BadInput, EngineNotFound
 from ..plugin_settings import PluginSettings, PluginSettingsSource
 from ..storage.settings import SettingsStore
 from .base import Engine, Task
+from .process_host import EngineHosts
 from .registry import EngineRegistry
 from .runtime import EngineRuntime
 from .tasks import TASKS
@@ -31,6 +32,7 @@ class EngineCatalog:
         self.plugin_settings = plugin_settings
         self.settings_store = settings_store
         self.runtime = EngineRuntime(lambda: self.settings().device)
+        self.hosts = EngineHosts(plugin_manager)  # the processes of engines that run in their own (see process_host)
         self._registry: tuple[PluginSettings, bytes, EngineRegistry] | None = None
 
     @property
@@ -42,9 +44,18 @@ class EngineCatalog:
         encoded = msgspec.json.encode(settings)
         cached = self._registry
         if cached is None or cached[0] is not plugin_settings or cached[1] != encoded:
-            registry = EngineRegistry.from_plugin_manager(self.plugin_manager, settings)
+            if cached is not None and cached[1] != encoded:  # engines built with other settings go
+                self.runtime.unload_all({e.id: e for e in cached[2].all()})
+            found = EngineRegistry.from_plugin_manager(self.plugin_manager, settings)
+            registry = EngineRegistry(self.hosts.wrap(engine, settings) for engine in found.all())
             self._registry = cached = (plugin_settings, encoded, registry)
         return cached[2]
+
+    def close(self) -> None:
+        """Unload every engine and end the engine processes."""
+        if self._registry is not None:
+            self.runtime.unload_all({e.id: e for e in self._registry[2].all()})
+        self.hosts.stop()
 
     # -- enrichment settings (defaults per task, device, on-import tasks) ------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from ..errors import ModelDamaged, PixlstashError
+from ..memory import release_freed_memory
 from .base import Engine, is_out_of_memory
 
 __all__ = ["EngineRuntime"]
@@ -91,6 +93,11 @@ class EngineRuntime:
                 log.info("unloaded %s after %.0f s idle", engine_id, now - loaded.last_used)
             finally:
                 lock.release()
+        if unloaded:
+            # The weights are garbage now; give their pages back to the system rather than keep them in
+            # the allocator's arenas (tens to hundreds of MB for a model).
+            gc.collect()
+            release_freed_memory()
         return unloaded
 
     def unload_all(self, engines: dict[str, Engine]) -> None:

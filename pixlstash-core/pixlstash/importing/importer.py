@@ -303,7 +303,9 @@ class Importer:
                 if not pending:
                     break
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
+                # In file order: ``done`` is a set, and committing in its order gave the same files other
+                # ids from run to run (with one worker, ids follow the files exactly).
+                for future in sorted(done, key=positions.__getitem__):
                     with order.lines_of(positions.pop(future)):
                         result = future.result()
                         self._finish(result, report, source_id, target, reference, batch_duplicates, on_picture)

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 class ClipEmbedder(Embedder):
     preferred_batch_size = 32
+    own_process = True  # torch stays out of the server; it leaves with the engine's process on unload
 
     def __init__(self, model: ClipModel) -> None:
         self.model = model

@@ -24,11 +24,13 @@ PREPROCESS = {
 }
 
 
-def build_tiny_clip(folder: Path, seed: int = 0) -> Path:
-    """A random-weight CLIP saved exactly as a downloaded open_clip checkpoint folder is laid out."""
+def build_tiny_clip(folder: Path, seed: int = 0, embed_dim: int = 64) -> Path:
+    """A random-weight CLIP saved exactly as a downloaded open_clip checkpoint folder is laid out;
+    ``embed_dim`` 512 makes it pass for ViT-B-32 (whose vectors PixlStash knows to be 512 long)."""
     folder.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
-    model = open_clip.model.CLIP(**TINY_CONFIG)
-    (folder / "open_clip_config.json").write_text(json.dumps({"model_cfg": TINY_CONFIG, "preprocess_cfg": PREPROCESS}))
+    config = {**TINY_CONFIG, "embed_dim": embed_dim}
+    model = open_clip.model.CLIP(**config)
+    (folder / "open_clip_config.json").write_text(json.dumps({"model_cfg": config, "preprocess_cfg": PREPROCESS}))
     save_file(model.state_dict(), str(folder / "open_clip_model.safetensors"))
     return folder

@@ -39,6 +39,7 @@ PARAMETERS = [
 class InsightFaceExtractor(FaceExtractor):
     dimensions = 512
     preferred_batch_size = 8
+    own_process = True  # insightface, OpenCV and onnxruntime stay out of the server
     input_size = DET_SIZE  # a preview (1024 px) where one was made, else the original at a reduced JPEG scale
 
     def __init__(self, pack: FacePack, threads: int = 0) -> None:

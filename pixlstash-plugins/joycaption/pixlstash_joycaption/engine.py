@@ -172,6 +172,8 @@ class _JoyCaptionEngine:
     def __init__(self, weights: SharedWeights) -> None:
         self.weights = weights
         self.version = weights.model_files.fingerprint()
+        # The captioner and the tagger of one model share a process, as they share the weights in it.
+        self.own_process = f"joycaption/{weights.model_files.name}"
 
     def devices(self) -> list[str]:
         import torch

@@ -8,7 +8,7 @@ import re
 
 import pytest
 from corpus import photo
-from test_wd_tagger import build_tiny_wd
+from tiny_wd import build_tiny_wd
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect

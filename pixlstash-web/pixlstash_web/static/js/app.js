@@ -287,7 +287,7 @@ function live() {
       app.load({ keepScroll: true });
     } else if (event.kind === "collection.changed" || event.kind === "project.changed"
       || event.kind === "library.changed") {  // library.changed: another process wrote (a CLI import, a script)
-      app.sidebar.reload();
+      app.sidebar.reloadSoon();
     }
     window.dispatchEvent(new CustomEvent("pixlstash:event", { detail: event }));
   });

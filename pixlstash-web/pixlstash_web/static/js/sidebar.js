@@ -40,6 +40,16 @@ export class Sidebar {
     document.addEventListener("drop", () => this.dragEnded());
   }
 
+  /** A reload for a change event. A burst of them (a script making 1,000 sets) costs one reload in flight
+   * and one after it: a reload each would open thousands of requests and exhaust the browser's. */
+  reloadSoon() {
+    if (this.reloading) { this.reloadAgain = true; return; }
+    this.reloading = this.reload().finally(() => {
+      this.reloading = null;
+      if (this.reloadAgain) { this.reloadAgain = false; this.reloadSoon(); }
+    });
+  }
+
   async reload() {
     try {
       [this.projects, this.collections, this.folders] = await Promise.all([
