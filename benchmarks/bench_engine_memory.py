@@ -47,7 +47,7 @@ def rss_mb(pid: int) -> float:
 
 def children_rss_mb(pid: int) -> float:
     """The RSS of the server's child processes (the engine processes)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    children = {c for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()}
     return sum(rss_mb(int(child)) for child in children if Path(f"/proc/{child}").exists())
 
 
