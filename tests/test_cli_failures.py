@@ -141,3 +141,18 @@ def test_the_lock_shipped_with_the_core_is_the_repositorys_and_excludes_the_know
     for bad in KNOWN_BAD:
         assert locked[bad.package] not in bad.versions
     assert sys.version_info >= (3, 11)
+
+
+def test_a_task_without_an_engine_names_the_plugin_that_brings_one(tmp_path):
+    for task, plugin in (("faces", "pixlstash-faces"), ("captioner", "pixlstash-joycaption")):
+        ran = run_cli(
+            "enrich",
+            "--task",
+            task,
+            "--library",
+            str(tmp_path / "lib"),
+            env={"PIXLSTASH_LOAD_PLUGINS": ""},
+            check=False,
+        )
+        assert ran.returncode == 1
+        assert ran.stderr.strip() == f"error: no {task} engine is installed (install {plugin}, then restart)"
