@@ -33,6 +33,52 @@ def pip_install_to(target: Path, *packages: Path) -> None:
     )
 
 
+def install_plugin_module(tmp_path: Path, name: str, source: str) -> Path:
+    """A one-module plugin package ``pixlstash-NAME`` (entry point ``NAME``, module ``pixlstash_NAME``)
+    really installed with pip into a folder; returns the folder, for PYTHONPATH."""
+    module = f"pixlstash_{name}"
+    package = tmp_path / f"pixlstash-{name}"
+    (package / module).mkdir(parents=True)
+    (package / module / "__init__.py").write_text(source)
+    (package / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        f'[project]\nname = "pixlstash-{name}"\nversion = "1"\n\n'
+        f'[project.entry-points.pixlstash]\n{name} = "{module}"\n'
+    )
+    site = tmp_path / "site"
+    pip_install_to(site, package)
+    return site
+
+
+def self_signed_certificate(folder: Path, name: str = "127.0.0.1") -> tuple[Path, Path]:
+    """A one-day self-signed certificate and its key (openssl), for ``--ssl-certfile`` / ``--ssl-keyfile``."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    alt = f"IP:{name}" if name[0].isdigit() else f"DNS:{name}"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            f"/CN={name}",
+            "-addext",
+            f"subjectAltName={alt}",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
 def run_cli(
     *args: str,
     pythonpath: Path | None = None,

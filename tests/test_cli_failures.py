@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 
-from conftest import pip_install_to, run_cli
+from conftest import install_plugin_module, run_cli
 from corpus import solid
 
 from pixlstash.doctor import KNOWN_BAD, locked_versions
@@ -31,27 +31,10 @@ class CrashingCaptioner(FakeCaptioner):
 def register_captioners(register):
     register(CrashingCaptioner())
 """
-PYPROJECT = """
-[build-system]
-requires = ["setuptools>=68"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "pixlstash-crasher"
-version = "1"
-
-[project.entry-points.pixlstash]
-crasher = "pixlstash_crasher"
-"""
 
 
 def test_a_segmentation_fault_in_an_engine_is_reported_and_the_work_resumes(tmp_path):
-    package = tmp_path / "pixlstash-crasher"
-    (package / "pixlstash_crasher").mkdir(parents=True)
-    (package / "pixlstash_crasher" / "__init__.py").write_text(CRASHING_PLUGIN)
-    (package / "pyproject.toml").write_text(PYPROJECT)
-    site = tmp_path / "site"
-    pip_install_to(site, package)
+    site = install_plugin_module(tmp_path, "crasher", CRASHING_PLUGIN)
     folder, library = tmp_path / "in", str(tmp_path / "lib")
     folder.mkdir()
     for n in range(3):

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from conftest import pip_install_to, run_cli
+from conftest import install_plugin_module, run_cli
 from corpus import solid
 
 from pixlstash.storage.db import connect
@@ -30,18 +30,6 @@ class SlowCaptioner(FakeCaptioner):
 def register_captioners(register):
     register(SlowCaptioner())
 """
-PYPROJECT = """
-[build-system]
-requires = ["setuptools>=68"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "pixlstash-slowpoke"
-version = "1"
-
-[project.entry-points.pixlstash]
-slowpoke = "pixlstash_slowpoke"
-"""
 
 
 def _states(root) -> dict[str, int]:
@@ -53,12 +41,7 @@ def _states(root) -> dict[str, int]:
 
 
 def test_a_killed_enrich_is_resumed_by_the_next_enrich(tmp_path):
-    package = tmp_path / "pixlstash-slowpoke"
-    (package / "pixlstash_slowpoke").mkdir(parents=True)
-    (package / "pixlstash_slowpoke" / "__init__.py").write_text(SLOW_PLUGIN)
-    (package / "pyproject.toml").write_text(PYPROJECT)
-    site = tmp_path / "site"
-    pip_install_to(site, package)
+    site = install_plugin_module(tmp_path, "slowpoke", SLOW_PLUGIN)
     folder, root = tmp_path / "in", tmp_path / "lib"
     folder.mkdir()
     for n in range(30):

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import click
 import pytest
+from conftest import self_signed_certificate
 from corpus import comfyui_png, photo
 
 from pixlstash.cli import make_cli
@@ -106,26 +107,7 @@ def help_env(tmp_path_factory) -> dict[str, str]:
     (home / "caption.txt").write_text("a lighthouse at dusk, from a file\n")
     (home / "Photos").mkdir()
     photo(60, 60, seed=120).save(home / "Photos" / "p.jpg")
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-            "-keyout",
-            str(home / "key.pem"),
-            "-out",
-            str(home / "cert.pem"),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    self_signed_certificate(home, "localhost")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIXLSTASH_")}
     env.update(
         HOME=str(home),

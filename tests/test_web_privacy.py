@@ -17,6 +17,7 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from conftest import self_signed_certificate
 from corpus import photo
 from live_server import make_pictures
 
@@ -235,29 +236,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path):
 def test_tls_from_user_provided_certificate_and_secure_cookies(tmp_path):
     import httpx
 
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    cert, key = self_signed_certificate(tmp_path)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
