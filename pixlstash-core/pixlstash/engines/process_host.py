@@ -130,6 +130,9 @@ class _Host:
             pass_fds=[theirs.fileno()],
             env=env,
             stdin=subprocess.DEVNULL,
+            # What engine libraries print (insightface lists the models it finds) goes to the log, never
+            # into a command's standard output, which scripts read (--json).
+            stdout=_log_stream(),
         )
         theirs.close()
         self._connection = Connection(ours.detach())
@@ -200,6 +203,14 @@ class HostedEngine:
 
     def unload(self) -> None:
         self._host.unload(self._local)
+
+
+def _log_stream():
+    stream = sys.__stderr__
+    try:
+        return stream.fileno() if stream is not None else subprocess.DEVNULL
+    except (OSError, ValueError):  # no file descriptor (an embedding host's stderr)
+        return subprocess.DEVNULL
 
 
 def _describe(status: int | None) -> str:
