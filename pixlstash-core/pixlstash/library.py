@@ -119,13 +119,15 @@ class Library:
         self.near_duplicates = NearDuplicateIndex(self.db)
         self.indexes = VectorIndexes(self.root / "indexes", self.vectors)
         self._plugin_settings = PluginSettingsSource(plugin_manager, SettingsStore(self.db, "settings"))
+        # Reads nothing until used; made here so that close() can always end the engine processes, even
+        # of a library whose opening failed (a newer schema, say).
+        self.engines = EngineCatalog(self.plugin_manager, self._plugin_settings, SettingsStore(self.db, "settings"))
 
     def _build_services(self) -> None:
         """The services, once the database is current (plugin settings and the original store are read
         from it)."""
         self.store = self._make_original_store()
         self.files = PictureFiles(self.pictures, self.folders, self.store, self.thumbnails, self.limits, self.vectors)
-        self.engines = EngineCatalog(self.plugin_manager, self._plugin_settings, SettingsStore(self.db, "settings"))
         self.enrichment = Enrichment(self.db, self.jobs, self.pictures, self.query, self.engines, self.events)
         self.search = SearchService(self.indexes, self.engines, self.vectors, self.pictures, self.query, self.files)
         self.likeness = LikenessService(self.search, self.engines, self.vectors, self.collections)
