@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import pty
+import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -77,6 +80,39 @@ def self_signed_certificate(folder: Path, name: str = "127.0.0.1") -> tuple[Path
         capture_output=True,
     )
     return cert, key
+
+
+def run_in_terminal(argv: list[str], cwd: Path, env: dict[str, str], password: str, timeout: float = 600):
+    """Run ``argv`` under a pseudo terminal, as in a person's shell, typing ``password`` at each password
+    prompt (getpass discards whatever is typed before it asks). Returns the exit status and what the
+    terminal showed; fails the test when it does not finish within ``timeout`` seconds."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the command in a terminal
+        os.chdir(cwd)
+        os.execve(argv[0], argv, env)
+    shown = b""
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:  # the terminal closed: the command ended
+                    break
+                if not chunk:
+                    break
+                shown += chunk
+                if shown.rstrip().lower().endswith((b"password:", b"again:")):
+                    os.write(fd, password.encode() + b"\n")
+                    shown += b"\n"
+        else:
+            os.kill(pid, 9)
+            raise AssertionError(f"{' '.join(argv)} did not finish in {timeout} s:\n{shown.decode()}")
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    return os.waitstatus_to_exitcode(status), shown.decode(errors="replace")
 
 
 def run_cli(

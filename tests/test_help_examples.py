@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import pty
 import re
 import select
 import shutil
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import click
 import pytest
-from conftest import self_signed_certificate
+from conftest import run_in_terminal, self_signed_certificate
 from corpus import comfyui_png, photo
 
 from pixlstash.cli import make_cli
@@ -156,33 +155,11 @@ def _bash(line: str, env: dict[str, str], cwd: Path, timeout: float = 300) -> su
 
 
 def _on_a_terminal(line: str, env: dict[str, str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
-    """Run ``line`` in a pseudo-terminal and type the password at each prompt, as a person does (getpass
-    discards anything typed before it asks). The terminal's output is both stdout and stderr."""
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.chdir(cwd)
-        os.execve("/bin/bash", ["bash", "-c", line], env)
-    shown = b""
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([fd], [], [], 0.5)
-            if not ready:
-                continue
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:  # the terminal closed: the command ended
-                break
-            if not chunk:
-                break
-            shown += chunk
-            if shown.rstrip().lower().endswith((b"password:", b"again:")):
-                os.write(fd, PASSWORD.encode() + b"\n")
-    finally:
-        _, status = os.waitpid(pid, 0)
-        os.close(fd)
-    text = shown.decode(errors="replace").replace("\r\n", "\n")
-    return subprocess.CompletedProcess(line, os.waitstatus_to_exitcode(status), text, text)
+    """Run ``line`` in a pseudo-terminal, typing the password at each prompt as a person does. The
+    terminal's output is both stdout and stderr."""
+    status, shown = run_in_terminal(["/bin/bash", "-c", line], cwd, env, PASSWORD, timeout)
+    text = shown.replace("\r\n", "\n")
+    return subprocess.CompletedProcess(line, status, text, text)
 
 
 def _free_port() -> int:

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import re
-import select
 import shutil
 import socket
 import sys
@@ -21,6 +19,7 @@ import time
 import zipfile
 from pathlib import Path
 
+from conftest import run_in_terminal
 from corpus import a1111_png, comfyui_png, photo
 
 from pixlstash.library import Library
@@ -101,33 +100,9 @@ def _script(lines: list[str], port: int, results: Path) -> str:
 
 def _run_in_terminal(script: Path, cwd: Path, env: dict[str, str], timeout: float = 600) -> str:
     """Run ``bash script`` under a pseudo terminal, typing the password when asked; returns what it showed."""
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: a shell in a terminal, as a person's
-        os.chdir(cwd)
-        os.execve("/bin/bash", ["bash", str(script)], env)
-    shown = b""
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([fd], [], [], 0.5)
-            if ready:
-                try:
-                    chunk = os.read(fd, 4096)
-                except OSError:  # the terminal closed: the script ended
-                    break
-                if not chunk:
-                    break
-                shown += chunk
-                if shown.rstrip().endswith((b"password:", b"again:")):
-                    os.write(fd, PASSWORD.encode() + b"\n")
-                    shown += b"\n"
-        else:
-            raise AssertionError(f"the README's commands did not finish in {timeout} s:\n{shown.decode()}")
-    finally:
-        _, status = os.waitpid(pid, 0)
-        os.close(fd)
-    assert os.waitstatus_to_exitcode(status) == 0, shown.decode()
-    return shown.decode(errors="replace")
+    status, shown = run_in_terminal(["/bin/bash", str(script)], cwd, env, PASSWORD, timeout)
+    assert status == 0, shown
+    return shown
 
 
 def test_every_readme_command_runs_on_a_fresh_library(tmp_path):
