@@ -9,6 +9,7 @@ import json
 import zipfile
 from pathlib import Path
 
+import msgspec
 import pytest
 from corpus import mp4, photo
 from PIL import Image
@@ -56,16 +57,63 @@ def test_a_set_exported_with_its_captions_and_a_trigger_word(dataset, tmp_path):
         assert files[f"{picture_id}.png"] == library.original_path(picture_id).read_bytes()  # untouched
     assert files[f"{ids['red']}.txt"] == b"ohwx, a red square on a table\n"
     assert files[f"{ids['green']}.txt"] == b"ohwx, a green square\n"
-    assert files[f"{ids['blue']}.txt"] == b"ohwx\n"  # no caption yet: the trigger alone
+    # No caption yet: its accepted tags (character first), after the trigger.
+    assert files[f"{ids['blue']}.txt"] == b"ohwx, flat colour, solo\n"
+    # sd-scripts' JSONL metadata: image_path and caption; ours under a key it does not read.
     manifest = [json.loads(line) for line in files["metadata.jsonl"].splitlines()]
-    assert [m["picture_id"] for m in manifest] == members
-    assert next(m for m in manifest if m["picture_id"] == ids["red"]) == {
-        "file": f"{ids['red']}.png",
+    assert [m["pixlstash"]["picture_id"] for m in manifest] == members
+    assert next(m for m in manifest if m["pixlstash"]["picture_id"] == ids["red"]) == {
+        "image_path": f"{ids['red']}.png",
         "caption": "ohwx, a red square on a table",
-        "tags": ["alice", "flat colour", "solo"],
-        "picture_id": ids["red"],
-        "hash": library.get(ids["red"]).content_hash,
+        "pixlstash": {
+            "picture_id": ids["red"],
+            "hash": library.get(ids["red"]).content_hash,
+            "tags": ["alice", "flat colour", "solo"],
+        },
     }
+    assert f'image_dir = "{tmp_path / "out"}"' in files["dataset.toml"].decode()  # where sd-scripts finds it
+
+
+def test_no_empty_caption_file_is_ever_written(dataset, tmp_path):
+    """sd-scripts stops training on an empty caption file ("caption file is empty"): a picture with
+    nothing to say gets none, and the export says so."""
+    library, ids, _, selection = dataset
+    library.tag_pictures([ids["blue"]], remove=["solo", "flat colour"])
+    for options in (ExportOptions(), ExportOptions(caption="caption"), ExportOptions(caption="tags", max_tags=0)):
+        plan = library.training.plan(selection, options)
+        files = dict(library.training.contents(plan, options))
+        assert all(content for name, content in files.items() if name.endswith(".txt"))
+        assert f"{ids['blue']}.txt" not in files and ids["blue"] in plan.uncaptioned
+        assert any("no caption" in w for w in plan.warnings)
+    only_captions = library.training.plan(selection, ExportOptions(caption="caption"))
+    assert sorted(only_captions.uncaptioned) == sorted([ids["blue"], ids["yellow"]])
+    with_trigger = ExportOptions(caption="caption", trigger="ohwx")
+    plan = library.training.plan(selection, with_trigger)
+    assert plan.uncaptioned == [] and next(f for f in plan.files if f.picture_id == ids["blue"]).caption == "ohwx"
+    assert 'class_tokens = "ohwx"' in dict(library.training.contents(plan, with_trigger))["dataset.toml"].decode()
+
+
+def test_formats_trainers_do_not_read_become_png_unless_originals_are_asked_for(library, tmp_path):
+    odd = tmp_path / "odd"
+    odd.mkdir()
+    photo(64, 48, seed=1).save(odd / "a.gif")
+    photo(64, 48, seed=2).save(odd / "b.tiff")
+    photo(64, 48, seed=3).save(odd / "c.bmp")
+    photo(64, 48, seed=4).save(odd / "d.webp", lossless=True)
+    ids = {Path(p.path).name: p.picture_id for p in library.import_paths([odd]).imported}
+    selection = PictureFilter(ids=list(ids.values()))
+    plan = library.training.plan(selection, ExportOptions())
+    suffixes = {f.picture_id: f.image.rsplit(".", 1)[1] for f in plan.files}
+    assert suffixes == {ids["a.gif"]: "png", ids["b.tiff"]: "png", ids["c.bmp"]: "png", ids["d.webp"]: "webp"}
+    assert not [w for w in plan.warnings if "skip" in w]
+    files = dict(library.training.contents(plan, ExportOptions()))
+    with Image.open(io.BytesIO(files[f"{ids['b.tiff']}.png"])) as converted, Image.open(odd / "b.tiff") as source:
+        assert converted.tobytes() == source.convert("RGB").tobytes()  # lossless
+    assert files[f"{ids['d.webp']}.webp"] == library.original_path(ids["d.webp"])  # copied as it is
+    originals = library.training.plan(selection, ExportOptions(image_format="original"))
+    warned = "\n".join(originals.warnings)
+    assert "1 .gif file: kohya-ss sd-scripts and ai-toolkit skip them" in warned
+    assert "1 .bmp file: ai-toolkit skip them" in warned and ".webp" not in warned
 
 
 def test_tags_predictions_and_templates(dataset, tmp_path):
@@ -101,7 +149,9 @@ def test_the_zip_stream_holds_exactly_the_folder_export(dataset, tmp_path):
     library, _, _, selection = dataset
     options = ExportOptions(trigger="ohwx", repeats=10, second_file=True, caption="tags")
     plan = library.training.plan(selection, options)
-    library.training.write_folder(plan, options, tmp_path / "folder")
+    library.training.write_folder(
+        plan, ExportOptions(**{**msgspec.to_builtins(options), "relative_paths": True}), tmp_path / "folder"
+    )
     progress = []
     data = b"".join(library.training.zip_chunks(plan, options, lambda done, total: progress.append((done, total))))
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -114,7 +164,9 @@ def test_the_zip_stream_holds_exactly_the_folder_export(dataset, tmp_path):
     assert sum(name.endswith(".caption") for name in unzipped) == 4
     toml = unzipped["dataset.toml"].decode()
     assert 'image_dir = "./10_ohwx"' in toml and "num_repeats = 10" in toml and "keep_tokens = 1" in toml
-    assert 'folder_path: "./10_ohwx"' in unzipped["ai-toolkit.yaml"].decode()
+    assert "resolves it against the folder it is started in" in toml
+    yaml = unzipped["ai-toolkit.yaml"].decode()
+    assert 'folder_path: "./10_ohwx"' in yaml and "num_repeats: 10" in yaml
 
 
 def test_resizing_converting_and_aspect_buckets(dataset, tmp_path):
@@ -150,6 +202,7 @@ def test_update_rewrites_exactly_what_changed_and_new_folders_are_not_overwritte
     library.set_caption(ids["green"], "a greener square")
     report = library.training.write_folder(library.training.plan(selection, options), options, target, mode="update")
     assert sorted(report.written) == sorted([f"{ids['green']}.txt", "metadata.jsonl"])
+    assert report.uncaptioned == [] and report.warnings == []
     assert (target / f"{ids['green']}.txt").read_text() == "ohwx, a greener square\n"
     unchanged = {p.name for p in target.iterdir() if p.stat().st_mtime_ns == before.get(p.name)}
     assert unchanged == set(before) - set(report.written)
@@ -207,6 +260,7 @@ def test_export_through_the_api_streams_the_zip_and_previews_the_captions(fake_e
     plan = live.library.training.plan(PictureFilter(collections=[lora["id"]]), ExportOptions(**options))
     assert preview["pictures"] == 3 and preview["folder"] == "5_ohwx"
     assert preview["samples"] == [{"file": f.image, "caption": f.caption} for f in plan.files[:3]]
+    assert preview["uncaptioned"] == [] and preview["warnings"] == []
     assert f"5_ohwx/{ids['red']}.png" in {s["file"] for s in preview["samples"]}
 
     started = reader.post("/api/v1/exports", json=request)
@@ -217,7 +271,8 @@ def test_export_through_the_api_streams_the_zip_and_previews_the_captions(fake_e
         assert 'filename="LoRA_set.zip"' in response.headers["content-disposition"]
         assert "content-length" not in response.headers  # streamed as it is made
         data = b"".join(response.iter_bytes())
-    live.library.training.write_folder(plan, ExportOptions(**options), tmp_path / "folder")
+    relative = ExportOptions(**options, relative_paths=True)  # a zip's configs are relative
+    live.library.training.write_folder(plan, relative, tmp_path / "folder")
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert {n: archive.read(n) for n in archive.namelist()} == exported(tmp_path / "folder")
     assert reader.get(f"/api/v1/exports/{ticket['id']}").json() == {
@@ -263,14 +318,16 @@ def test_the_command_line_exports_remembers_updates_and_lists_what_it_could_not(
     # The options were remembered for the set: an update with no flags changes nothing ...
     unchanged = run_cli("export", "LoRA", "--to", str(out), "--update", "--library", str(root))
     assert "(0 files written, 9 unchanged)" in unchanged.stdout
-    # ... and one new flag rewrites the captions and the manifest only.
+    # ... and one new flag rewrites the captions it changes and the manifest only.
     tags = run_cli(
         "export", "LoRA", "--to", str(out), "--update", "--caption", "tags", "--json", "--library", str(root)
     )
-    assert json.loads(tags.stdout)["written"] == 4 and (out / "10_ohwx" / f"{ids[1]}.txt").read_text() == "ohwx, solo\n"
+    assert (out / "10_ohwx" / f"{ids[1]}.txt").read_text() == "ohwx, solo\n"  # auto: no caption, its tags
+    assert json.loads(tags.stdout)["written"] == 2 and (out / "10_ohwx" / f"{ids[0]}.txt").read_text() == "ohwx, solo\n"
     archive = tmp_path / "lora.zip"
     zipped = run_cli("export", "LoRA", "--zip", str(archive), "--rating-min", "0", "--library", str(root))
     assert f"to {archive}" in zipped.stdout
+    run_cli("export", "LoRA", "--to", str(out), "--update", "--relative-paths", "--library", str(root))
     with zipfile.ZipFile(archive) as z:
         assert {n: z.read(n) for n in z.namelist()} == exported(out)
     with Library.open(root) as library:
@@ -278,6 +335,14 @@ def test_the_command_line_exports_remembers_updates_and_lists_what_it_could_not(
     partial = run_cli("export", "LoRA", "--zip", str(tmp_path / "b.zip"), "--library", str(root), check=False)
     assert partial.returncode == 3 and f"not exported: picture {ids[2]}" in partial.stderr
     assert "exported 2 pictures" in partial.stdout
+    gif = pictures / "moving.gif"
+    solid(40, 40, (9, 9, 9)).save(gif)
+    with Library.open(root) as library:
+        library.import_paths([gif])
+    kept = run_cli("export", "--to", str(tmp_path / "gif"), "--format", "original", "--library", str(root), check=False)
+    assert kept.returncode == 3  # p2's original is still missing
+    assert "warning: 1 .gif file: kohya-ss sd-scripts and ai-toolkit skip them" in kept.stderr
+    assert "warning: 1 picture has no caption or tags" in kept.stderr
     nothing = run_cli("export", "--to", str(tmp_path / "x"), "--tag", "nope", "--library", str(root), check=False)
     assert nothing.returncode == 1 and "nothing to export" in nothing.stderr
 
@@ -290,10 +355,11 @@ def test_the_training_guide_shows_the_configs_the_export_writes(dataset, tmp_pat
     toml = re.search(r"^```toml\n(.*?)^```$", guide, re.M | re.S).group(1)
     yaml = re.search(r"^```yaml\n(.*?)^```$", guide, re.M | re.S).group(1)
     kohya = ExportOptions(trigger="ohwx", repeats=10, bucket_resolution=1024)
-    files = dict(library.training.contents(library.training.plan(selection, kohya), kohya))
+    home = Path("/home/me/datasets/alice")
+    files = dict(library.training.contents(library.training.plan(selection, kohya), kohya, home))
     written = "\n".join(line for line in files["dataset.toml"].decode().splitlines() if not line.startswith("#"))
     assert written.strip() == toml.strip()
     flat = ExportOptions(trigger="ohwx", caption="tags", max_side=1536)
-    files = dict(library.training.contents(library.training.plan(selection, flat), flat))
+    files = dict(library.training.contents(library.training.plan(selection, flat), flat, home))
     written = "\n".join(line for line in files["ai-toolkit.yaml"].decode().splitlines() if not line.startswith("#"))
-    assert written.replace('"."', '"/home/me/datasets/alice"').strip() == yaml.strip()
+    assert written.strip() == yaml.strip()

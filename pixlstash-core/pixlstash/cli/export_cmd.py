@@ -35,6 +35,7 @@ _FIELDS = {
     "names": "names",
     "videos": "videos",
     "repeats": "repeats",
+    "relative_paths": "relative_paths",
 }
 
 
@@ -62,7 +63,9 @@ def _names(ctx, param, value: str | None) -> list[str] | None:
 @click.option("--overwrite", is_flag=True, help="rewrite every file in a folder that holds files")
 @_caption("--trigger", help="a trigger word put first")
 @_caption(
-    "--caption", type=click.Choice(["caption", "tags", "predictions", "template"]), help="what each caption holds"
+    "--caption",
+    type=click.Choice(["auto", "caption", "tags", "predictions", "template"]),
+    help="what each caption holds (auto: the accepted caption, else the accepted tags)",
 )
 @_caption("--template", help='with --caption template, e.g. "{trigger}, {character_tags}, {tags}"')
 @_caption("--min-confidence", type=float, help="predicted tags at or above this (--caption predictions)")
@@ -71,12 +74,22 @@ def _names(ctx, param, value: str | None) -> list[str] | None:
 @_caption("--exclude", callback=_names, metavar="TAG,TAG", help="tags to leave out")
 @_caption("--max-tags", type=int, metavar="N", help="at most N tags")
 @_caption("--second-file/--no-second-file", default=None, help="also write <stem>.caption")
-@_image("--format", "image_format", type=click.Choice(["original", "png", "jpeg", "webp"]))
+@_image(
+    "--format",
+    "image_format",
+    type=click.Choice(["auto", "original", "png", "jpeg", "webp"]),
+    help="auto: PNG, JPEG and WebP as they are, other formats as PNG; original: every file as it is",
+)
 @_image("--max-side", type=int, metavar="PX", help="resize so the long side is at most PX")
 @_image("--buckets", type=int, metavar="RES", help="crop to aspect buckets of RES² pixels (1024)")
 @_image("--names", type=click.Choice(["id", "original"]), help="file names from picture ids or original names")
 @_image("--videos", type=click.Choice(["skip", "poster"]), help="leave videos out, or export their poster frame")
 @_image("--repeats", type=int, metavar="N", help="kohya's <N>_<trigger>/ folder")
+@_image(
+    "--relative-paths/--absolute-paths",
+    default=None,
+    help="how dataset.toml and ai-toolkit.yaml name the folder (absolute unless asked)",
+)
 @json_option
 @filter_options
 @click.pass_obj
@@ -127,6 +140,8 @@ def export_command(pm, library_path, selection, to, zip_file, update, overwrite,
         "folder": plan.folder,
         "missing": [{"picture": m.picture_id, "name": m.name, "reason": m.reason} for m in plan.missing],
         "videos_left_out": plan.videos_left_out,
+        "uncaptioned": plan.uncaptioned,
+        "warnings": plan.warnings,
     }
     if to:
         summary.update(written=len(report.written), unchanged=report.unchanged)
@@ -137,6 +152,8 @@ def export_command(pm, library_path, selection, to, zip_file, update, overwrite,
         print(f"exported {len(plan.files)} pictures of {name} to {written_to}{changed}")
         if plan.videos_left_out:
             print(f"{len(plan.videos_left_out)} videos left out (--videos poster exports their poster frames)")
+    for warning in plan.warnings:
+        print(f"warning: {warning}", file=err)
     for missing in plan.missing:
         print(f"not exported: picture {missing.picture_id} ({missing.name}): {missing.reason}", file=err)
     return SOME_FAILED if plan.missing else 0

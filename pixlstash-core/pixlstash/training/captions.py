@@ -62,7 +62,8 @@ def caption_text(picture: Picture, options: ExportOptions, frequency: Mapping[st
             name=picture.original_name.rsplit(".", 1)[0],
         )
     else:
-        body = accepted if options.caption == "caption" else ", ".join(tags["all"])
+        tag_text = ", ".join(tags["all"])
+        body = {"caption": accepted, "auto": accepted.strip() or tag_text}.get(options.caption, tag_text)
         text = ", ".join(part for part in (options.trigger.strip(), body.strip()) if part)
     return _tidy(text)
 

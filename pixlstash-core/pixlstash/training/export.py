@@ -1,7 +1,10 @@
 """Training-set export: the pictures a filter selects (a set, a character, a project, a view, a selection)
 as a dataset folder trainers read (kohya-ss sd-scripts, ai-toolkit, OneTrainer, diffusion-pipe): each
 image beside a ``.txt`` caption with the same stem, optionally in kohya's ``<repeats>_<trigger>/`` folder,
-with a manifest (``metadata.jsonl``) and config snippets (``dataset.toml``, ``ai-toolkit.yaml``).
+with sd-scripts' JSONL metadata (``metadata.jsonl``) and configs (``dataset.toml``, ``ai-toolkit.yaml``; see
+``configs``). A picture whose caption comes out empty gets no caption file: sd-scripts stops training on
+an empty one, and both trainers take a missing one as an empty caption (sd-scripts: the trigger, as
+``class_tokens``).
 
 The same files go to a folder (each written under a temporary name and renamed, so an interrupted export
 leaves no half-written file named like a finished one; ``update`` rewrites only files whose bytes
@@ -31,8 +34,9 @@ from ..storage.pictures import PictureStore
 from ..storage.query import PictureQuery
 from ..storage.settings import SettingsStore
 from .captions import caption_text, picture_tags
+from .configs import ai_toolkit_config, kohya_config, metadata_lines
 from .images import converted_image, image_suffix
-from .options import ExportOptions
+from .options import TRAINERS_READ, ExportOptions
 
 __all__ = ["ExportFile", "ExportPlan", "FolderReport", "TrainingExport"]
 
@@ -65,6 +69,8 @@ class ExportPlan(msgspec.Struct, frozen=True):
     missing: list[ExportMissing]  # listed, never silently skipped
     videos_left_out: list[int]
     folder: str  # "" or kohya's "<repeats>_<trigger>"
+    uncaptioned: list[int] = []  # pictures whose caption is empty: no caption file is written for them
+    warnings: list[str] = []  # what a trainer will not do with this export, said before it is written
 
 
 class FolderReport(msgspec.Struct, frozen=True):
@@ -74,6 +80,8 @@ class FolderReport(msgspec.Struct, frozen=True):
     unchanged: int
     missing: list[ExportMissing]
     videos_left_out: list[int]
+    uncaptioned: list[int] = []
+    warnings: list[str] = []
 
 
 class TrainingExport:
@@ -126,40 +134,33 @@ class TrainingExport:
             files.append(
                 ExportFile(picture.id, picture.content_hash, image, caption, tags, str(source), picture.suffix, video)
             )
-        return ExportPlan(files, missing, videos, folder)
+        uncaptioned = [f.picture_id for f in files if not f.caption]
+        return ExportPlan(files, missing, videos, folder, uncaptioned, _warnings(files, uncaptioned))
 
-    def contents(self, plan: ExportPlan, options: ExportOptions) -> Iterator[tuple[str, bytes | Path]]:
-        """(relative name, bytes or the path to copy) of every file of the export, manifest last."""
+    def contents(
+        self, plan: ExportPlan, options: ExportOptions, root: Path | None = None
+    ) -> Iterator[tuple[str, bytes | Path]]:
+        """(relative name, bytes or the path to copy) of every file of the export, configs last. ``root``
+        is the folder the export is written to (None for a zip): the configs name it."""
         for item in plan.files:
             yield item.image, self._image(item, options)
+            if not item.caption:
+                continue
             stem = item.image.rsplit(".", 1)[0]
-            text = (item.caption + "\n").encode() if item.caption else b""
+            text = (item.caption + "\n").encode()
             yield f"{stem}.txt", text
             if options.second_file:
                 yield f"{stem}.caption", text
-        manifest = b"".join(
-            msgspec.json.encode(
-                {
-                    "file": i.image,
-                    "caption": i.caption,
-                    "tags": i.tags,
-                    "picture_id": i.picture_id,
-                    "hash": i.content_hash,
-                }
-            )
-            + b"\n"
-            for i in plan.files
-        )
-        yield "metadata.jsonl", manifest
-        yield "dataset.toml", _kohya_config(plan, options).encode()
-        yield "ai-toolkit.yaml", _ai_toolkit_config(plan, options).encode()
+        yield "metadata.jsonl", metadata_lines(plan.files)
+        yield "dataset.toml", kohya_config(root, plan.folder, options).encode()
+        yield "ai-toolkit.yaml", ai_toolkit_config(root, plan.folder, options).encode()
 
     def _image(self, item: ExportFile, options: ExportOptions) -> bytes | Path:
         if item.video:
             with_duration = self.pictures.get(item.picture_id).duration
             frame = poster_frame(Path(item.source), with_duration)
             return converted_image(frame, ".png", options, self.limits)
-        if not options.converts:
+        if options.copies(item.suffix):
             return Path(item.source)
         try:
             return converted_image(Path(item.source), item.suffix, options, self.limits)
@@ -185,18 +186,23 @@ class TrainingExport:
                 "or --overwrite (rewrite everything)"
             )
         target.mkdir(parents=True, exist_ok=True)
-        written, unchanged = [], 0
+        written, unchanged, done = [], 0, 0
         total = len(plan.files)
-        for n, (name, content) in enumerate(self.contents(plan, options)):
+        images = {f.image for f in plan.files}
+        for name, content in self.contents(plan, options, target):
             path = target / name
             if mode == "update" and _same(path, content):
                 unchanged += 1
             else:
                 _write_atomically(path, content)
                 written.append(name)
-            if progress and name.endswith(".txt"):
-                progress(min(total, n // (3 if options.second_file else 2) + 1), total)
-        return FolderReport(str(target), total, written, unchanged, plan.missing, plan.videos_left_out)
+            if name in images:
+                done += 1
+                if progress:
+                    progress(done, total)
+        return FolderReport(
+            str(target), total, written, unchanged, plan.missing, plan.videos_left_out, plan.uncaptioned, plan.warnings
+        )
 
     # -- into a streamed zip --------------------------------------------------------------------
 
@@ -205,6 +211,7 @@ class TrainingExport:
         compressed already), text deflated; zip64 so any size fits."""
         sink = _Sink()
         done = 0
+        images = {f.image for f in plan.files}
         with zipfile.ZipFile(sink, "w", allowZip64=True) as archive:
             for name, content in self.contents(plan, options):
                 text = name.rsplit(".", 1)[-1] not in (
@@ -226,7 +233,7 @@ class TrainingExport:
                     for block in _blocks(content):
                         out.write(block)
                         yield sink.take()
-                if name.endswith(".txt"):
+                if name in images:
                     done += 1
                     if progress:
                         progress(done, len(plan.files))
@@ -314,43 +321,22 @@ def _repeat_folder(options: ExportOptions) -> str:
     return f"{options.repeats}_{name}"
 
 
-def _kohya_config(plan: ExportPlan, options: ExportOptions) -> str:
-    resolution = options.bucket_resolution or 1024
-    lines = [
-        "# kohya-ss sd-scripts dataset config (--dataset_config): image_dir is relative to this file's folder;",
-        "# write it as an absolute path if the trainer runs elsewhere.",
-        "[general]",
-        'caption_extension = ".txt"',
-        "shuffle_caption = false",
-        f"keep_tokens = {1 if options.trigger.strip() else 0}",
-        "",
-        "[[datasets]]",
-        f"resolution = {resolution}",
-        "batch_size = 1",
-        "enable_bucket = true",
-        f"bucket_reso_steps = {64}",
-        "",
-        "  [[datasets.subsets]]",
-        f'  image_dir = "./{plan.folder or "."}"' if plan.folder else '  image_dir = "."',
-        f"  num_repeats = {options.repeats or 1}",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def _ai_toolkit_config(plan: ExportPlan, options: ExportOptions) -> str:
-    folder = f"./{plan.folder}" if plan.folder else "."
-    resolution = options.bucket_resolution or 1024
-    return "\n".join(
-        [
-            "# ai-toolkit: the datasets entry of a training config (config/*.yaml); folder_path is relative",
-            "# to this file's folder: write it as an absolute path in your config.",
-            "datasets:",
-            f'  - folder_path: "{folder}"',
-            '    caption_ext: "txt"',
-            "    caption_dropout_rate: 0.05",
-            "    cache_latents_to_disk: true",
-            f"    resolution: [{', '.join(str(r) for r in sorted({512, 768, resolution}))}]",
-            "",
-        ]
-    )
+def _warnings(files: list[ExportFile], uncaptioned: list[int]) -> list[str]:
+    """What the trainers will make of this export that its writer would want to know first."""
+    said = []
+    if uncaptioned:
+        n = len(uncaptioned)
+        said.append(
+            f"{n} {'picture has' if n == 1 else 'pictures have'} no caption or tags: no caption file is written "
+            "for them, and sd-scripts and ai-toolkit train them with an empty caption (sd-scripts with the "
+            "trigger word when one is given)"
+        )
+    by_suffix: dict[str, int] = Counter(Path(f.image).suffix.lower() for f in files)
+    for suffix, count in sorted(by_suffix.items()):
+        skipping = [trainer for trainer, reads in TRAINERS_READ.items() if suffix not in reads]
+        if skipping:
+            said.append(
+                f"{count} {suffix} {'file' if count == 1 else 'files'}: {' and '.join(skipping)} skip them without a word "
+                "(the default image format, auto, converts them to PNG)"
+            )
+    return said

@@ -39,15 +39,15 @@ def aspect_bucket(width: int, height: int, resolution: int) -> tuple[int, int]:
 
 def image_suffix(original_suffix: str, options: ExportOptions, *, force: bool = False) -> str:
     """The exported file's suffix: the original's when its bytes are copied, else the format written."""
-    if not options.converts and not force:
+    if options.copies(original_suffix) and not force:
         return original_suffix.lower()
     return _FORMATS[_format(original_suffix, options)][1]
 
 
 def _format(original_suffix: str, options: ExportOptions) -> str:
-    if options.image_format != "original":
+    if options.image_format not in ("auto", "original"):
         return options.image_format
-    return _KEEP.get(original_suffix.lower(), "png")  # others (HEIC, AVIF, TIFF ...) become PNG
+    return _KEEP.get(original_suffix.lower(), "png")  # others (GIF, HEIC, AVIF, TIFF ...) become PNG: lossless
 
 
 def converted_image(

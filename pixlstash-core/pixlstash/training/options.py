@@ -10,7 +10,16 @@ from msgspec import Meta
 
 from ..errors import BadInput
 
-__all__ = ["TEMPLATE_FIELDS", "ExportOptions"]
+__all__ = ["EVERY_TRAINER_READS", "TEMPLATE_FIELDS", "TRAINERS_READ", "ExportOptions"]
+
+# The image suffixes each trainer enumerates in a dataset folder (sd-scripts: train_util.IMAGE_EXTENSIONS,
+# AVIF and JPEG XL only with optional plugins installed; ai-toolkit: data_loader.image_extensions). Any
+# other file is skipped without a word.
+TRAINERS_READ = {
+    "kohya-ss sd-scripts": frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp"}),
+    "ai-toolkit": frozenset({".png", ".jpg", ".jpeg", ".webp"}),
+}
+EVERY_TRAINER_READS = frozenset.intersection(*TRAINERS_READ.values())
 
 # What a caption template may name.
 TEMPLATE_FIELDS = ("trigger", "caption", "tags", "character_tags", "general_tags", "predicted_tags", "name")
@@ -19,9 +28,11 @@ TEMPLATE_FIELDS = ("trigger", "caption", "tags", "character_tags", "general_tags
 class ExportOptions(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     """Chosen per export, remembered per set (see ``TrainingExport.remembered``)."""
 
-    # The caption file: the accepted caption, the accepted tags, those plus predicted tags at or above
-    # ``min_confidence``, or a template combining them ("{trigger}, {character_tags}, {tags}").
-    caption: Literal["caption", "tags", "predictions", "template"] = "caption"
+    # The caption file: "auto" is the accepted caption where there is one, else the accepted tags; or
+    # only the accepted caption, the accepted tags, those plus predicted tags at or above
+    # ``min_confidence``, or a template combining them ("{trigger}, {character_tags}, {tags}"). A picture
+    # whose caption comes out empty gets no caption file (sd-scripts stops on an empty one).
+    caption: Literal["auto", "caption", "tags", "predictions", "template"] = "auto"
     template: Annotated[str, Meta(max_length=2000)] = "{trigger}, {caption}"
     trigger: Annotated[str, Meta(max_length=200)] = ""  # put first (where the template does not place it)
     min_confidence: Annotated[float, Meta(ge=0.0, le=1.0)] = 0.35
@@ -32,13 +43,17 @@ class ExportOptions(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omi
     max_tags: Annotated[int, Meta(ge=0, le=10_000)] = 0  # 0: all
     second_file: bool = False  # also write <stem>.caption, for trainers that read both
     # The images: original bytes untouched unless converted, resized or bucketed (EXIF orientation is
-    # applied to those).
-    image_format: Literal["original", "png", "jpeg", "webp"] = "original"
+    # applied to those). "auto" copies the formats every trainer reads (PNG, JPEG, WebP) and converts
+    # the others (GIF, TIFF, BMP, HEIC, AVIF ...) to PNG; "original" copies every file as it is.
+    image_format: Literal["auto", "original", "png", "jpeg", "webp"] = "auto"
     max_side: Annotated[int, Meta(ge=0, le=16_384)] = 0  # 0: as they are
     bucket_resolution: Annotated[int, Meta(ge=0, le=4096)] = 0  # 0: no buckets; 1024: SDXL's aspect buckets
     names: Literal["id", "original"] = "id"
     videos: Literal["skip", "poster"] = "skip"  # a video becomes its poster frame, or is left out
     repeats: Annotated[int, Meta(ge=0, le=1000)] = 0  # kohya's "<repeats>_<trigger>/" folder when > 0
+    # The configs name the export's folder by its absolute path; relative paths are resolved by the
+    # trainers against the folder they run in. (A zip's configs are always relative.)
+    relative_paths: bool = False
 
     def check(self) -> ExportOptions:
         if self.caption == "template":
@@ -47,7 +62,10 @@ class ExportOptions(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omi
                     raise BadInput(f"the template names {{{name}}}; it may use {', '.join(TEMPLATE_FIELDS)}")
         return self
 
-    @property
-    def converts(self) -> bool:
-        """Whether images are decoded and written anew (else the original bytes are copied)."""
-        return self.image_format != "original" or bool(self.max_side) or bool(self.bucket_resolution)
+    def copies(self, suffix: str) -> bool:
+        """Whether an original with this suffix is exported byte for byte (else decoded and written anew)."""
+        if self.max_side or self.bucket_resolution:
+            return False
+        if self.image_format == "original":
+            return True
+        return self.image_format == "auto" and suffix.lower() in EVERY_TRAINER_READS

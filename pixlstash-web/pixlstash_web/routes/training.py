@@ -36,7 +36,9 @@ class ExportPreview(msgspec.Struct):
     missing: list[int]
     videos_left_out: list[int]
     folder: str
-    samples: list[ExportSample]  # the first pictures' files and captions, as the export writes them
+    samples: list[ExportSample]
+    uncaptioned: list[int]  # pictures that get no caption file: their caption is empty
+    warnings: list[str]  # what a trainer will not do with this export  # the first pictures' files and captions, as the export writes them
 
 
 class ExportStarted(msgspec.Struct):
@@ -69,6 +71,8 @@ def register(api: Api) -> None:
             plan.videos_left_out,
             plan.folder,
             [ExportSample(f.image, f.caption) for f in plan.files[:_SAMPLES]],
+            plan.uncaptioned,
+            plan.warnings,
         )
 
     @api.get(

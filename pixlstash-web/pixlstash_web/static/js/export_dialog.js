@@ -8,7 +8,7 @@ import { esc, toast } from "./ui.js";
 const $ = (id) => document.getElementById(id);
 
 const FIELDS = [
-  ["caption", "select", "Caption file", ["caption", "tags", "predictions", "template"]],
+  ["caption", "select", "Caption file", ["auto", "caption", "tags", "predictions", "template"]],
   ["template", "text", "Template ({trigger}, {caption}, {tags}, {character_tags}, {general_tags}, {predicted_tags}, {name})"],
   ["trigger", "text", "Trigger word (first)"],
   ["repeats", "number", "Repeats (kohya folder N_trigger; 0: none)"],
@@ -19,15 +19,15 @@ const FIELDS = [
   ["exclude_tags", "list", "Tags to leave out (comma separated)"],
   ["max_tags", "number", "At most this many tags (0: all)"],
   ["second_file", "checkbox", "Also write .caption files"],
-  ["image_format", "select", "Images", ["original", "png", "jpeg", "webp"]],
+  ["image_format", "select", "Images (auto: formats trainers read kept, others as PNG)", ["auto", "original", "png", "jpeg", "webp"]],
   ["max_side", "number", "Long side at most (px; 0: as they are)"],
   ["bucket_resolution", "number", "Aspect buckets (1024 for SDXL; 0: none)"],
   ["names", "select", "File names", ["id", "original"]],
   ["videos", "select", "Videos", ["skip", "poster"]],
 ];
-const DEFAULTS = { caption: "caption", template: "{trigger}, {caption}", trigger: "", repeats: 0, min_confidence: 0.35,
+const DEFAULTS = { caption: "auto", template: "{trigger}, {caption}", trigger: "", repeats: 0, min_confidence: 0.35,
   order: "confidence", character_first: true, underscores: false, exclude_tags: [], max_tags: 0, second_file: false,
-  image_format: "original", max_side: 0, bucket_resolution: 0, names: "id", videos: "skip" };
+  image_format: "auto", max_side: 0, bucket_resolution: 0, names: "id", videos: "skip" };
 
 function field([name, type, label, choices], value) {
   const id = `export-${name}`;
@@ -82,7 +82,8 @@ export async function exportDialog(app, selection) {
       preview.innerHTML = `<p><strong>${result.pictures}</strong> pictures${result.folder ? ` in <code>${esc(result.folder)}/</code>` : ""}
         ${result.missing.length ? ` · <span class="error">${result.missing.length} with a missing original (left out)</span>` : ""}
         ${result.videos_left_out.length ? ` · ${result.videos_left_out.length} videos left out` : ""}</p>
-        <ol class="export-samples">${result.samples.map((s) => `<li><code>${esc(s.file)}</code><div class="export-caption">${esc(s.caption) || '<span class="muted">(empty caption)</span>'}</div></li>`).join("")}</ol>`;
+        ${result.warnings.map((w) => `<p class="warning">${esc(w)}</p>`).join("")}
+        <ol class="export-samples">${result.samples.map((s) => `<li><code>${esc(s.file)}</code><div class="export-caption">${esc(s.caption) || '<span class="muted">(no caption file)</span>'}</div></li>`).join("")}</ol>`;
     } catch (error) {
       if (mine === asked) preview.innerHTML = `<p class="error">${esc(error.message)}</p>`;
     }
