@@ -335,8 +335,9 @@ def _warnings(files: list[ExportFile], uncaptioned: list[int]) -> list[str]:
     for suffix, count in sorted(by_suffix.items()):
         skipping = [trainer for trainer, reads in TRAINERS_READ.items() if suffix not in reads]
         if skipping:
+            files_word = "file" if count == 1 else "files"
             said.append(
-                f"{count} {suffix} {'file' if count == 1 else 'files'}: {' and '.join(skipping)} skip them without a word "
+                f"{count} {suffix} {files_word}: {' and '.join(skipping)} skip them without a word "
                 "(the default image format, auto, converts them to PNG)"
             )
     return said

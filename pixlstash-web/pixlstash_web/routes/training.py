@@ -36,9 +36,9 @@ class ExportPreview(msgspec.Struct):
     missing: list[int]
     videos_left_out: list[int]
     folder: str
-    samples: list[ExportSample]
+    samples: list[ExportSample]  # the first pictures' files and captions, as the export writes them
     uncaptioned: list[int]  # pictures that get no caption file: their caption is empty
-    warnings: list[str]  # what a trainer will not do with this export  # the first pictures' files and captions, as the export writes them
+    warnings: list[str]  # what a trainer will not do with this export
 
 
 class ExportStarted(msgspec.Struct):
