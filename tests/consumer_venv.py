@@ -1,0 +1,56 @@
+"""The code our users run, for tests to read what PixlStash writes with it: the reference sources in
+``../shared/reference/`` (beside the checkout; CI always has them) and a venv per consumer with that
+consumer's own pins, made once and kept in ``.venv-consumers/`` at the repository's root."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+REFERENCE = REPO.parent / "shared" / "reference"
+CONSUMERS = Path(__file__).resolve().parent / "consumers"
+
+__all__ = ["CONSUMERS", "REFERENCE", "consumer_python", "reference"]
+
+
+def reference(name: str) -> Path:
+    """A reference source folder, or a skip saying what is missing."""
+    folder = REFERENCE / name
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is absent: the consumers' reference sources live in ../shared/reference")
+    return folder
+
+
+def consumer_python(name: str, requirements: Path) -> Path:
+    """The python of a venv holding ``requirements`` (exact pins) in front of this venv's packages (a .pth
+    file appends this venv's site-packages, so torch, numpy and pillow are shared, not installed twice;
+    pip leaves what lies outside the new venv alone). Made again when the requirements change."""
+    venv = REPO / ".venv-consumers" / name
+    python = venv / "bin" / "python"
+    stamp = venv / "requirements.sha256"
+    wanted = hashlib.sha256(requirements.read_bytes()).hexdigest()
+    if python.exists() and stamp.exists() and stamp.read_text() == wanted:
+        return python
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, capture_output=True)
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    Path(site, "zz_pixlstash_venv.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    done = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", str(requirements)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        raise AssertionError(f"the {name} venv could not be made:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    stamp.write_text(wanted)
+    return python

@@ -1,0 +1,130 @@
+"""Training exports read by the trainers' own code: kohya-ss sd-scripts (its argument parser,
+ConfigSanitizer, BlueprintGenerator, DreamBoothDataset and FineTuningDataset, make_buckets) in a venv
+with sd-scripts' pins. What each trainer enumerates, the captions it reads, its repeats and its buckets
+are compared with what the library holds and the export asked for."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from consumer_venv import CONSUMERS, consumer_python, reference
+from corpus import photo
+
+from pixlstash.domain import PictureFilter
+from pixlstash.training import ExportOptions
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def sd_scripts() -> tuple[Path, Path]:
+    """(sd-scripts' source, the python of its venv)."""
+    source = reference("sd-scripts")
+    return source, consumer_python("sd-scripts", CONSUMERS / "sd-scripts-requirements.txt")
+
+
+def read_with_sd_scripts(sd_scripts, configs: list[tuple[Path, Path]]) -> tuple[list[dict], str]:
+    """Each (dataset config, folder the trainer is started in) as sd-scripts reads it: its datasets, or
+    the error it stops with; and what sd-scripts logged."""
+    source, python = sd_scripts
+    done = subprocess.run(
+        [str(python), str(CONSUMERS / "read_with_sd_scripts.py"), *[str(p) for pair in configs for p in pair]],
+        env={**os.environ, "PYTHONPATH": str(source), "COLUMNS": "1000"},  # its log lines unwrapped
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.splitlines()[-1]), done.stderr
+
+
+@pytest.fixture(scope="module")
+def curated(tmp_path_factory):
+    """A library with pictures as a LoRA set has them: captioned, tagged only, neither; sizes whose
+    nearest SDXL buckets are not squares; a GIF and a BMP among them."""
+    from pixlstash.library import Library
+    from pixlstash.plugins import make_plugin_manager
+
+    root = tmp_path_factory.mktemp("curated")
+    folder = root / "pictures"
+    folder.mkdir()
+    photo(1200, 820, seed=1).save(folder / "wide.png")
+    photo(830, 1210, seed=2).save(folder / "tall.jpg", quality=90)
+    photo(700, 700, seed=3).save(folder / "square.gif")
+    photo(900, 600, seed=4).save(folder / "plain.bmp")
+    library = Library.open(root / "library", plugin_manager=make_plugin_manager(load_entry_points=False))
+    ids = {Path(p.path).name: p.picture_id for p in library.import_paths([folder]).imported}
+    library.set_caption(ids["wide.png"], "a wide photo of a meadow")
+    library.tag_pictures([ids["tall.jpg"], ids["square.gif"]], add=["solo", "outdoors"])
+    yield library, ids, PictureFilter(ids=list(ids.values()))
+    library.close()
+
+
+def test_sd_scripts_reads_every_picture_caption_repeat_and_bucket_as_exported(curated, sd_scripts, tmp_path):
+    library, ids, selection = curated
+    kohya = ExportOptions(trigger="ohwx", repeats=10, bucket_resolution=1024)
+    library.training.write_folder(library.training.plan(selection, kohya), kohya, tmp_path / "kohya")
+    flat = ExportOptions(relative_paths=True)  # no trigger: the blank picture gets no caption file
+    flat_plan = library.training.plan(selection, flat)
+    library.training.write_folder(flat_plan, flat, tmp_path / "flat")
+    # sd-scripts' fine-tuning method, from metadata.jsonl.
+    (tmp_path / "finetune.toml").write_text(
+        f'[[datasets]]\nresolution = 1024\n\n  [[datasets.subsets]]\n  image_dir = "{tmp_path / "flat"}"\n'
+        f'  metadata_file = "{tmp_path / "flat" / "metadata.jsonl"}"\n'
+    )
+    # What the export must never write: an empty caption file stops sd-scripts before training.
+    (tmp_path / "broken").mkdir()
+    photo(64, 64).save(tmp_path / "broken" / "1.png")
+    (tmp_path / "broken" / "1.txt").write_bytes(b"")
+    (tmp_path / "broken.toml").write_text(
+        f'[general]\ncaption_extension = ".txt"\n\n[[datasets]]\nresolution = 512\n\n'
+        f'  [[datasets.subsets]]\n  image_dir = "{tmp_path / "broken"}"\n'
+    )
+    elsewhere = tmp_path / "elsewhere"  # where a user starts the trainer: not the export's folder
+    elsewhere.mkdir()
+    (repeat, relative, finetune, empty), log = read_with_sd_scripts(
+        sd_scripts,
+        [
+            (tmp_path / "kohya" / "dataset.toml", elsewhere),
+            (tmp_path / "flat" / "dataset.toml", tmp_path / "flat"),
+            (tmp_path / "finetune.toml", elsewhere),
+            (tmp_path / "broken.toml", elsewhere),
+        ],
+    )
+    assert "caption file is empty" in empty["error"]
+
+    # The repeat layout with buckets: every picture (GIF and BMP converted), caption as written, ten
+    # repeats, and each picture's bucket exactly its exported size (nothing re-bucketed).
+    [dataset] = repeat["datasets"]
+    assert dataset["kind"] == "DreamBoothDataset" and dataset["class_tokens"] == ["ohwx"]
+    folder = tmp_path / "kohya" / "10_ohwx"
+    images = {Path(i["path"]).name: i for i in dataset["images"]}
+    assert set(images) == {f"{ids['wide.png']}.png", f"{ids['tall.jpg']}.jpg"} | {
+        f"{ids[n]}.png" for n in ("square.gif", "plain.bmp")
+    }
+    for name, image in images.items():
+        assert Path(image["path"]).parent == folder and image["repeats"] == 10
+        assert image["caption"] == (folder / name).with_suffix(".txt").read_text().strip()
+        assert image["bucket"] == image["size"]
+    assert images[f"{ids['wide.png']}.png"]["size"] == [1216, 832]
+    assert images[f"{ids['wide.png']}.png"]["caption"] == "ohwx, a wide photo of a meadow"
+    assert images[f"{ids['tall.jpg']}.jpg"]["caption"] == "ohwx, outdoors, solo"
+    assert images[f"{ids['plain.bmp']}.png"]["caption"] == "ohwx"
+    assert repeat["images"] == 40
+
+    # Relative paths, started in the export's folder; the blank picture has no caption file and is
+    # trained with an empty caption (sd-scripts says so and goes on).
+    [dataset] = relative["datasets"]
+    captions = {Path(i["path"]).stem: i["caption"] for i in dataset["images"]}
+    assert captions == {str(f.picture_id): f.caption for f in flat_plan.files}
+    assert captions[str(ids["plain.bmp"])] == "" and flat_plan.uncaptioned == [ids["plain.bmp"]]
+    assert "neither caption file nor class tokens are found" in log
+
+    # metadata.jsonl is sd-scripts' fine-tuning metadata: the same pictures and captions.
+    [dataset] = finetune["datasets"]
+    assert dataset["kind"] == "FineTuningDataset"
+    assert {Path(i["path"]).stem: i["caption"] for i in dataset["images"]} == captions
