@@ -55,7 +55,7 @@ def main(pairs: list[str]) -> None:
     strategy = strategy_sd.SdSdxlLatentsCachingStrategy(False, False, 1, False)
     strategy_base.LatentsCachingStrategy.set_strategy(strategy)
     results = []
-    for config, folder in zip(pairs[::2], pairs[1::2]):
+    for config, folder in zip(pairs[::2], pairs[1::2], strict=True):
         os.chdir(folder)
         try:
             results.append(read(config))
