@@ -27,14 +27,15 @@ def reference(name: str) -> Path:
     return folder
 
 
-def consumer_python(name: str, requirements: Path) -> Path:
+def consumer_python(name: str, requirements: Path, without_deps: tuple[str, ...] = ()) -> Path:
     """The python of a venv holding ``requirements`` (exact pins) in front of this venv's packages (a .pth
     file appends this venv's site-packages, so torch, numpy and pillow are shared, not installed twice;
-    pip leaves what lies outside the new venv alone). Made again when the requirements change."""
+    pip leaves what lies outside the new venv alone); ``without_deps`` are installed without their own
+    requirements. Made again when the requirements change."""
     venv = REPO / ".venv-consumers" / name
     python = venv / "bin" / "python"
     stamp = venv / "requirements.sha256"
-    wanted = hashlib.sha256(requirements.read_bytes()).hexdigest()
+    wanted = hashlib.sha256(requirements.read_bytes() + repr(without_deps).encode()).hexdigest()
     if python.exists() and stamp.exists() and stamp.read_text() == wanted:
         return python
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, capture_output=True)
@@ -45,12 +46,10 @@ def consumer_python(name: str, requirements: Path) -> Path:
         text=True,
     ).stdout.strip()
     Path(site, "zz_pixlstash_venv.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    done = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", str(requirements)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode:
-        raise AssertionError(f"the {name} venv could not be made:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    for extra in ([["--no-deps", *without_deps]] if without_deps else []) + [["-r", str(requirements)]]:
+        done = subprocess.run([*pip, *extra], capture_output=True, text=True)
+        if done.returncode:
+            raise AssertionError(f"the {name} venv could not be made:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     stamp.write_text(wanted)
     return python

@@ -1,7 +1,8 @@
-"""Training exports read by the trainers' own code: kohya-ss sd-scripts (its argument parser,
-ConfigSanitizer, BlueprintGenerator, DreamBoothDataset and FineTuningDataset, make_buckets) in a venv
-with sd-scripts' pins. What each trainer enumerates, the captions it reads, its repeats and its buckets
-are compared with what the library holds and the export asked for."""
+"""Training exports read by the trainers' own code, each in a venv with its own pins: kohya-ss sd-scripts
+(its argument parser, ConfigSanitizer, BlueprintGenerator, DreamBoothDataset and FineTuningDataset,
+make_buckets) and ostris ai-toolkit (DatasetConfig and AiToolkitDataset). What each trainer enumerates,
+the captions it reads, its repeats and its buckets are compared with what the library holds and the
+export asked for."""
 
 from __future__ import annotations
 
@@ -40,6 +41,14 @@ def read_with_sd_scripts(sd_scripts, configs: list[tuple[Path, Path]]) -> tuple[
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.splitlines()[-1]), done.stderr
+
+
+@pytest.fixture(scope="module")
+def ai_toolkit() -> tuple[Path, Path]:
+    """(ai-toolkit's source, the python of its venv)."""
+    source = reference("ai-toolkit")
+    requirements = CONSUMERS / "ai-toolkit-requirements.txt"
+    return source, consumer_python("ai-toolkit", requirements, without_deps=("torchaudio==2.11.0",))
 
 
 @pytest.fixture(scope="module")
@@ -128,3 +137,34 @@ def test_sd_scripts_reads_every_picture_caption_repeat_and_bucket_as_exported(cu
     [dataset] = finetune["datasets"]
     assert dataset["kind"] == "FineTuningDataset"
     assert {Path(i["path"]).stem: i["caption"] for i in dataset["images"]} == captions
+
+
+def test_ai_toolkit_reads_every_picture_caption_repeat_and_bucket_as_exported(curated, ai_toolkit, tmp_path):
+    library, ids, selection = curated
+    options = ExportOptions(repeats=3, bucket_resolution=1024)  # no trigger: the blank picture has no file
+    plan = library.training.plan(selection, options)
+    library.training.write_folder(plan, options, tmp_path / "export")
+    source, python = ai_toolkit
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = subprocess.run(
+        [str(python), str(CONSUMERS / "read_with_ai_toolkit.py"), str(tmp_path / "export" / "ai-toolkit.yaml")],
+        cwd=elsewhere,
+        env={**os.environ, "PYTHONPATH": str(source)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    datasets = json.loads(done.stdout.splitlines()[-1])
+    assert [d["resolution"] for d in datasets] == [512, 768, 1024]  # one dataset per resolution, as configured
+    folder = tmp_path / "export" / "3_pictures"
+    expected = {str(folder / f.image.split("/")[-1]): f.caption for f in plan.files}
+    assert len(expected) == 4 and set(Path(p).suffix for p in expected) == {".png", ".jpg"}  # GIF, BMP: PNG
+    for dataset in datasets:
+        items = dataset["items"]
+        assert sorted(i["path"] for i in items) == sorted(list(expected) * 3)  # every picture, three repeats
+        assert {i["path"]: i["caption"].strip() for i in items} == expected
+    assert expected[str(folder / f"{ids['plain.bmp']}.png")] == ""  # no caption file: ai-toolkit's empty one
+    for item in datasets[2]["items"]:
+        assert item["bucket"] == item["size"]  # at 1024 every exported size is its own bucket
