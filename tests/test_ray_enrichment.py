@@ -263,5 +263,12 @@ def test_a_cluster_that_keeps_failing_goes_back_to_local_work_or_pauses(cluster,
             assert (job.state, job.done, job.failed) == ("done", 16, 0)
         else:
             assert job.failed == 0 and job.queued + job.done == 16 and job.queued > 0  # nothing lost, nothing failed
+        # The run's actors are ended with it: no sender is left waiting on one (they held a Ray call and
+        # the cluster's CPUs for good, and a later run could not start its actors).
+        deadline = time.monotonic() + 15
+        while any(t.name.startswith("pixlstash-ray") for t in threading.enumerate()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [t.name for t in threading.enumerate() if t.name.startswith("pixlstash-ray")]
+        assert all(pool.closed for pool in worker._retired) and not worker._pools
     finally:
         library.close()

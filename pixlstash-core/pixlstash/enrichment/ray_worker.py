@@ -101,6 +101,7 @@ class _ActorPool:
         self._nodes: dict[int, str] = {id(a): n for a, n in zip(self._actors, nodes, strict=True)}
         self.per_node: dict[str, int] = {}
         self.replaced = 0
+        self.closed = False  # killed: a batch still out fails rather than starting new actors
 
     def run(self, method: str, images: Sequence, kwargs: dict[str, Any]):
         ray = self.ray
@@ -118,6 +119,8 @@ class _ActorPool:
             except ray.exceptions.RayTaskError as error:  # the engine raised: as it would have here
                 raise (error.cause if isinstance(error.cause, Exception) else error) from None
             except (ray.exceptions.RayActorError, ray.exceptions.ActorDiedError) as error:
+                if self.closed:
+                    raise EnginesUnreachable(f"the Ray actors of {self.engine_id} were ended") from error
                 log.warning("a Ray actor of %s died (%s): retrying the batch", self.engine_id, error)
                 with self._lock:
                     if self._actors[slot] is actor:
@@ -143,7 +146,10 @@ class _ActorPool:
         return not any(self._busy)
 
     def kill(self) -> None:
-        for actor in self._actors:
+        self.closed = True
+        with self._lock:
+            actors = list(self._actors)
+        for actor in actors:
             self.ray.kill(actor)
 
 
@@ -305,6 +311,14 @@ class RayEnrichmentWorker(EnrichmentWorker):
         self._flights.clear()
         if self._pools or self._retired:
             self._report()
+        # The actors give their resources back to the cluster, and a batch still out on one (after the
+        # cluster was lost) fails at once rather than holding a sender thread and a Ray call forever.
+        for pool in self._pools.values():
+            pool.kill()
+        self._retired.extend(self._pools.values())
+        self._pools.clear()
+        self._senders.shutdown(wait=False, cancel_futures=True)
+        self._senders = ThreadPoolExecutor(self.max_in_flight, thread_name_prefix="pixlstash-ray")
         super()._finish()
 
     def stop(self, timeout: float = 30.0) -> None:
