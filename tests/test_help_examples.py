@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import click
@@ -212,16 +213,22 @@ def _failure(line: str, env: dict[str, str], home: Path) -> str | None:
 @pytest.mark.slow
 def test_every_help_example_runs_as_written(help_env):
     home, template = Path(help_env["HOME"]), Path(help_env["PIXLSTASH_LIBRARY"])
-    failures = []
-    # Each help's examples in order (create, rename, show) on a copy of the library of their own.
-    for n, block in enumerate(examples()):
+
+    def run_block(n: int, block: list[str]) -> list[str]:
+        """One help's examples in order (create, rename, show) on a copy of the library of their own."""
         library = template.with_name(f"library-{n}")
         shutil.copytree(template, library)
         env = {**help_env, "PIXLSTASH_LIBRARY": str(library)}
+        failures = []
         for line in block:
             if any(marker in line for marker in NEEDS_TORCH) and not importlib.util.find_spec("torch"):
                 continue
             failure = _failure(line, env, home)
             if failure:
                 failures.append(failure)
+        return failures
+
+    # The blocks share nothing but $HOME's inputs, so they run side by side (mostly interpreter start-up).
+    with ThreadPoolExecutor(3) as pool:
+        failures = [f for found in pool.map(run_block, *zip(*enumerate(examples()), strict=True)) for f in found]
     assert not failures, "help examples that do not run:\n" + "\n".join(failures)
