@@ -182,6 +182,9 @@ class Engine(abc.ABC):
     label: str = ""
     preferred_batch_size: int = 8
     input_size: int = 1024  # the shortest image side this engine looks at; the worker feeds a big enough image
+    # True: a picture with transparency reaches the engine as RGBA, for an engine whose reference composites
+    # it itself (the WD tagger on white); else every image is RGB, as PIL's convert("RGB") makes it.
+    keeps_alpha: bool = False
     # What one Ray actor running this engine reserves on its node ("num_gpus", "num_cpus", "memory" in
     # bytes), over the library's ray settings; empty: the settings alone decide.
     ray_resources: Mapping[str, float] = {}

@@ -4,7 +4,7 @@ Grid thumbnails (384 px) serve small models such as CLIP, previews (1024 px) big
 have been made (on first view), and the original (oriented, decoded at reduced size where the format
 allows) anything larger. Videos use their
 poster frame, and tasks that look at more of a video (faces) get a few more keyframes at the poster's size.
-Images are RGB.
+Images are RGB, or RGBA where the picture has transparency and the engine keeps alpha (``keeps_alpha``).
 """
 
 from __future__ import annotations
@@ -41,9 +41,17 @@ def _short_side(width: int, height: int, box: int) -> float:
 
 
 def load_input(
-    files: PictureFiles, picture_id: int, content_hash: str, width: int, height: int, media_type: str, input_size: int
+    files: PictureFiles,
+    picture_id: int,
+    content_hash: str,
+    width: int,
+    height: int,
+    media_type: str,
+    input_size: int,
+    keep_alpha: bool = False,
 ) -> Image.Image:
-    """The picture as an RGB image at least ``input_size`` on its short side (or as large as it is)."""
+    """The picture as an RGB image at least ``input_size`` on its short side (or as large as it is); RGBA
+    where it has transparency and ``keep_alpha`` (thumbnails keep the original's alpha)."""
     if media_type == "video" or _short_side(width, height, GRID_SIZE) >= min(input_size, min(width, height)):
         path = files.thumbnail_path(
             picture_id, "grid" if media_type != "video" or input_size <= GRID_SIZE else "preview"
@@ -58,7 +66,11 @@ def load_input(
         if path.suffix.lower() not in (".webp",):
             image.draft("RGB", (input_size, input_size))  # JPEG decodes straight at a reduced scale
             image = ImageOps.exif_transpose(image)
-        return image.convert("RGB")
+        return image.convert("RGBA" if keep_alpha and _has_alpha(image) else "RGB")
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
 
 
 def load_frames(
@@ -70,10 +82,11 @@ def load_frames(
     media_type: str,
     input_size: int,
     video_frames: int = 1,
+    keep_alpha: bool = False,
 ) -> list[InputFrame]:
     """What an engine sees of one picture: the image, or a video's poster and up to ``video_frames - 1``
     more keyframes. A video whose other frames cannot be decoded still gives its poster."""
-    poster = load_input(files, picture_id, content_hash, width, height, media_type, input_size)
+    poster = load_input(files, picture_id, content_hash, width, height, media_type, input_size, keep_alpha)
     frames = [InputFrame(0, None, poster)]
     if media_type != "video" or video_frames <= 1:
         return frames

@@ -227,14 +227,15 @@ class EnrichmentWorker:
                     continue
             inputs = self.results.pictures.media_inputs(ids)
             frames = TASKS[Task(task)].video_frames
-            images = [self._decoders.submit(self._load, pid, inputs.get(pid), engine.input_size, frames) for pid in ids]
+            images = [self._decoders.submit(self._load, pid, inputs.get(pid), engine, frames) for pid in ids]
             return _Batch(job_id, Task(task), engine, msgspec.json.decode(parameters), ids, images)
         return None
 
-    def _load(self, picture_id: int, media: tuple | None, input_size: int, video_frames: int) -> list[InputFrame]:
+    def _load(self, picture_id: int, media: tuple | None, engine, video_frames: int) -> list[InputFrame]:
         if media is None:  # purged between the claim and now
             raise NotFound(f"picture {picture_id} no longer exists")
-        return load_frames(self.files, picture_id, *media, input_size, video_frames)
+        keep_alpha = bool(getattr(engine, "keeps_alpha", False))
+        return load_frames(self.files, picture_id, *media, engine.input_size, video_frames, keep_alpha)
 
     def _run(self, batch: _Batch) -> None:
         computed = self._computed(batch, batch.engine)

@@ -222,7 +222,8 @@ class SearchService:
     def _embed_pictures(self, engine: Embedder, picture_ids: Sequence[int]) -> list[np.ndarray]:
         """Vectors for stored pictures computed now (not stored: their enrichment jobs store them)."""
         inputs = self.pictures.media_inputs(picture_ids)
-        images = [load_input(self.files, pid, *inputs[pid], engine.input_size) for pid in picture_ids]
+        keep_alpha = bool(getattr(engine, "keeps_alpha", False))
+        images = [load_input(self.files, pid, *inputs[pid], engine.input_size, keep_alpha) for pid in picture_ids]
         vectors = self.engines.call(engine, lambda: engine.embed_images(images))
         return [np.asarray(v, dtype=np.float32) for v in vectors]
 

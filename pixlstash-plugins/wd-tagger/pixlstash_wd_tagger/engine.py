@@ -58,6 +58,7 @@ PUBLISHED_SIDE = 448  # every published WD model takes 448 x 448
 class WdTagger(Tagger):
     preferred_batch_size = 16
     own_process = True  # onnxruntime and the session's memory leave with the engine's process on unload
+    keeps_alpha = True  # transparency is composited on white here, as SmilingWolf's app does, not on black
 
     def __init__(self, model: WdModel, threads: int = 0) -> None:
         self.model = model

@@ -375,3 +375,37 @@ def test_the_command_line_says_in_one_line_how_to_get_a_missing_model(tmp_path, 
     assert "pixlstash models pull wd-tagger/wd-vit-tagger-v3" in line
     tagged = run_cli("enrich", "--engine", "wd-tagger/tiny-wd", "--library", library, env=env)
     assert "done, 1 done, 0 failed" in tagged.stdout
+
+
+def test_a_transparent_picture_reaches_the_tagger_on_white_through_the_library(wd_pm, tmp_path):
+    """SmilingWolf's app composites alpha on white before anything else. The worker used to hand engines RGB
+    only, so the plugin's compositing came too late: transparent pixels (black in the file) were black."""
+    from pixlstash import Task
+    from pixlstash.domain import EnrichmentSettings
+    from pixlstash.library import Library
+
+    sticker = Image.new("RGBA", (96, 96), (0, 0, 0, 0))  # what a cut-out's file holds: transparent black
+    sticker.paste(photo(48, 48, seed=3).convert("RGBA"), (24, 24))
+    folder = tmp_path / "in"
+    folder.mkdir()
+    sticker.save(folder / "sticker.png")
+    with Library.open(tmp_path / "lib", plugin_manager=wd_pm) as library:
+        library.engines.configure(EnrichmentSettings(on_import=[]))
+        [imported] = library.import_paths([folder]).imported
+        thresholds = {"general_threshold": 0.0, "character_threshold": 0.0}
+        library.enrichment.enqueue(
+            Task("tagger"), [imported.picture_id], engine_id="wd-tagger/tiny-wd", parameters=thresholds
+        )
+        library.new_enrichment_worker(decode_threads=1).run_until_idle()
+        stored = {p.name: p.confidence for p in library.get(imported.picture_id).predictions}
+        seen = Image.open(library.thumbnail_path(imported.picture_id, "grid"))  # what the worker reads
+        seen.load()
+    assert seen.mode == "RGBA"
+    names = [name for name, _ in TAGS]
+    on_white = dict(zip(names, reference_scores(seen), strict=True))
+    on_black = dict(zip(names, reference_scores(seen.convert("RGB")), strict=True))
+    general = [t for t in stored if t in on_white]
+    assert general
+    for tag in general:
+        assert stored[tag] == pytest.approx(on_white[tag], abs=1e-4)
+    assert any(abs(on_white[t] - on_black[t]) > 1e-3 for t in general)  # the background does matter here
