@@ -27,15 +27,18 @@ def reference(name: str) -> Path:
     return folder
 
 
-def consumer_python(name: str, requirements: Path, without_deps: tuple[str, ...] = ()) -> Path:
+def consumer_python(
+    name: str, requirements: Path, without_deps: tuple[str, ...] = (), also: tuple[tuple[str, ...], ...] = ()
+) -> Path:
     """The python of a venv holding ``requirements`` (exact pins) in front of this venv's packages (a .pth
     file appends this venv's site-packages, so torch, numpy and pillow are shared, not installed twice;
     pip leaves what lies outside the new venv alone); ``without_deps`` are installed without their own
-    requirements. Made again when the requirements change."""
+    requirements, and each of ``also`` is one more pip install's arguments. Made again when any of these
+    change."""
     venv = REPO / ".venv-consumers" / name
     python = venv / "bin" / "python"
     stamp = venv / "requirements.sha256"
-    wanted = hashlib.sha256(requirements.read_bytes() + repr(without_deps).encode()).hexdigest()
+    wanted = hashlib.sha256(requirements.read_bytes() + repr((without_deps, also)).encode()).hexdigest()
     if python.exists() and stamp.exists() and stamp.read_text() == wanted:
         return python
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, capture_output=True)
@@ -45,9 +48,13 @@ def consumer_python(name: str, requirements: Path, without_deps: tuple[str, ...]
         capture_output=True,
         text=True,
     ).stdout.strip()
-    Path(site, "zz_pixlstash_venv.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    # addsitedir, not a bare path: the project venv's own .pth files (its editable installs) count too.
+    here = sysconfig.get_paths()["purelib"]
+    Path(site, "zz_pixlstash_venv.pth").write_text(f"import site; site.addsitedir({here!r})\n")
     pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    for extra in ([["--no-deps", *without_deps]] if without_deps else []) + [["-r", str(requirements)]]:
+    installs = [["--no-deps", *without_deps]] if without_deps else []
+    installs += [["-r", str(requirements)], *[[*extra] for extra in also]]
+    for extra in installs:
         done = subprocess.run([*pip, *extra], capture_output=True, text=True)
         if done.returncode:
             raise AssertionError(f"the {name} venv could not be made:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")

@@ -49,6 +49,7 @@ class InsightFaceExtractor(FaceExtractor):
         self.label = f"InsightFace {pack.name}"
         self.version = pack.fingerprint()
         self._app: Any = None
+        self._resettable_size = False
         self._device: str | None = None
         self._prepared: tuple[int, float] | None = None
 
@@ -101,6 +102,12 @@ class InsightFaceExtractor(FaceExtractor):
             ) from None
         if "recognition" not in app.models:
             raise ModelMissing(f"{folder} holds no recognition model: {self.pack.how_to_get()}", engine_id=self.id)
+        _sessions_with(app, options, providers)
+        detector = app.det_model
+        # insightface 0.7.3's SCRFD keeps the first det_size it is prepared with ("det_size is already set
+        # ... ignore"); its input_size is None until then when the graph takes any size. 2.x has no such
+        # trap (it has static_input_size instead).
+        self._resettable_size = not hasattr(detector, "static_input_size") and detector.input_size is None
         self._app, self._device, self._prepared = app, device, None
         log.info("loaded face pack %s from %s on %s", self.pack.name, folder, device)
 
@@ -111,6 +118,8 @@ class InsightFaceExtractor(FaceExtractor):
         if self._app is None:
             self.load("cpu")
         if self._prepared != (det_size, det_thresh):
+            if self._resettable_size:
+                self._app.det_model.input_size = None  # so that this det_size is taken, not the first one
             self._app.prepare(
                 ctx_id=0 if self._device == "cuda" else -1, det_thresh=det_thresh, det_size=(det_size, det_size)
             )
@@ -152,3 +161,21 @@ class InsightFaceExtractor(FaceExtractor):
 
     def download(self) -> str:
         return str(self.pack.download())
+
+
+def _sessions_with(app: Any, options: Any, providers: list[str]) -> None:
+    """Every model's onnxruntime session made with our session options (threads). insightface 2.x passes
+    ``sess_options`` on; 0.7.3's ``get_model`` drops it (only providers reach the session), so there the
+    sessions are made again, once, from the same files."""
+    import onnxruntime
+
+    for model in app.models.values():
+        session = getattr(model, "session", None)
+        if not isinstance(session, onnxruntime.InferenceSession):
+            continue
+        made = session.get_session_options()
+        if (made.intra_op_num_threads, made.inter_op_num_threads) != (
+            options.intra_op_num_threads,
+            options.inter_op_num_threads,
+        ):
+            model.session = onnxruntime.InferenceSession(model.model_file, sess_options=options, providers=providers)

@@ -5,6 +5,7 @@ insightface's real photos too; alignment geometry; missing packs; the API end to
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 import textwrap
@@ -235,3 +236,48 @@ def test_the_plugin_detects_without_torch(tmp_path, models_dir):
     }
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
     assert result.stdout.strip() == "ok", result.stderr
+
+
+def _compare(python: Path, pack: Path, tmp_path: Path, env: dict | None = None) -> dict:
+    paths = []
+    for n, image in enumerate(pictures()):
+        paths.append(tmp_path / f"{n}.png")
+        image.save(paths[-1])
+    # Sizes in turn on one engine, as a library's jobs with different det_size do.
+    settings = ["640,0.5", "320,0.3", "960,0.3", "640,0.5"]
+    done = subprocess.run(
+        [str(python), str(Path(__file__).parent / "compare_with_insightface.py"), str(pack), "1", *settings, "--"]
+        + [str(p) for p in paths],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_each_det_size_and_the_threads_setting_take_effect_on_insightface_2_and_0_7_3(tmp_path):
+    """insightface 0.7.3's detector kept the first det_size it was prepared with, and its get_model dropped
+    the session options (threads): the engine's results now equal a fresh FaceAnalysis at every det_size
+    in turn, and every session runs on the threads asked for, on 2.x and on 0.7.3 alike."""
+    import os
+    import shutil
+
+    from consumer_venv import CONSUMERS, REPO, consumer_python, reference
+
+    pack = build_tiny_pack(tmp_path / "tiny-pack")
+    current = _compare(Path(sys.executable), pack, tmp_path)
+    # Built from a copy (pip builds in the source folder), kept beside the venvs so the venv is made once.
+    source = REPO / ".venv-consumers" / "src" / "insightface-0.7.3"
+    if not source.is_dir():
+        shutil.copytree(reference("insightface-0.7.3") / "python-package", source)
+    old = consumer_python("insightface-0.7.3", CONSUMERS / "insightface-0.7.3-requirements.txt", also=((str(source),),))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    previous = _compare(old, pack, tmp_path, env)
+    assert current["insightface"].startswith("2.") and previous["insightface"] == "0.7.3"
+    for run in (current, previous):
+        assert run["differences"] == [], run
+        assert run["threads"] == [1, 1]
+        assert run["faces"][0] != run["faces"][2]  # det_size changes what is found: the check has teeth
