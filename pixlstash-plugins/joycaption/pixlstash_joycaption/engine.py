@@ -96,14 +96,18 @@ class SharedWeights:
         hf_logging.disable_progress_bar()
         processor = AutoProcessor.from_pretrained(folder, local_files_only=True)
         processor.tokenizer.padding_side = "left"  # batched generation continues every prompt at its end
+        if processor.tokenizer.pad_token is None:  # as JoyCaption's app: else every batch fails to pad
+            processor.tokenizer.pad_token = processor.tokenizer.eos_token
         dtype = {"cuda": torch.bfloat16, "mps": torch.float16}.get(device, torch.float32)
         options: dict[str, Any] = {"local_files_only": True, "dtype": dtype}
         quantized = self.quantization != "none" and device == "cuda"
         if self.quantization != "none" and not quantized:
             log.warning("joycaption: %s loading needs CUDA; loading in %s on %s", self.quantization, dtype, device)
         if quantized:
-            options["quantization_config"] = _quantization(self.quantization, dtype)
+            _require_bitsandbytes(self.quantization)
+            options["quantization_config"] = quantization_config(self.quantization)
             options["device_map"] = {"": 0}
+            options["dtype"] = "auto"  # as the app: the checkpoint's dtype for what is not quantized
         model = LlavaForConditionalGeneration.from_pretrained(folder, **options)
         if not quantized:
             model.to(device)
@@ -149,18 +153,40 @@ class SharedWeights:
                 use_cache=True,
             )
         written = tokens[:, inputs["input_ids"].shape[-1] :]
-        return [text.strip() for text in processor.batch_decode(written, skip_special_tokens=True)]
+        return [text.strip() for text in decoded(processor.tokenizer, written)]
 
 
-def _quantization(kind: str, dtype):
+def decoded(tokenizer, tokens) -> list[str]:
+    """As JoyCaption's app decodes: special tokens dropped, spaces left as the model wrote them (the
+    default clean-up would turn "Canon EOS 5D , f/2.8" into "Canon EOS 5D, f/2.8" and worse)."""
+    return tokenizer.batch_decode(tokens, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+
+
+# The modules JoyCaption's app keeps out of quantization: transformers' SigLIP breaks when quantized.
+UNQUANTIZED_MODULES = ["vision_tower", "multi_modal_projector"]
+
+
+def quantization_config(kind: str):
+    """JoyCaption's app's bitsandbytes configuration for "8bit" or "4bit" (its "nf4")."""
+    import torch
+    from transformers import BitsAndBytesConfig
+
+    if kind == "8bit":
+        return BitsAndBytesConfig(load_in_8bit=True, llm_int8_skip_modules=UNQUANTIZED_MODULES)
+    return BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",
+        bnb_4bit_compute_dtype=torch.bfloat16,
+        bnb_4bit_use_double_quant=True,
+        llm_int8_skip_modules=UNQUANTIZED_MODULES,
+    )
+
+
+def _require_bitsandbytes(kind: str) -> None:
     try:
         import bitsandbytes  # noqa: F401 - only checks that it is installed
-        from transformers import BitsAndBytesConfig
     except ImportError:
         raise ModelMissing(f"{kind} loading needs bitsandbytes: pip install 'pixlstash-joycaption[quant]'") from None
-    if kind == "8bit":
-        return BitsAndBytesConfig(load_in_8bit=True)
-    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=dtype)
 
 
 class _JoyCaptionEngine:

@@ -5,6 +5,7 @@ through the API a caption is a suggestion until accepted, when it reaches a refe
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -67,7 +68,8 @@ def direct_generate(folder: Path, image: Image.Image, prompt: str, max_new_token
     inputs = processor(text=[text], images=[image], return_tensors="pt")
     with torch.inference_mode():
         out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
-    return processor.batch_decode(out[:, inputs["input_ids"].shape[-1] :], skip_special_tokens=True)[0].strip()
+    written = out[:, inputs["input_ids"].shape[-1] :]
+    return processor.batch_decode(written, skip_special_tokens=True, clean_up_tokenization_spaces=False)[0].strip()
 
 
 # -- the engines ----------------------------------------------------------------------------------
@@ -287,3 +289,95 @@ def test_describe_a_selection_through_the_api_then_accept_into_the_sidecar(joy_p
             },
         )
         assert bad.status_code == 400 and "caption_type is one of" in bad.text
+
+
+# -- as JoyCaption's own app (../shared/reference/joycaption) ------------------------------------
+
+
+def _app_code() -> tuple[ast.Module, dict]:
+    """The app's module tree, and its prompt table, name sentence and ``build_prompt`` run from its own
+    source (the module itself imports gradio and loads a model: only these definitions are executed)."""
+    from consumer_venv import reference
+
+    tree = ast.parse((reference("joycaption") / "gradio-app" / "app.py").read_text())
+    wanted = {"CAPTION_TYPE_MAP", "NAME_OPTION", "build_prompt"}
+    nodes = [
+        n
+        for n in tree.body
+        if (isinstance(n, ast.FunctionDef) and n.name in wanted)
+        or (
+            isinstance(n, ast.Assign | ast.AnnAssign)
+            and wanted & {t.id for t in ast.walk(n) if isinstance(t, ast.Name)}
+        )
+    ]
+    namespace: dict = {}
+    exec(compile(ast.Module(nodes, type_ignores=[]), "app.py", "exec"), namespace)  # the reference's own code
+    return tree, namespace
+
+
+def test_every_prompt_is_the_one_joycaptions_app_builds():
+    from pixlstash_joycaption.prompts import CAPTION_LENGTHS, CAPTION_TYPES, build_prompt
+
+    _, app = _app_code()
+    assert set(CAPTION_TYPES) == set(app["CAPTION_TYPE_MAP"])
+    for caption_type in CAPTION_TYPES:
+        for length in CAPTION_LENGTHS:
+            assert build_prompt(caption_type, length) == app["build_prompt"](caption_type, length, [], ""), (
+                caption_type,
+                length,
+            )
+    named = app["build_prompt"]("Descriptive", "any", [app["NAME_OPTION"]], "Alice")
+    assert build_prompt("Descriptive", "any", ["name"], "Alice") == named
+
+
+def test_quantization_is_configured_as_joycaptions_app_configures_it():
+    """The app keeps the vision tower and projector out of quantization (SigLIP breaks under it) and
+    quantizes twice for 4 bit; what the plugin asks of bitsandbytes is read off the app's own calls. (Run
+    only on CUDA: this machine has no GPU, so the quantized load itself is not run here.)"""
+    from pixlstash_joycaption.engine import quantization_config
+
+    tree, _ = _app_code()
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "BitsAndBytesConfig"]
+    assert len(calls) == 2
+    for call in calls:
+        asked = {k.arg: ast.unparse(k.value) for k in call.keywords}
+        kind = "8bit" if "load_in_8bit" in asked else "4bit"
+        ours = quantization_config(kind)
+        for name, value in asked.items():
+            mine = getattr(ours, name)
+            assert (str(mine) if name.endswith("dtype") else repr(mine)) == value, name
+
+
+def test_a_tokenizer_without_a_pad_token_still_captions_a_batch(tmp_path, monkeypatch):
+    """As the app: the end-of-text token pads where the tokenizer has no pad token (else every batch of
+    prompts of different lengths fails with "Asking to pad but the tokenizer does not have a padding token")."""
+    build_tiny_joycaption(tmp_path / "models" / "joycaption" / "nopad", pad_token=False)
+    monkeypatch.setenv("PIXLSTASH_MODELS_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    import pixlstash_joycaption
+    from pixlstash_joycaption.prompts import build_prompt
+
+    pm = make_plugin_manager(load_entry_points=False)
+    pm.register(pixlstash_joycaption, name="joycaption")
+    engine = engines(pm)["joycaption/nopad"]
+    engine.load("cpu")
+    try:
+        prompts = [build_prompt("Descriptive", "any"), build_prompt("MidJourney", "40", ["lighting", "no_text"])]
+        captions = engine.weights.generate(
+            images()[:2], prompts, {"temperature": 0, "top_p": 0.9, "greedy": True, "max_new_tokens": 6}
+        )
+        assert len(captions) == 2 and all(captions)
+        assert engine.weights.processor.tokenizer.pad_token == "<|eot_id|>"
+    finally:
+        engine.unload()
+
+
+def test_captions_are_decoded_as_the_app_decodes_them(tiny_model):
+    """Spaces stay as the model wrote them (the app turns transformers' clean-up off)."""
+    from pixlstash_joycaption.engine import decoded
+    from transformers import AutoProcessor
+
+    tokenizer = AutoProcessor.from_pretrained(tiny_model, local_files_only=True).tokenizer
+    ids = [tokenizer.convert_tokens_to_ids(["red", ",", "blue", "."])]
+    assert decoded(tokenizer, ids) == ["red , blue ."]
+    assert tokenizer.batch_decode(ids, skip_special_tokens=True, clean_up_tokenization_spaces=True) == ["red, blue."]

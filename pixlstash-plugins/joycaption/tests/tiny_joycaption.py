@@ -46,10 +46,11 @@ TEMPLATE = (
 IMAGE_SIDE, PATCH = 32, 16
 
 
-def build_tiny_joycaption(folder: Path, seed: int = 0, shape: str = "tiny") -> Path:
+def build_tiny_joycaption(folder: Path, seed: int = 0, shape: str = "tiny", pad_token: bool = True) -> Path:
     """``shape="tiny"``: a few kilobytes of weights (tests). ``shape="1b"``: JoyCaption's real vision tower
     shape (SigLIP so400m, 384 px, 729 image tokens) before a Llama-3.2-1B-shaped decoder, random weights
-    (benchmarks: what a CPU does with a model an eighth of JoyCaption's decoder)."""
+    (benchmarks: what a CPU does with a model an eighth of JoyCaption's decoder). ``pad_token=False``: a
+    tokenizer without one, as some published tokenizers are."""
     import torch
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import (
@@ -70,7 +71,7 @@ def build_tiny_joycaption(folder: Path, seed: int = 0, shape: str = "tiny") -> P
         tokenizer_object=word_level,
         bos_token="<|begin_of_text|>",
         eos_token="<|eot_id|>",
-        pad_token="<pad>",
+        pad_token="<pad>" if pad_token else None,
         unk_token="<unk>",
         extra_special_tokens={"image_token": "<image>"},
     )
