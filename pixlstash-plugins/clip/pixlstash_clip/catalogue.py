@@ -4,7 +4,10 @@ A model is either a hub model (``ViT-B-32@laion2b_s34b_b79k``: an open_clip name
 or a local folder. A hub model's files are looked for, in order, in ``<models dir>/clip/<name>@<tag>/``
 (a folder copied by hand), as a single checkpoint ``<models dir>/clip/<name>@<tag>.safetensors`` (or
 ``.bin`` / ``.pt``), and in the Hugging Face cache (``pixlstash models pull``). A folder is complete
-when it holds ``open_clip_config.json`` and a weights file.
+when it holds ``open_clip_config.json`` and a weights file, and, for models whose text tower uses a
+Hugging Face tokenizer (SigLIP, SigLIP2: ``hf_tokenizer_name`` in the config), that tokenizer's files:
+open_clip reads them from the model's folder. A single checkpoint's tokenizer files go in the folder of
+the same name, or are found in the Hugging Face cache.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ DEFAULT_MODELS = "ViT-B-32@laion2b_s34b_b79k"
 WEIGHT_FILES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
 CHECKPOINT_SUFFIXES = (".safetensors", ".bin", ".pt")
 CONFIG_FILE = "open_clip_config.json"
+TOKENIZER_CONFIG = "tokenizer_config.json"
+TOKENIZER_VOCABS = ("tokenizer.json", "spiece.model", "tokenizer.model")  # one of them, by tokenizer kind
+TOKENIZER_FILES = (TOKENIZER_CONFIG, *TOKENIZER_VOCABS, "special_tokens_map.json")  # what `pull` fetches
 
 # Hub repositories and output sizes of the models most people want, so listing engines needs no torch.
 KNOWN: dict[str, tuple[str, int]] = {
@@ -34,14 +40,53 @@ KNOWN: dict[str, tuple[str, int]] = {
     "ViT-SO400M-14-SigLIP@webli": ("timm/ViT-SO400M-14-SigLIP", 1152),
     "ViT-B-16-SigLIP2@webli": ("timm/ViT-B-16-SigLIP2", 768),
 }
+# Where their Hugging Face tokenizers come from (open_clip's configs: text_cfg.hf_tokenizer_name).
+KNOWN_TOKENIZERS = {
+    "ViT-B-16-SigLIP@webli": "timm/ViT-B-16-SigLIP",
+    "ViT-SO400M-14-SigLIP@webli": "timm/ViT-B-16-SigLIP",
+    "ViT-B-16-SigLIP2@webli": "timm/ViT-B-16-SigLIP2",
+}
 
 
 def clip_models_dir() -> Path:
     return models_dir() / "clip"
 
 
+def has_tokenizer(folder: Path) -> bool:
+    return (folder / TOKENIZER_CONFIG).is_file() and any((folder / name).is_file() for name in TOKENIZER_VOCABS)
+
+
+def tokenizer_files_wanted() -> str:
+    return f"its tokenizer's files ({TOKENIZER_CONFIG} and one of {', '.join(TOKENIZER_VOCABS)})"
+
+
+def hf_tokenizer_name(config: dict) -> str:
+    """The Hugging Face tokenizer a model's text tower uses ("" for open_clip's own tokenizer)."""
+    return (config.get("model_cfg", config).get("text_cfg", {}).get("hf_tokenizer_name") or "").strip()
+
+
+def missing_files(folder: Path) -> list[str]:
+    """What a model folder lacks before open_clip can load it offline (empty: it is complete)."""
+    lacking = []
+    config = folder / CONFIG_FILE
+    if not config.is_file():
+        lacking.append(CONFIG_FILE)
+    if not any((folder / name).is_file() for name in WEIGHT_FILES):
+        lacking.append(" or ".join(WEIGHT_FILES))
+    if config.is_file() and hf_tokenizer_name(_read(config)) and not has_tokenizer(folder):
+        lacking.append(tokenizer_files_wanted())
+    return lacking
+
+
 def complete(folder: Path) -> bool:
-    return (folder / CONFIG_FILE).is_file() and any((folder / name).is_file() for name in WEIGHT_FILES)
+    return not missing_files(folder)
+
+
+def _read(config: Path) -> dict:
+    try:
+        return json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
 
 
 @dataclass(frozen=True)
@@ -76,20 +121,61 @@ class ClipModel:
         return None
 
     def files(self) -> Path | None:
-        """Where this model's weights are (a complete folder, or a checkpoint file), or None when absent."""
+        """Where this model's weights are (a complete folder, or a checkpoint file whose tokenizer is here
+        too), or None when something is missing (``missing`` says what)."""
         if complete(self.local_folder):
             return self.local_folder
         checkpoint = self.checkpoint_file()
-        if checkpoint is not None:
+        if checkpoint is not None and (not self.tokenizer_repo() or self.tokenizer_folder() is not None):
             return checkpoint
-        repo = self.hub_repo_resolved()
-        if repo:
-            from huggingface_hub import try_to_load_from_cache
-
-            config = try_to_load_from_cache(repo, CONFIG_FILE)
-            if isinstance(config, str) and complete(Path(config).parent):
-                return Path(config).parent
+        cached = self._cached_folder()
+        if cached is not None and complete(cached):
+            return cached
         return None
+
+    def missing(self) -> list[str]:
+        """What is missing, in the layout the user started (a folder, a checkpoint, the cache)."""
+        if self.files() is not None:
+            return []
+        if self.local_folder.is_dir() and any(self.local_folder.iterdir()) and not self.checkpoint_file():
+            return [f"{self.local_folder} lacks {', '.join(missing_files(self.local_folder))}"]
+        if self.checkpoint_file() is not None:
+            where = f"{self.local_folder} or the Hugging Face cache ({self.tokenizer_repo()})"
+            return [f"{tokenizer_files_wanted()}, in {where}"]
+        cached = self._cached_folder()
+        if cached is not None:
+            return [f"the Hugging Face cache's copy lacks {', '.join(missing_files(cached))}"]
+        return ["its files"]
+
+    def tokenizer_repo(self) -> str:
+        """The Hugging Face tokenizer its text tower uses, or "" for open_clip's own."""
+        if self.key in KNOWN_TOKENIZERS:
+            return KNOWN_TOKENIZERS[self.key]
+        for folder in (self.local_folder, self._cached_folder()):
+            if folder is not None and (folder / CONFIG_FILE).is_file():
+                return hf_tokenizer_name(_read(folder / CONFIG_FILE))
+        if "@" in self.key and self.checkpoint_file() is not None:
+            from open_clip import get_model_config  # an unusual model's checkpoint: ask open_clip
+
+            return hf_tokenizer_name(get_model_config(self.key.split("@", 1)[0]) or {})
+        return ""
+
+    def tokenizer_folder(self) -> Path | None:
+        """A folder holding the tokenizer's files: the model's own, the folder named after a checkpoint,
+        or the Hugging Face cache's copy of the tokenizer's repository."""
+        for folder in (self.local_folder, self._cached_folder()):
+            if folder is not None and has_tokenizer(folder):
+                return folder
+        repo = self.tokenizer_repo()
+        if repo:
+            cached = _cached(repo)
+            if cached is not None and has_tokenizer(cached):
+                return cached
+        return None
+
+    def _cached_folder(self) -> Path | None:
+        repo = self.hub_repo_resolved()
+        return _cached(repo) if repo else None
 
     def config(self) -> dict:
         folder = self.files()
@@ -112,6 +198,17 @@ class ClipModel:
         return digest.hexdigest()
 
 
+def _cached(repo: str) -> Path | None:
+    """The Hugging Face cache's snapshot folder of a repository, where one was downloaded."""
+    from huggingface_hub import try_to_load_from_cache
+
+    for name in (CONFIG_FILE, TOKENIZER_CONFIG):
+        found = try_to_load_from_cache(repo, name)
+        if isinstance(found, str):
+            return Path(found).parent
+    return None
+
+
 class ClipSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """The plugin's settings (``pixlstash plugins config clip``)."""
 
@@ -119,13 +216,14 @@ class ClipSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 def configured_models(settings: ClipSettings | None = None) -> list[ClipModel]:
-    """The models named by the settings, then every complete local folder that is not one of them."""
+    """The models named by the settings, then every local folder with a config that is not one of them
+    (complete or not: an incomplete one is listed with what it lacks)."""
     base = clip_models_dir()
     keys = [k.strip() for k in (settings or ClipSettings()).models if k.strip()]
     models = [ClipModel(key, KNOWN.get(key, (None, 0))[0], base / key) for key in keys if "@" in key]
     named = {m.key for m in models}
     if base.is_dir():
         for folder in sorted(base.iterdir()):
-            if folder.name not in named and complete(folder):
+            if folder.name not in named and (folder / CONFIG_FILE).is_file():
                 models.append(ClipModel(folder.name, None, folder))
     return models

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pixlstash import Embedder, ModelMissing, ModelStatus
 
-from .catalogue import CONFIG_FILE, KNOWN, WEIGHT_FILES, ClipModel
+from .catalogue import CONFIG_FILE, KNOWN, TOKENIZER_FILES, WEIGHT_FILES, ClipModel, has_tokenizer
 
 if TYPE_CHECKING:
     import numpy as np
@@ -73,15 +73,21 @@ class ClipEmbedder(Embedder):
         )
 
     def _how_to_get(self) -> str:
-        ways = []
+        lacking = self.model.missing()
+        ways = [f"missing: {'; '.join(lacking)}"] if lacking and lacking != ["its files"] else []
         if self.model.hub_repo or "@" in self.model.key:
             ways.append(
                 f"run `pixlstash models pull {self.id}` on a machine with internet (it downloads to the "
                 "Hugging Face cache, which you can copy)"
             )
-        ways.append(f"or copy {CONFIG_FILE} and {WEIGHT_FILES[0]} into {self.model.local_folder}")
+        tokenizer = self.model.tokenizer_repo()
+        also = (
+            f" and its tokenizer's files ({', '.join(TOKENIZER_FILES)} as the repository has them)" if tokenizer else ""
+        )
+        ways.append(f"or copy {CONFIG_FILE}, {WEIGHT_FILES[0]}{also} into {self.model.local_folder}")
         if "@" in self.model.key:
-            ways.append(f"or copy a single checkpoint to {self.model.local_folder}.safetensors")
+            beside = f", with the tokenizer's files in {self.model.local_folder}" if tokenizer else ""
+            ways.append(f"or copy a single checkpoint to {self.model.local_folder}.safetensors{beside}")
         return "; ".join(ways)
 
     # -- loading --------------------------------------------------------------------------------
@@ -116,9 +122,26 @@ class ClipEmbedder(Embedder):
                 image_resize_mode=cfg.get("resize_mode"),
             )
         model.eval()
-        tokenizer = open_clip.get_tokenizer(name)
+        tokenizer = self._tokenizer(open_clip, name)
         self._loaded = (model, preprocess, tokenizer, device)
         log.info("loaded CLIP %s from %s on %s", self.model.key, folder, device)
+
+    def _tokenizer(self, open_clip, name: str):
+        """open_clip's tokenizer for the model. A Hugging Face tokenizer is read from the folder that holds
+        its files (never fetched): for a folder, open_clip's own ``local-dir`` reading; for a checkpoint,
+        the same construction open_clip's ``get_tokenizer`` makes, from that folder."""
+        if name.startswith("local-dir:") or not self.model.tokenizer_repo():
+            return open_clip.get_tokenizer(name)
+        folder = self.model.tokenizer_folder()
+        if folder is None or not has_tokenizer(folder):
+            raise ModelMissing(f"the tokenizer of {self.model.key} is not on this machine: {self._how_to_get()}")
+        text = (open_clip.get_model_config(name) or {}).get("text_cfg", {})
+        return open_clip.tokenizer.HFTokenizer(
+            str(folder),
+            context_length=text.get("context_length", open_clip.tokenizer.DEFAULT_CONTEXT_LENGTH),
+            tokenizer_mode=text.get("tokenizer_mode"),
+            **text.get("tokenizer_kwargs", {}),
+        )
 
     def unload(self) -> None:
         if self._loaded is None:
@@ -181,4 +204,23 @@ class ClipEmbedder(Embedder):
                 continue
         else:
             raise ModelMissing(f"no weights file ({', '.join(WEIGHT_FILES)}) found in {repo}")
+        self._download_tokenizer(repo, Path(config).parent)
         return str(Path(config).parent)
+
+    def _download_tokenizer(self, repo: str, folder: Path) -> None:
+        """The tokenizer's files, where the model uses a Hugging Face tokenizer: from the model's own
+        repository (open_clip reads them from the model's folder), else from the tokenizer's."""
+        tokenizer_repo = self.model.tokenizer_repo()
+        if not tokenizer_repo:
+            return
+        from huggingface_hub import hf_hub_download
+
+        for source in dict.fromkeys([repo, tokenizer_repo]):
+            for name in TOKENIZER_FILES:
+                try:
+                    hf_hub_download(source, name)
+                except Exception:  # each repository has the files its tokenizer kind uses, not all of them
+                    continue
+            if has_tokenizer(folder) or self.model.tokenizer_folder() is not None:
+                return
+        raise ModelMissing(f"no tokenizer files ({', '.join(TOKENIZER_FILES)}) found in {repo} or {tokenizer_repo}")

@@ -18,7 +18,7 @@ open_clip = pytest.importorskip("open_clip")
 torch = pytest.importorskip("torch")
 
 from safetensors.torch import save_file  # noqa: E402
-from tiny_clip import TINY_CONFIG, build_tiny_clip  # noqa: E402
+from tiny_clip import TINY_CONFIG, build_tiny_clip, build_tiny_siglip, save_tiny_tokenizer, tiny_siglip_config  # noqa: E402
 
 from pixlstash import ModelMissing, make_plugin_manager  # noqa: E402
 from pixlstash.engines.registry import EngineRegistry  # noqa: E402
@@ -98,9 +98,15 @@ def test_a_missing_model_names_itself_and_how_to_get_it(clip_pm, models_dir):
     # Weights copied by hand into the models folder are found there.
     build_tiny_clip(models_dir / "clip" / "ViT-B-32@laion2b_s34b_b79k")
     assert hub.model_status().present
-    # A folder with a config but no weights is not a model (open_clip would silently use random weights).
+    # A folder with a config but no weights is listed as incomplete, never loaded (open_clip would
+    # silently use random weights), and says what it lacks.
     (models_dir / "clip" / "tiny-test" / "open_clip_model.safetensors").unlink()
-    assert "clip/tiny-test" not in engines(clip_pm)
+    incomplete = engines(clip_pm)["clip/tiny-test"].model_status()
+    assert not incomplete.present and "lacks open_clip_model.safetensors or open_clip_pytorch_model.bin" in (
+        incomplete.how_to_get
+    )
+    with pytest.raises(ModelMissing):
+        engines(clip_pm)["clip/tiny-test"].load("cpu")
 
 
 def test_importing_and_registering_loads_no_torch(models_dir):
@@ -220,3 +226,121 @@ def test_damaged_weights_are_named_by_models_and_a_search_says_so_in_one_line(mo
     assert searched.returncode == 1 and len(searched.stderr.splitlines()) == 1, searched.stderr
     assert searched.stderr.startswith("error: the model files of clip/tiny-test at ")
     assert "do not load" in searched.stderr and "Traceback" not in searched.stderr
+
+
+# -- models whose text tower uses a Hugging Face tokenizer (SigLIP, SigLIP2) ----------------------------
+
+
+def _plugin():
+    pm = make_plugin_manager(load_entry_points=False)
+    import pixlstash_clip
+
+    pm.register(pixlstash_clip, name="clip")
+    return pm
+
+
+def _text_reference(model, tokenizer, texts) -> np.ndarray:
+    with torch.no_grad():
+        return torch.nn.functional.normalize(model.encode_text(tokenizer(texts)).float(), dim=-1).numpy()
+
+
+TEXTS = ["a photo of a cat", "red sky"]
+
+
+def test_a_siglip_style_folder_is_incomplete_without_its_tokenizer_files_and_loads_offline_with_them(models_dir):
+    folder = build_tiny_siglip(models_dir / "clip" / "tiny-sig", tokenizer=False)
+    with pytest.raises((OSError, ValueError)):  # what open_clip itself does with such a folder, offline
+        open_clip.get_tokenizer(f"local-dir:{folder}")
+    engine = engines(_plugin())["clip/tiny-sig"]
+    status = engine.model_status()
+    assert not status.present and "lacks its tokenizer's files (tokenizer_config.json and one of" in status.how_to_get
+    with pytest.raises(ModelMissing, match="tokenizer"):
+        engine.load("cpu")
+    save_tiny_tokenizer(folder)
+    engine = engines(_plugin())["clip/tiny-sig"]
+    assert engine.model_status().present
+    model, _, tokenizer = reference(folder)
+    np.testing.assert_allclose(engine.embed_texts(TEXTS), _text_reference(model, tokenizer, TEXTS), atol=1e-5)
+
+
+def _cache_repo(cache: Path, repo: str, files: Path) -> None:
+    """A repository in the Hugging Face cache, laid out as huggingface_hub leaves a download."""
+    import shutil
+
+    cached = cache / f"models--{repo.replace('/', '--')}"
+    shutil.copytree(files, cached / "snapshots" / ("0" * 40))
+    (cached / "refs").mkdir()
+    (cached / "refs" / "main").write_text("0" * 40)
+
+
+def test_a_checkpoint_finds_its_tokenizer_beside_it_or_in_the_cache(models_dir, monkeypatch, tmp_path):
+    """A single checkpoint of a model with a Hugging Face tokenizer: open_clip would fetch the tokenizer
+    from the hub; offline it is read from the folder named after the checkpoint or from the cache."""
+    configs = tmp_path / "configs"
+    configs.mkdir()
+    (configs / "TinySig.json").write_text(json.dumps(tiny_siglip_config("me/tiny-sig-tokenizer")))
+    open_clip.add_model_config(configs)
+    torch.manual_seed(5)
+    checkpoint = models_dir / "clip" / "TinySig@mine.safetensors"
+    save_file(open_clip.model.CLIP(**tiny_siglip_config("me/tiny-sig-tokenizer")).state_dict(), str(checkpoint))
+    monkeypatch.setenv("PIXLSTASH_CLIP_MODELS", "TinySig@mine")
+    engine = engines(_plugin())["clip/TinySig@mine"]
+    status = engine.model_status()
+    assert (
+        not status.present
+        and "me/tiny-sig-tokenizer" in status.how_to_get
+        and "tokenizer_config.json" in (status.how_to_get)
+    )
+    # The cache huggingface_hub reads (fixed when it was first imported, so pointed here for this test).
+    import huggingface_hub.constants
+
+    cache = tmp_path / "hf-cache"
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
+    _cache_repo(cache, "me/tiny-sig-tokenizer", save_tiny_tokenizer(tmp_path / "tok"))
+    engine = engines(_plugin())["clip/TinySig@mine"]
+    assert engine.model_status().present
+    model, _, _ = open_clip.create_model_and_transforms("TinySig", pretrained=str(checkpoint))
+    model.eval()
+    # open_clip's own reading of the same tokenizer files and text config (its local-dir path).
+    alike = save_tiny_tokenizer(tmp_path / "alike")
+    config = {"model_cfg": tiny_siglip_config("me/tiny-sig-tokenizer")}
+    (alike / "open_clip_config.json").write_text(json.dumps(config))
+    tokenizer = open_clip.get_tokenizer(f"local-dir:{alike}")
+    np.testing.assert_allclose(engine.embed_texts(TEXTS), _text_reference(model, tokenizer, TEXTS), atol=1e-5)
+
+
+def test_models_pull_fetches_the_tokenizer_files_a_siglip_model_needs(tmp_path):
+    import functools
+    import http.server
+    import threading
+
+    from conftest import run_cli
+
+    hub = tmp_path / "hub"
+    build_tiny_siglip(hub / "timm" / "ViT-B-16-SigLIP" / "resolve" / "main")
+
+    class HubLike(http.server.SimpleHTTPRequestHandler):
+        """Files as the hub serves them: huggingface_hub wants a commit and an ETag with each."""
+
+        def end_headers(self) -> None:
+            self.send_header("X-Repo-Commit", "1" * 40)
+            self.send_header("ETag", f'"{abs(hash(self.path))}"')
+            super().end_headers()
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(HubLike, directory=str(hub)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = {
+        "PIXLSTASH_MODELS_DIR": str(tmp_path / "models"),
+        "PIXLSTASH_CLIP_MODELS": "ViT-B-16-SigLIP@webli",
+        "HF_HOME": str(tmp_path / "hf"),
+        "HF_ENDPOINT": f"http://127.0.0.1:{server.server_port}",
+    }
+    try:
+        run_cli("models", "pull", "clip/ViT-B-16-SigLIP@webli", "--library", str(tmp_path / "l"), env=env)
+    finally:
+        server.shutdown()
+    [snapshot] = (tmp_path / "hf" / "hub" / "models--timm--ViT-B-16-SigLIP" / "snapshots").iterdir()
+    assert {"open_clip_config.json", "tokenizer.json", "tokenizer_config.json"} <= {p.name for p in snapshot.iterdir()}
+    listing = run_cli("models", "--json", "--library", str(tmp_path / "l"), env={**env, "HF_HUB_OFFLINE": "1"})
+    [entry] = [m for m in json.loads(listing.stdout) if m["engine_id"] == "clip/ViT-B-16-SigLIP@webli"]
+    assert entry["present"] and entry["location"] == str(snapshot), entry
