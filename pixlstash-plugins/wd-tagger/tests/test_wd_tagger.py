@@ -409,3 +409,49 @@ def test_a_transparent_picture_reaches_the_tagger_on_white_through_the_library(w
     for tag in general:
         assert stored[tag] == pytest.approx(on_white[tag], abs=1e-4)
     assert any(abs(on_white[t] - on_black[t]) > 1e-3 for t in general)  # the background does matter here
+
+
+@pytest.mark.slow
+def test_the_real_tag_list_preprocessing_and_mcut_equal_the_wd_tagger_app_s_own_code(tmp_path):
+    """Against SmilingWolf's app itself (../shared/reference/wd-tagger), on its real v3 tag list: the same
+    names (kaomojis keep their underscores) and categories, the same prepared arrays bit for bit for every
+    kind of picture (transparency, palettes, grey, tall, wide), the same MCut thresholds."""
+    import json
+
+    from consumer_venv import CONSUMERS, consumer_python, reference
+    from pixlstash_wd_tagger.labels import Labels, display_name, mcut_threshold
+    from pixlstash_wd_tagger.preprocess import prepare
+
+    app = reference("wd-tagger")
+    csv_path = app / "model" / "selected_tags.csv"
+    python = consumer_python("wd-tagger-app", CONSUMERS / "wd-tagger-app-requirements.txt")
+    paths = []
+    for n, image in enumerate(sample_images()):
+        paths.append(tmp_path / f"{n}.png")
+        image.save(paths[-1])
+    scores = np.random.default_rng(4).random((6, 300)).astype(np.float32)
+    np.save(tmp_path / "scores.npy", scores)
+    size = 448  # the v3 models' input
+    runner = Path(__file__).parent / "wd_app_reference.py"
+    done = subprocess.run(
+        [str(python), str(runner), str(app / "app.py"), str(csv_path), str(size), str(tmp_path), *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    theirs = json.loads((tmp_path / "labels.json").read_text())
+    ours = Labels.read(csv_path)
+    assert len(ours.names) == len(theirs["names"]) == 10861
+    assert [display_name(n, True) for n in ours.names] == theirs["names"]
+    assert [ours.rating.tolist(), ours.general.tolist(), ours.character.tolist()] == [
+        theirs["rating"],
+        theirs["general"],
+        theirs["character"],
+    ]
+    assert any("_" in name for name in theirs["names"])  # kaomojis, as the app keeps them
+    for n, path in enumerate(paths):
+        with Image.open(path) as image:
+            np.testing.assert_array_equal(prepare(image, size), np.load(tmp_path / f"{n}.npy"))
+    assert [mcut_threshold(row) for row in scores] == pytest.approx(json.loads((tmp_path / "mcut.json").read_text()))
