@@ -56,7 +56,11 @@ def has_tokenizer(folder: Path) -> bool:
     return (folder / TOKENIZER_CONFIG).is_file() and any((folder / name).is_file() for name in TOKENIZER_VOCABS)
 
 
-def tokenizer_files_wanted() -> str:
+def tokenizer_files_wanted(every: bool = False) -> str:
+    """The tokenizer files, as a sentence: those needed, or (``every``) those to copy."""
+    vocabs = " / ".join(TOKENIZER_VOCABS)
+    if every:
+        return f"{TOKENIZER_CONFIG}, special_tokens_map.json and whichever of {vocabs} the repository has"
     return f"its tokenizer's files ({TOKENIZER_CONFIG} and one of {', '.join(TOKENIZER_VOCABS)})"
 
 

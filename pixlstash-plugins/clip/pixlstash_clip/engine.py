@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 from pixlstash import Embedder, ModelMissing, ModelStatus
 
-from .catalogue import CONFIG_FILE, KNOWN, TOKENIZER_FILES, WEIGHT_FILES, ClipModel, has_tokenizer
+from .catalogue import (
+    CONFIG_FILE,
+    KNOWN,
+    TOKENIZER_FILES,
+    WEIGHT_FILES,
+    ClipModel,
+    has_tokenizer,
+    tokenizer_files_wanted,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -82,7 +90,7 @@ class ClipEmbedder(Embedder):
             )
         tokenizer = self.model.tokenizer_repo()
         also = (
-            f" and its tokenizer's files ({', '.join(TOKENIZER_FILES)} as the repository has them)" if tokenizer else ""
+            f" and its tokenizer's files ({tokenizer_files_wanted(every=True)}, from {tokenizer})" if tokenizer else ""
         )
         ways.append(f"or copy {CONFIG_FILE}, {WEIGHT_FILES[0]}{also} into {self.model.local_folder}")
         if "@" in self.model.key:
