@@ -495,7 +495,7 @@ def test_export_dialog_previews_the_captions_the_zip_then_holds(page, server, tm
     library = server.library
     lora = library.organise.create_collection("set", "LoRA")
     members = [ids["red"], ids["green"], ids["blue"], ids["yellow"]]
-    library.organise.add_members(lora.id, members)
+    library.organise.add_members(lora.id, [*members, ids["white"]])  # white: no caption, no tags
     library.tag_pictures(members, add=["solo"])
     library.set_caption(ids["red"], "a red square")
     page.reload()
@@ -505,7 +505,14 @@ def test_export_dialog_previews_the_captions_the_zip_then_holds(page, server, tm
     dialog = page.locator(".export-form")
     samples = dialog.locator(".export-samples li")
     expect(samples).to_have_count(3)
+    # Said before anything is written: white gets no caption file (sd-scripts stops on an empty one).
+    warning = dialog.locator("#export-preview .warning")
+    expect(warning).to_have_text(re.compile(r"^1 picture has no caption or tags: no caption file is written"))
+    box = warning.bounding_box()
+    assert box and box["height"] > 10 and box["width"] > 200  # shown, not a sliver
+    screenshot(page, "export-dialog-warning")
     dialog.get_by_label("Trigger word (first)").fill("ohwx")
+    expect(warning).to_have_count(0)  # with a trigger every picture has a caption
     dialog.get_by_label("Caption file", exact=True).select_option("tags")
     dialog.get_by_label("Repeats (kohya folder N_trigger; 0: none)").fill("10")
     expect(dialog.locator("#export-preview")).to_contain_text("10_ohwx/")
@@ -518,7 +525,8 @@ def test_export_dialog_previews_the_captions_the_zip_then_holds(page, server, tm
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for image, caption in shown:  # the preview is what the export wrote
             assert archive.read(image.rsplit(".", 1)[0] + ".txt").decode().strip() == caption
-        assert len([n for n in archive.namelist() if n.endswith(".txt")]) == 4
+        assert len([n for n in archive.namelist() if n.endswith(".txt")]) == 5
+        assert archive.read(f"10_ohwx/{ids['white']}.txt") == b"ohwx\n"
     assert library.training.remembered(lora.id).trigger == "ohwx"  # remembered for the set
 
 

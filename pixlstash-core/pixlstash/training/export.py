@@ -328,8 +328,8 @@ def _warnings(files: list[ExportFile], uncaptioned: list[int]) -> list[str]:
         n = len(uncaptioned)
         said.append(
             f"{n} {'picture has' if n == 1 else 'pictures have'} no caption or tags: no caption file is written "
-            "for them, and sd-scripts and ai-toolkit train them with an empty caption (sd-scripts with the "
-            "trigger word when one is given)"
+            f"for {'it' if n == 1 else 'them'} (sd-scripts stops on an empty one), and sd-scripts and ai-toolkit "
+            "train them with an empty caption (with a trigger word, the trigger)"
         )
     by_suffix: dict[str, int] = Counter(Path(f.image).suffix.lower() for f in files)
     for suffix, count in sorted(by_suffix.items()):
