@@ -90,7 +90,10 @@ def test_tag_rate_caption_scrap_and_unscrap_by_ids_ranges_stdin_and_filters(lib,
     added = run_cli("add", "-", "--to-set", "Cats", "--library", lib, input=ids)
     assert added.stdout.strip() == "added 3 pictures to set 'Cats'" and added.stderr == "created set 'Cats'\n"
     assert cli(lib, "remove", "4", "--from-set", "Cats").stdout.startswith("removed 1 picture from set 'Cats'")
-    assert cli(lib, "scrap", "where", "--rating-max", "0").stdout.startswith("moved 2 pictures to the scrapheap")
+    # The README's `scrap where --rating-max 1`: pictures nobody rated are not "at most one star".
+    assert cli(lib, "scrap", "where", "--rating-max", "1").stdout.startswith("moved 0 pictures to the scrapheap")
+    assert cli(lib, "ls", "--rating-max", "1", "--unrated", "--count").stdout.strip() == "2"
+    assert cli(lib, "scrap", "where", "--unrated").stdout.startswith("moved 2 pictures to the scrapheap")
     assert cli(lib, "ls", "--count").stdout.strip() == "3"
     assert cli(lib, "unscrap", "2").stdout.strip() == "brought 1 picture back from the scrapheap"
     with Library.open(tmp_path / "lib") as library:

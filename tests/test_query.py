@@ -89,6 +89,10 @@ def test_filters_match_the_reference_on_both_planning_paths(synthetic, monkeypat
         (PictureFilter(tags=[common], rating_min=3), lambda i: common in tags.get(i, ()) and rows[i][3] >= 3),
         (PictureFilter(any_tags=[common, rare]), lambda i: bool({common, rare} & tags.get(i, set()))),
         (PictureFilter(not_tags=[common], unrated=True), lambda i: common not in tags.get(i, ()) and rows[i][3] == 0),
+        # Unrated (0) is not "at most two stars"; asked for beside rating_max, it is added.
+        (PictureFilter(rating_max=2), lambda i: 1 <= rows[i][3] <= 2),
+        (PictureFilter(rating_max=2, unrated=True), lambda i: rows[i][3] <= 2),
+        (PictureFilter(rating_max=2, unrated=False), lambda i: 1 <= rows[i][3] <= 2),
         (PictureFilter(collections=[s1, s2], collection_op="overlap"), lambda i: i in members[s1] & members[s2]),
         (PictureFilter(collections=[s1, s2], collection_op="union"), lambda i: i in members[s1] | members[s2]),
         (

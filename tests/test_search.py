@@ -58,7 +58,7 @@ def path(request, monkeypatch):
 
 
 def test_semantic_search_ranks_by_the_text_vector(library, colours, path):
-    f = PictureFilter(rating_max=5) if path == "exact" else None  # a filter that keeps everything
+    f = PictureFilter(rating_min=0) if path == "exact" else None  # a filter that keeps everything
     result = library.search.semantic("red", f=f, limit=10)
     query = colour_vector(COLOURS["red"])
     assert result.engine_id == "fake/colour"
@@ -72,7 +72,7 @@ def test_semantic_search_ranks_by_the_text_vector(library, colours, path):
 
 def test_similar_by_pictures_combines_by_mean_or_min(library, colours, path):
     refs = [colours["red"], colours["green"]]
-    f = PictureFilter(rating_max=5) if path == "exact" else None
+    f = PictureFilter(rating_min=0) if path == "exact" else None
     thumbs = np.stack([colour_vector(mean_rgb(Image.open(library.thumbnail_path(i, "grid")))) for i in refs])
     for combine in ("mean", "min"):
         hits = library.search.similar(picture_ids=refs, combine=combine, f=f, limit=10).hits
@@ -82,7 +82,7 @@ def test_similar_by_pictures_combines_by_mean_or_min(library, colours, path):
 
 
 def test_similar_by_an_uploaded_image_encodes_it_on_the_fly(library, colours, path):
-    f = PictureFilter(rating_max=5) if path == "exact" else None
+    f = PictureFilter(rating_min=0) if path == "exact" else None
     hits = library.search.similar(images=[solid(50, 50, (0, 0, 250))], f=f).hits
     assert hits[0].picture.id == colours["blue"]
 

@@ -280,8 +280,8 @@ class PictureFilter(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unkn
     any_tags: list[TagName] = []  # must carry at least one of these
     not_tags: list[TagName] = []  # must carry none of these
     rating_min: Int64 | None = None
-    rating_max: Int64 | None = None
-    unrated: bool | None = None
+    rating_max: Int64 | None = None  # rated 1 to N stars: unrated pictures are not (unless unrated=True)
+    unrated: bool | None = None  # True: only unrated ones (with rating_max: those as well); False: rated ones
     favourite: bool | None = None
     flagged: bool | None = None
     project: Int64 | None = None

@@ -506,6 +506,10 @@ class SnapshotService:
         """Take the automatic snapshots that are due and prune by grandfather-father-son retention."""
         if not self.settings().schedule_enabled:
             return []
+        if not self.pictures.ids_above(0, limit=1):
+            # An empty library has nothing to keep, and a snapshot of it is a trap: restoring "snapshot 1"
+            # after the first import would empty the library again. The schedule starts with the first picture.
+            return []
         taken = []
         with self._exclusive(wait=True):
             now = self.clock()

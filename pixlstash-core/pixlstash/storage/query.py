@@ -167,9 +167,13 @@ def compile_filter(db: Database, f: PictureFilter, *, page_size: int = 100) -> C
 
     if f.rating_min is not None:
         scalar("p.rating >= ?", f.rating_min)
-    if f.rating_max is not None:
-        scalar("p.rating <= ?", f.rating_max)
-    if f.unrated is not None:
+    # An unrated picture (0) is not "rated N stars or fewer": `scrap where --rating-max 1` must not scrap
+    # every picture nobody has rated yet. With unrated=True beside it, those are wanted too.
+    if f.rating_max is not None and f.unrated:
+        scalar("(p.rating = 0 OR p.rating BETWEEN 1 AND ?)", f.rating_max)
+    elif f.rating_max is not None:
+        scalar("p.rating BETWEEN 1 AND ?", f.rating_max)
+    if f.unrated is not None and not (f.unrated and f.rating_max is not None):
         scalar("p.rating = 0" if f.unrated else "p.rating > 0")
     if f.favourite is not None:
         scalar("p.favourite = ?", int(f.favourite))
