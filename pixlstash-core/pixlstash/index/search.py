@@ -19,7 +19,7 @@ from ..domain import FaceHit, PictureFilter, SearchHit, SearchResult
 from ..engines import Embedder, Task
 from ..engines.catalog import EngineCatalog
 from ..engines.inputs import load_input
-from ..errors import BadInput, NotFound
+from ..errors import BadInput, ModelMissing, NotFound
 from ..picture_files import PictureFiles
 from ..storage.pictures import PictureStore
 from ..storage.query import PictureQuery
@@ -207,6 +207,19 @@ class SearchService:
         """The embedder asked for, or the default one."""
         engine = self.engines.get(Task.EMBEDDER, engine_id)
         assert isinstance(engine, Embedder)
+        return engine
+
+    def require_embedder(self, engine_id: str | None) -> Embedder:
+        """The embedder, refused at once (``ModelMissing``) when its model is not on this machine: checked
+        before uploaded query images are decoded, so a search that can only fail costs nothing."""
+        engine = self.embedder(engine_id)
+        status = engine.model_status()
+        if not status.present:
+            raise ModelMissing(
+                f"the model of {engine.id} ({status.model}) is not on this machine: {status.how_to_get}",
+                engine_id=engine.id,
+                location=status.location,
+            )
         return engine
 
     def picture_vectors(self, engine: Embedder, picture_ids: Sequence[int]) -> np.ndarray:

@@ -163,6 +163,16 @@ def test_semantic_and_reverse_search_through_the_api_with_tiny_clip(clip_pm, tmp
         missing = client.get("/api/v1/search/semantic", params={"q": "x", "engine": "clip/ViT-B-32@laion2b_s34b_b79k"})
         assert missing.status_code == 409
         assert "pixlstash models pull clip/ViT-B-32@laion2b_s34b_b79k" in missing.json()["error"]["message"]
+        # A search by image with a missing model is refused before the upload is decoded (a garbage file
+        # would otherwise answer 415 first: the order the answer shows).
+        refused = client.post(
+            "/api/v1/search/similar/upload",
+            files=[("file", ("q.png", b"not an image" * 100))],
+            data={"engine": "clip/ViT-B-32@laion2b_s34b_b79k"},
+        )
+        assert refused.status_code == 409, refused.text
+        garbage = client.post("/api/v1/search/similar/upload", files=[("file", ("q.png", b"not an image" * 100))])
+        assert garbage.status_code in (400, 415)
         models = client.get("/api/v1/engines").json()
         assert {m["id"]: m["model"]["present"] for m in models} == {
             "clip/ViT-B-32@laion2b_s34b_b79k": False,

@@ -109,6 +109,7 @@ def _similar_upload(ctx: RequestContext, upload, scope: PictureFilter | None) ->
         if len(upload.files) > _MAX_QUERY_IMAGES:
             raise BadInput(f"at most {_MAX_QUERY_IMAGES} query images")
         fields = _upload_fields(upload.fields)
+        library.search.require_embedder(fields.engine)  # before any decoding: a missing model answers 409 at once
         images = [open_query_image(file.path, library.limits) for file in upload.files]
     finally:
         upload.discard()
