@@ -363,3 +363,24 @@ def test_the_training_guide_shows_the_configs_the_export_writes(dataset, tmp_pat
     files = dict(library.training.contents(library.training.plan(selection, flat), flat, home))
     written = "\n".join(line for line in files["ai-toolkit.yaml"].decode().splitlines() if not line.startswith("#"))
     assert written.strip() == yaml.strip()
+
+
+def test_links_planted_in_the_export_folder_never_carry_files_out(dataset, tmp_path):
+    library, ids, _, selection = dataset
+    outside, target = tmp_path / "outside", tmp_path / "out"
+    outside.mkdir()
+    target.mkdir()
+    (outside / "secret.txt").write_text("keep me\n")
+    (target / "10_ohwx").symlink_to(outside, target_is_directory=True)  # the repeat folder, planted
+    options = ExportOptions(trigger="ohwx", repeats=10)
+    with pytest.raises(BadInput, match="leads out of"):
+        library.training.write_folder(library.training.plan(selection, options), options, target, "overwrite")
+    assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
+    # A caption file that is a link to a file outside: replaced by the export's file, the outside untouched.
+    (target / "10_ohwx").unlink()
+    flat = ExportOptions(trigger="ohwx")
+    (target / f"{ids['red']}.txt").symlink_to(outside / "secret.txt")
+    library.training.write_folder(library.training.plan(selection, flat), flat, target, "overwrite")
+    assert (outside / "secret.txt").read_text() == "keep me\n"
+    assert not (target / f"{ids['red']}.txt").is_symlink()
+    assert (target / f"{ids['red']}.txt").read_text() == "ohwx, a red square on a table\n"

@@ -191,6 +191,7 @@ class TrainingExport:
         images = {f.image for f in plan.files}
         for name, content in self.contents(plan, options, target):
             path = target / name
+            _refuse_links_out(path, target)
             if mode == "update" and _same(path, content):
                 unchanged += 1
             else:
@@ -286,6 +287,16 @@ def _same(path: Path, content: bytes | Path) -> bool:
             if existing.read(len(block)) != block:
                 return False
     return True
+
+
+def _refuse_links_out(path: Path, target: Path) -> None:
+    """A symbolic link planted in the export's folder (a subfolder pointing elsewhere) must not carry the
+    export's files out of it. (A file that is a link is replaced by the rename, never written through.)"""
+    parent = path.parent
+    while parent != target and not parent.exists():
+        parent = parent.parent
+    if not parent.resolve().is_relative_to(target):
+        raise BadInput(f"{path.parent} leads out of {target} (a symbolic link): not written through")
 
 
 def _write_atomically(path: Path, content: bytes | Path) -> None:
