@@ -192,3 +192,21 @@ def test_unreachable_reference_folder_changes_nothing(library, tmp_path):
     scan = library.folder_sync.scan(folder.id)
     assert "not reachable" in scan.report.skipped[0].reason
     assert library.count(PictureFilter(missing=True)) == 0
+
+
+def test_a_damaged_reference_file_is_skipped_with_its_reason_and_never_stops_a_rescan(library, tmp_path):
+    ref = tmp_path / "ref"
+    ref.mkdir()
+    photo(200, 200, seed=1).save(ref / "a.png")
+    folder = library.folder_sync.add("reference", ref)
+    [first] = library.folder_sync.scan(folder.id).report.imported
+    good = (ref / "a.png").read_bytes()
+    (ref / "a.png").write_bytes(good[: len(good) // 3])  # damaged in place (a sync cut short)
+    os.utime(ref / "a.png", (time.time() + 5, time.time() + 5))
+    photo(200, 200, seed=2).save(ref / "b.png")  # new beside it
+    for _ in range(2):  # every rescan, not only the first
+        scan = library.folder_sync.scan(folder.id)
+        assert [os.path.basename(s.path) for s in scan.report.skipped] == ["a.png"], scan.report.skipped
+        assert scan.report.skipped[0].reason.startswith("damaged:")
+    assert library.count(PictureFilter()) == 2  # b.png indexed beside it
+    assert library.get(first.picture_id).width == 200  # the picture keeps what it had

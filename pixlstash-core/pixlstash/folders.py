@@ -24,7 +24,7 @@ import msgspec
 
 from .clock import now_ms
 from .domain import Folder, FolderOptions, ImportReport, ImportSkip
-from .errors import BadInput
+from .errors import BadInput, UnsupportedMedia
 from .events import Event, EventBus
 from .importing.importer import Importer, ImportTarget, ReferenceTarget
 from .importing.sources import COMPANION_SUFFIXES, MEDIA_SUFFIXES, ImportItem, display_name
@@ -250,9 +250,18 @@ class FolderService:
                         ),
                     )
                 continue
-            if record is not None and record.picture_id is not None and self._repoint(folder, record, path, digest):
-                result.changed += 1
-                continue
+            if record is not None and record.picture_id is not None:
+                try:
+                    repointed = self._repoint(folder, record, path, digest)
+                except (UnsupportedMedia, BadInput, OSError, ValueError) as error:
+                    # One damaged file (a sync cut short) must not fail the scan, and with it every later
+                    # scan: it is skipped with its reason, its picture keeps what it had, the rest goes on.
+                    log.warning("skipping %s in %s: %s", rel_path, folder.path, error)
+                    result.report.skipped.append(ImportSkip(display_name(path), f"damaged: {error}"))
+                    continue
+                if repointed:
+                    result.changed += 1
+                    continue
             to_import.append(ImportItem(path, display_name(path), display_name(path.name)))
 
         def recorded(item: ImportItem, picture_id: int, is_new: bool) -> None:
