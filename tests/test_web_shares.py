@@ -92,6 +92,19 @@ def test_metadata_and_images_outside_the_scope_are_not_found(live, scene):
     assert grid.status_code == 200 and grid.headers["content-type"] == "image/webp"
     original = anon.get(shared(scene, f"/media/{content_hash}/original"))
     assert original.content == lib.original_path(inside["id"]).read_bytes()
+    # Nothing keeps a shared image once the link is revoked; the file's name is hidden metadata too; and
+    # a browser neither sniffs another type into an original nor runs anything in it.
+    for response in (grid, original):
+        assert response.headers["cache-control"] == "no-store"
+    picture = lib.get(inside["id"])
+    assert picture.original_name not in original.headers["content-disposition"]
+    assert f"{content_hash}{picture.suffix}" in original.headers["content-disposition"]
+    assert original.headers["x-content-type-options"] == "nosniff"
+    assert "sandbox" in original.headers["content-security-policy"]
+    owner = live.client(live.token("read")).get(f"/api/v1/media/{content_hash}/original")
+    assert "sandbox" in owner.headers["content-security-policy"] and picture.original_name in (
+        owner.headers["content-disposition"]
+    )
 
 
 def test_share_tokens_open_nothing_else(live, scene):

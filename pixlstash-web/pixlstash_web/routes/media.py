@@ -16,13 +16,22 @@ from ..security import Policy
 
 IMMUTABLE = "private, max-age=31536000, immutable"
 BY_ID = "private, max-age=3600"  # a picture's content may change (a reference file edited): revalidate hourly
+NO_STORE = "no-store"  # shared images: nothing may keep them once the link is revoked
 _SIZES = {"grid", "preview"}
+# An original is the user's file as it came: whatever its bytes say (an SVG with script, HTML named .png),
+# a browser opening it must neither sniff another type nor run anything in this origin.
+ORIGINAL_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": (
+        "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
+    ),
+}
 
 
-def not_modified(ctx: RequestContext, etag: str) -> Response | None:
+def not_modified(ctx: RequestContext, etag: str, cache: str = IMMUTABLE) -> Response | None:
     match = ctx.request.headers.get("if-none-match", "")
     if etag in [tag.strip() for tag in match.split(",")]:
-        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": IMMUTABLE})
+        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": cache})
     return None
 
 
@@ -39,7 +48,7 @@ def thumbnail_response(
     if size not in _SIZES:
         raise NotFound("thumbnail size is grid or preview")
     etag = f'"{content_hash}-{size}"'
-    cached = not_modified(ctx, etag)
+    cached = not_modified(ctx, etag, cache)
     if cached is not None:
         return cached
     # Thumbnails are small: read them here, in the handler's worker thread, in one go.
@@ -47,20 +56,25 @@ def thumbnail_response(
     return Response(body, media_type="image/webp", headers={"ETag": etag, "Cache-Control": cache})
 
 
-def original_response(ctx: RequestContext, picture_id: int) -> Response:
+def original_response(
+    ctx: RequestContext, picture_id: int, cache: str = IMMUTABLE, *, hide_name: bool = False
+) -> Response:
+    """The original file. ``hide_name``: the download is named by its content hash, not the file name
+    (a share that hides metadata must not give the name away in a header)."""
     picture = ctx.library.get(picture_id)
     etag = f'"{picture.content_hash}"'
-    cached = not_modified(ctx, etag)
+    cached = not_modified(ctx, etag, cache)
     if cached is not None:
         return cached
     path: Path = ctx.library.original_path(picture_id)
-    filename = Path(picture.original_name or f"{picture.content_hash}{picture.suffix}").name
+    hashed = f"{picture.content_hash}{picture.suffix}"
+    filename = hashed if hide_name else Path(picture.original_name or hashed).name
     return FileResponse(
         path,
         media_type=picture.mime,
         filename=filename,
         content_disposition_type="inline",
-        headers={"ETag": etag, "Cache-Control": IMMUTABLE},
+        headers={"ETag": etag, "Cache-Control": cache, **ORIGINAL_HEADERS},
     )
 
 

@@ -19,7 +19,7 @@ from ..api import Api, RequestContext
 from ..schemas import Count, FilterQuery, ListQuery
 from ..security import Policy
 from .events import event_stream, sse
-from .media import IMMUTABLE, not_modified, original_response, thumbnail_response
+from .media import NO_STORE, not_modified, original_response, thumbnail_response
 
 PREFIX = "/shared/{share_token}"
 
@@ -44,10 +44,11 @@ def _image(ctx: RequestContext, content_hash: str, size: str) -> Response:
         if size == "original":
             if not share.options.allow_original:
                 raise NotFound("this share does not offer original files")
-            return original_response(ctx, picture_id)
-        return thumbnail_response(ctx, picture_id, content_hash, size)
+            hide = not share.options.include_metadata
+            return original_response(ctx, picture_id, NO_STORE, hide_name=hide)
+        return thumbnail_response(ctx, picture_id, content_hash, size, NO_STORE)
     etag = f'"{content_hash}-{size}-s{share.id}"'
-    cached = not_modified(ctx, etag)
+    cached = not_modified(ctx, etag, NO_STORE)
     if cached is not None:
         return cached
     if size == "original":
@@ -59,7 +60,7 @@ def _image(ctx: RequestContext, content_hash: str, size: str) -> Response:
     with Image.open(path) as source:
         source.load()
         body = shares.render(share, source)
-    return Response(body, media_type="image/webp", headers={"ETag": etag, "Cache-Control": IMMUTABLE})
+    return Response(body, media_type="image/webp", headers={"ETag": etag, "Cache-Control": NO_STORE})
 
 
 def register(api: Api) -> None:
