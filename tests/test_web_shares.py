@@ -102,9 +102,8 @@ def test_metadata_and_images_outside_the_scope_are_not_found(live, scene):
     assert original.headers["x-content-type-options"] == "nosniff"
     assert "sandbox" in original.headers["content-security-policy"]
     owner = live.client(live.token("read")).get(f"/api/v1/media/{content_hash}/original")
-    assert "sandbox" in owner.headers["content-security-policy"] and picture.original_name in (
-        owner.headers["content-disposition"]
-    )
+    assert "sandbox" in owner.headers["content-security-policy"]
+    assert picture.original_name in owner.headers["content-disposition"]
 
 
 def test_share_tokens_open_nothing_else(live, scene):

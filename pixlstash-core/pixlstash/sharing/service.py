@@ -266,8 +266,13 @@ class ShareService:
         else:
             scope["project"] = share.scope_id
         scope.update(favourite=None, flagged=None)  # never shown, so never a filter either
-        if not share.options.include_metadata:  # no probing by hidden metadata
+        if not share.options.include_metadata:  # no probing by hidden metadata: each filter on it is dropped
             scope.update(tags=[], any_tags=[], not_tags=[], text=None, rating_min=None, rating_max=None, unrated=None)
+            # Generation data, faces and import times are hidden too: ~600 requests of "checkpoint contains
+            # ..." spelled out a hidden checkpoint's name.
+            scope.update(loras=[], checkpoint=None, generation_seed=None, sampler=None, scheduler=None, steps=None)
+            scope.update(faces=None, min_faces=None, max_faces=None, unnamed_faces=None)
+            scope.update(imported_after=None, imported_before=None)
         return msgspec.structs.replace(base, **scope)
 
     @staticmethod
