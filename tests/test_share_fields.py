@@ -111,3 +111,34 @@ def test_originals_only_when_the_share_allows_them(live, curated, allow_original
     assert anon.get(f"{base}/media/{content_hash}/grid.webp").status_code == 200
     assert anon.get(f"{base}/media/{content_hash}/original").status_code == (200 if allow_original else 404)
     assert anon.get(base).json()["allow_original"] is allow_original
+
+
+@pytest.mark.parametrize("include_metadata", [False, True])
+def test_originals_carry_their_metadata_only_when_the_share_includes_it(live, include_metadata, tmp_path):
+    """A ComfyUI render's graph, a photo's GPS and camera: in the file itself, not only in the API."""
+    import io
+
+    from corpus import comfyui_png, jpeg_with_exif
+    from PIL import Image
+
+    client, lib = live.client(live.token("admin")), live.library
+    files = [comfyui_png(tmp_path / "render.png"), jpeg_with_exif(tmp_path / "photo.jpg", orientation=6)]
+    uploads = [("file", (p.name, p.read_bytes())) for p in files]
+    ids = [i["picture_id"] for i in client.post("/api/v1/uploads", files=uploads).json()["imported"]]
+    shared_set = lib.organise.create_collection("set", "Originals")
+    lib.organise.add_members(shared_set.id, ids)
+    base = _share(client, shared_set.id, include_metadata=include_metadata)
+    anon = live.client()
+    for picture_id in ids:
+        picture = lib.get(picture_id)
+        got = anon.get(f"{base}/media/{picture.content_hash}/original")
+        assert got.status_code == 200
+        stored = lib.original_path(picture_id).read_bytes()
+        if include_metadata:
+            assert got.content == stored and picture.original_name in got.headers["content-disposition"]
+            continue
+        assert picture.original_name not in got.headers["content-disposition"]
+        with Image.open(io.BytesIO(got.content)) as image, Image.open(io.BytesIO(stored)) as original:
+            assert "prompt" not in image.info and "workflow" not in image.info
+            assert dict(image.getexif()) in ({}, {0x0112: 6})  # at most the orientation
+            assert image.convert("RGB").tobytes() == original.convert("RGB").tobytes()

@@ -56,19 +56,15 @@ def thumbnail_response(
     return Response(body, media_type="image/webp", headers={"ETag": etag, "Cache-Control": cache})
 
 
-def original_response(
-    ctx: RequestContext, picture_id: int, cache: str = IMMUTABLE, *, hide_name: bool = False
-) -> Response:
-    """The original file. ``hide_name``: the download is named by its content hash, not the file name
-    (a share that hides metadata must not give the name away in a header)."""
+def original_response(ctx: RequestContext, picture_id: int, cache: str = IMMUTABLE) -> Response:
+    """The original file, as stored."""
     picture = ctx.library.get(picture_id)
     etag = f'"{picture.content_hash}"'
     cached = not_modified(ctx, etag, cache)
     if cached is not None:
         return cached
     path: Path = ctx.library.original_path(picture_id)
-    hashed = f"{picture.content_hash}{picture.suffix}"
-    filename = hashed if hide_name else Path(picture.original_name or hashed).name
+    filename = Path(picture.original_name or f"{picture.content_hash}{picture.suffix}").name
     return FileResponse(
         path,
         media_type=picture.mime,

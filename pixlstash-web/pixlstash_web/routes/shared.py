@@ -13,13 +13,14 @@ from starlette.responses import Response, StreamingResponse
 from pixlstash.domain import Statistics
 from pixlstash.errors import NotFound
 from pixlstash.events import Event
+from pixlstash.media.strip import without_metadata
 from pixlstash.sharing.service import SharedPage, SharedPicture
 
 from ..api import Api, RequestContext
 from ..schemas import Count, FilterQuery, ListQuery
 from ..security import Policy
 from .events import event_stream, sse
-from .media import NO_STORE, not_modified, original_response, thumbnail_response
+from .media import NO_STORE, ORIGINAL_HEADERS, not_modified, original_response, thumbnail_response
 
 PREFIX = "/shared/{share_token}"
 
@@ -44,8 +45,9 @@ def _image(ctx: RequestContext, content_hash: str, size: str) -> Response:
         if size == "original":
             if not share.options.allow_original:
                 raise NotFound("this share does not offer original files")
-            hide = not share.options.include_metadata
-            return original_response(ctx, picture_id, NO_STORE, hide_name=hide)
+            if not share.options.include_metadata:
+                return _original_without_metadata(ctx, picture_id)
+            return original_response(ctx, picture_id, NO_STORE)
         return thumbnail_response(ctx, picture_id, content_hash, size, NO_STORE)
     etag = f'"{content_hash}-{size}-s{share.id}"'
     cached = not_modified(ctx, etag, NO_STORE)
@@ -61,6 +63,25 @@ def _image(ctx: RequestContext, content_hash: str, size: str) -> Response:
         source.load()
         body = shares.render(share, source)
     return Response(body, media_type="image/webp", headers={"ETag": etag, "Cache-Control": NO_STORE})
+
+
+def _original_without_metadata(ctx: RequestContext, picture_id: int) -> Response:
+    """A share that hides metadata hides it in the files too: the original without EXIF (GPS), XMP or text
+    chunks (the ComfyUI graph), its pixels untouched, named by its content hash."""
+    picture = ctx.library.get(picture_id)
+    body = without_metadata(ctx.library.original_path(picture_id), picture.suffix)
+    if body is None:
+        raise NotFound(
+            f"this share leaves metadata out, and a {picture.suffix} original cannot be served without it "
+            "(the owner can include metadata in the share)"
+        )
+    filename = f"{picture.content_hash}{picture.suffix}"
+    headers = {
+        "Cache-Control": NO_STORE,
+        "Content-Disposition": f'inline; filename="{filename}"',
+        **ORIGINAL_HEADERS,
+    }
+    return Response(body, media_type=picture.mime, headers=headers)
 
 
 def register(api: Api) -> None:
