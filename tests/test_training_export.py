@@ -16,7 +16,7 @@ from PIL import Image
 from test_enrichment import import_colours, run_jobs
 
 from pixlstash.domain import PictureFilter
-from pixlstash.errors import BadInput, Conflict
+from pixlstash.errors import BadInput, Conflict, NotFound
 from pixlstash.training import ExportOptions
 from pixlstash.training.images import BUCKET_STEP, aspect_bucket, buckets
 
@@ -384,3 +384,17 @@ def test_links_planted_in_the_export_folder_never_carry_files_out(dataset, tmp_p
     assert (outside / "secret.txt").read_text() == "keep me\n"
     assert not (target / f"{ids['red']}.txt").is_symlink()
     assert (target / f"{ids['red']}.txt").read_text() == "ohwx, a red square on a table\n"
+
+
+def test_export_tickets_are_capped_oldest_first():
+    """A client asking for exports again and again (each ticket holds its filter, id lists and all, for
+    15 minutes) cannot grow the server without bound."""
+    from pixlstash_web.exports import MAX_TICKETS, ExportTickets
+
+    tickets = ExportTickets()
+    big = PictureFilter(ids=list(range(1, 50_001)))
+    made = [tickets.create(big, ExportOptions(), f"t{n}", 0) for n in range(MAX_TICKETS + 40)]
+    assert len(tickets._tickets) == MAX_TICKETS
+    with pytest.raises(NotFound):
+        tickets.get(made[0].id)  # the oldest went first
+    assert tickets.get(made[-1].id).name == f"t{MAX_TICKETS + 39}"

@@ -1,6 +1,8 @@
 """Export tickets: a training-set export asked for by a POST and downloaded by a plain GET (so a browser
 saves a 20 GB zip as it streams, without holding it). A ticket names what to export, not who may: the GET
-needs the same authentication as any read. Tickets live in memory for a quarter of an hour."""
+needs the same authentication as any read. Tickets live in memory for a quarter of an hour, at most
+``MAX_TICKETS`` of them (the oldest go first): a client asking again and again cannot grow the server
+without bound."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from pixlstash.training import ExportOptions
 __all__ = ["ExportTicket", "ExportTickets"]
 
 _LIFETIME = 15 * 60
+MAX_TICKETS = 64
 
 
 class ExportTicket(msgspec.Struct):
@@ -39,6 +42,8 @@ class ExportTickets:
         ticket = ExportTicket(secrets.token_urlsafe(16), f, options, name, pictures, created=time.monotonic())
         with self._lock:
             self._forget_old()
+            while len(self._tickets) >= MAX_TICKETS:
+                del self._tickets[next(iter(self._tickets))]  # insertion order: the oldest
             self._tickets[ticket.id] = ticket
         return ticket
 
