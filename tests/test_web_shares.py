@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from live_server import make_pictures
@@ -225,3 +226,37 @@ def test_recipient_page_needs_no_login(live, scene):
     page = live.client().get(f"/s/{scene['token']}")
     assert page.status_code == 200 and "Shared pictures" in page.text
     assert page.headers["referrer-policy"] == "no-referrer"
+
+
+def test_watermarked_originals_are_bounded_cached_and_work_for_videos_and_huge_pictures(live, tmp_path):
+    """A watermarked share re-rendered the full original on every anonymous request (four requests for a
+    48 MP photo: +3.7 GiB), answered 500 for videos and for pictures over WebP's 16,383 px."""
+    import io
+
+    from corpus import mp4, photo
+
+    from pixlstash.sharing.renders import MAX_SIDE
+
+    lib = live.library
+    folder = tmp_path / "in"
+    folder.mkdir()
+    photo(6000, 1000, seed=3).save(folder / "wide.jpg", quality=80)
+    Image.new("RGB", (17000, 300), (90, 120, 200)).save(folder / "panorama.png")  # past WebP's limit
+    mp4(folder / "clip.mp4")
+    ids = {Path(i.path).name: i.picture_id for i in lib.import_paths([folder]).imported}
+    client = live.client(live.token("write"))
+    body = client.post(
+        "/api/v1/shares",
+        json={"scope_type": "pictures", "picture_ids": list(ids.values()), "watermark_text": "© me"},
+    ).json()
+    anon = live.client()
+    for name, picture_id in ids.items():
+        url = f"/api/v1/shared/{body['token']}/media/{lib.get(picture_id).content_hash}/original"
+        first = anon.get(url)
+        assert first.status_code == 200, (name, first.text)
+        assert first.headers["content-type"] == "image/webp" and first.headers["cache-control"] == "no-store"
+        with Image.open(io.BytesIO(first.content)) as image:
+            assert max(image.size) <= MAX_SIDE, name
+        cached = list((lib.root / "thumbnails" / "shared").rglob("*.webp"))
+        assert anon.get(url).content == first.content  # the same render, from the cache
+        assert list((lib.root / "thumbnails" / "shared").rglob("*.webp")) == cached

@@ -34,6 +34,7 @@ from ..picture_files import PictureFiles
 from ..storage.collections import CollectionStore
 from ..storage.pictures import PictureStore
 from ..storage.query import PictureQuery
+from .renders import ShareRenders
 from .transforms import ShareContext, ShareTransform
 
 if TYPE_CHECKING:
@@ -157,9 +158,11 @@ class ShareService:
         *,
         watermark_folder: Path,
         transforms: list[ShareTransform],
+        renders_folder: Path | None = None,
     ) -> None:
         self.auth, self.pictures, self.collections, self.query, self.files = auth, pictures, collections, query, files
         self.watermark_folder, self.transforms = Path(watermark_folder), transforms
+        self.renders = ShareRenders(renders_folder or self.watermark_folder.parent / "thumbnails" / "shared")
 
     def create(
         self,
@@ -344,6 +347,20 @@ class ShareService:
         """Whether any registered share transform (the watermark, a plugin's) changes what this share serves."""
         context = self.context(share)
         return any(transform.applies_to(context) for transform in self.transforms)
+
+    def rendered(self, share: Share, picture_id: int, size: str) -> bytes:
+        """A picture as this (transforming) share serves it, at ``size`` ("grid", "preview" or "original"):
+        cached, bounded, made a few at a time (``renders``). A video's "original" is its poster."""
+        content_hash, _, _ = self.pictures.address(picture_id)
+        video = self.pictures.media_inputs([picture_id]).get(picture_id, ("", 0, 0, "image"))[3] == "video"
+        if size == "original" and not video:
+            source = self.files.original_path(picture_id)
+        else:
+            source = self.files.thumbnail_path(picture_id, "preview" if size == "original" else size)
+        options = msgspec.json.encode(share.options).decode()
+        return self.renders.get(
+            (content_hash, size, share.id, options), source, lambda image: self.render(share, image)
+        )
 
     def render(self, share: Share, source: Image.Image) -> bytes:
         """An image as the recipient gets it: every share transform applied, encoded as WebP."""

@@ -7,7 +7,6 @@ Images pass through the share transforms (the watermark) when the share asks for
 from __future__ import annotations
 
 import msgspec
-from PIL import Image
 from starlette.responses import Response, StreamingResponse
 
 from pixlstash.domain import Statistics
@@ -53,15 +52,11 @@ def _image(ctx: RequestContext, content_hash: str, size: str) -> Response:
     cached = not_modified(ctx, etag, NO_STORE)
     if cached is not None:
         return cached
-    if size == "original":
-        if not share.options.allow_original:
-            raise NotFound("this share does not offer original files")
-        path = ctx.library.original_path(picture_id)
-    else:
-        path = ctx.library.thumbnail_path(picture_id, size)
-    with Image.open(path) as source:
-        source.load()
-        body = shares.render(share, source)
+    if size == "original" and not share.options.allow_original:
+        raise NotFound("this share does not offer original files")
+    if size not in ("grid", "preview", "original"):
+        raise NotFound("the sizes are grid, preview and original")
+    body = shares.rendered(share, picture_id, size)
     return Response(body, media_type="image/webp", headers={"ETag": etag, "Cache-Control": NO_STORE})
 
 
