@@ -118,17 +118,22 @@ def test_originals_carry_their_metadata_only_when_the_share_includes_it(live, in
     """A ComfyUI render's graph, a photo's GPS and camera: in the file itself, not only in the API."""
     import io
 
-    from corpus import comfyui_png, jpeg_with_exif
+    from corpus import comfyui_png, jpeg_with_exif, mp4
     from PIL import Image
 
     client, lib = live.client(live.token("admin")), live.library
+    video = lib.import_paths([mp4(tmp_path / "clip.mp4")]).imported[0].picture_id
     files = [comfyui_png(tmp_path / "render.png"), jpeg_with_exif(tmp_path / "photo.jpg", orientation=6)]
     uploads = [("file", (p.name, p.read_bytes())) for p in files]
     ids = [i["picture_id"] for i in client.post("/api/v1/uploads", files=uploads).json()["imported"]]
     shared_set = lib.organise.create_collection("set", "Originals")
-    lib.organise.add_members(shared_set.id, ids)
+    lib.organise.add_members(shared_set.id, [*ids, video])
     base = _share(client, shared_set.id, include_metadata=include_metadata)
     anon = live.client()
+    # The share page plays a video from its original: still served (as stored), under its hash's name.
+    played = anon.get(f"{base}/media/{lib.get(video).content_hash}/original")
+    assert played.status_code == 200 and played.content == lib.original_path(video).read_bytes()
+    assert (lib.get(video).original_name in played.headers["content-disposition"]) is include_metadata
     for picture_id in ids:
         picture = lib.get(picture_id)
         got = anon.get(f"{base}/media/{picture.content_hash}/original")

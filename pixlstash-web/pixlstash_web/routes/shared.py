@@ -7,7 +7,7 @@ Images pass through the share transforms (the watermark) when the share asks for
 from __future__ import annotations
 
 import msgspec
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import FileResponse, Response, StreamingResponse
 
 from pixlstash.domain import Statistics
 from pixlstash.errors import NotFound
@@ -64,18 +64,22 @@ def _original_without_metadata(ctx: RequestContext, picture_id: int) -> Response
     """A share that hides metadata hides it in the files too: the original without EXIF (GPS), XMP or text
     chunks (the ComfyUI graph), its pixels untouched, named by its content hash."""
     picture = ctx.library.get(picture_id)
-    body = without_metadata(ctx.library.original_path(picture_id), picture.suffix)
+    path = ctx.library.original_path(picture_id)
+    filename = f"{picture.content_hash}{picture.suffix}"
+    headers = {"Cache-Control": NO_STORE, **ORIGINAL_HEADERS}
+    if picture.media_type == "video":
+        # The share page plays videos from their original: served as stored (its container's metadata is
+        # not stripped yet: docs/security.md), under the content hash's name.
+        return FileResponse(
+            path, media_type=picture.mime, filename=filename, content_disposition_type="inline", headers=headers
+        )
+    body = without_metadata(path, picture.suffix)
     if body is None:
         raise NotFound(
             f"this share leaves metadata out, and a {picture.suffix} original cannot be served without it "
             "(the owner can include metadata in the share)"
         )
-    filename = f"{picture.content_hash}{picture.suffix}"
-    headers = {
-        "Cache-Control": NO_STORE,
-        "Content-Disposition": f'inline; filename="{filename}"',
-        **ORIGINAL_HEADERS,
-    }
+    headers["Content-Disposition"] = f'inline; filename="{filename}"'
     return Response(body, media_type=picture.mime, headers=headers)
 
 
