@@ -277,6 +277,7 @@ class Library:
             self.files,
             watermark_folder=self.root / "watermarks",
             transforms=transforms,
+            renders_folder=self.root / "thumbnails" / "shared",
         )
 
     def new_enrichment_worker(self, *, ray_address: str | None = None, **options) -> EnrichmentWorker:

@@ -158,11 +158,11 @@ class ShareService:
         *,
         watermark_folder: Path,
         transforms: list[ShareTransform],
-        renders_folder: Path | None = None,
+        renders_folder: Path,
     ) -> None:
         self.auth, self.pictures, self.collections, self.query, self.files = auth, pictures, collections, query, files
         self.watermark_folder, self.transforms = Path(watermark_folder), transforms
-        self.renders = ShareRenders(renders_folder or self.watermark_folder.parent / "thumbnails" / "shared")
+        self.renders = ShareRenders(renders_folder)
 
     def create(
         self,
