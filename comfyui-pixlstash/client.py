@@ -24,6 +24,11 @@ class PixlStashError(Exception):
     """A PixlStash request that failed, in one line a ComfyUI user can act on."""
 
 
+# ComfyUI names a failure by its exception's module, which for a custom node is the path it was loaded
+# from ("/home/.../custom_nodes/comfyui-pixlstash.client.PixlStashError"): a short name reads better.
+PixlStashError.__module__ = "pixlstash"
+
+
 class Client:
     def __init__(self, url: str, token: str, timeout: float = 120.0) -> None:
         self.url, self.token, self.timeout = url.rstrip("/"), token, timeout
@@ -85,8 +90,8 @@ class Client:
     def _explain(self, status: int, message: str) -> str:
         if status == 401:
             return (
-                "PixlStash did not accept the token (401): create one with `pixlstash token create` and set it in "
-                "ComfyUI's settings (PixlStash > Token) or PIXLSTASH_TOKEN"
+                "PixlStash did not accept the token (401): create one with `pixlstash token create` and enter it in "
+                "ComfyUI's settings (PixlStash), or set PIXLSTASH_TOKEN"
             )
         if status == 403:
             return f"the PixlStash token may not do this (403): {message}"

@@ -10,7 +10,7 @@ from typing import Any
 
 from .client import Client, PixlStashError
 from .connection import connect
-from .images import BATCH_RULES, batch, decode
+from .images import BATCH_RULES, batch, decode, empty_batch, nothing
 
 __all__ = [
     "CATEGORY",
@@ -23,6 +23,7 @@ __all__ = [
     "engine_choices",
     "engine_id",
     "fetch_images",
+    "forget_choices",
     "parse_ids",
     "picked_id",
     "restriction",
@@ -51,9 +52,14 @@ def choices(path: str, label) -> list[str]:
     try:
         values = [label(item) for item in connect(timeout=3.0).get(path)] or ["(none yet)"]
     except PixlStashError as error:
-        values = [f"(PixlStash: {str(error)[:120]})"]
+        return [f"(PixlStash: {error})"]  # whole (a cut message loses what to do), and not kept
     _cache[path] = (now, values)
     return values
+
+
+def forget_choices() -> None:
+    """Drop the lists read from the server (the connection changed)."""
+    _cache.clear()
 
 
 def engine_choices(task: str) -> list[str]:
@@ -110,7 +116,10 @@ def search_outputs(client: Client, hits: list[dict], rule: str) -> tuple:
     """(IMAGE, MASK, ids, scores) of search hits, best first."""
     if rule not in BATCH_RULES:
         raise PixlStashError(f"batch rule is one of {', '.join(BATCH_RULES)}")
-    images, masks = batch(fetch_images(client, [h["picture"] for h in hits]), rule)
+    if hits:
+        images, masks = batch(fetch_images(client, [h["picture"] for h in hits]), rule)
+    else:
+        images, masks = (nothing(empty) for empty in empty_batch())
     ids = ",".join(str(h["picture"]["id"]) for h in hits)
     scores = ",".join(f"{h['similarity']:.4f}" for h in hits)
     return images, masks, ids, scores

@@ -13,7 +13,7 @@ import torch
 from PIL import Image, ImageOps
 from PIL.PngImagePlugin import PngInfo
 
-__all__ = ["BATCH_RULES", "batch", "empty_batch", "pictures_of", "png_with_workflow", "single"]
+__all__ = ["BATCH_RULES", "batch", "empty_batch", "nothing", "pictures_of", "png_with_workflow", "single"]
 
 BATCH_RULES = ["pad to largest", "fit inside first", "fill first"]
 
@@ -55,8 +55,20 @@ def batch(images: Sequence[Image.Image], rule: str) -> tuple[torch.Tensor, torch
 
 
 def empty_batch() -> tuple[torch.Tensor, torch.Tensor]:
-    """No pictures: a batch of none, which ComfyUI's savers and previews take in their stride."""
+    """A batch of no pictures, for code outside ComfyUI; inside it, outputs are ``nothing()``."""
     return torch.zeros((0, 64, 64, 3), dtype=torch.float32), torch.zeros((0, 64, 64), dtype=torch.float32)
+
+
+def nothing(fallback):
+    """What an output holds when there is nothing to put in it. In ComfyUI: its ``ExecutionBlocker(None)``,
+    the contract its own switch nodes follow, which skips every node downstream of that output without an
+    error (ComfyUI's PreviewImage and SaveImage read ``images[0]`` and crash on a batch of none).
+    Outside ComfyUI (scripts, tests): ``fallback``."""
+    try:
+        from comfy_execution.graph_utils import ExecutionBlocker
+    except ImportError:
+        return fallback
+    return ExecutionBlocker(None)
 
 
 def _arrays(image: Image.Image) -> tuple[np.ndarray, np.ndarray]:

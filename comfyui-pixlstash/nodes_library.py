@@ -10,7 +10,7 @@ import uuid
 from .client import PixlStashError
 from .common import CATEGORY, COLLECTIONS, PROJECT, choices, fetch_images, parse_ids, picked_id
 from .connection import connect
-from .images import BATCH_RULES, batch, empty_batch, pictures_of, png_with_workflow, single
+from .images import BATCH_RULES, batch, empty_batch, nothing, pictures_of, png_with_workflow, single
 
 __all__ = ["CharacterPicker", "PictureList", "PictureLoader", "PictureSaver", "ProjectPicker", "SetPicker"]
 
@@ -97,6 +97,8 @@ class PictureSaver:
     def save(self, images, filename_prefix, tags, project=None, collections=None, prompt=None, extra_pnginfo=None):
         if _metadata_disabled():  # ComfyUI's --disable-metadata holds for this saver too
             prompt, extra_pnginfo = None, None
+        if images.shape[0] == 0:  # nothing passed upstream: nothing to save, and no error
+            return {"ui": {"images": []}, "result": ("",)}
         client = connect()
         stem = "".join(c for c in filename_prefix if c.isalnum() or c in "-_ ").strip() or "ComfyUI"
         pictures = pictures_of(images)
@@ -173,7 +175,17 @@ class PictureLoader:
                 "sort": (SORTS, {"default": "taken_at"}),
                 "descending": ("BOOLEAN", {"default": True}),
                 "limit": ("INT", {"default": 8, "min": 1, "max": 1000}),
-                "seed": ("INT", {"default": 0, "min": 0, "max": 0x7FFFFFFFFFFFFFFF, "tooltip": "for sort: random"}),
+                "seed": (
+                    "INT",
+                    # A fixed seed by default: "randomize" would give a new random order on every queue.
+                    {
+                        "default": 0,
+                        "min": 0,
+                        "max": 0x7FFFFFFFFFFFFFFF,
+                        "tooltip": "for sort: random",
+                        "control_after_generate": False,
+                    },
+                ),
                 "batch_rule": (BATCH_RULES, {"default": "pad to largest"}),
             },
             "optional": {
@@ -201,7 +213,10 @@ class PictureLoader:
         project=None,
     ):
         client, pictures = _select(tags, min_rating, sort, descending, limit, seed, picture_ids, collections, project)
-        images, masks = batch(fetch_images(client, pictures), batch_rule) if pictures else empty_batch()
+        if pictures:
+            images, masks = batch(fetch_images(client, pictures), batch_rule)
+        else:
+            images, masks = (nothing(empty) for empty in empty_batch())
         details = [client.get(f"/pictures/{p['id']}") for p in pictures]
         return (
             images,
@@ -233,6 +248,9 @@ class PictureList(PictureLoader):
         self, tags, min_rating, sort, descending, limit, seed, picture_ids="", collections=None, project=None
     ):
         client, pictures = _select(tags, min_rating, sort, descending, limit, seed, picture_ids, collections, project)
+        if not pictures:  # an empty list would make ComfyUI index into nothing: block what follows instead
+            blocked = nothing(None)
+            return tuple([] if blocked is None else [blocked] for _ in self.RETURN_TYPES)
         images, masks, ids, captions, tag_lines = [], [], [], [], []
         for picture, image in zip(pictures, fetch_images(client, pictures), strict=True):
             detail = client.get(f"/pictures/{picture['id']}")

@@ -22,7 +22,7 @@ from .common import (
     search_outputs,
 )
 from .connection import connect
-from .images import BATCH_RULES, empty_batch, pictures_of
+from .images import BATCH_RULES, empty_batch, nothing, pictures_of
 
 __all__ = ["LikenessGate", "LikenessSearch", "SemanticSearch"]
 
@@ -83,7 +83,7 @@ class LikenessSearch:
                         "tooltip": "draw this many at random from the results (0: all)",
                     },
                 ),
-                "seed": ("INT", {"default": 0, "min": 0, "max": 0xFFFFFFFFFFFFFFFF}),
+                "seed": ("INT", {"default": 0, "min": 0, "max": 0xFFFFFFFFFFFFFFFF, "control_after_generate": False}),
                 "engine": (_engines(), {"default": "default"}),
                 "batch_rule": (BATCH_RULES, {"default": "pad to largest"}),
             },
@@ -222,7 +222,7 @@ class LikenessGate:
             scores.extend(result["scores"])
         passed = [n for n, s in enumerate(scores) if s is not None and s >= threshold]
         failed = [n for n in range(len(scores)) if n not in set(passed)]
-        accepted = images[passed] if passed else empty_batch()[0]
-        rejected = images[failed] if failed else empty_batch()[0]
+        accepted = images[passed] if passed else nothing(empty_batch()[0])
+        rejected = images[failed] if failed else nothing(empty_batch()[0])
         text = ",".join("none" if s is None else f"{s:.4f}" for s in scores)
         return accepted, rejected, text, len(passed)

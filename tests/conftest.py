@@ -179,6 +179,16 @@ def library_snapshot(lib) -> dict:
     return {"rows": rows, "files": files}
 
 
+@pytest.fixture(scope="session")
+def comfyui(tmp_path_factory):
+    """A real ComfyUI with the node pack, started once for the whole session (see real_comfyui)."""
+    from real_comfyui import RealComfyUI
+
+    comfy = RealComfyUI(tmp_path_factory.mktemp("comfyui")).start()
+    yield comfy
+    comfy.stop()
+
+
 @pytest.fixture
 def live(library):
     """A real uvicorn server on 127.0.0.1 over the test's library."""

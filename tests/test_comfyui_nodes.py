@@ -25,10 +25,9 @@ PACK = Path(__file__).resolve().parent.parent / "comfyui-pixlstash"
 NAMES = ("red", "green", "blue", "yellow", "magenta", "cyan", "white")
 
 
-@pytest.fixture
-def world(fake_engines, live, tmp_path, monkeypatch):
+def fill_library(live) -> tuple:
     """A library the examples fit: project 1 "Portraits" (every picture), set 1 "Best" (red, yellow),
-    character 2 "Alice" (the magenta picture's face); the pack loaded in a ComfyUI folder."""
+    character 2 "Alice" (the magenta picture's face). (admin client, picture ids by colour)"""
     admin = live.client(live.token("admin"))
     ids = upload_colours(admin, NAMES)
     wait_for_jobs(admin)
@@ -40,6 +39,13 @@ def world(fake_engines, live, tmp_path, monkeypatch):
     assert (project["id"], best["id"], alice["id"]) == (1, 1, 2)
     face = live.library.db.query("SELECT id FROM faces WHERE picture_id = ?", (ids["magenta"],))[0][0]
     admin.patch(f"/api/v1/faces/{face}", json={"character_id": alice["id"]}).raise_for_status()
+    return admin, ids
+
+
+@pytest.fixture
+def world(fake_engines, live, tmp_path, monkeypatch):
+    """The examples' library (``fill_library``); the pack loaded in a ComfyUI folder."""
+    admin, ids = fill_library(live)
     comfy = ComfyEnvironment(tmp_path / "ComfyUI")
     comfy.install()
     solid(80, 80, PALETTE["blue"]).save(comfy.root / "input" / "reference.png")
@@ -61,7 +67,7 @@ def nodes(pack) -> types.SimpleNamespace:
 
 
 def example(name: str) -> dict:
-    return json.loads((PACK / "examples" / name).read_text())
+    return json.loads((PACK / "api_workflows" / name).read_text())
 
 
 def colour_of(image) -> str:
@@ -309,7 +315,7 @@ def test_likeness_gate_splits_a_batch_by_a_characters_face(world):
     assert n == 0 and kept.shape[0] == 0 and dropped.shape[0] == 2 and text == "none,none"
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in (PACK / "examples").glob("*.json")))
+@pytest.mark.parametrize("name", sorted(p.name for p in (PACK / "api_workflows").glob("*.json")))
 def test_every_example_workflow_runs(world, name):
     run = run_graph(nodes(world.pack), example(name), extra_pnginfo={"workflow": {}})
     assert run.outputs and all(values for outputs in run.outputs.values() for values in outputs)
@@ -350,10 +356,13 @@ def test_every_failure_is_one_clear_line(world, plugin_manager):
     settings = world.comfy.root / "user" / "default" / "comfy.settings.json"
     assert "no PixlStash token" in one_line_error(lambda: run_graph(nodes(world.pack), graph))
     settings.parent.mkdir(parents=True)
-    settings.write_text(
-        json.dumps({"PixlStash.ServerURL": world.live.url, "PixlStash.Token": world.live.token("read")})
-    )
-    assert run_graph(nodes(world.pack), graph).output("1", 2)  # ComfyUI's settings serve as well
+    read_token = world.live.token("read")
+    settings.write_text(json.dumps({"PixlStash.ServerURL": world.live.url, "PixlStash.Token": read_token}))
+    # A token an older pack kept in ComfyUI's settings (which ComfyUI serves) moves to the pack's own file.
+    assert run_graph(nodes(world.pack), graph).output("1", 2)
+    assert json.loads(settings.read_text()) == {}
+    moved = world.comfy.root / "user" / "pixlstash" / "connection.json"
+    assert json.loads(moved.read_text()) == {"url": world.live.url, "token": read_token}
     world.comfy.multi_user = True
     world.comfy.install()
     assert "--multi-user" in one_line_error(lambda: run_graph(nodes(world.pack), graph))

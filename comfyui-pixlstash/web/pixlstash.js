@@ -1,26 +1,73 @@
-// Registers PixlStash's settings in ComfyUI's settings dialog. The nodes read them on the server side
-// from ComfyUI's settings file, so the token never travels inside a workflow.
+// The PixlStash connection in ComfyUI's settings dialog (Settings > PixlStash). The URL and token go to the
+// pack's own route, which keeps them in a file ComfyUI does not serve; they are never a ComfyUI setting,
+// because ComfyUI answers GET /settings/<id> to anyone who can reach it. The token is shown masked.
 import { app } from "../../scripts/app.js";
+import { api } from "../../scripts/api.js";
+
+function element(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  node.append(...children);
+  return node;
+}
+
+function sourceLine(connection) {
+  if (connection.error) return connection.error;
+  const token = connection.token
+    ? `token ${connection.token} from ${connection.token_from}`
+    : "no token yet";
+  return `Server ${connection.url} (from ${connection.url_from}); ${token}.`;
+}
+
+function connectionForm() {
+  const status = element("p", { class: "pixlstash-status", role: "status", "aria-live": "polite" }, "Reading…");
+  const url = element("input", {
+    id: "pixlstash-url", type: "url", class: "p-inputtext", autocomplete: "off", spellcheck: "false",
+  });
+  const token = element("input", {
+    id: "pixlstash-token", type: "password", class: "p-inputtext", autocomplete: "off",
+    placeholder: "paste a token to replace the stored one",
+  });
+  const save = element("button", { type: "button", class: "p-button p-component" }, "Save and check");
+  const form = element(
+    "div", { class: "pixlstash-connection", style: "display:flex;flex-direction:column;gap:.5rem;min-width:18rem" },
+    status,
+    element("label", { for: "pixlstash-url" }, "Server URL"), url,
+    element("label", { for: "pixlstash-token" }, "Token (from `pixlstash token create --scope write`)"), token,
+    save,
+  );
+  const show = (connection) => {
+    status.textContent = sourceLine(connection);
+    if (connection.url) url.value = connection.url;
+    const fromEnvironment = connection.url_from === "PIXLSTASH_URL" && connection.token_from === "PIXLSTASH_TOKEN";
+    for (const field of [url, token, save]) field.disabled = fromEnvironment;
+    if (fromEnvironment) status.textContent += " Set by ComfyUI's environment, which wins over this dialog.";
+  };
+  api.fetchApi("/pixlstash/connection").then((r) => r.json()).then(show, (e) => { status.textContent = String(e); });
+  save.addEventListener("click", async () => {
+    status.textContent = "Checking…";
+    const body = { url: url.value };
+    if (token.value) body.token = token.value;
+    const response = await api.fetchApi("/pixlstash/connection", { method: "POST", body: JSON.stringify(body) });
+    const answer = await response.json();
+    token.value = "";
+    if (!response.ok) { status.textContent = answer.error; return; }
+    show(answer);
+    status.textContent += " " + answer.check.message;
+  });
+  return form;
+}
 
 app.registerExtension({
   name: "PixlStash.Settings",
   settings: [
     {
-      id: "PixlStash.ServerURL",
-      category: ["PixlStash", "Server", "URL"],
-      name: "PixlStash server URL",
-      type: "text",
-      defaultValue: "http://127.0.0.1:9537",
-      tooltip: "Where `pixlstash serve` listens. The PIXLSTASH_URL environment variable overrides it.",
-    },
-    {
-      id: "PixlStash.Token",
-      category: ["PixlStash", "Server", "Token"],
-      name: "PixlStash token",
-      type: "text",
+      id: "PixlStash.Connection",
+      category: ["PixlStash", "Server", "Connection"],
+      name: "PixlStash server",
+      type: () => connectionForm(),
       defaultValue: "",
-      tooltip: "From `pixlstash token create --scope read` (searches, loaders) or `--scope write` (the Picture Saver). "
-        + "The PIXLSTASH_TOKEN environment variable overrides it.",
+      tooltip: "PIXLSTASH_URL and PIXLSTASH_TOKEN in ComfyUI's environment win over what is entered here.",
     },
   ],
 });

@@ -20,7 +20,7 @@ from .domain import PictureFilter, SearchHit, SearchResult
 from .engines import Face, FaceExtractor, Task
 from .engines.catalog import EngineCatalog
 from .engines.tasks import run_engine
-from .errors import BadInput
+from .errors import BadInput, ModelMissing
 from .index.search import Combine, SearchService
 from .storage.collections import CollectionStore
 from .storage.vectors import VectorStore
@@ -173,6 +173,14 @@ class LikenessService:
                 raise BadInput(f"no face was found in reference image {n}")
             rows.append(np.asarray(main.embedding, dtype=np.float32))
         if not rows:
+            status = engine.model_status()
+            if not status.present:  # finding faces needs the model first: say how to get it
+                raise ModelMissing(
+                    f"the references have no faces yet, and finding them needs the model of {engine.id} "
+                    f"({status.model}), which is not on this machine: {status.how_to_get}",
+                    engine_id=engine.id,
+                    location=status.location,
+                )
             raise BadInput(
                 f"the references have no faces found by {engine.id}: find faces first "
                 "(pixlstash enrich --task faces), or give a reference image with a face"
