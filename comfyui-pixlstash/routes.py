@@ -77,4 +77,8 @@ def _check() -> dict:
         me = connect(timeout=5.0).get("/auth/me")
     except PixlStashError as error:
         return {"ok": False, "message": str(error)}
-    return {"ok": True, "message": f"connected: a {me['scope']} {me['kind']}", "scope": me["scope"]}
+    return {
+        "ok": True,
+        "message": f"Connected: the server takes this {me['scope']} {me['kind']}.",
+        "scope": me["scope"],
+    }

@@ -186,7 +186,7 @@ def test_a_failing_node_says_one_clear_line_in_comfyui(library_in_comfy, comfyui
     with pytest.raises(ComfyRunError) as refused:
         comfyui.run(graph)
     assert str(refused.value).splitlines()[0] == (
-        "PixlStashPictureLoader failed: pixlstash.PixlStashError: PixlStash did not accept the token (401): create one with "
-        "`pixlstash token create` and enter it in ComfyUI's settings (PixlStash), or set PIXLSTASH_TOKEN"
+        "PixlStashPictureLoader failed: pixlstash.PixlStashError: PixlStash did not accept the token (401): create "
+        "one with `pixlstash token create` and enter it in ComfyUI's settings (PixlStash), or set PIXLSTASH_TOKEN"
     )
     comfyui.connect_pack(live.url, live.token("write"))

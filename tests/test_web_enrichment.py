@@ -10,7 +10,7 @@ import pytest
 from corpus import solid
 from test_enrichment import PALETTE
 
-from pixlstash.engines import Embedder
+from pixlstash.engines import Embedder, FaceExtractor, ModelStatus
 from pixlstash.errors import ModelMissing
 from pixlstash.hookspecs import hookimpl
 
@@ -174,6 +174,36 @@ def test_a_missing_model_answers_409_with_how_to_get_it(api, plugin_manager):
     assert response.status_code == 409
     error = response.json()["error"]
     assert error["code"] == "model_missing" and "pixlstash models pull absent/clip" in error["message"]
+
+
+class AbsentFaceModel(FaceExtractor):
+    id = "absent/faces"
+    dimensions = 4
+
+    def model_status(self):
+        how = "run `pixlstash models pull absent/faces` on a machine with internet"
+        return ModelStatus(model="absent-face-model", present=False, how_to_get=how)
+
+    def extract(self, images):
+        raise AssertionError("unreachable without a model")
+
+
+class AbsentFacesPlugin:
+    @hookimpl
+    def register_face_extractors(self, register):
+        register(AbsentFaceModel())
+
+
+def test_face_search_by_a_character_without_the_face_model_says_how_to_get_it(api, plugin_manager):
+    client, ids, _ = api
+    plugin_manager.register(AbsentFacesPlugin(), name="absent-faces")
+    alice = client.post("/api/v1/characters", json={"name": "Alice"}).json()
+    client.post(f"/api/v1/characters/{alice['id']}/pictures", json={"ids": [ids["red"]]}).raise_for_status()
+    body = {"mode": "face_search", "collection_ids": [alice["id"]], "engine": "absent/faces"}
+    response = client.post("/api/v1/search/likeness", json=body)
+    error = response.json()["error"]
+    assert response.status_code == 409 and error["code"] == "model_missing", error
+    assert "pixlstash models pull absent/faces" in error["message"] and "enrich" not in error["message"]
 
 
 def test_share_recipients_search_only_inside_the_share(api):

@@ -13,19 +13,19 @@ function element(tag, attributes = {}, ...children) {
 
 function sourceLine(connection) {
   if (connection.error) return connection.error;
-  const token = connection.token
-    ? `token ${connection.token} from ${connection.token_from}`
-    : "no token yet";
-  return `Server ${connection.url} (from ${connection.url_from}); ${token}.`;
+  const token = connection.token ? `token ${connection.token}` : "no token yet";
+  const places = [...new Set([connection.url_from, connection.token_from].filter(Boolean))];
+  return `Server ${connection.url} with ${token}, from ${places.join(" and ")}.`;
 }
 
 function connectionForm() {
   const status = element("p", { class: "pixlstash-status", role: "status", "aria-live": "polite" }, "Reading…");
   const url = element("input", {
     id: "pixlstash-url", type: "url", class: "p-inputtext", autocomplete: "off", spellcheck: "false",
+    style: "width:100%",
   });
   const token = element("input", {
-    id: "pixlstash-token", type: "password", class: "p-inputtext", autocomplete: "off",
+    id: "pixlstash-token", type: "password", class: "p-inputtext", autocomplete: "off", style: "width:100%",
     placeholder: "paste a token to replace the stored one",
   });
   const save = element("button", { type: "button", class: "p-button p-component" }, "Save and check");
@@ -41,7 +41,7 @@ function connectionForm() {
     if (connection.url) url.value = connection.url;
     const fromEnvironment = connection.url_from === "PIXLSTASH_URL" && connection.token_from === "PIXLSTASH_TOKEN";
     for (const field of [url, token, save]) field.disabled = fromEnvironment;
-    if (fromEnvironment) status.textContent += " Set by ComfyUI's environment, which wins over this dialog.";
+    if (fromEnvironment) status.textContent += " ComfyUI's environment sets both, and wins over this page.";
   };
   api.fetchApi("/pixlstash/connection").then((r) => r.json()).then(show, (e) => { status.textContent = String(e); });
   save.addEventListener("click", async () => {
@@ -53,7 +53,7 @@ function connectionForm() {
     token.value = "";
     if (!response.ok) { status.textContent = answer.error; return; }
     show(answer);
-    status.textContent += " " + answer.check.message;
+    status.textContent = `${answer.check.message} ${status.textContent}`;
   });
   return form;
 }
