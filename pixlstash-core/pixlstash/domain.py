@@ -13,6 +13,8 @@ __all__ = [
     "ClusterProgress",
     "Collection",
     "CollectionKind",
+    "ComfyLink",
+    "ComfyRun",
     "DuplicateGroup",
     "Folder",
     "FolderOptions",
@@ -38,6 +40,7 @@ __all__ = [
     "SetOp",
     "Sort",
     "SortKey",
+    "Stack",
     "Statistics",
     "Tag",
 ]
@@ -132,6 +135,42 @@ class PictureSummary(msgspec.Struct, frozen=True):
     flagged: bool = False
     missing: bool = False
     deleted_at: int | None = None
+    stack_id: int | None = None
+    stack_size: int = 0  # pictures in its stack, itself included (0: in none)
+
+
+class Stack(msgspec.Struct, frozen=True):
+    """Variants grouped under a cover: a run's outputs on their source, near-duplicates, a manual pick."""
+
+    id: int
+    cover_id: int
+    member_ids: list[int]  # the cover first
+    origin: str  # manual, run or duplicates
+    created_at: int
+
+
+class ComfyLink(msgspec.Struct, frozen=True):
+    """A ComfyUI the library runs workflows on."""
+
+    id: int
+    url: str
+    created_at: int
+    token_id: int | None = None  # the PixlStash token made for its node pack
+
+
+class ComfyRun(msgspec.Struct, frozen=True):
+    """A workflow sent to a linked ComfyUI: a remix of a picture's graph, or a workflow run on a picture."""
+
+    id: int
+    kind: str  # remix or run
+    status: str  # queued, running, done, failed or cancelled
+    created_at: int
+    link_id: int | None = None
+    source_id: int | None = None
+    prompt_id: str | None = None
+    message: str = ""
+    output_ids: list[int] = []
+    finished_at: int | None = None
 
 
 class PictureBadges(msgspec.Struct, frozen=True):
@@ -316,6 +355,9 @@ class PictureFilter(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unkn
     steps: Int64 | None = None
     ids: list[Id] | None = None  # restrict to these (a selection, a share scope)
     scrapheap: bool = False  # the scrapheap instead of the live library
+    # A stack counts as its members; stack_covers=True keeps one picture per stack, its cover (the grid).
+    stack_covers: bool = False
+    stack: Id | None = None  # only the members of this stack
 
 
 class Sort(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):

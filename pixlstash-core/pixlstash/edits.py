@@ -30,10 +30,12 @@ from .storage.db import Database
 from .storage.edit_state import EditState
 from .storage.history_log import HistoryLog, LoggedStep
 from .storage.pictures import PictureStore
+from .storage.stacks import StackStore
 from .storage.tags import TagStore
 
 __all__ = ["Edits"]
 
+_STACKED = {"fields": ["stack"]}
 _FIELD_WORDS = {"favourite": ("Favourite", "Unfavourite"), "flagged": ("Flag", "Unflag")}
 
 
@@ -61,8 +63,10 @@ class Edits:
         scrapheap: Scrapheap,
         organiser: Organiser,
         clock: Callable[[], int] = now_ms,
+        stack_store: StackStore | None = None,
     ) -> None:
         self.db, self.events, self.log, self.clock = db, events, log, clock
+        self.stack_store = stack_store
         self.pictures, self.tags, self.editor = pictures, tags, editor
         self.scrapheap, self.organiser = scrapheap, organiser
         self.state = EditState(db)
@@ -226,6 +230,20 @@ class Edits:
             self._record(part, len(changed), f"Name {faces} {name}" if name else f"Clear the name of {faces}")
         return named
 
+    def stacks(self, label: str, memberships: dict[int, int | None], covers: dict[int, int | None]) -> None:
+        """Put pictures in stacks (None: in none) and set stacks' covers, as one step (see stacks.py)."""
+        assert self.stack_store is not None
+        before_members = self.stack_store.stacks_of(list(memberships))
+        before_covers = self.stack_store.covers(list(covers))
+        self.stack_store.put(memberships, covers)
+        self.events.publish(Event("picture.changed", sorted(memberships), _STACKED))
+        part = {
+            "kind": "stacks",
+            "before": [list(before_members.items()), list(before_covers.items())],
+            "after": [list(memberships.items()), list(covers.items())],
+        }
+        self._record(part, len(memberships), label)
+
     # -- undo and redo -------------------------------------------------------------------------------
 
     def undo(self) -> HistoryStep | None:
@@ -356,6 +374,23 @@ class Edits:
         character = part["character"]
         if character is None or self._exists(character):
             self.organiser.assign_faces([face_id for face_id, _ in part["before"]], character)
+
+    def _undo_stacks(self, part: dict) -> None:
+        self._replay_stacks(part["before"])
+
+    def _redo_stacks(self, part: dict) -> None:
+        self._replay_stacks(part["after"])
+
+    def _replay_stacks(self, state: list) -> None:
+        assert self.stack_store is not None
+        memberships, covers = state
+        alive = set(self.state.existing([pid for pid, _ in memberships] + [c for _, c in covers if c]))
+        with self.db.write():
+            self.stack_store.put(
+                {pid: sid for pid, sid in memberships if pid in alive},
+                {sid: (cover if cover in alive else None) for sid, cover in covers},
+            )
+        self.events.publish(Event("picture.changed", sorted(pid for pid, _ in memberships if pid in alive), _STACKED))
 
     def _exists(self, collection_id: int) -> bool:
         return self.state.container_details("collection", collection_id) is not None

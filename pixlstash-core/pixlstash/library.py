@@ -52,6 +52,7 @@ from .scratch import ScratchArea
 from .sharing.service import ShareService
 from .sharing.transforms import ShareTransform
 from .sidecars import SidecarWriter
+from .stacks import Stacks
 from .snapshots import SnapshotService
 from .storage.collections import CollectionStore
 from .storage.db import Database
@@ -62,6 +63,7 @@ from .storage.jobs import JobStore
 from .storage.pictures import PictureStore
 from .storage.query import PictureQuery
 from .storage.schema import migrate
+from .storage.stacks import StackStore
 from .storage.settings import SettingsStore
 from .storage.stats import statistics
 from .storage.tags import TagStore
@@ -177,8 +179,17 @@ class Library:
         self.events.subscribe(SidecarWriter(self.db, self.folders, self.pictures))
         self.editor = PictureEditor(self.db, self.pictures, self.tags, self.events)
         self.edits = Edits(
-            self.db, self.events, self.history_log, self.pictures, self.tags, self.editor, self.scrapheap, self.organise
+            self.db,
+            self.events,
+            self.history_log,
+            self.pictures,
+            self.tags,
+            self.editor,
+            self.scrapheap,
+            self.organise,
+            stack_store=StackStore(self.db),
         )
+        self.stacks = Stacks(self.db, StackStore(self.db), self.pictures, self.edits)
 
     @classmethod
     def open(cls, root: Path | str, *, create: bool = True, **options) -> Library:

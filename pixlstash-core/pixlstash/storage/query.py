@@ -165,6 +165,14 @@ def compile_filter(db: Database, f: PictureFilter, *, page_size: int = 100) -> C
         where.append(condition)
         params.extend(values)
 
+    if f.stack is not None:
+        scalar("p.stack_id = ?", f.stack)
+    if f.stack_covers:  # one picture per stack: its cover (a stack whose cover left shows its first member)
+        scalar(
+            "(p.stack_id IS NULL OR p.id = coalesce((SELECT s.cover_id FROM stacks s JOIN pictures c ON "
+            "c.id = s.cover_id AND c.deleted_at IS NULL AND c.stack_id = s.id WHERE s.id = p.stack_id), "
+            "(SELECT min(m.id) FROM pictures m WHERE m.stack_id = p.stack_id AND m.deleted_at IS NULL)))"
+        )
     if f.rating_min is not None:
         scalar("p.rating >= ?", f.rating_min)
     # An unrated picture (0) is not "rated N stars or fewer": `scrap where --rating-max 1` must not scrap
