@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "BadInput",
+    "ComfyUnreachable",
     "Conflict",
     "EngineNotFound",
     "ModelDamaged",
@@ -13,6 +14,7 @@ __all__ = [
     "PluginError",
     "TooLarge",
     "UnsupportedMedia",
+    "WorkflowRefused",
 ]
 
 
@@ -80,3 +82,16 @@ class ModelDamaged(ModelMissing):
     A kind of missing model: whatever handles a missing one (a job fails whole, not picture by picture)."""
 
     code = "model_damaged"
+
+
+class ComfyUnreachable(PixlstashError):
+    """A linked ComfyUI did not answer, or answered with an error of its own."""
+
+    code = "comfy_unreachable"
+
+
+class WorkflowRefused(Conflict):
+    """A workflow cannot run on that ComfyUI: ``details["problems"]`` lists every missing node class, model
+    or input, found before anything was queued."""
+
+    code = "workflow_refused"

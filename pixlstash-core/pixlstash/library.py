@@ -24,6 +24,7 @@ from .domain import (
     Sort,
     Statistics,
 )
+from .comfy.runs import ComfyRuns
 from .edits import Edits
 from .engines.catalog import EngineCatalog
 from .enrichment import Enrichment, EnrichmentWorker
@@ -52,8 +53,8 @@ from .scratch import ScratchArea
 from .sharing.service import ShareService
 from .sharing.transforms import ShareTransform
 from .sidecars import SidecarWriter
-from .stacks import Stacks
 from .snapshots import SnapshotService
+from .stacks import Stacks
 from .storage.collections import CollectionStore
 from .storage.db import Database
 from .storage.faces import FaceStore
@@ -63,8 +64,8 @@ from .storage.jobs import JobStore
 from .storage.pictures import PictureStore
 from .storage.query import PictureQuery
 from .storage.schema import migrate
-from .storage.stacks import StackStore
 from .storage.settings import SettingsStore
+from .storage.stacks import StackStore
 from .storage.stats import statistics
 from .storage.tags import TagStore
 from .storage.vectors import VectorStore
@@ -190,6 +191,7 @@ class Library:
             stack_store=StackStore(self.db),
         )
         self.stacks = Stacks(self.db, StackStore(self.db), self.pictures, self.edits)
+        self.comfy = ComfyRuns(self)
 
     @classmethod
     def open(cls, root: Path | str, *, create: bool = True, **options) -> Library:

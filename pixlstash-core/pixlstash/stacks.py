@@ -40,9 +40,7 @@ class Stacks:
             raise BadInput(f"the cover, picture {cover}, is not one of the pictures stacked")
         with self.db.write():
             stack_id = self.store.create(origin, now_ms())
-            self.edits.stacks(
-                f"Stack {_pictures(len(ids))}", dict.fromkeys(ids, stack_id), {stack_id: cover}
-            )
+            self.edits.stacks(f"Stack {_pictures(len(ids))}", dict.fromkeys(ids, stack_id), {stack_id: cover})
         return self.store.get(stack_id)
 
     def add(self, stack_id: int, picture_ids: Sequence[int]) -> Stack:

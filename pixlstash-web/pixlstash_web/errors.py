@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from pixlstash.auth import Forbidden, RateLimited, Unauthenticated
-from pixlstash.errors import BadInput, Conflict, NotFound, PixlstashError, TooLarge, UnsupportedMedia
+from pixlstash.errors import BadInput, ComfyUnreachable, Conflict, NotFound, PixlstashError, TooLarge, UnsupportedMedia
 from pixlstash.sharing.service import ShareGone
 from pixlstash.snapshots import SnapshotDamaged
 
@@ -35,6 +35,7 @@ _STATUS: list[tuple[type[PixlstashError], int]] = [
     (TooLarge, 413),
     (UnsupportedMedia, 415),
     (RateLimited, 429),
+    (ComfyUnreachable, 502),
 ]
 _HTTP_CODES = {
     400: "bad_input",

@@ -44,7 +44,9 @@ class StackStore:
         """Each picture's stack (None: in none)."""
         if not picture_ids:
             return {}
-        rows = self.db.query(f"SELECT id, stack_id FROM pictures WHERE id IN ({_marks(picture_ids)})", tuple(picture_ids))
+        rows = self.db.query(
+            f"SELECT id, stack_id FROM pictures WHERE id IN ({_marks(picture_ids)})", tuple(picture_ids)
+        )
         return dict(rows)
 
     def covers(self, stack_ids: Sequence[int]) -> dict[int, int | None]:

@@ -1,0 +1,280 @@
+"""Workflows run on a linked ComfyUI from the library, and their outputs filed back.
+
+A **remix** re-runs a picture's own embedded API graph (the ``prompt`` ComfyUI's SaveImage wrote into it)
+with a new or pinned seed, optionally a new positive prompt and LoRA strengths. A **run** sends a workflow
+with an image input (LoadImage) to ComfyUI once per selected picture, the picture uploaded into ComfyUI's
+input folder first. Both are checked against the ComfyUI's ``/object_info`` before anything is queued
+(``graphs.preflight``). When a run ends, what its graph saved is fetched from ``/history`` and ``/view``
+and imported with its generation data, filed into the source's projects, sets and characters, and
+stacked on the source. Runs are recorded (``comfy_runs``): ``create_*`` records them, ``execute`` does one
+(the web server's runner thread, or the CLI, which waits)."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from ..clock import now_ms
+from ..domain import ComfyLink, ComfyRun
+from ..errors import BadInput, ComfyUnreachable, NotFound, PixlstashError, WorkflowRefused
+from ..storage.comfy import ComfyStore
+from .client import ComfyClient, checked_url
+from .graphs import image_inputs, parse_graph, preflight, remix, saved_images, with_image
+
+__all__ = ["ComfyRuns", "RunCancelled"]
+
+log = logging.getLogger("pixlstash")
+_POLL_SECONDS = 0.5
+
+
+class RunCancelled(PixlstashError):
+    code = "cancelled"
+
+
+class ComfyRuns:
+    def __init__(self, library, store: ComfyStore | None = None, *, client=ComfyClient) -> None:
+        self.library = library  # the facade: pictures, originals, imports, organising and stacks
+        self.store = store or ComfyStore(library.db)
+        self.client = client
+
+    # -- links ---------------------------------------------------------------------------------------------
+
+    def probe(self, url: str) -> dict:
+        """ComfyUI's ``/system_stats`` at ``url``, or one line saying why it cannot be reached."""
+        return self.client(checked_url(url), timeout=5.0).system_stats()
+
+    def link(self, url: str, token_id: int | None = None) -> ComfyLink:
+        url = checked_url(url)
+        self.probe(url)
+        with self.library.db.write():
+            return self.store.add_link(url, token_id, now_ms())
+
+    def links(self) -> list[ComfyLink]:
+        return self.store.links()
+
+    def unlink(self, link_id: int) -> ComfyLink:
+        with self.library.db.write():
+            return self.store.remove_link(link_id)
+
+    def resolve_link(self, link: int | str | None) -> ComfyLink:
+        """A linked ComfyUI by id or address; the only one when there is one."""
+        links = self.store.links()
+        if link is None:
+            if len(links) != 1:
+                raise BadInput(
+                    "link a ComfyUI first (pixlstash comfy link http://127.0.0.1:8188)"
+                    if not links
+                    else f"{len(links)} ComfyUIs are linked: say which (an id or address)"
+                )
+            return links[0]
+        if isinstance(link, int) or str(link).isdigit():
+            return self.store.link(int(link))
+        url = checked_url(str(link))
+        for known in links:
+            if known.url == url:
+                return known
+        raise NotFound(f"{url} is not linked (pixlstash comfy link {url})")
+
+    # -- making runs ---------------------------------------------------------------------------------------
+
+    def create_remix(
+        self,
+        picture_id: int,
+        *,
+        link: int | str | None = None,
+        seed: int | None = None,
+        positive: str | None = None,
+        loras: Mapping[str, float] | None = None,
+    ) -> ComfyRun:
+        """A remix of the picture's embedded graph, checked against the ComfyUI before it is recorded."""
+        target = self.resolve_link(link)
+        picture = self.library.get(picture_id)
+        raw = picture.generation.raw_prompt if picture.generation else None
+        if not raw:
+            raise BadInput(
+                f"picture {picture_id} carries no ComfyUI workflow to remix (only pictures saved by ComfyUI's "
+                "Save Image or the PixlStash Picture Saver, with metadata, do)"
+            )
+        graph, _ = remix(parse_graph(raw), seed=seed, positive=positive, loras=loras)
+        self._preflight(target, graph)
+        with self.library.db.write():
+            return self.store.add_run("remix", target.id, picture_id, graph, now_ms())
+
+    def create_runs(
+        self,
+        workflow: dict | str,
+        picture_ids: Sequence[int],
+        *,
+        image_node: str | None = None,
+        link: int | str | None = None,
+    ) -> list[ComfyRun]:
+        """One run of ``workflow`` per picture, each fed to ``image_node`` (its only LoadImage by default)."""
+        target = self.resolve_link(link)
+        graph = parse_graph(workflow)
+        node = image_node or (image_inputs(graph)[0] if len(image_inputs(graph)) == 1 else None)
+        with_image(graph, node, "check.png")  # refuses a graph without that image input, at once
+        ids = self.library.pictures.require(picture_ids)
+        videos = [pid for pid in ids if self.library.get(pid).media_type != "image"]
+        if videos:
+            raise BadInput(f"workflows run on pictures, not videos: {', '.join(map(str, videos[:10]))}")
+        self._preflight(target, graph, fed=(str(node),))
+        graph["_pixlstash"] = {"image_node": str(node)}  # where each picture goes, kept with the run
+        with self.library.db.write():
+            return [self.store.add_run("run", target.id, pid, graph, now_ms()) for pid in ids]
+
+    def _preflight(self, target: ComfyLink, graph: dict, fed: tuple[str, ...] = ()) -> None:
+        problems = preflight(graph, self.client(target.url).object_info(), fed=fed)
+        if problems:
+            raise WorkflowRefused(
+                f"the workflow cannot run on {target.url}: {problems[0]}"
+                + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
+                problems=problems,
+            )
+
+    # -- reading and cancelling ----------------------------------------------------------------------------
+
+    def get(self, run_id: int) -> ComfyRun:
+        return self.store.run(run_id)
+
+    def runs(self, *, open_only: bool = False, limit: int = 100) -> list[ComfyRun]:
+        return self.store.runs(open_only=open_only, limit=limit)
+
+    def cancel(self, run_id: int) -> ComfyRun:
+        """Stop a run: a queued one never starts; a running one is taken out of ComfyUI's queue or
+        interrupted (``execute`` notices and files nothing)."""
+        run = self.store.run(run_id)
+        if run.status in ("queued", "running"):
+            with self.library.db.write():
+                self.store.update_run(run_id, status="cancelled", message="cancelled", finished_at=now_ms())
+            if run.prompt_id and run.link_id is not None:
+                try:
+                    self.client(self.store.link(run.link_id).url).cancel(run.prompt_id)
+                except (ComfyUnreachable, NotFound) as error:
+                    log.warning("workflow run %d: ComfyUI could not be told to stop: %s", run_id, error)
+        return self.store.run(run_id)
+
+    # -- doing a run ---------------------------------------------------------------------------------------
+
+    def execute(
+        self, run_id: int, on_change: Callable[[ComfyRun], None] | None = None, timeout: float = 3600
+    ) -> ComfyRun:
+        """Send the run to ComfyUI, wait for it, and file what it saved; returns the finished run (done,
+        failed or cancelled; never raises for a failure of the run itself)."""
+        notify = on_change or (lambda run: None)
+        run = self.store.run(run_id)
+        if run.status != "queued":
+            return run
+        try:
+            self._update(run_id, notify, status="running", message="sending to ComfyUI")
+            outputs = self._send_and_wait(run, notify, timeout)
+            ids = self._file(run, outputs)
+            return self._update(
+                run_id,
+                notify,
+                status="done",
+                message=f"{len(ids)} picture(s) filed",
+                output_ids=ids,
+                finished_at=now_ms(),
+            )
+        except RunCancelled:
+            return self.store.run(run_id)
+        except PixlstashError as error:
+            log.info("workflow run %d failed: %s", run_id, error.message)
+            return self._update(run_id, notify, status="failed", message=error.message, finished_at=now_ms())
+
+    def _update(self, run_id: int, notify, **fields) -> ComfyRun:
+        with self.library.db.write():
+            if self.store.run(run_id).status == "cancelled":
+                raise RunCancelled("cancelled")
+            self.store.update_run(run_id, **fields)
+        run = self.store.run(run_id)
+        notify(run)
+        return run
+
+    def _send_and_wait(self, run: ComfyRun, notify, timeout: float) -> list[tuple[bytes, str]]:
+        link = self.store.link(run.link_id) if run.link_id is not None else None
+        if link is None:
+            raise NotFound("the ComfyUI of this run is no longer linked")
+        comfy = self.client(link.url)
+        graph = self.store.graph(run.id)
+        if run.kind == "run":
+            node = graph.pop("_pixlstash")["image_node"]
+            picture = self.library.get(run.source_id)
+            original = self.library.original_path(picture.id)
+            name = comfy.upload_image(
+                f"pixlstash-{picture.content_hash[:16]}{original.suffix}", original.read_bytes(), picture.mime
+            )
+            graph = with_image(graph, node, name)
+        prompt_id = comfy.queue(graph, client_id=f"pixlstash-{uuid.uuid4().hex}")
+        self._update(run.id, notify, prompt_id=prompt_id, message="queued in ComfyUI")
+        deadline, shown = time.monotonic() + timeout, "queued in ComfyUI"
+        while True:
+            entry = comfy.history(prompt_id)
+            if entry and entry.get("status", {}).get("completed") is not None:
+                break
+            state = "running in ComfyUI" if comfy.queued(prompt_id) == "running" else "queued in ComfyUI"
+            if state != shown:
+                shown = state
+                self._update(run.id, notify, message=state)
+            elif self.store.run(run.id).status == "cancelled":
+                raise RunCancelled("cancelled")
+            if time.monotonic() > deadline:
+                comfy.cancel(prompt_id)
+                raise ComfyUnreachable(f"ComfyUI did not finish the workflow within {timeout:.0f} s")
+            time.sleep(_POLL_SECONDS)
+        status = entry["status"]
+        if status.get("status_str") != "success":
+            raise ComfyUnreachable(f"ComfyUI could not run the workflow: {_failure(status)}")
+        images = saved_images(entry)
+        if not images:
+            raise BadInput("the workflow ran but saved no picture (its Save Image got nothing)")
+        return [(comfy.view(i["filename"], i.get("subfolder", ""), i["type"]), i["filename"]) for i in images]
+
+    def _file(self, run: ComfyRun, outputs: list[tuple[bytes, str]]) -> list[int]:
+        """Import the outputs with their generation data, into the source's projects, sets and characters,
+        stacked on the source."""
+        source = self.library.get(run.source_id) if run.source_id is not None else None
+        projects = list(source.projects) if source else []
+        with tempfile.TemporaryDirectory(dir=self.library.tmp) as scratch:
+            files = []
+            for n, (content, name) in enumerate(outputs):
+                path = Path(scratch) / f"{n}-{Path(name).name}"
+                path.write_bytes(content)
+                files.append((path, Path(name).name))
+            report = self.library.import_uploads(
+                files,
+                project_id=projects[0] if projects else None,
+                collection_ids=list(source.collections) if source else [],
+                source_id=self.library.new_source("upload", f"ComfyUI: workflow run {run.id}"),
+            )
+        if report.skipped:
+            raise BadInput(f"ComfyUI's output could not be imported: {report.skipped[0].reason}")
+        ids = [p.picture_id for p in report.imported + report.duplicates + report.restored]
+        for project_id in projects[1:]:
+            self.library.organise.add_to_project(project_id, ids)
+        if source is not None and ids:
+            self._stack_on(source.id, [i for i in ids if i != source.id])
+        return ids
+
+    def _stack_on(self, source_id: int, output_ids: list[int]) -> None:
+        if not output_ids:
+            return
+        stacks = self.library.stacks
+        existing = stacks.store.stacks_of([source_id])[source_id]
+        if existing is not None:
+            stacks.add(existing, output_ids)
+        else:
+            stacks.stack([source_id, *output_ids], cover_id=source_id, origin="run")
+
+
+def _failure(status: dict) -> str:
+    for kind, message in status.get("messages", []):
+        if kind == "execution_error":
+            return f"{message.get('node_type')}: {message.get('exception_message', '').strip()}"
+        if kind == "execution_interrupted":
+            return "interrupted"
+    return str(status.get("status_str"))
