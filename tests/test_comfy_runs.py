@@ -91,7 +91,8 @@ def test_a_workflow_runs_on_each_picture_of_a_selection(linked, tmp_path):
         (output,) = done.output_ids
         inverted = Image.open(library.original_path(output)).convert("RGB")
         original = Image.open(library.original_path(run.source_id)).convert("RGB")
-        assert inverted.getpixel((5, 5)) == tuple(255 - c for c in original.getpixel((5, 5)))
+        got, expected = inverted.getpixel((5, 5)), [255 - c for c in original.getpixel((5, 5))]
+        assert all(abs(a - b) <= 1 for a, b in zip(got, expected, strict=True))  # ComfyUI's float round trip
         assert best in library.get(output).collections
         assert library.get(output).generation.raw_prompt  # ComfyUI's SaveImage embedded the graph
         stack = library.stacks.get(library.stacks.store.stacks_of([run.source_id])[run.source_id])

@@ -27,9 +27,9 @@ _MAX_SEED = 2**53 - 1  # what every ComfyUI front end can show exactly
 
 
 def parse_graph(text: str | bytes | dict) -> dict:
-    """An API graph from JSON, or ``BadInput`` saying what it is instead."""
+    """An API graph (a new one) from JSON or a dict, or ``BadInput`` saying what it is instead."""
     try:
-        graph = json.loads(text) if isinstance(text, (str, bytes)) else text
+        graph = json.loads(text) if isinstance(text, (str, bytes)) else copy.deepcopy(text)  # the caller's stays
     except ValueError as error:
         raise BadInput(f"the workflow is not JSON: {error}") from None
     if isinstance(graph, dict) and isinstance(graph.get("nodes"), list):
