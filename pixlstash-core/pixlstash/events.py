@@ -21,6 +21,7 @@ EventKind = Literal[
     "folder.changed",
     "import.progress",
     "job.progress",
+    "comfy.run",
     "library.restored",
     "library.changed",
 ]

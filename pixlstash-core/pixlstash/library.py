@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .clock import Clock, now_ms
+from .comfy.runs import ComfyRuns
 from .domain import (
     DuplicateGroup,
     ImportReport,
@@ -24,7 +25,6 @@ from .domain import (
     Sort,
     Statistics,
 )
-from .comfy.runs import ComfyRuns
 from .edits import Edits
 from .engines.catalog import EngineCatalog
 from .enrichment import Enrichment, EnrichmentWorker

@@ -165,11 +165,13 @@ class ComfyRuns:
         """Send the run to ComfyUI, wait for it, and file what it saved; returns the finished run (done,
         failed or cancelled; never raises for a failure of the run itself)."""
         notify = on_change or (lambda run: None)
+        with self.library.db.write():
+            claimed = self.store.claim(run_id)
         run = self.store.run(run_id)
-        if run.status != "queued":
+        if not claimed:  # done, cancelled, or another process's runner has it
             return run
+        notify(run)
         try:
-            self._update(run_id, notify, status="running", message="sending to ComfyUI")
             outputs = self._send_and_wait(run, notify, timeout)
             ids = self._file(run, outputs)
             return self._update(

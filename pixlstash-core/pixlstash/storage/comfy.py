@@ -69,6 +69,15 @@ class ComfyStore:
         rows = self.db.query(f"SELECT {_RUN_COLUMNS} FROM comfy_runs {where} ORDER BY id DESC LIMIT ?", (limit,))
         return [_run(r) for r in rows]
 
+    def claim(self, run_id: int) -> bool:
+        """Mark a queued run running; False when another thread or process took it first."""
+        sql = (
+            "UPDATE comfy_runs SET status = 'running', message = 'sending to ComfyUI' "
+            "WHERE id = ? AND status = 'queued'"
+        )
+        self.db.execute(sql, (run_id,))
+        return self.db.connection.changes() == 1
+
     def update_run(self, run_id: int, **fields: object) -> None:
         if "output_ids" in fields:
             fields["output_ids"] = json.dumps(fields["output_ids"])
