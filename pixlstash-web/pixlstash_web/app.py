@@ -53,8 +53,10 @@ def create_app(
         instance = Instance(opened, settings.services)
         try:
             instance.start()
+            state = AppState(instance, settings)
             # Starlette hands a copy of this to every request as ``request.state``.
-            yield {"pixlstash": AppState(instance, settings)}
+            yield {"pixlstash": state}
+            state.close()
         finally:
             instance.stop()
             if library is None:

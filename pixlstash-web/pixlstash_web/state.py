@@ -10,6 +10,7 @@ import anyio
 import msgspec
 
 from pixlstash.auth import Authenticator
+from pixlstash.comfy.runner import ComfyRunner
 from pixlstash.enrichment import EnrichmentWorker
 from pixlstash.instance import Instance, InstanceOptions
 from pixlstash.library import Library
@@ -48,6 +49,10 @@ class AppState:
         self.worker: EnrichmentWorker | None = instance.worker
         self.password_checks = anyio.CapacityLimiter(settings.password_checks)
         self.exports = ExportTickets()
+        self.comfy_runner = ComfyRunner(self.library.comfy, self.library.events)  # started by the first run
+
+    def close(self) -> None:
+        self.comfy_runner.stop()
 
 
 class LifespanState(TypedDict):

@@ -2,6 +2,7 @@
 
 from . import (
     auth_routes,
+    comfy,
     enrichment,
     events,
     history,
@@ -14,6 +15,7 @@ from . import (
     search,
     shared,
     snapshots,
+    stacks,
     system,
     training,
 )
@@ -34,4 +36,6 @@ MODULES = (
     likeness,
     people,
     training,
+    stacks,
+    comfy,
 )
