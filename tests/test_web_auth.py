@@ -42,6 +42,9 @@ def world(live, tmp_path):
         "character_id": 999_999,
         "cluster_id": 999_999,
         "ticket_id": "no-such-export",
+        "stack_id": 999_999,
+        "link_id": 999_999,
+        "run_id": 999_999,
         "name": "no-such-plugin",
     }
     return {"values": values, "share_secret": secret, "ids": ids}

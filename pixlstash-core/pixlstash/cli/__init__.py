@@ -20,6 +20,7 @@ from ..errors import PixlstashError
 from ..plugins import make_plugin_manager
 from . import (
     auth_cmds,
+    comfy_cmd,
     docs_cmd,
     doctor_cmd,
     edit_cmds,
@@ -37,6 +38,7 @@ from . import (
     previews_cmd,
     search_cmd,
     snapshot_cmd,
+    stack_cmd,
     version_cmd,
     worker_cmd,
 )
@@ -55,10 +57,12 @@ BUILT_IN = (
     organise_cmds.project_group,
     organise_cmds.set_group,
     organise_cmds.character_group,
+    stack_cmd.stack_group,
     enrich_cmd.enrich_command,
     jobs_cmd.jobs_command,
     faces_cmd.faces_group,
     export_cmd.export_command,
+    comfy_cmd.comfy_group,
     snapshot_cmd.snapshot_group,
     folders_cmd.folders_group,
     previews_cmd.previews_command,

@@ -136,7 +136,7 @@ class ComfyClient:
 
 class _Missing(ComfyUnreachable):
     def __init__(self, path: str) -> None:
-        super().__init__(f"this ComfyUI has no {path}")
+        super().__init__(f"the server answered 404 for {path}: is the address a ComfyUI's?")
 
 
 class _Refused(Exception):

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
+from pixlstash.comfy import checked_url
 from pixlstash.domain import ComfyLink, ComfyRun, Id
 from pixlstash.errors import BadInput
 
@@ -57,6 +58,7 @@ def register(api: Api) -> None:
         "/comfy/links",
         policy=Policy.ADMIN,
         body=LinkRequest,
+        extra_responses={502: "the ComfyUI did not answer, or answered with an error"},
         response=Linked,
         status=201,
         tag="comfyui",
@@ -64,9 +66,10 @@ def register(api: Api) -> None:
     )
     def link(ctx: RequestContext, body: LinkRequest) -> Linked:
         comfy = ctx.library.comfy
+        own_url = checked_url(body.pixlstash_url) if body.pixlstash_url else None
         stats = comfy.probe(body.url)
         made = ctx.state.auth.create_token(f"ComfyUI at {body.url}"[:100], "write")
-        own_url = body.pixlstash_url or public_base_url(ctx.request, ctx.state.settings)
+        own_url = own_url or public_base_url(ctx.request, ctx.state.settings)
         configured = comfy.client(body.url).configure_pack(own_url, made.secret)
         if not configured:  # no node pack there: the token would only lie around
             ctx.state.auth.revoke_token(made.id)
@@ -89,6 +92,7 @@ def register(api: Api) -> None:
 
     @api.post(
         "/comfy/remix",
+        extra_responses={502: "the ComfyUI did not answer, or answered with an error"},
         policy=Policy.WRITE,
         body=RemixRequest,
         response=ComfyRun,
@@ -106,6 +110,7 @@ def register(api: Api) -> None:
     @api.post(
         "/comfy/runs",
         policy=Policy.WRITE,
+        extra_responses={502: "the ComfyUI did not answer, or answered with an error"},
         body=RunRequest,
         response=list[ComfyRun],
         status=202,
