@@ -12,6 +12,7 @@ network, a Ray cluster, a picture or person of that number), in one line naming 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import select
@@ -29,6 +30,7 @@ import click
 import pytest
 from conftest import run_in_terminal, self_signed_certificate
 from corpus import comfyui_png, photo
+from test_comfy_runs import INVERT
 
 from pixlstash.cli import make_cli
 from pixlstash.plugins import make_plugin_manager
@@ -38,10 +40,12 @@ PASSWORD = "correct horse battery staple"
 CANNOT_SUCCEED_HERE = {
     "models pull": "no network",  # HF_HUB_OFFLINE: the only way PixlStash downloads
     "--ray auto": "Ray",  # no Ray cluster runs here to join
+    # No ComfyUI listens at 127.0.0.1:8188 here (tests/test_cli_comfy.py runs these against a real one).
+    "pixlstash comfy ": "ComfyUI",
 }
 # A numbered thing the example names that this library does not have: the example is right, the data not.
 NOT_HERE = re.compile(
-    r"^error: (no (active |unnamed )?(picture|person|job|snapshot|token|face)s? \d+|no such picture: \d+"
+    r"^error: (no (active |unnamed )?(picture|person|job|snapshot|token|face)s? \d+|no such picture: \d+|no stack \d+"
     r"|name at least one face as \w+ first)"
 )
 # Examples that ask for a password on the terminal: run under a pseudo-terminal (script(1)), typed in.
@@ -105,6 +109,7 @@ def help_env(tmp_path_factory) -> dict[str, str]:
             photo(50, 40, seed=100 + n).save(path)
             archive.write(path, f"z{n}.png")
     (home / "caption.txt").write_text("a lighthouse at dusk, from a file\n")
+    (home / "invert_api.json").write_text(json.dumps(INVERT))
     (home / "Photos").mkdir()
     photo(60, 60, seed=120).save(home / "Photos" / "p.jpg")
     self_signed_certificate(home, "localhost")

@@ -11,6 +11,7 @@ import click
 from ..auth import Authenticator
 from ..comfy import checked_url
 from ..domain import ComfyRun
+from ..errors import BadInput
 from .common import SectionedCommand, json_option, library_option, print_json
 from .library_options import filter_options, open_library
 from .output import Column, counted, print_table
@@ -28,7 +29,7 @@ def comfy_group() -> None:
     Examples:
       pixlstash comfy link http://127.0.0.1:8188
       pixlstash comfy remix 12 --seed 42
-      pixlstash comfy run upscale_api.json 3,7,20-30
+      pixlstash comfy run invert_api.json 3,7,20-30
     """
 
 
@@ -179,7 +180,7 @@ def run_command(pm, library_path, workflow, pictures, image_node, link, where, a
         if workflow.startswith("picture:") and workflow[8:].isdigit():
             generation = library.get(int(workflow[8:])).generation
             if not (generation and generation.raw_prompt):
-                raise click.BadParameter(f"picture {workflow[8:]} carries no ComfyUI workflow", param_hint="WORKFLOW")
+                raise BadInput(f"picture {workflow[8:]} carries no ComfyUI workflow to run")
             graph = generation.raw_prompt
         else:
             try:
@@ -193,7 +194,7 @@ def run_command(pm, library_path, workflow, pictures, image_node, link, where, a
         return _wait_and_report(library, runs, as_json)
 
 
-_RUN_EXAMPLES = "  pixlstash comfy run invert_api.json 12,14\n  pixlstash comfy run picture:40 where --set Best"
+_RUN_EXAMPLES = "  pixlstash comfy run invert_api.json 12,14\n  pixlstash comfy run picture:40 where --in-set Best"
 run_command.help += f"\n\n{PICTURES_HELP}\n\n\b\nExamples:\n{_RUN_EXAMPLES}"
 
 
