@@ -92,7 +92,7 @@ export function subscribe(onEvent) {
   source.onmessage = (message) => {
     try { onEvent(JSON.parse(message.data)); } catch { /* heartbeat or malformed */ }
   };
-  for (const kind of ["picture.added", "picture.changed", "picture.removed", "picture.restored", "job.progress",
+  for (const kind of ["picture.added", "picture.changed", "picture.removed", "picture.restored", "job.progress", "comfy.run",
     "collection.changed", "project.changed", "library.restored", "library.changed"]) {
     source.addEventListener(kind, (message) => {
       try { onEvent({ kind, ...JSON.parse(message.data) }); } catch { /* ignore */ }

@@ -13,7 +13,7 @@ import { canSearchByMeaning, countText, renderToolbar } from "./toolbar.js";
 import { esc, markTouch, toast } from "./ui.js";
 import { showUpdateBanner } from "./update_banner.js";
 import { bindUploads } from "./uploads.js";
-import { DEFAULTS, filterBody, filterParams, readView, sortParams, viewUrl } from "./view.js";
+import { DEFAULTS, filterBody, filterParams, gridParams, readView, sortParams, viewUrl } from "./view.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -78,6 +78,7 @@ export const app = {
   async loadView({ keepScroll = false } = {}) {
     const token = ++this.loadToken;
     const view = this.view;
+    this.grid.showStacks = !view.stack;
     this.viewCount = null;
     $("new-pictures").hidden = true;
     let layout;
@@ -87,10 +88,10 @@ export const app = {
       else {
         // The first screen comes from an ordinary first page, which is fast at any size; the full
         // layout (every id, for scrolling and jumping anywhere) replaces it when it arrives.
-        const full = api.raw("/pictures/layout", { ...filterParams(view), ...sortParams(view), ...groupParams(view) })
+        const full = api.raw("/pictures/layout", { ...gridParams(view), ...sortParams(view), ...groupParams(view) })
           .then((response) => response.arrayBuffer());
         let settled = false;
-        api.get("/pictures", { ...filterParams(view), ...sortParams(view), limit: 120 }).then((page) => {
+        api.get("/pictures", { ...gridParams(view), ...sortParams(view), limit: 120 }).then((page) => {
           if (settled || token !== this.loadToken || !page.items.length) return;
           this.grid.setDetails(page.items);
           provisional = true;
@@ -134,16 +135,36 @@ export const app = {
   /** What an action on ``ids`` covers: for the whole view, its filter and count (one request then covers
    * every picture of it, loaded or not); else the ids themselves. */
   async scope(ids) {
-    if (!this.wholeView(ids)) return { ids, count: ids.length };
-    const count = this.viewCount ?? (await api.get("/pictures/count", filterParams(this.view))).count;
+    if (!this.wholeView(ids)) {
+      const all = await this.withStacks(ids);
+      return { ids: all, count: all.length };
+    }
+    const stacked = JSON.stringify(gridParams(this.view)) !== JSON.stringify(filterParams(this.view));
+    const count = (!stacked && this.viewCount) || (await api.get("/pictures/count", filterParams(this.view))).count;
     return { filter: filterBody(this.view) || {}, count };
   },
 
-  /** Every id ``ids`` stands for: the whole view's (its full layout awaited) when it is all selected. */
+  /** Every id ``ids`` stands for: the whole view's (its full layout awaited) when it is all selected; a
+   * stack's tile stands for every picture of the stack. */
   async expand(ids) {
-    if (!this.wholeView(ids)) return ids;
+    if (!this.wholeView(ids)) return this.withStacks(ids);
+    const stacked = JSON.stringify(gridParams(this.view)) !== JSON.stringify(filterParams(this.view));
+    if (stacked) {  // every member of every stack: the view's layout without folding stacks
+      const response = await api.raw("/pictures/layout", { ...filterParams(this.view), ...sortParams(this.view) });
+      return [...decodeLayout(await response.arrayBuffer()).ids];
+    }
     for (let current = null; current !== this.loaded;) { current = this.loaded; await current; }
     return [...this.grid.ids];
+  },
+
+  /** ``ids`` with, for each stack's cover among them (the grid shows one tile per stack), the rest of its
+   * stack: an action on a stack's tile is an action on the stack. */
+  async withStacks(ids) {
+    const stacks = [...new Set(ids.map((id) => this.grid.details.get(id))
+      .filter((s) => s?.stack_id && s.stack_size > 1 && !this.view.stack).map((s) => s.stack_id))];
+    if (!stacks.length) return ids;
+    const members = await Promise.all(stacks.map((id) => api.get(`/stacks/${id}`).then((s) => s.member_ids, () => [])));
+    return [...new Set([...ids, ...members.flat()])];
   },
 
   /** These pictures changed (all when ``ids`` is null): the tiles on screen show it now, others when seen. */
@@ -221,6 +242,7 @@ async function renderBreadcrumbs() {
     } else if (view.collections?.length > 1) crumbs.push([`${view.collections.length} combined (${view.op || "union"})`, null]);
   } catch { /* a deleted project: just the library */ }
   if (view.scrapheap) crumbs.push(["Scrapheap", null]);
+  if (view.stack) crumbs.push([`Stack ${view.stack}`, null]);
   if (view.q) crumbs.push([`“${view.q}”`, null]);
   if (view.similar?.length) crumbs.push(["Similar pictures", null]);
   if (view.face) crumbs.push(["Similar faces", null]);
@@ -304,6 +326,10 @@ async function start() {
   $("app").hidden = false;
   app.grid = new Grid($("grid"), {
     onOpen: (id) => app.update({ picture: id }),
+    onOpenStack: (stack) => {  // a view of its own: what was selected outside stays outside
+      app.grid.clearSelection();
+      app.navigate({ sort: app.view.sort, asc: app.view.asc, layout: app.view.layout, size: app.view.size, stack });
+    },
     onContext: (x, y, ids) => contextMenu(app, x, y, ids),
     onSelection: () => renderSelectionBar(app),
     needDetails: async (ids) => {

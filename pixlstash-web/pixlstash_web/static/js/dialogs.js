@@ -8,7 +8,7 @@ const $ = (id) => document.getElementById(id);
 /** Open the shared dialog with ``html`` in a form. Submitting resolves with ``onSubmit(form)``; when that
  * is a promise that fails, its message shows in the form, which stays open for another try. Escape and
  * Cancel give null. */
-function openDialog(html, onSubmit) {
+export function openDialog(html, onSubmit) {
   return new Promise((resolve) => {
     const backdrop = $("dialog");
     const box = backdrop.querySelector(".dialog");

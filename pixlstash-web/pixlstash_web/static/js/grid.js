@@ -14,12 +14,14 @@ let firstPainted = false; // for the Performance mark the benchmarks read
 
 export class Grid {
   constructor(element, { onOpen, onContext, onSelection, needDetails, needBadges, onDragStart, imageUrl,
-    selectable = true }) {
+    onOpenStack, selectable = true }) {
     this.el = element;
     this.inner = document.createElement("div");
     this.inner.className = "grid-inner";
     this.el.appendChild(this.inner);
     this.onOpen = onOpen;
+    this.onOpenStack = onOpenStack;
+    this.showStacks = true;  // false inside an opened stack: its pictures need no count
     this.onContext = onContext;
     this.onSelection = onSelection;
     this.needDetails = needDetails;
@@ -364,7 +366,7 @@ export class Grid {
     tile.classList.toggle("focused", index === this.focus);
     tile.setAttribute("aria-selected", this.selected.has(id) ? "true" : "false");
     tile.querySelector(".check").setAttribute("aria-checked", this.selected.has(id) ? "true" : "false");
-    decorateTile(tile, this.details.get(id), this.badges.get(id), () => this.box(index).width);
+    decorateTile(tile, this.details.get(id), this.badges.get(id), () => this.box(index).width, this.showStacks);
   }
 
   refreshTiles() {

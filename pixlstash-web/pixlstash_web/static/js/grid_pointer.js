@@ -12,6 +12,8 @@ export function bindPointer(grid) {
     const tile = event.target.closest(".tile");
     if (!tile || band?.moved) return;
     if (grid.longPressed) { grid.longPressed = false; return; } // the click that ends a long press
+    const stack = event.target.closest(".stack-open");
+    if (stack) { grid.onOpenStack?.(Number(stack.dataset.stack)); return; }
     const index = Number(tile.dataset.index);
     const id = Number(tile.dataset.id);
     const selecting = grid.selectable && (grid.selected.size > 0 || event.target.closest(".check"));

@@ -5,6 +5,7 @@ import { ask, confirmAction } from "./dialogs.js";
 import { undoButton } from "./history.js";
 import { esc, toast } from "./ui.js";
 import { runEngineDialog } from "./engine_dialog.js";
+import { stackItems } from "./comfy.js";
 import { exportDialog } from "./export_dialog.js";
 import { openPanel, shareDialog } from "./panels.js";
 
@@ -210,6 +211,8 @@ export async function contextMenu(app, x, y, ids) {
     ["Remove from", leaving],
     ["Share…", () => actions.share(app, ids)],
     ["Export for training…", async () => exportDialog(app, { ids: await app.expand(ids) })],
+    null,
+    ...stackItems(app, ids),
     null,
     ["Find similar pictures", () => actions.similar(app, ids)],
     ["Find similar faces", () => actions.similarFaces(app, ids)],

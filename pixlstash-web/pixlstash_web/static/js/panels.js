@@ -3,6 +3,7 @@
 // share dialog.
 
 import { api } from "./api.js";
+import { bindComfyRuns, comfyRunsSection } from "./comfy.js";
 import { confirmAction } from "./dialogs.js";
 import { renderFolders } from "./folders.js";
 import { renderHistory } from "./history.js";
@@ -25,7 +26,7 @@ export function openPanel(app, name, options = {}) {
     eventsBound = true;
     let timer = 0;
     window.addEventListener("pixlstash:event", (e) => {
-      if (current === "tasks" && !panel.hidden && e.detail.kind === "job.progress") {
+      if (current === "tasks" && !panel.hidden && (e.detail.kind === "job.progress" || e.detail.kind === "comfy.run")) {
         clearTimeout(timer);
         timer = setTimeout(() => renderTasks(app, panel), 150);
       }
@@ -37,7 +38,7 @@ export function openPanel(app, name, options = {}) {
       timer = setTimeout(() => renderHistory(app, panel, header, bindClose), 300);
     };
     window.addEventListener("pixlstash:history", edited);
-    window.addEventListener("pixlstash:event", (e) => { if (e.detail.kind !== "job.progress") edited(); });
+    window.addEventListener("pixlstash:event", (e) => { if (!["job.progress", "comfy.run"].includes(e.detail.kind)) edited(); });
   }
   // Clear what the panel showed before while the new content loads: a button left from the last
   // opening could be clicked, and its answer then lost when the new content arrives.
@@ -131,9 +132,10 @@ async function renderTasks(app, panel) {
   let progress;
   let jobs;
   let cluster;
+  let comfy;
   try {
-    [progress, jobs, { cluster }] = await Promise.all([api.get("/jobs/progress"), api.get("/jobs", { limit: 20 }),
-      api.get("/jobs/cluster")]);
+    [progress, jobs, { cluster }, comfy] = await Promise.all([api.get("/jobs/progress"), api.get("/jobs", { limit: 20 }),
+      api.get("/jobs/cluster"), comfyRunsSection()]);
   } catch (error) {
     toast(error.message); return;
   }
@@ -157,8 +159,13 @@ async function renderTasks(app, panel) {
       <span>#${j.id} ${esc(j.task)} · ${esc(j.engine_id)}</span><span class="muted">${esc(j.state)} ${j.done}/${j.total}${j.failed ? `, ${j.failed} failed` : ""}</span>
       ${j.error ? `<small class="error">${esc(j.error)}</small>` : ""}
       ${j.state === "queued" || j.state === "running" ? `<button data-cancel="${j.id}">Cancel</button>` : ""}
-      ${j.state === "failed" || j.failed ? `<button data-retry="${j.id}">Retry</button>` : ""}</div>`).join("")}</div></section>`;
+      ${j.state === "failed" || j.failed ? `<button data-retry="${j.id}">Retry</button>` : ""}</div>`).join("")}</div></section>
+    ${comfy}`;
   bindClose(panel);
+  bindComfyRuns(panel, () => renderTasks(app, panel));
+  panel.querySelectorAll("#comfy-runs a[data-nav]").forEach((a) => {
+    a.onclick = (e) => { e.preventDefault(); app.update({ picture: Number(new URL(a.href).searchParams.get("picture")) }); };
+  });
   panel.querySelectorAll("[data-cancel]").forEach((b) => {
     b.onclick = async () => { await api.post(`/jobs/${b.dataset.cancel}/cancel`).catch((e) => toast(e.message)); renderTasks(app, panel); };
   });

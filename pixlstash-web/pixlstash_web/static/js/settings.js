@@ -3,6 +3,7 @@
 // Revoking asks first and a revoked token or link shows as such; new secrets get a copy button.
 
 import { api } from "./api.js";
+import { bindComfySettings, comfySettingsSection } from "./comfy.js";
 import { confirmAction } from "./dialogs.js";
 import { control, read } from "./engine_dialog.js";
 import { esc, toast } from "./ui.js";
@@ -69,11 +70,11 @@ function changedParameters(engine, box) {
 }
 
 export async function renderSettings(app, panel, header, bindClose) {
-  let settings; let engines; let updates; let tokens; let shares; let sessions; let schedule; let me;
+  let settings; let engines; let updates; let tokens; let shares; let sessions; let schedule; let me; let comfy;
   try {
-    [settings, engines, updates, tokens, shares, sessions, schedule, me] = await Promise.all([
+    [settings, engines, updates, tokens, shares, sessions, schedule, me, comfy] = await Promise.all([
       api.get("/engines/settings"), api.get("/engines"), api.get("/updates"), api.get("/tokens"), api.get("/shares"),
-      api.get("/sessions"), api.get("/snapshots/schedule"), api.get("/auth/me")]);
+      api.get("/sessions"), api.get("/snapshots/schedule"), api.get("/auth/me"), comfySettingsSection()]);
   } catch (error) { toast(error.message); return; }
   app.engines = engines;
   const again = () => renderSettings(app, panel, header, bindClose);
@@ -106,8 +107,10 @@ export async function renderSettings(app, panel, header, bindClose) {
     <section><h3>Share links</h3><div class="list" id="share-list">${shares.map((s) => `<div class="row ${s.revoked ? "revoked" : ""}"><span>${esc(s.title || s.scope_type)}
       <small class="muted">${esc(s.scope_type)}${s.revoked ? " · revoked" : ""}${s.expires_at ? ` · expires ${new Date(s.expires_at).toLocaleDateString()}` : ""}</small></span>
       ${s.revoked ? "" : `<button data-revoke-share="${s.id}" aria-label="Revoke share ${esc(s.title || s.scope_type)}">Revoke</button>`}</div>`).join("")
-      || '<p class="muted">No share links.</p>'}</div></section>`;
+      || '<p class="muted">No share links.</p>'}</div></section>
+    ${comfy}`;
   bindClose(panel);
+  bindComfySettings(panel, again);
   panel.querySelector("#engine-settings").onsubmit = async (event) => {
     event.preventDefault();
     const form = new FormData(event.target);

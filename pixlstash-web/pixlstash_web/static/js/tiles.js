@@ -26,7 +26,7 @@ export function makeTile() {
 
 /** Show a picture's summary and badges on its tile (``width()``: its displayed width, asked only when
  * chips may fit). Without a summary, a recycled tile drops the previous picture's badges. */
-export function decorateTile(tile, summary, badges, width) {
+export function decorateTile(tile, summary, badges, width, showStacks = true) {
   let meta = tile.querySelector(".meta");
   tile.querySelector(".chips")?.remove();
   if (!summary) {  // a recycled tile must not keep the previous picture's badges
@@ -48,6 +48,15 @@ export function decorateTile(tile, summary, badges, width) {
   if (summary.flagged) span("flag", "⚑");
   if (summary.missing) span("missing", "missing file");
   if (summary.media_type === "video") span("video", "▶");
+  if (summary.stack_size > 1 && showStacks) {  // one tile per stack: its count opens it
+    const open = document.createElement("button");
+    open.className = "stack-open";
+    open.dataset.stack = summary.stack_id;
+    open.innerHTML = `<svg class="i" aria-hidden="true"><use href="/ui/icons/lucide.svg#images"></use></svg>${summary.stack_size}`;
+    open.title = `A stack of ${summary.stack_size}: show them all`;
+    open.setAttribute("aria-label", `Open the stack of ${summary.stack_size}`);
+    meta.appendChild(open);
+  }
   const title = [`${summary.width}×${summary.height}`];
   if (badges) {  // they arrive after the summary
     if (badges.face_count) {

@@ -32,6 +32,8 @@ export function canSearchByMeaning(app) {
 /** Each filter in force: [label, the view changes that remove it]. */
 function activeFilters(view) {
   const chips = [];
+  if (view.stack) chips.push([`stack ${view.stack}`, { stack: undefined }]);  // an opened stack: its chip closes it
+  if (view.variants) chips.push(["every variant", { variants: undefined }]);
   if (view.rating_min) chips.push([`rating ≥ ${view.rating_min}`, { rating_min: undefined }]);
   if (view.rating_max !== undefined) chips.push([`rating ≤ ${view.rating_max}`, { rating_max: undefined }]);
   if (view.unrated) chips.push(["unrated", { unrated: undefined }]);

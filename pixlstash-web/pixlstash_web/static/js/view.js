@@ -2,8 +2,8 @@
 
 const LISTS = ["tags", "any_tags", "not_tags", "collections", "similar", "loras"];
 const NUMBERS = ["project", "rating_min", "rating_max", "picture", "folder", "size", "seed", "face", "taken_after",
-  "taken_before", "min_width", "min_height", "steps"];
-const FLAGS = ["favourite", "unrated", "scrapheap", "duplicates", "dupes", "asc"];
+  "taken_before", "min_width", "min_height", "steps", "stack"];
+const FLAGS = ["favourite", "unrated", "scrapheap", "duplicates", "dupes", "asc", "variants"];
 const TEXTS = ["op", "sort", "q", "mode", "media_type", "layout", "combine", "checkpoint", "generation_seed",
   "sampler", "scheduler"];
 
@@ -47,6 +47,15 @@ export function filterParams(view) {
   if (view.unrated) params.unrated = true;
   if (view.duplicates) params.duplicates = true;
   if (view.scrapheap) params.scrapheap = true;
+  if (view.stack) params.stack = view.stack;  // an opened stack: its members
+  return params;
+}
+
+/** What the grid lists: the view's pictures with one tile per stack (its cover), unless a stack is open
+ * or every variant is asked for. Actions still cover a stack's members (``App.scope``). */
+export function gridParams(view) {
+  const params = filterParams(view);
+  if (!view.stack && !view.variants && !view.scrapheap) params.stack_covers = true;
   return params;
 }
 

@@ -1,0 +1,70 @@
+"""ComfyUI and stacks in the browser, as a person uses them (real Chromium, a real server, the session's real
+ComfyUI): link a ComfyUI in the settings, remix a picture from its menu, follow the run in the task panel,
+see the result stacked under the source (one tile with a count), open the stack, and keep its cover."""
+
+from __future__ import annotations
+
+import pytest
+from test_comfy_runs import NOISE, made_by_comfyui
+from test_ui import browser, tile  # noqa: F401 - the module-scoped browser fixture
+from test_ui_curation import wait_until
+from ui_support import OWNER, PASSWORD, screenshot, signed_in_page
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+
+@pytest.fixture
+def server(live, comfyui, tmp_path):
+    made = tmp_path / "ComfyUI_00001_.png"
+    made.write_bytes(made_by_comfyui(comfyui, NOISE))
+    source = live.library.import_paths([made]).imported[0].picture_id
+    live.state.auth.create_user(OWNER, PASSWORD)
+    return live, source
+
+
+@pytest.mark.parametrize("viewport", [(1440, 900), (390, 844)], ids=["desktop", "phone"])
+def test_link_remix_follow_and_open_the_stack_in_the_browser(browser, server, comfyui, viewport):  # noqa: F811
+    live, source = server
+    width, height = viewport
+    touch = width < 500
+    with signed_in_page(browser, live, viewport={"width": width, "height": height}, has_touch=touch) as page:
+        page.get_by_role("button", name="Settings").click()
+        page.get_by_label("ComfyUI address").fill(comfyui.url)
+        page.get_by_role("button", name="Link", exact=True).click()
+        page.get_by_text("linked; its PixlStash nodes now reach").wait_for()
+        page.get_by_label("Linked ComfyUIs").get_by_text(comfyui.url).wait_for()
+        page.keyboard.press("Escape")
+        # The picture's menu: Remix in ComfyUI, with a pinned seed typed in.
+        box = tile(page, source).bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, button="right")
+        page.get_by_text("Remix in ComfyUI…").click()
+        page.get_by_label("Seed (empty: a new random one").fill("9")
+        page.get_by_role("button", name="Remix", exact=True).click()
+        runs = page.locator("#comfy-runs")
+        runs.get_by_text("done").wait_for(timeout=60_000)
+        assert runs.get_by_text("1 picture(s) filed").is_visible()
+        screenshot(page, f"comfy-run-done-{width}")
+        page.locator("#panel").get_by_role("button", name="Close").click()
+        # One tile for the stack, with its count, fully inside the tile.
+        wait_until(page, "document.querySelector('.tile .stack-open') !== null", 20)
+        tiles = page.locator(".tile:visible")
+        assert tiles.count() == 1
+        badge, cell = page.locator(".tile:visible .stack-open").bounding_box(), tiles.first.bounding_box()
+        assert page.locator(".tile:visible .stack-open").text_content() == "2"
+        assert cell["x"] <= badge["x"] and badge["x"] + badge["width"] <= cell["x"] + cell["width"] + 0.5
+        assert badge["height"] >= 24 and badge["width"] >= 24  # big enough to tap
+        page.locator(".tile:visible .stack-open").click()
+        wait_until(page, "document.querySelectorAll('.tile:not([hidden]) img').length === 2", 20)
+        assert "stack=" in page.url and page.locator(".tile:visible .stack-open").count() == 0  # no count inside the stack
+        closer = page.get_by_role("button", name="Remove filter stack")  # says where one is, on a phone too
+        closer.wait_for()
+        chip = closer.bounding_box()
+        assert chip and chip["x"] >= 0 and chip["x"] + chip["width"] <= width, chip
+        screenshot(page, f"comfy-stack-open-{width}")
+        closer.click()
+        wait_until(page, "document.querySelectorAll('.tile:not([hidden]) img').length === 1", 20)
+        box = tile(page, source).bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, button="right")
+        page.get_by_text("Keep the cover, scrap the rest").click()
+        page.get_by_text("Kept the cover; the rest is in the scrapheap").wait_for()
+        assert live.library.count() == 1
