@@ -19,7 +19,8 @@ def test_link_remix_and_run_from_the_command_line(comfyui, tmp_path):
     made.write_bytes(made_by_comfyui(comfyui, NOISE))
     photo = tmp_path / "photo.png"
     solid(40, 30, (200, 100, 20)).save(photo)
-    run_cli("import", "--library", library, str(made), str(photo))
+    run_cli("import", "--library", library, str(made))  # one at a time: the ids the test names
+    run_cli("import", "--library", library, str(photo))
     refused = run_cli("comfy", "remix", "1", "--library", library, check=False)
     assert refused.returncode == 1 and "link a ComfyUI first" in refused.stderr
     linked = run_cli("comfy", "link", comfyui.url, "--library", library)
@@ -29,6 +30,8 @@ def test_link_remix_and_run_from_the_command_line(comfyui, tmp_path):
     assert "queued in ComfyUI" in remixed.stderr
     shown = json.loads(run_cli("stack", "show", "1", "--json", "--library", library).stdout)
     assert shown["cover_id"] == 1 and shown["member_ids"] == [1, 3] and shown["origin"] == "run"
+    listed = lambda *flags: sorted(map(int, run_cli("ls", "--ids", *flags, "--library", library).stdout.split()))  # noqa: E731
+    assert (listed(), listed("--stack-covers"), listed("--in-stack", "1")) == ([1, 2, 3], [1, 2], [1, 3])
     workflow = tmp_path / "invert_api.json"
     workflow.write_text(json.dumps(INVERT))
     ran = run_cli("comfy", "run", str(workflow), "2", "--library", library)

@@ -55,7 +55,9 @@ def test_link_remix_follow_and_open_the_stack_in_the_browser(browser, server, co
         assert badge["height"] >= 24 and badge["width"] >= 24  # big enough to tap
         page.locator(".tile:visible .stack-open").click()
         wait_until(page, "document.querySelectorAll('.tile:not([hidden]) img').length === 2", 20)
-        assert "stack=" in page.url and page.locator(".tile:visible .stack-open").count() == 0  # no count inside the stack
+        assert (
+            "stack=" in page.url and page.locator(".tile:visible .stack-open").count() == 0
+        )  # no count inside the stack
         closer = page.get_by_role("button", name="Remove filter stack")  # says where one is, on a phone too
         closer.wait_for()
         chip = closer.bounding_box()

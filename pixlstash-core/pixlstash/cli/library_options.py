@@ -139,6 +139,10 @@ _FILTERS = (
     _filter("--source", type=int, metavar="ID", help="from this import source"),
     _filter("--folder", type=int, metavar="ID", help="from this import or reference folder"),
     _filter("--scrapheap", is_flag=True, help="the scrapheap instead of the library"),
+    _filter("--in-stack", type=click.IntRange(min=0), metavar="ID", help="the pictures of this stack"),
+    _filter(
+        "--stack-covers", is_flag=True, help="one picture per stack, its cover (else a stack counts as all of them)"
+    ),
 )
 _ORDER = (
     option(
@@ -182,6 +186,8 @@ _NAMES = [
     "source",
     "folder",
     "scrapheap",
+    "in_stack",
+    "stack_covers",
     "sort",
     "ascending",
     "shuffle_seed",
@@ -240,6 +246,8 @@ def filter_from_args(library: Library, where) -> tuple[PictureFilter, Sort]:
         source=where.source,
         folder=where.folder,
         scrapheap=where.scrapheap,
+        stack=where.in_stack,
+        stack_covers=where.stack_covers,
     )
     return f, Sort(key=where.sort, descending=not where.ascending, seed=where.shuffle_seed)
 
