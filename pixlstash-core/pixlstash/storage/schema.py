@@ -10,8 +10,11 @@ import apsw
 
 from ..errors import PixlstashError
 from .fulltext import PICTURE_TEXT_INSERT, PICTURE_TEXT_INSERT_V8
+from .schema_v14 import v14_sql
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "LibraryTooNew", "migrate"]
+
+# Each migration from 14 on is a module of its own (schema_vNN.py), so that this one stays readable.
 
 
 class LibraryTooNew(PixlstashError):
@@ -555,43 +558,6 @@ DELETE FROM picture_text WHERE rowid IN (SELECT value FROM json_each((SELECT ids
 DROP TABLE temp.v13_generated;
 """
 
-# Stacks: variants grouped under a cover (a workflow run's outputs on their source, near-duplicates, a
-# person's pick). A picture is in one stack at most; a stack row stays when it empties, so that undoing an
-# edit can put its pictures back under the same id. ComfyUIs linked to the library, and the workflow runs
-# sent to them (remixes of a picture's graph, a workflow run on a selection).
-_V14 = f"""
-CREATE TABLE stacks (
-    id INTEGER PRIMARY KEY,
-    cover_id INTEGER REFERENCES pictures(id) ON DELETE SET NULL,
-    origin TEXT NOT NULL DEFAULT 'manual' CHECK (origin IN ('manual', 'run', 'duplicates')),
-    created_at INTEGER NOT NULL
-);
-ALTER TABLE pictures ADD COLUMN stack_id INTEGER REFERENCES stacks(id);
-CREATE INDEX pictures_stack ON pictures(stack_id) WHERE stack_id IS NOT NULL;
-CREATE TRIGGER pictures_stamp_stack AFTER UPDATE OF stack_id ON pictures
-BEGIN UPDATE pictures SET meta_seq = {_STAMP} WHERE id = NEW.id; END;
-CREATE TABLE comfy_links (
-    id INTEGER PRIMARY KEY,
-    url TEXT NOT NULL UNIQUE,
-    token_id INTEGER,                     -- the PixlStash token made for its node pack (auth database)
-    created_at INTEGER NOT NULL
-);
-CREATE TABLE comfy_runs (
-    id INTEGER PRIMARY KEY,
-    link_id INTEGER REFERENCES comfy_links(id) ON DELETE SET NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('remix', 'run')),
-    source_id INTEGER REFERENCES pictures(id) ON DELETE SET NULL,
-    graph TEXT NOT NULL,                  -- the API graph sent to ComfyUI
-    prompt_id TEXT,
-    status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed', 'cancelled')),
-    message TEXT NOT NULL DEFAULT '',
-    output_ids TEXT NOT NULL DEFAULT '[]',
-    created_at INTEGER NOT NULL,
-    finished_at INTEGER
-);
-CREATE INDEX comfy_runs_open ON comfy_runs(id) WHERE status IN ('queued', 'running');
-"""
-
 # (version, description, SQL). Version N is applied to a library at version N - 1.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "pictures, tags, captions, generation metadata, projects, collections, folders", _V1),
@@ -607,7 +573,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (11, "faces on several frames of a video", _V11),
     (12, "machine captions remember their parameters", _V12),
     (13, "every generation field searchable; the scheduler kept", _V13),
-    (14, "stacks of variants under a cover; linked ComfyUIs and the workflows run on them", _V14),
+    (14, "stacks of variants under a cover; linked ComfyUIs and the workflows run on them", v14_sql(_STAMP)),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
