@@ -82,10 +82,17 @@ def self_signed_certificate(folder: Path, name: str = "127.0.0.1") -> tuple[Path
     return cert, key
 
 
-def run_in_terminal(argv: list[str], cwd: Path, env: dict[str, str], password: str, timeout: float = 600):
-    """Run ``argv`` under a pseudo terminal, as in a person's shell, typing ``password`` at each password
-    prompt (getpass discards whatever is typed before it asks). Returns the exit status and what the
-    terminal showed; fails the test when it does not finish within ``timeout`` seconds."""
+def run_in_terminal(
+    argv: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    password: str,
+    timeout: float = 600,
+    prompts: tuple[bytes, ...] = (b"password:", b"again:"),
+):
+    """Run ``argv`` under a pseudo terminal, as in a person's shell, typing ``password`` at each prompt
+    ending in one of ``prompts`` (getpass discards whatever is typed before it asks). Returns the exit
+    status and what the terminal showed; fails the test when it does not finish within ``timeout`` s."""
     pid, fd = pty.fork()
     if pid == 0:  # the child: the command in a terminal
         os.chdir(cwd)
@@ -103,7 +110,7 @@ def run_in_terminal(argv: list[str], cwd: Path, env: dict[str, str], password: s
                 if not chunk:
                     break
                 shown += chunk
-                if shown.rstrip().lower().endswith((b"password:", b"again:")):
+                if shown.rstrip().lower().endswith(prompts):
                     os.write(fd, password.encode() + b"\n")
                     shown += b"\n"
         else:

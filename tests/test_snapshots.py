@@ -395,3 +395,28 @@ def test_selective_restore_brings_faces_back_with_their_vectors(library, snapsho
     )
     assert rows == [(face_id, hero.id, b"\x01" * 16)]
     assert snapshots.preview(snapshot.id)["summary"]["pictures_to_revert"] == 0
+
+
+def test_a_restore_on_a_terminal_says_what_it_deletes_and_asks_first(tmp_path):
+    """The README's `snapshot restore 1` typed in a shell: it says what it would take out and asks; no
+    leaves the library as it was, --yes does not ask."""
+    import os
+
+    from conftest import run_cli, run_in_terminal
+    from corpus import photo
+
+    library = str(tmp_path / "lib")
+    photo(40, 30, seed=1).save(tmp_path / "a.png")
+    run_cli("import", "--library", library, str(tmp_path / "a.png"))
+    run_cli("snapshot", "create", "--label", "one", "--library", library)
+    photo(40, 30, seed=2).save(tmp_path / "b.png")
+    run_cli("import", "--library", library, str(tmp_path / "b.png"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIXLSTASH_")}
+    argv = [sys.executable, "-m", "pixlstash", "snapshot", "restore", "1", "--library", library]
+    status, shown = run_in_terminal(argv, tmp_path, env, "n", timeout=120, prompts=(b"[y/n]:",))
+    assert status == 1 and "nothing restored" in shown
+    assert "takes 1 picture out of the library, reverts 0 and recreates 0; 1 stay as they are" in shown
+    assert run_cli("ls", "--count", "--library", library).stdout.strip() == "2"
+    status, shown = run_in_terminal([*argv, "--yes"], tmp_path, env, "n", timeout=120, prompts=(b"[y/n]:",))
+    assert status == 0 and "restore it?" not in shown and "restored the library from snapshot 1" in shown
+    assert run_cli("ls", "--count", "--library", library).stdout.strip() == "1"

@@ -144,15 +144,21 @@ def _resource(value: str) -> RestoreResource:
     help="restore only this picture:ID, set:ID, character:ID or project:ID (repeatable)",
 )
 @click.option("--recreate-missing", is_flag=True, help="recreate sets, characters or projects they refer to")
+@click.option("-y", "--yes", is_flag=True, help="do not ask first (on a terminal, restore asks)")
 @json_option
 @click.pass_obj
-def restore_command(pm, library_path, snapshot_id, only, recreate_missing, as_json) -> int:
-    """Restore a snapshot: everything, or --only some pictures, sets, characters or projects.
+def restore_command(pm, library_path, snapshot_id, only, recreate_missing, yes, as_json) -> int:
+    """Restore a snapshot: everything, or --only some pictures, sets, characters or projects. On a
+    terminal it says what a full restore would delete and revert, and asks first (--yes does not ask).
 
-    Exits 3 when some of the --only resources were not restored, 1 when none was (reasons on standard
-    error).
+    Exits 3 when some of the --only resources were not restored, 1 when none was, or when the question
+    was answered no (reasons on standard error).
     """
     resources = [_resource(v) for v in only]
+    with _snapshots(library_path, pm) as service:
+        if not yes and sys.stdin.isatty() and not _confirmed(service, snapshot_id, resources):
+            print("nothing restored", file=sys.stderr)
+            return 1
     with _snapshots(library_path, pm) as service, Spinner(f"restoring snapshot {snapshot_id}"):
         if resources:
             result = service.restore_batch(snapshot_id, resources, recreate_missing)
@@ -171,6 +177,21 @@ def restore_command(pm, library_path, snapshot_id, only, recreate_missing, as_js
             print(f"not restored: {error['type']}:{error['id']}: {error['error']}", file=sys.stderr)
         return SOME_FAILED if result.get("upserted_count") else 1
     return 0
+
+
+def _confirmed(service, snapshot_id: int, resources: list[RestoreResource]) -> bool:
+    """Say what the restore will do, and ask."""
+    if resources:
+        question = f"restore {counted(len(resources), 'resource')} from snapshot {snapshot_id}?"
+    else:
+        s = service.preview(snapshot_id)["summary"]
+        print(
+            f"restoring snapshot {snapshot_id} takes {counted(s['pictures_to_delete'], 'picture')} out of the library, "
+            f"reverts {s['pictures_to_revert']} and recreates {s['pictures_to_recreate']}; {s['pictures_unchanged']} "
+            "stay as they are (a safety snapshot is taken first: restoring it undoes this)"
+        )
+        question = "restore it?"
+    return click.confirm(question, default=False)
 
 
 @snapshot_group.command("delete", cls=SectionedCommand)
