@@ -260,3 +260,29 @@ def test_watermarked_originals_are_bounded_cached_and_work_for_videos_and_huge_p
         cached = list((lib.root / "thumbnails" / "shared").rglob("*.webp"))
         assert anon.get(url).content == first.content  # the same render, from the cache
         assert list((lib.root / "thumbnails" / "shared").rglob("*.webp")) == cached
+
+
+def test_a_share_link_belongs_to_what_made_it(live, scene):
+    """A link ends with the token that made it unless an administrator takes it over; a write token
+    revokes its own links, never another's."""
+    anon = live.client()
+    admin = live.client(live.token("admin"))
+    body = {"scope_type": "pictures", "picture_ids": scene["inside"][:1]}
+    other = live.client(live.token("write"))
+    theirs = other.post("/api/v1/shares", json=body).json()
+    assert scene["client"].delete(f"/api/v1/shares/{theirs['id']}").status_code == 403  # not its link
+    assert anon.get(f"/api/v1/shared/{theirs['token']}/pictures").status_code == 200
+    assert other.delete(f"/api/v1/shares/{theirs['id']}").status_code == 204  # its own
+    maker_token = live.state.auth.create_token("maker", "write")
+    maker = live.client(maker_token.secret)
+    ended = maker.post("/api/v1/shares", json=body).json()
+    kept = maker.post("/api/v1/shares", json=body).json()
+    listed = {s["id"]: s["owner"] for s in admin.get("/api/v1/shares").json()}
+    assert listed[ended["id"]] == f"token {maker_token.id}"
+    taken = admin.post(f"/api/v1/shares/{kept['id']}/owner")
+    assert taken.status_code == 200 and taken.json()["owner"].startswith("token ")
+    assert admin.delete(f"/api/v1/tokens/{maker_token.id}").status_code == 204
+    gone = anon.get(f"/api/v1/shared/{ended['token']}/pictures")
+    assert gone.status_code == 410 and "ended with the token that made it" in gone.json()["error"]["message"]
+    assert anon.get(f"/api/v1/shared/{kept['token']}/pictures").status_code == 200  # taken over: it stays
+    assert admin.delete(f"/api/v1/shares/{scene['id']}").status_code == 204  # an administrator ends any

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import msgspec
 from PIL import Image
 
-from ..auth import Principal, Unauthenticated, digest, new_secret
+from ..auth import Forbidden, Principal, Unauthenticated, digest, new_secret
 from ..clock import now_ms
 from ..domain import (
     Generation,
@@ -81,6 +81,7 @@ class Share(msgspec.Struct, frozen=True):
     expires_at: int | None
     last_used_at: int | None
     revoked: bool
+    owner: str = "owner"  # what made it, and ends it: "token N", or the owner's account
 
 
 class SharedPicture(msgspec.Struct, frozen=True):
@@ -141,7 +142,21 @@ def _to_share(row) -> Share:
         row.expires_at,
         row.last_used_at,
         row.revoked_at is not None,
+        f"token {row.owner_id}" if row.owner_kind == "token" else "owner",
     )
+
+
+def _owner_of(principal: Principal | None) -> tuple[str, int] | None:
+    """What a new share link belongs to: the API token that makes it, or the signed-in account."""
+    if principal is None:
+        return None
+    if principal.kind == "token":
+        return ("token", principal.id)
+    return ("user", principal.user_id) if principal.user_id is not None else None
+
+
+def _owns(principal: Principal, row) -> bool:
+    return _owner_of(principal) == (row.owner_kind, row.owner_id) if row.owner_kind else principal.kind == "session"
 
 
 class ShareService:
@@ -172,8 +187,10 @@ class ShareService:
         title: str = "",
         options: ShareOptions | None = None,
         expires_in_days: float | None = None,
+        made_by: Principal | None = None,
     ) -> tuple[Share, str]:
-        """Make a share link; returns the share and its secret token (shown once)."""
+        """Make a share link; returns the share and its secret token (shown once). A link ``made_by`` an API
+        token ends when that token is revoked or expires."""
         ids: list[int] = []
         if scope_type == "pictures":
             if not picture_ids:
@@ -202,6 +219,7 @@ class ShareService:
                 msgspec.json.encode(options or ShareOptions()).decode(),
                 now,
                 expires_at,
+                _owner_of(made_by),
             )
         return self.get(share_id), secret
 
@@ -228,10 +246,21 @@ class ShareService:
     def all(self) -> list[Share]:
         return [_to_share(row) for row in self.auth.store.shares()]
 
-    def revoke(self, share_id: int) -> None:
+    def revoke(self, share_id: int, by: Principal | None = None) -> None:
+        """End a share link at once; only an administrator ends one made by someone else."""
+        row = self.auth.store.share(share_id)
+        if row is not None and by is not None and by.scope != "admin" and not _owns(by, row):
+            raise Forbidden("only an administrator revokes a share link made by another token or account")
         with self.auth.db.write():
             if not self.auth.store.revoke_share(share_id, now_ms()):
                 raise NotFound(f"no active share {share_id}")
+
+    def reown(self, share_id: int, to: Principal) -> Share:
+        """Make ``to`` the link's owner (an administrator keeping a link alive past the token that made it)."""
+        with self.auth.db.write():
+            if not self.auth.store.set_share_owner(share_id, _owner_of(to)):
+                raise NotFound(f"share {share_id} does not exist")
+        return self.get(share_id)
 
     def resolve(self, secret: str) -> tuple[Share, Principal]:
         """The share a token opens; unknown tokens are 401, expired or revoked ones say so."""
@@ -243,6 +272,10 @@ class ShareService:
             raise ShareGone("this share link was revoked by its owner")
         if row.expires_at is not None and row.expires_at <= now:
             raise ShareGone("this share link has expired")
+        if row.owner_kind == "token" and not self.auth.store.token_active(row.owner_id, now):
+            raise ShareGone("this share link ended with the token that made it")
+        if row.owner_kind == "user" and not self.auth.store.user_exists(row.owner_id):
+            raise ShareGone("this share link ended with the account that made it")
         if row.last_used_at is None or now - row.last_used_at > 60_000:
             with self.auth.db.write():
                 self.auth.store.touch_share(row.id, now)

@@ -66,7 +66,17 @@ CREATE TABLE instance_settings (
 ) WITHOUT ROWID;
 """
 
-AUTH_MIGRATIONS: list[tuple[int, str, str]] = [(1, "users, tokens, sessions, shares, settings", _AUTH_V1)]
+# A share link belongs to what made it (an API token, or the owner's account): it ends with that token.
+# Links made before this have no owner and belong to the library's owner.
+_AUTH_V2 = """
+ALTER TABLE shares ADD COLUMN owner_kind TEXT CHECK (owner_kind IN ('token', 'user'));
+ALTER TABLE shares ADD COLUMN owner_id INTEGER;
+"""
+
+AUTH_MIGRATIONS: list[tuple[int, str, str]] = [
+    (1, "users, tokens, sessions, shares, settings", _AUTH_V1),
+    (2, "share links belong to the token or account that made them", _AUTH_V2),
+]
 
 
 class ApiTokenRow(msgspec.Struct, frozen=True):
@@ -107,6 +117,8 @@ class ShareRow(msgspec.Struct, frozen=True):
     expires_at: int | None
     last_used_at: int | None
     revoked_at: int | None
+    owner_kind: str | None = None  # "token", "user", or None: made before links had owners (the owner's)
+    owner_id: int | None = None
 
 
 _TOKEN_COLUMNS = "id, name, token_hash, prefix, scope, created_at, expires_at, last_used_at, revoked_at"
@@ -115,7 +127,7 @@ _SESSION_COLUMNS = (
 )
 _SHARE_COLUMNS = (
     "id, token_hash, prefix, scope_type, scope_id, picture_ids, title, options, created_at, expires_at, "
-    "last_used_at, revoked_at"
+    "last_used_at, revoked_at, owner_kind, owner_id"
 )
 
 
@@ -227,12 +239,40 @@ class AuthStore:
         options: str,
         now: int,
         expires_at: int | None,
+        owner: tuple[str, int] | None = None,
     ) -> int:
+        owner_kind, owner_id = owner or (None, None)
         return self.db.query(
             "INSERT INTO shares(token_hash, prefix, scope_type, scope_id, picture_ids, title, options, created_at, "
-            "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            (token_hash, prefix, scope_type, scope_id, picture_ids, title, options, now, expires_at),
+            "expires_at, owner_kind, owner_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (
+                token_hash,
+                prefix,
+                scope_type,
+                scope_id,
+                picture_ids,
+                title,
+                options,
+                now,
+                expires_at,
+                owner_kind,
+                owner_id,
+            ),
         )[0][0]
+
+    def set_share_owner(self, share_id: int, owner: tuple[str, int] | None) -> bool:
+        kind, owner_id = owner or (None, None)
+        self.db.execute("UPDATE shares SET owner_kind = ?, owner_id = ? WHERE id = ?", (kind, owner_id, share_id))
+        return self.db.connection.changes() > 0
+
+    def token_active(self, token_id: int, now: int) -> bool:
+        row = self.db.connection.execute(
+            "SELECT revoked_at, expires_at FROM api_tokens WHERE id = ?", (token_id,)
+        ).fetchone()
+        return row is not None and row[0] is None and (row[1] is None or row[1] > now)
+
+    def user_exists(self, user_id: int) -> bool:
+        return self.db.scalar("SELECT 1 FROM users WHERE id = ?", (user_id,)) is not None
 
     def share_by_hash(self, token_hash: bytes) -> ShareRow | None:
         row = self.db.connection.execute(

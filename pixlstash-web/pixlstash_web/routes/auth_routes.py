@@ -219,6 +219,7 @@ def register(api: Api) -> None:
             body.title,
             options,
             body.expires_in_days,
+            made_by=ctx.principal,
         )
         return ShareCreated(share.id, secret, f"{public_base_url(ctx.request, ctx.state.settings)}/s/{secret}")
 
@@ -226,4 +227,14 @@ def register(api: Api) -> None:
         "/shares/{share_id:int}", policy=Policy.WRITE, status=204, tag="shares", summary="Revoke a share link at once"
     )
     def revoke_share(ctx: RequestContext) -> None:
-        ctx.state.shares.revoke(ctx.path["share_id"])
+        ctx.state.shares.revoke(ctx.path["share_id"], by=ctx.principal)
+
+    @api.post(
+        "/shares/{share_id:int}/owner",
+        policy=Policy.ADMIN,
+        response=Share,
+        tag="shares",
+        summary="Take over a share link, so that it outlives the token that made it",
+    )
+    def reown_share(ctx: RequestContext) -> Share:
+        return ctx.state.shares.reown(ctx.path["share_id"], ctx.principal)
