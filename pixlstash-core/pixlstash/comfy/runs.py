@@ -187,6 +187,10 @@ class ComfyRuns:
         except PixlstashError as error:
             log.info("workflow run %d failed: %s", run_id, error.message)
             return self._update(run_id, notify, status="failed", message=error.message, finished_at=now_ms())
+        except Exception as error:  # a bug, or an answer ComfyUI never gives: the run must not stay "running"
+            log.exception("workflow run %d", run_id)
+            message = f"unexpected error: {type(error).__name__}: {error}"[:500]
+            return self._update(run_id, notify, status="failed", message=message, finished_at=now_ms())
 
     def _update(self, run_id: int, notify, **fields) -> ComfyRun:
         with self.library.db.write():
