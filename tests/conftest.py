@@ -88,11 +88,13 @@ def run_in_terminal(
     env: dict[str, str],
     password: str,
     timeout: float = 600,
-    prompts: tuple[bytes, ...] = (b"password:", b"again:"),
+    answers: dict[bytes, str] | None = None,
 ):
-    """Run ``argv`` under a pseudo terminal, as in a person's shell, typing ``password`` at each prompt
-    ending in one of ``prompts`` (getpass discards whatever is typed before it asks). Returns the exit
-    status and what the terminal showed; fails the test when it does not finish within ``timeout`` s."""
+    """Run ``argv`` under a pseudo terminal, as in a person's shell, typing ``password`` at each password
+    prompt (getpass discards whatever is typed before it asks) and ``answers[ending]`` at each other
+    prompt ending so (``{b"[y/n]:": "y"}``). Returns the exit status and what the terminal showed; fails
+    the test when it does not finish within ``timeout`` seconds."""
+    typed = {b"password:": password, b"again:": password, **(answers or {})}
     pid, fd = pty.fork()
     if pid == 0:  # the child: the command in a terminal
         os.chdir(cwd)
@@ -110,8 +112,9 @@ def run_in_terminal(
                 if not chunk:
                     break
                 shown += chunk
-                if shown.rstrip().lower().endswith(prompts):
-                    os.write(fd, password.encode() + b"\n")
+                ending = next((e for e in typed if shown.rstrip().lower().endswith(e)), None)
+                if ending is not None:
+                    os.write(fd, typed[ending].encode() + b"\n")
                     shown += b"\n"
         else:
             os.kill(pid, 9)

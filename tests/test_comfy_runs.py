@@ -57,7 +57,7 @@ def test_a_remix_reruns_the_pictures_graph_with_a_new_seed_and_files_it_stacked(
     library, source, link, project, best = linked
     run = library.comfy.create_remix(source, seed=8)
     assert run.status == "queued" and run.kind == "remix" and run.link_id == link.id
-    done = library.comfy.execute(run.id)
+    done = library.comfy.carry_out(run.id)
     assert done.status == "done" and len(done.output_ids) == 1, done
     (output,) = done.output_ids
     picture = library.get(output)
@@ -70,7 +70,7 @@ def test_a_remix_reruns_the_pictures_graph_with_a_new_seed_and_files_it_stacked(
     grid = library.page(PictureFilter(stack_covers=True), Sort(), limit=10).items
     assert [(p.id, p.stack_size) for p in grid] == [(source, 2)]
     # The same seed again gives the same picture: it comes back as that picture, already stacked.
-    again = library.comfy.execute(library.comfy.create_remix(source, seed=8).id)
+    again = library.comfy.carry_out(library.comfy.create_remix(source, seed=8).id)
     assert again.status == "done" and again.output_ids == [output]
     assert library.stacks.get(stack.id).member_ids == [source, output]
 
@@ -86,7 +86,7 @@ def test_a_workflow_runs_on_each_picture_of_a_selection(linked, tmp_path):
     runs = library.comfy.create_runs(INVERT, photos)
     assert [r.source_id for r in runs] == sorted(photos) and all(r.kind == "run" for r in runs)
     for run in runs:
-        done = library.comfy.execute(run.id)
+        done = library.comfy.carry_out(run.id)
         assert done.status == "done", done
         (output,) = done.output_ids
         inverted = Image.open(library.original_path(output)).convert("RGB")
@@ -161,7 +161,7 @@ def test_cancelling_a_queued_run_sends_nothing(linked, comfyui):
     library, source, *_ = linked
     run = library.comfy.create_remix(source, seed=11)
     assert library.comfy.cancel(run.id).status == "cancelled"
-    assert library.comfy.execute(run.id).status == "cancelled"
+    assert library.comfy.carry_out(run.id).status == "cancelled"
     assert library.count(PictureFilter()) == 1
 
 

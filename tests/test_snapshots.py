@@ -413,10 +413,10 @@ def test_a_restore_on_a_terminal_says_what_it_deletes_and_asks_first(tmp_path):
     run_cli("import", "--library", library, str(tmp_path / "b.png"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIXLSTASH_")}
     argv = [sys.executable, "-m", "pixlstash", "snapshot", "restore", "1", "--library", library]
-    status, shown = run_in_terminal(argv, tmp_path, env, "n", timeout=120, prompts=(b"[y/n]:",))
+    status, shown = run_in_terminal(argv, tmp_path, env, "", timeout=120, answers={b"[y/n]:": "n"})
     assert status == 1 and "nothing restored" in shown
     assert "takes 1 picture out of the library, reverts 0 and recreates 0; 1 stay as they are" in shown
     assert run_cli("ls", "--count", "--library", library).stdout.strip() == "2"
-    status, shown = run_in_terminal([*argv, "--yes"], tmp_path, env, "n", timeout=120, prompts=(b"[y/n]:",))
+    status, shown = run_in_terminal([*argv, "--yes"], tmp_path, env, "", timeout=120, answers={b"[y/n]:": "n"})
     assert status == 0 and "restore it?" not in shown and "restored the library from snapshot 1" in shown
     assert run_cli("ls", "--count", "--library", library).stdout.strip() == "1"

@@ -41,12 +41,12 @@ def test_link_remix_follow_and_open_the_stack_in_the_browser(browser, server, co
         page.get_by_label("Seed (empty: a new random one").fill("9")
         page.get_by_role("button", name="Remix", exact=True).click()
         runs = page.locator("#comfy-runs")
-        runs.get_by_text("done").wait_for(timeout=60_000)
+        runs.get_by_text("done").wait_for(timeout=180_000)
         assert runs.get_by_text("1 picture(s) filed").is_visible()
         screenshot(page, f"comfy-run-done-{width}")
         page.locator("#panel").get_by_role("button", name="Close").click()
         # One tile for the stack, with its count, fully inside the tile.
-        wait_until(page, "document.querySelector('.tile .stack-open') !== null", 20)
+        wait_until(page, "document.querySelector('.tile .stack-open') !== null", 60)
         tiles = page.locator(".tile:visible")
         assert tiles.count() == 1
         badge, cell = page.locator(".tile:visible .stack-open").bounding_box(), tiles.first.bounding_box()
@@ -54,7 +54,7 @@ def test_link_remix_follow_and_open_the_stack_in_the_browser(browser, server, co
         assert cell["x"] <= badge["x"] and badge["x"] + badge["width"] <= cell["x"] + cell["width"] + 0.5
         assert badge["height"] >= 24 and badge["width"] >= 24  # big enough to tap
         page.locator(".tile:visible .stack-open").click()
-        wait_until(page, "document.querySelectorAll('.tile:not([hidden]) img').length === 2", 20)
+        wait_until(page, "document.querySelectorAll('.tile:not([hidden]) img').length === 2", 60)
         assert (
             "stack=" in page.url and page.locator(".tile:visible .stack-open").count() == 0
         )  # no count inside the stack
@@ -64,7 +64,7 @@ def test_link_remix_follow_and_open_the_stack_in_the_browser(browser, server, co
         assert chip and chip["x"] >= 0 and chip["x"] + chip["width"] <= width, chip
         screenshot(page, f"comfy-stack-open-{width}")
         closer.click()
-        wait_until(page, "document.querySelectorAll('.tile:not([hidden]) img').length === 1", 20)
+        wait_until(page, "document.querySelectorAll('.tile:not([hidden]) img').length === 1", 60)
         box = tile(page, source).bounding_box()
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, button="right")
         page.get_by_text("Keep the cover, scrap the rest").click()

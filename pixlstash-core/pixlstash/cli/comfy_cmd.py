@@ -114,7 +114,7 @@ def _wait_and_report(library, runs: list[ComfyRun], as_json: bool) -> int:
     failed, 3 when some did."""
     finished = []
     for run in runs:
-        ran = library.comfy.execute(run.id, on_change=lambda r: None if as_json else _progress(r))
+        ran = library.comfy.carry_out(run.id, on_change=lambda r: None if as_json else _progress(r))
         finished.append(ran)
         if not as_json:
             if ran.status == "done":

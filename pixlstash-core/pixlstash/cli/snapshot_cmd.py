@@ -156,7 +156,9 @@ def restore_command(pm, library_path, snapshot_id, only, recreate_missing, yes, 
     """
     resources = [_resource(v) for v in only]
     with _snapshots(library_path, pm) as service:
-        if not yes and sys.stdin.isatty() and not _confirmed(service, snapshot_id, resources):
+        # A person at a terminal is asked; a script (its input or output not a terminal) is not.
+        on_a_terminal = sys.stdin.isatty() and sys.stdout.isatty()
+        if not yes and on_a_terminal and not _confirmed(service, snapshot_id, resources):
             print("nothing restored", file=sys.stderr)
             return 1
     with _snapshots(library_path, pm) as service, Spinner(f"restoring snapshot {snapshot_id}"):

@@ -44,7 +44,7 @@ class ComfyRunner:
                 if self._stop.is_set():
                     return
                 try:
-                    self.runs.execute(run.id, on_change=self._publish)
+                    self.runs.carry_out(run.id, on_change=self._publish)
                 except Exception:  # a bug must not end the thread: the next run still goes
                     log.exception("workflow run %d", run.id)
             if not queued:

@@ -6,7 +6,7 @@ with an image input (LoadImage) to ComfyUI once per selected picture, the pictur
 input folder first. Both are checked against the ComfyUI's ``/object_info`` before anything is queued
 (``graphs.preflight``). When a run ends, what its graph saved is fetched from ``/history`` and ``/view``
 and imported with its generation data, filed into the source's projects, sets and characters, and
-stacked on the source. Runs are recorded (``comfy_runs``): ``create_*`` records them, ``execute`` does one
+stacked on the source. Runs are recorded (``comfy_runs``): ``create_*`` records them, ``carry_out`` does one
 (the web server's runner thread, or the CLI, which waits)."""
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ class ComfyRuns:
 
     def cancel(self, run_id: int) -> ComfyRun:
         """Stop a run: a queued one never starts; a running one is taken out of ComfyUI's queue or
-        interrupted (``execute`` notices and files nothing)."""
+        interrupted (``carry_out`` notices and files nothing)."""
         run = self.store.run(run_id)
         if run.status in ("queued", "running"):
             with self.library.db.write():
@@ -159,7 +159,7 @@ class ComfyRuns:
 
     # -- doing a run ---------------------------------------------------------------------------------------
 
-    def execute(
+    def carry_out(
         self, run_id: int, on_change: Callable[[ComfyRun], None] | None = None, timeout: float = 3600
     ) -> ComfyRun:
         """Send the run to ComfyUI, wait for it, and file what it saved; returns the finished run (done,
