@@ -49,8 +49,15 @@ def test_link_remix_follow_and_open_the_stack_in_the_browser(browser, server, co
         wait_until(page, "document.querySelector('.tile .stack-open') !== null", 60)
         tiles = page.locator(".tile:visible")
         assert tiles.count() == 1
-        badge, cell = page.locator(".tile:visible .stack-open").bounding_box(), tiles.first.bounding_box()
-        assert page.locator(".tile:visible .stack-open").text_content() == "2"
+        # Measured in one step: the tile is redecorated when its badges arrive, replacing the button.
+        shown = page.evaluate(
+            """() => { const b = document.querySelector('.tile:not([hidden]) .stack-open');
+            const box = (e) => { const r = e.getBoundingClientRect();
+              return {x: r.x, width: r.width, height: r.height}; };
+            return {badge: box(b), cell: box(b.closest('.tile')), text: b.textContent}; }"""
+        )
+        badge, cell = shown["badge"], shown["cell"]
+        assert shown["text"] == "2"
         assert cell["x"] <= badge["x"] and badge["x"] + badge["width"] <= cell["x"] + cell["width"] + 0.5
         assert badge["height"] >= 24 and badge["width"] >= 24  # big enough to tap
         page.locator(".tile:visible .stack-open").click()
@@ -65,6 +72,13 @@ def test_link_remix_follow_and_open_the_stack_in_the_browser(browser, server, co
         screenshot(page, f"comfy-stack-open-{width}")
         closer.click()
         wait_until(page, "document.querySelectorAll('.tile:not([hidden]) img').length === 1", 60)
+        # An action on the stack's tile is an action on the whole stack.
+        members = live.library.stacks.get(live.library.stacks.store.stacks_of([source])[source]).member_ids
+        tile(page, source).locator(".check").click()
+        page.get_by_role("button", name="Rate 5 stars").click()
+        page.get_by_text("Rated 2 pictures").wait_for()
+        assert [live.library.get(i).rating for i in members] == [5, 5]
+        page.get_by_role("button", name="Clear selection").click()
         box = tile(page, source).bounding_box()
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, button="right")
         page.get_by_text("Keep the cover, scrap the rest").click()

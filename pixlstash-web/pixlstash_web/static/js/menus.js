@@ -29,9 +29,9 @@ async function bulk(app, ids, operation, said, question) {
       "This changes every one of them.", { ok: "Go ahead" }))) return null;
     const result = scope.filter
       ? await api.post("/pictures/bulk-by-filter", { filter: scope.filter, operation })
-      : await api.post("/pictures/bulk", { ids, operation });
+      : await api.post("/pictures/bulk", { ids: scope.ids, operation });  // a stack's tile: all of it
     toast(said(pictures(result.count)), 8, undoButton(app));
-    app.refreshDetails(scope.filter ? null : ids);
+    app.refreshDetails(scope.filter ? null : scope.ids);
     window.dispatchEvent(new CustomEvent("pixlstash:history"));
     return result;
   } catch (error) { toast(error.message); return null; }
