@@ -126,3 +126,14 @@ def test_stack_edits_over_the_api_each_undo_in_one_step(live, tmp_path):
     assert tiles() == [(i, 0) for i in ids]
     assert admin.post("/api/v1/stacks", json={"ids": [ids[0]]}).status_code == 400
     assert admin.post("/api/v1/stacks", json={"ids": [ids[0], 99999]}).status_code == 404
+
+
+def test_a_stack_without_a_cover_named_is_under_the_first_picture_given(live, tmp_path):
+    paths = []
+    for n in range(2):
+        path = tmp_path / f"{n}.png"
+        solid(30, 30 + n, (90, 40 * n, 200)).save(path)
+        paths.append(path)
+    low, high = sorted(p.picture_id for p in live.library.import_paths(paths).imported)
+    made = live.client(live.token("write")).post("/api/v1/stacks", json={"ids": [high, low]}).json()
+    assert made["cover_id"] == high and made["member_ids"] == [high, low]

@@ -32,7 +32,8 @@ class Stacks:
     def stack(self, picture_ids: Sequence[int], cover_id: int | None = None, origin: str = "manual") -> Stack:
         """A new stack of these pictures (they leave any stack they were in), under ``cover_id`` or the
         first of them."""
-        ids = list(dict.fromkeys(self.pictures.require(picture_ids)))
+        ids = list(dict.fromkeys(int(i) for i in picture_ids))  # in the order given: the first is the cover
+        self.pictures.require(ids)  # (which returns them sorted)
         if len(ids) < 2:
             raise BadInput("a stack needs two pictures or more")
         cover = ids[0] if cover_id is None else cover_id
