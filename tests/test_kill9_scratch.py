@@ -45,7 +45,13 @@ def _kill_when(child: subprocess.Popen, ready, what: str, timeout: float = 60.0)
 
 
 def _scratch_copies(root: Path) -> list[Path]:
-    return list((root / "snapshots" / "scratch").glob("*/*/copy.db"))
+    # The process being watched makes and removes these folders while we look: one that goes away
+    # between listing and reading is simply not a copy (glob raises for it), so look again.
+    while True:
+        try:
+            return list((root / "snapshots" / "scratch").glob("*/*/copy.db"))
+        except FileNotFoundError:
+            continue
 
 
 def _leftovers(folder: Path) -> list[Path]:
