@@ -19,6 +19,7 @@ from pixlstash.snapshots import SnapshotService
 from pixlstash.updates import UpdateChecker
 
 from .exports import ExportTickets
+from .stream_slots import StreamSlots
 
 __all__ = ["AppState", "LifespanState", "WebSettings"]
 
@@ -28,6 +29,8 @@ class WebSettings(msgspec.Struct, frozen=True):
     max_upload_request_bytes: int = 8 << 30
     secure_cookies: bool = False  # set under TLS: session cookies get the Secure flag
     sse_heartbeat: float = 15.0
+    share_streams_per_link: int = 20  # live update streams one share link may hold open
+    share_streams_per_address: int = 40  # ... and one client address, over all links
     worker_threads: int = max(4, 4 * (os.cpu_count() or 1))
     public_url: str | None = None  # how others reach this server (share links); default: where it listens
     password_checks: int = 2  # password hashes computed at once (each takes a core and 32 MiB)
@@ -49,6 +52,8 @@ class AppState:
         self.worker: EnrichmentWorker | None = instance.worker
         self.password_checks = anyio.CapacityLimiter(settings.password_checks)
         self.exports = ExportTickets()
+        self.share_streams = StreamSlots(settings.share_streams_per_link, settings.share_streams_per_address)
+        self.share_stream_checks = anyio.CapacityLimiter(1)  # scope checks of all share streams, one at a time
         self.comfy_runner = ComfyRunner(self.library.comfy, self.library.events)  # started by the first run
 
     def close(self) -> None:

@@ -16,9 +16,9 @@ from pixlstash.media.strip import without_metadata
 from pixlstash.sharing.service import SharedPage, SharedPicture
 
 from ..api import Api, RequestContext
+from ..event_streams import event_stream, sse
 from ..schemas import Count, FilterQuery, ListQuery
 from ..security import Policy
-from .events import event_stream, sse
 from .media import NO_STORE, ORIGINAL_HEADERS, not_modified, original_response, thumbnail_response
 
 PREFIX = "/shared/{share_token}"
@@ -177,11 +177,17 @@ def register(api: Api) -> None:
     async def events(ctx: RequestContext) -> StreamingResponse:
         share, shares = ctx.share, _shares(ctx)
 
-        def visible(event: Event) -> Event | None:
-            if not event.kind.startswith("picture.") or not event.picture_ids:
-                return None  # jobs, folders, tags, collections: nothing a recipient may see
-            scrapped = event.kind == "picture.removed"  # removed pictures are checked in the scrapheap
-            ids = [i for i in event.picture_ids if shares.contains(share, i, scrapheap=scrapped)]
-            return Event(event.kind, ids) if ids else None
+        def visible(events: list[Event]) -> list[Event]:
+            kept = []
+            for event in events:  # jobs, folders, tags, collections: nothing a recipient may see
+                if event.kind.startswith("picture.") and event.picture_ids:
+                    scrapped = event.kind == "picture.removed"  # removed pictures are in the scrapheap
+                    ids = shares.within(share, event.picture_ids, scrapheap=scrapped)
+                    if ids:
+                        kept.append(Event(event.kind, ids))
+            return kept
 
-        return sse(event_stream(ctx.request, ctx.state, Policy.SHARE, visible))
+        client = ctx.request.client
+        stream = event_stream(ctx.request, ctx.state, Policy.SHARE, visible, ctx.state.share_stream_checks)
+        ctx.state.share_streams.take(share.id, client.host if client else "", stream)
+        return sse(stream)

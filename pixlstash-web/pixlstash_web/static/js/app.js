@@ -305,8 +305,10 @@ function live() {
       }
     } else if (event.kind === "picture.changed" || event.kind === "picture.restored") {
       app.refreshDetails(event.picture_ids || []);
-    } else if (event.kind === "picture.removed" || event.kind === "library.restored") {
+    } else if (event.kind === "picture.removed" || event.kind === "library.restored"
+      || (event.kind === "library.changed" && event.data?.reload)) {  // reload: more changed than a stream keeps
       app.load({ keepScroll: true });
+      app.sidebar.reloadSoon();
     } else if (event.kind === "collection.changed" || event.kind === "project.changed"
       || event.kind === "library.changed") {  // library.changed: another process wrote (a CLI import, a script)
       app.sidebar.reloadSoon();
