@@ -9,7 +9,7 @@ import pytest
 from corpus import photo
 
 from pixlstash.domain import FolderOptions, PictureFilter
-from pixlstash.errors import BadInput
+from pixlstash.errors import BadInput, NotFound
 
 
 def age(path, seconds: float = 60) -> None:
@@ -210,3 +210,34 @@ def test_a_damaged_reference_file_is_skipped_with_its_reason_and_never_stops_a_r
         assert scan.report.skipped[0].reason.startswith("damaged:")
     assert library.count(PictureFilter()) == 2  # b.png indexed beside it
     assert library.get(first.picture_id).width == 200  # the picture keeps what it had
+
+
+def test_links_out_of_a_reference_folder_are_never_indexed_or_served(library, tmp_path):
+    ref, elsewhere = tmp_path / "ref", tmp_path / "elsewhere"
+    ref.mkdir()
+    elsewhere.mkdir()
+    photo(200, 150, seed=1).save(ref / "a.png")
+    photo(200, 150, seed=2).save(elsewhere / "private.png")
+    photo(200, 150, seed=3).save(ref / "b.png")
+    (ref / "outside.png").symlink_to(elsewhere / "private.png")  # planted before the first scan
+    (ref / "inside.png").symlink_to(ref / "b.png")  # a link within the folder is fine
+    folder = library.folder_sync.add("reference", ref)
+    scan = library.folder_sync.scan(folder.id)
+    indexed = sorted(os.path.basename(i.path) for i in scan.report.imported + scan.report.duplicates)
+    assert indexed == ["a.png", "b.png", "inside.png"]  # the inside link is b.png again (one picture)
+    assert len(scan.report.imported) == 2
+    [skipped] = scan.report.skipped
+    assert (os.path.basename(skipped.path), skipped.reason) == ("outside.png", "a link to somewhere outside the folder")
+    a = next(i.picture_id for i in scan.report.imported if i.path.endswith("a.png"))
+    assert library.original_path(a) == ref / "a.png"
+
+    # After indexing, a.png is replaced by a link to the library's own credentials.
+    (ref / "a.png").unlink()
+    (ref / "a.png").symlink_to(library.root / "auth.db")
+    with pytest.raises(NotFound):
+        library.original_path(a)  # refused at serve time, before any rescan
+    rescan = library.folder_sync.scan(folder.id)
+    assert ("a.png", "a link to somewhere outside the folder") in {
+        (os.path.basename(s.path), s.reason) for s in rescan.report.skipped
+    }
+    assert library.get(a).missing  # what it pointed to is gone from the library's view

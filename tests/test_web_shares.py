@@ -286,3 +286,28 @@ def test_a_share_link_belongs_to_what_made_it(live, scene):
     assert gone.status_code == 410 and "ended with the token that made it" in gone.json()["error"]["message"]
     assert anon.get(f"/api/v1/shared/{kept['token']}/pictures").status_code == 200  # taken over: it stays
     assert admin.delete(f"/api/v1/shares/{scene['id']}").status_code == 204  # an administrator ends any
+
+
+def test_a_reference_file_swapped_for_a_link_out_of_its_folder_is_not_served(live, tmp_path):
+    """A reference-folder file replaced by a link to auth.db after indexing went out to a share
+    recipient as image/png."""
+    from corpus import photo
+
+    lib = live.library
+    ref = tmp_path / "ref"
+    ref.mkdir()
+    photo(300, 200, seed=5).save(ref / "kept.png")
+    folder = lib.folder_sync.add("reference", ref)
+    [item] = lib.folder_sync.scan(folder.id).report.imported
+    client = live.client(live.token("write"))
+    body = client.post(
+        "/api/v1/shares",
+        json={"scope_type": "pictures", "picture_ids": [item.picture_id], "allow_original": True, "include_metadata": True},
+    ).json()
+    url = f"/api/v1/shared/{body['token']}/media/{lib.get(item.picture_id).content_hash}/original"
+    assert live.client().get(url).status_code == 200
+    (ref / "kept.png").unlink()
+    (ref / "kept.png").symlink_to(lib.root / "auth.db")
+    refused = live.client().get(url)
+    assert refused.status_code == 404 and b"SQLite" not in refused.content
+    assert client.get(f"/api/v1/media/{lib.get(item.picture_id).content_hash}/original").status_code == 404

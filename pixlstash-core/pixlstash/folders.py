@@ -33,6 +33,7 @@ from .media.analyse import analyse_file
 from .media.facts import MediaLimits
 from .media.hashing import content_hash
 from .originals import OriginalStore
+from .paths import inside
 from .sidecars import read_sidecar, sidecar_path
 from .storage.collections import CollectionStore
 from .storage.db import Database
@@ -74,6 +75,9 @@ def _walk_media(root: Path, report: ImportReport) -> dict[str, os.stat_result]:
             if suffix not in MEDIA_SUFFIXES:
                 if suffix not in COMPANION_SUFFIXES:
                     report.skipped.append(ImportSkip(display_name(path), "not a picture or video"))
+                continue
+            if path.is_symlink() and inside(path, root) is None:
+                report.skipped.append(ImportSkip(display_name(path), "a link to somewhere outside the folder"))
                 continue
             try:
                 found[os.path.relpath(path, root)] = path.stat()

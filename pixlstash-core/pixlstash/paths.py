@@ -14,6 +14,7 @@ __all__ = [
     "default_library_path",
     "hub_cache_dir",
     "hub_snapshot",
+    "inside",
     "models_dir",
     "resolve_library_path",
 ]
@@ -64,3 +65,15 @@ def hub_snapshot(repo: str, complete: Callable[[Path], bool]) -> Path | None:
         return None
     snapshot = base / "snapshots" / revision
     return snapshot if complete(snapshot) else None
+
+
+def inside(path: Path, root: Path) -> Path | None:
+    """``path`` with every link resolved, when that lies inside ``root``; else None (also when it does
+    not exist). A link planted in a watched folder must not reach outside it: one to ``auth.db`` was
+    served to a share recipient as a picture."""
+    try:
+        real = Path(os.path.realpath(path, strict=True))
+    except (OSError, RuntimeError):  # missing, or a loop of links
+        return None
+    real_root = Path(os.path.realpath(root))
+    return real if real_root in real.parents else None

@@ -13,6 +13,7 @@ from .media.analyse import VIDEO_SUFFIXES, MediaLimits, analyse_file, open_image
 from .media.exif import read_exif
 from .media.video import frame_at
 from .originals import OriginalStore
+from .paths import inside
 from .storage.folders import FolderStore
 from .storage.pictures import PictureStore
 from .storage.vectors import VectorStore
@@ -42,8 +43,8 @@ class PictureFiles:
             if path is not None and path.is_file():
                 return path
         for _folder_id, root, rel_path in self.folders.locations(picture_id):
-            candidate = Path(root) / rel_path
-            if candidate.is_file():
+            candidate = inside(Path(root) / rel_path, Path(root))  # never through a link out of the folder
+            if candidate is not None and candidate.is_file():
                 return candidate
         raise NotFound(f"the original of picture {picture_id} is missing")
 
