@@ -4,9 +4,11 @@ snapshot restore clears it."""
 
 from __future__ import annotations
 
+import pytest
 from live_server import make_pictures
 
 from pixlstash.domain import PictureFilter
+from pixlstash.errors import NotFound
 from pixlstash.library import Library
 
 
@@ -175,3 +177,15 @@ def test_the_history_outlives_the_process_and_a_restore_clears_it(tmp_path):
         snapshots.restore_batch(snapshot.id, [RestoreResource("picture", b)])  # selective
         assert library.edits.history().steps == []
         snapshots.close()
+
+
+def test_a_step_that_fails_half_way_leaves_nothing_changed_and_nothing_recorded(library, tmp_path):
+    (a,) = make_pictures(library, tmp_path / "p", 1)
+    edits = library.edits
+    with pytest.raises(NotFound), edits.step("Edit picture"):
+        edits.set_fields([a], rating=4)
+        edits.tag([a], add=["dune"])
+        edits.set_fields([a + 1000], rating=1)  # no such picture
+    picture = library.get(a)
+    assert (picture.rating, picture.tags) == (0, [])
+    assert edits.history().steps == []

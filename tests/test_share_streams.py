@@ -82,7 +82,9 @@ def test_forty_share_streams_do_not_hold_up_bulk_edits_or_the_owner(crowded):
         browsing = asyncio.create_task(owner_browses())
         for rating in (1, 2, 3):
             begin = time.perf_counter()
-            edit = await owner.post("/api/v1/pictures/bulk", json={"ids": ids, "operation": {"action": "rate", "rating": rating}})
+            edit = await owner.post(
+                "/api/v1/pictures/bulk", json={"ids": ids, "operation": {"action": "rate", "rating": rating}}
+            )
             assert edit.status_code == 200, edit.text
             edits.append(time.perf_counter() - begin)
         deadline = time.monotonic() + 30

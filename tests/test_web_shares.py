@@ -302,7 +302,12 @@ def test_a_reference_file_swapped_for_a_link_out_of_its_folder_is_not_served(liv
     client = live.client(live.token("write"))
     body = client.post(
         "/api/v1/shares",
-        json={"scope_type": "pictures", "picture_ids": [item.picture_id], "allow_original": True, "include_metadata": True},
+        json={
+            "scope_type": "pictures",
+            "picture_ids": [item.picture_id],
+            "allow_original": True,
+            "include_metadata": True,
+        },
     ).json()
     url = f"/api/v1/shared/{body['token']}/media/{lib.get(item.picture_id).content_hash}/original"
     assert live.client().get(url).status_code == 200

@@ -5,8 +5,11 @@ flags, tags, captions, membership of sets, characters and projects, the scraphea
 sets, characters and projects, and face names. Each reads what it is about to change, makes the change
 through the library's own methods (so events, sidecars and counts follow as always) and records one step in
 the history log (its own file, ``history.db``). Edits made as one action (a picture's form saving a rating
-and a tag) are one step: ``with edits.step("..."):``. Work the library does by itself (imports, engines,
-folder scans) is not recorded: undo reverts what the person did.
+and a tag) are one step: ``with edits.step("..."):``. An edit and its step are one transaction (the step
+goes through the library's outbox, see undo_journal.py): a step whose edit failed half way is rolled back
+whole, and ``kill -9`` can leave neither an edit without its step nor an undo that was not recorded.
+Work the library does by itself (imports, engines, folder scans) is not recorded: undo reverts what the
+person did.
 
 **A snapshot restore clears the history**, full or selective: the steps describe pictures as they were
 before the restore, and undoing one afterwards would quietly overwrite what was restored. The restore is its
@@ -16,9 +19,11 @@ own safety net (it takes a snapshot first), so nothing is lost.
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from .clock import now_ms
 from .domain import History, HistoryStep
@@ -28,14 +33,16 @@ from .picture_edits import PictureEditor
 from .scrapheap import Scrapheap
 from .storage.db import Database
 from .storage.edit_state import EditState
-from .storage.history_log import HistoryLog, LoggedStep
+from .storage.history_log import LoggedStep
 from .storage.pictures import PictureStore
 from .storage.stacks import StackStore
 from .storage.tags import TagStore
+from .undo_journal import UndoJournal
 
 __all__ = ["Edits"]
 
 _STACKED = {"fields": ["stack"]}
+_Method = TypeVar("_Method", bound=Callable[..., Any])
 _FIELD_WORDS = {"favourite": ("Favourite", "Unfavourite"), "flagged": ("Flag", "Unflag")}
 
 
@@ -51,12 +58,23 @@ def _fields_label(field: str, value: object, count: int) -> str:
     return f"Change the date of {_pictures(count)}"
 
 
+def _atomic(method: _Method) -> _Method:
+    """The edit and the step it records commit together (see undo_journal.py)."""
+
+    @functools.wraps(method)
+    def in_one_transaction(self: Edits, *args: Any, **kwargs: Any) -> Any:
+        with self._transaction():
+            return method(self, *args, **kwargs)
+
+    return in_one_transaction  # type: ignore[return-value]
+
+
 class Edits:
     def __init__(
         self,
         db: Database,
         events: EventBus,
-        log: HistoryLog,
+        journal: UndoJournal,
         pictures: PictureStore,
         tags: TagStore,
         editor: PictureEditor,
@@ -65,7 +83,8 @@ class Edits:
         clock: Callable[[], int] = now_ms,
         stack_store: StackStore | None = None,
     ) -> None:
-        self.db, self.events, self.log, self.clock = db, events, log, clock
+        self.db, self.events, self.journal, self.clock = db, events, journal, clock
+        self.log = journal.history
         self.stack_store = stack_store
         self.pictures, self.tags, self.editor = pictures, tags, editor
         self.scrapheap, self.organiser = scrapheap, organiser
@@ -76,35 +95,44 @@ class Edits:
 
     def _on_event(self, event: Event) -> None:
         if event.kind == "library.restored" or (event.kind == "picture.changed" and "restored_from" in event.data):
-            self.log.clear()
+            self.journal.deliver()  # a restore gave the library a new mark: its history is cleared
 
     # -- gathering steps --------------------------------------------------------------------------
 
     @contextlib.contextmanager
     def step(self, label: str) -> Iterator[None]:
-        """The edits inside the block are one step, labelled ``label`` (a nested block joins the outer)."""
+        """The edits inside the block are one step, labelled ``label`` (a nested block joins the outer).
+        They are one transaction with it: an exception undoes them all, and nothing is recorded."""
         if getattr(self._local, "parts", None) is not None:
             yield
             return
         self._local.parts, self._local.count = [], 0
         try:
-            yield
+            with self._transaction():
+                yield
+                if self._local.parts:
+                    self.journal.push(label, self._local.count, self._local.parts, self.clock())
         finally:
-            # Parts already made are recorded even when a later one failed: they happened, so they undo.
-            parts, count = self._local.parts, self._local.count
             self._local.parts = None
-            if parts:
-                self.log.push(label, count, parts, self.clock())
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        outermost = not self.db.connection.in_transaction
+        with self.db.write():
+            yield
+        if outermost:
+            self.journal.deliver()
 
     def _record(self, part: dict, count: int, label: str) -> None:
         if getattr(self._local, "parts", None) is not None:
             self._local.parts.append(part)
             self._local.count = max(self._local.count, count)
         else:
-            self.log.push(label, count, [part], self.clock())
+            self.journal.push(label, count, [part], self.clock())
 
     # -- the edits ----------------------------------------------------------------------------------
 
+    @_atomic
     def set_fields(self, picture_ids: Sequence[int], **fields: object) -> int:
         """Rating, favourite, flagged or taken_at on several pictures, one step."""
         ids = self.pictures.require(picture_ids)
@@ -122,6 +150,7 @@ class Edits:
             self._record(part, count, _fields_label(part["field"], part["value"], count))
         return changed
 
+    @_atomic
     def tag(self, picture_ids: Sequence[int], add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
         ids = self.pictures.require(picture_ids)
         tags = self.tags
@@ -153,6 +182,7 @@ class Edits:
     def accept_caption(self, picture_id: int, source: str) -> None:
         self._caption(picture_id, lambda: self.editor.accept_caption(picture_id, source))
 
+    @_atomic
     def _caption(self, picture_id: int, change: Callable[[], None]) -> None:
         before = self.state.user_caption(picture_id)
         change()
@@ -161,12 +191,14 @@ class Edits:
             part = {"kind": "caption", "picture": picture_id, "before": before, "after": after}
             self._record(part, 1, f"Caption picture {picture_id}")
 
+    @_atomic
     def scrap(self, picture_ids: Sequence[int]) -> list[int]:
         moved = self.scrapheap.scrap(picture_ids)
         if moved:
             self._record({"kind": "scrap", "ids": moved}, len(moved), f"Move {_pictures(len(moved))} to the scrapheap")
         return moved
 
+    @_atomic
     def unscrap(self, picture_ids: Sequence[int]) -> list[int]:
         moved = self.scrapheap.unscrap(picture_ids)
         if moved:
@@ -185,6 +217,7 @@ class Edits:
     def remove_from_project(self, project_id: int, picture_ids: Sequence[int]) -> None:
         self._membership("project", project_id, picture_ids, add=False)
 
+    @_atomic
     def _membership(self, container: str, container_id: int, picture_ids: Sequence[int], *, add: bool) -> None:
         org = self.organiser
         ids = self.pictures.require(picture_ids) if add else list(picture_ids)
@@ -201,6 +234,7 @@ class Edits:
             words = f"Add {_pictures(len(changed))} to" if add else f"Remove {_pictures(len(changed))} from"
             self._record(part, len(changed), f"{words} {name}")
 
+    @_atomic
     def edit_details(self, container: str, container_id: int, **fields: str | None) -> None:
         """Name, description or colour of a project (``container`` "project") or a set or character
         ("collection")."""
@@ -214,6 +248,7 @@ class Edits:
             label = f"Rename {before['name']} to {after['name']}" if renamed else f"Edit {after['name']}"
             self._record(part, 1, label)
 
+    @_atomic
     def assign_faces(self, face_ids: Sequence[int], character_id: int | None) -> int:
         """Name faces as a character (or clear their names); their pictures join the character."""
         rows = self.state.face_characters(face_ids)
@@ -230,6 +265,7 @@ class Edits:
             self._record(part, len(changed), f"Name {faces} {name}" if name else f"Clear the name of {faces}")
         return named
 
+    @_atomic
     def stacks(self, label: str, memberships: dict[int, int | None], covers: dict[int, int | None]) -> None:
         """Put pictures in stacks (None: in none) and set stacks' covers, as one step (see stacks.py)."""
         assert self.stack_store is not None
@@ -249,26 +285,31 @@ class Edits:
     def undo(self) -> HistoryStep | None:
         """Revert the newest step not undone yet; None when there is none."""
         with self._lock:
+            self.journal.deliver()
             step = self.log.last_done()
             if step is None:
                 return None
-            for part in reversed(step.parts or []):
-                getattr(self, f"_undo_{part['kind']}")(part)
-            self.log.mark(step.id, undone=True)
+            with self._transaction():
+                for part in reversed(step.parts or []):
+                    getattr(self, f"_undo_{part['kind']}")(part)
+                self.journal.mark(step.id, undone=True)
             return _public(step, undone=True)
 
     def redo(self) -> HistoryStep | None:
         """Make the oldest undone step again; None when there is none (a new edit discards them)."""
         with self._lock:
+            self.journal.deliver()
             step = self.log.first_undone()
             if step is None:
                 return None
-            for part in step.parts or []:
-                getattr(self, f"_redo_{part['kind']}")(part)
-            self.log.mark(step.id, undone=False)
+            with self._transaction():
+                for part in step.parts or []:
+                    getattr(self, f"_redo_{part['kind']}")(part)
+                self.journal.mark(step.id, undone=False)
             return _public(step, undone=False)
 
     def history(self, limit: int = 100) -> History:
+        self.journal.deliver()
         done, undone = self.log.counts()
         steps = [_public(step, undone=step.undone) for step in self.log.steps(limit)]
         return History(steps, can_undo=done > 0, can_redo=undone > 0)

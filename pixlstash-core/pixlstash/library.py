@@ -60,6 +60,7 @@ from .storage.db import Database
 from .storage.faces import FaceStore
 from .storage.folders import FolderStore
 from .storage.history_log import HistoryLog
+from .storage.history_outbox import HistoryOutbox
 from .storage.jobs import JobStore
 from .storage.pictures import PictureStore
 from .storage.query import PictureQuery
@@ -71,6 +72,7 @@ from .storage.tags import TagStore
 from .storage.vectors import VectorStore
 from .thumbnails import ThumbnailCache, ThumbnailSize
 from .training import TrainingExport
+from .undo_journal import UndoJournal
 
 if TYPE_CHECKING:
     from .auth import Authenticator
@@ -182,7 +184,7 @@ class Library:
         self.edits = Edits(
             self.db,
             self.events,
-            self.history_log,
+            UndoJournal(HistoryOutbox(self.db), self.history_log),
             self.pictures,
             self.tags,
             self.editor,

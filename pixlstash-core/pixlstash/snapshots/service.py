@@ -30,6 +30,7 @@ from ..originals import OriginalStore
 from ..scratch import ScratchArea, sweep
 from ..storage.backup import check_and_upgrade, copy_database, overwrite_with
 from ..storage.db import Database
+from ..storage.history_outbox import new_history_mark
 from ..storage.pictures import PictureStore
 from ..storage.schema import SCHEMA_VERSION, migrate
 from ..storage.settings import SettingsStore
@@ -351,6 +352,7 @@ class SnapshotService:
                 overwrite_with(self.library_db.connection, name)
                 with self.library_db.write():
                     self.vectors.new_epoch()  # indexes from before the restore no longer count
+                    new_history_mark(self.library_db.connection)  # and neither do undo steps
                 carry.apply(self.vectors, carries)
             missing = self._count_missing_files()
         self._after_restore()
@@ -406,6 +408,7 @@ class SnapshotService:
                         if resource.type == "picture":
                             pictures.append(resource.id)
                 diff.restore_pictures(pictures)  # all listed pictures at once
+                diff.forget_history()  # undo steps from before the restore no longer apply
         picture_ids = [r.id for r in restored if r.type == "picture"]
         if picture_ids:
             with self.library_db.write():

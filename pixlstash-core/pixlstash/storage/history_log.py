@@ -26,6 +26,9 @@ CREATE TABLE IF NOT EXISTS steps (
     undone INTEGER NOT NULL DEFAULT 0,
     parts BLOB NOT NULL              -- zstd(JSON list of parts), each {"kind": ..., ...}
 );
+-- The library mark this history has reached (see history_outbox.py); '' as a new library's.
+CREATE TABLE IF NOT EXISTS synced (mark TEXT NOT NULL);
+INSERT INTO synced(mark) SELECT '' WHERE NOT EXISTS (SELECT 1 FROM synced);
 """
 _KEEP = 500  # steps kept; older ones can no longer be undone
 
@@ -56,6 +59,15 @@ class HistoryLog:
 
     def close(self) -> None:
         self._db.close()
+
+    def synced_mark(self) -> str:
+        if not self._ready and not self.path.exists():
+            return ""  # no history yet: as a new library's
+        return str(self.db.scalar("SELECT mark FROM synced"))
+
+    def set_synced_mark(self, mark: str) -> None:
+        with self.db.write():
+            self.db.execute("UPDATE synced SET mark = ?", (mark,))
 
     def push(self, label: str, count: int, parts: list[dict], created_at: int) -> int:
         """Record a new step; undone steps (the redo branch) are discarded, and the oldest beyond _KEEP."""

@@ -558,6 +558,19 @@ DELETE FROM picture_text WHERE rowid IN (SELECT value FROM json_each((SELECT ids
 DROP TABLE temp.v13_generated;
 """
 
+# The outbox's ids never repeat (AUTOINCREMENT): a process delivering rows up to id N must not drop a row
+# written after it read them. The mark starts empty, as a history made before this migration does.
+_V15 = """
+CREATE TABLE history_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    previous_mark TEXT NOT NULL,
+    mark TEXT NOT NULL,
+    entry BLOB NOT NULL              -- zstd(JSON): {"push": {...}} or {"mark": [step_id, undone]}
+);
+CREATE TABLE history_mark (mark TEXT NOT NULL);
+INSERT INTO history_mark(mark) VALUES ('');
+"""
+
 # (version, description, SQL). Version N is applied to a library at version N - 1.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "pictures, tags, captions, generation metadata, projects, collections, folders", _V1),
@@ -574,6 +587,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (12, "machine captions remember their parameters", _V12),
     (13, "every generation field searchable; the scheduler kept", _V13),
     (14, "stacks of variants under a cover; linked ComfyUIs and the workflows run on them", v14_sql(_STAMP)),
+    (15, "undo steps commit with their edits (an outbox delivered to the history)", _V15),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -16,6 +16,7 @@ import apsw
 import numpy as np
 
 from .db import connect
+from .history_outbox import new_history_mark
 
 __all__ = ["SnapshotDiff"]
 
@@ -57,6 +58,10 @@ class SnapshotDiff:
             self.c.execute("ROLLBACK")
             raise
         self.c.execute("COMMIT")
+
+    def forget_history(self) -> None:
+        """Inside the restore's transaction: the library's undo history is cleared when next read."""
+        new_history_mark(self.c)
 
     def missing_in_both(self) -> int:
         """Pictures the library marks missing that the snapshot also has."""
