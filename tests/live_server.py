@@ -20,7 +20,11 @@ from pixlstash_web.state import AppState
 
 class LiveServer:
     def __init__(
-        self, library: Library, settings: WebSettings | None = None, forwarded_allow_ips: str | None = None
+        self,
+        library: Library,
+        settings: WebSettings | None = None,
+        forwarded_allow_ips: str | None = None,
+        head_timeout: float = 10.0,
     ) -> None:
         self.library = library
         self.app = create_app(
@@ -33,7 +37,7 @@ class LiveServer:
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         # The options `pixlstash serve` runs with, so tests see what users get.
-        options = {**uvicorn_options(forwarded_allow_ips), "timeout_graceful_shutdown": 1}
+        options = {**uvicorn_options(forwarded_allow_ips, head_timeout), "timeout_graceful_shutdown": 1}
         config = uvicorn.Config(self.app, log_level="warning", lifespan="on", **options)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)

@@ -12,15 +12,17 @@ from pixlstash.errors import Conflict
 from pixlstash.instance import InstanceBusy, ServiceLock
 
 from .app import WebSettings, create_app
+from .http_protocol import HEAD_TIMEOUT, with_head_deadline
 
 __all__ = ["check_port_free", "serve", "uvicorn_options"]
 
 
-def uvicorn_options(forwarded_allow_ips: str | None = None) -> dict:
+def uvicorn_options(forwarded_allow_ips: str | None = None, head_timeout: float = HEAD_TIMEOUT) -> dict:
     """How uvicorn runs PixlStash. ``X-Forwarded-For`` is believed only from the proxies the owner names:
     believed from anyone on loopback, it would let any local program pose as any address (and so dodge
-    the per-address sign-in limit)."""
+    the per-address sign-in limit). A request's head must arrive within ``head_timeout`` seconds."""
     return {
+        "http": with_head_deadline(head_timeout),
         "proxy_headers": bool(forwarded_allow_ips),
         "forwarded_allow_ips": forwarded_allow_ips or "",
         "server_header": False,

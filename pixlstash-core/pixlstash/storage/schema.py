@@ -1,7 +1,8 @@
 """The library schema and its forward migrations, versioned with ``PRAGMA user_version``.
 
 Each migration is applied once, in order, inside one transaction with every other pending one, so an
-interrupted upgrade leaves the library exactly as it was. Never edit a released migration: add one.
+interrupted upgrade leaves the library exactly as it was. Never edit a released migration: add one
+(migrations from 14 on are in schema_recent.py, so that this module stays readable).
 """
 
 from __future__ import annotations
@@ -10,11 +11,9 @@ import apsw
 
 from ..errors import PixlstashError
 from .fulltext import PICTURE_TEXT_INSERT, PICTURE_TEXT_INSERT_V8
-from .schema_v14 import v14_sql
+from .schema_recent import V15_SQL, v14_sql
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "LibraryTooNew", "migrate"]
-
-# Each migration from 14 on is a module of its own (schema_vNN.py), so that this one stays readable.
 
 
 class LibraryTooNew(PixlstashError):
@@ -558,19 +557,6 @@ DELETE FROM picture_text WHERE rowid IN (SELECT value FROM json_each((SELECT ids
 DROP TABLE temp.v13_generated;
 """
 
-# The outbox's ids never repeat (AUTOINCREMENT): a process delivering rows up to id N must not drop a row
-# written after it read them. The mark starts empty, as a history made before this migration does.
-_V15 = """
-CREATE TABLE history_outbox (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    previous_mark TEXT NOT NULL,
-    mark TEXT NOT NULL,
-    entry BLOB NOT NULL              -- zstd(JSON): {"push": {...}} or {"mark": [step_id, undone]}
-);
-CREATE TABLE history_mark (mark TEXT NOT NULL);
-INSERT INTO history_mark(mark) VALUES ('');
-"""
-
 # (version, description, SQL). Version N is applied to a library at version N - 1.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "pictures, tags, captions, generation metadata, projects, collections, folders", _V1),
@@ -587,7 +573,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (12, "machine captions remember their parameters", _V12),
     (13, "every generation field searchable; the scheduler kept", _V13),
     (14, "stacks of variants under a cover; linked ComfyUIs and the workflows run on them", v14_sql(_STAMP)),
-    (15, "undo steps commit with their edits (an outbox delivered to the history)", _V15),
+    (15, "undo steps commit with their edits (an outbox delivered to the history)", V15_SQL),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -1,4 +1,6 @@
-"""Migration 14: stacks, linked ComfyUIs and workflow runs.
+"""The newest migrations, kept apart from schema.py to keep each module short.
+
+Migration 14: stacks, linked ComfyUIs and workflow runs.
 
 Stacks: variants grouped under a cover (a workflow run's outputs on their source, near-duplicates, a
 person's pick). A picture is in one stack at most; a stack row stays when it empties, so that undoing an
@@ -7,7 +9,7 @@ sent to them (remixes of a picture's graph, a workflow run on a selection)."""
 
 from __future__ import annotations
 
-__all__ = ["v14_sql"]
+__all__ = ["V15_SQL", "v14_sql"]
 
 
 def v14_sql(stamp: str) -> str:
@@ -43,4 +45,18 @@ CREATE TABLE comfy_runs (
     finished_at INTEGER
 );
 CREATE INDEX comfy_runs_open ON comfy_runs(id) WHERE status IN ('queued', 'running');
+"""
+
+
+# The outbox's ids never repeat (AUTOINCREMENT): a process delivering rows up to id N must not drop a row
+# written after it read them. The mark starts empty, as a history made before this migration does.
+V15_SQL = """
+CREATE TABLE history_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    previous_mark TEXT NOT NULL,
+    mark TEXT NOT NULL,
+    entry BLOB NOT NULL              -- zstd(JSON): {"push": {...}} or {"mark": [step_id, undone]}
+);
+CREATE TABLE history_mark (mark TEXT NOT NULL);
+INSERT INTO history_mark(mark) VALUES ('');
 """
