@@ -68,13 +68,15 @@ async def owner_load(http: httpx.AsyncClient, stop: asyncio.Event, samples: list
 
 
 async def stream(base: str, link: str, received: list[int], ready: asyncio.Event) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=None) as http:
-        async with http.stream("GET", f"/api/v1/shared/{link}/events") as response:
-            assert response.status_code == 200, response.status_code
-            async for line in response.aiter_lines():
-                ready.set()
-                if line.startswith("data: "):
-                    received.append(len(json.loads(line[6:])["picture_ids"]))
+    async with (
+        httpx.AsyncClient(base_url=base, timeout=None) as http,
+        http.stream("GET", f"/api/v1/shared/{link}/events") as response,
+    ):
+        assert response.status_code == 200, response.status_code
+        async for line in response.aiter_lines():
+            ready.set()
+            if line.startswith("data: "):
+                received.append(len(json.loads(line[6:])["picture_ids"]))
 
 
 def describe(label: str, samples: list[float]) -> None:
@@ -98,9 +100,11 @@ async def run(base: str, token: str, args: argparse.Namespace, set_id: int, ids:
             asyncio.create_task(stream(base, links[n % LINKS], received[n], readies[n])) for n in range(args.streams)
         ]
         await asyncio.wait_for(asyncio.gather(*(ready.wait() for ready in readies)), 60)
-        async with httpx.AsyncClient(base_url=base, timeout=10) as extra:
-            async with extra.stream("GET", f"/api/v1/shared/{links[0]}/events") as one_more:
-                said = (await one_more.aread()).decode()[:90] if one_more.status_code != 200 else "(streaming)"
+        async with (
+            httpx.AsyncClient(base_url=base, timeout=10) as extra,
+            extra.stream("GET", f"/api/v1/shared/{links[0]}/events") as one_more,
+        ):
+            said = (await one_more.aread()).decode()[:90] if one_more.status_code != 200 else "(streaming)"
         print(f"{args.streams} share streams open on {LINKS} links; one more: {one_more.status_code} {said}")
 
         stop = asyncio.Event()
@@ -127,7 +131,7 @@ async def run(base: str, token: str, args: argparse.Namespace, set_id: int, ids:
         stop.set()
         await loader
         describe(f"owner's requests during {args.edits} edits", during)
-        print("bulk edit of %d pictures: %s s" % (len(ids), ", ".join(f"{t:.2f}" for t in edit_times)))
+        print(f"bulk edit of {len(ids)} pictures: {', '.join(f'{t:.2f}' for t in edit_times)} s")
         counts = sorted(sum(r) for r in received)
         print(
             f"picture ids each stream received: min {counts[0]}, max {counts[-1]} (of {args.edits * len(ids)} changed)"

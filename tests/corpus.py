@@ -122,10 +122,13 @@ def every_format(folder: Path) -> dict[str, Path]:
     return files
 
 
-def mp4(path: Path, frames: int = 24, size: tuple[int, int] = (160, 120), fps: int = 12) -> Path:
+def mp4(
+    path: Path, frames: int = 24, size: tuple[int, int] = (160, 120), fps: int = 12, metadata: dict | None = None
+) -> Path:
     import av
 
     with av.open(str(path), "w") as container:
+        container.metadata.update(metadata or {})  # what a phone writes: creation_time, location, ...
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height = size
         stream.pix_fmt = "yuv420p"

@@ -20,7 +20,7 @@ from pixlstash_web.app import WebSettings
 from pixlstash_web.event_streams import Mailbox
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-from synthetic_library import build  # noqa: E402
+from synthetic_library import build
 
 SIZE = 3000
 

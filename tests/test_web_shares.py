@@ -316,3 +316,54 @@ def test_a_reference_file_swapped_for_a_link_out_of_its_folder_is_not_served(liv
     refused = live.client().get(url)
     assert refused.status_code == 404 and b"SQLite" not in refused.content
     assert client.get(f"/api/v1/media/{lib.get(item.picture_id).content_hash}/original").status_code == 404
+
+
+def test_videos_go_to_recipients_without_their_container_metadata_and_still_seek(live, tmp_path):
+    """Shared video originals kept where and when they were shot, and a ComfyUI video's workflow."""
+    import av
+    from corpus import mp4
+
+    secrets = {
+        "location": "+48.8584+002.2945/",
+        "creation_time": "2024-05-01T10:00:00Z",
+        "comment": '{"prompt": "a hidden workflow"}',
+        "title": "Holiday at home",
+    }
+    folder = tmp_path / "v"
+    folder.mkdir()
+    [item] = live.library.import_paths([mp4(folder / "clip.mp4", frames=36, metadata=secrets)]).imported
+    picture = live.library.get(item.picture_id)
+    client = live.client(live.token("write"))
+    body = {"scope_type": "pictures", "picture_ids": [item.picture_id], "allow_original": True}
+    share = client.post("/api/v1/shares", json=body).json()
+    url = f"/api/v1/shared/{share['token']}/media/{picture.content_hash}/original"
+    anon = live.client()
+    served = anon.get(url)
+    assert served.status_code == 200 and served.headers["content-type"] == "video/mp4"
+    for found in (b"loci", b"hidden workflow", b"Holiday"):  # loci: the place, as MP4 stores it
+        assert found not in served.content, found
+    assert "clip" not in served.headers["content-disposition"]  # named by its content hash
+    (tmp_path / "served.mp4").write_bytes(served.content)
+    with av.open(str(tmp_path / "served.mp4")) as copy, av.open(str(folder / "clip.mp4")) as original:
+        assert not {"location", "creation_time", "comment", "title"} & set(copy.metadata)
+        frames = [f.to_ndarray().tobytes() for f in copy.decode(video=0)]
+        assert frames == [f.to_ndarray().tobytes() for f in original.decode(video=0)]  # the same pictures
+    part = anon.get(url, headers={"Range": "bytes=0-99"})
+    assert part.status_code == 206 and len(part.content) == 100  # a player can seek
+    with_metadata = client.post("/api/v1/shares", json={**body, "include_metadata": True}).json()
+    stored = anon.get(f"/api/v1/shared/{with_metadata['token']}/media/{picture.content_hash}/original").content
+    assert b"loci" in stored and b"hidden workflow" in stored  # the owner opted in: the file as stored
+
+
+def test_a_revoked_link_s_renders_are_deleted(live, scene):
+    client = scene["client"]
+    share = client.post(
+        "/api/v1/shares",
+        json={"scope_type": "pictures", "picture_ids": scene["inside"][:1], "watermark_text": "mine"},
+    ).json()
+    content_hash = live.library.get(scene["inside"][0]).content_hash
+    assert live.client().get(f"/api/v1/shared/{share['token']}/media/{content_hash}/grid.webp").status_code == 200
+    renders = live.library.root / "thumbnails" / "shared" / str(share["id"])
+    assert list(renders.rglob("*.webp"))
+    assert client.delete(f"/api/v1/shares/{share['id']}").status_code == 204
+    assert not renders.exists()

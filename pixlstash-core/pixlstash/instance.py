@@ -210,6 +210,7 @@ class Instance:
         self.lock.acquire(self.role)
         # Made now, not on a request or a timer's first tick: a failure to open them stops the start.
         self.auth, self.shares, self.updates, self.snapshots  # noqa: B018
+        self.shares.prune_renders()
         if self.worker is not None:
             self.worker.start()
         for task in self.tasks:

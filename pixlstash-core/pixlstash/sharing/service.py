@@ -254,6 +254,13 @@ class ShareService:
         with self.auth.db.write():
             if not self.auth.store.revoke_share(share_id, now_ms()):
                 raise NotFound(f"no active share {share_id}")
+        self.renders.forget(share_id)
+
+    def prune_renders(self) -> None:
+        """Drop the renders of links that ended (expired, or revoked by another process)."""
+        now = now_ms()
+        live = {s.id for s in self.all() if not s.revoked and (s.expires_at is None or s.expires_at > now)}
+        self.renders.prune(live)
 
     def reown(self, share_id: int, to: Principal) -> Share:
         """Make ``to`` the link's owner (an administrator keeping a link alive past the token that made it)."""
@@ -400,9 +407,8 @@ class ShareService:
         else:
             source = self.files.thumbnail_path(picture_id, "preview" if size == "original" else size)
         options = msgspec.json.encode(share.options).decode()
-        return self.renders.get(
-            (content_hash, size, share.id, options), source, lambda image: self.render(share, image)
-        )
+        key = (content_hash, size, options)
+        return self.renders.get(share.id, key, source, lambda image: self.render(share, image))
 
     def render(self, share: Share, source: Image.Image) -> bytes:
         """An image as the recipient gets it: every share transform applied, encoded as WebP."""

@@ -68,10 +68,16 @@ def _original_without_metadata(ctx: RequestContext, picture_id: int) -> Response
     filename = f"{picture.content_hash}{picture.suffix}"
     headers = {"Cache-Control": NO_STORE, **ORIGINAL_HEADERS}
     if picture.media_type == "video":
-        # The share page plays videos from their original: served as stored (its container's metadata is
-        # not stripped yet: docs/security.md), under the content hash's name.
+        # The share page plays videos from their original: remuxed once without the container's metadata
+        # (where and when it was shot, a workflow), served from disk so that seeking (Range) works.
+        stripped = _shares(ctx).renders.video_without_metadata(picture.content_hash, path)
+        if stripped is None:
+            raise NotFound(
+                f"this share leaves metadata out, and a {picture.suffix} video cannot be served without it "
+                "(the owner can include metadata in the share)"
+            )
         return FileResponse(
-            path, media_type=picture.mime, filename=filename, content_disposition_type="inline", headers=headers
+            stripped, media_type=picture.mime, filename=filename, content_disposition_type="inline", headers=headers
         )
     body = without_metadata(path, picture.suffix)
     if body is None:
