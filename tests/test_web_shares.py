@@ -367,3 +367,16 @@ def test_a_revoked_link_s_renders_are_deleted(live, scene):
     assert list(renders.rglob("*.webp"))
     assert client.delete(f"/api/v1/shares/{share['id']}").status_code == 204
     assert not renders.exists()
+
+
+def test_cookie_unlocked_answers_are_for_this_origin_only_and_shares_stay_embeddable(live, scene):
+    """A page on another port of the same host is "same-site": the Lax session cookie went along with its
+    <img> requests for the owner's thumbnails."""
+    content_hash = live.library.get(scene["inside"][0]).content_hash
+    owner = scene["client"]
+    media = f"/api/v1/media/{content_hash}"
+    for path in (f"{media}/grid.webp", f"{media}/original", "/api/v1/pictures"):
+        assert owner.get(path).headers["cross-origin-resource-policy"] == "same-origin", path
+    assert live.client().get("/").headers["cross-origin-resource-policy"] == "same-origin"
+    recipient = live.client().get(shared(scene, f"/media/{content_hash}/grid.webp"))
+    assert recipient.status_code == 200 and "cross-origin-resource-policy" not in recipient.headers

@@ -77,6 +77,14 @@ class PictureFiles:
         """Whether the thumbnail exists now (without making it)."""
         return self.thumbnails.exists(self.pictures.address(picture_id)[0], size)
 
+    def has_face_crop(self, face_id: int) -> bool:
+        """Whether the face's crop exists now (without making it)."""
+        found = self.vectors.face_source(face_id)
+        if found is None:
+            raise NotFound(f"no face {face_id}")
+        content_hash, _, _ = self.pictures.address(found.picture_id)
+        return self.thumbnails.face_path(content_hash, found.box, found.frame).is_file()
+
     def face_crop_path(self, face_id: int) -> Path:
         """A square crop of one face, made once from the original (a video's from the frame it was on)."""
         found = self.vectors.face_source(face_id)

@@ -16,6 +16,7 @@ from pixlstash.library import Library
 
 from .api import Api, PolicyRoute
 from .errors import exception_handlers
+from .resource_policy import SameOriginResources
 from .routes import MODULES
 from .security import Policy
 from .state import AppState, LifespanState, WebSettings
@@ -70,7 +71,7 @@ def create_app(
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(GZipMiddleware, minimum_size=2048)],
+        middleware=[Middleware(SameOriginResources), Middleware(GZipMiddleware, minimum_size=2048)],
         exception_handlers=exception_handlers,
         lifespan=lifespan,
     )

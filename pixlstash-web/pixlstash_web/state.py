@@ -18,6 +18,7 @@ from pixlstash.sharing.service import ShareService
 from pixlstash.snapshots import SnapshotService
 from pixlstash.updates import UpdateChecker
 
+from .decode_slots import DecodeSlots
 from .exports import ExportTickets
 from .stream_slots import StreamSlots
 
@@ -31,6 +32,7 @@ class WebSettings(msgspec.Struct, frozen=True):
     sse_heartbeat: float = 15.0
     share_streams_per_link: int = 20  # live update streams one share link may hold open
     share_streams_per_address: int = 40  # ... and one client address, over all links
+    decodes_per_credential: int = 2  # originals decoded at once for one token, session or share recipient
     worker_threads: int = max(4, 4 * (os.cpu_count() or 1))
     public_url: str | None = None  # how others reach this server (share links); default: where it listens
     password_checks: int = 2  # password hashes computed at once (each takes a core and 32 MiB)
@@ -54,6 +56,7 @@ class AppState:
         self.exports = ExportTickets()
         self.share_streams = StreamSlots(settings.share_streams_per_link, settings.share_streams_per_address)
         self.share_stream_checks = anyio.CapacityLimiter(1)  # scope checks of all share streams, one at a time
+        self.decodes = DecodeSlots(settings.decodes_per_credential)
         self.comfy_runner = ComfyRunner(self.library.comfy, self.library.events)  # started by the first run
 
     def close(self) -> None:

@@ -20,6 +20,7 @@ from pixlstash.likeness import LikenessReferences, LikenessScores
 from ..api import Api, InvalidInput, RequestContext, decode_json, parse_body
 from ..security import Policy
 from ..uploads import receive_upload
+from .media import decode_for
 
 _MAX_REFERENCE_IMAGES = 16
 _MAX_SCORED_IMAGES = 64
@@ -103,7 +104,7 @@ async def _read(ctx: RequestContext, max_files: int):
     if ctx.request.headers.get("content-type", "").startswith("application/json"):
         return await parse_body(ctx.request, LikenessFields), []
     upload = await receive_upload(ctx.request, ctx.library.tmp, ctx.state.settings)
-    return await run_in_threadpool(_receive, ctx, upload, max_files)
+    return await decode_for(ctx, lambda: _receive(ctx, upload, max_files))
 
 
 def _search(ctx: RequestContext, fields: LikenessFields, images) -> SearchResult:

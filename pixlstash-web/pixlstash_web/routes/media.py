@@ -4,15 +4,21 @@ too."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, Response
 
 from pixlstash.domain import PreviewProgress, PreviewSettings
 from pixlstash.errors import NotFound
 
 from ..api import Api, RequestContext
+from ..decode_slots import credential
 from ..security import Policy
+
+T = TypeVar("T")
 
 IMMUTABLE = "private, max-age=31536000, immutable"
 BY_ID = "private, max-age=3600"  # a picture's content may change (a reference file edited): revalidate hourly
@@ -42,15 +48,35 @@ def picture_id_for(ctx: RequestContext, content_hash: str) -> int:
     return picture_id
 
 
+async def decoding(ctx: RequestContext, answer: Callable[[bool], Response | None]) -> Response:
+    """``answer(False)`` from what exists (a 304, a file already made) on a worker thread; when that is
+    None, ``answer(True)`` makes what is missing under the caller's decode slots (decode_slots.py)."""
+    response = await run_in_threadpool(answer, False)
+    if response is not None:
+        return response
+    made = await decode_for(ctx, lambda: answer(True))
+    assert made is not None
+    return made
+
+
+async def decode_for(ctx: RequestContext, work: Callable[[], T]) -> T:
+    """``work()`` (which decodes pictures) under the caller's decode slots (decode_slots.py)."""
+    client = ctx.request.client
+    return await ctx.state.decodes.run(credential(ctx.principal, client.host if client else ""), work)
+
+
 def thumbnail_response(
-    ctx: RequestContext, picture_id: int, content_hash: str, size: str, cache: str = IMMUTABLE
-) -> Response:
+    ctx: RequestContext, picture_id: int, content_hash: str, size: str, cache: str = IMMUTABLE, make: bool = True
+) -> Response | None:
+    """The thumbnail; None when it must be made first and ``make`` is False."""
     if size not in _SIZES:
         raise NotFound("thumbnail size is grid or preview")
     etag = f'"{content_hash}-{size}"'
     cached = not_modified(ctx, etag, cache)
     if cached is not None:
         return cached
+    if not make and not ctx.library.thumbnails.exists(content_hash, size):  # type: ignore[arg-type]
+        return None
     # Thumbnails are small: read them here, in the handler's worker thread, in one go.
     body = ctx.library.thumbnail_path(picture_id, size).read_bytes()
     return Response(body, media_type="image/webp", headers={"ETag": etag, "Cache-Control": cache})
@@ -83,9 +109,11 @@ def register(api: Api) -> None:
         response_media="image/webp",
         summary="A thumbnail (grid or preview) by content hash",
     )
-    def thumbnail(ctx: RequestContext) -> Response:
-        content_hash = ctx.path["content_hash"]
-        return thumbnail_response(ctx, picture_id_for(ctx, content_hash), content_hash, ctx.path["size"])
+    async def thumbnail(ctx: RequestContext) -> Response:
+        content_hash, size = ctx.path["content_hash"], ctx.path["size"]
+        return await decoding(
+            ctx, lambda make: thumbnail_response(ctx, picture_id_for(ctx, content_hash), content_hash, size, make=make)
+        )
 
     @api.get(
         "/pictures/{picture_id:int}/{size}.webp",
@@ -95,10 +123,14 @@ def register(api: Api) -> None:
         response_media="image/webp",
         summary="A thumbnail by picture id (grids paint these before they know the pictures' details)",
     )
-    def thumbnail_by_id(ctx: RequestContext) -> Response:
-        picture_id = ctx.path["picture_id"]
-        content_hash = ctx.library.pictures.address(picture_id)[0]
-        return thumbnail_response(ctx, picture_id, content_hash, ctx.path["size"], cache=BY_ID)
+    async def thumbnail_by_id(ctx: RequestContext) -> Response:
+        picture_id, size = ctx.path["picture_id"], ctx.path["size"]
+
+        def answer(make: bool) -> Response | None:
+            content_hash = ctx.library.pictures.address(picture_id)[0]
+            return thumbnail_response(ctx, picture_id, content_hash, size, cache=BY_ID, make=make)
+
+        return await decoding(ctx, answer)
 
     @api.get(
         "/media/{content_hash}/original",
@@ -119,13 +151,20 @@ def register(api: Api) -> None:
         response_media="image/webp",
         summary="A square crop of one face (made on first request, from the original)",
     )
-    def face_crop(ctx: RequestContext) -> Response:
-        etag = f'"face-{ctx.path["face_id"]}"'
-        cached = not_modified(ctx, etag)
-        if cached is not None:
-            return cached
-        body = ctx.library.files.face_crop_path(ctx.path["face_id"]).read_bytes()
-        return Response(body, media_type="image/webp", headers={"ETag": etag, "Cache-Control": IMMUTABLE})
+    async def face_crop(ctx: RequestContext) -> Response:
+        face_id = ctx.path["face_id"]
+        etag = f'"face-{face_id}"'
+
+        def answer(make: bool) -> Response | None:
+            cached = not_modified(ctx, etag)
+            if cached is not None:
+                return cached
+            if not make and not ctx.library.files.has_face_crop(face_id):
+                return None
+            body = ctx.library.files.face_crop_path(face_id).read_bytes()
+            return Response(body, media_type="image/webp", headers={"ETag": etag, "Cache-Control": IMMUTABLE})
+
+        return await decoding(ctx, answer)
 
     @api.get(
         "/previews",

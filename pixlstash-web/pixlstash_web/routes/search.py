@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
-from starlette.concurrency import run_in_threadpool
 
 from pixlstash.domain import FaceHit, PictureFilter, SearchResult
 from pixlstash.engines.inputs import open_query_image
@@ -17,6 +16,7 @@ from pixlstash.sharing.service import SharedSearchResult
 from ..api import Api, RequestContext, decode_json
 from ..security import Policy
 from ..uploads import receive_upload
+from .media import decode_for
 from .shared import PREFIX as SHARED
 
 Similarity = Annotated[float, Meta(ge=-1.0, le=1.0)]
@@ -179,7 +179,7 @@ def register(api: Api) -> None:
     )
     async def similar_upload(ctx: RequestContext) -> SearchResult:
         upload = await receive_upload(ctx.request, ctx.library.tmp, ctx.state.settings)
-        return await run_in_threadpool(_similar_upload, ctx, upload, None)
+        return await decode_for(ctx, lambda: _similar_upload(ctx, upload, None))
 
     @api.get(
         "/search/faces/{face_id:int}",

@@ -19,7 +19,7 @@ from ..api import Api, RequestContext
 from ..event_streams import event_stream, sse
 from ..schemas import Count, FilterQuery, ListQuery
 from ..security import Policy
-from .media import NO_STORE, ORIGINAL_HEADERS, not_modified, original_response, thumbnail_response
+from .media import NO_STORE, ORIGINAL_HEADERS, decoding, not_modified, original_response, thumbnail_response
 
 PREFIX = "/shared/{share_token}"
 
@@ -37,7 +37,9 @@ def _shares(ctx: RequestContext):
     return ctx.state.shares
 
 
-def _image(ctx: RequestContext, content_hash: str, size: str) -> Response:
+def _image(ctx: RequestContext, content_hash: str, size: str, make: bool = True) -> Response | None:
+    """What the recipient gets; None when it means decoding or rewriting a file and ``make`` is False
+    (see ``decoding``)."""
     share, shares = ctx.share, _shares(ctx)
     picture_id = shares.picture_for_hash(share, content_hash)
     if not shares.transforms_apply(share):
@@ -45,9 +47,9 @@ def _image(ctx: RequestContext, content_hash: str, size: str) -> Response:
             if not share.options.allow_original:
                 raise NotFound("this share does not offer original files")
             if not share.options.include_metadata:
-                return _original_without_metadata(ctx, picture_id)
+                return _original_without_metadata(ctx, picture_id) if make else None
             return original_response(ctx, picture_id, NO_STORE)
-        return thumbnail_response(ctx, picture_id, content_hash, size, NO_STORE)
+        return thumbnail_response(ctx, picture_id, content_hash, size, NO_STORE, make=make)
     etag = f'"{content_hash}-{size}-s{share.id}"'
     cached = not_modified(ctx, etag, NO_STORE)
     if cached is not None:
@@ -56,6 +58,8 @@ def _image(ctx: RequestContext, content_hash: str, size: str) -> Response:
         raise NotFound("this share does not offer original files")
     if size not in ("grid", "preview", "original"):
         raise NotFound("the sizes are grid, preview and original")
+    if not make:
+        return None
     body = shares.rendered(share, picture_id, size)
     return Response(body, media_type="image/webp", headers={"ETag": etag, "Cache-Control": NO_STORE})
 
@@ -158,8 +162,8 @@ def register(api: Api) -> None:
         response_media="image/webp",
         summary="A shared picture's thumbnail",
     )
-    def thumbnail(ctx: RequestContext) -> Response:
-        return _image(ctx, ctx.path["content_hash"], ctx.path["size"])
+    async def thumbnail(ctx: RequestContext) -> Response:
+        return await decoding(ctx, lambda make: _image(ctx, ctx.path["content_hash"], ctx.path["size"], make))
 
     @api.get(
         PREFIX + "/media/{content_hash}/original",
@@ -169,8 +173,8 @@ def register(api: Api) -> None:
         response_media="*/*",
         summary="A shared picture's original (if allowed)",
     )
-    def original(ctx: RequestContext) -> Response:
-        return _image(ctx, ctx.path["content_hash"], "original")
+    async def original(ctx: RequestContext) -> Response:
+        return await decoding(ctx, lambda make: _image(ctx, ctx.path["content_hash"], "original", make))
 
     @api.get(
         PREFIX + "/events",
