@@ -104,7 +104,7 @@ class Lora(msgspec.Struct, frozen=True):
 class Generation(msgspec.Struct, frozen=True):
     """Generation metadata that AI images carry (ComfyUI prompt/workflow, A1111 parameters)."""
 
-    tool: Literal["comfyui", "a1111"]
+    tool: Literal["comfyui", "a1111", "swarmui", "invokeai", "novelai", "fooocus"]
     positive: str = ""
     negative: str = ""
     checkpoint: str | None = None

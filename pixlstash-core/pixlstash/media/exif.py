@@ -9,6 +9,7 @@ from PIL import Image
 __all__ = ["ExifInfo", "read_exif"]
 
 _EXIF_IFD = 0x8769
+_USER_COMMENT, _MAKER_NOTE = 0x9286, 0x927C
 _TAGS_MAIN = {0x010F: "make", 0x0110: "model", 0x0112: "orientation", 0x0132: "datetime", 0x0131: "software"}
 _TAGS_EXIF = {
     0x9003: "datetime_original",
@@ -25,7 +26,7 @@ _TAGS_EXIF = {
 class ExifInfo:
     """Plain values pulled out of EXIF; ``fields`` is what is stored as JSON."""
 
-    __slots__ = ("camera", "fields", "orientation", "taken_at_ms", "user_comment")
+    __slots__ = ("camera", "fields", "generator_scheme", "orientation", "taken_at_ms", "user_comment")
 
     def __init__(self) -> None:
         self.fields: dict[str, object] = {}
@@ -33,6 +34,7 @@ class ExifInfo:
         self.orientation: int | None = None
         self.taken_at_ms: int | None = None
         self.user_comment: str | None = None
+        self.generator_scheme: str | None = None  # Fooocus names its metadata scheme in MakerNote
 
 
 def _plain(value: object) -> object:
@@ -48,11 +50,18 @@ def _plain(value: object) -> object:
         return str(value)
 
 
+# The character codes EXIF puts before a UserComment's text. Some tools (Fooocus, through Pillow) write the
+# text with none, so a comment without one of these is text from its first byte.
+_COMMENT_CODES = (b"ASCII\x00\x00\x00", b"UNICODE\x00", b"JIS\x00\x00\x00\x00\x00", b"\x00" * 8)
+
+
 def _decode_user_comment(raw: object) -> str | None:
     if isinstance(raw, str):
         return raw.strip("\x00 ") or None
-    if not isinstance(raw, bytes) or len(raw) < 8:
+    if not isinstance(raw, bytes) or not raw:
         return None
+    if not raw.startswith(_COMMENT_CODES):
+        return raw.decode("utf-8", "replace").strip("\x00 ") or None
     prefix, body = raw[:8], raw[8:]
     if prefix.startswith(b"UNICODE"):
         # A1111 writes UTF-16 big-endian; some tools write little-endian. Pick the one that decodes sanely.
@@ -100,7 +109,12 @@ def read_exif(image: Image.Image) -> ExifInfo:
     for tag, name in _TAGS_EXIF.items():
         if tag in sub:
             raw[name] = sub[tag]
-    info.user_comment = _decode_user_comment(raw.pop("user_comment", None))
+    # Fooocus writes UserComment and MakerNote into the main IFD, not the EXIF one.
+    comment = raw.pop("user_comment", None) or exif.get(_USER_COMMENT)
+    info.user_comment = _decode_user_comment(comment)
+    scheme = exif.get(_MAKER_NOTE)
+    if isinstance(scheme, bytes | str) and len(scheme) <= 32:  # a camera's maker note is a binary blob
+        info.generator_scheme = _plain(scheme) if isinstance(_plain(scheme), str) else None
     for name, value in raw.items():
         info.fields[name] = _plain(value)
     orientation = info.fields.get("orientation")

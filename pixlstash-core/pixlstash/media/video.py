@@ -9,6 +9,7 @@ from PIL.Image import Image
 from ..errors import TooLarge, UnsupportedMedia
 from ..thumbnails import make_thumbnails
 from .facts import MediaAnalysis, MediaLimits
+from .generators.comfyui import from_video_tags
 from .hashing import perceptual_hash
 
 __all__ = ["analyse_video", "frame_at", "poster_frame", "spread_frames"]
@@ -83,6 +84,7 @@ def analyse_video(path: Path, analysis: MediaAnalysis, limits: MediaLimits) -> N
             stream = container.streams.video[0]
             width, height = stream.codec_context.width, stream.codec_context.height
             codec = stream.codec_context.name
+            tags = dict(container.metadata)  # ComfyUI's SaveVideo and Video Helper Suite write here
             if container.duration:
                 duration = container.duration / 1_000_000
             elif stream.duration and stream.time_base:
@@ -99,6 +101,7 @@ def analyse_video(path: Path, analysis: MediaAnalysis, limits: MediaLimits) -> N
     except av.error.FFmpegError as error:
         raise UnsupportedMedia(f"corrupt or unreadable video: {error}") from None
     analysis.media_type, analysis.codec, analysis.duration = "video", codec, duration
+    analysis.generation = from_video_tags(tags)
     analysis.width, analysis.height = width, height
     grid_bytes, preview_bytes, grid = make_thumbnails(frame)
     analysis.grid_thumbnail, analysis.preview_thumbnail = grid_bytes, preview_bytes
