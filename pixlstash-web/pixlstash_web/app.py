@@ -20,7 +20,7 @@ from .resource_policy import SameOriginResources
 from .routes import MODULES
 from .security import Policy
 from .state import AppState, LifespanState, WebSettings
-from .ui import index, share_page, static_file
+from .ui import index, service_worker, share_page, static_file
 
 __all__ = ["AppState", "WebSettings", "build_api", "create_app"]
 
@@ -67,6 +67,7 @@ def create_app(
         *api.routes(),
         PolicyRoute("/", index, methods=["GET"], policy=Policy.PUBLIC, include_in_schema=False),
         PolicyRoute("/ui/{path:path}", static_file, methods=["GET"], policy=Policy.PUBLIC, include_in_schema=False),
+        PolicyRoute("/sw.js", service_worker, methods=["GET"], policy=Policy.PUBLIC, include_in_schema=False),
         PolicyRoute("/s/{share_token}", share_page, methods=["GET"], policy=Policy.PUBLIC, include_in_schema=False),
     ]
     app = Starlette(

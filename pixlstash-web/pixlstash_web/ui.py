@@ -7,13 +7,14 @@ Files are read once and served from memory with an ETag (their content hash), so
 from __future__ import annotations
 
 import hashlib
+import json
 import mimetypes
 from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-__all__ = ["STATIC", "index", "share_page", "static_file"]
+__all__ = ["STATIC", "index", "service_worker", "share_page", "static_file"]
 
 STATIC = Path(__file__).parent / "static"
 _TYPES = {
@@ -21,6 +22,7 @@ _TYPES = {
     ".css": "text/css; charset=utf-8",
     ".html": "text/html; charset=utf-8",
     ".svg": "image/svg+xml",
+    ".webmanifest": "application/manifest+json",
 }
 _CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
@@ -44,6 +46,20 @@ def _load() -> dict[str, tuple[bytes, str, str]]:
 _FILES = _load()
 
 
+def _service_worker() -> tuple[bytes, str, str]:
+    """sw.js with the shell it caches written in: every file of the main page (not the share page's),
+    under a cache name that changes whenever one of them does, so an update replaces the old shell."""
+    left_out = {"sw.js", "index.html", "share.html", "js/share.js", "icons/LICENSE"}
+    shell = ["/", *sorted(f"/ui/{name}" for name in _FILES if name not in left_out)]
+    version = hashlib.blake2b(b"".join(_FILES[name][2].encode() for name in sorted(_FILES)), digest_size=8).hexdigest()
+    body = f"const SHELL = {json.dumps('pixlstash-shell-' + version)};\nconst FILES = {json.dumps(shell)};\n".encode()
+    body += _FILES["sw.js"][0]
+    return body, _TYPES[".js"], f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
+
+
+_FILES["/sw.js"] = _service_worker()
+
+
 def _serve(request: Request, name: str, cache: str) -> Response:
     found = _FILES.get(name)
     if found is None:
@@ -63,6 +79,11 @@ async def index(request: Request) -> Response:
 async def share_page(request: Request) -> Response:
     """``/s/<token>``: the share recipient's page (the token stays in the path; the page reads it)."""
     return _serve(request, "share.html", "no-store")
+
+
+async def service_worker(request: Request) -> Response:
+    """``/sw.js``: at the root, so that it may serve the whole app (a worker's scope is its folder)."""
+    return _serve(request, "/sw.js", "no-cache")
 
 
 async def static_file(request: Request) -> Response:

@@ -391,4 +391,30 @@ async function start() {
   document.body.dataset.ready = "1";
 }
 
-start().catch((error) => { toast(error.message, 30); console.warn(error); });
+// A server out of reach (stopped, or a phone away from home) is said once, plainly, with a way back.
+function showOffline() {
+  if ($("offline")) return;
+  const box = document.createElement("div");
+  box.id = "offline";
+  box.className = "login";
+  box.setAttribute("role", "alert");
+  box.innerHTML = `<div class="login-box"><h1>PixlStash</h1><p>PixlStash cannot reach its server.</p>
+    <p class="muted">Your library opens again as soon as the server is back.</p>
+    <button type="button">Try again</button></div>`;
+  box.querySelector("button").onclick = () => location.reload();
+  window.addEventListener("online", () => location.reload(), { once: true });
+  $("login").hidden = true;
+  $("app").hidden = true;
+  document.body.append(box);
+}
+
+start().catch((error) => {
+  if (error instanceof TypeError || !navigator.onLine) showOffline();  // fetch's word for "no answer at all"
+  else toast(error.message, 30);
+  console.warn(error);
+});
+// Installed on a phone's home screen, the app opens from this worker's copy of its shell when the server
+// is out of reach (pictures and data never: see /sw.js). Browsers allow workers on HTTPS and localhost.
+if ("serviceWorker" in navigator && window.isSecureContext) {
+  navigator.serviceWorker.register("/sw.js").catch((error) => console.warn("no offline shell:", error));
+}
