@@ -5,7 +5,7 @@ process holds exactly the native code that install shape would hold.
     python install_shape_boot.py SHAPE_PLUGINS -- ARGS...
 
 ``SHAPE_PLUGINS`` is a comma-separated list (``wd-tagger,faces``; empty for the core alone); the word
-``extras`` among them keeps the core's optional extras (video, heif, vips), hidden otherwise. When
+``extras`` among them keeps the core's optional extras (video, heif, jxl, raw, vips), hidden otherwise. When
 ``SHAPE_REPORT`` names a file, the heavy modules this process imported are written there at exit.
 The CLI may start this same command line again as its watched child (``pixlstash.cli.crashes``).
 """
@@ -27,7 +27,7 @@ PLUGIN_LIBRARIES = {
 }
 HEAVY = sorted(set().union(*PLUGIN_LIBRARIES.values()))
 # The core's optional extras: native libraries of their own (PyAV, libheif, libvips) that load early.
-EXTRAS = {"av", "pyvips", "pillow_heif"}
+EXTRAS = {"av", "pyvips", "pillow_heif", "pillow_jxl", "rawpy"}
 
 
 class _Hiding(importlib.abc.MetaPathFinder):

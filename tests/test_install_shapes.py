@@ -51,6 +51,8 @@ NATIVE = [
     "av",
     "pyvips",
     "pillow_heif",
+    "pillow_jxl",
+    "rawpy",
     "onnxruntime",
     "cv2",
     "torch",

@@ -11,6 +11,7 @@ from PIL import ImageOps
 from .errors import BadInput, NotFound, UnsupportedMedia
 from .media.analyse import VIDEO_SUFFIXES, MediaLimits, analyse_file, open_image
 from .media.exif import read_exif
+from .media.raw import RAW_SUFFIXES
 from .media.video import frame_at
 from .originals import OriginalStore
 from .paths import inside
@@ -57,7 +58,7 @@ class PictureFiles:
         if path.is_file():
             return path
         original = self.original_path(picture_id)
-        if size == "preview" and original.suffix.lower() not in VIDEO_SUFFIXES:
+        if size == "preview" and original.suffix.lower() not in VIDEO_SUFFIXES and not is_raw(original):
             # Previews are made on first view: one decode of the original, nothing else redone.
             image = open_image(original, self.limits)
             with image:
@@ -72,6 +73,12 @@ class PictureFiles:
             if size == "preview" and not path.is_file():
                 raise NotFound(f"picture {picture_id} has no preview")
         return path
+
+    def pixels_path(self, picture_id: int) -> Path:
+        """A file with the picture's pixels that Pillow opens: the original, or a RAW file's preview (made
+        from its embedded JPEG or a demosaic, upright)."""
+        original = self.original_path(picture_id)
+        return self.thumbnail_path(picture_id, "preview") if is_raw(original) else original
 
     def has_thumbnail(self, picture_id: int, size: ThumbnailSize) -> bool:
         """Whether the thumbnail exists now (without making it)."""
@@ -101,8 +108,12 @@ class PictureFiles:
                     source = frame_at(self.original_path(found.picture_id), found.frame_seconds)
                 scale = source.width / max(width, 1)
                 region = tuple(v * scale for v in found.box)
+            elif is_raw(original := self.original_path(found.picture_id)):  # faces were found on the preview's pixels
+                source = _opened(self.thumbnail_path(found.picture_id, "preview"), self.limits)
+                scale = source.width / max(width, 1)
+                region = tuple(v * scale for v in found.box)
             else:
-                source, region = _opened(self.original_path(found.picture_id), self.limits), found.box
+                source, region = _opened(original, self.limits), found.box
             crop = make_face_crop(source, region)  # type: ignore[arg-type]
             self.thumbnails.write_face(content_hash, found.box, found.frame, crop)
         return path
@@ -111,3 +122,7 @@ class PictureFiles:
 def _opened(path: Path, limits: MediaLimits):
     image = open_image(path, limits)
     return ImageOps.exif_transpose(image)
+
+
+def is_raw(path: Path) -> bool:
+    return path.suffix.lower() in RAW_SUFFIXES

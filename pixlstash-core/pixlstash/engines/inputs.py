@@ -61,7 +61,7 @@ def load_input(
     ):
         path = files.thumbnail_path(picture_id, "preview")
     else:  # previews are made on first view only: enrichment reads the original rather than make them all
-        path = files.original_path(picture_id)
+        path = files.pixels_path(picture_id)
     with Image.open(path) as image:
         if path.suffix.lower() not in (".webp",):
             image.draft("RGB", (input_size, input_size))  # JPEG decodes straight at a reduced scale

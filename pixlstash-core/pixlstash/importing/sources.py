@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 
 import msgspec
 
-from ..media.analyse import VIDEO_SUFFIXES
+from ..media.analyse import RAW_SUFFIXES, VIDEO_SUFFIXES
 
 __all__ = ["MEDIA_SUFFIXES", "ArchiveLimits", "ImportItem", "display_name", "iter_items"]
 
@@ -35,6 +35,8 @@ MEDIA_SUFFIXES = {
     ".avif",
     ".heic",
     ".heif",
+    ".jxl",
+    *RAW_SUFFIXES,
     *VIDEO_SUFFIXES,
 }
 # Files that travel with pictures and are not pictures themselves: skipped without a report line.

@@ -18,10 +18,12 @@ from .facts import MediaAnalysis, MediaLimits
 from .genmeta import read_generation
 from .hashing import content_hash, perceptual_hash
 from .integrity import PNG_SIGNATURE, check_png
+from .raw import RAW_SUFFIXES, analyse_raw
 from .video import analyse_video
 from .vips import vips_available, vips_grid
 
 __all__ = [
+    "RAW_SUFFIXES",
     "MediaAnalysis",
     "MediaLimits",
     "analyse_file",
@@ -39,6 +41,7 @@ IMAGE_FORMATS: dict[str, tuple[str, str]] = {
     "TIFF": (".tiff", "image/tiff"),
     "AVIF": (".avif", "image/avif"),
     "HEIF": (".heic", "image/heic"),
+    "JXL": (".jxl", "image/jxl"),
 }
 VIDEO_SUFFIXES: dict[str, str] = {
     ".mp4": "video/mp4",
@@ -52,6 +55,11 @@ try:  # HEIC/HEIF through the optional pillow-heif plugin
     import pillow_heif
 
     pillow_heif.register_heif_opener()
+except ImportError:  # pragma: no cover - depends on the optional extra
+    pass
+
+try:  # JPEG XL through the optional pillow-jxl-plugin (it registers itself when imported)
+    import pillow_jxl  # noqa: F401
 except ImportError:  # pragma: no cover - depends on the optional extra
     pass
 
@@ -155,6 +163,8 @@ def analyse_file(path: Path, limits: MediaLimits | None = None, known_hash: str 
         analyse_video(path, analysis, limits)
         analysis.mime = VIDEO_SUFFIXES[suffix]
         analysis.suffix = ".mp4" if suffix == ".m4v" else suffix
+    elif suffix in RAW_SUFFIXES:
+        analyse_raw(path, analysis, limits)
     else:
         _analyse_image(path, analysis, limits)
     return analysis

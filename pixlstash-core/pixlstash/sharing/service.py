@@ -403,7 +403,7 @@ class ShareService:
         content_hash, _, _ = self.pictures.address(picture_id)
         video = self.pictures.media_inputs([picture_id]).get(picture_id, ("", 0, 0, "image"))[3] == "video"
         if size == "original" and not video:
-            source = self.files.original_path(picture_id)
+            source = self.files.pixels_path(picture_id)
         else:
             source = self.files.thumbnail_path(picture_id, "preview" if size == "original" else size)
         options = msgspec.json.encode(share.options).decode()

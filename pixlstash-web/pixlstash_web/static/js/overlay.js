@@ -7,6 +7,9 @@ import { esc, icon, toast } from "./ui.js";
 import { viewUrl } from "./view.js";
 import { bindZoom } from "./zoom.js";
 
+// Originals a browser can draw; for the rest (HEIC, JPEG XL, TIFF, camera RAW) zooming stays on the preview.
+const BROWSER_IMAGES = new Set(["image/jpeg", "image/png", "image/webp", "image/gif", "image/avif", "image/bmp"]);
+
 const $ = (id) => document.getElementById(id);
 
 export async function openOverlay(app, pictureId) {
@@ -32,7 +35,7 @@ function render(app, el, p) {
       ${video ? `<video src="${originalUrl(p.content_hash)}" controls autoplay muted playsinline
           poster="${thumbUrl(p.content_hash, "preview")}" aria-label="Video"></video>`
         : `<img id="full" draggable="false" src="${thumbUrl(p.content_hash, "preview")}" alt="${esc(p.original_name)}"
-          data-original="${originalUrl(p.content_hash)}">`}
+          ${BROWSER_IMAGES.has(p.mime) ? `data-original="${originalUrl(p.content_hash)}"` : ""}>`}
       <div id="faceboxes"></div>
       <button class="nav prev" id="prev" aria-label="Previous picture">${icon("chevron-left")}</button>
       <button class="nav next" id="next" aria-label="Next picture">${icon("chevron-right")}</button>

@@ -8,7 +8,8 @@ import { esc, toast } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
 const AT_ONCE = 2;
-const ACCEPT = "image/*,video/*,.zip,.webp,.avif,.heic,.jxl";
+const ACCEPT = "image/*,video/*,.zip,.webp,.avif,.heic,.heif,.jxl,"
+  + ".cr2,.cr3,.nef,.nrw,.arw,.dng,.raf,.orf,.rw2,.pef,.srw";  // camera RAW: no MIME type a browser knows
 
 const queue = []; // {file, name, state: waiting|sending|imported|duplicate|restored|skipped|failed, percent, note}
 let running = 0;

@@ -1,0 +1,124 @@
+"""Camera RAW files through libraw (``rawpy``, the optional ``raw`` extra): size, EXIF and thumbnails.
+
+The original is only ever read. Thumbnails come from the preview JPEG the camera embedded when it is
+large enough (most cameras embed a full-size one: no demosaicing, fast), else from a half-size
+demosaic. Both are made at import, as for a video: browsers cannot show a RAW file, and the engines and
+the viewer use the preview. EXIF is read from the file's own TIFF structure (CR2, NEF, ARW, DNG, ORF,
+PEF, SRW are TIFF inside) or else from the embedded preview.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from PIL import Image
+
+from ..errors import TooLarge, UnsupportedMedia
+from ..thumbnails import PREVIEW_SIZE, make_thumbnails
+from .exif import ExifInfo, read_exif
+from .facts import MediaAnalysis, MediaLimits
+from .hashing import perceptual_hash
+
+__all__ = ["RAW_SUFFIXES", "analyse_raw", "raw_preview"]
+
+RAW_SUFFIXES: dict[str, str] = {
+    ".cr2": "image/x-canon-cr2",
+    ".cr3": "image/x-canon-cr3",
+    ".nef": "image/x-nikon-nef",
+    ".nrw": "image/x-nikon-nrw",
+    ".arw": "image/x-sony-arw",
+    ".dng": "image/x-adobe-dng",
+    ".raf": "image/x-fuji-raf",
+    ".orf": "image/x-olympus-orf",
+    ".rw2": "image/x-panasonic-rw2",
+    ".pef": "image/x-pentax-pef",
+    ".srw": "image/x-samsung-srw",
+}
+# libraw's "flip" as the EXIF orientation that undoes it.
+_FLIP_TO_ORIENTATION = {0: 1, 3: 3, 5: 8, 6: 6}
+_EXIF_READ_BYTES = 4 << 20  # a TIFF-based RAW's IFDs are near its start
+
+
+def _import_rawpy():
+    try:
+        import rawpy
+    except ImportError:
+        raise UnsupportedMedia("RAW support is not installed: pip install 'pixlstash-core[raw]' (rawpy)") from None
+    return rawpy
+
+
+class _ExifOnly:
+    """What read_exif needs of an image: its EXIF, here from bytes without any image decoder."""
+
+    def __init__(self, exif: Image.Exif) -> None:
+        self._exif = exif
+
+    def getexif(self) -> Image.Exif:
+        return self._exif
+
+
+def _file_exif(path: Path) -> ExifInfo:
+    with open(path, "rb") as file:
+        head = file.read(_EXIF_READ_BYTES)
+    if not head.startswith((b"II*\x00", b"MM\x00*")):
+        return ExifInfo()
+    exif = Image.Exif()
+    try:
+        exif.load(head)
+    except Exception:  # an odd TIFF structure must not fail an import
+        return ExifInfo()
+    return read_exif(_ExifOnly(exif))  # type: ignore[arg-type]
+
+
+def raw_preview(path: Path, limits: MediaLimits) -> tuple[Image.Image, int, int, ExifInfo]:
+    """The picture upright (embedded preview or half-size demosaic), its full size upright, and EXIF."""
+    rawpy = _import_rawpy()
+    try:
+        with rawpy.imread(str(path)) as raw:
+            sizes = raw.sizes
+            width, height = sizes.width, sizes.height
+            if width * height > limits.max_pixels:
+                raise TooLarge(f"RAW image {width}x{height} is over the {limits.max_pixels:,}-pixel limit")
+            orientation = _FLIP_TO_ORIENTATION.get(sizes.flip, 1)
+            if orientation in (6, 8):
+                width, height = height, width
+            image, embedded = _embedded(raw, rawpy), True
+            if image is None or max(image.size) < min(PREVIEW_SIZE, max(width, height)):
+                # postprocess applies libraw's flip itself
+                image, embedded = Image.fromarray(raw.postprocess(half_size=True, use_camera_wb=True)), False
+    except rawpy.LibRawError as error:
+        raise UnsupportedMedia(f"corrupt or unsupported RAW file: {error}") from None
+    exif = _file_exif(path)
+    if not exif.fields and embedded:
+        exif = read_exif(image)
+    if embedded and orientation != 1:
+        image = image.transpose(
+            {3: Image.Transpose.ROTATE_180, 6: Image.Transpose.ROTATE_270, 8: Image.Transpose.ROTATE_90}[orientation]
+        )
+    return image.convert("RGB"), width, height, exif
+
+
+def _embedded(raw, rawpy) -> Image.Image | None:
+    try:
+        thumb = raw.extract_thumb()
+    except (rawpy.LibRawNoThumbnailError, rawpy.LibRawUnsupportedThumbnailError):
+        return None
+    if thumb.format == rawpy.ThumbFormat.JPEG:
+        image = Image.open(io.BytesIO(thumb.data))
+        image.load()
+        return image
+    return Image.fromarray(thumb.data)
+
+
+def analyse_raw(path: Path, analysis: MediaAnalysis, limits: MediaLimits) -> None:
+    """Fill in a RAW file's facts and both thumbnails, or raise ``UnsupportedMedia`` with a reason."""
+    image, width, height, exif = raw_preview(path, limits)
+    suffix = path.suffix.lower()
+    analysis.suffix, analysis.mime, analysis.media_type = suffix, RAW_SUFFIXES[suffix], "image"
+    analysis.width, analysis.height = width, height
+    analysis.exif, analysis.camera, analysis.taken_at = exif.fields, exif.camera, exif.taken_at_ms
+    analysis.orientation = None  # the thumbnails are upright already
+    grid_bytes, preview_bytes, grid = make_thumbnails(image)
+    analysis.grid_thumbnail, analysis.preview_thumbnail = grid_bytes, preview_bytes
+    analysis.phash = perceptual_hash(grid)

@@ -1,0 +1,98 @@
+"""Camera RAW (a DNG written here with PiDNG, as a camera lays one out: a Bayer mosaic, colour matrix,
+orientation) and JPEG XL pictures import like any other: size, thumbnails upright, EXIF, and the
+original never changed."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from corpus import photo
+from PIL import Image
+
+from pixlstash.domain import PictureFilter
+
+pidng_core = pytest.importorskip("pidng.core")
+pidng_defs = pytest.importorskip("pidng.defs")
+
+
+def write_dng(path: Path, width: int = 640, height: int = 426, orientation: int = 6) -> Path:
+    """A 12-bit RGGB mosaic: the left of the scene dark, the right bright, the rows of green darker."""
+    Tag, defs = pidng_core.Tag, pidng_defs
+    rows, cols = np.mgrid[0:height, 0:width]
+    mosaic = (cols / width * 3000 + 500).astype(np.uint16)
+    mosaic[rows % 2 == 1] = (mosaic[rows % 2 == 1] * 0.7).astype(np.uint16)
+    tags = pidng_core.DNGTags()
+    for tag, value in [
+        (Tag.ImageWidth, width),
+        (Tag.ImageLength, height),
+        (Tag.TileWidth, width),
+        (Tag.TileLength, height),
+        (Tag.Orientation, orientation),
+        (Tag.PhotometricInterpretation, defs.PhotometricInterpretation.Color_Filter_Array),
+        (Tag.SamplesPerPixel, 1),
+        (Tag.BitsPerSample, 12),
+        (Tag.CFARepeatPatternDim, [2, 2]),
+        (Tag.CFAPattern, defs.CFAPattern.RGGB),
+        (Tag.BlackLevel, 0),
+        (Tag.WhiteLevel, 4095),
+        (Tag.ColorMatrix1, [[v, 10000] for v in (19549, -7877, -2582, -5724, 10121, 1917, -1267, -110, 6621)]),
+        (Tag.CalibrationIlluminant1, defs.CalibrationIlluminant.D65),
+        (Tag.AsShotNeutral, [[1, 1], [1, 1], [1, 1]]),
+        (Tag.Make, "PixlStash"),
+        (Tag.Model, "Test Camera"),
+        (Tag.DNGVersion, defs.DNGVersion.V1_4),
+        (Tag.DNGBackwardVersion, defs.DNGVersion.V1_2),
+    ]:
+        tags.set(tag, value)
+    writer = pidng_core.RAW2DNG()
+    writer.options(tags, path="", compress=False)
+    writer.convert(mosaic, filename=str(path.with_suffix("")))
+    return path
+
+
+def test_a_raw_file_imports_upright_with_its_camera_and_is_never_changed(library, tmp_path):
+    dng = write_dng(tmp_path / "IMG_0001.dng")
+    before = hashlib.sha256(dng.read_bytes()).hexdigest()
+    report = library.import_paths([dng])
+    assert report.skipped == [] and len(report.imported) == 1
+    picture = library.get(report.imported[0].picture_id)
+    assert (picture.width, picture.height) == (426, 640)  # orientation 6: a portrait
+    assert picture.mime == "image/x-adobe-dng" and picture.suffix == ".dng"
+    assert picture.camera == "PixlStash Test Camera"
+    for size in ("grid", "preview"):  # both made at import: no browser can draw a RAW file
+        assert library.files.has_thumbnail(picture.id, size)
+        with Image.open(library.thumbnail_path(picture.id, size)) as thumb:
+            assert thumb.height > thumb.width, size  # upright
+            pixels = np.asarray(thumb.convert("L"), dtype=float)
+            # the scene's left (dark) is now at the top: rotated as the camera said
+            assert pixels[: pixels.shape[0] // 4].mean() < pixels[-pixels.shape[0] // 4 :].mean(), size
+    assert hashlib.sha256(dng.read_bytes()).hexdigest() == before
+    stored = library.original_path(picture.id)
+    assert hashlib.sha256(stored.read_bytes()).hexdigest() == before  # kept byte for byte
+    assert library.files.pixels_path(picture.id).suffix == ".webp"  # engines and crops read the preview
+    assert [p.id for p in library.page(PictureFilter(text="IMG_0001")).items] == [picture.id]
+
+
+def test_a_damaged_raw_file_is_refused_with_its_reason(library, tmp_path):
+    good = write_dng(tmp_path / "good.dng").read_bytes()
+    (tmp_path / "cut.dng").write_bytes(good[:300])
+    (tmp_path / "text.nef").write_bytes(b"not a raw file at all" * 50)
+    report = library.import_paths([tmp_path / "cut.dng", tmp_path / "text.nef"])
+    assert report.imported == []
+    reasons = {Path(s.path).name: s.reason for s in report.skipped}
+    assert set(reasons) == {"cut.dng", "text.nef"}
+    assert all("RAW" in reason for reason in reasons.values()), reasons
+
+
+def test_jpeg_xl_imports(library, tmp_path):
+    pytest.importorskip("pillow_jxl")
+    path = tmp_path / "still.jxl"
+    photo(300, 200, seed=4).save(path, "JXL", quality=90)
+    [item] = library.import_paths([path]).imported
+    picture = library.get(item.picture_id)
+    assert (picture.width, picture.height, picture.mime, picture.suffix) == (300, 200, "image/jxl", ".jxl")
+    with Image.open(library.thumbnail_path(picture.id, "preview")) as preview:
+        assert preview.size == (300, 200)
