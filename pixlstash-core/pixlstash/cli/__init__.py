@@ -20,6 +20,7 @@ from ..errors import PixlstashError
 from ..plugins import make_plugin_manager
 from . import (
     auth_cmds,
+    backup_cmd,
     comfy_cmd,
     docs_cmd,
     doctor_cmd,
@@ -64,6 +65,7 @@ BUILT_IN = (
     export_cmd.export_command,
     comfy_cmd.comfy_group,
     snapshot_cmd.snapshot_group,
+    backup_cmd.backup_group,
     folders_cmd.folders_group,
     previews_cmd.previews_command,
     models_cmd.models_group,

@@ -10,7 +10,7 @@ import msgspec
 from .db import connect
 from .schema import migrate
 
-__all__ = ["DatabaseCopy", "check_and_upgrade", "copy_database", "overwrite_with"]
+__all__ = ["DatabaseCopy", "check_and_upgrade", "copy_database", "copy_database_file", "overwrite_with", "quick_check"]
 
 
 class DatabaseCopy(msgspec.Struct, frozen=True):
@@ -30,6 +30,37 @@ def copy_database(source: apsw.Connection, path: Path) -> DatabaseCopy:
         return DatabaseCopy(count, destination.pragma("user_version"), destination.pragma("page_size"))
     finally:
         destination.close()
+
+
+def copy_database_file(source: Path, destination: Path) -> None:
+    """Copy the database at ``source`` (any of the library's: library, auth, history, snapshot catalog) to
+    ``destination``, consistent while other processes write to it (the online backup API)."""
+    connection = connect(source)
+    try:
+        target = apsw.Connection(str(destination))
+        try:
+            with target.backup("main", connection, "main") as backup:
+                backup.step(-1)
+            target.pragma("journal_mode", "delete")  # one self-contained file: no -wal beside it
+        finally:
+            target.close()
+    finally:
+        connection.close()
+
+
+def quick_check(path: Path) -> str | None:
+    """None when SQLite's quick check passes on the database at ``path``, else what it says."""
+    try:
+        connection = apsw.Connection(str(path), flags=apsw.SQLITE_OPEN_READONLY)
+    except apsw.Error as error:
+        return str(error)
+    try:
+        answer = connection.execute("PRAGMA quick_check").fetchone()[0]
+        return None if answer == "ok" else str(answer)
+    except apsw.Error as error:
+        return str(error)
+    finally:
+        connection.close()
 
 
 def overwrite_with(target: apsw.Connection, source_name: str) -> None:

@@ -1,0 +1,107 @@
+"""``pixlstash backup``: the whole library (databases, originals, snapshots) to a folder or a tar file,
+checked, and restored into a new folder."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..backups import create_backup, restore_backup, verify_backup
+from .common import SOME_FAILED, SectionedCommand, json_option, library_option, print_json
+from .library_options import open_library
+from .output import Progress, counted, human_bytes
+
+
+@click.group("backup")
+def backup_group() -> None:
+    """Back up the whole library, check a backup, restore one.
+
+    A backup holds the databases (copied consistently while the server runs), every original, the
+    snapshots and, if asked, the thumbnails. Into a folder, the next backup writes only what is new.
+    Files in reference folders stay where they are and are not in the backup.
+
+    \b
+    Examples:
+      pixlstash backup create /mnt/usb/pixlstash-backup
+      pixlstash backup create ~/library-2026-11.tar --with-thumbnails
+      pixlstash backup verify /mnt/usb/pixlstash-backup
+      pixlstash backup restore /mnt/usb/pixlstash-backup --to ~/library-restored
+    """
+
+
+def _bytes_progress(label: str) -> tuple[Progress, object]:
+    bar = Progress(label, unit="MB")
+
+    def report(what: str, done: int, total: int) -> None:
+        bar.update(done=done // 1_000_000, total=max(1, total // 1_000_000))
+
+    return bar, report
+
+
+@backup_group.command("create", cls=SectionedCommand)
+@click.argument("target", type=click.Path(path_type=Path))
+@click.option("--with-thumbnails", is_flag=True, help="also the thumbnails (else they are made again after a restore)")
+@library_option
+@json_option
+@click.pass_obj
+def create_command(pm, target, with_thumbnails, library_path, as_json) -> int:
+    """Back the library up to TARGET: a folder (new, empty, or an earlier backup's: only what is new is
+    written) or a file name ending in .tar."""
+    with open_library(library_path, pm) as library:
+        bar, report_progress = _bytes_progress("backing up")
+        with bar:
+            report = create_backup(library, target, with_thumbnails=with_thumbnails, progress=report_progress)
+    if as_json:
+        print_json(report)
+    else:
+        print(
+            f"backup {report.backup_id} in {report.target}: {counted(report.files, 'file')}, "
+            f"{human_bytes(report.bytes_in_backup)}; written now: {counted(report.files_written, 'file')}, "
+            f"{human_bytes(report.bytes_written)}, in {report.seconds:.1f} s"
+        )
+        for problem in report.problems:
+            print(f"problem: {problem}", file=sys.stderr)
+    return SOME_FAILED if report.problems else 0
+
+
+@backup_group.command("verify", cls=SectionedCommand)
+@click.argument("source", type=click.Path(path_type=Path))
+@json_option
+def verify_command(source, as_json) -> int:
+    """Check every file of the backup at SOURCE against its manifest (one line per problem)."""
+    bar, report_progress = _bytes_progress("checking")
+    with bar:
+        manifest, problems = verify_backup(source, report_progress)
+    if as_json:
+        print_json({"backup_id": manifest.backup_id if manifest else None, "problems": problems})
+    else:
+        for problem in problems:
+            print(problem)
+        if manifest and not problems:
+            print(
+                f"backup {manifest.backup_id} is whole: {counted(len(manifest.files), 'file')} checked, "
+                f"{counted(manifest.pictures, 'picture')} ({manifest.in_reference_folders:,} in reference folders, "
+                "not in the backup)"
+            )
+    return 1 if problems else 0
+
+
+@backup_group.command("restore", cls=SectionedCommand)
+@click.argument("source", type=click.Path(path_type=Path, exists=True))
+@click.option("--to", "to", required=True, type=click.Path(path_type=Path), help="a new or empty folder")
+@json_option
+def restore_command(source, to, as_json) -> int:
+    """Restore the backup at SOURCE into a new library folder (never over an existing one)."""
+    bar, report_progress = _bytes_progress("restoring")
+    with bar:
+        manifest = restore_backup(source, to, report_progress)
+    if as_json:
+        print_json({"backup_id": manifest.backup_id, "library": str(Path(to).expanduser().resolve())})
+    else:
+        print(
+            f"restored backup {manifest.backup_id} ({counted(manifest.pictures, 'picture')}) into {to}; "
+            f"open it with: pixlstash serve --library {to}"
+        )
+    return 0
