@@ -35,10 +35,10 @@ def number(value: object, kind: type) -> int | float | None:
     if isinstance(value, bool):
         return None
     try:
-        number = kind(value)
+        converted = kind(value)
     except (TypeError, ValueError, OverflowError):
         return None
-    return None if kind is int and not -_INT64 <= number < _INT64 else number
+    return None if kind is int and not -_INT64 <= converted < _INT64 else converted
 
 
 def exact_seed(value: object) -> str | None:
