@@ -23,6 +23,7 @@ from pathlib import Path
 import msgspec
 
 from .auth import Authenticator
+from .backups.runner import BackupRunner
 from .clock import Clock, now_ms
 from .errors import PixlstashError
 from .library import Library
@@ -53,6 +54,7 @@ class InstanceOptions(msgspec.Struct, frozen=True):
     previews_ahead: bool = True  # make missing previews when idle, if the library's setting asks for it
     tidy_seconds: float = 30.0  # how often the WAL is folded into the database and freed memory given back
     snapshot_check_seconds: float = 3600.0  # how often the schedule looks for a snapshot that is due
+    backup_schedule: bool = True  # make the scheduled backup when the owner turned it on
     update_check: bool = True  # look for a new release when the user opted in (never otherwise)
     update_check_poll_seconds: float = 3600.0
     outside_changes: bool = True  # publish writes by other processes on the event bus
@@ -64,7 +66,12 @@ class InstanceOptions(msgspec.Struct, frozen=True):
 
 # What ``pixlstash enrich`` runs: the enrichment worker and nothing else.
 JOBS_ONLY = InstanceOptions(
-    watch_folders=False, snapshot_schedule=False, update_check=False, outside_changes=False, previews_ahead=False
+    watch_folders=False,
+    snapshot_schedule=False,
+    backup_schedule=False,
+    update_check=False,
+    outside_changes=False,
+    previews_ahead=False,
 )
 
 
@@ -180,6 +187,8 @@ class Instance:
             self.tasks.append(Periodic("folder-watcher", watcher.tick, options.folder_poll_seconds))
         if options.enrichment:  # new faces come from the worker: place them among the unnamed people
             self.tasks.append(Periodic("people", library.people.update, options.people_seconds))
+        if options.backup_schedule:  # looks every hour; the schedule itself says how often (off by default)
+            self.tasks.append(Periodic("backup", lambda: self.backups.run_if_due(), 3600.0, 120.0))
         if options.snapshot_schedule:
             # The first check a minute after start (or sooner, for short intervals), then one every interval.
             interval = options.snapshot_check_seconds
@@ -188,6 +197,10 @@ class Instance:
                 # snapshot service is closed right after.
                 Periodic("snapshots", lambda: self.snapshots.run_schedule(), interval, min(60.0, interval), 600.0)
             )
+
+    @functools.cached_property
+    def backups(self) -> BackupRunner:
+        return BackupRunner(self.library, SettingsStore(self.library.db, "settings"))
 
     @functools.cached_property
     def auth(self) -> Authenticator:

@@ -2,6 +2,7 @@
 
 from . import (
     auth_routes,
+    backups,
     comfy,
     enrichment,
     events,
@@ -31,6 +32,7 @@ MODULES = (
     events,
     shared,
     snapshots,
+    backups,
     enrichment,
     search,
     likeness,

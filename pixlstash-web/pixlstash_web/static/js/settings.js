@@ -3,6 +3,7 @@
 // Revoking asks first and a revoked token or link shows as such; new secrets get a copy button.
 
 import { api } from "./api.js";
+import { backupSettingsSection, bindBackupSettings } from "./backup_settings.js";
 import { bindComfySettings, comfySettingsSection } from "./comfy.js";
 import { confirmAction } from "./dialogs.js";
 import { control, read } from "./engine_dialog.js";
@@ -70,11 +71,12 @@ function changedParameters(engine, box) {
 }
 
 export async function renderSettings(app, panel, header, bindClose) {
-  let settings; let engines; let updates; let tokens; let shares; let sessions; let schedule; let me; let comfy;
+  let settings; let engines; let updates; let tokens; let shares; let sessions; let schedule; let me; let comfy; let backup;
   try {
-    [settings, engines, updates, tokens, shares, sessions, schedule, me, comfy] = await Promise.all([
+    [settings, engines, updates, tokens, shares, sessions, schedule, me, comfy, backup] = await Promise.all([
       api.get("/engines/settings"), api.get("/engines"), api.get("/updates"), api.get("/tokens"), api.get("/shares"),
-      api.get("/sessions"), api.get("/snapshots/schedule"), api.get("/auth/me"), comfySettingsSection()]);
+      api.get("/sessions"), api.get("/snapshots/schedule"), api.get("/auth/me"), comfySettingsSection(),
+      backupSettingsSection()]);
   } catch (error) { toast(error.message); return; }
   app.engines = engines;
   const again = () => renderSettings(app, panel, header, bindClose);
@@ -83,6 +85,7 @@ export async function renderSettings(app, panel, header, bindClose) {
     ${engineSection(settings, engines)}
     <section><h3>Snapshots</h3><label><input type="checkbox" id="snapshot-schedule" ${schedule.enabled ? "checked" : ""}>
       Take daily, weekly and monthly snapshots automatically</label></section>
+    ${backup}
     <section><h3>Updates</h3><label><input type="checkbox" id="update-check" ${updates.enabled ? "checked" : ""}>
       Check for updates (sends only the version; off by default)</label>
       ${updates.update_available ? `<p>Version ${esc(updates.latest)} is available.</p>` : ""}</section>
@@ -111,6 +114,7 @@ export async function renderSettings(app, panel, header, bindClose) {
     ${comfy}`;
   bindClose(panel);
   bindComfySettings(panel, again);
+  bindBackupSettings(panel);
   panel.querySelector("#engine-settings").onsubmit = async (event) => {
     event.preventDefault();
     const form = new FormData(event.target);

@@ -1,0 +1,132 @@
+"""Backups the server makes: one at a time in a thread of their own, with progress to show, and on a
+schedule (beside the snapshot schedule) to a folder the owner chose."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+from ..errors import BadInput, Conflict
+from ..storage.settings import SettingsStore
+from .service import BackupReport, create_backup
+
+__all__ = ["BackupRunner", "BackupSchedule", "BackupStatus"]
+
+log = logging.getLogger(__name__)
+
+
+class BackupSchedule(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    enabled: bool = False
+    target: Annotated[str, Meta(max_length=4096)] | None = None  # a folder on the server (absolute)
+    every_hours: Annotated[float, Meta(ge=1, le=24 * 90)] = 24.0
+    with_thumbnails: bool = False
+
+
+class BackupStatus(msgspec.Struct):
+    running: bool
+    target: str | None
+    done_bytes: int
+    total_bytes: int
+    last: BackupReport | None
+    last_error: str | None
+    last_finished_at: int | None  # unix ms
+    schedule: BackupSchedule
+
+
+class _Record(msgspec.Struct):
+    last: BackupReport | None = None
+    last_error: str | None = None
+    last_finished_at: int | None = None
+
+
+def _checked_folder(target: str | None) -> Path:
+    if not target or not Path(target).is_absolute():
+        raise BadInput("give the backup folder as an absolute path on the server, e.g. /mnt/usb/pixlstash-backup")
+    return Path(target)
+
+
+class BackupRunner:
+    def __init__(self, library, settings: SettingsStore, clock=time.time) -> None:
+        self.library, self.settings, self.clock = library, settings, clock
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._target: str | None = None
+        self._done = self._total = 0
+
+    def schedule(self) -> BackupSchedule:
+        return self.settings.get("backup_schedule", BackupSchedule, BackupSchedule())
+
+    def configure(self, schedule: BackupSchedule) -> BackupSchedule:
+        if schedule.enabled:
+            _checked_folder(schedule.target)
+        self.settings.put("backup_schedule", schedule)
+        return schedule
+
+    def status(self) -> BackupStatus:
+        record = self.settings.get("backup_record", _Record, _Record())
+        with self._lock:
+            running = self._thread is not None and self._thread.is_alive()
+            return BackupStatus(
+                running,
+                self._target if running else (record.last.target if record.last else None),
+                self._done,
+                self._total,
+                record.last,
+                record.last_error,
+                record.last_finished_at,
+                self.schedule(),
+            )
+
+    def start(self, target: str, with_thumbnails: bool = False) -> BackupStatus:
+        """Begin a backup in the background (409 while one runs)."""
+        folder = _checked_folder(target)
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                raise Conflict(f"a backup to {self._target} is running; wait for it to finish")
+            self._target, self._done, self._total = str(folder), 0, 0
+            self._thread = threading.Thread(
+                target=self._run, args=(folder, with_thumbnails), name="pixlstash-backup", daemon=True
+            )
+            self._thread.start()
+        return self.status()
+
+    def wait(self, seconds: float | None = None) -> None:
+        thread = self._thread
+        if thread is not None:
+            thread.join(seconds)
+
+    def _progress(self, what: str, done: int, total: int) -> None:
+        self._done, self._total = done, total
+
+    def _run(self, folder: Path, with_thumbnails: bool) -> None:
+        record = self.settings.get("backup_record", _Record, _Record())
+        try:
+            report = create_backup(self.library, folder, with_thumbnails=with_thumbnails, progress=self._progress)
+            record = _Record(report, None, int(self.clock() * 1000))
+        except Exception as error:  # said in Settings; the previous backup stays as it was
+            log.exception("the backup to %s failed", folder)
+            message = getattr(error, "message", None) or f"{type(error).__name__}: {error}"
+            record = _Record(record.last, message, int(self.clock() * 1000))
+        self.settings.put("backup_record", record)
+
+    def run_if_due(self) -> bool:
+        """The scheduled backup, when one is due (called every so often by the server)."""
+        schedule = self.schedule()
+        if not schedule.enabled or not schedule.target:
+            return False
+        record = self.settings.get("backup_record", _Record, _Record())
+        now = self.clock() * 1000
+        if record.last_finished_at and now - record.last_finished_at < schedule.every_hours * 3_600_000:
+            return False
+        try:
+            self.start(schedule.target, schedule.with_thumbnails)
+        except Conflict:
+            return False
+        self.wait()
+        return True

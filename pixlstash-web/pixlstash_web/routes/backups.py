@@ -1,0 +1,54 @@
+"""Whole-library backups from Settings: to a folder on the server the owner names, with progress, and
+on a schedule. Admin only: the server writes where it is told."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+from pixlstash.backups.runner import BackupSchedule, BackupStatus
+
+from ..api import Api, RequestContext
+from ..security import Policy
+
+
+class BackupRequest(msgspec.Struct, forbid_unknown_fields=True):
+    target: Annotated[str, Meta(min_length=1, max_length=4096)]
+    with_thumbnails: bool = False
+
+
+def register(api: Api) -> None:
+    @api.get(
+        "/backups",
+        policy=Policy.ADMIN,
+        response=BackupStatus,
+        tag="backups",
+        summary="The backup running now (with progress), the last one, and the schedule",
+    )
+    def status(ctx: RequestContext) -> BackupStatus:
+        return ctx.state.instance.backups.status()
+
+    @api.post(
+        "/backups",
+        policy=Policy.ADMIN,
+        body=BackupRequest,
+        response=BackupStatus,
+        status=202,
+        tag="backups",
+        summary="Back the whole library up to a folder on the server (in the background; 409 while one runs)",
+    )
+    def start(ctx: RequestContext, body: BackupRequest) -> BackupStatus:
+        return ctx.state.instance.backups.start(body.target, body.with_thumbnails)
+
+    @api.put(
+        "/backups/schedule",
+        policy=Policy.ADMIN,
+        body=BackupSchedule,
+        response=BackupSchedule,
+        tag="backups",
+        summary="Back up on a schedule (every N hours, to a folder on the server)",
+    )
+    def configure(ctx: RequestContext, body: BackupSchedule) -> BackupSchedule:
+        return ctx.state.instance.backups.configure(body)

@@ -1,0 +1,83 @@
+// Settings → Backup: the whole library to a folder on the server, now (with progress) or on a schedule.
+
+import { api } from "./api.js";
+import { esc, toast } from "./ui.js";
+
+const size = (bytes) => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`);
+
+function describe(status) {
+  if (status.running) return `Backing up to ${esc(status.target)}…`;
+  const at = status.last_finished_at ? new Date(status.last_finished_at).toLocaleString() : "";
+  if (status.last_error) return `The last backup (${at}) failed: ${esc(status.last_error)}`;
+  if (!status.last) return "No backup yet.";
+  const last = status.last;
+  const problems = last.problems.length ? ` ${last.problems.length} problem(s): ${esc(last.problems.join("; "))}` : "";
+  return `Backed up ${size(last.bytes_in_backup)} to ${esc(last.target)} on ${at}`
+    + ` (${last.files_written.toLocaleString()} files new, ${size(last.bytes_written)}).${problems}`;
+}
+
+/** The section's HTML, or "" for someone who may not back up (not an administrator). */
+export async function backupSettingsSection() {
+  const status = await api.get("/backups").catch(() => null);
+  if (status === null) return "";
+  const schedule = status.schedule;
+  const folder = schedule.target || status.last?.target || "";
+  return `<section id="backup-section"><h3>Backup</h3>
+    <p class="muted"><small>The whole library (databases, originals, snapshots) to a folder on the server, such as
+      an external disk. The next backup to the same folder writes only what is new.</small></p>
+    <form id="backup-form" class="list">
+      <label>Folder on the server <input name="target" value="${esc(folder)}" required
+        placeholder="/mnt/usb/pixlstash-backup" autocomplete="off"></label>
+      <label><input type="checkbox" name="thumbnails" ${schedule.with_thumbnails ? "checked" : ""}> With thumbnails</label>
+      <button>Back up now</button>
+    </form>
+    <progress id="backup-progress" max="1" value="0" aria-label="Backup progress" ${status.running ? "" : "hidden"}></progress>
+    <p id="backup-state" role="status">${describe(status)}</p>
+    <label><input type="checkbox" id="backup-schedule" ${schedule.enabled ? "checked" : ""}>
+      Back up to this folder every <input type="number" id="backup-hours" min="1" max="2160" step="1"
+      value="${schedule.every_hours}" aria-label="Hours between backups" style="width: 5em"> hours</label>
+  </section>`;
+}
+
+export function bindBackupSettings(panel) {
+  const form = panel.querySelector("#backup-form");
+  if (!form) return;
+  const bar = panel.querySelector("#backup-progress");
+  const state = panel.querySelector("#backup-state");
+  const follow = async () => {
+    for (;;) {
+      const status = await api.get("/backups");
+      bar.hidden = !status.running;
+      bar.value = status.total_bytes ? status.done_bytes / status.total_bytes : 0;
+      state.innerHTML = describe(status);
+      if (!status.running || !panel.isConnected) return status;
+      await new Promise((resolve) => { setTimeout(resolve, 500); });
+    }
+  };
+  const schedule = () => ({
+    enabled: panel.querySelector("#backup-schedule").checked,
+    target: form.target.value.trim() || null,
+    every_hours: Number(panel.querySelector("#backup-hours").value) || 24,
+    with_thumbnails: form.thumbnails.checked,
+  });
+  form.onsubmit = async (event) => {
+    event.preventDefault();
+    try {
+      await api.post("/backups", { target: form.target.value.trim(), with_thumbnails: form.thumbnails.checked });
+      const done = await follow();
+      toast(done.last_error ? "The backup failed" : "Backup done");
+    } catch (error) { toast(error.message); }
+  };
+  const saveSchedule = async () => {
+    try {
+      const saved = await api.put("/backups/schedule", schedule());
+      toast(saved.enabled ? `Backing up every ${saved.every_hours} h` : "Scheduled backups off");
+    } catch (error) {
+      panel.querySelector("#backup-schedule").checked = false;
+      toast(error.message);
+    }
+  };
+  panel.querySelector("#backup-schedule").onchange = saveSchedule;
+  panel.querySelector("#backup-hours").onchange = () => { if (schedule().enabled) saveSchedule(); };
+  if (!bar.hidden) follow();
+}
