@@ -208,7 +208,8 @@ def test_kill_9_during_a_backup_leaves_nothing_that_passes_for_one(filled, tmp_p
         make_pictures(library, tmp_path / "more", 2, seed=5)
     for path in (earlier, fresh):  # an earlier backup being made again, and a first one
         code = f"with Library.open({str(filled)!r}) as library:\n    create_backup(library, Path({str(path)!r}))"
-        _killed(code, "pixlstash.backups.archive", f"{writer}.put", 3)  # in the middle of the originals
+        # Four databases, then the originals: killed on the second original.
+        _killed(code, "pixlstash.backups.archive", f"{writer}.put_file", 6)
     manifest, problems = verify_backup(earlier)  # the earlier backup is still whole, as it was
     assert problems == [] and manifest.pictures == 7
     assert verify_backup(fresh)[1] != []  # the one cut short does not pass for a backup

@@ -32,6 +32,18 @@ def copy_hashing(source: BinaryIO, destination: BinaryIO) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
+class _Hashing:
+    """A file read through: what tarfile reads is hashed on the way (one read of each original)."""
+
+    def __init__(self, source: BinaryIO) -> None:
+        self.source, self.digest = source, hashlib.blake2b(digest_size=32)
+
+    def read(self, size: int = -1) -> bytes:
+        block = self.source.read(size)
+        self.digest.update(block)
+        return block
+
+
 class ArchiveWriter(Protocol):
     def has(self, name: str, size: int) -> bool: ...
     def put(self, name: str, source: BinaryIO) -> tuple[int, str]: ...
@@ -91,6 +103,7 @@ class _TarWriter:
             stale.unlink(missing_ok=True)
         fd, self.partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.partial-")
         self.tar = tarfile.open(fileobj=os.fdopen(fd, "wb"), mode="w")  # noqa: SIM115 - closed by finish/abandon
+        self.tar.copybufsize = _BLOCK  # tarfile's 16 KiB default makes a copy many small reads
 
     def has(self, name: str, size: int) -> bool:
         return False  # a tar file is always whole: nothing is reused
@@ -106,15 +119,12 @@ class _TarWriter:
         return written
 
     def put_file(self, name: str, path: Path) -> tuple[int, str]:
-        digest = hashlib.blake2b(digest_size=32)
-        with open(path, "rb") as source:
-            while block := source.read(_BLOCK):
-                digest.update(block)
         info = self.tar.gettarinfo(str(path), arcname=name)
         info.mode, info.uid, info.gid, info.uname, info.gname = 0o644, 0, 0, "", ""
         with open(path, "rb") as source:
-            self.tar.addfile(info, source)
-        return info.size, digest.hexdigest()
+            hashing = _Hashing(source)
+            self.tar.addfile(info, hashing)  # type: ignore[arg-type]
+        return info.size, hashing.digest.hexdigest()
 
     def finish(self, manifest: bytes) -> None:
         info = tarfile.TarInfo(MANIFEST)

@@ -10,11 +10,14 @@ folders stay where they are and are not part of a backup: the manifest counts th
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import apsw
@@ -124,23 +127,37 @@ def create_backup(library, target: Path, *, with_thumbnails: bool = False, progr
             others = _other_files(root, with_thumbnails)
             total = sum(size for *_, size in originals) + sum(path.stat().st_size for _, path in others)
             done = 0
-            for content_hash, suffix, size in originals:
+            # Folders take originals on several threads (hashing and copying release the GIL); a tar
+            # file is one stream, written in order.
+            workers = 1 if is_tar(target) else min(4, os.cpu_count() or 1)
+            lock = threading.Lock()
+
+            def one(original: tuple[str, str, int]) -> None:
+                nonlocal done
+                content_hash, suffix, size = original
                 name = f"originals/{content_hash[:2]}/{content_hash[2:4]}/{content_hash}{suffix}"
                 if name in known and known[name].size == size and writer.has(name, size):
-                    files[name] = known[name]
+                    entry, problem = known[name], None
                 else:
-                    problem = _put_original(library, writer, name, content_hash, suffix, files)
+                    entry, problem = _put_original(library, writer, name, content_hash, suffix)
+                with lock:
+                    if entry is not None:
+                        files[name] = entry
+                        if entry is not known.get(name):
+                            written[0] += 1
+                            written[1] += entry.size
                     if problem:
                         problems.append(problem)
-                    else:
-                        written[0] += 1
-                        written[1] += files[name].size
-                done += size
-                progress("originals", done, total)
+                    done += size
+                    progress("originals", done, total)
+
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(one, originals))
             for name, path in others:
                 put_path(name, path)
                 done += files[name].size
                 progress("snapshots and thumbnails", done, total)
+            problems.sort()
             manifest = BackupManifest(
                 backup_id=backup_id,
                 created_at=created,
@@ -148,7 +165,7 @@ def create_backup(library, target: Path, *, with_thumbnails: bool = False, progr
                 pixlstash_version=__version__,
                 with_thumbnails=with_thumbnails,
                 databases=databases,
-                files=files,
+                files=dict(sorted(files.items())),
                 pictures=len(originals) + in_reference,
                 in_reference_folders=in_reference,
             )
@@ -184,18 +201,21 @@ def _originals(library_copy: Path) -> tuple[list[tuple[str, str, int]], int]:
     return [(h, s, int(n or 0)) for h, s, n in rows], int(elsewhere)
 
 
-def _put_original(library, writer, name: str, content_hash: str, suffix: str, files: dict) -> str | None:
+def _put_original(library, writer, name: str, content_hash: str, suffix: str) -> tuple[FileEntry | None, str | None]:
+    """The original into the backup: its entry, and a problem to report if it is missing or damaged."""
     try:
-        with library.store.open(content_hash, suffix) as source:
-            size, digest = writer.put(name, source)
+        local = library.store.local_path(content_hash, suffix)
+        if local is not None:
+            size, digest = writer.put_file(name, local)
+        else:
+            with library.store.open(content_hash, suffix) as source:
+                size, digest = writer.put(name, source)
     except FileNotFoundError:
-        return f"missing from the library: original {content_hash}{suffix} (nothing to back up)"
-    files[name] = FileEntry(size, digest)
+        return None, f"missing from the library: original {content_hash}{suffix} (nothing to back up)"
     if digest != content_hash:
-        return (
-            f"damaged in the library: original {content_hash}{suffix} no longer matches its hash (backed up as it is)"
-        )
-    return None
+        problem = f"damaged in the library: original {content_hash}{suffix} does not match its hash (kept as it is)"
+        return FileEntry(size, digest), problem
+    return FileEntry(size, digest), None
 
 
 def _other_files(root: Path, with_thumbnails: bool) -> list[tuple[str, Path]]:
