@@ -159,6 +159,33 @@ def _owns(principal: Principal, row) -> bool:
     return _owner_of(principal) == (row.owner_kind, row.owner_id) if row.owner_kind else principal.kind == "session"
 
 
+_NO_FILTER = PictureFilter()
+_NEVER_SHOWN = {"favourite", "flagged", "stack", "stack_covers"}  # to any recipient
+# What a share without "include metadata" hides, so cannot be filtered on: ratings, tags, captions and
+# other text, generation data, faces and import times.
+_METADATA_FILTERS = {
+    "tags",
+    "any_tags",
+    "not_tags",
+    "text",
+    "rating_min",
+    "rating_max",
+    "unrated",
+    "loras",
+    "checkpoint",
+    "generation_seed",
+    "sampler",
+    "scheduler",
+    "steps",
+    "faces",
+    "min_faces",
+    "max_faces",
+    "unnamed_faces",
+    "imported_after",
+    "imported_before",
+}
+
+
 class ShareService:
     """Share links kept in ``auth``'s database over one library's pictures; ``transforms`` change the
     images recipients get (from the ``register_share_transforms`` hook)."""
@@ -290,8 +317,14 @@ class ShareService:
 
     @staticmethod
     def restrict(share: Share, requested: PictureFilter | None = None) -> PictureFilter:
-        """The recipient's filter with every membership field replaced by the share's scope."""
+        """The recipient's filter with every membership field replaced by the share's scope. A filter on
+        something the share does not show is refused (400), never applied: ~600 requests of
+        "checkpoint contains ..." once spelled out a hidden checkpoint's name."""
         base = requested or PictureFilter()
+        hidden = _NEVER_SHOWN | (set() if share.options.include_metadata else _METADATA_FILTERS)
+        asked = sorted(name for name in hidden if getattr(base, name) != getattr(_NO_FILTER, name))
+        if asked:
+            raise BadInput(f"this share does not show what these filter on: {', '.join(asked)}", fields=asked)
         scope: dict[str, Any] = {
             "project": None,
             "collections": [],
@@ -308,20 +341,14 @@ class ShareService:
             scope["collections"] = [share.scope_id]
         else:
             scope["project"] = share.scope_id
-        scope.update(favourite=None, flagged=None)  # never shown, so never a filter either
-        if not share.options.include_metadata:  # no probing by hidden metadata: each filter on it is dropped
-            scope.update(tags=[], any_tags=[], not_tags=[], text=None, rating_min=None, rating_max=None, unrated=None)
-            # Generation data, faces and import times are hidden too: ~600 requests of "checkpoint contains
-            # ..." spelled out a hidden checkpoint's name.
-            scope.update(loras=[], checkpoint=None, generation_seed=None, sampler=None, scheduler=None, steps=None)
-            scope.update(faces=None, min_faces=None, max_faces=None, unnamed_faces=None)
-            scope.update(imported_after=None, imported_before=None)
         return msgspec.structs.replace(base, **scope)
 
     @staticmethod
     def restrict_sort(share: Share, sort: Sort) -> Sort:
-        """Sorting by rating would reveal ratings a share without metadata hides: such a share sorts by date."""
-        return sort if share.options.include_metadata or sort.key != "rating" else Sort()
+        """Sorting by rating would reveal ratings a share without metadata hides: refused, like filters."""
+        if not share.options.include_metadata and sort.key == "rating":
+            raise BadInput("this share does not show ratings, so it cannot sort by them", fields=["sort"])
+        return sort
 
     # -- what a recipient gets back: exactly the fields the share's options allow -------------------
 
