@@ -114,6 +114,8 @@ def test_streams_are_capped_per_link_and_per_address_and_slots_come_back(crowded
         for n in range(3)
     ]
 
+    listeners_before = len(live.library.events._subscribers)
+
     async def scenario() -> None:
         anonymous = httpx.AsyncClient(base_url=live.url, timeout=None, limits=httpx.Limits(max_connections=60))
         opened = [asyncio.Event() for _ in range(40)]
@@ -141,6 +143,11 @@ def test_streams_are_capped_per_link_and_per_address_and_slots_come_back(crowded
             task.cancel()
         await asyncio.gather(*streams[1:], extra, return_exceptions=True)
         await anonymous.aclose()
+        deadline = time.monotonic() + 10  # every stream closed on the server too: no listener is left behind
+        while len(live.library.events._subscribers) > listeners_before and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert len(live.library.events._subscribers) == listeners_before
+        assert live.state.share_streams.count(live.state.shares.all()[0].id) == 0
 
     def owner_listing_works() -> bool:
         with owner.stream("GET", "/api/v1/events") as response:

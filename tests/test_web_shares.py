@@ -58,7 +58,11 @@ def test_listing_counts_and_stats_stay_inside_the_scope(live, scene):
         {"limit": 1000, "sort": "random"},
     ]
     for params in attempts:
-        items = anon.get(shared(scene, "/pictures"), params=params).json()["items"]
+        listed = anon.get(shared(scene, "/pictures"), params=params)
+        if {"tags", "text"} & set(params):  # this share hides metadata: such filters are refused outright
+            assert listed.status_code == 400, params
+            continue
+        items = listed.json()["items"]
         assert {p["id"] for p in items} <= set(scene["inside"]), params
         filters = {k: v for k, v in params.items() if k not in ("limit", "sort")}
         count = anon.get(shared(scene, "/pictures/count"), params=filters).json()["count"]

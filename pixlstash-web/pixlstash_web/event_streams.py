@@ -141,7 +141,27 @@ async def _still_allowed(request: Request, state: AppState, policy: Policy) -> b
     return True
 
 
-def sse(stream: AsyncIterator[bytes]) -> StreamingResponse:
-    return StreamingResponse(
-        stream, media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    )
+class EventStreamResponse(StreamingResponse):
+    """A stream that is closed when its response ends, however it ends: Starlette cancels the sending
+    task when the client leaves, which leaves the generator suspended (still subscribed, its slot
+    taken) until the garbage collector finds it. Closing it runs its ``finally`` at once."""
+
+    def __init__(self, stream: AsyncIterator[bytes], on_close: Callable[[], object] | None = None) -> None:
+        super().__init__(
+            stream, media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+        )
+        self.on_close = on_close
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                with contextlib.suppress(RuntimeError):  # already running elsewhere: it ends by itself
+                    await self.body_iterator.aclose()  # type: ignore[attr-defined]
+                if self.on_close is not None:
+                    self.on_close()
+
+
+def sse(stream: AsyncIterator[bytes], on_close: Callable[[], object] | None = None) -> StreamingResponse:
+    return EventStreamResponse(stream, on_close)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Callable
 
 from pixlstash.auth import RateLimited
 
@@ -20,8 +21,9 @@ class StreamSlots:
         self._lock = threading.Lock()
         self._open: dict[tuple[str, object], int] = {}
 
-    def take(self, share_id: int, address: str, owner: object) -> None:
-        """Count a stream for ``owner`` (its generator); 429 when a cap is reached."""
+    def take(self, share_id: int, address: str, owner: object) -> Callable[[], None]:
+        """Count a stream for ``owner`` (its response); 429 when a cap is reached. Returns what gives the
+        slot back (once, however often it is called); dropping ``owner`` gives it back too."""
         keys = (("link", share_id), ("address", address))
         with self._lock:
             if self._open.get(keys[0], 0) >= self.per_link:
@@ -30,7 +32,7 @@ class StreamSlots:
                 raise _too_many(f"{self.per_address} live update streams are already open from this address")
             for key in keys:
                 self._open[key] = self._open.get(key, 0) + 1
-        weakref.finalize(owner, self._give_back, keys)
+        return weakref.finalize(owner, self._give_back, keys)
 
     def _give_back(self, keys: tuple[tuple[str, object], ...]) -> None:
         with self._lock:

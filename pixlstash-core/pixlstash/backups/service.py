@@ -20,12 +20,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import apsw
 import msgspec
 
 from .. import __version__
 from ..errors import BadInput, Conflict
-from ..storage.backup import copy_database_file, quick_check
+from ..storage.backup import copy_database_file, quick_check, stored_originals
 from .archive import MANIFEST, ArchiveReader, copy_hashing, is_tar, open_reader, open_writer, remove_tree
 
 __all__ = ["BackupManifest", "BackupReport", "create_backup", "restore_backup", "verify_backup"]
@@ -123,7 +122,7 @@ def create_backup(library, target: Path, *, with_thumbnails: bool = False, progr
                     copy_database_file(source, copy)
                     databases[name] = f"databases/{backup_id}/{name}"
                     put_path(databases[name], copy)
-            originals, in_reference = _originals(Path(scratch) / "library.db")
+            originals, in_reference = stored_originals(Path(scratch) / "library.db")
             others = _other_files(root, with_thumbnails)
             total = sum(size for *_, size in originals) + sum(path.stat().st_size for _, path in others)
             done = 0
@@ -185,20 +184,6 @@ def create_backup(library, target: Path, *, with_thumbnails: bool = False, progr
         round(time.monotonic() - began, 3),
         problems,
     )
-
-
-def _originals(library_copy: Path) -> tuple[list[tuple[str, str, int]], int]:
-    """(hash, suffix, size) of every stored original the copied database refers to, and how many
-    pictures live in reference folders instead."""
-    connection = apsw.Connection(str(library_copy), flags=apsw.SQLITE_OPEN_READONLY)
-    try:
-        rows = connection.execute(
-            "SELECT content_hash, suffix, file_size FROM pictures WHERE managed = 1 ORDER BY content_hash"
-        ).fetchall()
-        elsewhere = connection.execute("SELECT count(*) FROM pictures WHERE managed = 0").fetchone()[0]
-    finally:
-        connection.close()
-    return [(h, s, int(n or 0)) for h, s, n in rows], int(elsewhere)
 
 
 def _put_original(library, writer, name: str, content_hash: str, suffix: str) -> tuple[FileEntry | None, str | None]:

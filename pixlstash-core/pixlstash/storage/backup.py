@@ -10,7 +10,15 @@ import msgspec
 from .db import connect
 from .schema import migrate
 
-__all__ = ["DatabaseCopy", "check_and_upgrade", "copy_database", "copy_database_file", "overwrite_with", "quick_check"]
+__all__ = [
+    "DatabaseCopy",
+    "check_and_upgrade",
+    "copy_database",
+    "copy_database_file",
+    "overwrite_with",
+    "quick_check",
+    "stored_originals",
+]
 
 
 class DatabaseCopy(msgspec.Struct, frozen=True):
@@ -46,6 +54,20 @@ def copy_database_file(source: Path, destination: Path) -> None:
             target.close()
     finally:
         connection.close()
+
+
+def stored_originals(library_copy: Path) -> tuple[list[tuple[str, str, int]], int]:
+    """(hash, suffix, size) of every original the library stores, read from a copy of its database, and
+    how many pictures live in reference folders instead."""
+    connection = apsw.Connection(str(library_copy), flags=apsw.SQLITE_OPEN_READONLY)
+    try:
+        rows = connection.execute(
+            "SELECT content_hash, suffix, file_size FROM pictures WHERE managed = 1 ORDER BY content_hash"
+        ).fetchall()
+        elsewhere = connection.execute("SELECT count(*) FROM pictures WHERE managed = 0").fetchone()[0]
+    finally:
+        connection.close()
+    return [(h, s, int(n or 0)) for h, s, n in rows], int(elsewhere)
 
 
 def quick_check(path: Path) -> str | None:

@@ -199,5 +199,5 @@ def register(api: Api) -> None:
 
         client = ctx.request.client
         stream = event_stream(ctx.request, ctx.state, Policy.SHARE, visible, ctx.state.share_stream_checks)
-        ctx.state.share_streams.take(share.id, client.host if client else "", stream)
-        return sse(stream)
+        give_back = ctx.state.share_streams.take(share.id, client.host if client else "", stream)
+        return sse(stream, give_back)
