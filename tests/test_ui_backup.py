@@ -4,20 +4,13 @@ it finish, and turns the schedule on; what they see is what happened on disk."""
 from __future__ import annotations
 
 import pytest
-from ui_support import launch, library_server, screenshot, signed_in_page
+from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
+from ui_support import library_server, screenshot, signed_in_page
 
 from pixlstash.backups import verify_backup
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        browser = launch(p)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -33,7 +26,7 @@ def server(tmp_path):
 
 
 @pytest.mark.parametrize("size", [{"width": 1280, "height": 800}, {"width": 390, "height": 844}])
-def test_a_person_backs_up_from_settings_and_schedules_it(browser, server, tmp_path, size):
+def test_a_person_backs_up_from_settings_and_schedules_it(browser, server, tmp_path, size):  # noqa: F811
     target = tmp_path / "usb" / "backup"
     with signed_in_page(browser, server, viewport=size, has_touch=size["width"] < 500) as page:
         page.get_by_role("button", name="Settings", exact=True).click()

@@ -12,7 +12,7 @@ from .facts import MediaAnalysis, MediaLimits
 from .generators.comfyui import from_video_tags
 from .hashing import perceptual_hash
 
-__all__ = ["analyse_video", "frame_at", "poster_frame", "spread_frames"]
+__all__ = ["MAX_PACKETS", "analyse_video", "frame_at", "poster_frame", "spread_frames"]
 
 
 def _import_av():
@@ -21,6 +21,23 @@ def _import_av():
     except ImportError:
         raise UnsupportedMedia("video support is not installed: pip install 'av==18.1.0' (PyAV)") from None
     return av
+
+
+# Looking for one keyframe reads at most this many packets (minutes of video at any frame rate): a stream
+# whose keyframes the decoder never finds would otherwise be read to its end, gigabytes for one poster.
+MAX_PACKETS = 3000
+
+
+def _keyframe(container, stream, at_least: float = 0.0):
+    """The first decodable keyframe from where the container stands, at or after ``at_least`` seconds;
+    None at the end of the stream. Raises past ``MAX_PACKETS``."""
+    for n, packet in enumerate(container.demux(stream)):
+        if n >= MAX_PACKETS:
+            raise UnsupportedMedia(f"no picture found in the first {MAX_PACKETS:,} packets of the video")
+        for frame in packet.decode():  # the last packet (no data) flushes the decoder
+            if (frame.time or 0.0) >= at_least - 1e-3:
+                return frame
+    return None
 
 
 def poster_frame(path: Path, duration: float | None):
@@ -32,7 +49,8 @@ def poster_frame(path: Path, duration: float | None):
         if duration and duration > 1:
             target = min(duration * 0.1, 3.0)
             container.seek(int(target / stream.time_base) if stream.time_base else 0, stream=stream)
-        for frame in container.decode(stream):
+        frame = _keyframe(container, stream)
+        if frame is not None:
             return frame.to_image()
     raise UnsupportedMedia("video has no decodable frame")
 
@@ -52,7 +70,10 @@ def spread_frames(path: Path, count: int) -> list[tuple[float, Image]]:
         seen: set[int] = set()
         for k in range(1, count + 1):
             container.seek(int(duration * k / (count + 1) / stream.time_base), stream=stream)
-            frame = next(container.decode(stream), None)
+            try:
+                frame = _keyframe(container, stream)
+            except UnsupportedMedia:  # the poster is found already; the rest are extras
+                break
             if frame is None or frame.pts in seen:
                 continue
             seen.add(frame.pts)
@@ -68,9 +89,9 @@ def frame_at(path: Path, seconds: float) -> Image:
         stream.codec_context.skip_frame = "NONKEY"
         if stream.time_base:
             container.seek(int(seconds / stream.time_base), stream=stream)
-        for frame in container.decode(stream):
-            if (frame.time or 0.0) >= seconds - 1e-3:
-                return frame.to_image()
+        frame = _keyframe(container, stream, seconds)
+        if frame is not None:
+            return frame.to_image()
     raise UnsupportedMedia(f"the video has no frame at {seconds:.2f} s")
 
 
