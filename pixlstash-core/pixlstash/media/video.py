@@ -31,13 +31,28 @@ MAX_PACKETS = 3000
 def _keyframe(container, stream, at_least: float = 0.0):
     """The first decodable keyframe from where the container stands, at or after ``at_least`` seconds;
     None at the end of the stream. Raises past ``MAX_PACKETS``."""
+    codec = stream.codec_context
     for n, packet in enumerate(container.demux(stream)):
         if n >= MAX_PACKETS:
             raise UnsupportedMedia(f"no picture found in the first {MAX_PACKETS:,} packets of the video")
-        for frame in packet.decode():  # the last packet (no data) flushes the decoder
-            if (frame.time or 0.0) >= at_least - 1e-3:
+        frames = packet.decode()  # the last packet (no data) flushes the decoder
+        if not frames and packet.is_keyframe:
+            # A decoder that reorders frames holds a keyframe back until later frames arrive, and those
+            # are skipped: it would give it only at the end of the stream. Drain it now, then reset.
+            frames = codec.decode(None)
+            codec.flush_buffers()
+        for frame in frames:
+            if frame_seconds(frame, stream) >= at_least - 1e-3:
                 return frame
     return None
+
+
+def frame_seconds(frame, stream) -> float:
+    """A decoded frame's time from its pts and the stream's time base (a drained frame has no time of
+    its own: NaN)."""
+    if frame.pts is None or not stream.time_base:
+        return 0.0
+    return float(frame.pts * stream.time_base)
 
 
 def poster_frame(path: Path, duration: float | None):
@@ -77,7 +92,7 @@ def spread_frames(path: Path, count: int) -> list[tuple[float, Image]]:
             if frame is None or frame.pts in seen:
                 continue
             seen.add(frame.pts)
-            frames.append((float(frame.time or 0.0), frame.to_image()))
+            frames.append((frame_seconds(frame, stream), frame.to_image()))
     return frames
 
 
