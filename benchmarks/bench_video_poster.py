@@ -1,5 +1,6 @@
-"""How long a video's poster takes to find: a 1280x720 H.264 video of 60 s with a keyframe every
-``--keyint`` frames (one keyframe in all by default, as screen recordings and some encoders write), with B-frames (x264 veryfast).
+"""How long a video's poster takes to find: a 1280x720 H.264 video of 60 s with B-frames (x264
+veryfast) and a keyframe every ``--keyint`` frames (by default only the first, as screen recordings and
+some encoders write).
 
     .venv/bin/python benchmarks/bench_video_poster.py [--seconds 60] [--keyint 0]
 
