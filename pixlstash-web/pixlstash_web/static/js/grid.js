@@ -46,6 +46,7 @@ export class Grid {
     this.tiles = new Map(); // index -> element
     this.pool = []; // tiles scrolled out of view, reused for the ones scrolled in
     this.pending = new Set();
+    this.stale = new Set(); // changed since their details came: asked for again, the old kept meanwhile
     this.rows = null;
     this.groups = null; // {starts, labels}: headers over the pictures, by date or rating
     this.headers = null; // where the groups' headers are
@@ -87,7 +88,7 @@ export class Grid {
   }
 
   setDetails(summaries) {
-    for (const s of summaries) this.details.set(s.id, s);
+    for (const s of summaries) { this.details.set(s.id, s); this.stale.delete(s.id); }
     this.refreshTiles();
     if (summaries.length) this.needBadges(summaries.map((s) => s.id));
   }
@@ -97,16 +98,18 @@ export class Grid {
     this.refreshTiles();
   }
 
-  forget(ids) {
-    for (const id of ids) { this.details.delete(id); this.badges.delete(id); }
+  /** Details that are there and current (not changed since they came). */
+  known(id) {
+    return this.details.has(id) && !this.stale.has(id);
   }
 
-  /** These pictures changed (all of them when ``ids`` is null): drop what is known of them and ask again
-   * only for the tiles on screen; the rest are asked for when scrolled to. A bulk action on 100,000
-   * pictures refetches dozens, not every one. */
+  /** These pictures changed (all of them when ``ids`` is null): ask again only for the tiles on screen;
+   * the rest are asked for when scrolled to. A bulk action on 100,000 pictures refetches dozens, not
+   * every one. What was known stays until the new details come, so that a menu opened meanwhile (a
+   * stack's items, say) still sees the picture. */
   refresh(ids = null) {
-    if (ids) this.forget(ids); else { this.details.clear(); this.badges.clear(); }
-    this.requestDetails([...this.tiles.keys()].map((i) => this.ids[i]).filter((id) => !this.details.has(id)));
+    for (const id of ids || this.details.keys()) this.stale.add(id);
+    this.requestDetails([...this.tiles.keys()].map((i) => this.ids[i]).filter((id) => !this.known(id)));
   }
 
   setMode(mode, size) {
@@ -297,7 +300,7 @@ export class Grid {
         img.alt = `Picture ${id}`;
         this.tiles.set(index, tile);
         this.decorate(tile, index);
-        if (!this.details.has(id)) missing.push(id);
+        if (!this.known(id)) missing.push(id);
       }
       const size = tile.thumbnail;
       const wanted = `${id}/${size}`;
@@ -318,7 +321,7 @@ export class Grid {
     else if (missing.length) this.settleDetails = true;
     if (!fast && this.settleDetails) {
       this.settleDetails = false;
-      this.requestDetails([...this.tiles.keys()].map((i) => this.ids[i]).filter((id) => !this.details.has(id)));
+      this.requestDetails([...this.tiles.keys()].map((i) => this.ids[i]).filter((id) => !this.known(id)));
     }
   }
 
@@ -354,7 +357,7 @@ export class Grid {
     wanted.forEach((id) => this.pending.add(id));
     clearTimeout(this.detailsTimer);
     this.detailsTimer = setTimeout(() => {
-      const batch = [...this.pending].filter((id) => !this.details.has(id));
+      const batch = [...this.pending].filter((id) => !this.known(id));
       this.pending.clear();
       for (let i = 0; i < batch.length; i += 200) this.needDetails(batch.slice(i, i + 200));
     }, 30);
