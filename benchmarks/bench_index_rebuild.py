@@ -38,6 +38,7 @@ def main() -> None:
     parser.add_argument("library", type=Path)
     parser.add_argument("--searches", type=int, default=5, help="exact searches of each kind during the build")
     parser.add_argument("--recall-queries", type=int, default=50)
+    parser.add_argument("--reach-sample", type=int, default=5000, help="vectors searched for themselves")
     args = parser.parse_args()
     rng = np.random.default_rng(11)
     with Library.open(args.library) as library:
@@ -83,6 +84,12 @@ def main() -> None:
             f"index search after it: p50 {statistics.median(latencies) * 1000:.1f} ms; recall@10 against exact "
             f"search {found / (10 * args.recall_queries):.3f} over {args.recall_queries} queries"
         )
+        # Stranded nodes: stored vectors that a search for themselves does not find (usearch#735).
+        sample = next(iter(library.vectors.iter_embeddings(engine_id)))
+        keys, vectors = sample[0][: args.reach_sample].astype(np.int64), sample[1][: args.reach_sample]
+        found_keys, _ = index.search(vectors, 10)
+        stranded = sum(int(k) not in row for k, row in zip(keys, found_keys, strict=True))
+        print(f"stranded: {stranded} of {len(keys):,} stored vectors not found by a search for themselves")
 
 
 if __name__ == "__main__":

@@ -122,3 +122,19 @@ def test_face_searches_during_a_rebuild_score_every_face_exactly(synthetic):
         while index.building:
             time.sleep(0.05)
         assert [h.face_id for h in library.search.faces_like(faces_engine, query[None, :], limit=5)][:3] == truth[:3]
+
+
+def test_a_rebuilt_index_reaches_every_vector_it_holds(synthetic):
+    """Each stored face, searched for by its own vector, is among its own nearest ten: no node of the
+    rebuilt graph is stranded (usearch's concurrent add() strands a few on clustered data)."""
+    faces_engine = "faces/buffalo_l"
+    with Library.open(synthetic) as library:
+        index = library.indexes.get(faces_engine, "face")
+        library.indexes.delete_saved()
+        index.invalidate()
+        assert index.ensure_current() is not None and len(index.ensure_current()) > 5000
+        keys, vectors = zip(*library.vectors.iter_face_vectors(faces_engine), strict=True)
+        keys, vectors = np.concatenate(keys).astype(np.int64), np.concatenate(vectors)
+        found, _ = index.search(vectors, 10)
+        stranded = [int(k) for k, row in zip(keys, found, strict=True) if k not in row]
+        assert stranded == []

@@ -28,6 +28,12 @@ import numpy as np
 
 from .usearch_loader import Index
 
+# One thread adds to a graph: usearch's concurrent add() strands a few nodes that search never reaches
+# (unum-cloud/USearch#735, open in 2.26); on clustered face vectors 1-7 of 5,520 per build, each a face
+# that "find similar" could never return. Single-threaded builds strand none and take ~1.5x as long,
+# in the background while searches score exactly.
+_ADD_THREADS = 1
+
 __all__ = ["VectorIndex"]
 
 log = logging.getLogger(__name__)
@@ -195,7 +201,7 @@ class VectorIndex:
         if len(present):
             self._index.remove(present)
         if vectors is not None and len(keys):
-            self._index.add(keys, vectors)
+            self._index.add(keys, vectors, threads=_ADD_THREADS)
         return True
 
     def _build(self) -> None:
@@ -209,7 +215,7 @@ class VectorIndex:
                     return
                 if index is None:
                     index = self._new(vectors.shape[1])
-                index.add(keys, vectors, threads=os.cpu_count() or 1)
+                index.add(keys, vectors, threads=_ADD_THREADS)
             with self._lock:
                 self._index, self._stamp, self.dirty = index, stamp, index is not None
                 if index is None:
