@@ -1,4 +1,4 @@
-"""A vector index rebuilt in the background: how long the rebuild takes on every core, and how fast
+"""A vector index rebuilt in the background: how long the rebuild takes, and how fast
 searches answer meanwhile by exact scoring over the stored vectors.
 
     .venv/bin/python benchmarks/synthetic_library.py .bench/ann100k --pictures 100000 --embeddings 512 \\

@@ -280,12 +280,18 @@ def test_undo_redo_and_history_share_the_browser_s_steps(lib):
     assert history.splitlines()[0].split() == ["ID", "WHEN", "STATE", "STEP"]
     assert "Add 1 picture to Keep" in history and "Rate 2 pictures ★★★★" in history
     assert cli(lib, "undo").stdout == "undone: Add 1 picture to Keep\n"
+    assert cli(lib, "undo").stdout == "undone: Create the set Keep\n"
     assert cli(lib, "undo").stdout == "undone: Rate 2 pictures ★★★★\n"
     with Library.open(lib) as library:
         assert [library.get(i).rating for i in (1, 2)] == [0, 0]
+        assert library.collections.collections("set") == []
         assert library.edits.history().can_redo  # the same history a browser on this library sees
     assert json.loads(cli(lib, "redo", "--json").stdout)["label"] == "Rate 2 pictures ★★★★"
     cli(lib, "redo")
+    cli(lib, "redo")
+    with Library.open(lib) as library:
+        (keep,) = library.collections.collections("set")
+        assert (keep.name, keep.member_count) == ("Keep", 1)
     nothing = cli(lib, "redo", check=False)
     assert (nothing.returncode, nothing.stderr) == (1, "nothing to redo\n")
     assert json.loads(cli(lib, "history", "--json").stdout)["can_redo"] is False

@@ -8,7 +8,7 @@ import pytest
 from live_server import make_pictures
 
 from pixlstash.domain import PictureFilter
-from pixlstash.errors import NotFound
+from pixlstash.errors import Conflict, NotFound
 from pixlstash.library import Library
 
 
@@ -189,3 +189,144 @@ def test_a_step_that_fails_half_way_leaves_nothing_changed_and_nothing_recorded(
     picture = library.get(a)
     assert (picture.rating, picture.tags) == (0, [])
     assert edits.history().steps == []
+
+
+def add_face(library, picture_id, *, cluster=None):
+    with library.db.write():
+        return library.db.scalar(
+            "INSERT INTO faces(picture_id, engine_id, engine_version, x0, y0, x1, y1, score, created_at, cluster_id) "
+            "VALUES (?, 'fake/faces', '1', 1, 2, 30, 40, 0.9, 0, ?) RETURNING id",
+            (picture_id, cluster),
+        )
+
+
+def collection_state(library, collection_id):
+    """Everything a set or character is: its row, members with their times, named and rejected faces, and
+    the project memberships it brings."""
+    return (
+        library.db.query("SELECT * FROM collections WHERE id = ?", (collection_id,)),
+        library.db.query("SELECT * FROM collection_members WHERE collection_id = ? ORDER BY 2", (collection_id,)),
+        library.db.query("SELECT id, assigned_by FROM faces WHERE character_id = ? ORDER BY 1", (collection_id,)),
+        library.db.query("SELECT face_id FROM face_rejections WHERE character_id = ?", (collection_id,)),
+        library.db.query("SELECT * FROM project_members ORDER BY 1, 2"),
+    )
+
+
+def test_sets_made_and_deleted_are_steps_and_come_back_whole_under_their_own_id(library, tmp_path):
+    a, b, c = make_pictures(library, tmp_path / "p", 3)
+    edits = library.edits
+    project = edits.create_project("Autumn")
+    picks = edits.create_collection("set", "Picks", project.id, "the best", "#ff0000")
+    edits.add_members(picks.id, [a, b])
+    before = collection_state(library, picks.id)
+    edits.delete_collection(picks.id)
+    assert [s.label for s in edits.history().steps][:3] == [
+        "Delete the set Picks",
+        "Add 2 pictures to Picks",
+        "Create the set Picks",
+    ]
+    assert library.db.query("SELECT * FROM project_members") == []
+    edits.undo()  # the set is back: same id, members (with their times), its project's pictures
+    assert collection_state(library, picks.id) == before
+    assert library.collections.collection(picks.id).member_count == 2
+    edits.undo()  # the step before it finds it under its own id
+    assert members(library, picks.id) == []
+    edits.undo()
+    with pytest.raises(NotFound):
+        library.collections.collection(picks.id)
+    edits.redo(), edits.redo(), edits.redo()
+    with pytest.raises(NotFound):
+        library.collections.collection(picks.id)
+    edits.undo()
+    assert collection_state(library, picks.id) == before
+    # A set made again under the name since (by a ComfyUI run, say: not a step): the undo says so, changes
+    # nothing, and stays next in line.
+    edits.delete_collection(picks.id)
+    other = library.organise.create_collection("set", "PICKS", project.id)
+    with pytest.raises(Conflict, match="exists again"):
+        edits.undo()
+    assert edits.history().steps[0].label == "Delete the set Picks" and not edits.history().steps[0].undone
+    assert [x.id for x in library.collections.collections("set")] == [other.id]
+    edits.edit_details("collection", other.id, name="Picks from ComfyUI")
+    edits.undo()  # the rename goes first, then the delete can be undone
+    with pytest.raises(Conflict):
+        edits.undo()
+    library.organise.update_collection(other.id, name="Picks from ComfyUI")
+    edits.undo()
+    assert collection_state(library, picks.id)[:3] == before[:3]
+    assert c not in members(library, picks.id)
+
+
+def test_characters_come_back_with_named_and_rejected_faces(library, tmp_path):
+    a, b = make_pictures(library, tmp_path / "p", 2)
+    edits = library.edits
+    hero = edits.create_collection("character", "Hero")
+    named, rejected = add_face(library, a), add_face(library, b)
+    edits.assign_faces([named], hero.id)
+    with library.db.write():
+        library.db.execute("UPDATE faces SET assigned_by = 'auto' WHERE id = ?", (named,))
+        library.db.execute("INSERT INTO face_rejections(character_id, face_id) VALUES (?, ?)", (hero.id, rejected))
+    before = collection_state(library, hero.id)
+    edits.delete_collection(hero.id)
+    assert library.db.scalar("SELECT character_id FROM faces WHERE id = ?", (named,)) is None
+    edits.undo()
+    assert collection_state(library, hero.id) == before
+
+
+def test_merging_characters_and_naming_a_person_are_one_step_each(library, tmp_path):
+    a, b, c, d = make_pictures(library, tmp_path / "p", 4)
+    edits, people = library.edits, library.people
+    ann = edits.create_collection("character", "Ann")
+    anne = edits.create_collection("character", "Anne")
+    edits.assign_faces([add_face(library, a)], ann.id)
+    edits.add_members(ann.id, [b])
+    edits.assign_faces([add_face(library, c)], anne.id)
+    ann_before, anne_before = collection_state(library, ann.id), collection_state(library, anne.id)
+    people.merge(ann.id, anne.id)
+    assert edits.history().steps[0].label == "Merge Ann into Anne"
+    assert members(library, anne.id) == [a, b, c]
+    edits.undo()
+    assert collection_state(library, ann.id) == ann_before
+    assert collection_state(library, anne.id)[:4] == anne_before[:4]
+    edits.redo()
+    assert members(library, anne.id) == [a, b, c]
+    with pytest.raises(NotFound):
+        library.collections.collection(ann.id)
+
+    stranger = add_face(library, d, cluster=4242)
+    people.name_cluster(4242, name="Bob")
+    assert edits.history().steps[0].label == "Name a person Bob"
+    (bob,) = [x for x in library.collections.collections("character") if x.name == "Bob"]
+    assert members(library, bob.id) == [d]
+    edits.undo()  # the faces unnamed and the character gone, in one step
+    assert library.db.scalar("SELECT character_id FROM faces WHERE id = ?", (stranger,)) is None
+    assert "Bob" not in {x.name for x in library.collections.collections("character")}
+    assert [(s.label, s.undone) for s in edits.history().steps[:2]] == [
+        ("Name a person Bob", True),
+        ("Merge Ann into Anne", False),
+    ]
+
+
+def test_a_deleted_project_comes_back_with_its_sets_and_pictures(library, tmp_path):
+    a, b = make_pictures(library, tmp_path / "p", 2)
+    edits = library.edits
+    project = edits.create_project("Client work", "for Jo")
+    chosen = edits.create_collection("set", "Chosen", project.id)
+    edits.add_members(chosen.id, [a])
+    edits.add_to_project(project.id, [b])
+    before = (
+        library.db.query("SELECT * FROM projects"),
+        library.db.query("SELECT * FROM project_members ORDER BY 2"),
+        library.db.query("SELECT id, project_id FROM collections"),
+    )
+    edits.delete_project(project.id)
+    assert library.db.query("SELECT id, project_id FROM collections") == [(chosen.id, None)]
+    edits.undo()
+    after = (
+        library.db.query("SELECT * FROM projects"),
+        library.db.query("SELECT * FROM project_members ORDER BY 2"),
+        library.db.query("SELECT id, project_id FROM collections"),
+    )
+    assert after == before
+    edits.undo(), edits.undo(), edits.undo(), edits.undo()
+    assert library.db.query("SELECT * FROM projects") == []

@@ -28,6 +28,7 @@ def test_each_editing_route_is_one_step_that_undoes_and_redoes(live, library, tm
         ("POST", f"/api/v1/sets/{keep['id']}/pictures/remove", {"ids": [a]}),
         ("PATCH", f"/api/v1/characters/{hero['id']}", {"name": "Heroine", "description": "lead"}),
         ("DELETE", f"/api/v1/pictures/{b}", None),
+        ("DELETE", f"/api/v1/sets/{keep['id']}", None),
     ]
     states = [library_state(library)]
     for method, path, body in edits:
@@ -36,6 +37,7 @@ def test_each_editing_route_is_one_step_that_undoes_and_redoes(live, library, tm
         states.append(library_state(library))
     history = client.get("/api/v1/history").json()
     assert [s["label"] for s in history["steps"]] == [
+        "Delete the set Keep",
         "Move 1 picture to the scrapheap",
         "Rename Hero to Heroine",
         "Remove 1 picture from Keep",
@@ -43,13 +45,21 @@ def test_each_editing_route_is_one_step_that_undoes_and_redoes(live, library, tm
         f"Edit picture {c}",
         "Tag 2 pictures +sea",
         "Rate 3 pictures ★★★★",
+        "Create the character Hero",
+        "Create the set Keep",
     ]
     assert history["can_undo"] and not history["can_redo"]
     for expected in reversed(states[:-1]):
         assert client.post("/api/v1/history/undo").status_code == 200
         assert library_state(library) == expected
+    for _ in range(2):  # the character and the set made before
+        assert client.post("/api/v1/history/undo").status_code == 200
+    assert client.get("/api/v1/sets").json() == [] and client.get("/api/v1/characters").json() == []
     nothing = client.post("/api/v1/history/undo")
     assert nothing.status_code == 409 and "nothing to undo" in nothing.json()["error"]["message"]
+    for _ in range(2):
+        assert client.post("/api/v1/history/redo").json()["undone"] is False
+    assert library_state(library) == states[0]
     for expected in states[1:]:
         assert client.post("/api/v1/history/redo").json()["undone"] is False
         assert library_state(library) == expected
@@ -95,7 +105,11 @@ def test_naming_faces_by_hand_and_by_suggestion_undoes(live, library, tmp_path):
     accept = f"/api/v1/characters/{hero['id']}/suggestions/accept"
     client.post(accept, json={"face_ids": [faces[1]]}).raise_for_status()
     assert named() == [(faces[0], hero["id"]), (faces[1], hero["id"])]
-    assert [s["label"] for s in client.get("/api/v1/history").json()["steps"]] == ["Name 1 face Hero"] * 2
+    assert [s["label"] for s in client.get("/api/v1/history").json()["steps"]] == [
+        "Name 1 face Hero",
+        "Name 1 face Hero",
+        "Create the character Hero",
+    ]
     client.post("/api/v1/history/undo").raise_for_status()
     assert named() == [(faces[0], hero["id"]), (faces[1], None)]
     client.post("/api/v1/history/undo").raise_for_status()

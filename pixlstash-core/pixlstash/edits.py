@@ -2,10 +2,12 @@
 
 The edits people make (in the browser, through the API or on the command line) go through here: ratings and
 flags, tags, captions, membership of sets, characters and projects, the scrapheap, the names and details of
-sets, characters and projects, and face names. Each reads what it is about to change, makes the change
-through the library's own methods (so events, sidecars and counts follow as always) and records one step in
-the history log (its own file, ``history.db``). Edits made as one action (a picture's form saving a rating
-and a tag) are one step: ``with edits.step("..."):``. An edit and its step are one transaction (the step
+sets, characters and projects, sets, characters and projects made and deleted (a deleted one comes back
+under its own id, with its members and named faces, so the steps after it find it), and face names. Each
+reads what it is about to change, makes the change through the library's own methods (so events, sidecars
+and counts follow as always) and records one step in the history log (its own file, ``history.db``).
+Edits made as one action (a picture's form saving a rating and a tag, a character merged into another) are
+one step: ``with edits.step("..."):``. An edit and its step are one transaction (the step
 goes through the library's outbox, see undo_journal.py): a step whose edit failed half way is rolled back
 whole, and ``kill -9`` can leave neither an edit without its step nor an undo that was not recorded.
 Work the library does by itself (imports, engines, folder scans) is not recorded: undo reverts what the
@@ -26,7 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from .clock import now_ms
-from .domain import History, HistoryStep
+from .domain import Collection, CollectionKind, History, HistoryStep, Project
 from .events import Event, EventBus
 from .organise import Organiser
 from .picture_edits import PictureEditor
@@ -249,6 +251,46 @@ class Edits:
             self._record(part, 1, label)
 
     @_atomic
+    def create_collection(
+        self,
+        kind: CollectionKind,
+        name: str,
+        project_id: int | None = None,
+        description: str = "",
+        color: str | None = None,
+    ) -> Collection:
+        made = self.organiser.create_collection(kind, name, project_id, description, color)
+        part = {"kind": "created", "container": "collection", "contents": self.state.collection_contents(made.id)}
+        self._record(part, 1, f"Create the {kind} {made.name}")
+        return made
+
+    @_atomic
+    def delete_collection(self, collection_id: int) -> None:
+        """Delete a set or character (never its pictures); undo puts it back with its members and faces."""
+        contents = self.state.collection_contents(collection_id)
+        self.organiser.delete_collection(collection_id)
+        if contents is not None:
+            row = contents["row"]
+            part = {"kind": "deleted", "container": "collection", "contents": contents}
+            self._record(part, max(1, len(contents["members"])), f"Delete the {row['kind']} {row['name']}")
+
+    @_atomic
+    def create_project(self, name: str, description: str = "", color: str | None = None) -> Project:
+        made = self.organiser.create_project(name, description, color)
+        part = {"kind": "created", "container": "project", "contents": self.state.project_contents(made.id)}
+        self._record(part, 1, f"Create the project {made.name}")
+        return made
+
+    @_atomic
+    def delete_project(self, project_id: int) -> None:
+        """Delete a project (its sets and characters stay, outside any project); undo puts it back whole."""
+        contents = self.state.project_contents(project_id)
+        self.organiser.delete_project(project_id)
+        if contents is not None:
+            part = {"kind": "deleted", "container": "project", "contents": contents}
+            self._record(part, max(1, len(contents["direct"])), f"Delete the project {contents['row']['name']}")
+
+    @_atomic
     def assign_faces(self, face_ids: Sequence[int], character_id: int | None) -> int:
         """Name faces as a character (or clear their names); their pictures join the character."""
         rows = self.state.face_characters(face_ids)
@@ -432,6 +474,43 @@ class Edits:
                 {sid: (cover if cover in alive else None) for sid, cover in covers},
             )
         self.events.publish(Event("picture.changed", sorted(pid for pid, _ in memberships if pid in alive), _STACKED))
+
+    def _undo_created(self, part: dict) -> None:
+        self._remove(part)
+
+    def _redo_created(self, part: dict) -> None:
+        self._put_back(part)
+
+    def _undo_deleted(self, part: dict) -> None:
+        self._put_back(part)
+
+    def _redo_deleted(self, part: dict) -> None:
+        self._remove(part)
+
+    def _remove(self, part: dict) -> None:
+        container, container_id = part["container"], part["contents"]["row"]["id"]
+        if self.state.container_details(container, container_id) is None:
+            return  # deleted since
+        if container == "project":
+            self.organiser.delete_project(container_id)
+        else:
+            self.organiser.delete_collection(container_id)
+
+    def _put_back(self, part: dict) -> None:
+        """The set, character or project as it was, under its own id, so later steps find it again."""
+        contents = part["contents"]
+        with self.db.write():
+            if part["container"] == "project":
+                self.state.put_project(contents)
+                pictures: list[int] = []
+            else:
+                pictures = self.state.put_collection(contents)
+        if part["container"] == "project":
+            self.events.publish(Event("project.changed", data={"project_id": contents["row"]["id"]}))
+            return
+        if pictures:
+            self.events.publish(Event("picture.changed", pictures, {"fields": ["faces"]}))
+        self.events.publish(Event("collection.changed", data={"collection_id": contents["row"]["id"]}))
 
     def _exists(self, collection_id: int) -> bool:
         return self.state.container_details("collection", collection_id) is not None

@@ -152,19 +152,6 @@ class Library:
             self.events,
         )
         self.organise = Organiser(self.db, self.collections, self.tags, self.pictures, self.vectors, self.events)
-        faces = FaceStore(self.db)
-        clustering = FaceClustering(self.db, faces, self.vectors, self.indexes)
-        self.people = People(
-            self.db,
-            self.vectors,
-            self.collections,
-            self.search,
-            self.organise,
-            self.events,
-            faces,
-            clustering,
-            SettingsStore(self.db, "settings"),
-        )
         self.folder_sync = FolderService(
             self.root,
             self.db,
@@ -191,6 +178,20 @@ class Library:
             self.scrapheap,
             self.organise,
             stack_store=StackStore(self.db),
+        )
+        faces = FaceStore(self.db)
+        clustering = FaceClustering(self.db, faces, self.vectors, self.indexes)
+        self.people = People(
+            self.db,
+            self.vectors,
+            self.collections,
+            self.search,
+            self.organise,
+            self.edits,
+            self.events,
+            faces,
+            clustering,
+            SettingsStore(self.db, "settings"),
         )
         self.stacks = Stacks(self.db, StackStore(self.db), self.pictures, self.edits)
         self.comfy = ComfyRuns(self)

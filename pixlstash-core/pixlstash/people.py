@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .domain import CharacterFace, Collection, FaceCluster, FaceHit, NamedPerson, PeopleSettings, PictureFilter
+from .edits import Edits
 from .errors import BadInput, NotFound
 from .events import Event, EventBus
 from .face_clusters import FaceClustering
@@ -39,13 +40,14 @@ class People:
         collections: CollectionStore,
         search: SearchService,
         organise: Organiser,
+        edits: Edits,
         events: EventBus,
         faces: FaceStore,
         clustering: FaceClustering,
         settings_store: SettingsStore,
     ) -> None:
         self.db, self.vectors, self.collections = db, vectors, collections
-        self.search, self.organise, self.events = search, organise, events
+        self.search, self.organise, self.edits, self.events = search, organise, edits, events
         self.faces, self.clustering, self.settings_store = faces, clustering, settings_store
 
     # -- settings and the periodic update -------------------------------------------------------
@@ -148,9 +150,11 @@ class People:
             raise NotFound(f"no unnamed person {cluster_id}")
         if (character_id is None) == (name is None):
             raise BadInput("give either a character or a name for a new one")
-        if character_id is None:
-            character_id = self.organise.create_collection("character", str(name)).id
-        self.organise.assign_faces(faces, character_id)
+        shown = name if character_id is None else self.collections.collection(character_id).name
+        with self.edits.step(f"Name a person {shown}"):  # the new character and its faces: one undo step
+            if character_id is None:
+                character_id = self.edits.create_collection("character", str(name)).id
+            self.edits.assign_faces(faces, character_id)
         return self.collections.collection(character_id)
 
     def merge(self, source_id: int, target_id: int) -> Collection:
@@ -158,13 +162,16 @@ class People:
         if source_id == target_id:
             raise BadInput("a character cannot be merged into itself")
         source = self.collections.collection(source_id, "character")
-        self.collections.collection(target_id, "character")
-        faces = [face for face, _ in self.vectors.character_faces(source_id)]
-        self.organise.assign_faces(faces, target_id)
-        members = self.organise.set_operation([source.id], "union")
-        if members:
-            self.organise.add_members(target_id, members)
-        self.organise.delete_collection(source_id)
+        target = self.collections.collection(target_id, "character")
+        # One undo step: its parts are undone in reverse (the character back, its pictures and faces back).
+        with self.edits.step(f"Merge {source.name} into {target.name}"):
+            faces = [face for face, _ in self.vectors.character_faces(source_id)]
+            if faces:
+                self.edits.assign_faces(faces, target_id)
+            members = self.organise.set_operation([source.id], "union")
+            if members:
+                self.edits.add_members(target_id, members)
+            self.edits.delete_collection(source_id)
         return self.collections.collection(target_id)
 
     # -- suggestions for a named person ---------------------------------------------------------

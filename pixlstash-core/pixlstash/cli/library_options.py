@@ -60,7 +60,7 @@ def ensure_project(library: Library, value: str | None, created: list[str]) -> i
         if value.isdigit():
             raise
     created.append(f"project {value!r}")
-    return library.organise.create_project(value).id
+    return library.edits.create_project(value).id
 
 
 def ensure_collection(library: Library, kind: str, value: str, created: list[str]) -> int:
@@ -71,7 +71,7 @@ def ensure_collection(library: Library, kind: str, value: str, created: list[str
         if value.isdigit():
             raise
     created.append(f"{kind} {value!r}")
-    return library.organise.create_collection(kind, value).id
+    return library.edits.create_collection(kind, value).id
 
 
 class _Date(click.ParamType):

@@ -50,10 +50,10 @@ def _make_group(kind: str, plural: str, examples: str) -> click.Group:
         with open_library(library_path, pm) as library:
             _refuse_taken(library, kind, name)
             if kind == "project":
-                made = library.organise.create_project(name, description)
+                made = library.edits.create_project(name, description)
             else:
                 project = resolve_project(library, extra.get("project"))
-                made = library.organise.create_collection(kind, name, project, description)
+                made = library.edits.create_collection(kind, name, project, description)
         print_json(made) if as_json else print(f"created {kind} {made.id} {made.name!r}")
         return 0
 
@@ -126,9 +126,9 @@ def _make_group(kind: str, plural: str, examples: str) -> click.Group:
             item_id = _resolve(library, kind, given[kind])
             item = named(library, kind, item_id)
             if kind == "project":
-                library.organise.delete_project(item_id)
+                library.edits.delete_project(item_id)
             else:
-                library.organise.delete_collection(item_id)
+                library.edits.delete_collection(item_id)
         stays = "its sets and characters stay, outside any project" if kind == "project" else "its pictures stay"
         print(f"deleted {kind} {item_id} {item.name!r}; {stays} (a snapshot restore brings it back)")
         return 0

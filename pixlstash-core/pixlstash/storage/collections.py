@@ -11,6 +11,7 @@ from ..domain import Breadcrumb, Collection, CollectionKind, Project, SetOp
 from ..errors import BadInput, Conflict, NotFound
 from .db import Database
 from .names import clean_name
+from .schema_recent import NEXT_COLLECTION_ID, NEXT_PROJECT_ID
 
 __all__ = ["CollectionStore", "set_operation_sql"]
 
@@ -70,8 +71,8 @@ class CollectionStore:
     def create_project(self, name: str, description: str, color: str | None, now: int) -> int:
         try:
             return self.db.query(
-                "INSERT INTO projects(name, description, color, created_at) VALUES (?, ?, coalesce(?, '#6b7280'), ?) "
-                "RETURNING id",
+                f"INSERT INTO projects(id, name, description, color, created_at) "
+                f"VALUES ({NEXT_PROJECT_ID}, ?, ?, coalesce(?, '#6b7280'), ?) RETURNING id",
                 (_check_name(name), description, _check_color(color), now),
             )[0][0]
         except apsw.ConstraintError:
@@ -149,8 +150,8 @@ class CollectionStore:
         self._refuse_taken(kind, project_id, name)
         try:
             return self.db.query(
-                "INSERT INTO collections(kind, name, project_id, description, color, created_at) "
-                "VALUES (?, ?, ?, ?, coalesce(?, '#6b7280'), ?) RETURNING id",
+                f"INSERT INTO collections(id, kind, name, project_id, description, color, created_at) "
+                f"VALUES ({NEXT_COLLECTION_ID}, ?, ?, ?, ?, coalesce(?, '#6b7280'), ?) RETURNING id",
                 (kind, _check_name(name), project_id, description, _check_color(color), now),
             )[0][0]
         except apsw.ConstraintError:

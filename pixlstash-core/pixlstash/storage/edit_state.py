@@ -1,16 +1,20 @@
 """What an edit is about to change, read just before it runs, so the undo history can put it back; and the
-few writes an undo needs that the ordinary edits do not make (tags back with their source and confidence)."""
+few writes an undo needs that the ordinary edits do not make (tags back with their source and confidence,
+a deleted set, character or project back under its own id)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 
+from ..errors import Conflict
 from .db import Database
 
 __all__ = ["EditState"]
 
 _FIELDS = ("rating", "favourite", "flagged", "taken_at")
+_COLLECTION_ROW = ("id", "kind", "name", "project_id", "description", "color", "created_at")
+_PROJECT_ROW = ("id", "name", "description", "color", "created_at")
 
 
 def _ids(ids: Sequence[int]) -> str:
@@ -110,3 +114,104 @@ class EditState:
             (values["name"], values["description"], values["color"], container_id),
         )
         return bool(rows)
+
+    # -- sets, characters and projects made and deleted -----------------------------------------
+
+    def collection_contents(self, collection_id: int) -> dict | None:
+        """Everything a set or character holds, to put it back after a delete: its row, its members
+        (with when they joined), the faces named as it (with who named them) and the faces rejected for it."""
+        row = self.db.query(
+            "SELECT id, kind, name, project_id, description, color, created_at FROM collections WHERE id = ?",
+            (collection_id,),
+        )
+        if not row:
+            return None
+        return {
+            "row": dict(zip(_COLLECTION_ROW, row[0], strict=True)),
+            "members": self.db.query(
+                "SELECT picture_id, added_at FROM collection_members WHERE collection_id = ? ORDER BY picture_id",
+                (collection_id,),
+            ),
+            "faces": self.db.query(
+                "SELECT id, assigned_by FROM faces WHERE character_id = ? ORDER BY id", (collection_id,)
+            ),
+            "rejections": [
+                face_id
+                for (face_id,) in self.db.query(
+                    "SELECT face_id FROM face_rejections WHERE character_id = ? ORDER BY face_id", (collection_id,)
+                )
+            ],
+        }
+
+    def put_collection(self, contents: dict) -> list[int]:
+        """A deleted set or character back under its own id, as it was (inside a write; the membership
+        triggers count it and carry its pictures into its project); the pictures of its named faces.
+        Raises ``Conflict`` when its id or name was taken since."""
+        row = contents["row"]
+        taken = self.db.query(
+            "SELECT 1 FROM collections WHERE id = ? OR (kind = ? AND name = ? COLLATE NOCASE AND project_id IS ?)",
+            (row["id"], row["kind"], row["name"], row["project_id"]),
+        )
+        if taken:
+            raise Conflict(f"a {row['kind']} named {row['name']!r} exists again: rename it first")
+        project = row["project_id"]
+        if project is not None and not self.db.query("SELECT 1 FROM projects WHERE id = ?", (project,)):
+            project = None  # its project was deleted since
+        self.db.execute(
+            "INSERT INTO collections(id, kind, name, project_id, description, color, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (row["id"], row["kind"], row["name"], project, row["description"], row["color"], row["created_at"]),
+        )
+        self.db.connection.executemany(
+            "INSERT OR IGNORE INTO collection_members(collection_id, picture_id, added_at) "
+            "SELECT ?, id, ? FROM pictures WHERE id = ?",
+            [(row["id"], added_at, pid) for pid, added_at in contents.get("members", [])],
+        )
+        named = self.db.connection.executemany(
+            "UPDATE faces SET character_id = ?, cluster_id = NULL, assigned_by = ? WHERE id = ? RETURNING picture_id",
+            [(row["id"], assigned_by, face_id) for face_id, assigned_by in contents.get("faces", [])],
+        )
+        pictures = sorted({pid for (pid,) in named})
+        self.db.connection.executemany(
+            "INSERT OR IGNORE INTO face_rejections(character_id, face_id) SELECT ?, id FROM faces WHERE id = ?",
+            [(row["id"], face_id) for face_id in contents.get("rejections", [])],
+        )
+        return pictures
+
+    def project_contents(self, project_id: int) -> dict | None:
+        """A project's row, its sets and characters, and the pictures added to it directly."""
+        row = self.db.query("SELECT id, name, description, color, created_at FROM projects WHERE id = ?", (project_id,))
+        if not row:
+            return None
+        return {
+            "row": dict(zip(_PROJECT_ROW, row[0], strict=True)),
+            "collections": [
+                c for (c,) in self.db.query("SELECT id FROM collections WHERE project_id = ?", (project_id,))
+            ],
+            "direct": [
+                p
+                for (p,) in self.db.query(
+                    "SELECT picture_id FROM project_members WHERE project_id = ? AND direct = 1 ORDER BY picture_id",
+                    (project_id,),
+                )
+            ],
+        }
+
+    def put_project(self, contents: dict) -> None:
+        """A deleted project back under its own id with its sets, characters and pictures (inside a write)."""
+        row = contents["row"]
+        if self.db.query("SELECT 1 FROM projects WHERE id = ? OR name = ?", (row["id"], row["name"])):
+            raise Conflict(f"a project named {row['name']!r} exists again: rename it first")
+        self.db.execute(
+            "INSERT INTO projects(id, name, description, color, created_at) VALUES (?, ?, ?, ?, ?)",
+            (row["id"], row["name"], row["description"], row["color"], row["created_at"]),
+        )
+        self.db.connection.executemany(  # the move trigger brings each one's pictures along
+            "UPDATE collections SET project_id = ? WHERE id = ? AND project_id IS NULL",
+            [(row["id"], c) for c in contents.get("collections", [])],
+        )
+        self.db.connection.executemany(
+            "INSERT INTO project_members(project_id, picture_id, direct) SELECT ?, id, 1 FROM pictures WHERE id = ? "
+            "ON CONFLICT DO UPDATE SET direct = 1",
+            [(row["id"], pid) for pid in contents.get("direct", [])],
+        )

@@ -1,6 +1,7 @@
 """The newest migrations, kept apart from schema.py to keep each module short.
 
-Migration 14: stacks, linked ComfyUIs and workflow runs.
+Migration 14: stacks, linked ComfyUIs and workflow runs. Migration 15: the undo outbox. Migration 16: ids
+of sets, characters and projects never reused.
 
 Stacks: variants grouped under a cover (a workflow run's outputs on their source, near-duplicates, a
 person's pick). A picture is in one stack at most; a stack row stays when it empties, so that undoing an
@@ -9,7 +10,7 @@ sent to them (remixes of a picture's graph, a workflow run on a selection)."""
 
 from __future__ import annotations
 
-__all__ = ["V15_SQL", "v14_sql"]
+__all__ = ["NEXT_COLLECTION_ID", "NEXT_PROJECT_ID", "V15_SQL", "V16_SQL", "v14_sql"]
 
 
 def v14_sql(stamp: str) -> str:
@@ -60,3 +61,20 @@ CREATE TABLE history_outbox (
 CREATE TABLE history_mark (mark TEXT NOT NULL);
 INSERT INTO history_mark(mark) VALUES ('');
 """
+
+
+# Ids of sets, characters and projects are never given out twice (what AUTOINCREMENT would do, without
+# rebuilding the tables): an undo puts a deleted one back under its own id, and the steps after it name it
+# by that id, so a set made in the meantime must not have taken it. Inserts take NEXT_*_ID.
+V16_SQL = """
+CREATE TABLE id_high_water (name TEXT PRIMARY KEY, last INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO id_high_water(name, last) VALUES
+    ('collections', coalesce((SELECT max(id) FROM collections), 0)),
+    ('projects', coalesce((SELECT max(id) FROM projects), 0));
+CREATE TRIGGER collections_high_water AFTER INSERT ON collections
+BEGIN UPDATE id_high_water SET last = max(last, NEW.id) WHERE name = 'collections'; END;
+CREATE TRIGGER projects_high_water AFTER INSERT ON projects
+BEGIN UPDATE id_high_water SET last = max(last, NEW.id) WHERE name = 'projects'; END;
+"""
+NEXT_COLLECTION_ID = "(SELECT last + 1 FROM id_high_water WHERE name = 'collections')"
+NEXT_PROJECT_ID = "(SELECT last + 1 FROM id_high_water WHERE name = 'projects')"

@@ -50,7 +50,7 @@ def register(api: Api) -> None:
         summary="Create a project",
     )
     def create_project(ctx: RequestContext, body: ProjectCreate) -> Project:
-        return org(ctx).create_project(body.name, body.description, body.color)
+        return ctx.library.edits.create_project(body.name, body.description, body.color)
 
     @api.get("/projects/{project_id:int}", policy=Policy.READ, response=Project, tag="projects", summary="One project")
     def project(ctx: RequestContext) -> Project:
@@ -76,7 +76,7 @@ def register(api: Api) -> None:
         summary="Delete a project (its characters, sets and pictures stay)",
     )
     def delete_project(ctx: RequestContext) -> None:
-        org(ctx).delete_project(ctx.path["project_id"])
+        ctx.library.edits.delete_project(ctx.path["project_id"])
 
     @api.post(
         "/projects/{project_id:int}/pictures",
@@ -239,7 +239,7 @@ def _register_collections(api: Api, kind: str, plural: str) -> None:
         summary=f"Create a {kind}",
     )
     def create(ctx: RequestContext, body: CollectionCreate) -> Collection:
-        return org(ctx).create_collection(kind, body.name, body.project_id, body.description, body.color)
+        return ctx.library.edits.create_collection(kind, body.name, body.project_id, body.description, body.color)
 
     @api.get(item, policy=Policy.READ, response=Collection, tag=plural, summary=f"One {kind}")
     def get(ctx: RequestContext) -> Collection:
@@ -261,7 +261,7 @@ def _register_collections(api: Api, kind: str, plural: str) -> None:
     @api.delete(item, policy=Policy.WRITE, status=204, tag=plural, summary=f"Delete a {kind} (never its pictures)")
     def delete(ctx: RequestContext) -> None:
         one(ctx)
-        org(ctx).delete_collection(ctx.path["collection_id"])
+        ctx.library.edits.delete_collection(ctx.path["collection_id"])
 
     @api.post(
         item + "/move",

@@ -292,9 +292,10 @@ function bind(app, el, p) {
   el.querySelectorAll("[data-similar-face]").forEach((b) => {
     b.onclick = () => app.navigate({ face: Number(b.dataset.similarFace) });
   });
-  el.onkeydown = (event) => overlayKeys(app, p, event);
 }
 
+/** The overlay's own keys (A accepts, R rejects the pending suggestions), called by the page's key handler;
+ * never from an ``on*`` property, where returning false would cancel the key in the tag and caption boxes. */
 export function overlayKeys(app, p, event) {
   if (event.target.matches("input, textarea, select")) return false;
   const pending = p.predictions.filter((x) => x.state === "pending").map((x) => x.name);

@@ -1,0 +1,144 @@
+"""The picture viewer as a person sees and uses it (issue 32, items 1 and 2): every picture is shown
+whole, whatever its proportions and the screen's, in the library and in a share recipient's viewer; the
+viewer's tag and caption boxes take typing, and a shortcut key typed into them stays text."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
+from ui_support import library_server, screenshot, signed_in_page
+
+from pixlstash.sharing.service import ShareOptions
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+# width, height: 1:4, 2:3, 1:1, 3:2, 4:1 and a 112 px face crop
+SHAPES = {"tall": (250, 1000), "portrait": (512, 768), "square": (800, 800), "landscape": (900, 600),
+          "wide": (1600, 400), "small": (112, 112)}  # fmt: skip
+SIZES = {
+    "desktop": {"viewport": {"width": 1440, "height": 900}},
+    "tablet": {"viewport": {"width": 768, "height": 1024}, "has_touch": True, "is_mobile": True},
+    "phone": {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True},
+}
+
+
+def framed(width: int, height: int) -> Image.Image:
+    """Green with a magenta frame: where the frame shows on screen is where the whole picture lies."""
+    image = Image.new("RGB", (width, height), (0, 150, 0))
+    edge = max(4, min(width, height) // 20)
+    pixels = np.asarray(image).copy()
+    pixels[:edge], pixels[-edge:], pixels[:, :edge], pixels[:, -edge:] = (
+        (255, 0, 255),
+        (255, 0, 255),
+        (255, 0, 255),
+        (255, 0, 255),
+    )
+    return Image.fromarray(pixels)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("shapes")
+    for name, (width, height) in SHAPES.items():
+        framed(width, height).save(folder / f"{name}.png")
+    with library_server(tmp_path_factory.mktemp("library"), folder, len(SHAPES)) as live:
+        ids = {
+            name.rsplit(".", 1)[0]: pid for pid, name in live.library.db.query("SELECT id, original_name FROM pictures")
+        }
+        _, token = live.state.shares.create("pictures", picture_ids=list(ids.values()), options=ShareOptions())
+        live.ids, live.share_url = ids, f"{live.url}/s/{token}"
+        yield live
+
+
+def shown_box(page) -> tuple[tuple[int, int, int, int], tuple[int, int]]:
+    """(left, top, right, bottom) of the frame's pixels in a screenshot of the stage, and the stage's size."""
+    stage = page.locator("#stage")
+    pixels = np.asarray(Image.open(io.BytesIO(stage.screenshot())).convert("RGB")).astype(int)
+    frame = (pixels[..., 0] > 170) & (pixels[..., 1] < 100) & (pixels[..., 2] > 170)
+    rows, cols = np.flatnonzero(frame.any(axis=1)), np.flatnonzero(frame.any(axis=0))
+    assert len(rows) and len(cols), "the picture's frame is nowhere on the stage"
+    return (cols[0], rows[0], cols[-1] + 1, rows[-1] + 1), (pixels.shape[1], pixels.shape[0])
+
+
+def assert_whole_and_fitted(page, name: str, label: str) -> None:
+    page.wait_for_function(
+        "() => { const i = document.querySelector('#stage img'); return i && i.complete && i.naturalWidth; }"
+    )
+    (left, top, right, bottom), (width, height) = shown_box(page)
+    # All four edges of the frame are on the stage (the screenshot is the stage: nothing is cut) ...
+    frame_width, frame_height = right - left, bottom - top
+    picture_width, picture_height = SHAPES[name]
+    # ... the frame is the picture's proportions (not cropped to the stage's) ...
+    assert abs(frame_width / frame_height - picture_width / picture_height) < 0.03 * picture_width / picture_height, (
+        label,
+        name,
+        (left, top, right, bottom),
+        (width, height),
+    )
+    # ... and it fills the stage on one axis (fitted, centred on the other).
+    assert frame_width >= width - 3 or frame_height >= height - 3, (
+        label,
+        name,
+        (left, top, right, bottom),
+        (width, height),
+    )
+    assert abs((left + right) - width) <= 3 and abs((top + bottom) - height) <= 3, (label, name, "not centred")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_viewer_shows_every_picture_whole_at_every_size(browser, server, size):  # noqa: F811
+    with signed_in_page(browser, server, **SIZES[size]) as page:
+        for name, picture_id in server.ids.items():
+            page.locator(f".tile[data-id='{picture_id}']").click()
+            expect(page.locator("#overlay")).to_be_visible()
+            assert_whole_and_fitted(page, name, f"library {size}")
+            if name == "tall":
+                screenshot(page, f"viewer-tall-{size}")
+            page.keyboard.press("Escape")
+            expect(page.locator("#overlay")).to_be_hidden()
+    context = browser.new_context(**SIZES[size])
+    recipient = context.new_page()
+    recipient.goto(server.share_url)
+    expect(recipient.locator("#grid .tile:visible img[src]")).to_have_count(len(SHAPES))
+    for n in range(len(SHAPES)):
+        recipient.locator(f"#grid .tile[data-index='{n}']").click()
+        expect(recipient.locator("#overlay")).to_be_visible()
+        # The recipient's viewer names pictures by position; its details give the size, which names the shape.
+        details = recipient.locator("#overlay .info .muted").text_content()
+        name = next(k for k, (w, h) in SHAPES.items() if details.startswith(f"{w}×{h}"))
+        assert_whole_and_fitted(recipient, name, f"recipient {size}")
+        recipient.keyboard.press("Escape")
+        expect(recipient.locator("#overlay")).to_be_hidden()
+    context.close()
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_the_viewer_s_tag_and_caption_boxes_take_typing(browser, server, size):  # noqa: F811
+    picture_id = server.ids["square"]
+    with signed_in_page(browser, server, **SIZES[size]) as page:
+        page.locator(f".tile[data-id='{picture_id}']").click()
+        sent = []
+        page.on("request", lambda r: r.method == "PATCH" and sent.append(r.post_data_json))
+        box = page.get_by_placeholder("add tag (T)")
+        box.tap() if size == "phone" else box.click()
+        page.keyboard.type("coffee 5")  # "5" would rate the picture if the key reached the page's shortcuts
+        expect(box).to_have_value("coffee 5")
+        page.keyboard.press("Enter")
+        expect(page.locator("#tags")).to_contain_text("coffee 5")
+        caption = page.locator("#caption")
+        caption.click()
+        page.keyboard.type("a cup on a table; 1 of 3")
+        expect(caption).to_have_value("a cup on a table; 1 of 3")
+        page.get_by_role("button", name="Save caption").click()
+        expect(page.locator("#toast")).to_contain_text("Caption saved")
+        assert {"add_tags": ["coffee 5"]} in sent and {"caption": "a cup on a table; 1 of 3"} in sent
+        stored = server.library.get(picture_id)
+        assert not stored.rating and "coffee 5" in {t.name for t in stored.tags}
+        assert {c.text for c in stored.captions if c.source == "user"} == {"a cup on a table; 1 of 3"}
+        server.library.tag_pictures([picture_id], remove=["coffee 5"])
+        server.library.set_caption(picture_id, None)
