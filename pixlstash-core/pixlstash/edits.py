@@ -275,6 +275,16 @@ class Edits:
             self._record(part, max(1, len(contents["members"])), f"Delete the {row['kind']} {row['name']}")
 
     @_atomic
+    def move_collection(self, collection_id: int, project_id: int | None) -> Collection:
+        """Move a set or character to another project (or none); its pictures follow."""
+        before = self.state.collection_contents(collection_id)
+        moved = self.organiser.move_collection(collection_id, project_id)
+        if before is not None and before["row"]["project_id"] != project_id:
+            part = {"kind": "moved", "id": collection_id, "before": before["row"]["project_id"], "after": project_id}
+            self._record(part, max(1, moved.member_count), f"Move {moved.name}")
+        return moved
+
+    @_atomic
     def create_project(self, name: str, description: str = "", color: str | None = None) -> Project:
         made = self.organiser.create_project(name, description, color)
         part = {"kind": "created", "container": "project", "contents": self.state.project_contents(made.id)}
@@ -474,6 +484,19 @@ class Edits:
                 {sid: (cover if cover in alive else None) for sid, cover in covers},
             )
         self.events.publish(Event("picture.changed", sorted(pid for pid, _ in memberships if pid in alive), _STACKED))
+
+    def _undo_moved(self, part: dict) -> None:
+        self._replay_move(part["id"], part["before"])
+
+    def _redo_moved(self, part: dict) -> None:
+        self._replay_move(part["id"], part["after"])
+
+    def _replay_move(self, collection_id: int, project_id: int | None) -> None:
+        if not self._exists(collection_id):
+            return  # deleted since
+        if project_id is not None and self.state.container_details("project", project_id) is None:
+            project_id = None  # its project was deleted since
+        self.organiser.move_collection(collection_id, project_id)
 
     def _undo_created(self, part: dict) -> None:
         self._remove(part)

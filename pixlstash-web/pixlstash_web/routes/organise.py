@@ -273,7 +273,7 @@ def _register_collections(api: Api, kind: str, plural: str) -> None:
     )
     def move(ctx: RequestContext, body: MoveRequest) -> Collection:
         one(ctx)
-        return org(ctx).move_collection(ctx.path["collection_id"], body.project_id)
+        return ctx.library.edits.move_collection(ctx.path["collection_id"], body.project_id)
 
     @api.post(
         item + "/pictures",

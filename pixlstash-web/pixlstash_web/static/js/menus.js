@@ -236,7 +236,8 @@ export function contextMenuFor(app, x, y, kind, id) {
       ["Export for training…", () => exportDialog(app, { project: app.sidebar.projects.find((p) => p.id === id) })],
       ["Rename…", () => rename(app, `/projects/${id}`, app.sidebar.projects.find((p) => p.id === id)?.name)],
       ["Share…", () => shareDialog(app, { scope_type: "project", scope_id: id })],
-      ["Delete project (keeps pictures)", () => remove(app, `/projects/${id}`)]);
+      ["Delete project (keeps pictures)", () => remove(app, `/projects/${id}`,
+        app.sidebar.projects.find((p) => p.id === id)?.name ?? "the project")]);
   } else {
     const path = `/${kind === "set" ? "sets" : "characters"}/${id}`;
     items.push(["Open", () => app.navigate({ collections: [id] })],
@@ -247,23 +248,34 @@ export function contextMenuFor(app, x, y, kind, id) {
       ["Move to project", [["No project", () => move(app, path, null)],
         ...app.sidebar.projects.map((p) => [p.name, () => move(app, path, p.id)])]],
       ["Restore from snapshot…", () => openPanel(app, "snapshots", { restoreResource: { type: kind, id } })],
-      [`Delete ${kind} (keeps pictures)`, () => remove(app, path)]);
+      [`Delete ${kind} (keeps pictures)`, () => remove(app, path,
+        app.sidebar.collections.find((c) => c.id === id)?.name ?? `the ${kind}`)]);
   }
   showMenu(x, y, items);
 }
 
 async function rename(app, path, current) {
   const name = await ask("New name", "", current, { submit: (value) => api.patch(path, { name: value }) });
-  if (name) app.sidebar.reload();
+  if (name) { app.sidebar.reload(); toast(`Renamed to ${name}`, 6, undoButton(app)); }
 }
 
 async function move(app, path, projectId) {
-  try { await api.post(`${path}/move`, { project_id: projectId }); app.sidebar.reload(); } catch (error) { toast(error.message); }
+  try {
+    const moved = await api.post(`${path}/move`, { project_id: projectId });
+    app.sidebar.reload();
+    toast(`Moved ${moved.name}`, 6, undoButton(app));
+  } catch (error) { toast(error.message); }
 }
 
-async function remove(app, path) {
-  if (!(await confirmAction("Delete it?", "Its pictures stay in the library.", { ok: "Delete", danger: true }))) return;
-  try { await api.del(path); app.sidebar.reload(); app.navigate({}); } catch (error) { toast(error.message); }
+async function remove(app, path, name) {
+  if (!(await confirmAction(`Delete ${name}?`, "Its pictures stay in the library; Undo (Ctrl+Z) brings it back.",
+    { ok: "Delete", danger: true }))) return;
+  try {
+    await api.del(path);
+    app.sidebar.reload();
+    app.navigate({});
+    toast(`Deleted ${name}`, 6, undoButton(app));
+  } catch (error) { toast(error.message); }
 }
 
 export function showMenu(x, y, items) {

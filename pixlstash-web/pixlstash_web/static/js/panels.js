@@ -176,6 +176,15 @@ async function renderTasks(app, panel) {
 
 // -- snapshots ------------------------------------------------------------------------------------
 
+/** What a restore does to the undo history, said before it runs ("" when there is nothing to lose). */
+async function historyCleared() {
+  try {
+    const history = await api.get("/history", { limit: 1 });
+    if (!history.can_undo && !history.can_redo) return "";
+  } catch { return ""; }
+  return " It also clears the undo history: the edits made before it can no longer be undone.";
+}
+
 async function renderSnapshots(app, panel, options = {}) {
   let snapshots;
   try { snapshots = await api.get("/snapshots"); } catch (error) { toast(error.message); return; }
@@ -215,7 +224,8 @@ async function renderSnapshots(app, panel, options = {}) {
           ${named(gone, "Deletes")}${named(back, "Brings back")}
           <button class="danger" data-full="${id}">Restore everything</button>`;
         out.querySelector("[data-full]").onclick = async () => {
-          if (!(await confirmAction("Roll all metadata back to this snapshot?", "A safety snapshot is taken first, so this can be reversed.", { ok: "Restore everything", danger: true }))) return;
+          const detail = `A safety snapshot is taken first, so this can be reversed.${await historyCleared()}`;
+          if (!(await confirmAction("Roll all metadata back to this snapshot?", detail, { ok: "Restore everything", danger: true }))) return;
           try {
             const result = await api.post(`/snapshots/${id}/restore`);
             toast(`Restored (${result.missing_files_count} missing files)`);
@@ -241,6 +251,9 @@ async function renderSnapshots(app, panel, options = {}) {
           ${preview.errors.map((e) => `<small class="error">${esc(e.type)} ${e.id}: ${esc(e.error)}</small>`).join("")}
           <button class="primary" data-apply="${id}">Restore these</button>`;
         out.querySelector("[data-apply]").onclick = async () => {
+          const cleared = await historyCleared();
+          if (cleared && !(await confirmAction(`Restore ${changing.length} from this snapshot?`, cleared.trim(),
+            { ok: "Restore these", danger: true }))) return;
           try {
             const result = await api.post(`/snapshots/${id}/restore/batch`, { resources, recreate_missing: true });
             toast(`Restored ${result.upserted_count}`);

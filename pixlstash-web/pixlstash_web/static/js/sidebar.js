@@ -4,6 +4,7 @@
 
 import { api } from "./api.js";
 import { ask } from "./dialogs.js";
+import { undoButton } from "./history.js";
 import { esc, icon, toast } from "./ui.js";
 import { contextMenuFor } from "./menus.js";
 import { openPanel } from "./panels.js";
@@ -177,12 +178,12 @@ export class Sidebar {
           if (collection && kind === "project") {
             const moved = this.collections.find((c) => c.id === Number(collection));
             await api.post(`/${moved.kind === "set" ? "sets" : "characters"}/${moved.id}/move`, { project_id: id });
-            toast(`Moved ${moved.name}`);
+            toast(`Moved ${moved.name}`, 6, undoButton(app));
           } else if (pictures) {
             const ids = JSON.parse(pictures);
             if (kind === "project") await api.post(`/projects/${id}/pictures`, { ids });
             else await api.post(`/${kind === "set" ? "sets" : "characters"}/${id}/pictures`, { ids });
-            toast(`Added ${ids.length} picture${ids.length === 1 ? "" : "s"}`);
+            toast(`Added ${ids.length} picture${ids.length === 1 ? "" : "s"}`, 6, undoButton(app));
           }
           await this.reload();
         } catch (error) { toast(error.message); }
@@ -193,7 +194,7 @@ export class Sidebar {
         submit: (name) => (kind === "project" ? api.post("/projects", { name })
           : api.post(kind === "set" ? "/sets" : "/characters", { name, project_id: app.view.project ?? null })),
       });
-      if (made) await this.reload();
+      if (made) { await this.reload(); toast(`Made the ${kind} ${made}`, 6, undoButton(app)); }
     };
     this.el.querySelector("#new-project").onclick = create("project");
     this.el.querySelector("#manage-folders").onclick = () => openPanel(app, "folders");
