@@ -149,10 +149,11 @@ def compile_filter(db: Database, f: PictureFilter, *, page_size: int = 100) -> C
         ]
         memberships.append(_Membership(ids_sql, ids_params, f"p.id IN ({ids_sql})", ids_params, estimate))
     if f.text:
-        query = _fts_query(f.text)
-        ids_sql = "SELECT rowid FROM picture_text WHERE picture_text MATCH ?"
+        ids_sql, text_params = _TEXT_MATCH, [_fts_query(f.text), *([_name_prefix(f.text)] * 4)]
         memberships.append(
-            _Membership(ids_sql, [query], f"p.id IN ({ids_sql})", [query], _capped_count(db, ids_sql, [query]))
+            _Membership(
+                ids_sql, text_params, f"p.id IN ({ids_sql})", text_params, _capped_count(db, ids_sql, text_params)
+            )
         )
     if f.ids is not None:
         ids_sql = "SELECT value FROM json_each(?)"
@@ -273,6 +274,26 @@ def _capped_count(db: Database, ids_sql: str, params: list, cap: int = 50_000) -
 
 # Control characters (NUL ends an FTS5 string early) and lone surrogates (not text) separate words.
 _NOT_WORD = re.compile(r"[\s\x00-\x1f\x7f-\x9f\ud800-\udfff]+")
+
+
+# The search box's words: in captions, prompts and file names (full text), or the start of the name of a
+# tag (or one of its aliases), a set or character, or a project, whose pictures then match.
+_TEXT_MATCH = (
+    "SELECT rowid FROM picture_text WHERE picture_text MATCH ? "
+    "UNION SELECT picture_id FROM picture_tags WHERE tag_id IN ("
+    "SELECT id FROM tags WHERE name LIKE ? ESCAPE '\\' "
+    "UNION SELECT tag_id FROM tag_aliases WHERE alias LIKE ? ESCAPE '\\') "
+    "UNION SELECT picture_id FROM collection_members WHERE collection_id IN ("
+    "SELECT id FROM collections WHERE name LIKE ? ESCAPE '\\') "
+    "UNION SELECT picture_id FROM project_members WHERE project_id IN ("
+    "SELECT id FROM projects WHERE name LIKE ? ESCAPE '\\')"
+)
+
+
+def _name_prefix(text: str) -> str:
+    """A LIKE pattern for names starting with ``text`` (its spaces evened out; ``%`` and ``_`` literal)."""
+    words = " ".join(w for w in _NOT_WORD.split(text) if w)
+    return words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def _fts_query(text: str) -> str:

@@ -7,6 +7,7 @@ import { bindKeyboard } from "./keyboard.js";
 import { actions, contextMenu, renderSelectionBar } from "./menus.js";
 import { openOverlay } from "./overlay.js";
 import { openPanel, viewChanged } from "./panels.js";
+import { bindSearchSuggestions } from "./search_suggest.js";
 import { Sidebar } from "./sidebar.js";
 import { groupKind, groupsOfPage, headedGroups, Scrubber, utcOffset } from "./timeline.js";
 import { canSearchByMeaning, countText, renderToolbar } from "./toolbar.js";
@@ -365,6 +366,7 @@ async function start() {
     app.update({ q: q || undefined, mode: q ? mode : undefined, similar: undefined, face: undefined, picture: undefined });
   };
   $("search-mode").onchange = () => { if ($("search").value.trim()) $("search-form").requestSubmit(); };
+  bindSearchSuggestions(app);
   $("home").onclick = (e) => { e.preventDefault(); app.navigate({}); };
   $("toggle-sidebar").onclick = () => {
     const el = $("app");

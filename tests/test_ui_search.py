@@ -1,0 +1,97 @@
+"""One search box that finds what a person types (issue 32, item 4): words in captions, prompts and file
+names, and the names of tags, sets, characters and projects, each found from the box; the suggestions say
+the kind of each match, and taking one applies that exact filter."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from corpus import a1111_png, photo
+from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
+from ui_support import library_server, screenshot, signed_in_page
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pictures")
+    for n in range(6):
+        photo(320, 240, seed=n).save(folder / f"p{n}.jpg")
+    photo(320, 240, seed=9).save(folder / "harbour-morning.jpg")
+    a1111_png(folder / "render.png")
+    with library_server(tmp_path_factory.mktemp("library"), folder, 8) as live:
+        library = live.library
+        ids = {name.rsplit(".", 1)[0]: pid for pid, name in library.db.query("SELECT id, original_name FROM pictures")}
+        library.tag_pictures([ids["p0"], ids["p1"]], add=["dusk"])
+        best = library.organise.create_collection("set", "Best of 2024")
+        library.organise.add_members(best.id, [ids["p2"]])
+        hero = library.organise.create_collection("character", "Captain Mara")
+        library.organise.add_members(hero.id, [ids["p3"]])
+        client = library.organise.create_project("Client Jo")
+        library.organise.add_to_project(client.id, [ids["p4"]])
+        library.set_caption(ids["p5"], "a lighthouse on a cliff")
+        live.ids = ids
+        yield live
+
+
+def found(page) -> set[int]:
+    page.wait_for_function("() => document.body.dataset.ready === '1'")
+    return {int(i) for i in page.locator(".tile:visible").evaluate_all("els => els.map(e => e.dataset.id)")}
+
+
+@pytest.mark.parametrize(
+    "typed, expected",
+    [
+        ("dusk", ["p0", "p1"]),  # a tag
+        ("best of 2024", ["p2"]),  # a set, any case
+        ("Captain", ["p3"]),  # a character, by the start of its name
+        ("client jo", ["p4"]),  # a project
+        ("lighthouse", ["p5"]),  # a caption
+        ("red fox", ["render"]),  # a generation prompt
+        ("harbour", ["harbour-morning"]),  # a file name
+    ],
+)
+def test_the_search_box_finds_each_kind_of_thing(browser, server, typed, expected):  # noqa: F811
+    with signed_in_page(browser, server) as page:
+        box = page.get_by_label("Search pictures")
+        box.click()
+        page.keyboard.type(typed)
+        page.keyboard.press("Enter")
+        expect(page).to_have_url(re.compile(r"q="))
+        expect(page.locator(".tile:visible")).to_have_count(len(expected))
+        assert found(page) == {server.ids[name] for name in expected}
+
+
+def test_suggestions_name_the_kind_and_take_the_exact_filter(browser, server):  # noqa: F811
+    with signed_in_page(browser, server) as page:
+        box = page.get_by_label("Search pictures")
+        box.click()
+        page.keyboard.type("Be")
+        options = page.get_by_role("listbox", name="Suggestions").get_by_role("option")
+        expect(options).to_have_count(2)
+        expect(options.nth(0)).to_contain_text("Search for “Be”")
+        expect(options.nth(1)).to_contain_text("Set")
+        expect(options.nth(1)).to_contain_text("Best of 2024")
+        screenshot(page, "search-suggestions")
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("ArrowDown")
+        expect(box).to_have_attribute("aria-activedescendant", "suggestion-1")
+        page.keyboard.press("Enter")
+        expect(page.locator("#breadcrumbs")).to_contain_text("Best of 2024")
+        assert found(page) == {server.ids["p2"]}
+        box.click()
+        page.keyboard.type("du")
+        expect(options.nth(1)).to_contain_text("Tag")
+        expect(options.nth(1)).to_contain_text("dusk")
+        options.nth(1).click()
+        expect(page).to_have_url(re.compile(r"tags=dusk"))
+        assert found(page) == {server.ids["p0"], server.ids["p1"]}
+        box.click()
+        page.keyboard.type("Cap")
+        expect(options.nth(1)).to_contain_text("Character")
+        page.keyboard.press("Escape")
+        expect(page.get_by_role("listbox", name="Suggestions")).to_be_hidden()
+        expect(box).to_have_value("Cap")  # Esc closed the list, and kept what was typed
