@@ -95,3 +95,28 @@ def test_suggestions_name_the_kind_and_take_the_exact_filter(browser, server):  
         page.keyboard.press("Escape")
         expect(page.get_by_role("listbox", name="Suggestions")).to_be_hidden()
         expect(box).to_have_value("Cap")  # Esc closed the list, and kept what was typed
+
+
+CONTRAST = """(el) => {
+  const rgb = (s) => s.match(/[\\d.]+/g).map(Number);
+  const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+  const lum = ([r, g, b]) => 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  const style = getComputedStyle(el);
+  const [r, g, b, a = 1] = rgb(style.backgroundColor);
+  // a see-through chip over a picture: judged over white, its worst case for light text
+  const back = [r, g, b].map((c) => c * a + 255 * (1 - a));
+  const [l1, l2] = [lum(rgb(style.color)), lum(back)].sort((x, y) => y - x);
+  return (l1 + 0.05) / (l2 + 0.05);
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_tag_chips_and_primary_buttons_are_readable_in_both_themes(browser, server, scheme):  # noqa: F811
+    with signed_in_page(browser, server, color_scheme=scheme) as page:
+        chip = page.locator(".tile:visible .chips span").first
+        expect(chip).to_have_text("dusk")
+        assert chip.evaluate(CONTRAST) >= 4.5
+        page.get_by_role("button", name="Snapshots").click()
+        take = page.get_by_role("button", name="Take snapshot")
+        expect(take).to_be_visible()
+        assert take.evaluate(CONTRAST) >= 4.5
