@@ -264,3 +264,23 @@ def test_pictures_are_visible_while_the_batch_runs(library, tmp_path):
     library.events.subscribe(lambda event: seen.append(library.count()) if event.kind == "picture.added" else None)
     library.import_paths([tmp_path])
     assert seen == list(range(1, 13))  # each picture counted as it landed, not at the end
+
+
+def test_each_picture_says_where_its_date_came_from(library, tmp_path):
+    from corpus import photo
+    from PIL import Image
+
+    folder = tmp_path / "dated"
+    folder.mkdir()
+    shot = photo(64, 48, seed=31)
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x9003] = "2021:07:04 12:00:00"
+    shot.save(folder / "camera.jpg", "JPEG", exif=exif)
+    photo(64, 48, seed=32).save(folder / "render.png")
+    os.utime(folder / "render.png", (1_600_000_000, 1_600_000_000))
+    library.import_paths([folder])
+    by_name = {
+        library.get(pid).original_name: library.get(pid) for (pid,) in library.db.query("SELECT id FROM pictures")
+    }
+    assert by_name["camera.jpg"].taken_from == "exif"
+    assert (by_name["render.png"].taken_at, by_name["render.png"].taken_from) == (1_600_000_000_000, "file")

@@ -320,9 +320,32 @@ def test_snapshot_api_fields_and_sessions_survive_a_restore(live, tmp_path):
     assert live.client(live.token("write")).get("/api/v1/snapshots").status_code == 403
 
 
-def test_a_second_restore_while_one_runs_is_refused(library, snapshots, tmp_path):
+def test_a_restore_waits_for_a_snapshot_in_progress_then_gives_up(library, snapshots, tmp_path, monkeypatch):
+    import threading
+    import time
+
+    from pixlstash.snapshots import service
+
     make_pictures(library, tmp_path / "p", 1)
     snapshot = snapshots.take()
+    # A snapshot (the scheduled one, say) finishing while a person's restore waits: the restore goes ahead.
+    holding, release = threading.Event(), threading.Event()
+
+    def busy():
+        with snapshots._exclusive(wait=True):
+            holding.set()
+            release.wait(10)
+
+    other = threading.Thread(target=busy)
+    other.start()
+    holding.wait(10)
+    threading.Timer(0.5, release.set).start()
+    started = time.monotonic()
+    snapshots.restore(snapshot.id)
+    assert time.monotonic() - started >= 0.4
+    other.join(10)
+    # One that does not finish in time: refused, nothing changed.
+    monkeypatch.setattr(service, "_RESTORE_WAIT", 0.3)
     with snapshots._exclusive(wait=True), pytest.raises(Conflict, match="another snapshot or restore"):
         snapshots.restore(snapshot.id)
 

@@ -6,6 +6,7 @@ than the grid's first page, so the whole view is not loaded when Ctrl+A is press
 from __future__ import annotations
 
 import io
+import os
 import re
 
 import pytest
@@ -173,6 +174,7 @@ def test_upload_button_files_and_folder_with_progress_and_reasons_for_skipped_fi
     good = (picked / "new-one.png").read_bytes()
     (picked / "broken.png").write_bytes(good[: len(good) // 2])
     (picked / "notes.txt").write_text("not a picture")
+    os.utime(picked / "new-one.png", (1_650_000_000, 1_650_000_000))  # made long ago: dated by its file
     page.get_by_role("button", name="Upload").click()
     tray = page.get_by_role("region", name="Uploads")
     expect(tray).to_be_visible()
@@ -185,6 +187,8 @@ def test_upload_button_files_and_folder_with_progress_and_reasons_for_skipped_fi
     expect(page.locator("#count")).to_have_text(f"{before + 2} pictures")
     screenshot(page, "upload-dialog")
     assert count(server) == before + 2
+    ((new_one,),) = server.library.db.query("SELECT id FROM pictures WHERE original_name = 'new-one.png'")
+    assert (server.library.get(new_one).taken_at, server.library.get(new_one).taken_from) == (1_650_000_000_000, "file")
     # A whole folder, sub-folders included.
     folder = tmp_path / "shoot"
     (folder / "day-2").mkdir(parents=True)
@@ -266,7 +270,8 @@ def test_undo_and_redo_by_keys_the_toast_and_the_history_panel_survive_a_reload(
     assert rating() == 4
     # A snapshot restore starts the history afresh.
     snapshot = client.post("/api/v1/snapshots", json={}).json()
-    client.post(f"/api/v1/snapshots/{snapshot['id']}/restore").raise_for_status()
+    restored = client.post(f"/api/v1/snapshots/{snapshot['id']}/restore")
+    assert restored.status_code == 200, restored.text
     page.get_by_role("button", name="History").click()  # closes
     page.get_by_role("button", name="History").click()
     expect(panel).to_contain_text("Nothing to undo yet.")

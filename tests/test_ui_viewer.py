@@ -122,6 +122,8 @@ def test_the_viewer_s_tag_and_caption_boxes_take_typing(browser, server, size): 
     picture_id = server.ids["square"]
     with signed_in_page(browser, server, **SIZES[size]) as page:
         page.locator(f".tile[data-id='{picture_id}']").click()
+        # A PNG without a date of its own is dated by its file, and the viewer says so.
+        expect(page.locator("#taken")).to_contain_text("(file date)")
         sent = []
         page.on("request", lambda r: r.method == "PATCH" and sent.append(r.post_data_json))
         box = page.get_by_placeholder("add tag (T)")

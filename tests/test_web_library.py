@@ -223,3 +223,40 @@ def test_layout_groups_pictures_by_the_viewer_s_local_day_or_by_rating(live, tmp
     for bad in ({"groups": "week"}, {"utc_offset": 900}, {"utc_offset": "east"}):
         response = client.get("/api/v1/pictures/layout", params={"groups": "day", **bad})
         assert response.status_code == 422, bad  # refused, as every malformed query is
+
+
+def test_an_upload_is_dated_by_its_own_date_then_the_browser_s_file_time_then_the_upload(live, tmp_path):
+    """A render carries no EXIF date: it is dated by the file time its browser sends, and says so; a
+    picture with a date of its own keeps it; a file sent with no time is dated by its upload."""
+    from PIL import PngImagePlugin
+
+    client = live.client(live.token("write"))
+    three_years_ago = 1_700_000_000_000
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Creation Time", "Sat, 01 Jun 2024 10:30:00 +0000")
+    dated = io.BytesIO()
+    photo(64, 48, seed=21).save(dated, "PNG", pnginfo=info)
+    started = int(time.time() * 1000)
+    files = [
+        ("file", ("render.png", png_bytes(20), "image/png")),
+        ("file", ("created.png", dated.getvalue(), "image/png")),
+        ("file", ("no-time.png", png_bytes(22), "image/png")),
+    ]
+    sent = f"{three_years_ago},{three_years_ago},"
+    report = client.post("/api/v1/uploads", files=files, data={"last_modified": sent}).json()
+    by_name = {i["path"]: client.get(f"/api/v1/pictures/{i['picture_id']}").json() for i in report["imported"]}
+    assert (by_name["render.png"]["taken_at"], by_name["render.png"]["taken_from"]) == (three_years_ago, "file")
+    assert (by_name["created.png"]["taken_at"], by_name["created.png"]["taken_from"]) == (1717237800000, "embedded")
+    assert by_name["no-time.png"]["taken_from"] == "import" and by_name["no-time.png"]["taken_at"] >= started
+    # A date from the future is not believed; a date a person sets is theirs.
+    future = client.post(
+        "/api/v1/uploads",
+        files=[("file", ("future.png", png_bytes(23), "image/png"))],
+        data={"last_modified": str(int(time.time() * 1000) + 10 * 86_400_000)},
+    ).json()["imported"][0]["picture_id"]
+    assert client.get(f"/api/v1/pictures/{future}").json()["taken_from"] == "import"
+    render = report["imported"][0]["picture_id"]
+    client.patch(f"/api/v1/pictures/{render}", json={"taken_at": three_years_ago - 1000}).raise_for_status()
+    assert client.get(f"/api/v1/pictures/{render}").json()["taken_from"] == "hand"
+    bad = client.post("/api/v1/uploads", files=files[:1], data={"last_modified": "yesterday"})
+    assert bad.status_code == 400 and "last_modified" in bad.text

@@ -225,6 +225,9 @@ class Picture(msgspec.Struct, frozen=True):
     dup_group: int | None = None
     source_id: int | None = None
     deleted_at: int | None = None
+    # where taken_at came from: exif, embedded (a PNG's Creation Time), file (its modified time), import,
+    # hand; None for pictures imported before it was kept
+    taken_from: str | None = None
     tags: list[PictureTag] = []
     predictions: list[Prediction] = []
     captions: list[Caption] = []

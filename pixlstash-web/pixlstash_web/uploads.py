@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import msgspec
@@ -46,14 +47,28 @@ class ReceivedUpload:
         try:
             project_id = int(self.fields["project_id"]) if self.fields.get("project_id") else None
             collection_ids = [int(v) for v in self.fields.get("collection_ids", "").split(",") if v.strip()]
+            modified = [int(v) for v in self.fields.get("last_modified", "").split(",") if v.strip()]
         except ValueError:
             self.discard()
-            raise BadInput("project_id and collection_ids must be numbers") from None
+            raise BadInput("project_id, collection_ids and last_modified must be numbers") from None
         try:
+            self._keep_modified_times(modified)
             files = [(file.path, file.filename) for file in self.files]
             return library.import_uploads(files, project_id=project_id, collection_ids=collection_ids)
         finally:
             self.discard()
+
+    def _keep_modified_times(self, modified: list[int]) -> None:
+        """Give each received file the modified time its browser reported (``last_modified``: epoch ms,
+        one per file in order), so that a picture without a date of its own is dated as on the sender's
+        disk rather than by the upload. Times in the future (past a day of clock skew) are ignored."""
+        latest = (time.time() + 86_400) * 1000
+        for n, file in enumerate(self.files):
+            ms = modified[n] if n < len(modified) else 0
+            # Time 0 for a file without one: its temporary file's time is the upload's, and the importer
+            # reads 0 as "no file time" (the picture is then dated by its import, and says so).
+            seconds = ms / 1000 if 0 < ms < latest else 0
+            os.utime(file.path, (seconds, seconds))
 
 
 def _safe_filename(raw: bytes | None) -> str:

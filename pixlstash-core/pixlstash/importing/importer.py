@@ -224,6 +224,7 @@ class Importer:
                     "duration": a.duration,
                     "codec": a.codec,
                     "taken_at": a.taken_at or a.file_mtime or imported_at,
+                    "taken_from": a.taken_from if a.taken_at else "file" if a.file_mtime else "import",
                     "imported_at": imported_at,
                     "phash": a.phash,
                     "source_id": source_id,

@@ -13,7 +13,7 @@ from PIL import Image
 
 from ..errors import TooLarge, UnsupportedMedia
 from ..thumbnails import GRID_SIZE, decode, grid_thumbnail_from, make_grid_thumbnail
-from .exif import ExifInfo, read_exif
+from .exif import ExifInfo, png_creation_time, read_exif
 from .facts import MediaAnalysis, MediaLimits
 from .genmeta import read_generation
 from .hashing import content_hash, perceptual_hash
@@ -127,7 +127,9 @@ def _analyse_image(path: Path, analysis: MediaAnalysis, limits: MediaLimits) -> 
             exif.fields.pop("model", None)
             exif.camera = None
         analysis.exif, analysis.camera, analysis.orientation = exif.fields, exif.camera, exif.orientation
-        analysis.taken_at = exif.taken_at_ms
+        analysis.taken_at, analysis.taken_from = exif.taken_at_ms, "exif" if exif.taken_at_ms else None
+        if analysis.taken_at is None and (created := png_creation_time(image.info)) is not None:
+            analysis.taken_at, analysis.taken_from = created, "embedded"
         if exif.orientation in (5, 6, 7, 8):
             width, height = height, width
         analysis.width, analysis.height = width, height

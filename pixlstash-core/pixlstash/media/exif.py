@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 
 from PIL import Image
 
-__all__ = ["ExifInfo", "read_exif"]
+__all__ = ["ExifInfo", "png_creation_time", "read_exif"]
 
 _EXIF_IFD = 0x8769
 _USER_COMMENT, _MAKER_NOTE = 0x9286, 0x927C
@@ -128,3 +129,23 @@ def read_exif(image: Image.Image) -> ExifInfo:
         _parse_time(info.fields.get("datetime"), None)
     )
     return info
+
+
+def png_creation_time(info: dict) -> int | None:
+    """A PNG's ``Creation Time`` text (the PNG specification's keyword, written by some generators and
+    editors; RFC 1123 as the specification suggests, or ISO 8601), as epoch milliseconds; None if absent
+    or unreadable."""
+    value = info.get("Creation Time")
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        moment = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        try:
+            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return _parse_time(text, None)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return int(moment.timestamp() * 1000)

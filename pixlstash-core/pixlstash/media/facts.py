@@ -34,6 +34,7 @@ class MediaAnalysis(msgspec.Struct):
     width: int
     height: int
     taken_at: int | None = None
+    taken_from: str | None = None  # "exif" or "embedded" when taken_at is set (see schema V17)
     file_mtime: int | None = None
     camera: str | None = None
     orientation: int | None = None

@@ -118,6 +118,7 @@ def analyse_raw(path: Path, analysis: MediaAnalysis, limits: MediaLimits) -> Non
     analysis.suffix, analysis.mime, analysis.media_type = suffix, RAW_SUFFIXES[suffix], "image"
     analysis.width, analysis.height = width, height
     analysis.exif, analysis.camera, analysis.taken_at = exif.fields, exif.camera, exif.taken_at_ms
+    analysis.taken_from = "exif" if exif.taken_at_ms else None
     analysis.orientation = None  # the thumbnails are upright already
     grid_bytes, preview_bytes, grid = make_thumbnails(image)
     analysis.grid_thumbnail, analysis.preview_thumbnail = grid_bytes, preview_bytes

@@ -42,6 +42,10 @@ from .vfs import ChunkedSnapshot, forget, snapshot_uri
 
 __all__ = ["RestoreResource", "SnapshotService", "SnapshotSettings"]
 
+# A restore someone asked for waits this long for a snapshot in progress (the scheduled one, say) rather
+# than fail at once; a snapshot of 100,000 pictures takes seconds.
+_RESTORE_WAIT = 60.0
+
 log = logging.getLogger(__name__)
 
 WINDOW_CHUNKS = 256  # chunks read, hashed and compressed at a time while taking a snapshot (16 MiB)
@@ -112,16 +116,23 @@ class SnapshotService:
                 shutil.rmtree(legacy, ignore_errors=True)
 
     @contextlib.contextmanager
-    def _exclusive(self, wait: bool) -> Iterator[None]:
-        """One snapshot or restore at a time, across threads and processes."""
-        if not self._lock.acquire(blocking=wait):
-            raise Conflict("another snapshot or restore is running; try again when it is done")
+    def _exclusive(self, wait: bool | float) -> Iterator[None]:
+        """One snapshot or restore at a time, across threads and processes. ``wait``: True waits as long as
+        it takes, a number that many seconds, then (or at once, with False) refuses with ``Conflict``."""
+        busy = "another snapshot or restore is running; try again when it is done"
+        deadline = None if wait is True else time.monotonic() + float(wait)
+        if not self._lock.acquire(timeout=-1 if deadline is None else max(0.0, deadline - time.monotonic())):
+            raise Conflict(busy)
         try:
             with open(self.root / "lock", "a") as handle:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    raise Conflict("another snapshot or restore is running; try again when it is done") from None
+                while True:
+                    try:
+                        fcntl.flock(handle, fcntl.LOCK_EX if deadline is None else fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() >= deadline:
+                            raise Conflict(busy) from None
+                        time.sleep(0.05)
                 yield
         finally:
             self._lock.release()
@@ -339,7 +350,7 @@ class SnapshotService:
     def restore(self, snapshot_id: int) -> dict[str, object]:
         """Full restore: safety snapshot, then one atomic switch of all metadata."""
         row = self.get(snapshot_id, sized=False)
-        with self._exclusive(wait=False), self._opened(row) as name:
+        with self._exclusive(wait=_RESTORE_WAIT), self._opened(row) as name:
             self.verify(snapshot_id)  # every chunk, before anything happens: a damaged snapshot stops here
             self._take("SAFETY", f"before restoring snapshot {snapshot_id}")  # no safety net, no restore
             # No writes from here to the end: the vector indexes carried over must see the switch alone.
@@ -378,7 +389,7 @@ class SnapshotService:
         row = self.get(snapshot_id, sized=False)
         errors: list[dict[str, object]] = []
         restored: list[RestoreResource] = []
-        with self._exclusive(wait=False), self._attached(row) as diff:
+        with self._exclusive(wait=_RESTORE_WAIT), self._attached(row) as diff:
             listed = [r.id for r in resources if r.type == "picture"]
             in_snapshot = diff.pictures_in_snapshot(listed)
             taken = diff.hashes_taken(listed)

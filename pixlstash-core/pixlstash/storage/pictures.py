@@ -34,7 +34,7 @@ SUMMARY_COLUMNS = (
 _PICTURE_COLUMNS = (
     "id, content_hash, suffix, media_type, mime, file_size, width, height, taken_at, imported_at, rating, "
     "favourite, flagged, original_name, managed, missing, duration, codec, camera, orientation, exif, "
-    "phash, dup_group, source_id, deleted_at"
+    "phash, dup_group, source_id, deleted_at, taken_from"
 )
 _generation_decoder = msgspec.json.Decoder(list)
 
@@ -161,6 +161,8 @@ class PictureStore:
         if "rating" in fields and not (isinstance(fields["rating"], int) and 0 <= fields["rating"] <= 5):
             raise BadInput("rating must be an integer from 0 (unrated) to 5")
         assignments = ", ".join(f"{name} = :{name}" for name in fields)
+        if "taken_at" in fields:
+            assignments += ", taken_from = 'hand'"  # a date a person set is theirs, whatever it replaced
         changed = 0
         for chunk in _chunks(list(picture_ids)):
             params = {k: int(v) if isinstance(v, bool) else v for k, v in fields.items()}
@@ -398,6 +400,7 @@ class PictureStore:
             dup_group,
             source_id,
             deleted_at,
+            taken_from,
         ) = row
         q = self.db.query
         tags = [
@@ -463,6 +466,7 @@ class PictureStore:
             width=width,
             height=height,
             taken_at=taken_at,
+            taken_from=taken_from,
             imported_at=imported_at,
             rating=rating,
             favourite=bool(favourite),

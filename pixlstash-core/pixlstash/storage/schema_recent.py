@@ -10,7 +10,7 @@ sent to them (remixes of a picture's graph, a workflow run on a selection)."""
 
 from __future__ import annotations
 
-__all__ = ["NEXT_COLLECTION_ID", "NEXT_PROJECT_ID", "V15_SQL", "V16_SQL", "v14_sql"]
+__all__ = ["NEXT_COLLECTION_ID", "NEXT_PROJECT_ID", "V15_SQL", "V16_SQL", "V17_SQL", "v14_sql"]
 
 
 def v14_sql(stamp: str) -> str:
@@ -78,3 +78,9 @@ BEGIN UPDATE id_high_water SET last = max(last, NEW.id) WHERE name = 'projects';
 """
 NEXT_COLLECTION_ID = "(SELECT last + 1 FROM id_high_water WHERE name = 'collections')"
 NEXT_PROJECT_ID = "(SELECT last + 1 FROM id_high_water WHERE name = 'projects')"
+
+# Where a picture's date came from: 'exif' (the camera's or editor's date), 'embedded' (a date the file
+# holds elsewhere: a PNG's Creation Time), 'file' (the file's modified time: kept by folder and CLI imports,
+# sent by the browser with each upload), 'import' (nothing better), 'hand' (set by a person). NULL for
+# pictures imported before this was kept.
+V17_SQL = "ALTER TABLE pictures ADD COLUMN taken_from TEXT;"

@@ -21,6 +21,7 @@ UPLOAD_SCHEMA = {
                 "file": {"type": "array", "minItems": 1, "items": {"type": "string", "format": "binary"}},
                 "project_id": {"type": "string", "pattern": "^[0-9]{0,18}$"},
                 "collection_ids": {"type": "string", "pattern": "^[0-9,]{0,1000}$"},
+                "last_modified": {"type": "string", "pattern": "^[0-9,]{0,2000}$"},
             },
         }
     }
@@ -34,7 +35,7 @@ def register(api: Api) -> None:
         response=ImportReport,
         tag="import",
         summary="Upload pictures (multipart/form-data, field 'file', repeatable; optional 'project_id', "
-        "'collection_ids')",
+        "'collection_ids', and 'last_modified': each file's modified time, epoch ms, comma-separated in order)",
         extra_responses={413: "a file or the request is over the size limit", 415: "not multipart/form-data"},
         request_schema=UPLOAD_SCHEMA,
     )

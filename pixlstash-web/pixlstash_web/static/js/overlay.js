@@ -43,7 +43,8 @@ function render(app, el, p) {
     <div class="info">
       <button class="close icon" id="close-overlay" aria-label="Close">${icon("x")}</button>
       <h2>${esc(p.original_name || `Picture ${p.id}`)}</h2>
-      <p class="muted">${p.width}×${p.height} · ${(p.file_size / 1e6).toFixed(2)} MB · ${new Date(p.taken_at).toLocaleString()}
+      <p class="muted">${p.width}×${p.height} · ${(p.file_size / 1e6).toFixed(2)} MB · <span id="taken" title="${esc(DATE_SOURCES[p.taken_from] ?? "")}">${new Date(p.taken_at).toLocaleString()}${
+        p.taken_from && p.taken_from !== "exif" ? ` <small>(${esc(DATE_WORDS[p.taken_from] ?? p.taken_from)})</small>` : ""}</span>
         ${similarity !== undefined ? ` · similarity ${similarity.toFixed(3)}` : ""}</p>
       <section aria-label="Rating"><span class="muted">Rating</span>
         ${[1, 2, 3, 4, 5].map((r) => `<button class="icon star" data-rate="${r}" aria-label="Rate ${r}">${r <= p.rating ? "★" : "☆"}</button>`).join("")}
@@ -296,6 +297,16 @@ function bind(app, el, p) {
 
 /** The overlay's own keys (A accepts, R rejects the pending suggestions), called by the page's key handler;
  * never from an ``on*`` property, where returning false would cancel the key in the tag and caption boxes. */
+// Where a picture's date came from, said when it is not the camera's own (a render's date is a guess).
+const DATE_WORDS = { embedded: "from the file's metadata", file: "file date", import: "import date", hand: "set by hand" };
+const DATE_SOURCES = {
+  exif: "Date taken, from the picture's EXIF",
+  embedded: "Date from the file's own metadata (a PNG's Creation Time)",
+  file: "No date in the picture: this is the file's modified time",
+  import: "No date in the picture or its file: this is when it was imported",
+  hand: "Date set by hand",
+};
+
 export function overlayKeys(app, p, event) {
   if (event.target.matches("input, textarea, select")) return false;
   const pending = p.predictions.filter((x) => x.state === "pending").map((x) => x.name);

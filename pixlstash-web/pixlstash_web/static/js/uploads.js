@@ -100,6 +100,8 @@ function pump(app) {
 function send(item) {
   const form = new FormData();
   form.append("file", item.file, item.file.name);
+  // The file's own time dates a picture that carries no date of its own (a render, a screenshot).
+  if (item.file.lastModified) form.append("last_modified", String(item.file.lastModified));
   if (item.into?.project) form.append("project_id", String(item.into.project));
   if (item.into?.collection) form.append("collection_ids", String(item.into.collection));
   return api.upload("/uploads", form, (loaded, total) => {
