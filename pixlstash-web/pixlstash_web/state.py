@@ -11,6 +11,7 @@ import msgspec
 
 from pixlstash.auth import Authenticator
 from pixlstash.comfy.runner import ComfyRunner
+from pixlstash.engines.model_pulls import ModelPulls
 from pixlstash.enrichment import EnrichmentWorker
 from pixlstash.instance import Instance, InstanceOptions
 from pixlstash.library import Library
@@ -58,6 +59,7 @@ class AppState:
         self.share_stream_checks = anyio.CapacityLimiter(1)  # scope checks of all share streams, one at a time
         self.decodes = DecodeSlots(settings.decodes_per_credential)
         self.comfy_runner = ComfyRunner(self.library.comfy, self.library.events)  # started by the first run
+        self.model_pulls = ModelPulls()  # "Get model" in the browser: downloads a person asked for
 
     def close(self) -> None:
         self.comfy_runner.stop()

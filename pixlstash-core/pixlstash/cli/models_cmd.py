@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import socket
-from urllib.parse import urlsplit
-
 import click
 import msgspec
 
-from ..engines.base import Engine
+from ..engines.model_pulls import can_download, hub_unreachable, pull_model
 from ..engines.registry import EngineRegistry
 from ..engines.weights import check_model_files
 from ..errors import BadInput, PixlstashError
@@ -65,37 +61,16 @@ def pull_command(pm, library_path, engine) -> int:
     if not chosen:
         raise BadInput(f"no installed engine or plugin {engine!r} (see `pixlstash models`)")
     for chosen_engine in chosen:
-        if chosen_engine.__class__.download is Engine.download:  # __class__: a stand-in passes on its engine's
+        if not can_download(chosen_engine):
             raise BadInput(f"{chosen_engine.id} has no model files to download")
-    unreachable = _hub_unreachable()
+    unreachable = hub_unreachable()
     if unreachable:
         places = "; ".join(f"{e.id}: {e.model_status().location or '?'}" for e in chosen)
         raise PixlstashError(f"no network ({unreachable}): copy the model files here instead ({places})")
     for chosen_engine in chosen:
         print(f"pulling {chosen_engine.id} ...", flush=True)
-        try:
-            where = chosen_engine.download()
-        except PixlstashError:
-            raise
-        except Exception as error:  # the hub client's own errors, in one line
-            first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            raise PixlstashError(f"pulling {chosen_engine.id} failed: {type(error).__name__}: {first}") from error
-        print(f"  saved to {where}")
+        print(f"  saved to {pull_model(chosen_engine)}")
     return 0
-
-
-def _hub_unreachable() -> str | None:
-    """Why the model hub cannot be reached, found at once (no retries), or None."""
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
-        return "HF_HUB_OFFLINE is set"
-    endpoint = urlsplit(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
-    host = endpoint.hostname or "huggingface.co"
-    port = endpoint.port or (80 if endpoint.scheme == "http" else 443)
-    try:
-        socket.create_connection((host, port), timeout=5).close()
-    except OSError as error:
-        return f"{host} cannot be reached: {error.strerror or error}"
-    return None
 
 
 def configured_engines(pm, library_path: str | None) -> list:

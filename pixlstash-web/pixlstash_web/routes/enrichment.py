@@ -9,6 +9,7 @@ from msgspec import Meta
 
 from pixlstash.domain import ClusterProgress, EngineProgress, EnrichmentSettings, Job, JobItemError, PictureFilter
 from pixlstash.engines import Embedder, Engine, EngineParameter, ModelStatus, Task
+from pixlstash.engines.model_pulls import ModelPull
 from pixlstash.engines.tasks import TASKS
 
 from ..api import Api, RequestContext
@@ -44,6 +45,10 @@ class EnqueueRequest(msgspec.Struct, forbid_unknown_fields=True):
     filter: PictureFilter | None = None
     parameters: dict[str, Any] = {}
     force: bool = False  # also pictures this engine version already did
+
+
+class PullRequest(msgspec.Struct, forbid_unknown_fields=True):
+    engine_id: Annotated[str, Meta(max_length=200)]
 
 
 class EnqueueResult(msgspec.Struct):
@@ -97,6 +102,29 @@ def register(api: Api) -> None:
     )
     def engines(ctx: RequestContext) -> list[EngineInfo]:
         return [engine_info(ctx.state, engine) for engine in ctx.library.engines.installed()]
+
+    @api.get(
+        "/engines/pulls",
+        policy=Policy.READ,
+        response=list[ModelPull],
+        tag="engines",
+        summary="Model downloads started from the browser: running (bytes so far), done or failed (why)",
+    )
+    def pulls(ctx: RequestContext) -> list[ModelPull]:
+        return ctx.state.model_pulls.all()
+
+    @api.post(
+        "/engines/pulls",
+        policy=Policy.ADMIN,
+        body=PullRequest,
+        response=ModelPull,
+        status=202,
+        tag="engines",
+        summary="Download an engine's model in the background (the only way the server fetches model files)",
+        extra_responses={409: "its model is being pulled already"},
+    )
+    def pull(ctx: RequestContext, body: PullRequest) -> ModelPull:
+        return ctx.state.model_pulls.start(ctx.library.engines.by_id(body.engine_id))
 
     @api.get(
         "/engines/settings",
