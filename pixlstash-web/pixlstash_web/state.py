@@ -59,7 +59,8 @@ class AppState:
         self.share_stream_checks = anyio.CapacityLimiter(1)  # scope checks of all share streams, one at a time
         self.decodes = DecodeSlots(settings.decodes_per_credential)
         self.comfy_runner = ComfyRunner(self.library.comfy, self.library.events)  # started by the first run
-        self.model_pulls = ModelPulls()  # "Get model" in the browser: downloads a person asked for
+        # "Get model" in the browser: downloads a person asked for; then the on-import work that waited for it
+        self.model_pulls = ModelPulls(on_ready=lambda _engine: self.library.enrichment.queue_missing())
 
     def close(self) -> None:
         self.comfy_runner.stop()

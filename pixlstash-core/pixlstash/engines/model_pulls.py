@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -80,9 +81,10 @@ def _folder_bytes(location: str) -> int:
 class ModelPulls:
     """Pulls in the background, one thread per engine; their states for the browser to follow."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_ready: Callable[[Engine], object] | None = None) -> None:
         self._lock = threading.Lock()
         self._pulls: dict[str, ModelPull] = {}
+        self._on_ready = on_ready  # the work that waited for the model (pictures imported before it came)
 
     def start(self, engine: Engine) -> ModelPull:
         if not can_download(engine):
@@ -100,6 +102,8 @@ class ModelPulls:
         try:
             where = pull_model(engine)
             ended = {"state": "done", "message": f"saved to {where}", "location": where}
+            if self._on_ready is not None:
+                self._on_ready(engine)
         except PixlstashError as error:
             ended = {"state": "failed", "message": str(error)}
         except Exception as error:  # never a silent end: the browser shows why

@@ -86,7 +86,7 @@ class SearchService:
         """Pictures similar to stored pictures and/or uploaded images (combined by mean or min similarity)."""
         if not picture_ids and not images:
             raise BadInput("give at least one picture id or image to compare with")
-        engine = self.embedder(engine_id)
+        engine = self.require_embedder(engine_id)  # refused at once, saying how to get the model
         rows = list(self.picture_vectors(engine, picture_ids)) if picture_ids else []
         if images:
             rows.extend(self.engines.call(engine, lambda: engine.embed_images(list(images))))

@@ -7,6 +7,7 @@ import { bindKeyboard } from "./keyboard.js";
 import { actions, contextMenu, renderSelectionBar } from "./menus.js";
 import { openOverlay } from "./overlay.js";
 import { openPanel, viewChanged } from "./panels.js";
+import { engineOf, modelDialog } from "./model_dialog.js";
 import { bindSearchSuggestions } from "./search_suggest.js";
 import { Sidebar } from "./sidebar.js";
 import { groupKind, groupsOfPage, headedGroups, Scrubber, utcOffset } from "./timeline.js";
@@ -83,6 +84,7 @@ export const app = {
     this.viewCount = null;
     $("new-pictures").hidden = true;
     let layout;
+    let failed = null;
     let provisional = false;
     try {
       if (view.q || view.similar?.length || view.face) layout = await searchLayout(view);
@@ -108,7 +110,8 @@ export const app = {
       }
     } catch (error) {
       if (token !== this.loadToken) return;
-      toast(error.message);
+      // A search that needs a missing model says so in the grid, with a way to get it; anything else: a toast.
+      if (error.code === "model_missing") failed = error; else toast(error.message);
       layout = { ids: new Uint32Array(0), widths: new Uint16Array(0), heights: new Uint16Array(0), hits: null };
     }
     if (token !== this.loadToken) return; // a newer view won
@@ -118,7 +121,7 @@ export const app = {
     this.grid.setLayout(layout.ids, layout.widths, layout.heights, { keepScroll: keepScroll || provisional,
       groups: this.groups && headedGroups(layout.kind, layout.starts, layout.keys, view.size || DEFAULTS.size,
         layout.ids.length) });
-    showEmpty(view, layout.ids.length === 0);
+    showEmpty(this, view, layout.ids.length === 0, failed);
     $("count").textContent = countText(layout.ids.length, layout.hits);
     viewChanged(this);
     performance.mark("pixlstash:layout-ready");
@@ -182,10 +185,18 @@ function groupParams(view) {
 }
 
 /** The empty grid says why it is empty: an empty library, a filter, a search, a set or the scrapheap. */
-function showEmpty(view, empty) {
+function showEmpty(app, view, empty, failed = null) {
   const box = $("empty");
   box.hidden = !empty;
   if (!empty) return;
+  if (failed) {
+    const engine = engineOf(app, failed);
+    box.innerHTML = `<p>${esc(failed.message)}</p>${engine ? '<button class="primary" id="get-model">Get model…</button> ' : ""}
+      <button id="clear-filters">Show all pictures</button>`;
+    if (engine) $("get-model").onclick = async () => { if (await modelDialog(app, engine)) app.load({ keepScroll: true }); };
+    $("clear-filters").onclick = () => app.navigate({});
+    return;
+  }
   const { scrapheap, collections, project, collection_op: _op, ...filters } = filterParams(view);
   const filtered = Object.keys(filters).length > 0;
   let text;

@@ -6,6 +6,7 @@ import { undoButton } from "./history.js";
 import { esc, toast } from "./ui.js";
 import { runEngineDialog } from "./engine_dialog.js";
 import { stackItems } from "./comfy.js";
+import { modelDialog } from "./model_dialog.js";
 import { exportDialog } from "./export_dialog.js";
 import { openPanel, shareDialog } from "./panels.js";
 
@@ -201,7 +202,6 @@ function assignItems(app, ids) {
 }
 
 export async function contextMenu(app, x, y, ids) {
-  const engines = app.engines.filter((e) => e.model.present);
   const leaving = await leaveItems(app, ids);
   const items = [
     ["Open", () => app.update({ picture: ids[0] })],
@@ -217,11 +217,13 @@ export async function contextMenu(app, x, y, ids) {
     ["Find similar pictures", () => actions.similar(app, ids)],
     ["Find similar faces", () => actions.similarFaces(app, ids)],
   ];
+  // Every engine kind is listed; an engine without its model says so and offers to get it.
   for (const task of ["tagger", "captioner", "embedder", "faces"]) {
-    const list = engines.filter((e) => e.task === task);
-    if (list.length) {
-      items.push([TASK_LABELS[task], list.map((e) => [`${e.label}${e.parameters.length ? "…" : ""}`, () => actions.enrich(app, ids, e)])]);
-    }
+    const list = app.engines.filter((e) => e.task === task);
+    items.push([TASK_LABELS[task], list.length ? list.map((e) => (e.model.present
+      ? [`${e.label}${e.parameters.length ? "…" : ""}`, () => actions.enrich(app, ids, e)]
+      : [`${e.label || e.id}: model missing, get it…`, () => modelDialog(app, e)]))
+      : [[`No ${task} installed (see Settings › Engines)`, () => openPanel(app, "settings")]]]);
   }
   items.push(null, ["Restore from snapshot…", () => actions.restore(app, ids)]);
   if (app.view.scrapheap) items.push(["Restore from scrapheap", () => actions.unscrap(app, ids)]);

@@ -7,6 +7,7 @@ import { backupSettingsSection, bindBackupSettings } from "./backup_settings.js"
 import { bindComfySettings, comfySettingsSection } from "./comfy.js";
 import { confirmAction } from "./dialogs.js";
 import { control, read } from "./engine_dialog.js";
+import { modelDialog } from "./model_dialog.js";
 import { esc, toast } from "./ui.js";
 import { showUpdateBanner } from "./update_banner.js";
 
@@ -41,12 +42,19 @@ function when(ms) {
 
 function engineSection(settings, engines) {
   const withParameters = engines.filter((e) => e.parameters.length);
+  // The engine a task would run (its default), when its model is not here: on import waits for it.
+  const missing = (task) => {
+    const engine = engines.find((e) => e.task === task && e.is_default);
+    return engine && !engine.model.present ? engine : null;
+  };
   return `<section><h3>Engines</h3><form id="engine-settings" class="list">
     ${TASKS.map((t) => {
       const list = engines.filter((e) => e.task === t);
       return `<label class="row">${esc(t)} <select name="${t}" aria-label="${t} engine"><option value="">${list.length ? "automatic" : "none installed"}</option>
         ${list.map((e) => `<option value="${esc(e.id)}" ${settings.defaults[t] === e.id ? "selected" : ""}>${esc(e.label)}${e.model.present ? "" : " (model missing)"}</option>`).join("")}
-        </select><label><input type="checkbox" name="import-${t}" ${settings.on_import.includes(t) ? "checked" : ""}> on import</label></label>`;
+        </select><label><input type="checkbox" name="import-${t}" ${settings.on_import.includes(t) ? "checked" : ""}> on import${
+          missing(t) ? " (waits for its model)" : ""}</label>${missing(t) ? ` <button type="button" data-get-model="${
+          esc(missing(t).id)}">Get model…</button>` : ""}</label>`;
     }).join("")}
     <label class="row">Device <select name="device" aria-label="Device">${["auto", "cpu", "cuda", "mps"].map((d) =>
       `<option ${settings.device === d ? "selected" : ""}>${d}</option>`).join("")}</select></label>
@@ -115,6 +123,12 @@ export async function renderSettings(app, panel, header, bindClose) {
   bindClose(panel);
   bindComfySettings(panel, again);
   bindBackupSettings(panel);
+  panel.querySelectorAll("[data-get-model]").forEach((button) => {
+    button.onclick = async () => {
+      const engine = engines.find((e) => e.id === button.dataset.getModel);
+      if (engine && await modelDialog(app, engine)) renderSettings(app, panel, header, bindClose);
+    };
+  });
   panel.querySelector("#engine-settings").onsubmit = async (event) => {
     event.preventDefault();
     const form = new FormData(event.target);
