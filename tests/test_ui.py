@@ -722,7 +722,7 @@ def test_duplicates_view_keeps_one_of_a_group_and_undo_brings_the_rest_back(page
     original.save(folder / "lossy.jpg", quality=40)
     server.library.import_paths([folder])
     ids = ids_by_name(server)
-    page.get_by_role("treeitem", name="Duplicates").click()
+    page.get_by_role("link", name="Duplicates").click()
     view = page.get_by_role("region", name="Near-duplicates")
     expect(view).to_contain_text("keeping the largest of each frees")
     group = view.locator(".duplicate-group", has=page.locator(f"[data-id='{ids['small']}']"))

@@ -97,7 +97,7 @@ def test_selecting_never_moves_the_grid_and_a_phone_drawer_closes_on_a_choice(pa
     small.get_by_role("button", name="Show or hide the sidebar").click()
     drawer = small.locator("#sidebar")
     expect(drawer).to_be_visible()
-    small.get_by_role("treeitem", name="Duplicates").click()
+    small.get_by_role("link", name="Duplicates").click()
     expect(drawer).to_be_hidden()
     expect(small.get_by_role("region", name="Near-duplicates")).to_contain_text("keeping the largest")
     assert small.evaluate("() => document.documentElement.scrollWidth") <= 390

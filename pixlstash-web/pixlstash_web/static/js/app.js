@@ -378,6 +378,7 @@ async function start() {
   };
   $("search-mode").onchange = () => { if ($("search").value.trim()) $("search-form").requestSubmit(); };
   bindSearchSuggestions(app);
+  document.querySelector(".skip-link").onclick = (e) => { e.preventDefault(); $("grid").focus(); };
   $("home").onclick = (e) => { e.preventDefault(); app.navigate({}); };
   $("toggle-sidebar").onclick = () => {
     const el = $("app");

@@ -5,6 +5,14 @@ import { esc } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
 
+/** Name the shared dialog by its heading (a dialog without a name is read out as just "dialog"). */
+export function nameDialog(box) {
+  const title = box.querySelector("h2");
+  if (!title) { box.removeAttribute("aria-labelledby"); return; }
+  title.id = "dialog-title";
+  box.setAttribute("aria-labelledby", "dialog-title");
+}
+
 /** Open the shared dialog with ``html`` in a form. Submitting resolves with ``onSubmit(form)``; when that
  * is a promise that fails, its message shows in the form, which stays open for another try. Escape and
  * Cancel give null. */
@@ -13,6 +21,7 @@ export function openDialog(html, onSubmit) {
     const backdrop = $("dialog");
     const box = backdrop.querySelector(".dialog");
     box.innerHTML = `<form>${html}</form>`;
+    nameDialog(box);
     backdrop.hidden = false;
     const form = box.querySelector("form");
     const done = (value) => { backdrop.hidden = true; box.innerHTML = ""; resolve(value); };

@@ -3,6 +3,7 @@
 // for that engine, then the job is queued with them.
 
 import { api } from "./api.js";
+import { nameDialog } from "./dialogs.js";
 import { esc } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
@@ -66,6 +67,7 @@ export function runEngineDialog(engine, ids) {
       ${engine.parameters.map((p) => control(p, p.name in last ? last[p.name] : p.default)).join("")}
       <div class="actions"><button type="button" data-reset>Defaults</button><button type="button" data-cancel>Cancel</button>
       <button class="primary">Run</button></div></form>`;
+    nameDialog(box);
     backdrop.hidden = false;
     const form = box.querySelector("form");
     const done = (value) => { backdrop.hidden = true; resolve(value); };

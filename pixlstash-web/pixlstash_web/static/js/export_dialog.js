@@ -3,6 +3,7 @@
 // Options are remembered per set or character.
 
 import { api } from "./api.js";
+import { nameDialog } from "./dialogs.js";
 import { esc, toast } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
@@ -69,6 +70,7 @@ export async function exportDialog(app, selection) {
     <div class="export-grid">${FIELDS.map((f) => `<div class="export-field">${field(f, options[f[0]])}</div>`).join("")}</div>
     <section aria-label="Preview" id="export-preview"><p class="muted">Preparing the preview…</p></section>
     <div class="actions"><button type="button" data-cancel>Close</button><button class="primary" id="export-download">Download zip</button></div></form>`;
+  nameDialog(box);
   backdrop.hidden = false;
   const form = box.querySelector("form");
   const preview = box.querySelector("#export-preview");

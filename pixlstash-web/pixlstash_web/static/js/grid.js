@@ -19,6 +19,16 @@ export class Grid {
     this.inner = document.createElement("div");
     this.inner.className = "grid-inner";
     this.el.appendChild(this.inner);
+    // Grid semantics that leave the layout alone: the tiles are the cells of one row of a grid, both
+    // unpositioned (tiles are placed against .grid-inner); day headings stay outside it, where headings may be.
+    const cells = document.createElement("div");
+    cells.setAttribute("role", "grid");
+    cells.setAttribute("aria-label", element.dataset.label || "Pictures");
+    if (selectable) cells.setAttribute("aria-multiselectable", "true");
+    this.row = document.createElement("div");
+    this.row.setAttribute("role", "row");
+    cells.appendChild(this.row);
+    this.inner.appendChild(cells);
     this.onOpen = onOpen;
     this.onOpenStack = onOpenStack;
     this.showStacks = true;  // false inside an opened stack: its pictures need no count
@@ -347,7 +357,7 @@ export class Grid {
   makeTile() {
     const tile = makeTile();
     tile.draggable = this.selectable;
-    this.inner.appendChild(tile);
+    this.row.appendChild(tile);
     return tile;
   }
 

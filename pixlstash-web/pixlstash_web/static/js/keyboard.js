@@ -4,15 +4,40 @@
 
 import { api } from "./api.js";
 import { redo, undo } from "./history.js";
-import { actions, hideMenu } from "./menus.js";
+import { actions, contextMenu, hideMenu } from "./menus.js";
 import { closeOverlay, overlayKeys, step } from "./overlay.js";
 import { closePanel, openPanel } from "./panels.js";
 
 const $ = (id) => document.getElementById(id);
 const ARROWS = { ArrowLeft: "left", ArrowRight: "right", ArrowUp: "up", ArrowDown: "down" };
 
+/** The modal open on top (a dialog over the viewer first), or null. */
+function openModal() {
+  if (!$("dialog").hidden) return $("dialog").querySelector(".dialog");
+  return $("overlay").hidden ? null : $("overlay");
+}
+
+/** Tab and Shift+Tab cycle through a modal's controls instead of leaving it for the page behind. */
+function keepFocusIn(modal, event) {
+  if (!modal) return;
+  const controls = [...modal.querySelectorAll("button, a[href], input, select, textarea, [tabindex]:not([tabindex='-1'])")]
+    .filter((el) => !el.disabled && el.getClientRects().length);
+  if (!controls.length) return;
+  const first = controls[0];
+  const last = controls[controls.length - 1];
+  const inside = modal.contains(document.activeElement);
+  if (event.shiftKey && (!inside || document.activeElement === first || document.activeElement === modal)) {
+    event.preventDefault();
+    last.focus();
+  } else if (!event.shiftKey && (!inside || document.activeElement === last)) {
+    event.preventDefault();
+    first.focus();
+  }
+}
+
 export function bindKeyboard(app) {
   document.addEventListener("keydown", async (event) => {
+    if (event.key === "Tab") { keepFocusIn(openModal(), event); return; }
     if (event.target.matches("input, textarea, select") && event.key !== "Escape") return;
     const grid = app.grid;
     const overlayOpen = !$("overlay").hidden;
@@ -51,6 +76,13 @@ export function bindKeyboard(app) {
     if (overlayOpen && (event.key === "a" || event.key === "r")) {
       const picture = await fetchPicture(app);
       if (picture) overlayKeys(app, picture, event);
+      return;
+    }
+    // The context-menu key (or Shift+F10) opens the picture menu of the selection or the focused picture.
+    if (!overlayOpen && (event.key === "ContextMenu" || (event.shiftKey && event.key === "F10")) && targets.length) {
+      event.preventDefault();
+      const tile = grid.el.querySelector(`.tile[data-id="${targets[0]}"]:not([hidden])`)?.getBoundingClientRect();
+      contextMenu(app, tile ? tile.left + 16 : 80, tile ? tile.top + 16 : 80, targets);
       return;
     }
     if (!overlayOpen && ARROWS[event.key]) {

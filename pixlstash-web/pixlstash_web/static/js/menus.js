@@ -304,10 +304,33 @@ export function showMenu(x, y, items) {
     });
     menu.querySelector("button")?.focus();
   };
+  // Arrow keys move through the items (and stay in the menu: the grid behind does not move), Right or Enter
+  // opens a submenu, Left goes back to the first level, Esc closes.
+  menu.onkeydown = (event) => {
+    const buttons = [...menu.querySelectorAll("button")];
+    const at = buttons.indexOf(document.activeElement);
+    const move = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: buttons.length - 1 }[event.key];
+    if (move !== undefined) {
+      event.preventDefault();
+      event.stopPropagation();
+      buttons[(move + buttons.length) % buttons.length]?.focus();
+    } else if (event.key === "ArrowRight" && document.activeElement?.getAttribute("aria-haspopup")) {
+      event.preventDefault();
+      event.stopPropagation();
+      document.activeElement.click();
+    } else if (event.key === "ArrowLeft") {
+      event.preventDefault();
+      event.stopPropagation();
+      open(items, x, y);
+    }
+  };
   open(items, x, y);
   setTimeout(() => document.addEventListener("click", hideMenu, { once: true }), 0);
 }
 
 export function hideMenu() {
-  $("menu").hidden = true;
+  const menu = $("menu");
+  const hadFocus = menu.contains(document.activeElement);
+  menu.hidden = true;
+  if (hadFocus) $("grid").focus({ preventScroll: true }); // a keyboard goes back to the pictures
 }

@@ -23,7 +23,13 @@ export async function openOverlay(app, pictureId) {
   if (app.view.picture !== pictureId) return; // navigated on meanwhile
   el.hidden = false;
   el.dataset.id = pictureId;
+  const focused = el.contains(document.activeElement) ? document.activeElement.id : null;
   render(app, el, picture);
+  // The viewer is a modal dialog: focus goes into it (back to the same control after a re-render), and
+  // Tab stays inside it (keyboard.js) until it closes.
+  const again = focused && document.getElementById(focused);
+  if (again && el.contains(again)) again.focus({ preventScroll: true });
+  else if (!el.contains(document.activeElement)) { el.tabIndex = -1; el.focus({ preventScroll: true }); }
 }
 
 function render(app, el, p) {

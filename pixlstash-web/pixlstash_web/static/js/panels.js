@@ -4,7 +4,7 @@
 
 import { api } from "./api.js";
 import { bindComfyRuns, comfyRunsSection } from "./comfy.js";
-import { confirmAction } from "./dialogs.js";
+import { confirmAction, nameDialog } from "./dialogs.js";
 import { renderFolders } from "./folders.js";
 import { renderHistory } from "./history.js";
 import { renderPeople } from "./people.js";
@@ -304,6 +304,7 @@ export function shareDialog(app, scope) {
     <label>Watermark text <input name="watermark" aria-label="Watermark text"></label>
     <p id="share-url" class="muted"></p>
     <div class="actions"><button type="button" data-cancel>Close</button><button class="primary" id="create-share">Create link</button></div></form>`;
+  nameDialog(box);
   backdrop.hidden = false;
   const form = box.querySelector("form");
   box.querySelector("[data-cancel]").onclick = () => { backdrop.hidden = true; };

@@ -80,7 +80,7 @@ export class Sidebar {
         ${glyph}<span>${esc(obj.name)}</span><span class="count">${count}</span></div>`;
     };
     let html = `<div class="side-item ${!view.project && !view.collections?.length && !view.scrapheap && !view.folder && !view.dupes
-      ? "active" : ""}" data-kind="library" tabindex="0" role="treeitem">All pictures</div>`;
+      ? "active" : ""}" data-kind="library" tabindex="0" role="link">All pictures</div>`;
     html += `<h2>Projects <button id="new-project" class="icon" aria-label="New project" title="New project">${icon("folder-plus")}</button></h2><div role="tree">`;
     const inProject = new Map(this.projects.map((p) => [p.id, []]));
     for (const c of this.collections) if (c.project_id != null) inProject.get(c.project_id)?.push(c);
@@ -108,11 +108,11 @@ export class Sidebar {
       import and reference folders">${icon("settings")}</button></span></h2>`;
     for (const f of this.folders) {
       html += `<div class="side-item ${view.folder === f.id ? "active" : ""}" data-kind="folder" data-id="${f.id}"
-        tabindex="0" title="${esc(f.path)}">${icon(f.kind === "reference" ? "folder-sync" : "folder-input")} ${esc(f.path.split("/").pop())}</div>`;
+        tabindex="0" role="link" title="${esc(f.path)}">${icon(f.kind === "reference" ? "folder-sync" : "folder-input")} ${esc(f.path.split("/").pop())}</div>`;
     }
     html += `<h2>More</h2><div class="side-item ${view.dupes ? "active" : ""}" data-kind="dupes" tabindex="0"
-      role="treeitem" aria-label="Duplicates">Duplicates</div>
-      <div class="side-item ${view.scrapheap ? "active" : ""}" data-kind="scrapheap" tabindex="0">Scrapheap</div>`;
+      role="link">Duplicates</div>
+      <div class="side-item ${view.scrapheap ? "active" : ""}" data-kind="scrapheap" tabindex="0" role="link">Scrapheap</div>`;
     // Live events reload the sidebar often; re-render only when it changed, so a drag that has started
     // from or onto it is not cut short by a copy of itself.
     if (html !== this.html) {

@@ -92,6 +92,9 @@ export class Scrubber {
     this.el.setAttribute("aria-controls", grid.el.id);
     this.el.setAttribute("aria-orientation", "vertical");
     this.el.setAttribute("aria-label", "Timeline: drag to go to a date");
+    this.el.setAttribute("aria-valuemin", "0");
+    this.el.setAttribute("aria-valuemax", "100");
+    this.el.setAttribute("aria-valuenow", "0");
     this.el.tabIndex = -1;
     this.hideTimer = 0;
     this.frame = 0;
@@ -158,13 +161,15 @@ export class Scrubber {
     if (!this.shown) return;
     const y = (scrollTop / this.range()) * this.length();
     this.thumb.style.transform = `translateY(${y.toFixed(1)}px)`;
+    const percent = String(Math.round(Math.min(1, scrollTop / this.range()) * 100));
+    if (this.el.getAttribute("aria-valuenow") !== percent) this.el.setAttribute("aria-valuenow", percent);
     if (scrolling) this.say(y + INSET, this.grid.groupInView(scrollTop));
   }
 
   say(y, group) {
     if (group < 0) return;
     const text = monthFormat.format(this.grid.groups.keys[group] * DAY);
-    if (this.label.textContent !== text) this.label.textContent = text;
+    if (this.label.textContent !== text) { this.label.textContent = text; this.el.setAttribute("aria-valuetext", text); }
     this.label.style.top = `${Math.max(0, Math.min(this.length() + 2 * INSET - 28, y - 14)).toFixed(1)}px`;
     this.label.hidden = false;
     this.el.classList.add("active");

@@ -65,7 +65,7 @@ export function renderToolbar(app) {
         title="${view.asc ? "Oldest or smallest first" : "Newest or largest first"}">${icon(view.asc ? "arrow-up-narrow-wide" : "arrow-down-wide-narrow")}</button>
     </div>
     <details class="filters group"${wasOpen ? " open" : ""}>
-      <summary>${icon("sliders-horizontal")}<span>Filters</span>${chips.length ? `<span class="count-badge">${chips.length}</span>` : ""}</summary>
+      <summary aria-label="Filters${chips.length ? ` (${chips.length} on)` : ""}">${icon("sliders-horizontal")}<span>Filters</span>${chips.length ? `<span class="count-badge">${chips.length}</span>` : ""}</summary>
       <div class="filters-panel" role="group" aria-label="Filters">
         <label>Rating at least <select id="rating-min" aria-label="Minimum rating">${[0, 1, 2, 3, 4, 5].map((r) =>
           `<option value="${r}" ${(view.rating_min || 0) === r ? "selected" : ""}>${r ? "★".repeat(r) : "any"}</option>`).join("")}</select></label>
