@@ -258,6 +258,9 @@ async function renderBreadcrumbs() {
   if (view.q) crumbs.push([`“${view.q}”`, null]);
   if (view.similar?.length) crumbs.push(["Similar pictures", null]);
   if (view.face) crumbs.push(["Similar faces", null]);
+  // A phone has no room for the breadcrumbs: a title names the set, project or search shown.
+  $("view-title").textContent = crumbs.length > 1 ? crumbs[crumbs.length - 1][0] : "";
+  $("view-title").hidden = crumbs.length < 2;
   nav.innerHTML = crumbs.map(([name, url], i) => (url && i < crumbs.length - 1
     ? `<a href="${url}" data-nav>${esc(name)}</a>` : `<span>${esc(name)}</span>`)).join('<span class="sep">›</span>');
   nav.querySelectorAll("a[data-nav]").forEach((a) => {

@@ -132,11 +132,12 @@ export function renderSelectionBar(app) {
   const all = app.grid.allSelected && !app.hits;
   const count = all ? (app.viewCount === null ? "All pictures" : `All ${pictures(app.viewCount)}`) : ids.length.toLocaleString();
   const here = viewContainer(app);
+  // "extra" actions give way on a narrow bar (CSS): everything stays under More…, which opens the full menu.
   bar.innerHTML = `<strong id="selection-count">${count} selected</strong>
-    ${[1, 2, 3, 4, 5].map((r) => `<button data-rate="${r}" aria-label="Rate ${r} stars">${"★".repeat(r)}</button>`).join("")}
-    <button data-act="tag">Tag…</button><button data-act="assign">Add to…</button>
-    ${here ? `<button data-act="leave" title="Take them out of the ${here.kind} ${esc(here.container.name)}; they stay in the library">Remove from ${esc(here.container.name)}</button>` : ""}
-    <button data-act="share">Share…</button><button data-act="similar">Similar</button>
+    ${[1, 2, 3, 4, 5].map((r) => `<button class="extra" data-rate="${r}" aria-label="Rate ${r} stars">${"★".repeat(r)}</button>`).join("")}
+    <button class="extra" data-act="tag">Tag…</button><button data-act="assign">Add to…</button>
+    ${here ? `<button class="extra" data-act="leave" title="Take them out of the ${here.kind} ${esc(here.container.name)}; they stay in the library">Remove from ${esc(here.container.name)}</button>` : ""}
+    <button class="extra" data-act="share">Share…</button><button class="extra" data-act="similar">Similar</button>
     <button data-act="more" aria-label="More actions">More…</button>
     <button data-act="remove" class="danger">${app.view.scrapheap ? "Delete for good" : "Delete"}</button>
     ${app.view.scrapheap ? '<button data-act="unscrap">Restore</button>' : ""}
@@ -249,6 +250,8 @@ export function contextMenuFor(app, x, y, kind, id) {
       ["Share…", () => shareDialog(app, { scope_type: kind, scope_id: id })],
       ["Move to project", [["No project", () => move(app, path, null)],
         ...app.sidebar.projects.map((p) => [p.name, () => move(app, path, p.id)])]],
+      [app.sidebar.marked.has(id) ? "Leave the combination" : "Combine with others (then tap them)",
+        () => app.sidebar.toggleMarked(id)],
       ["Restore from snapshot…", () => openPanel(app, "snapshots", { restoreResource: { type: kind, id } })],
       [`Delete ${kind} (keeps pictures)`, () => remove(app, path,
         app.sidebar.collections.find((c) => c.id === id)?.name ?? `the ${kind}`)]);

@@ -138,9 +138,8 @@ export class Sidebar {
       const kind = el.dataset.kind;
       const id = Number(el.dataset.id);
       el.onclick = (event) => {
-        if ((event.ctrlKey || event.metaKey) && (kind === "set" || kind === "character")) {
-          if (this.marked.has(id)) this.marked.delete(id); else this.marked.add(id);
-          this.render();
+        if ((event.ctrlKey || event.metaKey || this.marked.size) && (kind === "set" || kind === "character")) {
+          this.toggleMarked(id); // once one is marked (by Ctrl or the menu, on touch), a tap marks more
           return;
         }
         this.marked.clear();
@@ -202,6 +201,12 @@ export class Sidebar {
     this.el.querySelector("#new-character").onclick = create("character");
   }
 
+  /** Mark or unmark a set or character for combining (Ctrl-click; "Combine with others" on touch). */
+  toggleMarked(id) {
+    if (this.marked.has(id)) this.marked.delete(id); else this.marked.add(id);
+    this.render();
+  }
+
   dragEnded() {
     this.dragging = false;
     if (this.renderAfterDrag) { this.renderAfterDrag = false; this.render(); }
@@ -209,9 +214,15 @@ export class Sidebar {
 
   renderSetOps() {
     const bar = document.getElementById("setops");
-    if (this.marked.size < 2) { bar.hidden = true; return; }
+    if (!this.marked.size) { bar.hidden = true; return; }
     const names = [...this.marked].map((id) => this.collections.find((c) => c.id === id)?.name).filter(Boolean);
     bar.hidden = false;
+    if (this.marked.size === 1) { // one marked: say how to go on (on touch there is no Ctrl)
+      bar.innerHTML = `<span>${esc(names[0] ?? "")}: tap or Ctrl-click another set or character to combine them</span>
+        <button data-clear aria-label="Clear">×</button>`;
+      bar.querySelector("[data-clear]").onclick = () => { this.marked.clear(); this.render(); };
+      return;
+    }
     bar.innerHTML = `<span>${this.marked.size} selected: ${names.map(esc).join(", ")}</span>
       ${OPS.map(([op, label]) => `<button data-op="${op}">${label}</button>`).join("")}
       <button data-save>Save as set…</button><button data-clear aria-label="Clear">×</button>`;

@@ -1,0 +1,84 @@
+"""A phone and an upright tablet (issue 32, item 8): the selection bar fits the screen with its count,
+Delete and clear in reach (the rest under More…); the view says which set it shows; sets combine by
+touch, without a Ctrl key."""
+
+from __future__ import annotations
+
+import pytest
+from corpus import photo
+from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
+from ui_support import library_server, screenshot, signed_in_page
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+TOUCH = {
+    "phone": {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True},
+    "tablet": {"viewport": {"width": 768, "height": 1024}, "has_touch": True, "is_mobile": True},
+}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pictures")
+    for n in range(6):
+        photo(300, 200, seed=n).save(folder / f"p{n}.jpg")
+    with library_server(tmp_path_factory.mktemp("library"), folder, 6) as live:
+        library = live.library
+        ids = [pid for (pid,) in library.db.query("SELECT id FROM pictures ORDER BY id")]
+        summer = library.organise.create_collection("set", "Best of the summer shoot")
+        library.organise.add_members(summer.id, ids[:4])
+        keep = library.organise.create_collection("set", "Keep")
+        library.organise.add_members(keep.id, ids[2:])
+        live.sets, live.ids = (summer, keep), ids
+        yield live
+
+
+def on_screen(page, locator) -> bool:
+    box = locator.bounding_box()
+    width = page.viewport_size["width"]
+    return box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+
+
+@pytest.mark.parametrize("size", TOUCH)
+def test_the_selection_bar_fits_and_the_view_is_named(browser, server, size):  # noqa: F811
+    summer, _ = server.sets
+    with signed_in_page(browser, server, **TOUCH[size]) as page:
+        page.goto(f"/?collections={summer.id}")
+        page.wait_for_selector("body[data-ready='1']")
+        if size == "phone":
+            expect(page.locator("#view-title")).to_have_text("Best of the summer shoot")
+        else:
+            expect(page.locator("#breadcrumbs")).to_contain_text("Best of the summer shoot")
+        page.locator(".tile:visible .check").first.tap()
+        bar = page.locator("#selection-bar")
+        expect(bar.locator("#selection-count")).to_have_text("1 selected")
+        for name in ("Add to…", "More actions", "Delete", "Clear selection"):
+            assert on_screen(page, bar.get_by_role("button", name=name)), name
+        assert page.evaluate(
+            "() => { const b = document.getElementById('selection-bar'); return b.scrollWidth <= b.clientWidth; }"
+        )
+        screenshot(page, f"selection-bar-{size}")
+        bar.get_by_role("button", name="More actions").tap()
+        menu = page.locator("#menu")
+        expect(menu.get_by_role("menuitem", name="Rate")).to_be_visible()  # what gave way is here
+        menu.get_by_role("menuitem", name="Rate").tap()
+        menu.get_by_role("menuitem", name="★★★★", exact=True).tap()
+        expect(page.locator("#toast")).to_contain_text("Rated")
+
+
+def test_sets_combine_by_touch(browser, server):  # noqa: F811
+    with signed_in_page(browser, server, **TOUCH["phone"]) as page:
+        page.get_by_role("button", name="Show or hide the sidebar").tap()
+        sidebar = page.locator("#sidebar")
+        sidebar.get_by_label("set Best of the summer shoot").click(button="right")  # a long press
+        page.get_by_role("menuitem", name="Combine with others (then tap them)").tap()
+        expect(page.locator("#setops")).to_contain_text("tap or Ctrl-click another set")
+        sidebar.get_by_label("set Keep").tap()
+        expect(page.locator("#setops")).to_contain_text("2 selected")
+        page.get_by_role("button", name="Show or hide the sidebar").tap()
+        page.locator("#setops").get_by_role("button", name="Overlap").tap()
+        expected = set(server.ids[2:4])
+        expect(page.locator(".tile:visible")).to_have_count(len(expected))
+        shown = page.locator(".tile:visible").evaluate_all("els => els.map(e => Number(e.dataset.id))")
+        assert set(shown) == expected
