@@ -138,7 +138,7 @@ def test_selection_rating_tagging_and_keyboard(page, server):
     expect(page.locator("#toast")).to_contain_text("Rated 2 pictures ★★★★")
     assert {server.library.get(ids[n]).rating for n in ("red", "green")} == {4}
     page.keyboard.press("t")
-    page.get_by_label("Add tags").fill("sunset, keeper")
+    page.get_by_role("textbox", name="Add tags").fill("sunset, keeper")
     page.keyboard.press("Enter")
     expect(page.locator("#toast")).to_contain_text("Tagged 2")
     assert {t.name for t in server.library.get(ids["red"]).tags} >= {"sunset", "keeper"}

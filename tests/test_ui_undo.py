@@ -32,7 +32,7 @@ def test_sidebar_edits_are_undone_one_at_a_time_with_ctrl_z(browser, server):  #
     with signed_in_page(browser, server) as page:
         sidebar = page.locator("#sidebar")
         sidebar.get_by_role("button", name="New set").click()
-        page.get_by_label("Name of the new set").fill("Keepers")
+        page.get_by_role("textbox", name="Name of the new set").fill("Keepers")
         page.keyboard.press("Enter")
         expect(page.locator("#toast")).to_contain_text("Made the set Keepers")
         expect(sidebar.get_by_label("set Keepers")).to_be_visible()
