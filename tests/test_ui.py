@@ -346,12 +346,16 @@ def test_settings_engines_tokens_and_update_check(page, server):
     page.get_by_role("button", name="Settings").click()
     panel = page.locator("#panel")
     expect(panel).to_contain_text("Engines")
+    # Sections are tabs; a setting is saved as it changes (no button to forget).
+    panel.get_by_role("tab", name="Library").click()
     expect(panel.get_by_label("Check for updates")).not_to_be_checked()  # off by default
+    expect(panel.get_by_label("captioner engine")).to_be_hidden()
+    panel.get_by_role("tab", name="Engines").click()
     panel.get_by_label("captioner engine").select_option("fake/captioner")
-    panel.get_by_role("button", name="Save engine settings").click()
-    expect(page.locator("#toast")).to_contain_text("Engine settings saved")
+    expect(panel.locator("#engine-saved")).to_contain_text("Saved")
     assert server.library.engines.settings().defaults == {"captioner": "fake/captioner"}
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    panel.get_by_role("tab", name="Account").click()
     panel.get_by_label("Token name").fill("comfyui")
     panel.get_by_role("button", name="Create token").click()
     expect(panel.locator("#token-secret")).to_contain_text("pxl_")
@@ -368,11 +372,13 @@ def test_settings_engines_tokens_and_update_check(page, server):
     expect(row).to_contain_text("revoked")
     expect(row.get_by_role("button")).to_have_count(0)
     assert [t.revoked for t in server.state.auth.tokens() if t.name == "comfyui"] == [True]
-    # Each engine's parameters, used on import too; automatic snapshots.
+    # Each engine's parameters, used on import too, saved when the field is left; automatic snapshots.
+    panel.get_by_role("tab", name="Engines").click()
     panel.get_by_label("Fake captioner parameters").locator("input").fill("house style")
-    panel.get_by_role("button", name="Save engine settings").click()
-    expect(page.locator("#toast")).to_contain_text("Engine settings saved")
+    page.keyboard.press("Tab")
+    expect(panel.locator("#engine-saved")).to_contain_text("Saved")
     assert server.library.engines.settings().parameters == {"fake/captioner": {"prompt": "house style"}}
+    panel.get_by_role("tab", name="Library").click()
     admin = server.client(server.token("admin"))
     scheduled = admin.get("/api/v1/snapshots/schedule").json()["enabled"]
     box = panel.get_by_label("Take daily, weekly and monthly snapshots automatically")
@@ -385,6 +391,8 @@ def test_settings_engines_tokens_and_update_check(page, server):
     other.post("/api/v1/auth/login", json={"username": OWNER, "password": PASSWORD}).raise_for_status()
     page.get_by_role("button", name="Settings", exact=True).click()  # closes the panel
     page.get_by_role("button", name="Settings", exact=True).click()
+    expect(panel.get_by_role("tab", name="Library")).to_have_attribute("aria-selected", "true")  # as left
+    panel.get_by_role("tab", name="Account").click()
     sessions = panel.get_by_label("Browser sessions")
     expect(sessions.locator(".row")).to_have_count(2)
     sessions.get_by_role("button", name="End").click()

@@ -30,6 +30,7 @@ def test_a_person_backs_up_from_settings_and_schedules_it(browser, server, tmp_p
     target = tmp_path / "usb" / "backup"
     with signed_in_page(browser, server, viewport=size, has_touch=size["width"] < 500) as page:
         page.get_by_role("button", name="Settings", exact=True).click()
+        page.get_by_role("tab", name="Library").click()
         section = page.locator("#backup-section")
         section.scroll_into_view_if_needed()
         expect(section.get_by_role("status")).to_have_text("No backup yet.")

@@ -12,6 +12,34 @@ import { esc, toast } from "./ui.js";
 import { showUpdateBanner } from "./update_banner.js";
 
 const TASKS = ["tagger", "captioner", "embedder", "faces"];
+const TABS = ["Engines", "Library", "Account", "Sharing", "ComfyUI"];
+let activeTab = TABS[0]; // kept while the page lives: the panel reopens where it was left
+
+/** Tabs as people expect them: a click or the arrow keys pick one; the others' sections hide. */
+function bindTabs(panel) {
+  const tabs = [...panel.querySelectorAll("[role=tab]")];
+  const pick = (tab) => {
+    activeTab = tab.textContent;
+    for (const t of tabs) {
+      const on = t === tab;
+      t.setAttribute("aria-selected", String(on));
+      t.tabIndex = on ? 0 : -1;
+      panel.querySelector(`#${t.getAttribute("aria-controls")}`).hidden = !on;
+    }
+  };
+  tabs.forEach((tab, i) => {
+    tab.onclick = () => pick(tab);
+    tab.onkeydown = (event) => {
+      const next = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[event.key];
+      if (next === undefined) return;
+      event.preventDefault();
+      event.stopPropagation();
+      const target = tabs[(next + tabs.length) % tabs.length];
+      pick(target);
+      target.focus();
+    };
+  });
+}
 
 /** Copy ``text`` (the Clipboard API where the page may use it, else a selected text field). */
 async function copy(text) {
@@ -61,7 +89,7 @@ function engineSection(settings, engines) {
     ${withParameters.map((e) => `<fieldset class="engine-parameters engine-form" data-engine="${esc(e.id)}"
       aria-label="${esc(e.label)} parameters"><legend>${esc(e.label)}: what it runs with (on import too)</legend>
       ${e.parameters.map((p) => control(p, settings.parameters?.[e.id]?.[p.name] ?? p.default)).join("")}</fieldset>`).join("")}
-    <button class="primary">Save engine settings</button></form>
+    <p class="muted" id="engine-saved" role="status" aria-live="polite">Changes are saved as you make them.</p></form>
     ${engines.filter((e) => !e.model.present).map((e) => `<p class="muted"><small>${esc(e.id)}: ${esc(e.model.how_to_get)}</small></p>`).join("")}
     ${engines.filter((e) => e.model.note).map((e) => `<p class="muted"><small>${esc(e.id)}: ${esc(e.model.note)}</small></p>`).join("")}
   </section>`;
@@ -89,15 +117,20 @@ export async function renderSettings(app, panel, header, bindClose) {
   app.engines = engines;
   const again = () => renderSettings(app, panel, header, bindClose);
   const active = tokens.filter((t) => !t.revoked);
+  const tab = (name, html) => `<div role="tabpanel" id="settings-${name.toLowerCase()}" aria-labelledby="tab-${
+    name.toLowerCase()}" ${name === activeTab ? "" : "hidden"}>${html}</div>`;
   panel.innerHTML = `${header("Settings")}
-    ${engineSection(settings, engines)}
-    <section><h3>Snapshots</h3><label><input type="checkbox" id="snapshot-schedule" ${schedule.enabled ? "checked" : ""}>
+    <div role="tablist" class="tabs" aria-label="Settings sections">${TABS.map((name) => `<button role="tab" id="tab-${
+      name.toLowerCase()}" aria-controls="settings-${name.toLowerCase()}" aria-selected="${name === activeTab}"
+      tabindex="${name === activeTab ? 0 : -1}">${name}</button>`).join("")}</div>
+    ${tab("Engines", engineSection(settings, engines))}
+    ${tab("Library", `<section><h3>Snapshots</h3><label><input type="checkbox" id="snapshot-schedule" ${schedule.enabled ? "checked" : ""}>
       Take daily, weekly and monthly snapshots automatically</label></section>
     ${backup}
     <section><h3>Updates</h3><label><input type="checkbox" id="update-check" ${updates.enabled ? "checked" : ""}>
       Check for updates (sends only the version; off by default)</label>
-      ${updates.update_available ? `<p>Version ${esc(updates.latest)} is available.</p>` : ""}</section>
-    <section><h3>Password</h3><form id="password-form" class="list">
+      ${updates.update_available ? `<p>Version ${esc(updates.latest)} is available.</p>` : ""}</section>`)}
+    ${tab("Account", `<section><h3>Password</h3><form id="password-form" class="list">
       <input type="password" name="current" autocomplete="current-password" required aria-label="Current password" placeholder="current password">
       <input type="password" name="new" autocomplete="new-password" required minlength="8" aria-label="New password" placeholder="new password (8 characters or more)">
       <input type="password" name="again" autocomplete="new-password" required minlength="8" aria-label="New password again" placeholder="new password again">
@@ -114,12 +147,13 @@ export async function renderSettings(app, panel, header, bindClose) {
       <form id="new-token" class="row"><input name="name" placeholder="token name" required aria-label="Token name">
       <select name="scope" aria-label="Token scope"><option>read</option><option>write</option><option>admin</option></select>
       <button>Create token</button></form><div id="token-secret" class="muted"></div>
-      <p class="muted"><small>${active.length} active.</small></p></section>
-    <section><h3>Share links</h3><div class="list" id="share-list">${shares.map((s) => `<div class="row ${s.revoked ? "revoked" : ""}"><span>${esc(s.title || s.scope_type)}
+      <p class="muted"><small>${active.length} active.</small></p></section>`)}
+    ${tab("Sharing", `<section><h3>Share links</h3><div class="list" id="share-list">${shares.map((s) => `<div class="row ${s.revoked ? "revoked" : ""}"><span>${esc(s.title || s.scope_type)}
       <small class="muted">${esc(s.scope_type)}${s.revoked ? " · revoked" : ""}${s.expires_at ? ` · expires ${new Date(s.expires_at).toLocaleDateString()}` : ""}</small></span>
       ${s.revoked ? "" : `<button data-revoke-share="${s.id}" aria-label="Revoke share ${esc(s.title || s.scope_type)}">Revoke</button>`}</div>`).join("")
-      || '<p class="muted">No share links.</p>'}</div></section>
-    ${comfy}`;
+      || '<p class="muted">No share links.</p>'}</div></section>`)}
+    ${tab("ComfyUI", comfy)}`;
+  bindTabs(panel);
   bindClose(panel);
   bindComfySettings(panel, again);
   bindBackupSettings(panel);
@@ -129,9 +163,12 @@ export async function renderSettings(app, panel, header, bindClose) {
       if (engine && await modelDialog(app, engine)) renderSettings(app, panel, header, bindClose);
     };
   });
-  panel.querySelector("#engine-settings").onsubmit = async (event) => {
-    event.preventDefault();
-    const form = new FormData(event.target);
+  // Engine settings save as they change, as every other setting here does (one way of saving, no button
+  // far below to forget); a text field saves when it is left.
+  const engineForm = panel.querySelector("#engine-settings");
+  engineForm.onsubmit = (event) => event.preventDefault();
+  engineForm.onchange = async () => {
+    const form = new FormData(engineForm);
     const defaults = {};
     for (const t of TASKS) if (form.get(t)) defaults[t] = form.get(t);
     const parameters = {};
@@ -139,11 +176,12 @@ export async function renderSettings(app, panel, header, bindClose) {
       const values = changedParameters(engines.find((e) => e.id === box.dataset.engine), box);
       if (Object.keys(values).length) parameters[box.dataset.engine] = values;
     });
+    const status = panel.querySelector("#engine-saved");
     try {
-      await api.put("/engines/settings", { ...settings, defaults, parameters,
+      settings = await api.put("/engines/settings", { ...settings, defaults, parameters,
         on_import: TASKS.filter((t) => form.get(`import-${t}`)), device: form.get("device") });
-      toast("Engine settings saved");
-    } catch (error) { toast(error.message); }
+      status.textContent = `Saved ${new Date().toLocaleTimeString()}`;
+    } catch (error) { status.textContent = ""; toast(error.message); }
   };
   panel.querySelector("#snapshot-schedule").onchange = async (event) => {
     try {
