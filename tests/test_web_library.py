@@ -260,3 +260,37 @@ def test_an_upload_is_dated_by_its_own_date_then_the_browser_s_file_time_then_th
     assert client.get(f"/api/v1/pictures/{render}").json()["taken_from"] == "hand"
     bad = client.post("/api/v1/uploads", files=files[:1], data={"last_modified": "yesterday"})
     assert bad.status_code == 400 and "last_modified" in bad.text
+
+
+def test_a_zip_uploaded_as_a_browser_sends_it_imports_its_pictures(live, tmp_path):
+    """The browser's dialog offers zips: the server opens one as the command line does, with its limits."""
+    import zipfile
+
+    client = live.client(live.token("write"))
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("shoot/a.png", png_bytes(41))
+        zf.writestr("shoot/b.png", png_bytes(42))
+        zf.writestr("notes.pdf", "not a picture")
+        zf.writestr("../escape.png", png_bytes(43))
+    files = [
+        ("file", ("shoot.zip", archive.getvalue(), "application/zip")),
+        ("file", ("c.png", png_bytes(44), "image/png")),
+    ]
+    report = client.post("/api/v1/uploads", files=files).json()
+    assert sorted(i["path"] for i in report["imported"]) == [
+        "c.png",
+        "shoot.zip!/shoot/a.png",
+        "shoot.zip!/shoot/b.png",
+    ]
+    assert {s["path"]: s["reason"] for s in report["skipped"]} == {
+        "shoot.zip!/notes.pdf": "not a picture or video (extension .pdf)",
+        "shoot.zip!/../escape.png": "unsafe path in archive: '../escape.png'",
+    }
+    names = {live.library.get(i["picture_id"]).original_name for i in report["imported"]}
+    assert names == {"a.png", "b.png", "c.png"}
+    assert list(live.library.tmp.iterdir()) == []  # the archive and its pictures' copies are gone
+    broken = client.post(
+        "/api/v1/uploads", files=[("file", ("broken.zip", b"PK\x03\x04 not really", "application/zip"))]
+    )
+    assert broken.status_code == 200 and broken.json()["skipped"][0]["reason"].startswith("unreadable zip archive")

@@ -34,7 +34,7 @@ from .events import EventBus
 from .face_clusters import FaceClustering
 from .folders import FolderService, FolderWatcher
 from .importing.importer import Importer, ImportTarget, RunningCount
-from .importing.sources import ArchiveLimits, ImportItem, iter_items
+from .importing.sources import ArchiveLimits, ImportItem, iter_items, upload_items
 from .index.indexes import VectorIndexes
 from .index.near_duplicates import NearDuplicateIndex
 from .index.search import SearchService
@@ -380,12 +380,19 @@ class Library:
         enrich: bool = True,
     ) -> ImportReport:
         """Import uploaded files already streamed to disk (inside ``tmp``), as ``(path, filename)``; they
-        are consumed. They go through the same parallel pipeline as a folder."""
+        are consumed. They go through the same parallel pipeline as a folder; a zip's pictures are imported."""
         target = self.check_target(project_id, collection_ids)
         if source_id is None:
             source_id = self.new_source("upload", ", ".join(name for _, name in files))
-        items = [ImportItem(path, filename, Path(filename).name, temporary=True) for path, filename in files]
-        return self.new_importer().run(items, source_id=source_id, target=target, enrich=enrich)
+        report = ImportReport()
+
+        def skip(path: str, reason: str) -> None:
+            report.skipped.append(ImportSkip(path, reason))
+
+        with tempfile.TemporaryDirectory(dir=self.tmp) as scratch:
+            items = upload_items(list(files), Path(scratch), skip, self.archive_limits)
+            self.new_importer().run(items, source_id=source_id, target=target, report=report, enrich=enrich)
+        return report
 
     def busy(self) -> bool:
         """Whether an import runs in this process or enrichment jobs are open (background work waits)."""

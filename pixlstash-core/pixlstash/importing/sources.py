@@ -82,9 +82,9 @@ def _safe_member_name(name: str) -> PurePosixPath:
 
 
 def _iter_archive(
-    archive: Path, limits: ArchiveLimits, tmpdir: Path, skip: Callable[[str, str], None]
+    archive: Path, limits: ArchiveLimits, tmpdir: Path, skip: Callable[[str, str], None], label: str | None = None
 ) -> Iterator[ImportItem]:
-    label = display_name(archive)
+    label = label or display_name(archive)
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as error:
@@ -149,6 +149,23 @@ def _walk(folder: Path, skip: Callable[[str, str], None], exclude: Path | None) 
         for name in sorted(files):
             if not name.startswith("."):
                 yield Path(root) / name
+
+
+def upload_items(
+    files: list[tuple[Path, str]],
+    tmpdir: Path,
+    skip: Callable[[str, str], None],
+    archive_limits: ArchiveLimits | None = None,
+) -> Iterator[ImportItem]:
+    """Uploaded files (``(path, filename)``, consumed), a zip archive's pictures in its place: a browser
+    offers zips, so an uploaded zip is opened as the command line opens one, with the same limits."""
+    limits = archive_limits or ArchiveLimits()
+    for path, filename in files:
+        if Path(filename).suffix.lower() == ".zip":
+            yield from _iter_archive(path, limits, tmpdir, skip, label=filename)
+            path.unlink(missing_ok=True)
+        else:
+            yield ImportItem(path, filename, Path(filename).name, temporary=True)
 
 
 def iter_items(

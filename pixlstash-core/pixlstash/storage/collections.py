@@ -217,7 +217,7 @@ class CollectionStore:
         )
         if taken is not None:
             where = "in that project" if project_id is not None else "outside projects"
-            raise Conflict(f"a {kind} named {name.strip()!r} already exists {where} ({kind} {taken})", id=taken)
+            raise Conflict(f"a {kind} named {name.strip()!r} already exists {where}", id=taken)
 
     def delete_collection(self, collection_id: int) -> None:
         """Delete a set or character. Its pictures are never deleted."""
