@@ -5,6 +5,7 @@ viewer's tag and caption boxes take typing, and a shortcut key typed into them s
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import pytest
@@ -144,3 +145,33 @@ def test_the_viewer_s_tag_and_caption_boxes_take_typing(browser, server, size): 
         assert {c.text for c in stored.captions if c.source == "user"} == {"a cup on a table; 1 of 3"}
         server.library.tag_pictures([picture_id], remove=["coffee 5"])
         server.library.set_caption(picture_id, None)
+
+
+def test_the_viewer_s_action_bar_and_details_toggle(browser, server):  # noqa: F811
+    picture_id = server.ids["landscape"]
+    with signed_in_page(browser, server, **SIZES["desktop"]) as page:
+        page.locator(f".tile[data-id='{picture_id}']").click()
+        bar = page.get_by_role("toolbar", name="Picture actions")
+        index = page.evaluate("id => window.pixlstash.app.grid.indexOf.get(id)", picture_id)
+        expect(bar.locator("#position")).to_have_text(f"{index + 1} of {len(SHAPES)}")
+        stage = page.locator("#stage")
+        narrow = stage.bounding_box()["width"]
+        page.keyboard.press("i")  # the details give the picture their room
+        expect(page.locator("#overlay .info")).to_be_hidden()
+        assert stage.bounding_box()["width"] > narrow + 300
+        assert_whole_and_fitted(page, "landscape", "details hidden")
+        expect(page.get_by_role("button", name="Close")).to_be_visible()
+        bar.get_by_role("button", name="Details").click()
+        expect(page.locator("#overlay .info")).to_be_visible()
+        bar.get_by_role("button", name="Add to…").click()
+        expect(page.get_by_role("menuitem", name="Create a set or project first")).to_be_visible()
+        page.keyboard.press("Escape")
+        # Delete from the viewer: the picture goes to the scrapheap, the viewer shows the next one.
+        bar.get_by_role("button", name="Delete").click()
+        expect(page.locator("#toast")).to_contain_text("moved to the scrapheap")
+        expect(page).not_to_have_url(re.compile(rf"picture={picture_id}(&|$)"))
+        assert server.library.get(picture_id).deleted_at is not None
+        expect(page.locator("#overlay")).to_be_visible()
+        assert page.evaluate("() => window.pixlstash.app.view.picture") != picture_id
+    server.library.edits.undo()  # the other tests here want every shape
+    assert server.library.get(picture_id).deleted_at is None

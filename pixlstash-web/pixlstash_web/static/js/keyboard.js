@@ -5,7 +5,7 @@
 import { api } from "./api.js";
 import { redo, undo } from "./history.js";
 import { actions, contextMenu, hideMenu } from "./menus.js";
-import { closeOverlay, overlayKeys, step } from "./overlay.js";
+import { closeOverlay, overlayKeys, step, toggleInfo } from "./overlay.js";
 import { closePanel, openPanel } from "./panels.js";
 
 const $ = (id) => document.getElementById(id);
@@ -106,6 +106,9 @@ export function bindKeyboard(app) {
           await actions.rate(app, targets, Number(event.key));
           if (overlayOpen) app.apply(app.view);
         }
+        break;
+      case "i": case "I":
+        if (overlayOpen) { event.preventDefault(); toggleInfo(); }
         break;
       case "t": case "T":
         event.preventDefault();

@@ -80,15 +80,16 @@ export const actions = {
     if (app.view.scrapheap) {
       const all = await app.expand(ids);
       if (!(await confirmAction(`Delete ${pictures(all.length)} for good?`,
-        "Their files in the library are removed. This cannot be undone.", { ok: "Delete for good", danger: true }))) return;
-      try { await api.post("/scrapheap/purge", { ids: all }); toast("Deleted for good"); } catch (e) { toast(e.message); return; }
+        "Their files in the library are removed. This cannot be undone.", { ok: "Delete for good", danger: true }))) return false;
+      try { await api.post("/scrapheap/purge", { ids: all }); toast("Deleted for good"); } catch (e) { toast(e.message); return false; }
     } else {
       const result = await bulk(app, ids, { action: "scrap" }, (n) => `${n} moved to the scrapheap`,
         (n) => `Move ${n} to the scrapheap?`);
-      if (!result) return;
+      if (!result) return false;
     }
     app.grid.clearSelection();
     app.load({ keepScroll: true });
+    return true;
   },
 
   async unscrap(app, ids) {
@@ -195,7 +196,7 @@ async function leaveItems(app, ids) {
   return items.length ? items : [["Not in any set, character or project", () => {}]];
 }
 
-function assignItems(app, ids) {
+export function assignItems(app, ids) {
   const items = app.sidebar.collections.map((c) => [`${c.kind === "character" ? "●" : "■"} ${c.name}`,
     () => actions.assign(app, ids, c)]);
   items.push(null, ...app.sidebar.projects.map((p) => [`▸ Project ${p.name}`, () => actions.move(app, ids, p)]));

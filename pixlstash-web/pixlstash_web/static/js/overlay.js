@@ -3,6 +3,7 @@
 
 import { api, originalUrl, thumbUrl } from "./api.js";
 import { undoButton } from "./history.js";
+import { actions, assignItems, showMenu } from "./menus.js";
 import { esc, icon, toast } from "./ui.js";
 import { viewUrl } from "./view.js";
 import { bindZoom } from "./zoom.js";
@@ -37,7 +38,7 @@ function render(app, el, p) {
   const characters = app.sidebar.characters();
   const similarity = app.hits?.get(p.id);
   el.innerHTML = `
-    <div class="stage" id="stage">
+    <div class="stage-column"><div class="stage" id="stage">
       ${video ? `<video src="${originalUrl(p.content_hash)}" controls autoplay muted playsinline
           poster="${thumbUrl(p.content_hash, "preview")}" aria-label="Video"></video>`
         : `<img id="full" draggable="false" src="${thumbUrl(p.content_hash, "preview")}" alt="${esc(p.original_name)}"
@@ -45,9 +46,17 @@ function render(app, el, p) {
       <div id="faceboxes"></div>
       <button class="nav prev" id="prev" aria-label="Previous picture">${icon("chevron-left")}</button>
       <button class="nav next" id="next" aria-label="Next picture">${icon("chevron-right")}</button>
+      </div>
+      <div class="viewer-bar" role="toolbar" aria-label="Picture actions">
+        <span class="position" id="position">${position(app, p.id)}</span>
+        <button id="viewer-assign">Add to…</button>
+        <button id="viewer-share">Share…</button>
+        <button id="viewer-delete" class="danger">${p.deleted_at ? "Delete for good" : "Delete"}</button>
+        <button id="toggle-info" aria-pressed="${!el.classList.contains("no-info")}" title="Details (I)">${icon("info")}<span>Details</span></button>
+      </div>
     </div>
+    <button class="close icon" id="close-overlay" aria-label="Close">${icon("x")}</button>
     <div class="info">
-      <button class="close icon" id="close-overlay" aria-label="Close">${icon("x")}</button>
       <h2>${esc(p.original_name || `Picture ${p.id}`)}</h2>
       <p class="muted">${p.width}×${p.height} · ${(p.file_size / 1e6).toFixed(2)} MB · <span id="taken" title="${esc(DATE_SOURCES[p.taken_from] ?? "")}">${new Date(p.taken_at).toLocaleString()}${
         p.taken_from && p.taken_from !== "exif" ? ` <small>(${esc(DATE_WORDS[p.taken_from] ?? p.taken_from)})</small>` : ""}</span>
@@ -183,6 +192,19 @@ function drawFaces(el, p) {
   if (img.complete) place(); else img.addEventListener("load", place, { once: true });
 }
 
+/** "n of N" in the view the picture was opened from. */
+function position(app, id) {
+  const index = app.grid.indexOf.get(id);
+  return index === undefined ? "" : `${(index + 1).toLocaleString()} of ${app.grid.ids.length.toLocaleString()}`;
+}
+
+/** Show or hide the details beside the picture (I); the choice lasts while the page does. */
+export function toggleInfo() {
+  const el = $("overlay");
+  el.classList.toggle("no-info");
+  el.querySelector("#toggle-info")?.setAttribute("aria-pressed", String(!el.classList.contains("no-info")));
+}
+
 export async function step(app, delta) {
   const grid = app.grid;
   const index = grid.indexOf.get(app.view.picture);
@@ -214,6 +236,17 @@ async function act(app, p, work, message) {
 function bind(app, el, p) {
   el.querySelector("#close-overlay").onclick = () => closeOverlay(app);
   el.querySelector("#prev").onclick = () => step(app, -1);
+  el.querySelector("#toggle-info").onclick = () => toggleInfo();
+  el.querySelector("#viewer-assign").onclick = (event) => {
+    const r = event.currentTarget.getBoundingClientRect();
+    showMenu(r.left, r.top - 8, assignItems(app, [p.id]));
+  };
+  el.querySelector("#viewer-share").onclick = () => actions.share(app, [p.id]);
+  el.querySelector("#viewer-delete").onclick = async () => {
+    const next = app.grid.ids[app.grid.indexOf.get(p.id) + 1] ?? app.grid.ids[app.grid.indexOf.get(p.id) - 1];
+    if (!(await actions.remove(app, [p.id]))) return;
+    if (next !== undefined) app.update({ picture: next }, { replace: true }); else closeOverlay(app);
+  };
   el.querySelector("#next").onclick = () => step(app, 1);
   bindZoom(el.querySelector("#stage"), el.querySelector("#full"), p, (delta) => step(app, delta));
   el.querySelectorAll("[data-accept-caption]").forEach((b) => {

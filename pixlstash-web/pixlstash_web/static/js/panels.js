@@ -176,6 +176,10 @@ async function renderTasks(app, panel) {
 
 // -- snapshots ------------------------------------------------------------------------------------
 
+// How each kind of snapshot reads in the list (a scheduled one has no label of its own).
+const SNAPSHOT_KINDS = { DAILY: "Daily snapshot", WEEKLY: "Weekly snapshot", MONTHLY: "Monthly snapshot",
+  MANUAL: "Taken by hand", SAFETY: "Safety snapshot" };
+
 /** What a restore does to the undo history, said before it runs ("" when there is nothing to lose). */
 async function historyCleared() {
   try {
@@ -196,7 +200,8 @@ async function renderSnapshots(app, panel, options = {}) {
     ${selected.length || resource ? `<p class="muted">${resource ? `Selective restore of ${esc(resource.type)} ${resource.id}`
       : `Selective restore of the ${selected.length} selected picture(s)`} available on each snapshot.</p>` : ""}
     <div class="list" id="snapshot-list">${snapshots.map((s) => `<div class="row" data-snapshot="${s.id}">
-      <span><strong>${esc(s.label || s.kind)}</strong> <span class="muted">${esc(s.kind)}</span><br>
+      <span><strong>${esc(s.label || SNAPSHOT_KINDS[s.kind] || s.kind)}</strong>${s.label
+        ? ` <span class="muted">${esc(SNAPSHOT_KINDS[s.kind] || s.kind)}</span>` : ""}<br>
       <small>${new Date(s.created_at).toLocaleString()} · ${s.picture_count.toLocaleString()} pictures · ${(s.byte_size / 1e6).toFixed(1)} MB</small></span>
       <span><button data-preview="${s.id}">Preview restore</button>
       ${selected.length || resource ? `<button data-selective="${s.id}">Restore selection…</button>` : ""}
@@ -280,7 +285,9 @@ export const SHORTCUTS = [
   ["Enter", "open the picture"], ["Esc", "close, or clear the selection"], ["1 – 5", "rate (the selection, or the picture in focus)"],
   ["0", "clear the rating"],
   ["T", "tag"], ["Delete", "move to the scrapheap"], ["F", "search"], ["Ctrl + A", "select all"],
-  ["A / R", "accept / reject suggested tags (in the picture)"], ["Ctrl + Z", "undo"],
+  ["A / R", "accept / reject suggested tags (in the picture)"], ["I", "show or hide the details (in the picture)"],
+  ["Shift + F10, menu key", "the picture menu"], ["Tab", "move between controls (Skip to pictures first)"],
+  ["Ctrl + Z", "undo"],
   ["Ctrl + Y, Ctrl + Shift + Z", "redo"], ["?", "these shortcuts"],
 ];
 
