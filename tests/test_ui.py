@@ -767,6 +767,7 @@ def test_the_update_banner_names_a_security_release_and_is_dismissed_per_version
         expect(banner).to_be_hidden()  # off until the owner turns it on: nothing asked, nothing shown
         assert updates.requests == []
         page.get_by_role("button", name="Settings").click()
+        page.get_by_role("tab", name="Library").click()
         page.get_by_label("Check for updates").check()
         expect(banner).to_contain_text("Security fix (high): PixlStash 9.0.0 is out")
         expect(banner).to_contain_text("It fixes versions <0.2.0.")
