@@ -164,8 +164,12 @@ def test_the_viewer_s_action_bar_and_details_toggle(browser, server):  # noqa: F
         bar.get_by_role("button", name="Details").click()
         expect(page.locator("#overlay .info")).to_be_visible()
         bar.get_by_role("button", name="Add to…").click()
-        expect(page.get_by_role("menuitem", name="Create a set or project first")).to_be_visible()
-        page.keyboard.press("Escape")
+        page.get_by_role("menuitem", name="New set…").click()
+        page.get_by_role("textbox", name="Name of the new set").fill("Wide ones")
+        page.keyboard.press("Enter")
+        expect(page.locator("#toast")).to_contain_text("Added 1 picture to Wide ones")
+        (wide,) = [c for c in server.library.collections.collections("set") if c.name == "Wide ones"]
+        assert server.library.organise.set_operation([wide.id], "union") == [picture_id]
         # Delete from the viewer: the picture goes to the scrapheap, the viewer shows the next one.
         bar.get_by_role("button", name="Delete").click()
         expect(page.locator("#toast")).to_contain_text("moved to the scrapheap")
@@ -175,3 +179,5 @@ def test_the_viewer_s_action_bar_and_details_toggle(browser, server):  # noqa: F
         assert page.evaluate("() => window.pixlstash.app.view.picture") != picture_id
     server.library.edits.undo()  # the other tests here want every shape
     assert server.library.get(picture_id).deleted_at is None
+    server.library.edits.undo(), server.library.edits.undo()  # and no set
+    assert server.library.collections.collections("set") == []

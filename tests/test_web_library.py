@@ -294,3 +294,16 @@ def test_a_zip_uploaded_as_a_browser_sends_it_imports_its_pictures(live, tmp_pat
         "/api/v1/uploads", files=[("file", ("broken.zip", b"PK\x03\x04 not really", "application/zip"))]
     )
     assert broken.status_code == 200 and broken.json()["skipped"][0]["reason"].startswith("unreadable zip archive")
+
+
+def test_grid_summaries_carry_a_name_and_a_video_s_length(live, tmp_path):
+    client = live.client(live.token("write"))
+    clip = mp4(tmp_path / "clip.mp4", frames=36, fps=12)
+    files = [
+        ("file", ("clip.mp4", clip.read_bytes(), "video/mp4")),
+        ("file", ("still.png", png_bytes(51), "image/png")),
+    ]
+    client.post("/api/v1/uploads", files=files).raise_for_status()
+    items = {p["original_name"]: p for p in client.get("/api/v1/pictures").json()["items"]}
+    assert set(items) == {"clip.mp4", "still.png"}
+    assert abs(items["clip.mp4"]["duration"] - 3.0) < 0.2 and items["still.png"]["duration"] is None

@@ -137,6 +137,8 @@ class PictureSummary(msgspec.Struct, frozen=True):
     deleted_at: int | None = None
     stack_id: int | None = None
     stack_size: int = 0  # pictures in its stack, itself included (0: in none)
+    original_name: str = ""  # its file's name, for a caption or a title
+    duration: float | None = None  # a video's seconds (shown on its tile)
 
 
 class Stack(msgspec.Struct, frozen=True):

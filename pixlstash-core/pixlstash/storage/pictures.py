@@ -29,7 +29,7 @@ SUMMARY_COLUMNS = (
     "p.id, p.content_hash, p.media_type, p.width, p.height, p.rating, p.taken_at, p.imported_at, "
     "p.file_size, p.favourite, p.flagged, p.missing, p.deleted_at, p.stack_id, "
     "CASE WHEN p.stack_id IS NULL THEN 0 ELSE (SELECT count(*) FROM pictures m "
-    "WHERE m.stack_id = p.stack_id AND m.deleted_at IS NULL) END"
+    "WHERE m.stack_id = p.stack_id AND m.deleted_at IS NULL) END, p.original_name, p.duration"
 )
 _PICTURE_COLUMNS = (
     "id, content_hash, suffix, media_type, mime, file_size, width, height, taken_at, imported_at, rating, "
@@ -56,6 +56,8 @@ def row_to_summary(row: Sequence) -> PictureSummary:
         deleted_at=row[12],
         stack_id=row[13],
         stack_size=row[14],
+        original_name=row[15],
+        duration=row[16],
     )
 
 

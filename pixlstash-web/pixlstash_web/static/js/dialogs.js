@@ -38,15 +38,31 @@ export function openDialog(html, onSubmit) {
 
 /** A one-line answer (trimmed), or null when cancelled. With ``submit(answer)`` (async), the answer is
  * used at once and the dialog stays open with the reason when that fails (a name already taken). */
-export function ask(title, placeholder = "", value = "", { submit = null } = {}) {
+export function ask(title, placeholder = "", value = "", { submit = null, suggest = null } = {}) {
+  if (suggest) setTimeout(() => bindSuggestions(suggest), 0); // once the dialog is on the page
   return openDialog(`<h2>${esc(title)}</h2>
-    <input name="value" placeholder="${esc(placeholder)}" value="${esc(value)}" aria-label="${esc(title)}" autofocus>
+    <input name="value" placeholder="${esc(placeholder)}" value="${esc(value)}" aria-label="${esc(title)}" autofocus
+      ${suggest ? 'list="ask-suggestions" autocomplete="off"' : ""}>${suggest ? '<datalist id="ask-suggestions"></datalist>' : ""}
     <p class="error" role="alert"></p>
     <div class="actions"><button type="button" data-cancel>Cancel</button><button class="primary">OK</button></div>`,
   async (form) => {
     const answer = form.value.value.trim();
     if (submit && answer) await submit(answer);
     return answer;
+  });
+}
+
+/** Completions under the dialog's box: ``suggest(typed)`` gives whole values (a later keystroke wins). */
+function bindSuggestions(suggest) {
+  const input = document.querySelector("#dialog input[list='ask-suggestions']");
+  const list = document.getElementById("ask-suggestions");
+  if (!input || !list) return;
+  let asked = 0;
+  input.addEventListener("input", async () => {
+    const ticket = ++asked;
+    const values = await suggest(input.value).catch(() => []);
+    if (ticket !== asked) return;
+    list.innerHTML = values.map((v) => `<option value="${esc(v)}"></option>`).join("");
   });
 }
 

@@ -41,11 +41,11 @@ export async function showDuplicates(app, visible) {
     ${shown.map((group, n) => `<section class="duplicate-group" aria-label="Group ${n + 1}" data-group="${n}">
       <h3>${group.length} pictures · keeping one frees up to ${size(Math.max(...group.map((p) => frees(group, p.id))))}</h3>
       <div class="duplicate-row">${group.map((p) => `<figure class="duplicate" data-id="${p.id}">
-        <img src="${thumbUrl(p.content_hash)}" alt="Picture ${p.id}" loading="lazy" data-open="${p.id}">
-        <figcaption><b>Picture ${p.id}</b><br>
+        <img src="${thumbUrl(p.content_hash)}" alt="${esc(p.original_name || `Picture ${p.id}`)}" loading="lazy" data-open="${p.id}">
+        <figcaption><b>${esc(p.original_name || `Picture ${p.id}`)}</b><br>
           ${p.width}×${p.height} · ${size(p.file_size)}${p.rating ? ` · ${"★".repeat(p.rating)}` : ""}
           ${p.id === largest(group).id ? '<br><small class="muted">largest</small>' : ""}</figcaption>
-        <button data-keep="${p.id}" aria-label="Keep picture ${p.id}, scrap the rest of its group">Keep this one
+        <button data-keep="${p.id}" aria-label="Keep ${esc(p.original_name || `picture ${p.id}`)}, scrap the rest of its group">Keep this one
           <small>(frees ${size(frees(group, p.id))})</small></button></figure>`).join("")}</div></section>`).join("")}`;
   $("close-duplicates").onclick = () => app.update({ dupes: undefined });
   box.querySelectorAll("[data-open]").forEach((img) => {
@@ -58,7 +58,8 @@ export async function showDuplicates(app, visible) {
       const rest = group.filter((p) => p.id !== keep).map((p) => p.id);
       try {
         const result = await api.post("/pictures/bulk", { ids: rest, operation: { action: "scrap" } });
-        toast(`Kept ${keep}; ${result.count} moved to the scrapheap, freeing ${size(frees(group, keep))} when emptied`,
+        const kept = group.find((p) => p.id === keep);
+        toast(`Kept ${kept?.original_name || `picture ${keep}`}; ${result.count} moved to the scrapheap, freeing ${size(frees(group, keep))} when emptied`,
           8, undoButton(app));
         b.closest(".duplicate-group").remove();
         window.dispatchEvent(new CustomEvent("pixlstash:history"));

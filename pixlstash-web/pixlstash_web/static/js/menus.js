@@ -46,7 +46,17 @@ export const actions = {
     (n) => (rating ? `Rate ${n} ${STARS(rating)}?` : `Clear the rating of ${n}?`)),
 
   async tag(app, ids) {
-    const tags = (await ask("Add tags", "comma-separated tags"))?.split(",").map((t) => t.trim()).filter(Boolean);
+    // The last tag typed completes from the library's tags (most used first), keeping those before it.
+    const suggest = async (typed) => {
+      const parts = typed.split(",");
+      const last = parts.pop().trim();
+      if (!last) return [];
+      const before = parts.map((t) => t.trim()).filter(Boolean);
+      const tags = await api.get("/tags", { prefix: last, limit: 8 });
+      return tags.map((t) => [...before, t.name].join(", "));
+    };
+    const tags = (await ask("Add tags", "comma-separated tags", "", { suggest }))?.split(",").map((t) => t.trim())
+      .filter(Boolean);
     if (!tags?.length) return;
     const names = tags.join(", ");
     await bulk(app, ids, { action: "tag", tags }, (n) => `Tagged ${n} ${names}`, (n) => `Tag ${n} ${names}?`);
@@ -56,6 +66,17 @@ export const actions = {
     const result = await bulk(app, ids, { action: "add_to_collection", collection_id: collection.id },
       (n) => `Added ${n} to ${collection.name}`, (n) => `Add ${n} to the ${collection.kind} ${collection.name}?`);
     if (result) app.sidebar.reload();
+  },
+
+  /** A new set (in the project shown, if any) with these pictures: two steps, each undoable. */
+  async newSet(app, ids) {
+    let made = null;
+    const name = await ask("Name of the new set", "", "", {
+      submit: async (value) => { made = await api.post("/sets", { name: value, project_id: app.view.project ?? null }); },
+    });
+    if (!name || !made) return;
+    await app.sidebar.reload();
+    await actions.assign(app, ids, made);
   },
 
   async move(app, ids, project) {
@@ -197,10 +218,13 @@ async function leaveItems(app, ids) {
 }
 
 export function assignItems(app, ids) {
-  const items = app.sidebar.collections.map((c) => [`${c.kind === "character" ? "●" : "■"} ${c.name}`,
-    () => actions.assign(app, ids, c)]);
-  items.push(null, ...app.sidebar.projects.map((p) => [`▸ Project ${p.name}`, () => actions.move(app, ids, p)]));
-  return items.length > 1 ? items : [["Create a set or project first", () => {}]];
+  const items = [["New set…", () => actions.newSet(app, ids)], null];
+  items.push(...app.sidebar.collections.map((c) => [`${c.kind === "character" ? "●" : "■"} ${c.name}`,
+    () => actions.assign(app, ids, c)]));
+  if (app.sidebar.projects.length) {
+    items.push(null, ...app.sidebar.projects.map((p) => [`▸ Project ${p.name}`, () => actions.move(app, ids, p)]));
+  }
+  return items;
 }
 
 export async function contextMenu(app, x, y, ids) {

@@ -24,6 +24,14 @@ export function makeTile() {
   return tile;
 }
 
+/** A video's length as a person reads it: 0:07, 3:21, 1:02:03. */
+export function clock(seconds) {
+  const s = Math.round(seconds);
+  const parts = [Math.floor(s / 3600), Math.floor((s % 3600) / 60), s % 60];
+  const [h, m, sec] = parts;
+  return h ? `${h}:${String(m).padStart(2, "0")}:${String(sec).padStart(2, "0")}` : `${m}:${String(sec).padStart(2, "0")}`;
+}
+
 /** Show a picture's summary and badges on its tile (``width()``: its displayed width, asked only when
  * chips may fit). Without a summary, a recycled tile drops the previous picture's badges. */
 export function decorateTile(tile, summary, badges, width, showStacks = true) {
@@ -47,7 +55,7 @@ export function decorateTile(tile, summary, badges, width, showStacks = true) {
   if (summary.favourite) span("fav", "♥");
   if (summary.flagged) span("flag", "⚑");
   if (summary.missing) span("missing", "missing file");
-  if (summary.media_type === "video") span("video", "▶");
+  if (summary.media_type === "video") span("video", summary.duration ? `▶ ${clock(summary.duration)}` : "▶");
   if (summary.stack_size > 1 && showStacks) {  // one tile per stack: its count opens it
     const open = document.createElement("button");
     open.className = "stack-open";
@@ -57,7 +65,7 @@ export function decorateTile(tile, summary, badges, width, showStacks = true) {
     open.setAttribute("aria-label", `Open the stack of ${summary.stack_size}`);
     meta.appendChild(open);
   }
-  const title = [`${summary.width}×${summary.height}`];
+  const title = [summary.original_name, `${summary.width}×${summary.height}`].filter(Boolean);
   if (badges) {  // they arrive after the summary
     if (badges.face_count) {
       span("faces", `☺${badges.face_count}`);
