@@ -82,3 +82,23 @@ def test_sets_combine_by_touch(browser, server):  # noqa: F811
         expect(page.locator(".tile:visible")).to_have_count(len(expected))
         shown = page.locator(".tile:visible").evaluate_all("els => els.map(e => Number(e.dataset.id))")
         assert set(shown) == expected
+
+
+def test_a_lost_connection_is_said_at_once_and_the_page_catches_up_when_it_is_back(browser, server):  # noqa: F811
+    """A phone away from home (the network gone mid-session): the page says its changes are not saved
+    instead of 'Failed to fetch' and broken tiles; back on the network, it reconnects by itself and shows
+    what changed meanwhile."""
+    with signed_in_page(browser, server, **TOUCH["phone"]) as page:
+        page.expected_errors += ["ERR_INTERNET_DISCONNECTED", "Failed to fetch", "Failed to load resource"]
+        banner = page.locator("#connection-banner")
+        expect(banner).to_be_hidden()
+        page.context.set_offline(True)
+        page.locator(".tile:visible").first.click()  # opening a picture asks the server
+        expect(banner).to_be_visible()
+        expect(banner).to_contain_text("cannot be reached")
+        screenshot(page, "connection-lost-phone")
+        page.keyboard.press("Escape")
+        server.library.tag_pictures([server.ids[5]], add=["made while away"])
+        page.context.set_offline(False)
+        expect(banner).to_be_hidden(timeout=15_000)  # the live stream's own retry, or the next request
+        expect(page.locator("#toast")).to_contain_text("Connected again")

@@ -31,9 +31,14 @@ async function request(method, path, { params, body, form, raw } = {}) {
     payload = JSON.stringify(body);
   }
   if (method !== "GET") headers["X-CSRF-Token"] = localStorage.getItem(CSRF_KEY) || "";
-  const response = await fetch(`/api/v1${path}${query(params)}`, {
-    method, headers, body: payload, credentials: "same-origin",
-  });
+  let response;
+  try {
+    response = await fetch(`/api/v1${path}${query(params)}`, { method, headers, body: payload, credentials: "same-origin" });
+  } catch (error) {
+    if (error instanceof TypeError) connection(false); // fetch's word for "no answer at all"
+    throw error;
+  }
+  connection(true);
   if (response.status === 401) window.dispatchEvent(new CustomEvent("pixlstash:signed-out"));
   if (!response.ok) {
     let error = { code: "error", message: response.statusText };
@@ -86,9 +91,20 @@ export function originalUrl(hash) {
   return `/api/v1/media/${hash}/original`;
 }
 
+let online = true;
+
+/** Whether the server answers, told to the page ("pixlstash:connection") each time it changes. */
+function connection(reached) {
+  if (reached === online) return;
+  online = reached;
+  window.dispatchEvent(new CustomEvent("pixlstash:connection", { detail: { online } }));
+}
+
 /** Live updates from the server (server-sent events); returns a function that stops listening. */
 export function subscribe(onEvent) {
   const source = new EventSource("/api/v1/events", { withCredentials: true });
+  source.onopen = () => connection(true);
+  source.onerror = () => { if (source.readyState !== EventSource.OPEN) connection(false); }; // it retries by itself
   source.onmessage = (message) => {
     try { onEvent(JSON.parse(message.data)); } catch { /* heartbeat or malformed */ }
   };

@@ -404,6 +404,12 @@ async function start() {
   live();
   bindUploads(app);
   showUpdateBanner();
+  // The server out of reach during a session: said at once, and gone (with the view brought up to date)
+  // when it answers again; the live stream keeps trying by itself.
+  window.addEventListener("pixlstash:connection", (event) => {
+    $("connection-banner").hidden = event.detail.online;
+    if (event.detail.online) { toast("Connected again"); app.load({ keepScroll: true }); app.sidebar.reload(); }
+  });
   window.pixlstash = { app, actions };
   document.body.dataset.ready = "1";
 }

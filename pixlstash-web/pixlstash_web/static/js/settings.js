@@ -151,7 +151,9 @@ export async function renderSettings(app, panel, header, bindClose) {
     ${tab("Sharing", `<section><h3>Share links</h3><div class="list" id="share-list">${shares.map((s) => `<div class="row ${s.revoked ? "revoked" : ""}"><span>${esc(s.title || s.scope_type)}
       <small class="muted">${esc(s.scope_type)}${s.revoked ? " · revoked" : ""}${s.expires_at ? ` · expires ${new Date(s.expires_at).toLocaleDateString()}` : ""}</small></span>
       ${s.revoked ? "" : `<button data-revoke-share="${s.id}" aria-label="Revoke share ${esc(s.title || s.scope_type)}">Revoke</button>`}</div>`).join("")
-      || '<p class="muted">No share links.</p>'}</div></section>`)}
+      || '<p class="muted">No share links.</p>'}</div>
+      <p class="muted"><small>A link is shown once, when it is made: only a fingerprint of it is kept, so a leak of
+      this library's files cannot give it away. To send one again, share anew (and revoke the old one if it is lost).</small></p></section>`)}
     ${tab("ComfyUI", comfy)}`;
   bindTabs(panel);
   bindClose(panel);
