@@ -10,10 +10,8 @@ import pytest
 from corpus import photo
 from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
 from test_web_enrichment import wait_for_jobs
-from test_web_model_pulls import MODEL_BYTES, FetchedModel, SlowModelServer
+from test_web_model_pulls import MODEL_BYTES, FetchedModel, SlowModelServer, register_engine
 from ui_support import OWNER, PASSWORD, screenshot, signed_in_page
-
-from pixlstash.hookspecs import hookimpl
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -34,12 +32,7 @@ def test_a_missing_model_is_named_where_it_is_needed_and_got_with_progress(
     monkeypatch.setenv("HF_ENDPOINT", f"http://{host}:{port}")
     engine = FetchedModel(tmp_path / "models" / "fetched", f"http://{host}:{port}/model.bin")
 
-    class Plugin:
-        @hookimpl
-        def register_embedders(self, register):
-            register(engine)
-
-    plugin_manager.register(Plugin(), name="fetched")
+    register_engine(plugin_manager, engine)
     folder = tmp_path / "pictures"
     folder.mkdir()
     for n in range(3):

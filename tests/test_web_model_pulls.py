@@ -80,6 +80,17 @@ class FetchedModel(Embedder):
         raise AssertionError("not used here")
 
 
+def register_engine(plugin_manager, engine: FetchedModel) -> None:
+    """Install ``engine`` as a plugin would (its own name, through the plugin hook)."""
+
+    class Plugin:
+        @hookimpl
+        def register_embedders(self, register):
+            register(engine)
+
+    plugin_manager.register(Plugin(), name="fetched")
+
+
 @pytest.fixture
 def model_server():
     server = SlowModelServer()
@@ -96,12 +107,7 @@ def test_an_admin_pulls_a_model_in_the_background_and_sees_it_arrive(
     monkeypatch.setenv("HF_ENDPOINT", f"http://{host}:{port}")  # the "hub" is reachable: this loopback server
     engine = FetchedModel(tmp_path / "models" / "fetched", f"http://{host}:{port}/model.bin")
 
-    class Plugin:
-        @hookimpl
-        def register_embedders(self, register):
-            register(engine)
-
-    plugin_manager.register(Plugin(), name="fetched")
+    register_engine(plugin_manager, engine)
     admin = live.client(live.token("admin"))
     info = {e["id"]: e for e in admin.get("/api/v1/engines").json()}["fetched/model"]
     assert info["model"]["present"] is False
@@ -134,12 +140,7 @@ def test_without_a_network_a_pull_fails_with_where_to_copy_the_files(live, plugi
     monkeypatch.setenv("HF_ENDPOINT", with_nothing_listening)
     engine = FetchedModel(tmp_path / "models" / "fetched", with_nothing_listening)
 
-    class Plugin:
-        @hookimpl
-        def register_embedders(self, register):
-            register(engine)
-
-    plugin_manager.register(Plugin(), name="fetched")
+    register_engine(plugin_manager, engine)
     admin = live.client(live.token("admin"))
     assert admin.post("/api/v1/engines/pulls", json={"engine_id": "fetched/model"}).status_code == 202
     deadline = time.monotonic() + 20
