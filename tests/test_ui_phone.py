@@ -50,6 +50,13 @@ def test_the_selection_bar_fits_and_the_view_is_named(browser, server, size):  #
             expect(page.locator("#view-title")).to_have_text("Best of the summer shoot")
         else:
             expect(page.locator("#breadcrumbs")).to_contain_text("Best of the summer shoot")
+        # The timeline is beside the tiles, not over the right column (where taps would reach it, not a tile).
+        scrubber = page.locator("#scrubber")
+        expect(scrubber).to_be_visible()
+        rightmost = max(
+            box["x"] + box["width"] for box in (t.bounding_box() for t in page.locator(".tile:visible").all())
+        )
+        assert rightmost <= scrubber.bounding_box()["x"] + 0.5
         page.locator(".tile:visible .check").first.tap()
         bar = page.locator("#selection-bar")
         expect(bar.locator("#selection-count")).to_have_text("1 selected")

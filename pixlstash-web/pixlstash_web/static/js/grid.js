@@ -12,6 +12,8 @@ const SCRUBBER = 44; // room on the right for the timeline
 const NARROW = 700; // px: a phone (as in app.css)
 let firstPainted = false; // for the Performance mark the benchmarks read
 
+const PHONE_SCRUBBER = 14; // px: the phone's timeline strip (app.css)
+
 export class Grid {
   constructor(element, { onOpen, onContext, onSelection, needDetails, needBadges, onDragStart, imageUrl,
     onOpenStack, selectable = true }) {
@@ -133,9 +135,10 @@ export class Grid {
   // -- layout ---------------------------------------------------------------------------------
 
   relayout() {
-    // On a phone the scrubber floats over the tiles' edge, and tiles are small enough for three a row.
+    // On a phone the timeline is a slim strip beside the tiles (never over them, where taps would reach
+    // it instead of a tile), and tiles are small enough for three a row.
     const narrow = window.innerWidth <= NARROW;
-    const width = Math.max(1, this.el.clientWidth - GAP - (narrow ? 0 : this.reserve));
+    const width = Math.max(1, this.el.clientWidth - GAP - (narrow ? Math.min(this.reserve, PHONE_SCRUBBER) : this.reserve));
     const n = this.ids.length;
     const groups = this.groups?.starts.length ? this.groups : null;
     const square = this.mode === "square";
