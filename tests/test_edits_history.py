@@ -330,3 +330,28 @@ def test_a_deleted_project_comes_back_with_its_sets_and_pictures(library, tmp_pa
     assert after == before
     edits.undo(), edits.undo(), edits.undo(), edits.undo()
     assert library.db.query("SELECT * FROM projects") == []
+
+
+def test_pictures_said_not_to_be_duplicates_leave_their_group_for_good_and_undo_brings_it_back(library, tmp_path):
+    from corpus import photo
+
+    folder = tmp_path / "series"
+    folder.mkdir()
+    scene = photo(320, 240, seed=5)
+    scene.save(folder / "a.png")
+    scene.resize((160, 120)).save(folder / "b.png")
+    scene.save(folder / "c.jpg", quality=60)
+    library.import_paths([folder])
+    groups = library.duplicate_groups()
+    assert len(groups) == 1 and len(groups[0].picture_ids) == 3
+    a, b, c = groups[0].picture_ids
+    library.edits.not_duplicates([a, b])  # c is left alone: no group of one
+    assert library.duplicate_groups() == []
+    # Another copy of the scene joins only the picture nobody ruled on.
+    scene.save(tmp_path / "d.webp")
+    (d,) = [i.picture_id for i in library.import_paths([tmp_path / "d.webp"]).imported]
+    assert [sorted(g.picture_ids) for g in library.duplicate_groups()] == [sorted([c, d])]
+    library.edits.undo()  # the three back together, as they were
+    assert any({a, b, c} <= set(g.picture_ids) for g in library.duplicate_groups())
+    library.edits.redo()
+    assert all(not {a, b} & set(g.picture_ids) for g in library.duplicate_groups())

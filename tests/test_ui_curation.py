@@ -183,7 +183,10 @@ def test_upload_button_files_and_folder_with_progress_and_reasons_for_skipped_fi
     expect(tray.locator("li.skipped")).to_have_count(2)
     expect(tray.locator("li.skipped").first).to_contain_text("skipped: ")
     ((first,),) = server.library.db.query("SELECT id FROM pictures WHERE original_name = 'p000.png'")
-    expect(tray.locator("li[data-name='again.png']")).to_contain_text(f"already in the library (picture {first})")
+    again = tray.locator("li[data-name='again.png']")
+    expect(again).to_contain_text("again.png")
+    expect(again).to_contain_text("duplicate: already in the library")
+    expect(again.get_by_role("link", name="show it")).to_have_attribute("href", f"?picture={first}")
     expect(page.locator("#count")).to_have_text(f"{before + 2} pictures")
     screenshot(page, "upload-dialog")
     assert count(server) == before + 2

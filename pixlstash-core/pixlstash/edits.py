@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 from .clock import now_ms
 from .domain import Collection, CollectionKind, History, HistoryStep, Project
 from .events import Event, EventBus
+from .index.near_duplicates import NearDuplicateIndex
 from .organise import Organiser
 from .picture_edits import PictureEditor
 from .scrapheap import Scrapheap
@@ -84,10 +85,11 @@ class Edits:
         organiser: Organiser,
         clock: Callable[[], int] = now_ms,
         stack_store: StackStore | None = None,
+        near_duplicates: NearDuplicateIndex | None = None,
     ) -> None:
         self.db, self.events, self.journal, self.clock = db, events, journal, clock
         self.log = journal.history
-        self.stack_store = stack_store
+        self.stack_store, self.near_duplicates = stack_store, near_duplicates
         self.pictures, self.tags, self.editor = pictures, tags, editor
         self.scrapheap, self.organiser = scrapheap, organiser
         self.state = EditState(db)
@@ -249,6 +251,15 @@ class Edits:
             renamed = before["name"] != after["name"]
             label = f"Rename {before['name']} to {after['name']}" if renamed else f"Edit {after['name']}"
             self._record(part, 1, label)
+
+    @_atomic
+    def not_duplicates(self, picture_ids: Sequence[int]) -> int:
+        """Say pictures are not duplicates: they leave their near-duplicate groups and are not grouped again."""
+        ids = self.pictures.require(picture_ids)
+        before = self.pictures.mark_distinct(ids)
+        self._duplicates_changed(ids)
+        self._record({"kind": "distinct", "before": before}, len(ids), f"Not duplicates: {_pictures(len(ids))}")
+        return len(ids)
 
     @_atomic
     def create_collection(
@@ -497,6 +508,22 @@ class Edits:
         if project_id is not None and self.state.container_details("project", project_id) is None:
             project_id = None  # its project was deleted since
         self.organiser.move_collection(collection_id, project_id)
+
+    def _undo_distinct(self, part: dict) -> None:
+        with self.db.write():
+            self.pictures.unmark_distinct(part["before"])
+        self._duplicates_changed([row[0] for row in part["before"]])
+
+    def _redo_distinct(self, part: dict) -> None:
+        ids = self.state.existing([row[0] for row in part["before"] if len(row) == 2])
+        with self.db.write():
+            self.pictures.mark_distinct(ids)
+        self._duplicates_changed(ids)
+
+    def _duplicates_changed(self, picture_ids: Sequence[int]) -> None:
+        if self.near_duplicates is not None:
+            self.near_duplicates.invalidate()  # distinct pictures' hashes are compared no more
+        self.events.publish(Event("picture.changed", sorted(picture_ids), {"fields": ["duplicates"]}))
 
     def _undo_created(self, part: dict) -> None:
         self._remove(part)

@@ -178,6 +178,7 @@ class Library:
             self.scrapheap,
             self.organise,
             stack_store=StackStore(self.db),
+            near_duplicates=self.near_duplicates,
         )
         faces = FaceStore(self.db)
         clustering = FaceClustering(self.db, faces, self.vectors, self.indexes)

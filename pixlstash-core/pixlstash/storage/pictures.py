@@ -39,6 +39,10 @@ _PICTURE_COLUMNS = (
 _generation_decoder = msgspec.json.Decoder(list)
 
 
+def _ids_json(ids: Sequence[int]) -> str:
+    return msgspec.json.encode([int(i) for i in ids]).decode()
+
+
 def row_to_summary(row: Sequence) -> PictureSummary:
     return PictureSummary(
         id=row[0],
@@ -117,7 +121,40 @@ class PictureStore:
 
     def live_phashes(self) -> list[tuple[int, int]]:
         """(id, perceptual hash) of every live picture that has one."""
-        return self.db.query("SELECT id, phash FROM pictures WHERE phash IS NOT NULL AND deleted_at IS NULL")
+        return self.db.query(
+            "SELECT id, phash FROM pictures WHERE phash IS NOT NULL AND deleted_at IS NULL AND dup_distinct = 0"
+        )
+
+    def mark_distinct(self, picture_ids: Sequence[int]) -> list[list]:
+        """Take pictures out of their near-duplicate groups for good (inside a write); returns their
+        [id, group] as they were. A group left with one picture is no group: it is cleared too."""
+        ids = _ids_json(picture_ids)
+        before = self.db.query(
+            "SELECT id, dup_group FROM pictures WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id", (ids,)
+        )
+        groups = sorted({g for _, g in before if g is not None})
+        self.db.execute(
+            "UPDATE pictures SET dup_group = NULL, dup_distinct = 1 WHERE id IN (SELECT value FROM json_each(?))",
+            (ids,),
+        )
+        alone = self.db.query(
+            "SELECT id, dup_group FROM pictures WHERE dup_group IN (SELECT value FROM json_each(?)) "
+            "AND dup_group IN (SELECT dup_group FROM pictures WHERE dup_group IS NOT NULL "
+            "GROUP BY dup_group HAVING count(*) = 1)",
+            (_ids_json(groups),),
+        )
+        if alone:
+            self.db.execute(
+                "UPDATE pictures SET dup_group = NULL WHERE id IN (SELECT value FROM json_each(?))",
+                (_ids_json([pid for pid, _ in alone]),),
+            )
+        return [list(row) for row in before] + [[pid, group, "left"] for pid, group in alone]
+
+    def unmark_distinct(self, rows: Sequence[Sequence]) -> None:
+        """Put pictures back as ``mark_distinct`` found them (inside a write)."""
+        for row in rows:
+            distinct = "" if len(row) > 2 else ", dup_distinct = 0"
+            self.db.execute(f"UPDATE pictures SET dup_group = ?{distinct} WHERE id = ?", (row[1], row[0]))
 
     def dup_groups_of(self, picture_ids: Sequence[int]) -> set[int]:
         marks = ",".join("?" * len(picture_ids))

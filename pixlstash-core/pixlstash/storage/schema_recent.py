@@ -10,7 +10,7 @@ sent to them (remixes of a picture's graph, a workflow run on a selection)."""
 
 from __future__ import annotations
 
-__all__ = ["NEXT_COLLECTION_ID", "NEXT_PROJECT_ID", "V15_SQL", "V16_SQL", "V17_SQL", "v14_sql"]
+__all__ = ["NEXT_COLLECTION_ID", "NEXT_PROJECT_ID", "V15_SQL", "V16_SQL", "V17_SQL", "V18_SQL", "v14_sql"]
 
 
 def v14_sql(stamp: str) -> str:
@@ -84,3 +84,7 @@ NEXT_PROJECT_ID = "(SELECT last + 1 FROM id_high_water WHERE name = 'projects')"
 # sent by the browser with each upload), 'import' (nothing better), 'hand' (set by a person). NULL for
 # pictures imported before this was kept.
 V17_SQL = "ALTER TABLE pictures ADD COLUMN taken_from TEXT;"
+
+# Pictures a person said are not duplicates of their group: out of every near-duplicate group from then on
+# (their perceptual hashes are not compared again).
+V18_SQL = "ALTER TABLE pictures ADD COLUMN dup_distinct INTEGER NOT NULL DEFAULT 0;"

@@ -260,6 +260,17 @@ def register(api: Api) -> None:
     def duplicates(ctx: RequestContext) -> list[DuplicateGroup]:
         return ctx.library.duplicate_groups()
 
+    @api.post(
+        "/duplicates/distinct",
+        policy=Policy.WRITE,
+        body=Ids,
+        response=Count,
+        tag="pictures",
+        summary="Not duplicates: the pictures leave their near-duplicate groups for good (an undo step)",
+    )
+    def not_duplicates(ctx: RequestContext, body: Ids) -> Count:
+        return Count(ctx.library.edits.not_duplicates(body.ids))
+
     @api.get(
         "/scrapheap",
         policy=Policy.READ,

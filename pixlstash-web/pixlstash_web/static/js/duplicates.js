@@ -39,7 +39,8 @@ export async function showDuplicates(app, visible) {
       <button id="close-duplicates">Back to the pictures</button></header>
     ${shown.length ? "" : '<p class="muted">No near-duplicates: every picture looks different enough.</p>'}
     ${shown.map((group, n) => `<section class="duplicate-group" aria-label="Group ${n + 1}" data-group="${n}">
-      <h3>${group.length} pictures · keeping one frees up to ${size(Math.max(...group.map((p) => frees(group, p.id))))}</h3>
+      <h3>${group.length} pictures · keeping one frees up to ${size(Math.max(...group.map((p) => frees(group, p.id))))}
+        <button data-distinct="${n}">Not duplicates</button></h3>
       <div class="duplicate-row">${group.map((p) => `<figure class="duplicate" data-id="${p.id}">
         <img src="${thumbUrl(p.content_hash)}" alt="${esc(p.original_name || `Picture ${p.id}`)}" loading="lazy" data-open="${p.id}">
         <figcaption><b>${esc(p.original_name || `Picture ${p.id}`)}</b><br>
@@ -50,6 +51,18 @@ export async function showDuplicates(app, visible) {
   $("close-duplicates").onclick = () => app.update({ dupes: undefined });
   box.querySelectorAll("[data-open]").forEach((img) => {
     img.onclick = () => app.update({ picture: Number(img.dataset.open) });
+  });
+  // Alike but different (a series, two poses): the group goes and its pictures are not grouped again.
+  box.querySelectorAll("[data-distinct]").forEach((b) => {
+    b.onclick = async () => {
+      const group = shown[Number(b.dataset.distinct)];
+      try {
+        await api.post("/duplicates/distinct", { ids: group.map((p) => p.id) });
+        toast(`${group.length} pictures marked as not duplicates`, 8, undoButton(app));
+        b.closest(".duplicate-group").remove();
+        window.dispatchEvent(new CustomEvent("pixlstash:history"));
+      } catch (error) { toast(error.message); }
+    };
   });
   box.querySelectorAll("[data-keep]").forEach((b) => {
     b.onclick = async () => {

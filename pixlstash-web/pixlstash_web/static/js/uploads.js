@@ -46,6 +46,13 @@ function openTray(app) {
     <p id="uploads-summary" class="muted" role="status"></p>
     <ul id="uploads-list" class="uploads-list" aria-label="Files"></ul>`;
   tray.querySelector("[data-close]").onclick = () => { tray.hidden = true; };
+  // "show it" opens the picture a file became (or was already) in the viewer, in the page.
+  tray.querySelector("#uploads-list").onclick = (event) => {
+    const link = event.target.closest("[data-show]");
+    if (!link) return;
+    event.preventDefault();
+    app.update({ picture: Number(link.dataset.show) });
+  };
   for (const id of ["pick-files", "pick-folder"]) {
     const input = tray.querySelector(`#${id}`);
     input.onchange = () => { add(app, [...input.files]); input.value = ""; };
@@ -118,8 +125,14 @@ function settle(item, report) {
   item.state = kind;
   item.percent = 100;
   if (kind === "skipped") item.note = entry?.reason || "not a picture or video";
-  else if (kind === "duplicate") item.note = `already in the library (picture ${entry.picture_id})`;
+  else if (kind === "duplicate") item.note = "already in the library";
   else if (kind === "restored") item.note = "was in the scrapheap: brought back";
+  const found = report.imported.length + report.duplicates.length + report.restored.length;
+  if (item.name.toLowerCase().endsWith(".zip")) { // an archive: what became of its pictures
+    item.note = `${report.imported.length} imported, ${report.duplicates.length} already here${
+      report.skipped.length ? `, ${report.skipped.length} skipped` : ""}`;
+    if (!found) item.state = "skipped";
+  }
   item.pictureId = entry?.picture_id;
 }
 
@@ -155,7 +168,8 @@ function render() {
   const items = [...queue].sort((a, b) => order.indexOf(a.state) - order.indexOf(b.state)).slice(0, 500);
   list.innerHTML = items.map((item) => `<li class="upload ${item.state}" data-name="${esc(item.name)}">
     <span class="upload-name">${esc(item.name)}</span>
-    <span class="upload-state">${LABELS[item.state]}${item.note ? `: ${esc(item.note)}` : ""}</span>
+    <span class="upload-state">${LABELS[item.state]}${item.note ? `: ${esc(item.note)}` : ""}${
+      item.pictureId && item.state !== "skipped" ? ` <a href="?picture=${item.pictureId}" data-show="${item.pictureId}">show it</a>` : ""}</span>
     <progress max="100" value="${item.percent}" aria-label="${esc(item.name)} uploaded"></progress></li>`).join("");
 }
 
