@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import tempfile
 import threading
 import time
@@ -103,9 +102,13 @@ def create_backup(library, target: Path, *, with_thumbnails: bool = False, progr
     problems: list[str] = []
     written = [0, 0]  # files, bytes
 
+    def reusable(name: str, size: int) -> bool:
+        """The earlier backup's copy of ``name`` serves this one too (same size, and still there)."""
+        return name in known and known[name].size == size and writer.has(name, size)
+
     def put_path(name: str, path: Path) -> None:
         size = path.stat().st_size
-        if name in known and known[name].size == size and writer.has(name, size):
+        if reusable(name, size):
             files[name] = known[name]
             return
         files[name] = FileEntry(*writer.put_file(name, path))
@@ -135,7 +138,7 @@ def create_backup(library, target: Path, *, with_thumbnails: bool = False, progr
                 nonlocal done
                 content_hash, suffix, size = original
                 name = f"originals/{content_hash[:2]}/{content_hash[2:4]}/{content_hash}{suffix}"
-                if name in known and known[name].size == size and writer.has(name, size):
+                if reusable(name, size):
                     entry, problem = known[name], None
                 else:
                     entry, problem = _put_original(library, writer, name, content_hash, suffix)
@@ -317,6 +320,6 @@ def restore_backup(source: Path, to: Path, progress: Progress = _quiet) -> Backu
             to.rmdir()
         staging.rename(to)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        remove_tree(staging)
         raise
     return manifest
