@@ -10,8 +10,8 @@ from __future__ import annotations
 import apsw
 
 from ..errors import PixlstashError
-from .fulltext import PICTURE_TEXT_INSERT, PICTURE_TEXT_INSERT_V8
-from .schema_recent import V15_SQL, V16_SQL, V17_SQL, V18_SQL, v14_sql
+from .fulltext import PICTURE_TEXT_INSERT_V8
+from .schema_recent import V13_SQL, V15_SQL, V16_SQL, V17_SQL, V18_SQL, v14_sql
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "LibraryTooNew", "migrate"]
 
@@ -546,17 +546,6 @@ _V12 = """
 ALTER TABLE captions ADD COLUMN parameters TEXT;
 """
 
-# Generation data searchable and filterable in full: the scheduler is kept, and the full-text index gains
-# the negative prompt, LoRA names, sampler, scheduler and steps. (Pictures imported before keep no scheduler:
-# it was not read then.)
-_V13 = f"""
-ALTER TABLE generation ADD COLUMN scheduler TEXT;
-CREATE TEMP TABLE v13_generated AS SELECT json_group_array(picture_id) AS ids FROM generation;
-DELETE FROM picture_text WHERE rowid IN (SELECT value FROM json_each((SELECT ids FROM temp.v13_generated)));
-{PICTURE_TEXT_INSERT.replace(":ids", "(SELECT ids FROM temp.v13_generated)")};
-DROP TABLE temp.v13_generated;
-"""
-
 # (version, description, SQL). Version N is applied to a library at version N - 1.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "pictures, tags, captions, generation metadata, projects, collections, folders", _V1),
@@ -571,7 +560,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (10, "characters by face: rejected suggestions, clusters of unnamed faces, automatic naming", _V10),
     (11, "faces on several frames of a video", _V11),
     (12, "machine captions remember their parameters", _V12),
-    (13, "every generation field searchable; the scheduler kept", _V13),
+    (13, "every generation field searchable; the scheduler kept", V13_SQL),
     (14, "stacks of variants under a cover; linked ComfyUIs and the workflows run on them", v14_sql(_STAMP)),
     (15, "undo steps commit with their edits (an outbox delivered to the history)", V15_SQL),
     (16, "ids of sets, characters and projects are never reused (undo puts a deleted one back)", V16_SQL),

@@ -1,7 +1,8 @@
 """The newest migrations, kept apart from schema.py to keep each module short.
 
-Migration 14: stacks, linked ComfyUIs and workflow runs. Migration 15: the undo outbox. Migration 16: ids
-of sets, characters and projects never reused.
+Migration 13: every generation field searchable. 14: stacks, linked ComfyUIs and workflow runs. 15: the
+undo outbox. 16: ids of sets, characters and projects never reused. 17: where a date came from. 18:
+pictures said not to be duplicates.
 
 Stacks: variants grouped under a cover (a workflow run's outputs on their source, near-duplicates, a
 person's pick). A picture is in one stack at most; a stack row stays when it empties, so that undoing an
@@ -10,7 +11,20 @@ sent to them (remixes of a picture's graph, a workflow run on a selection)."""
 
 from __future__ import annotations
 
-__all__ = ["NEXT_COLLECTION_ID", "NEXT_PROJECT_ID", "V15_SQL", "V16_SQL", "V17_SQL", "V18_SQL", "v14_sql"]
+from .fulltext import PICTURE_TEXT_INSERT
+
+__all__ = ["NEXT_COLLECTION_ID", "NEXT_PROJECT_ID", "V13_SQL", "V15_SQL", "V16_SQL", "V17_SQL", "V18_SQL", "v14_sql"]
+
+# Generation data searchable and filterable in full: the scheduler is kept, and the full-text index gains
+# the negative prompt, LoRA names, sampler, scheduler and steps. (Pictures imported before keep no scheduler:
+# it was not read then.)
+V13_SQL = f"""
+ALTER TABLE generation ADD COLUMN scheduler TEXT;
+CREATE TEMP TABLE v13_generated AS SELECT json_group_array(picture_id) AS ids FROM generation;
+DELETE FROM picture_text WHERE rowid IN (SELECT value FROM json_each((SELECT ids FROM temp.v13_generated)));
+{PICTURE_TEXT_INSERT.replace(":ids", "(SELECT ids FROM temp.v13_generated)")};
+DROP TABLE temp.v13_generated;
+"""
 
 
 def v14_sql(stamp: str) -> str:
