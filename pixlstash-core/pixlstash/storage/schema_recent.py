@@ -90,8 +90,14 @@ BEGIN UPDATE id_high_water SET last = max(last, NEW.id) WHERE name = 'collection
 CREATE TRIGGER projects_high_water AFTER INSERT ON projects
 BEGIN UPDATE id_high_water SET last = max(last, NEW.id) WHERE name = 'projects'; END;
 """
-NEXT_COLLECTION_ID = "(SELECT last + 1 FROM id_high_water WHERE name = 'collections')"
-NEXT_PROJECT_ID = "(SELECT last + 1 FROM id_high_water WHERE name = 'projects')"
+# The larger of the mark and the newest id: rows written with their triggers off (a bulk load) count too.
+NEXT_COLLECTION_ID = (
+    "(SELECT max(last, coalesce((SELECT max(id) FROM collections), 0)) + 1 FROM id_high_water "
+    "WHERE name = 'collections')"
+)
+NEXT_PROJECT_ID = (
+    "(SELECT max(last, coalesce((SELECT max(id) FROM projects), 0)) + 1 FROM id_high_water WHERE name = 'projects')"
+)
 
 # Where a picture's date came from: 'exif' (the camera's or editor's date), 'embedded' (a date the file
 # holds elsewhere: a PNG's Creation Time), 'file' (the file's modified time: kept by folder and CLI imports,
