@@ -288,10 +288,10 @@ class Edits:
     @_atomic
     def move_collection(self, collection_id: int, project_id: int | None) -> Collection:
         """Move a set or character to another project (or none); its pictures follow."""
-        before = self.state.collection_contents(collection_id)
+        before = self.state.collection_row(collection_id)
         moved = self.organiser.move_collection(collection_id, project_id)
-        if before is not None and before["row"]["project_id"] != project_id:
-            part = {"kind": "moved", "id": collection_id, "before": before["row"]["project_id"], "after": project_id}
+        if before is not None and before["project_id"] != project_id:
+            part = {"kind": "moved", "id": collection_id, "before": before["project_id"], "after": project_id}
             self._record(part, max(1, moved.member_count), f"Move {moved.name}")
         return moved
 

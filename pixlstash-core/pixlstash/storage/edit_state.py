@@ -117,17 +117,19 @@ class EditState:
 
     # -- sets, characters and projects made and deleted -----------------------------------------
 
+    def collection_row(self, collection_id: int) -> dict | None:
+        """A set's or character's own row (id, kind, name, project, description, colour, when made)."""
+        row = self.db.query(f"SELECT {', '.join(_COLLECTION_ROW)} FROM collections WHERE id = ?", (collection_id,))
+        return dict(zip(_COLLECTION_ROW, row[0], strict=True)) if row else None
+
     def collection_contents(self, collection_id: int) -> dict | None:
         """Everything a set or character holds, to put it back after a delete: its row, its members
         (with when they joined), the faces named as it (with who named them) and the faces rejected for it."""
-        row = self.db.query(
-            "SELECT id, kind, name, project_id, description, color, created_at FROM collections WHERE id = ?",
-            (collection_id,),
-        )
-        if not row:
+        row = self.collection_row(collection_id)
+        if row is None:
             return None
         return {
-            "row": dict(zip(_COLLECTION_ROW, row[0], strict=True)),
+            "row": row,
             "members": self.db.query(
                 "SELECT picture_id, added_at FROM collection_members WHERE collection_id = ? ORDER BY picture_id",
                 (collection_id,),
