@@ -62,6 +62,7 @@ ICONS = [
     "folder-sync",
     "folder-input",
     "library",
+    "info",
 ]
 
 OUT = Path(__file__).resolve().parent.parent / "pixlstash-web" / "pixlstash_web" / "static" / "icons"

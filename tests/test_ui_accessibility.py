@@ -141,3 +141,17 @@ def test_the_keyboard_alone_reaches_the_pictures_the_viewer_and_the_menus(browse
         page.keyboard.press("Escape")
         expect(overlay).to_be_hidden()
         expect(page.locator("#grid")).to_be_focused()
+
+
+def test_every_icon_the_ui_names_is_in_its_sprite():
+    """An icon missing from the shipped sprite shows as an empty box (the viewer's Details button once did)."""
+    import re
+    from pathlib import Path
+
+    static = Path(__file__).resolve().parent.parent / "pixlstash-web" / "pixlstash_web" / "static"
+    sprite = set(re.findall(r'<symbol id="([a-z-]+)"', (static / "icons" / "lucide.svg").read_text()))
+    sources = [p.read_text() for p in [*static.glob("js/*.js"), *static.glob("*.html")]]
+    named = {
+        n for text in sources for n in re.findall(r'icon\("([a-z-]+)"\)|lucide\.svg#([a-z-]+)', text) for n in n if n
+    }
+    assert named and named <= sprite, sorted(named - sprite)
