@@ -30,6 +30,7 @@ __all__ = [
     "Picture",
     "PictureBadges",
     "PictureFilter",
+    "PictureScore",
     "PictureSummary",
     "PictureTag",
     "Prediction",
@@ -48,7 +49,12 @@ __all__ = [
 MediaType = Literal["image", "video"]
 CollectionKind = Literal["character", "set"]
 SetOp = Literal["union", "overlap", "difference", "unique"]
-SortKey = Literal["taken_at", "imported_at", "rating", "file_size", "pixels", "random"]
+# A column, or "score:<engine id>": that scorer's score (pictures it has not scored come last).
+SORT_COLUMNS = ("taken_at", "imported_at", "rating", "file_size", "pixels", "random")
+ENGINE_ID = r"[a-z0-9][a-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.@+-]*"
+SortKey = Annotated[str, Meta(max_length=220, pattern=rf"^(?:{'|'.join(SORT_COLUMNS)}|score:{ENGINE_ID})$")]
+EngineId = Annotated[str, Meta(max_length=200, pattern=rf"^{ENGINE_ID}$")]
+Score = Annotated[float, Meta(ge=-1e12, le=1e12)]  # finite: NaN and infinities are refused
 # Visible text: at least one character that is whitespace neither to Python nor to JSON Schema (ECMA) regexes.
 VISIBLE = r"[^\s\x1c-\x1f\x85\ufeff]"
 TagName = Annotated[str, Meta(min_length=1, max_length=200, pattern=VISIBLE)]
@@ -119,6 +125,15 @@ class Generation(msgspec.Struct, frozen=True):
     raw_workflow: str | None = None
 
 
+class PictureScore(msgspec.Struct, frozen=True):
+    """One scorer's number for a picture, with the engine version that gave it."""
+
+    engine_id: str
+    value: float
+    engine_version: str
+    created_at: int
+
+
 class PictureSummary(msgspec.Struct, frozen=True):
     """What a grid needs to paint one cell, first; details come later."""
 
@@ -139,6 +154,7 @@ class PictureSummary(msgspec.Struct, frozen=True):
     stack_size: int = 0  # pictures in its stack, itself included (0: in none)
     original_name: str = ""  # its file's name, for a caption or a title
     duration: float | None = None  # a video's seconds (shown on its tile)
+    score: float | None = None  # under a score sort: the picture's score (None: not scored)
 
 
 class Stack(msgspec.Struct, frozen=True):
@@ -238,6 +254,7 @@ class Picture(msgspec.Struct, frozen=True):
     projects: list[int] = []
     locations: list[str] = []
     faces: list[PictureFace] = []
+    scores: list[PictureScore] = []
 
 
 class Project(msgspec.Struct, frozen=True):
@@ -363,6 +380,11 @@ class PictureFilter(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unkn
     # A stack counts as its members; stack_covers=True keeps one picture per stack, its cover (the grid).
     stack_covers: bool = False
     stack: Id | None = None  # only the members of this stack
+    # Scores: pictures the scorer ``score_engine`` gave at least ``score_min`` and less than ``score_max``
+    # (either may be left out; with neither, every picture it scored).
+    score_engine: EngineId | None = None
+    score_min: Score | None = None
+    score_max: Score | None = None
 
 
 class Sort(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
@@ -405,6 +427,7 @@ class Statistics(msgspec.Struct, frozen=True):
     file_size: list[dict[str, Any]]  # bucket upper bound (bytes) -> count
     resolution: list[dict[str, Any]]  # bucket upper bound (megapixels) -> count
     media_type: dict[str, int] = {}
+    scores: list[dict[str, Any]] = []  # per scorer: engine_id, count, low, high, 10 equal buckets
 
 
 # -- enrichment and search -------------------------------------------------------------------------
@@ -482,7 +505,8 @@ class EnrichmentSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True
     """Which engine each task uses by default, what runs on import, and where engines run."""
 
     defaults: dict[Annotated[str, Meta(max_length=20)], Annotated[str, Meta(max_length=200)]] = {}  # task -> engine
-    on_import: list[str] = msgspec.field(default_factory=lambda: ["embedder", "tagger", "faces"])  # per new picture
+    # Run on each new picture: tasks (with their default engine) or engine ids (several scorers, say).
+    on_import: list[str] = msgspec.field(default_factory=lambda: ["embedder", "tagger", "faces"])
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     idle_unload_seconds: Annotated[float, Meta(ge=0, le=604_800)] = 300.0  # unload a model this long after last use
     max_attempts: Annotated[int, Meta(ge=1, le=100)] = 3  # a picture that crashed the worker this often: failed

@@ -196,10 +196,12 @@ class Edits:
             self._record(part, 1, f"Caption picture {picture_id}")
 
     @_atomic
-    def scrap(self, picture_ids: Sequence[int]) -> list[int]:
+    def scrap(self, picture_ids: Sequence[int], label: str | None = None) -> list[int]:
+        """Move pictures to the scrapheap, as one step (``label`` names it in the history)."""
         moved = self.scrapheap.scrap(picture_ids)
         if moved:
-            self._record({"kind": "scrap", "ids": moved}, len(moved), f"Move {_pictures(len(moved))} to the scrapheap")
+            said = label or f"Move {_pictures(len(moved))} to the scrapheap"
+            self._record({"kind": "scrap", "ids": moved}, len(moved), said)
         return moved
 
     @_atomic

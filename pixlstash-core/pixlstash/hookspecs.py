@@ -11,7 +11,7 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from .engines import Captioner, Embedder, FaceExtractor, Tagger
+    from .engines import Captioner, Embedder, FaceExtractor, Scorer, Tagger
     from .originals import OriginalStore
     from .sharing import ShareTarget, ShareTransform
 
@@ -41,6 +41,12 @@ def register_embedders(register: Callable[[Embedder], None], settings: Mapping[s
 def register_face_extractors(register: Callable[[FaceExtractor], None], settings: Mapping[str, Any]) -> None:
     """Register face extractor engines by calling ``register(extractor)`` once per engine;
     ``settings`` maps plugin names to their settings (see ``register_settings``)."""
+
+
+@hookspec
+def register_scorers(register: Callable[[Scorer], None], settings: Mapping[str, Any]) -> None:
+    """Register scorer engines (one number per picture: quality, aesthetics, prompt match) by calling
+    ``register(scorer)`` once per engine; ``settings`` maps plugin names to their settings."""
 
 
 @hookspec

@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from .clock import Clock, now_ms
 from .comfy.runs import ComfyRuns
 from .domain import (
@@ -29,7 +31,7 @@ from .edits import Edits
 from .engines.catalog import EngineCatalog
 from .enrichment import Enrichment, EnrichmentWorker
 from .enrichment.sink import ResultStores
-from .errors import NotFound, PixlstashError
+from .errors import BadInput, NotFound, PixlstashError
 from .events import EventBus
 from .face_clusters import FaceClustering
 from .folders import FolderService, FolderWatcher
@@ -65,6 +67,7 @@ from .storage.jobs import JobStore
 from .storage.pictures import PictureStore
 from .storage.query import PictureQuery
 from .storage.schema import migrate
+from .storage.scores import ScoreStore
 from .storage.settings import SettingsStore
 from .storage.stacks import StackStore
 from .storage.stats import statistics
@@ -118,6 +121,7 @@ class Library:
         self.folders = FolderStore(self.db)
         self.query = PictureQuery(self.db)
         self.vectors = VectorStore(self.db)
+        self.scores = ScoreStore(self.db)
         self.jobs = JobStore(self.db)
         self.thumbnails = ThumbnailCache(self.root / "thumbnails")
         self.events = EventBus()
@@ -301,7 +305,7 @@ class Library:
         """The worker that runs queued jobs (options: ``poll_seconds``, ``index_save_seconds``,
         ``decode_threads``): on a Ray cluster when the settings' backend is ``ray`` or ``ray_address`` is
         given ("local" starts a Ray on this machine), else in this process."""
-        results = ResultStores(self.pictures, self.tags, self.vectors)
+        results = ResultStores(self.pictures, self.tags, self.vectors, self.scores)
         parts = (self.root, self.db, self.enrichment, self.engines, self.files, results, self.indexes, self.events)
         settings = self.engines.settings()
         if ray_address is None and settings.backend != "ray":
@@ -430,6 +434,27 @@ class Library:
 
     def count(self, f: PictureFilter | None = None) -> int:
         return self.query.count(f or PictureFilter())
+
+    def prune(
+        self,
+        engine_id: str,
+        f: PictureFilter,
+        *,
+        lowest: int | None = None,
+        below: float | None = None,
+        dry_run: bool = False,
+    ) -> list[int]:
+        """Scrap the pictures of a view (a set, a selection) that a scorer ranks lowest: the ``lowest`` N,
+        or those scored under ``below``; one undoable step. ``dry_run``: only say which they would be."""
+        if lowest is None and below is None:
+            raise BadInput("say how many to scrap (lowest) or below which score (below)")
+        if lowest is not None and lowest < 1:
+            raise BadInput("lowest must be at least 1")
+        chosen = self.scores.lowest(engine_id, msgspec.structs.replace(f, scrapheap=False), count=lowest, below=below)
+        if dry_run or not chosen:
+            return chosen
+        how = f"the {len(chosen)} lowest" if lowest is not None else f"{len(chosen)} scored under {below:g}"
+        return self.edits.scrap(chosen, label=f"Scrap {how} by {engine_id}")
 
     def statistics(self, f: PictureFilter | None = None) -> Statistics:
         return statistics(self.db, f or PictureFilter())

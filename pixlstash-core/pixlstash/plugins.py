@@ -33,6 +33,7 @@ DISABLED_PLUGINS_ENV = "PIXLSTASH_DISABLED_PLUGINS"
 BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("local-storage", "pixlstash.builtin.local_storage"),
     ("watermark", "pixlstash.builtin.watermark"),
+    ("quality", "pixlstash.builtin.quality"),
 )
 
 

@@ -99,7 +99,8 @@ def _tasks(library, engine: str | None, task: str | None) -> list[tuple[Task, st
         return [(chosen.task, chosen.id)]
     if task:
         return [(Task(task), None)]
-    return [(Task(name), None) for name in library.engines.settings().on_import]
+    settings = library.engines.settings()
+    return library.engines.import_choices(settings.on_import)
 
 
 def _run(library, jobs, ray_address: str | None) -> int:

@@ -12,7 +12,7 @@ import enum
 import math
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
 
 import msgspec
 
@@ -31,6 +31,8 @@ __all__ = [
     "FaceExtractor",
     "ModelStatus",
     "OutOfDeviceMemory",
+    "ScoreInput",
+    "Scorer",
     "TagScore",
     "Tagger",
     "Task",
@@ -59,6 +61,7 @@ class Task(enum.StrEnum):
     CAPTIONER = "captioner"
     EMBEDDER = "embedder"
     FACES = "faces"
+    SCORER = "scorer"
 
 
 class TagScore(msgspec.Struct, frozen=True):
@@ -273,3 +276,35 @@ class FaceExtractor(Engine):
     @abc.abstractmethod
     def extract(self, images: Sequence[Image]) -> list[list[Face]]:
         """Return, for each image in order, the faces found in it."""
+
+
+class ScoreInput(NamedTuple):
+    """What a scorer that reads stored data gets for one picture (``Scorer.reads == "embedding"``): the
+    picture's stored vector from the scorer's ``embedder_id`` (L2-normalised), and its positive prompt from
+    the generation data ("" when it has none; given only to scorers with ``needs_prompt``)."""
+
+    vector: np.ndarray
+    prompt: str = ""
+
+
+class Scorer(Engine):
+    """Gives each picture one number (quality, aesthetic appeal, how well it matches its prompt) that a
+    person sorts, filters and prunes by.
+
+    A scorer reads the picture itself (``reads = "image"``: images at ``input_size``) or the vectors an
+    embedder already stored (``reads = "embedding"``: one ``ScoreInput`` per picture, from ``embedder_id``),
+    so scoring a library of embedded pictures costs no image decoding and no vision model.
+    """
+
+    task = Task.SCORER
+    reads: Literal["image", "embedding"] = "image"
+    embedder_id: str = ""  # the embedder whose stored vectors a scorer that reads embeddings uses
+    needs_prompt: bool = False  # give it the picture's positive prompt as well
+    # The range its scores lie in, for histograms and range filters; a score outside it is refused.
+    low: float = 0.0
+    high: float = 1.0
+
+    @abc.abstractmethod
+    def score(self, items: Sequence[Any]) -> list[float | None]:
+        """Return one score per item, in order: images, or ``ScoreInput`` for scorers that read embeddings.
+        None means the score does not apply to that picture (no prompt to match): any old score is removed."""

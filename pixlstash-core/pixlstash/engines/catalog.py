@@ -65,8 +65,7 @@ class EngineCatalog:
     def configure(self, settings: EnrichmentSettings) -> EnrichmentSettings:
         for task, engine_id in settings.defaults.items():
             self.get(task_named(task), engine_id)
-        for task in settings.on_import:
-            task_named(task)
+        self.import_choices(settings.on_import)
         checked = {
             engine_id: checked_parameters(self.by_id(engine_id), values)
             for engine_id, values in settings.parameters.items()
@@ -81,6 +80,17 @@ class EngineCatalog:
         declared = {p.name for p in engine.parameters()}
         saved = {k: v for k, v in self.settings().parameters.get(engine.id, {}).items() if k in declared}
         return checked_parameters(engine, {**saved, **(given or {})})
+
+    def import_choices(self, names: list[str]) -> list[tuple[Task, str | None]]:
+        """What each on-import entry asks for: a task with its default engine, or one engine by id (the
+        way to run several scorers on import)."""
+        chosen: list[tuple[Task, str | None]] = []
+        for name in names:
+            if "/" in name:
+                chosen.append((self.by_id(name).task, name))
+            else:
+                chosen.append((task_named(name), None))
+        return chosen
 
     # -- choosing -------------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ import msgspec
 import numpy as np
 
 from ..geometry import box_overlap
-from .base import Captioner, Embedder, Engine, Face, FaceExtractor, Tagger, TagScore, Task
+from .base import Captioner, Embedder, Engine, Face, FaceExtractor, Scorer, Tagger, TagScore, Task
 
 __all__ = ["SAME_PERSON_ACROSS_FRAMES", "TASKS", "EngineOutputError", "ResultSink", "TaskSpec", "run_engine"]
 
@@ -35,6 +35,7 @@ class ResultSink(Protocol):
     def set_predictions(self, picture_id: int, tags: list[TagScore]) -> None: ...
     def set_caption(self, picture_id: int, text: str) -> None: ...
     def replace_faces(self, picture_id: int, faces: list[Face]) -> None: ...
+    def set_score(self, picture_id: int, value: float | None) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,17 @@ def _faces(engine: Engine, faces: Any) -> list[Face]:
     return checked
 
 
+def _score(engine: Scorer, value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise EngineOutputError(f"{engine.id} returned a score that is not a number: {value!r}")
+    value = float(value)
+    if not (math.isfinite(value) and engine.low <= value <= engine.high):
+        raise EngineOutputError(f"{engine.id} returned the score {value}, outside [{engine.low}, {engine.high}]")
+    return value
+
+
 # ArcFace vectors of one person are usually far above this likeness and of two people far below it.
 SAME_PERSON_ACROSS_FRAMES = 0.5
 
@@ -183,6 +195,16 @@ TASKS: dict[Task, TaskSpec] = {
             plugins="pixlstash-faces",
             video_frames=4,
             merge_frames=_merge_face_frames,
+        ),
+        TaskSpec(
+            Task.SCORER,
+            Scorer,
+            "register_scorers",
+            "scores",
+            None,
+            lambda engine, images, kwargs: _checked(engine, engine.score(images, **kwargs), images, _score),
+            lambda sink, picture_id, value: sink.set_score(picture_id, value),
+            plugins="pixlstash-clip (aesthetic, prompt match); quality is built in",
         ),
     )
 }

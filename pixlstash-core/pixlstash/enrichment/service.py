@@ -15,7 +15,7 @@ from ..clock import now_ms
 from ..domain import ClusterProgress, EngineProgress, Job, JobItemError, PictureFilter
 from ..engines import Engine, Task
 from ..engines.catalog import EngineCatalog
-from ..errors import EngineNotFound, ModelMissing
+from ..errors import BadInput, EngineNotFound, ModelMissing
 from ..events import Event, EventBus
 from ..storage.db import Database
 from ..storage.jobs import JobStore
@@ -106,15 +106,15 @@ class Enrichment:
         return queued
 
     def _import_tasks(self) -> list[tuple[Task, Engine]]:
-        settings = self.engines.settings()
         chosen = []
-        for name in settings.on_import:
+        for name in self.engines.settings().on_import:
             try:
-                engine = self.engines.get(Task(name))
-            except EngineNotFound:
+                task, engine_id = self.engines.import_choices([name])[0]
+                engine = self.engines.get(task, engine_id)
+            except (EngineNotFound, BadInput):  # a plugin uninstalled since: its entry waits for it
                 continue
             if engine.model_status().present:  # queueing work that cannot run would only fail it
-                chosen.append((Task(name), engine))
+                chosen.append((task, engine))
         return chosen
 
     # -- managing -------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..engines import Engine, Face, TagScore
 from ..storage.pictures import PictureStore
+from ..storage.scores import ScoreStore
 from ..storage.tags import TagStore
 from ..storage.vectors import FaceRow, VectorStore
 
@@ -22,6 +23,7 @@ class ResultStores(msgspec.Struct, frozen=True):
     pictures: PictureStore
     tags: TagStore
     vectors: VectorStore
+    scores: ScoreStore
 
 
 class BatchSink:
@@ -31,6 +33,7 @@ class BatchSink:
         self, stores: ResultStores, engine: Engine, now: int, sizes: dict, originals: dict, parameters: dict
     ) -> None:
         self.pictures, self.tags, self.vectors = stores.pictures, stores.tags, stores.vectors
+        self.scores = stores.scores
         self.engine, self.now, self.parameters = engine, now, parameters
         self.sizes, self.originals = sizes, originals  # picture id -> (w, h) the engine saw / of the original
         self.added_keys: list[int] = []
@@ -50,6 +53,9 @@ class BatchSink:
     def set_caption(self, picture_id: int, text: str) -> None:
         used = self.parameters.get(picture_id, {})
         self.pictures.set_caption(picture_id, self.engine.id, text or None, self.engine.version, self.now, used)
+
+    def set_score(self, picture_id: int, value: float | None) -> None:
+        self.scores.put(picture_id, self.engine.id, self.engine.version, value, self.now)
 
     def replace_faces(self, picture_id: int, faces: list[Face]) -> None:
         seen = self.sizes.get(picture_id) or (1, 1)

@@ -25,7 +25,7 @@ import msgspec
 import numpy as np
 
 from ..clock import now_ms
-from ..engines import Engine, Task
+from ..engines import Engine, ScoreInput, Task
 from ..engines.catalog import EngineCatalog
 from ..engines.inputs import InputFrame, load_frames
 from ..engines.tasks import TASKS, TaskSpec, run_engine
@@ -220,16 +220,40 @@ class EnrichmentWorker:
                 with self.db.write():
                     jobs.fail_job(job_id, str(error), now_ms())
                 continue
+            reads = getattr(engine, "embedder_id", "") if getattr(engine, "reads", "image") == "embedding" else ""
+            if reads and jobs.engine_busy(reads):
+                continue  # it reads that embedder's vectors: they come first
             with self.db.write():
                 ids = jobs.claim(job_id, max(1, engine.preferred_batch_size), now_ms())
                 if not ids:
                     jobs.close_if_finished(job_id, now_ms())
                     continue
-            inputs = self.results.pictures.media_inputs(ids)
-            frames = TASKS[Task(task)].video_frames
-            images = [self._decoders.submit(self._load, pid, inputs.get(pid), engine, frames) for pid in ids]
+            if getattr(engine, "reads", "image") == "embedding":
+                images = self._stored_inputs(engine, ids)
+            else:
+                inputs = self.results.pictures.media_inputs(ids)
+                frames = TASKS[Task(task)].video_frames
+                images = [self._decoders.submit(self._load, pid, inputs.get(pid), engine, frames) for pid in ids]
             return _Batch(job_id, Task(task), engine, msgspec.json.decode(parameters), ids, images)
         return None
+
+    def _stored_inputs(self, engine, picture_ids: list[int]) -> list[Future]:
+        """What a scorer that reads stored data gets: each picture's vector from its embedder (and its
+        positive prompt), read here at once: no image is decoded."""
+        vectors = self.results.vectors.embeddings(engine.embedder_id, picture_ids)
+        prompts = self.results.pictures.positive_prompts(picture_ids) if engine.needs_prompt else {}
+        inputs = []
+        for picture_id in picture_ids:
+            future: Future = Future()
+            if picture_id in vectors:
+                stored = ScoreInput(vectors[picture_id], prompts.get(picture_id, ""))
+                future.set_result([InputFrame(0, None, stored)])  # type: ignore[arg-type]
+            else:
+                future.set_exception(
+                    NotFound(f"it has no {engine.embedder_id} embedding yet: run that embedder on it first")
+                )
+            inputs.append(future)
+        return inputs
 
     def _load(self, picture_id: int, media: tuple | None, engine, video_frames: int) -> list[InputFrame]:
         if media is None:  # purged between the claim and now
@@ -254,7 +278,8 @@ class EnrichmentWorker:
             try:
                 images.append((picture_id, future.result()))
             except Exception as error:
-                errors[picture_id] = f"could not read the picture: {error}"
+                said = str(error) if isinstance(error, NotFound) else f"could not read the picture: {error}"
+                errors[picture_id] = said
         self._count("read", started)
         started = time.perf_counter()
         used = self._per_picture(batch.parameters, [pid for pid, _ in images])
@@ -332,7 +357,7 @@ class EnrichmentWorker:
         parameters: dict[int, dict[str, Any]],
     ) -> None:
         jobs, engine, spec, vectors = self.enrichment.jobs, batch.engine, TASKS[batch.task], self.results.vectors
-        sizes = {pid: frames[0].image.size for pid, frames in images}
+        sizes = {pid: getattr(frames[0].image, "size", (1, 1)) for pid, frames in images}
         media = self.results.pictures.media_inputs(list(outcomes))
         originals = {pid: (w, h) for pid, (_, w, h, _) in media.items()}
         kind = spec.vector_kind

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import apsw
 
-__all__ = ["Database", "connect", "quick_check"]
+__all__ = ["Database", "connect", "ids_json", "quick_check"]
 
 BUSY_TIMEOUT_MS = 10_000
 WAL_CHECKPOINT_BYTES = 4 << 20
+
+
+def ids_json(ids: Sequence[int]) -> str:
+    """Ids as one JSON array parameter, read back in SQL with ``json_each(?)`` (any count, one statement)."""
+    return "[" + ",".join(str(int(i)) for i in ids) + "]"
 
 
 def connect(path: Path | str, *, readonly: bool = False) -> apsw.Connection:

@@ -4,21 +4,16 @@ a deleted set, character or project back under its own id)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from ..errors import Conflict
-from .db import Database
+from .db import Database, ids_json
 
 __all__ = ["EditState"]
 
 _FIELDS = ("rating", "favourite", "flagged", "taken_at")
 _COLLECTION_ROW = ("id", "kind", "name", "project_id", "description", "color", "created_at")
 _PROJECT_ROW = ("id", "name", "description", "color", "created_at")
-
-
-def _ids(ids: Sequence[int]) -> str:
-    return json.dumps([int(i) for i in ids])
 
 
 class EditState:
@@ -31,7 +26,7 @@ class EditState:
             raise ValueError(f"not an editable field: {field}")
         return self.db.query(
             f"SELECT id, {field} FROM pictures WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
-            (_ids(picture_ids),),
+            (ids_json(picture_ids),),
         )
 
     def existing(self, picture_ids: Sequence[int]) -> list[int]:
@@ -40,7 +35,7 @@ class EditState:
             pid
             for (pid,) in self.db.query(
                 "SELECT id FROM pictures WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
-                (_ids(picture_ids),),
+                (ids_json(picture_ids),),
             )
         ]
 
@@ -49,7 +44,7 @@ class EditState:
             pid
             for (pid,) in self.db.query(
                 "SELECT id FROM pictures WHERE id IN (SELECT value FROM json_each(?)) AND deleted_at IS NOT NULL",
-                (_ids(picture_ids),),
+                (ids_json(picture_ids),),
             )
         ]
 
@@ -58,7 +53,7 @@ class EditState:
         return self.db.query(
             "SELECT picture_id, source, confidence FROM picture_tags "
             "WHERE tag_id = ? AND picture_id IN (SELECT value FROM json_each(?)) ORDER BY picture_id",
-            (tag_id, _ids(picture_ids)),
+            (tag_id, ids_json(picture_ids)),
         )
 
     def put_tag_rows(self, tag_id: int, rows: Sequence[Sequence]) -> None:
@@ -75,7 +70,7 @@ class EditState:
             for (pid,) in self.db.query(
                 "SELECT picture_id FROM collection_members "
                 "WHERE collection_id = ? AND picture_id IN (SELECT value FROM json_each(?)) ORDER BY picture_id",
-                (collection_id, _ids(picture_ids)),
+                (collection_id, ids_json(picture_ids)),
             )
         ]
 
@@ -86,7 +81,7 @@ class EditState:
             for (pid,) in self.db.query(
                 "SELECT picture_id FROM project_members WHERE project_id = ? AND direct = 1 "
                 "AND picture_id IN (SELECT value FROM json_each(?)) ORDER BY picture_id",
-                (project_id, _ids(picture_ids)),
+                (project_id, ids_json(picture_ids)),
             )
         ]
 
@@ -97,7 +92,7 @@ class EditState:
         """(face id, character id or None, picture id)."""
         return self.db.query(
             "SELECT id, character_id, picture_id FROM faces WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
-            (_ids(face_ids),),
+            (ids_json(face_ids),),
         )
 
     def container_details(self, kind: str, container_id: int) -> dict | None:

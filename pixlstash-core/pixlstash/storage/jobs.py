@@ -164,6 +164,16 @@ class JobStore:
             "ORDER BY reason = 'import', id"
         )
 
+    def engine_busy(self, engine_id: str) -> bool:
+        """Whether pictures are queued or running for ``engine_id`` (a scorer reading its vectors waits)."""
+        return bool(
+            self.db.scalar(
+                "SELECT 1 FROM jobs j WHERE j.engine_id = ? AND j.state IN ('queued', 'running') AND EXISTS "
+                "(SELECT 1 FROM job_items i WHERE i.job_id = j.id AND i.state IN ('queued', 'running')) LIMIT 1",
+                (engine_id,),
+            )
+        )
+
     def claim(self, job_id: int, limit: int, now: int) -> list[int]:
         """Mark up to ``limit`` queued items of a job running (attempts + 1); returns their picture ids."""
         ids = [

@@ -15,12 +15,13 @@ from ..domain import (
     Picture,
     PictureBadges,
     PictureFace,
+    PictureScore,
     PictureSummary,
     PictureTag,
     Prediction,
 )
 from ..errors import BadInput, NotFound
-from .db import Database
+from .db import Database, ids_json
 from .fulltext import PICTURE_TEXT_INSERT
 
 __all__ = ["SUMMARY_COLUMNS", "PictureStore", "row_to_summary"]
@@ -37,10 +38,6 @@ _PICTURE_COLUMNS = (
     "phash, dup_group, source_id, deleted_at, taken_from"
 )
 _generation_decoder = msgspec.json.Decoder(list)
-
-
-def _ids_json(ids: Sequence[int]) -> str:
-    return msgspec.json.encode([int(i) for i in ids]).decode()
 
 
 def row_to_summary(row: Sequence) -> PictureSummary:
@@ -128,7 +125,7 @@ class PictureStore:
     def mark_distinct(self, picture_ids: Sequence[int]) -> list[list]:
         """Take pictures out of their near-duplicate groups for good (inside a write); returns their
         [id, group] as they were. A group left with one picture is no group: it is cleared too."""
-        ids = _ids_json(picture_ids)
+        ids = ids_json(picture_ids)
         before = self.db.query(
             "SELECT id, dup_group FROM pictures WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id", (ids,)
         )
@@ -141,12 +138,12 @@ class PictureStore:
             "SELECT id, dup_group FROM pictures WHERE dup_group IN (SELECT value FROM json_each(?)) "
             "AND dup_group IN (SELECT dup_group FROM pictures WHERE dup_group IS NOT NULL "
             "GROUP BY dup_group HAVING count(*) = 1)",
-            (_ids_json(groups),),
+            (ids_json(groups),),
         )
         if alone:
             self.db.execute(
                 "UPDATE pictures SET dup_group = NULL WHERE id IN (SELECT value FROM json_each(?))",
-                (_ids_json([pid for pid, _ in alone]),),
+                (ids_json([pid for pid, _ in alone]),),
             )
         return [list(row) for row in before] + [[pid, group, "left"] for pid, group in alone]
 
@@ -347,6 +344,16 @@ class PictureStore:
             for pid, names, n_tags, n_suggestions, n_faces, n_named, caption in rows
         ]
 
+    def positive_prompts(self, picture_ids: Sequence[int]) -> dict[int, str]:
+        """id -> positive prompt, for the pictures with generation data that has one."""
+        return dict(
+            self.db.query(
+                "SELECT picture_id, positive FROM generation WHERE positive != '' "
+                "AND picture_id IN (SELECT value FROM json_each(?))",
+                (ids_json(picture_ids),),
+            )
+        )
+
     def media_inputs(self, picture_ids: Sequence[int]) -> dict[int, tuple[str, int, int, str]]:
         """id -> (content hash, width, height, media type): what the enrichment worker needs to load images."""
         found = {}
@@ -487,6 +494,14 @@ class PictureStore:
                 (pid,),
             )
         ]
+        scores = [
+            PictureScore(*r)
+            for r in q(
+                "SELECT engine_id, value, engine_version, created_at FROM picture_scores WHERE picture_id = ? "
+                "ORDER BY engine_id",
+                (pid,),
+            )
+        ]
         locations = [
             f"{root}/{rel}"
             for root, rel in q(
@@ -530,4 +545,5 @@ class PictureStore:
             projects=sorted(projects),
             locations=locations,
             faces=faces,
+            scores=scores,
         )

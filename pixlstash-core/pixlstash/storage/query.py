@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
 from collections.abc import Sequence
 
@@ -25,7 +24,7 @@ import msgspec
 from ..domain import Page, PictureFilter, PictureSummary, Sort
 from ..errors import BadInput
 from .collections import set_operation_sql
-from .db import Database
+from .db import Database, ids_json
 from .pictures import SUMMARY_COLUMNS, row_to_summary
 from .tags import TagStore
 
@@ -70,10 +69,6 @@ class CompiledFilter(msgspec.Struct):
 
     def select(self, columns: str) -> tuple[str, list]:
         return f"SELECT {columns} FROM {self.from_sql} WHERE {self.where_sql}", self.params
-
-
-def _ids_json(ids: Sequence[int]) -> str:
-    return json.dumps([int(i) for i in ids])
 
 
 def compile_filter(db: Database, f: PictureFilter, *, page_size: int = 100) -> CompiledFilter:
@@ -158,7 +153,7 @@ def compile_filter(db: Database, f: PictureFilter, *, page_size: int = 100) -> C
     if f.ids is not None:
         ids_sql = "SELECT value FROM json_each(?)"
         memberships.append(
-            _Membership(ids_sql, [_ids_json(f.ids)], f"p.id IN ({ids_sql})", [_ids_json(f.ids)], len(f.ids))
+            _Membership(ids_sql, [ids_json(f.ids)], f"p.id IN ({ids_sql})", [ids_json(f.ids)], len(f.ids))
         )
         empty = empty or not f.ids
 
@@ -222,6 +217,17 @@ def compile_filter(db: Database, f: PictureFilter, *, page_size: int = 100) -> C
     if f.max_faces is not None:
         scalar("(SELECT count(*) FROM faces WHERE picture_id = p.id) <= ?", f.max_faces)
     _generation_conditions(f, scalar)
+    if f.score_engine is not None:
+        bounds = [("value >= ?", f.score_min), ("value < ?", f.score_max)]
+        scalar(
+            "EXISTS (SELECT 1 FROM picture_scores WHERE picture_id = p.id AND engine_id = ?"
+            + "".join(f" AND {test}" for test, value in bounds if value is not None)
+            + ")",
+            f.score_engine,
+            *(value for _, value in bounds if value is not None),
+        )
+    elif f.score_min is not None or f.score_max is not None:
+        raise BadInput("a score range needs the scorer it applies to (score_engine)", fields=["score_engine"])
     if f.unnamed_faces is not None:
         scalar(
             ("" if f.unnamed_faces else "NOT ")
@@ -304,6 +310,30 @@ def _fts_query(text: str) -> str:
     return " ".join(f'"{w}"*' for w in words[:20])
 
 
+# Pictures a scorer has not scored sort after every scored one, whichever the direction.
+_UNSCORED_LAST = {True: -1e308, False: 1e308}
+
+
+def _order_by(sort: Sort) -> str:
+    """The expression a sort orders by: a column, or a scorer's score (engine ids hold no quotes: the
+    pattern of ``SortKey`` allows none, and doubling them keeps that true here)."""
+    if not sort.key.startswith("score:"):
+        return f"p.{_SORT_COLUMNS[sort.key]}"
+    engine_id = sort.key.removeprefix("score:").replace("'", "''")
+    return (
+        f"coalesce((SELECT value FROM picture_scores WHERE picture_id = p.id AND engine_id = '{engine_id}'), "
+        f"{_UNSCORED_LAST[sort.descending]})"
+    )
+
+
+def _summary(row: Sequence, scored: bool) -> PictureSummary:
+    """A page row (summary columns, then the sort value) as a summary; under a score sort, with its score."""
+    summary = row_to_summary(row[:-1])
+    if scored and abs(row[-1]) < 1e308:
+        return msgspec.structs.replace(summary, score=row[-1])
+    return summary
+
+
 def _random_start(seed: int) -> int:
     return int.from_bytes(hashlib.blake2b(str(seed).encode(), digest_size=8).digest(), "big") >> 1
 
@@ -323,19 +353,20 @@ class PictureQuery:
         state = self._decode_cursor(cursor, sort)
         if sort.key == "random":
             return self._random_page(compiled, sort, state, limit)
-        column = _SORT_COLUMNS[sort.key]
+        order = _order_by(sort)
         direction = "DESC" if sort.descending else "ASC"
-        sql, params = compiled.select(SUMMARY_COLUMNS)
+        sql, params = compiled.select(f"{SUMMARY_COLUMNS}, {order}")
         if state is not None:
-            sql += f" AND (p.{column}, p.id) {'<' if sort.descending else '>'} (?, ?)"
+            sql += f" AND ({order}, p.id) {'<' if sort.descending else '>'} (?, ?)"
             params.extend(state[:2])
-        sql += f" ORDER BY p.{column} {direction}, p.id {direction} LIMIT ?"
+        sql += f" ORDER BY {order} {direction}, p.id {direction} LIMIT ?"
         rows = self.db.query(sql, (*params, limit + 1))
-        items = [row_to_summary(row) for row in rows[:limit]]
+        scored = sort.key.startswith("score:")
+        items = [_summary(row, scored) for row in rows[:limit]]
         next_cursor = None
         if len(rows) > limit:
-            last = items[-1]
-            next_cursor = self._encode_cursor(sort, self._sort_value(last, column), last.id, 0)
+            last = rows[limit - 1]
+            next_cursor = self._encode_cursor(sort, last[-1], last[0], 0)
         return Page(items, next_cursor)
 
     def _random_page(self, compiled: CompiledFilter, sort: Sort, state: list | None, limit: int) -> Page:
@@ -368,14 +399,14 @@ class PictureQuery:
         compiled = compile_filter(self.db, f, page_size=1_000_000)
         if compiled.empty:
             return []
-        sql, params = compiled.select(f"p.id, p.width, p.height, p.{_SORT_COLUMNS[sort.key]}")
+        order = _order_by(sort)
+        sql, params = compiled.select(f"p.id, p.width, p.height, {order}")
         if sort.key == "random":  # the same order as random pages: from the seed's point, wrapping once
             sql += " ORDER BY p.shuffle < ?, p.shuffle, p.id"
             params.append(_random_start(sort.seed))
         else:
-            column = _SORT_COLUMNS[sort.key]
             direction = "DESC" if sort.descending else "ASC"
-            sql += f" ORDER BY p.{column} {direction}, p.id {direction}"
+            sql += f" ORDER BY {order} {direction}, p.id {direction}"
         return self.db.query(sql, params)
 
     def count(self, f: PictureFilter) -> int:
@@ -396,13 +427,7 @@ class PictureQuery:
         return [row[0] for row in self.db.query(sql, params)]
 
     @staticmethod
-    def _sort_value(summary: PictureSummary, column: str) -> int:
-        if column == "pixels":
-            return summary.width * summary.height
-        return getattr(summary, column)
-
-    @staticmethod
-    def _encode_cursor(sort: Sort, value: int, picture_id: int, phase: int) -> str:
+    def _encode_cursor(sort: Sort, value: float, picture_id: int, phase: int) -> str:
         raw = _cursor_encoder.encode([_CURSOR_VERSION, sort.key, sort.descending, sort.seed, value, picture_id, phase])
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -417,6 +442,6 @@ class PictureQuery:
             raise BadInput("the cursor is malformed; start again without one") from None
         if version != _CURSOR_VERSION or (key, descending, seed) != (sort.key, sort.descending, sort.seed):
             raise BadInput("the cursor belongs to another sort order; start again without one")
-        if not all(isinstance(v, int) for v in (value, picture_id, phase)):
+        if not all(isinstance(v, int) for v in (picture_id, phase)) or not isinstance(value, (int, float)):
             raise BadInput("the cursor is malformed; start again without one")
         return [value, picture_id, phase]

@@ -2,7 +2,7 @@
 
 Migration 13: every generation field searchable. 14: stacks, linked ComfyUIs and workflow runs. 15: the
 undo outbox. 16: ids of sets, characters and projects never reused. 17: where a date came from. 18:
-pictures said not to be duplicates.
+pictures said not to be duplicates. 19: scores.
 
 Stacks: variants grouped under a cover (a workflow run's outputs on their source, near-duplicates, a
 person's pick). A picture is in one stack at most; a stack row stays when it empties, so that undoing an
@@ -13,7 +13,17 @@ from __future__ import annotations
 
 from .fulltext import PICTURE_TEXT_INSERT
 
-__all__ = ["NEXT_COLLECTION_ID", "NEXT_PROJECT_ID", "V13_SQL", "V15_SQL", "V16_SQL", "V17_SQL", "V18_SQL", "v14_sql"]
+__all__ = [
+    "NEXT_COLLECTION_ID",
+    "NEXT_PROJECT_ID",
+    "V13_SQL",
+    "V15_SQL",
+    "V16_SQL",
+    "V17_SQL",
+    "V18_SQL",
+    "V19_SQL",
+    "v14_sql",
+]
 
 # Generation data searchable and filterable in full: the scheduler is kept, and the full-text index gains
 # the negative prompt, LoRA names, sampler, scheduler and steps. (Pictures imported before keep no scheduler:
@@ -108,3 +118,17 @@ V17_SQL = "ALTER TABLE pictures ADD COLUMN taken_from TEXT;"
 # Pictures a person said are not duplicates of their group: out of every near-duplicate group from then on
 # (their perceptual hashes are not compared again).
 V18_SQL = "ALTER TABLE pictures ADD COLUMN dup_distinct INTEGER NOT NULL DEFAULT 0;"
+
+# One number per picture per scorer engine (quality, aesthetic, prompt match), with the engine version that
+# gave it. Sorted and range-filtered per engine, so the index leads with the engine.
+V19_SQL = """
+CREATE TABLE picture_scores (
+    picture_id INTEGER NOT NULL REFERENCES pictures(id) ON DELETE CASCADE,
+    engine_id TEXT NOT NULL,
+    engine_version TEXT NOT NULL,
+    value REAL NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (picture_id, engine_id)
+) WITHOUT ROWID;
+CREATE INDEX picture_scores_by_value ON picture_scores(engine_id, value, picture_id);
+"""

@@ -11,6 +11,7 @@ import itertools
 from ..domain import PictureFilter, Statistics
 from .db import Database
 from .query import compile_filter
+from .scores import ScoreStore
 
 __all__ = ["FILE_SIZE_BUCKETS", "RESOLUTION_BUCKETS", "statistics"]
 
@@ -141,4 +142,5 @@ def statistics(db: Database, f: PictureFilter, top_tags: int = 50) -> Statistics
         file_size=_histogram([(k, n) for kind, k, n, _ in rows if kind == "s"], FILE_SIZE_BUCKETS, "max_bytes"),
         resolution=_histogram([(k, n) for kind, k, n, _ in rows if kind == "x"], RESOLUTION_BUCKETS, "max_megapixels"),
         media_type=media,
+        scores=ScoreStore(db).histograms(compiled),
     )

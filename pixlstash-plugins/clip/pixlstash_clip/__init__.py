@@ -1,4 +1,5 @@
-"""PixlStash CLIP plugin: open_clip embedders (CLIP, SigLIP) for semantic and reverse image search.
+"""PixlStash CLIP plugin: open_clip embedders (CLIP, SigLIP) for semantic and reverse image search, and
+two scorers over the vectors they store (``clip/aesthetic``, ``clip/prompt-match``).
 
 Which models are offered is the plugin's ``models`` setting (``pixlstash plugins config clip
 models=ViT-B-32@laion2b_s34b_b79k,ViT-L-14@laion2b_s32b_b82k``; ``PIXLSTASH_CLIP_MODELS`` overrides it
@@ -10,10 +11,29 @@ from __future__ import annotations
 
 from pixlstash import hookimpl
 
-from .catalogue import ClipSettings, configured_models
+from .catalogue import ClipModel, ClipSettings, configured_models, model_named
 from .engine import ClipEmbedder
+from .scorers import AestheticScorer, PromptMatchScorer
 
-__all__ = ["ClipEmbedder", "ClipSettings", "register_embedders", "register_settings"]
+__all__ = [
+    "AestheticScorer",
+    "ClipEmbedder",
+    "ClipSettings",
+    "PromptMatchScorer",
+    "register_embedders",
+    "register_scorers",
+    "register_settings",
+]
+
+# One embedder object per model in a process, so the prompt-match scorer uses the weights its embedder
+# loaded rather than a second copy.
+_EMBEDDERS: dict[ClipModel, ClipEmbedder] = {}
+
+
+def _embedder(model: ClipModel) -> ClipEmbedder:
+    if model not in _EMBEDDERS:
+        _EMBEDDERS[model] = ClipEmbedder(model)
+    return _EMBEDDERS[model]
 
 
 @hookimpl
@@ -24,4 +44,14 @@ def register_settings(register) -> None:
 @hookimpl
 def register_embedders(register, settings) -> None:
     for model in configured_models(settings["clip"]):
-        register(ClipEmbedder(model))
+        register(_embedder(model))
+
+
+@hookimpl
+def register_scorers(register, settings) -> None:
+    chosen: ClipSettings = settings["clip"]
+    models = configured_models(chosen)
+    matched = model_named(chosen.prompt_match_model) if chosen.prompt_match_model else (models or [None])[0]
+    if matched is not None:
+        register(PromptMatchScorer(_embedder(matched)))
+    register(AestheticScorer(model_named(chosen.aesthetic_model)))

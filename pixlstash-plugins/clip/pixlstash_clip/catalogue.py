@@ -21,7 +21,7 @@ import msgspec
 
 from pixlstash import models_dir
 
-__all__ = ["DEFAULT_MODELS", "KNOWN", "ClipModel", "ClipSettings", "configured_models"]
+__all__ = ["DEFAULT_MODELS", "KNOWN", "ClipModel", "ClipSettings", "configured_models", "model_named"]
 
 DEFAULT_MODELS = "ViT-B-32@laion2b_s34b_b79k"
 WEIGHT_FILES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
@@ -35,6 +35,7 @@ TOKENIZER_FILES = (TOKENIZER_CONFIG, *TOKENIZER_VOCABS, "special_tokens_map.json
 KNOWN: dict[str, tuple[str, int]] = {
     "ViT-B-32@laion2b_s34b_b79k": ("laion/CLIP-ViT-B-32-laion2B-s34B-b79K", 512),
     "ViT-L-14@laion2b_s32b_b82k": ("laion/CLIP-ViT-L-14-laion2B-s32B-b82K", 768),
+    "ViT-L-14@openai": ("timm/vit_large_patch14_clip_224.openai", 768),  # what the aesthetic predictor reads
     "ViT-H-14@laion2b_s32b_b79k": ("laion/CLIP-ViT-H-14-laion2B-s32B-b79K", 1024),
     "ViT-B-16-SigLIP@webli": ("timm/ViT-B-16-SigLIP", 768),
     "ViT-SO400M-14-SigLIP@webli": ("timm/ViT-SO400M-14-SigLIP", 1152),
@@ -217,6 +218,16 @@ class ClipSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """The plugin's settings (``pixlstash plugins config clip``)."""
 
     models: list[str] = msgspec.field(default_factory=lambda: [DEFAULT_MODELS])  # offered, as name@pretrained
+    # The model whose stored vectors and text tower the prompt-match score uses ("": the first of models).
+    prompt_match_model: str = ""
+    # The model whose vectors the aesthetic predictor reads: the CLIP it was trained on (or a local folder
+    # holding the same model under another name).
+    aesthetic_model: str = "ViT-L-14@openai"
+
+
+def model_named(key: str) -> ClipModel:
+    """The model a setting names: a hub model (name@pretrained) or a folder in the models folder."""
+    return ClipModel(key, KNOWN.get(key, (None, 0))[0], clip_models_dir() / key)
 
 
 def configured_models(settings: ClipSettings | None = None) -> list[ClipModel]:
@@ -224,7 +235,7 @@ def configured_models(settings: ClipSettings | None = None) -> list[ClipModel]:
     (complete or not: an incomplete one is listed with what it lacks)."""
     base = clip_models_dir()
     keys = [k.strip() for k in (settings or ClipSettings()).models if k.strip()]
-    models = [ClipModel(key, KNOWN.get(key, (None, 0))[0], base / key) for key in keys if "@" in key]
+    models = [model_named(key) for key in keys if "@" in key]
     named = {m.key for m in models}
     if base.is_dir():
         for folder in sorted(base.iterdir()):
