@@ -113,11 +113,12 @@ def test_importing_and_registering_loads_no_torch(models_dir):
     code = (
         "import sys, pixlstash_clip; from pixlstash import make_plugin_manager, EngineRegistry;"
         "es = [e for e in EngineRegistry.from_plugin_manager(make_plugin_manager()).all() if e.id.startswith('clip/')];"
-        "[(e.model_status(), e.dimensions, e.version) for e in es];"
+        "[(e.model_status(), e.version) for e in es]; [e.dimensions for e in es if e.task == 'embedder'];"
         "print(sorted(e.id for e in es), 'torch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "['clip/ViT-B-32@laion2b_s34b_b79k', 'clip/tiny-test'] False"
+    expected = ["clip/ViT-B-32@laion2b_s34b_b79k", "clip/aesthetic", "clip/prompt-match", "clip/tiny-test"]
+    assert out.stdout.strip() == f"{expected} False"
 
 
 def test_semantic_and_reverse_search_through_the_api_with_tiny_clip(clip_pm, tmp_path):
@@ -174,7 +175,7 @@ def test_semantic_and_reverse_search_through_the_api_with_tiny_clip(clip_pm, tmp
         garbage = client.post("/api/v1/search/similar/upload", files=[("file", ("q.png", b"not an image" * 100))])
         assert garbage.status_code in (400, 415)
         models = client.get("/api/v1/engines").json()
-        assert {m["id"]: m["model"]["present"] for m in models} == {
+        assert {m["id"]: m["model"]["present"] for m in models if m["task"] == "embedder"} == {
             "clip/ViT-B-32@laion2b_s34b_b79k": False,
             "clip/tiny-test": True,
         }
