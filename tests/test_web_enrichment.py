@@ -46,7 +46,7 @@ def api(fake_engines, live):
 def test_engines_are_listed_per_task_with_defaults_and_settings_change(api):
     client, _, live = api
     engines = {e["id"]: e for e in client.get("/api/v1/engines").json()}
-    assert {e["task"] for e in engines.values()} == {"embedder", "tagger", "captioner", "faces"}
+    assert {e["task"] for e in engines.values()} == {"embedder", "tagger", "captioner", "faces", "scorer"}
     colour = engines["fake/colour"]
     assert colour["is_default"] and colour["dimensions"] == 4 and colour["supports_text"] is True
     assert colour["model"]["present"] is True and colour["loaded"] is True and colour["device"] == "cpu"

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from pixlstash.domain import VISIBLE, Id, Int64, PictureFilter, SetOp, Sort, SortKey
+from pixlstash.domain import VISIBLE, EngineId, Id, Int64, PictureFilter, Score, SetOp, Sort, SortKey
 
 __all__ = [
     "BadgesQuery",
@@ -25,6 +25,8 @@ __all__ = [
     "PicturePatch",
     "ProjectCreate",
     "ProjectPatch",
+    "PruneRequest",
+    "PruneResult",
     "ServerImportRequest",
     "SetOperationRequest",
     "SetupRequest",
@@ -173,6 +175,22 @@ class BulkFilterRequest(msgspec.Struct, forbid_unknown_fields=True):
 
     filter: PictureFilter
     operation: BulkOperation
+
+
+class PruneRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """Scrap the pictures of a view that a scorer ranks lowest: the ``lowest`` N, or those scored under
+    ``below`` (both: the lowest N of those). ``dry_run`` only answers which they would be."""
+
+    engine_id: EngineId
+    filter: PictureFilter = PictureFilter()
+    lowest: Annotated[int, Meta(ge=1, le=100_000)] | None = None
+    below: Score | None = None
+    dry_run: bool = False
+
+
+class PruneResult(msgspec.Struct):
+    picture_ids: list[int]  # lowest first (a dry run), or those moved to the scrapheap
+    dry_run: bool
 
 
 class BulkResult(msgspec.Struct):

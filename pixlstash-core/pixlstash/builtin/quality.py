@@ -3,8 +3,10 @@ thumbnail, with numpy alone (no model, no OpenCV), so it runs on any machine at 
 
 Four measures, each 0 (bad) to 1 (good), on the luminance (Rec. 601) of the thumbnail, scaled to [0, 1]:
 
-- **sharpness**: the variance ``v`` of the 4-neighbour Laplacian; ``v / (v + 0.002)``. A blurred or
-  out-of-focus picture has little high-frequency energy left.
+- **sharpness**: the variance ``v`` of the 4-neighbour Laplacian at half the thumbnail's size (2×2 means),
+  less what noise puts there (20·σ², σ estimated as below at that size); ``v / (v + 0.002)``. A blurred
+  or out-of-focus picture has little high-frequency energy left; halving first keeps grain from passing
+  for detail (a thumbnail's resampled noise is too correlated for the correction alone).
 - **exposure**: ``1 - 2·|mean - 0.5|`` times the share of pixels that are not clipped (below 0.02 or above
   0.98). A picture crushed to black or burnt to white scores low.
 - **noise**: ``exp(-σ / 0.02)`` with σ estimated by Immerkær's method (the mean absolute response of a
@@ -42,14 +44,10 @@ def measure(image) -> dict[str, float]:
     luma = pixels @ _LUMA if pixels.ndim == 3 else pixels / 255.0
     if min(luma.shape) < 3:  # too small to say anything of its detail
         return {"sharpness": 0.0, "exposure": 0.0, "noise": 0.0, "contrast": 0.0}
-    centre = luma[1:-1, 1:-1]
-    laplacian = luma[:-2, 1:-1] + luma[2:, 1:-1] + luma[1:-1, :-2] + luma[1:-1, 2:] - 4 * centre
-    variance = float(laplacian.var())
-    # Immerkær: the mask [[1,-2,1],[-2,4,-2],[1,-2,1]] (two Laplacians' difference) as sums of shifted views.
-    corners = luma[:-2, :-2] + luma[:-2, 2:] + luma[2:, :-2] + luma[2:, 2:]
-    edges = luma[:-2, 1:-1] + luma[2:, 1:-1] + luma[1:-1, :-2] + luma[1:-1, 2:]
-    response = np.abs(corners - 2 * edges + 4 * centre)
-    sigma = math.sqrt(math.pi / 2) * float(response.mean()) / 6
+    sigma = _noise_sigma(luma)
+    height, width = (luma.shape[0] // 2) * 2, (luma.shape[1] // 2) * 2
+    half = luma[:height, :width].reshape(height // 2, 2, width // 2, 2).mean(axis=(1, 3))
+    variance = _laplacian_variance(half) if min(half.shape) >= 3 else 0.0
     mean = float(luma.mean())
     unclipped = float(((luma > _CLIPPED[0]) & (luma < _CLIPPED[1])).mean())
     return {
@@ -58,6 +56,27 @@ def measure(image) -> dict[str, float]:
         "noise": math.exp(-sigma / _NOISE_SCALE),
         "contrast": min(1.0, float(luma.std()) / _CONTRAST_FULL),
     }
+
+
+def _shifted(luma: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each inner pixel, the sum of its 4 edge neighbours, and the sum of its 4 corner neighbours."""
+    centre = luma[1:-1, 1:-1]
+    edges = luma[:-2, 1:-1] + luma[2:, 1:-1] + luma[1:-1, :-2] + luma[1:-1, 2:]
+    corners = luma[:-2, :-2] + luma[:-2, 2:] + luma[2:, :-2] + luma[2:, 2:]
+    return centre, edges, corners
+
+
+def _noise_sigma(luma: np.ndarray) -> float:
+    """Immerkær: the mask [[1,-2,1],[-2,4,-2],[1,-2,1]] (two Laplacians' difference) cancels edges."""
+    centre, edges, corners = _shifted(luma)
+    return math.sqrt(math.pi / 2) * float(np.abs(corners - 2 * edges + 4 * centre).mean()) / 6
+
+
+def _laplacian_variance(luma: np.ndarray) -> float:
+    """The Laplacian's variance less noise's share: white noise of σ gives it 20·σ² (weights 1,1,1,1,-4)."""
+    centre, edges, _ = _shifted(luma)
+    sigma = _noise_sigma(luma)
+    return max(0.0, float((edges - 4 * centre).var()) - 20 * sigma * sigma)
 
 
 class QualityScorer(Scorer):

@@ -160,7 +160,7 @@ def _owns(principal: Principal, row) -> bool:
 
 
 _NO_FILTER = PictureFilter()
-_NEVER_SHOWN = {"favourite", "flagged", "stack", "stack_covers"}  # to any recipient
+_NEVER_SHOWN = {"favourite", "flagged", "stack", "stack_covers", "score_engine", "score_min", "score_max"}
 # What a share without "include metadata" hides, so cannot be filtered on: ratings, tags, captions and
 # other text, generation data, faces and import times.
 _METADATA_FILTERS = {
@@ -345,9 +345,12 @@ class ShareService:
 
     @staticmethod
     def restrict_sort(share: Share, sort: Sort) -> Sort:
-        """Sorting by rating would reveal ratings a share without metadata hides: refused, like filters."""
+        """Sorting by rating would reveal ratings a share without metadata hides, and by a score the scores no
+        share shows: refused, like filters."""
         if not share.options.include_metadata and sort.key == "rating":
             raise BadInput("this share does not show ratings, so it cannot sort by them", fields=["sort"])
+        if sort.key.startswith("score:"):
+            raise BadInput("a share does not show scores, so it cannot sort by them", fields=["sort"])
         return sort
 
     # -- what a recipient gets back: exactly the fields the share's options allow -------------------
@@ -367,6 +370,7 @@ class ShareService:
 
     @staticmethod
     def statistics(share: Share, statistics: Statistics) -> Statistics:
+        statistics = msgspec.structs.replace(statistics, scores=[])  # no share shows scores
         if share.options.include_metadata:
             return statistics
         return msgspec.structs.replace(statistics, tags=[], rating={})

@@ -34,6 +34,8 @@ from ..schemas import (
     LayoutQuery,
     ListQuery,
     PicturePatch,
+    PruneRequest,
+    PruneResult,
 )
 from ..security import Policy
 
@@ -119,6 +121,8 @@ def register(api: Api) -> None:
     def layout(ctx: RequestContext, query: LayoutQuery) -> Response:
         f, sort = query.split()
         rows = ctx.library.query.layout(f, sort)
+        if sort.key.startswith("score:"):  # scores head no groups, and are not whole numbers
+            rows = [(i, w, h, 0) for i, w, h, _ in rows]
         table = np.array(rows, dtype=np.int64).reshape(-1, 4)
         starts, keys = _groups(table[:, 3], query, sort.key)
         body = b"".join(
@@ -249,6 +253,19 @@ def register(api: Api) -> None:
         if len(ids) > _BULK_LIMIT:
             raise BadInput(f"a bulk operation covers at most {_BULK_LIMIT:,} pictures; narrow the filter")
         return _apply(ctx.library, ids, body.operation)
+
+    @api.post(
+        "/pictures/prune",
+        policy=Policy.WRITE,
+        body=PruneRequest,
+        response=PruneResult,
+        tag="pictures",
+        summary="Scrap the lowest-scored pictures of a view (the lowest N, or those under a score) in one "
+        "undoable step; dry_run says which they would be",
+    )
+    def prune(ctx: RequestContext, body: PruneRequest) -> PruneResult:
+        ids = ctx.library.prune(body.engine_id, body.filter, lowest=body.lowest, below=body.below, dry_run=body.dry_run)
+        return PruneResult(ids, body.dry_run)
 
     @api.get(
         "/duplicates",
