@@ -8,7 +8,8 @@ from types import SimpleNamespace
 
 import click
 
-from ..domain import PictureFilter, Sort
+from ..domain import SORT_COLUMNS, PictureFilter, Sort
+from ..engines import Task
 from ..errors import BadInput, NotFound
 from ..library import Library
 from ..paths import resolve_library_path
@@ -138,6 +139,9 @@ _FILTERS = (
     _filter("--unnamed-faces", is_flag=True, help="with a face no character names yet"),
     _filter("--source", type=int, metavar="ID", help="from this import source"),
     _filter("--folder", type=int, metavar="ID", help="from this import or reference folder"),
+    _filter("--score", metavar="SCORER", help="scored by this scorer (quality, aesthetic, or an engine id)"),
+    _filter("--score-min", type=float, metavar="X", help="scored X or more (by --score, or the --sort scorer)"),
+    _filter("--score-max", type=float, metavar="X", help="scored less than X"),
     _filter("--scrapheap", is_flag=True, help="the scrapheap instead of the library"),
     _filter("--in-stack", type=click.IntRange(min=0), metavar="ID", help="the pictures of this stack"),
     _filter(
@@ -150,7 +154,8 @@ _ORDER = (
         section="Order",
         default="taken_at",
         show_default=True,
-        type=click.Choice(["taken_at", "imported_at", "rating", "file_size", "pixels", "random"]),
+        metavar="ORDER",
+        help=f"{', '.join(SORT_COLUMNS)}, or score:SCORER (score:quality, score:clip/aesthetic)",
     ),
     option("--ascending", section="Order", is_flag=True, help="oldest / smallest first"),
     option("--shuffle-seed", section="Order", type=int, default=0, help="seed for --sort random"),
@@ -185,6 +190,9 @@ _NAMES = [
     "unnamed_faces",
     "source",
     "folder",
+    "score",
+    "score_min",
+    "score_max",
     "scrapheap",
     "in_stack",
     "stack_covers",
@@ -214,6 +222,12 @@ def filter_options(func=None, *, order: bool = True):
 
 def filter_from_args(library: Library, where) -> tuple[PictureFilter, Sort]:
     """The filter and sort the flags describe (sets, characters and projects looked up by name or id)."""
+    sort_key = _sort_key(library, where.sort)
+    scorer = resolve_scorer(library, where.score) if where.score else None
+    if scorer is None and (where.score_min is not None or where.score_max is not None):
+        if not sort_key.startswith("score:"):
+            raise BadInput("--score-min and --score-max need the scorer: --score SCORER or --sort score:SCORER")
+        scorer = sort_key.removeprefix("score:")
     collections = [resolve_collection(library, "set", v) for v in where.in_set]
     collections += [resolve_collection(library, "character", v) for v in where.in_character]
     f = PictureFilter(
@@ -248,8 +262,33 @@ def filter_from_args(library: Library, where) -> tuple[PictureFilter, Sort]:
         scrapheap=where.scrapheap,
         stack=where.in_stack,
         stack_covers=where.stack_covers,
+        score_engine=scorer,
+        score_min=where.score_min,
+        score_max=where.score_max,
     )
-    return f, Sort(key=where.sort, descending=not where.ascending, seed=where.shuffle_seed)
+    return f, Sort(key=sort_key, descending=not where.ascending, seed=where.shuffle_seed)
+
+
+def _sort_key(library: Library, value: str) -> str:
+    if value in SORT_COLUMNS:
+        return value
+    if value.startswith("score:") and value != "score:":
+        return "score:" + resolve_scorer(library, value.removeprefix("score:"))
+    raise BadInput(f"--sort takes {', '.join(SORT_COLUMNS)} or score:SCORER, not {value!r}")
+
+
+def resolve_scorer(library: Library, name: str) -> str:
+    """A scorer's engine id from its id or the part after the slash (quality, aesthetic, prompt-match),
+    among the installed scorers and those whose scores are stored."""
+    known = {e.id for e in library.engines.installed(Task.SCORER)} | set(library.scores.engines())
+    if name in known:
+        return name
+    matches = sorted(engine_id for engine_id in known if engine_id.split("/", 1)[1] == name)
+    if len(matches) == 1:
+        return matches[0]
+    choices = ", ".join(sorted(known)) or "none installed"
+    what = "several scorers are" if matches else "no scorer is"
+    raise BadInput(f"{what} called {name!r} (scorers: {choices})")
 
 
 def has_filter(where) -> bool:

@@ -37,6 +37,8 @@ def ls_command(pm, library_path, where, limit, cursor, count, stats, as_json, js
       pixlstash ls --lora add_detail --sampler euler_ancestral --json
       pixlstash ls --tag cat --ids | pixlstash add - --to-set Cats
       pixlstash ls --in-set Best --stats
+      pixlstash ls --sort score:quality --ascending --limit 20
+      pixlstash ls --score aesthetic --score-min 6
     """
     with open_library(library_path, pm) as library:
         f, sort = filter_from_args(library, where)
@@ -61,6 +63,7 @@ def ls_command(pm, library_path, where, limit, cursor, count, stats, as_json, js
     if not page.items:
         print("no pictures match" if cursor is None else "no more pictures")
         return 0
+    scored = sort.key.startswith("score:")
     rows = []
     for item in page.items:
         name = names.get(item.id, "") + ("  MISSING" if item.missing else "")
@@ -74,6 +77,7 @@ def ls_command(pm, library_path, where, limit, cursor, count, stats, as_json, js
                 stars(item.rating),
                 _tags(tags.get(item.id)),
                 taken,
+                *([f"{item.score:.3f}" if item.score is not None else "-"] if scored else []),
             )
         )
     print_table(
@@ -85,6 +89,7 @@ def ls_command(pm, library_path, where, limit, cursor, count, stats, as_json, js
             Column("RATING"),
             Column("TAGS", wide=True),
             Column("TAKEN"),
+            *([Column("SCORE", right=True)] if scored else []),
         ],
         rows,
     )

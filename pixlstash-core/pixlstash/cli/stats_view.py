@@ -1,4 +1,4 @@
-"""``ls --stats`` for people: counts, the rating spread, sizes, resolutions and the top tags."""
+"""``ls --stats`` for people: counts, the rating spread, sizes, resolutions, scores and the top tags."""
 
 from __future__ import annotations
 
@@ -31,6 +31,13 @@ def print_statistics(stats: Statistics, top_tags: int = 15) -> None:
         label = f"{lower} - {upper:g} MP" if upper is not None else f"over {lower} MP"
         print(f"  {label:<20} {_bar(bucket['count'], stats.count)} {bucket['count']:>9,}")
         lower = f"{upper:g}" if upper is not None else lower
+    for histogram in stats.scores:
+        print(f"\nscore: {histogram['engine_id']} ({counted(histogram['count'], 'picture')} scored)")
+        low, high, buckets = histogram["low"], histogram["high"], histogram["buckets"]
+        width = (high - low) / len(buckets)
+        for n, count in enumerate(buckets):
+            label = f"{low + n * width:.3g} - {low + (n + 1) * width:.3g}"
+            print(f"  {label:<20} {_bar(count, histogram['count'])} {count:>9,}")
     if stats.tags:
         print()
         rows = [(t["name"], t.get("category", ""), f"{t['count']:,}") for t in stats.tags[:top_tags]]
