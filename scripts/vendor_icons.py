@@ -30,6 +30,7 @@ ICONS = [
     "log-out",
     "search",
     "sliders-horizontal",
+    "scissors",
     "arrow-down-wide-narrow",
     "arrow-up-narrow-wide",
     "layout-grid",

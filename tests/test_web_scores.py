@@ -69,7 +69,8 @@ def test_prune_says_which_then_scraps_them_in_one_undoable_step(scored, live):
     lowest = [ids[n] for n in sorted(values, key=values.get)[:2]]
     body = {"engine_id": "pixlstash/quality", "lowest": 2, "dry_run": True}
     preview = client.post("/api/v1/pictures/prune", json=body).json()
-    assert preview == {"picture_ids": lowest, "dry_run": True}
+    assert preview["picture_ids"] == lowest and preview["dry_run"] is True
+    assert preview["scores"] == sorted(values.values())[:2]
     assert client.get("/api/v1/pictures", params={"limit": 10}).json()["items"].__len__() == 4
     reader = live.client(live.token("read"))
     assert reader.post("/api/v1/pictures/prune", json={**body, "dry_run": False}).status_code == 403

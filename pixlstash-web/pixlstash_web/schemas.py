@@ -190,6 +190,7 @@ class PruneRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 class PruneResult(msgspec.Struct):
     picture_ids: list[int]  # lowest first (a dry run), or those moved to the scrapheap
+    scores: list[float]  # theirs, in the same order
     dry_run: bool
 
 

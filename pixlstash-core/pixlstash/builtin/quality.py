@@ -84,7 +84,7 @@ class QualityScorer(Scorer):
 
     id = "pixlstash/quality"
     version = "1"
-    label = "Quality (sharpness, exposure, noise, contrast)"
+    label = "Quality"
     input_size = 128  # the grid thumbnail covers it for any picture up to 3:1
     preferred_batch_size = 64
 

@@ -99,7 +99,7 @@ class AestheticScorer(Scorer):
     """The LAION aesthetic predictor over stored OpenAI CLIP ViT-L/14 vectors: about 1 (ugly) to 10."""
 
     id = "clip/aesthetic"
-    label = "Aesthetic (LAION predictor on CLIP ViT-L/14)"
+    label = "Aesthetic"
     reads = "embedding"
     low, high = 0.0, 10.0  # its training scale; the rare prediction past either end is clamped
     preferred_batch_size = 512
@@ -178,7 +178,7 @@ class PromptMatchScorer(Scorer):
     """How well a generated picture shows its positive prompt, 0 to 1, from its stored CLIP vector."""
 
     id = "clip/prompt-match"
-    label = "Prompt match (CLIP)"
+    label = "Prompt match"
     reads = "embedding"
     needs_prompt = True
     preferred_batch_size = 256

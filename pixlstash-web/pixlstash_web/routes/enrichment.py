@@ -8,7 +8,7 @@ import msgspec
 from msgspec import Meta
 
 from pixlstash.domain import ClusterProgress, EngineProgress, EnrichmentSettings, Job, JobItemError, PictureFilter
-from pixlstash.engines import Embedder, Engine, EngineParameter, ModelStatus, Task
+from pixlstash.engines import Embedder, Engine, EngineParameter, ModelStatus, Scorer, Task
 from pixlstash.engines.model_pulls import ModelPull
 from pixlstash.engines.tasks import TASKS
 
@@ -33,6 +33,10 @@ class EngineInfo(msgspec.Struct):
     batch_size: int
     dimensions: int | None = None
     supports_text: bool | None = None
+    # Scorers: the range of their scores, and what they read ("image", or "embedding" of ``embedder_id``).
+    score_range: tuple[float, float] | None = None
+    reads: str | None = None
+    embedder_id: str | None = None
 
 
 class EnqueueRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -89,6 +93,9 @@ def engine_info(state: AppState, engine: Engine) -> EngineInfo:
         batch_size=engine.preferred_batch_size,
         dimensions=getattr(engine, "dimensions", None) if TASKS[engine.task].vector_kind else None,
         supports_text=engine.supports_text if isinstance(engine, Embedder) else None,
+        score_range=(engine.low, engine.high) if isinstance(engine, Scorer) else None,
+        reads=engine.reads if isinstance(engine, Scorer) else None,
+        embedder_id=(engine.embedder_id or None) if isinstance(engine, Scorer) else None,
     )
 
 

@@ -264,8 +264,12 @@ def register(api: Api) -> None:
         "undoable step; dry_run says which they would be",
     )
     def prune(ctx: RequestContext, body: PruneRequest) -> PruneResult:
-        ids = ctx.library.prune(body.engine_id, body.filter, lowest=body.lowest, below=body.below, dry_run=body.dry_run)
-        return PruneResult(ids, body.dry_run)
+        library = ctx.library
+        ids = library.prune(body.engine_id, body.filter, lowest=body.lowest, below=body.below, dry_run=True)
+        values = library.scores.values(body.engine_id, ids)
+        if not body.dry_run and ids:
+            ids = library.prune(body.engine_id, body.filter, lowest=body.lowest, below=body.below)
+        return PruneResult(ids, [values[i] for i in ids], body.dry_run)
 
     @api.get(
         "/duplicates",

@@ -81,6 +81,11 @@ export const app = {
     const token = ++this.loadToken;
     const view = this.view;
     this.grid.showStacks = !view.stack;
+    const scoreSort = view.sort?.startsWith("score:") ? view.sort : null;
+    if (scoreSort !== this.scoreSort) {  // summaries carry the score of the sort: those held are of another
+      this.scoreSort = scoreSort;
+      for (const id of this.grid.details.keys()) this.grid.stale.add(id);
+    }
     this.viewCount = null;
     $("new-pictures").hidden = true;
     let layout;
@@ -351,7 +356,9 @@ async function start() {
     onSelection: () => renderSelectionBar(app),
     needDetails: async (ids) => {
       try {
-        const page = await api.get("/pictures", { ids, limit: Math.min(1000, ids.length), ...(app.view.scrapheap ? { scrapheap: true } : {}) });
+        const scored = app.view.sort?.startsWith("score:") ? { sort: app.view.sort } : {};  // tiles show the score
+        const page = await api.get("/pictures", { ids, limit: Math.min(1000, ids.length), ...scored,
+          ...(app.view.scrapheap ? { scrapheap: true } : {}) });
         app.grid.setDetails(page.items);
       } catch { /* the next scroll asks again */ }
     },
@@ -369,7 +376,10 @@ async function start() {
   // The grid's layout is fetched first and alone: thumbnails paint while the rest loads.
   const engines = api.get("/engines").then((list) => { app.engines = list; }, () => { app.engines = []; });
   if (app.view.q) await engines; // a search needs to know whether an embedder can read text
-  engines.then(() => { $("search-mode").options[1].disabled = !canSearchByMeaning(app); });
+  engines.then(() => {
+    $("search-mode").options[1].disabled = !canSearchByMeaning(app);
+    if (app.engines.some((e) => e.task === "scorer")) renderToolbar(app);  // their sorts and filters
+  });
   await app.apply(app.view);
   await Promise.all([engines, app.sidebar.reload()]);
   window.addEventListener("popstate", () => app.apply(readView()));

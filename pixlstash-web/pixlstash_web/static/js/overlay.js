@@ -4,6 +4,7 @@
 import { api, originalUrl, thumbUrl } from "./api.js";
 import { undoButton } from "./history.js";
 import { actions, assignItems, showMenu } from "./menus.js";
+import { scoreText } from "./prune_dialog.js";
 import { esc, icon, toast } from "./ui.js";
 import { viewUrl } from "./view.js";
 import { bindZoom } from "./zoom.js";
@@ -90,6 +91,10 @@ function render(app, el, p) {
         </select>${video ? `<button data-seek="${f.frame_seconds ?? 0}" title="Show the frame this face is on">▶ ${clock(f.frame_seconds)}</button>` : ""}
         <button data-similar-face="${f.id}">Similar faces</button></div>`).join("")}</div>` : ""}
       ${p.generation ? generation(p) : ""}
+      ${p.scores?.length ? `<h3>Scores</h3><dl class="kv" id="scores">${p.scores.map((sc) => {
+        const engine = (app.engines || []).find((e) => e.id === sc.engine_id);
+        return `<dt>${esc(engine?.label || sc.engine_id)}</dt><dd>${scoreText(sc.value, engine)}</dd>`;
+      }).join("")}</dl>` : ""}
       ${Object.keys(p.exif || {}).length ? `<h3>Camera</h3><dl class="kv" id="exif">${exifRows(p.exif).map(([k, v]) =>
         `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join("")}</dl>` : ""}
       <h3>File</h3><dl class="kv"><dt>Type</dt><dd>${esc(p.mime)}</dd>

@@ -112,8 +112,17 @@ async function renderStats(app, panel) {
     <section><h3>Rating</h3><div id="rating-bars">${bars(ratings)}</div></section>
     <section><h3>Tags</h3><div id="tag-bars">${bars(tags)}</div></section>
     <section><h3>File size</h3>${bars(sizes)}</section>
-    <section><h3>Resolution</h3>${bars(resolutions)}</section>`;
+    <section><h3>Resolution</h3>${bars(resolutions)}</section>
+    ${stats.scores.map((h, n) => `<section><h3>${esc(scorerLabel(app, h.engine_id))}</h3>
+      <div class="score-bars" data-histogram="${n}">${bars(scoreBuckets(h))}</div></section>`).join("")}`;
   bindClose(panel);
+  panel.querySelectorAll("[data-histogram] [data-bar]").forEach((el) => {
+    el.onclick = () => {  // a bucket's bar shows its pictures
+      const histogram = stats.scores[Number(el.closest("[data-histogram]").dataset.histogram)];
+      const [low, high] = scoreBounds(histogram, Number(el.dataset.bar));
+      app.update({ score_engine: histogram.engine_id, score_min: low, score_max: high });
+    };
+  });
   panel.querySelectorAll("#rating-bars [data-bar]").forEach((el) => {
     el.onclick = () => {
       const r = ratings[Number(el.dataset.bar)].r;
@@ -123,6 +132,26 @@ async function renderStats(app, panel) {
   });
   panel.querySelectorAll("#tag-bars [data-bar]").forEach((el) => {
     el.onclick = () => app.update({ tags: [...new Set([...(app.view.tags || []), tags[Number(el.dataset.bar)].tag])] });
+  });
+}
+
+function scorerLabel(app, engineId) {
+  const engine = (app.engines || []).find((e) => e.id === engineId);
+  return `Score: ${engine?.label || engineId}`;
+}
+
+/** The edges of a score histogram's bucket; the last bucket's upper edge is open (it holds the highest). */
+function scoreBounds(histogram, bucket) {
+  const width = (histogram.high - histogram.low) / histogram.buckets.length;
+  const edge = (n) => Number((histogram.low + n * width).toPrecision(4));
+  return [bucket ? edge(bucket) : undefined, bucket < histogram.buckets.length - 1 ? edge(bucket + 1) : undefined];
+}
+
+function scoreBuckets(histogram) {
+  return histogram.buckets.map((count, n) => {
+    const [low, high] = scoreBounds(histogram, n);
+    const label = low === undefined ? `< ${high}` : high === undefined ? `≥ ${low}` : `${low} – ${high}`;
+    return { label, count };
   });
 }
 

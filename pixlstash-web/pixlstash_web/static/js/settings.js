@@ -11,7 +11,7 @@ import { modelDialog } from "./model_dialog.js";
 import { esc, toast } from "./ui.js";
 import { showUpdateBanner } from "./update_banner.js";
 
-const TASKS = ["tagger", "captioner", "embedder", "faces"];
+const TASKS = ["tagger", "captioner", "embedder", "faces"];  // one engine each; every scorer has its own box
 const TABS = ["Engines", "Library", "Account", "Sharing", "ComfyUI"];
 let activeTab = TABS[0]; // kept while the page lives: the panel reopens where it was left
 
@@ -84,6 +84,9 @@ function engineSection(settings, engines) {
           missing(t) ? " (waits for its model)" : ""}</label>${missing(t) ? ` <button type="button" data-get-model="${
           esc(missing(t).id)}">Get model…</button>` : ""}</label>`;
     }).join("")}
+    ${engines.filter((e) => e.task === "scorer").map((e) => `<label class="row check"><input type="checkbox"
+      name="import-score" value="${esc(e.id)}" ${settings.on_import.includes(e.id) ? "checked" : ""}> Score ${esc(e.label)}
+      on import${e.model.present ? "" : " (waits for its model)"}</label>`).join("")}
     <label class="row">Device <select name="device" aria-label="Device">${["auto", "cpu", "cuda", "mps"].map((d) =>
       `<option ${settings.device === d ? "selected" : ""}>${d}</option>`).join("")}</select></label>
     ${withParameters.map((e) => `<fieldset class="engine-parameters engine-form" data-engine="${esc(e.id)}"
@@ -181,7 +184,8 @@ export async function renderSettings(app, panel, header, bindClose) {
     const status = panel.querySelector("#engine-saved");
     try {
       settings = await api.put("/engines/settings", { ...settings, defaults, parameters,
-        on_import: TASKS.filter((t) => form.get(`import-${t}`)), device: form.get("device") });
+        on_import: [...TASKS.filter((t) => form.get(`import-${t}`)), ...form.getAll("import-score")],
+        device: form.get("device") });
       status.textContent = `Saved ${new Date().toLocaleTimeString()}`;
     } catch (error) { status.textContent = ""; toast(error.message); }
   };

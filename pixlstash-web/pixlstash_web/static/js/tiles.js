@@ -56,6 +56,9 @@ export function decorateTile(tile, summary, badges, width, showStacks = true) {
   if (summary.flagged) span("flag", "⚑");
   if (summary.missing) span("missing", "missing file");
   if (summary.media_type === "video") span("video", summary.duration ? `▶ ${clock(summary.duration)}` : "▶");
+  if (summary.score !== undefined && summary.score !== null) {  // under a score sort
+    span("score", summary.score.toFixed(2));
+  }
   if (summary.stack_size > 1 && showStacks) {  // one tile per stack: its count opens it
     const open = document.createElement("button");
     open.className = "stack-open";

@@ -2,6 +2,7 @@
 // each filter in force as a chip that removes it), and the view (count, layout, tile size).
 
 import { api } from "./api.js";
+import { pruneDialog, scorers } from "./prune_dialog.js";
 import { esc, icon, toast } from "./ui.js";
 import { DEFAULTS } from "./view.js";
 
@@ -46,6 +47,12 @@ function activeFilters(view) {
   if (view.min_width) chips.push([`width ≥ ${view.min_width}`, { min_width: undefined }]);
   if (view.min_height) chips.push([`height ≥ ${view.min_height}`, { min_height: undefined }]);
   if (view.duplicates) chips.push(["near-duplicates", { duplicates: undefined }]);
+  if (view.score_engine) {
+    const name = view.score_engine.split("/")[1];
+    const range = [view.score_min !== undefined && `≥ ${view.score_min}`, view.score_max !== undefined && `< ${view.score_max}`];
+    chips.push([`${name} ${range.filter(Boolean).join(" ") || "scored"}`,
+      { score_engine: undefined, score_min: undefined, score_max: undefined }]);
+  }
   for (const [key, label] of GENERATION_FILTERS) {
     if (view[key] !== undefined && `${view[key]}` !== "") chips.push([`${label} ${view[key]}`, { [key]: undefined }]);
   }
@@ -57,12 +64,15 @@ export function renderToolbar(app) {
   const bar = $("toolbar");
   const wasOpen = bar.querySelector(".filters")?.open; // a re-render keeps the panel as it was
   const chips = activeFilters(view);
+  const scoring = scorers(app);
+  const sorts = [...SORTS, ...scoring.map((e) => [`score:${e.id}`, `Score: ${e.label}`])];
   bar.innerHTML = `
     <div class="group sort-group">
-      <select id="sort" aria-label="Sort by" title="Sort by">${SORTS.map(([v, l]) =>
-        `<option value="${v}" ${(view.sort || "taken_at") === v ? "selected" : ""}>${l}</option>`).join("")}</select>
+      <select id="sort" aria-label="Sort by" title="Sort by">${sorts.map(([v, l]) =>
+        `<option value="${esc(v)}" ${(view.sort || "taken_at") === v ? "selected" : ""}>${esc(l)}</option>`).join("")}</select>
       <button id="direction" class="icon" aria-label="Sort direction: ${view.asc ? "ascending" : "descending"}"
         title="${view.asc ? "Oldest or smallest first" : "Newest or largest first"}">${icon(view.asc ? "arrow-up-narrow-wide" : "arrow-down-wide-narrow")}</button>
+      ${view.sort?.startsWith("score:") ? `<button id="prune" title="Scrap the lowest-scored pictures">${icon("scissors")}<span>Prune…</span></button>` : ""}
     </div>
     <details class="filters group"${wasOpen ? " open" : ""}>
       <summary aria-label="Filters${chips.length ? ` (${chips.length} on)` : ""}">${icon("sliders-horizontal")}<span>Filters</span>${chips.length ? `<span class="count-badge">${chips.length}</span>` : ""}</summary>
@@ -91,6 +101,14 @@ export function renderToolbar(app) {
             value="${esc(view.generation_seed || "")}"></label>
           <label>Steps <input id="steps-filter" type="number" min="1" aria-label="Steps" value="${view.steps || ""}"></label>
         </fieldset>
+        ${scoring.length ? `<fieldset class="score-filters"><legend>Score</legend>
+          <label>Scorer <select id="score-engine" aria-label="Scorer"><option value="">any</option>${scoring.map((e) =>
+            `<option value="${esc(e.id)}" ${view.score_engine === e.id ? "selected" : ""}>${esc(e.label)}</option>`).join("")}</select></label>
+          <label>At least <input id="score-min" type="number" step="any" aria-label="Score at least"
+            value="${view.score_min ?? ""}" ${view.score_engine ? "" : "disabled"}></label>
+          <label>Under <input id="score-max" type="number" step="any" aria-label="Score under"
+            value="${view.score_max ?? ""}" ${view.score_engine ? "" : "disabled"}></label>
+        </fieldset>` : ""}
       </div>
     </details>
     <datalist id="tag-names"></datalist>
@@ -146,6 +164,14 @@ function bind(app, view, chips) {
     app.update({ generation_seed: seed || undefined });
   };
   $("steps-filter").onchange = (e) => app.update({ steps: Number(e.target.value) || undefined });
+  if ($("score-engine")) {
+    $("score-engine").onchange = (e) => app.update(e.target.value ? { score_engine: e.target.value }
+      : { score_engine: undefined, score_min: undefined, score_max: undefined });
+    const bound = (id, key) => { $(id).onchange = (e) => app.update({ [key]: e.target.value === "" ? undefined : Number(e.target.value) }); };
+    bound("score-min", "score_min");
+    bound("score-max", "score_max");
+  }
+  if ($("prune")) $("prune").onclick = () => pruneDialog(app);
   bar.querySelectorAll("[data-chip]").forEach((b) => { b.onclick = () => app.update(chips[Number(b.dataset.chip)][1]); });
 }
 

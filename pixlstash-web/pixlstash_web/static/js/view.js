@@ -2,10 +2,10 @@
 
 const LISTS = ["tags", "any_tags", "not_tags", "collections", "similar", "loras"];
 const NUMBERS = ["project", "rating_min", "rating_max", "picture", "folder", "size", "seed", "face", "taken_after",
-  "taken_before", "min_width", "min_height", "steps", "stack"];
+  "taken_before", "min_width", "min_height", "steps", "stack", "score_min", "score_max"];
 const FLAGS = ["favourite", "unrated", "scrapheap", "duplicates", "dupes", "asc", "variants"];
 const TEXTS = ["op", "sort", "q", "mode", "media_type", "layout", "combine", "checkpoint", "generation_seed",
-  "sampler", "scheduler"];
+  "sampler", "scheduler", "score_engine"];
 
 export const DEFAULTS = { sort: "taken_at", op: "union", layout: "square", size: 180 };
 
@@ -39,7 +39,7 @@ export function filterParams(view) {
   const params = {};
   for (const key of ["tags", "any_tags", "not_tags", "collections", "project", "rating_min", "rating_max",
     "media_type", "folder", "taken_after", "taken_before", "min_width", "min_height", "loras", "checkpoint",
-    "generation_seed", "sampler", "scheduler", "steps"]) {
+    "generation_seed", "sampler", "scheduler", "steps", "score_engine", "score_min", "score_max"]) {
     if (view[key] !== undefined) params[key] = view[key];
   }
   if (view.collections?.length > 1) params.collection_op = view.op || "union";
