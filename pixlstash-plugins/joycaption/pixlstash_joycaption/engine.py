@@ -3,8 +3,8 @@ loaded with transformers. Both share the model's weights, loaded once and freed 
 needs them (the worker unloads idle engines, so an 8B model does not stay resident).
 
 Devices: CUDA in bfloat16 (or 8 / 4 bits through bitsandbytes when the ``quantization`` setting asks),
-Apple's MPS in float16, the CPU in float32 as a last resort. Prompts are JoyCaption's own (``prompts``);
-generation is batched with left padding, greedy when asked or at temperature 0.
+Apple's MPS in float16, the CPU in float32 as a last resort. Prompts are JoyCaption's own
+(``pixlstash.caption_prompts``); generation is batched with left padding, greedy when asked or at temperature 0.
 """
 
 from __future__ import annotations
@@ -16,10 +16,17 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from pixlstash import Captioner, EngineParameter, ModelMissing, ModelStatus, Tagger, TagScore, accelerators
+from pixlstash.caption_prompts import (
+    CAPTION_LENGTHS,
+    CAPTION_TYPES,
+    EXTRA_OPTIONS,
+    SYSTEM_MESSAGE,
+    TAG_LIST_TYPES,
+    build_prompt,
+)
+from pixlstash.tag_lists import parse_tag_list
 
 from .catalogue import JoyCaptionModel
-from .prompts import CAPTION_LENGTHS, CAPTION_TYPES, EXTRA_OPTIONS, SYSTEM_MESSAGE, TAG_LIST_TYPES, build_prompt
-from .tags import parse_tag_list
 
 if TYPE_CHECKING:
     from PIL.Image import Image

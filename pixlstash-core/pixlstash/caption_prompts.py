@@ -1,8 +1,9 @@
-"""JoyCaption's prompts, built exactly as JoyCaption's own published app (the Beta One Hugging Face space)
-builds them: one template per caption type and kind of length (any, a word count, a length word), then
-the chosen extra options' sentences, in the app's order, then the character's name filled in. A custom
-prompt replaces all of it. Extra options are named by short keys here, so they read well on a command
-line; the sentences sent to the model are the app's, word for word.
+"""Caption prompts for vision-language models: JoyCaption's, built exactly as JoyCaption's own published app
+(the Beta One Hugging Face space) builds them, and used as they are by any captioner that takes a prompt
+(the JoyCaption and OpenAI-compatible plugins). One template per caption type and kind of length (any, a
+word count, a length word), then the chosen extra options' sentences, in the app's order, then the
+character's name filled in. A custom prompt replaces all of it. Extra options are named by short keys
+here, so they read well on a command line; the sentences sent to the model are the app's, word for word.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Tag lists JoyCaption writes (its Danbooru, e621, Rule34 and Booru-like caption types) as tags: split on
+"""Tag lists a vision-language model writes (JoyCaption's Danbooru, e621, Rule34 and Booru-like caption
+types, or any model asked for comma-separated tags) as tags: split on
 commas, namespaces (``character:``, ``artist:`` ...) kept as the tag's category, underscores made spaces
 as the WD tagger writes them (emoticons like ``^_^`` kept), duplicates and empty items dropped."""
 
@@ -6,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from pixlstash import TagScore
+from .engines import TagScore
 
 __all__ = ["NAMESPACES", "parse_tag_list"]
 
@@ -27,7 +28,7 @@ _MAX_TAG = 200
 
 
 def parse_tag_list(text: str) -> list[TagScore]:
-    """Tags in the order written. JoyCaption gives no confidences: each tag it wrote scores 1.0."""
+    """Tags in the order written. A language model gives no confidences: each tag it wrote scores 1.0."""
     seen: set[str] = set()
     tags: list[TagScore] = []
     for raw in re.split(r"[,\n]", text):
