@@ -8,6 +8,10 @@ here, so they read well on a command line; the sentences sent to the model are t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from .engines import EngineParameter
+
 __all__ = [
     "CAPTION_LENGTHS",
     "CAPTION_TYPES",
@@ -16,6 +20,7 @@ __all__ = [
     "SYSTEM_MESSAGE",
     "TAG_LIST_TYPES",
     "build_prompt",
+    "prompt_parameters",
 ]
 
 SYSTEM_MESSAGE = (
@@ -192,3 +197,24 @@ def build_prompt(
     if sentences:
         text += " " + " ".join(sentences)
     return text.format(name=name, length=length, word_count=length)
+
+
+def prompt_parameters(caption_types: Sequence[str], default_type: str) -> list[EngineParameter]:
+    """The engine parameters ``build_prompt`` takes, for a captioner's or tagger's caption types."""
+    return [
+        EngineParameter("caption_type", "string", default_type, "the kind of caption", choices=list(caption_types)),
+        EngineParameter(
+            "caption_length", "string", "long", "any, a length word or a word count", choices=CAPTION_LENGTHS
+        ),
+        EngineParameter(
+            "extra_options",
+            "string-list",
+            [],
+            "more instructions (lighting, camera_angle, ...)",
+            choices=list(EXTRA_OPTIONS),
+        ),
+        EngineParameter(
+            "character_name", "string", "", "refer to the person by this name; {character}: the picture's characters"
+        ),
+        EngineParameter("prompt", "string", "", "a custom prompt that replaces all of the above"),
+    ]

@@ -7,6 +7,7 @@ __all__ = [
     "ComfyUnreachable",
     "Conflict",
     "EngineNotFound",
+    "EngineUnavailable",
     "ModelDamaged",
     "ModelMissing",
     "NotFound",
@@ -82,6 +83,13 @@ class ModelDamaged(ModelMissing):
     A kind of missing model: whatever handles a missing one (a job fails whole, not picture by picture)."""
 
     code = "model_damaged"
+
+
+class EngineUnavailable(PixlstashError):
+    """Raise from an engine whose service cannot be reached right now (a local model server that is down):
+    the worker puts the batch back, says so once, and tries again later; no picture fails for it."""
+
+    code = "engine_unavailable"
 
 
 class ComfyUnreachable(PixlstashError):

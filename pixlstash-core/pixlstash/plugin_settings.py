@@ -7,6 +7,10 @@ entry per plugin, are changed through the API (``PUT /api/v1/plugins/{name}/sett
 they are stored. Hooks that need them take a ``settings`` argument: a mapping from plugin name to that
 plugin's settings. An environment variable ``PIXLSTASH_<PLUGIN>_<FIELD>`` overrides one field, for
 containers; it is applied when settings are read, never stored.
+
+A Struct lists its secrets (an API key) in ``secret_fields``: they are stored with the library's settings,
+given to the plugin whole, and shown to people (API, CLI, UI) only as whether they are set. Sending the
+shown mask back leaves the secret as it was.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ import msgspec
 from .errors import BadInput, NotFound, PluginError
 from .storage.settings import SettingsStore
 
-__all__ = ["PluginSettings", "PluginSettingsSource"]
+__all__ = ["SECRET_MASK", "PluginSettings", "PluginSettingsSource"]
+
+SECRET_MASK = "********"  # what a secret that is set shows as
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -70,6 +76,14 @@ class PluginSettings:
                 values[field] = _parse(schema, field, raw)
         return self._convert(schema, name, values)
 
+    def shown(self, name: str, value: msgspec.Struct | None = None) -> dict[str, Any]:
+        """The settings as people see them: secrets only as set (the mask) or not ("")."""
+        value = self.get(name) if value is None else value
+        shown = msgspec.to_builtins(value)
+        for field in getattr(type(value), "secret_fields", ()):
+            shown[field] = SECRET_MASK if shown.get(field) else ""
+        return shown
+
     def all(self) -> dict[str, msgspec.Struct]:
         """Every plugin's settings, by plugin name: what hooks receive as ``settings``."""
         return {name: self.get(name) for name in sorted(self.schemas)}
@@ -82,6 +96,8 @@ class PluginSettings:
             raise BadInput(f"{name} has no setting {', '.join(unknown)} (it has {', '.join(schema.__struct_fields__)})")
         if self.store is None:
             raise BadInput("plugin settings belong to a library: open one to change them")
+        secrets = getattr(schema, "secret_fields", ())
+        changes = {k: v for k, v in changes.items() if not (k in secrets and v == SECRET_MASK)}
         values = {**self.stored(name), **changes}
         checked = self._convert(schema, name, values)
         self.store.put(f"plugin:{name}", msgspec.to_builtins(checked))

@@ -58,7 +58,8 @@ def _model_checks(engines) -> list[Check]:
         status = engine.model_status()
         state, problems = model_state(status)
         if state == "present":
-            checks.append(Check("ok", engine.id, f"model present: {status.location or status.model}"))
+            said = f"model present: {status.location or status.model}" + (f"; {status.note}" if status.note else "")
+            checks.append(Check("ok" if status.available else "warn", engine.id, said))
         elif state == "DAMAGED":
             checks.append(Check("FAIL", engine.id, f"model damaged ({'; '.join(problems)}): {status.how_to_get}"))
         else:

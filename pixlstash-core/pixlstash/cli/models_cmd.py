@@ -86,7 +86,8 @@ def model_state(status) -> tuple[str, list[str]]:
     """present / MISSING / DAMAGED, with what is wrong with files that are there."""
     if not status.present:
         return "MISSING", []
-    problems = check_model_files(status.location) if status.location else []
+    local = status.location and "://" not in status.location  # a server's address has no files to check
+    problems = check_model_files(status.location) if local else []
     return ("DAMAGED" if problems else "present"), problems
 
 

@@ -72,9 +72,10 @@ def config_command(pm, library_path, name, assignments, as_json) -> int:
             value = settings.update(name, settings.parse_assignments(name, list(assignments)))
         else:
             value = settings.get(name)
+        shown = settings.shown(name, value)  # secrets only as set or not
     if as_json:
-        print_json(value)
+        print_json(shown)
     else:
-        for field in value.__struct_fields__:
-            print(f"{name}.{field} = {msgspec.json.encode(getattr(value, field)).decode()}")
+        for field, item in shown.items():
+            print(f"{name}.{field} = {msgspec.json.encode(item).decode()}")
     return 0

@@ -170,6 +170,7 @@ class ModelStatus(msgspec.Struct, frozen=True):
     location: str = ""
     how_to_get: str = ""
     note: str = ""  # what a user should know before running it here (speed or memory on this machine)
+    available: bool = True  # False: set up, but the service it runs on cannot be reached now (the work waits)
 
 
 class Engine(abc.ABC):

@@ -29,7 +29,7 @@ from ..engines import Engine, ScoreInput, Task
 from ..engines.catalog import EngineCatalog
 from ..engines.inputs import InputFrame, load_frames
 from ..engines.tasks import TASKS, TaskSpec, run_engine
-from ..errors import EngineNotFound, ModelMissing, NotFound, PixlstashError
+from ..errors import EngineNotFound, EngineUnavailable, ModelMissing, NotFound, PixlstashError
 from ..events import Event, EventBus
 from ..index.indexes import VectorIndexes
 from ..picture_files import PictureFiles
@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 _LOCK_NAME = "jobs.lock"
 _JOBS_KEPT_DAYS = 14
+_UNAVAILABLE_WAIT = (5.0, 300.0)  # seconds before trying an unavailable engine again: first, most
 
 
 class EnginesUnreachable(PixlstashError):
@@ -100,6 +101,8 @@ class EnrichmentWorker:
         # (on a cluster: sending, running, receiving), checking and writing results.
         self.seconds = {"read": 0.0, "engine": 0.0, "write": 0.0}
         self._seconds_lock = threading.Lock()
+        # Engines whose service is down: engine id -> (when to try again, seconds waited last).
+        self._unavailable: dict[str, tuple[float, float]] = {}
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -214,6 +217,8 @@ class EnrichmentWorker:
     def _claim(self) -> _Batch | None:
         jobs = self.enrichment.jobs
         for job_id, task, engine_id, parameters in jobs.runnable_jobs():
+            if self._unavailable.get(engine_id, (0.0, 0.0))[0] > time.monotonic():
+                continue  # its service is down: its items wait in the queue
             try:
                 engine = self.engines.get(Task(task), engine_id)
             except EngineNotFound as error:
@@ -297,8 +302,24 @@ class EnrichmentWorker:
                 self.enrichment.jobs.release(batch.job_id, batch.picture_ids)
                 self.enrichment.jobs.fail_job(batch.job_id, str(error), now_ms())
             return None
+        except EngineUnavailable as error:
+            self._wait_for(batch, error)
+            return None
+        self._unavailable.pop(engine.id, None)
         self._count("engine", started)
         return images, outcomes, errors, used
+
+    def _wait_for(self, batch: _Batch, error: EngineUnavailable) -> None:
+        """The engine's service is down: the batch goes back to the queue and the engine's jobs wait,
+        longer each time it is still down; said once per outage, not once per try."""
+        with self.db.write():
+            self.enrichment.jobs.release(batch.job_id, batch.picture_ids)
+        engine_id = batch.engine.id
+        waited = self._unavailable.get(engine_id, (0.0, 0.0))[1]
+        wait = min(_UNAVAILABLE_WAIT[1], waited * 2) if waited else _UNAVAILABLE_WAIT[0]
+        if not waited:
+            log.warning("%s: %s; its pictures wait in the queue and it is tried again", engine_id, error)
+        self._unavailable[engine_id] = (time.monotonic() + wait, wait)
 
     def _count(self, what: str, started: float) -> None:
         with self._seconds_lock:
@@ -332,7 +353,7 @@ class EnrichmentWorker:
                 pid: spec.merge_frames([(f.index, f.seconds) for f in frames], [next(results) for _ in frames])
                 for pid, frames in images
             }
-        except (ModelMissing, EnginesUnreachable):
+        except (ModelMissing, EnginesUnreachable, EngineUnavailable):
             raise
         except Exception as error:
             if len(images) == 1:

@@ -16,14 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from pixlstash import Captioner, EngineParameter, ModelMissing, ModelStatus, Tagger, TagScore, accelerators
-from pixlstash.caption_prompts import (
-    CAPTION_LENGTHS,
-    CAPTION_TYPES,
-    EXTRA_OPTIONS,
-    SYSTEM_MESSAGE,
-    TAG_LIST_TYPES,
-    build_prompt,
-)
+from pixlstash.caption_prompts import CAPTION_TYPES, SYSTEM_MESSAGE, TAG_LIST_TYPES, build_prompt, prompt_parameters
 from pixlstash.tag_lists import parse_tag_list
 
 from .catalogue import JoyCaptionModel
@@ -44,24 +37,7 @@ _GENERATION = [
 
 
 def parameters_for(caption_types: Sequence[str], default_type: str) -> list[EngineParameter]:
-    return [
-        EngineParameter("caption_type", "string", default_type, "the kind of caption", choices=list(caption_types)),
-        EngineParameter(
-            "caption_length", "string", "long", "any, a length word or a word count", choices=CAPTION_LENGTHS
-        ),
-        EngineParameter(
-            "extra_options",
-            "string-list",
-            [],
-            "more instructions (lighting, camera_angle, ...)",
-            choices=list(EXTRA_OPTIONS),
-        ),
-        EngineParameter(
-            "character_name", "string", "", "refer to the person by this name; {character}: the picture's characters"
-        ),
-        EngineParameter("prompt", "string", "", "a custom prompt that replaces all of the above"),
-        *_GENERATION,
-    ]
+    return [*prompt_parameters(caption_types, default_type), *_GENERATION]
 
 
 class SharedWeights:

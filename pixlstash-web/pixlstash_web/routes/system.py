@@ -73,7 +73,7 @@ def register(api: Api) -> None:
         summary="A plugin's settings (defaults, what is stored, environment overrides)",
     )
     def plugin_settings(ctx: RequestContext) -> dict[str, Any]:
-        return msgspec.to_builtins(ctx.library.plugin_settings.get(ctx.path["name"]))
+        return ctx.library.plugin_settings.shown(ctx.path["name"])
 
     @api.put(
         "/plugins/{name}/settings",
@@ -84,7 +84,8 @@ def register(api: Api) -> None:
         summary="Change some of a plugin's settings (checked against the plugin's declared schema)",
     )
     def set_plugin_settings(ctx: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
-        return msgspec.to_builtins(ctx.library.plugin_settings.update(ctx.path["name"], body))
+        settings = ctx.library.plugin_settings
+        return settings.shown(ctx.path["name"], settings.update(ctx.path["name"], body))
 
     @api.get(
         "/sources",
