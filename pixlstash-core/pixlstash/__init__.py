@@ -19,6 +19,8 @@ from .engines import (
     Tagger,
     TagScore,
     Task,
+    TextReader,
+    TextRegion,
 )
 from .engines.hardware import accelerators
 from .engines.registry import EngineRegistry
@@ -72,6 +74,8 @@ __all__ = [
     "TagScore",
     "Tagger",
     "Task",
+    "TextReader",
+    "TextRegion",
     "TooLarge",
     "UnsupportedMedia",
     "__version__",

@@ -10,12 +10,17 @@ from msgspec import Meta
 __all__ = [
     "Breadcrumb",
     "Caption",
+    "CharacterFace",
     "ClusterProgress",
     "Collection",
     "CollectionKind",
     "ComfyLink",
     "ComfyRun",
     "DuplicateGroup",
+    "EngineProgress",
+    "EnrichmentSettings",
+    "FaceCluster",
+    "FaceHit",
     "Folder",
     "FolderOptions",
     "Generation",
@@ -24,26 +29,35 @@ __all__ = [
     "ImportReport",
     "ImportSkip",
     "ImportedPicture",
+    "Job",
+    "JobItemError",
+    "JobState",
     "Lora",
     "MediaType",
+    "NamedPerson",
     "Page",
+    "PeopleSettings",
     "Picture",
     "PictureBadges",
     "PictureFilter",
     "PictureScore",
     "PictureSummary",
     "PictureTag",
+    "PictureText",
     "Prediction",
     "PreviewProgress",
     "PreviewSettings",
     "Project",
     "RaySettings",
+    "SearchHit",
+    "SearchResult",
     "SetOp",
     "Sort",
     "SortKey",
     "Stack",
     "Statistics",
     "Tag",
+    "TextRun",
 ]
 
 MediaType = Literal["image", "video"]
@@ -130,6 +144,23 @@ class PictureScore(msgspec.Struct, frozen=True):
 
     engine_id: str
     value: float
+    engine_version: str
+    created_at: int
+
+
+class TextRun(msgspec.Struct, frozen=True):
+    """A run of text read in a picture, with its four corners (x0, y0, ... x3, y3) in the original's pixels."""
+
+    text: str
+    quad: list[float]
+
+
+class PictureText(msgspec.Struct, frozen=True):
+    """The text an OCR engine read in a picture ("" and no runs: it holds none)."""
+
+    engine_id: str
+    text: str
+    runs: list[TextRun]
     engine_version: str
     created_at: int
 
@@ -255,6 +286,7 @@ class Picture(msgspec.Struct, frozen=True):
     locations: list[str] = []
     faces: list[PictureFace] = []
     scores: list[PictureScore] = []
+    text: PictureText | None = None  # the text read in it (OCR), once read
 
 
 class Project(msgspec.Struct, frozen=True):
@@ -385,6 +417,9 @@ class PictureFilter(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unkn
     score_engine: EngineId | None = None
     score_min: Score | None = None
     score_max: Score | None = None
+    # The text read in pictures (OCR): True, those with text; False, those read and found without any
+    # (pictures not read yet are neither).
+    has_text: bool | None = None
 
 
 class Sort(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
@@ -430,163 +465,22 @@ class Statistics(msgspec.Struct, frozen=True):
     scores: list[dict[str, Any]] = []  # per scorer: engine_id, count, low, high, 10 equal buckets
 
 
-# -- enrichment and search -------------------------------------------------------------------------
-
-JobState = Literal["queued", "running", "done", "failed", "cancelled"]
-
-
-class Job(msgspec.Struct, frozen=True):
-    """One request for enrichment: an engine over some pictures, with its progress."""
-
-    id: int
-    task: str
-    engine_id: str
-    engine_version: str
-    state: JobState
-    reason: str
-    total: int
-    done: int
-    failed: int
-    queued: int
-    created_at: int
-    started_at: int | None = None
-    finished_at: int | None = None
-    error: str | None = None
-    parameters: dict[str, Any] = {}
-
-
-class JobItemError(msgspec.Struct, frozen=True):
-    picture_id: int
-    error: str
-    attempts: int
-
-
-class EngineProgress(msgspec.Struct, frozen=True):
-    """Queue counts and throughput of one engine (``pixlstash jobs`` and ``GET /jobs/progress``)."""
-
-    engine_id: str
-    task: str
-    queued: int
-    running: int
-    done: int
-    failed: int
-    pictures_per_second: float
-
-
-class ClusterProgress(msgspec.Struct, frozen=True):
-    """What a worker running engines on a Ray cluster last reported (``GET /jobs/cluster``)."""
-
-    address: str | None  # None: a Ray started by the worker on its own machine
-    nodes: dict[str, int]  # node id -> pictures it ran
-    in_flight: int  # batches out now
-    pictures_per_second: float  # since the worker started
-    local: bool  # the cluster went away and the work went on in the worker's process
-    updated_at: int  # Unix ms
-
-
-class RaySettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Enrichment on a Ray cluster (``backend: ray``; needs the core's ``ray`` extra here and on the cluster)."""
-
-    address: Annotated[str, Meta(max_length=500)] | None = None  # "auto", "ray://host:10001"; None: a local Ray
-    max_in_flight: Annotated[int, Meta(ge=1, le=1024)] = 4  # batches out at once (memory stays flat)
-    actors_per_engine: Annotated[int, Meta(ge=1, le=1024)] = 2  # the most actors one engine gets
-    actors: dict[Annotated[str, Meta(max_length=200)], Annotated[int, Meta(ge=1, le=1024)]] = {}  # per engine id
-    num_cpus: Annotated[float, Meta(ge=0, le=1024)] = 1.0  # what each actor reserves on its node
-    num_gpus: Annotated[float, Meta(ge=0, le=64)] = 0.0
-    memory_gb: Annotated[float, Meta(ge=0, le=4096)] | None = None
-    when_lost: Literal["local", "pause"] = "local"  # the cluster went away: go on here, or stop and wait
-    # Ray's runtime environment for the actors, e.g. {"pip": ["ray", "/wheels/pixlstash_core-0.1.0-py3-none-any.whl",
-    # "/wheels/pixlstash_clip-0.1.0-py3-none-any.whl"]} (our wheels, built from the repository) or
-    # {"env_vars": {"PIXLSTASH_MODELS_DIR": "/shared/models"}}; or bake the plugins into the cluster's image.
-    runtime_env: dict[str, Any] | None = None
-
-
-class EnrichmentSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Which engine each task uses by default, what runs on import, and where engines run."""
-
-    defaults: dict[Annotated[str, Meta(max_length=20)], Annotated[str, Meta(max_length=200)]] = {}  # task -> engine
-    # Run on each new picture: tasks (with their default engine) or engine ids (several scorers, say).
-    on_import: list[str] = msgspec.field(default_factory=lambda: ["embedder", "tagger", "faces"])
-    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
-    idle_unload_seconds: Annotated[float, Meta(ge=0, le=604_800)] = 300.0  # unload a model this long after last use
-    max_attempts: Annotated[int, Meta(ge=1, le=100)] = 3  # a picture that crashed the worker this often: failed
-    backend: Literal["local", "ray"] = "local"  # where engines run: this process, or a Ray cluster
-    ray: RaySettings = msgspec.field(default_factory=lambda: RaySettings())
-    # engine id -> the parameters it runs with (on import too) unless a request gives its own
-    parameters: dict[Annotated[str, Meta(max_length=200)], dict[Annotated[str, Meta(max_length=100)], Any]] = {}
-
-
-class PreviewSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Previews (1024 px) are made on a picture's first view. ``ahead`` also makes the missing ones in the
-    background while the library is idle: overlays open at once, for about 80 KB per photo of disk."""
-
-    ahead: bool = False
-
-
-class PreviewProgress(msgspec.Struct, frozen=True):
-    """What the background preview pass did since the process started, and whether it is at work now."""
-
-    settings: PreviewSettings
-    running: bool
-    made: int
-    failed: int
-
-
-class PeopleSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """How faces become people: the likeness at which two unnamed faces are one person, and whether a new
-    face that is clearly one character's is named as it automatically (marked so, and undoable)."""
-
-    cluster_threshold: Annotated[float, Meta(ge=0, le=1)] = 0.5
-    auto_assign: bool = False
-    auto_assign_threshold: Annotated[float, Meta(ge=0, le=1)] = 0.6
-
-
-class SearchHit(msgspec.Struct, frozen=True):
-    picture: PictureSummary
-    similarity: float
-
-
-class FaceCluster(msgspec.Struct, frozen=True):
-    """An unnamed person: faces of one engine grouped by likeness, named by its lowest face id."""
-
-    cluster_id: int
-    engine_id: str
-    faces: int
-    pictures: int
-    cover_face_id: int  # the most confident face
-    cover_picture_id: int
-
-
-class NamedPerson(msgspec.Struct, frozen=True):
-    """A character seen as a person: how many faces name it and the face that best shows it."""
-
-    character_id: int
-    name: str
-    pictures: int  # members of the character, with or without a named face
-    faces: int
-    automatic: int  # of those faces, how many were named automatically
-    cover_face_id: int | None  # the most confident named face; None before any face is named
-    cover_picture_id: int | None
-
-
-class CharacterFace(msgspec.Struct, frozen=True):
-    """A face named as a character, for the character's page."""
-
-    face_id: int
-    picture_id: int
-    score: float
-    automatic: bool
-    frame_seconds: float | None = None
-
-
-class FaceHit(msgspec.Struct, frozen=True):
-    face_id: int
-    picture: PictureSummary
-    similarity: float
-    box: tuple[float, float, float, float]
-
-
-class SearchResult(msgspec.Struct, frozen=True):
-    engine_id: str
-    hits: list[SearchHit]
-    exact: bool = False  # scored over every stored vector: the index was being rebuilt
+# Enrichment and search types live in domain_enrichment (re-exported here).
+from .domain_enrichment import (  # noqa: E402 - it imports the picture types above
+    CharacterFace,
+    ClusterProgress,
+    EngineProgress,
+    EnrichmentSettings,
+    FaceCluster,
+    FaceHit,
+    Job,
+    JobItemError,
+    JobState,
+    NamedPerson,
+    PeopleSettings,
+    PreviewProgress,
+    PreviewSettings,
+    RaySettings,
+    SearchHit,
+    SearchResult,
+)

@@ -11,7 +11,7 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from .engines import Captioner, Embedder, FaceExtractor, Scorer, Tagger
+    from .engines import Captioner, Embedder, FaceExtractor, Scorer, Tagger, TextReader
     from .originals import OriginalStore
     from .sharing import ShareTarget, ShareTransform
 
@@ -47,6 +47,12 @@ def register_face_extractors(register: Callable[[FaceExtractor], None], settings
 def register_scorers(register: Callable[[Scorer], None], settings: Mapping[str, Any]) -> None:
     """Register scorer engines (one number per picture: quality, aesthetics, prompt match) by calling
     ``register(scorer)`` once per engine; ``settings`` maps plugin names to their settings."""
+
+
+@hookspec
+def register_text_readers(register: Callable[[TextReader], None], settings: Mapping[str, Any]) -> None:
+    """Register OCR engines (the text in pictures, with its regions) by calling ``register(reader)`` once per
+    engine; ``settings`` maps plugin names to their settings."""
 
 
 @hookspec

@@ -64,6 +64,7 @@ from .storage.folders import FolderStore
 from .storage.history_log import HistoryLog
 from .storage.history_outbox import HistoryOutbox
 from .storage.jobs import JobStore
+from .storage.ocr import TextStore
 from .storage.pictures import PictureStore
 from .storage.query import PictureQuery
 from .storage.schema import migrate
@@ -122,6 +123,7 @@ class Library:
         self.query = PictureQuery(self.db)
         self.vectors = VectorStore(self.db)
         self.scores = ScoreStore(self.db)
+        self.texts = TextStore(self.db)
         self.jobs = JobStore(self.db)
         self.thumbnails = ThumbnailCache(self.root / "thumbnails")
         self.events = EventBus()
@@ -305,7 +307,7 @@ class Library:
         """The worker that runs queued jobs (options: ``poll_seconds``, ``index_save_seconds``,
         ``decode_threads``): on a Ray cluster when the settings' backend is ``ray`` or ``ray_address`` is
         given ("local" starts a Ray on this machine), else in this process."""
-        results = ResultStores(self.pictures, self.tags, self.vectors, self.scores)
+        results = ResultStores(self.pictures, self.tags, self.vectors, self.scores, self.texts)
         parts = (self.root, self.db, self.enrichment, self.engines, self.files, results, self.indexes, self.events)
         settings = self.engines.settings()
         if ray_address is None and settings.backend != "ray":

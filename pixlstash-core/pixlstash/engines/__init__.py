@@ -17,6 +17,8 @@ from .base import (
     Tagger,
     TagScore,
     Task,
+    TextReader,
+    TextRegion,
     is_out_of_memory,
 )
 
@@ -35,5 +37,7 @@ __all__ = [
     "TagScore",
     "Tagger",
     "Task",
+    "TextReader",
+    "TextRegion",
     "is_out_of_memory",
 ]

@@ -36,6 +36,8 @@ __all__ = [
     "TagScore",
     "Tagger",
     "Task",
+    "TextReader",
+    "TextRegion",
 ]
 
 ENGINE_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.@+-]*$")
@@ -62,6 +64,7 @@ class Task(enum.StrEnum):
     EMBEDDER = "embedder"
     FACES = "faces"
     SCORER = "scorer"
+    OCR = "ocr"
 
 
 class TagScore(msgspec.Struct, frozen=True):
@@ -309,3 +312,21 @@ class Scorer(Engine):
     def score(self, items: Sequence[Any]) -> list[float | None]:
         """Return one score per item, in order: images, or ``ScoreInput`` for scorers that read embeddings.
         None means the score does not apply to that picture (no prompt to match): any old score is removed."""
+
+
+class TextRegion(msgspec.Struct, frozen=True):
+    """One run of text found in a picture, with its quadrilateral: four (x, y) corners in pixels of the image
+    given, clockwise from the top left as the reader saw them."""
+
+    text: str
+    quad: tuple[float, float, float, float, float, float, float, float]
+
+
+class TextReader(Engine):
+    """Reads the text in pictures (OCR), with where each run of it is."""
+
+    task = Task.OCR
+
+    @abc.abstractmethod
+    def read(self, images: Sequence[Image]) -> list[list[TextRegion]]:
+        """Return, for each image in order, the text regions found in it (empty: no text)."""

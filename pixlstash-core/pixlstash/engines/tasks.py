@@ -19,7 +19,19 @@ import msgspec
 import numpy as np
 
 from ..geometry import box_overlap
-from .base import Captioner, Embedder, Engine, Face, FaceExtractor, Scorer, Tagger, TagScore, Task
+from .base import (
+    Captioner,
+    Embedder,
+    Engine,
+    Face,
+    FaceExtractor,
+    Scorer,
+    Tagger,
+    TagScore,
+    Task,
+    TextReader,
+    TextRegion,
+)
 
 __all__ = ["SAME_PERSON_ACROSS_FRAMES", "TASKS", "EngineOutputError", "ResultSink", "TaskSpec", "run_engine"]
 
@@ -36,6 +48,7 @@ class ResultSink(Protocol):
     def set_caption(self, picture_id: int, text: str) -> None: ...
     def replace_faces(self, picture_id: int, faces: list[Face]) -> None: ...
     def set_score(self, picture_id: int, value: float | None) -> None: ...
+    def set_text(self, picture_id: int, regions: list[TextRegion]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -123,6 +136,18 @@ def _score(engine: Scorer, value: Any) -> float | None:
     return value
 
 
+def _regions(engine: Engine, regions: Any) -> list[TextRegion]:
+    checked = []
+    for region in regions:
+        if not isinstance(region, TextRegion) or len(region.quad) != 8:
+            raise EngineOutputError(f"{engine.id} returned a text region that is not a TextRegion with 4 corners")
+        if not all(math.isfinite(v) for v in region.quad):
+            raise EngineOutputError(f"{engine.id} returned a text region whose corners are not finite")
+        if region.text.strip():
+            checked.append(TextRegion(region.text.strip(), tuple(float(v) for v in region.quad)))
+    return checked
+
+
 # ArcFace vectors of one person are usually far above this likeness and of two people far below it.
 SAME_PERSON_ACROSS_FRAMES = 0.5
 
@@ -205,6 +230,16 @@ TASKS: dict[Task, TaskSpec] = {
             lambda engine, images, kwargs: _checked(engine, engine.score(images, **kwargs), images, _score),
             lambda sink, picture_id, value: sink.set_score(picture_id, value),
             plugins="pixlstash-clip (aesthetic, prompt match); quality is built in",
+        ),
+        TaskSpec(
+            Task.OCR,
+            TextReader,
+            "register_text_readers",
+            "text",
+            None,
+            lambda engine, images, kwargs: _checked(engine, engine.read(images, **kwargs), images, _regions),
+            lambda sink, picture_id, regions: sink.set_text(picture_id, regions),
+            plugins="pixlstash-florence2",
         ),
     )
 }

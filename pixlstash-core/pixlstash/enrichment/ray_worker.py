@@ -34,7 +34,7 @@ __all__ = ["RayEnrichmentWorker", "RemoteEngine", "import_ray"]
 
 log = logging.getLogger(__name__)
 
-_TASK_METHODS = ("embed_images", "tag", "describe", "extract", "score")
+_TASK_METHODS = ("embed_images", "tag", "describe", "extract", "score", "read")
 _START_SECONDS = 120.0  # how long a new pool's actors may take to start (image pulls and model loads are later)
 _RETRIES = 3  # an actor death costs a retry on a fresh actor; a batch that kills this many is not the actor's fault
 

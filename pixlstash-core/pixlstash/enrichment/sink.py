@@ -8,7 +8,9 @@ import math
 import msgspec
 import numpy as np
 
-from ..engines import Engine, Face, TagScore
+from ..domain import TextRun
+from ..engines import Engine, Face, TagScore, TextRegion
+from ..storage.ocr import TextStore
 from ..storage.pictures import PictureStore
 from ..storage.scores import ScoreStore
 from ..storage.tags import TagStore
@@ -24,6 +26,7 @@ class ResultStores(msgspec.Struct, frozen=True):
     tags: TagStore
     vectors: VectorStore
     scores: ScoreStore
+    texts: TextStore
 
 
 class BatchSink:
@@ -33,7 +36,7 @@ class BatchSink:
         self, stores: ResultStores, engine: Engine, now: int, sizes: dict, originals: dict, parameters: dict
     ) -> None:
         self.pictures, self.tags, self.vectors = stores.pictures, stores.tags, stores.vectors
-        self.scores = stores.scores
+        self.scores, self.texts = stores.scores, stores.texts
         self.engine, self.now, self.parameters = engine, now, parameters
         self.sizes, self.originals = sizes, originals  # picture id -> (w, h) the engine saw / of the original
         self.added_keys: list[int] = []
@@ -57,6 +60,16 @@ class BatchSink:
     def set_score(self, picture_id: int, value: float | None) -> None:
         self.scores.put(picture_id, self.engine.id, self.engine.version, value, self.now)
 
+    def set_text(self, picture_id: int, regions: list[TextRegion]) -> None:
+        seen = self.sizes.get(picture_id) or (1, 1)
+        sx, sy = _scale(seen, self.originals.get(picture_id) or seen)
+        runs = [
+            TextRun(region.text, [round(v * (sx if n % 2 == 0 else sy), 1) for n, v in enumerate(region.quad)])
+            for region in regions
+        ]
+        self.texts.put(picture_id, self.engine.id, self.engine.version, runs, self.now)
+        self.pictures.refresh_text([picture_id])  # its words in the full-text index
+
     def replace_faces(self, picture_id: int, faces: list[Face]) -> None:
         seen = self.sizes.get(picture_id) or (1, 1)
         rows = scale_faces(faces, seen, self.originals.get(picture_id) or seen)
@@ -71,8 +84,7 @@ class BatchSink:
 
 def scale_faces(faces: list[Face], seen: tuple[int, int], original: tuple[int, int]) -> list[FaceRow]:
     """Face rows in the original's pixels, each with its normalised vector (None without one)."""
-    sx = original[0] / seen[0] if seen[0] else 1.0
-    sy = original[1] / seen[1] if seen[1] else 1.0
+    sx, sy = _scale(seen, original)
     rows = []
     for face in faces:
         x0, y0, x1, y1 = face.box
@@ -85,3 +97,8 @@ def scale_faces(faces: list[Face], seen: tuple[int, int], original: tuple[int, i
             vector = raw / norm if norm > 0 and math.isfinite(norm) else None
         rows.append(FaceRow(box, float(face.score), landmarks, vector, face.frame, face.frame_seconds))
     return rows
+
+
+def _scale(seen: tuple[int, int], original: tuple[int, int]) -> tuple[float, float]:
+    """From the pixels of the image the engine saw to the original's."""
+    return (original[0] / seen[0] if seen[0] else 1.0, original[1] / seen[1] if seen[1] else 1.0)

@@ -183,6 +183,7 @@ _METADATA_FILTERS = {
     "unnamed_faces",
     "imported_after",
     "imported_before",
+    "has_text",
 }
 
 

@@ -23,6 +23,7 @@ from ..domain import (
 from ..errors import BadInput, NotFound
 from .db import Database, ids_json
 from .fulltext import PICTURE_TEXT_INSERT
+from .ocr import TextStore
 
 __all__ = ["SUMMARY_COLUMNS", "PictureStore", "row_to_summary"]
 
@@ -546,4 +547,5 @@ class PictureStore:
             locations=locations,
             faces=faces,
             scores=scores,
+            text=TextStore(self.db).reading(pid),
         )

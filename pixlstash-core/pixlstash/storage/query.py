@@ -228,6 +228,8 @@ def compile_filter(db: Database, f: PictureFilter, *, page_size: int = 100) -> C
         )
     elif f.score_min is not None or f.score_max is not None:
         raise BadInput("a score range needs the scorer it applies to (score_engine)", fields=["score_engine"])
+    if f.has_text is not None:
+        scalar(f"EXISTS (SELECT 1 FROM picture_ocr WHERE picture_id = p.id AND text {'!=' if f.has_text else '='} '')")
     if f.unnamed_faces is not None:
         scalar(
             ("" if f.unnamed_faces else "NOT ")

@@ -2,7 +2,7 @@
 
 Migration 13: every generation field searchable. 14: stacks, linked ComfyUIs and workflow runs. 15: the
 undo outbox. 16: ids of sets, characters and projects never reused. 17: where a date came from. 18:
-pictures said not to be duplicates. 19: scores.
+pictures said not to be duplicates. 19: scores. 20: the text in pictures (OCR).
 
 Stacks: variants grouped under a cover (a workflow run's outputs on their source, near-duplicates, a
 person's pick). A picture is in one stack at most; a stack row stays when it empties, so that undoing an
@@ -11,7 +11,7 @@ sent to them (remixes of a picture's graph, a workflow run on a selection)."""
 
 from __future__ import annotations
 
-from .fulltext import PICTURE_TEXT_INSERT
+from .fulltext import PICTURE_TEXT_INSERT_V13
 
 __all__ = [
     "NEXT_COLLECTION_ID",
@@ -22,6 +22,7 @@ __all__ = [
     "V17_SQL",
     "V18_SQL",
     "V19_SQL",
+    "V20_SQL",
     "v14_sql",
 ]
 
@@ -32,7 +33,7 @@ V13_SQL = f"""
 ALTER TABLE generation ADD COLUMN scheduler TEXT;
 CREATE TEMP TABLE v13_generated AS SELECT json_group_array(picture_id) AS ids FROM generation;
 DELETE FROM picture_text WHERE rowid IN (SELECT value FROM json_each((SELECT ids FROM temp.v13_generated)));
-{PICTURE_TEXT_INSERT.replace(":ids", "(SELECT ids FROM temp.v13_generated)")};
+{PICTURE_TEXT_INSERT_V13.replace(":ids", "(SELECT ids FROM temp.v13_generated)")};
 DROP TABLE temp.v13_generated;
 """
 
@@ -131,4 +132,18 @@ CREATE TABLE picture_scores (
     PRIMARY KEY (picture_id, engine_id)
 ) WITHOUT ROWID;
 CREATE INDEX picture_scores_by_value ON picture_scores(engine_id, value, picture_id);
+"""
+
+# The text an OCR engine read in each picture (one reader's reading per picture): the words in reading order
+# (searched through the full-text index, whose caption column carries them), and each run of text with its
+# quadrilateral in the original's pixels, as JSON [[text, [x0, y0, x1, y1, x2, y2, x3, y3]], ...].
+V20_SQL = """
+CREATE TABLE picture_ocr (
+    picture_id INTEGER PRIMARY KEY REFERENCES pictures(id) ON DELETE CASCADE,
+    engine_id TEXT NOT NULL,
+    engine_version TEXT NOT NULL,
+    text TEXT NOT NULL,
+    regions TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
 """
