@@ -1,0 +1,183 @@
+"""The Florence-2 engines over one model loaded with transformers (natively: no remote code): a captioner in
+Florence-2's three caption lengths and a text reader (``<OCR_WITH_REGION>``: the text with a quadrilateral
+per run). Both share one copy of the weights in one process, loaded on first use.
+
+Prompts, decoding and parsing are Florence-2's own: the processor turns a task token into its prompt, the
+model decodes with beam search as the published examples do, and the processor's ``post_process_generation``
+parses the answer (text, or runs of text with ``<loc_N>`` corners on a 1000-step grid) into pixels of the
+image the engine saw; the library scales them to the original.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import unicodedata
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from pixlstash import (
+    Captioner,
+    EngineParameter,
+    ModelMissing,
+    ModelStatus,
+    TextReader,
+    TextRegion,
+    accelerators,
+)
+
+from .catalogue import Florence2Model
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+__all__ = ["CAPTION_TASKS", "OCR_TASK", "Florence2Captioner", "Florence2Reader", "SharedWeights", "regions_from"]
+
+log = logging.getLogger(__name__)
+
+CAPTION_TASKS = {"short": "<CAPTION>", "detailed": "<DETAILED_CAPTION>", "paragraph": "<MORE_DETAILED_CAPTION>"}
+OCR_TASK = "<OCR_WITH_REGION>"
+_MAX_TOKENS = {"<CAPTION>": 64, "<DETAILED_CAPTION>": 160, "<MORE_DETAILED_CAPTION>": 320, OCR_TASK: 1024}
+
+
+def regions_from(parsed: dict[str, Any]) -> list[TextRegion]:
+    """The processor's OCR answer (``{"quad_boxes": [[x0, y0, ... x3, y3]], "labels": [text]}``) as text
+    regions: control characters dropped, empty runs left out."""
+    regions = []
+    for quad, label in zip(parsed.get("quad_boxes", []), parsed.get("labels", []), strict=True):
+        text = "".join(c for c in str(label) if unicodedata.category(c) != "Cc").replace("</s>", "").strip()
+        if text and len(quad) == 8:
+            regions.append(TextRegion(text, tuple(float(v) for v in quad)))
+    return regions
+
+
+class SharedWeights:
+    """One model's processor and weights, shared by its captioner and reader, freed when neither holds it."""
+
+    def __init__(self, model: Florence2Model, num_beams: int) -> None:
+        self.model_files, self.num_beams = model, num_beams
+        self.processor: Any = None
+        self.model: Any = None
+        self.device: str | None = None
+        self._holders: set[str] = set()
+        self._lock = threading.Lock()
+
+    def acquire(self, holder: str, device: str) -> None:
+        with self._lock:
+            if self.model is not None and self.device != device:
+                self._free()
+            if self.model is None:
+                self._load(device)
+            self._holders.add(holder)
+
+    def release(self, holder: str) -> None:
+        with self._lock:
+            self._holders.discard(holder)
+            if not self._holders:
+                self._free()
+
+    def _load(self, device: str) -> None:
+        folder = self.model_files.files()
+        if folder is None:
+            raise ModelMissing(
+                f"the Florence-2 model {self.model_files.name} is not on this machine: {self.model_files.how_to_get()}",
+                location=str(self.model_files.local_folder),
+            )
+        import torch
+        from transformers import AutoProcessor, Florence2ForConditionalGeneration
+
+        dtype = torch.float16 if device in ("cuda", "mps") else torch.float32
+        self.processor = AutoProcessor.from_pretrained(folder)
+        self.model = Florence2ForConditionalGeneration.from_pretrained(folder, dtype=dtype).to(device).eval()
+        self.device = device
+        log.info("loaded Florence-2 %s from %s on %s", self.model_files.name, folder, device)
+
+    def _free(self) -> None:
+        device = self.device
+        self.processor = self.model = self.device = None
+        if device == "cuda":
+            import torch
+
+            torch.cuda.empty_cache()
+
+    def run(self, images: Sequence[Image], task: str, max_new_tokens: int | None = None) -> list[Any]:
+        """Florence-2's parsed answer for each image (text, or the OCR answer), in one batch."""
+        import torch
+
+        if self.model is None:
+            self.acquire("direct", "cpu")
+        rgb = [image.convert("RGB") for image in images]
+        inputs = self.processor(text=[task] * len(rgb), images=rgb, return_tensors="pt").to(self.device)
+        inputs["pixel_values"] = inputs["pixel_values"].to(self.model.dtype)
+        # No longer than the decoder's positions reach (BART's learnt positions start at an offset of 2).
+        reach = getattr(self.model.config.text_config, "max_position_embeddings", 1024) - 2
+        with torch.inference_mode():
+            generated = self.model.generate(
+                **inputs,
+                max_new_tokens=min(max_new_tokens or _MAX_TOKENS.get(task, 256), reach),
+                num_beams=self.num_beams,
+                do_sample=False,
+            )
+        texts = self.processor.batch_decode(generated, skip_special_tokens=False)
+        return [
+            self.processor.post_process_generation(text, task=task, image_size=image.size)[task]
+            for text, image in zip(texts, rgb, strict=True)
+        ]
+
+
+class _Florence2Engine:
+    preferred_batch_size = 4
+    input_size = 768  # Florence-2 sees 768 x 768
+
+    def __init__(self, weights: SharedWeights) -> None:
+        self.weights = weights
+        self.version = weights.model_files.fingerprint()
+        self.own_process = f"florence2:{weights.model_files.name}"  # both engines, one process, one copy
+
+    def devices(self) -> list[str]:
+        return [*accelerators(), "cpu"]
+
+    def model_status(self) -> ModelStatus:
+        folder = self.weights.model_files.files()
+        return ModelStatus(
+            model=f"florence2/{self.weights.model_files.name}",
+            present=folder is not None,
+            location=str(folder or self.weights.model_files.local_folder),
+            how_to_get=self.weights.model_files.how_to_get(),
+        )
+
+    def download(self) -> str:
+        return str(self.weights.model_files.download())
+
+    def load(self, device: str = "cpu") -> None:
+        self.weights.acquire(self.id, device)  # type: ignore[attr-defined]
+
+    def unload(self) -> None:
+        self.weights.release(self.id)  # type: ignore[attr-defined]
+
+
+class Florence2Captioner(_Florence2Engine, Captioner):
+    def __init__(self, weights: SharedWeights) -> None:
+        super().__init__(weights)
+        self.id = f"florence2/{weights.model_files.name}"
+        self.label = f"Florence-2 {weights.model_files.name}"
+
+    def parameters(self) -> list[EngineParameter]:
+        return [
+            EngineParameter(
+                "length", "string", "detailed", "short: one line; detailed; paragraph", choices=list(CAPTION_TASKS)
+            )
+        ]
+
+    def describe(self, images: Sequence[Image], prompt: str | None = None, length: str = "detailed") -> list[str]:
+        return [str(text).strip() for text in self.weights.run(images, CAPTION_TASKS[length])]
+
+
+class Florence2Reader(_Florence2Engine, TextReader):
+    def __init__(self, weights: SharedWeights) -> None:
+        super().__init__(weights)
+        self.id = f"florence2/{weights.model_files.name}-ocr"
+        self.label = f"Florence-2 {weights.model_files.name} (text in pictures)"
+
+    def read(self, images: Sequence[Image]) -> list[list[TextRegion]]:
+        return [regions_from(parsed) for parsed in self.weights.run(images, OCR_TASK)]
