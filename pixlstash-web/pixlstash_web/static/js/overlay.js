@@ -45,6 +45,7 @@ function render(app, el, p) {
         : `<img id="full" draggable="false" src="${thumbUrl(p.content_hash, "preview")}" alt="${esc(p.original_name)}"
           ${BROWSER_IMAGES.has(p.mime) ? `data-original="${originalUrl(p.content_hash)}"` : ""}>`}
       <div id="faceboxes"></div>
+      <svg id="textboxes" aria-hidden="true"></svg>
       <button class="nav prev" id="prev" aria-label="Previous picture">${icon("chevron-left")}</button>
       <button class="nav next" id="next" aria-label="Next picture">${icon("chevron-right")}</button>
       </div>
@@ -91,6 +92,7 @@ function render(app, el, p) {
         </select>${video ? `<button data-seek="${f.frame_seconds ?? 0}" title="Show the frame this face is on">▶ ${clock(f.frame_seconds)}</button>` : ""}
         <button data-similar-face="${f.id}">Similar faces</button></div>`).join("")}</div>` : ""}
       ${p.generation ? generation(p) : ""}
+      ${p.text ? textSection(p.text) : ""}
       ${p.scores?.length ? `<h3>Scores</h3><dl class="kv" id="scores">${p.scores.map((sc) => {
         const engine = (app.engines || []).find((e) => e.id === sc.engine_id);
         return `<dt>${esc(engine?.label || sc.engine_id)}</dt><dd>${scoreText(sc.value, engine)}</dd>`;
@@ -104,6 +106,7 @@ function render(app, el, p) {
     </div>`;
   bind(app, el, p);
   drawFaces(el, p);
+  drawText(el, p);
 }
 
 /** The sets, characters and projects the picture is in: each a link to it, with × to take the picture out. */
@@ -179,22 +182,54 @@ function generation(p) {
     ${g.steps ? `<dt>Steps</dt><dd>${g.steps}</dd>` : ""}${g.cfg ? `<dt>CFG</dt><dd>${g.cfg}</dd>` : ""}</dl>${workflow}`;
 }
 
+/** Where the picture lands in the stage: the image fills the stage and is drawn "contain" inside it. Layout
+ * sizes, not on-screen boxes, so that an opening animation's transform does not shift the marks. */
+function drawnAt(img, p) {
+  const scale = Math.min(img.offsetWidth / p.width, img.offsetHeight / p.height);
+  return { scale, left: (img.offsetWidth - p.width * scale) / 2, top: (img.offsetHeight - p.height * scale) / 2 };
+}
+
 function drawFaces(el, p) {
   const img = el.querySelector("#full");
   const layer = el.querySelector("#faceboxes");
   if (!img || !p.faces.length) return;
   const place = () => {
-    // The image is drawn "contain" inside its box: find where the picture itself lands.
-    const r = img.getBoundingClientRect();
-    const stage = el.querySelector("#stage").getBoundingClientRect();
-    const scale = Math.min(r.width / p.width, r.height / p.height);
-    const left = r.left - stage.left + (r.width - p.width * scale) / 2;
-    const top = r.top - stage.top + (r.height - p.height * scale) / 2;
+    const { scale, left, top } = drawnAt(img, p);
     layer.innerHTML = p.faces.map((f, i) => `<div class="facebox" style="left:${left + f.box[0] * scale}px;
       top:${top + f.box[1] * scale}px;width:${(f.box[2] - f.box[0]) * scale}px;height:${(f.box[3] - f.box[1]) * scale}px">
       <span>Face ${i + 1}</span></div>`).join("");
   };
   if (img.complete) place(); else img.addEventListener("load", place, { once: true });
+  new ResizeObserver(() => { if (img.complete) place(); }).observe(el.querySelector("#stage"));  // the details come and go
+}
+
+/** The text read in the picture (OCR), one row per run; a row pointed at or focused marks its run. */
+function textSection(text) {
+  if (!text.runs.length) return `<h3>Text in the picture</h3><p class="muted">None found.</p>`;
+  return `<h3>Text in the picture</h3><ol class="text-runs" id="text-runs">${text.runs.map((run, i) =>
+    `<li tabindex="0" data-run="${i}">${esc(run.text)}</li>`).join("")}</ol>`;
+}
+
+/** Each run of text as its quadrilateral over the picture, placed as the picture is drawn ("contain"). */
+function drawText(el, p) {
+  const img = el.querySelector("#full");
+  const layer = el.querySelector("#textboxes");
+  if (!img || !layer || !p.text?.runs.length) return;
+  const place = () => {
+    const { scale, left, top } = drawnAt(img, p);
+    layer.innerHTML = p.text.runs.map((run, i) => {
+      const points = [0, 2, 4, 6].map((n) => `${left + run.quad[n] * scale},${top + run.quad[n + 1] * scale}`).join(" ");
+      return `<polygon class="textbox" data-run="${i}" points="${points}"></polygon>`;
+    }).join("");
+  };
+  if (img.complete) place(); else img.addEventListener("load", place, { once: true });
+  new ResizeObserver(() => { if (img.complete) place(); }).observe(el.querySelector("#stage"));
+  const mark = (i, on) => layer.querySelector(`[data-run="${i}"]`)?.classList.toggle("marked", on);
+  el.querySelectorAll("#text-runs [data-run]").forEach((row) => {
+    for (const [kind, on] of [["pointerenter", true], ["pointerleave", false], ["focus", true], ["blur", false]]) {
+      row.addEventListener(kind, () => { layer.classList.toggle("showing", on); mark(row.dataset.run, on); });
+    }
+  });
 }
 
 /** "n of N" in the view the picture was opened from. */

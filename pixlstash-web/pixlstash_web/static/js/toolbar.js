@@ -47,6 +47,7 @@ function activeFilters(view) {
   if (view.min_width) chips.push([`width ≥ ${view.min_width}`, { min_width: undefined }]);
   if (view.min_height) chips.push([`height ≥ ${view.min_height}`, { min_height: undefined }]);
   if (view.duplicates) chips.push(["near-duplicates", { duplicates: undefined }]);
+  if (view.has_text) chips.push([view.has_text === "yes" ? "has text" : "no text", { has_text: undefined }]);
   if (view.score_engine) {
     const name = view.score_engine.split("/")[1];
     const range = [view.score_min !== undefined && `≥ ${view.score_min}`, view.score_max !== undefined && `< ${view.score_max}`];
@@ -85,6 +86,10 @@ export function renderToolbar(app) {
         <label class="check"><input type="checkbox" id="favourite" ${view.favourite ? "checked" : ""}> Favourites</label>
         <label class="check"><input type="checkbox" id="unrated" ${view.unrated ? "checked" : ""}> Unrated</label>
         <label class="check"><input type="checkbox" id="duplicates" ${view.duplicates ? "checked" : ""}> Near-duplicates</label>
+        <label>Text in the picture <select id="has-text" aria-label="Text in the picture"
+          title="As read by a text reader (OCR); pictures not read yet are neither"><option value="">any</option>
+          <option value="yes" ${view.has_text === "yes" ? "selected" : ""}>has text</option>
+          <option value="no" ${view.has_text === "no" ? "selected" : ""}>no text</option></select></label>
         <label>With tag <input id="tag-filter" list="tag-names" placeholder="tag" aria-label="Filter by tag" autocomplete="off"></label>
         <label>Without tag <input id="not-tag" list="tag-names" aria-label="Without tag" autocomplete="off"></label>
         <label>Taken after <input id="taken-after" type="date" aria-label="Taken after" value="${day(view.taken_after)}"></label>
@@ -153,6 +158,7 @@ function bind(app, view, chips) {
   $("min-height").onchange = (e) => app.update({ min_height: Number(e.target.value) || undefined });
   $("unrated").onchange = (e) => app.update({ unrated: e.target.checked || undefined });
   $("duplicates").onchange = (e) => app.update({ duplicates: e.target.checked || undefined });
+  $("has-text").onchange = (e) => app.update({ has_text: e.target.value || undefined });
   $("lora-filter").onchange = (e) => app.update({ loras: e.target.value.split(",").map((v) => v.trim()).filter(Boolean) });
   const text = (id, key) => { $(id).onchange = (e) => app.update({ [key]: e.target.value.trim() || undefined }); };
   text("checkpoint-filter", "checkpoint");
