@@ -11,7 +11,7 @@ import { modelDialog } from "./model_dialog.js";
 import { esc, toast } from "./ui.js";
 import { showUpdateBanner } from "./update_banner.js";
 
-const TASKS = ["tagger", "captioner", "embedder", "faces"];  // one engine each; every scorer has its own box
+const TASKS = ["tagger", "captioner", "embedder", "faces", "ocr"];  // one engine each; every scorer has its own box
 const TABS = ["Engines", "Library", "Account", "Sharing", "ComfyUI"];
 let activeTab = TABS[0]; // kept while the page lives: the panel reopens where it was left
 
