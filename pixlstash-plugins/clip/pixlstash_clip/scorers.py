@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -59,6 +60,7 @@ DISTRACTORS = (
     "a low quality image",
 )
 _LOGIT_SCALE = 100.0  # CLIP's learnt temperature, at its ceiling in the released models
+_VERSION_SECONDS = 10.0
 _PROMPT_CACHE = 4096  # prompts kept embedded: a batch of generations shares a handful of prompts
 
 
@@ -109,12 +111,18 @@ class AestheticScorer(Scorer):
         self.embedder = embedder
         self.embedder_id = embedder.engine_id
         self._head: tuple[np.ndarray, float] | None = None
+        self._version: tuple[float, str] = (-_VERSION_SECONDS * 2, "")
 
     @property
     def version(self) -> str:  # type: ignore[override]
-        head = self.head_file()
-        mark = f"{head.name}:{head.stat().st_size}" if head else "none"
-        return "1+" + hashlib.blake2b(f"{mark}|{self.embedder.key}".encode(), digest_size=6).hexdigest()
+        # Asked for every picture written: the files are looked at again only every few seconds.
+        checked, version = self._version
+        if time.monotonic() - checked > _VERSION_SECONDS:
+            head = self.head_file()
+            mark = f"{head.name}:{head.stat().st_size}" if head else "none"
+            version = "1+" + hashlib.blake2b(f"{mark}|{self.embedder.key}".encode(), digest_size=6).hexdigest()
+            self._version = (time.monotonic(), version)
+        return version
 
     def head_file(self) -> Path | None:
         for name in AESTHETIC_FILES:
