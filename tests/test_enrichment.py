@@ -358,3 +358,21 @@ def test_a_killed_worker_resumes_with_nothing_lost_or_duplicated(tmp_path):
         assert db.scalar("SELECT count(*) FROM enrichments") == 120
         assert len(library.indexes.get("slow/embedder")) == 60
         assert len(library.indexes.get("slow/faces", "face")) == 60
+
+
+def test_progress_says_how_fast_each_engine_goes_and_how_long_is_left(fake_engines, library, tmp_path):
+    from pixlstash.cli.jobs_cmd import _render
+
+    library.engines.configure(EnrichmentSettings(on_import=[]))
+    ids = import_colours(library, tmp_path, ("red", "green", "blue", "yellow", "black"))
+    job = library.enrichment.enqueue(Task.EMBEDDER, list(ids.values()))
+    jobs, started = library.enrichment.jobs, 1_000_000
+    with library.db.write():
+        claimed = jobs.claim(job.id, 2, started)
+        for picture_id in claimed:
+            jobs.finish_item(job.id, picture_id)
+    (progress,) = jobs.progress(started + 4_000)  # two done in 4 s: three left take 6 s more
+    assert (progress.done, progress.queued, progress.pictures_per_second) == (2, 3, 0.5)
+    assert progress.seconds_left == 6.0
+    assert "~6 s left" in _render([progress])[0]
+    assert jobs.progress(started)[0].seconds_left is None  # no speed yet, no guess

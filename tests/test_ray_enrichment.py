@@ -88,6 +88,7 @@ def results(library: Library) -> dict:
             sorted(c.text for c in picture.captions),
             vectors,
             len(picture.faces),
+            sorted((score.engine_id, round(score.value, 6)) for score in picture.scores),
         )
     return out
 
@@ -99,7 +100,7 @@ def enqueue_all(library: Library, *engine_ids: str) -> None:
 
 
 def test_results_on_ray_are_the_in_process_results(cluster, tmp_path):
-    engines = ("fake/colour", "fake/colour-tagger", "fake/captioner", "fake/faces")
+    engines = ("fake/colour", "fake/colour-tagger", "fake/captioner", "fake/faces", "pixlstash/quality")
     local = colour_library(tmp_path / "local", tmp_path / "pictures")
     remote = colour_library(tmp_path / "remote", tmp_path / "pictures")
     try:
@@ -112,8 +113,14 @@ def test_results_on_ray_are_the_in_process_results(cluster, tmp_path):
         worker = remote.new_enrichment_worker(ray_address="local")
         done = worker.run_until_idle()
         sizes = {pool.engine_id: len(pool._actors) for pool in [*worker._retired, *worker._pools.values()]}
-        assert sizes == {"fake/colour": 1, "fake/colour-tagger": 2, "fake/captioner": 2, "fake/faces": 2}
-        assert done == 4 * len(COLOURS) * 2
+        assert sizes == {
+            "fake/colour": 1,
+            "fake/colour-tagger": 2,
+            "fake/captioner": 2,
+            "fake/faces": 2,
+            "pixlstash/quality": 2,
+        }
+        assert done == 5 * len(COLOURS) * 2
         assert results(remote) == results(local) and results(local)
         assert sum(worker.per_node().values()) == done  # every picture ran on the cluster
         reported = remote.enrichment.cluster()  # what the jobs CLI, the API and the task manager show

@@ -47,6 +47,7 @@ class EngineProgress(msgspec.Struct, frozen=True):
     done: int
     failed: int
     pictures_per_second: float
+    seconds_left: float | None = None  # at that speed, for what is queued and running (None: not started)
 
 
 class ClusterProgress(msgspec.Struct, frozen=True):

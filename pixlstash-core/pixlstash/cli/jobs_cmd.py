@@ -9,7 +9,7 @@ import click
 
 from .common import SectionedCommand, json_option, library_option, print_json, terminal
 from .library_options import open_library
-from .output import Column, print_table
+from .output import Column, human_duration, print_table
 
 
 @click.command("jobs", cls=SectionedCommand)
@@ -82,7 +82,7 @@ def _render(progress) -> list[str]:
         lines.append(
             f"{p.engine_id:<28} {p.task:<9} [{bar:<20}] {fraction:4.0%} "
             f"{p.done:>7} done {p.failed:>5} failed {p.queued + p.running:>7} left "
-            f"{p.pictures_per_second:>8.1f}/s"
+            f"{p.pictures_per_second:>8.1f}/s" + (f"  ~{human_duration(p.seconds_left)} left" if p.seconds_left else "")
         )
     return lines
 

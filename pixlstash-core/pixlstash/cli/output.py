@@ -31,6 +31,16 @@ def human_bytes(size: float) -> str:
     return f"{size:.1f} TB"  # pragma: no cover - unreachable, the loop returns at GB
 
 
+def human_duration(seconds: float) -> str:
+    """A wait as people say it: 45 s, 12 min, 3 h 20 min."""
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 5400:
+        return f"{round(seconds / 60)} min"
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
 def stars(rating: int | None) -> str:
     return "*" * rating if rating else "-"
 

@@ -318,5 +318,6 @@ class JobStore:
         for engine_id, task, queued, running, done, failed, started in rows:
             elapsed = (now - started) / 1000 if started else 0
             rate = (done + failed) / elapsed if elapsed > 0 else 0.0
-            result.append(EngineProgress(engine_id, task, queued, running, done, failed, round(rate, 2)))
+            left = round((queued + running) / rate, 1) if rate > 0 else None
+            result.append(EngineProgress(engine_id, task, queued, running, done, failed, round(rate, 2), left))
         return result

@@ -155,6 +155,14 @@ function scoreBuckets(histogram) {
   });
 }
 
+/** A wait as people say it: 45 s, 12 min, 3 h 20 min. */
+function wait(seconds) {
+  if (seconds < 90) return `${Math.max(1, Math.round(seconds))} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  const minutes = Math.round(seconds / 60);
+  return `${Math.floor(minutes / 60)} h${minutes % 60 ? ` ${minutes % 60} min` : ""}`;
+}
+
 // -- tasks ----------------------------------------------------------------------------------------------
 
 async function renderTasks(app, panel) {
@@ -176,7 +184,8 @@ async function renderTasks(app, panel) {
     <section><h3>Running and queued</h3><div class="list" id="task-progress">${progress.length ? progress.map((p) => {
       const total = p.queued + p.running + p.done + p.failed;
       return `<div class="row" data-engine="${esc(p.engine_id)}"><strong>${esc(p.engine_id)}</strong> <span class="muted">${esc(p.task)}</span>
-        <span>${(p.done + p.failed).toLocaleString()} / ${total.toLocaleString()} · ${p.pictures_per_second.toFixed(1)} pictures/s</span>
+        <span>${(p.done + p.failed).toLocaleString()} / ${total.toLocaleString()} · ${p.pictures_per_second.toFixed(1)} pictures/s${
+          p.seconds_left ? ` · about ${wait(p.seconds_left)} left` : ""}</span>
         <div class="progress"><div style="width:${(100 * (p.done + p.failed)) / Math.max(1, total)}%"></div></div></div>`;
     }).join("") : '<p class="muted">Nothing queued.</p>'}</div></section>
     ${cluster ? `<section id="cluster"><h3>On Ray</h3><p>${cluster.local ? "The cluster went away: going on locally."
