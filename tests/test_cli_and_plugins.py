@@ -58,7 +58,7 @@ def test_load_plugins_env_chooses_which_load(installed_test_plugins):
     none = json.loads(
         run_cli("plugins", "--json", pythonpath=installed_test_plugins, env={"PIXLSTASH_LOAD_PLUGINS": ""}).stdout
     )
-    assert {p["name"] for p in none["plugins"]} == {"local-storage", "watermark"}
+    assert {p["name"] for p in none["plugins"]} == {"local-storage", "watermark", "quality"}  # the built-ins
     assert none["errors"] == []
     only = json.loads(
         run_cli("plugins", "--json", pythonpath=installed_test_plugins, env={"PIXLSTASH_LOAD_PLUGINS": "sepia"}).stdout
