@@ -51,3 +51,11 @@ def test_score_sort_filter_stats_and_prune_from_the_command_line(tmp_path):
     assert json.loads(cli("ls", "--count", "--json").stdout)["count"] == 4
     neither = cli("prune", "--by", "quality", check=False)
     assert neither.returncode == 1 and "--lowest N" in neither.stderr
+
+
+def test_doctor_bench_says_how_fast_each_engine_with_its_model_runs_here(tmp_path):
+    result = run_cli("doctor", "--bench", "--json", "--library", str(tmp_path / "lib"), check=False)
+    checks = {check["name"]: check for check in json.loads(result.stdout)}
+    quality = checks["speed pixlstash/quality"]
+    assert quality["status"] == "ok" and "pictures/s on cpu (a batch of 16" in quality["detail"]
+    assert float(quality["detail"].split(" pictures/s")[0].replace(",", "")) > 0

@@ -11,21 +11,33 @@ from .common import SectionedCommand, json_option, library_option, print_json
 from .models_cmd import configured_engines, model_state
 
 # The engine runtime each plugin's engines load, for the runtime probes.
-_RUNTIMES = {"clip": "torch", "joycaption": "torch", "wd-tagger": "onnxruntime", "faces": "onnxruntime"}
+_RUNTIMES = {
+    "clip": "torch",
+    "joycaption": "torch",
+    "florence2": "torch",
+    "wd-tagger": "onnxruntime",
+    "faces": "onnxruntime",
+}
 
 
 @click.command("doctor", cls=SectionedCommand)
 @library_option
+@click.option("--bench", is_flag=True, help="also run each engine whose model is here and say how fast it goes")
 @json_option
 @click.pass_obj
-def doctor_command(pm, library_path, as_json) -> int:
+def doctor_command(pm, library_path, bench, as_json) -> int:
     """Check this installation and a library: versions against the tested set, each engine's runtime and
     device, models, free disk, the databases, the services lock. Changes nothing. Exits 1 when a check fails.
+
+    With --bench, each engine whose model is here runs on a batch of made-up pictures on the device the
+    library's settings choose, and the line says its pictures/s on this machine (a minute or more with big
+    models: each is loaded first).
 
     \b
     Examples:
       pixlstash doctor
       pixlstash doctor --library ~/Pictures/stash --json
+      pixlstash doctor --bench
     """
     root = resolve_library_path(library_path)
     checks = [*environment_checks()]
@@ -41,6 +53,8 @@ def doctor_command(pm, library_path, as_json) -> int:
     checks += runtime_checks(runtimes)
     checks += _model_checks(engines)
     checks += library_checks(root)
+    if bench:
+        checks += _speed_checks(pm, library_path)
     if as_json:
         print_json(checks)
     else:
@@ -64,4 +78,36 @@ def _model_checks(engines) -> list[Check]:
             checks.append(Check("FAIL", engine.id, f"model damaged ({'; '.join(problems)}): {status.how_to_get}"))
         else:
             checks.append(Check("warn", engine.id, f"model missing: {status.how_to_get}"))
+    return checks
+
+
+def _speed_checks(pm, library_path) -> list[Check]:
+    """Each engine with its model here, run on made-up pictures: its speed, or why it could not run."""
+    from ..engines.speed import measure_speed
+    from .library_options import open_library
+
+    checks = []
+    with open_library(library_path, pm) as library:
+        catalog = library.engines
+
+        def dimensions(engine_id: str) -> int:
+            return int(getattr(catalog.by_id(engine_id), "dimensions", 0) or 0)
+
+        for engine in catalog.installed():
+            if not engine.model_status().present:
+                continue
+            try:
+                speed = measure_speed(engine, catalog.call, dimensions)
+            except Exception as error:  # a server that is down, a model that fails to load: said, not raised
+                checks.append(Check("warn", f"speed {engine.id}", f"did not run: {getattr(error, 'message', error)}"))
+                continue
+            device = catalog.runtime.status(engine)[1] or "cpu"
+            checks.append(
+                Check(
+                    "ok",
+                    f"speed {engine.id}",
+                    f"{speed.pictures_per_second:,.1f} pictures/s on {device} (a batch of {speed.batch}; "
+                    f"the first call, loading it, {speed.first_call_seconds:.1f} s)",
+                )
+            )
     return checks
