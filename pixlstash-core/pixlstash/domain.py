@@ -7,6 +7,19 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from .domain_enrichment import (  # re-exported: the enrichment types live there
+    ClusterProgress,
+    EngineProgress,
+    EnrichmentSettings,
+    Job,
+    JobItemError,
+    JobState,
+    PeopleSettings,
+    PreviewProgress,
+    PreviewSettings,
+    RaySettings,
+)
+
 __all__ = [
     "Breadcrumb",
     "Caption",
@@ -465,22 +478,55 @@ class Statistics(msgspec.Struct, frozen=True):
     scores: list[dict[str, Any]] = []  # per scorer: engine_id, count, low, high, 10 equal buckets
 
 
-# Enrichment and search types live in domain_enrichment (re-exported here).
-from .domain_enrichment import (  # noqa: E402 - it imports the picture types above
-    CharacterFace,
-    ClusterProgress,
-    EngineProgress,
-    EnrichmentSettings,
-    FaceCluster,
-    FaceHit,
-    Job,
-    JobItemError,
-    JobState,
-    NamedPerson,
-    PeopleSettings,
-    PreviewProgress,
-    PreviewSettings,
-    RaySettings,
-    SearchHit,
-    SearchResult,
-)
+# -- search results ---------------------------------------------------------------------------------
+
+
+class SearchHit(msgspec.Struct, frozen=True):
+    picture: PictureSummary
+    similarity: float
+
+
+class FaceCluster(msgspec.Struct, frozen=True):
+    """An unnamed person: faces of one engine grouped by likeness, named by its lowest face id."""
+
+    cluster_id: int
+    engine_id: str
+    faces: int
+    pictures: int
+    cover_face_id: int  # the most confident face
+    cover_picture_id: int
+
+
+class NamedPerson(msgspec.Struct, frozen=True):
+    """A character seen as a person: how many faces name it and the face that best shows it."""
+
+    character_id: int
+    name: str
+    pictures: int  # members of the character, with or without a named face
+    faces: int
+    automatic: int  # of those faces, how many were named automatically
+    cover_face_id: int | None  # the most confident named face; None before any face is named
+    cover_picture_id: int | None
+
+
+class CharacterFace(msgspec.Struct, frozen=True):
+    """A face named as a character, for the character's page."""
+
+    face_id: int
+    picture_id: int
+    score: float
+    automatic: bool
+    frame_seconds: float | None = None
+
+
+class FaceHit(msgspec.Struct, frozen=True):
+    face_id: int
+    picture: PictureSummary
+    similarity: float
+    box: tuple[float, float, float, float]
+
+
+class SearchResult(msgspec.Struct, frozen=True):
+    engine_id: str
+    hits: list[SearchHit]
+    exact: bool = False  # scored over every stored vector: the index was being rebuilt

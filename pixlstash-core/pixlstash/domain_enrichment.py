@@ -1,5 +1,5 @@
-"""Domain types of enrichment and search: jobs and their progress, the engines' settings, search results.
-Part of ``pixlstash.domain`` (which re-exports every name here), kept apart to keep each module short."""
+"""Domain types of enrichment: jobs and their progress, the engines' and previews' settings. Part of
+``pixlstash.domain`` (which re-exports every name here), kept apart to keep each module short."""
 
 from __future__ import annotations
 
@@ -116,58 +116,3 @@ class PeopleSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     cluster_threshold: Annotated[float, Meta(ge=0, le=1)] = 0.5
     auto_assign: bool = False
     auto_assign_threshold: Annotated[float, Meta(ge=0, le=1)] = 0.6
-
-
-class SearchHit(msgspec.Struct, frozen=True):
-    picture: PictureSummary
-    similarity: float
-
-
-class FaceCluster(msgspec.Struct, frozen=True):
-    """An unnamed person: faces of one engine grouped by likeness, named by its lowest face id."""
-
-    cluster_id: int
-    engine_id: str
-    faces: int
-    pictures: int
-    cover_face_id: int  # the most confident face
-    cover_picture_id: int
-
-
-class NamedPerson(msgspec.Struct, frozen=True):
-    """A character seen as a person: how many faces name it and the face that best shows it."""
-
-    character_id: int
-    name: str
-    pictures: int  # members of the character, with or without a named face
-    faces: int
-    automatic: int  # of those faces, how many were named automatically
-    cover_face_id: int | None  # the most confident named face; None before any face is named
-    cover_picture_id: int | None
-
-
-class CharacterFace(msgspec.Struct, frozen=True):
-    """A face named as a character, for the character's page."""
-
-    face_id: int
-    picture_id: int
-    score: float
-    automatic: bool
-    frame_seconds: float | None = None
-
-
-class FaceHit(msgspec.Struct, frozen=True):
-    face_id: int
-    picture: PictureSummary
-    similarity: float
-    box: tuple[float, float, float, float]
-
-
-class SearchResult(msgspec.Struct, frozen=True):
-    engine_id: str
-    hits: list[SearchHit]
-    exact: bool = False  # scored over every stored vector: the index was being rebuilt
-
-
-# Last, so that either module may be imported first (``domain`` re-exports this one's names at its end).
-from .domain import PictureSummary  # noqa: E402

@@ -11,7 +11,6 @@ image the engine saw; the library scales them to the original.
 from __future__ import annotations
 
 import logging
-import threading
 import unicodedata
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -25,6 +24,7 @@ from pixlstash import (
     TextRegion,
     accelerators,
 )
+from pixlstash.engines.shared import SharedWeights as BaseSharedWeights
 
 from .catalogue import Florence2Model
 
@@ -51,30 +51,18 @@ def regions_from(parsed: dict[str, Any]) -> list[TextRegion]:
     return regions
 
 
-class SharedWeights:
+class SharedWeights(BaseSharedWeights):
     """One model's processor and weights, shared by its captioner and reader, freed when neither holds it."""
 
     def __init__(self, model: Florence2Model, num_beams: int) -> None:
+        super().__init__()
         self.model_files, self.num_beams = model, num_beams
         self.processor: Any = None
         self.model: Any = None
-        self.device: str | None = None
-        self._holders: set[str] = set()
-        self._lock = threading.Lock()
 
-    def acquire(self, holder: str, device: str) -> None:
-        with self._lock:
-            if self.model is not None and self.device != device:
-                self._free()
-            if self.model is None:
-                self._load(device)
-            self._holders.add(holder)
-
-    def release(self, holder: str) -> None:
-        with self._lock:
-            self._holders.discard(holder)
-            if not self._holders:
-                self._free()
+    @property
+    def loaded(self) -> bool:
+        return self.model is not None
 
     def _load(self, device: str) -> None:
         folder = self.model_files.files()
@@ -89,16 +77,10 @@ class SharedWeights:
         dtype = torch.float16 if device in ("cuda", "mps") else torch.float32
         self.processor = AutoProcessor.from_pretrained(folder)
         self.model = Florence2ForConditionalGeneration.from_pretrained(folder, dtype=dtype).to(device).eval()
-        self.device = device
         log.info("loaded Florence-2 %s from %s on %s", self.model_files.name, folder, device)
 
-    def _free(self) -> None:
-        device = self.device
-        self.processor = self.model = self.device = None
-        if device == "cuda":
-            import torch
-
-            torch.cuda.empty_cache()
+    def _drop(self) -> None:
+        self.processor = self.model = None
 
     def run(self, images: Sequence[Image], task: str, max_new_tokens: int | None = None) -> list[Any]:
         """Florence-2's parsed answer for each image (text, or the OCR answer), in one batch."""

@@ -8,14 +8,13 @@ touches the network but ``download``, which only ``pixlstash models pull`` calls
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import msgspec
 
-from pixlstash import ModelMissing, hub_snapshot, models_dir
+from pixlstash import models_dir
+from pixlstash.engines.shared import ModelFolder
 
 __all__ = ["DEFAULT_MODEL", "KNOWN", "JoyCaptionModel", "JoyCaptionSettings", "configured_models"]
 
@@ -24,56 +23,21 @@ KNOWN: dict[str, str] = {
     "beta-one": "fancyfeast/llama-joycaption-beta-one-hf-llava",
     "alpha-two": "fancyfeast/llama-joycaption-alpha-two-hf-llava",
 }
-_NEEDED = ("config.json", "tokenizer_config.json")
-
-
-def complete(folder: Path) -> bool:
-    """Whether the folder holds a whole model: its config, tokenizer and at least one weights file."""
-    return all((folder / name).is_file() for name in _NEEDED) and any(folder.glob("*.safetensors"))
 
 
 @dataclass(frozen=True)
-class JoyCaptionModel:
-    name: str  # "beta-one", or a local folder's name
-    hub_repo: str | None
-    local_folder: Path
-
-    def files(self) -> Path | None:
-        if complete(self.local_folder):
-            return self.local_folder
-        return hub_snapshot(self.hub_repo, complete) if self.hub_repo else None
-
-    def fingerprint(self) -> str:
-        """Changes when the weights change (new weights under the same name mean new captions)."""
-        folder = self.files()
-        if folder is None:
-            return "0"
-        digest = hashlib.blake2b((folder / "config.json").read_bytes(), digest_size=6)
-        for weights in sorted(folder.glob("*.safetensors")):
-            digest.update(f"{weights.name}:{weights.stat().st_size}".encode())
-        return digest.hexdigest()
+class JoyCaptionModel(ModelFolder):
+    plugin: str = "joycaption"
+    needed: tuple[str, ...] = ("config.json", "tokenizer_config.json")
+    size: str = "about 16 GB"
 
     def how_to_get(self) -> str:
-        ways = []
-        if self.hub_repo:
-            ways.append(
-                f"run `pixlstash models pull joycaption/{self.name}` on a machine with internet (about 16 GB from "
-                f"huggingface.co/{self.hub_repo} into {self.local_folder})"
-            )
+        ways = [self.pull_hint()] if self.hub_repo else []
         ways.append(
             f"or copy the model's folder (config.json, *.safetensors, tokenizer and processor files) to "
             f"{self.local_folder}"
         )
         return "; ".join(ways)
-
-    def download(self) -> Path:
-        if not self.hub_repo:
-            raise ModelMissing(f"joycaption/{self.name} is a local model with no download source: {self.how_to_get()}")
-        from huggingface_hub import snapshot_download
-
-        self.local_folder.mkdir(parents=True, exist_ok=True)
-        snapshot_download(self.hub_repo, local_dir=self.local_folder)
-        return self.local_folder
 
 
 class JoyCaptionSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -95,6 +59,7 @@ def configured_models(settings: JoyCaptionSettings | None = None) -> list[JoyCap
     named = {m.name for m in models}
     if base.is_dir():
         for folder in sorted(base.iterdir()):
-            if folder.name not in named and complete(folder):
-                models.append(JoyCaptionModel(folder.name, None, folder))
+            found = JoyCaptionModel(folder.name, None, folder)
+            if folder.name not in named and found.files() is not None:
+                models.append(found)
     return models

@@ -9,14 +9,13 @@ Apple's MPS in float16, the CPU in float32 as a last resort. Prompts are JoyCapt
 
 from __future__ import annotations
 
-import gc
 import logging
-import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from pixlstash import Captioner, EngineParameter, ModelMissing, ModelStatus, Tagger, TagScore, accelerators
 from pixlstash.caption_prompts import CAPTION_TYPES, SYSTEM_MESSAGE, TAG_LIST_TYPES, build_prompt, prompt_parameters
+from pixlstash.engines.shared import SharedWeights as BaseSharedWeights
 from pixlstash.tag_lists import parse_tag_list
 
 from .catalogue import JoyCaptionModel
@@ -40,30 +39,18 @@ def parameters_for(caption_types: Sequence[str], default_type: str) -> list[Engi
     return [*prompt_parameters(caption_types, default_type), *_GENERATION]
 
 
-class SharedWeights:
+class SharedWeights(BaseSharedWeights):
     """One model's processor and weights, shared by its engines and freed when none of them holds it."""
 
     def __init__(self, model: JoyCaptionModel, quantization: str = "none") -> None:
+        super().__init__()
         self.model_files, self.quantization = model, quantization
         self.processor: Any = None
         self.model: Any = None
-        self.device: str | None = None
-        self._holders: set[str] = set()
-        self._lock = threading.Lock()
 
-    def acquire(self, holder: str, device: str) -> None:
-        with self._lock:
-            if self.model is not None and self.device != device:
-                self._free()
-            if self.model is None:
-                self._load(device)
-            self._holders.add(holder)
-
-    def release(self, holder: str) -> None:
-        with self._lock:
-            self._holders.discard(holder)
-            if not self._holders:
-                self._free()
+    @property
+    def loaded(self) -> bool:
+        return self.model is not None
 
     def _load(self, device: str) -> None:
         folder = self.model_files.files()
@@ -97,16 +84,10 @@ class SharedWeights:
         model.eval()
         if device == "cpu":
             log.warning("joycaption: running on the CPU in float32: expect minutes per picture with the full model")
-        self.processor, self.model, self.device = processor, model, device
+        self.processor, self.model = processor, model
 
-    def _free(self) -> None:
-        device = self.device
-        self.processor = self.model = self.device = None
-        gc.collect()
-        if device == "cuda":
-            import torch
-
-            torch.cuda.empty_cache()
+    def _drop(self) -> None:
+        self.processor = self.model = None
 
     def generate(self, images: Sequence[Image], prompts: Sequence[str], options: dict[str, Any]) -> list[str]:
         """One caption per image and prompt, in one batch (prompts padded on the left)."""
