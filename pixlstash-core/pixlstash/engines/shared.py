@@ -7,6 +7,7 @@ from __future__ import annotations
 import abc
 import gc
 import hashlib
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,7 +115,6 @@ class SharedWeights(abc.ABC):
         device, self.device = self.device, None
         self._drop()
         gc.collect()
-        if device == "cuda":
-            import torch
-
+        torch = sys.modules.get("torch")  # the weights were loaded with it; the core never imports it
+        if device == "cuda" and torch is not None:
             torch.cuda.empty_cache()
