@@ -25,4 +25,4 @@ def register_settings(register) -> None:
 def register_taggers(register, settings) -> None:
     options = settings["wd-tagger"]
     for model in configured_models(options):
-        register(WdTagger(model, threads=options.threads))
+        register(WdTagger(model, threads=options.threads, int8=options.int8))

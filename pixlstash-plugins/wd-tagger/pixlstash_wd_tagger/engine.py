@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pixlstash import EngineParameter, ModelMissing, ModelStatus, Tagger, TagScore
+from pixlstash.engines.onnx_sessions import int8_copy, open_session
 
 from .catalogue import MODEL_FILE, TAGS_FILE, WdModel
 from .labels import Labels, Selection, select_tags
@@ -60,12 +61,14 @@ class WdTagger(Tagger):
     own_process = True  # onnxruntime and the session's memory leave with the engine's process on unload
     keeps_alpha = True  # transparency is composited on white here, as SmilingWolf's app does, not on black
 
-    def __init__(self, model: WdModel, threads: int = 0) -> None:
+    def __init__(self, model: WdModel, threads: int = 0, int8: bool = False) -> None:
         self.model = model
         self.threads = threads or os.cpu_count() or 1
+        self.int8 = int8  # the int8 copy of the graph: faster on a CPU, tags agree a little less (see README)
         self.id = model.engine_id
-        self.label = f"WD {model.name}"
-        self.version = model.fingerprint()
+        self.label = f"WD {model.name}" + (" (int8)" if int8 else "")
+        # Its predictions differ a little from the full-precision graph's: a version of their own.
+        self.version = model.fingerprint() + ("+int8" if int8 else "")
         self._session: Any = None
         self._device: str | None = None
         self._labels: Labels | None = None
@@ -107,18 +110,10 @@ class WdTagger(Tagger):
                 engine_id=self.id,
                 location=str(self.model.local_folder),
             )
-        import onnxruntime
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = self.threads
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.enable_cpu_mem_arena = True
-        providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if device == "cuda" else ["CPUExecutionProvider"]
-        session = onnxruntime.InferenceSession(str(folder / MODEL_FILE), options, providers=providers)
-        if device == "cuda" and "CUDAExecutionProvider" not in session.get_providers():
-            # onnxruntime falls back to the CPU silently when CUDA libraries are missing: say so once.
-            log.warning("%s: CUDA was asked for but onnxruntime could not use it; running on the CPU", self.id)
+        graph = folder / MODEL_FILE
+        if self.int8 and device == "cpu":  # int8 is a CPU speed-up; a GPU runs the graph as published
+            graph = int8_copy(graph, self.model.int8_path())
+        session = open_session(graph, device, self.threads, self.id)
         labels = Labels.read(folder / TAGS_FILE)
         outputs = session.get_outputs()[0].shape[-1]
         if isinstance(outputs, int) and outputs != len(labels.names):

@@ -455,3 +455,39 @@ def test_the_real_tag_list_preprocessing_and_mcut_equal_the_wd_tagger_app_s_own_
         with Image.open(path) as image:
             np.testing.assert_array_equal(prepare(image, size), np.load(tmp_path / f"{n}.npy"))
     assert [mcut_threshold(row) for row in scores] == pytest.approx(json.loads((tmp_path / "mcut.json").read_text()))
+
+
+def test_the_int8_option_tags_with_a_quantized_copy_made_once_beside_the_models(models_dir, monkeypatch):
+    """``int8`` quantizes the graph once into ``<models>/wd-tagger/.int8/`` (named after the model's files),
+    tags with it under a version of its own, and agrees with the full-precision graph on what it finds."""
+    from pixlstash_wd_tagger.catalogue import WdSettings
+
+    import pixlstash_wd_tagger
+
+    pm = make_plugin_manager(load_entry_points=False)
+    pm.register(pixlstash_wd_tagger, name="wd-tagger")
+    full = engines(pm)["wd-tagger/tiny-wd"]
+    monkeypatch.setenv("PIXLSTASH_WD_TAGGER_INT8", "true")
+    quantized = engines(pm)["wd-tagger/tiny-wd"]
+    assert quantized.int8 and not full.int8
+    assert quantized.version == full.version + "+int8" and quantized.label.endswith("(int8)")
+
+    images = sample_images()
+    exact, approximate = full.scores(images), quantized.scores(images)
+    copies = list((models_dir / "wd-tagger" / ".int8").glob("*.onnx"))
+    assert [c.name for c in copies] == [f"tiny-wd-{full.model.fingerprint()}.onnx"]
+    import onnx
+
+    graph = onnx.load(str(copies[0]))
+    assert {"DynamicQuantizeLinear", "MatMulInteger"} <= {node.op_type for node in graph.graph.node}
+    assert not np.array_equal(exact, approximate)  # it really ran the other graph
+    # Confidences move by hundredths at most, so a tag changes only where it sits at the threshold.
+    np.testing.assert_allclose(approximate, exact, atol=0.03)
+
+    # Made once: a later load reads the copy; and the hidden folder is never offered as a model.
+    made = copies[0].stat().st_mtime_ns
+    quantized.unload()
+    quantized.load("cpu")
+    assert copies[0].stat().st_mtime_ns == made
+    assert not [e for e in engines(pm) if ".int8" in e]
+    assert WdSettings().int8 is False
