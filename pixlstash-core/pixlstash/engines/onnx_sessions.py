@@ -59,9 +59,7 @@ def int8_copy(source: Path, target: Path) -> Path:
     os.close(handle)
     try:
         log.info("writing the int8 copy of %s to %s (once)", source, target)
-        quantize_dynamic(
-            str(source), scratch, weight_type=QuantType.QInt8, per_channel=True, reduce_range=True
-        )
+        quantize_dynamic(str(source), scratch, weight_type=QuantType.QInt8, per_channel=True, reduce_range=True)
         os.replace(scratch, target)
     finally:
         Path(scratch).unlink(missing_ok=True)

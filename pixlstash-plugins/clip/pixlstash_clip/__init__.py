@@ -27,13 +27,13 @@ __all__ = [
 
 # One embedder object per model in a process, so the prompt-match scorer uses the weights its embedder
 # loaded rather than a second copy.
-_EMBEDDERS: dict[ClipModel, ClipEmbedder] = {}
+_EMBEDDERS: dict[tuple[ClipModel, str], ClipEmbedder] = {}
 
 
-def _embedder(model: ClipModel) -> ClipEmbedder:
-    if model not in _EMBEDDERS:
-        _EMBEDDERS[model] = ClipEmbedder(model)
-    return _EMBEDDERS[model]
+def _embedder(model: ClipModel, image_runtime: str = "torch") -> ClipEmbedder:
+    if (model, image_runtime) not in _EMBEDDERS:
+        _EMBEDDERS[model, image_runtime] = ClipEmbedder(model, image_runtime)
+    return _EMBEDDERS[model, image_runtime]
 
 
 @hookimpl
@@ -43,8 +43,9 @@ def register_settings(register) -> None:
 
 @hookimpl
 def register_embedders(register, settings) -> None:
-    for model in configured_models(settings["clip"]):
-        register(_embedder(model))
+    chosen: ClipSettings = settings["clip"]
+    for model in configured_models(chosen):
+        register(_embedder(model, chosen.image_runtime))
 
 
 @hookimpl
@@ -53,5 +54,5 @@ def register_scorers(register, settings) -> None:
     models = configured_models(chosen)
     matched = model_named(chosen.prompt_match_model) if chosen.prompt_match_model else (models or [None])[0]
     if matched is not None:
-        register(PromptMatchScorer(_embedder(matched)))
+        register(PromptMatchScorer(_embedder(matched, chosen.image_runtime)))
     register(AestheticScorer(model_named(chosen.aesthetic_model)))

@@ -355,3 +355,72 @@ def test_models_pull_fetches_the_tokenizer_files_a_siglip_model_needs(tmp_path):
     listing = run_cli("models", "--json", "--library", str(tmp_path / "l"), env={**env, "HF_HUB_OFFLINE": "1"})
     [entry] = [m for m in json.loads(listing.stdout) if m["engine_id"] == "clip/ViT-B-16-SigLIP@webli"]
     assert entry["present"] and entry["location"] == str(snapshot), entry
+
+
+def _reference_image_vectors(folder: Path, images) -> np.ndarray:
+    model, preprocess, _ = reference(folder)
+    with torch.no_grad():
+        vectors = model.encode_image(torch.stack([preprocess(i.convert("RGB")) for i in images]))
+    return (vectors / vectors.norm(dim=-1, keepdim=True)).numpy()
+
+
+def test_the_image_tower_on_onnx_runtime_is_exported_once_and_gives_torch_s_vectors(models_dir, monkeypatch):
+    """``image_runtime=onnx``: the tower is exported into ``<models>/clip/.onnx/`` on first load, checked
+    against torch, and then embeds pictures with the same vectors; text stays on torch; the torch copy of
+    the tower's weights is let go."""
+    import pixlstash_clip
+
+    monkeypatch.setenv("PIXLSTASH_CLIP_IMAGE_RUNTIME", "onnx")
+    pm = make_plugin_manager(load_entry_points=False)
+    pm.register(pixlstash_clip, name="clip")
+    found = engines(pm)
+    assert ".onnx" not in " ".join(found)  # the export folder is never offered as a model
+    engine = found["clip/tiny-test"]
+    images = [photo(160, 120, seed=s) for s in range(3)]
+    engine.load("cpu")
+    vectors = engine.embed_images(images)
+    exported = list((models_dir / "clip" / ".onnx").glob("*/visual.onnx"))
+    assert [p.parent.name for p in exported] == [f"tiny-test-{engine.model.fingerprint()}"]
+    assert engine._loaded[0].visual is None and engine.version == engine.model.fingerprint()
+    np.testing.assert_allclose(vectors, _reference_image_vectors(models_dir / "clip" / "tiny-test", images), atol=1e-4)
+    assert engine.embed_texts(["a cat"]).shape == (1, 64)
+
+    made = exported[0].stat().st_mtime_ns
+    engine.unload()
+    engine.load("cpu")  # a later load reads the export
+    assert exported[0].stat().st_mtime_ns == made
+    np.testing.assert_allclose(engine.embed_images(images), vectors, atol=1e-6)
+
+
+def test_the_int8_tower_is_a_version_of_its_own_with_vectors_close_to_full_precision(models_dir, monkeypatch):
+    import onnx
+
+    import pixlstash_clip
+
+    monkeypatch.setenv("PIXLSTASH_CLIP_IMAGE_RUNTIME", "onnx-int8")
+    pm = make_plugin_manager(load_entry_points=False)
+    pm.register(pixlstash_clip, name="clip")
+    engine = engines(pm)["clip/tiny-test"]
+    assert engine.version.endswith("+int8") and engine.label.endswith("(int8)")
+    images = [photo(160, 120, seed=s) for s in range(4)]
+    vectors = engine.embed_images(images)
+    graph = onnx.load(str(next((models_dir / "clip" / ".onnx").glob("*/visual.int8.onnx"))))
+    assert "MatMulInteger" in {node.op_type for node in graph.graph.node}
+    exact = _reference_image_vectors(models_dir / "clip" / "tiny-test", images)
+    cosines = (vectors * exact).sum(axis=1)
+    assert cosines.min() > 0.98 and not np.allclose(vectors, exact, atol=1e-4), cosines
+
+
+def test_a_tower_that_cannot_be_exported_stays_on_torch_and_says_so(models_dir, monkeypatch, caplog):
+    import pixlstash_clip
+
+    (models_dir / "clip" / ".onnx").write_text("not a folder")  # nowhere to write the export
+    monkeypatch.setenv("PIXLSTASH_CLIP_IMAGE_RUNTIME", "onnx")
+    pm = make_plugin_manager(load_entry_points=False)
+    pm.register(pixlstash_clip, name="clip")
+    engine = engines(pm)["clip/tiny-test"]
+    images = [photo(160, 120, seed=1)]
+    vectors = engine.embed_images(images)
+    assert engine._tower is None and engine._loaded[0].visual is not None
+    assert "the image tower stays on torch" in caplog.text
+    np.testing.assert_allclose(vectors, _reference_image_vectors(models_dir / "clip" / "tiny-test", images), atol=1e-5)

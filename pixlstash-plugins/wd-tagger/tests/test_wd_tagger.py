@@ -460,9 +460,8 @@ def test_the_real_tag_list_preprocessing_and_mcut_equal_the_wd_tagger_app_s_own_
 def test_the_int8_option_tags_with_a_quantized_copy_made_once_beside_the_models(models_dir, monkeypatch):
     """``int8`` quantizes the graph once into ``<models>/wd-tagger/.int8/`` (named after the model's files),
     tags with it under a version of its own, and agrees with the full-precision graph on what it finds."""
-    from pixlstash_wd_tagger.catalogue import WdSettings
-
     import pixlstash_wd_tagger
+    from pixlstash_wd_tagger.catalogue import WdSettings
 
     pm = make_plugin_manager(load_entry_points=False)
     pm.register(pixlstash_wd_tagger, name="wd-tagger")
