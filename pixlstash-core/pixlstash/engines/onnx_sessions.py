@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import ModelMissing
 
-__all__ = ["int8_copy", "open_session"]
+__all__ = ["int8_copy", "move_into_place", "open_session"]
 
 log = logging.getLogger(__name__)
 
@@ -64,3 +64,12 @@ def int8_copy(source: Path, target: Path) -> Path:
     finally:
         Path(scratch).unlink(missing_ok=True)
     return target
+
+
+def move_into_place(scratch: Path, target: Path) -> None:
+    """Put a finished file where it belongs in one step, readable as any file made here would be (a
+    scratch file from ``mkstemp`` is private to its owner)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(scratch, 0o666 & ~umask)
+    os.replace(scratch, target)

@@ -8,7 +8,9 @@ one place that fetches files, and only ``pixlstash models pull`` calls it.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,6 +54,7 @@ class ClipEmbedder(Embedder):
         self._dimensions = KNOWN.get(model.key, (None, 0))[1] or None
         self._loaded: tuple[Any, Any, Any, str] | None = None  # (model, preprocess, tokenizer, device)
         self._tower: OnnxTower | None = None  # the image tower on ONNX Runtime, when chosen and working
+        self._pool: ThreadPoolExecutor | None = None  # prepares a batch's pictures on every core
 
     # -- what it is -----------------------------------------------------------------------------
 
@@ -169,6 +172,9 @@ class ClipEmbedder(Embedder):
             return
         device = self._loaded[3]
         self._loaded = self._tower = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
         if device == "cuda":
             import torch
 
@@ -186,13 +192,22 @@ class ClipEmbedder(Embedder):
         import torch
 
         model, preprocess, _, device = self._ready()
-        batch = torch.stack([preprocess(image.convert("RGB")) for image in images])
+        batch = torch.stack(self._prepared(preprocess, images))
         if self._tower is not None:
             return self._normalised(torch.from_numpy(self._tower(batch.numpy())))
         batch = batch.to(device)
         with torch.inference_mode():
             features = model.encode_image(batch)
         return self._normalised(features)
+
+    def _prepared(self, preprocess, images: Sequence[Image]) -> list:
+        """open_clip's preprocessing of each picture, on every core (Pillow's resize and torch's arithmetic
+        let go of the GIL): done one by one it left a core idle for a tenth of a ViT-B/32 batch's time."""
+        if len(images) < 2 or (os.cpu_count() or 1) < 2:
+            return [preprocess(image.convert("RGB")) for image in images]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(os.cpu_count(), thread_name_prefix="clip-prepare")
+        return list(self._pool.map(lambda image: preprocess(image.convert("RGB")), images))
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         import torch

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from pixlstash.engines.onnx_sessions import int8_copy, open_session
+from pixlstash.engines.onnx_sessions import int8_copy, move_into_place, open_session
 
 __all__ = ["RUNTIMES", "OnnxTower", "export_folder", "onnx_tower"]
 
@@ -79,7 +79,7 @@ def _export(model: Any, side: int, target: Path) -> None:
         agreement = _cosines(expected, got).min()
         if not agreement >= _AGREEMENT:
             raise ValueError(f"the exported tower's features agree with torch's only to cosine {agreement:.4f}")
-        os.replace(scratch, target)
+        move_into_place(Path(scratch), target)
     finally:
         Path(scratch).unlink(missing_ok=True)
 
