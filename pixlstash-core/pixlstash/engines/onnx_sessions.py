@@ -69,7 +69,16 @@ def int8_copy(source: Path, target: Path) -> Path:
 def move_into_place(scratch: Path, target: Path) -> None:
     """Put a finished file where it belongs in one step, readable as any file made here would be (a
     scratch file from ``mkstemp`` is private to its owner)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(scratch, 0o666 & ~umask)
+    os.chmod(scratch, 0o666 & ~_umask())
     os.replace(scratch, target)
+
+
+def _umask() -> int:
+    """The process's umask, read without setting it (``os.umask`` would change it for every thread)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:  # not Linux
+        pass
+    return 0o022
