@@ -82,7 +82,9 @@ def _render(progress) -> list[str]:
         lines.append(
             f"{p.engine_id:<28} {p.task:<9} [{bar:<20}] {fraction:4.0%} "
             f"{p.done:>7} done {p.failed:>5} failed {p.queued + p.running:>7} left "
-            f"{p.pictures_per_second:>8.1f}/s" + (f"  ~{human_duration(p.seconds_left)} left" if p.seconds_left else "")
+            # A full-size tagger on a CPU does a fraction of a picture a second: two decimals below 10.
+            f"{p.pictures_per_second:>8.{2 if p.pictures_per_second < 10 else 1}f}/s"
+            + (f"  ~{human_duration(p.seconds_left)} left" if p.seconds_left else "")
         )
     return lines
 

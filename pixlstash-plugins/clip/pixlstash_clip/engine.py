@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
@@ -70,6 +71,14 @@ class ClipEmbedder(Embedder):
         config = self.model.config().get("model_cfg", {}).get("vision_cfg", {})
         size = config.get("image_size", 224)
         return max(size) if isinstance(size, (list, tuple)) else int(size)
+
+    @cached_property
+    def tokens(self) -> int:
+        """Patches a picture makes in the image tower (from its config: the patch size, or the timm name's)."""
+        config = self.model.config().get("model_cfg", {}).get("vision_cfg", {})
+        named = re.search(r"patch(\d+)", config.get("timm_model_name") or "")
+        patch = config.get("patch_size") or (int(named.group(1)) if named else 16)
+        return max(1, (self.input_size // int(patch)) ** 2)
 
     def devices(self) -> list[str]:
         import torch
@@ -193,12 +202,18 @@ class ClipEmbedder(Embedder):
 
         model, preprocess, _, device = self._ready()
         batch = torch.stack(self._prepared(preprocess, images))
-        if self._tower is not None:
-            return self._normalised(torch.from_numpy(self._tower(batch.numpy())))
-        batch = batch.to(device)
-        with torch.inference_mode():
-            features = model.encode_image(batch)
-        return self._normalised(features)
+        # Runs of about 1,024 tokens: on a CPU a larger run is slower (ViT-L/14's int8 tower: 1.74 pictures/s
+        # in runs of 4, 1.41 in runs of 16, on 2 cores); a GPU takes the whole batch.
+        per_run = len(batch) if device != "cpu" else max(1, 1024 // self.tokens)
+        parts = []
+        for start in range(0, len(batch), per_run):
+            part = batch[start : start + per_run]
+            if self._tower is not None:
+                parts.append(torch.from_numpy(self._tower(part.numpy())))
+                continue
+            with torch.inference_mode():
+                parts.append(model.encode_image(part.to(device)))
+        return self._normalised(torch.cat(parts))
 
     def _prepared(self, preprocess, images: Sequence[Image]) -> list:
         """open_clip's preprocessing of each picture, on every core (Pillow's resize and torch's arithmetic

@@ -184,7 +184,7 @@ async function renderTasks(app, panel) {
     <section><h3>Running and queued</h3><div class="list" id="task-progress">${progress.length ? progress.map((p) => {
       const total = p.queued + p.running + p.done + p.failed;
       return `<div class="row" data-engine="${esc(p.engine_id)}"><strong>${esc(p.engine_id)}</strong> <span class="muted">${esc(p.task)}</span>
-        <span>${(p.done + p.failed).toLocaleString()} / ${total.toLocaleString()} · ${p.pictures_per_second.toFixed(1)} pictures/s${
+        <span>${(p.done + p.failed).toLocaleString()} / ${total.toLocaleString()} · ${p.pictures_per_second.toFixed(p.pictures_per_second < 10 ? 2 : 1)} pictures/s${
           p.seconds_left ? ` · about ${wait(p.seconds_left)} left` : ""}</span>
         <div class="progress"><div style="width:${(100 * (p.done + p.failed)) / Math.max(1, total)}%"></div></div></div>`;
     }).join("") : '<p class="muted">Nothing queued.</p>'}</div></section>
