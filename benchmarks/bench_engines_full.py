@@ -293,8 +293,8 @@ def main() -> None:
                     counts = json.loads((MODELS / engine_id / "flops.json").read_text())
                     per_picture = counts["detector"] + faces * counts["recogniser"]
                 images = model_images(library, engine_id, ids, 32 if flops < 5e10 else 4 if flops < 5e11 else 2)
-                alone, outputs[runtime], batch = FORWARD[kind](engine_id, runtime, images)
-                rows.append((label, runtime, per_picture, rate, alone, batch, split))
+                alone, outputs[runtime], _ = FORWARD[kind](engine_id, runtime, images)
+                rows.append((label, runtime, per_picture, rate, alone, len(images), split))
                 print(
                     f"{label} [{runtime}]: {rate:.2f} pictures/s through the worker "
                     f"({rate * per_picture / 1e9:.0f} GFLOP/s, {rate * per_picture / 1e9 / peak:.0%} of peak; "
@@ -315,7 +315,8 @@ def main() -> None:
         for label, runtime, flops, rate, alone, batch, _ in rows:
             print(
                 f"| {label} | {runtime} | {flops / 1e9:.1f} | {rate:.2f} | {rate * flops / 1e9:.0f} | "
-                f"{rate * flops / 1e9 / peak:.0%} | {alone:.2f} (batch {batch}) | {alone * flops / 1e9 / peak:.0%} |"
+                f"{rate * flops / 1e9 / peak:.0%} | {alone:.2f} ({batch} in one run) | "
+                f"{alone * flops / 1e9 / peak:.0%} |"
             )
         if not args.skip_sweep:
             print("\nbatch sizes and threads, the model alone:")

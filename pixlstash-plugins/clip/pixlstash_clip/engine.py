@@ -217,7 +217,7 @@ class ClipEmbedder(Embedder):
 
     def _prepared(self, preprocess, images: Sequence[Image]) -> list:
         """open_clip's preprocessing of each picture, on every core (Pillow's resize and torch's arithmetic
-        let go of the GIL): done one by one it left a core idle for a tenth of a ViT-B/32 batch's time."""
+        let go of the GIL): done one by one, one core idles while the other prepares."""
         if len(images) < 2 or (os.cpu_count() or 1) < 2:
             return [preprocess(image.convert("RGB")) for image in images]
         if self._pool is None:
