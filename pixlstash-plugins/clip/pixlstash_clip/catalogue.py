@@ -224,8 +224,8 @@ class ClipSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # The model whose vectors the aesthetic predictor reads: the CLIP it was trained on (or a local folder
     # holding the same model under another name).
     aesthetic_model: str = "ViT-L-14@openai"
-    # Where image towers run on a CPU: "torch"; "onnx" (ONNX Runtime, the same vectors); "onnx-int8" (an int8
-    # copy: about 1.8x faster, vectors at cosine ~0.999 of full precision). Exported once into the models folder.
+    # Where image towers run on a CPU: "torch"; "onnx" (ONNX Runtime, the same vectors, 7-16% faster); "onnx-int8"
+    # (an int8 copy: 1.6-2x faster, vectors at cosine ~0.999 of fp32). Exported once into the models folder.
     image_runtime: Literal["torch", "onnx", "onnx-int8"] = "torch"
 
 

@@ -203,7 +203,7 @@ class ClipEmbedder(Embedder):
         model, preprocess, _, device = self._ready()
         batch = torch.stack(self._prepared(preprocess, images))
         # Runs of about 1,024 tokens: on a CPU a larger run is slower (ViT-L/14's int8 tower: 1.74 pictures/s
-        # in runs of 4, 1.41 in runs of 16, on 2 cores); a GPU takes the whole batch.
+        # in runs of 4, 1.44 in runs of 16, on 2 cores); a GPU takes the whole batch.
         per_run = len(batch) if device != "cpu" else max(1, 1024 // self.tokens)
         parts = []
         for start in range(0, len(batch), per_run):

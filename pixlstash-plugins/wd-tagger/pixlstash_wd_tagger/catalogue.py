@@ -118,8 +118,8 @@ class WdSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     models: list[str] = msgspec.field(default_factory=lambda: [DEFAULT_MODEL])  # offered, by name
     threads: int = 0  # onnxruntime intra-op threads; 0: one per core
-    # Tag with an int8 copy of each model (made once, beside the models): about 1.8x faster on a CPU, with
-    # slightly different confidences (benchmarks/README.md says how much).
+    # Tag with an int8 copy of each model (made once, beside the models): 1.4-1.5x faster on a 2-core CPU,
+    # with slightly different confidences (the plugin's README says how much).
     int8: bool = False
 
 
