@@ -66,7 +66,7 @@ def _state(root: Path) -> dict:
 @pytest.mark.parametrize("kind", ["folder", "tar"])
 def test_a_backup_restores_into_the_same_library(filled, tmp_path, kind):
     target = tmp_path / ("backup" if kind == "folder" else "backup.tar")
-    made = run_cli("backup", "create", str(target), "--library", str(filled), "--json")
+    made = run_cli("backup", "create", str(target), "--library", str(filled), "--json", "--with-accounts")
     assert made.returncode == 0, made.stderr
     report = json.loads(made.stdout)
     assert report["problems"] == [] and report["files_written"] == report["files"]
@@ -90,12 +90,11 @@ def test_the_next_backup_into_a_folder_writes_only_what_is_new(filled, tmp_path)
     with Library.open(filled) as library:
         first = create_backup(library, target)
         again = create_backup(library, target)
-        assert again.files_written == 4  # the databases only: library, auth, history, snapshot catalog
+        assert again.files_written == 3  # the databases only: library, history, snapshot catalog (no accounts)
         assert again.bytes_written < first.bytes_written and again.files == first.files
         make_pictures(library, tmp_path / "more", 1, seed=9)
         third = create_backup(library, target)
-    assert third.files_written == 5  # four databases and the one new original
-    assert len(list((target / "databases").iterdir())) == 1  # only the newest backup's database copies
+    assert third.files_written == 4  # three databases and the one new original
     manifest, problems = verify_backup(target)
     assert problems == [] and manifest.pictures == 8
 
@@ -208,8 +207,8 @@ def test_kill_9_during_a_backup_leaves_nothing_that_passes_for_one(filled, tmp_p
         make_pictures(library, tmp_path / "more", 2, seed=5)
     for path in (earlier, fresh):  # an earlier backup being made again, and a first one
         code = f"with Library.open({str(filled)!r}) as library:\n    create_backup(library, Path({str(path)!r}))"
-        # Four databases, then the originals: killed on the second original.
-        _killed(code, "pixlstash.backups.archive", f"{writer}.put_file", 6)
+        # Three databases (no accounts), then the originals: killed on the second original.
+        _killed(code, "pixlstash.backups.archive", f"{writer}.put_file", 5)
     manifest, problems = verify_backup(earlier)  # the earlier backup is still whole, as it was
     assert problems == [] and manifest.pictures == 7
     assert verify_backup(fresh)[1] != []  # the one cut short does not pass for a backup
@@ -225,8 +224,33 @@ def test_kill_9_during_a_restore_leaves_no_library(filled, tmp_path):
     with Library.open(filled) as library:
         create_backup(library, target)
     to = tmp_path / "restored"
-    _killed(f"restore_backup(Path({str(target)!r}), Path({str(to)!r}))", "pixlstash.backups.service", "_check_file", 4)
+    _killed(f"restore_backup(Path({str(target)!r}), Path({str(to)!r}))", "pixlstash.backups.restore", "_check_file", 4)
     assert not to.exists()  # a restore cut short is not a library
     restore_backup(target, to)  # what it left is cleared, and a restore works
     assert not list(tmp_path.glob(".restored.restoring-*"))
     assert _state(to) == _state(filled)
+
+
+def test_a_backup_killed_with_the_server_is_reported_unfinished(filled, tmp_path):
+    target = tmp_path / "nightly"
+    code = (
+        "from pixlstash.backups.runner import BackupRunner\n"
+        "from pixlstash.storage.settings import SettingsStore\n"
+        f"with Library.open({str(filled)!r}) as library:\n"
+        "    runner = BackupRunner(library, SettingsStore(library.db, 'settings'))\n"
+        f"    runner.start({str(target)!r})\n"
+        "    runner.wait()\n"
+    )
+    _killed(code, "pixlstash.backups.archive", "_FolderWriter.put_file", 2)
+    from pixlstash.backups.runner import BackupRunner
+    from pixlstash.storage.settings import SettingsStore
+
+    with Library.open(filled) as library:
+        runner = BackupRunner(library, SettingsStore(library.db, "settings"))
+        status = runner.status()
+        assert not status.running and status.last is None
+        assert f"the backup to {target} did not finish" in status.last_error
+        runner.start(str(target))  # the next one runs, and says nothing of the old failure once done
+        runner.wait()
+        status = runner.status()
+        assert status.last_error is None and status.last.target == str(target)

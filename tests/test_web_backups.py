@@ -64,7 +64,13 @@ def test_backups_are_admin_only_and_refuse_bad_targets(live, tmp_path):
 def test_the_scheduled_backup_runs_when_due_and_not_before(live, tmp_path):
     admin = live.client(live.token("admin"))
     target = tmp_path / "nightly"
-    schedule = {"enabled": True, "target": str(target), "every_hours": 24, "with_thumbnails": True}
+    schedule = {
+        "enabled": True,
+        "target": str(target),
+        "every_hours": 24,
+        "with_thumbnails": True,
+        "with_accounts": False,
+    }
     assert admin.put("/api/v1/backups/schedule", json=schedule).json() == schedule
     runner = live.state.instance.backups
     assert runner.run_if_due() is True  # never backed up: due now

@@ -209,7 +209,10 @@ class Library:
         root = Path(root)
         if not (root / DATABASE_NAME).exists():
             if not create:
-                raise NotFound(f"no library at {root} (create one with --library {root})")
+                raise NotFound(
+                    f"no library at {root}: check the path (--library or PIXLSTASH_LIBRARY); "
+                    f"`pixlstash import --library {root} FILES` makes one there"
+                )
             root.mkdir(parents=True, exist_ok=True)
         for folder in ("originals", "thumbnails"):
             (root / folder).mkdir(exist_ok=True)

@@ -6,30 +6,71 @@ it is complete."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import io
 import os
 import shutil
+import stat
 import tarfile
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-__all__ = ["MANIFEST", "ArchiveReader", "ArchiveWriter", "copy_hashing", "open_reader", "open_writer"]
+from ..errors import Conflict
+from .layout import ForeignBackup
+
+__all__ = [
+    "MANIFEST",
+    "ArchiveReader",
+    "ArchiveWriter",
+    "DamagedArchive",
+    "copy_hashing",
+    "links_inside",
+    "open_reader",
+    "open_writer",
+]
 
 MANIFEST = "pixlstash-backup.json"
+MANIFEST_MAX_BYTES = 512 << 20  # a million originals' entries fit many times over
 _BLOCK = 1 << 20
 
 
-def copy_hashing(source: BinaryIO, destination: BinaryIO) -> tuple[int, str]:
-    """Copy ``source`` to ``destination``; (bytes, BLAKE2b-256 hex), read once."""
+class DamagedArchive(Conflict):
+    """The tar file cannot be read (cut short, a bad header checksum, not a tar file at all)."""
+
+
+def copy_hashing(source: BinaryIO, destination: BinaryIO, limit: int | None = None) -> tuple[int, str]:
+    """Copy ``source`` to ``destination``; (bytes, BLAKE2b-256 hex), read once. With ``limit``, at most
+    ``limit + 1`` bytes are read and written: enough to tell that the source is longer than it should be,
+    never enough to fill a disk."""
     digest, size = hashlib.blake2b(digest_size=32), 0
-    while block := source.read(_BLOCK):
+    while True:
+        want = _BLOCK if limit is None else min(_BLOCK, limit + 1 - size)
+        block = source.read(want) if want > 0 else b""
+        if not block:
+            break
         digest.update(block)
         destination.write(block)
         size += len(block)
     return size, digest.hexdigest()
+
+
+def links_inside(root: Path) -> Path | None:
+    """The first link (or device, socket, pipe) anywhere under the folder ``root``, never following one;
+    None when it holds only folders and plain files."""
+    pending = [root]
+    while pending:
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                if entry.is_symlink():
+                    return Path(entry.path)
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(Path(entry.path))
+                elif not entry.is_file(follow_symlinks=False):
+                    return Path(entry.path)
+    return None
 
 
 class _Hashing:
@@ -53,7 +94,7 @@ class ArchiveWriter(Protocol):
 
 
 class ArchiveReader(Protocol):
-    def manifest(self) -> bytes | None: ...
+    def manifest(self, name: str = MANIFEST) -> bytes | None: ...
     def open(self, name: str) -> BinaryIO: ...
     def names(self) -> set[str]: ...
     def close(self) -> None: ...
@@ -149,16 +190,44 @@ def open_writer(target: Path) -> ArchiveWriter:
     return _TarWriter(target) if is_tar(target) else _FolderWriter(target)
 
 
+def _open_inside(root: Path, name: str) -> BinaryIO:
+    """The plain file ``name`` (slash-separated) under ``root``, opened one folder at a time without
+    following a link at any step, so nothing outside ``root`` is ever read."""
+    *folders, leaf = name.split("/")
+    if any(part in ("", ".", "..") for part in name.split("/")):
+        raise ForeignBackup(f"not a PixlStash backup: {name!r} is not a name inside it")
+    here = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for folder in folders:
+            inner = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=here)
+            os.close(here)
+            here = inner
+        fd = os.open(leaf, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=here)
+    except OSError as error:
+        if error.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise ForeignBackup(f"refused: {name} in the backup is a link (a backup holds plain files only)") from None
+        raise
+    finally:
+        os.close(here)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ForeignBackup(f"refused: {name} in the backup is not a plain file")
+    return os.fdopen(fd, "rb")
+
+
 class _FolderReader:
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def manifest(self) -> bytes | None:
-        path = self.root / MANIFEST
-        return path.read_bytes() if path.is_file() else None
+    def manifest(self, name: str = MANIFEST) -> bytes | None:
+        try:
+            with _open_inside(self.root, name) as stream:
+                return _read_capped(stream, name)
+        except FileNotFoundError:
+            return None
 
     def open(self, name: str) -> BinaryIO:
-        return open(self.root / name, "rb")
+        return _open_inside(self.root, name)
 
     def names(self) -> set[str]:
         return {p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file()}
@@ -167,27 +236,65 @@ class _FolderReader:
         pass
 
 
+def _read_capped(stream: BinaryIO, name: str) -> bytes:
+    data = stream.read(MANIFEST_MAX_BYTES + 1)
+    if len(data) > MANIFEST_MAX_BYTES:
+        raise ForeignBackup(f"not a PixlStash backup: its {name} is larger than any manifest")
+    return data
+
+
+class _TarStream:
+    """A member's data; a read that finds the archive broken says so as ``DamagedArchive``."""
+
+    def __init__(self, stream: BinaryIO, name: str) -> None:
+        self.stream, self.name = stream, name
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self.stream.read(size)
+        except (tarfile.TarError, EOFError, OSError) as error:
+            raise DamagedArchive(f"damaged archive: {self.name} cannot be read ({error})") from None
+
+    def __enter__(self) -> _TarStream:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stream.close()
+
+
 class _TarReader:
     def __init__(self, path: Path) -> None:
-        self.tar = tarfile.open(path, mode="r:")  # noqa: SIM115 - closed by close()
-        self._members = {m.name: m for m in self.tar.getmembers() if m.isfile()}
+        try:
+            self.tar = tarfile.open(path, mode="r:")  # noqa: SIM115 - closed by close()
+            self._members = {m.name: m for m in self.tar.getmembers()}
+        except (tarfile.TarError, EOFError) as error:
+            raise DamagedArchive(f"damaged archive: {path} cannot be read as a tar file ({error})") from None
 
-    def manifest(self) -> bytes | None:
-        member = self._members.get(MANIFEST)
-        if member is None:
+    def manifest(self, name: str = MANIFEST) -> bytes | None:
+        try:
+            with self.open(name) as stream:
+                return _read_capped(stream, name)  # type: ignore[arg-type]
+        except FileNotFoundError:
             return None
-        extracted = self.tar.extractfile(member)
-        return extracted.read() if extracted else None
 
     def open(self, name: str) -> BinaryIO:
         member = self._members.get(name)
-        extracted = self.tar.extractfile(member) if member else None
+        if member is None:
+            raise FileNotFoundError(name)
+        # Only plain members: a link would point elsewhere, and a sparse member's holes would be written out
+        # as zeros (a small archive that fills a disk).
+        if not member.isfile() or member.issparse():
+            raise ForeignBackup(f"refused: {name} in the backup is a link, device or sparse file, not a plain file")
+        try:
+            extracted = self.tar.extractfile(member)
+        except (tarfile.TarError, EOFError) as error:
+            raise DamagedArchive(f"damaged archive: {name} cannot be read ({error})") from None
         if extracted is None:
             raise FileNotFoundError(name)
-        return extracted  # type: ignore[return-value]
+        return _TarStream(extracted, name)  # type: ignore[return-value]
 
     def names(self) -> set[str]:
-        return set(self._members)
+        return {name for name, member in self._members.items() if member.isfile()}
 
     def close(self) -> None:
         self.tar.close()
@@ -195,6 +302,7 @@ class _TarReader:
 
 @contextlib.contextmanager
 def open_reader(source: Path) -> Iterator[ArchiveReader]:
+    """A backup to read: a tar file (``DamagedArchive`` when it cannot be read as one) or a folder."""
     reader: ArchiveReader = _TarReader(source) if source.is_file() else _FolderReader(source)
     try:
         yield reader

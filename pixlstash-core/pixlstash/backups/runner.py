@@ -26,6 +26,7 @@ class BackupSchedule(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     target: Annotated[str, Meta(max_length=4096)] | None = None  # a folder on the server (absolute)
     every_hours: Annotated[float, Meta(ge=1, le=24 * 90)] = 24.0
     with_thumbnails: bool = False
+    with_accounts: bool = False  # accounts and plugin secrets in the backup (in clear)
 
 
 class BackupStatus(msgspec.Struct):
@@ -43,6 +44,21 @@ class _Record(msgspec.Struct):
     last: BackupReport | None = None
     last_error: str | None = None
     last_finished_at: int | None = None
+    # Set while a backup runs, cleared when it ends: one still set when no backup runs was cut short
+    # (the server stopped or was killed during it).
+    running_to: str | None = None
+    running_since: int | None = None  # unix ms
+
+
+def _unfinished(record: _Record) -> _Record:
+    """The record with a backup that a stopped server left running told as the failure it was."""
+    if record.running_to is None:
+        return record
+    said = (
+        f"the backup to {record.running_to} did not finish: the server stopped during it "
+        "(the backup before it there is still whole); start it again"
+    )
+    return _Record(record.last, said, record.running_since, None, None)
 
 
 def _checked_folder(target: str | None) -> Path:
@@ -72,6 +88,8 @@ class BackupRunner:
         record = self.settings.get("backup_record", _Record, _Record())
         with self._lock:
             running = self._thread is not None and self._thread.is_alive()
+            if not running:
+                record = _unfinished(record)
             return BackupStatus(
                 running,
                 self._target if running else (record.last.target if record.last else None),
@@ -83,15 +101,23 @@ class BackupRunner:
                 self.schedule(),
             )
 
-    def start(self, target: str, with_thumbnails: bool = False) -> BackupStatus:
+    def start(
+        self, target: str, with_thumbnails: bool = False, with_accounts: bool = False, force: bool = False
+    ) -> BackupStatus:
         """Begin a backup in the background (409 while one runs)."""
         folder = _checked_folder(target)
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 raise Conflict(f"a backup to {self._target} is running; wait for it to finish")
             self._target, self._done, self._total = str(folder), 0, 0
+            record = _unfinished(self.settings.get("backup_record", _Record, _Record()))
+            record.running_to, record.running_since = str(folder), int(self.clock() * 1000)
+            self.settings.put("backup_record", record)
             self._thread = threading.Thread(
-                target=self._run, args=(folder, with_thumbnails), name="pixlstash-backup", daemon=True
+                target=self._run,
+                args=(folder, with_thumbnails, with_accounts, force),
+                name="pixlstash-backup",
+                daemon=True,
             )
             self._thread.start()
         return self.status()
@@ -104,10 +130,17 @@ class BackupRunner:
     def _progress(self, what: str, done: int, total: int) -> None:
         self._done, self._total = done, total
 
-    def _run(self, folder: Path, with_thumbnails: bool) -> None:
+    def _run(self, folder: Path, with_thumbnails: bool, with_accounts: bool, force: bool) -> None:
         record = self.settings.get("backup_record", _Record, _Record())
         try:
-            report = create_backup(self.library, folder, with_thumbnails=with_thumbnails, progress=self._progress)
+            report = create_backup(
+                self.library,
+                folder,
+                with_thumbnails=with_thumbnails,
+                with_accounts=with_accounts,
+                force=force,
+                progress=self._progress,
+            )
             record = _Record(report, None, int(self.clock() * 1000))
         except Exception as error:  # said in Settings; the previous backup stays as it was
             log.exception("the backup to %s failed", folder)
@@ -125,7 +158,7 @@ class BackupRunner:
         if record.last_finished_at and now - record.last_finished_at < schedule.every_hours * 3_600_000:
             return False
         try:
-            self.start(schedule.target, schedule.with_thumbnails)
+            self.start(schedule.target, schedule.with_thumbnails, schedule.with_accounts)
         except Conflict:
             return False
         self.wait()

@@ -6,6 +6,12 @@ the library), the snapshots' chunks, watermark images, and thumbnails if asked. 
 file with its size and BLAKE2b-256. Into a folder, a backup is incremental: files an earlier backup
 there already holds are not written again (originals and chunks never change). Files in reference
 folders stay where they are and are not part of a backup: the manifest counts them.
+
+Accounts (``auth.db``: the password hash, token, session and share hashes) and the plugins' secret
+settings (an API key) stay out of a backup unless ``with_accounts`` asks for them: a restore without them
+starts with first-run setup. A folder keeps the databases of its last few backups (the originals are
+shared by hash), so one bad run never replaces the only good copy, and a run that would replace a backup
+of more pictures than the library now holds is refused unless forced.
 """
 
 from __future__ import annotations
@@ -15,7 +21,6 @@ import secrets
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -23,56 +28,41 @@ import msgspec
 
 from .. import __version__
 from ..errors import BadInput, Conflict
-from ..storage.backup import copy_database_file, quick_check, stored_originals
-from .archive import MANIFEST, ArchiveReader, copy_hashing, is_tar, open_reader, open_writer, remove_tree
+from ..storage.backup import copy_database_file, drop_plugin_secrets, stored_originals
+from .archive import MANIFEST, is_tar, links_inside, open_reader, open_writer, remove_tree
+from .layout import DATABASES
+from .manifest import BackupManifest, BackupReport, FileEntry, Progress, quiet
+from .restore import read_manifest, restore_backup, verify_backup
 
-__all__ = ["BackupManifest", "BackupReport", "create_backup", "restore_backup", "verify_backup"]
+__all__ = [
+    "BackupManifest",
+    "BackupReport",
+    "create_backup",
+    "kept_backups",
+    "restore_backup",
+    "verify_backup",
+]
 
-DATABASES = ("library.db", "auth.db", "history.db", "snapshots/catalog.db")
+KEEP = 3  # database sets a folder keeps: this backup's and the two before it
 _OURS = {MANIFEST, "databases", "originals", "snapshots", "watermarks", "thumbnails"}
-Progress = Callable[[str, int, int], None]  # (what, bytes done, bytes in all)
-
-
-class FileEntry(msgspec.Struct, frozen=True):
-    size: int
-    blake2b: str
-
-
-class BackupManifest(msgspec.Struct):
-    backup_id: str
-    created_at: int  # unix ms
-    library: str
-    pixlstash_version: str
-    with_thumbnails: bool
-    databases: dict[str, str]  # the database's place in a library -> its name in the backup
-    files: dict[str, FileEntry]  # every file in the backup (the databases too), by name
-    pictures: int
-    in_reference_folders: int  # pictures whose files stay in reference folders (not in the backup)
-    format: int = 1
-
-
-class BackupReport(msgspec.Struct):
-    target: str
-    backup_id: str
-    files: int
-    files_written: int
-    bytes_written: int
-    bytes_in_backup: int
-    seconds: float
-    problems: list[str] = []
-
-
-def _quiet(what: str, done: int, total: int) -> None:
-    pass
 
 
 def _previous(target: Path) -> BackupManifest | None:
-    if is_tar(target) or not (target / MANIFEST).is_file():
+    """The backup already at ``target``, if any; a file there that is not one of ours is refused."""
+    if is_tar(target):
+        if not target.exists():
+            return None
+        try:
+            with open_reader(target) as reader:
+                return read_manifest(reader)
+        except Conflict:
+            raise BadInput(f"{target} is not a PixlStash backup: give a new file name") from None
+    if not (target / MANIFEST).is_file():
         return None
     try:
         return msgspec.json.decode((target / MANIFEST).read_bytes(), type=BackupManifest)
     except (msgspec.DecodeError, msgspec.ValidationError):
-        return None
+        return None  # a manifest that cannot be read names nothing to reuse
 
 
 def _checked_target(root: Path, target: Path) -> Path:
@@ -82,50 +72,88 @@ def _checked_target(root: Path, target: Path) -> Path:
         raise BadInput("a backup cannot be inside the library, nor the library inside it: choose another folder")
     if not is_tar(target) and target.exists() and not target.is_dir():
         raise BadInput(f"{target} is a file: give a folder, or a file name ending in .tar")
-    # A folder of ours (an earlier backup's, or one cut short) is continued; anything else is not ours.
-    if not is_tar(target) and target.is_dir() and any(entry.name not in _OURS for entry in target.iterdir()):
-        raise BadInput(f"{target} holds other files: give an empty folder, or one an earlier backup went to")
+    if is_tar(target) and target.exists() and not target.is_file():
+        raise BadInput(f"{target} is not a file: give a new file name ending in .tar")
+    if not is_tar(target) and target.is_dir():
+        # A folder of ours (an earlier backup's, or one cut short) is continued; anything else is not ours.
+        if any(entry.name not in _OURS for entry in target.iterdir()):
+            raise BadInput(f"{target} holds other files: give an empty folder, or one an earlier backup went to")
+        # A link inside would make a backup write, or delete, wherever it points.
+        if (link := links_inside(target)) is not None:
+            raise BadInput(f"{link} is a link or device: a backup folder holds plain files only; remove it first")
     return target
 
 
-def create_backup(library, target: Path, *, with_thumbnails: bool = False, progress: Progress = _quiet) -> BackupReport:
+def _refuse_replacing(target: Path, previous: BackupManifest | None, pictures: int, now: int) -> None:
+    if previous is None:
+        return
+    if previous.pictures > pictures:
+        raise Conflict(
+            f"{target} holds a backup of {previous.pictures:,} pictures and this library has {pictures:,}: "
+            "check --library; add --force to replace it all the same"
+        )
+    if previous.created_at > now:
+        raise Conflict(f"{target} holds a backup made later than now: check the clock; add --force to replace it")
+
+
+def create_backup(
+    library,
+    target: Path,
+    *,
+    with_thumbnails: bool = False,
+    with_accounts: bool = False,
+    force: bool = False,
+    progress: Progress = quiet,
+) -> BackupReport:
     """Back ``library`` up to ``target`` (a folder, or a ``.tar`` file); see the module's docstring."""
     began = time.monotonic()
     root = Path(library.root)
     target = _checked_target(root, Path(target))
     previous = _previous(target)
-    known = previous.files if previous else {}
+    known = previous.files if previous and not is_tar(target) else {}
     created = int(time.time() * 1000)
     backup_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime(created / 1000)) + "-" + secrets.token_hex(3)
-    writer = open_writer(target)
+    places = [name for name in DATABASES if with_accounts or name != "auth.db"]
     files: dict[str, FileEntry] = {}
     problems: list[str] = []
     written = [0, 0]  # files, bytes
+    with tempfile.TemporaryDirectory(dir=library.scratch.path, prefix="backup-") as scratch:
+        copies = {}
+        for name in places:  # first: what they refer to is then in the library for sure
+            source = root / name
+            if source.is_file():
+                copies[name] = Path(scratch) / name.replace("/", "-")
+                copy_database_file(source, copies[name])
+        left_out: list[str] = []
+        if not with_accounts and "library.db" in copies:
+            declared = {
+                plugin: tuple(getattr(schema, "secret_fields", ()))
+                for plugin, schema in library.plugin_settings.schemas.items()
+            }
+            left_out = drop_plugin_secrets(copies["library.db"], declared)
+        originals, in_reference = stored_originals(copies["library.db"])
+        if not force:
+            _refuse_replacing(target, previous, len(originals) + in_reference, created)
+        writer = open_writer(target)
 
-    def reusable(name: str, size: int) -> bool:
-        """The earlier backup's copy of ``name`` serves this one too (same size, and still there)."""
-        return name in known and known[name].size == size and writer.has(name, size)
+        def reusable(name: str, size: int) -> bool:
+            """The earlier backup's copy of ``name`` serves this one too (same size, and still there)."""
+            return name in known and known[name].size == size and writer.has(name, size)
 
-    def put_path(name: str, path: Path) -> None:
-        size = path.stat().st_size
-        if reusable(name, size):
-            files[name] = known[name]
-            return
-        files[name] = FileEntry(*writer.put_file(name, path))
-        written[0] += 1
-        written[1] += size
+        def put_path(name: str, path: Path) -> None:
+            size = path.stat().st_size
+            if reusable(name, size):
+                files[name] = known[name]
+                return
+            files[name] = FileEntry(*writer.put_file(name, path))
+            written[0] += 1
+            written[1] += size
 
-    try:
-        with tempfile.TemporaryDirectory(dir=library.scratch.path, prefix="backup-") as scratch:
+        try:
             databases = {}
-            for name in DATABASES:  # first: what they refer to is then in the library for sure
-                source = root / name
-                if source.is_file():
-                    copy = Path(scratch) / name.replace("/", "-")
-                    copy_database_file(source, copy)
-                    databases[name] = f"databases/{backup_id}/{name}"
-                    put_path(databases[name], copy)
-            originals, in_reference = stored_originals(Path(scratch) / "library.db")
+            for name, copy in copies.items():
+                databases[name] = f"databases/{backup_id}/{name}"
+                put_path(databases[name], copy)
             others = _other_files(root, with_thumbnails)
             total = sum(size for *_, size in originals) + sum(path.stat().st_size for _, path in others)
             done = 0
@@ -170,13 +198,16 @@ def create_backup(library, target: Path, *, with_thumbnails: bool = False, progr
                 files=dict(sorted(files.items())),
                 pictures=len(originals) + in_reference,
                 in_reference_folders=in_reference,
+                with_accounts=with_accounts,
             )
-            writer.finish(msgspec.json.format(msgspec.json.encode(manifest)))
-    except BaseException:
-        writer.abandon()
-        raise
-    if not is_tar(target):
-        _forget_other_databases(target, backup_id)
+            encoded = msgspec.json.format(msgspec.json.encode(manifest))
+            if not is_tar(target):  # each kept database set carries its own manifest, to restore it by id
+                writer.put(f"databases/{backup_id}/{MANIFEST}", _Bytes(encoded))
+            writer.finish(encoded)
+        except BaseException:
+            writer.abandon()
+            raise
+    kept = [] if is_tar(target) else _keep_newest_databases(target, backup_id)
     return BackupReport(
         str(target),
         backup_id,
@@ -186,7 +217,19 @@ def create_backup(library, target: Path, *, with_thumbnails: bool = False, progr
         sum(entry.size for entry in files.values()),
         round(time.monotonic() - began, 3),
         problems,
+        with_accounts,
+        left_out,
+        kept,
     )
+
+
+class _Bytes:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def read(self, size: int = -1) -> bytes:
+        data, self.data = self.data, b""
+        return data
 
 
 def _put_original(library, writer, name: str, content_hash: str, suffix: str) -> tuple[FileEntry | None, str | None]:
@@ -220,106 +263,26 @@ def _other_files(root: Path, with_thumbnails: bool) -> list[tuple[str, Path]]:
     return found
 
 
-def _forget_other_databases(target: Path, backup_id: str) -> None:
-    """Database copies of earlier backups (and of runs cut short): only the manifest's are kept."""
-    folder = target / "databases"
-    for entry in folder.iterdir() if folder.is_dir() else []:
-        if entry.name != backup_id:
+def kept_backups(target: Path) -> list[BackupManifest]:
+    """The backups whose databases a backup folder keeps, newest first (each restorable by its id)."""
+    folder = Path(target).expanduser() / "databases"
+    found = []
+    for entry in folder.iterdir() if folder.is_dir() and not folder.is_symlink() else []:
+        manifest = entry / MANIFEST
+        if entry.is_dir() and not entry.is_symlink() and manifest.is_file() and not manifest.is_symlink():
+            try:
+                found.append(msgspec.json.decode(manifest.read_bytes(), type=BackupManifest))
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                continue
+    return sorted(found, key=lambda m: (m.created_at, m.backup_id), reverse=True)
+
+
+def _keep_newest_databases(target: Path, backup_id: str) -> list[str]:
+    """Keep this backup's databases and those of the KEEP - 1 whole backups before it; remove the rest
+    (older sets, and those of runs cut short). The folder was checked to hold no link."""
+    earlier = [m.backup_id for m in kept_backups(target) if m.backup_id != backup_id]
+    kept = [backup_id, *earlier[: KEEP - 1]]
+    for entry in (target / "databases").iterdir():
+        if entry.name not in kept:
             remove_tree(entry)
-
-
-# -- checking and restoring ----------------------------------------------------------------------
-
-
-def _manifest(reader: ArchiveReader) -> BackupManifest:
-    raw = reader.manifest()
-    if raw is None:
-        raise Conflict("not a complete backup: it has no manifest (a backup cut short, or not a PixlStash backup)")
-    try:
-        return msgspec.json.decode(raw, type=BackupManifest)
-    except (msgspec.DecodeError, msgspec.ValidationError) as error:
-        raise Conflict(f"the backup's manifest cannot be read: {error}") from None
-
-
-def verify_backup(source: Path, progress: Progress = _quiet) -> tuple[BackupManifest | None, list[str]]:
-    """Every file hashed against the manifest, every database checked by SQLite: one line per problem."""
-    source = Path(source).expanduser()
-    if not source.exists():
-        return None, [f"{source} does not exist"]
-    with open_reader(source) as reader:
-        try:
-            manifest = _manifest(reader)
-        except Conflict as error:
-            return None, [error.message]
-        problems: list[str] = []
-        total, done = sum(entry.size for entry in manifest.files.values()), 0
-        with tempfile.TemporaryDirectory(prefix="pixlstash-verify-") as scratch:
-            for name, entry in sorted(manifest.files.items()):
-                keep = Path(scratch) / "db" if name in manifest.databases.values() else None
-                problem = _check_file(reader, name, entry, keep)
-                if problem:
-                    problems.append(problem)
-                elif keep is not None and (said := quick_check(keep)):
-                    problems.append(f"damaged: {name} fails SQLite's check ({said})")
-                done += entry.size
-                progress("checking", done, total)
-        library_db = manifest.databases.get("library.db")
-        if library_db is None:
-            problems.append("incomplete: the backup has no library.db")
-    return manifest, problems
-
-
-def _check_file(reader: ArchiveReader, name: str, entry: FileEntry, keep: Path | None) -> str | None:
-    try:
-        with reader.open(name) as stream:
-            if keep is not None:
-                with open(keep, "wb") as out:
-                    size, digest = copy_hashing(stream, out)
-            else:
-                size, digest = copy_hashing(stream, _Discard())
-    except FileNotFoundError:
-        return f"missing: {name}"
-    if (size, digest) != (entry.size, entry.blake2b):
-        return f"damaged: {name} ({size:,} bytes, its hash does not match the manifest's)"
-    return None
-
-
-class _Discard:
-    def write(self, data: bytes) -> int:
-        return len(data)
-
-
-def restore_backup(source: Path, to: Path, progress: Progress = _quiet) -> BackupManifest:
-    """Restore into ``to``, a new or empty folder: every file is checked against the manifest as it is
-    copied, and the folder gets its name only once everything is there (a damaged backup, or a process
-    killed half way, leaves no library at ``to``)."""
-    source, to = Path(source).expanduser(), Path(to).expanduser().resolve()
-    if to.exists() and (not to.is_dir() or any(to.iterdir())):
-        raise BadInput(f"{to} is not empty: restore into a new or empty folder")
-    to.parent.mkdir(parents=True, exist_ok=True)
-    for stale in to.parent.glob(f".{to.name}.restoring-*"):  # what a killed restore left
-        remove_tree(stale)
-    staging = to.parent / f".{to.name}.restoring-{secrets.token_hex(4)}"
-    staging.mkdir()
-    try:
-        with open_reader(source) as reader:
-            manifest = _manifest(reader)
-            places = {name: place for place, name in manifest.databases.items()}
-            total, done = sum(entry.size for entry in manifest.files.values()), 0
-            for name, entry in sorted(manifest.files.items()):
-                target = staging / places.get(name, name)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                problem = _check_file(reader, name, entry, target)
-                if problem:
-                    raise Conflict(f"cannot restore: {problem}; the backup is damaged (nothing was restored)")
-                done += entry.size
-                progress("restoring", done, total)
-        for folder in ("originals", "thumbnails"):
-            (staging / folder).mkdir(exist_ok=True)
-        if to.exists():
-            to.rmdir()
-        staging.rename(to)
-    except BaseException:
-        remove_tree(staging)
-        raise
-    return manifest
+    return kept

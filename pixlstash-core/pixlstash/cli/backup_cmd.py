@@ -3,12 +3,13 @@ checked, and restored into a new folder."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 
 import click
 
-from ..backups import create_backup, restore_backup, verify_backup
+from ..backups import create_backup, kept_backups, restore_backup, verify_backup
 from .common import SOME_FAILED, SectionedCommand, json_option, library_option, print_json
 from .library_options import open_library
 from .output import Progress, counted, human_bytes
@@ -19,14 +20,17 @@ def backup_group() -> None:
     """Back up the whole library, check a backup, restore one.
 
     A backup holds the databases (copied consistently while the server runs), every original, the
-    snapshots and, if asked, the thumbnails. Into a folder, the next backup writes only what is new.
-    Files in reference folders stay where they are and are not in the backup.
+    snapshots and, if asked, the thumbnails. Into a folder, the next backup writes only what is new, and
+    the databases of the last 3 backups are kept. Accounts and plugin secrets (API keys) are left out
+    unless --with-accounts asks for them. Files in reference folders stay where they are and are not in
+    the backup.
 
     \b
     Examples:
       pixlstash backup create /mnt/usb/pixlstash-backup
       pixlstash backup create ~/library-2026-11.tar --with-thumbnails
       pixlstash backup verify /mnt/usb/pixlstash-backup
+      pixlstash backup list /mnt/usb/pixlstash-backup
       pixlstash backup restore /mnt/usb/pixlstash-backup --to ~/library-restored
     """
 
@@ -43,16 +47,29 @@ def _bytes_progress(label: str) -> tuple[Progress, object]:
 @backup_group.command("create", cls=SectionedCommand)
 @click.argument("target", type=click.Path(path_type=Path))
 @click.option("--with-thumbnails", is_flag=True, help="also the thumbnails (else they are made again after a restore)")
+@click.option(
+    "--with-accounts",
+    is_flag=True,
+    help="also the accounts (password hash, tokens, share links) and plugin secrets such as API keys, in clear",
+)
+@click.option("--force", is_flag=True, help="replace a backup of more pictures than the library now holds")
 @library_option
 @json_option
 @click.pass_obj
-def create_command(pm, target, with_thumbnails, library_path, as_json) -> int:
+def create_command(pm, target, with_thumbnails, with_accounts, force, library_path, as_json) -> int:
     """Back the library up to TARGET: a folder (new, empty, or an earlier backup's: only what is new is
     written) or a file name ending in .tar."""
     with open_library(library_path, pm) as library:
         bar, report_progress = _bytes_progress("backing up")
         with bar:
-            report = create_backup(library, target, with_thumbnails=with_thumbnails, progress=report_progress)
+            report = create_backup(
+                library,
+                target,
+                with_thumbnails=with_thumbnails,
+                with_accounts=with_accounts,
+                force=force,
+                progress=report_progress,
+            )
     if as_json:
         print_json(report)
     else:
@@ -61,19 +78,34 @@ def create_command(pm, target, with_thumbnails, library_path, as_json) -> int:
             f"{human_bytes(report.bytes_in_backup)}; written now: {counted(report.files_written, 'file')}, "
             f"{human_bytes(report.bytes_written)}, in {report.seconds:.1f} s"
         )
+        if report.with_accounts:
+            print("it holds the accounts and plugin secrets in clear: keep it where only you can read it")
+        else:
+            left_out = (
+                f" and the secret settings {', '.join(report.secrets_left_out)}" if report.secrets_left_out else ""
+            )
+            print(f"accounts{left_out} are not in it (--with-accounts to include them)")
+        if len(report.kept) > 1:
+            print(f"the folder keeps the databases of backups {', '.join(report.kept)}")
         for problem in report.problems:
             print(f"problem: {problem}", file=sys.stderr)
     return SOME_FAILED if report.problems else 0
 
 
+_backup_id_option = click.option(
+    "--backup", "backup_id", metavar="ID", help="an earlier backup this folder keeps (`backup list` shows them)"
+)
+
+
 @backup_group.command("verify", cls=SectionedCommand)
 @click.argument("source", type=click.Path(path_type=Path))
+@_backup_id_option
 @json_option
-def verify_command(source, as_json) -> int:
+def verify_command(source, backup_id, as_json) -> int:
     """Check every file of the backup at SOURCE against its manifest (one line per problem)."""
     bar, report_progress = _bytes_progress("checking")
     with bar:
-        manifest, problems = verify_backup(source, report_progress)
+        manifest, problems = verify_backup(source, report_progress, backup_id)
     if as_json:
         print_json({"backup_id": manifest.backup_id if manifest else None, "problems": problems})
     else:
@@ -88,20 +120,47 @@ def verify_command(source, as_json) -> int:
     return 1 if problems else 0
 
 
+@backup_group.command("list", cls=SectionedCommand)
+@click.argument("source", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@json_option
+def list_command(source, as_json) -> int:
+    """The backups whose databases the backup folder SOURCE keeps, newest first."""
+    kept = kept_backups(source)
+    if as_json:
+        print_json(kept)
+        return 0
+    for manifest in kept:
+        when = dt.datetime.fromtimestamp(manifest.created_at / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        accounts = "with accounts" if manifest.with_accounts else "without accounts"
+        print(f"{manifest.backup_id}  {when}  {counted(manifest.pictures, 'picture')}, {accounts}")
+    if not kept:
+        print(f"{source} keeps no backups")
+    return 0
+
+
 @backup_group.command("restore", cls=SectionedCommand)
 @click.argument("source", type=click.Path(path_type=Path, exists=True))
 @click.option("--to", "to", required=True, type=click.Path(path_type=Path), help="a new or empty folder")
+@_backup_id_option
 @json_option
-def restore_command(source, to, as_json) -> int:
+def restore_command(source, to, backup_id, as_json) -> int:
     """Restore the backup at SOURCE into a new library folder (never over an existing one)."""
     bar, report_progress = _bytes_progress("restoring")
     with bar:
-        manifest = restore_backup(source, to, report_progress)
+        manifest = restore_backup(source, to, report_progress, backup_id)
     if as_json:
-        print_json({"backup_id": manifest.backup_id, "library": str(Path(to).expanduser().resolve())})
+        print_json(
+            {
+                "backup_id": manifest.backup_id,
+                "library": str(Path(to).expanduser().resolve()),
+                "with_accounts": manifest.with_accounts,
+            }
+        )
     else:
         print(
             f"restored backup {manifest.backup_id} ({counted(manifest.pictures, 'picture')}) into {to}; "
             f"open it with: pixlstash serve --library {to}"
         )
+        if not manifest.with_accounts:
+            print("the backup held no accounts: the server starts with first-run setup (create the owner there)")
     return 0

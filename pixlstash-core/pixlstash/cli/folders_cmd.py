@@ -55,7 +55,7 @@ def add_command(
         sidecar_format=sidecar_format,
         allow_purge=allow_purge,
     )
-    with open_library(library_path, pm) as library:
+    with open_library(library_path, pm, create=True) as library:
         folder = library.folder_sync.add(kind, path, options)
         with Spinner(f"scanning {folder.path}") if not no_scan else _Nothing():
             scans = [] if no_scan else [library.folder_sync.scan(folder.id)]

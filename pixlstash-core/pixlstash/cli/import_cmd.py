@@ -34,7 +34,7 @@ def import_command(pm, library_path, paths, project, sets, characters, as_json) 
       pixlstash import ~/ComfyUI/output --character Alice --json
     """
     created: list[str] = []
-    with open_library(library_path, pm) as library:
+    with open_library(library_path, pm, create=True) as library:
         # What to file the pictures under is made when it does not exist yet, and said.
         project_id = ensure_project(library, project, created)
         collections = [ensure_collection(library, "set", v, created) for v in sets]

@@ -18,8 +18,11 @@ from .common import option
 __all__ = ["filter_from_args", "filter_options", "open_library", "resolve_collection", "resolve_project"]
 
 
-def open_library(library_path: str | None, pm) -> Library:
-    return Library.open(resolve_library_path(library_path), plugin_manager=pm)
+def open_library(library_path: str | None, pm, *, create: bool = False) -> Library:
+    """The library at ``--library`` (or the default). Only commands that put something in (import, adding
+    a folder, settings, the services) make one where there is none: any other on a mistyped path would
+    work on, back up or report an empty library as if it were the user's."""
+    return Library.open(resolve_library_path(library_path), plugin_manager=pm, create=create)
 
 
 def resolve_project(library: Library, value: str | None) -> int | None:

@@ -66,7 +66,7 @@ def config_command(pm, library_path, name, assignments, as_json) -> int:
     Example:
       pixlstash plugins config clip models=ViT-B-32@laion2b_s34b_b79k,ViT-L-14@laion2b_s32b_b82k
     """
-    with open_library(library_path, pm) as library:
+    with open_library(library_path, pm, create=True) as library:
         settings = library.plugin_settings
         if assignments:
             value = settings.update(name, settings.parse_assignments(name, list(assignments)))

@@ -38,7 +38,7 @@ def worker_command(pm, library_path, no_enrichment, no_watch, no_snapshots) -> i
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
-    with open_library(library_path, pm) as library:
+    with open_library(library_path, pm, create=True) as library:
         instance = Instance(library, options, role="worker")
         instance.start()
         try:

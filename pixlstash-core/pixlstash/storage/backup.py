@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import apsw
@@ -15,6 +16,8 @@ __all__ = [
     "check_and_upgrade",
     "copy_database",
     "copy_database_file",
+    "drop_plugin_secrets",
+    "is_library_database",
     "overwrite_with",
     "quick_check",
     "stored_originals",
@@ -68,6 +71,55 @@ def stored_originals(library_copy: Path) -> tuple[list[tuple[str, str, int]], in
     finally:
         connection.close()
     return [(h, s, int(n or 0)) for h, s, n in rows], int(elsewhere)
+
+
+_SECRET_NAME = re.compile(r"(^|_)(key|token|secret|password|passphrase|credentials?)$", re.IGNORECASE)
+
+
+def drop_plugin_secrets(library_copy: Path, declared: dict[str, tuple[str, ...]]) -> list[str]:
+    """Blank the plugins' secret settings in a copy of library.db (a backup without accounts): the fields
+    each plugin declares secret, and any field named like a key, token or password (a plugin that is not
+    installed now declares nothing). Returns ``plugin.field`` of each one blanked."""
+    connection = apsw.Connection(str(library_copy))
+    dropped: list[str] = []
+    try:
+        with connection:
+            rows = connection.execute("SELECT key, value FROM settings WHERE key LIKE 'plugin:%'").fetchall()
+            for key, raw in rows:
+                plugin = key.removeprefix("plugin:")
+                try:
+                    values = msgspec.json.decode(raw)
+                except msgspec.DecodeError:
+                    continue
+                if not isinstance(values, dict):
+                    continue
+                secret = set(declared.get(plugin, ())) | {f for f in values if _SECRET_NAME.search(f)}
+                blanked = sorted(f for f in secret if isinstance(values.get(f), str) and values[f])
+                if blanked:
+                    values.update(dict.fromkeys(blanked, ""))
+                    connection.execute(
+                        "UPDATE settings SET value = ? WHERE key = ?", (msgspec.json.encode(values).decode(), key)
+                    )
+                    dropped += [f"{plugin}.{field}" for field in blanked]
+        connection.execute("VACUUM")  # the old values must not linger in free pages
+    finally:
+        connection.close()
+    return dropped
+
+
+def is_library_database(path: Path) -> bool:
+    """Whether the SQLite file at ``path`` is a PixlStash library (it has the pictures table)."""
+    try:
+        connection = apsw.Connection(str(path), flags=apsw.SQLITE_OPEN_READONLY)
+    except apsw.Error:
+        return False
+    try:
+        found = connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pictures'")
+        return found.fetchone() is not None
+    except apsw.Error:
+        return False
+    finally:
+        connection.close()
 
 
 def quick_check(path: Path) -> str | None:

@@ -17,6 +17,8 @@ from ..security import Policy
 class BackupRequest(msgspec.Struct, forbid_unknown_fields=True):
     target: Annotated[str, Meta(min_length=1, max_length=4096)]
     with_thumbnails: bool = False
+    with_accounts: bool = False  # accounts and plugin secrets too, in clear
+    force: bool = False  # replace a backup of more pictures than the library holds now
 
 
 def register(api: Api) -> None:
@@ -40,7 +42,7 @@ def register(api: Api) -> None:
         summary="Back the whole library up to a folder on the server (in the background; 409 while one runs)",
     )
     def start(ctx: RequestContext, body: BackupRequest) -> BackupStatus:
-        return ctx.state.instance.backups.start(body.target, body.with_thumbnails)
+        return ctx.state.instance.backups.start(body.target, body.with_thumbnails, body.with_accounts, body.force)
 
     @api.put(
         "/backups/schedule",
