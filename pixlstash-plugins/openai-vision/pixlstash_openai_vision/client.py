@@ -2,7 +2,9 @@
 server, LM Studio, vLLM, text-generation-webui, ``transformers serve``), on the standard library.
 
 Only the configured address is contacted, and one that is not this machine's (loopback) only when the
-settings allow it. A refused connection, a timeout, a 429 or a 5xx is retried with growing waits; when the
+settings allow it. Redirects are never followed: the API key goes to the address the owner entered and
+nowhere else, so a redirect is an error that names where the server pointed. An answer is read up to a
+bound, whatever the server sends. A refused connection, a timeout, a 429 or a 5xx is retried with growing waits; when the
 server stays away, ``EngineUnavailable`` tells the worker to put the batch back and wait.
 """
 
@@ -29,6 +31,17 @@ log = logging.getLogger(__name__)
 
 _RETRIED = {408, 409, 425, 429, 500, 502, 503, 504}
 _FIRST_WAIT = 0.5  # seconds before the first retry; doubled for each one after
+_MAX_ANSWER = 16 << 20  # bytes: a chat answer or a model list is far smaller
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A 3xx comes back as the HTTPError it is, instead of a new request (with the key) to wherever it points."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
 
 
 class ServerRefused(BadInput):
@@ -111,9 +124,18 @@ class ChatClient:
         for attempt in range(retries + 1):
             request = urllib.request.Request(self.base_url + path, data=data, headers=headers, method=method)
             try:
-                with urllib.request.urlopen(request, timeout=timeout) as response:
-                    return json.loads(response.read() or b"{}")
+                with _OPENER.open(request, timeout=timeout) as response:
+                    raw = response.read(_MAX_ANSWER + 1)
+                if len(raw) > _MAX_ANSWER:
+                    raise ServerRefused(f"{self.base_url} answered with more than {_MAX_ANSWER >> 20} MiB")
+                return json.loads(raw or b"{}")
             except urllib.error.HTTPError as error:
+                if 300 <= error.code < 400:
+                    where = error.headers.get("Location", "another address")
+                    raise ServerRefused(
+                        f"{self.base_url} redirects to {where[:200]}: PixlStash sends its requests (and the key) "
+                        "only to the address you entered; enter the server's own address"
+                    ) from None
                 said = _error_text(error)
                 if error.code not in _RETRIED:
                     raise ServerRefused(f"{self.base_url} refused the request ({error.code}): {said}") from None
@@ -132,7 +154,7 @@ class ChatClient:
 
 def _error_text(error: urllib.error.HTTPError) -> str:
     try:
-        raw = error.read().decode("utf-8", "replace")
+        raw = error.read(64 << 10).decode("utf-8", "replace")
     except OSError:
         return error.reason or ""
     try:
