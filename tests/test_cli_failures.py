@@ -13,6 +13,7 @@ from conftest import install_plugin_module, run_cli
 from corpus import solid
 
 from pixlstash.doctor import KNOWN_BAD, locked_versions
+from pixlstash.library import Library
 
 CRASHING_PLUGIN = """
 import ctypes, os
@@ -127,6 +128,7 @@ def test_the_lock_shipped_with_the_core_is_the_repositorys_and_excludes_the_know
 
 
 def test_a_task_without_an_engine_names_the_plugin_that_brings_one(tmp_path):
+    Library.open(tmp_path / "lib").close()
     for task, plugin in (("faces", "pixlstash-faces"), ("captioner", "pixlstash-joycaption")):
         ran = run_cli(
             "enrich",

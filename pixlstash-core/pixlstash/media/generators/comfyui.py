@@ -5,6 +5,7 @@ write ``prompt`` and ``workflow``; Video Helper Suite writes one ``comment`` hol
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 
 from ...domain import Generation, Lora
@@ -12,19 +13,44 @@ from .fields import exact_seed, json_object, number, text
 
 __all__ = ["from_video_tags", "parse_comfyui"]
 
+log = logging.getLogger(__name__)
 
-def _upstream_texts(nodes: Mapping[str, object], link: object, seen: set[str]) -> list[str]:
-    """Every prompt text feeding a conditioning input, following links through combine/concat nodes."""
-    if not (isinstance(link, list) and link and str(link[0]) in nodes) or str(link[0]) in seen:
-        return []
-    node_id = str(link[0])
-    seen.add(node_id)
-    node = nodes[node_id]
-    inputs = node.get("inputs", {}) if isinstance(node, dict) else {}
-    texts = [inputs[key] for key in ("text", "text_g", "text_l", "prompt") if isinstance(inputs.get(key), str)]
-    for value in inputs.values():
-        texts.extend(_upstream_texts(nodes, value, seen))
-    return texts
+
+MAX_NODES = 100_000  # a graph larger than any real workflow is kept raw, not read
+MAX_TEXTS = 1_000  # prompt texts kept from one graph (each distinct text once)
+_TEXT_INPUTS = ("text", "text_g", "text_l", "prompt")
+
+
+class _Texts:
+    """The prompt texts that feed conditioning inputs of one kind (positive, or negative), collected over
+    every sampler of a graph in one walk: a node reached once is never walked again, so a graph read costs
+    time in proportion to its size, and a deep chain needs no recursion."""
+
+    def __init__(self, nodes: Mapping[str, object]) -> None:
+        self.nodes, self.seen, self.found = nodes, set(), {}
+
+    def add_from(self, link: object) -> None:
+        pending = [link]
+        while pending and len(self.found) < MAX_TEXTS:
+            link = pending.pop()
+            if not (isinstance(link, list) and link) or not isinstance(link[0], (str, int)):
+                continue
+            node_id = str(link[0])
+            if node_id in self.seen or node_id not in self.nodes:
+                continue
+            self.seen.add(node_id)
+            node = self.nodes[node_id]
+            inputs = node.get("inputs", {}) if isinstance(node, dict) else {}
+            if not isinstance(inputs, dict):
+                continue
+            for key in _TEXT_INPUTS:
+                if isinstance(inputs.get(key), str):
+                    self.found.setdefault(inputs[key], None)
+            # Walked depth first in input order (the order people read a graph's prompts in).
+            pending.extend(reversed([value for value in inputs.values() if isinstance(value, list)]))
+
+    def joined(self) -> str:
+        return "\n".join(self.found)
 
 
 def parse_comfyui(prompt_json: str | None, workflow_json: str | None) -> Generation | None:
@@ -35,10 +61,12 @@ def parse_comfyui(prompt_json: str | None, workflow_json: str | None) -> Generat
         nodes = {}
     if not isinstance(nodes, dict):
         nodes = {}
+    if len(nodes) > MAX_NODES:
+        log.warning("a ComfyUI graph of %d nodes (over %d) is kept as it is, not read", len(nodes), MAX_NODES)
+        nodes = {}
     if not nodes and not workflow_json:
         return None
-    positive: list[str] = []
-    negative: list[str] = []
+    positive, negative = _Texts(nodes), _Texts(nodes)
     checkpoint = sampler = scheduler = None
     seed = steps = None
     cfg = None
@@ -64,12 +92,12 @@ def parse_comfyui(prompt_json: str | None, workflow_json: str | None) -> Generat
                 sampler = sampler or inputs["sampler_name"]
             if isinstance(inputs.get("scheduler"), str):
                 scheduler = scheduler or inputs["scheduler"]
-            positive.extend(_upstream_texts(nodes, inputs.get("positive"), set()))
-            negative.extend(_upstream_texts(nodes, inputs.get("negative"), set()))
+            positive.add_from(inputs.get("positive"))
+            negative.add_from(inputs.get("negative"))
     return Generation(
         tool="comfyui",
-        positive="\n".join(dict.fromkeys(positive)),
-        negative="\n".join(dict.fromkeys(negative)),
+        positive=positive.joined(),
+        negative=negative.joined(),
         checkpoint=checkpoint,
         loras=loras,
         seed=seed,
