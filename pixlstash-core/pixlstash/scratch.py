@@ -19,7 +19,7 @@ import shutil
 import time
 from pathlib import Path
 
-__all__ = ["ScratchArea", "sweep"]
+__all__ = ["ScratchArea", "is_alive", "sweep"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,11 @@ class ScratchArea:
         self.path.mkdir()
         self._lock_path, self._fd = lock, fd
 
+    @property
+    def name(self) -> str:
+        """This process's name among those using ``parent`` (alive as long as the process is)."""
+        return self.path.name
+
     def close(self) -> None:
         if self._fd is None:
             return
@@ -56,6 +61,24 @@ class ScratchArea:
         self._lock_path.unlink(missing_ok=True)
         os.close(self._fd)
         self._fd = None
+
+
+def is_alive(parent: Path, name: str) -> bool:
+    """Whether the process that made the scratch area ``name`` under ``parent`` still runs (its lock is
+    held). Never removes anything."""
+    if not _OWNED.match(name) or name.endswith(".lock"):
+        return False
+    try:
+        fd = os.open(parent / f"{name}.lock", os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing drops a lock taken here
+    return False
 
 
 def sweep(parent: Path) -> int:

@@ -58,7 +58,8 @@ class AppState:
         self.share_streams = StreamSlots(settings.share_streams_per_link, settings.share_streams_per_address)
         self.share_stream_checks = anyio.CapacityLimiter(1)  # scope checks of all share streams, one at a time
         self.decodes = DecodeSlots(settings.decodes_per_credential)
-        self.comfy_runner = ComfyRunner(self.library.comfy, self.library.events)  # started by the first run
+        self.comfy_runner = ComfyRunner(self.library.comfy, self.library.events)
+        self.comfy_runner.wake()  # runs queued or left running before this start are worked at once
         # "Get model" in the browser: downloads a person asked for; then the on-import work that waited for it
         self.model_pulls = ModelPulls(on_ready=lambda _engine: self.library.enrichment.queue_missing())
 

@@ -48,15 +48,15 @@ def link_command(pm, library_path, url, pixlstash_url, as_json) -> int:
     with open_library(library_path, pm) as library:
         library.comfy.probe(url)
         token_id, configured = None, False
+        auth = Authenticator(library.root)
         if pixlstash_url:
-            auth = Authenticator(library.root)
             made = auth.create_token(f"ComfyUI at {checked_url(url)}"[:100], "write")
             configured = library.comfy.client(url).configure_pack(checked_url(pixlstash_url), made.secret)
             if configured:
                 token_id = made.id
             else:
                 auth.revoke_token(made.id)
-        link = library.comfy.link(url, token_id)
+        link = library.comfy.link(url, token_id, revoke_token=auth.revoke_token)
     if as_json:
         print_json(link)
     else:
@@ -113,8 +113,15 @@ def _wait_and_report(library, runs: list[ComfyRun], as_json: bool) -> int:
     """Work the runs here, one after another, printing each as it ends; 0 when all were done, 1 when all
     failed, 3 when some did."""
     finished = []
-    for run in runs:
-        ran = library.comfy.carry_out(run.id, on_change=lambda r: None if as_json else _progress(r))
+    for n, run in enumerate(runs):
+        try:
+            ran = library.comfy.carry_out(run.id, on_change=lambda r: None if as_json else _progress(r))
+        except KeyboardInterrupt:
+            # Ctrl+C: this run and those not started are cancelled, and ComfyUI is told to drop ours (only ours).
+            for left in runs[n:]:
+                library.comfy.cancel(left.id)
+                print(f"run {left.id} cancelled", file=sys.stderr)
+            raise
         finished.append(ran)
         if not as_json:
             if ran.status == "done":

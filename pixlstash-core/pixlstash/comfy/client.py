@@ -17,6 +17,18 @@ from ..errors import BadInput, ComfyUnreachable, WorkflowRefused
 __all__ = ["ComfyClient", "checked_url"]
 
 _MAX_ANSWER = 256 * 1024 * 1024  # an output picture can be large; nothing ComfyUI sends is larger
+_MAX_JSON = 64 * 1024 * 1024  # /object_info of a ComfyUI with many node packs is a few MB
+_BLOCK = 1 << 20
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """ComfyUI never redirects its API: a 3xx is an error, not a request to somewhere else."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
 
 
 def checked_url(url: str) -> str:
@@ -66,9 +78,12 @@ class ComfyClient:
         return None
 
     def cancel(self, prompt_id: str) -> None:
-        """Take the prompt out of the queue, or interrupt it if it is the one running."""
+        """Take the prompt out of the queue, or interrupt it if it is the one running. The interrupt names
+        the prompt, so ComfyUI stops only ours (a ComfyUI older than 0.3.4x ignores the name: it is sent
+        only while ours is the one running)."""
         if self.queued(prompt_id) == "running":
-            self._request("POST", "/interrupt", data=b"{}", content_type="application/json")
+            body = json.dumps({"prompt_id": prompt_id}).encode()
+            self._request("POST", "/interrupt", data=body, content_type="application/json")
         self._request(
             "POST", "/queue", data=json.dumps({"delete": [prompt_id]}).encode(), content_type="application/json"
         )
@@ -95,6 +110,19 @@ class ComfyClient:
         params = urllib.parse.urlencode({"filename": filename, "subfolder": subfolder, "type": folder_type})
         return self._request("GET", f"/view?{params}")
 
+    def view_to(self, filename: str, subfolder: str, folder_type: str, out, limit: int = _MAX_ANSWER) -> int:
+        """Stream an output file into ``out`` a block at a time (never whole in memory); its size. More
+        than ``limit`` bytes is a ``ComfyUnreachable``."""
+        params = urllib.parse.urlencode({"filename": filename, "subfolder": subfolder, "type": folder_type})
+        with self._open("GET", f"/view?{params}") as response:
+            size = 0
+            while block := response.read(_BLOCK):
+                size += len(block)
+                if size > limit:
+                    raise ComfyUnreachable(f"ComfyUI's output {filename[:100]} is larger than {limit >> 20} MiB")
+                out.write(block)
+        return size
+
     def configure_pack(self, pixlstash_url: str, token: str) -> bool:
         """Hand the PixlStash node pack its server and token; False when the pack is not installed there."""
         body = json.dumps({"url": pixlstash_url, "token": token}).encode()
@@ -115,11 +143,20 @@ class ComfyClient:
             raise ComfyUnreachable(f"ComfyUI at {self.url} answered {path} with something that is not JSON") from None
 
     def _request(self, method: str, path: str, *, data: bytes | None = None, content_type: str | None = None) -> bytes:
+        limit = _MAX_ANSWER if path.startswith("/view") else _MAX_JSON
+        with self._open(method, path, data=data, content_type=content_type) as response:
+            answer = response.read(limit + 1)
+        if len(answer) > limit:
+            raise ComfyUnreachable(
+                f"ComfyUI at {self.url} answered {path.split('?')[0]} with more than {limit >> 20} MiB"
+            )
+        return answer
+
+    def _open(self, method: str, path: str, *, data: bytes | None = None, content_type: str | None = None):
         headers = {"Content-Type": content_type} if content_type else {}
         request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return response.read(_MAX_ANSWER)
+            return _OPENER.open(request, timeout=self.timeout)
         except urllib.error.HTTPError as error:
             text = error.read(64 * 1024).decode("utf-8", "replace")
             if error.code == 404:

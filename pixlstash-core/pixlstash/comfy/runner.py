@@ -39,6 +39,10 @@ class ComfyRunner:
     def _work(self) -> None:
         while not self._stop.is_set():
             self._wake.clear()
+            try:  # runs a process that died left "running": followed to their end, or failed with a reason
+                self.runs.adopt_orphans(on_change=self._publish)
+            except Exception:
+                log.exception("adopting workflow runs")
             queued = [r for r in reversed(self.runs.runs(open_only=True, limit=1000)) if r.status == "queued"]
             for run in queued:
                 if self._stop.is_set():
@@ -48,7 +52,7 @@ class ComfyRunner:
                 except Exception:  # a bug must not end the thread: the next run still goes
                     log.exception("workflow run %d", run.id)
             if not queued:
-                self._wake.wait(30)
+                self._wake.wait(30)  # also how often runs of a process that died are looked for
 
     def _publish(self, run) -> None:
         self.events.publish(Event("comfy.run", list(run.output_ids), {"run": run.id, "status": run.status}))

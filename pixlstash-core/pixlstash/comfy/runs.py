@@ -11,6 +11,7 @@ stacked on the source. Runs are recorded (``comfy_runs``): ``create_*`` records 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import tempfile
 import time
@@ -21,6 +22,7 @@ from pathlib import Path
 from ..clock import now_ms
 from ..domain import ComfyLink, ComfyRun
 from ..errors import BadInput, ComfyUnreachable, NotFound, PixlstashError, WorkflowRefused
+from ..scratch import is_alive
 from ..storage.comfy import ComfyStore
 from .client import ComfyClient, checked_url
 from .graphs import image_inputs, parse_graph, preflight, remix, saved_images, with_image
@@ -47,11 +49,20 @@ class ComfyRuns:
         """ComfyUI's ``/system_stats`` at ``url``, or one line saying why it cannot be reached."""
         return self.client(checked_url(url), timeout=5.0).system_stats()
 
-    def link(self, url: str, token_id: int | None = None) -> ComfyLink:
+    def link(
+        self, url: str, token_id: int | None = None, revoke_token: Callable[[int], object] | None = None
+    ) -> ComfyLink:
+        """Link (or link again) the ComfyUI at ``url``. Linking again replaces its node pack's token: the
+        one it had is revoked through ``revoke_token`` in the same step, so only one stays alive."""
         url = checked_url(url)
         self.probe(url)
         with self.library.db.write():
-            return self.store.add_link(url, token_id, now_ms())
+            replaced = next((known.token_id for known in self.store.links() if known.url == url), None)
+            linked = self.store.add_link(url, token_id, now_ms())
+        if replaced is not None and replaced != token_id and revoke_token is not None:
+            with contextlib.suppress(NotFound):  # revoked by hand already
+                revoke_token(replaced)
+        return linked
 
     def links(self) -> list[ComfyLink]:
         return self.store.links()
@@ -166,31 +177,57 @@ class ComfyRuns:
         failed or cancelled; never raises for a failure of the run itself)."""
         notify = on_change or (lambda run: None)
         with self.library.db.write():
-            claimed = self.store.claim(run_id)
+            claimed = self.store.claim(run_id, self.library.scratch.name)
         run = self.store.run(run_id)
         if not claimed:  # done, cancelled, or another process's runner has it
             return run
         notify(run)
+        return self._see_through(run, notify, timeout)
+
+    def adopt_orphans(
+        self, on_change: Callable[[ComfyRun], None] | None = None, timeout: float = 3600
+    ) -> list[ComfyRun]:
+        """Runs left "running" by a process that died (kill -9, a crash, a power cut): one that reached
+        ComfyUI is followed to its end and its outputs filed; one that had not is failed, saying why."""
+        notify = on_change or (lambda run: None)
+        me, adopted = self.library.scratch.name, []
+        for run_id, owner in self.store.running_owners():
+            if owner == me or (owner is not None and is_alive(self.library.scratch.parent, owner)):
+                continue
+            with self.library.db.write():
+                if not self.store.take_over(run_id, owner, me):
+                    continue  # another process adopted it first
+            run = self.store.run(run_id)
+            log.info("workflow run %d: adopted from a process that stopped", run_id)
+            if run.prompt_id is None:
+                message = "the process sending it to ComfyUI stopped before ComfyUI had it: run it again"
+                adopted.append(self._ended(run_id, notify, status="failed", message=message))
+            else:
+                adopted.append(self._see_through(run, notify, timeout))
+        return adopted
+
+    def _see_through(self, run: ComfyRun, notify, timeout: float) -> ComfyRun:
         try:
-            outputs = self._send_and_wait(run, notify, timeout)
-            ids = self._file(run, outputs)
-            return self._update(
-                run_id,
-                notify,
-                status="done",
-                message=f"{len(ids)} picture(s) filed",
-                output_ids=ids,
-                finished_at=now_ms(),
-            )
+            comfy = self._client_of(run)
+            prompt_id = run.prompt_id or self._send(comfy, run, notify)
+            images = self._wait(comfy, run.id, prompt_id, notify, timeout)
+            ids = self._file(run, comfy, images)
+            return self._ended(run.id, notify, status="done", message=f"{len(ids)} picture(s) filed", output_ids=ids)
+        except RunCancelled:
+            return self.store.run(run.id)
+        except PixlstashError as error:
+            log.info("workflow run %d failed: %s", run.id, error.message)
+            return self._ended(run.id, notify, status="failed", message=error.message)
+        except Exception as error:  # a bug, or an answer ComfyUI never gives: the run must not stay "running"
+            log.exception("workflow run %d", run.id)
+            message = f"unexpected error: {type(error).__name__}: {error}"[:500]
+            return self._ended(run.id, notify, status="failed", message=message)
+
+    def _ended(self, run_id: int, notify, **fields) -> ComfyRun:
+        try:
+            return self._update(run_id, notify, finished_at=now_ms(), **fields)
         except RunCancelled:
             return self.store.run(run_id)
-        except PixlstashError as error:
-            log.info("workflow run %d failed: %s", run_id, error.message)
-            return self._update(run_id, notify, status="failed", message=error.message, finished_at=now_ms())
-        except Exception as error:  # a bug, or an answer ComfyUI never gives: the run must not stay "running"
-            log.exception("workflow run %d", run_id)
-            message = f"unexpected error: {type(error).__name__}: {error}"[:500]
-            return self._update(run_id, notify, status="failed", message=message, finished_at=now_ms())
 
     def _update(self, run_id: int, notify, **fields) -> ComfyRun:
         with self.library.db.write():
@@ -201,11 +238,13 @@ class ComfyRuns:
         notify(run)
         return run
 
-    def _send_and_wait(self, run: ComfyRun, notify, timeout: float) -> list[tuple[bytes, str]]:
+    def _client_of(self, run: ComfyRun):
         link = self.store.link(run.link_id) if run.link_id is not None else None
         if link is None:
             raise NotFound("the ComfyUI of this run is no longer linked")
-        comfy = self.client(link.url)
+        return self.client(link.url)
+
+    def _send(self, comfy, run: ComfyRun, notify) -> str:
         graph = self.store.graph(run.id)
         if run.kind == "run":
             node = graph.pop("_pixlstash")["image_node"]
@@ -217,16 +256,27 @@ class ComfyRuns:
             graph = with_image(graph, node, name)
         prompt_id = comfy.queue(graph, client_id=f"pixlstash-{uuid.uuid4().hex}")
         self._update(run.id, notify, prompt_id=prompt_id, message="queued in ComfyUI")
-        deadline, shown = time.monotonic() + timeout, "queued in ComfyUI"
+        return prompt_id
+
+    def _wait(self, comfy, run_id: int, prompt_id: str, notify, timeout: float) -> list[dict]:
+        """Wait for ComfyUI to finish the prompt; the images it saved (names, not their bytes)."""
+        deadline, shown = time.monotonic() + timeout, self.store.run(run_id).message
         while True:
             entry = comfy.history(prompt_id)
             if entry and entry.get("status", {}).get("completed") is not None:
                 break
-            state = "running in ComfyUI" if comfy.queued(prompt_id) == "running" else "queued in ComfyUI"
+            where = comfy.queued(prompt_id)
+            if where is None:  # out of the queue: finished just now, or forgotten (ComfyUI restarted since)
+                entry = comfy.history(prompt_id)
+                if entry and entry.get("status", {}).get("completed") is not None:
+                    break
+                if not entry:
+                    raise ComfyUnreachable(f"ComfyUI at {comfy.url} no longer knows this run (was it restarted?)")
+            state = "running in ComfyUI" if where == "running" else "queued in ComfyUI"
             if state != shown:
                 shown = state
-                self._update(run.id, notify, message=state)
-            elif self.store.run(run.id).status == "cancelled":
+                self._update(run_id, notify, message=state)
+            elif self.store.run(run_id).status == "cancelled":
                 raise RunCancelled("cancelled")
             if time.monotonic() > deadline:
                 comfy.cancel(prompt_id)
@@ -238,19 +288,22 @@ class ComfyRuns:
         images = saved_images(entry)
         if not images:
             raise BadInput("the workflow ran but saved no picture (its Save Image got nothing)")
-        return [(comfy.view(i["filename"], i.get("subfolder", ""), i["type"]), i["filename"]) for i in images]
+        return images
 
-    def _file(self, run: ComfyRun, outputs: list[tuple[bytes, str]]) -> list[int]:
-        """Import the outputs with their generation data, into the source's projects, sets and characters,
-        stacked on the source."""
+    def _file(self, run: ComfyRun, comfy, images: list[dict]) -> list[int]:
+        """Fetch the outputs one at a time into scratch files (never all in memory) and import them as an
+        upload is (same limits and checks), with their generation data, into the source's projects, sets
+        and characters, stacked on the source."""
         source = self.library.get(run.source_id) if run.source_id is not None else None
         projects = list(source.projects) if source else []
         with tempfile.TemporaryDirectory(dir=self.library.tmp) as scratch:
             files = []
-            for n, (content, name) in enumerate(outputs):
-                path = Path(scratch) / f"{n}-{Path(name).name}"
-                path.write_bytes(content)
-                files.append((path, Path(name).name))
+            for n, image in enumerate(images):
+                name = Path(str(image["filename"])).name or "output.png"
+                path = Path(scratch) / f"{n}-{_safe_name(name)}"
+                with open(path, "wb") as out:
+                    comfy.view_to(str(image["filename"]), str(image.get("subfolder", "")), str(image["type"]), out)
+                files.append((path, _safe_name(name)))
             report = self.library.import_uploads(
                 files,
                 project_id=projects[0] if projects else None,
@@ -275,6 +328,12 @@ class ComfyRuns:
             stacks.add(existing, output_ids)
         else:
             stacks.stack([source_id, *output_ids], cover_id=source_id, origin="run")
+
+
+def _safe_name(name: str) -> str:
+    """A ComfyUI output's file name as a plain name of our own choosing: letters, digits, - _ . only."""
+    cleaned = "".join(c for c in name if c.isalnum() or c in "-_.").lstrip(".")[:120]
+    return cleaned or "output.png"
 
 
 def _failure(status: dict) -> str:

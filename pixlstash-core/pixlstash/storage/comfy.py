@@ -69,13 +69,26 @@ class ComfyStore:
         rows = self.db.query(f"SELECT {_RUN_COLUMNS} FROM comfy_runs {where} ORDER BY id DESC LIMIT ?", (limit,))
         return [_run(r) for r in rows]
 
-    def claim(self, run_id: int) -> bool:
-        """Mark a queued run running; False when another thread or process took it first."""
+    def claim(self, run_id: int, owner: str) -> bool:
+        """Mark a queued run running, worked by ``owner``; False when another thread or process took it first."""
         sql = (
-            "UPDATE comfy_runs SET status = 'running', message = 'sending to ComfyUI' "
+            "UPDATE comfy_runs SET status = 'running', message = 'sending to ComfyUI', owner = ? "
             "WHERE id = ? AND status = 'queued'"
         )
-        self.db.execute(sql, (run_id,))
+        self.db.execute(sql, (owner, run_id))
+        return self.db.connection.changes() == 1
+
+    def running_owners(self) -> list[tuple[int, str | None]]:
+        """(run id, owner) of every running run, oldest first."""
+        return [(r[0], r[1]) for r in self.db.query("SELECT id, owner FROM comfy_runs WHERE status = 'running'")]
+
+    def take_over(self, run_id: int, previous: str | None, owner: str) -> bool:
+        """Make ``owner`` the worker of a running run still worked by ``previous``; False when another
+        process took it over first."""
+        self.db.execute(
+            "UPDATE comfy_runs SET owner = ? WHERE id = ? AND status = 'running' AND owner IS ?",
+            (owner, run_id, previous),
+        )
         return self.db.connection.changes() == 1
 
     def update_run(self, run_id: int, **fields: object) -> None:

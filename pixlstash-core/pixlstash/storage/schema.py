@@ -11,7 +11,7 @@ import apsw
 
 from ..errors import PixlstashError
 from .fulltext import PICTURE_TEXT_INSERT_V8
-from .schema_recent import V13_SQL, V15_SQL, V16_SQL, V17_SQL, V18_SQL, V19_SQL, V20_SQL, v14_sql
+from .schema_recent import V13_SQL, V15_SQL, V16_SQL, V17_SQL, V18_SQL, V19_SQL, V20_SQL, V21_SQL, v14_sql
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "LibraryTooNew", "migrate"]
 
@@ -568,6 +568,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (18, "pictures said not to be duplicates stay out of near-duplicate groups", V18_SQL),
     (19, "scores: one number per picture per scorer (quality, aesthetic, prompt match)", V19_SQL),
     (20, "the text in pictures, with its regions (OCR)", V20_SQL),
+    (21, "workflow runs remember which process works them (a dead one's runs are adopted)", V21_SQL),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

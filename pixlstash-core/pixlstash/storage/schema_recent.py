@@ -147,3 +147,8 @@ CREATE TABLE picture_ocr (
     created_at INTEGER NOT NULL
 );
 """
+
+
+# Which process works a running workflow run (its scratch area's name, whose lock lives as long as it does):
+# a run whose process died (kill -9, a crash) is adopted by the next runner instead of staying "running".
+V21_SQL = "ALTER TABLE comfy_runs ADD COLUMN owner TEXT;"

@@ -4,8 +4,8 @@ server, LM Studio, vLLM, text-generation-webui, ``transformers serve``), on the 
 Only the configured address is contacted, and one that is not this machine's (loopback) only when the
 settings allow it. Redirects are never followed: the API key goes to the address the owner entered and
 nowhere else, so a redirect is an error that names where the server pointed. An answer is read up to a
-bound, whatever the server sends. A refused connection, a timeout, a 429 or a 5xx is retried with growing waits; when the
-server stays away, ``EngineUnavailable`` tells the worker to put the batch back and wait.
+bound, whatever the server sends. A refused connection, a timeout, a 429 or a 5xx is retried with growing
+waits; when the server stays away, ``EngineUnavailable`` tells the worker to put the batch back and wait.
 """
 
 from __future__ import annotations

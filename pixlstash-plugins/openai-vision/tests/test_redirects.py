@@ -76,7 +76,7 @@ def test_a_redirect_never_carries_the_key_anywhere(library, code):
                 "openai-vision", {"base_url": configured + "/v1", "api_key": "sk-only-for-you", "retries": 0}
             )
             client = ChatClient(library.plugin_settings.get("openai-vision"))
-            with pytest.raises(BadInput, match="redirects to .* only to the address you entered"):
+            with pytest.raises(BadInput, match=r"redirects to .* only to the address you entered"):
                 client.models()
             with pytest.raises(BadInput, match="redirects to"):
                 client.chat("describe", "data:image/jpeg;base64,AA==")

@@ -73,7 +73,7 @@ def register(api: Api) -> None:
         configured = comfy.client(body.url).configure_pack(own_url, made.secret)
         if not configured:  # no node pack there: the token would only lie around
             ctx.state.auth.revoke_token(made.id)
-        linked = comfy.link(body.url, made.id if configured else None)
+        linked = comfy.link(body.url, made.id if configured else None, revoke_token=ctx.state.auth.revoke_token)
         message = (
             f"linked; its PixlStash nodes now reach {own_url} with a token of their own"
             if configured
