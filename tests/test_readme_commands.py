@@ -44,9 +44,13 @@ CANNOT_SUCCEED_HERE = {
 }
 
 
-def readme_lines() -> list[str]:
+def readme_blocks() -> list[list[str]]:
     text = (ROOT / "README.md").read_text()
-    return [line for block in SH_BLOCK.findall(text) for line in block.splitlines() if line.strip()]
+    return [[line for line in block.splitlines() if line.strip()] for block in SH_BLOCK.findall(text)]
+
+
+def readme_lines() -> list[str]:
+    return [line for block in readme_blocks() for line in block]
 
 
 def _free_port() -> int:
@@ -79,9 +83,14 @@ def _make_pictures(home: Path, work: Path) -> None:
         os.utime(path, (hour_ago, hour_ago))
 
 
-def _script(lines: list[str], port: int, results: Path) -> str:
-    """One bash script: each line with its output, errors and status in files; `serve &` waited for."""
+def _script(blocks: list[list[str]], port: int, results: Path) -> str:
+    """One bash script: each line with its output, errors and status in files; `serve &` waited for. After
+    each block, what people's edits left in the library goes to ``state-K.json``; after the first, the
+    snapshot a running server takes on its own once pictures arrive is taken, as it would be."""
     venv_bin = str(Path(sys.executable).parent)
+    state = f"{sys.executable} {Path(__file__).resolve().parent / 'readme_state.py'}"
+    ends = {sum(len(b) for b in blocks[: k + 1]) - 1: k for k in range(len(blocks))}
+    lines = [line for block in blocks for line in block]
     out = ["set -u"]
     for n, line in enumerate(lines):
         command = line.replace(".venv/bin/", venv_bin + "/").replace("9537", str(port))
@@ -92,8 +101,12 @@ def _script(lines: list[str], port: int, results: Path) -> str:
                 f"for i in $(seq 100); do curl -sf http://127.0.0.1:{port}/api/v1/version >/dev/null && break; "
                 "sleep 0.2; done"
             )
-            continue
-        out.append(f"{{ {command}\n}} > {results}/{n}.out 2> {results}/{n}.err; echo $? > {results}/{n}.rc")
+        else:
+            out.append(f"{{ {command}\n}} > {results}/{n}.out 2> {results}/{n}.err; echo $? > {results}/{n}.rc")
+        if n in ends:
+            out.append(f"{state} dump {results}/state-{ends[n]}.json")
+            if ends[n] == 0:
+                out.append(f"{state} auto-snapshot")
     out.append("kill $SERVER; wait $SERVER; exit 0")  # the server stops on SIGTERM (status 143)
     return "\n".join(out) + "\n"
 
@@ -107,6 +120,7 @@ def _run_in_terminal(script: Path, cwd: Path, env: dict[str, str], timeout: floa
 
 def test_every_readme_command_runs_on_a_fresh_library(tmp_path):
     assert shutil.which("curl"), "the README's API example uses curl"
+    blocks = readme_blocks()
     lines = readme_lines()
     assert len(lines) >= 40 and all(line.startswith((".venv/bin/", "TOKEN=", "curl ")) for line in lines), lines
     home, work, results = tmp_path / "home", tmp_path / "work", tmp_path / "results"
@@ -117,7 +131,7 @@ def test_every_readme_command_runs_on_a_fresh_library(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIXLSTASH_", "HF_"))}
     env.update(HOME=str(home), PIXLSTASH_LIBRARY=str(library), TERM="dumb", COLUMNS="120")
     script = tmp_path / "readme.sh"
-    script.write_text(_script(lines, _free_port(), results))
+    script.write_text(_script(blocks, _free_port(), results))
     terminal = _run_in_terminal(script, work, env)
 
     failures = []
@@ -134,6 +148,12 @@ def test_every_readme_command_runs_on_a_fresh_library(tmp_path):
         ):
             failures.append(f"{line}\n    expected to fail with '{expected}', got exit {status}: {err.strip()}")
     assert not failures, "\n".join(failures) + "\n" + terminal
+
+    # No block undoes an earlier one: what each block's edits added is still there at the end.
+    states = [{tuple(f) for f in json.loads((results / f"state-{k}.json").read_text())} for k in range(len(blocks))]
+    for k in range(1, len(blocks)):
+        lost = (states[k] - states[k - 1]) - states[-1]
+        assert not lost, f"block {k + 1} ({blocks[k][0][:60]}...) was undone later: {sorted(lost)[:5]}"
 
     def output(part: str) -> str:
         return (results / f"{next(n for n, line in enumerate(lines) if part in line)}.out").read_text()

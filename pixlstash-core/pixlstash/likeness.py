@@ -56,6 +56,22 @@ class LikenessService:
     ) -> None:
         self.search, self.engines, self.vectors, self.collections = search, engines, vectors, collections
 
+    def require_engine(self, mode: LikenessMode, engine_id: str | None) -> None:
+        """The engine that reads query images in ``mode``, refused at once (not installed: ``NotFound``; its
+        model missing: ``ModelMissing``), so uploaded images are never decoded for a search that can only fail."""
+        if mode == "picture_likeness":
+            self.search.require_embedder(engine_id)
+            return
+        engine = self._face_engine(engine_id)
+        status = engine.model_status()
+        if not status.present:
+            raise ModelMissing(
+                f"finding faces in the images needs the model of {engine.id} ({status.model}), "
+                f"which is not on this machine: {status.how_to_get}",
+                engine_id=engine.id,
+                location=status.location,
+            )
+
     def search_pictures(
         self,
         mode: LikenessMode,

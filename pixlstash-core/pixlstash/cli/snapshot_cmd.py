@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import click
 
-from ..errors import BadInput
+from ..errors import BadInput, NotFound
 from ..snapshots import RestoreResource, SnapshotService
 from .common import SOME_FAILED, SectionedCommand, json_option, library_option, print_json
 from .library_options import open_library
@@ -26,9 +26,32 @@ def snapshot_group() -> None:
     \b
     Examples:
       pixlstash snapshot create --label "before cleanup"
-      pixlstash snapshot preview 3
-      pixlstash snapshot restore 3 --only set:12 --only picture:40
+      pixlstash snapshot preview "before cleanup"
+      pixlstash snapshot restore "before cleanup" --only set:12 --only picture:40
+
+    A snapshot is named by its id or its label (the newest with that label): automatic snapshots are
+    taken while the server runs, so use the id or label that `snapshot create` printed.
     """
+
+
+class _SnapshotName(click.ParamType):
+    name = "SNAPSHOT"
+
+    def convert(self, value, param, ctx):
+        return value if isinstance(value, int) else str(value)
+
+
+SNAPSHOT = _SnapshotName()
+
+
+def _snapshot_id(service: SnapshotService, value: int | str) -> int:
+    """A snapshot by id, or the newest whose label is ``value``."""
+    if isinstance(value, int) or str(value).isdigit():
+        return service.get(int(value), sized=False).id
+    labelled = [row for row in service.list() if row.label == value]
+    if not labelled:
+        raise NotFound(f"no snapshot is labelled {value!r} (pixlstash snapshot list shows them)")
+    return max(labelled, key=lambda row: (row.created_at, row.id)).id
 
 
 @contextmanager
@@ -100,12 +123,13 @@ def list_command(pm, library_path, as_json) -> int:
 
 @snapshot_group.command("preview", cls=SectionedCommand)
 @library_option
-@click.argument("snapshot_id", type=int)
+@click.argument("snapshot", type=SNAPSHOT)
 @json_option
 @click.pass_obj
-def preview_command(pm, library_path, snapshot_id, as_json) -> int:
-    """What restoring a snapshot would change: pictures, and sets, characters and projects."""
+def preview_command(pm, library_path, snapshot, as_json) -> int:
+    """What restoring a snapshot (its id or label) would change: pictures, and sets, characters and projects."""
     with _snapshots(library_path, pm) as service:
+        snapshot_id = _snapshot_id(service, snapshot)
         result = service.preview(snapshot_id)
     if as_json:
         print_json(result)
@@ -136,7 +160,7 @@ def _resource(value: str) -> RestoreResource:
 
 @snapshot_group.command("restore", cls=SectionedCommand)
 @library_option
-@click.argument("snapshot_id", type=int)
+@click.argument("snapshot", type=SNAPSHOT)
 @click.option(
     "--only",
     multiple=True,
@@ -147,15 +171,17 @@ def _resource(value: str) -> RestoreResource:
 @click.option("-y", "--yes", is_flag=True, help="do not ask first (on a terminal, restore asks)")
 @json_option
 @click.pass_obj
-def restore_command(pm, library_path, snapshot_id, only, recreate_missing, yes, as_json) -> int:
-    """Restore a snapshot: everything, or --only some pictures, sets, characters or projects. On a
-    terminal it says what a full restore would delete and revert, and asks first (--yes does not ask).
+def restore_command(pm, library_path, snapshot, only, recreate_missing, yes, as_json) -> int:
+    """Restore a snapshot (its id or label): everything, or --only some pictures, sets, characters or
+    projects. On a terminal it says what a full restore would delete and revert, and asks first (--yes does
+    not ask). A full restore first takes a safety snapshot, whose id it prints: restoring that undoes it.
 
     Exits 3 when some of the --only resources were not restored, 1 when none was, or when the question
     was answered no (reasons on standard error).
     """
     resources = [_resource(v) for v in only]
     with _snapshots(library_path, pm) as service:
+        snapshot_id = _snapshot_id(service, snapshot)
         # A person at a terminal is asked; a script (its input or output not a terminal) is not.
         on_a_terminal = sys.stdin.isatty() and sys.stdout.isatty()
         if not yes and on_a_terminal and not _confirmed(service, snapshot_id, resources):
@@ -174,6 +200,11 @@ def restore_command(pm, library_path, snapshot_id, only, recreate_missing, yes, 
         missing = result.get("missing_files_count") or 0
         note = f" ({counted(missing, 'picture')} no longer have an original file)" if missing else ""
         print(f"restored the library from snapshot {snapshot_id}{note}")
+        safety = result.get("safety_snapshot_id")
+        print(
+            f"what the library held before is in safety snapshot {safety}: "
+            f"`pixlstash snapshot restore {safety}` undoes this"
+        )
     if result.get("errors"):
         for error in result["errors"]:
             print(f"not restored: {error['type']}:{error['id']}: {error['error']}", file=sys.stderr)
@@ -186,12 +217,16 @@ def _confirmed(service, snapshot_id: int, resources: list[RestoreResource]) -> b
     if resources:
         question = f"restore {counted(len(resources), 'resource')} from snapshot {snapshot_id}?"
     else:
-        s = service.preview(snapshot_id)["summary"]
+        preview = service.preview(snapshot_id)
+        s = preview["summary"]
         print(
             f"restoring snapshot {snapshot_id} takes {counted(s['pictures_to_delete'], 'picture')} out of the library, "
             f"reverts {s['pictures_to_revert']} and recreates {s['pictures_to_recreate']}; {s['pictures_unchanged']} "
             "stay as they are (a safety snapshot is taken first: restoring it undoes this)"
         )
+        for what, changes in (("deletes", preview["to_delete"]), ("recreates", preview["to_recreate"])):
+            for change in changes:
+                print(f"  it {what} {change['type']} {change['id']} {change['name']!r}")
         question = "restore it?"
     return click.confirm(question, default=False)
 

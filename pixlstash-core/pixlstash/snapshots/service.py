@@ -352,7 +352,7 @@ class SnapshotService:
         row = self.get(snapshot_id, sized=False)
         with self._exclusive(wait=_RESTORE_WAIT), self._opened(row) as name:
             self.verify(snapshot_id)  # every chunk, before anything happens: a damaged snapshot stops here
-            self._take("SAFETY", f"before restoring snapshot {snapshot_id}")  # no safety net, no restore
+            safety = self._take("SAFETY", f"before restoring snapshot {snapshot_id}")  # no safety net, no restore
             # No writes from here to the end: the vector indexes carried over must see the switch alone.
             with self.library_db.write_lock, contextlib.ExitStack() as held:
                 with SnapshotDiff.attached(self.library_db.path, name) as diff:
@@ -369,7 +369,13 @@ class SnapshotService:
         self._after_restore()
         self.library_db.optimize()  # every table changed: let SQLite refresh its statistics
         self.events.publish(Event("library.restored", data={"snapshot_id": snapshot_id}))
-        return {"snapshot_id": snapshot_id, "resource_type": "full", "missing_files_count": missing, "errors": []}
+        return {
+            "snapshot_id": snapshot_id,
+            "resource_type": "full",
+            "missing_files_count": missing,
+            "errors": [],
+            "safety_snapshot_id": safety.id,
+        }
 
     def _count_missing_files(self) -> int:
         store = self.store

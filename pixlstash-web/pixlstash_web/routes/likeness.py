@@ -94,6 +94,8 @@ def _receive(ctx: RequestContext, upload, max_files: int):
         if len(upload.files) > max_files:
             raise BadInput(f"at most {max_files} images")
         fields = _fields(upload.fields)
+        if upload.files:  # before any decoding: a search that can only fail costs nothing
+            ctx.library.likeness.require_engine(fields.mode, fields.engine)
         images = [open_query_image(file.path, ctx.library.limits) for file in upload.files]
     finally:
         upload.discard()
