@@ -58,6 +58,12 @@ def test_every_route_returns_only_what_the_metadata_option_allows(live, curated,
 
     for params in ({"favourite": "true"}, {"flagged": "true"}):
         refused("/pictures", params)
+    # Whatever the options: the full-text index also holds file names and OCR text no share shows, and
+    # sizes and import times never leave the library (a sort's cursor would carry them).
+    for params in ({"text": "private"}, {"sort": "file_size"}, {"sort": "imported_at"}):
+        refused("/pictures", params)
+    refused("/pictures/count", {"text": "red.png"})
+    assert anon.get(f"{base}/pictures/stats").json()["total_bytes"] == 0
     if include_metadata:
         assert listed(rating_min=5) == [ids["red"]] and listed(tags="portfolio") != listed()
         assert listed(sort="rating")[0] == ids["red"]

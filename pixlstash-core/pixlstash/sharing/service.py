@@ -160,7 +160,13 @@ def _owns(principal: Principal, row) -> bool:
 
 
 _NO_FILTER = PictureFilter()
-_NEVER_SHOWN = {"favourite", "flagged", "stack", "stack_covers", "score_engine", "score_min", "score_max"}
+# "text" searches the full-text index, which also holds file names, OCR text and the names of sets,
+# characters and projects that no share shows: one bit per request would spell them out.
+_NEVER_SHOWN = {"favourite", "flagged", "stack", "stack_covers", "score_engine", "score_min", "score_max", "text"}
+# Sizes and import times are the owner's working state: sorting by them (the cursor carries the exact value)
+# would show them.
+_NEVER_SORTED = {"file_size", "imported_at"}
+_SORT_WORDS = {"file_size": "file sizes", "imported_at": "import times"}
 # What a share without "include metadata" hides, so cannot be filtered on: ratings, tags, captions and
 # other text, generation data, faces and import times.
 _METADATA_FILTERS = {
@@ -348,6 +354,10 @@ class ShareService:
     def restrict_sort(share: Share, sort: Sort) -> Sort:
         """Sorting by rating would reveal ratings a share without metadata hides, and by a score the scores no
         share shows: refused, like filters."""
+        if sort.key in _NEVER_SORTED:
+            raise BadInput(
+                f"this share does not show {_SORT_WORDS[sort.key]}, so it cannot sort by them", fields=["sort"]
+            )
         if not share.options.include_metadata and sort.key == "rating":
             raise BadInput("this share does not show ratings, so it cannot sort by them", fields=["sort"])
         if sort.key.startswith("score:"):
@@ -371,7 +381,8 @@ class ShareService:
 
     @staticmethod
     def statistics(share: Share, statistics: Statistics) -> Statistics:
-        statistics = msgspec.structs.replace(statistics, scores=[])  # no share shows scores
+        # No share shows scores or file sizes.
+        statistics = msgspec.structs.replace(statistics, scores=[], total_bytes=0, file_size=[])
         if share.options.include_metadata:
             return statistics
         return msgspec.structs.replace(statistics, tags=[], rating={})
