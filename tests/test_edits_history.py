@@ -355,3 +355,23 @@ def test_pictures_said_not_to_be_duplicates_leave_their_group_for_good_and_undo_
     assert any({a, b, c} <= set(g.picture_ids) for g in library.duplicate_groups())
     library.edits.redo()
     assert all(not {a, b} & set(g.picture_ids) for g in library.duplicate_groups())
+
+
+def test_deleting_a_tag_is_one_undo_step_and_undo_puts_it_back(tmp_path):
+    from live_server import make_pictures
+
+    from pixlstash.library import Library
+
+    with Library.open(tmp_path / "lib") as library:
+        ids = make_pictures(library, tmp_path / "in", 3)
+        library.edits.set_fields(ids, rating=3)
+        library.edits.tag(ids[:2], add=["sunset"])
+        tag_id = library.tags.resolve("sunset")
+        library.edits.delete_tag(tag_id)
+        assert library.tags.resolve("sunset") is None
+        assert library.edits.history().steps[0].label == "Delete the tag sunset"  # newest first
+        library.edits.undo()  # the deletion, not the tagging or the rating before it
+        back = library.tags.resolve("sunset")
+        assert back is not None
+        assert sorted(pid for pid, *_ in library.edits.state.tag_rows(ids, back)) == ids[:2]
+        assert {library.get(pid).rating for pid in ids} == {3}

@@ -288,6 +288,16 @@ class Edits:
             self._record(part, max(1, len(contents["members"])), f"Delete the {row['kind']} {row['name']}")
 
     @_atomic
+    def delete_tag(self, tag_id: int) -> None:
+        """Delete a tag from the vocabulary and every picture, one step: undo puts it back on those pictures
+        (by name, with each row's source and confidence)."""
+        name = self.tags.get(tag_id).name
+        rows = [list(row) for row in self.state.every_tag_row(tag_id)]
+        self.organiser.delete_tag(tag_id)
+        part = {"kind": "tags", "added": [], "removed": [[name, rows]] if rows else []}
+        self._record(part, max(1, len({row[0] for row in rows})), f"Delete the tag {name}")
+
+    @_atomic
     def move_collection(self, collection_id: int, project_id: int | None) -> Collection:
         """Move a set or character to another project (or none); its pictures follow."""
         before = self.state.collection_row(collection_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -180,9 +181,11 @@ def _write_zip(library, plan, options, target: Path, progress) -> Path:
     target = target.expanduser().resolve()
     if target.exists():
         raise BadInput(f"{target} exists already: choose a new file name")
-    partial = target.with_name(f".{target.name}.part")
+    # A new file of our own (O_EXCL, never a link someone planted at a name we would use), named only when whole.
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    partial = Path(name)
     try:
-        with open(partial, "wb") as out:
+        with os.fdopen(fd, "wb") as out:
             for chunk in library.training.zip_chunks(plan, options, progress):
                 out.write(chunk)
         os.replace(partial, target)

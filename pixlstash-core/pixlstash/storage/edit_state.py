@@ -56,6 +56,12 @@ class EditState:
             (tag_id, ids_json(picture_ids)),
         )
 
+    def every_tag_row(self, tag_id: int) -> list[tuple[int, str, float | None]]:
+        """(picture id, source, confidence) of every picture that carries the tag."""
+        return self.db.query(
+            "SELECT picture_id, source, confidence FROM picture_tags WHERE tag_id = ? ORDER BY picture_id", (tag_id,)
+        )
+
     def put_tag_rows(self, tag_id: int, rows: Sequence[Sequence]) -> None:
         """Tags back on pictures as they were: source and confidence included (inside a write)."""
         self.db.connection.executemany(

@@ -202,7 +202,7 @@ def register(api: Api) -> None:
         summary="Delete a tag from the vocabulary and every picture",
     )
     def delete_tag(ctx: RequestContext) -> None:
-        org(ctx).delete_tag(ctx.path["tag_id"])
+        ctx.library.edits.delete_tag(ctx.path["tag_id"])  # one undo step
 
 
 def _register_collections(api: Api, kind: str, plural: str) -> None:
