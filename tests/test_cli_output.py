@@ -38,7 +38,10 @@ def test_snapshot_commands_speak_in_sentences_and_fail_with_a_status(tmp_path):
     nothing = run_cli("snapshot", "restore", "1", "--only", "picture:77", "--library", lib, check=False)
     assert nothing.returncode == 1 and "not restored: picture:77" in nothing.stderr
     full = run_cli("snapshot", "restore", "1", "--library", lib).stdout
-    assert full.strip() == "restored the library from snapshot 1"
+    assert full.strip().splitlines() == [
+        "restored the library from snapshot 1",
+        "what the library held before is in safety snapshot 2: `pixlstash snapshot restore 2` undoes this",
+    ]
     deleted = run_cli("snapshot", "delete", "1", "--library", lib).stdout
     assert deleted.startswith("deleted snapshot 1, freeing ")
 

@@ -94,6 +94,7 @@ def _script(blocks: list[list[str]], port: int, results: Path) -> str:
     out = ["set -u"]
     for n, line in enumerate(lines):
         command = line.replace(".venv/bin/", venv_bin + "/").replace("9537", str(port))
+        command = command.replace("/mnt/usb/", f"{results.parent}/usb/")  # never the machine's own /mnt
         if re.search(r"\bserve\b.*&", command):
             out.append(f"{command.split('&')[0]} > {results}/{n}.out 2> {results}/{n}.err &")
             out.append(f"SERVER=$!; echo 0 > {results}/{n}.rc")

@@ -83,11 +83,20 @@ def _model_checks(engines) -> list[Check]:
 
 def _speed_checks(pm, library_path) -> list[Check]:
     """Each engine with its model here, run on made-up pictures: its speed, or why it could not run."""
+    import contextlib
+    import tempfile
+    from pathlib import Path
+
     from ..engines.speed import measure_speed
+    from ..paths import resolve_library_path
     from .library_options import open_library
 
     checks = []
-    with open_library(library_path, pm) as library:
+    path = resolve_library_path(library_path)
+    with contextlib.ExitStack() as stack:
+        if not (path / "library.db").exists():  # no library yet: the engines at their default settings
+            path = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pixlstash-bench-"))) / "library"
+        library = stack.enter_context(open_library(str(path), pm, create=True))
         catalog = library.engines
 
         def dimensions(engine_id: str) -> int:
