@@ -125,6 +125,18 @@ def run_in_terminal(
     return os.waitstatus_to_exitcode(status), shown.decode(errors="replace")
 
 
+def wait_for(predicate, what: str, timeout: float = 120.0):
+    """``predicate()``'s first true value, asked every few milliseconds; fails after a generous ceiling
+    (waiting for the event, never for a fixed time)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}: {predicate()}")
+
+
 def run_cli(
     *args: str,
     pythonpath: Path | None = None,

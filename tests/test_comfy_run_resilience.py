@@ -12,13 +12,12 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 import tracemalloc
 
 import numpy as np
 import pytest
 from comfy_peer import GRAPH, comfy_peer
-from conftest import REPO
+from conftest import REPO, wait_for
 from PIL import Image, PngImagePlugin
 
 from pixlstash.auth import Authenticator
@@ -54,16 +53,6 @@ def root(tmp_path, peer):
         library.import_paths([made])
         library.comfy.link(peer.url)
     return root
-
-
-def _wait_for(condition, what: str, ceiling: float = 120.0):
-    deadline = time.monotonic() + ceiling
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"gave up waiting for {what}")
 
 
 def test_outputs_are_streamed_to_disk_not_held_in_memory(root, peer):
@@ -117,7 +106,7 @@ def test_a_run_left_running_by_a_killed_process_is_adopted_and_filed(root, peer)
         runner = ComfyRunner(library.comfy, library.events)
         runner.wake()  # what a server does at start
         try:
-            _wait_for(lambda: all(r.status not in ("queued", "running") for r in library.comfy.runs()), "adoption")
+            wait_for(lambda: all(r.status not in ("queued", "running") for r in library.comfy.runs()), "adoption")
         finally:
             runner.stop()
         waiting, unsent = sorted(library.comfy.runs(), key=lambda r: r.id)
@@ -138,7 +127,7 @@ def test_ctrl_c_on_the_cli_cancels_the_run_and_only_its_prompt(root, peer):
     command = [sys.executable, "-m", "pixlstash", "comfy", "remix", "1", "--library", str(root)]
     child = subprocess.Popen(command, env=ENV, cwd=REPO, stderr=subprocess.PIPE, text=True)
     try:
-        _wait_for(lambda: peer.seen("GET", "/queue"), "the CLI to wait on ComfyUI")
+        wait_for(lambda: peer.seen("GET", "/queue"), "the CLI to wait on ComfyUI")
         child.send_signal(signal.SIGINT)
         _, stderr = child.communicate(timeout=60)
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
+from conftest import wait_for
 from live_server import LiveServer, make_pictures
 
 from pixlstash.instance import InstanceOptions
@@ -21,16 +22,6 @@ class SteppedClock:
 
     def __call__(self) -> int:
         return self.now
-
-
-def _wait_for(predicate, what: str, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}: {predicate()}")
 
 
 def test_the_server_takes_daily_weekly_and_monthly_snapshots_and_prunes_them(library, tmp_path):
@@ -59,8 +50,8 @@ def test_the_server_takes_daily_weekly_and_monthly_snapshots_and_prunes_them(lib
         for step in [0, *steps]:
             clock.now += step
             # The schedule takes the DAILY last: once it has today's stamp, this tick's work is done.
-            _wait_for(lambda: clock.now in kinds()["DAILY"], f"the DAILY snapshot of {clock.now}")
-        final = _wait_for(
+            wait_for(lambda: clock.now in kinds()["DAILY"], f"the DAILY snapshot of {clock.now}")
+        final = wait_for(
             lambda: (k := kinds()) and [len(k["DAILY"]), len(k["WEEKLY"]), len(k["MONTHLY"])] == [7, 4, 12] and k,
             "pruning to 7 / 4 / 12",
         )

@@ -156,6 +156,8 @@ def test_preview_counts_only_real_changes(library, snapshots, tmp_path):
     assert preview["to_recreate"] == []
     assert any("no original file" in w for w in preview["warnings"])
     result = snapshots.restore(snapshot.id)
+    safety = result.pop("safety_snapshot_id")  # the one that undoes this restore
+    assert [s.kind for s in snapshots.list() if s.id == safety] == ["SAFETY"]
     assert result == {"snapshot_id": snapshot.id, "resource_type": "full", "missing_files_count": 1, "errors": []}
     assert {library.get(i).rating for i in ids[:3]} == {0}
     assert library.count() == 6 and new[0] not in {p.id for p in library.page().items}

@@ -223,6 +223,10 @@ def test_damaged_weights_are_named_by_models_and_a_search_says_so_in_one_line(mo
             [sys.executable, "-m", "pixlstash", *args, "--library", lib], capture_output=True, text=True, env=env
         )
 
+    from pixlstash.library import Library
+
+    # A search needs a library: a command that only reads never makes one.
+    Library.open(lib, plugin_manager=make_plugin_manager(load_entry_points=False)).close()
     whole = {m["engine_id"]: m for m in json.loads(cli("models", "--json").stdout)}["clip/tiny-test"]
     assert whole["present"] and whole["problems"] == []  # a real safetensors file passes the header check
     data = weights.read_bytes()
