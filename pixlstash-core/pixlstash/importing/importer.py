@@ -139,6 +139,12 @@ class _Skipped(msgspec.Struct):
     reason: str
 
 
+def _skipped(item: ImportItem, reason: str) -> _Skipped:
+    """A skip whose reason names the file as the user knows it: a decoder's message (FFmpeg's, libraw's)
+    quotes the path it opened, which for an upload is a temporary file of the server's."""
+    return _Skipped(item, reason.replace(str(item.path), item.display))
+
+
 class Importer:
     """One import run's pipeline. ``unscrap`` brings back a scrapped picture imported again;
     ``after_import`` gets the ids of new pictures (the library queues their on-import enrichment)."""
@@ -196,12 +202,12 @@ class Importer:
                 self.store.put(digest, item.path, analysis.suffix, move=item.temporary)
             return _Prepared(item, analysis)
         except PixlstashError as error:
-            return _Skipped(item, error.message)
+            return _skipped(item, error.message)
         except OSError as error:
             return _Skipped(item, f"cannot read: {error.strerror or error}")
         except Exception as error:  # one strange file must not stop the batch
             log.exception("unexpected error importing %s", item.display)
-            return _Skipped(item, f"unexpected error: {type(error).__name__}: {error}")
+            return _skipped(item, f"unexpected error: {type(error).__name__}: {error}")
 
     # -- committing (the calling thread) --------------------------------------------------------
 
