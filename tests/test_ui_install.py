@@ -50,18 +50,26 @@ def test_chromium_sees_an_installable_app_that_opens_offline_without_private_dat
         icon = page.request.get("/ui/icons/app-512.png")
         assert icon.ok and icon.headers["content-type"] == "image/png"
 
+        # A view with a search in its address, opened through the service worker: what was searched for
+        # must not stay in the browser's cache (it used to, past sign-out).
+        page.goto("/?text=lighthouse-secret")
+        page.wait_for_selector(".tile:not([hidden]) img, .empty:not([hidden])")
         cached = page.evaluate(
             """async () => {
                 const urls = [];
                 for (const name of await caches.keys()) {
                     const cache = await caches.open(name);
-                    for (const request of await cache.keys()) urls.push(new URL(request.url).pathname);
+                    for (const request of await cache.keys()) {
+                        const url = new URL(request.url);
+                        urls.push(url.pathname + url.search);
+                    }
                 }
                 return urls;
             }"""
         )
         assert "/" in cached and "/ui/js/app.js" in cached and "/ui/app.css" in cached
         assert not [url for url in cached if url.startswith(("/api/", "/s/"))], cached  # nothing private
+        assert not [url for url in cached if "?" in url or "lighthouse-secret" in url], cached
 
         context.set_offline(True)  # the server is out of reach: the shell still opens, and says so
         page.reload()

@@ -2,6 +2,8 @@
 // server first, from this cache only when the server cannot be reached. Pictures, thumbnails, API data
 // and share pages are never cached here: they are private, and the server is the only copy that counts.
 // SHELL (the cache's name, changing with every release's files) and FILES are written above by the server.
+// The shell is kept under its path alone: the page's query holds the view, what was searched for
+// included, and that must not outlive the session in the browser's cache.
 
 const isShell = (url) => url.origin === self.location.origin && (url.pathname === "/" || url.pathname.startsWith("/ui/"));
 
@@ -20,16 +22,16 @@ self.addEventListener("activate", (event) => {
 self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
   if (event.request.method !== "GET" || !isShell(url)) return;  // the network alone
+  const key = url.origin + url.pathname;
   event.respondWith(
     fetch(event.request)
       .then((response) => {
         if (response.ok) {
           const copy = response.clone();
-          event.waitUntil(caches.open(SHELL).then((cache) => cache.put(event.request, copy)));
+          event.waitUntil(caches.open(SHELL).then((cache) => cache.put(key, copy)));
         }
         return response;
       })
-      .catch(() => caches.match(event.request, { ignoreSearch: url.pathname === "/" })
-        .then((cached) => cached || Response.error())),
+      .catch(() => caches.match(key).then((cached) => cached || Response.error())),
   );
 });
