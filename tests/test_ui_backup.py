@@ -53,3 +53,34 @@ def test_a_person_backs_up_from_settings_and_schedules_it(browser, server, tmp_p
         schedule = server.state.instance.backups.schedule()
         assert (schedule.enabled, schedule.target, schedule.every_hours) == (True, str(target), 12)
         screenshot(page, f"settings-backup-{size['width']}")
+
+
+def test_a_larger_backup_is_replaced_only_when_asked_and_accounts_only_when_ticked(browser, server, tmp_path):  # noqa: F811
+    from live_server import make_pictures
+
+    from pixlstash.backups import create_backup
+    from pixlstash.library import Library
+
+    target = tmp_path / "usb" / "backup"
+    with Library.open(tmp_path / "bigger") as bigger:  # another library, with more pictures, backed up there
+        make_pictures(bigger, tmp_path / "more", 7, seed=3)
+        create_backup(bigger, target)
+    with signed_in_page(browser, server, viewport={"width": 1280, "height": 800}) as page:
+        page.get_by_role("button", name="Settings", exact=True).click()
+        page.get_by_role("tab", name="Library").click()
+        section = page.locator("#backup-section")
+        section.scroll_into_view_if_needed()
+        section.get_by_label("Folder on the server").fill(str(target))
+        accounts = section.get_by_label("With accounts and API keys")
+        expect(accounts).not_to_be_checked()
+        section.get_by_role("button", name="Back up now").click()
+        expect(section.get_by_role("status")).to_contain_text("holds a backup of 7 pictures", timeout=20_000)
+        assert verify_backup(target)[0].pictures == 7  # the larger backup is untouched
+        accounts.check()
+        section.get_by_role("button", name="Replace that backup anyway").click()
+        expect(section.get_by_role("status")).to_contain_text("Backed up", timeout=20_000)
+        expect(section.get_by_role("status")).to_contain_text("accounts and API keys in clear")
+        expect(section.get_by_role("button", name="Replace that backup anyway")).to_be_hidden()
+        screenshot(page, "settings-backup-replaced")
+    manifest, problems = verify_backup(target)
+    assert problems == [] and manifest.pictures == 5 and manifest.with_accounts

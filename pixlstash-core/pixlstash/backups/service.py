@@ -90,7 +90,7 @@ def _refuse_replacing(target: Path, previous: BackupManifest | None, pictures: i
     if previous.pictures > pictures:
         raise Conflict(
             f"{target} holds a backup of {previous.pictures:,} pictures and this library has {pictures:,}: "
-            "check --library; add --force to replace it all the same"
+            "is this the right library? Replace it only on purpose (--force; in Settings, 'Replace that backup anyway')"
         )
     if previous.created_at > now:
         raise Conflict(f"{target} holds a backup made later than now: check the clock; add --force to replace it")

@@ -11,9 +11,10 @@ function describe(status) {
   if (status.last_error) return `The last backup (${at}) failed: ${esc(status.last_error)}`;
   if (!status.last) return "No backup yet.";
   const last = status.last;
+  const accounts = last.with_accounts ? " It holds the accounts and API keys in clear." : "";
   const problems = last.problems.length ? ` ${last.problems.length} problem(s): ${esc(last.problems.join("; "))}` : "";
   return `Backed up ${size(last.bytes_in_backup)} to ${esc(last.target)} on ${at}`
-    + ` (${last.files_written.toLocaleString()} files new, ${size(last.bytes_written)}).${problems}`;
+    + ` (${last.files_written.toLocaleString()} files new, ${size(last.bytes_written)}).${accounts}${problems}`;
 }
 
 /** The section's HTML, or "" for someone who may not back up (not an administrator). */
@@ -24,13 +25,17 @@ export async function backupSettingsSection() {
   const folder = schedule.target || status.last?.target || "";
   return `<section id="backup-section"><h3>Backup</h3>
     <p class="muted"><small>The whole library (databases, originals, snapshots) to a folder on the server, such as
-      an external disk. The next backup to the same folder writes only what is new.</small></p>
+      an external disk. The next backup to the same folder writes only what is new. Accounts and API keys stay
+      out unless you ask for them: a library restored without them starts with first-run setup.</small></p>
     <form id="backup-form" class="list">
       <label>Folder on the server <input name="target" value="${esc(folder)}" required
         placeholder="/mnt/usb/pixlstash-backup" autocomplete="off"></label>
       <label><input type="checkbox" name="thumbnails" ${schedule.with_thumbnails ? "checked" : ""}> With thumbnails</label>
+      <label><input type="checkbox" name="accounts" ${schedule.with_accounts ? "checked" : ""}>
+        With accounts and API keys (kept in the backup in clear)</label>
       <button>Back up now</button>
     </form>
+    <button id="backup-force" hidden>Replace that backup anyway</button>
     <progress id="backup-progress" max="1" value="0" aria-label="Backup progress" ${status.running ? "" : "hidden"}></progress>
     <p id="backup-state" role="status">${describe(status)}</p>
     <label><input type="checkbox" id="backup-schedule" ${schedule.enabled ? "checked" : ""}>
@@ -43,6 +48,7 @@ export function bindBackupSettings(panel) {
   const form = panel.querySelector("#backup-form");
   if (!form) return;
   const bar = panel.querySelector("#backup-progress");
+  const force = panel.querySelector("#backup-force");
   const state = panel.querySelector("#backup-state");
   const follow = async () => {
     for (;;) {
@@ -50,6 +56,8 @@ export function bindBackupSettings(panel) {
       bar.hidden = !status.running;
       bar.value = status.total_bytes ? status.done_bytes / status.total_bytes : 0;
       state.innerHTML = describe(status);
+      // A backup of more pictures than the library holds is replaced only when the person says so.
+      force.hidden = status.running || !/holds a backup of/.test(status.last_error || "");
       if (!status.running || !panel.isConnected) return status;
       await new Promise((resolve) => { setTimeout(resolve, 500); });
     }
@@ -59,15 +67,22 @@ export function bindBackupSettings(panel) {
     target: form.target.value.trim() || null,
     every_hours: Number(panel.querySelector("#backup-hours").value) || 24,
     with_thumbnails: form.thumbnails.checked,
+    with_accounts: form.accounts.checked,
   });
-  form.onsubmit = async (event) => {
-    event.preventDefault();
+  const backUp = async (replace) => {
     try {
-      await api.post("/backups", { target: form.target.value.trim(), with_thumbnails: form.thumbnails.checked });
+      await api.post("/backups", {
+        target: form.target.value.trim(),
+        with_thumbnails: form.thumbnails.checked,
+        with_accounts: form.accounts.checked,
+        force: replace,
+      });
       const done = await follow();
       toast(done.last_error ? "The backup failed" : "Backup done");
     } catch (error) { toast(error.message); }
   };
+  form.onsubmit = (event) => { event.preventDefault(); backUp(false); };
+  force.onclick = () => backUp(true);
   const saveSchedule = async () => {
     try {
       const saved = await api.put("/backups/schedule", schedule());
