@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from conftest import run_cli
 from hostile_graphs import as_text, chain, shared_fan
 from PIL import Image, PngImagePlugin
 
@@ -57,10 +58,16 @@ def test_a_long_chain_imports_with_its_prompt(tmp_path):
     assert ("at the end of the chain", "7", 4) in [tuple(r) for r in rows], rows
 
 
-def test_a_graph_past_the_cap_is_kept_raw_not_read():
+def test_a_graph_past_the_cap_is_kept_raw_not_read_and_the_import_says_so(tmp_path):
     graph = chain(3)
     for n in range(comfyui.MAX_NODES):
         graph[f"x{n}"] = {"class_type": "Note", "inputs": {}}
-    text = as_text(graph)
-    generation = comfyui.parse_comfyui(text, None)
-    assert generation is None or (generation.positive == "" and generation.raw_prompt == text)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _png(folder / "huge-graph.png", graph)
+    done = run_cli("import", str(folder), "--library", str(tmp_path / "lib"))
+    assert done.returncode == 0, done.stderr
+    assert "note: " in done.stderr and "huge-graph.png: its ComfyUI graph has 100,004 nodes" in done.stderr
+    with Library.open(tmp_path / "lib") as library:
+        [(positive, raw)] = library.db.query("SELECT positive, raw_prompt FROM generation")
+    assert positive == "" and raw == as_text(graph)  # kept as it is, never lost

@@ -353,9 +353,10 @@ class Folder(msgspec.Struct, frozen=True):
     picture_count: int = 0
 
 
-class ImportedPicture(msgspec.Struct, frozen=True):
+class ImportedPicture(msgspec.Struct, frozen=True, omit_defaults=True):
     path: str
     picture_id: int
+    notes: list[str] = []  # what was imported but not read (a ComfyUI graph too large, say)
 
 
 class ImportSkip(msgspec.Struct, frozen=True):

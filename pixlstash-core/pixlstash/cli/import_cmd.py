@@ -53,6 +53,9 @@ def import_command(pm, library_path, paths, project, sets, characters, as_json) 
     else:
         for skip in report.skipped:
             print(f"skipped {skip.path}: {skip.reason}", file=sys.stderr)
+        for imported in report.imported:
+            for note in imported.notes:
+                print(f"note: {imported.path}: {note}", file=sys.stderr)
         rate = len(report.imported) / report.seconds if report.seconds else 0.0
         restored = f" ({len(report.restored)} back from the scrapheap)" if report.restored else ""
         print(

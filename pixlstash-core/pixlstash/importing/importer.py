@@ -346,7 +346,7 @@ class Importer:
                     self._discard(result.analysis, reference)
                     report.skipped.append(ImportSkip(item.display, f"could not record: {error}"))
                     return
-                report.imported.append(ImportedPicture(item.display, picture_id))
+                report.imported.append(ImportedPicture(item.display, picture_id, list(result.analysis.notes)))
                 self.events.publish(Event("picture.added", [picture_id]))
                 if on_picture:
                     on_picture(item, picture_id, True)

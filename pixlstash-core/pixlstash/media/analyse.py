@@ -121,7 +121,9 @@ def _analyse_image(path: Path, analysis: MediaAnalysis, limits: MediaLimits) -> 
                 raise UnsupportedMedia(f"corrupt or truncated image: {error}") from None
             exif = read_exif(image)
         analysis.suffix, analysis.mime, analysis.media_type = suffix, mime, "image"
-        analysis.generation = read_generation(image.info, exif.fields, exif.user_comment, exif.generator_scheme)
+        analysis.generation = read_generation(
+            image.info, exif.fields, exif.user_comment, exif.generator_scheme, analysis.notes
+        )
         if analysis.generation and analysis.generation.tool == "comfyui":
             exif.fields.pop("make", None)
             exif.fields.pop("model", None)

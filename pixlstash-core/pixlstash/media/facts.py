@@ -40,6 +40,7 @@ class MediaAnalysis(msgspec.Struct):
     orientation: int | None = None
     exif: dict[str, object] = {}
     generation: Generation | None = None
+    notes: list[str] = []  # what the person should know about an imported file (a graph too large to read)
     phash: int | None = None
     duration: float | None = None
     codec: str | None = None

@@ -27,6 +27,7 @@ def read_generation(
     exif_fields: Mapping[str, object],
     user_comment: str | None,
     exif_scheme: str | None = None,
+    notes: list[str] | None = None,
 ) -> Generation | None:
     """Find generation metadata in an image's text chunks (``image.info``) or EXIF (its fields, UserComment
     and the short scheme name Fooocus writes in MakerNote)."""
@@ -40,7 +41,7 @@ def read_generation(
             elif value.startswith("workflow:"):
                 workflow = workflow or value[len("workflow:") :]
     if prompt or workflow:
-        return parse_comfyui(prompt, workflow)
+        return parse_comfyui(prompt, workflow, notes)
     if (invoke := json_object(info.get("invokeai_metadata"))) is not None:
         return parse_invokeai(invoke, text(info.get("invokeai_metadata")) or "", text(info.get("invokeai_graph")))
     if (legacy := json_object(info.get("sd-metadata"))) is not None:

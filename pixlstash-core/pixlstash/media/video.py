@@ -156,7 +156,7 @@ def analyse_video(path: Path, analysis: MediaAnalysis, limits: MediaLimits) -> N
     except av.error.FFmpegError as error:
         raise UnsupportedMedia(f"corrupt or unreadable video: {error}") from None
     analysis.media_type, analysis.codec, analysis.duration = "video", codec, duration
-    analysis.generation = from_video_tags(tags)
+    analysis.generation = from_video_tags(tags, analysis.notes)
     analysis.width, analysis.height = width, height
     grid_bytes, preview_bytes, grid = make_thumbnails(frame)
     analysis.grid_thumbnail, analysis.preview_thumbnail = grid_bytes, preview_bytes

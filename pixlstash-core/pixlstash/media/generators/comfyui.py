@@ -53,8 +53,11 @@ class _Texts:
         return "\n".join(self.found)
 
 
-def parse_comfyui(prompt_json: str | None, workflow_json: str | None) -> Generation | None:
-    """Parse ComfyUI's API-format ``prompt`` graph: sampler settings, prompts, checkpoint and LoRAs."""
+def parse_comfyui(
+    prompt_json: str | None, workflow_json: str | None, notes: list[str] | None = None
+) -> Generation | None:
+    """Parse ComfyUI's API-format ``prompt`` graph: sampler settings, prompts, checkpoint and LoRAs. What
+    the person should know about the file (a graph too large to read) is added to ``notes``."""
     try:
         nodes = json.loads(prompt_json) if prompt_json else {}
     except (ValueError, RecursionError):
@@ -62,9 +65,12 @@ def parse_comfyui(prompt_json: str | None, workflow_json: str | None) -> Generat
     if not isinstance(nodes, dict):
         nodes = {}
     if len(nodes) > MAX_NODES:
-        log.warning("a ComfyUI graph of %d nodes (over %d) is kept as it is, not read", len(nodes), MAX_NODES)
-        nodes = {}
-    if not nodes and not workflow_json:
+        said = f"its ComfyUI graph has {len(nodes):,} nodes (over {MAX_NODES:,}): kept as it is, not read"
+        log.warning("a picture's %s", said)
+        if notes is not None:
+            notes.append(said)
+        nodes = {}  # read no further; the raw graph is still kept below
+    elif not nodes and not workflow_json:
         return None
     positive, negative = _Texts(nodes), _Texts(nodes)
     checkpoint = sampler = scheduler = None
@@ -110,7 +116,7 @@ def parse_comfyui(prompt_json: str | None, workflow_json: str | None) -> Generat
     )
 
 
-def from_video_tags(tags: Mapping[str, str]) -> Generation | None:
+def from_video_tags(tags: Mapping[str, str], notes: list[str] | None = None) -> Generation | None:
     """A video container's metadata tags (keys compared without case: Matroska writes them upper case)."""
     lowered = {str(k).lower(): v for k, v in tags.items()}
     prompt, workflow = text(lowered.get("prompt")), text(lowered.get("workflow"))
@@ -118,7 +124,7 @@ def from_video_tags(tags: Mapping[str, str]) -> Generation | None:
         comment = json_object(lowered.get("comment"))
         if comment is not None:
             prompt, workflow = _as_json(comment.get("prompt")), _as_json(comment.get("workflow"))
-    return parse_comfyui(prompt, workflow) if prompt or workflow else None
+    return parse_comfyui(prompt, workflow, notes) if prompt or workflow else None
 
 
 def _as_json(value: object) -> str | None:
