@@ -150,7 +150,7 @@ def test_tokens_are_stored_hashed(live):
 
 def test_session_cookie_csrf_and_restart(live, tmp_path):
     client = live.client()
-    assert client.get("/api/v1/setup").json() == {"needs_setup": True}
+    assert client.get("/api/v1/setup").json() == {"needs_setup": True, "needs_code": False}
     response = client.post("/api/v1/setup", json={"username": "owner", "password": "correct horse"})
     assert response.status_code == 201
     cookie = response.headers["set-cookie"]
@@ -187,7 +187,7 @@ def test_login_is_rate_limited_per_address(live):
     assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
 
 
-def test_setup_only_from_loopback(live):
+def test_setup_from_another_machine_needs_the_setup_code(live):
     scope = {
         "type": "http",
         "method": "POST",
@@ -199,7 +199,7 @@ def test_setup_only_from_loopback(live):
     }
     import asyncio
 
-    with pytest.raises(Forbidden, match="loopback"):
+    with pytest.raises(Forbidden, match="needs the setup code the server printed in its log"):
         asyncio.run(authorise(Request(scope), live.state, Policy.SETUP))
 
 

@@ -382,3 +382,4 @@ class Version(msgspec.Struct):
 
 class SetupStatus(msgspec.Struct):
     needs_setup: bool
+    needs_code: bool = False  # from this address, setup needs the code the server printed in its log

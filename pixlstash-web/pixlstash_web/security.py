@@ -16,9 +16,10 @@ from starlette.requests import Request
 from pixlstash.auth import Forbidden, Principal, Unauthenticated
 from pixlstash.errors import BadInput
 
+from .first_run import SETUP_CODE_HEADER
 from .state import AppState
 
-__all__ = ["SESSION_COOKIE", "Policy", "authorise", "client_address", "is_loopback", "public_base_url"]
+__all__ = ["SESSION_COOKIE", "Policy", "authorise", "client_address", "is_local", "is_loopback", "public_base_url"]
 
 SESSION_COOKIE = "pixlstash_session"
 CSRF_HEADER = "x-csrf-token"
@@ -28,7 +29,7 @@ _URL_TOKEN_PARAMS = {"token", "access_token", "api_key", "apikey", "session"}
 
 class Policy(enum.StrEnum):
     PUBLIC = "public"  # anyone (version, login, docs, the UI shell)
-    SETUP = "setup"  # anyone on loopback, and only while no owner exists
+    SETUP = "setup"  # only while no owner exists: from this machine, or with the setup code from the log
     READ = "read"  # a read, write or admin token, or the owner's session
     WRITE = "write"
     ADMIN = "admin"
@@ -64,6 +65,28 @@ def _host_is_this_machine(request: Request) -> bool:
     return _is_loopback_name(host) or host == str(listening[0]).lower()
 
 
+def is_local(request: Request) -> bool:
+    """The request comes from this machine and names it (what first-run setup trusts without a code)."""
+    return is_loopback(request) and _host_is_this_machine(request)
+
+
+def _check_setup_code(request: Request, state: AppState) -> None:
+    """First-run setup from another machine: the setup code from the server's log, tried a limited number
+    of times per address (the sign-in limit)."""
+    presented, code = request.headers.get(SETUP_CODE_HEADER, ""), state.setup_code
+    if code is None:
+        raise Forbidden("first-run setup is possible only from this machine now (the owner exists)")
+    if not presented:
+        raise Forbidden(
+            "first-run setup from another machine needs the setup code the server printed in its log at start"
+        )
+    address = client_address(request)
+    state.auth.rate_limiter.begin(address)
+    if not code.matches(presented):
+        raise Forbidden("that is not the setup code the server printed in its log")
+    state.auth.rate_limiter.succeeded(address)
+
+
 def public_base_url(request: Request, settings) -> str:
     """Where this server is reached, for links it hands out: the configured public URL, else the address
     it listens on. Never the request's Host header, which a client chooses."""
@@ -92,8 +115,8 @@ async def authorise(request: Request, state: AppState, policy: Policy):
     if policy == Policy.PUBLIC:
         return None, None
     if policy == Policy.SETUP:
-        if not (is_loopback(request) and _host_is_this_machine(request)):
-            raise Forbidden("first-run setup is only possible from this machine (loopback)")
+        if not is_local(request):
+            await run_in_threadpool(_check_setup_code, request, state)
         return None, None
     if policy == Policy.SHARE:
         token = request.path_params.get("share_token", "")

@@ -12,6 +12,7 @@ from pixlstash.errors import Conflict
 from pixlstash.instance import InstanceBusy, ServiceLock
 
 from .app import WebSettings, create_app
+from .first_run import owner_from_environment
 from .http_protocol import HEAD_TIMEOUT, with_head_deadline
 
 __all__ = ["check_port_free", "serve", "uvicorn_options"]
@@ -48,7 +49,9 @@ def serve(
             "one (pixlstash import, ls, snapshot and the other commands work beside it)"
         )
     check_port_free(host, port)
-    settings = WebSettings(secure_cookies=bool(ssl_certfile), public_url=public_url)
+    settings = WebSettings(
+        secure_cookies=bool(ssl_certfile), public_url=public_url, owner_from_file=owner_from_environment()
+    )
     app = create_app(settings=settings, library_path=library_path, plugin_manager=plugin_manager)
     uvicorn.run(
         app,

@@ -21,6 +21,7 @@ from pixlstash.updates import UpdateChecker
 
 from .decode_slots import DecodeSlots
 from .exports import ExportTickets
+from .first_run import SetupCode, first_run
 from .stream_slots import StreamSlots
 
 __all__ = ["AppState", "LifespanState", "WebSettings"]
@@ -37,6 +38,8 @@ class WebSettings(msgspec.Struct, frozen=True):
     worker_threads: int = max(4, 4 * (os.cpu_count() or 1))
     public_url: str | None = None  # how others reach this server (share links); default: where it listens
     password_checks: int = 2  # password hashes computed at once (each takes a core and 32 MiB)
+    # (name, password file) of an owner to create at start when there is none (unattended installs)
+    owner_from_file: tuple[str, str] | None = None
     services: InstanceOptions = InstanceOptions()  # the library's long-lived services (the core runs them)
 
 
@@ -58,6 +61,8 @@ class AppState:
         self.share_streams = StreamSlots(settings.share_streams_per_link, settings.share_streams_per_address)
         self.share_stream_checks = anyio.CapacityLimiter(1)  # scope checks of all share streams, one at a time
         self.decodes = DecodeSlots(settings.decodes_per_credential)
+        # First-run setup from another machine needs this code, printed in the log (first_run.py).
+        self.setup_code: SetupCode | None = first_run(self.auth, settings.owner_from_file)
         self.comfy_runner = ComfyRunner(self.library.comfy, self.library.events)
         self.comfy_runner.wake()  # runs queued or left running before this start are worked at once
         # "Get model" in the browser: downloads a person asked for; then the on-import work that waited for it

@@ -24,7 +24,7 @@ from ..schemas import (
     TokenCreate,
     TokenCreated,
 )
-from ..security import SESSION_COOKIE, Policy, client_address, public_base_url
+from ..security import SESSION_COOKIE, Policy, client_address, is_local, public_base_url
 
 _SIGN_INS_WAITING = 32  # beyond this many waiting for a password check, answer 429 at once
 
@@ -65,7 +65,8 @@ def register(api: Api) -> None:
         summary="Whether the first-run setup (creating the owner) is still needed",
     )
     def setup_status(ctx: RequestContext) -> SetupStatus:
-        return SetupStatus(ctx.state.auth.needs_setup)
+        needs = ctx.state.auth.needs_setup
+        return SetupStatus(needs, needs and not is_local(ctx.request))
 
     @api.post(
         "/setup",
@@ -75,7 +76,7 @@ def register(api: Api) -> None:
         status=201,
         raw=True,
         tag="auth",
-        summary="Create the owner account (loopback only, once) and sign in",
+        summary="Create the owner account (once; from another machine with the X-Setup-Code from the server's log)",
     )
     async def setup(ctx: RequestContext, body: SetupRequest) -> Response:
         auth = ctx.state.auth
@@ -83,6 +84,7 @@ def register(api: Api) -> None:
             raise Conflict("the owner account already exists; sign in instead")
         async with ctx.state.password_checks:
             await run_in_threadpool(auth.create_user, body.username, body.password)
+        ctx.state.setup_code = None  # the code dies with the owner's creation
         return await _session_response(ctx, body.username, body.password, 201)
 
     @api.post(

@@ -22,8 +22,8 @@ function query(params) {
   return text ? `?${text}` : "";
 }
 
-async function request(method, path, { params, body, form, raw } = {}) {
-  const headers = {};
+async function request(method, path, { params, body, form, raw, headers: extra } = {}) {
+  const headers = { ...extra };
   let payload;
   if (form) payload = form;
   else if (body !== undefined) {
@@ -73,6 +73,8 @@ function upload(path, form, onProgress) {
 export const api = {
   get: (path, params) => request("GET", path, { params }),
   post: (path, body, params) => request("POST", path, { body, params }),
+  /** POST with headers of its own (the first-run setup code). */
+  postWith: (path, body, headers) => request("POST", path, { body, headers }),
   put: (path, body) => request("PUT", path, { body }),
   patch: (path, body) => request("PATCH", path, { body }),
   del: (path) => request("DELETE", path),

@@ -282,16 +282,24 @@ async function signIn() {
     return true;
   }
   const setup = status.needs_setup;
+  // From another machine than the server's, setup needs the one-time code the server printed in its log.
+  const needsCode = setup && (await api.get("/setup")).needs_code;
   $("login").hidden = false;
-  $("login-hint").textContent = setup ? "Welcome! Create the owner account (only possible from this machine)." : "";
+  $("login-hint").textContent = !setup ? ""
+    : needsCode ? "Welcome! Create the owner account with the setup code the server printed in its log when it started."
+      : "Welcome! Create the owner account.";
+  $("login-code").hidden = !needsCode;
+  $("login-code").querySelector("input").required = needsCode;
   $("login-submit").textContent = setup ? "Create account" : "Sign in";
   return new Promise((resolve) => {
     $("login-form").onsubmit = async (event) => {
       event.preventDefault();
       const form = new FormData(event.target);
       try {
-        const result = await api.post(setup ? "/setup" : "/auth/login",
-          { username: form.get("username"), password: form.get("password") });
+        const credentials = { username: form.get("username"), password: form.get("password") };
+        const result = setup
+          ? await api.postWith("/setup", credentials, needsCode ? { "X-Setup-Code": form.get("setup_code") } : {})
+          : await api.post("/auth/login", credentials);
         api.setCsrf(result.csrf_token);
         $("login").hidden = true;
         app.me = { username: result.username };
