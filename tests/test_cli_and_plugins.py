@@ -10,10 +10,14 @@ from pathlib import Path
 
 from conftest import REPO, pip_install_to, run_cli
 
+from pixlstash import __version__
+
 
 def test_version_and_help():
-    assert run_cli("version").stdout.startswith("pixlstash 0.1.0")
-    assert json.loads(run_cli("version", "--json").stdout)["version"] == "0.1.0"
+    from pixlstash.storage.schema import SCHEMA_VERSION
+
+    assert run_cli("version").stdout.startswith(f"pixlstash {__version__} (library schema {SCHEMA_VERSION}, ")
+    assert json.loads(run_cli("version", "--json").stdout)["schema"] == SCHEMA_VERSION
     help_text = run_cli("--help").stdout
     for command in ("serve", "plugins", "version"):
         assert re.search(rf"^\s+{command}\s", help_text, re.M), command
@@ -165,7 +169,7 @@ def test_serve_answers_version(tmp_path):
                 if time.monotonic() > deadline or proc.poll() is not None:
                     raise
                 time.sleep(0.1)
-        assert body["version"] == "0.1.0"
+        assert body["version"] == __version__
     finally:
         proc.terminate()
         proc.wait(10)

@@ -44,7 +44,7 @@ from .paths import hub_snapshot, models_dir
 from .plugins import make_plugin_manager
 from .sharing import ShareContext, ShareTarget, ShareTransform
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "BadInput",

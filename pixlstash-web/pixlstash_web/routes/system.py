@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform
 from typing import Any
 
 import msgspec
@@ -9,6 +10,7 @@ from starlette.responses import HTMLResponse, Response
 
 from pixlstash import __version__
 from pixlstash.plugins import PluginInfo, PluginLoadError
+from pixlstash.storage.schema import SCHEMA_VERSION
 from pixlstash.updates import UpdateSettings, UpdateStatus
 
 from ..api import Api, RequestContext, json_response
@@ -23,6 +25,13 @@ class PluginsReport(msgspec.Struct):
     errors: list[PluginLoadError]
 
 
+class SystemInfo(msgspec.Struct):
+    version: str  # PixlStash's (every package and the image carry the same one; CHANGELOG.md)
+    schema: int  # the library schema this version writes; older libraries are upgraded when opened
+    library_schema: int  # the schema of the library this server opened
+    python: str
+
+
 class Source(msgspec.Struct):
     id: int
     kind: str
@@ -34,6 +43,17 @@ def register(api: Api) -> None:
     @api.get("/version", policy=Policy.PUBLIC, response=Version, tag="system", summary="The PixlStash version")
     def version(ctx: RequestContext) -> Version:
         return Version(__version__)
+
+    @api.get(
+        "/system",
+        policy=Policy.READ,
+        response=SystemInfo,
+        tag="system",
+        summary="The version, the library schema it writes and the one it opened, and Python's version",
+    )
+    def system(ctx: RequestContext) -> SystemInfo:
+        opened = int(ctx.library.db.scalar("PRAGMA user_version"))
+        return SystemInfo(__version__, SCHEMA_VERSION, opened, platform.python_version())
 
     @api.get("/openapi.json", policy=Policy.PUBLIC, raw=True, tag="system", summary="This API as OpenAPI 3.1")
     def openapi(ctx: RequestContext) -> Response:
