@@ -39,6 +39,38 @@ __all__ = ["ClipEmbedder"]
 log = logging.getLogger(__name__)
 
 
+def creation_options(open_clip, key: str) -> dict:
+    """What open_clip needs besides the weights to build ``key`` as its weights were trained: the pretrained
+    tag's QuickGELU (OpenAI's CLIP weights were trained with it; open_clip builds plain GELU unless told,
+    and only warns) and its preprocessing (which open_clip does not apply when given a file)."""
+    if "@" not in key:
+        return {}
+    name, tag = key.split("@", 1)
+    cfg = open_clip.get_pretrained_cfg(name, tag) or {}
+    return {
+        "force_quick_gelu": bool(cfg.get("quick_gelu", False)),
+        "image_mean": cfg.get("mean"),
+        "image_std": cfg.get("std"),
+        "image_interpolation": cfg.get("interpolation"),
+        "image_resize_mode": cfg.get("resize_mode"),
+    }
+
+
+def build_model(open_clip, key: str, files: Path, device: str = "cpu"):
+    """(model, preprocess, open_clip's name for it) from a complete folder or a bare checkpoint."""
+    options = creation_options(open_clip, key)
+    if files.is_dir():
+        name = f"local-dir:{files}"  # config and preprocessing come with the weights
+        quick = {"force_quick_gelu": True} if options.get("force_quick_gelu") else {}
+        model, _, preprocess = open_clip.create_model_and_transforms(name, device=device, **quick)
+    else:
+        name = key.split("@", 1)[0]
+        model, _, preprocess = open_clip.create_model_and_transforms(
+            name, pretrained=str(files), device=device, **options
+        )
+    return model, preprocess, name
+
+
 class ClipEmbedder(Embedder):
     preferred_batch_size = 32
     own_process = True  # torch stays out of the server; it leaves with the engine's process on unload
@@ -51,7 +83,9 @@ class ClipEmbedder(Embedder):
         self.id = model.engine_id
         self.label = f"CLIP {model.key}" + (" (int8)" if int8 else "")
         # int8 vectors differ a little from full precision ones: a version of their own.
-        self.version = model.fingerprint() + ("+int8" if int8 else "")
+        # Vectors (and ONNX exports) made before OpenAI's weights were built with QuickGELU are redone.
+        self._build = model.fingerprint() + ("+quickgelu" if model.key.endswith("@openai") else "")
+        self.version = self._build + ("+int8" if int8 else "")
         self._dimensions = KNOWN.get(model.key, (None, 0))[1] or None
         self._loaded: tuple[Any, Any, Any, str] | None = None  # (model, preprocess, tokenizer, device)
         self._tower: OnnxTower | None = None  # the image tower on ONNX Runtime, when chosen and working
@@ -131,28 +165,12 @@ class ClipEmbedder(Embedder):
             )
         import open_clip
 
-        if folder.is_dir():
-            name = f"local-dir:{folder}"  # config and preprocessing come with the weights
-            model, _, preprocess = open_clip.create_model_and_transforms(name, device=device)
-        else:
-            # A bare checkpoint of a hub model: open_clip knows its config; its pretrained tag knows the
-            # preprocessing (which open_clip does not apply when given a file).
-            name, tag = self.model.key.split("@", 1)
-            cfg = open_clip.get_pretrained_cfg(name, tag) or {}
-            model, _, preprocess = open_clip.create_model_and_transforms(
-                name,
-                pretrained=str(folder),
-                device=device,
-                image_mean=cfg.get("mean"),
-                image_std=cfg.get("std"),
-                image_interpolation=cfg.get("interpolation"),
-                image_resize_mode=cfg.get("resize_mode"),
-            )
+        model, preprocess, name = build_model(open_clip, self.model.key, folder, device)
         model.eval()
         tokenizer = self._tokenizer(open_clip, name)
         self._tower = None
         if self.image_runtime != "torch" and device == "cpu":
-            folder = export_folder(clip_models_dir(), self.model.key, self.model.fingerprint())
+            folder = export_folder(clip_models_dir(), self.model.key, self._build)
             self._tower = onnx_tower(model, self.input_size, folder, self.image_runtime == "onnx-int8", self.id)
             if self._tower is not None:
                 model.visual = None  # its weights are not needed twice (the text tower stays on torch)
