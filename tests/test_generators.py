@@ -320,3 +320,16 @@ def test_malformed_generation_metadata_never_fails_an_import(library, tmp_path, 
     report = library.import_paths([path])
     assert len(report.imported) == 1 and report.skipped == []
     library.get(report.imported[0].picture_id)  # readable whatever was (or was not) found
+
+
+def test_swarmui_loras_as_comma_separated_text_are_read(tmp_path):
+    """SwarmUI's metadata allows every list value as a JSON list or as comma-separated text."""
+    import json
+
+    from pixlstash.media.generators.swarmui import parse_swarmui
+
+    document = {
+        "sui_image_params": {"prompt": "a moody forest", "loras": "forest_v2,Style/moody", "loraweights": "0.9,0.4"}
+    }
+    generation = parse_swarmui(document, json.dumps(document))
+    assert [(lora.name, lora.weight) for lora in generation.loras] == [("forest_v2", 0.9), ("Style/moody", 0.4)]

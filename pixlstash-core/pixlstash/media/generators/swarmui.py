@@ -14,10 +14,18 @@ def is_swarmui(document: dict) -> bool:
     return isinstance(document.get("sui_image_params"), dict)
 
 
+def _listed(value: object) -> list:
+    """A SwarmUI list value: a JSON list, or the comma-separated text its metadata document also allows."""
+    if isinstance(value, list):
+        return value
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return []
+
+
 def parse_swarmui(document: dict, raw: str) -> Generation:
     params: dict = document["sui_image_params"]
-    names = params.get("loras") if isinstance(params.get("loras"), list) else []
-    weights = params.get("loraweights") if isinstance(params.get("loraweights"), list) else []
+    names, weights = _listed(params.get("loras")), _listed(params.get("loraweights"))
     loras = [
         Lora(name, number(weights[n], float) if n < len(weights) else None)
         for n, name in enumerate(names)
