@@ -1,4 +1,5 @@
-"""A worker process for the kill -9 test: slow fake engines, so a kill lands mid-batch."""
+"""A worker process for the kill -9 and Ctrl+C tests: slow fake engines, so a kill lands mid-batch. With
+``--hang``, the embedder says "computing" and then waits for the signal, so one lands mid-batch for sure."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ class SlowEmbedder(FakeEmbedder):
     preferred_batch_size = 4
 
     def embed_images(self, images):
+        if "--hang" in sys.argv:
+            print("computing", flush=True)
+            time.sleep(600)
         time.sleep(0.02)
         return super().embed_images(images)
 

@@ -96,6 +96,7 @@ class EnrichmentWorker:
         self._lock_file: int | None = None
         self._last_save = time.monotonic()
         self._ahead: _Batch | None = None
+        self._running: _Batch | None = None  # the batch being computed now
         self.processed = 0
         # Where the time goes (summed over threads): waiting for pictures to be read, running the engine
         # (on a cluster: sending, running, receiving), checking and writing results.
@@ -185,10 +186,15 @@ class EnrichmentWorker:
             log.exception("could not queue pictures missed by on-import enrichment")
 
     def _finish(self) -> None:
-        if self._ahead is not None:  # claimed but never run: back to the queue untouched
-            with contextlib.suppress(Exception), self.db.write():
-                self.enrichment.jobs.release(self._ahead.job_id, self._ahead.picture_ids)
-            self._ahead = None
+        # Stopped from outside (Ctrl+C, the server stopping) or by a bug, not by a picture: what was claimed
+        # goes back to the queue untouched, without counting towards a picture's quarantine. Only a worker
+        # that dies outright (a native crash, or kill -9, which cannot be told apart) leaves its batch
+        # counted, for the next worker's recovery.
+        for batch in (self._running, self._ahead):
+            if batch is not None:
+                with contextlib.suppress(Exception), self.db.write():
+                    self.enrichment.jobs.release(batch.job_id, batch.picture_ids)
+        self._running = self._ahead = None
         with contextlib.suppress(Exception):
             self.indexes.save()
         if self._lock_file is not None:
@@ -211,7 +217,9 @@ class EnrichmentWorker:
         if batch is None:
             return False
         self._ahead = self._claim()  # its images decode while this batch runs
+        self._running = batch
         self._run(batch)
+        self._running = None
         return True
 
     def _claim(self) -> _Batch | None:
