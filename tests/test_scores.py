@@ -109,6 +109,14 @@ def test_quality_scores_sort_filter_and_prune_a_batch(library, tmp_path):
     assert set(below) == {ids[n] for n in ids if n != "sharp"}
     with pytest.raises(BadInput):
         library.prune("pixlstash/quality", PictureFilter())
+    # Pictures a person rated or marked favourite are never proposed, unless the filter asks about them.
+    worst, second = (ids[n] for n in sorted(ids, key=value.get)[:2])
+    library.edits.set_fields([worst], rating=5)
+    library.edits.set_fields([second], favourite=True)
+    kept = library.prune("pixlstash/quality", PictureFilter(), lowest=10, dry_run=True)
+    assert worst not in kept and second not in kept and len(kept) == 2
+    asked = library.prune("pixlstash/quality", PictureFilter(rating_min=5), lowest=10, dry_run=True)
+    assert asked == [worst]
 
 
 class PromptLikeness(Scorer):

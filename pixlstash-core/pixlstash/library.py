@@ -450,12 +450,19 @@ class Library:
         dry_run: bool = False,
     ) -> list[int]:
         """Scrap the pictures of a view (a set, a selection) that a scorer ranks lowest: the ``lowest`` N,
-        or those scored under ``below``; one undoable step. ``dry_run``: only say which they would be."""
+        or those scored under ``below``; one undoable step. ``dry_run``: only say which they would be.
+        Pictures a person rated or marked favourite are kept, unless the filter itself asks about ratings
+        or favourites (``--rating-max 1``, say)."""
         if lowest is None and below is None:
             raise BadInput("say how many to scrap (lowest) or below which score (below)")
         if lowest is not None and lowest < 1:
             raise BadInput("lowest must be at least 1")
-        chosen = self.scores.lowest(engine_id, msgspec.structs.replace(f, scrapheap=False), count=lowest, below=below)
+        kept: dict[str, object] = {"scrapheap": False}
+        if f.rating_min is None and f.rating_max is None and f.unrated is None:
+            kept["unrated"] = True
+        if f.favourite is None:
+            kept["favourite"] = False
+        chosen = self.scores.lowest(engine_id, msgspec.structs.replace(f, **kept), count=lowest, below=below)
         if dry_run or not chosen:
             return chosen
         how = f"the {len(chosen)} lowest" if lowest is not None else f"{len(chosen)} scored under {below:g}"

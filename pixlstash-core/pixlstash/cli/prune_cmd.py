@@ -22,7 +22,8 @@ from .output import Column, counted, print_table
 def prune_command(pm, library_path, scorer, lowest, below, dry_run, as_json, where) -> int:
     """Scrap the lowest-scored pictures of a selection (default: the whole library) in one step.
 
-    Pictures the scorer has not scored are never pruned. `pixlstash undo` brings them all back.
+    Pictures the scorer has not scored are never pruned, nor pictures you rated or marked favourite unless
+    the filter asks about them (--rating-max 1, --favourite). `pixlstash undo` brings them all back.
 
     \b
     Examples:
