@@ -297,3 +297,9 @@ def test_undo_redo_and_history_share_the_browser_s_steps(lib):
     nothing = cli(lib, "redo", check=False)
     assert (nothing.returncode, nothing.stderr) == (1, "nothing to redo\n")
     assert json.loads(cli(lib, "history", "--json").stdout)["can_redo"] is False
+    # One command that files pictures in several places is one step, undone at once.
+    cli(lib, "add", "1,2", "--to-set", "Keep", "--to-character", "Kept")
+    assert cli(lib, "undo").stdout == "undone: Add 2 pictures to character 'Kept', set 'Keep'\n"
+    with Library.open(lib) as library:
+        assert [c.member_count for c in library.collections.collections("set")] == [1]
+        assert [c.member_count for c in library.collections.collections("character")] == [0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import click
@@ -150,12 +151,15 @@ def add_command(pm, library_path, pictures, projects, characters, sets, as_json,
         targets += [("set", ensure_collection(library, "set", s, created)) for s in sets]
         for made in created:
             print(f"created {made}", file=sys.stderr)
-        for kind, target in targets:
-            if kind == "project":
-                library.edits.add_to_project(target, ids)
-            else:
-                library.edits.add_members(target, ids)
         names = [f"{kind} {_name(library, kind, target)!r}" for kind, target in targets]
+        # Several destinations are one undo step (one alone keeps its own step's label).
+        label = f"Add {counted(len(ids), 'picture')} to {', '.join(names)}"
+        with library.edits.step(label) if len(targets) > 1 else contextlib.nullcontext():
+            for kind, target in targets:
+                if kind == "project":
+                    library.edits.add_to_project(target, ids)
+                else:
+                    library.edits.add_members(target, ids)
     if as_json:
         print_json({"pictures": len(ids), "added_to": [{"type": k, "id": t} for k, t in targets]})
     else:
@@ -184,12 +188,14 @@ def remove_command(pm, library_path, pictures, projects, characters, sets, where
         sources = [("project", resolve_project(library, p)) for p in projects]
         sources += [("character", resolve_collection(library, "character", c)) for c in characters]
         sources += [("set", resolve_collection(library, "set", s)) for s in sets]
-        for kind, source in sources:
-            if kind == "project":
-                library.edits.remove_from_project(source, ids)
-            else:
-                library.edits.remove_members(source, ids)
         names = [f"{kind} {_name(library, kind, source)!r}" for kind, source in sources]
+        label = f"Remove {counted(len(ids), 'picture')} from {', '.join(names)}"
+        with library.edits.step(label) if len(sources) > 1 else contextlib.nullcontext():
+            for kind, source in sources:
+                if kind == "project":
+                    library.edits.remove_from_project(source, ids)
+                else:
+                    library.edits.remove_members(source, ids)
     print(f"removed {counted(len(ids), 'picture')} from {', '.join(names)} (the pictures stay in the library)")
     return 0
 
