@@ -168,3 +168,52 @@ def test_ai_toolkit_reads_every_picture_caption_repeat_and_bucket_as_exported(cu
     assert expected[str(folder / f"{ids['plain.bmp']}.png")] == ""  # no caption file: ai-toolkit's empty one
     for item in datasets[2]["items"]:
         assert item["bucket"] == item["size"]  # at 1024 every exported size is its own bucket
+
+
+def test_transparent_pixels_reach_sd_scripts_on_the_background_or_as_its_alpha_mask(sd_scripts, tmp_path):
+    """A cut-out (transparent around a red square, the hidden colour black) is composited on white by
+    default, as sd-scripts' own ``load_image`` then reads it; asked to keep alpha, the export keeps it and
+    dataset.toml turns on sd-scripts' ``alpha_mask``, which its config reader accepts."""
+    import numpy as np
+    from PIL import Image
+
+    from pixlstash.library import Library
+    from pixlstash.plugins import make_plugin_manager
+
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    pixels = np.zeros((96, 96, 4), dtype=np.uint8)  # transparent black around ...
+    pixels[24:72, 24:72] = (220, 20, 20, 255)  # ... an opaque red square
+    Image.fromarray(pixels, "RGBA").save(folder / "cutout.png")
+    with Library.open(tmp_path / "lib", plugin_manager=make_plugin_manager(load_entry_points=False)) as library:
+        [picture] = library.import_paths([folder]).imported
+        library.set_caption(picture.picture_id, "a red square")
+        selection = PictureFilter(ids=[picture.picture_id])
+        for name, options in (("white", ExportOptions()), ("alpha", ExportOptions(transparency="alpha"))):
+            library.training.write_folder(library.training.plan(selection, options), options, tmp_path / name)
+    source, python = sd_scripts
+    script = (
+        "import json, sys\nfrom library.train_util import load_image\n"
+        "out = {}\nfor path in sys.argv[1:]:\n"
+        "    image = load_image(path)\n"  # its default: alpha=False, as training loads images
+        "    masked = load_image(path, True)\n"
+        "    out[path] = [image[2][2].tolist(), image[48][48].tolist(), masked.shape[2], masked[2][2].tolist()]\n"
+        "print(json.dumps(out))\n"
+    )
+    white, alpha = (next((tmp_path / name).rglob("*.png")) for name in ("white", "alpha"))
+    done = subprocess.run(
+        [str(python), "-c", script, str(white), str(alpha)],
+        env={**os.environ, "PYTHONPATH": str(source)}, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    read = json.loads(done.stdout.splitlines()[-1])
+    corner, centre, _, _ = read[str(white)]
+    assert corner == [255, 255, 255] and centre == [220, 20, 20]  # on white, never the hidden black
+    _, _, channels, masked_corner = read[str(alpha)]
+    assert channels == 4 and masked_corner[3] == 0  # the mask sd-scripts reads with alpha_mask
+    toml = (tmp_path / "alpha" / "dataset.toml").read_text()
+    assert "alpha_mask = true" in toml and "alpha_mask" not in (tmp_path / "white" / "dataset.toml").read_text()
+    (configs,), _ = read_with_sd_scripts(sd_scripts, [(tmp_path / "alpha" / "dataset.toml", tmp_path)])
+    assert "error" not in configs, configs  # its ConfigSanitizer accepts alpha_mask
+    [dataset] = configs["datasets"]
+    assert [Path(i["path"]).name for i in dataset["images"]] == [alpha.name]

@@ -37,6 +37,8 @@ _FIELDS = {
     "videos": "videos",
     "repeats": "repeats",
     "relative_paths": "relative_paths",
+    "transparency": "transparency",
+    "background": "background",
 }
 
 
@@ -86,6 +88,12 @@ def _names(ctx, param, value: str | None) -> list[str] | None:
 @_image("--names", type=click.Choice(["id", "original"]), help="file names from picture ids or original names")
 @_image("--videos", type=click.Choice(["skip", "poster"]), help="leave videos out, or export their poster frame")
 @_image("--repeats", type=int, metavar="N", help="kohya's <N>_<trigger>/ folder")
+@_image(
+    "--transparency",
+    type=click.Choice(["background", "alpha"]),
+    help="transparent pixels on the background (trainers read RGB), or kept for sd-scripts' alpha_mask",
+)
+@_image("--background", metavar="#RRGGBB", help="what transparent pixels are put on (default #ffffff)")
 @_image(
     "--relative-paths/--absolute-paths",
     default=None,

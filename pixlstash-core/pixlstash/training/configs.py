@@ -91,6 +91,8 @@ def kohya_config(root: Path | None, subfolder: str, options: ExportOptions) -> s
     ]
     if trigger:  # what a picture without a caption file is trained with
         lines.append(f"  class_tokens = {_quoted(trigger)}")
+    if options.transparency == "alpha":  # transparent pixels were kept: sd-scripts masks them out of the loss
+        lines.append("  alpha_mask = true")
     return "\n".join([*lines, ""])
 
 

@@ -35,7 +35,7 @@ from ..storage.query import PictureQuery
 from ..storage.settings import SettingsStore
 from .captions import caption_text, picture_tags
 from .configs import ai_toolkit_config, kohya_config, metadata_lines
-from .images import converted_image, image_suffix
+from .images import converted_image, has_transparency, image_suffix
 from .options import TRAINERS_READ, ExportOptions
 
 __all__ = ["ExportFile", "ExportPlan", "FolderReport", "TrainingExport"]
@@ -160,7 +160,9 @@ class TrainingExport:
             with_duration = self.pictures.get(item.picture_id).duration
             frame = poster_frame(Path(item.source), with_duration)
             return converted_image(frame, ".png", options, self.limits)
-        if options.copies(item.suffix):
+        if options.copies(item.suffix) and not (
+            options.transparency == "background" and has_transparency(Path(item.source))
+        ):
             return Path(item.source)
         try:
             return converted_image(Path(item.source), item.suffix, options, self.limits)

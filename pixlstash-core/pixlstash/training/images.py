@@ -12,7 +12,7 @@ from ..media.analyse import open_image
 from ..media.facts import MediaLimits
 from .options import ExportOptions
 
-__all__ = ["BUCKET_STEP", "aspect_bucket", "buckets", "converted_image", "image_suffix"]
+__all__ = ["BUCKET_STEP", "aspect_bucket", "buckets", "converted_image", "has_transparency", "image_suffix"]
 
 BUCKET_STEP = 64  # bucket sides are multiples of this (kohya's bucket_reso_steps)
 _FORMATS = {"png": ("PNG", ".png"), "jpeg": ("JPEG", ".jpg"), "webp": ("WEBP", ".webp")}
@@ -50,14 +50,39 @@ def _format(original_suffix: str, options: ExportOptions) -> str:
     return _KEEP.get(original_suffix.lower(), "png")  # others (GIF, HEIC, AVIF, TIFF ...) become PNG: lossless
 
 
+def _transparent(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+
+
+def has_transparency(path: Path) -> bool:
+    """Whether the picture at ``path`` has an alpha channel or a transparent colour (its header alone)."""
+    try:
+        with Image.open(path) as image:
+            return _transparent(image)
+    except (OSError, ValueError):
+        return False
+
+
+def _flattened(image: Image.Image, background: str) -> Image.Image:
+    """Transparent pixels on ``background`` (#rrggbb), as RGB."""
+    rgba = image.convert("RGBA")
+    flat = Image.new("RGBA", rgba.size, background)
+    flat.alpha_composite(rgba)
+    return flat.convert("RGB")
+
+
 def converted_image(
     source: Path | Image.Image, original_suffix: str, options: ExportOptions, limits: MediaLimits
 ) -> bytes:
     """The picture decoded (EXIF orientation applied), resized or bucketed, and encoded as asked."""
     image = source if isinstance(source, Image.Image) else ImageOps.exif_transpose(open_image(source, limits))
     fmt = _format(original_suffix, options)
-    keep_alpha = fmt in ("png", "webp") and image.mode in ("RGBA", "LA", "P")
-    image = image.convert("RGBA" if keep_alpha else "RGB")
+    if not _transparent(image):
+        image = image.convert("RGB")
+    elif options.transparency == "alpha" and fmt in ("png", "webp"):
+        image = image.convert("RGBA")
+    else:
+        image = _flattened(image, options.background)
     if options.bucket_resolution:  # the bucket decides the size exactly
         target = aspect_bucket(image.width, image.height, options.bucket_resolution)
         image = ImageOps.fit(image, target, Image.Resampling.LANCZOS)  # cover, then centre-crop

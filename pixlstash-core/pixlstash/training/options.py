@@ -48,6 +48,11 @@ class ExportOptions(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omi
     image_format: Literal["auto", "original", "png", "jpeg", "webp"] = "auto"
     max_side: Annotated[int, Meta(ge=0, le=16_384)] = 0  # 0: as they are
     bucket_resolution: Annotated[int, Meta(ge=0, le=4096)] = 0  # 0: no buckets; 1024: SDXL's aspect buckets
+    # Transparent pixels: put on ``background`` (trainers load images as RGB, so transparent pixels would
+    # train as whatever colour they hide), or kept ("alpha") for sd-scripts' alpha_mask, which dataset.toml
+    # then turns on.
+    transparency: Literal["background", "alpha"] = "background"
+    background: Annotated[str, Meta(pattern=r"^#[0-9a-fA-F]{6}$")] = "#ffffff"
     names: Literal["id", "original"] = "id"
     videos: Literal["skip", "poster"] = "skip"  # a video becomes its poster frame, or is left out
     repeats: Annotated[int, Meta(ge=0, le=1000)] = 0  # kohya's "<repeats>_<trigger>/" folder when > 0
