@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import struct
+from pathlib import Path
 
 import numpy as np
 from safetensors.numpy import save_file
@@ -31,3 +32,21 @@ def test_whole_files_pass_and_damaged_ones_are_named_with_the_reason(tmp_path):
     (tmp_path / "model.safetensors").write_bytes(struct.pack("<Q", 1 << 40) + b"{}")
     assert "header runs past the end" in check_model_files(tmp_path / "model.safetensors")[0]
     assert check_model_files(tmp_path / "nowhere") == [f"{tmp_path / 'nowhere'} does not exist"]
+
+
+def test_the_hub_cache_is_where_huggingface_hub_looks(monkeypatch, tmp_path):
+    """The same folder huggingface_hub's own constants resolve, for each way users name it."""
+    import importlib
+
+    import huggingface_hub.constants as constants
+
+    from pixlstash.paths import hub_cache_dir
+
+    for variable in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_HOME"):
+        for other in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_HOME"):
+            monkeypatch.delenv(other, raising=False)
+        monkeypatch.setenv(variable, str(tmp_path / variable))
+        reference = importlib.reload(constants).HF_HUB_CACHE
+        assert hub_cache_dir() == Path(reference), variable
+    monkeypatch.undo()
+    importlib.reload(constants)

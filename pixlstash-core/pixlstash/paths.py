@@ -50,8 +50,10 @@ def resolve_library_path(explicit: str | os.PathLike[str] | None = None) -> Path
 def hub_cache_dir() -> Path:
     """The Hugging Face hub cache, as ``huggingface_hub`` resolves it (without importing it), where other
     tools may already have left a model."""
-    if os.environ.get("HF_HUB_CACHE"):
-        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    # huggingface_hub's order: HF_HUB_CACHE, then the older HUGGINGFACE_HUB_CACHE many still set, then HF_HOME.
+    for variable in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
+        if os.environ.get(variable):
+            return Path(os.environ[variable]).expanduser()
     home = os.environ.get("HF_HOME") or Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")) / "huggingface"
     return Path(home).expanduser() / "hub"
 

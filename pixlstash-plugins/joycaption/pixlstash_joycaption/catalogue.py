@@ -8,7 +8,9 @@ touches the network but ``download``, which only ``pixlstash models pull`` calls
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import msgspec
@@ -25,11 +27,31 @@ KNOWN: dict[str, str] = {
 }
 
 
+def has_chat_template(folder: Path) -> bool:
+    """The chat template the prompts are built with: its own file (as newer transformers save it) or a
+    ``chat_template`` entry in the tokenizer's or processor's config."""
+    if (folder / "chat_template.jinja").is_file() or (folder / "chat_template.json").is_file():
+        return True
+    for name in ("tokenizer_config.json", "processor_config.json"):
+        try:
+            if "chat_template" in json.loads((folder / name).read_text()):
+                return True
+        except (OSError, ValueError):
+            continue
+    return False
+
+
 @dataclass(frozen=True)
 class JoyCaptionModel(ModelFolder):
     plugin: str = "joycaption"
     needed: tuple[str, ...] = ("config.json", "tokenizer_config.json")
     size: str = "about 16 GB"
+
+    def complete(self, folder: Path) -> bool:
+        # The image processor's settings (preprocessor_config.json, or processor_config.json as newer
+        # transformers saves them) and a chat template too: without them loading fails later.
+        processor = (folder / "preprocessor_config.json").is_file() or (folder / "processor_config.json").is_file()
+        return super().complete(folder) and processor and has_chat_template(folder)
 
     def how_to_get(self) -> str:
         ways = [self.pull_hint()] if self.hub_repo else []

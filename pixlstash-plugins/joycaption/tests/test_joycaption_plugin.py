@@ -142,6 +142,31 @@ def test_a_missing_model_names_itself_and_how_to_get_it(joy_pm):
     assert "32 GB" in engine.model_status().note  # this machine has no GPU: the note says what the CPU costs
 
 
+def test_a_folder_without_its_processor_settings_or_chat_template_is_missing(tiny_model, tmp_path):
+    """Such a folder would load and then fail: it is listed as incomplete instead."""
+    import json
+    import shutil
+
+    from pixlstash_joycaption.catalogue import JoyCaptionModel
+
+    assert JoyCaptionModel("tiny", None, tiny_model).files() == tiny_model
+    no_processor = tmp_path / "no-processor"
+    shutil.copytree(tiny_model, no_processor)
+    for name in ("preprocessor_config.json", "processor_config.json"):
+        (no_processor / name).unlink(missing_ok=True)
+    assert JoyCaptionModel("no-processor", None, no_processor).files() is None
+    no_template = tmp_path / "no-template"
+    shutil.copytree(tiny_model, no_template)
+    for name in ("chat_template.jinja", "chat_template.json"):
+        (no_template / name).unlink(missing_ok=True)
+    for name in ("tokenizer_config.json", "processor_config.json"):
+        if (no_template / name).is_file():
+            config = json.loads((no_template / name).read_text())
+            config.pop("chat_template", None)
+            (no_template / name).write_text(json.dumps(config))
+    assert JoyCaptionModel("no-template", None, no_template).files() is None
+
+
 # -- prompts and tags -----------------------------------------------------------------------------
 
 
