@@ -97,3 +97,41 @@ def test_faces_people_naming_and_suggestions_from_the_command_line(cli_library):
     missing = cli_library("faces", "suggest", "Nobody", check=False)
     assert missing.returncode != 0 and "no character named 'Nobody'" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_work_the_running_server_cannot_do_is_refused_not_queued(cli_library, tmp_path):
+    """A plugin installed while the server runs: the server has not loaded it, so `enrich` says so (and
+    queues nothing) instead of queueing work the server then fails."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import wait_for
+
+    from pixlstash.instance import ServiceLock
+    from pixlstash.library import Library
+
+    lib = tmp_path / "lib"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIXLSTASH_")}
+    # The services without the fake engines' plugin (as a server started before it was installed).
+    server = subprocess.Popen(
+        [sys.executable, "-m", "pixlstash", "worker", "--no-watch", "--no-snapshots", "--library", str(lib)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for(lambda: ServiceLock(lib).holder(), "the worker to hold the library's services")
+        with Library.open(lib) as library:
+            wait_for(lambda: library.engines.served() is not None, "the worker to note its engines")
+            before = {job.id for job in library.enrichment.list_jobs(limit=1000)}
+        refused = cli_library("enrich", "--engine", "fake/colour", check=False)
+        assert refused.returncode == 1, refused.stdout
+        assert "has no fake/colour" in refused.stderr and "Restart it" in refused.stderr
+        with Library.open(lib) as library:
+            assert {job.id for job in library.enrichment.list_jobs(limit=1000)} == before  # nothing queued
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(60)
+    # With no server running, the same command does the work here.
+    done = cli_library("enrich", "--engine", "fake/colour", "--force")
+    assert done.returncode == 0 and "4 done, 0 failed" in done.stdout

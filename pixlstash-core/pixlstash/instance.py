@@ -225,6 +225,7 @@ class Instance:
         self.auth, self.shares, self.updates, self.snapshots  # noqa: B018
         self.shares.prune_renders()
         if self.worker is not None:
+            self.library.engines.record_served()
             self.worker.start()
         for task in self.tasks:
             task.start()

@@ -8,7 +8,7 @@ import msgspec
 from ..engines import Task
 from ..enrichment.worker import WorkerBusy
 from ..errors import BadInput
-from ..instance import JOBS_ONLY, Instance
+from ..instance import JOBS_ONLY, Instance, ServiceLock
 from .common import SectionedCommand, json_option, library_option, print_json
 from .library_options import filter_from_args, filter_options, open_library
 from .output import Progress
@@ -64,7 +64,9 @@ def enrich_command(pm, library_path, engine, task, ids, params, force, no_run, r
         f, _ = filter_from_args(library, where)
         picture_ids = [int(v) for v in ids.split(",") if v.strip()] if ids else None
         jobs = []
-        for job_task, engine_id in _tasks(library, engine, task):
+        chosen = _tasks(library, engine, task)
+        _refuse_what_the_server_lacks(library, chosen)
+        for job_task, engine_id in chosen:
             job = library.enrichment.enqueue(
                 job_task, picture_ids, engine_id=engine_id, f=f, parameters=parameters, force=force
             )
@@ -101,6 +103,22 @@ def _tasks(library, engine: str | None, task: str | None) -> list[tuple[Task, st
         return [(Task(task), None)]
     settings = library.engines.settings()
     return library.engines.import_choices(settings.on_import)
+
+
+def _refuse_what_the_server_lacks(library, chosen: list[tuple[Task, str | None]]) -> None:
+    """A running server works the queue with the plugins it loaded when it started: work for an engine
+    installed since would be queued, and then failed there. Say so now instead."""
+    holder = ServiceLock(library.root).holder()
+    served = library.engines.served() if holder else None
+    if served is None:
+        return
+    for job_task, engine_id in chosen:
+        wanted = library.engines.get(job_task, engine_id).id
+        if wanted not in served:
+            raise BadInput(
+                f"{holder} runs this library's jobs and has no {wanted}: it started before that plugin was "
+                "installed. Restart it (it then loads the plugin), or stop it and run this command again"
+            )
 
 
 def _run(library, jobs, ray_address: str | None) -> int:

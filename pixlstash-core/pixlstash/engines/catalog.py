@@ -94,6 +94,15 @@ class EngineCatalog:
 
     # -- choosing -------------------------------------------------------------------------------
 
+    def record_served(self) -> None:
+        """Note which engines the process running the library's services has (it loaded its plugins when
+        it started): another process can then tell what the running server cannot do."""
+        self.settings_store.put("services_engines", sorted(engine.id for engine in self.installed()))
+
+    def served(self) -> list[str] | None:
+        """The engines the services process had when it started (None: never noted)."""
+        return self.settings_store.get("services_engines", list, None)
+
     def installed(self, task: Task | None = None) -> list[Engine]:
         tasks = [task] if task else list(Task)
         return [engine for t in tasks for engine in self.registry.engines(t)]
