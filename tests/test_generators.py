@@ -333,3 +333,48 @@ def test_swarmui_loras_as_comma_separated_text_are_read(tmp_path):
     }
     generation = parse_swarmui(document, json.dumps(document))
     assert [(lora.name, lora.weight) for lora in generation.loras] == [("forest_v2", 0.9), ("Style/moody", 0.4)]
+
+
+def test_a_flux_graph_on_the_custom_sampler_path_keeps_prompt_seed_steps_scheduler_and_guidance():
+    """As Flux users wire it: RandomNoise, KSamplerSelect, BasicScheduler, FluxGuidance, BasicGuider and
+    SamplerCustomAdvanced, the prompt typed into a primitive string node."""
+    import json
+
+    from pixlstash.media.generators.comfyui import parse_comfyui
+
+    graph = {
+        "1": {"class_type": "UNETLoader", "inputs": {"unet_name": "flux1-dev.safetensors", "weight_dtype": "default"}},
+        "2": {"class_type": "LoraLoaderModelOnly",
+              "inputs": {"model": ["1", 0], "lora_name": "film_grain.safetensors", "strength_model": 0.8}},
+        "3": {"class_type": "DualCLIPLoader",
+              "inputs": {"clip_name1": "t5xxl_fp16.safetensors", "clip_name2": "clip_l.safetensors", "type": "flux"}},
+        "4": {"class_type": "PrimitiveStringMultiline", "inputs": {"value": "a lighthouse at dusk, film grain"}},
+        "5": {"class_type": "CLIPTextEncode", "inputs": {"clip": ["3", 0], "text": ["4", 0]}},
+        "6": {"class_type": "FluxGuidance", "inputs": {"conditioning": ["5", 0], "guidance": 3.5}},
+        "7": {"class_type": "BasicGuider", "inputs": {"model": ["2", 0], "conditioning": ["6", 0]}},
+        "8": {"class_type": "RandomNoise", "inputs": {"noise_seed": 18446744073709551615}},
+        "9": {"class_type": "KSamplerSelect", "inputs": {"sampler_name": "euler"}},
+        "10": {"class_type": "BasicScheduler", "inputs": {"model": ["2", 0], "scheduler": "simple", "steps": 28,
+                                                          "denoise": 1.0}},
+        "11": {"class_type": "EmptySD3LatentImage", "inputs": {"width": 1024, "height": 1024, "batch_size": 1}},
+        "12": {"class_type": "SamplerCustomAdvanced", "inputs": {"noise": ["8", 0], "guider": ["7", 0],
+               "sampler": ["9", 0], "sigmas": ["10", 0], "latent_image": ["11", 0]}},
+        "13": {"class_type": "VAEDecode", "inputs": {"samples": ["12", 0], "vae": ["14", 0]}},
+        "14": {"class_type": "VAELoader", "inputs": {"vae_name": "ae.safetensors"}},
+        "15": {"class_type": "SaveImage", "inputs": {"images": ["13", 0], "filename_prefix": "flux"}},
+    }  # fmt: skip
+    g = parse_comfyui(json.dumps(graph), None)
+    assert g.positive == "a lighthouse at dusk, film grain" and g.negative == ""
+    assert (g.seed, g.steps, g.scheduler, g.sampler, g.cfg) == ("18446744073709551615", 28, "simple", "euler", 3.5)
+    assert g.checkpoint == "flux1-dev.safetensors"
+    assert [(lora.name, lora.weight) for lora in g.loras] == [("film_grain.safetensors", 0.8)]
+    # CFGGuider's own cfg and negative prompt, and a seed from a primitive node.
+    graph["7"] = {
+        "class_type": "CFGGuider",
+        "inputs": {"model": ["2", 0], "positive": ["6", 0], "negative": ["16", 0], "cfg": 4.0},
+    }
+    graph["16"] = {"class_type": "CLIPTextEncode", "inputs": {"clip": ["3", 0], "text": "blurry"}}
+    graph["17"] = {"class_type": "PrimitiveInt", "inputs": {"value": 7}}
+    graph["8"]["inputs"]["noise_seed"] = ["17", 0]
+    g = parse_comfyui(json.dumps(graph), None)
+    assert (g.cfg, g.negative, g.seed) == (4.0, "blurry", "7")  # fmt: skip

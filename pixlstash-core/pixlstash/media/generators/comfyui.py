@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 
 from ...domain import Generation, Lora
@@ -19,6 +20,30 @@ log = logging.getLogger(__name__)
 MAX_NODES = 100_000  # a graph larger than any real workflow is kept raw, not read
 MAX_TEXTS = 1_000  # prompt texts kept from one graph (each distinct text once)
 _TEXT_INPUTS = ("text", "text_g", "text_l", "prompt")
+# Text typed into a primitive or string node and wired into a text encoder (ComfyUI's PrimitiveString,
+# PrimitiveStringMultiline, string concatenation and other packs' text nodes).
+_STRING_INPUTS = ("value", "string", "string_a", "string_b")
+_STRING_NODE = re.compile(r"String|Primitive|Text", re.IGNORECASE)
+_SEED_INPUTS = ("noise_seed", "seed", "value")
+
+
+def _linked(nodes: Mapping[str, object], value: object) -> dict | None:
+    """The inputs of the node a link ``[node id, output]`` points at."""
+    if not (isinstance(value, list) and value and isinstance(value[0], (str, int))):
+        return None
+    node = nodes.get(str(value[0]))
+    inputs = node.get("inputs") if isinstance(node, dict) else None
+    return inputs if isinstance(inputs, dict) else None
+
+
+def _value(nodes: Mapping[str, object], value: object, names: tuple[str, ...]) -> object:
+    """A widget's value, followed through links to the node that holds it (a seed from a primitive node)."""
+    for _ in range(8):
+        inputs = _linked(nodes, value)
+        if inputs is None:
+            return value
+        value = next((inputs[name] for name in names if name in inputs), None)
+    return None
 
 
 class _Texts:
@@ -43,8 +68,9 @@ class _Texts:
             inputs = node.get("inputs", {}) if isinstance(node, dict) else {}
             if not isinstance(inputs, dict):
                 continue
-            for key in _TEXT_INPUTS:
-                if isinstance(inputs.get(key), str):
+            keys = _TEXT_INPUTS + (_STRING_INPUTS if _STRING_NODE.search(str(node.get("class_type", ""))) else ())
+            for key in keys:
+                if isinstance(inputs.get(key), str) and inputs[key].strip():
                     self.found.setdefault(inputs[key], None)
             # Walked depth first in input order (the order people read a graph's prompts in).
             pending.extend(reversed([value for value in inputs.values() if isinstance(value, list)]))
@@ -75,7 +101,7 @@ def parse_comfyui(
     positive, negative = _Texts(nodes), _Texts(nodes)
     checkpoint = sampler = scheduler = None
     seed = steps = None
-    cfg = None
+    cfg = guidance = None
     loras: list[Lora] = []
     for node in nodes.values():
         if not isinstance(node, dict):
@@ -90,16 +116,28 @@ def parse_comfyui(
             checkpoint = inputs["unet_name"]
         if isinstance(inputs.get("lora_name"), str):
             loras.append(Lora(inputs["lora_name"], number(inputs.get("strength_model"), float)))
-        if "Sampler" in kind or "sampler_name" in inputs:
-            seed = seed if seed is not None else exact_seed(inputs.get("seed", inputs.get("noise_seed")))
-            steps = steps if steps is not None else number(inputs.get("steps"), int)
-            cfg = cfg if cfg is not None else number(inputs.get("cfg"), float)
-            if isinstance(inputs.get("sampler_name"), str):
-                sampler = sampler or inputs["sampler_name"]
-            if isinstance(inputs.get("scheduler"), str):
-                scheduler = scheduler or inputs["scheduler"]
-            positive.add_from(inputs.get("positive"))
-            negative.add_from(inputs.get("negative"))
+        if kind == "FluxGuidance" and guidance is None:
+            guidance = number(_value(nodes, inputs.get("guidance"), ("value",)), float)
+        if "Sampler" in kind or "sampler_name" in inputs or "guider" in inputs:
+            # The custom-sampler path (SamplerCustomAdvanced, SamplerCustom) wires its settings in from
+            # other nodes: noise (RandomNoise), sampler (KSamplerSelect), sigmas (BasicScheduler and the
+            # other schedulers), guider (CFGGuider, BasicGuider); the plain KSampler holds them itself.
+            noise = _linked(nodes, inputs.get("noise")) or inputs
+            sigmas = _linked(nodes, inputs.get("sigmas")) or inputs
+            chosen = _linked(nodes, inputs.get("sampler")) or inputs
+            guider = _linked(nodes, inputs.get("guider")) or inputs
+            if seed is None:
+                seed = exact_seed(_value(nodes, noise.get("noise_seed", noise.get("seed")), _SEED_INPUTS))
+            if steps is None:
+                steps = number(_value(nodes, sigmas.get("steps"), ("value",)), int)
+            if cfg is None:
+                cfg = number(_value(nodes, guider.get("cfg"), ("value",)), float)
+            if isinstance(chosen.get("sampler_name"), str):
+                sampler = sampler or chosen["sampler_name"]
+            if isinstance(sigmas.get("scheduler"), str):
+                scheduler = scheduler or sigmas["scheduler"]
+            positive.add_from(guider.get("positive", guider.get("conditioning")))
+            negative.add_from(guider.get("negative"))
     return Generation(
         tool="comfyui",
         positive=positive.joined(),
@@ -110,7 +148,7 @@ def parse_comfyui(
         sampler=sampler,
         scheduler=scheduler,
         steps=steps if isinstance(steps, int) else None,
-        cfg=cfg,
+        cfg=cfg if cfg is not None else guidance,  # Flux's distilled guidance stands for CFG
         raw_prompt=prompt_json,
         raw_workflow=workflow_json,
     )
