@@ -78,3 +78,96 @@ def test_the_settings_page_stores_the_connection_and_shows_the_token_masked(comf
     screenshot(editor.page, "comfyui-settings-pixlstash")
     assert token not in comfyui.get("/settings").text
     assert editor.problems == []
+
+
+def _custom_sampler_templates() -> list[str]:
+    """ComfyUI's own templates (the package its server serves at /templates) on the custom-sampler path."""
+    import subprocess
+    from pathlib import Path
+
+    from consumer_venv import CONSUMERS, consumer_python
+
+    python = consumer_python("comfyui", CONSUMERS / "comfyui-requirements.txt")
+    found = subprocess.run(
+        [str(python), "-c",
+         "import comfyui_workflow_templates, os; print(os.path.dirname(comfyui_workflow_templates.__file__))"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    folder = Path(found.stdout.strip()) / "templates"
+    return sorted(p.stem for p in folder.glob("*.json") if "SamplerCustomAdvanced" in p.read_text())
+
+
+SAMPLERS = ("SamplerCustomAdvanced", "SamplerCustom", "KSampler", "KSamplerAdvanced")
+
+
+def _expected(prompt: dict) -> dict:
+    """What a reader must find in an API graph, looked up by node class the way the template wires it."""
+    by_class: dict[str, list[dict]] = {}
+    for node in prompt.values():
+        by_class.setdefault(node["class_type"], []).append(node["inputs"])
+
+    def first(kind: str, name: str):
+        return next((i[name] for i in by_class.get(kind, []) if not isinstance(i.get(name), list)), None)
+
+    guider_cfg = first("CFGGuider", "cfg")
+    return {
+        "seed": None if first("RandomNoise", "noise_seed") is None else str(first("RandomNoise", "noise_seed")),
+        "sampler": first("KSamplerSelect", "sampler_name"),
+        "steps": first("BasicScheduler", "steps"),
+        "scheduler": first("BasicScheduler", "scheduler"),
+        "cfg": guider_cfg if guider_cfg is not None else first("FluxGuidance", "guidance"),
+        "texts": {i.get("text") for kind, rows in by_class.items() if "TextEncode" in kind for i in rows},
+    }
+
+
+def test_comfyuis_custom_sampler_templates_keep_their_generation_data(comfyui, editor, tmp_path):
+    """Each of ComfyUI's own templates on the custom-sampler path, turned into the API format by ComfyUI's
+    own frontend and embedded as SaveImage embeds it, is read back with its seed, sampler, steps,
+    scheduler, guidance and prompt, and its prompt is found by a search."""
+    from PIL import PngImagePlugin
+
+    from pixlstash.domain import PictureFilter
+    from pixlstash.library import Library
+    from pixlstash.plugins import make_plugin_manager
+
+    names = _custom_sampler_templates()
+    assert len(names) >= 8, names
+    folder = tmp_path / "renders"
+    folder.mkdir()
+    converted = {}
+    for name in names:
+        loaded = editor.page.evaluate(
+            """async (name) => {
+                const workflow = await (await fetch(window.app.api.fileURL(`/templates/${name}.json`))).json();
+                await window.app.loadGraphData(workflow, true, true, name);
+                await new Promise((r) => setTimeout(r, 300));
+                return { workflow, prompt: (await window.app.graphToPrompt()).output };
+            }""",
+            name,
+        )
+        info = PngImagePlugin.PngInfo()  # as ComfyUI's SaveImage writes them
+        info.add_text("prompt", json.dumps(loaded["prompt"]))
+        info.add_text("workflow", json.dumps(loaded["workflow"]))
+        Image.new("RGB", (64, 64), (40, 80, 120)).save(folder / f"{name}.png", pnginfo=info)
+        converted[name] = loaded["prompt"]
+    with Library.open(tmp_path / "lib", plugin_manager=make_plugin_manager(load_entry_points=False)) as library:
+        report = library.import_paths([folder])
+        assert report.skipped == []
+        read = {item.path.rsplit("/", 1)[-1][:-4]: library.get(item.picture_id).generation for item in report.imported}
+        checked = prompted = 0
+        for name, prompt in converted.items():
+            expected, generation = _expected(prompt), read[name]
+            samplers = [n for n in prompt.values() if n["class_type"] in SAMPLERS]
+            for field in ("seed", "sampler", "steps", "scheduler", "cfg") if len(samplers) == 1 else ():
+                # (a graph of several samplers, each with its own settings, names no one value to compare)
+                if expected[field] is not None:
+                    assert getattr(generation, field) == expected[field], (name, field)
+                    checked += 1
+            lines = [line for line in generation.positive.split("\n") if line]
+            assert set(lines) <= expected["texts"], (name, generation.positive)
+            if expected["texts"] - {"", None}:  # a template with a text prompt: read, and found by a search
+                assert lines, (name, "no positive prompt")
+                word = max(lines[0].split(), key=len)
+                assert library.count(PictureFilter(text=word)) >= 1, (name, word)
+                prompted += 1
+        assert checked >= 3 * (len(converted) - 2) and prompted >= len(converted) - 2

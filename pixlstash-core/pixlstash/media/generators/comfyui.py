@@ -25,6 +25,7 @@ _TEXT_INPUTS = ("text", "text_g", "text_l", "prompt")
 _STRING_INPUTS = ("value", "string", "string_a", "string_b")
 _STRING_NODE = re.compile(r"String|Primitive|Text", re.IGNORECASE)
 _SEED_INPUTS = ("noise_seed", "seed", "value")
+_POSITIVE_INPUTS = ("positive", "conditioning", "cond1", "cond2")
 
 
 def _linked(nodes: Mapping[str, object], value: object) -> dict | None:
@@ -34,6 +35,17 @@ def _linked(nodes: Mapping[str, object], value: object) -> dict | None:
     node = nodes.get(str(value[0]))
     inputs = node.get("inputs") if isinstance(node, dict) else None
     return inputs if isinstance(inputs, dict) else None
+
+
+def _through(nodes: Mapping[str, object], link: object, via: str, wanted: str) -> dict | None:
+    """The inputs of the first node up a chain (each node's ``via`` input: SetFirstSigma, SplitSigmas and
+    the like pass sigmas along) that holds ``wanted``."""
+    for _ in range(8):
+        inputs = _linked(nodes, link)
+        if inputs is None or wanted in inputs:
+            return inputs
+        link = inputs.get(via)
+    return None
 
 
 def _value(nodes: Mapping[str, object], value: object, names: tuple[str, ...]) -> object:
@@ -123,20 +135,21 @@ def parse_comfyui(
             # other nodes: noise (RandomNoise), sampler (KSamplerSelect), sigmas (BasicScheduler and the
             # other schedulers), guider (CFGGuider, BasicGuider); the plain KSampler holds them itself.
             noise = _linked(nodes, inputs.get("noise")) or inputs
-            sigmas = _linked(nodes, inputs.get("sigmas")) or inputs
+            sigmas = _through(nodes, inputs.get("sigmas"), "sigmas", "steps") or inputs
             chosen = _linked(nodes, inputs.get("sampler")) or inputs
             guider = _linked(nodes, inputs.get("guider")) or inputs
             if seed is None:
                 seed = exact_seed(_value(nodes, noise.get("noise_seed", noise.get("seed")), _SEED_INPUTS))
             if steps is None:
                 steps = number(_value(nodes, sigmas.get("steps"), ("value",)), int)
-            if cfg is None:
-                cfg = number(_value(nodes, guider.get("cfg"), ("value",)), float)
+            if cfg is None:  # CFGGuider's cfg, DualCFGGuider's cfg_conds
+                cfg = number(_value(nodes, guider.get("cfg", guider.get("cfg_conds")), ("value",)), float)
             if isinstance(chosen.get("sampler_name"), str):
                 sampler = sampler or chosen["sampler_name"]
             if isinstance(sigmas.get("scheduler"), str):
                 scheduler = scheduler or sigmas["scheduler"]
-            positive.add_from(guider.get("positive", guider.get("conditioning")))
+            for name in _POSITIVE_INPUTS:  # KSampler and CFGGuider, BasicGuider, DualCFGGuider
+                positive.add_from(guider.get(name))
             negative.add_from(guider.get("negative"))
     return Generation(
         tool="comfyui",
