@@ -26,8 +26,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def transformers_serve(model_folder: Path, home: Path, timeout: float = 180.0):
-    """``transformers serve MODEL`` on a free loopback port, offline; yields its base URL (``.../v1``)."""
+def transformers_serve(model_folder: Path, home: Path, timeout: float = 900.0):
+    """``transformers serve MODEL`` on a free loopback port, offline; yields its base URL (``.../v1``). It is
+    waited for until it answers or ends; the ceiling is far above a start on a loaded 2-core machine."""
     port = free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(home), "TRANSFORMERS_VERBOSITY": "error"}
     log = (home / "serve.log").open("w")
