@@ -134,7 +134,7 @@ def test_comfyuis_custom_sampler_templates_keep_their_generation_data(comfyui, e
     assert len(names) >= 8, names
     folder = tmp_path / "renders"
     folder.mkdir()
-    converted = {}
+    converted, workflows = {}, {}
     for name in names:
         loaded = editor.page.evaluate(
             """async (name) => {
@@ -149,7 +149,7 @@ def test_comfyuis_custom_sampler_templates_keep_their_generation_data(comfyui, e
         info.add_text("prompt", json.dumps(loaded["prompt"]))
         info.add_text("workflow", json.dumps(loaded["workflow"]))
         Image.new("RGB", (64, 64), (40, 80, 120)).save(folder / f"{name}.png", pnginfo=info)
-        converted[name] = loaded["prompt"]
+        converted[name], workflows[name] = loaded["prompt"], loaded["workflow"]
     with Library.open(tmp_path / "lib", plugin_manager=make_plugin_manager(load_entry_points=False)) as library:
         report = library.import_paths([folder])
         assert report.skipped == []
@@ -171,3 +171,16 @@ def test_comfyuis_custom_sampler_templates_keep_their_generation_data(comfyui, e
                 assert library.count(PictureFilter(text=word)) >= 1, (name, word)
                 prompted += 1
         assert checked >= 3 * (len(converted) - 2) and prompted >= len(converted) - 2
+    # A picture that kept only the editor's workflow (no prompt chunk) is read for the same fields.
+    from pixlstash.media.generators.comfyui import parse_comfyui
+
+    compared = 0
+    for name, prompt in converted.items():
+        workflow = workflows[name]
+        if (workflow.get("definitions") or {}).get("subgraphs"):
+            continue  # nodes inside subgraphs are the frontend's to expand
+        whole, alone = parse_comfyui(json.dumps(prompt), None), parse_comfyui(None, json.dumps(workflow))
+        for field in ("seed", "sampler", "steps", "scheduler", "cfg", "checkpoint", "positive", "negative"):
+            assert getattr(alone, field) == getattr(whole, field), (name, field)
+        compared += 1
+    assert compared >= len(converted) - 3

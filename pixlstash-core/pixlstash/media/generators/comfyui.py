@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 
 from ...domain import Generation, Lora
+from .comfyui_workflow import api_graph
 from .fields import exact_seed, json_object, number, text
 
 __all__ = ["from_video_tags", "parse_comfyui"]
@@ -102,6 +103,11 @@ def parse_comfyui(
         nodes = {}
     if not isinstance(nodes, dict):
         nodes = {}
+    if not nodes and workflow_json:  # no API graph: the editor's workflow, read for ComfyUI's core nodes
+        try:
+            nodes = api_graph(json.loads(workflow_json), MAX_NODES)
+        except (ValueError, RecursionError):
+            nodes = {}
     if len(nodes) > MAX_NODES:
         said = f"its ComfyUI graph has {len(nodes):,} nodes (over {MAX_NODES:,}): kept as it is, not read"
         log.warning("a picture's %s", said)
