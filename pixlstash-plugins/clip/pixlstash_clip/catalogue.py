@@ -88,6 +88,11 @@ def complete(folder: Path) -> bool:
     return not missing_files(folder)
 
 
+def has_weights(folder: Path) -> bool:
+    """The folder has open_clip's config and weights (its tokenizer may live elsewhere)."""
+    return (folder / CONFIG_FILE).is_file() and any((folder / name).is_file() for name in WEIGHT_FILES)
+
+
 def _read(config: Path) -> dict:
     try:
         return json.loads(config.read_text(encoding="utf-8"))
@@ -135,8 +140,8 @@ class ClipModel:
         if checkpoint is not None and (not self.tokenizer_repo() or self.tokenizer_folder() is not None):
             return checkpoint
         cached = self._cached_folder()
-        if cached is not None and complete(cached):
-            return cached
+        if cached is not None and (complete(cached) or (has_weights(cached) and self.tokenizer_folder() is not None)):
+            return cached  # (its repository may lack the tokenizer, which the tokenizer's repository brings)
         return None
 
     def missing(self) -> list[str]:

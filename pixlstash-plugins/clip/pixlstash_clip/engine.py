@@ -7,6 +7,7 @@ one place that fetches files, and only ``pixlstash models pull`` calls it.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -181,12 +182,18 @@ class ClipEmbedder(Embedder):
         """open_clip's tokenizer for the model. A Hugging Face tokenizer is read from the folder that holds
         its files (never fetched): for a folder, open_clip's own ``local-dir`` reading; for a checkpoint,
         the same construction open_clip's ``get_tokenizer`` makes, from that folder."""
-        if name.startswith("local-dir:") or not self.model.tokenizer_repo():
+        local = name.removeprefix("local-dir:") if name.startswith("local-dir:") else None
+        if not self.model.tokenizer_repo() or (local is not None and has_tokenizer(Path(local))):
             return open_clip.get_tokenizer(name)
+        # A checkpoint, or a folder whose repository lacks its tokenizer (SigLIP so400m's: the tokenizer's
+        # repository brought the files): read them from where they are.
         folder = self.model.tokenizer_folder()
         if folder is None or not has_tokenizer(folder):
             raise ModelMissing(f"the tokenizer of {self.model.key} is not on this machine: {self._how_to_get()}")
-        text = (open_clip.get_model_config(name) or {}).get("text_cfg", {})
+        if local is not None:
+            text = json.loads((Path(local) / CONFIG_FILE).read_text(encoding="utf-8"))["model_cfg"].get("text_cfg", {})
+        else:
+            text = (open_clip.get_model_config(name) or {}).get("text_cfg", {})
         return open_clip.tokenizer.HFTokenizer(
             str(folder),
             context_length=text.get("context_length", open_clip.tokenizer.DEFAULT_CONTEXT_LENGTH),

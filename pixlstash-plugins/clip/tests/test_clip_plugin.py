@@ -361,6 +361,51 @@ def test_models_pull_fetches_the_tokenizer_files_a_siglip_model_needs(tmp_path):
     assert entry["present"] and entry["location"] == str(snapshot), entry
 
 
+def test_a_pulled_model_whose_repository_lacks_its_tokenizer_is_present_and_searches(tmp_path):
+    """SigLIP so400m's repository has no tokenizer files: `models pull` fetches them from the tokenizer's
+    repository, and the model is then present (not MISSING) and embeds text with them."""
+    import functools
+    import http.server
+    import threading
+
+    from conftest import run_cli
+
+    hub = tmp_path / "hub"
+    build_tiny_siglip(hub / "timm" / "ViT-SO400M-14-SigLIP" / "resolve" / "main", tokenizer=False)
+    save_tiny_tokenizer(hub / "timm" / "ViT-B-16-SigLIP" / "resolve" / "main")  # the tokenizer's repository
+
+    class HubLike(http.server.SimpleHTTPRequestHandler):
+        def end_headers(self) -> None:
+            self.send_header("X-Repo-Commit", "1" * 40)
+            self.send_header("ETag", f'"{abs(hash(self.path))}"')
+            super().end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(HubLike, directory=str(hub)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    key = "ViT-SO400M-14-SigLIP@webli"
+    env = {
+        "PIXLSTASH_MODELS_DIR": str(tmp_path / "models"),
+        "PIXLSTASH_CLIP_MODELS": key,
+        "HF_HOME": str(tmp_path / "hf"),
+        "HF_ENDPOINT": f"http://127.0.0.1:{server.server_port}",
+    }
+    try:
+        run_cli("models", "pull", f"clip/{key}", "--library", str(tmp_path / "l"), env=env)
+    finally:
+        server.shutdown()
+    offline = {**env, "HF_HUB_OFFLINE": "1"}
+    listing = run_cli("models", "--json", "--library", str(tmp_path / "l"), env=offline)
+    [entry] = [m for m in json.loads(listing.stdout) if m["engine_id"] == f"clip/{key}"]
+    assert entry["present"], entry
+    photo(64, 48, seed=3).save(tmp_path / "one.png")
+    run_cli("import", str(tmp_path / "one.png"), "--library", str(tmp_path / "l"), env=offline)
+    searched = run_cli("search", "a red car", "--engine", f"clip/{key}", "--library", str(tmp_path / "l"), env=offline)
+    assert searched.returncode == 0 and "Traceback" not in searched.stderr, searched.stderr
+
+
 def _reference_image_vectors(folder: Path, images) -> np.ndarray:
     model, preprocess, _ = reference(folder)
     with torch.no_grad():
