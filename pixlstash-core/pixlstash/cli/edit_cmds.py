@@ -133,6 +133,14 @@ def _destinations(prefix: str):
     return decorate
 
 
+def _in_one_step(edits, label: str, places: list[tuple[str, int]], each) -> None:
+    """``each(kind, id)`` for every place; several places are one undo step (one alone keeps its own
+    step's label)."""
+    with edits.step(label) if len(places) > 1 else contextlib.nullcontext():
+        for kind, place in places:
+            each(kind, place)
+
+
 @click.command("add", cls=SectionedCommand)
 @library_option
 @_pictures
@@ -152,14 +160,13 @@ def add_command(pm, library_path, pictures, projects, characters, sets, as_json,
         for made in created:
             print(f"created {made}", file=sys.stderr)
         names = [f"{kind} {_name(library, kind, target)!r}" for kind, target in targets]
-        # Several destinations are one undo step (one alone keeps its own step's label).
-        label = f"Add {counted(len(ids), 'picture')} to {', '.join(names)}"
-        with library.edits.step(label) if len(targets) > 1 else contextlib.nullcontext():
-            for kind, target in targets:
-                if kind == "project":
-                    library.edits.add_to_project(target, ids)
-                else:
-                    library.edits.add_members(target, ids)
+        edits = library.edits
+        _in_one_step(
+            edits,
+            f"Add {counted(len(ids), 'picture')} to {', '.join(names)}",
+            targets,
+            lambda kind, target: (edits.add_to_project if kind == "project" else edits.add_members)(target, ids),
+        )
     if as_json:
         print_json({"pictures": len(ids), "added_to": [{"type": k, "id": t} for k, t in targets]})
     else:
@@ -189,13 +196,15 @@ def remove_command(pm, library_path, pictures, projects, characters, sets, where
         sources += [("character", resolve_collection(library, "character", c)) for c in characters]
         sources += [("set", resolve_collection(library, "set", s)) for s in sets]
         names = [f"{kind} {_name(library, kind, source)!r}" for kind, source in sources]
-        label = f"Remove {counted(len(ids), 'picture')} from {', '.join(names)}"
-        with library.edits.step(label) if len(sources) > 1 else contextlib.nullcontext():
-            for kind, source in sources:
-                if kind == "project":
-                    library.edits.remove_from_project(source, ids)
-                else:
-                    library.edits.remove_members(source, ids)
+        edits = library.edits
+        _in_one_step(
+            edits,
+            f"Remove {counted(len(ids), 'picture')} from {', '.join(names)}",
+            sources,
+            lambda kind, source: (edits.remove_from_project if kind == "project" else edits.remove_members)(
+                source, ids
+            ),
+        )
     print(f"removed {counted(len(ids), 'picture')} from {', '.join(names)} (the pictures stay in the library)")
     return 0
 
