@@ -129,6 +129,14 @@ def test_work_the_running_server_cannot_do_is_refused_not_queued(cli_library, tm
         assert "has no fake/colour" in refused.stderr and "Restart it" in refused.stderr
         with Library.open(lib) as library:
             assert {job.id for job in library.enrichment.list_jobs(limit=1000)} == before  # nothing queued
+            # The jobs the import queued for its engines, failed by that server, which lacks them ...
+            failed = wait_for(
+                lambda: [job for job in library.enrichment.list_jobs() if job.state == "failed"],
+                "the server to fail the import's jobs",
+            )
+        # ... are said by `jobs` (not only by --all), with the command that retries them.
+        shown = cli_library("jobs").stdout
+        assert all(f"job {job.id} failed: unknown" in shown and f"--retry {job.id}" in shown for job in failed)
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(60)

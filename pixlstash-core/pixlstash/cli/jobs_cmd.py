@@ -55,7 +55,7 @@ def jobs_command(pm, library_path, show_all, once, cancel, retry, as_json) -> in
             if as_json:
                 print_json(progress)
             else:
-                print("\n".join(_render(progress) + _cluster_lines(enrichment.cluster())))
+                print("\n".join(_render(progress) + _cluster_lines(enrichment.cluster()) + _failed_lately(enrichment)))
             return 0
         shown = 0
         try:
@@ -69,6 +69,24 @@ def jobs_command(pm, library_path, show_all, once, cancel, retry, as_json) -> in
                 time.sleep(1.0)
         except KeyboardInterrupt:
             return 0
+
+
+_FAILED_SHOWN_FOR_MS = 24 * 3_600_000
+
+
+def _failed_lately(enrichment) -> list[str]:
+    """Jobs that failed whole in the last day (an engine the server does not have, a model missing): said
+    here too, not only under --all, with the command that tries them again."""
+    now = time.time() * 1000
+    failed = [
+        job
+        for job in enrichment.list_jobs(limit=50)
+        if job.state == "failed" and (job.finished_at or job.created_at) > now - _FAILED_SHOWN_FOR_MS
+    ]
+    return [
+        f"job {job.id} failed: {job.error or 'see pixlstash jobs --all'} (retry: pixlstash jobs --retry {job.id})"
+        for job in failed
+    ]
 
 
 def _render(progress) -> list[str]:
