@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 
-from conftest import install_plugin_module, run_cli
+from conftest import REPO, install_plugin_module, run_cli
 from corpus import solid
 
 from pixlstash.doctor import KNOWN_BAD, locked_versions
@@ -140,4 +140,12 @@ def test_a_task_without_an_engine_names_the_plugin_that_brings_one(tmp_path):
             check=False,
         )
         assert ran.returncode == 1
-        assert ran.stderr.strip() == f"error: no {task} engine is installed (install {plugin}, then restart)"
+        folder = plugin.removeprefix("pixlstash-")
+        assert ran.stderr.strip() == (
+            f"error: no {task} engine is installed (install {plugin}: from a clone of PixlStash, "
+            f"pip install -c constraints.txt ./pixlstash-plugins/{folder}, then restart)"
+        )
+        assert (REPO / "pixlstash-plugins" / folder / "pyproject.toml").is_file()  # the hint names a real folder
+    serve = run_cli("serve", "--library", str(tmp_path / "lib"), env={"PIXLSTASH_LOAD_PLUGINS": ""}, check=False)
+    assert serve.returncode == 2 and "serve comes with the pixlstash-web package" in serve.stderr
+    assert "./pixlstash-web" in serve.stderr and (REPO / "pixlstash-web" / "pyproject.toml").is_file()

@@ -142,6 +142,13 @@ def _main(args: list[str]) -> int:
     try:
         status = cli.main(args=args, prog_name="pixlstash", standalone_mode=False, obj=pm)
     except click.ClickException as error:  # usage errors (2) and click's own
+        if "No such command 'serve'" in error.format_message():  # a core-only install: say what brings it
+            print(
+                "error: serve comes with the pixlstash-web package: from a clone of PixlStash, "
+                "pip install -c constraints.txt ./pixlstash-web (or keep web in PIXLSTASH_LOAD_PLUGINS)",
+                file=sys.stderr,
+            )
+            return 2
         error.show()
         return error.exit_code
     except click.exceptions.Abort:

@@ -4,6 +4,7 @@ the enrichment settings, else the first whose model is here)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -24,6 +25,14 @@ __all__ = ["EngineCatalog", "task_named"]
 T = TypeVar("T")
 
 _SETTINGS_KEY = "enrichment"
+
+
+def install_hint(plugins: str) -> str:
+    """How to install the named plugins while they are not on the package registry: from a clone of the
+    repository, at the tested versions ("pixlstash-faces" -> its folder)."""
+    names = re.findall(r"pixlstash-[a-z0-9-]+", plugins)
+    folders = " ".join(f"./pixlstash-plugins/{name.removeprefix('pixlstash-')}" for name in names)
+    return f"{plugins}: from a clone of PixlStash, pip install -c constraints.txt {folders}" if names else plugins
 
 
 class EngineCatalog:
@@ -115,7 +124,7 @@ class EngineCatalog:
         installed = self.registry.engines(task)
         if not installed:
             raise EngineNotFound(
-                f"no {task.value} engine is installed (install {TASKS[task].plugins}, then restart)",
+                f"no {task.value} engine is installed (install {install_hint(TASKS[task].plugins)}, then restart)",
                 task=task.value,
             )
         # The first engine whose model is here; else the first (its error then says how to get the model).
