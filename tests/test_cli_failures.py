@@ -8,11 +8,12 @@ import json
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 from conftest import REPO, install_plugin_module, run_cli
 from corpus import solid
 
-from pixlstash.doctor import KNOWN_BAD, locked_versions
+from pixlstash.doctor import KNOWN_BAD, lock_file, locked_versions
 from pixlstash.library import Library
 
 CRASHING_PLUGIN = """
@@ -122,6 +123,8 @@ def test_doctor_fails_on_a_damaged_database_and_a_known_bad_version(tmp_path):
 def test_the_lock_shipped_with_the_core_is_the_repositorys_and_excludes_the_known_bad():
     locked = locked_versions()
     assert locked["torch"] == "2.14.1" and locked["torchvision"] == "0.29.1"
+    # doctor's advice names the lock where an installed core keeps it (a wheel's user has no clone).
+    assert Path(lock_file()).is_file() and Path(lock_file()).name == "constraints.txt"
     for bad in KNOWN_BAD:
         assert locked[bad.package] not in bad.versions
     assert sys.version_info >= (3, 11)

@@ -77,6 +77,11 @@ def locked_versions() -> dict[str, str]:
     return pins
 
 
+def lock_file() -> str:
+    """Where the lock is on this machine: the copy inside the installed core (a wheel's user has no clone)."""
+    return str(importlib.resources.files("pixlstash").joinpath("constraints.txt"))
+
+
 def _normalised(name: str) -> str:
     return name.lower().replace("_", "-").replace(".", "-")
 
@@ -97,7 +102,7 @@ def environment_checks() -> Iterator[Check]:
         yield Check(
             "warn",
             "versions",
-            "not the tested set: " + ", ".join(differ) + "; pip install -c constraints.txt gives the tested set",
+            "not the tested set: " + ", ".join(differ) + f"; pip install -c {lock_file()} gives the tested set",
         )
     elif locked:
         yield Check("ok", "versions", "the installed packages are the tested ones")
@@ -107,7 +112,7 @@ def environment_checks() -> Iterator[Check]:
             yield Check(
                 "FAIL",
                 f"{bad.package} {version}",
-                f"{bad.why}; install another version: pip install -c constraints.txt '{bad.package}'",
+                f"{bad.why}; install another version: pip install -c {lock_file()} '{bad.package}'",
             )
     yield from _torch_pair()
     if _installed("opencv-python") and _installed("opencv-python-headless"):
@@ -172,7 +177,7 @@ def runtime_checks(modules: set[str]) -> Iterator[Check]:
                 "FAIL",
                 module,
                 f"crashed while loading (signal {-ran.returncode}): run `pixlstash doctor` "
-                "after `pip install -c constraints.txt` to get the tested versions",
+                f"after `pip install -c {lock_file()}` to get the tested versions",
             )
             continue
         if ran.returncode != 0:
