@@ -111,6 +111,7 @@ def walk_the_app(page, browser, server, size: str, touch: bool, mobile: bool) ->
     # A set inside a project, with a selection (the selection bar over the toolbar).
     page.goto(f"/?collections={server.chosen}")
     page.wait_for_selector(".tile:not([hidden]) img")
+    page.wait_for_selector("body[data-ready='1']")  # a click before the grid's handlers are bound does nothing
     page.locator(".tile:visible .check").first.click(force=True)
     expect(page.locator("#selection-bar")).to_be_visible()
     check(page, touch, f"{size}-set-selected")
