@@ -4,7 +4,8 @@ The original is only ever read. Thumbnails come from the preview JPEG the camera
 large enough (most cameras embed a full-size one: no demosaicing, fast), else from a half-size
 demosaic. Both are made at import, as for a video: browsers cannot show a RAW file, and the engines and
 the viewer use the preview. EXIF is read from the file's own TIFF structure (CR2, NEF, ARW, DNG, ORF,
-PEF, SRW are TIFF inside) or else from the embedded preview.
+PEF, SRW are TIFF inside; RW2, ORF, RAF and CR3 keep theirs in their own ways: ``raw_exif.py``) or else
+from the embedded preview.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ..thumbnails import PREVIEW_SIZE, make_thumbnails
 from .exif import ExifInfo, read_exif
 from .facts import MediaAnalysis, MediaLimits
 from .hashing import perceptual_hash
+from .raw_exif import raw_exif
 
 __all__ = ["RAW_SUFFIXES", "analyse_raw", "raw_preview"]
 
@@ -48,27 +50,9 @@ def _import_rawpy():
     return rawpy
 
 
-class _ExifOnly:
-    """What read_exif needs of an image: its EXIF, here from bytes without any image decoder."""
-
-    def __init__(self, exif: Image.Exif) -> None:
-        self._exif = exif
-
-    def getexif(self) -> Image.Exif:
-        return self._exif
-
-
 def _file_exif(path: Path) -> ExifInfo:
     with open(path, "rb") as file:
-        head = file.read(_EXIF_READ_BYTES)
-    if not head.startswith((b"II*\x00", b"MM\x00*")):
-        return ExifInfo()
-    exif = Image.Exif()
-    try:
-        exif.load(head)
-    except Exception:  # an odd TIFF structure must not fail an import
-        return ExifInfo()
-    return read_exif(_ExifOnly(exif))  # type: ignore[arg-type]
+        return raw_exif(file.read(_EXIF_READ_BYTES))
 
 
 def raw_preview(path: Path, limits: MediaLimits) -> tuple[Image.Image, int, int, ExifInfo]:
