@@ -96,3 +96,19 @@ def test_jpeg_xl_imports(library, tmp_path):
     assert (picture.width, picture.height, picture.mime, picture.suffix) == (300, 200, "image/jxl", ".jxl")
     with Image.open(library.thumbnail_path(picture.id, "preview")) as preview:
         assert preview.size == (300, 200)
+
+
+def test_a_jpeg_xl_libjxl_rejects_is_said_in_a_users_words(library, tmp_path, caplog):
+    """libjxl's "Generic Error. Please build libjxl from source ..." is no use to a user, nor a traceback."""
+    pytest.importorskip("pillow_jxl")
+    whole = tmp_path / "whole.jxl"
+    photo(300, 200, seed=5).save(whole, "JXL", quality=90)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "header-only.jxl").write_bytes(whole.read_bytes()[:20])  # a codestream cut after its header
+    (folder / "garbage.jxl").write_bytes(b"\xff\x0a" + bytes(range(256)) * 4)
+    with caplog.at_level("ERROR"):
+        report = library.import_paths([folder])
+    assert report.imported == [] and len(report.skipped) == 2
+    assert {s.reason for s in report.skipped} == {"corrupt or unsupported JPEG XL"}
+    assert "Traceback" not in caplog.text and "unexpected error" not in caplog.text

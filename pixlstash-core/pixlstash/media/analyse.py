@@ -69,9 +69,14 @@ def _openable_formats() -> list[str]:
     return [name for name in IMAGE_FORMATS if name in Image.OPEN]  # MPO opens through JPEG
 
 
-def _starts_with(path: Path, prefix: bytes) -> bool:
+# A JPEG XL codestream, or its ISO BMFF container.
+_JXL_SIGNATURES = (b"\xff\x0a", b"\x00\x00\x00\x0cJXL \x0d\x0a\x87\x0a")
+
+
+def _starts_with(path: Path, *prefixes: bytes) -> bool:
     with open(path, "rb") as file:
-        return file.read(len(prefix)) == prefix
+        head = file.read(max(len(prefix) for prefix in prefixes))
+    return head.startswith(prefixes)
 
 
 def open_image(path: Path | io.BytesIO, limits: MediaLimits) -> Image.Image:
@@ -91,6 +96,10 @@ def open_image(path: Path | io.BytesIO, limits: MediaLimits) -> Image.Image:
         raise UnsupportedMedia(f"corrupt image: {error}") from None
     except SyntaxError as error:  # Pillow's word for a malformed header
         raise UnsupportedMedia(f"corrupt image: {error}") from None
+    except RuntimeError:  # libjxl's "Generic Error" (with advice on building libjxl): no use to a user
+        if isinstance(path, Path) and _starts_with(path, *_JXL_SIGNATURES):
+            raise UnsupportedMedia("corrupt or unsupported JPEG XL") from None
+        raise
     if image.width * image.height > limits.max_pixels:
         image.close()
         raise TooLarge(
@@ -119,6 +128,10 @@ def _analyse_image(path: Path, analysis: MediaAnalysis, limits: MediaLimits) -> 
             except (OSError, SyntaxError, ValueError) as error:
                 # Pillow's words for truncated or corrupt data, kept short for the report.
                 raise UnsupportedMedia(f"corrupt or truncated image: {error}") from None
+            except RuntimeError:  # libjxl's word for the same
+                if image.format != "JXL":
+                    raise
+                raise UnsupportedMedia("corrupt or unsupported JPEG XL") from None
             exif = read_exif(image)
         analysis.suffix, analysis.mime, analysis.media_type = suffix, mime, "image"
         analysis.generation = read_generation(
