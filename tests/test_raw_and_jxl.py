@@ -112,3 +112,13 @@ def test_a_jpeg_xl_libjxl_rejects_is_said_in_a_users_words(library, tmp_path, ca
     assert report.imported == [] and len(report.skipped) == 2
     assert {s.reason for s in report.skipped} == {"corrupt or unsupported JPEG XL"}
     assert "Traceback" not in caplog.text and "unexpected error" not in caplog.text
+
+
+def test_a_dng_without_image_data_is_refused_not_imported_black(library, tmp_path):
+    path = write_dng(tmp_path / "empty.dng")
+    data = bytearray(path.read_bytes())
+    mosaic_bytes = 640 * 426 * 12 // 8  # uncompressed, at the end of the file
+    data[-mosaic_bytes:] = bytes(mosaic_bytes)
+    path.write_bytes(bytes(data))
+    report = library.import_paths([path])
+    assert report.imported == [] and [s.reason for s in report.skipped] == ["the RAW file holds no image data"]

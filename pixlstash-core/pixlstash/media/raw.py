@@ -69,6 +69,10 @@ def raw_preview(path: Path, limits: MediaLimits) -> tuple[Image.Image, int, int,
                 width, height = height, width
             image, embedded = _embedded(raw, rawpy), True
             if image is None or max(image.size) < min(PREVIEW_SIZE, max(width, height)):
+                # A sensor never reads all zeros (its black level has noise): such a file holds no image,
+                # as NEF, CR3 and RAF in that state are refused by libraw itself.
+                if not raw.raw_image_visible.any():
+                    raise UnsupportedMedia("the RAW file holds no image data")
                 # postprocess applies libraw's flip itself
                 image, embedded = Image.fromarray(raw.postprocess(half_size=True, use_camera_wb=True)), False
     except rawpy.LibRawError as error:
