@@ -18,7 +18,13 @@ GRAPH = {
     "1": {"class_type": "RandomNoise", "inputs": {"noise_seed": 5}},
     "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "peer"}},
 }
+# A workflow run on a picture: its LoadImage gets each picture.
+RUN_GRAPH = {
+    "1": {"class_type": "LoadImage", "inputs": {"image": "example.png"}},
+    "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "peer"}},
+}
 OBJECT_INFO = {
+    "LoadImage": {"input": {"required": {"image": [["example.png"], {}]}}, "output_node": False},
     "RandomNoise": {"input": {"required": {"noise_seed": ["INT", {"default": 0}]}}, "output_node": False},
     "SaveImage": {
         "input": {"required": {"images": ["IMAGE"], "filename_prefix": ["STRING", {"default": "x"}]}},
@@ -71,6 +77,9 @@ class ComfyPeer:
             return _json(handler, {prompt_id: entry})
         if route in ("/interrupt", "/pixlstash/connection"):
             return _json(handler, {})
+        if route == "/upload/image":
+            name = body.split(b'filename="', 1)[1].split(b'"', 1)[0].decode() if b'filename="' in body else "x"
+            return _json(handler, {"name": name, "subfolder": "", "type": "input"})
         if route == "/view":
             handler.send_response(200)
             handler.send_header("Content-Type", "image/png")

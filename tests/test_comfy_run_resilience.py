@@ -158,3 +158,24 @@ def test_linking_again_revokes_the_token_it_replaces(root, peer):
     with Library.open(root) as library:
         [link] = library.comfy.links()
     assert link.token_id == live[0].id
+
+
+def test_a_raw_picture_goes_to_comfyui_as_a_png_it_can_read(root, peer, tmp_path):
+    """ComfyUI's LoadImage reads what a plain Pillow reads: a DNG is sent as a PNG rendition."""
+    from comfy_peer import RUN_GRAPH
+    from test_raw_and_jxl import write_dng
+
+    raw = write_dng(tmp_path / "camera.dng")
+    with Library.open(root) as library:
+        [item] = library.import_paths([raw]).imported
+        [run] = library.comfy.create_runs(RUN_GRAPH, [item.picture_id])
+        peer.state, peer.outputs, peer.content = "done", ["ComfyUI_00003_.png"], _png(80, 60, seed=2)
+        done = library.comfy.carry_out(run.id)
+    assert done.status == "done", done.message
+    [upload] = peer.seen("POST", "/upload/image")
+    assert b'filename="pixlstash-' in upload and b'.png"' in upload and b".dng" not in upload
+    assert b"\x89PNG\r\n\x1a\n" in upload  # the rendition itself, not the DNG's bytes
+    uploaded = upload.split(b"\r\n\r\n", 1)[1]
+    with Image.open(io.BytesIO(uploaded)) as image:
+        # Upright, as the DNG's orientation says (this one embeds no preview: a half-size demosaic).
+        assert image.format == "PNG" and image.size == (213, 320)

@@ -4,6 +4,7 @@ use)."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from PIL import ImageOps
@@ -11,7 +12,7 @@ from PIL import ImageOps
 from .errors import BadInput, NotFound, UnsupportedMedia
 from .media.analyse import VIDEO_SUFFIXES, MediaLimits, analyse_file, open_image
 from .media.exif import read_exif
-from .media.raw import RAW_SUFFIXES
+from .media.raw import RAW_SUFFIXES, raw_preview
 from .media.video import frame_at
 from .originals import OriginalStore
 from .paths import inside
@@ -79,6 +80,15 @@ class PictureFiles:
         from its embedded JPEG or a demosaic, upright)."""
         original = self.original_path(picture_id)
         return self.thumbnail_path(picture_id, "preview") if is_raw(original) else original
+
+    def png_rendition(self, picture_id: int) -> bytes:
+        """The picture upright as a PNG, for a program that cannot read its original (a RAW file, HEIC,
+        JPEG XL): a RAW file's embedded full-size preview (or a demosaic), else the decoded original."""
+        original = self.original_path(picture_id)
+        image = raw_preview(original, self.limits)[0] if is_raw(original) else _opened(original, self.limits)
+        buffer = io.BytesIO()
+        image.convert("RGBA" if "A" in image.getbands() else "RGB").save(buffer, "PNG", compress_level=1)
+        return buffer.getvalue()
 
     def has_thumbnail(self, picture_id: int, size: ThumbnailSize) -> bool:
         """Whether the thumbnail exists now (without making it)."""

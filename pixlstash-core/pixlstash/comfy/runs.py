@@ -31,6 +31,7 @@ __all__ = ["ComfyRuns", "RunCancelled"]
 
 log = logging.getLogger("pixlstash")
 _POLL_SECONDS = 0.5
+_COMFY_READS = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 
 
 class RunCancelled(PixlstashError):
@@ -250,8 +251,13 @@ class ComfyRuns:
             node = graph.pop("_pixlstash")["image_node"]
             picture = self.library.get(run.source_id)
             original = self.library.original_path(picture.id)
+            suffix, content, mime = original.suffix.lower(), None, picture.mime
+            if suffix not in _COMFY_READS:  # ComfyUI's LoadImage reads what a plain Pillow reads
+                suffix, content, mime = ".png", self.library.files.png_rendition(picture.id), "image/png"
             name = comfy.upload_image(
-                f"pixlstash-{picture.content_hash[:16]}{original.suffix}", original.read_bytes(), picture.mime
+                f"pixlstash-{picture.content_hash[:16]}{suffix}",
+                content if content is not None else original.read_bytes(),
+                mime,
             )
             graph = with_image(graph, node, name)
         prompt_id = comfy.queue(graph, client_id=f"pixlstash-{uuid.uuid4().hex}")
