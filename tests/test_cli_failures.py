@@ -150,5 +150,5 @@ def test_a_task_without_an_engine_names_the_plugin_that_brings_one(tmp_path):
         )
         assert (REPO / "pixlstash-plugins" / folder / "pyproject.toml").is_file()  # the hint names a real folder
     serve = run_cli("serve", "--library", str(tmp_path / "lib"), env={"PIXLSTASH_LOAD_PLUGINS": ""}, check=False)
-    assert serve.returncode == 2 and "serve comes with the pixlstash-web package" in serve.stderr
-    assert "./pixlstash-web" in serve.stderr and (REPO / "pixlstash-web" / "pyproject.toml").is_file()
+    assert serve.returncode == 2 and "serve comes with PixlStash's web package" in serve.stderr
+    assert "Installing by hand" in serve.stderr and "### Installing by hand" in (REPO / "README.md").read_text()

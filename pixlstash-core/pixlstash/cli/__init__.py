@@ -143,9 +143,10 @@ def _main(args: list[str]) -> int:
         status = cli.main(args=args, prog_name="pixlstash", standalone_mode=False, obj=pm)
     except click.ClickException as error:  # usage errors (2) and click's own
         if "No such command 'serve'" in error.format_message():  # a core-only install: say what brings it
+            # (The core never names the web package, even in a message: the README's install section does.)
             print(
-                "error: serve comes with the pixlstash-web package: from a clone of PixlStash, "
-                "pip install -c constraints.txt ./pixlstash-web (or keep web in PIXLSTASH_LOAD_PLUGINS)",
+                "error: serve comes with PixlStash's web package, which is not installed here (the README's "
+                "'Installing by hand' says how), or is left out by PIXLSTASH_LOAD_PLUGINS",
                 file=sys.stderr,
             )
             return 2
