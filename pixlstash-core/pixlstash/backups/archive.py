@@ -193,8 +193,8 @@ def open_writer(target: Path) -> ArchiveWriter:
 def _open_inside(root: Path, name: str) -> BinaryIO:
     """The plain file ``name`` (slash-separated) under ``root``, opened one folder at a time without
     following a link at any step, so nothing outside ``root`` is ever read."""
-    *folders, leaf = name.split("/")
-    if any(part in ("", ".", "..") for part in name.split("/")):
+    *folders, leaf = parts = name.split("/")
+    if any(part in ("", ".", "..") for part in parts):
         raise ForeignBackup(f"not a PixlStash backup: {name!r} is not a name inside it")
     here = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
     try:

@@ -16,6 +16,7 @@ of more pictures than the library now holds is refused unless forced.
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 import tempfile
@@ -202,7 +203,7 @@ def create_backup(
             )
             encoded = msgspec.json.format(msgspec.json.encode(manifest))
             if not is_tar(target):  # each kept database set carries its own manifest, to restore it by id
-                writer.put(f"databases/{backup_id}/{MANIFEST}", _Bytes(encoded))
+                writer.put(f"databases/{backup_id}/{MANIFEST}", io.BytesIO(encoded))
             writer.finish(encoded)
         except BaseException:
             writer.abandon()
@@ -221,15 +222,6 @@ def create_backup(
         left_out,
         kept,
     )
-
-
-class _Bytes:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    def read(self, size: int = -1) -> bytes:
-        data, self.data = self.data, b""
-        return data
 
 
 def _put_original(library, writer, name: str, content_hash: str, suffix: str) -> tuple[FileEntry | None, str | None]:
