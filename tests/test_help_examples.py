@@ -70,8 +70,10 @@ def examples() -> list[list[str]]:
                 # A comment after two spaces, in parentheses, is the help's own: not part of the command.
                 block.append(re.split(r"\s{2,}\(", line.strip())[0])
             found.append(block)
-        for sub in getattr(command, "commands", {}).values():
-            walk(sub)
+        if isinstance(command, click.Group):  # through list_commands: built-ins load only when asked for
+            context = click.Context(command)
+            for name in command.list_commands(context):
+                walk(command.get_command(context, name))
 
     walk(cli)
     return found

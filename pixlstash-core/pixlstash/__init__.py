@@ -5,44 +5,71 @@ Plugins write ``from pixlstash import hookimpl`` and subclass the engines export
 
 from __future__ import annotations
 
-from .engines import (
-    Captioner,
-    Embedder,
-    Engine,
-    EngineParameter,
-    Face,
-    FaceExtractor,
-    ModelStatus,
-    OutOfDeviceMemory,
-    ScoreInput,
-    Scorer,
-    Tagger,
-    TagScore,
-    Task,
-    TextReader,
-    TextRegion,
-)
-from .engines.hardware import accelerators
-from .engines.registry import EngineRegistry
-from .engines.weights import check_model_files
-from .errors import (
-    BadInput,
-    Conflict,
-    EngineNotFound,
-    EngineUnavailable,
-    ModelDamaged,
-    ModelMissing,
-    NotFound,
-    PixlstashError,
-    PluginError,
-    TooLarge,
-    UnsupportedMedia,
-)
-from .hookspecs import hookimpl
-from .originals import OriginalStore
-from .paths import hub_snapshot, models_dir
-from .plugins import make_plugin_manager
-from .sharing import ShareContext, ShareTarget, ShareTransform
+import importlib
+
+# Each public name loads its module on first use (PEP 562), so `import pixlstash` (every CLI start, every
+# plugin's `from pixlstash import hookimpl`) pulls neither numpy nor Pillow until something needs them.
+_EXPORTS: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "Captioner",
+            "Embedder",
+            "Engine",
+            "EngineParameter",
+            "Face",
+            "FaceExtractor",
+            "ModelStatus",
+            "OutOfDeviceMemory",
+            "ScoreInput",
+            "Scorer",
+            "Tagger",
+            "TagScore",
+            "Task",
+            "TextReader",
+            "TextRegion",
+        ),
+        ".engines",
+    ),
+    "accelerators": ".engines.hardware",
+    "EngineRegistry": ".engines.registry",
+    "check_model_files": ".engines.weights",
+    **dict.fromkeys(
+        (
+            "BadInput",
+            "Conflict",
+            "EngineNotFound",
+            "EngineUnavailable",
+            "ModelDamaged",
+            "ModelMissing",
+            "NotFound",
+            "PixlstashError",
+            "PluginError",
+            "TooLarge",
+            "UnsupportedMedia",
+        ),
+        ".errors",
+    ),
+    "hookimpl": ".hookspecs",
+    "OriginalStore": ".originals",
+    "hub_snapshot": ".paths",
+    "models_dir": ".paths",
+    "make_plugin_manager": ".plugins",
+    **dict.fromkeys(("ShareContext", "ShareTarget", "ShareTransform"), ".sharing"),
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pixlstash' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __version__ = "0.2.0"
 

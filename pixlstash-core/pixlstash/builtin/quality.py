@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from ..engines import EngineParameter, Scorer
 from ..hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["QualityScorer", "measure"]
 
@@ -38,6 +40,8 @@ _CLIPPED = (0.02, 0.98)
 
 def measure(image) -> dict[str, float]:
     """The four measures (0 to 1) of one RGB image."""
+    import numpy as np  # here, not at the top: every CLI start registers this plugin
+
     # Luma at half the thumbnail's size (2x2 means), both by Pillow in C: a quarter of the pixels for numpy,
     # and grain averaged down so it does not pass for detail.
     half = np.asarray(image.convert("L").reduce(2), dtype=np.float32) * np.float32(1 / 255)
@@ -67,7 +71,7 @@ def _shifted(luma: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _noise_sigma(centre: np.ndarray, edges: np.ndarray, corners: np.ndarray) -> float:
     """Immerkær: the mask [[1,-2,1],[-2,4,-2],[1,-2,1]] (two Laplacians' difference) cancels edges."""
-    return math.sqrt(math.pi / 2) * float(np.abs(corners - 2 * edges + 4 * centre).mean()) / 6
+    return math.sqrt(math.pi / 2) * float(abs(corners - 2 * edges + 4 * centre).mean()) / 6
 
 
 class QualityScorer(Scorer):

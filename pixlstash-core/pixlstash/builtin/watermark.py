@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PIL import Image, ImageDraw, ImageFont
-
 from ..hookspecs import hookimpl
 from ..sharing import ShareContext, ShareTransform
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from PIL import Image
 
 __all__ = ["Watermark"]
 
@@ -42,6 +42,8 @@ class Watermark(ShareTransform):
     def apply(self, image: Image.Image, share: ShareContext) -> Image.Image:
         if not self.applies_to(share):
             return image
+        from PIL import Image, ImageDraw, ImageFont  # here: every CLI start registers this plugin
+
         spec = share.options["watermark"]
         opacity = min(1.0, max(0.0, float(spec.get("opacity", 0.5))))
         position = spec.get("position", "bottom-right")

@@ -17,83 +17,24 @@ import click
 
 from .. import __version__
 from ..errors import PixlstashError
-from ..plugins import make_plugin_manager
-from . import (
-    auth_cmds,
-    backup_cmd,
-    comfy_cmd,
-    docs_cmd,
-    doctor_cmd,
-    edit_cmds,
-    enrich_cmd,
-    export_cmd,
-    faces_cmd,
-    folders_cmd,
-    history_cmd,
-    import_cmd,
-    jobs_cmd,
-    ls_cmd,
-    models_cmd,
-    organise_cmds,
-    plugins_cmd,
-    previews_cmd,
-    prune_cmd,
-    search_cmd,
-    snapshot_cmd,
-    stack_cmd,
-    version_cmd,
-    worker_cmd,
-)
 from .common import EscapingStream
 from .crashes import enable_crash_reports, run_supervised, should_supervise
+from .lazy_commands import BUILT_IN, PixlstashGroup, PluginsOnDemand
 
 __all__ = ["main", "make_cli"]
 
-# Order here is the order in ``--help``: getting pictures in, finding them, organising, enriching, the rest.
-BUILT_IN = (
-    import_cmd.import_command,
-    ls_cmd.ls_command,
-    search_cmd.search_command,
-    *edit_cmds.COMMANDS,
-    prune_cmd.prune_command,
-    *history_cmd.COMMANDS,
-    organise_cmds.project_group,
-    organise_cmds.set_group,
-    organise_cmds.character_group,
-    stack_cmd.stack_group,
-    enrich_cmd.enrich_command,
-    jobs_cmd.jobs_command,
-    faces_cmd.faces_group,
-    export_cmd.export_command,
-    comfy_cmd.comfy_group,
-    snapshot_cmd.snapshot_group,
-    backup_cmd.backup_group,
-    folders_cmd.folders_group,
-    previews_cmd.previews_command,
-    models_cmd.models_group,
-    auth_cmds.user_group,
-    auth_cmds.token_group,
-    plugins_cmd.plugins_group,
-    worker_cmd.worker_command,
-    doctor_cmd.doctor_command,
-    docs_cmd.docs_command,
-    version_cmd.version_command,
-)
-
-
-class PixlstashGroup(click.Group):
-    """Commands listed in the order they were added (the order above, then plugins'), not alphabetically."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.commands)
-
 
 def make_cli(pm) -> click.Group:
-    """The full command line: built-in commands, then those plugins add through ``register_commands``."""
+    """The full command line: built-in commands, then those plugins add through ``register_commands``.
+
+    ``pm`` is a plugin manager or a :class:`PluginsOnDemand`; plugins load only when a command needs them.
+    """
 
     @click.group(
         "pixlstash",
         cls=PixlstashGroup,
+        built_in=BUILT_IN,
+        plugins=pm,
         context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     )
     @click.version_option(__version__, "--version", prog_name="pixlstash", message="%(prog)s %(version)s")
@@ -114,9 +55,6 @@ def make_cli(pm) -> click.Group:
             format="%(levelname)s %(name)s: %(message)s",
         )
 
-    for command in BUILT_IN:
-        cli.add_command(command)
-    pm.hook.register_commands(cli=cli)
     return cli
 
 
@@ -137,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(args: list[str]) -> int:
     debug = "--debug" in args
-    pm = make_plugin_manager()
+    pm = PluginsOnDemand()
     cli = make_cli(pm)
     try:
         status = cli.main(args=args, prog_name="pixlstash", standalone_mode=False, obj=pm)

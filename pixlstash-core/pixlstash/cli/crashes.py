@@ -9,11 +9,9 @@ one bare interpreter.
 
 from __future__ import annotations
 
-import ctypes
 import faulthandler
 import os
 import signal
-import subprocess
 import sys
 from collections.abc import Sequence
 
@@ -45,15 +43,16 @@ def should_supervise(args: Sequence[str]) -> bool:
     return command in SUPERVISED_COMMANDS and not {"-h", "--help"} & set(args)
 
 
-def _die_with_parent() -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
 def run_supervised(args: Sequence[str]) -> int:
     """Run this same command line in a child process; a death by signal becomes one line and status 1."""
+    # Imported here, not at the top: only supervised commands (serve, worker) need them, not every start.
+    # (Before the fork: an import in preexec_fn could wait on a lock another thread held at fork time.)
+    import ctypes
+    import subprocess
+
+    libc = ctypes.CDLL(None, use_errno=True)
     env = {**os.environ, _CHILD_ENV: "1"}
-    child = subprocess.Popen(sys.orig_argv, env=env, preexec_fn=_die_with_parent)
+    child = subprocess.Popen(sys.orig_argv, env=env, preexec_fn=lambda: libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL))
     forward = {signal.SIGTERM, signal.SIGHUP}
     previous = {sig: signal.signal(sig, lambda s, _f: child.send_signal(s)) for sig in forward}
     # Ctrl+C reaches the child from the terminal itself; the child stops cleanly and says so.

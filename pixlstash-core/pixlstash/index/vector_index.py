@@ -22,17 +22,19 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 import numpy as np
-
-from .usearch_loader import Index
 
 # One thread adds to a graph: usearch's concurrent add() strands a few nodes that search never reaches
 # (unum-cloud/USearch#735, open in 2.26); on clustered face vectors 1-7 of 5,520 per build, each a face
 # that "find similar" could never return. Single-threaded builds strand none and take ~1.5x as long,
 # in the background while searches score exactly.
 _ADD_THREADS = 1
+
+if TYPE_CHECKING:
+    from usearch.index import Index
 
 __all__ = ["VectorIndex"]
 
@@ -169,6 +171,8 @@ class VectorIndex:
             if meta.format != _FORMAT or meta.stamp != stamp[0] or meta.seq > stamp[1]:
                 log.info("vector index %s (%s) is from another epoch: rebuilding", self.engine_id, self.kind)
                 return
+            from .usearch_loader import Index  # usearch loads with the first index, not with every command
+
             index = Index.restore(str(self.path))
             if index is None or len(index) != meta.count or index.ndim != meta.dims:
                 raise ValueError("index file does not match its metadata")
@@ -237,6 +241,8 @@ class VectorIndex:
         # normalised embeddings. usearch's defaults for the graph (connectivity 16, expansion 128 when
         # adding and searching) give recall@10 above 0.99 at a million embedding-like vectors
         # (benchmarks/bench_ann.py); cheaper graphs lost recall on hard, uniformly spread data.
+        from .usearch_loader import Index
+
         return Index(ndim=dims, metric="cos", dtype="f16", connectivity=16, expansion_add=128, expansion_search=128)
 
     def invalidate(self) -> None:

@@ -9,6 +9,7 @@ other format. ``PIXLSTASH_NO_VIPS=1`` turns the accelerator off.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from pathlib import Path
@@ -24,7 +25,9 @@ log = logging.getLogger(__name__)
 _MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
 
 
+@functools.cache
 def _load():
+    """pyvips, set up; None where it is missing. Loaded on first use, not with every command."""
     try:
         import pyvips
     except (ImportError, OSError):  # not installed, or its library is missing
@@ -34,28 +37,26 @@ def _load():
     return pyvips
 
 
-_pyvips = _load()
-
-
 def vips_available() -> bool:
     """Whether the accelerator is installed and not turned off (read each time: tests switch it)."""
-    return _pyvips is not None and not os.environ.get("PIXLSTASH_NO_VIPS")
+    return _load() is not None and not os.environ.get("PIXLSTASH_NO_VIPS")
 
 
 def vips_grid(path: Path, box: int) -> Image.Image:
     """The picture at ``path`` shrunk to fit ``box`` (never enlarged), turned upright by its orientation
     tag, as an 8-bit Pillow image. Raises ``UnsupportedMedia`` for data libvips cannot decode whole."""
+    pyvips = _load()
     try:
         # From the bytes, not the name: libvips reads options from a name ("a[page=2].png") and wants
         # UTF-8 names, which a file system does not promise.
         # (thumbnail_buffer would ignore fail_on and let a damaged deflate stream through.)
-        loaded = _pyvips.Image.new_from_buffer(path.read_bytes(), "", fail_on="error", access="sequential")
+        loaded = pyvips.Image.new_from_buffer(path.read_bytes(), "", fail_on="error", access="sequential")
         image = loaded.thumbnail_image(box, height=box, size="down")
         if image.format != "uchar":
             image = image.colourspace("b-w" if image.bands < 3 else "srgb").cast("uchar")
         if image.bands not in _MODES:
             image = image.extract_band(0, n=3)
         return Image.frombytes(_MODES[image.bands], (image.width, image.height), image.write_to_memory())
-    except _pyvips.Error as error:
+    except pyvips.Error as error:
         message = str(error).strip().splitlines()[-1] if str(error).strip() else "unreadable"
         raise UnsupportedMedia(f"corrupt or truncated image: {message}") from None

@@ -9,11 +9,15 @@ offered too. Importing this package imports no torch: that happens on first use.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
 from pixlstash import hookimpl
 
 from .catalogue import ClipModel, ClipSettings, configured_models, model_named
-from .engine import ClipEmbedder
-from .scorers import AestheticScorer, PromptMatchScorer
+
+if TYPE_CHECKING:
+    from .engine import ClipEmbedder
 
 __all__ = [
     "AestheticScorer",
@@ -25,12 +29,25 @@ __all__ = [
     "register_settings",
 ]
 
+# The engine classes load with the hooks that make engines, not with the plugin: every CLI start loads
+# the plugin (for its commands), and an engine module pulls numpy and its runtime.
+_LAZY = {"ClipEmbedder": ".engine", "AestheticScorer": ".scorers", "PromptMatchScorer": ".scorers"}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_LAZY[name], __name__), name)
+
+
 # One embedder object per model in a process, so the prompt-match scorer uses the weights its embedder
 # loaded rather than a second copy.
 _EMBEDDERS: dict[tuple[ClipModel, str], ClipEmbedder] = {}
 
 
 def _embedder(model: ClipModel, image_runtime: str = "torch") -> ClipEmbedder:
+    from .engine import ClipEmbedder
+
     if (model, image_runtime) not in _EMBEDDERS:
         _EMBEDDERS[model, image_runtime] = ClipEmbedder(model, image_runtime)
     return _EMBEDDERS[model, image_runtime]
@@ -50,6 +67,8 @@ def register_embedders(register, settings) -> None:
 
 @hookimpl
 def register_scorers(register, settings) -> None:
+    from .scorers import AestheticScorer, PromptMatchScorer
+
     chosen: ClipSettings = settings["clip"]
     models = configured_models(chosen)
     matched = model_named(chosen.prompt_match_model) if chosen.prompt_match_model else (models or [None])[0]

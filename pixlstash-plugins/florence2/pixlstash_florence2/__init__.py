@@ -9,17 +9,35 @@ pull florence2/base``. Importing this package imports no torch.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
 from pixlstash import hookimpl
 
 from .catalogue import Florence2Settings, configured_models
-from .engine import Florence2Captioner, Florence2Reader, SharedWeights
+
+if TYPE_CHECKING:
+    from .engine import SharedWeights
 
 __all__ = ["Florence2Captioner", "Florence2Reader", "Florence2Settings"]
+
+# The engine classes load with the hooks that make engines, not with the plugin: every CLI start loads
+# the plugin (for its commands), and an engine module pulls numpy and its runtime.
+_LAZY = {"Florence2Captioner": ".engine", "Florence2Reader": ".engine"}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_LAZY[name], __name__), name)
+
 
 _weights: dict[tuple[str, int], SharedWeights] = {}  # (folder, beams) -> one copy per process
 
 
 def _shared(settings) -> list[SharedWeights]:
+    from .engine import SharedWeights
+
     options: Florence2Settings = settings["florence2"]
     found = []
     for model in configured_models(options):
@@ -35,11 +53,15 @@ def register_settings(register) -> None:
 
 @hookimpl
 def register_captioners(register, settings) -> None:
+    from .engine import Florence2Captioner
+
     for weights in _shared(settings):
         register(Florence2Captioner(weights))
 
 
 @hookimpl
 def register_text_readers(register, settings) -> None:
+    from .engine import Florence2Reader
+
     for weights in _shared(settings):
         register(Florence2Reader(weights))

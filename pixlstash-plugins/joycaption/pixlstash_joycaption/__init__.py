@@ -9,17 +9,35 @@ only by ``pixlstash models pull joycaption/beta-one``.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
 from pixlstash import hookimpl
 
 from .catalogue import JoyCaptionSettings, configured_models
-from .engine import JoyCaptionCaptioner, JoyCaptionTagger, SharedWeights
+
+if TYPE_CHECKING:
+    from .engine import SharedWeights
 
 __all__ = ["JoyCaptionCaptioner", "JoyCaptionSettings", "JoyCaptionTagger", "register_settings"]
+
+# The engine classes load with the hooks that make engines, not with the plugin: every CLI start loads
+# the plugin (for its commands), and an engine module pulls numpy and its runtime.
+_LAZY = {"JoyCaptionCaptioner": ".engine", "JoyCaptionTagger": ".engine"}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_LAZY[name], __name__), name)
+
 
 _weights: dict[tuple[str, str], SharedWeights] = {}  # (folder, quantization) -> one copy per process
 
 
 def _shared(settings) -> list[SharedWeights]:
+    from .engine import SharedWeights
+
     options = settings["joycaption"]
     found = []
     for model in configured_models(options):
@@ -35,11 +53,15 @@ def register_settings(register) -> None:
 
 @hookimpl
 def register_captioners(register, settings) -> None:
+    from .engine import JoyCaptionCaptioner
+
     for weights in _shared(settings):
         register(JoyCaptionCaptioner(weights))
 
 
 @hookimpl
 def register_taggers(register, settings) -> None:
+    from .engine import JoyCaptionTagger
+
     for weights in _shared(settings):
         register(JoyCaptionTagger(weights))

@@ -10,12 +10,23 @@ HTTP library are imported: the model runs in the user's server.
 
 from __future__ import annotations
 
+import importlib
+
 from pixlstash import hookimpl
 
-from .engine import OpenAICaptioner, OpenAITagger
 from .settings import OpenAIVisionSettings
 
 __all__ = ["OpenAICaptioner", "OpenAITagger", "OpenAIVisionSettings"]
+
+# The engine classes load with the hooks that make engines, not with the plugin: every CLI start loads
+# the plugin (for its commands), and an engine module pulls numpy and its runtime.
+_LAZY = {"OpenAICaptioner": ".engine", "OpenAITagger": ".engine"}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_LAZY[name], __name__), name)
 
 
 @hookimpl
@@ -25,9 +36,13 @@ def register_settings(register) -> None:
 
 @hookimpl
 def register_captioners(register, settings) -> None:
+    from .engine import OpenAICaptioner
+
     register(OpenAICaptioner(settings["openai-vision"]))
 
 
 @hookimpl
 def register_taggers(register, settings) -> None:
+    from .engine import OpenAITagger
+
     register(OpenAITagger(settings["openai-vision"]))

@@ -8,12 +8,23 @@ containers), and every folder in ``<models dir>/wd-tagger/`` holding ``model.onn
 
 from __future__ import annotations
 
+import importlib
+
 from pixlstash import hookimpl
 
 from .catalogue import WdSettings, configured_models
-from .engine import WdTagger
 
 __all__ = ["WdSettings", "WdTagger", "register_settings", "register_taggers"]
+
+# The engine classes load with the hooks that make engines, not with the plugin: every CLI start loads
+# the plugin (for its commands), and an engine module pulls numpy and its runtime.
+_LAZY = {"WdTagger": ".engine"}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_LAZY[name], __name__), name)
 
 
 @hookimpl
@@ -23,6 +34,8 @@ def register_settings(register) -> None:
 
 @hookimpl
 def register_taggers(register, settings) -> None:
+    from .engine import WdTagger
+
     options = settings["wd-tagger"]
     for model in configured_models(options):
         register(WdTagger(model, threads=options.threads, int8=options.int8))

@@ -13,7 +13,6 @@ import logging
 import os
 import shutil
 import tempfile
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,6 +96,8 @@ class WdModel:
         """Fetch the model's files into its local folder (the user asked: ``pixlstash models pull``)."""
         if not self.hub_repo:
             raise ModelMissing(f"{self.engine_id} is a local model with no download source: {self.how_to_get()}")
+        import urllib.request  # only a download needs it, not every CLI start
+
         endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
         self.local_folder.mkdir(parents=True, exist_ok=True)
         for name in MODEL_FILES:
