@@ -67,6 +67,21 @@ def test_settings_are_declared_stored_checked_and_reach_the_hooks(demo_library):
     assert settings.stored("demo") == {"variants": ["a", "b"], "threshold": 0.7}  # overrides are never stored
 
 
+def test_a_setting_can_come_from_a_file_as_docker_secrets_give_it(demo_library, tmp_path):
+    from pixlstash.plugin_settings import PluginSettings
+
+    secret = tmp_path / "threshold"
+    secret.write_text("0.3\n")  # as `echo 0.3 > file` leaves it
+    environ = {"PIXLSTASH_DEMO_THRESHOLD_FILE": str(secret)}
+    from_file = PluginSettings(demo_library.plugin_manager, demo_library.plugin_settings.store, environ)
+    assert from_file.get("demo").threshold == 0.3
+    missing = PluginSettings(
+        demo_library.plugin_manager, demo_library.plugin_settings.store, {"PIXLSTASH_DEMO_THRESHOLD_FILE": "/nope"}
+    )
+    with pytest.raises(BadInput, match="PIXLSTASH_DEMO_THRESHOLD_FILE: cannot read /nope"):
+        missing.get("demo")
+
+
 def test_the_api_reads_and_changes_settings_admin_only(demo_library):
     from live_server import LiveServer
 

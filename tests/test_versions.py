@@ -36,3 +36,14 @@ def test_the_api_says_the_version_and_schemas(live):
         "python": reader.get("/api/v1/system").json()["python"],
     }
     assert live.client().get("/api/v1/system").status_code == 401  # not for anyone
+
+
+def test_the_health_route_says_whether_the_library_answers(live):
+    anonymous = live.client()  # health checks carry no token
+    answer = anonymous.get("/api/v1/health")
+    assert answer.status_code == 200
+    assert answer.json() == {"status": "ok", "library_open": True, "version": __version__, "reason": None}
+    live.library.db.close()  # what a library whose database went away looks like to the server
+    answer = anonymous.get("/api/v1/health")
+    assert answer.status_code == 503
+    assert answer.json()["status"] == "unavailable" and answer.json()["library_open"] is False

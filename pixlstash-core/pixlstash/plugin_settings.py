@@ -6,7 +6,8 @@ entry per plugin, are changed through the API (``PUT /api/v1/plugins/{name}/sett
 (``pixlstash plugins config clip models=...``), and are checked against the plugin's Struct before
 they are stored. Hooks that need them take a ``settings`` argument: a mapping from plugin name to that
 plugin's settings. An environment variable ``PIXLSTASH_<PLUGIN>_<FIELD>`` overrides one field, for
-containers; it is applied when settings are read, never stored.
+containers; it is applied when settings are read, never stored. ``PIXLSTASH_<PLUGIN>_<FIELD>_FILE`` names a
+file that holds the value instead (Docker and Podman secrets: an API key stays out of the environment).
 
 A Struct lists its secrets (an API key) in ``secret_fields``: they are stored with the library's settings,
 given to the plugin whole, and shown to people (API, CLI, UI) only as whether they are set. Sending the
@@ -72,6 +73,8 @@ class PluginSettings:
         prefix = f"PIXLSTASH_{name.upper().replace('-', '_')}_"
         for field in schema.__struct_fields__:
             raw = self.environ.get(prefix + field.upper())
+            if raw is None and self.environ.get(prefix + field.upper() + "_FILE"):
+                raw = _read_value_file(prefix + field.upper() + "_FILE", self.environ[prefix + field.upper() + "_FILE"])
             if raw is not None:
                 values[field] = _parse(schema, field, raw)
         return self._convert(schema, name, values)
@@ -135,6 +138,15 @@ class PluginSettingsSource:
         if self._current is None or self._current[0] != plugins:
             self._current = (plugins, PluginSettings(self.plugin_manager, self.store))
         return self._current[1]
+
+
+def _read_value_file(variable: str, path: str) -> str:
+    """A setting's value from the file a ``*_FILE`` variable names, without its final line break."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read(1 << 16).rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as error:
+        raise BadInput(f"{variable}: cannot read {path}: {getattr(error, 'strerror', None) or error}") from None
 
 
 def _parse(schema: type[msgspec.Struct], field: str, raw: str) -> Any:

@@ -17,20 +17,54 @@ __all__ = ["register_commands"]
 
 @click.command("serve", cls=SectionedCommand)
 @library_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="address to bind")
-@click.option("--port", type=click.IntRange(0, 65535), default=9537, show_default=True, help="port to bind")
-@click.option("--ssl-certfile", metavar="FILE", help="serve HTTPS with this certificate")
-@click.option("--ssl-keyfile", metavar="FILE", help="private key for --ssl-certfile")
-@click.option("--public-url", metavar="URL", help="how others reach this server, for share links")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, envvar="PIXLSTASH_HOST", show_envvar=True, help="address to bind"
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=9537,
+    show_default=True,
+    envvar="PIXLSTASH_PORT",
+    show_envvar=True,
+    help="port to bind",
+)
+@click.option(
+    "--ssl-certfile",
+    metavar="FILE",
+    envvar="PIXLSTASH_SSL_CERTFILE",
+    show_envvar=True,
+    help="serve HTTPS with this certificate",
+)
+@click.option(
+    "--ssl-keyfile",
+    metavar="FILE",
+    envvar="PIXLSTASH_SSL_KEYFILE",
+    show_envvar=True,
+    help="private key for --ssl-certfile",
+)
+@click.option(
+    "--public-url",
+    metavar="URL",
+    envvar="PIXLSTASH_PUBLIC_URL",
+    show_envvar=True,
+    help="how others reach this server, for share links",
+)
 @click.option(
     "--forwarded-allow-ips",
     metavar="ADDRESSES",
+    envvar="PIXLSTASH_FORWARDED_ALLOW_IPS",
+    show_envvar=True,
     help="behind a reverse proxy: the proxy addresses whose X-Forwarded-For / -Proto headers are believed "
     "(comma-separated; default: none)",
 )
 @click.pass_obj
 def serve_command(pm, library_path, host, port, ssl_certfile, ssl_keyfile, public_url, forwarded_allow_ips) -> int:
     """Start the web server: the API and the browser UI. Binds to loopback unless told otherwise.
+
+    Every option can come from the environment instead (PIXLSTASH_HOST, PIXLSTASH_PORT, ...; the library
+    from PIXLSTASH_LIBRARY), as in a container. The owner can be made unattended: PIXLSTASH_OWNER_NAME and
+    PIXLSTASH_OWNER_PASSWORD_FILE (a file holding the password, as Docker secrets give it).
 
     \b
     Examples:

@@ -32,6 +32,13 @@ class SystemInfo(msgspec.Struct):
     python: str
 
 
+class Health(msgspec.Struct):
+    status: str  # "ok", or "unavailable" (then with the reason and status 503)
+    library_open: bool
+    version: str
+    reason: str | None = None
+
+
 class Source(msgspec.Struct):
     id: int
     kind: str
@@ -43,6 +50,22 @@ def register(api: Api) -> None:
     @api.get("/version", policy=Policy.PUBLIC, response=Version, tag="system", summary="The PixlStash version")
     def version(ctx: RequestContext) -> Version:
         return Version(__version__)
+
+    @api.get(
+        "/health",
+        policy=Policy.PUBLIC,
+        raw=True,
+        response=Health,
+        tag="system",
+        summary="Whether the server runs with its library open (200) or not (503): for health checks",
+    )
+    def health(ctx: RequestContext) -> Response:
+        try:
+            ctx.library.db.scalar("SELECT 1")  # the database answers, not only the process
+        except Exception as error:  # a closed or failing library: say so, as a health check expects
+            reason = f"library unavailable: {type(error).__name__}"
+            return json_response(Health("unavailable", False, __version__, reason), status=503)
+        return json_response(Health("ok", True, __version__))
 
     @api.get(
         "/system",
