@@ -60,6 +60,7 @@ LABEL org.opencontainers.image.title="PixlStash" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.pixlstash.variant="${VARIANT}"
 # onnxruntime's and usearch's wheels link against the C++ and OpenMP runtimes (a slim base may lack them).
+# /backups: a volume mounted there (a fresh one copies this folder's owner) takes `pixlstash backup create`.
 RUN if ! ldconfig -p | grep -q 'libgomp.so.1' || ! ldconfig -p | grep -q 'libstdc++.so.6'; then \
         apt-get update && apt-get install -y --no-install-recommends libstdc++6 libgomp1 \
         && rm -rf /var/lib/apt/lists/*; \
@@ -67,8 +68,8 @@ RUN if ! ldconfig -p | grep -q 'libgomp.so.1' || ! ldconfig -p | grep -q 'libstd
     && groupadd --gid "$PIXLSTASH_GID" pixlstash \
     && useradd --uid "$PIXLSTASH_UID" --gid "$PIXLSTASH_GID" --home-dir /library --no-create-home \
         --shell /usr/sbin/nologin pixlstash \
-    && mkdir -p /library /models \
-    && chown pixlstash:pixlstash /library /models
+    && mkdir -p /library /models /backups \
+    && chown pixlstash:pixlstash /library /models /backups
 COPY --from=build /opt/pixlstash /opt/pixlstash
 ENV PATH=/opt/pixlstash/bin:$PATH \
     PYTHONUNBUFFERED=1 \

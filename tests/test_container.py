@@ -74,12 +74,13 @@ def _free_port() -> int:
 class Container:
     """One container of the image on a named volume, reached at 127.0.0.1:<port>."""
 
-    def __init__(self, image: str, volume: str, command: tuple[str, ...] = ()) -> None:
+    def __init__(self, image: str, volume: str, command: tuple[str, ...] = (), backups: str | None = None) -> None:
         self.name = f"pixlstash-test-{uuid.uuid4().hex[:8]}"
         self.port = _free_port()
         engine(
             "run", "-d", "--name", self.name, *RUN_OPTIONS,
-            "-p", f"127.0.0.1:{self.port}:9537", "-v", f"{volume}:/library", image, *command,
+            "-p", f"127.0.0.1:{self.port}:9537", "-v", f"{volume}:/library",
+            *(["-v", f"{backups}:/backups"] if backups else []), image, *command,
         )  # fmt: skip
         self.url = f"http://127.0.0.1:{self.port}"
         self.wait_healthy()
@@ -128,8 +129,12 @@ def volume():
     engine("volume", "create", name)
     made: list[Container] = []
     yield name, made
-    for container in made:
-        container.remove()
+    for thing in made:
+        if isinstance(thing, Container):
+            thing.remove()
+    for thing in made:
+        if isinstance(thing, str):
+            engine("volume", "rm", "--force", thing, check=False)
     engine("volume", "rm", "--force", name, check=False)
 
 
@@ -147,7 +152,10 @@ def _count(url: str, token: str) -> int:
 
 def test_the_image_sets_up_keeps_backs_up_and_stops(image, volume):
     name, made = volume
-    container = Container(image, name)
+    backups = f"{name}-backups"
+    engine("volume", "create", backups)
+    made.append(backups)  # removed with the rest
+    container = Container(image, name, backups=backups)
     made.append(container)
     code = wait_for(lambda: CODE.search(container.logs()), "the setup code in the log").group(1)
     body = {"username": "owner", "password": PASSWORD}
@@ -179,12 +187,12 @@ def test_the_image_sets_up_keeps_backs_up_and_stops(image, volume):
         assert engine("healthcheck", "run", container.name, check=False).returncode == 0
     no_torch = container.exec("python3", "-c", "import torch")
     assert no_torch.returncode != 0 and "No module named 'torch'" in no_torch.stderr
-    backup = container.exec("pixlstash", "backup", "create", "/tmp/backups/first")
+    backup = container.exec("pixlstash", "backup", "create", "/backups/first")
     assert backup.returncode == 0, backup.stderr
-    verified = container.exec("pixlstash", "backup", "verify", "/tmp/backups/first")
+    verified = container.exec("pixlstash", "backup", "verify", "/backups/first")
     assert verified.returncode == 0, verified.stdout + verified.stderr
     # Every file the server and the backup wrote on the volume belongs to the image's user, not root.
-    owners = container.exec("find", "/library", "-printf", "%u:%g %p\n")
+    owners = container.exec("find", "/library", "/backups", "-printf", "%u:%g %p\n")
     assert owners.returncode == 0 and "library.db" in owners.stdout, owners.stderr
     assert {line.split(" ", 1)[0] for line in owners.stdout.splitlines()} == {"pixlstash:pixlstash"}
     assert container.exec("id", "-u").stdout.strip() == "1000"

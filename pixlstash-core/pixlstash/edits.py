@@ -95,9 +95,9 @@ class Edits:
         self.state = EditState(db)
         self._lock = threading.RLock()  # one undo or redo at a time
         self._local = threading.local()  # the step this thread is gathering
-        events.subscribe(self._on_event)
 
-    def _on_event(self, event: Event) -> None:
+    def on_event(self, event: Event) -> None:
+        """Every event of the library (it subscribes this): a restore clears the history."""
         if event.kind == "library.restored" or (event.kind == "picture.changed" and "restored_from" in event.data):
             self.journal.deliver()  # a restore gave the library a new mark: its history is cleared
 

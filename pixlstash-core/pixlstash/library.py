@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +16,6 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from .clock import Clock, now_ms
-from .comfy.runs import ComfyRuns
 from .domain import (
     DuplicateGroup,
     ImportReport,
@@ -27,59 +27,33 @@ from .domain import (
     Sort,
     Statistics,
 )
-from .edits import Edits
-from .engines.catalog import EngineCatalog
-from .enrichment import Enrichment, EnrichmentWorker
-from .enrichment.sink import ResultStores
-from .errors import BadInput, NotFound, PixlstashError
+from .errors import BadInput, NotFound
 from .events import EventBus
-from .face_clusters import FaceClustering
-from .folders import FolderService, FolderWatcher
-from .importing.importer import Importer, ImportTarget, RunningCount
-from .importing.sources import ArchiveLimits, ImportItem, iter_items, upload_items
-from .index.indexes import VectorIndexes
-from .index.near_duplicates import NearDuplicateIndex
-from .index.search import SearchService
-from .likeness import LikenessService
+from .library_services import LibraryServices
 from .media.facts import MediaLimits
-from .memory import release_freed_memory
-from .organise import Organiser
-from .originals import OriginalStore
-from .people import People
-from .picture_edits import PictureEditor
-from .picture_files import PictureFiles
 from .plugin_settings import PluginSettings, PluginSettingsSource
-from .previews import PreviewPass
-from .scrapheap import Scrapheap
 from .scratch import ScratchArea
-from .sharing.service import ShareService
-from .sharing.transforms import ShareTransform
-from .sidecars import SidecarWriter
-from .snapshots import SnapshotService
-from .stacks import Stacks
 from .storage.collections import CollectionStore
 from .storage.db import Database
-from .storage.faces import FaceStore
 from .storage.folders import FolderStore
 from .storage.history_log import HistoryLog
-from .storage.history_outbox import HistoryOutbox
 from .storage.jobs import JobStore
-from .storage.ocr import TextStore
 from .storage.pictures import PictureStore
 from .storage.query import PictureQuery
 from .storage.schema import migrate
-from .storage.scores import ScoreStore
 from .storage.settings import SettingsStore
-from .storage.stacks import StackStore
 from .storage.stats import statistics
 from .storage.tags import TagStore
-from .storage.vectors import VectorStore
-from .thumbnails import ThumbnailCache, ThumbnailSize
-from .training import TrainingExport
-from .undo_journal import UndoJournal
 
 if TYPE_CHECKING:
     from .auth import Authenticator
+    from .enrichment import EnrichmentWorker
+    from .folders import FolderWatcher
+    from .importing.importer import Importer, ImportTarget
+    from .importing.sources import ArchiveLimits, ImportItem
+    from .sharing.service import ShareService
+    from .snapshots import SnapshotService
+    from .thumbnails import ThumbnailSize
 
 __all__ = ["DATABASE_NAME", "Library"]
 
@@ -88,7 +62,7 @@ log = logging.getLogger(__name__)
 DATABASE_NAME = "library.db"
 
 
-class Library:
+class Library(LibraryServices):
     """An open library. Thread-safe: each thread gets its own database connection.
 
     The one place that builds the object graph: the stores over the database, then (once the database
@@ -110,8 +84,9 @@ class Library:
 
             plugin_manager = make_plugin_manager()
         self.plugin_manager = plugin_manager
+        self._services_lock = threading.RLock()
         self.limits = limits or MediaLimits.from_environment()
-        self.archive_limits = archive_limits or ArchiveLimits()
+        self._archive_limits = archive_limits
         # Other processes may be importing into this library right now: only what dead ones left is swept.
         self.scratch = ScratchArea(self.root / "tmp")
         self.db = Database(self.root / DATABASE_NAME)
@@ -121,87 +96,18 @@ class Library:
         self.collections = CollectionStore(self.db)
         self.folders = FolderStore(self.db)
         self.query = PictureQuery(self.db)
-        self.vectors = VectorStore(self.db)
-        self.scores = ScoreStore(self.db)
-        self.texts = TextStore(self.db)
         self.jobs = JobStore(self.db)
-        self.thumbnails = ThumbnailCache(self.root / "thumbnails")
         self.events = EventBus()
-        self.near_duplicates = NearDuplicateIndex(self.db)
-        self.indexes = VectorIndexes(self.root / "indexes", self.vectors)
         self._plugin_settings = PluginSettingsSource(plugin_manager, SettingsStore(self.db, "settings"))
-        # Reads nothing until used; made here so that close() can always end the engine processes, even
-        # of a library whose opening failed (a newer schema, say).
-        self.engines = EngineCatalog(self.plugin_manager, self._plugin_settings, SettingsStore(self.db, "settings"))
+        # Everything else (library_services.py) is made when first used.
 
-    def _build_services(self) -> None:
-        """The services, once the database is current (plugin settings and the original store are read
-        from it)."""
-        self.store = self._make_original_store()
-        self.files = PictureFiles(self.pictures, self.folders, self.store, self.thumbnails, self.limits, self.vectors)
-        self.enrichment = Enrichment(self.db, self.jobs, self.pictures, self.query, self.engines, self.events)
-        self.search = SearchService(self.indexes, self.engines, self.vectors, self.pictures, self.query, self.files)
-        self.likeness = LikenessService(self.search, self.engines, self.vectors, self.collections)
-        self.imports_running = RunningCount()
-        self.previews = PreviewPass(self.pictures, self.files, SettingsStore(self.db, "settings"), self.busy)
-        self.training = TrainingExport(
-            self.query, self.pictures, self.files, SettingsStore(self.db, "settings"), self.limits
-        )
-        self.scrapheap = Scrapheap(
-            self.db,
-            self.pictures,
-            self.folders,
-            self.query,
-            self.store,
-            self.thumbnails,
-            self.near_duplicates,
-            self.events,
-        )
-        self.organise = Organiser(self.db, self.collections, self.tags, self.pictures, self.vectors, self.events)
-        self.folder_sync = FolderService(
-            self.root,
-            self.db,
-            self.folders,
-            self.pictures,
-            self.tags,
-            self.collections,
-            self.store,
-            self.thumbnails,
-            self.near_duplicates,
-            self.events,
-            limits=self.limits,
-            new_importer=self.new_importer,
-        )
+    def _subscribe(self) -> None:
+        """What must hear every event from the start, once the database is current: sidecar files, and
+        the undo history (which a restore clears; the edits service is made when one arrives)."""
+        from .sidecars import SidecarWriter
+
         self.events.subscribe(SidecarWriter(self.db, self.folders, self.pictures))
-        self.editor = PictureEditor(self.db, self.pictures, self.tags, self.events)
-        self.edits = Edits(
-            self.db,
-            self.events,
-            UndoJournal(HistoryOutbox(self.db), self.history_log),
-            self.pictures,
-            self.tags,
-            self.editor,
-            self.scrapheap,
-            self.organise,
-            stack_store=StackStore(self.db),
-            near_duplicates=self.near_duplicates,
-        )
-        faces = FaceStore(self.db)
-        clustering = FaceClustering(self.db, faces, self.vectors, self.indexes)
-        self.people = People(
-            self.db,
-            self.vectors,
-            self.collections,
-            self.search,
-            self.organise,
-            self.edits,
-            self.events,
-            faces,
-            clustering,
-            SettingsStore(self.db, "settings"),
-        )
-        self.stacks = Stacks(self.db, StackStore(self.db), self.pictures, self.edits)
-        self.comfy = ComfyRuns(self)
+        self.events.subscribe(lambda event: self.edits.on_event(event))
 
     @classmethod
     def open(cls, root: Path | str, *, create: bool = True, **options) -> Library:
@@ -219,21 +125,23 @@ class Library:
         library = cls(root, **options)
         try:
             migrate(library.db.connection)
-            library._build_services()
+            library._subscribe()
         except BaseException:
             library.close()
             raise
         return library
 
     def close(self) -> None:
-        self.engines.close()  # engine processes end with the library that started them
+        if self.built("engines"):
+            self.engines.close()  # engine processes end with the library that started them
         self.scratch.close()
         self.history_log.close()
-        self.indexes.stop_building()
-        try:
-            self.indexes.save()
-        except Exception:  # an index is a cache: failing to save it costs a rebuild, never data
-            log.exception("could not save vector indexes")
+        if self.built("indexes"):
+            self.indexes.stop_building()
+            try:
+                self.indexes.save()
+            except Exception:  # an index is a cache: failing to save it costs a rebuild, never data
+                log.exception("could not save vector indexes")
         try:
             self.db.optimize()
         except Exception:  # closing must not fail because the optimiser did
@@ -246,15 +154,6 @@ class Library:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _make_original_store(self) -> OriginalStore:
-        """Where managed originals live: the ``make_original_store`` hook's answer, with the plugin settings."""
-        store = self.plugin_manager.hook.make_original_store(
-            library_root=self.root, settings=self.plugin_settings.all()
-        )
-        if not isinstance(store, OriginalStore):
-            raise PixlstashError("no plugin provides an original store (is local-storage disabled?)")
-        return store
-
     @property
     def plugin_settings(self) -> PluginSettings:
         """The settings plugins declared, stored in this library (made again when the plugins change)."""
@@ -263,6 +162,8 @@ class Library:
     # -- services made per process or per run ---------------------------------------------------
 
     def new_importer(self, workers: int | None = None) -> Importer:
+        from .importing.importer import Importer
+
         return Importer(
             self.db,
             self.pictures,
@@ -280,6 +181,8 @@ class Library:
         )
 
     def new_snapshot_service(self, *, clock: Clock = now_ms) -> SnapshotService:
+        from .snapshots import SnapshotService
+
         return SnapshotService(
             self.root / "snapshots",
             self.db,
@@ -293,7 +196,9 @@ class Library:
         )
 
     def new_share_service(self, auth: Authenticator) -> ShareService:
-        transforms: list[ShareTransform] = []
+        from .sharing.service import ShareService
+
+        transforms: list = []
         self.plugin_manager.hook.register_share_transforms(register=transforms.append)
         return ShareService(
             auth,
@@ -310,6 +215,9 @@ class Library:
         """The worker that runs queued jobs (options: ``poll_seconds``, ``index_save_seconds``,
         ``decode_threads``): on a Ray cluster when the settings' backend is ``ray`` or ``ray_address`` is
         given ("local" starts a Ray on this machine), else in this process."""
+        from .enrichment import EnrichmentWorker
+        from .enrichment.sink import ResultStores
+
         results = ResultStores(self.pictures, self.tags, self.vectors, self.scores, self.texts)
         parts = (self.root, self.db, self.enrichment, self.engines, self.files, results, self.indexes, self.events)
         settings = self.engines.settings()
@@ -336,6 +244,8 @@ class Library:
         )
 
     def new_folder_watcher(self, reference_interval: float = 300.0) -> FolderWatcher:
+        from .folders import FolderWatcher
+
         return FolderWatcher(self.folder_sync, reference_interval)
 
     @property
@@ -373,6 +283,8 @@ class Library:
         def skip(path: str, reason: str) -> None:
             report.skipped.append(ImportSkip(path, reason))
 
+        from .importing.sources import iter_items
+
         with tempfile.TemporaryDirectory(dir=self.tmp) as scratch:
             items = iter_items(paths, Path(scratch), skip, self.archive_limits, exclude=self.root.resolve())
             self.new_importer(workers).run(
@@ -399,6 +311,8 @@ class Library:
         def skip(path: str, reason: str) -> None:
             report.skipped.append(ImportSkip(path, reason))
 
+        from .importing.sources import upload_items
+
         with tempfile.TemporaryDirectory(dir=self.tmp) as scratch:
             items = upload_items(list(files), Path(scratch), skip, self.archive_limits)
             self.new_importer().run(items, source_id=source_id, target=target, report=report, enrich=enrich)
@@ -412,6 +326,8 @@ class Library:
         """What a long-running process does now and then: fold the WAL into the database (imports do it
         when they end; this catches every other writer, so the WAL never sits at many times the
         database's size) and give freed memory back (previews and enrichment decode large images too)."""
+        from .memory import release_freed_memory
+
         self.db.checkpoint()
         release_freed_memory()
 
@@ -421,6 +337,8 @@ class Library:
 
     def check_target(self, project_id: int | None, collection_ids: Sequence[int]) -> ImportTarget:
         """Where imports are filed; ``NotFound`` when the project or a collection does not exist."""
+        from .importing.importer import ImportTarget
+
         return ImportTarget.checked(self.collections, project_id, collection_ids)
 
     # -- reading --------------------------------------------------------------------------------

@@ -1,0 +1,299 @@
+"""The library's services, each made the first time it is asked for (``built_once``).
+
+Opening a library used to import and build every service: numpy, Pillow, usearch, the engine layer, the
+ComfyUI client, every plugin (for the original store). A command that only reads the database (`ls`,
+`history`) paid for all of it on every start. Now the stores over the database are made when the library
+opens, and everything else, with its imports, when something first uses it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from .errors import PixlstashError
+from .originals import OriginalStore
+from .storage.settings import SettingsStore
+
+if TYPE_CHECKING:
+    from .comfy.runs import ComfyRuns
+    from .edits import Edits
+    from .engines.catalog import EngineCatalog
+    from .enrichment import Enrichment
+    from .folders import FolderService
+    from .importing.importer import RunningCount
+    from .importing.sources import ArchiveLimits
+    from .index.indexes import VectorIndexes
+    from .index.near_duplicates import NearDuplicateIndex
+    from .index.search import SearchService
+    from .likeness import LikenessService
+    from .organise import Organiser
+    from .people import People
+    from .picture_edits import PictureEditor
+    from .picture_files import PictureFiles
+    from .previews import PreviewPass
+    from .scrapheap import Scrapheap
+    from .stacks import Stacks
+    from .storage.ocr import TextStore
+    from .storage.scores import ScoreStore
+    from .storage.vectors import VectorStore
+    from .thumbnails import ThumbnailCache
+    from .training import TrainingExport
+
+__all__ = ["LibraryServices", "built_once"]
+
+T = TypeVar("T")
+
+
+class built_once(Generic[T]):  # lower case: a decorator, like functools.cached_property
+    """A service its owner makes the first time it is asked for, then keeps. Unlike cached_property, an
+    instance lock makes it exactly once when threads ask together (Python 3.12 dropped cached_property's)."""
+
+    def __init__(self, factory: Callable[[Any], T]) -> None:
+        self.factory = factory
+        self.name = factory.__name__
+        self.__doc__ = factory.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Any, owner: type | None = None) -> T:
+        if instance is None:
+            return self  # type: ignore[return-value]
+        made = instance.__dict__.get(self.name, _MISSING)
+        if made is _MISSING:
+            with instance._services_lock:
+                made = instance.__dict__.get(self.name, _MISSING)
+                if made is _MISSING:
+                    made = instance.__dict__[self.name] = self.factory(instance)
+        return made
+
+
+_MISSING = object()
+
+
+class LibraryServices:
+    """What :class:`~pixlstash.library.Library` makes on demand. Its ``__init__`` sets the stores these
+    are made from (``db``, ``pictures``, ``tags``, ``collections``, ``folders``, ``query``, ``jobs``,
+    ``events``, ``history_log``, ``limits``, ``root``, ``plugin_manager``)."""
+
+    _services_lock: threading.RLock
+
+    def built(self, name: str) -> bool:
+        """Whether the service ``name`` has been made (closing leaves alone what was never made)."""
+        return name in self.__dict__
+
+    # -- stores and caches that pull numpy, Pillow or usearch -------------------------------------
+
+    @built_once
+    def vectors(self) -> VectorStore:
+        from .storage.vectors import VectorStore
+
+        return VectorStore(self.db)
+
+    @built_once
+    def scores(self) -> ScoreStore:
+        from .storage.scores import ScoreStore
+
+        return ScoreStore(self.db)
+
+    @built_once
+    def texts(self) -> TextStore:
+        from .storage.ocr import TextStore
+
+        return TextStore(self.db)
+
+    @built_once
+    def thumbnails(self) -> ThumbnailCache:
+        from .thumbnails import ThumbnailCache
+
+        return ThumbnailCache(self.root / "thumbnails")
+
+    @built_once
+    def near_duplicates(self) -> NearDuplicateIndex:
+        from .index.near_duplicates import NearDuplicateIndex
+
+        return NearDuplicateIndex(self.db)
+
+    @built_once
+    def indexes(self) -> VectorIndexes:
+        from .index.indexes import VectorIndexes
+
+        return VectorIndexes(self.root / "indexes", self.vectors)
+
+    @built_once
+    def engines(self) -> EngineCatalog:
+        from .engines.catalog import EngineCatalog
+
+        return EngineCatalog(self.plugin_manager, self._plugin_settings, SettingsStore(self.db, "settings"))
+
+    @built_once
+    def archive_limits(self) -> ArchiveLimits:
+        from .importing.sources import ArchiveLimits
+
+        return self._archive_limits or ArchiveLimits()
+
+    @built_once
+    def imports_running(self) -> RunningCount:
+        from .importing.importer import RunningCount
+
+        return RunningCount()
+
+    # -- the services ---------------------------------------------------------------------------
+
+    @built_once
+    def store(self) -> OriginalStore:
+        """Where managed originals live: the ``make_original_store`` hook's answer, with the plugin settings
+        (asking it loads the plugins)."""
+        store = self.plugin_manager.hook.make_original_store(
+            library_root=self.root, settings=self.plugin_settings.all()
+        )
+        if not isinstance(store, OriginalStore):
+            raise PixlstashError("no plugin provides an original store (is local-storage disabled?)")
+        return store
+
+    @built_once
+    def files(self) -> PictureFiles:
+        from .picture_files import PictureFiles
+
+        return PictureFiles(self.pictures, self.folders, self.store, self.thumbnails, self.limits, self.vectors)
+
+    @built_once
+    def enrichment(self) -> Enrichment:
+        from .enrichment import Enrichment
+
+        return Enrichment(self.db, self.jobs, self.pictures, self.query, self.engines, self.events)
+
+    @built_once
+    def search(self) -> SearchService:
+        from .index.search import SearchService
+
+        return SearchService(self.indexes, self.engines, self.vectors, self.pictures, self.query, self.files)
+
+    @built_once
+    def likeness(self) -> LikenessService:
+        from .likeness import LikenessService
+
+        return LikenessService(self.search, self.engines, self.vectors, self.collections)
+
+    @built_once
+    def previews(self) -> PreviewPass:
+        from .previews import PreviewPass
+
+        return PreviewPass(self.pictures, self.files, SettingsStore(self.db, "settings"), self.busy)
+
+    @built_once
+    def training(self) -> TrainingExport:
+        from .training import TrainingExport
+
+        return TrainingExport(self.query, self.pictures, self.files, SettingsStore(self.db, "settings"), self.limits)
+
+    @built_once
+    def scrapheap(self) -> Scrapheap:
+        from .scrapheap import Scrapheap
+
+        return Scrapheap(
+            self.db,
+            self.pictures,
+            self.folders,
+            self.query,
+            self.store,
+            self.thumbnails,
+            self.near_duplicates,
+            self.events,
+        )
+
+    @built_once
+    def organise(self) -> Organiser:
+        from .organise import Organiser
+
+        return Organiser(self.db, self.collections, self.tags, self.pictures, self.vectors, self.events)
+
+    @built_once
+    def folder_sync(self) -> FolderService:
+        from .folders import FolderService
+
+        return FolderService(
+            self.root,
+            self.db,
+            self.folders,
+            self.pictures,
+            self.tags,
+            self.collections,
+            self.store,
+            self.thumbnails,
+            self.near_duplicates,
+            self.events,
+            limits=self.limits,
+            new_importer=self.new_importer,
+        )
+
+    @built_once
+    def editor(self) -> PictureEditor:
+        from .picture_edits import PictureEditor
+
+        return PictureEditor(self.db, self.pictures, self.tags, self.events)
+
+    @built_once
+    def edits(self) -> Edits:
+        from .edits import Edits
+        from .storage.history_outbox import HistoryOutbox
+        from .storage.stacks import StackStore
+        from .undo_journal import UndoJournal
+
+        return Edits(
+            self.db,
+            self.events,
+            UndoJournal(HistoryOutbox(self.db), self.history_log),
+            self.pictures,
+            self.tags,
+            self.editor,
+            self.scrapheap,
+            self.organise,
+            stack_store=StackStore(self.db),
+            near_duplicates=self.near_duplicates,
+        )
+
+    @built_once
+    def people(self) -> People:
+        from .face_clusters import FaceClustering
+        from .people import People
+        from .storage.faces import FaceStore
+
+        faces = FaceStore(self.db)
+        return People(
+            self.db,
+            self.vectors,
+            self.collections,
+            self.search,
+            self.organise,
+            self.edits,
+            self.events,
+            faces,
+            FaceClustering(self.db, faces, self.vectors, self.indexes),
+            SettingsStore(self.db, "settings"),
+        )
+
+    @built_once
+    def stacks(self) -> Stacks:
+        from .stacks import Stacks
+        from .storage.stacks import StackStore
+
+        return Stacks(self.db, StackStore(self.db), self.pictures, self.edits)
+
+    @built_once
+    def comfy(self) -> ComfyRuns:
+        from .comfy.runs import ComfyRuns
+
+        return ComfyRuns(self)
+
+    # Declared for type checkers; Library sets or defines them.
+    if TYPE_CHECKING:
+        root: Path
+        _archive_limits: ArchiveLimits | None
+
+        def new_importer(self, workers: int | None = None) -> Any: ...
+
+        def busy(self) -> bool: ...
