@@ -1,8 +1,10 @@
 """How long the command line takes to start: `pixlstash --help`, `pixlstash version` and
 `pixlstash ls --count` on a small library, against a bare `python -c pass`, in one run. Each figure is the
 fastest of N runs (the start itself, without what else the machine was doing), with the median beside it.
+With ``--before REV``, the same commands of that revision (its packages first on PYTHONPATH, from a
+temporary git worktree) run in the same loop, side by side.
 
-    .venv/bin/python benchmarks/bench_cli_start.py [--runs 15]
+    .venv/bin/python benchmarks/bench_cli_start.py [--runs 15] [--before REV]
 
 Goals (issue 46): --help and version within 5x a bare Python start, ls within 8x.
 """
@@ -30,12 +32,21 @@ def timed(argv: list[str], runs: int, env: dict[str, str]) -> tuple[float, float
     return min(times), statistics.median(times)
 
 
+def _tree_path(tree: Path) -> str:
+    """PYTHONPATH that puts a source tree's packages before the installed (editable) ones."""
+    folders = [tree / "pixlstash-core", tree / "pixlstash-web", *sorted((tree / "pixlstash-plugins").iterdir())]
+    return os.pathsep.join(str(folder) for folder in folders if (folder / "pyproject.toml").is_file())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
-    runs = parser.parse_args().runs
+    parser.add_argument("--before", metavar="REV", help="also time this git revision, side by side")
+    args = parser.parse_args()
+    runs = args.runs
     python = sys.executable
-    pixlstash = [str(Path(python).with_name("pixlstash"))]  # the console script: what a user types
+    pixlstash = [python, "-m", "pixlstash"]  # what the `pixlstash` script runs
+    repo = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory() as scratch:
         library = Path(scratch) / "library"
         picture = Path(scratch) / "one.png"
@@ -43,21 +54,34 @@ def main() -> None:
             [python, "-c", f"from PIL import Image; Image.new('RGB', (64, 64), 'red').save({str(picture)!r})"],
             check=True,
         )
-        env = {**os.environ, "PIXLSTASH_LIBRARY": str(library)}
+        env = {**os.environ, "PIXLSTASH_LIBRARY": str(library), "PYTHONPATH": _tree_path(repo)}
         subprocess.run([*pixlstash, "import", str(picture)], check=True, stdout=subprocess.DEVNULL, env=env)
+        trees = {"now": env}
+        if args.before:
+            worktree = Path(scratch) / "before"
+            subprocess.run(["git", "worktree", "add", "--detach", str(worktree), args.before], cwd=repo, check=True)
+            trees[args.before] = {**env, "PYTHONPATH": _tree_path(worktree)}
         cases = {
             "python -c pass": [python, "-c", "pass"],
             "--help": [*pixlstash, "--help"],
             "version": [*pixlstash, "version"],
             "ls --count": [*pixlstash, "ls", "--count"],
         }
-        results = {label: timed(argv, runs, env) for label, argv in cases.items()}
-    bare = results["python -c pass"][0]
-    print(f"{'command':16} {'fastest s':>10} {'median s':>9} {'x bare':>7} {'goal':>6}")
-    for label, (fastest, median) in results.items():
+        try:
+            results = {
+                (label, tree): timed(argv, runs, tree_env)
+                for label, argv in cases.items()
+                for tree, tree_env in trees.items()
+            }
+        finally:
+            if args.before:
+                subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=repo, check=True)
+    bare = results["python -c pass", "now"][0]
+    print(f"{'command':16} {'code':10} {'fastest s':>10} {'median s':>9} {'x bare':>7} {'goal':>6}")
+    for (label, tree), (fastest, median) in results.items():
         goal = GOALS.get(label)
         verdict = "" if goal is None else f"{goal:5.0f}x " + ("met" if fastest / bare <= goal else "MISSED")
-        print(f"{label:16} {fastest:10.3f} {median:9.3f} {fastest / bare:7.1f} {verdict}")
+        print(f"{label:16} {tree[:10]:10} {fastest:10.3f} {median:9.3f} {fastest / bare:7.1f} {verdict}")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import abc
 import gc
-import hashlib
 import sys
 import threading
 from dataclasses import dataclass
@@ -41,6 +40,8 @@ class ModelFolder:
 
     def fingerprint(self) -> str:
         """Changes when the weights change (new weights under the same name mean new results)."""
+        import hashlib  # here, not at the top: OpenSSL's hashlib costs every CLI start
+
         folder = self.files()
         if folder is None:
             return "0"

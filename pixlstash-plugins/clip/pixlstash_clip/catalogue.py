@@ -12,7 +12,6 @@ the same name, or are found in the Hugging Face cache.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -196,6 +195,8 @@ class ClipModel:
 
     def fingerprint(self) -> str:
         """Changes when the files change (a new checkpoint in the same folder means new vectors)."""
+        import hashlib  # here, not at the top: OpenSSL's hashlib costs every CLI start
+
         found = self.files() if self.hub_repo is None else None
         if found is None:
             return self.key.split("@", 1)[-1]

@@ -9,7 +9,6 @@ Nothing here touches the network; ``download`` does, and only ``pixlstash models
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -63,6 +62,8 @@ class FacePack:
         return onnx_folder(self.local_folder) or onnx_folder(insightface_root() / "models" / self.name)
 
     def fingerprint(self) -> str:
+        import hashlib  # here, not at the top: OpenSSL's hashlib costs every CLI start
+
         folder = self.files()
         if folder is None:
             return "0"

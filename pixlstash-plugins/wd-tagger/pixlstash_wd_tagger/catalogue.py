@@ -8,7 +8,6 @@ touches the network; ``download`` does, and only ``pixlstash models pull`` calls
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -75,6 +74,8 @@ class WdModel:
 
     def fingerprint(self) -> str:
         """Changes when the files change (new weights under the same name mean new predictions)."""
+        import hashlib  # here, not at the top: OpenSSL's hashlib costs every CLI start
+
         folder = self.files()
         if folder is None:
             return "0"
