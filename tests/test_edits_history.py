@@ -375,3 +375,24 @@ def test_deleting_a_tag_is_one_undo_step_and_undo_puts_it_back(tmp_path):
         assert back is not None
         assert sorted(pid for pid, *_ in library.edits.state.tag_rows(ids, back)) == ids[:2]
         assert {library.get(pid).rating for pid in ids} == {3}
+
+
+def test_a_selective_restore_drops_only_the_steps_that_changed_what_it_brought_back(tmp_path):
+    from pixlstash.snapshots import RestoreResource
+
+    with Library.open(tmp_path / "lib") as library:
+        a, b, c = make_pictures(library, tmp_path / "p", 3)
+        snapshots = library.new_snapshot_service()
+        snapshot = snapshots.take()
+        library.edits.set_fields([b], rating=3)  # about b only
+        library.edits.set_fields([a, c], rating=5)  # about a (restored below) and c
+        library.edits.tag([c], add=["dune"])  # about c only
+        snapshots.restore_batch(snapshot.id, [RestoreResource("picture", a)])
+        snapshots.close()
+        assert library.get(a).rating == 0  # restored
+        labels = [step.label for step in library.edits.history().steps]
+        assert labels == ["Tag 1 picture +dune", "Rate 1 picture ★★★"]  # the step naming a went
+        assert library.edits.undo().label == "Tag 1 picture +dune"
+        assert library.edits.undo().label == "Rate 1 picture ★★★"
+        assert (library.get(b).rating, library.get(c).tags, library.get(a).rating) == (0, [], 0)
+        assert library.edits.undo() is None

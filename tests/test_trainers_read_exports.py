@@ -217,3 +217,40 @@ def test_transparent_pixels_reach_sd_scripts_on_the_background_or_as_its_alpha_m
     assert "error" not in configs, configs  # its ConfigSanitizer accepts alpha_mask
     [dataset] = configs["datasets"]
     assert [Path(i["path"]).name for i in dataset["images"]] == [alpha.name]
+
+
+def test_transparent_pixels_reach_ai_toolkit_on_the_background_or_as_its_alpha_mask(ai_toolkit, tmp_path):
+    """The same cut-out through ai-toolkit's own image loading (FileItemDTO.load_and_process_image, which
+    converts to RGB): on white by default; with transparency kept, ai-toolkit.yaml turns on its
+    ``alpha_mask`` and its mask loader reads the transparent corner as masked out."""
+    import numpy as np
+    from PIL import Image
+
+    from pixlstash.library import Library
+    from pixlstash.plugins import make_plugin_manager
+
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    pixels = np.zeros((1024, 1024, 4), dtype=np.uint8)  # transparent black around ...
+    pixels[256:768, 256:768] = (220, 20, 20, 255)  # ... an opaque red square (1024: one bucket, no resize)
+    Image.fromarray(pixels, "RGBA").save(folder / "cutout.png")
+    with Library.open(tmp_path / "lib", plugin_manager=make_plugin_manager(load_entry_points=False)) as library:
+        [picture] = library.import_paths([folder]).imported
+        library.set_caption(picture.picture_id, "a red square")
+        selection = PictureFilter(ids=[picture.picture_id])
+        for name, options in (("white", ExportOptions()), ("alpha", ExportOptions(transparency="alpha"))):
+            library.training.write_folder(library.training.plan(selection, options), options, tmp_path / name)
+    source, python = ai_toolkit
+    read = {}
+    for name in ("white", "alpha"):
+        done = subprocess.run(
+            [str(python), str(CONSUMERS / "load_with_ai_toolkit.py"), str(tmp_path / name / "ai-toolkit.yaml")],
+            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(source), str(CONSUMERS)])},
+            cwd=tmp_path / name, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        [read[name]] = json.loads(done.stdout.splitlines()[-1]).values()
+    assert read["white"]["corner"] == [255, 255, 255]  # on white, never the hidden black
+    assert read["white"]["centre"] == [220, 20, 20] and read["white"]["mask_corner"] is None
+    assert "alpha_mask: true" in (tmp_path / "alpha" / "ai-toolkit.yaml").read_text()
+    assert read["alpha"]["mask_corner"] == 0.0  # ai-toolkit's mask: the transparent corner is left out

@@ -299,6 +299,7 @@ def test_snapshots_take_preview_and_selective_restore(page, server):
     panel.get_by_label("Snapshot label").fill("before cleanup")
     panel.get_by_role("button", name="Take snapshot").click()
     expect(panel).to_contain_text("before cleanup")
+    server.library.edits.set_fields([ids["blue"]], rating=2)  # an edit of a picture not restored below
     server.library.edits.set_fields([ids["red"], ids["green"]], rating=1)  # an edit that can be undone
     tile(page, ids["red"]).click(modifiers=["Control"])
     page.get_by_role("button", name="Snapshots").click()  # closes
@@ -308,10 +309,11 @@ def test_snapshots_take_preview_and_selective_restore(page, server):
     panel.get_by_role("button", name="Restore selection…").first.click()
     expect(panel).to_contain_text("1 of 1 would change")
     screenshot(page, "snapshots")
-    # The restore clears the undo history: it says so first, and Cancel leaves everything as it was.
+    # The restore drops the undo steps that changed what it brings back: it says so first, and Cancel
+    # leaves everything as it was.
     panel.get_by_role("button", name="Restore these").click()
     dialog = page.locator(".dialog")
-    expect(dialog).to_contain_text("clears the undo history")
+    expect(dialog).to_contain_text("Undo steps that changed them can no longer be undone; the others stay")
     dialog.get_by_role("button", name="Cancel").click()
     assert server.library.get(ids["red"]).rating == 1 and server.library.edits.history().can_undo
     panel.get_by_role("button", name="Restore these").click()
@@ -319,7 +321,8 @@ def test_snapshots_take_preview_and_selective_restore(page, server):
     expect(page.locator("#toast")).to_contain_text("Restored 1")
     assert server.library.get(ids["red"]).rating == 0  # restored
     assert server.library.get(ids["green"]).rating == 1  # not selected: left alone
-    assert not server.library.edits.history().can_undo
+    # The step that rated red (and green) went; the one about blue alone can still be undone.
+    assert [step.label for step in server.library.edits.history().steps] == ["Rate 1 picture ★★"]
 
 
 def test_share_dialog_and_the_recipient_sees_only_the_share(page, server, browser):

@@ -59,6 +59,9 @@ class UndoJournal:
         if "push" in row.entry:
             label, count, parts, created_at = row.entry["push"]
             self.history.push(label, count, parts, created_at)
+        elif "forget" in row.entry:  # a selective restore
+            dropped = self.history.forget_touching(set(row.entry["forget"]))
+            log.info("a restore brought back what %d undo steps changed: they were dropped", dropped)
         else:
             step_id, undone = row.entry["mark"]
             self.history.mark(step_id, undone)

@@ -425,7 +425,8 @@ class SnapshotService:
                         if resource.type == "picture":
                             pictures.append(resource.id)
                 diff.restore_pictures(pictures)  # all listed pictures at once
-                diff.forget_history()  # undo steps from before the restore no longer apply
+                # Undo steps that changed what came back would now undo over it: they go, the others stay.
+                diff.forget_history_touching([r.id for r in restored])
         picture_ids = [r.id for r in restored if r.type == "picture"]
         if picture_ids:
             with self.library_db.write():

@@ -107,6 +107,17 @@ class HistoryLog:
         ]
         return int(done), int(undone)
 
+    def forget_touching(self, ids: set[int]) -> int:
+        """Drop every step that names any of ``ids`` anywhere in its parts (a picture, a set, a project:
+        the number alone counts, so a step is dropped whenever in doubt). Returns how many were dropped."""
+        if not ids or (not self._ready and not self.path.exists()):
+            return 0
+        rows = self.db.query("SELECT id, parts FROM steps")
+        touching = [step_id for step_id, blob in rows if _numbers(json.loads(zstandard.decompress(blob))) & ids]
+        with self.db.write():
+            self.db.execute("DELETE FROM steps WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(touching),))
+        return len(touching)
+
     def clear(self) -> int:
         if not self._ready and not self.path.exists():
             return 0
@@ -118,3 +129,23 @@ class HistoryLog:
         if not row:
             return None
         return LoggedStep(row[0], json.loads(zstandard.decompress(row[0][5])))
+
+
+def _numbers(value: object) -> set[int]:
+    """Every integer in a step's parts, dictionary keys that are numbers included (JSON makes them text)."""
+    found: set[int] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, bool):
+            continue
+        if isinstance(item, int):
+            found.add(item)
+        elif isinstance(item, str) and item.isdigit():
+            found.add(int(item))
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found

@@ -20,7 +20,7 @@ import zstandard
 
 from .db import Database
 
-__all__ = ["HistoryOutbox", "OutboxRow", "new_history_mark"]
+__all__ = ["HistoryOutbox", "OutboxRow", "append_entry", "new_history_mark"]
 
 
 class OutboxRow:
@@ -39,20 +39,24 @@ def new_history_mark(connection: apsw.Connection) -> str:
     return mark
 
 
+def append_entry(connection: apsw.Connection, entry: dict) -> None:
+    """Queue ``entry`` for the history on ``connection``, inside the transaction of the change it describes."""
+    assert connection.in_transaction, "an outbox row commits with the edit it describes"
+    previous = connection.execute("SELECT mark FROM history_mark").fetchall()[0][0]
+    mark = new_history_mark(connection)
+    blob = zstandard.compress(json.dumps(entry, separators=(",", ":")).encode(), 3)
+    connection.execute(
+        "INSERT INTO history_outbox(previous_mark, mark, entry) VALUES (?, ?, ?)", (previous, mark, blob)
+    )
+
+
 class HistoryOutbox:
     def __init__(self, db: Database) -> None:
         self.db = db
 
     def append(self, entry: dict) -> None:
         """Queue ``entry`` for the history; call inside the edit's write transaction."""
-        connection = self.db.connection
-        assert connection.in_transaction, "an outbox row commits with the edit it describes"
-        previous = self.db.scalar("SELECT mark FROM history_mark")
-        mark = new_history_mark(connection)
-        blob = zstandard.compress(json.dumps(entry, separators=(",", ":")).encode(), 3)
-        self.db.execute(
-            "INSERT INTO history_outbox(previous_mark, mark, entry) VALUES (?, ?, ?)", (previous, mark, blob)
-        )
+        append_entry(self.db.connection, entry)
 
     def pending(self) -> tuple[str, list[OutboxRow]]:
         """The library's mark and the rows not yet delivered, read at one point in time."""

@@ -16,7 +16,7 @@ import apsw
 import numpy as np
 
 from .db import connect
-from .history_outbox import new_history_mark
+from .history_outbox import append_entry, new_history_mark
 
 __all__ = ["SnapshotDiff"]
 
@@ -62,6 +62,12 @@ class SnapshotDiff:
     def forget_history(self) -> None:
         """Inside the restore's transaction: the library's undo history is cleared when next read."""
         new_history_mark(self.c)
+
+    def forget_history_touching(self, ids: Sequence[int]) -> None:
+        """Inside a selective restore's transaction: the undo steps that name any of ``ids`` (the pictures,
+        sets, characters and projects it brought back) are dropped when the history is next read; the rest
+        stay undoable."""
+        append_entry(self.c, {"forget": sorted(set(ids))})
 
     def missing_in_both(self) -> int:
         """Pictures the library marks missing that the snapshot also has."""

@@ -99,17 +99,17 @@ def kohya_config(root: Path | None, subfolder: str, options: ExportOptions) -> s
 def ai_toolkit_config(root: Path | None, subfolder: str, options: ExportOptions) -> str:
     folder, how = _folder(root, subfolder, options)
     resolution = options.bucket_resolution or 1024
-    return "\n".join(
-        [
-            "# ai-toolkit: the datasets entry of a training config (config/*.yaml).",
-            f"# folder_path is {how}.",
-            "datasets:",
-            f"  - folder_path: {_quoted(folder)}",
-            '    caption_ext: "txt"',
-            "    caption_dropout_rate: 0.05",
-            "    cache_latents_to_disk: true",
-            f"    num_repeats: {options.repeats or 1}",
-            f"    resolution: [{', '.join(str(r) for r in sorted({512, 768, resolution}))}]",
-            "",
-        ]
-    )
+    lines = [
+        "# ai-toolkit: the datasets entry of a training config (config/*.yaml).",
+        f"# folder_path is {how}.",
+        "datasets:",
+        f"  - folder_path: {_quoted(folder)}",
+        '    caption_ext: "txt"',
+        "    caption_dropout_rate: 0.05",
+        "    cache_latents_to_disk: true",
+        f"    num_repeats: {options.repeats or 1}",
+        f"    resolution: [{', '.join(str(r) for r in sorted({512, 768, resolution}))}]",
+    ]
+    if options.transparency == "alpha":  # transparent pixels were kept: ai-toolkit masks the loss by them
+        lines.append("    alpha_mask: true")
+    return "\n".join([*lines, ""])

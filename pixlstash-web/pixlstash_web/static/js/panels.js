@@ -294,8 +294,8 @@ async function renderSnapshots(app, panel, options = {}) {
           ${preview.errors.map((e) => `<small class="error">${esc(e.type)} ${e.id}: ${esc(e.error)}</small>`).join("")}
           <button class="primary" data-apply="${id}">Restore these</button>`;
         out.querySelector("[data-apply]").onclick = async () => {
-          const cleared = await historyCleared();
-          if (cleared && !(await confirmAction(`Restore ${changing.length} from this snapshot?`, cleared.trim(),
+          const dropped = (await historyCleared()) && " Undo steps that changed them can no longer be undone; the others stay.";
+          if (dropped && !(await confirmAction(`Restore ${changing.length} from this snapshot?`, dropped.trim(),
             { ok: "Restore these", danger: true }))) return;
           try {
             const result = await api.post(`/snapshots/${id}/restore/batch`, { resources, recreate_missing: true });
