@@ -25,6 +25,11 @@ WIDGETS: dict[str, tuple[str | None, ...]] = {
     "VPScheduler": ("steps",),
     "BetaSamplingScheduler": ("steps", "alpha", "beta"),
     "SDTurboScheduler": ("steps", "denoise"),
+    # and those of comfy_extras' model-specific files
+    "AlignYourStepsScheduler": ("model_type", "steps", "denoise"),
+    "GITSScheduler": ("coeff", "steps", "denoise"),
+    "OptimalStepsScheduler": ("model_type", "steps", "denoise"),
+    "LTXVScheduler": ("steps", "max_shift", "base_shift", "stretch", "terminal"),
     "CFGGuider": ("cfg",),
     "DualCFGGuider": ("cfg_conds", "cfg_cond2_negative", "style"),
     "FluxGuidance": ("guidance",),
