@@ -170,10 +170,9 @@ def test_ai_toolkit_reads_every_picture_caption_repeat_and_bucket_as_exported(cu
         assert item["bucket"] == item["size"]  # at 1024 every exported size is its own bucket
 
 
-def test_transparent_pixels_reach_sd_scripts_on_the_background_or_as_its_alpha_mask(sd_scripts, tmp_path):
-    """A cut-out (transparent around a red square, the hidden colour black) is composited on white by
-    default, as sd-scripts' own ``load_image`` then reads it; asked to keep alpha, the export keeps it and
-    dataset.toml turns on sd-scripts' ``alpha_mask``, which its config reader accepts."""
+def export_cutout(tmp_path: Path, side: int) -> None:
+    """A cut-out (transparent black around an opaque red square, half the side) exported twice: on the
+    default white background (tmp_path/white) and with its transparency kept (tmp_path/alpha)."""
     import numpy as np
     from PIL import Image
 
@@ -182,8 +181,8 @@ def test_transparent_pixels_reach_sd_scripts_on_the_background_or_as_its_alpha_m
 
     folder = tmp_path / "pictures"
     folder.mkdir()
-    pixels = np.zeros((96, 96, 4), dtype=np.uint8)  # transparent black around ...
-    pixels[24:72, 24:72] = (220, 20, 20, 255)  # ... an opaque red square
+    pixels = np.zeros((side, side, 4), dtype=np.uint8)  # transparent black around ...
+    pixels[side // 4 : side * 3 // 4, side // 4 : side * 3 // 4] = (220, 20, 20, 255)  # ... a red square
     Image.fromarray(pixels, "RGBA").save(folder / "cutout.png")
     with Library.open(tmp_path / "lib", plugin_manager=make_plugin_manager(load_entry_points=False)) as library:
         [picture] = library.import_paths([folder]).imported
@@ -191,6 +190,13 @@ def test_transparent_pixels_reach_sd_scripts_on_the_background_or_as_its_alpha_m
         selection = PictureFilter(ids=[picture.picture_id])
         for name, options in (("white", ExportOptions()), ("alpha", ExportOptions(transparency="alpha"))):
             library.training.write_folder(library.training.plan(selection, options), options, tmp_path / name)
+
+
+def test_transparent_pixels_reach_sd_scripts_on_the_background_or_as_its_alpha_mask(sd_scripts, tmp_path):
+    """A cut-out (transparent around a red square, the hidden colour black) is composited on white by
+    default, as sd-scripts' own ``load_image`` then reads it; asked to keep alpha, the export keeps it and
+    dataset.toml turns on sd-scripts' ``alpha_mask``, which its config reader accepts."""
+    export_cutout(tmp_path, 96)
     source, python = sd_scripts
     script = (
         "import json, sys\nfrom library.train_util import load_image\n"
@@ -223,23 +229,7 @@ def test_transparent_pixels_reach_ai_toolkit_on_the_background_or_as_its_alpha_m
     """The same cut-out through ai-toolkit's own image loading (FileItemDTO.load_and_process_image, which
     converts to RGB): on white by default; with transparency kept, ai-toolkit.yaml turns on its
     ``alpha_mask`` and its mask loader reads the transparent corner as masked out."""
-    import numpy as np
-    from PIL import Image
-
-    from pixlstash.library import Library
-    from pixlstash.plugins import make_plugin_manager
-
-    folder = tmp_path / "pictures"
-    folder.mkdir()
-    pixels = np.zeros((1024, 1024, 4), dtype=np.uint8)  # transparent black around ...
-    pixels[256:768, 256:768] = (220, 20, 20, 255)  # ... an opaque red square (1024: one bucket, no resize)
-    Image.fromarray(pixels, "RGBA").save(folder / "cutout.png")
-    with Library.open(tmp_path / "lib", plugin_manager=make_plugin_manager(load_entry_points=False)) as library:
-        [picture] = library.import_paths([folder]).imported
-        library.set_caption(picture.picture_id, "a red square")
-        selection = PictureFilter(ids=[picture.picture_id])
-        for name, options in (("white", ExportOptions()), ("alpha", ExportOptions(transparency="alpha"))):
-            library.training.write_folder(library.training.plan(selection, options), options, tmp_path / name)
+    export_cutout(tmp_path, 1024)  # 1024: ai-toolkit's largest bucket, the picture unscaled
     source, python = ai_toolkit
     read = {}
     for name in ("white", "alpha"):
