@@ -65,10 +65,10 @@ DATABASE_NAME = "library.db"
 class Library(LibraryServices):
     """An open library. Thread-safe: each thread gets its own database connection.
 
-    The one place that builds the object graph: the stores over the database, then (once the database
-    is current) the original store and the services, each from the stores, the event bus and the
-    original store it uses. What is made per process or per run (snapshots, shares, the enrichment
-    worker, an importer, the folder watcher) comes from the ``new_*`` methods."""
+    The one place that builds the object graph: the stores over the database when it opens, then the
+    original store and the services (library_services.py), each when first used, from the stores, the
+    event bus and the original store it uses. What is made per process or per run (snapshots, shares,
+    the enrichment worker, an importer, the folder watcher) comes from the ``new_*`` methods."""
 
     def __init__(
         self,

@@ -20,7 +20,15 @@ from .library_options import (
 from .output import counted
 from .selection import PICTURES_HELP, picture_ids
 
-__all__ = ["COMMANDS"]
+__all__ = [
+    "add_command",
+    "caption_command",
+    "rate_command",
+    "remove_command",
+    "scrap_command",
+    "tag_group",
+    "unscrap_command",
+]
 
 _pictures = click.argument("pictures", metavar="PICTURES")
 
@@ -253,5 +261,3 @@ unscrap_command.help = _help(
     "Bring pictures back from the scrapheap.",
     "  pixlstash unscrap 12\n  pixlstash unscrap where --scrapheap --tag keep",
 )
-
-COMMANDS = (tag_group, rate_command, caption_command, add_command, remove_command, scrap_command, unscrap_command)

@@ -11,7 +11,7 @@ from .common import SectionedCommand, json_option, library_option, print_json
 from .library_options import open_library
 from .output import Column, print_table
 
-__all__ = ["COMMANDS"]
+__all__ = ["history_command", "redo_command", "undo_command"]
 
 
 def _replay(pm, library_path, as_json: bool, which: str) -> int:
@@ -81,6 +81,3 @@ def history_command(pm, library_path, limit, as_json) -> int:
         ],
     )
     return 0
-
-
-COMMANDS = (undo_command, redo_command, history_command)
