@@ -62,9 +62,11 @@ class UndoJournal:
         elif "forget" in row.entry:  # a selective restore
             dropped = self.history.forget_touching(set(row.entry["forget"]))
             log.info("a restore brought back what %d undo steps changed: they were dropped", dropped)
-        else:
+        elif "mark" in row.entry:
             step_id, undone = row.entry["mark"]
             self.history.mark(step_id, undone)
+        else:  # written by a newer PixlStash: what it changed is unknown here, so no step is trusted
+            self.history.clear()
 
 
 def _after(rows: list[OutboxRow], reached: str) -> list[OutboxRow]:
