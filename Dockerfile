@@ -27,7 +27,8 @@ COPY pixlstash-plugins/openai-vision/pyproject.toml pixlstash-plugins/openai-vis
 COPY pixlstash-plugins/clip/pyproject.toml pixlstash-plugins/clip/
 COPY pixlstash-plugins/joycaption/pyproject.toml pixlstash-plugins/joycaption/
 COPY pixlstash-plugins/florence2/pyproject.toml pixlstash-plugins/florence2/
-# (OpenCV comes without its GUI half: a server has no screen, and the full one needs libGL. Same cv2.)
+# (OpenCV comes without its GUI half: a server has no screen, and the full one needs libGL. Same cv2. In the
+# cuda image onnxruntime-gpu alone provides onnxruntime: installed beside the CPU build, that one's files won.)
 RUN --mount=type=secret,id=ca \
     if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi; \
     python3 container/requirements.py "$VARIANT" > /tmp/requirements.txt \
@@ -35,9 +36,15 @@ RUN --mount=type=secret,id=ca \
     && /opt/pixlstash/bin/pip install --quiet -c constraints.txt -r /tmp/requirements.txt \
     && /opt/pixlstash/bin/pip uninstall --quiet --yes opencv-python \
     && /opt/pixlstash/bin/pip install --quiet --no-deps \
-        "opencv-python-headless==$(sed -n 's/^opencv-python==//p' constraints.txt)"
+        "opencv-python-headless==$(sed -n 's/^opencv-python==//p' constraints.txt)" \
+    && if [ "$VARIANT" = cuda ]; then \
+        /opt/pixlstash/bin/pip uninstall --quiet --yes onnxruntime onnxruntime-gpu \
+        && /opt/pixlstash/bin/pip install --quiet --no-deps "onnxruntime-gpu>=1.17"; \
+    fi
 
 # PixlStash's own packages, without dependencies (all installed above), then a check that nothing is missing.
+# Everything is compiled ahead (the server's user cannot write __pycache__ here, so it would compile on every
+# start); a file only a newer Python reads (torch ships some) is left as it is.
 COPY pixlstash-core pixlstash-core
 COPY pixlstash-web pixlstash-web
 COPY pixlstash-plugins pixlstash-plugins
@@ -46,9 +53,10 @@ RUN --mount=type=secret,id=ca \
     /opt/pixlstash/bin/pip install --quiet --no-deps --no-build-isolation \
         $(python3 container/requirements.py packages "$VARIANT" | sed 's|^|./|') \
     && /opt/pixlstash/bin/pip check | grep -v "requires opencv-python, which is not installed" \
+        | grep -v "requires onnxruntime, which is not installed" \
         | grep -v "^No broken requirements" | { ! grep . ; } \
     && find /opt/pixlstash -name __pycache__ -prune -exec rm -rf {} + \
-    && /opt/pixlstash/bin/python -m compileall -q /opt/pixlstash/lib >/dev/null
+    && { /opt/pixlstash/bin/python -m compileall -q /opt/pixlstash/lib >/dev/null 2>&1 || true; }
 
 FROM ${BASE_IMAGE}
 ARG VARIANT=cpu
