@@ -305,7 +305,7 @@ def test_snapshots_take_preview_and_selective_restore(page, server):
     page.get_by_role("button", name="Snapshots").click()  # closes
     page.get_by_role("button", name="Snapshots").click()  # reopens with the selection
     panel.get_by_role("button", name="Preview restore").first.click()
-    expect(panel).to_contain_text("2 to revert")
+    expect(panel).to_contain_text("3 to revert")  # red, green and blue were rated since
     panel.get_by_role("button", name="Restore selection…").first.click()
     expect(panel).to_contain_text("1 of 1 would change")
     screenshot(page, "snapshots")
