@@ -198,10 +198,6 @@ class PluginsOnDemand:
     def __init__(self) -> None:
         self._manager: Any = None
 
-    @property
-    def loaded(self) -> bool:
-        return self._manager is not None
-
     def manager(self) -> Any:
         if self._manager is None:
             from ..plugins import make_plugin_manager
@@ -227,8 +223,7 @@ class PixlstashGroup(click.Group):
     def _add_plugin_commands(self) -> None:
         if not self._plugin_commands_added:
             self._plugin_commands_added = True
-            manager = self._plugins.manager() if isinstance(self._plugins, PluginsOnDemand) else self._plugins
-            manager.hook.register_commands(cli=self)
+            self._plugins.hook.register_commands(cli=self)  # a manager, or PluginsOnDemand standing in for one
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._add_plugin_commands()
