@@ -1,17 +1,23 @@
-"""Import as users do it: over HTTP (25 files per upload request, one client) and through the CLI.
+"""Import as users do it: over HTTP, in the patterns clients use, and through the CLI.
 
-    .venv/bin/python benchmarks/bench_import_http.py [--count 600] [--cli] [--big 200] [--plugins]
+    .venv/bin/python benchmarks/bench_import_http.py [--counts 60,600] [--modes sequential,browser,saver]
+        [--views] [--cli] [--big 200] [--plugins]
 
-Prints files/s and pictures/s, the server's CPU use and RSS before, at its peak, right after and 30 s
-after the import, and the derived bytes (thumbnails) per 1,000 pictures at import and after every
-picture's preview has been viewed once. The corpus is ``bench_import.corpus_peer`` (the recipe of the
-comparison with the public PixlStash). The server runs without entry-point plugins unless ``--plugins``
+Upload patterns, each on a new server, side by side: ``sequential`` (one client posting 25-file batches
+one after another, as scripts and the ComfyUI saver do), ``browser`` (one file a request, two in flight,
+as the browser's uploader does) and ``saver`` (16 ComfyUI renders in one request through the node
+pack's client, against the same 16 sent as the browser sends them). For each: pictures/s, the server's
+cores used, and its RSS before, at the peak, right after and 30 s after. ``--views`` adds the derived
+bytes (thumbnails) per 1,000 pictures at import and after every picture's preview was viewed once. The
+corpus is ``bench_import.corpus_peer`` (the recipe of the comparison with the public PixlStash). The
+server runs without entry-point plugins unless ``--plugins``
 (the figures of the issue are for a library with no ML plugin).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -22,13 +28,17 @@ import time
 from pathlib import Path
 
 import httpx
+import msgspec
 from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from bench_http import free_port, rss_mb  # noqa: E402
-from bench_import import BENCH, corpus_big, corpus_mixed, corpus_peer  # noqa: E402
+from bench_import import BENCH, corpus_big, corpus_mixed, corpus_peer, photo  # noqa: E402
+
+REPO = HERE.parent
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -70,90 +80,246 @@ def environment(plugins: bool) -> dict[str, str]:
     return env
 
 
-def over_http(corpus: Path, per_request: int, env: dict[str, str]) -> None:
-    library = BENCH / "import-http-lib"
-    shutil.rmtree(library, ignore_errors=True)
-    token = json.loads(
-        pixlstash("token", "create", "--library", str(library), "--scope", "write", "--json", env=env).stdout
-    )["token"]
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "pixlstash", "serve", "--library", str(library), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    files = sorted(corpus.iterdir())
-    try:
-        headers = {"Authorization": f"Bearer {token}"}
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=300) as client:
+class Server:
+    """``pixlstash serve`` on a new library in its own process, with a write token and one small upload
+    done (so that "before" counts the code an upload loads once: formats, multipart parsing, and the
+    difference is what the import's size leaves behind)."""
+
+    def __init__(self, name: str, env: dict[str, str]) -> None:
+        self.library = BENCH / name
+        shutil.rmtree(self.library, ignore_errors=True)
+        created = pixlstash("token", "create", "--library", str(self.library), "--scope", "write", "--json", env=env)
+        self.token = json.loads(created.stdout)["token"]
+        self.url = f"http://127.0.0.1:{free_port()}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "pixlstash", "serve", "--library", str(self.library), "--port", self.url[17:]],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        self.pid = self.process.pid
+        self.client = httpx.Client(base_url=self.url, headers=self.headers, timeout=600)
+        while True:
+            try:
+                if self.client.get("/api/v1/version").status_code == 200:
+                    break
+            except httpx.TransportError:
+                if self.process.poll() is not None:
+                    raise SystemExit("the server did not start") from None
+                time.sleep(0.05)
+        time.sleep(2)
+        self.cold = rss_mb(self.pid)
+        small = BENCH / "warm-up.png"
+        Image.new("RGB", (64, 48), (200, 30, 30)).save(small)
+        self.client.post("/api/v1/uploads", files=[("file", (small.name, small.read_bytes()))]).raise_for_status()
+        time.sleep(2)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def close(self) -> None:
+        self.client.close()
+        self.process.terminate()
+        self.process.wait(60)
+
+
+class Tally(msgspec.Struct):
+    imported: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+
+    def add(self, report: dict) -> None:
+        self.imported += len(report["imported"])
+        self.duplicates += len(report["duplicates"])
+        self.skipped += len(report["skipped"])
+
+
+def sequential(server: Server, files: list[Path], per_request: int) -> Tally:
+    """One client posting batches one after another, each when the last was answered (the ComfyUI
+    Picture Saver, scripts)."""
+    tally = Tally()
+    for start in range(0, len(files), per_request):
+        parts = [
+            ("file", (f.name, f.read_bytes(), "application/octet-stream")) for f in files[start : start + per_request]
+        ]
+        response = server.client.post("/api/v1/uploads", files=parts)
+        response.raise_for_status()
+        tally.add(response.json())
+    return tally
+
+
+def browser(server: Server, files: list[Path], at_once: int = 2) -> Tally:
+    """The browser's uploader (``uploads.js``): one file a request, ``AT_ONCE`` = 2 requests in flight,
+    the file first and then its ``last_modified`` field."""
+    tally, lock, queue = Tally(), threading.Lock(), list(reversed(files))
+
+    def send() -> None:
+        with httpx.Client(base_url=server.url, headers=server.headers, timeout=600) as client:
             while True:
-                try:
-                    if client.get("/api/v1/version").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    if server.poll() is not None:
-                        raise SystemExit("the server did not start") from None
-                    time.sleep(0.05)
-            time.sleep(2)
-            cold = rss_mb(server.pid)
-            # One small upload first, so that "before" counts the code an upload loads once (formats,
-            # multipart parsing) and the difference is what the import's size leaves behind.
-            small = BENCH / "warm-up.png"
-            Image.new("RGB", (64, 48), (200, 30, 30)).save(small)
-            client.post("/api/v1/uploads", files=[("file", (small.name, small.read_bytes()))]).raise_for_status()
-            time.sleep(2)
-            before = rss_mb(server.pid)
-            sampler = Sampler(server.pid)
-            sampler.start()
-            cpu_before = cpu_seconds(server.pid)
-            started = time.perf_counter()
-            imported = duplicates = skipped = 0
-            for start in range(0, len(files), per_request):
-                batch = files[start : start + per_request]
-                parts = [("file", (f.name, f.read_bytes(), "application/octet-stream")) for f in batch]
-                response = client.post("/api/v1/uploads", files=parts)
+                with lock:
+                    if not queue:
+                        return
+                    path = queue.pop()
+                modified = str(int(path.stat().st_mtime * 1000))
+                response = client.post(
+                    "/api/v1/uploads",
+                    files=[("file", (path.name, path.read_bytes(), "application/octet-stream"))],
+                    data={"last_modified": modified},
+                )
                 response.raise_for_status()
-                report = response.json()
-                imported += len(report["imported"])
-                duplicates += len(report["duplicates"])
-                skipped += len(report["skipped"])
-            elapsed = time.perf_counter() - started
-            cpu = cpu_seconds(server.pid) - cpu_before
-            sampler.running = False
-            right_after = rss_mb(server.pid)
-            later = {}
-            for wait in (5, 10, 30):
-                time.sleep(wait - (max(later) if later else 0))
-                later[wait] = rss_mb(server.pid)
-            print(
-                f"HTTP, {per_request} files per request, one client: {len(files)} files in {elapsed:.1f} s = "
-                f"{len(files) / elapsed:.1f} files/s, {imported / elapsed:.1f} pictures/s "
-                f"(imported {imported}, duplicates {duplicates}, skipped {skipped})"
-            )
-            print(f"  server CPU: {cpu:.1f} s = {cpu / elapsed:.2f} cores on average")
-            print(
-                f"  server RSS: {cold:.0f} MB at start, {before:.0f} MB before, {sampler.peak:.0f} MB peak, "
-                f"{right_after:.0f} MB right after, " + ", ".join(f"{mb:.0f} MB after {s} s" for s, mb in later.items())
-            )
-            at_import = derived_bytes(library)
-            pictures = client.get("/api/v1/pictures", params={"limit": 1000}).json()["items"]
-            viewed = time.perf_counter()
-            for picture in pictures:
-                client.get(f"/api/v1/media/{picture['content_hash']}/preview.webp").raise_for_status()
-            per_preview = (time.perf_counter() - viewed) / max(1, len(pictures))
-            after_views = derived_bytes(library)
-            print(
-                f"  derived bytes per 1,000 pictures: {at_import / imported * 1000 / 1e6:.1f} MB at import, "
-                f"{after_views / imported * 1000 / 1e6:.1f} MB after viewing every picture's preview "
-                f"(a first view made its preview in {per_preview * 1000:.0f} ms on average)"
-            )
-            print(f"  RSS after the views: {rss_mb(server.pid):.0f} MB", end="")
-            time.sleep(30)
-            print(f", {rss_mb(server.pid):.0f} MB 30 s later")
-    finally:
-        server.terminate()
-        server.wait(60)
+                with lock:
+                    tally.add(response.json())
+
+    senders = [threading.Thread(target=send) for _ in range(at_once)]
+    for thread in senders:
+        thread.start()
+    for thread in senders:
+        thread.join()
+    return tally
+
+
+def saver(server: Server, files: list[Path]) -> Tally:
+    """The ComfyUI Picture Saver's upload: every picture of the batch in one request, through the node
+    pack's own client (``comfyui-pixlstash/client.py``)."""
+    spec = importlib.util.spec_from_file_location("pixlstash_node_client", REPO / "comfyui-pixlstash" / "client.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    client = module.Client(server.url, server.token, timeout=600)
+    tally = Tally()
+    tally.add(client.post_files("/uploads", {}, [("file", (f.name, f.read_bytes(), "image/png")) for f in files]))
+    return tally
+
+
+MODES = {
+    "sequential": lambda server, files, args: sequential(server, files, args.per_request),
+    "browser": lambda server, files, args: browser(server, files),
+    "saver": lambda server, files, args: saver(server, files),
+}
+
+
+class Figures(msgspec.Struct):
+    label: str
+    files: int
+    seconds: float
+    tally: Tally
+    cores: float
+    client_cores: float
+    before: float
+    peak: float
+    right_after: float
+    later: float
+
+    def row(self) -> str:
+        return (
+            f"| {self.label} | {self.files} | {self.seconds:.2f} s | {self.tally.imported / self.seconds:.1f} | "
+            f"{self.cores:.2f} | {self.client_cores:.2f} | {self.before:.0f} | {self.peak:.0f} | "
+            f"{self.right_after:.0f} | {self.later:.0f} ({self.later - self.before:+.0f}) |"
+        )
+
+
+def measure(label: str, send, files: list[Path], env: dict[str, str], settle: float) -> tuple[Figures, Server]:
+    """One upload pattern on a new server: time, the server's CPU and its RSS before, at the peak, right
+    after and ``settle`` seconds after."""
+    server = Server("import-http-lib", env)
+    before = rss_mb(server.pid)
+    sampler = Sampler(server.pid)
+    sampler.start()
+    cpu_before, client_before = cpu_seconds(server.pid), cpu_seconds(os.getpid())
+    started = time.perf_counter()
+    tally = send(server, files)
+    elapsed = time.perf_counter() - started
+    cpu, client_cpu = cpu_seconds(server.pid) - cpu_before, cpu_seconds(os.getpid()) - client_before
+    sampler.running = False
+    right_after = rss_mb(server.pid)
+    time.sleep(settle)
+    figures = Figures(
+        label,
+        len(files),
+        elapsed,
+        tally,
+        cpu / elapsed,
+        client_cpu / elapsed,
+        before,
+        sampler.peak,
+        right_after,
+        rss_mb(server.pid),
+    )
+    return figures, server
+
+
+def previews(server: Server) -> None:
+    """Derived bytes at import and after every picture's preview has been viewed once."""
+    at_import = derived_bytes(server.library)
+    pictures = server.client.get("/api/v1/pictures", params={"limit": 1000}).json()["items"]
+    imported = len(pictures)
+    viewed = time.perf_counter()
+    for picture in pictures:
+        server.client.get(f"/api/v1/media/{picture['content_hash']}/preview.webp").raise_for_status()
+    per_preview = (time.perf_counter() - viewed) / max(1, len(pictures))
+    after_views = derived_bytes(server.library)
+    print(
+        f"derived bytes per 1,000 pictures: {at_import / imported * 1000 / 1e6:.1f} MB at import, "
+        f"{after_views / imported * 1000 / 1e6:.1f} MB after viewing every picture's preview "
+        f"(a first view made its preview in {per_preview * 1000:.0f} ms on average)"
+    )
+    print(f"RSS after the views: {rss_mb(server.pid):.0f} MB", end="", flush=True)
+    time.sleep(30)
+    print(f", {rss_mb(server.pid):.0f} MB 30 s later")
+
+
+def renders(count: int) -> Path:
+    """``count`` 1024x1024 PNGs as ComfyUI saves them (compress level 4, the graph in text chunks)."""
+    folder = BENCH / f"corpus-renders-{count}"
+    if folder.exists():
+        return folder
+    tmp = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    graph = json.dumps({str(n): {"class_type": "KSampler", "inputs": {"seed": n, "steps": 20}} for n in range(30)})
+    for n in range(count):
+        info = PngInfo()
+        info.add_text("prompt", graph)
+        photo(1024, 1024, 900 + n).save(tmp / f"ComfyUI_{n:05d}.png", pnginfo=info, compress_level=4)
+    tmp.rename(folder)
+    return folder
+
+
+HEADER = (
+    "| pattern | files | time | pictures/s | server cores | client cores "
+    "| RSS before | peak | right after | {settle} s after |\n"
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+)
+
+
+def over_http(args, env: dict[str, str]) -> None:
+    rows: list[Figures] = []
+    for count in args.counts:
+        files = sorted(corpus_peer(count).iterdir())
+        for mode in args.modes:
+            if mode == "saver":
+                continue
+            label = f"{mode}" + (f", {args.per_request} a request" if mode == "sequential" else ", 2 in flight")
+            figures, server = measure(label, lambda s, f, m=mode: MODES[m](s, f, args), files, env, args.settle)
+            if args.views and count == args.counts[-1] and mode == args.modes[0]:
+                previews(server)
+            server.close()
+            rows.append(figures)
+            print(rows[-1].row(), flush=True)
+    if "saver" in args.modes:
+        files = sorted(renders(16).iterdir())
+        for label, mode in (
+            ("ComfyUI saver, 16 renders in one request", "saver"),
+            ("the same 16 as the browser sends them", "browser"),
+        ):
+            figures, server = measure(label, lambda s, f, m=mode: MODES[m](s, f, args), files, env, args.settle)
+            server.close()
+            rows.append(figures)
+            print(rows[-1].row(), flush=True)
+    print()
+    print(HEADER.format(settle=int(args.settle)))
+    for figures in rows:
+        print(figures.row())
 
 
 def through_cli(corpus: Path, env: dict[str, str]) -> None:
@@ -176,8 +342,11 @@ def through_cli(corpus: Path, env: dict[str, str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--count", type=int, default=600, help="files in the peer-recipe corpus")
+    parser.add_argument("--counts", default="60,600", help="files in the peer-recipe corpora, comma-separated")
+    parser.add_argument("--modes", default="sequential,browser,saver", help="upload patterns: " + ", ".join(MODES))
     parser.add_argument("--per-request", type=int, default=25)
+    parser.add_argument("--settle", type=float, default=30.0, help="seconds before the last RSS reading")
+    parser.add_argument("--views", action="store_true", help="also view every preview once (derived bytes)")
     parser.add_argument("--cli", action="store_true", help="also import through the CLI")
     parser.add_argument("--big", type=int, default=200, help="3000x2000 JPEGs for the CLI run (0 to skip)")
     parser.add_argument("--mixed", type=int, default=2000, help="mixed corpus for the CLI run (0 to skip)")
@@ -186,9 +355,13 @@ def main() -> None:
     args = parser.parse_args()
     env = environment(args.plugins)
     print(f"machine: {os.cpu_count()} cores; plugins: {'installed ones' if args.plugins else 'none'}")
-    corpus = corpus_peer(args.count)
+    args.counts = [int(n) for n in args.counts.split(",")]
+    args.modes = [m for m in args.modes.split(",") if m]
+    if unknown := set(args.modes) - set(MODES):
+        parser.error(f"unknown mode: {', '.join(sorted(unknown))}")
     if not args.no_http:
-        over_http(corpus, args.per_request, env)
+        over_http(args, env)
+    corpus = corpus_peer(args.counts[-1])
     if args.cli:
         through_cli(corpus, env)
         if args.mixed:

@@ -5,30 +5,52 @@ thread's arena for reuse, so a server's RSS after an import depends on the large
 (measured: 69 MB before an import of 570 pictures of up to 4096 px, 114 MB 30 s after). ``malloc_trim``
 returns the free pages of every arena; it takes a few milliseconds and is called when an import or a
 batch of preview renders ends. Elsewhere (macOS, musl, Windows) it is a no-op.
+
+``malloc_trim`` cannot shrink the top of a thread arena, though, and glibc gives each busy thread an
+arena of its own: after an import the four or five arenas of the import's threads kept 9-18 MB each
+at their tops (``malloc_info``: 48 MB free, none of it returned), 29 MB over the server's RSS before the
+import, whatever the import's size. A long-running process therefore keeps one arena
+(``M_ARENA_MAX``): its top is trimmed, and an import of 600 pictures measured as fast (10.7 s against
+10.5 s) and left 4 MB. Decoders allocate a few large buffers per picture, so the one arena's lock is
+not contended.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import sys
 
-__all__ = ["release_freed_memory"]
+__all__ = ["keep_one_heap", "release_freed_memory"]
+
+_M_ARENA_MAX = -8  # glibc's mallopt parameter
 
 
-def _load_malloc_trim():
+def _glibc_function(name: str, argtypes: list):
     if not sys.platform.startswith("linux"):
         return None
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim = libc.malloc_trim
+        function = getattr(libc, name)
     except (OSError, AttributeError):  # not glibc
         return None
-    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
-    return trim
+    function.argtypes, function.restype = argtypes, ctypes.c_int
+    return function
 
 
-_malloc_trim = _load_malloc_trim()
+_malloc_trim = _glibc_function("malloc_trim", [ctypes.c_size_t])
+
+
+def keep_one_heap() -> None:
+    """Make every thread allocate from one glibc arena, for a long-running process; call it before the
+    process starts threads (threads given an arena earlier keep theirs). A ``MALLOC_ARENA_MAX`` the
+    user set wins."""
+    if "MALLOC_ARENA_MAX" in os.environ:
+        return
+    mallopt = _glibc_function("mallopt", [ctypes.c_int, ctypes.c_int])
+    if mallopt is not None:
+        mallopt(_M_ARENA_MAX, 1)
 
 
 def release_freed_memory() -> None:

@@ -10,6 +10,7 @@ import uvicorn
 
 from pixlstash.errors import Conflict
 from pixlstash.instance import InstanceBusy, ServiceLock
+from pixlstash.memory import keep_one_heap
 
 from .app import WebSettings, create_app
 from .first_run import owner_from_environment
@@ -49,6 +50,7 @@ def serve(
             "one (pixlstash import, ls, snapshot and the other commands work beside it)"
         )
     check_port_free(host, port)
+    keep_one_heap()  # before uvicorn's and the library's threads start: RSS returns after an import
     settings = WebSettings(
         secure_cookies=bool(ssl_certfile), public_url=public_url, owner_from_file=owner_from_environment()
     )
