@@ -58,6 +58,9 @@ def test_upload_limits_answer_413_and_store_nothing(library, tmp_path):
         response = client.post("/api/v1/uploads", files=many)  # each file fits; together they do not
         assert response.status_code == 413 and "upload limit" in response.json()["error"]["message"]
         assert library.count() == 0 and list(library.tmp.iterdir()) == []
+        # The first files were prepared while the rest arrived: what they stored is gone again.
+        assert [p for p in (library.root / "originals").rglob("*") if p.is_file()] == []
+        assert [p for p in (library.root / "thumbnails").rglob("*") if p.is_file()] == []
         assert client.post("/api/v1/uploads", content=b"x", headers={"content-type": "text/plain"}).status_code == 415
         garbled = client.post(
             "/api/v1/uploads", content=b"--xx\r\nnonsense", headers={"content-type": "multipart/form-data; boundary=xx"}

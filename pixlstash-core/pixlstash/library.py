@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from .auth import Authenticator
     from .enrichment import EnrichmentWorker
     from .folders import FolderWatcher
+    from .importing.arrivals import Arrivals, Hold
     from .importing.importer import Importer, ImportTarget
     from .importing.sources import ArchiveLimits, ImportItem
     from .sharing.service import ShareService
@@ -316,6 +317,21 @@ class Library(LibraryServices):
         with tempfile.TemporaryDirectory(dir=self.tmp) as scratch:
             items = upload_items(list(files), Path(scratch), skip, self.archive_limits)
             self.new_importer().run(items, source_id=source_id, target=target, report=report, enrich=enrich)
+        return report
+
+    def import_arriving(self, arrivals: Arrivals, hold: Hold, *, enrich: bool = True) -> ImportReport:
+        """Import an upload's files, ``(path, filename)`` inside ``tmp``, while they still arrive: they are
+        prepared at once and committed when ``hold`` is released (see ``importing.arrivals``)."""
+        report = ImportReport()
+
+        def skip(path: str, reason: str) -> None:
+            report.skipped.append(ImportSkip(path, reason))
+
+        from .importing.sources import upload_items
+
+        with tempfile.TemporaryDirectory(dir=self.tmp) as scratch:
+            items = upload_items(arrivals, Path(scratch), skip, self.archive_limits)
+            self.new_importer().run(items, report=report, enrich=enrich, hold=hold)
         return report
 
     def busy(self) -> bool:

@@ -6,22 +6,28 @@ per-request limit stops the upload with 413 and every temporary file is removed.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from pixlstash.domain import ImportReport
 from pixlstash.errors import BadInput, TooLarge, UnsupportedMedia
+from pixlstash.importing.arrivals import Arrivals, Hold, Release
 from pixlstash.library import Library
 
 from .api import InvalidInput
 
-__all__ = ["ReceivedUpload", "receive_upload"]
+__all__ = ["EarlyImport", "ReceivedUpload", "receive_upload"]
 
 _MAX_FIELD_BYTES = 10_000
 _MAX_FILES = 10_000
@@ -42,33 +48,97 @@ class ReceivedUpload:
         for file in self.files:
             file.path.unlink(missing_ok=True)
 
-    def import_into(self, library: Library) -> ImportReport:
-        """Import every received file (each consumed); returns one report for the request."""
+    def fields_given(self) -> tuple[int | None, list[int], list[int]]:
+        """The project, the collections and each file's modified time in epoch ms (0: none), as sent."""
         try:
             project_id = int(self.fields["project_id"]) if self.fields.get("project_id") else None
             collection_ids = [int(v) for v in self.fields.get("collection_ids", "").split(",") if v.strip()]
             modified = [int(v) for v in self.fields.get("last_modified", "").split(",") if v.strip()]
         except ValueError:
-            self.discard()
             raise BadInput("project_id, collection_ids and last_modified must be numbers") from None
+        return project_id, collection_ids, self._modified_times(modified)
+
+    def import_into(self, library: Library) -> ImportReport:
+        """Import every received file (each consumed); returns one report for the request."""
         try:
-            self._keep_modified_times(modified)
+            project_id, collection_ids, modified = self.fields_given()
+            for file, ms in zip(self.files, modified, strict=True):
+                os.utime(file.path, (ms / 1000, ms / 1000))
             files = [(file.path, file.filename) for file in self.files]
             return library.import_uploads(files, project_id=project_id, collection_ids=collection_ids)
         finally:
             self.discard()
 
-    def _keep_modified_times(self, modified: list[int]) -> None:
-        """Give each received file the modified time its browser reported (``last_modified``: epoch ms,
-        one per file in order), so that a picture without a date of its own is dated as on the sender's
-        disk rather than by the upload. Times in the future (past a day of clock skew) are ignored."""
+    def _modified_times(self, modified: list[int]) -> list[int]:
+        """Each received file's modified time as its browser reported it (``last_modified``: epoch ms, one
+        per file in order), so that a picture without a date of its own is dated as on the sender's disk
+        rather than by the upload. Times in the future (past a day of clock skew) are ignored; 0 means
+        none (the importer then dates the picture by its import, and says so)."""
         latest = (time.time() + 86_400) * 1000
-        for n, file in enumerate(self.files):
-            ms = modified[n] if n < len(modified) else 0
-            # Time 0 for a file without one: its temporary file's time is the upload's, and the importer
-            # reads 0 as "no file time" (the picture is then dated by its import, and says so).
-            seconds = ms / 1000 if 0 < ms < latest else 0
-            os.utime(file.path, (seconds, seconds))
+        given = [*modified[: len(self.files)], *[0] * (len(self.files) - len(modified))]
+        return [ms if 0 < ms < latest else 0 for ms in given]
+
+
+class EarlyImport:
+    """An upload's import, started at its first file so that the import's workers prepare files while
+    the rest of the request arrives; nothing is committed before the request is whole (see
+    ``pixlstash.importing.arrivals``). At most two requests hold an import thread while their bodies
+    arrive; others are imported when received, as before."""
+
+    _slots = threading.BoundedSemaphore(2)
+
+    def __init__(self, library: Library) -> None:
+        self.library = library
+        self.arrivals, self.hold = Arrivals(), Hold()
+        self.running: asyncio.Future | None = None
+        self.declined = False
+
+    def arrived(self, file: _File) -> None:
+        """A file part has ended (called on the event loop)."""
+        if self.running is None and not self.declined:
+            if not self._slots.acquire(blocking=False):
+                self.declined = True
+                return
+            self.running = asyncio.get_running_loop().run_in_executor(None, self._import)
+        if self.running is not None:
+            self.arrivals.put(file.path, file.filename)
+
+    def _import(self) -> ImportReport:
+        try:
+            return self.library.import_arriving(self.arrivals, self.hold)
+        finally:
+            self._slots.release()
+
+    async def abandon(self, error: BaseException) -> None:
+        """The request failed: whatever was prepared is undone (by the import's own thread), before the
+        error is answered, so that nothing of the request is left when its client hears of it."""
+        self.arrivals.close()
+        self.hold.abandon()
+        if self.running is not None and isinstance(error, Exception):  # not while being cancelled
+            with contextlib.suppress(Exception):
+                await self.running
+
+    async def finish(self, upload: ReceivedUpload) -> ImportReport:
+        if self.running is None:
+            return await run_in_threadpool(upload.import_into, self.library)
+        self.arrivals.close()
+        try:
+            project_id, collection_ids, modified = upload.fields_given()
+            await run_in_threadpool(self.library.check_target, project_id, collection_ids)
+            label = ", ".join(file.filename for file in upload.files)
+            source_id = await run_in_threadpool(self.library.new_source, "upload", label)
+            self.hold.release(
+                Release(
+                    source_id,
+                    project_id,
+                    collection_ids,
+                    {str(file.path): ms for file, ms in zip(upload.files, modified, strict=True)},
+                )
+            )
+            return await self.running
+        finally:
+            self.hold.abandon()  # no effect once released
+            upload.discard()
 
 
 def _safe_filename(raw: bytes | None) -> str:
@@ -77,7 +147,10 @@ def _safe_filename(raw: bytes | None) -> str:
     return name[:255]
 
 
-async def receive_upload(request: Request, tmpdir: Path, settings) -> ReceivedUpload:
+async def receive_upload(
+    request: Request, tmpdir: Path, settings, on_file: Callable[[_File], None] | None = None
+) -> ReceivedUpload:
+    """The request's files streamed to ``tmpdir`` and its fields; ``on_file`` gets each file once whole."""
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or b"boundary" not in params:
         raise UnsupportedMedia("upload with Content-Type: multipart/form-data")
@@ -145,6 +218,8 @@ async def receive_upload(request: Request, tmpdir: Path, settings) -> ReceivedUp
         if state["out"] is not None:
             state["out"].close()
             state["out"] = None
+            if on_file is not None:
+                on_file(state["file"])
 
     parser = MultipartParser(
         params[b"boundary"],

@@ -33,6 +33,7 @@ from ..storage.db import Database
 from ..storage.folders import FolderFile, FolderStore
 from ..storage.pictures import PictureStore
 from ..thumbnails import ThumbnailCache
+from .arrivals import Hold
 from .sources import ImportItem, cleanup
 
 __all__ = ["ImportTarget", "Importer", "ReferenceTarget", "RunningCount"]
@@ -274,20 +275,24 @@ class Importer:
         on_picture: Callable[[ImportItem, int, bool], None] | None = None,
         report: ImportReport | None = None,
         enrich: bool = True,
+        hold: Hold | None = None,
     ) -> ImportReport:
         """Import ``items``; ``on_picture(item, picture_id, is_new)`` runs after each commit.
 
         New pictures are queued for the on-import enrichment tasks unless ``enrich`` is False (the caller
-        queues a larger batch itself)."""
+        queues a larger batch itself). With a ``hold`` (files still arriving), files are prepared at once
+        and committed after its release, which gives the source, the target and the modified times; an
+        abandoned hold undoes everything prepared."""
         with self.running:
-            return self._run(items, source_id, target, reference, on_picture, report, enrich)
+            return self._run(items, source_id, target, reference, on_picture, report, enrich, hold)
 
-    def _run(self, items, source_id, target, reference, on_picture, report, enrich) -> ImportReport:
+    def _run(self, items, source_id, target, reference, on_picture, report, enrich, hold) -> ImportReport:
         started = time.perf_counter()
         report = report if report is not None else ImportReport()
         imported_before = len(report.imported)
         target = target or ImportTarget()
         batch_duplicates: list[_Duplicate] = []
+        modified_ms: dict[str, int] = {}
         window = self.workers * 3
         iterator = enumerate(items)
         pending: set[Future] = set()
@@ -310,11 +315,21 @@ class Importer:
                 if not pending:
                     break
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                if hold is not None:
+                    released = hold.wait()
+                    if released is None:  # the request failed: nothing it sent is kept
+                        for future in done | pending:
+                            self._undo(future.result(), reference)
+                        return report
+                    hold, modified_ms = None, released.modified_ms
+                    source_id, target = released.source_id, ImportTarget(released.project_id, released.collection_ids)
                 # In file order: ``done`` is a set, and committing in its order gave the same files other
                 # ids from run to run (with one worker, ids follow the files exactly).
                 for future in sorted(done, key=positions.__getitem__):
                     with order.lines_of(positions.pop(future)):
                         result = future.result()
+                        if isinstance(result, _Prepared) and str(result.item.path) in modified_ms:
+                            result.analysis.file_mtime = modified_ms[str(result.item.path)]
                         self._finish(result, report, source_id, target, reference, batch_duplicates, on_picture)
                         if isinstance(result, _Duplicate) and result.picture_id is None:
                             order.later[id(result)] = order.position
@@ -364,6 +379,12 @@ class Importer:
         finally:
             if not (isinstance(result, _Duplicate) and result.picture_id is None):
                 cleanup(item)
+
+    def _undo(self, result, reference: ReferenceTarget | None) -> None:
+        """Forget a prepared file whose upload failed after it arrived."""
+        if isinstance(result, _Prepared):
+            self._discard(result.analysis, reference)
+        cleanup(result.item)
 
     def _discard(self, analysis: MediaAnalysis, reference: ReferenceTarget | None) -> None:
         """Undo what ``_prepare`` stored for a file whose commit failed: its original and thumbnails,

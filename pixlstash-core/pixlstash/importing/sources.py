@@ -13,7 +13,7 @@ import os
 import stat
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
 import msgspec
@@ -152,7 +152,7 @@ def _walk(folder: Path, skip: Callable[[str, str], None], exclude: Path | None) 
 
 
 def upload_items(
-    files: list[tuple[Path, str]],
+    files: Iterable[tuple[Path, str]],
     tmpdir: Path,
     skip: Callable[[str, str], None],
     archive_limits: ArchiveLimits | None = None,

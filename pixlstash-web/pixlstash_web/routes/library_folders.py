@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
-
 from pixlstash.domain import Folder, FolderOptions, ImportReport
 from pixlstash.folders import FolderScanReport
 
 from ..api import Api, RequestContext
 from ..schemas import FolderCreate, ServerImportRequest
 from ..security import Policy
-from ..uploads import receive_upload
+from ..uploads import EarlyImport, receive_upload
 
 UPLOAD_SCHEMA = {
     "multipart/form-data": {
@@ -40,8 +38,13 @@ def register(api: Api) -> None:
         request_schema=UPLOAD_SCHEMA,
     )
     async def upload(ctx: RequestContext) -> ImportReport:
-        upload = await receive_upload(ctx.request, ctx.state.library.tmp, ctx.state.settings)
-        return await run_in_threadpool(upload.import_into, ctx.state.library)
+        early = EarlyImport(ctx.state.library)
+        try:
+            upload = await receive_upload(ctx.request, ctx.state.library.tmp, ctx.state.settings, early.arrived)
+        except BaseException as error:
+            await early.abandon(error)
+            raise
+        return await early.finish(upload)
 
     @api.post(
         "/imports",
