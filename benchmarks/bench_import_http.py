@@ -4,8 +4,8 @@
         [--views] [--cli] [--big 200] [--plugins]
 
 Upload patterns, each on a new server, side by side: ``sequential`` (one client posting 25-file batches
-one after another, as scripts and the ComfyUI saver do), ``browser`` (one file a request, two in flight,
-as the browser's uploader does) and ``saver`` (16 ComfyUI renders in one request through the node
+one after another, as scripts and the ComfyUI saver do), ``browser`` (one file a request, as many in flight
+as the browser's uploader sends) and ``saver`` (16 ComfyUI renders in one request through the node
 pack's client, against the same 16 sent as the browser sends them). For each: pictures/s, the server's
 cores used, and its RSS before, at the peak, right after and 30 s after. ``--views`` adds the derived
 bytes (thumbnails) per 1,000 pictures at import and after every picture's preview was viewed once. The
@@ -20,6 +20,7 @@ import argparse
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -149,8 +150,12 @@ def sequential(server: Server, files: list[Path], per_request: int) -> Tally:
     return tally
 
 
-def browser(server: Server, files: list[Path], at_once: int = 2) -> Tally:
-    """The browser's uploader (``uploads.js``): one file a request, ``AT_ONCE`` = 2 requests in flight,
+UPLOADER = REPO / "pixlstash-web" / "pixlstash_web" / "static" / "js" / "uploads.js"
+AT_ONCE = int(re.search(r"const AT_ONCE = (\d+);", UPLOADER.read_text()).group(1))
+
+
+def browser(server: Server, files: list[Path], at_once: int = AT_ONCE) -> Tally:
+    """The browser's uploader (``uploads.js``): one file a request, its ``AT_ONCE`` requests in flight,
     the file first and then its ``last_modified`` field."""
     tally, lock, queue = Tally(), threading.Lock(), list(reversed(files))
 
@@ -299,7 +304,9 @@ def over_http(args, env: dict[str, str]) -> None:
         for mode in args.modes:
             if mode == "saver":
                 continue
-            label = f"{mode}" + (f", {args.per_request} a request" if mode == "sequential" else ", 2 in flight")
+            label = f"{mode}" + (
+                f", {args.per_request} a request" if mode == "sequential" else f", {AT_ONCE} in flight"
+            )
             figures, server = measure(label, lambda s, f, m=mode: MODES[m](s, f, args), files, env, args.settle)
             if args.views and count == args.counts[-1] and mode == args.modes[0]:
                 previews(server)

@@ -78,9 +78,9 @@ def _send_sequentially(client: httpx.Client, batches: list[list[tuple[str, bytes
 
 
 def _send_as_the_browser(client: httpx.Client, batches: list[list[tuple[str, bytes]]]) -> int:
-    """The browser's uploader: one file a request, two requests in flight."""
+    """The browser's uploader: one file a request, three requests in flight (`AT_ONCE` in uploads.js)."""
     pictures = [picture for batch in batches for picture in batch]
-    with ThreadPoolExecutor(2) as pool:
+    with ThreadPoolExecutor(3) as pool:
         responses = list(pool.map(lambda p: client.post("/api/v1/uploads", files=[("file", p)]), pictures))
     assert all(r.status_code == 200 for r in responses), [r.text for r in responses]
     return sum(len(r.json()["imported"]) for r in responses)

@@ -7,7 +7,9 @@ import { api } from "./api.js";
 import { esc, toast } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
-const AT_ONCE = 2;
+// Requests in flight: one file each, so the server works on at most this many at once; 3 kept a
+// 2-core server on 1.67 cores where 2 left it on 1.53 (benchmarks/bench_import_http.py).
+const AT_ONCE = 3;
 const ACCEPT = "image/*,video/*,.zip,.webp,.avif,.heic,.heif,.jxl,"
   + ".cr2,.cr3,.nef,.nrw,.arw,.dng,.raf,.orf,.rw2,.pef,.srw";  // camera RAW: no MIME type a browser knows
 
