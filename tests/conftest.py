@@ -211,6 +211,16 @@ def comfyui(tmp_path_factory):
     comfy.stop()
 
 
+@pytest.fixture(scope="session")
+def comfyui_without_pack(tmp_path_factory):
+    """A real ComfyUI without the node pack (its owner has not installed it), started once a session."""
+    from real_comfyui import RealComfyUI
+
+    comfy = RealComfyUI(tmp_path_factory.mktemp("bare-comfyui"), with_pack=False).start()
+    yield comfy
+    comfy.stop()
+
+
 @pytest.fixture
 def live(library):
     """A real uvicorn server on 127.0.0.1 over the test's library."""

@@ -26,8 +26,9 @@ class ComfyRunError(AssertionError):
 
 
 class RealComfyUI:
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Path, *, with_pack: bool = True) -> None:
         self.base = base  # ComfyUI's --base-directory: custom_nodes, input, output, temp, user
+        self.with_pack = with_pack  # False: a ComfyUI whose owner has not installed our nodes
         self.process: subprocess.Popen | None = None
         self.url = ""
         self.log = base / "comfyui.log"
@@ -37,7 +38,8 @@ class RealComfyUI:
         python = consumer_python("comfyui", CONSUMERS / "comfyui-requirements.txt")
         for folder in ("custom_nodes", "input", "output", "temp", "user"):
             (self.base / folder).mkdir(parents=True, exist_ok=True)
-        (self.base / "custom_nodes" / PACK.name).symlink_to(PACK, target_is_directory=True)
+        if self.with_pack:
+            (self.base / "custom_nodes" / PACK.name).symlink_to(PACK, target_is_directory=True)
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]

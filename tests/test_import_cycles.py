@@ -5,6 +5,7 @@ core has none."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 CORE = Path(__file__).resolve().parent.parent / "pixlstash-core" / "pixlstash"
@@ -86,3 +87,22 @@ def test_no_service_takes_the_library():
     graph = import_graph()
     users = {name for name, targets in graph.items() if "pixlstash.library" in targets}
     assert {u for u in users - allowed if not u.startswith("pixlstash.cli")} == set()
+
+
+UI = Path(__file__).resolve().parent.parent / "pixlstash-web" / "pixlstash_web" / "static" / "js"
+# A static import (import ... from "./x.js", export ... from "./x.js") and a dynamic one (import("./x.js")).
+_JS_IMPORT = re.compile(r"""(?:\bfrom\s*|\bimport\s*\(?\s*)["']\./([\w.-]+\.js)["']""")
+
+
+def ui_import_graph() -> dict[str, set[str]]:
+    return {path.name: set(_JS_IMPORT.findall(path.read_text())) for path in UI.glob("*.js")}
+
+
+def test_the_ui_finder_sees_static_and_dynamic_imports():
+    graph = ui_import_graph()
+    assert {"api.js", "ui.js"} <= graph["menus.js"]
+    assert all(target in graph for targets in graph.values() for target in targets)
+
+
+def test_the_ui_has_no_import_cycle():
+    assert cycles(ui_import_graph()) == []

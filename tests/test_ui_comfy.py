@@ -90,3 +90,19 @@ def test_link_remix_follow_and_open_the_stack_in_the_browser(browser, server, co
         page.get_by_text("Keep the cover, scrap the rest").click()
         page.get_by_text("Kept the cover; the rest is in the scrapheap").wait_for()
         assert live.library.count() == 1
+
+
+def test_linking_a_comfyui_without_the_nodes_says_how_to_install_them(browser, server, comfyui_without_pack):  # noqa: F811
+    live, _ = server
+    with signed_in_page(browser, live, viewport={"width": 1440, "height": 900}) as page:
+        page.get_by_role("button", name="Settings").click()
+        page.get_by_role("tab", name="ComfyUI").click()
+        page.get_by_label("ComfyUI address").fill(comfyui_without_pack.url)
+        page.get_by_role("button", name="Link", exact=True).click()
+        toast = page.locator("#toast")
+        toast.get_by_text("custom_nodes").wait_for()
+        said = toast.inner_text()
+        assert "PixlStash nodes are not installed" in said and "restart ComfyUI" in said, said
+        assert "<" not in said and "html" not in said.lower(), said  # never ComfyUI's own error page
+        page.get_by_label("Linked ComfyUIs").get_by_text(comfyui_without_pack.url).wait_for()
+        screenshot(page, "comfy-link-without-nodes")

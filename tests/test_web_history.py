@@ -42,7 +42,7 @@ def test_each_editing_route_is_one_step_that_undoes_and_redoes(live, library, tm
         "Rename Hero to Heroine",
         "Remove 1 picture from Keep",
         "Add 2 pictures to Keep",
-        f"Edit picture {c}",
+        f"Tag dune, caption and rate ★ on picture {c}",
         "Tag 2 pictures +sea",
         "Rate 3 pictures ★★★★",
         "Create the character Hero",

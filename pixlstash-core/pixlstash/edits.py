@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 from .clock import now_ms
 from .domain import Collection, CollectionKind, History, HistoryStep, Project
+from .edit_labels import fields_label, pictures_phrase
 from .events import Event, EventBus
 from .index.near_duplicates import NearDuplicateIndex
 from .organise import Organiser
@@ -46,19 +47,6 @@ __all__ = ["Edits"]
 
 _STACKED = {"fields": ["stack"]}
 _Method = TypeVar("_Method", bound=Callable[..., Any])
-_FIELD_WORDS = {"favourite": ("Favourite", "Unfavourite"), "flagged": ("Flag", "Unflag")}
-
-
-def _pictures(count: int) -> str:
-    return f"{count:,} picture{'' if count == 1 else 's'}"
-
-
-def _fields_label(field: str, value: object, count: int) -> str:
-    if field == "rating":
-        return f"Rate {_pictures(count)} {'★' * int(value)}" if value else f"Clear the rating of {_pictures(count)}"
-    if field in _FIELD_WORDS:
-        return f"{_FIELD_WORDS[field][0 if value else 1]} {_pictures(count)}"
-    return f"Change the date of {_pictures(count)}"
 
 
 def _atomic(method: _Method) -> _Method:
@@ -151,7 +139,7 @@ class Edits:
         changed = self.editor.update(ids, **fields)
         for part in parts:
             count = sum(len(group) for _, group in part["before"])
-            self._record(part, count, _fields_label(part["field"], part["value"], count))
+            self._record(part, count, fields_label(part["field"], part["value"], count))
         return changed
 
     @_atomic
@@ -177,7 +165,7 @@ class Edits:
         self._record(
             {"kind": "tags", "added": added, "removed": removed},
             len(touched),
-            f"Tag {_pictures(len(touched))} {', '.join(words)}",
+            f"Tag {pictures_phrase(len(touched))} {', '.join(words)}",
         )
 
     def caption(self, picture_id: int, text: str | None) -> None:
@@ -200,7 +188,7 @@ class Edits:
         """Move pictures to the scrapheap, as one step (``label`` names it in the history)."""
         moved = self.scrapheap.scrap(picture_ids)
         if moved:
-            said = label or f"Move {_pictures(len(moved))} to the scrapheap"
+            said = label or f"Move {pictures_phrase(len(moved))} to the scrapheap"
             self._record({"kind": "scrap", "ids": moved}, len(moved), said)
         return moved
 
@@ -208,7 +196,7 @@ class Edits:
     def unscrap(self, picture_ids: Sequence[int]) -> list[int]:
         moved = self.scrapheap.unscrap(picture_ids)
         if moved:
-            self._record({"kind": "unscrap", "ids": moved}, len(moved), f"Restore {_pictures(len(moved))}")
+            self._record({"kind": "unscrap", "ids": moved}, len(moved), f"Restore {pictures_phrase(len(moved))}")
         return moved
 
     def add_members(self, collection_id: int, picture_ids: Sequence[int]) -> None:
@@ -237,7 +225,7 @@ class Edits:
         if changed:
             name = (self.state.container_details(container, container_id) or {}).get("name")
             part = {"kind": "members", "container": container, "id": container_id, "add": add, "ids": changed}
-            words = f"Add {_pictures(len(changed))} to" if add else f"Remove {_pictures(len(changed))} from"
+            words = f"Add {pictures_phrase(len(changed))} to" if add else f"Remove {pictures_phrase(len(changed))} from"
             self._record(part, len(changed), f"{words} {name}")
 
     @_atomic
@@ -260,7 +248,7 @@ class Edits:
         ids = self.pictures.require(picture_ids)
         before = self.pictures.mark_distinct(ids)
         self._duplicates_changed(ids)
-        self._record({"kind": "distinct", "before": before}, len(ids), f"Not duplicates: {_pictures(len(ids))}")
+        self._record({"kind": "distinct", "before": before}, len(ids), f"Not duplicates: {pictures_phrase(len(ids))}")
         return len(ids)
 
     @_atomic

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from .clock import now_ms
 from .domain import DuplicateGroup, Stack
+from .edit_labels import pictures_phrase
 from .edits import Edits
 from .errors import BadInput
 from .storage.db import Database
@@ -16,10 +17,6 @@ from .storage.pictures import PictureStore
 from .storage.stacks import StackStore
 
 __all__ = ["Stacks"]
-
-
-def _pictures(count: int) -> str:
-    return f"{count:,} picture{'' if count == 1 else 's'}"
 
 
 class Stacks:
@@ -41,14 +38,14 @@ class Stacks:
             raise BadInput(f"the cover, picture {cover}, is not one of the pictures stacked")
         with self.db.write():
             stack_id = self.store.create(origin, now_ms())
-            self.edits.stacks(f"Stack {_pictures(len(ids))}", dict.fromkeys(ids, stack_id), {stack_id: cover})
+            self.edits.stacks(f"Stack {pictures_phrase(len(ids))}", dict.fromkeys(ids, stack_id), {stack_id: cover})
         return self.store.get(stack_id)
 
     def add(self, stack_id: int, picture_ids: Sequence[int]) -> Stack:
         self.store.get(stack_id)
         ids = self.pictures.require(picture_ids)
         with self.db.write():
-            self.edits.stacks(f"Add {_pictures(len(ids))} to a stack", dict.fromkeys(ids, stack_id), {})
+            self.edits.stacks(f"Add {pictures_phrase(len(ids))} to a stack", dict.fromkeys(ids, stack_id), {})
         return self.store.get(stack_id)
 
     def take_out(self, picture_ids: Sequence[int]) -> list[int]:
@@ -66,7 +63,7 @@ class Stacks:
             elif self.store.covers([stack_id])[stack_id] not in left:
                 covers[stack_id] = left[0]
         with self.db.write():
-            self.edits.stacks(f"Take {_pictures(len(stacked))} out of their stacks", memberships, covers)
+            self.edits.stacks(f"Take {pictures_phrase(len(stacked))} out of their stacks", memberships, covers)
         return sorted(stacked)
 
     def set_cover(self, stack_id: int, picture_id: int) -> Stack:
@@ -80,14 +77,14 @@ class Stacks:
         """Every picture of the stack back on its own; they stay in the library."""
         members = self.store.get(stack_id).member_ids
         with self.db.write():
-            self.edits.stacks(f"Unstack {_pictures(len(members))}", dict.fromkeys(members, None), {})
+            self.edits.stacks(f"Unstack {pictures_phrase(len(members))}", dict.fromkeys(members, None), {})
         return members
 
     def keep_cover(self, stack_id: int) -> list[int]:
         """Keep the cover and move the rest to the scrapheap (one undo step); returns those scrapped."""
         stack = self.store.get(stack_id)
         rest = [m for m in stack.member_ids if m != stack.cover_id]
-        with self.edits.step(f"Keep the cover of a stack, scrap {_pictures(len(rest))}"):
+        with self.edits.step(f"Keep the cover of a stack, scrap {pictures_phrase(len(rest))}"):
             with self.db.write():
                 self.edits.stacks("", dict.fromkeys(stack.member_ids, None), {})
             return self.edits.scrap(rest)

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ..auth import Authenticator
-from ..comfy import checked_url
+from ..comfy import NODES_MISSING, checked_url
 from ..domain import ComfyRun
 from ..errors import BadInput
 from .common import SectionedCommand, json_option, library_option, print_json
@@ -63,9 +63,7 @@ def link_command(pm, library_path, url, pixlstash_url, as_json) -> int:
         print(f"linked ComfyUI {link.id} at {link.url}")
         if pixlstash_url:
             print(
-                f"its PixlStash nodes reach {pixlstash_url} with a token of their own"
-                if configured
-                else "the PixlStash nodes are not installed there (remixes and runs work without them)"
+                f"its PixlStash nodes reach {pixlstash_url} with a token of their own" if configured else NODES_MISSING
             )
     return 0
 

@@ -14,7 +14,13 @@ from typing import Any
 
 from ..errors import BadInput, ComfyUnreachable, WorkflowRefused
 
-__all__ = ["ComfyClient", "checked_url"]
+__all__ = ["NODES_MISSING", "ComfyClient", "checked_url"]
+
+# Said when a linked ComfyUI lacks the node pack (the web API and the CLI alike).
+NODES_MISSING = (
+    "the PixlStash nodes are not installed there: copy the comfyui-pixlstash folder into ComfyUI's"
+    " custom_nodes folder, restart ComfyUI and link it again (remixes and runs work without them)"
+)
 
 _MAX_ANSWER = 256 * 1024 * 1024  # an output picture can be large; nothing ComfyUI sends is larger
 _MAX_JSON = 64 * 1024 * 1024  # /object_info of a ComfyUI with many node packs is a few MB
@@ -159,16 +165,27 @@ class ComfyClient:
             return _OPENER.open(request, timeout=self.timeout)
         except urllib.error.HTTPError as error:
             text = error.read(64 * 1024).decode("utf-8", "replace")
-            if error.code == 404:
+            # 405: ComfyUI serves its web folder for GET on every path, so a route it lacks answers a POST so.
+            if error.code in (404, 405):
                 raise _Missing(path) from None
             if error.code == 400 and path == "/prompt":
                 raise _Refused.from_answer(text) from None
-            raise ComfyUnreachable(f"ComfyUI at {self.url} answered {path} with {error.code}: {text[:300]}") from None
+            raise ComfyUnreachable(
+                f"ComfyUI at {self.url} answered {path} with {error.code}: {_one_line(text, error.reason)}"
+            ) from None
         except (urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", error)
             raise ComfyUnreachable(
                 f"ComfyUI at {self.url} is unreachable ({reason}): is it running, and is the address right?"
             ) from None
+
+
+def _one_line(text: str, reason: str) -> str:
+    """An error answer as one line of the message: its text, or its status's reason when it is a web page."""
+    text = " ".join(text.split())
+    if not text or text.lstrip().startswith("<"):
+        return reason or "an error page"
+    return text[:300]
 
 
 class _Missing(ComfyUnreachable):

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
-from pixlstash.comfy import checked_url
+from pixlstash.comfy import NODES_MISSING, checked_url
 from pixlstash.domain import ComfyLink, ComfyRun, Id
 from pixlstash.errors import BadInput
 
@@ -77,7 +77,7 @@ def register(api: Api) -> None:
         message = (
             f"linked; its PixlStash nodes now reach {own_url} with a token of their own"
             if configured
-            else "linked; the PixlStash nodes are not installed there (remixes and runs work without them)"
+            else f"linked; {NODES_MISSING}"
         )
         version = (stats.get("system") or {}).get("comfyui_version")
         return Linked(linked, version, configured, message)

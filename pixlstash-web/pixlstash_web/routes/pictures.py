@@ -8,6 +8,7 @@ from msgspec import UNSET
 from starlette.responses import Response
 
 from pixlstash.domain import DuplicateGroup, Id, Page, Picture, PictureBadges, PictureFilter, Statistics
+from pixlstash.edit_labels import picture_edit_label
 from pixlstash.errors import BadInput, NotFound
 
 from ..api import Api, RequestContext
@@ -203,7 +204,16 @@ def register(api: Api) -> None:
             if getattr(body, name) is not UNSET
         }
         edits = library.edits
-        with edits.step(f"Edit picture {picture_id}"):  # one step of the undo history
+        label = picture_edit_label(
+            picture_id,
+            fields,
+            caption=body.caption or None,
+            caption_changed=body.caption is not UNSET,
+            accepted_caption=body.accept_caption or None,
+            add_tags=body.add_tags,
+            remove_tags=body.remove_tags,
+        )
+        with edits.step(label):  # one step of the undo history
             if fields:
                 edits.set_fields([picture_id], **fields)
             if body.caption is not UNSET:

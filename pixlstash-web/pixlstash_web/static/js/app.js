@@ -11,7 +11,7 @@ import { engineOf, modelDialog } from "./model_dialog.js";
 import { bindSearchSuggestions } from "./search_suggest.js";
 import { Sidebar } from "./sidebar.js";
 import { groupKind, groupsOfPage, headedGroups, Scrubber, utcOffset } from "./timeline.js";
-import { canSearchByMeaning, countText, renderToolbar } from "./toolbar.js";
+import { canSearchByMeaning, countText, renderToolbar, showSearchModes } from "./toolbar.js";
 import { esc, markTouch, toast } from "./ui.js";
 import { showUpdateBanner } from "./update_banner.js";
 import { bindUploads } from "./uploads.js";
@@ -115,8 +115,10 @@ export const app = {
       }
     } catch (error) {
       if (token !== this.loadToken) return;
-      // A search that needs a missing model says so in the grid, with a way to get it; anything else: a toast.
-      if (error.code === "model_missing") failed = error; else toast(error.message);
+      // A search that cannot run says why in the grid (a missing model with a way to get it); a list that
+      // failed to load, in a toast.
+      if (view.q || view.similar?.length || view.face || error.code === "model_missing") failed = error;
+      else toast(error.message);
       layout = { ids: new Uint32Array(0), widths: new Uint16Array(0), heights: new Uint16Array(0), hits: null };
     }
     if (token !== this.loadToken) return; // a newer view won
@@ -179,6 +181,11 @@ export const app = {
   /** These pictures changed (all when ``ids`` is null): the tiles on screen show it now, others when seen. */
   refreshDetails(ids) {
     this.grid.refresh(ids);
+  },
+
+  /** Open a side panel by name ("tasks", "settings", ...): for the modules panels.js itself shows. */
+  showPanel(name, options) {
+    openPanel(this, name, options);
   },
 };
 
@@ -385,11 +392,13 @@ async function start() {
   const engines = api.get("/engines").then((list) => { app.engines = list; }, () => { app.engines = []; });
   if (app.view.q) await engines; // a search needs to know whether an embedder can read text
   engines.then(() => {
-    $("search-mode").options[1].disabled = !canSearchByMeaning(app);
+    showSearchModes(app);
     if (app.engines.some((e) => e.task === "scorer")) renderToolbar(app);  // their sorts and filters
   });
   await app.apply(app.view);
   await Promise.all([engines, app.sidebar.reload()]);
+  // A picture opened by its address drew before the characters (its faces' choices) and engines arrived.
+  if (app.view.picture && !$("overlay").hidden) openOverlay(app, app.view.picture);
   window.addEventListener("popstate", () => app.apply(readView()));
   $("search-form").onsubmit = (e) => {
     e.preventDefault();

@@ -3,7 +3,6 @@
 
 import { api } from "./api.js";
 import { confirmAction, openDialog } from "./dialogs.js";
-import { openPanel } from "./panels.js";
 import { esc, toast } from "./ui.js";
 
 function linkChoice(links) {
@@ -46,7 +45,7 @@ export async function remixDialog(app, pictureId) {
     if (form.link) body.link = Number(form.link.value);
     return api.post("/comfy/remix", body);
   });
-  if (run) { toast(`Remix queued in ComfyUI (run ${run.id})`); openPanel(app, "tasks"); }
+  if (run) { toast(`Remix queued in ComfyUI (run ${run.id})`); app.showPanel("tasks"); }
 }
 
 /** Run a workflow (pasted API JSON, or the one a picture carries) once per selected picture. */
@@ -75,7 +74,7 @@ export async function runDialog(app, ids) {
     if (form.link) body.link = Number(form.link.value);
     return api.post("/comfy/runs", body);
   });
-  if (runs) { toast(`${runs.length} run${runs.length === 1 ? "" : "s"} queued in ComfyUI`); openPanel(app, "tasks"); }
+  if (runs) { toast(`${runs.length} run${runs.length === 1 ? "" : "s"} queued in ComfyUI`); app.showPanel("tasks"); }
 }
 
 /** The task panel's section: recent workflow runs, with cancel for those not finished. */

@@ -35,6 +35,13 @@ function keepFocusIn(modal, event) {
   }
 }
 
+/** A text field holding what was typed and not yet sent: Esc leaves it first rather than lose it with the
+ * viewer or panel around it. */
+function holdsUnsentText(target) {
+  return target.matches("textarea, input:not([type=checkbox], [type=radio], [type=range])")
+    && target.value !== target.defaultValue;
+}
+
 export function bindKeyboard(app) {
   document.addEventListener("keydown", async (event) => {
     if (event.key === "Tab") { keepFocusIn(openModal(), event); return; }
@@ -44,6 +51,7 @@ export function bindKeyboard(app) {
     const dialogOpen = !$("dialog").hidden;
     if (dialogOpen) return;
     if (event.key === "Escape") {
+      if (holdsUnsentText(event.target)) { event.target.blur(); event.preventDefault(); return; }  // first, keep it
       const filters = document.querySelector(".filters[open]");
       if (filters) filters.open = false;
       else if (!$("menu").hidden) hideMenu();

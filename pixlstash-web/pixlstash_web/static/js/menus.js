@@ -11,7 +11,13 @@ import { exportDialog } from "./export_dialog.js";
 import { openPanel, shareDialog } from "./panels.js";
 
 const $ = (id) => document.getElementById(id);
-const TASK_LABELS = { tagger: "Re-tag with", captioner: "Describe with", embedder: "Embed with", faces: "Find faces with" };
+// Every engine kind the server knows, in the menu's order (an engine of a kind not listed here goes last).
+const TASK_LABELS = {
+  tagger: "Re-tag with", captioner: "Describe with", embedder: "Embed with", faces: "Find faces with",
+  scorer: "Score with", ocr: "Read text with",
+};
+const TASK_NAMES = { tagger: "tagger", captioner: "captioner", embedder: "embedder", faces: "face engine",
+  scorer: "scorer", ocr: "text reader" };
 
 const CONFIRM_OVER = 100; // a bulk action on more pictures than this asks first, saying how many
 
@@ -133,11 +139,15 @@ export const actions = {
     } catch (error) { toast(error.message); }
   },
 
-  similar: (app, ids) => app.navigate({ similar: ids.slice(0, 100), combine: "mean" }),
+  similar(app, ids) {
+    app.grid.clearSelection();  // the pictures searched from are not a selection in the results
+    app.navigate({ similar: ids.slice(0, 100), combine: "mean" });
+  },
 
   async similarFaces(app, ids) {
     const picture = await api.get(`/pictures/${ids[0]}`);
     if (!picture.faces.length) { toast("No faces found on this picture (yet)"); return; }
+    app.grid.clearSelection();
     app.navigate({ face: picture.faces[0].id });
   },
 
@@ -244,12 +254,13 @@ export async function contextMenu(app, x, y, ids) {
     ["Find similar faces", () => actions.similarFaces(app, ids)],
   ];
   // Every engine kind is listed; an engine without its model says so and offers to get it.
-  for (const task of ["tagger", "captioner", "embedder", "faces"]) {
+  const tasks = [...new Set([...Object.keys(TASK_LABELS), ...app.engines.map((e) => e.task)])];
+  for (const task of tasks) {
     const list = app.engines.filter((e) => e.task === task);
-    items.push([TASK_LABELS[task], list.length ? list.map((e) => (e.model.present
+    items.push([TASK_LABELS[task] ?? `Run ${task} with`, list.length ? list.map((e) => (e.model.present
       ? [`${e.label}${e.parameters.length ? "…" : ""}`, () => actions.enrich(app, ids, e)]
       : [`${e.label || e.id}: model missing, get it…`, () => modelDialog(app, e)]))
-      : [[`No ${task} installed (see Settings › Engines)`, () => openPanel(app, "settings")]]]);
+      : [[`No ${TASK_NAMES[task] ?? task} installed (see Settings › Engines)`, () => openPanel(app, "settings")]]]);
   }
   items.push(null, ["Restore from snapshot…", () => actions.restore(app, ids)]);
   if (app.view.scrapheap) items.push(["Restore from scrapheap", () => actions.unscrap(app, ids)]);

@@ -5,6 +5,7 @@
 
 import { api } from "./api.js";
 import { confirmAction } from "./dialogs.js";
+import { undoButton } from "./history.js";
 import { esc, toast } from "./ui.js";
 
 const crop = (faceId, label) =>
@@ -88,10 +89,13 @@ async function renderCharacter(app, panel, chrome, characterId) {
   panel.querySelectorAll("[data-open-picture]").forEach((b) => {
     b.onclick = () => app.update({ picture: Number(b.dataset.openPicture) });
   });
-  const post = async (path, body, message) => {
+  const post = async (path, body, message, { undoable = false } = {}) => {
     try {
       await api.post(path, body);
-      toast(message);
+      if (undoable) {
+        toast(message, 8, undoButton(app));
+        window.dispatchEvent(new CustomEvent("pixlstash:history"));
+      } else toast(message);
       app.sidebar.reload();
       return true;
     } catch (error) { toast(error.message); return false; }
@@ -112,7 +116,7 @@ async function renderCharacter(app, panel, chrome, characterId) {
     const into = Number(merge.into.value);
     const target = others.find((p) => p.character_id === into);
     if (!(await confirmAction(`Merge ${person.name} into ${target.name}?`, `Its faces and pictures move and ${person.name} is deleted.`, { ok: "Merge" }))) return;
-    if (await post(`/characters/${characterId}/merge`, { into }, `Merged into ${target.name}`)) {
+    if (await post(`/characters/${characterId}/merge`, { into }, `Merged into ${target.name}`, { undoable: true })) {
       renderCharacter(app, panel, chrome, into);
     }
   };

@@ -80,8 +80,9 @@ function engineSection(settings, engines) {
       const list = engines.filter((e) => e.task === t);
       return `<label class="row">${esc(t)} <select name="${t}" aria-label="${t} engine"><option value="">${list.length ? "automatic" : "none installed"}</option>
         ${list.map((e) => `<option value="${esc(e.id)}" ${settings.defaults[t] === e.id ? "selected" : ""}>${esc(e.label)}${e.model.present ? "" : " (model missing)"}</option>`).join("")}
-        </select><label><input type="checkbox" name="import-${t}" ${settings.on_import.includes(t) ? "checked" : ""}> on import${
-          missing(t) ? " (waits for its model)" : ""}</label>${missing(t) ? ` <button type="button" data-get-model="${
+        </select><label><input type="checkbox" name="import-${t}" ${list.length ? "" : "disabled"} ${
+          list.length && settings.on_import.includes(t) ? "checked" : ""}> on import${
+          !list.length ? " (none installed)" : missing(t) ? " (waits for its model)" : ""}</label>${missing(t) ? ` <button type="button" data-get-model="${
           esc(missing(t).id)}">Get model…</button>` : ""}</label>`;
     }).join("")}
     ${engines.filter((e) => e.task === "scorer").map((e) => `<label class="row check"><input type="checkbox"
@@ -172,6 +173,8 @@ export async function renderSettings(app, panel, header, bindClose) {
   // far below to forget); a text field saves when it is left.
   const engineForm = panel.querySelector("#engine-settings");
   engineForm.onsubmit = (event) => event.preventDefault();
+  // A task with no engine installed keeps its "on import" for when one is (its box is disabled, so unsent).
+  const installed = (task) => engines.some((e) => e.task === task);
   engineForm.onchange = async () => {
     const form = new FormData(engineForm);
     const defaults = {};
@@ -184,7 +187,8 @@ export async function renderSettings(app, panel, header, bindClose) {
     const status = panel.querySelector("#engine-saved");
     try {
       settings = await api.put("/engines/settings", { ...settings, defaults, parameters,
-        on_import: [...TASKS.filter((t) => form.get(`import-${t}`)), ...form.getAll("import-score")],
+        on_import: [...TASKS.filter((t) => form.get(`import-${t}`) || (settings.on_import.includes(t) && !installed(t))),
+          ...form.getAll("import-score")],
         device: form.get("device") });
       status.textContent = `Saved ${new Date().toLocaleTimeString()}`;
     } catch (error) { status.textContent = ""; toast(error.message); }

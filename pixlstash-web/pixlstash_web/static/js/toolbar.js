@@ -27,7 +27,24 @@ export function countText(n, hits) {
 
 /** Whether an installed embedder with its model here can read words (CLIP and the like). */
 export function canSearchByMeaning(app) {
-  return app.engines.some((e) => e.task === "embedder" && e.supports_text && e.model.present);
+  return !meaningUnavailable(app);
+}
+
+/** Why a search by meaning cannot run now, in a few words; "" when it can. */
+function meaningUnavailable(app) {
+  const readers = app.engines.filter((e) => e.task === "embedder" && e.supports_text);
+  if (!readers.length) return "no embedder that reads words (such as CLIP) is installed";
+  if (!readers.some((e) => e.model.present)) return `the model of ${readers[0].label} is missing (Settings › Engines)`;
+  return "";
+}
+
+/** The search box's mode list: Meaning is offered only when it can run, and says why when it cannot. */
+export function showSearchModes(app) {
+  const option = $("search-mode").options[1];
+  const why = meaningUnavailable(app);
+  option.disabled = Boolean(why);
+  option.textContent = why ? "Meaning (unavailable)" : "Meaning";
+  option.title = why ? `Search by meaning is unavailable: ${why}` : "";
 }
 
 /** Each filter in force: [label, the view changes that remove it]. */
@@ -130,7 +147,7 @@ export function renderToolbar(app) {
   $("search").value = view.q || "";
   const mode = $("search-mode");
   mode.value = view.mode === "meaning" && canSearchByMeaning(app) ? "meaning" : "words";
-  mode.options[1].disabled = !canSearchByMeaning(app);
+  showSearchModes(app);
 }
 
 function bind(app, view, chips) {

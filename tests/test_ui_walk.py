@@ -1,0 +1,134 @@
+"""What the fourth walk through the UI found, each as a person meets it in a real Chromium on a library with
+no plugins (so no embedder, face engine or text reader; the built-in quality scorer only): every engine
+kind is in a picture's menu, and scoring starts from it; "Find similar" and the Meaning mode say why they
+cannot run; Settings does not tick "on import" for engines that are not there; Esc in the tag box keeps
+what was typed; the history says what an edit in the viewer changed; a merge of characters can be undone
+from its toast."""
+
+from __future__ import annotations
+
+import pytest
+from corpus import photo
+from test_ui import browser, tile  # noqa: F401 - the module-scoped browser fixture
+from test_web_enrichment import wait_for_jobs
+from ui_support import library_server, screenshot, signed_in_page
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pictures")
+    for seed in range(4):
+        photo(640, 480, seed=seed).save(folder / f"walk-{seed}.jpg")
+    with library_server(tmp_path_factory.mktemp("library"), folder, 4) as live:
+        live.ids = sorted(pid for (pid,) in live.library.db.query("SELECT id FROM pictures"))
+        yield live
+
+
+def open_menu(page, picture_id):
+    box = tile(page, picture_id).bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, button="right")
+    menu = page.locator("#menu")
+    expect(menu).to_be_visible()
+    return menu
+
+
+def test_every_engine_kind_is_in_the_menu_and_scoring_starts_from_it(browser, server):  # noqa: F811
+    first = server.ids[0]
+    with signed_in_page(browser, server) as page:
+        menu = open_menu(page, first)
+        for label in ("Re-tag with", "Describe with", "Embed with", "Find faces with", "Score with", "Read text with"):
+            expect(menu.get_by_role("menuitem", name=f"{label} ›")).to_be_visible()
+        menu.get_by_role("menuitem", name="Read text with ›").click()
+        expect(menu.get_by_role("menuitem", name="No text reader installed (see Settings › Engines)")).to_be_visible()
+        page.keyboard.press("Escape")
+        menu = open_menu(page, first)
+        menu.get_by_role("menuitem", name="Score with ›").click()
+        screenshot(page, "menu-score-with")
+        menu.get_by_role("menuitem", name="Quality", exact=True).click()
+        expect(page.locator("#toast")).to_contain_text("Queued 1 for Quality")
+        wait_for_jobs(server.client(server.token("read")))
+        assert server.library.db.query(
+            "SELECT picture_id FROM picture_scores WHERE engine_id = 'pixlstash/quality'"
+        ) == [(first,)]
+
+
+def test_find_similar_without_an_embedder_says_why_in_the_view(browser, server):  # noqa: F811
+    with signed_in_page(browser, server) as page:
+        mode = page.get_by_label("Search by")
+        meaning = mode.locator("option[value='meaning']")
+        expect(meaning).to_be_disabled()
+        expect(meaning).to_have_text("Meaning (unavailable)")
+        assert "no embedder that reads words" in meaning.get_attribute("title")
+        tile(page, server.ids[1]).click(modifiers=["Control"])
+        expect(page.locator("#selection-bar")).to_contain_text("1 selected")
+        menu = open_menu(page, server.ids[1])
+        menu.get_by_role("menuitem", name="Find similar pictures").click()
+        empty = page.locator("#empty")
+        expect(empty).to_be_visible()
+        expect(empty).to_contain_text("embedder")  # the reason, where the pictures would be
+        expect(empty).not_to_contain_text("Nothing found")
+        expect(page.locator("#selection-bar")).to_be_hidden()
+        screenshot(page, "similar-without-embedder")
+
+
+def test_settings_do_not_tick_on_import_for_engines_that_are_not_installed(browser, server):  # noqa: F811
+    with signed_in_page(browser, server) as page:
+        page.get_by_role("button", name="Settings").click()
+        panel = page.locator("#panel")
+        panel.get_by_role("tab", name="Engines").click()
+        for task in ("embedder", "faces", "tagger"):
+            box = panel.locator(f"input[name='import-{task}']")
+            expect(box).not_to_be_checked()
+            expect(box).to_be_disabled()
+            expect(box.locator("xpath=..")).to_contain_text("on import (none installed)")
+        screenshot(page, "settings-on-import-none-installed")
+        # A change saved here keeps the tasks the library runs on import once their engine is installed.
+        panel.get_by_label("Device").select_option("cpu")
+        expect(panel.locator("#engine-saved")).to_contain_text("Saved")
+        assert {"embedder", "tagger", "faces"} <= set(server.library.engines.settings().on_import)
+
+
+def test_esc_in_the_tag_box_keeps_the_text_and_the_history_says_what_changed(browser, server):  # noqa: F811
+    picture = server.ids[2]
+    with signed_in_page(browser, server) as page:
+        page.goto(f"/?picture={picture}")
+        box = page.get_by_label("Add tag")
+        box.click()
+        box.type("dusk")
+        page.keyboard.press("Escape")  # leaves the field; the viewer and the text stay
+        expect(page.locator("#overlay")).to_be_visible()
+        expect(box).not_to_be_focused()
+        expect(box).to_have_value("dusk")
+        box.press("Enter")
+        expect(page.locator("#tags")).to_contain_text("dusk")
+        page.keyboard.press("Escape")  # nothing typed and unsent now: the viewer closes
+        expect(page.locator("#overlay")).to_be_hidden()
+        page.get_by_role("button", name="History").click()
+        steps = page.get_by_role("list", name="Steps, newest first")
+        expect(steps.locator("li").first).to_contain_text(f"Tag dusk on picture {picture}")
+
+
+def test_a_merge_of_characters_is_undone_from_its_toast(browser, server):  # noqa: F811
+    client = server.client(server.token("write"))
+    hero = client.post("/api/v1/characters", json={"name": "Hero"}).json()
+    twin = client.post("/api/v1/characters", json={"name": "Twin"}).json()
+    client.post(f"/api/v1/characters/{twin['id']}/pictures", json={"ids": [server.ids[3]]})
+    with signed_in_page(browser, server) as page:
+        page.locator("#sidebar .side-item", has_text="Twin").click(button="right")
+        page.get_by_text("Faces and suggestions…").click()
+        panel = page.locator("#panel")
+        panel.get_by_label("Merge into").select_option(label="Hero")
+        panel.get_by_role("button", name="Merge Twin into it").click()
+        page.locator(".dialog").get_by_role("button", name="Merge").click()
+        toast = page.locator("#toast")
+        expect(toast).to_contain_text("Merged into Hero")
+        screenshot(page, "merge-toast")
+        toast.get_by_role("button", name="Undo").click()
+        expect(toast).to_contain_text("Undone: Merge Twin into Hero")
+        names = {c["name"]: c for c in client.get("/api/v1/characters").json()}
+        assert set(names) == {"Hero", "Twin"}
+        assert client.get(f"/api/v1/characters/{hero['id']}").json()["member_count"] == 0
+        assert names["Twin"]["member_count"] == 1
