@@ -512,6 +512,23 @@ def test_people_panel_names_a_person_and_takes_suggestions(page, server):
     expect(panel.locator("#named-faces .suggestion")).to_have_count(biggest.faces)
 
 
+def test_a_picture_opened_by_its_address_offers_the_characters_for_its_faces(page, server):
+    ids = ids_by_name(server)
+    server.library.organise.create_collection("character", "Hero")
+    # The characters arrive only after the viewer has drawn (held back here, as a slow answer would be).
+    held = []
+    page.route("**/api/v1/characters", lambda route: held.append(route))
+    with page.expect_request("**/api/v1/characters"):
+        page.goto(f"/?picture={ids['red']}")
+    select = page.get_by_label("Character of face 1")
+    expect(select).to_be_visible()
+    assert held, "the characters were asked for"
+    for route in held:
+        route.continue_()
+    expect(select.locator("option", has_text="Hero")).to_have_count(1)
+    page.unroute("**/api/v1/characters")
+
+
 def test_export_dialog_previews_the_captions_the_zip_then_holds(page, server, tmp_path):
     import zipfile
     from pathlib import Path
