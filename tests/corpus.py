@@ -123,7 +123,12 @@ def every_format(folder: Path) -> dict[str, Path]:
 
 
 def mp4(
-    path: Path, frames: int = 24, size: tuple[int, int] = (160, 120), fps: int = 12, metadata: dict | None = None
+    path: Path,
+    frames: int = 24,
+    size: tuple[int, int] = (160, 120),
+    fps: int = 12,
+    metadata: dict | None = None,
+    colour: tuple[int, int, int] | None = None,  # every frame this colour (else a slow change of colours)
 ) -> Path:
     import av
 
@@ -133,7 +138,7 @@ def mp4(
         stream.width, stream.height = size
         stream.pix_fmt = "yuv420p"
         for i in range(frames):
-            frame = av.VideoFrame.from_image(solid(*size, (i * 10 % 255, 80, 200 - i * 5 % 200)))
+            frame = av.VideoFrame.from_image(solid(*size, colour or (i * 10 % 255, 80, 200 - i * 5 % 200)))
             for packet in stream.encode(frame):
                 container.mux(packet)
         for packet in stream.encode():

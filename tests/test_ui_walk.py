@@ -7,8 +7,12 @@ from its toast."""
 
 from __future__ import annotations
 
+import io
+
+import numpy as np
 import pytest
-from corpus import photo
+from corpus import mp4, photo, solid
+from PIL import Image
 from test_ui import browser, tile  # noqa: F401 - the module-scoped browser fixture
 from test_web_enrichment import wait_for_jobs
 from ui_support import library_server, screenshot, signed_in_page
@@ -135,3 +139,52 @@ def test_a_merge_of_characters_is_undone_from_its_toast(browser, server):  # noq
         assert set(names) == {"Hero", "Twin"}
         assert client.get(f"/api/v1/characters/{hero['id']}").json()["member_count"] == 0
         assert names["Twin"]["member_count"] == 1
+
+
+@pytest.fixture(scope="module")
+def badges_server(tmp_path_factory):
+    """A white and a black picture and video, each picture rated, a favourite, with a face and a suggestion."""
+    from pixlstash.clock import now_ms
+    from pixlstash.storage.vectors import FaceRow
+
+    folder = tmp_path_factory.mktemp("extremes")
+    for name, colour in (("white", (255, 255, 255)), ("black", (0, 0, 0))):
+        solid(400, 300, colour).save(folder / f"{name}.png")
+        mp4(folder / f"{name}-video.mp4", frames=12, colour=colour)
+    with library_server(tmp_path_factory.mktemp("library"), folder, 4) as live:
+        library = live.library
+        pictures = [
+            pid for pid, name in library.db.query("SELECT id, original_name FROM pictures") if "video" not in name
+        ]
+        library.update_pictures(pictures, rating=3, favourite=True)
+        with library.db.write():
+            for pid in pictures:
+                library.tags.set_predictions(pid, "test/tagger", "1", [(library.tags.ensure("sky"), 0.9)])
+                library.vectors.replace_faces(
+                    pid, "test/faces", "1", [FaceRow((10, 10, 90, 90), 0.9, [], None)], now_ms()
+                )
+        yield live
+
+
+def contrast(png: bytes) -> float:
+    """The WCAG contrast ratio between the lightest and the darkest pixel of a badge's screenshot: its text
+    against what is right behind it."""
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.float64) / 255
+    linear = np.where(pixels <= 0.04045, pixels / 12.92, ((pixels + 0.055) / 1.055) ** 2.4)
+    luminance = linear @ [0.2126, 0.7152, 0.0722]
+    return (luminance.max() + 0.05) / (luminance.min() + 0.05)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_badges_on_tiles_read_on_a_white_and_a_black_picture(browser, badges_server, theme):  # noqa: F811
+    with signed_in_page(browser, badges_server, color_scheme=theme) as page:
+        page.wait_for_function("() => document.querySelectorAll('.tile .meta .faces').length === 2")
+        expect(page.locator(".tile .meta .video")).to_have_count(2)
+        screenshot(page, f"badges-{theme}")
+        kinds = {"stars": 2, "fav": 2, "faces": 2, "suggested": 2, "video": 2}
+        for kind, count in kinds.items():
+            badges = page.locator(f".tile .meta .{kind}")
+            expect(badges).to_have_count(count)
+            for i in range(count):
+                ratio = contrast(badges.nth(i).screenshot())
+                assert ratio >= 4.5, f"{kind} badge {i}: {ratio:.2f}:1 in the {theme} theme"

@@ -75,7 +75,7 @@ export function decorateTile(tile, summary, badges, width, showStacks = true) {
       title.push(`${badges.face_count} face${badges.face_count > 1 ? "s" : ""}, ${badges.named_face_count} named`);
     }
     if (badges.suggestion_count) {
-      span("suggestions", `+${badges.suggestion_count}`);
+      span("suggested", `+${badges.suggestion_count}`);  // not .suggestions: the panels' suggestion lists
       title.push(`${badges.suggestion_count} suggested tag${badges.suggestion_count > 1 ? "s" : ""} to review`);
     }
     if (badges.has_caption) title.push("captioned");
