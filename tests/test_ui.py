@@ -146,7 +146,7 @@ def test_selection_rating_tagging_and_keyboard(page, server):
     expect(red.locator(".chips")).to_contain_text("keeper")
     expect(red.locator(".chips")).to_contain_text("sunset")
     expect(red.locator(".faces")).to_have_text("☺1")  # the fake face finder's one face
-    expect(red.locator(".suggestions")).to_have_text("+2")  # the fake tagger's "red" and "dark"
+    expect(red.locator(".suggested")).to_have_text("+2")  # the fake tagger's "red" and "dark"
     assert "2 suggested tags to review" in red.get_attribute("title")
     # The tag box completes the last tag typed from the library's tags.
     page.keyboard.press("t")

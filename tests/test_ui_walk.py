@@ -188,3 +188,37 @@ def test_badges_on_tiles_read_on_a_white_and_a_black_picture(browser, badges_ser
             for i in range(count):
                 ratio = contrast(badges.nth(i).screenshot())
                 assert ratio >= 4.5, f"{kind} badge {i}: {ratio:.2f}:1 in the {theme} theme"
+
+
+@pytest.fixture(scope="module")
+def tiny_server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tiny")
+    solid(112, 80, (230, 20, 20)).save(folder / "icon.png")
+    with library_server(tmp_path_factory.mktemp("library"), folder, 1) as live:
+        ((live.picture,),) = live.library.db.query("SELECT id FROM pictures")
+        yield live
+
+
+def red_box(png: bytes) -> tuple[int, int]:
+    """Width and height of the red picture as drawn in a screenshot of the stage."""
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    red = (pixels[..., 0] > 180) & (pixels[..., 1] < 80) & (pixels[..., 2] < 80)
+    rows, columns = np.flatnonzero(red.any(axis=1)), np.flatnonzero(red.any(axis=0))
+    return int(columns[-1] - columns[0] + 1), int(rows[-1] - rows[0] + 1)
+
+
+def test_a_small_picture_is_shown_at_twice_its_size_until_fit_is_asked_for(browser, tiny_server):  # noqa: F811
+    with signed_in_page(browser, tiny_server, viewport={"width": 1440, "height": 900}) as page:
+        page.goto(f"/?picture={tiny_server.picture}")
+        stage = page.locator("#stage")
+        page.wait_for_function("() => document.querySelector('#full')?.complete")
+        width, height = red_box(stage.screenshot())
+        assert (width, height) == (pytest.approx(224, abs=2), pytest.approx(160, abs=2))
+        fit = page.get_by_role("button", name="Fit", exact=True)
+        expect(fit).to_have_attribute("aria-pressed", "false")
+        fit.click()
+        expect(fit).to_have_attribute("aria-pressed", "true")
+        box = stage.bounding_box()
+        width, height = red_box(stage.screenshot())
+        assert width == pytest.approx(box["width"], abs=2) or height == pytest.approx(box["height"], abs=2)
+        screenshot(page, "small-picture-fit")

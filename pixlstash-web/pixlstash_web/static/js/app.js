@@ -2,12 +2,7 @@
 
 import { api, subscribe } from "./api.js";
 import { decodeLayout, Grid } from "./grid.js";
-import { showDuplicates } from "./duplicates.js";
 import { bindKeyboard } from "./keyboard.js";
-import { actions, contextMenu, renderSelectionBar } from "./menus.js";
-import { openOverlay } from "./overlay.js";
-import { openPanel, viewChanged } from "./panels.js";
-import { engineOf, modelDialog } from "./model_dialog.js";
 import { bindSearchSuggestions } from "./search_suggest.js";
 import { Sidebar } from "./sidebar.js";
 import { groupKind, groupsOfPage, headedGroups, Scrubber, utcOffset } from "./timeline.js";
@@ -18,6 +13,13 @@ import { bindUploads } from "./uploads.js";
 import { DEFAULTS, filterBody, filterParams, gridParams, readView, sortParams, viewUrl } from "./view.js";
 
 const $ = (id) => document.getElementById(id);
+
+/** A module the first paint does not need, imported when first asked for (``get()``: its promise, once);
+ * ``get.module`` is the module once it is in. */
+function later(load) {
+  const get = () => (get.promise ??= load().then((module) => (get.module = module)));
+  return get;
+}
 
 export const app = {
   view: readView(),
@@ -30,6 +32,12 @@ export const app = {
   viewCount: null, // pictures in the view, once its whole layout is in (null while it loads)
   groups: null, // the layout's groups as the server sent them: {kind, starts, keys}
   loaded: Promise.resolve(), // the view's load in progress
+  // Loaded on first use (the grid paints without them): menus and their dialogs, the viewer, the panels.
+  menus: later(() => import("./menus.js")),
+  viewer: later(() => import("./overlay.js")),
+  panels: later(() => import("./panels.js")),
+  duplicates: later(() => import("./duplicates.js")),
+  models: later(() => import("./model_dialog.js")),
 
   navigate(view, { replace = false } = {}) {
     const url = viewUrl(view);
@@ -58,9 +66,9 @@ export const app = {
     this.sidebar.render();
     renderBreadcrumbs();
     if (Boolean(view.dupes) !== Boolean(previous.dupes) || (view.dupes && !$("duplicates-view").childElementCount)) {
-      showDuplicates(this, Boolean(view.dupes));
+      this.duplicates().then((m) => m.showDuplicates(this, Boolean(view.dupes)));
     }
-    if (view.picture) openOverlay(this, view.picture); else $("overlay").hidden = true;
+    if (view.picture) this.viewer().then((m) => m.openOverlay(this, view.picture)); else $("overlay").hidden = true;
   },
 
   /** Tiles of another layout or size; days are headed by month when tiles are small. */
@@ -130,7 +138,7 @@ export const app = {
         layout.ids.length) });
     showEmpty(this, view, layout.ids.length === 0, failed);
     $("count").textContent = countText(layout.ids.length, layout.hits);
-    viewChanged(this);
+    this.panels.module?.viewChanged(this);  // an open panel follows the view (none is open before it loads)
     performance.mark("pixlstash:layout-ready");
   },
 
@@ -185,7 +193,7 @@ export const app = {
 
   /** Open a side panel by name ("tasks", "settings", ...): for the modules panels.js itself shows. */
   showPanel(name, options) {
-    openPanel(this, name, options);
+    this.panels().then((m) => m.openPanel(this, name, options));
   },
 };
 
@@ -202,10 +210,13 @@ function showEmpty(app, view, empty, failed = null) {
   box.hidden = !empty;
   if (!empty) return;
   if (failed) {
-    const engine = engineOf(app, failed);
+    const id = failed.details?.engine_id;  // a missing model: its engine, with a way to get it
+    const engine = id ? app.engines.find((e) => e.id === id) ?? null : null;
     box.innerHTML = `<p>${esc(failed.message)}</p>${engine ? '<button class="primary" id="get-model">Get model…</button> ' : ""}
       <button id="clear-filters">Show all pictures</button>`;
-    if (engine) $("get-model").onclick = async () => { if (await modelDialog(app, engine)) app.load({ keepScroll: true }); };
+    if (engine) $("get-model").onclick = async () => {
+      if (await (await app.models()).modelDialog(app, engine)) app.load({ keepScroll: true });
+    };
     $("clear-filters").onclick = () => app.navigate({});
     return;
   }
@@ -367,8 +378,8 @@ async function start() {
       app.grid.clearSelection();
       app.navigate({ sort: app.view.sort, asc: app.view.asc, layout: app.view.layout, size: app.view.size, stack });
     },
-    onContext: (x, y, ids) => contextMenu(app, x, y, ids),
-    onSelection: () => renderSelectionBar(app),
+    onContext: (x, y, ids) => app.menus().then((m) => m.contextMenu(app, x, y, ids)),
+    onSelection: () => app.menus().then((m) => m.renderSelectionBar(app)),
     needDetails: async (ids) => {
       try {
         const scored = app.view.sort?.startsWith("score:") ? { sort: app.view.sort } : {};  // tiles show the score
@@ -398,7 +409,7 @@ async function start() {
   await app.apply(app.view);
   await Promise.all([engines, app.sidebar.reload()]);
   // A picture opened by its address drew before the characters (its faces' choices) and engines arrived.
-  if (app.view.picture && !$("overlay").hidden) openOverlay(app, app.view.picture);
+  if (app.view.picture && !$("overlay").hidden) (await app.viewer()).openOverlay(app, app.view.picture);
   window.addEventListener("popstate", () => app.apply(readView()));
   $("search-form").onsubmit = (e) => {
     e.preventDefault();
@@ -417,7 +428,7 @@ async function start() {
   for (const [button, panel] of [["open-tasks", "tasks"], ["open-stats", "stats"], ["open-people", "people"],
     ["open-snapshots", "snapshots"], ["open-history", "history"],
     ["open-settings", "settings"], ["open-help", "help"]]) {
-    $(button).onclick = () => openPanel(app, panel);
+    $(button).onclick = () => app.showPanel(panel);
   }
   $("logout").onclick = async () => {
     try { await api.post("/auth/logout"); } catch { /* already signed out */ }
@@ -427,7 +438,9 @@ async function start() {
   };
   bindKeyboard(app);
   // An undo or redo may bring back what the duplicates view took away.
-  window.addEventListener("pixlstash:history", () => { if (app.view.dupes) showDuplicates(app, true); });
+  window.addEventListener("pixlstash:history", () => {
+    if (app.view.dupes) app.duplicates().then((m) => m.showDuplicates(app, true));
+  });
   live();
   bindUploads(app);
   showUpdateBanner();
@@ -437,7 +450,7 @@ async function start() {
     $("connection-banner").hidden = event.detail.online;
     if (event.detail.online) { toast("Connected again"); app.load({ keepScroll: true }); app.sidebar.reload(); }
   });
-  window.pixlstash = { app, actions };
+  window.pixlstash = { app };
   document.body.dataset.ready = "1";
 }
 

@@ -4,9 +4,6 @@
 
 import { api } from "./api.js";
 import { redo, undo } from "./history.js";
-import { actions, contextMenu, hideMenu } from "./menus.js";
-import { closeOverlay, overlayKeys, step, toggleInfo } from "./overlay.js";
-import { closePanel, openPanel } from "./panels.js";
 
 const $ = (id) => document.getElementById(id);
 const ARROWS = { ArrowLeft: "left", ArrowRight: "right", ArrowUp: "up", ArrowDown: "down" };
@@ -50,13 +47,15 @@ export function bindKeyboard(app) {
     const overlayOpen = !$("overlay").hidden;
     const dialogOpen = !$("dialog").hidden;
     if (dialogOpen) return;
+    // What is on screen has its module loaded (the app loads menus, the viewer and panels on first use).
+    const viewer = app.viewer.module;
     if (event.key === "Escape") {
       if (holdsUnsentText(event.target)) { event.target.blur(); event.preventDefault(); return; }  // first, keep it
       const filters = document.querySelector(".filters[open]");
       if (filters) filters.open = false;
-      else if (!$("menu").hidden) hideMenu();
-      else if (overlayOpen) closeOverlay(app);
-      else if (!$("panel").hidden) closePanel();
+      else if (!$("menu").hidden) app.menus.module?.hideMenu();
+      else if (overlayOpen) viewer?.closeOverlay(app);
+      else if (!$("panel").hidden) app.panels.module?.closePanel();
       else if (event.target.matches("input")) event.target.blur();
       else grid.clearSelection();
       event.preventDefault();
@@ -78,19 +77,19 @@ export function bindKeyboard(app) {
     const targets = overlayOpen ? [app.view.picture] : (app.selection().length ? app.selection() : focused);
     if (overlayOpen && (event.key === "ArrowLeft" || event.key === "ArrowRight")) {
       event.preventDefault();
-      step(app, event.key === "ArrowLeft" ? -1 : 1);
+      viewer?.step(app, event.key === "ArrowLeft" ? -1 : 1);
       return;
     }
     if (overlayOpen && (event.key === "a" || event.key === "r")) {
       const picture = await fetchPicture(app);
-      if (picture) overlayKeys(app, picture, event);
+      if (picture) viewer?.overlayKeys(app, picture, event);
       return;
     }
     // The context-menu key (or Shift+F10) opens the picture menu of the selection or the focused picture.
     if (!overlayOpen && (event.key === "ContextMenu" || (event.shiftKey && event.key === "F10")) && targets.length) {
       event.preventDefault();
       const tile = grid.el.querySelector(`.tile[data-id="${targets[0]}"]:not([hidden])`)?.getBoundingClientRect();
-      contextMenu(app, tile ? tile.left + 16 : 80, tile ? tile.top + 16 : 80, targets);
+      (await app.menus()).contextMenu(app, tile ? tile.left + 16 : 80, tile ? tile.top + 16 : 80, targets);
       return;
     }
     if (!overlayOpen && ARROWS[event.key]) {
@@ -111,22 +110,22 @@ export function bindKeyboard(app) {
         break;
       case "1": case "2": case "3": case "4": case "5": case "0":
         if (targets.length) {
-          await actions.rate(app, targets, Number(event.key));
+          await (await app.menus()).actions.rate(app, targets, Number(event.key));
           if (overlayOpen) app.apply(app.view);
         }
         break;
       case "i": case "I":
-        if (overlayOpen) { event.preventDefault(); toggleInfo(); }
+        if (overlayOpen) { event.preventDefault(); viewer?.toggleInfo(); }
         break;
       case "t": case "T":
         event.preventDefault();
         if (overlayOpen) $("tag-input")?.focus();
-        else if (targets.length) actions.tag(app, targets);
+        else if (targets.length) (await app.menus()).actions.tag(app, targets);
         break;
       case "Delete":
         if (targets.length) {
-          if (overlayOpen) closeOverlay(app);
-          actions.remove(app, targets);
+          if (overlayOpen) viewer?.closeOverlay(app);
+          (await app.menus()).actions.remove(app, targets);
         }
         break;
       case "f": case "F":
@@ -134,7 +133,7 @@ export function bindKeyboard(app) {
         $("search").focus();
         break;
       case "?":
-        openPanel(app, "help");
+        app.showPanel("help");
         break;
       default:
     }

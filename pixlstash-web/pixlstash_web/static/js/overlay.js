@@ -7,6 +7,7 @@ import { actions, assignItems, showMenu } from "./menus.js";
 import { scoreText } from "./prune_dialog.js";
 import { esc, icon, toast } from "./ui.js";
 import { viewUrl } from "./view.js";
+import { drawnAt, holdSmallPictures } from "./viewer_size.js";
 import { bindZoom } from "./zoom.js";
 
 // Originals a browser can draw; for the rest (HEIC, JPEG XL, TIFF, camera RAW) zooming stays on the preview.
@@ -53,6 +54,7 @@ function render(app, el, p) {
         <span class="position" id="position">${position(app, p.id)}</span>
         <button id="viewer-assign">Add to…</button>
         <button id="viewer-share">Share…</button>
+        <button id="fit-small" hidden title="Show this small picture as large as the screen allows">Fit</button>
         <button id="viewer-delete" class="danger">${p.deleted_at ? "Delete for good" : "Delete"}</button>
         <button id="toggle-info" aria-pressed="${!el.classList.contains("no-info")}" title="Details (I)">${icon("info")}<span>Details</span></button>
       </div>
@@ -105,6 +107,8 @@ function render(app, el, p) {
       <p><a class="button" href="${originalUrl(p.content_hash)}" target="_blank" rel="noopener">${icon("download")} Open original</a></p>
     </div>`;
   bind(app, el, p);
+  holdSmallPictures(el.querySelector("#stage"), el.querySelector("#full"), el.querySelector("#fit-small"), p,
+    () => { drawFaces(el, p); drawText(el, p); });
   drawFaces(el, p);
   drawText(el, p);
 }
@@ -180,13 +184,6 @@ function generation(p) {
     ${(g.loras || []).map((l) => `<dt>LoRA</dt><dd>${esc(l.name)}${l.weight != null ? ` (${l.weight})` : ""}</dd>`).join("")}
     ${g.seed != null ? `<dt>Seed</dt><dd>${esc(g.seed)}</dd>` : ""}${g.sampler ? `<dt>Sampler</dt><dd>${esc(g.sampler)}</dd>` : ""}
     ${g.steps ? `<dt>Steps</dt><dd>${g.steps}</dd>` : ""}${g.cfg ? `<dt>CFG</dt><dd>${g.cfg}</dd>` : ""}</dl>${workflow}`;
-}
-
-/** Where the picture lands in the stage: the image fills the stage and is drawn "contain" inside it. Layout
- * sizes, not on-screen boxes, so that an opening animation's transform does not shift the marks. */
-function drawnAt(img, p) {
-  const scale = Math.min(img.offsetWidth / p.width, img.offsetHeight / p.height);
-  return { scale, left: (img.offsetWidth - p.width * scale) / 2, top: (img.offsetHeight - p.height * scale) / 2 };
 }
 
 function drawFaces(el, p) {

@@ -6,8 +6,6 @@ import { api } from "./api.js";
 import { ask } from "./dialogs.js";
 import { undoButton } from "./history.js";
 import { esc, icon, toast } from "./ui.js";
-import { contextMenuFor } from "./menus.js";
-import { openPanel } from "./panels.js";
 
 const COLLAPSED_KEY = "pixlstash.sidebar.collapsed";
 // "Set 2" before "Set 10", any case and accent alike.
@@ -155,7 +153,7 @@ export class Sidebar {
       el.oncontextmenu = (event) => {
         if (kind === "library" || kind === "scrapheap" || kind === "folder" || kind === "dupes") return;
         event.preventDefault();
-        contextMenuFor(app, event.clientX, event.clientY, kind, id);
+        app.menus().then((m) => m.contextMenuFor(app, event.clientX, event.clientY, kind, id));
       };
       el.ondragstart = (event) => {
         event.dataTransfer.setData("application/x-pixlstash-collection", String(id));
@@ -196,7 +194,7 @@ export class Sidebar {
       if (made) { await this.reload(); toast(`Made the ${kind} ${made}`, 6, undoButton(app)); }
     };
     this.el.querySelector("#new-project").onclick = create("project");
-    this.el.querySelector("#manage-folders").onclick = () => openPanel(app, "folders");
+    this.el.querySelector("#manage-folders").onclick = () => app.showPanel("folders");
     this.el.querySelector("#new-set").onclick = create("set");
     this.el.querySelector("#new-character").onclick = create("character");
   }
