@@ -6,7 +6,10 @@ Builds (once) a synthetic library with a real grid thumbnail for every picture, 
 own process, signs in, and measures:
 
 - navigation to first painted thumbnail (``pixlstash:first-thumbnail`` is marked when the first tile's
-  image has loaded and the next frame is drawn);
+  image has loaded and the next frame is drawn), with the installed app's service worker active (every
+  load after the first);
+- a view change (a filter, a tag, a text search, all pictures again) until its layout is in and the
+  first screen is painted;
 - jumping to the middle of the grid until every visible tile has its image drawn;
 - frames dropped while scrolling 10,000 rows (a frame is dropped when the gap between animation
   frames is over 1.5x the display's 16.7 ms), and the long tasks (over 50 ms) the browser reports;
@@ -157,6 +160,36 @@ SCROLL = """(rows) => new Promise(resolve => {
 })"""
 
 
+VIEW_CHANGE = """(view) => new Promise(resolve => {
+  // From the navigation to the frame after the new view's layout is in and its first screen painted.
+  const app = window.pixlstash.app;
+  const marks = performance.getEntriesByName('pixlstash:layout-ready').length;
+  const started = performance.now();
+  app.navigate(view);
+  const check = () => {
+    if (performance.getEntriesByName('pixlstash:layout-ready').length > marks) {
+      const imgs = [...app.grid.inner.querySelectorAll('.tile:not([hidden]) img')].filter(img => {
+        const r = img.getBoundingClientRect();
+        return r.bottom > 0 && r.top < innerHeight;
+      });
+      if (imgs.every(img => img.complete)) {
+        requestAnimationFrame(() => resolve({ms: performance.now() - started, count: app.grid.ids.length}));
+        return;
+      }
+    }
+    requestAnimationFrame(check);
+  };
+  check();
+})"""
+
+# What a person does to the view: a filter, a tag, a text search, and back to everything.
+VIEW_CHANGES = (
+    ("rating at least 4", {"rating_min": 4}),
+    ("a tag (tag_00003)", {"tags": ["tag_00003"]}),
+    ("text search 'tag_00042'", {"q": "tag_00042"}),
+    ("all pictures again", {}),
+)
+
 ARM_SCRUB = """() => {
   const el = window.pixlstash.app.scrubber.el;
   window.scrubTimes = [];
@@ -242,6 +275,17 @@ def measure(url: str, runs: int) -> None:
             f"jump to the middle and paint: median {statistics.median(jumps):.0f} ms "
             f"(runs: {', '.join(f'{v:.0f}' for v in jumps)})"
         )
+        for label, view in VIEW_CHANGES:
+            times = []
+            for _ in range(3):
+                page.evaluate("() => window.pixlstash.app.navigate({sort: 'file_size'})")  # from elsewhere each time
+                page.wait_for_selector("body[data-ready='1']")
+                result = page.evaluate(VIEW_CHANGE, view)
+                times.append(result["ms"])
+            print(
+                f"view change, {label}: {result['count']:,} pictures shown in median {statistics.median(times):.0f} ms "
+                f"(runs: {', '.join(f'{v:.0f}' for v in times)})"
+            )
         scrub(page)
         # Scrolling with the date headers (the default order) and without (by file size), side by side.
         # Twice each, alternating: this machine's frame times drift by more than what is compared.

@@ -70,6 +70,12 @@ def assert_whole_and_fitted(page, name: str, label: str) -> None:
     page.wait_for_function(
         "() => { const i = document.querySelector('#stage img'); return i && i.complete && i.naturalWidth; }"
     )
+    if name == "small":  # at twice its size, centred (a small picture blown up to the screen is a blur) ...
+        (left, top, right, bottom), (width, height) = shown_box(page)
+        assert (right - left, bottom - top) == (pytest.approx(224, abs=3), pytest.approx(224, abs=3)), (label, name)
+        assert abs((left + right) - width) <= 3 and abs((top + bottom) - height) <= 3, (label, name, "not centred")
+        page.get_by_role("button", name="Fit", exact=True).click()  # ... and fitted when asked for
+        expect(page.get_by_role("button", name="Fit", exact=True)).to_have_attribute("aria-pressed", "true")
     (left, top, right, bottom), (width, height) = shown_box(page)
     # All four edges of the frame are on the stage (the screenshot is the stage: nothing is cut) ...
     frame_width, frame_height = right - left, bottom - top

@@ -4,6 +4,7 @@
 
 import { Grid } from "./grid.js";
 import { esc, icon, markTouch } from "./ui.js";
+import { holdSmallPictures } from "./viewer_size.js";
 import { bindZoom } from "./zoom.js";
 
 const $ = (id) => document.getElementById(id);
@@ -64,6 +65,7 @@ function show(index) {
       <button class="close icon" id="close-overlay" aria-label="Close">${icon("x")}</button>
       <h2>${index + 1} of ${grid.ids.length}</h2>
       <p class="muted">${p.width}×${p.height} · ${new Date(p.taken_at).toLocaleString()}</p>
+      <button id="fit-small" hidden title="Show this small picture as large as the screen allows">Fit</button>
       ${p.rating ? `<p aria-label="Rating ${p.rating}">${"★".repeat(p.rating)}</p>` : ""}
       ${p.caption ? `<p>${esc(p.caption)}</p>` : ""}
       ${p.tags?.length ? `<div class="chips">${p.tags.map((t) => `<span class="chip">${esc(t.name)}</span>`).join("")}</div>` : ""}
@@ -73,6 +75,7 @@ function show(index) {
   $("prev").onclick = () => show(open - 1);
   $("next").onclick = () => show(open + 1);
   $("close-overlay").onclick = close;
+  holdSmallPictures($("stage"), $("full"), $("fit-small"), p, () => {});
   bindZoom($("stage"), $("full"), p, (delta) => show(open + delta));
   grid.focus = index;
   grid.scrollToIndex(index);
