@@ -94,3 +94,36 @@ def test_a_request_that_fails_after_its_first_files_were_prepared_leaves_nothing
         # The same bytes in a good request import as usual.
         ok = client.post("/api/v1/uploads", files=[("file", ("small.png", _png(6), "image/png"))])
         assert len(ok.json()["imported"]) == 1
+
+
+def _cut_off_after_first_file(live, library, first: bytes) -> None:
+    """Open an upload of more bytes than are sent, send the first file and the boundary after it, wait until
+    the server has prepared it, then hang up (a browser tab closed, a script killed)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    address = urlsplit(live.url)
+    promised = len(first) + 1_000_000  # the request says a megabyte more is coming
+    head = (
+        f"POST /api/v1/uploads HTTP/1.1\r\nHost: {address.hostname}:{address.port}\r\n"
+        f"Authorization: Bearer {live.token('write')}\r\n"
+        f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {promised}\r\n\r\n"
+    )
+    with socket.create_connection((address.hostname, address.port)) as connection:
+        connection.sendall(head.encode() + first + f"--{BOUNDARY}\r\n".encode())
+        wait_for(lambda: _stored_files(library), "the first file to be prepared while the request is open")
+    # The connection is closed: what was prepared goes, and nothing is recorded.
+
+
+def test_an_upload_cut_off_after_its_first_files_were_prepared_leaves_nothing(live):
+    library = live.library
+    for attempt in range(3):  # more than the two requests that prepare at once: none keeps its place
+        _cut_off_after_first_file(live, library, _file_part(f"cut-{attempt}.png", _png(10 + attempt)))
+        wait_for(lambda: not _stored_files(library), "what the cut-off upload prepared to be removed")
+        wait_for(lambda: not list(library.tmp.iterdir()), "the cut-off upload's temporary files to be removed")
+        assert library.count() == 0
+    # The server still prepares the next upload early, and imports it.
+    client = live.client(live.token("write"))
+    rest = f"--{BOUNDARY}--\r\n".encode()
+    response = _post_in_two_halves(client, library, _file_part("after.png", _png(20)), rest)
+    assert response.status_code == 200 and len(response.json()["imported"]) == 1
