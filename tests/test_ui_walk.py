@@ -14,6 +14,7 @@ import pytest
 from corpus import mp4, photo, solid
 from PIL import Image
 from test_ui import browser, tile  # noqa: F401 - the module-scoped browser fixture
+from test_ui_sizes import check
 from test_web_enrichment import wait_for_jobs
 from ui_support import library_server, screenshot, signed_in_page
 
@@ -207,8 +208,11 @@ def red_box(png: bytes) -> tuple[int, int]:
     return int(columns[-1] - columns[0] + 1), int(rows[-1] - rows[0] + 1)
 
 
-def test_a_small_picture_is_shown_at_twice_its_size_until_fit_is_asked_for(browser, tiny_server):  # noqa: F811
-    with signed_in_page(browser, tiny_server, viewport={"width": 1440, "height": 900}) as page:
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_a_small_picture_is_shown_at_twice_its_size_until_fit_is_asked_for(browser, tiny_server, size):  # noqa: F811
+    phone = size == "phone"
+    options = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True} if phone else {}
+    with signed_in_page(browser, tiny_server, **options) as page:
         page.goto(f"/?picture={tiny_server.picture}")
         stage = page.locator("#stage")
         page.wait_for_function("() => document.querySelector('#full')?.complete")
@@ -221,4 +225,4 @@ def test_a_small_picture_is_shown_at_twice_its_size_until_fit_is_asked_for(brows
         box = stage.bounding_box()
         width, height = red_box(stage.screenshot())
         assert width == pytest.approx(box["width"], abs=2) or height == pytest.approx(box["height"], abs=2)
-        screenshot(page, "small-picture-fit")
+        check(page, phone, f"small-picture-fit-{size}")  # the viewer's bar, Fit included, fits the screen
