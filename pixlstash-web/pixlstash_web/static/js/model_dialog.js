@@ -44,8 +44,3 @@ export async function modelDialog(app, engine) {
   return true;
 }
 
-/** The installed engine an error names (a model_missing answer), or null. */
-export function engineOf(app, error) {
-  const id = error?.details?.engine_id;
-  return id ? app.engines.find((e) => e.id === id) ?? null : null;
-}
