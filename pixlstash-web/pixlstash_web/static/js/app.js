@@ -14,11 +14,10 @@ import { DEFAULTS, filterBody, filterParams, gridParams, readView, sortParams, v
 
 const $ = (id) => document.getElementById(id);
 
-/** A module the first paint does not need, imported when first asked for (``get()``: its promise, once);
- * ``get.module`` is the module once it is in. */
+/** A module the first paint does not need, imported when first asked for (the same promise after). */
 function later(load) {
-  const get = () => (get.promise ??= load().then((module) => (get.module = module)));
-  return get;
+  let promise = null;
+  return () => (promise ??= load());
 }
 
 export const app = {
@@ -138,7 +137,7 @@ export const app = {
         layout.ids.length) });
     showEmpty(this, view, layout.ids.length === 0, failed);
     $("count").textContent = countText(layout.ids.length, layout.hits);
-    this.panels.module?.viewChanged(this);  // an open panel follows the view (none is open before it loads)
+    if (!$("panel").hidden) this.panels().then((m) => m.viewChanged(this));  // an open panel follows the view
     performance.mark("pixlstash:layout-ready");
   },
 

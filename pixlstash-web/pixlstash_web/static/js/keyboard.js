@@ -47,15 +47,14 @@ export function bindKeyboard(app) {
     const overlayOpen = !$("overlay").hidden;
     const dialogOpen = !$("dialog").hidden;
     if (dialogOpen) return;
-    // What is on screen has its module loaded (the app loads menus, the viewer and panels on first use).
-    const viewer = app.viewer.module;
     if (event.key === "Escape") {
       if (holdsUnsentText(event.target)) { event.target.blur(); event.preventDefault(); return; }  // first, keep it
       const filters = document.querySelector(".filters[open]");
       if (filters) filters.open = false;
-      else if (!$("menu").hidden) app.menus.module?.hideMenu();
-      else if (overlayOpen) viewer?.closeOverlay(app);
-      else if (!$("panel").hidden) app.panels.module?.closePanel();
+      // What is on screen has its module in already (imported again, it answers at once).
+      else if (!$("menu").hidden) app.menus().then((m) => m.hideMenu());
+      else if (overlayOpen) app.viewer().then((m) => m.closeOverlay(app));
+      else if (!$("panel").hidden) app.panels().then((m) => m.closePanel());
       else if (event.target.matches("input")) event.target.blur();
       else grid.clearSelection();
       event.preventDefault();
@@ -77,12 +76,12 @@ export function bindKeyboard(app) {
     const targets = overlayOpen ? [app.view.picture] : (app.selection().length ? app.selection() : focused);
     if (overlayOpen && (event.key === "ArrowLeft" || event.key === "ArrowRight")) {
       event.preventDefault();
-      viewer?.step(app, event.key === "ArrowLeft" ? -1 : 1);
+      (await app.viewer()).step(app, event.key === "ArrowLeft" ? -1 : 1);
       return;
     }
     if (overlayOpen && (event.key === "a" || event.key === "r")) {
       const picture = await fetchPicture(app);
-      if (picture) viewer?.overlayKeys(app, picture, event);
+      if (picture) (await app.viewer()).overlayKeys(app, picture, event);
       return;
     }
     // The context-menu key (or Shift+F10) opens the picture menu of the selection or the focused picture.
@@ -115,7 +114,7 @@ export function bindKeyboard(app) {
         }
         break;
       case "i": case "I":
-        if (overlayOpen) { event.preventDefault(); viewer?.toggleInfo(); }
+        if (overlayOpen) { event.preventDefault(); (await app.viewer()).toggleInfo(); }
         break;
       case "t": case "T":
         event.preventDefault();
@@ -124,7 +123,7 @@ export function bindKeyboard(app) {
         break;
       case "Delete":
         if (targets.length) {
-          if (overlayOpen) viewer?.closeOverlay(app);
+          if (overlayOpen) (await app.viewer()).closeOverlay(app);
           (await app.menus()).actions.remove(app, targets);
         }
         break;
