@@ -114,5 +114,8 @@ class PeopleSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     face that is clearly one character's is named as it automatically (marked so, and undoable)."""
 
     cluster_threshold: Annotated[float, Meta(ge=0, le=1)] = 0.5
+    # Per face engine, the likeness at which two faces are one person (and at which automatic naming
+    # names), over the above; an engine with a learned metric (CCIP) not named here uses its model's own.
+    engine_thresholds: dict[str, Annotated[float, Meta(ge=0, le=1)]] = {}
     auto_assign: bool = False
     auto_assign_threshold: Annotated[float, Meta(ge=0, le=1)] = 0.6

@@ -5,12 +5,17 @@ faces (usearch) whose likeness reaches ``threshold``, and faces linked directly 
 one person (the graph's connected components). A new face joins the cluster of the faces it is like,
 merges clusters it bridges, or starts its own: the library is never clustered again from scratch,
 unless asked (``rebuild``). A cluster is known by the id of its first face; named faces belong to none.
+
+An engine with a learned metric (CCIP) has its candidates scored by it, at its model's threshold: at
+threshold ``t`` the clusters are imgutils' ``ccip_clustering(method="dbscan", eps=1 - t, min_samples=2)``,
+its noise being one-face clusters (while no face has more alike faces than the neighbours looked at).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .face_likeness import FaceLikeness
 from .index.indexes import VectorIndexes
 from .storage.db import Database
 from .storage.faces import FaceStore
@@ -20,6 +25,7 @@ __all__ = ["DEFAULT_THRESHOLD", "FaceClustering"]
 
 DEFAULT_THRESHOLD = 0.5  # ArcFace likeness above which two faces are taken for one person
 _NEIGHBOURS = 16
+_LEARNED_NEIGHBOURS = 32  # cosine only proposes candidates for a learned metric: look at more of them
 _BATCH = 2048
 
 
@@ -30,9 +36,12 @@ class FaceClustering:
         faces: FaceStore,
         vectors: VectorStore,
         indexes: VectorIndexes,
+        likeness: FaceLikeness,
         threshold: float = DEFAULT_THRESHOLD,
     ) -> None:
         self.db, self.faces, self.vectors, self.indexes, self.threshold = db, faces, vectors, indexes, threshold
+        self.likeness = likeness
+        self.engine_thresholds: dict[str, float] = {}  # set from the people settings
 
     def neighbours(self, engine_id: str, faces: list[int]) -> tuple[list[int], np.ndarray, np.ndarray]:
         """The faces that have a vector, and for each its nearest faces of the engine: (faces, keys, likeness)."""
@@ -41,8 +50,33 @@ class FaceClustering:
         if not faces:
             return [], np.zeros((0, 0), dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
         index = self.indexes.get(engine_id, "face")
-        keys, sims = index.search(np.stack([vectors[face] for face in faces]), _NEIGHBOURS + 1)
-        return faces, keys.astype(np.int64), sims
+        learned = self.likeness.learned(engine_id)
+        rows = np.stack([vectors[face] for face in faces])
+        keys, sims = index.search(rows, (_LEARNED_NEIGHBOURS if learned else _NEIGHBOURS) + 1)
+        keys = keys.astype(np.int64)
+        if learned is not None:
+            sims = self._rescored(learned, rows, keys)
+        return faces, keys, sims
+
+    def _rescored(self, engine, rows: np.ndarray, keys: np.ndarray) -> np.ndarray:
+        """The learned likeness of each face with each of its candidates (-1 where there is none)."""
+        others = self.vectors.face_vectors(sorted({int(k) for k in keys.ravel() if k >= 0}))
+        where = [(r, c) for r, c in np.ndindex(*keys.shape) if int(keys[r, c]) in others]
+        sims = np.full(keys.shape, -1.0, dtype=np.float32)
+        if where:
+            left = np.stack([rows[r] for r, _ in where])
+            right = np.stack([others[int(keys[r, c])] for r, c in where])
+            found = self.likeness.pairs(engine, left, right)
+            for (r, c), sim in zip(where, found.tolist(), strict=True):
+                sims[r, c] = sim
+        return sims
+
+    def threshold_for(self, engine_id: str) -> float:
+        """The likeness at which two of the engine's faces are one person: set for it, else its model's
+        (a learned metric), else the library's cluster threshold."""
+        if engine_id in self.engine_thresholds:
+            return self.engine_thresholds[engine_id]
+        return self.likeness.threshold(engine_id, self.threshold)
 
     def update(self) -> int:
         """Place every unnamed face no cluster holds yet; returns how many were placed."""
@@ -51,7 +85,7 @@ class FaceClustering:
             while batch := self.faces.unclustered(engine_id, _BATCH):
                 batch, keys, sims = self.neighbours(engine_id, batch)
                 with self.db.write():
-                    self._place(batch, keys, sims)
+                    self._place(batch, keys, sims, self.threshold_for(engine_id))
                 placed += len(batch)
         return placed
 
@@ -61,7 +95,7 @@ class FaceClustering:
             self.faces.reset_clusters()
         return self.update()
 
-    def _place(self, batch: list[int], keys: np.ndarray, sims: np.ndarray) -> None:
+    def _place(self, batch: list[int], keys: np.ndarray, sims: np.ndarray, threshold: float) -> None:
         in_batch = set(batch)
         neighbours = {int(k) for k in keys.ravel() if k >= 0} - in_batch
         clusters = self.faces.clusters_of(sorted(neighbours))  # named or later-batch faces: None
@@ -75,7 +109,7 @@ class FaceClustering:
 
         for face, row_keys, row_sims in zip(batch, keys, sims, strict=True):
             for key, sim in zip(row_keys.tolist(), row_sims.tolist(), strict=True):
-                if key < 0 or key == face or sim < self.threshold:
+                if key < 0 or key == face or sim < threshold:
                     continue
                 other = key if key in in_batch else clusters.get(key)
                 if other is not None:

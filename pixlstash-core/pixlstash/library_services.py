@@ -272,7 +272,7 @@ class LibraryServices:
             self.edits,
             self.events,
             faces,
-            FaceClustering(self.db, faces, self.vectors, self.indexes),
+            FaceClustering(self.db, faces, self.vectors, self.indexes, self.search.face_likeness),
             SettingsStore(self.db, "settings"),
         )
 

@@ -146,7 +146,12 @@ class LikenessService:
             if not vectors:
                 found.append(None)
                 continue
-            per_face = _combined(_unit(np.asarray(vectors, dtype=np.float32)) @ queries.T, combine)
+            learned = self.search.face_likeness.learned(engine.id)
+            if learned is not None:  # CCIP: its learned metric, not the cosine
+                similarities = self.search.face_likeness.matrix(learned, np.asarray(vectors, np.float32), queries)
+            else:
+                similarities = _unit(np.asarray(vectors, dtype=np.float32)) @ _unit(queries).T
+            per_face = _combined(similarities, combine)
             found.append(round(float(per_face.max()), 6))
         return LikenessScores(engine.id, mode, found)
 
@@ -175,7 +180,7 @@ class LikenessService:
     def _face_queries(
         self, engine: FaceExtractor, references: LikenessReferences, pictures: list[int], images: Sequence[Image]
     ) -> tuple[list[int], np.ndarray]:
-        """(stored face ids used, one identity vector per row): faces named as the referenced characters,
+        """(stored face ids used, one face vector per row): faces named as the referenced characters,
         else the faces on the referenced pictures, plus each image's most prominent face."""
         characters = [c for c in references.collection_ids if self.collections.collection(c).kind == "character"]
         named = {face for c in characters for face, e in self.vectors.character_faces(c) if e == engine.id}
@@ -201,7 +206,7 @@ class LikenessService:
                 f"the references have no faces found by {engine.id}: find faces first "
                 "(pixlstash enrich --task faces), or give a reference image with a face"
             )
-        return face_ids, _unit(np.stack(rows))
+        return face_ids, np.stack(rows).astype(np.float32)  # as stored: a learned metric may read the length
 
     def _extract(self, engine: FaceExtractor, images: Sequence[Image]) -> list[list[Face]]:
         return self.engines.call(engine, lambda: run_engine(engine, list(images), {}))

@@ -57,23 +57,30 @@ class People:
 
     def configure(self, settings: PeopleSettings) -> PeopleSettings:
         self.settings_store.put("people", settings)
-        self.clustering.threshold = settings.cluster_threshold
+        self._apply(settings)
         return settings
+
+    def _apply(self, settings: PeopleSettings) -> None:
+        self.clustering.threshold = settings.cluster_threshold
+        self.clustering.engine_thresholds = dict(settings.engine_thresholds)
 
     def update(self) -> int:
         """Deal with faces found since the last update: name those clearly one character's (when automatic
         naming is on), then place the rest among the unnamed people. Returns how many were placed."""
         settings = self.settings()
-        self.clustering.threshold = settings.cluster_threshold
+        self._apply(settings)
         if settings.auto_assign:
             self._auto_assign(settings.auto_assign_threshold)
         return self.clustering.update()
 
-    def _auto_assign(self, threshold: float) -> int:
+    def _auto_assign(self, cosine_threshold: float) -> int:
         """Name each new face whose alike named faces (at ``threshold``) all name one character."""
         decided: dict[int, list[int]] = {}
         for engine_id in self.faces.engines_with_unclustered():
             new, keys, sims = self.clustering.neighbours(engine_id, self.faces.unclustered(engine_id, 1_000_000))
+            # A learned metric (CCIP) says "one character" at its own threshold, not at a cosine's.
+            learned = self.clustering.likeness.learned(engine_id) is not None
+            threshold = self.clustering.threshold_for(engine_id) if learned else cosine_threshold
             named = self.faces.named_as(sorted({int(k) for k in keys.ravel() if k >= 0}))
             for face, row_keys, row_sims in zip(new, keys.tolist(), sims.tolist(), strict=True):
                 characters = {

@@ -276,10 +276,23 @@ class FaceExtractor(Engine):
 
     task = Task.FACES
     dimensions: int
+    # How two of its vectors compare. False: identity vectors under cosine (ArcFace), stored L2-normalised,
+    # alike at the library's cluster threshold. True: a learned metric (CCIP) that ``likeness`` runs; its
+    # vectors are stored as given (the metric may read their length) and the index only proposes candidates.
+    learned_likeness: bool = False
 
     @abc.abstractmethod
     def extract(self, images: Sequence[Image]) -> list[list[Face]]:
         """Return, for each image in order, the faces found in it."""
+
+    def likeness(self, left: np.ndarray, right: np.ndarray) -> list[float]:
+        """How alike each row of ``left`` is to the same row of ``right`` (1: the same; at or above
+        ``likeness_threshold``: one character). Only engines with ``learned_likeness`` implement it."""
+        raise NotImplementedError(f"{self.id} compares its vectors by cosine")
+
+    def likeness_threshold(self) -> float | None:
+        """The likeness its model's authors take for one character; None: the library's cluster threshold."""
+        return None
 
 
 class ScoreInput(NamedTuple):

@@ -33,7 +33,9 @@ from .base import Engine, OutOfDeviceMemory, is_out_of_memory
 __all__ = ["EngineHosts", "EngineProcessCrashed", "HostedEngine"]
 
 # What the child runs; everything else about an engine is answered here.
-_CALLS = frozenset({"embed_images", "embed_texts", "tag", "describe", "extract", "score", "read", "devices"})
+_CALLS = frozenset(
+    {"embed_images", "embed_texts", "tag", "describe", "extract", "likeness", "score", "read", "devices"}
+)
 
 
 class EngineProcessCrashed(RuntimeError):

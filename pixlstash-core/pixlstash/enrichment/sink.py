@@ -72,8 +72,9 @@ class BatchSink:
 
     def replace_faces(self, picture_id: int, faces: list[Face]) -> None:
         seen = self.sizes.get(picture_id) or (1, 1)
-        rows = scale_faces(faces, seen, self.originals.get(picture_id) or seen)
         engine = self.engine
+        unit = not getattr(engine, "learned_likeness", False)
+        rows = scale_faces(faces, seen, self.originals.get(picture_id) or seen, unit=unit)
         removed, new_ids = self.vectors.replace_faces(picture_id, engine.id, engine.version, rows, self.now)
         self.removed_keys.extend(removed)
         for face_id, row in zip(new_ids, rows, strict=True):
@@ -82,8 +83,11 @@ class BatchSink:
                 self.added_vectors.append(row.vector)
 
 
-def scale_faces(faces: list[Face], seen: tuple[int, int], original: tuple[int, int]) -> list[FaceRow]:
-    """Face rows in the original's pixels, each with its normalised vector (None without one)."""
+def scale_faces(
+    faces: list[Face], seen: tuple[int, int], original: tuple[int, int], unit: bool = True
+) -> list[FaceRow]:
+    """Face rows in the original's pixels, each with its vector (None without one): normalised, or as the
+    engine gave it when ``unit`` is False (a learned metric may read its length)."""
     sx, sy = _scale(seen, original)
     rows = []
     for face in faces:
@@ -94,7 +98,7 @@ def scale_faces(faces: list[Face], seen: tuple[int, int], original: tuple[int, i
         if face.embedding:
             raw = np.asarray(face.embedding, dtype=np.float32)
             norm = float(np.linalg.norm(raw))
-            vector = raw / norm if norm > 0 and math.isfinite(norm) else None
+            vector = (raw / norm if unit else raw) if norm > 0 and math.isfinite(norm) else None
         rows.append(FaceRow(box, float(face.score), landmarks, vector, face.frame, face.frame_seconds))
     return rows
 

@@ -20,6 +20,7 @@ from ..engines import Embedder, Task
 from ..engines.catalog import EngineCatalog
 from ..engines.inputs import load_input
 from ..errors import BadInput, ModelMissing, NotFound
+from ..face_likeness import FaceLikeness
 from ..picture_files import PictureFiles
 from ..storage.pictures import PictureStore
 from ..storage.query import PictureQuery
@@ -50,6 +51,7 @@ class SearchService:
     ) -> None:
         self.indexes, self.engines, self.vectors = indexes, engines, vectors
         self.pictures, self.query, self.files = pictures, query, files
+        self.face_likeness = FaceLikeness(engines)
 
     # -- searches -------------------------------------------------------------------------------
 
@@ -125,6 +127,8 @@ class SearchService:
         if combine not in ("mean", "min"):
             raise BadInput("combine is 'mean' or 'min'")
         index = self.indexes.get(engine_id, "face")
+        learned = self.face_likeness.learned(engine_id)
+        raw_queries = np.asarray(queries, dtype=np.float32)
         queries = queries / np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
         probe = queries if combine == "min" or len(queries) == 1 else queries.mean(axis=0, keepdims=True)
         wanted = max(limit * 2, 50) + len(queries)
@@ -143,8 +147,15 @@ class SearchService:
             faces = self.vectors.faces_of(candidates)
             allowed = set(self._allowed(f, sorted({p for p, _ in faces.values()})))
             kept = [k for k in candidates if k in faces and faces[k][0] in allowed]
-            present, vectors = self._face_vectors(index if ready else None, kept)
-            scores = self._combine(vectors @ queries.T, combine) if len(present) else np.zeros(0)
+            if learned is not None:  # the engine's metric over the vectors as stored, not the index's copies
+                stored = self.vectors.face_vectors(kept)
+                present = np.asarray([k for k in kept if k in stored], dtype=np.int64)
+                vectors = np.stack([stored[k] for k in present.tolist()]) if len(present) else np.zeros((0, 1))
+                similarities = self.face_likeness.matrix(learned, vectors, raw_queries)
+            else:
+                present, vectors = self._face_vectors(index if ready else None, kept)
+                similarities = vectors @ queries.T
+            scores = self._combine(similarities, combine) if len(present) else np.zeros(0)
             found = sorted(
                 (
                     (float(s), int(k))
