@@ -19,7 +19,7 @@ from PIL import Image, ImageDraw
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
 
-from tiny_anime import build_tiny_models
+from tiny_anime import REVISION, build_tiny_models
 
 from pixlstash import make_plugin_manager
 from pixlstash.engines.registry import EngineRegistry
@@ -256,3 +256,64 @@ def test_the_plugin_runs_without_torch(hub, tmp_path):
     env = {"HF_HUB_CACHE": str(hub), "PIXLSTASH_MODELS_DIR": str(tmp_path / "models"), "PATH": "/usr/bin"}
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
     assert result.stdout.strip() == "ok", result.stderr
+
+
+@pytest.fixture
+def loopback_hub(tmp_path):
+    """A loopback stand-in for huggingface.co serving the tiny graphs at ``/<repo>/resolve/main/<path>``;
+    ``broken`` names files it answers with 500, and ``asked`` lists what was asked for."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    cache = tmp_path / "served"
+    build_tiny_models(cache, detectors=("head_detect_v2.0_s",))
+    state = {"broken": set(), "asked": []}
+
+    class Hub(BaseHTTPRequestHandler):
+        def do_GET(self):
+            state["asked"].append(self.path)
+            owner, name, _, _, *rest = self.path.lstrip("/").split("/")
+            path = cache / f"models--{owner}--{name}" / "snapshots" / REVISION / "/".join(rest)
+            if rest[-1] in state["broken"]:
+                self.send_error(500)
+            elif path.is_file():
+                body = path.read_bytes()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            else:
+                self.send_error(404)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", state
+    server.shutdown()
+
+
+def test_models_pull_fetches_the_detector_and_ccip_and_a_failed_pull_leaves_nothing(tmp_path, loopback_hub):
+    from conftest import run_cli
+
+    endpoint, state = loopback_hub
+    models = tmp_path / "models"
+    env = {"HF_ENDPOINT": endpoint, "HF_HUB_CACHE": str(tmp_path / "empty-hub"), "PIXLSTASH_MODELS_DIR": str(models)}
+    state["broken"].add("model_metrics.onnx")
+    failed = run_cli("models", "pull", HEADS, "--library", str(tmp_path / "lib"), env=env, check=False)
+    assert failed.returncode != 0 and "500" in failed.stderr, failed.stderr
+    ccip_folder = models / "anime" / "ccip_onnx" / "ccip-caformer-24-randaug-pruned"
+    assert not list(ccip_folder.glob(".*.part")) and not (ccip_folder / "model_metrics.onnx").exists()
+    listed = run_cli("models", "--library", str(tmp_path / "lib"), env=env, check=False).stdout
+    assert HEADS in listed and "MISSING" in listed
+
+    state["broken"].clear()
+    pulled = run_cli("models", "pull", HEADS, "--library", str(tmp_path / "lib"), env=env)
+    assert f"pulling {HEADS}" in pulled.stdout
+    assert (models / "anime" / "anime_head_detection" / "head_detect_v2.0_s" / "model.onnx").is_file()
+    assert {p.name for p in ccip_folder.iterdir()} == {"model_feat.onnx", "model_metrics.onnx", "metrics.json"}
+    assert "/deepghs/ccip_onnx/resolve/main/ccip-caformer-24-randaug-pruned/model_feat.onnx" in state["asked"]
+    env["HF_ENDPOINT"] = "http://127.0.0.1:9"  # nothing is fetched again: the engine runs from the models folder
+    engine_ok = run_cli("models", "--library", str(tmp_path / "lib"), env=env).stdout
+    assert "MISSING" not in engine_ok.split(HEADS, 1)[1].splitlines()[0]
