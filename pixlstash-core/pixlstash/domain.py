@@ -520,6 +520,17 @@ class CharacterFace(msgspec.Struct, frozen=True):
     frame_seconds: float | None = None
 
 
+class CharacterGuess(msgspec.Struct, frozen=True):
+    """A character an unnamed face on a picture looks like: its named faces of the same engine are alike
+    at or above the engine's threshold for one person (CCIP's own for anime characters)."""
+
+    face_id: int
+    character_id: int
+    name: str
+    likeness: float
+    engine_id: str
+
+
 class FaceHit(msgspec.Struct, frozen=True):
     face_id: int
     picture: PictureSummary

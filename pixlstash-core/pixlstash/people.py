@@ -16,7 +16,16 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .domain import CharacterFace, Collection, FaceCluster, FaceHit, NamedPerson, PeopleSettings, PictureFilter
+from .domain import (
+    CharacterFace,
+    CharacterGuess,
+    Collection,
+    FaceCluster,
+    FaceHit,
+    NamedPerson,
+    PeopleSettings,
+    PictureFilter,
+)
 from .edits import Edits
 from .errors import BadInput, NotFound
 from .events import Event, EventBus
@@ -210,6 +219,39 @@ class People:
             threshold=threshold,
             limit=limit,
         )
+
+    def guesses(self, picture_id: int, per_face: int = 3) -> list[CharacterGuess]:
+        """For each unnamed face on the picture, the characters whose named faces (of the same engine) it is
+        like at or above that engine's threshold for one person, most alike first; a face rejected for a
+        character is never guessed as it."""
+        found: list[CharacterGuess] = []
+        names = {c.id: c.name for c in self.collections.collections("character")}
+        for face_id, engine_id in self.faces.unnamed_on(picture_id):
+            vector = self.vectors.face_vectors([face_id]).get(face_id)
+            if vector is None:
+                continue
+            hits = self.search.faces_like(
+                engine_id,
+                vector[None, :],
+                skip=lambda keys: set(keys) - set(self.faces.named_as(keys)),
+                threshold=self.clustering.threshold_for(engine_id),
+                limit=per_face * 8,
+            )
+            named = self.faces.named_as([h.face_id for h in hits])
+            best: dict[int, float] = {}
+            for hit in hits:  # best first
+                character = named.get(hit.face_id)
+                if (
+                    character in names
+                    and character not in best
+                    and face_id not in self.vectors.named_or_rejected(character, [face_id])
+                ):
+                    best[character] = hit.similarity
+            found += [
+                CharacterGuess(face_id, character, names[character], round(likeness, 4), engine_id)
+                for character, likeness in list(best.items())[:per_face]
+            ]
+        return found
 
     def accept(self, character_id: int, face_ids: Sequence[int]) -> int:
         """Name the faces as the character (their pictures join it); returns how many."""

@@ -110,6 +110,12 @@ class FaceStore:
             )
         ]
 
+    def unnamed_on(self, picture_id: int) -> list[tuple[int, str]]:
+        """(face id, engine id) of the picture's faces that no character names, in order."""
+        return self.db.query(
+            "SELECT id, engine_id FROM faces WHERE picture_id = ? AND character_id IS NULL ORDER BY id", (picture_id,)
+        )
+
     def named_as(self, face_ids: Sequence[int]) -> dict[int, int]:
         """face id -> the character naming it, for those named."""
         found: dict[int, int] = {}

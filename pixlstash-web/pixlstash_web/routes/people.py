@@ -8,7 +8,15 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from pixlstash.domain import CharacterFace, Collection, FaceCluster, FaceHit, NamedPerson, PeopleSettings
+from pixlstash.domain import (
+    CharacterFace,
+    CharacterGuess,
+    Collection,
+    FaceCluster,
+    FaceHit,
+    NamedPerson,
+    PeopleSettings,
+)
 
 from ..api import Api, RequestContext
 from ..schemas import Count, IdList, Name
@@ -147,6 +155,17 @@ def register(api: Api) -> None:
     )
     def merge(ctx: RequestContext, body: MergeInto) -> Collection:
         return ctx.library.people.merge(ctx.path["character_id"], body.into)
+
+    @api.get(
+        "/pictures/{picture_id:int}/character-guesses",
+        policy=Policy.READ,
+        response=list[CharacterGuess],
+        tag="characters",
+        summary="Characters the picture's unnamed faces look like (by each face engine's own likeness)",
+    )
+    def guesses(ctx: RequestContext) -> list[CharacterGuess]:
+        ctx.library.pictures.require([ctx.path["picture_id"]])  # NotFound names a wrong id
+        return ctx.library.people.guesses(ctx.path["picture_id"])
 
     @api.get(
         "/characters/{character_id:int}/suggestions",

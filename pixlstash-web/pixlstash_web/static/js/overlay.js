@@ -2,6 +2,7 @@
 // faces with character assignment, EXIF and generation metadata, previous / next.
 
 import { api, originalUrl, thumbUrl } from "./api.js";
+import { engineName, showGuesses } from "./face_guesses.js";
 import { undoButton } from "./history.js";
 import { actions, assignItems, showMenu } from "./menus.js";
 import { scoreText } from "./prune_dialog.js";
@@ -91,7 +92,8 @@ function render(app, el, p) {
         <img class="face-crop" src="/api/v1/faces/${f.id}/crop.webp" alt="Face ${i + 1}" loading="lazy" width="48" height="48">
         <select data-face="${f.id}" aria-label="Character of face ${i + 1}"><option value="">—</option>
         ${characters.map((c) => `<option value="${c.id}" ${f.character_id === c.id ? "selected" : ""}>${esc(c.name)}</option>`).join("")}
-        </select>${video ? `<button data-seek="${f.frame_seconds ?? 0}" title="Show the frame this face is on">▶ ${clock(f.frame_seconds)}</button>` : ""}
+        </select><small class="muted face-engine">${esc(engineName(app, f.engine_id))}</small>
+        <span class="face-guess" data-guess-for="${f.id}"></span>${video ? `<button data-seek="${f.frame_seconds ?? 0}" title="Show the frame this face is on">▶ ${clock(f.frame_seconds)}</button>` : ""}
         <button data-similar-face="${f.id}">Similar faces</button></div>`).join("")}</div>` : ""}
       ${p.generation ? generation(p) : ""}
       ${p.text ? textSection(p.text) : ""}
@@ -108,9 +110,11 @@ function render(app, el, p) {
     </div>`;
   bind(app, el, p);
   holdSmallPictures(el.querySelector("#stage"), el.querySelector("#full"), el.querySelector("#fit-small"), p,
-    () => { drawFaces(el, p); drawText(el, p); });
-  drawFaces(el, p);
+    () => { drawFaces(app, el, p); drawText(el, p); });
+  drawFaces(app, el, p);
   drawText(el, p);
+  showGuesses(el, p, (faceId, characterId, name) =>
+    act(app, p, () => api.patch(`/faces/${faceId}`, { character_id: characterId }), `Named ${name}`));
 }
 
 /** The sets, characters and projects the picture is in: each a link to it, with × to take the picture out. */
@@ -186,7 +190,7 @@ function generation(p) {
     ${g.steps ? `<dt>Steps</dt><dd>${g.steps}</dd>` : ""}${g.cfg ? `<dt>CFG</dt><dd>${g.cfg}</dd>` : ""}</dl>${workflow}`;
 }
 
-function drawFaces(el, p) {
+function drawFaces(app, el, p) {
   const img = el.querySelector("#full");
   const layer = el.querySelector("#faceboxes");
   if (!img || !p.faces.length) return;
@@ -194,7 +198,7 @@ function drawFaces(el, p) {
     const { scale, left, top } = drawnAt(img, p);
     layer.innerHTML = p.faces.map((f, i) => `<div class="facebox" style="left:${left + f.box[0] * scale}px;
       top:${top + f.box[1] * scale}px;width:${(f.box[2] - f.box[0]) * scale}px;height:${(f.box[3] - f.box[1]) * scale}px">
-      <span>Face ${i + 1}</span></div>`).join("");
+      <span>Face ${i + 1} · ${esc(engineName(app, f.engine_id))}</span></div>`).join("");
   };
   if (img.complete) place(); else img.addEventListener("load", place, { once: true });
   new ResizeObserver(() => { if (img.complete) place(); }).observe(el.querySelector("#stage"));  // the details come and go

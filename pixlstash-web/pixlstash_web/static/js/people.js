@@ -5,6 +5,7 @@
 
 import { api } from "./api.js";
 import { confirmAction } from "./dialogs.js";
+import { engineName } from "./face_guesses.js";
 import { undoButton } from "./history.js";
 import { esc, toast } from "./ui.js";
 
@@ -19,20 +20,30 @@ export async function renderPeople(app, panel, chrome, options = {}) {
     [named, unnamed] = await Promise.all([api.get("/people/named"), api.get("/people/unnamed", { min_faces: 1, limit: 60 })]);
   } catch (error) { toast(error.message); return; }
   const characters = app.sidebar.characters();
+  // Photo faces and anime characters come from different engines: a filter when there are several.
+  const engineIds = [...new Set(unnamed.map((p) => p.engine_id))];
+  const engineFilter = engineIds.length > 1 ? `<label class="row">Faces found by
+    <select id="people-engine"><option value="">Every engine</option>${engineIds.map((id) =>
+      `<option value="${esc(id)}">${esc(engineName(app, id))}</option>`).join("")}</select></label>` : "";
   panel.innerHTML = `${chrome.header("People")}
     <section><h3>Named</h3><div class="list" id="named">${named.length ? named.map((p) => `
       <button class="row face-row plain person" data-character="${p.character_id}" aria-label="Open ${esc(p.name)}">
         ${p.cover_face_id ? crop(p.cover_face_id, p.name) : '<span class="face-crop" aria-hidden="true"></span>'}
         <span>${esc(p.name)} <small class="muted">${plural(p.faces, "face")} · ${plural(p.pictures, "picture")}</small></span>
       </button>`).join("") : '<p class="muted">No characters yet: name a person below.</p>'}</div></section>
-    <section><h3>Not named yet</h3><div class="list" id="unnamed">${unnamed.length ? unnamed.map((p) => `
-      <div class="row face-row" data-person="${p.cluster_id}">
+    <section><h3>Not named yet</h3>${engineFilter}<div class="list" id="unnamed">${unnamed.length ? unnamed.map((p) => `
+      <div class="row face-row" data-person="${p.cluster_id}" data-engine="${esc(p.engine_id)}">
         <button class="plain" data-similar-face="${p.cover_face_id}" title="Find this person's faces">${crop(p.cover_face_id, `Unnamed person ${p.cluster_id}`)}</button>
-        <span>Unnamed person <small class="muted">(${plural(p.pictures, "picture")})</small></span>
+        <span>Unnamed person <small class="muted">(${plural(p.pictures, "picture")}${
+          engineFilter ? ` · ${esc(engineName(app, p.engine_id))}` : ""})</small></span>
         <form data-name-person="${p.cluster_id}"><input name="name" placeholder="Name…" aria-label="Name unnamed person ${p.cluster_id}"
           list="character-names" required></form></div>`).join("") : '<p class="muted">No unnamed faces. Faces come from a face engine (Find faces with ›).</p>'}</div>
       <datalist id="character-names">${characters.map((c) => `<option value="${esc(c.name)}">`).join("")}</datalist></section>`;
   chrome.bindClose(panel);
+  const filter = panel.querySelector("#people-engine");
+  if (filter) filter.onchange = () => panel.querySelectorAll("#unnamed [data-engine]").forEach((row) => {
+    row.hidden = Boolean(filter.value) && row.dataset.engine !== filter.value;
+  });
   panel.querySelectorAll("[data-character]").forEach((b) => {
     b.onclick = () => renderCharacter(app, panel, chrome, Number(b.dataset.character));
   });
