@@ -1,4 +1,5 @@
-"""Enrichment on a Ray cluster the test starts on loopback: the same results as in process, a dead actor's
+"""Enrichment on a Ray cluster the test starts on loopback: the same results as in process (the anime
+engine's included), a dead actor's
 batch retried with nothing written twice, a bounded number of batches in flight, and a driver killed
 with -9 resumed from the queue."""
 
@@ -37,16 +38,22 @@ def fake_site(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def cluster(fake_site):
+def anime_hub(tmp_path_factory):
+    """The anime plugin's random-weight graphs in a Hugging Face cache the cluster's workers are told of."""
+    from tiny_anime import build_tiny_models
+
+    cache = tmp_path_factory.mktemp("anime-hub")
+    build_tiny_models(cache)
+    return cache
+
+
+@pytest.fixture(scope="module")
+def cluster(fake_site, anime_hub):
     """A Ray on this machine with two CPUs; its workers find the fake engines' plugin as a user's
     cluster would find an installed one (here through PYTHONPATH in the runtime environment)."""
     sys.path.insert(0, str(fake_site))
-    ray.init(
-        num_cpus=2,
-        include_dashboard=False,
-        log_to_driver=False,
-        runtime_env={"env_vars": {"PYTHONPATH": str(fake_site), "PIXLSTASH_FAKE_SLOW_SECONDS": "0.3"}},
-    )
+    env = {"PYTHONPATH": str(fake_site), "PIXLSTASH_FAKE_SLOW_SECONDS": "0.3", "HF_HUB_CACHE": str(anime_hub)}
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, runtime_env={"env_vars": env})
     yield
     # A worker's senders may still be inside a Ray call (stop() does not wait for them): shutting Ray
     # down under them, or letting one auto-start a new Ray here afterwards, left a client at exit that
@@ -135,6 +142,44 @@ def test_results_on_ray_are_the_in_process_results(cluster, tmp_path):
     finally:
         local.close()
         remote.close()
+
+
+def test_the_anime_engine_runs_on_ray_unchanged(cluster, anime_hub, tmp_path, monkeypatch):
+    """Boxes and CCIP features found on the cluster are those found in process, and the library clusters
+    them with the metric graph as it does its own."""
+    from test_anime_plugin import HEADS, pictures
+
+    monkeypatch.setenv("HF_HUB_CACHE", str(anime_hub))
+    folder = tmp_path / "drawn"
+    folder.mkdir()
+    for n, image in enumerate(pictures()):
+        image.save(folder / f"scene{n}.png")
+    found = {}
+    for where in ("local", "ray"):
+        with Library.open(tmp_path / where, plugin_manager=make_plugin_manager()) as library:
+            library.engines.configure(EnrichmentSettings(on_import=[], ray=RaySettings(num_cpus=0.25)))
+            library.import_paths([folder])
+            enqueue_all(library, HEADS)
+            worker = library.new_enrichment_worker(ray_address="local" if where == "ray" else None)
+            assert worker.run_until_idle() == len(pictures())
+            if where == "ray":
+                assert sum(worker.per_node().values()) == len(pictures())  # every picture ran on the cluster
+            library.people.update()
+            rows = library.db.query(
+                "SELECT p.original_name, f.x0, f.y0, f.x1, f.y1, f.id "
+                "FROM faces f JOIN pictures p ON p.id = f.picture_id"
+            )
+            vectors = library.vectors.face_vectors([r[5] for r in rows])
+            clusters = dict(library.db.query("SELECT id, cluster_id FROM faces"))
+            by_face = {r[5]: r[:5] for r in rows}
+            groups = {}
+            for face, cluster in clusters.items():
+                groups.setdefault(cluster, set()).add(by_face[face])
+            found[where] = (
+                sorted((r[:5], vectors[r[5]].round(5).tolist()) for r in rows),
+                sorted(sorted(g) for g in groups.values()),
+            )
+    assert found["ray"] == found["local"] and found["local"][0]
 
 
 def test_a_dead_actor_s_batch_is_retried_and_in_flight_batches_stay_bounded(cluster, tmp_path):
