@@ -1,7 +1,6 @@
 """Enrichment on a Ray cluster the test starts on loopback: the same results as in process (the anime
-engine's included), a dead actor's
-batch retried with nothing written twice, a bounded number of batches in flight, and a driver killed
-with -9 resumed from the queue."""
+engine's included), a dead actor's batch retried with nothing written twice, a bounded number of batches
+in flight, and a driver killed with -9 resumed from the queue."""
 
 from __future__ import annotations
 
