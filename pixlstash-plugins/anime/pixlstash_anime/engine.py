@@ -75,7 +75,8 @@ class AnimeCharacterExtractor(FaceExtractor):
         return ModelStatus(
             model=f"{self.detector.name} + {self.recogniser.name}",
             present=not missing,
-            location=str((missing[0] if missing else self.detector).local_folder),
+            # Where the files are (the Hugging Face cache, maybe), or where the first missing one goes.
+            location=str(missing[0].local_folder if missing else self.detector.files()),
             how_to_get=self.how_to_get(missing or [self.detector, self.recogniser]),
         )
 

@@ -135,6 +135,12 @@ def test_boxes_features_likeness_and_clusters_equal_imgutils(hub, tmp_path, imgu
 
     found = engines(anime_pm(), anime=AnimeSettings(detectors=["head_detect_v2.0_s", "face_detect_v1.4_s"]))
     heads, faces = found[HEADS], found[FACES]
+    from conftest import run_cli
+
+    env = {"HF_HUB_CACHE": str(hub), "PIXLSTASH_MODELS_DIR": str(tmp_path / "models")}
+    listed = run_cli("models", "--library", str(tmp_path / "lib"), env=env).stdout
+    assert f"{HEADS}" in listed and "MISSING" not in listed.split(HEADS)[1].split("\n")[0]
+    assert "DAMAGED" not in listed.split(HEADS)[1].split("\n")[0]  # found in the Hugging Face cache, whole
     images = [Image.open(p) for p in paths]
     for engine, want in ((heads, reference["heads"]), (faces, reference["faces"])):
         conf = None if engine is heads else 0.2  # the heads at imgutils' default (0.4)
