@@ -202,6 +202,16 @@ def test_boxes_features_likeness_and_clusters_equal_imgutils(hub, tmp_path, imgu
         want = _partition(reference["clusters"])
         assert got == want
         assert 1 < len(want) < n  # some faces joined, some did not: the check has teeth
+        # "More of this character": faces like the first, scored by the metric graph, not the cosine.
+        hits = library.search.faces_like(HEADS, stored[order[0]][None, :], limit=n)
+        position = {face: i for i, face in enumerate(order)}
+        assert len(hits) == n
+        np.testing.assert_allclose(
+            [h.similarity for h in hits],
+            [1 - reference["differences"][0][position[h.face_id]] for h in hits],
+            atol=1e-5,
+        )
+        assert [h.similarity for h in hits] == sorted((h.similarity for h in hits), reverse=True)
 
 
 def test_a_missing_model_names_itself_and_how_to_get_it(tmp_path, monkeypatch):
