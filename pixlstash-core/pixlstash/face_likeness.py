@@ -17,6 +17,8 @@ from .errors import NotFound
 
 __all__ = ["FaceLikeness"]
 
+PAIRS_PER_CALL = 4096  # pairs handed to the engine at once (two 4096 x 768 float32 arrays: 25 MB)
+
 
 class FaceLikeness:
     def __init__(self, engines: EngineCatalog) -> None:
@@ -44,10 +46,16 @@ class FaceLikeness:
         return np.asarray(self.engines.call(engine, lambda: engine.likeness(left, right)), dtype=np.float32)
 
     def matrix(self, engine: FaceExtractor, candidates: np.ndarray, queries: np.ndarray) -> np.ndarray:
-        """``(len(candidates), len(queries))`` likeness of every candidate with every query."""
+        """``(len(candidates), len(queries))`` likeness of every candidate with every query, a few thousand
+        pairs a call, so that memory stays bounded however many faces a character has."""
         rows, columns = len(candidates), len(queries)
+        found = np.zeros((rows, columns), dtype=np.float32)
         if not rows or not columns:
-            return np.zeros((rows, columns), dtype=np.float32)
-        left = np.repeat(np.asarray(candidates, dtype=np.float32), columns, axis=0)
-        right = np.tile(np.asarray(queries, dtype=np.float32), (rows, 1))
-        return self.pairs(engine, left, right).reshape(rows, columns)
+            return found
+        candidates, queries = np.asarray(candidates, dtype=np.float32), np.asarray(queries, dtype=np.float32)
+        step = max(1, PAIRS_PER_CALL // columns)
+        for start in range(0, rows, step):
+            chunk = candidates[start : start + step]
+            left, right = np.repeat(chunk, columns, axis=0), np.tile(queries, (len(chunk), 1))
+            found[start : start + len(chunk)] = self.pairs(engine, left, right).reshape(len(chunk), columns)
+        return found

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ CCIP_MODELS = {
     "ccip-caformer-5_fp32": "CAFormer, the first release",
 }
 DEFAULT_CCIP = "ccip-caformer-24-randaug-pruned"
+MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 DETECTOR_FILES, DETECTOR_EXTRAS = ("model.onnx",), ("model_type.json",)
 CCIP_FILES = ("model_feat.onnx", "model_metrics.onnx", "metrics.json")
 
@@ -163,6 +165,12 @@ class AnimeSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     detectors: list[str] = msgspec.field(default_factory=lambda: [DEFAULT_DETECTOR])  # one engine each
     ccip: str = DEFAULT_CCIP  # the character recogniser every engine uses
     threads: int = 0  # onnxruntime intra-op threads on the CPU; 0: one per core
+
+    def __post_init__(self) -> None:
+        # A model's name becomes a folder and a URL path: one plain name, never a path.
+        for name in [*self.detectors, self.ccip]:
+            if not MODEL_NAME.fullmatch(name.strip()) or ".." in name:
+                raise ValueError(f"{name!r} is not a model name (letters, digits, '.', '_' and '-')")
 
 
 def configured_detectors(settings: AnimeSettings | None = None) -> list[DetectorModel]:

@@ -333,3 +333,18 @@ def test_models_pull_fetches_the_detector_and_ccip_and_a_failed_pull_leaves_noth
     env["HF_ENDPOINT"] = "http://127.0.0.1:9"  # nothing is fetched again: the engine runs from the models folder
     engine_ok = run_cli("models", "--library", str(tmp_path / "lib"), env=env).stdout
     assert "MISSING" not in engine_ok.split(HEADS, 1)[1].splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    "assignment", ["detectors=../../../etc", "detectors=head_detect_v2.0_s,a/b", "ccip=..", "ccip=/abs"]
+)
+def test_a_model_name_that_is_a_path_is_refused_in_one_line(tmp_path, assignment):
+    from conftest import run_cli
+
+    library = str(tmp_path / "lib")
+    run_cli("plugins", "config", "anime", "threads=1", "--library", library)
+    refused = run_cli("plugins", "config", "anime", assignment, "--library", library, check=False)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "is not a model name" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    shown = run_cli("plugins", "config", "anime", "--library", library).stdout
+    assert "threads" in shown and "etc" not in shown and "abs" not in shown  # nothing stored changed

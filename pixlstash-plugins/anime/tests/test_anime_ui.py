@@ -82,6 +82,8 @@ def test_anime_characters_are_named_guessed_merged_and_undone_in_the_browser(tmp
                 guesses = client.get(f"/api/v1/pictures/{picture_id}/character-guesses").json()
                 guess = next(g for g in guesses if g["engine_id"] == HEADS)
                 assert (guess["name"], guess["character_id"]) == ("Pink", pink["id"])
+                assert client.get("/api/v1/pictures/999999/character-guesses").status_code == 404
+                assert live.client().get(f"/api/v1/pictures/{picture_id}/character-guesses").status_code == 401
                 assert guess["likeness"] >= 0.92
                 page.goto(f"/?picture={picture_id}")
                 viewer = page.locator("#overlay")
