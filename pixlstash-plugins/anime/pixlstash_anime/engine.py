@@ -167,7 +167,7 @@ class AnimeCharacterExtractor(FaceExtractor):
         min_size: int = 0,
         whole_picture: bool = True,
     ) -> list[list[Face]]:
-        found: list[list[Face]] = []
+        boxes_of, crops = [], []
         for image in images:
             rgb = _rgb(image)
             boxes = [
@@ -177,14 +177,16 @@ class AnimeCharacterExtractor(FaceExtractor):
             ]
             if not boxes and whole_picture:
                 boxes = [((0, 0, rgb.width, rgb.height), 0.0)]
-            vectors = self.features([rgb.crop(box) for box, _ in boxes])
-            found.append(
-                [
-                    Face(box=tuple(float(v) for v in box), score=score, embedding=[float(v) for v in vector])
-                    for (box, score), vector in zip(boxes, vectors, strict=True)
-                ]
-            )
-        return found
+            boxes_of.append(boxes)
+            crops += [rgb.crop(box) for box, _ in boxes]
+        vectors = iter(self.features(crops))  # the batch's crops together: CCIP runs faster in batches
+        return [
+            [
+                Face(box=tuple(float(v) for v in box), score=score, embedding=[float(v) for v in next(vectors)])
+                for box, score in boxes
+            ]
+            for boxes in boxes_of
+        ]
 
     # -- comparing ------------------------------------------------------------------------------
 
