@@ -4,6 +4,7 @@ consumer's own pins, made once and kept in ``.venv-consumers/`` at the repositor
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import subprocess
 import sys
@@ -36,6 +37,15 @@ def consumer_python(
     requirements, and each of ``also`` is one more pip install's arguments. Made again when any of these
     change."""
     venv = REPO / ".venv-consumers" / name
+    venv.parent.mkdir(exist_ok=True)
+    # One maker at a time: test processes running side by side may want the same venv at once.
+    with open(venv.parent / f".{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _made(venv, requirements, without_deps, also)
+
+
+def _made(venv: Path, requirements: Path, without_deps: tuple[str, ...], also: tuple[tuple[str, ...], ...]) -> Path:
+    name = venv.name
     python = venv / "bin" / "python"
     stamp = venv / "requirements.sha256"
     wanted = hashlib.sha256(requirements.read_bytes() + repr((without_deps, also)).encode()).hexdigest()

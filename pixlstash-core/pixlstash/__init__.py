@@ -33,6 +33,7 @@ _EXPORTS: dict[str, str] = {
     "accelerators": ".engines.hardware",
     "EngineRegistry": ".engines.registry",
     "check_model_files": ".engines.weights",
+    "fetch_file": ".engines.model_pulls",
     **dict.fromkeys(
         (
             "BadInput",
@@ -108,6 +109,7 @@ __all__ = [
     "__version__",
     "accelerators",
     "check_model_files",
+    "fetch_file",
     "hookimpl",
     "hub_snapshot",
     "make_plugin_manager",

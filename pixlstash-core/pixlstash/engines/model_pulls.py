@@ -18,7 +18,25 @@ from ..clock import now_ms
 from ..errors import BadInput, Conflict, PixlstashError
 from .base import Engine
 
-__all__ = ["ModelPull", "ModelPulls", "can_download", "hub_unreachable", "pull_model"]
+__all__ = ["ModelPull", "ModelPulls", "can_download", "fetch_file", "hub_unreachable", "pull_model"]
+
+
+def fetch_file(url: str, target: Path) -> None:
+    """Download ``url`` to ``target``: into a hidden ``.part`` file beside it, renamed when whole, so a
+    failed or stopped download leaves nothing a model could be mistaken for. For plugins' ``download``."""
+    import shutil
+    import tempfile
+    import urllib.request  # only a download needs it, not every CLI start
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
+            shutil.copyfileobj(response, out, 1 << 20)
+        os.replace(partial, target)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
 
 
 class ModelPull(msgspec.Struct, frozen=True):

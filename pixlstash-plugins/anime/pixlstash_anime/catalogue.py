@@ -14,14 +14,12 @@ import json
 import logging
 import os
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
 
-from pixlstash import ModelMissing, hub_snapshot, models_dir
+from pixlstash import ModelMissing, fetch_file, hub_snapshot, models_dir
 
 __all__ = [
     "CCIP_MODELS",
@@ -94,26 +92,17 @@ class _HubModel:
         return f"{' and '.join(self.required)} from huggingface.co/{self.repo} ({self.name}/) into {self.local_folder}"
 
     def download(self) -> Path:
-        import urllib.error
-        import urllib.request  # only a download needs it, not every CLI start
+        import urllib.error  # only a download needs it, not every CLI start
 
         endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
-        self.local_folder.mkdir(parents=True, exist_ok=True)
         for name in self.required + self.optional:
             url = f"{endpoint}/{self.repo}/resolve/main/{self.name}/{name}"
             log.warning("downloading %s", url)
-            fd, partial = tempfile.mkstemp(dir=self.local_folder, prefix=f".{name}.", suffix=".part")
             try:
-                with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
-                    shutil.copyfileobj(response, out, 1 << 20)
-                os.replace(partial, self.local_folder / name)
+                fetch_file(url, self.local_folder / name)
             except urllib.error.HTTPError as error:
-                Path(partial).unlink(missing_ok=True)
                 if error.code == 404 and name in self.optional:
                     continue  # only graphs that are not YOLOv8 say what they are
-                raise
-            except BaseException:
-                Path(partial).unlink(missing_ok=True)
                 raise
         return self.local_folder
 

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
 
-from pixlstash import ModelMissing, hub_snapshot, models_dir
+from pixlstash import ModelMissing, fetch_file, hub_snapshot, models_dir
 
 __all__ = ["DEFAULT_MODEL", "KNOWN", "MODEL_FILES", "WdModel", "WdSettings", "configured_models"]
 
@@ -97,21 +95,11 @@ class WdModel:
         """Fetch the model's files into its local folder (the user asked: ``pixlstash models pull``)."""
         if not self.hub_repo:
             raise ModelMissing(f"{self.engine_id} is a local model with no download source: {self.how_to_get()}")
-        import urllib.request  # only a download needs it, not every CLI start
-
         endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
-        self.local_folder.mkdir(parents=True, exist_ok=True)
         for name in MODEL_FILES:
             url = f"{endpoint}/{self.hub_repo}/resolve/main/{name}"
             log.warning("downloading %s", url)
-            fd, partial = tempfile.mkstemp(dir=self.local_folder, prefix=f".{name}.", suffix=".part")
-            try:
-                with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
-                    shutil.copyfileobj(response, out, 1 << 20)
-                os.replace(partial, self.local_folder / name)
-            except BaseException:
-                Path(partial).unlink(missing_ok=True)
-                raise
+            fetch_file(url, self.local_folder / name)
         return self.local_folder
 
 
