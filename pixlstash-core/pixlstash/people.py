@@ -224,6 +224,7 @@ class People:
         """For each unnamed face on the picture, the characters whose named faces (of the same engine) it is
         like at or above that engine's threshold for one person, most alike first; a face rejected for a
         character is never guessed as it."""
+        self._apply(self.settings())  # the thresholds as set, in whichever process asks
         found: list[CharacterGuess] = []
         names = {c.id: c.name for c in self.collections.collections("character")}
         for face_id, engine_id in self.faces.unnamed_on(picture_id):
