@@ -77,7 +77,7 @@ def test_faces_people_naming_and_suggestions_from_the_command_line(cli_library):
     warm = next(p for p in people if p["faces"] == 3)
     assert "3 pictures" in cli_library("faces", "name", str(warm["cluster_id"]), "--new", "Warm").stdout
     listed = cli_library("faces", "people", "--min-faces", "1").stdout
-    assert listed.count("person") == 1 and "1 faces in     1 pictures" in listed
+    assert listed.count("person") == 1 and "1 faces in     1 pictures" in listed and "by fake/faces)" in listed
     [blue] = json.loads(cli_library("faces", "suggest", "Warm", "--json").stdout)
     unnamed = json.loads(cli_library("ls", "--unnamed-faces", "--json").stdout)
     assert [p["id"] for p in unnamed["items"]] == [blue["picture"]["id"]]

@@ -48,7 +48,7 @@ def people_command(pm, library_path, min_faces, limit, as_json) -> int:
     for person in people if not as_json else ():
         print(
             f"person {person.cluster_id:>7}  {person.faces:>5} faces in {person.pictures:>5} pictures  "
-            f"(cover: picture {person.cover_picture_id}, face {person.cover_face_id})"
+            f"(cover: picture {person.cover_picture_id}, face {person.cover_face_id}; by {person.engine_id})"
         )
     return 0
 
