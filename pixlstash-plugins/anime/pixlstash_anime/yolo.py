@@ -74,6 +74,11 @@ def _back(x: float, y: float, old: tuple[int, int], new: tuple[float, float]) ->
     return int(np.clip(x, a_min=0, a_max=old[0]).round()), int(np.clip(y, a_min=0, a_max=old[1]).round())
 
 
+def _corners(box, old: tuple[int, int], new: tuple[float, float]) -> tuple[int, int, int, int]:
+    """A box in the input's pixels, as whole pixels of the picture."""
+    return _back(box[0], box[1], old, new) + _back(box[2], box[3], old, new)
+
+
 def postprocess(
     output: np.ndarray,
     conf_threshold: float,
@@ -90,10 +95,8 @@ def postprocess(
     if output.shape[-1] == 6:
         kept = output[output[:, 4] > conf_threshold]
         found = []
-        for x0, y0, x1, y1, score, cls in kept[_nms(kept[:, :4], kept[:, 4], 0.7)]:
-            found.append(
-                (_back(x0, y0, old_size, new_size) + _back(x1, y1, old_size, new_size), labels[int(cls)], float(score))
-            )
+        for row in kept[_nms(kept[:, :4], kept[:, 4], 0.7)]:
+            found.append((_corners(row, old_size, new_size), labels[int(row[5])], float(row[4])))
         return found
     return _suppressed(output, conf_threshold, iou_threshold, old_size, new_size, labels)
 
@@ -121,6 +124,5 @@ def _suppressed(
     found = []
     for box, score in zip(boxes[kept], scores[kept], strict=True):
         best = int(score.argmax())
-        corners = _back(box[0], box[1], old_size, new_size) + _back(box[2], box[3], old_size, new_size)
-        found.append((corners, labels[best], float(score[best])))
+        found.append((_corners(box, old_size, new_size), labels[best], float(score[best])))
     return found
