@@ -30,6 +30,7 @@ __all__ = [
     "ComfyLink",
     "ComfyRun",
     "DuplicateGroup",
+    "EditChange",
     "EngineProgress",
     "EnrichmentSettings",
     "FaceCluster",
@@ -52,6 +53,7 @@ __all__ = [
     "PeopleSettings",
     "Picture",
     "PictureBadges",
+    "PictureEdit",
     "PictureFilter",
     "PictureScore",
     "PictureSummary",
@@ -178,6 +180,62 @@ class PictureText(msgspec.Struct, frozen=True):
     created_at: int
 
 
+class PictureEdit(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
+    """How a picture is shown, applied to its original turned upright (which never changes): straightened by
+    ``angle`` (degrees clockwise, the frame kept and filled), cropped to ``crop`` (x, y, width, height in the
+    upright original's pixels), mirrored left to right, then turned ``rotate`` degrees clockwise."""
+
+    rotate: Literal[0, 90, 180, 270] = 0
+    flip: bool = False
+    angle: Annotated[float, Meta(ge=-45, le=45)] = 0.0
+    crop: (
+        tuple[
+            Annotated[int, Meta(ge=0)],
+            Annotated[int, Meta(ge=0)],
+            Annotated[int, Meta(ge=1)],
+            Annotated[int, Meta(ge=1)],
+        ]
+        | None
+    ) = None
+
+
+Aspect = Annotated[str, Meta(max_length=24, pattern=r"^(\d{1,5}:\d{1,5}|bucket(:\d{3,5})?)$")]
+
+
+class EditChange(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
+    """One change to pictures' edits, said as a person sees the picture (applied in this order: revert,
+    set, mirror, turn, straighten, crop, aspect)."""
+
+    revert: bool = False  # back to the original's look
+    set: PictureEdit | None = None  # the whole edit at once
+    flip: bool = False  # mirror left to right
+    rotate: Literal[-270, -180, -90, 0, 90, 180, 270] = 0  # turn further, clockwise
+    angle: Annotated[float, Meta(ge=-45, le=45)] | None = None  # straighten to this many degrees
+    crop: (
+        tuple[
+            Annotated[int, Meta(ge=0)],
+            Annotated[int, Meta(ge=0)],
+            Annotated[int, Meta(ge=1)],
+            Annotated[int, Meta(ge=1)],
+        ]
+        | None
+    ) = None  # x, y, w, h: the upright original's pixels
+    # (x0, y0, x1, y1) as fractions of the picture as shown without its crop: what a crop tool draws on
+    shown_crop: (
+        tuple[
+            Annotated[float, Meta(ge=0, le=1)],
+            Annotated[float, Meta(ge=0, le=1)],
+            Annotated[float, Meta(ge=0, le=1)],
+            Annotated[float, Meta(ge=0, le=1)],
+        ]
+        | None
+    ) = None
+    uncrop: bool = False
+    # the largest centred crop of W:H (as shown), or "bucket[:RESOLUTION]": the training bucket nearest
+    # the picture's shape at that resolution (1024 by default)
+    aspect: Aspect | None = None
+
+
 class PictureSummary(msgspec.Struct, frozen=True):
     """What a grid needs to paint one cell, first; details come later."""
 
@@ -199,6 +257,9 @@ class PictureSummary(msgspec.Struct, frozen=True):
     original_name: str = ""  # its file's name, for a caption or a title
     duration: float | None = None  # a video's seconds (shown on its tile)
     score: float | None = None  # under a score sort: the picture's score (None: not scored)
+    # width and height above are as shown: after the edit, when there is one
+    edit: PictureEdit | None = None
+    edit_key: str = ""  # names the edit's thumbnails (their URLs take ?edit=KEY)
 
 
 class Stack(msgspec.Struct, frozen=True):
@@ -257,6 +318,8 @@ class PictureFace(msgspec.Struct, frozen=True):
     character_id: int | None = None
     frame: int = 0  # a video's frame it was found on: 0 is the poster
     frame_seconds: float | None = None
+    # the box on the picture as shown (after its edit); None when the edit's crop leaves the face out
+    shown_box: tuple[float, float, float, float] | None = None
 
 
 class Picture(msgspec.Struct, frozen=True):
@@ -300,6 +363,11 @@ class Picture(msgspec.Struct, frozen=True):
     faces: list[PictureFace] = []
     scores: list[PictureScore] = []
     text: PictureText | None = None  # the text read in it (OCR), once read
+    # width and height above are as shown (after the edit); these are the upright original's
+    original_width: int = 0
+    original_height: int = 0
+    edit: PictureEdit | None = None
+    edit_key: str = ""
 
 
 class Project(msgspec.Struct, frozen=True):

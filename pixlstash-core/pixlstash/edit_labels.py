@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["fields_label", "picture_edit_label", "pictures_phrase"]
+__all__ = ["fields_label", "look_label", "picture_edit_label", "pictures_phrase"]
 
 _FIELD_WORDS = {"favourite": ("Favourite", "Unfavourite"), "flagged": ("Flag", "Unflag")}
 _NAMES_SHOWN = 3  # a longer list of tags says how many more
@@ -22,6 +22,27 @@ def fields_label(field: str, value: object, count: int) -> str:
     if field in _FIELD_WORDS:
         return f"{_FIELD_WORDS[field][0 if value else 1]} {said}"
     return f"Change the date of {said}"
+
+
+def look_label(change: object, count: int, first_id: int) -> str:
+    """ "Turn right: picture 40", "Mirror and crop: 3 pictures", "Revert picture 40 to its original"."""
+    said = f"picture {first_id}" if count == 1 else pictures_phrase(count)
+    if getattr(change, "revert", False):
+        return f"Revert {said} to {'its original' if count == 1 else 'their originals'}"
+    turn = getattr(change, "rotate", 0)
+    actions = [
+        word
+        for word, done in (
+            ("edit", getattr(change, "set", None) is not None),
+            ("mirror", getattr(change, "flip", False)),
+            ({90: "turn right", -270: "turn right", -90: "turn left", 270: "turn left"}.get(turn, "turn"), turn),
+            ("straighten", getattr(change, "angle", None) is not None),
+            ("crop", any(getattr(change, name, None) for name in ("crop", "shown_crop", "aspect"))),
+            ("uncrop", getattr(change, "uncrop", False)),
+        )
+        if done
+    ] or ["edit"]
+    return f"{' and '.join(actions).capitalize()}: {said}"
 
 
 def _names(names: Sequence[str]) -> str:

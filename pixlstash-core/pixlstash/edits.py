@@ -27,13 +27,16 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
+import msgspec
+
 from .clock import now_ms
-from .domain import Collection, CollectionKind, History, HistoryStep, Project
-from .edit_labels import fields_label, pictures_phrase
+from .domain import Collection, CollectionKind, EditChange, History, HistoryStep, PictureEdit, Project
+from .edit_labels import fields_label, look_label, pictures_phrase
 from .events import Event, EventBus
 from .index.near_duplicates import NearDuplicateIndex
 from .organise import Organiser
 from .picture_edits import PictureEditor
+from .picture_looks import PictureLooks
 from .scrapheap import Scrapheap
 from .storage.db import Database
 from .storage.edit_state import EditState
@@ -74,10 +77,11 @@ class Edits:
         clock: Callable[[], int] = now_ms,
         stack_store: StackStore | None = None,
         near_duplicates: NearDuplicateIndex | None = None,
+        looks: PictureLooks | None = None,
     ) -> None:
         self.db, self.events, self.journal, self.clock = db, events, journal, clock
         self.log = journal.history
-        self.stack_store, self.near_duplicates = stack_store, near_duplicates
+        self.stack_store, self.near_duplicates, self.looks = stack_store, near_duplicates, looks
         self.pictures, self.tags, self.editor = pictures, tags, editor
         self.scrapheap, self.organiser = scrapheap, organiser
         self.state = EditState(db)
@@ -343,6 +347,37 @@ class Edits:
         }
         self._record(part, len(memberships), label)
 
+    @_atomic
+    def change_look(self, picture_ids: Sequence[int], change: EditChange) -> list[int]:
+        """Turn, mirror, straighten, crop or revert pictures (their originals untouched), one step; the
+        ids whose edit changed."""
+        assert self.looks is not None
+        planned = self.looks.planned(picture_ids, change)
+        changed = {pid: pair for pid, pair in planned.items() if pair[0] != pair[1]}
+        if changed:
+            self._put_looks({pid: after for pid, (_, after) in changed.items()})
+            part = {"kind": "look", "before": [[pid, _plain(b)] for pid, (b, _) in changed.items()]}
+            part["after"] = [[pid, _plain(a)] for pid, (_, a) in changed.items()]
+            self._record(part, len(changed), look_label(change, len(changed), next(iter(changed))))
+        return sorted(changed)
+
+    def _put_looks(self, edits: dict[int, PictureEdit | None]) -> None:
+        assert self.looks is not None
+        with self.db.write():
+            self.looks.rows.put(edits)
+        self.events.publish(Event("picture.changed", sorted(edits), {"fields": ["edit"]}))
+
+    def _undo_look(self, part: dict) -> None:
+        self._replay_look(part["before"])
+
+    def _redo_look(self, part: dict) -> None:
+        self._replay_look(part["after"])
+
+    def _replay_look(self, rows: list) -> None:
+        alive = set(self.state.existing([pid for pid, _ in rows]))
+        if edits := {pid: msgspec.convert(e, PictureEdit) if e else None for pid, e in rows if pid in alive}:
+            self._put_looks(edits)
+
     # -- undo and redo -------------------------------------------------------------------------------
 
     def undo(self) -> HistoryStep | None:
@@ -564,6 +599,10 @@ class Edits:
 
     def _exists(self, collection_id: int) -> bool:
         return self.state.container_details("collection", collection_id) is not None
+
+
+def _plain(edit: PictureEdit | None) -> dict | None:
+    return None if edit is None else msgspec.to_builtins(edit)
 
 
 def _public(step: LoggedStep, *, undone: bool) -> HistoryStep:

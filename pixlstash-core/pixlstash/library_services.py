@@ -239,7 +239,9 @@ class LibraryServices:
     @built_once
     def edits(self) -> Edits:
         from .edits import Edits
+        from .picture_looks import PictureLooks
         from .storage.history_outbox import HistoryOutbox
+        from .storage.picture_edit_rows import PictureEditRows
         from .storage.stacks import StackStore
         from .undo_journal import UndoJournal
 
@@ -254,6 +256,7 @@ class LibraryServices:
             self.organise,
             stack_store=StackStore(self.db),
             near_duplicates=self.near_duplicates,
+            looks=PictureLooks(PictureEditRows(self.db)),
         )
 
     @built_once

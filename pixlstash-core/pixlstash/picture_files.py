@@ -7,8 +7,10 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from PIL import ImageOps
+from PIL import Image, ImageOps
 
+from .edit_geometry import cover_scale, edit_key
+from .edit_render import render
 from .errors import BadInput, NotFound, UnsupportedMedia
 from .media.analyse import VIDEO_SUFFIXES, MediaLimits, analyse_file, open_image
 from .media.exif import read_exif
@@ -17,9 +19,16 @@ from .media.video import frame_at
 from .originals import OriginalStore
 from .paths import inside
 from .storage.folders import FolderStore
+from .storage.picture_edit_rows import EditRow, PictureEditRows
 from .storage.pictures import PictureStore
 from .storage.vectors import VectorStore
-from .thumbnails import ThumbnailCache, ThumbnailSize, make_face_crop, make_preview_thumbnail
+from .thumbnails import (
+    ThumbnailCache,
+    ThumbnailSize,
+    make_edited_thumbnail,
+    make_face_crop,
+    make_preview_thumbnail,
+)
 
 __all__ = ["PictureFiles"]
 
@@ -36,6 +45,7 @@ class PictureFiles:
     ) -> None:
         self.pictures, self.folders, self.store = pictures, folders, store
         self.thumbnails, self.limits, self.vectors = thumbnails, limits, vectors
+        self.edit_rows = PictureEditRows(pictures.db)
 
     def original_path(self, picture_id: int) -> Path:
         """A readable path to the picture's original: the managed copy, else a reference-folder file."""
@@ -50,11 +60,15 @@ class PictureFiles:
                 return candidate
         raise NotFound(f"the original of picture {picture_id} is missing")
 
-    def thumbnail_path(self, picture_id: int, size: ThumbnailSize = "grid") -> Path:
-        """The thumbnail file, remade from the original when it has gone missing."""
+    def thumbnail_path(self, picture_id: int, size: ThumbnailSize = "grid", *, edited: bool = True) -> Path:
+        """The thumbnail file (of the picture as its edit shows it, unless ``edited`` is False), remade from
+        the original when it has gone missing."""
         if size not in ("grid", "preview"):
             raise BadInput("thumbnail size is 'grid' or 'preview'")
         content_hash, _, _ = self.pictures.address(picture_id)
+        row = self.edit_rows.rows([picture_id]).get(picture_id)
+        if edited and row is not None and row.edit is not None:
+            return self._edited_thumbnail(picture_id, content_hash, size, row)
         path = self.thumbnails.path(content_hash, size)
         if path.is_file():
             return path
@@ -74,6 +88,51 @@ class PictureFiles:
             if size == "preview" and not path.is_file():
                 raise NotFound(f"picture {picture_id} has no preview")
         return path
+
+    def edit_key(self, picture_id: int) -> str:
+        row = self.edit_rows.rows([picture_id]).get(picture_id)
+        return edit_key(row.edit) if row is not None else ""
+
+    def _edited_thumbnail(self, picture_id: int, content_hash: str, size: ThumbnailSize, row: EditRow) -> Path:
+        edit = row.edit
+        path = self.thumbnails.path(content_hash, size, edit_key(edit))
+        if path.is_file():
+            return path
+        source = self.pixels_path(picture_id)  # a RAW file's preview has the original's size upright
+        long_side = max(edit.crop[2:]) if edit is not None and edit.crop else max(row.width, row.height)
+        zoom = max(row.width, row.height) / long_side * cover_scale(edit.angle if edit else 0, row.width, row.height)
+        with open_image(source, self.limits) as image:
+            try:
+                made = make_edited_thumbnail(
+                    image, read_exif(image).orientation, size, lambda up: render(up, edit, row.width, row.height), zoom
+                )
+            except (OSError, SyntaxError, ValueError) as error:
+                raise UnsupportedMedia(f"the original cannot be decoded: {error}") from None
+        return self.thumbnails.write(content_hash, size, made, edit_key(edit))
+
+    def edited_image(self, picture_id: int) -> Image.Image | None:
+        """The picture as its edit shows it, at full size; None when it has no edit."""
+        row = self.edit_rows.rows([picture_id]).get(picture_id)
+        if row is None or row.edit is None:
+            return None
+        original = self.original_path(picture_id)
+        upright = raw_preview(original, self.limits)[0] if is_raw(original) else _opened(original, self.limits)
+        upright.load()
+        scale_to = upright if upright.size == (row.width, row.height) else upright.resize((row.width, row.height))
+        return render(scale_to, row.edit, row.width, row.height)
+
+    def edited_rendition(self, picture_id: int) -> tuple[bytes, str]:
+        """(bytes, MIME type) of the picture as shown at full size: a JPEG original stays JPEG (quality
+        95), anything else becomes PNG. The original's bytes when it has no edit is not asked here."""
+        image = self.edited_image(picture_id)
+        if image is None:
+            raise NotFound(f"picture {picture_id} has no edit")
+        buffer = io.BytesIO()
+        if self.pictures.address(picture_id)[1].lower() in (".jpg", ".jpeg"):
+            image.convert("RGB").save(buffer, "JPEG", quality=95)
+            return buffer.getvalue(), "image/jpeg"
+        image.convert("RGBA" if "A" in image.getbands() else "RGB").save(buffer, "PNG", compress_level=1)
+        return buffer.getvalue(), "image/png"
 
     def pixels_path(self, picture_id: int) -> Path:
         """A file with the picture's pixels that Pillow opens: the original, or a RAW file's preview (made

@@ -8,8 +8,10 @@ bumping it makes every thumbnail be remade lazily, on first request, with no mig
 from __future__ import annotations
 
 import io
+import math
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -22,6 +24,7 @@ __all__ = [
     "ThumbnailCache",
     "ThumbnailSize",
     "grid_thumbnail_from",
+    "make_edited_thumbnail",
     "make_grid_thumbnail",
     "make_preview_thumbnail",
     "make_thumbnails",
@@ -105,6 +108,22 @@ def make_thumbnails(image: Image.Image, orientation: int | None = None) -> tuple
     return _encode_webp(grid, *GRID_WEBP), _encode_webp(preview, *PREVIEW_WEBP), grid
 
 
+def make_edited_thumbnail(
+    image: Image.Image,
+    orientation: int | None,
+    size: ThumbnailSize,
+    shown: Callable[[Image.Image], Image.Image],
+    zoom: float,
+) -> bytes:
+    """A thumbnail of an edited picture: ``shown(upright)`` draws the edit (edit_render.render bound to
+    the picture's edit and size) on the upright original, decoded ``zoom`` times larger than the thumbnail
+    (how much the edit's crop enlarges)."""
+    box = GRID_SIZE if size == "grid" else PREVIEW_SIZE
+    upright = _decoded(image, math.ceil(box * zoom), orientation)
+    quality = GRID_WEBP if size == "grid" else PREVIEW_WEBP
+    return _encode_webp(_fit(_to_display_mode(shown(upright)), box), *quality)
+
+
 def make_face_crop(image: Image.Image, box: tuple[float, float, float, float]) -> bytes:
     """A square WebP around one face of ``image`` (box in its pixels), the face centred with a margin;
     what lies outside the picture is filled grey."""
@@ -129,13 +148,16 @@ class ThumbnailCache:
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def path(self, content_hash: str, size: ThumbnailSize) -> Path:
-        if size not in ("grid", "preview") or not content_hash.isalnum():
-            raise ValueError(f"bad thumbnail address {content_hash!r} {size!r}")
-        return self.root / content_hash[:2] / f"{content_hash}.{size}.v{THUMBNAIL_VERSION}.webp"
+    def path(self, content_hash: str, size: ThumbnailSize, edit_key: str = "") -> Path:
+        """Where a thumbnail is; an edited picture's (``edit_key``, see edit_geometry.py) apart from the
+        original's, so undoing an edit finds its thumbnails still there."""
+        if size not in ("grid", "preview") or not content_hash.isalnum() or not (edit_key.isalnum() or not edit_key):
+            raise ValueError(f"bad thumbnail address {content_hash!r} {size!r} {edit_key!r}")
+        edited = f".e{edit_key}" if edit_key else ""
+        return self.root / content_hash[:2] / f"{content_hash}.{size}{edited}.v{THUMBNAIL_VERSION}.webp"
 
-    def write(self, content_hash: str, size: ThumbnailSize, data: bytes) -> Path:
-        return self._write(self.path(content_hash, size), data)
+    def write(self, content_hash: str, size: ThumbnailSize, data: bytes, edit_key: str = "") -> Path:
+        return self._write(self.path(content_hash, size, edit_key), data)
 
     @staticmethod
     def _write(target: Path, data: bytes) -> Path:
@@ -168,11 +190,10 @@ class ThumbnailCache:
         if preview:
             self.write(content_hash, "preview", preview)
 
-    def exists(self, content_hash: str, size: ThumbnailSize) -> bool:
-        return self.path(content_hash, size).is_file()
+    def exists(self, content_hash: str, size: ThumbnailSize, edit_key: str = "") -> bool:
+        return self.path(content_hash, size, edit_key).is_file()
 
     def delete(self, content_hash: str) -> None:
-        for size in ("grid", "preview"):
-            self.path(content_hash, size).unlink(missing_ok=True)
-        for crop in self.path(content_hash, "grid").parent.glob(f"{content_hash}.face*.webp"):
-            crop.unlink(missing_ok=True)
+        """Every file made from the picture: thumbnails, its edits' and its faces' crops."""
+        for made in self.path(content_hash, "grid").parent.glob(f"{content_hash}.*.webp"):
+            made.unlink(missing_ok=True)

@@ -7,10 +7,11 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from pixlstash.domain import VISIBLE, EngineId, Id, Int64, PictureFilter, Score, SetOp, Sort, SortKey
+from pixlstash.domain import VISIBLE, EditChange, EngineId, Id, Int64, PictureFilter, Score, SetOp, Sort, SortKey
 
 __all__ = [
     "BadgesQuery",
+    "BulkEdit",
     "BulkFilterRequest",
     "BulkOperation",
     "BulkRequest",
@@ -98,6 +99,8 @@ class PicturePatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
     reject_predictions: list[Name] = []
     # Character tags a tagger proposed: accepted, and the picture filed under a character of that name.
     accept_as_characters: list[Name] = []
+    # Turn, mirror, straighten, crop or revert the picture (its original untouched).
+    edit: EditChange | UnsetType = UNSET
 
 
 class _BulkOp(msgspec.Struct, tag_field="action", forbid_unknown_fields=True):
@@ -132,6 +135,12 @@ class BulkUnscrap(_BulkOp, tag="unscrap"):
     pass
 
 
+class BulkEdit(_BulkOp, tag="edit"):
+    """Turn, mirror, straighten, crop or revert every picture (videos are refused)."""
+
+    change: EditChange
+
+
 class BulkAddToCollection(_BulkOp, tag="add_to_collection"):
     collection_id: Id
 
@@ -160,6 +169,7 @@ BulkOperation = (
     | BulkRemoveFromCollection
     | BulkAddToProject
     | BulkRemoveFromProject
+    | BulkEdit
 )
 
 

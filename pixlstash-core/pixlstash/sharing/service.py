@@ -65,6 +65,9 @@ class ShareGone(PixlstashError):
 
 class ShareOptions(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
     allow_original: bool = True  # recipients may download full-size files
+    # the full-size download of an edited picture is its edited look (a PNG or JPEG made from the
+    # original), not the original file
+    edited_downloads: bool = False
     include_metadata: bool = False  # show tags, captions and generation data
     watermark: dict[str, Any] | None = None  # {"text": ..., "image": ..., "opacity": ..., "position": ...}
 
@@ -99,6 +102,7 @@ class SharedPicture(msgspec.Struct, frozen=True):
     tags: list[PictureTag] = []
     caption: str | None = None
     generation: Generation | None = None
+    edit_key: str = ""  # the picture is shown edited: its image URLs take ?edit=KEY
 
 
 class SharedSummary(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -112,6 +116,7 @@ class SharedSummary(msgspec.Struct, frozen=True, omit_defaults=True):
     height: int
     taken_at: int
     rating: int | None = None
+    edit_key: str = ""
 
 
 class SharedPage(msgspec.Struct, frozen=True):
@@ -369,7 +374,7 @@ class ShareService:
     @staticmethod
     def summary(share: Share, p: PictureSummary) -> SharedSummary:
         rating = p.rating if share.options.include_metadata else None
-        return SharedSummary(p.id, p.content_hash, p.media_type, p.width, p.height, p.taken_at, rating)
+        return SharedSummary(p.id, p.content_hash, p.media_type, p.width, p.height, p.taken_at, rating, p.edit_key)
 
     def page(self, share: Share, page: Page) -> SharedPage:
         return SharedPage([self.summary(share, p) for p in page.items], page.next_cursor)
@@ -421,6 +426,7 @@ class ShareService:
             tags=p.tags if meta else [],
             caption=(p.captions[0].text if p.captions else None) if meta else None,
             generation=p.generation if meta else None,
+            edit_key=p.edit_key,
         )
 
     def picture_for_hash(self, share: Share, content_hash: str) -> int:
@@ -445,12 +451,13 @@ class ShareService:
         cached, bounded, made a few at a time (``renders``). A video's "original" is its poster."""
         content_hash, _, _ = self.pictures.address(picture_id)
         video = self.pictures.media_inputs([picture_id]).get(picture_id, ("", 0, 0, "image"))[3] == "video"
-        if size == "original" and not video:
+        edit = self.files.edit_key(picture_id)
+        if size == "original" and not video and not (edit and share.options.edited_downloads):
             source = self.files.pixels_path(picture_id)
-        else:
+        else:  # a thumbnail shows the picture edited (a full-size edited look: its preview)
             source = self.files.thumbnail_path(picture_id, "preview" if size == "original" else size)
         options = msgspec.json.encode(share.options).decode()
-        key = (content_hash, size, options)
+        key = (content_hash, size, options, edit)
         return self.renders.get(share.id, key, source, lambda image: self.render(share, image))
 
     def render(self, share: Share, source: Image.Image) -> bytes:

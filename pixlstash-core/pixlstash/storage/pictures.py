@@ -14,29 +14,32 @@ from ..domain import (
     Generation,
     Picture,
     PictureBadges,
+    PictureEdit,
     PictureFace,
     PictureScore,
     PictureSummary,
     PictureTag,
     Prediction,
 )
+from ..edit_geometry import edit_key, shown_box, shown_size
 from ..errors import BadInput, NotFound
 from .db import Database, ids_json
 from .fulltext import PICTURE_TEXT_INSERT
 from .ocr import TextStore
 
-__all__ = ["SUMMARY_COLUMNS", "PictureStore", "row_to_summary"]
+__all__ = ["SUMMARY_COLUMNS", "PictureStore", "edit_fields", "row_to_summary"]
 
 SUMMARY_COLUMNS = (
-    "p.id, p.content_hash, p.media_type, p.width, p.height, p.rating, p.taken_at, p.imported_at, "
+    "p.id, p.content_hash, p.media_type, coalesce(p.shown_width, p.width), coalesce(p.shown_height, p.height), "
+    "p.rating, p.taken_at, p.imported_at, "
     "p.file_size, p.favourite, p.flagged, p.missing, p.deleted_at, p.stack_id, "
     "CASE WHEN p.stack_id IS NULL THEN 0 ELSE (SELECT count(*) FROM pictures m "
-    "WHERE m.stack_id = p.stack_id AND m.deleted_at IS NULL) END, p.original_name, p.duration"
+    "WHERE m.stack_id = p.stack_id AND m.deleted_at IS NULL) END, p.original_name, p.duration, p.edit"
 )
 _PICTURE_COLUMNS = (
     "id, content_hash, suffix, media_type, mime, file_size, width, height, taken_at, imported_at, rating, "
     "favourite, flagged, original_name, managed, missing, duration, codec, camera, orientation, exif, "
-    "phash, dup_group, source_id, deleted_at, taken_from"
+    "phash, dup_group, source_id, deleted_at, taken_from, edit"
 )
 _generation_decoder = msgspec.json.Decoder(list)
 
@@ -60,7 +63,19 @@ def row_to_summary(row: Sequence) -> PictureSummary:
         stack_size=row[14],
         original_name=row[15],
         duration=row[16],
+        **edit_fields(row[17]),
     )
+
+
+_edit_decoder = msgspec.json.Decoder(PictureEdit)
+
+
+def edit_fields(stored: str | None) -> dict:
+    """The ``edit`` and ``edit_key`` of a picture from its stored edit (JSON, or NULL)."""
+    if stored is None:
+        return {}
+    edit = _edit_decoder.decode(stored)
+    return {"edit": edit, "edit_key": edit_key(edit)}
 
 
 def _chunks(ids: Sequence[int], size: int = 500) -> Iterable[Sequence[int]]:
@@ -448,6 +463,7 @@ class PictureStore:
             source_id,
             deleted_at,
             taken_from,
+            stored_edit,
         ) = row
         q = self.db.query
         tags = [
@@ -487,8 +503,18 @@ class PictureStore:
             generation = msgspec.convert(row, Generation)
         collections = [r[0] for r in q("SELECT collection_id FROM collection_members WHERE picture_id = ?", (pid,))]
         projects = [r[0] for r in q("SELECT project_id FROM project_members WHERE picture_id = ?", (pid,))]
+        edit = _edit_decoder.decode(stored_edit) if stored_edit else None
         faces = [
-            PictureFace(fid, (x0, y0, x1, y1), score, engine, character, frame, seconds)
+            PictureFace(
+                fid,
+                (x0, y0, x1, y1),
+                score,
+                engine,
+                character,
+                frame,
+                seconds,
+                shown_box((x0, y0, x1, y1), edit, width, height),
+            )
             for fid, x0, y0, x1, y1, score, engine, character, frame, seconds in q(
                 "SELECT id, x0, y0, x1, y1, score, engine_id, character_id, frame, frame_seconds FROM faces "
                 "WHERE picture_id = ? ORDER BY frame, x0",
@@ -518,8 +544,11 @@ class PictureStore:
             media_type=media_type,
             mime=mime,
             file_size=file_size,
-            width=width,
-            height=height,
+            width=shown_size(edit, width, height)[0],
+            height=shown_size(edit, width, height)[1],
+            original_width=width,
+            original_height=height,
+            **edit_fields(stored_edit),
             taken_at=taken_at,
             taken_from=taken_from,
             imported_at=imported_at,

@@ -402,7 +402,9 @@ class PictureQuery:
         if compiled.empty:
             return []
         order = _order_by(sort)
-        sql, params = compiled.select(f"p.id, p.width, p.height, {order}")
+        sql, params = compiled.select(
+            f"p.id, coalesce(p.shown_width, p.width), coalesce(p.shown_height, p.height), {order}"
+        )
         if sort.key == "random":  # the same order as random pages: from the seed's point, wrapping once
             sql += " ORDER BY p.shuffle < ?, p.shuffle, p.id"
             params.append(_random_start(sort.seed))

@@ -11,7 +11,7 @@ import apsw
 
 from ..errors import PixlstashError
 from .fulltext import PICTURE_TEXT_INSERT_V8
-from .schema_recent import V13_SQL, V15_SQL, V16_SQL, V17_SQL, V18_SQL, V19_SQL, V20_SQL, V21_SQL, v14_sql
+from .schema_recent import V13_SQL, V15_SQL, V16_SQL, V17_SQL, V18_SQL, V19_SQL, V20_SQL, V21_SQL, v14_sql, v22_sql
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "LibraryTooNew", "migrate"]
 
@@ -569,6 +569,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (19, "scores: one number per picture per scorer (quality, aesthetic, prompt match)", V19_SQL),
     (20, "the text in pictures, with its regions (OCR)", V20_SQL),
     (21, "workflow runs remember which process works them (a dead one's runs are adopted)", V21_SQL),
+    (22, "pictures' edits: turned, mirrored, straightened and cropped without touching the original", v22_sql(_STAMP)),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -2,7 +2,8 @@
 
 Migration 13: every generation field searchable. 14: stacks, linked ComfyUIs and workflow runs. 15: the
 undo outbox. 16: ids of sets, characters and projects never reused. 17: where a date came from. 18:
-pictures said not to be duplicates. 19: scores. 20: the text in pictures (OCR).
+pictures said not to be duplicates. 19: scores. 20: the text in pictures (OCR). 21: workflow runs' owners.
+22: pictures' edits.
 
 Stacks: variants grouped under a cover (a workflow run's outputs on their source, near-duplicates, a
 person's pick). A picture is in one stack at most; a stack row stays when it empties, so that undoing an
@@ -152,3 +153,16 @@ CREATE TABLE picture_ocr (
 # Which process works a running workflow run (its scratch area's name, whose lock lives as long as it does):
 # a run whose process died (kill -9, a crash) is adopted by the next runner instead of staying "running".
 V21_SQL = "ALTER TABLE comfy_runs ADD COLUMN owner TEXT;"
+
+
+def v22_sql(stamp: str) -> str:
+    """A picture's edit (rotate, mirror, straighten, crop; JSON of ``PictureEdit``, NULL for none) and the
+    size it gives, so grids lay the picture out as shown. ``stamp`` stamps ``meta_seq`` (see schema.py):
+    other processes follow an edit as they follow every other change."""
+    return f"""
+ALTER TABLE pictures ADD COLUMN edit TEXT;
+ALTER TABLE pictures ADD COLUMN shown_width INTEGER;
+ALTER TABLE pictures ADD COLUMN shown_height INTEGER;
+CREATE TRIGGER pictures_stamp_edit AFTER UPDATE OF edit ON pictures
+BEGIN UPDATE pictures SET meta_seq = {stamp} WHERE id = NEW.id; END;
+"""

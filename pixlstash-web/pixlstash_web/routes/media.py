@@ -22,6 +22,7 @@ T = TypeVar("T")
 
 IMMUTABLE = "private, max-age=31536000, immutable"
 BY_ID = "private, max-age=3600"  # a picture's content may change (a reference file edited): revalidate hourly
+REVALIDATE = "private, no-cache"  # a URL whose edit is not the picture's now: asked again each time
 NO_STORE = "no-store"  # shared images: nothing may keep them once the link is revoked
 _SIZES = {"grid", "preview"}
 # An original is the user's file as it came: whatever its bytes say (an SVG with script, HTML named .png),
@@ -68,18 +69,43 @@ async def decode_for(ctx: RequestContext, work: Callable[[], T]) -> T:
 def thumbnail_response(
     ctx: RequestContext, picture_id: int, content_hash: str, size: str, cache: str = IMMUTABLE, make: bool = True
 ) -> Response | None:
-    """The thumbnail; None when it must be made first and ``make`` is False."""
+    """The thumbnail of the picture as its edit shows it; None when it must be made first and ``make`` is
+    False. A URL names the edit it wants (``?edit=KEY``; none for the original's look): only when that is
+    the picture's edit now may the answer be kept as immutable."""
     if size not in _SIZES:
         raise NotFound("thumbnail size is grid or preview")
-    etag = f'"{content_hash}-{size}"'
+    key = ctx.library.files.edit_key(picture_id)
+    if key != ctx.request.query_params.get("edit", "") and cache == IMMUTABLE:
+        cache = REVALIDATE
+    etag = f'"{content_hash}-{size}{"-" + key if key else ""}"'
     cached = not_modified(ctx, etag, cache)
     if cached is not None:
         return cached
-    if not make and not ctx.library.thumbnails.exists(content_hash, size):  # type: ignore[arg-type]
+    if not make and not ctx.library.thumbnails.exists(content_hash, size, key):  # type: ignore[arg-type]
         return None
     # Thumbnails are small: read them here, in the handler's worker thread, in one go.
     body = ctx.library.thumbnail_path(picture_id, size).read_bytes()
     return Response(body, media_type="image/webp", headers={"ETag": etag, "Cache-Control": cache})
+
+
+def edited_response(ctx: RequestContext, picture_id: int, cache: str = REVALIDATE) -> Response:
+    """The picture as its edit shows it, at full size (a JPEG original as JPEG, else PNG)."""
+    picture = ctx.library.get(picture_id)
+    if picture.edit is None:
+        raise NotFound(f"picture {picture_id} has no edit: its original is its look")
+    etag = f'"{picture.content_hash}-{picture.edit_key}"'
+    cached = not_modified(ctx, etag, cache)
+    if cached is not None:
+        return cached
+    body, mime = ctx.library.files.edited_rendition(picture_id)
+    stem = Path(picture.original_name or picture.content_hash).stem
+    name = f"{stem}-edited{'.jpg' if mime == 'image/jpeg' else '.png'}"
+    headers = {"ETag": etag, "Cache-Control": cache, "Content-Disposition": f'inline; filename="{_ascii(name)}"'}
+    return Response(body, media_type=mime, headers={**headers, **ORIGINAL_HEADERS})
+
+
+def _ascii(name: str) -> str:
+    return "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name)
 
 
 def original_response(ctx: RequestContext, picture_id: int, cache: str = IMMUTABLE) -> Response:
@@ -142,6 +168,18 @@ def register(api: Api) -> None:
     )
     def original(ctx: RequestContext) -> Response:
         return original_response(ctx, picture_id_for(ctx, ctx.path["content_hash"]))
+
+    @api.get(
+        "/pictures/{picture_id:int}/edited",
+        policy=Policy.READ,
+        raw=True,
+        tag="media",
+        response_media="image/*",
+        summary="The picture as its edit shows it, full size (JPEG for a JPEG original, else PNG); 404 "
+        "when it has no edit",
+    )
+    async def edited(ctx: RequestContext) -> Response:
+        return await decode_for(ctx, lambda: edited_response(ctx, ctx.path["picture_id"]))
 
     @api.get(
         "/faces/{face_id:int}/crop.webp",

@@ -16,6 +16,7 @@ from ..schemas import (
     BadgesQuery,
     BulkAddToCollection,
     BulkAddToProject,
+    BulkEdit,
     BulkFavourite,
     BulkFilterRequest,
     BulkFlag,
@@ -77,6 +78,8 @@ def _apply(library, ids: list[int], op: BulkOperation) -> BulkResult:
         case BulkRemoveFromProject(project_id=pid):
             library.collections.project(pid)
             edits.remove_from_project(pid, ids)
+        case BulkEdit(change=change):
+            ids = edits.change_look(ids, change)
     return BulkResult(type(op).__struct_config__.tag, len(ids))
 
 
@@ -193,11 +196,15 @@ def register(api: Api) -> None:
         body=PicturePatch,
         response=Picture,
         tag="pictures",
-        summary="Edit rating, flags, caption, tags and predictions of a picture",
+        summary="Edit rating, flags, caption, tags and predictions of a picture, and turn, mirror, straighten "
+        "or crop it (``edit``; its original untouched)",
     )
     def patch_picture(ctx: RequestContext, body: PicturePatch) -> Picture:
         library, picture_id = ctx.library, ctx.path["picture_id"]
         library.get(picture_id)
+        if body.edit is not UNSET and msgspec.structs.replace(body, edit=UNSET) == PicturePatch():
+            library.edits.change_look([picture_id], body.edit)  # its own step, with its own label
+            return library.get(picture_id)
         fields = {
             name: getattr(body, name)
             for name in ("rating", "favourite", "flagged", "taken_at")
@@ -222,6 +229,8 @@ def register(api: Api) -> None:
                 edits.accept_caption(picture_id, body.accept_caption)
             if body.add_tags or body.remove_tags:
                 edits.tag([picture_id], add=body.add_tags, remove=body.remove_tags)
+            if body.edit is not UNSET:
+                edits.change_look([picture_id], body.edit)
         if body.accept_predictions or body.reject_predictions or body.accept_as_characters:
             accept = [*body.accept_predictions, *body.accept_as_characters]
             library.review_predictions(picture_id, accept=accept, reject=body.reject_predictions)

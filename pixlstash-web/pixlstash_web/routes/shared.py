@@ -19,7 +19,15 @@ from ..api import Api, RequestContext
 from ..event_streams import event_stream, sse
 from ..schemas import Count, FilterQuery, ListQuery
 from ..security import Policy
-from .media import NO_STORE, ORIGINAL_HEADERS, decoding, not_modified, original_response, thumbnail_response
+from .media import (
+    NO_STORE,
+    ORIGINAL_HEADERS,
+    decoding,
+    edited_response,
+    not_modified,
+    original_response,
+    thumbnail_response,
+)
 
 PREFIX = "/shared/{share_token}"
 
@@ -46,11 +54,13 @@ def _image(ctx: RequestContext, content_hash: str, size: str, make: bool = True)
         if size == "original":
             if not share.options.allow_original:
                 raise NotFound("this share does not offer original files")
+            if share.options.edited_downloads and ctx.library.files.edit_key(picture_id):
+                return edited_response(ctx, picture_id, NO_STORE) if make else None  # made anew: no metadata
             if not share.options.include_metadata:
                 return _original_without_metadata(ctx, picture_id) if make else None
             return original_response(ctx, picture_id, NO_STORE)
         return thumbnail_response(ctx, picture_id, content_hash, size, NO_STORE, make=make)
-    etag = f'"{content_hash}-{size}-s{share.id}"'
+    etag = f'"{content_hash}-{size}-s{share.id}-{ctx.library.files.edit_key(picture_id)}"'
     cached = not_modified(ctx, etag, NO_STORE)
     if cached is not None:
         return cached

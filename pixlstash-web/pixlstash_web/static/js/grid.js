@@ -40,7 +40,8 @@ export class Grid {
     this.needBadges = needBadges;
     this.onDragStart = onDragStart;
     // Where a tile's thumbnail is (a share's recipient reads them through the share's own routes).
-    this.imageUrl = imageUrl || ((id, size) => `/api/v1/pictures/${id}/${size}.webp`);
+    // An edited picture's URL names its edit, so no cache holds an earlier look.
+    this.imageUrl = imageUrl || ((id, size, edit) => `/api/v1/pictures/${id}/${size}.webp${edit ? `?edit=${edit}` : ""}`);
     this.selectable = selectable; // a read-only grid (a share) only opens pictures
     this.el.classList.toggle("read-only", !selectable);
     this.ids = new Uint32Array(0);
@@ -100,7 +101,18 @@ export class Grid {
   }
 
   setDetails(summaries) {
-    for (const s of summaries) { this.details.set(s.id, s); this.stale.delete(s.id); }
+    let reshaped = false;
+    for (const s of summaries) {
+      this.details.set(s.id, s);
+      this.stale.delete(s.id);
+      const index = this.indexOf.get(s.id);  // an edit (a turn, a crop) changes a picture's shape
+      if (index === undefined || (this.widths[index] === Math.min(65535, s.width)
+        && this.heights[index] === Math.min(65535, s.height))) continue;
+      this.widths[index] = Math.min(65535, s.width);
+      this.heights[index] = Math.min(65535, s.height);
+      reshaped = true;
+    }
+    if (reshaped) this.relayout();
     this.refreshTiles();
     if (summaries.length) this.needBadges(summaries.map((s) => s.id));
   }
@@ -315,17 +327,13 @@ export class Grid {
         this.decorate(tile, index);
         if (!this.known(id)) missing.push(id);
       }
-      const size = tile.thumbnail;
-      const wanted = `${id}/${size}`;
-      if (!fast && tile.dataset.src !== wanted) {
-        tile.dataset.src = wanted;
-        const img = tile.firstChild;
+      if (!fast && tile.dataset.src !== this.wantedSrc(tile, id)) {
         if (!firstPainted && index === start) {
-          img.addEventListener("load", () => requestAnimationFrame(() => {
+          tile.firstChild.addEventListener("load", () => requestAnimationFrame(() => {
             if (!firstPainted) { firstPainted = true; performance.mark("pixlstash:first-thumbnail"); }
           }), { once: true });
         }
-        img.src = this.imageUrl(id, size);
+        this.paint(tile, id);
       }
     }
     this.renderHeaders(top, viewHeight);
@@ -357,6 +365,15 @@ export class Grid {
     for (const [g, header] of this.headerTiles) if (!seen.has(g)) { header.remove(); this.headerTiles.delete(g); }
   }
 
+  wantedSrc(tile, id) {
+    return `${id}/${tile.thumbnail}/${this.details.get(id)?.edit_key ?? ""}`;
+  }
+
+  paint(tile, id) {
+    tile.dataset.src = this.wantedSrc(tile, id);
+    tile.firstChild.src = this.imageUrl(id, tile.thumbnail, this.details.get(id)?.edit_key ?? "");
+  }
+
   makeTile() {
     const tile = makeTile();
     tile.draggable = this.selectable;
@@ -383,6 +400,8 @@ export class Grid {
     tile.setAttribute("aria-selected", this.selected.has(id) ? "true" : "false");
     tile.querySelector(".check").setAttribute("aria-checked", this.selected.has(id) ? "true" : "false");
     decorateTile(tile, this.details.get(id), this.badges.get(id), () => this.box(index).width, this.showStacks);
+    // Painted before its details said it was edited (or edited since): the edited look.
+    if (tile.dataset.src && tile.dataset.src !== this.wantedSrc(tile, id)) this.paint(tile, id);
   }
 
   refreshTiles() {
