@@ -50,7 +50,8 @@ def tidy(edit: PictureEdit | None, width: int, height: int) -> PictureEdit | Non
         if crop == (0, 0, width, height):
             crop = None
     angle = round(edit.angle, 2)
-    tidied = PictureEdit(rotate=edit.rotate, flip=edit.flip, angle=angle, crop=crop)
+    # (0 degrees is left unsaid: the stored edit and its key are the same however it was reached)
+    tidied = PictureEdit(rotate=edit.rotate, flip=edit.flip, crop=crop, **({"angle": angle} if angle else {}))
     return None if tidied == PictureEdit() else tidied
 
 

@@ -65,6 +65,12 @@ BUILT_IN = tuple(
         ),
         ("unscrap", "edit_cmds", "unscrap_command", "Bring pictures back from the scrapheap."),
         (
+            "edit",
+            "look_cmds",
+            "edit_group",
+            "Turn, mirror, straighten or crop pictures without touching their originals.",
+        ),
+        (
             "prune",
             "prune_cmd",
             "prune_command",

@@ -66,7 +66,7 @@ def ls_command(pm, library_path, where, limit, cursor, count, stats, as_json, js
     scored = sort.key.startswith("score:")
     rows = []
     for item in page.items:
-        name = names.get(item.id, "") + ("  MISSING" if item.missing else "")
+        name = names.get(item.id, "") + ("  MISSING" if item.missing else "") + ("  (edited)" if item.edit else "")
         taken = dt.datetime.fromtimestamp(item.taken_at / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M")
         rows.append(
             (
