@@ -100,11 +100,14 @@ def restriction(within: list[dict] | None, project: dict | None) -> dict[str, An
     return f
 
 
-def fetch_images(client: Client, pictures: Sequence[dict]) -> list:
-    """Each picture as a Pillow image: the original (a video's poster frame, as a preview)."""
+def fetch_images(client: Client, pictures: Sequence[dict], edited: bool = True) -> list:
+    """Each picture as a Pillow image: as edited in PixlStash (turned, cropped; unless ``edited`` is off),
+    else the original (a video's poster frame, as a preview)."""
     images = []
     for picture in pictures:
-        if picture.get("media_type") == "video":
+        if edited and picture.get("edit_key"):
+            data = client.request("GET", f"/pictures/{picture['id']}/edited")
+        elif picture.get("media_type") == "video":
             data = client.request("GET", f"/media/{picture['content_hash']}/preview.webp")
         else:
             data = client.request("GET", f"/media/{picture['content_hash']}/original")

@@ -192,6 +192,10 @@ class PictureLoader:
                 "picture_ids": ("STRING", {"default": ""}),
                 "collections": (COLLECTIONS, {"tooltip": "pictures in any of these sets or characters"}),
                 "project": (PROJECT,),
+                "edited": (
+                    "BOOLEAN",
+                    {"default": True, "tooltip": "as edited in PixlStash (turned, cropped); off: the original files"},
+                ),
             },
         }
 
@@ -211,10 +215,11 @@ class PictureLoader:
         picture_ids="",
         collections=None,
         project=None,
+        edited=True,
     ):
         client, pictures = _select(tags, min_rating, sort, descending, limit, seed, picture_ids, collections, project)
         if pictures:
-            images, masks = batch(fetch_images(client, pictures), batch_rule)
+            images, masks = batch(fetch_images(client, pictures, edited), batch_rule)
         else:
             images, masks = (nothing(empty) for empty in empty_batch())
         details = [client.get(f"/pictures/{p['id']}") for p in pictures]
@@ -245,14 +250,24 @@ class PictureList(PictureLoader):
         return inputs
 
     def load_list(
-        self, tags, min_rating, sort, descending, limit, seed, picture_ids="", collections=None, project=None
+        self,
+        tags,
+        min_rating,
+        sort,
+        descending,
+        limit,
+        seed,
+        picture_ids="",
+        collections=None,
+        project=None,
+        edited=True,
     ):
         client, pictures = _select(tags, min_rating, sort, descending, limit, seed, picture_ids, collections, project)
         if not pictures:  # an empty list would make ComfyUI index into nothing: block what follows instead
             blocked = nothing(None)
             return tuple([] if blocked is None else [blocked] for _ in self.RETURN_TYPES)
         images, masks, ids, captions, tag_lines = [], [], [], [], []
-        for picture, image in zip(pictures, fetch_images(client, pictures), strict=True):
+        for picture, image in zip(pictures, fetch_images(client, pictures, edited), strict=True):
             detail = client.get(f"/pictures/{picture['id']}")
             tensor, mask = single(image)
             images.append(tensor)

@@ -140,12 +140,17 @@ def parse_aspect(text: str) -> tuple[int, int]:
     return w, h
 
 
-def with_aspect(edit: PictureEdit | None, aspect: tuple[int, int], width: int, height: int) -> PictureEdit | None:
+def with_aspect(
+    edit: PictureEdit | None, aspect: tuple[int, int], width: int, height: int, *, snap: bool = False
+) -> PictureEdit | None:
     """Cropped to the largest box of ``aspect`` (as shown: width:height after the turn) centred on the
-    current crop, or on the picture."""
+    current crop, or on the picture; with ``snap``, to a box of the current crop's area instead (a crop
+    snapped to a training bucket keeps its size)."""
     base = edit or PictureEdit()
     a, b = aspect if base.rotate in (0, 180) else (aspect[1], aspect[0])
     w = min(width, height * a / b)
+    if snap and base.crop:
+        w = min(w, math.sqrt(base.crop[2] * base.crop[3] * a / b))
     h = w * b / a
     cx, cy = (
         (base.crop[0] + base.crop[2] / 2, base.crop[1] + base.crop[3] / 2) if base.crop else (width / 2, height / 2)

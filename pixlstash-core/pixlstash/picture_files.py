@@ -7,9 +7,10 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import msgspec
 from PIL import Image, ImageOps
 
-from .edit_geometry import cover_scale, edit_key
+from .edit_geometry import cover_scale, edit_key, tidy
 from .edit_render import render
 from .errors import BadInput, NotFound, UnsupportedMedia
 from .media.analyse import VIDEO_SUFFIXES, MediaLimits, analyse_file, open_image
@@ -109,6 +110,18 @@ class PictureFiles:
             except (OSError, SyntaxError, ValueError) as error:
                 raise UnsupportedMedia(f"the original cannot be decoded: {error}") from None
         return self.thumbnails.write(content_hash, size, made, edit_key(edit))
+
+    def frame_path(self, picture_id: int) -> Path:
+        """The preview of the picture turned and mirrored as its edit says, but neither straightened nor
+        cropped: what a crop tool draws on (it shows the straightening itself)."""
+        content_hash, _, _ = self.pictures.address(picture_id)
+        row = self.edit_rows.rows([picture_id])[picture_id]
+        frame = (
+            tidy(msgspec.structs.replace(row.edit, crop=None, angle=0.0), row.width, row.height) if row.edit else None
+        )
+        if frame is None:
+            return self.thumbnail_path(picture_id, "preview", edited=False)
+        return self._edited_thumbnail(picture_id, content_hash, "preview", msgspec.structs.replace(row, edit=frame))
 
     def edited_image(self, picture_id: int) -> Image.Image | None:
         """The picture as its edit shows it, at full size; None when it has no edit."""

@@ -22,15 +22,17 @@ class PictureLooks:
     def planned(
         self, picture_ids: Sequence[int], change: EditChange
     ) -> dict[int, tuple[PictureEdit | None, PictureEdit | None]]:
-        """id -> (edit before, edit after) for each picture; ``NotFound`` for an unknown id, ``BadInput``
-        for a video or a change that does not fit a picture (a crop off it)."""
+        """id -> (edit before, edit after) for each picture (videos among pictures are left out);
+        ``NotFound`` for an unknown id, ``BadInput`` for videos alone or a change that does not fit a
+        picture (a crop off it)."""
         ids = sorted(set(picture_ids))
         rows = self.rows.rows(ids)
         if missing := [pid for pid in ids if pid not in rows]:
             raise NotFound(f"no such picture: {', '.join(map(str, missing[:20]))}", missing=missing[:100])
-        if videos := [pid for pid in ids if rows[pid].media_type == "video"]:
-            raise BadInput(f"videos are not turned or cropped (picture {videos[0]} is a video)")
-        return {pid: (rows[pid].edit, _applied(rows[pid], change)) for pid in ids}
+        pictures = [pid for pid in ids if rows[pid].media_type != "video"]
+        if ids and not pictures:
+            raise BadInput(f"videos are not turned or cropped (picture {ids[0]} is a video)")
+        return {pid: (rows[pid].edit, _applied(rows[pid], change)) for pid in pictures}
 
 
 def _applied(row: EditRow, change: EditChange) -> PictureEdit | None:
@@ -54,7 +56,8 @@ def _applied(row: EditRow, change: EditChange) -> PictureEdit | None:
     if change.shown_crop is not None:
         edit = geometry.with_shown_crop(edit, change.shown_crop, w, h)
     if change.aspect is not None:
-        edit = geometry.with_aspect(edit, _aspect(change.aspect, edit, w, h), w, h)
+        snap = change.aspect.startswith("bucket")
+        edit = geometry.with_aspect(edit, _aspect(change.aspect, edit, w, h), w, h, snap=snap)
     return edit
 
 

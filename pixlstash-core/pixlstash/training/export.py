@@ -56,6 +56,7 @@ class ExportFile(msgspec.Struct, frozen=True):
     source: str  # the original's path
     suffix: str  # the original's suffix
     video: bool = False
+    edited: bool = False  # written as its edit shows it (turned, cropped) before any resize
 
 
 class ExportMissing(msgspec.Struct, frozen=True):
@@ -132,7 +133,17 @@ class TrainingExport:
             image = f"{folder}/{stem}{suffix}" if folder else f"{stem}{suffix}"
             caption = caption_text(picture, options, frequency)
             files.append(
-                ExportFile(picture.id, picture.content_hash, image, caption, tags, str(source), picture.suffix, video)
+                ExportFile(
+                    picture.id,
+                    picture.content_hash,
+                    image,
+                    caption,
+                    tags,
+                    str(source),
+                    picture.suffix,
+                    video,
+                    edited=picture.edit is not None,
+                )
             )
         uncaptioned = [f.picture_id for f in files if not f.caption]
         return ExportPlan(files, missing, videos, folder, uncaptioned, _warnings(files, uncaptioned))
@@ -160,6 +171,10 @@ class TrainingExport:
             with_duration = self.pictures.get(item.picture_id).duration
             frame = poster_frame(Path(item.source), with_duration)
             return converted_image(frame, ".png", options, self.limits)
+        if item.edited:  # the crop comes first, then the export's own resize; captions stay as they are
+            edited = self.files.edited_image(item.picture_id)
+            if edited is not None:
+                return converted_image(edited, item.suffix, options, self.limits)
         if options.copies(item.suffix) and not (
             options.transparency == "background" and has_transparency(Path(item.source))
         ):

@@ -128,6 +128,24 @@ def original_response(ctx: RequestContext, picture_id: int, cache: str = IMMUTAB
 
 def register(api: Api) -> None:
     @api.get(
+        "/pictures/{picture_id:int}/frame.webp",
+        policy=Policy.READ,
+        raw=True,
+        tag="media",
+        response_media="image/webp",
+        summary="A preview of the picture turned and mirrored as edited, but neither straightened nor cropped: "
+        "what the viewer's crop tool draws on",
+    )
+    async def crop_frame(ctx: RequestContext) -> Response:
+        picture_id = ctx.path["picture_id"]
+
+        def answer() -> Response:
+            path = ctx.library.files.frame_path(picture_id)
+            return Response(path.read_bytes(), media_type="image/webp", headers={"Cache-Control": REVALIDATE})
+
+        return await decode_for(ctx, answer)
+
+    @api.get(
         "/media/{content_hash}/{size}.webp",
         policy=Policy.READ,
         raw=True,

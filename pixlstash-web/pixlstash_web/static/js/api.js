@@ -85,8 +85,9 @@ export const api = {
   query,
 };
 
-export function thumbUrl(hash, size = "grid") {
-  return `/api/v1/media/${hash}/${size}.webp`;
+/** A thumbnail's URL; an edited picture's names its edit (``edit_key``), so no cache keeps an earlier look. */
+export function thumbUrl(hash, size = "grid", edit = "") {
+  return `/api/v1/media/${hash}/${size}.webp${edit ? `?edit=${edit}` : ""}`;
 }
 
 export function originalUrl(hash) {

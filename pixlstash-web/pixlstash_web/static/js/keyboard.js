@@ -53,7 +53,7 @@ export function bindKeyboard(app) {
       if (filters) filters.open = false;
       // What is on screen has its module in already (imported again, it answers at once).
       else if (!$("menu").hidden) app.menus().then((m) => m.hideMenu());
-      else if (overlayOpen) app.viewer().then((m) => m.closeOverlay(app));
+      else if (overlayOpen) app.viewer().then((m) => m.leaveTool() || m.closeOverlay(app));
       else if (!$("panel").hidden) app.panels().then((m) => m.closePanel());
       else if (event.target.matches("input")) event.target.blur();
       else grid.clearSelection();
@@ -79,7 +79,7 @@ export function bindKeyboard(app) {
       (await app.viewer()).step(app, event.key === "ArrowLeft" ? -1 : 1);
       return;
     }
-    if (overlayOpen && (event.key === "a" || event.key === "r")) {
+    if (overlayOpen && ["a", "x", "r", "R", "c"].includes(event.key)) {
       const picture = await fetchPicture(app);
       if (picture) (await app.viewer()).overlayKeys(app, picture, event);
       return;
@@ -115,6 +115,9 @@ export function bindKeyboard(app) {
         break;
       case "i": case "I":
         if (overlayOpen) { event.preventDefault(); (await app.viewer()).toggleInfo(); }
+        break;
+      case "r": case "R":  // turn the selection (or the focused picture) right, with Shift left
+        if (targets.length) (await app.menus()).actions.turn(app, targets, event.key === "r" ? 90 : -90);
         break;
       case "t": case "T":
         event.preventDefault();

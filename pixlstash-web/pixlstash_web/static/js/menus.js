@@ -46,7 +46,17 @@ async function bulk(app, ids, operation, said, question) {
 
 const STARS = (rating) => (rating ? "★".repeat(rating) : "no stars");
 
+const TURNED = { 90: "Turned right", [-90]: "Turned left", 180: "Turned upside down" };
+
 export const actions = {
+  /** Turn, mirror or revert pictures (never their originals): each one undo step; videos are left out. */
+  turn: (app, ids, degrees) => bulk(app, ids, { action: "edit", change: { rotate: degrees } },
+    (n) => `${TURNED[degrees]} ${n}`, (n) => `Turn ${n}?`),
+  mirror: (app, ids) => bulk(app, ids, { action: "edit", change: { flip: true } }, (n) => `Mirrored ${n}`,
+    (n) => `Mirror ${n}?`),
+  revertEdits: (app, ids) => bulk(app, ids, { action: "edit", change: { revert: true } },
+    (n) => `Reverted ${n} to the original`, (n) => `Revert ${n} to their originals?`),
+
   rate: (app, ids, rating) => bulk(app, ids, { action: "rate", rating },
     (n) => (rating ? `Rated ${n} ${STARS(rating)}` : `Cleared the rating of ${n}`),
     (n) => (rating ? `Rate ${n} ${STARS(rating)}?` : `Clear the rating of ${n}?`)),
@@ -247,6 +257,9 @@ export async function contextMenu(app, x, y, ids) {
     ["Remove from", leaving],
     ["Share…", () => actions.share(app, ids)],
     ["Export for training…", async () => exportDialog(app, { ids: await app.expand(ids) })],
+    ["Turn and mirror", [["Turn right (R)", () => actions.turn(app, ids, 90)],
+      ["Turn left (Shift+R)", () => actions.turn(app, ids, -90)], ["Mirror", () => actions.mirror(app, ids)],
+      ["Revert to original", () => actions.revertEdits(app, ids)]]],
     null,
     ...stackItems(app, ids),
     null,

@@ -2,6 +2,7 @@
 // faces with character assignment, EXIF and generation metadata, previous / next.
 
 import { api, originalUrl, thumbUrl } from "./api.js";
+import { closeCropTool, openCropTool } from "./crop_tool.js";
 import { engineName, showGuesses } from "./face_guesses.js";
 import { undoButton } from "./history.js";
 import { actions, assignItems, showMenu } from "./menus.js";
@@ -44,8 +45,9 @@ function render(app, el, p) {
     <div class="stage-column"><div class="stage" id="stage">
       ${video ? `<video src="${originalUrl(p.content_hash)}" controls autoplay muted playsinline
           poster="${thumbUrl(p.content_hash, "preview")}" aria-label="Video"></video>`
-        : `<img id="full" draggable="false" src="${thumbUrl(p.content_hash, "preview")}" alt="${esc(p.original_name)}"
-          ${BROWSER_IMAGES.has(p.mime) ? `data-original="${originalUrl(p.content_hash)}"` : ""}>`}
+        : `<img id="full" draggable="false" src="${thumbUrl(p.content_hash, "preview", p.edit_key)}" alt="${esc(p.original_name)}"
+          ${p.edit ? `data-original="/api/v1/pictures/${p.id}/edited?edit=${p.edit_key}"`
+            : BROWSER_IMAGES.has(p.mime) ? `data-original="${originalUrl(p.content_hash)}"` : ""}>`}
       <div id="faceboxes"></div>
       <svg id="textboxes" aria-hidden="true"></svg>
       <button class="nav prev" id="prev" aria-label="Previous picture">${icon("chevron-left")}</button>
@@ -55,6 +57,12 @@ function render(app, el, p) {
         <span class="position" id="position">${position(app, p.id)}</span>
         <button id="viewer-assign">Add to…</button>
         <button id="viewer-share">Share…</button>
+        ${video ? "" : `<span class="edit-tools" role="group" aria-label="Edit">
+          <button class="icon" id="turn-left" aria-label="Turn left" title="Turn left (Shift+R)">${icon("rotate-ccw")}</button>
+          <button class="icon" id="turn-right" aria-label="Turn right" title="Turn right (R)">${icon("rotate-cw")}</button>
+          <button class="icon" id="mirror" aria-label="Mirror" title="Mirror left to right">${icon("flip-horizontal-2")}</button>
+          <button class="icon" id="crop-open" aria-label="Crop and straighten" title="Crop and straighten (C)">${icon("crop")}</button>
+        </span>`}
         <button id="fit-small" hidden title="Show this small picture as large as the screen allows">Fit</button>
         <button id="viewer-delete" class="danger">${p.deleted_at ? "Delete for good" : "Delete"}</button>
         <button id="toggle-info" aria-pressed="${!el.classList.contains("no-info")}" title="Details (I)">${icon("info")}<span>Details</span></button>
@@ -63,6 +71,8 @@ function render(app, el, p) {
     <button class="close icon" id="close-overlay" aria-label="Close">${icon("x")}</button>
     <div class="info">
       <h2>${esc(p.original_name || `Picture ${p.id}`)}</h2>
+      ${p.edit ? `<p class="edited-note"><span class="badge">Edited</span> ${esc(editWords(p))}
+        <button id="revert-edit">Revert to original</button></p>` : ""}
       <p class="muted">${p.width}×${p.height} · ${(p.file_size / 1e6).toFixed(2)} MB · <span id="taken" title="${esc(DATE_SOURCES[p.taken_from] ?? "")}">${new Date(p.taken_at).toLocaleString()}${
         p.taken_from && p.taken_from !== "exif" ? ` <small>(${esc(DATE_WORDS[p.taken_from] ?? p.taken_from)})</small>` : ""}</span>
         ${similarity !== undefined ? ` · similarity ${similarity.toFixed(3)}` : ""}</p>
@@ -75,7 +85,7 @@ function render(app, el, p) {
         <button data-remove="${esc(t.name)}" aria-label="Remove tag ${esc(t.name)}">×</button></span>`).join("")}</div>
       <form id="add-tag"><input name="tag" placeholder="add tag (T)" aria-label="Add tag" id="tag-input"></form>
       <div id="drop-bin" class="drop-bin" aria-label="Reject or remove" hidden>✗ Drop here to reject a suggestion or remove a tag</div>
-      ${p.predictions.filter((x) => x.state === "pending").length ? `<h3>Suggested (A accepts all, R rejects all)</h3>
+      ${p.predictions.filter((x) => x.state === "pending").length ? `<h3>Suggested (A accepts all, X rejects all)</h3>
       <div class="chips" id="predictions">${p.predictions.filter((x) => x.state === "pending").map((x) =>
         `<span class="chip prediction" draggable="true" data-prediction="${esc(x.name)}" title="${esc(x.engine_id)}">
         ${esc(x.name)} <small>${Math.round(x.confidence * 100)}%</small>
@@ -106,7 +116,8 @@ function render(app, el, p) {
       <h3>File</h3><dl class="kv"><dt>Type</dt><dd>${esc(p.mime)}</dd>
         ${p.locations.map((l) => `<dt>Location</dt><dd>${esc(l)}</dd>`).join("")}
         <dt>Hash</dt><dd>${esc(p.content_hash.slice(0, 16))}…</dd></dl>
-      <p><a class="button" href="${originalUrl(p.content_hash)}" target="_blank" rel="noopener">${icon("download")} Open original</a></p>
+      <p><a class="button" href="${originalUrl(p.content_hash)}" target="_blank" rel="noopener">${icon("download")} Open original</a>
+        ${p.edit ? `<a class="button" href="/api/v1/pictures/${p.id}/edited?edit=${p.edit_key}" target="_blank" rel="noopener">${icon("download")} Open edited</a>` : ""}</p>
     </div>`;
   bind(app, el, p);
   holdSmallPictures(el.querySelector("#stage"), el.querySelector("#full"), el.querySelector("#fit-small"), p,
@@ -196,9 +207,10 @@ function drawFaces(app, el, p) {
   if (!img || !p.faces.length) return;
   const place = () => {
     const { scale, left, top } = drawnAt(img, p);
-    layer.innerHTML = p.faces.map((f, i) => `<div class="facebox" style="left:${left + f.box[0] * scale}px;
-      top:${top + f.box[1] * scale}px;width:${(f.box[2] - f.box[0]) * scale}px;height:${(f.box[3] - f.box[1]) * scale}px">
-      <span>Face ${i + 1} · ${esc(engineName(app, f.engine_id))}</span></div>`).join("");
+    // Boxes as the picture is shown (turned, cropped); a face the crop leaves out has none.
+    layer.innerHTML = p.faces.map((f, i) => [f.shown_box, i]).filter(([b]) => b).map(([b, i]) => `<div class="facebox"
+      style="left:${left + b[0] * scale}px;top:${top + b[1] * scale}px;width:${(b[2] - b[0]) * scale}px;height:${(b[3] - b[1]) * scale}px">
+      <span>Face ${i + 1} · ${esc(engineName(app, p.faces[i].engine_id))}</span></div>`).join("");
   };
   if (img.complete) place(); else img.addEventListener("load", place, { once: true });
   new ResizeObserver(() => { if (img.complete) place(); }).observe(el.querySelector("#stage"));  // the details come and go
@@ -215,7 +227,7 @@ function textSection(text) {
 function drawText(el, p) {
   const img = el.querySelector("#full");
   const layer = el.querySelector("#textboxes");
-  if (!img || !layer || !p.text?.runs.length) return;
+  if (!img || !layer || !p.text?.runs.length || p.edit) return;  // (read on the original: no marks on an edited look)
   const place = () => {
     const { scale, left, top } = drawnAt(img, p);
     layer.innerHTML = p.text.runs.map((run, i) => {
@@ -264,6 +276,27 @@ export function closeOverlay(app) {
   $("grid").focus();
 }
 
+/** Turn, mirror, straighten, crop or revert the picture shown: one undo step. */
+function changeLook(app, p, change, message) {
+  act(app, p, () => api.patch(`/pictures/${p.id}`, { edit: change }), message);
+}
+
+function cropTool(app, p) {
+  openCropTool($("overlay"), p, (change) => changeLook(app, p, change, "Cropped"));
+}
+
+/** Leave the crop tool if it is open (Esc): true when it was. */
+export function leaveTool() {
+  return closeCropTool();
+}
+
+function editWords(p) {
+  const e = p.edit;
+  const words = [e.angle ? `straightened ${e.angle > 0 ? "+" : ""}${e.angle}°` : "", e.crop ? "cropped" : "",
+    e.flip ? "mirrored" : "", e.rotate ? `turned ${e.rotate}°` : ""].filter(Boolean);
+  return `${words.join(", ")} · the original is kept as it was`;
+}
+
 async function act(app, p, work, message) {
   try {
     await work();
@@ -278,6 +311,12 @@ function bind(app, el, p) {
   el.querySelector("#close-overlay").onclick = () => closeOverlay(app);
   el.querySelector("#prev").onclick = () => step(app, -1);
   el.querySelector("#toggle-info").onclick = () => toggleInfo();
+  const onClick = (id, handler) => { const b = el.querySelector(id); if (b) b.onclick = handler; };
+  onClick("#turn-left", () => changeLook(app, p, { rotate: -90 }, "Turned left"));
+  onClick("#turn-right", () => changeLook(app, p, { rotate: 90 }, "Turned right"));
+  onClick("#mirror", () => changeLook(app, p, { flip: true }, "Mirrored"));
+  onClick("#crop-open", () => cropTool(app, p));
+  onClick("#revert-edit", () => changeLook(app, p, { revert: true }, "Reverted to the original"));
   el.querySelector("#viewer-assign").onclick = (event) => {
     const r = event.currentTarget.getBoundingClientRect();
     showMenu(r.left, r.top - 8, assignItems(app, [p.id]));
@@ -375,7 +414,7 @@ function bind(app, el, p) {
   });
 }
 
-/** The overlay's own keys (A accepts, R rejects the pending suggestions), called by the page's key handler;
+/** The overlay's own keys (A accepts, X rejects the pending suggestions; R / Shift+R turn, C crops), called by the page's key handler;
  * never from an ``on*`` property, where returning false would cancel the key in the tag and caption boxes. */
 // Where a picture's date came from, said when it is not the camera's own (a render's date is a guess).
 const DATE_WORDS = { embedded: "from the file's metadata", file: "file date", import: "import date", hand: "set by hand" };
@@ -388,12 +427,17 @@ const DATE_SOURCES = {
 };
 
 export function overlayKeys(app, p, event) {
-  if (event.target.matches("input, textarea, select")) return false;
+  if (event.target.matches("input, textarea, select") || document.querySelector(".crop-tool")) return false;
   const pending = p.predictions.filter((x) => x.state === "pending").map((x) => x.name);
+  const still = p.media_type !== "video";
   if (event.key === "a" && pending.length) {
     act(app, p, () => api.patch(`/pictures/${p.id}`, { accept_predictions: pending }), "Accepted suggestions");
-  } else if (event.key === "r" && pending.length) {
+  } else if (event.key === "x" && pending.length) {
     act(app, p, () => api.patch(`/pictures/${p.id}`, { reject_predictions: pending }), "Rejected suggestions");
+  } else if ((event.key === "r" || event.key === "R") && still) {
+    changeLook(app, p, { rotate: event.key === "r" ? 90 : -90 }, event.key === "r" ? "Turned right" : "Turned left");
+  } else if (event.key === "c" && still) {
+    cropTool(app, p);
   } else return false;
   event.preventDefault();
   return true;
