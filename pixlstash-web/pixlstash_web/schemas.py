@@ -349,6 +349,7 @@ class _ShareCreate(msgspec.Struct, tag_field="scope_type", forbid_unknown_fields
     expires_in_days: Annotated[float, Meta(gt=0, le=36_500)] | None = None
     allow_original: bool = True
     include_metadata: bool = False
+    edited_downloads: bool = False  # an edited picture's full-size download is its edited look
     watermark_text: Annotated[str, Meta(max_length=200)] | None = None
     watermark_picture_id: Id | None = None  # draw this library picture (a logo) instead of text
     watermark_opacity: Annotated[float, Meta(ge=0, le=1)] = 0.5

@@ -211,7 +211,10 @@ def register(api: Api) -> None:
             else:
                 watermark["text"] = body.watermark_text
         options = ShareOptions(
-            allow_original=body.allow_original, include_metadata=body.include_metadata, watermark=watermark
+            allow_original=body.allow_original,
+            include_metadata=body.include_metadata,
+            watermark=watermark,
+            edited_downloads=body.edited_downloads,
         )
         scope_type = type(body).__struct_config__.tag
         share, secret = ctx.state.shares.create(

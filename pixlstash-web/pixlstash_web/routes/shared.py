@@ -39,6 +39,7 @@ class ShareInfo(msgspec.Struct):
     allow_original: bool
     include_metadata: bool
     expires_at: int | None
+    edited_downloads: bool = False  # an edited picture's full-size download is its edited look
 
 
 def _shares(ctx: RequestContext):
@@ -115,6 +116,7 @@ def register(api: Api) -> None:
             share.options.allow_original,
             share.options.include_metadata,
             share.expires_at,
+            share.options.edited_downloads,
         )
 
     @api.get(

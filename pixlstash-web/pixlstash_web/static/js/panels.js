@@ -346,6 +346,7 @@ export function shareDialog(app, scope) {
     <label>Title <input name="title" aria-label="Share title"></label>
     <label>Expires after (days, empty: never) <input name="days" type="number" min="0.01" step="any" aria-label="Expiry in days"></label>
     <label><input type="checkbox" name="allow_original" checked> Allow downloading originals</label>
+    <label><input type="checkbox" name="edited_downloads"> Edited pictures download as edited (not the original file)</label>
     <label><input type="checkbox" name="include_metadata"> Include tags and captions</label>
     <label>Watermark text <input name="watermark" aria-label="Watermark text"></label>
     <p id="share-url" class="muted"></p>
@@ -358,7 +359,7 @@ export function shareDialog(app, scope) {
   form.onsubmit = async (event) => {
     event.preventDefault();
     const body = { ...scope, title: form.title.value, allow_original: form.allow_original.checked,
-      include_metadata: form.include_metadata.checked };
+      include_metadata: form.include_metadata.checked, edited_downloads: form.edited_downloads.checked };
     if (form.days.value) body.expires_in_days = Number(form.days.value);
     if (form.watermark.value.trim()) body.watermark_text = form.watermark.value.trim();
     try {

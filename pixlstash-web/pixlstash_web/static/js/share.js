@@ -26,8 +26,9 @@ async function get(path) {
   return response.json();
 }
 
+/** An image of a shared picture; an edited one's thumbnails name the edit, so no cache keeps an earlier look. */
 function media(picture, size) {
-  return `${base}/media/${picture.content_hash}/${size}`;
+  return `${base}/media/${picture.content_hash}/${size}${picture.edit_key ? `?edit=${picture.edit_key}` : ""}`;
 }
 
 /** Every page of the share, the grid laid out again as each arrives (the first screen paints at once). */
@@ -57,7 +58,7 @@ function show(index) {
       ${video ? `<video src="${media(p, "original")}" controls autoplay muted playsinline poster="${media(p, "preview.webp")}"
           aria-label="Video"></video>`
         : `<img id="full" draggable="false" src="${media(p, "preview.webp")}" alt="Picture ${index + 1} of ${grid.ids.length}"
-          ${info.allow_original ? `data-original="${media(p, "original")}"` : ""}>`}
+          ${info.allow_original && (!p.edit_key || info.edited_downloads) ? `data-original="${media(p, "original")}"` : ""}>`}
       <button class="nav prev" id="prev" aria-label="Previous picture" ${index === 0 ? "disabled" : ""}>${icon("chevron-left")}</button>
       <button class="nav next" id="next" aria-label="Next picture" ${index === grid.ids.length - 1 ? "disabled" : ""}>${icon("chevron-right")}</button>
     </div>
