@@ -278,8 +278,8 @@ def test_the_command_line_turns_crops_shows_and_reverts(tmp_path):
     assert run_cli("edit", "straighten", "1", "-1.5", env=env).stdout == "straightened (-1.5°) 1 picture\n"
     shown = run_cli("edit", "show", "1", env=env).stdout
     assert (
-        shown
-        == "picture 1: straightened -1.5°, cropped to 160x160 at 40,0, turned 90° clockwise; shown 160x160 (original 240x160)\n"
+        shown == "picture 1: straightened -1.5°, cropped to 160x160 at 40,0, turned 90° clockwise; "
+        "shown 160x160 (original 240x160)\n"
     )
     listed = json.loads(run_cli("ls", "--json", env=env).stdout)["items"][0]
     assert listed["edit"] == {"rotate": 90, "angle": -1.5, "crop": [40, 0, 160, 160]} and listed["width"] == 160

@@ -24,9 +24,11 @@ def fields_label(field: str, value: object, count: int) -> str:
     return f"Change the date of {said}"
 
 
-def look_label(change: object, count: int, first_id: int) -> str:
-    """ "Turn right: picture 40", "Mirror and crop: 3 pictures", "Revert picture 40 to its original"."""
-    said = f"picture {first_id}" if count == 1 else pictures_phrase(count)
+def look_label(change: object, changed: Sequence[Sequence]) -> str:
+    """ "Turn right: picture 40", "Mirror and crop: 3 pictures", "Revert picture 40 to its original";
+    ``changed``: [picture id, edit] of the pictures changed."""
+    count = len(changed)
+    said = f"picture {changed[0][0]}" if count == 1 else pictures_phrase(count)
     if getattr(change, "revert", False):
         return f"Revert {said} to {'its original' if count == 1 else 'their originals'}"
     turn = getattr(change, "rotate", 0)

@@ -27,10 +27,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
-import msgspec
-
 from .clock import now_ms
-from .domain import Collection, CollectionKind, EditChange, History, HistoryStep, PictureEdit, Project
+from .domain import Collection, CollectionKind, EditChange, History, HistoryStep, Project
 from .edit_labels import fields_label, look_label, pictures_phrase
 from .events import Event, EventBus
 from .index.near_duplicates import NearDuplicateIndex
@@ -352,20 +350,10 @@ class Edits:
         """Turn, mirror, straighten, crop or revert pictures (their originals untouched), one step; the
         ids whose edit changed."""
         assert self.looks is not None
-        planned = self.looks.planned(picture_ids, change)
-        changed = {pid: pair for pid, pair in planned.items() if pair[0] != pair[1]}
-        if changed:
-            self._put_looks({pid: after for pid, (_, after) in changed.items()})
-            part = {"kind": "look", "before": [[pid, _plain(b)] for pid, (b, _) in changed.items()]}
-            part["after"] = [[pid, _plain(a)] for pid, (_, a) in changed.items()]
-            self._record(part, len(changed), look_label(change, len(changed), next(iter(changed))))
-        return sorted(changed)
-
-    def _put_looks(self, edits: dict[int, PictureEdit | None]) -> None:
-        assert self.looks is not None
-        with self.db.write():
-            self.looks.rows.put(edits)
-        self.events.publish(Event("picture.changed", sorted(edits), {"fields": ["edit"]}))
+        before, after = self.looks.change(picture_ids, change)
+        if after:
+            self._record({"kind": "look", "before": before, "after": after}, len(after), look_label(change, after))
+        return sorted(pid for pid, _ in after)
 
     def _undo_look(self, part: dict) -> None:
         self._replay_look(part["before"])
@@ -374,9 +362,9 @@ class Edits:
         self._replay_look(part["after"])
 
     def _replay_look(self, rows: list) -> None:
+        assert self.looks is not None
         alive = set(self.state.existing([pid for pid, _ in rows]))
-        if edits := {pid: msgspec.convert(e, PictureEdit) if e else None for pid, e in rows if pid in alive}:
-            self._put_looks(edits)
+        self.looks.put_back([row for row in rows if row[0] in alive])
 
     # -- undo and redo -------------------------------------------------------------------------------
 
@@ -599,10 +587,6 @@ class Edits:
 
     def _exists(self, collection_id: int) -> bool:
         return self.state.container_details("collection", collection_id) is not None
-
-
-def _plain(edit: PictureEdit | None) -> dict | None:
-    return None if edit is None else msgspec.to_builtins(edit)
 
 
 def _public(step: LoggedStep, *, undone: bool) -> HistoryStep:

@@ -256,7 +256,7 @@ class LibraryServices:
             self.organise,
             stack_store=StackStore(self.db),
             near_duplicates=self.near_duplicates,
-            looks=PictureLooks(PictureEditRows(self.db)),
+            looks=PictureLooks(self.db, PictureEditRows(self.db), self.events),
         )
 
     @built_once

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import msgspec
+
 from . import edit_geometry as geometry
 from .domain import EditChange, PictureEdit
 from .errors import BadInput, NotFound
+from .events import Event, EventBus
+from .storage.db import Database
 from .storage.picture_edit_rows import EditRow, PictureEditRows
 
 __all__ = ["PictureLooks"]
@@ -16,8 +20,30 @@ DEFAULT_BUCKET_RESOLUTION = 1024
 
 
 class PictureLooks:
-    def __init__(self, rows: PictureEditRows) -> None:
-        self.rows = rows
+    def __init__(self, db: Database, rows: PictureEditRows, events: EventBus) -> None:
+        self.db, self.rows, self.events = db, rows, events
+
+    def change(self, picture_ids: Sequence[int], change: EditChange) -> tuple[list, list]:
+        """Apply ``change`` (inside a write); ([id, edit before], [id, edit after]) of the pictures it
+        changed, as plain data for the undo history."""
+        planned = self.planned(picture_ids, change)
+        changed = {pid: pair for pid, pair in planned.items() if pair[0] != pair[1]}
+        if changed:
+            self._put({pid: after for pid, (_, after) in changed.items()})
+        return (
+            [[pid, _plain(before)] for pid, (before, _) in changed.items()],
+            [[pid, _plain(after)] for pid, (_, after) in changed.items()],
+        )
+
+    def put_back(self, rows: Sequence[Sequence]) -> None:
+        """Edits as the undo history keeps them ([id, plain edit or None]): an undo or a redo."""
+        if rows:
+            self._put({pid: None if edit is None else msgspec.convert(edit, PictureEdit) for pid, edit in rows})
+
+    def _put(self, edits: dict[int, PictureEdit | None]) -> None:
+        with self.db.write():
+            self.rows.put(edits)
+        self.events.publish(Event("picture.changed", sorted(edits), {"fields": ["edit"]}))
 
     def planned(
         self, picture_ids: Sequence[int], change: EditChange
@@ -33,6 +59,10 @@ class PictureLooks:
         if ids and not pictures:
             raise BadInput(f"videos are not turned or cropped (picture {ids[0]} is a video)")
         return {pid: (rows[pid].edit, _applied(rows[pid], change)) for pid in pictures}
+
+
+def _plain(edit: PictureEdit | None) -> dict | None:
+    return None if edit is None else msgspec.to_builtins(edit)
 
 
 def _applied(row: EditRow, change: EditChange) -> PictureEdit | None:

@@ -54,13 +54,14 @@ export function openCropTool(overlay, p, onDone) {
   const state = { box: shownBox(p), aspect: 0, angle: p.edit?.angle ?? 0 };
   // A mirror turns the straightening the other way round as shown.
   const shownAngle = () => (p.edit?.flip ? -state.angle : state.angle);
-  tool = document.createElement("div");
-  tool.className = "crop-tool";
-  tool.setAttribute("role", "dialog");
-  tool.setAttribute("aria-label", "Crop and straighten");
-  tool.innerHTML = `
-    <div class="crop-area"><div class="crop-frame" id="crop-frame">
-      <img class="crop-image" id="crop-image" src="/api/v1/pictures/${p.id}/frame.webp?edit=${esc(p.edit_key)}" alt="" draggable="false">
+  const el = document.createElement("div");  // (``tool`` is the open one: null once closed)
+  tool = el;
+  el.className = "crop-tool";
+  el.setAttribute("role", "dialog");
+  el.setAttribute("aria-label", "Crop and straighten");
+  el.innerHTML = `
+    <div class="crop-area"><div class="crop-frame" id="crop-frame"><div class="crop-clip">
+      <img class="crop-image" id="crop-image" src="/api/v1/pictures/${p.id}/frame.webp?edit=${esc(p.edit_key)}" alt="" draggable="false"></div>
       <div class="crop-box" id="crop-box" tabindex="0" role="group" aria-label="Crop box: arrow keys move it, Shift+arrows resize it">
         ${[...CORNERS, ...EDGES].map((h) => `<span class="crop-handle ${h}" data-handle="${h}"></span>`).join("")}
       </div></div></div>
@@ -76,15 +77,18 @@ export function openCropTool(overlay, p, onDone) {
         <button class="primary" id="crop-done">Done</button>
       </div>
     </div>`;
-  overlay.appendChild(tool);
+  overlay.appendChild(el);
   overlay.classList.add("cropping");
-  const frame = tool.querySelector("#crop-frame");
-  const boxEl = tool.querySelector("#crop-box");
-  const image = tool.querySelector("#crop-image");
+  const frame = el.querySelector("#crop-frame");
+  const boxEl = el.querySelector("#crop-box");
+  const image = el.querySelector("#crop-image");
 
   const fit = () => {  // the frame as large as the area allows, at the picture's shape
-    const area = tool.querySelector(".crop-area");
-    const scale = Math.min(area.clientWidth / fw, area.clientHeight / fh);
+    const area = el.querySelector(".crop-area");
+    const style = getComputedStyle(area);
+    const width = area.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    const height = area.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+    const scale = Math.min(width / fw, height / fh);
     frame.style.width = `${fw * scale}px`;
     frame.style.height = `${fh * scale}px`;
   };
@@ -93,10 +97,10 @@ export function openCropTool(overlay, p, onDone) {
     Object.assign(boxEl.style, { left: `${x0 * 100}%`, top: `${y0 * 100}%`, width: `${(x1 - x0) * 100}%`,
       height: `${(y1 - y0) * 100}%` });
     image.style.transform = `rotate(${shownAngle()}deg) scale(${coverScale(state.angle, fw, fh)})`;
-    tool.querySelector("#crop-angle-value").textContent = `${state.angle}°`;
-    tool.classList.toggle("locked", state.aspect > 0);
+    el.querySelector("#crop-angle-value").textContent = `${state.angle}°`;
+    el.classList.toggle("locked", state.aspect > 0);
   };
-  new ResizeObserver(fit).observe(tool.querySelector(".crop-area"));
+  new ResizeObserver(fit).observe(el.querySelector(".crop-area"));
   fit();
   draw();
 
@@ -112,32 +116,32 @@ export function openCropTool(overlay, p, onDone) {
     const top = Math.min(Math.max(0, cy - h / 2), 1 - h);
     return [left, top, left + w, top + h];
   };
-  tool.querySelectorAll("[data-ratio]").forEach((b) => {
+  el.querySelectorAll("[data-ratio]").forEach((b) => {
     b.onclick = () => {
       state.aspect = Number(b.dataset.ratio);
-      tool.querySelectorAll("[data-ratio]").forEach((o) => o.setAttribute("aria-pressed", String(o === b)));
+      el.querySelectorAll("[data-ratio]").forEach((o) => o.setAttribute("aria-pressed", String(o === b)));
       if (state.aspect) state.box = withAspect(state.aspect);
       draw();
     };
   });
-  tool.querySelector("#crop-angle").oninput = (event) => { state.angle = Number(event.target.value); draw(); };
-  tool.querySelector("#crop-reset").onclick = () => {
+  el.querySelector("#crop-angle").oninput = (event) => { state.angle = Number(event.target.value); draw(); };
+  el.querySelector("#crop-reset").onclick = () => {
     Object.assign(state, { box: [0, 0, 1, 1], angle: 0 });
-    tool.querySelector("#crop-angle").value = "0";
+    el.querySelector("#crop-angle").value = "0";
     draw();
   };
-  tool.querySelector("#crop-cancel").onclick = () => closeCropTool();
+  el.querySelector("#crop-cancel").onclick = () => closeCropTool();
   const change = () => {
     const whole = state.box.every((v, i) => Math.abs(v - [0, 0, 1, 1][i]) < 1e-4);
     return { angle: state.angle, ...(whole ? { uncrop: true } : { shown_crop: state.box.map((v) => Math.round(v * 1e5) / 1e5) }) };
   };
-  tool.querySelector("#crop-done").onclick = () => { const c = change(); closeCropTool(); onDone(c); };
-  // The server knows the buckets: the box is saved snapped to the nearest one (the tool opens again on it).
-  tool.querySelector("#crop-bucket").onclick = () => { const c = change(); closeCropTool(); onDone({ ...c, aspect: "bucket" }); };
+  el.querySelector("#crop-done").onclick = () => { const c = change(); closeCropTool(); onDone(c); };
+  // The server knows the buckets: the box is saved snapped to the nearest one, keeping its size.
+  el.querySelector("#crop-bucket").onclick = () => { const c = change(); closeCropTool(); onDone({ ...c, aspect: "bucket" }); };
   bindDragging(frame, boxEl, state, draw, fw, fh);
   boxEl.addEventListener("keydown", (event) => nudge(event, state, draw, fw, fh));
-  tool.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.target.matches("button")) { event.preventDefault(); tool.querySelector("#crop-done").click(); }
+  el.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.target.matches("button")) { event.preventDefault(); el.querySelector("#crop-done").click(); }
   });
   boxEl.focus({ preventScroll: true });
 }

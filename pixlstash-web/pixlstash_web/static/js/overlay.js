@@ -71,7 +71,7 @@ function render(app, el, p) {
     <button class="close icon" id="close-overlay" aria-label="Close">${icon("x")}</button>
     <div class="info">
       <h2>${esc(p.original_name || `Picture ${p.id}`)}</h2>
-      ${p.edit ? `<p class="edited-note"><span class="badge">Edited</span> ${esc(editWords(p))}
+      ${p.edit ? `<p class="edited-note"><span class="edited-mark">Edited</span> ${esc(editWords(p))}
         <button id="revert-edit">Revert to original</button></p>` : ""}
       <p class="muted">${p.width}×${p.height} · ${(p.file_size / 1e6).toFixed(2)} MB · <span id="taken" title="${esc(DATE_SOURCES[p.taken_from] ?? "")}">${new Date(p.taken_at).toLocaleString()}${
         p.taken_from && p.taken_from !== "exif" ? ` <small>(${esc(DATE_WORDS[p.taken_from] ?? p.taken_from)})</small>` : ""}</span>
@@ -293,7 +293,7 @@ export function leaveTool() {
 function editWords(p) {
   const e = p.edit;
   const words = [e.angle ? `straightened ${e.angle > 0 ? "+" : ""}${e.angle}°` : "", e.crop ? "cropped" : "",
-    e.flip ? "mirrored" : "", e.rotate ? `turned ${e.rotate}°` : ""].filter(Boolean);
+    e.flip ? "mirrored" : "", e.rotate ? "turned" : ""].filter(Boolean);
   return `${words.join(", ")} · the original is kept as it was`;
 }
 

@@ -1,0 +1,208 @@
+"""Turning, mirroring and cropping from the viewer, as a person does it on a desktop and on a phone, judged
+on screenshots: a framed picture with a red top-left quarter shows where every part went, in the viewer,
+on the grid's tile and on a share recipient's page; undo, redo and Revert bring each look back, and the
+original file never changes."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
+from ui_support import library_server, screenshot, signed_in_page
+
+from pixlstash.domain import EditChange
+from pixlstash.sharing.service import ShareOptions
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+SIZES = {
+    "desktop": {"viewport": {"width": 1440, "height": 900}},
+    "phone": {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True},
+}
+
+
+def marked(width: int, height: int, red: bool = True) -> Image.Image:
+    """Green in a magenta frame, its top-left quarter red."""
+    image = Image.new("RGB", (width, height), (255, 0, 255))
+    edge = max(4, min(width, height) // 20)
+    image.paste((0, 150, 0), (edge, edge, width - edge, height - edge))
+    if red:
+        image.paste((230, 20, 20), (edge, edge, width // 2, height // 2))
+    return image
+
+
+def red_share(png: bytes) -> float:
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    return float(((pixels[..., 0] > 170) & (pixels[..., 1] < 90) & (pixels[..., 2] < 90)).mean())
+
+
+def look(png: bytes) -> tuple[str, float, float]:
+    """Where the red is in the picture on a screenshot ("top-left", ...), the picture's width / height, and
+    how much of it is red. The picture is what its magenta frame holds."""
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    frame = (pixels[..., 0] > 170) & (pixels[..., 1] < 100) & (pixels[..., 2] > 170)
+    rows, cols = np.flatnonzero(frame.any(axis=1)), np.flatnonzero(frame.any(axis=0))
+    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    red = (pixels[..., 0] > 170) & (pixels[..., 1] < 90) & (pixels[..., 2] < 90)
+    ys, xs = np.nonzero(red[top:bottom, left:right])
+    height, width = bottom - top, right - left
+    where = f"{'top' if ys.mean() < height / 2 else 'bottom'}-{'left' if xs.mean() < width / 2 else 'right'}"
+    return where, width / height, len(ys) / (width * height)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("edits")
+    marked(480, 320).save(folder / "marked.png")
+    marked(300, 200, red=False).save(folder / "plain.png")
+    with library_server(tmp_path_factory.mktemp("library"), folder, 2) as live:
+        rows = live.library.db.query("SELECT id, original_name FROM pictures")
+        live.ids = {name.split(".")[0]: pid for pid, name in rows}
+        yield live
+
+
+def loaded(page, selector: str) -> None:
+    """Wait until the image at ``selector`` has loaded."""
+    page.wait_for_function(
+        "(sel) => { const i = document.querySelector(sel); return i && i.complete && i.naturalWidth > 0; }",
+        arg=selector,
+    )
+
+
+def _sha(server) -> str:
+    return hashlib.sha256(server.library.original_path(server.ids["marked"]).read_bytes()).hexdigest()
+
+
+def viewer_look(page, edit_key: str) -> tuple[str, float, float]:
+    """The viewer's picture once the look named ``edit_key`` ("" for the original's) has loaded."""
+    page.wait_for_function(
+        """(key) => { const i = document.querySelector('#full'); if (!i || !i.complete || !i.naturalWidth) return false;
+          return key ? i.src.includes('edit=' + key) : !i.src.includes('edit='); }""",
+        arg=edit_key,
+    )
+    return look(page.locator("#stage").screenshot())
+
+
+def current_key(server) -> str:
+    return server.library.get(server.ids["marked"]).edit_key
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_turn_mirror_crop_undo_and_revert_in_the_viewer(browser, server, size):  # noqa: F811
+    server.library.edits.change_look([server.ids["marked"], server.ids["plain"]], EditChange(revert=True))
+    before = _sha(server)
+    marked_id = server.ids["marked"]
+    with signed_in_page(browser, server, **SIZES[size]) as page:
+        page.locator(f".tile[data-id='{marked_id}']").click()
+        assert viewer_look(page, "")[:2] == ("top-left", pytest.approx(1.5, abs=0.03))
+
+        page.get_by_role("button", name="Turn right", exact=True).click()
+        expect(page.locator(".edited-note")).to_contain_text("turned")
+        where, ratio, _ = viewer_look(page, current_key(server))
+        assert (where, ratio) == ("top-right", pytest.approx(2 / 3, abs=0.03))
+        screenshot(page, f"edit-turned-{size}")
+
+        page.keyboard.press("Shift+R")  # back to the left
+        expect(page.locator(".edited-note")).to_have_count(0)
+        assert viewer_look(page, "")[:2] == ("top-left", pytest.approx(1.5, abs=0.03))
+        page.keyboard.press("r")
+        expect(page.locator(".edited-note")).to_contain_text("turned")
+        page.get_by_role("button", name="Mirror", exact=True).click()
+        expect(page.locator(".edited-note")).to_contain_text("mirrored")
+        assert viewer_look(page, current_key(server))[:2] == ("top-left", pytest.approx(2 / 3, abs=0.03))
+        mirrored = current_key(server)
+
+        page.keyboard.press("Control+z")  # the mirror undone: turned only
+        expect(page.locator(".edited-note")).not_to_contain_text("mirrored")
+        assert viewer_look(page, current_key(server))[0] == "top-right"
+        page.keyboard.press("Control+y")
+        expect(page.locator(".edited-note")).to_contain_text("mirrored")
+        assert current_key(server) == mirrored and viewer_look(page, mirrored)[0] == "top-left"
+
+        # The crop tool: the picture as turned and mirrored; a square, then a box dragged by its corner.
+        page.get_by_role("button", name="Crop and straighten", exact=True).click()
+        tool = page.get_by_role("dialog", name="Crop and straighten")
+        expect(tool).to_be_visible()
+        loaded(page, "#crop-image")
+        tool.get_by_role("button", name="1:1", exact=True).click()
+        screenshot(page, f"edit-crop-tool-{size}")
+        tool.get_by_role("button", name="Done", exact=True).click()
+        expect(page.locator(".edited-note")).to_contain_text("cropped")
+        assert viewer_look(page, current_key(server))[1] == pytest.approx(1.0, abs=0.03)
+        assert server.library.get(marked_id).width == server.library.get(marked_id).height
+
+        page.get_by_role("button", name="Crop and straighten", exact=True).click()
+        loaded(page, "#crop-image")
+        tool.get_by_role("button", name="Free", exact=True).click()
+        tool.get_by_role("button", name="Reset", exact=True).click()
+        frame = page.locator("#crop-frame").bounding_box()
+        handle = page.locator(".crop-handle.se").bounding_box()
+        page.mouse.move(handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(frame["x"] + frame["width"] / 2, frame["y"] + frame["height"] / 2, steps=5)
+        page.mouse.up()
+        tool.get_by_role("button", name="Done", exact=True).click()
+        page.wait_for_function("() => !document.querySelector('.crop-tool')")
+        expect(page.locator("#full")).to_be_visible()
+        p = server.library.get(marked_id)
+        quarter = (pytest.approx(160, abs=3), pytest.approx(240, abs=3))
+        assert (p.width, p.height) == quarter, "a quarter of the turned picture"
+        where, ratio, red = viewer_look(page, p.edit_key)
+        assert ratio == pytest.approx(2 / 3, abs=0.04) and red > 0.6, "the red quarter is what is kept"
+        screenshot(page, f"edit-cropped-{size}")
+
+        # The grid's tile shows the look too.
+        page.keyboard.press("Escape")
+        expect(page.locator("#overlay")).to_be_hidden()
+        tile = page.locator(f".tile[data-id='{marked_id}'] img")
+        expect(tile).to_have_attribute("src", f"/api/v1/pictures/{marked_id}/grid.webp?edit={p.edit_key}")
+        loaded(page, f".tile[data-id='{marked_id}'] img")
+        assert red_share(tile.screenshot()) > 0.6  # (a square tile: the frame's two kept sides may be cut)
+        screenshot(page, f"edit-grid-{size}")
+
+        page.locator(f".tile[data-id='{marked_id}']").click()
+        page.get_by_role("button", name="Revert to original", exact=True).click()
+        expect(page.locator(".edited-note")).to_have_count(0)
+        assert viewer_look(page, "")[:2] == ("top-left", pytest.approx(1.5, abs=0.03))
+        page.keyboard.press("Control+z")  # the revert undone: the crop is back
+        expect(page.locator(".edited-note")).to_contain_text("cropped")
+    assert _sha(server) == before, "the original file is never rewritten"
+
+
+def test_r_turns_a_selection_in_the_grid_and_a_share_shows_the_look(browser, server):  # noqa: F811
+    library, ids = server.library, server.ids
+    library.edits.change_look(list(ids.values()), EditChange(revert=True))
+    with signed_in_page(browser, server, viewport={"width": 1440, "height": 900}) as page:
+        for name in ("marked", "plain"):
+            page.locator(f".tile[data-id='{ids[name]}'] .check").click()
+        page.keyboard.press("r")
+        expect(page.locator("#toast")).to_contain_text("Turned right 2 pictures")
+        for name in ("marked", "plain"):
+            expect(page.locator(f".tile[data-id='{ids[name]}'] img")).to_have_attribute(
+                "src", f"/api/v1/pictures/{ids[name]}/grid.webp?edit={library.get(ids[name]).edit_key}"
+            )
+        assert [library.get(ids[name]).width for name in ("marked", "plain")] == [320, 200]
+        page.keyboard.press("Control+z")
+        expect(page.locator(f".tile[data-id='{ids['marked']}'] img")).to_have_attribute(
+            "src", f"/api/v1/pictures/{ids['marked']}/grid.webp"
+        )
+    library.edits.change_look([ids["marked"]], EditChange(rotate=90))
+    _, token = server.state.shares.create("pictures", picture_ids=[ids["marked"]], options=ShareOptions())
+    for size, options in SIZES.items():
+        context = browser.new_context(**options)
+        page = context.new_page()
+        page.goto(f"{server.url}/s/{token}")
+        tile = page.locator(f".tile[data-id='{ids['marked']}']")
+        loaded(page, f".tile[data-id='{ids['marked']}'] img")
+        assert look(tile.locator("img").screenshot())[0] == "top-right"
+        tile.click()
+        loaded(page, "#full")
+        where, ratio, _ = look(page.locator("#stage").screenshot())
+        assert (where, ratio) == ("top-right", pytest.approx(2 / 3, abs=0.03)), size
+        screenshot(page, f"edit-share-{size}")
+        context.close()
