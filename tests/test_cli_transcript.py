@@ -24,6 +24,8 @@ SESSION = [
     "pixlstash tag add 3,4 lighthouse coast",
     "pixlstash rate where 5 --tag lighthouse",
     'pixlstash caption 2 "a red fox curled up in the snow"',
+    "pixlstash edit crop 3 --aspect 1:1",
+    "pixlstash edit show 3",
     "pixlstash ls --tag lighthouse --ids | pixlstash add - --to-set Keepers --to-character Keeper",
     "pixlstash set list",
     "pixlstash ls --lora film_grain --sampler dpmpp_2m",

@@ -302,6 +302,21 @@ def test_loader_by_every_source(world):
     assert listed.output("2", 0).shape == (2, 90, 123, 3) and listed.ui["5"] and len(listed.ui["5"]) == 2
 
 
+def test_the_loader_gives_the_edited_look_unless_told_to_load_originals(world):
+    red = world.ids["red"]  # 120 x 90
+    turned = world.admin.patch(f"/api/v1/pictures/{red}", json={"edit": {"crop": [0, 0, 60, 90], "rotate": 90}})
+    assert turned.status_code == 200, turned.text
+    load = {
+        "class_type": "PixlStashPictureLoader",
+        "inputs": {"tags": "", "min_rating": 0, "sort": "taken_at", "descending": True, "limit": 1, "seed": 0,
+                   "batch_rule": "pad to largest", "picture_ids": str(red)},
+    }  # fmt: skip
+    edited = run_graph(nodes(world.pack), {"1": load}).output("1", 0)
+    assert tuple(edited.shape) == (1, 60, 90, 3) and colour_of(edited[0]) == "red"
+    load["inputs"]["edited"] = False
+    assert tuple(run_graph(nodes(world.pack), {"1": load}).output("1", 0).shape) == (1, 90, 120, 3)
+
+
 def test_likeness_gate_splits_a_batch_by_a_characters_face(world):
     run = run_graph(nodes(world.pack), example("likeness_gate.json"))
     accepted, rejected, scores, count = (run.output("11", n) for n in range(4))
