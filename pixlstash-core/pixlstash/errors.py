@@ -13,6 +13,7 @@ __all__ = [
     "NotFound",
     "PixlstashError",
     "PluginError",
+    "StorageUnavailable",
     "TooLarge",
     "UnsupportedMedia",
     "WorkflowRefused",
@@ -90,6 +91,13 @@ class EngineUnavailable(PixlstashError):
     the worker puts the batch back, says so once, and tries again later; no picture fails for it."""
 
     code = "engine_unavailable"
+
+
+class StorageUnavailable(PixlstashError):
+    """The original store (an object storage service) does not answer, or refuses: the reason in the
+    message. What is already stored is untouched; try again when it answers."""
+
+    code = "storage_unavailable"
 
 
 class ComfyUnreachable(PixlstashError):

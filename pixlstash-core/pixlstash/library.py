@@ -121,8 +121,7 @@ class Library(LibraryServices):
                     f"`pixlstash import --library {root} FILES` makes one there"
                 )
             root.mkdir(parents=True, exist_ok=True)
-        for folder in ("originals", "thumbnails"):
-            (root / folder).mkdir(exist_ok=True)
+        (root / "thumbnails").mkdir(exist_ok=True)  # (originals/: made by the local store, when it is the one)
         library = cls(root, **options)
         try:
             migrate(library.db.connection)

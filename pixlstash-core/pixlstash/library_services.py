@@ -157,8 +157,12 @@ class LibraryServices:
     @built_once
     def files(self) -> PictureFiles:
         from .picture_files import PictureFiles
+        from .staged_originals import StagedOriginals
 
-        return PictureFiles(self.pictures, self.folders, self.store, self.thumbnails, self.limits, self.vectors)
+        staged = StagedOriginals(self.root / "cache" / "originals", self.store)
+        return PictureFiles(
+            self.pictures, self.folders, self.store, self.thumbnails, self.limits, self.vectors, staged=staged
+        )
 
     @built_once
     def enrichment(self) -> Enrichment:

@@ -19,6 +19,7 @@ from .media.raw import RAW_SUFFIXES, raw_preview
 from .media.video import frame_at
 from .originals import OriginalStore
 from .paths import inside
+from .staged_originals import StagedOriginals
 from .storage.folders import FolderStore
 from .storage.picture_edit_rows import EditRow, PictureEditRows
 from .storage.pictures import PictureStore
@@ -43,18 +44,26 @@ class PictureFiles:
         thumbnails: ThumbnailCache,
         limits: MediaLimits,
         vectors: VectorStore,
+        staged: StagedOriginals | None = None,
     ) -> None:
         self.pictures, self.folders, self.store = pictures, folders, store
         self.thumbnails, self.limits, self.vectors = thumbnails, limits, vectors
         self.edit_rows = PictureEditRows(pictures.db)
+        self.staged = staged  # local copies of originals kept in a remote store
 
     def original_path(self, picture_id: int) -> Path:
-        """A readable path to the picture's original: the managed copy, else a reference-folder file."""
+        """A readable path to the picture's original: the managed copy (a local copy of it when the store is
+        remote), else a reference-folder file."""
         content_hash, suffix, managed = self.pictures.address(picture_id)
         if managed:
             path = self.store.local_path(content_hash, suffix)
             if path is not None and path.is_file():
                 return path
+            if path is None and self.staged is not None:
+                try:
+                    return self.staged.path(content_hash, suffix)
+                except FileNotFoundError:
+                    pass  # gone from the store: perhaps a reference folder still has it
         for _folder_id, root, rel_path in self.folders.locations(picture_id):
             candidate = inside(Path(root) / rel_path, Path(root))  # never through a link out of the folder
             if candidate is not None and candidate.is_file():

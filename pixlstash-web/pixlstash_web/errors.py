@@ -11,7 +11,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from pixlstash.auth import Forbidden, RateLimited, Unauthenticated
-from pixlstash.errors import BadInput, ComfyUnreachable, Conflict, NotFound, PixlstashError, TooLarge, UnsupportedMedia
+from pixlstash.errors import (
+    BadInput,
+    ComfyUnreachable,
+    Conflict,
+    NotFound,
+    PixlstashError,
+    StorageUnavailable,
+    TooLarge,
+    UnsupportedMedia,
+)
 from pixlstash.sharing.service import ShareGone
 from pixlstash.snapshots import SnapshotDamaged
 
@@ -36,6 +45,7 @@ _STATUS: list[tuple[type[PixlstashError], int]] = [
     (UnsupportedMedia, 415),
     (RateLimited, 429),
     (ComfyUnreachable, 502),
+    (StorageUnavailable, 503),
 ]
 _HTTP_CODES = {
     400: "bad_input",
@@ -48,6 +58,7 @@ _HTTP_CODES = {
     415: "unsupported_media",
     422: "invalid",
     429: "rate_limited",
+    503: "unavailable",
 }
 
 

@@ -22,6 +22,7 @@ class LocalFolderStore(OriginalStore):
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        root.mkdir(parents=True, exist_ok=True)
 
     def _path(self, content_hash: str, suffix: str) -> Path:
         if not content_hash.isalnum() or (suffix and not suffix[1:].isalnum()):
@@ -55,10 +56,19 @@ class LocalFolderStore(OriginalStore):
         return self._path(content_hash, suffix).is_file()
 
     def delete(self, content_hash: str, suffix: str) -> None:
-        self._path(content_hash, suffix).unlink(missing_ok=True)
+        path = self._path(content_hash, suffix)
+        path.unlink(missing_ok=True)
+        for folder in (path.parent, path.parent.parent):  # the ab/cd/ folders it leaves empty
+            try:
+                folder.rmdir()
+            except OSError:
+                break
 
     def local_path(self, content_hash: str, suffix: str) -> Path | None:
         return self._path(content_hash, suffix)
+
+    def where(self) -> str:
+        return str(self.root)
 
 
 @hookimpl(trylast=True)

@@ -130,6 +130,12 @@ BUILT_IN = tuple(
             "Run ComfyUI workflows from the library: remix a picture's own workflow, run a workflow on a selection.",
         ),
         ("snapshot", "snapshot_cmd", "snapshot_group", "Snapshots of the library's metadata, and restores."),
+        (
+            "storage",
+            "storage_cmd",
+            "storage_group",
+            "Where the originals are (the library's folder or a bucket), and moving them.",
+        ),
         ("backup", "backup_cmd", "backup_group", "Back up the whole library, check a backup, restore one."),
         (
             "folders",

@@ -381,6 +381,15 @@ class PictureStore:
                 found[pid] = (content_hash, width, height, media_type)
         return found
 
+    def managed_originals(self) -> list[tuple[str, str, int]]:
+        """(content hash, suffix, size) of every original the store keeps (not reference-folder files)."""
+        return [
+            (h, suffix, int(size or 0))
+            for h, suffix, size in self.db.query(
+                "SELECT DISTINCT content_hash, suffix, file_size FROM pictures WHERE managed = 1 ORDER BY content_hash"
+            )
+        ]
+
     def original_names(self, picture_ids: Sequence[int]) -> dict[int, str]:
         """id -> the file name the picture was imported under (for listings a person reads)."""
         found: dict[int, str] = {}

@@ -36,3 +36,7 @@ class SettingsStore:
                 f"INSERT OR REPLACE INTO {self.table}(key, value) VALUES (?, ?)",
                 (key, msgspec.json.encode(value).decode()),
             )
+
+    def delete(self, key: str) -> None:
+        with self.db.write():
+            self.db.execute(f"DELETE FROM {self.table} WHERE key = ?", (key,))

@@ -16,6 +16,7 @@ from pixlstash.errors import NotFound
 
 from ..api import Api, RequestContext
 from ..decode_slots import credential
+from ..ranged import ranged_response
 from ..security import Policy
 
 T = TypeVar("T")
@@ -115,8 +116,23 @@ def original_response(ctx: RequestContext, picture_id: int, cache: str = IMMUTAB
     cached = not_modified(ctx, etag, cache)
     if cached is not None:
         return cached
-    path: Path = ctx.library.original_path(picture_id)
     filename = Path(picture.original_name or f"{picture.content_hash}{picture.suffix}").name
+    store = ctx.library.store
+    if picture.managed and store.local_path(picture.content_hash, picture.suffix) is None:
+        try:  # in a bucket: streamed from it in the range asked for, never staged whole
+            size = store.size(picture.content_hash, picture.suffix)
+        except FileNotFoundError:
+            raise NotFound(f"the original of picture {picture_id} is missing from the store") from None
+        disposition = f'inline; filename="{_ascii(filename)}"'
+        headers = {"ETag": etag, "Cache-Control": cache, "Content-Disposition": disposition, **ORIGINAL_HEADERS}
+        return ranged_response(
+            ctx.request.headers.get("range"),
+            size,
+            lambda start, end: store.read_range(picture.content_hash, picture.suffix, start, end),
+            picture.mime,
+            headers,
+        )
+    path: Path = ctx.library.original_path(picture_id)
     return FileResponse(
         path,
         media_type=picture.mime,

@@ -1,0 +1,188 @@
+"""``pixlstash storage [show|use|migrate]``: where a library keeps its originals (its folder, or an
+S3-compatible bucket through the pixlstash-s3 plugin), and moving them."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import click
+
+from ..errors import BadInput, Conflict, PixlstashError
+from ..store_choice import StoreChoice, parse_store_url
+from ..store_moves import StoreMove
+from .common import json_option, library_option, print_json
+from .library_options import open_library
+from .output import counted
+
+__all__ = ["storage_group"]
+
+_STORE = click.argument("target", metavar="s3://BUCKET/PREFIX|local")
+
+
+def _options(func):
+    for option in reversed(
+        [
+            click.option(
+                "--endpoint",
+                help="the service's URL (http://127.0.0.1:8333, https://s3.eu-central-1.wasabisys.com); none: AWS S3",
+            ),
+            click.option("--region", help="the bucket's region (default us-east-1)"),
+            click.option(
+                "--virtual-hosted",
+                "virtual_hosted",
+                is_flag=True,
+                default=None,
+                help="bucket.host/key addressing (AWS, R2) instead of host/bucket/key",
+            ),
+            click.option(
+                "--access-key-id", help="the access key (default: AWS_ACCESS_KEY_ID when the library is used)"
+            ),
+            click.option(
+                "--secret-access-key-file",
+                type=click.File("r"),
+                help="a file holding the secret key, kept with the library's secrets (default: AWS_SECRET_ACCESS_KEY)",
+            ),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def _given(endpoint, region, virtual_hosted, access_key_id, secret_access_key_file) -> dict:
+    return {
+        "endpoint": endpoint,
+        "region": region,
+        "path_style": None if virtual_hosted is None else not virtual_hosted,
+        "access_key_id": access_key_id,
+        "secret_access_key": secret_access_key_file.read().strip() if secret_access_key_file else None,
+    }
+
+
+@click.group("storage", invoke_without_command=True)
+@library_option
+@json_option
+@click.pass_context
+def storage_group(ctx, library_path, as_json) -> int:
+    """Where the originals are (the library's folder or a bucket), and moving them."""
+    if ctx.invoked_subcommand is None:
+        return ctx.invoke(show, library_path=library_path, as_json=as_json)
+    return 0
+
+
+@storage_group.command("show")
+@library_option
+@json_option
+@click.pass_obj
+def show(pm, library_path, as_json) -> int:
+    """Where the originals live, how many, and whether the store answers."""
+    with open_library(library_path, pm) as library:
+        store = library.store
+        count = len(library.pictures.managed_originals())
+        try:
+            store.check()
+            state = "answers"
+        except PixlstashError as error:
+            state = error.message
+    if as_json:
+        print_json({"store": store.id, "where": store.where(), "originals": count, "state": state})
+    else:
+        print(f"originals: {counted(count, 'file')} in {store.where()} ({store.id}); {state}")
+    return 0 if state == "answers" else 1
+
+
+@storage_group.command("use")
+@library_option
+@_STORE
+@_options
+@click.pass_obj
+def use(pm, library_path, target, **options) -> int:
+    """Keep a new library's originals in TARGET (a library with originals moves them with `migrate`).
+
+    \b
+    Examples:
+      pixlstash storage use s3://photos/library --endpoint http://127.0.0.1:8333
+      pixlstash storage use s3://my-bucket/pixlstash --region eu-central-1 --virtual-hosted
+    """
+    with open_library(library_path, pm, create=True) as library:
+        if library.pictures.managed_originals():
+            raise Conflict("this library has originals already: `pixlstash storage migrate` moves them")
+        choice = StoreChoice(library)
+        store = choice.store_for(target, **_given(**options))
+        store.check()
+        choice.switch(target, **_given(**options))
+        choice.forget_previous()
+    print(f"originals will be kept in {store.where()}")
+    return 0
+
+
+@storage_group.command("migrate")
+@library_option
+@_STORE
+@_options
+@click.option("--delete-source", is_flag=True, help="delete the old copies once every original is in TARGET")
+@click.pass_obj
+def migrate(pm, library_path, target, delete_source, **options) -> int:
+    """Move the originals to TARGET: every one copied and checked, then the library switched.
+
+    A killed run starts again where it stopped. The old copies stay until `--delete-source` (given now, or
+    on a later run once the library is on TARGET). No server may run on the library meanwhile.
+
+    \b
+    Examples:
+      pixlstash storage migrate s3://photos/library --endpoint http://127.0.0.1:8333
+      pixlstash storage migrate local
+      pixlstash storage migrate s3://photos/library --delete-source
+    """
+    from ..instance import ServiceLock
+
+    parse_store_url(target)
+    with open_library(library_path, pm) as library:
+        lock = ServiceLock(library.root)
+        lock.acquire("storage migration")  # no server imports into the old store meanwhile
+        try:
+            return _migrate(library, target, delete_source, _given(**options))
+        finally:
+            lock.release()
+
+
+def _migrate(library, target: str, delete_source: bool, given: dict) -> int:
+    choice = StoreChoice(library)
+    source, destination = library.store, choice.store_for(target, **given)
+    originals = library.pictures.managed_originals()
+    if source.where() == destination.where():
+        previous = choice.previous_store()
+        if not delete_source or previous is None or previous.where() == destination.where():
+            print(f"the originals are in {destination.where()} already")
+            return 0
+        source = previous  # a later run with --delete-source: the copies the move left
+        if missing := StoreMove(source, destination, library.root / "cache" / "moving").check(originals):
+            raise BadInput(f"{len(missing)} originals are not whole in {destination.where()}: nothing deleted")
+    else:
+        destination.check()
+        shown = time.monotonic()
+
+        def progress(report) -> None:
+            nonlocal shown
+            if time.monotonic() - shown > 5:
+                shown = time.monotonic()
+                done = report.copied + report.present + len(report.failed)
+                print(f"  {done:,} of {report.total:,} originals", file=sys.stderr, flush=True)
+
+        report = StoreMove(source, destination, library.root / "cache" / "moving").run(originals, progress)
+        print(f"copied {counted(report.copied, 'original')} to {destination.where()} ({report.present} there already)")
+        for line in (report.failed + report.missing)[:20]:
+            print(f"  not moved: {line}", file=sys.stderr)
+        if report.failed or report.missing:
+            raise BadInput(
+                f"{len(set(report.failed) | set(report.missing))} originals are not in {destination.where()}: "
+                "the library stays where it was; run the same command again to go on"
+            )
+        choice.switch(target, **given)
+        print(f"the library now keeps its originals in {destination.where()}; the old copies stay in {source.where()}")
+    if delete_source:
+        for content_hash, suffix, _ in originals:
+            source.delete(content_hash, suffix)
+        choice.forget_previous()
+        print(f"deleted {counted(len(originals), 'old copy', 'old copies')} from {source.where()}")
+    return 0

@@ -1,0 +1,93 @@
+"""Which store a library keeps its originals in, and changing it: a bucket named as ``s3://BUCKET/PREFIX``
+(the ``pixlstash-s3`` plugin's settings) or the library's own folder (``local``). The store before a move
+is remembered, so that its copies can be deleted later (``--delete-source``)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+
+from .errors import BadInput, NotFound
+from .originals import OriginalStore
+from .storage.settings import SettingsStore
+
+__all__ = ["StoreChoice", "parse_store_url"]
+
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_PREFIX_PART = re.compile(r"^[A-Za-z0-9!_.*'()-]+$")
+PREVIOUS = "storage:previous"
+
+
+def parse_store_url(url: str) -> tuple[str, str] | None:
+    """``s3://BUCKET/PREFIX`` as (bucket, prefix); ``local`` as None. Anything else is refused: a prefix is
+    plain names (no ``..``, no empty parts), a bucket is a valid S3 bucket name."""
+    if url == "local":
+        return None
+    if not url.startswith("s3://"):
+        raise BadInput(f"a store is s3://BUCKET/PREFIX or local, not {url!r}")
+    bucket, _, prefix = url[5:].partition("/")
+    if not _BUCKET.match(bucket) or ".." in bucket:
+        raise BadInput(f"{bucket!r} is not a bucket name (3-63 lower-case letters, digits, dots and dashes)")
+    parts = prefix.strip("/").split("/") if prefix.strip("/") else []
+    if any(part in (".", "..") or not _PREFIX_PART.match(part) for part in parts):
+        raise BadInput(f"the prefix {prefix!r} must be plain names joined by / (no .., no spaces)")
+    return bucket, "/".join(parts)
+
+
+class StoreChoice:
+    def __init__(self, library) -> None:
+        self.library = library
+
+    def _schema(self) -> type[msgspec.Struct]:
+        schema = self.library.plugin_settings.schemas.get("s3")
+        if schema is None:
+            raise NotFound("object storage needs the s3 plugin: pip install pixlstash-s3 (scripts/setup installs it)")
+        return schema
+
+    def store_for(self, url: str, **options: Any) -> OriginalStore:
+        """The store ``url`` names (with ``options``: endpoint, region, path_style, access_key_id,
+        secret_access_key), built as the library would build it."""
+        settings = dict(self.library.plugin_settings.all())
+        if (parsed := parse_store_url(url)) is not None or "s3" in self.library.plugin_settings.schemas:
+            settings["s3"] = self.settings_for(url, **options)
+        store = self.library.plugin_manager.hook.make_original_store(library_root=self.library.root, settings=settings)
+        if store is None:
+            raise NotFound(f"no plugin provides a store for {url}")
+        if parsed is not None and store.id != "s3":
+            raise NotFound(f"no plugin provides a store for {url}: pip install pixlstash-s3")
+        return store
+
+    def settings_for(self, url: str, **options: Any) -> msgspec.Struct:
+        parsed = parse_store_url(url)
+        if parsed is None:
+            return self._schema()()  # no bucket: the library's folder
+        bucket, prefix = parsed
+        given = {k: v for k, v in options.items() if v is not None}
+        try:
+            return msgspec.convert({"bucket": bucket, "prefix": prefix, **given}, self._schema())
+        except msgspec.ValidationError as error:
+            raise BadInput(f"invalid storage options: {error}") from None
+
+    def switch(self, url: str, **options: Any) -> None:
+        """Make the library keep its originals in ``url`` from now on, remembering where they were."""
+        plugin_settings = self.library.plugin_settings
+        if "s3" in plugin_settings.schemas:
+            SettingsStore(self.library.db, "settings").put(PREVIOUS, plugin_settings.stored("s3"))
+            chosen = msgspec.to_builtins(self.settings_for(url, **options))
+            plugin_settings.update("s3", chosen)
+        elif parse_store_url(url) is not None:
+            self._schema()
+
+    def previous_store(self) -> OriginalStore | None:
+        """The store the last switch left (its copies may still be there), or None."""
+        previous = SettingsStore(self.library.db, "settings").get(PREVIOUS, dict, None)
+        if previous is None:
+            return None
+        settings = dict(self.library.plugin_settings.all())
+        settings["s3"] = msgspec.convert(previous, self._schema())
+        return self.library.plugin_manager.hook.make_original_store(library_root=self.library.root, settings=settings)
+
+    def forget_previous(self) -> None:
+        SettingsStore(self.library.db, "settings").delete(PREVIOUS)
