@@ -18,7 +18,7 @@ from pathlib import Path
 import msgspec
 
 from ..errors import BadInput, Conflict
-from ..storage.backup import is_library_database, quick_check
+from ..storage.backup import is_library_database, keep_originals_here, quick_check
 from .archive import MANIFEST, ArchiveReader, copy_hashing, open_reader, remove_tree
 from .layout import check_database_place, check_name
 from .manifest import BackupManifest, FileEntry, Progress, quiet
@@ -156,6 +156,7 @@ def restore_backup(source: Path, to: Path, progress: Progress = quiet, backup_id
                 raise Conflict(f"cannot restore: {problems[0]}; the backup is damaged (nothing was restored)")
             for folder in ("originals", "thumbnails"):
                 (staging / folder).mkdir(exist_ok=True)
+            keep_originals_here(staging / "library.db")  # the restored originals are in the folder now
             if to.exists():
                 to.rmdir()
             staging.rename(to)

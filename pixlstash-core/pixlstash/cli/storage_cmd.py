@@ -107,10 +107,10 @@ def use(pm, library_path, target, **options) -> int:
     with open_library(library_path, pm, create=True) as library:
         if library.pictures.managed_originals():
             raise Conflict("this library has originals already: `pixlstash storage migrate` moves them")
-        choice = StoreChoice(library)
-        store = choice.store_for(target, **_given(**options))
+        choice, given = StoreChoice(library), _given(**options)  # (the secret's file is read once)
+        store = choice.store_for(target, **given)
         store.check()
-        choice.switch(target, **_given(**options))
+        choice.switch(target, **given)
         choice.forget_previous()
     print(f"originals will be kept in {store.where()}")
     return 0

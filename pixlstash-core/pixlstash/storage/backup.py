@@ -13,6 +13,7 @@ from .schema import migrate
 
 __all__ = [
     "DatabaseCopy",
+    "keep_originals_here",
     "check_and_upgrade",
     "copy_database",
     "copy_database_file",
@@ -74,6 +75,27 @@ def stored_originals(library_copy: Path) -> tuple[list[tuple[str, str, int]], in
 
 
 _SECRET_NAME = re.compile(r"(^|_)(key|token|secret|password|passphrase|credentials?)$", re.IGNORECASE)
+
+
+def keep_originals_here(library_copy: Path) -> bool:
+    """A restored library whose originals were in a bucket gets them in its own folder (the backup held
+    them): point it there, keeping where they were as the store to move back to (``storage migrate``).
+    True when it was changed."""
+    connection = apsw.Connection(str(library_copy))
+    try:
+        with connection:
+            row = connection.execute("SELECT value FROM settings WHERE key = 'plugin:s3'").fetchone()
+            values = msgspec.json.decode(row[0]) if row else None
+            if not isinstance(values, dict) or not values.get("bucket"):
+                return False
+            connection.execute("INSERT OR REPLACE INTO settings(key, value) VALUES ('storage:previous', ?)", (row[0],))
+            local = {**values, "bucket": ""}
+            connection.execute(
+                "UPDATE settings SET value = ? WHERE key = 'plugin:s3'", (msgspec.json.encode(local).decode(),)
+            )
+        return True
+    finally:
+        connection.close()
 
 
 def drop_plugin_secrets(library_copy: Path, declared: dict[str, tuple[str, ...]]) -> list[str]:

@@ -17,5 +17,8 @@ class S3Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     path_style: bool = True  # https://host/bucket/key (MinIO, SeaweedFS, Garage); off: https://bucket.host/key
     access_key_id: str = ""  # empty: AWS_ACCESS_KEY_ID
     secret_access_key: str = ""  # empty: AWS_SECRET_ACCESS_KEY; stored like other secrets, never shown back
+    # A refused connection, a timeout or a 5xx is tried again this often, waiting longer each time (200 ms
+    # doubling to 8 s), before the import of that file fails with the reason.
+    retries: int = 4
 
     secret_fields: ClassVar[tuple[str, ...]] = ("secret_access_key",)

@@ -66,7 +66,7 @@ class S3OriginalStore(OriginalStore):
                 config=config,
                 client_options=options,
                 retry_config={
-                    "max_retries": 4,
+                    "max_retries": max(0, s.retries),
                     "retry_timeout": dt.timedelta(seconds=60),
                     "backoff": {
                         "init_backoff": dt.timedelta(milliseconds=200),

@@ -122,7 +122,7 @@ class SeaweedFS:
                 self.make_bucket(probe)
                 obstore.put(self.client(probe), "ready", b"ok")
                 return self
-            except Exception as error:  # noqa: BLE001 - not up yet
+            except Exception as error:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"SeaweedFS did not start in {timeout:.0f} s: {error}") from None
                 time.sleep(0.5)

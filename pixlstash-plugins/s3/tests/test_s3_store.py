@@ -1,0 +1,294 @@
+"""Originals in a bucket of a real SeaweedFS on loopback: a library made with ``storage use s3://...``
+imports, serves (whole and in ranges), shares, exports and backs up with its originals only in the bucket;
+moving a library there and back survives ``kill -9``; wrong credentials, a missing bucket and bad names
+are one clear line; the service stopped mid-import loses nothing and the import resumes; a replicated
+cluster that loses a volume server mid-import loses nothing it acknowledged."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import run_cli, wait_for
+from corpus import mp4, photo
+from seaweed import ACCESS_KEY, SECRET_KEY, SeaweedFS
+
+from pixlstash.domain import PictureFilter
+from pixlstash.library import Library
+from pixlstash.plugins import make_plugin_manager
+from pixlstash.sharing.service import ShareOptions
+from pixlstash.training.options import ExportOptions
+
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
+
+
+@pytest.fixture(scope="module")
+def seaweed(tmp_path_factory):
+    server = SeaweedFS(tmp_path_factory.mktemp("seaweedfs")).start_single()
+    yield server
+    server.stop()
+
+
+def cli_env(library: Path, **extra: str) -> dict[str, str]:
+    return {"PIXLSTASH_LIBRARY": str(library), "PIXLSTASH_LOAD_PLUGINS": "s3", **CREDENTIALS, **extra}
+
+
+def pictures(folder: Path, count: int, size: int = 96) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in range(count):
+        photo(size + n % 7, size, seed=n).save(folder / f"p{n:03d}.jpg", quality=85)
+    return folder
+
+
+def blake(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=32).hexdigest()
+
+
+def open_library(root: Path) -> Library:
+    os.environ.update(CREDENTIALS)  # what a server started with them in its environment has
+    return Library.open(root, plugin_manager=make_plugin_manager(environ={"PIXLSTASH_LOAD_PLUGINS": "s3"}))
+
+
+def test_a_library_in_a_bucket_imports_serves_shares_exports_and_backs_up(seaweed, tmp_path):
+    from live_server import LiveServer
+
+    seaweed.make_bucket("photos")
+    root, env = tmp_path / "library", cli_env(tmp_path / "library")
+    used = run_cli("storage", "use", "s3://photos/main", "--endpoint", seaweed.endpoint, env=env)
+    assert used.stdout == f"originals will be kept in s3://photos/main at {seaweed.endpoint}\n"
+    folder = pictures(tmp_path / "in", 3, size=400)
+    mp4(folder / "clip.mp4", frames=36)
+    assert run_cli("import", str(folder), env=env).stdout.startswith("imported 4, duplicates 0, skipped 0")
+    assert not (root / "originals").exists(), "the library's folder holds no originals"
+    keys = seaweed.keys("photos")
+    assert len(keys) == 4 and all(key.startswith("main/") for key in keys)
+    shown = json.loads(run_cli("storage", "--json", env=env).stdout)
+    assert shown == {
+        "store": "s3",
+        "where": f"s3://photos/main at {seaweed.endpoint}",
+        "originals": 4,
+        "state": "answers",
+    }
+
+    library = open_library(root)
+    try:
+        by_name = {p.original_name: p for p in library.page(PictureFilter(), None, None, 10).items}
+        video = by_name["clip.mp4"]
+        with LiveServer(library) as live:
+            client = live.client(live.token("admin"))
+            for name, summary in by_name.items():
+                whole = client.get(f"/api/v1/media/{summary.content_hash}/original")
+                assert whole.status_code == 200 and whole.content == (folder / name).read_bytes(), name
+            raw = (folder / "clip.mp4").read_bytes()
+            middle = len(raw) // 2
+            seek = client.get(
+                f"/api/v1/media/{video.content_hash}/original", headers={"Range": f"bytes=1000-{middle - 1}"}
+            )
+            assert seek.status_code == 206 and seek.content == raw[1000:middle]
+            assert seek.headers["content-range"] == f"bytes 1000-{middle - 1}/{len(raw)}"
+            tail = client.get(f"/api/v1/media/{video.content_hash}/original", headers={"Range": "bytes=-100"})
+            assert tail.status_code == 206 and tail.content == raw[-100:]
+            past = client.get(f"/api/v1/media/{video.content_hash}/original", headers={"Range": f"bytes={len(raw)}-"})
+            assert past.status_code == 416
+            # A thumbnail gone from the disk is made again from the bucket (a checked local copy).
+            photo_summary = by_name["p000.jpg"]
+            for made in (root / "thumbnails").rglob(f"{photo_summary.content_hash}.*"):
+                made.unlink()
+            grid = client.get(f"/api/v1/pictures/{photo_summary.id}/grid.webp")
+            assert grid.status_code == 200 and grid.headers["content-type"] == "image/webp"
+            # A share recipient downloads the original, as stored.
+            _, token = live.state.shares.create(
+                "pictures", picture_ids=[photo_summary.id], options=ShareOptions(include_metadata=True)
+            )
+            shared = client.get(f"/api/v1/shared/{token}/media/{photo_summary.content_hash}/original")
+            assert shared.status_code == 200 and shared.content == (folder / "p000.jpg").read_bytes()
+        # A training export copies the originals as they are.
+        options = ExportOptions()
+        plan = library.training.plan(PictureFilter(ids=[photo_summary.id]), options)
+        library.training.write_folder(plan, options, tmp_path / "export")
+        [exported] = (tmp_path / "export").glob("*.jpg")
+        assert exported.read_bytes() == (folder / "p000.jpg").read_bytes()
+        # Emptying the scrapheap deletes the object.
+        key = next(k for k in seaweed.keys("photos") if photo_summary.content_hash in k)
+        library.edits.scrap([photo_summary.id])
+        library.purge([photo_summary.id])
+        assert key not in seaweed.keys("photos") and len(seaweed.keys("photos")) == 3
+    finally:
+        library.close()
+    # A backup holds every original, read from the bucket, and verifies.
+    run_cli("backup", "create", str(tmp_path / "backup"), env=env)
+    verified = run_cli("backup", "verify", str(tmp_path / "backup"), env=env)
+    assert " is whole: " in verified.stdout and "3 pictures" in verified.stdout, verified.stdout
+    restored = run_cli("backup", "restore", str(tmp_path / "backup"), "--to", str(tmp_path / "restored"), env=env)
+    assert restored.returncode == 0
+    assert len([p for p in (tmp_path / "restored" / "originals").rglob("*") if p.is_file()]) == 3
+    # The restored library keeps them in its folder (the bucket is where it may move back to).
+    shown = json.loads(run_cli("storage", "--json", env=cli_env(tmp_path / "restored")).stdout)
+    assert (shown["store"], shown["originals"]) == ("local", 3)
+
+
+def test_wrong_credentials_a_missing_bucket_and_bad_names_are_one_clear_line(seaweed, tmp_path):
+    seaweed.make_bucket("guarded")
+    env = cli_env(tmp_path / "library")
+    wrong = run_cli(
+        "storage", "use", "s3://guarded/x", "--endpoint", seaweed.endpoint, check=False,
+        env={**env, "AWS_SECRET_ACCESS_KEY": "not-the-secret"},
+    )  # fmt: skip
+    assert wrong.returncode == 1 and wrong.stderr.count("\n") == 1
+    assert "refused the credentials" in wrong.stderr
+    missing = run_cli("storage", "use", "s3://no-such-bucket/x", "--endpoint", seaweed.endpoint, check=False, env=env)
+    assert missing.returncode == 1 and "the bucket 'no-such-bucket' does not exist" in missing.stderr
+    for bad, said in (
+        ("s3://../x", "is not a bucket name"),
+        ("s3://Guarded/x", "is not a bucket name"),
+        ("s3://guarded/../../etc", "must be plain names"),
+        ("s3://guarded/a//b", "must be plain names"),
+        ("ftp://guarded", "a store is s3://BUCKET/PREFIX or local"),
+    ):
+        refused = run_cli("storage", "use", bad, "--endpoint", seaweed.endpoint, check=False, env=env)
+        assert refused.returncode == 1 and said in refused.stderr, (bad, refused.stderr)
+    shown = json.loads(run_cli("storage", "--json", env=env).stdout)
+    assert shown["store"] == "local", "nothing was changed by what was refused"
+    # A secret given in a file is kept with the library's secrets and never shown back.
+    secret = tmp_path / "secret"
+    secret.write_text(SECRET_KEY + "\n")
+    no_env = {k: v for k, v in env.items() if not k.startswith("AWS_")}
+    run_cli(
+        "storage", "use", "s3://guarded/kept", "--endpoint", seaweed.endpoint, "--access-key-id", ACCESS_KEY,
+        "--secret-access-key-file", str(secret), env=no_env,
+    )  # fmt: skip
+    shown = run_cli("plugins", "config", "s3", "--json", env=no_env).stdout
+    assert SECRET_KEY not in shown and '"secret_access_key":"********"' in shown.replace(" ", "")
+    assert json.loads(run_cli("storage", "--json", env=no_env).stdout)["state"] == "answers"
+
+
+def test_moving_a_library_to_a_bucket_and_back_survives_kill_9(seaweed, tmp_path):
+    seaweed.make_bucket("moves")
+    root, env = tmp_path / "library", cli_env(tmp_path / "library", PIXLSTASH_S3_RETRIES="1")
+    run_cli("import", str(pictures(tmp_path / "in", 60, size=300)), env=env)
+    before = {p.name: p.read_bytes() for p in (root / "originals").rglob("*") if p.is_file()}
+    assert len(before) == 60
+    command = [
+        sys.executable,
+        "-m",
+        "pixlstash",
+        "storage",
+        "migrate",
+        "s3://moves/lib",
+        "--endpoint",
+        seaweed.endpoint,
+    ]
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("PIXLSTASH_")} | env
+    moving = subprocess.Popen(command, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_for(lambda: len(seaweed.keys("moves")) >= 5 or moving.poll() is not None, "the first objects in the bucket")
+    moving.send_signal(signal.SIGKILL)
+    moving.wait()
+    if len(seaweed.keys("moves")) < 60:  # killed half way (else it finished first, and there is nothing to resume)
+        assert json.loads(run_cli("storage", "--json", env=env).stdout)["store"] == "local", "not switched half way"
+    resumed = run_cli("storage", "migrate", "s3://moves/lib", "--endpoint", seaweed.endpoint, env=env)
+    copied, present = (
+        int(n) for n in re.search(r"copied (\d+) originals? .*\((\d+) there already\)", resumed.stdout).groups()
+    )
+    assert copied + present == 60 and len(seaweed.keys("moves")) == 60
+    assert json.loads(run_cli("storage", "--json", env=env).stdout)["store"] == "s3"
+    assert {p.name for p in (root / "originals").rglob("*") if p.is_file()} == set(before), "old copies kept"
+    # Back to the folder, deleting the bucket's copies.
+    back = run_cli("storage", "migrate", "local", "--delete-source", env=env)
+    assert "deleted 60 old copies" in back.stdout and seaweed.keys("moves") == []
+    after = {p.name: p.read_bytes() for p in (root / "originals").rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_the_service_stopped_mid_import_loses_nothing_and_the_import_resumes(tmp_path):
+    server = SeaweedFS(tmp_path / "seaweedfs").start_single()
+    try:
+        server.make_bucket("flaky")
+        env = cli_env(tmp_path / "library", PIXLSTASH_S3_RETRIES="1")
+        run_cli("storage", "use", "s3://flaky/lib", "--endpoint", server.endpoint, env=env)
+        folder = pictures(tmp_path / "in", 40, size=600)
+        command = [sys.executable, "-m", "pixlstash", "import", str(folder)]
+        full_env = (
+            {k: v for k, v in os.environ.items() if not k.startswith("PIXLSTASH_")}
+            | env
+            | {"PIXLSTASH_IMPORT_WORKERS": "1"}
+        )
+        importing = subprocess.Popen(command, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        wait_for(lambda: len(server.keys("flaky")) >= 5 or importing.poll() is not None, "the first objects stored")
+        server.stop("server")
+        output, _ = importing.communicate(timeout=600)
+        lines = output.splitlines()
+        imported = int(lines[-1].split("imported ")[1].split(",")[0])
+        skipped = [line for line in lines if line.startswith("skipped ")]
+        assert 5 <= imported < 40 and len(skipped) == 40 - imported, output
+        assert all("does not answer" in line for line in skipped), skipped
+        server.restart("server")
+        server.wait()
+        listed = json.loads(run_cli("ls", "--json", "--limit", "100", env=env).stdout)["items"]
+        stored = server.keys("flaky")
+        assert len(listed) == imported and all(any(p["content_hash"] in key for key in stored) for p in listed)
+        again = run_cli("import", str(folder), env=env).stdout
+        assert again.startswith(f"imported {40 - imported}, duplicates {imported}, skipped 0"), again
+        assert len(server.keys("flaky")) == 40
+    finally:
+        server.stop()
+
+
+def test_a_replicated_cluster_losing_a_volume_server_mid_import_loses_nothing_acknowledged(tmp_path):
+    cluster = SeaweedFS(tmp_path / "cluster").start_cluster(volumes=2, replication="001")
+    try:
+        cluster.make_bucket("replicated")
+        root, env = tmp_path / "library", cli_env(tmp_path / "library", PIXLSTASH_S3_RETRIES="2")
+        run_cli("storage", "use", "s3://replicated/lib", "--endpoint", cluster.endpoint, env=env)
+        folder = pictures(tmp_path / "in", 40, size=600)
+        command = [sys.executable, "-m", "pixlstash", "import", str(folder)]
+        full_env = (
+            {k: v for k, v in os.environ.items() if not k.startswith("PIXLSTASH_")}
+            | env
+            | {"PIXLSTASH_IMPORT_WORKERS": "1"}
+        )
+        importing = subprocess.Popen(command, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        wait_for(
+            lambda: len(cluster.keys("replicated")) >= 5 or importing.poll() is not None, "the first objects stored"
+        )
+        cluster.stop("volume1")
+        output, _ = importing.communicate(timeout=600)
+        assert importing.returncode in (0, 1), output
+        # Every picture the import acknowledged reads back whole from the volume server left.
+        library = open_library(root)
+        try:
+            acknowledged = library.pictures.managed_originals()
+            assert acknowledged, output
+            for content_hash, suffix, _ in acknowledged:
+                data = b"".join(
+                    library.store.read_range(content_hash, suffix, 0, library.store.size(content_hash, suffix))
+                )
+                assert blake(data) == content_hash
+        finally:
+            library.close()
+        cluster.restart("volume1")
+        deadline = time.monotonic() + 120
+        while True:  # the rest comes in once the cluster can write again
+            again = run_cli("import", str(folder), env=env, check=False).stdout
+            if (again.startswith("imported") and "skipped 0" in again.splitlines()[-1]) or time.monotonic() > deadline:
+                break
+            time.sleep(2)
+        assert len(json.loads(run_cli("ls", "--json", "--limit", "100", env=env).stdout)["items"]) == 40, again
+    finally:
+        cluster.stop()
+
+
+def test_storage_says_where_a_local_library_keeps_its_originals(tmp_path):
+    env = cli_env(tmp_path / "library")
+    run_cli("import", str(pictures(tmp_path / "in", 2)), env=env)
+    shown = run_cli("storage", env=env).stdout
+    assert shown == f"originals: 2 files in {tmp_path / 'library' / 'originals'} (local); answers\n"
+    refused = run_cli("storage", "use", "s3://photos/x", "--endpoint", "http://127.0.0.1:9", check=False, env=env)
+    assert refused.returncode == 1 and "`pixlstash storage migrate` moves them" in refused.stderr
