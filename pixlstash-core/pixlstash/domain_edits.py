@@ -10,6 +10,11 @@ from msgspec import Meta
 
 __all__ = ["EditChange", "PictureEdit"]
 
+# Pixels of a crop box: no picture PixlStash reads is larger (and a number past int64 never reaches SQLite).
+Offset = Annotated[int, Meta(ge=0, le=1_000_000)]
+Side = Annotated[int, Meta(ge=1, le=1_000_000)]
+Fraction = Annotated[float, Meta(ge=0, le=1)]
+
 
 class PictureEdit(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
     """How a picture is shown, applied to its original turned upright (which never changes): straightened by
@@ -19,15 +24,7 @@ class PictureEdit(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknow
     rotate: Literal[0, 90, 180, 270] = 0
     flip: bool = False
     angle: Annotated[float, Meta(ge=-45, le=45)] = 0.0
-    crop: (
-        tuple[
-            Annotated[int, Meta(ge=0)],
-            Annotated[int, Meta(ge=0)],
-            Annotated[int, Meta(ge=1)],
-            Annotated[int, Meta(ge=1)],
-        ]
-        | None
-    ) = None
+    crop: tuple[Offset, Offset, Side, Side] | None = None
 
 
 Aspect = Annotated[str, Meta(max_length=24, pattern=r"^(\d{1,5}:\d{1,5}|bucket(:\d{3,5})?)$")]
@@ -42,25 +39,9 @@ class EditChange(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_d
     flip: bool = False  # mirror left to right
     rotate: Literal[-270, -180, -90, 0, 90, 180, 270] = 0  # turn further, clockwise
     angle: Annotated[float, Meta(ge=-45, le=45)] | None = None  # straighten to this many degrees
-    crop: (
-        tuple[
-            Annotated[int, Meta(ge=0)],
-            Annotated[int, Meta(ge=0)],
-            Annotated[int, Meta(ge=1)],
-            Annotated[int, Meta(ge=1)],
-        ]
-        | None
-    ) = None  # x, y, w, h: the upright original's pixels
+    crop: tuple[Offset, Offset, Side, Side] | None = None  # x, y, w, h: the upright original's pixels
     # (x0, y0, x1, y1) as fractions of the picture as shown without its crop: what a crop tool draws on
-    shown_crop: (
-        tuple[
-            Annotated[float, Meta(ge=0, le=1)],
-            Annotated[float, Meta(ge=0, le=1)],
-            Annotated[float, Meta(ge=0, le=1)],
-            Annotated[float, Meta(ge=0, le=1)],
-        ]
-        | None
-    ) = None
+    shown_crop: tuple[Fraction, Fraction, Fraction, Fraction] | None = None
     uncrop: bool = False
     # the largest centred crop of W:H (as shown), or "bucket[:RESOLUTION]": the training bucket nearest
     # the picture's shape at that resolution (1024 by default)

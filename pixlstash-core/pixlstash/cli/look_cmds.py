@@ -110,7 +110,7 @@ def crop(pm, library_path, pictures, box, aspect, bucket, clear, where) -> int:
 
 crop.help = (
     f"Crop pictures to a box, an aspect ratio or a training bucket.\n\n{PICTURES_HELP}\n\n\b\nExamples:\n"
-    "  pixlstash edit crop 12 --box 100,40,800,800\n  pixlstash edit crop where --aspect 1:1 --in-set Portraits\n"
+    "  pixlstash edit crop 12 --box 10,4,40,40\n  pixlstash edit crop where --aspect 1:1 --in-set Best\n"
     "  pixlstash edit crop 12,14 --bucket 1024\n  pixlstash edit crop 12 --clear"
 )
 

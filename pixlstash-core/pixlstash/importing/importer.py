@@ -200,7 +200,12 @@ class Importer:
             analysis = analyse_file(item.path, self.limits, known_hash=digest)
             self.thumbnails.write_made(digest, analysis.grid_thumbnail, analysis.preview_thumbnail)
             if reference is None:
-                self.store.put(digest, item.path, analysis.suffix, move=item.temporary)
+                try:
+                    self.store.put(digest, item.path, analysis.suffix, move=item.temporary)
+                except BaseException:  # not stored (a store that is down, a file gone meanwhile): no thumbnails
+                    if self.pictures.id_for_hash(digest) is None:
+                        self.thumbnails.delete(digest)
+                    raise
             return _Prepared(item, analysis)
         except PixlstashError as error:
             return _skipped(item, error.message)

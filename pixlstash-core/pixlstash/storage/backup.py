@@ -13,12 +13,12 @@ from .schema import migrate
 
 __all__ = [
     "DatabaseCopy",
-    "keep_originals_here",
     "check_and_upgrade",
     "copy_database",
     "copy_database_file",
     "drop_plugin_secrets",
     "is_library_database",
+    "keep_originals_here",
     "overwrite_with",
     "quick_check",
     "stored_originals",

@@ -20,5 +20,6 @@ class S3Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # A refused connection, a timeout or a 5xx is tried again this often, waiting longer each time (200 ms
     # doubling to 8 s), before the import of that file fails with the reason.
     retries: int = 4
+    timeout_seconds: float = 120.0  # one request's longest wait (a large original on a slow line needs long)
 
     secret_fields: ClassVar[tuple[str, ...]] = ("secret_access_key",)

@@ -48,7 +48,7 @@ class S3OriginalStore(OriginalStore):
             from obstore.store import S3Store  # (loaded when the store is first used)
 
             s, env = self.settings, self._environ
-            options: dict[str, Any] = {"connect_timeout": "5s", "timeout": "120s"}
+            options: dict[str, Any] = {"connect_timeout": "5s", "timeout": f"{max(1.0, s.timeout_seconds):g}s"}
             if s.endpoint.startswith("http://"):
                 options["allow_http"] = True
             config: dict[str, Any] = {"region": s.region, "virtual_hosted_style_request": not s.path_style}
@@ -102,6 +102,8 @@ class S3OriginalStore(OriginalStore):
             reason = f"{where} refused the credentials (check the access key and its secret)"
         elif status is None and re.search(r"error sending request|connect|timed out|dns error", first, re.IGNORECASE):
             reason = f"{where} does not answer"
+        elif status and status[1].startswith("5"):
+            reason = f"{where} answered {status[1]} (the service is failing; try again when it is back)"
         else:
             reason = f"{where} failed: {first[:300]}"
         return StorageUnavailable(f"cannot {doing}: {reason}", where=where)

@@ -13,7 +13,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -202,7 +201,9 @@ def test_moving_a_library_to_a_bucket_and_back_survives_kill_9(seaweed, tmp_path
     assert {p.name for p in (root / "originals").rglob("*") if p.is_file()} == set(before), "old copies kept"
     # Back to the folder, deleting the bucket's copies.
     back = run_cli("storage", "migrate", "local", "--delete-source", env=env)
-    assert "deleted 60 old copies" in back.stdout and seaweed.keys("moves") == []
+    assert "deleted 60 old copies" in back.stdout
+    # (the gateway's listing may show a deleted key for a moment: wait for it, with a generous ceiling)
+    wait_for(lambda: seaweed.keys("moves") == [], "the bucket's copies gone")
     after = {p.name: p.read_bytes() for p in (root / "originals").rglob("*") if p.is_file()}
     assert after == before
 
@@ -228,7 +229,11 @@ def test_the_service_stopped_mid_import_loses_nothing_and_the_import_resumes(tmp
         imported = int(lines[-1].split("imported ")[1].split(",")[0])
         skipped = [line for line in lines if line.startswith("skipped ")]
         assert 5 <= imported < 40 and len(skipped) == 40 - imported, output
-        assert all("does not answer" in line for line in skipped), skipped
+        # One line each: which file, which store, and why (gone, or failing as it went down).
+        for line in skipped:
+            assert re.search(r"cannot store p\d+\.jpg: s3://flaky/lib at \S+ (does not answer|answered 5\d\d)", line), (
+                line
+            )
         server.restart("server")
         server.wait()
         listed = json.loads(run_cli("ls", "--json", "--limit", "100", env=env).stdout)["items"]
@@ -242,45 +247,43 @@ def test_the_service_stopped_mid_import_loses_nothing_and_the_import_resumes(tmp
 
 
 def test_a_replicated_cluster_losing_a_volume_server_mid_import_loses_nothing_acknowledged(tmp_path):
+    """Replication 001 over two volume servers: with one stopped, the cluster refuses writes (it cannot keep
+    two copies), so the files after it fail one by one (a short request timeout keeps that quick); every
+    picture the import acknowledged reads back whole, and the rest come in once the server is back."""
     cluster = SeaweedFS(tmp_path / "cluster").start_cluster(volumes=2, replication="001")
     try:
         cluster.make_bucket("replicated")
-        root, env = tmp_path / "library", cli_env(tmp_path / "library", PIXLSTASH_S3_RETRIES="2")
+        quick = {"PIXLSTASH_S3_RETRIES": "0", "PIXLSTASH_S3_TIMEOUT_SECONDS": "5"}
+        root, env = tmp_path / "library", cli_env(tmp_path / "library", **quick)
         run_cli("storage", "use", "s3://replicated/lib", "--endpoint", cluster.endpoint, env=env)
-        folder = pictures(tmp_path / "in", 40, size=600)
+        folder = pictures(tmp_path / "in", 16, size=600)
         command = [sys.executable, "-m", "pixlstash", "import", str(folder)]
-        full_env = (
-            {k: v for k, v in os.environ.items() if not k.startswith("PIXLSTASH_")}
-            | env
-            | {"PIXLSTASH_IMPORT_WORKERS": "1"}
-        )
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("PIXLSTASH_")} | env
+        full_env["PIXLSTASH_IMPORT_WORKERS"] = "1"
         importing = subprocess.Popen(command, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        wait_for(
-            lambda: len(cluster.keys("replicated")) >= 5 or importing.poll() is not None, "the first objects stored"
-        )
+        wait_for(lambda: len(cluster.keys("replicated")) >= 4 or importing.poll() is not None, "the first objects")
         cluster.stop("volume1")
-        output, _ = importing.communicate(timeout=600)
-        assert importing.returncode in (0, 1), output
-        # Every picture the import acknowledged reads back whole from the volume server left.
+        output, _ = importing.communicate(timeout=900)
+        assert importing.returncode == 3, output  # (3: done, but not for every file)
         library = open_library(root)
         try:
             acknowledged = library.pictures.managed_originals()
-            assert acknowledged, output
-            for content_hash, suffix, _ in acknowledged:
-                data = b"".join(
-                    library.store.read_range(content_hash, suffix, 0, library.store.size(content_hash, suffix))
-                )
+            assert len(acknowledged) >= 4, output
+            for content_hash, suffix, size in acknowledged:  # read from the volume server left
+                data = b"".join(library.store.read_range(content_hash, suffix, 0, size))
                 assert blake(data) == content_hash
         finally:
             library.close()
         cluster.restart("volume1")
-        deadline = time.monotonic() + 120
-        while True:  # the rest comes in once the cluster can write again
+        again = ""
+
+        def all_in() -> bool:  # the rest come in once the cluster can keep two copies again
+            nonlocal again
             again = run_cli("import", str(folder), env=env, check=False).stdout
-            if (again.startswith("imported") and "skipped 0" in again.splitlines()[-1]) or time.monotonic() > deadline:
-                break
-            time.sleep(2)
-        assert len(json.loads(run_cli("ls", "--json", "--limit", "100", env=env).stdout)["items"]) == 40, again
+            return "skipped 0" in again.splitlines()[-1]
+
+        wait_for(all_in, "the rest imported once the volume server is back", timeout=300)
+        assert len(json.loads(run_cli("ls", "--json", "--limit", "100", env=env).stdout)["items"]) == 16, again
     finally:
         cluster.stop()
 
