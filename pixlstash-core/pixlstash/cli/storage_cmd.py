@@ -101,8 +101,8 @@ def use(pm, library_path, target, **options) -> int:
 
     \b
     Examples:
-      pixlstash storage use s3://photos/library --endpoint http://127.0.0.1:8333
-      pixlstash storage use s3://my-bucket/pixlstash --region eu-central-1 --virtual-hosted
+      pixlstash storage use s3://photos/library --endpoint http://127.0.0.1:8333 --library ~/new-library
+      pixlstash storage use s3://my-bucket/pixlstash --region eu-central-1 --virtual-hosted --library ~/new2
     """
     with open_library(library_path, pm, create=True) as library:
         if library.pictures.managed_originals():
@@ -181,8 +181,18 @@ def _migrate(library, target: str, delete_source: bool, given: dict) -> int:
         choice.switch(target, **given)
         print(f"the library now keeps its originals in {destination.where()}; the old copies stay in {source.where()}")
     if delete_source:
-        for content_hash, suffix, _ in originals:
-            source.delete(content_hash, suffix)
+        kept = [(h, s) for h, s, _ in originals if not _deleted(source, h, s)]
+        if kept:
+            raise BadInput(f"{len(kept)} old copies in {source.where()} could not be deleted; run it again")
         choice.forget_previous()
         print(f"deleted {counted(len(originals), 'old copy', 'old copies')} from {source.where()}")
     return 0
+
+
+def _deleted(store, content_hash: str, suffix: str, tries: int = 3) -> bool:
+    """Delete, then check that it is gone (a service may answer a delete it did not carry out)."""
+    for _ in range(tries):
+        store.delete(content_hash, suffix)
+        if not store.exists(content_hash, suffix):
+            return True
+    return False

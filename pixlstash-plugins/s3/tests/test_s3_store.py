@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import obstore
 import pytest
 from conftest import run_cli, wait_for
 from corpus import mp4, photo
@@ -196,14 +197,23 @@ def test_moving_a_library_to_a_bucket_and_back_survives_kill_9(seaweed, tmp_path
     copied, present = (
         int(n) for n in re.search(r"copied (\d+) originals? .*\((\d+) there already\)", resumed.stdout).groups()
     )
-    assert copied + present == 60 and len(seaweed.keys("moves")) == 60
+    moved = seaweed.keys("moves")
+    assert copied + present == 60 and len(moved) == 60
     assert json.loads(run_cli("storage", "--json", env=env).stdout)["store"] == "s3"
     assert {p.name for p in (root / "originals").rglob("*") if p.is_file()} == set(before), "old copies kept"
     # Back to the folder, deleting the bucket's copies.
     back = run_cli("storage", "migrate", "local", "--delete-source", env=env)
     assert "deleted 60 old copies" in back.stdout
+
     # (the gateway's listing may show a deleted key for a moment: wait for it, with a generous ceiling)
-    wait_for(lambda: seaweed.keys("moves") == [], "the bucket's copies gone")
+    def gone(key: str) -> bool:
+        try:
+            obstore.head(seaweed.client("moves"), key)
+        except FileNotFoundError:
+            return True
+        return False
+
+    wait_for(lambda: all(gone(key) for key in moved), "the bucket's copies gone")
     after = {p.name: p.read_bytes() for p in (root / "originals").rglob("*") if p.is_file()}
     assert after == before
 
