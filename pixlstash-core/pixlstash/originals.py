@@ -24,6 +24,9 @@ class OriginalStore(abc.ABC):
     """Content-addressed storage of managed originals (not reference-folder files)."""
 
     id: str
+    # Writes wait on a network (a bucket): an import keeps twice as many files in flight, so that the
+    # cores decode while uploads wait.
+    remote: bool = False
 
     @abc.abstractmethod
     def put(self, content_hash: str, source: Path, suffix: str, *, move: bool = False) -> None:

@@ -172,7 +172,8 @@ class Importer:
         self.limits, self.unscrap, self.after_import = limits, unscrap, after_import
         # PIXLSTASH_IMPORT_WORKERS caps the files prepared at once (a NAS kept responsive; 1 gives ids in
         # the order the files came).
-        self.workers = workers or int(os.environ.get("PIXLSTASH_IMPORT_WORKERS") or 0) or max(2, os.cpu_count() or 2)
+        cores = max(2, os.cpu_count() or 2) * (2 if store.remote else 1)  # (uploads wait on the network)
+        self.workers = workers or int(os.environ.get("PIXLSTASH_IMPORT_WORKERS") or 0) or cores
         self.running = running if running is not None else RunningCount()
         self._claimed: set[str] = set()
         self._claim_lock = threading.Lock()

@@ -33,6 +33,7 @@ def store_url(settings: S3Settings) -> str:
 
 class S3OriginalStore(OriginalStore):
     id = "s3"
+    remote = True
 
     def __init__(self, settings: S3Settings, environ: Mapping[str, str] | None = None) -> None:
         if not settings.bucket:
@@ -113,9 +114,9 @@ class S3OriginalStore(OriginalStore):
     def put(self, content_hash: str, source: Path, suffix: str, *, move: bool = False) -> None:
         import obstore
 
+        # No existence check first (a request more per file): the key is the content's hash, so writing
+        # it again writes the same bytes, and the library asks only for what it does not have.
         key = self.key(content_hash, suffix)
-        if self.exists(content_hash, suffix, doing=f"store {Path(source).name}"):
-            return
         size = os.path.getsize(source)
         try:
             if size <= SINGLE_PUT_MAX:
