@@ -9,11 +9,11 @@ from typing import Any
 
 import msgspec
 
-from .errors import BadInput, NotFound
+from .errors import BadInput, NotFound, PixlstashError
 from .originals import OriginalStore
 from .storage.settings import SettingsStore
 
-__all__ = ["StoreChoice", "parse_store_url"]
+__all__ = ["StorageState", "StoreChoice", "parse_store_url", "storage_state"]
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _PREFIX_PART = re.compile(r"^[A-Za-z0-9!_.*'()-]+$")
@@ -34,6 +34,27 @@ def parse_store_url(url: str) -> tuple[str, str] | None:
     if any(part in (".", "..") or not _PREFIX_PART.match(part) for part in parts):
         raise BadInput(f"the prefix {prefix!r} must be plain names joined by / (no .., no spaces)")
     return bucket, "/".join(parts)
+
+
+class StorageState(msgspec.Struct, frozen=True):
+    """Where a library's originals live, how many, and whether the store answers now."""
+
+    store: str  # local, s3, or another plugin's store id
+    where: str
+    originals: int
+    state: str  # "answers", or why not in one line
+    remote: bool = False  # not on this machine (the endpoint it names is contacted)
+
+
+def storage_state(library) -> StorageState:
+    store = library.store
+    try:
+        store.check()
+        state = "answers"
+    except PixlstashError as error:
+        state = error.message
+    count = len(library.pictures.managed_originals())
+    return StorageState(store.id, store.where(), count, state, store.remote)
 
 
 class StoreChoice:

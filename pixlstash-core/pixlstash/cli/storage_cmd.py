@@ -8,8 +8,8 @@ import time
 
 import click
 
-from ..errors import BadInput, Conflict, PixlstashError
-from ..store_choice import StoreChoice, parse_store_url
+from ..errors import BadInput, Conflict
+from ..store_choice import StoreChoice, parse_store_url, storage_state
 from ..store_moves import StoreMove
 from .common import json_option, library_option, print_json
 from .library_options import open_library
@@ -77,18 +77,12 @@ def storage_group(ctx, library_path, as_json) -> int:
 def show(pm, library_path, as_json) -> int:
     """Where the originals live, how many, and whether the store answers."""
     with open_library(library_path, pm) as library:
-        store = library.store
-        count = len(library.pictures.managed_originals())
-        try:
-            store.check()
-            state = "answers"
-        except PixlstashError as error:
-            state = error.message
+        state = storage_state(library)
     if as_json:
-        print_json({"store": store.id, "where": store.where(), "originals": count, "state": state})
+        print_json({"store": state.store, "where": state.where, "originals": state.originals, "state": state.state})
     else:
-        print(f"originals: {counted(count, 'file')} in {store.where()} ({store.id}); {state}")
-    return 0 if state == "answers" else 1
+        print(f"originals: {counted(state.originals, 'file')} in {state.where} ({state.store}); {state.state}")
+    return 0 if state.state == "answers" else 1
 
 
 @storage_group.command("use")

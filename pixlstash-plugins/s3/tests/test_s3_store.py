@@ -244,6 +244,7 @@ def test_the_service_stopped_mid_import_loses_nothing_and_the_import_resumes(tmp
             assert re.search(r"cannot store p\d+\.jpg: s3://flaky/lib at \S+ (does not answer|answered 5\d\d)", line), (
                 line
             )
+        said_while_down(tmp_path / "library", server.endpoint)
         server.restart("server")
         server.wait()
         listed = json.loads(run_cli("ls", "--json", "--limit", "100", env=env).stdout)["items"]
@@ -254,6 +255,46 @@ def test_the_service_stopped_mid_import_loses_nothing_and_the_import_resumes(tmp
         assert len(server.keys("flaky")) == 40
     finally:
         server.stop()
+
+
+def said_while_down(root: Path, endpoint: str) -> None:
+    """With the service down: opening an original answers 503 with the reason; thumbnails, listings and
+    searches answer as ever; Settings says where the originals are and why they cannot be reached."""
+    from live_server import LiveServer
+    from playwright.sync_api import expect, sync_playwright
+    from ui_support import OWNER, PASSWORD, launch, screenshot, signed_in_page
+
+    os.environ["PIXLSTASH_S3_RETRIES"] = "0"
+    try:
+        library = open_library(root)
+    finally:
+        del os.environ["PIXLSTASH_S3_RETRIES"]
+    try:
+        with LiveServer(library) as live:
+            client = live.client(live.token("admin"))
+            [first, *_] = client.get("/api/v1/pictures").json()["items"]
+            opened = client.get(f"/api/v1/media/{first['content_hash']}/original")
+            assert opened.status_code == 503, opened.text
+            assert opened.json()["error"]["message"] == (
+                f"cannot read an original: s3://flaky/lib at {endpoint} does not answer"
+            )
+            assert client.get(f"/api/v1/pictures/{first['id']}/grid.webp").status_code == 200
+            assert client.get("/api/v1/pictures/count").status_code == 200
+            state = client.get("/api/v1/storage").json()
+            assert state["store"] == "s3" and "does not answer" in state["state"] and state["remote"] is True
+            live.state.auth.create_user(OWNER, PASSWORD)
+            with sync_playwright() as playwright:
+                browser = launch(playwright)
+                with signed_in_page(browser, live, viewport={"width": 390, "height": 844}, has_touch=True) as page:
+                    page.get_by_role("button", name="Settings", exact=True).click()
+                    page.get_by_role("tab", name="Library").click()
+                    section = page.locator("#storage")
+                    expect(section).to_contain_text(f"in s3://flaky/lib at {endpoint}")
+                    expect(section.get_by_role("status")).to_contain_text("does not answer")
+                    screenshot(page, "storage-down-phone")
+                browser.close()
+    finally:
+        library.close()
 
 
 def test_a_replicated_cluster_losing_a_volume_server_mid_import_loses_nothing_acknowledged(tmp_path):

@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse, Response
 from pixlstash import __version__
 from pixlstash.plugins import PluginInfo, PluginLoadError
 from pixlstash.storage.schema import SCHEMA_VERSION
+from pixlstash.store_choice import StorageState, storage_state
 from pixlstash.updates import UpdateSettings, UpdateStatus
 
 from ..api import Api, RequestContext, json_response
@@ -77,6 +78,16 @@ def register(api: Api) -> None:
     def system(ctx: RequestContext) -> SystemInfo:
         opened = int(ctx.library.db.scalar("PRAGMA user_version"))
         return SystemInfo(__version__, SCHEMA_VERSION, opened, platform.python_version())
+
+    @api.get(
+        "/storage",
+        policy=Policy.ADMIN,
+        response=StorageState,
+        tag="system",
+        summary="Where the originals live (the library's folder or a bucket), how many, and whether it answers",
+    )
+    def storage(ctx: RequestContext) -> StorageState:
+        return storage_state(ctx.library)
 
     @api.get("/openapi.json", policy=Policy.PUBLIC, raw=True, tag="system", summary="This API as OpenAPI 3.1")
     def openapi(ctx: RequestContext) -> Response:

@@ -99,6 +99,17 @@ function engineSection(settings, engines) {
   </section>`;
 }
 
+/** Where the originals are: the library's folder or a bucket (whose address is the only one contacted for
+ * them), how many, and whether the store answers now (`pixlstash storage` changes it). */
+function storageSection(storage) {
+  if (!storage) return "";
+  const down = storage.state !== "answers";
+  return `<section id="storage"><h3>Originals</h3><p>${storage.originals.toLocaleString()} in <code>${esc(storage.where)}</code>
+    ${storage.remote ? "(object storage: PixlStash contacts this address for originals, and no other)" : ""}</p>
+    <p class="${down ? "error" : "muted"}" role="status">${down ? esc(storage.state) : "The store answers."}</p>
+    <p class="muted"><small>Moving them: <code>pixlstash storage migrate</code>.</small></p></section>`;
+}
+
 /** An engine's parameters as the form has them, leaving out those at the engine's own default. */
 function changedParameters(engine, box) {
   const values = read(box);
@@ -112,11 +123,12 @@ function changedParameters(engine, box) {
 
 export async function renderSettings(app, panel, header, bindClose) {
   let settings; let engines; let updates; let tokens; let shares; let sessions; let schedule; let me; let comfy; let backup;
+  let storage;
   try {
-    [settings, engines, updates, tokens, shares, sessions, schedule, me, comfy, backup] = await Promise.all([
+    [settings, engines, updates, tokens, shares, sessions, schedule, me, comfy, backup, storage] = await Promise.all([
       api.get("/engines/settings"), api.get("/engines"), api.get("/updates"), api.get("/tokens"), api.get("/shares"),
       api.get("/sessions"), api.get("/snapshots/schedule"), api.get("/auth/me"), comfySettingsSection(),
-      backupSettingsSection()]);
+      backupSettingsSection(), api.get("/storage").catch(() => null)]);
   } catch (error) { toast(error.message); return; }
   app.engines = engines;
   const again = () => renderSettings(app, panel, header, bindClose);
@@ -128,7 +140,7 @@ export async function renderSettings(app, panel, header, bindClose) {
       name.toLowerCase()}" aria-controls="settings-${name.toLowerCase()}" aria-selected="${name === activeTab}"
       tabindex="${name === activeTab ? 0 : -1}">${name}</button>`).join("")}</div>
     ${tab("Engines", engineSection(settings, engines))}
-    ${tab("Library", `<section><h3>Snapshots</h3><label><input type="checkbox" id="snapshot-schedule" ${schedule.enabled ? "checked" : ""}>
+    ${tab("Library", `${storageSection(storage)}<section><h3>Snapshots</h3><label><input type="checkbox" id="snapshot-schedule" ${schedule.enabled ? "checked" : ""}>
       Take daily, weekly and monthly snapshots automatically</label></section>
     ${backup}
     <section><h3>Updates</h3><label><input type="checkbox" id="update-check" ${updates.enabled ? "checked" : ""}>
