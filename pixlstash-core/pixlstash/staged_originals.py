@@ -15,10 +15,30 @@ from pathlib import Path
 from .errors import StorageUnavailable
 from .originals import OriginalStore
 
-__all__ = ["StagedOriginals"]
+__all__ = ["StagedOriginals", "fetch_checked"]
 
 DEFAULT_LIMIT = 2 << 30  # bytes of staged originals kept (2 GiB)
 _CHUNK = 1 << 20
+
+
+def fetch_checked(store: OriginalStore, content_hash: str, suffix: str, folder: Path, prefix: str) -> Path:
+    """The original read from ``store`` into a new file in ``folder``, checked against its content hash
+    as it comes (``StorageUnavailable`` when it differs: damaged); the caller renames or removes it."""
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=prefix)
+    try:
+        digest = hashlib.blake2b(digest_size=32)
+        with os.fdopen(fd, "wb") as out, store.open(content_hash, suffix) as source:
+            while piece := source.read(_CHUNK):
+                digest.update(piece)
+                out.write(piece)
+        if digest.hexdigest() != content_hash:
+            raise StorageUnavailable(
+                f"the copy in {store.where()} of {content_hash[:12]}… is damaged (its hash differs)"
+            )
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
 
 
 class StagedOriginals:
@@ -36,19 +56,7 @@ class StagedOriginals:
             os.utime(target)  # recently used: trimmed last
             return target
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".staging-")
-        try:
-            digest = hashlib.blake2b(digest_size=32)
-            with os.fdopen(fd, "wb") as out, self.store.open(content_hash, suffix) as source:
-                while piece := source.read(_CHUNK):
-                    digest.update(piece)
-                    out.write(piece)
-            if digest.hexdigest() != content_hash:
-                raise StorageUnavailable(f"the stored original {content_hash[:12]}… is not what was stored (damaged)")
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        os.replace(fetch_checked(self.store, content_hash, suffix, target.parent, ".staging-"), target)
         self.trim(keep=target)
         return target
 

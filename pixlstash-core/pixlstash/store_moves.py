@@ -5,9 +5,6 @@ step, taken only once ``missing`` is empty."""
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -15,8 +12,9 @@ from pathlib import Path
 
 import msgspec
 
-from .errors import PixlstashError, StorageUnavailable
+from .errors import PixlstashError
 from .originals import OriginalStore
+from .staged_originals import fetch_checked
 
 __all__ = ["MoveReport", "StoreMove"]
 
@@ -76,18 +74,11 @@ class StoreMove:
                 raise FileNotFoundError(f"not in {self.source.where()}")
             self.target.put(content_hash, local, suffix)
             return True
-        fd, tmp = tempfile.mkstemp(dir=self.scratch, prefix=".moving-")
+        fetched = fetch_checked(self.source, content_hash, suffix, self.scratch, ".moving-")
         try:
-            digest = hashlib.blake2b(digest_size=32)
-            with os.fdopen(fd, "wb") as out, self.source.open(content_hash, suffix) as stream:
-                while piece := stream.read(_CHUNK):
-                    digest.update(piece)
-                    out.write(piece)
-            if digest.hexdigest() != content_hash:
-                raise StorageUnavailable(f"the copy in {self.source.where()} is damaged (its hash differs)")
-            self.target.put(content_hash, Path(tmp), suffix, move=True)
+            self.target.put(content_hash, fetched, suffix, move=True)
         finally:
-            Path(tmp).unlink(missing_ok=True)
+            fetched.unlink(missing_ok=True)
         return True
 
     def check(self, originals: Sequence[tuple[str, str, int]]) -> list[str]:
