@@ -111,6 +111,7 @@ def test_anime_characters_are_named_guessed_merged_and_undone_in_the_browser(tmp
 
                 # A second character, merged into Pink, and the merge undone.
                 page.goto("/")
+                page.wait_for_selector("body[data-ready='1']")  # (a click before the app starts is lost)
                 page.locator("#open-people").click()
                 remaining = next(
                     c["cluster_id"] for c in client.get("/api/v1/people/unnamed", params={"min_faces": 1}).json()
