@@ -56,13 +56,8 @@ class LocalFolderStore(OriginalStore):
         return self._path(content_hash, suffix).is_file()
 
     def delete(self, content_hash: str, suffix: str) -> None:
-        path = self._path(content_hash, suffix)
-        path.unlink(missing_ok=True)
-        for folder in (path.parent, path.parent.parent):  # the ab/cd/ folders it leaves empty
-            try:
-                folder.rmdir()
-            except OSError:
-                break
+        # (its empty ab/cd/ folders stay: removing them races with anything walking the folder meanwhile)
+        self._path(content_hash, suffix).unlink(missing_ok=True)
 
     def local_path(self, content_hash: str, suffix: str) -> Path | None:
         return self._path(content_hash, suffix)
