@@ -14,6 +14,7 @@ from .selection import PICTURES_HELP, picture_ids
 __all__ = ["edit_group"]
 
 _pictures = click.argument("pictures", metavar="PICTURES")
+_TURN_WORDS = {90: "right", -90: "left", 180: "upside down"}
 _TURNS = {"right": 90, "left": -90, "90": 90, "-90": -90, "180": 180, "270": -90, "-270": 90, "-180": 180}
 
 
@@ -43,7 +44,6 @@ def rotate(pm, library_path, pictures, degrees, where) -> int:
     return _change(library_path, pm, pictures, where, EditChange(rotate=turn), f"turned {_TURN_WORDS[turn]}")
 
 
-_TURN_WORDS = {90: "right", -90: "left", 180: "upside down"}
 rotate.help = (
     f"Turn pictures clockwise by DEGREES (90, 180, 270, -90, or left / right).\n\n{PICTURES_HELP}\n\n\b\n"
     "Examples:\n  pixlstash edit rotate 12 90\n  pixlstash edit rotate 12,14 left\n"

@@ -513,6 +513,7 @@ class PictureStore:
         collections = [r[0] for r in q("SELECT collection_id FROM collection_members WHERE picture_id = ?", (pid,))]
         projects = [r[0] for r in q("SELECT project_id FROM project_members WHERE picture_id = ?", (pid,))]
         edit = _edit_decoder.decode(stored_edit) if stored_edit else None
+        shown = shown_size(edit, width, height)
         faces = [
             PictureFace(
                 fid,
@@ -553,8 +554,8 @@ class PictureStore:
             media_type=media_type,
             mime=mime,
             file_size=file_size,
-            width=shown_size(edit, width, height)[0],
-            height=shown_size(edit, width, height)[1],
+            width=shown[0],
+            height=shown[1],
             original_width=width,
             original_height=height,
             **edit_fields(stored_edit),
