@@ -48,7 +48,7 @@ def test_a_person_backs_up_from_settings_and_schedules_it(browser, server, tmp_p
         assert problems == [] and manifest.pictures == 5
         hours = section.get_by_label("Hours between backups")
         hours.fill("12")
-        section.get_by_label("Back up to this folder every").check()
+        section.get_by_label("Back up there every").check()
         expect(page.locator("#toast")).to_contain_text("Backing up every 12 h")
         schedule = server.state.instance.backups.schedule()
         assert (schedule.enabled, schedule.target, schedule.every_hours) == (True, str(target), 12)

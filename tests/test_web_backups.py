@@ -70,6 +70,7 @@ def test_the_scheduled_backup_runs_when_due_and_not_before(live, tmp_path):
         "every_hours": 24,
         "with_thumbnails": True,
         "with_accounts": False,
+        "endpoint": None,
     }
     assert admin.put("/api/v1/backups/schedule", json=schedule).json() == schedule
     runner = live.state.instance.backups

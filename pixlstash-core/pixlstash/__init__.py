@@ -51,6 +51,7 @@ _EXPORTS: dict[str, str] = {
         ),
         ".errors",
     ),
+    "BackupBucket": ".backups.bucket",
     "hookimpl": ".hookspecs",
     "OriginalStore": ".originals",
     "hub_snapshot": ".paths",
@@ -76,6 +77,7 @@ def __dir__() -> list[str]:
 __version__ = "0.2.0"
 
 __all__ = [
+    "BackupBucket",
     "BadInput",
     "Captioner",
     "Conflict",

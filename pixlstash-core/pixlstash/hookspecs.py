@@ -11,6 +11,7 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
+    from .backups.bucket import BackupBucket
     from .engines import Captioner, Embedder, FaceExtractor, Scorer, Tagger, TextReader
     from .originals import OriginalStore
     from .sharing import ShareTarget, ShareTransform
@@ -63,6 +64,16 @@ def register_settings(register: Callable[[str, type], None]) -> None:
 @hookspec(firstresult=True)
 def make_original_store(library_root: Path, settings: Mapping[str, Any]) -> OriginalStore | None:
     """Return the store for the originals of the library at ``library_root``, or None; ``settings`` as above."""
+
+
+@hookspec(firstresult=True)
+def open_backup_bucket(
+    bucket: str, prefix: str, options: Mapping[str, Any], settings: Mapping[str, Any]
+) -> BackupBucket | None:
+    """Return the bucket backups go to (``s3://BUCKET/PREFIX``), or None. ``options`` are what the person
+    gave (``endpoint``, ``region``, ``path_style``; each may be missing); ``settings`` are the library's
+    plugin settings (empty without a library): its store's endpoint and credentials serve a backup to the
+    same endpoint."""
 
 
 @hookspec

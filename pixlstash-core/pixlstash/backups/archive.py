@@ -222,7 +222,7 @@ class _FolderReader:
     def manifest(self, name: str = MANIFEST) -> bytes | None:
         try:
             with _open_inside(self.root, name) as stream:
-                return _read_capped(stream, name)
+                return read_capped(stream, name)
         except FileNotFoundError:
             return None
 
@@ -236,7 +236,7 @@ class _FolderReader:
         pass
 
 
-def _read_capped(stream: BinaryIO, name: str) -> bytes:
+def read_capped(stream: BinaryIO, name: str) -> bytes:
     data = stream.read(MANIFEST_MAX_BYTES + 1)
     if len(data) > MANIFEST_MAX_BYTES:
         raise ForeignBackup(f"not a PixlStash backup: its {name} is larger than any manifest")
@@ -273,7 +273,7 @@ class _TarReader:
     def manifest(self, name: str = MANIFEST) -> bytes | None:
         try:
             with self.open(name) as stream:
-                return _read_capped(stream, name)  # type: ignore[arg-type]
+                return read_capped(stream, name)  # type: ignore[arg-type]
         except FileNotFoundError:
             return None
 

@@ -49,4 +49,5 @@ class BackupReport(msgspec.Struct):
     problems: list[str] = []
     with_accounts: bool = False
     secrets_left_out: list[str] = []  # plugin.field of each secret setting blanked in the backup's copy
-    kept: list[str] = []  # in a folder: the backups whose databases it keeps, newest first
+    kept: list[str] = []  # in a folder or bucket: the backups whose databases it keeps, newest first
+    copied_in_bucket: int = 0  # originals the service copied inside the bucket that also holds the library's

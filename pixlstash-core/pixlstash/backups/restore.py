@@ -19,7 +19,8 @@ import msgspec
 
 from ..errors import BadInput, Conflict
 from ..storage.backup import is_library_database, keep_originals_here, quick_check
-from .archive import MANIFEST, ArchiveReader, copy_hashing, open_reader, remove_tree
+from .archive import MANIFEST, ArchiveReader, copy_hashing, remove_tree
+from .bucket import BackupBucket, reader_for
 from .layout import check_database_place, check_name
 from .manifest import BackupManifest, FileEntry, Progress, quiet
 
@@ -52,14 +53,15 @@ def read_manifest(reader: ArchiveReader, backup_id: str | None = None) -> Backup
 
 
 def verify_backup(
-    source: Path, progress: Progress = quiet, backup_id: str | None = None
+    source: Path | BackupBucket, progress: Progress = quiet, backup_id: str | None = None
 ) -> tuple[BackupManifest | None, list[str]]:
     """Every file hashed against the manifest, every database checked by SQLite: one line per problem."""
-    source = Path(source).expanduser()
-    if not source.exists():
-        return None, [f"{source} does not exist"]
+    if not isinstance(source, BackupBucket):
+        source = Path(source).expanduser()
+        if not source.exists():
+            return None, [f"{source} does not exist"]
     try:
-        with open_reader(source) as reader:
+        with reader_for(source) as reader:
             manifest = read_manifest(reader, backup_id)
             with tempfile.TemporaryDirectory(prefix="pixlstash-verify-") as scratch:
                 problems = _check_all(reader, manifest, Path(scratch), progress, keep_all=False)
@@ -132,17 +134,21 @@ class _Discard:
         return len(data)
 
 
-def restore_backup(source: Path, to: Path, progress: Progress = quiet, backup_id: str | None = None) -> BackupManifest:
+def restore_backup(
+    source: Path | BackupBucket, to: Path, progress: Progress = quiet, backup_id: str | None = None
+) -> BackupManifest:
     """Restore into ``to``, a new or empty folder: every file is checked against the manifest as it is
     copied, and the folder gets its name only once everything is there (a damaged or foreign backup, or a
     process killed half way, leaves no library at ``to`` and nothing anywhere else)."""
-    source, to = Path(source).expanduser(), Path(to).expanduser().resolve()
+    if not isinstance(source, BackupBucket):
+        source = Path(source).expanduser()
+    to = Path(to).expanduser().resolve()
     if to.exists() and (not to.is_dir() or any(to.iterdir())):
         raise BadInput(f"{to} is not empty: restore into a new or empty folder")
     to.parent.mkdir(parents=True, exist_ok=True)
     for stale in to.parent.glob(f".{to.name}.restoring-*"):  # what a killed restore left
         remove_tree(stale)
-    with open_reader(source) as reader:
+    with reader_for(source) as reader:
         manifest = read_manifest(reader, backup_id)
         needed = sum(entry.size for entry in manifest.files.values())
         free = shutil.disk_usage(to.parent).free

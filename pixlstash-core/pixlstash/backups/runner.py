@@ -1,5 +1,5 @@
 """Backups the server makes: one at a time in a thread of their own, with progress to show, and on a
-schedule (beside the snapshot schedule) to a folder the owner chose."""
+schedule (beside the snapshot schedule) to a folder the owner chose or a bucket (``s3://BUCKET/PREFIX``)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from msgspec import Meta
 
 from ..errors import BadInput, Conflict
 from ..storage.settings import SettingsStore
+from ..store_choice import parse_store_url
+from .bucket import is_bucket_url, open_backup_place
 from .service import BackupReport, create_backup
 
 __all__ = ["BackupRunner", "BackupSchedule", "BackupStatus"]
@@ -23,7 +25,10 @@ log = logging.getLogger(__name__)
 
 class BackupSchedule(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     enabled: bool = False
-    target: Annotated[str, Meta(max_length=4096)] | None = None  # a folder on the server (absolute)
+    target: Annotated[str, Meta(max_length=4096)] | None = None  # a folder on the server (absolute), or s3://
+    # A bucket's service (https://s3.example.com); none: the library's own bucket's, or AWS S3. Credentials
+    # are the library's for its own endpoint, else the server's AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
+    endpoint: Annotated[str, Meta(max_length=2048, pattern="^(https?://[^\\s]+)?$")] | None = None
     every_hours: Annotated[float, Meta(ge=1, le=24 * 90)] = 24.0
     with_thumbnails: bool = False
     with_accounts: bool = False  # accounts and plugin secrets in the backup (in clear)
@@ -61,10 +66,16 @@ def _unfinished(record: _Record) -> _Record:
     return _Record(record.last, said, record.running_since, None, None)
 
 
-def _checked_folder(target: str | None) -> Path:
+def _checked_target(target: str | None) -> str:
+    if target and is_bucket_url(target):
+        parse_store_url(target)  # a bucket's name and prefix, checked
+        return target
     if not target or not Path(target).is_absolute():
-        raise BadInput("give the backup folder as an absolute path on the server, e.g. /mnt/usb/pixlstash-backup")
-    return Path(target)
+        raise BadInput(
+            "give the backup folder as an absolute path on the server (/mnt/usb/pixlstash-backup), "
+            "or a bucket as s3://BUCKET/PREFIX"
+        )
+    return str(Path(target))
 
 
 class BackupRunner:
@@ -80,7 +91,7 @@ class BackupRunner:
 
     def configure(self, schedule: BackupSchedule) -> BackupSchedule:
         if schedule.enabled:
-            _checked_folder(schedule.target)
+            _checked_target(schedule.target)
         self.settings.put("backup_schedule", schedule)
         return schedule
 
@@ -102,20 +113,25 @@ class BackupRunner:
             )
 
     def start(
-        self, target: str, with_thumbnails: bool = False, with_accounts: bool = False, force: bool = False
+        self,
+        target: str,
+        with_thumbnails: bool = False,
+        with_accounts: bool = False,
+        force: bool = False,
+        endpoint: str | None = None,
     ) -> BackupStatus:
         """Begin a backup in the background (409 while one runs)."""
-        folder = _checked_folder(target)
+        folder = _checked_target(target)
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 raise Conflict(f"a backup to {self._target} is running; wait for it to finish")
-            self._target, self._done, self._total = str(folder), 0, 0
+            self._target, self._done, self._total = folder, 0, 0
             record = _unfinished(self.settings.get("backup_record", _Record, _Record()))
-            record.running_to, record.running_since = str(folder), int(self.clock() * 1000)
+            record.running_to, record.running_since = folder, int(self.clock() * 1000)
             self.settings.put("backup_record", record)
             self._thread = threading.Thread(
                 target=self._run,
-                args=(folder, with_thumbnails, with_accounts, force),
+                args=(folder, endpoint, with_thumbnails, with_accounts, force),
                 name="pixlstash-backup",
                 daemon=True,
             )
@@ -130,12 +146,18 @@ class BackupRunner:
     def _progress(self, what: str, done: int, total: int) -> None:
         self._done, self._total = done, total
 
-    def _run(self, folder: Path, with_thumbnails: bool, with_accounts: bool, force: bool) -> None:
+    def _run(self, target: str, endpoint: str | None, with_thumbnails: bool, with_accounts: bool, force: bool) -> None:
         record = self.settings.get("backup_record", _Record, _Record())
         try:
+            place = open_backup_place(
+                self.library.plugin_manager,
+                target,
+                {"endpoint": endpoint} if endpoint else {},
+                self.library.plugin_settings.all(),
+            )
             report = create_backup(
                 self.library,
-                folder,
+                place,
                 with_thumbnails=with_thumbnails,
                 with_accounts=with_accounts,
                 force=force,
@@ -143,7 +165,7 @@ class BackupRunner:
             )
             record = _Record(report, None, int(self.clock() * 1000))
         except Exception as error:  # said in Settings; the previous backup stays as it was
-            log.exception("the backup to %s failed", folder)
+            log.exception("the backup to %s failed", target)
             message = getattr(error, "message", None) or f"{type(error).__name__}: {error}"
             record = _Record(record.last, message, int(self.clock() * 1000))
         self.settings.put("backup_record", record)
@@ -158,7 +180,7 @@ class BackupRunner:
         if record.last_finished_at and now - record.last_finished_at < schedule.every_hours * 3_600_000:
             return False
         try:
-            self.start(schedule.target, schedule.with_thumbnails, schedule.with_accounts)
+            self.start(schedule.target, schedule.with_thumbnails, schedule.with_accounts, endpoint=schedule.endpoint)
         except Conflict:
             return False
         self.wait()

@@ -30,12 +30,14 @@ import msgspec
 from .. import __version__
 from ..errors import BadInput, Conflict
 from ..storage.backup import copy_database_file, drop_plugin_secrets, stored_originals
-from .archive import MANIFEST, is_tar, links_inside, open_reader, open_writer, remove_tree
+from .archive import MANIFEST, is_tar, links_inside, remove_tree
+from .bucket import BackupBucket, reader_for, writer_for
 from .layout import DATABASES
 from .manifest import BackupManifest, BackupReport, FileEntry, Progress, quiet
 from .restore import read_manifest, restore_backup, verify_backup
 
 __all__ = [
+    "BackupBucket",
     "BackupManifest",
     "BackupReport",
     "create_backup",
@@ -48,22 +50,46 @@ KEEP = 3  # database sets a folder keeps: this backup's and the two before it
 _OURS = {MANIFEST, "databases", "originals", "snapshots", "watermarks", "thumbnails"}
 
 
-def _previous(target: Path) -> BackupManifest | None:
-    """The backup already at ``target``, if any; a file there that is not one of ours is refused."""
-    if is_tar(target):
+def _is_tar(target: Path | BackupBucket) -> bool:
+    return isinstance(target, Path) and is_tar(target)
+
+
+def _previous(target: Path | BackupBucket) -> BackupManifest | None:
+    """The backup already at ``target``, if any; a tar file that is not one of ours is refused."""
+    if _is_tar(target):
         if not target.exists():
             return None
         try:
-            with open_reader(target) as reader:
+            with reader_for(target) as reader:
                 return read_manifest(reader)
         except Conflict:
             raise BadInput(f"{target} is not a PixlStash backup: give a new file name") from None
-    if not (target / MANIFEST).is_file():
-        return None
+    if isinstance(target, BackupBucket):
+        with reader_for(target) as reader:
+            raw = reader.manifest()
+    else:
+        raw = (target / MANIFEST).read_bytes() if (target / MANIFEST).is_file() else None
     try:
-        return msgspec.json.decode((target / MANIFEST).read_bytes(), type=BackupManifest)
+        return None if raw is None else msgspec.json.decode(raw, type=BackupManifest)
     except (msgspec.DecodeError, msgspec.ValidationError):
         return None  # a manifest that cannot be read names nothing to reuse
+
+
+def _named(target: Path | BackupBucket) -> str:
+    return target.where() if isinstance(target, BackupBucket) else str(target)
+
+
+def _checked_bucket(library, bucket: BackupBucket) -> BackupBucket:
+    if bucket.overlaps(library.store):
+        raise BadInput(
+            f"{bucket.where()} holds the library's originals, or is inside their prefix: choose another prefix"
+        )
+    if foreign := sorted(bucket.top_names() - _OURS):
+        raise BadInput(
+            f"{bucket.where()} holds other objects ({', '.join(foreign[:3])}): "
+            "give an empty prefix, or one an earlier backup went to"
+        )
+    return bucket
 
 
 def _checked_target(root: Path, target: Path) -> Path:
@@ -99,25 +125,28 @@ def _refuse_replacing(target: Path, previous: BackupManifest | None, pictures: i
 
 def create_backup(
     library,
-    target: Path,
+    target: Path | BackupBucket,
     *,
     with_thumbnails: bool = False,
     with_accounts: bool = False,
     force: bool = False,
     progress: Progress = quiet,
 ) -> BackupReport:
-    """Back ``library`` up to ``target`` (a folder, or a ``.tar`` file); see the module's docstring."""
+    """Back ``library`` up to ``target`` (a folder, a ``.tar`` file, or a bucket); see the module's docstring."""
     began = time.monotonic()
     root = Path(library.root)
-    target = _checked_target(root, Path(target))
+    if isinstance(target, BackupBucket):
+        target = _checked_bucket(library, target)
+    else:
+        target = _checked_target(root, Path(target))
     previous = _previous(target)
-    known = previous.files if previous and not is_tar(target) else {}
+    known = previous.files if previous and not _is_tar(target) else {}
     created = int(time.time() * 1000)
     backup_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime(created / 1000)) + "-" + secrets.token_hex(3)
     places = [name for name in DATABASES if with_accounts or name != "auth.db"]
     files: dict[str, FileEntry] = {}
     problems: list[str] = []
-    written = [0, 0]  # files, bytes
+    written = [0, 0, 0]  # files, bytes, originals copied inside a bucket
     with tempfile.TemporaryDirectory(dir=library.scratch.path, prefix="backup-") as scratch:
         copies = {}
         for name in places:  # first: what they refer to is then in the library for sure
@@ -135,7 +164,7 @@ def create_backup(
         originals, in_reference = stored_originals(copies["library.db"])
         if not force:
             _refuse_replacing(target, previous, len(originals) + in_reference, created)
-        writer = open_writer(target)
+        writer = writer_for(target, library.store)
 
         def reusable(name: str, size: int) -> bool:
             """The earlier backup's copy of ``name`` serves this one too (same size, and still there)."""
@@ -160,7 +189,7 @@ def create_backup(
             done = 0
             # Folders take originals on several threads (hashing and copying release the GIL); a tar
             # file is one stream, written in order.
-            workers = 1 if is_tar(target) else min(4, os.cpu_count() or 1)
+            workers = 1 if _is_tar(target) else 8 if isinstance(target, BackupBucket) else min(4, os.cpu_count() or 1)
             lock = threading.Lock()
 
             def one(original: tuple[str, str, int]) -> None:
@@ -168,15 +197,16 @@ def create_backup(
                 content_hash, suffix, size = original
                 name = f"originals/{content_hash[:2]}/{content_hash[2:4]}/{content_hash}{suffix}"
                 if reusable(name, size):
-                    entry, problem = known[name], None
+                    entry, problem, adopted = known[name], None, False
                 else:
-                    entry, problem = _put_original(library, writer, name, content_hash, suffix)
+                    entry, problem, adopted = _put_original(library, writer, name, content_hash, suffix)
                 with lock:
                     if entry is not None:
                         files[name] = entry
                         if entry is not known.get(name):
                             written[0] += 1
-                            written[1] += entry.size
+                            written[1] += 0 if adopted else entry.size
+                            written[2] += adopted
                     if problem:
                         problems.append(problem)
                     done += size
@@ -202,15 +232,15 @@ def create_backup(
                 with_accounts=with_accounts,
             )
             encoded = msgspec.json.format(msgspec.json.encode(manifest))
-            if not is_tar(target):  # each kept database set carries its own manifest, to restore it by id
+            if not _is_tar(target):  # each kept database set carries its own manifest, to restore it by id
                 writer.put(f"databases/{backup_id}/{MANIFEST}", io.BytesIO(encoded))
             writer.finish(encoded)
         except BaseException:
             writer.abandon()
             raise
-    kept = [] if is_tar(target) else _keep_newest_databases(target, backup_id)
+    kept = [] if _is_tar(target) else _keep_newest_databases(target, backup_id)
     return BackupReport(
-        str(target),
+        _named(target),
         backup_id,
         len(files),
         written[0],
@@ -221,12 +251,19 @@ def create_backup(
         with_accounts,
         left_out,
         kept,
+        written[2],
     )
 
 
-def _put_original(library, writer, name: str, content_hash: str, suffix: str) -> tuple[FileEntry | None, str | None]:
-    """The original into the backup: its entry, and a problem to report if it is missing or damaged."""
+def _put_original(
+    library, writer, name: str, content_hash: str, suffix: str
+) -> tuple[FileEntry | None, str | None, bool]:
+    """The original into the backup: its entry, a problem to report if it is missing or damaged, and
+    whether the bucket copied it itself."""
     try:
+        adopt = getattr(writer, "adopt", None)  # a bucket that holds the library's originals copies them itself
+        if adopt is not None and (entry := adopt(content_hash, suffix, name)) is not None:
+            return entry, None, True
         local = library.store.local_path(content_hash, suffix)
         if local is not None:
             size, digest = writer.put_file(name, local)
@@ -234,11 +271,11 @@ def _put_original(library, writer, name: str, content_hash: str, suffix: str) ->
             with library.store.open(content_hash, suffix) as source:
                 size, digest = writer.put(name, source)
     except FileNotFoundError:
-        return None, f"missing from the library: original {content_hash}{suffix} (nothing to back up)"
+        return None, f"missing from the library: original {content_hash}{suffix} (nothing to back up)", False
     if digest != content_hash:
         problem = f"damaged in the library: original {content_hash}{suffix} does not match its hash (kept as it is)"
-        return FileEntry(size, digest), problem
-    return FileEntry(size, digest), None
+        return FileEntry(size, digest), problem, False
+    return FileEntry(size, digest), None, False
 
 
 def _other_files(root: Path, with_thumbnails: bool) -> list[tuple[str, Path]]:
@@ -255,25 +292,41 @@ def _other_files(root: Path, with_thumbnails: bool) -> list[tuple[str, Path]]:
     return found
 
 
-def kept_backups(target: Path) -> list[BackupManifest]:
-    """The backups whose databases a backup folder keeps, newest first (each restorable by its id)."""
+def kept_backups(target: Path | BackupBucket) -> list[BackupManifest]:
+    """The backups whose databases a backup folder or bucket keeps, newest first (each restorable by its id)."""
+    found = []
+    for raw in _kept_manifests(target):
+        try:
+            found.append(msgspec.json.decode(raw, type=BackupManifest))
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            continue
+    return sorted(found, key=lambda m: (m.created_at, m.backup_id), reverse=True)
+
+
+def _kept_manifests(target: Path | BackupBucket) -> list[bytes]:
+    if isinstance(target, BackupBucket):
+        names = [n for n in target.listing("databases/") if n.count("/") == 2 and n.endswith("/" + MANIFEST)]
+        with reader_for(target) as reader:
+            return [raw for name in names if (raw := reader.manifest(name)) is not None]
     folder = Path(target).expanduser() / "databases"
     found = []
     for entry in folder.iterdir() if folder.is_dir() and not folder.is_symlink() else []:
         manifest = entry / MANIFEST
         if entry.is_dir() and not entry.is_symlink() and manifest.is_file() and not manifest.is_symlink():
-            try:
-                found.append(msgspec.json.decode(manifest.read_bytes(), type=BackupManifest))
-            except (msgspec.DecodeError, msgspec.ValidationError):
-                continue
-    return sorted(found, key=lambda m: (m.created_at, m.backup_id), reverse=True)
+            found.append(manifest.read_bytes())
+    return found
 
 
-def _keep_newest_databases(target: Path, backup_id: str) -> list[str]:
+def _keep_newest_databases(target: Path | BackupBucket, backup_id: str) -> list[str]:
     """Keep this backup's databases and those of the KEEP - 1 whole backups before it; remove the rest
-    (older sets, and those of runs cut short). The folder was checked to hold no link."""
+    (older sets, and those of runs cut short). A folder was checked to hold no link."""
     earlier = [m.backup_id for m in kept_backups(target) if m.backup_id != backup_id]
     kept = [backup_id, *earlier[: KEEP - 1]]
+    if isinstance(target, BackupBucket):
+        for name in target.listing("databases/"):
+            if name.split("/")[1] not in kept:
+                target.delete(name)
+        return kept
     for entry in (target / "databases").iterdir():
         if entry.name not in kept:
             remove_tree(entry)

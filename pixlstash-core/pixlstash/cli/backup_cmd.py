@@ -1,5 +1,5 @@
-"""``pixlstash backup``: the whole library (databases, originals, snapshots) to a folder or a tar file,
-checked, and restored into a new folder."""
+"""``pixlstash backup``: the whole library (databases, originals, snapshots) to a folder, a tar file or a
+bucket, checked, and restored into a new folder."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from ..backups import create_backup, kept_backups, restore_backup, verify_backup
+from ..backups.bucket import open_backup_place
 from .common import SOME_FAILED, SectionedCommand, json_option, library_option, print_json
 from .library_options import open_library
 from .output import Progress, counted, human_bytes
@@ -20,19 +21,55 @@ def backup_group() -> None:
     """Back up the whole library, check a backup, restore one.
 
     A backup holds the databases (copied consistently while the server runs), every original, the
-    snapshots and, if asked, the thumbnails. Into a folder, the next backup writes only what is new, and
-    the databases of the last 3 backups are kept. Accounts and plugin secrets (API keys) are left out
-    unless --with-accounts asks for them. Files in reference folders stay where they are and are not in
-    the backup.
+    snapshots and, if asked, the thumbnails. Into a folder or a bucket (s3://BUCKET/PREFIX, with the
+    pixlstash-s3 plugin), the next backup writes only what is new, and the databases of the last 3
+    backups are kept. Accounts and plugin secrets (API keys) are left out unless --with-accounts asks for
+    them. Files in reference folders stay where they are and are not in the backup.
+
+    A bucket's credentials are the library's own when it is on the library's endpoint, else
+    AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. When the originals are in the same bucket, the service
+    copies them into the backup itself (nothing passes through this machine).
 
     \b
     Examples:
       pixlstash backup create /mnt/usb/pixlstash-backup
       pixlstash backup create ~/library-2026-11.tar --with-thumbnails
+      pixlstash backup create s3://offsite/pixlstash --endpoint https://s3.eu-central-003.backblazeb2.com
       pixlstash backup verify /mnt/usb/pixlstash-backup
       pixlstash backup list /mnt/usb/pixlstash-backup
       pixlstash backup restore /mnt/usb/pixlstash-backup --to ~/library-restored
     """
+
+
+def _bucket_options(func):
+    for option in reversed(
+        [
+            click.option(
+                "--endpoint",
+                help="a bucket's service (https://s3.example.com); default: the library's bucket's, or AWS S3",
+            ),
+            click.option("--region", help="a bucket's region (default us-east-1)"),
+            click.option(
+                "--virtual-hosted",
+                "virtual_hosted",
+                is_flag=True,
+                default=None,
+                help="bucket.host/key addressing (AWS, R2) instead of host/bucket/key",
+            ),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def _place(pm, target, endpoint, region, virtual_hosted, settings=None):
+    """A folder or tar file as a Path, or the bucket s3://BUCKET/PREFIX names."""
+    given = {
+        "endpoint": endpoint,
+        "region": region,
+        "path_style": None if virtual_hosted is None else not virtual_hosted,
+    }
+    return open_backup_place(pm, str(target), {k: v for k, v in given.items() if v is not None}, settings or {})
 
 
 def _bytes_progress(label: str) -> tuple[Progress, object]:
@@ -45,7 +82,7 @@ def _bytes_progress(label: str) -> tuple[Progress, object]:
 
 
 @backup_group.command("create", cls=SectionedCommand)
-@click.argument("target", type=click.Path(path_type=Path))
+@click.argument("target")
 @click.option("--with-thumbnails", is_flag=True, help="also the thumbnails (else they are made again after a restore)")
 @click.option(
     "--with-accounts",
@@ -53,18 +90,22 @@ def _bytes_progress(label: str) -> tuple[Progress, object]:
     help="also the accounts (password hash, tokens, share links) and plugin secrets such as API keys, in clear",
 )
 @click.option("--force", is_flag=True, help="replace a backup of more pictures than the library now holds")
+@_bucket_options
 @library_option
 @json_option
 @click.pass_obj
-def create_command(pm, target, with_thumbnails, with_accounts, force, library_path, as_json) -> int:
+def create_command(
+    pm, target, with_thumbnails, with_accounts, force, endpoint, region, virtual_hosted, library_path, as_json
+) -> int:
     """Back the library up to TARGET: a folder (new, empty, or an earlier backup's: only what is new is
-    written) or a file name ending in .tar."""
+    written), a file name ending in .tar, or a bucket, s3://BUCKET/PREFIX (as a folder)."""
     with open_library(library_path, pm) as library:
+        place = _place(pm, target, endpoint, region, virtual_hosted, library.plugin_settings.all())
         bar, report_progress = _bytes_progress("backing up")
         with bar:
             report = create_backup(
                 library,
-                target,
+                place,
                 with_thumbnails=with_thumbnails,
                 with_accounts=with_accounts,
                 force=force,
@@ -85,8 +126,11 @@ def create_command(pm, target, with_thumbnails, with_accounts, force, library_pa
                 f" and the secret settings {', '.join(report.secrets_left_out)}" if report.secrets_left_out else ""
             )
             print(f"accounts{left_out} are not in it (--with-accounts to include them)")
+        if report.copied_in_bucket:
+            copied = counted(report.copied_in_bucket, "original")
+            print(f"{copied} copied inside the bucket by the service (the library keeps its originals there too)")
         if len(report.kept) > 1:
-            print(f"the folder keeps the databases of backups {', '.join(report.kept)}")
+            print(f"it keeps the databases of backups {', '.join(report.kept)}")
         for problem in report.problems:
             print(f"problem: {problem}", file=sys.stderr)
     return SOME_FAILED if report.problems else 0
@@ -98,14 +142,18 @@ _backup_id_option = click.option(
 
 
 @backup_group.command("verify", cls=SectionedCommand)
-@click.argument("source", type=click.Path(path_type=Path))
+@click.argument("source")
 @_backup_id_option
+@_bucket_options
 @json_option
-def verify_command(source, backup_id, as_json) -> int:
-    """Check every file of the backup at SOURCE against its manifest (one line per problem)."""
+@click.pass_obj
+def verify_command(pm, source, backup_id, endpoint, region, virtual_hosted, as_json) -> int:
+    """Check every file of the backup at SOURCE (a folder, a .tar file, s3://BUCKET/PREFIX) against its
+    manifest (one line per problem)."""
+    place = _place(pm, source, endpoint, region, virtual_hosted)
     bar, report_progress = _bytes_progress("checking")
     with bar:
-        manifest, problems = verify_backup(source, report_progress, backup_id)
+        manifest, problems = verify_backup(place, report_progress, backup_id)
     if as_json:
         print_json({"backup_id": manifest.backup_id if manifest else None, "problems": problems})
     else:
@@ -121,11 +169,16 @@ def verify_command(source, backup_id, as_json) -> int:
 
 
 @backup_group.command("list", cls=SectionedCommand)
-@click.argument("source", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.argument("source")
+@_bucket_options
 @json_option
-def list_command(source, as_json) -> int:
-    """The backups whose databases the backup folder SOURCE keeps, newest first."""
-    kept = kept_backups(source)
+@click.pass_obj
+def list_command(pm, source, endpoint, region, virtual_hosted, as_json) -> int:
+    """The backups whose databases the backup folder or bucket SOURCE keeps, newest first."""
+    place = _place(pm, source, endpoint, region, virtual_hosted)
+    if isinstance(place, Path) and not place.is_dir():
+        raise click.BadParameter(f"{source} is not a backup folder", param_hint="SOURCE")
+    kept = kept_backups(place)
     if as_json:
         print_json(kept)
         return 0
@@ -139,15 +192,21 @@ def list_command(source, as_json) -> int:
 
 
 @backup_group.command("restore", cls=SectionedCommand)
-@click.argument("source", type=click.Path(path_type=Path, exists=True))
+@click.argument("source")
 @click.option("--to", "to", required=True, type=click.Path(path_type=Path), help="a new or empty folder")
 @_backup_id_option
+@_bucket_options
 @json_option
-def restore_command(source, to, backup_id, as_json) -> int:
-    """Restore the backup at SOURCE into a new library folder (never over an existing one)."""
+@click.pass_obj
+def restore_command(pm, source, to, backup_id, endpoint, region, virtual_hosted, as_json) -> int:
+    """Restore the backup at SOURCE (a folder, a .tar file, s3://BUCKET/PREFIX) into a new library folder
+    (never over an existing one)."""
+    place = _place(pm, source, endpoint, region, virtual_hosted)
+    if isinstance(place, Path) and not place.exists():
+        raise click.BadParameter(f"{source} does not exist", param_hint="SOURCE")
     bar, report_progress = _bytes_progress("restoring")
     with bar:
-        manifest = restore_backup(source, to, report_progress, backup_id)
+        manifest = restore_backup(place, to, report_progress, backup_id)
     if as_json:
         print_json(
             {

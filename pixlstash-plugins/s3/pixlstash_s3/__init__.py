@@ -1,6 +1,7 @@
 """Originals in an S3-compatible bucket: ``pixlstash storage use s3://BUCKET/PREFIX --endpoint URL`` for a
 new library, ``pixlstash storage migrate s3://...`` for one that has originals already. Thumbnails, previews
-and the databases stay in the library's folder."""
+and the databases stay in the library's folder. Backups go to a bucket too: ``pixlstash backup create
+s3://BUCKET/PREFIX``."""
 
 from __future__ import annotations
 
@@ -8,12 +9,23 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pixlstash import hookimpl
+import msgspec
 
+from pixlstash import BadInput, hookimpl
+
+from .backup_bucket import S3BackupBucket
 from .settings import S3Settings
 from .store import S3OriginalStore, store_url
 
-__all__ = ["S3OriginalStore", "S3Settings", "make_original_store", "register_settings", "store_url"]
+__all__ = [
+    "S3BackupBucket",
+    "S3OriginalStore",
+    "S3Settings",
+    "make_original_store",
+    "open_backup_bucket",
+    "register_settings",
+    "store_url",
+]
 
 
 @hookimpl
@@ -27,3 +39,22 @@ def make_original_store(library_root: Path, settings: Mapping[str, Any]) -> S3Or
     if not isinstance(chosen, S3Settings) or not chosen.bucket:
         return None  # no bucket named: the local folder keeps the originals
     return S3OriginalStore(chosen)
+
+
+@hookimpl
+def open_backup_bucket(
+    bucket: str, prefix: str, options: Mapping[str, Any], settings: Mapping[str, Any]
+) -> S3BackupBucket:
+    """The library's own bucket settings (endpoint, region, credentials) serve a backup to the same
+    endpoint; another endpoint is reached with what was given and the ``AWS_*`` credentials."""
+    library = settings.get("s3")
+    endpoint = options.get("endpoint")
+    if isinstance(library, S3Settings) and library.bucket and endpoint in (None, library.endpoint):
+        base = msgspec.structs.asdict(library)
+    else:
+        base = {}
+    try:
+        chosen = msgspec.convert({**base, **options, "bucket": bucket, "prefix": prefix}, S3Settings)
+    except msgspec.ValidationError as error:
+        raise BadInput(f"invalid bucket options: {error}") from None
+    return S3BackupBucket(chosen)

@@ -6,23 +6,19 @@ client retries with backoff; what still fails is ``StorageUnavailable`` with the
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import io
 import os
-import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from pixlstash import OriginalStore, StorageUnavailable
 
+from .client import NotWhole, failure, make_client, put_checked
 from .settings import S3Settings
 
-__all__ = ["S3OriginalStore", "store_url"]
+__all__ = ["PieceReader", "S3OriginalStore", "store_url"]
 
-SINGLE_PUT_MAX = 64 << 20  # bytes: larger files go up in parts
-PART_SIZE = 16 << 20
 _PIECE = 1 << 20
 
 
@@ -46,36 +42,7 @@ class S3OriginalStore(OriginalStore):
 
     def client(self) -> Any:
         if self._client is None:
-            from obstore.store import S3Store  # (loaded when the store is first used)
-
-            s, env = self.settings, self._environ
-            options: dict[str, Any] = {"connect_timeout": "5s", "timeout": f"{max(1.0, s.timeout_seconds):g}s"}
-            if s.endpoint.startswith("http://"):
-                options["allow_http"] = True
-            config: dict[str, Any] = {"region": s.region, "virtual_hosted_style_request": not s.path_style}
-            if s.endpoint:
-                config["endpoint"] = s.endpoint
-            key_id = s.access_key_id or env.get("AWS_ACCESS_KEY_ID", "")
-            secret = s.secret_access_key or env.get("AWS_SECRET_ACCESS_KEY", "")
-            if key_id and secret:
-                config.update(access_key_id=key_id, secret_access_key=secret)
-            else:
-                config["skip_signature"] = True  # a public bucket, or one the service lets anyone write
-            self._client = S3Store(
-                s.bucket,
-                prefix=s.prefix.strip("/") or None,
-                config=config,
-                client_options=options,
-                retry_config={
-                    "max_retries": max(0, s.retries),
-                    "retry_timeout": dt.timedelta(seconds=60),
-                    "backoff": {
-                        "init_backoff": dt.timedelta(milliseconds=200),
-                        "max_backoff": dt.timedelta(seconds=8),
-                        "base": 2,
-                    },
-                },
-            )
+            self._client = make_client(self.settings, self._environ, self.settings.prefix.strip("/") or None)
         return self._client
 
     def where(self) -> str:
@@ -88,73 +55,28 @@ class S3OriginalStore(OriginalStore):
         return f"{content_hash[:2]}/{content_hash[2:4]}/{content_hash}{suffix}"
 
     def _failed(self, error: Exception, doing: str) -> StorageUnavailable:
-        """One line a person can act on, from whatever the client raised."""
-        from obstore.exceptions import PermissionDeniedError, UnauthenticatedError
-
-        text = str(error).split("Debug source")[0]
-        first = " ".join(text.split())
-        where, endpoint = self.where(), self.settings.endpoint or "AWS S3"
-        status = re.search(r"status code: (\d{3})", first)
-        if "NoSuchBucket" in str(error):
-            reason = f"the bucket {self.settings.bucket!r} does not exist at {endpoint}"
-        elif isinstance(error, PermissionDeniedError | UnauthenticatedError) or (
-            status and status[1] in ("401", "403")
-        ):
-            reason = f"{where} refused the credentials (check the access key and its secret)"
-        elif status is None and re.search(r"error sending request|connect|timed out|dns error", first, re.IGNORECASE):
-            reason = f"{where} does not answer"
-        elif status and status[1].startswith("5"):
-            reason = f"{where} answered {status[1]} (the service is failing; try again when it is back)"
-        else:
-            reason = f"{where} failed: {first[:300]}"
-        return StorageUnavailable(f"cannot {doing}: {reason}", where=where)
+        return failure(error, doing, self.where(), self.settings)
 
     # -- the store ------------------------------------------------------------------------------------
 
     def put(self, content_hash: str, source: Path, suffix: str, *, move: bool = False) -> None:
-        import obstore
-
         # No existence check first (a request more per file): the key is the content's hash, so writing
         # it again writes the same bytes, and the library asks only for what it does not have.
-        key = self.key(content_hash, suffix)
-        size = os.path.getsize(source)
+        name = Path(source).name
         try:
-            if size <= SINGLE_PUT_MAX:
-                data = Path(source).read_bytes()
-                result = obstore.put(self.client(), key, data, use_multipart=False)
-                tag = (result.get("e_tag") or "").strip('"')
-                if tag != hashlib.md5(data, usedforsecurity=False).hexdigest():
-                    self._remove_damaged(key)
-                    raise StorageUnavailable(f"cannot store {source.name}: {self.where()} did not keep it whole")
-            else:
-                with open(source, "rb") as stream:
-                    obstore.put(self.client(), key, stream, use_multipart=True, chunk_size=PART_SIZE, max_concurrency=4)
-                if not self._holds_whole(content_hash, suffix):
-                    self._remove_damaged(key)
-                    raise StorageUnavailable(f"cannot store {source.name}: {self.where()} did not keep it whole")
-        except StorageUnavailable:
-            raise
+            _, digest = put_checked(self.client(), self.key(content_hash, suffix), Path(source))
+        except NotWhole:
+            raise StorageUnavailable(f"cannot store {name}: {self.where()} did not keep it whole") from None
         except Exception as error:
-            raise self._failed(error, f"store {Path(source).name}") from None
+            raise self._failed(error, f"store {name}") from None
+        if digest != content_hash:  # the file changed since it was hashed: nothing is stored under a wrong name
+            self.delete(content_hash, suffix)
+            raise StorageUnavailable(f"cannot store {name}: it changed while it was imported")
         if move:
             Path(source).unlink(missing_ok=True)
 
-    def _holds_whole(self, content_hash: str, suffix: str) -> bool:
-        digest = hashlib.blake2b(digest_size=32)
-        for piece in self.read_range(content_hash, suffix, 0, self.size(content_hash, suffix)):
-            digest.update(piece)
-        return digest.hexdigest() == content_hash
-
-    def _remove_damaged(self, key: str) -> None:
-        import obstore
-
-        try:
-            obstore.delete(self.client(), key)
-        except Exception:
-            pass
-
     def open(self, content_hash: str, suffix: str) -> BinaryIO:
-        return _Reader(self.read_range(content_hash, suffix, 0, self.size(content_hash, suffix)))
+        return PieceReader(self.read_range(content_hash, suffix, 0, self.size(content_hash, suffix)))
 
     def exists(self, content_hash: str, suffix: str, doing: str = "read an original") -> bool:
         try:
@@ -218,7 +140,7 @@ class S3OriginalStore(OriginalStore):
             raise self._failed(error, "list the bucket") from None
 
 
-class _Reader(io.RawIOBase):
+class PieceReader(io.RawIOBase):
     """A file-like reader over the pieces an object arrives in."""
 
     def __init__(self, pieces: Iterator[bytes]) -> None:

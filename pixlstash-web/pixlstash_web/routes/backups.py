@@ -1,5 +1,5 @@
-"""Whole-library backups from Settings: to a folder on the server the owner names, with progress, and
-on a schedule. Admin only: the server writes where it is told."""
+"""Whole-library backups from Settings: to a folder on the server the owner names or a bucket
+(``s3://BUCKET/PREFIX``), with progress, and on a schedule. Admin only: the server writes where it is told."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ class BackupRequest(msgspec.Struct, forbid_unknown_fields=True):
     with_thumbnails: bool = False
     with_accounts: bool = False  # accounts and plugin secrets too, in clear
     force: bool = False  # replace a backup of more pictures than the library holds now
+    # A bucket's service; none: the library's own bucket's endpoint, or AWS S3.
+    endpoint: Annotated[str, Meta(max_length=2048, pattern="^(https?://[^\\s]+)?$")] | None = None
 
 
 def register(api: Api) -> None:
@@ -39,10 +41,11 @@ def register(api: Api) -> None:
         response=BackupStatus,
         status=202,
         tag="backups",
-        summary="Back the whole library up to a folder on the server (in the background; 409 while one runs)",
+        summary="Back the whole library up to a server folder or a bucket (in the background; 409 while one runs)",
     )
     def start(ctx: RequestContext, body: BackupRequest) -> BackupStatus:
-        return ctx.state.instance.backups.start(body.target, body.with_thumbnails, body.with_accounts, body.force)
+        backups = ctx.state.instance.backups
+        return backups.start(body.target, body.with_thumbnails, body.with_accounts, body.force, body.endpoint or None)
 
     @api.put(
         "/backups/schedule",
@@ -50,7 +53,7 @@ def register(api: Api) -> None:
         body=BackupSchedule,
         response=BackupSchedule,
         tag="backups",
-        summary="Back up on a schedule (every N hours, to a folder on the server)",
+        summary="Back up on a schedule (every N hours, to a folder on the server or a bucket)",
     )
     def configure(ctx: RequestContext, body: BackupSchedule) -> BackupSchedule:
         return ctx.state.instance.backups.configure(body)

@@ -1,4 +1,5 @@
-// Settings → Backup: the whole library to a folder on the server, now (with progress) or on a schedule.
+// Settings → Backup: the whole library to a folder on the server or a bucket, now (with progress) or on a
+// schedule.
 
 import { api } from "./api.js";
 import { esc, toast } from "./ui.js";
@@ -25,11 +26,15 @@ export async function backupSettingsSection() {
   const folder = schedule.target || status.last?.target || "";
   return `<section id="backup-section"><h3>Backup</h3>
     <p class="muted"><small>The whole library (databases, originals, snapshots) to a folder on the server, such as
-      an external disk. The next backup to the same folder writes only what is new. Accounts and API keys stay
-      out unless you ask for them: a library restored without them starts with first-run setup.</small></p>
+      an external disk, or to an S3-compatible bucket (s3://BUCKET/PREFIX). The next backup to the same place
+      writes only what is new. Accounts and API keys stay out unless you ask for them: a library restored
+      without them starts with first-run setup.</small></p>
     <form id="backup-form" class="list">
-      <label>Folder on the server <input name="target" value="${esc(folder)}" required
+      <label>Folder on the server, or s3://BUCKET/PREFIX <input name="target" value="${esc(folder)}" required
         placeholder="/mnt/usb/pixlstash-backup" autocomplete="off"></label>
+      <label>Bucket's endpoint (empty: the library's own bucket's, or AWS S3)
+        <input name="endpoint" value="${esc(schedule.endpoint || "")}" type="url"
+        placeholder="https://s3.eu-central-003.backblazeb2.com" autocomplete="off"></label>
       <label><input type="checkbox" name="thumbnails" ${schedule.with_thumbnails ? "checked" : ""}> With thumbnails</label>
       <label><input type="checkbox" name="accounts" ${schedule.with_accounts ? "checked" : ""}>
         With accounts and API keys (kept in the backup in clear)</label>
@@ -39,7 +44,7 @@ export async function backupSettingsSection() {
     <progress id="backup-progress" max="1" value="0" aria-label="Backup progress" ${status.running ? "" : "hidden"}></progress>
     <p id="backup-state" role="status">${describe(status)}</p>
     <label><input type="checkbox" id="backup-schedule" ${schedule.enabled ? "checked" : ""}>
-      Back up to this folder every <input type="number" id="backup-hours" min="1" max="2160" step="1"
+      Back up there every <input type="number" id="backup-hours" min="1" max="2160" step="1"
       value="${schedule.every_hours}" aria-label="Hours between backups" style="width: 5em"> hours</label>
   </section>`;
 }
@@ -65,6 +70,7 @@ export function bindBackupSettings(panel) {
   const schedule = () => ({
     enabled: panel.querySelector("#backup-schedule").checked,
     target: form.target.value.trim() || null,
+    endpoint: form.endpoint.value.trim() || null,
     every_hours: Number(panel.querySelector("#backup-hours").value) || 24,
     with_thumbnails: form.thumbnails.checked,
     with_accounts: form.accounts.checked,
@@ -73,6 +79,7 @@ export function bindBackupSettings(panel) {
     try {
       await api.post("/backups", {
         target: form.target.value.trim(),
+        endpoint: form.endpoint.value.trim() || null,
         with_thumbnails: form.thumbnails.checked,
         with_accounts: form.accounts.checked,
         force: replace,

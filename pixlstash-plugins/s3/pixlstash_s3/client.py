@@ -1,0 +1,117 @@
+"""The obstore client for a bucket, and what its errors mean to a person."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pixlstash import StorageUnavailable
+
+from .settings import S3Settings
+
+__all__ = ["NotWhole", "failure", "make_client", "put_checked"]
+
+SINGLE_PUT_MAX = 64 << 20  # bytes: larger files go up in parts
+PART_SIZE = 16 << 20
+_BLOCK = 1 << 20
+
+
+class NotWhole(Exception):
+    """The service answered, but what it holds is not what was sent (it was removed again)."""
+
+
+def make_client(settings: S3Settings, environ: Mapping[str, str], prefix: str | None) -> Any:
+    """A client for ``settings.bucket``, rooted at ``prefix``; credentials from the settings, else
+    ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY``."""
+    from obstore.store import S3Store  # (loaded when a bucket is first used)
+
+    s = settings
+    options: dict[str, Any] = {"connect_timeout": "5s", "timeout": f"{max(1.0, s.timeout_seconds):g}s"}
+    if s.endpoint.startswith("http://"):
+        options["allow_http"] = True
+    config: dict[str, Any] = {"region": s.region, "virtual_hosted_style_request": not s.path_style}
+    if s.endpoint:
+        config["endpoint"] = s.endpoint
+    key_id = s.access_key_id or environ.get("AWS_ACCESS_KEY_ID", "")
+    secret = s.secret_access_key or environ.get("AWS_SECRET_ACCESS_KEY", "")
+    if key_id and secret:
+        config.update(access_key_id=key_id, secret_access_key=secret)
+    else:
+        config["skip_signature"] = True  # a public bucket, or one the service lets anyone write
+    return S3Store(
+        s.bucket,
+        prefix=prefix,
+        config=config,
+        client_options=options,
+        retry_config={
+            "max_retries": max(0, s.retries),
+            "retry_timeout": dt.timedelta(seconds=60),
+            "backoff": {
+                "init_backoff": dt.timedelta(milliseconds=200),
+                "max_backoff": dt.timedelta(seconds=8),
+                "base": 2,
+            },
+        },
+    )
+
+
+def failure(error: Exception, doing: str, where: str, settings: S3Settings) -> StorageUnavailable:
+    """One line a person can act on, from whatever the client raised."""
+    from obstore.exceptions import PermissionDeniedError, UnauthenticatedError
+
+    text = str(error).split("Debug source")[0]
+    first = " ".join(text.split())
+    endpoint = settings.endpoint or "AWS S3"
+    status = re.search(r"status code: (\d{3})", first)
+    if "NoSuchBucket" in str(error):
+        reason = f"the bucket {settings.bucket!r} does not exist at {endpoint}"
+    elif isinstance(error, PermissionDeniedError | UnauthenticatedError) or (status and status[1] in ("401", "403")):
+        reason = f"{where} refused the credentials (check the access key and its secret)"
+    elif status is None and re.search(r"error sending request|connect|timed out|dns error", first, re.IGNORECASE):
+        reason = f"{where} does not answer"
+    elif status and status[1].startswith("5"):
+        reason = f"{where} answered {status[1]} (the service is failing; try again when it is back)"
+    else:
+        reason = f"{where} failed: {first[:300]}"
+    return StorageUnavailable(f"cannot {doing}: {reason}", where=where)
+
+
+def _hash_file(path: Path) -> str:
+    digest = hashlib.blake2b(digest_size=32)
+    with open(path, "rb") as stream:
+        while block := stream.read(_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def put_checked(client: Any, key: str, path: Path) -> tuple[int, str]:
+    """Upload ``path`` as ``key`` and return (bytes, BLAKE2b-256 hex) only once the bucket holds it whole:
+    a single PUT is checked against the MD5 the service computed (its ETag), a multipart one by reading it
+    back. ``NotWhole`` (the object removed) when it does not match."""
+    import obstore
+
+    size = os.path.getsize(path)
+    if size <= SINGLE_PUT_MAX:
+        data = path.read_bytes()
+        digest = hashlib.blake2b(data, digest_size=32).hexdigest()
+        result = obstore.put(client, key, data, use_multipart=False)
+        whole = (result.get("e_tag") or "").strip('"') == hashlib.md5(data, usedforsecurity=False).hexdigest()
+    else:
+        digest = _hash_file(path)
+        with open(path, "rb") as stream:
+            obstore.put(client, key, stream, use_multipart=True, chunk_size=PART_SIZE, max_concurrency=4)
+        back = hashlib.blake2b(digest_size=32)
+        for piece in obstore.get(client, key).stream(min_chunk_size=_BLOCK):
+            back.update(piece)
+        whole = back.hexdigest() == digest
+    if not whole:
+        with contextlib.suppress(Exception):
+            obstore.delete(client, key)
+        raise NotWhole(key)
+    return size, digest
