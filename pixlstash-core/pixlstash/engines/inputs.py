@@ -21,7 +21,7 @@ from ..media.video import spread_frames
 from ..picture_files import PictureFiles
 from ..thumbnails import GRID_SIZE, PREVIEW_SIZE
 
-__all__ = ["InputFrame", "load_frames", "load_input", "open_query_image"]
+__all__ = ["InputFrame", "decoded_input", "input_rendition", "load_frames", "load_input", "open_query_image"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,19 @@ def _short_side(width: int, height: int, box: int) -> float:
     return min(width, height) * scale
 
 
+def input_rendition(
+    files: PictureFiles, picture_id: int, width: int, height: int, media_type: str, input_size: int
+) -> str:
+    """Which rendition an engine of ``input_size`` reads: ``grid``, ``preview`` or ``original``."""
+    if media_type == "video" or _short_side(width, height, GRID_SIZE) >= min(input_size, min(width, height)):
+        return "grid" if media_type != "video" or input_size <= GRID_SIZE else "preview"
+    if _short_side(width, height, PREVIEW_SIZE) >= min(input_size, min(width, height)) and files.has_thumbnail(
+        picture_id, "preview"
+    ):
+        return "preview"
+    return "original"  # previews are made on first view only: enrichment reads the original rather than make them
+
+
 def load_input(
     files: PictureFiles,
     picture_id: int,
@@ -52,21 +65,19 @@ def load_input(
 ) -> Image.Image:
     """The picture as an RGB image at least ``input_size`` on its short side (or as large as it is); RGBA
     where it has transparency and ``keep_alpha`` (thumbnails keep the original's alpha)."""
-    if media_type == "video" or _short_side(width, height, GRID_SIZE) >= min(input_size, min(width, height)):
-        path = files.thumbnail_path(
-            picture_id, "grid" if media_type != "video" or input_size <= GRID_SIZE else "preview"
-        )
-    elif _short_side(width, height, PREVIEW_SIZE) >= min(input_size, min(width, height)) and files.has_thumbnail(
-        picture_id, "preview"
-    ):
-        path = files.thumbnail_path(picture_id, "preview")
-    else:  # previews are made on first view only: enrichment reads the original rather than make them all
-        path = files.pixels_path(picture_id)
+    rendition = input_rendition(files, picture_id, width, height, media_type, input_size)
+    path = files.pixels_path(picture_id) if rendition == "original" else files.thumbnail_path(picture_id, rendition)
     with Image.open(path) as image:
-        if path.suffix.lower() not in (".webp",):
-            image.draft("RGB", (input_size, input_size))  # JPEG decodes straight at a reduced scale
-            image = ImageOps.exif_transpose(image)
-        return image.convert("RGBA" if keep_alpha and _has_alpha(image) else "RGB")
+        return decoded_input(image, input_size, keep_alpha, original=path.suffix.lower() != ".webp")
+
+
+def decoded_input(image: Image.Image, input_size: int, keep_alpha: bool, original: bool = True) -> Image.Image:
+    """An opened image as an engine gets it: an original decoded at reduced size where its format allows
+    and turned upright (a thumbnail is both already)."""
+    if original:
+        image.draft("RGB", (input_size, input_size))  # JPEG decodes straight at a reduced scale
+        image = ImageOps.exif_transpose(image)
+    return image.convert("RGBA" if keep_alpha and _has_alpha(image) else "RGB")
 
 
 def _has_alpha(image: Image.Image) -> bool:

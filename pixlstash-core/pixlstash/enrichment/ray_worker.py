@@ -8,6 +8,12 @@ environment, a ``runtime_env``, or a container image), loads the weights once an
 results come back here and go through the same checks and writes as local results, so an engine's code
 is the same locally and on a cluster, and nothing reaches the database that this process did not check.
 
+With the originals in a bucket, a picture whose engine reads the original (not a thumbnail) goes to the
+actor as an ``OriginalRef``: the actor reads it from the bucket itself, with the store the library's plugin
+settings describe (credentials included, as Ray passes every setting), so no original passes through this
+machine and the cluster needs no shared filesystem. The actor sends back the size it decoded, which the
+results' boxes are scaled from.
+
 Plain actors rather than Ray Data: the queue is already the dataset (durable, resumable, with per-picture
 attempts), batches must be written in this process as they finish, and a fixed pool per engine keeps the
 weights loaded. At most ``max_in_flight`` batches are out at a time (backpressure): memory stays flat
@@ -27,16 +33,38 @@ from typing import Any
 
 from ..clock import now_ms
 from ..domain import ClusterProgress
+from ..engines.inputs import InputFrame, input_rendition
 from ..errors import PixlstashError
 from .worker import EnginesUnreachable, EnrichmentWorker, _Batch
 
-__all__ = ["RayEnrichmentWorker", "RemoteEngine", "import_ray"]
+__all__ = ["OriginalRef", "RayEnrichmentWorker", "RemoteEngine", "import_ray"]
 
 log = logging.getLogger(__name__)
 
 _TASK_METHODS = ("embed_images", "tag", "describe", "extract", "score", "read")
 _START_SECONDS = 120.0  # how long a new pool's actors may take to start (image pulls and model loads are later)
 _RETRIES = 3  # an actor death costs a retry on a fresh actor; a batch that kills this many is not the actor's fault
+# Originals an actor decodes itself from the bucket: what Pillow reads without a plugin (RAW, HEIC and
+# JPEG XL are read here, through the library's own decoders).
+_READ_BY_ACTORS = frozenset((".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"))
+
+
+class OriginalRef:
+    """A picture's original for an actor to read from the bucket; ``size`` is what it decoded (set here
+    when the results come back)."""
+
+    __slots__ = ("content_hash", "input_size", "keep_alpha", "size", "suffix")
+
+    def __init__(self, content_hash: str, suffix: str, input_size: int, keep_alpha: bool) -> None:
+        self.content_hash, self.suffix, self.input_size, self.keep_alpha = content_hash, suffix, input_size, keep_alpha
+        self.size = (1, 1)
+
+    def __getstate__(self):
+        return (self.content_hash, self.suffix, self.input_size, self.keep_alpha)
+
+    def __setstate__(self, state) -> None:
+        self.content_hash, self.suffix, self.input_size, self.keep_alpha = state
+        self.size = (1, 1)
 
 
 def import_ray():
@@ -48,6 +76,21 @@ def import_ray():
             "enrichment on Ray needs Ray: pip install 'ray>=2.9' here and on the cluster's machines"
         ) from None
     return ray
+
+
+def _bucket_store(settings: Mapping[str, Any] | None):
+    """The library's bucket, built on a Ray worker from the plugin settings the driver sent."""
+    import tempfile
+    from pathlib import Path
+
+    from pixlstash.plugins import make_plugin_manager
+
+    made = make_plugin_manager().hook.make_original_store(
+        library_root=Path(tempfile.gettempdir()), settings=dict(settings or {})
+    )
+    if made is None or not made.remote:
+        raise PixlstashError("this Ray worker cannot read the library's bucket: install pixlstash-s3 on it")
+    return made
 
 
 def _engine_actor_class(ray):
@@ -66,10 +109,38 @@ def _engine_actor_class(ray):
             self.engine = found[engine_id]
             self.runtime = EngineRuntime(lambda: "auto")
             self.calls = 0
+            self.settings = settings
+            self.store = None
 
         def call(self, method: str, images: Sequence, kwargs: dict[str, Any]):
+            """The engine's results, and the size of each image read from the bucket here (in order)."""
             self.calls += 1
-            return self.runtime.call(self.engine, lambda: getattr(self.engine, method)(images, **kwargs))
+            resolved, sizes = [], []
+            for image in images:
+                if isinstance(image, OriginalRef):
+                    image = self.read(image)
+                    sizes.append(image.size)
+                resolved.append(image)
+            return self.runtime.call(self.engine, lambda: getattr(self.engine, method)(resolved, **kwargs)), sizes
+
+        def read(self, ref: OriginalRef):
+            """The original from the bucket, as the driver would have decoded it (a large one spills to disk
+            rather than memory)."""
+            import shutil
+            import tempfile
+
+            from PIL import Image
+
+            from pixlstash.engines.inputs import decoded_input
+
+            if self.store is None:
+                self.store = _bucket_store(self.settings)
+            with tempfile.SpooledTemporaryFile(max_size=32 << 20) as spool:
+                with self.store.open(ref.content_hash, ref.suffix) as stream:
+                    shutil.copyfileobj(stream, spool, 1 << 20)
+                spool.seek(0)
+                with Image.open(spool) as image:
+                    return decoded_input(image, ref.input_size, ref.keep_alpha)
 
         def node(self) -> str:
             return ray.get_runtime_context().get_node_id()
@@ -111,7 +182,9 @@ class _ActorPool:
                 actor = self._actors[slot]
                 self._busy[slot] += 1
             try:
-                result = ray.get(actor.call.remote(method, list(images), kwargs))
+                result, sizes = ray.get(actor.call.remote(method, list(images), kwargs))
+                for ref, size in zip([i for i in images if isinstance(i, OriginalRef)], sizes, strict=True):
+                    ref.size = size  # the results' boxes are scaled from it
                 node = self._nodes.get(id(actor)) or self._nodes.setdefault(id(actor), ray.get(actor.node.remote()))
                 with self._lock:
                     self.per_node[node] = self.per_node.get(node, 0) + len(images)
@@ -228,6 +301,19 @@ class RayEnrichmentWorker(EnrichmentWorker):
                 self.ray, self._actor_class, engine.id, self.plugin_settings, size, options
             )
         return self._pools[engine.id]
+
+    def _load(self, picture_id: int, media: tuple | None, engine, video_frames: int) -> list[InputFrame]:
+        """An original in a bucket that the engine reads whole goes to the actor as a reference."""
+        if self.local or media is None or not self.files.store.remote:
+            return super()._load(picture_id, media, engine, video_frames)
+        content_hash, width, height, media_type = media
+        if input_rendition(self.files, picture_id, width, height, media_type, engine.input_size) != "original":
+            return super()._load(picture_id, media, engine, video_frames)
+        _, suffix, managed = self.results.pictures.address(picture_id)
+        if not managed or suffix.lower() not in _READ_BY_ACTORS:
+            return super()._load(picture_id, media, engine, video_frames)
+        keep_alpha = bool(getattr(engine, "keeps_alpha", False))
+        return [InputFrame(0, None, OriginalRef(content_hash, suffix, engine.input_size, keep_alpha))]  # type: ignore[arg-type]
 
     def per_node(self) -> dict[str, int]:
         """Pictures each cluster node has run, summed over engines."""
