@@ -53,7 +53,7 @@ def storage_state(library) -> StorageState:
         state = "answers"
     except PixlstashError as error:
         state = error.message
-    count = len(library.pictures.managed_originals())
+    count = library.pictures.managed_original_count()
     return StorageState(store.id, store.where(), count, state, store.remote)
 
 

@@ -27,7 +27,8 @@ _RUNTIMES = {
 @click.pass_obj
 def doctor_command(pm, library_path, bench, as_json) -> int:
     """Check this installation and a library: versions against the tested set, each engine's runtime and
-    device, models, free disk, the databases, the services lock. Changes nothing. Exits 1 when a check fails.
+    device, models, free disk, the databases, where the originals are and whether their store answers, the
+    services lock. Changes nothing. Exits 1 when a check fails.
 
     With --bench, each engine whose model is here runs on a batch of made-up pictures on the device the
     library's settings choose, and the line says its pictures/s on this machine (a minute or more with big
@@ -53,6 +54,7 @@ def doctor_command(pm, library_path, bench, as_json) -> int:
     checks += runtime_checks(runtimes)
     checks += _model_checks(engines)
     checks += library_checks(root)
+    checks += _storage_checks(pm, library_path, checks)
     if bench:
         checks += _speed_checks(pm, library_path)
     if as_json:
@@ -120,3 +122,23 @@ def _speed_checks(pm, library_path) -> list[Check]:
                 )
             )
     return checks
+
+
+def _storage_checks(pm, library_path, checks: list[Check]) -> list[Check]:
+    """Where the originals are, how many, and whether the store answers (a bucket is asked)."""
+    if any(c.name == "library.db" and c.status == "FAIL" for c in checks) or not any(
+        c.name == "library.db" for c in checks
+    ):
+        return []  # no library yet, or a damaged one: its own check says so
+    from ..store_choice import storage_state
+    from .library_options import open_library
+
+    try:
+        with open_library(library_path, pm) as library:
+            state = storage_state(library)
+    except Exception as error:
+        return [Check("warn", "originals", f"not checked: {error}")]
+    where = f"{state.originals:,} in {state.where}"
+    if state.state != "answers":
+        return [Check("FAIL", "originals", f"{where}: {state.state}")]
+    return [Check("ok", "originals", f"{where}: the store answers")]

@@ -55,12 +55,14 @@ def jobs_command(pm, library_path, show_all, once, cancel, retry, as_json) -> in
             if as_json:
                 print_json(progress)
             else:
-                print("\n".join(_render(progress) + _cluster_lines(enrichment.cluster()) + _failed_lately(enrichment)))
+                lines = _render(progress) + _cluster_lines(enrichment.cluster()) + _storage_lines(library)
+                print("\n".join(lines + _failed_lately(enrichment)))
             return 0
         shown = 0
+        storage = _storage_lines(library)  # asked once: a bucket is not asked every second
         try:
             while True:
-                lines = _render(enrichment.progress()) + _cluster_lines(enrichment.cluster())
+                lines = _render(enrichment.progress()) + _cluster_lines(enrichment.cluster()) + storage
                 terminal(sys.stdout).write("\x1b[F\x1b[K" * shown + "\n".join(lines) + "\n")
                 sys.stdout.flush()
                 shown = len(lines)
@@ -118,3 +120,13 @@ def _cluster_lines(cluster) -> list[str]:
     ]
     lines += [f"    node {node[:12]}: {count:,} pictures" for node, count in sorted(cluster.nodes.items())]
     return lines
+
+
+def _storage_lines(library) -> list[str]:
+    """The originals' store, when it is a bucket or does not answer (a local folder that answers is not news)."""
+    from ..store_choice import storage_state
+
+    state = storage_state(library)
+    if not state.remote and state.state == "answers":
+        return []
+    return [f"originals in {state.where}: {'the store answers' if state.state == 'answers' else state.state}"]

@@ -390,6 +390,9 @@ class PictureStore:
             )
         ]
 
+    def managed_original_count(self) -> int:
+        return int(self.db.scalar("SELECT count(DISTINCT content_hash) FROM pictures WHERE managed = 1") or 0)
+
     def original_names(self, picture_ids: Sequence[int]) -> dict[int, str]:
         """id -> the file name the picture was imported under (for listings a person reads)."""
         found: dict[int, str] = {}

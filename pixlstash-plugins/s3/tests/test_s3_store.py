@@ -292,9 +292,21 @@ def said_while_down(root: Path, endpoint: str) -> None:
                     expect(section).to_contain_text(f"in s3://flaky/lib at {endpoint}")
                     expect(section.get_by_role("status")).to_contain_text("does not answer")
                     screenshot(page, "storage-down-phone")
+                    # The task manager says it too, beside the jobs.
+                    page.get_by_role("button", name="Tasks").click()
+                    tasks = page.locator("#panel #storage")
+                    expect(tasks.get_by_role("status")).to_contain_text("does not answer")
+                    screenshot(page, "storage-down-tasks-phone")
                 browser.close()
     finally:
         library.close()
+    # And so do `jobs` and `doctor` (which exits 1: a check failed).
+    env = cli_env(root, PIXLSTASH_S3_RETRIES="0")
+    jobs = run_cli("jobs", "--once", env=env).stdout
+    assert f"originals in s3://flaky/lib at {endpoint}: cannot reach the bucket: " in jobs, jobs
+    doctor = run_cli("doctor", check=False, env=env)
+    said = re.search(r"FAIL\s+originals\s+\d+ in s3://flaky/lib at \S+: cannot reach the bucket", doctor.stdout)
+    assert doctor.returncode == 1 and said, doctor.stdout
 
 
 def test_a_replicated_cluster_losing_a_volume_server_mid_import_loses_nothing_acknowledged(tmp_path):
@@ -342,6 +354,8 @@ def test_a_replicated_cluster_losing_a_volume_server_mid_import_loses_nothing_ac
 def test_storage_says_where_a_local_library_keeps_its_originals(tmp_path):
     env = cli_env(tmp_path / "library")
     run_cli("import", str(pictures(tmp_path / "in", 2)), env=env)
+    assert re.search(r"ok\s+originals\s+2 in \S+/originals: the store answers", run_cli("doctor", env=env).stdout)
+    assert "originals in" not in run_cli("jobs", "--once", env=env).stdout  # a local folder that answers is not news
     shown = run_cli("storage", env=env).stdout
     assert shown == f"originals: 2 files in {tmp_path / 'library' / 'originals'} (local); answers\n"
     refused = run_cli("storage", "use", "s3://photos/x", "--endpoint", "http://127.0.0.1:9", check=False, env=env)

@@ -8,7 +8,7 @@ import { confirmAction, nameDialog } from "./dialogs.js";
 import { renderFolders } from "./folders.js";
 import { renderHistory } from "./history.js";
 import { renderPeople } from "./people.js";
-import { copyButton, renderSettings } from "./settings.js";
+import { copyButton, renderSettings, storageSection } from "./settings.js";
 import { esc, toast } from "./ui.js";
 import { filterParams } from "./view.js";
 
@@ -170,9 +170,11 @@ async function renderTasks(app, panel) {
   let jobs;
   let cluster;
   let comfy;
+  let storage;
   try {
-    [progress, jobs, { cluster }, comfy] = await Promise.all([api.get("/jobs/progress"), api.get("/jobs", { limit: 20 }),
-      api.get("/jobs/cluster"), comfyRunsSection()]);
+    [progress, jobs, { cluster }, comfy, storage] = await Promise.all([api.get("/jobs/progress"),
+      api.get("/jobs", { limit: 20 }), api.get("/jobs/cluster"), comfyRunsSection(),
+      api.get("/storage").catch(() => null)]); // (administrators only)
   } catch (error) {
     toast(error.message); return;
   }
@@ -193,6 +195,7 @@ async function renderTasks(app, panel) {
       ${cluster.pictures_per_second.toFixed(1)} pictures/s`}</p><div class="list">${Object.entries(cluster.nodes)
       .map(([node, count]) => `<div class="row"><span>node ${esc(node.slice(0, 12))}</span>
       <span class="muted">${count.toLocaleString()} pictures</span></div>`).join("")}</div></section>` : ""}
+    ${storage && (storage.remote || storage.state !== "answers") ? storageSection(storage) : ""}
     <section><h3>Recent jobs</h3><div class="list">${jobs.map((j) => `<div class="row" data-job="${j.id}">
       <span>#${j.id} ${esc(j.task)} · ${esc(j.engine_id)}</span><span class="muted">${esc(j.state)} ${j.done}/${j.total}${j.failed ? `, ${j.failed} failed` : ""}</span>
       ${j.error ? `<small class="error">${esc(j.error)}</small>` : ""}

@@ -101,7 +101,7 @@ function engineSection(settings, engines) {
 
 /** Where the originals are: the library's folder or a bucket (whose address is the only one contacted for
  * them), how many, and whether the store answers now (`pixlstash storage` changes it). */
-function storageSection(storage) {
+export function storageSection(storage) {
   if (!storage) return "";
   const down = storage.state !== "answers";
   return `<section id="storage"><h3>Originals</h3><p>${storage.originals.toLocaleString()} in <code>${esc(storage.where)}</code>
