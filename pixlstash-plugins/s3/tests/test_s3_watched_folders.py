@@ -1,0 +1,64 @@
+"""A watched folder that deletes what it imported, for a library whose originals are in a SeaweedFS
+bucket: a file goes from the folder only once the bucket holds it; with the service down, every file
+stays where it is (each failure said in one line) and the next scan, with the service back, takes them."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from conftest import run_cli
+from seaweed import SeaweedFS
+from test_s3_store import blake, cli_env, open_library, pictures
+
+from pixlstash.domain import FolderOptions
+
+
+def settled(folder) -> None:
+    stamp = time.time() - 60
+    for path in folder.iterdir():
+        os.utime(path, (stamp, stamp))
+
+
+def test_a_watched_folder_keeps_each_file_until_the_bucket_holds_it(tmp_path):
+    server = SeaweedFS(tmp_path / "seaweedfs").start_single()
+    try:
+        server.make_bucket("inbox-originals")
+        root = tmp_path / "library"
+        env = cli_env(root, PIXLSTASH_S3_RETRIES="0")
+        run_cli("storage", "use", "s3://inbox-originals/lib", "--endpoint", server.endpoint, env=env)
+        inbox = pictures(tmp_path / "inbox", 3)
+        first = {blake(p.read_bytes()) for p in inbox.iterdir()}
+        settled(inbox)
+        os.environ["PIXLSTASH_S3_RETRIES"] = "0"  # a stopped service fails at once, not after the backoff
+        library = open_library(root)
+        try:
+            folder = library.folder_sync.add("import", inbox, FolderOptions(delete_after_import=True, settle_seconds=0))
+            scan = library.folder_sync.scan(folder.id)
+            assert len(scan.report.imported) == 3 and list(inbox.iterdir()) == []
+            assert {k.rsplit("/", 1)[1].split(".")[0] for k in server.keys("inbox-originals")} == first
+
+            # The service stops: new files are not imported and stay in the folder, untouched.
+            server.stop("server")
+            for n, path in enumerate(sorted(pictures(tmp_path / "later", 2, size=120).iterdir())):
+                path.rename(inbox / f"later-{n}.jpg")
+            settled(inbox)
+            before = {p.name: p.read_bytes() for p in inbox.iterdir()}
+            down = library.folder_sync.scan(folder.id)
+            assert down.report.imported == [] and len(down.report.skipped) == 2
+            for skip in down.report.skipped:
+                assert "cannot store later-" in skip.reason and "does not answer" in skip.reason, skip.reason
+            assert {p.name: p.read_bytes() for p in inbox.iterdir()} == before
+
+            # Back: the next scan takes them, and only then are they gone from the folder.
+            server.restart("server")
+            server.wait()
+            back = library.folder_sync.scan(folder.id)
+            assert len(back.report.imported) == 2 and list(inbox.iterdir()) == []
+            stored = {k.rsplit("/", 1)[1].split(".")[0] for k in server.keys("inbox-originals")}
+            assert stored == first | {blake(data) for data in before.values()}
+        finally:
+            del os.environ["PIXLSTASH_S3_RETRIES"]
+            library.close()
+    finally:
+        server.stop()
