@@ -27,8 +27,8 @@ _RUNTIMES = {
 @click.pass_obj
 def doctor_command(pm, library_path, bench, as_json) -> int:
     """Check this installation and a library: versions against the tested set, each engine's runtime and
-    device, models, free disk, the databases, where the originals are and whether their store answers, the
-    services lock. Changes nothing. Exits 1 when a check fails.
+    device, models, free disk, the databases, the originals' store, the services lock. Changes nothing.
+    Exits 1 when a check fails (a bucket that does not answer too).
 
     With --bench, each engine whose model is here runs on a batch of made-up pictures on the device the
     library's settings choose, and the line says its pictures/s on this machine (a minute or more with big

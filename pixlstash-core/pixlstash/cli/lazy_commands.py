@@ -184,7 +184,7 @@ BUILT_IN = tuple(
             "doctor_cmd",
             "doctor_command",
             "Check this installation and a library: versions against the tested set, each engine's runtime "
-            "and device, models, free disk, the databases, the services lock.",
+            "and device, models, free disk, the databases, the originals' store, the services lock.",
         ),
         (
             "docs",
