@@ -1,7 +1,9 @@
 """Issue 47: originals in a bucket against originals on the disk, side by side in one run, on a real
 SeaweedFS on loopback (started here): an import of 600 mixed files (JPEG photos, PNG renders, a few
-videos) into each, time to first byte of an original and of a video seek over HTTP, and a migration's
-objects/s. Run: .venv/bin/python benchmarks/bench_storage.py [--files 600]"""
+videos) into each, time to first byte of an original and of a video seek over HTTP, a migration's
+objects/s, and whole-library backups: the folder library to a folder and to the bucket, and the bucket
+library into its own bucket (the service copies the originals). Each figure is one CLI command's wall time,
+its start included. Run: .venv/bin/python benchmarks/bench_storage.py [--files 600]"""
 
 from __future__ import annotations
 
@@ -54,7 +56,7 @@ def first_bytes(library: Path, env: dict[str, str]) -> tuple[float, float]:
     try:
         items = lib.page(PictureFilter(), None, None, 200).items
         pictures = [p for p in items if p.media_type == "image"][:30]
-        videos = [p for p in items if p.media_type == "video"]
+        videos = lib.page(PictureFilter(media_type="video"), None, None, 20).items
         with LiveServer(lib) as live:
             token = live.token("read")
             whole, seek = [], []
@@ -116,6 +118,16 @@ def main() -> None:
             )
             migrate_s = run([*cli, "storage", "migrate", "s3://bench/moved", "--endpoint", seaweed.endpoint], local_env)
             print(f"migration folder -> bucket         {args.files / migrate_s:7.1f} objects/s ({migrate_s:.1f} s)")
+            backup = [*cli, "backup", "create"]
+            to_folder_s = run([*backup, str(root / "backup")], local_env)
+            to_bucket_s = run([*backup, "s3://bench/backup", "--endpoint", seaweed.endpoint], local_env)
+            same_bucket_s = run([*backup, "s3://bench/backup-of-bucket"], bucket_env)
+            for what, seconds in (
+                ("backup, folder library -> folder ", to_folder_s),
+                ("backup, folder library -> bucket ", to_bucket_s),
+                ("backup, bucket library -> its own", same_bucket_s),
+            ):
+                print(f"{what}  {size / 1e6 / seconds:7.1f} MB/s     ({seconds:.1f} s)")
         finally:
             seaweed.stop()
 

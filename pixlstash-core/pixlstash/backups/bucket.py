@@ -77,7 +77,10 @@ def is_bucket_url(target: object) -> bool:
 
 
 def open_backup_place(
-    plugin_manager, target: str | Path, options: Mapping[str, Any] | None = None, settings: Mapping[str, Any] = {}
+    plugin_manager,
+    target: str | Path,
+    options: Mapping[str, Any] | None = None,
+    settings: Mapping[str, Any] | None = None,
 ) -> Path | BackupBucket:
     """A folder or tar file (``Path``), or the bucket ``s3://BUCKET/PREFIX`` names. ``options`` are what
     the person gave (endpoint, region, path_style); ``settings`` the library's plugin settings, whose
@@ -87,7 +90,7 @@ def open_backup_place(
     parsed = parse_store_url(str(target))
     assert parsed is not None
     bucket = plugin_manager.hook.open_backup_bucket(
-        bucket=parsed[0], prefix=parsed[1], options=dict(options or {}), settings=settings
+        bucket=parsed[0], prefix=parsed[1], options=dict(options or {}), settings=dict(settings or {})
     )
     if bucket is None:
         raise NotFound(f"no plugin provides backups to {target}: pip install pixlstash-s3 (scripts/setup installs it)")

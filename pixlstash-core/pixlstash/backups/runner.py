@@ -121,17 +121,17 @@ class BackupRunner:
         endpoint: str | None = None,
     ) -> BackupStatus:
         """Begin a backup in the background (409 while one runs)."""
-        folder = _checked_target(target)
+        target = _checked_target(target)
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 raise Conflict(f"a backup to {self._target} is running; wait for it to finish")
-            self._target, self._done, self._total = folder, 0, 0
+            self._target, self._done, self._total = target, 0, 0
             record = _unfinished(self.settings.get("backup_record", _Record, _Record()))
-            record.running_to, record.running_since = folder, int(self.clock() * 1000)
+            record.running_to, record.running_since = target, int(self.clock() * 1000)
             self.settings.put("backup_record", record)
             self._thread = threading.Thread(
                 target=self._run,
-                args=(folder, endpoint, with_thumbnails, with_accounts, force),
+                args=(target, endpoint, with_thumbnails, with_accounts, force),
                 name="pixlstash-backup",
                 daemon=True,
             )

@@ -139,8 +139,8 @@ def _engine_actor_class(ray):
                 with self.store.open(ref.content_hash, ref.suffix) as stream:
                     shutil.copyfileobj(stream, spool, 1 << 20)
                 spool.seek(0)
-                with Image.open(spool) as image:
-                    return decoded_input(image, ref.input_size, ref.keep_alpha)
+                with Image.open(spool) as image:  # (as load_input opens an original)
+                    return decoded_input(image, ref.input_size, ref.keep_alpha, original=ref.suffix.lower() != ".webp")
 
         def node(self) -> str:
             return ray.get_runtime_context().get_node_id()

@@ -49,7 +49,8 @@ def open_backup_bucket(
     endpoint; another endpoint is reached with what was given and the ``AWS_*`` credentials."""
     library = settings.get("s3")
     endpoint = options.get("endpoint")
-    if isinstance(library, S3Settings) and library.bucket and endpoint in (None, library.endpoint):
+    same = endpoint is None or (isinstance(library, S3Settings) and endpoint.rstrip("/") == library.endpoint.rstrip("/"))
+    if isinstance(library, S3Settings) and library.bucket and same:
         base = msgspec.structs.asdict(library)
     else:
         base = {}

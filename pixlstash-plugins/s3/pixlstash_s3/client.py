@@ -90,20 +90,21 @@ def _hash_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def put_checked(client: Any, key: str, path: Path) -> tuple[int, str]:
+def put_checked(client: Any, key: str, path: Path, digest: str | None = None) -> tuple[int, str]:
     """Upload ``path`` as ``key`` and return (bytes, BLAKE2b-256 hex) only once the bucket holds it whole:
     a single PUT is checked against the MD5 the service computed (its ETag), a multipart one by reading it
-    back. ``NotWhole`` (the object removed) when it does not match."""
+    back. ``NotWhole`` (the object removed) when it does not match. ``digest``: the file's hash, known
+    already (an original's content hash: not computed again)."""
     import obstore
 
     size = os.path.getsize(path)
     if size <= SINGLE_PUT_MAX:
         data = path.read_bytes()
-        digest = hashlib.blake2b(data, digest_size=32).hexdigest()
+        digest = digest or hashlib.blake2b(data, digest_size=32).hexdigest()
         result = obstore.put(client, key, data, use_multipart=False)
         whole = (result.get("e_tag") or "").strip('"') == hashlib.md5(data, usedforsecurity=False).hexdigest()
     else:
-        digest = _hash_file(path)
+        digest = digest or _hash_file(path)
         with open(path, "rb") as stream:
             obstore.put(client, key, stream, use_multipart=True, chunk_size=PART_SIZE, max_concurrency=4)
         back = hashlib.blake2b(digest_size=32)

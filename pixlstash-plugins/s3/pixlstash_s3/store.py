@@ -62,16 +62,15 @@ class S3OriginalStore(OriginalStore):
     def put(self, content_hash: str, source: Path, suffix: str, *, move: bool = False) -> None:
         # No existence check first (a request more per file): the key is the content's hash, so writing
         # it again writes the same bytes, and the library asks only for what it does not have.
+        # The import hashed the file: a single PUT is checked against the MD5 of the bytes sent, a multipart
+        # one read back against the content hash.
         name = Path(source).name
         try:
-            _, digest = put_checked(self.client(), self.key(content_hash, suffix), Path(source))
+            put_checked(self.client(), self.key(content_hash, suffix), Path(source), content_hash)
         except NotWhole:
             raise StorageUnavailable(f"cannot store {name}: {self.where()} did not keep it whole") from None
         except Exception as error:
             raise self._failed(error, f"store {name}") from None
-        if digest != content_hash:  # the file changed since it was hashed: nothing is stored under a wrong name
-            self.delete(content_hash, suffix)
-            raise StorageUnavailable(f"cannot store {name}: it changed while it was imported")
         if move:
             Path(source).unlink(missing_ok=True)
 
