@@ -48,12 +48,11 @@ def open_backup_bucket(
     """The library's own bucket settings (endpoint, region, credentials) serve a backup to the same
     endpoint; another endpoint is reached with what was given and the ``AWS_*`` credentials."""
     library = settings.get("s3")
-    endpoint = options.get("endpoint")
-    same = endpoint is None or (isinstance(library, S3Settings) and endpoint.rstrip("/") == library.endpoint.rstrip("/"))
-    if isinstance(library, S3Settings) and library.bucket and same:
-        base = msgspec.structs.asdict(library)
-    else:
-        base = {}
+    base: dict[str, Any] = {}
+    if isinstance(library, S3Settings) and library.bucket:
+        endpoint = options.get("endpoint")
+        if endpoint is None or endpoint.rstrip("/") == library.endpoint.rstrip("/"):
+            base = msgspec.structs.asdict(library)
     try:
         chosen = msgspec.convert({**base, **options, "bucket": bucket, "prefix": prefix}, S3Settings)
     except msgspec.ValidationError as error:
