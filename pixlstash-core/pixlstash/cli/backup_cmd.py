@@ -11,6 +11,7 @@ import click
 
 from ..backups import create_backup, kept_backups, restore_backup, verify_backup
 from ..backups.bucket import open_backup_place
+from .bucket_options import bucket_address, bucket_address_options
 from .common import SOME_FAILED, SectionedCommand, json_option, library_option, print_json
 from .library_options import open_library
 from .output import Progress, counted, human_bytes
@@ -41,35 +42,10 @@ def backup_group() -> None:
     """
 
 
-def _bucket_options(func):
-    for option in reversed(
-        [
-            click.option(
-                "--endpoint",
-                help="a bucket's service (https://s3.example.com); default: the library's bucket's, or AWS S3",
-            ),
-            click.option("--region", help="a bucket's region (default us-east-1)"),
-            click.option(
-                "--virtual-hosted",
-                "virtual_hosted",
-                is_flag=True,
-                default=None,
-                help="bucket.host/key addressing (AWS, R2) instead of host/bucket/key",
-            ),
-        ]
-    ):
-        func = option(func)
-    return func
-
-
 def _place(pm, target, endpoint, region, virtual_hosted, settings=None):
     """A folder or tar file as a Path, or the bucket s3://BUCKET/PREFIX names."""
-    given = {
-        "endpoint": endpoint,
-        "region": region,
-        "path_style": None if virtual_hosted is None else not virtual_hosted,
-    }
-    return open_backup_place(pm, str(target), {k: v for k, v in given.items() if v is not None}, settings or {})
+    given = {k: v for k, v in bucket_address(endpoint, region, virtual_hosted).items() if v is not None}
+    return open_backup_place(pm, str(target), given, settings)
 
 
 def _bytes_progress(label: str) -> tuple[Progress, object]:
@@ -90,7 +66,7 @@ def _bytes_progress(label: str) -> tuple[Progress, object]:
     help="also the accounts (password hash, tokens, share links) and plugin secrets such as API keys, in clear",
 )
 @click.option("--force", is_flag=True, help="replace a backup of more pictures than the library now holds")
-@_bucket_options
+@bucket_address_options
 @library_option
 @json_option
 @click.pass_obj
@@ -144,7 +120,7 @@ _backup_id_option = click.option(
 @backup_group.command("verify", cls=SectionedCommand)
 @click.argument("source")
 @_backup_id_option
-@_bucket_options
+@bucket_address_options
 @json_option
 @click.pass_obj
 def verify_command(pm, source, backup_id, endpoint, region, virtual_hosted, as_json) -> int:
@@ -170,7 +146,7 @@ def verify_command(pm, source, backup_id, endpoint, region, virtual_hosted, as_j
 
 @backup_group.command("list", cls=SectionedCommand)
 @click.argument("source")
-@_bucket_options
+@bucket_address_options
 @json_option
 @click.pass_obj
 def list_command(pm, source, endpoint, region, virtual_hosted, as_json) -> int:
@@ -195,7 +171,7 @@ def list_command(pm, source, endpoint, region, virtual_hosted, as_json) -> int:
 @click.argument("source")
 @click.option("--to", "to", required=True, type=click.Path(path_type=Path), help="a new or empty folder")
 @_backup_id_option
-@_bucket_options
+@bucket_address_options
 @json_option
 @click.pass_obj
 def restore_command(pm, source, to, backup_id, endpoint, region, virtual_hosted, as_json) -> int:

@@ -11,6 +11,7 @@ import click
 from ..errors import BadInput, Conflict
 from ..store_choice import StoreChoice, parse_store_url, storage_state
 from ..store_moves import StoreMove
+from .bucket_options import bucket_address, bucket_address_options
 from .common import json_option, library_option, print_json
 from .library_options import open_library
 from .output import counted
@@ -21,39 +22,20 @@ _STORE = click.argument("target", metavar="s3://BUCKET/PREFIX|local")
 
 
 def _options(func):
-    for option in reversed(
-        [
-            click.option(
-                "--endpoint",
-                help="the service's URL (http://127.0.0.1:8333, https://s3.eu-central-1.wasabisys.com); none: AWS S3",
-            ),
-            click.option("--region", help="the bucket's region (default us-east-1)"),
-            click.option(
-                "--virtual-hosted",
-                "virtual_hosted",
-                is_flag=True,
-                default=None,
-                help="bucket.host/key addressing (AWS, R2) instead of host/bucket/key",
-            ),
-            click.option(
-                "--access-key-id", help="the access key (default: AWS_ACCESS_KEY_ID when the library is used)"
-            ),
-            click.option(
-                "--secret-access-key-file",
-                type=click.File("r"),
-                help="a file holding the secret key, kept with the library's secrets (default: AWS_SECRET_ACCESS_KEY)",
-            ),
-        ]
-    ):
-        func = option(func)
-    return func
+    func = click.option(
+        "--secret-access-key-file",
+        type=click.File("r"),
+        help="a file holding the secret key, kept with the library's secrets (default: AWS_SECRET_ACCESS_KEY)",
+    )(func)
+    func = click.option("--access-key-id", help="the access key (default: AWS_ACCESS_KEY_ID when the library is used)")(
+        func
+    )
+    return bucket_address_options(func)
 
 
 def _given(endpoint, region, virtual_hosted, access_key_id, secret_access_key_file) -> dict:
     return {
-        "endpoint": endpoint,
-        "region": region,
-        "path_style": None if virtual_hosted is None else not virtual_hosted,
+        **bucket_address(endpoint, region, virtual_hosted),
         "access_key_id": access_key_id,
         "secret_access_key": secret_access_key_file.read().strip() if secret_access_key_file else None,
     }

@@ -82,14 +82,6 @@ def failure(error: Exception, doing: str, where: str, settings: S3Settings) -> S
     return StorageUnavailable(f"cannot {doing}: {reason}", where=where)
 
 
-def _hash_file(path: Path) -> str:
-    digest = hashlib.blake2b(digest_size=32)
-    with open(path, "rb") as stream:
-        while block := stream.read(_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def put_checked(client: Any, key: str, path: Path, digest: str | None = None) -> tuple[int, str]:
     """Upload ``path`` as ``key`` and return (bytes, BLAKE2b-256 hex) only once the bucket holds it whole:
     a single PUT is checked against the MD5 the service computed (its ETag), a multipart one by reading it
@@ -104,7 +96,9 @@ def put_checked(client: Any, key: str, path: Path, digest: str | None = None) ->
         result = obstore.put(client, key, data, use_multipart=False)
         whole = (result.get("e_tag") or "").strip('"') == hashlib.md5(data, usedforsecurity=False).hexdigest()
     else:
-        digest = digest or _hash_file(path)
+        from pixlstash import content_hash  # (numpy and Pillow come with it: only for a file this large)
+
+        digest = digest or content_hash(path)
         with open(path, "rb") as stream:
             obstore.put(client, key, stream, use_multipart=True, chunk_size=PART_SIZE, max_concurrency=4)
         back = hashlib.blake2b(digest_size=32)
