@@ -2,7 +2,8 @@
 found), restored into a new folder; a foreign prefix, a bad name and a manifest naming paths outside a
 backup are refused in one line with nothing written; a library whose originals are in the same bucket has
 them copied by the service and its backup stays whole after the library deletes one; the server's
-backup (started from the API, and on a schedule) goes to a bucket too."""
+backup (started from the API, and on a schedule) goes to a bucket too; a file over 64 MB goes up in
+parts and is read back before it counts."""
 
 from __future__ import annotations
 
@@ -219,3 +220,24 @@ def test_the_server_backs_up_to_a_bucket_now_and_on_a_schedule(seaweed, tmp_path
     daily = ["s3://server-backups/daily", "--endpoint", seaweed.endpoint]
     verified = run_cli("backup", "verify", *daily, env=cli_env(root))
     assert "2 pictures" in verified.stdout
+
+
+def test_a_file_over_64_mb_goes_up_in_parts_and_is_read_back_before_it_counts(seaweed, tmp_path):
+    from pixlstash_s3 import S3OriginalStore, S3Settings
+
+    from pixlstash import StorageUnavailable
+
+    seaweed.make_bucket("large-files")
+    store = S3OriginalStore(S3Settings(bucket="large-files", endpoint=seaweed.endpoint), environ=CREDENTIALS)
+    data = os.urandom(70 << 20)  # over the single PUT's 64 MB: 16 MB parts
+    path = tmp_path / "large.bin"
+    path.write_bytes(data)
+    content_hash = blake(data)
+    store.put(content_hash, path, ".bin")
+    assert store.size(content_hash, ".bin") == len(data)
+    assert blake(b"".join(store.read_range(content_hash, ".bin", 0, len(data)))) == content_hash
+    # Read back, the parts do not make the hash it was stored under: removed again, and said.
+    wrong = "0" * 64
+    with pytest.raises(StorageUnavailable, match="did not keep it whole"):
+        store.put(wrong, path, ".bin")
+    assert not store.exists(wrong, ".bin")
