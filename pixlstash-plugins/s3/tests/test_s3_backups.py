@@ -3,7 +3,8 @@ found), restored into a new folder; a foreign prefix, a bad name and a manifest 
 backup are refused in one line with nothing written; a library whose originals are in the same bucket has
 them copied by the service and its backup stays whole after the library deletes one; the server's
 backup (started from the API, and on a schedule) goes to a bucket too; a file over 64 MB goes up in
-parts and is read back before it counts."""
+parts and is read back before it counts; a backup killed with -9 half way leaves the earlier one whole and
+the next run clears what it began."""
 
 from __future__ import annotations
 
@@ -241,3 +242,31 @@ def test_a_file_over_64_mb_goes_up_in_parts_and_is_read_back_before_it_counts(se
     with pytest.raises(StorageUnavailable, match="did not keep it whole"):
         store.put(wrong, path, ".bin")
     assert not store.exists(wrong, ".bin")
+
+
+def test_kill_9_during_a_backup_to_a_bucket_leaves_the_earlier_one_whole(seaweed, tmp_path):
+    from test_backup import _killed
+
+    seaweed.make_bucket("killed")
+    root, env = tmp_path / "library", cli_env(tmp_path / "library")
+    run_cli("import", str(pictures(tmp_path / "in", 3)), env=env)
+    target = ["s3://killed/b", "--endpoint", seaweed.endpoint]
+    first = backup_json(*target, env=env)
+    run_cli("import", str(pictures(tmp_path / "more", 3, size=140)), env=env)
+    code = f"""
+os.environ.update({CREDENTIALS!r})
+from pixlstash.backups.bucket import open_backup_place
+from pixlstash.plugins import make_plugin_manager
+pm = make_plugin_manager(environ={{"PIXLSTASH_LOAD_PLUGINS": "s3"}})
+with Library.open(Path({str(root)!r}), plugin_manager=pm) as library:
+    create_backup(library, open_backup_place(pm, "s3://killed/b", {{"endpoint": {seaweed.endpoint!r}}}))
+"""
+    # Three databases (no accounts), then the new originals: killed on the second of them.
+    _killed(code, "pixlstash_s3.backup_bucket", "S3BackupBucket.upload", 5)
+    whole = run_cli("backup", "verify", *target, env=env).stdout
+    assert f"backup {first['backup_id']} is whole" in whole and "3 pictures" in whole, whole
+    assert len(json.loads(run_cli("backup", "list", *target, "--json", env=env).stdout)) == 1
+    again = backup_json(*target, env=env)
+    assert "6 pictures" in run_cli("backup", "verify", *target, env=env).stdout
+    sets = {k.split("/")[2] for k in seaweed.keys("killed") if k.startswith("b/databases/")}
+    assert sets == {first["backup_id"], again["backup_id"]}, "the set the killed run began is gone"
