@@ -204,6 +204,7 @@ def test_the_server_backs_up_to_a_bucket_now_and_on_a_schedule(seaweed, tmp_path
             assert status["last_error"] is None, status
             assert status["last"]["target"] == f"s3://server-backups/now at {seaweed.endpoint}"
             assert "now/pixlstash-backup.json" in seaweed.keys("server-backups")
+            backed_up_from_settings(live, seaweed)
 
             schedule = {"enabled": True, "target": "s3://server-backups/daily", "endpoint": seaweed.endpoint}
             saved = client.put("/api/v1/backups/schedule", json=schedule)
@@ -270,3 +271,29 @@ with Library.open(Path({str(root)!r}), plugin_manager=pm) as library:
     assert "6 pictures" in run_cli("backup", "verify", *target, env=env).stdout
     sets = {k.split("/")[2] for k in seaweed.keys("killed") if k.startswith("b/databases/")}
     assert sets == {first["backup_id"], again["backup_id"]}, "the set the killed run began is gone"
+
+
+def backed_up_from_settings(live, seaweed) -> None:
+    """A person types a bucket and its endpoint into Settings, on a phone, and backs up."""
+    from playwright.sync_api import expect, sync_playwright
+    from ui_support import OWNER, PASSWORD, launch, screenshot, signed_in_page
+
+    live.state.auth.create_user(OWNER, PASSWORD)
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        with signed_in_page(browser, live, viewport={"width": 390, "height": 844}, has_touch=True) as page:
+            page.get_by_role("button", name="Settings", exact=True).click()
+            page.get_by_role("tab", name="Library").click()
+            section = page.locator("#backup-section")
+            section.scroll_into_view_if_needed()
+            section.get_by_label("Folder on the server, or s3://BUCKET/PREFIX").fill("s3://server-backups/from-phone")
+            section.get_by_label("Bucket's endpoint").fill(seaweed.endpoint)
+            section.get_by_role("button", name="Back up now").click()
+            state = section.get_by_role("status")
+            expect(state).to_contain_text(f"to s3://server-backups/from-phone at {seaweed.endpoint}", timeout=60_000)
+            expect(state).to_contain_text("Backed up")
+            box = section.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 390  # no sideways overflow
+            screenshot(page, "settings-backup-bucket-phone")
+        browser.close()
+    assert "from-phone/pixlstash-backup.json" in seaweed.keys("server-backups")
