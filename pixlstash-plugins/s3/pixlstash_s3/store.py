@@ -12,6 +12,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import msgspec
+
 from pixlstash import OriginalStore, StorageUnavailable
 
 from .client import NotWhole, failure, make_client, put_checked
@@ -37,6 +39,7 @@ class S3OriginalStore(OriginalStore):
         self.settings = settings
         self._environ = os.environ if environ is None else environ
         self._client: Any = None
+        self._probe: Any = None  # the client check() uses
 
     # -- the client -----------------------------------------------------------------------------------
 
@@ -122,10 +125,14 @@ class S3OriginalStore(OriginalStore):
             raise self._failed(error, "delete an original") from None
 
     def check(self) -> None:
+        """One quick request (no retries, 5 s at most): a status shown to people never waits long."""
         import obstore
 
+        if self._probe is None:
+            quick = msgspec.structs.replace(self.settings, retries=0, timeout_seconds=5.0)
+            self._probe = make_client(quick, self._environ, self.settings.prefix.strip("/") or None)
         try:
-            obstore.list_with_delimiter(self.client())
+            obstore.list_with_delimiter(self._probe)
         except Exception as error:
             raise self._failed(error, "reach the bucket") from None
 

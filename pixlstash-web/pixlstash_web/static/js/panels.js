@@ -165,16 +165,30 @@ function wait(seconds) {
 
 // -- tasks ----------------------------------------------------------------------------------------------
 
+// Where the originals are, when it is a bucket or does not answer (administrators only). Asked apart from
+// the jobs, so a slow store never holds them back, and at most every 30 s however often the panel redraws
+// (each answer asks the bucket).
+const storageAsked = { at: 0, state: null };
+
+function showStorage(panel) {
+  const fill = () => {
+    const slot = panel.querySelector("#storage-slot");
+    const storage = storageAsked.state;
+    if (slot && storage && (storage.remote || storage.state !== "answers")) slot.innerHTML = storageSection(storage);
+  };
+  if (Date.now() - storageAsked.at < 30_000) { fill(); return; }
+  storageAsked.at = Date.now();
+  api.get("/storage").then((storage) => { storageAsked.state = storage; fill(); }).catch(() => {});
+}
+
 async function renderTasks(app, panel) {
   let progress;
   let jobs;
   let cluster;
   let comfy;
-  let storage;
   try {
-    [progress, jobs, { cluster }, comfy, storage] = await Promise.all([api.get("/jobs/progress"),
-      api.get("/jobs", { limit: 20 }), api.get("/jobs/cluster"), comfyRunsSection(),
-      api.get("/storage").catch(() => null)]); // (administrators only)
+    [progress, jobs, { cluster }, comfy] = await Promise.all([api.get("/jobs/progress"), api.get("/jobs", { limit: 20 }),
+      api.get("/jobs/cluster"), comfyRunsSection()]);
   } catch (error) {
     toast(error.message); return;
   }
@@ -195,7 +209,7 @@ async function renderTasks(app, panel) {
       ${cluster.pictures_per_second.toFixed(1)} pictures/s`}</p><div class="list">${Object.entries(cluster.nodes)
       .map(([node, count]) => `<div class="row"><span>node ${esc(node.slice(0, 12))}</span>
       <span class="muted">${count.toLocaleString()} pictures</span></div>`).join("")}</div></section>` : ""}
-    ${storage && (storage.remote || storage.state !== "answers") ? storageSection(storage) : ""}
+    <div id="storage-slot"></div>
     <section><h3>Recent jobs</h3><div class="list">${jobs.map((j) => `<div class="row" data-job="${j.id}">
       <span>#${j.id} ${esc(j.task)} · ${esc(j.engine_id)}</span><span class="muted">${esc(j.state)} ${j.done}/${j.total}${j.failed ? `, ${j.failed} failed` : ""}</span>
       ${j.error ? `<small class="error">${esc(j.error)}</small>` : ""}
@@ -203,6 +217,7 @@ async function renderTasks(app, panel) {
       ${j.state === "failed" || j.failed ? `<button data-retry="${j.id}">Retry</button>` : ""}</div>`).join("")}</div></section>
     ${comfy}`;
   bindClose(panel);
+  showStorage(panel);
   bindComfyRuns(panel, () => renderTasks(app, panel));
   panel.querySelectorAll("#comfy-runs a[data-nav]").forEach((a) => {
     a.onclick = (e) => { e.preventDefault(); app.update({ picture: Number(new URL(a.href).searchParams.get("picture")) }); };
