@@ -82,10 +82,14 @@ def thumbnail_response(
     cached = not_modified(ctx, etag, cache)
     if cached is not None:
         return cached
-    if not make and not ctx.library.thumbnails.exists(content_hash, size, key):  # type: ignore[arg-type]
-        return None
-    # Thumbnails are small: read them here, in the handler's worker thread, in one go.
-    body = ctx.library.thumbnail_path(picture_id, size).read_bytes()
+    # Thumbnails are small: read them here, in the handler's worker thread, in one go. The file named by the
+    # key just read serves at once; only a missing one goes through the library (which makes it).
+    try:
+        body = ctx.library.thumbnails.path(content_hash, size, key).read_bytes()  # type: ignore[arg-type]
+    except FileNotFoundError:
+        if not make:
+            return None
+        body = ctx.library.thumbnail_path(picture_id, size).read_bytes()
     return Response(body, media_type="image/webp", headers={"ETag": etag, "Cache-Control": cache})
 
 

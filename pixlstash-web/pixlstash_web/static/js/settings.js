@@ -123,12 +123,13 @@ function changedParameters(engine, box) {
 
 export async function renderSettings(app, panel, header, bindClose) {
   let settings; let engines; let updates; let tokens; let shares; let sessions; let schedule; let me; let comfy; let backup;
-  let storage;
+  // The originals' store is asked apart (administrators only): a slow bucket never holds the panel back.
+  const storage = api.get("/storage").catch(() => null);
   try {
-    [settings, engines, updates, tokens, shares, sessions, schedule, me, comfy, backup, storage] = await Promise.all([
+    [settings, engines, updates, tokens, shares, sessions, schedule, me, comfy, backup] = await Promise.all([
       api.get("/engines/settings"), api.get("/engines"), api.get("/updates"), api.get("/tokens"), api.get("/shares"),
       api.get("/sessions"), api.get("/snapshots/schedule"), api.get("/auth/me"), comfySettingsSection(),
-      backupSettingsSection(), api.get("/storage").catch(() => null)]);
+      backupSettingsSection()]);
   } catch (error) { toast(error.message); return; }
   app.engines = engines;
   const again = () => renderSettings(app, panel, header, bindClose);
@@ -140,7 +141,7 @@ export async function renderSettings(app, panel, header, bindClose) {
       name.toLowerCase()}" aria-controls="settings-${name.toLowerCase()}" aria-selected="${name === activeTab}"
       tabindex="${name === activeTab ? 0 : -1}">${name}</button>`).join("")}</div>
     ${tab("Engines", engineSection(settings, engines))}
-    ${tab("Library", `${storageSection(storage)}<section><h3>Snapshots</h3><label><input type="checkbox" id="snapshot-schedule" ${schedule.enabled ? "checked" : ""}>
+    ${tab("Library", `<div id="storage-slot"></div><section><h3>Snapshots</h3><label><input type="checkbox" id="snapshot-schedule" ${schedule.enabled ? "checked" : ""}>
       Take daily, weekly and monthly snapshots automatically</label></section>
     ${backup}
     <section><h3>Updates</h3><label><input type="checkbox" id="update-check" ${updates.enabled ? "checked" : ""}>
@@ -175,6 +176,10 @@ export async function renderSettings(app, panel, header, bindClose) {
   bindClose(panel);
   bindComfySettings(panel, again);
   bindBackupSettings(panel);
+  storage.then((state) => {
+    const slot = panel.querySelector("#storage-slot");
+    if (slot) slot.innerHTML = storageSection(state);
+  });
   panel.querySelectorAll("[data-get-model]").forEach((button) => {
     button.onclick = async () => {
       const engine = engines.find((e) => e.id === button.dataset.getModel);
