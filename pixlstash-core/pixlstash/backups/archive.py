@@ -20,6 +20,7 @@ from typing import BinaryIO, Protocol
 
 from ..errors import Conflict
 from .layout import ForeignBackup
+from .manifest import FileEntry
 
 __all__ = [
     "MANIFEST",
@@ -89,6 +90,7 @@ class ArchiveWriter(Protocol):
     def has(self, name: str, size: int) -> bool: ...
     def put(self, name: str, source: BinaryIO) -> tuple[int, str]: ...
     def put_file(self, name: str, path: Path) -> tuple[int, str]: ...
+    def adopt(self, content_hash: str, suffix: str, name: str) -> FileEntry | None: ...
     def finish(self, manifest: bytes) -> None: ...
     def abandon(self) -> None: ...
 
@@ -128,6 +130,9 @@ class _FolderWriter:
         with open(path, "rb") as source:
             return self.put(name, source)
 
+    def adopt(self, content_hash: str, suffix: str, name: str) -> FileEntry | None:
+        return None  # only a bucket holding the library's originals copies them itself
+
     def finish(self, manifest: bytes) -> None:
         with io.BytesIO(manifest) as source:
             self.put(MANIFEST, source)
@@ -166,6 +171,9 @@ class _TarWriter:
             hashing = _Hashing(source)
             self.tar.addfile(info, hashing)  # type: ignore[arg-type]
         return info.size, hashing.digest.hexdigest()
+
+    def adopt(self, content_hash: str, suffix: str, name: str) -> FileEntry | None:
+        return None  # only a bucket holding the library's originals copies them itself
 
     def finish(self, manifest: bytes) -> None:
         info = tarfile.TarInfo(MANIFEST)

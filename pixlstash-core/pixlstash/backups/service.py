@@ -261,8 +261,7 @@ def _put_original(
     """The original into the backup: its entry, a problem to report if it is missing or damaged, and
     whether the bucket copied it itself."""
     try:
-        adopt = getattr(writer, "adopt", None)  # a bucket that holds the library's originals copies them itself
-        if adopt is not None and (entry := adopt(content_hash, suffix, name)) is not None:
+        if (entry := writer.adopt(content_hash, suffix, name)) is not None:  # copied inside a bucket
             return entry, None, True
         local = library.store.local_path(content_hash, suffix)
         if local is not None:
