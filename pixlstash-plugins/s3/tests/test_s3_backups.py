@@ -16,7 +16,7 @@ import obstore
 import pytest
 from conftest import run_cli, wait_for
 from seaweed import ACCESS_KEY, SECRET_KEY, SeaweedFS
-from test_s3_store import CREDENTIALS, blake, cli_env, open_library, pictures
+from test_s3_store import CREDENTIALS, blake, cli_env, library_settings_on_a_phone, open_library, pictures
 
 from pixlstash.backups.runner import BackupSchedule
 from pixlstash.domain import PictureFilter
@@ -275,25 +275,19 @@ with Library.open(Path({str(root)!r}), plugin_manager=pm) as library:
 
 def backed_up_from_settings(live, seaweed) -> None:
     """A person types a bucket and its endpoint into Settings, on a phone, and backs up."""
-    from playwright.sync_api import expect, sync_playwright
-    from ui_support import OWNER, PASSWORD, launch, screenshot, signed_in_page
+    from playwright.sync_api import expect
+    from ui_support import screenshot
 
-    live.state.auth.create_user(OWNER, PASSWORD)
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        with signed_in_page(browser, live, viewport={"width": 390, "height": 844}, has_touch=True) as page:
-            page.get_by_role("button", name="Settings", exact=True).click()
-            page.get_by_role("tab", name="Library").click()
-            section = page.locator("#backup-section")
-            section.scroll_into_view_if_needed()
-            section.get_by_label("Folder on the server, or s3://BUCKET/PREFIX").fill("s3://server-backups/from-phone")
-            section.get_by_label("Bucket's endpoint").fill(seaweed.endpoint)
-            section.get_by_role("button", name="Back up now").click()
-            state = section.get_by_role("status")
-            expect(state).to_contain_text(f"to s3://server-backups/from-phone at {seaweed.endpoint}", timeout=60_000)
-            expect(state).to_contain_text("Backed up")
-            box = section.bounding_box()
-            assert box["x"] >= 0 and box["x"] + box["width"] <= 390  # no sideways overflow
-            screenshot(page, "settings-backup-bucket-phone")
-        browser.close()
+    with library_settings_on_a_phone(live) as page:
+        section = page.locator("#backup-section")
+        section.scroll_into_view_if_needed()
+        section.get_by_label("Folder on the server, or s3://BUCKET/PREFIX").fill("s3://server-backups/from-phone")
+        section.get_by_label("Bucket's endpoint").fill(seaweed.endpoint)
+        section.get_by_role("button", name="Back up now").click()
+        state = section.get_by_role("status")
+        expect(state).to_contain_text(f"to s3://server-backups/from-phone at {seaweed.endpoint}", timeout=60_000)
+        expect(state).to_contain_text("Backed up")
+        box = section.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390  # no sideways overflow
+        screenshot(page, "settings-backup-bucket-phone")
     assert "from-phone/pixlstash-backup.json" in seaweed.keys("server-backups")

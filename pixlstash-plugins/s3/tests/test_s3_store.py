@@ -6,6 +6,7 @@ cluster that loses a volume server mid-import loses nothing it acknowledged."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -257,12 +258,28 @@ def test_the_service_stopped_mid_import_loses_nothing_and_the_import_resumes(tmp
         server.stop()
 
 
+@contextlib.contextmanager
+def library_settings_on_a_phone(live):
+    """The owner (made now) signed in on a phone-sized Chromium, with Settings open at its Library tab."""
+    from playwright.sync_api import sync_playwright
+    from ui_support import OWNER, PASSWORD, launch, signed_in_page
+
+    live.state.auth.create_user(OWNER, PASSWORD)
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        with signed_in_page(browser, live, viewport={"width": 390, "height": 844}, has_touch=True) as page:
+            page.get_by_role("button", name="Settings", exact=True).click()
+            page.get_by_role("tab", name="Library").click()
+            yield page
+        browser.close()
+
+
 def said_while_down(root: Path, endpoint: str) -> None:
     """With the service down: opening an original answers 503 with the reason; thumbnails, listings and
     searches answer as ever; Settings says where the originals are and why they cannot be reached."""
     from live_server import LiveServer
-    from playwright.sync_api import expect, sync_playwright
-    from ui_support import OWNER, PASSWORD, launch, screenshot, signed_in_page
+    from playwright.sync_api import expect
+    from ui_support import screenshot
 
     os.environ["PIXLSTASH_S3_RETRIES"] = "0"
     try:
@@ -282,22 +299,16 @@ def said_while_down(root: Path, endpoint: str) -> None:
             assert client.get("/api/v1/pictures/count").status_code == 200
             state = client.get("/api/v1/storage").json()
             assert state["store"] == "s3" and "does not answer" in state["state"] and state["remote"] is True
-            live.state.auth.create_user(OWNER, PASSWORD)
-            with sync_playwright() as playwright:
-                browser = launch(playwright)
-                with signed_in_page(browser, live, viewport={"width": 390, "height": 844}, has_touch=True) as page:
-                    page.get_by_role("button", name="Settings", exact=True).click()
-                    page.get_by_role("tab", name="Library").click()
-                    section = page.locator("#storage")
-                    expect(section).to_contain_text(f"in s3://flaky/lib at {endpoint}")
-                    expect(section.get_by_role("status")).to_contain_text("does not answer")
-                    screenshot(page, "storage-down-phone")
-                    # The task manager says it too, beside the jobs.
-                    page.get_by_role("button", name="Tasks").click()
-                    tasks = page.locator("#panel #storage")
-                    expect(tasks.get_by_role("status")).to_contain_text("does not answer")
-                    screenshot(page, "storage-down-tasks-phone")
-                browser.close()
+            with library_settings_on_a_phone(live) as page:
+                section = page.locator("#storage")
+                expect(section).to_contain_text(f"in s3://flaky/lib at {endpoint}")
+                expect(section.get_by_role("status")).to_contain_text("does not answer")
+                screenshot(page, "storage-down-phone")
+                # The task manager says it too, beside the jobs.
+                page.get_by_role("button", name="Tasks").click()
+                tasks = page.locator("#panel #storage")
+                expect(tasks.get_by_role("status")).to_contain_text("does not answer")
+                screenshot(page, "storage-down-tasks-phone")
     finally:
         library.close()
     # And so do `jobs` and `doctor` (which exits 1: a check failed).
