@@ -84,9 +84,9 @@ def failure(error: Exception, doing: str, where: str, settings: S3Settings) -> S
 
 def put_checked(client: Any, key: str, path: Path, digest: str | None = None) -> tuple[int, str]:
     """Upload ``path`` as ``key`` and return (bytes, BLAKE2b-256 hex) only once the bucket holds it whole:
-    a single PUT is checked against the MD5 the service computed (its ETag), a multipart one by reading it
-    back. ``NotWhole`` (the object removed) when it does not match. ``digest``: the file's hash, known
-    already (an original's content hash: not computed again)."""
+    a single PUT is checked against the MD5 the service computed (its ETag; read back where that differs),
+    a multipart one by reading it back. ``NotWhole`` (the object removed) when it does not match.
+    ``digest``: the file's hash, known already (an original's content hash: not computed again)."""
     import obstore
 
     size = os.path.getsize(path)
@@ -94,19 +94,29 @@ def put_checked(client: Any, key: str, path: Path, digest: str | None = None) ->
         data = path.read_bytes()
         digest = digest or hashlib.blake2b(data, digest_size=32).hexdigest()
         result = obstore.put(client, key, data, use_multipart=False)
-        whole = (result.get("e_tag") or "").strip('"') == hashlib.md5(data, usedforsecurity=False).hexdigest()
+        # A single PUT's ETag is the MD5 of what the service received, except where it encrypts with its
+        # own keys (AWS SSE-KMS and SSE-C): there a differing ETag proves nothing, and reading back decides.
+        sent = hashlib.md5(data, usedforsecurity=False).hexdigest()
+        whole = (result.get("e_tag") or "").strip('"') == sent or _reads_back(client, key, digest)
     else:
         from pixlstash import content_hash  # (numpy and Pillow come with it: only for a file this large)
 
         digest = digest or content_hash(path)
         with open(path, "rb") as stream:
             obstore.put(client, key, stream, use_multipart=True, chunk_size=PART_SIZE, max_concurrency=4)
-        back = hashlib.blake2b(digest_size=32)
-        for piece in obstore.get(client, key).stream(min_chunk_size=_BLOCK):
-            back.update(piece)
-        whole = back.hexdigest() == digest
+        whole = _reads_back(client, key, digest)
     if not whole:
         with contextlib.suppress(Exception):
             obstore.delete(client, key)
         raise NotWhole(key)
     return size, digest
+
+
+def _reads_back(client: Any, key: str, digest: str) -> bool:
+    """Whether the object ``key`` hashes to ``digest`` (BLAKE2b-256) as the bucket gives it back."""
+    import obstore
+
+    back = hashlib.blake2b(digest_size=32)
+    for piece in obstore.get(client, key).stream(min_chunk_size=_BLOCK):
+        back.update(piece)
+    return back.hexdigest() == digest

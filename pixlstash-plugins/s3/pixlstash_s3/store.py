@@ -1,7 +1,7 @@
 """Originals in an S3-compatible bucket, through obstore (object_store's Rust client: chosen by measurement,
 see the README). Keys are the content hash under the prefix (``ab/cd/<hash><suffix>``, as the local
 folder). A write returns only once the bucket holds the whole file: a single PUT is checked against the
-MD5 the service computes (its ETag), a multipart one by reading it back against the content hash. The
+MD5 the service computes (its ETag; read back where that differs), a multipart one by reading it back. The
 client retries with backoff; what still fails is ``StorageUnavailable`` with the reason in one line."""
 
 from __future__ import annotations
