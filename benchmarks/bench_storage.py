@@ -35,11 +35,29 @@ def corpus(folder: Path, files: int) -> Path:
 
 
 def run(command: list[str], env: dict[str, str]) -> float:
+    return timed(command, env)[0]
+
+
+def timed(command: list[str], env: dict[str, str], beside: int | None = None) -> tuple[float, float, float]:
+    """Wall seconds, the command's CPU seconds, and those of the process ``beside`` meanwhile."""
+    import resource
     import subprocess
 
+    before, beside_before = resource.getrusage(resource.RUSAGE_CHILDREN), cpu_seconds(beside)
     started = time.perf_counter()
     subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return wall, used, cpu_seconds(beside) - beside_before
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User and system CPU seconds of a running process so far (0 without one)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def first_bytes(library: Path, env: dict[str, str]) -> tuple[float, float]:
@@ -102,12 +120,18 @@ def main() -> None:
             local_env = base | {"PIXLSTASH_LIBRARY": str(root / "local")}
             bucket_env = base | {"PIXLSTASH_LIBRARY": str(root / "bucket")}
             run([*cli, "storage", "use", "s3://bench/library", "--endpoint", seaweed.endpoint], bucket_env)
-            local_s = run([*cli, "import", str(files)], local_env)
-            bucket_s = run([*cli, "import", str(files)], bucket_env)
+            weed = seaweed.processes["server"].pid
+            local_s, local_cpu, _ = timed([*cli, "import", str(files)], local_env)
+            bucket_s, bucket_cpu, weed_cpu = timed([*cli, "import", str(files)], bucket_env, beside=weed)
             print(f"{args.files} files, {size / 1e6:.0f} MB, on {os.cpu_count()} cores")
             print(f"import into the library's folder   {args.files / local_s:7.1f} files/s  ({local_s:.1f} s)")
             print(f"import into SeaweedFS (S3)         {args.files / bucket_s:7.1f} files/s  ({bucket_s:.1f} s)")
             print(f"the bucket against the folder      {bucket_s / local_s:7.2f}x the time")
+            # Where the time goes on cores shared with the object store: the import's own CPU, and SeaweedFS's.
+            print(
+                f"CPU seconds of the import           folder {local_cpu:5.1f}   bucket {bucket_cpu:5.1f}"
+                f" ({bucket_cpu / local_cpu:.2f}x);  SeaweedFS meanwhile {weed_cpu:5.1f}"
+            )
             local_first = first_bytes(root / "local", local_env)
             bucket_first = first_bytes(root / "bucket", bucket_env)
             print(
