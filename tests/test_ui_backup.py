@@ -38,6 +38,7 @@ def test_a_person_backs_up_from_settings_and_schedules_it(browser, server, tmp_p
         folder.fill("")
         folder.type(str(target))
         assert folder.input_value() == str(target)
+        expect(section.get_by_label("Bucket's endpoint")).to_be_hidden()  # asked for a bucket only
         box = section.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= size["width"]  # no sideways overflow
         section.get_by_role("button", name="Back up now").click()

@@ -18,6 +18,8 @@ function describe(status) {
     + ` (${last.files_written.toLocaleString()} files new, ${size(last.bytes_written)}).${accounts}${problems}`;
 }
 
+const isBucket = (place) => place.trim().startsWith("s3://");
+
 /** The section's HTML, or "" for someone who may not back up (not an administrator). */
 export async function backupSettingsSection() {
   const status = await api.get("/backups").catch(() => null);
@@ -32,7 +34,7 @@ export async function backupSettingsSection() {
     <form id="backup-form" class="list">
       <label>Folder on the server, or s3://BUCKET/PREFIX <input name="target" value="${esc(folder)}" required
         placeholder="/mnt/usb/pixlstash-backup" autocomplete="off"></label>
-      <label>Bucket's endpoint (empty: the library's own bucket's, or AWS S3)
+      <label id="backup-endpoint" ${isBucket(folder) ? "" : "hidden"}>Bucket's endpoint (empty: the library's own bucket's, or AWS S3)
         <input name="endpoint" value="${esc(schedule.endpoint || "")}" type="url"
         placeholder="https://s3.eu-central-003.backblazeb2.com" autocomplete="off"></label>
       <label><input type="checkbox" name="thumbnails" ${schedule.with_thumbnails ? "checked" : ""}> With thumbnails</label>
@@ -52,6 +54,10 @@ export async function backupSettingsSection() {
 export function bindBackupSettings(panel) {
   const form = panel.querySelector("#backup-form");
   if (!form) return;
+  // The endpoint means something only for a bucket: asked for once the place is one.
+  form.target.addEventListener("input", () => {
+    panel.querySelector("#backup-endpoint").hidden = !isBucket(form.target.value);
+  });
   const bar = panel.querySelector("#backup-progress");
   const force = panel.querySelector("#backup-force");
   const state = panel.querySelector("#backup-state");
