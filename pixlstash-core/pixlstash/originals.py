@@ -71,3 +71,7 @@ class OriginalStore(abc.ABC):
 
     def check(self) -> None:  # noqa: B027 - a local store is always there: nothing to check
         """Raise ``StorageUnavailable`` (with the reason) when the store cannot be reached now."""
+
+    def tidy(self) -> None:  # noqa: B027 - a bucket has no folders to leave behind
+        """Remove what the store leaves once its originals were deleted (a folder's empty subfolders).
+        Called only when nothing writes to the store any more (after a migration away from it)."""

@@ -85,9 +85,15 @@ class StoreChoice:
         if parsed is None:
             return self._schema()()  # no bucket: the library's folder
         bucket, prefix = parsed
-        given = {k: v for k, v in options.items() if v is not None}
+        schema, given = self._schema(), {k: v for k, v in options.items() if v is not None}
+        # Another bucket or prefix at the service the library uses already takes its address and credentials,
+        # unless another endpoint is named (the credentials are never sent to another service).
+        current = self.library.plugin_settings.stored("s3")
+        endpoint = str(current.get("endpoint", "")).rstrip("/")
+        same_service = str(given.get("endpoint", endpoint)).rstrip("/") == endpoint
+        base = current if current.get("bucket") and same_service else {}
         try:
-            return msgspec.convert({"bucket": bucket, "prefix": prefix, **given}, self._schema())
+            return msgspec.convert({**base, **given, "bucket": bucket, "prefix": prefix}, schema)
         except msgspec.ValidationError as error:
             raise BadInput(f"invalid storage options: {error}") from None
 

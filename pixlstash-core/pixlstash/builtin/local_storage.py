@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -58,6 +59,14 @@ class LocalFolderStore(OriginalStore):
     def delete(self, content_hash: str, suffix: str) -> None:
         # (its empty ab/cd/ folders stay: removing them races with anything walking the folder meanwhile)
         self._path(content_hash, suffix).unlink(missing_ok=True)
+
+    def tidy(self) -> None:
+        # Deepest first; a folder that still holds something stays (rmdir refuses it).
+        for folder in sorted((p for p in self.root.rglob("*") if p.is_dir() and not p.is_symlink()), reverse=True):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        with contextlib.suppress(OSError):
+            self.root.rmdir()
 
     def local_path(self, content_hash: str, suffix: str) -> Path | None:
         return self._path(content_hash, suffix)

@@ -160,6 +160,7 @@ def _migrate(library, target: str, delete_source: bool, given: dict) -> int:
         kept = [(h, s) for h, s, _ in originals if not _deleted(source, h, s)]
         if kept:
             raise BadInput(f"{len(kept)} old copies in {source.where()} could not be deleted; run it again")
+        source.tidy()
         choice.forget_previous()
         print(f"deleted {counted(len(originals), 'old copy', 'old copies')} from {source.where()}")
     return 0

@@ -11,8 +11,8 @@ from pathlib import Path
 import obstore
 import pytest
 from conftest import run_cli
+from faulty_services import TamperingProxy
 from seaweed import SeaweedFS
-from tampering_proxy import TamperingProxy
 from test_s3_store import blake, cli_env, pictures
 
 

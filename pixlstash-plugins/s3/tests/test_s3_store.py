@@ -171,6 +171,31 @@ def test_wrong_credentials_a_missing_bucket_and_bad_names_are_one_clear_line(sea
     assert json.loads(run_cli("storage", "--json", env=no_env).stdout)["state"] == "answers"
 
 
+def test_stored_credentials_never_go_to_another_service(seaweed, tmp_path):
+    """A library's stored key serves another bucket at its own service (no endpoint named); a move to
+    another endpoint is made without it (there, the AWS_* variables or nothing), and is refused there."""
+    from faulty_services import RefusingService
+
+    seaweed.make_bucket("keyed")
+    secret = tmp_path / "secret"
+    secret.write_text(SECRET_KEY)
+    env = {k: v for k, v in cli_env(tmp_path / "library").items() if not k.startswith("AWS_")}
+    run_cli(
+        "storage", "use", "s3://keyed/a", "--endpoint", seaweed.endpoint, "--access-key-id", ACCESS_KEY,
+        "--secret-access-key-file", str(secret), env=env,
+    )  # fmt: skip
+    run_cli("import", str(pictures(tmp_path / "in", 2)), env=env)
+    with RefusingService() as elsewhere:
+        refused = run_cli("storage", "migrate", "s3://keyed/b", "--endpoint", elsewhere.endpoint, check=False, env=env)
+        assert refused.returncode == 1 and refused.stderr.count("\n") == 1, refused.stderr
+        assert elsewhere.headers, "the other service was asked"
+        assert not [h for h in elsewhere.headers if ACCESS_KEY in json.dumps(h)], "the stored key went elsewhere"
+    assert json.loads(run_cli("storage", "--json", env=env).stdout)["where"] == f"s3://keyed/a at {seaweed.endpoint}"
+    moved = run_cli("storage", "migrate", "s3://keyed/b", "--delete-source", env=env).stdout
+    assert f"now keeps its originals in s3://keyed/b at {seaweed.endpoint}" in moved, moved
+    assert len(seaweed.keys("keyed", "b")) == 2 and seaweed.keys("keyed", "a") == []
+
+
 def test_moving_a_library_to_a_bucket_and_back_survives_kill_9(seaweed, tmp_path):
     seaweed.make_bucket("moves")
     root, env = tmp_path / "library", cli_env(tmp_path / "library", PIXLSTASH_S3_RETRIES="1")
@@ -202,6 +227,9 @@ def test_moving_a_library_to_a_bucket_and_back_survives_kill_9(seaweed, tmp_path
     assert copied + present == 60 and len(moved) == 60
     assert json.loads(run_cli("storage", "--json", env=env).stdout)["store"] == "s3"
     assert {p.name for p in (root / "originals").rglob("*") if p.is_file()} == set(before), "old copies kept"
+    # A later run deletes the folder's copies, and the folder with them: the originals are only in the bucket.
+    deleted = run_cli("storage", "migrate", "s3://moves/lib", "--delete-source", env=env)
+    assert "deleted 60 old copies" in deleted.stdout and not (root / "originals").exists()
     # Back to the folder, deleting the bucket's copies.
     back = run_cli("storage", "migrate", "local", "--delete-source", env=env)
     assert "deleted 60 old copies" in back.stdout
