@@ -3,7 +3,8 @@ and changes what passes through it, as a faulty network or a service with other 
 gives every PUT answer an ETag that is not the MD5 of the body (AWS does so for SSE-KMS and SSE-C),
 ``flip`` changes one byte of every PUT body on its way to the service. Requests keep their Host header, so
 the client's signatures still hold. ``RefusingService`` answers every request 403 and keeps the headers
-it was sent (to see which credentials reached it)."""
+it was sent (to see which credentials reached it); ``RedirectingService`` sends every request on to
+another address (307, the same path)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-__all__ = ["RefusingService", "TamperingProxy"]
+__all__ = ["RedirectingService", "RefusingService", "TamperingProxy"]
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
 
@@ -100,3 +101,16 @@ class RefusingService(_LoopbackPeer):
         handler.end_headers()
         if handler.command != "HEAD":
             handler.wfile.write(refusal)
+
+
+class RedirectingService(_LoopbackPeer):
+    def __init__(self, to: str) -> None:
+        super().__init__()
+        self.to, self.asked = to.rstrip("/"), 0
+
+    def answer(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
+        self.asked += 1
+        handler.send_response(307)
+        handler.send_header("Location", self.to + handler.path)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()

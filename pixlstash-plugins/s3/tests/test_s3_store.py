@@ -200,6 +200,27 @@ def test_stored_credentials_never_go_to_another_service(seaweed, tmp_path, monke
     wait_for(lambda: seaweed.keys("keyed", "a") == [], "the old prefix emptied")
 
 
+def test_a_redirect_never_carries_the_credentials_elsewhere(seaweed, tmp_path):
+    """The library's endpoint answers every request with a redirect to another address: the import of
+    each file fails with one line, nothing is recorded, and the other address never sees the key."""
+    from faulty_services import RedirectingService, RefusingService
+
+    seaweed.make_bucket("moved")
+    env = cli_env(tmp_path / "library", PIXLSTASH_S3_RETRIES="0")
+    run_cli("storage", "use", "s3://moved/lib", "--endpoint", seaweed.endpoint, env=env)
+    with RefusingService() as elsewhere, RedirectingService(elsewhere.endpoint) as redirecting:
+        run_cli("plugins", "config", "s3", f"endpoint={redirecting.endpoint}", env=env)
+        done = run_cli("import", str(pictures(tmp_path / "in", 2)), check=False, env=env)
+        shown = run_cli("storage", check=False, env=env)
+        assert redirecting.asked, "the configured endpoint was asked"
+        assert not [h for h in elsewhere.headers if ACCESS_KEY in json.dumps(h)], "the key followed a redirect"
+    assert done.stdout.startswith("imported 0, duplicates 0, skipped 2"), done.stdout + done.stderr
+    for line in done.stderr.splitlines():
+        assert re.search(rf"cannot store p00\d\.jpg: s3://moved/lib at {redirecting.endpoint} ", line), line
+    assert shown.returncode == 1 and "cannot reach the bucket" in shown.stdout, shown.stdout
+    assert json.loads(run_cli("ls", "--json", env=env).stdout)["items"] == []
+
+
 def test_moving_a_library_to_a_bucket_and_back_survives_kill_9(seaweed, tmp_path):
     seaweed.make_bucket("moves")
     root, env = tmp_path / "library", cli_env(tmp_path / "library", PIXLSTASH_S3_RETRIES="1")
