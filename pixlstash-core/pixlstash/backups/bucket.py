@@ -98,15 +98,15 @@ def open_backup_place(
 
 
 class BucketWriter:
-    def __init__(self, bucket: BackupBucket, store: Any = None) -> None:
-        self.bucket, self.store = bucket, store
+    def __init__(self, bucket: BackupBucket, store: Any = None, scratch: Path | None = None) -> None:
+        self.bucket, self.store, self.scratch = bucket, store, scratch  # scratch: where a stream is spooled
         self.held = bucket.listing()  # one listing: what an earlier backup left is not written again
 
     def has(self, name: str, size: int) -> bool:
         return self.held.get(name) == size
 
     def put(self, name: str, source: BinaryIO) -> tuple[int, str]:
-        with tempfile.NamedTemporaryFile(prefix="pixlstash-backup-") as spool:
+        with tempfile.NamedTemporaryFile(prefix="pixlstash-backup-", dir=self.scratch) as spool:
             written = copy_hashing(source, spool)
             spool.flush()
             if self.bucket.upload(name, Path(spool.name)) != written:
@@ -122,7 +122,7 @@ class BucketWriter:
         return None if size is None else FileEntry(size, content_hash)
 
     def finish(self, manifest: bytes) -> None:
-        with tempfile.NamedTemporaryFile(prefix="pixlstash-manifest-") as spool:
+        with tempfile.NamedTemporaryFile(prefix="pixlstash-manifest-", dir=self.scratch) as spool:
             spool.write(manifest)
             spool.flush()
             self.bucket.upload(MANIFEST, Path(spool.name))
@@ -152,8 +152,9 @@ class BucketReader:
         pass
 
 
-def writer_for(target: Path | BackupBucket, store: Any = None) -> ArchiveWriter:
-    return BucketWriter(target, store) if isinstance(target, BackupBucket) else open_writer(target)
+def writer_for(target: Path | BackupBucket, store: Any = None, scratch: Path | None = None) -> ArchiveWriter:
+    """The writer of a folder, tar file or bucket; ``scratch`` (the library's) spools what goes to a bucket."""
+    return BucketWriter(target, store, scratch) if isinstance(target, BackupBucket) else open_writer(target)
 
 
 @contextlib.contextmanager

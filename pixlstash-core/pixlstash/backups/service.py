@@ -164,7 +164,7 @@ def create_backup(
         originals, in_reference = stored_originals(copies["library.db"])
         if not force:
             _refuse_replacing(target, previous, len(originals) + in_reference, created)
-        writer = writer_for(target, library.store)
+        writer = writer_for(target, library.store, Path(scratch))
 
         def reusable(name: str, size: int) -> bool:
             """The earlier backup's copy of ``name`` serves this one too (same size, and still there)."""
