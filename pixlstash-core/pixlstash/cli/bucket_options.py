@@ -18,7 +18,9 @@ def bucket_address_options(func):
                 help="the service's URL (http://127.0.0.1:8333, https://s3.eu-central-1.wasabisys.com); none: the "
                 "service of the library's own bucket when its originals are in one, else AWS S3",
             ),
-            click.option("--region", help="the bucket's region (default us-east-1)"),
+            click.option(
+                "--region", help="the bucket's region (default: the library's bucket's at its service, else us-east-1)"
+            ),
             click.option(
                 "--virtual-hosted",
                 "virtual_hosted",
