@@ -42,7 +42,9 @@ def test_chromium_sees_an_installable_app_that_opens_offline_without_private_dat
         watcher = PageWatcher(page)
         sign_in(page)
         page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
+        # A function, not an expression: Playwright evaluates it once (past the page's CSP, which forbids
+        # eval) and calls it on each poll; an expression would be evaluated again, and refused, each time.
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=60_000)
         cdp = context.new_cdp_session(page)
         manifest = cdp.send("Page.getAppManifest")
         assert manifest["errors"] == [], manifest["errors"]
