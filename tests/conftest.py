@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pty
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -14,6 +15,13 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 PLUGIN_PACKAGES = Path(__file__).resolve().parent / "plugin_packages"
+
+# The tests press Ctrl+C on the processes they start, as a person at a terminal does. A test run started in
+# the background (`cmd &` in a script, nohup) ignores SIGINT, and every child would inherit that and sit
+# through the press; Python's own handler is reset to the default in a child, so the children get a
+# terminal's Ctrl+C whatever started the run.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pip_install_to(target: Path, *packages: Path) -> None:
