@@ -5,6 +5,7 @@ is remembered, so that its copies can be deleted later (``--delete-source``)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -13,7 +14,7 @@ from .errors import BadInput, NotFound, PixlstashError
 from .originals import OriginalStore
 from .storage.settings import SettingsStore
 
-__all__ = ["StorageState", "StoreChoice", "parse_store_url", "storage_state"]
+__all__ = ["StorageState", "StoreChoice", "bucket_settings", "parse_store_url", "storage_state"]
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _PREFIX_PART = re.compile(r"^[A-Za-z0-9!_.*'()-]+$")
@@ -34,6 +35,17 @@ def parse_store_url(url: str) -> tuple[str, str] | None:
     if any(part in (".", "..") or not _PREFIX_PART.match(part) for part in parts):
         raise BadInput(f"the prefix {prefix!r} must be plain names joined by / (no .., no spaces)")
     return bucket, "/".join(parts)
+
+
+def bucket_settings(stored: Mapping[str, Any], bucket: str, prefix: str, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The s3 settings of ``s3://BUCKET/PREFIX`` with the options ``given`` (None: not given). Another bucket
+    or prefix at the service the library's originals use (``stored``: its s3 settings) takes that service's
+    address and credentials, unless another endpoint is named: credentials never go to another service."""
+    given = {k: v for k, v in given.items() if v is not None}
+    endpoint = str(stored.get("endpoint", "")).rstrip("/")
+    same_service = str(given.get("endpoint", endpoint)).rstrip("/") == endpoint
+    base = stored if stored.get("bucket") and same_service else {}
+    return {**base, **given, "bucket": bucket, "prefix": prefix}
 
 
 class StorageState(msgspec.Struct, frozen=True):
@@ -84,16 +96,9 @@ class StoreChoice:
         parsed = parse_store_url(url)
         if parsed is None:
             return self._schema()()  # no bucket: the library's folder
-        bucket, prefix = parsed
-        schema, given = self._schema(), {k: v for k, v in options.items() if v is not None}
-        # Another bucket or prefix at the service the library uses already takes its address and credentials,
-        # unless another endpoint is named (the credentials are never sent to another service).
-        current = self.library.plugin_settings.stored("s3")
-        endpoint = str(current.get("endpoint", "")).rstrip("/")
-        same_service = str(given.get("endpoint", endpoint)).rstrip("/") == endpoint
-        base = current if current.get("bucket") and same_service else {}
+        schema, stored = self._schema(), self.library.plugin_settings.stored("s3")
         try:
-            return msgspec.convert({**base, **given, "bucket": bucket, "prefix": prefix}, schema)
+            return msgspec.convert(bucket_settings(stored, *parsed, options), schema)
         except msgspec.ValidationError as error:
             raise BadInput(f"invalid storage options: {error}") from None
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from pixlstash import BadInput, hookimpl
+from pixlstash import BadInput, bucket_settings, hookimpl
 
 from .backup_bucket import S3BackupBucket
 from .settings import S3Settings
@@ -48,13 +48,9 @@ def open_backup_bucket(
     """The library's own bucket settings (endpoint, region, credentials) serve a backup to the same
     endpoint; another endpoint is reached with what was given and the ``AWS_*`` credentials."""
     library = settings.get("s3")
-    base: dict[str, Any] = {}
-    if isinstance(library, S3Settings) and library.bucket:
-        endpoint = options.get("endpoint")
-        if endpoint is None or endpoint.rstrip("/") == library.endpoint.rstrip("/"):
-            base = msgspec.structs.asdict(library)
+    stored = msgspec.structs.asdict(library) if isinstance(library, S3Settings) else {}
     try:
-        chosen = msgspec.convert({**base, **options, "bucket": bucket, "prefix": prefix}, S3Settings)
+        chosen = msgspec.convert(bucket_settings(stored, bucket, prefix, options), S3Settings)
     except msgspec.ValidationError as error:
         raise BadInput(f"invalid bucket options: {error}") from None
     return S3BackupBucket(chosen)
