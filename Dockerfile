@@ -1,7 +1,9 @@
 # PixlStash's container image: `scripts/image` builds it (Podman or Docker); compose.yaml runs it.
 #
-#   VARIANT=cpu   core, web, WD tagger, faces, OpenAI-compatible captioner; onnxruntime, libvips, PyAV; no torch
-#   VARIANT=cuda  every plugin, CUDA torch and onnxruntime-gpu (run it with the NVIDIA container runtime)
+#   VARIANT=cpu   core, web, WD tagger, faces, OpenAI-compatible captioner, S3 original store; onnxruntime,
+#                 libvips, PyAV; no torch
+#   VARIANT=cuda  every plugin (S3 included), CUDA torch and onnxruntime-gpu (run it with the NVIDIA container
+#                 runtime)
 #
 # The library lives in the /library volume, models in /models; the server listens on 9537, runs as an
 # unprivileged user (PIXLSTASH_UID / PIXLSTASH_GID at build time), logs to the container's output and stops
@@ -27,6 +29,7 @@ COPY pixlstash-plugins/openai-vision/pyproject.toml pixlstash-plugins/openai-vis
 COPY pixlstash-plugins/clip/pyproject.toml pixlstash-plugins/clip/
 COPY pixlstash-plugins/joycaption/pyproject.toml pixlstash-plugins/joycaption/
 COPY pixlstash-plugins/florence2/pyproject.toml pixlstash-plugins/florence2/
+COPY pixlstash-plugins/s3/pyproject.toml pixlstash-plugins/s3/
 # (OpenCV comes without its GUI half: a server has no screen, and the full one needs libGL. Same cv2. In the
 # cuda image onnxruntime-gpu alone provides onnxruntime: installed beside the CPU build, that one's files won.)
 RUN --mount=type=secret,id=ca \

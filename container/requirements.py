@@ -22,6 +22,7 @@ VARIANTS = {
         ("pixlstash-plugins/wd-tagger", ()),
         ("pixlstash-plugins/faces", ()),
         ("pixlstash-plugins/openai-vision", ()),
+        ("pixlstash-plugins/s3", ()),
     ],
 }
 VARIANTS["cuda"] = [

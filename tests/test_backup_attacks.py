@@ -289,7 +289,7 @@ def test_accounts_and_plugin_secrets_stay_out_unless_asked_for(library_root, tmp
     assert auth.store.user_count() == 0  # the server starts with first-run setup
     auth.close()
     with Library.open(restored) as library:
-        assert library.plugin_settings.stored("openai-vision")["api_key"] == ""
+        assert library.plugin_settings.get("openai-vision").api_key == ""
     with_accounts = tmp_path / "with.tar"
     made = run_cli("backup", "create", str(with_accounts), "--library", str(library_root), "--with-accounts")
     assert "in clear" in made.stdout

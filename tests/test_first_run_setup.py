@@ -16,6 +16,7 @@ import threading
 import httpx
 import pytest
 from conftest import REPO, wait_for
+from reverse_proxies import PROXIES, reverse_proxy
 from ui_support import CHROMIUM_FLAGS, chromium_path, screenshot
 
 CODE = re.compile(r"enter the setup code ([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})")
@@ -87,6 +88,41 @@ def test_setup_from_another_machine_takes_the_code_from_the_log(serve):
     server.stop()
     restarted = serve()
     assert not any(CODE.search(line) for line in restarted.log)  # an owner exists: no code is printed
+
+
+@pytest.mark.parametrize("kind", PROXIES)
+def test_behind_a_reverse_proxy_on_this_machine_setup_needs_the_code(serve, tmp_path, kind):
+    """nginx's plain proxy_pass connects from loopback and names 127.0.0.1 as the host, with no forwarding
+    header: every client on the internet used to pass for this machine and could create the owner."""
+    server = serve()
+    [code] = wait_for(lambda: [m.group(1) for line in server.log for m in [CODE.search(line)] if m], "the code")
+    body = {"username": "owner", "password": "correct horse battery"}
+    with reverse_proxy(kind, tmp_path / kind, server.port) as url, httpx.Client(base_url=url) as outside:
+        assert outside.get("/api/v1/setup").json() == {"needs_setup": True, "needs_code": True}
+        taken = outside.post("/api/v1/setup", json={**body, "username": "mallory"})
+        assert taken.status_code == 403 and "setup code" in taken.json()["error"]["message"]
+        with httpx.Client(base_url=f"http://127.0.0.1:{server.port}") as here:  # this machine, no proxy
+            assert here.get("/api/v1/setup").json() == {"needs_setup": True, "needs_code": False}
+        made = outside.post("/api/v1/setup", json=body, headers={"X-Setup-Code": code})
+        assert made.status_code == 201, made.text
+        assert made.json()["username"] == "owner"
+
+
+def test_setup_from_a_rate_limited_address_makes_the_owner_and_says_so(serve, tmp_path):
+    """Wrong codes sent through a proxy on this machine count against 127.0.0.1; the owner then made from
+    this machine gets 201 and a session, not a 429 for an owner that was created."""
+    server = serve()
+    wait_for(lambda: any(CODE.search(line) for line in server.log), "the code")
+    body = {"username": "owner", "password": "correct horse battery"}
+    with reverse_proxy("nginx", tmp_path / "nginx", server.port) as url, httpx.Client(base_url=url) as outside:
+        wrong = [
+            outside.post("/api/v1/setup", json=body, headers={"X-Setup-Code": "AAAA-BBBB-CCCC"}) for _ in range(11)
+        ]
+    assert [answer.status_code for answer in wrong] == [403] * 10 + [429]
+    with httpx.Client(base_url=f"http://127.0.0.1:{server.port}") as here:
+        made = here.post("/api/v1/setup", json=body)
+        assert made.status_code == 201, made.text
+        assert here.get("/api/v1/auth/status").json()["signed_in"] is True
 
 
 def test_wrong_codes_are_limited_like_sign_ins(serve):

@@ -256,11 +256,15 @@ class Authenticator:
         if not ok:
             raise Unauthenticated("wrong user name or password")
         self.rate_limiter.succeeded(address)
+        return self.open_session(user[0], address, user_agent)
+
+    def open_session(self, user_id: int, address: str, user_agent: str = "") -> NewSecret:
+        """A new browser session for ``user_id``, whose password was just checked (or just set, at setup)."""
         session, csrf = new_secret("pxs_"), secrets.token_urlsafe(32)
         now = now_ms()
         with self.db.write():
             session_id = self.store.add_session(
-                user[0], digest(session), digest(csrf), now, now + SESSION_DAYS * _DAY_MS, user_agent, address
+                user_id, digest(session), digest(csrf), now, now + SESSION_DAYS * _DAY_MS, user_agent, address
             )
         return NewSecret(session_id, session, csrf)
 

@@ -31,7 +31,7 @@ from .errors import BadInput, NotFound
 from .events import EventBus
 from .library_services import LibraryServices
 from .media.facts import MediaLimits
-from .plugin_settings import PluginSettings, PluginSettingsSource
+from .plugin_settings import SCRUB_OWED, PluginSettings, PluginSettingsSource, move_secrets_out
 from .scratch import ScratchArea
 from .storage.collections import CollectionStore
 from .storage.db import Database
@@ -41,6 +41,7 @@ from .storage.jobs import JobStore
 from .storage.pictures import PictureStore
 from .storage.query import PictureQuery
 from .storage.schema import migrate
+from .storage.secrets_db import SecretStore
 from .storage.settings import SettingsStore
 from .storage.stats import statistics
 from .storage.tags import TagStore
@@ -99,7 +100,8 @@ class Library(LibraryServices):
         self.query = PictureQuery(self.db)
         self.jobs = JobStore(self.db)
         self.events = EventBus()
-        self._plugin_settings = PluginSettingsSource(plugin_manager, SettingsStore(self.db, "settings"))
+        self.secrets = SecretStore(self.root)  # the plugins' secrets, apart from what snapshots copy
+        self._plugin_settings = PluginSettingsSource(plugin_manager, SettingsStore(self.db, "settings"), self.secrets)
         # Everything else (library_services.py) is made when first used.
 
     def _subscribe(self) -> None:
@@ -125,17 +127,40 @@ class Library(LibraryServices):
         library = cls(root, **options)
         try:
             migrate(library.db.connection)
+            library._keep_secrets_apart()
             library._subscribe()
         except BaseException:
             library.close()
             raise
         return library
 
+    def _keep_secrets_apart(self) -> None:
+        """Secrets that an earlier version kept in library.db move to secrets.db; then, once, the copies of
+        them are overwritten: library.db's free pages (VACUUM) and the snapshots' chunks."""
+        settings = SettingsStore(self.db, "settings")
+        move_secrets_out(settings, self.secrets)
+        if not settings.get(SCRUB_OWED, bool, False):
+            return
+        from .snapshots.scrub import scrub_secrets
+
+        self.db.vacuum()
+        self.db.checkpoint()  # the old pages leave the write-ahead log too
+        known = [value for fields in self.secrets.all().values() for value in fields.values()]
+        chunks = scrub_secrets(self.root / "snapshots", known)
+        settings.delete(SCRUB_OWED)
+        log.warning(
+            "plugin secrets (API keys, a bucket's secret key) moved from library.db to secrets.db; %d snapshot "
+            "chunks that held them were cleaned. Backups made before now may still hold them: replace those "
+            "backups, or change the keys",
+            chunks,
+        )
+
     def close(self) -> None:
         if self.built("engines"):
             self.engines.close()  # engine processes end with the library that started them
         self.scratch.close()
         self.history_log.close()
+        self.secrets.close()
         if self.built("indexes"):
             self.indexes.stop_building()
             try:

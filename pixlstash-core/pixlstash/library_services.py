@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from .errors import PixlstashError
 from .originals import OriginalStore
 from .storage.settings import SettingsStore
+from .store_choice import check_store_installed
 
 if TYPE_CHECKING:
     from .comfy.runs import ComfyRuns
@@ -152,6 +153,7 @@ class LibraryServices:
         )
         if not isinstance(store, OriginalStore):
             raise PixlstashError("no plugin provides an original store (is local-storage disabled?)")
+        check_store_installed(store, SettingsStore(self.db, "settings").get("plugin:s3", dict, {}))
         return store
 
     @built_once

@@ -9,35 +9,101 @@ plugin's settings. An environment variable ``PIXLSTASH_<PLUGIN>_<FIELD>`` overri
 containers; it is applied when settings are read, never stored. ``PIXLSTASH_<PLUGIN>_<FIELD>_FILE`` names a
 file that holds the value instead (Docker and Podman secrets: an API key stays out of the environment).
 
-A Struct lists its secrets (an API key) in ``secret_fields``: they are stored with the library's settings,
-given to the plugin whole, and shown to people (API, CLI, UI) only as whether they are set. Sending the
-shown mask back leaves the secret as it was.
+A Struct lists its secrets (an API key) in ``secret_fields``; a field named like a key, token or password
+is a secret too. Secrets are kept apart from the library's settings, in ``secrets.db`` (never in a
+snapshot, and in a backup only with accounts), given to the plugin whole, and shown to people (API, CLI,
+UI) only as whether they are set. Sending the shown mask back leaves the secret as it was.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import msgspec
 
 from .errors import BadInput, NotFound, PluginError
+from .storage.secrets_db import SecretStore
 from .storage.settings import SettingsStore
 
-__all__ = ["SECRET_MASK", "PluginSettings", "PluginSettingsSource"]
+__all__ = [
+    "PREVIOUS_STORE",
+    "SCRUB_OWED",
+    "SECRET_MASK",
+    "PluginSettings",
+    "PluginSettingsSource",
+    "is_scrubbed",
+    "move_secrets_out",
+    "secret_names",
+]
 
 SECRET_MASK = "********"  # what a secret that is set shows as
+PREVIOUS_STORE = "storage:previous"  # the s3 settings a move of the originals remembers (store_choice.py)
+SCRUB_OWED = "secrets:scrub-owed"  # settings key: secrets were found in library.db, its copies are still to clean
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_SECRET_NAME = re.compile(r"(^|_)(key|token|secret|password|passphrase|credentials?)$", re.IGNORECASE)
+_SCRUBBED = re.compile(r"^\*+$")  # a secret a snapshot held, overwritten in place (snapshots/scrub.py)
+
+
+def secret_names(fields: Iterable[str], declared: Iterable[str] = ()) -> set[str]:
+    """Which of ``fields`` are secrets: those a plugin declares, and any named like a key, token or
+    password (a plugin that is not installed declares nothing)."""
+    return set(declared) | {field for field in fields if _SECRET_NAME.search(field)}
+
+
+def is_scrubbed(value: object) -> bool:
+    return isinstance(value, str) and bool(_SCRUBBED.match(value))
+
+
+def _settings_keys(store: SettingsStore) -> list[tuple[str, str, dict[str, Any]]]:
+    """(key, plugin, values) of every stored plugin settings entry, the remembered store included."""
+    found = []
+    for key, values in store.entries():
+        plugin = "s3" if key == PREVIOUS_STORE else key.removeprefix("plugin:") if key.startswith("plugin:") else None
+        if plugin is not None and isinstance(values, dict):
+            found.append((key, plugin, values))
+    return found
+
+
+def move_secrets_out(
+    store: SettingsStore, secrets: SecretStore, declared: Mapping[str, Iterable[str]] | None = None
+) -> bool:
+    """Move secrets found in the library's settings (written by a version that kept them there) into
+    ``secrets``, and remember that the copies of library.db (its free pages, the snapshots) still hold them
+    (``SCRUB_OWED``). A secret already in ``secrets`` is not replaced: a restored snapshot's old key never
+    overrides today's. True when anything was found."""
+    found = False
+    for key, plugin, values in _settings_keys(store):
+        names = secret_names(values, (declared or {}).get(plugin, ())) & set(values)
+        if not names:
+            continue
+        found = True
+        kept = secrets.get(key)
+        for name in names:
+            value = values[name]
+            if isinstance(value, str) and value and not is_scrubbed(value) and name not in kept:
+                kept[name] = value
+        secrets.put(key, kept)  # before the settings lose them: a crash in between loses nothing
+        with store.db.write():
+            store.put(key, {k: v for k, v in values.items() if k not in names})
+            store.put(SCRUB_OWED, True)
+    return found
 
 
 class PluginSettings:
     """The settings every plugin declared, for one library (or the defaults, with no library)."""
 
-    def __init__(self, plugin_manager, store: SettingsStore | None = None, environ: Mapping[str, str] | None = None):
-        self.store = store
+    def __init__(
+        self,
+        plugin_manager,
+        store: SettingsStore | None = None,
+        environ: Mapping[str, str] | None = None,
+        secrets: SecretStore | None = None,
+    ):
+        self.store, self.secrets = store, secrets
         self.environ = os.environ if environ is None else environ
         self.schemas: dict[str, type[msgspec.Struct]] = {}
 
@@ -53,6 +119,12 @@ class PluginSettings:
             self.schemas[name] = schema
 
         plugin_manager.hook.register_settings(register=register)
+        if store is not None and secrets is not None:  # a plugin's own secret names are known only now
+            move_secrets_out(store, secrets, {name: self._secrets(name) for name in self.schemas})
+
+    def _secrets(self, name: str) -> set[str]:
+        schema = self.schemas[name]
+        return secret_names(schema.__struct_fields__, getattr(schema, "secret_fields", ()))
 
     def _schema(self, name: str) -> type[msgspec.Struct]:
         try:
@@ -62,9 +134,39 @@ class PluginSettings:
             raise NotFound(f"no plugin declares settings named {name!r} (plugins with settings: {known})") from None
 
     def stored(self, name: str) -> dict[str, Any]:
-        """What is stored for ``name`` (no defaults, no environment)."""
+        """What is stored for ``name`` (no defaults, no environment), its secrets included."""
+        return self.load(f"plugin:{name}", name)
+
+    def load(self, key: str, name: str) -> dict[str, Any]:
+        """The settings of plugin ``name`` stored under ``key`` (``plugin:NAME``, or a remembered copy), with
+        their secrets; a secret left in the library's settings (a restored old snapshot's) never counts."""
         self._schema(name)
-        return {} if self.store is None else self.store.get(f"plugin:{name}", dict, {})
+        if self.store is None:
+            return {}
+        secret = self._secrets(name)
+        values = {k: v for k, v in self.store.get(key, dict, {}).items() if k not in secret}
+        if self.secrets is not None:
+            values.update({k: v for k, v in self.secrets.get(key).items() if k in secret})
+        return values
+
+    def save(self, key: str, name: str, values: Mapping[str, Any]) -> None:
+        """Store plugin ``name``'s ``values`` under ``key``: the secrets in the secret store, the rest with
+        the library's settings."""
+        if self.store is None or self.secrets is None:
+            raise BadInput("plugin settings belong to a library: open one to change them")
+        secret = self._secrets(name)
+        self.secrets.put(key, {k: v for k, v in values.items() if k in secret and isinstance(v, str)})
+        self.store.put(key, {k: v for k, v in values.items() if k not in secret})
+
+    def saved(self, key: str) -> bool:
+        """Whether anything is stored under ``key``."""
+        return self.store is not None and self.store.get(key, object, None) is not None
+
+    def forget(self, key: str) -> None:
+        """Remove what is stored under ``key``, secrets included."""
+        if self.store is not None and self.secrets is not None:
+            self.secrets.put(key, {})
+            self.store.delete(key)
 
     def get(self, name: str) -> msgspec.Struct:
         """The plugin's settings: defaults, then what is stored, then environment overrides."""
@@ -83,7 +185,7 @@ class PluginSettings:
         """The settings as people see them: secrets only as set (the mask) or not ("")."""
         value = self.get(name) if value is None else value
         shown = msgspec.to_builtins(value)
-        for field in getattr(type(value), "secret_fields", ()):
+        for field in secret_names(shown, getattr(type(value), "secret_fields", ())):
             shown[field] = SECRET_MASK if shown.get(field) else ""
         return shown
 
@@ -99,11 +201,11 @@ class PluginSettings:
             raise BadInput(f"{name} has no setting {', '.join(unknown)} (it has {', '.join(schema.__struct_fields__)})")
         if self.store is None:
             raise BadInput("plugin settings belong to a library: open one to change them")
-        secrets = getattr(schema, "secret_fields", ())
-        changes = {k: v for k, v in changes.items() if not (k in secrets and v == SECRET_MASK)}
+        secret = self._secrets(name)
+        changes = {k: v for k, v in changes.items() if not (k in secret and v == SECRET_MASK)}
         values = {**self.stored(name), **changes}
         checked = self._convert(schema, name, values)
-        self.store.put(f"plugin:{name}", msgspec.to_builtins(checked))
+        self.save(f"plugin:{name}", name, msgspec.to_builtins(checked))
         return checked
 
     def parse_assignments(self, name: str, assignments: list[str]) -> dict[str, Any]:
@@ -129,14 +231,14 @@ class PluginSettingsSource:
     """The current ``PluginSettings`` of one library, made again when the set of plugins changes (a plugin
     registered on an open library declares its settings at once)."""
 
-    def __init__(self, plugin_manager, store: SettingsStore) -> None:
-        self.plugin_manager, self.store = plugin_manager, store
+    def __init__(self, plugin_manager, store: SettingsStore, secrets: SecretStore) -> None:
+        self.plugin_manager, self.store, self.secrets = plugin_manager, store, secrets
         self._current: tuple[frozenset, PluginSettings] | None = None
 
     def current(self) -> PluginSettings:
         plugins = frozenset(id(p) for p in self.plugin_manager.get_plugins())
         if self._current is None or self._current[0] != plugins:
-            self._current = (plugins, PluginSettings(self.plugin_manager, self.store))
+            self._current = (plugins, PluginSettings(self.plugin_manager, self.store, secrets=self.secrets))
         return self._current[1]
 
 

@@ -10,15 +10,21 @@ from typing import Any
 
 import msgspec
 
-from .errors import BadInput, NotFound, PixlstashError
+from .errors import BadInput, NotFound, PixlstashError, StorageUnavailable
 from .originals import OriginalStore
-from .storage.settings import SettingsStore
+from .plugin_settings import PREVIOUS_STORE
 
-__all__ = ["StorageState", "StoreChoice", "bucket_settings", "parse_store_url", "storage_state"]
+__all__ = [
+    "StorageState",
+    "StoreChoice",
+    "bucket_settings",
+    "check_store_installed",
+    "parse_store_url",
+    "storage_state",
+]
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _PREFIX_PART = re.compile(r"^[A-Za-z0-9!_.*'()-]+$")
-PREVIOUS = "storage:previous"
 
 
 def parse_store_url(url: str) -> tuple[str, str] | None:
@@ -46,6 +52,19 @@ def bucket_settings(stored: Mapping[str, Any], bucket: str, prefix: str, given: 
     same_service = str(given.get("endpoint", endpoint)).rstrip("/") == endpoint
     base = stored if stored.get("bucket") and same_service else {}
     return {**base, **given, "bucket": bucket, "prefix": prefix}
+
+
+def check_store_installed(store: OriginalStore, stored_s3: Mapping[str, Any]) -> None:
+    """Raise ``StorageUnavailable`` when the library keeps its originals in a bucket (``stored_s3``: the s3
+    settings as stored, read without the plugin) and ``store``, the one the installed plugins made, is not
+    the bucket's: imports would land in a folder the library does not read once the plugin is back."""
+    bucket = stored_s3.get("bucket") if isinstance(stored_s3, Mapping) else None
+    if bucket and store.id != "s3":
+        prefix = str(stored_s3.get("prefix") or "")
+        raise StorageUnavailable(
+            f"this library keeps its originals in s3://{bucket}/{prefix}, and the plugin that reads them is not "
+            "installed or not loaded: pip install pixlstash-s3 (and s3 in PIXLSTASH_LOAD_PLUGINS, if that is set)"
+        )
 
 
 class StorageState(msgspec.Struct, frozen=True):
@@ -106,7 +125,7 @@ class StoreChoice:
         """Make the library keep its originals in ``url`` from now on, remembering where they were."""
         plugin_settings = self.library.plugin_settings
         if "s3" in plugin_settings.schemas:
-            SettingsStore(self.library.db, "settings").put(PREVIOUS, plugin_settings.stored("s3"))
+            plugin_settings.save(PREVIOUS_STORE, "s3", plugin_settings.stored("s3"))
             chosen = msgspec.to_builtins(self.settings_for(url, **options))
             plugin_settings.update("s3", chosen)
         elif parse_store_url(url) is not None:
@@ -114,12 +133,12 @@ class StoreChoice:
 
     def previous_store(self) -> OriginalStore | None:
         """The store the last switch left (its copies may still be there), or None."""
-        previous = SettingsStore(self.library.db, "settings").get(PREVIOUS, dict, None)
-        if previous is None:
+        if not self.library.plugin_settings.saved(PREVIOUS_STORE):
             return None
+        schema = self._schema()
         settings = dict(self.library.plugin_settings.all())
-        settings["s3"] = msgspec.convert(previous, self._schema())
+        settings["s3"] = msgspec.convert(self.library.plugin_settings.load(PREVIOUS_STORE, "s3"), schema)
         return self.library.plugin_manager.hook.make_original_store(library_root=self.library.root, settings=settings)
 
     def forget_previous(self) -> None:
-        SettingsStore(self.library.db, "settings").delete(PREVIOUS)
+        self.library.plugin_settings.forget(PREVIOUS_STORE)

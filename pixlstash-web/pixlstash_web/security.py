@@ -65,9 +65,24 @@ def _host_is_this_machine(request: Request) -> bool:
     return _is_loopback_name(host) or host == str(listening[0]).lower()
 
 
+# What a reverse proxy adds to what it passes on. A proxy on this machine connects from loopback and may name
+# loopback as the host (nginx's plain `proxy_pass http://127.0.0.1:9537` does), so its clients, anywhere on
+# the internet, would pass for this machine.
+_PROXY_HEADERS = ("forwarded", "via", "x-real-ip", "true-client-ip", "cf-connecting-ip", "x-client-ip")
+
+
+def _through_a_proxy(request: Request) -> bool:
+    """The request bears a proxy's marks: a header proxies add, or HTTP/1.0, which nginx speaks to the
+    servers it passes requests to unless told otherwise (browsers and HTTP clients speak 1.1 or newer)."""
+    if request.scope.get("http_version") == "1.0":
+        return True
+    return any(name in _PROXY_HEADERS or name.startswith("x-forwarded-") for name in request.headers)
+
+
 def is_local(request: Request) -> bool:
-    """The request comes from this machine and names it (what first-run setup trusts without a code)."""
-    return is_loopback(request) and _host_is_this_machine(request)
+    """The request provably comes from this machine: from loopback, naming this machine, and not passed on
+    by a proxy. First-run setup trusts only such a request without the setup code."""
+    return is_loopback(request) and _host_is_this_machine(request) and not _through_a_proxy(request)
 
 
 def _check_setup_code(request: Request, state: AppState) -> None:

@@ -10,6 +10,7 @@ import uvicorn
 
 from pixlstash.errors import Conflict
 from pixlstash.instance import InstanceBusy, ServiceLock
+from pixlstash.library import Library
 from pixlstash.memory import keep_one_heap
 
 from .app import WebSettings, create_app
@@ -54,16 +55,23 @@ def serve(
     settings = WebSettings(
         secure_cookies=bool(ssl_certfile), public_url=public_url, owner_from_file=owner_from_environment()
     )
-    app = create_app(settings=settings, library_path=library_path, plugin_manager=plugin_manager)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        ssl_certfile=ssl_certfile,
-        ssl_keyfile=ssl_keyfile,
-        log_level="info",
-        **uvicorn_options(forwarded_allow_ips),
-    )
+    # Opened before uvicorn starts: what stops a start (settings that do not check, a store whose plugin
+    # is missing) is said in one line, not as a failed start-up with a traceback.
+    library = Library.open(library_path, plugin_manager=plugin_manager)
+    try:
+        library.plugin_settings.all()
+        library.store  # noqa: B018
+        uvicorn.run(
+            create_app(settings=settings, library=library),
+            host=host,
+            port=port,
+            ssl_certfile=ssl_certfile,
+            ssl_keyfile=ssl_keyfile,
+            log_level="info",
+            **uvicorn_options(forwarded_allow_ips),
+        )
+    finally:
+        library.close()
 
 
 def check_port_free(host: str, port: int) -> None:

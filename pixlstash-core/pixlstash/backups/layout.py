@@ -12,17 +12,18 @@ import re
 
 from ..errors import Conflict
 
-__all__ = ["DATABASES", "ForeignBackup", "check_database_place", "check_name"]
+__all__ = ["ACCOUNTS", "DATABASES", "ForeignBackup", "check_database_place", "check_name"]
 
 # Each database's place in a library; a backup keeps each under databases/<backup id>/<place>.
-DATABASES = ("library.db", "auth.db", "history.db", "snapshots/catalog.db")
+DATABASES = ("library.db", "auth.db", "secrets.db", "history.db", "snapshots/catalog.db")
+ACCOUNTS = ("auth.db", "secrets.db")  # in a backup only when accounts are asked for
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")  # no leading dot: no "..", no hidden files
 _BACKUP_ID = r"[0-9]{8}T[0-9]{6}-[0-9a-f]{6}"
 _HEX64 = r"[0-9a-f]{64}"
 _SUFFIX = r"(?:\.[A-Za-z0-9]{1,10})?"
 _LAYOUT = (
-    re.compile(rf"^databases/{_BACKUP_ID}/(?:library|auth|history)\.db$"),
+    re.compile(rf"^databases/{_BACKUP_ID}/(?:library|auth|secrets|history)\.db$"),
     re.compile(rf"^databases/{_BACKUP_ID}/snapshots/catalog\.db$"),
     re.compile(rf"^originals/(?P<a>[0-9a-f]{{2}})/(?P<b>[0-9a-f]{{2}})/(?P<hash>{_HEX64}){_SUFFIX}$"),
     re.compile(rf"^snapshots/chunks/(?P<a>[0-9a-f]{{2}})/(?P<hash>{_HEX64})\.zst$"),

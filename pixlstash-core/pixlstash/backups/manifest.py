@@ -48,6 +48,7 @@ class BackupReport(msgspec.Struct):
     seconds: float
     problems: list[str] = []
     with_accounts: bool = False
-    secrets_left_out: list[str] = []  # plugin.field of each secret setting blanked in the backup's copy
+    secrets_left_out: list[str] = []  # plugin.field of each secret setting the library keeps and the backup does not
     kept: list[str] = []  # in a folder or bucket: the backups whose databases it keeps, newest first
     copied_in_bucket: int = 0  # originals the service copied inside the bucket that also holds the library's
+    warnings: list[str] = []  # what a person should know (a place that does not outlive its container)

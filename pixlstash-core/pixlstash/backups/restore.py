@@ -162,7 +162,7 @@ def restore_backup(
                 raise Conflict(f"cannot restore: {problems[0]}; the backup is damaged (nothing was restored)")
             for folder in ("originals", "thumbnails"):
                 (staging / folder).mkdir(exist_ok=True)
-            keep_originals_here(staging / "library.db")  # the restored originals are in the folder now
+            keep_originals_here(staging)  # the restored originals are in the folder now
             if to.exists():
                 to.rmdir()
             staging.rename(to)

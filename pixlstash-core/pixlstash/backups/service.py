@@ -8,10 +8,12 @@ there already holds are not written again (originals and chunks never change). F
 folders stay where they are and are not part of a backup: the manifest counts them.
 
 Accounts (``auth.db``: the password hash, token, session and share hashes) and the plugins' secret
-settings (an API key) stay out of a backup unless ``with_accounts`` asks for them: a restore without them
-starts with first-run setup. A folder keeps the databases of its last few backups (the originals are
-shared by hash), so one bad run never replaces the only good copy, and a run that would replace a backup
-of more pictures than the library now holds is refused unless forced.
+settings (``secrets.db``: an API key) stay out of a backup unless ``with_accounts`` asks for them: a
+restore without them starts with first-run setup. Neither is in ``library.db`` nor in a snapshot.
+
+A folder keeps the databases of its last few backups (the originals are shared by hash), so one bad run
+never replaces the only good copy, and a run that would replace a backup of more pictures than the library
+now holds is refused unless forced.
 """
 
 from __future__ import annotations
@@ -29,11 +31,12 @@ import msgspec
 
 from .. import __version__
 from ..errors import BadInput, Conflict
-from ..storage.backup import copy_database_file, drop_plugin_secrets, stored_originals
+from ..storage.backup import copy_database_file, stored_originals
 from .archive import MANIFEST, is_tar, links_inside, remove_tree
 from .bucket import BackupBucket, reader_for, writer_for
-from .layout import DATABASES
+from .layout import ACCOUNTS, DATABASES
 from .manifest import BackupManifest, BackupReport, FileEntry, Progress, quiet
+from .mounts import container_layer
 from .restore import read_manifest, restore_backup, verify_backup
 
 __all__ = [
@@ -135,15 +138,24 @@ def create_backup(
     """Back ``library`` up to ``target`` (a folder, a ``.tar`` file, or a bucket); see the module's docstring."""
     began = time.monotonic()
     root = Path(library.root)
+    warnings: list[str] = []
     if isinstance(target, BackupBucket):
         target = _checked_bucket(library, target)
     else:
         target = _checked_target(root, Path(target))
+        if container_layer(target):
+            lost = (
+                f"{target} is inside the container, not on a mounted volume: it is gone when the container is "
+                "recreated (an upgrade does that)"
+            )
+            if not force:
+                raise BadInput(f"{lost}. Back up to a volume (compose.yaml mounts one at /backups), or add --force")
+            warnings.append(lost)
     previous = _previous(target)
     known = previous.files if previous and not _is_tar(target) else {}
     created = int(time.time() * 1000)
     backup_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime(created / 1000)) + "-" + secrets.token_hex(3)
-    places = [name for name in DATABASES if with_accounts or name != "auth.db"]
+    places = [name for name in DATABASES if with_accounts or name not in ACCOUNTS]
     files: dict[str, FileEntry] = {}
     problems: list[str] = []
     written = [0, 0, 0]  # files, bytes, originals copied inside a bucket
@@ -154,13 +166,7 @@ def create_backup(
             if source.is_file():
                 copies[name] = Path(scratch) / name.replace("/", "-")
                 copy_database_file(source, copies[name])
-        left_out: list[str] = []
-        if not with_accounts and "library.db" in copies:
-            declared = {
-                plugin: tuple(getattr(schema, "secret_fields", ()))
-                for plugin, schema in library.plugin_settings.schemas.items()
-            }
-            left_out = drop_plugin_secrets(copies["library.db"], declared)
+        left_out = [] if with_accounts else _secrets_named(library.secrets.all())
         originals, in_reference = stored_originals(copies["library.db"])
         if not force:
             _refuse_replacing(target, previous, len(originals) + in_reference, created)
@@ -252,7 +258,13 @@ def create_backup(
         left_out,
         kept,
         written[2],
+        warnings,
     )
+
+
+def _secrets_named(stored: dict[str, dict[str, str]]) -> list[str]:
+    """``plugin.field`` of each secret the library keeps (a remembered store's as ``storage:previous.field``)."""
+    return sorted(f"{key.removeprefix('plugin:')}.{field}" for key, fields in stored.items() for field in fields)
 
 
 def _put_original(

@@ -65,7 +65,11 @@ def _bytes_progress(label: str) -> tuple[Progress, object]:
     is_flag=True,
     help="also the accounts (password hash, tokens, share links) and plugin secrets such as API keys, in clear",
 )
-@click.option("--force", is_flag=True, help="replace a backup of more pictures than the library now holds")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="replace a backup of more pictures than the library now holds, or write inside a container (not a volume)",
+)
 @bucket_address_options
 @library_option
 @json_option
@@ -109,6 +113,8 @@ def create_command(
             print(f"it keeps the databases of backups {', '.join(report.kept)}")
         for problem in report.problems:
             print(f"problem: {problem}", file=sys.stderr)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     return SOME_FAILED if report.problems else 0
 
 

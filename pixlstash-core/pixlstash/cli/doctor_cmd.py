@@ -130,12 +130,15 @@ def _storage_checks(pm, library_path, checks: list[Check]) -> list[Check]:
         c.name == "library.db" for c in checks
     ):
         return []  # no library yet, or a damaged one: its own check says so
+    from ..errors import StorageUnavailable
     from ..store_choice import storage_state
     from .library_options import open_library
 
     try:
         with open_library(library_path, pm) as library:
             state = storage_state(library)
+    except StorageUnavailable as error:  # the store's plugin is missing: nothing reads the originals
+        return [Check("FAIL", "originals", error.message)]
     except Exception as error:
         return [Check("warn", "originals", f"not checked: {error}")]
     where = f"{state.originals:,} in {state.where}"

@@ -92,3 +92,9 @@ class ChunkStore:
 
     def delete(self, digest: str) -> None:
         self.path(digest).unlink(missing_ok=True)
+
+    def sweep(self, known: set[str]) -> None:
+        """Delete every chunk file the catalog does not name (of a snapshot a crash cut short, or replaced)."""
+        for path in self.root.glob("*/*.zst"):
+            if path.stem not in known:
+                path.unlink(missing_ok=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import logging
 import os
@@ -38,6 +37,7 @@ from ..storage.snapshot_catalog import CATALOG_MIGRATIONS, SnapshotCatalog, Snap
 from ..storage.snapshot_diff import SnapshotDiff
 from ..storage.vectors import VectorStore
 from .chunks import CHUNK_BYTES, ChunkStore, SnapshotDamaged
+from .lock import BUSY, folder_lock
 from .vfs import ChunkedSnapshot, forget, snapshot_uri
 
 __all__ = ["RestoreResource", "SnapshotService", "SnapshotSettings"]
@@ -119,20 +119,11 @@ class SnapshotService:
     def _exclusive(self, wait: bool | float) -> Iterator[None]:
         """One snapshot or restore at a time, across threads and processes. ``wait``: True waits as long as
         it takes, a number that many seconds, then (or at once, with False) refuses with ``Conflict``."""
-        busy = "another snapshot or restore is running; try again when it is done"
         deadline = None if wait is True else time.monotonic() + float(wait)
         if not self._lock.acquire(timeout=-1 if deadline is None else max(0.0, deadline - time.monotonic())):
-            raise Conflict(busy)
+            raise Conflict(BUSY)
         try:
-            with open(self.root / "lock", "a") as handle:
-                while True:
-                    try:
-                        fcntl.flock(handle, fcntl.LOCK_EX if deadline is None else fcntl.LOCK_EX | fcntl.LOCK_NB)
-                        break
-                    except BlockingIOError:
-                        if time.monotonic() >= deadline:
-                            raise Conflict(busy) from None
-                        time.sleep(0.05)
+            with folder_lock(self.root, deadline):
                 yield
         finally:
             self._lock.release()
@@ -509,10 +500,7 @@ class SnapshotService:
             self.chunks.delete(digest)
         with self.db.write():
             self.catalog.forget_chunks(orphans)
-        known = self.catalog.all_chunk_hashes()
-        for path in (self.root / "chunks").glob("*/*.zst"):  # files of snapshots a crash cut short
-            if path.stem not in known:
-                path.unlink(missing_ok=True)
+        self.chunks.sweep(self.catalog.all_chunk_hashes())  # files of snapshots a crash cut short
         return freed
 
     def settings(self) -> SnapshotSettings:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import apsw
@@ -10,13 +9,13 @@ import msgspec
 
 from .db import connect
 from .schema import migrate
+from .secrets_db import SecretStore
 
 __all__ = [
     "DatabaseCopy",
     "check_and_upgrade",
     "copy_database",
     "copy_database_file",
-    "drop_plugin_secrets",
     "is_library_database",
     "keep_originals_here",
     "overwrite_with",
@@ -74,14 +73,11 @@ def stored_originals(library_copy: Path) -> tuple[list[tuple[str, str, int]], in
     return [(h, s, int(n or 0)) for h, s, n in rows], int(elsewhere)
 
 
-_SECRET_NAME = re.compile(r"(^|_)(key|token|secret|password|passphrase|credentials?)$", re.IGNORECASE)
-
-
-def keep_originals_here(library_copy: Path) -> bool:
-    """A restored library whose originals were in a bucket gets them in its own folder (the backup held
-    them): point it there, keeping where they were as the store to move back to (``storage migrate``).
-    True when it was changed."""
-    connection = apsw.Connection(str(library_copy))
+def keep_originals_here(root: Path) -> bool:
+    """A library restored into ``root`` whose originals were in a bucket gets them in its own folder (the
+    backup held them): point it there, keeping where they were as the store to move back to (``storage
+    migrate``), with its secrets when the backup has them. True when it was changed."""
+    connection = apsw.Connection(str(root / "library.db"))
     try:
         with connection:
             row = connection.execute("SELECT value FROM settings WHERE key = 'plugin:s3'").fetchone()
@@ -93,40 +89,15 @@ def keep_originals_here(library_copy: Path) -> bool:
             connection.execute(
                 "UPDATE settings SET value = ? WHERE key = 'plugin:s3'", (msgspec.json.encode(local).decode(),)
             )
-        return True
     finally:
         connection.close()
-
-
-def drop_plugin_secrets(library_copy: Path, declared: dict[str, tuple[str, ...]]) -> list[str]:
-    """Blank the plugins' secret settings in a copy of library.db (a backup without accounts): the fields
-    each plugin declares secret, and any field named like a key, token or password (a plugin that is not
-    installed now declares nothing). Returns ``plugin.field`` of each one blanked."""
-    connection = apsw.Connection(str(library_copy))
-    dropped: list[str] = []
+    secrets = SecretStore(root)
     try:
-        with connection:
-            rows = connection.execute("SELECT key, value FROM settings WHERE key LIKE 'plugin:%'").fetchall()
-            for key, raw in rows:
-                plugin = key.removeprefix("plugin:")
-                try:
-                    values = msgspec.json.decode(raw)
-                except msgspec.DecodeError:
-                    continue
-                if not isinstance(values, dict):
-                    continue
-                secret = set(declared.get(plugin, ())) | {f for f in values if _SECRET_NAME.search(f)}
-                blanked = sorted(f for f in secret if isinstance(values.get(f), str) and values[f])
-                if blanked:
-                    values.update(dict.fromkeys(blanked, ""))
-                    connection.execute(
-                        "UPDATE settings SET value = ? WHERE key = ?", (msgspec.json.encode(values).decode(), key)
-                    )
-                    dropped += [f"{plugin}.{field}" for field in blanked]
-        connection.execute("VACUUM")  # the old values must not linger in free pages
+        if stored := secrets.get("plugin:s3"):
+            secrets.put("storage:previous", stored)
     finally:
-        connection.close()
-    return dropped
+        secrets.close()
+    return True
 
 
 def is_library_database(path: Path) -> bool:

@@ -140,6 +140,11 @@ class Database:
         """Let SQLite refresh the statistics its planner uses (cheap; after large changes, and on close)."""
         self.connection.pragma("optimize")
 
+    def vacuum(self) -> None:
+        """Rewrite the database into a new file: nothing deleted or replaced lingers in free pages."""
+        with self.write_lock:
+            self.connection.execute("VACUUM")
+
     def checkpoint(self) -> bool:
         """Copy the WAL into the database and truncate it to nothing, unless a reader or writer is busy
         with it (then it is left for later: this never waits). Returns whether it was truncated."""

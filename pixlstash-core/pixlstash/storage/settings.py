@@ -37,6 +37,10 @@ class SettingsStore:
                 (key, msgspec.json.encode(value).decode()),
             )
 
+    def entries(self) -> list[tuple[str, object]]:
+        """Every key with its value (the settings tables hold tens of rows)."""
+        return [(key, msgspec.json.decode(raw)) for key, raw in self.db.query(f"SELECT key, value FROM {self.table}")]
+
     def delete(self, key: str) -> None:
         with self.db.write():
             self.db.execute(f"DELETE FROM {self.table} WHERE key = ?", (key,))

@@ -166,5 +166,17 @@ class SnapshotCatalog:
     def forget_chunks(self, hashes: list[str]) -> None:
         self.db.connection.executemany("DELETE FROM chunks WHERE hash = ?", [(h,) for h in hashes])
 
+    def chunk_sizes(self) -> list[tuple[str, int]]:
+        """Every chunk with its uncompressed size."""
+        return self.db.query("SELECT hash, raw_bytes FROM chunks ORDER BY hash")
+
+    def replace_chunk(self, old: str, new: str) -> None:
+        """Every snapshot that used chunk ``old`` uses ``new`` in its place."""
+        self.db.execute("UPDATE snapshot_chunks SET chunk = ? WHERE chunk = ?", (new, old))
+
+    def smallest_page_size(self) -> int:
+        """The smallest database page size of any snapshot (4096, SQLite's default, when there is none)."""
+        return int(self.db.scalar("SELECT min(page_size) FROM snapshots") or 4096)
+
     def all_chunk_hashes(self) -> set[str]:
         return {r[0] for r in self.db.query("SELECT hash FROM chunks")}

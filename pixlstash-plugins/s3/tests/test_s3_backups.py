@@ -16,6 +16,7 @@ import obstore
 import pytest
 from conftest import run_cli, wait_for
 from seaweed import ACCESS_KEY, SECRET_KEY, SeaweedFS
+from secret_search import expanded, found_secrets
 from test_s3_store import CREDENTIALS, blake, cli_env, library_settings_on_a_phone, open_library, pictures
 
 from pixlstash.backups.runner import BackupSchedule
@@ -150,6 +151,7 @@ def test_a_bucket_library_backs_up_into_its_own_bucket_without_passing_originals
     )  # fmt: skip
     folder = pictures(tmp_path / "in", 3, size=200)
     run_cli("import", str(folder), env=env)
+    run_cli("snapshot", "create", "--label", "with the bucket's key configured", env=env)
     # The backup may not share the originals' prefix (either inside the other).
     for inside in ("s3://photos-and-backups/main/backups", "s3://photos-and-backups"):
         refused = run_cli("backup", "create", inside, check=False, env=env)
@@ -161,6 +163,16 @@ def test_a_bucket_library_backs_up_into_its_own_bucket_without_passing_originals
     backed = sorted(k for k in seaweed.keys("photos-and-backups") if k.startswith("backups/originals/"))
     kept = sorted(k for k in seaweed.keys("photos-and-backups") if k.startswith("main/"))
     assert [k.rsplit("/", 1)[1] for k in backed] == [k.rsplit("/", 1)[1] for k in kept]
+    # Without --with-accounts, no object of the backup holds the secret key it was made with (nor a
+    # snapshot chunk, decompressed).
+    client = seaweed.client("photos-and-backups")
+    objects = [
+        (key, bytes(obstore.get(client, key).bytes()))
+        for key in seaweed.keys("photos-and-backups")
+        if key.startswith("backups/")
+    ]
+    assert any(key.endswith(".zst") for key, _ in objects)
+    assert found_secrets(expanded(objects), [SECRET_KEY]) == []
 
     # The library empties its scrapheap: the backup still holds that original, and restores whole.
     library = open_library(root)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from pixlstash.auth import ApiToken, Forbidden, RateLimited, SessionInfo
+from pixlstash.auth import ApiToken, Forbidden, NewSecret, RateLimited, SessionInfo
 from pixlstash.errors import Conflict, PixlstashError
 from pixlstash.sharing.service import Share, ShareOptions
 
@@ -43,6 +43,10 @@ async def _session_response(ctx: RequestContext, username: str, password: str, s
             client_address(ctx.request),
             ctx.request.headers.get("user-agent", ""),
         )
+    return _with_session_cookie(ctx, username, secret, status)
+
+
+def _with_session_cookie(ctx: RequestContext, username: str, secret: NewSecret, status: int) -> Response:
     response = json_response(LoginResult(username, secret.extra), status)
     response.set_cookie(
         SESSION_COOKIE,
@@ -82,10 +86,14 @@ def register(api: Api) -> None:
         auth = ctx.state.auth
         if not await run_in_threadpool(lambda: auth.needs_setup):
             raise Conflict("the owner account already exists; sign in instead")
+        address, agent = client_address(ctx.request), ctx.request.headers.get("user-agent", "")
         async with ctx.state.password_checks:
-            await run_in_threadpool(auth.create_user, body.username, body.password)
+            user_id = await run_in_threadpool(auth.create_user, body.username, body.password)
         ctx.state.setup_code = None  # the code dies with the owner's creation
-        return await _session_response(ctx, body.username, body.password, 201)
+        # Signed in at once, without checking the password just set again: a sign-in here would count
+        # against the address's limit and could answer 429 for an owner that was made.
+        secret = await run_in_threadpool(auth.open_session, user_id, address, agent)
+        return _with_session_cookie(ctx, body.username.strip(), secret, 201)
 
     @api.post(
         "/auth/login",
