@@ -200,6 +200,10 @@ class Engine(abc.ABC):
     # engines sharing one process (engines sharing weights). Its calls must then be pure: arguments and
     # results are pickled, and the process builds the engine again from the installed plugins.
     own_process: bool | str = False
+    # True: the engine sends the pictures to a server (a vision model behind an HTTP API). Such an engine is
+    # used only when the owner names it (a request, a task's default, an on-import entry by id), never
+    # because it is the first one ready: installing it must not send the library anywhere.
+    sends_pictures: bool = False
 
     def devices(self) -> list[str]:
         """Devices this engine can run on here, best first ("cuda", "mps", "cpu"); CPU-only by default."""

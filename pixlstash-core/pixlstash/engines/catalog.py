@@ -127,8 +127,17 @@ class EngineCatalog:
                 f"no {task.value} engine is installed (install {install_hint(TASKS[task].plugins)}, then restart)",
                 task=task.value,
             )
+        # Never by itself an engine that sends pictures to a server: installing one must not send the library.
+        local = [e for e in installed if not getattr(e, "sends_pictures", False)]
+        if not local:
+            names = ", ".join(e.id for e in installed)
+            raise EngineNotFound(
+                f"the {task.value} engines installed ({names}) send pictures to a server, so they run only when "
+                f"named: --engine {installed[0].id}, or make it the {task.value} default in Settings",
+                task=task.value,
+            )
         # The first engine whose model is here; else the first (its error then says how to get the model).
-        return next((e for e in installed if e.model_status().present), installed[0])
+        return next((e for e in local if e.model_status().present), local[0])
 
     def by_id(self, engine_id: str) -> Engine:
         for engine in self.installed():

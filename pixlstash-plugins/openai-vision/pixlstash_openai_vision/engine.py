@@ -62,6 +62,7 @@ def server_state(settings: OpenAIVisionSettings) -> ServerState:
 class _ServerEngine:
     preferred_batch_size = 8
     input_size = 768
+    sends_pictures = True  # used only where the owner names it, never as the first engine ready
 
     def __init__(self, settings: OpenAIVisionSettings) -> None:
         self.settings = settings

@@ -21,7 +21,7 @@ from pixlstash import make_plugin_manager  # noqa: E402
 from pixlstash.caption_prompts import build_prompt  # noqa: E402
 from pixlstash.domain import EnrichmentSettings  # noqa: E402
 from pixlstash.engines import Task  # noqa: E402
-from pixlstash.errors import ModelMissing  # noqa: E402
+from pixlstash.errors import EngineNotFound, ModelMissing  # noqa: E402
 from pixlstash.library import Library  # noqa: E402
 from pixlstash.tag_lists import parse_tag_list  # noqa: E402
 
@@ -177,3 +177,33 @@ def test_the_key_is_stored_but_only_shown_as_set(library):
     assert settings.get("openai-vision").api_key == "sk-very-secret"
     settings.update("openai-vision", {"api_key": ""})
     assert settings.shown("openai-vision")["api_key"] == ""
+
+
+def test_installed_and_set_up_it_sends_nothing_until_the_owner_names_it(server, tmp_path):
+    """With no tagger model on the machine, the first engine ready used to be this one: the server queued the
+    whole library and every import for it, sending each picture to the server."""
+    base_url, model = server
+    proxy = RecordingProxy(base_url)
+    pm = make_plugin_manager(load_entry_points=False)
+    import pixlstash_openai_vision
+
+    pm.register(pixlstash_openai_vision, name="openai-vision")
+    try:
+        with Library.open(tmp_path / "lib", plugin_manager=pm) as library:
+            configure(library, base_url=proxy.base_url, model=model)
+            assert library.engines.settings().on_import == EnrichmentSettings().on_import  # the defaults
+            ids = import_photos(library, tmp_path, 2)
+            assert library.enrichment.queue_missing() == []
+            run_jobs(library)
+            assert not [r for r in proxy.requests if r[1].endswith("/chat/completions")]
+            with pytest.raises(EngineNotFound, match="send pictures to a server"):
+                library.engines.get(Task.TAGGER)
+            # Named by the owner (a request, or the default in Settings), it runs.
+            library.enrichment.enqueue(Task.TAGGER, ids[:1], engine_id="openai-vision/tags")
+            run_jobs(library)
+            assert len([r for r in proxy.requests if r[1].endswith("/chat/completions")]) == 1
+            library.engines.configure(EnrichmentSettings(defaults={"tagger": "openai-vision/tags"}))
+            assert library.engines.get(Task.TAGGER).id == "openai-vision/tags"
+            assert [job.engine_id for job in library.enrichment.queue_missing()] == ["openai-vision/tags"]
+    finally:
+        proxy.close()
