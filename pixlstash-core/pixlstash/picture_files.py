@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import BinaryIO
 
 import msgspec
 from PIL import Image, ImageOps
@@ -19,6 +20,7 @@ from .media.raw import RAW_SUFFIXES, raw_preview
 from .media.video import frame_at
 from .originals import OriginalStore
 from .paths import inside
+from .rendition_cache import RenditionCache
 from .staged_originals import StagedOriginals
 from .storage.folders import FolderStore
 from .storage.picture_edit_rows import EditRow, PictureEditRows
@@ -48,6 +50,7 @@ class PictureFiles:
     ) -> None:
         self.pictures, self.folders, self.store = pictures, folders, store
         self.thumbnails, self.limits, self.vectors = thumbnails, limits, vectors
+        self.renditions = RenditionCache(thumbnails.root / "edited")  # full-size edited looks, made once
         self.edit_rows = PictureEditRows(pictures.db)
         self.staged = staged  # local copies of originals kept in a remote store
 
@@ -143,18 +146,27 @@ class PictureFiles:
         scale_to = upright if upright.size == (row.width, row.height) else upright.resize((row.width, row.height))
         return render(scale_to, row.edit, row.width, row.height)
 
-    def edited_rendition(self, picture_id: int) -> tuple[bytes, str]:
-        """(bytes, MIME type) of the picture as shown at full size: a JPEG original stays JPEG (quality
-        95), anything else becomes PNG. The original's bytes when it has no edit is not asked here."""
-        image = self.edited_image(picture_id)
-        if image is None:
+    def edited_rendition(self, picture_id: int, *, make: bool = True) -> tuple[BinaryIO, str] | None:
+        """The picture as shown at full size, as an open file, and its MIME type: a JPEG original stays JPEG
+        (quality 95), anything else becomes PNG. Rendered once per look (``RenditionCache``); None when it
+        is not rendered yet and ``make`` is False."""
+        content_hash, suffix, _ = self.pictures.address(picture_id)
+        key = self.edit_key(picture_id)
+        if not key:
             raise NotFound(f"picture {picture_id} has no edit")
-        buffer = io.BytesIO()
-        if self.pictures.address(picture_id)[1].lower() in (".jpg", ".jpeg"):
-            image.convert("RGB").save(buffer, "JPEG", quality=95)
-            return buffer.getvalue(), "image/jpeg"
-        image.convert("RGBA" if "A" in image.getbands() else "RGB").save(buffer, "PNG", compress_level=1)
-        return buffer.getvalue(), "image/png"
+        jpeg = suffix.lower() in (".jpg", ".jpeg")
+
+        def render(out: BinaryIO) -> None:
+            image = self.edited_image(picture_id)
+            if image is None:
+                raise NotFound(f"picture {picture_id} has no edit")
+            if jpeg:
+                image.convert("RGB").save(out, "JPEG", quality=95)
+            else:
+                image.convert("RGBA" if "A" in image.getbands() else "RGB").save(out, "PNG", compress_level=1)
+
+        opened = self.renditions.open(content_hash, key, ".jpg" if jpeg else ".png", render if make else None)
+        return None if opened is None else (opened, "image/jpeg" if jpeg else "image/png")
 
     def pixels_path(self, picture_id: int) -> Path:
         """A file with the picture's pixels that Pillow opens: the original, or a RAW file's preview (made

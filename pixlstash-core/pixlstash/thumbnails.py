@@ -197,3 +197,5 @@ class ThumbnailCache:
         """Every file made from the picture: thumbnails, its edits' and its faces' crops."""
         for made in self.path(content_hash, "grid").parent.glob(f"{content_hash}.*.webp"):
             made.unlink(missing_ok=True)
+        for made in (self.root / "edited" / content_hash[:2]).glob(f"{content_hash}.e*"):  # rendition_cache.py
+            made.unlink(missing_ok=True)

@@ -51,6 +51,7 @@ __all__ = [
 
 KEEP = 3  # database sets a folder keeps: this backup's and the two before it
 _OURS = {MANIFEST, "databases", "originals", "snapshots", "watermarks", "thumbnails"}
+_CACHES = ("thumbnails/shared/", "thumbnails/edited/")  # renders made again on demand: never backed up
 
 
 def _is_tar(target: Path | BackupBucket) -> bool:
@@ -298,7 +299,7 @@ def _other_files(root: Path, with_thumbnails: bool) -> list[tuple[str, Path]]:
             continue
         for path in sorted(base.rglob("*")):
             relative = path.relative_to(root).as_posix()
-            if path.is_file() and not path.name.startswith(".") and not relative.startswith("thumbnails/shared/"):
+            if path.is_file() and not path.name.startswith(".") and not relative.startswith(_CACHES):
                 found.append((relative, path))
     return found
 

@@ -4,12 +4,13 @@ too."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, Response, StreamingResponse
 
 from pixlstash.domain import PreviewProgress, PreviewSettings
 from pixlstash.errors import NotFound
@@ -93,8 +94,13 @@ def thumbnail_response(
     return Response(body, media_type="image/webp", headers={"ETag": etag, "Cache-Control": cache})
 
 
-def edited_response(ctx: RequestContext, picture_id: int, cache: str = REVALIDATE) -> Response:
-    """The picture as its edit shows it, at full size (a JPEG original as JPEG, else PNG)."""
+def edited_response(
+    ctx: RequestContext, picture_id: int, cache: str = REVALIDATE, *, named_by_hash: bool = False, make: bool = True
+) -> Response | None:
+    """The picture as its edit shows it, at full size (a JPEG original as JPEG, else PNG), from the file it
+    was rendered into once; None when it must be rendered first and ``make`` is False (see ``decoding``).
+    ``named_by_hash``: the download is named by the content hash, not after the owner's file (as shares
+    name every file)."""
     picture = ctx.library.get(picture_id)
     if picture.edit is None:
         raise NotFound(f"picture {picture_id} has no edit: its original is its look")
@@ -102,11 +108,26 @@ def edited_response(ctx: RequestContext, picture_id: int, cache: str = REVALIDAT
     cached = not_modified(ctx, etag, cache)
     if cached is not None:
         return cached
-    body, mime = ctx.library.files.edited_rendition(picture_id)
-    stem = Path(picture.original_name or picture.content_hash).stem
+    rendition = ctx.library.files.edited_rendition(picture_id, make=make)
+    if rendition is None:
+        return None
+    opened, mime = rendition
+    stem = picture.content_hash if named_by_hash else Path(picture.original_name or picture.content_hash).stem
     name = f"{stem}-edited{'.jpg' if mime == 'image/jpeg' else '.png'}"
-    headers = {"ETag": etag, "Cache-Control": cache, "Content-Disposition": f'inline; filename="{_ascii(name)}"'}
-    return Response(body, media_type=mime, headers={**headers, **ORIGINAL_HEADERS})
+    headers = {
+        "ETag": etag,
+        "Cache-Control": cache,
+        "Content-Disposition": f'inline; filename="{_ascii(name)}"',
+        "Content-Length": str(os.fstat(opened.fileno()).st_size),
+    }
+    return StreamingResponse(_chunks(opened), media_type=mime, headers={**headers, **ORIGINAL_HEADERS})
+
+
+def _chunks(opened: BinaryIO) -> Iterator[bytes]:
+    """An open file, a megabyte at a time (Starlette reads it on a worker thread), closed when done."""
+    with opened:
+        while block := opened.read(1 << 20):
+            yield block
 
 
 def _ascii(name: str) -> str:
@@ -217,7 +238,7 @@ def register(api: Api) -> None:
         "when it has no edit",
     )
     async def edited(ctx: RequestContext) -> Response:
-        return await decode_for(ctx, lambda: edited_response(ctx, ctx.path["picture_id"]))
+        return await decoding(ctx, lambda make: edited_response(ctx, ctx.path["picture_id"], make=make))
 
     @api.get(
         "/faces/{face_id:int}/crop.webp",

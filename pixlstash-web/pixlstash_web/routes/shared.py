@@ -56,7 +56,9 @@ def _image(ctx: RequestContext, content_hash: str, size: str, make: bool = True)
             if not share.options.allow_original:
                 raise NotFound("this share does not offer original files")
             if share.options.edited_downloads and ctx.library.files.edit_key(picture_id):
-                return edited_response(ctx, picture_id, NO_STORE) if make else None  # made anew: no metadata
+                # Rendered anew (no metadata), and named by its hash as every shared file is, not after the
+                # owner's file.
+                return edited_response(ctx, picture_id, NO_STORE, named_by_hash=True, make=make)
             if not share.options.include_metadata:
                 return _original_without_metadata(ctx, picture_id) if make else None
             return original_response(ctx, picture_id, NO_STORE)
