@@ -7,21 +7,15 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 from conftest import wait_for
+from serve_process import free_port
 
 PROXIES = ("nginx", "caddy")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _nginx(folder: Path, port: int, upstream: int) -> list[str]:
@@ -67,7 +61,7 @@ def reverse_proxy(kind: str, folder: Path, upstream: int) -> Iterator[str]:
     if shutil.which(kind) is None:
         raise AssertionError(f"{kind} is not installed: scripts/setup --dev installs it")
     folder.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = free_port()
     command = (_nginx if kind == "nginx" else _caddy)(folder, port, upstream)
     env = {**os.environ, "HOME": str(folder), "XDG_DATA_HOME": str(folder), "XDG_CONFIG_HOME": str(folder)}
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

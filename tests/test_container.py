@@ -10,7 +10,6 @@ import io
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tarfile
 import uuid
@@ -20,6 +19,7 @@ import httpx
 import pytest
 from conftest import REPO, wait_for
 from corpus import photo
+from serve_process import free_port
 
 ENGINE = shutil.which("podman") or shutil.which("docker")
 pytestmark = pytest.mark.skipif(
@@ -65,18 +65,12 @@ def image() -> str:
     return tag
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Container:
     """One container of the image on a named volume, reached at 127.0.0.1:<port>."""
 
     def __init__(self, image: str, volume: str, command: tuple[str, ...] = (), backups: str | None = None) -> None:
         self.name = f"pixlstash-test-{uuid.uuid4().hex[:8]}"
-        self.port = _free_port()
+        self.port = free_port()
         engine(
             "run", "-d", "--name", self.name, *RUN_OPTIONS,
             "-p", f"127.0.0.1:{self.port}:9537", "-v", f"{volume}:/library",
@@ -263,7 +257,7 @@ def test_a_volume_of_the_previous_schema_opens_in_this_image(image, volume, tmp_
 @pytest.mark.skipif(not shutil.which("podman-compose"), reason="needs podman-compose (scripts/setup --dev installs it)")
 def test_compose_yaml_serves_the_image(image, tmp_path):
     project = f"pixlstash-test-{uuid.uuid4().hex[:8]}"
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PIXLSTASH_IMAGE": image, "PIXLSTASH_HOST_PORT": str(port)}
     # podman-compose 1.0 (Debian 12) ignores profiles: the service is named, as compose.yaml's header says.
     compose = ["podman-compose", "--podman-run-args", " ".join(RUN_OPTIONS), "-p", project, "-f", "compose.yaml"]

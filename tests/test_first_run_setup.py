@@ -7,55 +7,25 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
-import threading
 
 import httpx
 import pytest
-from conftest import REPO, wait_for
+from conftest import wait_for
 from reverse_proxies import PROXIES, reverse_proxy
+from serve_process import ServeProcess, free_port
 from ui_support import CHROMIUM_FLAGS, chromium_path, screenshot
 
 CODE = re.compile(r"enter the setup code ([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class _Serve:
-    """`pixlstash serve` in a child process, its log collected line by line."""
-
-    def __init__(self, library, env: dict[str, str] | None = None) -> None:
-        self.port = _free_port()
-        environ = {k: v for k, v in os.environ.items() if not k.startswith("PIXLSTASH_")}
-        environ.update(env or {})
-        command = [sys.executable, "-m", "pixlstash", "serve", "--library", str(library), "--port", str(self.port)]
-        self.process = subprocess.Popen(command, env=environ, cwd=REPO, stderr=subprocess.PIPE, text=True)
-        self.log: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-        wait_for(lambda: any("Uvicorn running" in line for line in self.log), "the server to start")
-
-    def _read(self) -> None:
-        for line in self.process.stderr:
-            self.log.append(line)
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(60)
-
-
 @pytest.fixture
 def serve(tmp_path):
-    started: list[_Serve] = []
+    started: list[ServeProcess] = []
 
-    def start(env: dict[str, str] | None = None) -> _Serve:
-        started.append(_Serve(tmp_path / "lib", env))
+    def start(env: dict[str, str] | None = None) -> ServeProcess:
+        started.append(ServeProcess(tmp_path / "lib", env))
         return started[-1]
 
     yield start
@@ -154,7 +124,7 @@ def test_a_short_password_file_stops_the_start_with_one_line(tmp_path):
     environ = {k: v for k, v in os.environ.items() if not k.startswith("PIXLSTASH_")}
     environ["PIXLSTASH_OWNER_PASSWORD_FILE"] = str(secret)
     done = subprocess.run(
-        [sys.executable, "-m", "pixlstash", "serve", "--library", str(tmp_path / "lib"), "--port", str(_free_port())],
+        [sys.executable, "-m", "pixlstash", "serve", "--library", str(tmp_path / "lib"), "--port", str(free_port())],
         env=environ, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode != 0 and "shorter than 8 characters" in done.stderr

@@ -18,7 +18,6 @@ import re
 import select
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ import click
 import pytest
 from conftest import run_in_terminal, self_signed_certificate
 from corpus import comfyui_png, photo
+from serve_process import free_port
 from test_comfy_runs import INVERT
 
 from pixlstash.cli import make_cli
@@ -174,16 +174,10 @@ def _on_a_terminal(line: str, env: dict[str, str], cwd: Path, timeout: float) ->
     return subprocess.CompletedProcess(line, status, text, text)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _serve(line: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     """A server example: it must come up, then stop cleanly on Ctrl+C. It listens on a free port (9537 or
     8080 may be in use on this machine: by a PixlStash the developer runs, say)."""
-    line = re.sub(r" --port \d+", "", line) + f" --port {_free_port()}"
+    line = re.sub(r" --port \d+", "", line) + f" --port {free_port()}"
     server = subprocess.Popen(
         ["bash", "-c", f"exec {line}"], env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )

@@ -7,7 +7,6 @@ import functools
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import numpy as np
 import pytest
 from corpus import photo
 from PIL import Image
+from serve_process import free_port
 
 # The built-in store and `serve` only: the ML plugins' own memory (torch, models) is not this test's subject.
 ENV = {
@@ -47,12 +47,6 @@ def _photo(seed: int, fmt: str, size: tuple[int, int]) -> bytes:
     buffer = io.BytesIO()
     photo(*size, seed=seed).save(buffer, fmt, **({"compress_level": 1} if fmt == "PNG" else {"quality": 90}))
     return buffer.getvalue()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _wait_for(url: str, server: subprocess.Popen) -> None:
@@ -88,7 +82,7 @@ def _send_as_the_browser(client: httpx.Client, batches: list[list[tuple[str, byt
 
 @pytest.mark.parametrize("send", [_send_sequentially, _send_as_the_browser], ids=["sequential", "browser"])
 def test_the_servers_memory_comes_back_after_importing_large_images(tmp_path, send):
-    free_port = _free_port()
+    port = free_port()
     root = tmp_path / "lib"
     created = subprocess.run(
         [sys.executable, "-m", "pixlstash", "token", "create", "--library", str(root), "--scope", "write", "--json"],
@@ -98,9 +92,9 @@ def test_the_servers_memory_comes_back_after_importing_large_images(tmp_path, se
         env=ENV,
     )
     headers = {"Authorization": f"Bearer {json.loads(created.stdout)['token']}"}
-    url = f"http://127.0.0.1:{free_port}"
+    url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [sys.executable, "-m", "pixlstash", "serve", "--library", str(root), "--port", str(free_port)],
+        [sys.executable, "-m", "pixlstash", "serve", "--library", str(root), "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=ENV,

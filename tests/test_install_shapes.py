@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 from corpus import photo
+from serve_process import free_port
 
 BOOT = Path(__file__).resolve().parent / "install_shape_boot.py"
 # The core alone and with each plugin alone without its optional extras (what `pip install ./pixlstash-core
@@ -125,12 +125,6 @@ def _checked(shape: str, ran, args) -> None:
     assert ran.returncode == 0, f"{where} failed ({ran.returncode}):\n{ran.stdout}\n{ran.stderr}"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 TASK_OF = {"wd-tagger": "tagger", "faces": "faces", "clip": "embedder", "joycaption": "captioner"}
 
 
@@ -139,7 +133,7 @@ def _serve(shape: str, env: dict[str, str], library: Path, report: Path, engines
     its own process), stop it; the engines it offered."""
     token = _run(shape, env, "token", "create", "--library", str(library), "--scope", "write")
     _checked(shape, token, ["token", "create"])
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, str(BOOT), ",".join(SHAPES[shape]), "--", "serve", "--library", str(library)]
     server = subprocess.Popen(
         [*command, "--port", str(port)],

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -19,6 +18,7 @@ from pathlib import Path
 import httpx
 from conftest import run_cli
 from corpus import photo
+from serve_process import free_port
 
 from pixlstash.library import Library
 
@@ -95,14 +95,8 @@ def test_killed_snapshot_and_restore_leave_no_scratch_and_run_again(tmp_path):
     assert _leftovers(root / "snapshots" / "scratch") == []
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_a_server_killed_during_an_upload_leaves_no_scratch_and_the_upload_works_again(tmp_path):
-    root, port = tmp_path / "lib", _free_port()
+    root, port = tmp_path / "lib", free_port()
     server = _start("serve", "--library", str(root), "--port", str(port))
     url = f"http://127.0.0.1:{port}"
     try:

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import sys
 import time
 import zipfile
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from conftest import run_in_terminal
 from corpus import a1111_png, comfyui_png, photo
+from serve_process import free_port
 
 from pixlstash.library import Library
 
@@ -55,12 +55,6 @@ def readme_blocks() -> list[list[str]]:
 
 def readme_lines() -> list[str]:
     return [line for block in readme_blocks() for line in block]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _make_pictures(home: Path, work: Path) -> None:
@@ -136,7 +130,7 @@ def test_every_readme_command_runs_on_a_fresh_library(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIXLSTASH_", "HF_"))}
     env.update(HOME=str(home), PIXLSTASH_LIBRARY=str(library), TERM="dumb", COLUMNS="120")
     script = tmp_path / "readme.sh"
-    script.write_text(_script(blocks, _free_port(), results))
+    script.write_text(_script(blocks, free_port(), results))
     terminal = _run_in_terminal(script, work, env)
 
     failures = []

@@ -353,6 +353,7 @@ class FolderOptions(msgspec.Struct, frozen=True, omit_defaults=True):
     settle_seconds: float = 2.0  # import folders: a file must be unchanged this long
     project_id: int | None = None  # add imported pictures to this project ...
     collection_ids: list[int] = []  # ... and these sets/characters
+    paused: bool = False  # not watched until resumed (a restored library's folders start so)
 
 
 class Folder(msgspec.Struct, frozen=True):

@@ -24,8 +24,9 @@ import msgspec
 
 from .clock import now_ms
 from .domain import Folder, FolderOptions, ImportReport, ImportSkip
-from .errors import BadInput, UnsupportedMedia
+from .errors import BadInput, Conflict, UnsupportedMedia
 from .events import Event, EventBus
+from .importing.folder_claims import FolderClaims
 from .importing.importer import Importer, ImportTarget, ReferenceTarget
 from .importing.sources import COMPANION_SUFFIXES, MEDIA_SUFFIXES, ImportItem, display_name
 from .index.near_duplicates import NearDuplicateIndex
@@ -110,11 +111,17 @@ class FolderService:
         self.near_duplicates, self.events, self.limits = near_duplicates, events, limits
         self.new_importer = new_importer
         self._scan_lock = threading.Lock()
+        self.claims = FolderClaims(self.library_root)  # import folders this process watches (folder_claims.py)
+
+    def close(self) -> None:
+        self.claims.release_all()
 
     def add(self, kind: str, path: Path | str, options: FolderOptions | None = None) -> Folder:
         if kind not in ("import", "reference"):
             raise BadInput("a folder is an 'import' or a 'reference' folder")
         folder = Path(path).expanduser().resolve()
+        if not folder.exists():
+            raise BadInput(f"{folder} does not exist: make it first (mkdir -p {folder}), then add it")
         if not folder.is_dir():
             raise BadInput(f"{folder} is not a folder")
         library_root = self.library_root.resolve()
@@ -122,6 +129,8 @@ class FolderService:
             raise BadInput("a library folder cannot contain, or be inside, the library itself")
         options = options or FolderOptions()
         ImportTarget.checked(self.collections, options.project_id, options.collection_ids)
+        if kind == "import" and not options.paused:
+            self.claims.claim(folder)
         with self.db.write():
             folder_id = self.folders.add(kind, str(folder), options, now_ms())
         self.events.publish(Event("folder.changed", data={"folder_id": folder_id}))
@@ -129,11 +138,25 @@ class FolderService:
 
     def remove(self, folder_id: int) -> None:
         """Stop watching a folder. Pictures stay; those only found there become missing."""
+        path = self.folders.get(folder_id).path
         with self.db.write():
             orphans = self.folders.picture_ids(folder_id)
             self.folders.remove(folder_id)
             self._mark_missing(orphans)
+        self.claims.release(path)
         self.events.publish(Event("folder.changed", data={"folder_id": folder_id, "removed": True}))
+
+    def set_paused(self, folder_id: int, paused: bool) -> Folder:
+        """Pause watching a folder, or resume it (refused when another running library watches it)."""
+        folder = self.folders.get(folder_id)
+        if paused:
+            self.claims.release(folder.path)
+        elif folder.kind == "import":
+            self.claims.claim(folder.path)
+        with self.db.write():
+            self.folders.set_options(folder_id, msgspec.structs.replace(folder.options, paused=paused))
+        self.events.publish(Event("folder.changed", data={"folder_id": folder_id}))
+        return self.folders.get(folder_id)
 
     def _mark_missing(self, picture_ids: list[int]) -> None:
         for picture_id in picture_ids:
@@ -143,6 +166,12 @@ class FolderService:
 
     def scan(self, folder_id: int) -> FolderScanReport:
         folder = self.folders.get(folder_id)
+        if folder.options.paused:
+            raise Conflict(
+                f"folder {folder_id} ({folder.path}) is paused: resume it first (pixlstash folders resume {folder_id})"
+            )
+        if folder.kind == "import":
+            self.claims.claim(folder.path)
         with self._scan_lock:
             result = (self._scan_import if folder.kind == "import" else self._scan_reference)(folder)
             with self.db.write():
@@ -150,7 +179,8 @@ class FolderService:
         return result
 
     def scan_all(self) -> list[FolderScanReport]:
-        return [self.scan(folder.id) for folder in self.folders.all()]
+        """Scan every folder that is not paused."""
+        return [self.scan(folder.id) for folder in self.folders.all() if not folder.options.paused]
 
     # -- import folders -------------------------------------------------------------------------
 
@@ -348,17 +378,26 @@ class FolderWatcher:
         self.service = service
         self.reference_interval = reference_interval
         self._last_reference_scan = 0.0
+        self._refused: dict[int, str] = {}  # folders another library watches: said once, tried each pass
 
     def tick(self) -> None:
         service = self.service
         due_reference = time.monotonic() - self._last_reference_scan >= self.reference_interval
         for folder in service.folders.all():
+            if folder.options.paused:
+                continue
             if folder.kind == "import" or due_reference:
                 try:
                     scan = service.scan(folder.id)
+                except Conflict as refused:
+                    if self._refused.get(folder.id) != refused.message:
+                        log.warning("not watching %s: %s", folder.path, refused.message)
+                    self._refused[folder.id] = refused.message
+                    continue
                 except Exception:  # one bad folder must not keep the others from being watched
                     log.exception("scanning %s failed", folder.path)
                     continue
+                self._refused.pop(folder.id, None)
                 if scan.report.imported or scan.moved or scan.changed or scan.removed:
                     log.info(
                         "folder %s: %d imported, %d moved, %d changed, %d removed",

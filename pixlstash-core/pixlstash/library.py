@@ -156,6 +156,8 @@ class Library(LibraryServices):
         )
 
     def close(self) -> None:
+        if self.built("folder_sync"):
+            self.folder_sync.close()  # the import folders this process claimed are free again
         if self.built("engines"):
             self.engines.close()  # engine processes end with the library that started them
         self.scratch.close()

@@ -289,6 +289,10 @@ class FolderCreate(msgspec.Struct, forbid_unknown_fields=True):
     scan: bool = True
 
 
+class FolderChange(msgspec.Struct, forbid_unknown_fields=True):
+    paused: bool  # not watched until resumed; resuming is refused while another running library watches it
+
+
 _NO_CONTROLS = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f\x85\ufeff][^\x00-\x1f\x7f]*$"
 Username = Annotated[str, Meta(min_length=1, max_length=100, pattern=_NO_CONTROLS)]
 

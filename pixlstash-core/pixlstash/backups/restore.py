@@ -18,7 +18,7 @@ from pathlib import Path
 import msgspec
 
 from ..errors import BadInput, Conflict
-from ..storage.backup import is_library_database, keep_originals_here, quick_check
+from ..storage.backup import is_library_database, keep_originals_here, pause_folders, quick_check
 from .archive import MANIFEST, ArchiveReader, copy_hashing, remove_tree
 from .bucket import BackupBucket, reader_for
 from .layout import check_database_place, check_name
@@ -163,6 +163,7 @@ def restore_backup(
             for folder in ("originals", "thumbnails"):
                 (staging / folder).mkdir(exist_ok=True)
             keep_originals_here(staging)  # the restored originals are in the folder now
+            pause_folders(staging / "library.db")  # until the owner resumes them: the original may watch them
             if to.exists():
                 to.rmdir()
             staging.rename(to)

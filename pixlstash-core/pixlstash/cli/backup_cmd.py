@@ -11,6 +11,7 @@ import click
 
 from ..backups import create_backup, kept_backups, restore_backup, verify_backup
 from ..backups.bucket import open_backup_place
+from ..storage.backup import folder_paths
 from .bucket_options import bucket_address, bucket_address_options
 from .common import SOME_FAILED, SectionedCommand, json_option, library_option, print_json
 from .library_options import open_library
@@ -189,12 +190,15 @@ def restore_command(pm, source, to, backup_id, endpoint, region, virtual_hosted,
     bar, report_progress = _bytes_progress("restoring")
     with bar:
         manifest = restore_backup(place, to, report_progress, backup_id)
+    library = Path(to).expanduser().resolve()
+    paused = folder_paths(library / "library.db")
     if as_json:
         print_json(
             {
                 "backup_id": manifest.backup_id,
-                "library": str(Path(to).expanduser().resolve()),
+                "library": str(library),
                 "with_accounts": manifest.with_accounts,
+                "paused_folders": paused,
             }
         )
     else:
@@ -204,4 +208,10 @@ def restore_command(pm, source, to, backup_id, endpoint, region, virtual_hosted,
         )
         if not manifest.with_accounts:
             print("the backup held no accounts: the server starts with first-run setup (create the owner there)")
+        if paused:
+            print(
+                f"its {counted(len(paused), 'watched folder')} ({', '.join(paused)}) are paused, so that it does not "
+                "take files the library it came from is watching for: once this is the library you use, "
+                f"`pixlstash folders resume --library {to} ID` (or Resume in Settings, Folders)"
+            )
     return 0

@@ -25,6 +25,8 @@ def folders_group() -> None:
       pixlstash folders add reference ~/Photos --write-sidecars
       pixlstash folders list
       pixlstash folders rescan
+      pixlstash folders pause 2
+      pixlstash folders resume 2
     """
 
 
@@ -82,7 +84,16 @@ def list_command(pm, library_path, as_json) -> int:
     if not folders:
         print("no folders yet (pixlstash folders add import|reference PATH)")
         return 0
-    rows = [(f.id, f.kind, f"{f.picture_count:,}", _when(getattr(f, "last_scan_at", None)), f.path) for f in folders]
+    rows = [
+        (
+            f.id,
+            f.kind + (" (paused)" if f.options.paused else ""),
+            f"{f.picture_count:,}",
+            _when(f.last_scan_at),
+            f.path,
+        )
+        for f in folders
+    ]
     print_table(
         [
             Column("ID", right=True),
@@ -108,13 +119,37 @@ def remove_command(pm, library_path, folder_id) -> int:
     return 0
 
 
+@folders_group.command("pause", cls=SectionedCommand)
+@library_option
+@click.argument("folder_id", type=int)
+@click.pass_obj
+def pause_command(pm, library_path, folder_id) -> int:
+    """Stop watching a folder for now (its pictures stay; resume takes up where it left)."""
+    with open_library(library_path, pm) as library:
+        folder = library.folder_sync.set_paused(folder_id, True)
+    print(f"paused folder {folder.id}: {folder.path}")
+    return 0
+
+
+@folders_group.command("resume", cls=SectionedCommand)
+@library_option
+@click.argument("folder_id", type=int)
+@click.pass_obj
+def resume_command(pm, library_path, folder_id) -> int:
+    """Watch a paused folder again (refused while another running library watches it)."""
+    with open_library(library_path, pm) as library:
+        folder = library.folder_sync.set_paused(folder_id, False)
+    print(f"watching folder {folder.id} again: {folder.path}")
+    return 0
+
+
 @folders_group.command("rescan", cls=SectionedCommand)
 @library_option
 @click.argument("folder_id", type=int, required=False)
 @json_option
 @click.pass_obj
 def rescan_command(pm, library_path, folder_id, as_json) -> int:
-    """Scan one folder, or all of them, now."""
+    """Scan one folder, or all of them (but the paused ones), now."""
     with open_library(library_path, pm) as library, Spinner("scanning folders"):
         scans = [library.folder_sync.scan(folder_id)] if folder_id is not None else library.folder_sync.scan_all()
     if as_json:

@@ -16,9 +16,11 @@ __all__ = [
     "check_and_upgrade",
     "copy_database",
     "copy_database_file",
+    "folder_paths",
     "is_library_database",
     "keep_originals_here",
     "overwrite_with",
+    "pause_folders",
     "quick_check",
     "stored_originals",
 ]
@@ -98,6 +100,35 @@ def keep_originals_here(root: Path) -> bool:
     finally:
         secrets.close()
     return True
+
+
+def pause_folders(library_copy: Path) -> list[str]:
+    """Pause every watched folder of a restored library (the library it came from may still watch them:
+    both would take the files dropped there); returns their paths."""
+    connection = apsw.Connection(str(library_copy))
+    try:
+        with connection:
+            rows = connection.execute("SELECT id, path, options FROM folders ORDER BY id").fetchall()
+            for folder_id, _path, raw in rows:
+                options = msgspec.json.decode(raw or "{}")
+                if isinstance(options, dict):
+                    options["paused"] = True
+                    connection.execute(
+                        "UPDATE folders SET options = ? WHERE id = ?",
+                        (msgspec.json.encode(options).decode(), folder_id),
+                    )
+        return [path for _, path, _ in rows]
+    finally:
+        connection.close()
+
+
+def folder_paths(library_copy: Path) -> list[str]:
+    """The watched folders of the library database at ``library_copy`` (read only)."""
+    connection = apsw.Connection(str(library_copy), flags=apsw.SQLITE_OPEN_READONLY)
+    try:
+        return [row[0] for row in connection.execute("SELECT path FROM folders ORDER BY id")]
+    finally:
+        connection.close()
 
 
 def is_library_database(path: Path) -> bool:

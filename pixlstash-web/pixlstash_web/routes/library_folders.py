@@ -6,7 +6,7 @@ from pixlstash.domain import Folder, FolderOptions, ImportReport
 from pixlstash.folders import FolderScanReport
 
 from ..api import Api, RequestContext
-from ..schemas import FolderCreate, ServerImportRequest
+from ..schemas import FolderChange, FolderCreate, ServerImportRequest
 from ..security import Policy
 from ..uploads import EarlyImport, receive_upload
 
@@ -104,6 +104,17 @@ def register(api: Api) -> None:
     )
     def remove_folder(ctx: RequestContext) -> None:
         ctx.library.folder_sync.remove(ctx.path["folder_id"])
+
+    @api.patch(
+        "/folders/{folder_id:int}",
+        policy=Policy.ADMIN,
+        body=FolderChange,
+        response=Folder,
+        tag="folders",
+        summary="Pause watching a folder, or resume it (409 while another running library watches it)",
+    )
+    def change_folder(ctx: RequestContext, body: FolderChange) -> Folder:
+        return ctx.library.folder_sync.set_paused(ctx.path["folder_id"], body.paused)
 
     @api.post(
         "/folders/{folder_id:int}/rescan",

@@ -45,9 +45,14 @@ export async function renderFolders(app, panel, header, bindClose) {
     <p class="muted">An <b>import folder</b> is watched: pictures put in it are copied into the library.
       A <b>reference folder</b> is indexed where it is; its files are never moved or changed.</p>
     <ul class="folder-list" aria-label="Folders">${folders.map((f) => `<li class="folder" data-folder="${f.id}">
-      <div><b>${f.kind === "reference" ? "◎ Reference" : "⇣ Import"}</b> <code>${esc(f.path)}</code></div>
+      <div><b>${f.kind === "reference" ? "◎ Reference" : "⇣ Import"}</b> <code>${esc(f.path)}</code>
+        ${f.options.paused ? '<span class="folder-state">Paused</span>' : ""}</div>
       <small class="muted">${f.picture_count.toLocaleString()} pictures · ${ago(f.last_scan_at)} · ${esc(options(f))}</small>
-      <div class="actions"><button data-rescan="${f.id}">Rescan</button>
+      ${f.options.paused ? `<p class="muted"><small>Not watched: a restored library's folders start paused, so that it
+        does not take the files the library it came from is watching for.</small></p>` : ""}
+      <div class="actions">${f.options.paused
+        ? `<button data-resume="${f.id}">Resume</button>`
+        : `<button data-rescan="${f.id}">Rescan</button> <button data-pause="${f.id}">Pause</button>`}
         <button data-open="${f.id}">Show pictures</button>
         <button class="danger" data-remove="${f.id}">Remove</button></div>
       <div class="folder-result" id="folder-result-${f.id}" role="status"></div></li>`).join("")}</ul>
@@ -100,6 +105,21 @@ export async function renderFolders(app, panel, header, bindClose) {
         app.load({ keepScroll: true });
       } catch (e) { out.innerHTML = `<p class="error">${esc(e.message)}</p>`; }
       b.disabled = false;
+    };
+  });
+  panel.querySelectorAll("[data-pause], [data-resume]").forEach((b) => {
+    b.onclick = async () => {
+      const id = b.dataset.pause || b.dataset.resume;
+      const out = panel.querySelector(`#folder-result-${id}`);
+      b.disabled = true;
+      try {
+        const folder = await api.patch(`/folders/${id}`, { paused: Boolean(b.dataset.pause) });
+        toast(folder.options.paused ? `Paused ${folder.path}` : `Watching ${folder.path} again`);
+        again();
+      } catch (e) {
+        out.innerHTML = `<p class="error">${esc(e.message)}</p>`;
+        b.disabled = false;
+      }
     };
   });
   panel.querySelectorAll("[data-open]").forEach((b) => {
