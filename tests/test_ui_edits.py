@@ -213,3 +213,48 @@ def test_r_turns_a_selection_in_the_grid_and_a_share_shows_the_look(browser, ser
         assert (where, ratio) == ("top-right", pytest.approx(2 / 3, abs=0.03)), size
         screenshot(page, f"edit-share-{size}")
         context.close()
+
+
+def _touch_drag(page, start: tuple[float, float], end: tuple[float, float], steps: int = 6) -> None:
+    """One finger on the touch screen, from ``start`` to ``end`` (Chromium's own touch events)."""
+    cdp = page.context.new_cdp_session(page)
+    for kind, (x, y) in [
+        ("touchStart", start),
+        *[
+            ("touchMove", (start[0] + (end[0] - start[0]) * i / steps, start[1] + (end[1] - start[1]) * i / steps))
+            for i in range(1, steps + 1)
+        ],
+    ]:
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
+def test_a_finger_near_a_crop_corner_resizes_on_a_phone(browser, server):  # noqa: F811
+    """Handles drawn 22 px wide answer a finger within 24 px of their centre: a touch 14 px inside a corner
+    resized nothing and moved the whole box."""
+    marked_id = server.ids["marked"]
+    server.library.edits.change_look([marked_id], EditChange(revert=True))
+    with signed_in_page(browser, server, **SIZES["phone"]) as page:
+        page.locator(f".tile[data-id='{marked_id}']").click()
+        page.get_by_role("button", name="Crop and straighten", exact=True).click()
+        loaded(page, "#crop-image")
+        for corner in ("se", "nw"):
+            box = page.locator(".crop-box").bounding_box()
+            handle = page.locator(f".crop-handle.{corner}").bounding_box()
+            cx, cy = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
+            inward = -14 if corner == "se" else 14
+            # Every point within 22 px of the centre (a 44 px target) is the handle's, edges of the screen too.
+            for dx, dy in ((22, 0), (-22, 0), (0, 22), (0, -22), (15, 15), (-15, -15)):
+                hit = page.evaluate("([x, y]) => document.elementFromPoint(x, y)?.dataset.handle", [cx + dx, cy + dy])
+                assert hit == corner, (corner, dx, dy, hit)
+            _touch_drag(page, (cx + inward, cy + inward), (cx + 3 * inward, cy + 3 * inward))
+            after = page.locator(".crop-box").bounding_box()
+            if corner == "se":  # resized from the corner: the opposite corner stays where it was
+                assert (after["x"], after["y"]) == (pytest.approx(box["x"], abs=1), pytest.approx(box["y"], abs=1))
+                assert after["width"] < box["width"] - 20
+            else:
+                assert after["x"] + after["width"] == pytest.approx(box["x"] + box["width"], abs=1)
+                assert after["x"] > box["x"] + 20
+        screenshot(page, "crop-handles-by-touch-phone")
+        page.get_by_role("button", name="Cancel", exact=True).click()

@@ -377,10 +377,20 @@ export function showMenu(x, y, items) {
     }
   };
   open(items, x, y);
-  setTimeout(() => document.addEventListener("click", hideMenu, { once: true }), 0);
+  // A click elsewhere closes the menu. The listener goes with the menu: left waiting after a choice (whose
+  // click stops at the menu), it closed the next menu the moment that one opened.
+  dismissMenu?.abort();
+  const dismiss = (dismissMenu = new AbortController());
+  setTimeout(() => {
+    if (!dismiss.signal.aborted) document.addEventListener("click", hideMenu, { once: true, signal: dismiss.signal });
+  }, 0);
 }
 
+let dismissMenu = null; // the open menu's click-elsewhere listener
+
 export function hideMenu() {
+  dismissMenu?.abort();
+  dismissMenu = null;
   const menu = $("menu");
   const hadFocus = menu.contains(document.activeElement);
   menu.hidden = true;
