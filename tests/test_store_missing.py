@@ -53,3 +53,32 @@ def test_without_its_store_plugin_a_bucket_library_refuses_what_needs_originals(
     # What reads only the database still works: the library is not locked away.
     listed = run_cli("ls", "--library", str(root), env=WITHOUT_S3)
     assert listed.returncode == 0
+
+
+def test_a_crafted_library_gets_one_line_not_a_traceback(tmp_path):
+    """A library whose database was changed outside PixlStash: a picture's content hash that would name a
+    path outside the library, and plugin settings that do not check."""
+    from live_server import LiveServer, make_pictures
+
+    root = tmp_path / "lib"
+    with Library.open(root) as library:
+        [picture_id] = make_pictures(library, tmp_path / "in", 1)
+        library.db.execute("UPDATE pictures SET content_hash = '../../../../etc/passwd' WHERE id = ?", (picture_id,))
+        with LiveServer(library) as live, live.client(live.token("read")) as http:
+            for route in ("grid.webp", "preview.webp", "frame.webp"):
+                answer = http.get(f"/api/v1/pictures/{picture_id}/{route}")
+                assert answer.status_code == 409, (route, answer.status_code, answer.text)
+                assert answer.json()["error"]["code"] == "damaged"
+                assert "damaged" in answer.json()["error"]["message"]
+        library.db.execute(
+            "INSERT OR REPLACE INTO settings(key, value) VALUES ('plugin:s3', ?)", ('{"retries": "many"}',)
+        )
+    serve = subprocess.run(
+        [sys.executable, "-m", "pixlstash", "serve", "--library", str(root), "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    assert serve.returncode != 0 and "Traceback" not in serve.stderr
+    assert serve.stderr.strip().splitlines() == [serve.stderr.strip()] and "invalid settings for s3" in serve.stderr

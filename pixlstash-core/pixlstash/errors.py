@@ -6,6 +6,7 @@ __all__ = [
     "BadInput",
     "ComfyUnreachable",
     "Conflict",
+    "Damaged",
     "EngineNotFound",
     "EngineUnavailable",
     "ModelDamaged",
@@ -17,6 +18,7 @@ __all__ = [
     "TooLarge",
     "UnsupportedMedia",
     "WorkflowRefused",
+    "damaged_address",
 ]
 
 
@@ -47,6 +49,23 @@ class Conflict(PixlstashError):
     """The request cannot be done in the current state (a duplicate, a restore in progress, ...)."""
 
     code = "conflict"
+
+
+class Damaged(Conflict):
+    """Something the library keeps is not what it should be (a record changed outside PixlStash, a file
+    that does not match its hash): the message says which. It is refused, never followed; nothing else is
+    affected."""
+
+    code = "damaged"
+
+
+def damaged_address(kind: str, *parts: object) -> Damaged:
+    """For a record whose content hash or suffix cannot name a file of the library: one line, not a crash."""
+    named = "".join(str(part) for part in parts)[:120]
+    return Damaged(
+        f"the library's record of this picture is damaged: it names its {kind} {named!r}, which no file of a "
+        "library can be (its database was changed outside PixlStash)"
+    )
 
 
 class TooLarge(PixlstashError):

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from .errors import damaged_address
+
 __all__ = ["RENDITION_CACHE_BYTES", "RenditionCache"]
 
 RENDITION_CACHE_BYTES = 2 << 30
@@ -30,7 +32,7 @@ class RenditionCache:
 
     def path(self, content_hash: str, edit_key: str, extension: str) -> Path:
         if not (content_hash.isalnum() and edit_key.isalnum() and extension in (".jpg", ".png")):
-            raise ValueError(f"bad rendition address {content_hash!r} {edit_key!r} {extension!r}")
+            raise damaged_address("edited copy", content_hash, edit_key, extension)
         return self.folder / content_hash[:2] / f"{content_hash}.e{edit_key}{extension}"
 
     def open(

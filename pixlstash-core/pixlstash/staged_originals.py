@@ -12,7 +12,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from .errors import StorageUnavailable
+from .errors import StorageUnavailable, damaged_address
 from .originals import OriginalStore
 
 __all__ = ["StagedOriginals", "fetch_checked"]
@@ -50,7 +50,7 @@ class StagedOriginals:
         """A local copy of the original (fetched now unless one is kept); ``FileNotFoundError`` when the store
         has no such original, ``StorageUnavailable`` when it cannot be read or is not what it should be."""
         if not content_hash.isalnum() or (suffix and not suffix[1:].isalnum()):
-            raise ValueError(f"bad original address {content_hash!r}{suffix!r}")
+            raise damaged_address("original", content_hash, suffix)
         target = self.root / content_hash[:2] / f"{content_hash}{suffix}"
         if target.is_file():
             os.utime(target)  # recently used: trimmed last

@@ -18,6 +18,8 @@ from typing import Literal
 import numpy as np
 from PIL import Image, ImageOps
 
+from .errors import damaged_address
+
 __all__ = [
     "GRID_SIZE",
     "PREVIEW_SIZE",
@@ -152,7 +154,7 @@ class ThumbnailCache:
         """Where a thumbnail is; an edited picture's (``edit_key``, see edit_geometry.py) apart from the
         original's, so undoing an edit finds its thumbnails still there."""
         if size not in ("grid", "preview") or not content_hash.isalnum() or not (edit_key.isalnum() or not edit_key):
-            raise ValueError(f"bad thumbnail address {content_hash!r} {size!r} {edit_key!r}")
+            raise damaged_address("thumbnail", content_hash, size, edit_key)
         edited = f".e{edit_key}" if edit_key else ""
         return self.root / content_hash[:2] / f"{content_hash}.{size}{edited}.v{THUMBNAIL_VERSION}.webp"
 
@@ -177,7 +179,7 @@ class ThumbnailCache:
         """A face crop's file: named by the picture's content, the face's box and (on a video) its frame,
         so it never goes stale."""
         if not content_hash.isalnum():
-            raise ValueError(f"bad thumbnail address {content_hash!r}")
+            raise damaged_address("face crop", content_hash)
         corners = "-".join(str(round(v)) for v in box) + (f"f{int(frame)}" if frame else "")
         return self.root / content_hash[:2] / f"{content_hash}.face{corners}.v{THUMBNAIL_VERSION}.webp"
 

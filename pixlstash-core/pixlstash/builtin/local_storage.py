@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from ..errors import damaged_address
 from ..hookspecs import hookimpl
 from ..originals import OriginalStore
 
@@ -27,7 +28,7 @@ class LocalFolderStore(OriginalStore):
 
     def _path(self, content_hash: str, suffix: str) -> Path:
         if not content_hash.isalnum() or (suffix and not suffix[1:].isalnum()):
-            raise ValueError(f"bad original address {content_hash!r}{suffix!r}")
+            raise damaged_address("original", content_hash, suffix)
         return self.root / content_hash[:2] / content_hash[2:4] / f"{content_hash}{suffix}"
 
     def put(self, content_hash: str, source: Path, suffix: str, *, move: bool = False) -> None:

@@ -14,7 +14,7 @@ from typing import Any, BinaryIO
 
 import msgspec
 
-from pixlstash import OriginalStore, StorageUnavailable
+from pixlstash import OriginalStore, StorageUnavailable, damaged_address
 
 from .client import NotWhole, failure, make_client, put_checked
 from .settings import S3Settings
@@ -54,7 +54,7 @@ class S3OriginalStore(OriginalStore):
     @staticmethod
     def key(content_hash: str, suffix: str) -> str:
         if not content_hash.isalnum() or (suffix and not suffix[1:].isalnum()):
-            raise ValueError(f"bad original address {content_hash!r}{suffix!r}")
+            raise damaged_address("original", content_hash, suffix)
         return f"{content_hash[:2]}/{content_hash[2:4]}/{content_hash}{suffix}"
 
     def _failed(self, error: Exception, doing: str) -> StorageUnavailable:
