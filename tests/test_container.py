@@ -254,26 +254,51 @@ def test_a_volume_of_the_previous_schema_opens_in_this_image(image, volume, tmp_
         assert browser.post("/api/v1/auth/login", json={"username": "owner", "password": PASSWORD}).status_code == 200
 
 
+def _compose(folder: Path, env: dict[str, str], *args: str) -> str:
+    """podman-compose ARGS in ``folder``, as a person types it there; its output (podman-compose 1.0 exits 0
+    whatever happened and prints "exit code: N" for what it ran)."""
+    done = subprocess.run(["podman-compose", *args], cwd=folder, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return done.stdout + done.stderr
+
+
 @pytest.mark.skipif(not shutil.which("podman-compose"), reason="needs podman-compose (scripts/setup --dev installs it)")
-def test_compose_yaml_serves_the_image(image, tmp_path):
-    project = f"pixlstash-test-{uuid.uuid4().hex[:8]}"
+def test_the_readmes_compose_lines_run_as_written_and_a_backup_outlives_an_upgrade(image, tmp_path):
+    """The README's lines for Debian 12's podman-compose 1.0, in a folder holding compose.yaml (its name is
+    the project's): up, a backup with exec, the upgrade that recreates the container, the backup still
+    there. A backup inside the container itself is refused: the upgrade would take it away."""
+    folder = tmp_path / f"pixlstash-test-{uuid.uuid4().hex[:8]}"
+    folder.mkdir()
+    shutil.copy(REPO / "compose.yaml", folder / "compose.yaml")
     port = free_port()
+    # The image built here has its own tag; another port, as the README says, when 9537 is taken.
     env = {**os.environ, "PIXLSTASH_IMAGE": image, "PIXLSTASH_HOST_PORT": str(port)}
-    # podman-compose 1.0 (Debian 12) ignores profiles: the service is named, as compose.yaml's header says.
-    compose = ["podman-compose", "--podman-run-args", " ".join(RUN_OPTIONS), "-p", project, "-f", "compose.yaml"]
+    name = f"{folder.name}_pixlstash_1"
+
+    def healthy() -> dict | None:
+        running = engine("inspect", "--format", "{{.State.Running}}", name, check=False).stdout.strip()
+        assert running != "false", f"the container stopped: {engine('logs', name, check=False).stderr[-3000:]}"
+        try:
+            answer = httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=5)
+        except httpx.HTTPError:
+            return None
+        return answer.json() if answer.status_code == 200 else None
+
     try:
-        up = subprocess.run([*compose, "up", "-d", "pixlstash"], cwd=REPO, env=env, capture_output=True, text=True)
-        assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-2000:]
-
-        def health() -> dict | None:
-            try:
-                answer = httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=5)
-            except httpx.HTTPError:
-                return None
-            return answer.json() if answer.status_code == 200 else None
-
-        assert wait_for(health, "the compose service to answer", timeout=300)["library_open"] is True
-        inspected = engine("inspect", "--format", "{{.HostConfig.RestartPolicy.Name}}", f"{project}_pixlstash_1")
+        _compose(folder, env, "up", "-d", "pixlstash")
+        assert wait_for(healthy, "the compose service to answer", timeout=300)["library_open"] is True
+        inspected = engine("inspect", "--format", "{{.HostConfig.RestartPolicy.Name}}", name)
         assert inspected.stdout.strip() == "unless-stopped"
+        made = _compose(folder, env, "exec", "pixlstash", "pixlstash", "backup", "create", "/backups/today")
+        assert "exit code: 0" in made and "backup " in made, made
+        inside = _compose(folder, env, "exec", "pixlstash", "pixlstash", "backup", "create", "/tmp/today")
+        assert "exit code: 1" in inside and "inside the container, not on a mounted volume" in inside, inside
+        plugins = _compose(folder, env, "exec", "pixlstash", "pixlstash", "plugins")
+        assert "s3  (pixlstash-s3" in plugins  # a library in a bucket opens in this image
+
+        _compose(folder, env, "up", "-d", "--force-recreate", "pixlstash")  # the README's upgrade step
+        wait_for(healthy, "the recreated container to answer", timeout=300)
+        verified = _compose(folder, env, "exec", "pixlstash", "pixlstash", "backup", "verify", "/backups/today")
+        assert "exit code: 0" in verified and "is whole" in verified, verified
     finally:
-        subprocess.run([*compose, "down", "-v"], cwd=REPO, env=env, capture_output=True, timeout=300)
+        subprocess.run(["podman-compose", "down", "-v"], cwd=folder, env=env, capture_output=True, timeout=300)
