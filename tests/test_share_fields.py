@@ -10,6 +10,8 @@ import threading
 import pytest
 from test_web_enrichment import upload_colours, wait_for_jobs
 
+from pixlstash.domain import PictureFilter
+
 BASE_FIELDS = {"id", "content_hash", "media_type", "width", "height", "taken_at"}
 
 
@@ -58,15 +60,21 @@ def test_every_route_returns_only_what_the_metadata_option_allows(live, curated,
 
     for params in ({"favourite": "true"}, {"flagged": "true"}):
         refused("/pictures", params)
-    # Whatever the options: the full-text index also holds file names and OCR text no share shows, and
-    # sizes and import times never leave the library (a sort's cursor would carry them).
-    for params in ({"text": "private"}, {"sort": "file_size"}, {"sort": "imported_at"}):
+    # Whatever the options, sizes and import times never leave the library (a sort's cursor would carry them).
+    for params in ({"sort": "file_size"}, {"sort": "imported_at"}):
         refused("/pictures", params)
-    refused("/pictures/count", {"text": "red.png"})
     assert anon.get(f"{base}/pictures/stats").json()["total_bytes"] == 0
     if include_metadata:
         assert listed(rating_min=5) == [ids["red"]] and listed(tags="portfolio") != listed()
         assert listed(sort="rating")[0] == ids["red"]
+        # The text search finds what the share shows (a caption, a tag), never what it does not: the
+        # full-text index also holds file names, OCR text and the names of sets, which no share shows.
+        assert listed(text="private note") == [ids["red"]]
+        assert sorted(listed(text="portf")) == sorted([ids["red"], ids["green"]])
+        for hidden in ("red.png", "red", "Shared"):
+            assert listed(text=hidden) == [], hidden
+            assert anon.get(f"{base}/pictures/count", params={"text": hidden}).json()["count"] == 0
+        assert live.library.count(PictureFilter(text="red.png")) == 1  # (the owner's search finds it)
     else:
         for params in (
             {"rating_min": 5},

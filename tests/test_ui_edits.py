@@ -258,3 +258,47 @@ def test_a_finger_near_a_crop_corner_resizes_on_a_phone(browser, server):  # noq
                 assert after["x"] > box["x"] + 20
         screenshot(page, "crop-handles-by-touch-phone")
         page.get_by_role("button", name="Cancel", exact=True).click()
+
+
+def test_a_share_page_searches_what_it_shows_and_names_what_a_download_gives(browser, server):  # noqa: F811
+    library, ids = server.library, server.ids
+    library.edits.change_look([ids["marked"]], EditChange(rotate=90))
+    library.edits.change_look([ids["plain"]], EditChange(revert=True))
+    library.edits.tag([ids["marked"]], add=["lighthouse"])
+    _, plain_share = server.state.shares.create(
+        "pictures", picture_ids=list(ids.values()), options=ShareOptions(allow_original=True)
+    )
+    _, meta_share = server.state.shares.create(
+        "pictures",
+        picture_ids=list(ids.values()),
+        options=ShareOptions(allow_original=True, include_metadata=True, watermark={"text": "proof", "opacity": 0.5}),
+    )
+    for size, options in SIZES.items():
+        context = browser.new_context(**options)
+        page = context.new_page()
+        page.goto(f"{server.url}/s/{plain_share}")
+        page.wait_for_selector("body[data-ready='1']")
+        expect(page.locator("#share-search")).to_be_hidden()  # no metadata shown: nothing to search
+        page.locator(f".tile[data-id='{ids['marked']}']").click()
+        expect(page.locator("#download")).to_have_text("Download original")  # the edit is not what it gives
+        context.close()
+
+        context = browser.new_context(**options)
+        page = context.new_page()
+        page.goto(f"{server.url}/s/{meta_share}")
+        page.wait_for_selector("body[data-ready='1']")
+        search = page.get_by_label("Search these pictures")
+        search.fill("lightho")
+        expect(page.locator("#count")).to_have_text("1 picture found")
+        expect(page.locator(".tile:visible")).to_have_count(1)
+        screenshot(page, f"share-search-{size}")
+        search.fill("plain")  # a file name: not shown by the share, so not searched
+        expect(page.locator("#count")).to_have_text("0 pictures found")
+        search.fill("")
+        expect(page.locator("#count")).to_have_text("2 pictures")
+        page.locator(f".tile[data-id='{ids['marked']}']").click()
+        expect(page.locator("#download")).to_have_text("Download edited picture")  # watermarked, and its look
+        page.keyboard.press("Escape")
+        page.locator(f".tile[data-id='{ids['plain']}']").click()
+        expect(page.locator("#download")).to_have_text("Download picture")  # watermarked: not the file itself
+        context.close()

@@ -426,6 +426,9 @@ class PictureFilter(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unkn
     max_faces: Int64 | None = None
     unnamed_faces: bool | None = None  # with a face no character names (or every face named)
     text: str | None = None  # full text over captions, prompts, generation data and names
+    # The same words over only what a share with metadata shows (generation data, captions, tag names; no
+    # file names, text read in the pictures, or names of sets and projects): what ``text`` becomes in a share.
+    shown_text: str | None = None
     # Generation data: LoRA and checkpoint names match as case-insensitive parts ("detail" finds
     # "add_detail_v2.safetensors"); every LoRA listed must be there. Seed, sampler, scheduler and steps match
     # exactly (sampler and scheduler ignoring case).

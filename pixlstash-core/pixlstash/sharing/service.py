@@ -166,8 +166,9 @@ def _owns(principal: Principal, row) -> bool:
 
 _NO_FILTER = PictureFilter()
 # "text" searches the full-text index, which also holds file names, OCR text and the names of sets,
-# characters and projects that no share shows: one bit per request would spell them out.
-_NEVER_SHOWN = {"favourite", "flagged", "stack", "stack_covers", "score_engine", "score_min", "score_max", "text"}
+# characters and projects that no share shows (one bit per request would spell them out): in a share that
+# shows metadata it searches only what the share shows (``shown_text``); in one that does not, nothing.
+_NEVER_SHOWN = {"favourite", "flagged", "stack", "stack_covers", "score_engine", "score_min", "score_max"}
 # Sizes and import times are the owner's working state: sorting by them (the cursor carries the exact value)
 # would show them.
 _NEVER_SORTED = {"file_size", "imported_at"}
@@ -179,6 +180,7 @@ _METADATA_FILTERS = {
     "any_tags",
     "not_tags",
     "text",
+    "shown_text",
     "rating_min",
     "rating_max",
     "unrated",
@@ -338,6 +340,8 @@ class ShareService:
         if asked:
             raise BadInput(f"this share does not show what these filter on: {', '.join(asked)}", fields=asked)
         scope: dict[str, Any] = {
+            "text": None,
+            "shown_text": base.shown_text or base.text,
             "project": None,
             "collections": [],
             "collection_op": "union",

@@ -150,6 +150,13 @@ def compile_filter(db: Database, f: PictureFilter, *, page_size: int = 100) -> C
                 ids_sql, text_params, f"p.id IN ({ids_sql})", text_params, _capped_count(db, ids_sql, text_params)
             )
         )
+    if f.shown_text:
+        ids_sql, text_params = _shown_text_match(f.shown_text)
+        memberships.append(
+            _Membership(
+                ids_sql, text_params, f"p.id IN ({ids_sql})", text_params, _capped_count(db, ids_sql, text_params)
+            )
+        )
     if f.ids is not None:
         ids_sql = "SELECT value FROM json_each(?)"
         memberships.append(
@@ -298,10 +305,30 @@ _TEXT_MATCH = (
 )
 
 
+def _shown_text_match(text: str) -> tuple[str, list[object]]:
+    """The search box's words over what a share shows: the generation data (the index's prompt column
+    alone), a caption holding every word, or the start of a tag's name."""
+    words = [w for w in _NOT_WORD.split(text) if w][:20]
+    if not words:
+        raise BadInput("the text search is empty")
+    like = [f"%{_like_literal(w)}%" for w in words]
+    sql = (
+        "SELECT rowid FROM picture_text WHERE picture_text MATCH ? "
+        "UNION SELECT picture_id FROM captions WHERE "
+        + " AND ".join("text LIKE ? ESCAPE '\\'" for _ in like)
+        + " UNION SELECT picture_id FROM picture_tags WHERE tag_id IN "
+        "(SELECT id FROM tags WHERE name LIKE ? ESCAPE '\\')"
+    )
+    return sql, [f"prompt : ({_fts_query(text)})", *like, _name_prefix(text)]
+
+
+def _like_literal(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _name_prefix(text: str) -> str:
     """A LIKE pattern for names starting with ``text`` (its spaces evened out; ``%`` and ``_`` literal)."""
-    words = " ".join(w for w in _NOT_WORD.split(text) if w)
-    return words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return _like_literal(" ".join(w for w in _NOT_WORD.split(text) if w)) + "%"
 
 
 def _fts_query(text: str) -> str:

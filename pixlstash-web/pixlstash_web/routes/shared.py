@@ -40,6 +40,7 @@ class ShareInfo(msgspec.Struct):
     include_metadata: bool
     expires_at: int | None
     edited_downloads: bool = False  # an edited picture's full-size download is its edited look
+    transformed: bool = False  # what it serves is rendered (a watermark): a download is never the original file
 
 
 def _shares(ctx: RequestContext):
@@ -119,6 +120,7 @@ def register(api: Api) -> None:
             share.options.include_metadata,
             share.expires_at,
             share.options.edited_downloads,
+            _shares(ctx).transforms_apply(share),
         )
 
     @api.get(

@@ -31,11 +31,17 @@ function media(picture, size) {
   return `${base}/media/${picture.content_hash}/${size}${picture.edit_key ? `?edit=${picture.edit_key}` : ""}`;
 }
 
-/** Every page of the share, the grid laid out again as each arrives (the first screen paints at once). */
-async function loadAll() {
+/** Every page of the share (or of what the search finds in it), the grid laid out again as each arrives
+ * (the first screen paints at once). A newer search stops an older one's loading. */
+let loading = 0;
+async function loadAll(text = "") {
+  const mine = ++loading;
+  pictures.clear();
   let cursor = null;
+  const search = text ? `&text=${encodeURIComponent(text)}` : "";
   do {
-    const page = await get(`/pictures?limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+    const page = await get(`/pictures?limit=${PAGE}${search}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+    if (mine !== loading) return;
     for (const p of page.items) pictures.set(p.id, p);
     grid.setDetails(page.items);
     const all = [...pictures.values()];
@@ -44,7 +50,26 @@ async function loadAll() {
     cursor = page.next_cursor;
   } while (cursor);
   $("empty").hidden = pictures.size > 0;
-  $("empty").textContent = "This share holds no pictures.";
+  $("empty").textContent = text ? "Nothing here matches that." : "This share holds no pictures.";
+  $("count").textContent = counted(text ? pictures.size : info.picture_count) + (text ? " found" : "");
+}
+
+function counted(n) {
+  return `${n.toLocaleString()} picture${n === 1 ? "" : "s"}`;
+}
+
+/** A share that shows tags and captions can be searched: its prompts, captions and tags, nothing else. */
+function bindSearch() {
+  const box = $("share-search");
+  box.hidden = !info.include_metadata;
+  let timer = null;
+  box.oninput = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => loadAll(box.value.trim()).catch((error) => {
+      $("empty").hidden = false;
+      $("empty").textContent = error.message;
+    }), 250);
+  };
 }
 
 function show(index) {
@@ -70,7 +95,7 @@ function show(index) {
       ${p.rating ? `<p aria-label="Rating ${p.rating}">${"★".repeat(p.rating)}</p>` : ""}
       ${p.caption ? `<p>${esc(p.caption)}</p>` : ""}
       ${p.tags?.length ? `<div class="chips">${p.tags.map((t) => `<span class="chip">${esc(t.name)}</span>`).join("")}</div>` : ""}
-      ${info.allow_original ? `<p><a class="button primary" id="download" href="${media(p, "original")}" download>${icon("download")} Download original</a></p>` : ""}
+      ${info.allow_original ? `<p><a class="button primary" id="download" href="${media(p, "original")}" download>${icon("download")} ${downloadLabel(p)}</a></p>` : ""}
     </div>`;
   el.hidden = false;
   $("prev").onclick = () => show(open - 1);
@@ -81,6 +106,12 @@ function show(index) {
   grid.focus = index;
   grid.scrollToIndex(index);
   grid.refreshTiles();
+}
+
+/** What the download gives: the original file, or (edited, or watermarked) a picture made from it. */
+function downloadLabel(p) {
+  if (p.edit_key && (info.edited_downloads || info.transformed)) return "Download edited picture";
+  return info.transformed ? "Download picture" : "Download original";
 }
 
 function close() {
@@ -114,7 +145,8 @@ async function start() {
     info = await get("");
     $("title").textContent = info.title || "Shared pictures";
     document.title = `${info.title || "Shared pictures"} · PixlStash`;
-    $("count").textContent = `${info.picture_count.toLocaleString()} picture${info.picture_count === 1 ? "" : "s"}`;
+    $("count").textContent = counted(info.picture_count);
+    bindSearch();
     const notes = [];
     if (info.allow_original) notes.push("Originals can be downloaded");
     if (info.expires_at) notes.push(`Link valid until ${new Date(info.expires_at).toLocaleDateString()}`);
