@@ -234,7 +234,7 @@ def test_models_pull_without_network_fails_at_once_in_one_line(tmp_path):
     assert time.monotonic() - started < 15
     assert pulled.returncode == 1 and len(pulled.stderr.splitlines()) == 1, pulled.stderr
     assert pulled.stderr.startswith("error: no network (127.0.0.1 cannot be reached")
-    assert "copy the model files here instead" in pulled.stderr and "Traceback" not in pulled.stderr
+    assert "copy the model files of wd-tagger/" in pulled.stderr and "Traceback" not in pulled.stderr
 
 
 def test_on_a_terminal_tables_are_drawn_progress_shown_and_names_escaped(lib, tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import msgspec
 
-from ..engines.model_pulls import can_download, hub_unreachable, pull_model
+from ..engines.model_pulls import can_download, pull_model, source_unreachable
 from ..engines.registry import EngineRegistry
 from ..engines.weights import check_model_files
 from ..errors import BadInput, PixlstashError
@@ -63,10 +63,13 @@ def pull_command(pm, library_path, engine) -> int:
     for chosen_engine in chosen:
         if not can_download(chosen_engine):
             raise BadInput(f"{chosen_engine.id} has no model files to download")
-    unreachable = hub_unreachable()
-    if unreachable:
-        places = "; ".join(f"{e.id}: {e.model_status().location or '?'}" for e in chosen)
-        raise PixlstashError(f"no network ({unreachable}): copy the model files here instead ({places})")
+    for chosen_engine in chosen:
+        unreachable = source_unreachable(chosen_engine)
+        if unreachable:
+            where = chosen_engine.model_status().location or "?"
+            raise PixlstashError(
+                f"no network ({unreachable}): copy the model files of {chosen_engine.id} to {where} instead"
+            )
     for chosen_engine in chosen:
         print(f"pulling {chosen_engine.id} ...", flush=True)
         print(f"  saved to {pull_model(chosen_engine)}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import abc
 import enum
 import math
+import os
 import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
@@ -176,6 +177,11 @@ class ModelStatus(msgspec.Struct, frozen=True):
     available: bool = True  # False: set up, but the service it runs on cannot be reached now (the work waits)
 
 
+def hub_endpoint() -> str:
+    """The Hugging Face hub as ``huggingface_hub`` reaches it (``HF_ENDPOINT``, else huggingface.co)."""
+    return os.environ.get("HF_ENDPOINT") or "https://huggingface.co"
+
+
 class Engine(abc.ABC):
     """Base of every engine. Subclasses set ``task`` and give each instance a stable ``id``.
 
@@ -227,6 +233,11 @@ class Engine(abc.ABC):
     def download(self) -> str:
         """Fetch the model files (only ever on the user's request: ``pixlstash models pull``); returns where."""
         raise NotImplementedError(f"{self.id} has no model files to download")
+
+    def download_source(self) -> str:
+        """Where ``download()`` fetches from: its host is tried before a pull starts, and named when it cannot
+        be reached. The Hugging Face hub (``HF_ENDPOINT``, else huggingface.co) unless the engine says."""
+        return hub_endpoint()
 
     def unload(self) -> None:  # noqa: B027 - optional hook for subclasses
         """Free the weights; the next call loads them again."""

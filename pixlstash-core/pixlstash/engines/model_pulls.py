@@ -16,9 +16,9 @@ import msgspec
 
 from ..clock import now_ms
 from ..errors import BadInput, Conflict, PixlstashError
-from .base import Engine
+from .base import Engine, hub_endpoint
 
-__all__ = ["ModelPull", "ModelPulls", "can_download", "fetch_file", "hub_unreachable", "pull_model"]
+__all__ = ["ModelPull", "ModelPulls", "can_download", "fetch_file", "pull_model", "source_unreachable"]
 
 
 def fetch_file(url: str, target: Path) -> None:
@@ -51,13 +51,14 @@ class ModelPull(msgspec.Struct, frozen=True):
     finished_at: int | None = None
 
 
-def hub_unreachable() -> str | None:
-    """Why the model hub cannot be reached, found at once (no retries), or None."""
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+def source_unreachable(engine: Engine) -> str | None:
+    """Why the place ``engine`` downloads from cannot be reached, found at once (no retries), or None."""
+    source = engine.download_source()
+    if source == hub_endpoint() and os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
         return "HF_HUB_OFFLINE is set"
-    endpoint = urlsplit(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
-    host = endpoint.hostname or "huggingface.co"
-    port = endpoint.port or (80 if endpoint.scheme == "http" else 443)
+    address = urlsplit(source)
+    host = address.hostname or source
+    port = address.port or (80 if address.scheme == "http" else 443)
     try:
         socket.create_connection((host, port), timeout=5).close()
     except OSError as error:
@@ -74,7 +75,7 @@ def pull_model(engine: Engine) -> str:
     (no network: where to copy the files instead; the hub's own error, first line)."""
     if not can_download(engine):
         raise BadInput(f"{engine.id} has no model files to download")
-    unreachable = hub_unreachable()
+    unreachable = source_unreachable(engine)
     if unreachable:
         where = engine.model_status().location or "?"
         raise PixlstashError(f"no network ({unreachable}): copy the model files of {engine.id} to {where} instead")

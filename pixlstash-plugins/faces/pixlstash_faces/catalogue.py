@@ -19,9 +19,11 @@ import msgspec
 
 from pixlstash import ModelMissing, models_dir
 
-__all__ = ["DEFAULT_PACK", "KNOWN_PACKS", "FacePack", "FacesSettings", "configured_packs"]
+__all__ = ["DEFAULT_PACK", "INSIGHTFACE_RELEASES", "KNOWN_PACKS", "FacePack", "FacesSettings", "configured_packs"]
 
 DEFAULT_PACK = "buffalo_l"
+# Where insightface's own downloader fetches the packs (its model zoo's GitHub releases).
+INSIGHTFACE_RELEASES = "https://github.com/deepinsight/insightface/releases"
 KNOWN_PACKS = {
     "buffalo_l": "SCRFD-10G detector and ArcFace ResNet-50 (the most accurate)",
     "buffalo_m": "SCRFD-2.5G detector and ArcFace ResNet-50",

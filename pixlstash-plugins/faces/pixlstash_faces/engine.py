@@ -17,7 +17,7 @@ import numpy as np
 
 from pixlstash import EngineParameter, Face, FaceExtractor, ModelMissing, ModelStatus
 
-from .catalogue import FacePack
+from .catalogue import INSIGHTFACE_RELEASES, FacePack
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -161,6 +161,9 @@ class InsightFaceExtractor(FaceExtractor):
 
     def download(self) -> str:
         return str(self.pack.download())
+
+    def download_source(self) -> str:
+        return INSIGHTFACE_RELEASES  # insightface's downloader fetches its packs from there, not from a hub
 
 
 def _sessions_with(app: Any, options: Any, providers: list[str]) -> None:

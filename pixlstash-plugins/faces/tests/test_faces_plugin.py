@@ -75,6 +75,17 @@ def test_the_plugin_registers_through_its_entry_point():
     assert "faces/buffalo_l" in {e.id for e in EngineRegistry.from_plugin_manager(make_plugin_manager()).all()}
 
 
+def test_a_pull_checks_and_names_where_insightface_downloads_from():
+    """insightface fetches its packs from its GitHub releases: a pull first tries that host (and names it
+    when it cannot be reached), not the Hugging Face hub."""
+    from urllib.parse import urlsplit
+
+    from insightface.utils.storage import BASE_REPO_URL
+
+    engine = {e.id: e for e in EngineRegistry.from_plugin_manager(make_plugin_manager()).all()}["faces/buffalo_l"]
+    assert urlsplit(engine.download_source()).hostname == urlsplit(BASE_REPO_URL).hostname == "github.com"
+
+
 @pytest.mark.parametrize(("det_size", "det_thresh"), [(640, 0.5), (320, 0.3)])
 def test_faces_equal_insightface_face_analysis(faces_pm, models_dir, det_size, det_thresh):
     engine = engines(faces_pm)["faces/tiny-pack"]
