@@ -69,6 +69,12 @@ def _openable_formats() -> list[str]:
     return [name for name in IMAGE_FORMATS if name in Image.OPEN]  # MPO opens through JPEG
 
 
+# ``MediaLimits.max_pixels`` is the one pixel limit, checked on each file's header before it is imported.
+# Pillow's own check is process-wide: it would silently halve ours, and it warned on the terminal whenever
+# a process that had not opened a new file yet (an enrichment worker, an engine's process) decoded an
+# imported picture of 90 to 179 megapixels. Every process that decodes imports this module: it is off.
+Image.MAX_IMAGE_PIXELS = None
+
 # A JPEG XL codestream, or its ISO BMFF container.
 _JXL_SIGNATURES = (b"\xff\x0a", b"\x00\x00\x00\x0cJXL \x0d\x0a\x87\x0a")
 
@@ -81,9 +87,6 @@ def _starts_with(path: Path, *prefixes: bytes) -> bool:
 
 def open_image(path: Path | io.BytesIO, limits: MediaLimits) -> Image.Image:
     """Open (header only) an image of an allowed format within the pixel limit, or raise a clear error."""
-    # ``limits.max_pixels`` is the one pixel limit. Pillow's own check (a warning at half its error
-    # threshold) is process-wide and would silently halve ours, so it is off; ours runs on the header.
-    Image.MAX_IMAGE_PIXELS = None
     try:
         image = Image.open(path, formats=_openable_formats())
     except Image.UnidentifiedImageError:

@@ -138,6 +138,12 @@ class InsightFaceExtractor(FaceExtractor):
         app = self._ready(det_size, det_thresh)
         found = []
         for image in images:
+            short, long = sorted(image.size)
+            if short < min_face or short * det_size < long:
+                # No face min_face wide fits; and a strip (1x100000) would reach the detector less than a
+                # pixel wide, where OpenCV's resize fails with a raw assertion.
+                found.append([])
+                continue
             bgr = np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
             faces = []
             for face in app.get(bgr):

@@ -292,3 +292,19 @@ def test_each_det_size_and_the_threads_setting_take_effect_on_insightface_2_and_
         assert run["differences"] == [], run
         assert run["threads"] == [1, 1]
         assert run["faces"][0] != run["faces"][2]  # det_size changes what is found: the check has teeth
+
+
+def test_a_strip_and_a_100_megapixel_picture_enrich_quietly(models_dir, tmp_path):
+    """Through the real command line: a 1x100000 strip has no faces (it used to fail with a raw OpenCV
+    assertion), and a picture over Pillow's own limit but within PixlStash's prints no Pillow warning."""
+    from conftest import run_cli
+
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    Image.new("RGB", (1, 100_000), (30, 60, 90)).save(folder / "strip.png")
+    Image.new("RGB", (10_000, 9_500), (90, 60, 30)).save(folder / "big.png")  # 95 MP: under our 179 MP
+    env = {"PIXLSTASH_MODELS_DIR": str(models_dir), "PIXLSTASH_LIBRARY": str(tmp_path / "lib")}
+    run_cli("import", str(folder), env=env)
+    done = run_cli("enrich", "--engine", "faces/tiny-pack", env=env)
+    assert "2 done, 0 failed" in done.stdout, done.stdout + done.stderr
+    assert "Warning" not in done.stderr and "OpenCV" not in done.stderr, done.stderr
