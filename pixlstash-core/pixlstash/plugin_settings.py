@@ -130,8 +130,12 @@ class PluginSettings:
         try:
             return self.schemas[name]
         except KeyError:
+            from .plugins import plugin_hint  # (the error's path only)
+
             known = ", ".join(sorted(self.schemas)) or "none"
-            raise NotFound(f"no plugin declares settings named {name!r} (plugins with settings: {known})") from None
+            raise NotFound(
+                f"no plugin declares settings named {name!r} (plugins with settings: {known}){plugin_hint(name)}"
+            ) from None
 
     def stored(self, name: str) -> dict[str, Any]:
         """What is stored for ``name`` (no defaults, no environment), its secrets included."""

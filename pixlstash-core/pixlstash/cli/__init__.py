@@ -40,16 +40,25 @@ def make_cli(pm) -> click.Group:
     @click.version_option(__version__, "--version", prog_name="pixlstash", message="%(prog)s %(version)s")
     @click.option("-v", "--verbose", is_flag=True, help="log debug messages to standard error")
     @click.option("--debug", is_flag=True, help="show the traceback of an error (for bug reports)")
-    def cli(verbose: bool, debug: bool) -> None:
+    @click.option(
+        "--library",
+        "library_path",
+        metavar="PATH",
+        help="the library every command works on, unless it names another (default: $PIXLSTASH_LIBRARY)",
+    )
+    @click.pass_context
+    def cli(ctx: click.Context, verbose: bool, debug: bool, library_path: str | None) -> None:
         """PixlStash: a private, self-hosted picture and video library.
 
-        Every command that works on a library takes --library PATH (default: $PIXLSTASH_LIBRARY, then the
-        per-user data folder). `pixlstash COMMAND --help` explains a command, with examples.
+        Every command that works on a library takes --library PATH, after the command or before it
+        (default: $PIXLSTASH_LIBRARY, then the per-user data folder). `pixlstash COMMAND --help` explains a
+        command, with examples.
 
         \b
         Shell completion (bash; zsh and fish alike, see `pixlstash docs`):
           eval "$(_PIXLSTASH_COMPLETE=bash_source pixlstash)"
         """
+        ctx.meta["library_path"] = library_path  # each command's --library falls back to it
         logging.basicConfig(
             level=logging.DEBUG if verbose or debug else logging.WARNING,
             format="%(levelname)s %(name)s: %(message)s",

@@ -103,10 +103,16 @@ def option(*declarations: str, section: str | None = None, **attrs):
     return click.option(*declarations, cls=SectionOption, section=section, **attrs)
 
 
+def _or_the_groups(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A command's --library, else the one given before the command (`pixlstash --library X ls`)."""
+    return value if value is not None else ctx.meta.get("library_path")
+
+
 library_option = click.option(
     "--library",
     "library_path",
     metavar="PATH",
+    callback=_or_the_groups,
     help="library folder (default: $PIXLSTASH_LIBRARY, then the per-user data folder)",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="print JSON (its shape: `pixlstash docs`)")

@@ -13,6 +13,7 @@ from ..engines import Task
 from ..errors import BadInput, NotFound
 from ..library import Library
 from ..paths import resolve_library_path
+from ..plugins import plugin_hint
 from .common import option
 
 __all__ = ["filter_from_args", "filter_options", "open_library", "resolve_collection", "resolve_project"]
@@ -298,7 +299,7 @@ def resolve_scorer(library: Library, name: str) -> str:
         return matches[0]
     choices = ", ".join(sorted(known)) or "none installed"
     what = "several scorers are" if matches else "no scorer is"
-    raise BadInput(f"{what} called {name!r} (scorers: {choices})")
+    raise BadInput(f"{what} called {name!r} (scorers: {choices}){'' if matches else plugin_hint(name)}")
 
 
 def has_filter(where) -> bool:

@@ -11,6 +11,7 @@ from ..engines.weights import check_model_files
 from ..errors import BadInput, PixlstashError
 from ..library import DATABASE_NAME, Library
 from ..paths import resolve_library_path
+from ..plugins import plugin_hint
 from .common import SectionedCommand, json_option, library_option, print_json
 
 
@@ -56,10 +57,10 @@ def pull_command(pm, library_path, engine) -> int:
       pixlstash models pull clip/ViT-B-32@laion2b_s34b_b79k
       pixlstash models pull wd-tagger
     """
-    engines = configured_engines(pm, library_path or click.get_current_context().meta.get("library_path"))
+    engines = configured_engines(pm, library_path)
     chosen = [e for e in engines if e.id == engine or e.id.split("/", 1)[0] == engine]
     if not chosen:
-        raise BadInput(f"no installed engine or plugin {engine!r} (see `pixlstash models`)")
+        raise BadInput(f"no installed engine or plugin {engine!r} (see `pixlstash models`){plugin_hint(engine)}")
     for chosen_engine in chosen:
         if not can_download(chosen_engine):
             raise BadInput(f"{chosen_engine.id} has no model files to download")

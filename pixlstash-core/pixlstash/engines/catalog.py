@@ -4,7 +4,6 @@ the enrichment settings, else the first whose model is here)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -13,6 +12,7 @@ import msgspec
 from ..domain import EnrichmentSettings
 from ..errors import BadInput, EngineNotFound
 from ..plugin_settings import PluginSettings, PluginSettingsSource
+from ..plugins import install_hint, plugin_hint
 from ..storage.settings import SettingsStore
 from .base import Engine, Task
 from .process_host import EngineHosts
@@ -25,14 +25,6 @@ __all__ = ["EngineCatalog", "task_named"]
 T = TypeVar("T")
 
 _SETTINGS_KEY = "enrichment"
-
-
-def install_hint(plugins: str) -> str:
-    """How to install the named plugins while they are not on the package registry: from a clone of the
-    repository, at the tested versions ("pixlstash-faces" -> its folder)."""
-    names = re.findall(r"pixlstash-[a-z0-9-]+", plugins)
-    folders = " ".join(f"./pixlstash-plugins/{name.removeprefix('pixlstash-')}" for name in names)
-    return f"{plugins}: from a clone of PixlStash, pip install -c constraints.txt {folders}" if names else plugins
 
 
 class EngineCatalog:
@@ -143,7 +135,7 @@ class EngineCatalog:
         for engine in self.installed():
             if engine.id == engine_id:
                 return engine
-        raise EngineNotFound(f"no engine {engine_id!r} is installed", engine_id=engine_id)
+        raise EngineNotFound(f"no engine {engine_id!r} is installed{plugin_hint(engine_id)}", engine_id=engine_id)
 
     def call(self, engine: Engine, work: Callable[[], T]) -> T:
         """Run ``work`` with ``engine`` loaded on the configured device (see ``EngineRuntime``)."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..errors import EngineNotFound, PluginError
 from ..plugin_settings import PluginSettings
+from ..plugins import plugin_hint
 from .base import ENGINE_ID_PATTERN, Engine, Task
 from .tasks import TASKS
 
@@ -68,5 +69,5 @@ class EngineRegistry:
         except KeyError:
             known = ", ".join(engines) or "none installed"
             raise EngineNotFound(
-                f"unknown {Task(task)} engine {engine_id!r} (known: {known})", task=str(task)
+                f"unknown {Task(task)} engine {engine_id!r} (known: {known}){plugin_hint(engine_id)}", task=str(task)
             ) from None
