@@ -34,8 +34,9 @@ def serve(tmp_path):
             server.stop()
 
 
-def test_setup_from_another_machine_takes_the_code_from_the_log(serve):
+def test_setup_from_another_machine_takes_the_code_from_the_log(serve, tmp_path):
     server = serve()
+    assert any(f"serves the library at {tmp_path / 'lib'}" in line for line in server.log), server.log
     [code] = wait_for(lambda: [m.group(1) for line in server.log for m in [CODE.search(line)] if m], "the code")
     # What a browser on another machine sends: the server's name on the network, not this machine's.
     elsewhere = {"Host": f"nas.local:{server.port}"}

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import errno
 import socket
+import sys
 from pathlib import Path
 
 import uvicorn
 
+from pixlstash import __version__
 from pixlstash.errors import Conflict
 from pixlstash.instance import InstanceBusy, ServiceLock
 from pixlstash.library import Library
@@ -61,6 +63,7 @@ def serve(
     try:
         library.plugin_settings.all()
         library.store  # noqa: B018
+        print(f"PixlStash {__version__} serves the library at {library.root}", file=sys.stderr, flush=True)
         uvicorn.run(
             create_app(settings=settings, library=library),
             host=host,

@@ -3,12 +3,17 @@ S3-compatible bucket through the pixlstash-s3 plugin), and moving them."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 import time
+from pathlib import Path
 
 import click
 
 from ..errors import BadInput, Conflict
+from ..library import DATABASE_NAME
+from ..paths import resolve_library_path
 from ..store_choice import StoreChoice, parse_store_url, storage_state
 from ..store_moves import StoreMove
 from .bucket_options import bucket_address, bucket_address_options
@@ -80,16 +85,39 @@ def use(pm, library_path, target, **options) -> int:
       pixlstash storage use s3://photos/library --endpoint http://127.0.0.1:8333 --library ~/new-library
       pixlstash storage use s3://my-bucket/pixlstash --region eu-central-1 --virtual-hosted --library ~/new2
     """
-    with open_library(library_path, pm, create=True) as library:
-        if library.pictures.managed_originals():
-            raise Conflict("this library has originals already: `pixlstash storage migrate` moves them")
-        choice, given = StoreChoice(library), _given(**options)  # (the secret's file is read once)
-        store = choice.store_for(target, **given)
-        store.check()
-        choice.switch(target, **given)
-        choice.forget_previous()
+    folder = resolve_library_path(library_path)
+    # A new library made here for the bucket is taken away again when the bucket refuses: left behind, it
+    # would be a library that keeps its originals in its folder, which is not what was asked for.
+    before = set(os.listdir(folder)) if folder.is_dir() else None
+    made_here = not (folder / DATABASE_NAME).exists()
+    try:
+        with open_library(library_path, pm, create=True) as library:
+            if library.pictures.managed_originals():
+                raise Conflict("this library has originals already: `pixlstash storage migrate` moves them")
+            choice, given = StoreChoice(library), _given(**options)  # (the secret's file is read once)
+            store = choice.store_for(target, **given)
+            store.check()
+            choice.switch(target, **given)
+            choice.forget_previous()
+    except BaseException:
+        if made_here:
+            _unmake(folder, before)
+        raise
     print(f"originals will be kept in {store.where()}")
     return 0
+
+
+def _unmake(folder: Path, before: set[str] | None) -> None:
+    """Remove what opening a new library at ``folder`` made (the folder itself, if it was not there)."""
+    if before is None:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    for name in set(os.listdir(folder)) - before:
+        path = folder / name
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 @storage_group.command("migrate")

@@ -424,3 +424,18 @@ def test_storage_says_where_a_local_library_keeps_its_originals(tmp_path):
     assert shown == f"originals: 2 files in {tmp_path / 'library' / 'originals'} (local); answers\n"
     refused = run_cli("storage", "use", "s3://photos/x", "--endpoint", "http://127.0.0.1:9", check=False, env=env)
     assert refused.returncode == 1 and "`pixlstash storage migrate` moves them" in refused.stderr
+
+
+def test_a_bucket_that_does_not_answer_leaves_no_library_behind(tmp_path):
+    """`storage use` on a new library: when the bucket does not answer, the library it began is taken away
+    again (left, it would keep its originals in its folder, which nobody asked for)."""
+    env = {k: v for k, v in cli_env(tmp_path / "new").items() if not k.startswith("AWS_")}
+    said = run_cli("storage", "use", "s3://photos/main", "--endpoint", "http://127.0.0.1:9", env=env, check=False)
+    assert said.returncode == 1 and "does not answer" in said.stderr
+    assert not (tmp_path / "new").exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "notes.txt").write_text("mine")
+    env["PIXLSTASH_LIBRARY"] = str(kept)
+    run_cli("storage", "use", "s3://photos/main", "--endpoint", "http://127.0.0.1:9", env=env, check=False)
+    assert sorted(p.name for p in kept.iterdir()) == ["notes.txt"]  # what was there stays, nothing else
