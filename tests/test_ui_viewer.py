@@ -187,3 +187,42 @@ def test_the_viewer_s_action_bar_and_details_toggle(browser, server):  # noqa: F
     assert server.library.get(picture_id).deleted_at is None
     server.library.edits.undo(), server.library.edits.undo()  # and no set
     assert server.library.collections.collections("set") == []
+
+
+def _overlaps(a: dict, b: dict) -> bool:
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
+
+
+def _covered_buttons(page) -> list[str]:
+    """The visible buttons of the viewer (and its crop tool) that the toast lies over."""
+    toast = page.locator("#toast").bounding_box()
+    covered = []
+    for button in page.locator("#overlay button:visible").all():
+        box = button.bounding_box()
+        if box and box["width"] and _overlaps(toast, box):
+            covered.append(button.get_attribute("aria-label") or button.inner_text())
+    return covered
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_a_toast_never_covers_the_viewers_buttons_or_the_crop_controls(browser, server, size):  # noqa: F811
+    picture_id = server.ids["landscape"]
+    with signed_in_page(browser, server, **SIZES[size]) as page:
+        page.locator(f".tile[data-id='{picture_id}']").click()
+        expect(page.locator("#overlay")).to_be_visible()
+        page.keyboard.press("3")
+        expect(page.locator("#toast")).to_contain_text("Rated")
+        assert _covered_buttons(page) == []
+        screenshot(page, f"viewer-toast-{size}")
+        page.get_by_role("button", name="Crop and straighten", exact=True).click()
+        expect(page.get_by_role("dialog", name="Crop and straighten")).to_be_visible()
+        expect(page.locator("#toast")).to_be_visible()  # the rating's toast is still up
+        assert _covered_buttons(page) == []
+        screenshot(page, f"crop-toast-{size}")
+        page.get_by_role("button", name="Cancel", exact=True).click()
+    server.library.edits.undo()
