@@ -760,7 +760,7 @@ def test_duplicates_view_keeps_one_of_a_group_and_undo_brings_the_rest_back(page
     view = page.get_by_role("region", name="Near-duplicates")
     expect(view).to_contain_text("keeping the largest of each frees")
     group = view.locator(".duplicate-group", has=page.locator(f"[data-id='{ids['small']}']"))
-    expect(group.locator(".duplicate")).to_have_count(3)
+    expect(group.locator(".duplicate-card")).to_have_count(3)
     expect(group.locator(f"[data-id='{ids['photo-03']}']")).to_contain_text("largest")
     expect(group.locator(f"[data-id='{ids['small']}'] figcaption")).to_contain_text("small.png")  # named, not numbered
     screenshot(page, "duplicates")
@@ -773,15 +773,15 @@ def test_duplicates_view_keeps_one_of_a_group_and_undo_brings_the_rest_back(page
     toast.get_by_role("button", name="Undo").click()
     expect(toast).to_contain_text("Undone: Move 2 pictures to the scrapheap")
     assert server.library.get(ids["small"]).deleted_at is None
-    expect(view.locator(f".duplicate[data-id='{ids['small']}']")).to_be_visible()
+    expect(view.locator(f".duplicate-card[data-id='{ids['small']}']")).to_be_visible()
     # Alike but not duplicates: the group goes, and Undo brings it back.
     group = view.locator(".duplicate-group", has=page.locator(f"[data-id='{ids['small']}']"))
     group.get_by_role("button", name="Not duplicates").click()
     expect(toast).to_contain_text("3 pictures marked as not duplicates")
-    expect(view.locator(f".duplicate[data-id='{ids['small']}']")).to_have_count(0)
+    expect(view.locator(f".duplicate-card[data-id='{ids['small']}']")).to_have_count(0)
     assert all(ids["small"] not in g.picture_ids for g in server.library.duplicate_groups())
     toast.get_by_role("button", name="Undo").click()
-    expect(view.locator(f".duplicate[data-id='{ids['small']}']")).to_be_visible()
+    expect(view.locator(f".duplicate-card[data-id='{ids['small']}']")).to_be_visible()
     view.get_by_role("button", name="Back to the pictures").click()
     expect(view).to_be_hidden()
     expect(page.locator(".tile:visible").first).to_be_visible()

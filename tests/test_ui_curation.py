@@ -170,7 +170,8 @@ def test_upload_button_files_and_folder_with_progress_and_reasons_for_skipped_fi
     picked.mkdir()
     solid(61, 41, (1, 2, 3)).save(picked / "new-one.png")
     solid(62, 41, (4, 5, 6)).save(picked / "new-two.png")
-    solid(40, 30, (0, 0, 0)).save(picked / "again.png")  # the library's p000.png, byte for byte
+    again_name = "again_render_2026-11-26_portrait.png"  # the library's p000.png, byte for byte
+    solid(40, 30, (0, 0, 0)).save(picked / again_name)
     good = (picked / "new-one.png").read_bytes()
     (picked / "broken.png").write_bytes(good[: len(good) // 2])
     (picked / "notes.txt").write_text("not a picture")
@@ -183,8 +184,8 @@ def test_upload_button_files_and_folder_with_progress_and_reasons_for_skipped_fi
     expect(tray.locator("li.skipped")).to_have_count(2)
     expect(tray.locator("li.skipped").first).to_contain_text("skipped: ")
     ((first,),) = server.library.db.query("SELECT id FROM pictures WHERE original_name = 'p000.png'")
-    again = tray.locator("li[data-name='again.png']")
-    expect(again).to_contain_text("again.png")
+    again = tray.locator(f"li[data-name='{again_name}']")
+    expect(again).to_contain_text(again_name)
     expect(again).to_contain_text("duplicate: already in the library")
     # Its name is there to read, not squeezed out by the long state beside it.
     name = again.locator(".upload-name").evaluate("e => ({shown: e.clientWidth, needed: e.scrollWidth})")

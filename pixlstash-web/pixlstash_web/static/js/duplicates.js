@@ -41,7 +41,7 @@ export async function showDuplicates(app, visible) {
     ${shown.map((group, n) => `<section class="duplicate-group" aria-label="Group ${n + 1}" data-group="${n}">
       <h3>${group.length} pictures · keeping one frees up to ${size(Math.max(...group.map((p) => frees(group, p.id))))}
         <button data-distinct="${n}">Not duplicates</button></h3>
-      <div class="duplicate-row">${group.map((p) => `<figure class="duplicate" data-id="${p.id}">
+      <div class="duplicate-row">${group.map((p) => `<figure class="duplicate-card" data-id="${p.id}">
         <img src="${thumbUrl(p.content_hash)}" alt="${esc(p.original_name || `Picture ${p.id}`)}" loading="lazy" data-open="${p.id}">
         <figcaption><b>${esc(p.original_name || `Picture ${p.id}`)}</b><br>
           ${p.width}×${p.height} · ${size(p.file_size)}${p.rating ? ` · ${"★".repeat(p.rating)}` : ""}
