@@ -302,3 +302,41 @@ def test_a_share_page_searches_what_it_shows_and_names_what_a_download_gives(bro
         page.locator(f".tile[data-id='{ids['plain']}']").click()
         expect(page.locator("#download")).to_have_text("Download picture")  # watermarked: not the file itself
         context.close()
+
+
+def test_an_aspect_keeps_a_dragged_box_and_the_training_bucket_shows_its_box_first(browser, server):  # noqa: F811
+    from pixlstash.training.images import aspect_bucket
+
+    marked_id = server.ids["marked"]
+    server.library.edits.change_look([marked_id], EditChange(revert=True))
+    with signed_in_page(browser, server, **SIZES["desktop"]) as page:
+        page.locator(f".tile[data-id='{marked_id}']").click()
+        page.get_by_role("button", name="Crop and straighten", exact=True).click()
+        tool = page.get_by_role("dialog", name="Crop and straighten")
+        loaded(page, "#crop-image")
+        frame = page.locator("#crop-frame").bounding_box()
+        handle = page.locator(".crop-handle.se").bounding_box()
+        page.mouse.move(handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(frame["x"] + frame["width"] * 0.5, frame["y"] + frame["height"] * 0.5, steps=5)
+        page.mouse.up()
+        dragged = page.locator(".crop-box").bounding_box()
+        tool.get_by_role("button", name="1:1", exact=True).click()
+        square = page.locator(".crop-box").bounding_box()
+        assert square["width"] == pytest.approx(square["height"], abs=2)
+        # The dragged box's size is kept (its area), not thrown away for the largest square.
+        assert square["width"] * square["height"] == pytest.approx(dragged["width"] * dragged["height"], rel=0.05)
+        assert square["height"] < frame["height"] * 0.8
+        tool.get_by_role("button", name="Training bucket", exact=True).click()
+        expect(tool).to_be_visible()  # shown first: nothing saved yet
+        assert server.library.get(marked_id).edit_key == ""
+        expect(tool.get_by_role("button", name="Training bucket", exact=True)).to_have_attribute("aria-pressed", "true")
+        shown = page.locator(".crop-box").bounding_box()
+        tool.get_by_role("button", name="Done", exact=True).click()
+        page.wait_for_function("() => !document.querySelector('.crop-tool')")
+        expect(page.locator(".edited-note")).to_contain_text("cropped")
+    picture = server.library.get(marked_id)
+    bucket = aspect_bucket(picture.width, picture.height, 1024)
+    assert picture.width / picture.height == pytest.approx(bucket[0] / bucket[1], abs=0.01)
+    assert picture.width / picture.height == pytest.approx(shown["width"] / shown["height"], abs=0.02)  # as shown
+    server.library.edits.change_look([marked_id], EditChange(revert=True))

@@ -104,26 +104,43 @@ export function openCropTool(overlay, p, onDone) {
   fit();
   draw();
 
-  /** The box with ``ratio`` (width / height as shown), the largest that fits around the current centre. */
+  /** The box with ``ratio`` (width / height as shown) and the area of the current one (a box dragged
+   * smaller stays that small), around its centre; as large as the picture allows when that is less. The
+   * server snaps a crop to a training bucket the same way (edit_geometry.with_aspect). */
   const withAspect = (ratio) => {
     const [x0, y0, x1, y1] = state.box;
     const cx = (x0 + x1) / 2;
     const cy = (y0 + y1) / 2;
-    let w = Math.min(1, (ratio * fh) / fw);
-    let h = (w * fw) / (ratio * fh);
-    if (h > 1) { w /= h; h = 1; }
+    const area = (x1 - x0) * fw * (y1 - y0) * fh; // in the picture's pixels as shown
+    const widest = Math.min(fw, fh * ratio);
+    const wPx = Math.min(widest, Math.sqrt(area * ratio));
+    const w = wPx / fw;
+    const h = wPx / ratio / fh;
     const left = Math.min(Math.max(0, cx - w / 2), 1 - w);
     const top = Math.min(Math.max(0, cy - h / 2), 1 - h);
     return [left, top, left + w, top + h];
   };
+  const pressAspect = (button) => {
+    el.querySelectorAll(".crop-aspects button").forEach((o) => o.setAttribute("aria-pressed", String(o === button)));
+  };
   el.querySelectorAll("[data-ratio]").forEach((b) => {
     b.onclick = () => {
       state.aspect = Number(b.dataset.ratio);
-      el.querySelectorAll("[data-ratio]").forEach((o) => o.setAttribute("aria-pressed", String(o === b)));
+      state.bucket = false;
+      pressAspect(b);
       if (state.aspect) state.box = withAspect(state.aspect);
       draw();
     };
   });
+  // The training bucket nearest the box's shape: shown first, saved with Done (the server snaps it exactly).
+  el.querySelector("#crop-bucket").onclick = (event) => {
+    const [x0, y0, x1, y1] = state.box;
+    state.aspect = nearestBucket(((x1 - x0) * fw) / ((y1 - y0) * fh));
+    state.bucket = true;
+    pressAspect(event.currentTarget);
+    state.box = withAspect(state.aspect);
+    draw();
+  };
   el.querySelector("#crop-angle").oninput = (event) => { state.angle = Number(event.target.value); draw(); };
   el.querySelector("#crop-reset").onclick = () => {
     Object.assign(state, { box: [0, 0, 1, 1], angle: 0 });
@@ -135,9 +152,11 @@ export function openCropTool(overlay, p, onDone) {
     const whole = state.box.every((v, i) => Math.abs(v - [0, 0, 1, 1][i]) < 1e-4);
     return { angle: state.angle, ...(whole ? { uncrop: true } : { shown_crop: state.box.map((v) => Math.round(v * 1e5) / 1e5) }) };
   };
-  el.querySelector("#crop-done").onclick = () => { const c = change(); closeCropTool(); onDone(c); };
-  // The server knows the buckets: the box is saved snapped to the nearest one, keeping its size.
-  el.querySelector("#crop-bucket").onclick = () => { const c = change(); closeCropTool(); onDone({ ...c, aspect: "bucket" }); };
+  el.querySelector("#crop-done").onclick = () => {
+    const c = change();
+    closeCropTool();
+    onDone(state.bucket ? { ...c, aspect: "bucket" } : c);
+  };
   bindDragging(frame, boxEl, state, draw, fw, fh);
   boxEl.addEventListener("keydown", (event) => nudge(event, state, draw, fw, fh));
   el.addEventListener("keydown", (event) => {
@@ -180,6 +199,18 @@ function bindDragging(frame, boxEl, state, draw, fw, fh) {
   };
   frame.addEventListener("pointerup", end);
   frame.addEventListener("pointercancel", end);
+}
+
+/** The aspect ratio (width / height) of the SDXL training bucket (1024) nearest ``ratio``: sides that are
+ * multiples of 64 from 512 to 2048 with an area of at most 1024², as training/images.py ``buckets`` makes
+ * them. */
+function nearestBucket(ratio) {
+  const ratios = [];
+  for (let w = 512; w <= 2048; w += 64) {
+    const h = Math.min(2048, Math.floor((1024 * 1024) / w / 64) * 64);
+    if (h >= 512) ratios.push(w / h, h / w);
+  }
+  return ratios.reduce((best, r) => (Math.abs(r - ratio) < Math.abs(best - ratio) ? r : best));
 }
 
 function spread(pointers) {
