@@ -37,11 +37,21 @@ async function bulk(app, ids, operation, said, question) {
     const result = scope.filter
       ? await api.post("/pictures/bulk-by-filter", { filter: scope.filter, operation })
       : await api.post("/pictures/bulk", { ids: scope.ids, operation });  // a stack's tile: all of it
-    toast(said(pictures(result.count)), 8, undoButton(app));
+    toast(said(pictures(result.count)) + stackNote(ids, scope), 8, undoButton(app));
     app.refreshDetails(scope.filter ? null : scope.ids);
     window.dispatchEvent(new CustomEvent("pixlstash:history"));
     return result;
   } catch (error) { toast(error.message); return null; }
+}
+
+/** When the tiles chosen stand for more pictures (a stack's tile is its whole stack), the toast says so:
+ * "Added 7 pictures" for four tiles is otherwise a surprise. */
+function stackNote(ids, scope) {
+  const extra = scope.ids ? scope.ids.length - ids.length : 0;
+  if (extra <= 0) return "";
+  const tiles = ids.length === 1 ? "the tile holds" : `the ${ids.length.toLocaleString()} tiles hold`;
+  const more = `${extra.toLocaleString()} more picture${extra === 1 ? "" : "s"}`;
+  return ` (${tiles} ${more} in ${ids.length === 1 ? "its stack" : "their stacks"})`;
 }
 
 const STARS = (rating) => (rating ? "★".repeat(rating) : "no stars");

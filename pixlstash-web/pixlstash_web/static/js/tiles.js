@@ -59,6 +59,8 @@ export function decorateTile(tile, summary, badges, width, showStacks = true) {
   if (summary.score !== undefined && summary.score !== null) {  // under a score sort
     span("score", summary.score.toFixed(2));
   }
+  // A stack's count button is taller than the badges: the tag chips above the row move up with it.
+  meta.classList.toggle("with-stack", summary.stack_size > 1 && showStacks);
   if (summary.stack_size > 1 && showStacks) {  // one tile per stack: its count opens it
     const open = document.createElement("button");
     open.className = "stack-open";
