@@ -6,7 +6,7 @@ import { bindKeyboard } from "./keyboard.js";
 import { bindSearchSuggestions } from "./search_suggest.js";
 import { Sidebar } from "./sidebar.js";
 import { groupKind, groupsOfPage, headedGroups, Scrubber, utcOffset } from "./timeline.js";
-import { canSearchByMeaning, countText, renderToolbar, showSearchModes } from "./toolbar.js";
+import { canSearchByMeaning, renderToolbar, showSearchModes, viewCountText } from "./toolbar.js";
 import { esc, markTouch, toast } from "./ui.js";
 import { showUpdateBanner } from "./update_banner.js";
 import { bindUploads } from "./uploads.js";
@@ -94,6 +94,7 @@ export const app = {
       for (const id of this.grid.details.keys()) this.grid.stale.add(id);
     }
     this.viewCount = null;
+    if (!keepScroll) $("count").textContent = viewCountText(this); // (a reload keeps the count it had)
     $("new-pictures").hidden = true;
     let layout;
     let failed = null;
@@ -136,7 +137,7 @@ export const app = {
       groups: this.groups && headedGroups(layout.kind, layout.starts, layout.keys, view.size || DEFAULTS.size,
         layout.ids.length) });
     showEmpty(this, view, layout.ids.length === 0, failed);
-    $("count").textContent = countText(layout.ids.length, layout.hits);
+    $("count").textContent = viewCountText(this);
     if (!$("panel").hidden) this.panels().then((m) => m.viewChanged(this));  // an open panel follows the view
     performance.mark("pixlstash:layout-ready");
   },

@@ -20,9 +20,15 @@ document.addEventListener("pointerdown", (event) => {
   if (open && !open.contains(event.target)) open.open = false;
 });
 
-export function countText(n, hits) {
+function countText(n, hits) {
   const [one, many] = hits ? ["match", "matches"] : ["picture", "pictures"];
   return `${n.toLocaleString()} ${n === 1 ? one : many}`;
+}
+
+/** The view's count once its whole layout is in; until then "counting…", never the tiles loaded so far
+ * (a count of 0, then of the first page's 120, for a view of 100,000). */
+export function viewCountText(app) {
+  return app.viewCount === null ? "counting…" : countText(app.viewCount, app.hits);
 }
 
 /** Whether an installed embedder with its model here can read words (CLIP and the like). */
@@ -137,7 +143,7 @@ export function renderToolbar(app) {
     <span class="chips active-filters">${chips.map(([label], i) => `<span class="chip">${esc(label)}<button
       data-chip="${i}" aria-label="Remove filter ${esc(label)}">${icon("x")}</button></span>`).join("")}</span>
     <div class="group view-group">
-      <span class="count" id="count">${countText(app.grid.ids.length, app.hits)}</span>
+      <span class="count" id="count">${viewCountText(app)}</span>
       <select id="layout" aria-label="Layout" title="Layout"><option value="square">Square</option>
         <option value="justified" ${view.layout === "justified" ? "selected" : ""}>Justified</option></select>
       <label class="size" title="Tile size">${icon("image")}<input id="size" type="range" min="80" max="400" step="10"
