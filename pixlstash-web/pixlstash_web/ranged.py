@@ -3,14 +3,35 @@ one byte range asked for (a video's seek), without a local copy: memory holds a 
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
 
 from starlette.responses import Response, StreamingResponse
 
-__all__ = ["ranged_response"]
+__all__ = ["checked_whole", "ranged_response"]
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+log = logging.getLogger(__name__)
+
+
+def checked_whole(blocks: Iterator[bytes], content_hash: str, what: str) -> Iterator[bytes]:
+    """The blocks of a whole original as they come, its last one held back until the bytes are known to
+    hash to ``content_hash``: a store that answers with other bytes (damaged, or changed on the way) gets
+    the download cut short, which a client sees as an error, never as the file."""
+    digest, held = hashlib.blake2b(digest_size=32), None
+    for block in blocks:
+        digest.update(block)
+        if held is not None:
+            yield held
+        held = block
+    if digest.hexdigest() != content_hash:
+        log.error("%s does not match its hash as the store sent it: the download was cut short", what)
+        raise OSError(f"{what} does not match its hash as the store sent it")
+    if held is not None:
+        yield held
 
 
 def ranged_response(

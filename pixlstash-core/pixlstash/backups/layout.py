@@ -12,7 +12,7 @@ import re
 
 from ..errors import Conflict
 
-__all__ = ["ACCOUNTS", "DATABASES", "ForeignBackup", "check_database_place", "check_name"]
+__all__ = ["ACCOUNTS", "DATABASES", "ForeignBackup", "check_database_place", "check_name", "original_hash"]
 
 # Each database's place in a library; a backup keeps each under databases/<backup id>/<place>.
 DATABASES = ("library.db", "auth.db", "secrets.db", "history.db", "snapshots/catalog.db")
@@ -22,10 +22,11 @@ _SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")  # no leading dot:
 _BACKUP_ID = r"[0-9]{8}T[0-9]{6}-[0-9a-f]{6}"
 _HEX64 = r"[0-9a-f]{64}"
 _SUFFIX = r"(?:\.[A-Za-z0-9]{1,10})?"
+_ORIGINAL = re.compile(rf"^originals/(?P<a>[0-9a-f]{{2}})/(?P<b>[0-9a-f]{{2}})/(?P<hash>{_HEX64}){_SUFFIX}$")
 _LAYOUT = (
     re.compile(rf"^databases/{_BACKUP_ID}/(?:library|auth|secrets|history)\.db$"),
     re.compile(rf"^databases/{_BACKUP_ID}/snapshots/catalog\.db$"),
-    re.compile(rf"^originals/(?P<a>[0-9a-f]{{2}})/(?P<b>[0-9a-f]{{2}})/(?P<hash>{_HEX64}){_SUFFIX}$"),
+    _ORIGINAL,
     re.compile(rf"^snapshots/chunks/(?P<a>[0-9a-f]{{2}})/(?P<hash>{_HEX64})\.zst$"),
     re.compile(r"^watermarks/[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$"),
     re.compile(r"^thumbnails/(?:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}/){0,4}[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$"),
@@ -52,6 +53,12 @@ def check_name(name: object) -> str:
             break  # an original or chunk filed under another hash's folder
         return name
     raise ForeignBackup(f"not a PixlStash backup: the manifest names {name!r}, which no backup holds")
+
+
+def original_hash(name: str) -> str | None:
+    """The content hash an original's name carries (``originals/ab/cd/<hash>.png``); None for other names."""
+    match = _ORIGINAL.match(name)
+    return match["hash"] if match else None
 
 
 def check_database_place(place: object, name: object) -> tuple[str, str]:

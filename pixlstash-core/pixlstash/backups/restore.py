@@ -21,7 +21,7 @@ from ..errors import BadInput, Conflict
 from ..storage.backup import is_library_database, keep_originals_here, pause_folders, quick_check
 from .archive import MANIFEST, ArchiveReader, copy_hashing, remove_tree
 from .bucket import BackupBucket, reader_for
-from .layout import check_database_place, check_name
+from .layout import check_database_place, check_name, original_hash
 from .manifest import BackupManifest, FileEntry, Progress, quiet
 
 __all__ = ["read_manifest", "restore_backup", "verify_backup"]
@@ -88,6 +88,11 @@ def _check_all(
         problem = _check_file(reader, name, entry, keep)
         if problem is None and place is not None:
             problem = _check_database(place, name, keep)
+        if problem is None and not keep_all and (named := original_hash(name)) and named != entry.blake2b:
+            # The bytes are what the manifest says, but not the original its name is the hash of: the
+            # library (or its store) gave other bytes when the backup was made, which it reported then. A
+            # restore takes it as it is (one damaged picture does not stop the rest).
+            problem = f"damaged: {name} is not the original its name names (it was damaged when backed up)"
         if problem:
             problems.append(problem)
             if keep_all:

@@ -280,8 +280,13 @@ def _put_original(
         if local is not None:
             size, digest = writer.put_file(name, local)
         else:
-            with library.store.open(content_hash, suffix) as source:
-                size, digest = writer.put(name, source)
+            # Read twice when the bytes are not the original's: a read changed on its way (a faulty line,
+            # a proxy) is not a damaged original.
+            for _ in range(2):
+                with library.store.open(content_hash, suffix) as source:
+                    size, digest = writer.put(name, source)
+                if digest == content_hash:
+                    break
     except FileNotFoundError:
         return None, f"missing from the library: original {content_hash}{suffix} (nothing to back up)", False
     if digest != content_hash:

@@ -1,8 +1,8 @@
 """Loopback HTTP peers for the object storage tests. ``TamperingProxy`` stands in front of a real SeaweedFS
 and changes what passes through it, as a faulty network or a service with other ETag rules would: ``etag``
 gives every PUT answer an ETag that is not the MD5 of the body (AWS does so for SSE-KMS and SSE-C),
-``flip`` changes one byte of every PUT body on its way to the service. Requests keep their Host header, so
-the client's signatures still hold. ``RefusingService`` answers every request 403 and keeps the headers
+``flip`` changes one byte of every PUT body on its way to the service, ``flip-reads`` one byte of every object
+a GET brings back. Requests keep their Host header, so the client's signatures still hold. ``RefusingService`` answers every request 403 and keeps the headers
 it was sent (to see which credentials reached it); ``RedirectingService`` sends every request on to
 another address (307, the same path)."""
 
@@ -53,7 +53,7 @@ class _LoopbackPeer:
 
 class TamperingProxy(_LoopbackPeer):
     def __init__(self, upstream: str, mode: str) -> None:
-        assert mode in ("etag", "flip"), mode
+        assert mode in ("etag", "flip", "flip-reads"), mode
         super().__init__()
         self.upstream, self.mode = urlsplit(upstream), mode
         self.tampered = 0  # PUTs changed so far
@@ -71,6 +71,10 @@ class TamperingProxy(_LoopbackPeer):
             data = reply.read()
         finally:
             upstream.close()
+        reading = handler.command == "GET" and reply.status in (200, 206) and bool(data)
+        if reading and self.mode == "flip-reads" and "xml" not in (reply.getheader("Content-Type") or ""):
+            data = bytes([data[0] ^ 0xFF]) + data[1:]  # an object, not a listing
+            self.tampered += 1
         handler.send_response(reply.status)
         for key, value in reply.getheaders():
             if key.lower() in _HOP_BY_HOP and not (handler.command == "HEAD" and key.lower() == "content-length"):

@@ -57,3 +57,38 @@ def test_a_body_changed_on_its_way_is_refused_and_nothing_of_it_stays(seaweed, t
     assert json.loads(run_cli("ls", "--json", env=env).stdout)["items"] == []
     assert seaweed.keys("faulty", "lib") == [], "no damaged object is left in the bucket"
     assert not [p for p in (root / "thumbnails").rglob("*") if p.is_file()], "no thumbnail of a file not stored"
+
+
+def test_an_object_read_back_changed_is_never_served_or_backed_up_as_whole(seaweed, tmp_path):
+    """The bucket (or what is between) answers a read with other bytes: a download is cut short rather
+    than served as the file, a backup reads it again and says it is damaged, and verify says so too."""
+    import httpx
+    from live_server import LiveServer
+    from test_s3_store import open_library
+
+    from pixlstash.domain import PictureFilter
+
+    seaweed.make_bucket("readback")
+    folder = pictures(tmp_path / "in", 2, size=300)
+    root = tmp_path / "library"
+    env = cli_env(root, PIXLSTASH_S3_RETRIES="0")
+    with TamperingProxy(seaweed.endpoint, "flip-reads") as proxy:
+        run_cli("storage", "use", "s3://readback/lib", "--endpoint", proxy.endpoint, env=env)
+        assert run_cli("import", str(folder), env=env).stdout.startswith("imported 2")
+        library = open_library(root)
+        try:
+            picture = library.page(PictureFilter(), None, None, 1).items[0]
+            with LiveServer(library) as live, live.client(live.token("read")) as http:
+                url = f"/api/v1/media/{picture.content_hash}/original"
+                with pytest.raises(httpx.HTTPError):  # cut short: the client sees an error, not a file
+                    http.get(url).read()
+                ranged = http.get(url, headers={"Range": "bytes=10-19"})
+                assert ranged.status_code == 206 and len(ranged.content) == 10  # a range is not checked
+        finally:
+            library.close()
+        backup = tmp_path / "backup"
+        made = run_cli("backup", "create", str(backup), check=False, env=env)
+    assert made.returncode == 3 and made.stderr.count("damaged in the library") == 2, made.stderr
+    verified = run_cli("backup", "verify", str(backup), check=False, env=env)
+    assert verified.returncode == 1 and "is not the original its name names" in verified.stdout, verified.stdout
+    assert "is whole" not in verified.stdout

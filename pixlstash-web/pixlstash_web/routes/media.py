@@ -17,7 +17,7 @@ from pixlstash.errors import NotFound
 
 from ..api import Api, RequestContext
 from ..decode_slots import credential
-from ..ranged import ranged_response
+from ..ranged import checked_whole, ranged_response
 from ..security import Policy
 
 T = TypeVar("T")
@@ -150,13 +150,12 @@ def original_response(ctx: RequestContext, picture_id: int, cache: str = IMMUTAB
             raise NotFound(f"the original of picture {picture_id} is missing from the store") from None
         disposition = f'inline; filename="{_ascii(filename)}"'
         headers = {"ETag": etag, "Cache-Control": cache, "Content-Disposition": disposition, **ORIGINAL_HEADERS}
-        return ranged_response(
-            ctx.request.headers.get("range"),
-            size,
-            lambda start, end: store.read_range(picture.content_hash, picture.suffix, start, end),
-            picture.mime,
-            headers,
-        )
+        def read(start: int, end: int):
+            blocks = store.read_range(picture.content_hash, picture.suffix, start, end)
+            whole = (start, end) == (0, size)  # (a range cannot be checked: only the whole has a hash)
+            return checked_whole(blocks, picture.content_hash, f"picture {picture_id}") if whole else blocks
+
+        return ranged_response(ctx.request.headers.get("range"), size, read, picture.mime, headers)
     path: Path = ctx.library.original_path(picture_id)
     return FileResponse(
         path,
