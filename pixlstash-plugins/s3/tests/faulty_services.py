@@ -1,10 +1,10 @@
 """Loopback HTTP peers for the object storage tests. ``TamperingProxy`` stands in front of a real SeaweedFS
 and changes what passes through it, as a faulty network or a service with other ETag rules would: ``etag``
 gives every PUT answer an ETag that is not the MD5 of the body (AWS does so for SSE-KMS and SSE-C),
-``flip`` changes one byte of every PUT body on its way to the service, ``flip-reads`` one byte of every object
-a GET brings back. Requests keep their Host header, so the client's signatures still hold. ``RefusingService`` answers every request 403 and keeps the headers
-it was sent (to see which credentials reached it); ``RedirectingService`` sends every request on to
-another address (307, the same path)."""
+``flip`` changes one byte of every PUT body on its way to the service, ``flip-reads`` one byte of every
+object a GET brings back. Requests keep their Host header, so the client's signatures still hold.
+``RefusingService`` answers every request 403 and keeps the headers it was sent (to see which credentials
+reached it); ``RedirectingService`` sends every request on to another address (307, the same path)."""
 
 from __future__ import annotations
 

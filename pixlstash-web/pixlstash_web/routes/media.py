@@ -150,6 +150,7 @@ def original_response(ctx: RequestContext, picture_id: int, cache: str = IMMUTAB
             raise NotFound(f"the original of picture {picture_id} is missing from the store") from None
         disposition = f'inline; filename="{_ascii(filename)}"'
         headers = {"ETag": etag, "Cache-Control": cache, "Content-Disposition": disposition, **ORIGINAL_HEADERS}
+
         def read(start: int, end: int):
             blocks = store.read_range(picture.content_hash, picture.suffix, start, end)
             whole = (start, end) == (0, size)  # (a range cannot be checked: only the whole has a hash)
