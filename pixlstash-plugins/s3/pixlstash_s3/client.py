@@ -26,12 +26,24 @@ class NotWhole(Exception):
     """The service answered, but what it holds is not what was sent (it was removed again)."""
 
 
+# What boto3, the AWS CLI and obstore take an endpoint from. PixlStash takes it only from what the person
+# named for the library or the command: the library's stored key must never go to an address the
+# environment picked (a variable set for another tool), and a half-taken one failed as a "builder error".
+_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ENDPOINT")
+
+
 def make_client(settings: S3Settings, environ: Mapping[str, str], prefix: str | None) -> Any:
     """A client for ``settings.bucket``, rooted at ``prefix``; credentials from the settings, else
     ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY``."""
     from obstore.store import S3Store  # (loaded when a bucket is first used)
 
     s = settings
+    if not s.endpoint and (variable := next((v for v in _ENDPOINT_VARIABLES if environ.get(v)), None)):
+        raise StorageUnavailable(
+            f"{variable} is set ({environ[variable]}), but PixlStash takes a bucket's endpoint only from "
+            f"--endpoint or the library's settings: give --endpoint {environ[variable]}, or unset {variable} "
+            "to use AWS S3"
+        )
     options: dict[str, Any] = {"connect_timeout": "5s", "timeout": f"{max(1.0, s.timeout_seconds):g}s"}
     if s.endpoint.startswith("http://"):
         options["allow_http"] = True
@@ -69,17 +81,50 @@ def failure(error: Exception, doing: str, where: str, settings: S3Settings) -> S
     first = " ".join(text.split())
     endpoint = settings.endpoint or "AWS S3"
     status = re.search(r"status code: (\d{3})", first)
+    code = status[1] if status else ""
+    refused = isinstance(error, PermissionDeniedError | UnauthenticatedError) or code in ("401", "403")
+    # A refusal may come from where a redirect led (without the key): asked once, the endpoint says so.
+    moved = _redirected_to(settings) if refused or code.startswith("3") else None
     if "NoSuchBucket" in str(error):
         reason = f"the bucket {settings.bucket!r} does not exist at {endpoint}"
-    elif isinstance(error, PermissionDeniedError | UnauthenticatedError) or (status and status[1] in ("401", "403")):
+    elif moved is not None:
+        reason = (
+            f"{where} sends every request on to {moved} (a redirect, which never takes the credentials along): "
+            "give the address it names as the endpoint"
+        )
+    elif refused:
         reason = f"{where} refused the credentials (check the access key and its secret)"
     elif status is None and re.search(r"error sending request|connect|timed out|dns error", first, re.IGNORECASE):
         reason = f"{where} does not answer"
-    elif status and status[1].startswith("5"):
-        reason = f"{where} answered {status[1]} (the service is failing; try again when it is back)"
+    elif code.startswith("5"):
+        reason = f"{where} answered {code} (the service is failing; try again when it is back)"
     else:
         reason = f"{where} failed: {first[:300]}"
     return StorageUnavailable(f"cannot {doing}: {reason}", where=where)
+
+
+def _redirected_to(settings: S3Settings) -> str | None:
+    """Where the endpoint sends a request for the bucket on to, asked once without following it (a
+    redirect was reported as refused credentials: the client follows it and leaves the key behind)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    address = urlsplit(settings.endpoint)
+    if address.scheme not in ("http", "https") or not address.hostname:
+        return None
+    kind = http.client.HTTPSConnection if address.scheme == "https" else http.client.HTTPConnection
+    host = address.hostname if settings.path_style else f"{settings.bucket}.{address.hostname}"
+    connection = kind(host, address.port, timeout=5)
+    try:
+        connection.request("HEAD", f"/{settings.bucket}/" if settings.path_style else "/")
+        answer = connection.getresponse()
+        if answer.status in (301, 302, 303, 307, 308):
+            return (answer.getheader("Location") or "another address")[:200]
+    except OSError:
+        return None
+    finally:
+        connection.close()
+    return None
 
 
 def put_checked(client: Any, key: str, path: Path, digest: str | None = None) -> tuple[int, str]:

@@ -217,7 +217,10 @@ def test_a_redirect_never_carries_the_credentials_elsewhere(seaweed, tmp_path):
     assert done.stdout.startswith("imported 0, duplicates 0, skipped 2"), done.stdout + done.stderr
     for line in done.stderr.splitlines():
         assert re.search(rf"cannot store p00\d\.jpg: s3://moved/lib at {redirecting.endpoint} ", line), line
+        # Said as what it is (a redirect, to where), not as refused credentials.
+        assert f"sends every request on to {elsewhere.endpoint}/" in line and "credentials along" in line, line
     assert shown.returncode == 1 and "cannot reach the bucket" in shown.stdout, shown.stdout
+    assert "sends every request on to" in shown.stdout, shown.stdout
     assert json.loads(run_cli("ls", "--json", env=env).stdout)["items"] == []
 
 
@@ -439,3 +442,24 @@ def test_a_bucket_that_does_not_answer_leaves_no_library_behind(tmp_path):
     env["PIXLSTASH_LIBRARY"] = str(kept)
     run_cli("storage", "use", "s3://photos/main", "--endpoint", "http://127.0.0.1:9", env=env, check=False)
     assert sorted(p.name for p in kept.iterdir()) == ["notes.txt"]  # what was there stays, nothing else
+
+
+def test_an_endpoint_in_the_environment_is_named_not_half_used(seaweed, tmp_path):
+    """AWS_ENDPOINT_URL (what boto3 and the AWS CLI honour) is not where PixlStash takes an endpoint from:
+    without --endpoint it says so in one line (it said "at AWS S3" and failed with a "builder error"); with
+    --endpoint, the variable changes nothing."""
+    seaweed.make_bucket("envvar")
+    env = cli_env(tmp_path / "library")
+    run_cli("import", str(pictures(tmp_path / "in", 1)), env=env)
+    made = run_cli("backup", "create", "s3://envvar/b", "--endpoint", seaweed.endpoint, env=env)
+    assert made.returncode == 0
+    with_variable = {**env, "AWS_ENDPOINT_URL": seaweed.endpoint}
+    said = run_cli("backup", "restore", "s3://envvar/b", "--to", str(tmp_path / "r1"), env=with_variable, check=False)
+    assert said.returncode != 0 and len(said.stderr.strip().splitlines()) == 1, said.stderr
+    assert f"AWS_ENDPOINT_URL is set ({seaweed.endpoint})" in said.stderr and "--endpoint" in said.stderr
+    assert "builder error" not in said.stderr and not (tmp_path / "r1").exists()
+    restored = run_cli(
+        "backup", "restore", "s3://envvar/b", "--to", str(tmp_path / "r2"), "--endpoint", seaweed.endpoint,
+        env=with_variable,
+    )  # fmt: skip
+    assert restored.returncode == 0 and (tmp_path / "r2" / "library.db").exists()
