@@ -302,3 +302,32 @@ def test_the_readmes_compose_lines_run_as_written_and_a_backup_outlives_an_upgra
         assert "exit code: 0" in verified and "is whole" in verified, verified
     finally:
         subprocess.run(["podman-compose", "down", "-v"], cwd=folder, env=env, capture_output=True, timeout=300)
+
+
+def test_scripts_image_names_ca_file_when_the_build_fails_on_a_certificate(tmp_path):
+    """Behind an inspecting proxy, pip in the build fails on the proxy's certificate: scripts/image ends by
+    saying how to give its CA (the build's own output above it). The engine here is a stand-in that fails
+    as `podman build` does then, printing pip's error; everything else is the real script."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "podman").write_text(
+        "#!/bin/sh\n"
+        "echo 'ERROR: Could not install packages due to an OSError: HTTPSConnectionPool(host=pypi.org, port=443):"
+        " Max retries exceeded (Caused by SSLError(SSLCertVerificationError(1, [SSL: CERTIFICATE_VERIFY_FAILED]"
+        " certificate verify failed: self-signed certificate in certificate chain)))' >&2\n"
+        "echo 'Error: building at STEP \"RUN ...\": exit status 1' >&2\n"
+        "exit 1\n"
+    )
+    (bin_dir / "podman").chmod(0o755)
+    done = subprocess.run(
+        [str(REPO / "scripts" / "image"), "--base", "debian:bookworm", "--tag", "localhost/pixlstash:never"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"},
+        cwd=REPO,
+    )
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-2:]
+    assert "Behind an inspecting proxy? Give its CA bundle: scripts/image --ca-file FILE" in last[0], done.stderr
+    assert last[1] == "scripts/image: the build failed (its output is above)"

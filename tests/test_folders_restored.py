@@ -105,3 +105,37 @@ def test_a_missing_inbox_is_named_with_how_to_make_it(tmp_path):
     assert said.returncode != 0 and said.stderr.strip() == (
         f"error: {missing} does not exist: make it first (mkdir -p {missing}), then add it"
     )
+
+
+def test_a_claim_file_planted_in_the_inbox_is_never_followed_nor_trusted(tmp_path):
+    """The claim lies in a folder others may write to: a link there is not followed (what it points to is
+    never written), and what a held claim says is shown as one line of plain text."""
+    import subprocess
+    import sys
+
+    from pixlstash.importing.folder_claims import FolderClaims
+
+    inbox, precious = tmp_path / "Inbox", tmp_path / "precious.txt"
+    inbox.mkdir()
+    precious.write_text("not yours")
+    (inbox / CLAIM_NAME).symlink_to(precious)
+    claims = FolderClaims(tmp_path / "lib")
+    claims.claim(inbox)  # nothing to claim it with: no error, and the link's target is untouched
+    assert precious.read_text() == "not yours"
+    claims.release_all()
+    (inbox / CLAIM_NAME).unlink()
+    (inbox / CLAIM_NAME).write_text("/somewhere\nerror: forged second line\x1b[31m")
+    holder = subprocess.Popen(  # another process holds the claim, as a running library would
+        [sys.executable, "-c", "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR); "
+         "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); time.sleep(600)", str(inbox / CLAIM_NAME)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(Conflict) as refused:
+            FolderClaims(tmp_path / "lib").claim(inbox)
+        assert "\n" not in refused.value.message and "\x1b" not in refused.value.message
+        assert "watched by the library at /somewhere," in refused.value.message
+    finally:
+        holder.kill()
+        holder.wait()

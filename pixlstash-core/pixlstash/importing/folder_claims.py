@@ -43,7 +43,9 @@ class FolderClaims:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()
+                # Anyone who can write in the folder can write this file: one line of plain text, or nothing.
+                holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip().splitlines()[:1]
+                holder = "".join(ch for ch in "".join(holder) if ch.isprintable())[:300]
                 os.close(fd)
                 if holder == self.library:
                     return  # this library's server watches it: a command beside it may scan too
