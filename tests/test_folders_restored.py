@@ -77,7 +77,7 @@ def test_a_restored_library_served_beside_its_original_takes_nothing_from_its_in
         first.kill()  # kill -9: the claim ends with the process
     assert _count(restored) == 0
     resumed = run_cli("folders", "resume", "1", "--library", str(restored))
-    assert "watching folder 1 again" in resumed.stdout
+    assert "watching again folder 1: " in resumed.stdout
     photo(70, 50, seed=7).save(inbox / "after.png")
     run_cli("folders", "rescan", "--library", str(restored))
     assert _count(restored) == 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from corpus import photo
 from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
-from ui_support import library_server, screenshot, signed_in_page
+from ui_support import boxes_overlap, library_server, screenshot, signed_in_page
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -28,15 +28,6 @@ def server(tmp_path_factory):
         yield live
 
 
-def _overlap(a: dict, b: dict) -> bool:
-    return not (
-        a["x"] + a["width"] <= b["x"]
-        or b["x"] + b["width"] <= a["x"]
-        or a["y"] + a["height"] <= b["y"]
-        or b["y"] + b["height"] <= a["y"]
-    )
-
-
 def test_a_stack_covers_tag_chips_leave_its_rating_and_count_readable(browser, server):  # noqa: F811
     with signed_in_page(browser, server, viewport={"width": 1280, "height": 800}) as page:
         tile = page.locator(f".tile[data-id='{server.cover}']")
@@ -44,7 +35,7 @@ def test_a_stack_covers_tag_chips_leave_its_rating_and_count_readable(browser, s
         expect(tile.locator(".chips")).to_be_visible()
         chips = tile.locator(".chips").bounding_box()
         for badge in (".meta .stars", ".meta .stack-open"):
-            assert not _overlap(chips, tile.locator(badge).bounding_box()), badge
+            assert not boxes_overlap(chips, tile.locator(badge).bounding_box()), badge
         screenshot(page, "stack-tile-chips")
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
-from ui_support import library_server, screenshot, signed_in_page
+from ui_support import boxes_overlap, library_server, screenshot, signed_in_page
 
 from pixlstash.sharing.service import ShareOptions
 
@@ -189,22 +189,13 @@ def test_the_viewer_s_action_bar_and_details_toggle(browser, server):  # noqa: F
     assert server.library.collections.collections("set") == []
 
 
-def _overlaps(a: dict, b: dict) -> bool:
-    return not (
-        a["x"] + a["width"] <= b["x"]
-        or b["x"] + b["width"] <= a["x"]
-        or a["y"] + a["height"] <= b["y"]
-        or b["y"] + b["height"] <= a["y"]
-    )
-
-
 def _covered_buttons(page) -> list[str]:
     """The visible buttons of the viewer (and its crop tool) that the toast lies over."""
     toast = page.locator("#toast").bounding_box()
     covered = []
     for button in page.locator("#overlay button:visible").all():
         box = button.bounding_box()
-        if box and box["width"] and _overlaps(toast, box):
+        if box and box["width"] and boxes_overlap(toast, box):
             covered.append(button.get_attribute("aria-label") or button.inner_text())
     return covered
 

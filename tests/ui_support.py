@@ -100,3 +100,13 @@ def signed_in_page(browser, server, **options):
     errors = watcher.clean(allow=tuple(page.expected_errors))
     assert errors == [], errors
     context.close()
+
+
+def boxes_overlap(a: dict, b: dict) -> bool:
+    """Whether two bounding boxes (Playwright's x, y, width, height) share any area."""
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )

@@ -125,10 +125,7 @@ def remove_command(pm, library_path, folder_id) -> int:
 @click.pass_obj
 def pause_command(pm, library_path, folder_id) -> int:
     """Stop watching a folder for now (its pictures stay; resume takes up where it left)."""
-    with open_library(library_path, pm) as library:
-        folder = library.folder_sync.set_paused(folder_id, True)
-    print(f"paused folder {folder.id}: {folder.path}")
-    return 0
+    return _set_paused(pm, library_path, folder_id, True)
 
 
 @folders_group.command("resume", cls=SectionedCommand)
@@ -137,9 +134,13 @@ def pause_command(pm, library_path, folder_id) -> int:
 @click.pass_obj
 def resume_command(pm, library_path, folder_id) -> int:
     """Watch a paused folder again (refused while another running library watches it)."""
+    return _set_paused(pm, library_path, folder_id, False)
+
+
+def _set_paused(pm, library_path, folder_id: int, paused: bool) -> int:
     with open_library(library_path, pm) as library:
-        folder = library.folder_sync.set_paused(folder_id, False)
-    print(f"watching folder {folder.id} again: {folder.path}")
+        folder = library.folder_sync.set_paused(folder_id, paused)
+    print(f"{'paused' if paused else 'watching again'} folder {folder.id}: {folder.path}")
     return 0
 
 
