@@ -24,7 +24,7 @@ from typing import Any
 
 import msgspec
 
-from .errors import BadInput, NotFound, PluginError
+from .errors import BadInput, NotFound, PluginError, plugin_hint
 from .storage.secrets_db import SecretStore
 from .storage.settings import SettingsStore
 
@@ -130,8 +130,6 @@ class PluginSettings:
         try:
             return self.schemas[name]
         except KeyError:
-            from .plugins import plugin_hint  # (the error's path only)
-
             known = ", ".join(sorted(self.schemas)) or "none"
             raise NotFound(
                 f"no plugin declares settings named {name!r} (plugins with settings: {known}){plugin_hint(name)}"

@@ -6,7 +6,6 @@ import importlib
 import importlib.metadata
 import logging
 import os
-import re
 from collections.abc import Mapping
 
 import msgspec
@@ -17,40 +16,14 @@ from . import hookspecs
 __all__ = [
     "DISABLED_PLUGINS_ENV",
     "ENTRY_POINT_GROUP",
-    "FIRST_PARTY_PLUGINS",
     "LOAD_PLUGINS_ENV",
     "PluginInfo",
     "PluginLoadError",
     "PluginManager",
-    "install_hint",
     "make_plugin_manager",
-    "plugin_hint",
 ]
 
 log = logging.getLogger(__name__)
-
-# The plugins made with PixlStash (pixlstash-plugins/ in its repository), and the short names that belong
-# to one (a scorer named without its plugin): what a hint says to install when a name is not found.
-FIRST_PARTY_PLUGINS = ("anime", "clip", "faces", "florence2", "joycaption", "openai-vision", "s3", "wd-tagger")
-_SHORT_NAMES = {"aesthetic": "clip", "prompt-match": "clip"}
-
-
-def install_hint(plugins: str) -> str:
-    """How to install the named plugins while they are not on the package registry: from a clone of the
-    repository, at the tested versions ("pixlstash-faces" -> its folder)."""
-    names = re.findall(r"pixlstash-[a-z0-9-]+", plugins)
-    folders = " ".join(f"./pixlstash-plugins/{name.removeprefix('pixlstash-')}" for name in names)
-    return f"{plugins}: from a clone of PixlStash, pip install -c constraints.txt {folders}" if names else plugins
-
-
-def plugin_hint(name: str) -> str:
-    """For a name not found (an engine id, a plugin, a scorer's short name): which of PixlStash's plugins
-    brings it and how to install it, as a clause to end the message with; "" when it is none of ours."""
-    plugin = _SHORT_NAMES.get(name, name.split("/", 1)[0])
-    if plugin not in FIRST_PARTY_PLUGINS:
-        return ""
-    whose = f"pixlstash-{plugin} is" if name == plugin else f"it comes with the pixlstash-{plugin} plugin, which is"
-    return f"; {whose} not installed here or not loaded (install {install_hint(f'pixlstash-{plugin}')}, then restart)"
 
 
 ENTRY_POINT_GROUP = "pixlstash"

@@ -8,10 +8,9 @@ import msgspec
 from ..engines.model_pulls import can_download, pull_model, source_unreachable
 from ..engines.registry import EngineRegistry
 from ..engines.weights import check_model_files
-from ..errors import BadInput, PixlstashError
+from ..errors import BadInput, PixlstashError, plugin_hint
 from ..library import DATABASE_NAME, Library
 from ..paths import resolve_library_path
-from ..plugins import plugin_hint
 from .common import SectionedCommand, json_option, library_option, print_json
 
 

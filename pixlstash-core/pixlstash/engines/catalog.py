@@ -10,9 +10,8 @@ from typing import Any, TypeVar
 import msgspec
 
 from ..domain import EnrichmentSettings
-from ..errors import BadInput, EngineNotFound
+from ..errors import BadInput, EngineNotFound, install_hint, plugin_hint
 from ..plugin_settings import PluginSettings, PluginSettingsSource
-from ..plugins import install_hint, plugin_hint
 from ..storage.settings import SettingsStore
 from .base import Engine, Task
 from .process_host import EngineHosts

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..errors import EngineNotFound, PluginError
+from ..errors import EngineNotFound, PluginError, plugin_hint
 from ..plugin_settings import PluginSettings
-from ..plugins import plugin_hint
 from .base import ENGINE_ID_PATTERN, Engine, Task
 from .tasks import TASKS
 
