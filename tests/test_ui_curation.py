@@ -316,6 +316,15 @@ def test_folders_are_added_rescanned_and_removed_in_the_folders_panel(page, serv
     expect(result).to_contain_text("1 new")
     expect(result).to_contain_text("broken.png")
     screenshot(page, "folders-panel")
+    # Paused (as a restored library's folders start), then watched again.
+    row.get_by_role("button", name="Pause").click()
+    expect(row).to_contain_text("Paused")
+    expect(row.get_by_role("button", name="Rescan")).to_have_count(0)
+    assert api(server).get("/api/v1/folders").json()[0]["options"]["paused"] is True
+    screenshot(page, "folders-panel-paused")
+    row.get_by_role("button", name="Resume").click()
+    expect(row.get_by_role("button", name="Rescan")).to_be_visible()
+    assert api(server).get("/api/v1/folders").json()[0]["options"].get("paused", False) is False
     row.get_by_role("button", name="Remove").click()
     page.locator(".dialog").get_by_role("button", name="Remove").click()
     expect(panel.locator(".folder")).to_have_count(0)

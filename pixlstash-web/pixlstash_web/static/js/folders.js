@@ -48,8 +48,8 @@ export async function renderFolders(app, panel, header, bindClose) {
       <div><b>${f.kind === "reference" ? "◎ Reference" : "⇣ Import"}</b> <code>${esc(f.path)}</code>
         ${f.options.paused ? '<span class="folder-state">Paused</span>' : ""}</div>
       <small class="muted">${f.picture_count.toLocaleString()} pictures · ${ago(f.last_scan_at)} · ${esc(options(f))}</small>
-      ${f.options.paused ? `<p class="muted"><small>Not watched: a restored library's folders start paused, so that it
-        does not take the files the library it came from is watching for.</small></p>` : ""}
+      ${f.options.paused ? `<p class="muted"><small>Not watched until it is resumed. (A restored library's folders
+        start so: the library it came from may be watching them.)</small></p>` : ""}
       <div class="actions">${f.options.paused
         ? `<button data-resume="${f.id}">Resume</button>`
         : `<button data-rescan="${f.id}">Rescan</button> <button data-pause="${f.id}">Pause</button>`}
