@@ -11,6 +11,15 @@
 # (`scripts/image --local-base` makes one without a registry): nothing here names /usr/local/bin/python.
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 
+# The packages' manifests alone (every pyproject.toml, whatever plugins the tree holds): the layer that
+# installs third-party packages is made again only when one of them changes, not with every code change.
+FROM ${BASE_IMAGE} AS manifests
+COPY pixlstash-core/pyproject.toml /manifests/pixlstash-core/
+COPY pixlstash-web/pyproject.toml /manifests/pixlstash-web/
+COPY pixlstash-plugins /manifests/pixlstash-plugins
+RUN find /manifests/pixlstash-plugins -type f ! -name pyproject.toml -delete \
+    && find /manifests/pixlstash-plugins -type d -empty -delete
+
 FROM ${BASE_IMAGE} AS build
 ARG VARIANT=cpu
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_DEFAULT_TIMEOUT=180
@@ -21,15 +30,7 @@ RUN python3 -m venv /opt/pixlstash
 # CA bundle (scripts/image --ca-file, for an inspecting proxy) comes as a build secret, in no layer.
 COPY constraints.txt ./
 COPY container/requirements.py container/
-COPY pixlstash-core/pyproject.toml pixlstash-core/
-COPY pixlstash-web/pyproject.toml pixlstash-web/
-COPY pixlstash-plugins/wd-tagger/pyproject.toml pixlstash-plugins/wd-tagger/
-COPY pixlstash-plugins/faces/pyproject.toml pixlstash-plugins/faces/
-COPY pixlstash-plugins/openai-vision/pyproject.toml pixlstash-plugins/openai-vision/
-COPY pixlstash-plugins/clip/pyproject.toml pixlstash-plugins/clip/
-COPY pixlstash-plugins/joycaption/pyproject.toml pixlstash-plugins/joycaption/
-COPY pixlstash-plugins/florence2/pyproject.toml pixlstash-plugins/florence2/
-COPY pixlstash-plugins/s3/pyproject.toml pixlstash-plugins/s3/
+COPY --from=manifests /manifests/ ./
 # (OpenCV comes without its GUI half: a server has no screen, and the full one needs libGL. Same cv2. In the
 # cuda image onnxruntime-gpu alone provides onnxruntime: installed beside the CPU build, that one's files won.)
 RUN --mount=type=secret,id=ca \

@@ -38,6 +38,8 @@ SWAPS = {"cuda": {"onnxruntime": "onnxruntime-gpu"}}
 def requirements(variant: str) -> list[str]:
     found: list[str] = []
     for folder, extras in VARIANTS[variant]:
+        if not (ROOT / folder / "pyproject.toml").is_file():
+            continue  # an older tree (a test builds the previous version's image) may lack a newer plugin
         project = tomllib.loads((ROOT / folder / "pyproject.toml").read_text())["project"]
         wanted = list(project.get("dependencies", []))
         for extra in extras:
@@ -52,7 +54,7 @@ def requirements(variant: str) -> list[str]:
 
 
 def packages(variant: str) -> list[str]:
-    return [folder for folder, _ in VARIANTS[variant]]
+    return [folder for folder, _ in VARIANTS[variant] if (ROOT / folder / "pyproject.toml").is_file()]
 
 
 if __name__ == "__main__":
