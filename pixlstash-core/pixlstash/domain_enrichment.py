@@ -48,6 +48,17 @@ class EngineProgress(msgspec.Struct, frozen=True):
     failed: int
     pictures_per_second: float
     seconds_left: float | None = None  # at that speed, for what is queued and running (None: not started)
+    device: str | None = None  # where the worker runs it now ("cuda", "cpu"), once it has loaded it
+    batch: int | None = None  # how many pictures it runs at once there (sized from the GPU's free memory)
+    note: str = ""  # what changed that (it ran out of memory)
+
+
+class EngineRun(msgspec.Struct, frozen=True):
+    """Where the worker runs a loaded engine and at what batch: reported for other processes."""
+
+    device: str
+    batch: int
+    note: str = ""
 
 
 class ClusterProgress(msgspec.Struct, frozen=True):

@@ -106,6 +106,8 @@ def _render(progress) -> list[str]:
             f"{p.pictures_per_second:>8.{2 if p.pictures_per_second < 10 else 1}f}/s"
             + (f"  ~{human_duration(p.seconds_left)} left" if p.seconds_left else "")
         )
+        if p.device:
+            lines.append(f"    on {p.device}, {p.batch} at a time" + (f" ({p.note})" if p.note else ""))
     return lines
 
 

@@ -242,6 +242,11 @@ class Engine(abc.ABC):
     def unload(self) -> None:  # noqa: B027 - optional hook for subclasses
         """Free the weights; the next call loads them again."""
 
+    def batch_size(self, device: str) -> int:
+        """How many pictures to give it at once once loaded on ``device``: on a GPU, sized from the memory
+        free there (``pixlstash.engines.precision.batch_for_memory``); ``preferred_batch_size`` by default."""
+        return self.preferred_batch_size
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id} v{self.version}>"
 

@@ -34,7 +34,7 @@ __all__ = ["EngineHosts", "EngineProcessCrashed", "HostedEngine"]
 
 # What the child runs; everything else about an engine is answered here.
 _CALLS = frozenset(
-    {"embed_images", "embed_texts", "tag", "describe", "extract", "likeness", "score", "read", "devices"}
+    {"embed_images", "embed_texts", "tag", "describe", "extract", "likeness", "score", "read", "devices", "batch_size"}
 )
 
 

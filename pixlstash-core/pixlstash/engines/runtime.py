@@ -6,8 +6,8 @@ import gc
 import logging
 import threading
 import time
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from ..errors import ModelDamaged, PixlstashError
 from ..memory import release_freed_memory
@@ -21,10 +21,11 @@ T = TypeVar("T")
 
 
 class _Loaded:
-    __slots__ = ("device", "last_used")
+    __slots__ = ("batch", "device", "last_used", "note")
 
-    def __init__(self, device: str) -> None:
-        self.device = device
+    def __init__(self, device: str, batch: int) -> None:
+        self.device, self.batch = device, batch
+        self.note = ""  # what changed the batch (it ran out of memory)
         self.last_used = time.monotonic()
 
 
@@ -47,33 +48,96 @@ class EngineRuntime:
         preferred = self._preferred_device()
         return preferred if preferred != "auto" and preferred in available else available[0]
 
+    def _ready(self, engine: Engine) -> _Loaded:
+        """The engine loaded (on first use: on its device, with the batch that device takes); under its lock."""
+        loaded = self._loaded.get(engine.id)
+        if loaded is None:
+            device = self.device_for(engine)
+            started = time.perf_counter()
+            _load(engine, device)
+            batch = max(1, int(engine.batch_size(device)))
+            loaded = self._loaded[engine.id] = _Loaded(device, batch)
+            log.info(
+                "loaded %s on %s in %.1f s (batches of %d)", engine.id, device, time.perf_counter() - started, batch
+            )
+        return loaded
+
     def call(self, engine: Engine, work: Callable[[], T]) -> T:
         """Run ``work`` with the engine loaded; on out-of-memory off the CPU, reload on the CPU and retry once."""
         with self._lock(engine):
-            loaded = self._loaded.get(engine.id)
-            if loaded is None:
-                device = self.device_for(engine)
-                started = time.perf_counter()
-                _load(engine, device)
-                loaded = self._loaded[engine.id] = _Loaded(device)
-                log.info("loaded %s on %s in %.1f s", engine.id, device, time.perf_counter() - started)
+            loaded = self._ready(engine)
             try:
                 return work()
             except Exception as error:
                 if loaded.device == "cpu" or not is_out_of_memory(error):
                     raise
-                log.warning("%s ran out of memory on %s: falling back to the CPU", engine.id, loaded.device)
-                engine.unload()
-                _load(engine, "cpu")
-                loaded.device = "cpu"
+                self._to_cpu(engine, loaded)
                 return work()
             finally:
                 loaded.last_used = time.monotonic()
+
+    def call_batched(self, engine: Engine, items: Sequence[Any], run: Callable[[Sequence[Any]], list[T]]) -> list[T]:
+        """``run`` over ``items`` with the engine loaded, at most its device's batch at a time. Out of memory
+        on an accelerator, a batch is halved and each half tried once (batches of that size from then on,
+        said once); what does not fit alone goes to the CPU. Nothing is lost or failed for it."""
+        with self._lock(engine):
+            loaded = self._ready(engine)
+            try:
+                results: list[T] = []
+                start = 0
+                while start < len(items):  # (a batch claimed before a halving is run in smaller parts)
+                    part = items[start : start + loaded.batch]
+                    results += self._fitted(engine, loaded, part, run)
+                    start += len(part)
+                return results
+            finally:
+                loaded.last_used = time.monotonic()
+
+    def _fitted(self, engine: Engine, loaded: _Loaded, part: Sequence[Any], run: Callable) -> list:
+        try:
+            return run(part)
+        except Exception as error:
+            if loaded.device == "cpu" or not is_out_of_memory(error):
+                raise
+            if len(part) < 2:
+                self._to_cpu(engine, loaded)
+                return run(part)
+            half = (len(part) + 1) // 2
+            loaded.batch = min(loaded.batch, half)
+            loaded.note = f"ran out of memory on {loaded.device} at {len(part)}: batches of {loaded.batch}"
+            log.warning("%s %s", engine.id, loaded.note)
+            results = []
+            for smaller in (part[:half], part[half:]):
+                try:
+                    results += run(smaller)
+                except Exception as again:
+                    if loaded.device == "cpu" or not is_out_of_memory(again):
+                        raise
+                    self._to_cpu(engine, loaded)
+                    results += run(smaller)
+            return results
+
+    def _to_cpu(self, engine: Engine, loaded: _Loaded) -> None:
+        log.warning("%s ran out of memory on %s: falling back to the CPU", engine.id, loaded.device)
+        engine.unload()
+        _load(engine, "cpu")
+        loaded.device = "cpu"
+        loaded.batch = max(1, int(engine.batch_size("cpu")))
+        loaded.note = "ran out of memory on the GPU with one picture: on the CPU now"
+
+    def batch(self, engine: Engine) -> int:
+        """How many pictures to give ``engine`` at once: its device's batch once loaded, else what it prefers."""
+        loaded = self._loaded.get(engine.id)
+        return loaded.batch if loaded is not None else max(1, engine.preferred_batch_size)
 
     def status(self, engine: Engine) -> tuple[bool, str | None]:
         """(loaded, device)."""
         loaded = self._loaded.get(engine.id)
         return (loaded is not None, loaded.device if loaded else None)
+
+    def running(self) -> dict[str, tuple[str, int, str]]:
+        """Each loaded engine's (device, batch, note): what ``jobs`` and ``doctor`` say it runs with."""
+        return {engine_id: (loaded.device, loaded.batch, loaded.note) for engine_id, loaded in self._loaded.items()}
 
     def unload_idle(self, engines: dict[str, Engine], idle_seconds: float) -> list[str]:
         """Unload engines unused for ``idle_seconds``; returns their ids."""

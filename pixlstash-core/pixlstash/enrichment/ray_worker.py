@@ -34,6 +34,7 @@ from typing import Any
 from ..clock import now_ms
 from ..domain import ClusterProgress
 from ..engines.inputs import InputFrame, input_rendition
+from ..engines.tasks import run_engine
 from ..errors import PixlstashError
 from .worker import EnginesUnreachable, EnrichmentWorker, _Batch
 
@@ -364,10 +365,10 @@ class RayEnrichmentWorker(EnrichmentWorker):
         except Exception:  # figures for people: never worth stopping the work for
             log.exception("could not record the cluster's progress")
 
-    def _call(self, engine, work):
-        if isinstance(engine, RemoteEngine):
-            return work()  # the actors load and run it; several batches of one engine may be out at once
-        return super()._call(engine, work)
+    def _run_engine(self, engine, images, parameters):
+        if isinstance(engine, RemoteEngine):  # the actors load and run it; several batches may be out at once
+            return run_engine(engine, list(images), parameters)
+        return super()._run_engine(engine, images, parameters)
 
     def _lost(self, error: EnginesUnreachable) -> None:
         """The cluster went away: its batches go back to the queue, then the work goes on here or stops."""

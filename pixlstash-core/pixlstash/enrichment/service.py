@@ -11,8 +11,11 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
+
 from ..clock import now_ms
 from ..domain import ClusterProgress, EngineProgress, Job, JobItemError, PictureFilter
+from ..domain_enrichment import EngineRun
 from ..engines import Engine, Task
 from ..engines.catalog import EngineCatalog
 from ..errors import BadInput, EngineNotFound, ModelMissing
@@ -27,6 +30,7 @@ __all__ = ["Enrichment"]
 
 
 _CLUSTER_KEY = "enrichment.cluster"
+_ENGINES_KEY = "enrichment.engines"
 
 
 class Enrichment:
@@ -159,7 +163,18 @@ class Enrichment:
         return self.jobs.item_errors(job_id)
 
     def progress(self) -> list[EngineProgress]:
-        return self.jobs.progress(now_ms())
+        """Each engine's queue and speed, with where the worker runs it and at what batch (once loaded)."""
+        runs = self._settings.get(_ENGINES_KEY, dict[str, EngineRun], {})
+        return [
+            msgspec.structs.replace(p, device=run.device, batch=run.batch, note=run.note)
+            if (run := runs.get(p.engine_id))
+            else p
+            for p in self.jobs.progress(now_ms())
+        ]
+
+    def report_engines(self, running: dict[str, EngineRun]) -> None:
+        """Where the worker runs its loaded engines and at what batch, for other processes (``jobs``, the API)."""
+        self._settings.put(_ENGINES_KEY, running)
 
     def report_cluster(self, progress: ClusterProgress) -> None:
         """A Ray worker's figures, for ``pixlstash jobs``, the API and the task manager in other processes."""

@@ -25,6 +25,7 @@ import msgspec
 import numpy as np
 
 from ..clock import now_ms
+from ..domain_enrichment import EngineRun
 from ..engines import Engine, ScoreInput, Task
 from ..engines.catalog import EngineCatalog
 from ..engines.inputs import InputFrame, load_frames
@@ -104,6 +105,7 @@ class EnrichmentWorker:
         self._seconds_lock = threading.Lock()
         # Engines whose service is down: engine id -> (when to try again, seconds waited last).
         self._unavailable: dict[str, tuple[float, float]] = {}
+        self._reported_engines: dict[str, EngineRun] | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -197,6 +199,8 @@ class EnrichmentWorker:
         self._running = self._ahead = None
         with contextlib.suppress(Exception):
             self.indexes.save()
+        with contextlib.suppress(Exception):  # its engines leave with it
+            self.enrichment.report_engines({})
         if self._lock_file is not None:
             os.close(self._lock_file)
             self._lock_file = None
@@ -204,6 +208,7 @@ class EnrichmentWorker:
     def _housekeeping(self) -> None:
         settings = self.engines.settings()
         self.engines.runtime.unload_idle({e.id: e for e in self.engines.installed()}, settings.idle_unload_seconds)
+        self._report_engines()
         if time.monotonic() - self._last_save >= self.index_save_seconds:
             self.indexes.save()
             self._last_save = time.monotonic()
@@ -220,7 +225,15 @@ class EnrichmentWorker:
         self._running = batch
         self._run(batch)
         self._running = None
+        self._report_engines()
         return True
+
+    def _report_engines(self) -> None:
+        """Where each loaded engine runs and at what batch, written when it changed (for ``jobs``, the API)."""
+        running = {k: EngineRun(*v) for k, v in self.engines.runtime.running().items()}
+        if running != self._reported_engines:
+            self.enrichment.report_engines(running)
+            self._reported_engines = running
 
     def _claim(self) -> _Batch | None:
         jobs = self.enrichment.jobs
@@ -237,7 +250,7 @@ class EnrichmentWorker:
             if reads and jobs.engine_busy(reads):
                 continue  # it reads that embedder's vectors: they come first
             with self.db.write():
-                ids = jobs.claim(job_id, max(1, engine.preferred_batch_size), now_ms())
+                ids = jobs.claim(job_id, self.engines.runtime.batch(engine), now_ms())
                 if not ids:
                     jobs.close_if_finished(job_id, now_ms())
                     continue
@@ -356,7 +369,7 @@ class EnrichmentWorker:
             return {}
         flat = [frame.image for _, frames in images for frame in frames]
         try:
-            results = iter(self._call(engine, lambda: run_engine(engine, flat, parameters)))
+            results = iter(self._run_engine(engine, flat, parameters))
             return {
                 pid: spec.merge_frames([(f.index, f.seconds) for f in frames], [next(results) for _ in frames])
                 for pid, frames in images
@@ -373,9 +386,11 @@ class EnrichmentWorker:
             outcomes.update(self._compute(engine, spec, [(picture_id, image)], parameters, errors))
         return outcomes
 
-    def _call(self, engine: Engine, work: Callable[[], Any]) -> Any:
-        """Run ``work`` with the engine loaded here (the runtime picks the device, one call at a time)."""
-        return self.engines.call(engine, work)
+    def _run_engine(self, engine: Engine, images: list[Any], parameters: dict[str, Any]) -> list[Any]:
+        """The engine over ``images``, loaded here (the runtime picks the device and the batch, one call at a
+        time, and halves a batch that runs out of the GPU's memory)."""
+        runtime = self.engines.runtime
+        return runtime.call_batched(engine, images, lambda part: run_engine(engine, list(part), parameters))
 
     def _write(
         self,

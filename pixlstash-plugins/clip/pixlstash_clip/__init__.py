@@ -42,15 +42,16 @@ def __getattr__(name: str) -> object:
 
 # One embedder object per model in a process, so the prompt-match scorer uses the weights its embedder
 # loaded rather than a second copy.
-_EMBEDDERS: dict[tuple[ClipModel, str], ClipEmbedder] = {}
+_EMBEDDERS: dict[tuple[ClipModel, str, str], ClipEmbedder] = {}
 
 
-def _embedder(model: ClipModel, image_runtime: str = "torch") -> ClipEmbedder:
+def _embedder(model: ClipModel, image_runtime: str = "torch", precision: str = "auto") -> ClipEmbedder:
     from .engine import ClipEmbedder
 
-    if (model, image_runtime) not in _EMBEDDERS:
-        _EMBEDDERS[model, image_runtime] = ClipEmbedder(model, image_runtime)
-    return _EMBEDDERS[model, image_runtime]
+    key = (model, image_runtime, precision)
+    if key not in _EMBEDDERS:
+        _EMBEDDERS[key] = ClipEmbedder(model, image_runtime, precision)
+    return _EMBEDDERS[key]
 
 
 @hookimpl
@@ -62,7 +63,7 @@ def register_settings(register) -> None:
 def register_embedders(register, settings) -> None:
     chosen: ClipSettings = settings["clip"]
     for model in configured_models(chosen):
-        register(_embedder(model, chosen.image_runtime))
+        register(_embedder(model, chosen.image_runtime, chosen.precision))
 
 
 @hookimpl
@@ -73,5 +74,5 @@ def register_scorers(register, settings) -> None:
     models = configured_models(chosen)
     matched = model_named(chosen.prompt_match_model) if chosen.prompt_match_model else (models or [None])[0]
     if matched is not None:
-        register(PromptMatchScorer(_embedder(matched, chosen.image_runtime)))
+        register(PromptMatchScorer(_embedder(matched, chosen.image_runtime, chosen.precision)))
     register(AestheticScorer(model_named(chosen.aesthetic_model)))

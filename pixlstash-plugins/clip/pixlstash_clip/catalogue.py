@@ -233,6 +233,9 @@ class ClipSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # Where image towers run on a CPU: "torch"; "onnx" (ONNX Runtime, the same vectors, 7-16% faster); "onnx-int8"
     # (an int8 copy: 1.6-2x faster, vectors at cosine ~0.999 of fp32). Exported once into the models folder.
     image_runtime: Literal["torch", "onnx", "onnx-int8"] = "torch"
+    # The number format on a GPU: "auto" is bfloat16 (float16 on cards without it, and on Apple's MPS) under
+    # torch's autocast, float32 on a CPU; "fp32" keeps float32 everywhere (several times slower on a GPU).
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
 
 
 def model_named(key: str) -> ClipModel:

@@ -76,10 +76,14 @@ class ClipEmbedder(Embedder):
     preferred_batch_size = 32
     own_process = True  # torch stays out of the server; it leaves with the engine's process on unload
 
-    def __init__(self, model: ClipModel, image_runtime: str = "torch") -> None:
+    def __init__(self, model: ClipModel, image_runtime: str = "torch", precision: str = "auto") -> None:
         self.model = model
         # "torch", or the image tower on ONNX Runtime on the CPU: "onnx" (same vectors), "onnx-int8" (faster).
         self.image_runtime = image_runtime
+        # The number format on an accelerator (pixlstash.engines.precision); the vectors' version does not
+        # change with it (bfloat16's are within a cosine of 0.999 of float32's: nothing is embedded again).
+        self.precision = precision
+        self._dtype: Any = None  # the torch dtype it computes in, once loaded
         int8 = image_runtime == "onnx-int8"
         self.id = model.engine_id
         self.label = f"CLIP {model.key}" + (" (int8)" if int8 else "")
@@ -165,9 +169,13 @@ class ClipEmbedder(Embedder):
                 location=str(self.model.local_folder),
             )
         import open_clip
+        import torch
+
+        from pixlstash import torch_dtype
 
         model, preprocess, name = build_model(open_clip, self.model.key, folder, device)
         model.eval()
+        self._dtype = torch_dtype(torch, device, self.precision)
         tokenizer = self._tokenizer(open_clip, name)
         self._tower = None
         if self.image_runtime != "torch" and device == "cpu":
@@ -176,7 +184,7 @@ class ClipEmbedder(Embedder):
             if self._tower is not None:
                 model.visual = None  # its weights are not needed twice (the text tower stays on torch)
         self._loaded = (model, preprocess, tokenizer, device)
-        log.info("loaded CLIP %s from %s on %s", self.model.key, folder, device)
+        log.info("loaded CLIP %s from %s on %s in %s", self.model.key, folder, device, self._dtype)
 
     def _tokenizer(self, open_clip, name: str):
         """open_clip's tokenizer for the model. A Hugging Face tokenizer is read from the folder that holds
@@ -222,8 +230,23 @@ class ClipEmbedder(Embedder):
 
     # -- encoding -------------------------------------------------------------------------------
 
+    def batch_size(self, device: str) -> int:
+        """On a GPU, as many pictures as its free memory takes (what a picture's activations need in the
+        image tower at this precision, with room to spare), up to 512; on a CPU what it prefers."""
+        if device != "cuda":
+            return self.preferred_batch_size
+        import torch
+
+        from pixlstash import batch_for_memory, free_device_bytes
+
+        width = int(self.model.config().get("model_cfg", {}).get("vision_cfg", {}).get("width", 1024) or 1024)
+        item = self.tokens * width * self._dtype.itemsize * 24  # a layer's activations, attention and MLP
+        return batch_for_memory(free_device_bytes(torch, device), item, fallback=self.preferred_batch_size)
+
     def embed_images(self, images: Sequence[Image]) -> np.ndarray:
         import torch
+
+        from pixlstash import autocast
 
         model, preprocess, _, device = self._ready()
         batch = torch.stack(self._prepared(preprocess, images))
@@ -236,8 +259,8 @@ class ClipEmbedder(Embedder):
             if self._tower is not None:
                 parts.append(torch.from_numpy(self._tower(part.numpy())))
                 continue
-            with torch.inference_mode():
-                parts.append(model.encode_image(part.to(device)))
+            with torch.inference_mode(), autocast(torch, device, self._dtype):
+                parts.append(model.encode_image(part.to(device, non_blocking=True)))
         return self._normalised(torch.cat(parts))
 
     def _prepared(self, preprocess, images: Sequence[Image]) -> list:
@@ -252,9 +275,11 @@ class ClipEmbedder(Embedder):
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         import torch
 
+        from pixlstash import autocast
+
         model, _, tokenizer, device = self._ready()
         tokens = tokenizer(list(texts)).to(device)
-        with torch.inference_mode():
+        with torch.inference_mode(), autocast(torch, device, self._dtype):
             features = model.encode_text(tokens)
         return self._normalised(features)
 
