@@ -32,7 +32,7 @@ def __getattr__(name: str) -> object:
     return getattr(importlib.import_module(_LAZY[name], __name__), name)
 
 
-_weights: dict[tuple[str, int], SharedWeights] = {}  # (folder, beams) -> one copy per process
+_weights: dict[tuple[str, int, str], SharedWeights] = {}  # (folder, beams, precision) -> one copy per process
 
 
 def _shared(settings) -> list[SharedWeights]:
@@ -41,8 +41,8 @@ def _shared(settings) -> list[SharedWeights]:
     options: Florence2Settings = settings["florence2"]
     found = []
     for model in configured_models(options):
-        key = (str(model.local_folder), options.num_beams)
-        found.append(_weights.setdefault(key, SharedWeights(model, options.num_beams)))
+        key = (str(model.local_folder), options.num_beams, options.precision)
+        found.append(_weights.setdefault(key, SharedWeights(model, options.num_beams, options.precision)))
     return found
 
 

@@ -10,6 +10,7 @@ touches the network but ``download``, which only ``pixlstash models pull`` calls
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import msgspec
 
@@ -46,6 +47,9 @@ class Florence2Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True)
 
     models: list[str] = msgspec.field(default_factory=lambda: ["base"])  # known names, hub ids or folder names
     num_beams: int = 3  # beam search width, as Florence-2's own examples decode
+    # The number format: "auto" is bfloat16 on a GPU that has it (else float16; float16 on Apple's MPS),
+    # float32 on a CPU; "fp32" keeps float32.
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
 
 
 def configured_models(settings: Florence2Settings | None = None) -> list[Florence2Model]:

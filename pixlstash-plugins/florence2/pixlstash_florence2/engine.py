@@ -54,9 +54,9 @@ def regions_from(parsed: dict[str, Any]) -> list[TextRegion]:
 class SharedWeights(BaseSharedWeights):
     """One model's processor and weights, shared by its captioner and reader, freed when neither holds it."""
 
-    def __init__(self, model: Florence2Model, num_beams: int) -> None:
+    def __init__(self, model: Florence2Model, num_beams: int, precision: str = "auto") -> None:
         super().__init__()
-        self.model_files, self.num_beams = model, num_beams
+        self.model_files, self.num_beams, self.precision = model, num_beams, precision
         self.processor: Any = None
         self.model: Any = None
 
@@ -74,7 +74,9 @@ class SharedWeights(BaseSharedWeights):
         import torch
         from transformers import AutoProcessor, Florence2ForConditionalGeneration
 
-        dtype = torch.float16 if device in ("cuda", "mps") else torch.float32
+        from pixlstash import torch_dtype
+
+        dtype = torch_dtype(torch, device, self.precision)
         self.processor = AutoProcessor.from_pretrained(folder)
         self.model = Florence2ForConditionalGeneration.from_pretrained(folder, dtype=dtype).to(device).eval()
         log.info("loaded Florence-2 %s from %s on %s", self.model_files.name, folder, device)

@@ -147,3 +147,24 @@ def test_importing_and_registering_loads_no_torch(models):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "['florence2/tiny', 'florence2/tiny-ocr'] False"
+
+
+def test_bf16_loads_florence_in_bfloat16_and_still_captions(models, monkeypatch):
+    """The GPU's number format, run on the CPU: the setting reaches the weights, and captions come."""
+    monkeypatch.setenv("PIXLSTASH_FLORENCE2_PRECISION", "bf16")
+    pm = make_plugin_manager(load_entry_points=False)
+    import pixlstash_florence2
+
+    from pixlstash.engines.registry import EngineRegistry
+    from pixlstash.plugin_settings import PluginSettings
+
+    pm.register(pixlstash_florence2, name="florence2")
+    registry = EngineRegistry.from_plugin_manager(pm, PluginSettings(pm).all())
+    captioner = {e.id: e for e in registry.all()}["florence2/tiny"]
+    captioner.load("cpu")
+    try:
+        assert {p.dtype for p in captioner.weights.model.parameters()} == {torch.bfloat16}
+        [caption] = captioner.describe([photo(120, 90, seed=4)], length="short")
+        assert isinstance(caption, str)
+    finally:
+        captioner.unload()

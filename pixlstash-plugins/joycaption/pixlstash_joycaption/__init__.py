@@ -32,7 +32,7 @@ def __getattr__(name: str) -> object:
     return getattr(importlib.import_module(_LAZY[name], __name__), name)
 
 
-_weights: dict[tuple[str, str], SharedWeights] = {}  # (folder, quantization) -> one copy per process
+_weights: dict[tuple[str, str, str], SharedWeights] = {}  # (folder, quantization, precision): one per process
 
 
 def _shared(settings) -> list[SharedWeights]:
@@ -41,8 +41,8 @@ def _shared(settings) -> list[SharedWeights]:
     options = settings["joycaption"]
     found = []
     for model in configured_models(options):
-        key = (str(model.local_folder), options.quantization)
-        found.append(_weights.setdefault(key, SharedWeights(model, options.quantization)))
+        key = (str(model.local_folder), options.quantization, options.precision)
+        found.append(_weights.setdefault(key, SharedWeights(model, options.quantization, options.precision)))
     return found
 
 

@@ -68,6 +68,9 @@ class JoyCaptionSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True
     models: list[str] = msgspec.field(default_factory=lambda: [DEFAULT_MODEL])
     # On CUDA: load the weights in 8 or 4 bits through bitsandbytes (pip install 'pixlstash-joycaption[quant]').
     quantization: Literal["none", "8bit", "4bit"] = "none"
+    # The number format: "auto" is bfloat16 on a GPU (float16 on cards without it, and on Apple's MPS),
+    # float32 on a CPU; "fp32" keeps float32 (a GPU then runs it several times slower, with twice the memory).
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
 
 
 def configured_models(settings: JoyCaptionSettings | None = None) -> list[JoyCaptionModel]:

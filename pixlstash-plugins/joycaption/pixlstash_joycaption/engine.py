@@ -23,7 +23,7 @@ from .catalogue import JoyCaptionModel
 if TYPE_CHECKING:
     from PIL.Image import Image
 
-__all__ = ["JoyCaptionCaptioner", "JoyCaptionTagger", "SharedWeights", "parameters_for"]
+__all__ = ["JoyCaptionCaptioner", "JoyCaptionTagger", "SharedWeights", "batch_for_config", "parameters_for"]
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +42,9 @@ def parameters_for(caption_types: Sequence[str], default_type: str) -> list[Engi
 class SharedWeights(BaseSharedWeights):
     """One model's processor and weights, shared by its engines and freed when none of them holds it."""
 
-    def __init__(self, model: JoyCaptionModel, quantization: str = "none") -> None:
+    def __init__(self, model: JoyCaptionModel, quantization: str = "none", precision: str = "auto") -> None:
         super().__init__()
-        self.model_files, self.quantization = model, quantization
+        self.model_files, self.quantization, self.precision = model, quantization, precision
         self.processor: Any = None
         self.model: Any = None
 
@@ -68,7 +68,9 @@ class SharedWeights(BaseSharedWeights):
         processor.tokenizer.padding_side = "left"  # batched generation continues every prompt at its end
         if processor.tokenizer.pad_token is None:  # as JoyCaption's app: else every batch fails to pad
             processor.tokenizer.pad_token = processor.tokenizer.eos_token
-        dtype = {"cuda": torch.bfloat16, "mps": torch.float16}.get(device, torch.float32)
+        from pixlstash import torch_dtype
+
+        dtype = torch_dtype(torch, device, self.precision)  # the vision tower too: the whole model in it
         options: dict[str, Any] = {"local_files_only": True, "dtype": dtype}
         quantized = self.quantization != "none" and device == "cuda"
         if self.quantization != "none" and not quantized:
@@ -88,6 +90,17 @@ class SharedWeights(BaseSharedWeights):
 
     def _drop(self) -> None:
         self.processor = self.model = None
+
+    def batch_size(self, fallback: int) -> int:
+        """On a GPU, the batch its free memory takes (``batch_for_config``); elsewhere ``fallback``."""
+        import torch
+
+        from pixlstash import free_device_bytes
+
+        if self.device != "cuda" or self.model is None:
+            return fallback
+        free = free_device_bytes(torch, "cuda")
+        return batch_for_config(self.model.config, self.model.dtype.itemsize, free, fallback)
 
     def generate(self, images: Sequence[Image], prompts: Sequence[str], options: dict[str, Any]) -> list[str]:
         """One caption per image and prompt, in one batch (prompts padded on the left)."""
@@ -118,6 +131,24 @@ class SharedWeights(BaseSharedWeights):
             )
         written = tokens[:, inputs["input_ids"].shape[-1] :]
         return [text.strip() for text in decoded(processor.tokenizer, written)]
+
+
+def batch_for_config(config, itemsize: int, free_bytes: int | None, fallback: int, max_new_tokens: int = 512) -> int:
+    """As many captions at once as ``free_bytes`` holds the key-value cache of (the image's tokens, the
+    prompt and ``max_new_tokens`` for each sequence), with room for the prefill; at most 128. Large batches
+    keep a GPU busy: at 4 each decode step waits on Python (~22 ms where reading an 8B model's weights
+    takes ~4), at 64 the prefill fills the card (benchmarks/README.md)."""
+    from pixlstash import batch_for_memory
+
+    text, vision = config.text_config, config.vision_config
+    heads = text.num_attention_heads
+    kv_heads = getattr(text, "num_key_value_heads", None) or heads
+    head_dim = getattr(text, "head_dim", None) or text.hidden_size // heads
+    image_tokens = (vision.image_size // vision.patch_size) ** 2
+    prompt = image_tokens + 96  # the image's tokens, and the prompt with its chat template (~60-90 tokens)
+    cache = 2 * text.num_hidden_layers * kv_heads * head_dim * (prompt + max_new_tokens) * itemsize
+    prefill = prompt * (text.hidden_size + text.intermediate_size) * itemsize * 2
+    return batch_for_memory(free_bytes, cache + prefill, fallback=fallback, high=128)
 
 
 def decoded(tokenizer, tokens) -> list[str]:
@@ -193,6 +224,9 @@ class _JoyCaptionEngine:
 
     def unload(self) -> None:
         self.weights.release(self.id)  # type: ignore[attr-defined]
+
+    def batch_size(self, device: str) -> int:
+        return self.weights.batch_size(self.preferred_batch_size) if device == "cuda" else self.preferred_batch_size
 
     def download(self) -> str:
         return str(self.weights.model_files.download())

@@ -408,3 +408,61 @@ def test_captions_are_decoded_as_the_app_decodes_them(tiny_model):
     ids = [tokenizer.convert_tokens_to_ids(["red", ",", "blue", "."])]
     assert decoded(tokenizer, ids) == ["red , blue ."]
     assert tokenizer.batch_decode(ids, skip_special_tokens=True, clean_up_tokenization_spaces=True) == ["red, blue."]
+
+
+# -- precision and batches (issue 61: the GPU's path, run on the CPU) -----------------------------------
+
+
+def _with_precision(pm, precision: str) -> dict:
+    import pixlstash_joycaption
+
+    from pixlstash.plugin_settings import PluginSettings
+
+    settings = PluginSettings(pm).all()
+    settings["joycaption"] = pixlstash_joycaption.JoyCaptionSettings(precision=precision)
+    return {e.id: e for e in EngineRegistry.from_plugin_manager(pm, settings).all()}
+
+
+def test_bf16_loads_the_whole_model_in_bfloat16_and_writes_captions_close_to_float32s(joy_pm):
+    full = _with_precision(joy_pm, "fp32")["joycaption/tiny"]
+    half = _with_precision(joy_pm, "bf16")["joycaption/tiny"]
+    full.load("cpu")
+    half.load("cpu")
+    try:
+        model = half.weights.model
+        assert {p.dtype for p in model.parameters()} == {torch.bfloat16}  # the vision tower included
+        assert {p.dtype for p in full.weights.model.parameters()} == {torch.float32}
+        asked = {"greedy": True, "max_new_tokens": 12, "caption_type": "Descriptive", "caption_length": "short"}
+        ours, reference = half.describe(images(), **asked), full.describe(images(), **asked)
+        tokenizer = half.weights.processor.tokenizer
+        agree = [
+            sum(a == b for a, b in zip(tokenizer(x)["input_ids"], tokenizer(y)["input_ids"], strict=False))
+            / max(1, len(tokenizer(y)["input_ids"]))
+            for x, y in zip(ours, reference, strict=True)
+        ]
+        print(f"bf16 captions against fp32: token agreement {sum(agree) / len(agree):.2f}, least {min(agree):.2f}")
+        assert all(ours) and len(ours) == len(reference)
+    finally:
+        full.unload()
+        half.unload()
+
+
+def test_a_gpus_caption_batch_comes_from_the_key_value_cache_its_memory_holds():
+    """JoyCaption's shape (SigLIP so400m at 384 px, Llama-3.1-8B), as its config says, in bfloat16."""
+    from pixlstash_joycaption.engine import batch_for_config
+    from transformers import LlamaConfig, LlavaConfig, SiglipVisionConfig
+
+    config = LlavaConfig(
+        vision_config=SiglipVisionConfig(image_size=384, patch_size=14, hidden_size=1152),
+        text_config=LlamaConfig(
+            hidden_size=4096, intermediate_size=14336, num_hidden_layers=32, num_attention_heads=32,
+            num_key_value_heads=8,
+        ),
+    )  # fmt: skip
+    gib = 1 << 30
+    # An H200 with the 16 GB of weights loaded: about 125 GB free; the cache of one 1,337-token sequence
+    # is ~175 MB, the prefill ~40 MB: the cap.
+    assert batch_for_config(config, 2, 125 * gib, fallback=4) == 128
+    # A 24 GB card with the weights in: ~7 GB free, 0.7 of it for the batch.
+    assert batch_for_config(config, 2, 7 * gib, fallback=4) == 16
+    assert batch_for_config(config, 2, None, fallback=4) == 4  # no GPU: what the engine prefers
