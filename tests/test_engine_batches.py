@@ -39,6 +39,9 @@ class SmallCard(FakeEmbedder):
     def batch_size(self, device: str) -> int:
         return self.device_batch if device == "cuda" else 8
 
+    def device_note(self) -> str:
+        return "bfloat16" if self.device == "cuda" else ""
+
     def embed_images(self, images):
         if self.device == "cuda" and len(images) > self.fits:
             raise OutOfDeviceMemory(f"CUDA out of memory. Tried to allocate {len(images) * 512} MiB")
@@ -98,3 +101,11 @@ def test_the_worker_reports_where_an_engine_runs_and_why_its_batch_changed(libra
         assert progress.note == "ran out of memory on cuda at 16: batches of 8"
     finally:
         worker._finish()
+
+
+def test_the_engine_s_own_word_on_how_it_runs_is_reported_beside_its_device_and_batch():
+    from pixlstash.engines.runtime import EngineRuntime
+
+    engine, runtime = SmallCard(fits=64, device_batch=32), EngineRuntime(lambda: "auto")
+    assert len(runtime.call_batched(engine, list(range(40)), lambda part: list(part))) == 40
+    assert runtime.running() == {engine.id: ("cuda", 32, "bfloat16")}

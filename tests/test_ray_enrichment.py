@@ -200,6 +200,7 @@ def test_a_dead_actor_s_batch_is_retried_and_in_flight_batches_stay_bounded(clus
         runner.join(120)
         assert finished == [16] and pool.replaced >= 1
         assert pool.options == {"num_cpus": 0.5, "num_gpus": 0.0}  # the engine's declaration over the settings
+        assert pool.batch == 4  # what the actors' runtime runs it at, said back: the size claimed for them
         assert worker.most_in_flight <= 2
         rows = library.db.query(
             "SELECT picture_id, count(*) FROM embeddings WHERE engine_id = 'fake/slow-colour' GROUP BY picture_id"
@@ -323,3 +324,16 @@ def test_a_cluster_that_keeps_failing_goes_back_to_local_work_or_pauses(cluster,
         assert all(pool.closed for pool in worker._retired) and not worker._pools
     finally:
         library.close()
+
+
+def test_actors_of_gpu_engines_ask_for_their_share_of_a_gpu_where_the_cluster_has_one():
+    from pixlstash.enrichment.ray_worker import actor_resources
+
+    settings = {"num_cpus": 1.0, "num_gpus": 0.0}
+    assert actor_resources(settings, {"num_gpus": 0.25}, cluster_gpus=2) == {"num_cpus": 1.0, "num_gpus": 0.25}
+    # No GPU on the cluster: an actor asking for one would wait forever; it runs on a CPU instead.
+    assert actor_resources(settings, {"num_gpus": 0.25}, cluster_gpus=0) == {"num_cpus": 1.0, "num_gpus": 0.0}
+    # The library's setting, when set, replaces every GPU engine's share; CPU engines keep the setting.
+    mine = {"num_cpus": 1.0, "num_gpus": 0.5}
+    assert actor_resources(mine, {"num_gpus": 1.0}, cluster_gpus=1)["num_gpus"] == 0.5
+    assert actor_resources(mine, {"num_cpus": 0.5}, cluster_gpus=1) == {"num_cpus": 0.5, "num_gpus": 0.5}

@@ -199,7 +199,9 @@ class Engine(abc.ABC):
     # it itself (the WD tagger on white); else every image is RGB, as PIL's convert("RGB") makes it.
     keeps_alpha: bool = False
     # What one Ray actor running this engine reserves on its node ("num_gpus", "num_cpus", "memory" in
-    # bytes), over the library's ray settings; empty: the settings alone decide.
+    # bytes), over the library's ray settings; empty: the settings alone decide. An engine that runs on a
+    # GPU declares its share of one card ("num_gpus": 0.25 lets four such actors share it); it is asked for
+    # only where the cluster has GPUs, and the library's ``ray.num_gpus``, when set, replaces it.
     ray_resources: Mapping[str, float] = {}
     # True: the engine runs in a process of its own, started on load and ended on unload, so the libraries
     # it imports (torch, onnxruntime) and its weights never stay in the server. A string names a group of
@@ -246,6 +248,11 @@ class Engine(abc.ABC):
         """How many pictures to give it at once once loaded on ``device``: on a GPU, sized from the memory
         free there (``pixlstash.engines.precision.batch_for_memory``); ``preferred_batch_size`` by default."""
         return self.preferred_batch_size
+
+    def device_note(self) -> str:
+        """How the loaded engine runs, in a few words, when there is something to say ("" when not): the
+        number format it chose, why it is not on the GPU. ``jobs`` and ``doctor --bench`` print it."""
+        return ""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id} v{self.version}>"

@@ -34,7 +34,19 @@ __all__ = ["EngineHosts", "EngineProcessCrashed", "HostedEngine"]
 
 # What the child runs; everything else about an engine is answered here.
 _CALLS = frozenset(
-    {"embed_images", "embed_texts", "tag", "describe", "extract", "likeness", "score", "read", "devices", "batch_size"}
+    {
+        "embed_images",
+        "embed_texts",
+        "tag",
+        "describe",
+        "extract",
+        "likeness",
+        "score",
+        "read",
+        "devices",
+        "batch_size",
+        "device_note",
+    }
 )
 
 

@@ -25,7 +25,7 @@ class _Loaded:
 
     def __init__(self, device: str, batch: int) -> None:
         self.device, self.batch = device, batch
-        self.note = ""  # what changed the batch (it ran out of memory)
+        self.note = ""  # how it runs (the engine's word), or what changed the batch (it ran out of memory)
         self.last_used = time.monotonic()
 
 
@@ -57,6 +57,7 @@ class EngineRuntime:
             _load(engine, device)
             batch = max(1, int(engine.batch_size(device)))
             loaded = self._loaded[engine.id] = _Loaded(device, batch)
+            loaded.note = engine.device_note()
             log.info(
                 "loaded %s on %s in %.1f s (batches of %d)", engine.id, device, time.perf_counter() - started, batch
             )

@@ -16,8 +16,11 @@ results' boxes are scaled from.
 
 Plain actors rather than Ray Data: the queue is already the dataset (durable, resumable, with per-picture
 attempts), batches must be written in this process as they finish, and a fixed pool per engine keeps the
-weights loaded. At most ``max_in_flight`` batches are out at a time (backpressure): memory stays flat
-however long the queue. An actor that dies mid-batch is replaced and the batch retried on the pool; this
+weights loaded. An actor runs its engine through the same runtime as the local worker (its device's batch,
+a batch that runs out of GPU memory halved), and says the batch its device takes: this process claims
+batches of that size for it. Actors of engines that run on a GPU reserve their declared share of one
+(``Engine.ray_resources``) where the cluster has GPUs. At most ``max_in_flight`` batches are out at a
+time (backpressure): memory stays flat however long the queue. An actor that dies mid-batch is replaced and the batch retried on the pool; this
 process killed with -9 leaves its claims in the queue, which the next worker requeues (``_recover``), and
 a batch is written once, in one transaction, or not at all.
 """
@@ -38,7 +41,7 @@ from ..engines.tasks import run_engine
 from ..errors import PixlstashError
 from .worker import EnginesUnreachable, EnrichmentWorker, _Batch
 
-__all__ = ["OriginalRef", "RayEnrichmentWorker", "RemoteEngine", "import_ray"]
+__all__ = ["OriginalRef", "RayEnrichmentWorker", "RemoteEngine", "actor_resources", "import_ray"]
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +117,8 @@ def _engine_actor_class(ray):
             self.store = None
 
         def call(self, method: str, images: Sequence, kwargs: dict[str, Any]):
-            """The engine's results, and the size of each image read from the bucket here (in order)."""
+            """The engine's results, the size of each image read from the bucket here (in order), and the
+            batch the engine's device takes."""
             self.calls += 1
             resolved, sizes = [], []
             for image in images:
@@ -122,7 +126,9 @@ def _engine_actor_class(ray):
                     image = self.read(image)
                     sizes.append(image.size)
                 resolved.append(image)
-            return self.runtime.call(self.engine, lambda: getattr(self.engine, method)(resolved, **kwargs)), sizes
+            engine = self.engine
+            parts = self.runtime.call_batched(engine, resolved, lambda part: [getattr(engine, method)(part, **kwargs)])
+            return _joined(parts), sizes, self.runtime.batch(engine)
 
         def read(self, ref: OriginalRef):
             """The original from the bucket, as the driver would have decoded it (a large one spills to disk
@@ -153,6 +159,29 @@ def _engine_actor_class(ray):
     return EngineActor
 
 
+def _joined(parts: list) -> Any:
+    """One result from the results of a batch's parts: arrays stacked, lists joined."""
+    if len(parts) == 1:
+        return parts[0]
+    if all(hasattr(part, "shape") for part in parts):
+        import numpy as np
+
+        return np.concatenate(parts)
+    return [item for part in parts for item in part]
+
+
+def actor_resources(settings: Mapping[str, Any], declared: Mapping[str, float], cluster_gpus: float) -> dict:
+    """What one actor of an engine reserves: the library's ray settings, the engine's declaration over
+    them. An engine that declares a share of a GPU gets the settings' ``num_gpus`` instead when that is
+    set, and none on a cluster without GPUs (an actor asking for one there would never start)."""
+    options = {**settings, **declared}
+    if declared.get("num_gpus"):
+        options["num_gpus"] = settings.get("num_gpus") or declared["num_gpus"]
+        if cluster_gpus <= 0:
+            options["num_gpus"] = 0.0
+    return options
+
+
 class _ActorPool:
     """A fixed pool of actors for one engine, handed out least-busy first; a dead one is replaced."""
 
@@ -172,6 +201,7 @@ class _ActorPool:
             ) from error
         self._nodes: dict[int, str] = {id(a): n for a, n in zip(self._actors, nodes, strict=True)}
         self.per_node: dict[str, int] = {}
+        self.batch = 0  # the batch the actors' device takes, once one has run
         self.replaced = 0
         self.closed = False  # killed: a batch still out fails rather than starting new actors
 
@@ -183,7 +213,7 @@ class _ActorPool:
                 actor = self._actors[slot]
                 self._busy[slot] += 1
             try:
-                result, sizes = ray.get(actor.call.remote(method, list(images), kwargs))
+                result, sizes, self.batch = ray.get(actor.call.remote(method, list(images), kwargs))
                 for ref, size in zip([i for i in images if isinstance(i, OriginalRef)], sizes, strict=True):
                     ref.size = size  # the results' boxes are scaled from it
                 node = self._nodes.get(id(actor)) or self._nodes.setdefault(id(actor), ray.get(actor.node.remote()))
@@ -291,7 +321,9 @@ class RayEnrichmentWorker(EnrichmentWorker):
 
     def pool(self, engine) -> _ActorPool:
         if engine.id not in self._pools:
-            options = {**self.actor_options, **dict(getattr(engine, "ray_resources", {}) or {})}
+            declared = dict(getattr(engine, "ray_resources", {}) or {})
+            gpus = self.ray.cluster_resources().get("GPU", 0.0) if declared.get("num_gpus") else 0.0
+            options = actor_resources(self.actor_options, declared, gpus)
             size = self.actors.get(engine.id, self.actors_per_engine)
             # The queue moved on to another engine: actors of engines with nothing out give their place up.
             busy = {batch.engine.id for batch, _ in self._flights}
@@ -364,6 +396,10 @@ class RayEnrichmentWorker(EnrichmentWorker):
             self.enrichment.report_cluster(progress)
         except Exception:  # figures for people: never worth stopping the work for
             log.exception("could not record the cluster's progress")
+
+    def _batch_for(self, engine) -> int:
+        pool = None if self.local else self._pools.get(engine.id)
+        return pool.batch if pool is not None and pool.batch else super()._batch_for(engine)
 
     def _run_engine(self, engine, images, parameters):
         if isinstance(engine, RemoteEngine):  # the actors load and run it; several batches may be out at once

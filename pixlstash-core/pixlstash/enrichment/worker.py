@@ -235,6 +235,10 @@ class EnrichmentWorker:
             self.enrichment.report_engines(running)
             self._reported_engines = running
 
+    def _batch_for(self, engine: Engine) -> int:
+        """How many pictures to claim for ``engine``: the batch its device takes (the runtime's)."""
+        return self.engines.runtime.batch(engine)
+
     def _claim(self) -> _Batch | None:
         jobs = self.enrichment.jobs
         for job_id, task, engine_id, parameters in jobs.runnable_jobs():
@@ -250,7 +254,7 @@ class EnrichmentWorker:
             if reads and jobs.engine_busy(reads):
                 continue  # it reads that embedder's vectors: they come first
             with self.db.write():
-                ids = jobs.claim(job_id, self.engines.runtime.batch(engine), now_ms())
+                ids = jobs.claim(job_id, self._batch_for(engine), now_ms())
                 if not ids:
                     jobs.close_if_finished(job_id, now_ms())
                     continue

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pixlstash import EngineParameter, Face, FaceExtractor, ModelMissing, ModelStatus
+from pixlstash.engines.onnx_sessions import onnx_devices, session_note
 
 from . import ccip, yolo
 from .catalogue import CcipModel, DetectorModel
@@ -43,6 +44,7 @@ PARAMETERS = [
 class AnimeCharacterExtractor(FaceExtractor):
     dimensions = 768
     preferred_batch_size = 8
+    ray_resources = {"num_gpus": 0.25}  # on a GPU: a small model, four such actors share a card
     own_process = True  # onnxruntime stays out of the server
     keeps_alpha = True  # composited on white, as imgutils' load_image does
     learned_likeness = True
@@ -55,6 +57,7 @@ class AnimeCharacterExtractor(FaceExtractor):
         self.version = self._fingerprint()
         self._sessions: dict[str, Any] = {}
         self._device: str | None = None
+        self._note = ""  # on the CPU where a GPU is here: why
 
     def _fingerprint(self) -> str:
         import hashlib  # here, not at the top: OpenSSL's hashlib costs every CLI start
@@ -66,9 +69,10 @@ class AnimeCharacterExtractor(FaceExtractor):
         return PARAMETERS
 
     def devices(self) -> list[str]:
-        import onnxruntime
+        return onnx_devices()
 
-        return (["cuda"] if "CUDAExecutionProvider" in onnxruntime.get_available_providers() else []) + ["cpu"]
+    def device_note(self) -> str:
+        return self._note
 
     def model_status(self) -> ModelStatus:
         missing = [m for m in (self.detector, self.recogniser) if m.files() is None]
@@ -127,6 +131,7 @@ class AnimeCharacterExtractor(FaceExtractor):
         self._model_type = self.detector.model_type()
         self._conf = self.detector.default_confidence
         self._sessions, self._device = sessions, device
+        self._note = session_note(sessions["detect"])
         log.info("loaded %s and %s on %s", self.detector.name, self.recogniser.name, device)
 
     def unload(self) -> None:

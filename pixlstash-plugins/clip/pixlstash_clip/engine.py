@@ -74,6 +74,7 @@ def build_model(open_clip, key: str, files: Path, device: str = "cpu"):
 
 class ClipEmbedder(Embedder):
     preferred_batch_size = 32
+    ray_resources = {"num_gpus": 0.25}  # on a GPU: a vision tower leaves room for three more actors
     own_process = True  # torch stays out of the server; it leaves with the engine's process on unload
 
     def __init__(self, model: ClipModel, image_runtime: str = "torch", precision: str = "auto") -> None:
@@ -242,6 +243,11 @@ class ClipEmbedder(Embedder):
         width = int(self.model.config().get("model_cfg", {}).get("vision_cfg", {}).get("width", 1024) or 1024)
         item = self.tokens * width * self._dtype.itemsize * 24  # a layer's activations, attention and MLP
         return batch_for_memory(free_device_bytes(torch, device), item, fallback=self.preferred_batch_size)
+
+    def device_note(self) -> str:
+        if self._tower is not None:
+            return "image tower on ONNX Runtime"
+        return "" if self._dtype is None else str(self._dtype).removeprefix("torch.")
 
     def embed_images(self, images: Sequence[Image]) -> np.ndarray:
         import torch

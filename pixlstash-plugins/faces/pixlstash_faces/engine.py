@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pixlstash import EngineParameter, Face, FaceExtractor, ModelMissing, ModelStatus
+from pixlstash.engines.onnx_sessions import onnx_devices, session_note
 
 from .catalogue import INSIGHTFACE_RELEASES, FacePack
 
@@ -39,6 +40,7 @@ PARAMETERS = [
 class InsightFaceExtractor(FaceExtractor):
     dimensions = 512
     preferred_batch_size = 8
+    ray_resources = {"num_gpus": 0.25}  # on a GPU: a small model, four such actors share a card
     own_process = True  # insightface, OpenCV and onnxruntime stay out of the server
     input_size = DET_SIZE  # a preview (1024 px) where one was made, else the original at a reduced JPEG scale
 
@@ -52,14 +54,13 @@ class InsightFaceExtractor(FaceExtractor):
         self._resettable_size = False
         self._device: str | None = None
         self._prepared: tuple[int, float] | None = None
+        self._note = ""  # on the CPU where a GPU is here: why
 
     def parameters(self) -> list[EngineParameter]:
         return PARAMETERS
 
     def devices(self) -> list[str]:
-        import onnxruntime
-
-        return (["cuda"] if "CUDAExecutionProvider" in onnxruntime.get_available_providers() else []) + ["cpu"]
+        return onnx_devices()
 
     def model_status(self) -> ModelStatus:
         folder = self.pack.files()
@@ -109,6 +110,7 @@ class InsightFaceExtractor(FaceExtractor):
         # trap (it has static_input_size instead).
         self._resettable_size = not hasattr(detector, "static_input_size") and detector.input_size is None
         self._app, self._device, self._prepared = app, device, None
+        self._note = session_note(app.det_model.session)
         log.info("loaded face pack %s from %s on %s", self.pack.name, folder, device)
 
     def unload(self) -> None:
@@ -167,6 +169,9 @@ class InsightFaceExtractor(FaceExtractor):
 
     def download(self) -> str:
         return str(self.pack.download())
+
+    def device_note(self) -> str:
+        return self._note
 
     def download_source(self) -> str:
         return INSIGHTFACE_RELEASES  # insightface's downloader fetches its packs from there, not from a hub

@@ -111,6 +111,7 @@ class SharedWeights(BaseSharedWeights):
 
 class _Florence2Engine:
     preferred_batch_size = 4
+    ray_resources = {"num_gpus": 0.5}  # on a GPU: 0.8B parameters, two such actors share a card
     input_size = 768  # Florence-2 sees 768 x 768
 
     def __init__(self, weights: SharedWeights) -> None:
@@ -138,6 +139,10 @@ class _Florence2Engine:
 
     def unload(self) -> None:
         self.weights.release(self.id)  # type: ignore[attr-defined]
+
+    def device_note(self) -> str:
+        model = self.weights.model
+        return "" if model is None else str(model.dtype).removeprefix("torch.")
 
 
 class Florence2Captioner(_Florence2Engine, Captioner):

@@ -32,7 +32,7 @@ def __getattr__(name: str) -> object:
     return getattr(importlib.import_module(_LAZY[name], __name__), name)
 
 
-_weights: dict[tuple[str, str, str], SharedWeights] = {}  # (folder, quantization, precision): one per process
+_weights: dict[tuple[str, ...], SharedWeights] = {}  # (folder, quantization, precision, decoding): one per process
 
 
 def _shared(settings) -> list[SharedWeights]:
@@ -41,8 +41,9 @@ def _shared(settings) -> list[SharedWeights]:
     options = settings["joycaption"]
     found = []
     for model in configured_models(options):
-        key = (str(model.local_folder), options.quantization, options.precision)
-        found.append(_weights.setdefault(key, SharedWeights(model, options.quantization, options.precision)))
+        key = (str(model.local_folder), options.quantization, options.precision, options.decoding)
+        made = _weights.get(key) or SharedWeights(model, options.quantization, options.precision, options.decoding)
+        found.append(_weights.setdefault(key, made))
     return found
 
 

@@ -71,6 +71,9 @@ class JoyCaptionSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True
     # The number format: "auto" is bfloat16 on a GPU (float16 on cards without it, and on Apple's MPS),
     # float32 on a CPU; "fp32" keeps float32 (a GPU then runs it several times slower, with twice the memory).
     precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
+    # The decoder's key-value cache: "auto" is transformers' static cache, compiled into CUDA graphs, on a
+    # GPU (unquantized), the dynamic one elsewhere; "static" or "dynamic" choose it outright.
+    decoding: Literal["auto", "static", "dynamic"] = "auto"
 
 
 def configured_models(settings: JoyCaptionSettings | None = None) -> list[JoyCaptionModel]:

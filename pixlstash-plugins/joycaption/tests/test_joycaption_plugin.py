@@ -413,14 +413,47 @@ def test_captions_are_decoded_as_the_app_decodes_them(tiny_model):
 # -- precision and batches (issue 61: the GPU's path, run on the CPU) -----------------------------------
 
 
-def _with_precision(pm, precision: str) -> dict:
+def _with_precision(pm, precision: str, decoding: str = "auto") -> dict:
     import pixlstash_joycaption
 
     from pixlstash.plugin_settings import PluginSettings
 
     settings = PluginSettings(pm).all()
-    settings["joycaption"] = pixlstash_joycaption.JoyCaptionSettings(precision=precision)
+    settings["joycaption"] = pixlstash_joycaption.JoyCaptionSettings(precision=precision, decoding=decoding)
     return {e.id: e for e in EngineRegistry.from_plugin_manager(pm, settings).all()}
+
+
+def test_the_static_cache_writes_transformers_own_captions_and_a_failed_one_gives_way(joy_pm, tiny_model):
+    """The GPU's decoding (transformers' static key-value cache, which it compiles on CUDA) run on the CPU:
+    the same greedy captions as transformers' own generate. "auto" keeps the dynamic cache off CUDA."""
+    from pixlstash.caption_prompts import build_prompt
+
+    static = _with_precision(joy_pm, "auto", "static")["joycaption/tiny"]
+    auto = _with_precision(joy_pm, "auto")["joycaption/tiny"]
+    asked = {"greedy": True, "max_new_tokens": 10, "caption_type": "Straightforward", "caption_length": "short"}
+    prompt = build_prompt("Straightforward", "short")
+    try:
+        assert static.describe(images(), **asked) == [direct_generate(tiny_model, i, prompt, 10) for i in images()]
+        assert static.device_note() == "float32, static cache"
+        auto.load("cpu")
+        assert not auto.weights.static_cache() and auto.device_note() == "float32, dynamic cache"
+        # A static cache that fails (on a GPU: a compile without a C compiler for Triton) is said once and
+        # generation goes on with the dynamic cache; the captions are the same.
+        weights, generate = auto.weights, auto.weights.model.generate
+
+        def no_compiler(*args, **kwargs):
+            if kwargs.get("cache_implementation") == "static":
+                raise RuntimeError("Failed to find C compiler. Please specify via CC environment variable.")
+            return generate(*args, **kwargs)
+
+        weights.model.generate = no_compiler
+        weights.static_cache = lambda: not weights.static_failed  # "auto" as on CUDA; the model stays here
+        assert auto.describe(images()[:2], **asked) == static.describe(images()[:2], **asked)
+        assert not weights.static_cache() and "the static one failed: RuntimeError: Failed" in auto.device_note()
+        del weights.static_cache
+    finally:
+        static.unload()
+        auto.unload()
 
 
 def test_bf16_loads_the_whole_model_in_bfloat16_and_writes_captions_close_to_float32s(joy_pm):

@@ -38,4 +38,4 @@ def register_taggers(register, settings) -> None:
 
     options = settings["wd-tagger"]
     for model in configured_models(options):
-        register(WdTagger(model, threads=options.threads, int8=options.int8))
+        register(WdTagger(model, threads=options.threads, int8=options.int8, precision=options.precision))

@@ -1,8 +1,8 @@
 """The WD tagger engine: one ONNX model on onnxruntime, booru tags with confidences.
 
-The session is made on first use (``load``), on CUDA when onnxruntime has a working CUDA provider, else
-on the CPU with one intra-op thread per core. A missing model raises ``ModelMissing`` naming it and how
-to get it; nothing here touches the network.
+The session is made on first use (``load``), on CUDA when onnxruntime has a working CUDA provider (in
+float16 there unless the ``precision`` setting says fp32), else on the CPU with one intra-op thread per
+core. A missing model raises ``ModelMissing`` naming it and how to get it; nothing here touches the network.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pixlstash import EngineParameter, ModelMissing, ModelStatus, Tagger, TagScore
-from pixlstash.engines.onnx_sessions import int8_copy, open_session
+from pixlstash.engines.onnx_sessions import fp16_copy, int8_copy, onnx_devices, open_session, session_note
 
 from .catalogue import MODEL_FILE, TAGS_FILE, WdModel
 from .labels import Labels, Selection, select_tags
@@ -58,11 +58,13 @@ PUBLISHED_SIDE = 448  # every published WD model takes 448 x 448
 
 class WdTagger(Tagger):
     preferred_batch_size = 16
+    ray_resources = {"num_gpus": 0.25}  # on a GPU: four such actors share a card
     own_process = True  # onnxruntime and the session's memory leave with the engine's process on unload
     keeps_alpha = True  # transparency is composited on white here, as SmilingWolf's app does, not on black
 
-    def __init__(self, model: WdModel, threads: int = 0, int8: bool = False) -> None:
+    def __init__(self, model: WdModel, threads: int = 0, int8: bool = False, precision: str = "auto") -> None:
         self.model = model
+        self.precision = precision  # on a GPU: "auto" and "fp16" run the float16 copy of the graph
         self.threads = threads or os.cpu_count() or 1
         self.int8 = int8  # the int8 copy of the graph: faster on a CPU, tags agree a little less (see README)
         self.id = model.engine_id
@@ -71,6 +73,7 @@ class WdTagger(Tagger):
         self.version = model.fingerprint() + ("+int8" if int8 else "")
         self._session: Any = None
         self._device: str | None = None
+        self._note = ""  # how the session runs, for jobs and doctor
         self._labels: Labels | None = None
         self._pool: ThreadPoolExecutor | None = None  # prepares a batch's pictures on every core
 
@@ -85,9 +88,15 @@ class WdTagger(Tagger):
         return PARAMETERS
 
     def devices(self) -> list[str]:
-        import onnxruntime
+        return onnx_devices()
 
-        return (["cuda"] if "CUDAExecutionProvider" in onnxruntime.get_available_providers() else []) + ["cpu"]
+    def batch_size(self, device: str) -> int:
+        # onnxruntime does not say what memory is free; 64 of the largest (EVA02-Large, 448 px) take about
+        # 3 GB of activations in float16, within any card that holds the model.
+        return 64 if device == "cuda" else self.preferred_batch_size
+
+    def device_note(self) -> str:
+        return self._note
 
     def model_status(self) -> ModelStatus:
         folder = self.model.files()
@@ -111,8 +120,16 @@ class WdTagger(Tagger):
                 location=str(self.model.local_folder),
             )
         graph = folder / MODEL_FILE
+        note = ""
         if self.int8 and device == "cpu":  # int8 is a CPU speed-up; a GPU runs the graph as published
             graph = int8_copy(graph, self.model.int8_path())
+        elif device == "cuda" and self.precision != "fp32":
+            try:
+                graph, note = fp16_copy(graph, self.model.fp16_path()), "float16"
+            except ModelMissing:
+                if self.precision == "fp16":
+                    raise
+                note = "float32: float16 needs the onnx package (pip install onnx)"
         session = open_session(graph, device, self.threads, self.id)
         labels = Labels.read(folder / TAGS_FILE)
         outputs = session.get_outputs()[0].shape[-1]
@@ -123,6 +140,7 @@ class WdTagger(Tagger):
                 engine_id=self.id,
             )
         self._session, self._device, self._labels = session, device, labels
+        self._note = session_note(session) or note
         if self._pool is None and self.threads > 1:
             self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="wd-prepare")
         log.info("loaded WD tagger %s from %s on %s", self.model.name, folder, session.get_providers()[0])

@@ -490,3 +490,27 @@ def test_the_int8_option_tags_with_a_quantized_copy_made_once_beside_the_models(
     assert copies[0].stat().st_mtime_ns == made
     assert not [e for e in engines(pm) if ".int8" in e]
     assert WdSettings().int8 is False
+
+
+# -- the GPU's path (issue 61), run on the CPU ----------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore:Specified provider 'CUDAExecutionProvider'")
+def test_on_a_gpu_the_engine_tags_with_a_float16_copy_within_float16_rounding(models_dir):
+    """``load("cuda")`` takes the GPU's path: the float16 copy, made once beside the models. On a machine
+    without CUDA onnxruntime runs that copy on the CPU, which is how its scores are checked here."""
+    from pixlstash_wd_tagger.catalogue import WdModel
+    from pixlstash_wd_tagger.engine import WdTagger
+
+    model = WdModel("tiny-wd", None, models_dir / "wd-tagger" / "tiny-wd")
+    full, half, kept = WdTagger(model, threads=1), WdTagger(model, threads=1), WdTagger(model, 1, precision="fp32")
+    full.load("cpu")
+    half.load("cuda")
+    kept.load("cuda")
+    assert model.fp16_path().is_file() and model.fp16_path().parent.name == ".fp16"
+    assert (full.device_note(), half.device_note(), kept.device_note()) == ("", "float16", "")
+    images = sample_images()
+    expected, got = full.scores(images), half.scores(images)
+    assert np.abs(expected - got).max() < 2e-3
+    np.testing.assert_allclose(kept.scores(images), expected, atol=1e-6)  # fp32: the published graph
+    assert half.batch_size("cuda") == 64 and half.batch_size("cpu") == half.preferred_batch_size
