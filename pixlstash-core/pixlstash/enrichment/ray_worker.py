@@ -20,9 +20,9 @@ weights loaded. An actor runs its engine through the same runtime as the local w
 a batch that runs out of GPU memory halved), and says the batch its device takes: this process claims
 batches of that size for it. Actors of engines that run on a GPU reserve their declared share of one
 (``Engine.ray_resources``) where the cluster has GPUs. At most ``max_in_flight`` batches are out at a
-time (backpressure): memory stays flat however long the queue. An actor that dies mid-batch is replaced and the batch retried on the pool; this
-process killed with -9 leaves its claims in the queue, which the next worker requeues (``_recover``), and
-a batch is written once, in one transaction, or not at all.
+time (backpressure): memory stays flat however long the queue. An actor that dies mid-batch is replaced
+and the batch retried on the pool; this process killed with -9 leaves its claims in the queue, which the
+next worker requeues (``_recover``), and a batch is written once, in one transaction, or not at all.
 """
 
 from __future__ import annotations
