@@ -99,3 +99,25 @@ def test_the_fp16_copy_is_made_once_and_scores_within_float16_rounding(tmp_path)
     assert half.dtype == np.float32  # float32 in and out: callers feed and read the same arrays
     assert np.abs(full - half).max() < 2e-3
     assert (np.argsort(-full, axis=1)[:, :3] == np.argsort(-half, axis=1)[:, :3]).mean() > 0.9
+
+
+def test_doctor_says_why_onnx_engines_are_not_on_the_gpu(monkeypatch):
+    from pixlstash import doctor
+
+    facts = {"version": "1.23.2", "providers": ["CUDAExecutionProvider", "CPUExecutionProvider"]}
+    missing = "onnxruntime's CUDA provider needs libcublasLt.so.12, which is not installed: install ..."
+    monkeypatch.setattr(doctor, "accelerators", lambda: ("cuda",))  # the machine has an NVIDIA GPU
+    line = doctor._runtime_line("onnxruntime", {**facts, "cuda_problem": missing})
+    assert line.status == "warn" and line.detail.endswith(f"ONNX engines on the CPU: {missing}")
+    line = doctor._runtime_line("onnxruntime", {**facts, "cuda_problem": ""})
+    assert (line.status, line.detail) == ("ok", "1.23.2 with CUDA, CPU: ONNX engines on the GPU")
+    monkeypatch.setattr(doctor, "accelerators", lambda: ())
+    line = doctor._runtime_line("onnxruntime", {**facts, "cuda_problem": "no NVIDIA GPU here"})
+    assert (line.status, line.detail) == ("ok", "1.23.2 with CUDA, CPU")
+
+
+def test_doctor_s_probe_of_onnxruntime_reports_the_provider_check():
+    from pixlstash.doctor import runtime_checks
+
+    [line] = list(runtime_checks({"onnxruntime"}))
+    assert line.status == "ok" and line.name == "onnxruntime" and "CPU" in line.detail

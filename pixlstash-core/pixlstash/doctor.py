@@ -144,8 +144,9 @@ _PROBES = {
         " 'cuda_version': torch.version.cuda, 'mps': bool(mps and mps.is_available())}))"
     ),
     "onnxruntime": (
-        "import onnxruntime, json;"
-        "print(json.dumps({'version': onnxruntime.__version__, 'providers': onnxruntime.get_available_providers()}))"
+        "import onnxruntime, json; from pixlstash.engines.onnx_sessions import cuda_problem;"
+        "print(json.dumps({'version': onnxruntime.__version__, 'providers': onnxruntime.get_available_providers(),"
+        " 'cuda_problem': cuda_problem()}))"
     ),
     "bitsandbytes": "import bitsandbytes, json; print(json.dumps({'version': bitsandbytes.__version__}))",
 }
@@ -198,9 +199,9 @@ def _runtime_line(module: str, facts: dict) -> Check:
     if module == "onnxruntime":
         providers = [p.removesuffix("ExecutionProvider") for p in facts["providers"]]
         detail = f"{facts['version']} with {', '.join(providers)}"
-        if gpu and "CUDA" not in providers:
-            return Check("warn", "onnxruntime", f"{detail}: for the GPU, install onnxruntime-gpu instead")
-        return Check("ok", "onnxruntime", detail)
+        if gpu and facts.get("cuda_problem"):  # the WD tagger, faces and anime engines run on the CPU
+            return Check("warn", "onnxruntime", f"{detail}: ONNX engines on the CPU: {facts['cuda_problem']}")
+        return Check("ok", "onnxruntime", f"{detail}{': ONNX engines on the GPU' if gpu else ''}")
     if not gpu:
         return Check("warn", "bitsandbytes", f"{facts['version']}: 8- and 4-bit loading needs CUDA, not found here")
     return Check("ok", "bitsandbytes", facts["version"])

@@ -45,14 +45,17 @@ def measure_speed(
     call: Callable[[Engine, Callable], object],
     dimensions: Callable[[str], int],
     batch: int | None = None,
+    batch_for: Callable[[Engine], int] | None = None,
 ) -> EngineSpeed:
     """``call(engine, work)`` runs work with the engine loaded (``EngineCatalog.call``); ``dimensions`` gives
-    an embedder's vector size by id. Raises what the engine raises (a missing model, a server that is down)."""
-    batch = batch or max(1, min(engine.preferred_batch_size, 16))
-    items = _inputs(engine, batch, dimensions)
+    an embedder's vector size by id; ``batch_for``, once it is loaded, the batch to time it at. Raises what the engine raises (a missing model, a server that is down)."""
     started = time.perf_counter()
-    call(engine, lambda: run_engine(engine, items[:1], {}))
+    call(engine, lambda: run_engine(engine, _inputs(engine, 1, dimensions), {}))
     first = time.perf_counter() - started
+    if batch is None:
+        batch = batch_for(engine) if batch_for else min(engine.preferred_batch_size, 16)
+    batch = max(1, batch)
+    items = _inputs(engine, batch, dimensions)
     started = time.perf_counter()
     call(engine, lambda: run_engine(engine, items, {}))
     seconds = time.perf_counter() - started
