@@ -84,3 +84,18 @@ def test_auto_is_float32_on_a_cpu_and_a_gpus_batch_comes_from_its_memory(models_
     monkeypatch.setattr("pixlstash.free_device_bytes", lambda _torch, _device: 4 << 20)
     small = engine.batch_size("cuda")
     assert 1 <= small < 512 and small == batch_for_memory(4 << 20, engine.tokens * 64 * 2 * 24, fallback=32)
+
+
+def test_the_gpu_s_parts_prepared_ahead_give_the_same_vectors(models_dir, monkeypatch):
+    """A GPU's batch goes through in parts, each prepared while the card runs the one before (pinned
+    memory, a copy that does not wait): run here on the CPU, the parts give the whole batch's vectors."""
+    import pixlstash_clip.engine as clip_engine
+
+    monkeypatch.setattr(clip_engine, "GPU_PART", 5)  # 12 pictures: parts of 5, 5 and 2
+    engine = _embedder(models_dir, "fp32")
+    images = [photo(150 + 9 * n, 110, seed=n) for n in range(12)]
+    whole = engine.embed_images(images)
+    model, preprocess, _, device = engine._ready()
+    parts = list(engine._queued(model, preprocess, images, device))
+    assert [len(part) for part in parts] == [5, 5, 2]
+    np.testing.assert_allclose(engine._normalised(torch.cat(parts)), whole, atol=1e-5)
