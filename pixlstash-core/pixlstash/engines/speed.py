@@ -48,7 +48,8 @@ def measure_speed(
     batch_for: Callable[[Engine], int] | None = None,
 ) -> EngineSpeed:
     """``call(engine, work)`` runs work with the engine loaded (``EngineCatalog.call``); ``dimensions`` gives
-    an embedder's vector size by id; ``batch_for``, once it is loaded, the batch to time it at. Raises what the engine raises (a missing model, a server that is down)."""
+    an embedder's vector size by id; ``batch_for``, once it is loaded, the batch to time it at. Raises what
+    the engine raises (a missing model, a server that is down)."""
     started = time.perf_counter()
     call(engine, lambda: run_engine(engine, _inputs(engine, 1, dimensions), {}))
     first = time.perf_counter() - started
