@@ -6,6 +6,8 @@ not fit alone goes to the CPU. Nothing is lost or failed for it. The numbers a G
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from live_server import make_pictures
 
@@ -109,3 +111,33 @@ def test_the_engine_s_own_word_on_how_it_runs_is_reported_beside_its_device_and_
     engine, runtime = SmallCard(fits=64, device_batch=32), EngineRuntime(lambda: "auto")
     assert len(runtime.call_batched(engine, list(range(40)), lambda part: list(part))) == 40
     assert runtime.running() == {engine.id: ("cuda", 32, "bfloat16")}
+
+
+def test_a_batch_s_results_are_written_while_the_next_batch_runs(library, plugin_manager, tmp_path):
+    """The first batch's write waits until the engine has started on the second batch: a worker that wrote
+    before running the next batch would never get there (the wait gives up and the test fails)."""
+    engine = SmallCard(fits=64, device_batch=4)
+    plugin_manager.register(_Plugin(engine), name="small-card")
+    library.engines.configure(EnrichmentSettings(on_import=[]))
+    ids = make_pictures(library, tmp_path / "in", 12)
+    job = library.enrichment.enqueue(Task.EMBEDDER, ids, engine_id=engine.id)
+    worker = library.new_enrichment_worker(decode_threads=2)
+    second_batch_started, waited = threading.Event(), []
+    embed, write = engine.embed_images, worker._write
+
+    def embedding(images):
+        if engine.runs:  # the first batch ran: this is a later one
+            second_batch_started.set()
+        return embed(images)
+
+    def writing(*args):
+        if not waited:
+            waited.append(second_batch_started.wait(120))
+        return write(*args)
+
+    engine.embed_images, worker._write = embedding, writing
+    assert worker.run_until_idle() == 12
+    assert waited == [True]
+    finished = library.enrichment.job(job.id)
+    assert (finished.state, finished.done, finished.failed) == ("done", 12, 0)
+    assert worker.seconds["write"] > 0
