@@ -31,7 +31,15 @@ from .catalogue import Florence2Model
 if TYPE_CHECKING:
     from PIL.Image import Image
 
-__all__ = ["CAPTION_TASKS", "OCR_TASK", "Florence2Captioner", "Florence2Reader", "SharedWeights", "regions_from"]
+__all__ = [
+    "CAPTION_TASKS",
+    "OCR_TASK",
+    "Florence2Captioner",
+    "Florence2Reader",
+    "SharedWeights",
+    "batch_for_config",
+    "regions_from",
+]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +57,19 @@ def regions_from(parsed: dict[str, Any]) -> list[TextRegion]:
         if text and len(quad) == 8:
             regions.append(TextRegion(text, tuple(float(v) for v in quad)))
     return regions
+
+
+def batch_for_config(config, itemsize: int, beams: int, free_bytes: int | None, fallback: int, side: int = 768) -> int:
+    """As many pictures at once as ``free_bytes`` holds: the vision tower's first stage (its widest
+    activations, ``(side / 4)²`` tokens), and each beam's key-value caches (self-attention over the longest
+    answer, 1,024 tokens, and cross-attention over the image's tokens); at most 64."""
+    from pixlstash import batch_for_memory
+
+    vision, text = config.vision_config, config.text_config
+    first_stage = (side // vision.patch_stride[0]) ** 2 * vision.embed_dim[0] * itemsize * 16
+    image_tokens = (side // 32) ** 2 + 1
+    cache = 2 * text.decoder_layers * text.d_model * (1024 + image_tokens) * itemsize * max(1, beams)
+    return batch_for_memory(free_bytes, first_stage + cache, fallback=fallback, high=64)
 
 
 class SharedWeights(BaseSharedWeights):
@@ -83,6 +104,18 @@ class SharedWeights(BaseSharedWeights):
 
     def _drop(self) -> None:
         self.processor = self.model = None
+
+    def batch_size(self, fallback: int) -> int:
+        """On a GPU, the batch its free memory takes (``batch_for_config``); elsewhere ``fallback``."""
+        import torch
+
+        from pixlstash import free_device_bytes
+
+        if self.device != "cuda" or self.model is None:
+            return fallback
+        side = int(getattr(self.processor.image_processor, "size", {}).get("height", 768))
+        free = free_device_bytes(torch, "cuda")
+        return batch_for_config(self.model.config, self.model.dtype.itemsize, self.num_beams, free, fallback, side)
 
     def run(self, images: Sequence[Image], task: str, max_new_tokens: int | None = None) -> list[Any]:
         """Florence-2's parsed answer for each image (text, or the OCR answer), in one batch."""
@@ -139,6 +172,9 @@ class _Florence2Engine:
 
     def unload(self) -> None:
         self.weights.release(self.id)  # type: ignore[attr-defined]
+
+    def batch_size(self, device: str) -> int:
+        return self.weights.batch_size(self.preferred_batch_size) if device == "cuda" else self.preferred_batch_size
 
     def device_note(self) -> str:
         model = self.weights.model

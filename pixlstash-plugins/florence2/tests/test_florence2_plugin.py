@@ -168,3 +168,17 @@ def test_bf16_loads_florence_in_bfloat16_and_still_captions(models, monkeypatch)
         assert isinstance(caption, str)
     finally:
         captioner.unload()
+
+
+def test_a_gpus_batch_comes_from_the_memory_florence_2_large_takes():
+    """Florence-2-large's shape (DaViT at 768 px, BART-large) in bfloat16, three beams."""
+    from pixlstash_florence2.engine import batch_for_config
+    from tiny_florence import LARGE_TEXT, LARGE_VISION
+    from transformers import BartConfig, Florence2Config, Florence2VisionConfig
+
+    config = Florence2Config(vision_config=Florence2VisionConfig(**LARGE_VISION), text_config=BartConfig(**LARGE_TEXT))
+    gib = 1 << 30
+    # A picture: ~300 MB for the first stage, ~240 MB of caches for three beams; 0.7 of what is free.
+    assert batch_for_config(config, 2, 3, 20 * gib, fallback=4) == 24  # a 24 GB card with the model in
+    assert batch_for_config(config, 2, 3, 120 * gib, fallback=4) == 64  # an H200: the cap
+    assert batch_for_config(config, 2, 3, None, fallback=4) == 4  # no GPU: what the engine prefers

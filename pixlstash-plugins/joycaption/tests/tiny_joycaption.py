@@ -46,11 +46,21 @@ TEMPLATE = (
 IMAGE_SIDE, PATCH = 32, 16
 
 
-def build_tiny_joycaption(folder: Path, seed: int = 0, shape: str = "tiny", pad_token: bool = True) -> Path:
-    """``shape="tiny"``: a few kilobytes of weights (tests). ``shape="1b"``: JoyCaption's real vision tower
-    shape (SigLIP so400m, 384 px, 729 image tokens) before a Llama-3.2-1B-shaped decoder, random weights
-    (benchmarks: what a CPU does with a model an eighth of JoyCaption's decoder). ``pad_token=False``: a
-    tokenizer without one, as some published tokenizers are."""
+# Decoder shapes after JoyCaption's real vision tower (benchmarks): Llama-3.2-1B's, and Llama-3.1-8B's, the
+# decoder JoyCaption Beta One has.
+DECODERS = {
+    "1b": {"hidden_size": 2048, "intermediate_size": 8192, "num_hidden_layers": 16, "tie_word_embeddings": True},
+    "8b": {"hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 32, "tie_word_embeddings": False},
+}
+
+
+def build_tiny_joycaption(
+    folder: Path, seed: int = 0, shape: str = "tiny", pad_token: bool = True, device: str = "cpu"
+) -> Path:
+    """``shape="tiny"``: a few kilobytes of weights (tests). ``shape="1b"`` or ``"8b"``: JoyCaption's real
+    vision tower shape (SigLIP so400m, 384 px, 729 image tokens) before a Llama-3.2-1B- or Llama-3.1-8B-shaped
+    decoder, random weights in bfloat16 (benchmarks), made on ``device`` (the 8B on a GPU: seconds, not
+    minutes). ``pad_token=False``: a tokenizer without one, as some published tokenizers are."""
     import torch
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import (
@@ -76,8 +86,8 @@ def build_tiny_joycaption(folder: Path, seed: int = 0, shape: str = "tiny", pad_
         extra_special_tokens={"image_token": "<image>"},
     )
     tokenizer.chat_template = TEMPLATE
-    if shape == "1b":
-        return _build_1b(folder, tokenizer, vocab)
+    if shape in DECODERS:
+        return _build_shaped(folder, tokenizer, vocab, DECODERS[shape], device)
     processor = LlavaProcessor(
         image_processor=CLIPImageProcessor(
             size={"shortest_edge": IMAGE_SIDE}, crop_size={"height": IMAGE_SIDE, "width": IMAGE_SIDE}
@@ -125,7 +135,7 @@ def build_tiny_joycaption(folder: Path, seed: int = 0, shape: str = "tiny", pad_
     return folder
 
 
-def _build_1b(folder: Path, tokenizer, vocab: dict[str, int]) -> Path:
+def _build_shaped(folder: Path, tokenizer, vocab: dict[str, int], decoder: dict, device: str) -> Path:
     import torch
     from transformers import (
         LlamaConfig,
@@ -151,16 +161,20 @@ def _build_1b(folder: Path, tokenizer, vocab: dict[str, int]) -> Path:
             image_size=side, patch_size=patch,
         ),
         text_config=LlamaConfig(
-            vocab_size=128_256, hidden_size=2048, intermediate_size=8192, num_hidden_layers=16,
-            num_attention_heads=32, num_key_value_heads=8, max_position_embeddings=4096,
-            bos_token_id=0, eos_token_id=4, pad_token_id=6, tie_word_embeddings=True,
+            vocab_size=128_256, num_attention_heads=32, num_key_value_heads=8, max_position_embeddings=4096,
+            bos_token_id=0, eos_token_id=4, pad_token_id=6, **decoder,
         ),
         image_token_index=vocab["<image>"],
         vision_feature_select_strategy="full",
         vision_feature_layer=-2,
     )  # fmt: skip
-    with torch.device("cpu"):
-        model = LlavaForConditionalGeneration(config)
+    made_in = torch.get_default_dtype()
+    torch.set_default_dtype(torch.bfloat16)  # as published; half the memory while it is made
+    try:
+        with torch.device(device):
+            model = LlavaForConditionalGeneration(config)
+    finally:
+        torch.set_default_dtype(made_in)
     # Only words this small tokenizer can spell out: the rest of Llama's vocabulary is left unused.
     unused = list(range(len(vocab), config.text_config.vocab_size))
     model.generation_config.suppress_tokens = [vocab[t] for t in SPECIALS if t != "<|eot_id|>"] + unused
