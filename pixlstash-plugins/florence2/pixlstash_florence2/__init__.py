@@ -32,7 +32,7 @@ def __getattr__(name: str) -> object:
     return getattr(importlib.import_module(_LAZY[name], __name__), name)
 
 
-_weights: dict[tuple[str, int, str], SharedWeights] = {}  # (folder, beams, precision) -> one copy per process
+_weights: dict[tuple, SharedWeights] = {}  # (folder, beams, precision, decoding) -> one copy per process
 
 
 def _shared(settings) -> list[SharedWeights]:
@@ -41,8 +41,9 @@ def _shared(settings) -> list[SharedWeights]:
     options: Florence2Settings = settings["florence2"]
     found = []
     for model in configured_models(options):
-        key = (str(model.local_folder), options.num_beams, options.precision)
-        found.append(_weights.setdefault(key, SharedWeights(model, options.num_beams, options.precision)))
+        key = (str(model.local_folder), options.num_beams, options.precision, options.decoding)
+        made = _weights.get(key) or SharedWeights(model, options.num_beams, options.precision, options.decoding)
+        found.append(_weights.setdefault(key, made))
     return found
 
 

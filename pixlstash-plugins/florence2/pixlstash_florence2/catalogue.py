@@ -50,6 +50,9 @@ class Florence2Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True)
     # The number format: "auto" is bfloat16 on a GPU that has it (else float16; float16 on Apple's MPS),
     # float32 on a CPU; "fp32" keeps float32.
     precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
+    # The decoder's key-value cache: "auto" is transformers' static cache, compiled into CUDA graphs, on a
+    # GPU, the dynamic one elsewhere; "static" or "dynamic" choose it outright.
+    decoding: Literal["auto", "static", "dynamic"] = "auto"
 
 
 def configured_models(settings: Florence2Settings | None = None) -> list[Florence2Model]:

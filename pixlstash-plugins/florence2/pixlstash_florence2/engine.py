@@ -24,6 +24,7 @@ from pixlstash import (
     TextRegion,
     accelerators,
 )
+from pixlstash.engines.decoding import KeyValueCache
 from pixlstash.engines.shared import SharedWeights as BaseSharedWeights
 
 from .catalogue import Florence2Model
@@ -75,9 +76,10 @@ def batch_for_config(config, itemsize: int, beams: int, free_bytes: int | None, 
 class SharedWeights(BaseSharedWeights):
     """One model's processor and weights, shared by its captioner and reader, freed when neither holds it."""
 
-    def __init__(self, model: Florence2Model, num_beams: int, precision: str = "auto") -> None:
+    def __init__(self, model: Florence2Model, num_beams: int, precision: str = "auto", decoding: str = "auto") -> None:
         super().__init__()
         self.model_files, self.num_beams, self.precision = model, num_beams, precision
+        self.cache = KeyValueCache(decoding, f"florence2/{model.name}")  # the static one on CUDA
         self.processor: Any = None
         self.model: Any = None
 
@@ -129,7 +131,9 @@ class SharedWeights(BaseSharedWeights):
         # No longer than the decoder's positions reach (BART's learnt positions start at an offset of 2).
         reach = getattr(self.model.config.text_config, "max_position_embeddings", 1024) - 2
         with torch.inference_mode():
-            generated = self.model.generate(
+            generated = self.cache.generate(
+                self.model,
+                self.cache.static(self.device),
                 **inputs,
                 max_new_tokens=min(max_new_tokens or _MAX_TOKENS.get(task, 256), reach),
                 num_beams=self.num_beams,
@@ -177,8 +181,11 @@ class _Florence2Engine:
         return self.weights.batch_size(self.preferred_batch_size) if device == "cuda" else self.preferred_batch_size
 
     def device_note(self) -> str:
-        model = self.weights.model
-        return "" if model is None else str(model.dtype).removeprefix("torch.")
+        weights = self.weights
+        if weights.model is None:
+            return ""
+        cache = weights.cache.note(weights.cache.static(weights.device))
+        return f"{str(weights.model.dtype).removeprefix('torch.')}, {cache}"
 
 
 class Florence2Captioner(_Florence2Engine, Captioner):

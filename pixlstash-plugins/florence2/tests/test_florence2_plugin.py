@@ -182,3 +182,28 @@ def test_a_gpus_batch_comes_from_the_memory_florence_2_large_takes():
     assert batch_for_config(config, 2, 3, 20 * gib, fallback=4) == 24  # a 24 GB card with the model in
     assert batch_for_config(config, 2, 3, 120 * gib, fallback=4) == 64  # an H200: the cap
     assert batch_for_config(config, 2, 3, None, fallback=4) == 4  # no GPU: what the engine prefers
+
+
+def test_the_static_cache_writes_the_dynamic_cache_s_captions(models, monkeypatch):
+    """The GPU's decoding (transformers' static cache, compiled on CUDA) on the CPU, beams and all."""
+    pm = make_plugin_manager(load_entry_points=False)
+    import pixlstash_florence2
+
+    from pixlstash.engines.registry import EngineRegistry
+    from pixlstash.plugin_settings import PluginSettings
+
+    pm.register(pixlstash_florence2, name="florence2")
+    found = {}
+    for decoding in ("static", "dynamic"):
+        monkeypatch.setenv("PIXLSTASH_FLORENCE2_DECODING", decoding)
+        registry = EngineRegistry.from_plugin_manager(pm, PluginSettings(pm).all())
+        found[decoding] = {e.id: e for e in registry.all()}["florence2/tiny"]
+    pictures = [photo(120, 90, seed=n) for n in range(3)]
+    try:
+        static = found["static"].describe(pictures, length="detailed")
+        assert found["static"].device_note() == "float32, static cache"
+        assert static == found["dynamic"].describe(pictures, length="detailed")
+        assert found["dynamic"].device_note() == "float32, dynamic cache"
+    finally:
+        for captioner in found.values():
+            captioner.unload()

@@ -6,10 +6,8 @@ Devices: CUDA in bfloat16 (or 8 / 4 bits through bitsandbytes when the ``quantiz
 Apple's MPS in float16, the CPU in float32 as a last resort. Prompts are JoyCaption's own
 (``pixlstash.caption_prompts``); generation is batched with left padding, greedy when asked or at temperature 0.
 
-On CUDA the decoder keeps its key-value cache in transformers' static cache, which transformers compiles
-into CUDA graphs: measured on an H200 at batch 4, a decode step takes about 8 ms instead of 22 (each step of
-the dynamic cache waits on Python). A compile that fails (no C compiler for Triton, say) is said once and
-generation goes on with the dynamic cache; the ``decoding`` setting chooses either outright.
+On CUDA the decoder keeps its key-value cache in transformers' static cache, compiled into CUDA graphs
+(``pixlstash.engines.decoding``); the ``decoding`` setting chooses.
 """
 
 from __future__ import annotations
@@ -20,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pixlstash import Captioner, EngineParameter, ModelMissing, ModelStatus, Tagger, TagScore, accelerators
 from pixlstash.caption_prompts import CAPTION_TYPES, SYSTEM_MESSAGE, TAG_LIST_TYPES, build_prompt, prompt_parameters
-from pixlstash.engines.base import is_out_of_memory
+from pixlstash.engines.decoding import KeyValueCache
 from pixlstash.engines.shared import SharedWeights as BaseSharedWeights
 from pixlstash.tag_lists import parse_tag_list
 
@@ -53,26 +51,20 @@ class SharedWeights(BaseSharedWeights):
     ) -> None:
         super().__init__()
         self.model_files, self.quantization, self.precision = model, quantization, precision
-        self.decoding = decoding  # "auto": the static cache on CUDA (unquantized), the dynamic one elsewhere
-        self.static_failed = ""  # why the static cache was given up, once it was
+        self.cache = KeyValueCache(decoding, f"joycaption/{model.name}")
         self.processor: Any = None
         self.model: Any = None
 
     def static_cache(self) -> bool:
         """Whether generation keeps its key-value cache in transformers' static (compiled) cache."""
-        if self.decoding != "auto":
-            return self.decoding == "static"
-        # bitsandbytes' layers do not compile; the CPU and MPS gain nothing from CUDA graphs.
-        return self.device == "cuda" and self.quantization == "none" and not self.static_failed
+        return self.cache.static(self.device, quantized=self.quantization != "none")
 
     def note(self) -> str:
         """The number format and cache it decodes with, for jobs and doctor."""
         if self.model is None:
             return ""
         dtype = "8-bit" if self.quantization == "8bit" else "4-bit" if self.quantization == "4bit" else None
-        cache = "static cache" if self.static_cache() else "dynamic cache"
-        gave_up = f" (the static one failed: {self.static_failed})" if self.static_failed else ""
-        return f"{dtype or str(self.model.dtype).removeprefix('torch.')}, {cache}{gave_up}"
+        return f"{dtype or str(self.model.dtype).removeprefix('torch.')}, {self.cache.note(self.static_cache())}"
 
     @property
     def loaded(self) -> bool:
@@ -154,17 +146,7 @@ class SharedWeights(BaseSharedWeights):
             "use_cache": True,
         }
         with torch.inference_mode():
-            if not self.static_cache():
-                tokens = model.generate(**inputs, **settings)
-            else:
-                try:
-                    tokens = model.generate(**inputs, **settings, cache_implementation="static")
-                except Exception as error:
-                    if is_out_of_memory(error) or self.decoding == "static":
-                        raise  # the runtime halves the batch; a cache asked for by name is not swapped
-                    self.static_failed = f"{type(error).__name__}: {str(error).splitlines()[0][:160]}"
-                    log.warning("joycaption: the static cache failed (%s); the dynamic one from now on", error)
-                    tokens = model.generate(**inputs, **settings)
+            tokens = self.cache.generate(model, self.static_cache(), **inputs, **settings)
         written = tokens[:, inputs["input_ids"].shape[-1] :]
         return [text.strip() for text in decoded(processor.tokenizer, written)]
 
