@@ -30,6 +30,8 @@ CLIP_MODELS = {  # folder name: (open_clip config, input side, mean, std)
     "vit-l-14": ("ViT-L-14", 224, (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)),
     "siglip-so400m-384": ("ViT-SO400M-14-SigLIP-384", 384, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)),
 }
+WD_TAGS = 10_861  # WD v3's tag list: ratings, general tags, characters
+RATINGS = ("general", "sensitive", "questionable", "explicit")
 WD_MODELS = {  # folder name: (timm architecture, its arguments)
     "wd-vit-v3": ("vit_base_patch16_224", {"img_size": 448, "class_token": False, "global_pool": "avg"}),
     "wd-eva02-large-v3": ("eva02_large_patch14_448", {}),
@@ -82,6 +84,18 @@ def build_clip(models: Path, name: str) -> Path:
     return folder
 
 
+def _tag_list(target: Path) -> int:
+    """WD v3's real ``selected_tags.csv`` (from ``../shared/reference``), or, where that is not at hand (the GPU
+    machine), a list of the same length and categories: 4 ratings, then general and character tags."""
+    if TAGS.is_file():
+        shutil.copyfile(TAGS, target)
+    else:
+        rows = ["tag_id,name,category,count"] + [f"{n},{r},9,0" for n, r in enumerate(RATINGS)]
+        rows += [f"{n},tag_{n},{4 if n >= 10_000 else 0},0" for n in range(len(RATINGS), WD_TAGS)]
+        target.write_text("\n".join(rows) + "\n")
+    return sum(1 for _ in target.open()) - 1
+
+
 class _WdSignature:
     """Wraps a timm classifier in WD's published signature."""
 
@@ -109,7 +123,8 @@ def build_wd(models: Path, name: str) -> Path:
     import torch
 
     architecture, arguments = WD_MODELS[name]
-    tags = sum(1 for _ in TAGS.open()) - 1
+    folder.mkdir(parents=True, exist_ok=True)
+    tags = _tag_list(folder / "selected_tags.csv")
     torch.manual_seed(0)
     classifier = timm.create_model(architecture, pretrained=False, num_classes=tags, **arguments)
     # A head that scores like a trained one: most tags near 0, a few dozen a picture above 0.35 (timm's
@@ -118,7 +133,6 @@ def build_wd(models: Path, name: str) -> Path:
     torch.nn.init.constant_(classifier.head.bias, -6.0)
     wrapped = _WdSignature.wrap(classifier)
     side = classifier.pretrained_cfg.get("input_size", (3, 448, 448))[-1] if not arguments else arguments["img_size"]
-    folder.mkdir(parents=True, exist_ok=True)
     sample = torch.zeros(1, side, side, 3)
     torch.onnx.export(
         wrapped,
@@ -130,7 +144,6 @@ def build_wd(models: Path, name: str) -> Path:
         opset_version=17,
         dynamo=False,
     )
-    shutil.copyfile(TAGS, folder / "selected_tags.csv")
     _save_flops(folder, _counted(wrapped, sample))
     return folder
 
