@@ -231,8 +231,14 @@ class EnrichmentWorker:
         batch = self._ahead or self._claim()
         self._ahead = None
         if batch is None:
-            self._written()  # idle only once everything computed is written
-            return False
+            if self._writing is None:
+                return False
+            # Idle only once everything computed is written; the written batch may have held work back
+            # (a scorer waits until its embedder's vectors are in).
+            self._written()
+            batch = self._claim()
+            if batch is None:
+                return False
         self._ahead = self._claim()  # its images decode while this batch runs
         self._running = batch
         self._run(batch)
