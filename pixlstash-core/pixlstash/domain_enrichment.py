@@ -50,7 +50,7 @@ class EngineProgress(msgspec.Struct, frozen=True):
     seconds_left: float | None = None  # at that speed, for what is queued and running (None: not started)
     device: str | None = None  # where the worker runs it now ("cuda", "cpu"), once it has loaded it
     batch: int | None = None  # how many pictures it runs at once there (sized from the GPU's free memory)
-    note: str = ""  # what changed that (it ran out of memory)
+    note: str = ""  # how it runs there ("bfloat16, static cache", why not the GPU) or why its batch changed
 
 
 class EngineRun(msgspec.Struct, frozen=True):
