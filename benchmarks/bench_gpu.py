@@ -1,11 +1,14 @@
 """Enrichment at the GPU's limit (issue 61): the AI engines at full size (random weights, the real shapes)
 through PixlStash's own enrichment worker, beside the card's own peaks measured in the same run.
 
-    python3 benchmarks/bench_gpu.py [--small] [--only peaks,clip,siglip,wd,joycaption,florence] [--json FILE]
+    python3 benchmarks/bench_gpu.py [--small | --fidelity] [--only peaks,clip,siglip,wd,joycaption,florence]
+        [--json FILE]
 
 ``--small`` runs every step on this machine's CPU with the tests' tiny shapes (minutes): the same code,
-figures that only say it works. Without it, on one NVIDIA GPU (``benchmarks/README.md`` says how to carry
-PixlStash there as wheels), it prints:
+figures that only say it works. ``--fidelity`` measures only the lower precisions against fp32 at full
+size, on the GPU or, without one, on the CPU (torch's CPU autocast; JoyCaption's 8B in fp32 wants 32 GB).
+Without either, on one NVIDIA GPU (``benchmarks/README.md`` says how to carry PixlStash there as wheels),
+it prints:
 
 - the card's peaks: bf16 and fp32 matrix products (TFLOP/s) and device memory copy bandwidth (GB/s);
 - vision towers (CLIP ViT-L/14, SigLIP so400m/14-384): pictures/s through the worker and for the model
@@ -47,6 +50,7 @@ from pixlstash.library import Library  # noqa: E402
 
 KINDS = ("peaks", "clip", "siglip", "wd", "joycaption", "florence")
 RESULTS: dict[str, dict] = {}
+FIDELITY_ONLY = False  # --fidelity: each section builds its model and compares the precisions, nothing else
 
 
 def say(line: str) -> None:
@@ -188,6 +192,12 @@ def vision_towers(kind: str, torch, device: str, small: bool, models: Path, work
         (build_tiny_clip if kind == "clip" else build_tiny_siglip)(models / "clip" / name)
     else:
         build_clip(models, name)
+    if FIDELITY_ONLY:
+        cosines, dtype = _clip_fidelity(name, device, decoded_pictures(make_pictures(work / kind, 16), 16))
+        RESULTS[kind] = {"cosine_mean": float(cosines.mean()), "cosine_least": float(cosines.min())}
+        say(f"{label} on {device}: {dtype} against float32 embeddings (16 pictures): cosine mean "
+            f"{cosines.mean():.5f}, least {cosines.min():.5f}")  # fmt: skip
+        return
     count = 64 if small else (4096 if kind == "clip" else 1536)
     pictures = make_pictures(work / f"pictures-{kind}", count)
     library, ids = open_library(work / f"library-{kind}", pictures, {"clip": pixlstash_clip})
@@ -197,8 +207,7 @@ def vision_towers(kind: str, torch, device: str, small: bool, models: Path, work
     finally:
         library.close()
     # The model alone, in this process: the tower's forward at the batch the worker chose, and fidelity.
-    # bf16 by name: what "auto" is on a GPU, and what --small then runs on the CPU too
-    full, half = ClipEmbedder(model_named(name), precision="fp32"), ClipEmbedder(model_named(name), precision="bf16")
+    half = ClipEmbedder(model_named(name), precision="bf16")  # what "auto" is on a GPU
     half.load(device)
     model = half._ready()[0]
     side = half.input_size
@@ -212,22 +221,34 @@ def vision_towers(kind: str, torch, device: str, small: bool, models: Path, work
             model.encode_image(x)
 
     alone = batch / _best_seconds(torch, device, forward)
-    sample = decoded_pictures(pictures, 64)
-    ours = half.embed_images(sample)
+    dtype = half._dtype
     half.unload()
-    full.load(device)
-    reference = full.embed_images(sample)
-    full.unload()
-    cosines = (ours * reference).sum(axis=1)  # both normalised
+    cosines, _ = _clip_fidelity(name, device, decoded_pictures(pictures, 64))
     peak = peaks.get("bf16_tflops", 0.0)
     share = (lambda rate: f"{rate * flops / 1e12 / peak:.1%} of the bf16 peak") if peak else (lambda rate: "")
     RESULTS[kind] = {**run, "alone_per_second": alone, "gflop": flops / 1e9, "cosine_mean": float(cosines.mean()),
-                     "cosine_least": float(cosines.min()), "dtype": str(half._dtype)}  # fmt: skip
+                     "cosine_least": float(cosines.min()), "dtype": str(dtype)}  # fmt: skip
     say(f"{label}: {run['per_second']:,.0f} pictures/s through the worker ({share(run['per_second'])}), "
         f"{described(run)}")  # fmt: skip
-    say(f"  the model alone: {alone:,.0f} pictures/s at batch {batch} in {half._dtype} ({share(alone)}); "
+    say(f"  the model alone: {alone:,.0f} pictures/s at batch {batch} in {dtype} ({share(alone)}); "
         f"{flops / 1e9:.1f} GFLOP a picture")  # fmt: skip
     say(f"  bf16 against fp32 embeddings: cosine mean {cosines.mean():.5f}, least {cosines.min():.5f}")
+
+
+def _clip_fidelity(name: str, device: str, sample: list) -> tuple[np.ndarray, str]:
+    """Each picture's cosine between the embedder's bfloat16 and float32 vectors, and the dtype compared
+    (bf16 by name: what "auto" is on a GPU, and what the CPU then runs too, under its autocast)."""
+    from pixlstash_clip import ClipEmbedder
+    from pixlstash_clip.catalogue import model_named
+
+    vectors, dtypes = [], []
+    for precision in ("bf16", "fp32"):
+        engine = ClipEmbedder(model_named(name), precision=precision)
+        engine.load(device)
+        vectors.append(engine.embed_images(sample))
+        dtypes.append(str(engine._dtype).removeprefix("torch."))
+        engine.unload()
+    return (vectors[0] * vectors[1]).sum(axis=1), dtypes[0]  # both normalised
 
 
 def _best_seconds(torch, device: str, work, runs: int = 3) -> float:
@@ -265,12 +286,14 @@ def wd(small: bool, models: Path, work: Path) -> None:
         started = time.perf_counter()
         build_wd(models, name)
         say(f"  WD {name} exported to ONNX in {time.perf_counter() - started:.0f} s")
-    pictures = make_pictures(work / "pictures-wd", 32 if small else 256)
-    library, ids = open_library(work / "library-wd", pictures, {"wd-tagger": pixlstash_wd_tagger})
-    try:
-        run = through_worker(library, Task.TAGGER, f"wd-tagger/{name}", ids[:1], ids)
-    finally:
-        library.close()
+    pictures = make_pictures(work / "pictures-wd", 16 if FIDELITY_ONLY else 32 if small else 256)
+    run: dict = {}
+    if not FIDELITY_ONLY:
+        library, ids = open_library(work / "library-wd", pictures, {"wd-tagger": pixlstash_wd_tagger})
+        try:
+            run = through_worker(library, Task.TAGGER, f"wd-tagger/{name}", ids[:1], ids)
+        finally:
+            library.close()
     model = WdModel(name, None, folder)
     full, half = WdTagger(model, precision="fp32"), WdTagger(model)
     full.load("cpu")
@@ -285,7 +308,8 @@ def wd(small: bool, models: Path, work: Path) -> None:
         "largest_change": change,
         "cuda_problem": cuda_problem(),
     }
-    say(f"WD {name}: {run['per_second']:,.1f} pictures/s through the worker, {described(run)}")
+    if run:
+        say(f"WD {name}: {run['per_second']:,.1f} pictures/s through the worker, {described(run)}")
     say(f"  fp16 graph against fp32: top-10 tags shared {np.mean(top):.0%}, largest confidence change {change:.4f}")
 
 
@@ -311,6 +335,11 @@ def joycaption(torch, device: str, small: bool, models: Path, work: Path, peaks:
     generation = json.loads((folder / "generation_config.json").read_text())
     generation["min_new_tokens"] = 4096
     (folder / "generation_config.json").write_text(json.dumps(generation))
+    if FIDELITY_ONLY:
+        sample = decoded_pictures(make_pictures(work / "pictures-joycaption", 4), 4)
+        agreement = _joycaption_fidelity(folder, shape, device, sample)
+        RESULTS["joycaption"] = {"token_agreement": agreement}
+        return
     pictures = make_pictures(work / "pictures-joycaption", 16 if small else 384)
     library, ids = open_library(work / "library-joycaption", pictures, {"joycaption": pixlstash_joycaption})
     engine_id = f"joycaption/bench-{shape}"
@@ -359,20 +388,31 @@ def joycaption(torch, device: str, small: bool, models: Path, work: Path, peaks:
         say(f"  prefill: about {prefill_flops / steps['static']['prefill_s'] / 1e12:.0f} TFLOP/s, "
             f"{prefill_flops / steps['static']['prefill_s'] / 1e12 / peak:.0%} of the bf16 peak (the decoder's "
             "share of its FLOPs; the vision tower's are left out)")  # fmt: skip
-    sample = decoded_pictures(pictures, 4)
-    options = {"temperature": 0.0, "top_p": 0.9, "greedy": True, "max_new_tokens": 16}
-    prompts = prompts[:1] * len(sample)
-    half_precision = weights.generate(sample, prompts, options)
     weights.release("bench")
-    full = SharedWeights(JoyCaptionModel(f"bench-{shape}", None, folder), precision="fp32")
-    full.acquire("bench", device)
-    reference = full.generate(sample, prompts, options)
-    tokenizer = full.processor.tokenizer
-    full.release("bench")
-    agreement = token_agreement(tokenizer, half_precision, reference)
-    say(f"  {weights.model_files.name} in bf16 against fp32 (16 tokens, 4 captions): token agreement mean "
-        f"{agreement[0]:.2f}, least {agreement[1]:.2f}")  # fmt: skip
+    agreement = _joycaption_fidelity(folder, shape, device, decoded_pictures(pictures, 4))
     RESULTS["joycaption"] = {"runs": runs, "steps": steps, "read_ms": read_ms, "token_agreement": agreement}
+
+
+def _joycaption_fidelity(folder: Path, shape: str, device: str, sample: list) -> tuple[float, float]:
+    """bf16 captions against fp32's, 16 greedy tokens each: token agreement, mean and least."""
+    from pixlstash_joycaption.catalogue import JoyCaptionModel
+    from pixlstash_joycaption.engine import SharedWeights
+
+    from pixlstash.caption_prompts import build_prompt
+
+    options = {"temperature": 0.0, "top_p": 0.9, "greedy": True, "max_new_tokens": 16}
+    prompts = [build_prompt("Straightforward", "short")] * len(sample)
+    captions = []
+    for precision in ("bf16", "fp32"):
+        weights = SharedWeights(JoyCaptionModel(f"bench-{shape}", None, folder), precision=precision)
+        weights.acquire("bench", device)
+        captions.append(weights.generate(sample, prompts, options))
+        tokenizer = weights.processor.tokenizer
+        weights.release("bench")
+    agreement = token_agreement(tokenizer, captions[0], captions[1])
+    say(f"  JoyCaption-shaped {shape} on {device}, bf16 against fp32 (16 tokens, {len(sample)} captions): token "
+        f"agreement mean {agreement[0]:.2f}, least {agreement[1]:.2f}")  # fmt: skip
+    return agreement
 
 
 def florence(torch, device: str, small: bool, models: Path, work: Path) -> None:
@@ -385,14 +425,16 @@ def florence(torch, device: str, small: bool, models: Path, work: Path) -> None:
     folder = models / "florence2" / f"bench-{shape}"
     if not (folder / "config.json").is_file():
         build_tiny_florence(folder, shape=shape)
-    pictures = make_pictures(work / "pictures-florence", 16 if small else 256)
-    library, ids = open_library(work / "library-florence", pictures, {"florence2": pixlstash_florence2})
-    try:
-        warm = ids[-min(len(ids) // 4, 64) :]
-        run = through_worker(library, Task.CAPTIONER, f"florence2/bench-{shape}", warm, ids, length="detailed")
-    finally:
-        library.close()
-    say(f"Florence-2-shaped {shape}: {run['per_second']:.2f} captions/s through the worker, {described(run)}")
+    pictures = make_pictures(work / "pictures-florence", 16 if small or FIDELITY_ONLY else 256)
+    run: dict = {}
+    if not FIDELITY_ONLY:
+        library, ids = open_library(work / "library-florence", pictures, {"florence2": pixlstash_florence2})
+        try:
+            warm = ids[-min(len(ids) // 4, 64) :]
+            run = through_worker(library, Task.CAPTIONER, f"florence2/bench-{shape}", warm, ids, length="detailed")
+        finally:
+            library.close()
+        say(f"Florence-2-shaped {shape}: {run['per_second']:.2f} captions/s through the worker, {described(run)}")
     sample = decoded_pictures(pictures, 4)
     captions = {}
     for precision in ("bf16", "fp32"):
@@ -402,8 +444,8 @@ def florence(torch, device: str, small: bool, models: Path, work: Path) -> None:
         tokenizer = weights.processor.tokenizer
         weights.release("bench")
     agreement = token_agreement(tokenizer, captions["bf16"], captions["fp32"])
-    say(f"  bf16 against fp32 (32 tokens, 4 captions): token agreement mean {agreement[0]:.2f}, "
-        f"least {agreement[1]:.2f}")  # fmt: skip
+    say(f"  Florence-2-shaped {shape} on {device}, bf16 against fp32 (32 tokens, 4 captions): token agreement "
+        f"mean {agreement[0]:.2f}, least {agreement[1]:.2f}")  # fmt: skip
     RESULTS["florence"] = {**run, "token_agreement": agreement}
 
 
@@ -413,14 +455,17 @@ def florence(torch, device: str, small: bool, models: Path, work: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--small", action="store_true", help="the tests' tiny shapes on the CPU: it works")
+    parser.add_argument("--fidelity", action="store_true", help="only bf16/fp16 against fp32, at full size")
     parser.add_argument("--only", default=",".join(KINDS), help=f"some of {','.join(KINDS)}")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     wanted = [k for k in KINDS if k in args.only.split(",")]
     import torch
 
+    global FIDELITY_ONLY
+    FIDELITY_ONLY = args.fidelity
     device = "cpu" if args.small or not torch.cuda.is_available() else "cuda"
-    if device == "cpu" and not args.small:
+    if device == "cpu" and not (args.small or args.fidelity):
         raise SystemExit("no CUDA device here: run it on a GPU, or with --small on the CPU")
     card = torch.cuda.get_device_name() if device == "cuda" else f"the CPU ({os.cpu_count()} cores)"
     say(f"bench_gpu on {card}; torch {torch.__version__}; {'--small: tiny shapes' if args.small else 'full shapes'}")
