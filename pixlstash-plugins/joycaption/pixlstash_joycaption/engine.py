@@ -103,7 +103,7 @@ class SharedWeights(BaseSharedWeights):
             model.to(device)
         model.eval()
         if device == "cpu":
-            log.warning("joycaption: running on the CPU in float32: expect minutes per picture with the full model")
+            log.warning("joycaption: running on the CPU in %s: expect minutes per picture with the full model", dtype)
         self.processor, self.model = processor, model
 
     def _drop(self) -> None:
