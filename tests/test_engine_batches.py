@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from conftest import run_cli
 from live_server import make_pictures
 
 from pixlstash import OutOfDeviceMemory, hookimpl
@@ -101,6 +102,9 @@ def test_the_worker_reports_where_an_engine_runs_and_why_its_batch_changed(libra
         [progress] = [p for p in library.enrichment.progress() if p.engine_id == engine.id]
         assert (progress.device, progress.batch) == ("cuda", 8)
         assert progress.note == "ran out of memory on cuda at 16: batches of 8"
+        # What a person sees in another process while the worker holds the engine.
+        shown = run_cli("jobs", "--library", str(tmp_path / "library")).stdout
+        assert "    on cuda, 8 at a time (ran out of memory on cuda at 16: batches of 8)" in shown.splitlines()
     finally:
         worker._finish()
 
