@@ -120,6 +120,8 @@ def session_note(session: Any) -> str:
 def int8_copy(source: Path, target: Path) -> Path:
     """``target``: the int8 copy of the graph at ``source``, made now when it is not there yet. Name the
     target after the source's fingerprint, so new weights get a new copy."""
+    if target.is_file():  # made before: onnx is not needed to use it
+        return target
     try:
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except ImportError as error:  # onnx is missing: the int8 option needs it to rewrite the graph
@@ -136,6 +138,8 @@ def int8_copy(source: Path, target: Path) -> Path:
 def fp16_copy(source: Path, target: Path) -> Path:
     """``target``: the float16 copy of the graph at ``source`` (float32 in and out), made now when it is not
     there yet. Raises ``ModelMissing`` when the onnx package it needs is not installed."""
+    if target.is_file():
+        return target
     try:
         import onnx
         from onnxruntime.transformers.float16 import convert_float_to_float16
@@ -152,8 +156,6 @@ def fp16_copy(source: Path, target: Path) -> Path:
 
 
 def _copy_once(source: Path, target: Path, kind: str, write: Callable[[str], None]) -> Path:
-    if target.is_file():
-        return target
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, scratch = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".onnx", dir=target.parent)
     os.close(handle)
