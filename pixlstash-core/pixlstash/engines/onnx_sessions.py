@@ -162,7 +162,7 @@ def _copy_once(source: Path, target: Path, kind: str, write: Callable[[str], Non
     try:
         log.info("writing the %s copy of %s to %s (once)", kind, source, target)
         write(scratch)
-        os.replace(scratch, target)
+        move_into_place(Path(scratch), target)  # readable as any file made here
     finally:
         Path(scratch).unlink(missing_ok=True)
     return target
