@@ -61,7 +61,7 @@ def main() -> None:
         )
         rng = random.Random(1)
         changed = rng.sample(range(1, pictures + 1), pictures // 100)
-        library.tag_pictures(changed, add=[f"bench-changed-{time.time_ns()}"])  # a new tag: a real change
+        library.edits.tag(changed, add=[f"bench-changed-{time.time_ns()}"])  # a new tag: a real change
         size = chunk_bytes(args.library)
         second = timed("snapshot after 1% of pictures changed", lambda: service.take("MANUAL", "bench 3"))
         print(f"    new bytes {(chunk_bytes(args.library) - size) / 1e6:.1f} MB")

@@ -38,8 +38,8 @@ def main() -> None:
         edits, db = library.edits, library.db
         print(f"{len(ids):,} pictures")
         ratings = lambda: db.query("SELECT id, rating FROM pictures ORDER BY id")  # noqa: E731
-        plain = timed(lambda: library.update_pictures(ids, rating=3))
-        library.update_pictures(ids[::2], rating=1)
+        plain = timed(lambda: library.edits.set_fields(ids, rating=3))
+        library.edits.set_fields(ids[::2], rating=1)
         before = ratings()
         keep = library.organise.create_collection("set", f"bench-undo-{time.time_ns()}")
         cases = [

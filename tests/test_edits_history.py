@@ -33,8 +33,8 @@ def members(library, collection_id):
 
 def test_ratings_and_flags_undo_to_each_picture_s_own_value_and_redo(library, tmp_path):
     a, b, c = make_pictures(library, tmp_path / "p", 3)
-    library.update_pictures([a], rating=5)  # not through edits: the library's own work is not a step
-    library.update_pictures([b], rating=2)
+    library.editor.update([a], rating=5)  # not through edits: the library's own work is not a step
+    library.editor.update([b], rating=2)
     edits = library.edits
     assert edits.history().can_undo is False
     edits.set_fields([a, b, c], rating=3)

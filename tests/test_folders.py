@@ -113,8 +113,8 @@ def test_reference_rescan_finds_new_changed_moved_and_removed(library, tmp_path)
     folder = library.folder_sync.add("reference", ref)
     first = library.folder_sync.scan(folder.id)
     ids = {os.path.basename(i.path): i.picture_id for i in first.report.imported}
-    library.tag_pictures([ids["a.png"]], add=["keeper"])
-    library.update_pictures([ids["a.png"]], rating=5)
+    library.edits.tag([ids["a.png"]], add=["keeper"])
+    library.edits.set_fields([ids["a.png"]], rating=5)
 
     (ref / "moved").mkdir()
     os.rename(ref / "b.png", ref / "moved" / "b-renamed.png")  # moved
@@ -133,7 +133,7 @@ def test_reference_rescan_finds_new_changed_moved_and_removed(library, tmp_path)
     photo(200, 200, seed=3).save(ref / "c-back.png")  # the same content reappears
     library.folder_sync.scan(folder.id)
     assert not library.get(ids["c.png"]).missing
-    library.scrap([ids["b.png"]])
+    library.edits.scrap([ids["b.png"]])
     os.rename(ref / "moved" / "b-renamed.png", ref / "b-again.png")
     photo(200, 200, seed=2).save(ref / "b-copy.png")
     library.folder_sync.scan(folder.id)
@@ -148,10 +148,10 @@ def test_sidecars_are_written_back_only_when_enabled(library, tmp_path):
     (ref / "y.txt").write_text("a caption that stays")
     folder = library.folder_sync.add("reference", ref)
     (item_x, item_y) = sorted(library.folder_sync.scan(folder.id).report.imported, key=lambda i: i.path)
-    library.tag_pictures([item_x.picture_id], add=["cat"])
+    library.edits.tag([item_x.picture_id], add=["cat"])
     assert not (ref / "x.txt").exists()
     library.folders.set_options(folder.id, FolderOptions(write_sidecars=True))
-    library.tag_pictures([item_x.picture_id], add=["sleeping"])
+    library.edits.tag([item_x.picture_id], add=["sleeping"])
     assert (ref / "x.txt").read_text() == "cat, sleeping\n"
     assert (ref / "y.txt").read_text() == "a caption that stays"  # only changed pictures are written
     assert [t.name for t in library.get(item_y.picture_id).tags] == ["a caption that stays"]
@@ -167,7 +167,7 @@ def test_purge_keeps_reference_files_unless_allowed(library, tmp_path):
     photo(100, 100, seed=7).save(ref / "keep.png")
     folder = library.folder_sync.add("reference", ref)
     (item,) = library.folder_sync.scan(folder.id).report.imported
-    library.scrap([item.picture_id])
+    library.edits.scrap([item.picture_id])
     library.purge([item.picture_id])
     assert (ref / "keep.png").exists()
     library.folder_sync.scan(folder.id)
@@ -176,7 +176,7 @@ def test_purge_keeps_reference_files_unless_allowed(library, tmp_path):
     library.folder_sync.scan(folder.id)  # ... until its file changes
     (again,) = library.page().items
     library.folders.set_options(folder.id, FolderOptions(allow_purge=True))
-    library.scrap([again.id])
+    library.edits.scrap([again.id])
     library.purge()
     assert not (ref / "keep.png").exists()
 

@@ -59,7 +59,7 @@ def test_nul_and_control_characters_in_full_text_queries_are_only_separators(liv
     _is_error(live.client().get(f"{share_path}/pictures", params={"text": "a\x00b"}), 400)
     ids = [p.id for p in live.library.page().items]
     _, open_secret = live.state.shares.create("pictures", picture_ids=ids, options=ShareOptions(include_metadata=True))
-    live.library.set_caption(live.library.page().items[0].id, "lighthouse at dusk")
+    live.library.edits.caption(live.library.page().items[0].id, "lighthouse at dusk")
     found = admin.get("/api/v1/pictures/count", params={"text": "light\x00dusk"}).json()["count"]
     assert found == 1  # the NUL split the words, both are searched for
     for text in ("a\x00b", "\x00", "\x1b[31m", '"*', "NEAR(a b)", "a OR b", "\ufeff", "100%_"):

@@ -123,8 +123,8 @@ def test_importing_a_scrapped_picture_again_brings_it_back(library, tmp_path):
     first = tmp_path / "a.jpg"
     photo(320, 240, seed=6).save(first, quality=90)
     [picture] = library.import_paths([first]).imported
-    library.tag_pictures([picture.picture_id], add=["kept"])
-    library.scrap([picture.picture_id])
+    library.edits.tag([picture.picture_id], add=["kept"])
+    library.edits.scrap([picture.picture_id])
     assert library.count() == 0
     again = library.import_paths([first])
     assert [d.picture_id for d in again.duplicates] == [d.picture_id for d in again.restored] == [picture.picture_id]

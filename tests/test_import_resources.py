@@ -142,7 +142,7 @@ def test_imports_fold_the_wal_into_the_database_and_tidy_catches_other_writes(li
     assert library.db.wal_bytes() == 0
     assert library.db.scalar("PRAGMA journal_size_limit") == 4 << 20
 
-    library.update_pictures([p.picture_id for p in report.imported], rating=4)
+    library.edits.set_fields([p.picture_id for p in report.imported], rating=4)
     assert library.db.wal_bytes() > 0
     library.tidy()
     assert library.db.wal_bytes() == 0

@@ -118,7 +118,7 @@ CHANGE_RATING = textwrap.dedent("""
     import sys
     from pixlstash.library import Library
     with Library.open(sys.argv[1]) as library:
-        library.update_pictures([int(sys.argv[2])], rating=4)
+        library.edits.set_fields([int(sys.argv[2])], rating=4)
 """)
 
 

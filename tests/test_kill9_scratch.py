@@ -68,7 +68,7 @@ def test_killed_snapshot_and_restore_leave_no_scratch_and_run_again(tmp_path):
     root = tmp_path / "lib"
     build(root, pictures=20_000, tags_per_picture=5, sets=10, characters=3, log=lambda *_: None)
     with Library.open(root) as library:
-        library.update_pictures(list(range(1, 20_001)), rating=1)
+        library.edits.set_fields(list(range(1, 20_001)), rating=1)
 
     _kill_when(
         _start("snapshot", "create", "--label", "killed", "--library", str(root)),
@@ -83,7 +83,7 @@ def test_killed_snapshot_and_restore_leave_no_scratch_and_run_again(tmp_path):
 
     (snapshot,) = json.loads(listed)
     with Library.open(root) as library:
-        library.update_pictures(list(range(1, 20_001)), rating=2)
+        library.edits.set_fields(list(range(1, 20_001)), rating=2)
     _kill_when(
         _start("snapshot", "restore", str(snapshot["id"]), "--library", str(root)),
         lambda: _scratch_copies(root),

@@ -26,8 +26,8 @@ def ids_of(library, **filters) -> set[int]:
 
 def test_tags_vocabulary_aliases_and_merge(library, pictures):
     a, b, c = pictures[:3]
-    library.tag_pictures([a, b], add=["Red Fox", "snow"])
-    library.tag_pictures([c], add=["red fox"])  # same tag, case-insensitive
+    library.edits.tag([a, b], add=["Red Fox", "snow"])
+    library.edits.tag([c], add=["red fox"])  # same tag, case-insensitive
     fox = library.tags.resolve("RED FOX")
     assert library.tags.get(fox).picture_count == 3
     library.organise.add_alias(fox, "vulpes")
@@ -36,11 +36,11 @@ def test_tags_vocabulary_aliases_and_merge(library, pictures):
     library.organise.merge_tags(snow, fox)
     assert library.tags.resolve("snow") == fox  # the merged name lives on as an alias
     assert library.tags.get(fox).picture_count == 3
-    library.tag_pictures([a], remove=["red fox"])
+    library.edits.tag([a], remove=["red fox"])
     assert ids_of(library, tags=["red fox"]) == {b, c}
     assert [t.name for t in library.tags.vocabulary(prefix="re")] == ["Red Fox"]
     with pytest.raises(BadInput):
-        library.tag_pictures([a], add=["   "])
+        library.edits.tag([a], add=["   "])
     library.organise.update_tag(fox, category="character")
     assert library.get(b).tags[0].category == "character"
 
@@ -53,21 +53,21 @@ def test_unknown_tag_filter_matches_nothing(library, pictures):
 
 def test_rating_flags_and_caption(library, pictures):
     a, b = pictures[:2]
-    assert library.update_pictures([a, b], rating=4, favourite=True) == 2
-    library.update_pictures([b], rating=2)
+    assert library.edits.set_fields([a, b], rating=4, favourite=True) == 2
+    library.edits.set_fields([b], rating=2)
     assert ids_of(library, rating_min=3) == {a}
     assert ids_of(library, favourite=True) == {a, b}
     assert len(ids_of(library, unrated=True)) == len(pictures) - 2
     with pytest.raises(BadInput):
-        library.update_pictures([a], rating=6)
+        library.edits.set_fields([a], rating=6)
     with pytest.raises(BadInput):
-        library.update_pictures([a], content_hash="x")
+        library.edits.set_fields([a], content_hash="x")
     with pytest.raises(NotFound):
-        library.update_pictures([999999], rating=1)
-    library.set_caption(a, "An orange cat asleep on the keyboard")
+        library.edits.set_fields([999999], rating=1)
+    library.edits.caption(a, "An orange cat asleep on the keyboard")
     assert library.get(a).captions[0].text == "An orange cat asleep on the keyboard"
     assert ids_of(library, text="keyboard") == {a}
-    library.set_caption(a, None)
+    library.edits.caption(a, None)
     assert library.get(a).captions == [] and ids_of(library, text="keyboard") == set()
 
 
@@ -80,7 +80,7 @@ def test_predictions_stay_apart_until_accepted(library, pictures):
     picture = library.get(a)
     assert picture.tags == [] and {p.name for p in picture.predictions} == {"cat", "dog"}
     assert ids_of(library, tags=["cat"]) == set()
-    library.review_predictions(a, accept=["cat"], reject=["dog"])
+    library.edits.review_predictions(a, accept=["cat"], reject=["dog"])
     picture = library.get(a)
     assert [(t.name, t.source, t.confidence) for t in picture.tags] == [("cat", "fake/tagger", 0.91)]
     assert [(p.name, p.state) for p in picture.predictions] == [("dog", "rejected")]
@@ -150,19 +150,19 @@ def test_set_operations(library, pictures):
 
 def test_scrapheap_restore_and_purge(library, pictures):
     a, b, c = pictures[:3]
-    library.tag_pictures([a, b], add=["keep"])
+    library.edits.tag([a, b], add=["keep"])
     set_ = library.organise.create_collection("set", "s")
     library.organise.add_members(set_.id, [a, b])
     members = lambda: library.organise.store.collection(set_.id).member_count  # noqa: E731
     assert members() == 2
-    assert library.scrap([a, b]) == [a, b]
+    assert library.edits.scrap([a, b]) == [a, b]
     assert a not in ids_of(library) and ids_of(library, scrapheap=True) == {a, b}
     assert library.tags.get(library.tags.resolve("keep")).picture_count == 0
     assert members() == 0  # counts, like tags', leave the scrapheap out
     library.organise.remove_members(set_.id, [b])
     library.organise.add_members(set_.id, [b])
     assert members() == 0
-    assert library.unscrap([b]) == [b]
+    assert library.edits.unscrap([b]) == [b]
     assert library.tags.get(library.tags.resolve("keep")).picture_count == 1
     assert members() == 1
     with pytest.raises(BadInput):

@@ -167,7 +167,7 @@ def test_videos_are_refused_alone_and_left_out_of_a_mixed_selection(library, pic
 
 
 def test_a_training_export_writes_the_crop_before_its_resize(library, picture, tmp_path):
-    library.set_caption(picture, "a marked picture")
+    library.edits.caption(picture, "a marked picture")
     library.edits.change_look([picture], EditChange(crop=(0, 0, 120, 80)))
     library.edits.change_look([picture], EditChange(rotate=90))
     options = ExportOptions(max_side=40)

@@ -88,10 +88,10 @@ def test_similar_by_an_uploaded_image_encodes_it_on_the_fly(library, colours, pa
 
 
 def test_filters_restrict_results_and_deleted_pictures_never_come_back(library, colours, path):
-    library.tag_pictures([colours["magenta"], colours["blue"]], add=["keep"])
+    library.edits.tag([colours["magenta"], colours["blue"]], add=["keep"])
     hits = library.search.semantic("red", f=PictureFilter(tags=["keep"])).hits
     assert [h.picture.id for h in hits] == [colours["magenta"], colours["blue"]]
-    library.scrap([colours["red"]])
+    library.edits.scrap([colours["red"]])
     assert colours["red"] not in {h.picture.id for h in library.search.semantic("red").hits}
     scope = PictureFilter(ids=[colours["cyan"], colours["white"]])
     assert {h.picture.id for h in library.search.similar(picture_ids=[colours["blue"]], f=scope).hits} == {
@@ -140,7 +140,7 @@ def test_a_selectively_restored_picture_is_found_again_without_a_rebuild(library
     snapshot = service.take("MANUAL")
     index = library.indexes.get("fake/colour")
     assert colours["red"] == library.search.semantic("red", limit=1).hits[0].picture.id
-    library.scrap([colours["red"]])
+    library.edits.scrap([colours["red"]])
     library.purge([colours["red"]])
     assert library.vectors.embeddings("fake/colour", [colours["red"]]) == {}
     assert colours["red"] not in {h.picture.id for h in library.search.semantic("red").hits}
@@ -172,7 +172,7 @@ def test_a_full_restore_carries_indexes_over_patching_only_what_differs(fake_eng
     snapshot = service.take("MANUAL")
     with library.db.write():  # after the snapshot: a vector rewritten, ...
         library.vectors.put_embedding(colours["red"], "fake/colour", "1", colour_vector((0, 0, 1)), 0)
-    library.scrap([colours["green"]])
+    library.edits.scrap([colours["green"]])
     library.purge([colours["green"]])  # ... a picture gone, ...
     late = import_colours(library, tmp_path / "late", ("black",))  # ... and one added
     run_jobs(library)
@@ -204,7 +204,7 @@ def test_a_carried_index_drops_a_vector_whose_picture_comes_back_without_one(fak
     service = library.new_snapshot_service()
     snapshot = service.take("MANUAL")
     run_jobs(library)  # now it is, and the index has it
-    library.scrap([late])
+    library.edits.scrap([late])
     library.purge([late])  # its row goes; its vector stays in the index (searches filter it)
     assert late in library.indexes.get("fake/colour").keys().tolist()
     service.restore(snapshot.id)  # the picture is back, with no embedding

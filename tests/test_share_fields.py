@@ -21,10 +21,10 @@ def curated(fake_engines, live):
     ids = upload_colours(client, ("red", "green", "blue", "yellow"))
     wait_for_jobs(client)
     lib = live.library
-    lib.update_pictures([ids["red"]], rating=5, favourite=True, flagged=True)
-    lib.update_pictures([ids["green"]], rating=2)
-    lib.tag_pictures([ids["red"], ids["green"]], add=["portfolio"])
-    lib.set_caption(ids["red"], "a private note")
+    lib.edits.set_fields([ids["red"]], rating=5, favourite=True, flagged=True)
+    lib.edits.set_fields([ids["green"]], rating=2)
+    lib.edits.tag([ids["red"], ids["green"]], add=["portfolio"])
+    lib.edits.caption(ids["red"], "a private note")
     shared_set = lib.organise.create_collection("set", "Shared")
     lib.organise.add_members(shared_set.id, list(ids.values()))
     return client, ids, shared_set.id
@@ -115,7 +115,7 @@ def test_every_route_returns_only_what_the_metadata_option_allows(live, curated,
     with anon.stream("GET", f"{base}/events", timeout=10) as stream:
         lines = stream.iter_lines()
         assert next(lines).startswith("retry")
-        threading.Timer(0.3, lambda: live.library.update_pictures([ids["blue"]], rating=4)).start()
+        threading.Timer(0.3, lambda: live.library.edits.set_fields([ids["blue"]], rating=4)).start()
         for line in lines:
             if line.startswith("data:"):
                 received.append(line)

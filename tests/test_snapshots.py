@@ -63,7 +63,7 @@ def test_incremental_storage_and_deletion(tmp_path):
         second = service.take("MANUAL", "second")
         after_second = chunk_bytes(root)
         assert after_second - after_first < 0.05 * after_first  # an unchanged library costs < 5% more
-        library.update_pictures(list(range(1, 201)), rating=5)  # 1% of pictures change
+        library.edits.set_fields(list(range(1, 201)), rating=5)  # 1% of pictures change
         third = service.take("MANUAL", "third")
         assert third.unique_bytes < first.byte_size
         # Deleting a snapshot frees only what no other snapshot shares.
@@ -85,7 +85,7 @@ def test_incremental_storage_and_deletion(tmp_path):
 def test_a_damaged_chunk_is_reported_and_nothing_is_restored(library, snapshots, tmp_path):
     ids = make_pictures(library, tmp_path / "p", 3)
     snapshot = snapshots.take("MANUAL")
-    library.update_pictures(ids, rating=4)
+    library.edits.set_fields(ids, rating=4)
     chunk = next((library.root / "snapshots" / "chunks").rglob("*.zst"))
     data = bytearray(chunk.read_bytes())
     data[-5] ^= 0xFF
@@ -101,7 +101,7 @@ def test_a_damaged_chunk_is_reported_and_nothing_is_restored(library, snapshots,
 def test_damage_is_caught_when_reading_in_place_and_a_swapped_chunk_by_verify(library, snapshots, tmp_path):
     ids = make_pictures(library, tmp_path / "p", 3)
     snapshot = snapshots.take("MANUAL")
-    library.update_pictures(ids, rating=2)
+    library.edits.set_fields(ids, rating=2)
     chunks = sorted((library.root / "snapshots" / "chunks").rglob("*.zst"))
     assert len(chunks) >= 2
     originals = {chunk: chunk.read_bytes() for chunk in chunks}
@@ -126,10 +126,10 @@ def test_damage_is_caught_when_reading_in_place_and_a_swapped_chunk_by_verify(li
 def test_preview_counts_only_real_changes(library, snapshots, tmp_path):
     ids = make_pictures(library, tmp_path / "p", 6)
     snapshot = snapshots.take()
-    library.update_pictures(ids[:2], rating=3)
-    library.update_pictures([ids[2]], rating=1)
-    library.update_pictures([ids[2]], rating=0)  # changed, then changed back: no change
-    library.scrap([ids[3]])
+    library.edits.set_fields(ids[:2], rating=3)
+    library.edits.set_fields([ids[2]], rating=1)
+    library.edits.set_fields([ids[2]], rating=0)  # changed, then changed back: no change
+    library.edits.scrap([ids[3]])
     library.purge([ids[3]])
     new = make_pictures(library, tmp_path / "q", 1, seed=9)
     later = library.organise.create_collection("set", "Later")
@@ -170,12 +170,12 @@ def test_selective_restore_touches_only_what_is_listed(library, snapshots, tmp_p
     project = org.create_project("P")
     keep = org.create_collection("set", "keep", project.id)
     org.add_members(keep.id, ids[:2])
-    library.tag_pictures(ids[:2], add=["before"])
-    library.set_caption(ids[0], "as it was")
+    library.edits.tag(ids[:2], add=["before"])
+    library.edits.caption(ids[0], "as it was")
     snapshot = snapshots.take()
-    library.update_pictures(ids, rating=5)
-    library.tag_pictures(ids, add=["after"], remove=["before"])
-    library.set_caption(ids[0], "rewritten")
+    library.edits.set_fields(ids, rating=5)
+    library.edits.tag(ids, add=["after"], remove=["before"])
+    library.edits.caption(ids[0], "rewritten")
     org.remove_members(keep.id, [ids[0]])
     preview = snapshots.preview_batch(snapshot.id, [RestoreResource("picture", ids[0])])
     (change,) = preview["changes"]
@@ -365,11 +365,11 @@ def test_kill_9_during_snapshots_and_restores_leaves_old_or_new_state(tmp_path):
     build(root, pictures=20_000, tags_per_picture=5, sets=20, characters=5, log=lambda *_: None)
     with Library.open(root) as library:
         all_ids = list(range(1, 20_001))
-        library.update_pictures(all_ids, rating=1)
+        library.edits.set_fields(all_ids, rating=1)
         service = library.new_snapshot_service()
         state_a = service.take("MANUAL", "A").id
         service.close()
-        library.update_pictures(all_ids, rating=2)
+        library.edits.set_fields(all_ids, rating=2)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIXLSTASH_")}
     rng = random.Random(7)
     outcomes = {"A": 0, "B": 0}
@@ -394,7 +394,7 @@ def test_kill_9_during_snapshots_and_restores_leaves_old_or_new_state(tmp_path):
                 service.verify(snapshot.id)
             service.close()
             if ratings == {1}:
-                library.update_pictures(all_ids, rating=2)
+                library.edits.set_fields(all_ids, rating=2)
     assert outcomes["A"] + outcomes["B"] == 14
 
 

@@ -39,7 +39,7 @@ def test_a_revoked_token_ends_its_event_stream(live, tmp_path):
         watcher,
         "/api/v1/events",
         lambda: admin.delete(f"/api/v1/tokens/{created['id']}").raise_for_status(),
-        lambda: live.library.update_pictures(ids, rating=3),
+        lambda: live.library.edits.set_fields(ids, rating=3),
     )
     assert received == []
     assert watcher.get("/api/v1/events").status_code == 401
@@ -53,6 +53,6 @@ def test_a_revoked_share_ends_its_event_stream(live, tmp_path):
         live.client(),
         f"/api/v1/shared/{share['token']}/events",
         lambda: admin.delete(f"/api/v1/shares/{share['id']}").raise_for_status(),
-        lambda: live.library.update_pictures(ids, rating=3),
+        lambda: live.library.edits.set_fields(ids, rating=3),
     )
     assert received == []

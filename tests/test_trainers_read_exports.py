@@ -67,8 +67,8 @@ def curated(tmp_path_factory):
     photo(900, 600, seed=4).save(folder / "plain.bmp")
     library = Library.open(root / "library", plugin_manager=make_plugin_manager(load_entry_points=False))
     ids = {Path(p.path).name: p.picture_id for p in library.import_paths([folder]).imported}
-    library.set_caption(ids["wide.png"], "a wide photo of a meadow")
-    library.tag_pictures([ids["tall.jpg"], ids["square.gif"]], add=["solo", "outdoors"])
+    library.edits.caption(ids["wide.png"], "a wide photo of a meadow")
+    library.edits.tag([ids["tall.jpg"], ids["square.gif"]], add=["solo", "outdoors"])
     yield library, ids, PictureFilter(ids=list(ids.values()))
     library.close()
 
@@ -186,7 +186,7 @@ def export_cutout(tmp_path: Path, side: int) -> None:
     Image.fromarray(pixels, "RGBA").save(folder / "cutout.png")
     with Library.open(tmp_path / "lib", plugin_manager=make_plugin_manager(load_entry_points=False)) as library:
         [picture] = library.import_paths([folder]).imported
-        library.set_caption(picture.picture_id, "a red square")
+        library.edits.caption(picture.picture_id, "a red square")
         selection = PictureFilter(ids=[picture.picture_id])
         for name, options in (("white", ExportOptions()), ("alpha", ExportOptions(transparency="alpha"))):
             library.training.write_folder(library.training.plan(selection, options), options, tmp_path / name)

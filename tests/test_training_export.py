@@ -29,11 +29,11 @@ def dataset(fake_engines, library, tmp_path):
     lora = library.organise.create_collection("set", "LoRA")
     members = [ids["red"], ids["green"], ids["blue"], ids["yellow"]]
     library.organise.add_members(lora.id, members)
-    library.tag_pictures(members, add=["solo", "flat colour"])
+    library.edits.tag(members, add=["solo", "flat colour"])
     library.tags.ensure("alice", "character")
-    library.tag_pictures([ids["red"], ids["yellow"]], add=["alice"])
-    library.set_caption(ids["red"], "a red square on a table")
-    library.set_caption(ids["green"], "a green square")
+    library.edits.tag([ids["red"], ids["yellow"]], add=["alice"])
+    library.edits.caption(ids["red"], "a red square on a table")
+    library.edits.caption(ids["green"], "a green square")
     return library, ids, lora, PictureFilter(collections=[lora.id])
 
 
@@ -78,7 +78,7 @@ def test_no_empty_caption_file_is_ever_written(dataset, tmp_path):
     """sd-scripts stops training on an empty caption file ("caption file is empty"): a picture with
     nothing to say gets none, and the export says so."""
     library, ids, _, selection = dataset
-    library.tag_pictures([ids["blue"]], remove=["solo", "flat colour"])
+    library.edits.tag([ids["blue"]], remove=["solo", "flat colour"])
     for options in (ExportOptions(), ExportOptions(caption="caption"), ExportOptions(caption="tags", max_tags=0)):
         plan = library.training.plan(selection, options)
         files = dict(library.training.contents(plan, options))
@@ -133,7 +133,7 @@ def test_tags_predictions_and_templates(dataset, tmp_path):
     assert with_predictions == ", ".join(["alice", *[n for _, n in general]])
     assert caption(caption="predictions", min_confidence=0.5, max_tags=2) == "alice, flat colour"
     # By frequency: tags most of the exported pictures share come first.
-    library.tag_pictures([ids["red"]], add=["rare"])
+    library.edits.tag([ids["red"]], add=["rare"])
     assert caption(caption="tags", order="frequency", character_first=False).split(", ")[-1] == "rare"
     template = "{trigger}, {character_tags}, {caption}, {general_tags}"
     assert caption(caption="template", template=template, trigger="ohwx") == (
@@ -199,7 +199,7 @@ def test_update_rewrites_exactly_what_changed_and_new_folders_are_not_overwritte
     with pytest.raises(Conflict, match="already holds files"):
         library.training.write_folder(library.training.plan(selection, options), options, target)
     before = {p.name: p.stat().st_mtime_ns for p in target.iterdir()}
-    library.set_caption(ids["green"], "a greener square")
+    library.edits.caption(ids["green"], "a greener square")
     report = library.training.write_folder(library.training.plan(selection, options), options, target, mode="update")
     assert sorted(report.written) == sorted([f"{ids['green']}.txt", "metadata.jsonl"])
     assert report.uncaptioned == [] and report.warnings == []
@@ -307,8 +307,8 @@ def test_the_command_line_exports_remembers_updates_and_lists_what_it_could_not(
         ids = sorted(p.picture_id for p in library.import_paths([pictures]).imported)
         lora = library.organise.create_collection("set", "LoRA")
         library.organise.add_members(lora.id, ids)
-        library.tag_pictures(ids, add=["solo"])
-        library.set_caption(ids[0], "a red square")
+        library.edits.tag(ids, add=["solo"])
+        library.edits.caption(ids[0], "a red square")
     out = tmp_path / "dataset"
     first = run_cli("export", "LoRA", "--to", str(out), "--trigger", "ohwx", "--repeats", "10", "--library", str(root))
     assert f"exported 3 pictures of LoRA to {out} (9 files written, 0 unchanged)" in first.stdout

@@ -279,7 +279,7 @@ def test_search_similar_and_context_menu_with_engines(page, server):
 
 def test_statistics_panel_filters_by_clicking_a_bar(page, server):
     ids = ids_by_name(server)
-    server.library.update_pictures([ids["red"], ids["blue"]], rating=5)
+    server.library.edits.set_fields([ids["red"], ids["blue"]], rating=5)
     page.get_by_role("button", name="Statistics").click()
     panel = page.locator("#panel")
     expect(panel).to_contain_text("20 pictures")
@@ -538,8 +538,8 @@ def test_export_dialog_previews_the_captions_the_zip_then_holds(page, server, tm
     lora = library.organise.create_collection("set", "LoRA")
     members = [ids["red"], ids["green"], ids["blue"], ids["yellow"]]
     library.organise.add_members(lora.id, [*members, ids["white"]])  # white: no caption, no tags
-    library.tag_pictures(members, add=["solo"])
-    library.set_caption(ids["red"], "a red square")
+    library.edits.tag(members, add=["solo"])
+    library.edits.caption(ids["red"], "a red square")
     page.reload()
     page.wait_for_selector("body[data-ready='1']")
     page.locator("#sidebar").get_by_label("set LoRA").click(button="right")
@@ -670,8 +670,8 @@ def test_an_empty_grid_says_why_it_is_empty(page, server):
 
 def test_the_tag_filter_completes_names_and_refuses_a_misspelt_tag(page, server):
     names = ids_by_name(server)
-    server.library.tag_pictures([names["red"], names["blue"], names["green"]], add=["cat"])
-    server.library.tag_pictures([names["white"]], add=["catalogue"])
+    server.library.edits.tag([names["red"], names["blue"], names["green"]], add=["cat"])
+    server.library.edits.tag([names["white"]], add=["catalogue"])
     page.reload()
     page.wait_for_selector("body[data-ready='1']")
     open_filters(page)
@@ -693,8 +693,8 @@ def test_the_tag_filter_completes_names_and_refuses_a_misspelt_tag(page, server)
 
 def test_the_statistics_panel_shows_the_api_s_figures_for_the_view_and_follows_it(page, server):
     ids = ids_by_name(server)
-    server.library.update_pictures([ids["red"], ids["blue"], ids["photo-01"]], rating=3)
-    server.library.update_pictures([ids["green"]], rating=5)
+    server.library.edits.set_fields([ids["red"], ids["blue"], ids["photo-01"]], rating=3)
+    server.library.edits.set_fields([ids["green"]], rating=5)
     client = server.client(server.token("read"))
 
     def shown_bars() -> dict[str, str]:
@@ -730,7 +730,7 @@ def test_the_search_box_finds_words_and_by_meaning_on_request(page, server):
     """Words find pictures whose captions, prompts or names hold them; Meaning ranks every picture by an
     embedder's likeness to the words (the fake colour embedder here)."""
     ids = ids_by_name(server)
-    server.library.set_caption(ids["photo-03"], "a lighthouse on a cliff at dusk")
+    server.library.edits.caption(ids["photo-03"], "a lighthouse on a cliff at dusk")
     box = page.get_by_label("Search pictures")
     box.fill("lighthouse")
     box.press("Enter")

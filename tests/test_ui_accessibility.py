@@ -30,7 +30,7 @@ def server(tmp_path_factory):
     with library_server(tmp_path_factory.mktemp("library"), folder, 8) as live:
         library = live.library
         ids = [pid for (pid,) in library.db.query("SELECT id FROM pictures ORDER BY id")]
-        library.tag_pictures(ids[:3], add=["dusk", "harbour"])
+        library.edits.tag(ids[:3], add=["dusk", "harbour"])
         project = library.organise.create_project("Client")
         picks = library.organise.create_collection("set", "Picks", project.id)
         library.organise.add_members(picks.id, ids[:4])

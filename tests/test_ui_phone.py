@@ -106,7 +106,7 @@ def test_a_lost_connection_is_said_at_once_and_the_page_catches_up_when_it_is_ba
         expect(banner).to_contain_text("cannot be reached")
         screenshot(page, "connection-lost-phone")
         page.keyboard.press("Escape")
-        server.library.tag_pictures([server.ids[5]], add=["made while away"])
+        server.library.edits.tag([server.ids[5]], add=["made while away"])
         page.context.set_offline(False)
         expect(banner).to_be_hidden(timeout=60_000)  # the live stream's own retry, or the next request
         expect(page.locator("#toast")).to_contain_text("Connected again", timeout=60_000)

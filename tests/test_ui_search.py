@@ -25,14 +25,14 @@ def server(tmp_path_factory):
     with library_server(tmp_path_factory.mktemp("library"), folder, 8) as live:
         library = live.library
         ids = {name.rsplit(".", 1)[0]: pid for pid, name in library.db.query("SELECT id, original_name FROM pictures")}
-        library.tag_pictures([ids["p0"], ids["p1"]], add=["dusk"])
+        library.edits.tag([ids["p0"], ids["p1"]], add=["dusk"])
         best = library.organise.create_collection("set", "Best of 2024")
         library.organise.add_members(best.id, [ids["p2"]])
         hero = library.organise.create_collection("character", "Captain Mara")
         library.organise.add_members(hero.id, [ids["p3"]])
         client = library.organise.create_project("Client Jo")
         library.organise.add_to_project(client.id, [ids["p4"]])
-        library.set_caption(ids["p5"], "a lighthouse on a cliff")
+        library.edits.caption(ids["p5"], "a lighthouse on a cliff")
         live.ids = ids
         yield live
 

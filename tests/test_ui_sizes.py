@@ -37,8 +37,8 @@ def server(tmp_path_factory):
     with library_server(tmp_path_factory.mktemp("library"), folder, 48) as live:
         library = live.library
         ids = [pid for (pid,) in library.db.query("SELECT id FROM pictures ORDER BY original_name")]
-        library.tag_pictures(ids[:12], add=["portrait", "studio lighting", "a rather long tag name", "film"])
-        library.update_pictures(ids[:6], rating=4)
+        library.edits.tag(ids[:12], add=["portrait", "studio lighting", "a rather long tag name", "film"])
+        library.edits.set_fields(ids[:6], rating=4)
         project = library.organise.create_project("Autumn shoot")
         chosen = library.organise.create_collection("set", "Chosen for print", project_id=project.id)
         library.organise.add_members(chosen.id, ids[:10])

@@ -37,8 +37,8 @@ def server(tmp_path_factory):
         os.utime(path, (taken(n), taken(n)))  # no EXIF: the file's time is when it was taken
     with library_server(tmp_path_factory.mktemp("library"), folder, COUNT) as live:
         ids = [pid for (pid,) in live.library.db.query("SELECT id FROM pictures ORDER BY original_name")]
-        live.library.update_pictures(ids[:30], rating=5)
-        live.library.update_pictures(ids[30:50], rating=3)
+        live.library.edits.set_fields(ids[:30], rating=5)
+        live.library.edits.set_fields(ids[30:50], rating=3)
         yield live
 
 

@@ -149,8 +149,8 @@ def test_the_viewer_s_tag_and_caption_boxes_take_typing(browser, server, size): 
         stored = server.library.get(picture_id)
         assert not stored.rating and "coffee 5" in {t.name for t in stored.tags}
         assert {c.text for c in stored.captions if c.source == "user"} == {"a cup on a table; 1 of 3"}
-        server.library.tag_pictures([picture_id], remove=["coffee 5"])
-        server.library.set_caption(picture_id, None)
+        server.library.edits.tag([picture_id], remove=["coffee 5"])
+        server.library.edits.caption(picture_id, None)
 
 
 def test_the_viewer_s_action_bar_and_details_toggle(browser, server):  # noqa: F811

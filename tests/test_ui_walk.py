@@ -157,7 +157,7 @@ def badges_server(tmp_path_factory):
         pictures = [
             pid for pid, name in library.db.query("SELECT id, original_name FROM pictures") if "video" not in name
         ]
-        library.update_pictures(pictures, rating=3, favourite=True)
+        library.edits.set_fields(pictures, rating=3, favourite=True)
         with library.db.write():
             for pid in pictures:
                 library.tags.set_predictions(pid, "test/tagger", "1", [(library.tags.ensure("sky"), 0.9)])

@@ -83,7 +83,7 @@ def test_an_earlier_library_opens_with_everything_in_it(fixture, tmp_path):
             try:
                 [row] = [row for row in service.list() if row.label == "before the upgrade"]
                 service.verify(row.id)
-                library.tag_pictures([ids[0]], add=["after the upgrade"])
+                library.edits.tag([ids[0]], add=["after the upgrade"])
                 service.restore(row.id)
                 assert "after the upgrade" not in [tag.name for tag in library.get(ids[0]).tags]
                 assert library.count(PictureFilter(tags=["fox"])) == expected["tags"]["fox"]

@@ -22,7 +22,7 @@ def world(live, tmp_path):
     project = lib.organise.create_project("P")
     shared = lib.organise.create_collection("set", "S", project.id)
     lib.organise.add_members(shared.id, ids[:2])
-    lib.tag_pictures(ids, add=["cat"])
+    lib.edits.tag(ids, add=["cat"])
     _share, secret = live.state.shares.create("set", shared.id)
     values = {
         "picture_id": ids[0],

@@ -115,3 +115,62 @@ def test_naming_faces_by_hand_and_by_suggestion_undoes(live, library, tmp_path):
     client.post("/api/v1/history/undo").raise_for_status()
     assert named() == [(faces[0], None), (faces[1], None)]
     assert library.count(PictureFilter(collections=[hero["id"]])) == 0  # the picture left Hero with its face
+
+
+def predict(library, picture_id, names, category="general"):
+    """An engine's predictions, as the enrichment sink writes them (not a person's edit)."""
+    with library.db.write():
+        for name in names:
+            tag_id = library.tags.ensure(name, category)
+            library.db.execute(
+                "INSERT INTO predictions(picture_id, engine_id, tag_id, engine_version, confidence) "
+                "VALUES (?, 'fake/tagger', ?, '1', 0.8)",
+                (picture_id, tag_id),
+            )
+
+
+def review_state(library) -> tuple:
+    db = library.db
+    return (
+        db.query("SELECT picture_id, t.name, source FROM picture_tags JOIN tags t ON t.id = tag_id ORDER BY 1, 2"),
+        db.query(
+            "SELECT picture_id, t.name, state, confidence FROM predictions JOIN tags t ON t.id = tag_id ORDER BY 1, 2"
+        ),
+        db.query("SELECT c.name, m.picture_id FROM collection_members m JOIN collections c ON c.id = m.collection_id"),
+        db.query("SELECT name, kind FROM collections ORDER BY id"),
+    )
+
+
+def test_accepting_and_rejecting_predictions_and_filing_under_a_character_are_undo_steps(live, library, tmp_path):
+    """Ctrl+Z right after accepting a predicted tag takes back that acceptance, not the edit made before it."""
+    a, b = make_pictures(library, tmp_path / "p", 2)
+    predict(library, a, ["before", "cat", "dusk"])
+    predict(library, b, ["alice"], category="character")
+    client = live.client(live.token("write"))
+    client.patch(f"/api/v1/pictures/{a}", json={"add_tags": ["dusk"]}).raise_for_status()
+    edits = [
+        (a, {"accept_predictions": ["before", "dusk"], "reject_predictions": ["cat"]}),
+        (b, {"accept_as_characters": ["alice"]}),  # a character made for it
+        (a, {"accept_as_characters": ["Alice"], "rating": 3}),  # the same character, found in any case
+    ]
+    predict(library, a, ["alice"], category="character")
+    states = [review_state(library)]
+    for picture_id, body in edits:
+        client.patch(f"/api/v1/pictures/{picture_id}", json=body).raise_for_status()
+        states.append(review_state(library))
+    labels = [s["label"] for s in client.get("/api/v1/history").json()["steps"]]
+    assert labels[:4] == [
+        f"Accept Alice, file under Alice and rate ★★★ on picture {a}",
+        f"Accept alice and file under alice: picture {b}",
+        f"Accept before, dusk and reject cat on picture {a}",
+        f"Tag dusk on picture {a}",
+    ]
+    assert ("alice", b) in states[2][2] and ("alice", a) in states[3][2] and ("alice", "character") in states[3][3]
+    for expected in reversed(states[:-1]):
+        client.post("/api/v1/history/undo").raise_for_status()
+        assert review_state(library) == expected
+    tags_now = [t["name"] for t in client.get(f"/api/v1/pictures/{a}").json()["tags"]]
+    assert tags_now == ["dusk"]  # the step before the review is still there
+    for expected in states[1:]:
+        client.post("/api/v1/history/redo").raise_for_status()
+        assert review_state(library) == expected

@@ -110,7 +110,7 @@ def test_events_stream_library_changes(live, tmp_path):
     thread.start()
     time.sleep(0.4)
     (picture_id,) = make_pictures(live.library, tmp_path / "e", 1)
-    live.library.update_pictures([picture_id], rating=5)
+    live.library.edits.set_fields([picture_id], rating=5)
     thread.join(10)
     assert [(e["kind"], e["picture_ids"]) for e in received] == [
         ("picture.added", [picture_id]),
@@ -200,9 +200,9 @@ def test_layout_groups_pictures_by_the_viewer_s_local_day_or_by_rating(live, tmp
         base + 4 * day + 43_200_000,
     ]
     for picture_id, taken in zip(ids, times, strict=False):
-        live.library.update_pictures([picture_id], taken_at=taken)
-    live.library.update_pictures(ids[4:], taken_at=base - 30 * day)  # the two left: a month earlier
-    live.library.update_pictures(ids[:2], rating=5)
+        live.library.edits.set_fields([picture_id], taken_at=taken)
+    live.library.edits.set_fields(ids[4:], taken_at=base - 30 * day)  # the two left: a month earlier
+    live.library.edits.set_fields(ids[:2], rating=5)
     client = live.client(live.token("read"))
 
     def layout(**params):

@@ -23,8 +23,8 @@ def scene(live, tmp_path):
     private_set = lib.organise.create_collection("set", "private")
     lib.organise.add_members(shared_set.id, inside)
     lib.organise.add_members(private_set.id, outside + inside[:1])
-    lib.tag_pictures(outside, add=["secret-tag"])
-    lib.set_caption(outside[0], "confidential caption words")
+    lib.edits.tag(outside, add=["secret-tag"])
+    lib.edits.caption(outside[0], "confidential caption words")
     client = live.client(live.token("write"))
     created = client.post("/api/v1/shares", json={"scope_type": "set", "scope_id": shared_set.id, "title": "Hi"})
     assert created.status_code == 201
@@ -143,9 +143,9 @@ def test_share_events_only_show_the_scope(live, scene):
     thread = threading.Thread(target=listen, daemon=True)
     thread.start()
     time.sleep(0.5)
-    live.library.update_pictures(scene["outside"], rating=3)  # outside: nothing is sent
+    live.library.edits.set_fields(scene["outside"], rating=3)  # outside: nothing is sent
     live.library.organise.create_collection("set", "new set")  # not picture data: nothing is sent
-    live.library.update_pictures([scene["outside"][0], scene["inside"][1]], rating=4)  # only the inside id
+    live.library.edits.set_fields([scene["outside"][0], scene["inside"][1]], rating=4)  # only the inside id
     thread.join(10)
     assert received == [{"kind": "picture.changed", "picture_ids": [scene["inside"][1]], "data": {}}]
 
@@ -167,7 +167,7 @@ def test_picture_shares_and_scrapped_pictures(live, scene):
     anon = live.client()
     ids = {p["id"] for p in anon.get(f"/api/v1/shared/{secret}/pictures").json()["items"]}
     assert ids == set(scene["outside"][:2])
-    live.library.scrap([scene["outside"][0]])
+    live.library.edits.scrap([scene["outside"][0]])
     ids = {p["id"] for p in anon.get(f"/api/v1/shared/{secret}/pictures").json()["items"]}
     assert ids == {scene["outside"][1]}
     assert live.library.count(PictureFilter(scrapheap=True)) == 1
@@ -221,7 +221,7 @@ def test_watermark_can_be_a_library_picture(live, scene, tmp_path):
     with Image.open(io.BytesIO(marked.content)) as image:
         r, g, b = image.convert("RGB").getpixel((8, 8))
         assert r > 200 and g > 200 and b < 60  # the yellow logo, top left
-    live.library.scrap([logo])
+    live.library.edits.scrap([logo])
     live.library.purge([logo])  # the share keeps its own copy of the logo
     assert live.client().get(f"/api/v1/shared/{body['token']}/media/{content_hash}/grid.webp").status_code == 200
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
-from .domain_edits import EditChange, PictureEdit  # re-exported: the edit types live there
+from .domain_edits import EditChange, PictureChange, PictureEdit  # re-exported: the edit types live there
 from .domain_enrichment import (  # re-exported: the enrichment types live there
     ClusterProgress,
     EngineProgress,
@@ -54,6 +54,7 @@ __all__ = [
     "PeopleSettings",
     "Picture",
     "PictureBadges",
+    "PictureChange",
     "PictureEdit",
     "PictureFilter",
     "PictureScore",

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import msgspec
-from msgspec import Meta
+from msgspec import UNSET, Meta, UnsetType
 
-__all__ = ["EditChange", "PictureEdit"]
+__all__ = ["EditChange", "PictureChange", "PictureEdit"]
 
 # Pixels of a crop box: no picture PixlStash reads is larger (and a number past int64 never reaches SQLite).
 Offset = Annotated[int, Meta(ge=0, le=1_000_000)]
@@ -46,3 +46,21 @@ class EditChange(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_d
     # the largest centred crop of W:H (as shown), or "bucket[:RESOLUTION]": the training bucket nearest
     # the picture's shape at that resolution (1024 by default)
     aspect: Aspect | None = None
+
+
+class PictureChange(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
+    """What a person changes on one picture at once (the viewer's form, ``PATCH /pictures/{id}``): one step of
+    the undo history. Unset fields are left as they are."""
+
+    rating: int | UnsetType = UNSET
+    favourite: bool | UnsetType = UNSET
+    flagged: bool | UnsetType = UNSET
+    taken_at: int | UnsetType = UNSET
+    caption: str | UnsetType | None = UNSET
+    accept_caption: str | UnsetType = UNSET  # an engine's suggested caption, by engine id, becomes the caption
+    add_tags: tuple[str, ...] = ()
+    remove_tags: tuple[str, ...] = ()
+    accept_predictions: tuple[str, ...] = ()
+    reject_predictions: tuple[str, ...] = ()
+    accept_as_characters: tuple[str, ...] = ()  # accepted, and the picture filed under a character of that name
+    edit: EditChange | UnsetType = UNSET  # its look

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["fields_label", "look_label", "picture_edit_label", "pictures_phrase"]
+__all__ = ["fields_label", "look_label", "picture_edit_label", "pictures_phrase", "review_label"]
 
 _FIELD_WORDS = {"favourite": ("Favourite", "Unfavourite"), "flagged": ("Flag", "Unflag")}
 _NAMES_SHOWN = 3  # a longer list of tags says how many more
@@ -61,6 +61,9 @@ def picture_edit_label(
     accepted_caption: str | None = None,
     add_tags: Sequence[str] = (),
     remove_tags: Sequence[str] = (),
+    accepted: Sequence[str] = (),
+    rejected: Sequence[str] = (),
+    characters: Sequence[str] = (),
 ) -> str:
     """One picture's edit from the viewer, saying what changed: "Tag dusk on picture 40", "Rate ★★★ and
     caption picture 40"."""
@@ -69,6 +72,12 @@ def picture_edit_label(
         parts.append(f"tag {_names(add_tags)}")
     if remove_tags:
         parts.append(f"untag {_names(remove_tags)}")
+    if accepted:
+        parts.append(f"accept {_names(accepted)}")
+    if rejected:
+        parts.append(f"reject {_names(rejected)}")
+    if characters:
+        parts.append(f"file under {_names(characters)}")
     if caption_changed:
         parts.append("caption" if caption else "clear the caption of")
     if accepted_caption:
@@ -84,5 +93,12 @@ def picture_edit_label(
         return f"Edit picture {picture_id}"
     said = parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
     # Tags and ratings read "... on picture 40"; the rest name the picture as their object.
-    joint = " on" if parts[-1].startswith(("tag ", "untag ", "rate ")) else ""
+    joint = " on" if parts[-1].startswith(("tag ", "untag ", "rate ", "accept ", "reject ")) else ""
+    if parts[-1].startswith("file under "):
+        return f"{said[0].upper()}{said[1:]}: picture {picture_id}"
     return f"{said[0].upper()}{said[1:]}{joint} picture {picture_id}"
+
+
+def review_label(picture_id: int, accepted: Sequence[str], rejected: Sequence[str]) -> str:
+    """ "Accept dusk and reject cat on picture 40"."""
+    return picture_edit_label(picture_id, {}, accepted=accepted, rejected=rejected)

@@ -28,13 +28,15 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from .clock import now_ms
+from .container_steps import ContainerSteps
 from .domain import Collection, CollectionKind, EditChange, History, HistoryStep, Project
-from .edit_labels import fields_label, look_label, pictures_phrase
+from .edit_labels import fields_label, look_label, pictures_phrase, review_label
 from .events import Event, EventBus
 from .index.near_duplicates import NearDuplicateIndex
 from .organise import Organiser
 from .picture_edits import PictureEditor
 from .picture_looks import PictureLooks
+from .prediction_steps import PredictionSteps
 from .scrapheap import Scrapheap
 from .storage.db import Database
 from .storage.edit_state import EditState
@@ -83,6 +85,14 @@ class Edits:
         self.pictures, self.tags, self.editor = pictures, tags, editor
         self.scrapheap, self.organiser = scrapheap, organiser
         self.state = EditState(db)
+        self._predictions = predictions = PredictionSteps(db, events, tags, editor, self.state)
+        containers = ContainerSteps(db, events, organiser, self.state)
+        # (undo, redo) of the step kinds kept beside the change they record; the rest are methods below.
+        self.kinds: dict[str, tuple[Callable[[dict], None], Callable[[dict], None]]] = {
+            "predictions": (predictions.undo, predictions.redo),
+            "created": (containers.remove, containers.put_back),
+            "deleted": (containers.put_back, containers.remove),
+        }
         self._lock = threading.RLock()  # one undo or redo at a time
         self._local = threading.local()  # the step this thread is gathering
 
@@ -212,6 +222,28 @@ class Edits:
 
     def remove_from_project(self, project_id: int, picture_ids: Sequence[int]) -> None:
         self._membership("project", project_id, picture_ids, add=False)
+
+    @_atomic
+    def review_predictions(self, picture_id: int, accept: Sequence[str] = (), reject: Sequence[str] = ()) -> None:
+        """Accept predicted tags (they become the picture's tags) or reject them (never proposed again)."""
+        self.pictures.require([picture_id])
+        if part := self._predictions.review(picture_id, accept, reject):
+            self._record(part, 1, review_label(picture_id, part["accepted"], part["rejected"]))
+
+    @_atomic
+    def file_under_character(self, name: str, picture_ids: Sequence[int]) -> Collection:
+        """Add pictures to the character named ``name``, made when there is none (see Organiser)."""
+        ids = self.pictures.require(picture_ids)
+        found = self.organiser.character_named(name)
+        before = set(self.state.collection_members(found.id, ids)) if found else set()
+        filed = self.organiser.file_under_character(name, ids)
+        if found is None:
+            part = {"kind": "created", "container": "collection", "contents": self.state.collection_contents(filed.id)}
+            self._record(part, len(ids), f"File {pictures_phrase(len(ids))} under the new character {filed.name}")
+        elif changed := [pid for pid in ids if pid not in before]:
+            part = {"kind": "members", "container": "collection", "id": filed.id, "add": True, "ids": changed}
+            self._record(part, len(changed), f"Add {pictures_phrase(len(changed))} to {filed.name}")
+        return filed
 
     @_atomic
     def _membership(self, container: str, container_id: int, picture_ids: Sequence[int], *, add: bool) -> None:
@@ -377,7 +409,10 @@ class Edits:
                 return None
             with self._transaction():
                 for part in reversed(step.parts or []):
-                    getattr(self, f"_undo_{part['kind']}")(part)
+                    if kind := self.kinds.get(part["kind"]):
+                        kind[0](part)
+                    else:
+                        getattr(self, f"_undo_{part['kind']}")(part)
                 self.journal.mark(step.id, undone=True)
             return _public(step, undone=True)
 
@@ -390,7 +425,10 @@ class Edits:
                 return None
             with self._transaction():
                 for part in step.parts or []:
-                    getattr(self, f"_redo_{part['kind']}")(part)
+                    if kind := self.kinds.get(part["kind"]):
+                        kind[1](part)
+                    else:
+                        getattr(self, f"_redo_{part['kind']}")(part)
                 self.journal.mark(step.id, undone=False)
             return _public(step, undone=False)
 
@@ -547,43 +585,6 @@ class Edits:
         if self.near_duplicates is not None:
             self.near_duplicates.invalidate()  # distinct pictures' hashes are compared no more
         self.events.publish(Event("picture.changed", sorted(picture_ids), {"fields": ["duplicates"]}))
-
-    def _undo_created(self, part: dict) -> None:
-        self._remove(part)
-
-    def _redo_created(self, part: dict) -> None:
-        self._put_back(part)
-
-    def _undo_deleted(self, part: dict) -> None:
-        self._put_back(part)
-
-    def _redo_deleted(self, part: dict) -> None:
-        self._remove(part)
-
-    def _remove(self, part: dict) -> None:
-        container, container_id = part["container"], part["contents"]["row"]["id"]
-        if self.state.container_details(container, container_id) is None:
-            return  # deleted since
-        if container == "project":
-            self.organiser.delete_project(container_id)
-        else:
-            self.organiser.delete_collection(container_id)
-
-    def _put_back(self, part: dict) -> None:
-        """The set, character or project as it was, under its own id, so later steps find it again."""
-        contents = part["contents"]
-        with self.db.write():
-            if part["container"] == "project":
-                self.state.put_project(contents)
-                pictures: list[int] = []
-            else:
-                pictures = self.state.put_collection(contents)
-        if part["container"] == "project":
-            self.events.publish(Event("project.changed", data={"project_id": contents["row"]["id"]}))
-            return
-        if pictures:
-            self.events.publish(Event("picture.changed", pictures, {"fields": ["faces"]}))
-        self.events.publish(Event("collection.changed", data={"collection_id": contents["row"]["id"]}))
 
     def _exists(self, collection_id: int) -> bool:
         return self.state.container_details("collection", collection_id) is not None

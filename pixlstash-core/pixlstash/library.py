@@ -446,34 +446,8 @@ class Library(LibraryServices):
     def require_pictures(self, picture_ids: Sequence[int]) -> list[int]:
         return self.pictures.require(picture_ids)
 
-    def update_pictures(self, picture_ids: Sequence[int], **fields: object) -> int:
-        """Set rating / favourite / flagged / taken_at on several pictures at once (not an undo step:
-        ``edits`` records a person's edits)."""
-        return self.editor.update(picture_ids, **fields)
-
-    def tag_pictures(
-        self, picture_ids: Sequence[int], add: Sequence[str] = (), remove: Sequence[str] = (), category: str = "general"
-    ) -> None:
-        self.editor.tag(picture_ids, add, remove, category)
-
-    def set_caption(
-        self, picture_id: int, text: str | None, source: str = "user", engine_version: str | None = None
-    ) -> None:
-        self.editor.set_caption(picture_id, text, source, engine_version)
-
-    def accept_caption(self, picture_id: int, source: str) -> None:
-        self.editor.accept_caption(picture_id, source)
-
-    def review_predictions(self, picture_id: int, accept: Sequence[str] = (), reject: Sequence[str] = ()) -> None:
-        self.editor.review_predictions(picture_id, accept, reject)
-
-    # -- scrapheap ------------------------------------------------------------------------------
-
-    def scrap(self, picture_ids: Sequence[int]) -> list[int]:
-        return self.scrapheap.scrap(picture_ids)
-
-    def unscrap(self, picture_ids: Sequence[int]) -> list[int]:
-        return self.scrapheap.unscrap(picture_ids)
+    # A person's changes (ratings, tags, captions, predictions, the scrapheap) go through ``edits``: each is
+    # an undo step there, and there is no second path around the history.
 
     def purge(self, picture_ids: Sequence[int] | None = None) -> list[int]:
         return self.scrapheap.purge(picture_ids)

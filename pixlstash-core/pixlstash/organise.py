@@ -119,16 +119,19 @@ class Organiser:
         """Add pictures to the character named ``name`` (the same name, any case), made when there is none:
         how a tagger's character tag becomes a character."""
         ids = self.pictures.require(picture_ids)
-        wanted = name.strip().casefold()
         with self.db.write():
-            found = [c for c in self.store.collections("character") if c.name.casefold() == wanted]
-            if found:
-                collection_id = found[0].id
+            if found := self.character_named(name):
+                collection_id = found.id
             else:
                 collection_id = self.store.create_collection("character", name.strip(), None, "", None, now_ms())
             self.store.add_members(collection_id, ids, now_ms())
         self._changed("collection.changed", collection_id=collection_id)
         return self.store.collection(collection_id)
+
+    def character_named(self, name: str) -> Collection | None:
+        """The character of that name, in any case, or None."""
+        wanted = name.strip().casefold()
+        return next((c for c in self.store.collections("character") if c.name.casefold() == wanted), None)
 
     def remove_members(self, collection_id: int, picture_ids: Sequence[int]) -> Collection:
         with self.db.write():

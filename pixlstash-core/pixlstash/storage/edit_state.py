@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..errors import Conflict
+from ..errors import BadInput, Conflict
 from .db import Database, ids_json
 
 __all__ = ["EditState"]
@@ -23,7 +23,7 @@ class EditState:
     def field_values(self, picture_ids: Sequence[int], field: str) -> list[tuple[int, object]]:
         """(id, value) of one editable picture field."""
         if field not in _FIELDS:
-            raise ValueError(f"not an editable field: {field}")
+            raise BadInput(f"cannot edit {field}")
         return self.db.query(
             f"SELECT id, {field} FROM pictures WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
             (ids_json(picture_ids),),
@@ -68,6 +68,28 @@ class EditState:
             "INSERT INTO picture_tags(tag_id, picture_id, source, confidence) VALUES (?, ?, ?, ?) "
             "ON CONFLICT DO UPDATE SET source = excluded.source, confidence = excluded.confidence",
             [(tag_id, pid, source, confidence) for pid, source, confidence in rows],
+        )
+
+    def prediction_rows(self, picture_id: int, tag_ids: Sequence[int]) -> list[list]:
+        """[tag name, category, engine id, engine version, confidence, state] of a picture's predictions."""
+        return [
+            list(row)
+            for row in self.db.query(
+                "SELECT t.name, t.category, p.engine_id, p.engine_version, p.confidence, p.state "
+                "FROM predictions p JOIN tags t ON t.id = p.tag_id "
+                "WHERE p.picture_id = ? AND p.tag_id IN (SELECT value FROM json_each(?)) ORDER BY t.name, p.engine_id",
+                (picture_id, ids_json(tag_ids)),
+            )
+        ]
+
+    def put_prediction_rows(self, picture_id: int, rows: Sequence[Sequence], tag_ids: Sequence[int]) -> None:
+        """Predictions back as they were (inside a write): ``rows`` as ``prediction_rows`` gave them, with the
+        id each tag has now."""
+        self.db.connection.executemany(
+            "INSERT INTO predictions(picture_id, engine_id, tag_id, engine_version, confidence, state) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET engine_version = excluded.engine_version, "
+            "confidence = excluded.confidence, state = excluded.state",
+            [(picture_id, row[2], tag_id, row[3], row[4], row[5]) for row, tag_id in zip(rows, tag_ids, strict=True)],
         )
 
     def collection_members(self, collection_id: int, picture_ids: Sequence[int]) -> list[int]:

@@ -217,7 +217,7 @@ def test_faces_through_the_api_with_the_real_plugin(faces_pm, tmp_path):
         )
         crops = list(library.thumbnails.root.rglob("*.face*.webp"))
         assert len(crops) == 1
-        library.scrap([picture_id])
+        library.edits.scrap([picture_id])
         library.purge([picture_id])
         assert not any(path.exists() for path in crops)  # purged with the picture
         assert (

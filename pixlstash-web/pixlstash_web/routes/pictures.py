@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import msgspec
 import numpy as np
-from msgspec import UNSET
 from starlette.responses import Response
 
-from pixlstash.domain import DuplicateGroup, Id, Page, Picture, PictureBadges, PictureFilter, Statistics
-from pixlstash.edit_labels import picture_edit_label
+from pixlstash.domain import (
+    DuplicateGroup,
+    Id,
+    Page,
+    Picture,
+    PictureBadges,
+    PictureChange,
+    PictureFilter,
+    Statistics,
+)
 from pixlstash.errors import BadInput, NotFound
+from pixlstash.picture_change import change_picture
 
 from ..api import Api, RequestContext
 from ..schemas import (
@@ -201,41 +209,7 @@ def register(api: Api) -> None:
     )
     def patch_picture(ctx: RequestContext, body: PicturePatch) -> Picture:
         library, picture_id = ctx.library, ctx.path["picture_id"]
-        library.get(picture_id)
-        if body.edit is not UNSET and msgspec.structs.replace(body, edit=UNSET) == PicturePatch():
-            library.edits.change_look([picture_id], body.edit)  # its own step, with its own label
-            return library.get(picture_id)
-        fields = {
-            name: getattr(body, name)
-            for name in ("rating", "favourite", "flagged", "taken_at")
-            if getattr(body, name) is not UNSET
-        }
-        edits = library.edits
-        label = picture_edit_label(
-            picture_id,
-            fields,
-            caption=body.caption or None,
-            caption_changed=body.caption is not UNSET,
-            accepted_caption=body.accept_caption or None,
-            add_tags=body.add_tags,
-            remove_tags=body.remove_tags,
-        )
-        with edits.step(label):  # one step of the undo history
-            if fields:
-                edits.set_fields([picture_id], **fields)
-            if body.caption is not UNSET:
-                edits.caption(picture_id, body.caption)
-            if body.accept_caption is not UNSET:
-                edits.accept_caption(picture_id, body.accept_caption)
-            if body.add_tags or body.remove_tags:
-                edits.tag([picture_id], add=body.add_tags, remove=body.remove_tags)
-            if body.edit is not UNSET:
-                edits.change_look([picture_id], body.edit)
-        if body.accept_predictions or body.reject_predictions or body.accept_as_characters:
-            accept = [*body.accept_predictions, *body.accept_as_characters]
-            library.review_predictions(picture_id, accept=accept, reject=body.reject_predictions)
-        for name in body.accept_as_characters:
-            library.organise.file_under_character(name, [picture_id])
+        change_picture(library.edits, picture_id, msgspec.convert(msgspec.to_builtins(body), PictureChange))
         return library.get(picture_id)
 
     @api.delete(
