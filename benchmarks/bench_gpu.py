@@ -363,7 +363,7 @@ def joycaption(torch, device: str, small: bool, models: Path, work: Path, peaks:
     read_ms = decoder_bytes / (peaks["copy_gbps"] * 1e9) * 1000 if peaks.get("copy_gbps") else 0.0
     batch = max(1, runs[48]["batch"])
     sample = (decoded_pictures(pictures, batch) * batch)[:batch]
-    from pixlstash.caption_prompts import build_prompt
+    from pixlstash.engines.caption_prompts import build_prompt
 
     prompts = [build_prompt("Straightforward", "short")] * batch
     steps = {}
@@ -398,7 +398,7 @@ def _joycaption_fidelity(folder: Path, shape: str, device: str, sample: list) ->
     from pixlstash_joycaption.catalogue import JoyCaptionModel
     from pixlstash_joycaption.engine import SharedWeights
 
-    from pixlstash.caption_prompts import build_prompt
+    from pixlstash.engines.caption_prompts import build_prompt
 
     options = {"temperature": 0.0, "top_p": 0.9, "greedy": True, "max_new_tokens": 16}
     prompts = [build_prompt("Straightforward", "short")] * len(sample)

@@ -50,7 +50,7 @@ def ensure_thumbnails(library: Path) -> None:
 
     from PIL import Image
 
-    from pixlstash.thumbnails import ThumbnailCache
+    from pixlstash.media.thumbnails import ThumbnailCache
 
     cache = ThumbnailCache(library / "thumbnails")
     marker = library / "thumbnails" / f".bench-{THUMBNAILED}"

@@ -24,8 +24,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "pixlstash-core"))
 
-from pixlstash.clock import now_ms
 from pixlstash.library import Library
+from pixlstash.system.clock import now_ms
 
 
 def main() -> None:

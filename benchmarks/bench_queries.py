@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "pixlstash-core"))
 
+from pixlstash.db.query import PictureQuery
 from pixlstash.domain import PictureFilter, Sort
 from pixlstash.library import Library
-from pixlstash.storage.query import PictureQuery
 
 
 def rss_mb() -> float:

@@ -33,10 +33,10 @@ for folder in ("tests", "pixlstash-plugins/clip/tests", "pixlstash-plugins/joyca
 from bench_enrichment import corpus  # noqa: E402
 
 from pixlstash import make_plugin_manager  # noqa: E402
-from pixlstash.clock import now_ms  # noqa: E402
 from pixlstash.domain import EnrichmentSettings  # noqa: E402
 from pixlstash.engines import Task  # noqa: E402
 from pixlstash.library import Library  # noqa: E402
+from pixlstash.system.clock import now_ms  # noqa: E402
 
 BENCH = ROOT / ".bench"
 

@@ -51,7 +51,7 @@ def build(root: Path, pictures: int) -> None:
     from synthetic_library import build as build_library
 
     from pixlstash.library import Library
-    from pixlstash.thumbnails import ThumbnailCache
+    from pixlstash.media.thumbnails import ThumbnailCache
 
     build_library(root, pictures, tags_per_picture=3, sets=100, characters=20)
     samples = []

@@ -191,7 +191,7 @@ def build(root: Path, commit: str) -> None:
         def faces() -> int:
             import numpy as np
 
-            from pixlstash.storage import vectors
+            from pixlstash.db import vectors
 
             vector = np.ones(8, dtype=np.float32) / np.sqrt(8)
             landmarks = [(20.0, 20.0), (40.0, 20.0), (30.0, 30.0), (22.0, 40.0), (38.0, 40.0)]

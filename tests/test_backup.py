@@ -235,7 +235,7 @@ def test_a_backup_killed_with_the_server_is_reported_unfinished(filled, tmp_path
     target = tmp_path / "nightly"
     code = (
         "from pixlstash.backups.runner import BackupRunner\n"
-        "from pixlstash.storage.settings import SettingsStore\n"
+        "from pixlstash.db.settings import SettingsStore\n"
         f"with Library.open({str(filled)!r}) as library:\n"
         "    runner = BackupRunner(library, SettingsStore(library.db, 'settings'))\n"
         f"    runner.start({str(target)!r})\n"
@@ -243,7 +243,7 @@ def test_a_backup_killed_with_the_server_is_reported_unfinished(filled, tmp_path
     )
     _killed(code, "pixlstash.backups.archive", "_FolderWriter.put_file", 2)
     from pixlstash.backups.runner import BackupRunner
-    from pixlstash.storage.settings import SettingsStore
+    from pixlstash.db.settings import SettingsStore
 
     with Library.open(filled) as library:
         runner = BackupRunner(library, SettingsStore(library.db, "settings"))

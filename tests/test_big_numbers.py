@@ -72,8 +72,8 @@ def test_a_file_whose_commit_fails_leaves_no_original_or_thumbnail(library, tmp_
 
 
 def test_upgrading_keeps_stored_seeds_and_makes_them_searchable(tmp_path):
-    from pixlstash.storage.db import connect
-    from pixlstash.storage.schema import MIGRATIONS, migrate
+    from pixlstash.db.database import connect
+    from pixlstash.db.schema import MIGRATIONS, migrate
 
     connection = connect(tmp_path / "library.db")
     migrate(connection, MIGRATIONS[:7])

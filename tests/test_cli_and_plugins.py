@@ -14,7 +14,7 @@ from pixlstash import __version__
 
 
 def test_version_and_help():
-    from pixlstash.storage.schema import SCHEMA_VERSION
+    from pixlstash.db.schema import SCHEMA_VERSION
 
     assert run_cli("version").stdout.startswith(f"pixlstash {__version__} (library schema {SCHEMA_VERSION}, ")
     assert json.loads(run_cli("version", "--json").stdout)["schema"] == SCHEMA_VERSION

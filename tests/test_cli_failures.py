@@ -13,8 +13,8 @@ from pathlib import Path
 from conftest import REPO, install_plugin_module, run_cli
 from corpus import solid
 
-from pixlstash.doctor import KNOWN_BAD, lock_file, locked_versions
 from pixlstash.library import Library
+from pixlstash.system.doctor import KNOWN_BAD, lock_file, locked_versions
 
 CRASHING_PLUGIN = """
 import ctypes, os

@@ -11,7 +11,7 @@ import time
 from conftest import install_plugin_module, run_cli
 from corpus import solid
 
-from pixlstash.storage.db import connect
+from pixlstash.db.database import connect
 
 SLOW_PLUGIN = """
 import time

@@ -16,7 +16,7 @@ from live_server import LiveServer
 from PIL import Image
 
 from pixlstash.domain import EditChange
-from pixlstash.rendition_cache import RenditionCache
+from pixlstash.files.renditions import RenditionCache
 from pixlstash.sharing.service import ShareOptions
 from pixlstash_web.decode_slots import DecodeSlots
 

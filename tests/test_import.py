@@ -22,7 +22,7 @@ from PIL import Image
 
 from pixlstash.domain import PictureFilter
 from pixlstash.media.analyse import MediaLimits
-from pixlstash.thumbnails import GRID_SIZE, PREVIEW_SIZE
+from pixlstash.media.thumbnails import GRID_SIZE, PREVIEW_SIZE
 
 
 def test_every_still_format_imports_with_thumbnails(library, tmp_path):

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pixlstash.clock import now_ms
 from pixlstash.domain import PictureFilter
 from pixlstash.library import Library
+from pixlstash.system.clock import now_ms
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from synthetic_library import _vectors, build

@@ -30,7 +30,7 @@ def _killed_while(root: Path, kill_at: str, action: str) -> None:
         f"""
         import os, signal
         from pixlstash.library import Library
-        from pixlstash.events import Event
+        from pixlstash.system.events import Event
         import {module} as target
 
         def die(*args, **kwargs):
@@ -55,9 +55,7 @@ def test_a_bulk_edit_killed_before_its_step_was_written_still_undoes(tmp_path):
     root = tmp_path / "lib"
     with Library.open(root) as library:
         make_pictures(library, tmp_path / "p", 4)
-    _killed_while(
-        root, "pixlstash.storage.history_log.HistoryLog.push", "library.edits.set_fields(picture_ids, rating=3)"
-    )
+    _killed_while(root, "pixlstash.db.history_log.HistoryLog.push", "library.edits.set_fields(picture_ids, rating=3)")
     with Library.open(root) as library:
         assert _ratings(library) == [3, 3, 3, 3]  # the edit committed
         history = library.edits.history()
@@ -73,7 +71,7 @@ def test_an_undo_killed_before_it_was_recorded_is_recorded(tmp_path):
         ids = make_pictures(library, tmp_path / "p", 2)
         library.edits.set_fields(ids, rating=2)
         library.edits.set_fields(ids, rating=5)
-    _killed_while(root, "pixlstash.storage.history_log.HistoryLog.mark", "library.edits.undo()")
+    _killed_while(root, "pixlstash.db.history_log.HistoryLog.mark", "library.edits.undo()")
     with Library.open(root) as library:
         assert _ratings(library) == [2, 2]  # the undo committed
         history = library.edits.history()
@@ -100,7 +98,7 @@ def test_a_restore_killed_before_the_history_was_cleared_leaves_no_step_to_undo(
         library.edits.set_fields(ids, rating=5)
     # The moment the restore has committed and tells the library about it (the history is cleared then).
     restore = f"library.new_snapshot_service().restore({snapshot.id})"
-    _killed_while(root, "pixlstash.events.EventBus.publish", restore)
+    _killed_while(root, "pixlstash.system.events.EventBus.publish", restore)
     with Library.open(root) as library:
         assert _ratings(library) == [1, 1]  # restored
         history = library.edits.history()
@@ -119,7 +117,7 @@ def test_a_selective_restore_killed_before_the_history_was_cleared_leaves_no_ste
         library.edits.set_fields([a, b], rating=4)
     restore = f"library.new_snapshot_service().restore_batch({snapshot.id}, [RestoreResource('picture', {a})])"
     _killed_while(
-        root, "pixlstash.events.EventBus.publish", "from pixlstash.snapshots import RestoreResource; " + restore
+        root, "pixlstash.system.events.EventBus.publish", "from pixlstash.snapshots import RestoreResource; " + restore
     )
     with Library.open(root) as library:
         assert _ratings(library) == [0, 4]

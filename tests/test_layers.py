@@ -1,4 +1,4 @@
-"""The layering rules, checked on the syntax of every core module: SQL lives in ``storage/`` only, and
+"""The layering rules, checked on the syntax of every core module: SQL lives in ``db/`` only, and
 the core never names the web package or Starlette in code, not even as a string to import by name."""
 
 from __future__ import annotations
@@ -59,11 +59,11 @@ def test_the_checks_catch_what_they_are_for():
     assert web_names('"""Runs without Starlette."""') == []
 
 
-def test_sql_lives_in_storage_only():
+def test_sql_lives_in_db_only():
     problems = {
         str(path.relative_to(CORE)): found
         for path in CORE.rglob("*.py")
-        if "storage" not in path.relative_to(CORE).parts and (found := sql_outside_storage(path.read_text()))
+        if "db" not in path.relative_to(CORE).parts and (found := sql_outside_storage(path.read_text()))
     }
     assert problems == {}
 

@@ -40,7 +40,7 @@ def test_the_hub_cache_is_where_huggingface_hub_looks(monkeypatch, tmp_path):
 
     import huggingface_hub.constants as constants
 
-    from pixlstash.paths import hub_cache_dir
+    from pixlstash.system.paths import hub_cache_dir
 
     for variable in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_HOME"):
         for other in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_HOME"):

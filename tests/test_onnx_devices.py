@@ -117,7 +117,7 @@ def test_doctor_says_why_onnx_engines_are_not_on_the_gpu(monkeypatch):
 
 
 def test_doctor_s_probe_of_onnxruntime_reports_the_provider_check():
-    from pixlstash.doctor import runtime_checks
+    from pixlstash.system.doctor import runtime_checks
 
     [line] = list(runtime_checks({"onnxruntime"}))
     assert line.status == "ok" and line.name == "onnxruntime" and "CPU" in line.detail

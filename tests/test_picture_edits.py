@@ -16,8 +16,8 @@ from corpus import mp4
 from PIL import Image, ImageOps
 
 from pixlstash.domain import EditChange, PictureEdit, PictureFilter
-from pixlstash.edit_geometry import shown_box, shown_size, with_shown_crop
-from pixlstash.edit_render import render
+from pixlstash.domain.look_geometry import shown_box, shown_size, with_shown_crop
+from pixlstash.media.look_pixels import render
 from pixlstash.sharing.service import ShareOptions
 from pixlstash.training.options import ExportOptions
 

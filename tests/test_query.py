@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from pixlstash.db import query as query_module
 from pixlstash.domain import PictureFilter, Sort
 from pixlstash.errors import BadInput
 from pixlstash.library import Library
-from pixlstash.storage import query as query_module
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from synthetic_library import build

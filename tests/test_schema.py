@@ -5,9 +5,9 @@ from __future__ import annotations
 import apsw
 import pytest
 
+from pixlstash.db.database import connect
+from pixlstash.db.schema import MIGRATIONS, SCHEMA_VERSION, LibraryTooNew, migrate
 from pixlstash.library import DATABASE_NAME, Library
-from pixlstash.storage.db import connect
-from pixlstash.storage.schema import MIGRATIONS, SCHEMA_VERSION, LibraryTooNew, migrate
 
 
 def test_new_library_has_the_newest_schema_and_best_practice_settings(library):

@@ -10,11 +10,11 @@ from corpus import photo, solid
 from PIL import Image, ImageFilter
 
 from pixlstash.builtin.quality import QualityScorer, measure
+from pixlstash.db.query import PictureQuery
 from pixlstash.domain import EnrichmentSettings, PictureFilter, Sort
 from pixlstash.engines import ScoreInput, Scorer, Task
 from pixlstash.errors import BadInput
 from pixlstash.hookspecs import hookimpl
-from pixlstash.storage.query import PictureQuery
 
 
 def run_jobs(library) -> int:

@@ -14,12 +14,12 @@ from conftest import run_cli
 from corpus import photo
 from live_server import LiveServer
 
-from pixlstash.scratch import ScratchArea, sweep
+from pixlstash.system.scratch import ScratchArea, sweep
 
 HOLDER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from pixlstash.scratch import ScratchArea
+    from pixlstash.system.scratch import ScratchArea
     area = ScratchArea(Path(sys.argv[1]))
     (area.path / "copy.db").write_bytes(b"x" * 4096)
     print(area.path, flush=True)

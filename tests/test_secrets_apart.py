@@ -13,8 +13,8 @@ from conftest import run_cli
 from live_server import make_pictures
 from secret_search import every_file, found_secrets
 
+from pixlstash.db.secrets_db import SECRETS_DATABASE_NAME
 from pixlstash.library import Library
-from pixlstash.storage.secrets_db import SECRETS_DATABASE_NAME
 
 API_KEY = "sk-proj-Zq8mW2vLx9TbR4nY7cK1"
 BUCKET_SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"

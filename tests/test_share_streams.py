@@ -13,9 +13,9 @@ import httpx
 import pytest
 from live_server import LiveServer
 
-from pixlstash.events import Event
 from pixlstash.instance import InstanceOptions
 from pixlstash.library import Library
+from pixlstash.system.events import Event
 from pixlstash_web.app import WebSettings
 from pixlstash_web.event_streams import Mailbox
 

@@ -10,11 +10,11 @@ import pytest
 from live_server import make_pictures
 
 from pixlstash.builtin.local_storage import LocalFolderStore
+from pixlstash.db.database import connect
+from pixlstash.db.schema import MIGRATIONS, SCHEMA_VERSION, migrate
 from pixlstash.errors import Conflict
 from pixlstash.library import Library
 from pixlstash.snapshots import RestoreResource, SnapshotDamaged
-from pixlstash.storage.db import connect
-from pixlstash.storage.schema import MIGRATIONS, SCHEMA_VERSION, migrate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from synthetic_library import build

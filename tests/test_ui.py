@@ -620,8 +620,8 @@ def test_generation_data_filters_find_renders_by_lora_sampler_and_seed(page, ser
 
 
 def test_the_task_manager_shows_a_ray_cluster_s_nodes(page, server):
-    from pixlstash.clock import now_ms
     from pixlstash.domain import ClusterProgress
+    from pixlstash.system.clock import now_ms
 
     # What a worker running on Ray reports (the Ray tests check that it does): seen from another process.
     server.library.enrichment.report_cluster(

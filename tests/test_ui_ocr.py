@@ -11,8 +11,8 @@ from corpus import photo
 from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
 from ui_support import library_server, screenshot, signed_in_page
 
-from pixlstash.clock import now_ms
 from pixlstash.domain import TextRun
+from pixlstash.system.clock import now_ms
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect

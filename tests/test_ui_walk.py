@@ -145,8 +145,8 @@ def test_a_merge_of_characters_is_undone_from_its_toast(browser, server):  # noq
 @pytest.fixture(scope="module")
 def badges_server(tmp_path_factory):
     """A white and a black picture and video, each picture rated, a favourite, with a face and a suggestion."""
-    from pixlstash.clock import now_ms
-    from pixlstash.storage.vectors import FaceRow
+    from pixlstash.db.vectors import FaceRow
+    from pixlstash.system.clock import now_ms
 
     folder = tmp_path_factory.mktemp("extremes")
     for name, colour in (("white", (255, 255, 255)), ("black", (0, 0, 0))):

@@ -20,10 +20,10 @@ import zstandard
 from conftest import REPO
 
 from pixlstash.auth import Authenticator
+from pixlstash.db.schema import SCHEMA_VERSION
 from pixlstash.domain import PictureFilter
 from pixlstash.library import Library
 from pixlstash.plugins import make_plugin_manager
-from pixlstash.storage.schema import SCHEMA_VERSION
 
 FIXTURES = sorted((REPO / "tests" / "fixtures" / "libraries").glob("schema-*.tar.zst"))
 

@@ -9,7 +9,7 @@ import tomllib
 from conftest import REPO
 
 from pixlstash import __version__
-from pixlstash.storage.schema import SCHEMA_VERSION
+from pixlstash.db.schema import SCHEMA_VERSION
 
 
 def test_every_package_and_the_changelog_carry_one_version():

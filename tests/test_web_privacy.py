@@ -22,7 +22,7 @@ from corpus import photo
 from live_server import make_pictures
 
 from pixlstash import __version__
-from pixlstash.updates import UpdateChecker, installation_type
+from pixlstash.system.updates import UpdateChecker, installation_type
 
 
 class _UpdateServer:

@@ -55,12 +55,12 @@ _EXPORTS: dict[str, str] = {
         ".errors",
     ),
     "BackupBucket": ".backups.bucket",
-    "bucket_settings": ".store_choice",
+    "bucket_settings": ".files.store_choice",
     "content_hash": ".media.hashing",
     "hookimpl": ".hookspecs",
-    "OriginalStore": ".originals",
-    "hub_snapshot": ".paths",
-    "models_dir": ".paths",
+    "OriginalStore": ".files.originals",
+    "hub_snapshot": ".system.paths",
+    "models_dir": ".system.paths",
     "make_plugin_manager": ".plugins",
     **dict.fromkeys(("ShareContext", "ShareTarget", "ShareTransform"), ".sharing"),
 }
@@ -80,6 +80,9 @@ def __dir__() -> list[str]:
 
 
 __version__ = "0.2.0"
+
+# Old module names (before the layout by concept) keep importing, with a DeprecationWarning: see moved.py.
+importlib.import_module(".moved", __name__).install()
 
 __all__ = [
     "BackupBucket",

@@ -18,11 +18,11 @@ from typing import Literal
 
 import msgspec
 
-from .clock import now_ms
+from .db.auth_db import AUTH_DATABASE_NAME, AUTH_MIGRATIONS, AuthStore
+from .db.database import Database
+from .db.schema import migrate
 from .errors import BadInput, Conflict, NotFound, PixlstashError
-from .storage.auth_db import AUTH_DATABASE_NAME, AUTH_MIGRATIONS, AuthStore
-from .storage.db import Database
-from .storage.schema import migrate
+from .system.clock import now_ms
 
 __all__ = [
     "SCOPES",

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
     from .backups.bucket import BackupBucket
     from .engines import Captioner, Embedder, FaceExtractor, Scorer, Tagger, TextReader
-    from .originals import OriginalStore
+    from .files.originals import OriginalStore
     from .sharing import ShareTarget, ShareTransform
 
 hookspec = pluggy.HookspecMarker("pixlstash")

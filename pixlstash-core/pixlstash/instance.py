@@ -24,14 +24,14 @@ import msgspec
 
 from .auth import Authenticator
 from .backups.runner import BackupRunner
-from .clock import Clock, now_ms
+from .db.settings import SettingsStore
 from .errors import PixlstashError
 from .library import Library
-from .outside_changes import OutsideChanges
 from .sharing.service import ShareService
 from .snapshots import SnapshotService
-from .storage.settings import SettingsStore
-from .updates import UpdateChecker
+from .system.clock import Clock, now_ms
+from .system.outside_changes import OutsideChanges
+from .system.updates import UpdateChecker
 
 __all__ = ["JOBS_ONLY", "Instance", "InstanceBusy", "InstanceOptions", "Periodic", "ServiceLock"]
 

@@ -15,7 +15,18 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from .clock import Clock, now_ms
+from .db.collections import CollectionStore
+from .db.database import Database
+from .db.folders import FolderStore
+from .db.history_log import HistoryLog
+from .db.jobs import JobStore
+from .db.pictures import PictureStore
+from .db.query import PictureQuery
+from .db.schema import migrate
+from .db.secrets_db import SecretStore
+from .db.settings import SettingsStore
+from .db.stats import statistics
+from .db.tags import TagStore
 from .domain import (
     DuplicateGroup,
     ImportReport,
@@ -28,34 +39,23 @@ from .domain import (
     Statistics,
 )
 from .errors import BadInput, NotFound
-from .events import EventBus
 from .library_services import LibraryServices
 from .media.facts import MediaLimits
 from .plugin_settings import SCRUB_OWED, PluginSettings, PluginSettingsSource, move_secrets_out
-from .scratch import ScratchArea
-from .storage.collections import CollectionStore
-from .storage.db import Database
-from .storage.folders import FolderStore
-from .storage.history_log import HistoryLog
-from .storage.jobs import JobStore
-from .storage.pictures import PictureStore
-from .storage.query import PictureQuery
-from .storage.schema import migrate
-from .storage.secrets_db import SecretStore
-from .storage.settings import SettingsStore
-from .storage.stats import statistics
-from .storage.tags import TagStore
+from .system.clock import Clock, now_ms
+from .system.events import EventBus
+from .system.scratch import ScratchArea
 
 if TYPE_CHECKING:
     from .auth import Authenticator
     from .enrichment import EnrichmentWorker
-    from .folders import FolderWatcher
     from .importing.arrivals import Arrivals, Hold
+    from .importing.folders import FolderWatcher
     from .importing.importer import Importer, ImportTarget
     from .importing.sources import ArchiveLimits, ImportItem
+    from .media.thumbnails import ThumbnailSize
     from .sharing.service import ShareService
     from .snapshots import SnapshotService
-    from .thumbnails import ThumbnailSize
 
 __all__ = ["DATABASE_NAME", "Library"]
 
@@ -107,7 +107,7 @@ class Library(LibraryServices):
     def _subscribe(self) -> None:
         """What must hear every event from the start, once the database is current: sidecar files, and
         the undo history (which a restore clears; the edits service is made when one arrives)."""
-        from .sidecars import SidecarWriter
+        from .files.sidecars import SidecarWriter
 
         self.events.subscribe(SidecarWriter(self.db, self.folders, self.pictures))
         self.events.subscribe(lambda event: self.edits.on_event(event))
@@ -271,7 +271,7 @@ class Library(LibraryServices):
         )
 
     def new_folder_watcher(self, reference_interval: float = 300.0) -> FolderWatcher:
-        from .folders import FolderWatcher
+        from .importing.folders import FolderWatcher
 
         return FolderWatcher(self.folder_sync, reference_interval)
 
@@ -368,7 +368,7 @@ class Library(LibraryServices):
         """What a long-running process does now and then: fold the WAL into the database (imports do it
         when they end; this catches every other writer, so the WAL never sits at many times the
         database's size) and give freed memory back (previews and enrichment decode large images too)."""
-        from .memory import release_freed_memory
+        from .system.memory import release_freed_memory
 
         self.db.checkpoint()
         release_freed_memory()

@@ -13,34 +13,34 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from .db.settings import SettingsStore
 from .errors import PixlstashError
-from .originals import OriginalStore
-from .storage.settings import SettingsStore
-from .store_choice import check_store_installed
+from .files.originals import OriginalStore
+from .files.store_choice import check_store_installed
 
 if TYPE_CHECKING:
     from .comfy.runs import ComfyRuns
-    from .edits import Edits
+    from .db.ocr import TextStore
+    from .db.scores import ScoreStore
+    from .db.vectors import VectorStore
     from .engines.catalog import EngineCatalog
     from .enrichment import Enrichment
-    from .folders import FolderService
+    from .files.picture_files import PictureFiles
+    from .files.previews import PreviewPass
+    from .history.undo import Edits
+    from .importing.folders import FolderService
     from .importing.importer import RunningCount
     from .importing.sources import ArchiveLimits
     from .index.indexes import VectorIndexes
     from .index.near_duplicates import NearDuplicateIndex
-    from .index.search import SearchService
-    from .likeness import LikenessService
-    from .organise import Organiser
-    from .people import People
-    from .picture_edits import PictureEditor
-    from .picture_files import PictureFiles
-    from .previews import PreviewPass
-    from .scrapheap import Scrapheap
-    from .stacks import Stacks
-    from .storage.ocr import TextStore
-    from .storage.scores import ScoreStore
-    from .storage.vectors import VectorStore
-    from .thumbnails import ThumbnailCache
+    from .media.thumbnails import ThumbnailCache
+    from .organising.organiser import Organiser
+    from .organising.stacks import Stacks
+    from .people.service import People
+    from .pictures.editor import PictureEditor
+    from .pictures.scrapheap import Scrapheap
+    from .search.likeness import LikenessService
+    from .search.service import SearchService
     from .training import TrainingExport
 
 __all__ = ["LibraryServices", "built_once"]
@@ -90,25 +90,25 @@ class LibraryServices:
 
     @built_once
     def vectors(self) -> VectorStore:
-        from .storage.vectors import VectorStore
+        from .db.vectors import VectorStore
 
         return VectorStore(self.db)
 
     @built_once
     def scores(self) -> ScoreStore:
-        from .storage.scores import ScoreStore
+        from .db.scores import ScoreStore
 
         return ScoreStore(self.db)
 
     @built_once
     def texts(self) -> TextStore:
-        from .storage.ocr import TextStore
+        from .db.ocr import TextStore
 
         return TextStore(self.db)
 
     @built_once
     def thumbnails(self) -> ThumbnailCache:
-        from .thumbnails import ThumbnailCache
+        from .media.thumbnails import ThumbnailCache
 
         return ThumbnailCache(self.root / "thumbnails")
 
@@ -158,8 +158,8 @@ class LibraryServices:
 
     @built_once
     def files(self) -> PictureFiles:
-        from .picture_files import PictureFiles
-        from .staged_originals import StagedOriginals
+        from .files.picture_files import PictureFiles
+        from .files.staged import StagedOriginals
 
         staged = StagedOriginals(self.root / "cache" / "originals", self.store)
         return PictureFiles(
@@ -174,19 +174,19 @@ class LibraryServices:
 
     @built_once
     def search(self) -> SearchService:
-        from .index.search import SearchService
+        from .search.service import SearchService
 
         return SearchService(self.indexes, self.engines, self.vectors, self.pictures, self.query, self.files)
 
     @built_once
     def likeness(self) -> LikenessService:
-        from .likeness import LikenessService
+        from .search.likeness import LikenessService
 
         return LikenessService(self.search, self.engines, self.vectors, self.collections)
 
     @built_once
     def previews(self) -> PreviewPass:
-        from .previews import PreviewPass
+        from .files.previews import PreviewPass
 
         return PreviewPass(self.pictures, self.files, SettingsStore(self.db, "settings"), self.busy)
 
@@ -198,7 +198,7 @@ class LibraryServices:
 
     @built_once
     def scrapheap(self) -> Scrapheap:
-        from .scrapheap import Scrapheap
+        from .pictures.scrapheap import Scrapheap
 
         return Scrapheap(
             self.db,
@@ -213,13 +213,13 @@ class LibraryServices:
 
     @built_once
     def organise(self) -> Organiser:
-        from .organise import Organiser
+        from .organising.organiser import Organiser
 
         return Organiser(self.db, self.collections, self.tags, self.pictures, self.vectors, self.events)
 
     @built_once
     def folder_sync(self) -> FolderService:
-        from .folders import FolderService
+        from .importing.folders import FolderService
 
         return FolderService(
             self.root,
@@ -238,18 +238,18 @@ class LibraryServices:
 
     @built_once
     def editor(self) -> PictureEditor:
-        from .picture_edits import PictureEditor
+        from .pictures.editor import PictureEditor
 
         return PictureEditor(self.db, self.pictures, self.tags, self.events)
 
     @built_once
     def edits(self) -> Edits:
-        from .edits import Edits
-        from .picture_looks import PictureLooks
-        from .storage.history_outbox import HistoryOutbox
-        from .storage.picture_edit_rows import PictureEditRows
-        from .storage.stacks import StackStore
-        from .undo_journal import UndoJournal
+        from .db.history_outbox import HistoryOutbox
+        from .db.picture_edit_rows import PictureEditRows
+        from .db.stacks import StackStore
+        from .history.journal import UndoJournal
+        from .history.undo import Edits
+        from .pictures.looks import PictureLooks
 
         return Edits(
             self.db,
@@ -267,9 +267,9 @@ class LibraryServices:
 
     @built_once
     def people(self) -> People:
-        from .face_clusters import FaceClustering
-        from .people import People
-        from .storage.faces import FaceStore
+        from .db.faces import FaceStore
+        from .people.clusters import FaceClustering
+        from .people.service import People
 
         faces = FaceStore(self.db)
         return People(
@@ -287,8 +287,8 @@ class LibraryServices:
 
     @built_once
     def stacks(self) -> Stacks:
-        from .stacks import Stacks
-        from .storage.stacks import StackStore
+        from .db.stacks import StackStore
+        from .organising.stacks import Stacks
 
         return Stacks(self.db, StackStore(self.db), self.pictures, self.edits)
 

@@ -24,9 +24,9 @@ from typing import Any
 
 import msgspec
 
+from .db.secrets_db import SecretStore
+from .db.settings import SettingsStore
 from .errors import BadInput, NotFound, PluginError, plugin_hint
-from .storage.secrets_db import SecretStore
-from .storage.settings import SettingsStore
 
 __all__ = [
     "PREVIOUS_STORE",

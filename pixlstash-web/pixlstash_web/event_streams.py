@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
 from pixlstash.errors import PixlstashError
-from pixlstash.events import Event
+from pixlstash.system.events import Event
 
 from .security import Policy, authorise
 from .state import AppState

@@ -10,7 +10,7 @@ import click
 
 from pixlstash import hookimpl
 from pixlstash.cli.common import SectionedCommand, library_option
-from pixlstash.paths import resolve_library_path
+from pixlstash.system.paths import resolve_library_path
 
 __all__ = ["register_commands"]
 

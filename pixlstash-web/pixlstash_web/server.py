@@ -13,7 +13,7 @@ from pixlstash import __version__
 from pixlstash.errors import Conflict
 from pixlstash.instance import InstanceBusy, ServiceLock
 from pixlstash.library import Library
-from pixlstash.memory import keep_one_heap
+from pixlstash.system.memory import keep_one_heap
 
 from .app import WebSettings, create_app
 from .first_run import owner_from_environment

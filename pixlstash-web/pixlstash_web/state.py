@@ -17,7 +17,7 @@ from pixlstash.instance import Instance, InstanceOptions
 from pixlstash.library import Library
 from pixlstash.sharing.service import ShareService
 from pixlstash.snapshots import SnapshotService
-from pixlstash.updates import UpdateChecker
+from pixlstash.system.updates import UpdateChecker
 
 from .decode_slots import DecodeSlots
 from .exports import ExportTickets

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..errors import NotFound
-from ..store_choice import parse_store_url
+from ..files.store_choice import parse_store_url
 from .archive import MANIFEST, ArchiveReader, ArchiveWriter, copy_hashing, open_reader, open_writer, read_capped
 from .manifest import FileEntry
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import msgspec
 
+from ..db.copies import is_library_database, keep_originals_here, pause_folders, quick_check
 from ..errors import BadInput, Conflict
-from ..storage.backup import is_library_database, keep_originals_here, pause_folders, quick_check
 from .archive import MANIFEST, ArchiveReader, copy_hashing, remove_tree
 from .bucket import BackupBucket, reader_for
 from .layout import check_database_place, check_name, original_hash

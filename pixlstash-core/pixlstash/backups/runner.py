@@ -12,9 +12,9 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
+from ..db.settings import SettingsStore
 from ..errors import BadInput, Conflict
-from ..storage.settings import SettingsStore
-from ..store_choice import parse_store_url
+from ..files.store_choice import parse_store_url
 from .bucket import is_bucket_url, open_backup_place
 from .service import BackupReport, create_backup
 

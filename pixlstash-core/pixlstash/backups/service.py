@@ -30,8 +30,8 @@ from pathlib import Path
 import msgspec
 
 from .. import __version__
+from ..db.copies import copy_database_file, stored_originals
 from ..errors import BadInput, Conflict
-from ..storage.backup import copy_database_file, stored_originals
 from .archive import MANIFEST, is_tar, links_inside, remove_tree
 from .bucket import BackupBucket, reader_for, writer_for
 from .layout import ACCOUNTS, DATABASES

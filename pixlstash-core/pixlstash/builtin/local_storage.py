@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..errors import damaged_address
+from ..files.originals import OriginalStore
 from ..hookspecs import hookimpl
-from ..originals import OriginalStore
 
 __all__ = ["LocalFolderStore"]
 

@@ -13,7 +13,7 @@ import click
 from ..auth import SCOPES, Authenticator
 from ..errors import BadInput
 from ..library import Library
-from ..paths import resolve_library_path
+from ..system.paths import resolve_library_path
 from .common import SectionedCommand, json_option, library_option, print_json
 from .output import Column, print_table
 

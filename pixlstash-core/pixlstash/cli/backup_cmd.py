@@ -11,7 +11,7 @@ import click
 
 from ..backups import create_backup, kept_backups, restore_backup, verify_backup
 from ..backups.bucket import open_backup_place
-from ..storage.backup import folder_paths
+from ..db.copies import folder_paths
 from .bucket_options import bucket_address, bucket_address_options
 from .common import SOME_FAILED, SectionedCommand, json_option, library_option, print_json
 from .library_options import open_library

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ..doctor import Check, environment_checks, library_checks, runtime_checks
 from ..engines.registry import EngineRegistry
-from ..paths import resolve_library_path
+from ..system.doctor import Check, environment_checks, library_checks, runtime_checks
+from ..system.paths import resolve_library_path
 from .common import SectionedCommand, json_option, library_option, print_json
 from .models_cmd import configured_engines, model_state
 
@@ -90,7 +90,7 @@ def _speed_checks(pm, library_path) -> list[Check]:
     from pathlib import Path
 
     from ..engines.speed import measure_speed
-    from ..paths import resolve_library_path
+    from ..system.paths import resolve_library_path
     from .library_options import open_library
 
     checks = []
@@ -135,7 +135,7 @@ def _storage_checks(pm, library_path, checks: list[Check]) -> list[Check]:
     ):
         return []  # no library yet, or a damaged one: its own check says so
     from ..errors import StorageUnavailable
-    from ..store_choice import storage_state
+    from ..files.store_choice import storage_state
     from .library_options import open_library
 
     try:

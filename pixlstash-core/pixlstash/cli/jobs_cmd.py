@@ -126,7 +126,7 @@ def _cluster_lines(cluster) -> list[str]:
 
 def _storage_lines(library) -> list[str]:
     """The originals' store, when it is a bucket or does not answer (a local folder that answers is not news)."""
-    from ..store_choice import storage_state
+    from ..files.store_choice import storage_state
 
     state = storage_state(library)
     if not state.remote and state.state == "answers":

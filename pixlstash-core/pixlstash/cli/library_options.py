@@ -12,7 +12,7 @@ from ..domain import SORT_COLUMNS, PictureFilter, Sort
 from ..engines import Task
 from ..errors import BadInput, NotFound, plugin_hint
 from ..library import Library
-from ..paths import resolve_library_path
+from ..system.paths import resolve_library_path
 from .common import option
 
 __all__ = ["filter_from_args", "filter_options", "open_library", "resolve_collection", "resolve_project"]

@@ -10,7 +10,7 @@ from ..engines.registry import EngineRegistry
 from ..engines.weights import check_model_files
 from ..errors import BadInput, PixlstashError, plugin_hint
 from ..library import DATABASE_NAME, Library
-from ..paths import resolve_library_path
+from ..system.paths import resolve_library_path
 from .common import SectionedCommand, json_option, library_option, print_json
 
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import click
 
 from ..errors import BadInput, Conflict
+from ..files.store_choice import StoreChoice, parse_store_url, storage_state
+from ..files.store_moves import StoreMove
 from ..library import DATABASE_NAME
-from ..paths import resolve_library_path
-from ..store_choice import StoreChoice, parse_store_url, storage_state
-from ..store_moves import StoreMove
+from ..system.paths import resolve_library_path
 from .bucket_options import bucket_address, bucket_address_options
 from .common import json_option, library_option, print_json
 from .library_options import open_library

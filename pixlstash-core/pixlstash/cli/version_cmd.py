@@ -14,7 +14,7 @@ from .common import json_option, print_json
 @json_option
 def version_command(as_json) -> int:
     """Print the PixlStash version, the library schema it writes, and the Python version."""
-    from ..storage.schema import SCHEMA_VERSION
+    from ..db.schema import SCHEMA_VERSION
 
     if as_json:
         print_json({"version": __version__, "schema": SCHEMA_VERSION, "python": platform.python_version()})

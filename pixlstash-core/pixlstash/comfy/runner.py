@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from ..events import Event
+from ..system.events import Event
 from .runs import ComfyRuns
 
 __all__ = ["ComfyRunner"]

@@ -19,11 +19,11 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from ..clock import now_ms
+from ..db.comfy import ComfyStore
 from ..domain import ComfyLink, ComfyRun
 from ..errors import BadInput, ComfyUnreachable, NotFound, PixlstashError, WorkflowRefused
-from ..scratch import is_alive
-from ..storage.comfy import ComfyStore
+from ..system.clock import now_ms
+from ..system.scratch import is_alive
 from .client import ComfyClient, checked_url
 from .graphs import image_inputs, parse_graph, preflight, remix, saved_images, with_image
 

@@ -9,10 +9,10 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from ..db.settings import SettingsStore
 from ..domain import EnrichmentSettings
 from ..errors import BadInput, EngineNotFound, install_hint, plugin_hint
 from ..plugin_settings import PluginSettings, PluginSettingsSource
-from ..storage.settings import SettingsStore
 from .base import Engine, Task
 from .process_host import EngineHosts
 from .registry import EngineRegistry

@@ -15,11 +15,11 @@ from typing import NamedTuple
 from PIL import Image, ImageOps
 
 from ..errors import BadInput
+from ..files.picture_files import PictureFiles
 from ..media.analyse import open_image
 from ..media.facts import MediaLimits
+from ..media.thumbnails import GRID_SIZE, PREVIEW_SIZE
 from ..media.video import spread_frames
-from ..picture_files import PictureFiles
-from ..thumbnails import GRID_SIZE, PREVIEW_SIZE
 
 __all__ = ["InputFrame", "decoded_input", "input_rendition", "load_frames", "load_input", "open_query_image"]
 

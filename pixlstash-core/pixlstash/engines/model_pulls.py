@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from ..clock import now_ms
 from ..errors import BadInput, Conflict, PixlstashError
+from ..system.clock import now_ms
 from .base import Engine, hub_endpoint
 
 __all__ = ["ModelPull", "ModelPulls", "can_download", "fetch_file", "pull_model", "source_unreachable"]

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from ..errors import ModelDamaged, PixlstashError
-from ..memory import release_freed_memory
+from ..system.memory import release_freed_memory
 from .base import Engine, is_out_of_memory
 
 __all__ = ["EngineRuntime"]

@@ -18,7 +18,7 @@ from typing import Any, Literal, Protocol
 import msgspec
 import numpy as np
 
-from ..geometry import box_overlap
+from ..domain.boxes import box_overlap
 from .base import (
     Captioner,
     Embedder,

@@ -34,11 +34,11 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from ..clock import now_ms
 from ..domain import ClusterProgress
 from ..engines.inputs import InputFrame, input_rendition
 from ..engines.tasks import run_engine
 from ..errors import PixlstashError
+from ..system.clock import now_ms
 from .worker import EnginesUnreachable, EnrichmentWorker, _Batch
 
 __all__ = ["OriginalRef", "RayEnrichmentWorker", "RemoteEngine", "actor_resources", "import_ray"]

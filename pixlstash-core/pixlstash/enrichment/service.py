@@ -13,18 +13,18 @@ from typing import Any
 
 import msgspec
 
-from ..clock import now_ms
+from ..db.database import Database
+from ..db.jobs import JobStore
+from ..db.pictures import PictureStore
+from ..db.query import PictureQuery
+from ..db.settings import SettingsStore
 from ..domain import ClusterProgress, EngineProgress, Job, JobItemError, PictureFilter
-from ..domain_enrichment import EngineRun
+from ..domain.enrichment import EngineRun
 from ..engines import Engine, Task
 from ..engines.catalog import EngineCatalog
 from ..errors import BadInput, EngineNotFound, ModelMissing
-from ..events import Event, EventBus
-from ..storage.db import Database
-from ..storage.jobs import JobStore
-from ..storage.pictures import PictureStore
-from ..storage.query import PictureQuery
-from ..storage.settings import SettingsStore
+from ..system.clock import now_ms
+from ..system.events import Event, EventBus
 
 __all__ = ["Enrichment"]
 

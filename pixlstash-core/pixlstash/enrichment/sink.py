@@ -8,13 +8,13 @@ import math
 import msgspec
 import numpy as np
 
+from ..db.ocr import TextStore
+from ..db.pictures import PictureStore
+from ..db.scores import ScoreStore
+from ..db.tags import TagStore
+from ..db.vectors import FaceRow, VectorStore
 from ..domain import TextRun
 from ..engines import Engine, Face, TagScore, TextRegion
-from ..storage.ocr import TextStore
-from ..storage.pictures import PictureStore
-from ..storage.scores import ScoreStore
-from ..storage.tags import TagStore
-from ..storage.vectors import FaceRow, VectorStore
 
 __all__ = ["BatchSink", "ResultStores", "scale_faces"]
 

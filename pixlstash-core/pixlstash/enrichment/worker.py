@@ -27,17 +27,17 @@ from typing import Any
 import msgspec
 import numpy as np
 
-from ..clock import now_ms
-from ..domain_enrichment import EngineRun
+from ..db.database import Database
+from ..domain.enrichment import EngineRun
 from ..engines import Engine, ScoreInput, Task
 from ..engines.catalog import EngineCatalog
 from ..engines.inputs import InputFrame, load_frames
 from ..engines.tasks import TASKS, TaskSpec, run_engine
 from ..errors import EngineNotFound, EngineUnavailable, ModelMissing, NotFound, PixlstashError
-from ..events import Event, EventBus
+from ..files.picture_files import PictureFiles
 from ..index.indexes import VectorIndexes
-from ..picture_files import PictureFiles
-from ..storage.db import Database
+from ..system.clock import now_ms
+from ..system.events import Event, EventBus
 from .service import Enrichment
 from .sink import BatchSink, ResultStores
 

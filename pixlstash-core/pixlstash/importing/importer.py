@@ -18,21 +18,21 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 import msgspec
 
-from ..clock import now_ms
+from ..db.collections import CollectionStore
+from ..db.database import Database
+from ..db.folders import FolderFile, FolderStore
+from ..db.pictures import PictureStore
 from ..domain import ImportedPicture, ImportReport, ImportSkip
 from ..errors import PixlstashError
-from ..events import Event, EventBus
+from ..files.originals import OriginalStore
 from ..index.near_duplicates import NearDuplicateIndex
 from ..media.analyse import MediaAnalysis, analyse_file
 from ..media.facts import MediaLimits
 from ..media.hashing import content_hash
-from ..memory import release_freed_memory
-from ..originals import OriginalStore
-from ..storage.collections import CollectionStore
-from ..storage.db import Database
-from ..storage.folders import FolderFile, FolderStore
-from ..storage.pictures import PictureStore
-from ..thumbnails import ThumbnailCache
+from ..media.thumbnails import ThumbnailCache
+from ..system.clock import now_ms
+from ..system.events import Event, EventBus
+from ..system.memory import release_freed_memory
 from .arrivals import Hold
 from .sources import ImportItem, cleanup
 

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 import msgspec
 import numpy as np
 
-from ..storage.vectors import VectorStore
+from ..db.vectors import VectorStore
 from .indexes import VectorIndexes
 from .vector_index import VectorIndex
 
 if TYPE_CHECKING:
-    from ..storage.snapshot_diff import SnapshotDiff
+    from ..db.snapshot_diff import SnapshotDiff
 
 __all__ = ["Carry", "apply", "plan"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from ..storage.vectors import VectorStore
+from ..db.vectors import VectorStore
 from .vector_index import VectorIndex
 
 __all__ = ["VectorIndexes"]

@@ -11,8 +11,8 @@ import threading
 
 import numpy as np
 
-from ..storage.db import Database
-from ..storage.pictures import PictureStore
+from ..db.database import Database
+from ..db.pictures import PictureStore
 
 __all__ = ["DEFAULT_MAX_DISTANCE", "NearDuplicateIndex"]
 

@@ -12,13 +12,13 @@ from pathlib import Path
 from PIL import Image
 
 from ..errors import TooLarge, UnsupportedMedia
-from ..thumbnails import GRID_SIZE, decode, grid_thumbnail_from, make_grid_thumbnail
 from .exif import ExifInfo, png_creation_time, read_exif
 from .facts import MediaAnalysis, MediaLimits
 from .genmeta import read_generation
 from .hashing import content_hash, perceptual_hash
 from .integrity import PNG_SIGNATURE, check_png
 from .raw import RAW_SUFFIXES, analyse_raw
+from .thumbnails import GRID_SIZE, decode, grid_thumbnail_from, make_grid_thumbnail
 from .video import analyse_video
 from .vips import vips_available, vips_grid
 

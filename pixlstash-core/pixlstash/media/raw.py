@@ -16,11 +16,11 @@ from pathlib import Path
 from PIL import Image
 
 from ..errors import TooLarge, UnsupportedMedia
-from ..thumbnails import PREVIEW_SIZE, make_thumbnails
 from .exif import ExifInfo, read_exif
 from .facts import MediaAnalysis, MediaLimits
 from .hashing import perceptual_hash
 from .raw_exif import raw_exif
+from .thumbnails import PREVIEW_SIZE, make_thumbnails
 
 __all__ = ["RAW_SUFFIXES", "analyse_raw", "raw_preview"]
 

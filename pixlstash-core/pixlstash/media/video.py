@@ -8,10 +8,10 @@ from pathlib import Path
 from PIL.Image import Image
 
 from ..errors import TooLarge, UnsupportedMedia
-from ..thumbnails import make_thumbnails
 from .facts import MediaAnalysis, MediaLimits
 from .generators.comfyui import from_video_tags
 from .hashing import perceptual_hash
+from .thumbnails import make_thumbnails
 
 __all__ = ["MAX_PACKETS", "analyse_video", "frame_at", "poster_frame", "spread_frames"]
 

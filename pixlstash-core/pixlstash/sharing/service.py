@@ -17,7 +17,9 @@ import msgspec
 from PIL import Image
 
 from ..auth import Forbidden, Principal, Unauthenticated, digest, new_secret
-from ..clock import now_ms
+from ..db.collections import CollectionStore
+from ..db.pictures import PictureStore
+from ..db.query import PictureQuery
 from ..domain import (
     Generation,
     MediaType,
@@ -30,10 +32,8 @@ from ..domain import (
     Statistics,
 )
 from ..errors import BadInput, NotFound, PixlstashError
-from ..picture_files import PictureFiles
-from ..storage.collections import CollectionStore
-from ..storage.pictures import PictureStore
-from ..storage.query import PictureQuery
+from ..files.picture_files import PictureFiles
+from ..system.clock import now_ms
 from .renders import ShareRenders
 from .transforms import ShareContext, ShareTransform
 

@@ -27,10 +27,10 @@ from pathlib import Path
 
 import msgspec
 
+from ..db.database import Database
+from ..db.schema import migrate
+from ..db.snapshot_catalog import CATALOG_MIGRATIONS, SnapshotCatalog
 from ..plugin_settings import is_scrubbed, secret_names
-from ..storage.db import Database
-from ..storage.schema import migrate
-from ..storage.snapshot_catalog import CATALOG_MIGRATIONS, SnapshotCatalog
 from .chunks import ChunkStore, SnapshotDamaged
 from .lock import folder_lock
 

@@ -19,23 +19,23 @@ from typing import Literal
 
 import msgspec
 
-from ..clock import Clock, now_ms
+from ..db.copies import check_and_upgrade, copy_database, overwrite_with
+from ..db.database import Database
+from ..db.history_outbox import new_history_mark
+from ..db.pictures import PictureStore
+from ..db.schema import SCHEMA_VERSION, migrate
+from ..db.settings import SettingsStore
+from ..db.snapshot_catalog import CATALOG_MIGRATIONS, SnapshotCatalog, SnapshotRow
+from ..db.snapshot_diff import SnapshotDiff
+from ..db.vectors import VectorStore
 from ..errors import BadInput, Conflict, NotFound
-from ..events import Event, EventBus
+from ..files.originals import OriginalStore
 from ..index import carry
 from ..index.indexes import VectorIndexes
 from ..index.near_duplicates import NearDuplicateIndex
-from ..originals import OriginalStore
-from ..scratch import ScratchArea, sweep
-from ..storage.backup import check_and_upgrade, copy_database, overwrite_with
-from ..storage.db import Database
-from ..storage.history_outbox import new_history_mark
-from ..storage.pictures import PictureStore
-from ..storage.schema import SCHEMA_VERSION, migrate
-from ..storage.settings import SettingsStore
-from ..storage.snapshot_catalog import CATALOG_MIGRATIONS, SnapshotCatalog, SnapshotRow
-from ..storage.snapshot_diff import SnapshotDiff
-from ..storage.vectors import VectorStore
+from ..system.clock import Clock, now_ms
+from ..system.events import Event, EventBus
+from ..system.scratch import ScratchArea, sweep
 from .chunks import CHUNK_BYTES, ChunkStore, SnapshotDamaged
 from .lock import BUSY, folder_lock
 from .vfs import ChunkedSnapshot, forget, snapshot_uri

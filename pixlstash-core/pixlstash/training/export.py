@@ -25,14 +25,14 @@ from typing import Literal
 
 import msgspec
 
+from ..db.pictures import PictureStore
+from ..db.query import PictureQuery
+from ..db.settings import SettingsStore
 from ..domain import Picture, PictureFilter
 from ..errors import BadInput, Conflict, NotFound, UnsupportedMedia
+from ..files.picture_files import PictureFiles
 from ..media.facts import MediaLimits
 from ..media.video import poster_frame
-from ..picture_files import PictureFiles
-from ..storage.pictures import PictureStore
-from ..storage.query import PictureQuery
-from ..storage.settings import SettingsStore
 from .captions import caption_text, picture_tags
 from .configs import ai_toolkit_config, kohya_config, metadata_lines
 from .images import converted_image, has_transparency, image_suffix

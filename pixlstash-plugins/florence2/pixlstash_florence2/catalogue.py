@@ -15,7 +15,7 @@ from typing import Literal
 import msgspec
 
 from pixlstash import models_dir
-from pixlstash.engines.shared import ModelFolder
+from pixlstash.engines.shared_weights import ModelFolder
 
 __all__ = ["KNOWN", "Florence2Model", "Florence2Settings", "configured_models"]
 

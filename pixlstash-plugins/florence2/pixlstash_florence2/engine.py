@@ -25,7 +25,7 @@ from pixlstash import (
     accelerators,
 )
 from pixlstash.engines.decoding import KeyValueCache
-from pixlstash.engines.shared import SharedWeights as BaseSharedWeights
+from pixlstash.engines.shared_weights import SharedWeights as BaseSharedWeights
 
 from .catalogue import Florence2Model
 

@@ -16,7 +16,7 @@ from typing import Literal
 import msgspec
 
 from pixlstash import models_dir
-from pixlstash.engines.shared import ModelFolder
+from pixlstash.engines.shared_weights import ModelFolder
 
 __all__ = ["DEFAULT_MODEL", "KNOWN", "JoyCaptionModel", "JoyCaptionSettings", "configured_models"]
 

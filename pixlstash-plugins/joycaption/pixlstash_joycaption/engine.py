@@ -4,7 +4,7 @@ needs them (the worker unloads idle engines, so an 8B model does not stay reside
 
 Devices: CUDA in bfloat16 (or 8 / 4 bits through bitsandbytes when the ``quantization`` setting asks),
 Apple's MPS in float16, the CPU in float32 as a last resort. Prompts are JoyCaption's own
-(``pixlstash.caption_prompts``); generation is batched with left padding, greedy when asked or at temperature 0.
+(``pixlstash.engines.caption_prompts``); generation is batched with left padding, greedy when asked or at temperature 0.
 
 On CUDA the decoder keeps its key-value cache in transformers' static cache, compiled into CUDA graphs
 (``pixlstash.engines.decoding``); the ``decoding`` setting chooses.
@@ -17,10 +17,16 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from pixlstash import Captioner, EngineParameter, ModelMissing, ModelStatus, Tagger, TagScore, accelerators
-from pixlstash.caption_prompts import CAPTION_TYPES, SYSTEM_MESSAGE, TAG_LIST_TYPES, build_prompt, prompt_parameters
+from pixlstash.engines.caption_prompts import (
+    CAPTION_TYPES,
+    SYSTEM_MESSAGE,
+    TAG_LIST_TYPES,
+    build_prompt,
+    prompt_parameters,
+)
 from pixlstash.engines.decoding import KeyValueCache
-from pixlstash.engines.shared import SharedWeights as BaseSharedWeights
-from pixlstash.tag_lists import parse_tag_list
+from pixlstash.engines.shared_weights import SharedWeights as BaseSharedWeights
+from pixlstash.engines.tag_lists import parse_tag_list
 
 from .catalogue import JoyCaptionModel
 

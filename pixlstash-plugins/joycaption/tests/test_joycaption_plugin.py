@@ -57,7 +57,7 @@ def direct_generate(folder: Path, image: Image.Image, prompt: str, max_new_token
     """What transformers itself writes for one image and prompt, greedily (the reference)."""
     from transformers import AutoProcessor, LlavaForConditionalGeneration
 
-    from pixlstash.caption_prompts import SYSTEM_MESSAGE
+    from pixlstash.engines.caption_prompts import SYSTEM_MESSAGE
 
     processor = AutoProcessor.from_pretrained(folder, local_files_only=True)
     model = LlavaForConditionalGeneration.from_pretrained(folder, local_files_only=True, dtype=torch.float32).eval()
@@ -85,7 +85,7 @@ def test_the_plugin_registers_a_captioner_and_a_tagger_per_model_through_its_ent
 
 
 def test_captions_equal_transformers_own_generate_one_by_one_and_batched(joy_pm, tiny_model):
-    from pixlstash.caption_prompts import build_prompt
+    from pixlstash.engines.caption_prompts import build_prompt
 
     engine = engines(joy_pm)["joycaption/tiny"]
     options = {"caption_type": "Straightforward", "caption_length": "short", "greedy": True, "max_new_tokens": 12}
@@ -105,8 +105,8 @@ def test_captions_equal_transformers_own_generate_one_by_one_and_batched(joy_pm,
 
 
 def test_the_tagger_parses_the_tag_list_it_writes(joy_pm, tiny_model):
-    from pixlstash.caption_prompts import build_prompt
-    from pixlstash.tag_lists import parse_tag_list
+    from pixlstash.engines.caption_prompts import build_prompt
+    from pixlstash.engines.tag_lists import parse_tag_list
 
     tagger = engines(joy_pm)["joycaption/tiny-tags"]
     assert {p.name: p for p in tagger.parameters()}["caption_type"].choices == [
@@ -171,7 +171,7 @@ def test_a_folder_without_its_processor_settings_or_chat_template_is_missing(tin
 
 
 def test_prompts_are_built_as_joycaptions_app_builds_them():
-    from pixlstash.caption_prompts import CAPTION_LENGTHS, CAPTION_TYPES, EXTRA_OPTIONS, build_prompt
+    from pixlstash.engines.caption_prompts import CAPTION_LENGTHS, CAPTION_TYPES, EXTRA_OPTIONS, build_prompt
 
     # Published templates, word for word (a sample).
     assert build_prompt("Descriptive", "any") == "Write a detailed description for this image."
@@ -214,7 +214,7 @@ def test_prompts_are_built_as_joycaptions_app_builds_them():
 
 
 def test_tag_lists_become_tags():
-    from pixlstash.tag_lists import parse_tag_list
+    from pixlstash.engines.tag_lists import parse_tag_list
 
     tags = parse_tag_list("1girl, long_hair,, Long Hair, ^_^, character:hatsune_miku, artist:some_one,\n smile, ")
     assert [(t.name, t.category) for t in tags] == [
@@ -342,7 +342,7 @@ def _app_code() -> tuple[ast.Module, dict]:
 
 
 def test_every_prompt_is_the_one_joycaptions_app_builds():
-    from pixlstash.caption_prompts import CAPTION_LENGTHS, CAPTION_TYPES, build_prompt
+    from pixlstash.engines.caption_prompts import CAPTION_LENGTHS, CAPTION_TYPES, build_prompt
 
     _, app = _app_code()
     assert set(CAPTION_TYPES) == set(app["CAPTION_TYPE_MAP"])
@@ -382,7 +382,7 @@ def test_a_tokenizer_without_a_pad_token_still_captions_a_batch(tmp_path, monkey
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     import pixlstash_joycaption
 
-    from pixlstash.caption_prompts import build_prompt
+    from pixlstash.engines.caption_prompts import build_prompt
 
     pm = make_plugin_manager(load_entry_points=False)
     pm.register(pixlstash_joycaption, name="joycaption")
@@ -427,7 +427,7 @@ def test_the_static_cache_writes_transformers_own_captions(joy_pm, tiny_model):
     """The GPU's decoding (transformers' static key-value cache, which it compiles on CUDA) run on the CPU:
     the same greedy captions as transformers' own generate. "auto" keeps the dynamic cache off CUDA (what
     a failed static cache does: tests/test_decoding.py)."""
-    from pixlstash.caption_prompts import build_prompt
+    from pixlstash.engines.caption_prompts import build_prompt
 
     static = _with_precision(joy_pm, "auto", "static")["joycaption/tiny"]
     auto = _with_precision(joy_pm, "auto")["joycaption/tiny"]

@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pixlstash import BadInput, Captioner, EngineParameter, EngineUnavailable, ModelStatus, Tagger, TagScore
-from pixlstash.caption_prompts import CAPTION_TYPES, TAG_LIST_TYPES, build_prompt, prompt_parameters
-from pixlstash.tag_lists import parse_tag_list
+from pixlstash.engines.caption_prompts import CAPTION_TYPES, TAG_LIST_TYPES, build_prompt, prompt_parameters
+from pixlstash.engines.tag_lists import parse_tag_list
 
 from .client import ChatClient, ServerRefused, image_url, is_loopback
 from .settings import OpenAIVisionSettings

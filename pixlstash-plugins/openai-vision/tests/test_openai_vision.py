@@ -18,12 +18,12 @@ pytest.importorskip("fastapi")  # transformers serve needs it (scripts/setup --d
 openai = pytest.importorskip("openai")
 
 from pixlstash import make_plugin_manager  # noqa: E402
-from pixlstash.caption_prompts import build_prompt  # noqa: E402
 from pixlstash.domain import EnrichmentSettings  # noqa: E402
 from pixlstash.engines import Task  # noqa: E402
+from pixlstash.engines.caption_prompts import build_prompt  # noqa: E402
+from pixlstash.engines.tag_lists import parse_tag_list  # noqa: E402
 from pixlstash.errors import EngineNotFound, ModelMissing  # noqa: E402
 from pixlstash.library import Library  # noqa: E402
-from pixlstash.tag_lists import parse_tag_list  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pixlstash.domain import Folder, FolderOptions, ImportReport
-from pixlstash.folders import FolderScanReport
+from pixlstash.importing.folders import FolderScanReport
 
 from ..api import Api, RequestContext
 from ..schemas import FolderChange, FolderCreate, ServerImportRequest

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from pixlstash.domain import PictureFilter, SearchResult
 from pixlstash.engines.inputs import open_query_image
 from pixlstash.errors import BadInput
-from pixlstash.likeness import LikenessReferences, LikenessScores
+from pixlstash.search.likeness import LikenessReferences, LikenessScores
 
 from ..api import Api, InvalidInput, RequestContext, decode_json, parse_body
 from ..security import Policy

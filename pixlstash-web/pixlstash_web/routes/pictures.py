@@ -17,7 +17,7 @@ from pixlstash.domain import (
     Statistics,
 )
 from pixlstash.errors import BadInput, NotFound
-from pixlstash.picture_change import change_picture
+from pixlstash.pictures.change import change_picture
 
 from ..api import Api, RequestContext
 from ..schemas import (

@@ -11,9 +11,9 @@ from starlette.responses import FileResponse, Response, StreamingResponse
 
 from pixlstash.domain import Statistics
 from pixlstash.errors import NotFound
-from pixlstash.events import Event
 from pixlstash.media.strip import without_metadata
 from pixlstash.sharing.service import SharedPage, SharedPicture
+from pixlstash.system.events import Event
 
 from ..api import Api, RequestContext
 from ..event_streams import event_stream, sse

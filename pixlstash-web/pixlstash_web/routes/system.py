@@ -9,10 +9,10 @@ import msgspec
 from starlette.responses import HTMLResponse, Response
 
 from pixlstash import __version__
+from pixlstash.db.schema import SCHEMA_VERSION
+from pixlstash.files.store_choice import StorageState, storage_state
 from pixlstash.plugins import PluginInfo, PluginLoadError
-from pixlstash.storage.schema import SCHEMA_VERSION
-from pixlstash.store_choice import StorageState, storage_state
-from pixlstash.updates import UpdateSettings, UpdateStatus
+from pixlstash.system.updates import UpdateSettings, UpdateStatus
 
 from ..api import Api, RequestContext, json_response
 from ..openapi import DOCS_HTML, openapi_document

@@ -1,0 +1,295 @@
+"""The credentials database (``auth.db``): users, API tokens, sessions, share links, instance settings.
+
+Kept apart from the library database on purpose: credentials are not library metadata, so restoring
+a snapshot of the library never signs anyone out, revives a revoked token or revokes a valid one.
+Secrets are never stored: only SHA-256 digests of random tokens and scrypt hashes of passwords.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from .database import Database
+
+__all__ = ["AUTH_DATABASE_NAME", "AUTH_MIGRATIONS", "ApiTokenRow", "AuthStore", "SessionRow", "ShareRow"]
+
+AUTH_DATABASE_NAME = "auth.db"
+
+_AUTH_V1 = """
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL DEFAULT 'owner' CHECK (role IN ('owner')),
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE api_tokens (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    token_hash BLOB NOT NULL UNIQUE,
+    prefix TEXT NOT NULL,                 -- first characters, to recognise a token in lists
+    scope TEXT NOT NULL CHECK (scope IN ('read', 'write', 'admin')),
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    last_used_at INTEGER,
+    revoked_at INTEGER
+);
+CREATE TABLE sessions (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    session_hash BLOB NOT NULL UNIQUE,
+    csrf_hash BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    user_agent TEXT NOT NULL DEFAULT '',
+    address TEXT NOT NULL DEFAULT '',
+    revoked_at INTEGER
+);
+CREATE TABLE shares (
+    id INTEGER PRIMARY KEY,
+    token_hash BLOB NOT NULL UNIQUE,
+    prefix TEXT NOT NULL,
+    scope_type TEXT NOT NULL CHECK (scope_type IN ('pictures', 'set', 'character', 'project')),
+    scope_id INTEGER,
+    picture_ids TEXT NOT NULL DEFAULT '[]',  -- JSON, for scope_type 'pictures'
+    title TEXT NOT NULL DEFAULT '',
+    options TEXT NOT NULL DEFAULT '{}',      -- JSON: watermark, allow_original, include_metadata
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    last_used_at INTEGER,
+    revoked_at INTEGER
+);
+CREATE TABLE instance_settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL                      -- JSON
+) WITHOUT ROWID;
+"""
+
+# A share link belongs to what made it (an API token, or the owner's account): it ends with that token.
+# Links made before this have no owner and belong to the library's owner.
+_AUTH_V2 = """
+ALTER TABLE shares ADD COLUMN owner_kind TEXT CHECK (owner_kind IN ('token', 'user'));
+ALTER TABLE shares ADD COLUMN owner_id INTEGER;
+"""
+
+AUTH_MIGRATIONS: list[tuple[int, str, str]] = [
+    (1, "users, tokens, sessions, shares, settings", _AUTH_V1),
+    (2, "share links belong to the token or account that made them", _AUTH_V2),
+]
+
+
+class ApiTokenRow(msgspec.Struct, frozen=True):
+    id: int
+    name: str
+    token_hash: bytes
+    prefix: str
+    scope: str
+    created_at: int
+    expires_at: int | None
+    last_used_at: int | None
+    revoked_at: int | None
+
+
+class SessionRow(msgspec.Struct, frozen=True):
+    id: int
+    user_id: int
+    session_hash: bytes
+    csrf_hash: bytes
+    created_at: int
+    expires_at: int
+    last_seen_at: int
+    user_agent: str
+    address: str
+    revoked_at: int | None
+
+
+class ShareRow(msgspec.Struct, frozen=True):
+    id: int
+    token_hash: bytes
+    prefix: str
+    scope_type: str
+    scope_id: int | None
+    picture_ids: str
+    title: str
+    options: str
+    created_at: int
+    expires_at: int | None
+    last_used_at: int | None
+    revoked_at: int | None
+    owner_kind: str | None = None  # "token", "user", or None: made before links had owners (the owner's)
+    owner_id: int | None = None
+
+
+_TOKEN_COLUMNS = "id, name, token_hash, prefix, scope, created_at, expires_at, last_used_at, revoked_at"
+_SESSION_COLUMNS = (
+    "id, user_id, session_hash, csrf_hash, created_at, expires_at, last_seen_at, user_agent, address, revoked_at"
+)
+_SHARE_COLUMNS = (
+    "id, token_hash, prefix, scope_type, scope_id, picture_ids, title, options, created_at, expires_at, "
+    "last_used_at, revoked_at, owner_kind, owner_id"
+)
+
+
+class AuthStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # users
+    def user_count(self) -> int:
+        return self.db.scalar("SELECT count(*) FROM users") or 0
+
+    def owner_name(self) -> str | None:
+        return self.db.scalar("SELECT username FROM users ORDER BY id LIMIT 1")
+
+    def remove_users(self) -> None:
+        """Every account and its browser sessions (tokens and share links stay: they are the library's)."""
+        self.db.execute("DELETE FROM sessions")
+        self.db.execute("DELETE FROM users")
+
+    def create_user(self, username: str, password_hash: str, now: int) -> int:
+        return self.db.query(
+            "INSERT INTO users(username, password_hash, created_at) VALUES (?, ?, ?) RETURNING id",
+            (username, password_hash, now),
+        )[0][0]
+
+    def user_by_name(self, username: str) -> tuple[int, str, str] | None:
+        row = self.db.connection.execute(
+            "SELECT id, username, password_hash FROM users WHERE username = ?", (username,)
+        ).fetchone()
+        return None if row is None else tuple(row)
+
+    def username(self, user_id: int) -> str | None:
+        return self.db.scalar("SELECT username FROM users WHERE id = ?", (user_id,))
+
+    def set_password(self, user_id: int, password_hash: str) -> None:
+        self.db.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
+
+    # API tokens
+    def add_token(self, name: str, token_hash: bytes, prefix: str, scope: str, now: int, expires_at: int | None) -> int:
+        return self.db.query(
+            "INSERT INTO api_tokens(name, token_hash, prefix, scope, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) "
+            "RETURNING id",
+            (name, token_hash, prefix, scope, now, expires_at),
+        )[0][0]
+
+    def token_by_hash(self, token_hash: bytes) -> ApiTokenRow | None:
+        row = self.db.connection.execute(
+            f"SELECT {_TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?", (token_hash,)
+        ).fetchone()
+        return None if row is None else ApiTokenRow(*row)
+
+    def tokens(self) -> list[ApiTokenRow]:
+        return [ApiTokenRow(*r) for r in self.db.query(f"SELECT {_TOKEN_COLUMNS} FROM api_tokens ORDER BY id")]
+
+    def revoke_token(self, token_id: int, now: int) -> bool:
+        self.db.execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (now, token_id))
+        return self.db.connection.changes() > 0
+
+    def touch_token(self, token_id: int, now: int) -> None:
+        self.db.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", (now, token_id))
+
+    # sessions
+    def add_session(
+        self,
+        user_id: int,
+        session_hash: bytes,
+        csrf_hash: bytes,
+        now: int,
+        expires_at: int,
+        user_agent: str,
+        address: str,
+    ) -> int:
+        return self.db.query(
+            "INSERT INTO sessions(user_id, session_hash, csrf_hash, created_at, expires_at, last_seen_at, user_agent, "
+            "address) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (user_id, session_hash, csrf_hash, now, expires_at, now, user_agent[:300], address[:100]),
+        )[0][0]
+
+    def session_by_hash(self, session_hash: bytes) -> SessionRow | None:
+        row = self.db.connection.execute(
+            f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE session_hash = ?", (session_hash,)
+        ).fetchone()
+        return None if row is None else SessionRow(*row)
+
+    def sessions(self) -> list[SessionRow]:
+        return [
+            SessionRow(*r)
+            for r in self.db.query(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE revoked_at IS NULL ORDER BY id")
+        ]
+
+    def revoke_session(self, session_id: int, now: int) -> bool:
+        self.db.execute("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (now, session_id))
+        return self.db.connection.changes() > 0
+
+    def touch_session(self, session_id: int, now: int, expires_at: int) -> None:
+        self.db.execute(
+            "UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE id = ?", (now, expires_at, session_id)
+        )
+
+    # shares
+    def add_share(
+        self,
+        token_hash: bytes,
+        prefix: str,
+        scope_type: str,
+        scope_id: int | None,
+        picture_ids: str,
+        title: str,
+        options: str,
+        now: int,
+        expires_at: int | None,
+        owner: tuple[str, int] | None = None,
+    ) -> int:
+        owner_kind, owner_id = owner or (None, None)
+        return self.db.query(
+            "INSERT INTO shares(token_hash, prefix, scope_type, scope_id, picture_ids, title, options, created_at, "
+            "expires_at, owner_kind, owner_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (
+                token_hash,
+                prefix,
+                scope_type,
+                scope_id,
+                picture_ids,
+                title,
+                options,
+                now,
+                expires_at,
+                owner_kind,
+                owner_id,
+            ),
+        )[0][0]
+
+    def set_share_owner(self, share_id: int, owner: tuple[str, int] | None) -> bool:
+        kind, owner_id = owner or (None, None)
+        self.db.execute("UPDATE shares SET owner_kind = ?, owner_id = ? WHERE id = ?", (kind, owner_id, share_id))
+        return self.db.connection.changes() > 0
+
+    def token_active(self, token_id: int, now: int) -> bool:
+        row = self.db.connection.execute(
+            "SELECT revoked_at, expires_at FROM api_tokens WHERE id = ?", (token_id,)
+        ).fetchone()
+        return row is not None and row[0] is None and (row[1] is None or row[1] > now)
+
+    def user_exists(self, user_id: int) -> bool:
+        return self.db.scalar("SELECT 1 FROM users WHERE id = ?", (user_id,)) is not None
+
+    def share_by_hash(self, token_hash: bytes) -> ShareRow | None:
+        row = self.db.connection.execute(
+            f"SELECT {_SHARE_COLUMNS} FROM shares WHERE token_hash = ?", (token_hash,)
+        ).fetchone()
+        return None if row is None else ShareRow(*row)
+
+    def share(self, share_id: int) -> ShareRow | None:
+        row = self.db.connection.execute(f"SELECT {_SHARE_COLUMNS} FROM shares WHERE id = ?", (share_id,)).fetchone()
+        return None if row is None else ShareRow(*row)
+
+    def shares(self) -> list[ShareRow]:
+        return [ShareRow(*r) for r in self.db.query(f"SELECT {_SHARE_COLUMNS} FROM shares ORDER BY id DESC")]
+
+    def revoke_share(self, share_id: int, now: int) -> bool:
+        self.db.execute("UPDATE shares SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (now, share_id))
+        return self.db.connection.changes() > 0
+
+    def touch_share(self, share_id: int, now: int) -> None:
+        self.db.execute("UPDATE shares SET last_used_at = ? WHERE id = ?", (now, share_id))

@@ -1,0 +1,258 @@
+"""SQL for projects, characters and picture sets, their members, breadcrumbs and set operations."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import apsw
+
+from ..domain import Breadcrumb, Collection, CollectionKind, Project, SetOp
+from ..errors import BadInput, Conflict, NotFound
+from .database import Database
+from .names import clean_name
+from .schema_recent import NEXT_COLLECTION_ID, NEXT_PROJECT_ID
+
+__all__ = ["CollectionStore", "set_operation_sql"]
+
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_COLLECTION_COLUMNS = "id, kind, name, project_id, description, color, member_count, created_at"
+
+
+def _check_name(name: str) -> str:
+    return clean_name(name, "a name")
+
+
+def _check_color(color: str | None) -> str | None:
+    if color is not None and not _COLOR.match(color):
+        raise BadInput("a colour is written #rrggbb")
+    return color
+
+
+def set_operation_sql(collection_ids: Sequence[int], op: SetOp) -> tuple[str, list[int]]:
+    """A subquery yielding the picture ids of a set operation over collections.
+
+    union: in any; overlap: in all; difference: in the first and none of the others; unique: in exactly one.
+    """
+    if not collection_ids:
+        raise BadInput("a set operation needs at least one set or character")
+    ids = list(collection_ids)
+    marks = ",".join("?" * len(ids))
+    if op == "union" or len(ids) == 1:
+        return f"SELECT picture_id FROM collection_members WHERE collection_id IN ({marks})", ids
+    if op == "overlap":
+        return (
+            f"SELECT picture_id FROM collection_members WHERE collection_id IN ({marks}) "
+            f"GROUP BY picture_id HAVING count(*) = {len(set(ids))}",
+            ids,
+        )
+    if op == "difference":
+        others = ",".join("?" * (len(ids) - 1))
+        return (
+            "SELECT picture_id FROM collection_members WHERE collection_id = ? AND picture_id NOT IN "
+            f"(SELECT picture_id FROM collection_members WHERE collection_id IN ({others}))",
+            ids,
+        )
+    if op == "unique":
+        return (
+            f"SELECT picture_id FROM collection_members WHERE collection_id IN ({marks}) "
+            "GROUP BY picture_id HAVING count(*) = 1",
+            ids,
+        )
+    raise BadInput(f"unknown set operation {op!r} (union, overlap, difference or unique)")
+
+
+class CollectionStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- projects -------------------------------------------------------------------------------
+
+    def create_project(self, name: str, description: str, color: str | None, now: int) -> int:
+        try:
+            return self.db.query(
+                f"INSERT INTO projects(id, name, description, color, created_at) "
+                f"VALUES ({NEXT_PROJECT_ID}, ?, ?, coalesce(?, '#6b7280'), ?) RETURNING id",
+                (_check_name(name), description, _check_color(color), now),
+            )[0][0]
+        except apsw.ConstraintError:
+            raise Conflict(f"a project named {name!r} already exists") from None
+
+    def project(self, project_id: int) -> Project:
+        row = self.db.connection.execute(
+            "SELECT id, name, description, color, created_at, "
+            "(SELECT count(*) FROM project_members WHERE project_id = projects.id) FROM projects WHERE id = ?",
+            (project_id,),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"project {project_id} does not exist")
+        return Project(*row)
+
+    def projects(self) -> list[Project]:
+        return [
+            Project(*row)
+            for row in self.db.query(
+                "SELECT id, name, description, color, created_at, "
+                "(SELECT count(*) FROM project_members WHERE project_id = projects.id) FROM projects ORDER BY name"
+            )
+        ]
+
+    def update_project(
+        self, project_id: int, *, name: str | None = None, description: str | None = None, color: str | None = None
+    ) -> None:
+        self.project(project_id)
+        try:
+            self.db.execute(
+                "UPDATE projects SET name = coalesce(?, name), description = coalesce(?, description), "
+                "color = coalesce(?, color) WHERE id = ?",
+                (None if name is None else _check_name(name), description, _check_color(color), project_id),
+            )
+        except apsw.ConstraintError:
+            raise Conflict(f"a project named {name!r} already exists") from None
+
+    def delete_project(self, project_id: int) -> None:
+        """Delete a project; its characters and sets stay, outside any project. Pictures are untouched."""
+        self.project(project_id)
+        self.db.execute("DELETE FROM project_members WHERE project_id = ?", (project_id,))
+        self.db.execute("UPDATE collections SET project_id = NULL WHERE project_id = ?", (project_id,))
+        self.db.execute("DELETE FROM projects WHERE id = ?", (project_id,))
+
+    def add_to_project(self, project_id: int, picture_ids: Sequence[int]) -> None:
+        self.project(project_id)
+        self.db.connection.executemany(
+            "INSERT INTO project_members(project_id, picture_id, direct) VALUES (?, ?, 1) "
+            "ON CONFLICT DO UPDATE SET direct = 1",
+            [(project_id, pid) for pid in picture_ids],
+        )
+
+    def remove_from_project(self, project_id: int, picture_ids: Sequence[int]) -> None:
+        """Remove direct membership; a picture still in one of the project's collections stays a member."""
+        for pid in picture_ids:
+            self.db.execute(
+                "UPDATE project_members SET direct = 0 WHERE project_id = ? AND picture_id = ?", (project_id, pid)
+            )
+            self.db.execute(
+                "DELETE FROM project_members WHERE project_id = ? AND picture_id = ? AND NOT EXISTS ("
+                "SELECT 1 FROM collection_members cm JOIN collections c ON c.id = cm.collection_id "
+                "WHERE cm.picture_id = ? AND c.project_id = ?)",
+                (project_id, pid, pid, project_id),
+            )
+
+    # -- characters and sets --------------------------------------------------------------------
+
+    def create_collection(
+        self, kind: CollectionKind, name: str, project_id: int | None, description: str, color: str | None, now: int
+    ) -> int:
+        if kind not in ("character", "set"):
+            raise BadInput("kind is 'character' or 'set'")
+        if project_id is not None:
+            self.project(project_id)
+        self._refuse_taken(kind, project_id, name)
+        try:
+            return self.db.query(
+                f"INSERT INTO collections(id, kind, name, project_id, description, color, created_at) "
+                f"VALUES ({NEXT_COLLECTION_ID}, ?, ?, ?, ?, coalesce(?, '#6b7280'), ?) RETURNING id",
+                (kind, _check_name(name), project_id, description, _check_color(color), now),
+            )[0][0]
+        except apsw.ConstraintError:
+            raise Conflict(f"a {kind} named {name!r} already exists there") from None
+
+    def collection(self, collection_id: int, kind: CollectionKind | None = None) -> Collection:
+        row = self.db.connection.execute(
+            f"SELECT {_COLLECTION_COLUMNS} FROM collections WHERE id = ?", (collection_id,)
+        ).fetchone()
+        if row is None or (kind is not None and row[1] != kind):
+            raise NotFound(f"{kind or 'collection'} {collection_id} does not exist")
+        return Collection(*row)
+
+    def collections(self, kind: CollectionKind | None = None, project_id: int | None = None) -> list[Collection]:
+        conditions, params = [], []
+        if kind:
+            conditions.append("kind = ?")
+            params.append(kind)
+        if project_id is not None:
+            conditions.append("project_id = ?")
+            params.append(project_id)
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        return [
+            Collection(*row)
+            for row in self.db.query(
+                f"SELECT {_COLLECTION_COLUMNS} FROM collections {where} ORDER BY kind, name", params
+            )
+        ]
+
+    def update_collection(
+        self, collection_id: int, *, name: str | None = None, description: str | None = None, color: str | None = None
+    ) -> None:
+        collection = self.collection(collection_id)
+        if name is not None:
+            self._refuse_taken(collection.kind, collection.project_id, name, collection_id)
+        try:
+            self.db.execute(
+                "UPDATE collections SET name = coalesce(?, name), description = coalesce(?, description), "
+                "color = coalesce(?, color) WHERE id = ?",
+                (None if name is None else _check_name(name), description, _check_color(color), collection_id),
+            )
+        except apsw.ConstraintError:
+            raise Conflict(f"that name is already taken: {name!r}") from None
+
+    def move_collection(self, collection_id: int, project_id: int | None) -> None:
+        """Move to another project (or none). The ``collections_moved`` trigger re-assigns pictures,
+        reference-aware: a picture that still belongs to the old project some other way stays there."""
+        collection = self.collection(collection_id)
+        if project_id is not None:
+            self.project(project_id)
+        self._refuse_taken(collection.kind, project_id, collection.name, collection_id)
+        try:
+            self.db.execute("UPDATE collections SET project_id = ? WHERE id = ?", (project_id, collection_id))
+        except apsw.ConstraintError:
+            raise Conflict(f"that project already has a {collection.kind} named {collection.name!r}") from None
+
+    def _refuse_taken(self, kind: str, project_id: int | None, name: str, exclude: int | None = None) -> None:
+        """Names are unique per kind and project, in any case. The table's UNIQUE cannot say so for sets
+        outside any project (SQLite's NULLs are all distinct) nor across case, so it is checked here."""
+        taken = self.db.scalar(
+            "SELECT id FROM collections WHERE kind = ? AND project_id IS ? AND name = ? COLLATE NOCASE AND id IS NOT ?",
+            (kind, project_id, name.strip(), exclude),
+        )
+        if taken is not None:
+            where = "in that project" if project_id is not None else "outside projects"
+            raise Conflict(f"a {kind} named {name.strip()!r} already exists {where}", id=taken)
+
+    def delete_collection(self, collection_id: int) -> None:
+        """Delete a set or character. Its pictures are never deleted."""
+        self.collection(collection_id)
+        self.db.execute("DELETE FROM collection_members WHERE collection_id = ?", (collection_id,))
+        self.db.execute("DELETE FROM collections WHERE id = ?", (collection_id,))
+
+    def add_members(self, collection_id: int, picture_ids: Sequence[int], now: int) -> None:
+        self.collection(collection_id)
+        self.db.connection.executemany(
+            "INSERT INTO collection_members(collection_id, picture_id, added_at) VALUES (?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            [(collection_id, pid, now) for pid in picture_ids],
+        )
+
+    def remove_members(self, collection_id: int, picture_ids: Sequence[int]) -> None:
+        self.collection(collection_id)
+        self.db.connection.executemany(
+            "DELETE FROM collection_members WHERE collection_id = ? AND picture_id = ?",
+            [(collection_id, pid) for pid in picture_ids],
+        )
+
+    def set_operation_ids(self, collection_ids: Sequence[int], op: SetOp) -> list[int]:
+        sql, params = set_operation_sql(collection_ids, op)
+        rows = self.db.query(f"SELECT id FROM pictures WHERE id IN ({sql}) AND deleted_at IS NULL ORDER BY id", params)
+        return [row[0] for row in rows]
+
+    def breadcrumbs(self, *, project_id: int | None = None, collection_id: int | None = None) -> list[Breadcrumb]:
+        """library > project > character or set, for whatever the view shows."""
+        crumbs = [Breadcrumb("library", None, "Library")]
+        collection = self.collection(collection_id) if collection_id is not None else None
+        if collection is not None and collection.project_id is not None:
+            project_id = collection.project_id
+        if project_id is not None:
+            crumbs.append(Breadcrumb("project", project_id, self.project(project_id).name))
+        if collection is not None:
+            crumbs.append(Breadcrumb(collection.kind, collection.id, collection.name))
+        return crumbs

@@ -1,0 +1,159 @@
+"""Faces as people: clusters of unnamed faces (one person each), their sizes and covers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from ..domain import CharacterFace, FaceCluster
+from .database import Database
+
+__all__ = ["FaceStore"]
+
+
+def _chunks(values: Sequence[int], size: int = 500) -> Iterable[Sequence[int]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+class FaceStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def engines_with_unclustered(self) -> list[str]:
+        return [
+            r[0]
+            for r in self.db.query(
+                "SELECT DISTINCT f.engine_id FROM faces f JOIN face_vectors v ON v.face_id = f.id "
+                "WHERE f.cluster_id IS NULL AND f.character_id IS NULL"
+            )
+        ]
+
+    def unclustered(self, engine_id: str, limit: int = 10_000) -> list[int]:
+        """Unnamed faces with a vector that no cluster holds yet, oldest first."""
+        return [
+            r[0]
+            for r in self.db.query(
+                "SELECT f.id FROM faces f JOIN face_vectors v ON v.face_id = f.id WHERE f.engine_id = ? "
+                "AND f.cluster_id IS NULL AND f.character_id IS NULL ORDER BY f.id LIMIT ?",
+                (engine_id, limit),
+            )
+        ]
+
+    def clusters_of(self, face_ids: Sequence[int]) -> dict[int, int | None]:
+        """face id -> its cluster (None: named, or not clustered yet)."""
+        found: dict[int, int | None] = {}
+        for chunk in _chunks(list(face_ids)):
+            marks = ",".join("?" * len(chunk))
+            for face_id, cluster_id, character_id in self.db.query(
+                f"SELECT id, cluster_id, character_id FROM faces WHERE id IN ({marks})", chunk
+            ):
+                found[face_id] = None if character_id is not None else cluster_id
+        return found
+
+    def set_cluster(self, face_ids: Sequence[int], cluster_id: int) -> None:
+        for chunk in _chunks(list(face_ids)):
+            marks = ",".join("?" * len(chunk))
+            self.db.execute(f"UPDATE faces SET cluster_id = ? WHERE id IN ({marks})", (cluster_id, *chunk))
+
+    def merge_clusters(self, clusters: Sequence[int], into: int) -> None:
+        for chunk in _chunks(list(clusters)):
+            marks = ",".join("?" * len(chunk))
+            self.db.execute(f"UPDATE faces SET cluster_id = ? WHERE cluster_id IN ({marks})", (into, *chunk))
+
+    def cluster_faces(self, cluster_id: int) -> list[int]:
+        return [r[0] for r in self.db.query("SELECT id FROM faces WHERE cluster_id = ? ORDER BY id", (cluster_id,))]
+
+    def reset_clusters(self) -> None:
+        self.db.execute("UPDATE faces SET cluster_id = NULL WHERE cluster_id IS NOT NULL")
+
+    def clusters(self, min_faces: int = 2, limit: int = 100) -> list[FaceCluster]:
+        """Unnamed people, largest first, only clusters on live pictures counted."""
+        rows = self.db.query(
+            "SELECT f.cluster_id, f.engine_id, count(*), count(DISTINCT f.picture_id), "
+            "(SELECT c.id FROM faces c WHERE c.cluster_id = f.cluster_id ORDER BY c.score DESC, c.id LIMIT 1) "
+            "FROM faces f JOIN pictures p ON p.id = f.picture_id AND p.deleted_at IS NULL "
+            "WHERE f.cluster_id IS NOT NULL AND f.character_id IS NULL "
+            "GROUP BY f.cluster_id, f.engine_id HAVING count(*) >= ? ORDER BY count(*) DESC, f.cluster_id LIMIT ?",
+            (min_faces, limit),
+        )
+        covers: dict[int, int] = {}
+        for chunk in _chunks([r[4] for r in rows]):
+            marks = ",".join("?" * len(chunk))
+            covers.update(self.db.query(f"SELECT id, picture_id FROM faces WHERE id IN ({marks})", chunk))
+        return [FaceCluster(r[0], r[1], r[2], r[3], r[4], covers[r[4]]) for r in rows]
+
+    def named_counts(self) -> dict[int, tuple[int, int, int, int]]:
+        """character id -> (named faces, of them automatic, cover face id, its picture id), live pictures only."""
+        rows = self.db.query(
+            "SELECT f.character_id, count(*), count(f.assigned_by), "
+            "(SELECT c.id FROM faces c JOIN pictures cp ON cp.id = c.picture_id AND cp.deleted_at IS NULL "
+            "WHERE c.character_id = f.character_id ORDER BY c.score DESC, c.id LIMIT 1) "
+            "FROM faces f JOIN pictures p ON p.id = f.picture_id AND p.deleted_at IS NULL "
+            "WHERE f.character_id IS NOT NULL GROUP BY f.character_id"
+        )
+        covers: dict[int, int] = {}
+        for chunk in _chunks([r[3] for r in rows]):
+            marks = ",".join("?" * len(chunk))
+            covers.update(self.db.query(f"SELECT id, picture_id FROM faces WHERE id IN ({marks})", chunk))
+        return {r[0]: (r[1], r[2], r[3], covers[r[3]]) for r in rows}
+
+    def character_faces(self, character_id: int, limit: int, offset: int = 0) -> list[CharacterFace]:
+        """The faces named as a character on live pictures: those named automatically first (the ones to
+        check), then the least confident, so a wrong face is near the top."""
+        return [
+            CharacterFace(r[0], r[1], r[2], r[3] is not None, r[4])
+            for r in self.db.query(
+                "SELECT f.id, f.picture_id, f.score, f.assigned_by, f.frame_seconds FROM faces f "
+                "JOIN pictures p ON p.id = f.picture_id AND p.deleted_at IS NULL WHERE f.character_id = ? "
+                "ORDER BY f.assigned_by IS NULL, f.score, f.id LIMIT ? OFFSET ?",
+                (character_id, limit, offset),
+            )
+        ]
+
+    def unnamed_on(self, picture_id: int) -> list[tuple[int, str]]:
+        """(face id, engine id) of the picture's faces that no character names, in order."""
+        return self.db.query(
+            "SELECT id, engine_id FROM faces WHERE picture_id = ? AND character_id IS NULL ORDER BY id", (picture_id,)
+        )
+
+    def named_as(self, face_ids: Sequence[int]) -> dict[int, int]:
+        """face id -> the character naming it, for those named."""
+        found: dict[int, int] = {}
+        for chunk in _chunks(list(face_ids)):
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                self.db.query(
+                    f"SELECT id, character_id FROM faces WHERE id IN ({marks}) AND character_id IS NOT NULL", chunk
+                )
+            )
+        return found
+
+    def pictures_still_named(self, picture_ids: Sequence[int], character_id: int) -> set[int]:
+        """Those pictures that still have a face named as the character."""
+        found: set[int] = set()
+        for chunk in _chunks(list(picture_ids)):
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                r[0]
+                for r in self.db.query(
+                    f"SELECT DISTINCT picture_id FROM faces WHERE picture_id IN ({marks}) AND character_id = ?",
+                    (*chunk, character_id),
+                )
+            )
+        return found
+
+    def mark_automatic(self, face_ids: Sequence[int]) -> None:
+        """Say these faces were named automatically (naming one by hand clears it)."""
+        for chunk in _chunks(list(face_ids)):
+            marks = ",".join("?" * len(chunk))
+            self.db.execute(f"UPDATE faces SET assigned_by = 'auto' WHERE id IN ({marks})", chunk)
+
+    def automatic(self, character_id: int | None = None) -> list[int]:
+        """Faces named automatically (of one character, or of any)."""
+        if character_id is None:
+            rows = self.db.query("SELECT id FROM faces WHERE assigned_by = 'auto' ORDER BY id")
+        else:
+            rows = self.db.query(
+                "SELECT id FROM faces WHERE assigned_by = 'auto' AND character_id = ? ORDER BY id", (character_id,)
+            )
+        return [r[0] for r in rows]

@@ -1,0 +1,242 @@
+"""What an edit is about to change, read just before it runs, so the undo history can put it back; and the
+few writes an undo needs that the ordinary edits do not make (tags back with their source and confidence,
+a deleted set, character or project back under its own id)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..errors import BadInput, Conflict
+from .database import Database, ids_json
+
+__all__ = ["EditState"]
+
+_FIELDS = ("rating", "favourite", "flagged", "taken_at")
+_COLLECTION_ROW = ("id", "kind", "name", "project_id", "description", "color", "created_at")
+_PROJECT_ROW = ("id", "name", "description", "color", "created_at")
+
+
+class EditState:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def field_values(self, picture_ids: Sequence[int], field: str) -> list[tuple[int, object]]:
+        """(id, value) of one editable picture field."""
+        if field not in _FIELDS:
+            raise BadInput(f"cannot edit {field}")
+        return self.db.query(
+            f"SELECT id, {field} FROM pictures WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+            (ids_json(picture_ids),),
+        )
+
+    def existing(self, picture_ids: Sequence[int]) -> list[int]:
+        """Those of the pictures still in the library (live or scrapped): an undo skips purged ones."""
+        return [
+            pid
+            for (pid,) in self.db.query(
+                "SELECT id FROM pictures WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+                (ids_json(picture_ids),),
+            )
+        ]
+
+    def scrapped(self, picture_ids: Sequence[int]) -> list[int]:
+        return [
+            pid
+            for (pid,) in self.db.query(
+                "SELECT id FROM pictures WHERE id IN (SELECT value FROM json_each(?)) AND deleted_at IS NOT NULL",
+                (ids_json(picture_ids),),
+            )
+        ]
+
+    def tag_rows(self, picture_ids: Sequence[int], tag_id: int) -> list[tuple[int, str, float | None]]:
+        """(picture id, source, confidence) of the pictures that carry the tag."""
+        return self.db.query(
+            "SELECT picture_id, source, confidence FROM picture_tags "
+            "WHERE tag_id = ? AND picture_id IN (SELECT value FROM json_each(?)) ORDER BY picture_id",
+            (tag_id, ids_json(picture_ids)),
+        )
+
+    def every_tag_row(self, tag_id: int) -> list[tuple[int, str, float | None]]:
+        """(picture id, source, confidence) of every picture that carries the tag."""
+        return self.db.query(
+            "SELECT picture_id, source, confidence FROM picture_tags WHERE tag_id = ? ORDER BY picture_id", (tag_id,)
+        )
+
+    def put_tag_rows(self, tag_id: int, rows: Sequence[Sequence]) -> None:
+        """Tags back on pictures as they were: source and confidence included (inside a write)."""
+        self.db.connection.executemany(
+            "INSERT INTO picture_tags(tag_id, picture_id, source, confidence) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT DO UPDATE SET source = excluded.source, confidence = excluded.confidence",
+            [(tag_id, pid, source, confidence) for pid, source, confidence in rows],
+        )
+
+    def prediction_rows(self, picture_id: int, tag_ids: Sequence[int]) -> list[list]:
+        """[tag name, category, engine id, engine version, confidence, state] of a picture's predictions."""
+        return [
+            list(row)
+            for row in self.db.query(
+                "SELECT t.name, t.category, p.engine_id, p.engine_version, p.confidence, p.state "
+                "FROM predictions p JOIN tags t ON t.id = p.tag_id "
+                "WHERE p.picture_id = ? AND p.tag_id IN (SELECT value FROM json_each(?)) ORDER BY t.name, p.engine_id",
+                (picture_id, ids_json(tag_ids)),
+            )
+        ]
+
+    def put_prediction_rows(self, picture_id: int, rows: Sequence[Sequence], tag_ids: Sequence[int]) -> None:
+        """Predictions back as they were (inside a write): ``rows`` as ``prediction_rows`` gave them, with the
+        id each tag has now."""
+        self.db.connection.executemany(
+            "INSERT INTO predictions(picture_id, engine_id, tag_id, engine_version, confidence, state) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET engine_version = excluded.engine_version, "
+            "confidence = excluded.confidence, state = excluded.state",
+            [(picture_id, row[2], tag_id, row[3], row[4], row[5]) for row, tag_id in zip(rows, tag_ids, strict=True)],
+        )
+
+    def collection_members(self, collection_id: int, picture_ids: Sequence[int]) -> list[int]:
+        return [
+            pid
+            for (pid,) in self.db.query(
+                "SELECT picture_id FROM collection_members "
+                "WHERE collection_id = ? AND picture_id IN (SELECT value FROM json_each(?)) ORDER BY picture_id",
+                (collection_id, ids_json(picture_ids)),
+            )
+        ]
+
+    def project_members(self, project_id: int, picture_ids: Sequence[int]) -> list[int]:
+        """The pictures added to the project itself (not through one of its sets or characters)."""
+        return [
+            pid
+            for (pid,) in self.db.query(
+                "SELECT picture_id FROM project_members WHERE project_id = ? AND direct = 1 "
+                "AND picture_id IN (SELECT value FROM json_each(?)) ORDER BY picture_id",
+                (project_id, ids_json(picture_ids)),
+            )
+        ]
+
+    def user_caption(self, picture_id: int) -> str | None:
+        return self.db.scalar("SELECT text FROM captions WHERE picture_id = ? AND source = 'user'", (picture_id,))  # type: ignore[return-value]
+
+    def face_characters(self, face_ids: Sequence[int]) -> list[tuple[int, int | None, int]]:
+        """(face id, character id or None, picture id)."""
+        return self.db.query(
+            "SELECT id, character_id, picture_id FROM faces WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+            (ids_json(face_ids),),
+        )
+
+    def container_details(self, kind: str, container_id: int) -> dict | None:
+        """Name, description and colour of a project (``kind`` "project") or a set or character."""
+        table = "projects" if kind == "project" else "collections"
+        row = self.db.query(f"SELECT name, description, color FROM {table} WHERE id = ?", (container_id,))
+        return dict(zip(("name", "description", "color"), row[0], strict=True)) if row else None
+
+    def put_container_details(self, kind: str, container_id: int, values: dict) -> bool:
+        """Set them back exactly (a colour back to none too); False when it no longer exists."""
+        table = "projects" if kind == "project" else "collections"
+        rows = self.db.query(
+            f"UPDATE {table} SET name = ?, description = ?, color = ? WHERE id = ? RETURNING id",
+            (values["name"], values["description"], values["color"], container_id),
+        )
+        return bool(rows)
+
+    # -- sets, characters and projects made and deleted -----------------------------------------
+
+    def collection_row(self, collection_id: int) -> dict | None:
+        """A set's or character's own row (id, kind, name, project, description, colour, when made)."""
+        row = self.db.query(f"SELECT {', '.join(_COLLECTION_ROW)} FROM collections WHERE id = ?", (collection_id,))
+        return dict(zip(_COLLECTION_ROW, row[0], strict=True)) if row else None
+
+    def collection_contents(self, collection_id: int) -> dict | None:
+        """Everything a set or character holds, to put it back after a delete: its row, its members
+        (with when they joined), the faces named as it (with who named them) and the faces rejected for it."""
+        row = self.collection_row(collection_id)
+        if row is None:
+            return None
+        return {
+            "row": row,
+            "members": self.db.query(
+                "SELECT picture_id, added_at FROM collection_members WHERE collection_id = ? ORDER BY picture_id",
+                (collection_id,),
+            ),
+            "faces": self.db.query(
+                "SELECT id, assigned_by FROM faces WHERE character_id = ? ORDER BY id", (collection_id,)
+            ),
+            "rejections": [
+                face_id
+                for (face_id,) in self.db.query(
+                    "SELECT face_id FROM face_rejections WHERE character_id = ? ORDER BY face_id", (collection_id,)
+                )
+            ],
+        }
+
+    def put_collection(self, contents: dict) -> list[int]:
+        """A deleted set or character back under its own id, as it was (inside a write; the membership
+        triggers count it and carry its pictures into its project); the pictures of its named faces.
+        Raises ``Conflict`` when its id or name was taken since."""
+        row = contents["row"]
+        taken = self.db.query(
+            "SELECT 1 FROM collections WHERE id = ? OR (kind = ? AND name = ? COLLATE NOCASE AND project_id IS ?)",
+            (row["id"], row["kind"], row["name"], row["project_id"]),
+        )
+        if taken:
+            raise Conflict(f"a {row['kind']} named {row['name']!r} exists again: rename it first")
+        project = row["project_id"]
+        if project is not None and not self.db.query("SELECT 1 FROM projects WHERE id = ?", (project,)):
+            project = None  # its project was deleted since
+        self.db.execute(
+            "INSERT INTO collections(id, kind, name, project_id, description, color, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (row["id"], row["kind"], row["name"], project, row["description"], row["color"], row["created_at"]),
+        )
+        self.db.connection.executemany(
+            "INSERT OR IGNORE INTO collection_members(collection_id, picture_id, added_at) "
+            "SELECT ?, id, ? FROM pictures WHERE id = ?",
+            [(row["id"], added_at, pid) for pid, added_at in contents.get("members", [])],
+        )
+        named = self.db.connection.executemany(
+            "UPDATE faces SET character_id = ?, cluster_id = NULL, assigned_by = ? WHERE id = ? RETURNING picture_id",
+            [(row["id"], assigned_by, face_id) for face_id, assigned_by in contents.get("faces", [])],
+        )
+        pictures = sorted({pid for (pid,) in named})
+        self.db.connection.executemany(
+            "INSERT OR IGNORE INTO face_rejections(character_id, face_id) SELECT ?, id FROM faces WHERE id = ?",
+            [(row["id"], face_id) for face_id in contents.get("rejections", [])],
+        )
+        return pictures
+
+    def project_contents(self, project_id: int) -> dict | None:
+        """A project's row, its sets and characters, and the pictures added to it directly."""
+        row = self.db.query("SELECT id, name, description, color, created_at FROM projects WHERE id = ?", (project_id,))
+        if not row:
+            return None
+        return {
+            "row": dict(zip(_PROJECT_ROW, row[0], strict=True)),
+            "collections": [
+                c for (c,) in self.db.query("SELECT id FROM collections WHERE project_id = ?", (project_id,))
+            ],
+            "direct": [
+                p
+                for (p,) in self.db.query(
+                    "SELECT picture_id FROM project_members WHERE project_id = ? AND direct = 1 ORDER BY picture_id",
+                    (project_id,),
+                )
+            ],
+        }
+
+    def put_project(self, contents: dict) -> None:
+        """A deleted project back under its own id with its sets, characters and pictures (inside a write)."""
+        row = contents["row"]
+        if self.db.query("SELECT 1 FROM projects WHERE id = ? OR name = ?", (row["id"], row["name"])):
+            raise Conflict(f"a project named {row['name']!r} exists again: rename it first")
+        self.db.execute(
+            "INSERT INTO projects(id, name, description, color, created_at) VALUES (?, ?, ?, ?, ?)",
+            (row["id"], row["name"], row["description"], row["color"], row["created_at"]),
+        )
+        self.db.connection.executemany(  # the move trigger brings each one's pictures along
+            "UPDATE collections SET project_id = ? WHERE id = ? AND project_id IS NULL",
+            [(row["id"], c) for c in contents.get("collections", [])],
+        )
+        self.db.connection.executemany(
+            "INSERT INTO project_members(project_id, picture_id, direct) SELECT ?, id, 1 FROM pictures WHERE id = ? "
+            "ON CONFLICT DO UPDATE SET direct = 1",
+            [(row["id"], pid) for pid in contents.get("direct", [])],
+        )

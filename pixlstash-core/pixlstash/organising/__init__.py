@@ -1,0 +1,1 @@
+"""Organising a library: projects, sets, characters, the tag vocabulary and stacks."""

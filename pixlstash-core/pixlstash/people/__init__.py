@@ -1,0 +1,1 @@
+"""People: faces grouped into people and named as characters."""

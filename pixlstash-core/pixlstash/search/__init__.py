@@ -1,0 +1,1 @@
+"""Finding pictures: the search service and likeness to references."""
