@@ -27,7 +27,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures" / "libraries"
-SCHEMA_FILES = ("pixlstash-core/pixlstash/storage/schema.py",)
+# where the schema was: the SQL layer was storage/ before the layout by concept
+SCHEMA_FILES = ("pixlstash-core/pixlstash/db/schema.py", "pixlstash-core/pixlstash/storage/schema.py")
 PASSWORD = "correct horse battery staple"
 
 
@@ -36,9 +37,13 @@ def _git(*args: str) -> str:
 
 
 def _schema_at(commit: str) -> int | None:
-    try:
-        text = _git("show", f"{commit}:pixlstash-core/pixlstash/storage/schema.py")
-    except subprocess.CalledProcessError:
+    for path in SCHEMA_FILES:
+        try:
+            text = _git("show", f"{commit}:{path}")
+            break
+        except subprocess.CalledProcessError:
+            continue
+    else:
         return None
     block = re.search(r"MIGRATIONS[^=]*= \[(.*?)\n\]", text, re.S)
     return max(int(n) for n in re.findall(r"^\s*\((\d+),", block.group(1), re.M)) if block else None
@@ -48,7 +53,11 @@ def eras() -> dict[int, str]:
     """Schema version -> the newest commit that wrote it (the last before the next migration)."""
     commits = _git("rev-list", "--reverse", "HEAD").split()
     newest: dict[int, str] = {}
-    changes = set(_git("rev-list", "HEAD", "--", *SCHEMA_FILES, "pixlstash-core/pixlstash/storage/").split())
+    changes = set(
+        _git(
+            "rev-list", "HEAD", "--", *SCHEMA_FILES, "pixlstash-core/pixlstash/storage/", "pixlstash-core/pixlstash/db/"
+        ).split()
+    )
     version = None
     for commit in commits:
         if commit in changes or version is None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
 import os
 import pty
+import re
 import select
 import signal
 import subprocess
@@ -236,3 +239,72 @@ def live(library):
 
     with LiveServer(library) as server:
         yield server
+
+
+# -- markers, set from what a test uses ---------------------------------------------------------------
+# Each test is marked by what it needs, read from its own code, the fixtures it uses and the module-level
+# helpers it calls (one level): `scripts/test --fast` runs the tests that need none of these.
+NEEDS = {
+    "browser": r"playwright|chromium|\bpage\.(goto|locator|get_by_\w+|click|keyboard|mouse|wait_for\w*)\b",
+    "comfyui": r"\bcomfyui(_without_pack)?\b|RealComfyUI|real_comfyui",
+    "cli": r"\brun_cli\(|run_in_terminal\(|\"-m\", \"pixlstash\"|ServeProcess|serve_process\b|\bst\b.*schemathesis",
+    "install": r"pip_install_to|install_plugin_module|installed_test_plugins|consumer_python|\"pip\", \"install\"|venv\b",
+    "ray": r"\bray\b",
+    "models": r"full_models|tiny_[a-z_]+\(|from_pretrained|onnx\.helper|open_clip\.create",
+    "container": r"podman|\bdocker\b|Dockerfile",
+    "s3": r"seaweed|SeaweedFS|\bweed\b",
+}
+_NEEDS = {name: re.compile(pattern) for name, pattern in NEEDS.items()}
+
+
+def _source(thing) -> str:
+    try:
+        return inspect.getsource(thing)
+    except (OSError, TypeError):
+        return ""
+
+
+def _module_helpers(module) -> dict[str, str]:
+    helpers = getattr(module, "_pixlstash_helpers", None)
+    if helpers is None:
+        helpers = {
+            name: _source(value)
+            for name, value in vars(module).items()
+            if inspect.isfunction(value) and value.__module__ == module.__name__ and not name.startswith("test_")
+        }
+        module._pixlstash_helpers = helpers
+    return helpers
+
+
+def needs_of(item) -> set[str]:
+    """What a test needs, from its code, its fixtures' code and the module's helpers it names."""
+    function = getattr(item, "function", None)
+    own = _source(function)
+    texts = [own]
+    for name in item.fixturenames:
+        for definition in item._fixtureinfo.name2fixturedefs.get(name, ()):
+            texts.append(name + " " + _source(definition.func))
+    helpers = _module_helpers(item.module) if getattr(item, "module", None) else {}
+    try:
+        called = {node.id for node in ast.walk(ast.parse(inspect.cleandoc("\n" + own))) if isinstance(node, ast.Name)}
+    except SyntaxError:
+        called = set(helpers)
+    texts += [helpers[name] for name in called & set(helpers)]
+    text = "\n".join(texts)
+    return {name for name, pattern in _NEEDS.items() if pattern.search(text)}
+
+
+def pytest_addoption(parser):
+    parser.addoption("--fast", action="store_true", help="only the tests that need none of: " + ", ".join(NEEDS))
+
+
+def pytest_collection_modifyitems(config, items):
+    kept, left_out = [], []
+    for item in items:
+        needs = needs_of(item)
+        for name in needs:
+            item.add_marker(name)
+        (left_out if needs and config.getoption("--fast") else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept

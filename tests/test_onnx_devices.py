@@ -102,7 +102,7 @@ def test_the_fp16_copy_is_made_once_and_scores_within_float16_rounding(tmp_path)
 
 
 def test_doctor_says_why_onnx_engines_are_not_on_the_gpu(monkeypatch):
-    from pixlstash import doctor
+    from pixlstash.system import doctor
 
     facts = {"version": "1.23.2", "providers": ["CUDAExecutionProvider", "CPUExecutionProvider"]}
     missing = "onnxruntime's CUDA provider needs libcublasLt.so.12, which is not installed: install ..."

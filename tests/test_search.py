@@ -12,7 +12,7 @@ from test_enrichment import import_colours, run_jobs
 
 from pixlstash.domain import PictureFilter
 from pixlstash.errors import BadInput, NotFound
-from pixlstash.index import search as search_module
+from pixlstash.search import service as search_module
 from pixlstash.testing import COLOURS, colour_vector, mean_rgb
 
 NAMES = ("red", "green", "blue", "yellow", "cyan", "magenta", "white")

@@ -92,7 +92,7 @@ class Library(LibraryServices):
         # Other processes may be importing into this library right now: only what dead ones left is swept.
         self.scratch = ScratchArea(self.root / "tmp")
         self.db = Database(self.root / DATABASE_NAME)
-        self.history_log = HistoryLog(self.root)  # the undo history, in its own file (see edits.py)
+        self.history_log = HistoryLog(self.root)  # the undo history, in its own file (see history/undo.py)
         self.pictures = PictureStore(self.db)
         self.tags = TagStore(self.db)
         self.collections = CollectionStore(self.db)

@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 SECRET_MASK = "********"  # what a secret that is set shows as
-PREVIOUS_STORE = "storage:previous"  # the s3 settings a move of the originals remembers (store_choice.py)
+PREVIOUS_STORE = "storage:previous"  # the s3 settings a move of the originals remembers (files/store_choice.py)
 SCRUB_OWED = "secrets:scrub-owed"  # settings key: secrets were found in library.db, its copies are still to clean
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")

@@ -1,5 +1,5 @@
 """``pixlstash edit rotate|flip|straighten|crop|revert|show``: change how pictures are shown; their
-originals never change (see edit_geometry.py)."""
+originals never change (see domain/look_geometry.py)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """What a picture's edit (``PictureEdit``) does to its pixels and to boxes on it, and how the steps a person
 takes (turn, mirror, straighten, crop to a box or an aspect) change an edit.
 
-(Pixels are drawn by ``edit_render.py``, which needs Pillow; this module is plain arithmetic.)
+(Pixels are drawn by ``media/look_pixels.py``, which needs Pillow; this module is plain arithmetic.)
 
 An edit applies to the original turned upright (by its EXIF orientation), in this order: straighten by
 ``angle`` about the centre, scaled just enough to leave no empty corner (the frame keeps the original's

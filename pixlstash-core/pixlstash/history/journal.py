@@ -5,7 +5,7 @@ it has committed, ``deliver`` moves the outbox into ``history.db``. A process ki
 the row in the outbox, and the next ``deliver`` (every history read, and opening the library) finishes
 the job. A history that does not know the library's mark (after a snapshot restore, or a crash in the
 middle of one) is cleared: steps from before a restore must never be undone over what it brought back.
-See storage/history_outbox.py for the chain of marks that makes this safe to repeat.
+See db/history_outbox.py for the chain of marks that makes this safe to repeat.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Reviewing an engine's predicted tags as a step of the undo history: what a review is about to change,
 read just before it runs, and how to put it back. Undo takes off the tags the review put on (those the
 picture did not carry before) and gives the predictions back as they were: pending or rejected, with their
-engine, version and confidence. Tags are recorded by name, as in ``edits.py``: a replay finds them as they
+engine, version and confidence. Tags are recorded by name, as in ``undo.py``: a replay finds them as they
 are then (made again, in their category, if deleted since)."""
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ reads what it is about to change, makes the change through the library's own met
 and counts follow as always) and records one step in the history log (its own file, ``history.db``).
 Edits made as one action (a picture's form saving a rating and a tag, a character merged into another) are
 one step: ``with edits.step("..."):``. An edit and its step are one transaction (the step
-goes through the library's outbox, see undo_journal.py): a step whose edit failed half way is rolled back
+goes through the library's outbox, see journal.py): a step whose edit failed half way is rolled back
 whole, and ``kill -9`` can leave neither an edit without its step nor an undo that was not recorded.
 Work the library does by itself (imports, engines, folder scans) is not recorded: undo reverts what the
 person did.
@@ -53,7 +53,7 @@ _Method = TypeVar("_Method", bound=Callable[..., Any])
 
 
 def _atomic(method: _Method) -> _Method:
-    """The edit and the step it records commit together (see undo_journal.py)."""
+    """The edit and the step it records commit together (see journal.py)."""
 
     @functools.wraps(method)
     def in_one_transaction(self: Edits, *args: Any, **kwargs: Any) -> Any:
@@ -364,7 +364,7 @@ class Edits:
 
     @_atomic
     def stacks(self, label: str, memberships: dict[int, int | None], covers: dict[int, int | None]) -> None:
-        """Put pictures in stacks (None: in none) and set stacks' covers, as one step (see stacks.py)."""
+        """Put pictures in stacks (None: in none) and set stacks' covers, as one step (see organising/stacks.py)."""
         assert self.stack_store is not None
         before_members = self.stack_store.stacks_of(list(memberships))
         before_covers = self.stack_store.covers(list(covers))

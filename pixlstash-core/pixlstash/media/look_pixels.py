@@ -1,4 +1,4 @@
-"""A picture as its edit shows it: the pixels (see edit_geometry.py for the order of the steps)."""
+"""A picture as its edit shows it: the pixels (see domain/look_geometry.py for the order of the steps)."""
 
 from __future__ import annotations
 

@@ -151,7 +151,7 @@ class ThumbnailCache:
         self.root = root
 
     def path(self, content_hash: str, size: ThumbnailSize, edit_key: str = "") -> Path:
-        """Where a thumbnail is; an edited picture's (``edit_key``, see edit_geometry.py) apart from the
+        """Where a thumbnail is; an edited picture's (``edit_key``, see domain/look_geometry.py) apart from the
         original's, so undoing an edit finds its thumbnails still there."""
         if size not in ("grid", "preview") or not content_hash.isalnum() or not (edit_key.isalnum() or not edit_key):
             raise damaged_address("thumbnail", content_hash, size, edit_key)
@@ -199,5 +199,5 @@ class ThumbnailCache:
         """Every file made from the picture: thumbnails, its edits' and its faces' crops."""
         for made in self.path(content_hash, "grid").parent.glob(f"{content_hash}.*.webp"):
             made.unlink(missing_ok=True)
-        for made in (self.root / "edited" / content_hash[:2]).glob(f"{content_hash}.e*"):  # rendition_cache.py
+        for made in (self.root / "edited" / content_hash[:2]).glob(f"{content_hash}.e*"):  # files/renditions.py
             made.unlink(missing_ok=True)

@@ -1,5 +1,5 @@
 """Editing pictures: rating and flags, tags, captions and engine suggestions, each in one transaction and
-announced on the event bus. The undo history (``edits.py``) records the ones a person makes."""
+announced on the event bus. The undo history (``history/undo.py``) records the ones a person makes."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from ..api import Api, RequestContext, decode_json
 from ..security import Policy
 from ..uploads import receive_upload
 from .media import decode_for
-from .shared import PREFIX as SHARED
+from .share_links import PREFIX as SHARED
 
 Similarity = Annotated[float, Meta(ge=-1.0, le=1.0)]
 Limit = Annotated[int, Meta(ge=1, le=1000)]

@@ -33,7 +33,7 @@ function shownBox(p) {
   return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
 }
 
-/** How much a picture straightened by ``angle`` is enlarged to leave no empty corner (edit_geometry.py). */
+/** How much a picture straightened by ``angle`` is enlarged to leave no empty corner (domain/look_geometry.py). */
 function coverScale(angle, w, h) {
   const c = Math.abs(Math.cos((angle * Math.PI) / 180));
   const s = Math.abs(Math.sin((angle * Math.PI) / 180));
