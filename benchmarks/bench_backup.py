@@ -72,12 +72,12 @@ def main() -> None:
             for kind in ("folder", "tar"):
                 target = Path(folder) / ("backup" if kind == "folder" else "backup.tar")
                 began = time.perf_counter()
-                full = create_backup(library, target)
+                full = create_backup(library.backup_source(), target)
                 elapsed = time.perf_counter() - began
                 print(f"{kind:>6} full backup:        {rate(full.bytes_in_backup, elapsed)} ({full.files:,} files)")
                 if kind == "folder":
                     began = time.perf_counter()
-                    again = create_backup(library, target)
+                    again = create_backup(library.backup_source(), target)
                     elapsed = time.perf_counter() - began
                     print(
                         f"{kind:>6} incremental, unchanged: {elapsed:.2f} s, {again.files_written} files "

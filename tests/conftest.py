@@ -248,7 +248,9 @@ NEEDS = {
     "browser": r"playwright|chromium|\bpage\.(goto|locator|get_by_\w+|click|keyboard|mouse|wait_for\w*)\b",
     "comfyui": r"\bcomfyui(_without_pack)?\b|RealComfyUI|real_comfyui",
     "cli": r"\brun_cli\(|run_in_terminal\(|\"-m\", \"pixlstash\"|ServeProcess|serve_process\b|\bst\b.*schemathesis",
-    "install": r"pip_install_to|install_plugin_module|installed_test_plugins|consumer_python|\"pip\", \"install\"|venv\b",
+    "install": (
+        r"pip_install_to|install_plugin_module|installed_test_plugins|consumer_python|\"pip\", \"install\"|\bvenv\b"
+    ),
     "ray": r"\bray\b",
     "models": r"full_models|tiny_[a-z_]+\(|from_pretrained|onnx\.helper|open_clip\.create",
     "container": r"podman|\bdocker\b|Dockerfile",

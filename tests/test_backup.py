@@ -88,12 +88,12 @@ def test_a_backup_restores_into_the_same_library(filled, tmp_path, kind):
 def test_the_next_backup_into_a_folder_writes_only_what_is_new(filled, tmp_path):
     target = tmp_path / "backup"
     with Library.open(filled) as library:
-        first = create_backup(library, target)
-        again = create_backup(library, target)
+        first = create_backup(library.backup_source(), target)
+        again = create_backup(library.backup_source(), target)
         assert again.files_written == 3  # the databases only: library, history, snapshot catalog (no accounts)
         assert again.bytes_written < first.bytes_written and again.files == first.files
         make_pictures(library, tmp_path / "more", 1, seed=9)
-        third = create_backup(library, target)
+        third = create_backup(library.backup_source(), target)
     assert third.files_written == 4  # three databases and the one new original
     manifest, problems = verify_backup(target)
     assert problems == [] and manifest.pictures == 8
@@ -102,7 +102,7 @@ def test_the_next_backup_into_a_folder_writes_only_what_is_new(filled, tmp_path)
 def test_damage_is_found_and_a_damaged_backup_restores_nothing(filled, tmp_path):
     target = tmp_path / "backup"
     with Library.open(filled) as library:
-        create_backup(library, target)
+        create_backup(library.backup_source(), target)
     [original] = sorted((target / "originals").rglob("*.png"))[:1]
     data = bytearray(original.read_bytes())
     data[len(data) // 2] ^= 0xFF
@@ -123,7 +123,7 @@ def test_damage_is_found_and_a_damaged_backup_restores_nothing(filled, tmp_path)
 def test_restore_only_into_a_new_or_empty_folder(filled, tmp_path):
     target = tmp_path / "backup"
     with Library.open(filled) as library:
-        create_backup(library, target)
+        create_backup(library.backup_source(), target)
     occupied = tmp_path / "occupied"
     occupied.mkdir()
     (occupied / "keep.txt").write_text("mine")
@@ -203,18 +203,21 @@ def test_kill_9_during_a_backup_leaves_nothing_that_passes_for_one(filled, tmp_p
     earlier, fresh = tmp_path / f"earlier{suffix}", tmp_path / f"fresh{suffix}"
     writer = "_FolderWriter" if kind == "folder" else "_TarWriter"
     with Library.open(filled) as library:
-        create_backup(library, earlier)
+        create_backup(library.backup_source(), earlier)
         make_pictures(library, tmp_path / "more", 2, seed=5)
     for path in (earlier, fresh):  # an earlier backup being made again, and a first one
-        code = f"with Library.open({str(filled)!r}) as library:\n    create_backup(library, Path({str(path)!r}))"
+        code = (
+            f"with Library.open({str(filled)!r}) as library:\n"
+            f"    create_backup(library.backup_source(), Path({str(path)!r}))"
+        )
         # Three databases (no accounts), then the originals: killed on the second original.
         _killed(code, "pixlstash.backups.archive", f"{writer}.put_file", 5)
     manifest, problems = verify_backup(earlier)  # the earlier backup is still whole, as it was
     assert problems == [] and manifest.pictures == 7
     assert verify_backup(fresh)[1] != []  # the one cut short does not pass for a backup
     with Library.open(filled) as library:  # and the next run completes
-        create_backup(library, fresh)
-        create_backup(library, earlier)
+        create_backup(library.backup_source(), fresh)
+        create_backup(library.backup_source(), earlier)
     assert verify_backup(fresh)[1] == [] and verify_backup(earlier)[0].pictures == 9
     assert not [p for p in tmp_path.rglob("*") if p.name.startswith(".") and "partial" in p.name]  # nothing left over
 
@@ -222,7 +225,7 @@ def test_kill_9_during_a_backup_leaves_nothing_that_passes_for_one(filled, tmp_p
 def test_kill_9_during_a_restore_leaves_no_library(filled, tmp_path):
     target = tmp_path / "backup"
     with Library.open(filled) as library:
-        create_backup(library, target)
+        create_backup(library.backup_source(), target)
     to = tmp_path / "restored"
     _killed(f"restore_backup(Path({str(target)!r}), Path({str(to)!r}))", "pixlstash.backups.restore", "_check_file", 4)
     assert not to.exists()  # a restore cut short is not a library
@@ -237,7 +240,8 @@ def test_a_backup_killed_with_the_server_is_reported_unfinished(filled, tmp_path
         "from pixlstash.backups.runner import BackupRunner\n"
         "from pixlstash.db.settings import SettingsStore\n"
         f"with Library.open({str(filled)!r}) as library:\n"
-        "    runner = BackupRunner(library, SettingsStore(library.db, 'settings'))\n"
+        "    settings = SettingsStore(library.db, 'settings')\n"
+        "    runner = BackupRunner(library.plugin_manager, library.plugin_settings, library.backup_source, settings)\n"
         f"    runner.start({str(target)!r})\n"
         "    runner.wait()\n"
     )
@@ -246,7 +250,8 @@ def test_a_backup_killed_with_the_server_is_reported_unfinished(filled, tmp_path
     from pixlstash.db.settings import SettingsStore
 
     with Library.open(filled) as library:
-        runner = BackupRunner(library, SettingsStore(library.db, "settings"))
+        settings = SettingsStore(library.db, "settings")
+        runner = BackupRunner(library.plugin_manager, library.plugin_settings, library.backup_source, settings)
         status = runner.status()
         assert not status.running and status.last is None
         assert f"the backup to {target} did not finish" in status.last_error

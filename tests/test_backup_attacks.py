@@ -44,7 +44,7 @@ def library_root(tmp_path) -> Path:
 def good_tar(library_root, tmp_path) -> Path:
     target = tmp_path / "good.tar"
     with Library.open(library_root) as library:
-        create_backup(library, target)
+        create_backup(library.backup_source(), target)
     return target
 
 
@@ -105,7 +105,7 @@ def test_member_names_outside_the_layout_are_refused_and_nothing_is_written(good
 def test_a_folder_backup_is_read_without_leaving_it(library_root, tmp_path):
     backup = tmp_path / "backup"
     with Library.open(library_root) as library:
-        create_backup(library, backup)
+        create_backup(library.backup_source(), backup)
     secret = tmp_path / "outside_secret.txt"
     secret.write_text("the neighbour's diary")
     # A manifest entry that names a file outside the backup is refused by name ...
@@ -221,11 +221,11 @@ def test_a_link_inside_the_backup_folder_is_never_followed(library_root, tmp_pat
     (victim / "Photos2025" / "beach.jpg").write_bytes(b"holiday")
     backup = tmp_path / "backup"
     with Library.open(library_root) as library:
-        create_backup(library, backup)
+        create_backup(library.backup_source(), backup)
         shutil.rmtree(backup / "databases")
         os.symlink(victim, backup / "databases")
         with pytest.raises(PixlstashError, match="is a link"):
-            create_backup(library, backup)
+            create_backup(library.backup_source(), backup)
     assert (victim / "Photos2025" / "beach.jpg").read_bytes() == b"holiday"
     done = run_cli("backup", "create", str(backup), "--library", str(library_root), check=False)
     assert done.returncode == 1 and "is a link" in done.stderr

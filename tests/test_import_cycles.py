@@ -87,6 +87,33 @@ def test_no_service_takes_the_library():
     graph = import_graph()
     users = {name for name, targets in graph.items() if "pixlstash.library" in targets}
     assert {u for u in users - allowed if not u.startswith("pixlstash.cli")} == set()
+    takers = {
+        f"{name}: {function}({argument})"
+        for name, path in _modules().items()
+        if name not in allowed and not name.startswith("pixlstash.cli")
+        for function, argument in library_parameters(ast.parse(path.read_text()))
+    }
+    assert takers == set(), "a service receives what it uses (a typed Protocol of it at most), never the Library"
+
+
+def library_parameters(tree: ast.AST) -> list[tuple[str, str]]:
+    """(function, parameter) of the parameters that take a library: named ``library`` with no annotation,
+    or annotated ``Library``."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for arg in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]:
+                annotation = ast.unparse(arg.annotation) if arg.annotation is not None else None
+                if (arg.arg == "library" and annotation is None) or (annotation or "").strip("'\"") == "Library":
+                    found.append((node.name, arg.arg))
+    return found
+
+
+def test_the_guard_sees_a_service_that_takes_the_library():
+    taken = (
+        "def __init__(self, library, store):\n    pass\ndef run(lib: Library):\n    pass\ndef ok(library: Host): pass"
+    )
+    assert library_parameters(ast.parse(taken)) == [("__init__", "library"), ("run", "lib")]
 
 
 UI = Path(__file__).resolve().parent.parent / "pixlstash-web" / "pixlstash_web" / "static" / "js"

@@ -65,7 +65,7 @@ def test_a_larger_backup_is_replaced_only_when_asked_and_accounts_only_when_tick
     target = tmp_path / "usb" / "backup"
     with Library.open(tmp_path / "bigger") as bigger:  # another library, with more pictures, backed up there
         make_pictures(bigger, tmp_path / "more", 7, seed=3)
-        create_backup(bigger, target)
+        create_backup(bigger.backup_source(), target)
     with signed_in_page(browser, server, viewport={"width": 1280, "height": 800}) as page:
         page.get_by_role("button", name="Settings", exact=True).click()
         page.get_by_role("tab", name="Library").click()

@@ -200,7 +200,9 @@ class Instance:
 
     @functools.cached_property
     def backups(self) -> BackupRunner:
-        return BackupRunner(self.library, SettingsStore(self.library.db, "settings"))
+        library = self.library
+        settings = SettingsStore(library.db, "settings")
+        return BackupRunner(library.plugin_manager, library.plugin_settings, library.backup_source, settings)
 
     @functools.cached_property
     def auth(self) -> Authenticator:

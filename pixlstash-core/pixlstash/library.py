@@ -48,6 +48,7 @@ from .system.scratch import ScratchArea
 
 if TYPE_CHECKING:
     from .auth import Authenticator
+    from .backups.service import BackupSource
     from .enrichment import EnrichmentWorker
     from .importing.arrivals import Arrivals, Hold
     from .importing.folders import FolderWatcher
@@ -442,6 +443,12 @@ class Library(LibraryServices):
         return self.files.thumbnail_path(picture_id, size)
 
     # -- editing --------------------------------------------------------------------------------
+
+    def backup_source(self) -> BackupSource:
+        """What ``create_backup`` reads from this library."""
+        from .backups.service import BackupSource
+
+        return BackupSource(self.root, self.store, self.scratch.path, self.secrets)
 
     def require_pictures(self, picture_ids: Sequence[int]) -> list[int]:
         return self.pictures.require(picture_ids)

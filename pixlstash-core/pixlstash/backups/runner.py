@@ -6,17 +6,20 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import msgspec
+import pluggy
 from msgspec import Meta
 
 from ..db.settings import SettingsStore
 from ..errors import BadInput, Conflict
 from ..files.store_choice import parse_store_url
+from ..plugin_settings import PluginSettingsSource
 from .bucket import is_bucket_url, open_backup_place
-from .service import BackupReport, create_backup
+from .service import BackupReport, BackupSource, create_backup
 
 __all__ = ["BackupRunner", "BackupSchedule", "BackupStatus"]
 
@@ -79,8 +82,17 @@ def _checked_target(target: str | None) -> str:
 
 
 class BackupRunner:
-    def __init__(self, library, settings: SettingsStore, clock=time.time) -> None:
-        self.library, self.settings, self.clock = library, settings, clock
+    def __init__(
+        self,
+        plugin_manager: pluggy.PluginManager,
+        plugin_settings: PluginSettingsSource,
+        source: Callable[[], BackupSource],
+        settings: SettingsStore,
+        clock=time.time,
+    ) -> None:
+        """``source`` gives what a backup reads, asked at each run (the originals' store may have changed)."""
+        self.plugin_manager, self.plugin_settings, self.source = plugin_manager, plugin_settings, source
+        self.settings, self.clock = settings, clock
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._target: str | None = None
@@ -150,13 +162,13 @@ class BackupRunner:
         record = self.settings.get("backup_record", _Record, _Record())
         try:
             place = open_backup_place(
-                self.library.plugin_manager,
+                self.plugin_manager,
                 target,
                 {"endpoint": endpoint} if endpoint else {},
-                self.library.plugin_settings.all(),
+                self.plugin_settings.all(),
             )
             report = create_backup(
-                self.library,
+                self.source(),
                 place,
                 with_thumbnails=with_thumbnails,
                 with_accounts=with_accounts,

@@ -26,12 +26,15 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 import msgspec
 
 from .. import __version__
 from ..db.copies import copy_database_file, stored_originals
+from ..db.secrets_db import SecretStore
 from ..errors import BadInput, Conflict
+from ..files.originals import OriginalStore
 from .archive import MANIFEST, is_tar, links_inside, remove_tree
 from .bucket import BackupBucket, reader_for, writer_for
 from .layout import ACCOUNTS, DATABASES
@@ -43,6 +46,7 @@ __all__ = [
     "BackupBucket",
     "BackupManifest",
     "BackupReport",
+    "BackupSource",
     "create_backup",
     "kept_backups",
     "restore_backup",
@@ -52,6 +56,15 @@ __all__ = [
 KEEP = 3  # database sets a folder keeps: this backup's and the two before it
 _OURS = {MANIFEST, "databases", "originals", "snapshots", "watermarks", "thumbnails"}
 _CACHES = ("thumbnails/shared/", "thumbnails/edited/")  # renders made again on demand: never backed up
+
+
+class BackupSource(NamedTuple):
+    """What a backup reads from a library (``Library.backup_source()`` gives it)."""
+
+    root: Path  # the library's folder
+    store: OriginalStore  # where its originals are
+    scratch: Path  # this process's scratch folder in it
+    secrets: SecretStore  # the plugins' secrets (named in the report when left out)
 
 
 def _is_tar(target: Path | BackupBucket) -> bool:
@@ -83,8 +96,8 @@ def _named(target: Path | BackupBucket) -> str:
     return target.where() if isinstance(target, BackupBucket) else str(target)
 
 
-def _checked_bucket(library, bucket: BackupBucket) -> BackupBucket:
-    if bucket.overlaps(library.store):
+def _checked_bucket(store: OriginalStore, bucket: BackupBucket) -> BackupBucket:
+    if bucket.overlaps(store):
         raise BadInput(
             f"{bucket.where()} holds the library's originals, or is inside their prefix: choose another prefix"
         )
@@ -128,7 +141,7 @@ def _refuse_replacing(target: Path, previous: BackupManifest | None, pictures: i
 
 
 def create_backup(
-    library,
+    library: BackupSource,
     target: Path | BackupBucket,
     *,
     with_thumbnails: bool = False,
@@ -141,7 +154,7 @@ def create_backup(
     root = Path(library.root)
     warnings: list[str] = []
     if isinstance(target, BackupBucket):
-        target = _checked_bucket(library, target)
+        target = _checked_bucket(library.store, target)
     else:
         target = _checked_target(root, Path(target))
         if container_layer(target):
@@ -160,7 +173,7 @@ def create_backup(
     files: dict[str, FileEntry] = {}
     problems: list[str] = []
     written = [0, 0, 0]  # files, bytes, originals copied inside a bucket
-    with tempfile.TemporaryDirectory(dir=library.scratch.path, prefix="backup-") as scratch:
+    with tempfile.TemporaryDirectory(dir=library.scratch, prefix="backup-") as scratch:
         copies = {}
         for name in places:  # first: what they refer to is then in the library for sure
             source = root / name
@@ -206,7 +219,7 @@ def create_backup(
                 if reusable(name, size):
                     entry, problem, adopted = known[name], None, False
                 else:
-                    entry, problem, adopted = _put_original(library, writer, name, content_hash, suffix)
+                    entry, problem, adopted = _put_original(library.store, writer, name, content_hash, suffix)
                 with lock:
                     if entry is not None:
                         files[name] = entry
@@ -269,21 +282,21 @@ def _secrets_named(stored: dict[str, dict[str, str]]) -> list[str]:
 
 
 def _put_original(
-    library, writer, name: str, content_hash: str, suffix: str
+    store: OriginalStore, writer, name: str, content_hash: str, suffix: str
 ) -> tuple[FileEntry | None, str | None, bool]:
     """The original into the backup: its entry, a problem to report if it is missing or damaged, and
     whether the bucket copied it itself."""
     try:
         if (entry := writer.adopt(content_hash, suffix, name)) is not None:  # copied inside a bucket
             return entry, None, True
-        local = library.store.local_path(content_hash, suffix)
+        local = store.local_path(content_hash, suffix)
         if local is not None:
             size, digest = writer.put_file(name, local)
         else:
             # Read twice when the bytes are not the original's: a read changed on its way (a faulty line,
             # a proxy) is not a damaged original.
             for _ in range(2):
-                with library.store.open(content_hash, suffix) as source:
+                with store.open(content_hash, suffix) as source:
                     size, digest = writer.put(name, source)
                 if digest == content_hash:
                     break

@@ -85,7 +85,7 @@ def create_command(
         bar, report_progress = _bytes_progress("backing up")
         with bar:
             report = create_backup(
-                library,
+                library.backup_source(),
                 place,
                 with_thumbnails=with_thumbnails,
                 with_accounts=with_accounts,

@@ -140,7 +140,7 @@ def _storage_checks(pm, library_path, checks: list[Check]) -> list[Check]:
 
     try:
         with open_library(library_path, pm) as library:
-            state = storage_state(library)
+            state = storage_state(library.store, library.pictures)
     except StorageUnavailable as error:  # the store's plugin is missing: nothing reads the originals
         return [Check("FAIL", "originals", error.message)]
     except Exception as error:

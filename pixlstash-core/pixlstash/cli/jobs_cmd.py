@@ -128,7 +128,7 @@ def _storage_lines(library) -> list[str]:
     """The originals' store, when it is a bucket or does not answer (a local folder that answers is not news)."""
     from ..files.store_choice import storage_state
 
-    state = storage_state(library)
+    state = storage_state(library.store, library.pictures)
     if not state.remote and state.state == "answers":
         return []
     return [f"originals in {state.where}: {'the store answers' if state.state == 'answers' else state.state}"]

@@ -64,7 +64,7 @@ def storage_group(ctx, library_path, as_json) -> int:
 def show(pm, library_path, as_json) -> int:
     """Where the originals live, how many, and whether the store answers."""
     with open_library(library_path, pm) as library:
-        state = storage_state(library)
+        state = storage_state(library.store, library.pictures)
     if as_json:
         print_json({"store": state.store, "where": state.where, "originals": state.originals, "state": state.state})
     else:
@@ -94,7 +94,10 @@ def use(pm, library_path, target, **options) -> int:
         with open_library(library_path, pm, create=True) as library:
             if library.pictures.managed_originals():
                 raise Conflict("this library has originals already: `pixlstash storage migrate` moves them")
-            choice, given = StoreChoice(library), _given(**options)  # (the secret's file is read once)
+            choice, given = (
+                StoreChoice(library.plugin_settings, library.plugin_manager, library.root),
+                _given(**options),
+            )  # (the secret's file is read once)
             store = choice.store_for(target, **given)
             store.check()
             choice.switch(target, **given)
@@ -151,7 +154,7 @@ def migrate(pm, library_path, target, delete_source, **options) -> int:
 
 
 def _migrate(library, target: str, delete_source: bool, given: dict) -> int:
-    choice = StoreChoice(library)
+    choice = StoreChoice(library.plugin_settings, library.plugin_manager, library.root)
     source, destination = library.store, choice.store_for(target, **given)
     originals = library.pictures.managed_originals()
     if source.where() == destination.where():

@@ -18,12 +18,18 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from ..db.comfy import ComfyStore
-from ..domain import ComfyLink, ComfyRun
+from ..db.database import Database
+from ..db.pictures import PictureStore
+from ..domain import ComfyLink, ComfyRun, ImportReport, Picture
 from ..errors import BadInput, ComfyUnreachable, NotFound, PixlstashError, WorkflowRefused
+from ..files.picture_files import PictureFiles
+from ..organising.organiser import Organiser
+from ..organising.stacks import Stacks
 from ..system.clock import now_ms
-from ..system.scratch import is_alive
+from ..system.scratch import ScratchArea, is_alive
 from .client import ComfyClient, checked_url
 from .graphs import image_inputs, parse_graph, preflight, remix, saved_images, with_image
 
@@ -38,9 +44,34 @@ class RunCancelled(PixlstashError):
     code = "cancelled"
 
 
+class RunsLibrary(Protocol):
+    """What workflow runs use of a library: its pictures and their files, imports, organising and stacks."""
+
+    db: Database
+    pictures: PictureStore
+    scratch: ScratchArea
+    files: PictureFiles
+    organise: Organiser
+    stacks: Stacks
+    tmp: Path
+
+    def get(self, picture_id: int) -> Picture: ...
+    def original_path(self, picture_id: int) -> Path: ...
+    def new_source(self, kind: str, label: str) -> int: ...
+    def import_uploads(
+        self,
+        files: Sequence[tuple[Path, str]],
+        *,
+        project_id: int | None = None,
+        collection_ids: Sequence[int] = (),
+        source_id: int | None = None,
+        enrich: bool = True,
+    ) -> ImportReport: ...
+
+
 class ComfyRuns:
-    def __init__(self, library, store: ComfyStore | None = None, *, client=ComfyClient) -> None:
-        self.library = library  # the facade: pictures, originals, imports, organising and stacks
+    def __init__(self, library: RunsLibrary, store: ComfyStore | None = None, *, client=ComfyClient) -> None:
+        self.library = library
         self.store = store or ComfyStore(library.db)
         self.client = client
 

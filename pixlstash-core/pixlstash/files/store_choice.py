@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import msgspec
+import pluggy
 
+from ..db.pictures import PictureStore
 from ..errors import BadInput, NotFound, PixlstashError, StorageUnavailable
-from ..plugin_settings import PREVIOUS_STORE
+from ..plugin_settings import PREVIOUS_STORE, PluginSettingsSource
 from .originals import OriginalStore
 
 __all__ = [
@@ -77,23 +80,22 @@ class StorageState(msgspec.Struct, frozen=True):
     remote: bool = False  # not on this machine (the endpoint it names is contacted)
 
 
-def storage_state(library) -> StorageState:
-    store = library.store
+def storage_state(store: OriginalStore, pictures: PictureStore) -> StorageState:
     try:
         store.check()
         state = "answers"
     except PixlstashError as error:
         state = error.message
-    count = library.pictures.managed_original_count()
+    count = pictures.managed_original_count()
     return StorageState(store.id, store.where(), count, state, store.remote)
 
 
 class StoreChoice:
-    def __init__(self, library) -> None:
-        self.library = library
+    def __init__(self, plugin_settings: PluginSettingsSource, plugin_manager: pluggy.PluginManager, root: Path) -> None:
+        self.plugin_settings, self.plugin_manager, self.root = plugin_settings, plugin_manager, root
 
     def _schema(self) -> type[msgspec.Struct]:
-        schema = self.library.plugin_settings.schemas.get("s3")
+        schema = self.plugin_settings.schemas.get("s3")
         if schema is None:
             raise NotFound("object storage needs the s3 plugin: pip install pixlstash-s3 (scripts/setup installs it)")
         return schema
@@ -101,10 +103,10 @@ class StoreChoice:
     def store_for(self, url: str, **options: Any) -> OriginalStore:
         """The store ``url`` names (with ``options``: endpoint, region, path_style, access_key_id,
         secret_access_key), built as the library would build it."""
-        settings = dict(self.library.plugin_settings.all())
-        if (parsed := parse_store_url(url)) is not None or "s3" in self.library.plugin_settings.schemas:
+        settings = dict(self.plugin_settings.all())
+        if (parsed := parse_store_url(url)) is not None or "s3" in self.plugin_settings.schemas:
             settings["s3"] = self.settings_for(url, **options)
-        store = self.library.plugin_manager.hook.make_original_store(library_root=self.library.root, settings=settings)
+        store = self.plugin_manager.hook.make_original_store(library_root=self.root, settings=settings)
         if store is None:
             raise NotFound(f"no plugin provides a store for {url}")
         if parsed is not None and store.id != "s3":
@@ -115,7 +117,7 @@ class StoreChoice:
         parsed = parse_store_url(url)
         if parsed is None:
             return self._schema()()  # no bucket: the library's folder
-        schema, stored = self._schema(), self.library.plugin_settings.stored("s3")
+        schema, stored = self._schema(), self.plugin_settings.stored("s3")
         try:
             return msgspec.convert(bucket_settings(stored, *parsed, options), schema)
         except msgspec.ValidationError as error:
@@ -123,7 +125,7 @@ class StoreChoice:
 
     def switch(self, url: str, **options: Any) -> None:
         """Make the library keep its originals in ``url`` from now on, remembering where they were."""
-        plugin_settings = self.library.plugin_settings
+        plugin_settings = self.plugin_settings
         if "s3" in plugin_settings.schemas:
             plugin_settings.save(PREVIOUS_STORE, "s3", plugin_settings.stored("s3"))
             chosen = msgspec.to_builtins(self.settings_for(url, **options))
@@ -133,12 +135,12 @@ class StoreChoice:
 
     def previous_store(self) -> OriginalStore | None:
         """The store the last switch left (its copies may still be there), or None."""
-        if not self.library.plugin_settings.saved(PREVIOUS_STORE):
+        if not self.plugin_settings.saved(PREVIOUS_STORE):
             return None
         schema = self._schema()
-        settings = dict(self.library.plugin_settings.all())
-        settings["s3"] = msgspec.convert(self.library.plugin_settings.load(PREVIOUS_STORE, "s3"), schema)
-        return self.library.plugin_manager.hook.make_original_store(library_root=self.library.root, settings=settings)
+        settings = dict(self.plugin_settings.all())
+        settings["s3"] = msgspec.convert(self.plugin_settings.load(PREVIOUS_STORE, "s3"), schema)
+        return self.plugin_manager.hook.make_original_store(library_root=self.root, settings=settings)
 
     def forget_previous(self) -> None:
-        self.library.plugin_settings.forget(PREVIOUS_STORE)
+        self.plugin_settings.forget(PREVIOUS_STORE)

@@ -272,7 +272,7 @@ from pixlstash.backups.bucket import open_backup_place
 from pixlstash.plugins import make_plugin_manager
 pm = make_plugin_manager(environ={{"PIXLSTASH_LOAD_PLUGINS": "s3"}})
 with Library.open(Path({str(root)!r}), plugin_manager=pm) as library:
-    create_backup(library, open_backup_place(pm, "s3://killed/b", {{"endpoint": {seaweed.endpoint!r}}}))
+    create_backup(library.backup_source(), open_backup_place(pm, "s3://killed/b", {{"endpoint": {seaweed.endpoint!r}}}))
 """
     # Three databases (no accounts), then the new originals: killed on the second of them.
     _killed(code, "pixlstash_s3.backup_bucket", "S3BackupBucket.upload", 5)

@@ -87,7 +87,7 @@ def register(api: Api) -> None:
         summary="Where the originals live (the library's folder or a bucket), how many, and whether it answers",
     )
     def storage(ctx: RequestContext) -> StorageState:
-        return storage_state(ctx.library)
+        return storage_state(ctx.library.store, ctx.library.pictures)
 
     @api.get("/openapi.json", policy=Policy.PUBLIC, raw=True, tag="system", summary="This API as OpenAPI 3.1")
     def openapi(ctx: RequestContext) -> Response:
