@@ -257,6 +257,7 @@ NEEDS = {
     "s3": r"seaweed|SeaweedFS|\bweed\b",
 }
 _NEEDS = {name: re.compile(pattern) for name, pattern in NEEDS.items()}
+SHARED_SERVICES = {"comfyui", "ray", "s3", "container"}
 
 
 def _source(thing) -> str:
@@ -306,6 +307,10 @@ def pytest_collection_modifyitems(config, items):
         needs = needs_of(item)
         for name in needs:
             item.add_marker(name)
+        # Tests that share a session's service (one ComfyUI, one Ray cluster, one SeaweedFS, the container
+        # build) run on one worker when the suite runs on several (scripts/test: --dist loadgroup).
+        if shared := sorted(needs & SHARED_SERVICES):
+            item.add_marker(pytest.mark.xdist_group(shared[0]))
         (left_out if needs and config.getoption("--fast") else kept).append(item)
     if left_out:
         config.hook.pytest_deselected(items=left_out)
