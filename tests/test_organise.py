@@ -30,10 +30,10 @@ def test_tags_vocabulary_aliases_and_merge(library, pictures):
     library.edits.tag([c], add=["red fox"])  # same tag, case-insensitive
     fox = library.tags.resolve("RED FOX")
     assert library.tags.get(fox).picture_count == 3
-    library.organise.add_alias(fox, "vulpes")
+    library.edits.alias_tag(fox, "vulpes")
     assert ids_of(library, tags=["vulpes"]) == {a, b, c}
     snow = library.tags.resolve("snow")
-    library.organise.merge_tags(snow, fox)
+    library.edits.merge_tags(snow, fox)
     assert library.tags.resolve("snow") == fox  # the merged name lives on as an alias
     assert library.tags.get(fox).picture_count == 3
     library.edits.tag([a], remove=["red fox"])
@@ -41,7 +41,7 @@ def test_tags_vocabulary_aliases_and_merge(library, pictures):
     assert [t.name for t in library.tags.vocabulary(prefix="re")] == ["Red Fox"]
     with pytest.raises(BadInput):
         library.edits.tag([a], add=["   "])
-    library.organise.update_tag(fox, category="character")
+    library.edits.rename_tag(fox, category="character")
     assert library.get(b).tags[0].category == "character"
 
 
@@ -142,8 +142,8 @@ def test_set_operations(library, pictures):
     for op, expected in (("union", {a, b, c, d, e}), ("overlap", {c}), ("difference", {a}), ("unique", {a, d, e})):
         assert ids_of(library, collections=ids, collection_op=op) == expected
         assert library.count(PictureFilter(collections=ids, collection_op=op)) == len(expected)
-    saved = org.save_set_operation([s1.id, s2.id], "overlap", "both")
-    assert saved.member_count == 2
+    saved = library.edits.save_set_operation([s1.id, s2.id], "overlap", "both", None)
+    assert org.store.collection(saved).member_count == 2
     with pytest.raises(BadInput):
         org.set_operation([], "union")
 

@@ -234,6 +234,13 @@ def test_unnamed_people_through_the_api(fake_engines, live, tmp_path):
     warm = admin.post(f"/api/v1/people/unnamed/{pair['cluster_id']}/name", json={"name": "Warm"}).json()
     assert warm["kind"] == "character" and warm["member_count"] == 2
     assert [p["faces"] for p in reader.get("/api/v1/people/unnamed", params={"min_faces": 1}).json()] == [1]
+    # Naming a person is one undo step: undo takes the character and its faces' names back, redo makes them.
+    assert admin.get("/api/v1/history").json()["steps"][0]["label"].startswith("Name a person")
+    admin.post("/api/v1/history/undo").raise_for_status()
+    assert admin.get(f"/api/v1/characters/{warm['id']}").status_code == 404
+    assert sorted(p["faces"] for p in reader.get("/api/v1/people/unnamed", params={"min_faces": 1}).json()) == [1, 2]
+    admin.post("/api/v1/history/redo").raise_for_status()
+    assert admin.get(f"/api/v1/characters/{warm['id']}").json()["member_count"] == 2
     cool = admin.post("/api/v1/characters", json={"name": "Cool"}).json()
     merged = admin.post(f"/api/v1/characters/{cool['id']}/merge", json={"into": warm["id"]}).json()
     assert merged["id"] == warm["id"] and admin.get(f"/api/v1/characters/{cool['id']}").status_code == 404

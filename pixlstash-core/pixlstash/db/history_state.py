@@ -9,14 +9,14 @@ from collections.abc import Sequence
 from ..errors import BadInput, Conflict
 from .database import Database, ids_json
 
-__all__ = ["EditState"]
+__all__ = ["HistoryState"]
 
 _FIELDS = ("rating", "favourite", "flagged", "taken_at")
 _COLLECTION_ROW = ("id", "kind", "name", "project_id", "description", "color", "created_at")
 _PROJECT_ROW = ("id", "name", "description", "color", "created_at")
 
 
-class EditState:
+class HistoryState:
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -90,6 +90,75 @@ class EditState:
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET engine_version = excluded.engine_version, "
             "confidence = excluded.confidence, state = excluded.state",
             [(picture_id, row[2], tag_id, row[3], row[4], row[5]) for row, tag_id in zip(rows, tag_ids, strict=True)],
+        )
+
+    def tag_predictions(self, tag_id: int) -> list[list]:
+        """[picture id, engine id, engine version, confidence, state] of every prediction of a tag."""
+        return [
+            list(row)
+            for row in self.db.query(
+                "SELECT picture_id, engine_id, engine_version, confidence, state FROM predictions WHERE tag_id = ? "
+                "ORDER BY 1, 2",
+                (tag_id,),
+            )
+        ]
+
+    def aliases(self, tag_id: int) -> list[str]:
+        return [
+            alias for (alias,) in self.db.query("SELECT alias FROM tag_aliases WHERE tag_id = ? ORDER BY 1", (tag_id,))
+        ]
+
+    def unmerge_tag(self, source_id: int, target_id: int, part: dict) -> None:
+        """A merge taken back (inside a write): the source's aliases, pictures and predictions its own again,
+        and the target off the pictures and predictions the merge gave it."""
+        self.db.execute("DELETE FROM tag_aliases WHERE alias = ?", (part["source"][0],))
+        self.db.connection.executemany(
+            "UPDATE tag_aliases SET tag_id = ? WHERE alias = ?", [(source_id, alias) for alias in part["aliases"]]
+        )
+        self.put_tag_rows(source_id, part["rows"])
+        self.db.connection.executemany(
+            "DELETE FROM picture_tags WHERE tag_id = ? AND picture_id = ?", [(target_id, pid) for pid in part["added"]]
+        )
+        self.db.connection.executemany(
+            "INSERT OR REPLACE INTO predictions(picture_id, engine_id, tag_id, engine_version, confidence, state) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(row[0], row[1], source_id, row[2], row[3], row[4]) for row in part["predictions"]],
+        )
+        self.db.connection.executemany(
+            "DELETE FROM predictions WHERE tag_id = ? AND picture_id = ? AND engine_id = ?",
+            [(target_id, pid, engine) for pid, engine in part["predictions_added"]],
+        )
+
+    def target_predictions(self, tag_id: int) -> set[tuple[int, str]]:
+        return {
+            (pid, engine)
+            for pid, engine in self.db.query(
+                "SELECT picture_id, engine_id FROM predictions WHERE tag_id = ?", (tag_id,)
+            )
+        }
+
+    def drop_alias(self, alias: str) -> None:
+        self.db.execute("DELETE FROM tag_aliases WHERE alias = ?", (alias,))
+
+    def face_rejections(self, character_id: int, face_ids: Sequence[int]) -> list[int]:
+        return [
+            fid
+            for (fid,) in self.db.query(
+                "SELECT face_id FROM face_rejections "
+                "WHERE character_id = ? AND face_id IN (SELECT value FROM json_each(?))",
+                (character_id, ids_json(face_ids)),
+            )
+        ]
+
+    def put_face_rejections(self, character_id: int, face_ids: Sequence[int]) -> None:
+        self.db.connection.executemany(
+            "INSERT OR IGNORE INTO face_rejections(character_id, face_id) SELECT ?, id FROM faces WHERE id = ?",
+            [(character_id, face_id) for face_id in face_ids],
+        )
+
+    def drop_face_rejections(self, character_id: int, face_ids: Sequence[int]) -> None:
+        self.db.connection.executemany(
+            "DELETE FROM face_rejections WHERE character_id = ? AND face_id = ?", [(character_id, f) for f in face_ids]
         )
 
     def collection_members(self, collection_id: int, picture_ids: Sequence[int]) -> list[int]:

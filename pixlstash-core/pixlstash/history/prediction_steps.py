@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..db.database import Database
-from ..db.history_state import EditState
+from ..db.history_state import HistoryState
 from ..db.tags import TagStore
 from ..pictures.editor import PictureEditor
 from ..system.events import Event, EventBus
@@ -18,7 +18,7 @@ __all__ = ["PredictionSteps"]
 
 
 class PredictionSteps:
-    def __init__(self, db: Database, events: EventBus, tags: TagStore, editor: PictureEditor, state: EditState):
+    def __init__(self, db: Database, events: EventBus, tags: TagStore, editor: PictureEditor, state: HistoryState):
         self.db, self.events, self.tags, self.editor, self.state = db, events, tags, editor, state
 
     def review(self, picture_id: int, accept: Sequence[str], reject: Sequence[str]) -> dict | None:

@@ -29,11 +29,11 @@ from typing import Any, TypeVar
 
 from ..db.database import Database
 from ..db.history_log import LoggedStep
-from ..db.history_state import EditState
+from ..db.history_state import HistoryState
 from ..db.pictures import PictureStore
 from ..db.stacks import StackStore
 from ..db.tags import TagStore
-from ..domain import Collection, CollectionKind, EditChange, History, HistoryStep, Project
+from ..domain import Collection, CollectionKind, EditChange, History, HistoryStep, Project, SetOp
 from ..index.near_duplicates import NearDuplicateIndex
 from ..organising.organiser import Organiser
 from ..pictures.editor import PictureEditor
@@ -45,6 +45,7 @@ from .container_steps import ContainerSteps
 from .journal import UndoJournal
 from .labels import fields_label, look_label, pictures_phrase, review_label
 from .prediction_steps import PredictionSteps
+from .tag_steps import TagSteps
 
 __all__ = ["Edits"]
 
@@ -84,14 +85,23 @@ class Edits:
         self.stack_store, self.near_duplicates, self.looks = stack_store, near_duplicates, looks
         self.pictures, self.tags, self.editor = pictures, tags, editor
         self.scrapheap, self.organiser = scrapheap, organiser
-        self.state = EditState(db)
+        self.state = HistoryState(db)
         self._predictions = predictions = PredictionSteps(db, events, tags, editor, self.state)
-        containers = ContainerSteps(db, events, organiser, self.state)
+        self._containers = containers = ContainerSteps(db, events, organiser, self.state)
+        self._tag_steps = tag_steps = TagSteps(db, events, tags, self.state)
         # (undo, redo) of the step kinds kept beside the change they record; the rest are methods below.
         self.kinds: dict[str, tuple[Callable[[dict], None], Callable[[dict], None]]] = {
             "predictions": (predictions.undo, predictions.redo),
             "created": (containers.remove, containers.put_back),
             "deleted": (containers.put_back, containers.remove),
+            "details": (containers.undo_details, containers.redo_details),
+            "moved": (containers.undo_moved, containers.redo_moved),
+            "tag_renamed": (tag_steps.undo_renamed, tag_steps.redo_renamed),
+            "tag_alias": (tag_steps.undo_alias, tag_steps.redo_alias),
+            "tag_unaliased": (tag_steps.redo_alias, tag_steps.undo_alias),
+            "tag_merged": (tag_steps.undo_merged, tag_steps.redo_merged),
+            "faces": (containers.undo_faces, containers.redo_faces),
+            "face_rejected": (containers.undo_rejected, containers.redo_rejected),
         }
         self._lock = threading.RLock()  # one undo or redo at a time
         self._local = threading.local()  # the step this thread is gathering
@@ -299,6 +309,15 @@ class Edits:
         self._record(part, 1, f"Create the {kind} {made.name}")
         return made
 
+    def save_set_operation(self, collection_ids: Sequence[int], op: SetOp, name: str, project_id: int | None) -> int:
+        """The result of a set operation kept as a new set, one step; its id."""
+        ids = self.organiser.set_operation(collection_ids, op)
+        with self.step(f"Save the {op} as the set {name}"):
+            made = self.create_collection("set", name, project_id)
+            if ids:
+                self.add_members(made.id, ids)
+        return made.id
+
     @_atomic
     def delete_collection(self, collection_id: int) -> None:
         """Delete a set or character (never its pictures); undo puts it back with its members and faces."""
@@ -313,11 +332,44 @@ class Edits:
     def delete_tag(self, tag_id: int) -> None:
         """Delete a tag from the vocabulary and every picture, one step: undo puts it back on those pictures
         (by name, with each row's source and confidence)."""
-        name = self.tags.get(tag_id).name
+        name, aliases = self.tags.get(tag_id).name, self.state.aliases(tag_id)
         rows = [list(row) for row in self.state.every_tag_row(tag_id)]
         self.organiser.delete_tag(tag_id)
-        part = {"kind": "tags", "added": [], "removed": [[name, rows]] if rows else []}
-        self._record(part, max(1, len({row[0] for row in rows})), f"Delete the tag {name}")
+        with self.step(f"Delete the tag {name}"):  # its aliases come back after it (parts undo in reverse)
+            if aliases:
+                self._record({"kind": "tag_unaliased", "tag": name, "aliases": aliases}, 1, "")
+            part = {"kind": "tags", "added": [], "removed": [[name, rows]] if rows else []}
+            self._record(part, max(1, len({row[0] for row in rows})), "")
+
+    @_atomic
+    def rename_tag(self, tag_id: int, name: str | None = None, category: str | None = None) -> None:
+        """Rename a tag or move it to another category."""
+        if part := self._tag_steps.rename(tag_id, name, category):
+            self._record(part, 1, f"Rename the tag {part['before'][0]}" + (f" to {part['after'][0]}" if name else ""))
+
+    @_atomic
+    def alias_tag(self, tag_id: int, alias: str) -> None:
+        if part := self._tag_steps.alias(tag_id, alias):
+            self._record(part, 1, f"Call {part['tag']} also {', '.join(part['aliases'])}")
+
+    @_atomic
+    def merge_tags(self, source_id: int, target_id: int) -> None:
+        """Fold one tag into another: its pictures, predictions and name (as an alias)."""
+        if part := self._tag_steps.merge(source_id, target_id):
+            count = max(1, len({row[0] for row in part["rows"]}))
+            self._record(part, count, f"Merge the tag {part['source'][0]} into {part['into']}")
+            self.events.publish(
+                Event("picture.changed", sorted({row[0] for row in part["rows"]}), {"fields": ["tags"]})
+            )
+        self.events.publish(Event("tag.changed", data={"tag_id": target_id}))
+
+    @_atomic
+    def reject_faces(self, character_id: int, face_ids: Sequence[int]) -> int:
+        """Never suggest these faces for the character again."""
+        if part := self._containers.reject(character_id, face_ids):
+            count = len(part["faces"])
+            self._record(part, count, f"Not {part['name']}: {count:,} face{'' if count == 1 else 's'}")
+        return len(face_ids)
 
     @_atomic
     def move_collection(self, collection_id: int, project_id: int | None) -> Collection:
@@ -510,36 +562,6 @@ class Edits:
         else:
             (org.add_members if add else org.remove_members)(part["id"], ids)
 
-    def _undo_details(self, part: dict) -> None:
-        self._replay_details(part, part["before"])
-
-    def _redo_details(self, part: dict) -> None:
-        self._replay_details(part, part["after"])
-
-    def _replay_details(self, part: dict, values: dict) -> None:
-        container, container_id = part["container"], part["id"]
-        with self.db.write():
-            if not self.state.put_container_details(container, container_id, values):
-                return  # deleted since
-        key = "project_id" if container == "project" else "collection_id"
-        self.events.publish(Event(f"{container}.changed", data={key: container_id}))  # type: ignore[arg-type]
-
-    def _undo_faces(self, part: dict) -> None:
-        org = self.organiser
-        by_character: dict[int | None, list[int]] = defaultdict(list)
-        for face_id, old in part["before"]:
-            by_character[old].append(face_id)
-        for old, face_ids in by_character.items():
-            org.assign_faces(face_ids, old if old is None or self._exists(old) else None)
-        character = part["character"]
-        if character is not None and part["joined"] and self._exists(character):
-            org.remove_members(character, self.state.existing(part["joined"]))
-
-    def _redo_faces(self, part: dict) -> None:
-        character = part["character"]
-        if character is None or self._exists(character):
-            self.organiser.assign_faces([face_id for face_id, _ in part["before"]], character)
-
     def _undo_stacks(self, part: dict) -> None:
         self._replay_stacks(part["before"])
 
@@ -557,19 +579,6 @@ class Edits:
             )
         self.events.publish(Event("picture.changed", sorted(pid for pid, _ in memberships if pid in alive), _STACKED))
 
-    def _undo_moved(self, part: dict) -> None:
-        self._replay_move(part["id"], part["before"])
-
-    def _redo_moved(self, part: dict) -> None:
-        self._replay_move(part["id"], part["after"])
-
-    def _replay_move(self, collection_id: int, project_id: int | None) -> None:
-        if not self._exists(collection_id):
-            return  # deleted since
-        if project_id is not None and self.state.container_details("project", project_id) is None:
-            project_id = None  # its project was deleted since
-        self.organiser.move_collection(collection_id, project_id)
-
     def _undo_distinct(self, part: dict) -> None:
         with self.db.write():
             self.pictures.unmark_distinct(part["before"])
@@ -585,9 +594,6 @@ class Edits:
         if self.near_duplicates is not None:
             self.near_duplicates.invalidate()  # distinct pictures' hashes are compared no more
         self.events.publish(Event("picture.changed", sorted(picture_ids), {"fields": ["duplicates"]}))
-
-    def _exists(self, collection_id: int) -> bool:
-        return self.state.container_details("collection", collection_id) is not None
 
 
 def _public(step: LoggedStep, *, undone: bool) -> HistoryStep:

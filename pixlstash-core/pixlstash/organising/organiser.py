@@ -171,33 +171,10 @@ class Organiser:
             self.store.collection(collection_id)
         return self.store.set_operation_ids(list(collection_ids), op)
 
-    def save_set_operation(
-        self, collection_ids: Sequence[int], op: SetOp, name: str, project_id: int | None = None
-    ) -> Collection:
-        """Store the result of a set operation as a new picture set."""
-        ids = self.set_operation(collection_ids, op)
-        collection = self.create_collection("set", name, project_id)
-        return self.add_members(collection.id, ids) if ids else collection
-
     def breadcrumbs(self, *, project_id: int | None = None, collection_id: int | None = None) -> list[Breadcrumb]:
         return self.store.breadcrumbs(project_id=project_id, collection_id=collection_id)
 
     # -- tag vocabulary -------------------------------------------------------------------------
-
-    def update_tag(self, tag_id: int, *, name: str | None = None, category: str | None = None) -> None:
-        with self.db.write():
-            self.tags.update(tag_id, name=name, category=category)
-        self._changed("tag.changed", tag_id=tag_id)
-
-    def merge_tags(self, source_id: int, target_id: int) -> None:
-        with self.db.write():
-            self.tags.merge(source_id, target_id)
-        self._changed("tag.changed", tag_id=target_id, merged=source_id)
-
-    def add_alias(self, tag_id: int, alias: str) -> None:
-        with self.db.write():
-            self.tags.add_alias(tag_id, alias)
-        self._changed("tag.changed", tag_id=tag_id)
 
     def delete_tag(self, tag_id: int) -> None:
         with self.db.write():

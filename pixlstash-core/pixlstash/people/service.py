@@ -35,7 +35,7 @@ from ..errors import BadInput, NotFound
 from ..history.undo import Edits
 from ..organising.organiser import Organiser
 from ..search.service import Combine, SearchService
-from ..system.events import Event, EventBus
+from ..system.events import EventBus
 from .clusters import FaceClustering
 
 __all__ = ["People"]
@@ -147,9 +147,13 @@ class People:
         wrong = [face for face in faces if named.get(face) != character_id]
         if wrong:
             raise BadInput(f"face {wrong[0]} is not named {character.name}", faces=wrong[:100])
-        self._unname(character_id, faces)
-        with self.db.write():
-            self.vectors.reject_faces(character_id, faces)
+        pictures = sorted({p for p, _ in self.vectors.faces_of(faces).values()})
+        said = f"{len(faces):,} face{'' if len(faces) == 1 else 's'}"
+        with self.edits.step(f"Take {said} out of {character.name}"):  # one undo step
+            self.edits.assign_faces(faces, None)
+            if gone := sorted(set(pictures) - self.faces.pictures_still_named(pictures, character_id)):
+                self.edits.remove_members(character_id, gone)
+            self.edits.reject_faces(character_id, faces)
         return len(faces)
 
     # -- people not named yet -------------------------------------------------------------------
@@ -261,11 +265,7 @@ class People:
     def reject(self, character_id: int, face_ids: Sequence[int]) -> int:
         """Never suggest these faces for the character again; returns how many."""
         self.collections.collection(character_id, "character")
-        faces = self.checked_faces(face_ids)
-        with self.db.write():
-            self.vectors.reject_faces(character_id, faces)
-        self.events.publish(Event("collection.changed", data={"collection_id": character_id}))
-        return len(faces)
+        return self.edits.reject_faces(character_id, self.checked_faces(face_ids))  # one undo step
 
     def checked_faces(self, face_ids: Sequence[int]) -> list[int]:
         """The faces, sorted and without repeats; NotFound naming any that do not exist."""

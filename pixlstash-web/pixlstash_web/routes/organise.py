@@ -127,10 +127,10 @@ def register(api: Api) -> None:
         summary="Save the result of a set operation as a new set",
     )
     def save_set_operation(ctx: RequestContext, body: SetOperationRequest) -> SetOperationResult:
-        saved = org(ctx).save_set_operation(
+        saved = ctx.library.edits.save_set_operation(
             body.collection_ids, body.op, body.save_as or f"{body.op} result", body.project_id
-        )
-        return SetOperationResult(body.op, org(ctx).set_operation([saved.id], "union"), saved.id)
+        )  # one undo step
+        return SetOperationResult(body.op, org(ctx).set_operation([saved], "union"), saved)
 
     @api.get(
         "/breadcrumbs",
@@ -167,7 +167,7 @@ def register(api: Api) -> None:
         summary="Rename a tag or change its category",
     )
     def patch_tag(ctx: RequestContext, body: TagPatch) -> Tag:
-        org(ctx).update_tag(ctx.path["tag_id"], name=body.name, category=body.category)
+        ctx.library.edits.rename_tag(ctx.path["tag_id"], name=body.name, category=body.category)  # one undo step
         return ctx.library.tags.get(ctx.path["tag_id"])
 
     @api.post(
@@ -179,7 +179,7 @@ def register(api: Api) -> None:
         summary="Fold this tag into another (its name becomes an alias)",
     )
     def merge_tag(ctx: RequestContext, body: TagMerge) -> Tag:
-        org(ctx).merge_tags(ctx.path["tag_id"], body.into)
+        ctx.library.edits.merge_tags(ctx.path["tag_id"], body.into)
         return ctx.library.tags.get(body.into)
 
     @api.post(
@@ -191,7 +191,7 @@ def register(api: Api) -> None:
         summary="Add an alias to a tag",
     )
     def alias_tag(ctx: RequestContext, body: TagAlias) -> Tag:
-        org(ctx).add_alias(ctx.path["tag_id"], body.alias)
+        ctx.library.edits.alias_tag(ctx.path["tag_id"], body.alias)
         return ctx.library.tags.get(ctx.path["tag_id"])
 
     @api.delete(
