@@ -1,21 +1,21 @@
 """A person's edits as steps that can be undone and redone.
 
-The edits people make (in the browser, through the API or on the command line) go through here: ratings and
-flags, tags, captions, membership of sets, characters and projects, the scrapheap, the names and details of
-sets, characters and projects, sets, characters and projects made and deleted (a deleted one comes back
-under its own id, with its members and named faces, so the steps after it find it), and face names. Each
-reads what it is about to change, makes the change through the library's own methods (so events, sidecars
-and counts follow as always) and records one step in the history log (its own file, ``history.db``).
-Edits made as one action (a picture's form saving a rating and a tag, a character merged into another) are
-one step: ``with edits.step("..."):``. An edit and its step are one transaction (the step
-goes through the library's outbox, see journal.py): a step whose edit failed half way is rolled back
-whole, and ``kill -9`` can leave neither an edit without its step nor an undo that was not recorded.
-Work the library does by itself (imports, engines, folder scans) is not recorded: undo reverts what the
-person did.
+The edits people make (in the browser, through the API or on the command line) go through here: ratings and flags,
+tags, captions, engines' predicted tags accepted or rejected, looks, membership of sets, characters and projects,
+the scrapheap, the names and details of sets, characters and projects, sets, characters and projects made and
+deleted (a deleted one comes back under its own id, with its members and named faces, so the steps after it find
+it), the tag vocabulary (renamed, aliased, merged, deleted), stacks, and faces named, taken out or rejected. Each
+reads what it is about to change, makes the change through the library's own methods (so events, sidecars and counts
+follow as always) and records one step in the history log (its own file, ``history.db``). Edits made as one action
+(a picture's form saving a rating and a tag, a character merged into another) are one step: ``with
+edits.step("..."):``. An edit and its step are one transaction (the step goes through the library's outbox, see
+journal.py): a step whose edit failed half way is rolled back whole, and ``kill -9`` can leave neither an edit
+without its step nor an undo that was not recorded. Work the library does by itself (imports, engines, folder scans)
+is not recorded: undo reverts what the person did.
 
-**A snapshot restore clears the history**, full or selective: the steps describe pictures as they were
-before the restore, and undoing one afterwards would quietly overwrite what was restored. The restore is its
-own safety net (it takes a snapshot first), so nothing is lost.
+**A snapshot restore clears the history**, full or selective: the steps describe pictures as they were before the
+restore, and undoing one afterwards would quietly overwrite what was restored. The restore is its own safety net (it
+takes a snapshot first), so nothing is lost.
 """
 
 from __future__ import annotations
