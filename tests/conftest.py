@@ -8,9 +8,11 @@ import os
 import pty
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,23 +30,35 @@ if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
 
 
 def pip_install_to(target: Path, *packages: Path) -> None:
-    """A real pip install of ``packages`` into ``target`` (a folder put on PYTHONPATH by the test)."""
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--target",
-            str(target),
-            *map(str, packages),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    """A real pip install of ``packages`` into ``target`` (a folder put on PYTHONPATH by the test).
+
+    Each package is built from a copy of its folder: a build writes ``build/`` and ``*.egg-info`` beside
+    its sources, and two tests installing one package at once (on two workers) would build in each
+    other's way."""
+    with tempfile.TemporaryDirectory(prefix="pip-sources-") as sources:
+        copies = []
+        for package in packages:
+            copy = Path(sources) / package.name
+            shutil.copytree(package, copy, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+            copies.append(copy)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--no-deps",
+                "--no-build-isolation",
+                "--target",
+                str(target),
+                *map(str, copies),
+            ],
+            capture_output=True,
+            text=True,
+        )
+    if done.returncode != 0:
+        raise AssertionError(f"pip install of {', '.join(p.name for p in packages)} failed:\n{done.stderr[-4000:]}")
 
 
 def install_plugin_module(tmp_path: Path, name: str, source: str) -> Path:
@@ -249,7 +263,7 @@ NEEDS = {
     "comfyui": r"\bcomfyui(_without_pack)?\b|RealComfyUI|real_comfyui",
     "cli": r"\brun_cli\(|run_in_terminal\(|\"-m\", \"pixlstash\"|ServeProcess|serve_process\b|\bst\b.*schemathesis",
     "install": (
-        r"pip_install_to|install_plugin_module|installed_test_plugins|consumer_python|\"pip\", \"install\"|\bvenv\b"
+        r"pip_install_to|install_plugin_module|installed_test_plugins|consumer_python|\"pip\",\s*\"(install|wheel)\"|\bvenv\b"
     ),
     "ray": r"\bray\b",
     "models": r"full_models|tiny_[a-z_]+\(|from_pretrained|onnx\.helper|open_clip\.create",

@@ -5,6 +5,7 @@ the core's wheel (the lock for ``pixlstash doctor``, the guide for ``pixlstash d
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -52,6 +53,12 @@ def test_every_package_carries_the_licence_and_declares_it():
 
 @pytest.mark.slow
 def test_the_core_wheel_holds_its_licence_urls_lock_and_guide(tmp_path):
+    # Built from a copy: a build writes build/ beside the sources, in the way of any other build at once.
+    # The copy keeps the links to the lock and the guide, as the wheel's package data names them.
+    source = tmp_path / "pixlstash-core"
+    shutil.copytree(
+        REPO / "pixlstash-core", source, symlinks=False, ignore=shutil.ignore_patterns("build", "*.egg-info")
+    )
     subprocess.run(
         [
             sys.executable,
@@ -63,7 +70,7 @@ def test_the_core_wheel_holds_its_licence_urls_lock_and_guide(tmp_path):
             "--no-build-isolation",
             "-w",
             str(tmp_path),
-            str(REPO / "pixlstash-core"),
+            str(source),
         ],
         check=True,
         capture_output=True,
