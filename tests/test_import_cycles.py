@@ -117,17 +117,25 @@ def test_the_guard_sees_a_service_that_takes_the_library():
 
 
 UI = Path(__file__).resolve().parent.parent / "pixlstash-web" / "pixlstash_web" / "static" / "js"
-# A static import (import ... from "./x.js", export ... from "./x.js") and a dynamic one (import("./x.js")).
-_JS_IMPORT = re.compile(r"""(?:\bfrom\s*|\bimport\s*\(?\s*)["']\./([\w.-]+\.js)["']""")
+# A static import (import ... from "./x.js", export ... from "../y/x.js") and a dynamic one (import("./x.js")).
+_JS_IMPORT = re.compile(r"""(?:\bfrom\s*|\bimport\s*\(?\s*)["'](\.{1,2}/[\w./-]+\.js)["']""")
 
 
 def ui_import_graph() -> dict[str, set[str]]:
-    return {path.name: set(_JS_IMPORT.findall(path.read_text())) for path in UI.glob("*.js")}
+    """Each module (its path below js/, "viewer/overlay.js") and the modules it imports."""
+    return {
+        path.relative_to(UI).as_posix(): {
+            (path.parent / target).resolve().relative_to(UI).as_posix()
+            for target in _JS_IMPORT.findall(path.read_text())
+        }
+        for path in UI.rglob("*.js")
+    }
 
 
 def test_the_ui_finder_sees_static_and_dynamic_imports():
     graph = ui_import_graph()
-    assert {"api.js", "ui.js"} <= graph["menus.js"]
+    assert {"api.js", "ui.js", "dialogs.js"} <= graph["menus/menus.js"]
+    assert "menus/menus.js" in graph["app.js"]  # imported when first used: import("./menus/menus.js")
     assert all(target in graph for targets in graph.values() for target in targets)
 
 

@@ -155,7 +155,7 @@ def test_every_icon_the_ui_names_is_in_its_sprite():
 
     static = Path(__file__).resolve().parent.parent / "pixlstash-web" / "pixlstash_web" / "static"
     sprite = set(re.findall(r'<symbol id="([a-z-]+)"', (static / "icons" / "lucide.svg").read_text()))
-    sources = [p.read_text() for p in [*static.glob("js/*.js"), *static.glob("*.html")]]
+    sources = [p.read_text() for p in [*static.glob("js/**/*.js"), *static.glob("*.html")]]
     named = {
         n for text in sources for n in re.findall(r'icon\("([a-z-]+)"\)|lucide\.svg#([a-z-]+)', text) for n in n if n
     }

@@ -1,11 +1,11 @@
 // The PixlStash browser UI: sign-in, the grid and its toolbar, live updates, and wiring of every panel.
 
 import { api, subscribe } from "./api.js";
-import { decodeLayout, Grid } from "./grid.js";
+import { decodeLayout, Grid } from "./grid/grid.js";
 import { bindKeyboard } from "./keyboard.js";
 import { bindSearchSuggestions } from "./search_suggest.js";
 import { Sidebar } from "./sidebar.js";
-import { groupKind, groupsOfPage, headedGroups, Scrubber, utcOffset } from "./timeline.js";
+import { groupKind, groupsOfPage, headedGroups, Scrubber, utcOffset } from "./grid/timeline.js";
 import { canSearchByMeaning, renderToolbar, showSearchModes, viewCountText } from "./toolbar.js";
 import { esc, markTouch, toast } from "./ui.js";
 import { showUpdateBanner } from "./update_banner.js";
@@ -32,11 +32,11 @@ export const app = {
   groups: null, // the layout's groups as the server sent them: {kind, starts, keys}
   loaded: Promise.resolve(), // the view's load in progress
   // Loaded on first use (the grid paints without them): menus and their dialogs, the viewer, the panels.
-  menus: later(() => import("./menus.js")),
-  viewer: later(() => import("./overlay.js")),
-  panels: later(() => import("./panels.js")),
+  menus: later(() => import("./menus/menus.js")),
+  viewer: later(() => import("./viewer/overlay.js")),
+  panels: later(() => import("./panels/panels.js")),
   duplicates: later(() => import("./duplicates.js")),
-  models: later(() => import("./model_dialog.js")),
+  models: later(() => import("./menus/model_dialog.js")),
 
   navigate(view, { replace = false } = {}) {
     const url = viewUrl(view);

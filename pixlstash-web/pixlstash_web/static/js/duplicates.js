@@ -3,7 +3,7 @@
 // frees. Scrapping is undoable (Ctrl+Z, the toast's Undo) and the scrapheap keeps the files until emptied.
 
 import { api, thumbUrl } from "./api.js";
-import { undoButton } from "./history.js";
+import { undoButton } from "./panels/history.js";
 import { esc, toast } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);

@@ -3,7 +3,7 @@
 // shortcut. In the picture overlay the arrows step.
 
 import { api } from "./api.js";
-import { redo, undo } from "./history.js";
+import { redo, undo } from "./panels/history.js";
 
 const $ = (id) => document.getElementById(id);
 const ARROWS = { ArrowLeft: "left", ArrowRight: "right", ArrowUp: "up", ArrowDown: "down" };

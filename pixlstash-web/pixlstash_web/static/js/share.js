@@ -2,10 +2,10 @@
 // own routes (its token is the only credential; no cookie is sent). Previous / next, swipe and zoom,
 // the share's title, and downloads when the owner allowed them.
 
-import { Grid } from "./grid.js";
+import { Grid } from "./grid/grid.js";
 import { esc, icon, markTouch } from "./ui.js";
-import { holdSmallPictures } from "./viewer_size.js";
-import { bindZoom } from "./zoom.js";
+import { holdSmallPictures } from "./viewer/viewer_size.js";
+import { bindZoom } from "./viewer/zoom.js";
 
 const $ = (id) => document.getElementById(id);
 const token = location.pathname.split("/").pop();

@@ -4,7 +4,7 @@
 
 import { api } from "./api.js";
 import { ask } from "./dialogs.js";
-import { undoButton } from "./history.js";
+import { undoButton } from "./panels/history.js";
 import { esc, icon, toast } from "./ui.js";
 
 const COLLAPSED_KEY = "pixlstash.sidebar.collapsed";

@@ -2,7 +2,7 @@
 // each filter in force as a chip that removes it), and the view (count, layout, tile size).
 
 import { api } from "./api.js";
-import { pruneDialog, scorers } from "./prune_dialog.js";
+import { pruneDialog, scorers } from "./menus/prune_dialog.js";
 import { esc, icon, toast } from "./ui.js";
 import { DEFAULTS } from "./view.js";
 

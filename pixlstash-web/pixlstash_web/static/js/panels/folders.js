@@ -2,9 +2,9 @@
 // where they are, never changed), added by path on the server's disk, with their options, status, last
 // scan, a rescan that says what it found (and why files were skipped), and removal.
 
-import { api } from "./api.js";
-import { confirmAction } from "./dialogs.js";
-import { esc, toast } from "./ui.js";
+import { api } from "../api.js";
+import { confirmAction } from "../dialogs.js";
+import { esc, toast } from "../ui.js";
 
 function ago(ms) {
   if (!ms) return "never scanned";

@@ -2,8 +2,8 @@
 // for anime characters, ArcFace for photos), one click to name the face. Loaded after the picture is
 // shown: a guess is a search, and the viewer must not wait for it.
 
-import { api } from "./api.js";
-import { esc } from "./ui.js";
+import { api } from "../api.js";
+import { esc } from "../ui.js";
 
 /** Short engine names for face rows and boxes: "Anime heads", "InsightFace buffalo_l". */
 export function engineName(app, engineId) {

@@ -2,9 +2,9 @@
 // captions exactly as the export writes them, then a zip the browser downloads as the server makes it.
 // Options are remembered per set or character.
 
-import { api } from "./api.js";
-import { nameDialog } from "./dialogs.js";
-import { esc, toast } from "./ui.js";
+import { api } from "../api.js";
+import { nameDialog } from "../dialogs.js";
+import { esc, toast } from "../ui.js";
 
 const $ = (id) => document.getElementById(id);
 

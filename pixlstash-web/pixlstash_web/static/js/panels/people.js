@@ -3,11 +3,11 @@
 // (faces like its faces) to accept or reject one by one or all at once, undoing automatic naming, and
 // merging it into another character.
 
-import { api } from "./api.js";
-import { confirmAction } from "./dialogs.js";
-import { engineName } from "./face_guesses.js";
+import { api } from "../api.js";
+import { confirmAction } from "../dialogs.js";
+import { engineName } from "../viewer/face_guesses.js";
 import { undoButton } from "./history.js";
-import { esc, toast } from "./ui.js";
+import { esc, toast } from "../ui.js";
 
 const crop = (faceId, label) =>
   `<img class="face-crop" src="/api/v1/faces/${faceId}/crop.webp" alt="${esc(label)}" loading="lazy" width="48" height="48">`;

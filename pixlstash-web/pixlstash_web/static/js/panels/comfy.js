@@ -1,9 +1,9 @@
 // ComfyUI from the library, and stacks: remix a picture's own workflow, run a workflow on a selection
 // (both go to the task panel), link ComfyUIs (settings), and the stack actions of the picture menu.
 
-import { api } from "./api.js";
-import { confirmAction, openDialog } from "./dialogs.js";
-import { esc, toast } from "./ui.js";
+import { api } from "../api.js";
+import { confirmAction, openDialog } from "../dialogs.js";
+import { esc, toast } from "../ui.js";
 
 function linkChoice(links) {
   if (links.length < 2) return "";

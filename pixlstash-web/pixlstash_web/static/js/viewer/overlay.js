@@ -1,15 +1,19 @@
 // The picture overlay: full-size view with zoom, video, tags and predictions (accept / reject), caption,
 // faces with character assignment, EXIF and generation metadata, previous / next.
 
-import { api, originalUrl, thumbUrl } from "./api.js";
+import { api, originalUrl, thumbUrl } from "../api.js";
 import { closeCropTool, openCropTool } from "./crop_tool.js";
 import { engineName, showGuesses } from "./face_guesses.js";
-import { undoButton } from "./history.js";
-import { actions, assignItems, showMenu } from "./menus.js";
-import { scoreText } from "./prune_dialog.js";
-import { esc, icon, toast } from "./ui.js";
-import { viewUrl } from "./view.js";
-import { drawnAt, holdSmallPictures } from "./viewer_size.js";
+import { undoButton } from "../panels/history.js";
+import { actions, assignItems, showMenu } from "../menus/menus.js";
+import { scoreText } from "../menus/prune_dialog.js";
+import { esc, icon, toast } from "../ui.js";
+import { exifRows } from "./exif.js";
+import { drawFaces } from "./face_boxes.js";
+import { generation } from "./generation.js";
+import { membership } from "./membership.js";
+import { drawText, textSection } from "./text_runs.js";
+import { holdSmallPictures } from "./viewer_size.js";
 import { bindZoom } from "./zoom.js";
 
 // Originals a browser can draw; for the rest (HEIC, JPEG XL, TIFF, camera RAW) zooming stays on the preview.
@@ -79,7 +83,7 @@ function render(app, el, p) {
       <section aria-label="Rating"><span class="muted">Rating</span>
         ${[1, 2, 3, 4, 5].map((r) => `<button class="icon star" data-rate="${r}" aria-label="Rate ${r}">${r <= p.rating ? "★" : "☆"}</button>`).join("")}
         <button class="icon" id="toggle-fav" aria-label="Favourite">${p.favourite ? "♥" : "♡"}</button></section>
-      ${membership(app, p)}
+      ${membership(app.sidebar.collections, app.sidebar.projects, p)}
       <h3>Tags</h3>
       <div class="chips" id="tags">${p.tags.map((t) => `<span class="chip" draggable="true" data-tag="${esc(t.name)}">${esc(t.name)}
         <button data-remove="${esc(t.name)}" aria-label="Remove tag ${esc(t.name)}">×</button></span>`).join("")}</div>
@@ -121,128 +125,19 @@ function render(app, el, p) {
     </div>`;
   bind(app, el, p);
   holdSmallPictures(el.querySelector("#stage"), el.querySelector("#full"), el.querySelector("#fit-small"), p,
-    () => { drawFaces(app, el, p); drawText(el, p); });
-  drawFaces(app, el, p);
+    () => { drawFaces((id) => engineName(app, id), el, p); drawText(el, p); });
+  drawFaces((id) => engineName(app, id), el, p);
   drawText(el, p);
   showGuesses(el, p, (faceId, characterId, name) =>
     act(app, p, () => api.patch(`/faces/${faceId}`, { character_id: characterId }), `Named ${name}`));
 }
 
 /** The sets, characters and projects the picture is in: each a link to it, with × to take the picture out. */
-function membership(app, p) {
-  const byId = new Map(app.sidebar.collections.map((c) => [c.id, c]));
-  const projects = new Map(app.sidebar.projects.map((x) => [x.id, x]));
-  const items = [
-    ...p.collections.map((id) => byId.get(id)).filter(Boolean).map((c) => ({ kind: c.kind, id: c.id, name: c.name })),
-    ...p.projects.map((id) => projects.get(id)).filter(Boolean).map((x) => ({ kind: "project", id: x.id, name: x.name })),
-  ];
-  if (!items.length) return "";
-  const mark = { set: "■", character: "●", project: "▸" };
-  return `<h3>In</h3><div class="chips" id="membership">${items.map((m) => `<span class="chip member">
-    <a href="${viewUrl(m.kind === "project" ? { project: m.id } : { collections: [m.id] })}" data-open-member="${m.kind}:${m.id}"
-      title="Open the ${m.kind} ${esc(m.name)}">${mark[m.kind]} ${esc(m.name)}</a>
-    <button data-leave="${m.kind}:${m.id}" aria-label="Remove from ${m.kind} ${esc(m.name)}">×</button></span>`).join("")}</div>`;
-}
-
-/** A number, or a rational as older imports stored it ("(1, 1000)"). */
-function rational(value) {
-  const pair = /^\((-?[\d.]+), (-?[\d.]+)\)$/.exec(String(value ?? ""));
-  if (pair) return Number(pair[2]) ? Number(pair[1]) / Number(pair[2]) : NaN;
-  return Number(value);
-}
-
-/** EXIF as a photographer reads it: 1/1000 s, f/2.8, 35 mm, ISO 200, camera and lens, the time it was
- * taken in the camera's own time zone when the file says which. Other fields follow as they are. */
-export function exifRows(exif) {
-  const rows = [];
-  const used = new Set(["make", "model", "lens_model", "exposure_time", "f_number", "focal_length", "iso",
-    "datetime_original", "offset_original", "datetime", "user_comment", "orientation"]);
-  const make = String(exif.make || "").trim();
-  const model = String(exif.model || "").trim();
-  const camera = model.toLowerCase().startsWith(make.toLowerCase()) ? model : [make, model].filter(Boolean).join(" ");
-  if (camera) rows.push(["Camera", camera]);
-  if (exif.lens_model) rows.push(["Lens", String(exif.lens_model)]);
-  const settings = [];
-  const t = rational(exif.exposure_time);
-  if (t > 0) settings.push(t < 1 ? `1/${Math.round(1 / t)} s` : `${Number(t.toFixed(1))} s`);
-  if (rational(exif.f_number) > 0) settings.push(`f/${Number(rational(exif.f_number).toFixed(1))}`);
-  if (rational(exif.focal_length) > 0) settings.push(`${Number(rational(exif.focal_length).toFixed(1))} mm`);
-  if (exif.iso) settings.push(`ISO ${exif.iso}`);
-  if (settings.length) rows.push(["Exposure", settings.join(" · ")]);
-  const taken = String(exif.datetime_original || exif.datetime || "");
-  const when = /^(\d{4}):(\d{2}):(\d{2}) (\d{2}):(\d{2})/.exec(taken);
-  if (when) {
-    const zone = /^[+-]\d{2}:\d{2}$/.test(String(exif.offset_original || "")) ? ` (UTC${exif.offset_original})` : "";
-    rows.push(["Taken", `${when[1]}-${when[2]}-${when[3]} ${when[4]}:${when[5]}${zone}`]);
-  }
-  for (const [key, value] of Object.entries(exif)) {
-    if (used.has(key) || rows.length >= 40) continue;
-    rows.push([key.replaceAll("_", " "), typeof value === "object" ? JSON.stringify(value) : String(value)]);
-  }
-  return rows;
-}
-
 // A video frame's time as m:ss (the poster frame has none: it is where the video opens).
 function clock(seconds) {
   if (seconds == null) return "poster";
   const whole = Math.floor(seconds);
   return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
-}
-
-function generation(p) {
-  const g = p.generation;
-  const workflow = g.raw_workflow
-    ? `<a download="workflow-${p.id}.json" href="data:application/json;charset=utf-8,${encodeURIComponent(g.raw_workflow)}">Download workflow</a>` : "";
-  return `<h3>Generation (${esc(g.tool)})</h3><dl class="kv">
-    <dt>Prompt</dt><dd>${esc(g.positive)}</dd>${g.negative ? `<dt>Negative</dt><dd>${esc(g.negative)}</dd>` : ""}
-    ${g.checkpoint ? `<dt>Model</dt><dd>${esc(g.checkpoint)}</dd>` : ""}
-    ${(g.loras || []).map((l) => `<dt>LoRA</dt><dd>${esc(l.name)}${l.weight != null ? ` (${l.weight})` : ""}</dd>`).join("")}
-    ${g.seed != null ? `<dt>Seed</dt><dd>${esc(g.seed)}</dd>` : ""}${g.sampler ? `<dt>Sampler</dt><dd>${esc(g.sampler)}</dd>` : ""}
-    ${g.steps ? `<dt>Steps</dt><dd>${g.steps}</dd>` : ""}${g.cfg ? `<dt>CFG</dt><dd>${g.cfg}</dd>` : ""}</dl>${workflow}`;
-}
-
-function drawFaces(app, el, p) {
-  const img = el.querySelector("#full");
-  const layer = el.querySelector("#faceboxes");
-  if (!img || !p.faces.length) return;
-  const place = () => {
-    const { scale, left, top } = drawnAt(img, p);
-    // Boxes as the picture is shown (turned, cropped); a face the crop leaves out has none.
-    layer.innerHTML = p.faces.map((f, i) => [f.shown_box, i]).filter(([b]) => b).map(([b, i]) => `<div class="facebox"
-      style="left:${left + b[0] * scale}px;top:${top + b[1] * scale}px;width:${(b[2] - b[0]) * scale}px;height:${(b[3] - b[1]) * scale}px">
-      <span>Face ${i + 1} · ${esc(engineName(app, p.faces[i].engine_id))}</span></div>`).join("");
-  };
-  if (img.complete) place(); else img.addEventListener("load", place, { once: true });
-  new ResizeObserver(() => { if (img.complete) place(); }).observe(el.querySelector("#stage"));  // the details come and go
-}
-
-/** The text read in the picture (OCR), one row per run; a row pointed at or focused marks its run. */
-function textSection(text) {
-  if (!text.runs.length) return `<h3>Text in the picture</h3><p class="muted">None found.</p>`;
-  return `<h3>Text in the picture</h3><ol class="text-runs" id="text-runs">${text.runs.map((run, i) =>
-    `<li tabindex="0" data-run="${i}">${esc(run.text)}</li>`).join("")}</ol>`;
-}
-
-/** Each run of text as its quadrilateral over the picture, placed as the picture is drawn ("contain"). */
-function drawText(el, p) {
-  const img = el.querySelector("#full");
-  const layer = el.querySelector("#textboxes");
-  if (!img || !layer || !p.text?.runs.length || p.edit) return;  // (read on the original: no marks on an edited look)
-  const place = () => {
-    const { scale, left, top } = drawnAt(img, p);
-    layer.innerHTML = p.text.runs.map((run, i) => {
-      const points = [0, 2, 4, 6].map((n) => `${left + run.quad[n] * scale},${top + run.quad[n + 1] * scale}`).join(" ");
-      return `<polygon class="textbox" data-run="${i}" points="${points}"></polygon>`;
-    }).join("");
-  };
-  if (img.complete) place(); else img.addEventListener("load", place, { once: true });
-  new ResizeObserver(() => { if (img.complete) place(); }).observe(el.querySelector("#stage"));
-  const mark = (i, on) => layer.querySelector(`[data-run="${i}"]`)?.classList.toggle("marked", on);
-  el.querySelectorAll("#text-runs [data-run]").forEach((row) => {
-    for (const [kind, on] of [["pointerenter", true], ["pointerleave", false], ["focus", true], ["blur", false]]) {
-      row.addEventListener(kind, () => { layer.classList.toggle("showing", on); mark(row.dataset.run, on); });
-    }
-  });
 }
 
 /** "n of N" in the view the picture was opened from. */

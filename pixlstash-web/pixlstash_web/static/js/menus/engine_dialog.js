@@ -2,9 +2,9 @@
 // thresholds, ...): one control per parameter the engine declares, filled with what was used last time
 // for that engine, then the job is queued with them.
 
-import { api } from "./api.js";
-import { nameDialog } from "./dialogs.js";
-import { esc } from "./ui.js";
+import { api } from "../api.js";
+import { nameDialog } from "../dialogs.js";
+import { esc } from "../ui.js";
 
 const $ = (id) => document.getElementById(id);
 const remembered = (engine) => {

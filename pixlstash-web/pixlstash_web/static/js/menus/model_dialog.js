@@ -2,9 +2,9 @@
 // it: "Get model" downloads it in the background on the server (an explicit request, as the privacy
 // promise allows), showing how far it got; `pixlstash models pull` is the same thing from a terminal.
 
-import { api } from "./api.js";
-import { openDialog } from "./dialogs.js";
-import { esc, toast } from "./ui.js";
+import { api } from "../api.js";
+import { openDialog } from "../dialogs.js";
+import { esc, toast } from "../ui.js";
 
 const POLL_MS = 500;
 

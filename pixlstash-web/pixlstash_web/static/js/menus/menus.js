@@ -1,14 +1,15 @@
 // Actions on pictures and sidebar items: the selection toolbar, right-click menus, and the dialogs they open.
 
-import { api } from "./api.js";
-import { ask, confirmAction } from "./dialogs.js";
-import { undoButton } from "./history.js";
-import { esc, toast } from "./ui.js";
+import { api } from "../api.js";
+import { ask, confirmAction } from "../dialogs.js";
+import { undoButton } from "../panels/history.js";
+import { esc, toast } from "../ui.js";
 import { runEngineDialog } from "./engine_dialog.js";
-import { stackItems } from "./comfy.js";
+import { stackItems } from "../panels/comfy.js";
 import { modelDialog } from "./model_dialog.js";
 import { exportDialog } from "./export_dialog.js";
-import { openPanel, shareDialog } from "./panels.js";
+import { openPanel } from "../panels/panels.js";
+import { shareDialog } from "./share_dialog.js";
 
 const $ = (id) => document.getElementById(id);
 // Every engine kind the server knows, in the menu's order (an engine of a kind not listed here goes last).

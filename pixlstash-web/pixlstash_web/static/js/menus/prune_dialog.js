@@ -1,11 +1,11 @@
 // Prune: move the pictures a scorer ranks lowest, of the view or of the selection, to the scrapheap in one
 // step (Undo brings them all back). The dialog says how many would go, and their scores, before anything moves.
 
-import { api } from "./api.js";
-import { openDialog } from "./dialogs.js";
-import { undoButton } from "./history.js";
-import { esc, toast } from "./ui.js";
-import { filterBody } from "./view.js";
+import { api } from "../api.js";
+import { openDialog } from "../dialogs.js";
+import { undoButton } from "../panels/history.js";
+import { esc, toast } from "../ui.js";
+import { filterBody } from "../view.js";
 
 /** The installed scorers, for the sort menu, the filters and this dialog. */
 export function scorers(app) {

@@ -2,14 +2,14 @@
 // automatic snapshots, the update check, the password, browser sessions, API tokens and share links.
 // Revoking asks first and a revoked token or link shows as such; new secrets get a copy button.
 
-import { api } from "./api.js";
+import { api } from "../api.js";
 import { backupSettingsSection, bindBackupSettings } from "./backup_settings.js";
 import { bindComfySettings, comfySettingsSection } from "./comfy.js";
-import { confirmAction } from "./dialogs.js";
-import { control, read } from "./engine_dialog.js";
-import { modelDialog } from "./model_dialog.js";
-import { esc, toast } from "./ui.js";
-import { showUpdateBanner } from "./update_banner.js";
+import { confirmAction } from "../dialogs.js";
+import { control, read } from "../menus/engine_dialog.js";
+import { modelDialog } from "../menus/model_dialog.js";
+import { esc, toast } from "../ui.js";
+import { showUpdateBanner } from "../update_banner.js";
 
 const TASKS = ["tagger", "captioner", "embedder", "faces", "ocr"];  // one engine each; every scorer has its own box
 const TABS = ["Engines", "Library", "Account", "Sharing", "ComfyUI"];

@@ -1,8 +1,8 @@
 // Settings → Backup: the whole library to a folder on the server or a bucket, now (with progress) or on a
 // schedule.
 
-import { api } from "./api.js";
-import { esc, toast } from "./ui.js";
+import { api } from "../api.js";
+import { esc, toast } from "../ui.js";
 
 const size = (bytes) => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`);
 

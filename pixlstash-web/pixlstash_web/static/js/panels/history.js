@@ -2,8 +2,8 @@
 // history panel. The steps live on the server (history.db), so they survive a reload and cover edits
 // made from the command line too; a snapshot restore clears them.
 
-import { api } from "./api.js";
-import { esc, toast } from "./ui.js";
+import { api } from "../api.js";
+import { esc, toast } from "../ui.js";
 
 /** The toast's Undo button, for the toast that reports an edit. */
 export function undoButton(app) {

@@ -3,7 +3,7 @@
 // resize it), aspect presets, and a straighten slider. Done saves the box and the angle as one undo step
 // (``onDone(change)``); Esc or Cancel leaves the picture as it was.
 
-import { esc } from "./ui.js";
+import { esc } from "../ui.js";
 
 const ASPECTS = [["Free", 0], ["1:1", 1], ["2:3", 2 / 3], ["3:2", 3 / 2], ["4:5", 4 / 5], ["16:9", 16 / 9]];
 const SMALLEST = 0.03; // a box side, as a fraction of the picture

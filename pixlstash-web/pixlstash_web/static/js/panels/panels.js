@@ -1,0 +1,74 @@
+// The side panels' host: opens one panel at a time, keeps the live ones current, and hands each panel
+// module (stats, tasks, snapshots, settings, help, people, history, folders) its frame.
+
+import { renderFolders } from "./folders.js";
+import { renderHelp } from "./help.js";
+import { renderHistory } from "./history.js";
+import { renderPeople } from "./people.js";
+import { renderSettings } from "./settings.js";
+import { renderSnapshots } from "./snapshots.js";
+import { renderStats } from "./stats.js";
+import { renderTasks } from "./tasks.js";
+import { esc } from "../ui.js";
+
+const $ = (id) => document.getElementById(id);
+let current = null;
+let eventsBound = false;
+
+export function openPanel(app, name, options = {}) {
+  const panel = $("panel");
+  if (current === name && !panel.hidden && !Object.keys(options).length) { closePanel(); return; }
+  current = name;
+  panel.hidden = false;
+  panel.dataset.panel = name;
+  if (!eventsBound) {
+    eventsBound = true;
+    let timer = 0;
+    window.addEventListener("pixlstash:event", (e) => {
+      if (current === "tasks" && !panel.hidden && (e.detail.kind === "job.progress" || e.detail.kind === "comfy.run")) {
+        clearTimeout(timer);
+        timer = setTimeout(() => renderTasks(app, panel, FRAME), 150);
+      }
+    });
+    // An edit, undo or redo anywhere: an open history panel shows it.
+    const edited = () => {
+      if (current !== "history" || panel.hidden) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => renderHistory(app, panel, header, bindClose), 300);
+    };
+    window.addEventListener("pixlstash:history", edited);
+    window.addEventListener("pixlstash:event", (e) => { if (!["job.progress", "comfy.run"].includes(e.detail.kind)) edited(); });
+  }
+  // Clear what the panel showed before while the new content loads: a button left from the last
+  // opening could be clicked, and its answer then lost when the new content arrives.
+  panel.innerHTML = `${header(name[0].toUpperCase() + name.slice(1))}<p class="muted">Loading…</p>`;
+  bindClose(panel);
+  ({ stats: (a, p) => renderStats(a, p, FRAME), tasks: (a, p) => renderTasks(a, p, FRAME),
+    snapshots: (a, p, o) => renderSnapshots(a, p, FRAME, o),
+    settings: (a, p) => renderSettings(a, p, header, bindClose),
+    help: (a, p) => renderHelp(a, p, FRAME), people: (a, p, o) => renderPeople(a, p, { header, bindClose }, o),
+    history: (a, p) => renderHistory(a, p, header, bindClose),
+    folders: (a, p) => renderFolders(a, p, header, bindClose) })[name](app, panel, options);
+}
+
+/** The view changed: an open statistics panel shows the new view's figures, never the old ones. */
+export function viewChanged(app) {
+  const panel = $("panel");
+  if (current === "stats" && !panel.hidden) renderStats(app, panel, FRAME);
+}
+
+export function closePanel() {
+  $("panel").hidden = true;
+  current = null;
+}
+
+function header(title) {
+  return `<h2>${esc(title)} <button class="icon" data-close aria-label="Close panel">✕</button></h2>`;
+}
+
+function bindClose(panel) {
+  panel.querySelector("[data-close]").onclick = closePanel;
+}
+
+// What every panel module is handed: its title bar and the close button's binding.
+const FRAME = { header, bindClose };
