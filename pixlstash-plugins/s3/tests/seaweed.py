@@ -6,6 +6,7 @@ by the tests themselves; every address is 127.0.0.1."""
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import socket
 import subprocess
@@ -28,18 +29,21 @@ def weed() -> str:
 
 
 def free_port() -> int:
-    """A port free on loopback whose gRPC companion (port + 10000, as SeaweedFS takes it) is free too."""
+    """A port free on loopback whose gRPC companion (port + 10000, as SeaweedFS takes it) is free too.
+
+    Both come from below the kernel's ephemeral range (``ip_local_port_range``, 32768 and up by default):
+    a port is only known free until someone binds it, and every other server a test starts (on another
+    worker too) binds port 0, which the kernel answers from that range, so it never takes one of these."""
+    low, _ = (int(n) for n in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    top = min(low, 32768) - 10000  # the companion stays below the ephemeral range as well
     while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port + 10000 > 65535:
-            continue
-        with socket.socket() as companion:
-            try:
+        port = random.randrange(1024, 55535) if top <= 2000 else random.randrange(1024, top)
+        try:
+            with socket.socket() as s, socket.socket() as companion:
+                s.bind(("127.0.0.1", port))
                 companion.bind(("127.0.0.1", port + 10000))
-            except OSError:
-                continue
+        except OSError:
+            continue
         return port
 
 
