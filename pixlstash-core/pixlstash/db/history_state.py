@@ -266,10 +266,7 @@ class HistoryState:
             [(row["id"], assigned_by, face_id) for face_id, assigned_by in contents.get("faces", [])],
         )
         pictures = sorted({pid for (pid,) in named})
-        self.db.connection.executemany(
-            "INSERT OR IGNORE INTO face_rejections(character_id, face_id) SELECT ?, id FROM faces WHERE id = ?",
-            [(row["id"], face_id) for face_id in contents.get("rejections", [])],
-        )
+        self.put_face_rejections(row["id"], contents.get("rejections", []))
         return pictures
 
     def project_contents(self, project_id: int) -> dict | None:
