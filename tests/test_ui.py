@@ -8,7 +8,7 @@ import re
 import pytest
 from corpus import photo, solid
 from test_enrichment import PALETTE
-from ui_support import OWNER, PASSWORD, PageWatcher, launch, screenshot, sign_in
+from ui_support import OWNER, PASSWORD, PageWatcher, launch, screenshot, sign_in, wait_for_the_list
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -226,9 +226,9 @@ def test_sidebar_projects_sets_drag_and_set_operations(page, server):
     sidebar.get_by_label("set Bright").click(modifiers=["Control"])
     page.locator("#setops").get_by_role("button", name="Overlap").click()
     expected = set(lib.organise.set_operation([warm.id, bright.id], "overlap"))
-    expect(page.locator(".tile:visible")).to_have_count(len(expected))
-    assert {int(i) for i in page.locator(".tile:visible").evaluate_all("els => els.map(e => e.dataset.id)")} == expected
     expect(page).to_have_url(re.compile(r"op=overlap"))
+    wait_for_the_list(page)
+    assert {int(i) for i in page.locator(".tile:visible").evaluate_all("els => els.map(e => e.dataset.id)")} == expected
     screenshot(page, "set-operations")
 
 

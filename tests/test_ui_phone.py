@@ -4,10 +4,12 @@ touch, without a Ctrl key."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from corpus import photo
 from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
-from ui_support import library_server, screenshot, signed_in_page
+from ui_support import library_server, screenshot, signed_in_page, wait_for_the_list
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -86,7 +88,8 @@ def test_sets_combine_by_touch(browser, server):  # noqa: F811
         page.get_by_role("button", name="Show or hide the sidebar").tap()
         page.locator("#setops").get_by_role("button", name="Overlap").tap()
         expected = set(server.ids[2:4])
-        expect(page.locator(".tile:visible")).to_have_count(len(expected))
+        expect(page).to_have_url(re.compile(r"op=overlap"))
+        wait_for_the_list(page)
         shown = page.locator(".tile:visible").evaluate_all("els => els.map(e => Number(e.dataset.id))")
         assert set(shown) == expected
 

@@ -11,7 +11,7 @@ from test_scores import degraded
 from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
 from test_ui_accessibility import serious
 from test_web_enrichment import wait_for_jobs
-from ui_support import library_server, screenshot, signed_in_page
+from ui_support import library_server, screenshot, signed_in_page, wait_for_the_list
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -42,7 +42,7 @@ def server(tmp_path_factory):
 
 def shown(page) -> list[int]:
     """The tiles' picture ids in reading order (top to bottom, left to right)."""
-    page.wait_for_function("() => document.body.dataset.ready === '1'")
+    wait_for_the_list(page)
     boxes = page.locator(".tile:visible").evaluate_all(
         "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.top, r.left, Number(e.dataset.id)]; })"
     )

@@ -9,7 +9,7 @@ import re
 import pytest
 from corpus import a1111_png, photo
 from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
-from ui_support import library_server, screenshot, signed_in_page
+from ui_support import library_server, screenshot, signed_in_page, wait_for_the_list
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -38,7 +38,7 @@ def server(tmp_path_factory):
 
 
 def found(page) -> set[int]:
-    page.wait_for_function("() => document.body.dataset.ready === '1'")
+    wait_for_the_list(page)
     return {int(i) for i in page.locator(".tile:visible").evaluate_all("els => els.map(e => e.dataset.id)")}
 
 

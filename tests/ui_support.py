@@ -60,6 +60,13 @@ def screenshot(page, name: str) -> None:
 OWNER, PASSWORD = "owner", "correct horse battery"
 
 
+def wait_for_the_list(page) -> None:
+    """Until the grid shows the list of the page's address (a click changes the address before the list)."""
+    page.wait_for_function(
+        "() => document.body.dataset.ready === '1' && document.body.dataset.shown === location.search"
+    )
+
+
 def sign_in(page) -> None:
     page.goto("/")
     page.get_by_label("User name").fill(OWNER)

@@ -140,6 +140,7 @@ export const app = {
     $("count").textContent = viewCountText(this);
     if (!$("panel").hidden) this.panels().then((m) => m.viewChanged(this));  // an open panel follows the view
     performance.mark("pixlstash:layout-ready");
+    document.body.dataset.shown = location.search;  // the address whose list the grid now shows (tests wait on it)
   },
 
   selection() {
