@@ -244,3 +244,75 @@ def test_transparent_pixels_reach_ai_toolkit_on_the_background_or_as_its_alpha_m
     assert read["white"]["centre"] == [220, 20, 20] and read["white"]["mask_corner"] is None
     assert "alpha_mask: true" in (tmp_path / "alpha" / "ai-toolkit.yaml").read_text()
     assert read["alpha"]["mask_corner"] == 0.0  # ai-toolkit's mask: the transparent corner is left out
+
+
+def export_mixed(tmp_path: Path) -> dict[str, Path]:
+    """A folder as a cut-out LoRA set is: a photo (JPEG), an opaque PNG and a cut-out PNG, exported with
+    their transparency kept. Returns each exported image by what it was."""
+    import numpy as np
+    from PIL import Image
+
+    from pixlstash.library import Library
+    from pixlstash.plugins import make_plugin_manager
+
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    photo(512, 512, seed=1).save(folder / "photo.jpg", quality=92)
+    photo(512, 512, seed=2).save(folder / "opaque.png")
+    pixels = np.zeros((512, 512, 4), dtype=np.uint8)
+    pixels[128:384, 128:384] = (220, 20, 20, 255)
+    Image.fromarray(pixels, "RGBA").save(folder / "cutout.png")
+    options = ExportOptions(transparency="alpha", names="original")
+    with Library.open(tmp_path / "lib", plugin_manager=make_plugin_manager(load_entry_points=False)) as library:
+        imported = library.import_paths([folder]).imported
+        selection = PictureFilter(ids=[p.picture_id for p in imported])
+        library.training.write_folder(library.training.plan(selection, options), options, tmp_path / "alpha")
+    exported = {p.stem: p for p in (tmp_path / "alpha").rglob("*") if p.suffix in (".png", ".jpg")}
+    assert sorted(p.name for p in exported.values()) == ["cutout.png", "opaque.png", "photo.png"]  # no JPEG
+    return exported
+
+
+def test_a_mixed_folder_with_transparency_kept_loads_in_ai_toolkit_every_picture_with_its_mask(ai_toolkit, tmp_path):
+    """ai-toolkit's ``alpha_mask`` is set for the whole folder and its ``load_mask_image`` takes the fourth
+    channel of every image: a JPEG among them stopped the run (could not broadcast ... (50,60,0)). Every
+    image is now RGBA: the photo and the opaque PNG train whole, the cut-out's transparent corner is out."""
+    exported = export_mixed(tmp_path)
+    source, python = ai_toolkit
+    done = subprocess.run(
+        [str(python), str(CONSUMERS / "load_with_ai_toolkit.py"), str(tmp_path / "alpha" / "ai-toolkit.yaml")],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(source), str(CONSUMERS)])},
+        cwd=tmp_path / "alpha", capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    read = {Path(path).stem: item for path, item in json.loads(done.stdout.splitlines()[-1]).items()}
+    assert set(read) == set(exported)
+    assert read["photo"]["mask_corner"] == read["opaque"]["mask_corner"] == 1.0  # trained whole
+    assert read["cutout"]["mask_corner"] == 0.0 and read["cutout"]["centre"] == [220, 20, 20]
+
+
+def test_a_mixed_folder_with_transparency_kept_loads_in_sd_scripts_with_its_alpha_mask(sd_scripts, tmp_path):
+    """The same folder through sd-scripts' ``load_image(path, alpha=True)`` (as its alpha_mask caching
+    loads): four channels each, opaque where the picture was, the photo's pixels those of its JPEG."""
+    from PIL import Image
+
+    exported = export_mixed(tmp_path)
+    source, python = sd_scripts
+    script = (
+        "import json, sys\nfrom library.train_util import load_image\n"
+        "print(json.dumps({p: load_image(p, True)[[0, 256], [0, 256]].tolist() for p in sys.argv[1:]}))\n"
+    )
+    done = subprocess.run(
+        [str(python), "-c", script, *(str(p) for p in exported.values())],
+        env={**os.environ, "PYTHONPATH": str(source)}, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    read = {Path(path).stem: pixels for path, pixels in json.loads(done.stdout.splitlines()[-1]).items()}
+    assert [corner[3] for corner, _ in read.values()] == [
+        0 if name == "cutout" else 255 for name in read
+    ]  # alpha: out only where it was transparent
+    with Image.open(tmp_path / "pictures" / "photo.jpg") as jpeg:
+        assert read["photo"][1][:3] == list(jpeg.convert("RGB").getpixel((256, 256)))  # the JPEG's decoded pixels
+    (configs,), _ = read_with_sd_scripts(sd_scripts, [(tmp_path / "alpha" / "dataset.toml", tmp_path)])
+    assert "error" not in configs, configs
+    [dataset] = configs["datasets"]
+    assert sorted(Path(i["path"]).name for i in dataset["images"]) == sorted(p.name for p in exported.values())

@@ -143,6 +143,9 @@ def test_tags_predictions_and_templates(dataset, tmp_path):
     assert next(f.caption for f in blue.files if f.picture_id == ids["blue"]) == "ohwx, flat colour, solo"
     with pytest.raises(BadInput, match=r"\{nope\}"):
         library.training.plan(selection, ExportOptions(caption="template", template="{nope}"))
+    for image_format in ("original", "jpeg"):  # neither holds the alpha channel the trainers' mask reads
+        with pytest.raises(BadInput, match=f"--image-format {image_format} cannot hold one"):
+            library.training.plan(selection, ExportOptions(transparency="alpha", image_format=image_format))
 
 
 def test_the_zip_stream_holds_exactly_the_folder_export(dataset, tmp_path):

@@ -91,7 +91,8 @@ def _names(ctx, param, value: str | None) -> list[str] | None:
 @_image(
     "--transparency",
     type=click.Choice(["background", "alpha"]),
-    help="transparent pixels on the background (trainers read RGB), or kept for sd-scripts' alpha_mask",
+    help="transparent pixels on the background (trainers read RGB), or kept for the trainers' alpha_mask "
+    "(every image then an RGBA PNG)",
 )
 @_image("--background", metavar="#RRGGBB", help="what transparent pixels are put on (default #ffffff)")
 @_image(

@@ -35,7 +35,7 @@ from ..media.facts import MediaLimits
 from ..media.video import poster_frame
 from .captions import caption_text, picture_tags
 from .configs import ai_toolkit_config, kohya_config, metadata_lines
-from .images import converted_image, has_transparency, image_suffix
+from .images import converted_image, copied_as_is, image_suffix
 from .options import TRAINERS_READ, ExportOptions
 
 __all__ = ["ExportFile", "ExportPlan", "FolderReport", "TrainingExport"]
@@ -175,9 +175,7 @@ class TrainingExport:
             edited = self.files.edited_image(item.picture_id)
             if edited is not None:
                 return converted_image(edited, item.suffix, options, self.limits)
-        if options.copies(item.suffix) and not (
-            options.transparency == "background" and has_transparency(Path(item.source))
-        ):
+        if copied_as_is(Path(item.source), item.suffix, options):
             return Path(item.source)
         try:
             return converted_image(Path(item.source), item.suffix, options, self.limits)

@@ -12,7 +12,7 @@ from ..media.analyse import open_image
 from ..media.facts import MediaLimits
 from .options import ExportOptions
 
-__all__ = ["BUCKET_STEP", "aspect_bucket", "buckets", "converted_image", "has_transparency", "image_suffix"]
+__all__ = ["BUCKET_STEP", "aspect_bucket", "buckets", "converted_image", "copied_as_is", "image_suffix"]
 
 BUCKET_STEP = 64  # bucket sides are multiples of this (kohya's bucket_reso_steps)
 _FORMATS = {"png": ("PNG", ".png"), "jpeg": ("JPEG", ".jpg"), "webp": ("WEBP", ".webp")}
@@ -47,7 +47,8 @@ def image_suffix(original_suffix: str, options: ExportOptions, *, force: bool = 
 def _format(original_suffix: str, options: ExportOptions) -> str:
     if options.image_format not in ("auto", "original"):
         return options.image_format
-    return _KEEP.get(original_suffix.lower(), "png")  # others (GIF, HEIC, AVIF, TIFF ...) become PNG: lossless
+    kept = _KEEP.get(original_suffix.lower(), "png")  # others (GIF, HEIC, AVIF, TIFF ...) become PNG: lossless
+    return "png" if kept == "jpeg" and options.transparency == "alpha" else kept  # a JPEG has no alpha
 
 
 def _transparent(image: Image.Image) -> bool:
@@ -61,6 +62,27 @@ def has_transparency(path: Path) -> bool:
             return _transparent(image)
     except (OSError, ValueError):
         return False
+
+
+def is_rgba(path: Path) -> bool:
+    """Whether the picture at ``path`` is stored as RGBA (its header alone): the only form ai-toolkit's
+    alpha mask reads (its ``load_mask_image`` takes the fourth channel of the decoded array)."""
+    try:
+        with Image.open(path) as image:
+            return image.mode == "RGBA"
+    except (OSError, ValueError):
+        return False
+
+
+def copied_as_is(path: Path, suffix: str, options: ExportOptions) -> bool:
+    """Whether the original at ``path`` goes into the export byte for byte: its format is one every
+    trainer reads, and its pixels are what the trainer should see (no transparency to flatten; with
+    ``alpha``, already RGBA)."""
+    if not options.copies(suffix):
+        return False
+    if options.transparency == "alpha":
+        return is_rgba(path)
+    return not has_transparency(path)
 
 
 def _flattened(image: Image.Image, background: str) -> Image.Image:
@@ -77,10 +99,10 @@ def converted_image(
     """The picture decoded (EXIF orientation applied), resized or bucketed, and encoded as asked."""
     image = source if isinstance(source, Image.Image) else ImageOps.exif_transpose(open_image(source, limits))
     fmt = _format(original_suffix, options)
-    if not _transparent(image):
+    if options.transparency == "alpha" and fmt in ("png", "webp"):
+        image = image.convert("RGBA")  # every image: the trainers' alpha_mask is set for the whole folder
+    elif not _transparent(image):
         image = image.convert("RGB")
-    elif options.transparency == "alpha" and fmt in ("png", "webp"):
-        image = image.convert("RGBA")
     else:
         image = _flattened(image, options.background)
     if options.bucket_resolution:  # the bucket decides the size exactly

@@ -49,8 +49,10 @@ class ExportOptions(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omi
     max_side: Annotated[int, Meta(ge=0, le=16_384)] = 0  # 0: as they are
     bucket_resolution: Annotated[int, Meta(ge=0, le=4096)] = 0  # 0: no buckets; 1024: SDXL's aspect buckets
     # Transparent pixels: put on ``background`` (trainers load images as RGB, so transparent pixels would
-    # train as whatever colour they hide), or kept ("alpha") for sd-scripts' alpha_mask, which dataset.toml
-    # then turns on.
+    # train as whatever colour they hide), or kept ("alpha") for the trainers' alpha_mask, which
+    # dataset.toml and ai-toolkit.yaml then turn on for the whole folder. ai-toolkit reads the mask as the
+    # fourth channel of every image, so with "alpha" every image is an RGBA PNG (or WebP), opaque ones
+    # fully opaque.
     transparency: Literal["background", "alpha"] = "background"
     background: Annotated[str, Meta(pattern=r"^#[0-9a-fA-F]{6}$")] = "#ffffff"
     names: Literal["id", "original"] = "id"
@@ -61,6 +63,11 @@ class ExportOptions(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omi
     relative_paths: bool = False
 
     def check(self) -> ExportOptions:
+        if self.transparency == "alpha" and self.image_format in ("original", "jpeg"):
+            raise BadInput(
+                f"--transparency alpha writes every image with an alpha channel; --image-format "
+                f"{self.image_format} cannot hold one (choose auto, png or webp)"
+            )
         if self.caption == "template":
             for _, name, _, _ in string.Formatter().parse(self.template):
                 if name is not None and name not in TEMPLATE_FIELDS:
@@ -71,6 +78,8 @@ class ExportOptions(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omi
         """Whether an original with this suffix is exported byte for byte (else decoded and written anew)."""
         if self.max_side or self.bucket_resolution:
             return False
+        if self.transparency == "alpha":  # only a PNG or WebP that already has an alpha channel (see images)
+            return self.image_format == "auto" and suffix.lower() in (".png", ".webp")
         if self.image_format == "original":
             return True
         return self.image_format == "auto" and suffix.lower() in EVERY_TRAINER_READS
