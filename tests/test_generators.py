@@ -365,7 +365,8 @@ def test_a_flux_graph_on_the_custom_sampler_path_keeps_prompt_seed_steps_schedul
     }  # fmt: skip
     g = parse_comfyui(json.dumps(graph), None)
     assert g.positive == "a lighthouse at dusk, film grain" and g.negative == ""
-    assert (g.seed, g.steps, g.scheduler, g.sampler, g.cfg) == ("18446744073709551615", 28, "simple", "euler", 3.5)
+    assert (g.seed, g.steps, g.scheduler, g.sampler) == ("18446744073709551615", 28, "simple", "euler")
+    assert (g.cfg, g.guidance) == (None, 3.5)  # BasicGuider has no CFG: the guidance is its own number
     assert g.checkpoint == "flux1-dev.safetensors"
     assert [(lora.name, lora.weight) for lora in g.loras] == [("film_grain.safetensors", 0.8)]
     # CFGGuider's own cfg and negative prompt, and a seed from a primitive node.
@@ -377,4 +378,12 @@ def test_a_flux_graph_on_the_custom_sampler_path_keeps_prompt_seed_steps_schedul
     graph["17"] = {"class_type": "PrimitiveInt", "inputs": {"value": 7}}
     graph["8"]["inputs"]["noise_seed"] = ["17", 0]
     g = parse_comfyui(json.dumps(graph), None)
-    assert (g.cfg, g.negative, g.seed) == (4.0, "blurry", "7")  # fmt: skip
+    assert (g.cfg, g.guidance, g.negative, g.seed) == (4.0, 3.5, "blurry", "7")  # fmt: skip
+    # The plain KSampler at CFG 1.0 after FluxGuidance 3.5, as Flux's example graph has it: both kept.
+    for key in ("7", "8", "9", "10", "12"):
+        del graph[key]
+    graph["12"] = {"class_type": "KSampler", "inputs": {
+        "model": ["2", 0], "positive": ["6", 0], "negative": ["16", 0], "latent_image": ["11", 0], "seed": 5,
+        "steps": 20, "cfg": 1.0, "sampler_name": "euler", "scheduler": "simple", "denoise": 1.0}}  # fmt: skip
+    g = parse_comfyui(json.dumps(graph), None)
+    assert (g.cfg, g.guidance, g.steps, g.positive) == (1.0, 3.5, 20, "a lighthouse at dusk, film grain")

@@ -505,7 +505,7 @@ class PictureStore:
         ]
         generation = None
         columns = ("tool", "positive", "negative", "checkpoint", "loras", "seed", "sampler", "scheduler", "steps")
-        columns += ("cfg", "raw_parameters", "raw_prompt", "raw_workflow")
+        columns += ("cfg", "guidance", "raw_parameters", "raw_prompt", "raw_workflow")
         grow = self.db.connection.execute(
             f"SELECT {', '.join(columns)} FROM generation WHERE picture_id = ?", (pid,)
         ).fetchone()

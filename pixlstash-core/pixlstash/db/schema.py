@@ -11,7 +11,19 @@ import apsw
 
 from ..errors import PixlstashError
 from .fulltext import PICTURE_TEXT_INSERT_V8
-from .schema_recent import V13_SQL, V15_SQL, V16_SQL, V17_SQL, V18_SQL, V19_SQL, V20_SQL, V21_SQL, v14_sql, v22_sql
+from .schema_recent import (
+    V13_SQL,
+    V15_SQL,
+    V16_SQL,
+    V17_SQL,
+    V18_SQL,
+    V19_SQL,
+    V20_SQL,
+    V21_SQL,
+    V23_SQL,
+    v14_sql,
+    v22_sql,
+)
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "LibraryTooNew", "migrate"]
 
@@ -570,6 +582,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (20, "the text in pictures, with its regions (OCR)", V20_SQL),
     (21, "workflow runs remember which process works them (a dead one's runs are adopted)", V21_SQL),
     (22, "pictures' edits: turned, mirrored, straightened and cropped without touching the original", v22_sql(_STAMP)),
+    (23, "Flux's guidance kept apart from CFG; the generator's parameter text searchable", V23_SQL),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

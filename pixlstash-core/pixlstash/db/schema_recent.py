@@ -3,7 +3,7 @@
 Migration 13: every generation field searchable. 14: stacks, linked ComfyUIs and workflow runs. 15: the
 undo outbox. 16: ids of sets, characters and projects never reused. 17: where a date came from. 18:
 pictures said not to be duplicates. 19: scores. 20: the text in pictures (OCR). 21: workflow runs' owners.
-22: pictures' edits.
+22: pictures' edits. 23: Flux's guidance apart from CFG; the parameter text searchable.
 
 Stacks: variants grouped under a cover (a workflow run's outputs on their source, near-duplicates, a
 person's pick). A picture is in one stack at most; a stack row stays when it empties, so that undoing an
@@ -12,7 +12,7 @@ sent to them (remixes of a picture's graph, a workflow run on a selection)."""
 
 from __future__ import annotations
 
-from .fulltext import PICTURE_TEXT_INSERT_V13
+from .fulltext import PICTURE_TEXT_INSERT_V13, PICTURE_TEXT_INSERT_V23
 
 __all__ = [
     "NEXT_COLLECTION_ID",
@@ -165,4 +165,17 @@ ALTER TABLE pictures ADD COLUMN shown_width INTEGER;
 ALTER TABLE pictures ADD COLUMN shown_height INTEGER;
 CREATE TRIGGER pictures_stamp_edit AFTER UPDATE OF edit ON pictures
 BEGIN UPDATE pictures SET meta_seq = {stamp} WHERE id = NEW.id; END;
+"""
+
+
+# A guidance-distilled model's guidance (Flux's FluxGuidance, Forge's "Distilled CFG Scale") is a number apart
+# from the sampler's CFG (pictures read before keep what was read then: the guidance stood for CFG where the
+# graph had none); the generator's parameter text as written joins the full-text index.
+V23_SQL = f"""
+ALTER TABLE generation ADD COLUMN guidance REAL;
+CREATE TEMP TABLE v23_written AS
+    SELECT json_group_array(picture_id) AS ids FROM generation WHERE raw_parameters IS NOT NULL;
+DELETE FROM picture_text WHERE rowid IN (SELECT value FROM json_each((SELECT ids FROM temp.v23_written)));
+{PICTURE_TEXT_INSERT_V23.replace(":ids", "(SELECT ids FROM temp.v23_written)")};
+DROP TABLE temp.v23_written;
 """

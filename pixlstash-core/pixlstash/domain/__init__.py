@@ -141,7 +141,8 @@ class Lora(msgspec.Struct, frozen=True):
 class Generation(msgspec.Struct, frozen=True):
     """Generation metadata that AI images carry (ComfyUI prompt/workflow, A1111 parameters)."""
 
-    tool: Literal["comfyui", "a1111", "swarmui", "invokeai", "novelai", "fooocus"]
+    # The generator that wrote it ("a1111": AUTOMATIC1111 or a fork that does not name itself).
+    tool: Literal["comfyui", "a1111", "forge", "sdnext", "civitai", "swarmui", "invokeai", "novelai", "fooocus"]
     positive: str = ""
     negative: str = ""
     checkpoint: str | None = None
@@ -150,7 +151,8 @@ class Generation(msgspec.Struct, frozen=True):
     sampler: str | None = None
     scheduler: str | None = None
     steps: int | None = None
-    cfg: float | None = None
+    cfg: float | None = None  # classifier-free guidance: the sampler's (or guider's) CFG scale
+    guidance: float | None = None  # a guidance-distilled model's guidance (Flux), a number apart from CFG
     raw_parameters: str | None = None
     raw_prompt: str | None = None
     raw_workflow: str | None = None

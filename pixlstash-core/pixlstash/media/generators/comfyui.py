@@ -25,6 +25,12 @@ _TEXT_INPUTS = ("text", "text_g", "text_l", "prompt")
 # PrimitiveStringMultiline, string concatenation and other packs' text nodes).
 _STRING_INPUTS = ("value", "string", "string_a", "string_b")
 _STRING_NODE = re.compile(r"String|Primitive|Text", re.IGNORECASE)
+# A text encoder is known by its shape, not its class name: a node given a CLIP (``clip`` linked) whose
+# text inputs are strings (CLIPTextEncode's text; SD3's and HiDream's clip_l, clip_g, t5xxl, llama; Flux's
+# clip_l and t5xxl; Qwen's prompt ...). Its other string inputs are choices, never prompts.
+_ENCODER_CHOICES = frozenset({"empty_padding", "system_prompt", "type", "device", "crop", "upscale_method"})
+# Links that carry no text: the CLIP and model chains (LoRA loaders' lora_name, checkpoint names).
+_NO_TEXT_LINKS = frozenset({"clip", "model", "vae", "clip_vision", "control_net", "style_model"})
 _SEED_INPUTS = ("noise_seed", "seed", "value")
 _POSITIVE_INPUTS = ("positive", "conditioning", "cond1", "cond2")
 
@@ -81,12 +87,18 @@ class _Texts:
             inputs = node.get("inputs", {}) if isinstance(node, dict) else {}
             if not isinstance(inputs, dict):
                 continue
-            keys = _TEXT_INPUTS + (_STRING_INPUTS if _STRING_NODE.search(str(node.get("class_type", ""))) else ())
-            for key in keys:
+            for key in self._text_keys(node, inputs):
                 if isinstance(inputs.get(key), str) and inputs[key].strip():
                     self.found.setdefault(inputs[key], None)
             # Walked depth first in input order (the order people read a graph's prompts in).
-            pending.extend(reversed([value for value in inputs.values() if isinstance(value, list)]))
+            links = [value for key, value in inputs.items() if isinstance(value, list) and key not in _NO_TEXT_LINKS]
+            pending.extend(reversed(links))
+
+    @staticmethod
+    def _text_keys(node: dict, inputs: dict) -> tuple[str, ...] | list[str]:
+        if isinstance(inputs.get("clip"), list):  # a text encoder: each string it is given but its choices
+            return [key for key in inputs if key not in _ENCODER_CHOICES and not key.endswith("_name")]
+        return _TEXT_INPUTS + (_STRING_INPUTS if _STRING_NODE.search(str(node.get("class_type", ""))) else ())
 
     def joined(self) -> str:
         return "\n".join(self.found)
@@ -134,7 +146,7 @@ def parse_comfyui(
             checkpoint = inputs["unet_name"]
         if isinstance(inputs.get("lora_name"), str):
             loras.append(Lora(inputs["lora_name"], number(inputs.get("strength_model"), float)))
-        if kind == "FluxGuidance" and guidance is None:
+        if "guidance" in inputs and guidance is None:  # FluxGuidance, CLIPTextEncodeFlux
             guidance = number(_value(nodes, inputs.get("guidance"), ("value",)), float)
         if "Sampler" in kind or "sampler_name" in inputs or "guider" in inputs:
             # The custom-sampler path (SamplerCustomAdvanced, SamplerCustom) wires its settings in from
@@ -167,7 +179,8 @@ def parse_comfyui(
         sampler=sampler,
         scheduler=scheduler,
         steps=steps if isinstance(steps, int) else None,
-        cfg=cfg if cfg is not None else guidance,  # Flux's distilled guidance stands for CFG
+        cfg=cfg,
+        guidance=guidance,
         raw_prompt=prompt_json,
         raw_workflow=workflow_json,
     )

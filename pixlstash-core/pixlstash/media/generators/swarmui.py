@@ -42,5 +42,6 @@ def parse_swarmui(document: dict, raw: str) -> Generation:
         scheduler=string(params.get("scheduler")),
         steps=number(params.get("steps"), int),
         cfg=number(params.get("cfgscale"), float),
+        guidance=number(params.get("fluxguidancescale"), float),
         raw_parameters=raw,
     )

@@ -2,14 +2,20 @@
 
 import { esc } from "../ui.js";
 
+// The generators by the names they go by.
+const TOOLS = { comfyui: "ComfyUI", a1111: "A1111", forge: "Forge", sdnext: "SD.Next", civitai: "Civitai",
+  swarmui: "SwarmUI", invokeai: "InvokeAI", novelai: "NovelAI", fooocus: "Fooocus" };
+
 export function generation(p) {
   const g = p.generation;
   const workflow = g.raw_workflow
     ? `<a download="workflow-${p.id}.json" href="data:application/json;charset=utf-8,${encodeURIComponent(g.raw_workflow)}">Download workflow</a>` : "";
-  return `<h3>Generation (${esc(g.tool)})</h3><dl class="kv">
+  return `<h3>Generation (${esc(TOOLS[g.tool] || g.tool)})</h3><dl class="kv">
     <dt>Prompt</dt><dd>${esc(g.positive)}</dd>${g.negative ? `<dt>Negative</dt><dd>${esc(g.negative)}</dd>` : ""}
     ${g.checkpoint ? `<dt>Model</dt><dd>${esc(g.checkpoint)}</dd>` : ""}
     ${(g.loras || []).map((l) => `<dt>LoRA</dt><dd>${esc(l.name)}${l.weight != null ? ` (${l.weight})` : ""}</dd>`).join("")}
     ${g.seed != null ? `<dt>Seed</dt><dd>${esc(g.seed)}</dd>` : ""}${g.sampler ? `<dt>Sampler</dt><dd>${esc(g.sampler)}</dd>` : ""}
-    ${g.steps ? `<dt>Steps</dt><dd>${g.steps}</dd>` : ""}${g.cfg ? `<dt>CFG</dt><dd>${g.cfg}</dd>` : ""}</dl>${workflow}`;
+    ${g.scheduler ? `<dt>Scheduler</dt><dd>${esc(g.scheduler)}</dd>` : ""}
+    ${g.steps ? `<dt>Steps</dt><dd>${g.steps}</dd>` : ""}${g.cfg != null ? `<dt>CFG</dt><dd>${g.cfg}</dd>` : ""}
+    ${g.guidance != null ? `<dt>Guidance</dt><dd>${g.guidance}</dd>` : ""}</dl>${workflow}`;
 }
