@@ -142,7 +142,9 @@ class Generation(msgspec.Struct, frozen=True):
     """Generation metadata that AI images carry (ComfyUI prompt/workflow, A1111 parameters)."""
 
     # The generator that wrote it ("a1111": AUTOMATIC1111 or a fork that does not name itself).
-    tool: Literal["comfyui", "a1111", "forge", "sdnext", "civitai", "swarmui", "invokeai", "novelai", "fooocus"]
+    tool: Literal[
+        "comfyui", "a1111", "forge", "sdnext", "civitai", "swarmui", "invokeai", "novelai", "fooocus", "easydiffusion"
+    ]
     positive: str = ""
     negative: str = ""
     checkpoint: str | None = None

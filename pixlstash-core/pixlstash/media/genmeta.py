@@ -1,6 +1,7 @@
 """Generation metadata that AI images and videos carry, from whichever generator made them: ComfyUI
-(PNG, WebP, video containers), A1111 / Forge, SwarmUI, InvokeAI, NovelAI and Fooocus. Each generator's
-layout is read by its own module in ``generators/``; this one finds which applies.
+(PNG, WebP, video containers), A1111 / Forge / SD.Next / Civitai, SwarmUI, InvokeAI, NovelAI, Fooocus and
+Easy Diffusion. Each generator's layout is read by its own module in ``generators/``; this one finds which
+applies.
 
 Parsing is best effort and never raises: a malformed chunk yields what could be read, or nothing, and the
 raw text is kept either way, so nothing is lost when a format changes.
@@ -13,6 +14,7 @@ from collections.abc import Mapping
 from ..domain import Generation
 from .generators.a1111 import looks_like_a1111, parse_a1111
 from .generators.comfyui import from_video_tags, parse_comfyui
+from .generators.easydiffusion import is_easydiffusion, parse_easydiffusion
 from .generators.fields import json_object, text
 from .generators.fooocus import is_fooocus, parse_fooocus
 from .generators.invokeai import parse_invokeai, parse_invokeai_legacy
@@ -31,6 +33,8 @@ def read_generation(
 ) -> Generation | None:
     """Find generation metadata in an image's text chunks (``image.info``) or EXIF (its fields, UserComment
     and the short scheme name Fooocus writes in MakerNote)."""
+    if is_easydiffusion(info):  # its plain-text "prompt" chunk is not ComfyUI's graph
+        return parse_easydiffusion(info, _settings_text(info))
     prompt, workflow = text(info.get("prompt")), text(info.get("workflow"))
     # ComfyUI's WebP writer puts "workflow:{...}" and "prompt:{...}" in EXIF Make and Model.
     for field in ("make", "model"):
@@ -53,6 +57,8 @@ def read_generation(
         return None
     document = json_object(parameters)
     if document is not None:
+        if is_easydiffusion(document):
+            return parse_easydiffusion(document, parameters)
         if is_swarmui(document):
             return parse_swarmui(document, parameters)
         scheme = text(info.get("fooocus_scheme")) or exif_scheme
@@ -69,3 +75,8 @@ def read_generation(
 
 def _fields(generation: Generation) -> dict:
     return {name: getattr(generation, name) for name in generation.__struct_fields__}
+
+
+def _settings_text(info: Mapping[str, object]) -> str:
+    """A PNG's text chunks as one text, ``key: value`` a line (as Easy Diffusion's own .txt holds them)."""
+    return "\n".join(f"{key}: {value}" for key, value in info.items() if isinstance(value, str))
