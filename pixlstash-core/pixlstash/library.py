@@ -201,6 +201,7 @@ class Library(LibraryServices):
             self.thumbnails,
             self.near_duplicates,
             self.events,
+            self.tags,
             limits=self.limits,
             unscrap=self.scrapheap.unscrap,
             after_import=self.enrichment.queue_imported,

@@ -22,6 +22,7 @@ from .enrichment import (  # re-exported: the enrichment types live there
 from .looks import EditChange, PictureChange, PictureEdit  # re-exported: the edit types live there
 
 __all__ = [
+    "OWN_CAPTION_SOURCES",
     "Breadcrumb",
     "Caption",
     "CharacterFace",
@@ -52,6 +53,7 @@ __all__ = [
     "NamedPerson",
     "Page",
     "PeopleSettings",
+    "PhotoMetadata",
     "Picture",
     "PictureBadges",
     "PictureChange",
@@ -122,9 +124,15 @@ class Prediction(msgspec.Struct, frozen=True):
     state: Literal["pending", "rejected"] = "pending"
 
 
+# The caption sources that are the picture's own words, not a suggestion: a person's, a reference folder's
+# .txt sidecar, photo software's XMP description.
+OWN_CAPTION_SOURCES = ("user", "sidecar", "xmp")
+
+
 class Caption(msgspec.Struct, frozen=True):
     """A picture's caption from one source: ``user`` (written or accepted by a person: the caption),
-    ``sidecar`` (read from a reference folder's .txt file) or an engine id (a suggestion until accepted)."""
+    ``sidecar`` (read from a reference folder's .txt file), ``xmp`` (photo software's description or title)
+    or an engine id (a suggestion until accepted)."""
 
     source: str
     text: str
@@ -143,7 +151,17 @@ class Generation(msgspec.Struct, frozen=True):
 
     # The generator that wrote it ("a1111": AUTOMATIC1111 or a fork that does not name itself).
     tool: Literal[
-        "comfyui", "a1111", "forge", "sdnext", "civitai", "swarmui", "invokeai", "novelai", "fooocus", "easydiffusion"
+        "comfyui",
+        "a1111",
+        "forge",
+        "sdnext",
+        "civitai",
+        "swarmui",
+        "invokeai",
+        "novelai",
+        "fooocus",
+        "easydiffusion",
+        "drawthings",
     ]
     positive: str = ""
     negative: str = ""
@@ -158,6 +176,19 @@ class Generation(msgspec.Struct, frozen=True):
     raw_parameters: str | None = None
     raw_prompt: str | None = None
     raw_workflow: str | None = None
+
+
+class PhotoMetadata(msgspec.Struct, frozen=True):
+    """What photo software keeps in a picture's XMP (embedded, or an ``.xmp`` sidecar beside it): keywords
+    (hierarchical ones as ``parent/child``), the star rating (``rejected``: Lightroom's -1), the colour
+    label, the title and the description."""
+
+    keywords: list[str] = []
+    rating: int | None = None  # 1-5
+    rejected: bool = False
+    label: str | None = None
+    title: str | None = None
+    description: str | None = None
 
 
 class PictureScore(msgspec.Struct, frozen=True):

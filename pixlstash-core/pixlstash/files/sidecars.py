@@ -15,6 +15,7 @@ from pathlib import Path
 from ..db.database import Database
 from ..db.folders import FolderStore
 from ..db.pictures import PictureStore
+from ..domain import OWN_CAPTION_SOURCES
 from ..system.events import Event
 
 __all__ = ["SidecarWriter", "read_sidecar", "sidecar_path"]
@@ -84,7 +85,7 @@ class SidecarWriter:
             picture = picture or self.pictures.get(picture_id)
             if options.sidecar_format == "caption":
                 # The accepted caption (a person's, or read from this file): never an engine's suggestion.
-                captions = [c.text for c in picture.captions if c.source in ("user", "sidecar")]
+                captions = [c.text for c in picture.captions if c.source in OWN_CAPTION_SOURCES]
                 text = captions[0] if captions else ""
             else:
                 text = ", ".join(tag.name for tag in picture.tags)

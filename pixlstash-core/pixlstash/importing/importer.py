@@ -22,8 +22,9 @@ from ..db.collections import CollectionStore
 from ..db.database import Database
 from ..db.folders import FolderFile, FolderStore
 from ..db.pictures import PictureStore
-from ..domain import ImportedPicture, ImportReport, ImportSkip
-from ..errors import PixlstashError
+from ..db.tags import TagStore
+from ..domain import ImportedPicture, ImportReport, ImportSkip, PhotoMetadata
+from ..errors import BadInput, PixlstashError
 from ..files.originals import OriginalStore
 from ..index.near_duplicates import NearDuplicateIndex
 from ..media.analyse import MediaAnalysis, analyse_file
@@ -160,6 +161,7 @@ class Importer:
         thumbnails: ThumbnailCache,
         near_duplicates: NearDuplicateIndex,
         events: EventBus,
+        tags: TagStore,
         *,
         limits: MediaLimits,
         unscrap: Callable[[list[int]], object],
@@ -169,7 +171,7 @@ class Importer:
     ) -> None:
         self.db, self.pictures, self.folders, self.collections = db, pictures, folders, collections
         self.store, self.thumbnails, self.near_duplicates, self.events = store, thumbnails, near_duplicates, events
-        self.limits, self.unscrap, self.after_import = limits, unscrap, after_import
+        self.limits, self.unscrap, self.after_import, self.tags = limits, unscrap, after_import, tags
         # PIXLSTASH_IMPORT_WORKERS caps the files prepared at once (a NAS kept responsive; 1 gives ids in
         # the order the files came).
         cores = max(2, os.cpu_count() or 2) * (2 if store.remote else 1)  # (uploads wait on the network)
@@ -250,6 +252,8 @@ class Importer:
             )
             if a.generation is not None:
                 self.pictures.set_generation(picture_id, a.generation)
+            if a.photo is not None:
+                self._describe(picture_id, a.photo, imported_at, a.notes)
             self.pictures.refresh_text([picture_id])
             self._file(picture_id, target, imported_at)
             if reference is not None:
@@ -257,6 +261,24 @@ class Importer:
             if a.phash is not None:
                 self.near_duplicates.assign(picture_id, a.phash)
         return picture_id
+
+    def _describe(self, picture_id: int, photo: PhotoMetadata, now: int, notes: list[str]) -> None:
+        """What photo software said of a new picture: its keywords and colour label as tags, its stars as the
+        rating, a rejection as the flag, its description (else its title) as a caption from "xmp"."""
+        tag_ids = []
+        for name in [*photo.keywords, *([f"label/{photo.label.lower()}"] if photo.label else [])]:
+            try:
+                tag_ids.append(self.tags.ensure(name))
+            except BadInput as error:
+                notes.append(f"its keyword {name[:60]!r} was left out: {error}")
+        self.tags.add_to_pictures([picture_id], tag_ids)
+        fields = {"rating": photo.rating} if photo.rating else {}
+        if photo.rejected:
+            fields["flagged"] = 1
+        if fields:
+            self.pictures.update([picture_id], **fields)
+        if text := photo.description or photo.title:
+            self.pictures.set_caption(picture_id, "xmp", text, None, now)
 
     def _file(self, picture_id: int, target: ImportTarget, now: int) -> None:
         if target.project_id is not None:

@@ -21,6 +21,7 @@ from .raw import RAW_SUFFIXES, analyse_raw
 from .thumbnails import GRID_SIZE, decode, grid_thumbnail_from, make_grid_thumbnail
 from .video import analyse_video
 from .vips import vips_available, vips_grid
+from .xmp import read_photo_metadata
 
 __all__ = [
     "RAW_SUFFIXES",
@@ -140,6 +141,7 @@ def _analyse_image(path: Path, analysis: MediaAnalysis, limits: MediaLimits) -> 
         analysis.generation = read_generation(
             image.info, exif.fields, exif.user_comment, exif.generator_scheme, analysis.notes
         )
+        read_photo_metadata(path, image.info, analysis)
         if analysis.generation and analysis.generation.tool == "comfyui":
             exif.fields.pop("make", None)
             exif.fields.pop("model", None)

@@ -6,7 +6,7 @@ import os
 
 import msgspec
 
-from ..domain import Generation
+from ..domain import Generation, PhotoMetadata
 
 __all__ = ["MediaAnalysis", "MediaLimits"]
 
@@ -40,6 +40,7 @@ class MediaAnalysis(msgspec.Struct):
     orientation: int | None = None
     exif: dict[str, object] = {}
     generation: Generation | None = None
+    photo: PhotoMetadata | None = None  # keywords, rating, label, title and description from its XMP
     notes: list[str] = []  # what the person should know about an imported file (a graph too large to read)
     phash: int | None = None
     duration: float | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from ..domain import Picture
+from ..domain import OWN_CAPTION_SOURCES, Picture
 from .options import ExportOptions
 
 __all__ = ["caption_text", "picture_tags"]
@@ -49,7 +49,7 @@ def picture_tags(picture: Picture, options: ExportOptions, frequency: Mapping[st
 
 def caption_text(picture: Picture, options: ExportOptions, frequency: Mapping[str, int]) -> str:
     """What the picture's caption file says."""
-    accepted = next((c.text for c in picture.captions if c.source in ("user", "sidecar")), "")
+    accepted = next((c.text for c in picture.captions if c.source in OWN_CAPTION_SOURCES), "")
     tags = picture_tags(picture, options, frequency)
     if options.caption == "template":
         text = options.template.format(

@@ -101,7 +101,7 @@ function render(app, el, p) {
       <button id="save-caption">Save caption</button>
       ${p.captions.filter((c) => c.source !== "user").map((c) => `<div class="caption-suggestion"><p class="muted"><small>${esc(c.source)}${
         c.parameters?.caption_type ? ` · ${esc(c.parameters.caption_type)}` : ""}:</small> ${esc(c.text)}</p>
-        ${c.source === "sidecar" ? "" : `<button data-accept-caption="${esc(c.source)}" aria-label="Use the caption from ${esc(c.source)}">Use this caption</button>`}</div>`).join("")}
+        ${["sidecar", "xmp"].includes(c.source) ? "" : `<button data-accept-caption="${esc(c.source)}" aria-label="Use the caption from ${esc(c.source)}">Use this caption</button>`}</div>`).join("")}
       ${p.faces.length ? `<h3>Faces</h3><div class="list">${p.faces.map((f, i) => `<div class="row face-row">
         <img class="face-crop" src="/api/v1/faces/${f.id}/crop.webp" alt="Face ${i + 1}" loading="lazy" width="48" height="48">
         <select data-face="${f.id}" aria-label="Character of face ${i + 1}"><option value="">—</option>

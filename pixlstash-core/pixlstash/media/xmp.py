@@ -1,0 +1,208 @@
+"""XMP, read: what photo software (Lightroom Classic, darktable, digiKam, Capture One, Bridge) keeps in a
+picture's XMP packet or in an ``.xmp`` sidecar beside it (``name.xmp`` as Lightroom writes it,
+``name.ext.xmp`` as darktable does), and the generation data Draw Things keeps there.
+
+Read with exiv2 (pyexiv2), the library digiKam and darktable write their XMP with, from the packet's bytes
+alone: the file's other structures are Pillow's to parse. XML from a file is untrusted: a packet over
+``MAX_XMP`` bytes is not read, and Adobe's XMP toolkit inside exiv2 refuses any DOCTYPE, so neither an
+external entity nor an entity expansion is ever resolved. A packet that cannot be read is one note, never
+a failed import."""
+
+from __future__ import annotations
+
+import json
+import threading
+import xml.parsers.expat
+from collections.abc import Mapping
+from pathlib import Path
+
+from ..domain import Generation, Lora, PhotoMetadata
+from .facts import MediaAnalysis
+from .generators.fields import exact_seed, number, string
+
+__all__ = [
+    "MAX_XMP",
+    "draw_things",
+    "embedded_xmp",
+    "photo_metadata",
+    "read_photo_metadata",
+    "read_xmp",
+    "sidecar_xmp",
+    "xmp_of",
+]
+
+MAX_XMP = 4 << 20  # a real packet is a few KB; Lightroom's largest with a long history, under 1 MB
+_PACKET_START = b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+_PACKET_END = b'<?xpacket end="w"?>'
+_exiv2 = None
+_exiv2_lock = threading.Lock()  # one packet at a time: exiv2's XMP toolkit keeps global state
+
+
+def _pyexiv2():
+    """exiv2, loaded when the first packet is read (a native library: the CLI's start never pays for it)."""
+    global _exiv2
+    if _exiv2 is None:
+        import pyexiv2
+
+        pyexiv2.set_log_level(4)  # its warnings would go to stderr; a packet it cannot read is our note
+        _exiv2 = pyexiv2
+    return _exiv2
+
+
+def embedded_xmp(info: Mapping[str, object]) -> bytes | None:
+    """The XMP packet Pillow found in an image (JPEG's APP1 and WebP's chunk as ``xmp``, PNG's iTXt as
+    ``XML:com.adobe.xmp``, TIFF's tag 700 as ``xmp``)."""
+    for key in ("xmp", "XML:com.adobe.xmp"):
+        value = info.get(key)
+        if isinstance(value, str):
+            value = value.encode("utf-8", "replace")
+        if isinstance(value, bytes) and value.strip():
+            return value
+    return None
+
+
+def sidecar_xmp(path: Path, notes: list[str]) -> bytes | None:
+    """The ``.xmp`` sidecar beside ``path`` (``name.ext.xmp`` first, as darktable writes it, then
+    ``name.xmp``): a regular file in the same folder (a link out of the folder is refused), within size."""
+    for candidate in (path.with_name(path.name + ".xmp"), path.with_suffix(".xmp")):
+        try:
+            if candidate.is_symlink() and candidate.resolve().parent != path.resolve().parent:
+                notes.append(f"its sidecar {candidate.name} is a link out of its folder: not read")
+                continue
+            if not candidate.is_file():
+                continue
+            size = candidate.stat().st_size
+            if size > MAX_XMP:
+                notes.append(f"its sidecar {candidate.name} is {size:,} bytes (over {MAX_XMP:,}): not read")
+                continue
+            with open(candidate, "rb") as sidecar:
+                return sidecar.read(MAX_XMP + 1)
+        except OSError as error:
+            notes.append(f"its sidecar {candidate.name} could not be read: {error.strerror or error}")
+    return None
+
+
+def read_xmp(packet: bytes | None, notes: list[str], what: str = "its XMP") -> dict[str, object]:
+    """The properties of an XMP packet, by exiv2's keys (``Xmp.dc.subject``); empty when there is none
+    or it cannot be read (then a note says so)."""
+    if not packet:
+        return {}
+    if len(packet) > MAX_XMP:
+        notes.append(f"{what} is {len(packet):,} bytes (over {MAX_XMP:,}): not read")
+        return {}
+    body = packet.lstrip(b"\xef\xbb\xbf \t\r\n\0")
+    if not body.startswith((b"<?xpacket", b"<?xml")):  # a bare x:xmpmeta, as some writers embed it
+        body = _PACKET_START + body + _PACKET_END
+    try:
+        with _exiv2_lock, _pyexiv2().ImageData(body) as data:
+            found = data.read_xmp()
+    except Exception as error:  # exiv2 says what it refused in its own words; all are one note
+        notes.append(f"{what} could not be read: {str(error).splitlines()[0][:200]}")
+        return {}
+    if not found and not _well_formed(body):  # exiv2 gives a broken packet no properties, and no error
+        notes.append(f"{what} could not be read: it is not well-formed XML")
+    return found if isinstance(found, dict) else {}
+
+
+def _well_formed(body: bytes) -> bool:
+    """Whether ``body`` is well-formed XML without a DOCTYPE (expat, entities never declared)."""
+    parser = xml.parsers.expat.ParserCreate()
+
+    def refuse(*_args: object) -> None:
+        raise ValueError("a DOCTYPE")
+
+    parser.StartDoctypeDeclHandler = refuse
+    try:
+        parser.Parse(body, True)
+    except (xml.parsers.expat.ExpatError, ValueError):
+        return False
+    return True
+
+
+def _text(value: object) -> str | None:
+    """A text property: plain, or a language alternative (the default language first)."""
+    if isinstance(value, dict):
+        value = value.get('lang="x-default"') or next(iter(value.values()), None)
+    return string(value.strip()) if isinstance(value, str) and value.strip() else None
+
+
+def _list(value: object) -> list[str]:
+    items = value if isinstance(value, list) else [value] if isinstance(value, str) else []
+    return [item.strip() for item in items if isinstance(item, str) and item.strip()]
+
+
+def _keywords(xmp: Mapping[str, object]) -> list[str]:
+    """Hierarchical keywords as ``parent/child`` (Lightroom's ``|``, digiKam's ``/``), then each flat
+    keyword that is not already a level of one of them (Lightroom also writes every level flat)."""
+    paths = [kw.replace("|", "/") for kw in _list(xmp.get("Xmp.lr.hierarchicalSubject"))]
+    paths += _list(xmp.get("Xmp.digiKam.TagsList"))
+    levels = {level.strip() for path in paths for level in path.split("/")}
+    keywords = [path for path in dict.fromkeys(paths) if path.strip("/")]
+    keywords += [kw for kw in dict.fromkeys(_list(xmp.get("Xmp.dc.subject"))) if kw not in levels]
+    return [kw[:200] for kw in keywords][:1000]
+
+
+def photo_metadata(xmp: Mapping[str, object]) -> PhotoMetadata | None:
+    """What photo software said of the picture, or None when it said nothing."""
+    rating = number(xmp.get("Xmp.xmp.Rating"), float)
+    label = _text(xmp.get("Xmp.xmp.Label"))
+    found = PhotoMetadata(
+        keywords=_keywords(xmp),
+        rating=int(rating) if rating is not None and 1 <= rating <= 5 else None,
+        rejected=rating is not None and rating < 0,
+        label=label[:100] if label else None,
+        title=_text(xmp.get("Xmp.dc.title")),
+        description=_text(xmp.get("Xmp.dc.description")),
+    )
+    return found if found != PhotoMetadata() else None
+
+
+def draw_things(xmp: Mapping[str, object]) -> Generation | None:
+    """Draw Things' generation data: a JSON object in ``exif:UserComment`` (c: prompt, uc: negative, model,
+    sampler, seed, steps, scale, lora: [{file, weight}]), the tool named in ``xmp:CreatorTool``."""
+    if "Draw Things" not in (_text(xmp.get("Xmp.xmp.CreatorTool")) or ""):
+        return None
+    raw = _text(xmp.get("Xmp.exif.UserComment"))
+    try:
+        document = json.loads(raw) if raw else None
+    except (ValueError, RecursionError):
+        document = None
+    if not isinstance(document, dict):
+        return None
+    listed = document.get("lora") if isinstance(document.get("lora"), list) else []
+    loras = [
+        Lora(item["file"], number(item.get("weight"), float))
+        for item in listed
+        if isinstance(item, dict) and string(item.get("file"))
+    ]
+    return Generation(
+        tool="drawthings",
+        positive=string(document.get("c")) or "",
+        negative=string(document.get("uc")) or "",
+        checkpoint=string(document.get("model")),
+        loras=loras,
+        seed=exact_seed(document.get("seed")),
+        sampler=string(document.get("sampler")),
+        steps=number(document.get("steps"), int),
+        cfg=number(document.get("scale"), float),
+        raw_parameters=raw,
+    )
+
+
+def xmp_of(path: Path | None, info: Mapping[str, object], notes: list[str]) -> dict[str, object]:
+    """The picture's XMP: its embedded packet, with a sidecar's properties over it (the sidecar is what
+    the photo software wrote last; for a RAW it is the only one)."""
+    found = read_xmp(embedded_xmp(info), notes)
+    if path is not None:
+        found = {**found, **read_xmp(sidecar_xmp(path, notes), notes, "its XMP sidecar")}
+    return found
+
+
+def read_photo_metadata(path: Path | None, info: Mapping[str, object], analysis: MediaAnalysis) -> None:
+    """The picture's XMP into ``analysis``: what photo software said of it, and Draw Things' generation
+    data where no other generator's was found."""
+    xmp = xmp_of(path, info, analysis.notes)
+    if xmp:
+        analysis.photo = photo_metadata(xmp)
+        if analysis.generation is None:
+            analysis.generation = draw_things(xmp)

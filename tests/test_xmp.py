@@ -1,0 +1,150 @@
+"""Photo software's XMP, read at import (issue 63): keywords (Lightroom's ``|`` hierarchy, digiKam's
+``TagsList``), stars, a rejection, the colour label, title and description, from a JPEG's embedded packet
+written by exiv2 (the library digiKam and darktable write with), a darktable-style ``name.ext.xmp``
+sidecar, a Lightroom-style ``name.xmp`` sidecar, and Draw Things' packet in a PNG's iTXt chunk. Then the
+hostile ones: a DOCTYPE with entities, an external entity, a 50 MB packet, a truncated packet, a sidecar
+that is a link out of its folder: one note each, the picture imported, nothing else read."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pyexiv2
+from corpus import photo
+from PIL.PngImagePlugin import PngInfo
+
+from pixlstash.domain import PictureFilter
+
+LIGHTROOM = {
+    "Xmp.dc.subject": ["Animals", "Dogs", "Labrador", "beach"],
+    "Xmp.lr.hierarchicalSubject": ["Animals|Dogs|Labrador"],
+    "Xmp.xmp.Rating": "4",
+    "Xmp.xmp.Label": "Red",
+    "Xmp.dc.title": {'lang="x-default"': "Morning run"},
+    "Xmp.dc.description": {'lang="x-default"': "Bruno chasing the tide at Formby"},
+}
+DARKTABLE = {
+    "Xmp.dc.subject": ["darktable|format|jpg", "harbour"],
+    "Xmp.lr.hierarchicalSubject": ["places|Liverpool|docks"],
+    "Xmp.xmp.Rating": "-1",
+}
+DIGIKAM = {"Xmp.digiKam.TagsList": ["People/Family/Ana"], "Xmp.dc.subject": ["Ana"], "Xmp.xmp.Rating": "5"}
+DRAW_THINGS = {
+    "c": "a paper crane on a windowsill, soft light",
+    "uc": "blurry",
+    "model": "flux_1_schnell_q5p.ckpt",
+    "sampler": "Euler A Trailing",
+    "seed": 2837461,
+    "steps": 8,
+    "scale": 3.5,
+    "size": "1024x1024",
+    "lora": [{"file": "paper_art_lora_f16.ckpt", "weight": 0.7}],
+}
+PACKET = """<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/"
+ xmlns:exif="http://ns.adobe.com/exif/1.0/" xmp:CreatorTool="Draw Things">
+<dc:description><rdf:Alt><rdf:li xml:lang="x-default">{description}</rdf:li></rdf:Alt></dc:description>
+<exif:UserComment><rdf:Alt><rdf:li xml:lang="x-default">{comment}</rdf:li></rdf:Alt></exif:UserComment>
+</rdf:Description></rdf:RDF></x:xmpmeta>
+<?xpacket end="w"?>"""
+
+
+def _with_xmp(path, properties: dict) -> None:
+    """``path`` given these XMP properties by exiv2 (a sidecar path makes an .xmp file of its own)."""
+    if path.suffix == ".xmp":
+        path.write_text('<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/"/>')
+    with pyexiv2.Image(str(path)) as image:
+        image.modify_xmp(properties)
+
+
+def _draw_things_png(path, description: str, comment: str) -> None:
+    info = PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", PACKET.format(description=description, comment=comment))
+    photo(128, 128, seed=9).save(path, pnginfo=info)
+
+
+def test_keywords_ratings_labels_and_captions_come_in_from_embedded_xmp_and_sidecars(library, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    photo(160, 120, seed=1).save(folder / "lightroom.jpg", quality=90)
+    _with_xmp(folder / "lightroom.jpg", LIGHTROOM)
+    photo(160, 120, seed=2).save(folder / "darktable.png")
+    _with_xmp(folder / "darktable.png.xmp", DARKTABLE)  # darktable: name.ext.xmp
+    photo(160, 120, seed=3).save(folder / "digikam.jpg", quality=90)
+    _with_xmp(folder / "digikam.xmp", DIGIKAM)  # Lightroom's and digiKam's form: name.xmp
+    photo(160, 120, seed=4).save(folder / "plain.jpg", quality=90)
+    report = library.import_paths([folder])
+    assert report.skipped == [] and all(i.notes == [] for i in report.imported), report
+    ids = {os.path.basename(i.path): i.picture_id for i in report.imported}
+    assert len(ids) == 4  # the sidecars are not pictures
+
+    def tags(name):
+        return sorted(t.name for t in library.get(ids[name]).tags)
+
+    lightroom = library.get(ids["lightroom.jpg"])
+    assert tags("lightroom.jpg") == ["Animals/Dogs/Labrador", "beach", "label/red"]
+    assert (lightroom.rating, lightroom.flagged) == (4, False)
+    assert [(c.source, c.text) for c in lightroom.captions] == [("xmp", "Bruno chasing the tide at Formby")]
+    darktable = library.get(ids["darktable.png"])
+    assert tags("darktable.png") == ["darktable|format|jpg", "harbour", "places/Liverpool/docks"]
+    assert (darktable.rating, darktable.flagged) == (0, True)  # rejected: flagged, no stars
+    assert tags("digikam.jpg") == ["People/Family/Ana"] and library.get(ids["digikam.jpg"]).rating == 5
+    assert tags("plain.jpg") == [] and library.get(ids["plain.jpg"]).captions == []
+    found = sorted(p.id for p in library.page(PictureFilter(text="tide Formby")).items)
+    assert found == [ids["lightroom.jpg"]]  # the description is searchable like any caption
+    assert sorted(p.id for p in library.page(PictureFilter(tags=["harbour"])).items) == [ids["darktable.png"]]
+
+
+def test_draw_things_generation_data_comes_from_its_xmp(library, tmp_path):
+    path = tmp_path / "drawthings.png"
+    _draw_things_png(path, "a paper crane on a windowsill, soft light", json.dumps(DRAW_THINGS))
+    [item] = library.import_paths([path]).imported
+    g = library.get(item.picture_id).generation
+    assert (g.tool, g.positive, g.negative, g.checkpoint) == (
+        "drawthings", DRAW_THINGS["c"], "blurry", "flux_1_schnell_q5p.ckpt"
+    )  # fmt: skip
+    assert (g.seed, g.steps, g.cfg, g.sampler) == ("2837461", 8, 3.5, "Euler A Trailing")
+    assert [(lora.name, lora.weight) for lora in g.loras] == [("paper_art_lora_f16.ckpt", 0.7)]
+
+
+def test_hostile_xmp_is_one_note_and_the_picture_comes_in(library, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    entities = "".join(f'<!ENTITY e{i} "{f"&e{i - 1};" * 10 if i else "lol"}">' for i in range(9))
+    bomb = f'<?xml version="1.0"?><!DOCTYPE x:xmpmeta [{entities}]>' + PACKET.split("?>", 1)[1].format(
+        description="&e8;", comment="{}"
+    )
+    external = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY s SYSTEM "file:///etc/passwd">]>' + PACKET.split("?>", 1)[
+        1
+    ].format(description="&s;", comment="{}")
+    for name, packet in (("bomb", bomb), ("external", external), ("truncated", PACKET[: len(PACKET) // 2])):
+        info = PngInfo()
+        info.add_itxt("XML:com.adobe.xmp", packet)
+        photo(64, 64, seed=len(name)).save(folder / f"{name}.png", pnginfo=info)
+    photo(64, 64, seed=7).save(folder / "huge.jpg")
+    with open(folder / "huge.jpg.xmp", "wb") as sidecar:  # 50 MB: never read into memory
+        sidecar.write(b"<?xpacket begin='' id='W5M0MpCehiHzreSzNTczkc9d'?>")
+        sidecar.truncate(50 << 20)
+    outside = tmp_path / "elsewhere.xmp"
+    _with_xmp(outside, {"Xmp.dc.subject": ["secret"]})
+    photo(64, 64, seed=8).save(folder / "linked.jpg")
+    (folder / "linked.xmp").symlink_to(outside)
+    report = library.import_paths([folder])
+    assert report.skipped == [] and len(report.imported) == 5
+    notes = {os.path.basename(i.path): i.notes for i in report.imported}
+    for name in ("bomb.png", "external.png", "truncated.png"):
+        assert len(notes[name]) == 1 and notes[name][0].startswith("its XMP could not be read"), (name, notes)
+    assert notes["huge.jpg"] == ["its sidecar huge.jpg.xmp is 52,428,800 bytes (over 4,194,304): not read"]
+    assert notes["linked.jpg"] == ["its sidecar linked.xmp is a link out of its folder: not read"]
+    for item in report.imported:
+        picture = library.get(item.picture_id)
+        assert (picture.tags, picture.captions, picture.rating) == ([], [], 0), item.path  # nothing read
+        assert "root:" not in json.dumps(msgspec_builtins(picture))
+
+
+def msgspec_builtins(value):
+    import msgspec
+
+    return msgspec.to_builtins(value)
