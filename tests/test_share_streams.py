@@ -44,6 +44,27 @@ def crowded(tmp_path):
     library.close()
 
 
+HANG = 300  # seconds: only a hang takes this long, however busy the machine (the waits below are for events)
+
+
+async def _until(condition, what: str) -> None:
+    """Until ``condition()`` holds (the server's own count, polled), failing only on a hang."""
+    deadline = time.monotonic() + HANG
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} never happened"
+        await asyncio.sleep(0.05)
+
+
+async def _opened(stream: asyncio.Task, opened: asyncio.Event) -> None:
+    """Until the stream's first line came, or the stream failed (then its error is raised at once)."""
+    waiting = asyncio.create_task(opened.wait())
+    await asyncio.wait({stream, waiting}, timeout=HANG, return_when=asyncio.FIRST_COMPLETED)
+    waiting.cancel()
+    if stream.done() and not opened.is_set():
+        stream.result()  # its assertion (a 429), or its error
+    assert opened.is_set(), "the stream never opened"
+
+
 async def _open_stream(http: httpx.AsyncClient, link: str, seen: set[int], opened: asyncio.Event) -> None:
     async with http.stream("GET", f"/api/v1/shared/{link}/events") as response:
         assert response.status_code == 200
@@ -67,7 +88,8 @@ def test_forty_share_streams_do_not_hold_up_bulk_edits_or_the_owner(crowded):
         seen = [set() for _ in range(40)]
         opened = [asyncio.Event() for _ in range(40)]
         streams = [asyncio.create_task(_open_stream(anonymous, links[n % 2], seen[n], opened[n])) for n in range(40)]
-        await asyncio.wait_for(asyncio.gather(*(o.wait() for o in opened)), 30)
+        for stream, first_line in zip(streams, opened, strict=True):
+            await _opened(stream, first_line)
         latencies: list[float] = []
         edits: list[float] = []
         done = asyncio.Event()
@@ -87,9 +109,7 @@ def test_forty_share_streams_do_not_hold_up_bulk_edits_or_the_owner(crowded):
             )
             assert edit.status_code == 200, edit.text
             edits.append(time.perf_counter() - begin)
-        deadline = time.monotonic() + 30
-        while any(len(s) < SIZE for s in seen) and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
+        await _until(lambda: all(len(s) == SIZE for s in seen), "every stream learning of every picture")
         done.set()
         await browsing
         for task in streams:
@@ -122,7 +142,8 @@ def test_streams_are_capped_per_link_and_per_address_and_slots_come_back(crowded
         streams = [
             asyncio.create_task(_open_stream(anonymous, links[0 if n < 20 else 1], set(), opened[n])) for n in range(40)
         ]
-        await asyncio.wait_for(asyncio.gather(*(o.wait() for o in opened)), 30)
+        for stream, first_line in zip(streams, opened, strict=True):
+            await _opened(stream, first_line)
         full_link = await anonymous.get(f"/api/v1/shared/{links[0]}/events")
         assert full_link.status_code == 429
         assert "20 live update streams" in full_link.json()["error"]["message"]
@@ -133,19 +154,17 @@ def test_streams_are_capped_per_link_and_per_address_and_slots_come_back(crowded
         assert owner_listing_works()  # the owner's own stream and requests are not capped
         streams[0].cancel()  # a recipient leaves: its slot comes back
         await asyncio.gather(streams[0], return_exceptions=True)
-        deadline = time.monotonic() + 10
-        while live.state.share_streams.count(live.state.shares.all()[0].id) >= 20 and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+        link_id = live.state.shares.all()[0].id
+        await _until(lambda: live.state.share_streams.count(link_id) < 20, "the left slot coming back")
         again = asyncio.Event()
         extra = asyncio.create_task(_open_stream(anonymous, links[0], set(), again))
-        await asyncio.wait_for(again.wait(), 10)
+        await _opened(extra, again)
         for task in [*streams[1:], extra]:
             task.cancel()
         await asyncio.gather(*streams[1:], extra, return_exceptions=True)
         await anonymous.aclose()
-        deadline = time.monotonic() + 10  # every stream closed on the server too: no listener is left behind
-        while len(live.library.events._subscribers) > listeners_before and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+        # Every stream closed on the server too: no listener is left behind.
+        await _until(lambda: len(live.library.events._subscribers) <= listeners_before, "every stream closing")
         assert len(live.library.events._subscribers) == listeners_before
         assert live.state.share_streams.count(live.state.shares.all()[0].id) == 0
 
