@@ -75,10 +75,13 @@ def test_keywords_ratings_labels_and_captions_come_in_from_embedded_xmp_and_side
     photo(160, 120, seed=3).save(folder / "digikam.jpg", quality=90)
     _with_xmp(folder / "digikam.xmp", DIGIKAM)  # Lightroom's and digiKam's form: name.xmp
     photo(160, 120, seed=4).save(folder / "plain.jpg", quality=90)
+    for n, other in enumerate(("lightroom.webp", "lightroom.tif")):  # the same packet in other formats
+        photo(160, 120, seed=10 + n).save(folder / other)
+        _with_xmp(folder / other, LIGHTROOM)
     report = library.import_paths([folder])
     assert report.skipped == [] and all(i.notes == [] for i in report.imported), report
     ids = {os.path.basename(i.path): i.picture_id for i in report.imported}
-    assert len(ids) == 4  # the sidecars are not pictures
+    assert len(ids) == 6  # the sidecars are not pictures
 
     def tags(name):
         return sorted(t.name for t in library.get(ids[name]).tags)
@@ -87,13 +90,15 @@ def test_keywords_ratings_labels_and_captions_come_in_from_embedded_xmp_and_side
     assert tags("lightroom.jpg") == ["Animals/Dogs/Labrador", "beach", "label/red"]
     assert (lightroom.rating, lightroom.flagged) == (4, False)
     assert [(c.source, c.text) for c in lightroom.captions] == [("xmp", "Bruno chasing the tide at Formby")]
+    for other in ("lightroom.webp", "lightroom.tif"):
+        assert tags(other) == tags("lightroom.jpg") and library.get(ids[other]).rating == 4, other
     darktable = library.get(ids["darktable.png"])
     assert tags("darktable.png") == ["darktable|format|jpg", "harbour", "places/Liverpool/docks"]
     assert (darktable.rating, darktable.flagged) == (0, True)  # rejected: flagged, no stars
     assert tags("digikam.jpg") == ["People/Family/Ana"] and library.get(ids["digikam.jpg"]).rating == 5
     assert tags("plain.jpg") == [] and library.get(ids["plain.jpg"]).captions == []
     found = sorted(p.id for p in library.page(PictureFilter(text="tide Formby")).items)
-    assert found == [ids["lightroom.jpg"]]  # the description is searchable like any caption
+    assert found == sorted(ids[n] for n in ("lightroom.jpg", "lightroom.webp", "lightroom.tif"))  # as any caption
     assert sorted(p.id for p in library.page(PictureFilter(tags=["harbour"])).items) == [ids["darktable.png"]]
 
 

@@ -31,7 +31,7 @@ __all__ = [
     "xmp_of",
 ]
 
-MAX_XMP = 4 << 20  # a real packet is a few KB; Lightroom's largest with a long history, under 1 MB
+MAX_XMP = 4 << 20  # a real packet is a few KB: this leaves room for a long edit history
 _PACKET_START = b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>'
 _PACKET_END = b'<?xpacket end="w"?>'
 _exiv2 = None
