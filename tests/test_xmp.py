@@ -153,3 +153,32 @@ def msgspec_builtins(value):
     import msgspec
 
     return msgspec.to_builtins(value)
+
+
+def test_iptc_iim_keywords_caption_and_title_come_in_and_xmp_s_word_comes_first(library, tmp_path):
+    """A JPEG with IPTC-IIM only (as exiv2 writes it for Bridge-era software), and one with both IIM and
+    XMP: keywords from both, XMP's description over IIM's caption. An IIM text in ISO 8859-1 reads right."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    iim = {
+        "Iptc.Application2.Keywords": ["harbour", "Ümlaut"],
+        "Iptc.Application2.Caption": "Boats at dawn",
+        "Iptc.Application2.ObjectName": "Dawn",
+    }
+    photo(96, 96, seed=1).save(folder / "iim.jpg", quality=90)
+    photo(96, 96, seed=2).save(folder / "both.jpg", quality=90)
+    for name in ("iim.jpg", "both.jpg"):
+        with pyexiv2.Image(str(folder / name)) as image:
+            image.modify_iptc(iim)
+    _with_xmp(folder / "both.jpg", {"Xmp.dc.subject": ["boats"], "Xmp.dc.description": {'lang="x-default"': "XMP"}})
+    photo(96, 96, seed=3).save(folder / "latin1.jpg", quality=90)
+    with pyexiv2.Image(str(folder / "latin1.jpg"), encoding="latin-1") as image:
+        image.modify_iptc({"Iptc.Application2.Keywords": ["café"]}, encoding="latin-1")
+    ids = {os.path.basename(i.path): i.picture_id for i in library.import_paths([folder]).imported}
+    only = library.get(ids["iim.jpg"])
+    assert sorted(t.name for t in only.tags) == ["harbour", "Ümlaut"]
+    assert [(c.source, c.text) for c in only.captions] == [("xmp", "Boats at dawn")]
+    both = library.get(ids["both.jpg"])
+    assert sorted(t.name for t in both.tags) == ["boats", "harbour", "Ümlaut"]
+    assert [c.text for c in both.captions] == ["XMP"]
+    assert [t.name for t in library.get(ids["latin1.jpg"]).tags] == ["café"]

@@ -141,7 +141,7 @@ def _analyse_image(path: Path, analysis: MediaAnalysis, limits: MediaLimits) -> 
         analysis.generation = read_generation(
             image.info, exif.fields, exif.user_comment, exif.generator_scheme, analysis.notes
         )
-        read_photo_metadata(path, image.info, analysis)
+        read_photo_metadata(path, image, analysis)
         if analysis.generation and analysis.generation.tool == "comfyui":
             exif.fields.pop("make", None)
             exif.fields.pop("model", None)

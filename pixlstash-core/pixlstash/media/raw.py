@@ -109,7 +109,7 @@ def analyse_raw(path: Path, analysis: MediaAnalysis, limits: MediaLimits) -> Non
     analysis.exif, analysis.camera, analysis.taken_at = exif.fields, exif.camera, exif.taken_at_ms
     analysis.taken_from = "exif" if exif.taken_at_ms else None
     analysis.orientation = None  # the thumbnails are upright already
-    read_photo_metadata(path, {}, analysis)  # a RAW's XMP is its sidecar
+    read_photo_metadata(path, None, analysis)  # a RAW's XMP is its sidecar
     grid_bytes, preview_bytes, grid = make_thumbnails(image)
     analysis.grid_thumbnail, analysis.preview_thumbnail = grid_bytes, preview_bytes
     analysis.phash = perceptual_hash(grid)

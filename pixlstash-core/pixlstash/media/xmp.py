@@ -1,6 +1,7 @@
 """XMP, read: what photo software (Lightroom Classic, darktable, digiKam, Capture One, Bridge) keeps in a
 picture's XMP packet or in an ``.xmp`` sidecar beside it (``name.xmp`` as Lightroom writes it,
-``name.ext.xmp`` as darktable does), and the generation data Draw Things keeps there.
+``name.ext.xmp`` as darktable does), and the generation data Draw Things keeps there; merged with what a
+JPEG's IPTC-IIM says (``iptc.py``).
 
 Read with exiv2 (pyexiv2), the library digiKam and darktable write their XMP with, from the packet's bytes
 alone: the file's other structures are Pillow's to parse. XML from a file is untrusted: a packet over
@@ -16,9 +17,13 @@ import xml.parsers.expat
 from collections.abc import Mapping
 from pathlib import Path
 
+import msgspec
+from PIL import Image
+
 from ..domain import Generation, Lora, PhotoMetadata
 from .facts import MediaAnalysis
 from .generators.fields import exact_seed, number, string
+from .iptc import iptc_metadata
 
 __all__ = [
     "MAX_XMP",
@@ -198,11 +203,20 @@ def xmp_of(path: Path | None, info: Mapping[str, object], notes: list[str]) -> d
     return found
 
 
-def read_photo_metadata(path: Path | None, info: Mapping[str, object], analysis: MediaAnalysis) -> None:
-    """The picture's XMP into ``analysis``: what photo software said of it, and Draw Things' generation
-    data where no other generator's was found."""
-    xmp = xmp_of(path, info, analysis.notes)
-    if xmp:
-        analysis.photo = photo_metadata(xmp)
-        if analysis.generation is None:
-            analysis.generation = draw_things(xmp)
+def read_photo_metadata(path: Path | None, image: Image.Image | None, analysis: MediaAnalysis) -> None:
+    """The picture's XMP and IPTC-IIM into ``analysis``: what photo software said of it (XMP's word first,
+    IIM's where XMP is silent, keywords from both), and Draw Things' generation data where no other
+    generator's was found."""
+    xmp = xmp_of(path, image.info if image is not None else {}, analysis.notes)
+    described = photo_metadata(xmp) if xmp else None
+    iim = iptc_metadata(image) if image is not None and image.format == "JPEG" else None
+    if described is not None and iim is not None:
+        described = msgspec.structs.replace(
+            described,
+            keywords=list(dict.fromkeys([*described.keywords, *iim.keywords])),
+            title=described.title or iim.title,
+            description=described.description or iim.description,
+        )
+    analysis.photo = described or iim
+    if xmp and analysis.generation is None:
+        analysis.generation = draw_things(xmp)
