@@ -39,6 +39,7 @@ _FIELDS = {
     "relative_paths": "relative_paths",
     "transparency": "transparency",
     "background": "background",
+    "xmp": "xmp",
 }
 
 
@@ -95,6 +96,11 @@ def _names(ctx, param, value: str | None) -> list[str] | None:
     "(every image then an RGBA PNG)",
 )
 @_image("--background", metavar="#RRGGBB", help="what transparent pixels are put on (default #ffffff)")
+@_image(
+    "--xmp/--no-xmp",
+    default=None,
+    help="an .xmp sidecar beside each image (name.ext.xmp: its tags, rating and caption, for darktable, digiKam)",
+)
 @_image(
     "--relative-paths/--absolute-paths",
     default=None,

@@ -11,6 +11,7 @@ a failed import."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import xml.parsers.expat
@@ -29,6 +30,7 @@ __all__ = [
     "MAX_XMP",
     "draw_things",
     "embedded_xmp",
+    "exiv2_session",
     "photo_metadata",
     "read_photo_metadata",
     "read_xmp",
@@ -40,18 +42,21 @@ MAX_XMP = 4 << 20  # a real packet is a few KB: this leaves room for a long edit
 _PACKET_START = b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>'
 _PACKET_END = b'<?xpacket end="w"?>'
 _exiv2 = None
-_exiv2_lock = threading.Lock()  # one packet at a time: exiv2's XMP toolkit keeps global state
+_exiv2_lock = threading.Lock()
 
 
-def _pyexiv2():
-    """exiv2, loaded when the first packet is read (a native library: the CLI's start never pays for it)."""
+@contextlib.contextmanager
+def exiv2_session():
+    """exiv2 (pyexiv2), one caller at a time: its XMP toolkit keeps global state. Loaded when first used
+    (a native library: the CLI's start never pays for it)."""
     global _exiv2
-    if _exiv2 is None:
-        import pyexiv2
+    with _exiv2_lock:
+        if _exiv2 is None:
+            import pyexiv2
 
-        pyexiv2.set_log_level(4)  # its warnings would go to stderr; a packet it cannot read is our note
-        _exiv2 = pyexiv2
-    return _exiv2
+            pyexiv2.set_log_level(4)  # its warnings would go to stderr; a packet it cannot read is our note
+            _exiv2 = pyexiv2
+        yield _exiv2
 
 
 def embedded_xmp(info: Mapping[str, object]) -> bytes | None:
@@ -99,7 +104,7 @@ def read_xmp(packet: bytes | None, notes: list[str], what: str = "its XMP") -> d
     if not body.startswith((b"<?xpacket", b"<?xml")):  # a bare x:xmpmeta, as some writers embed it
         body = _PACKET_START + body + _PACKET_END
     try:
-        with _exiv2_lock, _pyexiv2().ImageData(body) as data:
+        with exiv2_session() as exiv2, exiv2.ImageData(body) as data:
             found = data.read_xmp()
     except Exception as error:  # exiv2 says what it refused in its own words; all are one note
         notes.append(f"{what} could not be read: {str(error).splitlines()[0][:200]}")

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from ..domain import OWN_CAPTION_SOURCES, Picture
 from .options import ExportOptions
 
-__all__ = ["caption_text", "picture_tags"]
+__all__ = ["caption_text", "own_caption", "picture_tags"]
 
 
 def picture_tags(picture: Picture, options: ExportOptions, frequency: Mapping[str, int]) -> dict[str, list[str]]:
@@ -47,9 +47,14 @@ def picture_tags(picture: Picture, options: ExportOptions, frequency: Mapping[st
     }
 
 
+def own_caption(picture: Picture) -> str:
+    """The picture's own caption (a person's, a sidecar's, photo software's), not an engine's suggestion."""
+    return next((c.text for c in picture.captions if c.source in OWN_CAPTION_SOURCES), "")
+
+
 def caption_text(picture: Picture, options: ExportOptions, frequency: Mapping[str, int]) -> str:
     """What the picture's caption file says."""
-    accepted = next((c.text for c in picture.captions if c.source in OWN_CAPTION_SOURCES), "")
+    accepted = own_caption(picture)
     tags = picture_tags(picture, options, frequency)
     if options.caption == "template":
         text = options.template.format(

@@ -33,7 +33,8 @@ from ..errors import BadInput, Conflict, NotFound, UnsupportedMedia
 from ..files.picture_files import PictureFiles
 from ..media.facts import MediaLimits
 from ..media.video import poster_frame
-from .captions import caption_text, picture_tags
+from ..media.xmp_sidecar import xmp_sidecar
+from .captions import caption_text, own_caption, picture_tags
 from .configs import ai_toolkit_config, kohya_config, metadata_lines
 from .images import converted_image, copied_as_is, image_suffix
 from .options import TRAINERS_READ, ExportOptions
@@ -57,6 +58,10 @@ class ExportFile(msgspec.Struct, frozen=True):
     suffix: str  # the original's suffix
     video: bool = False
     edited: bool = False  # written as its edit shows it (turned, cropped) before any resize
+    # What its .xmp sidecar says (``ExportOptions.xmp``): the picture's own tags, rating and caption.
+    keywords: list[str] = []
+    rating: int = 0
+    description: str = ""
 
 
 class ExportMissing(msgspec.Struct, frozen=True):
@@ -143,6 +148,9 @@ class TrainingExport:
                     picture.suffix,
                     video,
                     edited=picture.edit is not None,
+                    keywords=[t.name for t in picture.tags] if options.xmp else [],
+                    rating=picture.rating,
+                    description=own_caption(picture) if options.xmp else "",
                 )
             )
         uncaptioned = [f.picture_id for f in files if not f.caption]
@@ -155,6 +163,8 @@ class TrainingExport:
         is the folder the export is written to (None for a zip): the configs name it."""
         for item in plan.files:
             yield item.image, self._image(item, options)
+            if options.xmp:
+                yield f"{item.image}.xmp", xmp_sidecar(item.keywords, item.rating, item.description)
             if not item.caption:
                 continue
             stem = item.image.rsplit(".", 1)[0]

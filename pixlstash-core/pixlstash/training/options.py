@@ -58,6 +58,9 @@ class ExportOptions(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omi
     names: Literal["id", "original"] = "id"
     videos: Literal["skip", "poster"] = "skip"  # a video becomes its poster frame, or is left out
     repeats: Annotated[int, Meta(ge=0, le=1000)] = 0  # kohya's "<repeats>_<trigger>/" folder when > 0
+    # An .xmp sidecar beside each image (name.ext.xmp, as darktable and digiKam read it): the picture's tags
+    # as keywords, its rating and its caption, for the photo software the folder is opened in.
+    xmp: bool = False
     # The configs name the export's folder by its absolute path; relative paths are resolved by the
     # trainers against the folder they run in. (A zip's configs are always relative.)
     relative_paths: bool = False

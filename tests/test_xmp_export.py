@@ -1,0 +1,68 @@
+"""``pixlstash export --xmp`` (issue 63): an ``.xmp`` sidecar beside each exported image, read back with
+the photo tools' own libraries: exiv2 (pyexiv2; digiKam's and darktable's) and Exempi (python-xmp-toolkit;
+Adobe's XMP toolkit as Bridge ships it). And back again: a library importing the exported folder finds the
+same tags, rating and caption. The originals are never touched."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pyexiv2
+from conftest import run_cli
+from corpus import photo
+
+from pixlstash.domain import PictureFilter
+
+LR = "http://ns.adobe.com/lightroom/1.0/"
+DIGIKAM = "http://www.digikam.org/ns/1.0/"
+
+
+def _items(meta, namespace: str, name: str) -> list[str]:
+    return [meta.get_array_item(namespace, name, n + 1) for n in range(meta.count_array_items(namespace, name))]
+
+
+def test_export_xmp_sidecars_read_in_exiv2_and_exempi_and_come_back_on_import(library, tmp_path):
+    from libxmp import XMPMeta, consts  # needs the system's libexempi (scripts/setup --dev installs it)
+
+    from pixlstash.library import Library
+    from pixlstash.plugins import make_plugin_manager
+
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    photo(200, 150, seed=1).save(folder / "dog.jpg", quality=90)
+    photo(200, 150, seed=2).save(folder / "plain.png")
+    originals = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+    ids = {i.path.rsplit("/", 1)[-1]: i.picture_id for i in library.import_paths([folder]).imported}
+    library.edits.tag([ids["dog.jpg"]], add=["Animals/Dogs/Labrador", "beach", "label/red"])
+    library.edits.set_fields([ids["dog.jpg"]], rating=4)
+    library.edits.caption(ids["dog.jpg"], "Bruno chasing the tide")
+    library.close()
+
+    run_cli("export", "--library", str(library.root), "--to", str(tmp_path / "out"), "--xmp", "--names", "original")
+    sidecar = tmp_path / "out" / "dog.jpg.xmp"
+    with pyexiv2.Image(str(sidecar)) as image:  # exiv2's reader
+        read = image.read_xmp()
+    assert read["Xmp.lr.hierarchicalSubject"] == ["Animals|Dogs|Labrador"]
+    assert read["Xmp.digiKam.TagsList"] == ["Animals/Dogs/Labrador"]
+    assert sorted(read["Xmp.dc.subject"]) == ["Animals", "Dogs", "Labrador", "beach"]
+    assert (read["Xmp.xmp.Rating"], read["Xmp.xmp.Label"]) == ("4", "Red")
+    assert read["Xmp.dc.description"] == {'lang="x-default"': "Bruno chasing the tide"}
+
+    meta = XMPMeta()  # Exempi's reader
+    meta.parse_from_str(sidecar.read_text())
+    assert meta.get_property(consts.XMP_NS_XMP, "Rating") == "4"
+    assert meta.get_property(consts.XMP_NS_XMP, "Label") == "Red"
+    assert _items(meta, LR, "hierarchicalSubject") == ["Animals|Dogs|Labrador"]
+    assert _items(meta, DIGIKAM, "TagsList") == ["Animals/Dogs/Labrador"]
+    assert meta.get_localized_text(consts.XMP_NS_DC, "description", None, "x-default") == "Bruno chasing the tide"
+    assert (tmp_path / "out" / "plain.png.xmp").is_file()  # every image gets one, empty or not
+
+    # Round trip: the exported folder imported into a fresh library says the same.
+    with Library.open(tmp_path / "again", plugin_manager=make_plugin_manager(load_entry_points=False)) as again:
+        report = again.import_paths([tmp_path / "out"])
+        [dog] = [i for i in report.imported if i.path.endswith("dog.jpg")]
+        picture = again.get(dog.picture_id)
+        assert sorted(t.name for t in picture.tags) == ["Animals/Dogs/Labrador", "beach", "label/red"]
+        assert picture.rating == 4 and [c.text for c in picture.captions] == ["Bruno chasing the tide"]
+        assert [p.id for p in again.page(PictureFilter(tags=["beach"])).items] == [dog.picture_id]
+    assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()} == originals
