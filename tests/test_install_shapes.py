@@ -53,6 +53,7 @@ NATIVE = [
     "pillow_heif",
     "pillow_jxl",
     "rawpy",
+    "pyexiv2",  # exiv2 reads XMP at import
     "onnxruntime",
     "cv2",
     "torch",
