@@ -182,3 +182,35 @@ def test_iptc_iim_keywords_caption_and_title_come_in_and_xmp_s_word_comes_first(
     assert sorted(t.name for t in both.tags) == ["boats", "harbour", "Ümlaut"]
     assert [c.text for c in both.captions] == ["XMP"]
     assert [t.name for t in library.get(ids["latin1.jpg"]).tags] == ["café"]
+
+
+def test_a_reference_folder_s_sidecar_changed_by_photo_software_is_read_again_on_rescan(library, tmp_path):
+    """darktable changes a sidecar (a keyword taken off, one added, new stars, a description): the rescan
+    replaces what the last reading gave and keeps the tag a person added in PixlStash; the sidecar deleted,
+    its keywords and caption go."""
+    ref = tmp_path / "photos"
+    ref.mkdir()
+    photo(120, 90, seed=5).save(ref / "boat.jpg", quality=90)
+    _with_xmp(ref / "boat.jpg.xmp", {"Xmp.dc.subject": ["harbour", "boat"], "Xmp.xmp.Rating": "2"})
+    folder = library.folder_sync.add("reference", ref)
+    [item] = library.folder_sync.scan(folder.id).report.imported
+    assert sorted(t.name for t in library.get(item.picture_id).tags) == ["boat", "harbour"]
+    library.edits.tag([item.picture_id], add=["keeper"])  # a person's own tag
+
+    (ref / "boat.jpg.xmp").unlink()
+    _with_xmp(ref / "boat.jpg.xmp", {"Xmp.dc.subject": ["harbour", "dawn"], "Xmp.xmp.Rating": "5",
+                                     "Xmp.dc.description": {'lang="x-default"': "First light"}})  # fmt: skip
+    stamp = (ref / "boat.jpg.xmp").stat().st_mtime_ns
+    os.utime(ref / "boat.jpg.xmp", ns=(stamp + 10**9, stamp + 10**9))  # a later time, whatever the clock's step
+    library.folder_sync.scan(folder.id)
+    picture = library.get(item.picture_id)
+    assert sorted(t.name for t in picture.tags) == ["dawn", "harbour", "keeper"]
+    assert picture.rating == 5 and [c.text for c in picture.captions] == ["First light"]
+    assert [p.id for p in library.page(PictureFilter(text="first light")).items] == [item.picture_id]
+
+    (ref / "boat.jpg.xmp").unlink()
+    library.folder_sync.scan(folder.id)
+    picture = library.get(item.picture_id)
+    assert [t.name for t in picture.tags] == ["keeper"] and picture.captions == []
+    library.folder_sync.scan(folder.id)  # nothing changed: nothing read again
+    assert [t.name for t in library.get(item.picture_id).tags] == ["keeper"]

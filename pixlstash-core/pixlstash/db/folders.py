@@ -22,7 +22,8 @@ class FolderFile(msgspec.Struct, frozen=True):
     file_size: int
     mtime_ns: int
     content_hash: str
-    sidecar_mtime_ns: int | None = None
+    sidecar_mtime_ns: int | None = None  # its .txt sidecar's, when last read or written
+    xmp_mtime_ns: int | None = None  # its .xmp sidecar's, when last read
 
 
 class FolderStore:
@@ -94,8 +95,8 @@ class FolderStore:
         return {
             row[0]: FolderFile(*row)
             for row in self.db.query(
-                "SELECT rel_path, picture_id, file_size, mtime_ns, content_hash, sidecar_mtime_ns FROM folder_files "
-                "WHERE folder_id = ?",
+                "SELECT rel_path, picture_id, file_size, mtime_ns, content_hash, sidecar_mtime_ns, xmp_mtime_ns "
+                "FROM folder_files WHERE folder_id = ?",
                 (folder_id,),
             )
         }
@@ -103,7 +104,7 @@ class FolderStore:
     def put_file(self, folder_id: int, record: FolderFile) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO folder_files(folder_id, rel_path, picture_id, file_size, mtime_ns, content_hash, "
-            "sidecar_mtime_ns) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "sidecar_mtime_ns, xmp_mtime_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 folder_id,
                 record.rel_path,
@@ -112,6 +113,7 @@ class FolderStore:
                 record.mtime_ns,
                 record.content_hash,
                 record.sidecar_mtime_ns,
+                record.xmp_mtime_ns,
             ),
         )
 
@@ -132,6 +134,12 @@ class FolderStore:
     def set_sidecar_mtime(self, folder_id: int, rel_path: str, mtime_ns: int | None) -> None:
         self.db.execute(
             "UPDATE folder_files SET sidecar_mtime_ns = ? WHERE folder_id = ? AND rel_path = ?",
+            (mtime_ns, folder_id, rel_path),
+        )
+
+    def set_xmp_mtime(self, folder_id: int, rel_path: str, mtime_ns: int | None) -> None:
+        self.db.execute(
+            "UPDATE folder_files SET xmp_mtime_ns = ? WHERE folder_id = ? AND rel_path = ?",
             (mtime_ns, folder_id, rel_path),
         )
 

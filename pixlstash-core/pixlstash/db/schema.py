@@ -582,7 +582,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (20, "the text in pictures, with its regions (OCR)", V20_SQL),
     (21, "workflow runs remember which process works them (a dead one's runs are adopted)", V21_SQL),
     (22, "pictures' edits: turned, mirrored, straightened and cropped without touching the original", v22_sql(_STAMP)),
-    (23, "Flux's guidance kept apart from CFG; the generator's parameter text searchable", V23_SQL),
+    (23, "Flux's guidance apart from CFG; the parameter text searchable; XMP sidecars followed", V23_SQL),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -3,7 +3,8 @@
 Migration 13: every generation field searchable. 14: stacks, linked ComfyUIs and workflow runs. 15: the
 undo outbox. 16: ids of sets, characters and projects never reused. 17: where a date came from. 18:
 pictures said not to be duplicates. 19: scores. 20: the text in pictures (OCR). 21: workflow runs' owners.
-22: pictures' edits. 23: Flux's guidance apart from CFG; the parameter text searchable.
+22: pictures' edits. 23: Flux's guidance apart from CFG; the parameter text searchable; XMP sidecars
+followed.
 
 Stacks: variants grouped under a cover (a workflow run's outputs on their source, near-duplicates, a
 person's pick). A picture is in one stack at most; a stack row stays when it empties, so that undoing an
@@ -170,9 +171,11 @@ BEGIN UPDATE pictures SET meta_seq = {stamp} WHERE id = NEW.id; END;
 
 # A guidance-distilled model's guidance (Flux's FluxGuidance, Forge's "Distilled CFG Scale") is a number apart
 # from the sampler's CFG (pictures read before keep what was read then: the guidance stood for CFG where the
-# graph had none); the generator's parameter text as written joins the full-text index.
+# graph had none); the generator's parameter text as written joins the full-text index. A reference file's
+# .xmp sidecar has its modified time kept, so that a rescan reads it again when photo software changed it.
 V23_SQL = f"""
 ALTER TABLE generation ADD COLUMN guidance REAL;
+ALTER TABLE folder_files ADD COLUMN xmp_mtime_ns INTEGER;
 CREATE TEMP TABLE v23_written AS
     SELECT json_group_array(picture_id) AS ids FROM generation WHERE raw_parameters IS NOT NULL;
 DELETE FROM picture_text WHERE rowid IN (SELECT value FROM json_each((SELECT ids FROM temp.v23_written)));

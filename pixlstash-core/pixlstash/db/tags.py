@@ -143,6 +143,14 @@ class TagStore:
                 [(tag_id, pid, source, confidence) for pid in picture_ids],
             )
 
+    def from_source(self, picture_id: int, source: str) -> list[int]:
+        """The ids of the picture's tags that came from ``source``."""
+        return [
+            tid for (tid,) in self.db.query(
+                "SELECT tag_id FROM picture_tags WHERE picture_id = ? AND source = ?", (picture_id, source)
+            )
+        ]  # fmt: skip
+
     def remove_from_pictures(self, picture_ids: Sequence[int], tag_ids: Iterable[int]) -> None:
         for tag_id in tag_ids:
             self.db.connection.executemany(

@@ -27,20 +27,22 @@ from ..db.database import Database
 from ..db.folders import FolderFile, FolderStore
 from ..db.pictures import PictureStore
 from ..db.tags import TagStore
-from ..domain import Folder, FolderOptions, ImportReport, ImportSkip
-from ..errors import BadInput, Conflict, UnsupportedMedia
+from ..domain import Folder, FolderOptions, ImportReport, ImportSkip, PhotoMetadata
+from ..errors import BadInput, Conflict, TooLarge, UnsupportedMedia
 from ..files.originals import OriginalStore
 from ..files.sidecars import read_sidecar, sidecar_path
 from ..index.near_duplicates import NearDuplicateIndex
-from ..media.analyse import analyse_file
-from ..media.facts import MediaLimits
+from ..media.analyse import analyse_file, open_image
+from ..media.facts import MediaAnalysis, MediaLimits
 from ..media.hashing import content_hash
 from ..media.thumbnails import ThumbnailCache
+from ..media.xmp import read_photo_metadata, sidecar_stamp
 from ..system.clock import now_ms
 from ..system.events import Event, EventBus
 from ..system.paths import inside
 from .folder_claims import FolderClaims
 from .importer import Importer, ImportTarget, ReferenceTarget
+from .photo_facts import apply_photo_metadata
 from .sources import COMPANION_SUFFIXES, MEDIA_SUFFIXES, ImportItem, display_name
 
 __all__ = ["FolderScanReport", "FolderService", "FolderWatcher"]
@@ -269,9 +271,7 @@ class FolderService:
                     self.folders.drop_files(folder.id, [old_rel])
                     self.folders.put_file(
                         folder.id,
-                        FolderFile(
-                            rel_path, moved.picture_id, stat.st_size, stat.st_mtime_ns, digest, moved.sidecar_mtime_ns
-                        ),
+                        _moved_to(moved, rel_path, stat, digest),
                     )
                 result.moved += 1
                 continue
@@ -279,9 +279,7 @@ class FolderService:
                 with self.db.write():  # touched, not changed
                     self.folders.put_file(
                         folder.id,
-                        FolderFile(
-                            rel_path, record.picture_id, stat.st_size, stat.st_mtime_ns, digest, record.sidecar_mtime_ns
-                        ),
+                        _moved_to(record, rel_path, stat, digest),
                     )
                 continue
             if record is not None and record.picture_id is not None:
@@ -340,21 +338,46 @@ class FolderService:
             self.pictures.repoint(record.picture_id, analysis)
             self.folders.put_file(
                 folder.id,
-                FolderFile(
-                    record.rel_path, record.picture_id, stat.st_size, stat.st_mtime_ns, digest, record.sidecar_mtime_ns
-                ),
+                _moved_to(record, record.rel_path, stat, digest),
             )
         self.near_duplicates.invalidate()
         self.events.publish(Event("picture.changed", [record.picture_id], {"fields": ["content"]}))
         return True
 
     def _refresh_sidecar(self, folder: Folder, record: FolderFile, path: Path) -> None:
+        if record.picture_id is None:
+            return
         try:
             mtime = sidecar_path(path).stat().st_mtime_ns
         except OSError:
-            return
-        if record.picture_id is not None and mtime != record.sidecar_mtime_ns:
+            mtime = None
+        if mtime is not None and mtime != record.sidecar_mtime_ns:
             self._apply_sidecar(folder, record.picture_id, path)
+        if (stamp := sidecar_stamp(path)) != record.xmp_mtime_ns:
+            self._apply_xmp(folder, record.picture_id, path, stamp)
+
+    def _apply_xmp(self, folder: Folder, picture_id: int, path: Path, stamp: int | None) -> None:
+        """Photo software changed (or removed) the file's .xmp sidecar: what it says now replaces what the
+        last reading gave (with the file's embedded packet under it, as at import)."""
+        notes: list[str] = []
+        analysis = MediaAnalysis("", "", "image", "", 0, 0, 0)
+        try:
+            image = open_image(path, self.limits)
+        except (OSError, ValueError, SyntaxError, UnsupportedMedia, TooLarge):
+            image = None  # a RAW, or a file Pillow cannot open: its sidecar alone
+        try:
+            read_photo_metadata(path, image, analysis)
+        finally:
+            if image is not None:
+                image.close()
+        with self.db.write():
+            photo = analysis.photo or PhotoMetadata()
+            apply_photo_metadata(self.tags, self.pictures, picture_id, photo, now_ms(), notes)
+            self.pictures.refresh_text([picture_id])
+            self.folders.set_xmp_mtime(folder.id, os.path.relpath(path, folder.path), stamp)
+        for note in notes:
+            log.warning("%s: %s", path, note)
+        self.events.publish(Event("picture.changed", [picture_id], {"fields": ["tags", "rating", "captions"]}))
 
     def _apply_sidecar(self, folder: Folder, picture_id: int, path: Path) -> None:
         tags, caption = read_sidecar(path, folder.options.sidecar_format)
@@ -409,3 +432,10 @@ class FolderWatcher:
                     )
         if due_reference:
             self._last_reference_scan = time.monotonic()
+
+
+def _moved_to(record: FolderFile, rel_path: str, stat: os.stat_result, digest: str) -> FolderFile:
+    """The record of a file now at ``rel_path`` with this size, time and content; its sidecars' stamps kept."""
+    return msgspec.structs.replace(
+        record, rel_path=rel_path, file_size=stat.st_size, mtime_ns=stat.st_mtime_ns, content_hash=digest
+    )

@@ -23,18 +23,20 @@ from ..db.database import Database
 from ..db.folders import FolderFile, FolderStore
 from ..db.pictures import PictureStore
 from ..db.tags import TagStore
-from ..domain import ImportedPicture, ImportReport, ImportSkip, PhotoMetadata
-from ..errors import BadInput, PixlstashError
+from ..domain import ImportedPicture, ImportReport, ImportSkip
+from ..errors import PixlstashError
 from ..files.originals import OriginalStore
 from ..index.near_duplicates import NearDuplicateIndex
 from ..media.analyse import MediaAnalysis, analyse_file
 from ..media.facts import MediaLimits
 from ..media.hashing import content_hash
 from ..media.thumbnails import ThumbnailCache
+from ..media.xmp import sidecar_stamp
 from ..system.clock import now_ms
 from ..system.events import Event, EventBus
 from ..system.memory import release_freed_memory
 from .arrivals import Hold
+from .photo_facts import apply_photo_metadata
 from .sources import ImportItem, cleanup
 
 __all__ = ["ImportTarget", "Importer", "ReferenceTarget", "RunningCount"]
@@ -253,7 +255,7 @@ class Importer:
             if a.generation is not None:
                 self.pictures.set_generation(picture_id, a.generation)
             if a.photo is not None:
-                self._describe(picture_id, a.photo, imported_at, a.notes)
+                apply_photo_metadata(self.tags, self.pictures, picture_id, a.photo, imported_at, a.notes)
             self.pictures.refresh_text([picture_id])
             self._file(picture_id, target, imported_at)
             if reference is not None:
@@ -261,24 +263,6 @@ class Importer:
             if a.phash is not None:
                 self.near_duplicates.assign(picture_id, a.phash)
         return picture_id
-
-    def _describe(self, picture_id: int, photo: PhotoMetadata, now: int, notes: list[str]) -> None:
-        """What photo software said of a new picture: its keywords and colour label as tags, its stars as the
-        rating, a rejection as the flag, its description (else its title) as a caption from "xmp"."""
-        tag_ids = []
-        for name in [*photo.keywords, *([f"label/{photo.label.lower()}"] if photo.label else [])]:
-            try:
-                tag_ids.append(self.tags.ensure(name))
-            except BadInput as error:
-                notes.append(f"its keyword {name[:60]!r} was left out: {error}")
-        self.tags.add_to_pictures([picture_id], tag_ids)
-        fields = {"rating": photo.rating} if photo.rating else {}
-        if photo.rejected:
-            fields["flagged"] = 1
-        if fields:
-            self.pictures.update([picture_id], **fields)
-        if text := photo.description or photo.title:
-            self.pictures.set_caption(picture_id, "xmp", text, None, now)
 
     def _file(self, picture_id: int, target: ImportTarget, now: int) -> None:
         if target.project_id is not None:
@@ -289,9 +273,10 @@ class Importer:
     def _record_reference(self, reference: ReferenceTarget, item: ImportItem, digest: str, picture_id: int) -> None:
         stat = os.stat(item.path)
         rel_path = os.path.relpath(item.path, reference.root)
-        self.folders.put_file(
-            reference.folder_id, FolderFile(rel_path, picture_id, stat.st_size, stat.st_mtime_ns, digest)
+        record = FolderFile(
+            rel_path, picture_id, stat.st_size, stat.st_mtime_ns, digest, None, sidecar_stamp(item.path)
         )
+        self.folders.put_file(reference.folder_id, record)
 
     def run(
         self,

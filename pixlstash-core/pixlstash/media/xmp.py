@@ -34,6 +34,7 @@ __all__ = [
     "photo_metadata",
     "read_photo_metadata",
     "read_xmp",
+    "sidecar_stamp",
     "sidecar_xmp",
     "xmp_of",
 ]
@@ -71,10 +72,26 @@ def embedded_xmp(info: Mapping[str, object]) -> bytes | None:
     return None
 
 
+def _sidecars(path: Path) -> tuple[Path, Path]:
+    """Where a picture's sidecar may be: ``name.ext.xmp`` first, as darktable writes it, then ``name.xmp``."""
+    return path.with_name(path.name + ".xmp"), path.with_suffix(".xmp")
+
+
+def sidecar_stamp(path: Path) -> int | None:
+    """The modified time (ns) of the sidecar beside ``path`` that would be read, or None: a rescan reads
+    the sidecar again when this changes."""
+    for candidate in _sidecars(path):
+        try:
+            return candidate.stat().st_mtime_ns
+        except OSError:
+            continue
+    return None
+
+
 def sidecar_xmp(path: Path, notes: list[str]) -> bytes | None:
-    """The ``.xmp`` sidecar beside ``path`` (``name.ext.xmp`` first, as darktable writes it, then
-    ``name.xmp``): a regular file in the same folder (a link out of the folder is refused), within size."""
-    for candidate in (path.with_name(path.name + ".xmp"), path.with_suffix(".xmp")):
+    """The ``.xmp`` sidecar beside ``path``: a regular file in the same folder (a link out of the folder is
+    refused), within size."""
+    for candidate in _sidecars(path):
         try:
             if candidate.is_symlink() and candidate.resolve().parent != path.resolve().parent:
                 notes.append(f"its sidecar {candidate.name} is a link out of its folder: not read")
