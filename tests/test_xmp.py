@@ -214,3 +214,33 @@ def test_a_reference_folder_s_sidecar_changed_by_photo_software_is_read_again_on
     assert [t.name for t in picture.tags] == ["keeper"] and picture.captions == []
     library.folder_sync.scan(folder.id)  # nothing changed: nothing read again
     assert [t.name for t in library.get(item.picture_id).tags] == ["keeper"]
+
+
+def test_ai_made_pictures_are_known_by_their_source_type_or_their_generation_data(library, tmp_path):
+    """A render whose XMP says trainedAlgorithmicMedia (as Adobe Firefly and Google write it), a ComfyUI
+    render (generation data), a camera's photo (digitalCapture) and a plain JPEG: "made by generative AI"
+    finds the first two, "not AI" the others; the CLI's filter says the same."""
+    from conftest import run_cli
+    from corpus import a1111_png
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    iptc = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+    for name, term in (("firefly.jpg", "trainedAlgorithmicMedia"), ("camera.jpg", "digitalCapture")):
+        photo(96, 96, seed=len(name)).save(folder / name, quality=90)
+        _with_xmp(folder / name, {"Xmp.iptcExt.DigitalSourceType": iptc + term})
+    a1111_png(folder / "render.png")
+    photo(96, 96, seed=1).save(folder / "plain.jpg", quality=90)
+    ids = {os.path.basename(i.path): i.picture_id for i in library.import_paths([folder]).imported}
+    assert library.get(ids["firefly.jpg"]).digital_source_type == "trainedAlgorithmicMedia"
+    assert library.get(ids["camera.jpg"]).digital_source_type == "digitalCapture"
+
+    def found(**f):
+        return sorted(p.id for p in library.page(PictureFilter(**f)).items)
+
+    assert found(ai_generated=True) == sorted([ids["firefly.jpg"], ids["render.png"]])
+    assert found(ai_generated=False) == sorted([ids["camera.jpg"], ids["plain.jpg"]])
+    root = str(library.root)
+    library.close()
+    listed = run_cli("ls", "--library", root, "--ai-generated", "--json").stdout
+    assert sorted(p["id"] for p in json.loads(listed)["items"]) == sorted([ids["firefly.jpg"], ids["render.png"]])

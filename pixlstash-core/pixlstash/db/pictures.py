@@ -39,7 +39,7 @@ SUMMARY_COLUMNS = (
 _PICTURE_COLUMNS = (
     "id, content_hash, suffix, media_type, mime, file_size, width, height, taken_at, imported_at, rating, "
     "favourite, flagged, original_name, managed, missing, duration, codec, camera, orientation, exif, "
-    "phash, dup_group, source_id, deleted_at, taken_from, edit"
+    "phash, dup_group, source_id, deleted_at, taken_from, edit, digital_source_type"
 )
 _generation_decoder = msgspec.json.Decoder(list)
 
@@ -203,7 +203,7 @@ class PictureStore:
             (picture_id, limit),
         )
 
-    _EDITABLE = {"rating", "favourite", "flagged", "taken_at"}
+    _EDITABLE = {"rating", "favourite", "flagged", "taken_at", "digital_source_type"}
 
     def update(self, picture_ids: Sequence[int], **fields: object) -> int:
         """Set plain fields (rating, favourite, flagged, taken_at) on pictures; returns rows changed."""
@@ -476,6 +476,7 @@ class PictureStore:
             deleted_at,
             taken_from,
             stored_edit,
+            digital_source_type,
         ) = row
         q = self.db.query
         tags = [
@@ -564,6 +565,7 @@ class PictureStore:
             **edit_fields(stored_edit),
             taken_at=taken_at,
             taken_from=taken_from,
+            digital_source_type=digital_source_type,
             imported_at=imported_at,
             rating=rating,
             favourite=bool(favourite),

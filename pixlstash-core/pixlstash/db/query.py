@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import msgspec
 
-from ..domain import Page, PictureFilter, PictureSummary, Sort
+from ..domain import AI_SOURCE_TYPES, Page, PictureFilter, PictureSummary, Sort
 from ..errors import BadInput
 from .collections import set_operation_sql
 from .database import Database, ids_json
@@ -190,6 +190,11 @@ def compile_filter(db: Database, f: PictureFilter, *, page_size: int = 100) -> C
         scalar("p.favourite = ?", int(f.favourite))
     if f.flagged is not None:
         scalar("p.flagged = ?", int(f.flagged))
+    if f.ai_generated is not None:
+        marks = ", ".join("?" for _ in AI_SOURCE_TYPES)
+        generated = "EXISTS (SELECT 1 FROM generation g WHERE g.picture_id = p.id)"
+        made = f"({generated} OR coalesce(p.digital_source_type, '') IN ({marks}))"  # (NULL IN ...: not NULL)
+        scalar(made if f.ai_generated else f"NOT {made}", *AI_SOURCE_TYPES)
     if f.media_type is not None:
         scalar("p.media_type = ?", f.media_type)
     for column, op, value in (

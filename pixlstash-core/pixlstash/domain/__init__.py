@@ -20,8 +20,15 @@ from .enrichment import (  # re-exported: the enrichment types live there
     RaySettings,
 )
 from .looks import EditChange, PictureChange, PictureEdit  # re-exported: the edit types live there
+from .metadata import (  # re-exported: what a picture's files say about it lives there
+    AI_SOURCE_TYPES,
+    Generation,
+    Lora,
+    PhotoMetadata,
+)
 
 __all__ = [
+    "AI_SOURCE_TYPES",
     "OWN_CAPTION_SOURCES",
     "Breadcrumb",
     "Caption",
@@ -139,56 +146,6 @@ class Caption(msgspec.Struct, frozen=True):
     engine_version: str | None = None
     created_at: int = 0
     parameters: dict[str, Any] | None = None  # what the engine was asked (caption type, length, ...)
-
-
-class Lora(msgspec.Struct, frozen=True):
-    name: str
-    weight: float | None = None
-
-
-class Generation(msgspec.Struct, frozen=True):
-    """Generation metadata that AI images carry (ComfyUI prompt/workflow, A1111 parameters)."""
-
-    # The generator that wrote it ("a1111": AUTOMATIC1111 or a fork that does not name itself).
-    tool: Literal[
-        "comfyui",
-        "a1111",
-        "forge",
-        "sdnext",
-        "civitai",
-        "swarmui",
-        "invokeai",
-        "novelai",
-        "fooocus",
-        "easydiffusion",
-        "drawthings",
-    ]
-    positive: str = ""
-    negative: str = ""
-    checkpoint: str | None = None
-    loras: list[Lora] = []
-    seed: str | None = None  # decimal digits, exact: seeds pass 64 bits (and JavaScript's 53)
-    sampler: str | None = None
-    scheduler: str | None = None
-    steps: int | None = None
-    cfg: float | None = None  # classifier-free guidance: the sampler's (or guider's) CFG scale
-    guidance: float | None = None  # a guidance-distilled model's guidance (Flux), a number apart from CFG
-    raw_parameters: str | None = None
-    raw_prompt: str | None = None
-    raw_workflow: str | None = None
-
-
-class PhotoMetadata(msgspec.Struct, frozen=True):
-    """What photo software keeps in a picture's XMP (embedded, or an ``.xmp`` sidecar beside it): keywords
-    (hierarchical ones as ``parent/child``), the star rating (``rejected``: Lightroom's -1), the colour
-    label, the title and the description."""
-
-    keywords: list[str] = []
-    rating: int | None = None  # 1-5
-    rejected: bool = False
-    label: str | None = None
-    title: str | None = None
-    description: str | None = None
 
 
 class PictureScore(msgspec.Struct, frozen=True):
@@ -334,6 +291,7 @@ class Picture(msgspec.Struct, frozen=True):
     # where taken_at came from: exif, embedded (a PNG's Creation Time), file (its modified time), import,
     # hand; None for pictures imported before it was kept
     taken_from: str | None = None
+    digital_source_type: str | None = None  # IPTC's, as its XMP said ("trainedAlgorithmicMedia": generative AI)
     tags: list[PictureTag] = []
     predictions: list[Prediction] = []
     captions: list[Caption] = []
@@ -487,6 +445,9 @@ class PictureFilter(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unkn
     # The text read in pictures (OCR): True, those with text; False, those read and found without any
     # (pictures not read yet are neither).
     has_text: bool | None = None
+    # Made by generative AI: generation data, or an IPTC digital source type that says so (True); neither
+    # (False).
+    ai_generated: bool | None = None
 
 
 class Sort(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):

@@ -250,6 +250,7 @@ class Importer:
                     "camera": a.camera,
                     "orientation": a.orientation,
                     "exif": msgspec.json.encode(a.exif).decode() if a.exif else None,
+                    "digital_source_type": a.photo.digital_source_type if a.photo else None,
                 }
             )
             if a.generation is not None:

@@ -31,6 +31,8 @@ def apply_photo_metadata(
     fields = {"rating": photo.rating} if photo.rating else {}
     if photo.rejected:
         fields["flagged"] = 1
+    if photo.digital_source_type:
+        fields["digital_source_type"] = photo.digital_source_type
     if fields:
         pictures.update([picture_id], **fields)
     pictures.set_caption(picture_id, XMP_SOURCE, photo.description or photo.title, None, now)

@@ -169,6 +169,13 @@ def _keywords(xmp: Mapping[str, object]) -> list[str]:
     return [kw[:200] for kw in keywords][:1000]
 
 
+def _source_type(value: object) -> str | None:
+    """IPTC's digital source type, its term alone (the property holds the term's whole URI)."""
+    text = _text(value)
+    term = text.rstrip("/").rsplit("/", 1)[-1] if text else ""
+    return term[:100] if term.isalnum() else None
+
+
 def photo_metadata(xmp: Mapping[str, object]) -> PhotoMetadata | None:
     """What photo software said of the picture, or None when it said nothing."""
     rating = number(xmp.get("Xmp.xmp.Rating"), float)
@@ -180,6 +187,7 @@ def photo_metadata(xmp: Mapping[str, object]) -> PhotoMetadata | None:
         label=label[:100] if label else None,
         title=_text(xmp.get("Xmp.dc.title")),
         description=_text(xmp.get("Xmp.dc.description")),
+        digital_source_type=_source_type(xmp.get("Xmp.iptcExt.DigitalSourceType")),
     )
     return found if found != PhotoMetadata() else None
 

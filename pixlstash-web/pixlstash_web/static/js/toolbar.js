@@ -71,6 +71,7 @@ function activeFilters(view) {
   if (view.min_height) chips.push([`height ≥ ${view.min_height}`, { min_height: undefined }]);
   if (view.duplicates) chips.push(["near-duplicates", { duplicates: undefined }]);
   if (view.has_text) chips.push([view.has_text === "yes" ? "has text" : "no text", { has_text: undefined }]);
+  if (view.made) chips.push([view.made === "ai" ? "made by AI" : "not AI", { made: undefined }]);
   if (view.score_engine) {
     const name = view.score_engine.split("/")[1];
     const range = [view.score_min !== undefined && `≥ ${view.score_min}`, view.score_max !== undefined && `< ${view.score_max}`];
@@ -113,6 +114,10 @@ export function renderToolbar(app) {
           title="As read by a text reader (OCR); pictures not read yet are neither"><option value="">any</option>
           <option value="yes" ${view.has_text === "yes" ? "selected" : ""}>has text</option>
           <option value="no" ${view.has_text === "no" ? "selected" : ""}>no text</option></select></label>
+        <label>Made by <select id="made" aria-label="Made by"
+          title="Generative AI: generation data, or its IPTC digital source type says so"><option value="">anything</option>
+          <option value="ai" ${view.made === "ai" ? "selected" : ""}>generative AI</option>
+          <option value="not-ai" ${view.made === "not-ai" ? "selected" : ""}>not AI</option></select></label>
         <label>With tag <input id="tag-filter" list="tag-names" placeholder="tag" aria-label="Filter by tag" autocomplete="off"></label>
         <label>Without tag <input id="not-tag" list="tag-names" aria-label="Without tag" autocomplete="off"></label>
         <label>Taken after <input id="taken-after" type="date" aria-label="Taken after" value="${day(view.taken_after)}"></label>
@@ -182,6 +187,7 @@ function bind(app, view, chips) {
   $("unrated").onchange = (e) => app.update({ unrated: e.target.checked || undefined });
   $("duplicates").onchange = (e) => app.update({ duplicates: e.target.checked || undefined });
   $("has-text").onchange = (e) => app.update({ has_text: e.target.value || undefined });
+  $("made").onchange = (e) => app.update({ made: e.target.value || undefined });
   $("lora-filter").onchange = (e) => app.update({ loras: e.target.value.split(",").map((v) => v.trim()).filter(Boolean) });
   const text = (id, key) => { $(id).onchange = (e) => app.update({ [key]: e.target.value.trim() || undefined }); };
   text("checkpoint-filter", "checkpoint");

@@ -16,6 +16,11 @@ import { drawText, textSection } from "./text_runs.js";
 import { holdSmallPictures } from "./viewer_size.js";
 import { bindZoom } from "./zoom.js";
 
+// IPTC's digital source types, in words (the common ones; another shows as its term).
+const SOURCE_TYPES = { trainedAlgorithmicMedia: "made by generative AI",
+  compositeWithTrainedAlgorithmicMedia: "a composite with generative AI", digitalCapture: "a camera",
+  computationalCapture: "a camera (computational)", algorithmicMedia: "made by an algorithm (not AI)" };
+
 // Originals a browser can draw; for the rest (HEIC, JPEG XL, TIFF, camera RAW) zooming stays on the preview.
 const BROWSER_IMAGES = new Set(["image/jpeg", "image/png", "image/webp", "image/gif", "image/avif", "image/bmp"]);
 
@@ -118,6 +123,7 @@ function render(app, el, p) {
       ${Object.keys(p.exif || {}).length ? `<h3>Camera</h3><dl class="kv" id="exif">${exifRows(p.exif).map(([k, v]) =>
         `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join("")}</dl>` : ""}
       <h3>File</h3><dl class="kv"><dt>Type</dt><dd>${esc(p.mime)}</dd>
+        ${p.digital_source_type ? `<dt>Source</dt><dd>${esc(SOURCE_TYPES[p.digital_source_type] || p.digital_source_type)}</dd>` : ""}
         ${p.locations.map((l) => `<dt>Location</dt><dd>${esc(l)}</dd>`).join("")}
         <dt>Hash</dt><dd>${esc(p.content_hash.slice(0, 16))}…</dd></dl>
       <p><a class="button" href="${originalUrl(p.content_hash)}" target="_blank" rel="noopener">${icon("download")} Open original</a>
