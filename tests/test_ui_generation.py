@@ -3,10 +3,12 @@ CFG and guidance on rows of their own."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from test_generators_forks import FORGE, _png
 from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
-from ui_support import library_server, screenshot, signed_in_page
+from ui_support import library_server, screenshot, signed_in_page, wait_for_the_list
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
@@ -31,3 +33,39 @@ def test_the_viewer_names_the_generator_and_shows_cfg_and_guidance_apart(browser
                 assert ["CFG", "1"] in pairs and ["Guidance", "3.5"] in pairs and ["Scheduler", "Simple"] in pairs
                 section.locator("h3", has_text="Generation").scroll_into_view_if_needed()
                 screenshot(page, f"generation-forge-{size}")
+
+
+def test_the_filters_keep_pictures_made_by_generative_ai_or_not(browser, tmp_path):  # noqa: F811
+    """The Filters panel's "Made by": a render (its generation data) and a picture whose XMP says
+    trainedAlgorithmicMedia, against a camera's photo; the viewer says where a picture came from."""
+    import pyexiv2
+    from corpus import a1111_png, photo
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    a1111_png(folder / "render.png")
+    for name, term in (("firefly.jpg", "trainedAlgorithmicMedia"), ("camera.jpg", "digitalCapture")):
+        photo(200, 150, seed=len(name)).save(folder / name, quality=90)
+        with pyexiv2.Image(str(folder / name)) as image:
+            image.modify_xmp(
+                {"Xmp.iptcExt.DigitalSourceType": f"http://cv.iptc.org/newscodes/digitalsourcetype/{term}"}
+            )
+    with library_server(tmp_path / "library", folder, 3) as live:
+        ids = {name: pid for pid, name in live.library.db.query("SELECT id, original_name FROM pictures")}
+        with signed_in_page(browser, live) as page:
+            page.locator(".filters summary").click()
+            page.get_by_label("Made by", exact=True).select_option(label="generative AI")
+            page.wait_for_url(re.compile(r"made=ai"))
+            wait_for_the_list(page)
+            shown = page.locator(".tile:visible").evaluate_all("els => els.map(e => Number(e.dataset.id))")
+            assert sorted(shown) == sorted([ids["render.png"], ids["firefly.jpg"]])
+            expect(page.locator(".chip", has_text="made by AI")).to_be_visible()
+            screenshot(page, "filter-made-by-ai")
+            page.get_by_label("Made by", exact=True).select_option(label="not AI")
+            page.wait_for_url(re.compile(r"made=not-ai"))
+            wait_for_the_list(page)
+            shown = page.locator(".tile:visible").evaluate_all("els => els.map(e => Number(e.dataset.id))")
+            assert shown == [ids["camera.jpg"]]
+            page.keyboard.press("Escape")
+            page.locator(f".tile[data-id='{ids['camera.jpg']}']").click()
+            expect(page.locator("#overlay .info dl.kv", has_text="Source")).to_contain_text("a camera")
