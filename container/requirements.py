@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # (folder, extras) per variant: what each image holds.
 VARIANTS = {
     "cpu": [
-        ("pixlstash-core", ("video", "heif", "jxl", "raw", "vips")),
+        ("pixlstash-core", ("video", "heif", "jxl", "raw", "vips", "c2pa")),
         ("pixlstash-web", ()),
         ("pixlstash-plugins/wd-tagger", ()),
         ("pixlstash-plugins/faces", ()),

@@ -10,6 +10,7 @@ import msgspec
 
 from ..domain import (
     Caption,
+    ContentCredentials,
     DuplicateGroup,
     Generation,
     Picture,
@@ -39,7 +40,7 @@ SUMMARY_COLUMNS = (
 _PICTURE_COLUMNS = (
     "id, content_hash, suffix, media_type, mime, file_size, width, height, taken_at, imported_at, rating, "
     "favourite, flagged, original_name, managed, missing, duration, codec, camera, orientation, exif, "
-    "phash, dup_group, source_id, deleted_at, taken_from, edit, digital_source_type"
+    "phash, dup_group, source_id, deleted_at, taken_from, edit, digital_source_type, credentials"
 )
 _generation_decoder = msgspec.json.Decoder(list)
 
@@ -477,6 +478,7 @@ class PictureStore:
             taken_from,
             stored_edit,
             digital_source_type,
+            credentials,
         ) = row
         q = self.db.query
         tags = [
@@ -566,6 +568,7 @@ class PictureStore:
             taken_at=taken_at,
             taken_from=taken_from,
             digital_source_type=digital_source_type,
+            credentials=msgspec.json.decode(credentials, type=ContentCredentials) if credentials else None,
             imported_at=imported_at,
             rating=rating,
             favourite=bool(favourite),

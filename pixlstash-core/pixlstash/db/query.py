@@ -195,6 +195,10 @@ def compile_filter(db: Database, f: PictureFilter, *, page_size: int = 100) -> C
         generated = "EXISTS (SELECT 1 FROM generation g WHERE g.picture_id = p.id)"
         made = f"({generated} OR coalesce(p.digital_source_type, '') IN ({marks}))"  # (NULL IN ...: not NULL)
         scalar(made if f.ai_generated else f"NOT {made}", *AI_SOURCE_TYPES)
+    if f.c2pa is not None:
+        states = {"trusted": ("trusted",), "valid": ("valid", "trusted"), "invalid": ("invalid",), "none": ()}[f.c2pa]
+        marks = ", ".join("?" for _ in states)
+        scalar(f"p.credentials ->> '$.state' IN ({marks})" if states else "p.credentials IS NULL", *states)
     if f.media_type is not None:
         scalar("p.media_type = ?", f.media_type)
     for column, op, value in (

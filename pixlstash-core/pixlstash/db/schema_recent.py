@@ -173,11 +173,13 @@ BEGIN UPDATE pictures SET meta_seq = {stamp} WHERE id = NEW.id; END;
 # from the sampler's CFG (pictures read before keep what was read then: the guidance stood for CFG where the
 # graph had none); the generator's parameter text as written joins the full-text index. A reference file's
 # .xmp sidecar has its modified time kept, so that a rescan reads it again when photo software changed it.
-# How a picture was made, as its IPTC digital source type says (trainedAlgorithmicMedia: by generative AI).
+# How a picture was made, as its IPTC digital source type says (trainedAlgorithmicMedia: by generative AI),
+# and its Content Credentials (C2PA) as read and verified at import (JSON of ContentCredentials).
 V23_SQL = f"""
 ALTER TABLE generation ADD COLUMN guidance REAL;
 ALTER TABLE folder_files ADD COLUMN xmp_mtime_ns INTEGER;
 ALTER TABLE pictures ADD COLUMN digital_source_type TEXT;
+ALTER TABLE pictures ADD COLUMN credentials TEXT;
 CREATE TEMP TABLE v23_written AS
     SELECT json_group_array(picture_id) AS ids FROM generation WHERE raw_parameters IS NOT NULL;
 DELETE FROM picture_text WHERE rowid IN (SELECT value FROM json_each((SELECT ids FROM temp.v23_written)));

@@ -22,6 +22,7 @@ from .enrichment import (  # re-exported: the enrichment types live there
 from .looks import EditChange, PictureChange, PictureEdit  # re-exported: the edit types live there
 from .metadata import (  # re-exported: what a picture's files say about it lives there
     AI_SOURCE_TYPES,
+    ContentCredentials,
     Generation,
     Lora,
     PhotoMetadata,
@@ -38,6 +39,7 @@ __all__ = [
     "CollectionKind",
     "ComfyLink",
     "ComfyRun",
+    "ContentCredentials",
     "DuplicateGroup",
     "EditChange",
     "EngineProgress",
@@ -291,7 +293,8 @@ class Picture(msgspec.Struct, frozen=True):
     # where taken_at came from: exif, embedded (a PNG's Creation Time), file (its modified time), import,
     # hand; None for pictures imported before it was kept
     taken_from: str | None = None
-    digital_source_type: str | None = None  # IPTC's, as its XMP said ("trainedAlgorithmicMedia": generative AI)
+    digital_source_type: str | None = None  # IPTC's, as its XMP or C2PA said ("trainedAlgorithmicMedia": AI)
+    credentials: ContentCredentials | None = None  # its C2PA manifest, as verified at import
     tags: list[PictureTag] = []
     predictions: list[Prediction] = []
     captions: list[Caption] = []
@@ -448,6 +451,9 @@ class PictureFilter(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unkn
     # Made by generative AI: generation data, or an IPTC digital source type that says so (True); neither
     # (False).
     ai_generated: bool | None = None
+    # Content Credentials: "trusted" (verify, signer on the trust list), "valid" (verify: trusted or not),
+    # "invalid" (do not verify), "none" (no manifest).
+    c2pa: Literal["trusted", "valid", "invalid", "none"] | None = None
 
 
 class Sort(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):

@@ -63,3 +63,18 @@ class PhotoMetadata(msgspec.Struct, frozen=True):
     # IPTC's digital source type, its term alone ("trainedAlgorithmicMedia": made by generative AI;
     # "digitalCapture": a camera's), as photo software and AI image services write it.
     digital_source_type: str | None = None
+
+
+class ContentCredentials(msgspec.Struct, frozen=True):
+    """A picture's Content Credentials (its active C2PA manifest), as read and verified at import.
+    ``state``: "trusted" (the signature and the binding to the picture verify, and the signer is on the
+    trust list), "valid" (they verify; the signer is not on the list) or "invalid" (they do not, or the
+    manifest could not be read); ``problems`` are c2pa's codes for what did not verify."""
+
+    state: Literal["trusted", "valid", "invalid"]
+    generator: str | None = None  # the claim generator: "Adobe Firefly 1.0"
+    signer: str | None = None  # the signing certificate's organisation (else its common name)
+    signed_at: str | None = None  # the signature's time stamp, where a time stamp authority gave one
+    actions: list[str] = []  # c2pa.created, c2pa.edited ...
+    digital_source_type: str | None = None  # as an action says it ("trainedAlgorithmicMedia")
+    problems: list[str] = []

@@ -250,7 +250,9 @@ class Importer:
                     "camera": a.camera,
                     "orientation": a.orientation,
                     "exif": msgspec.json.encode(a.exif).decode() if a.exif else None,
-                    "digital_source_type": a.photo.digital_source_type if a.photo else None,
+                    "digital_source_type": (a.photo and a.photo.digital_source_type)
+                    or (a.credentials and a.credentials.digital_source_type),
+                    "credentials": msgspec.json.encode(a.credentials).decode() if a.credentials else None,
                 }
             )
             if a.generation is not None:

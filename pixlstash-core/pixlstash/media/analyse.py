@@ -12,6 +12,7 @@ from pathlib import Path
 from PIL import Image
 
 from ..errors import TooLarge, UnsupportedMedia
+from .credentials import read_credentials
 from .exif import ExifInfo, png_creation_time, read_exif
 from .facts import MediaAnalysis, MediaLimits
 from .genmeta import read_generation
@@ -142,6 +143,7 @@ def _analyse_image(path: Path, analysis: MediaAnalysis, limits: MediaLimits) -> 
             image.info, exif.fields, exif.user_comment, exif.generator_scheme, analysis.notes
         )
         read_photo_metadata(path, image, analysis)
+        analysis.credentials = read_credentials(path, suffix, analysis.notes)
         if analysis.generation and analysis.generation.tool == "comfyui":
             exif.fields.pop("make", None)
             exif.fields.pop("model", None)

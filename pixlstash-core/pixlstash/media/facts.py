@@ -6,7 +6,7 @@ import os
 
 import msgspec
 
-from ..domain import Generation, PhotoMetadata
+from ..domain import ContentCredentials, Generation, PhotoMetadata
 
 __all__ = ["MediaAnalysis", "MediaLimits"]
 
@@ -41,6 +41,7 @@ class MediaAnalysis(msgspec.Struct):
     exif: dict[str, object] = {}
     generation: Generation | None = None
     photo: PhotoMetadata | None = None  # keywords, rating, label, title and description from its XMP
+    credentials: ContentCredentials | None = None  # its C2PA manifest, verified
     notes: list[str] = []  # what the person should know about an imported file (a graph too large to read)
     phash: int | None = None
     duration: float | None = None

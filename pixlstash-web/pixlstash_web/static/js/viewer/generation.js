@@ -1,4 +1,5 @@
-// The viewer's Generation section: the prompt, model, LoRAs and settings a generator wrote, and its workflow.
+// The viewer's Generation section (the prompt, model, LoRAs and settings a generator wrote, and its workflow)
+// and its Content Credentials section (who made it, who signed it, whether that verifies).
 
 import { esc } from "../ui.js";
 
@@ -19,4 +20,16 @@ export function generation(p) {
     ${g.scheduler ? `<dt>Scheduler</dt><dd>${esc(g.scheduler)}</dd>` : ""}
     ${g.steps ? `<dt>Steps</dt><dd>${g.steps}</dd>` : ""}${g.cfg != null ? `<dt>CFG</dt><dd>${g.cfg}</dd>` : ""}
     ${g.guidance != null ? `<dt>Guidance</dt><dd>${g.guidance}</dd>` : ""}</dl>${workflow}`;
+}
+
+const VERDICTS = { trusted: "signature valid, signer trusted", valid: "signature valid, signer not on the trust list",
+  invalid: "does not verify" };
+
+export function credentialsSection(c) {
+  return `<h3>Content Credentials</h3><dl class="kv" id="credentials">
+    <dt>Verdict</dt><dd class="c2pa-${esc(c.state)}">${esc(VERDICTS[c.state] || c.state)}</dd>
+    ${c.generator ? `<dt>Made with</dt><dd>${esc(c.generator)}</dd>` : ""}
+    ${c.signer ? `<dt>Signed by</dt><dd>${esc(c.signer)}</dd>` : ""}
+    ${c.actions?.length ? `<dt>Actions</dt><dd>${c.actions.map((a) => esc(a.replace(/^c2pa\./, ""))).join(", ")}</dd>` : ""}
+    ${c.problems?.length && c.state === "invalid" ? `<dt>Problems</dt><dd>${c.problems.map(esc).join(", ")}</dd>` : ""}</dl>`;
 }

@@ -10,7 +10,7 @@ import { scoreText } from "../menus/prune_dialog.js";
 import { esc, icon, toast } from "../ui.js";
 import { exifRows } from "./exif.js";
 import { drawFaces } from "./face_boxes.js";
-import { generation } from "./generation.js";
+import { credentialsSection, generation } from "./generation.js";
 import { membership } from "./membership.js";
 import { drawText, textSection } from "./text_runs.js";
 import { holdSmallPictures } from "./viewer_size.js";
@@ -115,6 +115,7 @@ function render(app, el, p) {
         <span class="face-guess" data-guess-for="${f.id}"></span>${video ? `<button data-seek="${f.frame_seconds ?? 0}" title="Show the frame this face is on">▶ ${clock(f.frame_seconds)}</button>` : ""}
         <button data-similar-face="${f.id}">Similar faces</button></div>`).join("")}</div>` : ""}
       ${p.generation ? generation(p) : ""}
+      ${p.credentials ? credentialsSection(p.credentials) : ""}
       ${p.text ? textSection(p.text) : ""}
       ${p.scores?.length ? `<h3>Scores</h3><dl class="kv" id="scores">${p.scores.map((sc) => {
         const engine = (app.engines || []).find((e) => e.id === sc.engine_id);
