@@ -54,6 +54,7 @@ NATIVE = [
     "pillow_jxl",
     "rawpy",
     "pyexiv2",  # exiv2 reads XMP at import
+    "c2pa",  # Content Credentials at import (c2pa-rs)
     "onnxruntime",
     "cv2",
     "torch",
