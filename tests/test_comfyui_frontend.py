@@ -109,14 +109,22 @@ def _expected(prompt: dict) -> dict:
     def first(kind: str, name: str):
         return next((i[name] for i in by_class.get(kind, []) if not isinstance(i.get(name), list)), None)
 
-    guider_cfg = first("CFGGuider", "cfg")
     return {
         "seed": None if first("RandomNoise", "noise_seed") is None else str(first("RandomNoise", "noise_seed")),
         "sampler": first("KSamplerSelect", "sampler_name"),
         "steps": first("BasicScheduler", "steps"),
         "scheduler": first("BasicScheduler", "scheduler"),
-        "cfg": guider_cfg if guider_cfg is not None else first("FluxGuidance", "guidance"),
-        "texts": {i.get("text") for kind, rows in by_class.items() if "TextEncode" in kind for i in rows},
+        "cfg": first("CFGGuider", "cfg"),  # a distilled model's guidance is a number of its own:
+        "guidance": first("FluxGuidance", "guidance") or first("CLIPTextEncodeFlux", "guidance"),
+        # every text typed into an encoder (SD3's and Flux's have several)
+        "texts": {
+            v
+            for kind, rows in by_class.items()
+            if "TextEncode" in kind
+            for i in rows
+            for v in i.values()
+            if isinstance(v, str)
+        },
     }
 
 
@@ -193,7 +201,7 @@ def test_comfyuis_custom_sampler_templates_keep_their_generation_data(comfyui, e
         for name, prompt in converted.items():
             expected, generation = _expected(prompt), read[name]
             samplers = [n for n in prompt.values() if n["class_type"] in SAMPLERS]
-            for field in ("seed", "sampler", "steps", "scheduler", "cfg") if len(samplers) == 1 else ():
+            for field in ("seed", "sampler", "steps", "scheduler", "cfg", "guidance") if len(samplers) == 1 else ():
                 # (a graph of several samplers, each with its own settings, names no one value to compare)
                 if expected[field] is not None:
                     assert getattr(generation, field) == expected[field], (name, field)
@@ -215,7 +223,7 @@ def test_comfyuis_custom_sampler_templates_keep_their_generation_data(comfyui, e
         if (workflow.get("definitions") or {}).get("subgraphs"):
             continue  # nodes inside subgraphs are the frontend's to expand
         whole, alone = parse_comfyui(json.dumps(prompt), None), parse_comfyui(None, json.dumps(workflow))
-        for field in ("seed", "sampler", "steps", "scheduler", "cfg", "checkpoint", "positive", "negative"):
+        for field in ("seed", "sampler", "steps", "scheduler", "cfg", "guidance", "checkpoint", "positive", "negative"):
             assert getattr(alone, field) == getattr(whole, field), (name, field)
         compared += 1
     flat = [name for name in converted if not (workflows[name].get("definitions") or {}).get("subgraphs")]

@@ -10,20 +10,8 @@ from __future__ import annotations
 import apsw
 
 from ..errors import PixlstashError
+from . import schema_recent as recent
 from .fulltext import PICTURE_TEXT_INSERT_V8
-from .schema_recent import (
-    V13_SQL,
-    V15_SQL,
-    V16_SQL,
-    V17_SQL,
-    V18_SQL,
-    V19_SQL,
-    V20_SQL,
-    V21_SQL,
-    V23_SQL,
-    v14_sql,
-    v22_sql,
-)
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "LibraryTooNew", "migrate"]
 
@@ -572,17 +560,17 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (10, "characters by face: rejected suggestions, clusters of unnamed faces, automatic naming", _V10),
     (11, "faces on several frames of a video", _V11),
     (12, "machine captions remember their parameters", _V12),
-    (13, "every generation field searchable; the scheduler kept", V13_SQL),
-    (14, "stacks of variants under a cover; linked ComfyUIs and the workflows run on them", v14_sql(_STAMP)),
-    (15, "undo steps commit with their edits (an outbox delivered to the history)", V15_SQL),
-    (16, "ids of sets, characters and projects are never reused (undo puts a deleted one back)", V16_SQL),
-    (17, "where each picture's date came from", V17_SQL),
-    (18, "pictures said not to be duplicates stay out of near-duplicate groups", V18_SQL),
-    (19, "scores: one number per picture per scorer (quality, aesthetic, prompt match)", V19_SQL),
-    (20, "the text in pictures, with its regions (OCR)", V20_SQL),
-    (21, "workflow runs remember which process works them (a dead one's runs are adopted)", V21_SQL),
-    (22, "pictures' edits: turned, mirrored, straightened and cropped without touching the original", v22_sql(_STAMP)),
-    (23, "Flux's guidance apart from CFG; the parameter text searchable; XMP sidecars followed", V23_SQL),
+    (13, "every generation field searchable; the scheduler kept", recent.V13_SQL),
+    (14, "stacks of variants under a cover; linked ComfyUIs and the workflows run on them", recent.v14_sql(_STAMP)),
+    (15, "undo steps commit with their edits (an outbox delivered to the history)", recent.V15_SQL),
+    (16, "ids of sets, characters and projects are never reused (undo puts a deleted one back)", recent.V16_SQL),
+    (17, "where each picture's date came from", recent.V17_SQL),
+    (18, "pictures said not to be duplicates stay out of near-duplicate groups", recent.V18_SQL),
+    (19, "scores: one number per picture per scorer (quality, aesthetic, prompt match)", recent.V19_SQL),
+    (20, "the text in pictures, with its regions (OCR)", recent.V20_SQL),
+    (21, "workflow runs remember which process works them (a dead one's runs are adopted)", recent.V21_SQL),
+    (22, "pictures' edits: turned, mirrored, straightened and cropped, the original untouched", recent.v22_sql(_STAMP)),
+    (23, "Flux's guidance apart from CFG; the parameter text searchable; XMP sidecars followed", recent.V23_SQL),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
