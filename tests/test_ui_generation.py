@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from test_content_credentials import signer  # noqa: F401 - the module-scoped signing fixture
 from test_generators_forks import FORGE, _png
 from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
 from ui_support import library_server, screenshot, signed_in_page, wait_for_the_list
@@ -69,3 +70,32 @@ def test_the_filters_keep_pictures_made_by_generative_ai_or_not(browser, tmp_pat
             page.keyboard.press("Escape")
             page.locator(f".tile[data-id='{ids['camera.jpg']}']").click()
             expect(page.locator("#overlay .info dl.kv", has_text="Source")).to_contain_text("a camera")
+
+
+def test_the_viewer_shows_content_credentials_and_their_verdict(browser, tmp_path, signer):  # noqa: F811
+    """A signed render and a tampered one: the viewer's Content Credentials section says who made and
+    signed each, and whether it verifies, at desktop and phone sizes."""
+    from test_content_credentials import AI, signed_jpeg
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    signed_jpeg(signer, folder / "firefly.jpg", generator="Adobe Firefly 3.1", source_type=AI)
+    signed_jpeg(signer, folder / "tampered.jpg", generator="Adobe Firefly 3.1", source_type=AI)
+    data = bytearray((folder / "tampered.jpg").read_bytes())
+    data[-300] ^= 0xFF
+    (folder / "tampered.jpg").write_bytes(bytes(data))
+    with library_server(tmp_path / "library", folder, 2) as live:
+        ids = {name: pid for pid, name in live.library.db.query("SELECT id, original_name FROM pictures")}
+        for size, viewport in (("desktop", {"width": 1280, "height": 800}), ("phone", {"width": 390, "height": 844})):
+            with signed_in_page(browser, live, viewport=viewport) as page:
+                page.locator(f".tile[data-id='{ids['firefly.jpg']}']").click()
+                section = page.locator("#overlay #credentials")
+                expect(section).to_contain_text("signature valid, signer not on the trust list")
+                expect(section).to_contain_text("Adobe Firefly 3.1")
+                expect(section).to_contain_text("Test Studio")
+                section.scroll_into_view_if_needed()
+                screenshot(page, f"content-credentials-{size}")
+                page.keyboard.press("Escape")
+                page.locator(f".tile[data-id='{ids['tampered.jpg']}']").click()
+                expect(section).to_contain_text("does not verify")
+                expect(section).to_contain_text("assertion.dataHash.mismatch")
