@@ -106,7 +106,7 @@ function connection(reached) {
 /** Live updates from the server (server-sent events); returns a function that stops listening. */
 export function subscribe(onEvent) {
   const source = new EventSource("/api/v1/events", { withCredentials: true });
-  source.onopen = () => connection(true);
+  source.onopen = () => { connection(true); window.dispatchEvent(new Event("pixlstash:live")); };
   source.onerror = () => { if (source.readyState !== EventSource.OPEN) connection(false); }; // it retries by itself
   source.onmessage = (message) => {
     try { onEvent(JSON.parse(message.data)); } catch { /* heartbeat or malformed */ }

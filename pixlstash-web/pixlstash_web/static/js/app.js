@@ -442,6 +442,9 @@ async function start() {
   window.addEventListener("pixlstash:history", () => {
     if (app.view.dupes) app.duplicates().then((m) => m.showDuplicates(app, true));
   });
+  // What changed between the first loads and the stream's opening came on no stream: the sidebar is read
+  // again once it is open, and only then is the page ready (tests and scripts wait for that).
+  const streaming = new Promise((resolve) => window.addEventListener("pixlstash:live", resolve, { once: true }));
   live();
   bindUploads(app);
   showUpdateBanner();
@@ -452,6 +455,8 @@ async function start() {
     if (event.detail.online) { toast("Connected again"); app.load({ keepScroll: true }); app.sidebar.reload(); }
   });
   window.pixlstash = { app };
+  await streaming;
+  await app.sidebar.reload();
   document.body.dataset.ready = "1";
 }
 
