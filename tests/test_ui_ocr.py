@@ -55,6 +55,7 @@ def wait_until_shown(page, ids: set[int]) -> None:
 def test_the_viewer_lists_the_text_and_marks_where_each_line_is(browser, server):  # noqa: F811
     with signed_in_page(browser, server, viewport={"width": 1440, "height": 900}) as page:
         page.goto(f"/?picture={server.ids['shopfront']}")
+        page.wait_for_selector("body[data-ready='1']")  # start-up draws it again when its loads are in
         rows = page.locator("#text-runs li")
         expect(rows).to_have_count(2)
         expect(rows.nth(0)).to_have_text("GRAND OPENING")
@@ -80,6 +81,7 @@ def test_the_viewer_lists_the_text_and_marks_where_each_line_is(browser, server)
         assert box["height"] == pytest.approx((max(ys) - min(ys)) * scale, abs=1)
         screenshot(page, "ocr-viewer-desktop")
         page.goto(f"/?picture={server.ids['meadow']}")
+        page.wait_for_selector("body[data-ready='1']")  # start-up draws it again when its loads are in
         expect(page.get_by_text("None found.")).to_be_visible()
 
 

@@ -102,6 +102,7 @@ def test_esc_in_the_tag_box_keeps_the_text_and_the_history_says_what_changed(bro
     picture = server.ids[2]
     with signed_in_page(browser, server) as page:
         page.goto(f"/?picture={picture}")
+        page.wait_for_selector("body[data-ready='1']")  # start-up draws it again when its loads are in
         box = page.get_by_label("Add tag")
         box.click()
         box.type("dusk")
@@ -214,6 +215,7 @@ def test_a_small_picture_is_shown_at_twice_its_size_until_fit_is_asked_for(brows
     options = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True} if phone else {}
     with signed_in_page(browser, tiny_server, **options) as page:
         page.goto(f"/?picture={tiny_server.picture}")
+        page.wait_for_selector("body[data-ready='1']")  # start-up draws it again when its loads are in
         stage = page.locator("#stage")
         page.wait_for_function("() => document.querySelector('#full')?.complete")
         width, height = red_box(stage.screenshot())
