@@ -520,7 +520,6 @@ def test_a_picture_opened_by_its_address_offers_the_characters_for_its_faces(pag
     page.route("**/api/v1/characters", lambda route: held.append(route))
     with page.expect_request("**/api/v1/characters"):
         page.goto(f"/?picture={ids['red']}")
-        page.wait_for_selector("body[data-ready='1']")  # start-up draws it again when its loads are in
     select = page.get_by_label("Character of face 1")
     expect(select).to_be_visible()
     assert held, "the characters were asked for"
