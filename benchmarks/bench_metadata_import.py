@@ -27,7 +27,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_import import BENCH, corpus_peer, photo  # noqa: E402
+from bench_import import BENCH, _partial, corpus_peer, photo  # noqa: E402
 
 from pixlstash.library import Library  # noqa: E402
 from pixlstash.media import analyse  # noqa: E402
@@ -56,9 +56,7 @@ def corpus_xmp(count: int) -> Path:
     folder = BENCH / f"corpus-xmp-{count}"
     if folder.exists():
         return folder
-    tmp = folder.with_name(folder.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    tmp = _partial(folder)
     pyexiv2.registerNs(PADDING, "bench")
     empty = '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/"/>'
     for n in range(count):
