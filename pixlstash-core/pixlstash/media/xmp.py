@@ -12,7 +12,6 @@ a failed import."""
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 import xml.parsers.expat
 from collections.abc import Mapping
@@ -21,14 +20,14 @@ from pathlib import Path
 import msgspec
 from PIL import Image
 
-from ..domain import Generation, Lora, PhotoMetadata
+from ..domain import PhotoMetadata
 from .facts import MediaAnalysis
-from .generators.fields import exact_seed, number, string
+from .generators.drawthings import draw_things
+from .generators.fields import number, string
 from .iptc import iptc_metadata
 
 __all__ = [
     "MAX_XMP",
-    "draw_things",
     "embedded_xmp",
     "exiv2_session",
     "photo_metadata",
@@ -192,38 +191,6 @@ def photo_metadata(xmp: Mapping[str, object]) -> PhotoMetadata | None:
     return found if found != PhotoMetadata() else None
 
 
-def draw_things(xmp: Mapping[str, object]) -> Generation | None:
-    """Draw Things' generation data: a JSON object in ``exif:UserComment`` (c: prompt, uc: negative, model,
-    sampler, seed, steps, scale, lora: [{file, weight}]), the tool named in ``xmp:CreatorTool``."""
-    if "Draw Things" not in (_text(xmp.get("Xmp.xmp.CreatorTool")) or ""):
-        return None
-    raw = _text(xmp.get("Xmp.exif.UserComment"))
-    try:
-        document = json.loads(raw) if raw else None
-    except (ValueError, RecursionError):
-        document = None
-    if not isinstance(document, dict):
-        return None
-    listed = document.get("lora") if isinstance(document.get("lora"), list) else []
-    loras = [
-        Lora(item["file"], number(item.get("weight"), float))
-        for item in listed
-        if isinstance(item, dict) and string(item.get("file"))
-    ]
-    return Generation(
-        tool="drawthings",
-        positive=string(document.get("c")) or "",
-        negative=string(document.get("uc")) or "",
-        checkpoint=string(document.get("model")),
-        loras=loras,
-        seed=exact_seed(document.get("seed")),
-        sampler=string(document.get("sampler")),
-        steps=number(document.get("steps"), int),
-        cfg=number(document.get("scale"), float),
-        raw_parameters=raw,
-    )
-
-
 def xmp_of(path: Path | None, info: Mapping[str, object], notes: list[str]) -> dict[str, object]:
     """The picture's XMP: its embedded packet, with a sidecar's properties over it (the sidecar is what
     the photo software wrote last; for a RAW it is the only one)."""
@@ -249,4 +216,4 @@ def read_photo_metadata(path: Path | None, image: Image.Image | None, analysis: 
         )
     analysis.photo = described or iim
     if xmp and analysis.generation is None:
-        analysis.generation = draw_things(xmp)
+        analysis.generation = draw_things(_text(xmp.get("Xmp.xmp.CreatorTool")), _text(xmp.get("Xmp.exif.UserComment")))
