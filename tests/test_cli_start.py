@@ -44,7 +44,7 @@ def test_root_help_still_lists_plugin_commands():
         [sys.executable, "-m", "pixlstash", "--help"], capture_output=True, text=True, timeout=120, check=True
     )
     lines = [line.split()[0] for line in done.stdout.splitlines() if line.startswith("  ") and line.split()]
-    assert "serve" in lines  # from the web package's register_commands hook
+    assert "serve" in lines  # declared by the web package in the pixlstash.commands entry-point group
     names = [command.name for command in BUILT_IN]
     assert lines[lines.index("import") : lines.index("import") + len(names)] == names
 

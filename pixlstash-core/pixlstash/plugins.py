@@ -5,13 +5,13 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import logging
-import os
 from collections.abc import Mapping
 
 import msgspec
 import pluggy
 
 from . import hookspecs
+from .plugin_choice import DISABLED_PLUGINS_ENV, ENTRY_POINT_GROUP, LOAD_PLUGINS_ENV, PluginChoice
 
 __all__ = [
     "DISABLED_PLUGINS_ENV",
@@ -25,10 +25,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-
-ENTRY_POINT_GROUP = "pixlstash"
-LOAD_PLUGINS_ENV = "PIXLSTASH_LOAD_PLUGINS"
-DISABLED_PLUGINS_ENV = "PIXLSTASH_DISABLED_PLUGINS"
 
 # Built-in plugins, registered exactly as external ones are: (name, module path).
 BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
@@ -94,12 +90,6 @@ class PluginManager(pluggy.PluginManager):
         return sorted(infos, key=lambda info: info.name)
 
 
-def _name_set(value: str | None) -> set[str] | None:
-    if value is None:
-        return None
-    return {part.strip() for part in value.split(",") if part.strip()}
-
-
 def make_plugin_manager(*, load_entry_points: bool = True, environ: Mapping[str, str] | None = None) -> PluginManager:
     """Build a fresh plugin manager: built-ins, then installed entry points, then ``check_pending()``.
 
@@ -107,13 +97,11 @@ def make_plugin_manager(*, load_entry_points: bool = True, environ: Mapping[str,
     it loads none. ``PIXLSTASH_DISABLED_PLUGINS`` names plugins, built-in or installed, to skip.
     A plugin whose import raises is recorded in ``load_errors`` and skipped.
     """
-    environ = os.environ if environ is None else environ
-    only = _name_set(environ.get(LOAD_PLUGINS_ENV))
-    disabled = _name_set(environ.get(DISABLED_PLUGINS_ENV)) or set()
+    choice = PluginChoice(environ)
     pm = PluginManager()
 
     for name, module_path in BUILTIN_PLUGINS:
-        if name not in disabled:
+        if choice.builtin_loads(name):
             pm.register_builtin(importlib.import_module(module_path), name)
 
     if load_entry_points:
@@ -121,7 +109,7 @@ def make_plugin_manager(*, load_entry_points: bool = True, environ: Mapping[str,
         # it finds the entry points in 3 ms where the backport took 21 (its import included).
         for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
             name = entry_point.name
-            if name in disabled or (only is not None and name not in only) or pm.has_plugin(name):
+            if not choice.installed_loads(name) or pm.has_plugin(name):
                 continue
             try:
                 plugin = entry_point.load()

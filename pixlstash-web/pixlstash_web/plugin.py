@@ -1,18 +1,18 @@
 """The web package as a PixlStash plugin: it adds ``pixlstash serve`` to the command line.
 
-Registered through the ``pixlstash`` entry-point group like any third-party plugin, so the core CLI
-never names the web package: without pixlstash-web installed there is simply no ``serve``.
+Registered through the ``pixlstash`` entry-point group like any third-party plugin, and ``serve`` declared in
+the ``pixlstash.commands`` group (``--help`` lists it without importing this module), so the core CLI never
+names the web package: without pixlstash-web installed there is simply no ``serve``.
 """
 
 from __future__ import annotations
 
 import click
 
-from pixlstash import hookimpl
 from pixlstash.cli.common import SectionedCommand, library_option
 from pixlstash.system.paths import resolve_library_path
 
-__all__ = ["register_commands"]
+__all__ = ["serve_command"]
 
 
 @click.command("serve", cls=SectionedCommand)
@@ -87,8 +87,3 @@ def serve_command(pm, library_path, host, port, ssl_certfile, ssl_keyfile, publi
         forwarded_allow_ips=forwarded_allow_ips,
     )
     return 0
-
-
-@hookimpl
-def register_commands(cli: click.Group) -> None:
-    cli.add_command(serve_command)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import sys
 from typing import TextIO
 
 import click
-import msgspec
 
 __all__ = [
     "SOME_FAILED",
@@ -117,16 +117,21 @@ library_option = click.option(
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="print JSON (its shape: `pixlstash docs`)")
 
-_json_encoder = msgspec.json.Encoder()
+
+@functools.cache
+def _json_encoder():
+    import msgspec  # not for every start: `--help` and `version` print no JSON
+
+    return msgspec.json.Encoder()
 
 
 def print_json(value: object) -> None:
     """Write ``value`` (Structs included) as one line of JSON to stdout."""
-    sys.stdout.write(_json_encoder.encode(value).decode() + "\n")
+    sys.stdout.write(_json_encoder().encode(value).decode() + "\n")
 
 
 def print_jsonl(values) -> None:
     """Write each value as a line of JSON, flushing as it goes (for pipes)."""
     for value in values:
-        sys.stdout.write(_json_encoder.encode(value).decode() + "\n")
+        sys.stdout.write(_json_encoder().encode(value).decode() + "\n")
     sys.stdout.flush()

@@ -223,23 +223,31 @@ class PluginsOnDemand:
 
 class PixlstashGroup(click.Group):
     """Built-in commands from the table above, imported when run; then plugins' commands, listed after them
-    in the order plugins add them, and loaded (with every plugin) only when listed or asked for."""
+    from the installed metadata (``plugin_commands``): a declared command imports its own module when it runs,
+    one added by the ``register_commands`` hook loads every plugin first."""
 
     def __init__(self, *args: Any, built_in: tuple[BuiltInCommand, ...] = (), plugins: Any = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._built_in = {command.name: command for command in built_in}
         self._loaded: dict[str, click.Command] = {}
         self._plugins = plugins
-        self._plugin_commands_added = plugins is None
+        self._listed: dict[str, Any] | None = None
+        self._hook_called = plugins is None
 
-    def _add_plugin_commands(self) -> None:
-        if not self._plugin_commands_added:
-            self._plugin_commands_added = True
-            self._plugins.hook.register_commands(cli=self)  # a manager, or PluginsOnDemand standing in for one
+    def _plugin_commands(self) -> dict[str, Any]:
+        if self._listed is None:
+            from .plugin_commands import plugin_commands
+
+            listed = [] if self._plugins is None else plugin_commands(self._plugins)
+            self._listed = {command.name: command for command in listed if command.name not in self._built_in}
+        return self._listed
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        self._add_plugin_commands()
-        return [*self._built_in, *(name for name in self.commands if name not in self._built_in)]
+        return [
+            *self._built_in,
+            *self._plugin_commands(),
+            *(n for n in self.commands if n not in self._built_in and n not in self._listed),
+        ]
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         entry = self._built_in.get(name)
@@ -247,18 +255,28 @@ class PixlstashGroup(click.Group):
             if name not in self._loaded:
                 self._loaded[name] = entry.load()
             return self._loaded[name]
-        self._add_plugin_commands()
+        if name in self.commands:
+            return self.commands[name]
+        listed = self._plugin_commands().get(name)
+        if listed is not None and listed.entry_point is not None:
+            from .plugin_commands import load_declared
+
+            self.add_command(load_declared(name, listed.entry_point), name)
+        elif not self._hook_called:  # a command the hook adds, or one the cache has not seen yet
+            self._hook_called = True
+            self._plugins.hook.register_commands(cli=self)  # a manager, or PluginsOnDemand standing in for one
         return self.commands.get(name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        """As click's, but a built-in command's line comes from the table: no command module is imported."""
+        """As click's, but each line comes from the table or the plugin command cache: nothing is imported."""
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max((len(name) for name in names), default=0)
         rows = []
         for name in names:
-            entry = self._built_in.get(name)
+            entry = self._built_in.get(name) or self._plugin_commands().get(name)
             if entry is not None:
-                rows.append((name, click.Command(name, help=entry.summary).get_short_help_str(limit)))
+                if not getattr(entry, "hidden", False):
+                    rows.append((name, click.Command(name, help=entry.summary).get_short_help_str(limit)))
                 continue
             command = self.commands.get(name)
             if command is not None and not command.hidden:
