@@ -86,6 +86,55 @@ def _mixed_pictures(folder: Path, rng, count: int, name: str, first_seed: int) -
     return sorted(folder.iterdir())
 
 
+def _make_big(job: tuple[str, int, int, int, str]) -> None:
+    """A picture as an upscaler or a camera export writes it: stronger grain than ``photo`` (upscaled renders
+    and high-ISO photos keep theirs), JPEG at quality 90 or a PNG at ComfyUI's compression level 4."""
+    path, width, height, seed, kind = job
+    rng = np.random.default_rng(seed + 1)
+    pixels = np.asarray(photo(width, height, seed), dtype=np.int16)
+    # Grain over the whole picture, not tiled: a repeating tile would let PNG's deflate match it.
+    pixels += rng.integers(-1, 2, (height, width, 3), dtype=np.int16)
+    image = Image.fromarray(pixels.clip(0, 255).astype(np.uint8))
+    if kind == "png":
+        image.save(path, "PNG", compress_level=4)
+    else:
+        image.save(path, "JPEG", quality=90)
+
+
+def corpus_big_mixed(count: int) -> Path:
+    """Big files as an upscaling ComfyUI user or a photographer has them (issue 65's recipe, for 60:
+    43 JPEGs and 16 PNGs whose longest side is 1024-3840 px (up to 4K), 3 of them duplicates and 1 corrupt, and one
+    text file; other counts keep the shares). Deterministic: the same files for the same count."""
+    folder = BENCH / f"corpus-big-mixed-{count}"
+    if not folder.exists():
+        tmp = _partial(folder)
+        rng = np.random.default_rng(65)
+        pngs, texts = round(count * 16 / 60), max(1, round(count / 60))
+        duplicates, corrupt = round(count * 3 / 60), max(1, round(count / 60))
+        jpegs = count - pngs - texts
+        jobs = []
+        kinds = ["png"] * (pngs - corrupt) + ["jpeg"] * (jpegs - duplicates)  # the copies JPEGs, the cut a PNG
+        for n, kind in enumerate(rng.permutation(kinds)):
+            long_side = int(rng.integers(1024, 3841))  # up to 4K UHD's 3840
+            ratio = float(rng.choice([1.0, 0.75, 0.5625, 0.666]))
+            w, h = (long_side, int(long_side * ratio)) if rng.random() < 0.6 else (int(long_side * ratio), long_side)
+            jobs.append((str(tmp / f"big-{n:04d}.{'png' if kind == 'png' else 'jpg'}"), w, h, 20_000 + n, kind))
+        with ProcessPoolExecutor() as pool:
+            list(pool.map(_make_big, jobs))
+        made = sorted(tmp.iterdir())
+        jpeg_files = [path for path in made if path.suffix == ".jpg"]
+        for n in range(duplicates):  # the same bytes under another name
+            source = jpeg_files[(n * 7) % len(jpeg_files)]
+            shutil.copy(source, tmp / f"copy-{n:04d}{source.suffix}")
+        png_files = [path for path in made if path.suffix == ".png"]
+        for n in range(corrupt):  # cut short, as an interrupted copy leaves it
+            (tmp / f"cut-{n:04d}.png").write_bytes(png_files[n % len(png_files)].read_bytes()[:200_000])
+        for n in range(texts):
+            (tmp / f"notes-{n:04d}.txt").write_text("prompts I liked\n" * 40)
+        tmp.rename(folder)
+    return folder
+
+
 def corpus_mixed(count: int) -> Path:
     folder = BENCH / f"corpus-mixed-{count}"
     if not folder.exists():

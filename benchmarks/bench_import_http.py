@@ -1,7 +1,7 @@
 """Import as users do it: over HTTP, in the patterns clients use, and through the CLI.
 
     .venv/bin/python benchmarks/bench_import_http.py [--counts 60,600] [--modes sequential,browser,saver]
-        [--views] [--cli] [--big 200] [--plugins]
+        [--views] [--cli] [--big 200] [--plugins] [--big-mixed 60] [--before REV] [--profile FILE]
 
 Upload patterns, each on a new server, side by side: ``sequential`` (one client posting 25-file batches
 one after another, as scripts and the ComfyUI saver do), ``browser`` (one file a request, as many in flight
@@ -12,11 +12,18 @@ bytes (thumbnails) per 1,000 pictures at import and after every picture's previe
 corpus is ``bench_import.corpus_peer`` (the recipe of the comparison with the public PixlStash). The
 server runs without entry-point plugins unless ``--plugins``
 (the figures of the issue are for a library with no ML plugin).
+
+``--big-mixed N`` adds ``bench_import.corpus_big_mixed`` (big JPEGs and PNGs of 1-4K pixels as upscalers
+and cameras write them, with duplicates, a cut file and a text file) sent sequentially, and its decode
+limit: the sum of each distinct file's single-core preparation (``analyse_file``: hash, decode,
+thumbnails, metadata, as an import worker runs it) divided by the cores, so the import's speed reads as a
+share of what this machine can do.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib.util
 import json
 import os
@@ -36,8 +43,9 @@ from PIL.PngImagePlugin import PngInfo
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from bench_cli_start import _tree_path  # noqa: E402
 from bench_http import free_port, rss_mb  # noqa: E402
-from bench_import import BENCH, corpus_big, corpus_mixed, corpus_peer, photo  # noqa: E402
+from bench_import import BENCH, corpus_big, corpus_big_mixed, corpus_mixed, corpus_peer, photo  # noqa: E402
 
 REPO = HERE.parent
 
@@ -223,10 +231,34 @@ class Figures(msgspec.Struct):
         )
 
 
-def measure(label: str, send, files: list[Path], env: dict[str, str], settle: float) -> tuple[Figures, Server]:
+def measure(
+    label: str, send, files: list[Path], env: dict[str, str], settle: float, profile: Path | None = None
+) -> tuple[Figures, Server]:
     """One upload pattern on a new server: time, the server's CPU and its RSS before, at the peak, right
-    after and ``settle`` seconds after."""
+    after and ``settle`` seconds after. With ``profile``, py-spy samples every thread of the server (and
+    the native frames) while the files are sent, into that file as collapsed stacks."""
     server = Server("import-http-lib", env)
+    spy = None
+    if profile is not None:
+        spy = subprocess.Popen(
+            [
+                "py-spy",
+                "record",
+                "--pid",
+                str(server.pid),
+                "--threads",
+                "--idle",
+                "--rate",
+                "200",
+                "--format",
+                "raw",
+                "--output",
+                str(profile),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(1)  # attached
     before = rss_mb(server.pid)
     sampler = Sampler(server.pid)
     sampler.start()
@@ -235,6 +267,9 @@ def measure(label: str, send, files: list[Path], env: dict[str, str], settle: fl
     tally = send(server, files)
     elapsed = time.perf_counter() - started
     cpu, client_cpu = cpu_seconds(server.pid) - cpu_before, cpu_seconds(os.getpid()) - client_before
+    if spy is not None:
+        spy.send_signal(subprocess.signal.SIGINT)
+        spy.wait()
     sampler.running = False
     right_after = rss_mb(server.pid)
     time.sleep(settle)
@@ -297,17 +332,31 @@ HEADER = (
 )
 
 
+def trees(args, env: dict[str, str]) -> list[tuple[str, dict[str, str]]]:
+    """The code to measure: this tree, after ``--before REV``'s (its packages first on the server's
+    PYTHONPATH, from a git worktree), so that both run in one go on the same machine."""
+    if not args.before:
+        return [("", env)]
+    worktree = BENCH / "before-tree"
+    if not getattr(args, "worktree_made", False):
+        subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=REPO, capture_output=True)
+        subprocess.run(["git", "worktree", "add", "--detach", str(worktree), args.before], cwd=REPO, check=True)
+        atexit.register(subprocess.run, ["git", "worktree", "remove", "--force", str(worktree)], cwd=REPO)
+        args.worktree_made = True
+    return [(f"{args.before[:9]}: ", {**env, "PYTHONPATH": _tree_path(worktree)}), ("now: ", env)]
+
+
 def over_http(args, env: dict[str, str]) -> None:
     rows: list[Figures] = []
     for count in args.counts:
         files = sorted(corpus_peer(count).iterdir())
-        for mode in args.modes:
+        for (tree, tree_env), mode in ((tree, mode) for mode in args.modes for tree in trees(args, env)):
             if mode == "saver":
                 continue
-            label = f"{mode}" + (
+            label = f"{tree}{mode}" + (
                 f", {args.per_request} a request" if mode == "sequential" else f", {AT_ONCE} in flight"
             )
-            figures, server = measure(label, lambda s, f, m=mode: MODES[m](s, f, args), files, env, args.settle)
+            figures, server = measure(label, lambda s, f, m=mode: MODES[m](s, f, args), files, tree_env, args.settle)
             if args.views and count == args.counts[-1] and mode == args.modes[0]:
                 previews(server)
             server.close()
@@ -327,6 +376,57 @@ def over_http(args, env: dict[str, str]) -> None:
     print(HEADER.format(settle=int(args.settle)))
     for figures in rows:
         print(figures.row())
+
+
+def decode_limit(files: list[Path], env: dict[str, str]) -> tuple[float, int]:
+    """Seconds the distinct files' preparation takes one core, each file alone (in a fresh process with the
+    server's environment), and how many of them are pictures."""
+    code = (
+        "import json, sys, time\n"
+        "from pixlstash.media.analyse import analyse_file\n"
+        "from pixlstash.media.hashing import content_hash\n"
+        "seen, total, pictures = set(), 0.0, 0\n"
+        "for name in sys.argv[1:]:\n"
+        "    digest = content_hash(name)\n"
+        "    if digest in seen: continue\n"
+        "    seen.add(digest)\n"
+        "    began = time.perf_counter()\n"
+        "    try:\n"
+        "        analyse_file(__import__('pathlib').Path(name)); pictures += 1\n"
+        "    except Exception: pass\n"
+        "    total += time.perf_counter() - began\n"
+        "print(json.dumps([total, pictures]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, *map(str, files)], capture_output=True, text=True, env=env, check=True
+    )
+    seconds, pictures = json.loads(done.stdout)
+    return seconds, pictures
+
+
+def big_mixed(args, env: dict[str, str]) -> None:
+    files = sorted(corpus_big_mixed(args.big_mixed).iterdir())
+    megabytes = sum(path.stat().st_size for path in files) / 1e6
+    one_core, pictures = decode_limit(files, env)
+    cores = os.cpu_count() or 1
+    limit = pictures / (one_core / cores)
+    print(HEADER.format(settle=int(args.settle)))
+    for tree, tree_env in trees(args, env):
+        label = f"{tree}big mixed ({len(files)} files, {megabytes:.0f} MB), {args.per_request} a request"
+        figures, server = measure(
+            label, lambda s, f: sequential(s, f, args.per_request), files, tree_env, args.settle, args.profile
+        )
+        server.close()
+        print(figures.row())
+        rate = figures.tally.imported / figures.seconds
+        print(
+            f"  {tree}{rate:.1f} pictures/s = {rate / limit:.0%} of the decode limit, on {figures.cores:.2f} of "
+            f"{cores} cores"
+        )
+    print(
+        f"decode limit: {one_core:.2f} s of one core for the {pictures} distinct pictures, / {cores} cores = "
+        f"{limit:.1f} pictures/s"
+    )
 
 
 def through_cli(corpus: Path, env: dict[str, str]) -> None:
@@ -359,6 +459,9 @@ def main() -> None:
     parser.add_argument("--mixed", type=int, default=2000, help="mixed corpus for the CLI run (0 to skip)")
     parser.add_argument("--no-http", action="store_true")
     parser.add_argument("--plugins", action="store_true", help="load entry-point plugins (ML engines)")
+    parser.add_argument("--big-mixed", type=int, default=0, help="big files over HTTP with the decode limit")
+    parser.add_argument("--before", metavar="REV", help="also measure this git revision's server, side by side")
+    parser.add_argument("--profile", type=Path, help="with --big-mixed: py-spy's samples of the server, to this file")
     args = parser.parse_args()
     env = environment(args.plugins)
     print(f"machine: {os.cpu_count()} cores; plugins: {'installed ones' if args.plugins else 'none'}")
@@ -368,6 +471,8 @@ def main() -> None:
         parser.error(f"unknown mode: {', '.join(sorted(unknown))}")
     if not args.no_http:
         over_http(args, env)
+    if args.big_mixed:
+        big_mixed(args, env)
     corpus = corpus_peer(args.counts[-1])
     if args.cli:
         through_cli(corpus, env)

@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 
 import msgspec
 
@@ -36,12 +36,23 @@ from ..system.clock import now_ms
 from ..system.events import Event, EventBus
 from ..system.memory import release_freed_memory
 from .arrivals import Hold
+from .largest_first import LargestFirstPool
 from .photo_facts import apply_photo_metadata
 from .sources import ImportItem, cleanup
 
 __all__ = ["ImportTarget", "Importer", "ReferenceTarget", "RunningCount"]
 
 log = logging.getLogger(__name__)
+
+_HELD_AT_MOST = 64
+
+
+def _size(item: ImportItem) -> int:
+    """A file's size, which orders the workers' queue (largest first)."""
+    try:
+        return os.path.getsize(item.path)
+    except OSError:
+        return 0  # reported by ``_prepare``
 
 
 class ImportTarget(msgspec.Struct, frozen=True):
@@ -310,14 +321,18 @@ class Importer:
         batch_duplicates: list[_Duplicate] = []
         modified_ms: dict[str, int] = {}
         window = self.workers * 3
+        # Files that arrive while a request is still coming in are prepared at once, and wait for its
+        # release to be recorded: up to this many, whose thumbnails wait in memory meanwhile.
+        held_at_most = max(window, _HELD_AT_MOST)
+        held: list[Future] = []
         iterator = enumerate(items)
         pending: set[Future] = set()
         positions: dict[Future, int] = {}
         order = _InOrder(report)
-        with ThreadPoolExecutor(self.workers, thread_name_prefix="pixlstash-import") as pool:
+        with LargestFirstPool(self.workers, thread_name_prefix="pixlstash-import") as pool:
             exhausted = False
-            while pending or not exhausted:
-                while not exhausted and len(pending) < window:
+            while pending or held or not exhausted:
+                while not exhausted and len(pending) + len(held) < (window if hold is None else held_at_most):
                     try:
                         position, item = next(iterator)
                     except StopIteration:
@@ -325,20 +340,26 @@ class Importer:
                         break
                     order.position = position
                     order.rank_new_lines()  # files the sources skipped on the way come before this one
-                    future = pool.submit(self._prepare, item, reference)
+                    future = pool.submit(_size(item), self._prepare, item, reference)
                     pending.add(future)
                     positions[future] = position
-                if not pending:
+                if not pending and not held:
                     break
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                done: set[Future] = set()
+                if pending:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 if hold is not None:
+                    held.extend(done)
+                    if not exhausted and len(pending) + len(held) < held_at_most:
+                        continue  # more of the request to read while the workers prepare what came
                     released = hold.wait()
                     if released is None:  # the request failed: nothing it sent is kept
-                        for future in done | pending:
+                        for future in [*held, *pending]:
                             self._undo(future.result(), reference)
                         return report
                     hold, modified_ms = None, released.modified_ms
                     source_id, target = released.source_id, ImportTarget(released.project_id, released.collection_ids)
+                    done, held = set(held), []
                 # In file order: ``done`` is a set, and committing in its order gave the same files other
                 # ids from run to run (with one worker, ids follow the files exactly).
                 for future in sorted(done, key=positions.__getitem__):
