@@ -88,4 +88,7 @@ def register_share_targets(register: Callable[[ShareTarget], None]) -> None:
 
 @hookspec
 def register_commands(cli: click.Group) -> None:
-    """Add commands to the ``pixlstash`` CLI: ``cli.add_command(command)`` or ``@cli.command()``."""
+    """Add commands to the ``pixlstash`` CLI: ``cli.add_command(command)`` or ``@cli.command()``.
+
+    The older way: a command declared in the ``pixlstash.commands`` entry-point group loads only its own
+    module when it runs, where one added here loads every plugin (docs/plugins.md)."""

@@ -44,8 +44,6 @@ __all__ = ["ImportTarget", "Importer", "ReferenceTarget", "RunningCount"]
 
 log = logging.getLogger(__name__)
 
-_HELD_AT_MOST = 64
-
 
 def _size(item: ImportItem) -> int:
     """A file's size, which orders the workers' queue (largest first)."""
@@ -320,10 +318,11 @@ class Importer:
         target = target or ImportTarget()
         batch_duplicates: list[_Duplicate] = []
         modified_ms: dict[str, int] = {}
+        # Files read ahead of the workers: the largest of them goes first. While a request still arrives,
+        # those prepared wait for its release in ``held`` and count here too. (Reading further ahead while
+        # the request arrives was measured: the workers then took cores from the request's own parsing and
+        # the peer corpus imported 7% slower; benchmarks/README.md.)
         window = self.workers * 3
-        # Files that arrive while a request is still coming in are prepared at once, and wait for its
-        # release to be recorded: up to this many, whose thumbnails wait in memory meanwhile.
-        held_at_most = max(window, _HELD_AT_MOST)
         held: list[Future] = []
         iterator = enumerate(items)
         pending: set[Future] = set()
@@ -332,7 +331,7 @@ class Importer:
         with LargestFirstPool(self.workers, thread_name_prefix="pixlstash-import") as pool:
             exhausted = False
             while pending or held or not exhausted:
-                while not exhausted and len(pending) + len(held) < (window if hold is None else held_at_most):
+                while not exhausted and len(pending) + len(held) < window:
                     try:
                         position, item = next(iterator)
                     except StopIteration:
@@ -350,7 +349,7 @@ class Importer:
                     done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 if hold is not None:
                     held.extend(done)
-                    if not exhausted and len(pending) + len(held) < held_at_most:
+                    if not exhausted and len(pending) + len(held) < window:
                         continue  # more of the request to read while the workers prepare what came
                     released = hold.wait()
                     if released is None:  # the request failed: nothing it sent is kept
