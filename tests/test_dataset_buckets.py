@@ -1,0 +1,108 @@
+"""Buckets as the trainers make them (issue 64): ``pixlstash.training.buckets`` against sd-scripts' and
+ai-toolkit's own bucketing code from ``../shared/reference``, each in its venv, on hundreds of picture sizes
+(portrait, landscape, square, extreme, tiny and huge) under several rule sets: every bucket and every
+resized size must be the trainer's."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+from pathlib import Path
+
+import msgspec
+import pytest
+from consumer_venv import CONSUMERS, consumer_python, reference
+
+from pixlstash.training.buckets import BucketRules, bucket_for
+
+pytestmark = pytest.mark.slow
+
+
+def _sizes() -> list[list[int]]:
+    chooser = random.Random(64)
+    sizes = [[1024, 1024], [1216, 832], [832, 1216], [512, 512], [4000, 3000], [3000, 4000], [1920, 1080]]
+    sizes += [[64, 64], [100, 700], [7000, 300], [257, 255], [2048, 2048], [8192, 4096], [640, 1600]]
+    for _ in range(400):
+        long_side = chooser.randint(200, 6000)
+        short_side = max(16, int(long_side * chooser.choice([1, 0.75, 0.66, 0.5625, 0.5, 0.42, chooser.random()])))
+        sizes.append([long_side, short_side] if chooser.random() < 0.5 else [short_side, long_side])
+    return sizes
+
+
+def _trainers_answers(trainer: str, rules: BucketRules, source: Path, python: Path) -> list[list[int]]:
+    done = subprocess.run(
+        [str(python), str(CONSUMERS / "buckets_by_trainer.py")],
+        input=json.dumps({"trainer": trainer, "rules": msgspec.to_builtins(rules), "sizes": _sizes()}),
+        env={**os.environ, "PYTHONPATH": str(source)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def _compare(trainer: str, rules: BucketRules, source: Path, python: Path) -> None:
+    theirs = _trainers_answers(trainer, rules, source, python)
+    rules = rules.checked()
+    mismatches = []
+    for (width, height), answer in zip(_sizes(), theirs, strict=True):
+        placed = bucket_for(width, height, rules)
+        if isinstance(answer, str):  # the trainer fails on it: we must say the picture has no bucket
+            if 0 not in placed.bucket:
+                mismatches.append(((width, height), placed.bucket, answer))
+        elif [*placed.bucket, *placed.resized] != answer:
+            mismatches.append(((width, height), [*placed.bucket, *placed.resized], answer))
+    assert mismatches == [], f"{len(mismatches)} of {len(theirs)} differ, e.g. {mismatches[:5]}"
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        BucketRules(),  # SDXL as our export's dataset.toml writes it (min 256 after its own adjustment)
+        BucketRules(resolution=512, min_bucket_reso=256, max_bucket_reso=1024),  # SD 1.5 with sd-scripts' defaults
+        BucketRules(resolution=1024, min_bucket_reso=320, max_bucket_reso=1536, bucket_reso_steps=32),
+        BucketRules(resolution=768, min_bucket_reso=300, max_bucket_reso=1000),  # adjusted to steps, as it does
+        BucketRules(resolution=1024, bucket_no_upscale=True),
+        BucketRules(resolution=512, bucket_no_upscale=True, bucket_reso_steps=32),
+    ],
+    ids=["sdxl", "sd15", "steps32", "unaligned", "no-upscale", "no-upscale-512"],
+)
+def test_sd_scripts_buckets_every_size_as_we_do(rules):
+    source = reference("sd-scripts")
+    python = consumer_python("sd-scripts", CONSUMERS / "sd-scripts-requirements.txt")
+    _compare("sd-scripts", rules, source, python)
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        BucketRules(trainer="ai-toolkit"),
+        BucketRules(trainer="ai-toolkit", resolution=512, bucket_tolerance=64),
+        BucketRules(trainer="ai-toolkit", resolution=768, bucket_tolerance=8),
+    ],
+    ids=["1024-16", "512-64", "768-8"],
+)
+def test_ai_toolkit_buckets_every_size_as_we_do(rules):
+    source = reference("ai-toolkit")
+    python = consumer_python(
+        "ai-toolkit", CONSUMERS / "ai-toolkit-requirements.txt", without_deps=("torchaudio==2.11.0",)
+    )
+    _compare("ai-toolkit", rules, source, python)
+
+
+def test_what_a_placement_says():
+    rules = BucketRules().checked()
+    wide = bucket_for(1600, 900, rules)
+    assert wide.bucket == (1344, 768) and not wide.upscaled
+    assert 0 < wide.cut < 0.05 and abs(wide.aspect_error) < 0.03
+    small = bucket_for(400, 600, rules)
+    assert small.upscaled and small.resized[0] >= small.bucket[0]
+    tiny = bucket_for(100, 40, BucketRules(bucket_no_upscale=True).checked())
+    assert tiny.bucket == (64, 0)  # sd-scripts stops on it (a division by its height)
+    kept = bucket_for(700, 500, BucketRules(bucket_no_upscale=True).checked())
+    assert kept.bucket == (640, 448) and kept.resized == (700, 500) and not kept.upscaled
+    with pytest.raises(ValueError, match="min_bucket_reso <= resolution"):
+        BucketRules(resolution=1024, max_bucket_reso=900).checked()  # 960 once moved to steps
