@@ -12,11 +12,10 @@ from pathlib import Path
 import click
 import msgspec
 
-from ..domain import PictureFilter
-from ..errors import BadInput, NotFound
+from ..errors import BadInput
 from ..training import ExportOptions
 from .common import SOME_FAILED, SectionedCommand, json_option, library_option, option, print_json, terminal
-from .library_options import filter_from_args, filter_options, open_library, resolve_collection, resolve_project
+from .library_options import filter_from_args, filter_options, narrowed_to_source, open_library
 from .output import Progress
 
 # flag -> ExportOptions field, for the flags that set one.
@@ -130,7 +129,7 @@ def export_command(pm, library_path, selection, to, zip_file, update, overwrite,
         f, _ = filter_from_args(library, where)
         remember_for, name = None, "the selection"
         if selection:
-            f, remember_for, name = _narrowed(library, f, selection)
+            f, remember_for, name = narrowed_to_source(library, f, selection)
         base = library.training.remembered(remember_for) if remember_for else ExportOptions()
         given = {field: flags[flag] for flag, field in _FIELDS.items() if flags.get(flag) is not None}
         options = msgspec.convert({**msgspec.to_builtins(base), **given}, ExportOptions).check()
@@ -173,23 +172,6 @@ def export_command(pm, library_path, selection, to, zip_file, update, overwrite,
     for missing in plan.missing:
         print(f"not exported: picture {missing.picture_id} ({missing.name}): {missing.reason}", file=err)
     return SOME_FAILED if plan.missing else 0
-
-
-def _narrowed(library, f: PictureFilter, value: str) -> tuple[PictureFilter, int | None, str]:
-    """The filter narrowed to a set, character or project (name or id); the set or character whose
-    options are remembered; the name of what is exported."""
-    for kind in ("set", "character"):
-        try:
-            collection = resolve_collection(library, kind, value)
-        except NotFound:
-            continue
-        op = "overlap" if f.collections else f.collection_op  # in the source and in the --in-set ones
-        narrowed = msgspec.structs.replace(f, collections=[collection, *f.collections], collection_op=op)
-        return narrowed, collection, library.collections.collection(collection).name
-    project = resolve_project(library, value)
-    if f.project is not None and f.project != project:
-        raise BadInput("give one project: as the source or with --in-project")
-    return msgspec.structs.replace(f, project=project), None, library.collections.project(project).name
 
 
 def _write_zip(library, plan, options, target: Path, progress) -> Path:

@@ -124,6 +124,12 @@ BUILT_IN = tuple(
             "Export a set, character, project or filtered view as a training dataset (folder or zip).",
         ),
         (
+            "dataset",
+            "dataset_cmd",
+            "dataset_group",
+            "Training sets: what the trainer will make of one, before a night of GPU time.",
+        ),
+        (
             "comfy",
             "comfy_cmd",
             "comfy_group",

@@ -7,6 +7,7 @@ import functools
 from types import SimpleNamespace
 
 import click
+import msgspec
 
 from ..domain import SORT_COLUMNS, PictureFilter, Sort
 from ..engines import Task
@@ -15,7 +16,14 @@ from ..library import Library
 from ..system.paths import resolve_library_path
 from .common import option
 
-__all__ = ["filter_from_args", "filter_options", "open_library", "resolve_collection", "resolve_project"]
+__all__ = [
+    "filter_from_args",
+    "filter_options",
+    "narrowed_to_source",
+    "open_library",
+    "resolve_collection",
+    "resolve_project",
+]
 
 
 def open_library(library_path: str | None, pm, *, create: bool = False) -> Library:
@@ -318,3 +326,20 @@ def resolve_scorer(library: Library, name: str) -> str:
 def has_filter(where) -> bool:
     """Whether any filter flag was given (the order flags do not count)."""
     return any(getattr(where, name) not in (None, False, (), "union") for name in _NAMES[: _NAMES.index("sort")])
+
+
+def narrowed_to_source(library, f: PictureFilter, value: str) -> tuple[PictureFilter, int | None, str]:
+    """The filter narrowed to a SOURCE argument: a set, character or project (name or id); the set or
+    character whose export options are remembered; its name."""
+    for kind in ("set", "character"):
+        try:
+            collection = resolve_collection(library, kind, value)
+        except NotFound:
+            continue
+        op = "overlap" if f.collections else f.collection_op  # in the source and in the --in-set ones
+        narrowed = msgspec.structs.replace(f, collections=[collection, *f.collections], collection_op=op)
+        return narrowed, collection, library.collections.collection(collection).name
+    project = resolve_project(library, value)
+    if f.project is not None and f.project != project:
+        raise BadInput("give one project: as the source or with --in-project")
+    return msgspec.structs.replace(f, project=project), None, library.collections.project(project).name

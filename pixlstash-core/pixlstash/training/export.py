@@ -34,8 +34,10 @@ from ..files.picture_files import PictureFiles
 from ..media.facts import MediaLimits
 from ..media.video import poster_frame
 from ..media.xmp_sidecar import xmp_sidecar
+from .buckets import BucketRules
 from .captions import caption_text, own_caption, picture_tags
 from .configs import ai_toolkit_config, kohya_config, metadata_lines
+from .dataset_check import DatasetReport, dataset_report
 from .images import converted_image, copied_as_is, image_suffix
 from .options import TRAINERS_READ, ExportOptions
 
@@ -113,6 +115,21 @@ class TrainingExport:
 
     def plan(self, f: PictureFilter, options: ExportOptions) -> ExportPlan:
         """The files an export writes, in picture id order, and the pictures it cannot."""
+        return self._plan(f, options)[0]
+
+    def check(self, f: PictureFilter, options: ExportOptions, rules: BucketRules) -> DatasetReport:
+        """What the trainer would make of this export, and what is wrong with it (``dataset_check``)."""
+        plan, pictures = self._plan(f, options)
+        return dataset_report(
+            plan.files,
+            pictures,
+            rules,
+            options.trigger,
+            missing=[m.picture_id for m in plan.missing],
+            videos_left_out=plan.videos_left_out,
+        )
+
+    def _plan(self, f: PictureFilter, options: ExportOptions) -> tuple[ExportPlan, dict[int, Picture]]:
         options.check()
         ids = sorted(self.query.ids(f, limit=_MAX_PICTURES + 1))
         if len(ids) > _MAX_PICTURES:
@@ -154,7 +171,8 @@ class TrainingExport:
                 )
             )
         uncaptioned = [f.picture_id for f in files if not f.caption]
-        return ExportPlan(files, missing, videos, folder, uncaptioned, _warnings(files, uncaptioned))
+        plan = ExportPlan(files, missing, videos, folder, uncaptioned, _warnings(files, uncaptioned))
+        return plan, {picture.id: picture for picture in pictures}
 
     def contents(
         self, plan: ExportPlan, options: ExportOptions, root: Path | None = None

@@ -1,0 +1,261 @@
+"""A training set's health before the training run: what the trainer will do with each picture and what
+is wrong with the set, from what the export would write (its captions, its trigger word) and the
+trainer's own bucket rules (``buckets``).
+
+Each finding names its pictures, so that a person can look at them (the grid filtered to their ids) and
+fix them; thresholds are said in the finding's words.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
+
+import msgspec
+
+from ..domain import Picture
+from .buckets import BucketRules, bucket_for
+
+if TYPE_CHECKING:
+    from .export import ExportFile  # (export.py asks for this report: a type only, no import circle)
+
+__all__ = ["BucketCount", "CaptionSummary", "DatasetReport", "Finding", "PictureBucket", "TagShare", "dataset_report"]
+
+# A crop that cuts more than this share of the scaled picture loses what the caption may describe.
+HEAVY_CUT = 0.2
+# A tag on at least this share of the pictures (in a set of 10 or more) says nothing that tells them apart.
+EVERYWHERE = 0.9
+# sd-scripts and ai-toolkit make batches within a bucket: a bucket of fewer pictures than this trains in
+# batches smaller than asked (kohya users read it in the log: "bucket 5: count 1").
+FEW_IN_BUCKET = 2
+
+
+class PictureBucket(msgspec.Struct, frozen=True):
+    picture_id: int
+    width: int
+    height: int
+    bucket: tuple[int, int]
+    resized: tuple[int, int]
+    aspect_error: float
+    cut: float
+    upscaled: bool
+
+
+class BucketCount(msgspec.Struct, frozen=True):
+    bucket: tuple[int, int]
+    pictures: int
+
+
+class TagShare(msgspec.Struct, frozen=True):
+    tag: str
+    pictures: int
+    share: float
+
+
+class CaptionSummary(msgspec.Struct, frozen=True):
+    captioned: int
+    uncaptioned: list[int]  # no caption file: sd-scripts trains them on the trigger (class_tokens), or nothing
+    trigger: str
+    without_trigger: list[int]  # captioned, but the trigger word is not in the caption
+    trigger_only: list[int] = []  # the caption is the trigger and nothing else: nothing told apart
+    words_min: int = 0
+    words_median: float = 0.0
+    words_max: int = 0
+    longest: list[int] = []  # the captions with the most words, longest first (CLIP reads 77 tokens)
+
+
+class Finding(msgspec.Struct, frozen=True):
+    """Something a curator should look at before training: what, in words, and the pictures it is about."""
+
+    kind: Literal[
+        "no-bucket",
+        "upscaled",
+        "heavy-crop",
+        "lonely-bucket",
+        "uncaptioned",
+        "no-trigger",
+        "everywhere-tag",
+        "near-duplicates",
+        "missing",
+        "videos",
+    ]
+    message: str
+    picture_ids: list[int]
+
+
+class DatasetReport(msgspec.Struct, frozen=True):
+    pictures: int
+    rules: BucketRules
+    buckets: list[BucketCount]  # largest area first
+    placements: list[PictureBucket]
+    captions: CaptionSummary
+    frequent_tags: list[TagShare]  # the most frequent caption tags
+    single_tags: list[str]  # caption tags on one picture only
+    near_duplicates: list[list[int]]  # groups of pictures the library holds as near-identical
+    findings: list[Finding]
+
+
+def _pictures(n: int) -> str:
+    return f"{n} picture{'' if n == 1 else 's'}"
+
+
+def _caption_summary(files: Sequence[ExportFile], trigger: str) -> CaptionSummary:
+    captioned = [f for f in files if f.caption]
+    words = {f.picture_id: len(f.caption.replace(",", " ").split()) for f in captioned}
+    trigger = trigger.strip()
+    lowered = trigger.lower()
+    without = [f.picture_id for f in captioned if trigger and lowered not in f.caption.lower()]
+    alone = [f.picture_id for f in captioned if trigger and f.caption.strip(" ,").lower() == lowered]
+    counts = sorted(words.values())
+    return CaptionSummary(
+        captioned=len(captioned),
+        uncaptioned=[f.picture_id for f in files if not f.caption],
+        trigger=trigger,
+        without_trigger=without,
+        trigger_only=alone,
+        words_min=counts[0] if counts else 0,
+        words_median=statistics.median(counts) if counts else 0.0,
+        words_max=counts[-1] if counts else 0,
+        longest=sorted(words, key=lambda i: (-words[i], i))[:10],
+    )
+
+
+def _near_duplicates(pictures: Sequence[Picture]) -> list[list[int]]:
+    groups: dict[int, list[int]] = defaultdict(list)
+    for picture in pictures:
+        if picture.dup_group is not None:
+            groups[picture.dup_group].append(picture.id)
+    return sorted((sorted(ids) for ids in groups.values() if len(ids) > 1), key=lambda ids: ids[0])
+
+
+def dataset_report(
+    files: Sequence[ExportFile],
+    pictures: dict[int, Picture],
+    rules: BucketRules,
+    trigger: str,
+    *,
+    missing: Sequence[int] = (),
+    videos_left_out: Sequence[int] = (),
+) -> DatasetReport:
+    """The report for the export's ``files`` (in its order), each with its ``Picture`` as shown."""
+    rules = rules.checked()
+    placements = []
+    for file in files:
+        picture = pictures[file.picture_id]
+        placed = bucket_for(picture.width, picture.height, rules)
+        placements.append(
+            PictureBucket(
+                picture.id,
+                picture.width,
+                picture.height,
+                placed.bucket,
+                placed.resized,
+                round(placed.aspect_error, 4),
+                round(placed.cut, 4),
+                placed.upscaled,
+            )
+        )
+    per_bucket = Counter(p.bucket for p in placements if 0 not in p.bucket)
+    buckets = [
+        BucketCount(bucket, count)
+        for bucket, count in sorted(per_bucket.items(), key=lambda item: (-item[0][0] * item[0][1], item[0]))
+    ]
+    captions = _caption_summary(files, trigger)
+    tag_counts = Counter(tag for file in files for tag in set(file.tags))
+    total = len(files)
+    frequent = [TagShare(tag, n, round(n / total, 3)) for tag, n in tag_counts.most_common(30)] if total else []
+    singles = sorted(tag for tag, n in tag_counts.items() if n == 1)
+    duplicates = _near_duplicates([pictures[f.picture_id] for f in files])
+    findings = _findings(placements, buckets, captions, frequent, singles, duplicates, rules, total)
+    if missing:
+        findings.append(Finding("missing", f"{_pictures(len(missing))} have no original here: left out", list(missing)))
+    if videos_left_out:
+        findings.append(Finding("videos", f"{len(videos_left_out)} videos are left out", list(videos_left_out)))
+    return DatasetReport(total, rules, buckets, placements, captions, frequent, singles, duplicates, findings)
+
+
+def _findings(placements, buckets, captions, frequent, singles, duplicates, rules, total) -> list[Finding]:
+    findings = []
+    no_bucket = [p.picture_id for p in placements if 0 in p.bucket]
+    if no_bucket:
+        findings.append(
+            Finding(
+                "no-bucket",
+                f"{_pictures(len(no_bucket))} smaller than one bucket step ({rules.bucket_reso_steps} px) on a "
+                "side: sd-scripts stops with a division by zero",
+                no_bucket,
+            )
+        )
+    upscaled = [p.picture_id for p in placements if p.upscaled and 0 not in p.bucket]
+    if upscaled:
+        findings.append(
+            Finding("upscaled", f"{_pictures(len(upscaled))} smaller than their bucket: scaled up to train", upscaled)
+        )
+    heavy = [p.picture_id for p in placements if p.cut > HEAVY_CUT]
+    if heavy:
+        findings.append(
+            Finding(
+                "heavy-crop",
+                f"{_pictures(len(heavy))} lose more than {HEAVY_CUT:.0%} of the picture to their bucket's crop",
+                heavy,
+            )
+        )
+    lonely = {b.bucket for b in buckets if b.pictures < FEW_IN_BUCKET}
+    if lonely:
+        ids = [p.picture_id for p in placements if p.bucket in lonely]
+        findings.append(
+            Finding(
+                "lonely-bucket",
+                f"{len(lonely)} bucket{'s' if len(lonely) > 1 else ''} of {len(buckets)} hold a single picture: "
+                "batches larger than 1 are short there",
+                ids,
+            )
+        )
+    if captions.uncaptioned:
+        said = f"trained on the trigger '{captions.trigger}'" if captions.trigger else "trained with no caption"
+        findings.append(
+            Finding(
+                "uncaptioned", f"{_pictures(len(captions.uncaptioned))} have no caption: {said}", captions.uncaptioned
+            )
+        )
+    if captions.trigger_only:
+        findings.append(
+            Finding(
+                "trigger-only",
+                f"{_pictures(len(captions.trigger_only))} have only the trigger '{captions.trigger}' as caption: "
+                "nothing in them is told apart from the character (caption or tag them)",
+                captions.trigger_only,
+            )
+        )
+    if captions.without_trigger:
+        findings.append(
+            Finding(
+                "no-trigger",
+                f"{_pictures(len(captions.without_trigger))} have a caption without the trigger '{captions.trigger}'",
+                captions.without_trigger,
+            )
+        )
+    if total >= 10:
+        for share in frequent:
+            if share.share >= EVERYWHERE and share.tag.lower() != captions.trigger.lower():
+                findings.append(
+                    Finding(
+                        "everywhere-tag",
+                        f"'{share.tag}' is in {share.share:.0%} of the captions: it describes the set, not a picture "
+                        "(leave it out, or make it the trigger)",
+                        [],
+                    )
+                )
+    if duplicates:
+        ids = [i for group in duplicates for i in group]
+        findings.append(
+            Finding(
+                "near-duplicates",
+                f"{len(duplicates)} group{'s' if len(duplicates) > 1 else ''} of near-identical pictures "
+                f"({len(ids)} pictures): they teach memorisation; keep the best of each",
+                ids,
+            )
+        )
+    return findings

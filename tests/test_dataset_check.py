@@ -1,0 +1,102 @@
+"""`pixlstash dataset check` on a real library (issue 64): each picture's bucket, the captions as the export
+writes them, tags in every caption, near-duplicates, the findings naming their pictures, and bad input
+answered with one line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import run_cli
+from corpus import photo
+
+from pixlstash.domain import PictureFilter
+from pixlstash.training import BucketRules, ExportOptions, bucket_for
+
+
+@pytest.fixture
+def lora_set(library, tmp_path):
+    """Twelve pictures of a character as a LoRA set has them: mostly SDXL sizes, two small ones, one
+    extreme, one a near copy of another; two captioned, every one tagged 1girl."""
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    sizes = [(1216, 832)] * 4 + [(832, 1216)] * 3 + [(1024, 1024)] * 2 + [(600, 400), (700, 2100), (1920, 1080)]
+    for n, (width, height) in enumerate(sizes):
+        photo(width, height, seed=100 + n).save(folder / f"p{n:02}.png")
+    photo(1216, 832, seed=100).resize((1200, 821)).save(folder / "p00-again.png")  # a near copy of p00
+    imported = library.import_paths([folder]).imported
+    ids = {p.path.rsplit("/", 1)[-1]: p.picture_id for p in imported}
+    alice = library.edits.create_collection("character", "Alice")
+    library.edits.add_members(alice.id, list(ids.values()))
+    library.edits.tag(list(ids.values()), add=["1girl"])
+    library.edits.tag([ids[f"p{n:02}.png"] for n in range(6)], add=["smile"])
+    library.edits.caption(ids["p01.png"], "ohwx woman in a meadow, smile")
+    library.edits.caption(ids["p02.png"], "a woman at a window")
+    return library, ids, alice.id
+
+
+def test_the_report_says_what_the_trainer_will_do(lora_set):
+    library, ids, alice = lora_set
+    rules = BucketRules(resolution=1024, min_bucket_reso=512, max_bucket_reso=2048)
+    report = library.training.check(PictureFilter(collections=[alice]), ExportOptions(trigger="ohwx"), rules)
+    assert report.pictures == 13
+    by_id = {p.picture_id: p for p in report.placements}
+    for name, picture_id in ids.items():
+        picture = library.pictures.get(picture_id)
+        assert by_id[picture_id].bucket == bucket_for(picture.width, picture.height, rules.checked()).bucket, name
+    assert {tuple(b.bucket): b.pictures for b in report.buckets}[(1216, 832)] == 6  # p00-p03, the copy, 600x400
+    assert sum(b.pictures for b in report.buckets) == 13
+    findings = {f.kind: f for f in report.findings}
+    # 600x400 and the 1200x821 copy are both under their 1216x832 bucket.
+    assert findings["upscaled"].picture_ids == sorted([ids["p09.png"], ids["p00-again.png"]])
+    assert "trigger-only" not in findings  # every picture is tagged: each caption says more than the trigger
+    assert "1girl" in findings["everywhere-tag"].message and "100%" in findings["everywhere-tag"].message
+    assert findings["lonely-bucket"].picture_ids == sorted([ids["p10.png"], ids["p11.png"]])
+    near = findings["near-duplicates"].picture_ids
+    assert ids["p00.png"] in near and ids["p00-again.png"] in near
+    assert report.captions.captioned == 13 and report.captions.without_trigger == []
+
+    # Captions only: the eleven pictures without one are named; no trigger, nothing said about one.
+    plain = library.training.check(PictureFilter(collections=[alice]), ExportOptions(caption="caption"), rules)
+    uncaptioned = {f.kind: f for f in plain.findings}["uncaptioned"]
+    assert sorted(uncaptioned.picture_ids) == sorted(set(ids.values()) - {ids["p01.png"], ids["p02.png"]})
+    assert "trained with no caption" in uncaptioned.message
+
+
+def test_the_trigger_alone_and_a_missing_trigger_are_findings(lora_set):
+    library, ids, alice = lora_set
+    options = ExportOptions(caption="template", template="{trigger}, {caption}", trigger="ohwx")
+    report = library.training.check(PictureFilter(collections=[alice]), options, BucketRules())
+    findings = {f.kind: f for f in report.findings}
+    assert ids["p02.png"] not in findings["trigger-only"].picture_ids
+    assert len(findings["trigger-only"].picture_ids) == 11
+    no_trigger = ExportOptions(caption="template", template="{caption}", trigger="ohwx")
+    report = library.training.check(PictureFilter(collections=[alice]), no_trigger, BucketRules())
+    assert {f.kind: f for f in report.findings}["no-trigger"].picture_ids == [ids["p02.png"]]
+
+
+def test_the_command_line(lora_set, tmp_path):
+    library, ids, _ = lora_set
+    path = str(library.root)  # (the library stays open here, as a server would keep it)
+    shown = run_cli("dataset", "check", "Alice", "--trigger", "ohwx", "--library", path).stdout
+    assert shown.splitlines()[0] == "Alice: 13 pictures for sd-scripts at 1024 (buckets 512-2048, steps 64)"
+    assert "    1216x832     6  " in shown
+    assert "smaller than their bucket: scaled up to train" in shown
+    as_json = json.loads(
+        run_cli("dataset", "check", "Alice", "--trainer", "ai-toolkit", "--json", "--library", path).stdout
+    )
+    assert as_json["rules"]["trainer"] == "ai-toolkit" and as_json["pictures"] == 13
+    assert {p["picture_id"] for p in as_json["placements"]} == set(ids.values())
+
+    # Bad input: one line and status 1 (or click's 2), nothing written.
+    refused = run_cli(
+        "dataset", "check", "Alice", "--resolution", "1024", "--max-bucket-reso", "900", "--library", path, check=False
+    )
+    assert refused.returncode == 1
+    assert (
+        refused.stderr.strip() == "error: sd-scripts needs min_bucket_reso <= resolution <= max_bucket_reso (512, 960)"
+    )
+    nobody = run_cli("dataset", "check", "Nobody", "--library", path, check=False)
+    assert nobody.returncode == 1 and nobody.stderr.strip() == "error: no project named 'Nobody'"
+    empty = run_cli("dataset", "check", "--tag", "no-such-tag", "--library", path, check=False)
+    assert empty.returncode == 1 and "nothing to check" in empty.stderr
