@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import msgspec
 import pytest
 from conftest import run_cli
 from corpus import photo
@@ -100,3 +101,18 @@ def test_the_command_line(lora_set, tmp_path):
     assert nobody.returncode == 1 and nobody.stderr.strip() == "error: no project named 'Nobody'"
     empty = run_cli("dataset", "check", "--tag", "no-such-tag", "--library", path, check=False)
     assert empty.returncode == 1 and "nothing to check" in empty.stderr
+
+
+def test_the_api_checks_what_a_reader_may_export(lora_set, live):
+    library, _, alice = lora_set
+    reader = live.client(live.token("read"))
+    request = {"filter": {"collections": [alice]}, "options": {"trigger": "ohwx"}}
+    report = reader.post("/api/v1/exports/check", json=request)
+    assert report.status_code == 200
+    expected = library.training.check(PictureFilter(collections=[alice]), ExportOptions(trigger="ohwx"), BucketRules())
+    assert report.json() == json.loads(msgspec.json.encode(expected))
+    kohya = {**request, "rules": {"resolution": 1024, "max_bucket_reso": 900}}
+    refused = reader.post("/api/v1/exports/check", json=kohya)
+    assert refused.status_code == 400 and "max_bucket_reso" in refused.json()["error"]["message"]
+    assert reader.post("/api/v1/exports/check", json={**request, "rules": {"trainer": "x"}}).status_code == 422
+    assert live.client().post("/api/v1/exports/check", json=request).status_code == 401

@@ -11,7 +11,8 @@ from msgspec import Meta
 from starlette.responses import Response, StreamingResponse
 
 from pixlstash.domain import PictureFilter
-from pixlstash.training import ExportOptions
+from pixlstash.errors import BadInput
+from pixlstash.training import BucketRules, DatasetReport, ExportOptions
 
 from ..api import Api, RequestContext
 from ..exports import ExportTicket
@@ -24,6 +25,12 @@ class ExportRequest(msgspec.Struct, forbid_unknown_fields=True):
     filter: PictureFilter
     options: ExportOptions = ExportOptions()
     name: Annotated[str, Meta(max_length=200)] = "training-set"  # the zip's file name
+
+
+class DatasetCheckRequest(msgspec.Struct, forbid_unknown_fields=True):
+    filter: PictureFilter
+    options: ExportOptions = ExportOptions()
+    rules: BucketRules = BucketRules()
 
 
 class ExportSample(msgspec.Struct):
@@ -74,6 +81,22 @@ def register(api: Api) -> None:
             plan.uncaptioned,
             plan.warnings,
         )
+
+    @api.post(
+        "/exports/check",
+        policy=Policy.READ,
+        body=DatasetCheckRequest,
+        response=DatasetReport,
+        tag="exports",
+        summary="A training set's health as the trainer would see it: buckets, captions, findings (pixlstash "
+        "dataset check)",
+    )
+    def check(ctx: RequestContext, body: DatasetCheckRequest) -> DatasetReport:
+        try:
+            rules = body.rules.checked()
+        except ValueError as error:
+            raise BadInput(str(error)) from None
+        return ctx.library.training.check(body.filter, body.options, rules)
 
     @api.get(
         "/exports/options/{collection_id:int}",
