@@ -13,6 +13,7 @@ the load fast; the result is exactly what the triggers would have produced.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -65,6 +66,46 @@ def _vectors(rng: np.random.Generator, count: int, dims: int) -> np.ndarray:
 _BASES: dict[int, np.ndarray] = {}
 
 
+CHECKPOINTS = ["sd_xl_base_1.0", "juggernautXL_v9", "ponyDiffusionV6XL", "realvisxlV40", "animagineXL31"]
+LORAS = [f"lora_{n:02d}" for n in range(30)] + ["film_grain", "add_detail"]
+SAMPLERS = ["euler", "euler_ancestral", "dpmpp_2m", "dpmpp_sde", "dpmpp_2m_sde", "ddim"]
+SCHEDULERS = ["normal", "karras", "exponential", "sgm_uniform"]
+PROMPT_TAGS = [f"tag {n}" for n in range(500)]
+
+
+def _generation(rng: np.random.Generator, pictures: int, rating: np.ndarray) -> list[tuple]:
+    """Each picture's generation settings, as ComfyUI users have them (a few checkpoints, many LoRAs, tag
+    prompts); ``rating`` is changed in place so that two settings matter: film_grain at 0.6-0.8 is kept
+    about three times as often as average, and ddim less than half as often."""
+    weights = 1.0 / np.arange(1, len(PROMPT_TAGS) + 1) ** 0.8
+    weights /= weights.sum()
+    rows = []
+    for n in range(pictures):
+        loras = []
+        for name in rng.choice(LORAS, int(rng.integers(0, 4)), replace=False):
+            loras.append({"name": str(name), "weight": round(float(rng.uniform(0.2, 1.2)), 2)})
+        sampler = str(rng.choice(SAMPLERS))
+        grain = any(lora["name"] == "film_grain" and 0.6 <= lora["weight"] < 0.8 for lora in loras)
+        if grain and rng.random() < 0.6:
+            rating[n] = rng.choice([4, 5])
+        elif sampler == "ddim" and rating[n] >= 4 and rng.random() < 0.6:
+            rating[n] = rng.choice([0, 1, 2])
+        tags = rng.choice(len(PROMPT_TAGS), int(rng.integers(8, 16)), replace=False, p=weights)
+        rows.append(
+            (
+                ", ".join(PROMPT_TAGS[t] for t in tags),
+                str(rng.choice(CHECKPOINTS)),
+                json.dumps(loras),
+                str(int(rng.integers(0, 2**63))),
+                sampler,
+                str(rng.choice(SCHEDULERS)),
+                int(rng.choice([20, 25, 28, 30, 35, 40])),
+                float(rng.choice([3.5, 5.0, 6.0, 7.0, 7.5, 8.0])),
+            )
+        )
+    return rows
+
+
 def build(
     root: Path,
     pictures: int,
@@ -75,6 +116,7 @@ def build(
     log=print,
     embedding_dims: int = 0,
     faces: bool = False,
+    generation: bool = False,
 ) -> Path:
     rng = np.random.default_rng(seed)
     started = time.perf_counter()
@@ -94,6 +136,7 @@ def build(
         taken = _START_MS + rng.integers(0, 3650 * _DAY_MS, pictures)
         imported = _START_MS + 3650 * _DAY_MS + np.sort(rng.integers(0, 365 * _DAY_MS, pictures))
         rating = rng.choice(6, pictures, p=[0.5, 0.05, 0.1, 0.15, 0.12, 0.08])
+        made = _generation(rng, pictures, rating) if generation else None
         width = rng.choice([512, 768, 1024, 1536, 2048, 3000, 4096], pictures)
         height = (width * rng.choice([0.5625, 0.75, 1.0, 1.333, 1.5], pictures)).astype(np.int64)
         size = (width * height * rng.uniform(0.1, 0.6, pictures)).astype(np.int64)
@@ -135,6 +178,14 @@ def build(
                 ),
             )
         log(f"pictures in {time.perf_counter() - started:.1f} s")
+        if made is not None:
+            with library.db.write():
+                conn.executemany(
+                    "INSERT INTO generation(picture_id, tool, positive, checkpoint, loras, seed, sampler, scheduler, "
+                    "steps, cfg) VALUES (?, 'comfyui', ?, ?, ?, ?, ?, ?, ?, ?)",
+                    ((int(i), *row) for i, row in zip(ids, made, strict=True)),
+                )
+            log(f"generation data in {time.perf_counter() - started:.1f} s")
 
         tags = _zipf_tags(rng, pictures, tags_per_picture)
         pairs = np.stack([tags.ravel(), np.repeat(ids, tags_per_picture)], axis=1)
@@ -254,6 +305,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--embeddings", type=int, default=0, metavar="DIMS", help="add an embedding per picture")
     parser.add_argument("--faces", action="store_true", help="add 0-3 faces per picture with 512-d embeddings")
+    parser.add_argument("--generation", action="store_true", help="add ComfyUI generation data to every picture")
     args = parser.parse_args()
     build(
         args.path,
@@ -264,6 +316,7 @@ def main() -> None:
         args.seed,
         embedding_dims=args.embeddings,
         faces=args.faces,
+        generation=args.generation,
     )
 
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .importing.sources import ArchiveLimits
     from .index.indexes import VectorIndexes
     from .index.near_duplicates import NearDuplicateIndex
+    from .insights.service import Insights
     from .media.thumbnails import ThumbnailCache
     from .organising.organiser import Organiser
     from .organising.stacks import Stacks
@@ -195,6 +196,13 @@ class LibraryServices:
         from .training import TrainingExport
 
         return TrainingExport(self.query, self.pictures, self.files, SettingsStore(self.db, "settings"), self.limits)
+
+    @built_once
+    def insights(self) -> Insights:
+        from .db.outcomes import OutcomeStore
+        from .insights.service import Insights
+
+        return Insights(self.query, OutcomeStore(self.db), self.collections)
 
     @built_once
     def scrapheap(self) -> Scrapheap:

@@ -130,6 +130,12 @@ BUILT_IN = tuple(
             "Training sets: what the trainer will make of one, before a night of GPU time.",
         ),
         (
+            "insights",
+            "insights_cmd",
+            "insights_command",
+            "Which generation settings make the pictures you keep.",
+        ),
+        (
             "comfy",
             "comfy_cmd",
             "comfy_group",
