@@ -7,6 +7,7 @@ from . import (
     enrichment,
     events,
     history,
+    insights,
     library_folders,
     likeness,
     media,
@@ -38,6 +39,7 @@ MODULES = (
     likeness,
     people,
     training,
+    insights,
     stacks,
     comfy,
 )
