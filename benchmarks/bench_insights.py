@@ -1,0 +1,144 @@
+"""Issue 64's figures: the insights over 100,000 generated pictures, and the dataset check of a
+2,000-picture set, cold (a new process: the library opened, nothing cached) and warm (the same call
+again), side by side in one run.
+
+    .venv/bin/python benchmarks/bench_insights.py [--pictures 100000] [--set 2000] [--runs 3] [--small]
+
+The library is ``synthetic_library.build`` with ComfyUI generation data on every picture (five
+checkpoints, 32 LoRAs, six samplers, four schedulers, tag prompts from 500 tags; film_grain at 0.6-0.8
+and ddim planted as kept more and less often), made once into ``.bench/``. The set's pictures get stub
+originals (the check reads their sizes and captions, not their pixels). Goals: insights <= 2 s for the
+whole view and <= 300 ms after a filter change; the dataset check <= 5 s cold and <= 1 s warm. ``--small``
+runs everything on 5,000 pictures (a check of the script, not a figure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "pixlstash-core"))
+
+from synthetic_library import build  # noqa: E402
+
+BENCH = HERE.parent / ".bench"
+
+# Run in a fresh interpreter for each cold figure: the times of the calls, then a warm repeat of each.
+PROBE = r"""
+import json, sys, time
+began = time.perf_counter()
+from pixlstash.domain import PictureFilter
+from pixlstash.insights import KeptRule
+from pixlstash.library import Library
+from pixlstash.training import BucketRules, ExportOptions
+root, what, set_id = sys.argv[1], sys.argv[2], int(sys.argv[3])
+times = {}
+with Library.open(root) as library:
+    opened = time.perf_counter()
+    times["open"] = opened - began
+    def timed(name, call):
+        started = time.perf_counter()
+        result = call()
+        times[name] = time.perf_counter() - started
+        return result
+    if what == "insights":
+        whole = timed("whole view, cold", lambda: library.insights.keepers(PictureFilter(), KeptRule()))
+        timed("whole view, warm", lambda: library.insights.keepers(PictureFilter(), KeptRule()))
+        timed("checkpoint filter", lambda: library.insights.keepers(PictureFilter(checkpoint="juggernaut"), KeptRule()))
+        timed("rating 1+ filter", lambda: library.insights.keepers(PictureFilter(rating_min=1), KeptRule()))
+        timed("kept = in a set", lambda: library.insights.keepers(PictureFilter(), KeptRule("set", set_id=set_id)))
+        times["pictures"] = whole.pictures
+        times["findings"] = [finding.text for finding in whole.findings[:3]]
+    else:
+        f = PictureFilter(collections=[set_id])
+        report = timed("check, cold", lambda: library.training.check(f, ExportOptions(trigger="ohwx"), BucketRules()))
+        timed("check, warm", lambda: library.training.check(f, ExportOptions(trigger="ohwx"), BucketRules()))
+        times["pictures"] = report.pictures
+print(json.dumps(times))
+"""
+
+
+def library_for(pictures: int, set_size: int) -> tuple[Path, int]:
+    root = BENCH / f"insights-{pictures}"
+    marker = root / "set-id"
+    if not marker.exists():
+        import shutil
+
+        shutil.rmtree(root, ignore_errors=True)
+        build(root / "library", pictures, sets=200, characters=20, generation=True, log=lambda *_: None)
+        from pixlstash.library import Library
+
+        with Library.open(root / "library") as library:
+            chosen = library.edits.create_collection("set", "bench-set")
+            ids = [row[0] for row in library.db.query("SELECT id FROM pictures ORDER BY id LIMIT ?", (set_size,))]
+            library.edits.add_members(chosen.id, ids)
+            for picture_id in ids:  # stub originals: the check needs their paths to exist, not their pixels
+                content_hash, suffix, _ = library.pictures.address(picture_id)
+                path = library.store.local_path(content_hash, suffix)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(b"stub")
+        marker.write_text(str(chosen.id))
+    return root / "library", int(marker.read_text())
+
+
+def probe(root: Path, what: str, set_id: int) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent / "pixlstash-core")}
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(root), what, str(set_id)], capture_output=True, text=True, env=env
+    )
+    if done.returncode:
+        raise SystemExit(done.stderr)
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pictures", type=int, default=100_000)
+    parser.add_argument("--set", type=int, default=2000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--small", action="store_true")
+    args = parser.parse_args()
+    if args.small:
+        args.pictures, args.runs = 5000, 1
+    started = time.perf_counter()
+    root, set_id = library_for(args.pictures, args.set)
+    print(
+        f"library: {args.pictures:,} pictures ({time.perf_counter() - started:.0f} s to have it); "
+        f"{os.cpu_count()} cores"
+    )
+    for what, goals in (
+        (
+            "insights",
+            {"whole view, cold": 2.0, "whole view, warm": 2.0, "checkpoint filter": 0.3, "rating 1+ filter": 0.3},
+        ),
+        ("check", {"check, cold": 5.0, "check, warm": 1.0}),
+    ):
+        runs = [probe(root, what, set_id) for _ in range(args.runs)]
+        print(f"\n{what}: {runs[0]['pictures']:,} pictures")
+        for key in runs[0]:
+            if key in ("pictures", "findings"):
+                continue
+            values = [run[key] for run in runs]
+            goal = goals.get(key)
+            verdict = (
+                "" if goal is None else f"goal {goal:g} s: {'met' if statistics.median(values) <= goal else 'MISSED'}"
+            )
+            print(
+                f"  {key:20} median {statistics.median(values):6.3f} s  "
+                f"(runs: {', '.join(f'{v:.3f}' for v in values)})  {verdict}"
+            )
+        if "findings" in runs[0]:
+            for text in runs[0]["findings"]:
+                print(f"  finding: {text}")
+
+
+if __name__ == "__main__":
+    main()
