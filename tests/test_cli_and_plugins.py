@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from conftest import REPO, pip_install_to, run_cli
+from PIL import Image
 
 from pixlstash import __version__
 
@@ -93,6 +94,18 @@ def test_docs_example_plugin_installs_and_runs(tmp_path):
         env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
     )
     assert out.stdout.strip() == "['landscape', 'portrait']"
+
+    # Its command: listed by --help without importing it, and run on a library.
+    listed = run_cli("--help", pythonpath=tmp_path, env={"XDG_CACHE_HOME": str(tmp_path / "cache")}).stdout
+    assert "  aspects " in listed and "Count the library's pictures by shape" in listed
+    pictures = tmp_path / "pictures"
+    pictures.mkdir()
+    for n, size in enumerate([(30, 10), (10, 30), (20, 20), (40, 20)]):
+        Image.new("RGB", size, (n * 40, 90, 200)).save(pictures / f"{n}.png")
+    library = str(tmp_path / "library")
+    run_cli("import", str(pictures), "--library", library, pythonpath=tmp_path)
+    counted = run_cli("aspects", "--library", library, pythonpath=tmp_path)
+    assert counted.stdout.strip() == "2 landscape, 1 portrait, 1 square"
 
 
 def test_docs_example_matches_the_shipped_example():
