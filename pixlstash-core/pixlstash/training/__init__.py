@@ -2,8 +2,9 @@
 
 from .buckets import BucketPlacement, BucketRules, bucket_for
 from .dataset_check import DatasetReport, Finding
-from .export import ExportFile, ExportPlan, FolderReport, TrainingExport
+from .export import FolderReport, TrainingExport
 from .options import TEMPLATE_FIELDS, ExportOptions
+from .plan import ExportFile, ExportPlan
 
 __all__ = [
     "TEMPLATE_FIELDS",

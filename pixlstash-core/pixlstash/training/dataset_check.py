@@ -11,15 +11,13 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import msgspec
 
 from ..domain import Picture
 from .buckets import BucketRules, bucket_for
-
-if TYPE_CHECKING:
-    from .export import ExportFile  # (export.py asks for this report: a type only, no import circle)
+from .plan import ExportFile
 
 __all__ = ["BucketCount", "CaptionSummary", "DatasetReport", "Finding", "PictureBucket", "TagShare", "dataset_report"]
 

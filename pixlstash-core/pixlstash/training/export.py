@@ -40,45 +40,13 @@ from .configs import ai_toolkit_config, kohya_config, metadata_lines
 from .dataset_check import DatasetReport, dataset_report
 from .images import converted_image, copied_as_is, image_suffix
 from .options import TRAINERS_READ, ExportOptions
+from .plan import ExportFile, ExportMissing, ExportPlan
 
 __all__ = ["ExportFile", "ExportPlan", "FolderReport", "TrainingExport"]
 
 Progress = Callable[[int, int], None]
 _CHUNK = 1 << 20
 _MAX_PICTURES = 200_000
-
-
-class ExportFile(msgspec.Struct, frozen=True):
-    """One picture of the export: its image file (relative to the export), caption and source."""
-
-    picture_id: int
-    content_hash: str
-    image: str
-    caption: str
-    tags: list[str]
-    source: str  # the original's path
-    suffix: str  # the original's suffix
-    video: bool = False
-    edited: bool = False  # written as its edit shows it (turned, cropped) before any resize
-    # What its .xmp sidecar says (``ExportOptions.xmp``): the picture's own tags, rating and caption.
-    keywords: list[str] = []
-    rating: int = 0
-    description: str = ""
-
-
-class ExportMissing(msgspec.Struct, frozen=True):
-    picture_id: int
-    name: str
-    reason: str
-
-
-class ExportPlan(msgspec.Struct, frozen=True):
-    files: list[ExportFile]
-    missing: list[ExportMissing]  # listed, never silently skipped
-    videos_left_out: list[int]
-    folder: str  # "" or kohya's "<repeats>_<trigger>"
-    uncaptioned: list[int] = []  # pictures whose caption is empty: no caption file is written for them
-    warnings: list[str] = []  # what a trainer will not do with this export, said before it is written
 
 
 class FolderReport(msgspec.Struct, frozen=True):
