@@ -16,7 +16,7 @@ from PIL import PngImagePlugin
 
 from pixlstash.domain import PictureFilter
 from pixlstash.insights import KeptRule
-from pixlstash.insights.keepers import prompt_words
+from pixlstash.insights.settings import prompt_words
 
 
 def _render(path, n: int, lora: str | None, sampler: str, checkpoint: str) -> None:

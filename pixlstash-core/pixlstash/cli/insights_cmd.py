@@ -6,7 +6,7 @@ import click
 
 from ..errors import BadInput
 from ..insights import KeptRule
-from ..insights.keepers import SETTINGS
+from ..insights.settings import SETTINGS
 from .common import SectionedCommand, json_option, library_option, option, print_json
 from .library_options import filter_from_args, filter_options, open_library, resolve_collection
 from .output import Column, print_table

@@ -1,5 +1,5 @@
-"""What the insights read: each generated picture's settings beside what became of it (its rating, the
-scrapheap, a set's membership), one row a picture."""
+"""What the insights read: each generated picture's state (its change stamp, rating, the scrapheap, a
+set's membership), and the settings it was made with."""
 
 from __future__ import annotations
 
@@ -7,14 +7,10 @@ from collections.abc import Sequence
 
 from .database import Database, ids_json
 
-__all__ = ["OUTCOME_COLUMNS", "OutcomeStore"]
+__all__ = ["SETTING_COLUMNS", "OutcomeStore"]
 
-# The order of each row's values.
-OUTCOME_COLUMNS = (
-    "picture_id",
-    "rating",
-    "scrapped",
-    "in_set",
+# The order of a settings row's values after its picture id.
+SETTING_COLUMNS = (
     "width",
     "height",
     "checkpoint",
@@ -32,14 +28,22 @@ class OutcomeStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def rows(self, picture_ids: Sequence[int], set_id: int | None = None) -> list[tuple]:
-        """One row (``OUTCOME_COLUMNS``) for each of these pictures that has generation data; ``in_set`` is
-        whether it is a member of ``set_id`` (0 without one). Scrapped pictures are included."""
+    def states(self, picture_ids: Sequence[int], set_id: int | None = None) -> list[tuple[int, int, int, bool, bool]]:
+        """(picture id, change stamp, rating, scrapped, in ``set_id``) of each of these pictures that has
+        generation data. The stamp moves when anything of the picture changes, its generation data included."""
         return self.db.query(
-            "SELECT p.id, p.rating, p.deleted_at IS NOT NULL, "
-            "EXISTS(SELECT 1 FROM collection_members m WHERE m.collection_id = ? AND m.picture_id = p.id), "
-            "p.width, p.height, g.checkpoint, g.loras, g.sampler, g.scheduler, g.steps, g.cfg, g.guidance, "
-            "g.positive FROM generation g JOIN pictures p ON p.id = g.picture_id "
+            "SELECT p.id, p.meta_seq, p.rating, p.deleted_at IS NOT NULL, "
+            "EXISTS(SELECT 1 FROM collection_members m WHERE m.collection_id = ? AND m.picture_id = p.id) "
+            "FROM generation g JOIN pictures p ON p.id = g.picture_id "
             "WHERE g.picture_id IN (SELECT value FROM json_each(?))",
             (set_id if set_id is not None else -1, ids_json(picture_ids)),
+        )
+
+    def settings(self, picture_ids: Sequence[int]) -> list[tuple]:
+        """(picture id, *``SETTING_COLUMNS``) of each of these pictures that has generation data."""
+        return self.db.query(
+            f"SELECT p.id, p.width, p.height, {', '.join('g.' + c for c in SETTING_COLUMNS[2:])} "
+            "FROM generation g JOIN pictures p ON p.id = g.picture_id "
+            "WHERE g.picture_id IN (SELECT value FROM json_each(?))",
+            (ids_json(picture_ids),),
         )

@@ -14,60 +14,21 @@ widened for their number (Bonferroni).
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from statistics import NormalDist
 from typing import Annotated, Literal
 
 import msgspec
+import numpy as np
 from msgspec import Meta
+
+from .settings import SETTINGS
 
 __all__ = ["InsightsReport", "KeeperFinding", "KeptRule", "SettingStat", "keeper_report"]
 
-SETTINGS = (
-    "checkpoint",
-    "lora",
-    "lora_weight",
-    "sampler",
-    "scheduler",
-    "steps",
-    "cfg",
-    "guidance",
-    "size",
-    "prompt_word",
-)
 _VALUES_SHOWN = 40
 _FINDINGS = 12
 _Z = 1.96  # 95 %
-_BAND = 0.2  # LoRA weights in bands of 0.2: 0.6-0.8
-_LORA_IN_PROMPT = re.compile(r"<(?:lora|lyco):[^>]*>", re.IGNORECASE)
-_WEIGHT = re.compile(r":\s*-?\d+(?:\.\d+)?\s*$")
-_WORD = re.compile(r"[a-z][a-z'-]{2,}")
-_STOP = frozenset(
-    [
-        "the",
-        "and",
-        "with",
-        "for",
-        "from",
-        "that",
-        "this",
-        "into",
-        "onto",
-        "over",
-        "under",
-        "its",
-        "his",
-        "her",
-        "their",
-        "are",
-        "was",
-        "were",
-        "has",
-        "have",
-        "very",
-    ]
-)
 
 
 class KeptRule(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -121,57 +82,6 @@ class InsightsReport(msgspec.Struct, frozen=True):
     findings: list[KeeperFinding]  # strongest first
 
 
-def _number(value: float) -> str:
-    return f"{value:g}"
-
-
-def prompt_words(positive: str) -> set[str]:
-    """A prompt's tags and words: comma-separated parts of up to four words as they are (emphasis and
-    weights taken off, lower case); longer parts, prose, as their words (three letters or more)."""
-    found: set[str] = set()
-    for part in _LORA_IN_PROMPT.sub(" ", positive.lower()).replace("\n", ",").split(","):
-        part = _WEIGHT.sub("", part.strip().strip("()[]{} ")).strip("()[]{} ")
-        if not part:
-            continue
-        words = part.split()
-        if len(words) <= 4:
-            if len(part) <= 60:
-                found.add(" ".join(words))
-        else:
-            found.update(w for w in _WORD.findall(part) if w not in _STOP)
-    return found
-
-
-def _settings(row: Sequence) -> Iterable[tuple[str, str]]:
-    _, _, _, _, width, height, checkpoint, loras, sampler, scheduler, steps, cfg, guidance, positive = row
-    if checkpoint:
-        yield "checkpoint", checkpoint
-    if loras and loras != "[]":
-        for lora in msgspec.json.decode(loras):
-            name, weight = lora.get("name"), lora.get("weight")
-            if not name:
-                continue
-            yield "lora", name
-            if isinstance(weight, (int, float)):
-                low = math.floor(round(weight / _BAND, 6)) * _BAND
-                yield "lora_weight", f"{name}@{_number(round(low, 1))}-{_number(round(low + _BAND, 1))}"
-    if sampler:
-        yield "sampler", sampler
-    if scheduler:
-        yield "scheduler", scheduler
-    if steps:
-        yield "steps", str(steps)
-    if cfg is not None:
-        yield "cfg", _number(round(cfg * 2) / 2)
-    if guidance is not None:
-        yield "guidance", _number(round(guidance * 2) / 2)
-    if width and height:
-        yield "size", f"{width}x{height}"
-    if positive:
-        for word in prompt_words(positive):
-            yield "prompt_word", word
-
-
 def _label(setting: str, value: str) -> str:
     if setting == "lora_weight":
         name, _, band = value.rpartition("@")
@@ -199,48 +109,50 @@ def _wilson(kept: int, pictures: int, z: float = _Z) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def keeper_report(rows: Iterable[Sequence], kept_rule: KeptRule, min_pictures: int = 20) -> InsightsReport:
-    """The report over ``rows`` (``db.outcomes.OUTCOME_COLUMNS``)."""
-    counts: dict[tuple[str, str], list] = {}
-    total = kept_total = 0
-    for row in rows:
-        rating, scrapped, in_set = row[1], row[2], row[3]
-        kept = kept_rule.kept(rating, bool(scrapped), bool(in_set))
-        total += 1
-        kept_total += kept
-        for key in set(_settings(row)):
-            entry = counts.get(key)
-            if entry is None:
-                entry = counts[key] = [0, 0, 0, 0]  # pictures, kept, rating sum, rated
-            entry[0] += 1
-            entry[1] += kept
-            if rating:
-                entry[2] += rating
-                entry[3] += 1
+def keeper_report(
+    features: Sequence[np.ndarray],
+    kept: np.ndarray,
+    ratings: np.ndarray,
+    keys: Sequence[tuple[str, str]],
+    kept_rule: KeptRule,
+    min_pictures: int = 20,
+) -> InsightsReport:
+    """The report over pictures given as their settings (``features``: numbers into ``keys``, see
+    ``settings.FeatureIndex``), whether each was kept, and each one's rating (0: none)."""
+    total, kept_total = len(features), int(kept.sum())
+    lengths = np.fromiter(map(len, features), np.int64, total)
+    flat = np.concatenate(features) if total else np.zeros(0, np.int32)
+    size = len(keys)
+    pictures = np.bincount(flat, minlength=size)
+    kept_n = np.bincount(flat, weights=np.repeat(kept.astype(np.float64), lengths), minlength=size)
+    rating_sum = np.bincount(flat, weights=np.repeat(ratings.astype(np.float64), lengths), minlength=size)
+    rated = np.bincount(flat, weights=np.repeat((ratings > 0).astype(np.float64), lengths), minlength=size)
     base = kept_total / total if total else 0.0
     stats: dict[str, list[SettingStat]] = {setting: [] for setting in SETTINGS}
     tested: list[SettingStat] = []
-    for (setting, value), (pictures, kept, rating_sum, rated) in counts.items():
-        if pictures < min_pictures and setting == "prompt_word":
-            continue  # the long tail of words, never shown
-        low, high = _wilson(kept, pictures)
-        rate = kept / pictures
+    words = np.fromiter((setting == "prompt_word" for setting, _ in keys), bool, size)
+    shown = np.nonzero((pictures > 0) & (~words | (pictures >= min_pictures)))[0]  # (not the long tail of words)
+    for number in shown.tolist():
+        setting, value = keys[number]
+        count, kept_count = int(pictures[number]), int(kept_n[number])
+        low, high = _wilson(kept_count, count)
+        rate = kept_count / count
         stat = SettingStat(
             setting,
             value,
             _label(setting, value),
-            pictures,
-            kept,
+            count,
+            kept_count,
             round(rate, 4),
             round(low, 4),
             round(high, 4),
             round(rate / base, 3) if base else 0.0,
             round(low / base, 3) if base else 0.0,
             round(high / base, 3) if base else 0.0,
-            round(rating_sum / rated, 2) if rated else None,
+            round(float(rating_sum[number] / rated[number]), 2) if rated[number] else None,
         )
         stats[setting].append(stat)
-        if pictures >= min_pictures and pictures < total and 0 < base < 1:  # (all kept, or none: nothing to tell)
+        if min_pictures <= count < total and 0 < base < 1:  # (all kept, or none: nothing to tell)
             tested.append(stat)
     findings: list[tuple[float, KeeperFinding]] = []
     family_z = NormalDist().inv_cdf(1 - (1 - 0.95) / 2 / max(1, len(tested)))

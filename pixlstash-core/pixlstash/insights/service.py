@@ -1,8 +1,13 @@
-"""The insights over a selection of the library: its generated pictures' rows, read in one query."""
+"""The insights over a selection of the library. Each picture's settings are read and numbered once and
+kept while its change stamp stays the same, so that a new filter or a new rating costs the pictures that
+changed, not the whole library."""
 
 from __future__ import annotations
 
+import threading
+
 import msgspec
+import numpy as np
 
 from ..db.collections import CollectionStore
 from ..db.outcomes import OutcomeStore
@@ -10,13 +15,20 @@ from ..db.query import PictureQuery
 from ..domain import PictureFilter
 from ..errors import BadInput
 from .keepers import InsightsReport, KeptRule, keeper_report
+from .settings import FeatureIndex
 
 __all__ = ["Insights"]
+
+# Pictures whose settings are kept between reports (about 100 bytes each); past it, all are read again.
+_KEPT_AT_MOST = 500_000
 
 
 class Insights:
     def __init__(self, query: PictureQuery, outcomes: OutcomeStore, collections: CollectionStore) -> None:
         self.query, self.outcomes, self.collections = query, outcomes, collections
+        self._index = FeatureIndex()
+        self._features: dict[int, tuple[int, np.ndarray]] = {}  # picture id: (stamp, its settings' numbers)
+        self._lock = threading.Lock()
 
     def keepers(self, f: PictureFilter, kept: KeptRule, min_pictures: int = 20) -> InsightsReport:
         """Which settings make keepers among the pictures ``f`` selects. The scrapheap's pictures that match
@@ -28,4 +40,22 @@ class Insights:
         ids = self.query.ids(f)
         if not f.scrapheap:
             ids += self.query.ids(msgspec.structs.replace(f, scrapheap=True))
-        return keeper_report(self.outcomes.rows(ids, kept.set_id), kept, max(1, min_pictures))
+        states = self.outcomes.states(ids, kept.set_id)
+        with self._lock:
+            if len(self._features) + len(states) > _KEPT_AT_MOST:
+                self._index, self._features = FeatureIndex(), {}
+            known = self._features
+            stamps = {picture_id: stamp for picture_id, stamp, *_ in states}
+            stale = [i for i, stamp in stamps.items() if known.get(i, (None,))[0] != stamp]
+            for picture_id, *settings in self.outcomes.settings(stale) if stale else ():
+                known[picture_id] = (stamps[picture_id], self._index.features(settings))
+            states = [state for state in states if state[0] in known]  # (one deleted meanwhile)
+            features = [known[picture_id][1] for picture_id, *_ in states]
+            keys = list(self._index.keys)
+        kept_flags = np.fromiter(
+            (kept.kept(rating, bool(scrapped), bool(in_set)) for _, _, rating, scrapped, in_set in states),
+            bool,
+            len(states),
+        )
+        ratings = np.fromiter((rating for _, _, rating, _, _ in states), np.int64, len(states))
+        return keeper_report(features, kept_flags, ratings, keys, kept, max(1, min_pictures))
