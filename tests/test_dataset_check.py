@@ -89,6 +89,16 @@ def test_the_command_line(lora_set, tmp_path):
     assert as_json["rules"]["trainer"] == "ai-toolkit" and as_json["pictures"] == 13
     assert {p["picture_id"] for p in as_json["placements"]} == set(ids.values())
 
+    # The fix for near-duplicates: the best of the group stays (no ratings: the larger one), one undo step.
+    fixed = run_cli("dataset", "check", "Alice", "--remove-duplicates", "--library", path).stdout
+    assert fixed.splitlines()[0] == f"removed 1 near-duplicate from Alice: {ids['p00-again.png']} (pixlstash undo)"
+    assert "near-identical" not in fixed and fixed.splitlines()[1].startswith("Alice: 12 pictures")
+    undone = run_cli("undo", "--library", path).stdout
+    assert "Remove 1 near-duplicate from Alice" in undone
+    assert "Alice: 13 pictures" in run_cli("dataset", "check", "Alice", "--library", path).stdout
+    by_filter = run_cli("dataset", "check", "--tag", "1girl", "--remove-duplicates", "--library", path, check=False)
+    assert by_filter.returncode == 2 and "needs a set or character" in by_filter.stderr
+
     # Bad input: one line and status 1 (or click's 2), nothing written.
     refused = run_cli(
         "dataset", "check", "Alice", "--resolution", "1024", "--max-bucket-reso", "900", "--library", path, check=False

@@ -8,6 +8,7 @@ import msgspec
 from ..errors import BadInput
 from ..training import BucketRules, ExportOptions
 from ..training.configs import bucket_bounds
+from ..training.dataset_check import duplicates_to_remove
 from .common import SectionedCommand, json_option, library_option, option, print_json
 from .library_options import filter_from_args, filter_options, narrowed_to_source, open_library
 from .output import counted
@@ -66,10 +67,15 @@ def dataset_group() -> None:
     show_default=True,
     help="ai-toolkit: its model's divisibility (16 for SDXL and Flux)",
 )
+@option(
+    "--remove-duplicates",
+    is_flag=True,
+    help="take the near-duplicates out of the set or character, keeping the best of each group (one undo step)",
+)
 @json_option
 @filter_options
 @click.pass_obj
-def check_command(pm, library_path, selection, trigger, caption, as_json, where, **bucket) -> int:
+def check_command(pm, library_path, selection, trigger, caption, remove_duplicates, as_json, where, **bucket) -> int:
     """Check a set, character, project or filtered view as a training set: each picture's bucket exactly as
     the trainer makes it (kohya-ss sd-scripts or ai-toolkit), captions and the trigger word, tags in nearly
     every caption, and near-duplicates. Each finding names its pictures (ids as `pixlstash ls`, `remove`
@@ -80,6 +86,7 @@ def check_command(pm, library_path, selection, trigger, caption, as_json, where,
       pixlstash dataset check Alice
       pixlstash dataset check Alice --trainer ai-toolkit --resolution 1024 --json
       pixlstash dataset check --in-set Best --rating-min 4 --no-upscale
+      pixlstash dataset check Alice --remove-duplicates
     """
     with open_library(library_path, pm) as library:
         f, _ = filter_from_args(library, where)
@@ -106,6 +113,18 @@ def check_command(pm, library_path, selection, trigger, caption, as_json, where,
         except ValueError as error:
             raise BadInput(str(error)) from None
         report = library.training.check(f, options, rules)
+        removed = []
+        if remove_duplicates:
+            if remember_for is None:
+                raise click.UsageError("--remove-duplicates needs a set or character as SOURCE")
+            group_ids = [i for group in report.near_duplicates for i in group]
+            removed = duplicates_to_remove(report, {i: library.pictures.get(i) for i in group_ids})
+            if removed:
+                with library.edits.step(f"Remove {counted(len(removed), 'near-duplicate')} from {name}"):
+                    library.edits.remove_members(remember_for, removed)
+                report = library.training.check(f, options, rules)
+    if removed and not as_json:
+        print(f"removed {counted(len(removed), 'near-duplicate')} from {name}: {id_ranges(removed)} (pixlstash undo)")
     if not report.pictures:
         raise BadInput("nothing to check: the selection holds no pictures")
     if as_json:

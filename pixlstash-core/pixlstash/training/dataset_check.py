@@ -19,7 +19,16 @@ from ..domain import Picture
 from .buckets import BucketRules, bucket_for
 from .plan import ExportFile
 
-__all__ = ["BucketCount", "CaptionSummary", "DatasetReport", "Finding", "PictureBucket", "TagShare", "dataset_report"]
+__all__ = [
+    "BucketCount",
+    "CaptionSummary",
+    "DatasetReport",
+    "Finding",
+    "PictureBucket",
+    "TagShare",
+    "dataset_report",
+    "duplicates_to_remove",
+]
 
 # A crop that cuts more than this share of the scaled picture loses what the caption may describe.
 HEAVY_CUT = 0.2
@@ -257,3 +266,13 @@ def _findings(placements, buckets, captions, frequent, singles, duplicates, rule
             )
         )
     return findings
+
+
+def duplicates_to_remove(report: DatasetReport, pictures: dict[int, Picture]) -> list[int]:
+    """The near-duplicates a set is better without: of each group, all but the best (the highest rated,
+    then the most pixels, then the first imported)."""
+    removed = []
+    for group in report.near_duplicates:
+        best = min(group, key=lambda i: (-pictures[i].rating, -pictures[i].width * pictures[i].height, i))
+        removed.extend(i for i in group if i != best)
+    return sorted(removed)
