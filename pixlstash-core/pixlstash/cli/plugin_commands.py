@@ -92,14 +92,18 @@ def _read(path: Path, fingerprint: list[Any]) -> list[PluginCommand] | None:
 
 def _write(path: Path, fingerprint: list[Any], commands: list[PluginCommand]) -> None:
     body = json.dumps({"fingerprint": fingerprint, "commands": [command.as_row() for command in commands]})
+    partial = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         # Whole or not at all: two commands started at once may both write it.
         with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=".commands-", delete=False) as handle:
+            partial = handle.name
             handle.write(body)
-        os.replace(handle.name, path)
+        os.replace(partial, path)
     except OSError as error:
         log.debug("plugin command cache not written (%s): %s", path, error)
+        if partial is not None:
+            Path(partial).unlink(missing_ok=True)
 
 
 def load_declared(name: str, entry_point: str) -> click.Command:
