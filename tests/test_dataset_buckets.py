@@ -106,3 +106,5 @@ def test_what_a_placement_says():
     assert kept.bucket == (640, 448) and kept.resized == (700, 500) and not kept.upscaled
     with pytest.raises(ValueError, match="min_bucket_reso <= resolution"):
         BucketRules(resolution=1024, max_bucket_reso=900).checked()  # 960 once moved to steps
+    with pytest.raises(ValueError, match="divides by zero"):
+        BucketRules(bucket_reso_steps=511).checked()  # min_bucket_reso 256 moves down to 0

@@ -71,6 +71,7 @@ def test_the_trigger_alone_and_a_missing_trigger_are_findings(lora_set):
     findings = {f.kind: f for f in report.findings}
     assert ids["p02.png"] not in findings["trigger-only"].picture_ids
     assert len(findings["trigger-only"].picture_ids) == 11
+    msgspec.convert(msgspec.to_builtins(report), type(report))  # every kind made is one the schema says
     no_trigger = ExportOptions(caption="template", template="{caption}", trigger="ohwx")
     report = library.training.check(PictureFilter(collections=[alice]), no_trigger, BucketRules())
     assert {f.kind: f for f in report.findings}["no-trigger"].picture_ids == [ids["p02.png"]]

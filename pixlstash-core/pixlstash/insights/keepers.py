@@ -22,6 +22,7 @@ import msgspec
 import numpy as np
 from msgspec import Meta
 
+from ..domain import Id
 from .settings import SETTINGS
 
 __all__ = ["InsightsReport", "KeeperFinding", "KeptRule", "SettingStat", "keeper_report"]
@@ -37,7 +38,7 @@ class KeptRule(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     by: Literal["rating", "set", "not-scrapped"] = "rating"
     min_rating: Annotated[int, Meta(ge=1, le=5)] = 4
-    set_id: int | None = None
+    set_id: Id | None = None
 
     def says(self) -> str:
         if self.by == "rating":

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import math
 from functools import cache
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
+from msgspec import Meta
 
 __all__ = ["BucketPlacement", "BucketRules", "bucket_for", "kohya_buckets"]
 
@@ -31,13 +32,14 @@ class BucketRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A trainer's bucket options, named as its config names them (defaults: the trainer's own)."""
 
     trainer: Trainer = "sd-scripts"
-    resolution: int = 1024
-    min_bucket_reso: int = 256  # sd-scripts
-    max_bucket_reso: int = 2048  # sd-scripts (its own default, 1024, refuses a resolution over it)
-    bucket_reso_steps: int = 64  # sd-scripts
+    resolution: Annotated[int, Meta(ge=64, le=8192)] = 1024
+    min_bucket_reso: Annotated[int, Meta(ge=8, le=16_384)] = 256  # sd-scripts
+    # sd-scripts (its own default, 1024, refuses a resolution over it)
+    max_bucket_reso: Annotated[int, Meta(ge=64, le=16_384)] = 2048
+    bucket_reso_steps: Annotated[int, Meta(ge=8, le=512)] = 64  # sd-scripts
     bucket_no_upscale: bool = False  # sd-scripts
     # ai-toolkit: its dataset takes the model's divisibility over the config's bucket_tolerance (16 for SDXL and Flux)
-    bucket_tolerance: int = 16
+    bucket_tolerance: Annotated[int, Meta(ge=1, le=512)] = 16
 
     def checked(self) -> BucketRules:
         """The rules as the trainer takes them: sd-scripts moves min/max to step multiples (down and up)
@@ -51,6 +53,8 @@ class BucketRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         high = self.max_bucket_reso + (-self.max_bucket_reso) % steps
         if not low <= self.resolution <= high:
             raise ValueError(f"sd-scripts needs min_bucket_reso <= resolution <= max_bucket_reso ({low}, {high})")
+        if low == 0 and not self.bucket_no_upscale:  # its bucket list would start at a width of 0
+            raise ValueError("min_bucket_reso comes to 0 in steps of bucket_reso_steps: sd-scripts divides by zero")
         return msgspec.structs.replace(self, min_bucket_reso=low, max_bucket_reso=high)
 
 
@@ -60,7 +64,7 @@ class BucketPlacement(msgspec.Struct, frozen=True):
 
     bucket: tuple[int, int]
     resized: tuple[int, int]
-    aspect_error: float
+    aspect_error: float | None  # None: no bucket (a side of 0, which sd-scripts stops on)
     cut: float
     upscaled: bool  # scaled up to reach its bucket: a picture smaller than what it trains as
 
@@ -140,5 +144,5 @@ def bucket_for(width: int, height: int, rules: BucketRules) -> BucketPlacement:
     bucket, resized = (_kohya if rules.trainer == "sd-scripts" else _ai_toolkit)(width, height, rules)
     area = resized[0] * resized[1]
     cut = 1 - (bucket[0] * bucket[1]) / area if area else 0.0
-    aspect_error = bucket[0] / bucket[1] - width / height if bucket[1] else math.inf
+    aspect_error = bucket[0] / bucket[1] - width / height if bucket[0] and bucket[1] else None
     return BucketPlacement(bucket, resized, aspect_error, max(0.0, cut), resized[0] > width or resized[1] > height)

@@ -45,7 +45,7 @@ class PictureBucket(msgspec.Struct, frozen=True):
     height: int
     bucket: tuple[int, int]
     resized: tuple[int, int]
-    aspect_error: float
+    aspect_error: float | None  # None: no bucket
     cut: float
     upscaled: bool
 
@@ -82,6 +82,7 @@ class Finding(msgspec.Struct, frozen=True):
         "heavy-crop",
         "lonely-bucket",
         "uncaptioned",
+        "trigger-only",
         "no-trigger",
         "everywhere-tag",
         "near-duplicates",
@@ -159,7 +160,7 @@ def dataset_report(
                 picture.height,
                 placed.bucket,
                 placed.resized,
-                round(placed.aspect_error, 4),
+                None if placed.aspect_error is None else round(placed.aspect_error, 4),
                 round(placed.cut, 4),
                 placed.upscaled,
             )
