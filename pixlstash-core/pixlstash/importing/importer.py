@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 import msgspec
 
@@ -36,21 +36,12 @@ from ..system.clock import now_ms
 from ..system.events import Event, EventBus
 from ..system.memory import release_freed_memory
 from .arrivals import Hold
-from .largest_first import LargestFirstPool
 from .photo_facts import apply_photo_metadata
 from .sources import ImportItem, cleanup
 
 __all__ = ["ImportTarget", "Importer", "ReferenceTarget", "RunningCount"]
 
 log = logging.getLogger(__name__)
-
-
-def _size(item: ImportItem) -> int:
-    """A file's size, which orders the workers' queue (largest first)."""
-    try:
-        return os.path.getsize(item.path)
-    except OSError:
-        return 0  # reported by ``_prepare``
 
 
 class ImportTarget(msgspec.Struct, frozen=True):
@@ -318,20 +309,15 @@ class Importer:
         target = target or ImportTarget()
         batch_duplicates: list[_Duplicate] = []
         modified_ms: dict[str, int] = {}
-        # Files read ahead of the workers: the largest of them goes first. While a request still arrives,
-        # those prepared wait for its release in ``held`` and count here too. (Reading further ahead while
-        # the request arrives was measured: the workers then took cores from the request's own parsing and
-        # the peer corpus imported 7% slower; benchmarks/README.md.)
         window = self.workers * 3
-        held: list[Future] = []
         iterator = enumerate(items)
         pending: set[Future] = set()
         positions: dict[Future, int] = {}
         order = _InOrder(report)
-        with LargestFirstPool(self.workers, thread_name_prefix="pixlstash-import") as pool:
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="pixlstash-import") as pool:
             exhausted = False
-            while pending or held or not exhausted:
-                while not exhausted and len(pending) + len(held) < window:
+            while pending or not exhausted:
+                while not exhausted and len(pending) < window:
                     try:
                         position, item = next(iterator)
                     except StopIteration:
@@ -339,26 +325,20 @@ class Importer:
                         break
                     order.position = position
                     order.rank_new_lines()  # files the sources skipped on the way come before this one
-                    future = pool.submit(_size(item), self._prepare, item, reference)
+                    future = pool.submit(self._prepare, item, reference)
                     pending.add(future)
                     positions[future] = position
-                if not pending and not held:
+                if not pending:
                     break
-                done: set[Future] = set()
-                if pending:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 if hold is not None:
-                    held.extend(done)
-                    if not exhausted and len(pending) + len(held) < window:
-                        continue  # more of the request to read while the workers prepare what came
                     released = hold.wait()
                     if released is None:  # the request failed: nothing it sent is kept
-                        for future in [*held, *pending]:
+                        for future in done | pending:
                             self._undo(future.result(), reference)
                         return report
                     hold, modified_ms = None, released.modified_ms
                     source_id, target = released.source_id, ImportTarget(released.project_id, released.collection_ids)
-                    done, held = set(held), []
                 # In file order: ``done`` is a set, and committing in its order gave the same files other
                 # ids from run to run (with one worker, ids follow the files exactly).
                 for future in sorted(done, key=positions.__getitem__):
