@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
+import functools
+
 import click
 import msgspec
 
 from ..errors import BadInput
-from ..training import BucketRules, ExportOptions
+from ..training import BucketRules
 from ..training.configs import bucket_bounds
 from ..training.dataset_check import duplicates_to_remove
 from .common import SectionedCommand, json_option, library_option, option, print_json
-from .library_options import filter_from_args, filter_options, narrowed_to_source, open_library
+from .library_options import export_options, filter_from_args, filter_options, narrowed_to_source, open_library
 from .output import counted
 
 __all__ = ["dataset_group"]
 
 
-def _buckets(title: str):
-    def decorate(*declarations: str, **attrs):
-        return option(*declarations, section=title, **attrs)
-
-    return decorate
-
-
-_bucket = _buckets("Buckets (the trainer's options; default: what the export's configs say)")
+_bucket = functools.partial(option, section="Buckets (the trainer's options; default: what the export's configs say)")
 
 
 def id_ranges(ids: list[int]) -> str:
@@ -93,9 +88,8 @@ def check_command(pm, library_path, selection, trigger, caption, remove_duplicat
         remember_for, name = None, "the selection"
         if selection:
             f, remember_for, name = narrowed_to_source(library, f, selection)
-        base = library.training.remembered(remember_for) if remember_for else ExportOptions()
         given = {key: value for key, value in (("trigger", trigger), ("caption", caption)) if value is not None}
-        options = msgspec.convert({**msgspec.to_builtins(base), **given}, ExportOptions).check()
+        options = export_options(library, remember_for, given)
         resolution, low, high = bucket_bounds(
             msgspec.structs.replace(options, bucket_resolution=bucket["resolution"] or options.bucket_resolution)
         )

@@ -4,18 +4,17 @@ manifest and trainer configs. Options given for a set or character are remembere
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import tempfile
 from pathlib import Path
 
 import click
-import msgspec
 
 from ..errors import BadInput
-from ..training import ExportOptions
 from .common import SOME_FAILED, SectionedCommand, json_option, library_option, option, print_json, terminal
-from .library_options import filter_from_args, filter_options, narrowed_to_source, open_library
+from .library_options import export_options, filter_from_args, filter_options, narrowed_to_source, open_library
 from .output import Progress
 
 # flag -> ExportOptions field, for the flags that set one.
@@ -42,15 +41,8 @@ _FIELDS = {
 }
 
 
-def _section(title: str):
-    def decorate(*declarations: str, **attrs):
-        return option(*declarations, section=title, **attrs)
-
-    return decorate
-
-
-_caption = _section("Captions")
-_image = _section("Images")
+_caption = functools.partial(option, section="Captions")
+_image = functools.partial(option, section="Images")
 
 
 def _names(ctx, param, value: str | None) -> list[str] | None:
@@ -130,9 +122,8 @@ def export_command(pm, library_path, selection, to, zip_file, update, overwrite,
         remember_for, name = None, "the selection"
         if selection:
             f, remember_for, name = narrowed_to_source(library, f, selection)
-        base = library.training.remembered(remember_for) if remember_for else ExportOptions()
         given = {field: flags[flag] for flag, field in _FIELDS.items() if flags.get(flag) is not None}
-        options = msgspec.convert({**msgspec.to_builtins(base), **given}, ExportOptions).check()
+        options = export_options(library, remember_for, given)
         plan = library.training.plan(f, options)
         if not plan.files and not plan.missing:
             raise BadInput("nothing to export: the selection holds no pictures")

@@ -17,6 +17,7 @@ from ..system.paths import resolve_library_path
 from .common import option
 
 __all__ = [
+    "export_options",
     "filter_from_args",
     "filter_options",
     "narrowed_to_source",
@@ -343,3 +344,12 @@ def narrowed_to_source(library, f: PictureFilter, value: str) -> tuple[PictureFi
     if f.project is not None and f.project != project:
         raise BadInput("give one project: as the source or with --in-project")
     return msgspec.structs.replace(f, project=project), None, library.collections.project(project).name
+
+
+def export_options(library: Library, remember_for: int | None, given: dict):
+    """The export options for a SOURCE: those remembered for its set or character (else the defaults), with
+    the ``given`` fields over them, checked."""
+    from ..training import ExportOptions  # (not for every command that takes filters: Pillow comes with it)
+
+    base = library.training.remembered(remember_for) if remember_for else ExportOptions()
+    return msgspec.convert({**msgspec.to_builtins(base), **given}, ExportOptions).check()
