@@ -308,7 +308,9 @@ def needs_of(item) -> set[str]:
         called = set(helpers)
     texts += [helpers[name] for name in called & set(helpers)]
     text = "\n".join(texts)
-    return {name for name, pattern in _NEEDS.items() if pattern.search(text)}
+    # A module may also say it outright (pytestmark): its tests then share the service's one worker too.
+    declared = {mark.name for mark in item.iter_markers() if mark.name in NEEDS}
+    return declared | {name for name, pattern in _NEEDS.items() if pattern.search(text)}
 
 
 def pytest_addoption(parser):

@@ -22,10 +22,14 @@ from corpus import photo
 from serve_process import free_port
 
 ENGINE = shutil.which("podman") or shutil.which("docker")
-pytestmark = pytest.mark.skipif(
-    ENGINE is None or not shutil.which("mmdebstrap"),
-    reason="needs Podman (or Docker) and mmdebstrap: `scripts/setup --dev` installs them",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        ENGINE is None or not shutil.which("mmdebstrap"),
+        reason="needs Podman (or Docker) and mmdebstrap: `scripts/setup --dev` installs them",
+    ),
+    # Every test here on one worker: two workers each building the image doubled the disk it took.
+    pytest.mark.container,
+]
 # Podman as root here: crun fails on these hosts' hybrid cgroups, and the default ulimits are refused.
 RUN_OPTIONS = (
     ["--runtime", "runc", "--ulimit", "nofile=20000:20000", "--ulimit", "nproc=32768:32768"]
@@ -56,6 +60,24 @@ def build(*extra: str) -> None:
         cwd=REPO,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _images_removed_afterwards():
+    """Each build leaves 1-3 GB of images behind (a stage, the last image the tag named): on a machine
+    that runs the suite again and again they filled the disk. The tags made here and every untagged image
+    made while it ran go when the module ends (the old schema's Dockerfile has no label to find them by);
+    the base image stays, it is the same each time."""
+
+    def images(*options: str) -> set[str]:
+        return set(engine("images", "--quiet", "--no-trunc", *options, check=False).stdout.split())
+
+    before = images("--all")
+    yield
+    engine("rmi", "--force", "localhost/pixlstash:test-cpu", "localhost/pixlstash:test-schema20", check=False)
+    left = images("--all") - before - images("--filter", "dangling=false")  # made here, untagged
+    if left:
+        engine("rmi", "--force", *sorted(left), check=False)
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +136,7 @@ class Container:
         self.wait_healthy()
 
     def remove(self) -> None:
-        engine("rm", "--force", self.name, check=False)
+        engine("rm", "--force", "--volumes", self.name, check=False)  # and /models' anonymous volume
 
 
 @pytest.fixture
