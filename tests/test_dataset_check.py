@@ -127,3 +127,30 @@ def test_the_api_checks_what_a_reader_may_export(lora_set, live):
     assert refused.status_code == 400 and "max_bucket_reso" in refused.json()["error"]["message"]
     assert reader.post("/api/v1/exports/check", json={**request, "rules": {"trainer": "x"}}).status_code == 422
     assert live.client().post("/api/v1/exports/check", json=request).status_code == 401
+
+
+def test_the_api_fix_takes_near_duplicates_out_in_one_step(lora_set, live):
+    """The dataset view's fix: a writer takes the near-copy out of the character (the larger one stays), and
+    Undo puts it back; a reader may not, a set's route does not take a character, and the rules are checked."""
+    library, ids, alice = lora_set
+    path = f"/api/v1/characters/{alice}/remove-near-duplicates"
+
+    def members() -> list[int]:
+        rows = library.db.query("SELECT picture_id FROM collection_members WHERE collection_id = ? ORDER BY 1", (alice,))
+        return [row[0] for row in rows]
+
+    assert live.client(live.token("read")).post(path, json={}).status_code == 403
+    writer = live.client(live.token("write"))
+    assert writer.post(f"/api/v1/sets/{alice}/remove-near-duplicates", json={}).status_code == 404
+    refused = writer.post(path, json={"rules": {"resolution": 1024, "max_bucket_reso": 900}})
+    assert refused.status_code == 400 and members() == sorted(ids.values())
+    fixed = writer.post(path, json={"options": {"trigger": "ohwx"}})
+    assert fixed.status_code == 200, fixed.text
+    assert fixed.json()["removed"] == [ids["p00-again.png"]]
+    assert fixed.json()["report"]["pictures"] == 12 and fixed.json()["report"]["near_duplicates"] == []
+    assert ids["p00-again.png"] not in members()
+    assert writer.post(path, json={}).json()["removed"] == []  # nothing left to take out, and no empty step
+    history = writer.get("/api/v1/history").json()["steps"]
+    assert history[0]["label"] == "Remove 1 near-duplicate from Alice"
+    writer.post("/api/v1/history/undo").raise_for_status()
+    assert members() == sorted(ids.values())

@@ -10,7 +10,7 @@ import msgspec
 from ..errors import BadInput
 from ..training import BucketRules
 from ..training.configs import bucket_bounds
-from ..training.dataset_check import duplicates_to_remove
+from ..training.dataset_fixes import remove_near_duplicates
 from .common import SectionedCommand, json_option, library_option, option, print_json
 from .library_options import export_options, filter_from_args, filter_options, narrowed_to_source, open_library
 from .output import counted
@@ -111,11 +111,8 @@ def check_command(pm, library_path, selection, trigger, caption, remove_duplicat
         if remove_duplicates:
             if remember_for is None:
                 raise click.UsageError("--remove-duplicates needs a set or character as SOURCE")
-            group_ids = [i for group in report.near_duplicates for i in group]
-            removed = duplicates_to_remove(report, {i: library.pictures.get(i) for i in group_ids})
+            removed = remove_near_duplicates(library.edits, library.pictures, remember_for, name, report)
             if removed:
-                with library.edits.step(f"Remove {counted(len(removed), 'near-duplicate')} from {name}"):
-                    library.edits.remove_members(remember_for, removed)
                 report = library.training.check(f, options, rules)
     if removed and not as_json:
         print(f"removed {counted(len(removed), 'near-duplicate')} from {name}: {id_ranges(removed)} (pixlstash undo)")

@@ -13,6 +13,7 @@ from starlette.responses import Response, StreamingResponse
 from pixlstash.domain import PictureFilter
 from pixlstash.errors import BadInput
 from pixlstash.training import BucketRules, DatasetReport, ExportOptions
+from pixlstash.training.dataset_fixes import remove_near_duplicates
 
 from ..api import Api, RequestContext
 from ..exports import ExportTicket
@@ -31,6 +32,16 @@ class DatasetCheckRequest(msgspec.Struct, forbid_unknown_fields=True):
     filter: PictureFilter
     options: ExportOptions = ExportOptions()
     rules: BucketRules = BucketRules()
+
+
+class DatasetFixRequest(msgspec.Struct, forbid_unknown_fields=True):
+    options: ExportOptions = ExportOptions()
+    rules: BucketRules = BucketRules()
+
+
+class DuplicatesRemoved(msgspec.Struct):
+    removed: list[int]  # taken out of the set, one undo step
+    report: DatasetReport  # the set's check after
 
 
 class ExportSample(msgspec.Struct):
@@ -92,11 +103,10 @@ def register(api: Api) -> None:
         "dataset check)",
     )
     def check(ctx: RequestContext, body: DatasetCheckRequest) -> DatasetReport:
-        try:
-            rules = body.rules.checked()
-        except ValueError as error:
-            raise BadInput(str(error)) from None
-        return ctx.library.training.check(body.filter, body.options, rules)
+        return ctx.library.training.check(body.filter, body.options, _checked(body.rules))
+
+    for kind, plural in (("set", "sets"), ("character", "characters")):
+        _register_fixes(api, kind, plural)
 
     @api.get(
         "/exports/options/{collection_id:int}",
@@ -165,6 +175,35 @@ def register(api: Api) -> None:
     def progress(ctx: RequestContext) -> ExportProgress:
         ticket = ctx.state.exports.get(ctx.path["ticket_id"])
         return ExportProgress(ticket.id, ticket.pictures, ticket.done, ticket.finished)
+
+
+def _checked(rules: BucketRules) -> BucketRules:
+    try:
+        return rules.checked()
+    except ValueError as error:
+        raise BadInput(str(error)) from None
+
+
+def _register_fixes(api: Api, kind: str, plural: str) -> None:
+    @api.post(
+        f"/{plural}/{{collection_id:int}}/remove-near-duplicates",
+        policy=Policy.WRITE,
+        body=DatasetFixRequest,
+        response=DuplicatesRemoved,
+        tag="exports",
+        summary=f"Take a {kind}'s near-duplicates out of it, keeping the best-rated of each group (one undo "
+        "step): the dataset check's fix",
+    )
+    def remove_duplicates(ctx: RequestContext, body: DatasetFixRequest) -> DuplicatesRemoved:
+        collection = ctx.library.collections.collection(ctx.path["collection_id"], kind)
+        rules = _checked(body.rules)
+        f = PictureFilter(collections=[collection.id])
+        report = ctx.library.training.check(f, body.options, rules)
+        library = ctx.library
+        removed = remove_near_duplicates(library.edits, library.pictures, collection.id, collection.name, report)
+        if removed:
+            report = ctx.library.training.check(f, body.options, rules)
+        return DuplicatesRemoved(removed, report)
 
 
 def _progress(ticket: ExportTicket, done: int) -> None:
