@@ -136,8 +136,8 @@ def test_the_api_fix_takes_near_duplicates_out_in_one_step(lora_set, live):
     path = f"/api/v1/characters/{alice}/remove-near-duplicates"
 
     def members() -> list[int]:
-        rows = library.db.query("SELECT picture_id FROM collection_members WHERE collection_id = ? ORDER BY 1", (alice,))
-        return [row[0] for row in rows]
+        sql = "SELECT picture_id FROM collection_members WHERE collection_id = ? ORDER BY 1"
+        return [row[0] for row in library.db.query(sql, (alice,))]
 
     assert live.client(live.token("read")).post(path, json={}).status_code == 403
     writer = live.client(live.token("write"))
