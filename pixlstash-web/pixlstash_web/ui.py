@@ -49,8 +49,8 @@ _FILES = _load()
 def _service_worker() -> tuple[bytes, str, str]:
     """sw.js with the shell it caches written in: every file of the main page (not the share page's),
     under a cache name that changes whenever one of them does, so an update replaces the old shell."""
-    left_out = {"sw.js", "index.html", "share.html", "js/share.js", "icons/LICENSE"}
-    shell = ["/", *sorted(f"/ui/{name}" for name in _FILES if name not in left_out)]
+    left_out = {"sw.js", "index.html", "share.html", "js/share.js"}
+    shell = ["/", *sorted(f"/ui/{name}" for name in _FILES if name not in left_out and not name.endswith("LICENSE"))]
     version = hashlib.blake2b(b"".join(_FILES[name][2].encode() for name in sorted(_FILES)), digest_size=8).hexdigest()
     body = f"const SHELL = {json.dumps('pixlstash-shell-' + version)};\nconst FILES = {json.dumps(shell)};\n".encode()
     body += _FILES["sw.js"][0]

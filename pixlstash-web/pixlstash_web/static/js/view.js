@@ -1,6 +1,7 @@
 // Every view is a URL: filters, sort, search, the open picture. Reload or bookmark lands in the same place.
 
-const LISTS = ["tags", "any_tags", "not_tags", "collections", "similar", "loras"];
+const LISTS = ["tags", "any_tags", "not_tags", "collections", "similar", "loras", "ids"];
+const NUMBER_LISTS = ["collections", "similar", "ids"];
 const NUMBERS = ["project", "rating_min", "rating_max", "picture", "folder", "size", "seed", "face", "taken_after",
   "taken_before", "min_width", "min_height", "steps", "stack", "score_min", "score_max"];
 const FLAGS = ["favourite", "unrated", "scrapheap", "duplicates", "dupes", "asc", "variants"];
@@ -14,7 +15,7 @@ export function readView(search = location.search) {
   const view = {};
   for (const key of LISTS) {
     const values = params.getAll(key).flatMap((v) => v.split(",")).filter(Boolean);
-    if (values.length) view[key] = key === "collections" || key === "similar" ? values.map(Number) : values;
+    if (values.length) view[key] = NUMBER_LISTS.includes(key) ? values.map(Number) : values;
   }
   for (const key of NUMBERS) if (params.has(key)) view[key] = Number(params.get(key));
   for (const key of FLAGS) if (params.get(key) === "1") view[key] = true;
@@ -39,7 +40,7 @@ export function filterParams(view) {
   const params = {};
   for (const key of ["tags", "any_tags", "not_tags", "collections", "project", "rating_min", "rating_max",
     "media_type", "folder", "taken_after", "taken_before", "min_width", "min_height", "loras", "checkpoint",
-    "generation_seed", "sampler", "scheduler", "steps", "score_engine", "score_min", "score_max"]) {
+    "generation_seed", "sampler", "scheduler", "steps", "score_engine", "score_min", "score_max", "ids"]) {
     if (view[key] !== undefined) params[key] = view[key];
   }
   if (view.collections?.length > 1) params.collection_op = view.op || "union";

@@ -297,6 +297,8 @@ export function contextMenuFor(app, x, y, kind, id) {
   if (kind === "project") {
     items.push(["Open", () => app.navigate({ project: id })],
       ["Export for training…", () => exportDialog(app, { project: app.sidebar.projects.find((p) => p.id === id) })],
+      ["Check as a dataset…", () => openPanel(app, "dataset", { source: { kind, id,
+        name: app.sidebar.projects.find((p) => p.id === id)?.name ?? "the project" } })],
       ["Rename…", () => rename(app, `/projects/${id}`, app.sidebar.projects.find((p) => p.id === id)?.name)],
       ["Share…", () => shareDialog(app, { scope_type: "project", scope_id: id })],
       ["Delete project (keeps pictures)", () => remove(app, `/projects/${id}`,
@@ -306,6 +308,8 @@ export function contextMenuFor(app, x, y, kind, id) {
     items.push(["Open", () => app.navigate({ collections: [id] })],
       ...(kind === "character" ? [["Faces and suggestions…", () => openPanel(app, "people", { character: id })]] : []),
       ["Export for training…", () => exportDialog(app, { collection: app.sidebar.collections.find((c) => c.id === id) })],
+      ["Check as a dataset…", () => openPanel(app, "dataset", { source: { kind, id,
+        name: app.sidebar.collections.find((c) => c.id === id)?.name ?? `the ${kind}` } })],
       ["Rename…", () => rename(app, path, app.sidebar.collections.find((c) => c.id === id)?.name)],
       ["Share…", () => shareDialog(app, { scope_type: kind, scope_id: id })],
       ["Move to project", [["No project", () => move(app, path, null)],

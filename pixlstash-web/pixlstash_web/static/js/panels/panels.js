@@ -1,9 +1,11 @@
 // The side panels' host: opens one panel at a time, keeps the live ones current, and hands each panel
-// module (stats, tasks, snapshots, settings, help, people, history, folders) its frame.
+// module (stats, insights, dataset, tasks, snapshots, settings, help, people, history, folders) its frame.
 
+import { renderDataset } from "./dataset.js";
 import { renderFolders } from "./folders.js";
 import { renderHelp } from "./help.js";
 import { renderHistory } from "./history.js";
+import { renderInsights } from "./insights.js";
 import { renderPeople } from "./people.js";
 import { renderSettings } from "./settings.js";
 import { renderSnapshots } from "./snapshots.js";
@@ -44,6 +46,7 @@ export function openPanel(app, name, options = {}) {
   panel.innerHTML = `${header(name[0].toUpperCase() + name.slice(1))}<p class="muted">Loading…</p>`;
   bindClose(panel);
   ({ stats: (a, p) => renderStats(a, p, FRAME), tasks: (a, p) => renderTasks(a, p, FRAME),
+    insights: (a, p) => renderInsights(a, p, FRAME), dataset: (a, p, o) => renderDataset(a, p, FRAME, o),
     snapshots: (a, p, o) => renderSnapshots(a, p, FRAME, o),
     settings: (a, p) => renderSettings(a, p, header, bindClose),
     help: (a, p) => renderHelp(a, p, FRAME), people: (a, p, o) => renderPeople(a, p, { header, bindClose }, o),
@@ -51,10 +54,11 @@ export function openPanel(app, name, options = {}) {
     folders: (a, p) => renderFolders(a, p, header, bindClose) })[name](app, panel, options);
 }
 
-/** The view changed: an open statistics panel shows the new view's figures, never the old ones. */
+/** The view changed: an open statistics or insights panel shows the new view's figures, never the old ones. */
 export function viewChanged(app) {
   const panel = $("panel");
   if (current === "stats" && !panel.hidden) renderStats(app, panel, FRAME);
+  if (current === "insights" && !panel.hidden) renderInsights(app, panel, FRAME);
 }
 
 export function closePanel() {
