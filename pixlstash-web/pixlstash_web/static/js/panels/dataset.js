@@ -70,9 +70,10 @@ function showReport(app, body, report, source, again) {
   }
   const { rules, captions } = report;
   const fixable = source.kind !== "project";
-  body.innerHTML = `<p>${plural(report.pictures, "picture")} for ${esc(TRAINERS[rules.trainer])} at ${rules.resolution}:
-      ${plural(report.buckets.length, "bucket")}, ${captions.captioned.toLocaleString()} captioned${
-      captions.trigger ? `, trigger “${esc(captions.trigger)}”` : ""}.</p>
+  const said = `${plural(report.pictures, "picture")} for ${TRAINERS[rules.trainer]} at ${rules.resolution}: ${
+    plural(report.buckets.length, "bucket")}, ${captions.captioned.toLocaleString()} captioned${
+    captions.trigger ? `, trigger “${captions.trigger}”` : ""}.`;
+  body.innerHTML = `<p>${esc(said)}</p>
     <section><h3>Findings</h3>${report.findings.length ? `<ul class="findings">${report.findings.map((f, i) =>
       `<li data-kind="${esc(f.kind)}"><span>${esc(f.message)}</span>
         ${f.picture_ids.length ? `<button type="button" class="link" data-show="${i}">Show ${plural(f.picture_ids.length, "picture")}</button>` : ""}

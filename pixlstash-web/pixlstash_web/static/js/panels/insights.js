@@ -98,7 +98,7 @@ function showReport(app, body, report) {
   for (const [setting, stats] of sections) {
     const box = body.querySelector(`[data-setting="${setting}"] .setting-chart`);
     const pick = FILTERS[setting] ? (stat) => app.update(FILTERS[setting](stat.value)) : null;
-    if (NUMERIC.has(setting) && stats.length >= 3) {
+    if (NUMERIC.has(setting) && stats.length >= 2) {
       const points = stats.map((s) => ({ value: Number(s.value), rate: s.rate, low: s.rate_low, high: s.rate_high,
         pictures: s.pictures, stat: s })).sort((a, b) => a.value - b.value);
       rateChart(box, { title: `Kept by ${TITLES[setting]}`, points, overall: report.rate,
@@ -119,7 +119,7 @@ function rateBars(box, stats, overall, pick, limit = SHOWN) {
     const said = `${s.label}: kept ${percent(s.rate)} (95% interval ${percent(s.rate_low)} to ${percent(s.rate_high)}), ${
       s.lift.toFixed(1)}× the view's rate, ${s.pictures.toLocaleString()} pictures`;
     return `<div class="rate-bar" ${pick ? `role="button" tabindex="0"` : `role="group"`} data-row="${i}" aria-label="${esc(said)}" title="${esc(said)}">
-      <span class="label">${esc(s.value)}</span>
+      <span class="label">${esc(s.value.replace("@", " at "))}</span>
       <span class="track" aria-hidden="true"><span class="fill ${s.lift_low > 1 ? "above" : s.lift_high < 1 ? "below" : ""}"
         style="width:${x(s.rate)}"></span><span class="interval" style="left:${x(s.rate_low)};width:${x(s.rate_high - s.rate_low)}"></span>
         <span class="overall" style="left:${x(overall)}"></span></span>

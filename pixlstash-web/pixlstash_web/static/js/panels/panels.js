@@ -15,12 +15,14 @@ import { esc } from "../ui.js";
 
 const $ = (id) => document.getElementById(id);
 let current = null;
+let currentOptions = {};
 let eventsBound = false;
 
 export function openPanel(app, name, options = {}) {
   const panel = $("panel");
   if (current === name && !panel.hidden && !Object.keys(options).length) { closePanel(); return; }
   current = name;
+  currentOptions = options;
   panel.hidden = false;
   panel.dataset.panel = name;
   if (!eventsBound) {
@@ -32,11 +34,12 @@ export function openPanel(app, name, options = {}) {
         timer = setTimeout(() => renderTasks(app, panel, FRAME), 150);
       }
     });
-    // An edit, undo or redo anywhere: an open history panel shows it.
+    // An edit, undo or redo anywhere: an open history panel shows it, an open dataset check is made again.
     const edited = () => {
-      if (current !== "history" || panel.hidden) return;
+      if (!["history", "dataset"].includes(current) || panel.hidden) return;
       clearTimeout(timer);
-      timer = setTimeout(() => renderHistory(app, panel, header, bindClose), 300);
+      timer = setTimeout(() => (current === "history" ? renderHistory(app, panel, header, bindClose)
+        : renderDataset(app, panel, FRAME, currentOptions)), 300);
     };
     window.addEventListener("pixlstash:history", edited);
     window.addEventListener("pixlstash:event", (e) => { if (!["job.progress", "comfy.run"].includes(e.detail.kind)) edited(); });

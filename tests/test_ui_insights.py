@@ -1,0 +1,134 @@
+"""The Insights and Dataset panels in the browser (issue 64), on a library imported from renders that carry
+A1111 parameters and from photos of a character's sizes: the keep rates and their findings, a finding
+filtering the grid, a chart's table, the dataset check's findings showing their pictures, the bucket bars,
+and the near-duplicates fix as one undo step; at desktop and phone sizes, in both themes, axe-clean."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from corpus import photo
+from test_insights import _render
+from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
+from test_ui_accessibility import serious
+from ui_support import library_server, screenshot, signed_in_page, wait_for_the_list
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """60 renders (20 with film_grain, 16 of them rated 5; 40 without, 4 rated 5) at 20, 25 or 30 steps;
+    and Alice, a character of nine photos of training sizes, one a near copy of another."""
+    folder = tmp_path_factory.mktemp("pictures")
+    for n in range(60):
+        _render(folder / f"r{n:02}.png", n, "film_grain:0.7" if n < 20 else None, "Euler a", f"model{n % 2}")
+    sizes = [(1216, 832)] * 4 + [(832, 1216)] * 2 + [(1024, 1024), (600, 400)]
+    for n, (width, height) in enumerate(sizes):
+        photo(width, height, seed=900 + n).save(folder / f"alice{n}.png")
+    photo(1216, 832, seed=900).resize((1200, 821)).save(folder / "alice0-again.png")
+    with library_server(tmp_path_factory.mktemp("library"), folder, 69) as live:
+        library = live.library
+        ids = {name: pid for pid, name in library.db.query("SELECT id, original_name FROM pictures")}
+        renders = [ids[f"r{n:02}.png"] for n in range(60)]
+        library.edits.set_fields(renders[:16] + renders[20:24], rating=5)
+        alice = library.edits.create_collection("character", "Alice")
+        library.edits.add_members(alice.id, [i for name, i in ids.items() if name.startswith("alice")])
+        live.ids, live.alice = ids, alice.id
+        yield live
+
+
+def open_insights(page):
+    page.get_by_role("button", name="Insights", exact=True).click()
+    panel = page.locator("#panel")
+    expect(panel.locator(".insights-summary")).to_contain_text("60 pictures with generation data")
+    return panel
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_insights_name_the_lora_that_makes_keepers_and_show_its_pictures(browser, server, size):  # noqa: F811
+    with signed_in_page(browser, server, viewport=SIZES[size], has_touch=size == "phone") as page:
+        panel = open_insights(page)
+        expect(panel.locator(".insights-summary")).to_contain_text("20 kept (33%)")
+        finding = panel.locator(".findings li.above button").filter(has_text="LoRA film_grain")
+        expect(finding.first).to_be_visible()
+        # Each value's bar says its rate, interval and count in words (what a screen reader reads).
+        bar = panel.locator("[data-setting=lora] .rate-bar").first
+        expect(bar).to_have_attribute(
+            "aria-label", re.compile(r"^LoRA film_grain: kept 80% \(95% interval \d+% to \d+%\)")
+        )
+        # Steps is a number: a chart of the rate over it, and its numbers as a table.
+        panel.get_by_label("values on at least").fill("5")
+        panel.get_by_label("values on at least").press("Enter")
+        steps = panel.locator("[data-setting=steps]")
+        expect(steps.locator("canvas").first).to_be_visible()
+        steps.get_by_role("button", name="Table").click()
+        expect(steps.locator("table tbody tr")).to_have_count(2)  # the renders alternate 20 and 30 steps
+        expect(steps.locator("table")).to_contain_text("30")
+        assert serious(page) == []
+        screenshot(page, f"insights-{size}")
+        page.emulate_media(color_scheme="dark")  # the other theme: the chart takes its colours again
+        panel.get_by_label("values on at least").fill("6")
+        panel.get_by_label("values on at least").press("Enter")
+        expect(steps.locator("canvas").first).to_be_visible()
+        screenshot(page, f"insights-{size}-dark")
+        assert serious(page) == []
+        finding.first.click()
+        page.wait_for_url(re.compile(r"loras=film_grain"))
+        wait_for_the_list(page)
+        expect(page.locator("#count")).to_have_text("20 pictures")
+        # The open panel follows the view: now over the film_grain renders alone.
+        expect(panel.locator(".insights-summary")).to_contain_text("20 pictures with generation data")
+
+
+def test_the_dataset_check_shows_findings_their_pictures_and_fixes_duplicates(browser, server):  # noqa: F811
+    ids, library = server.ids, server.library
+    with signed_in_page(browser, server) as page:
+        page.locator("#sidebar").get_by_label("character Alice").click(button="right")
+        page.get_by_text("Check as a dataset…").click()
+        panel = page.locator("#panel")
+        expect(panel.locator("h2")).to_contain_text("Dataset: Alice")
+        expect(panel.locator(".dataset-body > p").first).to_have_text(
+            re.compile(r"^9 pictures for kohya sd-scripts at 1024: \d+ buckets, 0 captioned")
+        )
+        # The buckets as sd-scripts makes them, largest first: the small 600x400 one joins 1216x832 (upscaled).
+        buckets = panel.locator("#bucket-bars [data-bar]").evaluate_all("els => els.map(e => e.ariaLabel)")
+        assert buckets == [
+            "bucket 1024 by 1024: 1 picture",
+            "bucket 832 by 1216: 2 pictures",
+            "bucket 1216 by 832: 6 pictures",
+        ]
+        expect(panel.locator(".dataset-cut canvas").first).to_be_visible()
+        assert serious(page) == []
+        screenshot(page, "dataset-desktop")
+        near = panel.locator("li[data-kind=near-duplicates]")
+        near.get_by_role("button", name="Show 2 pictures").click()
+        page.wait_for_url(re.compile(r"ids="))
+        wait_for_the_list(page)
+        shown = {int(i) for i in page.locator(".tile:visible").evaluate_all("els => els.map(e => e.dataset.id)")}
+        assert shown == {ids["alice0.png"], ids["alice0-again.png"]}
+        near.get_by_role("button", name="Keep the best of each group").click()
+        expect(page.locator("#toast")).to_contain_text("Took 1 near-duplicate out of Alice")
+        expect(panel.locator("li[data-kind=near-duplicates]")).to_have_count(0)
+        members = "SELECT picture_id FROM collection_members WHERE collection_id = ?"
+        assert ids["alice0-again.png"] not in {r[0] for r in library.db.query(members, (server.alice,))}
+        page.keyboard.press("Control+z")
+        expect(panel.locator("li[data-kind=near-duplicates]")).to_have_count(1)  # the panel follows the history
+        assert ids["alice0-again.png"] in {r[0] for r in library.db.query(members, (server.alice,))}
+
+
+def test_the_dataset_panel_on_a_phone(browser, server):  # noqa: F811
+    with signed_in_page(browser, server, viewport=SIZES["phone"], has_touch=True) as page:
+        page.get_by_role("button", name="Show or hide the sidebar").click()
+        page.locator("#sidebar").get_by_label("character Alice").click(button="right")
+        page.get_by_text("Check as a dataset…").click()
+        panel = page.locator("#panel")
+        expect(panel.locator(".dataset-cut canvas").first).to_be_visible()
+        width = panel.evaluate("p => [p.scrollWidth, p.clientWidth]")
+        assert width[0] <= width[1], width  # nothing wider than the phone
+        assert serious(page) == []
+        screenshot(page, "dataset-phone")
