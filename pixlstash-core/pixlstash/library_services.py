@@ -193,9 +193,21 @@ class LibraryServices:
 
     @built_once
     def training(self) -> TrainingExport:
+        from .people.clusters import DEFAULT_THRESHOLD
         from .training import TrainingExport
 
-        return TrainingExport(self.query, self.pictures, self.files, SettingsStore(self.db, "settings"), self.limits)
+        settings = SettingsStore(self.db, "settings")
+        # Faces are alike at the library's cluster threshold (a learned metric's own threshold is not cosine).
+        return TrainingExport(
+            self.query,
+            self.pictures,
+            self.files,
+            settings,
+            self.limits,
+            self.vectors,
+            self.collections,
+            lambda _: DEFAULT_THRESHOLD,
+        )
 
     @built_once
     def insights(self) -> Insights:

@@ -144,6 +144,20 @@ class VectorStore:
                 found[face_id] = np.frombuffer(blob, dtype="<f4")
         return found
 
+    def faces_of_pictures(self, picture_ids: Sequence[int]) -> list[tuple[int, str, float, np.ndarray]]:
+        """(picture id, engine id, box area, vector) of every face found on these pictures with a vector."""
+        found = []
+        for start in range(0, len(picture_ids), 500):
+            chunk = list(picture_ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            for picture_id, engine_id, area, blob in self.db.query(
+                "SELECT f.picture_id, f.engine_id, (f.x1 - f.x0) * (f.y1 - f.y0), v.vector FROM faces f "
+                f"JOIN face_vectors v ON v.face_id = f.id WHERE f.picture_id IN ({marks})",
+                chunk,
+            ):
+                found.append((picture_id, engine_id, area, np.frombuffer(blob, dtype="<f4")))
+        return found
+
     def iter_face_vectors(self, engine_id: str, batch: int = 10_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         yield from self._iter(
             "SELECT v.face_id, v.face_id, v.vector FROM face_vectors v JOIN faces f "

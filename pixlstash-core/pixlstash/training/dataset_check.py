@@ -17,7 +17,9 @@ import msgspec
 
 from ..domain import Picture
 from .buckets import BucketRules, bucket_for
+from .picture_quality import BLURRY, DARK_OR_BURNT, JPEG_LOW, NOISY, PictureQuality
 from .plan import ExportFile
+from .variety import Identity, Spread
 
 __all__ = [
     "BucketCount",
@@ -86,6 +88,13 @@ class Finding(msgspec.Struct, frozen=True):
         "no-trigger",
         "everywhere-tag",
         "near-duplicates",
+        "outliers",
+        "someone-else",
+        "no-face",
+        "blurry",
+        "exposure",
+        "noisy",
+        "jpeg",
         "missing",
         "videos",
     ]
@@ -101,12 +110,20 @@ class DatasetReport(msgspec.Struct, frozen=True):
     captions: CaptionSummary
     frequent_tags: list[TagShare]  # the most frequent caption tags
     single_tags: list[str]  # caption tags on one picture only
-    near_duplicates: list[list[int]]  # groups of pictures the library holds as near-identical
+    near_duplicates: list[list[int]]  # groups of near-identical pictures: the library's, and by embedding
     findings: list[Finding]
+    quality: list[PictureQuality] = []  # each picture's measures (those with a grid thumbnail)
+    embedding: Spread | None = None  # how far each picture is from the set's centre, by its embedding
+    identity: Identity | None = None  # for a character: how alike its faces are
 
 
 def _pictures(n: int) -> str:
     return f"{n} picture{'' if n == 1 else 's'}"
+
+
+def _saying(n: int, one: str, many: str) -> str:
+    """ "1 picture looks ...", "3 pictures look ..."."""
+    return f"{_pictures(n)} {one if n == 1 else many}"
 
 
 def _caption_summary(files: Sequence[ExportFile], trigger: str) -> CaptionSummary:
@@ -130,12 +147,22 @@ def _caption_summary(files: Sequence[ExportFile], trigger: str) -> CaptionSummar
     )
 
 
-def _near_duplicates(pictures: Sequence[Picture]) -> list[list[int]]:
-    groups: dict[int, list[int]] = defaultdict(list)
+def _near_duplicates(pictures: Sequence[Picture], similar: Sequence[Sequence[int]]) -> list[list[int]]:
+    """The library's near-duplicate groups joined with ``similar`` (groups by embedding): a picture in
+    both joins them."""
+    group_of: dict[int, int] = {}
+    members: dict[int, set[int]] = defaultdict(set)
+    groups = defaultdict(list)
     for picture in pictures:
         if picture.dup_group is not None:
             groups[picture.dup_group].append(picture.id)
-    return sorted((sorted(ids) for ids in groups.values() if len(ids) > 1), key=lambda ids: ids[0])
+    for n, ids in enumerate([*groups.values(), *similar]):
+        joined = {group_of[i] for i in ids if i in group_of} | {n}
+        merged = set(ids).union(*(members.pop(g, set()) for g in joined))
+        members[n] = merged
+        for i in merged:
+            group_of[i] = n
+    return sorted((sorted(ids) for ids in members.values() if len(ids) > 1), key=lambda ids: ids[0])
 
 
 def dataset_report(
@@ -146,8 +173,14 @@ def dataset_report(
     *,
     missing: Sequence[int] = (),
     videos_left_out: Sequence[int] = (),
+    quality: Sequence[PictureQuality] = (),
+    embedding: Spread | None = None,
+    similar: Sequence[Sequence[int]] = (),
+    identity: Identity | None = None,
 ) -> DatasetReport:
-    """The report for the export's ``files`` (in its order), each with its ``Picture`` as shown."""
+    """The report for the export's ``files`` (in its order), each with its ``Picture`` as shown; with the
+    pictures' measures, their embeddings' spread and groups (``similar``) and a character's identity spread
+    where the caller has them (``picture_quality``, ``variety``)."""
     rules = rules.checked()
     placements = []
     for file in files:
@@ -175,13 +208,63 @@ def dataset_report(
     total = len(files)
     frequent = [TagShare(tag, n, round(n / total, 3)) for tag, n in tag_counts.most_common(30)] if total else []
     singles = sorted(tag for tag, n in tag_counts.items() if n == 1)
-    duplicates = _near_duplicates([pictures[f.picture_id] for f in files])
+    duplicates = _near_duplicates([pictures[f.picture_id] for f in files], similar)
     findings = _findings(placements, buckets, captions, frequent, singles, duplicates, rules, total)
+    findings += _variety_findings(embedding, identity) + _quality_findings(quality)
     if missing:
         findings.append(Finding("missing", f"{_pictures(len(missing))} have no original here: left out", list(missing)))
     if videos_left_out:
         findings.append(Finding("videos", f"{len(videos_left_out)} videos are left out", list(videos_left_out)))
-    return DatasetReport(total, rules, buckets, placements, captions, frequent, singles, duplicates, findings)
+    return DatasetReport(
+        total, rules, buckets, placements, captions, frequent, singles, duplicates, findings, list(quality), embedding,
+        identity,
+    )  # fmt: skip
+
+
+def _variety_findings(embedding: Spread | None, identity: Identity | None) -> list[Finding]:
+    findings = []
+    if embedding is not None and embedding.outliers:
+        findings.append(
+            Finding(
+                "outliers",
+                f"{_pictures(len(embedding.outliers))} unlike the rest of the set (by their {embedding.engine_id} "
+                "embeddings): a different subject or style, or what the set should have more of",
+                embedding.outliers,
+            )
+        )
+    if identity is not None and identity.someone_else:
+        findings.append(
+            Finding(
+                "someone-else",
+                _saying(len(identity.someone_else), "looks", "look") + " like someone else: no face on them is as "
+                f"alike to the character's as {identity.threshold:g} ({identity.engine_id})",
+                identity.someone_else,
+            )
+        )
+    if identity is not None and identity.without_face:
+        findings.append(
+            Finding(
+                "no-face",
+                _saying(len(identity.without_face), "shows", "show") + " no face the engine found: the character "
+                "from behind, far away or cropped (or not there)",
+                identity.without_face,
+            )
+        )
+    return findings
+
+
+def _quality_findings(quality: Sequence[PictureQuality]) -> list[Finding]:
+    dark = [q.picture_id for q in quality if q.exposure < DARK_OR_BURNT]
+    flags = [
+        ("blurry", [q.picture_id for q in quality if q.sharpness < BLURRY and q.exposure >= DARK_OR_BURNT],
+         ("looks", "look"), " blurred (little detail left: out of focus, in motion, or enlarged)"),
+        ("exposure", dark, ("is", "are"), " crushed to black or burnt to white"),
+        ("noisy", [q.picture_id for q in quality if q.noise < NOISY], ("is", "are"),
+         " noisy: the model learns grain as texture"),
+        ("jpeg", [q.picture_id for q in quality if q.jpeg_quality is not None and q.jpeg_quality < JPEG_LOW],
+         ("is a JPEG", "are JPEGs"), f" saved below quality {JPEG_LOW}: blocks and ringing are learned too"),
+    ]  # fmt: skip
+    return [Finding(kind, _saying(len(ids), *verb) + said, ids) for kind, ids, verb, said in flags if ids]
 
 
 def _findings(placements, buckets, captions, frequent, singles, duplicates, rules, total) -> list[Finding]:

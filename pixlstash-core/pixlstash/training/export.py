@@ -25,9 +25,11 @@ from typing import Literal
 
 import msgspec
 
+from ..db.collections import CollectionStore
 from ..db.pictures import PictureStore
 from ..db.query import PictureQuery
 from ..db.settings import SettingsStore
+from ..db.vectors import VectorStore
 from ..domain import Picture, PictureFilter
 from ..errors import BadInput, Conflict, NotFound, UnsupportedMedia
 from ..files.picture_files import PictureFiles
@@ -40,7 +42,9 @@ from .configs import ai_toolkit_config, kohya_config, metadata_lines
 from .dataset_check import DatasetReport, dataset_report
 from .images import converted_image, copied_as_is, image_suffix
 from .options import TRAINERS_READ, ExportOptions
+from .picture_quality import PictureQuality, measure_pictures
 from .plan import ExportFile, ExportMissing, ExportPlan
+from .variety import identity, near_identical, spread
 
 __all__ = ["ExportFile", "ExportPlan", "FolderReport", "TrainingExport"]
 
@@ -68,8 +72,14 @@ class TrainingExport:
         files: PictureFiles,
         settings: SettingsStore,
         limits: MediaLimits,
+        vectors: VectorStore,
+        collections: CollectionStore,
+        face_threshold: Callable[[str], float],
     ) -> None:
         self.query, self.pictures, self.files, self.settings, self.limits = query, pictures, files, settings, limits
+        self.vectors, self.collections, self.face_threshold = vectors, collections, face_threshold
+        # Measures per (picture, content, look): a check again, or of an overlapping set, reads no thumbnail.
+        self._measured: dict[tuple[int, str, str], PictureQuality] = {}
 
     # -- options remembered per set -------------------------------------------------------------
 
@@ -86,8 +96,12 @@ class TrainingExport:
         return self._plan(f, options)[0]
 
     def check(self, f: PictureFilter, options: ExportOptions, rules: BucketRules) -> DatasetReport:
-        """What the trainer would make of this export, and what is wrong with it (``dataset_check``)."""
+        """What the trainer would make of this export, and what is wrong with it (``dataset_check``): with
+        each picture's measures, its embeddings' spread and, for a character, its faces' likeness."""
         plan, pictures = self._plan(f, options)
+        character = len(f.collections) == 1 and self._kind(f.collections[0]) == "character"
+        ids = [file.picture_id for file in plan.files]
+        vectors, engine_id = self._embeddings(ids)
         return dataset_report(
             plan.files,
             pictures,
@@ -95,7 +109,39 @@ class TrainingExport:
             options.trigger,
             missing=[m.picture_id for m in plan.missing],
             videos_left_out=plan.videos_left_out,
+            quality=self._quality(plan.files, pictures),
+            embedding=spread(engine_id, vectors, ids) if vectors else None,
+            similar=near_identical(vectors),
+            identity=identity(self.vectors.faces_of_pictures(ids), ids, self.face_threshold) if character else None,
         )
+
+    def _kind(self, collection_id: int) -> str | None:
+        try:
+            return self.collections.collection(collection_id).kind
+        except NotFound:
+            return None
+
+    def _embeddings(self, ids: list[int]) -> tuple[dict, str]:
+        """The vectors of the image embedder that has embedded most of these pictures, and its id."""
+        best: tuple[dict, str] = ({}, "")
+        for engine_id, _, _ in sorted(self.vectors.embedding_engines()):
+            found = self.vectors.embeddings(engine_id, ids)
+            if len(found) > len(best[0]):
+                best = (found, engine_id)
+        return best
+
+    def _quality(self, files: list[ExportFile], pictures: dict[int, Picture]) -> list[PictureQuality]:
+        keys = {f.picture_id: (f.picture_id, f.content_hash, repr(pictures[f.picture_id].edit)) for f in files}
+        wanted = [
+            (f.picture_id, self.files.thumbnail_path(f.picture_id), Path(f.source) if _jpeg(f.suffix) else None)
+            for f in files
+            if keys[f.picture_id] not in self._measured and not f.video
+        ]
+        if len(self._measured) + len(wanted) > _MAX_PICTURES:
+            self._measured.clear()
+        for measured in measure_pictures(wanted):
+            self._measured[keys[measured.picture_id]] = measured
+        return [self._measured[key] for key in keys.values() if key in self._measured]
 
     def _plan(self, f: PictureFilter, options: ExportOptions) -> tuple[ExportPlan, dict[int, Picture]]:
         options.check()
@@ -334,6 +380,10 @@ def _stem(picture: Picture, options: ExportOptions, used: set[str]) -> str:
         stem = f"{stem}-{picture.id}"
     used.add(stem.lower())
     return stem
+
+
+def _jpeg(suffix: str) -> bool:
+    return suffix.lower() in (".jpg", ".jpeg")
 
 
 def _repeat_folder(options: ExportOptions) -> str:
