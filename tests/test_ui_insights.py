@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 from corpus import photo
 from test_insights import _render
+from test_scores import degraded
 from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
 from test_ui_accessibility import serious
 from ui_support import library_server, screenshot, signed_in_page, wait_for_the_list
+
+from pixlstash.db.vectors import FaceRow
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -31,7 +35,11 @@ def server(tmp_path_factory):
     for n, (width, height) in enumerate(sizes):
         photo(width, height, seed=900 + n).save(folder / f"alice{n}.png")
     photo(1216, 832, seed=900).resize((1200, 821)).save(folder / "alice0-again.png")
-    with library_server(tmp_path_factory.mktemp("library"), folder, 69) as live:
+    for n in range(4):
+        photo(1216, 832, seed=950 + n).save(folder / f"bob{n}.png")
+    photo(3000, 150, seed=960).save(folder / "bob-wide.png")  # 20:1, past the widest bucket (2048x256, 8:1)
+    degraded(9)["dark"].save(folder / "bob-dark.png")
+    with library_server(tmp_path_factory.mktemp("library"), folder, 75) as live:
         library = live.library
         ids = {name: pid for pid, name in library.db.query("SELECT id, original_name FROM pictures")}
         renders = [ids[f"r{n:02}.png"] for n in range(60)]
@@ -39,6 +47,18 @@ def server(tmp_path_factory):
         alice = library.edits.create_collection("character", "Alice")
         library.edits.add_members(alice.id, [i for name, i in ids.items() if name.startswith("alice")])
         live.ids, live.alice = ids, alice.id
+        # Bob: faces as a face engine stores them, one picture's of someone else.
+        bob = library.edits.create_collection("character", "Bob")
+        names = ["bob0.png", "bob1.png", "bob2.png", "bob3.png", "bob-wide.png", "bob-dark.png"]
+        library.edits.add_members(bob.id, [ids[name] for name in names])
+        rng = np.random.default_rng(5)
+        him, other = (rng.normal(size=32) for _ in range(2))
+        with library.db.write():
+            for name in names:
+                vector = (other if name == "bob3.png" else him) + rng.normal(scale=0.1, size=32)
+                face = FaceRow((0, 0, 50, 50), 0.9, [], (vector / np.linalg.norm(vector)).astype(np.float32))
+                library.vectors.replace_faces(ids[name], "test/faces", "1", [face], 0)
+        live.bob = bob.id
         yield live
 
 
@@ -132,3 +152,35 @@ def test_the_dataset_panel_on_a_phone(browser, server):  # noqa: F811
         assert width[0] <= width[1], width  # nothing wider than the phone
         assert serious(page) == []
         screenshot(page, "dataset-phone")
+
+
+def test_the_dataset_fixes_crop_to_the_bucket_and_take_out_someone_else(browser, server):  # noqa: F811
+    members = "SELECT picture_id FROM collection_members WHERE collection_id = ?"
+    ids, library = server.ids, server.library
+    with signed_in_page(browser, server) as page:
+        page.locator("#sidebar").get_by_label("character Bob").click(button="right")
+        page.get_by_text("Check as a dataset…").click()
+        panel = page.locator("#panel")
+        crop = panel.locator("li[data-kind=heavy-crop]")
+        expect(crop).to_contain_text("1 picture")
+        expect(panel.locator("li[data-kind=exposure]")).to_contain_text("1 picture is crushed to black")
+        someone = panel.locator("li[data-kind=someone-else]")
+        expect(someone).to_contain_text("1 picture looks like someone else")
+        expect(panel.locator(".dataset-variety canvas").first).to_be_visible()  # by face
+        assert serious(page) == []
+        screenshot(page, "dataset-fixes-desktop")
+
+        # The look's crop to the bucket: nothing is cut by the trainer any more (and the original is whole).
+        crop.get_by_role("button", name="Crop each to its bucket").click()
+        expect(panel.locator("li[data-kind=heavy-crop]")).to_have_count(0)
+        edit = library.pictures.get(ids["bob-wide.png"]).edit
+        assert edit is not None and edit.crop is not None
+        someone.get_by_role("button", name="Take them out").click()
+        expect(panel.locator("li[data-kind=someone-else]")).to_have_count(0)
+        assert ids["bob3.png"] not in {r[0] for r in library.db.query(members, (server.bob,))}
+        # Both were steps of the history: two undos bring both back.
+        page.keyboard.press("Control+z")
+        expect(panel.locator("li[data-kind=someone-else]")).to_have_count(1)
+        page.keyboard.press("Control+z")
+        expect(panel.locator("li[data-kind=heavy-crop]")).to_have_count(1)
+        assert library.pictures.get(ids["bob-wide.png"]).edit is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import statistics
 
 import click
 import msgspec
@@ -149,6 +150,20 @@ def _print(report, name: str) -> None:
     if report.frequent_tags:
         top = ", ".join(f"{t.tag} {t.share:.0%}" for t in report.frequent_tags[:8])
         print(f"most frequent tags: {top}")
+    if (spread := report.embedding) is not None:
+        without = f"; {counted(len(spread.without), 'picture')} not embedded yet" if spread.without else ""
+        print(
+            f"variety ({spread.engine_id}): distance to the set's centre median {spread.median:.3f}, "
+            f"90th percentile {spread.p90:.3f}{without}"
+        )
+    if (alike := report.identity) is not None:
+        median = statistics.median(d.distance for d in alike.distances) if alike.distances else 0.0
+        print(f"identity ({alike.engine_id}): {counted(alike.pictures, 'picture')} with a face; median distance to the "
+              f"character's centre {median:.3f}")  # fmt: skip
+    if report.quality:
+        sharp = statistics.median(q.sharpness for q in report.quality)
+        exposed = statistics.median(q.exposure for q in report.quality)
+        print(f"quality: median sharpness {sharp:.2f}, exposure {exposed:.2f} (0 to 1)")
     if not report.findings:
         print("nothing to fix")
         return

@@ -289,7 +289,7 @@ def _findings(placements, buckets, captions, frequent, singles, duplicates, rule
         findings.append(
             Finding(
                 "heavy-crop",
-                f"{_pictures(len(heavy))} lose more than {HEAVY_CUT:.0%} of the picture to their bucket's crop",
+                _saying(len(heavy), "loses", "lose") + f" over {HEAVY_CUT:.0%} of the picture to the bucket's crop",
                 heavy,
             )
         )

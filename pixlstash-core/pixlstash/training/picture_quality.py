@@ -31,7 +31,7 @@ _IJG_LUMINANCE = (
 )  # fmt: skip
 
 
-class PictureQuality(msgspec.Struct, frozen=True, array_like=True):
+class PictureQuality(msgspec.Struct, frozen=True):
     picture_id: int
     sharpness: float  # 0 (none) to 1
     exposure: float

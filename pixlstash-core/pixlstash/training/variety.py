@@ -31,7 +31,7 @@ MIN_FOR_OUTLIERS = 8
 _BLOCK = 2048  # rows of the similarity matrix at a time: memory stays bounded on a big set
 
 
-class PictureDistance(msgspec.Struct, frozen=True, array_like=True):
+class PictureDistance(msgspec.Struct, frozen=True):
     picture_id: int
     distance: float  # cosine distance to the set's centre, 0 (the centre itself) to 2
 

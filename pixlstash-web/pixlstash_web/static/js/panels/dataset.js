@@ -77,10 +77,12 @@ function showReport(app, body, report, source, again) {
     <section><h3>Findings</h3>${report.findings.length ? `<ul class="findings">${report.findings.map((f, i) =>
       `<li data-kind="${esc(f.kind)}"><span>${esc(f.message)}</span>
         ${f.picture_ids.length ? `<button type="button" class="link" data-show="${i}">Show ${plural(f.picture_ids.length, "picture")}</button>` : ""}
-        ${f.kind === "near-duplicates" && fixable ? `<button type="button" data-fix="near-duplicates">Keep the best of each group</button>` : ""}
+        ${fixButton(app, f, fixable, i)}
       </li>`).join("")}</ul>` : `<p>Nothing to fix: every picture has a bucket, a caption and company.</p>`}</section>
     <section><h3>Buckets</h3><div class="bars" id="bucket-bars">${bucketBars(report)}</div></section>
     <section class="dataset-cut"></section>
+    <section class="dataset-variety"></section>
+    <section class="dataset-quality"></section>
     <section><h3>Captions</h3><p>${captions.captioned ? `${captions.words_min}–${captions.words_max} words, median ${
       captions.words_median}` : "No captions: the trainer sees the trigger word alone, or nothing."}</p>
       ${report.frequent_tags.length ? `<table class="tag-shares"><thead><tr><th scope="col">tag</th><th scope="col">pictures</th>
@@ -93,9 +95,69 @@ function showReport(app, body, report, source, again) {
     el.onclick = run;
     el.onkeydown = (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); run(); } };
   });
-  const fix = body.querySelector('[data-fix="near-duplicates"]');
-  if (fix) fix.onclick = () => removeNearDuplicates(app, source, rules, fix, again);
+  body.querySelectorAll("[data-fix]").forEach((button) => {
+    const finding = report.findings[Number(button.dataset.fix)];
+    button.onclick = () => fix(app, source, rules, finding, button, again);
+  });
   cutHistogram(app, body.querySelector(".dataset-cut"), report);
+  distanceCharts(app, body.querySelector(".dataset-variety"), report);
+  qualityChart(app, body.querySelector(".dataset-quality"), report);
+}
+
+// The fix each kind of finding offers (one undo step each, but captions: a job whose results are accepted).
+const FIXES = {
+  "near-duplicates": { label: "Keep the best of each group", collection: true },
+  "heavy-crop": { label: "Crop each to its bucket" },
+  outliers: { label: "Take them out", collection: true },
+  "someone-else": { label: "Take them out", collection: true },
+  uncaptioned: { label: "Caption them" },
+};
+
+function captioners(app) {
+  return (app.engines || []).filter((e) => e.task === "captioner" && e.model?.present);
+}
+
+function fixButton(app, finding, fixable, i) {
+  const fix = FIXES[finding.kind];
+  if (!fix || (fix.collection && !fixable) || !finding.picture_ids.length) return "";
+  if (finding.kind === "uncaptioned") {
+    const engines = captioners(app);
+    if (!engines.length) return `<span class="muted">No captioner installed (Settings › Engines)</span>`;
+    return `<select aria-label="Captioner" data-captioner>${
+      engines.map((e) => `<option value="${esc(e.id)}">${esc(e.label)}</option>`).join("")}</select>
+      <button type="button" data-fix="${i}">${fix.label}</button>`;
+  }
+  return `<button type="button" data-fix="${i}">${fix.label}</button>`;
+}
+
+async function fix(app, source, rules, finding, button, again) {
+  button.disabled = true;
+  const plural_ = source.kind === "set" ? "sets" : source.kind === "character" ? "characters" : "projects";
+  const ids = finding.picture_ids;
+  try {
+    if (finding.kind === "near-duplicates") {
+      const done = await api.post(`/${plural_}/${source.id}/remove-near-duplicates`, { rules: { trainer: rules.trainer,
+        resolution: rules.resolution } });
+      toast(`Took ${plural(done.removed.length, "near-duplicate")} out of ${source.name} (Ctrl+Z undoes)`, 8);
+    } else if (finding.kind === "heavy-crop") {
+      // The look's own crop to the training bucket nearest each picture's shape: non-destructive.
+      await api.post("/pictures/bulk", { ids, operation: { action: "edit", change: { aspect: `bucket:${rules.resolution}` } } });
+      toast(`Cropped ${plural(ids.length, "picture")} to their buckets (Ctrl+Z undoes)`, 8);
+      app.refreshDetails(ids);
+    } else if (finding.kind === "uncaptioned") {
+      const engine = button.parentElement.querySelector("[data-captioner]").value;
+      const { job } = await api.post("/jobs", { task: "captioner", engine, picture_ids: ids });
+      toast(job ? `Queued ${job.total} for captions: accept them in each picture's viewer` : "Nothing to do", 8);
+      return;
+    } else {
+      await api.post(`/${plural_}/${source.id}/pictures/remove`, { ids });
+      toast(`Took ${plural(ids.length, "picture")} out of ${source.name} (Ctrl+Z undoes)`, 8);
+    }
+    window.dispatchEvent(new CustomEvent("pixlstash:history"));
+    app.sidebar.reload();
+    if (app.view.collections?.includes(source.id) || app.view.project === source.id) app.load({ keepScroll: true });
+  } catch (error) { toast(error.message); }
+  again();
 }
 
 function bucketBars(report) {
@@ -121,15 +183,40 @@ function cutHistogram(app, box, report) {
     .catch((error) => toast(error.message));
 }
 
-async function removeNearDuplicates(app, source, rules, button, again) {
-  button.disabled = true;
-  try {
-    const done = await api.post(`/${source.kind === "set" ? "sets" : "characters"}/${source.id}/remove-near-duplicates`,
-      { rules: { trainer: rules.trainer, resolution: rules.resolution } });
-    toast(`Took ${plural(done.removed.length, "near-duplicate")} out of ${source.name} (Ctrl+Z undoes)`, 8);
-    window.dispatchEvent(new CustomEvent("pixlstash:history"));
-    app.sidebar.reload();
-    if (app.view.collections?.includes(source.id)) app.load({ keepScroll: true });
-  } catch (error) { toast(error.message); }
-  again();
+/** Each picture's distance to the set's centre, by its embedding and (a character) by its face: a click on a
+ * bin shows its pictures. */
+function distanceCharts(app, box, report) {
+  const charts = [];
+  if (report.embedding?.distances.length) {
+    const e = report.embedding;
+    charts.push([`By meaning (${e.engine_id}): median ${e.median.toFixed(2)}${e.outlier_distance === null ? ""
+      : `, outliers past ${e.outlier_distance.toFixed(2)}`}`, e.distances.map((x) => [x.picture_id, x.distance])]);
+  }
+  if (report.identity?.distances.length) {
+    const d = report.identity;
+    charts.push([`By face (${d.engine_id}): someone else past ${(1 - d.threshold).toFixed(2)}`,
+      d.distances.map((x) => [x.picture_id, x.distance])]);
+  }
+  if (!charts.length) return;
+  box.innerHTML = `<h3>Variety: distance to the set's centre</h3>${charts.map(() => "<div></div>").join("")}`;
+  charts.forEach(([title, distances], n) => binned(app, box.children[n + 1], title, distances, (v) => v.toFixed(2)));
+}
+
+function qualityChart(app, box, report) {
+  if (!report.quality.length) return;
+  box.innerHTML = "<h3>Sharpness</h3><div></div>";
+  binned(app, box.children[1], "Sharpness of each picture (0: no detail left)",
+    report.quality.map((q) => [q.picture_id, q.sharpness]), (v) => v.toFixed(1), 0, 1);
+}
+
+/** [picture id, value] pairs as a 12-bin histogram from ``low`` to ``high`` (their own range when not given). */
+function binned(app, box, title, pairs, format, low = 0, high = undefined) {
+  const top = high ?? Math.max(0.01, ...pairs.map(([, v]) => v));
+  const bins = 12;
+  const width = (top - low) / bins;
+  const edges = Array.from({ length: bins + 1 }, (_, i) => low + i * width);
+  const members = edges.slice(0, -1).map(() => []);
+  for (const [id, v] of pairs) members[Math.max(0, Math.min(bins - 1, Math.floor((v - low) / width)))].push(id);
+  histogram(box, { title, edges, counts: members.map((m) => m.length), format, onPick: (i) => show(app, members[i]) })
+    .catch((error) => toast(error.message));
 }
