@@ -12,7 +12,7 @@ from conftest import run_cli
 from corpus import photo
 
 from pixlstash.domain import PictureFilter
-from pixlstash.training import BucketRules, ExportOptions, bucket_for
+from pixlstash.training import BucketRules, DatasetReport, ExportOptions, bucket_for
 
 
 @pytest.fixture
@@ -154,3 +154,21 @@ def test_the_api_fix_takes_near_duplicates_out_in_one_step(lora_set, live):
     assert history[0]["label"] == "Remove 1 near-duplicate from Alice"
     writer.post("/api/v1/history/undo").raise_for_status()
     assert members() == sorted(ids.values())
+
+
+def test_an_export_carries_its_check_as_a_page_and_json(lora_set, tmp_path):
+    """dataset-report.json is the check of what the export wrote, by the buckets its dataset.toml gives
+    sd-scripts; the page beside it is self-contained and shows names from the library as text."""
+    library, ids, alice = lora_set
+    library.edits.tag([ids["p03.png"]], add=['<script>alert("x")</script>'])
+    options = ExportOptions(trigger="ohwx", caption="tags")
+    selection = PictureFilter(collections=[alice])
+    library.training.write_folder(library.training.plan(selection, options), options, tmp_path / "out")
+    saved = msgspec.json.decode((tmp_path / "out" / "dataset-report.json").read_bytes(), type=DatasetReport)
+    rules = BucketRules(resolution=1024, min_bucket_reso=512, max_bucket_reso=2048)
+    assert saved == library.training.check(selection, options, rules)
+    page = (tmp_path / "out" / "dataset-report.html").read_text()
+    assert "<script" not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert "src=" not in page and "href=" not in page and "url(" not in page  # nothing fetched
+    assert f"{ids['p00-again.png']}.png" in page  # the near-duplicates' files, as the export named them
+    assert "13 pictures for sd-scripts at 1024" in page

@@ -52,6 +52,8 @@ def test_a_set_exported_with_its_captions_and_a_trigger_word(dataset, tmp_path):
         "metadata.jsonl",
         "dataset.toml",
         "ai-toolkit.yaml",
+        "dataset-report.json",
+        "dataset-report.html",
     }
     for picture_id in members:
         assert files[f"{picture_id}.png"] == library.original_path(picture_id).read_bytes()  # untouched
@@ -204,13 +206,14 @@ def test_update_rewrites_exactly_what_changed_and_new_folders_are_not_overwritte
     before = {p.name: p.stat().st_mtime_ns for p in target.iterdir()}
     library.edits.caption(ids["green"], "a greener square")
     report = library.training.write_folder(library.training.plan(selection, options), options, target, mode="update")
+    # (The check beside the export says the same: as many words, the same tags.)
     assert sorted(report.written) == sorted([f"{ids['green']}.txt", "metadata.jsonl"])
     assert report.uncaptioned == [] and report.warnings == []
     assert (target / f"{ids['green']}.txt").read_text() == "ohwx, a greener square\n"
     unchanged = {p.name for p in target.iterdir() if p.stat().st_mtime_ns == before.get(p.name)}
     assert unchanged == set(before) - set(report.written)
     overwritten = library.training.write_folder(library.training.plan(selection, options), options, target, "overwrite")
-    assert len(overwritten.written) == 11  # 4 images, 4 captions, 3 extra files
+    assert len(overwritten.written) == 13  # 4 images, 4 captions, 3 configs, 2 dataset reports
 
 
 def test_missing_originals_videos_and_an_interrupted_export(dataset, tmp_path, monkeypatch):
@@ -314,19 +317,19 @@ def test_the_command_line_exports_remembers_updates_and_lists_what_it_could_not(
         library.edits.caption(ids[0], "a red square")
     out = tmp_path / "dataset"
     first = run_cli("export", "LoRA", "--to", str(out), "--trigger", "ohwx", "--repeats", "10", "--library", str(root))
-    assert f"exported 3 pictures of LoRA to {out} (9 files written, 0 unchanged)" in first.stdout
+    assert f"exported 3 pictures of LoRA to {out} (11 files written, 0 unchanged)" in first.stdout
     assert (out / "10_ohwx" / f"{ids[0]}.txt").read_text() == "ohwx, a red square\n"
     again = run_cli("export", "LoRA", "--to", str(out), "--library", str(root), check=False)
     assert again.returncode == 1 and "already holds files" in again.stderr and "Traceback" not in again.stderr
     # The options were remembered for the set: an update with no flags changes nothing ...
     unchanged = run_cli("export", "LoRA", "--to", str(out), "--update", "--library", str(root))
-    assert "(0 files written, 9 unchanged)" in unchanged.stdout
-    # ... and one new flag rewrites the captions it changes and the manifest only.
+    assert "(0 files written, 11 unchanged)" in unchanged.stdout
+    # ... and one new flag rewrites the captions it changes, the manifest and the check of the captions only.
     tags = run_cli(
         "export", "LoRA", "--to", str(out), "--update", "--caption", "tags", "--json", "--library", str(root)
     )
     assert (out / "10_ohwx" / f"{ids[1]}.txt").read_text() == "ohwx, solo\n"  # auto: no caption, its tags
-    assert json.loads(tags.stdout)["written"] == 2 and (out / "10_ohwx" / f"{ids[0]}.txt").read_text() == "ohwx, solo\n"
+    assert json.loads(tags.stdout)["written"] == 4 and (out / "10_ohwx" / f"{ids[0]}.txt").read_text() == "ohwx, solo\n"
     archive = tmp_path / "lora.zip"
     zipped = run_cli("export", "LoRA", "--zip", str(archive), "--rating-min", "0", "--library", str(root))
     assert f"to {archive}" in zipped.stdout

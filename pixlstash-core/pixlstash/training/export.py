@@ -38,12 +38,13 @@ from ..media.video import poster_frame
 from ..media.xmp_sidecar import xmp_sidecar
 from .buckets import BucketRules
 from .captions import caption_text, own_caption, picture_tags
-from .configs import ai_toolkit_config, kohya_config, metadata_lines
+from .configs import ai_toolkit_config, bucket_bounds, kohya_config, metadata_lines
 from .dataset_check import DatasetReport, dataset_report
 from .images import converted_image, copied_as_is, image_suffix
 from .options import TRAINERS_READ, ExportOptions
 from .picture_quality import PictureQuality, measure_pictures
 from .plan import ExportFile, ExportMissing, ExportPlan
+from .report_page import report_page
 from .variety import identity, near_identical, spread
 
 __all__ = ["ExportFile", "ExportPlan", "FolderReport", "TrainingExport"]
@@ -100,6 +101,11 @@ class TrainingExport:
         each picture's measures, its embeddings' spread and, for a character, its faces' likeness."""
         plan, pictures = self._plan(f, options)
         character = len(f.collections) == 1 and self._kind(f.collections[0]) == "character"
+        return self._checked(plan, pictures, options, rules, character=character)
+
+    def _checked(
+        self, plan: ExportPlan, pictures: dict[int, Picture], options: ExportOptions, rules: BucketRules, *, character
+    ) -> DatasetReport:
         ids = [file.picture_id for file in plan.files]
         vectors, engine_id = self._embeddings(ids)
         return dataset_report(
@@ -207,6 +213,17 @@ class TrainingExport:
         yield "metadata.jsonl", metadata_lines(plan.files)
         yield "dataset.toml", kohya_config(root, plan.folder, options).encode()
         yield "ai-toolkit.yaml", ai_toolkit_config(root, plan.folder, options).encode()
+        report = self._report(plan, options)
+        yield "dataset-report.json", msgspec.json.encode(report)
+        yield "dataset-report.html", report_page(report, {f.picture_id: f.image for f in plan.files}).encode()
+
+    def _report(self, plan: ExportPlan, options: ExportOptions) -> DatasetReport:
+        """The dataset check of what this export writes, by the bucket rules its dataset.toml gives
+        sd-scripts (``configs.bucket_bounds``)."""
+        resolution, low, high = bucket_bounds(options)
+        rules = BucketRules("sd-scripts", resolution, min_bucket_reso=low, max_bucket_reso=high)
+        pictures = {f.picture_id: self.pictures.get(f.picture_id) for f in plan.files}
+        return self._checked(plan, pictures, options, rules, character=False)
 
     def _image(self, item: ExportFile, options: ExportOptions) -> bytes | Path:
         if item.video:
