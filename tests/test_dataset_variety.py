@@ -12,9 +12,9 @@ from corpus import photo
 from test_scores import degraded
 
 from pixlstash.db.vectors import FaceRow
-from pixlstash.domain import PictureFilter
+from pixlstash.domain import EditChange, PictureFilter
 from pixlstash.training import BucketRules, ExportOptions
-from pixlstash.training.picture_quality import jpeg_quality
+from pixlstash.training.picture_quality import MeasureCache, jpeg_quality
 from pixlstash.training.variety import near_identical, spread
 
 CHECK = (ExportOptions(), BucketRules())
@@ -124,8 +124,22 @@ def test_blur_exposure_noise_and_jpeg_compression_are_flagged(library, tmp_path)
     measured = {q.picture_id: q for q in report.quality}
     assert set(measured) == set(ids.values())
     assert measured[ids["squeezed.jpg"]].jpeg_quality == 40 and measured[ids["sharp.png"]].jpeg_quality is None
-    # Again: measured once (nothing is read again), the same answer.
+    # Again: measured once (nothing is read again), the same answer; the measures are kept beside the
+    # thumbnails for the next process, and a damaged file costs only a measuring pass.
     assert library.training.check(PictureFilter(collections=[shoot.id]), *CHECK) == report
+    kept = library.root / "thumbnails" / "measures.v1.msgpack"
+    assert len(MeasureCache(kept).get({i: f"{library.pictures.get(i).content_hash}:None" for i in ids.values()})) == 5
+    kept.write_bytes(b"\x93 not msgpack")
+    library.training.measures = MeasureCache(kept)  # as a new process finds it
+    assert library.training.check(PictureFilter(collections=[shoot.id]), *CHECK) == report
+    # A new look is measured again: the dark one turned is still dark, and its measures are the new look's.
+    library.edits.change_look([ids["dark.png"]], EditChange(rotate=90))
+    turned = library.training.check(PictureFilter(collections=[shoot.id]), *CHECK)
+    assert [f.picture_ids for f in turned.findings if f.kind == "exposure"] == [[ids["dark.png"]]]
+    assert (
+        len(MeasureCache(kept).get({ids["dark.png"]: f"{library.pictures.get(ids['dark.png']).content_hash}:None"}))
+        == 0
+    )
 
 
 @pytest.mark.parametrize("quality", [15, 60, 90])

@@ -195,6 +195,7 @@ class LibraryServices:
     def training(self) -> TrainingExport:
         from .people.clusters import DEFAULT_THRESHOLD
         from .training import TrainingExport
+        from .training.picture_quality import MeasureCache
 
         settings = SettingsStore(self.db, "settings")
         # Faces are alike at the library's cluster threshold (a learned metric's own threshold is not cosine).
@@ -207,6 +208,7 @@ class LibraryServices:
             self.vectors,
             self.collections,
             lambda _: DEFAULT_THRESHOLD,
+            MeasureCache(self.thumbnails.root / "measures.v1.msgpack"),
         )
 
     @built_once

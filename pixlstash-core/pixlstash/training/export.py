@@ -42,7 +42,7 @@ from .configs import ai_toolkit_config, bucket_bounds, kohya_config, metadata_li
 from .dataset_check import DatasetReport, dataset_report
 from .images import converted_image, copied_as_is, image_suffix
 from .options import TRAINERS_READ, ExportOptions
-from .picture_quality import PictureQuality, measure_pictures
+from .picture_quality import MeasureCache, PictureQuality, measure_pictures
 from .plan import ExportFile, ExportMissing, ExportPlan
 from .report_page import report_page
 from .variety import identity, near_identical, spread
@@ -76,11 +76,11 @@ class TrainingExport:
         vectors: VectorStore,
         collections: CollectionStore,
         face_threshold: Callable[[str], float],
+        measures: MeasureCache,
     ) -> None:
         self.query, self.pictures, self.files, self.settings, self.limits = query, pictures, files, settings, limits
         self.vectors, self.collections, self.face_threshold = vectors, collections, face_threshold
-        # Measures per (picture, content, look): a check again, or of an overlapping set, reads no thumbnail.
-        self._measured: dict[tuple[int, str, str], PictureQuality] = {}
+        self.measures = measures  # a check again, or of an overlapping set, reads no thumbnail
 
     # -- options remembered per set -------------------------------------------------------------
 
@@ -137,17 +137,18 @@ class TrainingExport:
         return best
 
     def _quality(self, files: list[ExportFile], pictures: dict[int, Picture]) -> list[PictureQuality]:
-        keys = {f.picture_id: (f.picture_id, f.content_hash, repr(pictures[f.picture_id].edit)) for f in files}
+        looks = {f.picture_id: f"{f.content_hash}:{pictures[f.picture_id].edit!r}" for f in files if not f.video}
+        known = self.measures.get(looks)
         wanted = [
             (f.picture_id, self.files.thumbnail_path(f.picture_id), Path(f.source) if _jpeg(f.suffix) else None)
             for f in files
-            if keys[f.picture_id] not in self._measured and not f.video
+            if f.picture_id in looks and f.picture_id not in known
         ]
-        if len(self._measured) + len(wanted) > _MAX_PICTURES:
-            self._measured.clear()
-        for measured in measure_pictures(wanted):
-            self._measured[keys[measured.picture_id]] = measured
-        return [self._measured[key] for key in keys.values() if key in self._measured]
+        if wanted:
+            measured = measure_pictures(wanted)
+            self.measures.put((looks[q.picture_id], q) for q in measured)
+            known |= {q.picture_id: q for q in measured}
+        return [known[f.picture_id] for f in files if f.picture_id in known]
 
     def _plan(self, f: PictureFilter, options: ExportOptions) -> tuple[ExportPlan, dict[int, Picture]]:
         options.check()

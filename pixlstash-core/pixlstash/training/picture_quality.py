@@ -9,13 +9,24 @@ A flag is a prompt to look, not a verdict: a deliberate low-key photograph is fl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import msgspec
 
-__all__ = ["BLURRY", "DARK_OR_BURNT", "JPEG_LOW", "NOISY", "PictureQuality", "jpeg_quality", "measure_pictures"]
+__all__ = [
+    "BLURRY",
+    "DARK_OR_BURNT",
+    "JPEG_LOW",
+    "NOISY",
+    "MeasureCache",
+    "PictureQuality",
+    "jpeg_quality",
+    "measure_pictures",
+]
 
 BLURRY = 0.15  # sharpness under this: out of focus, motion-blurred or upscaled from far smaller
 DARK_OR_BURNT = 0.25  # exposure under this: crushed to black or burnt to white
@@ -86,3 +97,51 @@ def measure_pictures(items: Sequence[tuple[int, Path, Path | None]], workers: in
     with ThreadPoolExecutor(max_workers=workers) as pool:
         found = pool.map(lambda item: _measured(*item), items)
         return [q for q in found if q is not None]
+
+
+class _Measured(msgspec.Struct, frozen=True, array_like=True):
+    look: str  # what was measured: the picture's content and its look
+    quality: PictureQuality
+
+
+_MOST_KEPT = 1_000_000
+
+
+class MeasureCache:
+    """The measures already taken, in one file beside the thumbnails they were taken from (derived data,
+    like the thumbnails: deleting it costs a measuring pass, nothing else). Keyed by picture and look, so
+    a new look or new content is measured again. Two processes writing at once: the last one's file stands,
+    and what the other measured is measured again when asked for."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._entries: dict[int, _Measured] | None = None
+
+    def _load(self) -> dict[int, _Measured]:
+        if self._entries is None:
+            try:
+                entries = msgspec.msgpack.decode(self.path.read_bytes(), type=list[_Measured])
+            except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+                entries = []  # none yet, or unreadable: measured again
+            self._entries = {e.quality.picture_id: e for e in entries}
+        return self._entries
+
+    def get(self, looks: dict[int, str]) -> dict[int, PictureQuality]:
+        """The stored measures of these pictures whose look is still the one measured."""
+        entries = self._load()
+        return {i: e.quality for i, look in looks.items() if (e := entries.get(i)) is not None and e.look == look}
+
+    def put(self, measured: Iterable[tuple[str, PictureQuality]]) -> None:
+        entries = self._load()
+        for look, quality in measured:
+            entries[quality.picture_id] = _Measured(look, quality)
+        if len(entries) > _MOST_KEPT:
+            entries.clear()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=self.path.parent, prefix=".measures-")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(msgspec.msgpack.encode(list(entries.values())))
+            os.replace(name, self.path)
+        except OSError:
+            Path(name).unlink(missing_ok=True)  # a cache: not kept this time
