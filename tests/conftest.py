@@ -317,6 +317,20 @@ def pytest_addoption(parser):
     parser.addoption("--fast", action="store_true", help="only the tests that need none of: " + ", ".join(NEEDS))
 
 
+def _grouped(config, item, group: str) -> None:
+    """pytest-xdist 3.8 keeps a group on one worker by the "@group" its worker appends to each test's node
+    id, but it appends to ``_nodeid``, which pytest 9.2 no longer reads (``nodeid`` is made from ``_id``):
+    every group was spread over the workers (two container builds at once, one worker's clean-up under
+    the other's build). In a loadgroup worker, the id gets its suffix here, as xdist means it to."""
+    if getattr(config.option, "loadgroup", False) and "@" not in item.nodeid:
+        from _pytest.nodeid import NodeId
+
+        item._id = NodeId.parse(f"{item.nodeid}@{group}")
+
+
+# First: pytest-xdist's worker reads the xdist_group marks in its own collection hook, which pluggy would
+# otherwise call before this one.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     kept, left_out = [], []
     for item in items:
@@ -327,6 +341,7 @@ def pytest_collection_modifyitems(config, items):
         # build) run on one worker when the suite runs on several (scripts/test: --dist loadgroup).
         if shared := sorted(needs & SHARED_SERVICES):
             item.add_marker(pytest.mark.xdist_group(shared[0]))
+            _grouped(config, item, shared[0])
         (left_out if needs and config.getoption("--fast") else kept).append(item)
     if left_out:
         config.hook.pytest_deselected(items=left_out)
