@@ -147,3 +147,14 @@ def test_the_jpeg_estimate_is_the_quality_pillow_saved_at(tmp_path, quality):
     path = tmp_path / "q.jpg"
     photo(64, 64, seed=1).save(path, quality=quality)
     assert abs(jpeg_quality(path) - quality) <= 1 if quality >= 20 else jpeg_quality(path) < 25
+
+
+def test_a_picture_whose_thumbnail_cannot_be_made_is_left_unmeasured(library, tmp_path):
+    ids = _import(library, tmp_path / "p", {"a.png": photo(200, 150, seed=1), "b.png": photo(200, 150, seed=2)})
+    both = library.edits.create_collection("set", "Both")
+    library.edits.add_members(both.id, list(ids.values()))
+    broken = ids["b.png"]
+    library.thumbnail_path(broken).unlink()  # gone, and the original it would be made from is damaged
+    library.original_path(broken).write_bytes(b"\x89PNG\r\n\x1a\n not a picture any more")
+    report = library.training.check(PictureFilter(collections=[both.id]), *CHECK)
+    assert [q.picture_id for q in report.quality] == [ids["a.png"]] and report.pictures == 2

@@ -140,15 +140,25 @@ class TrainingExport:
         looks = {f.picture_id: f"{f.content_hash}:{pictures[f.picture_id].edit!r}" for f in files if not f.video}
         known = self.measures.get(looks)
         wanted = [
-            (f.picture_id, self.files.thumbnail_path(f.picture_id), Path(f.source) if _jpeg(f.suffix) else None)
+            (f.picture_id, thumbnail, Path(f.source) if _jpeg(f.suffix) else None)
             for f in files
-            if f.picture_id in looks and f.picture_id not in known
+            if f.picture_id in looks
+            and f.picture_id not in known
+            and (thumbnail := self._thumbnail(f.picture_id)) is not None
         ]
         if wanted:
             measured = measure_pictures(wanted)
             self.measures.put((looks[q.picture_id], q) for q in measured)
             known |= {q.picture_id: q for q in measured}
         return [known[f.picture_id] for f in files if f.picture_id in known]
+
+    def _thumbnail(self, picture_id: int) -> Path | None:
+        """The grid thumbnail (made again if it went missing); None when it cannot be had: the picture is
+        not measured, the rest of the check goes on."""
+        try:
+            return self.files.thumbnail_path(picture_id)
+        except (NotFound, UnsupportedMedia, BadInput, OSError):
+            return None
 
     def _plan(self, f: PictureFilter, options: ExportOptions) -> tuple[ExportPlan, dict[int, Picture]]:
         options.check()

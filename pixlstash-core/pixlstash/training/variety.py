@@ -6,7 +6,7 @@ image embedder's, CLIP or another) and, for a character, its faces' identity vec
 - **Outliers**: pictures farther from the centre than the median by more than ``OUTLIER_MADS`` median
   absolute deviations (scaled to a standard deviation, 1.4826), in sets of ``MIN_FOR_OUTLIERS`` or more.
 - **Near-identical by meaning**: pairs whose embeddings' cosine is ``NEAR_IDENTICAL`` or more, joined into
-  groups: re-saves, re-crops and small edits the perceptual hash misses.
+  groups: re-saves, re-crops and small edits the perceptual hash misses (sets of up to ``MOST_COMPARED``).
 - **Identity**: per picture, the face nearest the character's centre (the centre is first made of each
   picture's largest face, then of the faces chosen); a picture whose chosen face's likeness to the centre
   is under the engine's threshold "looks like someone else"; a picture without a face is named too.
@@ -28,7 +28,10 @@ __all__ = ["Identity", "PictureDistance", "Spread", "identity", "near_identical"
 NEAR_IDENTICAL = 0.96
 OUTLIER_MADS = 3.5
 MIN_FOR_OUTLIERS = 8
-_BLOCK = 2048  # rows of the similarity matrix at a time: memory stays bounded on a big set
+_BLOCK_CELLS = 16_000_000  # similarities computed at a time (64 MB): memory stays bounded on a big set
+# Pairs are all compared (n² / 2): past this many pictures with vectors, near-identical groups by meaning
+# are left to the library's own near-duplicates (a training set is rarely a tenth of this).
+MOST_COMPARED = 20_000
 
 
 class PictureDistance(msgspec.Struct, frozen=True):
@@ -109,7 +112,7 @@ def near_identical(vectors: dict[int, np.ndarray], threshold: float = NEAR_IDENT
     import numpy as np
 
     ids = sorted(vectors)
-    if len(ids) < 2:
+    if not 2 <= len(ids) <= MOST_COMPARED:
         return []
     unit = _unit(np.stack([vectors[i] for i in ids]).astype(np.float32))
     parent = list(range(len(ids)))
@@ -120,8 +123,9 @@ def near_identical(vectors: dict[int, np.ndarray], threshold: float = NEAR_IDENT
             k = parent[k]
         return k
 
-    for start in range(0, len(ids), _BLOCK):
-        block = unit[start : start + _BLOCK] @ unit.T
+    rows = max(1, _BLOCK_CELLS // len(ids))
+    for start in range(0, len(ids), rows):
+        block = unit[start : start + rows] @ unit.T
         rows, cols = np.nonzero(block >= threshold)
         for row, col in zip(rows.tolist(), cols.tolist(), strict=True):
             a, b = root(start + row), root(col)
