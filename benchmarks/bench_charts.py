@@ -60,7 +60,8 @@ DRAW = {
           series: [{}, { stroke: "#4a90d9", paths: () => null, points: { show: true, size: 2, fill: "#4a90d9" } }] },
           [order.map((i) => xs[i]), order.map((i) => ys[i])], el);
       } else {
-        new uPlot({ ...opts, scales: { x: { time: false } }, axes: [{ values: (u, t) => t.map((i) => labels[i] || "") }, {}],
+        new uPlot({ ...opts, scales: { x: { time: false } },
+          axes: [{ values: (u, t) => t.map((i) => labels[i] || "") }, {}],
           series: [{}, { fill: "#4a90d9", paths: uPlot.paths.bars({ size: [0.6, 100] }) }] },
           [labels.map((_, i) => i), counts], el);
       }
@@ -70,9 +71,11 @@ DRAW = {
       const el = document.getElementById("chart");
       let chart;
       if (kind === "histogram") {
-        chart = Plot.plot({ width: 600, height: 300, marks: [Plot.rectY(values, Plot.binX({ y: "count" }, { thresholds: 60 }))] });
+        chart = Plot.plot({ width: 600, height: 300,
+          marks: [Plot.rectY(values, Plot.binX({ y: "count" }, { thresholds: 60 }))] });
       } else if (kind === "scatter") {
-        chart = Plot.plot({ width: 600, height: 300, marks: [Plot.dot(xs.map((x, i) => [x, ys[i]]), { x: "0", y: "1", r: 1 })] });
+        chart = Plot.plot({ width: 600, height: 300,
+          marks: [Plot.dot(xs.map((x, i) => [x, ys[i]]), { x: "0", y: "1", r: 1 })] });
       } else {
         chart = Plot.plot({ width: 600, height: 300, marginLeft: 80,
           marks: [Plot.barX(labels.map((l, i) => ({ l, c: counts[i] })), { y: "l", x: "c" })] });
@@ -116,10 +119,10 @@ def main() -> None:
     parser.add_argument("--libs", type=Path, default=ROOT / ".bench" / "charts")
     args = parser.parse_args()
     install(args.libs)
+    import random
+
     from playwright.sync_api import sync_playwright
     from ui_support import launch
-
-    import random
 
     rng = random.Random(64)
     values = [rng.lognormvariate(0, 0.6) for _ in range(args.points)]  # e.g. megapixels
@@ -160,9 +163,10 @@ def main() -> None:
             rows.append((name, raw, zipped, min(load), *(min(times[k]) for k in times)))
         browser.close()
     print(f"{args.points:,} points, fastest of {args.runs}, headless Chromium")
-    print(f"{'library':<24} {'KB min':>7} {'KB gz':>6} {'load ms':>8} {'histogram ms':>13} {'scatter ms':>11} {'bars ms':>8}")
-    for name, raw, zipped, load, hist, scatter, bars in rows:
-        print(f"{name:<24} {raw / 1024:>7.0f} {zipped / 1024:>6.0f} {load:>8.1f} {hist:>13.1f} {scatter:>11.1f} {bars:>8.1f}")
+    head = ("KB min", "KB gz", "load ms", "histogram ms", "scatter ms", "bars ms")
+    print(f"{'library':<24} " + " ".join(f"{h:>13}" for h in head))
+    for name, raw, zipped, *times in rows:
+        print(f"{name:<24} {raw / 1024:>13.0f} {zipped / 1024:>13.0f} " + " ".join(f"{t:>13.1f}" for t in times))
 
 
 if __name__ == "__main__":
