@@ -148,6 +148,7 @@ def test_the_dataset_panel_on_a_phone(browser, server):  # noqa: F811
         page.get_by_text("Check as a dataset…").click()
         panel = page.locator("#panel")
         expect(panel.locator(".dataset-cut canvas").first).to_be_visible()
+        expect(page.locator("#sidebar")).not_to_be_in_viewport()  # the drawer gave way to the panel
         width = panel.evaluate("p => [p.scrollWidth, p.clientWidth]")
         assert width[0] <= width[1], width  # nothing wider than the phone
         assert serious(page) == []

@@ -299,7 +299,8 @@ def _findings(placements, buckets, captions, frequent, singles, duplicates, rule
         findings.append(
             Finding(
                 "lonely-bucket",
-                f"{len(lonely)} bucket{'s' if len(lonely) > 1 else ''} of {len(buckets)} hold a single picture: "
+                f"{len(lonely)} bucket{'s' if len(lonely) > 1 else ''} of {len(buckets)} "
+                f"{'hold' if len(lonely) > 1 else 'holds'} a single picture: "
                 "batches larger than 1 are short there",
                 ids,
             )

@@ -24,6 +24,7 @@ export function openPanel(app, name, options = {}) {
   current = name;
   currentOptions = options;
   panel.hidden = false;
+  $("app").classList.remove("sidebar-open");  // a phone's drawer gives way to the panel opened from it
   panel.dataset.panel = name;
   if (!eventsBound) {
     eventsBound = true;
