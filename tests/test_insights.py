@@ -14,8 +14,11 @@ from conftest import run_cli
 from corpus import photo
 from PIL import PngImagePlugin
 
+from pixlstash.db.outcomes import OutcomeStore
 from pixlstash.domain import PictureFilter
 from pixlstash.insights import KeptRule
+from pixlstash.insights.feature_cache import FeatureCache
+from pixlstash.insights.service import Insights
 from pixlstash.insights.settings import prompt_words
 
 
@@ -91,6 +94,32 @@ def test_the_scrapheap_counts_as_not_kept_and_a_set_can_say_kept(renders):
     assert by_set.kept == 5
     only_scrapheap = library.insights.keepers(PictureFilter(scrapheap=True), KeptRule(), min_pictures=5)
     assert (only_scrapheap.pictures, only_scrapheap.kept) == (10, 0)
+
+
+def test_a_new_process_starts_from_the_settings_the_last_one_numbered(renders):
+    """The numbered settings are kept in indexes/insights.v1.npz: a new process (a new Insights over the
+    same file) answers the same without numbering them again, a changed picture is read again, and a file
+    from a database that went back in time, or a damaged one, is not trusted."""
+    library, grain, _ = renders
+    first = library.insights.keepers(PictureFilter(), KeptRule(), min_pictures=10)
+    path = library.root / "indexes" / "insights.v1.npz"
+    assert path.is_file()
+    index, features = FeatureCache(path).load(library.db.scalar("SELECT max(meta_seq) FROM pictures"))
+    assert len(features) == 80 and len(index.keys) >= len({k for v in first.settings.values() for k in v})
+
+    def fresh() -> Insights:
+        return Insights(library.query, OutcomeStore(library.db), library.collections, FeatureCache(path))
+
+    assert fresh().keepers(PictureFilter(), KeptRule(), min_pictures=10) == first
+    library.edits.set_fields(grain[24:30], rating=5)  # six more kept: their stamps move
+    again = fresh().keepers(PictureFilter(), KeptRule(), min_pictures=10)
+    assert again.kept == first.kept + 6
+    assert again == library.insights.keepers(PictureFilter(), KeptRule(), min_pictures=10)
+    newest = library.db.scalar("SELECT max(meta_seq) FROM pictures")
+    assert FeatureCache(path).load(newest - 1)[1] == {}  # an older database came back: not trusted
+    path.write_bytes(b"PK\x03\x04 damaged")
+    assert FeatureCache(path).load(newest)[1] == {}
+    assert fresh().keepers(PictureFilter(), KeptRule(), min_pictures=10) == again
 
 
 def test_prompt_words():

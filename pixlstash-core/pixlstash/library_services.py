@@ -214,9 +214,11 @@ class LibraryServices:
     @built_once
     def insights(self) -> Insights:
         from .db.outcomes import OutcomeStore
+        from .insights.feature_cache import FeatureCache
         from .insights.service import Insights
 
-        return Insights(self.query, OutcomeStore(self.db), self.collections)
+        cache = FeatureCache(self.root / "indexes" / "insights.v1.npz")
+        return Insights(self.query, OutcomeStore(self.db), self.collections, cache)
 
     @built_once
     def scrapheap(self) -> Scrapheap:

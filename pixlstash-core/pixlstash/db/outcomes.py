@@ -39,6 +39,10 @@ class OutcomeStore:
             (set_id if set_id is not None else -1, ids_json(picture_ids)),
         )
 
+    def newest_stamp(self) -> int:
+        """The highest change stamp of any picture: it only grows, unless an older database came back."""
+        return self.db.scalar("SELECT coalesce(max(meta_seq), 0) FROM pictures")
+
     def settings(self, picture_ids: Sequence[int]) -> list[tuple]:
         """(picture id, *``SETTING_COLUMNS``) of each of these pictures that has generation data."""
         return self.db.query(

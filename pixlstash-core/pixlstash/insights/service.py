@@ -14,6 +14,7 @@ from ..db.outcomes import OutcomeStore
 from ..db.query import PictureQuery
 from ..domain import PictureFilter
 from ..errors import BadInput
+from .feature_cache import FeatureCache, Features
 from .keepers import InsightsReport, KeptRule, keeper_report
 from .settings import FeatureIndex
 
@@ -24,10 +25,12 @@ _KEPT_AT_MOST = 500_000
 
 
 class Insights:
-    def __init__(self, query: PictureQuery, outcomes: OutcomeStore, collections: CollectionStore) -> None:
-        self.query, self.outcomes, self.collections = query, outcomes, collections
+    def __init__(
+        self, query: PictureQuery, outcomes: OutcomeStore, collections: CollectionStore, cache: FeatureCache
+    ) -> None:
+        self.query, self.outcomes, self.collections, self.cache = query, outcomes, collections, cache
         self._index = FeatureIndex()
-        self._features: dict[int, tuple[int, np.ndarray]] = {}  # picture id: (stamp, its settings' numbers)
+        self._features: Features | None = None  # read from the cache when first needed
         self._lock = threading.Lock()
 
     def keepers(self, f: PictureFilter, kept: KeptRule, min_pictures: int = 20) -> InsightsReport:
@@ -42,6 +45,9 @@ class Insights:
             ids += self.query.ids(msgspec.structs.replace(f, scrapheap=True))
         states = self.outcomes.states(ids, kept.set_id)
         with self._lock:
+            newest = self.outcomes.newest_stamp()
+            if self._features is None:
+                self._index, self._features = self.cache.load(newest)
             if len(self._features) + len(states) > _KEPT_AT_MOST:
                 self._index, self._features = FeatureIndex(), {}
             known = self._features
@@ -49,6 +55,8 @@ class Insights:
             stale = [i for i, stamp in stamps.items() if known.get(i, (None,))[0] != stamp]
             for picture_id, *settings in self.outcomes.settings(stale) if stale else ():
                 known[picture_id] = (stamps[picture_id], self._index.features(settings))
+            if stale:
+                self.cache.save(self._index, known, newest)
             states = [state for state in states if state[0] in known]  # (one deleted meanwhile)
             features = [known[picture_id][1] for picture_id, *_ in states]
             keys = list(self._index.keys)

@@ -119,6 +119,18 @@ class FeatureIndex:
         self._numbers: dict[tuple[str, str], int] = {}
         self._words: dict[str, int] = {}
 
+    @classmethod
+    def from_keys(cls, keys: list[tuple[str, str]]) -> FeatureIndex:
+        """An index that numbers ``keys`` as they are numbered there (one read back from disk)."""
+        index = cls()
+        index.keys = list(keys)
+        for number, (setting, value) in enumerate(keys):
+            if setting == "prompt_word":
+                index._words[value] = number
+            else:
+                index._numbers[(setting, value)] = number
+        return index
+
     def features(self, row: Sequence) -> np.ndarray:
         numbers, found = self._numbers, set()
         for key in settings_of((*row[:-1], "")):  # all but the prompt
