@@ -18,7 +18,7 @@ import statistics
 import time
 
 from bench_insights import library_for
-from bench_ui import PASSWORD, USER, serve
+from bench_ui import serve, signed_in
 
 PAINT = """() => new Promise(resolve => {
   const started = performance.now();
@@ -53,13 +53,7 @@ def main() -> None:
     try:
         with sync_playwright() as p:
             browser = launch(p)
-            context = browser.new_context(base_url=url, viewport={"width": 1440, "height": 900})
-            page = context.new_page()
-            page.goto("/")
-            page.get_by_label("User name").fill(USER)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
-            page.wait_for_selector("body[data-ready='1']")
+            page = signed_in(browser, url)
             page.evaluate("() => localStorage.setItem('pixlstash.insights.kept.min', '20')")
             runs = []
             for _ in range(args.runs):
