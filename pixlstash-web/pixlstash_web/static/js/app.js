@@ -279,7 +279,7 @@ async function renderBreadcrumbs() {
   } catch { /* a deleted project: just the library */ }
   if (view.scrapheap) crumbs.push(["Scrapheap", null]);
   if (view.stack) crumbs.push([`Stack ${view.stack}`, null]);
-  if (view.ids?.length) crumbs.push([`${view.ids.length.toLocaleString()} chosen pictures`, null]);  // a finding's
+  if (view.ids?.length) crumbs.push([`${view.ids.length.toLocaleString()} chosen pictures`, null]);  // a finding's own
   if (view.q) crumbs.push([`“${view.q}”`, null]);
   if (view.similar?.length) crumbs.push(["Similar pictures", null]);
   if (view.face) crumbs.push(["Similar faces", null]);
@@ -427,8 +427,8 @@ async function start() {
     const el = $("app");
     if (window.innerWidth <= 700) el.classList.toggle("sidebar-open"); else el.classList.toggle("no-sidebar");
   };
-  for (const [button, panel] of [["open-tasks", "tasks"], ["open-stats", "stats"], ["open-insights", "insights"], ["open-people", "people"],
-    ["open-snapshots", "snapshots"], ["open-history", "history"],
+  for (const [button, panel] of [["open-tasks", "tasks"], ["open-stats", "stats"], ["open-insights", "insights"],
+    ["open-people", "people"], ["open-snapshots", "snapshots"], ["open-history", "history"],
     ["open-settings", "settings"], ["open-help", "help"]]) {
     $(button).onclick = () => app.showPanel(panel);
   }
