@@ -15,7 +15,7 @@ from pixlstash.db.vectors import FaceRow
 from pixlstash.domain import EditChange, PictureFilter
 from pixlstash.training import BucketRules, ExportOptions
 from pixlstash.training.picture_quality import MeasureCache, jpeg_quality
-from pixlstash.training.variety import near_identical, spread
+from pixlstash.training.variety import joined, near_identical, spread
 
 CHECK = (ExportOptions(), BucketRules())
 
@@ -71,6 +71,12 @@ def test_the_math_alone():
     chain = {1: at(0), 2: at(turn), 4: at(2 * turn), 3: np.array([0, 0, 1], np.float32)}
     assert near_identical(chain, threshold=0.97) == [[1, 2, 4]]
     assert near_identical(chain, threshold=0.99) == []
+    # A set compared in several blocks (memory stays bounded): a pair found in a later block, and groups
+    # joined as the library's and the embeddings' are.
+    many = {i: _unit(np.random.default_rng(i).normal(size=64)) for i in range(5000)}
+    many[4999] = many[4000]
+    assert near_identical(many) == [[4000, 4999]]
+    assert joined([[1, 2], [5, 6], [2, 9], [7]]) == [[1, 2, 9], [5, 6]]
     rng = np.random.default_rng(1)
     few = spread("e", {i: _unit(rng.normal(size=16)) for i in range(5)}, list(range(6)))
     assert few.outliers == [] and few.outlier_distance is None and few.without == [5]

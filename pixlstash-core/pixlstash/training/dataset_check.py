@@ -19,7 +19,7 @@ from ..domain import Picture
 from .buckets import BucketRules, bucket_for
 from .picture_quality import BLURRY, DARK_OR_BURNT, JPEG_LOW, NOISY, PictureQuality
 from .plan import ExportFile
-from .variety import Identity, Spread
+from .variety import Identity, Spread, joined
 
 __all__ = [
     "BucketCount",
@@ -150,19 +150,11 @@ def _caption_summary(files: Sequence[ExportFile], trigger: str) -> CaptionSummar
 def _near_duplicates(pictures: Sequence[Picture], similar: Sequence[Sequence[int]]) -> list[list[int]]:
     """The library's near-duplicate groups joined with ``similar`` (groups by embedding): a picture in
     both joins them."""
-    group_of: dict[int, int] = {}
-    members: dict[int, set[int]] = defaultdict(set)
     groups = defaultdict(list)
     for picture in pictures:
         if picture.dup_group is not None:
             groups[picture.dup_group].append(picture.id)
-    for n, ids in enumerate([*groups.values(), *similar]):
-        joined = {group_of[i] for i in ids if i in group_of} | {n}
-        merged = set(ids).union(*(members.pop(g, set()) for g in joined))
-        members[n] = merged
-        for i in merged:
-            group_of[i] = n
-    return sorted((sorted(ids) for ids in members.values() if len(ids) > 1), key=lambda ids: ids[0])
+    return joined([*groups.values(), *similar])
 
 
 def dataset_report(

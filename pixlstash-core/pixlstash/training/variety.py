@@ -15,7 +15,7 @@ image embedder's, CLIP or another) and, for a character, its faces' identity vec
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -23,7 +23,7 @@ import msgspec
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["Identity", "PictureDistance", "Spread", "identity", "near_identical", "spread"]
+__all__ = ["Identity", "PictureDistance", "Spread", "identity", "joined", "near_identical", "spread"]
 
 NEAR_IDENTICAL = 0.96
 OUTLIER_MADS = 3.5
@@ -106,6 +106,32 @@ def spread(engine_id: str, vectors: dict[int, np.ndarray], picture_ids: Sequence
     )
 
 
+def joined(groups: Iterable[Iterable[int]]) -> list[list[int]]:
+    """Groups that share a picture made one (directly or through others): each sorted, ordered by their
+    first id; a picture alone is no group. ``groups`` may be a generator of pairs: nothing is kept but
+    each picture's link."""
+    parent: dict[int, int] = {}
+
+    def root(i: int) -> int:
+        parent.setdefault(i, i)
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for group in groups:
+        first, *others = group
+        for other in others:
+            a, b = root(first), root(other)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+        root(first)
+    members: dict[int, list[int]] = defaultdict(list)
+    for i in list(parent):
+        members[root(i)].append(i)
+    return sorted((sorted(g) for g in members.values() if len(g) > 1), key=lambda g: g[0])
+
+
 def near_identical(vectors: dict[int, np.ndarray], threshold: float = NEAR_IDENTICAL) -> list[list[int]]:
     """Groups of pictures whose embeddings' cosine reaches ``threshold`` (linked directly or through
     others), each sorted, ordered by their first id."""
@@ -115,26 +141,16 @@ def near_identical(vectors: dict[int, np.ndarray], threshold: float = NEAR_IDENT
     if not 2 <= len(ids) <= MOST_COMPARED:
         return []
     unit = _unit(np.stack([vectors[i] for i in ids]).astype(np.float32))
-    parent = list(range(len(ids)))
+    step = max(1, _BLOCK_CELLS // len(ids))
 
-    def root(k: int) -> int:
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
+    def pairs():
+        for start in range(0, len(ids), step):
+            rows, cols = np.nonzero(unit[start : start + step] @ unit.T >= threshold)
+            for row, col in zip(rows.tolist(), cols.tolist(), strict=True):
+                if start + row != col:
+                    yield ids[start + row], ids[col]
 
-    rows = max(1, _BLOCK_CELLS // len(ids))
-    for start in range(0, len(ids), rows):
-        block = unit[start : start + rows] @ unit.T
-        rows, cols = np.nonzero(block >= threshold)
-        for row, col in zip(rows.tolist(), cols.tolist(), strict=True):
-            a, b = root(start + row), root(col)
-            if a != b:
-                parent[max(a, b)] = min(a, b)
-    groups: dict[int, list[int]] = defaultdict(list)
-    for k, picture_id in enumerate(ids):
-        groups[root(k)].append(picture_id)
-    return sorted((g for g in groups.values() if len(g) > 1), key=lambda g: g[0])
+    return joined(pairs())
 
 
 def identity(
