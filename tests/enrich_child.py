@@ -19,7 +19,11 @@ class SlowEmbedder(FakeEmbedder):
     def embed_images(self, images):
         if "--hang" in sys.argv:
             print("computing", flush=True)
-            time.sleep(600)
+            # Short sleeps, not one long one: a Ctrl+C that lands after Python last looked for signals but
+            # before the sleep began is only seen when that sleep ends (CPython checks on waking), which
+            # on a busy machine left one long sleep sitting through the press (seen once in CI).
+            for _ in range(6000):
+                time.sleep(0.1)
         time.sleep(0.02)
         return super().embed_images(images)
 
