@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .engines import Captioner, Embedder, FaceExtractor, Scorer, Tagger, TextReader
     from .files.originals import OriginalStore
     from .sharing import ShareTarget, ShareTransform
+    from .training.caption_tokens import CaptionTokenizer
 
 hookspec = pluggy.HookspecMarker("pixlstash")
 hookimpl = pluggy.HookimplMarker("pixlstash")
@@ -54,6 +55,13 @@ def register_scorers(register: Callable[[Scorer], None], settings: Mapping[str, 
 def register_text_readers(register: Callable[[TextReader], None], settings: Mapping[str, Any]) -> None:
     """Register OCR engines (the text in pictures, with its regions) by calling ``register(reader)`` once per
     engine; ``settings`` maps plugin names to their settings."""
+
+
+@hookspec
+def register_caption_tokenizers(register: Callable[[CaptionTokenizer], None], settings: Mapping[str, Any]) -> None:
+    """Register the tokenizers of text encoders trainers feed captions to (``training.caption_tokens``),
+    for the dataset check's token counts: ``register(tokenizer)`` once each. Loading one must wait for its
+    first ``count``: the check asks for them even when every count is already kept."""
 
 
 @hookspec

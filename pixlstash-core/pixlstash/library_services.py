@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from .search.likeness import LikenessService
     from .search.service import SearchService
     from .training import TrainingExport
+    from .training.caption_tokens import CaptionTokenizer
 
 __all__ = ["LibraryServices", "built_once"]
 
@@ -195,6 +196,7 @@ class LibraryServices:
     def training(self) -> TrainingExport:
         from .people.clusters import DEFAULT_THRESHOLD
         from .training import TrainingExport
+        from .training.caption_tokens import TokenCache
         from .training.picture_quality import MeasureCache
 
         settings = SettingsStore(self.db, "settings")
@@ -209,7 +211,15 @@ class LibraryServices:
             self.collections,
             lambda _: DEFAULT_THRESHOLD,
             MeasureCache(self.thumbnails.root / "measures.v1.msgpack"),
+            self._caption_tokenizers,
+            TokenCache(self.root / "indexes" / "caption-tokens.v1.msgpack"),
         )
+
+    def _caption_tokenizers(self) -> list[CaptionTokenizer]:
+        """The plugins' tokenizers, asked for each check (a plugin's settings may have changed)."""
+        found: list[CaptionTokenizer] = []
+        self.plugin_manager.hook.register_caption_tokenizers(register=found.append, settings=self.plugin_settings.all())
+        return found
 
     @built_once
     def insights(self) -> Insights:

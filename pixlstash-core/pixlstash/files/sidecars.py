@@ -8,14 +8,13 @@ folder enables ``write_sidecars``; the picture files themselves are never touche
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 from ..db.database import Database
 from ..db.folders import FolderStore
 from ..db.pictures import PictureStore
 from ..domain import OWN_CAPTION_SOURCES
+from ..system.atomic import write_atomically
 from ..system.events import Event
 
 __all__ = ["SidecarWriter", "read_sidecar", "sidecar_path"]
@@ -44,17 +43,6 @@ def read_sidecar(picture_path: Path, fmt: str) -> tuple[list[str], str | None]:
         return [], text
     tags = [" ".join(part.split()) for part in text.replace("\n", ",").split(",")]
     return [t for t in dict.fromkeys(tags) if t and len(t) <= 200], None
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".pixlstash-", suffix=".txt")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class SidecarWriter:
@@ -92,6 +80,6 @@ class SidecarWriter:
             target = sidecar_path(Path(root) / rel_path)
             if not text and not target.exists():
                 continue  # nothing to say, and no file to empty: leave the folder as it is
-            _write_atomically(target, text + "\n" if text else "")
+            write_atomically(target, (text + "\n" if text else "").encode("utf-8"))
             with self.db.write():
                 self.folders.set_sidecar_mtime(folder_id, rel_path, target.stat().st_mtime_ns)

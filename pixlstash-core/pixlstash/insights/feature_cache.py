@@ -10,15 +10,15 @@ database came back: a restore) is not used at all; that costs one slow report, n
 
 from __future__ import annotations
 
+import contextlib
 import io
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import msgspec
 import numpy as np
 
+from ..system.atomic import write_atomically
 from .settings import FeatureIndex
 
 __all__ = ["FeatureCache", "Features"]
@@ -73,14 +73,5 @@ class FeatureCache:
             offsets=offsets,
             numbers=numbers.astype(np.int32),
         )
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, name = tempfile.mkstemp(dir=self.path.parent, prefix=".insights-")
-        except OSError:
-            return
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(buffer.getbuffer())
-            os.replace(name, self.path)
-        except OSError:
-            Path(name).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            write_atomically(self.path, buffer.getbuffer())

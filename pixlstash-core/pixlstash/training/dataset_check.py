@@ -17,6 +17,7 @@ import msgspec
 
 from ..domain import Picture
 from .buckets import BucketRules, bucket_for
+from .caption_tokens import TokenCount
 from .picture_quality import BLURRY, DARK_OR_BURNT, JPEG_LOW, NOISY, PictureQuality
 from .plan import ExportFile
 from .variety import Identity, Spread, joined
@@ -28,6 +29,7 @@ __all__ = [
     "Finding",
     "PictureBucket",
     "TagShare",
+    "TokenCount",
     "dataset_report",
     "duplicates_to_remove",
 ]
@@ -72,7 +74,8 @@ class CaptionSummary(msgspec.Struct, frozen=True):
     words_min: int = 0
     words_median: float = 0.0
     words_max: int = 0
-    longest: list[int] = []  # the captions with the most words, longest first (CLIP reads 77 tokens)
+    longest: list[int] = []  # the captions with the most words, longest first
+    tokens: list[TokenCount] = []  # per text encoder: how many tokens each caption becomes, which are cut
 
 
 class Finding(msgspec.Struct, frozen=True):
@@ -86,6 +89,7 @@ class Finding(msgspec.Struct, frozen=True):
         "uncaptioned",
         "trigger-only",
         "no-trigger",
+        "long-captions",
         "everywhere-tag",
         "near-duplicates",
         "outliers",
@@ -126,7 +130,7 @@ def _saying(n: int, one: str, many: str) -> str:
     return f"{_pictures(n)} {one if n == 1 else many}"
 
 
-def _caption_summary(files: Sequence[ExportFile], trigger: str) -> CaptionSummary:
+def _caption_summary(files: Sequence[ExportFile], trigger: str, tokens: Sequence[TokenCount]) -> CaptionSummary:
     captioned = [f for f in files if f.caption]
     words = {f.picture_id: len(f.caption.replace(",", " ").split()) for f in captioned}
     trigger = trigger.strip()
@@ -144,6 +148,7 @@ def _caption_summary(files: Sequence[ExportFile], trigger: str) -> CaptionSummar
         words_median=statistics.median(counts) if counts else 0.0,
         words_max=counts[-1] if counts else 0,
         longest=sorted(words, key=lambda i: (-words[i], i))[:10],
+        tokens=list(tokens),
     )
 
 
@@ -169,10 +174,12 @@ def dataset_report(
     embedding: Spread | None = None,
     similar: Sequence[Sequence[int]] = (),
     identity: Identity | None = None,
+    tokens: Sequence[TokenCount] = (),
 ) -> DatasetReport:
     """The report for the export's ``files`` (in its order), each with its ``Picture`` as shown; with the
     pictures' measures, their embeddings' spread and groups (``similar``) and a character's identity spread
-    where the caller has them (``picture_quality``, ``variety``)."""
+    where the caller has them (``picture_quality``, ``variety``), and the captions' ``tokens`` per text
+    encoder (``caption_tokens``)."""
     rules = rules.checked()
     placements = []
     for file in files:
@@ -195,7 +202,7 @@ def dataset_report(
         BucketCount(bucket, count)
         for bucket, count in sorted(per_bucket.items(), key=lambda item: (-item[0][0] * item[0][1], item[0]))
     ]
-    captions = _caption_summary(files, trigger)
+    captions = _caption_summary(files, trigger, tokens)
     tag_counts = Counter(tag for file in files for tag in set(file.tags))
     total = len(files)
     frequent = [TagShare(tag, n, round(n / total, 3)) for tag, n in tag_counts.most_common(30)] if total else []
@@ -317,10 +324,21 @@ def _findings(placements, buckets, captions, frequent, singles, duplicates, rule
         findings.append(
             Finding(
                 "no-trigger",
+                "long-captions",
                 f"{_pictures(len(captions.without_trigger))} have a caption without the trigger '{captions.trigger}'",
                 captions.without_trigger,
             )
         )
+    for count in captions.tokens:
+        if count.cut:
+            findings.append(
+                Finding(
+                    "long-captions",
+                    _saying(len(count.cut), "has", "have") + f" a caption longer than the {count.window} tokens "
+                    f"{count.label} reads: the words after that are not trained",
+                    count.cut,
+                )
+            )
     if total >= 10:
         for share in frequent:
             if share.share >= EVERYWHERE and share.tag.lower() != captions.trigger.lower():

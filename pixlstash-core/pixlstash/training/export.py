@@ -37,6 +37,7 @@ from ..media.facts import MediaLimits
 from ..media.video import poster_frame
 from ..media.xmp_sidecar import xmp_sidecar
 from .buckets import BucketRules
+from .caption_tokens import CaptionTokenizer, TokenCache, token_counts
 from .captions import caption_text, own_caption, picture_tags
 from .configs import ai_toolkit_config, bucket_bounds, kohya_config, metadata_lines
 from .dataset_check import DatasetReport, dataset_report
@@ -77,10 +78,13 @@ class TrainingExport:
         collections: CollectionStore,
         face_threshold: Callable[[str], float],
         measures: MeasureCache,
+        tokenizers: Callable[[], list[CaptionTokenizer]],
+        tokens: TokenCache,
     ) -> None:
         self.query, self.pictures, self.files, self.settings, self.limits = query, pictures, files, settings, limits
         self.vectors, self.collections, self.face_threshold = vectors, collections, face_threshold
         self.measures = measures  # a check again, or of an overlapping set, reads no thumbnail
+        self.tokenizers, self.tokens = tokenizers, tokens  # the plugins' tokenizers; their counts kept
 
     # -- options remembered per set -------------------------------------------------------------
 
@@ -119,6 +123,7 @@ class TrainingExport:
             embedding=spread(engine_id, vectors, ids) if vectors else None,
             similar=near_identical(vectors),
             identity=identity(self.vectors.faces_of_pictures(ids), ids, self.face_threshold) if character else None,
+            tokens=token_counts(self.tokenizers(), {f.picture_id: f.caption for f in plan.files}, self.tokens),
         )
 
     def _kind(self, collection_id: int) -> str | None:

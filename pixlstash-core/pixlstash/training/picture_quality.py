@@ -9,13 +9,14 @@ A flag is a prompt to look, not a verdict: a deliberate low-key photograph is fl
 
 from __future__ import annotations
 
-import os
-import tempfile
+import contextlib
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import msgspec
+
+from ..system.atomic import write_atomically
 
 __all__ = [
     "BLURRY",
@@ -137,11 +138,5 @@ class MeasureCache:
             entries[quality.picture_id] = _Measured(look, quality)
         if len(entries) > _MOST_KEPT:
             entries.clear()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(dir=self.path.parent, prefix=".measures-")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(msgspec.msgpack.encode(list(entries.values())))
-            os.replace(name, self.path)
-        except OSError:
-            Path(name).unlink(missing_ok=True)  # a cache: not kept this time
+        with contextlib.suppress(OSError):  # a cache: not kept this time
+            write_atomically(self.path, msgspec.msgpack.encode(list(entries.values())))

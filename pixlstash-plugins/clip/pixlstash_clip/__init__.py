@@ -1,5 +1,6 @@
 """PixlStash CLIP plugin: open_clip embedders (CLIP, SigLIP) for semantic and reverse image search, and
-two scorers over the vectors they store (``clip/aesthetic``, ``clip/prompt-match``).
+two scorers over the vectors they store (``clip/aesthetic``, ``clip/prompt-match``), and the CLIP and T5
+tokenizers the dataset check counts caption tokens with (``caption_tokens``).
 
 Which models are offered is the plugin's ``models`` setting (``pixlstash plugins config clip
 models=ViT-B-32@laion2b_s34b_b79k,ViT-L-14@laion2b_s32b_b82k``; ``PIXLSTASH_CLIP_MODELS`` overrides it
@@ -24,6 +25,7 @@ __all__ = [
     "ClipEmbedder",
     "ClipSettings",
     "PromptMatchScorer",
+    "register_caption_tokenizers",
     "register_embedders",
     "register_scorers",
     "register_settings",
@@ -76,3 +78,11 @@ def register_scorers(register, settings) -> None:
     if matched is not None:
         register(PromptMatchScorer(_embedder(matched, chosen.image_runtime, chosen.precision)))
     register(AestheticScorer(model_named(chosen.aesthetic_model)))
+
+
+@hookimpl
+def register_caption_tokenizers(register, settings) -> None:
+    from .caption_tokens import ClipTokens, T5Tokens
+
+    register(ClipTokens())
+    register(T5Tokens(settings["clip"].t5_tokenizer))

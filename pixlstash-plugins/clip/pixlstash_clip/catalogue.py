@@ -236,6 +236,9 @@ class ClipSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # The number format on a GPU: "auto" is bfloat16 (float16 on cards without it, and on Apple's MPS) under
     # torch's autocast, float32 on a CPU; "fp32" keeps float32 everywhere (several times slower on a GPU).
     precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
+    # The T5 tokenizer's tokenizer.json (or its folder) for the dataset check's T5 token counts ("": looked
+    # for in the models folder and the Hugging Face cache; caption_tokens.py).
+    t5_tokenizer: str = ""
 
 
 def model_named(key: str) -> ClipModel:
