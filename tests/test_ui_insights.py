@@ -16,6 +16,7 @@ from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
 from test_ui_accessibility import serious
 from ui_support import library_server, screenshot, signed_in_page, wait_for_the_list
 
+from pixlstash import hookimpl
 from pixlstash.db.vectors import FaceRow
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -185,3 +186,49 @@ def test_the_dataset_fixes_crop_to_the_bucket_and_take_out_someone_else(browser,
         page.keyboard.press("Control+z")
         expect(panel.locator("li[data-kind=heavy-crop]")).to_have_count(1)
         assert library.pictures.get(ids["bob-wide.png"]).edit is None
+
+
+class CaptionTokenizers:
+    """The CLIP plugin's own tokenizers, without its engines (the server's library has no plugins)."""
+
+    @hookimpl
+    def register_caption_tokenizers(self, register, settings):
+        from pixlstash_clip.caption_tokens import ClipTokens, T5Tokens
+
+        register(ClipTokens())
+        register(T5Tokens())
+
+
+def test_the_dataset_panel_counts_caption_tokens_and_names_the_cut_captions(browser, server):  # noqa: F811
+    pytest.importorskip("open_clip")
+    ids, library = server.ids, server.library
+    captioned = [ids[f"r{n:02}.png"] for n in (50, 51, 52)]
+    pets = library.edits.create_collection("set", "Captioned")
+    library.edits.add_members(pets.id, captioned)
+    library.edits.caption(captioned[0], "a cat on a windowsill, soft light")
+    library.edits.caption(captioned[1], ", ".join(f"detail {n} of the scene" for n in range(30)))  # past 75 tokens
+    tokenizers = CaptionTokenizers()
+    library.plugin_manager.register(tokenizers, name="caption-tokenizers")
+    try:
+        with signed_in_page(browser, server) as page:
+            page.locator("#sidebar").get_by_label("set Captioned").click(button="right")
+            page.get_by_text("Check as a dataset…").click()
+            panel = page.locator("#panel")
+            long_ones = panel.locator("li[data-kind=long-captions]")
+            expect(long_ones).to_contain_text("1 picture has a caption longer than the 75 tokens CLIP (SD 1.5, SDXL)")
+            tokens = panel.locator(".dataset-tokens")
+            expect(tokens.locator("canvas").first).to_be_visible()
+            expect(tokens).to_contain_text("T5 (Flux, SD3): tokens not counted: no T5 tokenizer on this machine")
+            said = "tokens per caption (it reads 75, 1 caption cut)"
+            expect(tokens.locator("figcaption").first).to_contain_text(said)
+            tokens.get_by_role("button", name="Table").first.click()
+            expect(tokens.locator("table").first).to_be_visible()  # the counts as rows, for a screen reader
+            assert serious(page) == []
+            screenshot(page, "dataset-tokens-desktop")
+            long_ones.get_by_role("button", name="Show 1 picture").click()
+            page.wait_for_url(re.compile(r"ids="))
+            wait_for_the_list(page)
+            shown = page.locator(".tile:visible").evaluate_all("els => els.map(e => Number(e.dataset.id))")
+            assert shown == [captioned[1]]
+    finally:
+        library.plugin_manager.unregister(tokenizers)

@@ -147,6 +147,12 @@ def _print(report, name: str) -> None:
         else ""
     )
     print(f"captions: {captions.captioned} of {report.pictures}{words}")
+    for count in captions.tokens:
+        if count.unavailable:
+            print(f"  {count.label}: tokens not counted: {count.unavailable}")
+        elif count.per_picture:
+            cut = f": {counted(len(count.cut), 'caption')} cut" if count.cut else ""
+            print(f"  {count.label}: median {count.median:g} tokens, most {count.most}; it reads {count.window}{cut}")
     if report.frequent_tags:
         top = ", ".join(f"{t.tag} {t.share:.0%}" for t in report.frequent_tags[:8])
         print(f"most frequent tags: {top}")

@@ -88,9 +88,9 @@ class T5Tokens:
         path = t5_tokenizer_file(self.setting)
         if path is None:
             return (
-                "no T5 tokenizer on this machine: name its tokenizer.json with `pixlstash plugins config clip "
-                f"t5_tokenizer=PATH` (ComfyUI has one in comfy/text_encoders/t5_tokenizer/) or copy it into "
-                f"{clip_models_dir() / T5_FOLDER}"
+                "no T5 tokenizer on this machine (`pixlstash plugins config clip t5_tokenizer=PATH` names its "
+                f"tokenizer.json; ComfyUI's is in comfy/text_encoders/t5_tokenizer/; or copy it into "
+                f"{clip_models_dir() / T5_FOLDER})"
             )
         if not path.is_file():
             return f"the t5_tokenizer setting names {path}, which is not there"

@@ -85,6 +85,7 @@ function showReport(app, body, report, source, again) {
     <section class="dataset-quality"></section>
     <section><h3>Captions</h3><p>${captions.captioned ? `${captions.words_min}–${captions.words_max} words, median ${
       captions.words_median}` : "No captions: the trainer sees the trigger word alone, or nothing."}</p>
+      <div class="dataset-tokens"></div>
       ${report.frequent_tags.length ? `<table class="tag-shares"><thead><tr><th scope="col">tag</th><th scope="col">pictures</th>
         <th scope="col">share</th></tr></thead><tbody>${report.frequent_tags.slice(0, 15).map((t) => `<tr><td>${esc(t.tag)}</td>
         <td>${t.pictures}</td><td>${Math.round(t.share * 100)}%</td></tr>`).join("")}</tbody></table>` : ""}</section>`;
@@ -102,6 +103,24 @@ function showReport(app, body, report, source, again) {
   cutHistogram(app, body.querySelector(".dataset-cut"), report);
   distanceCharts(app, body.querySelector(".dataset-variety"), report);
   qualityChart(app, body.querySelector(".dataset-quality"), report);
+  tokenCharts(app, body.querySelector(".dataset-tokens"), captions.tokens);
+}
+
+/** Tokens per caption in each text encoder the plugins count for (a tokenizer not on this machine says so). */
+function tokenCharts(app, box, tokens) {
+  for (const count of tokens) {
+    const part = document.createElement("div");
+    box.append(part);
+    if (count.unavailable) {
+      part.innerHTML = `<p class="muted">${esc(count.label)}: tokens not counted: ${esc(count.unavailable)}</p>`;
+      continue;
+    }
+    const pairs = Object.entries(count.per_picture).map(([id, n]) => [Number(id), n]);
+    if (!pairs.length) continue;
+    const cut = count.cut.length ? `, ${plural(count.cut.length, "caption")} cut` : "";
+    binned(app, part, `${count.label}: tokens per caption (it reads ${count.window}${cut})`, pairs,
+      (v) => String(Math.round(v)), 0, Math.max(count.window, count.most));
+  }
 }
 
 // The fix each kind of finding offers (one undo step each, but captions: a job whose results are accepted).
