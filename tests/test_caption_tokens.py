@@ -45,7 +45,7 @@ class Counting:
         return [len(text.split()) for text in texts]
 
 
-def test_counts_are_kept_per_text_and_a_tokenizer_that_cannot_count_says_why(tmp_path):
+def test_counts_are_kept_per_text_and_a_tokenizer_that_cannot_count_says_why(tmp_path, caplog):
     cache_path = tmp_path / "indexes" / "caption-tokens.v1.msgpack"
     words = Counting()
     captions = {1: "one two", 2: "one two three four five six", 3: ""}
@@ -59,7 +59,8 @@ def test_counts_are_kept_per_text_and_a_tokenizer_that_cannot_count_says_why(tmp
         [Counting("no tokenizer here: copy it to X"), Counting(fails=True)], {1: "fresh words"}, TokenCache(cache_path)
     )
     assert missing.unavailable == "no tokenizer here: copy it to X" and missing.per_picture == {}
-    assert broken.unavailable == "its tokenizer failed: OSError: tokenizer.json: truncated file"
+    assert broken.unavailable == "its tokenizer failed to load or run (the log says why)"
+    assert "OSError: tokenizer.json: truncated file" in caplog.text
     cache_path.write_bytes(b"\x00not msgpack")  # damaged: counted again, nothing fails
     [fresh] = token_counts([words], {1: "one two"}, TokenCache(cache_path))
     assert fresh.per_picture == {1: 2} and words.asked[-1] == ["one two"]
@@ -142,3 +143,17 @@ def test_clip_and_t5_counts_equal_what_sd_scripts_tokenizes(tmp_path, plugin_man
         assert "2 pictures have a caption longer than the 75 tokens CLIP (SD 1.5, SDXL) reads" in long_ones[0].message
         assert "1 picture has a caption longer than the 511 tokens T5 (Flux, SD3) reads" in long_ones[1].message
         assert (library.root / "indexes" / "caption-tokens.v1.msgpack").is_file()
+
+
+def test_the_t5_setting_reads_only_a_tokenizer_json_and_never_says_what_a_bad_one_holds(tmp_path, caplog):
+    caption_tokens = pytest.importorskip("pixlstash_clip.caption_tokens")
+    secret = tmp_path / "settings.json"
+    secret.write_text('{"model": {"type": "hunter2-the-secret"}}')
+    [elsewhere] = token_counts([caption_tokens.T5Tokens(str(secret))], {1: "a cat"}, TokenCache(tmp_path / "c"))
+    assert elsewhere.unavailable.startswith(f"the t5_tokenizer setting names {secret}/tokenizer.json, which is not")
+    planted = tmp_path / "planted" / "tokenizer.json"
+    planted.parent.mkdir()
+    planted.write_text(secret.read_text())
+    [bad] = token_counts([caption_tokens.T5Tokens(str(planted.parent))], {1: "a cat"}, TokenCache(tmp_path / "c"))
+    assert bad.unavailable == "its tokenizer failed to load or run (the log says why)"
+    assert "hunter2" not in bad.unavailable and bad.per_picture == {}

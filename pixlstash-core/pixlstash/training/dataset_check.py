@@ -324,7 +324,6 @@ def _findings(placements, buckets, captions, frequent, singles, duplicates, rule
         findings.append(
             Finding(
                 "no-trigger",
-                "long-captions",
                 f"{_pictures(len(captions.without_trigger))} have a caption without the trigger '{captions.trigger}'",
                 captions.without_trigger,
             )

@@ -56,9 +56,9 @@ class ClipTokens:
 
 def t5_tokenizer_file(setting: str) -> Path | None:
     """The T5 ``tokenizer.json`` on this machine, looked for where the module says; None when none is."""
-    if setting:
+    if setting:  # only a file of that name: the setting must not make the server parse any file it can read
         named = Path(setting).expanduser()
-        return named / "tokenizer.json" if named.is_dir() else named
+        return named / "tokenizer.json" if named.name != "tokenizer.json" else named
     kept = clip_models_dir() / T5_FOLDER / "tokenizer.json"
     if kept.is_file():
         return kept
@@ -93,7 +93,7 @@ class T5Tokens:
                 f"{clip_models_dir() / T5_FOLDER})"
             )
         if not path.is_file():
-            return f"the t5_tokenizer setting names {path}, which is not there"
+            return f"the t5_tokenizer setting names {path}, which is not there (a tokenizer.json, or its folder)"
         return ""
 
     def count(self, texts: Sequence[str]) -> list[int]:
