@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import logging
 import statistics
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -65,6 +66,7 @@ class TokenCache:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._counts: dict[str, dict[bytes, int]] | None = None
+        self._lock = threading.Lock()  # the server checks sets in several threads
 
     def _load(self) -> dict[str, dict[bytes, int]]:
         if self._counts is None:
@@ -76,6 +78,10 @@ class TokenCache:
 
     def counts(self, tokenizer: CaptionTokenizer, texts: Sequence[str]) -> list[int]:
         """Each text's count: the kept ones, and the others counted now (and kept)."""
+        with self._lock:
+            return self._counts_of(tokenizer, texts)
+
+    def _counts_of(self, tokenizer: CaptionTokenizer, texts: Sequence[str]) -> list[int]:
         kept = self._load().setdefault(tokenizer.id, {})
         keys = [_digest(text) for text in texts]
         new = {key: text for key, text in zip(keys, texts, strict=True) if key not in kept}

@@ -10,6 +10,7 @@ A flag is a prompt to look, not a verdict: a deliberate low-key photograph is fl
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -117,6 +118,7 @@ class MeasureCache:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._entries: dict[int, _Measured] | None = None
+        self._lock = threading.Lock()  # the server checks sets in several threads
 
     def _load(self) -> dict[int, _Measured]:
         if self._entries is None:
@@ -129,14 +131,16 @@ class MeasureCache:
 
     def get(self, looks: dict[int, str]) -> dict[int, PictureQuality]:
         """The stored measures of these pictures whose look is still the one measured."""
-        entries = self._load()
-        return {i: e.quality for i, look in looks.items() if (e := entries.get(i)) is not None and e.look == look}
+        with self._lock:
+            entries = self._load()
+            return {i: e.quality for i, look in looks.items() if (e := entries.get(i)) is not None and e.look == look}
 
     def put(self, measured: Iterable[tuple[str, PictureQuality]]) -> None:
-        entries = self._load()
-        for look, quality in measured:
-            entries[quality.picture_id] = _Measured(look, quality)
-        if len(entries) > _MOST_KEPT:
-            entries.clear()
-        with contextlib.suppress(OSError):  # a cache: not kept this time
-            write_atomically(self.path, msgspec.msgpack.encode(list(entries.values())))
+        with self._lock:
+            entries = self._load()
+            for look, quality in measured:
+                entries[quality.picture_id] = _Measured(look, quality)
+            if len(entries) > _MOST_KEPT:
+                entries.clear()
+            with contextlib.suppress(OSError):  # a cache: not kept this time
+                write_atomically(self.path, msgspec.msgpack.encode(list(entries.values())))
