@@ -31,10 +31,12 @@ def _sizes() -> list[list[int]]:
     return sizes
 
 
-def _trainers_answers(trainer: str, rules: BucketRules, source: Path, python: Path) -> list[list[int]]:
+def _trainers_answers(
+    trainer: str, rules: BucketRules, source: Path, python: Path, sizes: list[list[int]] | None = None
+) -> list[list[int]]:
     done = subprocess.run(
         [str(python), str(CONSUMERS / "buckets_by_trainer.py")],
-        input=json.dumps({"trainer": trainer, "rules": msgspec.to_builtins(rules), "sizes": _sizes()}),
+        input=json.dumps({"trainer": trainer, "rules": msgspec.to_builtins(rules), "sizes": sizes or _sizes()}),
         env={**os.environ, "PYTHONPATH": str(source)},
         capture_output=True,
         text=True,
@@ -108,3 +110,18 @@ def test_what_a_placement_says():
         BucketRules(resolution=1024, max_bucket_reso=900).checked()  # 960 once moved to steps
     with pytest.raises(ValueError, match="divides by zero"):
         BucketRules(bucket_reso_steps=511).checked()  # min_bucket_reso 256 moves down to 0
+
+
+@pytest.mark.parametrize("resolution", [512, 1000, 1024, 1100])
+def test_the_export_crops_to_buckets_sd_scripts_keeps_as_they_are(resolution):
+    """What the export (``--buckets``) and the look's "crop to the bucket" crop to is a bucket sd-scripts
+    puts that picture in uncut, for the bounds the export's dataset.toml gives it; also where the resolution
+    is no multiple of 64 (1000: sd-scripts adds a 960x960 square and moves 500 down to 448)."""
+    from pixlstash.training.images import buckets
+
+    source = reference("sd-scripts")
+    python = consumer_python("sd-scripts", CONSUMERS / "sd-scripts-requirements.txt")
+    told = BucketRules(resolution=resolution, min_bucket_reso=max(64, resolution // 2), max_bucket_reso=resolution * 2)
+    ours = [list(bucket) for bucket in buckets(resolution)]
+    theirs = _trainers_answers("sd-scripts", told, source, python, ours)
+    assert [answer[:2] for answer in theirs] == ours and [answer[2:] for answer in theirs] == ours

@@ -10,6 +10,7 @@ from PIL import Image, ImageOps
 
 from ..media.analyse import open_image
 from ..media.facts import MediaLimits
+from .buckets import BucketRules, kohya_buckets
 from .options import ExportOptions
 
 __all__ = ["BUCKET_STEP", "aspect_bucket", "buckets", "converted_image", "copied_as_is", "image_suffix"]
@@ -20,15 +21,14 @@ _KEEP = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}
 
 
 def buckets(resolution: int) -> list[tuple[int, int]]:
-    """Every (width, height) of multiples of ``BUCKET_STEP`` with an area at most ``resolution``², sides
-    between half and twice the resolution: the aspect buckets trainers use (1024: SDXL's)."""
-    found = set()
+    """The aspect buckets the export crops to: sd-scripts' own for the bounds its ``dataset.toml`` is given
+    (``configs.bucket_bounds``: sides from half to twice the resolution, steps of ``BUCKET_STEP``; the bounds
+    moved to steps as sd-scripts moves them), so an exported picture is already in its bucket and is not
+    cut again (1024: SDXL's)."""
     low, high = max(BUCKET_STEP, resolution // 2), resolution * 2
-    for width in range(low, high + 1, BUCKET_STEP):
-        height = min(high, (resolution * resolution // width) // BUCKET_STEP * BUCKET_STEP)
-        if height >= low:
-            found.update({(width, height), (height, width)})
-    return sorted(found)
+    rules = BucketRules(resolution=resolution, min_bucket_reso=low, max_bucket_reso=high, bucket_reso_steps=BUCKET_STEP)
+    rules = rules.checked()
+    return list(kohya_buckets(rules.resolution, rules.min_bucket_reso, rules.max_bucket_reso, BUCKET_STEP))
 
 
 def aspect_bucket(width: int, height: int, resolution: int) -> tuple[int, int]:
