@@ -46,6 +46,7 @@ def world(live, tmp_path):
         "link_id": 999_999,
         "run_id": 999_999,
         "name": "no-such-plugin",
+        "user_id": 999_999,
     }
     return {"values": values, "share_secret": secret, "ids": ids}
 
@@ -75,14 +76,29 @@ def test_credentials_matrix_over_the_route_table(live, world):
     live.state.auth.revoke_token(revoked.id)
     expiring = live.state.auth.create_token("short", "admin", expires_in_days=1e-6).secret
     time.sleep(0.2)
+    # Tokens of other people's accounts: an admin's made before it became a viewer (it reads, no more), a
+    # member's, and one of an account since disabled (refused).
+    from pixlstash.accounts import Accounts
+
+    live.state.auth.create_user("owner", "correct horse battery")
+    people = Accounts(live.state.auth)
+    demoted, member, gone = (people.add(name, f"{name} password", "admin") for name in ("dee", "mo", "di"))
+    demoted_token = live.state.auth.create_token("d", "admin", user_id=demoted.id).secret
+    people.set_role("dee", "viewer", by=None)
+    people.set_role("mo", "member", by=None)
+    disabled_token = live.state.auth.create_token("x", "admin", user_id=gone.id).secret
+    people.disable("di", by=None)
     creds = {
         "anonymous": None,
         "garbage": "pxl_not-a-real-token",
         "revoked": revoked.secret,
         "expired": expiring,
         "share-as-bearer": world["share_secret"],
+        "disabled account": disabled_token,
         "read": live.token("read"),
+        "demoted to viewer": demoted_token,
         "write": live.token("write"),
+        "member": live.state.auth.create_token("m", "write", user_id=member.id).secret,
         "admin": live.token("admin"),
     }
     clients = {name: live.client(token) for name, token in creds.items()}
@@ -104,10 +120,11 @@ def test_credentials_matrix_over_the_route_table(live, world):
             assert call(clients["admin"], method, bad) == 401, where  # and nothing else opens it
             checked += 1
             continue
-        for name in ("anonymous", "garbage", "revoked", "expired", "share-as-bearer"):
+        for name in ("anonymous", "garbage", "revoked", "expired", "share-as-bearer", "disabled account"):
             assert statuses[name] == 401, (where, name, statuses[name])
         needed = {Policy.READ: 0, Policy.WRITE: 1, Policy.ADMIN: 2}[endpoint.policy]
-        for rank, name in enumerate(("read", "write", "admin")):
+        ranks = {"read": 0, "demoted to viewer": 0, "write": 1, "member": 1, "admin": 2}
+        for name, rank in ranks.items():
             if rank < needed:
                 assert statuses[name] == 403, (where, name, statuses[name])
             else:
@@ -158,7 +175,9 @@ def test_session_cookie_csrf_and_restart(live, tmp_path):
     csrf = response.json()["csrf_token"]
     assert client.post("/api/v1/setup", json={"username": "x", "password": "yyyyyyyy"}).status_code == 409
     me = client.get("/api/v1/auth/me").json()
-    assert me == {"kind": "session", "scope": "admin", "username": "owner", "session_id": me["session_id"]}
+    assert me == {
+        "kind": "session", "scope": "admin", "username": "owner", "session_id": me["session_id"], "role": "owner",
+    }  # fmt: skip
     assert [s["id"] for s in live.client(live.token()).get("/api/v1/sessions").json()] == [me["session_id"]]
     # Unsafe requests with a session need the CSRF token and a same-origin Origin.
     assert client.post("/api/v1/projects", json={"name": "A"}).status_code == 403

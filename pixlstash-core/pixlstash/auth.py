@@ -1,4 +1,8 @@
-"""Who may do what: the owner account, API tokens, browser sessions and the login rate limit.
+"""Who may do what: accounts and their roles, API tokens, browser sessions and the login rate limit.
+
+An account's role bounds everything done with it: a session has its role's scope (``ROLE_SCOPES``), and a
+token acts for an account with at most that account's scope. A disabled account's sessions and tokens are
+refused from the next request on (``accounts`` changes accounts).
 
 Tokens are 256-bit random strings shown once; only their SHA-256 digests are stored (a fast hash is
 right for random secrets) and compared in constant time. Passwords use scrypt.
@@ -25,7 +29,9 @@ from .errors import BadInput, Conflict, NotFound, PixlstashError
 from .system.clock import now_ms
 
 __all__ = [
+    "ROLE_SCOPES",
     "SCOPES",
+    "AccountDisabled",
     "ApiToken",
     "Authenticator",
     "Forbidden",
@@ -33,6 +39,7 @@ __all__ = [
     "NewSecret",
     "Principal",
     "RateLimited",
+    "Role",
     "Scope",
     "SessionInfo",
     "Unauthenticated",
@@ -42,6 +49,10 @@ __all__ = [
 
 Scope = Literal["read", "write", "admin"]
 SCOPES: tuple[Scope, ...] = ("read", "write", "admin")
+Role = Literal["owner", "admin", "member", "viewer"]
+# What each role may do: an admin everything (accounts, settings), a member uploads and organises, a viewer
+# looks. The owner is the admin who made the library, whom no other admin can demote, disable or remove.
+ROLE_SCOPES: dict[str, Scope] = {"owner": "admin", "admin": "admin", "member": "write", "viewer": "read"}
 TOKEN_PREFIX = "pxl_"
 SESSION_DAYS = 30
 _DAY_MS = 86_400_000
@@ -52,6 +63,10 @@ class Unauthenticated(PixlstashError):
     """No valid credentials: missing, unknown, expired or revoked."""
 
     code = "unauthenticated"
+
+
+class AccountDisabled(Unauthenticated):
+    """The credentials are right, but an admin disabled their account."""
 
 
 class Forbidden(PixlstashError):
@@ -88,6 +103,7 @@ class ApiToken(msgspec.Struct, frozen=True):
     expires_at: int | None
     last_used_at: int | None
     revoked: bool
+    user: str | None = None  # the account it acts for
 
 
 class SessionInfo(msgspec.Struct, frozen=True):
@@ -197,8 +213,9 @@ class Authenticator:
         return self.store.user_count() == 0
 
     def create_owner(self, username: str, password: str, *, replace: bool = False) -> int:
-        """The library's one owner (tokens and share links serve everyone else). A library that has an owner
-        keeps it unless ``replace``, which also ends the old owner's browser sessions."""
+        """The library's owner, its first admin. A library that has an owner keeps it unless ``replace``,
+        which ends the old owner's account and sessions (its tokens and share links pass to the new one;
+        the other accounts stay)."""
         username = username.strip()
         password_hash = hash_password(password)
         with self.db.write():
@@ -209,17 +226,19 @@ class Authenticator:
                     f"password {owner}`, or replace the owner with --replace"
                 )
             if owner is not None:
-                self.store.remove_users()
-            return self._add_user(username, password_hash)
+                self.store.remove_owner()
+            return self.add_account(username, password_hash)
 
     def create_user(self, username: str, password: str) -> int:
         """The owner of a library that has none yet (the first-run setup)."""
         return self.create_owner(username, password)
 
-    def _add_user(self, username: str, password_hash: str) -> int:
+    def add_account(self, username: str, password_hash: str, role: Role = "owner") -> int:
         if not 1 <= len(username) <= 100 or any(ord(ch) < 32 or ord(ch) == 127 for ch in username):
             raise BadInput("a user name has 1 to 100 characters and no control characters")
-        return self.store.create_user(username, password_hash, now_ms())
+        if self.store.account_named(username) is not None:
+            raise Conflict(f"there is an account named {username} already")
+        return self.store.create_user(username, password_hash, now_ms(), role)
 
     def set_password(self, username: str, password: str) -> None:
         user = self.store.user_by_name(username)
@@ -250,12 +269,22 @@ class Authenticator:
 
     def login(self, username: str, password: str, address: str, user_agent: str = "") -> NewSecret:
         """Check a password (rate-limited per address) and open a session; returns its secret and CSRF token."""
+        account = f"account:{username.strip().casefold()}"  # guesses at one account from many addresses
         self.rate_limiter.begin(address)
+        try:
+            self.rate_limiter.begin(account)
+        except RateLimited:
+            self.rate_limiter.succeeded(address)  # counted against the account alone
+            raise
         user = self.store.user_by_name(username.strip())
         ok = verify_password(password, user[2] if user else _DUMMY_HASH) and user is not None
         if not ok:
             raise Unauthenticated("wrong user name or password")
         self.rate_limiter.succeeded(address)
+        self.rate_limiter.succeeded(account)
+        found = self.store.account(user[0])
+        if found is None or found.disabled_at is not None:
+            raise AccountDisabled("this account is disabled: ask an admin of this library")
         return self.open_session(user[0], address, user_agent)
 
     def open_session(self, user_id: int, address: str, user_agent: str = "") -> NewSecret:
@@ -275,10 +304,13 @@ class Authenticator:
             raise Unauthenticated("not signed in")
         if row.revoked_at is not None or row.expires_at <= now:
             raise Unauthenticated("the session has ended; sign in again")
+        account = self.store.account(row.user_id)
+        if account is None or account.disabled_at is not None:
+            raise AccountDisabled("this account is disabled: ask an admin of this library")
         if now - row.last_seen_at > _TOUCH_EVERY_MS:  # sliding expiry, written rarely
             with self.db.write():
                 self.store.touch_session(row.id, now, now + SESSION_DAYS * _DAY_MS)
-        return Principal("session", "admin", row.id, row.user_id, row.csrf_hash)
+        return Principal("session", ROLE_SCOPES[account.role], row.id, row.user_id, row.csrf_hash)
 
     def sessions(self) -> list[SessionInfo]:
         return [
@@ -301,9 +333,19 @@ class Authenticator:
 
     # -- API tokens -----------------------------------------------------------------------------
 
-    def create_token(self, name: str, scope: Scope, expires_in_days: float | None = None) -> NewSecret:
+    def create_token(
+        self, name: str, scope: Scope, expires_in_days: float | None = None, *, user_id: int | None = None
+    ) -> NewSecret:
+        """A token acting for the account ``user_id`` (None: the owner), within that account's role."""
         if scope not in SCOPES:
             raise BadInput(f"scope is one of {', '.join(SCOPES)}")
+        user_id = user_id if user_id is not None else self.store.owner_id()
+        account = self.store.account(user_id) if user_id is not None else None
+        if user_id is not None and account is None:
+            raise NotFound(f"no account {user_id}")
+        if account is not None and SCOPES.index(scope) > SCOPES.index(ROLE_SCOPES[account.role]):
+            allowed = ", ".join(SCOPES[: SCOPES.index(ROLE_SCOPES[account.role]) + 1])
+            raise BadInput(f"{account.username} is a {account.role}: its tokens may have the scope {allowed}")
         if expires_in_days is not None and expires_in_days <= 0:
             raise BadInput("expiry must be in the future")
         secret = new_secret(TOKEN_PREFIX)
@@ -311,7 +353,7 @@ class Authenticator:
         expires_at = None if expires_in_days is None else now + int(expires_in_days * _DAY_MS)
         with self.db.write():
             token_id = self.store.add_token(
-                name.strip()[:100] or "token", digest(secret), secret[:8], scope, now, expires_at
+                name.strip()[:100] or "token", digest(secret), secret[:8], scope, now, expires_at, user_id
             )
         return NewSecret(token_id, secret)
 
@@ -324,12 +366,20 @@ class Authenticator:
             raise Unauthenticated("this API token was revoked")
         if row.expires_at is not None and row.expires_at <= now:
             raise Unauthenticated("this API token has expired")
+        user_id = row.user_id if row.user_id is not None else self.store.owner_id()
+        account = self.store.account(user_id) if user_id is not None else None
+        if account is not None and account.disabled_at is not None:
+            raise AccountDisabled("the account this API token acts for is disabled")
+        scope: Scope = row.scope  # type: ignore[assignment]
+        if account is not None:  # never more than its account's role (a demoted account's tokens shrink)
+            scope = min(scope, ROLE_SCOPES[account.role], key=SCOPES.index)
         if row.last_used_at is None or now - row.last_used_at > _TOUCH_EVERY_MS:
             with self.db.write():
                 self.store.touch_token(row.id, now)
-        return Principal("token", row.scope, row.id)  # type: ignore[arg-type]
+        return Principal("token", scope, row.id, user_id)
 
     def tokens(self) -> list[ApiToken]:
+        names, owner = {a.id: a.username for a in self.store.accounts()}, self.store.owner_id()
         return [
             ApiToken(
                 t.id,
@@ -340,6 +390,7 @@ class Authenticator:
                 t.expires_at,
                 t.last_used_at,  # type: ignore
                 t.revoked_at is not None,
+                names.get(t.user_id if t.user_id is not None else owner),
             )
             for t in self.store.tokens()
         ]

@@ -326,6 +326,22 @@ class Me(msgspec.Struct):
     scope: str
     username: str | None = None
     session_id: int | None = None  # a browser session's own id (its entry in GET /sessions)
+    role: str | None = None  # owner, admin, member or viewer: the account the credentials act for
+
+
+class AccountCreate(msgspec.Struct, forbid_unknown_fields=True):
+    username: Annotated[str, Meta(min_length=1, max_length=100, pattern=VISIBLE)]
+    password: Annotated[str, Meta(min_length=8, max_length=1024)]
+    role: Literal["admin", "member", "viewer"] = "member"
+
+
+class AccountChange(msgspec.Struct, forbid_unknown_fields=True):
+    role: Literal["admin", "member", "viewer"] | UnsetType = UNSET
+    disabled: bool | UnsetType = UNSET
+
+
+class PasswordReset(msgspec.Struct, forbid_unknown_fields=True):
+    password: Annotated[str, Meta(min_length=8, max_length=1024)]
 
 
 class SessionStatus(msgspec.Struct):

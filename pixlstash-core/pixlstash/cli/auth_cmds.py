@@ -1,4 +1,4 @@
-"""``pixlstash user`` and ``pixlstash token``: the owner account and API tokens."""
+"""``pixlstash user`` and ``pixlstash token``: the library's accounts and API tokens."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 import click
 
+from ..accounts import GIVEN_ROLES, Accounts
 from ..auth import SCOPES, Authenticator
 from ..errors import BadInput
 from ..library import Library
@@ -31,13 +32,24 @@ def _authenticator(library_path, pm) -> Iterator[Authenticator]:
 
 @click.group("user")
 def user_group() -> None:
-    """The owner account: one per library (tokens and share links serve everyone else).
+    """The library's accounts: its owner, and the people it is shared with, each with a role.
+
+    \b
+    Roles:
+      admin   everything, accounts and settings included
+      member  uploads, organises, runs enrichment and ComfyUI
+      viewer  looks and downloads; changes nothing
+    The owner is the admin who made the library: no one demotes, disables or removes it.
 
     \b
     Examples:
-      pixlstash user create alice                 (asks for the password twice)
+      pixlstash user create alice                 (the owner; asks for the password twice)
       printf '%s\\n' "$PASSWORD" | pixlstash user create alice --password-stdin
-      pixlstash user password alice
+      pixlstash user add bob --role member        (asks for bob's first password)
+      pixlstash user list
+      pixlstash user role bob viewer
+      pixlstash user disable bob                  (his sessions end, his tokens stop)
+      pixlstash user password bob
     """
 
 
@@ -53,7 +65,7 @@ _password_stdin = click.option(
 @click.option("--replace", is_flag=True, help="replace the library's owner (their sessions end)")
 @click.pass_obj
 def user_create(pm, library_path, username, password_stdin, replace) -> int:
-    """Create the library's owner account."""
+    """Create the library's owner account (its first admin)."""
     with _authenticator(library_path, pm) as auth:
         auth.create_owner(username, _password(password_stdin), replace=replace)
     print(f"created owner {username}{' (the previous owner is replaced)' if replace else ''}")
@@ -66,11 +78,86 @@ def user_create(pm, library_path, username, password_stdin, replace) -> int:
 @_password_stdin
 @click.pass_obj
 def user_password(pm, library_path, username, password_stdin) -> int:
-    """Change the owner's password."""
+    """Set an account's password (its sessions stay; `pixlstash user disable` ends them)."""
     with _authenticator(library_path, pm) as auth:
         auth.set_password(username, _password(password_stdin))
     print(f"changed the password of {username}")
     return 0
+
+
+@user_group.command("add", cls=SectionedCommand)
+@library_option
+@click.argument("username")
+@click.option("--role", type=click.Choice(GIVEN_ROLES), default="member", show_default=True, help="what it may do")
+@_password_stdin
+@click.pass_obj
+def user_add(pm, library_path, username, role, password_stdin) -> int:
+    """Add an account beside the owner, with its first password (tell it to the person)."""
+    with _authenticator(library_path, pm) as auth:
+        account = Accounts(auth).add(username, _password(password_stdin), role)
+    print(f"added {account.username} ({account.role})")
+    return 0
+
+
+@user_group.command("list", cls=SectionedCommand)
+@library_option
+@json_option
+@click.pass_obj
+def user_list(pm, library_path, as_json) -> int:
+    """The accounts, their roles and whether each is disabled."""
+    with _authenticator(library_path, pm) as auth:
+        accounts = Accounts(auth).list()
+    if as_json:
+        print_json(accounts)
+        return 0
+    if not accounts:
+        print("no accounts yet (pixlstash user create NAME makes the owner)")
+        return 0
+    rows = [(a.username, a.role, "disabled" if a.disabled else "active", _day(a.created_at)) for a in accounts]
+    print_table([Column("NAME"), Column("ROLE"), Column("STATE"), Column("CREATED")], rows)
+    return 0
+
+
+@user_group.command("role", cls=SectionedCommand)
+@library_option
+@click.argument("username")
+@click.argument("role", type=click.Choice(GIVEN_ROLES))
+@click.pass_obj
+def user_role(pm, library_path, username, role) -> int:
+    """Change an account's role (its tokens never do more than its role)."""
+    with _authenticator(library_path, pm) as auth:
+        account = Accounts(auth).set_role(username, role, by=None)
+    print(f"{account.username} is now {'an' if account.role == 'admin' else 'a'} {account.role}")
+    return 0
+
+
+def _account_change(name: str, done: str, change: str) -> click.Command:
+    """``user disable|enable|remove NAME``: one account change each."""
+
+    @library_option
+    @click.argument("username")
+    @click.pass_obj
+    def command(pm, library_path, username) -> int:
+        with _authenticator(library_path, pm) as auth:
+            getattr(Accounts(auth), change)(username, by=None)
+        print(f"{done} {username}")
+        return 0
+
+    command.__doc__ = {
+        "disable": "Disable an account: its sessions end, its tokens and share links stop until it is enabled.",
+        "enable": "Enable a disabled account again.",
+        "remove": "Remove an account and revoke its tokens (what it brought into the library stays).",
+    }[change]
+    return user_group.command(name, cls=SectionedCommand)(command)
+
+
+user_disable = _account_change("disable", "disabled", "disable")
+user_enable = _account_change("enable", "enabled", "enable")
+user_remove = _account_change("remove", "removed", "remove")
+
+
+def _day(ms: int) -> str:
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d")
 
 
 def _password(from_stdin: bool) -> str:
@@ -104,12 +191,15 @@ def token_group() -> None:
 @click.option("--name", default="cli", show_default=True, help="a label to recognise it by")
 @click.option("--scope", type=click.Choice(SCOPES), default="read", show_default=True, help="what it may do")
 @click.option("--expires-days", type=click.FloatRange(min=0, min_open=True), metavar="DAYS", help="expire after DAYS")
+@click.option("--user", "username", metavar="NAME", help="the account it acts for (default: the owner)")
 @json_option
 @click.pass_obj
-def token_create(pm, library_path, name, scope, expires_days, as_json) -> int:
-    """Create a token (its secret is printed once, on standard output)."""
+def token_create(pm, library_path, name, scope, expires_days, username, as_json) -> int:
+    """Create a token (its secret is printed once, on standard output); it never does more than its
+    account's role allows."""
     with _authenticator(library_path, pm) as auth:
-        secret = auth.create_token(name, scope, expires_days)
+        user_id = Accounts(auth).named(username).id if username else None
+        secret = auth.create_token(name, scope, expires_days, user_id=user_id)
     if as_json:
         print_json({"token": secret.secret, "id": secret.id, "scope": scope})
     else:
@@ -138,7 +228,8 @@ def token_list(pm, library_path, as_json) -> int:
             f"{t.prefix}…",
             t.scope,
             "revoked" if t.revoked else "active",
-            dt.datetime.fromtimestamp(t.created_at / 1000, dt.UTC).strftime("%Y-%m-%d"),
+            _day(t.created_at),
+            t.user or "",
             t.name,
         )
         for t in tokens
@@ -150,6 +241,7 @@ def token_list(pm, library_path, as_json) -> int:
             Column("SCOPE"),
             Column("STATE"),
             Column("CREATED"),
+            Column("USER"),
             Column("NAME"),
         ],
         rows,

@@ -171,7 +171,7 @@ BUILT_IN = tuple(
             "user",
             "auth_cmds",
             "user_group",
-            "The owner account: one per library (tokens and share links serve everyone else).",
+            "The library's accounts: its owner, and the people it is shared with, each with a role.",
         ),
         (
             "token",

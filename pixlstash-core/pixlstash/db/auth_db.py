@@ -11,7 +11,15 @@ import msgspec
 
 from .database import Database
 
-__all__ = ["AUTH_DATABASE_NAME", "AUTH_MIGRATIONS", "ApiTokenRow", "AuthStore", "SessionRow", "ShareRow"]
+__all__ = [
+    "AUTH_DATABASE_NAME",
+    "AUTH_MIGRATIONS",
+    "AccountRow",
+    "ApiTokenRow",
+    "AuthStore",
+    "SessionRow",
+    "ShareRow",
+]
 
 AUTH_DATABASE_NAME = "auth.db"
 
@@ -73,10 +81,56 @@ ALTER TABLE shares ADD COLUMN owner_kind TEXT CHECK (owner_kind IN ('token', 'us
 ALTER TABLE shares ADD COLUMN owner_id INTEGER;
 """
 
+# Accounts beside the owner, each with a role (issue 62), which a disabled account keeps. SQLite cannot
+# widen a CHECK in place: the users table is made again, and sessions (which refer to it, and would go with
+# it) are kept aside meanwhile. A token belongs to an account; those made before belong to the owner.
+_AUTH_V3 = """
+CREATE TEMP TABLE sessions_kept AS SELECT * FROM sessions;
+DROP TABLE sessions;
+CREATE TABLE accounts (
+    id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member', 'viewer')),
+    created_at INTEGER NOT NULL,
+    disabled_at INTEGER
+);
+INSERT INTO accounts(id, username, password_hash, role, created_at)
+    SELECT id, username, password_hash, role, created_at FROM users;
+DROP TABLE users;
+ALTER TABLE accounts RENAME TO users;
+CREATE UNIQUE INDEX one_owner ON users(role) WHERE role = 'owner';
+CREATE TABLE sessions (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    session_hash BLOB NOT NULL UNIQUE,
+    csrf_hash BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    user_agent TEXT NOT NULL DEFAULT '',
+    address TEXT NOT NULL DEFAULT '',
+    revoked_at INTEGER
+);
+INSERT INTO sessions SELECT * FROM sessions_kept;
+DROP TABLE sessions_kept;
+ALTER TABLE api_tokens ADD COLUMN user_id INTEGER REFERENCES users(id) ON DELETE SET NULL;
+UPDATE api_tokens SET user_id = (SELECT id FROM users WHERE role = 'owner');
+"""
+
 AUTH_MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "users, tokens, sessions, shares, settings", _AUTH_V1),
     (2, "share links belong to the token or account that made them", _AUTH_V2),
+    (3, "accounts with roles; tokens belong to an account", _AUTH_V3),
 ]
+
+
+class AccountRow(msgspec.Struct, frozen=True):
+    id: int
+    username: str
+    role: str  # owner, admin, member, viewer
+    created_at: int
+    disabled_at: int | None
 
 
 class ApiTokenRow(msgspec.Struct, frozen=True):
@@ -89,6 +143,7 @@ class ApiTokenRow(msgspec.Struct, frozen=True):
     expires_at: int | None
     last_used_at: int | None
     revoked_at: int | None
+    user_id: int | None  # the account it acts for (None: made before accounts had tokens: the owner's)
 
 
 class SessionRow(msgspec.Struct, frozen=True):
@@ -121,7 +176,8 @@ class ShareRow(msgspec.Struct, frozen=True):
     owner_id: int | None = None
 
 
-_TOKEN_COLUMNS = "id, name, token_hash, prefix, scope, created_at, expires_at, last_used_at, revoked_at"
+_TOKEN_COLUMNS = "id, name, token_hash, prefix, scope, created_at, expires_at, last_used_at, revoked_at, user_id"
+_ACCOUNT_COLUMNS = "id, username, role, created_at, disabled_at"
 _SESSION_COLUMNS = (
     "id, user_id, session_hash, csrf_hash, created_at, expires_at, last_seen_at, user_agent, address, revoked_at"
 )
@@ -140,18 +196,51 @@ class AuthStore:
         return self.db.scalar("SELECT count(*) FROM users") or 0
 
     def owner_name(self) -> str | None:
-        return self.db.scalar("SELECT username FROM users ORDER BY id LIMIT 1")
+        return self.db.scalar("SELECT username FROM users WHERE role = 'owner'")
 
-    def remove_users(self) -> None:
-        """Every account and its browser sessions (tokens and share links stay: they are the library's)."""
-        self.db.execute("DELETE FROM sessions")
-        self.db.execute("DELETE FROM users")
+    def owner_id(self) -> int | None:
+        return self.db.scalar("SELECT id FROM users WHERE role = 'owner'")
 
-    def create_user(self, username: str, password_hash: str, now: int) -> int:
+    def remove_owner(self) -> None:
+        """The owner's account and its browser sessions (its tokens and share links stay: with no account
+        named they are the owner's, so the next owner's)."""
+        self.db.execute("DELETE FROM users WHERE role = 'owner'")  # its tokens' user_id becomes NULL
+
+    def create_user(self, username: str, password_hash: str, now: int, role: str = "owner") -> int:
         return self.db.query(
-            "INSERT INTO users(username, password_hash, created_at) VALUES (?, ?, ?) RETURNING id",
-            (username, password_hash, now),
+            "INSERT INTO users(username, password_hash, role, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+            (username, password_hash, role, now),
         )[0][0]
+
+    def accounts(self) -> list[AccountRow]:
+        return [AccountRow(*r) for r in self.db.query(f"SELECT {_ACCOUNT_COLUMNS} FROM users ORDER BY id")]
+
+    def account(self, user_id: int) -> AccountRow | None:
+        row = self.db.connection.execute(f"SELECT {_ACCOUNT_COLUMNS} FROM users WHERE id = ?", (user_id,)).fetchone()
+        return None if row is None else AccountRow(*row)
+
+    def account_named(self, username: str) -> AccountRow | None:
+        row = self.db.connection.execute(
+            f"SELECT {_ACCOUNT_COLUMNS} FROM users WHERE username = ?", (username,)
+        ).fetchone()
+        return None if row is None else AccountRow(*row)
+
+    def set_role(self, user_id: int, role: str) -> None:
+        self.db.execute("UPDATE users SET role = ? WHERE id = ?", (role, user_id))
+
+    def set_disabled(self, user_id: int, when: int | None) -> None:
+        self.db.execute("UPDATE users SET disabled_at = ? WHERE id = ?", (when, user_id))
+
+    def delete_account(self, user_id: int) -> None:
+        self.db.execute("DELETE FROM users WHERE id = ?", (user_id,))
+
+    def end_sessions_of(self, user_id: int, now: int) -> int:
+        self.db.execute("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", (now, user_id))
+        return self.db.connection.changes()
+
+    def revoke_tokens_of(self, user_id: int, now: int) -> int:
+        self.db.execute("UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", (now, user_id))
+        return self.db.connection.changes()
 
     def user_by_name(self, username: str) -> tuple[int, str, str] | None:
         row = self.db.connection.execute(
@@ -166,11 +255,20 @@ class AuthStore:
         self.db.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
 
     # API tokens
-    def add_token(self, name: str, token_hash: bytes, prefix: str, scope: str, now: int, expires_at: int | None) -> int:
+    def add_token(
+        self,
+        name: str,
+        token_hash: bytes,
+        prefix: str,
+        scope: str,
+        now: int,
+        expires_at: int | None,
+        user_id: int | None = None,
+    ) -> int:
         return self.db.query(
-            "INSERT INTO api_tokens(name, token_hash, prefix, scope, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) "
-            "RETURNING id",
-            (name, token_hash, prefix, scope, now, expires_at),
+            "INSERT INTO api_tokens(name, token_hash, prefix, scope, created_at, expires_at, user_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (name, token_hash, prefix, scope, now, expires_at, user_id),
         )[0][0]
 
     def token_by_hash(self, token_hash: bytes) -> ApiTokenRow | None:
@@ -266,13 +364,17 @@ class AuthStore:
         return self.db.connection.changes() > 0
 
     def token_active(self, token_id: int, now: int) -> bool:
+        """Neither revoked nor expired, and its account (if it names one) not disabled."""
         row = self.db.connection.execute(
-            "SELECT revoked_at, expires_at FROM api_tokens WHERE id = ?", (token_id,)
+            "SELECT t.revoked_at, t.expires_at, u.disabled_at FROM api_tokens t LEFT JOIN users u ON u.id = t.user_id "
+            "WHERE t.id = ?",
+            (token_id,),
         ).fetchone()
-        return row is not None and row[0] is None and (row[1] is None or row[1] > now)
+        return row is not None and row[0] is None and (row[1] is None or row[1] > now) and row[2] is None
 
-    def user_exists(self, user_id: int) -> bool:
-        return self.db.scalar("SELECT 1 FROM users WHERE id = ?", (user_id,)) is not None
+    def user_active(self, user_id: int) -> bool:
+        """The account exists and is not disabled."""
+        return self.db.scalar("SELECT 1 FROM users WHERE id = ? AND disabled_at IS NULL", (user_id,)) is not None
 
     def share_by_hash(self, token_hash: bytes) -> ShareRow | None:
         row = self.db.connection.execute(

@@ -322,7 +322,7 @@ class ShareService:
             raise ShareGone("this share link has expired")
         if row.owner_kind == "token" and not self.auth.store.token_active(row.owner_id, now):
             raise ShareGone("this share link ended with the token that made it")
-        if row.owner_kind == "user" and not self.auth.store.user_exists(row.owner_id):
+        if row.owner_kind == "user" and not self.auth.store.user_active(row.owner_id):
             raise ShareGone("this share link ended with the account that made it")
         if row.last_used_at is None or now - row.last_used_at > 60_000:
             with self.auth.db.write():

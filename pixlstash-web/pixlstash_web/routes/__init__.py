@@ -1,6 +1,7 @@
 """Route modules; each has ``register(api)`` that declares its endpoints."""
 
 from . import (
+    accounts,
     auth_routes,
     backups,
     comfy,
@@ -25,6 +26,7 @@ from . import (
 MODULES = (
     system,
     auth_routes,
+    accounts,
     pictures,
     history,
     organise,

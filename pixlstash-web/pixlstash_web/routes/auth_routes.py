@@ -139,16 +139,17 @@ def register(api: Api) -> None:
     @api.get("/auth/me", policy=Policy.READ, response=Me, tag="auth", summary="Who the credentials belong to")
     def me(ctx: RequestContext) -> Me:
         p = ctx.principal
-        username = ctx.state.auth.store.username(p.user_id) if p.user_id else None
-        return Me(p.kind, p.scope, username, p.id if p.kind == "session" else None)
+        account = ctx.state.auth.store.account(p.user_id) if p.user_id else None
+        username, role = (account.username, account.role) if account else (None, None)
+        return Me(p.kind, p.scope, username, p.id if p.kind == "session" else None, role)
 
     @api.post(
         "/auth/password",
-        policy=Policy.ADMIN,
+        policy=Policy.READ,
         body=PasswordChange,
         response=PasswordChanged,
         tag="auth",
-        summary="Change the owner's password (signed in only); every other browser session ends",
+        summary="Change your own password (signed in only); every other browser session of yours ends",
         extra_responses={403: "the current password is wrong, or not signed in (API tokens cannot)"},
     )
     async def change_password(ctx: RequestContext, body: PasswordChange) -> PasswordChanged:
@@ -190,7 +191,8 @@ def register(api: Api) -> None:
         summary="Create an API token (its secret is shown once)",
     )
     def create_token(ctx: RequestContext, body: TokenCreate) -> TokenCreated:
-        secret = ctx.state.auth.create_token(body.name, body.scope, body.expires_in_days)
+        user_id = ctx.principal.user_id  # the token acts for the account that made it
+        secret = ctx.state.auth.create_token(body.name, body.scope, body.expires_in_days, user_id=user_id)
         return TokenCreated(secret.id, secret.secret, body.scope)
 
     @api.delete("/tokens/{token_id:int}", policy=Policy.ADMIN, status=204, tag="auth", summary="Revoke an API token")

@@ -1,0 +1,79 @@
+"""The library's accounts, for its admins: list, add, change a role, disable or enable, give a new
+password, remove (``pixlstash.accounts``; the rules on the owner and on one's own account live there)."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+
+from pixlstash.accounts import Account, Accounts
+
+from ..api import Api, RequestContext
+from ..schemas import AccountChange, AccountCreate, PasswordReset
+from ..security import Policy
+
+
+def register(api: Api) -> None:
+    @api.get("/users", policy=Policy.ADMIN, response=list[Account], tag="auth", summary="The library's accounts")
+    def accounts(ctx: RequestContext) -> list[Account]:
+        return Accounts(ctx.state.auth).list()
+
+    @api.post(
+        "/users",
+        policy=Policy.ADMIN,
+        body=AccountCreate,
+        response=Account,
+        status=201,
+        tag="auth",
+        summary="Add an account with a role (admin, member or viewer) and its first password",
+        extra_responses={409: "an account of that name exists, or the library has no owner yet"},
+    )
+    async def add(ctx: RequestContext, body: AccountCreate) -> Account:
+        async with ctx.state.password_checks:  # hashing costs what a sign-in costs
+            return await run_in_threadpool(Accounts(ctx.state.auth).add, body.username, body.password, body.role)
+
+    @api.patch(
+        "/users/{user_id:int}",
+        policy=Policy.ADMIN,
+        body=AccountChange,
+        response=Account,
+        tag="auth",
+        summary="Change an account's role, or disable (its sessions end, its tokens stop) or enable it",
+        extra_responses={403: "the owner's account, or your own"},
+    )
+    def change(ctx: RequestContext, body: AccountChange) -> Account:
+        accounts = Accounts(ctx.state.auth)
+        name, by = accounts.by_id(ctx.path["user_id"]).username, ctx.principal.user_id
+        if isinstance(body.role, str):
+            accounts.set_role(name, body.role, by=by)
+        if body.disabled is True:
+            accounts.disable(name, by=by)
+        elif body.disabled is False:
+            accounts.enable(name, by=by)
+        return accounts.named(name)
+
+    @api.post(
+        "/users/{user_id:int}/password",
+        policy=Policy.ADMIN,
+        body=PasswordReset,
+        status=204,
+        tag="auth",
+        summary="Give an account a new password (its sessions end); not the owner's, nor your own",
+        extra_responses={403: "the owner's account, or your own (change yours with POST /auth/password)"},
+    )
+    async def reset_password(ctx: RequestContext, body: PasswordReset) -> None:
+        accounts = Accounts(ctx.state.auth)
+        name = accounts.by_id(ctx.path["user_id"]).username
+        async with ctx.state.password_checks:
+            await run_in_threadpool(accounts.reset_password, name, body.password, by=ctx.principal.user_id)
+
+    @api.delete(
+        "/users/{user_id:int}",
+        policy=Policy.ADMIN,
+        status=204,
+        tag="auth",
+        summary="Remove an account and revoke its tokens (what it brought into the library stays)",
+        extra_responses={403: "the owner's account, or your own"},
+    )
+    def remove(ctx: RequestContext) -> None:
+        accounts = Accounts(ctx.state.auth)
+        accounts.remove(accounts.by_id(ctx.path["user_id"]).username, by=ctx.principal.user_id)
