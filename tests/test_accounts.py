@@ -5,11 +5,13 @@ schema upgraded with its owner's sessions and tokens; through the core, the comm
 
 from __future__ import annotations
 
+import threading
+
 import httpx
 import pytest
 from test_cli_accounts import cli
 
-from pixlstash.accounts import Accounts
+from pixlstash.accounts import Accounts, InviteGone
 from pixlstash.auth import AccountDisabled, Authenticator, Forbidden, RateLimited, Unauthenticated, digest
 from pixlstash.db.auth_db import AUTH_MIGRATIONS
 from pixlstash.db.database import Database
@@ -234,5 +236,93 @@ def test_the_command_line_manages_accounts(tmp_path):
     assert made.returncode == 0
     tokens = cli("token", "list", "--library", root).stdout.splitlines()
     assert tokens[1].split()[-2:] == ["bob", "bobs"]
+    invited = cli("user", "invite", "--role", "viewer", "--note", "Dana", "--library", root)
+    code = invited.stdout.strip()
+    assert invited.returncode == 0 and code.startswith("pxi_") and f"/#invite={code}" in invited.stderr
+    auth = Authenticator(tmp_path / "lib")
+    try:
+        Accounts(auth).accept(code, "dana", "danas password")
+        assert Accounts(auth).named("dana").role == "viewer"
+    finally:
+        auth.close()
     assert cli("user", "remove", "bob", "--library", root).stdout == "removed bob\n"
     assert "revoked" in cli("token", "list", "--library", root).stdout
+
+
+def test_an_invite_makes_one_account_once(auth):
+    accounts = Accounts(auth)
+    made = accounts.invite("viewer", by=auth.store.owner_id(), note="Dana, the client")
+    assert made.code.startswith("pxi_") and len(made.code) > 40
+    assert made.code not in str(auth.db.query("SELECT * FROM invites"))  # only its digest is kept
+    # Eight people at once with one code: one account, and seven told the invite was used.
+    outcomes: list[str] = []
+
+    def take(n: int) -> None:
+        try:
+            accounts.accept(made.code, f"dana{n}", "danas password")
+            outcomes.append("made")
+        except InviteGone as gone:
+            outcomes.append(gone.message)
+
+    threads = [threading.Thread(target=take, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("made") == 1 and set(outcomes) - {"made"} <= {
+        "this invite was used: ask for a new one",
+        "this invite was used already: ask for a new one",
+    }
+    [dana] = [a for a in accounts.list() if a.username.startswith("dana")]
+    assert dana.role == "viewer" and auth.session(auth.login(dana.username, "danas password", "10.0.0.9").secret)
+    [listed] = accounts.invites()
+    assert (listed.state, listed.used_by, listed.note) == ("used", dana.username, "Dana, the client")
+
+    with pytest.raises(Unauthenticated, match="does not exist"):
+        accounts.accept("pxi_made-up", "eve", "eves password")
+    late = accounts.invite("member", by=None)
+    with auth.db.write():
+        auth.db.execute("UPDATE invites SET expires_at = 1 WHERE id = ?", (late.id,))
+    with pytest.raises(InviteGone, match="has expired"):
+        accounts.accept(late.code, "eve", "eves password")
+    withdrawn = accounts.invite("admin", by=None)
+    accounts.revoke_invite(withdrawn.id)
+    with pytest.raises(InviteGone, match="was revoked"):
+        accounts.accept(withdrawn.code, "eve", "eves password")
+    taken = accounts.invite("member", by=None)
+    with pytest.raises(Conflict, match="an account named alice"):
+        accounts.accept(taken.code, "alice", "eves password")  # the name is taken: the invite still works
+    accounts.accept(taken.code, "eve", "eves password")
+    assert [i.state for i in accounts.invites()] == ["used", "revoked", "expired", "used"]
+
+
+def test_an_invite_over_http_signs_its_person_in(live):
+    live.state.auth.create_user("alice", PASSWORD)
+    admin = live.client(live.token("admin"))
+    made = admin.post("/api/v1/invites", json={"role": "viewer", "note": "Dana"})
+    assert made.status_code == 201 and made.json()["url"] == f"{live.url}/#invite={made.json()['code']}"
+    code = made.json()["code"]
+    assert "code" not in admin.get("/api/v1/invites").json()[0]  # never listed again
+    stranger = live.client()
+    evil = stranger.post(
+        "/api/v1/invites/accept",
+        json={"code": code, "username": "dana", "password": "danas password"},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert evil.status_code == 403  # another site cannot sign a visitor into an account of its choosing
+    taken = stranger.post(
+        "/api/v1/invites/accept", json={"code": code, "username": "dana", "password": "danas password"}
+    )
+    assert taken.status_code == 201 and stranger.get("/api/v1/auth/me").json()["role"] == "viewer"
+    again = live.client().post("/api/v1/invites/accept", json={"code": code, "username": "x", "password": "xxxxxxxx"})
+    assert again.status_code == 410 and again.json()["error"]["code"] == "invite_gone"
+    wrong = live.client().post("/api/v1/invites/accept", json={"code": "pxi_no", "username": "x", "password": "x" * 8})
+    assert wrong.status_code == 401
+    cross_site_login = live.client().post(
+        "/api/v1/auth/login",
+        json={"username": "dana", "password": "danas password"},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert cross_site_login.status_code == 403
+    writer = live.client(live.state.auth.create_token("w", "write").secret)
+    assert writer.post("/api/v1/invites", json={"role": "viewer"}).status_code == 403  # inviting is an admin's

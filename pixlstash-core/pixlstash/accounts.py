@@ -1,5 +1,9 @@
-"""The people of one library: accounts beside the owner, each with a role (``auth.ROLE_SCOPES``), added,
-changed, disabled and removed by an admin (``pixlstash user``, ``/api/v1/users``).
+"""The people of one library: accounts beside the owner, each with a role (``auth.ROLE_SCOPES``), added
+(directly, or by an invite the person accepts with a name and password of their own), changed, disabled
+and removed by an admin (``pixlstash user``, ``/api/v1/users``, ``/api/v1/invites``).
+
+An invite is a 256-bit code shown once (only its digest is kept), good for one account, until it expires
+(7 days unless said) or an admin revokes it.
 
 The owner is the admin who made the library: no one demotes, disables or removes it (``pixlstash user
 create --replace`` hands the library to a new owner). No one acts on their own account here either, so an
@@ -9,16 +13,20 @@ refuses its tokens at once; removing one also revokes its tokens for good.
 
 from __future__ import annotations
 
+import hmac
 from typing import Literal
 
 import msgspec
 
-from .auth import ROLE_SCOPES, Authenticator, Forbidden, Role, Scope, hash_password
-from .db.auth_db import AccountRow
-from .errors import BadInput, Conflict, NotFound
+from .auth import ROLE_SCOPES, Authenticator, Forbidden, Role, Scope, Unauthenticated, digest, hash_password, new_secret
+from .db.auth_db import AccountRow, InviteRow
+from .errors import BadInput, Conflict, NotFound, PixlstashError
 from .system.clock import now_ms
 
-__all__ = ["GIVEN_ROLES", "Account", "Accounts", "GivenRole"]
+__all__ = ["GIVEN_ROLES", "INVITE_PREFIX", "Account", "Accounts", "GivenRole", "Invite", "InviteGone", "NewInvite"]
+
+INVITE_PREFIX = "pxi_"
+_DAY_MS = 86_400_000
 
 GivenRole = Literal["admin", "member", "viewer"]
 GIVEN_ROLES: tuple[GivenRole, ...] = ("admin", "member", "viewer")  # the owner's role is never given
@@ -31,6 +39,24 @@ class Account(msgspec.Struct, frozen=True):
     scope: Scope  # what its sessions may do (its tokens at most this)
     created_at: int
     disabled: bool
+
+
+class Invite(msgspec.Struct, frozen=True):
+    id: int
+    prefix: str  # the code's first characters, to recognise it
+    role: GivenRole
+    note: str
+    created_at: int
+    expires_at: int
+    state: Literal["open", "used", "expired", "revoked"]
+    used_by: str | None = None  # the account it made
+
+
+class NewInvite(msgspec.Struct, frozen=True):
+    id: int
+    code: str  # shown once
+    role: GivenRole
+    expires_at: int
 
 
 def _account(row: AccountRow) -> Account:
@@ -111,6 +137,62 @@ class Accounts:
             self.store.set_password(account.id, password_hash)
             return self.store.end_sessions_of(account.id, now_ms())
 
+    # -- invites ---------------------------------------------------------------------------------
+
+    def invite(self, role: GivenRole, *, by: int | None, note: str = "", expires_in_days: float = 7.0) -> NewInvite:
+        """A one-time code for one account of ``role``, made by the account ``by``."""
+        if role not in GIVEN_ROLES:
+            raise BadInput(f"a role is one of {', '.join(GIVEN_ROLES)}")
+        if not 0 < expires_in_days <= 30:
+            raise BadInput("an invite lasts more than no time and at most 30 days")
+        if self.store.owner_id() is None:
+            raise Conflict("this library has no owner yet: create it first (pixlstash user create NAME)")
+        code, now = new_secret(INVITE_PREFIX), now_ms()
+        expires_at = now + int(expires_in_days * _DAY_MS)
+        with self.db.write():
+            invite_id = self.store.add_invite(digest(code), code[:8], role, note.strip()[:200], by, now, expires_at)
+        return NewInvite(invite_id, code, role, expires_at)
+
+    def invites(self) -> list[Invite]:
+        names, now = {a.id: a.username for a in self.store.accounts()}, now_ms()
+        return [
+            Invite(
+                row.id,
+                row.prefix,
+                row.role,  # type: ignore[arg-type]
+                row.note,
+                row.created_at,
+                row.expires_at,
+                _invite_state(row, now),
+                names.get(row.used_by) if row.used_by is not None else None,
+            )
+            for row in self.store.invites()
+        ]
+
+    def revoke_invite(self, invite_id: int) -> None:
+        with self.db.write():
+            if not self.store.revoke_invite(invite_id, now_ms()):
+                raise NotFound(f"no open invite {invite_id}")
+
+    def accept(self, code: str, username: str, password: str) -> int:
+        """The account an invite makes, with the name and password its person chose; returns its id. The
+        code works once: of two people using it at once, one gets the account and the other a Conflict."""
+        if len(password) < 8:
+            raise BadInput("a password has at least 8 characters")
+        row = self.store.invite_by_hash(digest(code))
+        if row is None or not hmac.compare_digest(row.code_hash, digest(code)):
+            raise Unauthenticated("this invite does not exist: ask for a new one")
+        state = _invite_state(row, now_ms())
+        if state != "open":
+            raise InviteGone(f"this invite was {state}: ask for a new one" if state != "expired" else
+                             "this invite has expired: ask for a new one")  # fmt: skip
+        password_hash = hash_password(password)
+        with self.db.write():
+            user_id = self.auth.add_account(username.strip(), password_hash, row.role)  # type: ignore[arg-type]
+            if not self.store.use_invite(row.id, user_id, now_ms()):  # used or revoked since it was read
+                raise InviteGone("this invite was used already: ask for a new one")
+        return user_id
+
     def _changeable(self, username: str, by: int | None, doing: str) -> AccountRow:
         row = self.store.account_named(username.strip())
         if row is None:
@@ -123,3 +205,17 @@ class Accounts:
         if by is not None and row.id == by:
             raise Forbidden(f"you cannot {doing} your own account: ask another admin")
         return row
+
+
+class InviteGone(PixlstashError):
+    """The invite was used, revoked or has expired."""
+
+    code = "invite_gone"
+
+
+def _invite_state(row: InviteRow, now: int) -> Literal["open", "used", "expired", "revoked"]:
+    if row.used_at is not None:
+        return "used"
+    if row.revoked_at is not None:
+        return "revoked"
+    return "expired" if row.expires_at <= now else "open"

@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from pixlstash.accounts import InviteGone
 from pixlstash.auth import Forbidden, RateLimited, Unauthenticated
 from pixlstash.errors import (
     BadInput,
@@ -39,6 +40,7 @@ _STATUS: list[tuple[type[PixlstashError], int]] = [
     (Unauthenticated, 401),
     (Forbidden, 403),
     (ShareGone, 410),
+    (InviteGone, 410),
     (NotFound, 404),
     (Conflict, 409),
     (TooLarge, 413),

@@ -340,6 +340,26 @@ class AccountChange(msgspec.Struct, forbid_unknown_fields=True):
     disabled: bool | UnsetType = UNSET
 
 
+class InviteCreate(msgspec.Struct, forbid_unknown_fields=True):
+    role: Literal["admin", "member", "viewer"] = "member"
+    note: Annotated[str, Meta(max_length=200)] = ""  # who it is for
+    expires_in_days: Annotated[float, Meta(gt=0, le=30)] = 7.0
+
+
+class InviteCreated(msgspec.Struct):
+    id: Id
+    code: str  # shown once
+    url: str  # the server's address with the code after "#invite=": a fragment never reaches a server's log
+    role: str
+    expires_at: int
+
+
+class InviteAccept(msgspec.Struct, forbid_unknown_fields=True):
+    code: Annotated[str, Meta(min_length=1, max_length=200)]
+    username: Annotated[str, Meta(min_length=1, max_length=100, pattern=VISIBLE)]
+    password: Annotated[str, Meta(min_length=8, max_length=1024)]
+
+
 class PasswordReset(msgspec.Struct, forbid_unknown_fields=True):
     password: Annotated[str, Meta(min_length=8, max_length=1024)]
 

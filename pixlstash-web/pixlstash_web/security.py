@@ -123,6 +123,13 @@ def _same_origin(request: Request) -> bool:
     return origin == f"{request.url.scheme}://{request.url.netloc}"
 
 
+def refuse_cross_site(request: Request) -> None:
+    """For the public routes that sign a browser in (sign-in, an invite): another site's page must not sign
+    a visitor into an account of its choosing (login CSRF)."""
+    if not _same_origin(request):
+        raise Forbidden("cross-site request refused (Origin does not match)")
+
+
 async def authorise(request: Request, state: AppState, policy: Policy):
     """(principal, share) for this request, or raise Unauthenticated (401) / Forbidden (403)."""
     if _URL_TOKEN_PARAMS & set(request.query_params):

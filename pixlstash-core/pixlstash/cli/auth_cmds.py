@@ -46,6 +46,7 @@ def user_group() -> None:
       pixlstash user create alice                 (the owner; asks for the password twice)
       printf '%s\\n' "$PASSWORD" | pixlstash user create alice --password-stdin
       pixlstash user add bob --role member        (asks for bob's first password)
+      pixlstash user invite --role viewer --note "Dana, the client"
       pixlstash user list
       pixlstash user role bob viewer
       pixlstash user disable bob                  (his sessions end, his tokens stop)
@@ -128,6 +129,34 @@ def user_role(pm, library_path, username, role) -> int:
     with _authenticator(library_path, pm) as auth:
         account = Accounts(auth).set_role(username, role, by=None)
     print(f"{account.username} is now {'an' if account.role == 'admin' else 'a'} {account.role}")
+    return 0
+
+
+@user_group.command("invite", cls=SectionedCommand)
+@library_option
+@click.option("--role", type=click.Choice(GIVEN_ROLES), default="member", show_default=True, help="what it may do")
+@click.option("--note", default="", help="who it is for (shown in the invites' list)")
+@click.option(
+    "--expires-days", type=click.FloatRange(min=0, max=30, min_open=True), default=7.0, show_default=True,
+    metavar="DAYS", help="how long it works",
+)  # fmt: skip
+@json_option
+@click.pass_obj
+def user_invite(pm, library_path, role, note, expires_days, as_json) -> int:
+    """Invite someone: a one-time code (printed once, on standard output) with which they choose their own
+    name and password, at the server's address followed by #invite=CODE."""
+    with _authenticator(library_path, pm) as auth:
+        made = Accounts(auth).invite(role, by=None, note=note, expires_in_days=expires_days)
+    if as_json:
+        print_json(made)
+        return 0
+    print(made.code)
+    until = dt.datetime.fromtimestamp(made.expires_at / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    print(
+        f"invite {made.id} ({made.role}), works once until {until}: give the person the link "
+        f"http://YOUR-SERVER/#invite={made.code}",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -17,6 +17,7 @@ __all__ = [
     "AccountRow",
     "ApiTokenRow",
     "AuthStore",
+    "InviteRow",
     "SessionRow",
     "ShareRow",
 ]
@@ -116,12 +117,25 @@ INSERT INTO sessions SELECT * FROM sessions_kept;
 DROP TABLE sessions_kept;
 ALTER TABLE api_tokens ADD COLUMN user_id INTEGER REFERENCES users(id) ON DELETE SET NULL;
 UPDATE api_tokens SET user_id = (SELECT id FROM users WHERE role = 'owner');
+CREATE TABLE invites (
+    id INTEGER PRIMARY KEY,
+    code_hash BLOB NOT NULL UNIQUE,
+    prefix TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'member', 'viewer')),
+    note TEXT NOT NULL DEFAULT '',          -- who it is for, as the admin wrote it
+    created_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER,
+    used_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    revoked_at INTEGER
+);
 """
 
 AUTH_MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "users, tokens, sessions, shares, settings", _AUTH_V1),
     (2, "share links belong to the token or account that made them", _AUTH_V2),
-    (3, "accounts with roles; tokens belong to an account", _AUTH_V3),
+    (3, "accounts with roles, invites; tokens belong to an account", _AUTH_V3),
 ]
 
 
@@ -131,6 +145,20 @@ class AccountRow(msgspec.Struct, frozen=True):
     role: str  # owner, admin, member, viewer
     created_at: int
     disabled_at: int | None
+
+
+class InviteRow(msgspec.Struct, frozen=True):
+    id: int
+    code_hash: bytes
+    prefix: str
+    role: str
+    note: str
+    created_by: int | None
+    created_at: int
+    expires_at: int
+    used_at: int | None
+    used_by: int | None
+    revoked_at: int | None
 
 
 class ApiTokenRow(msgspec.Struct, frozen=True):
@@ -178,6 +206,7 @@ class ShareRow(msgspec.Struct, frozen=True):
 
 _TOKEN_COLUMNS = "id, name, token_hash, prefix, scope, created_at, expires_at, last_used_at, revoked_at, user_id"
 _ACCOUNT_COLUMNS = "id, username, role, created_at, disabled_at"
+_INVITE_COLUMNS = "id, code_hash, prefix, role, note, created_by, created_at, expires_at, used_at, used_by, revoked_at"
 _SESSION_COLUMNS = (
     "id, user_id, session_hash, csrf_hash, created_at, expires_at, last_seen_at, user_agent, address, revoked_at"
 )
@@ -253,6 +282,40 @@ class AuthStore:
 
     def set_password(self, user_id: int, password_hash: str) -> None:
         self.db.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
+
+    # invites
+    def add_invite(
+        self, code_hash: bytes, prefix: str, role: str, note: str, created_by: int | None, now: int, expires_at: int
+    ) -> int:
+        return self.db.query(
+            "INSERT INTO invites(code_hash, prefix, role, note, created_by, created_at, expires_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (code_hash, prefix, role, note, created_by, now, expires_at),
+        )[0][0]
+
+    def invite_by_hash(self, code_hash: bytes) -> InviteRow | None:
+        row = self.db.connection.execute(
+            f"SELECT {_INVITE_COLUMNS} FROM invites WHERE code_hash = ?", (code_hash,)
+        ).fetchone()
+        return None if row is None else InviteRow(*row)
+
+    def invites(self) -> list[InviteRow]:
+        return [InviteRow(*r) for r in self.db.query(f"SELECT {_INVITE_COLUMNS} FROM invites ORDER BY id DESC")]
+
+    def use_invite(self, invite_id: int, user_id: int, now: int) -> bool:
+        """Marks it used, once: False when it was used or revoked meanwhile."""
+        self.db.execute(
+            "UPDATE invites SET used_at = ?, used_by = ? WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL",
+            (now, user_id, invite_id),
+        )
+        return self.db.connection.changes() > 0
+
+    def revoke_invite(self, invite_id: int, now: int) -> bool:
+        self.db.execute(
+            "UPDATE invites SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL AND used_at IS NULL",
+            (now, invite_id),
+        )
+        return self.db.connection.changes() > 0
 
     # API tokens
     def add_token(

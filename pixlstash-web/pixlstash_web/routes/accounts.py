@@ -1,15 +1,16 @@
-"""The library's accounts, for its admins: list, add, change a role, disable or enable, give a new
-password, remove (``pixlstash.accounts``; the rules on the owner and on one's own account live there)."""
+"""The library's accounts, for its admins: list, add, invite, change a role, disable or enable, give a new
+password, remove (``pixlstash.accounts``; the rules on the owner and on one's own account live there).
+An invite is accepted by its person at ``POST /invites/accept`` (``auth_routes``)."""
 
 from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
 
-from pixlstash.accounts import Account, Accounts
+from pixlstash.accounts import Account, Accounts, Invite
 
 from ..api import Api, RequestContext
-from ..schemas import AccountChange, AccountCreate, PasswordReset
-from ..security import Policy
+from ..schemas import AccountChange, AccountCreate, InviteCreate, InviteCreated, PasswordReset
+from ..security import Policy, public_base_url
 
 
 def register(api: Api) -> None:
@@ -77,3 +78,29 @@ def register(api: Api) -> None:
     def remove(ctx: RequestContext) -> None:
         accounts = Accounts(ctx.state.auth)
         accounts.remove(accounts.by_id(ctx.path["user_id"]).username, by=ctx.principal.user_id)
+
+    @api.get("/invites", policy=Policy.ADMIN, response=list[Invite], tag="auth", summary="Invites (no codes)")
+    def invites(ctx: RequestContext) -> list[Invite]:
+        return Accounts(ctx.state.auth).invites()
+
+    @api.post(
+        "/invites",
+        policy=Policy.ADMIN,
+        body=InviteCreate,
+        response=InviteCreated,
+        status=201,
+        tag="auth",
+        summary="Invite someone: a one-time code for one account of a role, shown once, expiring (7 days)",
+    )
+    def invite(ctx: RequestContext, body: InviteCreate) -> InviteCreated:
+        made = Accounts(ctx.state.auth).invite(
+            body.role, by=ctx.principal.user_id, note=body.note, expires_in_days=body.expires_in_days
+        )
+        url = f"{public_base_url(ctx.request, ctx.state.settings)}/#invite={made.code}"
+        return InviteCreated(made.id, made.code, url, made.role, made.expires_at)
+
+    @api.delete(
+        "/invites/{invite_id:int}", policy=Policy.ADMIN, status=204, tag="auth", summary="Revoke an unused invite"
+    )
+    def revoke_invite(ctx: RequestContext) -> None:
+        Accounts(ctx.state.auth).revoke_invite(ctx.path["invite_id"])

@@ -5,12 +5,14 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from pixlstash.accounts import Accounts
 from pixlstash.auth import ApiToken, Forbidden, NewSecret, RateLimited, SessionInfo
 from pixlstash.errors import Conflict, PixlstashError
 from pixlstash.sharing.service import Share, ShareOptions
 
 from ..api import Api, RequestContext, json_response
 from ..schemas import (
+    InviteAccept,
     LoginRequest,
     LoginResult,
     Me,
@@ -24,7 +26,7 @@ from ..schemas import (
     TokenCreate,
     TokenCreated,
 )
-from ..security import SESSION_COOKIE, Policy, client_address, is_local, public_base_url
+from ..security import SESSION_COOKIE, Policy, client_address, is_local, public_base_url, refuse_cross_site
 
 _SIGN_INS_WAITING = 32  # beyond this many waiting for a password check, answer 429 at once
 
@@ -96,6 +98,32 @@ def register(api: Api) -> None:
         return _with_session_cookie(ctx, body.username.strip(), secret, 201)
 
     @api.post(
+        "/invites/accept",
+        policy=Policy.PUBLIC,
+        body=InviteAccept,
+        response=LoginResult,
+        status=201,
+        raw=True,
+        tag="auth",
+        summary="Accept an invite: make its account with your name and password, and sign in",
+        extra_responses={
+            401: "no such invite",
+            409: "the name is taken",
+            410: "the invite was used, revoked or has expired",
+            429: "too many failed attempts from this address",
+        },
+    )
+    async def accept_invite(ctx: RequestContext, body: InviteAccept) -> Response:
+        refuse_cross_site(ctx.request)
+        auth, address = ctx.state.auth, client_address(ctx.request)
+        auth.rate_limiter.begin(address)  # a wrong code counts as a wrong password does
+        async with ctx.state.password_checks:
+            user_id = await run_in_threadpool(Accounts(auth).accept, body.code, body.username, body.password)
+        auth.rate_limiter.succeeded(address)
+        secret = await run_in_threadpool(auth.open_session, user_id, address, ctx.request.headers.get("user-agent", ""))
+        return _with_session_cookie(ctx, body.username.strip(), secret, 201)
+
+    @api.post(
         "/auth/login",
         policy=Policy.PUBLIC,
         body=LoginRequest,
@@ -106,6 +134,7 @@ def register(api: Api) -> None:
         extra_responses={401: "wrong user name or password", 429: "too many failed attempts from this address"},
     )
     async def login(ctx: RequestContext, body: LoginRequest) -> Response:
+        refuse_cross_site(ctx.request)
         return await _session_response(ctx, body.username, body.password)
 
     @api.post(
