@@ -295,22 +295,33 @@ async function renderBreadcrumbs() {
 
 // -- sign-in ---------------------------------------------------------------------------------------
 
+/** Who is signed in (their role and what it may do): the page shows no control the role cannot use. */
+async function knowMe() {
+  app.me = await api.get("/auth/me");
+  document.body.dataset.scope = app.me.scope;
+}
+
 async function signIn() {
   const status = await api.get("/auth/status");
+  // An invite's code comes after "#invite=": a fragment, which never reaches a server's log.
+  const invite = location.hash.startsWith("#invite=") ? decodeURIComponent(location.hash.slice(8)) : "";
+  if (invite) history.replaceState(null, "", location.pathname + location.search);
   if (status.signed_in) {
-    app.me = { username: status.username };
+    await knowMe();
     return true;
   }
-  const setup = status.needs_setup;
+  const setup = status.needs_setup && !invite;
   // From another machine than the server's, setup needs the one-time code the server printed in its log.
   const needsCode = setup && (await api.get("/setup")).needs_code;
   $("login").hidden = false;
-  $("login-hint").textContent = !setup ? ""
-    : needsCode ? "Welcome! Create the owner account with the setup code the server printed in its log when it started."
-      : "Welcome! Create the owner account.";
+  $("login-hint").textContent = invite ? "You are invited to this library: choose your name and password."
+    : !setup ? ""
+      : needsCode ? "Welcome! Create the owner account with the setup code the server printed in its log when it started."
+        : "Welcome! Create the owner account.";
   $("login-code").hidden = !needsCode;
   $("login-code").querySelector("input").required = needsCode;
-  $("login-submit").textContent = setup ? "Create account" : "Sign in";
+  $("login-submit").textContent = setup ? "Create account" : invite ? "Join" : "Sign in";
+  if (invite) $("login-form").password.autocomplete = "new-password";
   return new Promise((resolve) => {
     $("login-form").onsubmit = async (event) => {
       event.preventDefault();
@@ -319,10 +330,11 @@ async function signIn() {
         const credentials = { username: form.get("username"), password: form.get("password") };
         const result = setup
           ? await api.postWith("/setup", credentials, needsCode ? { "X-Setup-Code": form.get("setup_code") } : {})
-          : await api.post("/auth/login", credentials);
+          : invite ? await api.post("/invites/accept", { ...credentials, code: invite })
+            : await api.post("/auth/login", credentials);
         api.setCsrf(result.csrf_token);
         $("login").hidden = true;
-        app.me = { username: result.username };
+        await knowMe();
         resolve(true);
       } catch (error) {
         $("login-error").textContent = error.message;
@@ -448,7 +460,7 @@ async function start() {
   const streaming = new Promise((resolve) => window.addEventListener("pixlstash:live", resolve, { once: true }));
   live();
   bindUploads(app);
-  showUpdateBanner();
+  if (app.me.scope === "admin") showUpdateBanner();  // updates are an administrator's business
   // The server out of reach during a session: said at once, and gone (with the view brought up to date)
   // when it answers again; the live stream keeps trying by itself.
   window.addEventListener("pixlstash:connection", (event) => {

@@ -1,7 +1,9 @@
 // The settings panel: engines (the default per task, what runs on import, each engine's parameters),
-// automatic snapshots, the update check, the password, browser sessions, API tokens and share links.
-// Revoking asks first and a revoked token or link shows as such; new secrets get a copy button.
+// automatic snapshots, the update check, the password, browser sessions, API tokens, share links and the
+// library's accounts. Revoking asks first and a revoked token or link shows as such; new secrets get a copy
+// button. A member or viewer sees their own password only: everything else here is an administrator's.
 
+import { accessSection, bindAccess } from "./accounts.js";
 import { api } from "../api.js";
 import { backupSettingsSection, bindBackupSettings } from "./backup_settings.js";
 import { bindComfySettings, comfySettingsSection } from "./comfy.js";
@@ -12,7 +14,7 @@ import { esc, toast } from "../ui.js";
 import { showUpdateBanner } from "../update_banner.js";
 
 const TASKS = ["tagger", "captioner", "embedder", "faces", "ocr"];  // one engine each; every scorer has its own box
-const TABS = ["Engines", "Library", "Account", "Sharing", "ComfyUI"];
+const TABS = ["Engines", "Library", "Account", "Access", "Sharing", "ComfyUI"];
 let activeTab = TABS[0]; // kept while the page lives: the panel reopens where it was left
 
 /** Tabs as people expect them: a click or the arrow keys pick one; the others' sections hide. */
@@ -121,8 +123,41 @@ function changedParameters(engine, box) {
   }));
 }
 
+/** What someone who is not an administrator may change here: their own password. */
+function renderOwnSettings(panel, header, bindClose) {
+  panel.innerHTML = `${header("Settings")}${passwordSection()}`;
+  bindClose(panel);
+  bindPassword(panel, () => {});
+}
+
+function passwordSection() {
+  return `<section><h3>Password</h3><form id="password-form" class="list">
+      <input type="password" name="current" autocomplete="current-password" required aria-label="Current password" placeholder="current password">
+      <input type="password" name="new" autocomplete="new-password" required minlength="8" aria-label="New password" placeholder="new password (8 characters or more)">
+      <input type="password" name="again" autocomplete="new-password" required minlength="8" aria-label="New password again" placeholder="new password again">
+      <p class="error" id="password-error" role="alert"></p>
+      <button>Change password</button></form></section>`;
+}
+
+function bindPassword(panel, again) {
+  panel.querySelector("#password-form").onsubmit = async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const error = panel.querySelector("#password-error");
+    if (form.new.value !== form.again.value) { error.textContent = "The new passwords differ."; return; }
+    try {
+      const changed = await api.post("/auth/password", { current_password: form.current.value, new_password: form.new.value });
+      toast(`Password changed${changed.sessions_ended ? `; ${changed.sessions_ended} other session(s) signed out` : ""}`);
+      form.reset();
+      again();
+    } catch (e) { error.textContent = e.message; }
+  };
+}
+
 export async function renderSettings(app, panel, header, bindClose) {
+  if (app.me?.scope && app.me.scope !== "admin") { renderOwnSettings(panel, header, bindClose); return; }
   let settings; let engines; let updates; let tokens; let shares; let sessions; let schedule; let me; let comfy; let backup;
+  let access;
   // The originals' store is asked apart (administrators only): a slow bucket never holds the panel back.
   const storage = api.get("/storage").catch(() => null);
   try {
@@ -130,6 +165,7 @@ export async function renderSettings(app, panel, header, bindClose) {
       api.get("/engines/settings"), api.get("/engines"), api.get("/updates"), api.get("/tokens"), api.get("/shares"),
       api.get("/sessions"), api.get("/snapshots/schedule"), api.get("/auth/me"), comfySettingsSection(),
       backupSettingsSection()]);
+    access = await accessSection(me);
   } catch (error) { toast(error.message); return; }
   app.engines = engines;
   const again = () => renderSettings(app, panel, header, bindClose);
@@ -147,12 +183,7 @@ export async function renderSettings(app, panel, header, bindClose) {
     <section><h3>Updates</h3><label><input type="checkbox" id="update-check" ${updates.enabled ? "checked" : ""}>
       Check for updates (sends only the version; off by default)</label>
       ${updates.update_available ? `<p>Version ${esc(updates.latest)} is available.</p>` : ""}</section>`)}
-    ${tab("Account", `<section><h3>Password</h3><form id="password-form" class="list">
-      <input type="password" name="current" autocomplete="current-password" required aria-label="Current password" placeholder="current password">
-      <input type="password" name="new" autocomplete="new-password" required minlength="8" aria-label="New password" placeholder="new password (8 characters or more)">
-      <input type="password" name="again" autocomplete="new-password" required minlength="8" aria-label="New password again" placeholder="new password again">
-      <p class="error" id="password-error" role="alert"></p>
-      <button>Change password</button></form></section>
+    ${tab("Account", `${passwordSection()}
     <section><h3>Browser sessions</h3><div class="list" aria-label="Browser sessions">${sessions.map((s) => `<div class="row">
       <span>${esc(s.user_agent.slice(0, 60) || "unknown browser")}${s.id === me.session_id ? " <b>(this browser)</b>" : ""}
       <small class="muted">${esc(s.address)} · last seen ${when(s.last_seen_at)}</small></span>
@@ -165,6 +196,7 @@ export async function renderSettings(app, panel, header, bindClose) {
       <select name="scope" aria-label="Token scope"><option>read</option><option>write</option><option>admin</option></select>
       <button>Create token</button></form><div id="token-secret" class="muted"></div>
       <p class="muted"><small>${active.length} active.</small></p></section>`)}
+    ${tab("Access", access)}
     ${tab("Sharing", `<section><h3>Share links</h3><div class="list" id="share-list">${shares.map((s) => `<div class="row ${s.revoked ? "revoked" : ""}"><span>${esc(s.title || s.scope_type)}
       <small class="muted">${esc(s.scope_type)}${s.revoked ? " · revoked" : ""}${s.expires_at ? ` · expires ${new Date(s.expires_at).toLocaleDateString()}` : ""}</small></span>
       ${s.revoked ? "" : `<button data-revoke-share="${s.id}" aria-label="Revoke share ${esc(s.title || s.scope_type)}">Revoke</button>`}</div>`).join("")
@@ -224,17 +256,8 @@ export async function renderSettings(app, panel, header, bindClose) {
       showUpdateBanner();
     } catch (error) { toast(error.message); }
   };
-  panel.querySelector("#password-form").onsubmit = async (event) => {
-    event.preventDefault();
-    const form = event.target;
-    const error = panel.querySelector("#password-error");
-    if (form.new.value !== form.again.value) { error.textContent = "The new passwords differ."; return; }
-    try {
-      const changed = await api.post("/auth/password", { current_password: form.current.value, new_password: form.new.value });
-      toast(`Password changed${changed.sessions_ended ? `; ${changed.sessions_ended} other session(s) signed out` : ""}`);
-      again();
-    } catch (e) { error.textContent = e.message; }
-  };
+  bindPassword(panel, again);
+  bindAccess(panel, again, copyButton);
   panel.querySelectorAll("[data-end-session]").forEach((b) => {
     b.onclick = async () => {
       const own = Number(b.dataset.endSession) === me.session_id;
