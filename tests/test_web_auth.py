@@ -47,6 +47,7 @@ def world(live, tmp_path):
         "run_id": 999_999,
         "name": "no-such-plugin",
         "user_id": 999_999,
+        "invite_id": 999_999,
     }
     return {"values": values, "share_secret": secret, "ids": ids}
 

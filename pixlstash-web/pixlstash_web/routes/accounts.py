@@ -91,6 +91,7 @@ def register(api: Api) -> None:
         status=201,
         tag="auth",
         summary="Invite someone: a one-time code for one account of a role, shown once, expiring (7 days)",
+        extra_responses={409: "the library has no owner yet"},
     )
     def invite(ctx: RequestContext, body: InviteCreate) -> InviteCreated:
         made = Accounts(ctx.state.auth).invite(
