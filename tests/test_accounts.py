@@ -326,3 +326,19 @@ def test_an_invite_over_http_signs_its_person_in(live):
     assert cross_site_login.status_code == 403
     writer = live.client(live.state.auth.create_token("w", "write").secret)
     assert writer.post("/api/v1/invites", json={"role": "viewer"}).status_code == 403  # inviting is an admin's
+
+
+def test_a_member_ends_their_own_share_links_only(live, tmp_path):
+    from live_server import make_pictures
+
+    live.state.auth.create_user("alice", PASSWORD)
+    ids = make_pictures(live.library, tmp_path / "in", 2)
+    Accounts(live.state.auth).add("bob", "bobs password", "member")
+    old, _ = live.state.shares.create("pictures", picture_ids=ids[:1])  # made before links had owners: alice's
+    bob = live.client()
+    csrf = {"X-CSRF-Token": bob.post("/api/v1/auth/login", json={"username": "bob", "password": "bobs password"})
+            .json()["csrf_token"], "Origin": live.url}  # fmt: skip
+    made = bob.post("/api/v1/shares", json={"scope_type": "pictures", "picture_ids": ids[1:]}, headers=csrf)
+    assert made.status_code == 201
+    assert bob.delete(f"/api/v1/shares/{old.id}", headers=csrf).status_code == 403
+    assert bob.delete(f"/api/v1/shares/{made.json()['id']}", headers=csrf).status_code == 204

@@ -161,7 +161,9 @@ def _owner_of(principal: Principal | None) -> tuple[str, int] | None:
 
 
 def _owns(principal: Principal, row) -> bool:
-    return _owner_of(principal) == (row.owner_kind, row.owner_id) if row.owner_kind else principal.kind == "session"
+    # A link made before links had owners is the owner's account's: only an administrator ends it (a
+    # member's session is a session too).
+    return bool(row.owner_kind) and _owner_of(principal) == (row.owner_kind, row.owner_id)
 
 
 _NO_FILTER = PictureFilter()
