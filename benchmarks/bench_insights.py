@@ -93,20 +93,6 @@ def library_for(pictures: int, set_size: int) -> tuple[Path, int]:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(b"stub")
         marker.write_text(str(chosen.id))
-    if not (root / "captioned").exists():  # captions of 4 to 90 tag-like phrases, as a tagger and a person write
-        import random
-
-        from pixlstash.library import Library
-
-        words = ["1girl", "solo", "long hair", "looking at viewer", "smile", "outdoors", "sky", "dress", "flower",
-                 "film grain", "soft light", "from side", "upper body", "blue eyes", "detailed background"]  # fmt: skip
-        chance = random.Random(64)
-        with Library.open(root / "library") as library:
-            ids = [row[0] for row in library.db.query("SELECT id FROM pictures ORDER BY id")]
-            for picture_id in ids:
-                phrases = [chance.choice(words) for _ in range(chance.randint(4, 90))]
-                library.edits.caption(picture_id, ", ".join(phrases))
-        (root / "captioned").write_text("yes")
     return root / "library", int(marker.read_text())
 
 
@@ -148,21 +134,27 @@ def dataset_library(set_size: int) -> tuple[Path, int]:
                 image.resize((64, 48), Image.Resampling.BILINEAR).save(buffer, "JPEG", quality=60 + n % 40)
                 original.write_bytes(buffer.getvalue())
         marker.write_text(str(chosen.id))
-    if not (root / "captioned").exists():  # captions of 4 to 90 tag-like phrases, as a tagger and a person write
-        import random
-
-        from pixlstash.library import Library
-
-        words = ["1girl", "solo", "long hair", "looking at viewer", "smile", "outdoors", "sky", "dress", "flower",
-                 "film grain", "soft light", "from side", "upper body", "blue eyes", "detailed background"]  # fmt: skip
-        chance = random.Random(64)
-        with Library.open(root / "library") as library:
-            ids = [row[0] for row in library.db.query("SELECT id FROM pictures ORDER BY id")]
-            for picture_id in ids:
-                phrases = [chance.choice(words) for _ in range(chance.randint(4, 90))]
-                library.edits.caption(picture_id, ", ".join(phrases))
-        (root / "captioned").write_text("yes")
+    caption_pictures(root)
     return root / "library", int(marker.read_text())
+
+
+def caption_pictures(root: Path) -> None:
+    """Captions of 4 to 90 tag-like phrases, as a tagger and a person write them, on every picture (once)."""
+    if (root / "captioned").exists():
+        return
+    import random
+
+    from pixlstash.library import Library
+
+    words = ["1girl", "solo", "long hair", "looking at viewer", "smile", "outdoors", "sky", "dress", "flower",
+             "film grain", "soft light", "from side", "upper body", "blue eyes", "detailed background"]  # fmt: skip
+    chance = random.Random(64)
+    with Library.open(root / "library") as library:
+        ids = [row[0] for row in library.db.query("SELECT id FROM pictures ORDER BY id")]
+        for picture_id in ids:
+            phrases = [chance.choice(words) for _ in range(chance.randint(4, 90))]
+            library.edits.caption(picture_id, ", ".join(phrases))
+    (root / "captioned").write_text("yes")
 
 
 def probe(root: Path, set_id: int, what: str) -> dict:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -19,6 +17,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from ..errors import damaged_address
+from ..system.atomic import write_atomically
 
 __all__ = [
     "GRID_SIZE",
@@ -163,16 +162,8 @@ class ThumbnailCache:
 
     @staticmethod
     def _write(target: Path, data: bytes) -> Path:
-        """Write atomically (temporary file, then rename) so a reader never sees half a thumbnail."""
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        """Written whole, so a reader never sees half a thumbnail."""
+        write_atomically(target, data)
         return target
 
     def face_path(self, content_hash: str, box: tuple[float, float, float, float], frame: int = 0) -> Path:
