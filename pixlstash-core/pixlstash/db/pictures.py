@@ -24,11 +24,12 @@ from ..domain import (
 )
 from ..domain.look_geometry import edit_key, shown_box, shown_size
 from ..errors import BadInput, NotFound
+from ..pictures.visibility import current_audience
 from .database import Database, ids_json
 from .fulltext import PICTURE_TEXT_INSERT
 from .ocr import TextStore
 
-__all__ = ["SUMMARY_COLUMNS", "PictureStore", "edit_fields", "row_to_summary"]
+__all__ = ["SUMMARY_COLUMNS", "PictureStore", "edit_fields", "mine_sql", "row_to_summary", "visible_sql"]
 
 SUMMARY_COLUMNS = (
     "p.id, p.content_hash, p.media_type, coalesce(p.shown_width, p.width), coalesce(p.shown_height, p.height), "
@@ -40,9 +41,31 @@ SUMMARY_COLUMNS = (
 _PICTURE_COLUMNS = (
     "id, content_hash, suffix, media_type, mime, file_size, width, height, taken_at, imported_at, rating, "
     "favourite, flagged, original_name, managed, missing, duration, codec, camera, orientation, exif, "
-    "phash, dup_group, source_id, deleted_at, taken_from, edit, digital_source_type, credentials"
+    "phash, dup_group, source_id, deleted_at, taken_from, edit, digital_source_type, credentials, owner_id, private"
 )
 _generation_decoder = msgspec.json.Decoder(list)
+
+
+def visible_sql(alias: str = "p") -> tuple[str, list]:
+    """A condition on ``pictures {alias}`` admitting what the account in force may see ("1" for everything)."""
+    audience = current_audience()
+    if audience is None or audience.sees_all:
+        return "1", []
+    return (
+        f"({alias}.private = 0 OR EXISTS (SELECT 1 FROM picture_holders h "
+        f"WHERE h.user_id = ? AND h.picture_id = {alias}.id))"
+    ), [audience.user_id]
+
+
+def mine_sql(alias: str = "p") -> tuple[str, list]:
+    """A condition admitting the pictures among the own of the account in force (nothing when none is)."""
+    audience = current_audience()
+    if audience is None:
+        return "0", []
+    held = f"EXISTS (SELECT 1 FROM picture_holders h WHERE h.user_id = ? AND h.picture_id = {alias}.id)"
+    if audience.is_owner:  # what came in before accounts is the owner's
+        return f"({alias}.owner_id IS NULL OR {held})", [audience.user_id]
+    return held, [audience.user_id]
 
 
 def row_to_summary(row: Sequence) -> PictureSummary:
@@ -99,6 +122,35 @@ class PictureStore:
         marks = ", ".join(f":{name}" for name in fields)
         self.db.execute(f"INSERT INTO pictures ({columns}) VALUES ({marks})", fields)
         return self.db.connection.last_insert_rowid()
+
+    def add_holder(self, user_id: int, picture_id: int, now: int) -> None:
+        """Make the picture one of the account's own (it sees it even when private)."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO picture_holders (user_id, picture_id, added_at) VALUES (?, ?, ?)",
+            (user_id, picture_id, now),
+        )
+
+    def set_private(self, picture_ids: Sequence[int], private: bool) -> list[int]:
+        """Make the pictures private to their holders, or shared with the library; the ids changed."""
+        changed: list[int] = []
+        for chunk in _chunks(list(picture_ids)):
+            marks = ",".join("?" * len(chunk))
+            changed.extend(
+                r[0]
+                for r in self.db.query(
+                    f"UPDATE pictures SET private = ? WHERE id IN ({marks}) AND private != ? RETURNING id",
+                    [int(private), *chunk, int(private)],
+                )
+            )
+        return sorted(changed)
+
+    def owners(self, picture_ids: Sequence[int]) -> dict[int, int | None]:
+        """Who brought each picture in (None: the library's owner, before accounts)."""
+        found: dict[int, int | None] = {}
+        for chunk in _chunks(list(picture_ids)):
+            marks = ",".join("?" * len(chunk))
+            found.update(self.db.query(f"SELECT id, owner_id FROM pictures WHERE id IN ({marks})", chunk))
+        return found
 
     def set_generation(self, picture_id: int, generation: Generation) -> None:
         row = msgspec.structs.asdict(generation)
@@ -329,15 +381,21 @@ class PictureStore:
     # -- reading --------------------------------------------------------------------------------
 
     def id_for_hash(self, content_hash: str) -> int | None:
-        return self.db.scalar("SELECT id FROM pictures WHERE content_hash = ?", (content_hash,))
+        visible, params = visible_sql()
+        return self.db.scalar(
+            f"SELECT id FROM pictures p WHERE content_hash = ? AND {visible}", (content_hash, *params)
+        )
 
     def summaries(self, picture_ids: Sequence[int]) -> list[PictureSummary]:
         found: list[PictureSummary] = []
         for chunk in _chunks(list(picture_ids)):
             marks = ",".join("?" * len(chunk))
+            visible, params = visible_sql()
             found.extend(
                 row_to_summary(r)
-                for r in self.db.query(f"SELECT {SUMMARY_COLUMNS} FROM pictures p WHERE p.id IN ({marks})", chunk)
+                for r in self.db.query(
+                    f"SELECT {SUMMARY_COLUMNS} FROM pictures p WHERE p.id IN ({marks}) AND {visible}", [*chunk, *params]
+                )
             )
         return found
 
@@ -418,10 +476,14 @@ class PictureStore:
     def existing_ids(self, picture_ids: Sequence[int], *, live_only: bool = False) -> list[int]:
         found: list[int] = []
         condition = " AND deleted_at IS NULL" if live_only else ""
+        visible, params = visible_sql()
         for chunk in _chunks(list(picture_ids)):
             marks = ",".join("?" * len(chunk))
             found.extend(
-                r[0] for r in self.db.query(f"SELECT id FROM pictures WHERE id IN ({marks}){condition}", chunk)
+                r[0]
+                for r in self.db.query(
+                    f"SELECT id FROM pictures p WHERE id IN ({marks}){condition} AND {visible}", [*chunk, *params]
+                )
             )
         return sorted(found)
 
@@ -435,8 +497,9 @@ class PictureStore:
 
     def address(self, picture_id: int) -> tuple[str, str, bool]:
         """(content hash, suffix, managed) of a picture: where its original is."""
+        visible, params = visible_sql()
         row = self.db.connection.execute(
-            "SELECT content_hash, suffix, managed FROM pictures WHERE id = ?", (picture_id,)
+            f"SELECT content_hash, suffix, managed FROM pictures p WHERE id = ? AND {visible}", (picture_id, *params)
         ).fetchone()
         if row is None:
             raise NotFound(f"picture {picture_id} does not exist")
@@ -444,8 +507,9 @@ class PictureStore:
 
     def get(self, picture_id: int) -> Picture:
         """One picture with its tags, predictions, captions, generation data, memberships and locations."""
+        visible, params = visible_sql()
         row = self.db.connection.execute(
-            f"SELECT {_PICTURE_COLUMNS} FROM pictures WHERE id = ?", (picture_id,)
+            f"SELECT {_PICTURE_COLUMNS} FROM pictures p WHERE id = ? AND {visible}", (picture_id, *params)
         ).fetchone()
         if row is None:
             raise NotFound(f"picture {picture_id} does not exist")
@@ -479,6 +543,8 @@ class PictureStore:
             stored_edit,
             digital_source_type,
             credentials,
+            owner_id,
+            private,
         ) = row
         q = self.db.query
         tags = [
@@ -585,6 +651,8 @@ class PictureStore:
             dup_group=dup_group,
             source_id=source_id,
             deleted_at=deleted_at,
+            owner_id=owner_id,
+            private=bool(private),
             tags=tags,
             predictions=predictions,
             captions=captions,

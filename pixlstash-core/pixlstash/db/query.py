@@ -25,7 +25,7 @@ from ..domain import AI_SOURCE_TYPES, Page, PictureFilter, PictureSummary, Sort
 from ..errors import BadInput
 from .collections import set_operation_sql
 from .database import Database, ids_json
-from .pictures import SUMMARY_COLUMNS, row_to_summary
+from .pictures import SUMMARY_COLUMNS, mine_sql, row_to_summary, visible_sql
 from .tags import TagStore
 
 __all__ = ["CompiledFilter", "PictureQuery", "compile_filter"]
@@ -75,6 +75,17 @@ def compile_filter(db: Database, f: PictureFilter, *, page_size: int = 100) -> C
     """Turn a ``PictureFilter`` into SQL over ``pictures p``."""
     where: list[str] = ["p.deleted_at IS NOT NULL" if f.scrapheap else "p.deleted_at IS NULL"]
     params: list = []
+    visible, visible_params = visible_sql("p")  # what the account in force may see (pictures.visibility)
+    if visible != "1":
+        where.append(visible)
+        params.extend(visible_params)
+    if f.mine is not None:
+        mine, mine_params = mine_sql("p")
+        where.append(mine if f.mine else f"NOT {mine}")
+        params.extend(mine_params)
+    if f.private is not None:
+        where.append("p.private = ?")
+        params.append(int(f.private))
     memberships: list[_Membership] = []
     empty = False
 

@@ -571,6 +571,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (21, "workflow runs remember which process works them (a dead one's runs are adopted)", recent.V21_SQL),
     (22, "pictures' edits: turned, mirrored, straightened and cropped, the original untouched", recent.v22_sql(_STAMP)),
     (23, "Flux's guidance apart from CFG; the parameter text searchable; XMP sidecars followed", recent.V23_SQL),
+    (24, "each picture's uploader, and private pictures", recent.v24_sql(_STAMP)),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -186,3 +186,25 @@ DELETE FROM picture_text WHERE rowid IN (SELECT value FROM json_each((SELECT ids
 {PICTURE_TEXT_INSERT_V23.replace(":ids", "(SELECT ids FROM temp.v23_written)")};
 DROP TABLE temp.v23_written;
 """
+
+
+def v24_sql(stamp: str) -> str:
+    """Many people in one library. ``owner_id``: the account that brought the picture in (NULL: the library's
+    owner, for everything brought in before accounts). ``private``: seen only by the accounts that hold it
+    (0: shared with the library, as every earlier picture stays). ``picture_holders``: the accounts that have
+    the picture among their own (who brought it in, and whoever added it to their library since: one copy of
+    the bytes, several people's). A change of either column is stamped like every other change."""
+    return f"""
+ALTER TABLE pictures ADD COLUMN owner_id INTEGER;
+ALTER TABLE pictures ADD COLUMN private INTEGER NOT NULL DEFAULT 0 CHECK (private IN (0, 1));
+CREATE INDEX pictures_private ON pictures(id) WHERE private = 1;
+CREATE TABLE picture_holders (
+    user_id INTEGER NOT NULL,
+    picture_id INTEGER NOT NULL REFERENCES pictures(id) ON DELETE CASCADE,
+    added_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, picture_id)
+) WITHOUT ROWID;
+CREATE INDEX picture_holders_picture ON picture_holders(picture_id);
+CREATE TRIGGER pictures_stamp_visibility AFTER UPDATE OF owner_id, private ON pictures
+BEGIN UPDATE pictures SET meta_seq = {stamp} WHERE id = NEW.id; END;
+"""

@@ -295,6 +295,8 @@ class Picture(msgspec.Struct, frozen=True):
     taken_from: str | None = None
     digital_source_type: str | None = None  # IPTC's, as its XMP or C2PA said ("trainedAlgorithmicMedia": AI)
     credentials: ContentCredentials | None = None  # its C2PA manifest, as verified at import
+    owner_id: int | None = None  # the account that brought it in (None: the library's owner, before accounts)
+    private: bool = False  # seen only by the accounts holding it, and administrators
     tags: list[PictureTag] = []
     predictions: list[Prediction] = []
     captions: list[Caption] = []
@@ -436,6 +438,10 @@ class PictureFilter(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unkn
     scheduler: ModelName | None = None
     steps: Int64 | None = None
     ids: list[Id] | None = None  # restrict to these (a selection, a share scope)
+    # Many people in one library: True, only the pictures the account asking brought in ("Mine"); False, only
+    # the others' it may see ("Shared with me"). ``private``: only private (True) or shared (False) ones.
+    mine: bool | None = None
+    private: bool | None = None
     scrapheap: bool = False  # the scrapheap instead of the live library
     # A stack counts as its members; stack_covers=True keeps one picture per stack, its cover (the grid).
     stack_covers: bool = False

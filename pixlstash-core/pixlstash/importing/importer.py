@@ -32,6 +32,7 @@ from ..media.facts import MediaLimits
 from ..media.hashing import content_hash
 from ..media.thumbnails import ThumbnailCache
 from ..media.xmp import sidecar_stamp
+from ..pictures.visibility import seen_by
 from ..system.clock import now_ms
 from ..system.events import Event, EventBus
 from ..system.memory import release_freed_memory
@@ -49,6 +50,10 @@ class ImportTarget(msgspec.Struct, frozen=True):
 
     project_id: int | None = None
     collection_ids: list[int] = []
+    # Whose pictures they become (None: the library's owner, as before accounts) and whether they stay private
+    # to that account. A file already in the library joins that account's own pictures as it is.
+    owner_id: int | None = None
+    private: bool = False
 
     @classmethod
     def checked(
@@ -253,6 +258,8 @@ class Importer:
                     "digital_source_type": (a.photo and a.photo.digital_source_type)
                     or (a.credentials and a.credentials.digital_source_type),
                     "credentials": msgspec.json.encode(a.credentials).decode() if a.credentials else None,
+                    "owner_id": target.owner_id,
+                    "private": int(target.private),
                 }
             )
             if a.generation is not None:
@@ -268,6 +275,8 @@ class Importer:
         return picture_id
 
     def _file(self, picture_id: int, target: ImportTarget, now: int) -> None:
+        if target.owner_id is not None:
+            self.pictures.add_holder(target.owner_id, picture_id, now)
         if target.project_id is not None:
             self.collections.add_to_project(target.project_id, [picture_id])
         for collection_id in target.collection_ids:
@@ -299,7 +308,9 @@ class Importer:
         queues a larger batch itself). With a ``hold`` (files still arriving), files are prepared at once
         and committed after its release, which gives the source, the target and the modified times; an
         abandoned hold undoes everything prepared."""
-        with self.running:
+        # An import is the library's own work: it sees every picture (a file already there, though private to
+        # someone else, is that picture); whose the new pictures become is the target's owner.
+        with self.running, seen_by(None):
             return self._run(items, source_id, target, reference, on_picture, report, enrich, hold)
 
     def _run(self, items, source_id, target, reference, on_picture, report, enrich, hold) -> ImportReport:
@@ -338,7 +349,10 @@ class Importer:
                             self._undo(future.result(), reference)
                         return report
                     hold, modified_ms = None, released.modified_ms
-                    source_id, target = released.source_id, ImportTarget(released.project_id, released.collection_ids)
+                    source_id = released.source_id
+                    target = msgspec.structs.replace(
+                        target, project_id=released.project_id, collection_ids=released.collection_ids
+                    )
                 # In file order: ``done`` is a set, and committing in its order gave the same files other
                 # ids from run to run (with one worker, ids follow the files exactly).
                 for future in sorted(done, key=positions.__getitem__):
@@ -426,7 +440,7 @@ class Importer:
         if reference is None and not self.pictures.existing_ids([picture_id], live_only=True):
             self.unscrap([picture_id])
             report.restored.append(ImportedPicture(item.display, picture_id))
-        if target.project_id is not None or target.collection_ids or reference is not None:
+        if target.project_id is not None or target.collection_ids or target.owner_id is not None or reference:
             with self.db.write():
                 self._file(picture_id, target, now_ms())
                 if reference is not None:
