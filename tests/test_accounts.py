@@ -68,11 +68,18 @@ def test_a_role_bounds_the_sessions_and_tokens_of_its_account(auth):
         auth.session(bobs_session)  # ended at the disabling
 
     # Removed: its tokens are revoked (never passed to the owner), its name free again.
-    accounts.remove("bob", by=None)
+    handed: list[int] = []
+    bob_id = accounts.named("bob").id
+    accounts.remove("bob", by=None, hand_over=handed.append)
+    assert handed == [bob_id]  # its pictures were handed over before it went
     with pytest.raises(Unauthenticated, match="revoked"):
         auth.token(bobs_token)
     assert [a.username for a in accounts.list()] == ["alice", "carol"]
     accounts.add("bob", "another password", "viewer")
+
+
+def _never(user_id: int) -> None:
+    raise AssertionError(f"account {user_id} was not to be removed")
 
 
 def test_the_owner_and_your_own_account_are_out_of_reach(auth):
@@ -83,7 +90,7 @@ def test_the_owner_and_your_own_account_are_out_of_reach(auth):
     for change in (
         lambda: accounts.set_role("alice", "viewer", by=dave.id),
         lambda: accounts.disable("alice", by=dave.id),
-        lambda: accounts.remove("alice", by=dave.id),
+        lambda: accounts.remove("alice", by=dave.id, hand_over=_never),
         lambda: accounts.reset_password("alice", "a new password", by=dave.id),
         lambda: accounts.disable("alice", by=None),  # not even from the command line
     ):
@@ -92,7 +99,7 @@ def test_the_owner_and_your_own_account_are_out_of_reach(auth):
     with pytest.raises(Forbidden, match="your own account"):
         accounts.set_role("dave", "viewer", by=dave.id)
     with pytest.raises(Forbidden, match="your own account"):
-        accounts.remove("dave", by=dave.id)
+        accounts.remove("dave", by=dave.id, hand_over=_never)
     accounts.set_role("erin", "viewer", by=owner_id)
     with pytest.raises(BadInput):
         accounts.set_role("erin", "owner", by=owner_id)  # the owner's role is never given
@@ -162,7 +169,9 @@ def test_accounts_over_http_as_each_role(live):
     ids = {name: r.json()["id"] for name, r in made.items()}
     assert made["carol"].json() | {"created_at": 0} == {
         "id": ids["carol"], "username": "carol", "role": "viewer", "scope": "read", "created_at": 0, "disabled": False,
+        "uploads_private": False,
     }  # fmt: skip
+    assert made["bob"].json()["uploads_private"] is True  # a member's uploads are theirs until shared
     bad = admin.post("/api/v1/users", json={"username": "x", "password": "long enough", "role": "owner"})
     assert bad.status_code == 422  # the schema's: a role is admin, member or viewer
     again = admin.post("/api/v1/users", json={"username": "BOB", "password": "long enough"})

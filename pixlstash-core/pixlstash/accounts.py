@@ -14,6 +14,7 @@ refuses its tokens at once; removing one also revokes its tokens for good.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from typing import Literal
 
 import msgspec
@@ -23,7 +24,17 @@ from .db.auth_db import AccountRow, InviteRow
 from .errors import BadInput, Conflict, NotFound, PixlstashError
 from .system.clock import now_ms
 
-__all__ = ["GIVEN_ROLES", "INVITE_PREFIX", "Account", "Accounts", "GivenRole", "Invite", "InviteGone", "NewInvite"]
+__all__ = [
+    "GIVEN_ROLES",
+    "INVITE_PREFIX",
+    "Account",
+    "Accounts",
+    "GivenRole",
+    "Invite",
+    "InviteGone",
+    "NewInvite",
+    "uploads_private",
+]
 
 INVITE_PREFIX = "pxi_"
 _DAY_MS = 86_400_000
@@ -39,6 +50,7 @@ class Account(msgspec.Struct, frozen=True):
     scope: Scope  # what its sessions may do (its tokens at most this)
     created_at: int
     disabled: bool
+    uploads_private: bool = False  # its uploads stay private to it unless it says otherwise
 
 
 class Invite(msgspec.Struct, frozen=True):
@@ -59,8 +71,17 @@ class NewInvite(msgspec.Struct, frozen=True):
     expires_at: int
 
 
+def uploads_private(row: AccountRow) -> bool:
+    """An account's default for its uploads: as it chose, else private for a member (a household member's
+    pictures are theirs until they share them) and shared for the owner and admins (as before accounts)."""
+    return bool(row.uploads_private) if row.uploads_private is not None else row.role == "member"
+
+
 def _account(row: AccountRow) -> Account:
-    return Account(row.id, row.username, row.role, ROLE_SCOPES[row.role], row.created_at, row.disabled_at is not None)  # type: ignore[arg-type]
+    disabled = row.disabled_at is not None
+    return Account(
+        row.id, row.username, row.role, ROLE_SCOPES[row.role], row.created_at, disabled, uploads_private(row)
+    )  # type: ignore[arg-type]
 
 
 class Accounts:
@@ -105,6 +126,14 @@ class Accounts:
             self.store.set_role(account.id, role)
         return self.named(username)
 
+    def set_uploads_private(self, user_id: int, private: bool) -> Account:
+        """An account's own default for its uploads (each upload may still say otherwise)."""
+        with self.db.write():
+            if self.store.account(user_id) is None:
+                raise NotFound(f"no account {user_id}")
+            self.store.set_uploads_private(user_id, private)
+        return self.by_id(user_id)
+
     def disable(self, username: str, *, by: int | None) -> Account:
         """Its sessions end and its tokens and share links are refused until it is enabled again."""
         with self.db.write():
@@ -119,10 +148,13 @@ class Accounts:
             self.store.set_disabled(account.id, None)
         return self.named(username)
 
-    def remove(self, username: str, *, by: int | None) -> None:
-        """The account, its sessions and (revoked) its tokens. What it brought into the library stays."""
+    def remove(self, username: str, *, by: int | None, hand_over: Callable[[int], object]) -> None:
+        """The account, its sessions and (revoked) its tokens. What it brought into the library stays:
+        ``hand_over(user_id)`` (``Library.hand_over_pictures``) gives it to the owner first, so that no picture
+        ever names an account that is gone (nor one a later account could get the id of)."""
         with self.db.write():
             account = self._changeable(username, by, "remove")
+            hand_over(account.id)
             self.store.revoke_tokens_of(account.id, now_ms())
             self.store.delete_account(account.id)
 

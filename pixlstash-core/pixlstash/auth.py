@@ -26,6 +26,7 @@ from .db.auth_db import AUTH_DATABASE_NAME, AUTH_MIGRATIONS, AuthStore
 from .db.database import Database
 from .db.schema import migrate
 from .errors import BadInput, Conflict, NotFound, PixlstashError
+from .pictures.visibility import Audience
 from .system.clock import now_ms
 
 __all__ = [
@@ -85,13 +86,21 @@ class Principal(msgspec.Struct, frozen=True):
     kind: Literal["session", "token", "share"]
     scope: Scope | Literal["share"]
     id: int
-    user_id: int | None = None
+    user_id: int | None = None  # the account it acts for (a share link: the account that made it)
     csrf_hash: bytes | None = None
+    role: Role | None = None  # that account's role (None: no account is named, so the library's, the owner's)
 
     def allows(self, needed: Scope) -> bool:
         if self.scope == "share":
             return False
         return SCOPES.index(self.scope) >= SCOPES.index(needed)
+
+    @property
+    def audience(self) -> Audience:
+        """Whose pictures it sees: an account's role, not a token's scope, decides (an admin's read-only token
+        reads everything; a member's sees that member's and the shared pictures)."""
+        owner = self.role in ("owner", None)
+        return Audience(self.user_id or 0, owner or self.role == "admin", owner)
 
 
 class ApiToken(msgspec.Struct, frozen=True):
@@ -310,7 +319,7 @@ class Authenticator:
         if now - row.last_seen_at > _TOUCH_EVERY_MS:  # sliding expiry, written rarely
             with self.db.write():
                 self.store.touch_session(row.id, now, now + SESSION_DAYS * _DAY_MS)
-        return Principal("session", ROLE_SCOPES[account.role], row.id, row.user_id, row.csrf_hash)
+        return Principal("session", ROLE_SCOPES[account.role], row.id, row.user_id, row.csrf_hash, account.role)
 
     def sessions(self) -> list[SessionInfo]:
         return [
@@ -376,7 +385,7 @@ class Authenticator:
         if row.last_used_at is None or now - row.last_used_at > _TOUCH_EVERY_MS:
             with self.db.write():
                 self.store.touch_token(row.id, now)
-        return Principal("token", scope, row.id, user_id)
+        return Principal("token", scope, row.id, user_id, role=account.role if account is not None else None)
 
     def tokens(self) -> list[ApiToken]:
         names, owner = {a.id: a.username for a in self.store.accounts()}, self.store.owner_id()

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from .auth import Forbidden
 from .db.collections import CollectionStore
 from .db.database import Database
 from .db.folders import FolderStore
@@ -41,9 +42,10 @@ from .domain import (
 from .errors import BadInput, NotFound
 from .library_services import LibraryServices
 from .media.facts import MediaLimits
+from .pictures.visibility import current_audience
 from .plugin_settings import SCRUB_OWED, PluginSettings, PluginSettingsSource, move_secrets_out
 from .system.clock import Clock, now_ms
-from .system.events import EventBus
+from .system.events import Event, EventBus
 from .system.scratch import ScratchArea
 
 if TYPE_CHECKING:
@@ -293,10 +295,13 @@ class Library(LibraryServices):
         source_kind: str | None = None,
         workers: int | None = None,
         on_picture: Callable[[ImportItem, int, bool], None] | None = None,
+        owner_id: int | None = None,
+        private: bool = False,
     ) -> ImportReport:
         """Import files, folders (recursively) and zip archives. Returns imported / duplicates / skipped;
-        ``on_picture(item, picture_id, is_new)`` follows each file stored or found a duplicate."""
-        target = self.check_target(project_id, collection_ids)
+        ``on_picture(item, picture_id, is_new)`` follows each file stored or found a duplicate. They become
+        ``owner_id``'s pictures (None: the owner's), private to that account when ``private``."""
+        target = self.check_target(project_id, collection_ids, owner_id, private)
         paths = [Path(p) for p in paths]
         report = ImportReport()
         kind = source_kind or (
@@ -329,10 +334,12 @@ class Library(LibraryServices):
         collection_ids: Sequence[int] = (),
         source_id: int | None = None,
         enrich: bool = True,
+        owner_id: int | None = None,
+        private: bool = False,
     ) -> ImportReport:
         """Import uploaded files already streamed to disk (inside ``tmp``), as ``(path, filename)``; they
         are consumed. They go through the same parallel pipeline as a folder; a zip's pictures are imported."""
-        target = self.check_target(project_id, collection_ids)
+        target = self.check_target(project_id, collection_ids, owner_id, private)
         if source_id is None:
             source_id = self.new_source("upload", ", ".join(name for _, name in files))
         report = ImportReport()
@@ -379,11 +386,14 @@ class Library(LibraryServices):
         with self.db.write():
             return self.folders.create_source(kind, label[:500], now_ms())
 
-    def check_target(self, project_id: int | None, collection_ids: Sequence[int]) -> ImportTarget:
-        """Where imports are filed; ``NotFound`` when the project or a collection does not exist."""
+    def check_target(
+        self, project_id: int | None, collection_ids: Sequence[int], owner_id: int | None = None, private: bool = False
+    ) -> ImportTarget:
+        """Where imports are filed and whose they become; ``NotFound`` when the project or a collection does not
+        exist."""
         from .importing.importer import ImportTarget
 
-        return ImportTarget.checked(self.collections, project_id, collection_ids)
+        return ImportTarget.checked(self.collections, project_id, collection_ids, owner_id, private)
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -450,6 +460,27 @@ class Library(LibraryServices):
         from .backups.service import BackupSource
 
         return BackupSource(self.root, self.store, self.scratch.path, self.secrets)
+
+    def set_private(self, picture_ids: Sequence[int], private: bool) -> list[int]:
+        """Keep pictures to the accounts holding them, or share them with the library; the ids changed. Only
+        who brought a picture in, or an administrator, decides (``Forbidden`` otherwise, changing none)."""
+        ids = self.pictures.require(picture_ids)
+        audience = current_audience()
+        if audience is not None and not audience.sees_all:
+            owners = self.pictures.owners(ids)
+            if any(owners[i] != audience.user_id for i in ids):
+                raise Forbidden("only whoever brought a picture in, or an admin, shares it or makes it private")
+        with self.db.write():
+            changed = self.pictures.set_private(ids, private)
+        if changed:
+            self.events.publish(Event("picture.changed", changed, {"private": private}))
+        return changed
+
+    def hand_over_pictures(self, user_id: int) -> int:
+        """An account is removed: the pictures it brought in become the owner's (private ones stay private);
+        returns how many."""
+        with self.db.write():
+            return self.pictures.reassign(user_id)
 
     def require_pictures(self, picture_ids: Sequence[int]) -> list[int]:
         return self.pictures.require(picture_ids)

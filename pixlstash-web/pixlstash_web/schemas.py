@@ -14,6 +14,7 @@ __all__ = [
     "BulkEdit",
     "BulkFilterRequest",
     "BulkOperation",
+    "BulkPrivate",
     "BulkRequest",
     "CollectionCreate",
     "CollectionPatch",
@@ -101,6 +102,8 @@ class PicturePatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
     accept_as_characters: list[Name] = []
     # Turn, mirror, straighten, crop or revert the picture (its original untouched).
     edit: EditChange | UnsetType = UNSET
+    # Keep it to yourself (True) or share it with the library (False): whoever brought it in, or an admin.
+    private: bool | UnsetType = UNSET
 
 
 class _BulkOp(msgspec.Struct, tag_field="action", forbid_unknown_fields=True):
@@ -141,6 +144,12 @@ class BulkEdit(_BulkOp, tag="edit"):
     change: EditChange
 
 
+class BulkPrivate(_BulkOp, tag="private"):
+    """Keep the pictures to whoever brought them in (True) or share them with the library (False)."""
+
+    value: bool
+
+
 class BulkAddToCollection(_BulkOp, tag="add_to_collection"):
     collection_id: Id
 
@@ -170,6 +179,7 @@ BulkOperation = (
     | BulkAddToProject
     | BulkRemoveFromProject
     | BulkEdit
+    | BulkPrivate
 )
 
 

@@ -27,7 +27,7 @@ from pixlstash.library import Library
 
 from .api import InvalidInput
 
-__all__ = ["EarlyImport", "ReceivedUpload", "receive_upload"]
+__all__ = ["EarlyImport", "ReceivedUpload", "Uploader", "receive_upload"]
 
 _MAX_FIELD_BYTES = 10_000
 _MAX_FILES = 10_000
@@ -58,14 +58,28 @@ class ReceivedUpload:
             raise BadInput("project_id, collection_ids and last_modified must be numbers") from None
         return project_id, collection_ids, self._modified_times(modified)
 
-    def import_into(self, library: Library) -> ImportReport:
+    def private(self, default: bool) -> bool:
+        """Whether the pictures stay private to their uploader: the ``private`` field (1 or 0), else
+        ``default`` (the account's own default)."""
+        given = self.fields.get("private", "").strip().lower()
+        if given not in ("", "1", "0", "true", "false"):
+            raise BadInput("private is 1 or 0")
+        return default if not given else given in ("1", "true")
+
+    def import_into(self, library: Library, owner: Uploader) -> ImportReport:
         """Import every received file (each consumed); returns one report for the request."""
         try:
             project_id, collection_ids, modified = self.fields_given()
             for file, ms in zip(self.files, modified, strict=True):
                 os.utime(file.path, (ms / 1000, ms / 1000))
             files = [(file.path, file.filename) for file in self.files]
-            return library.import_uploads(files, project_id=project_id, collection_ids=collection_ids)
+            return library.import_uploads(
+                files,
+                project_id=project_id,
+                collection_ids=collection_ids,
+                owner_id=owner.user_id,
+                private=self.private(owner.private),
+            )
         finally:
             self.discard()
 
@@ -79,6 +93,14 @@ class ReceivedUpload:
         return [ms if 0 < ms < latest else 0 for ms in given]
 
 
+class Uploader(msgspec.Struct, frozen=True):
+    """Whose the uploaded pictures become, and whether they stay private to that account unless the request
+    says otherwise."""
+
+    user_id: int | None = None
+    private: bool = False
+
+
 class EarlyImport:
     """An upload's import, started at its first file so that the import's workers prepare files while
     the rest of the request arrives; nothing is committed before the request is whole (see
@@ -87,8 +109,8 @@ class EarlyImport:
 
     _slots = threading.BoundedSemaphore(2)
 
-    def __init__(self, library: Library) -> None:
-        self.library = library
+    def __init__(self, library: Library, owner: Uploader) -> None:
+        self.library, self.owner = library, owner
         self.arrivals, self.hold = Arrivals(), Hold()
         self.running: asyncio.Future | None = None
         self.declined = False
@@ -120,10 +142,11 @@ class EarlyImport:
 
     async def finish(self, upload: ReceivedUpload) -> ImportReport:
         if self.running is None:
-            return await run_in_threadpool(upload.import_into, self.library)
+            return await run_in_threadpool(upload.import_into, self.library, self.owner)
         self.arrivals.close()
         try:
             project_id, collection_ids, modified = upload.fields_given()
+            private = upload.private(self.owner.private)
             await run_in_threadpool(self.library.check_target, project_id, collection_ids)
             label = ", ".join(file.filename for file in upload.files)
             source_id = await run_in_threadpool(self.library.new_source, "upload", label)
@@ -133,6 +156,8 @@ class EarlyImport:
                     project_id,
                     collection_ids,
                     {str(file.path): ms for file, ms in zip(upload.files, modified, strict=True)},
+                    self.owner.user_id,
+                    private,
                 )
             )
             return await self.running

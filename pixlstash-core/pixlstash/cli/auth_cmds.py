@@ -168,14 +168,18 @@ def _account_change(name: str, done: str, change: str) -> click.Command:
     @click.pass_obj
     def command(pm, library_path, username) -> int:
         with _authenticator(library_path, pm) as auth:
-            getattr(Accounts(auth), change)(username, by=None)
+            if change != "remove":
+                getattr(Accounts(auth), change)(username, by=None)
+            else:
+                with Library.open(resolve_library_path(library_path), plugin_manager=pm) as library:
+                    Accounts(auth).remove(username, by=None, hand_over=library.hand_over_pictures)
         print(f"{done} {username}")
         return 0
 
     command.__doc__ = {
         "disable": "Disable an account: its sessions end, its tokens and share links stop until it is enabled.",
         "enable": "Enable a disabled account again.",
-        "remove": "Remove an account and revoke its tokens (what it brought into the library stays).",
+        "remove": "Remove an account and revoke its tokens (what it brought into the library becomes the owner's).",
     }[change]
     return user_group.command(name, cls=SectionedCommand)(command)
 

@@ -132,10 +132,17 @@ CREATE TABLE invites (
 );
 """
 
+# Whether an account's uploads stay private to it unless it says otherwise (NULL: as its role has it, see
+# ``accounts.uploads_private``).
+_AUTH_V4 = """
+ALTER TABLE users ADD COLUMN uploads_private INTEGER CHECK (uploads_private IN (0, 1));
+"""
+
 AUTH_MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "users, tokens, sessions, shares, settings", _AUTH_V1),
     (2, "share links belong to the token or account that made them", _AUTH_V2),
     (3, "accounts with roles, invites; tokens belong to an account", _AUTH_V3),
+    (4, "each account's default for its uploads: private or shared", _AUTH_V4),
 ]
 
 
@@ -145,6 +152,7 @@ class AccountRow(msgspec.Struct, frozen=True):
     role: str  # owner, admin, member, viewer
     created_at: int
     disabled_at: int | None
+    uploads_private: int | None = None
 
 
 class InviteRow(msgspec.Struct, frozen=True):
@@ -205,7 +213,7 @@ class ShareRow(msgspec.Struct, frozen=True):
 
 
 _TOKEN_COLUMNS = "id, name, token_hash, prefix, scope, created_at, expires_at, last_used_at, revoked_at, user_id"
-_ACCOUNT_COLUMNS = "id, username, role, created_at, disabled_at"
+_ACCOUNT_COLUMNS = "id, username, role, created_at, disabled_at, uploads_private"
 _INVITE_COLUMNS = "id, code_hash, prefix, role, note, created_by, created_at, expires_at, used_at, used_by, revoked_at"
 _SESSION_COLUMNS = (
     "id, user_id, session_hash, csrf_hash, created_at, expires_at, last_seen_at, user_agent, address, revoked_at"
@@ -256,6 +264,11 @@ class AuthStore:
 
     def set_role(self, user_id: int, role: str) -> None:
         self.db.execute("UPDATE users SET role = ? WHERE id = ?", (role, user_id))
+
+    def set_uploads_private(self, user_id: int, private: bool | None) -> None:
+        self.db.execute(
+            "UPDATE users SET uploads_private = ? WHERE id = ?", (None if private is None else int(private), user_id)
+        )
 
     def set_disabled(self, user_id: int, when: int | None) -> None:
         self.db.execute("UPDATE users SET disabled_at = ? WHERE id = ?", (when, user_id))
@@ -434,6 +447,10 @@ class AuthStore:
             (token_id,),
         ).fetchone()
         return row is not None and row[0] is None and (row[1] is None or row[1] > now) and row[2] is None
+
+    def token_user(self, token_id: int) -> int | None:
+        """The account a token acts for (None: no account named, the owner's)."""
+        return self.db.scalar("SELECT user_id FROM api_tokens WHERE id = ?", (token_id,))
 
     def user_active(self, user_id: int) -> bool:
         """The account exists and is not disabled."""

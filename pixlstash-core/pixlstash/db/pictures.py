@@ -130,6 +130,12 @@ class PictureStore:
             (user_id, picture_id, now),
         )
 
+    def reassign(self, user_id: int) -> int:
+        """An account removed: its pictures become the owner's (private ones stay private, now the owner's);
+        returns how many it had brought in."""
+        self.db.execute("DELETE FROM picture_holders WHERE user_id = ?", (user_id,))
+        return len(self.db.query("UPDATE pictures SET owner_id = NULL WHERE owner_id = ? RETURNING id", (user_id,)))
+
     def set_private(self, picture_ids: Sequence[int], private: bool) -> list[int]:
         """Make the pictures private to their holders, or shared with the library; the ids changed."""
         changed: list[int] = []

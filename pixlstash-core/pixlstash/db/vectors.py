@@ -227,6 +227,16 @@ class VectorStore:
             else []
         )
 
+    def face_pictures(self, face_ids: Sequence[int]) -> dict[int, int]:
+        """The picture each existing face is on."""
+        found: dict[int, int] = {}
+        ids = sorted(set(face_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(self.db.query(f"SELECT id, picture_id FROM faces WHERE id IN ({marks})", chunk))
+        return found
+
     def face_picture(self, face_id: int) -> int | None:
         return self.db.scalar("SELECT picture_id FROM faces WHERE id = ?", (face_id,))
 

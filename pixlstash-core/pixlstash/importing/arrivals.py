@@ -47,6 +47,8 @@ class Release(msgspec.Struct, frozen=True):
     project_id: int | None = None
     collection_ids: list[int] = []
     modified_ms: dict[str, int] = {}  # a received file's path: its modified time (0: none)
+    owner_id: int | None = None  # whose pictures they become (see ``ImportTarget``)
+    private: bool = False
 
 
 class Hold:

@@ -57,14 +57,19 @@ class ImportTarget(msgspec.Struct, frozen=True):
 
     @classmethod
     def checked(
-        cls, collections: CollectionStore, project_id: int | None, collection_ids: Sequence[int]
+        cls,
+        collections: CollectionStore,
+        project_id: int | None,
+        collection_ids: Sequence[int],
+        owner_id: int | None = None,
+        private: bool = False,
     ) -> ImportTarget:
         """The target; ``NotFound`` when the project or a collection does not exist."""
         if project_id is not None:
             collections.project(project_id)
         for collection_id in collection_ids:
             collections.collection(collection_id)
-        return cls(project_id, list(collection_ids))
+        return cls(project_id, list(collection_ids), owner_id, private)
 
 
 class ReferenceTarget(msgspec.Struct, frozen=True):
@@ -350,8 +355,8 @@ class Importer:
                         return report
                     hold, modified_ms = None, released.modified_ms
                     source_id = released.source_id
-                    target = msgspec.structs.replace(
-                        target, project_id=released.project_id, collection_ids=released.collection_ids
+                    target = ImportTarget(
+                        released.project_id, released.collection_ids, released.owner_id, released.private
                     )
                 # In file order: ``done`` is a set, and committing in its order gave the same files other
                 # ids from run to run (with one worker, ids follow the files exactly).

@@ -329,7 +329,14 @@ class ShareService:
         if row.last_used_at is None or now - row.last_used_at > 60_000:
             with self.auth.db.write():
                 self.auth.store.touch_share(row.id, now)
-        return _to_share(row), Principal("share", "share", row.id)
+        # The recipient sees what the link's maker may see, and no more: a member's link scoped to a tag never
+        # reaches another member's private pictures with that tag.
+        maker = row.owner_id if row.owner_kind == "user" else None
+        if row.owner_kind == "token":
+            maker = self.auth.store.token_user(row.owner_id)
+        maker = maker if maker is not None else self.auth.store.owner_id()
+        account = self.auth.store.account(maker) if maker is not None else None
+        return _to_share(row), Principal("share", "share", row.id, maker, role=account.role if account else None)
 
     @staticmethod
     def restrict(share: Share, requested: PictureFilter | None = None) -> PictureFilter:

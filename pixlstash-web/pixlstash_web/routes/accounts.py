@@ -72,12 +72,13 @@ def register(api: Api) -> None:
         policy=Policy.ADMIN,
         status=204,
         tag="auth",
-        summary="Remove an account and revoke its tokens (what it brought into the library stays)",
+        summary="Remove an account and revoke its tokens (what it brought into the library becomes the owner's)",
         extra_responses={403: "the owner's account, or your own"},
     )
     def remove(ctx: RequestContext) -> None:
         accounts = Accounts(ctx.state.auth)
-        accounts.remove(accounts.by_id(ctx.path["user_id"]).username, by=ctx.principal.user_id)
+        name = accounts.by_id(ctx.path["user_id"]).username
+        accounts.remove(name, by=ctx.principal.user_id, hand_over=ctx.library.hand_over_pictures)
 
     @api.get("/invites", policy=Policy.ADMIN, response=list[Invite], tag="auth", summary="Invites (no codes)")
     def invites(ctx: RequestContext) -> list[Invite]:

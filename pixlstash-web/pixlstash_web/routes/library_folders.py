@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from starlette.concurrency import run_in_threadpool
+
+from pixlstash.accounts import uploads_private
 from pixlstash.domain import Folder, FolderOptions, ImportReport
 from pixlstash.importing.folders import FolderScanReport
 
 from ..api import Api, RequestContext
 from ..schemas import FolderChange, FolderCreate, ServerImportRequest
 from ..security import Policy
-from ..uploads import EarlyImport, receive_upload
+from ..uploads import EarlyImport, Uploader, receive_upload
 
 UPLOAD_SCHEMA = {
     "multipart/form-data": {
@@ -20,10 +23,18 @@ UPLOAD_SCHEMA = {
                 "project_id": {"type": "string", "pattern": "^[0-9]{0,18}$"},
                 "collection_ids": {"type": "string", "pattern": "^[0-9,]{0,1000}$"},
                 "last_modified": {"type": "string", "pattern": "^[0-9,]{0,2000}$"},
+                "private": {"type": "string", "enum": ["", "0", "1", "true", "false"]},
             },
         }
     }
 }
+
+
+def _uploader(ctx: RequestContext) -> Uploader:
+    """The account uploading, and its default for whether its uploads stay private to it."""
+    user_id = ctx.principal.user_id
+    account = ctx.state.auth.store.account(user_id) if user_id is not None else None
+    return Uploader(user_id, uploads_private(account) if account is not None else False)
 
 
 def register(api: Api) -> None:
@@ -33,12 +44,13 @@ def register(api: Api) -> None:
         response=ImportReport,
         tag="import",
         summary="Upload pictures (multipart/form-data, field 'file', repeatable; optional 'project_id', "
-        "'collection_ids', and 'last_modified': each file's modified time, epoch ms, comma-separated in order)",
+        "'collection_ids', 'last_modified': each file's modified time, epoch ms, comma-separated in order, and "
+        "'private': 1 to keep them to yourself, 0 to share them with the library; unsaid, your account's default)",
         extra_responses={413: "a file or the request is over the size limit", 415: "not multipart/form-data"},
         request_schema=UPLOAD_SCHEMA,
     )
     async def upload(ctx: RequestContext) -> ImportReport:
-        early = EarlyImport(ctx.state.library)
+        early = EarlyImport(ctx.state.library, await run_in_threadpool(_uploader, ctx))
         try:
             upload = await receive_upload(ctx.request, ctx.state.library.tmp, ctx.state.settings, early.arrived)
         except BaseException as error:

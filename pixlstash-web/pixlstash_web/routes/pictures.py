@@ -29,6 +29,7 @@ from ..schemas import (
     BulkFilterRequest,
     BulkFlag,
     BulkOperation,
+    BulkPrivate,
     BulkRate,
     BulkRemoveFromCollection,
     BulkRemoveFromProject,
@@ -88,6 +89,8 @@ def _apply(library, ids: list[int], op: BulkOperation) -> BulkResult:
             edits.remove_from_project(pid, ids)
         case BulkEdit(change=change):
             ids = edits.change_look(ids, change)
+        case BulkPrivate(value=value):
+            ids = library.set_private(ids, value)
     return BulkResult(type(op).__struct_config__.tag, len(ids))
 
 
@@ -209,7 +212,10 @@ def register(api: Api) -> None:
     )
     def patch_picture(ctx: RequestContext, body: PicturePatch) -> Picture:
         library, picture_id = ctx.library, ctx.path["picture_id"]
-        change_picture(library.edits, picture_id, msgspec.convert(msgspec.to_builtins(body), PictureChange))
+        change = msgspec.to_builtins(body)
+        if "private" in change:
+            library.set_private([picture_id], change.pop("private"))
+        change_picture(library.edits, picture_id, msgspec.convert(change, PictureChange))
         return library.get(picture_id)
 
     @api.delete(
