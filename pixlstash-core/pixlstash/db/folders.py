@@ -10,6 +10,7 @@ import msgspec
 from ..domain import Folder, FolderOptions
 from ..errors import Conflict, NotFound
 from .database import Database
+from .pictures import visible_sql
 
 __all__ = ["FolderFile", "FolderStore"]
 
@@ -36,7 +37,16 @@ class FolderStore:
         )[0][0]
 
     def sources(self) -> list[tuple[int, str, str, int]]:
-        return self.db.query("SELECT id, kind, label, created_at FROM sources ORDER BY id")
+        """Import sources; for an account that does not see every picture, those that brought in one it may
+        see (a label names the files: an upload of private pictures is its uploader's business)."""
+        visible, params = visible_sql("p")
+        if visible == "1":
+            return self.db.query("SELECT id, kind, label, created_at FROM sources ORDER BY id")
+        return self.db.query(
+            "SELECT s.id, s.kind, s.label, s.created_at FROM sources s WHERE EXISTS "
+            f"(SELECT 1 FROM pictures p WHERE p.source_id = s.id AND {visible}) ORDER BY s.id",
+            params,
+        )
 
     def add(self, kind: str, path: str, options: FolderOptions, now: int) -> int:
         source_id = self.create_source(f"{kind}-folder", path, now)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import msgspec
 import zstandard
 
 from .database import Database
 
-__all__ = ["HISTORY_NAME", "HistoryLog", "LoggedStep"]
+__all__ = ["HISTORY_NAME", "HistoryLog", "LoggedStep", "Whose"]
 
 HISTORY_NAME = "history.db"
 _SCHEMA = """
@@ -26,6 +27,8 @@ CREATE TABLE IF NOT EXISTS steps (
     undone INTEGER NOT NULL DEFAULT 0,
     parts BLOB NOT NULL              -- zstd(JSON list of parts), each {"kind": ..., ...}
 );
+-- by_user (added below): the account whose step it is; NULL for no account (the command line, or steps
+-- from before accounts), which the owner's own.
 -- The library mark this history has reached (see history_outbox.py); '' as a new library's.
 CREATE TABLE IF NOT EXISTS synced (mark TEXT NOT NULL);
 INSERT INTO synced(mark) SELECT '' WHERE NOT EXISTS (SELECT 1 FROM synced);
@@ -54,6 +57,9 @@ class HistoryLog:
         if not self._ready:
             with self._db.write() as connection:
                 connection.execute(_SCHEMA)
+                columns = {row[1] for row in connection.execute("PRAGMA table_info(steps)")}
+                if "by_user" not in columns:
+                    connection.execute("ALTER TABLE steps ADD COLUMN by_user INTEGER")
             self._ready = True
         return self._db
 
@@ -69,42 +75,47 @@ class HistoryLog:
         with self.db.write():
             self.db.execute("UPDATE synced SET mark = ?", (mark,))
 
-    def push(self, label: str, count: int, parts: list[dict], created_at: int) -> int:
-        """Record a new step; undone steps (the redo branch) are discarded, and the oldest beyond _KEEP."""
+    def push(self, label: str, count: int, parts: list[dict], created_at: int, by: int | None = None) -> int:
+        """Record a new step of the account ``by``; its undone steps (its redo branch) are discarded, and the
+        oldest steps beyond _KEEP."""
         blob = zstandard.compress(json.dumps(parts, separators=(",", ":")).encode(), 3)
         with self.db.write():
-            self.db.execute("DELETE FROM steps WHERE undone = 1")
+            self.db.execute("DELETE FROM steps WHERE undone = 1 AND by_user IS ?", (by,))
             step_id = self.db.scalar(
-                "INSERT INTO steps(label, count, created_at, parts) VALUES (?, ?, ?, ?) RETURNING id",
-                (label, count, created_at, blob),
+                "INSERT INTO steps(label, count, created_at, parts, by_user) VALUES (?, ?, ?, ?, ?) RETURNING id",
+                (label, count, created_at, blob, by),
             )
             self.db.execute("DELETE FROM steps WHERE id <= ?", (step_id - _KEEP,))
         return int(step_id)  # type: ignore[arg-type]
 
-    def last_done(self) -> LoggedStep | None:
-        """The step an undo reverts."""
-        return self._one("WHERE undone = 0 ORDER BY id DESC")
+    def last_done(self, whose: Whose | None = None) -> LoggedStep | None:
+        """The step an undo reverts (of ``whose`` steps; None: of everyone's)."""
+        return self._one("undone = 0 ORDER BY id DESC", whose)
 
-    def first_undone(self) -> LoggedStep | None:
+    def first_undone(self, whose: Whose | None = None) -> LoggedStep | None:
         """The step a redo applies again."""
-        return self._one("WHERE undone = 1 ORDER BY id ASC")
+        return self._one("undone = 1 ORDER BY id ASC", whose)
 
     def mark(self, step_id: int, undone: bool) -> None:
         with self.db.write():
             self.db.execute("UPDATE steps SET undone = ? WHERE id = ?", (int(undone), step_id))
 
-    def steps(self, limit: int) -> list[LoggedStep]:
+    def steps(self, limit: int, whose: Whose | None = None) -> list[LoggedStep]:
         """The newest steps first, redoable ones included."""
+        condition, params = _whose_sql(whose)
         rows = self.db.query(
-            "SELECT id, label, count, created_at, undone FROM steps ORDER BY id DESC LIMIT ?", (limit,)
+            f"SELECT id, label, count, created_at, undone FROM steps WHERE {condition} ORDER BY id DESC LIMIT ?",
+            (*params, limit),
         )
         return [LoggedStep(row) for row in rows]
 
-    def counts(self) -> tuple[int, int]:
+    def counts(self, whose: Whose | None = None) -> tuple[int, int]:
         """(steps that can be undone, steps that can be redone)."""
-        done, undone = self.db.query("SELECT count(*) - coalesce(sum(undone), 0), coalesce(sum(undone), 0) FROM steps")[
-            0
-        ]
+        condition, params = _whose_sql(whose)
+        done, undone = self.db.query(
+            f"SELECT count(*) - coalesce(sum(undone), 0), coalesce(sum(undone), 0) FROM steps WHERE {condition}",
+            params,
+        )[0]
         return int(done), int(undone)
 
     def forget_touching(self, ids: set[int]) -> int:
@@ -124,11 +135,30 @@ class HistoryLog:
         with self.db.write():
             return self.db.connection.execute("DELETE FROM steps").getconnection().changes()
 
-    def _one(self, where: str) -> LoggedStep | None:
-        row = self.db.query(f"SELECT id, label, count, created_at, undone, parts FROM steps {where} LIMIT 1")
+    def _one(self, where: str, whose: Whose | None) -> LoggedStep | None:
+        condition, params = _whose_sql(whose)
+        row = self.db.query(
+            f"SELECT id, label, count, created_at, undone, parts FROM steps WHERE {condition} AND {where} LIMIT 1",
+            params,
+        )
         if not row:
             return None
         return LoggedStep(row[0], json.loads(zstandard.decompress(row[0][5])))
+
+
+class Whose(msgspec.Struct, frozen=True):
+    """Whose steps: an account's, and (for the owner) those of no account."""
+
+    user_id: int
+    with_unowned: bool = False
+
+
+def _whose_sql(whose: Whose | None) -> tuple[str, tuple]:
+    if whose is None:
+        return "1", ()
+    if whose.with_unowned:
+        return "(by_user = ? OR by_user IS NULL)", (whose.user_id,)
+    return "by_user = ?", (whose.user_id,)
 
 
 def _numbers(value: object) -> set[int]:

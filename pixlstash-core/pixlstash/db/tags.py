@@ -8,6 +8,7 @@ from ..domain import Tag
 from ..errors import BadInput, Conflict, NotFound
 from .database import Database
 from .names import clean_name
+from .pictures import visible_sql
 
 __all__ = ["TAG_CATEGORIES", "TagStore", "normalise_tag"]
 
@@ -45,10 +46,28 @@ class TagStore:
             "INSERT INTO tags(name, category) VALUES (?, ?) RETURNING id", (normalise_tag(name), category)
         )[0][0]
 
+    def _counted(self) -> tuple[str, str, list]:
+        """(a ``WITH`` clause, the count column, parameters): each tag's live pictures as the account in force
+        may see them. For one who does not see everything, the private pictures it may not see are taken off
+        the kept count (work in proportion to those pictures, not to the library), and a tag that only such
+        pictures carry is left out: its name would tell of them. A tag on no picture at all is vocabulary."""
+        hidden, params = visible_sql("p")
+        if hidden == "1":
+            return "", "t.picture_count", []
+        with_sql = (
+            "WITH hidden AS (SELECT pt.tag_id, count(*) AS n FROM pictures p JOIN picture_tags pt ON "
+            f"pt.picture_id = p.id WHERE p.private = 1 AND p.deleted_at IS NULL AND NOT {hidden} GROUP BY pt.tag_id) "
+        )
+        return with_sql, "t.picture_count - coalesce((SELECT n FROM hidden WHERE hidden.tag_id = t.id), 0)", params
+
     def get(self, tag_id: int) -> Tag:
+        with_sql, count, params = self._counted()
         row = self.db.connection.execute(
-            "SELECT id, name, category, picture_count FROM tags WHERE id = ?", (tag_id,)
+            f"{with_sql}SELECT * FROM (SELECT t.id, t.name, t.category, {count} AS shown, t.picture_count AS kept "
+            "FROM tags t WHERE t.id = ?) WHERE shown > 0 OR kept = 0",
+            (*params, tag_id),
         ).fetchone()
+        row = row[:4] if row is not None else None
         if row is None:
             raise NotFound(f"tag {tag_id} does not exist")
         aliases = [
@@ -71,9 +90,12 @@ class TagStore:
             conditions.append("name > ?")
             params.append(after)
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        order = "picture_count DESC, name" if prefix else "name"
+        order = "shown DESC, name" if prefix else "name"
+        with_sql, count, counted_params = self._counted()
         rows = self.db.query(
-            f"SELECT id, name, category, picture_count FROM tags {where} ORDER BY {order} LIMIT ?", (*params, limit)
+            f"{with_sql}SELECT id, name, category, shown FROM (SELECT t.id, t.name, t.category, {count} AS shown, "
+            f"t.picture_count AS kept FROM tags t {where}) WHERE shown > 0 OR kept = 0 ORDER BY {order} LIMIT ?",
+            (*counted_params, *params, limit),
         )
         aliases: dict[int, list[str]] = {}
         if rows:

@@ -13,8 +13,9 @@ from __future__ import annotations
 import logging
 import threading
 
-from ..db.history_log import HistoryLog
+from ..db.history_log import HistoryLog, Whose
 from ..db.history_outbox import HistoryOutbox, OutboxRow
+from ..pictures.visibility import current_audience
 
 __all__ = ["UndoJournal"]
 
@@ -29,7 +30,17 @@ class UndoJournal:
     # -- inside an edit's transaction ---------------------------------------------------------------
 
     def push(self, label: str, count: int, parts: list[dict], created_at: int) -> None:
-        self.outbox.append({"push": [label, count, parts, created_at]})
+        audience = current_audience()
+        by = None if audience is None else audience.user_id
+        self.outbox.append({"push": [label, count, parts, created_at], "by": by})
+
+    @staticmethod
+    def whose() -> Whose | None:
+        """Whose steps undo, redo and the history read: the undo history is each person's own. A step records
+        the account it was made for; the owner's steps include those of no account (the command line, and
+        steps from before accounts). Work for no account in particular (the command line) reads everyone's."""
+        audience = current_audience()
+        return None if audience is None else Whose(audience.user_id, with_unowned=audience.is_owner)
 
     def mark(self, step_id: int, undone: bool) -> None:
         self.outbox.append({"mark": [step_id, undone]})
@@ -58,7 +69,7 @@ class UndoJournal:
     def _apply(self, row: OutboxRow) -> None:
         if "push" in row.entry:
             label, count, parts, created_at = row.entry["push"]
-            self.history.push(label, count, parts, created_at)
+            self.history.push(label, count, parts, created_at, row.entry.get("by"))
         elif "forget" in row.entry:  # a selective restore
             dropped = self.history.forget_touching(set(row.entry["forget"]))
             log.info("a restore brought back what %d undo steps changed: they were dropped", dropped)

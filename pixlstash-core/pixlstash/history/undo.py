@@ -456,7 +456,7 @@ class Edits:
         """Revert the newest step not undone yet; None when there is none."""
         with self._lock:
             self.journal.deliver()
-            step = self.log.last_done()
+            step = self.log.last_done(self.journal.whose())
             if step is None:
                 return None
             with self._transaction():
@@ -472,7 +472,7 @@ class Edits:
         """Make the oldest undone step again; None when there is none (a new edit discards them)."""
         with self._lock:
             self.journal.deliver()
-            step = self.log.first_undone()
+            step = self.log.first_undone(self.journal.whose())
             if step is None:
                 return None
             with self._transaction():
@@ -486,8 +486,8 @@ class Edits:
 
     def history(self, limit: int = 100) -> History:
         self.journal.deliver()
-        done, undone = self.log.counts()
-        steps = [_public(step, undone=step.undone) for step in self.log.steps(limit)]
+        done, undone = self.log.counts(self.journal.whose())
+        steps = [_public(step, undone=step.undone) for step in self.log.steps(limit, self.journal.whose())]
         return History(steps, can_undo=done > 0, can_redo=undone > 0)
 
     # Replays use the library's own methods, never the recording ones above; pictures purged since are

@@ -1,0 +1,289 @@
+"""Many people in one library (issue 62): every picture has the account that brought it in and is private to
+it or shared with the library. A person must not learn that a picture they may not see exists, through any
+route: the route matrix walks every API route as another member and looks for any trace of a private picture
+(its id in a list, its content hash, file name, tag or caption), on a real server over real SQLite files."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+
+import httpx
+import pytest
+from corpus import photo
+
+from pixlstash.accounts import Accounts
+from pixlstash.domain import PictureFilter
+from pixlstash.pictures.visibility import Audience, seen_by
+
+SECRET_NAME = "bobs-secret-9q7z.png"
+SECRET_TAG = "zqxsecret"
+SECRET_CAPTION = "marmalade xylophone under the harbour"
+
+
+def _png(seed: int) -> bytes:
+    out = io.BytesIO()
+    photo(96 + seed, 80, seed=seed).save(out, "PNG")
+    return out.getvalue()
+
+
+def _upload(client: httpx.Client, name: str, data: bytes, private: str | None = None) -> int:
+    fields = {"private": private} if private is not None else {}
+    answer = client.post("/api/v1/uploads", files=[("file", (name, data, "image/png"))], data=fields)
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    (picture,) = report["imported"] or report["duplicates"]
+    return picture["picture_id"]
+
+
+class People:
+    """The owner (alice), two members (bob, carol) and a viewer (dave), each with an API token."""
+
+    def __init__(self, live) -> None:
+        auth = live.state.auth
+        auth.create_owner("alice", "alices password")
+        accounts = Accounts(auth)
+        self.ids = {"alice": auth.store.owner_id()}
+        for name, role in (("bob", "member"), ("carol", "member"), ("dave", "viewer")):
+            self.ids[name] = accounts.add(name, f"{name}s password", role).id
+        scopes = {"alice": "admin", "bob": "write", "carol": "write", "dave": "read"}
+        self.clients = {
+            name: live.client(auth.create_token(name, scope, user_id=self.ids[name]).secret)
+            for name, scope in scopes.items()
+        }
+
+    def __getitem__(self, name: str) -> httpx.Client:
+        return self.clients[name]
+
+
+@pytest.fixture
+def people(live):
+    return People(live)
+
+
+@pytest.fixture
+def secret(live, people):
+    """Bob's private picture, tagged and captioned, beside a shared picture of carol's."""
+    bob = people["bob"]
+    private_id = _upload(bob, SECRET_NAME, _png(1))  # a member's uploads are private by default
+    answer = bob.patch(f"/api/v1/pictures/{private_id}", json={"add_tags": [SECRET_TAG], "caption": SECRET_CAPTION})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["private"] is True and answer.json()["owner_id"] == people.ids["bob"]
+    shared_id = _upload(people["carol"], "carols-shared.png", _png(2), private="0")
+    return private_id, shared_id, live.library.get(private_id).content_hash
+
+
+def _traces(text: str, private_id: int, content_hash: str) -> list[str]:
+    """What in a response would tell of the private picture."""
+    found = [marker for marker in (content_hash, SECRET_NAME, SECRET_TAG, SECRET_CAPTION) if marker in text]
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return found
+
+    def walk(value, key: str | None = None) -> None:
+        if isinstance(value, dict):
+            if value.get("id") == private_id and ("content_hash" in value or "media_type" in value):
+                found.append(f"a picture with id {private_id}")
+            for k, v in value.items():
+                walk(v, k)
+        elif isinstance(value, list):
+            if key in ("picture_ids", "ids", "added", "members") and private_id in value:
+                found.append(f"{key} lists {private_id}")
+            for v in value:
+                walk(v, key)
+
+    walk(body)
+    return found
+
+
+def test_the_core_sees_only_what_the_account_in_force_may(live, people, secret):
+    private_id, shared_id, _ = secret
+    library = live.library
+    ids = people.ids
+    with seen_by(Audience(ids["carol"], sees_all=False)):
+        assert library.count(PictureFilter()) == 1
+        assert library.pictures.existing_ids([private_id, shared_id]) == [shared_id]
+        assert library.count(PictureFilter(mine=True)) == 1
+        assert library.count(PictureFilter(text="xylophone")) == 0
+    with seen_by(Audience(ids["bob"], sees_all=False)):
+        assert library.count(PictureFilter()) == 2
+        assert library.count(PictureFilter(mine=True)) == 1 and library.count(PictureFilter(mine=False)) == 1
+        assert library.count(PictureFilter(text="xylophone")) == 1
+    with seen_by(Audience(ids["alice"], sees_all=True, is_owner=True)):
+        assert library.count(PictureFilter(private=True)) == 1
+    assert library.count(PictureFilter()) == 2  # work for nobody in particular sees everything
+
+
+@pytest.mark.slow
+def test_no_route_tells_another_member_of_a_private_picture(live, people, secret):
+    private_id, shared_id, content_hash = secret
+    carol = people["carol"]
+    doc = people["alice"].get("/api/v1/openapi.json").json()
+    values = {
+        "picture_id": str(private_id),
+        "content_hash": content_hash,
+        "size": "grid",
+        "face_id": "1",
+    }
+    checked, leaks, direct = 0, [], []
+    for path, methods in doc["paths"].items():
+        if "{share_token}" in path or "get" not in methods:
+            continue
+        concrete = re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), "1"), path)
+        query = {p["name"]: "xylophone" for p in methods["get"].get("parameters", []) if p["name"] in ("q", "text")}
+        if "ids" in {p["name"] for p in methods["get"].get("parameters", [])}:
+            query["ids"] = str(private_id)
+        with carol.stream("GET", concrete, params=query) as answer:
+            text = "" if answer.headers.get("content-type", "").startswith("text/event-stream") else answer.read()
+            text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+        checked += 1
+        assert answer.status_code < 500, (path, answer.status_code, text[:300])
+        if found := _traces(text, private_id, content_hash):
+            leaks.append((path, found))
+        if any(f"{{{name}}}" in path for name in ("picture_id", "content_hash")):
+            direct.append((path, answer.status_code))
+    assert checked > 60
+    assert leaks == [], "\n".join(map(str, leaks))
+    assert direct and {status for _, status in direct} == {404}, direct
+
+    # Read routes that take a body: searching like the private picture is refused as if it did not exist;
+    # searching like carol's own never answers with it; nor does any preview of a whole-library filter.
+    assert carol.post("/api/v1/search/similar", json={"picture_ids": [private_id]}).status_code == 404
+    for path, body in (
+        ("/api/v1/search/similar", {"picture_ids": [shared_id]}),
+        ("/api/v1/exports/preview", {"filter": {}}),
+        ("/api/v1/exports/check", {"filter": {}}),
+        ("/api/v1/insights/keepers", {"filter": {}}),
+        ("/api/v1/set-operations", {"collection_ids": [1]}),
+    ):
+        answer = carol.post(path, json=body)
+        assert answer.status_code < 500 and _traces(answer.text, private_id, content_hash) == [], (path, answer.text)
+    assert carol.get("/api/v1/pictures/count").json() == {"count": 1}
+
+
+def test_another_member_cannot_touch_it_and_learns_nothing_from_trying(live, people, secret):
+    private_id, shared_id, _ = secret
+    carol = people["carol"]
+    set_id = carol.post("/api/v1/sets", json={"name": "carols set"}).json()["id"]
+    writes = [
+        ("PATCH", f"/api/v1/pictures/{private_id}", {"rating": 1}),
+        ("DELETE", f"/api/v1/pictures/{private_id}", None),
+        ("POST", "/api/v1/pictures/bulk", {"ids": [private_id], "operation": {"action": "rate", "rating": 1}}),
+        ("POST", "/api/v1/pictures/bulk", {"ids": [shared_id, private_id], "operation": {"action": "scrap"}}),
+        ("POST", f"/api/v1/sets/{set_id}/pictures", {"ids": [private_id]}),
+        ("POST", "/api/v1/stacks", {"ids": [shared_id, private_id]}),
+        ("POST", "/api/v1/duplicates/distinct", {"ids": [shared_id, private_id]}),
+        ("POST", "/api/v1/comfy/remix", {"picture_id": private_id}),
+    ]
+    for method, path, body in writes:
+        answer = carol.request(method, path, json=body)
+        assert answer.status_code in (404, 422), (method, path, answer.status_code, answer.text)
+        assert str(private_id) not in answer.text or answer.status_code == 404, answer.text
+    # The same answer as for a picture that never was.
+    never = carol.patch("/api/v1/pictures/999999", json={"rating": 1})
+    mine = carol.patch(f"/api/v1/pictures/{private_id}", json={"rating": 1})
+    assert (never.status_code, mine.status_code) == (404, 404)
+    assert never.json()["error"]["message"].replace("999999", "N") == mine.json()["error"][
+        "message"
+    ].replace(str(private_id), "N")
+    bulk_filter = carol.post("/api/v1/pictures/bulk-by-filter", json={"filter": {}, "operation": {"action": "flag",
+                                                                                                   "value": True}})  # fmt: skip
+    assert bulk_filter.json()["count"] == 1  # carol's shared picture only
+    picture = live.library.get(private_id)
+    assert (picture.rating, picture.flagged, picture.deleted_at) == (0, False, None)  # nothing of it changed
+
+
+def test_sharing_and_who_decides(live, people, secret):
+    private_id, shared_id, _ = secret
+    bob, carol, dave = people["bob"], people["carol"], people["dave"]
+    assert carol.patch(f"/api/v1/pictures/{shared_id}", json={"private": True}).status_code == 200
+    assert dave.get(f"/api/v1/pictures/{shared_id}").status_code == 404  # carol kept it to herself again
+    assert carol.patch(f"/api/v1/pictures/{shared_id}", json={"private": False}).status_code == 200
+
+    assert bob.patch(f"/api/v1/pictures/{private_id}", json={"private": False}).status_code == 200
+    for reader in (carol, dave):
+        assert reader.get(f"/api/v1/pictures/{private_id}").json()["tags"][0]["name"] == SECRET_TAG
+    # Only who brought it in (or an admin) decides: carol may rate it, not make it private.
+    refused = carol.patch(f"/api/v1/pictures/{private_id}", json={"private": True})
+    assert refused.status_code == 403 and "only whoever brought a picture in" in refused.text
+    bulk = carol.post("/api/v1/pictures/bulk", json={"ids": [private_id], "operation": {"action": "private",
+                                                                                       "value": True}})  # fmt: skip
+    assert bulk.status_code == 403
+    assert live.library.get(private_id).private is False
+    assert people["alice"].post(
+        "/api/v1/pictures/bulk", json={"ids": [private_id], "operation": {"action": "private", "value": True}}
+    ).json()["count"] == 1
+    assert carol.get(f"/api/v1/pictures/{private_id}").status_code == 404
+    # A viewer changes nothing, whatever it sees.
+    assert dave.patch(f"/api/v1/pictures/{shared_id}", json={"private": True}).status_code == 403
+
+
+def test_the_same_bytes_uploaded_again_join_the_uploaders_own(live, people, secret):
+    private_id, _, _ = secret
+    carol = people["carol"]
+    assert _upload(carol, "my copy.png", _png(1)) == private_id  # one copy of the bytes
+    seen = carol.get(f"/api/v1/pictures/{private_id}")
+    assert seen.status_code == 200 and seen.json()["owner_id"] == people.ids["bob"]
+    assert carol.get("/api/v1/pictures/count", params={"mine": "true"}).json() == {"count": 2}
+    assert people["dave"].get(f"/api/v1/pictures/{private_id}").status_code == 404
+
+
+def test_a_removed_account_hands_its_pictures_to_the_owner(live, people, secret):
+    private_id, _, _ = secret
+    assert people["alice"].delete(f"/api/v1/users/{people.ids['bob']}").status_code == 204
+    picture = live.library.get(private_id)
+    assert (picture.owner_id, picture.private) == (None, True)  # the owner's now, and still private
+    assert people["carol"].get(f"/api/v1/pictures/{private_id}").status_code == 404
+    assert people["alice"].get("/api/v1/pictures/count", params={"mine": "true"}).json() == {"count": 1}
+    # A new account never inherits what the removed one could see, even given its id again.
+    erin = Accounts(live.state.auth).add("erin", "erins password", "member")
+    erins = live.client(live.state.auth.create_token("erin", "write", user_id=erin.id).secret)
+    assert erins.get(f"/api/v1/pictures/{private_id}").status_code == 404
+
+
+def test_an_event_stream_tells_nothing_of_others_private_pictures(live, people, secret):
+    private_id, shared_id, _ = secret
+    received: list[dict] = []
+    connected = threading.Event()
+
+    def listen() -> None:
+        with people["carol"].stream("GET", "/api/v1/events") as response:
+            for line in response.iter_lines():
+                if line.startswith(": connected"):
+                    connected.set()
+                elif line.startswith("data: "):
+                    event = json.loads(line[6:])
+                    received.append(event)
+                    if shared_id in event.get("picture_ids", []):
+                        return
+
+    thread = threading.Thread(target=listen, daemon=True)
+    thread.start()
+    assert connected.wait(30)
+    people["bob"].patch(f"/api/v1/pictures/{private_id}", json={"rating": 3})
+    people["carol"].patch(f"/api/v1/pictures/{shared_id}", json={"rating": 4})
+    thread.join(30)
+    assert any(shared_id in e["picture_ids"] for e in received)
+    assert not any(private_id in e.get("picture_ids", []) for e in received), received
+
+
+def test_each_person_undoes_their_own_steps(live, people, secret):
+    private_id, shared_id, _ = secret
+    bob, carol = people["bob"], people["carol"]
+    assert bob.patch(f"/api/v1/pictures/{shared_id}", json={"rating": 2}).status_code == 200
+    assert carol.patch(f"/api/v1/pictures/{shared_id}", json={"add_tags": ["dusk"]}).status_code == 200
+    assert bob.patch(f"/api/v1/pictures/{shared_id}", json={"rating": 5}).status_code == 200
+    # Carol's Ctrl+Z takes back her tag, not bob's later rating; her history holds only her steps.
+    undone = carol.post("/api/v1/history/undo").json()
+    assert "dusk" in undone["label"]
+    picture = live.library.get(shared_id)
+    assert (picture.rating, [t.name for t in picture.tags]) == (5, [])
+    assert [s["label"] for s in carol.get("/api/v1/history").json()["steps"]] == [undone["label"]]
+    assert carol.post("/api/v1/history/undo").status_code == 409 and live.library.get(shared_id).rating == 5  # nothing of hers left
+    bobs = [s["label"] for s in bob.get("/api/v1/history").json()["steps"]]
+    assert len(bobs) == 3 and all("dusk" not in label for label in bobs)  # his tag and caption, two ratings
+    assert bob.post("/api/v1/history/undo").json()["label"] == bobs[0]
+    assert live.library.get(shared_id).rating == 2
