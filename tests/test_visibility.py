@@ -186,11 +186,11 @@ def test_another_member_cannot_touch_it_and_learns_nothing_from_trying(live, peo
     never = carol.patch("/api/v1/pictures/999999", json={"rating": 1})
     mine = carol.patch(f"/api/v1/pictures/{private_id}", json={"rating": 1})
     assert (never.status_code, mine.status_code) == (404, 404)
-    assert never.json()["error"]["message"].replace("999999", "N") == mine.json()["error"][
-        "message"
-    ].replace(str(private_id), "N")
-    bulk_filter = carol.post("/api/v1/pictures/bulk-by-filter", json={"filter": {}, "operation": {"action": "flag",
-                                                                                                   "value": True}})  # fmt: skip
+    assert never.json()["error"]["message"].replace("999999", "N") == mine.json()["error"]["message"].replace(
+        str(private_id), "N"
+    )
+    flag_all = {"filter": {}, "operation": {"action": "flag", "value": True}}
+    bulk_filter = carol.post("/api/v1/pictures/bulk-by-filter", json=flag_all)
     assert bulk_filter.json()["count"] == 1  # carol's shared picture only
     picture = live.library.get(private_id)
     assert (picture.rating, picture.flagged, picture.deleted_at) == (0, False, None)  # nothing of it changed
@@ -209,13 +209,16 @@ def test_sharing_and_who_decides(live, people, secret):
     # Only who brought it in (or an admin) decides: carol may rate it, not make it private.
     refused = carol.patch(f"/api/v1/pictures/{private_id}", json={"private": True})
     assert refused.status_code == 403 and "only whoever brought a picture in" in refused.text
-    bulk = carol.post("/api/v1/pictures/bulk", json={"ids": [private_id], "operation": {"action": "private",
-                                                                                       "value": True}})  # fmt: skip
+    keep_it = {"ids": [private_id], "operation": {"action": "private", "value": True}}
+    bulk = carol.post("/api/v1/pictures/bulk", json=keep_it)
     assert bulk.status_code == 403
     assert live.library.get(private_id).private is False
-    assert people["alice"].post(
-        "/api/v1/pictures/bulk", json={"ids": [private_id], "operation": {"action": "private", "value": True}}
-    ).json()["count"] == 1
+    assert (
+        people["alice"]
+        .post("/api/v1/pictures/bulk", json={"ids": [private_id], "operation": {"action": "private", "value": True}})
+        .json()["count"]
+        == 1
+    )
     assert carol.get(f"/api/v1/pictures/{private_id}").status_code == 404
     # A viewer changes nothing, whatever it sees.
     assert dave.patch(f"/api/v1/pictures/{shared_id}", json={"private": True}).status_code == 403
@@ -271,7 +274,7 @@ def test_an_event_stream_tells_nothing_of_others_private_pictures(live, people, 
 
 
 def test_each_person_undoes_their_own_steps(live, people, secret):
-    private_id, shared_id, _ = secret
+    _, shared_id, _ = secret
     bob, carol = people["bob"], people["carol"]
     assert bob.patch(f"/api/v1/pictures/{shared_id}", json={"rating": 2}).status_code == 200
     assert carol.patch(f"/api/v1/pictures/{shared_id}", json={"add_tags": ["dusk"]}).status_code == 200
@@ -282,7 +285,8 @@ def test_each_person_undoes_their_own_steps(live, people, secret):
     picture = live.library.get(shared_id)
     assert (picture.rating, [t.name for t in picture.tags]) == (5, [])
     assert [s["label"] for s in carol.get("/api/v1/history").json()["steps"]] == [undone["label"]]
-    assert carol.post("/api/v1/history/undo").status_code == 409 and live.library.get(shared_id).rating == 5  # nothing of hers left
+    nothing_left = carol.post("/api/v1/history/undo")
+    assert nothing_left.status_code == 409 and live.library.get(shared_id).rating == 5
     bobs = [s["label"] for s in bob.get("/api/v1/history").json()["steps"]]
     assert len(bobs) == 3 and all("dusk" not in label for label in bobs)  # his tag and caption, two ratings
     assert bob.post("/api/v1/history/undo").json()["label"] == bobs[0]
