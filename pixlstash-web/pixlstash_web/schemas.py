@@ -337,6 +337,13 @@ class Me(msgspec.Struct):
     username: str | None = None
     session_id: int | None = None  # a browser session's own id (its entry in GET /sessions)
     role: str | None = None  # owner, admin, member or viewer: the account the credentials act for
+    user_id: int | None = None
+    uploads_private: bool = False  # that account's uploads stay private to it unless it says otherwise
+    accounts: int = 1  # how many people the library has (the UI offers "Mine" and "Shared with me" past one)
+
+
+class MeChange(msgspec.Struct, forbid_unknown_fields=True):
+    uploads_private: bool
 
 
 class AccountCreate(msgspec.Struct, forbid_unknown_fields=True):

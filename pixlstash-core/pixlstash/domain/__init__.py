@@ -297,6 +297,7 @@ class Picture(msgspec.Struct, frozen=True):
     credentials: ContentCredentials | None = None  # its C2PA manifest, as verified at import
     owner_id: int | None = None  # the account that brought it in (None: the library's owner, before accounts)
     private: bool = False  # seen only by the accounts holding it, and administrators
+    owner_name: str | None = None  # that account's name, where the accounts are known (the web API)
     tags: list[PictureTag] = []
     predictions: list[Prediction] = []
     captions: list[Caption] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from pixlstash.accounts import Accounts
+from pixlstash.accounts import Accounts, uploads_private
 from pixlstash.auth import ApiToken, Forbidden, NewSecret, RateLimited, SessionInfo
 from pixlstash.errors import Conflict, PixlstashError
 from pixlstash.sharing.service import Share, ShareOptions
@@ -16,6 +16,7 @@ from ..schemas import (
     LoginRequest,
     LoginResult,
     Me,
+    MeChange,
     PasswordChange,
     PasswordChanged,
     SessionStatus,
@@ -167,10 +168,27 @@ def register(api: Api) -> None:
 
     @api.get("/auth/me", policy=Policy.READ, response=Me, tag="auth", summary="Who the credentials belong to")
     def me(ctx: RequestContext) -> Me:
-        p = ctx.principal
-        account = ctx.state.auth.store.account(p.user_id) if p.user_id else None
-        username, role = (account.username, account.role) if account else (None, None)
-        return Me(p.kind, p.scope, username, p.id if p.kind == "session" else None, role)
+        p, store = ctx.principal, ctx.state.auth.store
+        account = store.account(p.user_id) if p.user_id else None
+        if account is None:
+            return Me(p.kind, p.scope, accounts=store.user_count())
+        session_id = p.id if p.kind == "session" else None
+        private = uploads_private(account)
+        return Me(p.kind, p.scope, account.username, session_id, account.role, account.id, private, store.user_count())
+
+    @api.patch(
+        "/auth/me",
+        policy=Policy.WRITE,
+        body=MeChange,
+        response=Me,
+        tag="auth",
+        summary="Your own default for your uploads: kept to yourself (private) or shared with the library",
+    )
+    def change_me(ctx: RequestContext, body: MeChange) -> Me:
+        if ctx.principal.user_id is None:
+            raise Forbidden("these credentials act for no account")
+        Accounts(ctx.state.auth).set_uploads_private(ctx.principal.user_id, body.uploads_private)
+        return me(ctx)
 
     @api.post(
         "/auth/password",

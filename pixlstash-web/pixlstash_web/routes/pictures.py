@@ -94,6 +94,13 @@ def _apply(library, ids: list[int], op: BulkOperation) -> BulkResult:
     return BulkResult(type(op).__struct_config__.tag, len(ids))
 
 
+def _with_owner_name(ctx: RequestContext, picture: Picture) -> Picture:
+    """Who brought the picture in, by name (the library's owner for what came before accounts)."""
+    store = ctx.state.auth.store
+    name = store.owner_name() if picture.owner_id is None else store.username(picture.owner_id)
+    return msgspec.structs.replace(picture, owner_name=name)
+
+
 def register(api: Api) -> None:
     @api.get(
         "/pictures",
@@ -199,7 +206,7 @@ def register(api: Api) -> None:
         summary="Everything known about one picture",
     )
     def get_picture(ctx: RequestContext) -> Picture:
-        return ctx.library.get(ctx.path["picture_id"])
+        return _with_owner_name(ctx, ctx.library.get(ctx.path["picture_id"]))
 
     @api.patch(
         "/pictures/{picture_id:int}",
@@ -216,7 +223,7 @@ def register(api: Api) -> None:
         if "private" in change:
             library.set_private([picture_id], change.pop("private"))
         change_picture(library.edits, picture_id, msgspec.convert(change, PictureChange))
-        return library.get(picture_id)
+        return _with_owner_name(ctx, library.get(picture_id))
 
     @api.delete(
         "/pictures/{picture_id:int}",

@@ -78,7 +78,12 @@ export class Sidebar {
         ${glyph}<span>${esc(obj.name)}</span><span class="count">${count}</span></div>`;
     };
     let html = `<div class="side-item ${!view.project && !view.collections?.length && !view.scrapheap && !view.folder && !view.dupes
-      ? "active" : ""}" data-kind="library" tabindex="0" role="link">All pictures</div>`;
+      && !view.whose ? "active" : ""}" data-kind="library" tabindex="0" role="link">All pictures</div>`;
+    if (this.app.me?.accounts > 1) {  // more than one person: their own pictures, and what others share
+      html += `<div class="side-item ${view.whose === "mine" ? "active" : ""}" data-kind="mine" tabindex="0"
+        role="link">My pictures</div><div class="side-item ${view.whose === "others" ? "active" : ""}"
+        data-kind="others" tabindex="0" role="link">Shared with me</div>`;
+    }
     html += `<h2>Projects <button id="new-project" class="icon" aria-label="New project" title="New project">${icon("folder-plus")}</button></h2><div role="tree">`;
     const inProject = new Map(this.projects.map((p) => [p.id, []]));
     for (const c of this.collections) if (c.project_id != null) inProject.get(c.project_id)?.push(c);
@@ -146,12 +151,13 @@ export class Sidebar {
         else if (kind === "project") app.navigate({ project: id, layout: app.view.layout, size: app.view.size });
         else if (kind === "folder") app.navigate({ folder: id });
         else if (kind === "dupes") app.navigate({ dupes: true });
+        else if (kind === "mine" || kind === "others") app.navigate({ whose: kind, layout: app.view.layout, size: app.view.size });
         else if (kind === "scrapheap") app.navigate({ scrapheap: true });
         else app.navigate({ collections: [id], layout: app.view.layout, size: app.view.size });
       };
       el.onkeydown = (event) => { if (event.key === "Enter") el.click(); };
       el.oncontextmenu = (event) => {
-        if (kind === "library" || kind === "scrapheap" || kind === "folder" || kind === "dupes") return;
+        if (["library", "scrapheap", "folder", "dupes", "mine", "others"].includes(kind)) return;
         event.preventDefault();
         app.menus().then((m) => m.contextMenuFor(app, event.clientX, event.clientY, kind, id));
       };

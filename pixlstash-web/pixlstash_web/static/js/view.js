@@ -6,7 +6,7 @@ const NUMBERS = ["project", "rating_min", "rating_max", "picture", "folder", "si
   "taken_before", "min_width", "min_height", "steps", "stack", "score_min", "score_max"];
 const FLAGS = ["favourite", "unrated", "scrapheap", "duplicates", "dupes", "asc", "variants"];
 const TEXTS = ["op", "sort", "q", "mode", "media_type", "layout", "combine", "checkpoint", "generation_seed",
-  "sampler", "scheduler", "score_engine", "has_text", "made"];
+  "sampler", "scheduler", "score_engine", "has_text", "made", "whose"];
 
 export const DEFAULTS = { sort: "taken_at", op: "union", layout: "square", size: 180 };
 
@@ -49,6 +49,7 @@ export function filterParams(view) {
   if (view.duplicates) params.duplicates = true;
   if (view.has_text === "yes" || view.has_text === "no") params.has_text = view.has_text === "yes";  // read (OCR)
   if (view.made === "ai" || view.made === "not-ai") params.ai_generated = view.made === "ai";
+  if (view.whose === "mine" || view.whose === "others") params.mine = view.whose === "mine";  // My pictures, Shared with me
   if (view.scrapheap) params.scrapheap = true;
   if (view.stack) params.stack = view.stack;  // an opened stack: its members
   return params;

@@ -123,11 +123,31 @@ function changedParameters(engine, box) {
   }));
 }
 
-/** What someone who is not an administrator may change here: their own password. */
-function renderOwnSettings(panel, header, bindClose) {
-  panel.innerHTML = `${header("Settings")}${passwordSection()}`;
+/** What someone who is not an administrator may change here: their own password, and (a member) whether
+ * their uploads stay theirs until they share them. */
+function renderOwnSettings(app, panel, header, bindClose) {
+  panel.innerHTML = `${header("Settings")}${app.me.scope === "write" ? uploadsSection(app.me) : ""}${passwordSection()}`;
   bindClose(panel);
   bindPassword(panel, () => {});
+  bindUploads(app, panel);
+}
+
+/** Where the library has more than one person: one's own default for one's uploads. */
+function uploadsSection(me) {
+  if (!(me.accounts > 1) || me.user_id == null) return "";
+  return `<section><h3>Your uploads</h3><label><input type="checkbox" id="uploads-private" ${me.uploads_private ? "checked" : ""}>
+    Keep what I upload to myself until I share it (admins see everything)</label></section>`;
+}
+
+function bindUploads(app, panel) {
+  const box = panel.querySelector("#uploads-private");
+  if (!box) return;
+  box.onchange = async () => {
+    try {
+      app.me = await api.patch("/auth/me", { uploads_private: box.checked });
+      toast(box.checked ? "Your uploads stay yours until you share them" : "Your uploads are shared with the library");
+    } catch (error) { toast(error.message); box.checked = !box.checked; }
+  };
 }
 
 function passwordSection() {
@@ -155,7 +175,7 @@ function bindPassword(panel, again) {
 }
 
 export async function renderSettings(app, panel, header, bindClose) {
-  if (app.me?.scope && app.me.scope !== "admin") { renderOwnSettings(panel, header, bindClose); return; }
+  if (app.me?.scope && app.me.scope !== "admin") { renderOwnSettings(app, panel, header, bindClose); return; }
   let settings; let engines; let updates; let tokens; let shares; let sessions; let schedule; let me; let comfy; let backup;
   let access;
   // The originals' store is asked apart (administrators only): a slow bucket never holds the panel back.
@@ -183,7 +203,7 @@ export async function renderSettings(app, panel, header, bindClose) {
     <section><h3>Updates</h3><label><input type="checkbox" id="update-check" ${updates.enabled ? "checked" : ""}>
       Check for updates (sends only the version; off by default)</label>
       ${updates.update_available ? `<p>Version ${esc(updates.latest)} is available.</p>` : ""}</section>`)}
-    ${tab("Account", `${passwordSection()}
+    ${tab("Account", `${uploadsSection(me)}${passwordSection()}
     <section><h3>Browser sessions</h3><div class="list" aria-label="Browser sessions">${sessions.map((s) => `<div class="row">
       <span>${esc(s.user_agent.slice(0, 60) || "unknown browser")}${s.id === me.session_id ? " <b>(this browser)</b>" : ""}
       <small class="muted">${esc(s.address)} · last seen ${when(s.last_seen_at)}</small></span>
@@ -257,6 +277,7 @@ export async function renderSettings(app, panel, header, bindClose) {
     } catch (error) { toast(error.message); }
   };
   bindPassword(panel, again);
+  bindUploads(app, panel);
   bindAccess(panel, again, copyButton);
   panel.querySelectorAll("[data-end-session]").forEach((b) => {
     b.onclick = async () => {

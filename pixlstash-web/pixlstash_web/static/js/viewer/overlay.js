@@ -64,16 +64,16 @@ function render(app, el, p) {
       </div>
       <div class="viewer-bar" role="toolbar" aria-label="Picture actions">
         <span class="position" id="position">${position(app, p.id)}</span>
-        <button id="viewer-assign">Add to…</button>
-        <button id="viewer-share">Share…</button>
-        ${video ? "" : `<span class="edit-tools" role="group" aria-label="Edit">
+        <button id="viewer-assign" data-needs="write">Add to…</button>
+        <button id="viewer-share" data-needs="write">Share…</button>
+        ${video ? "" : `<span class="edit-tools" role="group" aria-label="Edit" data-needs="write">
           <button class="icon" id="turn-left" aria-label="Turn left" title="Turn left (Shift+R)">${icon("rotate-ccw")}</button>
           <button class="icon" id="turn-right" aria-label="Turn right" title="Turn right (R)">${icon("rotate-cw")}</button>
           <button class="icon" id="mirror" aria-label="Mirror" title="Mirror left to right">${icon("flip-horizontal-2")}</button>
           <button class="icon" id="crop-open" aria-label="Crop and straighten" title="Crop and straighten (C)">${icon("crop")}</button>
         </span>`}
         <button id="fit-small" hidden title="Show this small picture as large as the screen allows">Fit</button>
-        <button id="viewer-delete" class="danger">${p.deleted_at ? "Delete for good" : "Delete"}</button>
+        <button id="viewer-delete" class="danger" data-needs="write">${p.deleted_at ? "Delete for good" : "Delete"}</button>
         <button id="toggle-info" aria-pressed="${!el.classList.contains("no-info")}" title="Details (I)">${icon("info")}<span>Details</span></button>
       </div>
     </div>
@@ -85,14 +85,15 @@ function render(app, el, p) {
       <p class="muted">${p.width}×${p.height} · ${(p.file_size / 1e6).toFixed(2)} MB · <span id="taken" title="${esc(DATE_SOURCES[p.taken_from] ?? "")}">${new Date(p.taken_at).toLocaleString()}${
         p.taken_from && p.taken_from !== "exif" ? ` <small>(${esc(DATE_WORDS[p.taken_from] ?? p.taken_from)})</small>` : ""}</span>
         ${similarity !== undefined ? ` · similarity ${similarity.toFixed(3)}` : ""}</p>
-      <section aria-label="Rating"><span class="muted">Rating</span>
+      ${ownerLine(app, p)}
+      <section aria-label="Rating" data-needs="write"><span class="muted">Rating</span>
         ${[1, 2, 3, 4, 5].map((r) => `<button class="icon star" data-rate="${r}" aria-label="Rate ${r}">${r <= p.rating ? "★" : "☆"}</button>`).join("")}
         <button class="icon" id="toggle-fav" aria-label="Favourite">${p.favourite ? "♥" : "♡"}</button></section>
       ${membership(app.sidebar.collections, app.sidebar.projects, p)}
       <h3>Tags</h3>
       <div class="chips" id="tags">${p.tags.map((t) => `<span class="chip" draggable="true" data-tag="${esc(t.name)}">${esc(t.name)}
-        <button data-remove="${esc(t.name)}" aria-label="Remove tag ${esc(t.name)}">×</button></span>`).join("")}</div>
-      <form id="add-tag"><input name="tag" placeholder="add tag (T)" aria-label="Add tag" id="tag-input"></form>
+        <button data-needs="write" data-remove="${esc(t.name)}" aria-label="Remove tag ${esc(t.name)}">×</button></span>`).join("")}</div>
+      <form id="add-tag" data-needs="write"><input name="tag" placeholder="add tag (T)" aria-label="Add tag" id="tag-input"></form>
       <div id="drop-bin" class="drop-bin" aria-label="Reject or remove" hidden>✗ Drop here to reject a suggestion or remove a tag</div>
       ${p.predictions.filter((x) => x.state === "pending").length ? `<h3>Suggested (A accepts all, X rejects all)</h3>
       <div class="chips" id="predictions">${p.predictions.filter((x) => x.state === "pending").map((x) =>
@@ -103,7 +104,7 @@ function render(app, el, p) {
         <button data-reject="${esc(x.name)}" aria-label="Reject ${esc(x.name)}">✗</button></span>`).join("")}</div>` : ""}
       <h3>Caption</h3>
       <textarea id="caption" aria-label="Caption">${esc((p.captions.find((c) => c.source === "user") || p.captions[0] || {}).text || "")}</textarea>
-      <button id="save-caption">Save caption</button>
+      <button id="save-caption" data-needs="write">Save caption</button>
       ${p.captions.filter((c) => c.source !== "user").map((c) => `<div class="caption-suggestion"><p class="muted"><small>${esc(c.source)}${
         c.parameters?.caption_type ? ` · ${esc(c.parameters.caption_type)}` : ""}:</small> ${esc(c.text)}</p>
         ${["sidecar", "xmp"].includes(c.source) ? "" : `<button data-accept-caption="${esc(c.source)}" aria-label="Use the caption from ${esc(c.source)}">Use this caption</button>`}</div>`).join("")}
@@ -178,6 +179,18 @@ export function closeOverlay(app) {
   $("grid").focus();
 }
 
+/** Who brought the picture in and whether it is private, where the library has more than one person; whoever
+ * brought it in (or an admin) keeps it to themselves or shares it with the library. */
+function ownerLine(app, p) {
+  const me = app.me || {};
+  if (!(me.accounts > 1)) return "";
+  const decides = me.role === "owner" || me.role === "admin" || (me.user_id != null && me.user_id === p.owner_id);
+  const state = p.private ? "<b>Private</b> (only they and admins see it)" : "Shared with the library";
+  const button = decides ? ` <button id="toggle-private" data-needs="write">${p.private ? "Share with the library"
+    : "Keep to myself"}</button>` : "";
+  return `<p class="owner-line muted" id="owner-line">Brought in by <b>${esc(p.owner_name || "the owner")}</b> · ${state}${button}</p>`;
+}
+
 /** Turn, mirror, straighten, crop or revert the picture shown: one undo step. */
 function changeLook(app, p, change, message) {
   act(app, p, () => api.patch(`/pictures/${p.id}`, { edit: change }), message);
@@ -219,6 +232,8 @@ function bind(app, el, p) {
   onClick("#mirror", () => changeLook(app, p, { flip: true }, "Mirrored"));
   onClick("#crop-open", () => cropTool(app, p));
   onClick("#revert-edit", () => changeLook(app, p, { revert: true }, "Reverted to the original"));
+  onClick("#toggle-private", () => act(app, p, () => api.patch(`/pictures/${p.id}`, { private: !p.private }),
+    p.private ? "Shared with the library" : "Kept to yourself"));
   el.querySelector("#viewer-assign").onclick = (event) => {
     const r = event.currentTarget.getBoundingClientRect();
     showMenu(r.left, r.top - 8, assignItems(app, [p.id]));

@@ -1,0 +1,107 @@
+"""Private and shared pictures in the browser (issue 62): a member uploads, finds the picture under "My
+pictures", private, and shares it from the viewer; another member finds it under "Shared with me"; a viewer
+has no control to change it. At desktop and phone sizes, axe-clean."""
+
+from __future__ import annotations
+
+import pytest
+from corpus import photo
+from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
+from test_ui_accessibility import serious
+from ui_support import PageWatcher, library_server, screenshot, wait_for_the_list
+
+from pixlstash.accounts import Accounts
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pictures")
+    for n in range(2):
+        photo(640, 480, seed=800 + n).save(folder / f"p{n}.png")
+    with library_server(tmp_path_factory.mktemp("library"), folder, 2) as live:
+        accounts = Accounts(live.state.auth)
+        accounts.add("bob", "bobs password", "member")
+        accounts.add("carol", "carols password", "member")
+        accounts.add("dave", "daves password", "viewer")
+        yield live
+
+
+def signed_in_as(browser, server, name: str, **options):  # noqa: F811
+    context = browser.new_context(base_url=server.url, **{"viewport": {"width": 1280, "height": 800}, **options})
+    page = context.new_page()
+    page.watcher = PageWatcher(page)
+    page.goto("/")
+    page.get_by_label("User name").fill(name)
+    page.get_by_label("Password").fill(f"{name}s password")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_selector("body[data-ready='1']")
+    return page
+
+
+def test_a_member_shares_a_private_upload_and_another_finds_it(browser, server, tmp_path):  # noqa: F811
+    bob = signed_in_as(browser, server, "bob")
+    photo(300, 200, seed=901).save(tmp_path / "bobs-harbour.png")
+    bob.get_by_role("button", name="Upload").click()
+    tray = bob.get_by_role("region", name="Uploads")
+    tray.locator("#pick-files").set_input_files([tmp_path / "bobs-harbour.png"])
+    expect(tray.locator("#uploads-summary")).to_contain_text("1 imported")
+    ((picture_id,),) = server.library.db.query("SELECT id FROM pictures WHERE original_name = 'bobs-harbour.png'")
+    assert server.library.get(picture_id).private  # a member's uploads are theirs until shared
+
+    carol = signed_in_as(browser, server, "carol")
+    carol.get_by_role("link", name="Shared with me").click()
+    wait_for_the_list(carol)
+    expect(carol.locator("#count")).to_have_text("2 pictures")  # the owner's two, not bob's
+
+    bob.get_by_role("link", name="My pictures").click()
+    wait_for_the_list(bob)
+    expect(bob.locator("#count")).to_have_text("1 picture")
+    bob.locator(".tile:not([hidden]) img").first.click()
+    line = bob.locator("#owner-line")
+    expect(line).to_contain_text("Brought in by bob")
+    expect(line).to_contain_text("Private")
+    assert serious(bob) == []
+    screenshot(bob, "viewer-private")
+    line.get_by_role("button", name="Share with the library").click()
+    expect(bob.locator("#owner-line")).to_contain_text("Shared with the library")
+    assert not server.library.get(picture_id).private
+
+    carol.reload()
+    carol.wait_for_selector("body[data-ready='1']")
+    wait_for_the_list(carol)
+    expect(carol.locator("#count")).to_have_text("3 pictures")
+    carol.goto(f"/?picture={picture_id}")
+    expect(carol.locator("#owner-line")).to_contain_text("Brought in by bob")
+    expect(carol.locator("#owner-line").get_by_role("button")).to_have_count(0)  # not hers to decide
+
+    dave = signed_in_as(browser, server, "dave", viewport=PHONE, has_touch=True)
+    dave.goto(f"/?picture={picture_id}")
+    expect(dave.locator("#owner-line")).to_contain_text("Shared with the library")
+    expect(dave.locator("#owner-line").get_by_role("button")).to_have_count(0)
+    for control in ("Add to…", "Share…", "Delete", "Turn left", "Rate 1", "Save caption"):  # a viewer changes nothing
+        expect(dave.get_by_role("button", name=control, exact=True)).to_be_hidden()
+    expect(dave.get_by_label("Add tag")).to_be_hidden()
+    assert serious(dave) == []
+    screenshot(dave, "viewer-shared-phone")
+    for page in (bob, carol, dave):
+        assert page.watcher.clean() == []
+        page.context.close()
+
+
+def test_a_member_chooses_to_share_uploads_by_default(browser, server):  # noqa: F811
+    carol = signed_in_as(browser, server, "carol", viewport=PHONE, has_touch=True)
+    carol.get_by_role("button", name="Settings", exact=True).click()
+    box = carol.get_by_label("Keep what I upload to myself until I share it (admins see everything)")
+    expect(box).to_be_checked()
+    box.uncheck()
+    expect(carol.locator("#toast")).to_contain_text("Your uploads are shared with the library")
+    assert Accounts(server.state.auth).named("carol").uploads_private is False
+    assert serious(carol) == []
+    screenshot(carol, "uploads-default-phone")
+    assert carol.watcher.clean() == []
+    carol.context.close()
