@@ -291,3 +291,31 @@ def test_each_person_undoes_their_own_steps(live, people, secret):
     assert len(bobs) == 3 and all("dusk" not in label for label in bobs)  # his tag and caption, two ratings
     assert bob.post("/api/v1/history/undo").json()["label"] == bobs[0]
     assert live.library.get(shared_id).rating == 2
+
+
+def test_a_snapshot_restore_never_changes_who_may_see_a_picture(live, people, secret):
+    from pixlstash.snapshots.service import RestoreResource
+
+    private_id, shared_id, _ = secret
+    library = live.library
+    snapshots = library.new_snapshot_service()
+    try:
+        library.set_private([private_id], False)  # shared when the snapshot is taken
+        taken = snapshots.take("MANUAL", "shared then")
+        library.set_private([private_id], True)  # bob keeps it to himself again
+        snapshots.restore(taken.id)
+        assert library.get(private_id).private  # the metadata came back; who may see it did not
+        assert people["carol"].get(f"/api/v1/pictures/{private_id}").status_code == 404
+        assert people["bob"].get(f"/api/v1/pictures/{private_id}").status_code == 200
+
+        # A private picture deleted for good and brought back by a selective restore is bob's and private.
+        private_again = snapshots.take("MANUAL", "private")
+        library.edits.scrap([private_id])
+        library.purge([private_id])
+        snapshots.restore_batch(private_again.id, [RestoreResource("picture", private_id)])
+        assert library.get(private_id).private
+        assert people["bob"].get(f"/api/v1/pictures/{private_id}").status_code == 200
+        assert people["carol"].get(f"/api/v1/pictures/{private_id}").status_code == 404
+        assert people["carol"].get(f"/api/v1/pictures/{shared_id}").status_code == 200
+    finally:
+        snapshots.close()

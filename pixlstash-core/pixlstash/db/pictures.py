@@ -46,6 +46,11 @@ _PICTURE_COLUMNS = (
 _generation_decoder = msgspec.json.Decoder(list)
 
 
+class PictureAccess(msgspec.Struct, frozen=True):
+    owners: list[list]  # [picture id, owner id, private] of every picture not the owner's and shared
+    holders: list[list]  # [user id, picture id, added at]
+
+
 def visible_sql(alias: str = "p") -> tuple[str, list]:
     """A condition on ``pictures {alias}`` admitting what the account in force may see ("1" for everything)."""
     audience = current_audience()
@@ -128,6 +133,29 @@ class PictureStore:
         self.db.execute(
             "INSERT OR IGNORE INTO picture_holders (user_id, picture_id, added_at) VALUES (?, ?, ?)",
             (user_id, picture_id, now),
+        )
+
+    def access(self) -> PictureAccess:
+        """Whose each picture is and who may see it, as it stands (kept across a full snapshot restore)."""
+        return PictureAccess(
+            self.db.query("SELECT id, owner_id, private FROM pictures WHERE owner_id IS NOT NULL OR private = 1"),
+            self.db.query("SELECT user_id, picture_id, added_at FROM picture_holders"),
+        )
+
+    def put_access(self, access: PictureAccess) -> None:
+        """Make ``access`` hold again for the pictures there are (inside the caller's transaction): a restore
+        brings back metadata, never who may see a picture, so no one's private picture becomes another's."""
+        self.db.execute("UPDATE pictures SET owner_id = NULL, private = 0 WHERE owner_id IS NOT NULL OR private = 1")
+        self.db.execute("DELETE FROM picture_holders")
+        self.db.execute(
+            "UPDATE pictures SET owner_id = a.value ->> 1, private = a.value ->> 2 FROM json_each(?) a "
+            "WHERE pictures.id = a.value ->> 0",
+            (json.dumps(access.owners),),
+        )
+        self.db.execute(
+            "INSERT INTO picture_holders (user_id, picture_id, added_at) SELECT h.value ->> 0, h.value ->> 1, "
+            "h.value ->> 2 FROM json_each(?) h WHERE EXISTS (SELECT 1 FROM pictures p WHERE p.id = h.value ->> 1)",
+            (json.dumps(access.holders),),
         )
 
     def reassign(self, user_id: int) -> int:

@@ -319,9 +319,19 @@ class SnapshotDiff:
 
         columns = ", ".join(self._columns("pictures"))
         run(
-            f"INSERT INTO main.pictures ({columns}) SELECT {columns} FROM snap.pictures s WHERE s.id {keep} "
+            f"CREATE TEMP TABLE restored_anew AS SELECT s.id FROM snap.pictures s WHERE s.id {keep} "
             f"AND NOT EXISTS (SELECT 1 FROM main.pictures m WHERE m.id = s.id)"
         )
+        self.c.execute(
+            f"INSERT INTO main.pictures ({columns}) SELECT {columns} FROM snap.pictures s "
+            "WHERE s.id IN (SELECT id FROM temp.restored_anew)"
+        )
+        # A picture brought back whole comes back with whose it was; one still here keeps who may see it now.
+        self.c.execute(
+            "INSERT INTO main.picture_holders (user_id, picture_id, added_at) SELECT user_id, picture_id, added_at "
+            "FROM snap.picture_holders WHERE picture_id IN (SELECT id FROM temp.restored_anew)"
+        )
+        self.c.execute("DROP TABLE temp.restored_anew")
         assignments = ", ".join(f"{c} = s.{c}" for c in _USER_COLUMNS)
         differs = " OR ".join(f"main.pictures.{c} IS NOT s.{c}" for c in _USER_COLUMNS)
         run(
