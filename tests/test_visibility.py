@@ -72,6 +72,10 @@ def secret(live, people):
     assert answer.status_code == 200, answer.text
     assert answer.json()["private"] is True and answer.json()["owner_id"] == people.ids["bob"]
     shared_id = _upload(people["carol"], "carols-shared.png", _png(2), private="0")
+    # Both in a set and a project everyone sees: their counts must not tell of the private one.
+    project = people["alice"].post("/api/v1/projects", json={"name": "harbour"}).json()["id"]
+    holiday = people["alice"].post("/api/v1/sets", json={"name": "holiday", "project_id": project}).json()["id"]
+    assert bob.post(f"/api/v1/sets/{holiday}/pictures", json={"ids": [private_id, shared_id]}).status_code == 200
     return private_id, shared_id, live.library.get(private_id).content_hash
 
 
@@ -162,6 +166,9 @@ def test_no_route_tells_another_member_of_a_private_picture(live, people, secret
         answer = carol.post(path, json=body)
         assert answer.status_code < 500 and _traces(answer.text, private_id, content_hash) == [], (path, answer.text)
     assert carol.get("/api/v1/pictures/count").json() == {"count": 1}
+    assert [s["member_count"] for s in carol.get("/api/v1/sets").json()] == [1]
+    assert [p["picture_count"] for p in carol.get("/api/v1/projects").json()] == [1]
+    assert [s["member_count"] for s in people["bob"].get("/api/v1/sets").json()] == [2]
 
 
 def test_another_member_cannot_touch_it_and_learns_nothing_from_trying(live, people, secret):
@@ -288,7 +295,7 @@ def test_each_person_undoes_their_own_steps(live, people, secret):
     nothing_left = carol.post("/api/v1/history/undo")
     assert nothing_left.status_code == 409 and live.library.get(shared_id).rating == 5
     bobs = [s["label"] for s in bob.get("/api/v1/history").json()["steps"]]
-    assert len(bobs) == 3 and all("dusk" not in label for label in bobs)  # his tag and caption, two ratings
+    assert len(bobs) == 4 and all("dusk" not in label for label in bobs)  # tag and caption, the set, two ratings
     assert bob.post("/api/v1/history/undo").json()["label"] == bobs[0]
     assert live.library.get(shared_id).rating == 2
 

@@ -11,6 +11,7 @@ from ..domain import Breadcrumb, Collection, CollectionKind, Project, SetOp
 from ..errors import BadInput, Conflict, NotFound
 from .database import Database
 from .names import clean_name
+from .pictures import visible_sql
 from .schema_recent import NEXT_COLLECTION_ID, NEXT_PROJECT_ID
 
 __all__ = ["CollectionStore", "set_operation_sql"]
@@ -78,24 +79,42 @@ class CollectionStore:
         except apsw.ConstraintError:
             raise Conflict(f"a project named {name!r} already exists") from None
 
+    def _counted(self, members: str, key: str, counted: str, live_only: bool) -> tuple[str, str, list]:
+        """(a ``WITH`` clause, the count, parameters): ``counted`` as the account in force may see it. For one
+        who does not see everything, the private pictures it may not see are taken off (work in proportion to
+        those pictures): a count never tells of a picture one may not see."""
+        visible, params = visible_sql("p")
+        if visible == "1":
+            return "", counted, []
+        live = " AND p.deleted_at IS NULL" if live_only else ""
+        with_sql = (
+            f"WITH hidden AS (SELECT m.{key} AS owner, count(*) AS n FROM pictures p JOIN {members} m ON "
+            f"m.picture_id = p.id WHERE p.private = 1{live} AND NOT {visible} GROUP BY m.{key}) "
+        )
+        return with_sql, f"{counted} - coalesce((SELECT n FROM hidden WHERE hidden.owner = id), 0)", params
+
+    def _project_rows(self, where: str, params: Sequence) -> list:
+        members = "(SELECT count(*) FROM project_members WHERE project_id = projects.id)"
+        with_sql, count, hidden_params = self._counted("project_members", "project_id", members, False)
+        return self.db.query(
+            f"{with_sql}SELECT id, name, description, color, created_at, {count} FROM projects {where}",
+            (*hidden_params, *params),
+        )
+
     def project(self, project_id: int) -> Project:
-        row = self.db.connection.execute(
-            "SELECT id, name, description, color, created_at, "
-            "(SELECT count(*) FROM project_members WHERE project_id = projects.id) FROM projects WHERE id = ?",
-            (project_id,),
-        ).fetchone()
+        rows = self._project_rows("WHERE id = ?", (project_id,))
+        row = rows[0] if rows else None
         if row is None:
             raise NotFound(f"project {project_id} does not exist")
         return Project(*row)
 
     def projects(self) -> list[Project]:
-        return [
-            Project(*row)
-            for row in self.db.query(
-                "SELECT id, name, description, color, created_at, "
-                "(SELECT count(*) FROM project_members WHERE project_id = projects.id) FROM projects ORDER BY name"
-            )
-        ]
+        return [Project(*row) for row in self._project_rows("ORDER BY name", ())]
+
+    def _collection_rows(self, where: str, params: Sequence) -> list:
+        with_sql, count, hidden_params = self._counted("collection_members", "collection_id", "member_count", True)
+        columns = _COLLECTION_COLUMNS.replace("member_count", count)
+        return self.db.query(f"{with_sql}SELECT {columns} FROM collections {where}", (*hidden_params, *params))
 
     def update_project(
         self, project_id: int, *, name: str | None = None, description: str | None = None, color: str | None = None
@@ -158,9 +177,8 @@ class CollectionStore:
             raise Conflict(f"a {kind} named {name!r} already exists there") from None
 
     def collection(self, collection_id: int, kind: CollectionKind | None = None) -> Collection:
-        row = self.db.connection.execute(
-            f"SELECT {_COLLECTION_COLUMNS} FROM collections WHERE id = ?", (collection_id,)
-        ).fetchone()
+        rows = self._collection_rows("WHERE id = ?", (collection_id,))
+        row = rows[0] if rows else None
         if row is None or (kind is not None and row[1] != kind):
             raise NotFound(f"{kind or 'collection'} {collection_id} does not exist")
         return Collection(*row)
@@ -174,12 +192,7 @@ class CollectionStore:
             conditions.append("project_id = ?")
             params.append(project_id)
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        return [
-            Collection(*row)
-            for row in self.db.query(
-                f"SELECT {_COLLECTION_COLUMNS} FROM collections {where} ORDER BY kind, name", params
-            )
-        ]
+        return [Collection(*row) for row in self._collection_rows(f"{where} ORDER BY kind, name", params)]
 
     def update_collection(
         self, collection_id: int, *, name: str | None = None, description: str | None = None, color: str | None = None
@@ -242,7 +255,11 @@ class CollectionStore:
 
     def set_operation_ids(self, collection_ids: Sequence[int], op: SetOp) -> list[int]:
         sql, params = set_operation_sql(collection_ids, op)
-        rows = self.db.query(f"SELECT id FROM pictures WHERE id IN ({sql}) AND deleted_at IS NULL ORDER BY id", params)
+        visible, visible_params = visible_sql("p")
+        rows = self.db.query(
+            f"SELECT id FROM pictures p WHERE id IN ({sql}) AND deleted_at IS NULL AND {visible} ORDER BY id",
+            (*params, *visible_params),
+        )
         return [row[0] for row in rows]
 
     def breadcrumbs(self, *, project_id: int | None = None, collection_id: int | None = None) -> list[Breadcrumb]:

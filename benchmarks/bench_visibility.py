@@ -1,0 +1,102 @@
+"""What the access check costs (issue 62): the grid, search and similar search at 100,000 pictures with 10
+accounts and per-picture visibility, beside the same calls for the library's owner, in one run.
+
+    .venv/bin/python benchmarks/bench_visibility.py [--pictures 100000] [--runs 30] [--small]
+
+The library is made once (``.bench/visibility-N``: benchmarks/synthetic_library.py with 512-d embeddings),
+then its pictures are given to 10 accounts: the owner's tenth, and 9 members whose pictures are private
+one time in three (each holds its own). Every call runs in process through the library's own code, once as
+the owner (who sees everything: no access condition) and once as a member (their pictures and the shared
+ones), and prints the p50 of each and the member's cost over the owner's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "pixlstash-core"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_ann import plugin_manager  # noqa: E402 - the stand-in CLIP engine the embeddings belong to
+from synthetic_library import build  # noqa: E402
+
+from pixlstash.domain import PictureFilter, Sort  # noqa: E402
+from pixlstash.library import Library  # noqa: E402
+from pixlstash.pictures.visibility import Audience, seen_by  # noqa: E402
+
+ACCOUNTS = 10
+OWNER = Audience(1, sees_all=True, is_owner=True)
+MEMBER = Audience(5, sees_all=False)
+
+
+def library_for(pictures: int) -> Path:
+    root = ROOT / ".bench" / f"visibility-{pictures}"
+    if not (root / "library.db").exists():
+        build(root, pictures, tags_per_picture=10, sets=100, characters=20, embedding_dims=512)
+    with Library.open(root) as library:
+        if not library.db.scalar("SELECT count(*) FROM picture_holders"):
+            with library.db.write():
+                # Account 1 is the owner; members 2..10 keep one picture in three to themselves.
+                library.db.execute(
+                    f"UPDATE pictures SET owner_id = id % {ACCOUNTS} + 1, "
+                    f"private = (id % {ACCOUNTS} != 0 AND (id / {ACCOUNTS}) % 3 = 0)"
+                )
+                library.db.execute("INSERT INTO picture_holders SELECT owner_id, id, 0 FROM pictures")
+            library.db.execute("ANALYZE")
+    return root
+
+
+def p50(runs: int, call) -> float:
+    call()  # warm
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pictures", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--small", action="store_true", help="5,000 pictures and 3 runs: a check of the script")
+    args = parser.parse_args()
+    pictures, runs = (5_000, 3) if args.small else (args.pictures, args.runs)
+    root = library_for(pictures)
+    with Library.open(root, plugin_manager=plugin_manager(root)) as library:
+        common = library.db.query("SELECT name FROM tags ORDER BY picture_count DESC LIMIT 1")[0][0]
+        rare = library.db.query("SELECT name FROM tags WHERE picture_count > 20 ORDER BY picture_count LIMIT 1")[0][0]
+        with seen_by(MEMBER):
+            sees = library.count()
+        private = library.db.scalar("SELECT count(*) FROM pictures WHERE private = 1")
+        print(f"library: {pictures:,} pictures, {ACCOUNTS} accounts, {private:,} private; a member sees {sees:,}")
+        library.indexes.get("clip/ViT-B-32").ensure_current(wait=True)
+        probe = 2 + ACCOUNTS * 7  # a shared picture both may see
+        grid = PictureFilter(stack_covers=True)
+        calls = [
+            ("grid, first page by date", lambda: library.page(grid, Sort("taken_at"))),
+            ("grid, first page by rating", lambda: library.page(grid, Sort("rating"))),
+            ("grid, count", lambda: library.count(grid)),
+            (f"search, common tag {common!r}", lambda: library.page(PictureFilter(tags=[common]), Sort("taken_at"))),
+            (f"search, rare tag {rare!r}", lambda: library.page(PictureFilter(tags=[rare]), Sort("taken_at"))),
+            ("search, words (full text)", lambda: library.page(PictureFilter(text="IMG"), Sort("taken_at"))),
+            ("similar search, top 50", lambda: library.search.similar(picture_ids=[probe], limit=50)),
+            ("tag list (autocomplete 'a')", lambda: library.tags.vocabulary("a", limit=20)),
+        ]
+        print(f"{'':<44}{'owner p50':>12}{'member p50':>13}{'cost':>9}")
+        for label, call in calls:
+            with seen_by(OWNER):
+                owner = p50(runs, call)
+            with seen_by(MEMBER):
+                member = p50(runs, call)
+            print(f"{label:<44}{owner:>9.2f} ms{member:>10.2f} ms{(member / owner - 1) * 100:>+8.0f} %")
+
+
+if __name__ == "__main__":
+    main()
