@@ -72,11 +72,23 @@ def secret(live, people):
     assert answer.status_code == 200, answer.text
     assert answer.json()["private"] is True and answer.json()["owner_id"] == people.ids["bob"]
     shared_id = _upload(people["carol"], "carols-shared.png", _png(2), private="0")
+    # A face on each, alike (one person), the private one named by bob as a character of his.
+    import numpy as np
+
+    from pixlstash.db.vectors import FaceRow
+
+    vector = np.ones(512, dtype=np.float32) / np.sqrt(512)
+    face = FaceRow((10, 10, 40, 40), 0.9, [(15, 15), (30, 15), (22, 22), (17, 30), (28, 30)], vector)
+    with live.library.db.write():
+        _, (private_face,) = live.library.vectors.replace_faces(private_id, "faces/test", "1", [face], 0)
+        live.library.vectors.replace_faces(shared_id, "faces/test", "1", [face], 0)
+    zed = bob.post("/api/v1/characters", json={"name": "Zed"}).json()["id"]
+    assert bob.patch(f"/api/v1/faces/{private_face}", json={"character_id": zed}).status_code == 204
     # Both in a set and a project everyone sees: their counts must not tell of the private one.
     project = people["alice"].post("/api/v1/projects", json={"name": "harbour"}).json()["id"]
     holiday = people["alice"].post("/api/v1/sets", json={"name": "holiday", "project_id": project}).json()["id"]
     assert bob.post(f"/api/v1/sets/{holiday}/pictures", json={"ids": [private_id, shared_id]}).status_code == 200
-    return private_id, shared_id, live.library.get(private_id).content_hash
+    return private_id, shared_id, live.library.get(private_id).content_hash, private_face
 
 
 def _traces(text: str, private_id: int, content_hash: str) -> list[str]:
@@ -91,6 +103,8 @@ def _traces(text: str, private_id: int, content_hash: str) -> list[str]:
         if isinstance(value, dict):
             if value.get("id") == private_id and ("content_hash" in value or "media_type" in value):
                 found.append(f"a picture with id {private_id}")
+            if value.get("picture_id") == private_id:
+                found.append(f"something of picture {private_id}: {sorted(value)}")
             for k, v in value.items():
                 walk(v, k)
         elif isinstance(value, list):
@@ -104,7 +118,7 @@ def _traces(text: str, private_id: int, content_hash: str) -> list[str]:
 
 
 def test_the_core_sees_only_what_the_account_in_force_may(live, people, secret):
-    private_id, shared_id, _ = secret
+    private_id, shared_id, *_ = secret
     library = live.library
     ids = people.ids
     with seen_by(Audience(ids["carol"], sees_all=False)):
@@ -123,14 +137,16 @@ def test_the_core_sees_only_what_the_account_in_force_may(live, people, secret):
 
 @pytest.mark.slow
 def test_no_route_tells_another_member_of_a_private_picture(live, people, secret):
-    private_id, shared_id, content_hash = secret
+    private_id, shared_id, content_hash, private_face = secret
     carol = people["carol"]
     doc = people["alice"].get("/api/v1/openapi.json").json()
+    (zed,) = [c["id"] for c in people["alice"].get("/api/v1/characters").json() if c["name"] == "Zed"]
     values = {
         "picture_id": str(private_id),
         "content_hash": content_hash,
         "size": "grid",
-        "face_id": "1",
+        "face_id": str(private_face),
+        "character_id": str(zed),  # bob's character, named by his private picture's face
     }
     checked, leaks, direct = 0, [], []
     for path, methods in doc["paths"].items():
@@ -147,7 +163,7 @@ def test_no_route_tells_another_member_of_a_private_picture(live, people, secret
         assert answer.status_code < 500, (path, answer.status_code, text[:300])
         if found := _traces(text, private_id, content_hash):
             leaks.append((path, found))
-        if any(f"{{{name}}}" in path for name in ("picture_id", "content_hash")):
+        if any(f"{{{name}}}" in path for name in ("picture_id", "content_hash", "face_id")):
             direct.append((path, answer.status_code))
     assert checked > 60
     assert leaks == [], "\n".join(map(str, leaks))
@@ -172,7 +188,7 @@ def test_no_route_tells_another_member_of_a_private_picture(live, people, secret
 
 
 def test_another_member_cannot_touch_it_and_learns_nothing_from_trying(live, people, secret):
-    private_id, shared_id, _ = secret
+    private_id, shared_id, *_ = secret
     carol = people["carol"]
     set_id = carol.post("/api/v1/sets", json={"name": "carols set"}).json()["id"]
     writes = [
@@ -204,7 +220,7 @@ def test_another_member_cannot_touch_it_and_learns_nothing_from_trying(live, peo
 
 
 def test_sharing_and_who_decides(live, people, secret):
-    private_id, shared_id, _ = secret
+    private_id, shared_id, *_ = secret
     bob, carol, dave = people["bob"], people["carol"], people["dave"]
     assert carol.patch(f"/api/v1/pictures/{shared_id}", json={"private": True}).status_code == 200
     assert dave.get(f"/api/v1/pictures/{shared_id}").status_code == 404  # carol kept it to herself again
@@ -232,7 +248,7 @@ def test_sharing_and_who_decides(live, people, secret):
 
 
 def test_the_same_bytes_uploaded_again_join_the_uploaders_own(live, people, secret):
-    private_id, _, _ = secret
+    private_id, *_ = secret
     carol = people["carol"]
     assert _upload(carol, "my copy.png", _png(1)) == private_id  # one copy of the bytes
     seen = carol.get(f"/api/v1/pictures/{private_id}")
@@ -242,7 +258,7 @@ def test_the_same_bytes_uploaded_again_join_the_uploaders_own(live, people, secr
 
 
 def test_a_removed_account_hands_its_pictures_to_the_owner(live, people, secret):
-    private_id, _, _ = secret
+    private_id, *_ = secret
     assert people["alice"].delete(f"/api/v1/users/{people.ids['bob']}").status_code == 204
     picture = live.library.get(private_id)
     assert (picture.owner_id, picture.private) == (None, True)  # the owner's now, and still private
@@ -255,7 +271,7 @@ def test_a_removed_account_hands_its_pictures_to_the_owner(live, people, secret)
 
 
 def test_an_event_stream_tells_nothing_of_others_private_pictures(live, people, secret):
-    private_id, shared_id, _ = secret
+    private_id, shared_id, *_ = secret
     received: list[dict] = []
     connected = threading.Event()
 
@@ -281,7 +297,7 @@ def test_an_event_stream_tells_nothing_of_others_private_pictures(live, people, 
 
 
 def test_each_person_undoes_their_own_steps(live, people, secret):
-    _, shared_id, _ = secret
+    _, shared_id, *_ = secret
     bob, carol = people["bob"], people["carol"]
     assert bob.patch(f"/api/v1/pictures/{shared_id}", json={"rating": 2}).status_code == 200
     assert carol.patch(f"/api/v1/pictures/{shared_id}", json={"add_tags": ["dusk"]}).status_code == 200
@@ -295,7 +311,7 @@ def test_each_person_undoes_their_own_steps(live, people, secret):
     nothing_left = carol.post("/api/v1/history/undo")
     assert nothing_left.status_code == 409 and live.library.get(shared_id).rating == 5
     bobs = [s["label"] for s in bob.get("/api/v1/history").json()["steps"]]
-    assert len(bobs) == 4 and all("dusk" not in label for label in bobs)  # tag and caption, the set, two ratings
+    assert bobs[:2] == ["Rate ★★★★★ on picture 2", "Rate ★★ on picture 2"] and all("dusk" not in b for b in bobs)
     assert bob.post("/api/v1/history/undo").json()["label"] == bobs[0]
     assert live.library.get(shared_id).rating == 2
 
@@ -303,7 +319,7 @@ def test_each_person_undoes_their_own_steps(live, people, secret):
 def test_a_snapshot_restore_never_changes_who_may_see_a_picture(live, people, secret):
     from pixlstash.snapshots.service import RestoreResource
 
-    private_id, shared_id, _ = secret
+    private_id, shared_id, *_ = secret
     library = live.library
     snapshots = library.new_snapshot_service()
     try:

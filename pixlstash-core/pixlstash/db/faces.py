@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from ..domain import CharacterFace, FaceCluster
 from .database import Database
+from .pictures import visible_sql
 
 __all__ = ["FaceStore"]
 
@@ -67,14 +68,17 @@ class FaceStore:
         self.db.execute("UPDATE faces SET cluster_id = NULL WHERE cluster_id IS NOT NULL")
 
     def clusters(self, min_faces: int = 2, limit: int = 100) -> list[FaceCluster]:
-        """Unnamed people, largest first, only clusters on live pictures counted."""
+        """Unnamed people, largest first, only faces on live pictures the account in force may see counted."""
+        visible, params = visible_sql("p")
+        cover_visible, cover_params = visible_sql("cp")
         rows = self.db.query(
             "SELECT f.cluster_id, f.engine_id, count(*), count(DISTINCT f.picture_id), "
-            "(SELECT c.id FROM faces c WHERE c.cluster_id = f.cluster_id ORDER BY c.score DESC, c.id LIMIT 1) "
+            "(SELECT c.id FROM faces c JOIN pictures cp ON cp.id = c.picture_id "
+            f"WHERE c.cluster_id = f.cluster_id AND {cover_visible} ORDER BY c.score DESC, c.id LIMIT 1) "
             "FROM faces f JOIN pictures p ON p.id = f.picture_id AND p.deleted_at IS NULL "
-            "WHERE f.cluster_id IS NOT NULL AND f.character_id IS NULL "
+            f"WHERE f.cluster_id IS NOT NULL AND f.character_id IS NULL AND {visible} "
             "GROUP BY f.cluster_id, f.engine_id HAVING count(*) >= ? ORDER BY count(*) DESC, f.cluster_id LIMIT ?",
-            (min_faces, limit),
+            (*cover_params, *params, min_faces, limit),
         )
         covers: dict[int, int] = {}
         for chunk in _chunks([r[4] for r in rows]):
@@ -83,13 +87,17 @@ class FaceStore:
         return [FaceCluster(r[0], r[1], r[2], r[3], r[4], covers[r[4]]) for r in rows]
 
     def named_counts(self) -> dict[int, tuple[int, int, int, int]]:
-        """character id -> (named faces, of them automatic, cover face id, its picture id), live pictures only."""
+        """character id -> (named faces, of them automatic, cover face id, its picture id), live pictures the
+        account in force may see only."""
+        visible, params = visible_sql("p")
+        cover_visible, cover_params = visible_sql("cp")
         rows = self.db.query(
             "SELECT f.character_id, count(*), count(f.assigned_by), "
             "(SELECT c.id FROM faces c JOIN pictures cp ON cp.id = c.picture_id AND cp.deleted_at IS NULL "
-            "WHERE c.character_id = f.character_id ORDER BY c.score DESC, c.id LIMIT 1) "
+            f"WHERE c.character_id = f.character_id AND {cover_visible} ORDER BY c.score DESC, c.id LIMIT 1) "
             "FROM faces f JOIN pictures p ON p.id = f.picture_id AND p.deleted_at IS NULL "
-            "WHERE f.character_id IS NOT NULL GROUP BY f.character_id"
+            f"WHERE f.character_id IS NOT NULL AND {visible} GROUP BY f.character_id",
+            (*cover_params, *params),
         )
         covers: dict[int, int] = {}
         for chunk in _chunks([r[3] for r in rows]):
@@ -100,13 +108,14 @@ class FaceStore:
     def character_faces(self, character_id: int, limit: int, offset: int = 0) -> list[CharacterFace]:
         """The faces named as a character on live pictures: those named automatically first (the ones to
         check), then the least confident, so a wrong face is near the top."""
+        visible, params = visible_sql("p")
         return [
             CharacterFace(r[0], r[1], r[2], r[3] is not None, r[4])
             for r in self.db.query(
                 "SELECT f.id, f.picture_id, f.score, f.assigned_by, f.frame_seconds FROM faces f "
                 "JOIN pictures p ON p.id = f.picture_id AND p.deleted_at IS NULL WHERE f.character_id = ? "
-                "ORDER BY f.assigned_by IS NULL, f.score, f.id LIMIT ? OFFSET ?",
-                (character_id, limit, offset),
+                f"AND {visible} ORDER BY f.assigned_by IS NULL, f.score, f.id LIMIT ? OFFSET ?",
+                (character_id, *params, limit, offset),
             )
         ]
 
