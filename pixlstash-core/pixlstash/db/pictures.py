@@ -268,11 +268,12 @@ class PictureStore:
         return [i for (i,) in self.db.query(f"SELECT id FROM pictures WHERE dup_group IN ({marks})", list(groups))]
 
     def duplicate_groups(self, limit: int) -> list[DuplicateGroup]:
-        """Groups of live near-duplicate pictures, largest first."""
+        """Groups of live near-duplicate pictures (of those the account in force may see), largest first."""
+        visible, params = visible_sql("p")
         rows = self.db.query(
-            "SELECT dup_group, group_concat(id) FROM pictures WHERE dup_group IS NOT NULL AND deleted_at IS NULL "
-            "GROUP BY dup_group HAVING count(*) > 1 ORDER BY count(*) DESC, dup_group LIMIT ?",
-            (limit,),
+            "SELECT dup_group, group_concat(id) FROM pictures p WHERE dup_group IS NOT NULL AND deleted_at IS NULL "
+            f"AND {visible} GROUP BY dup_group HAVING count(*) > 1 ORDER BY count(*) DESC, dup_group LIMIT ?",
+            (*params, limit),
         )
         return [DuplicateGroup(g, sorted(int(i) for i in ids.split(","))) for g, ids in rows]
 

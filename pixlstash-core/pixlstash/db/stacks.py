@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from ..domain import Stack
 from ..errors import NotFound
 from .database import Database
+from .pictures import visible_sql
 
 __all__ = ["StackStore"]
 
@@ -26,17 +27,20 @@ class StackStore:
         if not rows:
             raise NotFound(f"no stack {stack_id}")
         members = self.members(stack_id)
+        if not members and visible_sql("p")[0] != "1":
+            raise NotFound(f"no stack {stack_id}")  # none of it is the caller's to see: as if there were none
         if not members:
             raise NotFound(f"stack {stack_id} is empty: its pictures were unstacked")
         sid, cover, origin, created = rows[0]
         return Stack(sid, cover if cover in members else members[0], members, origin, created)
 
     def members(self, stack_id: int) -> list[int]:
-        """Its live pictures, the cover first, then by id."""
+        """Its live pictures (those the account in force may see), the cover first, then by id."""
+        visible, params = visible_sql("p")
         rows = self.db.query(
             "SELECT p.id FROM pictures p JOIN stacks s ON s.id = p.stack_id WHERE p.stack_id = ? "
-            "AND p.deleted_at IS NULL ORDER BY p.id = s.cover_id DESC, p.id",
-            (stack_id,),
+            f"AND p.deleted_at IS NULL AND {visible} ORDER BY p.id = s.cover_id DESC, p.id",
+            (stack_id, *params),
         )
         return [r[0] for r in rows]
 
