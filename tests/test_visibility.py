@@ -342,3 +342,34 @@ def test_a_snapshot_restore_never_changes_who_may_see_a_picture(live, people, se
         assert people["carol"].get(f"/api/v1/pictures/{shared_id}").status_code == 200
     finally:
         snapshots.close()
+
+
+def test_the_command_line_acts_for_an_account_with_as(tmp_path):
+    from test_cli_accounts import cli
+
+    from pixlstash.library import Library
+
+    root = str(tmp_path / "lib")
+    assert (
+        cli("user", "create", "alice", "--password-stdin", "--library", root, stdin="alices password\n").returncode == 0
+    )
+    for name in ("bob", "carol"):
+        made = cli(
+            "user", "add", name, "--role", "member", "--password-stdin", "--library", root, stdin="long enough\n"
+        )
+        assert made.returncode == 0, made.stderr
+    folder = tmp_path / "in"
+    folder.mkdir()
+    photo(90, 60, seed=31).save(folder / "bobs.png")
+    imported = cli("--as", "bob", "import", str(folder), "--library", root)
+    assert imported.returncode == 0, imported.stderr
+    assert cli("--as", "bob", "ls", "--count", "--library", root).stdout.strip() == "1"
+    assert cli("--as", "carol", "ls", "--count", "--library", root).stdout.strip() == "0"  # bob's are private
+    assert cli("ls", "--count", "--library", root).stdout.strip() == "1"  # the machine's owner sees all
+    tagged = cli("--as", "carol", "tag", "add", "1", "x", "--library", root)
+    assert tagged.returncode == 1 and "no such picture: 1" in tagged.stderr
+    nobody = cli("--as", "zed", "ls", "--library", root)
+    assert nobody.returncode == 1 and "no account named 'zed'" in nobody.stderr
+    with Library.open(root) as library:
+        picture = library.get(1)
+    assert picture.private and picture.owner_id is not None

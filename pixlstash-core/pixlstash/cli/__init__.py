@@ -46,8 +46,14 @@ def make_cli(pm) -> click.Group:
         metavar="PATH",
         help="the library every command works on, unless it names another (default: $PIXLSTASH_LIBRARY)",
     )
+    @click.option(
+        "--as",
+        "as_account",
+        metavar="NAME",
+        help="act for this account: see what it sees, import as its pictures, undo its steps",
+    )
     @click.pass_context
-    def cli(ctx: click.Context, verbose: bool, debug: bool, library_path: str | None) -> None:
+    def cli(ctx: click.Context, verbose: bool, debug: bool, library_path: str | None, as_account: str | None) -> None:
         """PixlStash: a private, self-hosted picture and video library.
 
         Every command that works on a library takes --library PATH, after the command or before it
@@ -59,6 +65,7 @@ def make_cli(pm) -> click.Group:
           eval "$(_PIXLSTASH_COMPLETE=bash_source pixlstash)"
         """
         ctx.meta["library_path"] = library_path  # each command's --library falls back to it
+        ctx.meta["as_account"] = as_account  # read where the library opens (cli/library_options.acting_for)
         logging.basicConfig(
             level=logging.DEBUG if verbose or debug else logging.WARNING,
             format="%(levelname)s %(name)s: %(message)s",

@@ -7,7 +7,7 @@ import sys
 import click
 
 from .common import SOME_FAILED, SectionedCommand, json_option, library_option, print_json
-from .library_options import ensure_collection, ensure_project, open_library
+from .library_options import acting_for, ensure_collection, ensure_project, open_library
 from .output import Progress
 
 
@@ -41,12 +41,15 @@ def import_command(pm, library_path, paths, project, sets, characters, as_json) 
         collections += [ensure_collection(library, "character", v, created) for v in characters]
         for made in created:
             print(f"created {made}", file=sys.stderr)
+        acting = acting_for(library.root)  # pixlstash --as NAME: that account's pictures
         with Progress("importing", unit="files") as progress:
             report = library.import_paths(
                 paths,
                 project_id=project_id,
                 collection_ids=collections,
                 on_picture=lambda *_: progress.update(advance=1),
+                owner_id=acting.audience.user_id if acting else None,
+                private=acting.uploads_private if acting else False,
             )
     if as_json:
         print_json(report)

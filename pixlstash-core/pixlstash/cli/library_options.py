@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from pathlib import Path
 from types import SimpleNamespace
 
 import click
 import msgspec
 
+from ..accounts import uploads_private
+from ..auth import Authenticator
 from ..domain import SORT_COLUMNS, PictureFilter, Sort
 from ..engines import Task
 from ..errors import BadInput, NotFound, plugin_hint
 from ..library import Library
+from ..pictures.visibility import Audience, enter
 from ..system.paths import resolve_library_path
 from .common import option
 
 __all__ = [
+    "ActingFor",
+    "acting_for",
     "export_options",
     "filter_from_args",
     "filter_options",
@@ -30,8 +36,42 @@ __all__ = [
 def open_library(library_path: str | None, pm, *, create: bool = False) -> Library:
     """The library at ``--library`` (or the default). Only commands that put something in (import, adding
     a folder, settings, the services) make one where there is none: any other on a mistyped path would
-    work on, back up or report an empty library as if it were the user's."""
-    return Library.open(resolve_library_path(library_path), plugin_manager=pm, create=create)
+    work on, back up or report an empty library as if it were the user's. With ``pixlstash --as NAME``, what
+    the command does is done for that account (see ``acting_for``)."""
+    library = Library.open(resolve_library_path(library_path), plugin_manager=pm, create=create)
+    try:
+        acting = acting_for(library.root)
+    except BaseException:
+        library.close()
+        raise
+    if acting is not None:
+        enter(acting.audience)  # one command per process: it sees, lists and undoes as that account
+    return library
+
+
+class ActingFor(msgspec.Struct, frozen=True):
+    audience: Audience
+    uploads_private: bool  # the account's own default for what it brings in
+
+
+def acting_for(root: Path) -> ActingFor | None:
+    """The account ``pixlstash --as NAME`` names, if any: the command sees what that account sees, imports
+    pictures as its own (private as its default says), and its undo reads that account's steps."""
+    context = click.get_current_context(silent=True)
+    name = context.find_root().meta.get("as_account") if context is not None else None
+    if not name:
+        return None
+    auth = Authenticator(root)
+    try:
+        row = auth.store.account_named(name)
+    finally:
+        auth.close()
+    if row is None:
+        raise NotFound(f"no account named {name!r} (`pixlstash user list` shows them)")
+    if row.disabled_at is not None:
+        raise BadInput(f"{row.username} is disabled: enable it first (`pixlstash user enable {row.username}`)")
+    owner = row.role == "owner"
+    return ActingFor(Audience(row.id, owner or row.role == "admin", owner), uploads_private(row))
 
 
 def resolve_project(library: Library, value: str | None) -> int | None:
