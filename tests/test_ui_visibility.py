@@ -77,7 +77,14 @@ def test_a_member_shares_a_private_upload_and_another_finds_it(browser, server, 
     expect(carol.locator("#count")).to_have_text("3 pictures")
     carol.goto(f"/?picture={picture_id}")
     expect(carol.locator("#owner-line")).to_contain_text("Brought in by bob")
-    expect(carol.locator("#owner-line").get_by_role("button")).to_have_count(0)  # not hers to decide
+    expect(carol.locator("#owner-line").get_by_role("button", name="Share with the library")).to_have_count(0)
+    expect(carol.locator("#owner-line").get_by_role("button", name="Keep to myself")).to_have_count(0)  # not hers
+    carol.locator("#owner-line").get_by_role("button", name="Add to my library").click()
+    expect(carol.locator("#toast")).to_contain_text("Added to your library")
+    expect(carol.locator("#owner-line").get_by_role("button")).to_have_count(0)
+    carol.goto("/?whose=mine")
+    wait_for_the_list(carol)
+    expect(carol.locator("#count")).to_have_text("1 picture")  # bob's, now hers too
 
     dave = signed_in_as(browser, server, "dave", viewport=PHONE, has_touch=True)
     dave.goto(f"/?picture={picture_id}")

@@ -373,3 +373,20 @@ def test_the_command_line_acts_for_an_account_with_as(tmp_path):
     with Library.open(root) as library:
         picture = library.get(1)
     assert picture.private and picture.owner_id is not None
+
+
+def test_add_to_my_library_keeps_a_shared_picture_when_it_turns_private(live, people, secret):
+    private_id, *_ = secret
+    bob, carol = people["bob"], people["carol"]
+    assert bob.patch(f"/api/v1/pictures/{private_id}", json={"private": False}).status_code == 200
+    assert carol.get(f"/api/v1/pictures/{private_id}").json()["mine"] is False
+    keep = {"ids": [private_id], "operation": {"action": "add_to_my_library"}}
+    assert carol.post("/api/v1/pictures/bulk", json=keep).json()["count"] == 1
+    assert carol.post("/api/v1/pictures/bulk", json=keep).json()["count"] == 0  # hers already
+    seen = carol.get(f"/api/v1/pictures/{private_id}").json()
+    assert seen["mine"] is True and seen["owner_name"] == "bob"  # still bob's; one copy, now hers too
+    assert carol.get("/api/v1/pictures/count", params={"mine": "true"}).json() == {"count": 2}
+    assert bob.patch(f"/api/v1/pictures/{private_id}", json={"private": True}).status_code == 200
+    assert carol.get(f"/api/v1/pictures/{private_id}").status_code == 200  # kept: it is hers to see
+    assert people["dave"].get(f"/api/v1/pictures/{private_id}").status_code == 404
+    assert people["dave"].post("/api/v1/pictures/bulk", json=keep).status_code == 403  # a viewer keeps nothing

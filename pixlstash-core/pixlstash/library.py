@@ -476,6 +476,20 @@ class Library(LibraryServices):
             self.events.publish(Event("picture.changed", changed, {"private": private}))
         return changed
 
+    def add_to_own(self, picture_ids: Sequence[int]) -> list[int]:
+        """ "Add to my library": pictures the account in force may see become its own (listed under "My
+        pictures", and still its to see should their uploader keep them private later); one copy of the bytes,
+        their tags, captions and generation data as they are. The ids added (not already its own)."""
+        audience = current_audience()
+        if audience is None:
+            raise BadInput("adding to one's own pictures needs an account (pixlstash --as NAME)")
+        ids = self.pictures.require(picture_ids)
+        with self.db.write():
+            added = self.pictures.add_holders(audience.user_id, ids, now_ms())
+        if added:
+            self.events.publish(Event("picture.changed", added, {"mine": True}))
+        return added
+
     def hand_over_pictures(self, user_id: int) -> int:
         """An account is removed: the pictures it brought in become the owner's (private ones stay private);
         returns how many."""

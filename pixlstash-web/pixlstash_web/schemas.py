@@ -150,6 +150,10 @@ class BulkPrivate(_BulkOp, tag="private"):
     value: bool
 
 
+class BulkAddToMine(_BulkOp, tag="add_to_my_library"):
+    """Make the pictures your own ("Add to my library"): listed under My pictures, one copy of the bytes."""
+
+
 class BulkAddToCollection(_BulkOp, tag="add_to_collection"):
     collection_id: Id
 
@@ -180,6 +184,7 @@ BulkOperation = (
     | BulkRemoveFromProject
     | BulkEdit
     | BulkPrivate
+    | BulkAddToMine
 )
 
 

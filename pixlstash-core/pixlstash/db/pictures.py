@@ -130,9 +130,17 @@ class PictureStore:
 
     def add_holder(self, user_id: int, picture_id: int, now: int) -> None:
         """Make the picture one of the account's own (it sees it even when private)."""
-        self.db.execute(
-            "INSERT OR IGNORE INTO picture_holders (user_id, picture_id, added_at) VALUES (?, ?, ?)",
-            (user_id, picture_id, now),
+        self.add_holders(user_id, [picture_id], now)
+
+    def add_holders(self, user_id: int, picture_ids: Sequence[int], now: int) -> list[int]:
+        """Make the pictures the account's own; the ids that were not yet."""
+        return sorted(
+            r[0]
+            for r in self.db.query(
+                "INSERT OR IGNORE INTO picture_holders (user_id, picture_id, added_at) SELECT ?, value, ? "
+                "FROM json_each(?) RETURNING picture_id",
+                (user_id, now, ids_json(picture_ids)),
+            )
         )
 
     def access(self) -> PictureAccess:
@@ -540,6 +548,10 @@ class PictureStore:
             raise NotFound(f"picture {picture_id} does not exist")
         return row[0], row[1], bool(row[2])
 
+    def _mine(self, picture_id: int) -> bool:
+        mine, params = mine_sql("p")
+        return bool(self.db.scalar(f"SELECT {mine} FROM pictures p WHERE p.id = ?", (*params, picture_id)))
+
     def get(self, picture_id: int) -> Picture:
         """One picture with its tags, predictions, captions, generation data, memberships and locations."""
         visible, params = visible_sql()
@@ -688,6 +700,7 @@ class PictureStore:
             deleted_at=deleted_at,
             owner_id=owner_id,
             private=bool(private),
+            mine=self._mine(pid),
             tags=tags,
             predictions=predictions,
             captions=captions,

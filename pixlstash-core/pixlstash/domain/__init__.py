@@ -298,6 +298,7 @@ class Picture(msgspec.Struct, frozen=True):
     owner_id: int | None = None  # the account that brought it in (None: the library's owner, before accounts)
     private: bool = False  # seen only by the accounts holding it, and administrators
     owner_name: str | None = None  # that account's name, where the accounts are known (the web API)
+    mine: bool = False  # among the own pictures of the account asking ("My pictures")
     tags: list[PictureTag] = []
     predictions: list[Prediction] = []
     captions: list[Caption] = []

@@ -23,6 +23,7 @@ from ..api import Api, RequestContext
 from ..schemas import (
     BadgesQuery,
     BulkAddToCollection,
+    BulkAddToMine,
     BulkAddToProject,
     BulkEdit,
     BulkFavourite,
@@ -91,6 +92,8 @@ def _apply(library, ids: list[int], op: BulkOperation) -> BulkResult:
             ids = edits.change_look(ids, change)
         case BulkPrivate(value=value):
             ids = library.set_private(ids, value)
+        case BulkAddToMine():
+            ids = library.add_to_own(ids)
     return BulkResult(type(op).__struct_config__.tag, len(ids))
 
 

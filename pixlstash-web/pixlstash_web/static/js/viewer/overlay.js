@@ -188,7 +188,9 @@ function ownerLine(app, p) {
   const state = p.private ? "<b>Private</b> (only they and admins see it)" : "Shared with the library";
   const button = decides ? ` <button id="toggle-private" data-needs="write">${p.private ? "Share with the library"
     : "Keep to myself"}</button>` : "";
-  return `<p class="owner-line muted" id="owner-line">Brought in by <b>${esc(p.owner_name || "the owner")}</b> · ${state}${button}</p>`;
+  const keep = p.mine ? "" : ` <button id="add-to-mine" data-needs="write" title="List it under My pictures (one copy
+    of the file, its tags and captions as they are)">Add to my library</button>`;
+  return `<p class="owner-line muted" id="owner-line">Brought in by <b>${esc(p.owner_name || "the owner")}</b> · ${state}${button}${keep}</p>`;
 }
 
 /** Turn, mirror, straighten, crop or revert the picture shown: one undo step. */
@@ -232,6 +234,8 @@ function bind(app, el, p) {
   onClick("#mirror", () => changeLook(app, p, { flip: true }, "Mirrored"));
   onClick("#crop-open", () => cropTool(app, p));
   onClick("#revert-edit", () => changeLook(app, p, { revert: true }, "Reverted to the original"));
+  onClick("#add-to-mine", () => act(app, p, () => api.post("/pictures/bulk", { ids: [p.id],
+    operation: { action: "add_to_my_library" } }), "Added to your library"));
   onClick("#toggle-private", () => act(app, p, () => api.patch(`/pictures/${p.id}`, { private: !p.private }),
     p.private ? "Shared with the library" : "Kept to yourself"));
   el.querySelector("#viewer-assign").onclick = (event) => {
