@@ -112,3 +112,19 @@ def test_a_member_chooses_to_share_uploads_by_default(browser, server):  # noqa:
     screenshot(carol, "uploads-default-phone")
     assert carol.watcher.clean() == []
     carol.context.close()
+
+
+def test_a_viewers_menu_offers_nothing_it_cannot_do(browser, server):  # noqa: F811
+    dave = signed_in_as(browser, server, "dave")
+    dave.locator(".tile:not([hidden]) img").first.click(button="right")
+    menu = dave.get_by_role("menu")
+    expect(menu.get_by_role("menuitem", name="Find similar pictures")).to_be_visible()
+    for item in ("Rate", "Tag…", "Delete", "Share…", "Add to my library"):
+        expect(menu.get_by_role("menuitem", name=item, exact=True)).to_have_count(0)
+    dave.keyboard.press("Escape")
+    carol = signed_in_as(browser, server, "carol")
+    carol.locator(".tile:not([hidden]) img").first.click(button="right")
+    expect(carol.get_by_role("menu").get_by_role("menuitem", name="Add to my library")).to_be_visible()
+    for page in (dave, carol):
+        assert page.watcher.clean() == []
+        page.context.close()

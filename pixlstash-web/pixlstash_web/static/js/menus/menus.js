@@ -68,6 +68,13 @@ export const actions = {
   revertEdits: (app, ids) => bulk(app, ids, { action: "edit", change: { revert: true } },
     (n) => `Reverted ${n} to the original`, (n) => `Revert ${n} to their originals?`),
 
+  /** Many people in one library: make pictures one's own too, or keep one's own to oneself, or share them. */
+  addToMine: (app, ids) => bulk(app, ids, { action: "add_to_my_library" }, (n) => `Added ${n} to your library`,
+    (n) => `Add ${n} to your library?`),
+  setPrivate: (app, ids, value) => bulk(app, ids, { action: "private", value },
+    (n) => (value ? `Kept ${n} to yourself` : `Shared ${n} with the library`),
+    (n) => (value ? `Keep ${n} to yourself?` : `Share ${n} with the library?`)),
+
   rate: (app, ids, rating) => bulk(app, ids, { action: "rate", rating },
     (n) => (rating ? `Rated ${n} ${STARS(rating)}` : `Cleared the rating of ${n}`),
     (n) => (rating ? `Rate ${n} ${STARS(rating)}?` : `Clear the rating of ${n}?`)),
@@ -259,6 +266,13 @@ export function assignItems(app, ids) {
 }
 
 export async function contextMenu(app, x, y, ids) {
+  if (app.me?.scope === "read") {  // a viewer looks, finds and exports; it changes nothing
+    showMenu(x, y, [["Open", () => app.update({ picture: ids[0] })],
+      ["Export for training…", async () => exportDialog(app, { ids: await app.expand(ids) })], null,
+      ["Find similar pictures", () => actions.similar(app, ids)],
+      ["Find similar faces", () => actions.similarFaces(app, ids)]]);
+    return;
+  }
   const leaving = await leaveItems(app, ids);
   const items = [
     ["Open", () => app.update({ picture: ids[0] })],
@@ -267,6 +281,9 @@ export async function contextMenu(app, x, y, ids) {
     ["Add to set / character / project", assignItems(app, ids)],
     ["Remove from", leaving],
     ["Share…", () => actions.share(app, ids)],
+    ...(app.me?.accounts > 1 ? [["Add to my library", () => actions.addToMine(app, ids)],
+      ["Keep to myself", () => actions.setPrivate(app, ids, true)],
+      ["Share with the library", () => actions.setPrivate(app, ids, false)]] : []),
     ["Export for training…", async () => exportDialog(app, { ids: await app.expand(ids) })],
     ["Turn and mirror", [["Turn right (R)", () => actions.turn(app, ids, 90)],
       ["Turn left (Shift+R)", () => actions.turn(app, ids, -90)], ["Mirror", () => actions.mirror(app, ids)],
