@@ -115,6 +115,7 @@ def test_a_member_chooses_to_share_uploads_by_default(browser, server):  # noqa:
 
 
 def test_a_viewers_menu_offers_nothing_it_cannot_do(browser, server):  # noqa: F811
+    before = server.library.count()
     dave = signed_in_as(browser, server, "dave")
     dave.locator(".tile:not([hidden]) img").first.click(button="right")
     menu = dave.get_by_role("menu")
@@ -122,6 +123,15 @@ def test_a_viewers_menu_offers_nothing_it_cannot_do(browser, server):  # noqa: F
     for item in ("Rate", "Tag…", "Delete", "Share…", "Add to my library"):
         expect(menu.get_by_role("menuitem", name=item, exact=True)).to_have_count(0)
     dave.keyboard.press("Escape")
+    sent: list[str] = []
+    dave.on("request", lambda request: sent.append(f"{request.method} {request.url}"))
+    dave.keyboard.press("ArrowRight")  # the focus on a picture: its keys change nothing for a viewer
+    for key in ("5", "Delete", "r", "Control+z"):
+        dave.keyboard.press(key)
+    dave.keyboard.press("?")  # a key a viewer may use, pressed last: once its panel shows, the others were handled
+    expect(dave.locator("#panel")).to_be_visible()
+    assert [line for line in sent if not line.startswith("GET")] == []  # nothing was even asked of the server
+    assert {p.rating for p in server.library.page().items} == {0} and server.library.count() == before
     carol = signed_in_as(browser, server, "carol")
     carol.locator(".tile:not([hidden]) img").first.click(button="right")
     expect(carol.get_by_role("menu").get_by_role("menuitem", name="Add to my library")).to_be_visible()

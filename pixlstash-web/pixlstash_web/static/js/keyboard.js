@@ -7,6 +7,7 @@ import { redo, undo } from "./panels/history.js";
 
 const $ = (id) => document.getElementById(id);
 const ARROWS = { ArrowLeft: "left", ArrowRight: "right", ArrowUp: "up", ArrowDown: "down" };
+const WRITING_KEYS = new Set(["0", "1", "2", "3", "4", "5", "a", "x", "r", "R", "c", "t", "T", "Delete"]);
 
 /** The modal open on top (a dialog over the viewer first), or null. */
 function openModal() {
@@ -65,7 +66,8 @@ export function bindKeyboard(app) {
       if ((event.ctrlKey || event.metaKey) && key === "a" && !overlayOpen) {
         event.preventDefault();
         grid.selectAll();
-      } else if ((event.ctrlKey || event.metaKey) && !event.altKey && (key === "y" || key === "z")) {
+      } else if ((event.ctrlKey || event.metaKey) && !event.altKey && (key === "y" || key === "z")
+        && app.me?.scope !== "read") {
         event.preventDefault();
         if (key === "y" || event.shiftKey) redo(app); else undo(app);
       }
@@ -79,6 +81,8 @@ export function bindKeyboard(app) {
       (await app.viewer()).step(app, event.key === "ArrowLeft" ? -1 : 1);
       return;
     }
+    // A viewer changes nothing: the keys that would (rate, tag, turn, crop, delete, accept, undo) do nothing.
+    if (app.me?.scope === "read" && WRITING_KEYS.has(event.key)) return;
     if (overlayOpen && ["a", "x", "r", "R", "c"].includes(event.key)) {
       const picture = await fetchPicture(app);
       if (picture) (await app.viewer()).overlayKeys(app, picture, event);
