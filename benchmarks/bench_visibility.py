@@ -87,7 +87,7 @@ def main() -> None:
             (f"search, rare tag {rare!r}", lambda: library.page(PictureFilter(tags=[rare]), Sort("taken_at"))),
             ("search, words (full text)", lambda: library.page(PictureFilter(text="IMG"), Sort("taken_at"))),
             ("similar search, top 50", lambda: library.search.similar(picture_ids=[probe], limit=50)),
-            ("tag list (autocomplete 'a')", lambda: library.tags.vocabulary("a", limit=20)),
+            ("tag list (autocomplete 'tag_01')", lambda: library.tags.vocabulary("tag_01", limit=20)),
         ]
         print(f"{'':<44}{'owner p50':>12}{'member p50':>13}{'cost':>9}")
         for label, call in calls:

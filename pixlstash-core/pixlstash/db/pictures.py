@@ -56,10 +56,11 @@ def visible_sql(alias: str = "p") -> tuple[str, list]:
     audience = current_audience()
     if audience is None or audience.sees_all:
         return "1", []
+    held = f"EXISTS (SELECT 1 FROM picture_holders h WHERE h.user_id = ? AND h.picture_id = {alias}.id)"
     return (
-        f"({alias}.private = 0 OR EXISTS (SELECT 1 FROM picture_holders h "
-        f"WHERE h.user_id = ? AND h.picture_id = {alias}.id))"
-    ), [audience.user_id]
+        f"({alias}.private = 0 OR {alias}.owner_id = ? OR ({alias}.extra_holders > 0 AND {held}))",
+        [audience.user_id, audience.user_id],
+    )
 
 
 def mine_sql(alias: str = "p") -> tuple[str, list]:
@@ -68,9 +69,10 @@ def mine_sql(alias: str = "p") -> tuple[str, list]:
     if audience is None:
         return "0", []
     held = f"EXISTS (SELECT 1 FROM picture_holders h WHERE h.user_id = ? AND h.picture_id = {alias}.id)"
+    theirs = f"{alias}.owner_id = ? OR ({alias}.extra_holders > 0 AND {held})"
     if audience.is_owner:  # what came in before accounts is the owner's
-        return f"({alias}.owner_id IS NULL OR {held})", [audience.user_id]
-    return held, [audience.user_id]
+        return f"({alias}.owner_id IS NULL OR {theirs})", [audience.user_id, audience.user_id]
+    return f"({theirs})", [audience.user_id, audience.user_id]
 
 
 def row_to_summary(row: Sequence) -> PictureSummary:
@@ -164,6 +166,11 @@ class PictureStore:
             "INSERT INTO picture_holders (user_id, picture_id, added_at) SELECT h.value ->> 0, h.value ->> 1, "
             "h.value ->> 2 FROM json_each(?) h WHERE EXISTS (SELECT 1 FROM pictures p WHERE p.id = h.value ->> 1)",
             (json.dumps(access.holders),),
+        )
+        self.db.execute(
+            "UPDATE pictures SET extra_holders = held FROM (SELECT p.id, (SELECT count(*) FROM picture_holders h "
+            "WHERE h.picture_id = p.id AND h.user_id IS NOT p.owner_id) AS held FROM pictures p) c "
+            "WHERE pictures.id = c.id AND pictures.extra_holders != c.held"
         )
 
     def reassign(self, user_id: int) -> int:

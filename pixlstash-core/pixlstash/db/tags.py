@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 
 from ..domain import Tag
@@ -46,39 +47,53 @@ class TagStore:
             "INSERT INTO tags(name, category) VALUES (?, ?) RETURNING id", (normalise_tag(name), category)
         )[0][0]
 
-    def _counted(self) -> tuple[str, str, list]:
-        """(a ``WITH`` clause, the count column, parameters): each tag's live pictures as the account in force
-        may see them. For one who does not see everything, the private pictures it may not see are taken off
-        the kept count (work in proportion to those pictures, not to the library), and a tag that only such
-        pictures carry is left out: its name would tell of them. A tag on no picture at all is vocabulary."""
+    def _hidden_counts(self, tag_ids: Sequence[int]) -> dict[int, int] | None:
+        """For an account that does not see everything: how many live pictures it may not see carry each tag
+        (None for one that sees everything). Work in proportion to those tags' pictures, each a probe of
+        the small index of private pictures."""
         hidden, params = visible_sql("p")
         if hidden == "1":
-            return "", "t.picture_count", []
-        with_sql = (
-            "WITH hidden AS (SELECT pt.tag_id, count(*) AS n FROM pictures p JOIN picture_tags pt ON "
-            f"pt.picture_id = p.id WHERE p.private = 1 AND p.deleted_at IS NULL AND NOT {hidden} GROUP BY pt.tag_id) "
+            return None
+        if not tag_ids:
+            return {}
+        return dict(
+            self.db.query(
+                "SELECT pt.tag_id, count(*) FROM picture_tags pt JOIN pictures p ON p.id = pt.picture_id "
+                f"WHERE pt.tag_id IN (SELECT value FROM json_each(?)) AND p.private = 1 AND p.deleted_at IS NULL "
+                f"AND NOT {hidden} GROUP BY pt.tag_id",
+                (json.dumps(list(tag_ids)), *params),
+            )
         )
-        return with_sql, "t.picture_count - coalesce((SELECT n FROM hidden WHERE hidden.tag_id = t.id), 0)", params
+
+    def _as_seen(self, rows: list, limit: int, by_count: bool) -> list:
+        """``rows`` (id, name, category, count) with the counts the account in force may see; a tag that only
+        pictures it may not see carry is left out (its name would tell of them). A tag on no picture is
+        vocabulary, seen by all."""
+        hidden = self._hidden_counts([r[0] for r in rows])
+        if hidden is None:
+            return rows[:limit]
+        seen = [(r[0], r[1], r[2], r[3] - hidden.get(r[0], 0)) for r in rows]
+        seen = [row for row, kept in zip(seen, rows, strict=True) if row[3] > 0 or kept[3] == 0]
+        if by_count:
+            seen.sort(key=lambda row: (-row[3], row[1]))
+        return seen[:limit]
 
     def get(self, tag_id: int) -> Tag:
-        with_sql, count, params = self._counted()
-        row = self.db.connection.execute(
-            f"{with_sql}SELECT * FROM (SELECT t.id, t.name, t.category, {count} AS shown, t.picture_count AS kept "
-            "FROM tags t WHERE t.id = ?) WHERE shown > 0 OR kept = 0",
-            (*params, tag_id),
-        ).fetchone()
-        row = row[:4] if row is not None else None
-        if row is None:
+        rows = self.db.query("SELECT id, name, category, picture_count FROM tags WHERE id = ?", (tag_id,))
+        rows = self._as_seen(rows, 1, False)
+        if not rows:
             raise NotFound(f"tag {tag_id} does not exist")
         aliases = [
             r[0] for r in self.db.query("SELECT alias FROM tag_aliases WHERE tag_id = ? ORDER BY alias", (tag_id,))
         ]
-        return Tag(*row, aliases=aliases)
+        return Tag(*rows[0], aliases=aliases)
 
     def vocabulary(
         self, prefix: str = "", category: str | None = None, limit: int = 100, after: str | None = None
     ) -> list[Tag]:
-        """Tags by name (prefix search for autocomplete), most used first when searching."""
+        """Tags by name (prefix search for autocomplete), most used first when searching. For an account that
+        does not see every picture, twice as many candidates as asked (and 20 more) are counted again as it
+        sees them, so a page may hold fewer tags than asked when many are hidden."""
         conditions, params = [], []
         if prefix:
             conditions.append("name LIKE ? ESCAPE '\\'")
@@ -90,13 +105,13 @@ class TagStore:
             conditions.append("name > ?")
             params.append(after)
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        order = "shown DESC, name" if prefix else "name"
-        with_sql, count, counted_params = self._counted()
+        order = "picture_count DESC, name" if prefix else "name"
+        candidates = limit if visible_sql("p")[0] == "1" else limit * 2 + 20
         rows = self.db.query(
-            f"{with_sql}SELECT id, name, category, shown FROM (SELECT t.id, t.name, t.category, {count} AS shown, "
-            f"t.picture_count AS kept FROM tags t {where}) WHERE shown > 0 OR kept = 0 ORDER BY {order} LIMIT ?",
-            (*counted_params, *params, limit),
+            f"SELECT id, name, category, picture_count FROM tags {where} ORDER BY {order} LIMIT ?",
+            (*params, candidates),
         )
+        rows = self._as_seen(rows, limit, bool(prefix))
         aliases: dict[int, list[str]] = {}
         if rows:
             marks = ",".join("?" * len(rows))
