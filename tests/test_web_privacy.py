@@ -219,7 +219,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path):
                 "--phases",
                 "examples,coverage,fuzzing",
                 "--seed",
-                "20261122",
+                "20261126",
                 "--no-color",
                 "--workers",
                 "1",

@@ -445,7 +445,7 @@ class Library(LibraryServices):
 
     def duplicate_groups(self, limit: int = 1000) -> list[DuplicateGroup]:
         """Groups of live near-duplicate pictures, largest first."""
-        return self.pictures.duplicate_groups(limit)
+        return self.pictures.duplicates.duplicate_groups(limit)
 
     def original_path(self, picture_id: int) -> Path:
         return self.files.original_path(picture_id)
@@ -467,11 +467,11 @@ class Library(LibraryServices):
         ids = self.pictures.require(picture_ids)
         audience = current_audience()
         if audience is not None and not audience.sees_all:
-            owners = self.pictures.owners(ids)
+            owners = self.pictures.visibility.owners(ids)
             if any(owners[i] != audience.user_id for i in ids):
                 raise Forbidden("only whoever brought a picture in, or an admin, shares it or makes it private")
         with self.db.write():
-            changed = self.pictures.set_private(ids, private)
+            changed = self.pictures.visibility.set_private(ids, private)
         if changed:
             self.events.publish(Event("picture.changed", changed, {"private": private}))
         return changed
@@ -485,7 +485,7 @@ class Library(LibraryServices):
             raise BadInput("adding to one's own pictures needs an account (pixlstash --as NAME)")
         ids = self.pictures.require(picture_ids)
         with self.db.write():
-            added = self.pictures.add_holders(audience.user_id, ids, now_ms())
+            added = self.pictures.visibility.add_holders(audience.user_id, ids, now_ms())
         if added:
             self.events.publish(Event("picture.changed", added, {"mine": True}))
         return added
@@ -494,7 +494,7 @@ class Library(LibraryServices):
         """An account is removed: the pictures it brought in become the owner's (private ones stay private);
         returns how many."""
         with self.db.write():
-            return self.pictures.reassign(user_id)
+            return self.pictures.visibility.hand_over(user_id)
 
     def require_pictures(self, picture_ids: Sequence[int]) -> list[int]:
         return self.pictures.require(picture_ids)

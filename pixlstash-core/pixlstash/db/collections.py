@@ -11,8 +11,8 @@ from ..domain import Breadcrumb, Collection, CollectionKind, Project, SetOp
 from ..errors import BadInput, Conflict, NotFound
 from .database import Database
 from .names import clean_name
-from .pictures import visible_sql
 from .schema_recent import NEXT_COLLECTION_ID, NEXT_PROJECT_ID
+from .visibility import visible_sql
 
 __all__ = ["CollectionStore", "set_operation_sql"]
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from ..domain import CharacterFace, FaceCluster
 from .database import Database
-from .pictures import visible_sql
+from .visibility import visible_sql
 
 __all__ = ["FaceStore"]
 

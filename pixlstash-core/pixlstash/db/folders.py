@@ -10,7 +10,7 @@ import msgspec
 from ..domain import Folder, FolderOptions
 from ..errors import Conflict, NotFound
 from .database import Database
-from .pictures import visible_sql
+from .visibility import visible_sql
 
 __all__ = ["FolderFile", "FolderStore"]
 

@@ -11,7 +11,6 @@ import msgspec
 from ..domain import (
     Caption,
     ContentCredentials,
-    DuplicateGroup,
     Generation,
     Picture,
     PictureBadges,
@@ -24,12 +23,13 @@ from ..domain import (
 )
 from ..domain.look_geometry import edit_key, shown_box, shown_size
 from ..errors import BadInput, NotFound
-from ..pictures.visibility import current_audience
 from .database import Database, ids_json
 from .fulltext import PICTURE_TEXT_INSERT
+from .near_duplicate_rows import NearDuplicateRows
 from .ocr import TextStore
+from .visibility import VisibilityStore, mine_sql, visible_sql
 
-__all__ = ["SUMMARY_COLUMNS", "PictureStore", "edit_fields", "mine_sql", "row_to_summary", "visible_sql"]
+__all__ = ["SUMMARY_COLUMNS", "PictureStore", "edit_fields", "row_to_summary"]
 
 SUMMARY_COLUMNS = (
     "p.id, p.content_hash, p.media_type, coalesce(p.shown_width, p.width), coalesce(p.shown_height, p.height), "
@@ -44,35 +44,6 @@ _PICTURE_COLUMNS = (
     "phash, dup_group, source_id, deleted_at, taken_from, edit, digital_source_type, credentials, owner_id, private"
 )
 _generation_decoder = msgspec.json.Decoder(list)
-
-
-class PictureAccess(msgspec.Struct, frozen=True):
-    owners: list[list]  # [picture id, owner id, private] of every picture not the owner's and shared
-    holders: list[list]  # [user id, picture id, added at]
-
-
-def visible_sql(alias: str = "p") -> tuple[str, list]:
-    """A condition on ``pictures {alias}`` admitting what the account in force may see ("1" for everything)."""
-    audience = current_audience()
-    if audience is None or audience.sees_all:
-        return "1", []
-    held = f"EXISTS (SELECT 1 FROM picture_holders h WHERE h.user_id = ? AND h.picture_id = {alias}.id)"
-    return (
-        f"({alias}.private = 0 OR {alias}.owner_id = ? OR ({alias}.extra_holders > 0 AND {held}))",
-        [audience.user_id, audience.user_id],
-    )
-
-
-def mine_sql(alias: str = "p") -> tuple[str, list]:
-    """A condition admitting the pictures among the own of the account in force (nothing when none is)."""
-    audience = current_audience()
-    if audience is None:
-        return "0", []
-    held = f"EXISTS (SELECT 1 FROM picture_holders h WHERE h.user_id = ? AND h.picture_id = {alias}.id)"
-    theirs = f"{alias}.owner_id = ? OR ({alias}.extra_holders > 0 AND {held})"
-    if audience.is_owner:  # what came in before accounts is the owner's
-        return f"({alias}.owner_id IS NULL OR {theirs})", [audience.user_id, audience.user_id]
-    return f"({theirs})", [audience.user_id, audience.user_id]
 
 
 def row_to_summary(row: Sequence) -> PictureSummary:
@@ -119,6 +90,8 @@ class PictureStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.visibility = VisibilityStore(db)  # uploader, privacy and holders
+        self.duplicates = NearDuplicateRows(db)  # perceptual hashes and near-duplicate groups
 
     # -- writing --------------------------------------------------------------------------------
 
@@ -129,77 +102,6 @@ class PictureStore:
         marks = ", ".join(f":{name}" for name in fields)
         self.db.execute(f"INSERT INTO pictures ({columns}) VALUES ({marks})", fields)
         return self.db.connection.last_insert_rowid()
-
-    def add_holder(self, user_id: int, picture_id: int, now: int) -> None:
-        """Make the picture one of the account's own (it sees it even when private)."""
-        self.add_holders(user_id, [picture_id], now)
-
-    def add_holders(self, user_id: int, picture_ids: Sequence[int], now: int) -> list[int]:
-        """Make the pictures the account's own; the ids that were not yet."""
-        return sorted(
-            r[0]
-            for r in self.db.query(
-                "INSERT OR IGNORE INTO picture_holders (user_id, picture_id, added_at) SELECT ?, value, ? "
-                "FROM json_each(?) RETURNING picture_id",
-                (user_id, now, ids_json(picture_ids)),
-            )
-        )
-
-    def access(self) -> PictureAccess:
-        """Whose each picture is and who may see it, as it stands (kept across a full snapshot restore)."""
-        return PictureAccess(
-            self.db.query("SELECT id, owner_id, private FROM pictures WHERE owner_id IS NOT NULL OR private = 1"),
-            self.db.query("SELECT user_id, picture_id, added_at FROM picture_holders"),
-        )
-
-    def put_access(self, access: PictureAccess) -> None:
-        """Make ``access`` hold again for the pictures there are (inside the caller's transaction): a restore
-        brings back metadata, never who may see a picture, so no one's private picture becomes another's."""
-        self.db.execute("UPDATE pictures SET owner_id = NULL, private = 0 WHERE owner_id IS NOT NULL OR private = 1")
-        self.db.execute("DELETE FROM picture_holders")
-        self.db.execute(
-            "UPDATE pictures SET owner_id = a.value ->> 1, private = a.value ->> 2 FROM json_each(?) a "
-            "WHERE pictures.id = a.value ->> 0",
-            (json.dumps(access.owners),),
-        )
-        self.db.execute(
-            "INSERT INTO picture_holders (user_id, picture_id, added_at) SELECT h.value ->> 0, h.value ->> 1, "
-            "h.value ->> 2 FROM json_each(?) h WHERE EXISTS (SELECT 1 FROM pictures p WHERE p.id = h.value ->> 1)",
-            (json.dumps(access.holders),),
-        )
-        self.db.execute(
-            "UPDATE pictures SET extra_holders = held FROM (SELECT p.id, (SELECT count(*) FROM picture_holders h "
-            "WHERE h.picture_id = p.id AND h.user_id IS NOT p.owner_id) AS held FROM pictures p) c "
-            "WHERE pictures.id = c.id AND pictures.extra_holders != c.held"
-        )
-
-    def reassign(self, user_id: int) -> int:
-        """An account removed: its pictures become the owner's (private ones stay private, now the owner's);
-        returns how many it had brought in."""
-        self.db.execute("DELETE FROM picture_holders WHERE user_id = ?", (user_id,))
-        return len(self.db.query("UPDATE pictures SET owner_id = NULL WHERE owner_id = ? RETURNING id", (user_id,)))
-
-    def set_private(self, picture_ids: Sequence[int], private: bool) -> list[int]:
-        """Make the pictures private to their holders, or shared with the library; the ids changed."""
-        changed: list[int] = []
-        for chunk in _chunks(list(picture_ids)):
-            marks = ",".join("?" * len(chunk))
-            changed.extend(
-                r[0]
-                for r in self.db.query(
-                    f"UPDATE pictures SET private = ? WHERE id IN ({marks}) AND private != ? RETURNING id",
-                    [int(private), *chunk, int(private)],
-                )
-            )
-        return sorted(changed)
-
-    def owners(self, picture_ids: Sequence[int]) -> dict[int, int | None]:
-        """Who brought each picture in (None: the library's owner, before accounts)."""
-        found: dict[int, int | None] = {}
-        for chunk in _chunks(list(picture_ids)):
-            marks = ",".join("?" * len(chunk))
-            found.update(self.db.query(f"SELECT id, owner_id FROM pictures WHERE id IN ({marks})", chunk))
-        return found
 
     def set_generation(self, picture_id: int, generation: Generation) -> None:
         row = msgspec.structs.asdict(generation)
@@ -233,64 +135,6 @@ class PictureStore:
         return self.db.query("SELECT content_hash, suffix, managed, missing FROM pictures")
 
     # -- near-duplicate groups --------------------------------------------------------------------
-
-    def live_phashes(self) -> list[tuple[int, int]]:
-        """(id, perceptual hash) of every live picture that has one."""
-        return self.db.query(
-            "SELECT id, phash FROM pictures WHERE phash IS NOT NULL AND deleted_at IS NULL AND dup_distinct = 0"
-        )
-
-    def mark_distinct(self, picture_ids: Sequence[int]) -> list[list]:
-        """Take pictures out of their near-duplicate groups for good (inside a write); returns their
-        [id, group] as they were. A group left with one picture is no group: it is cleared too."""
-        ids = ids_json(picture_ids)
-        before = self.db.query(
-            "SELECT id, dup_group FROM pictures WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id", (ids,)
-        )
-        groups = sorted({g for _, g in before if g is not None})
-        self.db.execute(
-            "UPDATE pictures SET dup_group = NULL, dup_distinct = 1 WHERE id IN (SELECT value FROM json_each(?))",
-            (ids,),
-        )
-        alone = self.db.query(
-            "SELECT id, dup_group FROM pictures WHERE dup_group IN (SELECT value FROM json_each(?)) "
-            "AND dup_group IN (SELECT dup_group FROM pictures WHERE dup_group IS NOT NULL "
-            "GROUP BY dup_group HAVING count(*) = 1)",
-            (ids_json(groups),),
-        )
-        if alone:
-            self.db.execute(
-                "UPDATE pictures SET dup_group = NULL WHERE id IN (SELECT value FROM json_each(?))",
-                (ids_json([pid for pid, _ in alone]),),
-            )
-        return [list(row) for row in before] + [[pid, group, "left"] for pid, group in alone]
-
-    def unmark_distinct(self, rows: Sequence[Sequence]) -> None:
-        """Put pictures back as ``mark_distinct`` found them (inside a write)."""
-        for row in rows:
-            distinct = "" if len(row) > 2 else ", dup_distinct = 0"
-            self.db.execute(f"UPDATE pictures SET dup_group = ?{distinct} WHERE id = ?", (row[1], row[0]))
-
-    def dup_groups_of(self, picture_ids: Sequence[int]) -> set[int]:
-        marks = ",".join("?" * len(picture_ids))
-        sql = f"SELECT dup_group FROM pictures WHERE id IN ({marks}) AND dup_group IS NOT NULL"
-        return {g for (g,) in self.db.query(sql, list(picture_ids))}
-
-    def dup_group_members(self, groups: set[int]) -> list[int]:
-        if not groups:
-            return []
-        marks = ",".join("?" * len(groups))
-        return [i for (i,) in self.db.query(f"SELECT id FROM pictures WHERE dup_group IN ({marks})", list(groups))]
-
-    def duplicate_groups(self, limit: int) -> list[DuplicateGroup]:
-        """Groups of live near-duplicate pictures (of those the account in force may see), largest first."""
-        visible, params = visible_sql("p")
-        rows = self.db.query(
-            "SELECT dup_group, group_concat(id) FROM pictures p WHERE dup_group IS NOT NULL AND deleted_at IS NULL "
-            f"AND {visible} GROUP BY dup_group HAVING count(*) > 1 ORDER BY count(*) DESC, dup_group LIMIT ?",
-            (*params, limit),
-        )
-        return [DuplicateGroup(g, sorted(int(i) for i in ids.split(","))) for g, ids in rows]
 
     def ids_above(self, picture_id: int, limit: int = 10_000) -> list[int]:
         """Pictures added after ``picture_id`` (ids only grow)."""
@@ -422,11 +266,6 @@ class PictureStore:
         if a.generation is not None:
             self.set_generation(picture_id, a.generation)
         self.refresh_text([picture_id])
-
-    def set_dup_group(self, picture_ids: Sequence[int], group: int) -> None:
-        for chunk in _chunks(list(picture_ids)):
-            marks = ",".join("?" * len(chunk))
-            self.db.execute(f"UPDATE pictures SET dup_group = ? WHERE id IN ({marks})", (group, *chunk))
 
     # -- reading --------------------------------------------------------------------------------
 

@@ -25,8 +25,9 @@ from ..domain import AI_SOURCE_TYPES, Page, PictureFilter, PictureSummary, Sort
 from ..errors import BadInput
 from .collections import set_operation_sql
 from .database import Database, ids_json
-from .pictures import SUMMARY_COLUMNS, mine_sql, row_to_summary, visible_sql
+from .pictures import SUMMARY_COLUMNS, row_to_summary
 from .tags import TagStore
+from .visibility import mine_sql, visible_sql
 
 __all__ = ["CompiledFilter", "PictureQuery", "compile_filter"]
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from ..domain import Stack
 from ..errors import NotFound
 from .database import Database
-from .pictures import visible_sql
+from .visibility import visible_sql
 
 __all__ = ["StackStore"]
 

@@ -9,7 +9,7 @@ from ..domain import Tag
 from ..errors import BadInput, Conflict, NotFound
 from .database import Database
 from .names import clean_name
-from .pictures import visible_sql
+from .visibility import visible_sql
 
 __all__ = ["TAG_CATEGORIES", "TagStore", "normalise_tag"]
 

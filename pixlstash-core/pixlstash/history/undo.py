@@ -290,7 +290,7 @@ class Edits:
     def not_duplicates(self, picture_ids: Sequence[int]) -> int:
         """Say pictures are not duplicates: they leave their near-duplicate groups and are not grouped again."""
         ids = self.pictures.require(picture_ids)
-        before = self.pictures.mark_distinct(ids)
+        before = self.pictures.duplicates.mark_distinct(ids)
         self._duplicates_changed(ids)
         self._record({"kind": "distinct", "before": before}, len(ids), f"Not duplicates: {pictures_phrase(len(ids))}")
         return len(ids)
@@ -581,13 +581,13 @@ class Edits:
 
     def _undo_distinct(self, part: dict) -> None:
         with self.db.write():
-            self.pictures.unmark_distinct(part["before"])
+            self.pictures.duplicates.unmark_distinct(part["before"])
         self._duplicates_changed([row[0] for row in part["before"]])
 
     def _redo_distinct(self, part: dict) -> None:
         ids = self.state.existing([row[0] for row in part["before"] if len(row) == 2])
         with self.db.write():
-            self.pictures.mark_distinct(ids)
+            self.pictures.duplicates.mark_distinct(ids)
         self._duplicates_changed(ids)
 
     def _duplicates_changed(self, picture_ids: Sequence[int]) -> None:

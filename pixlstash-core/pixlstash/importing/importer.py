@@ -281,7 +281,7 @@ class Importer:
 
     def _file(self, picture_id: int, target: ImportTarget, now: int) -> None:
         if target.owner_id is not None:
-            self.pictures.add_holder(target.owner_id, picture_id, now)
+            self.pictures.visibility.add_holders(target.owner_id, [picture_id], now)
         if target.project_id is not None:
             self.collections.add_to_project(target.project_id, [picture_id])
         for collection_id in target.collection_ids:

@@ -29,7 +29,7 @@ class NearDuplicateIndex:
         self._size = 0
 
     def _load(self) -> None:
-        rows = PictureStore(self.db).live_phashes()
+        rows = PictureStore(self.db).duplicates.live_phashes()
         capacity = max(1024, len(rows) * 2)
         self._ids = np.zeros(capacity, dtype=np.int64)
         self._hashes = np.zeros(capacity, dtype=np.uint64)
@@ -66,10 +66,10 @@ class NearDuplicateIndex:
         pictures = PictureStore(self.db)
         matches = [m for m in self.matches(phash) if m != picture_id]
         if matches:
-            groups = pictures.dup_groups_of(matches)
+            groups = pictures.duplicates.dup_groups_of(matches)
             group = min(groups | set(matches))
-            members = set(matches) | {picture_id} | set(pictures.dup_group_members(groups))
-            pictures.set_dup_group(sorted(members), group)
+            members = set(matches) | {picture_id} | set(pictures.duplicates.dup_group_members(groups))
+            pictures.duplicates.set_dup_group(sorted(members), group)
         self.add(picture_id, phash)
 
     def invalidate(self) -> None:

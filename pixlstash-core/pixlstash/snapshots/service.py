@@ -351,10 +351,10 @@ class SnapshotService:
                 # Saved indexes go before the switch: the switch and the new epoch are two steps, and a
                 # crash between them must not leave an index file that looks current for the restored data.
                 self.indexes.delete_saved()
-                access = self.pictures.access()  # who may see what stays as it is now
+                access = self.pictures.visibility.snapshot()  # who may see what stays as it is now
                 overwrite_with(self.library_db.connection, name)
                 with self.library_db.write():
-                    self.pictures.put_access(access)
+                    self.pictures.visibility.put_back(access)
                     self.vectors.new_epoch()  # indexes from before the restore no longer count
                     new_history_mark(self.library_db.connection)  # and neither do undo steps
                 carry.apply(self.vectors, carries)

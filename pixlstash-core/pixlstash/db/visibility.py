@@ -1,0 +1,113 @@
+"""SQL for who may see which picture: the one rule (``visible_sql``, ``mine_sql``) every picture query adds for
+the account in force (``pixlstash.pictures.visibility``), and the rows it reads (uploader, privacy, holders)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import msgspec
+
+from ..pictures.visibility import current_audience
+from .database import Database, ids_json
+
+__all__ = ["PictureAccess", "VisibilityStore", "mine_sql", "visible_sql"]
+
+
+class PictureAccess(msgspec.Struct, frozen=True):
+    owners: list[list]  # [picture id, owner id, private] of every picture not the owner's and shared
+    holders: list[list]  # [user id, picture id, added at]
+
+
+def visible_sql(alias: str = "p") -> tuple[str, list]:
+    """A condition on ``pictures {alias}`` admitting what the account in force may see ("1" for everything)."""
+    audience = current_audience()
+    if audience is None or audience.sees_all:
+        return "1", []
+    held = f"EXISTS (SELECT 1 FROM picture_holders h WHERE h.user_id = ? AND h.picture_id = {alias}.id)"
+    return (
+        f"({alias}.private = 0 OR {alias}.owner_id = ? OR ({alias}.extra_holders > 0 AND {held}))",
+        [audience.user_id, audience.user_id],
+    )
+
+
+def mine_sql(alias: str = "p") -> tuple[str, list]:
+    """A condition admitting the pictures among the own of the account in force (nothing when none is)."""
+    audience = current_audience()
+    if audience is None:
+        return "0", []
+    held = f"EXISTS (SELECT 1 FROM picture_holders h WHERE h.user_id = ? AND h.picture_id = {alias}.id)"
+    theirs = f"{alias}.owner_id = ? OR ({alias}.extra_holders > 0 AND {held})"
+    if audience.is_owner:  # what came in before accounts is the owner's
+        return f"({alias}.owner_id IS NULL OR {theirs})", [audience.user_id, audience.user_id]
+    return f"({theirs})", [audience.user_id, audience.user_id]
+
+
+class VisibilityStore:
+    """Each picture's uploader, whether it is private, and the accounts holding it."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def add_holders(self, user_id: int, picture_ids: Sequence[int], now: int) -> list[int]:
+        """Make the pictures the account's own; the ids that were not yet."""
+        return sorted(
+            r[0]
+            for r in self.db.query(
+                "INSERT OR IGNORE INTO picture_holders (user_id, picture_id, added_at) SELECT ?, value, ? "
+                "FROM json_each(?) RETURNING picture_id",
+                (user_id, now, ids_json(picture_ids)),
+            )
+        )
+
+    def snapshot(self) -> PictureAccess:
+        """Whose each picture is and who may see it, as it stands (kept across a full snapshot restore)."""
+        return PictureAccess(
+            self.db.query("SELECT id, owner_id, private FROM pictures WHERE owner_id IS NOT NULL OR private = 1"),
+            self.db.query("SELECT user_id, picture_id, added_at FROM picture_holders"),
+        )
+
+    def put_back(self, access: PictureAccess) -> None:
+        """Make ``access`` hold again for the pictures there are (inside the caller's transaction): a restore
+        brings back metadata, never who may see a picture, so no one's private picture becomes another's."""
+        self.db.execute("UPDATE pictures SET owner_id = NULL, private = 0 WHERE owner_id IS NOT NULL OR private = 1")
+        self.db.execute("DELETE FROM picture_holders")
+        self.db.execute(
+            "UPDATE pictures SET owner_id = a.value ->> 1, private = a.value ->> 2 FROM json_each(?) a "
+            "WHERE pictures.id = a.value ->> 0",
+            (json.dumps(access.owners),),
+        )
+        self.db.execute(
+            "INSERT INTO picture_holders (user_id, picture_id, added_at) SELECT h.value ->> 0, h.value ->> 1, "
+            "h.value ->> 2 FROM json_each(?) h WHERE EXISTS (SELECT 1 FROM pictures p WHERE p.id = h.value ->> 1)",
+            (json.dumps(access.holders),),
+        )
+        self.db.execute(
+            "UPDATE pictures SET extra_holders = held FROM (SELECT p.id, (SELECT count(*) FROM picture_holders h "
+            "WHERE h.picture_id = p.id AND h.user_id IS NOT p.owner_id) AS held FROM pictures p) c "
+            "WHERE pictures.id = c.id AND pictures.extra_holders != c.held"
+        )
+
+    def hand_over(self, user_id: int) -> int:
+        """An account removed: its pictures become the owner's (private ones stay private, now the owner's);
+        returns how many it had brought in."""
+        self.db.execute("DELETE FROM picture_holders WHERE user_id = ?", (user_id,))
+        return len(self.db.query("UPDATE pictures SET owner_id = NULL WHERE owner_id = ? RETURNING id", (user_id,)))
+
+    def set_private(self, picture_ids: Sequence[int], private: bool) -> list[int]:
+        """Make the pictures private to their holders, or shared with the library; the ids changed."""
+        rows = self.db.query(
+            "UPDATE pictures SET private = ? WHERE id IN (SELECT value FROM json_each(?)) AND private != ? "
+            "RETURNING id",
+            (int(private), ids_json(picture_ids), int(private)),
+        )
+        return sorted(r[0] for r in rows)
+
+    def owners(self, picture_ids: Sequence[int]) -> dict[int, int | None]:
+        """Who brought each picture in (None: the library's owner, before accounts)."""
+        return dict(
+            self.db.query(
+                "SELECT id, owner_id FROM pictures WHERE id IN (SELECT value FROM json_each(?))",
+                (ids_json(picture_ids),),
+            )
+        )
