@@ -390,3 +390,24 @@ def test_add_to_my_library_keeps_a_shared_picture_when_it_turns_private(live, pe
     assert carol.get(f"/api/v1/pictures/{private_id}").status_code == 200  # kept: it is hers to see
     assert people["dave"].get(f"/api/v1/pictures/{private_id}").status_code == 404
     assert people["dave"].post("/api/v1/pictures/bulk", json=keep).status_code == 403  # a viewer keeps nothing
+
+
+def test_a_share_link_shows_what_its_maker_may_see(live, people, secret):
+    private_id, shared_id, content_hash, _ = secret
+    (holiday,) = [s["id"] for s in people["alice"].get("/api/v1/sets").json()]
+    links = {}
+    for name in ("bob", "carol"):
+        made = people[name].post("/api/v1/shares", json={"scope_type": "set", "scope_id": holiday})
+        assert made.status_code == 201, made.text
+        links[name] = made.json()["token"]
+    recipient = live.client()
+    seen = {name: recipient.get(f"/api/v1/shared/{token}/pictures").json() for name, token in links.items()}
+    assert sorted(p["id"] for p in seen["bob"]["items"]) == [private_id, shared_id]  # bob's link: his own too
+    assert [p["id"] for p in seen["carol"]["items"]] == [shared_id]  # carol's: what she sees, no more
+    carols = links["carol"]
+    assert recipient.get(f"/api/v1/shared/{carols}/pictures/{private_id}").status_code == 404
+    assert recipient.get(f"/api/v1/shared/{carols}/media/{content_hash}/grid.webp").status_code == 404
+    assert recipient.get(f"/api/v1/shared/{carols}").json()["picture_count"] == 1
+    # A member's watermark is a picture of theirs to see, not anyone's private one.
+    watermark = {"scope_type": "pictures", "picture_ids": [shared_id], "watermark_picture_id": private_id}
+    assert people["carol"].post("/api/v1/shares", json=watermark).status_code == 404

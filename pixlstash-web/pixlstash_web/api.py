@@ -284,7 +284,10 @@ def _require_visible(ctx: RequestContext) -> None:
         raise NotFound("no picture has that content")
 
 
-_PICTURE_FIELDS = ("picture_id", "picture_ids", "ids", "cover_id")
+def _names_pictures(field: str) -> bool:
+    """A query or body field that names pictures by id (``picture_ids``, ``watermark_picture_id``, a selection's
+    ``ids``, a stack's ``cover_id``)."""
+    return field in ("ids", "cover_id") or field.endswith(("picture_id", "picture_ids"))
 
 
 def _require_visible_in(ctx: RequestContext, parsed: list[Any]) -> None:
@@ -294,7 +297,7 @@ def _require_visible_in(ctx: RequestContext, parsed: list[Any]) -> None:
     their queries see only what the caller may."""
     named: list[int] = []
     for value in parsed:
-        for name in _PICTURE_FIELDS:
+        for name in (f for f in getattr(value, "__struct_fields__", ()) if _names_pictures(f)):
             given = getattr(value, name, None)
             if isinstance(given, int) and not isinstance(given, bool):
                 named.append(given)
