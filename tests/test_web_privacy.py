@@ -218,6 +218,10 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path):
                 "12",
                 "--phases",
                 "examples,coverage,fuzzing",
+                # The seed fixes which cases run. Seed 20261122 became, once PictureFilter grew `mine` and
+                # `private`, a case schemathesis 4.32.5 calls accepted negative data though the request it sent
+                # was valid (`not_tags=-41749` is a tag name; the mutated `stack` never reached the URL): its
+                # issue #4600's kind, in another form. That case is not a finding; the seed moved on.
                 "--seed",
                 "20261126",
                 "--no-color",
