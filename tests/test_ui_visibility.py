@@ -123,6 +123,17 @@ def test_a_viewers_menu_offers_nothing_it_cannot_do(browser, server):  # noqa: F
     for item in ("Rate", "Tag…", "Delete", "Share…", "Add to my library"):
         expect(menu.get_by_role("menuitem", name=item, exact=True)).to_have_count(0)
     dave.keyboard.press("Escape")
+    dave.keyboard.press("Escape")  # the right-click had selected the first picture: none now
+    dave.locator(".tile:not([hidden]) .check").nth(1).click(force=True)  # selected: the bar offers no writes
+    bar = dave.get_by_role("toolbar", name="Selection")
+    expect(bar).to_contain_text("selected")
+    for control in ("New project", "New character", "New set", "Manage folders"):  # nor does the sidebar
+        expect(dave.get_by_role("button", name=control, exact=True)).to_be_hidden()
+    screenshot(dave, "viewer-selection")
+    expect(bar.get_by_role("button", name="Similar")).to_be_visible()
+    for control in ("Tag…", "Add to…", "Share…", "Delete", "Rate 5 stars"):
+        expect(bar.get_by_role("button", name=control, exact=True)).to_be_hidden()
+    bar.get_by_role("button", name="Clear selection").click()
     sent: list[str] = []
     dave.on("request", lambda request: sent.append(f"{request.method} {request.url}"))
     dave.keyboard.press("ArrowRight")  # the focus on a picture: its keys change nothing for a viewer

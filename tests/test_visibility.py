@@ -263,6 +263,8 @@ def test_a_removed_account_hands_its_pictures_to_the_owner(live, people, secret)
     picture = live.library.get(private_id)
     assert (picture.owner_id, picture.private) == (None, True)  # the owner's now, and still private
     assert people["carol"].get(f"/api/v1/pictures/{private_id}").status_code == 404
+    assert [s["member_count"] for s in people["carol"].get("/api/v1/sets").json()] == [1]  # counts still tell nothing
+    assert people["carol"].get("/api/v1/pictures/count", params={"mine": "false"}).json() == {"count": 0}
     assert people["alice"].get("/api/v1/pictures/count", params={"mine": "true"}).json() == {"count": 1}
     # A new account never inherits what the removed one could see, even given its id again.
     erin = Accounts(live.state.auth).add("erin", "erins password", "member")

@@ -26,7 +26,7 @@ def visible_sql(alias: str = "p") -> tuple[str, list]:
         return "1", []
     held = f"EXISTS (SELECT 1 FROM picture_holders h WHERE h.user_id = ? AND h.picture_id = {alias}.id)"
     return (
-        f"({alias}.private = 0 OR {alias}.owner_id = ? OR ({alias}.extra_holders > 0 AND {held}))",
+        f"({alias}.private = 0 OR {alias}.owner_id IS ? OR ({alias}.extra_holders > 0 AND {held}))",
         [audience.user_id, audience.user_id],
     )
 
@@ -37,7 +37,7 @@ def mine_sql(alias: str = "p") -> tuple[str, list]:
     if audience is None:
         return "0", []
     held = f"EXISTS (SELECT 1 FROM picture_holders h WHERE h.user_id = ? AND h.picture_id = {alias}.id)"
-    theirs = f"{alias}.owner_id = ? OR ({alias}.extra_holders > 0 AND {held})"
+    theirs = f"{alias}.owner_id IS ? OR ({alias}.extra_holders > 0 AND {held})"
     if audience.is_owner:  # what came in before accounts is the owner's
         return f"({alias}.owner_id IS NULL OR {theirs})", [audience.user_id, audience.user_id]
     return f"({theirs})", [audience.user_id, audience.user_id]

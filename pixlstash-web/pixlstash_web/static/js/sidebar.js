@@ -84,7 +84,7 @@ export class Sidebar {
         role="link">My pictures</div><div class="side-item ${view.whose === "others" ? "active" : ""}"
         data-kind="others" tabindex="0" role="link">Shared with me</div>`;
     }
-    html += `<h2>Projects <button id="new-project" class="icon" aria-label="New project" title="New project">${icon("folder-plus")}</button></h2><div role="tree">`;
+    html += `<h2>Projects <button id="new-project" class="icon" data-needs="write" aria-label="New project" title="New project">${icon("folder-plus")}</button></h2><div role="tree">`;
     const inProject = new Map(this.projects.map((p) => [p.id, []]));
     for (const c of this.collections) if (c.project_id != null) inProject.get(c.project_id)?.push(c);
     for (const project of this.projects) {
@@ -99,15 +99,15 @@ export class Sidebar {
     }
     html += "</div>";
     const loose = this.collections.filter((c) => c.project_id == null);
-    html += `<h2>Characters &amp; sets <span><button id="new-character" class="icon" aria-label="New character"
-      title="New character">${icon("user-round-plus")}</button><button id="new-set" class="icon" aria-label="New set"
+    html += `<h2>Characters &amp; sets <span><button id="new-character" class="icon" data-needs="write" aria-label="New character"
+      title="New character">${icon("user-round-plus")}</button><button id="new-set" class="icon" data-needs="write" aria-label="New set"
       title="New set">${icon("image-plus")}</button></span></h2><div role="tree">`;
     for (const c of loose) if (shown(c)) html += item(c.kind, c);
     if (this.filter && !/data-kind="(project|set|character)"/.test(html)) {
       html += `<p class="muted side-none">Nothing named “${esc(this.filter)}”.</p>`;
     }
     html += "</div>";
-    html += `<h2>Folders <span><button id="manage-folders" class="icon" aria-label="Manage folders" title="Add, rescan or remove
+    html += `<h2>Folders <span><button id="manage-folders" class="icon" data-needs="admin" aria-label="Manage folders" title="Add, rescan or remove
       import and reference folders">${icon("settings")}</button></span></h2>`;
     for (const f of this.folders) {
       html += `<div class="side-item ${view.folder === f.id ? "active" : ""}" data-kind="folder" data-id="${f.id}"

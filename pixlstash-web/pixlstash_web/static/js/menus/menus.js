@@ -194,13 +194,13 @@ export function renderSelectionBar(app) {
   const here = viewContainer(app);
   // "extra" actions give way on a narrow bar (CSS): everything stays under More…, which opens the full menu.
   bar.innerHTML = `<strong id="selection-count">${count} selected</strong>
-    ${[1, 2, 3, 4, 5].map((r) => `<button class="extra" data-rate="${r}" aria-label="Rate ${r} stars">${"★".repeat(r)}</button>`).join("")}
-    <button class="extra" data-act="tag">Tag…</button><button data-act="assign">Add to…</button>
-    ${here ? `<button class="extra" data-act="leave" title="Take them out of the ${here.kind} ${esc(here.container.name)}; they stay in the library">Remove from ${esc(here.container.name)}</button>` : ""}
-    <button class="extra" data-act="share">Share…</button><button class="extra" data-act="similar">Similar</button>
+    ${[1, 2, 3, 4, 5].map((r) => `<button class="extra" data-needs="write" data-rate="${r}" aria-label="Rate ${r} stars">${"★".repeat(r)}</button>`).join("")}
+    <button class="extra" data-needs="write" data-act="tag">Tag…</button><button data-needs="write" data-act="assign">Add to…</button>
+    ${here ? `<button class="extra" data-needs="write" data-act="leave" title="Take them out of the ${here.kind} ${esc(here.container.name)}; they stay in the library">Remove from ${esc(here.container.name)}</button>` : ""}
+    <button class="extra" data-needs="write" data-act="share">Share…</button><button class="extra" data-act="similar">Similar</button>
     <button data-act="more" aria-label="More actions">More…</button>
-    <button data-act="remove" class="danger">${app.view.scrapheap ? "Delete for good" : "Delete"}</button>
-    ${app.view.scrapheap ? '<button data-act="unscrap">Restore</button>' : ""}
+    <button data-needs="write" data-act="remove" class="danger">${app.view.scrapheap ? "Delete for good" : "Delete"}</button>
+    ${app.view.scrapheap ? '<button data-needs="write" data-act="unscrap">Restore</button>' : ""}
     <button data-act="clear" aria-label="Clear selection">×</button>`;
   bar.querySelectorAll("[data-rate]").forEach((b) => { b.onclick = () => actions.rate(app, ids, Number(b.dataset.rate)); });
   bar.querySelectorAll("[data-act]").forEach((b) => {
