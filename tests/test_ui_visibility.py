@@ -149,3 +149,32 @@ def test_a_viewers_menu_offers_nothing_it_cannot_do(browser, server):  # noqa: F
     for page in (dave, carol):
         assert page.watcher.clean() == []
         page.context.close()
+
+
+def test_a_member_adds_a_shared_picture_to_their_library_from_the_link(browser, server, tmp_path):  # noqa: F811
+    photo(200, 150, seed=955).save(tmp_path / "bobs-secret.png")
+    library = server.library
+    bob = Accounts(server.state.auth).named("bob")
+    report = library.import_paths([tmp_path / "bobs-secret.png"], owner_id=bob.id, private=True)
+    (picture_id,) = [p.picture_id for p in report.imported]
+    _, token = server.state.shares.create("pictures", picture_ids=[picture_id])
+    carol = signed_in_as(browser, server, "carol")
+    carol.goto(f"/s/{token}")
+    carol.wait_for_selector("body[data-ready='1']")
+    carol.locator(".tile:not([hidden]) img").first.click()
+    carol.get_by_role("button", name="Add to my library").click()
+    expect(carol.locator("#keep")).to_have_text("In your library")
+    assert serious(carol) == []
+    screenshot(carol, "share-add-to-library")
+    carol.goto(f"/?picture={picture_id}")
+    expect(carol.locator("#owner-line")).to_contain_text("Brought in by bob")  # hers to see now
+    assert carol.watcher.clean() == []
+    carol.context.close()
+    # Someone who never signed in here is offered nothing of the kind.
+    stranger = browser.new_context(base_url=server.url).new_page()
+    stranger.goto(f"/s/{token}")
+    stranger.wait_for_selector("body[data-ready='1']")
+    stranger.locator(".tile:not([hidden]) img").first.click()
+    expect(stranger.locator("#download, .info h2").first).to_be_visible()
+    expect(stranger.get_by_role("button", name="Add to my library")).to_have_count(0)
+    stranger.context.close()

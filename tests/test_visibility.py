@@ -413,3 +413,24 @@ def test_a_share_link_shows_what_its_maker_may_see(live, people, secret):
     # A member's watermark is a picture of theirs to see, not anyone's private one.
     watermark = {"scope_type": "pictures", "picture_ids": [shared_id], "watermark_picture_id": private_id}
     assert people["carol"].post("/api/v1/shares", json=watermark).status_code == 404
+
+
+def test_add_to_my_library_from_a_share_link(live, people, secret):
+    private_id, *_ = secret
+    link = people["bob"].post("/api/v1/shares", json={"scope_type": "pictures", "picture_ids": [private_id]})
+    token = link.json()["token"]
+    add = f"/api/v1/shared/{token}/pictures/{private_id}/add-to-my-library"
+    assert live.client().post(add).status_code == 401  # the link alone keeps nothing: an account does
+
+    carol = live.client()
+    signed = carol.post("/api/v1/auth/login", json={"username": "carol", "password": "carols password"})
+    headers = {"X-CSRF-Token": signed.json()["csrf_token"], "Origin": live.url}
+    assert carol.post(add, headers={**headers, "Origin": "https://elsewhere.example"}).status_code == 403
+    assert carol.post(add).status_code == 403  # a session's write needs its CSRF token
+    assert carol.get(f"/api/v1/pictures/{private_id}").status_code == 404
+    assert carol.post(add, headers=headers).json() == {"added": True}
+    assert carol.post(add, headers=headers).json() == {"added": False}
+    assert carol.get(f"/api/v1/pictures/{private_id}").json()["mine"] is True  # hers to see from now on
+    other = f"/api/v1/shared/{token}/pictures/{secret[1]}/add-to-my-library"
+    assert carol.post(other, headers=headers).status_code == 404  # only what the link shares
+    assert people["dave"].post(add).status_code == 403  # a viewer keeps nothing

@@ -421,6 +421,14 @@ class ShareService:
         found = set(self.query.ids(f))
         return [i for i in picture_ids if i in found]
 
+    def add_to_library_of(self, share: Share, picture_id: int, user_id: int) -> bool:
+        """ "Add to my library" from a share link, by an account signed in to this library: the shared picture
+        becomes one of its own (it sees it from now on, as whoever shared it meant). False when it was already."""
+        if not self.contains(share, picture_id):
+            raise NotFound(f"picture {picture_id} is not in this share")
+        with self.pictures.db.write():
+            return bool(self.pictures.visibility.add_holders(user_id, [picture_id], now_ms()))
+
     def picture(self, share: Share, picture_id: int) -> SharedPicture:
         if not self.contains(share, picture_id):
             raise NotFound(f"picture {picture_id} is not in this share")

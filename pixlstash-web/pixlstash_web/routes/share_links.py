@@ -7,8 +7,10 @@ Images pass through the share transforms (the watermark) when the share asks for
 from __future__ import annotations
 
 import msgspec
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, Response, StreamingResponse
 
+from pixlstash.auth import Forbidden
 from pixlstash.domain import Statistics
 from pixlstash.errors import NotFound
 from pixlstash.media.strip import without_metadata
@@ -18,7 +20,7 @@ from pixlstash.system.events import Event
 from ..api import Api, RequestContext
 from ..event_streams import event_stream, sse
 from ..schemas import Count, FilterQuery, ListQuery
-from ..security import Policy
+from ..security import Policy, authorise
 from .media import (
     NO_STORE,
     ORIGINAL_HEADERS,
@@ -30,6 +32,10 @@ from .media import (
 )
 
 PREFIX = "/shared/{share_token}"
+
+
+class Added(msgspec.Struct):
+    added: bool  # False: it was among yours already
 
 
 class ShareInfo(msgspec.Struct):
@@ -169,6 +175,26 @@ def register(api: Api) -> None:
     )
     def picture(ctx: RequestContext) -> SharedPicture:
         return _shares(ctx).picture(ctx.share, ctx.path["picture_id"])
+
+    @api.post(
+        PREFIX + "/pictures/{picture_id:int}/add-to-my-library",
+        policy=Policy.SHARE,
+        response=Added,
+        tag="shared",
+        summary="Add a shared picture to your own pictures: for someone signed in to this library (a session "
+        "with its CSRF token, or a write token), besides the link",
+        extra_responses={401: "not signed in to this library", 403: "a viewer's account, or another site's page"},
+    )
+    async def add_to_my_library(ctx: RequestContext) -> Added:
+        person, _ = await authorise(ctx.request, ctx.state, Policy.WRITE)  # the link opens it; an account keeps it
+        if person.user_id is None:
+            raise Forbidden("these credentials act for no account")
+        added = await run_in_threadpool(
+            _shares(ctx).add_to_library_of, ctx.share, ctx.path["picture_id"], person.user_id
+        )
+        if added:
+            ctx.library.events.publish(Event("picture.changed", [ctx.path["picture_id"]], {"mine": True}))
+        return Added(added)
 
     @api.get(
         PREFIX + "/media/{content_hash}/{size}.webp",

@@ -1,6 +1,7 @@
 // The share recipient's page: the library's grid and picture viewer in read-only mode, over the share's
 // own routes (its token is the only credential; no cookie is sent). Previous / next, swipe and zoom,
-// the share's title, and downloads when the owner allowed them.
+// the share's title, and downloads when the owner allowed them. Someone signed in to this library in this
+// browser (a member) may also add a shared picture to their own: that one request sends the session.
 
 import { Grid } from "./grid/grid.js";
 import { esc, icon, markTouch } from "./ui.js";
@@ -16,6 +17,28 @@ const pictures = new Map(); // id -> the picture as the share shows it
 let info = null;
 let grid = null;
 let open = -1; // the open picture's position, or -1
+let member = null; // the account signed in to this library here, when it may keep pictures
+const CSRF_KEY = "pixlstash.csrf"; // where the library's page keeps its session's CSRF token (api.js)
+
+/** Whether this browser is signed in to the library as someone who may keep pictures. Asked only where the
+ * library's page signed in before (its CSRF token is here): a stranger's browser asks nothing. */
+async function whoIsSignedIn() {
+  if (!localStorage.getItem(CSRF_KEY)) return;
+  try {
+    const response = await fetch("/api/v1/auth/me", { credentials: "same-origin" });
+    const me = response.ok ? await response.json() : null;
+    if (me && me.user_id != null && me.scope !== "read") member = me;
+  } catch { /* not signed in: the page is as for anyone */ }
+}
+
+async function keep(p) {
+  const response = await fetch(`${base}/pictures/${p.id}/add-to-my-library`, {
+    method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": localStorage.getItem(CSRF_KEY) || "" },
+  });
+  const body = await response.json().catch(() => ({}));
+  $("keep").textContent = response.ok ? "In your library" : body.error?.message || response.statusText;
+  $("keep").disabled = response.ok;
+}
 
 async function get(path) {
   const response = await fetch(base + path, { credentials: "omit" });
@@ -96,11 +119,13 @@ function show(index) {
       ${p.caption ? `<p>${esc(p.caption)}</p>` : ""}
       ${p.tags?.length ? `<div class="chips">${p.tags.map((t) => `<span class="chip">${esc(t.name)}</span>`).join("")}</div>` : ""}
       ${info.allow_original ? `<p><a class="button primary" id="download" href="${media(p, "original")}" download>${icon("download")} ${downloadLabel(p)}</a></p>` : ""}
+      ${member ? `<p><button id="keep" title="Signed in as ${esc(member.username)}: list it under your pictures">Add to my library</button></p>` : ""}
     </div>`;
   el.hidden = false;
   $("prev").onclick = () => show(open - 1);
   $("next").onclick = () => show(open + 1);
   $("close-overlay").onclick = close;
+  if (member) $("keep").onclick = () => keep(p);
   holdSmallPictures($("stage"), $("full"), $("fit-small"), p, () => {});
   bindZoom($("stage"), $("full"), p, (delta) => show(open + delta));
   grid.focus = index;
@@ -151,6 +176,7 @@ async function start() {
     if (info.allow_original) notes.push("Originals can be downloaded");
     if (info.expires_at) notes.push(`Link valid until ${new Date(info.expires_at).toLocaleDateString()}`);
     $("share-note").textContent = notes.join(" · ");
+    await whoIsSignedIn();
     await loadAll();
   } catch (error) {
     $("grid").hidden = true;
