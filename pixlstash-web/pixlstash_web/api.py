@@ -27,6 +27,7 @@ from pixlstash.library import Library
 from pixlstash.pictures.visibility import enter
 from pixlstash.sharing.service import Share
 
+from .picture_guard import PICTURE_PARAMS, require_visible_named, require_visible_path
 from .security import Policy, authorise
 from .state import AppState
 
@@ -267,52 +268,6 @@ def _dispatcher(methods: dict[str, Endpoint]) -> Callable:
 _INT64_MAX = 2**63 - 1
 
 
-_PICTURE_PARAMS = {"picture_id", "face_id", "content_hash"}
-
-
-def _require_visible(ctx: RequestContext) -> None:
-    """A picture named in the path (or a face on it, or its content) that the caller may not see is as absent
-    as one that never was: the same 404, before any handler or cache looks at it."""
-    library = ctx.library
-    if "picture_id" in ctx.path:
-        library.require_pictures([ctx.path["picture_id"]])
-    if "face_id" in ctx.path:
-        picture_id = library.vectors.face_picture(ctx.path["face_id"])
-        if picture_id is None or not library.pictures.existing_ids([picture_id]):
-            raise NotFound(f"no face {ctx.path['face_id']}")
-    if "content_hash" in ctx.path and library.pictures.id_for_hash(str(ctx.path["content_hash"])) is None:
-        raise NotFound("no picture has that content")
-
-
-def _names_pictures(field: str) -> bool:
-    """A query or body field that names pictures by id (``picture_ids``, ``watermark_picture_id``, a selection's
-    ``ids``, a stack's ``cover_id``)."""
-    return field in ("ids", "cover_id") or field.endswith(("picture_id", "picture_ids"))
-
-
-def _require_visible_in(ctx: RequestContext, parsed: list[Any]) -> None:
-    """Pictures a request names by id in its query or body (a selection, a stack's cover, the pictures to
-    search like) must be ones the caller may see: otherwise the same 404 as for no such picture, before the
-    handler acts on any of them; faces named by id are checked by their pictures. Filters need no check:
-    their queries see only what the caller may."""
-    named: list[int] = []
-    for value in parsed:
-        for name in (f for f in getattr(value, "__struct_fields__", ()) if _names_pictures(f)):
-            given = getattr(value, name, None)
-            if isinstance(given, int) and not isinstance(given, bool):
-                named.append(given)
-            elif isinstance(given, list):
-                named.extend(i for i in given if isinstance(i, int))
-        faces = getattr(value, "face_ids", None)
-        if isinstance(faces, list) and faces:
-            on = ctx.library.vectors.face_pictures(faces)
-            if len(on) < len(set(faces)):
-                raise NotFound("no such face")
-            named.extend(on.values())
-    if named:
-        ctx.library.require_pictures(named)
-
-
 async def _run(endpoint: Endpoint, request: Request) -> Response:
     state: AppState = request.state.pixlstash
     for value in request.path_params.values():
@@ -323,15 +278,15 @@ async def _run(endpoint: Endpoint, request: Request) -> Response:
     # task has its own context, which ends with it; the thread pool runs in a copy of it).
     enter(principal.audience if principal is not None else None)
     ctx = RequestContext(request, state, principal, share, dict(request.path_params))
-    if _PICTURE_PARAMS & ctx.path.keys():
-        await run_in_threadpool(_require_visible, ctx)
+    if PICTURE_PARAMS & ctx.path.keys():
+        await run_in_threadpool(require_visible_path, ctx)
     args: list[Any] = [ctx]
     if endpoint.query is not None:
         args.append(parse_query(request, endpoint.query))
     if endpoint.body is not None:
         args.append(await parse_body(request, endpoint.body))
     if principal is not None and not principal.audience.sees_all and len(args) > 1:
-        await run_in_threadpool(_require_visible_in, ctx, args[1:])
+        await run_in_threadpool(require_visible_named, ctx, args[1:])
     if inspect.iscoroutinefunction(endpoint.handler):
         result = await endpoint.handler(*args)
     else:

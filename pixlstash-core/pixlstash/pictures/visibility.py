@@ -1,13 +1,13 @@
 """Who may see which picture: every picture has the account that brought it in and is either shared with the
-library or private to that account.
+library or private to the accounts holding it.
 
 The rule is enforced where pictures are read, like a database's row-level security: the web layer (and the
-CLI's ``--as``) names the account a piece of work is done for with ``seen_by``, and the storage layer's
-picture queries (``db.query.compile_filter`` and ``PictureStore``'s lookups) add ``db.pictures.visible_sql``'s
-condition
-while it is in force. Everything built on those queries (grids, counts, statistics, search, similar search,
-exports, bulk changes) sees only what the account may see; a picture it may not see does not exist for it.
-Work nobody asked for (enrichment, imports, snapshots) runs outside ``seen_by`` and sees the whole library.
+CLI's ``--as``) puts the account a piece of work is done for in force (``enter``, ``seen_by``), and the
+storage layer's picture queries (``db.query.compile_filter``, ``PictureStore``'s lookups and the counts kept
+apart) add ``db.visibility.visible_sql``'s condition while it is. Everything built on those queries (grids,
+counts, statistics, search, similar search, exports, bulk changes) sees only what the account may see; a
+picture it may not see does not exist for it. Work nobody asked for (enrichment, imports, snapshots) runs
+with no account in force and sees the whole library.
 """
 
 from __future__ import annotations
