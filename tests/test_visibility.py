@@ -5,8 +5,10 @@ route: the route matrix walks every API route as another member and looks for an
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
 import re
 import threading
 
@@ -434,3 +436,64 @@ def test_add_to_my_library_from_a_share_link(live, people, secret):
     other = f"/api/v1/shared/{token}/pictures/{secret[1]}/add-to-my-library"
     assert carol.post(other, headers=headers).status_code == 404  # only what the link shares
     assert people["dave"].post(add).status_code == 403  # a viewer keeps nothing
+
+
+def _remove_bob_killed_at(root, kill_at: str) -> None:
+    """Remove bob's account in a child that SIGKILLs itself when ``kill_at`` (module.Class.method) is called."""
+    import subprocess
+    import sys
+    import textwrap
+
+    module, cls, name = kill_at.rsplit(".", 2)
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        from pixlstash.accounts import Accounts
+        from pixlstash.auth import Authenticator
+        from pixlstash.library import Library
+        import {module} as target
+
+        def die(*args, **kwargs):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        library = Library.open({str(root)!r})
+        auth = Authenticator(library.root)
+        setattr(target.{cls}, {name!r}, die)
+        Accounts(auth).remove("bob", by=None, hand_over=library.hand_over_pictures)
+        raise SystemExit("not killed")
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIXLSTASH_")}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == -9, done.stderr
+
+
+def test_kill_9_while_an_account_is_removed_leaves_no_picture_to_a_missing_account(tmp_path):
+    from pixlstash.auth import Authenticator
+    from pixlstash.library import Library
+
+    root = tmp_path / "lib"
+    with Library.open(root) as library, contextlib.closing(Authenticator(library.root)) as auth:
+        auth.create_owner("alice", "alices password")
+        bob = Accounts(auth).add("bob", "bobs password", "member").id
+        folder = tmp_path / "in"
+        folder.mkdir()
+        photo(90, 60, seed=41).save(folder / "bobs.png")
+        library.import_paths([folder], owner_id=bob, private=True)
+    # Killed before it handed anything over: nothing changed. Killed after the pictures were handed over, before
+    # the account went: the pictures are the owner's, the account is still there, and removing it again works.
+    for kill_at, handed in (
+        ("pixlstash.db.visibility.VisibilityStore.hand_over", False),
+        ("pixlstash.db.auth_db.AuthStore.revoke_tokens_of", True),
+    ):
+        _remove_bob_killed_at(root, kill_at)
+        with Library.open(root) as library, contextlib.closing(Authenticator(library.root)) as auth:
+            assert auth.store.account_named("bob") is not None
+            owners = {row[0] for row in library.db.query("SELECT owner_id FROM pictures")}
+            assert owners == ({None} if handed else {bob})
+            assert library.get(1).private
+    with Library.open(root) as library, contextlib.closing(Authenticator(library.root)) as auth:
+        Accounts(auth).remove("bob", by=None, hand_over=library.hand_over_pictures)
+        assert auth.store.account_named("bob") is None
+        assert library.db.query("SELECT owner_id, private FROM pictures") == [(None, 1)]
+        assert library.db.query("SELECT count(*) FROM picture_holders WHERE user_id = ?", (bob,)) == [(0,)]
