@@ -62,7 +62,16 @@ class FaceStore:
             self.db.execute(f"UPDATE faces SET cluster_id = ? WHERE cluster_id IN ({marks})", (into, *chunk))
 
     def cluster_faces(self, cluster_id: int) -> list[int]:
-        return [r[0] for r in self.db.query("SELECT id FROM faces WHERE cluster_id = ? ORDER BY id", (cluster_id,))]
+        """The cluster's faces on pictures the account in force may see (naming a cluster names only those)."""
+        visible, params = visible_sql("p")
+        return [
+            r[0]
+            for r in self.db.query(
+                "SELECT f.id FROM faces f JOIN pictures p ON p.id = f.picture_id WHERE f.cluster_id = ? "
+                f"AND {visible} ORDER BY f.id",
+                (cluster_id, *params),
+            )
+        ]
 
     def reset_clusters(self) -> None:
         self.db.execute("UPDATE faces SET cluster_id = NULL WHERE cluster_id IS NOT NULL")
