@@ -169,7 +169,7 @@ def test_accounts_over_http_as_each_role(live):
     ids = {name: r.json()["id"] for name, r in made.items()}
     assert made["carol"].json() | {"created_at": 0} == {
         "id": ids["carol"], "username": "carol", "role": "viewer", "scope": "read", "created_at": 0, "disabled": False,
-        "uploads_private": False,
+        "uploads_private": False, "quota_bytes": None,
     }  # fmt: skip
     assert made["bob"].json()["uploads_private"] is True  # a member's uploads are theirs until shared
     bad = admin.post("/api/v1/users", json={"username": "x", "password": "long enough", "role": "owner"})

@@ -4,6 +4,8 @@ has no control to change it. At desktop and phone sizes, axe-clean."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from corpus import photo
 from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
@@ -101,10 +103,12 @@ def test_a_member_shares_a_private_upload_and_another_finds_it(browser, server, 
 
 
 def test_a_member_chooses_to_share_uploads_by_default(browser, server):  # noqa: F811
+    Accounts(server.state.auth).set_quota("carol", 50_000_000, by=None)
     carol = signed_in_as(browser, server, "carol", viewport=PHONE, has_touch=True)
     carol.get_by_role("button", name="Settings", exact=True).click()
     box = carol.get_by_label("Keep what I upload to myself until I share it (admins see everything)")
     expect(box).to_be_checked()
+    expect(carol.locator("#uploads-quota")).to_have_text(re.compile(r"You use [0-9.]+ MB of the 50 MB you may upload"))
     box.uncheck()
     expect(carol.locator("#toast")).to_contain_text("Your uploads are shared with the library")
     assert Accounts(server.state.auth).named("carol").uploads_private is False

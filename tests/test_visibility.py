@@ -372,6 +372,11 @@ def test_the_command_line_acts_for_an_account_with_as(tmp_path):
     assert cli("ls", "--count", "--library", root).stdout.strip() == "1"  # the machine's owner sees all
     tagged = cli("--as", "carol", "tag", "add", "1", "x", "--library", root)
     assert tagged.returncode == 1 and "no such picture: 1" in tagged.stderr
+    quota = cli("user", "quota", "bob", "10M", "--library", root)
+    assert quota.returncode == 0 and quota.stdout.strip() == "bob may upload 10,485,760 bytes"
+    assert cli("user", "quota", "bob", "none", "--library", root).stdout.strip() == "bob may upload no limit"
+    bad = cli("user", "quota", "bob", "lots", "--library", root)
+    assert bad.returncode == 1 and "a size is a number with K, M, G or T" in bad.stderr
     nobody = cli("--as", "zed", "ls", "--library", root)
     assert nobody.returncode == 1 and "no account named 'zed'" in nobody.stderr
     with Library.open(root) as library:
@@ -497,3 +502,25 @@ def test_kill_9_while_an_account_is_removed_leaves_no_picture_to_a_missing_accou
         assert auth.store.account_named("bob") is None
         assert library.db.query("SELECT owner_id, private FROM pictures") == [(None, 1)]
         assert library.db.query("SELECT count(*) FROM picture_holders WHERE user_id = ?", (bob,)) == [(0,)]
+
+
+def test_an_upload_past_the_accounts_quota_is_refused_whole(live, people, secret):
+    carol = people["carol"]
+    used = live.library.get(secret[1]).file_size  # carol's one upload so far
+    quota = used + len(_png(3)) + 10  # room for one more picture, not two
+    answer = people["alice"].patch(f"/api/v1/users/{people.ids['carol']}", json={"quota_bytes": quota})
+    assert answer.status_code == 200 and answer.json()["quota_bytes"] == quota
+    me = carol.get("/api/v1/auth/me").json()
+    assert (me["quota_bytes"], me["uploaded_bytes"]) == (quota, used)
+    before = live.library.count()
+    files = [("file", (f"{n}.png", _png(10 + n), "image/png")) for n in range(2)]
+    refused = carol.post("/api/v1/uploads", files=files)
+    assert refused.status_code == 413 and "would pass your quota" in refused.json()["error"]["message"]
+    assert live.library.count() == before  # nothing of it was kept
+    assert not [p for p in live.library.tmp.iterdir() if p.name.startswith("upload-")]  # nor left in tmp
+    assert _upload(carol, "one more.png", _png(3))  # what fits still comes in
+    assert people["bob"].patch(f"/api/v1/users/{people.ids['carol']}", json={"quota_bytes": None}).status_code == 403
+    assert (
+        people["alice"].patch(f"/api/v1/users/{people.ids['carol']}", json={"quota_bytes": None}).json()["quota_bytes"]
+        is None
+    )

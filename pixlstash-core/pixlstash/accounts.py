@@ -51,6 +51,7 @@ class Account(msgspec.Struct, frozen=True):
     created_at: int
     disabled: bool
     uploads_private: bool = False  # its uploads stay private to it unless it says otherwise
+    quota_bytes: int | None = None  # how much it may upload into the library (None: no limit)
 
 
 class Invite(msgspec.Struct, frozen=True):
@@ -79,9 +80,9 @@ def uploads_private(row: AccountRow) -> bool:
 
 def _account(row: AccountRow) -> Account:
     disabled = row.disabled_at is not None
-    return Account(
-        row.id, row.username, row.role, ROLE_SCOPES[row.role], row.created_at, disabled, uploads_private(row)
-    )  # type: ignore[arg-type]
+    role = row.role
+    private = uploads_private(row)
+    return Account(row.id, row.username, role, ROLE_SCOPES[role], row.created_at, disabled, private, row.quota_bytes)  # type: ignore[arg-type]
 
 
 class Accounts:
@@ -133,6 +134,16 @@ class Accounts:
                 raise NotFound(f"no account {user_id}")
             self.store.set_uploads_private(user_id, private)
         return self.by_id(user_id)
+
+    def set_quota(self, username: str, quota_bytes: int | None, *, by: int | None) -> Account:
+        """How many bytes of originals the account may bring into the library (None: no limit). An upload that
+        would pass it is refused whole, with one line; what the account has stays."""
+        if quota_bytes is not None and quota_bytes <= 0:
+            raise BadInput("a quota is a positive number of bytes, or none")
+        with self.db.write():
+            account = self._changeable(username, by, "give a quota")
+            self.store.set_quota(account.id, quota_bytes)
+        return self.named(username)
 
     def disable(self, username: str, *, by: int | None) -> Account:
         """Its sessions end and its tokens and share links are refused until it is enabled again."""

@@ -345,6 +345,8 @@ class Me(msgspec.Struct):
     user_id: int | None = None
     uploads_private: bool = False  # that account's uploads stay private to it unless it says otherwise
     accounts: int = 1  # how many people the library has (the UI offers "Mine" and "Shared with me" past one)
+    quota_bytes: int | None = None  # how much the account may upload (None: no limit)
+    uploaded_bytes: int = 0  # how much it has
 
 
 class MeChange(msgspec.Struct, forbid_unknown_fields=True):
@@ -360,6 +362,7 @@ class AccountCreate(msgspec.Struct, forbid_unknown_fields=True):
 class AccountChange(msgspec.Struct, forbid_unknown_fields=True):
     role: Literal["admin", "member", "viewer"] | UnsetType = UNSET
     disabled: bool | UnsetType = UNSET
+    quota_bytes: Annotated[int, Meta(ge=1, le=2**62)] | UnsetType | None = UNSET  # None: no limit
 
 
 class InviteCreate(msgspec.Struct, forbid_unknown_fields=True):

@@ -94,11 +94,21 @@ class ReceivedUpload:
 
 
 class Uploader(msgspec.Struct, frozen=True):
-    """Whose the uploaded pictures become, and whether they stay private to that account unless the request
-    says otherwise."""
+    """Whose the uploaded pictures become, whether they stay private to that account unless the request says
+    otherwise, and how many more bytes its quota allows (None: no quota)."""
 
     user_id: int | None = None
     private: bool = False
+    quota_left: int | None = None
+
+    def check_quota(self, upload: ReceivedUpload) -> None:
+        """An upload that would pass the account's quota is refused whole (before anything is recorded)."""
+        size = sum(file.size for file in upload.files)
+        if self.quota_left is not None and size > self.quota_left:
+            raise TooLarge(
+                f"this upload ({size:,} bytes) would pass your quota: {max(self.quota_left, 0):,} bytes are left; "
+                "ask an admin of this library for more room"
+            )
 
 
 class EarlyImport:

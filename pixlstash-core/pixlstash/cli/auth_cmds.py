@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -129,6 +130,33 @@ def user_role(pm, library_path, username, role) -> int:
     with _authenticator(library_path, pm) as auth:
         account = Accounts(auth).set_role(username, role, by=None)
     print(f"{account.username} is now {'an' if account.role == 'admin' else 'a'} {account.role}")
+    return 0
+
+
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def _size(text: str) -> int | None:
+    """``none``, or a number of bytes with an optional K, M, G or T (binary: 10G is 10 GiB)."""
+    if text.strip().lower() == "none":
+        return None
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?", text.strip(), re.IGNORECASE)
+    if match is None:
+        raise BadInput(f"a size is a number with K, M, G or T (10G), or none; not {text!r}")
+    return int(float(match[1]) * _UNITS[match[2].upper()])
+
+
+@user_group.command("quota", cls=SectionedCommand)
+@library_option
+@click.argument("username")
+@click.argument("size")
+@click.pass_obj
+def user_quota(pm, library_path, username, size) -> int:
+    """How much an account may upload into the library (10G, 500M, or none); an upload past it is refused."""
+    with _authenticator(library_path, pm) as auth:
+        account = Accounts(auth).set_quota(username, _size(size), by=None)
+    said = f"{account.quota_bytes:,} bytes" if account.quota_bytes is not None else "no limit"
+    print(f"{account.username} may upload {said}")
     return 0
 
 

@@ -133,16 +133,17 @@ CREATE TABLE invites (
 """
 
 # Whether an account's uploads stay private to it unless it says otherwise (NULL: as its role has it, see
-# ``accounts.uploads_private``).
+# ``accounts.uploads_private``), and how many bytes of uploads it may have in the library (NULL: no limit).
 _AUTH_V4 = """
 ALTER TABLE users ADD COLUMN uploads_private INTEGER CHECK (uploads_private IN (0, 1));
+ALTER TABLE users ADD COLUMN quota_bytes INTEGER CHECK (quota_bytes > 0);
 """
 
 AUTH_MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "users, tokens, sessions, shares, settings", _AUTH_V1),
     (2, "share links belong to the token or account that made them", _AUTH_V2),
     (3, "accounts with roles, invites; tokens belong to an account", _AUTH_V3),
-    (4, "each account's default for its uploads: private or shared", _AUTH_V4),
+    (4, "each account's default for its uploads (private or shared) and its quota", _AUTH_V4),
 ]
 
 
@@ -153,6 +154,7 @@ class AccountRow(msgspec.Struct, frozen=True):
     created_at: int
     disabled_at: int | None
     uploads_private: int | None = None
+    quota_bytes: int | None = None
 
 
 class InviteRow(msgspec.Struct, frozen=True):
@@ -213,7 +215,7 @@ class ShareRow(msgspec.Struct, frozen=True):
 
 
 _TOKEN_COLUMNS = "id, name, token_hash, prefix, scope, created_at, expires_at, last_used_at, revoked_at, user_id"
-_ACCOUNT_COLUMNS = "id, username, role, created_at, disabled_at, uploads_private"
+_ACCOUNT_COLUMNS = "id, username, role, created_at, disabled_at, uploads_private, quota_bytes"
 _INVITE_COLUMNS = "id, code_hash, prefix, role, note, created_by, created_at, expires_at, used_at, used_by, revoked_at"
 _SESSION_COLUMNS = (
     "id, user_id, session_hash, csrf_hash, created_at, expires_at, last_seen_at, user_agent, address, revoked_at"
@@ -269,6 +271,9 @@ class AuthStore:
         self.db.execute(
             "UPDATE users SET uploads_private = ? WHERE id = ?", (None if private is None else int(private), user_id)
         )
+
+    def set_quota(self, user_id: int, quota_bytes: int | None) -> None:
+        self.db.execute("UPDATE users SET quota_bytes = ? WHERE id = ?", (quota_bytes, user_id))
 
     def set_disabled(self, user_id: int, when: int | None) -> None:
         self.db.execute("UPDATE users SET disabled_at = ? WHERE id = ?", (when, user_id))

@@ -103,6 +103,10 @@ class VisibilityStore:
         )
         return sorted(r[0] for r in rows)
 
+    def uploaded_bytes(self, user_id: int) -> int:
+        """The originals the account brought in, the scrapheap's included (they take the disk until purged)."""
+        return int(self.db.scalar("SELECT coalesce(sum(file_size), 0) FROM pictures WHERE owner_id = ?", (user_id,)))
+
     def owners(self, picture_ids: Sequence[int]) -> dict[int, int | None]:
         """Who brought each picture in (None: the library's owner, before accounts)."""
         return dict(

@@ -4,6 +4,7 @@ An invite is accepted by its person at ``POST /invites/accept`` (``auth_routes``
 
 from __future__ import annotations
 
+from msgspec import UNSET
 from starlette.concurrency import run_in_threadpool
 
 from pixlstash.accounts import Account, Accounts, Invite
@@ -38,7 +39,7 @@ def register(api: Api) -> None:
         body=AccountChange,
         response=Account,
         tag="auth",
-        summary="Change an account's role, or disable (its sessions end, its tokens stop) or enable it",
+        summary="Change an account's role or quota, or disable (its sessions end, its tokens stop) or enable it",
         extra_responses={403: "the owner's account, or your own"},
     )
     def change(ctx: RequestContext, body: AccountChange) -> Account:
@@ -46,6 +47,8 @@ def register(api: Api) -> None:
         name, by = accounts.by_id(ctx.path["user_id"]).username, ctx.principal.user_id
         if isinstance(body.role, str):
             accounts.set_role(name, body.role, by=by)
+        if body.quota_bytes is not UNSET:
+            accounts.set_quota(name, body.quota_bytes, by=by)
         if body.disabled is True:
             accounts.disable(name, by=by)
         elif body.disabled is False:

@@ -174,7 +174,19 @@ def register(api: Api) -> None:
             return Me(p.kind, p.scope, accounts=store.user_count())
         session_id = p.id if p.kind == "session" else None
         private = uploads_private(account)
-        return Me(p.kind, p.scope, account.username, session_id, account.role, account.id, private, store.user_count())
+        used = ctx.library.pictures.visibility.uploaded_bytes(account.id)
+        return Me(
+            p.kind,
+            p.scope,
+            account.username,
+            session_id,
+            account.role,
+            account.id,
+            private,
+            store.user_count(),
+            account.quota_bytes,
+            used,
+        )
 
     @api.patch(
         "/auth/me",

@@ -34,7 +34,12 @@ def _uploader(ctx: RequestContext) -> Uploader:
     """The account uploading, and its default for whether its uploads stay private to it."""
     user_id = ctx.principal.user_id
     account = ctx.state.auth.store.account(user_id) if user_id is not None else None
-    return Uploader(user_id, uploads_private(account) if account is not None else False)
+    if account is None:
+        return Uploader(user_id)
+    left = None
+    if account.quota_bytes is not None:
+        left = account.quota_bytes - ctx.library.pictures.visibility.uploaded_bytes(account.id)
+    return Uploader(user_id, uploads_private(account), left)
 
 
 def register(api: Api) -> None:
@@ -46,15 +51,22 @@ def register(api: Api) -> None:
         summary="Upload pictures (multipart/form-data, field 'file', repeatable; optional 'project_id', "
         "'collection_ids', 'last_modified': each file's modified time, epoch ms, comma-separated in order, and "
         "'private': 1 to keep them to yourself, 0 to share them with the library; unsaid, your account's default)",
-        extra_responses={413: "a file or the request is over the size limit", 415: "not multipart/form-data"},
+        extra_responses={
+            413: "a file or the request is over the size limit, or the upload would pass your quota",
+            415: "not multipart/form-data",
+        },
         request_schema=UPLOAD_SCHEMA,
     )
     async def upload(ctx: RequestContext) -> ImportReport:
         early = EarlyImport(ctx.state.library, await run_in_threadpool(_uploader, ctx))
+        upload = None
         try:
             upload = await receive_upload(ctx.request, ctx.state.library.tmp, ctx.state.settings, early.arrived)
+            early.owner.check_quota(upload)
         except BaseException as error:
             await early.abandon(error)
+            if upload is not None:
+                upload.discard()
             raise
         return await early.finish(upload)
 

@@ -135,9 +135,13 @@ function renderOwnSettings(app, panel, header, bindClose) {
 /** Where the library has more than one person: one's own default for one's uploads. */
 function uploadsSection(me) {
   if (!(me.accounts > 1) || me.user_id == null) return "";
+  const room = me.quota_bytes == null ? "" : `<p class="muted" id="uploads-quota">You use ${
+    megabytes(me.uploaded_bytes)} of the ${megabytes(me.quota_bytes)} you may upload.</p>`;
   return `<section><h3>Your uploads</h3><label><input type="checkbox" id="uploads-private" ${me.uploads_private ? "checked" : ""}>
-    Keep what I upload to myself until I share it (admins see everything)</label></section>`;
+    Keep what I upload to myself until I share it (admins see everything)</label>${room}</section>`;
 }
+
+const megabytes = (bytes) => `${(bytes / 1e6).toLocaleString(undefined, { maximumFractionDigits: 1 })} MB`;
 
 function bindUploads(app, panel) {
   const box = panel.querySelector("#uploads-private");
