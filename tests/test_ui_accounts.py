@@ -12,6 +12,8 @@ from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
 from test_ui_accessibility import serious
 from ui_support import PageWatcher, library_server, screenshot, signed_in_page
 
+from pixlstash.accounts import Accounts
+
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
@@ -77,6 +79,9 @@ def test_an_invited_person_joins_sees_what_their_role_allows_and_is_stopped_when
         access = open_access(owner)
         access.get_by_label("Role of dana").select_option("member")
         expect(owner.locator("#toast")).to_contain_text("dana is now a member")
+        access.get_by_label("Quota of dana").select_option(label="5 GB")
+        expect(owner.locator("#toast")).to_contain_text("dana: 5 GB")
+        assert Accounts(server.state.auth).named("dana").quota_bytes == 5 * 2**30
         dana.reload()
         dana.wait_for_selector("body[data-ready='1']")
         expect(dana.get_by_role("button", name="Upload")).to_be_visible()

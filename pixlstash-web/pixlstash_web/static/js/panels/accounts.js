@@ -13,6 +13,16 @@ const ROLES = {
 };
 
 const day = (ms) => new Date(ms).toLocaleDateString();
+const GB = 2 ** 30;
+const QUOTAS = [null, 1, 5, 20, 100, 500].map((gb) => (gb === null ? null : gb * GB));
+const quotaWords = (bytes) => (bytes == null ? "no quota" : `${(bytes / GB).toLocaleString()} GB`);
+
+/** A quota to choose: none or a few sizes (and the account's own, when it is another). */
+function quotaSelect(a) {
+  const sizes = QUOTAS.includes(a.quota_bytes ?? null) ? QUOTAS : [...QUOTAS, a.quota_bytes];
+  return `<select data-quota="${a.id}" aria-label="Quota of ${esc(a.username)}">${sizes.map((bytes) =>
+    `<option value="${bytes ?? ""}" ${bytes === (a.quota_bytes ?? null) ? "selected" : ""}>${quotaWords(bytes)}</option>`).join("")}</select>`;
+}
 
 /** The section's HTML, from the accounts and invites (asked for here). */
 export async function accessSection(me) {
@@ -23,6 +33,7 @@ export async function accessSection(me) {
     const controls = fixed ? `<small class="muted">${a.role === "owner" ? "the owner" : "you"}</small>` : `
       <select data-role="${a.id}" aria-label="Role of ${esc(a.username)}">${Object.keys(ROLES).map((r) =>
         `<option ${r === a.role ? "selected" : ""}>${r}</option>`).join("")}</select>
+      ${quotaSelect(a)}
       <button data-disable="${a.id}" aria-label="${a.disabled ? "Enable" : "Disable"} ${esc(a.username)}">${
         a.disabled ? "Enable" : "Disable"}</button>
       <button data-remove="${a.id}" aria-label="Remove ${esc(a.username)}">Remove</button>`;
@@ -32,7 +43,8 @@ export async function accessSection(me) {
   };
   return `<section><h3>People &amp; access</h3><div class="list" aria-label="Accounts">${accounts.map(row).join("")}</div>
     <p class="muted"><small>${Object.entries(ROLES).map(([r, what]) => `<b>${r}</b>: ${what}`).join("; ")}.
-      Disabling an account signs it out at once; what it brought into the library stays.</small></p></section>
+      Disabling an account signs it out at once. A quota bounds what it may upload. Removing one hands what it
+      brought into the library to the owner.</small></p></section>
     <section><h3>Invite someone</h3><form id="new-invite" class="row">
       <input name="note" placeholder="who it is for (optional)" aria-label="Who the invite is for" maxlength="200">
       <select name="role" aria-label="Role of the invited">${Object.keys(ROLES).map((r) =>
@@ -59,6 +71,10 @@ export function bindAccess(panel, again, copyButton) {
     select.onchange = () => change(select.dataset.role, { role: select.value },
       `${nameOf(select.dataset.role)} is now ${select.value === "admin" ? "an" : "a"} ${select.value}`);
   });
+  panel.querySelectorAll("[data-quota]").forEach((select) => {
+    select.onchange = () => change(select.dataset.quota, { quota_bytes: select.value ? Number(select.value) : null },
+      `${nameOf(select.dataset.quota)}: ${quotaWords(select.value ? Number(select.value) : null)}`);
+  });
   panel.querySelectorAll("[data-disable]").forEach((button) => {
     button.onclick = async () => {
       const id = button.dataset.disable;
@@ -72,7 +88,7 @@ export function bindAccess(panel, again, copyButton) {
     button.onclick = async () => {
       const id = button.dataset.remove;
       const name = nameOf(id);
-      if (!(await confirmAction(`Remove ${name}?`, "Their account and tokens go; what they brought into the library stays.",
+      if (!(await confirmAction(`Remove ${name}?`, "Their account and tokens go; what they brought into the library becomes the owner's.",
         { ok: "Remove", danger: true }))) return;
       try { await api.del(`/users/${id}`); toast(`Removed ${name}`); } catch (e) { toast(e.message); }
       again();
