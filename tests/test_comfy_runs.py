@@ -12,7 +12,7 @@ from PIL import Image
 
 from pixlstash.comfy import parse_graph, preflight, remix
 from pixlstash.domain import PictureFilter, Sort
-from pixlstash.errors import BadInput, ComfyUnreachable, WorkflowRefused
+from pixlstash.errors import BadInput, ComfyUnreachable, NotFound, WorkflowRefused
 
 pytestmark = pytest.mark.slow
 
@@ -169,3 +169,22 @@ def comfyui_pack_api():
     from real_comfyui import PACK
 
     return PACK / "api_workflows"
+
+
+def test_a_run_someone_asks_for_files_its_outputs_as_theirs(linked):
+    from pixlstash.pictures.visibility import Audience, seen_by
+
+    library, source, *_ = linked
+    with seen_by(Audience(7, sees_all=False)):  # a member (account 7) asks; the source is shared
+        run = library.comfy.create_remix(source, seed=9)
+    done = library.comfy.carry_out(run.id)  # the runner works for no one in particular
+    (output,) = done.output_ids
+    picture = library.get(output)
+    assert (picture.owner_id, picture.private) == (7, False)  # theirs, as shared as what it ran on
+    library.set_private([source], True)
+    # Another member cannot even ask: the source is not theirs to see.
+    with seen_by(Audience(8, sees_all=False)), pytest.raises(NotFound):
+        library.comfy.create_remix(source, seed=10)
+    run = library.comfy.create_remix(source, seed=11)  # the owner may; a private source's outputs stay private
+    (private_output,) = library.comfy.carry_out(run.id).output_ids
+    assert library.get(private_output).private and library.get(private_output).owner_id is None

@@ -28,6 +28,7 @@ from ..errors import BadInput, ComfyUnreachable, NotFound, PixlstashError, Workf
 from ..files.picture_files import PictureFiles
 from ..organising.organiser import Organiser
 from ..organising.stacks import Stacks
+from ..pictures.visibility import current_audience
 from ..system.clock import now_ms
 from ..system.scratch import ScratchArea, is_alive
 from .client import ComfyClient, checked_url
@@ -66,7 +67,16 @@ class RunsLibrary(Protocol):
         collection_ids: Sequence[int] = (),
         source_id: int | None = None,
         enrich: bool = True,
+        owner_id: int | None = None,
+        private: bool = False,
     ) -> ImportReport: ...
+
+
+def _asked_by(source: Picture) -> tuple[int | None, bool]:
+    """Whose a run's outputs become (the account asking for it; None: the owner's) and whether they stay
+    private: as private as the picture it runs on."""
+    audience = current_audience()
+    return (audience.user_id if audience is not None else None), source.private
 
 
 class ComfyRuns:
@@ -145,7 +155,7 @@ class ComfyRuns:
         graph, _ = remix(parse_graph(raw), seed=seed, positive=positive, loras=loras)
         self._preflight(target, graph)
         with self.library.db.write():
-            return self.store.add_run("remix", target.id, picture_id, graph, now_ms())
+            return self.store.add_run("remix", target.id, picture_id, graph, now_ms(), *_asked_by(picture))
 
     def create_runs(
         self,
@@ -161,13 +171,16 @@ class ComfyRuns:
         node = image_node or (image_inputs(graph)[0] if len(image_inputs(graph)) == 1 else None)
         with_image(graph, node, "check.png")  # refuses a graph without that image input, at once
         ids = self.library.pictures.require(picture_ids)
-        videos = [pid for pid in ids if self.library.get(pid).media_type != "image"]
+        pictures = {pid: self.library.get(pid) for pid in ids}
+        videos = [pid for pid in ids if pictures[pid].media_type != "image"]
         if videos:
             raise BadInput(f"workflows run on pictures, not videos: {', '.join(map(str, videos[:10]))}")
         self._preflight(target, graph, fed=(str(node),))
         graph["_pixlstash"] = {"image_node": str(node)}  # where each picture goes, kept with the run
         with self.library.db.write():
-            return [self.store.add_run("run", target.id, pid, graph, now_ms()) for pid in ids]
+            return [
+                self.store.add_run("run", target.id, pid, graph, now_ms(), *_asked_by(pictures[pid])) for pid in ids
+            ]
 
     def _preflight(self, target: ComfyLink, graph: dict, fed: tuple[str, ...] = ()) -> None:
         problems = preflight(graph, self.client(target.url).object_info(), fed=fed)
@@ -341,11 +354,14 @@ class ComfyRuns:
                 with open(path, "wb") as out:
                     comfy.view_to(str(image["filename"]), str(image.get("subfolder", "")), str(image["type"]), out)
                 files.append((path, _safe_name(name)))
+            owner_id, private = self.store.requester(run.id)
             report = self.library.import_uploads(
                 files,
                 project_id=projects[0] if projects else None,
                 collection_ids=list(source.collections) if source else [],
                 source_id=self.library.new_source("upload", f"ComfyUI: workflow run {run.id}"),
+                owner_id=owner_id,
+                private=private,
             )
         if report.skipped:
             raise BadInput(f"ComfyUI's output could not be imported: {report.skipped[0].reason}")

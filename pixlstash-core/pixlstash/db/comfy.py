@@ -48,12 +48,27 @@ class ComfyStore:
 
     # -- runs --------------------------------------------------------------------------------------------
 
-    def add_run(self, kind: str, link_id: int, source_id: int | None, graph: dict, now: int) -> ComfyRun:
+    def add_run(
+        self,
+        kind: str,
+        link_id: int,
+        source_id: int | None,
+        graph: dict,
+        now: int,
+        requested_by: int | None = None,
+        outputs_private: bool = False,
+    ) -> ComfyRun:
         sql = (
-            "INSERT INTO comfy_runs (kind, status, created_at, link_id, source_id, graph) "
-            f"VALUES (?, 'queued', ?, ?, ?, ?) RETURNING {_RUN_COLUMNS}"
+            "INSERT INTO comfy_runs (kind, status, created_at, link_id, source_id, graph, requested_by, "
+            f"outputs_private) VALUES (?, 'queued', ?, ?, ?, ?, ?, ?) RETURNING {_RUN_COLUMNS}"
         )
-        return _run(self.db.query(sql, (kind, now, link_id, source_id, json.dumps(graph)))[0])
+        values = (kind, now, link_id, source_id, json.dumps(graph), requested_by, int(outputs_private))
+        return _run(self.db.query(sql, values)[0])
+
+    def requester(self, run_id: int) -> tuple[int | None, bool]:
+        """(who asked for the run, whether its outputs stay private to them)."""
+        row = self.db.query("SELECT requested_by, outputs_private FROM comfy_runs WHERE id = ?", (run_id,))
+        return (row[0][0], bool(row[0][1])) if row else (None, False)
 
     def run(self, run_id: int) -> ComfyRun:
         rows = self.db.query(f"SELECT {_RUN_COLUMNS} FROM comfy_runs WHERE id = ?", (run_id,))

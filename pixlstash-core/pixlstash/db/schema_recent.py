@@ -195,11 +195,15 @@ def v24_sql(stamp: str) -> str:
     the picture among their own (who brought it in, and whoever added it to their library since: one copy of
     the bytes, several people's). ``extra_holders``: how many of them are not its uploader (kept by triggers;
     never fewer than there are), so that a member's check of a private picture looks at the holders only when
-    someone besides its uploader holds it. A change of either column is stamped like every other change."""
+    someone besides its uploader holds it. A change of either column is stamped like every other change. A
+    workflow run keeps who asked for it (its outputs are theirs) and whether its outputs are private (as the
+    picture it ran on was)."""
     return f"""
 ALTER TABLE pictures ADD COLUMN owner_id INTEGER;
 ALTER TABLE pictures ADD COLUMN private INTEGER NOT NULL DEFAULT 0 CHECK (private IN (0, 1));
 ALTER TABLE pictures ADD COLUMN extra_holders INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE comfy_runs ADD COLUMN requested_by INTEGER;
+ALTER TABLE comfy_runs ADD COLUMN outputs_private INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX pictures_private ON pictures(id) WHERE private = 1;
 CREATE TABLE picture_holders (
     user_id INTEGER NOT NULL,
