@@ -70,6 +70,10 @@ UNDONE_ELSEWHERE = {
     ("POST", "/characters/{character_id:int}/suggestions/accept"): (
         "test_web_history.py::test_naming_faces_by_hand_and_by_suggestion_undoes"
     ),
+    (
+        "POST",
+        "/sets/{collection_id:int}/submissions/decide",
+    ): "test_curation.py::test_contributors_submit_and_curators_decide",
 }
 # Not a person's change to pictures: what takes each back instead.
 NOT_STEPS = {
@@ -87,6 +91,12 @@ NOT_STEPS = {
     ("POST", "/comfy/remix"): "a workflow run: its outputs arrive as an import, stacked (each an undo step)",
     ("POST", "/comfy/runs"): "a workflow run",
     ("POST", "/comfy/runs/{run_id:int}/cancel"): "a workflow run",
+    ("PATCH", "/auth/me"): "an account's own default for its uploads, not the pictures",
+    ("PUT", "/sets/{collection_id:int}/roles/{user_id:int}"): "who may change a set, not what is in it",
+    (
+        "POST",
+        "/sets/{collection_id:int}/submissions",
+    ): "a request to a set's curators: nothing changes until they decide",
 }
 
 

@@ -493,7 +493,10 @@ class Library(LibraryServices):
     def hand_over_pictures(self, user_id: int) -> int:
         """An account is removed: the pictures it brought in become the owner's (private ones stay private);
         returns how many."""
+        from .db.curation_rows import CurationStore
+
         with self.db.write():
+            CurationStore(self.db).drop_roles_of(user_id)  # its roles in curated sets go with it
             return self.pictures.visibility.hand_over(user_id)
 
     def require_pictures(self, picture_ids: Sequence[int]) -> list[int]:

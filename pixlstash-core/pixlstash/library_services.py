@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from .index.near_duplicates import NearDuplicateIndex
     from .insights.service import Insights
     from .media.thumbnails import ThumbnailCache
+    from .organising.curation import Curation
     from .organising.organiser import Organiser
     from .organising.stacks import Stacks
     from .people.service import People
@@ -318,6 +319,12 @@ class LibraryServices:
             FaceClustering(self.db, faces, self.vectors, self.indexes, self.search.face_likeness),
             SettingsStore(self.db, "settings"),
         )
+
+    @built_once
+    def curation(self) -> Curation:
+        from .organising.curation import Curation
+
+        return Curation(self.db, self.collections, self.pictures, self.edits, self.events)
 
     @built_once
     def stacks(self) -> Stacks:

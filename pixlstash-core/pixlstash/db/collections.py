@@ -9,6 +9,7 @@ import apsw
 
 from ..domain import Breadcrumb, Collection, CollectionKind, Project, SetOp
 from ..errors import BadInput, Conflict, NotFound
+from ..pictures.visibility import current_audience
 from .database import Database
 from .names import clean_name
 from .schema_recent import NEXT_COLLECTION_ID, NEXT_PROJECT_ID
@@ -18,6 +19,10 @@ __all__ = ["CollectionStore", "set_operation_sql"]
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _COLLECTION_COLUMNS = "id, kind, name, project_id, description, color, member_count, created_at"
+
+
+def _collection(row: Sequence) -> Collection:
+    return Collection(*row[:-2], curated=bool(row[-2]), role=row[-1])
 
 
 def _check_name(name: str) -> str:
@@ -114,7 +119,16 @@ class CollectionStore:
     def _collection_rows(self, where: str, params: Sequence) -> list:
         with_sql, count, hidden_params = self._counted("collection_members", "collection_id", "member_count", True)
         columns = _COLLECTION_COLUMNS.replace("member_count", count)
-        return self.db.query(f"{with_sql}SELECT {columns} FROM collections {where}", (*hidden_params, *params))
+        audience = current_audience()
+        curation = (
+            ", EXISTS (SELECT 1 FROM collection_roles r WHERE r.collection_id = collections.id AND r.role = "
+            "'curator'), (SELECT r.role FROM collection_roles r WHERE r.collection_id = collections.id AND "
+            "r.user_id = ?)"
+        )
+        return self.db.query(
+            f"{with_sql}SELECT {columns}{curation} FROM collections {where}",
+            (*hidden_params, audience.user_id if audience else None, *params),
+        )
 
     def update_project(
         self, project_id: int, *, name: str | None = None, description: str | None = None, color: str | None = None
@@ -181,7 +195,7 @@ class CollectionStore:
         row = rows[0] if rows else None
         if row is None or (kind is not None and row[1] != kind):
             raise NotFound(f"{kind or 'collection'} {collection_id} does not exist")
-        return Collection(*row)
+        return _collection(row)
 
     def collections(self, kind: CollectionKind | None = None, project_id: int | None = None) -> list[Collection]:
         conditions, params = [], []
@@ -192,7 +206,7 @@ class CollectionStore:
             conditions.append("project_id = ?")
             params.append(project_id)
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        return [Collection(*row) for row in self._collection_rows(f"{where} ORDER BY kind, name", params)]
+        return [_collection(row) for row in self._collection_rows(f"{where} ORDER BY kind, name", params)]
 
     def update_collection(
         self, collection_id: int, *, name: str | None = None, description: str | None = None, color: str | None = None

@@ -197,12 +197,29 @@ def v24_sql(stamp: str) -> str:
     never fewer than there are), so that a member's check of a private picture looks at the holders only when
     someone besides its uploader holds it. A change of either column is stamped like every other change. A
     workflow run keeps who asked for it (its outputs are theirs) and whether its outputs are private (as the
-    picture it ran on was)."""
+    picture it ran on was). A set may have contributors and curators (``collection_roles``): one with a
+    curator is curated, and its contributors submit pictures (``submissions``) for its curators to accept."""
     return f"""
 ALTER TABLE pictures ADD COLUMN owner_id INTEGER;
 ALTER TABLE pictures ADD COLUMN private INTEGER NOT NULL DEFAULT 0 CHECK (private IN (0, 1));
 ALTER TABLE pictures ADD COLUMN extra_holders INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE comfy_runs ADD COLUMN requested_by INTEGER;
+CREATE TABLE collection_roles (
+    collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('contributor', 'curator')),
+    PRIMARY KEY (collection_id, user_id)
+) WITHOUT ROWID;
+CREATE TABLE submissions (
+    collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+    picture_id INTEGER NOT NULL REFERENCES pictures(id) ON DELETE CASCADE,
+    submitted_by INTEGER NOT NULL,
+    submitted_at INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'accepted', 'rejected')),
+    decided_by INTEGER,
+    decided_at INTEGER,
+    PRIMARY KEY (collection_id, picture_id)
+) WITHOUT ROWID;
 ALTER TABLE comfy_runs ADD COLUMN outputs_private INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX pictures_private ON pictures(id) WHERE private = 1;
 CREATE TABLE picture_holders (

@@ -336,6 +336,8 @@ class Collection(msgspec.Struct, frozen=True):
     color: str
     member_count: int
     created_at: int
+    curated: bool = False  # it has a curator: others submit pictures to it, its curators accept them
+    role: str | None = None  # the caller's role in it: contributor, curator, or none
 
 
 class Breadcrumb(msgspec.Struct, frozen=True):

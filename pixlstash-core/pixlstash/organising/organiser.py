@@ -17,6 +17,7 @@ from ..domain import Breadcrumb, Collection, CollectionKind, Project, SetOp
 from ..errors import BadInput, NotFound
 from ..system.clock import now_ms
 from ..system.events import Event, EventBus
+from .curated import may_change_members
 
 __all__ = ["Organiser"]
 
@@ -110,6 +111,7 @@ class Organiser:
 
     def add_members(self, collection_id: int, picture_ids: Sequence[int]) -> Collection:
         ids = self.pictures.require(picture_ids)
+        may_change_members(self.db, self.store.collection(collection_id))
         with self.db.write():
             self.store.add_members(collection_id, ids, now_ms())
         self._changed("collection.changed", collection_id=collection_id)
@@ -134,6 +136,7 @@ class Organiser:
         return next((c for c in self.store.collections("character") if c.name.casefold() == wanted), None)
 
     def remove_members(self, collection_id: int, picture_ids: Sequence[int]) -> Collection:
+        may_change_members(self.db, self.store.collection(collection_id))
         with self.db.write():
             self.store.remove_members(collection_id, list(picture_ids))
         self._changed("collection.changed", collection_id=collection_id)

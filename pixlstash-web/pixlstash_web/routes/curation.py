@@ -1,0 +1,100 @@
+"""Curated sets: who contributes to a set and who curates it, and the pictures submitted to it."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from pixlstash.errors import NotFound
+from pixlstash.organising.curation import SetRole, Submission
+
+from ..api import Api, RequestContext
+from ..schemas import IdList, Ids
+from ..security import Policy
+
+SET = "/sets/{collection_id:int}"
+
+
+class RoleChange(msgspec.Struct, forbid_unknown_fields=True):
+    role: Literal["contributor", "curator"] | None  # None: no role in it
+
+
+class Decision(msgspec.Struct, forbid_unknown_fields=True):
+    ids: IdList
+    accept: bool
+
+
+class SubmissionsQuery(msgspec.Struct, forbid_unknown_fields=True):
+    state: Literal["pending", "accepted", "rejected", "all"] = "pending"
+
+
+class Done(msgspec.Struct):
+    picture_ids: list[int]  # those submitted, accepted or rejected by this request
+
+
+class NamedRole(msgspec.Struct):
+    user_id: int
+    username: str
+    role: str
+
+
+def _named(ctx: RequestContext, roles: list[SetRole]) -> list[NamedRole]:
+    store = ctx.state.auth.store
+    return [NamedRole(r.user_id, store.username(r.user_id) or f"account {r.user_id}", r.role) for r in roles]
+
+
+def register(api: Api) -> None:
+    @api.get(SET + "/roles", policy=Policy.READ, response=list[NamedRole], tag="curation",
+             summary="A set's contributors and curators (one with a curator is curated)")  # fmt: skip
+    def roles(ctx: RequestContext) -> list[NamedRole]:
+        return _named(ctx, ctx.library.curation.roles(ctx.path["collection_id"]))
+
+    @api.put(
+        SET + "/roles/{user_id:int}",
+        policy=Policy.WRITE,
+        body=RoleChange,
+        response=list[NamedRole],
+        tag="curation",
+        summary="Make an account a contributor or curator of a set, or neither (admins and its curators)",
+        extra_responses={403: "not an admin or a curator of the set"},
+    )
+    def set_role(ctx: RequestContext, body: RoleChange) -> list[NamedRole]:
+        user_id = ctx.path["user_id"]
+        if ctx.state.auth.store.account(user_id) is None:
+            raise NotFound(f"no account {user_id}")
+        return _named(ctx, ctx.library.curation.set_role(ctx.path["collection_id"], user_id, body.role))
+
+    @api.post(
+        SET + "/submissions",
+        policy=Policy.WRITE,
+        body=Ids,
+        response=Done,
+        tag="curation",
+        summary="Submit pictures to a curated set (its contributors and curators), for its curators to decide",
+    )
+    def submit(ctx: RequestContext, body: Ids) -> Done:
+        return Done(ctx.library.curation.submit(ctx.path["collection_id"], body.ids))
+
+    @api.get(
+        SET + "/submissions",
+        policy=Policy.READ,
+        query=SubmissionsQuery,
+        response=list[Submission],
+        tag="curation",
+        summary="A set's submissions: every one for its curators, one's own (and how each went) for others",
+    )
+    def submissions(ctx: RequestContext, query: SubmissionsQuery) -> list[Submission]:
+        state = None if query.state == "all" else query.state
+        return ctx.library.curation.submissions(ctx.path["collection_id"], state)
+
+    @api.post(
+        SET + "/submissions/decide",
+        policy=Policy.WRITE,
+        body=Decision,
+        response=Done,
+        tag="curation",
+        summary="Accept submissions (their pictures join the set: one undo step) or reject them (its curators)",
+    )
+    def decide(ctx: RequestContext, body: Decision) -> Done:
+        return Done(ctx.library.curation.decide(ctx.path["collection_id"], body.ids, accept=body.accept))
