@@ -184,6 +184,13 @@ export class Sidebar {
             toast(`Moved ${moved.name}`, 6, undoButton(app));
           } else if (pictures) {
             const ids = JSON.parse(pictures);
+            const target = this.collections.find((c) => c.id === id);
+            if (target?.curated && target.role !== "curator" && app.me?.scope !== "admin") {  // its curators decide
+              const sent = await api.post(`/sets/${id}/submissions`, { ids });
+              const n = sent.picture_ids.length;
+              toast(`Sent ${n} picture${n === 1 ? "" : "s"} to ${target.name}'s curators`);
+              return;
+            }
             if (kind === "project") await api.post(`/projects/${id}/pictures`, { ids });
             else await api.post(`/${kind === "set" ? "sets" : "characters"}/${id}/pictures`, { ids });
             toast(`Added ${ids.length} picture${ids.length === 1 ? "" : "s"}`, 6, undoButton(app));

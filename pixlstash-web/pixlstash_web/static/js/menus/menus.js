@@ -68,6 +68,13 @@ export const actions = {
   revertEdits: (app, ids) => bulk(app, ids, { action: "edit", change: { revert: true } },
     (n) => `Reverted ${n} to the original`, (n) => `Revert ${n} to their originals?`),
 
+  async submit(app, ids, collection) {
+    try {
+      const sent = await api.post(`/sets/${collection.id}/submissions`, { ids: await app.expand(ids) });
+      toast(`Sent ${pictures(sent.picture_ids.length)} to ${collection.name}'s curators`);
+    } catch (error) { toast(error.message); }
+  },
+
   /** Many people in one library: make pictures one's own too, or keep one's own to oneself, or share them. */
   addToMine: (app, ids) => bulk(app, ids, { action: "add_to_my_library" }, (n) => `Added ${n} to your library`,
     (n) => `Add ${n} to your library?`),
@@ -257,8 +264,11 @@ async function leaveItems(app, ids) {
 
 export function assignItems(app, ids) {
   const items = [["New set…", () => actions.newSet(app, ids)], null];
-  items.push(...app.sidebar.collections.map((c) => [`${c.kind === "character" ? "●" : "■"} ${c.name}`,
-    () => actions.assign(app, ids, c)]));
+  // A curated set takes pictures from its curators (and admins); its contributors submit them instead.
+  const submits = (c) => c.curated && c.role !== "curator" && app.me?.scope !== "admin";
+  items.push(...app.sidebar.collections.filter((c) => !c.curated || c.role || app.me?.scope === "admin").map((c) =>
+    [`${submits(c) ? "Submit to " : ""}${c.kind === "character" ? "●" : "■"} ${c.name}`,
+      () => (submits(c) ? actions.submit(app, ids, c) : actions.assign(app, ids, c))]));
   if (app.sidebar.projects.length) {
     items.push(null, ...app.sidebar.projects.map((p) => [`▸ Project ${p.name}`, () => actions.move(app, ids, p)]));
   }
@@ -324,6 +334,7 @@ export function contextMenuFor(app, x, y, kind, id) {
     const path = `/${kind === "set" ? "sets" : "characters"}/${id}`;
     items.push(["Open", () => app.navigate({ collections: [id] })],
       ...(kind === "character" ? [["Faces and suggestions…", () => openPanel(app, "people", { character: id })]] : []),
+      ...(kind === "set" && app.me?.accounts > 1 ? [["Curating…", () => openPanel(app, "curation", { set: id })]] : []),
       ["Export for training…", () => exportDialog(app, { collection: app.sidebar.collections.find((c) => c.id === id) })],
       ["Check as a dataset…", () => openPanel(app, "dataset", { source: { kind, id,
         name: app.sidebar.collections.find((c) => c.id === id)?.name ?? `the ${kind}` } })],

@@ -1,6 +1,7 @@
 // The side panels' host: opens one panel at a time, keeps the live ones current, and hands each panel
 // module (stats, insights, dataset, tasks, snapshots, settings, help, people, history, folders) its frame.
 
+import { renderCuration } from "./curation.js";
 import { renderDataset } from "./dataset.js";
 import { renderFolders } from "./folders.js";
 import { renderHelp } from "./help.js";
@@ -55,7 +56,8 @@ export function openPanel(app, name, options = {}) {
     settings: (a, p) => renderSettings(a, p, header, bindClose),
     help: (a, p) => renderHelp(a, p, FRAME), people: (a, p, o) => renderPeople(a, p, { header, bindClose }, o),
     history: (a, p) => renderHistory(a, p, header, bindClose),
-    folders: (a, p) => renderFolders(a, p, header, bindClose) })[name](app, panel, options);
+    folders: (a, p) => renderFolders(a, p, header, bindClose),
+    curation: (a, p, o) => renderCuration(a, p, FRAME, o) })[name](app, panel, options);
 }
 
 /** The view changed: an open statistics or insights panel shows the new view's figures, never the old ones. */

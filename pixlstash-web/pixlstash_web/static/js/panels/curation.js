@@ -1,0 +1,79 @@
+// A curated set's panel: its curators' review of what was submitted (Accept or Reject each: A and X on the
+// focused one), a contributor's own submissions and how each went, and for admins and curators who may
+// contribute or curate. Accepting is one undo step; the set's pictures change only through a curator.
+
+import { api } from "../api.js";
+import { undoButton } from "./history.js";
+import { esc, toast } from "../ui.js";
+
+const STATE_WORDS = { pending: "waiting", accepted: "accepted", rejected: "not taken" };
+const thumb = (hash) => `/api/v1/media/${hash}/grid.webp`;
+
+export async function renderCuration(app, panel, { header, bindClose }, { set }) {
+  const collection = app.sidebar.collections.find((c) => c.id === set) || { name: "the set", id: set };
+  const curator = collection.role === "curator" || app.me?.scope === "admin";
+  let submissions; let roles; let accounts = [];
+  try {
+    [submissions, roles] = await Promise.all([
+      api.get(`/sets/${set}/submissions`, { state: curator ? "pending" : "all" }), api.get(`/sets/${set}/roles`)]);
+    if (app.me?.scope === "admin") accounts = await api.get("/users");
+  } catch (error) { toast(error.message); return; }
+  const pictures = await Promise.all(submissions.map((s) => api.get(`/pictures/${s.picture_id}`).catch(() => null)));
+  const again = () => renderCuration(app, panel, { header, bindClose }, { set });
+  const card = (s, p) => `<div class="row submission" tabindex="0" data-submission="${s.picture_id}">
+    ${p ? `<img src="${thumb(p.content_hash)}" alt="${esc(p.original_name || `Picture ${p.id}`)}" width="64" height="64" loading="lazy">` : ""}
+    <span>${esc(p?.original_name || `Picture ${s.picture_id}`)} <small class="muted">${curator ? `from ${esc(nameOf(accounts, roles, s.submitted_by))} · ` : ""}${
+      STATE_WORDS[s.state]}</small></span>
+    ${curator && s.state === "pending" ? `<span class="row-controls"><button data-accept="${s.picture_id}">Accept</button>
+      <button data-reject="${s.picture_id}">Reject</button></span>` : ""}</div>`;
+  panel.innerHTML = `${header(`Curating ${collection.name}`)}
+    <section><h3>${curator ? "Waiting for you (A accepts, X rejects)" : "What you sent"}</h3>
+    <div class="list" aria-label="Submissions">${submissions.map((s, n) => card(s, pictures[n])).join("")
+      || `<p class="muted">${curator ? "Nothing waits." : "You sent nothing yet."}</p>`}</div></section>
+    <section><h3>Contributors and curators</h3><div class="list" aria-label="Roles">${roles.map((r) =>
+      `<div class="row"><span>${esc(r.username)} <small class="muted">${esc(r.role)}</small></span></div>`).join("")
+      || '<p class="muted">No one: anyone who may write adds pictures to it.</p>'}</div>
+    ${accounts.length ? `<form id="give-role" class="row"><select name="user" aria-label="Who">${accounts
+      .filter((a) => a.role !== "owner").map((a) => `<option value="${a.id}">${esc(a.username)}</option>`).join("")}</select>
+      <select name="role" aria-label="Their role in the set"><option value="contributor">contributor</option>
+      <option value="curator">curator</option><option value="">no role</option></select><button>Give</button></form>` : ""}
+    <p class="muted"><small>With a curator the set is curated: its contributors submit pictures, its curators
+    accept them (they join the set) or not.</small></p></section>`;
+  bindClose(panel);
+  const decide = async (id, accept) => {
+    try {
+      await api.post(`/sets/${set}/submissions/decide`, { ids: [Number(id)], accept });
+      toast(accept ? "Accepted" : "Not taken", 6, accept ? undoButton(app) : undefined);
+      window.dispatchEvent(new CustomEvent("pixlstash:history"));
+    } catch (error) { toast(error.message); }
+    again();
+  };
+  panel.querySelectorAll("[data-accept]").forEach((b) => { b.onclick = () => decide(b.dataset.accept, true); });
+  panel.querySelectorAll("[data-reject]").forEach((b) => { b.onclick = () => decide(b.dataset.reject, false); });
+  panel.querySelectorAll("[data-submission]").forEach((row) => {
+    row.onkeydown = (event) => {
+      const key = event.key.toLowerCase();
+      if (!curator || (key !== "a" && key !== "x") || !row.querySelector("[data-accept]")) return;
+      event.preventDefault();
+      event.stopPropagation();
+      decide(row.dataset.submission, key === "a");
+    };
+  });
+  panel.querySelector(".submission [data-accept]")?.closest(".submission").focus();
+  const form = panel.querySelector("#give-role");
+  if (form) {
+    form.onsubmit = async (event) => {
+      event.preventDefault();
+      try {
+        await api.put(`/sets/${set}/roles/${form.user.value}`, { role: form.role.value || null });
+        await app.sidebar.reload();
+      } catch (error) { toast(error.message); }
+      again();
+    };
+  }
+}
+
+function nameOf(accounts, roles, userId) {
+  return accounts.find((a) => a.id === userId)?.username || roles.find((r) => r.user_id === userId)?.username
+    || `account ${userId}`;
+}

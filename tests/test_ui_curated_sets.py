@@ -1,0 +1,65 @@
+"""A curated set in the browser (issue 62): a contributor sends a picture to it from the picture menu, its
+curator accepts it in the set's Curating panel with one key, and undoes that; desktop and phone, axe-clean."""
+
+from __future__ import annotations
+
+import pytest
+from corpus import photo
+from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
+from test_ui_accessibility import serious
+from test_ui_visibility import PHONE, signed_in_as
+from ui_support import library_server, screenshot
+
+from pixlstash.accounts import Accounts
+from pixlstash.pictures.visibility import Audience, seen_by
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pictures")
+    for n in range(2):
+        photo(640, 480, seed=820 + n).save(folder / f"p{n}.png")
+    with library_server(tmp_path_factory.mktemp("library"), folder, 2) as live:
+        accounts = Accounts(live.state.auth)
+        bob = accounts.add("bob", "bobs password", "member")
+        carol = accounts.add("carol", "carols password", "member")
+        best = live.library.organise.create_collection("set", "Best")
+        live.library.curation.set_role(best.id, carol.id, "curator")
+        live.library.curation.set_role(best.id, bob.id, "contributor")
+        live.best = best.id
+        yield live
+
+
+def test_a_contributor_submits_and_the_curator_accepts_with_one_key(browser, server):  # noqa: F811
+    bob = signed_in_as(browser, server, "bob")
+    first = bob.locator(".tile:not([hidden])").first
+    picture_id = int(first.get_attribute("data-id"))
+    first.locator("img").click(button="right")
+    bob.get_by_role("menuitem", name="Add to set / character / project").click()
+    bob.get_by_role("menuitem", name="Submit to ■ Best").click()
+    expect(bob.locator("#toast")).to_contain_text("Sent 1 picture to Best's curators")
+    assert server.library.get(picture_id).collections == []  # nothing changed yet
+
+    carol = signed_in_as(browser, server, "carol")
+    carol.locator('.side-item[data-kind="set"]', has_text="Best").click(button="right")
+    carol.get_by_role("menuitem", name="Curating…").click()
+    panel = carol.locator("#panel")
+    expect(panel.get_by_label("Submissions")).to_contain_text(server.library.get(picture_id).original_name)
+    expect(panel.get_by_label("Submissions")).to_contain_text("from bob")
+    assert serious(carol) == []
+    screenshot(carol, "curating-desktop")
+    carol.set_viewport_size(PHONE)
+    expect(panel.get_by_role("button", name="Accept")).to_be_visible()
+    screenshot(carol, "curating-phone")
+    carol.keyboard.press("a")  # the focused submission: accepted
+    expect(carol.locator("#toast")).to_contain_text("Accepted")
+    expect(panel.get_by_label("Submissions")).to_contain_text("Nothing waits.")
+    assert server.library.get(picture_id).collections == [server.best]
+    with seen_by(Audience(Accounts(server.state.auth).named("carol").id, sees_all=False)):
+        assert "submitted to Best" in server.library.edits.history().steps[0].label  # her undo step
+    for page in (bob, carol):
+        assert page.watcher.clean() == []
+        page.context.close()
