@@ -40,14 +40,19 @@ def deep_cursor(library: Library, sort: Sort, depth: int) -> str:
     return PictureQuery._encode_cursor(sort, value, picture_id, 0)
 
 
-def timed(label: str, runs: int, call) -> None:
-    call()  # warm
+def samples_ms(runs: int, call) -> list[float]:
+    """``call``'s times in ms over ``runs`` runs after one to warm, sorted."""
+    call()
     samples = []
     for _ in range(runs):
         started = time.perf_counter()
         call()
         samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
+    return sorted(samples)
+
+
+def timed(label: str, runs: int, call) -> None:
+    samples = samples_ms(runs, call)
     p99 = samples[min(len(samples) - 1, int(len(samples) * 0.99))]
     print(f"{label:<58} p50 {stats.median(samples):7.2f} ms   p99 {p99:7.2f} ms")
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +22,7 @@ sys.path.insert(0, str(ROOT / "pixlstash-core"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_ann import plugin_manager  # noqa: E402 - the stand-in CLIP engine the embeddings belong to
+from bench_queries import samples_ms  # noqa: E402
 from synthetic_library import build  # noqa: E402
 
 from pixlstash.domain import PictureFilter, Sort  # noqa: E402
@@ -52,13 +52,7 @@ def library_for(pictures: int) -> Path:
 
 
 def p50(runs: int, call) -> float:
-    call()  # warm
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
+    return statistics.median(samples_ms(runs, call))
 
 
 def main() -> None:

@@ -10,14 +10,13 @@ import pytest
 from corpus import photo
 from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
 from test_ui_accessibility import serious
+from test_ui_accounts import PHONE
 from ui_support import PageWatcher, library_server, screenshot, wait_for_the_list
 
 from pixlstash.accounts import Accounts
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
-
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")

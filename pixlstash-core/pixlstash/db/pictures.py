@@ -396,6 +396,8 @@ class PictureStore:
 
     def _mine(self, picture_id: int) -> bool:
         mine, params = mine_sql("p")
+        if mine == "0":  # no account in force: no one's own
+            return False
         return bool(self.db.scalar(f"SELECT {mine} FROM pictures p WHERE p.id = ?", (*params, picture_id)))
 
     def get(self, picture_id: int) -> Picture:

@@ -103,6 +103,16 @@ class VisibilityStore:
         )
         return sorted(r[0] for r in rows)
 
+    def private_among(self, picture_ids: Sequence[int]) -> list[int]:
+        """Those of the pictures that are private, sorted."""
+        return [
+            r[0]
+            for r in self.db.query(
+                "SELECT id FROM pictures WHERE id IN (SELECT value FROM json_each(?)) AND private = 1 ORDER BY id",
+                (ids_json(picture_ids),),
+            )
+        ]
+
     def uploaded_bytes(self, user_id: int) -> int:
         """The originals the account brought in, the scrapheap's included (they take the disk until purged)."""
         return int(self.db.scalar("SELECT coalesce(sum(file_size), 0) FROM pictures WHERE owner_id = ?", (user_id,)))

@@ -80,7 +80,7 @@ class Curation:
         if self.store.role_of(collection_id, audience.user_id) is None and not audience.sees_all:
             raise Forbidden(f"only {collection.name}'s contributors and curators submit pictures to it")
         ids = self.pictures.require(picture_ids)
-        private = [i for i in ids if self.pictures.get(i).private]
+        private = self.pictures.visibility.private_among(ids)
         if private:
             raise BadInput(
                 f"share {'these pictures' if len(private) > 1 else 'this picture'} with the library first: a curated "
