@@ -22,12 +22,13 @@ from pixlstash.errors import (
     TooLarge,
     UnsupportedMedia,
 )
+from pixlstash.oidc import ProviderUnreachable
 from pixlstash.sharing.service import ShareGone
 from pixlstash.snapshots import SnapshotDamaged
 
 from .api import InvalidInput
 
-__all__ = ["ErrorBody", "ErrorDetail", "error_response", "exception_handlers"]
+__all__ = ["ErrorBody", "ErrorDetail", "error_response", "exception_handlers", "status_of"]
 
 log = logging.getLogger("pixlstash_web")
 _encoder = msgspec.json.Encoder()
@@ -47,6 +48,7 @@ _STATUS: list[tuple[type[PixlstashError], int]] = [
     (UnsupportedMedia, 415),
     (RateLimited, 429),
     (ComfyUnreachable, 502),
+    (ProviderUnreachable, 502),
     (StorageUnavailable, 503),
 ]
 _HTTP_CODES = {
@@ -81,8 +83,12 @@ def error_response(
     return Response(_encoder.encode(body), status_code=status, media_type="application/json", headers=headers)
 
 
+def status_of(error: PixlstashError) -> int:
+    return next((s for kind, s in _STATUS if isinstance(error, kind)), 400)
+
+
 async def _pixlstash_error(request: Request, error: PixlstashError) -> Response:
-    status = next((s for kind, s in _STATUS if isinstance(error, kind)), 400)
+    status = status_of(error)
     headers = {}
     if status == 429 and "retry_after" in error.details:
         headers["Retry-After"] = str(error.details["retry_after"])

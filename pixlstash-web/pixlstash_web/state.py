@@ -4,7 +4,7 @@ to every request as typed lifespan state (``request.state.pixlstash``)."""
 from __future__ import annotations
 
 import os
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 import anyio
 import msgspec
@@ -15,6 +15,7 @@ from pixlstash.engines.model_pulls import ModelPulls
 from pixlstash.enrichment import EnrichmentWorker
 from pixlstash.instance import Instance, InstanceOptions
 from pixlstash.library import Library
+from pixlstash.oidc import OidcSignIn
 from pixlstash.sharing.service import ShareService
 from pixlstash.snapshots import SnapshotService
 from pixlstash.system.updates import UpdateChecker
@@ -23,6 +24,9 @@ from .decode_slots import DecodeSlots
 from .exports import ExportTickets
 from .first_run import SetupCode, first_run
 from .stream_slots import StreamSlots
+
+if TYPE_CHECKING:
+    from .oidc_client import OidcClient
 
 __all__ = ["AppState", "LifespanState", "WebSettings"]
 
@@ -56,6 +60,8 @@ class AppState:
         self.updates: UpdateChecker = instance.updates
         self.snapshots: SnapshotService = instance.snapshots
         self.worker: EnrichmentWorker | None = instance.worker
+        self.oidc = OidcSignIn(self.auth)
+        self.oidc_client: OidcClient | None = None  # made at the first sign-in (Authlib loads then)
         self.password_checks = anyio.CapacityLimiter(settings.password_checks)
         self.exports = ExportTickets()
         self.share_streams = StreamSlots(settings.share_streams_per_link, settings.share_streams_per_address)

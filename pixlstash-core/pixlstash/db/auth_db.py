@@ -10,6 +10,7 @@ from __future__ import annotations
 import msgspec
 
 from .database import Database
+from .oidc_rows import AUTH_V5
 
 __all__ = [
     "AUTH_DATABASE_NAME",
@@ -144,6 +145,7 @@ AUTH_MIGRATIONS: list[tuple[int, str, str]] = [
     (2, "share links belong to the token or account that made them", _AUTH_V2),
     (3, "accounts with roles, invites; tokens belong to an account", _AUTH_V3),
     (4, "each account's default for its uploads (private or shared) and its quota", _AUTH_V4),
+    (5, "sign-in through an OpenID provider: linked subjects, pending sign-ins", AUTH_V5),
 ]
 
 

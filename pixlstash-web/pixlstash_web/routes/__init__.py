@@ -18,6 +18,7 @@ from . import (
     pictures,
     search,
     share_links,
+    sign_in_oidc,
     snapshots,
     stacks,
     system,
@@ -27,6 +28,7 @@ from . import (
 MODULES = (
     system,
     auth_routes,
+    sign_in_oidc,
     accounts,
     pictures,
     history,
