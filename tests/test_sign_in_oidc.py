@@ -18,6 +18,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from openid_provider import CLIENT_ID, CLIENT_SECRET, OpenIdProvider
+from test_cli_accounts import cli
 
 from pixlstash.accounts import Accounts
 
@@ -297,3 +298,30 @@ def test_only_an_admin_sees_or_sets_the_provider(live, provider, admin):
     assert admin.delete("/api/v1/auth/oidc/settings").status_code == 204
     assert _browser(live).get("/api/v1/auth/oidc").json() == {"enabled": False, "label": None}
     assert _browser(live).get("/api/v1/auth/oidc/start").status_code == 400
+
+
+def test_the_command_line_sets_up_the_provider_and_links_accounts(live, provider):
+    root = str(live.library.root)
+    assert (
+        cli("user", "create", "alice", "--password-stdin", "--library", root, stdin="alices password\n").returncode == 0
+    )
+    assert cli("user", "add", "bob", "--password-stdin", "--library", root, stdin="bobs password\n").returncode == 0
+    plain = cli("user", "oidc", "set", "--library", root, "--issuer", "http://id.example.org", "--client-id", "x")
+    assert plain.returncode == 1 and "an issuer must use https" in plain.stderr
+    done = cli(
+        "user", "oidc", "set", "--library", root, "--issuer", provider.issuer, "--client-id", CLIENT_ID,
+        "--client-secret-stdin", "--label", "Household ID", "--role-claim", "groups", "--role", "pixl-admins=admin",
+        stdin=CLIENT_SECRET + "\n",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert cli("user", "link", "bob", "bob-at-home", "--library", root).returncode == 0
+    browser, answer = sign_in(live, provider, "bob-at-home")
+    assert answer.status_code == 303 and _me(browser).json()["username"] == "bob"
+    shown = json.loads(cli("user", "oidc", "show", "--json", "--library", root).stdout)
+    assert shown["settings"]["client_secret"] == "(set)" and CLIENT_SECRET not in json.dumps(shown)
+    assert shown["links"] == [{"user": "bob", "issuer": provider.issuer, "subject": "bob-at-home"}]
+    # Without the groups scope the provider sends no groups: bob keeps the default role, viewer.
+    assert _me(browser).json()["role"] == "viewer"
+    assert "1 link removed" in cli("user", "unlink", "bob", "--library", root).stdout
+    assert cli("user", "oidc", "off", "--library", root).returncode == 0
+    assert _browser(live).get("/api/v1/auth/oidc").json()["enabled"] is False

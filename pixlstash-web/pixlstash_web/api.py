@@ -75,6 +75,7 @@ class Endpoint:
     request_schema: dict | None = None  # a non-JSON body (multipart uploads), described by hand
     response_media: str = "application/json"
     extra_responses: dict[int, str] = field(default_factory=dict)
+    error_pages: bool = False  # its failures are HTML pages for a browser (the sign-in callback)
 
     @property
     def openapi_path(self) -> str:
@@ -199,6 +200,7 @@ class Api:
         prefix: bool = True,
         extra_responses: dict[int, str] | None = None,
         request_schema: dict | None = None,
+        error_pages: bool = False,
     ) -> Callable:
         def register(handler: Callable) -> Callable:
             self.endpoints.append(
@@ -217,6 +219,7 @@ class Api:
                     request_schema,
                     response_media,
                     extra_responses or {},
+                    error_pages,
                 )
             )
             return handler

@@ -105,7 +105,10 @@ def openapi_document(api) -> dict:
         if endpoint.body is not None or endpoint.request_schema is not None:
             error_codes |= {413, 415}
         for code, text in {**{c: _ERRORS[c] for c in error_codes}, **endpoint.extra_responses}.items():
-            responses[str(code)] = {"description": text, "content": {"application/json": {"schema": error_ref}}}
+            content = {"application/json": {"schema": error_ref}}
+            if endpoint.error_pages:  # a browser lands there: a failure is a page, as well as JSON
+                content["text/html"] = {"schema": {"type": "string"}}
+            responses[str(code)] = {"description": text, "content": content}
         op["responses"] = responses
         if endpoint.policy in (Policy.READ, Policy.WRITE, Policy.ADMIN):
             op["security"] = [{"bearer": []}, {"session": []}]

@@ -10,11 +10,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
+import msgspec
 
 from ..accounts import GIVEN_ROLES, Accounts
 from ..auth import SCOPES, Authenticator
 from ..errors import BadInput
 from ..library import Library
+from ..oidc import OidcSettings, OidcSignIn, check_issuer
 from ..system.paths import resolve_library_path
 from .common import SectionedCommand, json_option, library_option, print_json
 from .output import Column, print_table
@@ -215,6 +217,131 @@ def _account_change(name: str, done: str, change: str) -> click.Command:
 user_disable = _account_change("disable", "disabled", "disable")
 user_enable = _account_change("enable", "enabled", "enable")
 user_remove = _account_change("remove", "removed", "remove")
+
+
+@user_group.group("oidc")
+def oidc_group() -> None:
+    """Sign-in with your identity provider (OpenID Connect: Authentik, Keycloak, Authelia, Kanidm, Google...).
+
+    \b
+    Register PixlStash at the provider as a confidential web client with the redirect URI
+      <the server's public URL>/api/v1/auth/oidc/callback
+    then give its issuer, client id and client secret here.
+
+    \b
+    Examples:
+      printf '%s\\n' "$SECRET" | pixlstash user oidc set --issuer https://id.example.org \\
+          --client-id pixlstash --client-secret-stdin --label "Household ID"
+      pixlstash user oidc set ... --create-accounts --default-role member
+      pixlstash user oidc set ... --role-claim groups --role pixl-admins=admin --scopes "openid profile groups"
+      pixlstash user oidc show
+      pixlstash user link bob 8f2c0c1e-...      (bob signs in as the provider's person with that subject)
+      pixlstash user oidc off
+    """
+
+
+def _role_value(text: str) -> tuple[str, str]:
+    value, _, role = text.rpartition("=")
+    if not value or role not in GIVEN_ROLES:
+        raise BadInput(f"--role is VALUE=ROLE with ROLE one of {', '.join(GIVEN_ROLES)} (not {text!r})")
+    return value, role
+
+
+@oidc_group.command("set", cls=SectionedCommand)
+@library_option
+@click.option("--issuer", required=True, help="the provider's issuer URL (https)")
+@click.option("--client-id", required=True, help="the client id the provider gave PixlStash")
+@click.option("--client-secret-stdin", is_flag=True, help="read the client secret from standard input")
+@click.option("--label", default="your identity provider", show_default=True, help='the button: "Sign in with LABEL"')
+@click.option("--create-accounts/--no-create-accounts", default=False, help="a first sign-in makes an account")
+@click.option("--default-role", type=click.Choice(GIVEN_ROLES), default="viewer", show_default=True)
+@click.option("--role-claim", metavar="CLAIM", help="a claim whose values give roles (e.g. groups)")
+@click.option("--role", "role_values", multiple=True, metavar="VALUE=ROLE", help="a value of --role-claim and its role")
+@click.option("--scopes", default="openid profile email", show_default=True, help="what to ask the provider for")
+@click.pass_obj
+def oidc_set(pm, library_path, issuer, client_id, client_secret_stdin, label, create_accounts, **options) -> int:
+    """Sign people in through this identity provider (the client secret is kept when not given again)."""
+    check_issuer(issuer)  # before asking for a secret
+    with _authenticator(library_path, pm) as auth:
+        sign_in = OidcSignIn(auth)
+        current = sign_in.settings()
+        if client_secret_stdin:
+            secret = sys.stdin.readline().strip()
+        elif current is not None and current.client_id == client_id:
+            secret = current.client_secret
+        elif sys.stdin.isatty():
+            secret = getpass.getpass("client secret: ")
+        else:
+            raise BadInput("no client secret: pipe it in with --client-secret-stdin")
+        role_values = dict(_role_value(text) for text in options.pop("role_values"))
+        settings = OidcSettings(issuer, client_id, secret, label, create_accounts, role_values=role_values, **options)
+        sign_in.configure(settings)
+    print(f"sign-in with {label} through {issuer} is on")
+    print("the redirect URI to register there: <this server's public URL>/api/v1/auth/oidc/callback")
+    return 0
+
+
+@oidc_group.command("show", cls=SectionedCommand)
+@library_option
+@json_option
+@click.pass_obj
+def oidc_show(pm, library_path, as_json) -> int:
+    """The identity provider people sign in with (never its client secret), and the linked accounts."""
+    with _authenticator(library_path, pm) as auth:
+        sign_in = OidcSignIn(auth)
+        settings, links = sign_in.settings(), sign_in.links()
+        names = {a.id: a.username for a in Accounts(auth).list()}
+    shown = None if settings is None else {**msgspec.structs.asdict(settings), "client_secret": "(set)"}
+    if as_json:
+        linked = [{"user": names.get(link.user_id), "issuer": link.issuer, "subject": link.subject} for link in links]
+        print_json({"settings": shown, "links": linked})
+        return 0
+    if shown is None:
+        print("sign-in with an identity provider is off (pixlstash user oidc set turns it on)")
+    else:
+        for key, value in shown.items():
+            print(f"{key:16} {value}")
+    if links:
+        print()
+        rows = [(names.get(link.user_id, "?"), link.subject, link.issuer) for link in links]
+        print_table([Column("NAME"), Column("SUBJECT"), Column("ISSUER")], rows)
+    return 0
+
+
+@oidc_group.command("off", cls=SectionedCommand)
+@library_option
+@click.pass_obj
+def oidc_off(pm, library_path) -> int:
+    """Stop offering sign-in with the identity provider (links to accounts are kept)."""
+    with _authenticator(library_path, pm) as auth:
+        OidcSignIn(auth).turn_off()
+    print("sign-in with an identity provider is off")
+    return 0
+
+
+@user_group.command("link", cls=SectionedCommand)
+@library_option
+@click.argument("username")
+@click.argument("subject")
+@click.pass_obj
+def user_link(pm, library_path, username, subject) -> int:
+    """Link an account to a person at the identity provider, by the provider's subject (its id of them)."""
+    with _authenticator(library_path, pm) as auth:
+        OidcSignIn(auth).link(username, subject)
+    print(f"{username} signs in as {subject} at the identity provider")
+    return 0
+
+
+@user_group.command("unlink", cls=SectionedCommand)
+@library_option
+@click.argument("username")
+@click.pass_obj
+def user_unlink(pm, library_path, username) -> int:
+    """Unlink an account from the identity provider (it signs in with its password only)."""
+    with _authenticator(library_path, pm) as auth:
+        count = OidcSignIn(auth).unlink(username)
+    print(f"{username}: {count} link{'s' if count != 1 else ''} removed")
+    return 0
 
 
 def _day(ms: int) -> str:

@@ -174,7 +174,14 @@ def register(api: Api) -> None:
         raw=True,
         tag="auth",
         summary="Where the identity provider sends the browser back: signs it in (303), or says why not",
-        extra_responses={400: "no state", 401: "a check failed", 403: "no account is linked", 502: "provider"},
+        extra_responses={
+            400: "no state, or the provider said no",
+            401: "a check failed",
+            403: "no account is linked",
+            409: "linked to another account",
+            502: "the provider did not answer",
+        },
+        error_pages=True,
     )
     async def callback(ctx: RequestContext, query: OidcCallbackQuery) -> Response:
         try:
