@@ -301,7 +301,17 @@ async function knowMe() {
   document.body.dataset.scope = app.me.scope;
 }
 
+// Signed in through the identity provider, the server hands this page its session's CSRF token once, in a
+// cookie of its own: kept where the page keeps it, and the cookie deleted.
+function takeHandedCsrf() {
+  const handed = document.cookie.split("; ").find((c) => c.startsWith("pixlstash_csrf="));
+  if (!handed) return;
+  api.setCsrf(decodeURIComponent(handed.slice("pixlstash_csrf=".length)));
+  document.cookie = "pixlstash_csrf=; Max-Age=0; Path=/; SameSite=Strict";
+}
+
 async function signIn() {
+  takeHandedCsrf();
   const status = await api.get("/auth/status");
   // An invite's code comes after "#invite=": a fragment, which never reaches a server's log.
   const invite = location.hash.startsWith("#invite=") ? decodeURIComponent(location.hash.slice(8)) : "";
@@ -322,6 +332,12 @@ async function signIn() {
   $("login-code").querySelector("input").required = needsCode;
   $("login-submit").textContent = setup ? "Create account" : invite ? "Join" : "Sign in";
   if (invite) $("login-form").password.autocomplete = "new-password";
+  const provider = setup || invite ? { enabled: false } : await api.get("/auth/oidc").catch(() => ({ enabled: false }));
+  if (provider.enabled) {
+    $("login-provider").textContent = `Sign in with ${provider.label}`;
+    $("login-provider").href = `/api/v1/auth/oidc/start?next=${encodeURIComponent(location.pathname + location.hash)}`;
+    $("login-provider").hidden = false;
+  }
   return new Promise((resolve) => {
     $("login-form").onsubmit = async (event) => {
       event.preventDefault();

@@ -4,6 +4,7 @@
 // button. A member or viewer sees their own password only: everything else here is an administrator's.
 
 import { accessSection, bindAccess } from "./accounts.js";
+import { bindLink, bindProvider, linkSection, providerSection } from "./identity_provider.js";
 import { api } from "../api.js";
 import { backupSettingsSection, bindBackupSettings } from "./backup_settings.js";
 import { bindComfySettings, comfySettingsSection } from "./comfy.js";
@@ -125,11 +126,13 @@ function changedParameters(engine, box) {
 
 /** What someone who is not an administrator may change here: their own password, and (a member) whether
  * their uploads stay theirs until they share them. */
-function renderOwnSettings(app, panel, header, bindClose) {
-  panel.innerHTML = `${header("Settings")}${app.me.scope === "write" ? uploadsSection(app.me) : ""}${passwordSection()}`;
+async function renderOwnSettings(app, panel, header, bindClose) {
+  const link = await linkSection().catch(() => "");
+  panel.innerHTML = `${header("Settings")}${app.me.scope === "write" ? uploadsSection(app.me) : ""}${passwordSection()}${link}`;
   bindClose(panel);
   bindPassword(panel, () => {});
   bindUploads(app, panel);
+  bindLink(panel);
 }
 
 /** Where the library has more than one person: one's own default for one's uploads. */
@@ -179,9 +182,9 @@ function bindPassword(panel, again) {
 }
 
 export async function renderSettings(app, panel, header, bindClose) {
-  if (app.me?.scope && app.me.scope !== "admin") { renderOwnSettings(app, panel, header, bindClose); return; }
+  if (app.me?.scope && app.me.scope !== "admin") { await renderOwnSettings(app, panel, header, bindClose); return; }
   let settings; let engines; let updates; let tokens; let shares; let sessions; let schedule; let me; let comfy; let backup;
-  let access;
+  let access; let link;
   // The originals' store is asked apart (administrators only): a slow bucket never holds the panel back.
   const storage = api.get("/storage").catch(() => null);
   try {
@@ -189,7 +192,8 @@ export async function renderSettings(app, panel, header, bindClose) {
       api.get("/engines/settings"), api.get("/engines"), api.get("/updates"), api.get("/tokens"), api.get("/shares"),
       api.get("/sessions"), api.get("/snapshots/schedule"), api.get("/auth/me"), comfySettingsSection(),
       backupSettingsSection()]);
-    access = await accessSection(me);
+    access = (await accessSection(me)) + (await providerSection());
+    link = await linkSection();
   } catch (error) { toast(error.message); return; }
   app.engines = engines;
   const again = () => renderSettings(app, panel, header, bindClose);
@@ -207,7 +211,7 @@ export async function renderSettings(app, panel, header, bindClose) {
     <section><h3>Updates</h3><label><input type="checkbox" id="update-check" ${updates.enabled ? "checked" : ""}>
       Check for updates (sends only the version; off by default)</label>
       ${updates.update_available ? `<p>Version ${esc(updates.latest)} is available.</p>` : ""}</section>`)}
-    ${tab("Account", `${uploadsSection(me)}${passwordSection()}
+    ${tab("Account", `${uploadsSection(me)}${passwordSection()}${link}
     <section><h3>Browser sessions</h3><div class="list" aria-label="Browser sessions">${sessions.map((s) => `<div class="row">
       <span>${esc(s.user_agent.slice(0, 60) || "unknown browser")}${s.id === me.session_id ? " <b>(this browser)</b>" : ""}
       <small class="muted">${esc(s.address)} · last seen ${when(s.last_seen_at)}</small></span>
@@ -283,6 +287,8 @@ export async function renderSettings(app, panel, header, bindClose) {
   bindPassword(panel, again);
   bindUploads(app, panel);
   bindAccess(panel, again, copyButton);
+  bindProvider(panel, again);
+  bindLink(panel);
   panel.querySelectorAll("[data-end-session]").forEach((b) => {
     b.onclick = async () => {
       const own = Number(b.dataset.endSession) === me.session_id;
