@@ -320,6 +320,11 @@ def test_the_command_line_sets_up_the_provider_and_links_accounts(live, provider
     shown = json.loads(cli("user", "oidc", "show", "--json", "--library", root).stdout)
     assert shown["settings"]["client_secret"] == "(set)" and CLIENT_SECRET not in json.dumps(shown)
     assert shown["links"] == [{"user": "bob", "issuer": provider.issuer, "subject": "bob-at-home"}]
+    # The client secret lives in secrets.db (owner-only, never in a snapshot), not in auth.db.
+    for name in ("auth.db", "auth.db-wal"):
+        path = live.library.root / name
+        assert not path.exists() or CLIENT_SECRET.encode() not in path.read_bytes()
+    assert (live.library.root / "secrets.db").stat().st_mode & 0o077 == 0
     # Without the groups scope the provider sends no groups: bob keeps the default role, viewer.
     assert _me(browser).json()["role"] == "viewer"
     assert "1 link removed" in cli("user", "unlink", "bob", "--library", root).stdout

@@ -26,6 +26,7 @@ import msgspec
 from .accounts import GIVEN_ROLES, GivenRole
 from .auth import AccountDisabled, Authenticator, Forbidden, RateLimited, Unauthenticated, digest
 from .db.oidc_rows import OidcLinkRow, OidcStore, PendingRow
+from .db.secrets_db import SecretStore
 from .db.settings import SettingsStore
 from .errors import BadInput, Conflict, PixlstashError
 from .system.clock import now_ms
@@ -42,6 +43,7 @@ __all__ = [
 PENDING_MS = 10 * 60_000  # a sign-in not finished within ten minutes starts again
 _PENDING_AT_MOST = 1000  # unfinished sign-ins kept at once: a flood of starts cannot fill auth.db
 _SETTINGS_KEY = "oidc"
+_SECRET_KEY = "sign-in:oidc"
 _NO_PASSWORD = "!"  # no password verifies against it (auth.verify_password)
 _ROLE_RANK = {"admin": 0, "member": 1, "viewer": 2}
 
@@ -57,7 +59,7 @@ class OidcSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     issuer: str  # the provider's issuer URL, exactly as its discovery document states it
     client_id: str
-    client_secret: str  # kept in auth.db, which is never in a snapshot (see docs/security.md)
+    client_secret: str  # kept in secrets.db (owner-only, never in a snapshot), the rest in auth.db
     label: str = "your identity provider"  # the button reads "Sign in with <label>"
     create_accounts: bool = False  # a first sign-in with no linked account makes one
     default_role: GivenRole = "viewer"  # the role of an account made so, where no claim says otherwise
@@ -112,15 +114,18 @@ def _safe_next(path: str) -> str:
 
 
 class OidcSignIn:
-    def __init__(self, auth: Authenticator) -> None:
-        self.auth, self.db = auth, auth.db
+    def __init__(self, auth: Authenticator, secrets: SecretStore) -> None:
+        self.auth, self.db, self.secrets = auth, auth.db, secrets
         self.store = OidcStore(auth.db)
         self._settings = SettingsStore(auth.db, "instance_settings")
 
     # -- the admin's choice ---------------------------------------------------------------------------
 
     def settings(self) -> OidcSettings | None:
-        return self._settings.get(_SETTINGS_KEY, OidcSettings | None, None)
+        stored = self._settings.get(_SETTINGS_KEY, OidcSettings | None, None)
+        if stored is None:
+            return None
+        return msgspec.structs.replace(stored, client_secret=self.secrets.get(_SECRET_KEY).get("client_secret", ""))
 
     def configure(self, settings: OidcSettings) -> OidcSettings:
         check_issuer(settings.issuer)
@@ -130,12 +135,15 @@ class OidcSignIn:
             raise BadInput(f"a role is one of {', '.join(GIVEN_ROLES)}")
         if "openid" not in settings.scopes.split():
             raise BadInput("the scopes must include openid")
-        self._settings.put(_SETTINGS_KEY, settings)
+        # The secret goes to secrets.db (owner-only, never in a snapshot), the rest to auth.db.
+        self.secrets.put(_SECRET_KEY, {"client_secret": settings.client_secret})
+        self._settings.put(_SETTINGS_KEY, msgspec.structs.replace(settings, client_secret=""))
         return settings
 
     def turn_off(self) -> None:
         """No more sign-ins through the provider; links stay, for when it is turned on again."""
         self._settings.delete(_SETTINGS_KEY)
+        self.secrets.put(_SECRET_KEY, {})
 
     def links(self) -> list[OidcLinkRow]:
         return self.store.links()

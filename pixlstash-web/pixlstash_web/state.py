@@ -60,7 +60,7 @@ class AppState:
         self.updates: UpdateChecker = instance.updates
         self.snapshots: SnapshotService = instance.snapshots
         self.worker: EnrichmentWorker | None = instance.worker
-        self.oidc = OidcSignIn(self.auth)
+        self.oidc = OidcSignIn(self.auth, self.library.secrets)
         self.oidc_client: OidcClient | None = None  # made at the first sign-in (Authlib loads then)
         self.password_checks = anyio.CapacityLimiter(settings.password_checks)
         self.exports = ExportTickets()

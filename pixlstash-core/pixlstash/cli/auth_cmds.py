@@ -14,12 +14,23 @@ import msgspec
 
 from ..accounts import GIVEN_ROLES, Accounts
 from ..auth import SCOPES, Authenticator
+from ..db.secrets_db import SecretStore
 from ..errors import BadInput
 from ..library import Library
 from ..oidc import OidcSettings, OidcSignIn, check_issuer
 from ..system.paths import resolve_library_path
 from .common import SectionedCommand, json_option, library_option, print_json
 from .output import Column, print_table
+
+
+@contextmanager
+def _sign_in(library_path, pm) -> Iterator[OidcSignIn]:
+    with _authenticator(library_path, pm) as auth:
+        secrets = SecretStore(resolve_library_path(library_path))
+        try:
+            yield OidcSignIn(auth, secrets)
+        finally:
+            secrets.close()
 
 
 @contextmanager
@@ -262,8 +273,7 @@ def _role_value(text: str) -> tuple[str, str]:
 def oidc_set(pm, library_path, issuer, client_id, client_secret_stdin, label, create_accounts, **options) -> int:
     """Sign people in through this identity provider (the client secret is kept when not given again)."""
     check_issuer(issuer)  # before asking for a secret
-    with _authenticator(library_path, pm) as auth:
-        sign_in = OidcSignIn(auth)
+    with _sign_in(library_path, pm) as sign_in:
         current = sign_in.settings()
         if client_secret_stdin:
             secret = sys.stdin.readline().strip()
@@ -287,10 +297,9 @@ def oidc_set(pm, library_path, issuer, client_id, client_secret_stdin, label, cr
 @click.pass_obj
 def oidc_show(pm, library_path, as_json) -> int:
     """The identity provider people sign in with (never its client secret), and the linked accounts."""
-    with _authenticator(library_path, pm) as auth:
-        sign_in = OidcSignIn(auth)
+    with _sign_in(library_path, pm) as sign_in:
         settings, links = sign_in.settings(), sign_in.links()
-        names = {a.id: a.username for a in Accounts(auth).list()}
+        names = {a.id: a.username for a in Accounts(sign_in.auth).list()}
     shown = None if settings is None else {**msgspec.structs.asdict(settings), "client_secret": "(set)"}
     if as_json:
         linked = [{"user": names.get(link.user_id), "issuer": link.issuer, "subject": link.subject} for link in links]
@@ -313,8 +322,8 @@ def oidc_show(pm, library_path, as_json) -> int:
 @click.pass_obj
 def oidc_off(pm, library_path) -> int:
     """Stop offering sign-in with the identity provider (links to accounts are kept)."""
-    with _authenticator(library_path, pm) as auth:
-        OidcSignIn(auth).turn_off()
+    with _sign_in(library_path, pm) as sign_in:
+        sign_in.turn_off()
     print("sign-in with an identity provider is off")
     return 0
 
@@ -326,8 +335,8 @@ def oidc_off(pm, library_path) -> int:
 @click.pass_obj
 def user_link(pm, library_path, username, subject) -> int:
     """Link an account to a person at the identity provider, by the provider's subject (its id of them)."""
-    with _authenticator(library_path, pm) as auth:
-        OidcSignIn(auth).link(username, subject)
+    with _sign_in(library_path, pm) as sign_in:
+        sign_in.link(username, subject)
     print(f"{username} signs in as {subject} at the identity provider")
     return 0
 
@@ -338,8 +347,8 @@ def user_link(pm, library_path, username, subject) -> int:
 @click.pass_obj
 def user_unlink(pm, library_path, username) -> int:
     """Unlink an account from the identity provider (it signs in with its password only)."""
-    with _authenticator(library_path, pm) as auth:
-        count = OidcSignIn(auth).unlink(username)
+    with _sign_in(library_path, pm) as sign_in:
+        count = sign_in.unlink(username)
     print(f"{username}: {count} link{'s' if count != 1 else ''} removed")
     return 0
 
