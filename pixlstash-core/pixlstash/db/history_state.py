@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from ..errors import BadInput, Conflict
 from .database import Database, ids_json
+from .personal_marks import MARK_FIELDS, PersonalMarks, marking_account
 
 __all__ = ["HistoryState"]
 
@@ -24,6 +25,9 @@ class HistoryState:
         """(id, value) of one editable picture field."""
         if field not in _FIELDS:
             raise BadInput(f"cannot edit {field}")
+        user_id = marking_account()
+        if field in MARK_FIELDS and user_id is not None:
+            return PersonalMarks(self.db).values(user_id, picture_ids, field)
         return self.db.query(
             f"SELECT id, {field} FROM pictures WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
             (ids_json(picture_ids),),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .database import Database, ids_json
+from .personal_marks import personal
 
 __all__ = ["SETTING_COLUMNS", "OutcomeStore"]
 
@@ -30,12 +31,15 @@ class OutcomeStore:
 
     def states(self, picture_ids: Sequence[int], set_id: int | None = None) -> list[tuple[int, int, int, bool, bool]]:
         """(picture id, change stamp, rating, scrapped, in ``set_id``) of each of these pictures that has
-        generation data. The stamp moves when anything of the picture changes, its generation data included."""
+        generation data. The stamp moves when anything of the picture changes, its generation data included; the
+        rating is the one of the account in force (``personal_marks``)."""
         return self.db.query(
-            "SELECT p.id, p.meta_seq, p.rating, p.deleted_at IS NOT NULL, "
-            "EXISTS(SELECT 1 FROM collection_members m WHERE m.collection_id = ? AND m.picture_id = p.id) "
-            "FROM generation g JOIN pictures p ON p.id = g.picture_id "
-            "WHERE g.picture_id IN (SELECT value FROM json_each(?))",
+            personal(
+                "SELECT p.id, p.meta_seq, p.rating, p.deleted_at IS NOT NULL, "
+                "EXISTS(SELECT 1 FROM collection_members m WHERE m.collection_id = ? AND m.picture_id = p.id) "
+                "FROM generation g JOIN pictures p ON p.id = g.picture_id "
+                "WHERE g.picture_id IN (SELECT value FROM json_each(?))"
+            ),
             (set_id if set_id is not None else -1, ids_json(picture_ids)),
         )
 

@@ -27,6 +27,7 @@ from .database import Database, ids_json
 from .fulltext import PICTURE_TEXT_INSERT
 from .near_duplicate_rows import NearDuplicateRows
 from .ocr import TextStore
+from .personal_marks import MARK_FIELDS, PersonalMarks, marking_account, personal
 from .visibility import VisibilityStore, mine_sql, visible_sql
 
 __all__ = ["SUMMARY_COLUMNS", "PictureStore", "edit_fields", "row_to_summary"]
@@ -39,8 +40,8 @@ SUMMARY_COLUMNS = (
     "WHERE m.stack_id = p.stack_id AND m.deleted_at IS NULL) END, p.original_name, p.duration, p.edit"
 )
 _PICTURE_COLUMNS = (
-    "id, content_hash, suffix, media_type, mime, file_size, width, height, taken_at, imported_at, rating, "
-    "favourite, flagged, original_name, managed, missing, duration, codec, camera, orientation, exif, "
+    "id, content_hash, suffix, media_type, mime, file_size, width, height, taken_at, imported_at, p.rating, "
+    "p.favourite, flagged, original_name, managed, missing, duration, codec, camera, orientation, exif, "
     "phash, dup_group, source_id, deleted_at, taken_from, edit, digital_source_type, credentials, owner_id, private"
 )
 _generation_decoder = msgspec.json.Decoder(list)
@@ -91,6 +92,7 @@ class PictureStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.visibility = VisibilityStore(db)  # uploader, privacy and holders
+        self.marks = PersonalMarks(db)  # each account's own ratings and favourites
         self.duplicates = NearDuplicateRows(db)  # perceptual hashes and near-duplicate groups
 
     # -- writing --------------------------------------------------------------------------------
@@ -159,10 +161,14 @@ class PictureStore:
             raise BadInput(f"cannot edit {', '.join(sorted(unknown))}")
         if "rating" in fields and not (isinstance(fields["rating"], int) and 0 <= fields["rating"] <= 5):
             raise BadInput("rating must be an integer from 0 (unrated) to 5")
+        user_id = marking_account()
+        marks = {name: fields.pop(name) for name in MARK_FIELDS if name in fields and user_id is not None}
+        changed = self.marks.set(user_id, picture_ids, marks) if marks else 0  # type: ignore[arg-type]
+        if not fields:
+            return changed
         assignments = ", ".join(f"{name} = :{name}" for name in fields)
         if "taken_at" in fields:
             assignments += ", taken_from = 'hand'"  # a date a person set is theirs, whatever it replaced
-        changed = 0
         for chunk in _chunks(list(picture_ids)):
             params = {k: int(v) if isinstance(v, bool) else v for k, v in fields.items()}
             params.update({f"i{n}": pid for n, pid in enumerate(chunk)})
@@ -283,7 +289,8 @@ class PictureStore:
             found.extend(
                 row_to_summary(r)
                 for r in self.db.query(
-                    f"SELECT {SUMMARY_COLUMNS} FROM pictures p WHERE p.id IN ({marks}) AND {visible}", [*chunk, *params]
+                    f"SELECT {personal(SUMMARY_COLUMNS)} FROM pictures p WHERE p.id IN ({marks}) AND {visible}",
+                    [*chunk, *params],
                 )
             )
         return found
@@ -404,7 +411,7 @@ class PictureStore:
         """One picture with its tags, predictions, captions, generation data, memberships and locations."""
         visible, params = visible_sql()
         row = self.db.connection.execute(
-            f"SELECT {_PICTURE_COLUMNS} FROM pictures p WHERE id = ? AND {visible}", (picture_id, *params)
+            f"SELECT {personal(_PICTURE_COLUMNS)} FROM pictures p WHERE id = ? AND {visible}", (picture_id, *params)
         ).fetchone()
         if row is None:
             raise NotFound(f"picture {picture_id} does not exist")

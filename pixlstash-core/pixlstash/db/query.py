@@ -25,6 +25,7 @@ from ..domain import AI_SOURCE_TYPES, Page, PictureFilter, PictureSummary, Sort
 from ..errors import BadInput
 from .collections import set_operation_sql
 from .database import Database, ids_json
+from .personal_marks import personal
 from .pictures import SUMMARY_COLUMNS, row_to_summary
 from .tags import TagStore
 from .visibility import mine_sql, visible_sql
@@ -69,7 +70,8 @@ class CompiledFilter(msgspec.Struct):
         return [*self.from_params, *self.where_params]
 
     def select(self, columns: str) -> tuple[str, list]:
-        return f"SELECT {columns} FROM {self.from_sql} WHERE {self.where_sql}", self.params
+        """The query, with ratings and favourites read as the marks of the account in force."""
+        return personal(f"SELECT {columns} FROM {self.from_sql} WHERE {self.where_sql}"), self.params
 
 
 def compile_filter(db: Database, f: PictureFilter, *, page_size: int = 100) -> CompiledFilter:
@@ -368,7 +370,7 @@ def _order_by(sort: Sort) -> str:
     """The expression a sort orders by: a column, or a scorer's score (engine ids hold no quotes: the
     pattern of ``SortKey`` allows none, and doubling them keeps that true here)."""
     if not sort.key.startswith("score:"):
-        return f"p.{_SORT_COLUMNS[sort.key]}"
+        return personal(f"p.{_SORT_COLUMNS[sort.key]}")
     engine_id = sort.key.removeprefix("score:").replace("'", "''")
     return (
         f"coalesce((SELECT value FROM picture_scores WHERE picture_id = p.id AND engine_id = '{engine_id}'), "

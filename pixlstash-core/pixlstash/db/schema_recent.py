@@ -198,7 +198,8 @@ def v24_sql(stamp: str) -> str:
     someone besides its uploader holds it. A change of either column is stamped like every other change. A
     workflow run keeps who asked for it (its outputs are theirs) and whether its outputs are private (as the
     picture it ran on was). A set may have contributors and curators (``collection_roles``): one with a
-    curator is curated, and its contributors submit pictures (``submissions``) for its curators to accept."""
+    curator is curated, and its contributors submit pictures (``submissions``) for its curators to accept.
+    ``picture_marks``: each account's own rating and favourite (the owner's stay the picture's columns)."""
     return f"""
 ALTER TABLE pictures ADD COLUMN owner_id INTEGER;
 ALTER TABLE pictures ADD COLUMN private INTEGER NOT NULL DEFAULT 0 CHECK (private IN (0, 1));
@@ -229,6 +230,13 @@ CREATE TABLE picture_holders (
     PRIMARY KEY (user_id, picture_id)
 ) WITHOUT ROWID;
 CREATE INDEX picture_holders_picture ON picture_holders(picture_id);
+CREATE TABLE picture_marks (
+    user_id INTEGER NOT NULL,
+    picture_id INTEGER NOT NULL REFERENCES pictures(id) ON DELETE CASCADE,
+    rating INTEGER NOT NULL DEFAULT 0 CHECK (rating BETWEEN 0 AND 5),
+    favourite INTEGER NOT NULL DEFAULT 0 CHECK (favourite IN (0, 1)),
+    PRIMARY KEY (user_id, picture_id)
+) WITHOUT ROWID;
 CREATE TRIGGER picture_holders_added AFTER INSERT ON picture_holders
 WHEN NEW.user_id IS NOT (SELECT owner_id FROM pictures WHERE id = NEW.picture_id)
 BEGIN UPDATE pictures SET extra_holders = extra_holders + 1 WHERE id = NEW.picture_id; END;

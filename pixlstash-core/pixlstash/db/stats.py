@@ -10,8 +10,10 @@ import itertools
 
 from ..domain import PictureFilter, Statistics
 from .database import Database
+from .personal_marks import marking_account
 from .query import compile_filter
 from .scores import ScoreStore
+from .visibility import visible_sql
 
 __all__ = ["FILE_SIZE_BUCKETS", "RESOLUTION_BUCKETS", "statistics"]
 
@@ -69,10 +71,13 @@ def statistics(db: Database, f: PictureFilter, top_tags: int = 50) -> Statistics
             _histogram([], RESOLUTION_BUCKETS, "max_megapixels"),
             {},
         )
-    if f == _UNFILTERED:
+    # The whole library's figures come from indexes kept up to date, when they are what the caller may see
+    # (every picture) with the marks in force (the picture's own).
+    whole = f == _UNFILTERED and visible_sql()[0] == "1" and marking_account() is None
+    if whole:
         rows = _whole_library_rows(db)
     else:
-        base_sql, params = compiled.select("p.id, p.rating, p.file_size, p.pixels, p.media_type")
+        base_sql, params = compiled.select("p.id, p.rating AS rating, p.file_size, p.pixels, p.media_type")
         size_case = _bucket_case("file_size", FILE_SIZE_BUCKETS)
         mp_case = _bucket_case("pixels / 1000000.0", RESOLUTION_BUCKETS)
         # One pass over the selected rows (materialised once) for every per-picture figure.
@@ -88,7 +93,7 @@ def statistics(db: Database, f: PictureFilter, top_tags: int = 50) -> Statistics
     media = {str(k): n for kind, k, n, _ in rows if kind == "m"}
     count = sum(rating.values())
 
-    if f == _UNFILTERED:
+    if whole:
         tag_rows = db.query(
             "SELECT t.id, t.name, t.category, t.picture_count FROM tags t WHERE t.picture_count > 0 "
             "ORDER BY t.picture_count DESC LIMIT ?",

@@ -89,9 +89,10 @@ class VisibilityStore:
         )
 
     def hand_over(self, user_id: int) -> int:
-        """An account removed: its pictures become the owner's (private ones stay private, now the owner's);
-        returns how many it had brought in."""
+        """An account removed: its pictures become the owner's (private ones stay private, now the owner's),
+        its own ratings and favourites go; returns how many pictures it had brought in."""
         self.db.execute("DELETE FROM picture_holders WHERE user_id = ?", (user_id,))
+        self.db.execute("DELETE FROM picture_marks WHERE user_id = ?", (user_id,))  # its own ratings go with it
         return len(self.db.query("UPDATE pictures SET owner_id = NULL WHERE owner_id = ? RETURNING id", (user_id,)))
 
     def set_private(self, picture_ids: Sequence[int], private: bool) -> list[int]:

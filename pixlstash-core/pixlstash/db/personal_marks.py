@@ -1,0 +1,69 @@
+"""Each person's own ratings and favourites (``picture_marks``): one person's five stars are not another's.
+
+The owner's marks, and those of work done for nobody in particular (the command line without ``--as``,
+imports reading a photo's stars), are the picture's own columns, as they were before accounts; every
+other account's are its rows here (none: unrated, not a favourite). Queries read them through
+``personal``, which rewrites ``p.rating`` and ``p.favourite`` in a piece of SQL into the account in
+force's marks, so filters, sorts, counts and the pictures read all see that person's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ..pictures.visibility import current_audience
+from .database import Database, ids_json
+
+__all__ = ["MARK_FIELDS", "PersonalMarks", "marking_account", "personal"]
+
+MARK_FIELDS = ("rating", "favourite")
+_MARKED = re.compile(r"\bp\.(rating|favourite)\b")
+
+
+def marking_account() -> int | None:
+    """The account whose marks are its own rows (None: the picture's columns are the marks in force)."""
+    audience = current_audience()
+    return None if audience is None or audience.is_owner else audience.user_id
+
+
+def personal(sql: str) -> str:
+    """``sql`` with ``p.rating`` and ``p.favourite`` read as the marks of the account in force."""
+    user_id = marking_account()
+    if user_id is None:
+        return sql
+    return _MARKED.sub(
+        lambda m: (
+            f"coalesce((SELECT pm.{m.group(1)} FROM picture_marks pm "
+            f"WHERE pm.user_id = {int(user_id)} AND pm.picture_id = p.id), 0)"
+        ),
+        sql,
+    )
+
+
+class PersonalMarks:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def set(self, user_id: int, picture_ids: Sequence[int], fields: dict[str, int]) -> int:
+        """Set the account's marks on the pictures (existing ones only); returns how many rows changed."""
+        names = [name for name in MARK_FIELDS if name in fields]
+        values = [int(fields[name]) for name in names]
+        updates = ", ".join(f"{name} = excluded.{name}" for name in names)
+        self.db.execute(
+            f"INSERT INTO picture_marks(user_id, picture_id, {', '.join(names)}) "
+            f"SELECT ?, id, {', '.join('?' for _ in names)} FROM pictures WHERE id IN (SELECT value FROM json_each(?)) "
+            f"ON CONFLICT(user_id, picture_id) DO UPDATE SET {updates}",
+            (user_id, *values, ids_json(picture_ids)),
+        )
+        changed = self.db.connection.changes()
+        self.db.execute("DELETE FROM picture_marks WHERE user_id = ? AND rating = 0 AND favourite = 0", (user_id,))
+        return changed
+
+    def values(self, user_id: int, picture_ids: Sequence[int], field: str) -> list[tuple[int, int]]:
+        """(id, value) of one mark of the account on each of the pictures that exists."""
+        return self.db.query(
+            f"SELECT p.id, coalesce(pm.{field}, 0) FROM pictures p LEFT JOIN picture_marks pm "
+            "ON pm.picture_id = p.id AND pm.user_id = ? WHERE p.id IN (SELECT value FROM json_each(?)) ORDER BY p.id",
+            (user_id, ids_json(picture_ids)),
+        )
