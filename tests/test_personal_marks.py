@@ -4,9 +4,13 @@ statistics, bulk changes, undo) sees their own marks, through a real server with
 
 from __future__ import annotations
 
+import pytest
+from live_server import make_pictures
 from test_visibility import SECRET_TAG, people, secret  # noqa: F401 - the fixtures
 
 from pixlstash.accounts import Accounts
+from pixlstash.domain import PictureFilter, Sort
+from pixlstash.pictures.visibility import Audience, seen_by
 
 
 def _marks(client, picture_id: int) -> tuple[int, bool]:
@@ -64,3 +68,30 @@ def test_a_members_whole_library_statistics_count_only_what_they_may_see(live, p
     assert seen["count"] == everything["count"] - 1  # bob's private picture
     assert SECRET_TAG in {t["name"] for t in everything["tags"]}
     assert SECRET_TAG not in {t["name"] for t in seen["tags"]}
+
+
+@pytest.mark.parametrize("descending", [True, False])
+def test_paging_by_ones_own_rating_walks_every_picture_once_in_order(library, tmp_path, descending):
+    ids = make_pictures(library, tmp_path / "pictures", 11)
+    member = Audience(7, sees_all=False)
+    stars = {ids[1]: 5, ids[4]: 2, ids[6]: 5, ids[9]: 3}
+    with seen_by(member):
+        for picture_id, rating in stars.items():
+            with library.db.write():
+                library.pictures.update([picture_id], rating=rating)
+        with library.db.write():
+            library.pictures.update([ids[2]], rating=4)
+            library.pictures.update([ids[2]], rating=0)  # rated, then unrated again: unrated
+    with library.db.write():
+        library.pictures.update([ids[0]], rating=1)  # the owner's rating: not the member's
+    expected = sorted(ids, key=lambda i: (stars.get(i, 0), i), reverse=descending)
+    seen, cursor = [], None
+    with seen_by(member):
+        while True:
+            page = library.query.page(PictureFilter(), Sort("rating", descending), cursor, limit=3)
+            seen += [(p.id, p.rating) for p in page.items]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+    assert seen == [(i, stars.get(i, 0)) for i in expected]
+    assert library.get(ids[0]).rating == 1 and library.get(ids[1]).rating == 0  # no account in force: the owner's

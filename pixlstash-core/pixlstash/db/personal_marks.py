@@ -12,6 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+import msgspec
+
+from ..domain import PictureSummary
 from ..pictures.visibility import current_audience
 from .database import Database, ids_json
 
@@ -59,6 +62,25 @@ class PersonalMarks:
         changed = self.db.connection.changes()
         self.db.execute("DELETE FROM picture_marks WHERE user_id = ? AND rating = 0 AND favourite = 0", (user_id,))
         return changed
+
+    def fill(self, summaries: list[PictureSummary]) -> list[PictureSummary]:
+        """The pictures read with the picture's marks, given the marks of the account in force instead (one
+        indexed read for a page, where a subquery per row would cost each row)."""
+        user_id = marking_account()
+        if user_id is None or not summaries:
+            return summaries
+        marks = {
+            row[0]: row[1:]
+            for row in self.db.query(
+                "SELECT picture_id, rating, favourite FROM picture_marks "
+                "WHERE user_id = ? AND picture_id IN (SELECT value FROM json_each(?))",
+                (user_id, ids_json([s.id for s in summaries])),
+            )
+        }
+        return [
+            msgspec.structs.replace(s, rating=marks.get(s.id, (0, 0))[0], favourite=bool(marks.get(s.id, (0, 0))[1]))
+            for s in summaries
+        ]
 
     def values(self, user_id: int, picture_ids: Sequence[int], field: str) -> list[tuple[int, int]]:
         """(id, value) of one mark of the account on each of the pictures that exists."""

@@ -289,11 +289,10 @@ class PictureStore:
             found.extend(
                 row_to_summary(r)
                 for r in self.db.query(
-                    f"SELECT {personal(SUMMARY_COLUMNS)} FROM pictures p WHERE p.id IN ({marks}) AND {visible}",
-                    [*chunk, *params],
+                    f"SELECT {SUMMARY_COLUMNS} FROM pictures p WHERE p.id IN ({marks}) AND {visible}", [*chunk, *params]
                 )
             )
-        return found
+        return self.marks.fill(found)
 
     def badges(self, picture_ids: Sequence[int], tags: int = 3) -> list[PictureBadges]:
         """A grid tile's tags and counts for each existing picture, every lookup through an index."""

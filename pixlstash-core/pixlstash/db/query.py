@@ -25,7 +25,7 @@ from ..domain import AI_SOURCE_TYPES, Page, PictureFilter, PictureSummary, Sort
 from ..errors import BadInput
 from .collections import set_operation_sql
 from .database import Database, ids_json
-from .personal_marks import personal
+from .personal_marks import PersonalMarks, marking_account, personal
 from .pictures import SUMMARY_COLUMNS, row_to_summary
 from .tags import TagStore
 from .visibility import mine_sql, visible_sql
@@ -70,8 +70,9 @@ class CompiledFilter(msgspec.Struct):
         return [*self.from_params, *self.where_params]
 
     def select(self, columns: str) -> tuple[str, list]:
-        """The query, with ratings and favourites read as the marks of the account in force."""
-        return personal(f"SELECT {columns} FROM {self.from_sql} WHERE {self.where_sql}"), self.params
+        """The query; its conditions on ratings and favourites are on the marks of the account in force
+        (columns that must be too say so: ``personal_marks.personal``)."""
+        return f"SELECT {columns} FROM {self.from_sql} WHERE {personal(self.where_sql)}", self.params
 
 
 def compile_filter(db: Database, f: PictureFilter, *, page_size: int = 100) -> CompiledFilter:
@@ -395,6 +396,7 @@ class PictureQuery:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.marks = PersonalMarks(db)
 
     def page(self, f: PictureFilter, sort: Sort, cursor: str | None = None, limit: int = 100) -> Page:
         if not 1 <= limit <= _MAX_PAGE:
@@ -405,6 +407,8 @@ class PictureQuery:
         state = self._decode_cursor(cursor, sort)
         if sort.key == "random":
             return self._random_page(compiled, sort, state, limit)
+        if sort.key == "rating" and marking_account() is not None:
+            return self._own_rating_page(compiled, sort, state, limit)
         order = _order_by(sort)
         direction = "DESC" if sort.descending else "ASC"
         sql, params = compiled.select(f"{SUMMARY_COLUMNS}, {order}")
@@ -414,12 +418,39 @@ class PictureQuery:
         sql += f" ORDER BY {order} {direction}, p.id {direction} LIMIT ?"
         rows = self.db.query(sql, (*params, limit + 1))
         scored = sort.key.startswith("score:")
-        items = [_summary(row, scored) for row in rows[:limit]]
+        return self._page_of(sort, rows, limit, scored)
+
+    def _page_of(self, sort: Sort, rows: list[tuple], limit: int, scored: bool = False) -> Page:
+        """A page from its rows (summary columns, then the sort value; one more than ``limit`` if more follow)."""
+        items = self.marks.fill([_summary(row, scored) for row in rows[:limit]])
         next_cursor = None
         if len(rows) > limit:
             last = rows[limit - 1]
             next_cursor = self._encode_cursor(sort, last[-1], last[0], 0)
         return Page(items, next_cursor)
+
+    def _own_rating_page(self, compiled: CompiledFilter, sort: Sort, state: list | None, limit: int) -> Page:
+        """By the rating of an account with marks of its own: the few pictures it rated, in rating order
+        (found from its marks), and every other one as unrated, by id, each walked from an index. One
+        ``ORDER BY`` over each row's rating would look up every visible picture's mark first."""
+        rated = f"SELECT picture_id FROM picture_marks WHERE user_id = {int(marking_account())} AND rating > 0"  # type: ignore[arg-type]
+        order, direction, after = _order_by(sort), "DESC" if sort.descending else "ASC", "<" if sort.descending else ">"
+        phases = [(f"p.id IN ({rated})", order), (f"p.id NOT IN ({rated})", "0")]
+        if not sort.descending:
+            phases.reverse()
+        rows: list[tuple] = []
+        for condition, value in phases:
+            sql, params = compiled.select(f"{SUMMARY_COLUMNS}, {value}")
+            sql += f" AND {condition}"
+            if state is not None:  # resume after the cursor's picture, or skip a phase it is past
+                sql += f" AND ({value}, p.id) {after} (?, ?)"
+                params.extend(state[:2])
+            ordered = f"{value} {direction}, " if value != "0" else ""  # ORDER BY 0 would name a column
+            sql += f" ORDER BY {ordered}p.id {direction} LIMIT ?"
+            rows += self.db.query(sql, (*params, limit + 1 - len(rows)))
+            if len(rows) > limit:
+                break
+        return self._page_of(sort, rows, limit)
 
     def _random_page(self, compiled: CompiledFilter, sort: Sort, state: list | None, limit: int) -> Page:
         """Random order: the ``shuffle`` index read from a seed-chosen point, wrapping around once."""
@@ -438,7 +469,7 @@ class PictureQuery:
             items.extend((phase, (row[0], row_to_summary(row[1:]))) for row in rows)
             if len(items) <= limit:
                 phase, after = phase + 1, None
-        page = [summary for _, (_, summary) in items[:limit]]
+        page = self.marks.fill([summary for _, (_, summary) in items[:limit]])
         next_cursor = None
         if len(items) > limit:
             last_phase, (shuffle, last) = items[limit - 1]

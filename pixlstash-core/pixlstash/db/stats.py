@@ -10,7 +10,7 @@ import itertools
 
 from ..domain import PictureFilter, Statistics
 from .database import Database
-from .personal_marks import marking_account
+from .personal_marks import marking_account, personal
 from .query import compile_filter
 from .scores import ScoreStore
 from .visibility import visible_sql
@@ -77,7 +77,7 @@ def statistics(db: Database, f: PictureFilter, top_tags: int = 50) -> Statistics
     if whole:
         rows = _whole_library_rows(db)
     else:
-        base_sql, params = compiled.select("p.id, p.rating AS rating, p.file_size, p.pixels, p.media_type")
+        base_sql, params = compiled.select(personal("p.id, p.rating AS rating, p.file_size, p.pixels, p.media_type"))
         size_case = _bucket_case("file_size", FILE_SIZE_BUCKETS)
         mp_case = _bucket_case("pixels / 1000000.0", RESOLUTION_BUCKETS)
         # One pass over the selected rows (materialised once) for every per-picture figure.
