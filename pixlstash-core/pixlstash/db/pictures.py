@@ -27,7 +27,7 @@ from .database import Database, ids_json
 from .fulltext import PICTURE_TEXT_INSERT
 from .near_duplicate_rows import NearDuplicateRows
 from .ocr import TextStore
-from .personal_marks import MARK_FIELDS, PersonalMarks, marking_account, personal
+from .personal_marks import MARK_FIELDS, PersonalMarks, marking_account, personal, without_marks
 from .visibility import VisibilityStore, mine_sql, visible_sql
 
 __all__ = ["SUMMARY_COLUMNS", "PictureStore", "edit_fields", "row_to_summary"]
@@ -289,7 +289,8 @@ class PictureStore:
             found.extend(
                 row_to_summary(r)
                 for r in self.db.query(
-                    f"SELECT {SUMMARY_COLUMNS} FROM pictures p WHERE p.id IN ({marks}) AND {visible}", [*chunk, *params]
+                    f"SELECT {without_marks(SUMMARY_COLUMNS)} FROM pictures p WHERE p.id IN ({marks}) AND {visible}",
+                    [*chunk, *params],
                 )
             )
         return self.marks.fill(found)

@@ -25,7 +25,7 @@ from ..domain import AI_SOURCE_TYPES, Page, PictureFilter, PictureSummary, Sort
 from ..errors import BadInput
 from .collections import set_operation_sql
 from .database import Database, ids_json
-from .personal_marks import PersonalMarks, marking_account, personal
+from .personal_marks import PersonalMarks, marking_account, personal, without_marks
 from .pictures import SUMMARY_COLUMNS, row_to_summary
 from .tags import TagStore
 from .visibility import mine_sql, visible_sql
@@ -41,6 +41,7 @@ _SORT_COLUMNS = {
     "random": "shuffle",
 }
 _CURSOR_VERSION = 1
+_MARK_BATCH = 256  # an account's marks checked against the filter at a time (sorting by its own rating)
 _MAX_PAGE = 1000
 _cursor_encoder = msgspec.msgpack.Encoder()
 _cursor_decoder = msgspec.msgpack.Decoder(list)
@@ -411,7 +412,7 @@ class PictureQuery:
             return self._own_rating_page(compiled, sort, state, limit)
         order = _order_by(sort)
         direction = "DESC" if sort.descending else "ASC"
-        sql, params = compiled.select(f"{SUMMARY_COLUMNS}, {order}")
+        sql, params = compiled.select(f"{without_marks(SUMMARY_COLUMNS)}, {order}")
         if state is not None:
             sql += f" AND ({order}, p.id) {'<' if sort.descending else '>'} (?, ?)"
             params.extend(state[:2])
@@ -430,27 +431,52 @@ class PictureQuery:
         return Page(items, next_cursor)
 
     def _own_rating_page(self, compiled: CompiledFilter, sort: Sort, state: list | None, limit: int) -> Page:
-        """By the rating of an account with marks of its own: the few pictures it rated, in rating order
-        (found from its marks), and every other one as unrated, by id, each walked from an index. One
-        ``ORDER BY`` over each row's rating would look up every visible picture's mark first."""
-        rated = f"SELECT picture_id FROM picture_marks WHERE user_id = {int(marking_account())} AND rating > 0"  # type: ignore[arg-type]
-        order, direction, after = _order_by(sort), "DESC" if sort.descending else "ASC", "<" if sort.descending else ">"
-        phases = [(f"p.id IN ({rated})", order), (f"p.id NOT IN ({rated})", "0")]
-        if not sort.descending:
-            phases.reverse()
+        """By the rating of an account with marks of its own: the pictures it rated, walked in rating order
+        from its marks' index and checked against the filter a batch at a time, and every other picture as
+        unrated, by id. An ``ORDER BY`` over each row's rating would read every visible picture's mark."""
+        user_id = marking_account()
+        direction, after = ("DESC", "<") if sort.descending else ("ASC", ">")
         rows: list[tuple] = []
-        for condition, value in phases:
-            sql, params = compiled.select(f"{SUMMARY_COLUMNS}, {value}")
-            sql += f" AND {condition}"
-            if state is not None:  # resume after the cursor's picture, or skip a phase it is past
-                sql += f" AND ({value}, p.id) {after} (?, ?)"
-                params.extend(state[:2])
-            ordered = f"{value} {direction}, " if value != "0" else ""  # ORDER BY 0 would name a column
-            sql += f" ORDER BY {ordered}p.id {direction} LIMIT ?"
-            rows += self.db.query(sql, (*params, limit + 1 - len(rows)))
+        phases = ["rated", "unrated"] if sort.descending else ["unrated", "rated"]
+        for phase in phases:
+            if phase == "rated":
+                rows += self._rated_rows(compiled, user_id, sort.descending, state, limit + 1 - len(rows))  # type: ignore[arg-type]
+            else:
+                sql, params = compiled.select(f"{without_marks(SUMMARY_COLUMNS)}, 0")
+                sql += " AND p.id NOT IN (SELECT picture_id FROM picture_marks WHERE user_id = ? AND rating > 0)"
+                params.append(user_id)
+                if state is not None:  # resume after the cursor's picture, or skip the phase it is past
+                    sql += f" AND (0, p.id) {after} (?, ?)"
+                    params.extend(state[:2])
+                rows += self.db.query(f"{sql} ORDER BY p.id {direction} LIMIT ?", (*params, limit + 1 - len(rows)))
             if len(rows) > limit:
                 break
         return self._page_of(sort, rows, limit)
+
+    def _rated_rows(self, compiled: CompiledFilter, user_id: int, descending: bool, state, wanted: int) -> list:
+        direction, after = ("DESC", "<") if descending else ("ASC", ">")
+        marks_sql = "SELECT picture_id, rating FROM picture_marks WHERE user_id = ? AND rating > 0"
+        position = list(state[:2]) if state is not None else None  # (rating, id) last seen
+        rows: list[tuple] = []
+        while len(rows) < wanted:
+            sql, params = marks_sql, [user_id]
+            if position is not None:
+                sql += f" AND (rating, picture_id) {after} (?, ?)"
+                params += position
+            batch = self.db.query(
+                f"{sql} ORDER BY rating {direction}, picture_id {direction} LIMIT ?", (*params, _MARK_BATCH)
+            )
+            if not batch:
+                break
+            marks = ",".join("?" * len(batch))
+            select, select_params = compiled.select(f"{without_marks(SUMMARY_COLUMNS)}, 0")
+            found = {
+                r[0]: r
+                for r in self.db.query(f"{select} AND p.id IN ({marks})", (*select_params, *(b[0] for b in batch)))
+            }
+            rows += [(*found[pid][:-1], rating) for pid, rating in batch if pid in found]
+            position = [batch[-1][1], batch[-1][0]]
+        return rows[:wanted]
 
     def _random_page(self, compiled: CompiledFilter, sort: Sort, state: list | None, limit: int) -> Page:
         """Random order: the ``shuffle`` index read from a seed-chosen point, wrapping around once."""
@@ -458,7 +484,7 @@ class PictureQuery:
         phase, after = (0, None) if state is None else (state[2], state[:2])
         items: list[tuple[int, PictureSummary]] = []
         while phase < 2 and len(items) <= limit:
-            sql, params = compiled.select(f"p.shuffle, {SUMMARY_COLUMNS}")
+            sql, params = compiled.select(f"p.shuffle, {without_marks(SUMMARY_COLUMNS)}")
             sql += " AND p.shuffle >= ?" if phase == 0 else " AND p.shuffle < ?"
             params.append(start)
             if after is not None:

@@ -237,6 +237,7 @@ CREATE TABLE picture_marks (
     favourite INTEGER NOT NULL DEFAULT 0 CHECK (favourite IN (0, 1)),
     PRIMARY KEY (user_id, picture_id)
 ) WITHOUT ROWID;
+CREATE INDEX picture_marks_rating ON picture_marks(user_id, rating);
 CREATE TRIGGER picture_holders_added AFTER INSERT ON picture_holders
 WHEN NEW.user_id IS NOT (SELECT owner_id FROM pictures WHERE id = NEW.picture_id)
 BEGIN UPDATE pictures SET extra_holders = extra_holders + 1 WHERE id = NEW.picture_id; END;
