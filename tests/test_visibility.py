@@ -524,3 +524,13 @@ def test_an_upload_past_the_accounts_quota_is_refused_whole(live, people, secret
         people["alice"].patch(f"/api/v1/users/{people.ids['carol']}", json={"quota_bytes": None}).json()["quota_bytes"]
         is None
     )
+
+
+def test_an_undo_leaves_alone_a_picture_made_private_to_someone_else_since(live, people, secret):
+    _, shared_id, *_ = secret
+    bob, carol = people["bob"], people["carol"]
+    assert bob.patch(f"/api/v1/pictures/{shared_id}", json={"add_tags": ["dusk"]}).status_code == 200
+    assert carol.patch(f"/api/v1/pictures/{shared_id}", json={"private": True}).status_code == 200
+    assert bob.get(f"/api/v1/pictures/{shared_id}").status_code == 404
+    assert bob.post("/api/v1/history/undo").status_code == 200  # his step, on nothing he may still see
+    assert "dusk" in [t.name for t in live.library.get(shared_id).tags]

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from ..errors import BadInput, Conflict
 from .database import Database, ids_json
 from .personal_marks import MARK_FIELDS, PersonalMarks, marking_account
+from .visibility import visible_sql
 
 __all__ = ["HistoryState"]
 
@@ -34,12 +35,14 @@ class HistoryState:
         )
 
     def existing(self, picture_ids: Sequence[int]) -> list[int]:
-        """Those of the pictures still in the library (live or scrapped): an undo skips purged ones."""
+        """Those of the pictures still in the library (live or scrapped) that the account in force may still
+        see: an undo skips purged ones, and ones made private to someone else since the step."""
+        visible, params = visible_sql()
         return [
             pid
             for (pid,) in self.db.query(
-                "SELECT id FROM pictures WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
-                (ids_json(picture_ids),),
+                f"SELECT id FROM pictures p WHERE id IN (SELECT value FROM json_each(?)) AND {visible} ORDER BY id",
+                (ids_json(picture_ids), *params),
             )
         ]
 
