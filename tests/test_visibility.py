@@ -534,3 +534,17 @@ def test_an_undo_leaves_alone_a_picture_made_private_to_someone_else_since(live,
     assert bob.get(f"/api/v1/pictures/{shared_id}").status_code == 404
     assert bob.post("/api/v1/history/undo").status_code == 200  # his step, on nothing he may still see
     assert "dusk" in [t.name for t in live.library.get(shared_id).tags]
+
+
+def test_merging_characters_keeps_what_others_keep_private_in_them(live, people, secret):
+    private_id, shared_id, _, private_face = secret
+    carol = people["carol"]
+    zed = next(c["id"] for c in carol.get("/api/v1/characters").json() if c["name"] == "Zed")
+    yan = carol.post("/api/v1/characters", json={"name": "Yan"}).json()["id"]
+    merged = carol.post(f"/api/v1/characters/{zed}/merge", json={"into": yan})
+    assert merged.status_code == 200, merged.text
+    assert private_id not in {p["id"] for p in carol.get("/api/v1/pictures", params={"collections": yan}).json()["items"]}
+    # Bob's private picture and its face moved with the character, as his own view shows.
+    assert private_id in {p["id"] for p in people["bob"].get("/api/v1/pictures", params={"collections": yan}).json()["items"]}
+    assert live.library.db.scalar("SELECT character_id FROM faces WHERE id = ?", (private_face,)) == yan
+    assert carol.get("/api/v1/history").json()["steps"][0]["label"] == "Merge Zed into Yan"  # carol's step

@@ -33,6 +33,7 @@ from ..domain import (
 )
 from ..errors import BadInput, NotFound
 from ..history.undo import Edits
+from ..pictures.visibility import seen_by
 from ..organising.organiser import Organiser
 from ..search.service import Combine, SearchService
 from ..system.events import EventBus
@@ -188,9 +189,13 @@ class People:
             faces = [face for face, _ in self.vectors.character_faces(source_id)]
             if faces:
                 self.edits.assign_faces(faces, target_id)
-            members = self.organise.set_operation([source.id], "union")
-            if members:
-                self.edits.add_members(target_id, members)
+            # Every member moves, those the caller may not see too: the source is deleted next, and a
+            # private picture of someone else's must not fall out of its character (the caller learns
+            # nothing of it: what comes back counts only what they see).
+            with seen_by(None):
+                members = self.organise.set_operation([source.id], "union")
+                if members:
+                    self.edits.add_members(target_id, members)
             self.edits.delete_collection(source_id)
         return self.collections.collection(target_id)
 
