@@ -33,8 +33,8 @@ from ..domain import (
 )
 from ..errors import BadInput, NotFound
 from ..history.undo import Edits
-from ..pictures.visibility import seen_by
 from ..organising.organiser import Organiser
+from ..pictures.visibility import seen_by
 from ..search.service import Combine, SearchService
 from ..system.events import EventBus
 from .clusters import FaceClustering
