@@ -537,7 +537,7 @@ def test_an_undo_leaves_alone_a_picture_made_private_to_someone_else_since(live,
 
 
 def test_merging_characters_keeps_what_others_keep_private_in_them(live, people, secret):
-    private_id, shared_id, _, private_face = secret
+    private_id, _, _, private_face = secret
     carol = people["carol"]
     zed = next(c["id"] for c in carol.get("/api/v1/characters").json() if c["name"] == "Zed")
     yan = carol.post("/api/v1/characters", json={"name": "Yan"}).json()["id"]
