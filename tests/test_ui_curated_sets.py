@@ -63,3 +63,48 @@ def test_a_contributor_submits_and_the_curator_accepts_with_one_key(browser, ser
     for page in (bob, carol):
         assert page.watcher.clean() == []
         page.context.close()
+
+
+def test_a_set_kept_private_shows_only_to_whoever_may_see_it(browser, server):  # noqa: F811
+    bob = signed_in_as(browser, server, "bob")
+    made = server.library.organise.create_collection("set", "Gifts")
+    server.library.db.execute("UPDATE collections SET owner_id = ? WHERE id = ?", (bob_id(server), made.id))
+    bob.reload()
+    bob.wait_for_selector("body[data-ready='1']")
+    gifts = bob.locator('.side-item[data-kind="set"]', has_text="Gifts")
+    gifts.click(button="right")
+    bob.get_by_role("menuitem", name="Keep private…").click()
+    bob.get_by_role("button", name="Keep private").click()
+    expect(bob.locator("#toast")).to_contain_text("Gifts is private")
+    expect(bob.locator('.side-item[data-kind="set"][aria-label="set Gifts (private)"] .private-mark')).to_be_visible()
+    assert serious(bob) == []
+    screenshot(bob, "private-set-desktop")
+
+    carol = signed_in_as(browser, server, "carol")
+    expect(carol.locator('.side-item[data-kind="set"]', has_text="Best")).to_be_visible()
+    expect(carol.locator('.side-item[data-kind="set"]', has_text="Gifts")).to_have_count(0)
+    # Bob lets carol look at it: from the set's Curating panel.
+    gifts.click(button="right")
+    bob.get_by_role("menuitem", name="Curating…").click()
+    form = bob.locator("#give-role")
+    form.get_by_label("Who").select_option(label="carol")
+    form.get_by_label("Their role in the set").select_option("viewer")
+    form.get_by_role("button", name="Give").click()
+    expect(bob.locator("#panel").get_by_label("Roles")).to_contain_text("viewer")
+    carol.reload()
+    carol.wait_for_selector("body[data-ready='1']")
+    expect(carol.locator('.side-item[data-kind="set"]', has_text="Gifts")).to_be_visible()
+    carol.locator('.side-item[data-kind="set"]', has_text="Gifts").click(button="right")
+    expect(carol.get_by_role("menuitem", name="Keep private…")).to_have_count(0)  # not hers to share
+    expect(carol.get_by_role("menuitem", name="Share with the library")).to_have_count(0)
+    for refused in ("Rename…", "Share…", "Delete set (keeps pictures)"):  # the server would refuse a viewer
+        expect(carol.get_by_role("menuitem", name=refused)).to_have_count(0)
+    carol.set_viewport_size(PHONE)
+    screenshot(carol, "private-set-viewer-phone")
+    for page in (bob, carol):
+        assert page.watcher.clean() == []
+        page.context.close()
+
+
+def bob_id(server) -> int:
+    return Accounts(server.state.auth).named("bob").id

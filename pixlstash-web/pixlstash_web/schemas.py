@@ -241,9 +241,13 @@ class CollectionCreate(msgspec.Struct, forbid_unknown_fields=True):
     project_id: Id | None = None
     description: Annotated[str, Meta(max_length=5000)] = ""
     color: Color | None = None
+    private: bool = False  # seen only by you, admins and the people you give a role in it
 
 
-CollectionPatch = ProjectPatch
+class CollectionPatch(ProjectPatch, forbid_unknown_fields=True):
+    # Keep it to yourself and those with a role in it (True), or share it with the library (False): whoever
+    # made it, or an admin.
+    private: bool | None = None
 
 
 class MoveRequest(msgspec.Struct, forbid_unknown_fields=True):

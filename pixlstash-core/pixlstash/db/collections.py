@@ -13,16 +13,17 @@ from ..pictures.visibility import current_audience
 from .database import Database
 from .names import clean_name
 from .schema_recent import NEXT_COLLECTION_ID, NEXT_PROJECT_ID
-from .visibility import visible_sql
+from .visibility import collection_visible_sql, visible_sql
 
 __all__ = ["CollectionStore", "set_operation_sql"]
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
-_COLLECTION_COLUMNS = "id, kind, name, project_id, description, color, member_count, created_at"
+_COLLECTION_COLUMNS = "id, kind, name, project_id, description, color, member_count, created_at, private, owner_id"
 
 
 def _collection(row: Sequence) -> Collection:
-    return Collection(*row[:-2], curated=bool(row[-2]), role=row[-1])
+    *plain, private, owner_id, curated, role = row
+    return Collection(*plain, curated=bool(curated), role=role, private=bool(private), owner_id=owner_id)
 
 
 def _check_name(name: str) -> str:
@@ -39,7 +40,17 @@ def set_operation_sql(collection_ids: Sequence[int], op: SetOp) -> tuple[str, li
     """A subquery yielding the picture ids of a set operation over collections.
 
     union: in any; overlap: in all; difference: in the first and none of the others; unique: in exactly one.
+    A private set the account in force may not see counts as empty, as one that never was.
     """
+    sql, ids = _set_operation_sql(collection_ids, op)
+    visible = collection_visible_sql("c")
+    if visible != "1":
+        seen = f"FROM collection_members WHERE collection_id IN (SELECT c.id FROM collections c WHERE {visible}) AND"
+        sql = sql.replace("FROM collection_members WHERE", seen)
+    return sql, ids
+
+
+def _set_operation_sql(collection_ids: Sequence[int], op: SetOp) -> tuple[str, list[int]]:
     if not collection_ids:
         raise BadInput("a set operation needs at least one set or character")
     ids = list(collection_ids)
@@ -116,7 +127,9 @@ class CollectionStore:
     def projects(self) -> list[Project]:
         return [Project(*row) for row in self._project_rows("ORDER BY name", ())]
 
-    def _collection_rows(self, where: str, params: Sequence) -> list:
+    def _collection_rows(self, conditions: Sequence[str], params: Sequence, order: str = "") -> list:
+        """The sets and characters meeting ``conditions`` that the account in force may see (a private one it
+        may not is as absent as one that never was), each counting the pictures it may see."""
         with_sql, count, hidden_params = self._counted("collection_members", "collection_id", "member_count", True)
         columns = _COLLECTION_COLUMNS.replace("member_count", count)
         audience = current_audience()
@@ -125,8 +138,9 @@ class CollectionStore:
             "'curator'), (SELECT r.role FROM collection_roles r WHERE r.collection_id = collections.id AND "
             "r.user_id = ?)"
         )
+        where = " AND ".join([*conditions, collection_visible_sql("collections")])
         return self.db.query(
-            f"{with_sql}SELECT {columns}{curation} FROM collections {where}",
+            f"{with_sql}SELECT {columns}{curation} FROM collections WHERE {where} {order}",
             (*hidden_params, audience.user_id if audience else None, *params),
         )
 
@@ -181,17 +195,19 @@ class CollectionStore:
         if project_id is not None:
             self.project(project_id)
         self._refuse_taken(kind, project_id, name)
+        audience = current_audience()
+        owner_id = None if audience is None or audience.is_owner else audience.user_id  # NULL: the owner's
         try:
             return self.db.query(
-                f"INSERT INTO collections(id, kind, name, project_id, description, color, created_at) "
-                f"VALUES ({NEXT_COLLECTION_ID}, ?, ?, ?, ?, coalesce(?, '#6b7280'), ?) RETURNING id",
-                (kind, _check_name(name), project_id, description, _check_color(color), now),
+                f"INSERT INTO collections(id, kind, name, project_id, description, color, created_at, owner_id) "
+                f"VALUES ({NEXT_COLLECTION_ID}, ?, ?, ?, ?, coalesce(?, '#6b7280'), ?, ?) RETURNING id",
+                (kind, _check_name(name), project_id, description, _check_color(color), now, owner_id),
             )[0][0]
         except apsw.ConstraintError:
             raise Conflict(f"a {kind} named {name!r} already exists there") from None
 
     def collection(self, collection_id: int, kind: CollectionKind | None = None) -> Collection:
-        rows = self._collection_rows("WHERE id = ?", (collection_id,))
+        rows = self._collection_rows(["id = ?"], (collection_id,))
         row = rows[0] if rows else None
         if row is None or (kind is not None and row[1] != kind):
             raise NotFound(f"{kind or 'collection'} {collection_id} does not exist")
@@ -205,8 +221,7 @@ class CollectionStore:
         if project_id is not None:
             conditions.append("project_id = ?")
             params.append(project_id)
-        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        return [_collection(row) for row in self._collection_rows(f"{where} ORDER BY kind, name", params)]
+        return [_collection(row) for row in self._collection_rows(conditions, params, "ORDER BY kind, name")]
 
     def update_collection(
         self, collection_id: int, *, name: str | None = None, description: str | None = None, color: str | None = None
@@ -222,6 +237,9 @@ class CollectionStore:
             )
         except apsw.ConstraintError:
             raise Conflict(f"that name is already taken: {name!r}") from None
+
+    def set_private(self, collection_id: int, private: bool) -> None:
+        self.db.execute("UPDATE collections SET private = ? WHERE id = ?", (int(private), collection_id))
 
     def move_collection(self, collection_id: int, project_id: int | None) -> None:
         """Move to another project (or none). The ``collections_moved`` trigger re-assigns pictures,

@@ -28,7 +28,7 @@ from .fulltext import PICTURE_TEXT_INSERT
 from .near_duplicate_rows import NearDuplicateRows
 from .ocr import TextStore
 from .personal_marks import MARK_FIELDS, PersonalMarks, marking_account, personal, without_marks
-from .visibility import VisibilityStore, mine_sql, visible_sql
+from .visibility import VisibilityStore, collection_visible_sql, mine_sql, visible_sql
 
 __all__ = ["SUMMARY_COLUMNS", "PictureStore", "edit_fields", "row_to_summary"]
 
@@ -363,7 +363,8 @@ class PictureStore:
             marks = ",".join("?" * len(chunk))
             for pid, name in self.db.query(
                 f"SELECT m.picture_id, c.name FROM collection_members m JOIN collections c ON c.id = m.collection_id "
-                f"WHERE c.kind = 'character' AND m.picture_id IN ({marks}) ORDER BY c.name COLLATE NOCASE",
+                f"WHERE c.kind = 'character' AND m.picture_id IN ({marks}) AND {collection_visible_sql('c')} "
+                "ORDER BY c.name COLLATE NOCASE",
                 chunk,
             ):
                 found.setdefault(pid, []).append(name)
@@ -484,7 +485,15 @@ class PictureStore:
             row = dict(zip(columns, grow, strict=True))
             row["loras"] = msgspec.json.decode(row["loras"] or "[]")
             generation = msgspec.convert(row, Generation)
-        collections = [r[0] for r in q("SELECT collection_id FROM collection_members WHERE picture_id = ?", (pid,))]
+        seen = collection_visible_sql("c")  # a private set or character of someone else's is not named
+        collections = [
+            r[0]
+            for r in q(
+                "SELECT m.collection_id FROM collection_members m JOIN collections c ON c.id = m.collection_id "
+                f"WHERE m.picture_id = ? AND {seen}",
+                (pid,),
+            )
+        ]
         projects = [r[0] for r in q("SELECT project_id FROM project_members WHERE picture_id = ?", (pid,))]
         edit = _edit_decoder.decode(stored_edit) if stored_edit else None
         shown = shown_size(edit, width, height)
@@ -500,8 +509,9 @@ class PictureStore:
                 shown_box((x0, y0, x1, y1), edit, width, height),
             )
             for fid, x0, y0, x1, y1, score, engine, character, frame, seconds in q(
-                "SELECT id, x0, y0, x1, y1, score, engine_id, character_id, frame, frame_seconds FROM faces "
-                "WHERE picture_id = ? ORDER BY frame, x0",
+                "SELECT f.id, x0, y0, x1, y1, score, engine_id, CASE WHEN c.id IS NULL OR "
+                f"{seen} THEN f.character_id END, frame, frame_seconds FROM faces f "
+                "LEFT JOIN collections c ON c.id = f.character_id WHERE f.picture_id = ? ORDER BY frame, x0",
                 (pid,),
             )
         ]

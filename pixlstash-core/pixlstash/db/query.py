@@ -28,7 +28,7 @@ from .database import Database, ids_json
 from .personal_marks import PersonalMarks, marking_account, personal, without_marks
 from .pictures import SUMMARY_COLUMNS, row_to_summary
 from .tags import TagStore
-from .visibility import mine_sql, visible_sql
+from .visibility import collection_visible_sql, mine_sql, visible_sql
 
 __all__ = ["CompiledFilter", "PictureQuery", "compile_filter"]
 
@@ -160,7 +160,8 @@ def compile_filter(db: Database, f: PictureFilter, *, page_size: int = 100) -> C
         ]
         memberships.append(_Membership(ids_sql, ids_params, f"p.id IN ({ids_sql})", ids_params, estimate))
     if f.text:
-        ids_sql, text_params = _TEXT_MATCH, [_fts_query(f.text), *([_name_prefix(f.text)] * 4)]
+        ids_sql = _TEXT_MATCH.replace("{collections_seen}", collection_visible_sql("collections"))
+        text_params = [_fts_query(f.text), *([_name_prefix(f.text)] * 4)]
         memberships.append(
             _Membership(
                 ids_sql, text_params, f"p.id IN ({ids_sql})", text_params, _capped_count(db, ids_sql, text_params)
@@ -324,7 +325,7 @@ _TEXT_MATCH = (
     "SELECT id FROM tags WHERE name LIKE ? ESCAPE '\\' "
     "UNION SELECT tag_id FROM tag_aliases WHERE alias LIKE ? ESCAPE '\\') "
     "UNION SELECT picture_id FROM collection_members WHERE collection_id IN ("
-    "SELECT id FROM collections WHERE name LIKE ? ESCAPE '\\') "
+    "SELECT id FROM collections WHERE name LIKE ? ESCAPE '\\' AND {collections_seen}) "
     "UNION SELECT picture_id FROM project_members WHERE project_id IN ("
     "SELECT id FROM projects WHERE name LIKE ? ESCAPE '\\')"
 )

@@ -11,7 +11,7 @@ import msgspec
 from ..pictures.visibility import current_audience
 from .database import Database, ids_json
 
-__all__ = ["PictureAccess", "VisibilityStore", "mine_sql", "visible_sql"]
+__all__ = ["PictureAccess", "VisibilityStore", "collection_visible_sql", "mine_sql", "visible_sql"]
 
 
 class PictureAccess(msgspec.Struct, frozen=True):
@@ -41,6 +41,18 @@ def mine_sql(alias: str = "p") -> tuple[str, list]:
     if audience.is_owner:  # what came in before accounts is the owner's
         return f"({alias}.owner_id IS NULL OR {theirs})", [audience.user_id, audience.user_id]
     return f"({theirs})", [audience.user_id, audience.user_id]
+
+
+def collection_visible_sql(alias: str = "collections") -> str:
+    """A condition on ``collections {alias}`` admitting the sets and characters the account in force may see:
+    the library's, its own, and the private ones it has a role in ("1" for everything). The account's id is
+    written in (an integer from this process), so the condition fits any statement without parameters."""
+    audience = current_audience()
+    if audience is None or audience.sees_all:
+        return "1"
+    me = int(audience.user_id)
+    roles = f"EXISTS (SELECT 1 FROM collection_roles r WHERE r.collection_id = {alias}.id AND r.user_id = {me})"
+    return f"({alias}.private = 0 OR {alias}.owner_id IS {me} OR {roles})"
 
 
 class VisibilityStore:
@@ -93,6 +105,7 @@ class VisibilityStore:
         its own ratings and favourites go; returns how many pictures it had brought in."""
         self.db.execute("DELETE FROM picture_holders WHERE user_id = ?", (user_id,))
         self.db.execute("DELETE FROM picture_marks WHERE user_id = ?", (user_id,))  # its own ratings go with it
+        self.db.execute("UPDATE collections SET owner_id = NULL WHERE owner_id = ?", (user_id,))  # now the owner's
         return len(self.db.query("UPDATE pictures SET owner_id = NULL WHERE owner_id = ? RETURNING id", (user_id,)))
 
     def set_private(self, picture_ids: Sequence[int], private: bool) -> list[int]:

@@ -337,7 +337,9 @@ class Collection(msgspec.Struct, frozen=True):
     member_count: int
     created_at: int
     curated: bool = False  # it has a curator: others submit pictures to it, its curators accept them
-    role: str | None = None  # the caller's role in it: contributor, curator, or none
+    role: str | None = None  # the caller's role in it: viewer, contributor, curator, or none
+    private: bool = False  # seen only by the account that made it, admins, and those with a role in it
+    owner_id: int | None = None  # the account that made it (None: the library's owner)
 
 
 class Breadcrumb(msgspec.Struct, frozen=True):

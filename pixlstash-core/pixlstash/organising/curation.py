@@ -25,11 +25,11 @@ from ..history.undo import Edits
 from ..pictures.visibility import current_audience
 from ..system.clock import now_ms
 from ..system.events import Event, EventBus
-from .curated import curator_here
+from .curated import curator_here, owns
 
 __all__ = ["Curation", "SetRole", "Submission"]
 
-SetRoleName = Literal["contributor", "curator"]
+SetRoleName = Literal["viewer", "contributor", "curator"]
 SubmissionState = Literal["pending", "accepted", "rejected"]
 
 
@@ -59,10 +59,11 @@ class Curation:
         return [SetRole(user_id, role) for user_id, role in self.store.roles(collection_id)]  # type: ignore[arg-type]
 
     def set_role(self, collection_id: int, user_id: int, role: SetRoleName | None) -> list[SetRole]:
-        """Give an account a role in the set, or none; the owner, admins and the set's curators decide."""
+        """Give an account a role in the set, or none (a viewer sees a private set; a contributor adds to it, or
+        submits to a curated one; a curator manages it): admins, whoever made it and its curators decide."""
         collection = self.collections.collection(collection_id)
-        if not curator_here(self.store, collection_id):
-            raise Forbidden(f"only an admin or a curator of {collection.name} gives roles in it")
+        if not (curator_here(self.store, collection_id) or owns(collection)):
+            raise Forbidden(f"only an admin, whoever made {collection.name} or its curators give roles in it")
         with self.db.write():
             self.store.set_role(collection_id, user_id, role)
         self._changed(collection_id)

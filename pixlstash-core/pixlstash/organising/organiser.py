@@ -17,7 +17,7 @@ from ..domain import Breadcrumb, Collection, CollectionKind, Project, SetOp
 from ..errors import BadInput, NotFound
 from ..system.clock import now_ms
 from ..system.events import Event, EventBus
-from .curated import may_change_members
+from .curated import may_change_members, may_manage, may_set_private
 
 __all__ = ["Organiser"]
 
@@ -95,6 +95,20 @@ class Organiser:
             self.store.update_collection(collection_id, **fields)
         self._changed("collection.changed", collection_id=collection_id)
         return self.store.collection(collection_id)
+
+    def set_private(self, collection_id: int, private: bool) -> Collection:
+        """Keep a set or character to whoever made it and those with a role in it, or share it with the library."""
+        may_set_private(self.store.collection(collection_id))
+        with self.db.write():
+            self.store.set_private(collection_id, private)
+        self._changed("collection.changed", collection_id=collection_id)
+        return self.store.collection(collection_id)
+
+    def require_manage(self, collection_id: int) -> Collection:
+        """The set or character, when the account in force may rename, move or delete it (else ``Forbidden``)."""
+        collection = self.store.collection(collection_id)
+        may_manage(collection)
+        return collection
 
     def move_collection(self, collection_id: int, project_id: int | None) -> Collection:
         """Move a character or set to another project; pictures follow, reference-aware."""

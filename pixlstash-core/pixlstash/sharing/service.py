@@ -33,6 +33,7 @@ from ..domain import (
 )
 from ..errors import BadInput, NotFound, PixlstashError
 from ..files.picture_files import PictureFiles
+from ..organising.curated import may_manage
 from ..system.clock import now_ms
 from .renders import ShareRenders
 from .transforms import ShareContext, ShareTransform
@@ -241,7 +242,8 @@ class ShareService:
             ids = self.pictures.require(picture_ids)
             scope_id = None
         elif scope_type in ("set", "character"):
-            self.collections.collection(int(scope_id or 0), scope_type)  # type: ignore[arg-type]
+            # A private set is shared by whoever may manage it, not by those it lets look.
+            may_manage(self.collections.collection(int(scope_id or 0), scope_type))  # type: ignore[arg-type]
         elif scope_type == "project":
             self.collections.project(int(scope_id or 0))
         else:

@@ -1,9 +1,11 @@
 """The library's accounts, for its admins: list, add, invite, change a role, disable or enable, give a new
-password, remove (``pixlstash.accounts``; the rules on the owner and on one's own account live there).
-An invite is accepted by its person at ``POST /invites/accept`` (``auth_routes``)."""
+password, remove (``pixlstash.accounts``; the rules on the owner and on one's own account live there); and
+for everyone signed in, the names of the people a set can be shared with. An invite is accepted by its
+person at ``POST /invites/accept`` (``auth_routes``)."""
 
 from __future__ import annotations
 
+import msgspec
 from msgspec import UNSET
 from starlette.concurrency import run_in_threadpool
 
@@ -14,10 +16,25 @@ from ..schemas import AccountChange, AccountCreate, InviteCreate, InviteCreated,
 from ..security import Policy, public_base_url
 
 
+class PersonName(msgspec.Struct):
+    id: int
+    username: str
+
+
 def register(api: Api) -> None:
     @api.get("/users", policy=Policy.ADMIN, response=list[Account], tag="auth", summary="The library's accounts")
     def accounts(ctx: RequestContext) -> list[Account]:
         return Accounts(ctx.state.auth).list()
+
+    @api.get(
+        "/users/names",
+        policy=Policy.READ,
+        response=list[PersonName],
+        tag="auth",
+        summary="The names of the library's active accounts: whom a set's maker may give a role in it",
+    )
+    def names(ctx: RequestContext) -> list[PersonName]:
+        return [PersonName(a.id, a.username) for a in Accounts(ctx.state.auth).list() if not a.disabled]
 
     @api.post(
         "/users",

@@ -17,7 +17,7 @@ SET = "/sets/{collection_id:int}"
 
 
 class RoleChange(msgspec.Struct, forbid_unknown_fields=True):
-    role: Literal["contributor", "curator"] | None  # None: no role in it
+    role: Literal["viewer", "contributor", "curator"] | None  # None: no role in it
 
 
 class Decision(msgspec.Struct, forbid_unknown_fields=True):

@@ -239,7 +239,8 @@ def _register_collections(api: Api, kind: str, plural: str) -> None:
         summary=f"Create a {kind}",
     )
     def create(ctx: RequestContext, body: CollectionCreate) -> Collection:
-        return ctx.library.edits.create_collection(kind, body.name, body.project_id, body.description, body.color)
+        made = ctx.library.edits.create_collection(kind, body.name, body.project_id, body.description, body.color)
+        return ctx.library.organise.set_private(made.id, True) if body.private else made
 
     @api.get(item, policy=Policy.READ, response=Collection, tag=plural, summary=f"One {kind}")
     def get(ctx: RequestContext) -> Collection:
@@ -251,16 +252,23 @@ def _register_collections(api: Api, kind: str, plural: str) -> None:
         body=CollectionPatch,
         response=Collection,
         tag=plural,
-        summary=f"Rename, describe or recolour a {kind}",
+        summary=f"Rename, describe or recolour a {kind}, or keep it private (to you and those with a role in it)",
     )
     def patch(ctx: RequestContext, body: CollectionPatch) -> Collection:
         one(ctx)
-        ctx.library.edits.edit_details("collection", ctx.path["collection_id"], **_patch_fields(body))
+        fields = _patch_fields(body)
+        private = fields.pop("private", None)
+        if fields:
+            ctx.library.organise.require_manage(ctx.path["collection_id"])
+            ctx.library.edits.edit_details("collection", ctx.path["collection_id"], **fields)
+        if private is not None:
+            ctx.library.organise.set_private(ctx.path["collection_id"], private)
         return one(ctx)
 
     @api.delete(item, policy=Policy.WRITE, status=204, tag=plural, summary=f"Delete a {kind} (never its pictures)")
     def delete(ctx: RequestContext) -> None:
         one(ctx)
+        ctx.library.organise.require_manage(ctx.path["collection_id"])
         ctx.library.edits.delete_collection(ctx.path["collection_id"])
 
     @api.post(
@@ -272,7 +280,7 @@ def _register_collections(api: Api, kind: str, plural: str) -> None:
         summary=f"Move a {kind} to another project; its pictures follow, reference-aware",
     )
     def move(ctx: RequestContext, body: MoveRequest) -> Collection:
-        one(ctx)
+        ctx.library.organise.require_manage(ctx.path["collection_id"])
         return ctx.library.edits.move_collection(ctx.path["collection_id"], body.project_id)
 
     @api.post(

@@ -73,9 +73,9 @@ export class Sidebar {
       return `<div class="side-item ${child ? "child" : ""} ${active(kind, obj.id) ? "active" : ""}
         ${this.marked.has(obj.id) && kind !== "project" ? "marked" : ""}" role="treeitem" tabindex="0"
         data-kind="${kind}" data-id="${obj.id}" draggable="${kind !== "project"}"
-        aria-label="${kind} ${esc(obj.name)}">
+        aria-label="${kind} ${esc(obj.name)}${obj.private ? " (private)" : ""}">
         <span class="dot" style="background:${esc(obj.color || "#667")}" aria-hidden="true">${kind === "project" ? "" : ""}</span>
-        ${glyph}<span>${esc(obj.name)}</span><span class="count">${count}</span></div>`;
+        ${glyph}<span>${esc(obj.name)}</span>${obj.private ? `<span class="private-mark" title="Private">${icon("lock")}</span>` : ""}<span class="count">${count}</span></div>`;
     };
     let html = `<div class="side-item ${!view.project && !view.collections?.length && !view.scrapheap && !view.folder && !view.dupes
       && !view.whose ? "active" : ""}" data-kind="library" tabindex="0" role="link">All pictures</div>`;

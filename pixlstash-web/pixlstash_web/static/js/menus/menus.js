@@ -332,23 +332,46 @@ export function contextMenuFor(app, x, y, kind, id) {
         app.sidebar.projects.find((p) => p.id === id)?.name ?? "the project")]);
   } else {
     const path = `/${kind === "set" ? "sets" : "characters"}/${id}`;
+    const collection = app.sidebar.collections.find((c) => c.id === id);
+    // A private set is managed by whoever made it, admins and its curators; its viewers and contributors
+    // get no item the server would refuse them.
+    const manages = !collection?.private || app.me?.scope === "admin" || collection.role === "curator"
+      || collection.owner_id === app.me?.user_id;
+    const managing = (...entries) => (manages ? entries : []);
     items.push(["Open", () => app.navigate({ collections: [id] })],
       ...(kind === "character" ? [["Faces and suggestions…", () => openPanel(app, "people", { character: id })]] : []),
       ...(kind === "set" && app.me?.accounts > 1 ? [["Curating…", () => openPanel(app, "curation", { set: id })]] : []),
+      ...privacyItem(app, path, collection),
       ["Export for training…", () => exportDialog(app, { collection: app.sidebar.collections.find((c) => c.id === id) })],
       ["Check as a dataset…", () => openPanel(app, "dataset", { source: { kind, id,
         name: app.sidebar.collections.find((c) => c.id === id)?.name ?? `the ${kind}` } })],
-      ["Rename…", () => rename(app, path, app.sidebar.collections.find((c) => c.id === id)?.name)],
-      ["Share…", () => shareDialog(app, { scope_type: kind, scope_id: id })],
-      ["Move to project", [["No project", () => move(app, path, null)],
-        ...app.sidebar.projects.map((p) => [p.name, () => move(app, path, p.id)])]],
+      ...managing(["Rename…", () => rename(app, path, collection?.name)],
+        ["Share…", () => shareDialog(app, { scope_type: kind, scope_id: id })],
+        ["Move to project", [["No project", () => move(app, path, null)],
+          ...app.sidebar.projects.map((p) => [p.name, () => move(app, path, p.id)])]]),
       [app.sidebar.marked.has(id) ? "Leave the combination" : "Combine with others (then tap them)",
         () => app.sidebar.toggleMarked(id)],
       ["Restore from snapshot…", () => openPanel(app, "snapshots", { restoreResource: { type: kind, id } })],
-      [`Delete ${kind} (keeps pictures)`, () => remove(app, path,
-        app.sidebar.collections.find((c) => c.id === id)?.name ?? `the ${kind}`)]);
+      ...managing([`Delete ${kind} (keeps pictures)`, () => remove(app, path, collection?.name ?? `the ${kind}`)]));
   }
   showMenu(x, y, items);
+}
+
+/** "Keep private" or "Share with the library" for whoever made a set or character (or an admin), where the
+ * library has more than one person. */
+function privacyItem(app, path, collection) {
+  if (!collection || !(app.me?.accounts > 1)) return [];
+  if (app.me.scope !== "admin" && collection.owner_id !== app.me.user_id) return [];
+  const next = !collection.private;
+  return [[next ? "Keep private…" : "Share with the library", async () => {
+    if (next && !(await confirmAction(`Keep ${collection.name} private?`,
+      "Only you, admins and the people you give a role in it (Curating…) will see it.", { ok: "Keep private" }))) return;
+    try {
+      await api.patch(path, { private: next });
+      app.sidebar.reload();
+      toast(next ? `${collection.name} is private` : `${collection.name} is shared with the library`);
+    } catch (error) { toast(error.message); }
+  }]];
 }
 
 async function rename(app, path, current) {

@@ -12,11 +12,12 @@ const thumb = (hash) => `/api/v1/media/${hash}/grid.webp`;
 export async function renderCuration(app, panel, { header, bindClose }, { set }) {
   const collection = app.sidebar.collections.find((c) => c.id === set) || { name: "the set", id: set };
   const curator = collection.role === "curator" || app.me?.scope === "admin";
+  const gives = curator || (collection.owner_id != null && collection.owner_id === app.me?.user_id);
   let submissions; let roles; let accounts = [];
   try {
     [submissions, roles] = await Promise.all([
       api.get(`/sets/${set}/submissions`, { state: curator ? "pending" : "all" }), api.get(`/sets/${set}/roles`)]);
-    if (app.me?.scope === "admin") accounts = await api.get("/users");
+    if (gives) accounts = (await api.get("/users/names")).filter((a) => a.id !== app.me?.user_id);
   } catch (error) { toast(error.message); return; }
   const pictures = await Promise.all(submissions.map((s) => api.get(`/pictures/${s.picture_id}`).catch(() => null)));
   const again = () => renderCuration(app, panel, { header, bindClose }, { set });
@@ -30,15 +31,17 @@ export async function renderCuration(app, panel, { header, bindClose }, { set })
     <section><h3>${curator ? "Waiting for you (A accepts, X rejects)" : "What you sent"}</h3>
     <div class="list" aria-label="Submissions">${submissions.map((s, n) => card(s, pictures[n])).join("")
       || `<p class="muted">${curator ? "Nothing waits." : "You sent nothing yet."}</p>`}</div></section>
-    <section><h3>Contributors and curators</h3><div class="list" aria-label="Roles">${roles.map((r) =>
+    <section><h3>Viewers, contributors and curators</h3><div class="list" aria-label="Roles">${roles.map((r) =>
       `<div class="row"><span>${esc(r.username)} <small class="muted">${esc(r.role)}</small></span></div>`).join("")
       || '<p class="muted">No one: anyone who may write adds pictures to it.</p>'}</div>
     ${accounts.length ? `<form id="give-role" class="row"><select name="user" aria-label="Who">${accounts
-      .filter((a) => a.role !== "owner").map((a) => `<option value="${a.id}">${esc(a.username)}</option>`).join("")}</select>
-      <select name="role" aria-label="Their role in the set"><option value="contributor">contributor</option>
+      .map((a) => `<option value="${a.id}">${esc(a.username)}</option>`).join("")}</select>
+      <select name="role" aria-label="Their role in the set"><option value="viewer">viewer</option>
+      <option value="contributor" selected>contributor</option>
       <option value="curator">curator</option><option value="">no role</option></select><button>Give</button></form>` : ""}
-    <p class="muted"><small>With a curator the set is curated: its contributors submit pictures, its curators
-    accept them (they join the set) or not.</small></p></section>`;
+    <p class="muted"><small>A private set is seen only by whoever made it, admins and the people here: viewers
+    look, contributors add pictures, curators manage it. With a curator the set is curated: its contributors
+    submit pictures, its curators accept them (they join the set) or not.</small></p></section>`;
   bindClose(panel);
   const decide = async (id, accept) => {
     try {

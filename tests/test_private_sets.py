@@ -1,0 +1,110 @@
+"""Private sets and characters (issue 62): a set or character has the account that made it and may be kept
+to it and the people it gives a role (viewer: looks; contributor: adds pictures; curator: manages it).
+To anyone else it is exactly as absent as one that never existed, through every route: its name, its
+id, its pictures' membership, a search by its name. Through a real server, with each person's token."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from test_visibility import _png, _upload, people  # noqa: F401 - the fixture
+
+SURPRISE = "surprise party qv7"
+
+
+@pytest.fixture
+def surprise(live, people):  # noqa: F811
+    """Bob's private set, holding a picture shared with the library, and his private character."""
+    bob = people["bob"]
+    picture = _upload(bob, "cake.png", _png(5), private="0")
+    made = bob.post("/api/v1/sets", json={"name": SURPRISE, "private": True})
+    assert made.status_code == 201 or made.status_code == 200, made.text
+    set_id = made.json()["id"]
+    assert made.json()["private"] is True and made.json()["owner_id"] == people.ids["bob"]
+    assert bob.post(f"/api/v1/sets/{set_id}/pictures", json={"ids": [picture]}).status_code == 200
+    character = bob.post("/api/v1/characters", json={"name": "Secret Santa qv7", "private": True}).json()["id"]
+    assert bob.post(f"/api/v1/characters/{character}/pictures", json={"ids": [picture]}).status_code == 200
+    return set_id, character, picture
+
+
+def _names(client, path: str) -> list[str]:
+    return [c["name"] for c in client.get(path).json()]
+
+
+def test_a_private_set_is_absent_for_everyone_else(live, people, surprise):  # noqa: F811
+    set_id, character, picture = surprise
+    bob, carol, alice = people["bob"], people["carol"], people["alice"]
+    assert SURPRISE in _names(bob, "/api/v1/sets") and SURPRISE in _names(alice, "/api/v1/sets")  # an admin sees all
+    assert SURPRISE not in _names(carol, "/api/v1/sets")
+    assert "Secret Santa qv7" not in _names(carol, "/api/v1/characters")
+    for path in (f"/api/v1/sets/{set_id}", f"/api/v1/characters/{character}", f"/api/v1/sets/{set_id}/roles"):
+        assert carol.get(path).status_code == 404, path
+    # Its pictures' membership and a search by its name tell nothing; the picture itself is shared.
+    assert carol.get("/api/v1/pictures", params={"collections": set_id}).json()["items"] == []
+    assert carol.get("/api/v1/pictures", params={"text": "surprise"}).json()["items"] == []
+    assert [p["id"] for p in bob.get("/api/v1/pictures", params={"text": "surprise"}).json()["items"]] == [picture]
+    details = carol.get(f"/api/v1/pictures/{picture}").json()
+    assert details["collections"] == [] and SURPRISE not in str(details)
+    assert carol.post("/api/v1/set-operations", json={"collection_ids": [set_id]}).json().get("picture_ids", []) == []
+    # Changing it is refused as for a set that never was.
+    for method, path, body in (
+        ("PATCH", f"/api/v1/sets/{set_id}", {"name": "mine now"}),
+        ("DELETE", f"/api/v1/sets/{set_id}", None),
+        ("POST", f"/api/v1/sets/{set_id}/pictures", {"ids": [picture]}),
+        ("POST", f"/api/v1/sets/{set_id}/move", {"project_id": None}),
+    ):
+        answer = carol.request(method, path, json=body)
+        assert answer.status_code == 404, (method, path, answer.text)
+    assert SURPRISE in _names(bob, "/api/v1/sets")
+
+    # Every read route with a set's or character's id in its path answers 404, and none names it.
+    doc = alice.get("/api/v1/openapi.json").json()
+    walked = 0
+    for path, methods in doc["paths"].items():
+        if "get" not in methods or not re.search(r"\{(collection_id|character_id|set_id)\}", path):
+            continue
+        concrete = path.replace("{collection_id}", str(set_id)).replace("{set_id}", str(set_id))
+        concrete = re.sub(r"\{character_id\}", str(character), concrete)
+        concrete = re.sub(r"\{\w+\}", "1", concrete)
+        answer = carol.get(concrete)
+        walked += 1
+        assert answer.status_code == 404 and SURPRISE not in answer.text, (path, answer.status_code)
+    assert walked >= 4
+
+
+def test_roles_let_people_look_add_or_manage(live, people, surprise):  # noqa: F811
+    set_id, _, picture = surprise
+    bob, carol, dave = people["bob"], people["carol"], people["dave"]
+    other = _upload(carol, "balloons.png", _png(6), private="0")
+    # Only whoever made it (or an admin, or its curators) gives roles, or makes it shared.
+    assert carol.put(f"/api/v1/sets/{set_id}/roles/{people.ids['carol']}", json={"role": "curator"}).status_code == 404
+    assert bob.put(f"/api/v1/sets/{set_id}/roles/{people.ids['carol']}", json={"role": "viewer"}).status_code == 200
+    assert SURPRISE in _names(carol, "/api/v1/sets")
+    assert [p["id"] for p in carol.get("/api/v1/pictures", params={"collections": set_id}).json()["items"]] == [picture]
+    # A viewer looks: no change of its pictures, name or privacy.
+    assert carol.post(f"/api/v1/sets/{set_id}/pictures", json={"ids": [other]}).status_code == 403
+    assert carol.patch(f"/api/v1/sets/{set_id}", json={"name": "renamed"}).status_code == 403
+    assert carol.patch(f"/api/v1/sets/{set_id}", json={"private": False}).status_code == 403
+    assert carol.delete(f"/api/v1/sets/{set_id}").status_code == 403
+    # A contributor adds; a curator manages too; neither makes it shared.
+    assert bob.put(f"/api/v1/sets/{set_id}/roles/{people.ids['carol']}", json={"role": "contributor"}).is_success
+    assert carol.post(f"/api/v1/sets/{set_id}/pictures", json={"ids": [other]}).status_code == 200
+    assert carol.patch(f"/api/v1/sets/{set_id}", json={"name": "renamed"}).status_code == 403
+    assert bob.put(f"/api/v1/sets/{set_id}/roles/{people.ids['carol']}", json={"role": "curator"}).is_success
+    assert carol.patch(f"/api/v1/sets/{set_id}", json={"name": "party plans qv7"}).status_code == 200
+    assert carol.patch(f"/api/v1/sets/{set_id}", json={"private": False}).status_code == 403
+    # Shared with the library by whoever made it: everyone sees it; dave, a viewer of the library, too.
+    assert "party plans qv7" not in _names(dave, "/api/v1/sets")
+    assert bob.patch(f"/api/v1/sets/{set_id}", json={"private": False}).json()["private"] is False
+    assert "party plans qv7" in _names(dave, "/api/v1/sets")
+
+
+def test_a_removed_accounts_private_sets_pass_to_the_owner(live, people, surprise):  # noqa: F811
+    from pixlstash.accounts import Accounts
+
+    set_id, *_ = surprise
+    Accounts(live.state.auth).remove("bob", by=None, hand_over=live.library.hand_over_pictures)
+    kept = people["alice"].get(f"/api/v1/sets/{set_id}").json()
+    assert (kept["name"], kept["private"], kept["owner_id"]) == (SURPRISE, True, None)
+    assert people["carol"].get(f"/api/v1/sets/{set_id}").status_code == 404
