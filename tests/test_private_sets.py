@@ -108,3 +108,19 @@ def test_a_removed_accounts_private_sets_pass_to_the_owner(live, people, surpris
     kept = people["alice"].get(f"/api/v1/sets/{set_id}").json()
     assert (kept["name"], kept["private"], kept["owner_id"]) == (SURPRISE, True, None)
     assert people["carol"].get(f"/api/v1/sets/{set_id}").status_code == 404
+
+
+def test_a_snapshot_restore_never_shares_a_private_set(live, people, surprise):  # noqa: F811
+    set_id, *_ = surprise
+    library, bob = live.library, people["bob"]
+    snapshots = library.new_snapshot_service()
+    try:
+        assert bob.patch(f"/api/v1/sets/{set_id}", json={"private": False}).status_code == 200
+        taken = snapshots.take("MANUAL", "shared then")
+        assert bob.patch(f"/api/v1/sets/{set_id}", json={"private": True}).status_code == 200
+        assert bob.put(f"/api/v1/sets/{set_id}/roles/{people.ids['dave']}", json={"role": "viewer"}).is_success
+        snapshots.restore(taken.id)
+        assert people["carol"].get(f"/api/v1/sets/{set_id}").status_code == 404  # still bob's and private
+        assert people["dave"].get(f"/api/v1/sets/{set_id}").status_code == 200  # the role given since stays
+    finally:
+        snapshots.close()

@@ -17,6 +17,8 @@ __all__ = ["PictureAccess", "VisibilityStore", "collection_visible_sql", "mine_s
 class PictureAccess(msgspec.Struct, frozen=True):
     owners: list[list]  # [picture id, owner id, private] of every picture not the owner's and shared
     holders: list[list]  # [user id, picture id, added at]
+    collections: list[list] = []  # [set or character id, owner id, private] of every one
+    roles: list[list] = []  # [set id, user id, role]
 
 
 def visible_sql(alias: str = "p") -> tuple[str, list]:
@@ -77,11 +79,14 @@ class VisibilityStore:
         return PictureAccess(
             self.db.query("SELECT id, owner_id, private FROM pictures WHERE owner_id IS NOT NULL OR private = 1"),
             self.db.query("SELECT user_id, picture_id, added_at FROM picture_holders"),
+            self.db.query("SELECT id, owner_id, private FROM collections"),
+            self.db.query("SELECT collection_id, user_id, role FROM collection_roles"),
         )
 
     def put_back(self, access: PictureAccess) -> None:
-        """Make ``access`` hold again for the pictures there are (inside the caller's transaction): a restore
-        brings back metadata, never who may see a picture, so no one's private picture becomes another's."""
+        """Make ``access`` hold again for the pictures, sets and characters there are (inside the caller's
+        transaction): a restore brings back metadata, never who may see a picture or a set, so no one's private
+        picture or set becomes another's."""
         self.db.execute("UPDATE pictures SET owner_id = NULL, private = 0 WHERE owner_id IS NOT NULL OR private = 1")
         self.db.execute("DELETE FROM picture_holders")
         self.db.execute(
@@ -93,6 +98,20 @@ class VisibilityStore:
             "INSERT INTO picture_holders (user_id, picture_id, added_at) SELECT h.value ->> 0, h.value ->> 1, "
             "h.value ->> 2 FROM json_each(?) h WHERE EXISTS (SELECT 1 FROM pictures p WHERE p.id = h.value ->> 1)",
             (json.dumps(access.holders),),
+        )
+        # Sets and characters there are today keep who may see them; ones brought back keep the snapshot's.
+        today = json.dumps([row[0] for row in access.collections])
+        self.db.execute(
+            "UPDATE collections SET owner_id = a.value ->> 1, private = a.value ->> 2 FROM json_each(?) a "
+            "WHERE collections.id = a.value ->> 0",
+            (json.dumps(access.collections),),
+        )
+        dropped = "DELETE FROM collection_roles WHERE collection_id IN (SELECT value FROM json_each(?))"
+        self.db.execute(dropped, (today,))
+        self.db.execute(
+            "INSERT INTO collection_roles (collection_id, user_id, role) SELECT r.value ->> 0, r.value ->> 1, "
+            "r.value ->> 2 FROM json_each(?) r WHERE EXISTS (SELECT 1 FROM collections c WHERE c.id = r.value ->> 0)",
+            (json.dumps(access.roles),),
         )
         self.db.execute(
             "UPDATE pictures SET extra_holders = held FROM (SELECT p.id, (SELECT count(*) FROM picture_holders h "
