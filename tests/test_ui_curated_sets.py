@@ -108,3 +108,28 @@ def test_a_set_kept_private_shows_only_to_whoever_may_see_it(browser, server):  
 
 def bob_id(server) -> int:
     return Accounts(server.state.auth).named("bob").id
+
+
+def test_two_people_on_one_browser_each_keep_their_own_settings(browser, server):  # noqa: F811
+    project = server.library.organise.create_project("Trips")
+    server.library.organise.create_collection("set", "Alps", project_id=project.id)
+    bob = signed_in_as(browser, server, "bob")
+    folded = '.side-item[data-kind="set"]:has-text("Alps")'
+    expect(bob.locator(folded)).to_be_visible()
+    bob.locator(f'[data-toggle="{project.id}"]').click()  # bob folds the project
+    expect(bob.locator(folded)).to_have_count(0)
+    bob.locator("#logout").click()
+    # Carol signs in on the same browser (its storage is bob's too): the project is open for her.
+    bob.get_by_label("User name").fill("carol")
+    bob.get_by_label("Password").fill("carols password")
+    bob.get_by_role("button", name="Sign in").click()
+    bob.wait_for_selector("body[data-ready='1']")
+    expect(bob.locator(folded)).to_be_visible()
+    bob.locator("#logout").click()
+    bob.get_by_label("User name").fill("bob")
+    bob.get_by_label("Password").fill("bobs password")
+    bob.get_by_role("button", name="Sign in").click()
+    bob.wait_for_selector("body[data-ready='1']")
+    expect(bob.locator(folded)).to_have_count(0)  # and bob's is still folded
+    assert bob.watcher.clean() == []
+    bob.context.close()

@@ -11,6 +11,7 @@ import { esc, markTouch, toast } from "./ui.js";
 import { showUpdateBanner } from "./update_banner.js";
 import { bindUploads } from "./uploads.js";
 import { DEFAULTS, filterBody, filterParams, gridParams, readView, sortParams, viewUrl } from "./view.js";
+import { prefs } from "./prefs.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -298,6 +299,7 @@ async function renderBreadcrumbs() {
 /** Who is signed in (their role and what it may do): the page shows no control the role cannot use. */
 async function knowMe() {
   app.me = await api.get("/auth/me");
+  prefs.useAccount(app.me.user_id);  // each person's own settings in this browser
   document.body.dataset.scope = app.me.scope;
 }
 

@@ -6,8 +6,9 @@ import { api } from "./api.js";
 import { ask } from "./dialogs.js";
 import { undoButton } from "./panels/history.js";
 import { esc, icon, toast } from "./ui.js";
+import { prefs } from "./prefs.js";
 
-const COLLAPSED_KEY = "pixlstash.sidebar.collapsed";
+const COLLAPSED_KEY = "sidebar.collapsed";
 // "Set 2" before "Set 10", any case and accent alike.
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
 const byName = (a, b) => collator.compare(a.name, b.name);
@@ -23,7 +24,7 @@ export class Sidebar {
     this.folders = [];
     this.marked = new Set(); // Ctrl-clicked sets/characters, for set operations
     this.filter = "";
-    this.collapsed = new Set(JSON.parse(localStorage.getItem(COLLAPSED_KEY) || "[]")); // project ids
+    this.collapsed = new Set(JSON.parse(prefs.get(COLLAPSED_KEY) || "[]")); // project ids
     // The filter box stays put while the tree under it is redrawn (it keeps its focus and caret).
     this.el.innerHTML = `<input id="side-filter" type="search" placeholder="Filter by name"
       aria-label="Filter sets, characters and projects"><div class="side-tree"></div>`;
@@ -133,7 +134,7 @@ export class Sidebar {
         event.stopPropagation();
         const id = Number(b.dataset.toggle);
         if (this.collapsed.has(id)) this.collapsed.delete(id); else this.collapsed.add(id);
-        localStorage.setItem(COLLAPSED_KEY, JSON.stringify([...this.collapsed]));
+        prefs.set(COLLAPSED_KEY, JSON.stringify([...this.collapsed]));
         this.render();
       };
     });

@@ -4,14 +4,15 @@
 
 import { api } from "./api.js";
 import { esc } from "./ui.js";
+import { prefs } from "./prefs.js";
 
-const DISMISSED_KEY = "pixlstash.update.dismissed";
+const DISMISSED_KEY = "update.dismissed";
 
 export async function showUpdateBanner() {
   const banner = document.getElementById("update-banner");
   let status;
   try { status = await api.get("/updates"); } catch { return; } // the check is the owner's; nothing to say
-  if (!status.enabled || !status.update_available || localStorage.getItem(DISMISSED_KEY) === status.latest) {
+  if (!status.enabled || !status.update_available || prefs.get(DISMISSED_KEY) === status.latest) {
     banner.hidden = true;
     return;
   }
@@ -24,7 +25,7 @@ export async function showUpdateBanner() {
     <button id="dismiss-update" aria-label="Dismiss the notice of ${esc(status.latest)}">Dismiss</button>`;
   banner.hidden = false;
   banner.querySelector("#dismiss-update").onclick = () => {
-    localStorage.setItem(DISMISSED_KEY, status.latest);
+    prefs.set(DISMISSED_KEY, status.latest);
     banner.hidden = true;
   };
 }

@@ -5,10 +5,11 @@
 import { api } from "../api.js";
 import { nameDialog } from "../dialogs.js";
 import { esc } from "../ui.js";
+import { prefs } from "../prefs.js";
 
 const $ = (id) => document.getElementById(id);
 const remembered = (engine) => {
-  try { return JSON.parse(localStorage.getItem(`pixlstash.parameters.${engine.id}`) || "{}"); } catch { return {}; }
+  try { return JSON.parse(prefs.get(`parameters.${engine.id}`) || "{}"); } catch { return {}; }
 };
 
 /** The form control of one engine parameter, showing ``value`` (the settings panel uses it too). */
@@ -73,7 +74,7 @@ export function runEngineDialog(engine, ids) {
     const done = (value) => { backdrop.hidden = true; resolve(value); };
     box.querySelector("[data-cancel]").onclick = () => done(null);
     box.querySelector("[data-reset]").onclick = () => {
-      localStorage.removeItem(`pixlstash.parameters.${engine.id}`);
+      prefs.remove(`parameters.${engine.id}`);
       backdrop.hidden = true;
       runEngineDialog(engine, ids).then(resolve, reject);
     };
@@ -83,7 +84,7 @@ export function runEngineDialog(engine, ids) {
       const parameters = read(box);
       try {
         const { job } = await api.post("/jobs", { task: engine.task, engine: engine.id, picture_ids: ids, force: true, parameters });
-        localStorage.setItem(`pixlstash.parameters.${engine.id}`, JSON.stringify(parameters));
+        prefs.set(`parameters.${engine.id}`, JSON.stringify(parameters));
         done(job);
       } catch (error) {
         let note = form.querySelector(".error");

@@ -6,15 +6,16 @@
 import { api } from "../api.js";
 import { histogram } from "../charts.js";
 import { esc, toast } from "../ui.js";
+import { prefs } from "../prefs.js";
 
-const RULES_KEY = "pixlstash.dataset.rules";
+const RULES_KEY = "dataset.rules";
 const TRAINERS = { "sd-scripts": "kohya sd-scripts", "ai-toolkit": "ai-toolkit" };
 const MOST_SHOWN = 1000;  // pictures a finding shows in the grid (a URL holds their ids)
 
 const plural = (n, word) => `${n.toLocaleString()} ${word}${n === 1 ? "" : "s"}`;
 
 function rememberedRules() {
-  try { return { trainer: "sd-scripts", resolution: 1024, ...JSON.parse(localStorage.getItem(RULES_KEY)) }; }
+  try { return { trainer: "sd-scripts", resolution: 1024, ...JSON.parse(prefs.get(RULES_KEY)) }; }
   catch { return { trainer: "sd-scripts", resolution: 1024 }; }
 }
 
@@ -38,7 +39,7 @@ export async function renderDataset(app, panel, frame, { source }) {
   form.bucket_no_upscale.checked = Boolean(rules.bucket_no_upscale);
   form.querySelector('[data-for="sd-scripts"]').hidden = rules.trainer !== "sd-scripts";
   form.onchange = () => {
-    localStorage.setItem(RULES_KEY, JSON.stringify({ trainer: form.trainer.value, resolution: Number(form.resolution.value),
+    prefs.set(RULES_KEY, JSON.stringify({ trainer: form.trainer.value, resolution: Number(form.resolution.value),
       bucket_no_upscale: form.bucket_no_upscale.checked }));
     renderDataset(app, panel, frame, { source });
   };

@@ -7,8 +7,9 @@ import { api } from "../api.js";
 import { rateChart } from "../charts.js";
 import { esc, toast } from "../ui.js";
 import { filterParams } from "../view.js";
+import { prefs } from "../prefs.js";
 
-const KEPT_KEY = "pixlstash.insights.kept";
+const KEPT_KEY = "insights.kept";
 const TITLES = { checkpoint: "Checkpoint", lora: "LoRA", lora_weight: "LoRA and weight", sampler: "Sampler",
   scheduler: "Scheduler", steps: "Steps", cfg: "CFG", guidance: "Guidance", size: "Size", prompt_word: "Prompt words" };
 // The view a value's pictures are: added to the view shown (what the insights were over).
@@ -23,14 +24,14 @@ const SHOWN = 10;  // values per setting before "more"
 const percent = (v) => `${Math.round(v * 100)}%`;
 
 function keptRule() {
-  try { return JSON.parse(localStorage.getItem(KEPT_KEY)) || { by: "rating", min_rating: 4 }; } catch { return { by: "rating", min_rating: 4 }; }
+  try { return JSON.parse(prefs.get(KEPT_KEY)) || { by: "rating", min_rating: 4 }; } catch { return { by: "rating", min_rating: 4 }; }
 }
 
 export async function renderInsights(app, panel, frame) {
   const { header, bindClose } = frame;
   const kept = keptRule();
   const sets = (app.sidebar.collections || []).filter((c) => c.kind === "set");
-  const minPictures = Number(localStorage.getItem(`${KEPT_KEY}.min`)) || 20;
+  const minPictures = Number(prefs.get(`${KEPT_KEY}.min`)) || 20;
   panel.innerHTML = `${header("Insights")}
     <form class="insights-form" aria-label="What kept means">
       <label>Kept means <select name="by">
@@ -56,8 +57,8 @@ export async function renderInsights(app, panel, frame) {
     shown();
     const rule = { by: form.by.value, min_rating: Number(form.min_rating.value), ...(form.by.value === "set" && form.set_id.value
       ? { set_id: Number(form.set_id.value) } : {}) };
-    localStorage.setItem(KEPT_KEY, JSON.stringify(rule));
-    localStorage.setItem(`${KEPT_KEY}.min`, String(Math.max(1, Number(form.min_pictures.value) || 20)));
+    prefs.set(KEPT_KEY, JSON.stringify(rule));
+    prefs.set(`${KEPT_KEY}.min`, String(Math.max(1, Number(form.min_pictures.value) || 20)));
     renderInsights(app, panel, frame);
   };
   form.onsubmit = (e) => e.preventDefault();
