@@ -1,5 +1,7 @@
-"""A curated set in the browser (issue 62): a contributor sends a picture to it from the picture menu, its
-curator accepts it in the set's Curating panel with one key, and undoes that; desktop and phone, axe-clean."""
+"""Sets and people in the browser (issue 62): a contributor sends a picture to a curated set from the picture
+menu, its curator accepts it in the set's Curating panel with one key; a member keeps a set private and lets
+another look at it, who then gets no menu item the server would refuse; two people on one browser keep their
+own settings. Desktop and phone, axe-clean."""
 
 from __future__ import annotations
 
