@@ -124,3 +124,45 @@ def test_a_snapshot_restore_never_shares_a_private_set(live, people, surprise): 
         assert people["dave"].get(f"/api/v1/sets/{set_id}").status_code == 200  # the role given since stays
     finally:
         snapshots.close()
+
+
+def test_a_private_project_hides_itself_and_its_sets(live, people):  # noqa: F811
+    bob, carol, dave, alice = (people[n] for n in ("bob", "carol", "dave", "alice"))
+    picture = _upload(bob, "plans.png", _png(7), private="0")
+    made = bob.post("/api/v1/projects", json={"name": "wedding qv7", "private": True})
+    project = made.json()["id"]
+    assert made.json()["private"] is True and made.json()["owner_id"] == people.ids["bob"]
+    inside = bob.post("/api/v1/sets", json={"name": "venues qv7", "project_id": project}).json()["id"]
+    assert bob.post(f"/api/v1/sets/{inside}/pictures", json={"ids": [picture]}).status_code == 200
+    assert bob.post(f"/api/v1/projects/{project}/pictures", json={"ids": [picture]}).status_code == 204
+
+    # To carol: no project, no set in it, nothing by their names, nothing in a picture's details.
+    assert "wedding qv7" not in _names(carol, "/api/v1/projects") and "wedding qv7" in _names(alice, "/api/v1/projects")
+    assert "venues qv7" not in _names(carol, "/api/v1/sets")
+    for path in (f"/api/v1/projects/{project}", f"/api/v1/sets/{inside}", f"/api/v1/projects/{project}/roles"):
+        assert carol.get(path).status_code == 404, path
+    assert carol.get("/api/v1/pictures", params={"project": project}).json()["items"] == []
+    assert carol.get("/api/v1/pictures", params={"text": "wedding"}).json()["items"] == []
+    assert carol.get("/api/v1/pictures", params={"text": "venues"}).json()["items"] == []
+    details = carol.get(f"/api/v1/pictures/{picture}").json()
+    assert details["projects"] == [] and details["collections"] == []
+    for method, path, body in (
+        ("PATCH", f"/api/v1/projects/{project}", {"name": "mine"}),
+        ("DELETE", f"/api/v1/projects/{project}", None),
+        ("POST", f"/api/v1/projects/{project}/pictures", {"ids": [picture]}),
+        ("PUT", f"/api/v1/projects/{project}/roles/{people.ids['carol']}", {"role": "curator"}),
+    ):
+        assert carol.request(method, path, json=body).status_code == 404, (method, path)
+
+    # A viewer of the project sees it and its sets, and changes nothing; a curator manages it.
+    assert bob.put(f"/api/v1/projects/{project}/roles/{people.ids['carol']}", json={"role": "viewer"}).is_success
+    assert "venues qv7" in _names(carol, "/api/v1/sets") and "wedding qv7" in _names(carol, "/api/v1/projects")
+    assert [p["id"] for p in carol.get("/api/v1/pictures", params={"project": project}).json()["items"]] == [picture]
+    assert carol.patch(f"/api/v1/projects/{project}", json={"name": "mine"}).status_code == 403
+    assert carol.post(f"/api/v1/projects/{project}/pictures", json={"ids": [picture]}).status_code == 403
+    assert bob.put(f"/api/v1/projects/{project}/roles/{people.ids['carol']}", json={"role": "curator"}).is_success
+    assert carol.patch(f"/api/v1/projects/{project}", json={"name": "wedding plans qv7"}).status_code == 200
+    assert carol.patch(f"/api/v1/projects/{project}", json={"private": False}).status_code == 403
+    assert "wedding plans qv7" not in _names(dave, "/api/v1/projects")
+    assert bob.patch(f"/api/v1/projects/{project}", json={"private": False}).json()["private"] is False
+    assert "wedding plans qv7" in _names(dave, "/api/v1/projects") and "venues qv7" in _names(dave, "/api/v1/sets")

@@ -135,3 +135,35 @@ def test_two_people_on_one_browser_each_keep_their_own_settings(browser, server)
     expect(bob.locator(folded)).to_have_count(0)  # and bob's is still folded
     assert bob.watcher.clean() == []
     bob.context.close()
+
+
+def test_a_project_kept_private_and_its_people(browser, server):  # noqa: F811
+    with seen_by(Audience(bob_id(server), sees_all=False)):
+        project = server.library.organise.create_project("Proposal")
+        server.library.organise.create_collection("set", "Rings", project_id=project.id)
+    bob = signed_in_as(browser, server, "bob")
+    bob.locator('.side-item[data-kind="project"]', has_text="Proposal").click(button="right")
+    bob.get_by_role("menuitem", name="Keep private…").click()
+    bob.get_by_role("button", name="Keep private").click()
+    expect(bob.locator("#toast")).to_contain_text("Proposal is private")
+    carol = signed_in_as(browser, server, "carol")
+    expect(carol.locator('.side-item[data-kind="project"]', has_text="Proposal")).to_have_count(0)
+    expect(carol.locator('.side-item[data-kind="set"]', has_text="Rings")).to_have_count(0)
+    bob.locator('.side-item[data-kind="project"]', has_text="Proposal").click(button="right")
+    bob.get_by_role("menuitem", name="People…").click()
+    form = bob.locator("#give-role")
+    form.get_by_label("Who").select_option(label="carol")
+    form.get_by_label("Their role in the project").select_option("viewer")
+    form.get_by_role("button", name="Give").click()
+    expect(bob.locator("#panel").get_by_label("Roles")).to_contain_text("carol viewer")
+    assert serious(bob) == []
+    screenshot(bob, "project-people-desktop")
+    carol.reload()
+    carol.wait_for_selector("body[data-ready='1']")
+    expect(carol.locator('.side-item[data-kind="set"]', has_text="Rings")).to_be_visible()
+    carol.locator('.side-item[data-kind="project"]', has_text="Proposal").click(button="right")
+    for refused in ("Rename…", "Share…", "Delete project (keeps pictures)", "Keep private…"):
+        expect(carol.get_by_role("menuitem", name=refused)).to_have_count(0)
+    for page in (bob, carol):
+        assert page.watcher.clean() == []
+        page.context.close()

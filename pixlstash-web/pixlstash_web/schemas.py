@@ -228,12 +228,16 @@ class ProjectCreate(msgspec.Struct, forbid_unknown_fields=True):
     name: Name
     description: Annotated[str, Meta(max_length=5000)] = ""
     color: Color | None = None
+    private: bool = False  # seen (with its sets) only by you, admins and the people you give a role in it
 
 
 class ProjectPatch(msgspec.Struct, forbid_unknown_fields=True):
     name: Name | None = None
     description: Annotated[str, Meta(max_length=5000)] | None = None
     color: Color | None = None
+    # Keep it to yourself and those with a role in it (True), or share it with the library (False): whoever
+    # made it, or an admin.
+    private: bool | None = None
 
 
 class CollectionCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -244,10 +248,7 @@ class CollectionCreate(msgspec.Struct, forbid_unknown_fields=True):
     private: bool = False  # seen only by you, admins and the people you give a role in it
 
 
-class CollectionPatch(ProjectPatch, forbid_unknown_fields=True):
-    # Keep it to yourself and those with a role in it (True), or share it with the library (False): whoever
-    # made it, or an admin.
-    private: bool | None = None
+CollectionPatch = ProjectPatch
 
 
 class MoveRequest(msgspec.Struct, forbid_unknown_fields=True):

@@ -13,7 +13,7 @@ from ..pictures.visibility import current_audience
 from .database import Database
 from .names import clean_name
 from .schema_recent import NEXT_COLLECTION_ID, NEXT_PROJECT_ID
-from .visibility import collection_visible_sql, visible_sql
+from .visibility import collection_visible_sql, project_visible_sql, visible_sql
 
 __all__ = ["CollectionStore", "set_operation_sql"]
 
@@ -24,6 +24,17 @@ _COLLECTION_COLUMNS = "id, kind, name, project_id, description, color, member_co
 def _collection(row: Sequence) -> Collection:
     *plain, private, owner_id, curated, role = row
     return Collection(*plain, curated=bool(curated), role=role, private=bool(private), owner_id=owner_id)
+
+
+def _project(row: Sequence) -> Project:
+    *plain, private, owner_id, role = row
+    return Project(*plain, private=bool(private), owner_id=owner_id, role=role)
+
+
+def _maker() -> int | None:
+    """The account making a set or project (None: the owner, or work for no one)."""
+    audience = current_audience()
+    return None if audience is None or audience.is_owner else audience.user_id
 
 
 def _check_name(name: str) -> str:
@@ -88,9 +99,9 @@ class CollectionStore:
     def create_project(self, name: str, description: str, color: str | None, now: int) -> int:
         try:
             return self.db.query(
-                f"INSERT INTO projects(id, name, description, color, created_at) "
-                f"VALUES ({NEXT_PROJECT_ID}, ?, ?, coalesce(?, '#6b7280'), ?) RETURNING id",
-                (_check_name(name), description, _check_color(color), now),
+                f"INSERT INTO projects(id, name, description, color, created_at, owner_id) "
+                f"VALUES ({NEXT_PROJECT_ID}, ?, ?, coalesce(?, '#6b7280'), ?, ?) RETURNING id",
+                (_check_name(name), description, _check_color(color), now, _maker()),
             )[0][0]
         except apsw.ConstraintError:
             raise Conflict(f"a project named {name!r} already exists") from None
@@ -109,23 +120,31 @@ class CollectionStore:
         )
         return with_sql, f"{counted} - coalesce((SELECT n FROM hidden WHERE hidden.owner = id), 0)", params
 
-    def _project_rows(self, where: str, params: Sequence) -> list:
+    def _project_rows(self, conditions: Sequence[str], params: Sequence, order: str = "") -> list:
+        """The projects meeting ``conditions`` that the account in force may see, as ``_collection_rows``."""
         members = "(SELECT count(*) FROM project_members WHERE project_id = projects.id)"
         with_sql, count, hidden_params = self._counted("project_members", "project_id", members, False)
+        audience = current_audience()
+        role = "(SELECT r.role FROM project_roles r WHERE r.project_id = projects.id AND r.user_id = ?)"
+        where = " AND ".join([*conditions, project_visible_sql("projects")])
         return self.db.query(
-            f"{with_sql}SELECT id, name, description, color, created_at, {count} FROM projects {where}",
-            (*hidden_params, *params),
+            f"{with_sql}SELECT id, name, description, color, created_at, {count}, private, owner_id, {role} "
+            f"FROM projects WHERE {where} {order}",
+            (*hidden_params, audience.user_id if audience else None, *params),
         )
 
     def project(self, project_id: int) -> Project:
-        rows = self._project_rows("WHERE id = ?", (project_id,))
+        rows = self._project_rows(["id = ?"], (project_id,))
         row = rows[0] if rows else None
         if row is None:
             raise NotFound(f"project {project_id} does not exist")
-        return Project(*row)
+        return _project(row)
 
     def projects(self) -> list[Project]:
-        return [Project(*row) for row in self._project_rows("ORDER BY name", ())]
+        return [_project(row) for row in self._project_rows([], (), "ORDER BY name")]
+
+    def set_project_private(self, project_id: int, private: bool) -> None:
+        self.db.execute("UPDATE projects SET private = ? WHERE id = ?", (int(private), project_id))
 
     def _collection_rows(self, conditions: Sequence[str], params: Sequence, order: str = "") -> list:
         """The sets and characters meeting ``conditions`` that the account in force may see (a private one it
@@ -195,13 +214,11 @@ class CollectionStore:
         if project_id is not None:
             self.project(project_id)
         self._refuse_taken(kind, project_id, name)
-        audience = current_audience()
-        owner_id = None if audience is None or audience.is_owner else audience.user_id  # NULL: the owner's
         try:
             return self.db.query(
                 f"INSERT INTO collections(id, kind, name, project_id, description, color, created_at, owner_id) "
                 f"VALUES ({NEXT_COLLECTION_ID}, ?, ?, ?, ?, coalesce(?, '#6b7280'), ?, ?) RETURNING id",
-                (kind, _check_name(name), project_id, description, _check_color(color), now, owner_id),
+                (kind, _check_name(name), project_id, description, _check_color(color), now, _maker()),
             )[0][0]
         except apsw.ConstraintError:
             raise Conflict(f"a {kind} named {name!r} already exists there") from None

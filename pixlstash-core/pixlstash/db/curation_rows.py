@@ -1,4 +1,5 @@
-"""SQL for curated sets: each set's contributors and curators, and the pictures submitted to it."""
+"""SQL for who does what in sets and projects: each one's viewers, contributors and curators, and the pictures
+submitted to a curated set."""
 
 from __future__ import annotations
 
@@ -41,6 +42,21 @@ class CurationStore:
 
     def drop_roles_of(self, user_id: int) -> None:
         self.db.execute("DELETE FROM collection_roles WHERE user_id = ?", (user_id,))
+        self.db.execute("DELETE FROM project_roles WHERE user_id = ?", (user_id,))
+
+    def project_roles(self, project_id: int) -> list[tuple[int, str]]:
+        sql = "SELECT user_id, role FROM project_roles WHERE project_id = ? ORDER BY role DESC, user_id"
+        return self.db.query(sql, (project_id,))
+
+    def set_project_role(self, project_id: int, user_id: int, role: str | None) -> None:
+        if role is None:
+            self.db.execute("DELETE FROM project_roles WHERE project_id = ? AND user_id = ?", (project_id, user_id))
+        else:
+            self.db.execute(
+                "INSERT INTO project_roles (project_id, user_id, role) VALUES (?, ?, ?) "
+                "ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role",
+                (project_id, user_id, role),
+            )
 
     def submit(self, collection_id: int, picture_ids: Sequence[int], by: int, now: int) -> list[int]:
         """Pending submissions of those pictures not in the set and not submitted to it yet; their ids."""

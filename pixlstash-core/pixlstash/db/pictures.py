@@ -28,7 +28,7 @@ from .fulltext import PICTURE_TEXT_INSERT
 from .near_duplicate_rows import NearDuplicateRows
 from .ocr import TextStore
 from .personal_marks import MARK_FIELDS, PersonalMarks, marking_account, personal, without_marks
-from .visibility import VisibilityStore, collection_visible_sql, mine_sql, visible_sql
+from .visibility import VisibilityStore, collection_visible_sql, mine_sql, project_visible_sql, visible_sql
 
 __all__ = ["SUMMARY_COLUMNS", "PictureStore", "edit_fields", "row_to_summary"]
 
@@ -494,7 +494,14 @@ class PictureStore:
                 (pid,),
             )
         ]
-        projects = [r[0] for r in q("SELECT project_id FROM project_members WHERE picture_id = ?", (pid,))]
+        projects = [
+            r[0]
+            for r in q(
+                "SELECT m.project_id FROM project_members m JOIN projects pv ON pv.id = m.project_id "
+                f"WHERE m.picture_id = ? AND {project_visible_sql('pv')}",
+                (pid,),
+            )
+        ]
         edit = _edit_decoder.decode(stored_edit) if stored_edit else None
         shown = shown_size(edit, width, height)
         faces = [

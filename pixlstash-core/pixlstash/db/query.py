@@ -28,7 +28,7 @@ from .database import Database, ids_json
 from .personal_marks import PersonalMarks, marking_account, personal, without_marks
 from .pictures import SUMMARY_COLUMNS, row_to_summary
 from .tags import TagStore
-from .visibility import collection_visible_sql, mine_sql, visible_sql
+from .visibility import collection_visible_sql, mine_sql, project_visible_sql, visible_sql
 
 __all__ = ["CompiledFilter", "PictureQuery", "compile_filter"]
 
@@ -134,12 +134,14 @@ def compile_filter(db: Database, f: PictureFilter, *, page_size: int = 100) -> C
             where.append("NOT EXISTS (SELECT 1 FROM picture_tags WHERE tag_id = ? AND picture_id = p.id)")
             params.append(tag_id)
     if f.project is not None:
-        ids_sql = "SELECT picture_id FROM project_members WHERE project_id = ?"
+        # A private project the account in force may not see is as empty as one that never was.
+        seen = f"project_id IN (SELECT pv.id FROM projects pv WHERE {project_visible_sql('pv')})"
+        ids_sql = f"SELECT picture_id FROM project_members WHERE project_id = ? AND {seen}"
         memberships.append(
             _Membership(
                 ids_sql,
                 [f.project],
-                "EXISTS (SELECT 1 FROM project_members WHERE project_id = ? AND picture_id = p.id)",
+                f"EXISTS (SELECT 1 FROM project_members WHERE project_id = ? AND {seen} AND picture_id = p.id)",
                 [f.project],
                 _capped_count(db, ids_sql, [f.project]),
             )
@@ -160,7 +162,9 @@ def compile_filter(db: Database, f: PictureFilter, *, page_size: int = 100) -> C
         ]
         memberships.append(_Membership(ids_sql, ids_params, f"p.id IN ({ids_sql})", ids_params, estimate))
     if f.text:
-        ids_sql = _TEXT_MATCH.replace("{collections_seen}", collection_visible_sql("collections"))
+        ids_sql = _TEXT_MATCH.replace("{collections_seen}", collection_visible_sql("collections")).replace(
+            "{projects_seen}", project_visible_sql("projects")
+        )
         text_params = [_fts_query(f.text), *([_name_prefix(f.text)] * 4)]
         memberships.append(
             _Membership(
@@ -327,7 +331,7 @@ _TEXT_MATCH = (
     "UNION SELECT picture_id FROM collection_members WHERE collection_id IN ("
     "SELECT id FROM collections WHERE name LIKE ? ESCAPE '\\' AND {collections_seen}) "
     "UNION SELECT picture_id FROM project_members WHERE project_id IN ("
-    "SELECT id FROM projects WHERE name LIKE ? ESCAPE '\\')"
+    "SELECT id FROM projects WHERE name LIKE ? ESCAPE '\\' AND {projects_seen})"
 )
 
 

@@ -199,9 +199,9 @@ def v24_sql(stamp: str) -> str:
     workflow run keeps who asked for it (its outputs are theirs) and whether its outputs are private (as the
     picture it ran on was). A set may have contributors and curators (``collection_roles``): one with a
     curator is curated, and its contributors submit pictures (``submissions``) for its curators to accept.
-    ``picture_marks``: each account's own rating and favourite (the owner's stay the picture's columns). A set
-    or character has the account that made it (NULL: the owner) and may be private: seen only by it, admins
-    and the accounts with a role in it (``viewer`` among them)."""
+    ``picture_marks``: each account's own rating and favourite (the owner's stay the picture's columns). A set,
+    character or project has the account that made it (NULL: the owner) and may be private: seen only by it,
+    admins and the accounts with a role in it (``viewer`` among them); a private project hides its sets."""
     return f"""
 ALTER TABLE pictures ADD COLUMN owner_id INTEGER;
 ALTER TABLE pictures ADD COLUMN private INTEGER NOT NULL DEFAULT 0 CHECK (private IN (0, 1));
@@ -209,6 +209,14 @@ ALTER TABLE pictures ADD COLUMN extra_holders INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE comfy_runs ADD COLUMN requested_by INTEGER;
 ALTER TABLE collections ADD COLUMN owner_id INTEGER;
 ALTER TABLE collections ADD COLUMN private INTEGER NOT NULL DEFAULT 0 CHECK (private IN (0, 1));
+ALTER TABLE projects ADD COLUMN owner_id INTEGER;
+ALTER TABLE projects ADD COLUMN private INTEGER NOT NULL DEFAULT 0 CHECK (private IN (0, 1));
+CREATE TABLE project_roles (
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('viewer', 'contributor', 'curator')),
+    PRIMARY KEY (project_id, user_id)
+) WITHOUT ROWID;
 CREATE TABLE collection_roles (
     collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
     user_id INTEGER NOT NULL,

@@ -11,7 +11,14 @@ import msgspec
 from ..pictures.visibility import current_audience
 from .database import Database, ids_json
 
-__all__ = ["PictureAccess", "VisibilityStore", "collection_visible_sql", "mine_sql", "visible_sql"]
+__all__ = [
+    "PictureAccess",
+    "VisibilityStore",
+    "collection_visible_sql",
+    "mine_sql",
+    "project_visible_sql",
+    "visible_sql",
+]
 
 
 class PictureAccess(msgspec.Struct, frozen=True):
@@ -19,6 +26,8 @@ class PictureAccess(msgspec.Struct, frozen=True):
     holders: list[list]  # [user id, picture id, added at]
     collections: list[list] = []  # [set or character id, owner id, private] of every one
     roles: list[list] = []  # [set id, user id, role]
+    projects: list[list] = []  # [project id, owner id, private] of every one
+    project_roles: list[list] = []  # [project id, user id, role]
 
 
 def visible_sql(alias: str = "p") -> tuple[str, list]:
@@ -54,6 +63,20 @@ def collection_visible_sql(alias: str = "collections") -> str:
         return "1"
     me = int(audience.user_id)
     roles = f"EXISTS (SELECT 1 FROM collection_roles r WHERE r.collection_id = {alias}.id AND r.user_id = {me})"
+    project = f"EXISTS (SELECT 1 FROM projects pv WHERE pv.id = {alias}.project_id AND {project_visible_sql('pv')})"
+    return (
+        f"(({alias}.private = 0 OR {alias}.owner_id IS {me} OR {roles}) AND ({alias}.project_id IS NULL OR {project}))"
+    )
+
+
+def project_visible_sql(alias: str = "projects") -> str:
+    """A condition on ``projects {alias}`` admitting the projects the account in force may see, as
+    ``collection_visible_sql`` does sets (a private project also hides the sets and characters in it)."""
+    audience = current_audience()
+    if audience is None or audience.sees_all:
+        return "1"
+    me = int(audience.user_id)
+    roles = f"EXISTS (SELECT 1 FROM project_roles r WHERE r.project_id = {alias}.id AND r.user_id = {me})"
     return f"({alias}.private = 0 OR {alias}.owner_id IS {me} OR {roles})"
 
 
@@ -81,6 +104,8 @@ class VisibilityStore:
             self.db.query("SELECT user_id, picture_id, added_at FROM picture_holders"),
             self.db.query("SELECT id, owner_id, private FROM collections"),
             self.db.query("SELECT collection_id, user_id, role FROM collection_roles"),
+            self.db.query("SELECT id, owner_id, private FROM projects"),
+            self.db.query("SELECT project_id, user_id, role FROM project_roles"),
         )
 
     def put_back(self, access: PictureAccess) -> None:
@@ -99,20 +124,24 @@ class VisibilityStore:
             "h.value ->> 2 FROM json_each(?) h WHERE EXISTS (SELECT 1 FROM pictures p WHERE p.id = h.value ->> 1)",
             (json.dumps(access.holders),),
         )
-        # Sets and characters there are today keep who may see them; ones brought back keep the snapshot's.
-        today = json.dumps([row[0] for row in access.collections])
-        self.db.execute(
-            "UPDATE collections SET owner_id = a.value ->> 1, private = a.value ->> 2 FROM json_each(?) a "
-            "WHERE collections.id = a.value ->> 0",
-            (json.dumps(access.collections),),
-        )
-        dropped = "DELETE FROM collection_roles WHERE collection_id IN (SELECT value FROM json_each(?))"
-        self.db.execute(dropped, (today,))
-        self.db.execute(
-            "INSERT INTO collection_roles (collection_id, user_id, role) SELECT r.value ->> 0, r.value ->> 1, "
-            "r.value ->> 2 FROM json_each(?) r WHERE EXISTS (SELECT 1 FROM collections c WHERE c.id = r.value ->> 0)",
-            (json.dumps(access.roles),),
-        )
+        # Sets, characters and projects there are today keep who may see them; ones brought back keep the
+        # snapshot's.
+        for table, key, roles, rows, given in (
+            ("collections", "collection_id", "collection_roles", access.collections, access.roles),
+            ("projects", "project_id", "project_roles", access.projects, access.project_roles),
+        ):
+            self.db.execute(
+                f"UPDATE {table} SET owner_id = a.value ->> 1, private = a.value ->> 2 FROM json_each(?) a "
+                f"WHERE {table}.id = a.value ->> 0",
+                (json.dumps(rows),),
+            )
+            today = json.dumps([row[0] for row in rows])
+            self.db.execute(f"DELETE FROM {roles} WHERE {key} IN (SELECT value FROM json_each(?))", (today,))
+            self.db.execute(
+                f"INSERT INTO {roles} ({key}, user_id, role) SELECT r.value ->> 0, r.value ->> 1, r.value ->> 2 "
+                f"FROM json_each(?) r WHERE EXISTS (SELECT 1 FROM {table} t WHERE t.id = r.value ->> 0)",
+                (json.dumps(given),),
+            )
         self.db.execute(
             "UPDATE pictures SET extra_holders = held FROM (SELECT p.id, (SELECT count(*) FROM picture_holders h "
             "WHERE h.picture_id = p.id AND h.user_id IS NOT p.owner_id) AS held FROM pictures p) c "
@@ -125,6 +154,7 @@ class VisibilityStore:
         self.db.execute("DELETE FROM picture_holders WHERE user_id = ?", (user_id,))
         self.db.execute("DELETE FROM picture_marks WHERE user_id = ?", (user_id,))  # its own ratings go with it
         self.db.execute("UPDATE collections SET owner_id = NULL WHERE owner_id = ?", (user_id,))  # now the owner's
+        self.db.execute("UPDATE projects SET owner_id = NULL WHERE owner_id = ?", (user_id,))
         return len(self.db.query("UPDATE pictures SET owner_id = NULL WHERE owner_id = ? RETURNING id", (user_id,)))
 
     def set_private(self, picture_ids: Sequence[int], private: bool) -> list[int]:

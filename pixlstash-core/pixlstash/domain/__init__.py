@@ -323,6 +323,9 @@ class Project(msgspec.Struct, frozen=True):
     color: str
     created_at: int
     picture_count: int = 0
+    private: bool = False  # seen only by the account that made it, admins, and those with a role in it
+    owner_id: int | None = None  # the account that made it (None: the library's owner)
+    role: str | None = None  # the caller's role in it: viewer, contributor, curator, or none
 
 
 class Collection(msgspec.Struct, frozen=True):

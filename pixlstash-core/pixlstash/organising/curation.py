@@ -58,6 +58,21 @@ class Curation:
         self.collections.collection(collection_id)
         return [SetRole(user_id, role) for user_id, role in self.store.roles(collection_id)]  # type: ignore[arg-type]
 
+    def project_roles(self, project_id: int) -> list[SetRole]:
+        self.collections.project(project_id)
+        return [SetRole(user_id, role) for user_id, role in self.store.project_roles(project_id)]  # type: ignore[arg-type]
+
+    def set_project_role(self, project_id: int, user_id: int, role: SetRoleName | None) -> list[SetRole]:
+        """Give an account a role in the project (a private project: viewers look, contributors add pictures,
+        curators manage it), or none: admins, whoever made it and its curators decide."""
+        project = self.collections.project(project_id)
+        if not (owns(project) or project.role == "curator"):
+            raise Forbidden(f"only an admin, whoever made {project.name} or its curators give roles in it")
+        with self.db.write():
+            self.store.set_project_role(project_id, user_id, role)
+        self.events.publish(Event("project.changed", data={"project_id": project_id}))
+        return self.project_roles(project_id)
+
     def set_role(self, collection_id: int, user_id: int, role: SetRoleName | None) -> list[SetRole]:
         """Give an account a role in the set, or none (a viewer sees a private set; a contributor adds to it, or
         submits to a curated one; a curator manages it): admins, whoever made it and its curators decide."""

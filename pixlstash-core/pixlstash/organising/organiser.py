@@ -17,7 +17,7 @@ from ..domain import Breadcrumb, Collection, CollectionKind, Project, SetOp
 from ..errors import BadInput, NotFound
 from ..system.clock import now_ms
 from ..system.events import Event, EventBus
-from .curated import may_change_members, may_manage, may_set_private
+from .curated import may_add, may_change_members, may_manage, may_set_private
 
 __all__ = ["Organiser"]
 
@@ -52,6 +52,20 @@ class Organiser:
         self._changed("project.changed", project_id=project_id)
         return self.store.project(project_id)
 
+    def set_project_private(self, project_id: int, private: bool) -> Project:
+        """Keep a project (and the sets in it) to whoever made it and those with a role in it, or share it."""
+        may_set_private(self.store.project(project_id))
+        with self.db.write():
+            self.store.set_project_private(project_id, private)
+        self._changed("project.changed", project_id=project_id)
+        return self.store.project(project_id)
+
+    def require_manage_project(self, project_id: int) -> Project:
+        """The project, when the account in force may rename or delete it (else ``Forbidden``)."""
+        project = self.store.project(project_id)
+        may_manage(project)
+        return project
+
     def update_project(self, project_id: int, **fields: str | None) -> Project:
         with self.db.write():
             self.store.update_project(project_id, **fields)
@@ -65,13 +79,14 @@ class Organiser:
 
     def add_to_project(self, project_id: int, picture_ids: Sequence[int]) -> None:
         ids = self.pictures.require(picture_ids)
+        may_add(self.store.project(project_id))
         with self.db.write():
             self.store.add_to_project(project_id, ids)
         self._changed("project.changed", project_id=project_id)
 
     def remove_from_project(self, project_id: int, picture_ids: Sequence[int]) -> None:
+        may_add(self.store.project(project_id))
         with self.db.write():
-            self.store.project(project_id)
             self.store.remove_from_project(project_id, list(picture_ids))
         self._changed("project.changed", project_id=project_id)
 

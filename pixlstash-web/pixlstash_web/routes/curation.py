@@ -56,14 +56,34 @@ def register(api: Api) -> None:
         body=RoleChange,
         response=list[NamedRole],
         tag="curation",
-        summary="Make an account a contributor or curator of a set, or neither (admins and its curators)",
-        extra_responses={403: "not an admin or a curator of the set"},
+        summary="Give an account a role in a set (viewer, contributor, curator) or none",
+        extra_responses={403: "not an admin, the set's maker or a curator of it"},
     )
     def set_role(ctx: RequestContext, body: RoleChange) -> list[NamedRole]:
         user_id = ctx.path["user_id"]
         if ctx.state.auth.store.account(user_id) is None:
             raise NotFound(f"no account {user_id}")
         return _named(ctx, ctx.library.curation.set_role(ctx.path["collection_id"], user_id, body.role))
+
+    @api.get("/projects/{project_id:int}/roles", policy=Policy.READ, response=list[NamedRole], tag="curation",
+             summary="A project's viewers, contributors and curators")  # fmt: skip
+    def project_roles(ctx: RequestContext) -> list[NamedRole]:
+        return _named(ctx, ctx.library.curation.project_roles(ctx.path["project_id"]))
+
+    @api.put(
+        "/projects/{project_id:int}/roles/{user_id:int}",
+        policy=Policy.WRITE,
+        body=RoleChange,
+        response=list[NamedRole],
+        tag="curation",
+        summary="Give an account a role in a project (viewer, contributor, curator) or none",
+        extra_responses={403: "not an admin, the project's maker or a curator of it"},
+    )
+    def set_project_role(ctx: RequestContext, body: RoleChange) -> list[NamedRole]:
+        user_id = ctx.path["user_id"]
+        if ctx.state.auth.store.account(user_id) is None:
+            raise NotFound(f"no account {user_id}")
+        return _named(ctx, ctx.library.curation.set_project_role(ctx.path["project_id"], user_id, body.role))
 
     @api.post(
         SET + "/submissions",

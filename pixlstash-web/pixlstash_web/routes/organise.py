@@ -50,7 +50,8 @@ def register(api: Api) -> None:
         summary="Create a project",
     )
     def create_project(ctx: RequestContext, body: ProjectCreate) -> Project:
-        return ctx.library.edits.create_project(body.name, body.description, body.color)
+        made = ctx.library.edits.create_project(body.name, body.description, body.color)
+        return ctx.library.organise.set_project_private(made.id, True) if body.private else made
 
     @api.get("/projects/{project_id:int}", policy=Policy.READ, response=Project, tag="projects", summary="One project")
     def project(ctx: RequestContext) -> Project:
@@ -62,10 +63,17 @@ def register(api: Api) -> None:
         body=ProjectPatch,
         response=Project,
         tag="projects",
-        summary="Rename, describe or recolour a project",
+        summary="Rename, describe or recolour a project, or keep it private (to you and those with a role in it)",
     )
     def patch_project(ctx: RequestContext, body: ProjectPatch) -> Project:
-        ctx.library.edits.edit_details("project", ctx.path["project_id"], **_patch_fields(body))
+        ctx.library.collections.project(ctx.path["project_id"])
+        fields = _patch_fields(body)
+        private = fields.pop("private", None)
+        if fields:
+            ctx.library.organise.require_manage_project(ctx.path["project_id"])
+            ctx.library.edits.edit_details("project", ctx.path["project_id"], **fields)
+        if private is not None:
+            ctx.library.organise.set_project_private(ctx.path["project_id"], private)
         return ctx.library.collections.project(ctx.path["project_id"])
 
     @api.delete(
@@ -76,6 +84,7 @@ def register(api: Api) -> None:
         summary="Delete a project (its characters, sets and pictures stay)",
     )
     def delete_project(ctx: RequestContext) -> None:
+        ctx.library.organise.require_manage_project(ctx.path["project_id"])
         ctx.library.edits.delete_project(ctx.path["project_id"])
 
     @api.post(

@@ -322,22 +322,20 @@ export async function contextMenu(app, x, y, ids) {
 export function contextMenuFor(app, x, y, kind, id) {
   const items = [];
   if (kind === "project") {
+    const project = app.sidebar.projects.find((p) => p.id === id);
+    const managing = (...entries) => (manages(app, project) ? entries : []);
     items.push(["Open", () => app.navigate({ project: id })],
-      ["Export for training…", () => exportDialog(app, { project: app.sidebar.projects.find((p) => p.id === id) })],
-      ["Check as a dataset…", () => openPanel(app, "dataset", { source: { kind, id,
-        name: app.sidebar.projects.find((p) => p.id === id)?.name ?? "the project" } })],
-      ["Rename…", () => rename(app, `/projects/${id}`, app.sidebar.projects.find((p) => p.id === id)?.name)],
-      ["Share…", () => shareDialog(app, { scope_type: "project", scope_id: id })],
-      ["Delete project (keeps pictures)", () => remove(app, `/projects/${id}`,
-        app.sidebar.projects.find((p) => p.id === id)?.name ?? "the project")]);
+      ["Export for training…", () => exportDialog(app, { project })],
+      ["Check as a dataset…", () => openPanel(app, "dataset", { source: { kind, id, name: project?.name ?? "the project" } })],
+      ...(app.me?.accounts > 1 ? [["People…", () => openPanel(app, "curation", { project: id })]] : []),
+      ...privacyItem(app, `/projects/${id}`, project),
+      ...managing(["Rename…", () => rename(app, `/projects/${id}`, project?.name)],
+        ["Share…", () => shareDialog(app, { scope_type: "project", scope_id: id })],
+        ["Delete project (keeps pictures)", () => remove(app, `/projects/${id}`, project?.name ?? "the project")]));
   } else {
     const path = `/${kind === "set" ? "sets" : "characters"}/${id}`;
     const collection = app.sidebar.collections.find((c) => c.id === id);
-    // A private set is managed by whoever made it, admins and its curators; its viewers and contributors
-    // get no item the server would refuse them.
-    const manages = !collection?.private || app.me?.scope === "admin" || collection.role === "curator"
-      || collection.owner_id === app.me?.user_id;
-    const managing = (...entries) => (manages ? entries : []);
+    const managing = (...entries) => (manages(app, collection) ? entries : []);
     items.push(["Open", () => app.navigate({ collections: [id] })],
       ...(kind === "character" ? [["Faces and suggestions…", () => openPanel(app, "people", { character: id })]] : []),
       ...(kind === "set" && app.me?.accounts > 1 ? [["Curating…", () => openPanel(app, "curation", { set: id })]] : []),
@@ -357,19 +355,27 @@ export function contextMenuFor(app, x, y, kind, id) {
   showMenu(x, y, items);
 }
 
-/** "Keep private" or "Share with the library" for whoever made a set or character (or an admin), where the
- * library has more than one person. */
-function privacyItem(app, path, collection) {
-  if (!collection || !(app.me?.accounts > 1)) return [];
-  if (app.me.scope !== "admin" && collection.owner_id !== app.me.user_id) return [];
-  const next = !collection.private;
+/** Whether the signed-in person may rename, share or delete a set or project: any one shared with the library;
+ * a private one, whoever made it, admins and its curators (its viewers and contributors get no item the
+ * server would refuse them). */
+function manages(app, thing) {
+  return !thing?.private || app.me?.scope === "admin" || thing.role === "curator" || thing.owner_id === app.me?.user_id;
+}
+
+/** "Keep private" or "Share with the library" for whoever made a set, character or project (or an admin),
+ * where the library has more than one person. */
+function privacyItem(app, path, thing) {
+  if (!thing || !(app.me?.accounts > 1)) return [];
+  if (app.me.scope !== "admin" && thing.owner_id !== app.me.user_id) return [];
+  const next = !thing.private;
+  const where = path.startsWith("/projects") ? "People…" : "Curating…";
   return [[next ? "Keep private…" : "Share with the library", async () => {
-    if (next && !(await confirmAction(`Keep ${collection.name} private?`,
-      "Only you, admins and the people you give a role in it (Curating…) will see it.", { ok: "Keep private" }))) return;
+    if (next && !(await confirmAction(`Keep ${thing.name} private?`,
+      `Only you, admins and the people you give a role in it (${where}) will see it.`, { ok: "Keep private" }))) return;
     try {
       await api.patch(path, { private: next });
       app.sidebar.reload();
-      toast(next ? `${collection.name} is private` : `${collection.name} is shared with the library`);
+      toast(next ? `${thing.name} is private` : `${thing.name} is shared with the library`);
     } catch (error) { toast(error.message); }
   }]];
 }
