@@ -93,6 +93,7 @@ NOT_STEPS = {
     ("POST", "/comfy/runs/{run_id:int}/cancel"): "a workflow run",
     ("PATCH", "/auth/me"): "an account's own default for its uploads, not the pictures",
     ("PUT", "/sets/{collection_id:int}/roles/{user_id:int}"): "who may change a set, not what is in it",
+    ("PUT", "/projects/{project_id:int}/roles/{user_id:int}"): "who may see or change a project, not what is in it",
     (
         "POST",
         "/sets/{collection_id:int}/submissions",
