@@ -166,3 +166,12 @@ def test_a_private_project_hides_itself_and_its_sets(live, people):  # noqa: F81
     assert "wedding plans qv7" not in _names(dave, "/api/v1/projects")
     assert bob.patch(f"/api/v1/projects/{project}", json={"private": False}).json()["private"] is False
     assert "wedding plans qv7" in _names(dave, "/api/v1/projects") and "venues qv7" in _names(dave, "/api/v1/sets")
+
+
+def test_a_private_sets_name_is_not_taken_from_anyone_else(live, people, surprise):  # noqa: F811
+    carol = people["carol"]
+    mine = carol.post("/api/v1/sets", json={"name": SURPRISE})  # the very name of bob's private set
+    assert mine.status_code == 201, mine.text
+    assert _names(carol, "/api/v1/sets").count(SURPRISE) == 1
+    assert _names(people["bob"], "/api/v1/sets").count(SURPRISE) == 2  # his private one, and her shared one
+    assert carol.post("/api/v1/sets", json={"name": SURPRISE.upper()}).status_code == 409  # her own is taken

@@ -271,10 +271,13 @@ class CollectionStore:
             raise Conflict(f"that project already has a {collection.kind} named {collection.name!r}") from None
 
     def _refuse_taken(self, kind: str, project_id: int | None, name: str, exclude: int | None = None) -> None:
-        """Names are unique per kind and project, in any case. The table's UNIQUE cannot say so for sets
-        outside any project (SQLite's NULLs are all distinct) nor across case, so it is checked here."""
+        """Names are unique per kind and project, in any case, among the sets the account in force sees (a
+        private set of someone else's is not there to be taken: nothing tells of it). The table's UNIQUE cannot
+        say so for sets outside any project (SQLite's NULLs are all distinct) nor across case, so it is
+        checked here."""
         taken = self.db.scalar(
-            "SELECT id FROM collections WHERE kind = ? AND project_id IS ? AND name = ? COLLATE NOCASE AND id IS NOT ?",
+            "SELECT id FROM collections WHERE kind = ? AND project_id IS ? AND name = ? COLLATE NOCASE AND id IS NOT ? "
+            f"AND {collection_visible_sql('collections')}",
             (kind, project_id, name.strip(), exclude),
         )
         if taken is not None:
