@@ -50,7 +50,11 @@ async def _session_response(ctx: RequestContext, username: str, password: str, s
 
 
 def _with_session_cookie(ctx: RequestContext, username: str, secret: NewSecret, status: int) -> Response:
-    response = json_response(LoginResult(username, secret.extra), status)
+    return set_session_cookie(ctx, json_response(LoginResult(username, secret.extra), status), secret)
+
+
+def set_session_cookie(ctx: RequestContext, response: Response, secret: NewSecret) -> Response:
+    """The browser's session cookie on ``response``: a password sign-in, or one through the identity provider."""
     response.set_cookie(
         SESSION_COOKIE,
         secret.secret,

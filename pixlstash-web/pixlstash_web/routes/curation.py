@@ -44,6 +44,14 @@ def _named(ctx: RequestContext, roles: list[SetRole]) -> list[NamedRole]:
     return [NamedRole(r.user_id, store.username(r.user_id) or f"account {r.user_id}", r.role) for r in roles]
 
 
+def _account_named(ctx: RequestContext) -> int:
+    """The account the path names (404 when there is none)."""
+    user_id = ctx.path["user_id"]
+    if ctx.state.auth.store.account(user_id) is None:
+        raise NotFound(f"no account {user_id}")
+    return user_id
+
+
 def register(api: Api) -> None:
     @api.get(SET + "/roles", policy=Policy.READ, response=list[NamedRole], tag="curation",
              summary="A set's contributors and curators (one with a curator is curated)")  # fmt: skip
@@ -60,10 +68,8 @@ def register(api: Api) -> None:
         extra_responses={403: "not an admin, the set's maker or a curator of it"},
     )
     def set_role(ctx: RequestContext, body: RoleChange) -> list[NamedRole]:
-        user_id = ctx.path["user_id"]
-        if ctx.state.auth.store.account(user_id) is None:
-            raise NotFound(f"no account {user_id}")
-        return _named(ctx, ctx.library.curation.set_role(ctx.path["collection_id"], user_id, body.role))
+        roles = ctx.library.curation.set_role(ctx.path["collection_id"], _account_named(ctx), body.role)
+        return _named(ctx, roles)
 
     @api.get("/projects/{project_id:int}/roles", policy=Policy.READ, response=list[NamedRole], tag="curation",
              summary="A project's viewers, contributors and curators")  # fmt: skip
@@ -80,10 +86,8 @@ def register(api: Api) -> None:
         extra_responses={403: "not an admin, the project's maker or a curator of it"},
     )
     def set_project_role(ctx: RequestContext, body: RoleChange) -> list[NamedRole]:
-        user_id = ctx.path["user_id"]
-        if ctx.state.auth.store.account(user_id) is None:
-            raise NotFound(f"no account {user_id}")
-        return _named(ctx, ctx.library.curation.set_project_role(ctx.path["project_id"], user_id, body.role))
+        roles = ctx.library.curation.set_project_role(ctx.path["project_id"], _account_named(ctx), body.role)
+        return _named(ctx, roles)
 
     @api.post(
         SET + "/submissions",

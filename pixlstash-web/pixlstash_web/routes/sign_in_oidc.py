@@ -24,7 +24,8 @@ from pixlstash.oidc import OidcSettings
 
 from ..api import Api, RequestContext, json_response
 from ..errors import status_of
-from ..security import SESSION_COOKIE, Policy, client_address, public_base_url
+from ..security import Policy, client_address, public_base_url
+from .auth_routes import set_session_cookie
 
 BROWSER_COOKIE = "pixlstash_oidc"  # binds a sign-in's state to the browser that began it
 CSRF_HANDOFF_COOKIE = "pixlstash_csrf"  # the new session's CSRF token, for the page to take once
@@ -213,11 +214,9 @@ def register(api: Api) -> None:
             client_address(ctx.request),
             ctx.request.headers.get("user-agent", ""),
         )
-        secure = ctx.state.settings.secure_cookies
-        response.set_cookie(
-            SESSION_COOKIE, secret.secret, max_age=30 * 86_400, httponly=True, samesite="lax", secure=secure, path="/"
-        )
+        set_session_cookie(ctx, response, secret)
         # The page keeps its CSRF token in its own storage; it takes this one once and deletes the cookie.
+        secure = ctx.state.settings.secure_cookies
         response.set_cookie(CSRF_HANDOFF_COOKIE, secret.extra or "", max_age=120, samesite="strict", secure=secure)
         return response
 
