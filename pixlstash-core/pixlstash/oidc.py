@@ -114,8 +114,8 @@ def _safe_next(path: str) -> str:
 
 
 class OidcSignIn:
-    def __init__(self, auth: Authenticator, secrets: SecretStore) -> None:
-        self.auth, self.db, self.secrets = auth, auth.db, secrets
+    def __init__(self, auth: Authenticator, secret_store: SecretStore) -> None:
+        self.auth, self.db, self.secrets = auth, auth.db, secret_store
         self.store = OidcStore(auth.db)
         self._settings = SettingsStore(auth.db, "instance_settings")
 

@@ -325,7 +325,6 @@ async function signIn() {
   const setup = status.needs_setup && !invite;
   // From another machine than the server's, setup needs the one-time code the server printed in its log.
   const needsCode = setup && (await api.get("/setup")).needs_code;
-  $("login").hidden = false;
   $("login-hint").textContent = invite ? "You are invited to this library: choose your name and password."
     : !setup ? ""
       : needsCode ? "Welcome! Create the owner account with the setup code the server printed in its log when it started."
@@ -334,13 +333,7 @@ async function signIn() {
   $("login-code").querySelector("input").required = needsCode;
   $("login-submit").textContent = setup ? "Create account" : invite ? "Join" : "Sign in";
   if (invite) $("login-form").password.autocomplete = "new-password";
-  const provider = setup || invite ? { enabled: false } : await api.get("/auth/oidc").catch(() => ({ enabled: false }));
-  if (provider.enabled) {
-    $("login-provider").textContent = `Sign in with ${provider.label}`;
-    $("login-provider").href = `/api/v1/auth/oidc/start?next=${encodeURIComponent(location.pathname + location.hash)}`;
-    $("login-provider").hidden = false;
-  }
-  return new Promise((resolve) => {
+  const signedIn = new Promise((resolve) => {
     $("login-form").onsubmit = async (event) => {
       event.preventDefault();
       const form = new FormData(event.target);
@@ -359,6 +352,19 @@ async function signIn() {
       }
     };
   });
+  // Shown only once its submit is handled here: a form sent by the browser itself would lose the sign-in.
+  $("login").hidden = false;
+  if (!setup && !invite) offerProvider();
+  return signedIn;
+}
+
+/** "Sign in with <provider>" on the sign-in form, when the library offers one (asked while the form shows). */
+async function offerProvider() {
+  const provider = await api.get("/auth/oidc").catch(() => ({ enabled: false }));
+  if (!provider.enabled) return;
+  $("login-provider").textContent = `Sign in with ${provider.label}`;
+  $("login-provider").href = `/api/v1/auth/oidc/start?next=${encodeURIComponent(location.pathname + location.hash)}`;
+  $("login-provider").hidden = false;
 }
 
 // -- live updates --------------------------------------------------------------------------------
