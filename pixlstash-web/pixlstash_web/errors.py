@@ -22,8 +22,8 @@ from pixlstash.errors import (
     TooLarge,
     UnsupportedMedia,
 )
-from pixlstash.oidc import ProviderUnreachable
 from pixlstash.sharing.service import ShareGone
+from pixlstash.sign_in.oidc import ProviderUnreachable
 from pixlstash.snapshots import SnapshotDamaged
 
 from .api import InvalidInput

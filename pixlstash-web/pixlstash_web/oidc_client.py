@@ -28,7 +28,7 @@ from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 
 from pixlstash.auth import Unauthenticated
-from pixlstash.oidc import OidcSettings, PendingSignIn, ProviderUnreachable
+from pixlstash.sign_in.oidc import OidcSettings, PendingSignIn, ProviderUnreachable
 
 __all__ = ["OidcClient"]
 

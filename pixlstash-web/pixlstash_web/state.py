@@ -15,8 +15,8 @@ from pixlstash.engines.model_pulls import ModelPulls
 from pixlstash.enrichment import EnrichmentWorker
 from pixlstash.instance import Instance, InstanceOptions
 from pixlstash.library import Library
-from pixlstash.oidc import OidcSignIn
 from pixlstash.sharing.service import ShareService
+from pixlstash.sign_in.oidc import OidcSignIn
 from pixlstash.snapshots import SnapshotService
 from pixlstash.system.updates import UpdateChecker
 

@@ -17,7 +17,7 @@ from ..auth import SCOPES, Authenticator
 from ..db.secrets_db import SecretStore
 from ..errors import BadInput
 from ..library import Library
-from ..oidc import OidcSettings, OidcSignIn, check_issuer
+from ..sign_in.oidc import OidcSettings, OidcSignIn, check_issuer
 from ..system.paths import resolve_library_path
 from .common import SectionedCommand, json_option, library_option, print_json
 from .output import Column, print_table

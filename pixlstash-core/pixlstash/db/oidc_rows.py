@@ -1,5 +1,5 @@
 """The SQL of sign-in through an OpenID provider, in ``auth.db``: which provider subject is which account,
-and the sign-ins begun but not yet finished (``pixlstash.oidc``)."""
+and the sign-ins begun but not yet finished (``pixlstash.sign_in.oidc``)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Signing in with the household's or studio's identity provider (OpenID Connect), and its settings.
 
 The browser's round trip: ``start`` sends it to the provider with a state bound to a cookie of its own;
-the provider sends it back to ``callback``, which checks everything (``pixlstash.oidc``,
+the provider sends it back to ``callback``, which checks everything (``pixlstash.sign_in.oidc``,
 ``pixlstash_web.oidc_client``), opens a session and sends it on to the page it came from. A person
 already signed in links their account with ``POST /auth/oidc/link`` (CSRF-checked: a page elsewhere must
 not link someone else's provider identity to their account). The callback answers a failure with a short
@@ -20,7 +20,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from pixlstash.accounts import GivenRole
 from pixlstash.errors import BadInput, PixlstashError
-from pixlstash.oidc import OidcSettings
+from pixlstash.sign_in.oidc import OidcSettings
 
 from ..api import Api, RequestContext, json_response
 from ..errors import status_of

@@ -23,13 +23,13 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from .accounts import GIVEN_ROLES, GivenRole
-from .auth import AccountDisabled, Authenticator, Forbidden, RateLimited, Unauthenticated, digest
-from .db.oidc_rows import OidcLinkRow, OidcStore, PendingRow
-from .db.secrets_db import SecretStore
-from .db.settings import SettingsStore
-from .errors import BadInput, Conflict, PixlstashError
-from .system.clock import now_ms
+from ..accounts import GIVEN_ROLES, GivenRole
+from ..auth import AccountDisabled, Authenticator, Forbidden, RateLimited, Unauthenticated, digest
+from ..db.oidc_rows import OidcLinkRow, OidcStore, PendingRow
+from ..db.secrets_db import SecretStore
+from ..db.settings import SettingsStore
+from ..errors import BadInput, Conflict, PixlstashError
+from ..system.clock import now_ms
 
 __all__ = [
     "OidcSettings",
