@@ -330,3 +330,30 @@ def test_the_command_line_sets_up_the_provider_and_links_accounts(live, provider
     assert "1 link removed" in cli("user", "unlink", "bob", "--library", root).stdout
     assert cli("user", "oidc", "off", "--library", root).returncode == 0
     assert _browser(live).get("/api/v1/auth/oidc").json()["enabled"] is False
+
+
+def test_a_sign_in_begun_over_ten_minutes_ago_is_refused_and_starts_are_bounded(tmp_path, monkeypatch):
+    from pixlstash.auth import Authenticator, RateLimited, Unauthenticated
+    from pixlstash.db.secrets_db import SecretStore
+    from pixlstash.sign_in import oidc
+    from pixlstash.sign_in.oidc import OidcSettings, OidcSignIn
+
+    auth, secrets = Authenticator(tmp_path), SecretStore(tmp_path)
+    try:
+        sign_in = OidcSignIn(auth, secrets)
+        sign_in.configure(OidcSettings("https://id.example.org", "pixlstash", "a secret"))
+        _, old = sign_in.begin()
+        with auth.db.write():
+            auth.db.execute("UPDATE oidc_pending SET created_at = created_at - ?", (oidc.PENDING_MS + 1000,))
+        with pytest.raises(Unauthenticated, match="too old"):
+            sign_in.take(old.state, old.browser)
+        # A flood of starts fills no more than the bound: then one clear line (429), until some end.
+        monkeypatch.setattr(oidc, "_PENDING_AT_MOST", 3)
+        for _ in range(3):
+            sign_in.begin()
+        with pytest.raises(RateLimited, match="too many sign-ins under way"):
+            sign_in.begin()
+        assert auth.db.scalar("SELECT count(*) FROM oidc_pending") == 3
+    finally:
+        secrets.close()
+        auth.close()
