@@ -818,7 +818,10 @@ def test_the_update_banner_names_a_security_release_and_is_dismissed_per_version
         page.wait_for_selector("body[data-ready='1']")
         expect(page.locator("#count")).to_be_visible()
         expect(banner).to_be_hidden()  # dismissed for 9.0.0 ...
-        page.evaluate("() => localStorage.setItem('pixlstash.update.dismissed', '8.0.0')")
+        # The dismissal is the person's own (prefs.js keeps it under their account): another version's.
+        page.evaluate(
+            "() => localStorage.setItem(`pixlstash.u${window.pixlstash.app.me.user_id}.update.dismissed`, '8.0.0')"
+        )
         page.reload()
         page.wait_for_selector("body[data-ready='1']")
         expect(banner).to_be_visible()  # ... not for other versions

@@ -227,6 +227,10 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path):
                 "--no-color",
                 "--workers",
                 "1",
+                # The first dataset check (POST /exports/check) imports torch for CLIP's tokenizer: 5 s on a
+                # quiet machine, past schemathesis' default 10 s on a busy one. A slow answer is no finding.
+                "--request-timeout",
+                "120",
             ],  # one worker: schemathesis threads race in CPython 3.11's ast.parse
             capture_output=True,
             text=True,
