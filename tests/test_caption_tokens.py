@@ -1,14 +1,17 @@
 """Caption token counts in the dataset check (issue 64): the CLIP plugin's tokenizers count what kohya-ss
 sd-scripts' own tokenize strategies make of each caption (SD 1.5's CLIP-L at 75 tokens, Flux's T5 at 512),
 captions that are cut are a finding naming their pictures, counts are kept so a check again loads no
-tokenizer, and a missing T5 tokenizer or a broken one is said, not fatal."""
+tokenizer, and a missing T5 tokenizer or a broken one is said, not fatal; CLIP's counts are open_clip's own
+ids without open_clip's import."""
 
 from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import subprocess
+import sys
 
 import pytest
 from consumer_venv import CONSUMERS, REFERENCE, consumer_python, reference
@@ -64,6 +67,43 @@ def test_counts_are_kept_per_text_and_a_tokenizer_that_cannot_count_says_why(tmp
     cache_path.write_bytes(b"\x00not msgpack")  # damaged: counted again, nothing fails
     [fresh] = token_counts([words], {1: "one two"}, TokenCache(cache_path))
     assert fresh.per_picture == {1: 2} and words.asked[-1] == ["one two"]
+
+
+def test_clip_tokens_are_open_clips_own_and_counting_them_imports_no_torch():
+    """The CLIP counts run open_clip's vocabulary through ``tokenizers`` (open_clip's import takes torch's
+    seconds): every id equals open_clip's ``SimpleTokenizer.encode``, on captions built to find where
+    cleaning and splitting could part: HTML entities, mojibake, curly quotes, full-width letters, emoji,
+    ligatures, control characters, contractions, the special tokens, runs of white space."""
+    caption_tokens = pytest.importorskip("pixlstash_clip.caption_tokens")
+    counted = subprocess.run(
+        [sys.executable, "-c", COUNT_WITHOUT_TORCH], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert counted.returncode == 0 and counted.stdout.split() == ["5", "False"], counted.stderr[-2000:]
+    from open_clip.tokenizer import SimpleTokenizer
+
+    theirs, ours = SimpleTokenizer(), caption_tokens.ClipTokens()
+    made = random.Random(64)
+    alphabet = "abcdefghij XYZ ,.!?'\"()[]{}<>_-:|123😀🐱‍👤日本éÃ©â€œ&;#\n\t\x00ﬁＦ½"
+    captions = [
+        "ohwx, “café” &amp; naïve 日本語 — word1 word2",
+        "Hello  WORLD!!! it's 2026... <end_of_text> x<start_of_text>y <END_OF_TEXT>",
+        "mojibake cafÃ© â€œquotedâ€\x9d, &lt;b&gt;bold&lt;/b&gt; &amp;amp; &#39;",
+        "1girl, solo, long_hair, looking_at_viewer, (masterpiece:1.2), [blue eyes], score_9",
+        "Ünïcödé straße ǅ ﬁ ＦＵＬＬＷＩＤＴＨ Ⅻ ⅛ \x07 'S 'LL Don't\r\n\t end",
+        "",
+        "   ",
+        *("".join(made.choice(alphabet) for _ in range(made.randint(0, 80))) for _ in range(1500)),
+    ]
+    for caption in captions:
+        assert ours.ids(caption) == theirs.encode(caption), repr(caption)
+    assert ours.count(captions) == [len(theirs.encode(c)) for c in captions]
+
+
+COUNT_WITHOUT_TORCH = """
+import sys
+from pixlstash_clip.caption_tokens import ClipTokens
+print(*ClipTokens().count(["a photo of a cat"]), "torch" in sys.modules)
+"""
 
 
 @pytest.fixture(scope="module")

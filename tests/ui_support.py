@@ -46,7 +46,8 @@ class PageWatcher:
     def __init__(self, page) -> None:
         self.errors: list[str] = []
         page.on("console", lambda m: m.type == "error" and self.errors.append(f"console: {m.text}"))
-        page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        # the stack too: an error seen once in a CI run must say where it was thrown
+        page.on("pageerror", lambda e: self.errors.append(f"page error: {e}\n{getattr(e, 'stack', '')}"))
 
     def clean(self, *, allow: tuple[str, ...] = ()) -> list[str]:
         return [e for e in self.errors if not any(a in e for a in allow)]

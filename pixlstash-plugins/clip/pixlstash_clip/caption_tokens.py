@@ -1,20 +1,24 @@
 """The tokenizers of the text encoders captions are trained with, for the dataset check's token counts.
 
-- **CLIP** (SD 1.5's CLIP-L, SDXL's CLIP-L and CLIP-G: one BPE): open_clip's own ``SimpleTokenizer``,
-  whose vocabulary ships inside open_clip. sd-scripts reads 75 tokens of a caption unless told
-  ``--max_token_length`` 150 or 225.
+- **CLIP** (SD 1.5's CLIP-L, SDXL's CLIP-L and CLIP-G: one BPE): the vocabulary that ships inside
+  open_clip, run by Hugging Face ``tokenizers`` after open_clip's own cleaning (ftfy, HTML entities,
+  white space, lower case). Importing open_clip imports torch (5-10 s); this reads its vocabulary file
+  only, and ``tests/test_caption_tokens.py`` holds it to open_clip's ``SimpleTokenizer``, token for token.
+  sd-scripts reads 75 tokens of a caption unless told ``--max_token_length`` 150 or 225.
 - **T5** (Flux, SD3): the T5 tokenizer's ``tokenizer.json`` read with Hugging Face ``tokenizers``, where
   one is on the machine: the ``t5_tokenizer`` setting (the file, or a folder holding it), else
   ``<models dir>/clip/t5-tokenizer/``, else a Flux or SD3 pipeline's ``tokenizer_2``/``tokenizer_3`` in the
   Hugging Face cache. sd-scripts (Flux dev) and ai-toolkit read 512 tokens with the end token; Flux
   schnell and SD3 in sd-scripts read 256.
 
-Nothing is loaded until the first count: open_clip imports torch, which takes seconds.
+Nothing is loaded until the first count.
 """
 
 from __future__ import annotations
 
 import functools
+import html
+import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,11 +38,62 @@ T5_IN_PIPELINES = (
 )
 
 
+# open_clip's pre-tokenizer: its two special tokens whole, then contractions, letters, single digits, and
+# runs of anything else but white space.
+_CLIP_SPECIALS = ("<start_of_text>", "<end_of_text>")
+_CLIP_WORDS = r"""'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+"""
+_CLIP_MERGES = 49152 - 256 - 2  # the merges open_clip reads from its vocabulary file
+
+
+def _clip_vocabulary_file() -> Path:
+    """open_clip's BPE vocabulary, found without importing open_clip (whose import imports torch)."""
+    spec = importlib.util.find_spec("open_clip")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("open_clip is not installed: pip install open_clip_torch")
+    return Path(spec.submodule_search_locations[0]) / "bpe_simple_vocab_16e6.txt.gz"
+
+
+def _byte_symbols() -> list[str]:
+    """GPT-2's printable stand-ins for the 256 bytes, in open_clip's order (its first ids): the bytes that
+    print as themselves, then the rest as the characters from U+0100 on."""
+    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
+    return [*map(chr, printable), *(chr(256 + n) for n in range(256 - len(printable)))]
+
+
 @functools.cache
 def _clip_bpe():
-    from open_clip.tokenizer import SimpleTokenizer
+    import gzip
 
-    return SimpleTokenizer()
+    from tokenizers import Regex, Tokenizer, models, pre_tokenizers
+
+    lines = gzip.decompress(_clip_vocabulary_file().read_bytes()).decode("utf-8").split("\n")
+    merges = [tuple(line.split()) for line in lines[1 : _CLIP_MERGES + 1]]
+    # open_clip's order (the ids it gives): the bytes, each again ending a word, every merge, the specials.
+    symbols = _byte_symbols()
+    vocabulary = [*symbols, *(s + "</w>" for s in symbols), *("".join(m) for m in merges), *_CLIP_SPECIALS]
+    tokenizer = Tokenizer(
+        models.BPE(
+            vocab={token: n for n, token in enumerate(vocabulary)},
+            merges=merges,
+            end_of_word_suffix="</w>",
+            continuing_subword_prefix="",
+        )
+    )
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split(Regex(_CLIP_WORDS), behavior="removed", invert=True),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+        ]
+    )
+    tokenizer.add_special_tokens(list(_CLIP_SPECIALS))
+    return tokenizer
+
+
+def _clip_clean(text: str) -> str:
+    """open_clip's ``lower`` cleaning: ftfy, HTML entities undone twice, runs of white space as one, lower case."""
+    import ftfy
+
+    return " ".join(html.unescape(html.unescape(ftfy.fix_text(text))).split()).lower()
 
 
 class ClipTokens:
@@ -50,8 +105,12 @@ class ClipTokens:
         return ""  # its vocabulary is part of open_clip, installed with this plugin
 
     def count(self, texts: Sequence[str]) -> list[int]:
-        tokenizer = _clip_bpe()
-        return [len(tokenizer.encode(text)) for text in texts]
+        encoded = _clip_bpe().encode_batch([_clip_clean(text) for text in texts], add_special_tokens=False)
+        return [len(one.ids) for one in encoded]
+
+    def ids(self, text: str) -> list[int]:
+        """The token ids open_clip's ``SimpleTokenizer.encode`` gives ``text`` (for the tests' comparison)."""
+        return _clip_bpe().encode(_clip_clean(text), add_special_tokens=False).ids
 
 
 def t5_tokenizer_file(setting: str) -> Path | None:
