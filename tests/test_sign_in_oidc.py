@@ -295,6 +295,10 @@ def test_only_an_admin_sees_or_sets_the_provider(live, provider, admin):
     plain = {"issuer": "http://id.example.org", "client_id": "c", "client_secret": "s"}
     refused = admin.put("/api/v1/auth/oidc/settings", json=plain)
     assert refused.status_code == 400 and "must use https" in refused.json()["error"]["message"]
+    # Plain HTTP is for this machine only: names that merely start or end like it are someone else's.
+    for lookalike in ("127.0.0.1.nip.io", "localhost.attacker.example", "0x7f000001", "127.1", "[::1].example"):
+        lookalike_issuer = {**plain, "issuer": f"http://{lookalike}:9000"}
+        assert admin.put("/api/v1/auth/oidc/settings", json=lookalike_issuer).status_code == 400, lookalike
     assert admin.delete("/api/v1/auth/oidc/settings").status_code == 204
     assert _browser(live).get("/api/v1/auth/oidc").json() == {"enabled": False, "label": None}
     assert _browser(live).get("/api/v1/auth/oidc/start").status_code == 400

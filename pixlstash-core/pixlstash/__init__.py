@@ -60,6 +60,7 @@ _EXPORTS: dict[str, str] = {
     "hookimpl": ".hookspecs",
     "OriginalStore": ".files.originals",
     "hub_snapshot": ".system.paths",
+    **dict.fromkeys(("is_loopback_host", "is_loopback_url", "url_host"), ".system.addresses"),
     "models_dir": ".system.paths",
     "make_plugin_manager": ".plugins",
     **dict.fromkeys(("ShareContext", "ShareTarget", "ShareTransform"), ".sharing"),
@@ -131,7 +132,10 @@ __all__ = [
     "free_device_bytes",
     "hookimpl",
     "hub_snapshot",
+    "is_loopback_host",
+    "is_loopback_url",
     "make_plugin_manager",
     "models_dir",
     "torch_dtype",
+    "url_host",
 ]

@@ -15,6 +15,7 @@ from starlette.requests import Request
 
 from pixlstash.auth import Forbidden, Principal, Unauthenticated
 from pixlstash.errors import BadInput
+from pixlstash.system.addresses import is_loopback_host
 
 from .first_run import SETUP_CODE_HEADER
 from .state import AppState
@@ -48,21 +49,12 @@ def is_loopback(request: Request) -> bool:
         return False
 
 
-def _is_loopback_name(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _host_is_this_machine(request: Request) -> bool:
     """The Host header names this machine: a DNS-rebinding page (Host: its own domain, resolving to
     127.0.0.1) is on loopback too, but names its own host."""
     host = (request.url.hostname or "").lower()
     listening = request.scope.get("server") or (None, None)
-    return _is_loopback_name(host) or host == str(listening[0]).lower()
+    return is_loopback_host(host) or host == str(listening[0]).lower()
 
 
 # What a reverse proxy adds to what it passes on. A proxy on this machine connects from loopback and may name

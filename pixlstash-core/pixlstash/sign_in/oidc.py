@@ -16,7 +16,6 @@ it (a cookie whose digest is kept here) and is good once, for ten minutes.
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import secrets
 from typing import Literal
 from urllib.parse import urlsplit
@@ -29,6 +28,7 @@ from ..db.oidc_rows import OidcLinkRow, OidcStore, PendingRow
 from ..db.secrets_db import SecretStore
 from ..db.settings import SettingsStore
 from ..errors import BadInput, Conflict, PixlstashError
+from ..system.addresses import is_loopback_url, url_host
 from ..system.clock import now_ms
 
 __all__ = [
@@ -88,22 +88,13 @@ def check_issuer(issuer: str) -> str:
     """An issuer URL is https, or http on this machine's loopback (a provider beside the library, or tests):
     anything else would send the client secret and the codes in the clear."""
     parts = urlsplit(issuer)
-    if parts.query or parts.fragment or not parts.hostname:
+    if parts.query or parts.fragment or not url_host(issuer):
         raise BadInput("an issuer is a URL with a host and no query or fragment, e.g. https://id.example.org")
     if parts.scheme == "https":
         return issuer
-    if parts.scheme == "http" and _is_loopback(parts.hostname):
+    if parts.scheme == "http" and is_loopback_url(issuer):
         return issuer
     raise BadInput(f"an issuer must use https (or http on 127.0.0.1): {issuer}")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _safe_next(path: str) -> str:

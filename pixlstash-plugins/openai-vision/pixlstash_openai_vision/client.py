@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import io
-import ipaddress
 import json
 import logging
 import time
@@ -21,11 +20,11 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from pixlstash import BadInput, EngineUnavailable
+from pixlstash import BadInput, EngineUnavailable, is_loopback_url
 
 from .settings import OpenAIVisionSettings
 
-__all__ = ["ChatClient", "ServerRefused", "image_url", "is_loopback"]
+__all__ = ["ChatClient", "ServerRefused", "image_url"]
 
 log = logging.getLogger(__name__)
 
@@ -48,17 +47,6 @@ class ServerRefused(BadInput):
     """The server answered, and said no (an unknown model, a bad key, a request it cannot take)."""
 
 
-def is_loopback(base_url: str) -> bool:
-    """Whether the address is this machine: localhost, 127.0.0.0/8 or ::1."""
-    host = urllib.parse.urlsplit(base_url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def image_url(image, side: int) -> str:
     """The picture as the API takes it: a JPEG data URL, its longest side at most ``side``."""
     copy = image.convert("RGB")
@@ -78,7 +66,7 @@ class ChatClient:
         scheme = urllib.parse.urlsplit(self.base_url).scheme
         if scheme not in ("http", "https"):
             raise BadInput(f"the server address must start with http:// or https://, not {self.base_url!r}")
-        if not is_loopback(self.base_url) and not self.settings.allow_remote:
+        if not is_loopback_url(self.base_url) and not self.settings.allow_remote:
             raise BadInput(
                 f"{self.base_url} is not this machine: pictures are sent there only when you allow it "
                 "(pixlstash plugins config openai-vision allow_remote=true)"

@@ -14,11 +14,20 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from pixlstash import BadInput, Captioner, EngineParameter, EngineUnavailable, ModelStatus, Tagger, TagScore
+from pixlstash import (
+    BadInput,
+    Captioner,
+    EngineParameter,
+    EngineUnavailable,
+    ModelStatus,
+    Tagger,
+    TagScore,
+    is_loopback_url,
+)
 from pixlstash.engines.caption_prompts import CAPTION_TYPES, TAG_LIST_TYPES, build_prompt, prompt_parameters
 from pixlstash.engines.tag_lists import parse_tag_list
 
-from .client import ChatClient, ServerRefused, image_url, is_loopback
+from .client import ChatClient, ServerRefused, image_url
 from .settings import OpenAIVisionSettings
 
 __all__ = ["OpenAICaptioner", "OpenAITagger", "ServerState", "server_state"]
@@ -74,7 +83,8 @@ class _ServerEngine:
 
     def model_status(self) -> ModelStatus:
         settings = self.settings
-        remote = "" if is_loopback(settings.base_url) else f"sends pictures to {settings.base_url} (not this machine); "
+        here = is_loopback_url(settings.base_url)
+        remote = "" if here else f"sends pictures to {settings.base_url} (not this machine); "
         if not settings.model.strip():
             return ModelStatus(
                 model="(no model chosen)",

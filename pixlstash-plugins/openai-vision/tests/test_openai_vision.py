@@ -158,7 +158,11 @@ def test_an_address_off_this_machine_is_refused_until_allowed_and_then_shown(lib
     assert not status.present and "allow_remote=true" in status.how_to_get
     with pytest.raises(ModelMissing, match="not this machine"):
         library.enrichment.enqueue(Task.CAPTIONER, ids, engine_id="openai-vision/caption")
-    configure(library, allow_remote=True, timeout_seconds=1)
+    # Addresses Python's urlsplit would read as loopback and an HTTP client as somewhere else are off it too.
+    for lookalike in ("http://[::1].example:8000/v1", "http://u@[127.0.0.1]x.example/v1", "http://0x7f000001/v1"):
+        configure(library, base_url=lookalike)
+        assert not library.engines.by_id("openai-vision/caption").model_status().present, lookalike
+    configure(library, base_url="http://192.0.2.10:8000/v1", allow_remote=True, timeout_seconds=1)
     status = library.engines.by_id("openai-vision/caption").model_status()
     assert status.present and status.note.startswith("sends pictures to http://192.0.2.10:8000/v1 (not this machine)")
 
