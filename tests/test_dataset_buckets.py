@@ -5,11 +5,11 @@ resized size must be the trainer's."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
 import subprocess
-from pathlib import Path
 
 import msgspec
 import pytest
@@ -31,12 +31,53 @@ def _sizes() -> list[list[int]]:
     return sizes
 
 
-def _trainers_answers(
-    trainer: str, rules: BucketRules, source: Path, python: Path, sizes: list[list[int]] | None = None
-) -> list[list[int]]:
+SIZES = tuple(tuple(size) for size in _sizes())
+SD_SCRIPTS_RULES = [
+    BucketRules(),  # SDXL as our export's dataset.toml writes it (min 256 after its own adjustment)
+    BucketRules(resolution=512, min_bucket_reso=256, max_bucket_reso=1024),  # SD 1.5 with sd-scripts' defaults
+    BucketRules(resolution=1024, min_bucket_reso=320, max_bucket_reso=1536, bucket_reso_steps=32),
+    BucketRules(resolution=768, min_bucket_reso=300, max_bucket_reso=1000),  # adjusted to steps, as it does
+    BucketRules(resolution=1024, bucket_no_upscale=True),
+    BucketRules(resolution=512, bucket_no_upscale=True, bucket_reso_steps=32),
+]
+SD_SCRIPTS_IDS = ["sdxl", "sd15", "steps32", "unaligned", "no-upscale", "no-upscale-512"]
+AI_TOOLKIT_RULES = [
+    BucketRules(trainer="ai-toolkit"),
+    BucketRules(trainer="ai-toolkit", resolution=512, bucket_tolerance=64),
+    BucketRules(trainer="ai-toolkit", resolution=768, bucket_tolerance=8),
+]
+AI_TOOLKIT_IDS = ["1024-16", "512-64", "768-8"]
+EXPORT_RESOLUTIONS = [512, 1000, 1024, 1100]
+
+
+def _export_job(resolution: int) -> tuple[BucketRules, tuple[tuple[int, int], ...]]:
+    """The bounds the export's dataset.toml gives sd-scripts at this resolution, and our buckets' sizes."""
+    from pixlstash.training.images import buckets
+
+    told = BucketRules(resolution=resolution, min_bucket_reso=max(64, resolution // 2), max_bucket_reso=resolution * 2)
+    return told, tuple(tuple(bucket) for bucket in buckets(resolution))
+
+
+JOBS = {
+    "sd-scripts": (*((r, SIZES) for r in SD_SCRIPTS_RULES), *map(_export_job, EXPORT_RESOLUTIONS)),
+    "ai-toolkit": tuple((r, SIZES) for r in AI_TOOLKIT_RULES),
+}
+
+
+def _trainers_answers(trainer: str, jobs: tuple[tuple[BucketRules, tuple[tuple[int, int], ...]], ...]) -> list:
+    """The trainer's answers for each (rules, sizes) job, in one run of its code (its import is most of the
+    time: one process for every case of a test, not one each)."""
+    source = reference(trainer)
+    if trainer == "sd-scripts":
+        python = consumer_python("sd-scripts", CONSUMERS / "sd-scripts-requirements.txt")
+    else:
+        python = consumer_python(
+            "ai-toolkit", CONSUMERS / "ai-toolkit-requirements.txt", without_deps=("torchaudio==2.11.0",)
+        )
+    request = {"trainer": trainer, "jobs": [{"rules": msgspec.to_builtins(r), "sizes": s} for r, s in jobs]}
     done = subprocess.run(
         [str(python), str(CONSUMERS / "buckets_by_trainer.py")],
-        input=json.dumps({"trainer": trainer, "rules": msgspec.to_builtins(rules), "sizes": sizes or _sizes()}),
+        input=json.dumps(request),
         env={**os.environ, "PYTHONPATH": str(source)},
         capture_output=True,
         text=True,
@@ -46,11 +87,26 @@ def _trainers_answers(
     return json.loads(done.stdout.splitlines()[-1])
 
 
-def _compare(trainer: str, rules: BucketRules, source: Path, python: Path) -> None:
-    theirs = _trainers_answers(trainer, rules, source, python)
+@functools.cache
+def _every_answer(trainer: str) -> dict[bytes, list]:
+    """The trainer's answers to all of its jobs (``JOBS``), asked once, by job (``_job_key``)."""
+    jobs = JOBS[trainer]
+    return dict(zip(map(_job_key, jobs), _trainers_answers(trainer, jobs), strict=True))
+
+
+def _job_key(job: tuple[BucketRules, tuple[tuple[int, int], ...]]) -> bytes:
+    return msgspec.json.encode(job)
+
+
+def _answers(trainer: str, rules: BucketRules, sizes: tuple[tuple[int, int], ...] = SIZES) -> list:
+    return _every_answer(trainer)[_job_key((rules, sizes))]
+
+
+def _compare(trainer: str, rules: BucketRules) -> None:
+    theirs = _answers(trainer, rules)
     rules = rules.checked()
     mismatches = []
-    for (width, height), answer in zip(_sizes(), theirs, strict=True):
+    for (width, height), answer in zip(SIZES, theirs, strict=True):
         placed = bucket_for(width, height, rules)
         if isinstance(answer, str):  # the trainer fails on it: we must say the picture has no bucket
             if 0 not in placed.bucket:
@@ -60,39 +116,14 @@ def _compare(trainer: str, rules: BucketRules, source: Path, python: Path) -> No
     assert mismatches == [], f"{len(mismatches)} of {len(theirs)} differ, e.g. {mismatches[:5]}"
 
 
-@pytest.mark.parametrize(
-    "rules",
-    [
-        BucketRules(),  # SDXL as our export's dataset.toml writes it (min 256 after its own adjustment)
-        BucketRules(resolution=512, min_bucket_reso=256, max_bucket_reso=1024),  # SD 1.5 with sd-scripts' defaults
-        BucketRules(resolution=1024, min_bucket_reso=320, max_bucket_reso=1536, bucket_reso_steps=32),
-        BucketRules(resolution=768, min_bucket_reso=300, max_bucket_reso=1000),  # adjusted to steps, as it does
-        BucketRules(resolution=1024, bucket_no_upscale=True),
-        BucketRules(resolution=512, bucket_no_upscale=True, bucket_reso_steps=32),
-    ],
-    ids=["sdxl", "sd15", "steps32", "unaligned", "no-upscale", "no-upscale-512"],
-)
+@pytest.mark.parametrize("rules", SD_SCRIPTS_RULES, ids=SD_SCRIPTS_IDS)
 def test_sd_scripts_buckets_every_size_as_we_do(rules):
-    source = reference("sd-scripts")
-    python = consumer_python("sd-scripts", CONSUMERS / "sd-scripts-requirements.txt")
-    _compare("sd-scripts", rules, source, python)
+    _compare("sd-scripts", rules)
 
 
-@pytest.mark.parametrize(
-    "rules",
-    [
-        BucketRules(trainer="ai-toolkit"),
-        BucketRules(trainer="ai-toolkit", resolution=512, bucket_tolerance=64),
-        BucketRules(trainer="ai-toolkit", resolution=768, bucket_tolerance=8),
-    ],
-    ids=["1024-16", "512-64", "768-8"],
-)
+@pytest.mark.parametrize("rules", AI_TOOLKIT_RULES, ids=AI_TOOLKIT_IDS)
 def test_ai_toolkit_buckets_every_size_as_we_do(rules):
-    source = reference("ai-toolkit")
-    python = consumer_python(
-        "ai-toolkit", CONSUMERS / "ai-toolkit-requirements.txt", without_deps=("torchaudio==2.11.0",)
-    )
-    _compare("ai-toolkit", rules, source, python)
+    _compare("ai-toolkit", rules)
 
 
 def test_what_a_placement_says():
@@ -112,16 +143,15 @@ def test_what_a_placement_says():
         BucketRules(bucket_reso_steps=511).checked()  # min_bucket_reso 256 moves down to 0
 
 
-@pytest.mark.parametrize("resolution", [512, 1000, 1024, 1100])
+@pytest.mark.parametrize("resolution", EXPORT_RESOLUTIONS)
 def test_the_export_crops_to_buckets_sd_scripts_keeps_as_they_are(resolution):
     """What the export (``--buckets``) and the look's "crop to the bucket" crop to is a bucket sd-scripts
     puts that picture in uncut, for the bounds the export's dataset.toml gives it; also where the resolution
     is no multiple of 64 (1000: sd-scripts adds a 960x960 square and moves 500 down to 448)."""
     from pixlstash.training.images import buckets
 
-    source = reference("sd-scripts")
-    python = consumer_python("sd-scripts", CONSUMERS / "sd-scripts-requirements.txt")
-    told = BucketRules(resolution=resolution, min_bucket_reso=max(64, resolution // 2), max_bucket_reso=resolution * 2)
+    told, sizes = _export_job(resolution)
     ours = [list(bucket) for bucket in buckets(resolution)]
-    theirs = _trainers_answers("sd-scripts", told, source, python, ours)
+    assert [list(size) for size in sizes] == ours
+    theirs = _answers("sd-scripts", told, sizes)
     assert [answer[:2] for answer in theirs] == ours and [answer[2:] for answer in theirs] == ours

@@ -4,9 +4,10 @@
 ``get_bucket_for_image_size`` and the cover-and-crop sizes) over file items of those sizes; the dataset
 object it is handed has only the attributes that method reads.
 
-Run with the trainer's venv and its source on PYTHONPATH; reads {"trainer", "rules", "sizes"} as JSON on
-standard input and prints [[bucket width, bucket height, resized width, resized height], ...], or for a size
-the trainer's code fails on, its error.
+Run with the trainer's venv and its source on PYTHONPATH; reads {"trainer", "jobs": [{"rules", "sizes"},
+...]} as JSON on standard input and prints, for each job, [[bucket width, bucket height, resized width,
+resized height], ...], or for a size the trainer's code fails on, its error. Jobs share one process: the
+trainer's import (torch and its friends) is most of the time.
 """
 
 import json
@@ -16,11 +17,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 request = json.load(sys.stdin)
-rules, sizes = request["rules"], request["sizes"]
-answers = []
-if request["trainer"] == "sd-scripts":
+
+
+def sd_scripts_answers(rules: dict, sizes: list) -> list:
     from library import train_util
 
+    answers = []
     square = (rules["resolution"], rules["resolution"])
     low, high = train_util.BaseDataset.adjust_min_max_bucket_reso_by_steps(
         None, square, rules["min_bucket_reso"], rules["max_bucket_reso"], rules["bucket_reso_steps"]
@@ -35,7 +37,10 @@ if request["trainer"] == "sd-scripts":
             answers.append(f"{type(error).__name__}: {error}")
             continue
         answers.append([*bucket, *resized])
-else:
+    return answers
+
+
+def ai_toolkit_answers(rules: dict, sizes: list) -> list:
     with tempfile.TemporaryDirectory() as info:  # its info.py is not in the snapshot (read_with_ai_toolkit.py)
         Path(info, "info.py").write_text('software_meta = {"name": "ai-toolkit"}\n')
         sys.path.append(info)
@@ -59,5 +64,8 @@ else:
         build_batch_indices=lambda: None,
     )
     BucketsMixin.setup_buckets(dataset, quiet=True)
-    answers = [[item.crop_width, item.crop_height, item.scale_to_width, item.scale_to_height] for item in items]
-print(json.dumps(answers))
+    return [[item.crop_width, item.crop_height, item.scale_to_width, item.scale_to_height] for item in items]
+
+
+answer = sd_scripts_answers if request["trainer"] == "sd-scripts" else ai_toolkit_answers
+print(json.dumps([answer(job["rules"], job["sizes"]) for job in request["jobs"]]))
