@@ -41,10 +41,8 @@ def sd_scripts_answers(rules: dict, sizes: list) -> list:
 
 
 def ai_toolkit_answers(rules: dict, sizes: list) -> list:
-    with tempfile.TemporaryDirectory() as info:  # its info.py is not in the snapshot (read_with_ai_toolkit.py)
-        Path(info, "info.py").write_text('software_meta = {"name": "ai-toolkit"}\n')
-        sys.path.append(info)
-        from toolkit.dataloader_mixins import BucketsMixin
+    from toolkit.dataloader_mixins import BucketsMixin
+
     config = SimpleNamespace(
         resolution=rules["resolution"],
         bucket_tolerance=rules["bucket_tolerance"],
@@ -67,5 +65,10 @@ def ai_toolkit_answers(rules: dict, sizes: list) -> list:
     return [[item.crop_width, item.crop_height, item.scale_to_width, item.scale_to_height] for item in items]
 
 
+if request["trainer"] == "ai-toolkit":
+    with tempfile.TemporaryDirectory() as info:  # its info.py is not in the snapshot (read_with_ai_toolkit.py)
+        Path(info, "info.py").write_text('software_meta = {"name": "ai-toolkit"}\n')
+        sys.path.append(info)
+        import toolkit.dataloader_mixins  # noqa: F401 - imported while its info.py is there
 answer = sd_scripts_answers if request["trainer"] == "sd-scripts" else ai_toolkit_answers
 print(json.dumps([answer(job["rules"], job["sizes"]) for job in request["jobs"]]))

@@ -27,7 +27,7 @@ from pixlstash.domain import PictureFilter
 def seaweed(tmp_path_factory):
     server = SeaweedFS(tmp_path_factory.mktemp("seaweedfs")).start_single()
     yield server
-    server.stop()
+    server.close()
 
 
 def backup_json(*args: str, env: dict[str, str]) -> dict:

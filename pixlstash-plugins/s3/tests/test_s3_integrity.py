@@ -20,7 +20,7 @@ from test_s3_store import blake, cli_env, pictures
 def seaweed(tmp_path_factory):
     server = SeaweedFS(tmp_path_factory.mktemp("seaweedfs")).start_single()
     yield server
-    server.stop()
+    server.close()
 
 
 def test_an_etag_that_is_not_the_md5_is_checked_by_reading_back(seaweed, tmp_path):

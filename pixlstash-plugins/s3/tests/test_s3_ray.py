@@ -30,7 +30,7 @@ ENGINES = ("fake/colour", "fake/faces")
 def seaweed_cluster(tmp_path_factory):
     cluster = SeaweedFS(tmp_path_factory.mktemp("seaweedfs-cluster")).start_cluster(volumes=2, replication="001")
     yield cluster
-    cluster.stop()
+    cluster.close()
 
 
 @pytest.fixture(scope="module")

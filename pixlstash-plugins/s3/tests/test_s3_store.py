@@ -35,7 +35,7 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_
 def seaweed(tmp_path_factory):
     server = SeaweedFS(tmp_path_factory.mktemp("seaweedfs")).start_single()
     yield server
-    server.stop()
+    server.close()
 
 
 def cli_env(library: Path, **extra: str) -> dict[str, str]:
@@ -310,7 +310,7 @@ def test_the_service_stopped_mid_import_loses_nothing_and_the_import_resumes(tmp
         assert again.startswith(f"imported {40 - imported}, duplicates {imported}, skipped 0"), again
         assert len(server.keys("flaky")) == 40
     finally:
-        server.stop()
+        server.close()
 
 
 @contextlib.contextmanager
@@ -420,7 +420,7 @@ def test_a_replicated_cluster_losing_a_volume_server_mid_import_loses_nothing_ac
         wait_for(all_in, "the rest imported once the volume server is back", timeout=300)
         assert len(json.loads(run_cli("ls", "--json", "--limit", "100", env=env).stdout)["items"]) == 16, again
     finally:
-        cluster.stop()
+        cluster.close()
 
 
 def test_storage_says_where_a_local_library_keeps_its_originals(tmp_path):

@@ -67,4 +67,4 @@ def test_a_watched_folder_keeps_each_file_until_the_bucket_holds_it(tmp_path):
             del os.environ["PIXLSTASH_S3_RETRIES"]
             library.close()
     finally:
-        server.stop()
+        server.close()
