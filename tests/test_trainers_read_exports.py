@@ -231,15 +231,15 @@ def test_transparent_pixels_reach_ai_toolkit_on_the_background_or_as_its_alpha_m
     ``alpha_mask`` and its mask loader reads the transparent corner as masked out."""
     export_cutout(tmp_path, 1024)  # 1024: ai-toolkit's largest bucket, the picture unscaled
     source, python = ai_toolkit
-    read = {}
-    for name in ("white", "alpha"):
-        done = subprocess.run(
-            [str(python), str(CONSUMERS / "load_with_ai_toolkit.py"), str(tmp_path / name / "ai-toolkit.yaml")],
-            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(source), str(CONSUMERS)])},
-            cwd=tmp_path / name, capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
-        assert done.returncode == 0, done.stderr[-3000:]
-        [read[name]] = json.loads(done.stdout.splitlines()[-1]).values()
+    configs = [str(tmp_path / name / "ai-toolkit.yaml") for name in ("white", "alpha")]
+    done = subprocess.run(
+        [str(python), str(CONSUMERS / "load_with_ai_toolkit.py"), *configs],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(source), str(CONSUMERS)])},
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    [white], [alpha] = (found.values() for found in json.loads(done.stdout.splitlines()[-1]))
+    read = {"white": white, "alpha": alpha}
     assert read["white"]["corner"] == [255, 255, 255]  # on white, never the hidden black
     assert read["white"]["centre"] == [220, 20, 20] and read["white"]["mask_corner"] is None
     assert "alpha_mask: true" in (tmp_path / "alpha" / "ai-toolkit.yaml").read_text()
@@ -284,7 +284,8 @@ def test_a_mixed_folder_with_transparency_kept_loads_in_ai_toolkit_every_picture
         cwd=tmp_path / "alpha", capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
-    read = {Path(path).stem: item for path, item in json.loads(done.stdout.splitlines()[-1]).items()}
+    [found] = json.loads(done.stdout.splitlines()[-1])
+    read = {Path(path).stem: item for path, item in found.items()}
     assert set(read) == set(exported)
     assert read["photo"]["mask_corner"] == read["opaque"]["mask_corner"] == 1.0  # trained whole
     assert read["cutout"]["mask_corner"] == 0.0 and read["cutout"]["centre"] == [220, 20, 20]
