@@ -76,3 +76,24 @@ def test_contributors_submit_and_curators_decide(live):
     # A removed contributor's role goes with the account.
     assert alice.delete(f"/api/v1/users/{people.ids['bob']}").status_code == 204
     assert [r["username"] for r in alice.get(f"/api/v1/sets/{best}/roles").json()] == ["carol"]
+
+
+def test_undoing_a_curated_sets_delete_brings_back_its_roles_and_submissions(live):
+    people = People(live)
+    alice, bob, carol = (people[n] for n in ("alice", "bob", "carol"))
+    best = alice.post("/api/v1/sets", json={"name": "Best of the spring"}).json()["id"]
+    first, second = (_upload(bob, f"s{n}.png", _png(30 + n), private="0") for n in range(2))
+    assert alice.put(f"/api/v1/sets/{best}/roles/{people.ids['carol']}", json={"role": "curator"}).is_success
+    assert carol.put(f"/api/v1/sets/{best}/roles/{people.ids['bob']}", json={"role": "contributor"}).is_success
+    assert bob.post(f"/api/v1/sets/{best}/submissions", json={"ids": [first, second]}).is_success
+    assert carol.post(f"/api/v1/sets/{best}/submissions/decide", json={"ids": [first], "accept": False}).is_success
+    roles, submitted = (carol.get(f"/api/v1/sets/{best}/{what}", params={"state": "all"}).json() for what in
+                        ("roles", "submissions"))  # fmt: skip
+    assert [s["state"] for s in submitted] == ["rejected", "pending"]
+    assert alice.delete(f"/api/v1/sets/{best}").status_code == 204
+    assert carol.get(f"/api/v1/sets/{best}/submissions").status_code == 404
+    assert "Delete the set Best of the spring" in alice.post("/api/v1/history/undo").json()["label"]
+    assert carol.get(f"/api/v1/sets/{best}/roles").json() == roles
+    assert carol.get(f"/api/v1/sets/{best}/submissions", params={"state": "all"}).json() == submitted
+    # Still curated: bob submits, he does not add.
+    assert bob.post(f"/api/v1/sets/{best}/pictures", json={"ids": [second]}).status_code == 403

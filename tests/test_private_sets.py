@@ -175,3 +175,32 @@ def test_a_private_sets_name_is_not_taken_from_anyone_else(live, people, surpris
     assert _names(carol, "/api/v1/sets").count(SURPRISE) == 1
     assert _names(people["bob"], "/api/v1/sets").count(SURPRISE) == 2  # his private one, and her shared one
     assert carol.post("/api/v1/sets", json={"name": SURPRISE.upper()}).status_code == 409  # her own is taken
+
+
+def test_undoing_a_delete_brings_a_private_set_or_project_back_private_with_its_roles(live, people, surprise):  # noqa: F811
+    """A private set, character or project deleted and then brought back with Ctrl+Z is as it was: still
+    private, still its maker's, with the roles it gave; never shared with the library by the undo."""
+    set_id, character, picture = surprise
+    bob, carol, dave = people["bob"], people["carol"], people["dave"]
+    assert bob.put(f"/api/v1/sets/{set_id}/roles/{people.ids['dave']}", json={"role": "contributor"}).is_success
+    made = bob.post("/api/v1/projects", json={"name": "wedding qv8", "private": True})
+    assert made.status_code == 201, made.text
+    project = made.json()["id"]
+    assert bob.put(f"/api/v1/projects/{project}/roles/{people.ids['dave']}", json={"role": "viewer"}).is_success
+    before = {path: bob.get(path).json() for path in (f"/api/v1/sets/{set_id}", f"/api/v1/projects/{project}")}
+    for path in (f"/api/v1/sets/{set_id}", f"/api/v1/characters/{character}", f"/api/v1/projects/{project}"):
+        assert bob.delete(path).status_code == 204, path
+    for _ in range(3):
+        assert bob.post("/api/v1/history/undo").status_code == 200
+    for path, was in before.items():
+        assert bob.get(path).json() == was, path
+    assert [p["id"] for p in bob.get("/api/v1/pictures", params={"collections": set_id}).json()["items"]] == [picture]
+    assert SURPRISE not in _names(carol, "/api/v1/sets") and "wedding qv8" not in _names(carol, "/api/v1/projects")
+    assert "Secret Santa qv7" not in _names(carol, "/api/v1/characters")
+    assert carol.get(f"/api/v1/sets/{set_id}").status_code == 404
+    assert carol.get("/api/v1/pictures", params={"collections": set_id}).json()["items"] == []
+    # The roles it gave are back: dave (a viewer of the library) sees the set and the project again.
+    assert bob.get(f"/api/v1/sets/{set_id}/roles").json() == [
+        {"user_id": people.ids["dave"], "username": "dave", "role": "contributor"}
+    ]
+    assert SURPRISE in _names(dave, "/api/v1/sets") and "wedding qv8" in _names(dave, "/api/v1/projects")

@@ -14,8 +14,9 @@ from .visibility import visible_sql
 __all__ = ["HistoryState"]
 
 _FIELDS = ("rating", "favourite", "flagged", "taken_at")
-_COLLECTION_ROW = ("id", "kind", "name", "project_id", "description", "color", "created_at")
-_PROJECT_ROW = ("id", "name", "description", "color", "created_at")
+_COLLECTION_ROW = ("id", "kind", "name", "project_id", "description", "color", "created_at", "owner_id", "private")
+_PROJECT_ROW = ("id", "name", "description", "color", "created_at", "owner_id", "private")
+_SUBMISSION_ROW = ("picture_id", "submitted_by", "submitted_at", "state", "decided_by", "decided_at")
 
 
 class HistoryState:
@@ -217,13 +218,15 @@ class HistoryState:
     # -- sets, characters and projects made and deleted -----------------------------------------
 
     def collection_row(self, collection_id: int) -> dict | None:
-        """A set's or character's own row (id, kind, name, project, description, colour, when made)."""
+        """A set's or character's own row (id, kind, name, project, description, colour, when made, who made
+        it, whether it is private)."""
         row = self.db.query(f"SELECT {', '.join(_COLLECTION_ROW)} FROM collections WHERE id = ?", (collection_id,))
         return dict(zip(_COLLECTION_ROW, row[0], strict=True)) if row else None
 
     def collection_contents(self, collection_id: int) -> dict | None:
         """Everything a set or character holds, to put it back after a delete: its row, its members
-        (with when they joined), the faces named as it (with who named them) and the faces rejected for it."""
+        (with when they joined), the faces named as it (with who named them), the faces rejected for it, the
+        roles it gives and the pictures submitted to it."""
         row = self.collection_row(collection_id)
         if row is None:
             return None
@@ -242,6 +245,13 @@ class HistoryState:
                     "SELECT face_id FROM face_rejections WHERE character_id = ? ORDER BY face_id", (collection_id,)
                 )
             ],
+            "roles": self.db.query(
+                "SELECT user_id, role FROM collection_roles WHERE collection_id = ? ORDER BY user_id", (collection_id,)
+            ),
+            "submissions": self.db.query(
+                f"SELECT {', '.join(_SUBMISSION_ROW)} FROM submissions WHERE collection_id = ? ORDER BY picture_id",
+                (collection_id,),
+            ),
         }
 
     def put_collection(self, contents: dict) -> list[int]:
@@ -258,10 +268,21 @@ class HistoryState:
         project = row["project_id"]
         if project is not None and not self.db.query("SELECT 1 FROM projects WHERE id = ?", (project,)):
             project = None  # its project was deleted since
+        # Steps recorded before who made it and whether it is private were kept: shared, the owner's.
         self.db.execute(
-            "INSERT INTO collections(id, kind, name, project_id, description, color, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (row["id"], row["kind"], row["name"], project, row["description"], row["color"], row["created_at"]),
+            "INSERT INTO collections(id, kind, name, project_id, description, color, created_at, owner_id, private) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (row["id"], row["kind"], row["name"], project, row["description"], row["color"], row["created_at"],
+             row.get("owner_id"), row.get("private", 0)),
+        )  # fmt: skip
+        self.db.connection.executemany(
+            "INSERT OR IGNORE INTO collection_roles(collection_id, user_id, role) VALUES (?, ?, ?)",
+            [(row["id"], user_id, role) for user_id, role in contents.get("roles", [])],
+        )
+        self.db.connection.executemany(
+            f"INSERT OR IGNORE INTO submissions(collection_id, {', '.join(_SUBMISSION_ROW)}) "
+            "SELECT ?, id, ?, ?, ?, ?, ? FROM pictures WHERE id = ?",
+            [(row["id"], *submission[1:], submission[0]) for submission in contents.get("submissions", [])],
         )
         self.db.connection.executemany(
             "INSERT OR IGNORE INTO collection_members(collection_id, picture_id, added_at) "
@@ -277,8 +298,9 @@ class HistoryState:
         return pictures
 
     def project_contents(self, project_id: int) -> dict | None:
-        """A project's row, its sets and characters, and the pictures added to it directly."""
-        row = self.db.query("SELECT id, name, description, color, created_at FROM projects WHERE id = ?", (project_id,))
+        """A project's row, its sets and characters, the pictures added to it directly and the roles it
+        gives."""
+        row = self.db.query(f"SELECT {', '.join(_PROJECT_ROW)} FROM projects WHERE id = ?", (project_id,))
         if not row:
             return None
         return {
@@ -293,6 +315,9 @@ class HistoryState:
                     (project_id,),
                 )
             ],
+            "roles": self.db.query(
+                "SELECT user_id, role FROM project_roles WHERE project_id = ? ORDER BY user_id", (project_id,)
+            ),
         }
 
     def put_project(self, contents: dict) -> None:
@@ -301,8 +326,14 @@ class HistoryState:
         if self.db.query("SELECT 1 FROM projects WHERE id = ? OR name = ?", (row["id"], row["name"])):
             raise Conflict(f"a project named {row['name']!r} exists again: rename it first")
         self.db.execute(
-            "INSERT INTO projects(id, name, description, color, created_at) VALUES (?, ?, ?, ?, ?)",
-            (row["id"], row["name"], row["description"], row["color"], row["created_at"]),
+            "INSERT INTO projects(id, name, description, color, created_at, owner_id, private) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (row["id"], row["name"], row["description"], row["color"], row["created_at"], row.get("owner_id"),
+             row.get("private", 0)),
+        )  # fmt: skip
+        self.db.connection.executemany(
+            "INSERT OR IGNORE INTO project_roles(project_id, user_id, role) VALUES (?, ?, ?)",
+            [(row["id"], user_id, role) for user_id, role in contents.get("roles", [])],
         )
         self.db.connection.executemany(  # the move trigger brings each one's pictures along
             "UPDATE collections SET project_id = ? WHERE id = ? AND project_id IS NULL",
