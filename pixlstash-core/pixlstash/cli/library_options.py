@@ -80,10 +80,12 @@ def resolve_project(library: Library, value: str | None) -> int | None:
         return None
     if value.isdigit():
         return library.collections.project(int(value)).id
-    for project in library.collections.projects():
-        if project.name.lower() == value.lower():
-            return project.id
-    raise NotFound(f"no project named {value!r}")
+    matches = [p.id for p in library.collections.projects() if p.name.lower() == value.lower()]
+    if not matches:
+        raise NotFound(f"no project named {value!r}")
+    if len(matches) > 1:  # two people's private projects, say, both seen by an admin
+        raise BadInput(f"several projects are named {value!r}; give its id ({', '.join(map(str, matches))})")
+    return matches[0]
 
 
 def resolve_collection(library: Library, kind: str, value: str) -> int:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-import apsw
-
 from ..domain import Breadcrumb, Collection, CollectionKind, Project, SetOp
 from ..errors import BadInput, Conflict, NotFound
 from ..pictures.visibility import current_audience
@@ -97,14 +95,22 @@ class CollectionStore:
     # -- projects -------------------------------------------------------------------------------
 
     def create_project(self, name: str, description: str, color: str | None, now: int) -> int:
-        try:
-            return self.db.query(
-                f"INSERT INTO projects(id, name, description, color, created_at, owner_id) "
-                f"VALUES ({NEXT_PROJECT_ID}, ?, ?, coalesce(?, '#6b7280'), ?, ?) RETURNING id",
-                (_check_name(name), description, _check_color(color), now, _maker()),
-            )[0][0]
-        except apsw.ConstraintError:
-            raise Conflict(f"a project named {name!r} already exists") from None
+        self._refuse_taken_project(name)
+        return self.db.query(
+            f"INSERT INTO projects(id, name, description, color, created_at, owner_id) "
+            f"VALUES ({NEXT_PROJECT_ID}, ?, ?, coalesce(?, '#6b7280'), ?, ?) RETURNING id",
+            (_check_name(name), description, _check_color(color), now, _maker()),
+        )[0][0]
+
+    def _refuse_taken_project(self, name: str, exclude: int | None = None) -> None:
+        """Project names are unique, in any case, among the projects the account in force sees (as sets'
+        names are: someone else's private project is not there to be taken)."""
+        taken = self.db.scalar(
+            f"SELECT id FROM projects WHERE name = ? COLLATE NOCASE AND id IS NOT ? AND {project_visible_sql()}",
+            (name.strip(), exclude),
+        )
+        if taken is not None:
+            raise Conflict(f"a project named {name.strip()!r} already exists", id=taken)
 
     def _counted(self, members: str, key: str, counted: str, live_only: bool) -> tuple[str, str, list]:
         """(a ``WITH`` clause, the count, parameters): ``counted`` as the account in force may see it. For one
@@ -167,14 +173,13 @@ class CollectionStore:
         self, project_id: int, *, name: str | None = None, description: str | None = None, color: str | None = None
     ) -> None:
         self.project(project_id)
-        try:
-            self.db.execute(
-                "UPDATE projects SET name = coalesce(?, name), description = coalesce(?, description), "
-                "color = coalesce(?, color) WHERE id = ?",
-                (None if name is None else _check_name(name), description, _check_color(color), project_id),
-            )
-        except apsw.ConstraintError:
-            raise Conflict(f"a project named {name!r} already exists") from None
+        if name is not None:
+            self._refuse_taken_project(name, project_id)
+        self.db.execute(
+            "UPDATE projects SET name = coalesce(?, name), description = coalesce(?, description), "
+            "color = coalesce(?, color) WHERE id = ?",
+            (None if name is None else _check_name(name), description, _check_color(color), project_id),
+        )
 
     def delete_project(self, project_id: int) -> None:
         """Delete a project; its characters and sets stay, outside any project. Pictures are untouched."""
@@ -214,14 +219,11 @@ class CollectionStore:
         if project_id is not None:
             self.project(project_id)
         self._refuse_taken(kind, project_id, name)
-        try:
-            return self.db.query(
-                f"INSERT INTO collections(id, kind, name, project_id, description, color, created_at, owner_id) "
-                f"VALUES ({NEXT_COLLECTION_ID}, ?, ?, ?, ?, coalesce(?, '#6b7280'), ?, ?) RETURNING id",
-                (kind, _check_name(name), project_id, description, _check_color(color), now, _maker()),
-            )[0][0]
-        except apsw.ConstraintError:
-            raise Conflict(f"a {kind} named {name!r} already exists there") from None
+        return self.db.query(
+            f"INSERT INTO collections(id, kind, name, project_id, description, color, created_at, owner_id) "
+            f"VALUES ({NEXT_COLLECTION_ID}, ?, ?, ?, ?, coalesce(?, '#6b7280'), ?, ?) RETURNING id",
+            (kind, _check_name(name), project_id, description, _check_color(color), now, _maker()),
+        )[0][0]
 
     def collection(self, collection_id: int, kind: CollectionKind | None = None) -> Collection:
         rows = self._collection_rows(["id = ?"], (collection_id,))
@@ -246,14 +248,11 @@ class CollectionStore:
         collection = self.collection(collection_id)
         if name is not None:
             self._refuse_taken(collection.kind, collection.project_id, name, collection_id)
-        try:
-            self.db.execute(
-                "UPDATE collections SET name = coalesce(?, name), description = coalesce(?, description), "
-                "color = coalesce(?, color) WHERE id = ?",
-                (None if name is None else _check_name(name), description, _check_color(color), collection_id),
-            )
-        except apsw.ConstraintError:
-            raise Conflict(f"that name is already taken: {name!r}") from None
+        self.db.execute(
+            "UPDATE collections SET name = coalesce(?, name), description = coalesce(?, description), "
+            "color = coalesce(?, color) WHERE id = ?",
+            (None if name is None else _check_name(name), description, _check_color(color), collection_id),
+        )
 
     def set_private(self, collection_id: int, private: bool) -> None:
         self.db.execute("UPDATE collections SET private = ? WHERE id = ?", (int(private), collection_id))
@@ -265,16 +264,12 @@ class CollectionStore:
         if project_id is not None:
             self.project(project_id)
         self._refuse_taken(collection.kind, project_id, collection.name, collection_id)
-        try:
-            self.db.execute("UPDATE collections SET project_id = ? WHERE id = ?", (project_id, collection_id))
-        except apsw.ConstraintError:
-            raise Conflict(f"that project already has a {collection.kind} named {collection.name!r}") from None
+        self.db.execute("UPDATE collections SET project_id = ? WHERE id = ?", (project_id, collection_id))
 
     def _refuse_taken(self, kind: str, project_id: int | None, name: str, exclude: int | None = None) -> None:
         """Names are unique per kind and project, in any case, among the sets the account in force sees (a
-        private set of someone else's is not there to be taken: nothing tells of it). The table's UNIQUE cannot
-        say so for sets outside any project (SQLite's NULLs are all distinct) nor across case, so it is
-        checked here."""
+        private set of someone else's is not there to be taken: nothing tells of it; the table has no UNIQUE
+        since schema 25, for that)."""
         taken = self.db.scalar(
             "SELECT id FROM collections WHERE kind = ? AND project_id IS ? AND name = ? COLLATE NOCASE AND id IS NOT ? "
             f"AND {collection_visible_sql('collections')}",

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from ..errors import BadInput, Conflict
 from .database import Database, ids_json
 from .personal_marks import MARK_FIELDS, PersonalMarks, marking_account
-from .visibility import visible_sql
+from .visibility import collection_visible_sql, project_visible_sql, visible_sql
 
 __all__ = ["HistoryState"]
 
@@ -257,10 +257,11 @@ class HistoryState:
     def put_collection(self, contents: dict) -> list[int]:
         """A deleted set or character back under its own id, as it was (inside a write; the membership
         triggers count it and carry its pictures into its project); the pictures of its named faces.
-        Raises ``Conflict`` when its id or name was taken since."""
+        Raises ``Conflict`` when its id was taken since, or its name among what the account in force sees."""
         row = contents["row"]
         taken = self.db.query(
-            "SELECT 1 FROM collections WHERE id = ? OR (kind = ? AND name = ? COLLATE NOCASE AND project_id IS ?)",
+            "SELECT 1 FROM collections WHERE id = ? OR (kind = ? AND name = ? COLLATE NOCASE AND project_id IS ? "
+            f"AND {collection_visible_sql()})",
             (row["id"], row["kind"], row["name"], row["project_id"]),
         )
         if taken:
@@ -323,7 +324,8 @@ class HistoryState:
     def put_project(self, contents: dict) -> None:
         """A deleted project back under its own id with its sets, characters and pictures (inside a write)."""
         row = contents["row"]
-        if self.db.query("SELECT 1 FROM projects WHERE id = ? OR name = ?", (row["id"], row["name"])):
+        taken = f"SELECT 1 FROM projects WHERE id = ? OR (name = ? COLLATE NOCASE AND {project_visible_sql()})"
+        if self.db.query(taken, (row["id"], row["name"])):
             raise Conflict(f"a project named {row['name']!r} exists again: rename it first")
         self.db.execute(
             "INSERT INTO projects(id, name, description, color, created_at, owner_id, private) "

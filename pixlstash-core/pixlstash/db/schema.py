@@ -7,6 +7,8 @@ interrupted upgrade leaves the library exactly as it was. Never edit a released 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import apsw
 
 from ..errors import PixlstashError
@@ -27,11 +29,8 @@ def _membership_triggers(*, live_only: bool) -> str:
     ``live_only``: the count leaves out scrapped pictures (schema 7 on)."""
 
     def counted(row: str) -> str:
-        return (
-            f"\n    AND EXISTS (SELECT 1 FROM pictures WHERE id = {row}.picture_id AND deleted_at IS NULL)"
-            if live_only
-            else ""
-        )
+        check = f"\n    AND EXISTS (SELECT 1 FROM pictures WHERE id = {row}.picture_id AND deleted_at IS NULL)"
+        return check if live_only else ""
 
     return f"""CREATE TRIGGER collection_members_added AFTER INSERT ON collection_members
 BEGIN
@@ -542,12 +541,10 @@ ALTER TABLE faces ADD COLUMN frame_seconds REAL;
 """
 
 # A machine caption keeps the parameters it was written with (caption type, length, ...).
-_V12 = """
-ALTER TABLE captions ADD COLUMN parameters TEXT;
-"""
+_V12 = "ALTER TABLE captions ADD COLUMN parameters TEXT;"
 
-# (version, description, SQL). Version N is applied to a library at version N - 1.
-MIGRATIONS: list[tuple[int, str, str]] = [
+# (version, description, SQL or a function of the connection). Version N is applied to a library at N - 1.
+MIGRATIONS: list[tuple[int, str, str | Callable[[apsw.Connection], None]]] = [
     (1, "pictures, tags, captions, generation metadata, projects, collections, folders", _V1),
     (2, "change stamps on pictures, for snapshot previews and selective restores", _V2),
     (3, "embeddings and faces", _V3),
@@ -572,11 +569,12 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (22, "pictures' edits: turned, mirrored, straightened and cropped, the original untouched", recent.v22_sql(_STAMP)),
     (23, "Flux's guidance apart from CFG; the parameter text searchable; XMP sidecars followed", recent.V23_SQL),
     (24, "each picture's uploader, and private pictures", recent.v24_sql(_STAMP)),
+    (25, "names of projects, sets and characters unique among what each person sees", recent.v25_names_per_person),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
-def migrate(connection: apsw.Connection, migrations: list[tuple[int, str, str]] | None = None) -> int:
+def migrate(connection: apsw.Connection, migrations: list | None = None) -> int:
     """Bring the database to the newest schema in one transaction; return the version it had before."""
     migrations = MIGRATIONS if migrations is None else migrations
     newest = migrations[-1][0]
@@ -585,14 +583,18 @@ def migrate(connection: apsw.Connection, migrations: list[tuple[int, str, str]] 
         raise LibraryTooNew(
             f"this library uses schema version {current}, but this PixlStash only knows up to {newest}: "
             "upgrade PixlStash (pip install -U pixlstash) to open it",
-            library_version=current,
-            supported_version=newest,
-        )
+            library_version=current, supported_version=newest,
+        )  # fmt: skip
     if current == newest:
         return current
-    with connection:
-        for version, _description, sql in migrations:
-            if version > current:
-                connection.execute(sql)
-                connection.pragma("user_version", version)
+    # Off while migrating, as SQLite's table rebuild asks (25): a dropped table must not cascade to others.
+    connection.pragma("foreign_keys", False)
+    try:
+        with connection:
+            for version, _description, step in migrations:
+                if version > current:
+                    connection.execute(step) if isinstance(step, str) else step(connection)
+                    connection.pragma("user_version", version)
+    finally:
+        connection.pragma("foreign_keys", True)
     return current

@@ -4,7 +4,7 @@ Migration 13: every generation field searchable. 14: stacks, linked ComfyUIs and
 undo outbox. 16: ids of sets, characters and projects never reused. 17: where a date came from. 18:
 pictures said not to be duplicates. 19: scores. 20: the text in pictures (OCR). 21: workflow runs' owners.
 22: pictures' edits. 23: Flux's guidance apart from CFG; the parameter text searchable; XMP sidecars
-followed.
+followed. 24: many people in one library. 25: names unique among what each person sees.
 
 Stacks: variants grouped under a cover (a workflow run's outputs on their source, near-duplicates, a
 person's pick). A picture is in one stack at most; a stack row stays when it empties, so that undoing an
@@ -26,6 +26,7 @@ __all__ = [
     "V19_SQL",
     "V20_SQL",
     "v14_sql",
+    "v25_names_per_person",
 ]
 
 # Generation data searchable and filterable in full: the scheduler is kept, and the full-text index gains
@@ -278,3 +279,62 @@ _SORT_INDEXES_WITH_PRIVATE = "".join(
         ("shuffle", "shuffle"),
     )
 )
+
+
+# Migration 25: names of projects, sets and characters are unique among what each person sees, not in the
+# whole library: the tables' own UNIQUE answered 409 to someone naming a project (or a set in a shared
+# project) as another person's private one, telling of it. The tables are rebuilt without it (SQLite cannot
+# drop a constraint), by its own procedure: foreign keys off (``migrate``), a new table, the rows copied, the
+# old one dropped, the new one renamed with ``legacy_alter_table`` on (so the other tables' triggers, which
+# name it, are left as they are); its own triggers made again from what the schema held.
+V25_TABLES = {
+    "projects": """CREATE TABLE projects_v25 (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL COLLATE NOCASE,
+    description TEXT NOT NULL DEFAULT '',
+    color TEXT NOT NULL DEFAULT '#6b7280',
+    created_at INTEGER NOT NULL,
+    owner_id INTEGER,
+    private INTEGER NOT NULL DEFAULT 0 CHECK (private IN (0, 1))
+)""",
+    "collections": """CREATE TABLE collections_v25 (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('character', 'set')),
+    name TEXT NOT NULL,
+    project_id INTEGER REFERENCES projects(id) ON DELETE SET NULL,
+    description TEXT NOT NULL DEFAULT '',
+    color TEXT NOT NULL DEFAULT '#6b7280',
+    member_count INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    owner_id INTEGER,
+    private INTEGER NOT NULL DEFAULT 0 CHECK (private IN (0, 1))
+)""",
+}
+V25_INDEXES = """
+CREATE INDEX projects_name ON projects(name);
+CREATE INDEX collections_name ON collections(kind, project_id, name COLLATE NOCASE);
+"""
+
+
+def v25_names_per_person(connection) -> None:
+    """Projects and collections rebuilt without their UNIQUE names (run by ``migrate``, foreign keys off)."""
+    own = [
+        sql
+        for (sql,) in connection.execute(
+            "SELECT sql FROM sqlite_schema WHERE tbl_name IN ('projects', 'collections') "
+            "AND type IN ('index', 'trigger') AND sql IS NOT NULL"
+        )
+    ]
+    connection.pragma("legacy_alter_table", True)
+    try:
+        for table, create in V25_TABLES.items():
+            columns = ", ".join(row[1] for row in connection.execute(f"PRAGMA table_info({table})"))
+            connection.execute(create)
+            connection.execute(f"INSERT INTO {table}_v25({columns}) SELECT {columns} FROM {table}")
+            connection.execute(f"DROP TABLE {table}")
+            connection.execute(f"ALTER TABLE {table}_v25 RENAME TO {table}")
+    finally:
+        connection.pragma("legacy_alter_table", False)
+    for sql in own:
+        connection.execute(sql)
+    connection.execute(V25_INDEXES)
