@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import run_cli
 from test_visibility import _png, _upload, people  # noqa: F401 - the fixture
 
 SURPRISE = "surprise party qv7"
@@ -175,6 +176,31 @@ def test_a_private_sets_name_is_not_taken_from_anyone_else(live, people, surpris
     assert _names(carol, "/api/v1/sets").count(SURPRISE) == 1
     assert _names(people["bob"], "/api/v1/sets").count(SURPRISE) == 2  # his private one, and her shared one
     assert carol.post("/api/v1/sets", json={"name": SURPRISE.upper()}).status_code == 409  # her own is taken
+
+
+def test_a_private_projects_name_and_a_private_sets_name_in_a_shared_project_are_not_taken(live, people):  # noqa: F811
+    """Before schema 25 the tables' own UNIQUE answered 409 here, telling carol of bob's private things."""
+    bob, carol, alice = people["bob"], people["carol"], people["alice"]
+    assert bob.post("/api/v1/projects", json={"name": "Wedding qv9", "private": True}).status_code == 201
+    shared = alice.post("/api/v1/projects", json={"name": "Studio qv9"}).json()["id"]
+    assert bob.post("/api/v1/sets", json={"name": "Picks qv9", "project_id": shared, "private": True}).is_success
+    mine = carol.post("/api/v1/projects", json={"name": "wedding QV9"})
+    assert mine.status_code == 201, mine.text
+    theirs = carol.post("/api/v1/sets", json={"name": "Picks qv9", "project_id": shared})
+    assert theirs.status_code == 201, theirs.text
+    assert carol.post("/api/v1/projects", json={"name": "Wedding qv9"}).status_code == 409  # her own is taken
+    renamed = carol.patch(f"/api/v1/projects/{shared}", json={"name": "Wedding qv9"})
+    assert renamed.status_code in (403, 409), renamed.text
+    # The admin sees both of each, and is asked for the id where a name is ambiguous on the command line.
+    names = _names(alice, "/api/v1/projects")
+    assert sorted(n for n in names if n.lower() == "wedding qv9") == ["Wedding qv9", "wedding QV9"]
+    assert [s["name"] for s in alice.get("/api/v1/sets").json()].count("Picks qv9") == 2
+    assert alice.post("/api/v1/projects", json={"name": "WEDDING qv9"}).status_code == 409
+    ambiguous = run_cli("project", "show", "wedding qv9", "--library", str(live.library.root), check=False)
+    ids = sorted(p["id"] for p in alice.get("/api/v1/projects").json() if p["name"].lower() == "wedding qv9")
+    assert ambiguous.returncode == 1 and ambiguous.stderr.strip() == (
+        f"error: several projects are named 'wedding qv9'; give its id ({', '.join(map(str, ids))})"
+    )
 
 
 def test_undoing_a_delete_brings_a_private_set_or_project_back_private_with_its_roles(live, people, surprise):  # noqa: F811

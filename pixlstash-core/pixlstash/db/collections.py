@@ -147,7 +147,7 @@ class CollectionStore:
         return _project(row)
 
     def projects(self) -> list[Project]:
-        return [_project(row) for row in self._project_rows([], (), "ORDER BY name")]
+        return [_project(row) for row in self._project_rows([], (), "ORDER BY name, id")]
 
     def set_project_private(self, project_id: int, private: bool) -> None:
         self.db.execute("UPDATE projects SET private = ? WHERE id = ?", (int(private), project_id))
@@ -240,7 +240,7 @@ class CollectionStore:
         if project_id is not None:
             conditions.append("project_id = ?")
             params.append(project_id)
-        return [_collection(row) for row in self._collection_rows(conditions, params, "ORDER BY kind, name")]
+        return [_collection(row) for row in self._collection_rows(conditions, params, "ORDER BY kind, name, id")]
 
     def update_collection(
         self, collection_id: int, *, name: str | None = None, description: str | None = None, color: str | None = None
