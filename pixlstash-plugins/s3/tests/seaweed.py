@@ -19,6 +19,7 @@ __all__ = ["ACCESS_KEY", "SECRET_KEY", "SeaweedFS", "free_port"]
 ACCESS_KEY, SECRET_KEY = "pixlstash-tests", "s3cret-for-loopback-only"
 # The gateway's Iceberg and Lance catalogs take fixed ports by default: off, so that servers run side by side.
 _NO_EXTRAS = ["-s3.port.iceberg=0", "-s3.port.lance=0"]
+# A master started again waits out its election timeout (10 s) before it leads, though it is alone: 1 s.
 
 
 def weed() -> str:
@@ -76,7 +77,7 @@ class SeaweedFS:
             [
                 "server", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
                 f"-master.port={free_port()}", f"-volume.port={free_port()}", f"-filer.port={free_port()}",
-                "-master.volumeSizeLimitMB=32", "-volume.max=200", "-volume.preStopSeconds=0",
+                "-master.volumeSizeLimitMB=32", "-volume.max=200", "-master.electionTimeout=1s",
                 "-s3", f"-s3.port={self.s3_port}", f"-s3.config={self.config}", *_NO_EXTRAS,
             ],
         )  # fmt: skip
@@ -90,7 +91,7 @@ class SeaweedFS:
         self._spawn(
             "master",
             ["master", f"-port={master}", f"-mdir={self.root / 'master'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-             f"-defaultReplication={replication}", "-volumeSizeLimitMB=32"],
+             f"-defaultReplication={replication}", "-volumeSizeLimitMB=32", "-electionTimeout=1s"],
         )  # fmt: skip
         for n in range(volumes):
             self.start_volume(n, master)
@@ -109,7 +110,7 @@ class SeaweedFS:
         self._spawn(
             f"volume{n}",
             ["volume", f"-port={free_port()}", f"-dir={folder}", f"-mserver=127.0.0.1:{master}", "-ip=127.0.0.1",
-             "-ip.bind=127.0.0.1", "-max=200", "-dataCenter=dc1", "-rack=rack1", "-preStopSeconds=0"],
+             "-ip.bind=127.0.0.1", "-max=200", "-dataCenter=dc1", "-rack=rack1"],
         )  # fmt: skip
 
     def wait(self, timeout: float = 120.0) -> SeaweedFS:
@@ -167,16 +168,12 @@ class SeaweedFS:
 
     # -- stopping ------------------------------------------------------------------------------------
 
-    def stop(self, name: str) -> None:
-        """Stop one process (``volume1``, ``server``) as a service manager does: SIGTERM (a server's filer
-        then waits 15 s for the S3 gateway's streams before it gives up)."""
+    def kill(self, name: str) -> None:
+        """One process (``volume1``, ``server``) dies at once, as in a crash or an out-of-memory kill (a
+        SIGTERM made the filer wait 15 s for the S3 gateway's streams: the same outage, later)."""
         process = self.processes.pop(name)
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        process.kill()
+        process.wait()
 
     def restart(self, name: str) -> None:
         log = open(self.root / f"{name}.log", "ab")  # noqa: SIM115

@@ -44,8 +44,8 @@ def test_a_watched_folder_keeps_each_file_until_the_bucket_holds_it(tmp_path):
             assert len(scan.report.imported) == 3 and files(inbox) == []
             assert {k.rsplit("/", 1)[1].split(".")[0] for k in server.keys("inbox-originals")} == first
 
-            # The service stops: new files are not imported and stay in the folder, untouched.
-            server.stop("server")
+            # The service dies: new files are not imported and stay in the folder, untouched.
+            server.kill("server")
             for n, path in enumerate(sorted(pictures(tmp_path / "later", 2, size=120).iterdir())):
                 path.rename(inbox / f"later-{n}.jpg")
             settled(inbox)
