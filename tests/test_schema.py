@@ -120,6 +120,8 @@ def test_schema_25_rebuilds_projects_and_sets_keeping_every_row_link_and_trigger
     assert connection.pragma("foreign_keys") == 1 and connection.pragma("legacy_alter_table") == 0
     assert _schema_24_rows(connection, read_only=True) == rows
     assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
+    with pytest.raises(RuntimeError, match="needs foreign keys off"), connection:  # a transaction keeps them on
+        MIGRATIONS[24][2](connection)
     schema = " ".join(sql for (sql,) in connection.execute("SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL"))
     assert "_v25" not in schema and "UNIQUE (kind, project_id, name)" not in schema
     triggers = {name for (name,) in connection.execute("SELECT name FROM sqlite_schema WHERE type = 'trigger'")}

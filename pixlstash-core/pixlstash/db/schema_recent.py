@@ -318,6 +318,8 @@ CREATE INDEX collections_name ON collections(kind, project_id, name COLLATE NOCA
 
 def v25_names_per_person(connection) -> None:
     """Projects and collections rebuilt without their UNIQUE names (run by ``migrate``, foreign keys off)."""
+    if connection.pragma("foreign_keys"):  # on, dropping the old tables would empty the ones pointing at them
+        raise RuntimeError("migration 25 needs foreign keys off: run it through migrate(), outside a transaction")
     own = [
         sql
         for (sql,) in connection.execute(
