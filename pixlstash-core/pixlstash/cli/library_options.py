@@ -80,19 +80,20 @@ def resolve_project(library: Library, value: str | None) -> int | None:
         return None
     if value.isdigit():
         return library.collections.project(int(value)).id
-    matches = [p.id for p in library.collections.projects() if p.name.lower() == value.lower()]
-    if not matches:
-        raise NotFound(f"no project named {value!r}")
-    if len(matches) > 1:  # two people's private projects, say, both seen by an admin
-        raise BadInput(f"several projects are named {value!r}; give its id ({', '.join(map(str, matches))})")
-    return matches[0]
+    return _the_one_named("project", library.collections.projects(), value)
 
 
 def resolve_collection(library: Library, kind: str, value: str) -> int:
     """A set or character by id or (case-insensitive) name."""
     if value.isdigit():
         return library.collections.collection(int(value), kind).id
-    matches = [c.id for c in library.collections.collections(kind) if c.name.lower() == value.lower()]
+    return _the_one_named(kind, library.collections.collections(kind), value)
+
+
+def _the_one_named(kind: str, candidates, value: str) -> int:
+    """The id of the one of ``candidates`` named ``value`` (any case); two of one name (two people's private
+    projects, say, both seen by an admin) ask for the id."""
+    matches = [c.id for c in candidates if c.name.lower() == value.lower()]
     if not matches:
         raise NotFound(f"no {kind} named {value!r}")
     if len(matches) > 1:

@@ -385,7 +385,7 @@ def test_a_replicated_cluster_losing_a_volume_server_mid_import_loses_nothing_ac
         quick = {"PIXLSTASH_S3_RETRIES": "0", "PIXLSTASH_S3_TIMEOUT_SECONDS": "5"}
         root, env = tmp_path / "library", cli_env(tmp_path / "library", **quick)
         run_cli("storage", "use", "s3://replicated/lib", "--endpoint", cluster.endpoint, env=env)
-        folder = pictures(tmp_path / "in", 10, size=600)  # each file after the stop waits out the 5 s
+        folder = pictures(tmp_path / "in", 10, size=600)  # each file after the kill waits out the 5 s
         command = [sys.executable, "-m", "pixlstash", "import", str(folder)]
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("PIXLSTASH_")} | env
         full_env["PIXLSTASH_IMPORT_WORKERS"] = "1"
