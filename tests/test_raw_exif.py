@@ -11,7 +11,7 @@ import struct
 import pytest
 from PIL import Image
 
-from pixlstash.media.raw import _file_exif
+from pixlstash.media.raw import file_exif
 
 DATE = "2024:05:01 10:20:30"
 
@@ -39,7 +39,7 @@ def _box(kind: bytes, payload: bytes) -> bytes:
 def test_tiff_structures_with_a_makers_magic_number(tmp_path, suffix, magic, order):
     path = tmp_path / f"photo{suffix}"
     path.write_bytes(magic + _tiff(_exif("Panasonic", "DC-G9", order))[4:])
-    info = _file_exif(path)
+    info = file_exif(path)
     assert info.camera == "Panasonic DC-G9" and info.taken_at_ms is not None
 
 
@@ -50,11 +50,11 @@ def test_a_raf_s_embedded_jpeg(tmp_path):
     header = b"FUJIFILMCCD-RAW 0201FF383501".ljust(84, b"\x00") + struct.pack(">II", 100, len(jpeg))
     path = tmp_path / "photo.raf"
     path.write_bytes(header.ljust(100, b"\x00") + jpeg)
-    info = _file_exif(path)
+    info = file_exif(path)
     assert info.camera == "FUJIFILM X-T5" and info.taken_at_ms is not None
     # An offset past the file's end is no EXIF, not an error.
     path.write_bytes(header[:84] + struct.pack(">II", 10**9, 10) + b"\x00" * 8)
-    assert _file_exif(path).camera is None
+    assert file_exif(path).camera is None
 
 
 def test_a_cr3_s_metadata_boxes(tmp_path):
@@ -66,8 +66,8 @@ def test_a_cr3_s_metadata_boxes(tmp_path):
     uuid = _box(b"uuid", canon + _box(b"CMT1", _tiff(main)) + _box(b"CMT2", _tiff(sub)))
     path = tmp_path / "photo.cr3"
     path.write_bytes(_box(b"ftyp", b"crx \x00\x00\x00\x01crx isom") + _box(b"moov", uuid))
-    info = _file_exif(path)
+    info = file_exif(path)
     assert info.camera == "Canon EOS R5" and info.taken_at_ms is not None
     # A box that claims to be longer than the file ends the reading quietly.
     path.write_bytes(_box(b"ftyp", b"crx \x00\x00\x00\x01crx isom") + struct.pack(">I4s", 10**6, b"moov"))
-    assert _file_exif(path).camera is None
+    assert file_exif(path).camera is None

@@ -28,6 +28,8 @@ def exif_photo(path):
     ifd[0x920A] = (35, 1)
     ifd[0x8827] = 200
     ifd[0xA434] = "RF 35mm F1.8 MACRO IS STM"
+    gps = exif.get_ifd(0x8825)  # Liverpool's Pier Head, 12 m up
+    gps.update({1: "N", 2: (53.0, 24.0, 30.24), 3: "W", 4: (2.0, 59.0, 41.4), 5: b"\x00", 6: 12.0})
     image.save(path, "JPEG", quality=90, exif=exif)
 
 
@@ -41,7 +43,9 @@ def test_exif_reads_as_a_photographer_reads_it(page, server, tmp_path):  # noqa:
     expect(rows).to_contain_text("LensRF 35mm F1.8 MACRO IS STM")
     expect(rows).to_contain_text("Exposure1/1000 s · f/2.8 · 35 mm · ISO 200")
     expect(rows).to_contain_text("Taken2024-05-31 06:42 (UTC+02:00)")
+    expect(rows).to_contain_text("Place53.40840° N, 2.99483° W · 12 m")
     expect(rows).not_to_contain_text("exposure_time")
+    expect(rows).not_to_contain_text("gps")
     assert server.library.get(picture.picture_id).exif["exposure_time"] == 0.001  # a rational kept as a number
     with server.library.db.write():  # as imports before that stored it
         server.library.db.execute(

@@ -241,6 +241,14 @@ class PictureStore:
             "UPDATE pictures SET missing = ? WHERE id = ? AND missing <> ?", (int(missing), picture_id, int(missing))
         )
 
+    def set_place(self, picture_id: int, place: dict[str, float]) -> None:
+        """Replace where the picture was taken (its EXIF's ``gps_*`` fields), as a changed sidecar says."""
+        self.db.execute(
+            "UPDATE pictures SET exif = json_patch(json_remove(coalesce(exif, '{}'), '$.gps_latitude', "
+            "'$.gps_longitude', '$.gps_altitude'), ?) WHERE id = ?",
+            (msgspec.json.encode(place).decode(), picture_id),
+        )
+
     def repoint(self, picture_id: int, analysis) -> None:
         """Point a picture at new content (its reference file changed in place); user data stays,
         what was derived from the old content (predictions, generation data, duplicate group) goes."""

@@ -29,6 +29,7 @@ class Generation(msgspec.Struct, frozen=True):
         "fooocus",
         "easydiffusion",
         "drawthings",
+        "midjourney",
     ]
     positive: str = ""
     negative: str = ""

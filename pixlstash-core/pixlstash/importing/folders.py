@@ -33,8 +33,10 @@ from ..files.originals import OriginalStore
 from ..files.sidecars import read_sidecar, sidecar_path
 from ..index.near_duplicates import NearDuplicateIndex
 from ..media.analyse import analyse_file, open_image
+from ..media.exif import read_exif
 from ..media.facts import MediaAnalysis, MediaLimits
 from ..media.hashing import content_hash
+from ..media.raw import file_exif
 from ..media.thumbnails import ThumbnailCache
 from ..media.xmp import read_photo_metadata, sidecar_stamp
 from ..system.clock import now_ms
@@ -366,6 +368,10 @@ class FolderService:
         except (OSError, ValueError, SyntaxError, UnsupportedMedia, TooLarge):
             image = None  # a RAW, or a file Pillow cannot open: its sidecar alone
         try:
+            try:  # the camera's place, which a sidecar's own place replaces
+                analysis.exif = read_exif(image).fields if image is not None else file_exif(path).fields
+            except OSError:
+                pass
             read_photo_metadata(path, image, analysis)
         finally:
             if image is not None:
@@ -373,11 +379,12 @@ class FolderService:
         with self.db.write():
             photo = analysis.photo or PhotoMetadata()
             apply_photo_metadata(self.tags, self.pictures, picture_id, photo, now_ms(), notes)
+            self.pictures.set_place(picture_id, {k: v for k, v in analysis.exif.items() if k.startswith("gps_")})
             self.pictures.refresh_text([picture_id])
             self.folders.set_xmp_mtime(folder.id, os.path.relpath(path, folder.path), stamp)
         for note in notes:
             log.warning("%s: %s", path, note)
-        self.events.publish(Event("picture.changed", [picture_id], {"fields": ["tags", "rating", "captions"]}))
+        self.events.publish(Event("picture.changed", [picture_id], {"fields": ["tags", "rating", "captions", "exif"]}))
 
     def _apply_sidecar(self, folder: Folder, picture_id: int, path: Path) -> None:
         tags, caption = read_sidecar(path, folder.options.sidecar_format)

@@ -142,13 +142,13 @@ def _analyse_image(path: Path, analysis: MediaAnalysis, limits: MediaLimits) -> 
         analysis.generation = read_generation(
             image.info, exif.fields, exif.user_comment, exif.generator_scheme, analysis.notes
         )
-        read_photo_metadata(path, image, analysis)
-        analysis.credentials = read_credentials(path, suffix, analysis.notes)
         if analysis.generation and analysis.generation.tool == "comfyui":
             exif.fields.pop("make", None)
             exif.fields.pop("model", None)
             exif.camera = None
         analysis.exif, analysis.camera, analysis.orientation = exif.fields, exif.camera, exif.orientation
+        read_photo_metadata(path, image, analysis)
+        analysis.credentials = read_credentials(path, suffix, analysis.notes)
         analysis.taken_at, analysis.taken_from = exif.taken_at_ms, "exif" if exif.taken_at_ms else None
         if analysis.taken_at is None and (created := png_creation_time(image.info)) is not None:
             analysis.taken_at, analysis.taken_from = created, "embedded"

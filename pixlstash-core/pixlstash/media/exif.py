@@ -1,15 +1,16 @@
-"""The EXIF fields PixlStash keeps: when, with what camera, orientation, exposure."""
+"""The EXIF fields PixlStash keeps: when, with what camera, orientation, exposure, and where (GPS)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import math
 
 from PIL import Image
 
-__all__ = ["ExifInfo", "png_creation_time", "read_exif"]
+__all__ = ["ExifInfo", "place", "png_creation_time", "read_exif"]
 
-_EXIF_IFD = 0x8769
+_EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
 _USER_COMMENT, _MAKER_NOTE = 0x9286, 0x927C
 _TAGS_MAIN = {0x010F: "make", 0x0110: "model", 0x0112: "orientation", 0x0132: "datetime", 0x0131: "software"}
 _TAGS_EXIF = {
@@ -92,6 +93,48 @@ def _parse_time(value: object, offset: object) -> int | None:
     return int(moment.replace(tzinfo=tz).timestamp() * 1000)
 
 
+def _degrees(value: object, ref: object, negative: str, limit: float) -> float | None:
+    """An EXIF GPS coordinate (degrees, minutes, seconds as rationals) as signed decimal degrees."""
+    if isinstance(ref, bytes):
+        ref = ref.decode("ascii", "replace")
+    try:
+        parts = [float(part) for part in value]  # type: ignore[union-attr]
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    if len(parts) != 3 or not all(math.isfinite(p) and p >= 0 for p in parts) or max(parts[1:]) >= 60:
+        return None
+    degrees = parts[0] + parts[1] / 60 + parts[2] / 3600
+    if degrees > limit:
+        return None
+    return round(-degrees if str(ref).strip().upper() == negative else degrees, 7)
+
+
+def place(latitude: float | None, longitude: float | None, altitude: float | None = None) -> dict[str, float]:
+    """Where a picture was taken, as the fields kept with its EXIF (``gps_latitude``, ``gps_longitude``,
+    ``gps_altitude`` in metres); empty without both coordinates, or at 0, 0 (a camera's "no fix")."""
+    if latitude is None or longitude is None or (latitude == 0 and longitude == 0):
+        return {}
+    found = {"gps_latitude": latitude, "gps_longitude": longitude}
+    if altitude is not None and math.isfinite(altitude) and abs(altitude) < 100_000:
+        found["gps_altitude"] = round(altitude, 1)
+    return found
+
+
+def _gps(ifd: dict) -> dict[str, float]:
+    """The GPS IFD's position (tags 1-6), unless the receiver marked it void (GPSStatus "V")."""
+    status = ifd.get(9)
+    if (status.decode("ascii", "replace") if isinstance(status, bytes) else str(status or "")).strip() == "V":
+        return {}
+    altitude = ifd.get(6)
+    try:
+        metres = float(altitude) if altitude is not None else None  # type: ignore[arg-type]
+    except (TypeError, ValueError, ZeroDivisionError):
+        metres = None
+    if metres is not None and ifd.get(5) in (1, b"\x01"):  # below sea level
+        metres = -metres
+    return place(_degrees(ifd.get(2), ifd.get(1), "S", 90), _degrees(ifd.get(4), ifd.get(3), "W", 180), metres)
+
+
 def read_exif(image: Image.Image) -> ExifInfo:
     """Read the EXIF of an opened (not necessarily loaded) image; never raises on odd data."""
     info = ExifInfo()
@@ -118,6 +161,10 @@ def read_exif(image: Image.Image) -> ExifInfo:
         info.generator_scheme = _plain(scheme) if isinstance(_plain(scheme), str) else None
     for name, value in raw.items():
         info.fields[name] = _plain(value)
+    try:
+        info.fields.update(_gps(dict(exif.get_ifd(_GPS_IFD))))
+    except Exception:  # a broken GPS block is no place, never a failed import
+        pass
     orientation = info.fields.get("orientation")
     info.orientation = orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else None
     make, model = info.fields.get("make"), info.fields.get("model")

@@ -23,7 +23,7 @@ from .raw_exif import raw_exif
 from .thumbnails import PREVIEW_SIZE, make_thumbnails
 from .xmp import read_photo_metadata
 
-__all__ = ["RAW_SUFFIXES", "analyse_raw", "raw_preview"]
+__all__ = ["RAW_SUFFIXES", "analyse_raw", "file_exif", "raw_preview"]
 
 RAW_SUFFIXES: dict[str, str] = {
     ".cr2": "image/x-canon-cr2",
@@ -51,7 +51,8 @@ def _import_rawpy():
     return rawpy
 
 
-def _file_exif(path: Path) -> ExifInfo:
+def file_exif(path: Path) -> ExifInfo:
+    """A RAW file's EXIF, from its first bytes (an empty one for a file of another kind)."""
     with open(path, "rb") as file:
         return raw_exif(file.read(_EXIF_READ_BYTES))
 
@@ -78,7 +79,7 @@ def raw_preview(path: Path, limits: MediaLimits) -> tuple[Image.Image, int, int,
                 image, embedded = Image.fromarray(raw.postprocess(half_size=True, use_camera_wb=True)), False
     except rawpy.LibRawError as error:
         raise UnsupportedMedia(f"corrupt or unsupported RAW file: {error}") from None
-    exif = _file_exif(path)
+    exif = file_exif(path)
     if not exif.fields and embedded:
         exif = read_exif(image)
     if embedded and orientation != 1:

@@ -1,6 +1,6 @@
 """XMP, read: what photo software (Lightroom Classic, darktable, digiKam, Capture One, Bridge) keeps in a
 picture's XMP packet or in an ``.xmp`` sidecar beside it (``name.xmp`` as Lightroom writes it,
-``name.ext.xmp`` as darktable does), and the generation data Draw Things keeps there; merged with what a
+``name.ext.xmp`` as darktable does), and the generation data Draw Things and Midjourney keep there; merged with what a
 JPEG's IPTC-IIM says (``iptc.py``).
 
 Read with exiv2 (pyexiv2), the library digiKam and darktable write their XMP with, from the packet's bytes
@@ -20,10 +20,12 @@ from pathlib import Path
 import msgspec
 from PIL import Image
 
-from ..domain import PhotoMetadata
+from ..domain import Generation, PhotoMetadata
+from .exif import place
 from .facts import MediaAnalysis
 from .generators.drawthings import draw_things
-from .generators.fields import number, string
+from .generators.fields import number, string, text
+from .generators.midjourney import midjourney
 from .iptc import iptc_metadata
 
 __all__ = [
@@ -191,6 +193,35 @@ def photo_metadata(xmp: Mapping[str, object]) -> PhotoMetadata | None:
     return found if found != PhotoMetadata() else None
 
 
+def _coordinate(value: object, negative: str, limit: float) -> float | None:
+    """XMP's GPS coordinate, ``DDD,MM,SSk`` or ``DDD,MM.mmk`` (k: N, S, E or W), as signed degrees."""
+    coordinate = _text(value)
+    if not coordinate or len(coordinate) > 40 or coordinate[-1].upper() not in "NSEW":
+        return None
+    parts = [number(part, float) for part in coordinate[:-1].split(",")]
+    if not 2 <= len(parts) <= 3 or any(p is None or not 0 <= p < 1e4 for p in parts):
+        return None
+    degrees, minutes, seconds = (*parts, 0.0) if len(parts) == 2 else parts
+    if minutes >= 60 or seconds >= 60 or degrees + minutes / 60 + seconds / 3600 > limit:  # type: ignore[operator]
+        return None
+    signed = degrees + minutes / 60 + seconds / 3600  # type: ignore[operator]
+    return round(-signed if coordinate[-1].upper() == negative else signed, 7)
+
+
+def _xmp_place(xmp: Mapping[str, object]) -> dict[str, float]:
+    """Where the XMP says the picture was taken (the ``exif:GPS*`` properties Lightroom and digiKam write
+    when a person places a picture on their map)."""
+    altitude = _text(xmp.get("Xmp.exif.GPSAltitude"))
+    metres = None
+    if altitude and altitude.count("/") == 1:
+        top, bottom = (number(part, float) for part in altitude.split("/"))
+        metres = top / bottom if top is not None and bottom else None
+    if metres is not None and _text(xmp.get("Xmp.exif.GPSAltitudeRef")) == "1":
+        metres = -metres
+    latitude = _coordinate(xmp.get("Xmp.exif.GPSLatitude"), "S", 90)
+    return place(latitude, _coordinate(xmp.get("Xmp.exif.GPSLongitude"), "W", 180), metres)
+
+
 def xmp_of(path: Path | None, info: Mapping[str, object], notes: list[str]) -> dict[str, object]:
     """The picture's XMP: its embedded packet, with a sidecar's properties over it (the sidecar is what
     the photo software wrote last; for a RAW it is the only one)."""
@@ -202,9 +233,10 @@ def xmp_of(path: Path | None, info: Mapping[str, object], notes: list[str]) -> d
 
 def read_photo_metadata(path: Path | None, image: Image.Image | None, analysis: MediaAnalysis) -> None:
     """The picture's XMP and IPTC-IIM into ``analysis``: what photo software said of it (XMP's word first,
-    IIM's where XMP is silent, keywords from both), and Draw Things' generation data where no other
-    generator's was found."""
-    xmp = xmp_of(path, image.info if image is not None else {}, analysis.notes)
+    IIM's where XMP is silent, keywords from both), the place it gives, and Draw Things' or Midjourney's
+    generation data where no other generator's was found."""
+    info = image.info if image is not None else {}
+    xmp = xmp_of(path, info, analysis.notes)
     described = photo_metadata(xmp) if xmp else None
     iim = iptc_metadata(image) if image is not None and image.format == "JPEG" else None
     if described is not None and iim is not None:
@@ -214,6 +246,23 @@ def read_photo_metadata(path: Path | None, image: Image.Image | None, analysis: 
             title=described.title or iim.title,
             description=described.description or iim.description,
         )
+    if xmp and (where := _xmp_place(xmp)):  # the photo software's place over the camera's
+        kept = {k: v for k, v in analysis.exif.items() if not k.startswith("gps_")}
+        analysis.exif = {**kept, **where}
+    if analysis.generation is None:
+        analysis.generation = _generation(info, xmp)
+    if described is not None and analysis.generation is not None and analysis.generation.tool == "midjourney":
+        described = msgspec.structs.replace(described, description=None)  # the command, not a caption
     analysis.photo = described or iim
-    if xmp and analysis.generation is None:
-        analysis.generation = draw_things(_text(xmp.get("Xmp.xmp.CreatorTool")), _text(xmp.get("Xmp.exif.UserComment")))
+
+
+def _generation(info: Mapping[str, object], xmp: Mapping[str, object]) -> Generation | None:
+    """Draw Things' data (XMP UserComment), or Midjourney's command (a PNG's Description chunk, else the
+    XMP's description) with its account (``Author``, else ``dc:creator``)."""
+    if xmp and (found := draw_things(_text(xmp.get("Xmp.xmp.CreatorTool")), _text(xmp.get("Xmp.exif.UserComment")))):
+        return found
+    creators = _list(xmp.get("Xmp.dc.creator"))
+    return midjourney(
+        text(info.get("Description")) or _text(xmp.get("Xmp.dc.description")),
+        text(info.get("Author")) or (creators[0] if creators else None),
+    )

@@ -7,12 +7,22 @@ function rational(value) {
   return Number(value);
 }
 
+/** Where it was taken: "51.50740° N, 0.12780° W · 35 m" (GPS, from the camera or the photo software). */
+function placeText(exif) {
+  const lat = Number(exif.gps_latitude), lon = Number(exif.gps_longitude);
+  if (exif.gps_latitude == null || exif.gps_longitude == null || !Number.isFinite(lat) || !Number.isFinite(lon)) return "";
+  const altitude = Number(exif.gps_altitude);
+  const height = exif.gps_altitude != null && Number.isFinite(altitude) ? ` · ${Math.round(altitude)} m` : "";
+  return `${Math.abs(lat).toFixed(5)}° ${lat < 0 ? "S" : "N"}, ${Math.abs(lon).toFixed(5)}° ${lon < 0 ? "W" : "E"}${height}`;
+}
+
 /** EXIF as a photographer reads it: 1/1000 s, f/2.8, 35 mm, ISO 200, camera and lens, the time it was
- * taken in the camera's own time zone when the file says which. Other fields follow as they are. */
+ * taken in the camera's own time zone when the file says which, and where. Other fields follow as they are. */
 export function exifRows(exif) {
   const rows = [];
   const used = new Set(["make", "model", "lens_model", "exposure_time", "f_number", "focal_length", "iso",
-    "datetime_original", "offset_original", "datetime", "user_comment", "orientation"]);
+    "datetime_original", "offset_original", "datetime", "user_comment", "orientation",
+    "gps_latitude", "gps_longitude", "gps_altitude"]);
   const make = String(exif.make || "").trim();
   const model = String(exif.model || "").trim();
   const camera = model.toLowerCase().startsWith(make.toLowerCase()) ? model : [make, model].filter(Boolean).join(" ");
@@ -31,6 +41,8 @@ export function exifRows(exif) {
     const zone = /^[+-]\d{2}:\d{2}$/.test(String(exif.offset_original || "")) ? ` (UTC${exif.offset_original})` : "";
     rows.push(["Taken", `${when[1]}-${when[2]}-${when[3]} ${when[4]}:${when[5]}${zone}`]);
   }
+  const place = placeText(exif);
+  if (place) rows.push(["Place", place]);
   for (const [key, value] of Object.entries(exif)) {
     if (used.has(key) || rows.length >= 40) continue;
     rows.push([key.replaceAll("_", " "), typeof value === "object" ? JSON.stringify(value) : String(value)]);
