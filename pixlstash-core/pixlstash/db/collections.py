@@ -279,6 +279,16 @@ class CollectionStore:
             where = "in that project" if project_id is not None else "outside projects"
             raise Conflict(f"a {kind} named {name.strip()!r} already exists {where}", id=taken)
 
+    def character_named(self, name: str, now: int) -> int:
+        """The character outside projects named ``name`` (in any case) that the account in force sees, made
+        when there is none: how a person photo software named becomes one."""
+        found = self.db.scalar(
+            "SELECT id FROM collections WHERE kind = 'character' AND project_id IS NULL AND name = ? COLLATE NOCASE "
+            f"AND {collection_visible_sql('collections')} ORDER BY id LIMIT 1",
+            (name.strip(),),
+        )
+        return found if found is not None else self.create_collection("character", name, None, "", None, now)
+
     def delete_collection(self, collection_id: int) -> None:
         """Delete a set or character. Its pictures are never deleted."""
         self.collection(collection_id)

@@ -14,7 +14,10 @@ import numpy as np
 from ..domain.boxes import box_overlap
 from .database import Database
 
-__all__ = ["FaceRow", "FaceSource", "VectorStore"]
+__all__ = ["XMP_FACES", "FaceRow", "FaceSource", "VectorStore"]
+
+
+XMP_FACES = "xmp"  # the engine of the face boxes a picture's XMP names (importing/photo_facts.py)
 
 
 class FaceRow(NamedTuple):
@@ -88,7 +91,8 @@ class VectorStore:
         now: int,
     ) -> tuple[list[int], list[int]]:
         """Replace one engine's faces on a picture; faces already assigned to a character keep it when they
-        overlap a new face on the same frame well (so re-running a detector does not undo the user's work).
+        overlap a new face on the same frame well (so re-running a detector does not undo the user's work),
+        and a new face on the spot of a face photo software named (``XMP_FACES``) takes that name.
 
         Returns (removed face ids, new face ids)."""
         removed = [
@@ -98,9 +102,9 @@ class VectorStore:
             )
         ]
         old = self.db.query(
-            "SELECT x0, y0, x1, y1, frame, character_id FROM faces WHERE picture_id = ? AND engine_id = ? "
-            "AND character_id IS NOT NULL",
-            (picture_id, engine_id),
+            "SELECT x0, y0, x1, y1, frame, character_id FROM faces WHERE picture_id = ? AND engine_id IN (?, ?) "
+            "AND character_id IS NOT NULL ORDER BY engine_id = ? DESC",
+            (picture_id, engine_id, XMP_FACES, engine_id),
         )
         self.db.execute("DELETE FROM faces WHERE picture_id = ? AND engine_id = ?", (picture_id, engine_id))
         ids = []

@@ -25,6 +25,7 @@ from .metadata import (  # re-exported: what a picture's files say about it live
     ContentCredentials,
     Generation,
     Lora,
+    PersonRegion,
     PhotoMetadata,
 )
 
@@ -62,6 +63,7 @@ __all__ = [
     "NamedPerson",
     "Page",
     "PeopleSettings",
+    "PersonRegion",
     "PhotoMetadata",
     "Picture",
     "PictureBadges",

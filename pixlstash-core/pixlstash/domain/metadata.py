@@ -50,10 +50,18 @@ class Generation(msgspec.Struct, frozen=True):
 AI_SOURCE_TYPES = ("trainedAlgorithmicMedia", "compositeWithTrainedAlgorithmicMedia")
 
 
+class PersonRegion(msgspec.Struct, frozen=True):
+    """A person photo software named in a picture: the name, and the face's box as fractions of the
+    picture as shown (x0, y0, x1, y1), or None where only the name was given."""
+
+    name: str
+    box: tuple[float, float, float, float] | None = None
+
+
 class PhotoMetadata(msgspec.Struct, frozen=True):
     """What photo software keeps in a picture's XMP (embedded, or an ``.xmp`` sidecar beside it): keywords
     (hierarchical ones as ``parent/child``), the star rating (``rejected``: Lightroom's -1), the colour
-    label, the title and the description."""
+    label, the title, the description and the people it names."""
 
     keywords: list[str] = []
     rating: int | None = None  # 1-5
@@ -64,6 +72,7 @@ class PhotoMetadata(msgspec.Struct, frozen=True):
     # IPTC's digital source type, its term alone ("trainedAlgorithmicMedia": made by generative AI;
     # "digitalCapture": a camera's), as photo software and AI image services write it.
     digital_source_type: str | None = None
+    people: list[PersonRegion] = []  # named face regions (MWG, Windows Photo Gallery) and PersonInImage
 
 
 class ContentCredentials(msgspec.Struct, frozen=True):

@@ -27,6 +27,7 @@ from ..db.database import Database
 from ..db.folders import FolderFile, FolderStore
 from ..db.pictures import PictureStore
 from ..db.tags import TagStore
+from ..db.vectors import VectorStore
 from ..domain import Folder, FolderOptions, ImportReport, ImportSkip, PhotoMetadata
 from ..errors import BadInput, Conflict, TooLarge, UnsupportedMedia
 from ..files.originals import OriginalStore
@@ -44,7 +45,7 @@ from ..system.events import Event, EventBus
 from ..system.paths import inside
 from .folder_claims import FolderClaims
 from .importer import Importer, ImportTarget, ReferenceTarget
-from .photo_facts import apply_photo_metadata
+from .photo_facts import apply_people, apply_photo_metadata
 from .sources import COMPANION_SUFFIXES, MEDIA_SUFFIXES, ImportItem, display_name
 
 __all__ = ["FolderScanReport", "FolderService", "FolderWatcher"]
@@ -379,12 +380,16 @@ class FolderService:
         with self.db.write():
             photo = analysis.photo or PhotoMetadata()
             apply_photo_metadata(self.tags, self.pictures, picture_id, photo, now_ms(), notes)
+            _, width, height, _ = self.pictures.media_inputs([picture_id])[picture_id]
+            faces = VectorStore(self.db)
+            apply_people(self.collections, faces, picture_id, photo.people, (width, height), now_ms(), notes)
             self.pictures.set_place(picture_id, {k: v for k, v in analysis.exif.items() if k.startswith("gps_")})
             self.pictures.refresh_text([picture_id])
             self.folders.set_xmp_mtime(folder.id, os.path.relpath(path, folder.path), stamp)
         for note in notes:
             log.warning("%s: %s", path, note)
-        self.events.publish(Event("picture.changed", [picture_id], {"fields": ["tags", "rating", "captions", "exif"]}))
+        changed = ["tags", "rating", "captions", "exif", "faces"]
+        self.events.publish(Event("picture.changed", [picture_id], {"fields": changed}))
 
     def _apply_sidecar(self, folder: Folder, picture_id: int, path: Path) -> None:
         tags, caption = read_sidecar(path, folder.options.sidecar_format)

@@ -23,6 +23,7 @@ from ..db.database import Database
 from ..db.folders import FolderFile, FolderStore
 from ..db.pictures import PictureStore
 from ..db.tags import TagStore
+from ..db.vectors import VectorStore
 from ..domain import ImportedPicture, ImportReport, ImportSkip
 from ..errors import PixlstashError
 from ..files.originals import OriginalStore
@@ -37,7 +38,7 @@ from ..system.clock import now_ms
 from ..system.events import Event, EventBus
 from ..system.memory import release_freed_memory
 from .arrivals import Hold
-from .photo_facts import apply_photo_metadata
+from .photo_facts import apply_people, apply_photo_metadata
 from .sources import ImportItem, cleanup
 
 __all__ = ["ImportTarget", "Importer", "ReferenceTarget", "RunningCount"]
@@ -184,6 +185,7 @@ class Importer:
         self.db, self.pictures, self.folders, self.collections = db, pictures, folders, collections
         self.store, self.thumbnails, self.near_duplicates, self.events = store, thumbnails, near_duplicates, events
         self.limits, self.unscrap, self.after_import, self.tags = limits, unscrap, after_import, tags
+        self.vectors = VectorStore(db)  # the face boxes a picture's XMP names
         # PIXLSTASH_IMPORT_WORKERS caps the files prepared at once (a NAS kept responsive; 1 gives ids in
         # the order the files came).
         cores = max(2, os.cpu_count() or 2) * (2 if store.remote else 1)  # (uploads wait on the network)
@@ -271,6 +273,9 @@ class Importer:
                 self.pictures.set_generation(picture_id, a.generation)
             if a.photo is not None:
                 apply_photo_metadata(self.tags, self.pictures, picture_id, a.photo, imported_at, a.notes)
+                if a.photo.people:
+                    size = (a.width, a.height)
+                    apply_people(self.collections, self.vectors, picture_id, a.photo.people, size, imported_at, a.notes)
             self.pictures.refresh_text([picture_id])
             self._file(picture_id, target, imported_at)
             if reference is not None:

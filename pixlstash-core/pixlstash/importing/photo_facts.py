@@ -1,15 +1,20 @@
 """What photo software said of a picture (``PhotoMetadata`` from its XMP and IPTC-IIM), written into the
 library: at import, and again when a reference file's ``.xmp`` sidecar changes. Keywords become tags
-whose source is "xmp", so a later reading replaces them and leaves a person's own tags alone."""
+whose source is "xmp", so a later reading replaces them and leaves a person's own tags alone; the people
+it names become characters, their face boxes faces of the engine "xmp"."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from ..db.collections import CollectionStore
 from ..db.pictures import PictureStore
 from ..db.tags import TagStore
-from ..domain import PhotoMetadata
+from ..db.vectors import XMP_FACES, FaceRow, VectorStore
+from ..domain import PersonRegion, PhotoMetadata
 from ..errors import BadInput
 
-__all__ = ["XMP_SOURCE", "apply_photo_metadata"]
+__all__ = ["XMP_SOURCE", "apply_people", "apply_photo_metadata"]
 
 XMP_SOURCE = "xmp"  # the source of the tags and the caption photo software's metadata gave
 
@@ -36,3 +41,34 @@ def apply_photo_metadata(
     if fields:
         pictures.update([picture_id], **fields)
     pictures.set_caption(picture_id, XMP_SOURCE, photo.description or photo.title, None, now)
+
+
+def apply_people(
+    collections: CollectionStore,
+    vectors: VectorStore,
+    picture_id: int,
+    people: Sequence[PersonRegion],
+    size: tuple[int, int],
+    now: int,
+    notes: list[str],
+) -> None:
+    """Inside the caller's write transaction: the picture joins the character of each person named (one
+    made where none of that name is there to be seen), and each named face box becomes a face of the
+    engine "xmp" named as that character, in place of those an earlier reading gave. A face detector's
+    face on the same spot takes the name (``VectorStore.replace_faces``)."""
+    width, height = size
+    faces, named = [], []
+    for person in people:
+        try:
+            character_id = collections.character_named(person.name, now)
+        except BadInput as error:
+            notes.append(f"its person {person.name[:60]!r} was left out: {error}")
+            continue
+        collections.add_members(character_id, [picture_id], now)
+        if person.box is not None:
+            x0, y0, x1, y1 = person.box
+            faces.append(FaceRow((x0 * width, y0 * height, x1 * width, y1 * height), 1.0, [], None))
+            named.append(character_id)
+    _, face_ids = vectors.replace_faces(picture_id, XMP_FACES, "1", faces, now)
+    for face_id, character_id in zip(face_ids, named, strict=True):
+        vectors.set_face_character(face_id, character_id)

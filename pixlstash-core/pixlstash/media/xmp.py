@@ -27,6 +27,7 @@ from .generators.drawthings import draw_things
 from .generators.fields import number, string, text
 from .generators.midjourney import midjourney
 from .iptc import iptc_metadata
+from .xmp_people import people_in
 
 __all__ = [
     "MAX_XMP",
@@ -189,6 +190,7 @@ def photo_metadata(xmp: Mapping[str, object]) -> PhotoMetadata | None:
         title=_text(xmp.get("Xmp.dc.title")),
         description=_text(xmp.get("Xmp.dc.description")),
         digital_source_type=_source_type(xmp.get("Xmp.iptcExt.DigitalSourceType")),
+        people=people_in(xmp),
     )
     return found if found != PhotoMetadata() else None
 

@@ -7,6 +7,7 @@ import { esc } from "../ui.js";
 
 /** Short engine names for face rows and boxes: "Anime heads", "InsightFace buffalo_l". */
 export function engineName(app, engineId) {
+  if (engineId === "xmp") return "Named in its XMP";  // a face box photo software wrote (digiKam, Lightroom)
   const label = (app.engines || []).find((e) => e.id === engineId)?.label || engineId;
   return label.split(" (")[0];
 }
