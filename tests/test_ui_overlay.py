@@ -1,5 +1,5 @@
 """The picture overlay and selection as people expect them (issue 19, first part): EXIF read as a
-photographer reads it, zoom by wheel and double-click around the pointer with the original loaded, a
+photographer reads it (and where it was taken), the people its XMP names, zoom by wheel and double-click around the pointer with the original loaded, a
 swipe to the next picture, face boxes that never take a click, a phone's drawer that closes on a choice,
 and a selection bar that never moves the grid."""
 
@@ -54,6 +54,24 @@ def test_exif_reads_as_a_photographer_reads_it(page, server, tmp_path):  # noqa:
         )
     page.reload()
     expect(rows).to_contain_text("Exposure1/500 s")
+
+
+def test_people_named_in_a_photo_s_xmp_show_as_its_characters_and_named_faces(page, server, tmp_path):  # noqa: F811
+    from test_xmp_people import _regions, _write
+
+    photo(600, 300, seed=7).save(tmp_path / "family.jpg", quality=90)
+    _write(tmp_path / "family.jpg", {**_regions([("Ana", "Face", (0.25, 0.4, 0.2, 0.3))]),
+                                     "Xmp.iptcExt.PersonInImage": ["Chloé"]})  # fmt: skip
+    (picture,) = server.library.import_paths([tmp_path / "family.jpg"]).imported
+    page.goto(f"/?picture={picture.picture_id}")
+    page.wait_for_selector("body[data-ready='1']")
+    named = page.locator(".face-row", has_text="Named in its XMP")
+    expect(named).to_have_count(1)
+    [face] = [f for f in server.library.get(picture.picture_id).faces if f.engine_id == "xmp"]
+    expect(named.locator("select")).to_have_value(str(face.character_id))
+    expect(named.locator("select option:checked")).to_have_text("Ana")
+    expect(named.locator("[data-similar-face]")).to_have_count(0)  # no likeness vector to search with
+    expect(page.locator("#overlay")).to_contain_text("Chloé")  # filed under her, no face
 
 
 def test_wheel_and_double_click_zoom_load_the_original_and_a_swipe_steps(page, server):  # noqa: F811

@@ -114,7 +114,7 @@ function render(app, el, p) {
         ${characters.map((c) => `<option value="${c.id}" ${f.character_id === c.id ? "selected" : ""}>${esc(c.name)}</option>`).join("")}
         </select><small class="muted face-engine">${esc(engineName(app, f.engine_id))}</small>
         <span class="face-guess" data-guess-for="${f.id}"></span>${video ? `<button data-seek="${f.frame_seconds ?? 0}" title="Show the frame this face is on">▶ ${clock(f.frame_seconds)}</button>` : ""}
-        <button data-similar-face="${f.id}">Similar faces</button></div>`).join("")}</div>` : ""}
+        ${f.engine_id === "xmp" ? "" : `<button data-similar-face="${f.id}">Similar faces</button>`}</div>`).join("")}</div>` : ""}
       ${p.generation ? generation(p) : ""}
       ${p.credentials ? credentialsSection(p.credentials) : ""}
       ${p.text ? textSection(p.text) : ""}
