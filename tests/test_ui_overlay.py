@@ -1,7 +1,7 @@
 """The picture overlay and selection as people expect them (issue 19, first part): EXIF read as a
-photographer reads it (and where it was taken), the people its XMP names, zoom by wheel and double-click around the pointer with the original loaded, a
-swipe to the next picture, face boxes that never take a click, a phone's drawer that closes on a choice,
-and a selection bar that never moves the grid."""
+photographer reads it (and where it was taken), the people its XMP names, zoom by wheel and double-click
+around the pointer with the original loaded, a swipe to the next picture, face boxes that never take a
+click, a phone's drawer that closes on a choice, and a selection bar that never moves the grid."""
 
 from __future__ import annotations
 
