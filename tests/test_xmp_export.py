@@ -1,7 +1,8 @@
 """``pixlstash export --xmp`` (issue 63): an ``.xmp`` sidecar beside each exported image, read back with
 the photo tools' own libraries: exiv2 (pyexiv2; digiKam's and darktable's) and Exempi (python-xmp-toolkit;
 Adobe's XMP toolkit as Bridge ships it). And back again: a library importing the exported folder finds the
-same tags, rating and caption. The originals are never touched."""
+same tags, rating, caption and people (a named face's box as an MWG region). The originals are never
+touched."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pyexiv2
 from conftest import run_cli
 from corpus import photo
 
+from pixlstash.db.vectors import FaceRow
 from pixlstash.domain import PictureFilter
 
 LR = "http://ns.adobe.com/lightroom/1.0/"
@@ -36,6 +38,13 @@ def test_export_xmp_sidecars_read_in_exiv2_and_exempi_and_come_back_on_import(li
     library.edits.tag([ids["dog.jpg"]], add=["Animals/Dogs/Labrador", "beach", "label/red"])
     library.edits.set_fields([ids["dog.jpg"]], rating=4)
     library.edits.caption(ids["dog.jpg"], "Bruno chasing the tide")
+    with library.db.write():  # a face a detector found, named by hand; a person filed without a face
+        _, [face] = library.vectors.replace_faces(
+            ids["dog.jpg"], "test/faces", "1", [FaceRow((50, 30, 90, 90), 1, [], None)], 0
+        )
+    bruno = library.organise.create_collection("character", "Bruno")
+    library.edits.assign_faces([face], bruno.id)
+    library.edits.file_under_character("Ana", [ids["dog.jpg"]])
     library.close()
 
     run_cli("export", "--library", str(library.root), "--to", str(tmp_path / "out"), "--xmp", "--names", "original")
@@ -47,6 +56,12 @@ def test_export_xmp_sidecars_read_in_exiv2_and_exempi_and_come_back_on_import(li
     assert sorted(read["Xmp.dc.subject"]) == ["Animals", "Dogs", "Labrador", "beach"]
     assert (read["Xmp.xmp.Rating"], read["Xmp.xmp.Label"]) == ("4", "Red")
     assert read["Xmp.dc.description"] == {'lang="x-default"': "Bruno chasing the tide"}
+    assert sorted(read["Xmp.iptcExt.PersonInImage"]) == ["Ana", "Bruno"]
+    region = "Xmp.mwg-rs.Regions/mwg-rs:RegionList[1]"
+    assert (read[f"{region}/mwg-rs:Name"], read[f"{region}/mwg-rs:Type"]) == ("Bruno", "Face")
+    area = [float(read[f"{region}/mwg-rs:Area/stArea:{k}"]) for k in "xywh"]
+    assert area == [0.35, 0.4, 0.2, 0.4]  # centre and size, fractions of the 200 x 150 image
+    assert "Xmp.mwg-rs.Regions/mwg-rs:RegionList[2]" not in read
 
     meta = XMPMeta()  # Exempi's reader
     meta.parse_from_str(sidecar.read_text())
@@ -55,6 +70,9 @@ def test_export_xmp_sidecars_read_in_exiv2_and_exempi_and_come_back_on_import(li
     assert _items(meta, LR, "hierarchicalSubject") == ["Animals|Dogs|Labrador"]
     assert _items(meta, DIGIKAM, "TagsList") == ["Animals/Dogs/Labrador"]
     assert meta.get_localized_text(consts.XMP_NS_DC, "description", None, "x-default") == "Bruno chasing the tide"
+    mwg = "http://www.metadataworkinggroup.com/schemas/regions/"
+    assert meta.get_property(mwg, "Regions/mwg-rs:RegionList[1]/mwg-rs:Name") == "Bruno"
+    assert meta.get_property(mwg, "Regions/mwg-rs:RegionList[1]/mwg-rs:Area/stArea:w") == "0.200000"
     assert (tmp_path / "out" / "plain.png.xmp").is_file()  # every image gets one, empty or not
 
     # Round trip: the exported folder imported into a fresh library says the same.
@@ -65,4 +83,8 @@ def test_export_xmp_sidecars_read_in_exiv2_and_exempi_and_come_back_on_import(li
         assert sorted(t.name for t in picture.tags) == ["Animals/Dogs/Labrador", "beach", "label/red"]
         assert picture.rating == 4 and [c.text for c in picture.captions] == ["Bruno chasing the tide"]
         assert [p.id for p in again.page(PictureFilter(tags=["beach"])).items] == [dog.picture_id]
+        names = {c.id: c.name for c in again.collections.collections("character")}
+        assert sorted(names.values()) == ["Ana", "Bruno"]
+        boxes = [(names[f.character_id], tuple(round(v) for v in f.box)) for f in picture.faces]
+        assert boxes == [("Bruno", (50, 30, 90, 90))]
     assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()} == originals

@@ -30,7 +30,8 @@ from ..db.pictures import PictureStore
 from ..db.query import PictureQuery
 from ..db.settings import SettingsStore
 from ..db.vectors import VectorStore
-from ..domain import Picture, PictureFilter
+from ..domain import PersonRegion, Picture, PictureFilter
+from ..domain.boxes import box_overlap
 from ..errors import BadInput, Conflict, NotFound, UnsupportedMedia
 from ..files.picture_files import PictureFiles
 from ..media.facts import MediaLimits
@@ -172,6 +173,7 @@ class TrainingExport:
             raise BadInput(f"an export holds at most {_MAX_PICTURES:,} pictures")
         pictures = [self.pictures.get(i) for i in ids]
         frequency = Counter(t.name for p in pictures for t in p.tags)
+        names = {c.id: c.name for c in self.collections.collections("character")} if options.xmp else {}
         folder = _repeat_folder(options)
         files, missing, videos, used = [], [], [], set()
         for picture in pictures:
@@ -204,6 +206,8 @@ class TrainingExport:
                     keywords=[t.name for t in picture.tags] if options.xmp else [],
                     rating=picture.rating,
                     description=own_caption(picture) if options.xmp else "",
+                    people=_people(picture, names, options) if options.xmp else [],
+                    size=_written_size(picture, options) if options.xmp else None,
                 )
             )
         uncaptioned = [f.picture_id for f in files if not f.caption]
@@ -218,7 +222,8 @@ class TrainingExport:
         for item in plan.files:
             yield item.image, self._image(item, options)
             if options.xmp:
-                yield f"{item.image}.xmp", xmp_sidecar(item.keywords, item.rating, item.description)
+                sidecar = xmp_sidecar(item.keywords, item.rating, item.description, item.people, item.size)
+                yield f"{item.image}.xmp", sidecar
             if not item.caption:
                 continue
             stem = item.image.rsplit(".", 1)[0]
@@ -329,6 +334,34 @@ class TrainingExport:
                     if progress:
                         progress(done, len(plan.files))
         yield sink.take()
+
+
+def _people(picture: Picture, names: dict[int, str], options: ExportOptions) -> list[PersonRegion]:
+    """The characters the picture is in, each named face with its box as fractions of the image written (the
+    look applied, then resized: fractions hold); no boxes where buckets crop the image, or on a video's
+    poster. A face two engines found on one spot is one region."""
+    found: list[PersonRegion] = []
+    width, height = picture.width, picture.height
+    if width > 0 and height > 0 and not options.bucket_resolution and picture.media_type == "image":
+        for face in picture.faces:
+            name, box = names.get(face.character_id or 0), face.shown_box
+            if name is None or box is None:
+                continue
+            fraction = (box[0] / width, box[1] / height, box[2] / width, box[3] / height)
+            if not any(p.name == name and box_overlap(p.box or fraction, fraction) >= 0.5 for p in found):
+                found.append(PersonRegion(name, fraction))
+    boxed = {p.name for p in found}
+    return found + [PersonRegion(names[c]) for c in picture.collections if c in names and names[c] not in boxed]
+
+
+def _written_size(picture: Picture, options: ExportOptions) -> tuple[int, int]:
+    """The size of the image an export writes (the picture as shown, within ``max_side``), as images.py
+    resizes it."""
+    width, height = picture.width, picture.height
+    if options.max_side and max(width, height) > options.max_side:
+        scale = options.max_side / max(width, height)
+        width, height = max(1, round(width * scale)), max(1, round(height * scale))
+    return width, height
 
 
 class _Sink(io.RawIOBase):

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import msgspec
 
+from ..domain import PersonRegion
+
 __all__ = ["ExportFile", "ExportMissing", "ExportPlan"]
 
 
@@ -21,10 +23,13 @@ class ExportFile(msgspec.Struct, frozen=True):
     suffix: str  # the original's suffix
     video: bool = False
     edited: bool = False  # written as its edit shows it (turned, cropped) before any resize
-    # What its .xmp sidecar says (``ExportOptions.xmp``): the picture's own tags, rating and caption.
+    # What its .xmp sidecar says (``ExportOptions.xmp``): the picture's own tags, rating and caption, the
+    # people in it (their face boxes as fractions of the image written) and that image's size.
     keywords: list[str] = []
     rating: int = 0
     description: str = ""
+    people: list[PersonRegion] = []
+    size: tuple[int, int] | None = None
 
 
 class ExportMissing(msgspec.Struct, frozen=True):
