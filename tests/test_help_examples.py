@@ -118,6 +118,8 @@ def help_env(tmp_path_factory) -> dict[str, str]:
     (home / "invert_api.json").write_text(json.dumps(INVERT))
     (home / "Photos").mkdir()
     photo(60, 60, seed=120).save(home / "Photos" / "p.jpg")
+    (home / "Lightroom").mkdir()
+    photo(60, 60, seed=121).save(home / "Lightroom" / "l.jpg")
     self_signed_certificate(home, "localhost")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIXLSTASH_")}
     env.update(

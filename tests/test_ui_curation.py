@@ -301,12 +301,14 @@ def test_folders_are_added_rescanned_and_removed_in_the_folders_panel(page, serv
     expect(panel.locator("#folder-error")).not_to_be_empty()
     form.get_by_label("Folder path").fill(str(shoot))
     form.get_by_text("Write tags to .txt sidecar files").click()
+    form.get_by_text("Keep .xmp sidecars for photo software").click()
     form.get_by_role("button", name="Add folder").click()
     row = panel.locator(".folder", has_text=str(shoot))
     expect(row).to_contain_text("2 pictures")
-    expect(row).to_contain_text("writes .txt sidecars (tags)")
+    expect(row).to_contain_text("writes .txt sidecars (tags) and .xmp sidecars")
     [folder] = api(server).get("/api/v1/folders").json()
     assert folder["kind"] == "reference" and folder["options"]["write_sidecars"] is True
+    assert folder["options"]["write_xmp"] is True
     solid(83, 51, (200, 100, 3)).save(shoot / "three.png")
     whole = io.BytesIO()
     photo(200, 150, seed=9).save(whole, "PNG")

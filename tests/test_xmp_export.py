@@ -17,6 +17,11 @@ from pixlstash.domain import PictureFilter
 
 LR = "http://ns.adobe.com/lightroom/1.0/"
 DIGIKAM = "http://www.digikam.org/ns/1.0/"
+DARKTABLE = """<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/" x:xmptk="XMP Core 4.4.0-Exiv2"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:darktable="http://darktable.sf.net/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+{history}<dc:subject><rdf:Seq><rdf:li>harbour</rdf:li></rdf:Seq></dc:subject>
+</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>"""
 
 
 def _items(meta, namespace: str, name: str) -> list[str]:
@@ -88,3 +93,59 @@ def test_export_xmp_sidecars_read_in_exiv2_and_exempi_and_come_back_on_import(li
         boxes = [(names[f.character_id], tuple(round(v) for v in f.box)) for f in picture.faces]
         assert boxes == [("Bruno", (50, 30, 90, 90))]
     assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()} == originals
+
+
+def test_a_reference_folder_set_to_write_xmp_keeps_its_sidecars_and_what_else_they_hold(library, tmp_path):
+    """darktable's sidecar (its own history, its keywords) beside one photo, none beside another: tags,
+    stars, caption and a named face written into both as people change them in PixlStash, read by exiv2
+    and Exempi; darktable's history stays; nothing is written through a sidecar that is a link, and a
+    rescan does not take what was written for the photo software's change."""
+    from libxmp import XMPMeta
+
+    from pixlstash.domain import FolderOptions
+
+    ref = tmp_path / "photos"
+    ref.mkdir()
+    photo(200, 100, seed=1).save(ref / "boat.jpg", quality=90)
+    photo(200, 100, seed=2).save(ref / "quay.jpg", quality=90)
+    photo(200, 100, seed=3).save(ref / "linked.jpg", quality=90)
+    outside = tmp_path / "elsewhere.xmp"
+    outside.write_bytes(b"")
+    (ref / "linked.jpg.xmp").symlink_to(outside)
+    darktable = DARKTABLE.format(history="<darktable:history_end>3</darktable:history_end>")
+    (ref / "boat.jpg.xmp").write_text(darktable)
+    folder = library.folder_sync.add("reference", ref, FolderOptions(write_xmp=True))
+    ids = {i.path.rsplit("/", 1)[-1]: i.picture_id for i in library.folder_sync.scan(folder.id).report.imported}
+    assert sorted(t.name for t in library.get(ids["boat.jpg"]).tags) == ["harbour"]
+
+    library.edits.tag(list(ids.values()), add=["Places/Liverpool", "dawn"])
+    library.edits.set_fields([ids["boat.jpg"]], rating=5)
+    library.edits.caption(ids["quay.jpg"], "The quay at first light")
+    with library.db.write():
+        _, [face] = library.vectors.replace_faces(
+            ids["quay.jpg"], "test/faces", "1", [FaceRow((20, 10, 60, 50), 1, [], None)], 0
+        )
+    library.edits.assign_faces([face], library.organise.create_collection("character", "Dana").id)
+
+    with pyexiv2.Image(str(ref / "boat.jpg.xmp")) as image:
+        boat = image.read_xmp()
+    assert sorted(boat["Xmp.dc.subject"]) == ["Liverpool", "Places", "dawn", "harbour"]
+    assert (boat["Xmp.lr.hierarchicalSubject"], boat["Xmp.xmp.Rating"]) == (["Places|Liverpool"], "5")
+    assert boat["Xmp.darktable.history_end"] == "3"  # darktable's own, kept
+    quay = XMPMeta()  # Adobe's toolkit, through Exempi
+    quay.parse_from_str((ref / "quay.jpg.xmp").read_text())
+    mwg = "http://www.metadataworkinggroup.com/schemas/regions/"
+    assert quay.get_property(mwg, "Regions/mwg-rs:RegionList[1]/mwg-rs:Name") == "Dana"
+    assert quay.get_property(mwg, "Regions/mwg-rs:RegionList[1]/mwg-rs:Area/stArea:x") == "0.200000"
+    assert quay.get_localized_text("http://purl.org/dc/elements/1.1/", "description", None, "x-default") == (
+        "The quay at first light"
+    )
+    assert outside.read_bytes() == b""  # never written through the link
+
+    written = (ref / "quay.jpg.xmp").stat().st_mtime_ns
+    library.folder_sync.scan(folder.id)  # what was written is not a change to read back
+    assert (ref / "quay.jpg.xmp").stat().st_mtime_ns == written
+    assert [f.engine_id for f in library.get(ids["quay.jpg"]).faces] == ["test/faces"]
+    library.edits.tag([ids["boat.jpg"]], remove=["dawn"])
+    with pyexiv2.Image(str(ref / "boat.jpg.xmp")) as image:
+        assert sorted(image.read_xmp()["Xmp.dc.subject"]) == ["Liverpool", "Places", "harbour"]

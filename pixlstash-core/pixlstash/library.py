@@ -112,7 +112,7 @@ class Library(LibraryServices):
         the undo history (which a restore clears; the edits service is made when one arrives)."""
         from .files.sidecars import SidecarWriter
 
-        self.events.subscribe(SidecarWriter(self.db, self.folders, self.pictures))
+        self.events.subscribe(SidecarWriter(self.db, self.folders, self.pictures, self.collections))
         self.events.subscribe(lambda event: self.edits.on_event(event))
 
     @classmethod

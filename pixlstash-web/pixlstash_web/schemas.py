@@ -302,6 +302,7 @@ class FolderCreate(msgspec.Struct, forbid_unknown_fields=True):
     delete_after_import: bool = False
     write_sidecars: bool = False
     sidecar_format: Literal["tags", "caption"] = "tags"
+    write_xmp: bool = False
     allow_purge: bool = False
     settle_seconds: Annotated[float, Meta(ge=0, le=3600)] = 2.0
     project_id: Id | None = None

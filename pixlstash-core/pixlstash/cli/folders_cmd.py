@@ -23,6 +23,7 @@ def folders_group() -> None:
     Examples:
       pixlstash folders add import ~/ComfyUI/output
       pixlstash folders add reference ~/Photos --write-sidecars
+      pixlstash folders add reference ~/Lightroom --write-xmp
       pixlstash folders list
       pixlstash folders rescan
       pixlstash folders pause 2
@@ -43,18 +44,34 @@ def folders_group() -> None:
     show_default=True,
     help="what .txt sidecars hold",
 )
+@click.option(
+    "--write-xmp",
+    is_flag=True,
+    help="reference folders: keep an .xmp sidecar beside each picture (tags, stars, caption, people)",
+)
 @click.option("--allow-purge", is_flag=True, help="reference folders: purging from the scrapheap may delete the file")
 @click.option("--no-scan", is_flag=True, help="do not scan it now")
 @json_option
 @click.pass_obj
 def add_command(
-    pm, library_path, kind, path, delete_after_import, write_sidecars, sidecar_format, allow_purge, no_scan, as_json
+    pm,
+    library_path,
+    kind,
+    path,
+    delete_after_import,
+    write_sidecars,
+    sidecar_format,
+    write_xmp,
+    allow_purge,
+    no_scan,
+    as_json,
 ) -> int:
     """Add an import or reference folder (and scan it now)."""
     options = FolderOptions(
         delete_after_import=delete_after_import,
         write_sidecars=write_sidecars,
         sidecar_format=sidecar_format,
+        write_xmp=write_xmp,
         allow_purge=allow_purge,
     )
     with open_library(library_path, pm, create=True) as library:

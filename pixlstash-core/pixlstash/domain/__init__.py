@@ -359,6 +359,9 @@ class FolderOptions(msgspec.Struct, frozen=True, omit_defaults=True):
     delete_after_import: bool = False  # import folders: remove the file once it is safely stored
     write_sidecars: bool = False  # reference folders: write tags/captions back to .txt files
     sidecar_format: Literal["tags", "caption"] = "tags"  # what a .txt sidecar holds
+    # reference folders: keep an .xmp sidecar beside each picture saying its tags, stars, caption and
+    # people (media/xmp_sidecar.py), for the photo software that shares the folder
+    write_xmp: bool = False
     allow_purge: bool = False  # reference folders: a purge may delete the file itself
     settle_seconds: float = 2.0  # import folders: a file must be unchanged this long
     project_id: int | None = None  # add imported pictures to this project ...

@@ -37,6 +37,7 @@ __all__ = [
     "read_photo_metadata",
     "read_xmp",
     "sidecar_stamp",
+    "sidecar_to_write",
     "sidecar_xmp",
     "xmp_of",
 ]
@@ -77,6 +78,15 @@ def embedded_xmp(info: Mapping[str, object]) -> bytes | None:
 def _sidecars(path: Path) -> tuple[Path, Path]:
     """Where a picture's sidecar may be: ``name.ext.xmp`` first, as darktable writes it, then ``name.xmp``."""
     return path.with_name(path.name + ".xmp"), path.with_suffix(".xmp")
+
+
+def sidecar_to_write(path: Path) -> Path | None:
+    """Where to write the picture's sidecar: the one beside it that photo software made (``name.ext.xmp``
+    or ``name.xmp``), else a new ``name.ext.xmp``; None when one of them is a link (never written through)."""
+    candidates = _sidecars(path)
+    if any(candidate.is_symlink() for candidate in candidates):
+        return None
+    return next((candidate for candidate in candidates if candidate.is_file()), candidates[0])
 
 
 def sidecar_stamp(path: Path) -> int | None:

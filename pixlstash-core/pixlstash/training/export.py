@@ -31,12 +31,11 @@ from ..db.query import PictureQuery
 from ..db.settings import SettingsStore
 from ..db.vectors import VectorStore
 from ..domain import PersonRegion, Picture, PictureFilter
-from ..domain.boxes import box_overlap
 from ..errors import BadInput, Conflict, NotFound, UnsupportedMedia
 from ..files.picture_files import PictureFiles
 from ..media.facts import MediaLimits
 from ..media.video import poster_frame
-from ..media.xmp_sidecar import xmp_sidecar
+from ..media.xmp_sidecar import SidecarContent, people_regions, xmp_sidecar
 from .buckets import BucketRules
 from .caption_tokens import CaptionTokenizer, TokenCache, token_counts
 from .captions import caption_text, own_caption, picture_tags
@@ -222,7 +221,8 @@ class TrainingExport:
         for item in plan.files:
             yield item.image, self._image(item, options)
             if options.xmp:
-                sidecar = xmp_sidecar(item.keywords, item.rating, item.description, item.people, item.size)
+                content = SidecarContent(item.keywords, item.rating, item.description, item.people, item.size)
+                sidecar = xmp_sidecar(content)
                 yield f"{item.image}.xmp", sidecar
             if not item.caption:
                 continue
@@ -337,21 +337,12 @@ class TrainingExport:
 
 
 def _people(picture: Picture, names: dict[int, str], options: ExportOptions) -> list[PersonRegion]:
-    """The characters the picture is in, each named face with its box as fractions of the image written (the
-    look applied, then resized: fractions hold); no boxes where buckets crop the image, or on a video's
-    poster. A face two engines found on one spot is one region."""
-    found: list[PersonRegion] = []
-    width, height = picture.width, picture.height
-    if width > 0 and height > 0 and not options.bucket_resolution and picture.media_type == "image":
-        for face in picture.faces:
-            name, box = names.get(face.character_id or 0), face.shown_box
-            if name is None or box is None:
-                continue
-            fraction = (box[0] / width, box[1] / height, box[2] / width, box[3] / height)
-            if not any(p.name == name and box_overlap(p.box or fraction, fraction) >= 0.5 for p in found):
-                found.append(PersonRegion(name, fraction))
-    boxed = {p.name for p in found}
-    return found + [PersonRegion(names[c]) for c in picture.collections if c in names and names[c] not in boxed]
+    """The people in the image written: boxes as fractions of the picture as shown (a resize keeps them);
+    none where buckets crop the image, or on a video's poster, only the names."""
+    people = people_regions(picture, names, shown=True)
+    if options.bucket_resolution or picture.media_type != "image":
+        return [PersonRegion(p.name) for p in people]
+    return people
 
 
 def _written_size(picture: Picture, options: ExportOptions) -> tuple[int, int]:

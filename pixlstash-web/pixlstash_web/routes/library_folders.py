@@ -105,6 +105,7 @@ def register(api: Api) -> None:
             delete_after_import=body.delete_after_import,
             write_sidecars=body.write_sidecars,
             sidecar_format=body.sidecar_format,
+            write_xmp=body.write_xmp,
             allow_purge=body.allow_purge,
             settle_seconds=body.settle_seconds,
             project_id=body.project_id,

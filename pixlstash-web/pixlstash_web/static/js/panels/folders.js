@@ -19,7 +19,8 @@ function options(folder) {
   const said = [];
   if (folder.kind === "import") said.push(o.delete_after_import ? "files deleted once stored" : "files kept");
   if (folder.kind === "reference") {
-    said.push(o.write_sidecars ? `writes .txt sidecars (${o.sidecar_format || "tags"})` : "never written to");
+    const writes = [o.write_sidecars && `.txt sidecars (${o.sidecar_format || "tags"})`, o.write_xmp && ".xmp sidecars"];
+    said.push(writes.some(Boolean) ? `writes ${writes.filter(Boolean).join(" and ")}` : "never written to");
     if (o.allow_purge) said.push("emptying the scrapheap deletes its files");
   }
   return said.join(" · ");
@@ -64,6 +65,7 @@ export async function renderFolders(app, panel, header, bindClose) {
       <label>Path on the server <input name="path" required placeholder="/home/me/Pictures/inbox" aria-label="Folder path"></label>
       <label class="for-import"><input type="checkbox" name="delete_after_import"> Delete each file once it is safely stored</label>
       <label class="for-reference" hidden><input type="checkbox" name="write_sidecars"> Write tags to .txt sidecar files</label>
+      <label class="for-reference" hidden><input type="checkbox" name="write_xmp"> Keep .xmp sidecars for photo software (tags, stars, caption, people)</label>
       <label class="for-reference" hidden><input type="checkbox" name="allow_purge"> Emptying the scrapheap may delete files here</label>
       <label><input type="checkbox" name="scan" checked> Scan now</label>
       <p class="error" id="folder-error" role="alert"></p>
@@ -82,7 +84,11 @@ export async function renderFolders(app, panel, header, bindClose) {
     error.textContent = "";
     const body = { kind: kind(), path: form.path.value.trim(), scan: form.scan.checked };
     if (kind() === "import") body.delete_after_import = form.delete_after_import.checked;
-    else { body.write_sidecars = form.write_sidecars.checked; body.allow_purge = form.allow_purge.checked; }
+    else {
+      body.write_sidecars = form.write_sidecars.checked;
+      body.write_xmp = form.write_xmp.checked;
+      body.allow_purge = form.allow_purge.checked;
+    }
     form.querySelector("button.primary").disabled = true;
     try {
       const folder = await api.post("/folders", body);
