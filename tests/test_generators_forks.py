@@ -118,3 +118,48 @@ def test_a_broken_civitai_resource_list_keeps_everything_else():
         text = f"a cat\nSteps: 12, Sampler: Euler, Seed: 3, Civitai resources: {resources}, Civitai metadata: {{}}"
         g = parse_a1111(text)
         assert (g.positive, g.steps, g.seed, g.loras) == ("a cat", 12, "3", []), resources
+
+
+def _krita_ai_diffusion_parameters(meta: dict, seed: int, size: tuple[int, int]) -> str:
+    """Krita AI Diffusion's text (ai_diffusion/text.py, create_img_metadata): the prompt with each LoRA as
+    ``<lora:name:weight>``, the negative, one settings line, strength only when not 1. The plugin needs
+    Krita's Qt to import, so its layout is followed here line for line."""
+    loras = "".join(f" <lora:{lora['name']}:{lora['weight']}>" for lora in meta["loras"] if lora["weight"] != 0)
+    lines = [
+        f"{meta['prompt'].strip()}{loras}",
+        f"Negative prompt: {meta['negative_prompt']}",
+        f"Steps: {meta['steps']}, Sampler: {meta['sampler']}, CFG scale: {meta['guidance']}, Seed: {seed}, "
+        f"Size: {size[0]}x{size[1]}, Model hash: unknown, Model: {meta['checkpoint']}",
+    ]
+    if meta.get("strength", 1.0) != 1.0:
+        lines[-1] += f", Denoising strength: {meta['strength']}"
+    return "\n".join(lines)
+
+
+def test_krita_ai_diffusion_s_saved_images_are_read_in_full(library, tmp_path):
+    """Its "save image with metadata" writes an iTXt ``parameters`` chunk in A1111's form, not naming itself:
+    read as such, LoRAs with weights and the refine strength's line included."""
+    meta = {
+        "prompt": "a lighthouse on a cliff, storm, oil painting",
+        "negative_prompt": "blurry",
+        "sampler": "DPM++ 2M Karras",
+        "steps": 24,
+        "guidance": 5.5,
+        "checkpoint": "juggernautXL_v9.safetensors",
+        "strength": 0.6,
+        "loras": [{"name": "oil_paint_xl", "weight": 0.8}, {"name": "off", "weight": 0}],
+    }
+    path = tmp_path / "canvas-generated-1732700000-0-a lighthouse.png"
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("parameters", _krita_ai_diffusion_parameters(meta, 1234567, (1024, 768)))  # save_png_w_itxt
+    photo(128, 96, seed=3).save(path, pnginfo=info)
+    [item] = library.import_paths([path]).imported
+    g = library.get(item.picture_id).generation
+    assert (g.tool, g.positive, g.negative) == (
+        "a1111", "a lighthouse on a cliff, storm, oil painting <lora:oil_paint_xl:0.8>", "blurry"
+    )  # fmt: skip
+    assert (g.checkpoint, g.seed, g.steps, g.cfg, g.sampler) == (
+        "juggernautXL_v9.safetensors", "1234567", 24, 5.5, "DPM++ 2M Karras"
+    )  # fmt: skip
+    assert [(lora.name, lora.weight) for lora in g.loras] == [("oil_paint_xl", 0.8)]
+    assert "Denoising strength: 0.6" in g.raw_parameters
