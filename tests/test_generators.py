@@ -387,3 +387,31 @@ def test_a_flux_graph_on_the_custom_sampler_path_keeps_prompt_seed_steps_schedul
         "steps": 20, "cfg": 1.0, "sampler_name": "euler", "scheduler": "simple", "denoise": 1.0}}  # fmt: skip
     g = parse_comfyui(json.dumps(graph), None)
     assert (g.cfg, g.guidance, g.steps, g.positive) == (1.0, 3.5, 20, "a lighthouse at dusk, film grain")
+
+
+def test_an_invokeai_flux_canvas_render_keeps_its_guidance_apart_from_cfg(library, tmp_path):
+    """InvokeAI 5's canvas, FLUX: its core metadata has no cfg_scale but a ``guidance`` (the graph builder's
+    extra field), and the canvas' own layers under ``canvas_v2_metadata``."""
+    flux = {
+        "generation_mode": "flux_inpaint",
+        "positive_prompt": "a greenhouse in the rain, macro",
+        "width": 1024,
+        "height": 1024,
+        "seed": 90210,
+        "steps": 30,
+        "guidance": 3.5,
+        "scheduler": "euler",
+        "model": {"key": "f1", "hash": "blake3:11", "name": "FLUX Dev (Quantized)", "base": "flux", "type": "main"},
+        "loras": [{"model": {"key": "a1", "name": "rain_drops_flux", "base": "flux"}, "weight": 0.6}],
+        "canvas_v2_metadata": {"inpaintMasks": [], "rasterLayers": [{"id": "layer_1", "isEnabled": True}]},
+        "app_version": "5.10.0",
+    }
+    path = _png(tmp_path / "flux.png", {"invokeai_metadata": json.dumps(flux)}, 7)
+    [item] = library.import_paths([path]).imported
+    g = library.get(item.picture_id).generation
+    assert (g.tool, g.positive, g.checkpoint, g.seed, g.steps, g.sampler) == (
+        "invokeai", flux["positive_prompt"], "FLUX Dev (Quantized)", "90210", 30, "euler"
+    )  # fmt: skip
+    assert (g.cfg, g.guidance) == (None, 3.5)
+    assert [(lora.name, lora.weight) for lora in g.loras] == [("rain_drops_flux", 0.6)]
+    assert "rasterLayers" in g.raw_parameters  # the canvas' layers kept, searchable

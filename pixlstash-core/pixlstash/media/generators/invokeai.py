@@ -1,6 +1,6 @@
 """InvokeAI: the ``invokeai_metadata`` PNG text chunk (a JSON object: positive_prompt, negative_prompt,
 model as an object with its name, loras as objects with a model and a weight, seed, steps, cfg_scale
-and ``scheduler``, which in InvokeAI names the sampler), or the ``sd-metadata`` chunk of InvokeAI 2
+and ``scheduler``, which in InvokeAI names the sampler; a FLUX graph adds ``guidance``), or the ``sd-metadata`` chunk of InvokeAI 2
 (model_weights, and an ``image`` object whose prompt is a list of weighted parts). The graph
 (``invokeai_graph``) is kept as the raw workflow."""
 
@@ -33,6 +33,7 @@ def parse_invokeai(metadata: dict, raw: str, graph: str | None) -> Generation:
         sampler=string(metadata.get("scheduler")),
         steps=number(metadata.get("steps"), int),
         cfg=number(metadata.get("cfg_scale"), float),
+        guidance=number(metadata.get("guidance"), float),
         raw_parameters=raw,
         raw_workflow=graph,
     )
