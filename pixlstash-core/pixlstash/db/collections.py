@@ -279,15 +279,15 @@ class CollectionStore:
             where = "in that project" if project_id is not None else "outside projects"
             raise Conflict(f"a {kind} named {name.strip()!r} already exists {where}", id=taken)
 
-    def character_named(self, name: str, now: int) -> int:
-        """The character outside projects named ``name`` (in any case) that the account in force sees, made
-        when there is none: how a person photo software named becomes one."""
-        found = self.db.scalar(
-            "SELECT id FROM collections WHERE kind = 'character' AND project_id IS NULL AND name = ? COLLATE NOCASE "
-            f"AND {collection_visible_sql('collections')} ORDER BY id LIMIT 1",
-            (name.strip(),),
+    def character_named(self, name: str) -> int | None:
+        """The character named ``name`` in any case (Unicode's, not only ASCII's) that the account in force
+        sees, or None: how a tagger's character tag or a person photo software named finds its character."""
+        wanted = name.strip().casefold()
+        rows = self.db.query(
+            f"SELECT id, name FROM collections WHERE kind = 'character' AND {collection_visible_sql('collections')} "
+            "ORDER BY name, id"
         )
-        return found if found is not None else self.create_collection("character", name, None, "", None, now)
+        return next((row[0] for row in rows if row[1].casefold() == wanted), None)
 
     def delete_collection(self, collection_id: int) -> None:
         """Delete a set or character. Its pictures are never deleted."""

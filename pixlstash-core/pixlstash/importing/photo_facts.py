@@ -52,15 +52,18 @@ def apply_people(
     now: int,
     notes: list[str],
 ) -> None:
-    """Inside the caller's write transaction: the picture joins the character of each person named (one
-    made where none of that name is there to be seen), and each named face box becomes a face of the
+    """Inside the caller's write transaction: the picture joins the character of each person named (the
+    one of that name in any case, as "accept as character" finds it; one made where none is there to be
+    seen), and each named face box becomes a face of the
     engine "xmp" named as that character, in place of those an earlier reading gave. A face detector's
     face on the same spot takes the name (``VectorStore.replace_faces``)."""
     width, height = size
     faces, named = [], []
     for person in people:
         try:
-            character_id = collections.character_named(person.name, now)
+            character_id = collections.character_named(person.name)
+            if character_id is None:
+                character_id = collections.create_collection("character", person.name, None, "", None, now)
         except BadInput as error:
             notes.append(f"its person {person.name[:60]!r} was left out: {error}")
             continue

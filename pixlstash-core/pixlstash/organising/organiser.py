@@ -151,8 +151,8 @@ class Organiser:
         how a tagger's character tag becomes a character."""
         ids = self.pictures.require(picture_ids)
         with self.db.write():
-            if found := self.character_named(name):
-                collection_id = found.id
+            if (found := self.store.character_named(name)) is not None:
+                collection_id = found
             else:
                 collection_id = self.store.create_collection("character", name.strip(), None, "", None, now_ms())
             self.store.add_members(collection_id, ids, now_ms())
@@ -161,8 +161,8 @@ class Organiser:
 
     def character_named(self, name: str) -> Collection | None:
         """The character of that name, in any case, or None."""
-        wanted = name.strip().casefold()
-        return next((c for c in self.store.collections("character") if c.name.casefold() == wanted), None)
+        found = self.store.character_named(name)
+        return self.store.collection(found) if found is not None else None
 
     def remove_members(self, collection_id: int, picture_ids: Sequence[int]) -> Collection:
         may_change_members(self.db, self.store.collection(collection_id))

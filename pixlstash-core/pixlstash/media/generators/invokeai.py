@@ -1,7 +1,8 @@
 """InvokeAI: the ``invokeai_metadata`` PNG text chunk (a JSON object: positive_prompt, negative_prompt,
 model as an object with its name, loras as objects with a model and a weight, seed, steps, cfg_scale
-and ``scheduler``, which in InvokeAI names the sampler; a FLUX graph adds ``guidance``), or the ``sd-metadata`` chunk of InvokeAI 2
-(model_weights, and an ``image`` object whose prompt is a list of weighted parts). The graph
+and ``scheduler``, which in InvokeAI names the sampler; a FLUX graph adds ``guidance``), or the
+``sd-metadata`` chunk of InvokeAI 2 (model_weights, and an ``image`` object whose prompt is a list of
+weighted parts). The graph
 (``invokeai_graph``) is kept as the raw workflow."""
 
 from __future__ import annotations
