@@ -122,3 +122,61 @@ def test_a_dng_without_image_data_is_refused_not_imported_black(library, tmp_pat
     path.write_bytes(bytes(data))
     report = library.import_paths([path])
     assert report.imported == [] and [s.reason for s in report.skipped] == ["the RAW file holds no image data"]
+
+
+def test_the_xmp_inside_a_raw_file_comes_in_and_a_sidecar_s_word_goes_over_it(library, tmp_path):
+    """Lightroom writes a DNG's keywords and stars into the DNG itself (TIFF tag 700, written here by exiv2,
+    the library digiKam writes with); Canon's CR3 keeps its XMP in a ``uuid`` box. A sidecar beside the
+    file is read over it; a tag 700 that points past the file's end is no XMP, and the picture comes in."""
+    import struct
+
+    import pyexiv2
+
+    dng = write_dng(tmp_path / "IMG_0002.dng")
+    with pyexiv2.Image(str(dng)) as image:
+        image.modify_xmp({"Xmp.dc.subject": ["harbour", "boat"], "Xmp.xmp.Rating": "4", "Xmp.xmp.Label": "Green"})
+    placed = write_dng(tmp_path / "IMG_0003.dng")
+    with pyexiv2.Image(str(placed)) as image:
+        image.modify_xmp({"Xmp.dc.subject": ["quay"], "Xmp.xmp.Rating": "2"})
+    (tmp_path / "IMG_0003.xmp").write_text(
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="5"/></rdf:RDF></x:xmpmeta>'
+    )
+    broken = write_dng(tmp_path / "IMG_0004.dng")
+    data = bytearray(broken.read_bytes())
+    (ifd,) = struct.unpack("<I", data[4:8])
+    (count,) = struct.unpack("<H", data[ifd : ifd + 2])
+    entry = ifd + 2 + count * 12  # a tag 700 after the others, pointing past the end
+    data[ifd : ifd + 2] = struct.pack("<H", count + 1)
+    data[entry:entry] = struct.pack("<HHII", 0x02BC, 7, 5000, len(data) + 10**6)
+    broken.write_bytes(bytes(data))
+    report = library.import_paths([dng, placed, broken])
+    ids = {Path(i.path).name: i.picture_id for i in report.imported}
+    assert sorted(t.name for t in library.get(ids["IMG_0002.dng"]).tags) == ["boat", "harbour", "label/green"]
+    assert library.get(ids["IMG_0002.dng"]).rating == 4
+    quay = library.get(ids["IMG_0003.dng"])
+    assert [t.name for t in quay.tags] == ["quay"] and quay.rating == 5  # the sidecar's stars over the DNG's
+    assert report.skipped == [] and library.get(ids["IMG_0004.dng"]).tags == []
+
+
+def test_a_cr3_s_xmp_box_is_read(tmp_path):
+    """Canon's CR3: the XMP in a top-level ``uuid`` box (be7acfcb-97a9-42e8-9c71-999491e3afac), after the
+    moov box; a box that claims more than the file holds gives nothing."""
+    import struct
+
+    from pixlstash.media.raw import raw_info
+
+    def box(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I4s", 8 + len(payload), kind) + payload
+
+    packet = (
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        b'<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="3"/></rdf:RDF></x:xmpmeta>'
+    )
+    xmp_uuid = bytes.fromhex("be7acfcb97a942e89c71999491e3afac")
+    head = box(b"ftyp", b"crx \x00\x00\x00\x01crx isom") + box(b"moov", b"\x00" * 64)
+    path = tmp_path / "photo.cr3"
+    path.write_bytes(head + box(b"uuid", xmp_uuid + packet) + box(b"mdat", b"\x00" * 32))
+    assert raw_info(path) == {"xmp": packet}
+    path.write_bytes(head + struct.pack(">I4s", 10**6, b"uuid") + xmp_uuid + packet)
+    assert raw_info(path) is None

@@ -37,7 +37,7 @@ from ..media.analyse import analyse_file, open_image
 from ..media.exif import read_exif
 from ..media.facts import MediaAnalysis, MediaLimits
 from ..media.hashing import content_hash
-from ..media.raw import file_exif
+from ..media.raw import file_exif, raw_info
 from ..media.thumbnails import ThumbnailCache
 from ..media.xmp import read_photo_metadata, sidecar_stamp
 from ..system.clock import now_ms
@@ -373,7 +373,7 @@ class FolderService:
                 analysis.exif = read_exif(image).fields if image is not None else file_exif(path).fields
             except OSError:
                 pass
-            read_photo_metadata(path, image, analysis)
+            read_photo_metadata(path, image, analysis, raw_info(path) if image is None else None)
         finally:
             if image is not None:
                 image.close()

@@ -19,11 +19,11 @@ from ..errors import TooLarge, UnsupportedMedia
 from .exif import ExifInfo, read_exif
 from .facts import MediaAnalysis, MediaLimits
 from .hashing import perceptual_hash
-from .raw_exif import raw_exif
+from .raw_exif import raw_exif, raw_xmp
 from .thumbnails import PREVIEW_SIZE, make_thumbnails
-from .xmp import read_photo_metadata
+from .xmp import MAX_XMP, read_photo_metadata
 
-__all__ = ["RAW_SUFFIXES", "analyse_raw", "file_exif", "raw_preview"]
+__all__ = ["RAW_SUFFIXES", "analyse_raw", "file_exif", "raw_info", "raw_preview"]
 
 RAW_SUFFIXES: dict[str, str] = {
     ".cr2": "image/x-canon-cr2",
@@ -101,6 +101,13 @@ def _embedded(raw, rawpy) -> Image.Image | None:
     return Image.fromarray(thumb.data)
 
 
+def raw_info(path: Path) -> dict[str, object] | None:
+    """What an opened image's ``info`` would say of a RAW's metadata: the XMP Lightroom, Capture One or
+    the camera wrote into it (a DNG's, a CR3's ...), or None."""
+    packet = raw_xmp(path, MAX_XMP + 1)  # one byte over the limit: read_xmp says it is too large
+    return {"xmp": packet} if packet else None
+
+
 def analyse_raw(path: Path, analysis: MediaAnalysis, limits: MediaLimits) -> None:
     """Fill in a RAW file's facts and both thumbnails, or raise ``UnsupportedMedia`` with a reason."""
     image, width, height, exif = raw_preview(path, limits)
@@ -110,7 +117,7 @@ def analyse_raw(path: Path, analysis: MediaAnalysis, limits: MediaLimits) -> Non
     analysis.exif, analysis.camera, analysis.taken_at = exif.fields, exif.camera, exif.taken_at_ms
     analysis.taken_from = "exif" if exif.taken_at_ms else None
     analysis.orientation = None  # the thumbnails are upright already
-    read_photo_metadata(path, None, analysis)  # a RAW's XMP is its sidecar
+    read_photo_metadata(path, None, analysis, raw_info(path))  # its own XMP, a sidecar's over it
     grid_bytes, preview_bytes, grid = make_thumbnails(image)
     analysis.grid_thumbnail, analysis.preview_thumbnail = grid_bytes, preview_bytes
     analysis.phash = perceptual_hash(grid)

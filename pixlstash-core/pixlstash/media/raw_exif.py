@@ -3,6 +3,8 @@
   (Panasonic RW2 ``IIU``, Olympus ORF ``IIRO``/``IIRS``/``MMOR``);
 - in the JPEG a Fujifilm RAF embeds (its header says where);
 - in the CMT1 (main IFD) and CMT2 (EXIF IFD) boxes of a Canon CR3 (ISO base media file format).
+And where it keeps the XMP Lightroom, Capture One or the camera wrote into it (``raw_xmp``): the TIFF's
+tag 700 (wherever in the file its bytes are), or a CR3's XMP ``uuid`` box.
 Each bound is checked: a file that lies about an offset yields no EXIF, never an error."""
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ from PIL import Image
 
 from .exif import ExifInfo, read_exif
 
-__all__ = ["raw_exif"]
+__all__ = ["raw_exif", "raw_xmp"]
 
 _TIFF = (b"II*\x00", b"MM\x00*")
 _MAKERS_TIFF = {b"IIU\x00": b"II*\x00", b"IIRO": b"II*\x00", b"IIRS": b"II*\x00", b"MMOR": b"MM\x00*"}
 _RAF = b"FUJIFILMCCD-RAW"
 _CR3_UUID = bytes.fromhex("85c0b687820f11e08111f4ce462b6a48")  # Canon's metadata box inside moov
+_XMP_UUID = bytes.fromhex("be7acfcb97a942e89c71999491e3afac")  # the XMP box of ISO base media files
+_XMP_TAG = 0x02BC
 _EXIF_IFD = 0x8769
 
 
@@ -101,3 +105,63 @@ def raw_exif(head: bytes) -> ExifInfo:
     if head[4:12] == b"ftypcrx ":
         return _cr3(head)
     return ExifInfo()
+
+
+def _tiff_xmp(file: io.BufferedReader, order: str, limit: int) -> bytes | None:
+    """Tag 700 of a TIFF's first IFD, read from wherever its bytes are in the file."""
+    file.seek(4)
+    (ifd,) = struct.unpack(order + "I", file.read(4))
+    file.seek(ifd)
+    (count,) = struct.unpack(order + "H", file.read(2))
+    for _ in range(min(count, 4096)):
+        entry = file.read(12)
+        if len(entry) < 12:
+            return None
+        tag, kind, length, offset = struct.unpack(order + "HHII", entry)
+        if tag != _XMP_TAG:
+            continue
+        if kind not in (1, 7) or not 4 < length <= limit:  # BYTE or UNDEFINED, more than fits inline
+            return None
+        file.seek(offset)
+        packet = file.read(length)
+        return packet if len(packet) == length else None
+    return None
+
+
+def _bmff_xmp(file: io.BufferedReader, limit: int) -> bytes | None:
+    """The top-level XMP ``uuid`` box of an ISO base media file (a CR3)."""
+    start = 0
+    for _ in range(64):  # a CR3 has a handful of top-level boxes
+        file.seek(start)
+        header = file.read(24)
+        if len(header) < 8:
+            return None
+        size, kind = struct.unpack(">I4s", header[:8])
+        begin = 8
+        if size == 1 and len(header) >= 16:
+            size, begin = struct.unpack(">Q", header[8:16])[0], 16
+        if size < begin:
+            return None
+        if kind == b"uuid" and header[begin : begin + 16] == _XMP_UUID:
+            length = size - begin - 16
+            if not 0 < length <= limit:
+                return None
+            file.seek(start + begin + 16)
+            packet = file.read(length)
+            return packet if len(packet) == length else None
+        start += size
+    return None
+
+
+def raw_xmp(path, limit: int) -> bytes | None:
+    """The XMP packet inside a RAW file (at most ``limit`` bytes), or None."""
+    try:
+        with open(path, "rb") as file:
+            magic = file.read(12)
+            if magic[:4] in _MAKERS_TIFF or magic[:4] in _TIFF:
+                return _tiff_xmp(file, "<" if magic[:2] == b"II" else ">", limit)
+            if magic[4:8] == b"ftyp":
+                return _bmff_xmp(file, limit)
+    except (OSError, struct.error):
+        return None
+    return None

@@ -243,11 +243,17 @@ def xmp_of(path: Path | None, info: Mapping[str, object], notes: list[str]) -> d
     return found
 
 
-def read_photo_metadata(path: Path | None, image: Image.Image | None, analysis: MediaAnalysis) -> None:
+def read_photo_metadata(
+    path: Path | None,
+    image: Image.Image | None,
+    analysis: MediaAnalysis,
+    embedded: Mapping[str, object] | None = None,
+) -> None:
     """The picture's XMP and IPTC-IIM into ``analysis``: what photo software said of it (XMP's word first,
     IIM's where XMP is silent, keywords from both), the place it gives, and Draw Things' or Midjourney's
-    generation data where no other generator's was found."""
-    info = image.info if image is not None else {}
+    generation data where no other generator's was found. ``embedded`` stands for ``image.info`` where
+    no image was opened (a RAW's own packet)."""
+    info = image.info if image is not None else embedded or {}
     xmp = xmp_of(path, info, analysis.notes)
     described = photo_metadata(xmp) if xmp else None
     iim = iptc_metadata(image) if image is not None and image.format == "JPEG" else None
