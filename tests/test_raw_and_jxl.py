@@ -180,3 +180,23 @@ def test_a_cr3_s_xmp_box_is_read(tmp_path):
     assert raw_info(path) == {"xmp": packet}
     path.write_bytes(head + struct.pack(">I4s", 10**6, b"uuid") + xmp_uuid + packet)
     assert raw_info(path) is None
+
+
+def test_the_xmp_of_heic_and_jpeg_xl_pictures_comes_in(library, tmp_path):
+    """HEIC's XMP item (pillow-heif hands it over) and a JPEG XL container's ``xml `` box (the JPEG XL plugin
+    for Pillow keeps only the Exif box: read from the file), each written by its own library's encoder."""
+    pytest.importorskip("pillow_heif")
+    pytest.importorskip("pillow_jxl")
+    packet = (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" xmp:Rating="4"><dc:subject><rdf:Bag><rdf:li>{}</rdf:li>'
+        "</rdf:Bag></dc:subject></rdf:Description></rdf:RDF></x:xmpmeta>"
+    )
+    photo(96, 64, seed=1).save(tmp_path / "phone.heic", "HEIF", xmp=packet.format("heic").encode())
+    photo(96, 64, seed=2).save(tmp_path / "render.jxl", "JXL", xmp=packet.format("jxl").encode())
+    report = library.import_paths([tmp_path / "phone.heic", tmp_path / "render.jxl"])
+    assert report.skipped == [] and all(i.notes == [] for i in report.imported), report
+    for item in report.imported:
+        picture = library.get(item.picture_id)
+        assert ([t.name for t in picture.tags], picture.rating) == ([Path(item.path).suffix[1:]], 4), item.path

@@ -4,7 +4,8 @@
 - in the JPEG a Fujifilm RAF embeds (its header says where);
 - in the CMT1 (main IFD) and CMT2 (EXIF IFD) boxes of a Canon CR3 (ISO base media file format).
 And where it keeps the XMP Lightroom, Capture One or the camera wrote into it (``raw_xmp``): the TIFF's
-tag 700 (wherever in the file its bytes are), or a CR3's XMP ``uuid`` box.
+tag 700 (wherever in the file its bytes are), or a CR3's XMP ``uuid`` box; the same reading finds a JPEG
+XL container's ``xml `` box, which the JPEG XL plugin for Pillow does not hand over.
 Each bound is checked: a file that lies about an offset yields no EXIF, never an error."""
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ _RAF = b"FUJIFILMCCD-RAW"
 _CR3_UUID = bytes.fromhex("85c0b687820f11e08111f4ce462b6a48")  # Canon's metadata box inside moov
 _XMP_UUID = bytes.fromhex("be7acfcb97a942e89c71999491e3afac")  # the XMP box of ISO base media files
 _XMP_TAG = 0x02BC
+_JXL_CONTAINER = b"\x00\x00\x00\x0cJXL \r\n\x87\n"
 _EXIF_IFD = 0x8769
 
 
@@ -129,7 +131,8 @@ def _tiff_xmp(file: io.BufferedReader, order: str, limit: int) -> bytes | None:
 
 
 def _bmff_xmp(file: io.BufferedReader, limit: int) -> bytes | None:
-    """The top-level XMP ``uuid`` box of an ISO base media file (a CR3)."""
+    """The top-level XMP box of an ISO base media file: a CR3's ``uuid`` one, a JPEG XL container's
+    ``xml `` one."""
     start = 0
     for _ in range(64):  # a CR3 has a handful of top-level boxes
         file.seek(start)
@@ -142,11 +145,12 @@ def _bmff_xmp(file: io.BufferedReader, limit: int) -> bytes | None:
             size, begin = struct.unpack(">Q", header[8:16])[0], 16
         if size < begin:
             return None
-        if kind == b"uuid" and header[begin : begin + 16] == _XMP_UUID:
-            length = size - begin - 16
+        skip = 16 if kind == b"uuid" and header[begin : begin + 16] == _XMP_UUID else 0 if kind == b"xml " else -1
+        if skip >= 0:
+            length = size - begin - skip
             if not 0 < length <= limit:
                 return None
-            file.seek(start + begin + 16)
+            file.seek(start + begin + skip)
             packet = file.read(length)
             return packet if len(packet) == length else None
         start += size
@@ -160,7 +164,7 @@ def raw_xmp(path, limit: int) -> bytes | None:
             magic = file.read(12)
             if magic[:4] in _MAKERS_TIFF or magic[:4] in _TIFF:
                 return _tiff_xmp(file, "<" if magic[:2] == b"II" else ">", limit)
-            if magic[4:8] == b"ftyp":
+            if magic[4:8] == b"ftyp" or magic == _JXL_CONTAINER:
                 return _bmff_xmp(file, limit)
     except (OSError, struct.error):
         return None

@@ -27,6 +27,7 @@ from .generators.drawthings import draw_things
 from .generators.fields import number, string, text
 from .generators.midjourney import midjourney
 from .iptc import iptc_metadata
+from .raw_exif import raw_xmp
 from .xmp_people import people_in
 
 __all__ = [
@@ -254,6 +255,9 @@ def read_photo_metadata(
     generation data where no other generator's was found. ``embedded`` stands for ``image.info`` where
     no image was opened (a RAW's own packet)."""
     info = image.info if image is not None else embedded or {}
+    if image is not None and image.format == "JXL" and path is not None and embedded_xmp(info) is None:
+        packet = raw_xmp(path, MAX_XMP + 1)  # the JPEG XL plugin keeps only the Exif box
+        info = {**info, "xmp": packet} if packet else info
     xmp = xmp_of(path, info, analysis.notes)
     described = photo_metadata(xmp) if xmp else None
     iim = iptc_metadata(image) if image is not None and image.format == "JPEG" else None
