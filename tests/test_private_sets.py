@@ -230,3 +230,22 @@ def test_undoing_a_delete_brings_a_private_set_or_project_back_private_with_its_
         {"user_id": people.ids["dave"], "username": "dave", "role": "contributor"}
     ]
     assert SURPRISE in _names(dave, "/api/v1/sets") and "wedding qv8" in _names(dave, "/api/v1/projects")
+
+
+def test_a_person_named_in_a_private_picture_s_xmp_is_no_one_else_s_character(live, people, tmp_path):  # noqa: F811
+    """Carol uploads a private photo whose XMP names "Zed qv9" in a face region: the character made for it
+    is hers alone; the same photo shared by Bob makes a character everyone sees."""
+    from test_xmp_people import _regions, _write
+
+    def tagged(name: str, seed: int) -> bytes:
+        path = tmp_path / name
+        path.write_bytes(_png(seed))
+        _write(path, _regions([(name.split(".")[0], "Face", (0.5, 0.5, 0.2, 0.2))]))
+        return path.read_bytes()
+
+    carol, dave, bob = people["carol"], people["dave"], people["bob"]
+    _upload(carol, "Zed qv9.png", tagged("Zed qv9.png", 31), private="1")
+    assert "Zed qv9" in _names(carol, "/api/v1/characters")
+    assert "Zed qv9" not in _names(dave, "/api/v1/characters") and "Zed qv9" not in _names(bob, "/api/v1/characters")
+    _upload(bob, "Yan qv9.png", tagged("Yan qv9.png", 32), private="0")
+    assert "Yan qv9" in _names(dave, "/api/v1/characters") and "Yan qv9" in _names(carol, "/api/v1/characters")

@@ -33,7 +33,7 @@ from ..media.facts import MediaLimits
 from ..media.hashing import content_hash
 from ..media.thumbnails import ThumbnailCache
 from ..media.xmp import sidecar_stamp
-from ..pictures.visibility import seen_by
+from ..pictures.visibility import Audience, seen_by
 from ..system.clock import now_ms
 from ..system.events import Event, EventBus
 from ..system.memory import release_freed_memory
@@ -275,7 +275,13 @@ class Importer:
                 apply_photo_metadata(self.tags, self.pictures, picture_id, a.photo, imported_at, a.notes)
                 if a.photo.people:
                     size = (a.width, a.height)
-                    apply_people(self.collections, self.vectors, picture_id, a.photo.people, size, imported_at, a.notes)
+                    # The people are found and made as the uploader: among the characters they see, theirs.
+                    uploader = Audience(target.owner_id, sees_all=False) if target.owner_id is not None else None
+                    with seen_by(uploader) if uploader else contextlib.nullcontext():
+                        people, notes = a.photo.people, a.notes
+                        apply_people(
+                            self.collections, self.vectors, picture_id, people, size, imported_at, notes, target.private
+                        )
             self.pictures.refresh_text([picture_id])
             self._file(picture_id, target, imported_at)
             if reference is not None:

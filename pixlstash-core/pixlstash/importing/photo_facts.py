@@ -51,10 +51,11 @@ def apply_people(
     size: tuple[int, int],
     now: int,
     notes: list[str],
+    private: bool = False,
 ) -> None:
     """Inside the caller's write transaction: the picture joins the character of each person named (the
     one of that name in any case, as "accept as character" finds it; one made where none is there to be
-    seen), and each named face box becomes a face of the
+    seen; private to whoever imports a private picture), and each named face box becomes a face of the
     engine "xmp" named as that character, in place of those an earlier reading gave. A face detector's
     face on the same spot takes the name (``VectorStore.replace_faces``)."""
     width, height = size
@@ -64,6 +65,8 @@ def apply_people(
             character_id = collections.character_named(person.name)
             if character_id is None:
                 character_id = collections.create_collection("character", person.name, None, "", None, now)
+                if private:  # a name read from a private picture tells no one else of the person
+                    collections.set_private(character_id, True)
         except BadInput as error:
             notes.append(f"its person {person.name[:60]!r} was left out: {error}")
             continue
