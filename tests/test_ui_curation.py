@@ -309,6 +309,13 @@ def test_folders_are_added_rescanned_and_removed_in_the_folders_panel(page, serv
     [folder] = api(server).get("/api/v1/folders").json()
     assert folder["kind"] == "reference" and folder["options"]["write_sidecars"] is True
     assert folder["options"]["write_xmp"] is True
+    row.get_by_role("button", name="Stop writing .xmp").click()  # and on again, from the row
+    expect(row.get_by_role("button", name="Keep .xmp sidecars")).to_be_visible()
+    expect(row).not_to_contain_text(".xmp sidecars (")
+    expect(row).not_to_contain_text("and .xmp sidecars")
+    assert api(server).get("/api/v1/folders").json()[0]["options"].get("write_xmp", False) is False
+    row.get_by_role("button", name="Keep .xmp sidecars").click()
+    expect(row).to_contain_text("and .xmp sidecars")
     solid(83, 51, (200, 100, 3)).save(shoot / "three.png")
     whole = io.BytesIO()
     photo(200, 150, seed=9).save(whole, "PNG")

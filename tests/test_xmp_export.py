@@ -149,3 +149,34 @@ def test_a_reference_folder_set_to_write_xmp_keeps_its_sidecars_and_what_else_th
     library.edits.tag([ids["boat.jpg"]], remove=["dawn"])
     with pyexiv2.Image(str(ref / "boat.jpg.xmp")) as image:
         assert sorted(image.read_xmp()["Xmp.dc.subject"]) == ["Liverpool", "Places", "harbour"]
+
+
+def test_xmp_sidecars_are_turned_on_for_a_folder_already_there(library, tmp_path):
+    """`pixlstash folders xmp ID on`: a reference folder added without the setting keeps sidecars from then
+    on; `off` stops it; an import folder refuses it with one line."""
+    from pixlstash.library import Library
+    from pixlstash.plugins import make_plugin_manager
+
+    ref, inbox = tmp_path / "photos", tmp_path / "inbox"
+    ref.mkdir()
+    inbox.mkdir()
+    photo(120, 90, seed=4).save(ref / "pier.jpg", quality=90)
+    folder = library.folder_sync.add("reference", ref)
+    [item] = library.folder_sync.scan(folder.id).report.imported
+    watched = library.folder_sync.add("import", inbox)
+    root = str(library.root)
+    library.close()
+
+    def tag(name: str) -> list[str]:
+        with Library.open(root, plugin_manager=make_plugin_manager(load_entry_points=False)) as again:
+            again.edits.tag([item.picture_id], add=[name])
+        with pyexiv2.Image(str(ref / "pier.jpg.xmp")) as image:
+            return image.read_xmp()["Xmp.dc.subject"]
+
+    said = run_cli("folders", "xmp", str(folder.id), "on", "--library", root).stdout
+    assert said.startswith(f"folder {folder.id} keeps .xmp sidecars")
+    refused = run_cli("folders", "xmp", str(watched.id), "on", "--library", root, check=False)
+    assert refused.returncode != 0 and "only a reference folder keeps .xmp sidecars" in refused.stderr
+    assert tag("pier") == ["pier"]
+    run_cli("folders", "xmp", str(folder.id), "off", "--library", root)
+    assert tag("dusk") == ["pier"]  # no longer written

@@ -311,7 +311,8 @@ class FolderCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class FolderChange(msgspec.Struct, forbid_unknown_fields=True):
-    paused: bool  # not watched until resumed; resuming is refused while another running library watches it
+    paused: bool | None = None  # not watched until resumed; refused while another running library watches it
+    write_xmp: bool | None = None  # a reference folder's .xmp sidecars kept for photo software
 
 
 _NO_CONTROLS = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f\x85\ufeff][^\x00-\x1f\x7f]*$"

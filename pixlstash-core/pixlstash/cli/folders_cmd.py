@@ -28,6 +28,7 @@ def folders_group() -> None:
       pixlstash folders rescan
       pixlstash folders pause 2
       pixlstash folders resume 2
+      pixlstash folders xmp 2 on
     """
 
 
@@ -152,6 +153,21 @@ def pause_command(pm, library_path, folder_id) -> int:
 def resume_command(pm, library_path, folder_id) -> int:
     """Watch a paused folder again (refused while another running library watches it)."""
     return _set_paused(pm, library_path, folder_id, False)
+
+
+@folders_group.command("xmp", cls=SectionedCommand)
+@library_option
+@click.argument("folder_id", type=int)
+@click.argument("state", type=click.Choice(["on", "off"]))
+@click.pass_obj
+def xmp_command(pm, library_path, folder_id, state) -> int:
+    """Keep a reference folder's .xmp sidecars for photo software as its pictures change (on), or stop (off)."""
+    with open_library(library_path, pm) as library:
+        folder = library.folder_sync.set_write_xmp(folder_id, state == "on")
+    print(
+        f"folder {folder.id} {'keeps' if folder.options.write_xmp else 'no longer writes'} .xmp sidecars: {folder.path}"
+    )
+    return 0
 
 
 def _set_paused(pm, library_path, folder_id: int, paused: bool) -> int:

@@ -163,6 +163,16 @@ class FolderService:
         self.events.publish(Event("folder.changed", data={"folder_id": folder_id}))
         return self.folders.get(folder_id)
 
+    def set_write_xmp(self, folder_id: int, write_xmp: bool) -> Folder:
+        """Keep a reference folder's ``.xmp`` sidecars for photo software as pictures change, or stop."""
+        folder = self.folders.get(folder_id)
+        if write_xmp and folder.kind != "reference":
+            raise BadInput("only a reference folder keeps .xmp sidecars: an import folder's files are copied in")
+        with self.db.write():
+            self.folders.set_options(folder_id, msgspec.structs.replace(folder.options, write_xmp=write_xmp))
+        self.events.publish(Event("folder.changed", data={"folder_id": folder_id}))
+        return self.folders.get(folder_id)
+
     def _mark_missing(self, picture_ids: list[int]) -> None:
         for picture_id in picture_ids:
             _, _, managed = self.pictures.address(picture_id)

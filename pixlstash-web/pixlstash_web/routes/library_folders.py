@@ -136,10 +136,16 @@ def register(api: Api) -> None:
         body=FolderChange,
         response=Folder,
         tag="folders",
-        summary="Pause watching a folder, or resume it (409 while another running library watches it)",
+        summary="Pause watching a folder or resume it (409 while another running library watches it); keep its "
+        ".xmp sidecars or stop",
     )
     def change_folder(ctx: RequestContext, body: FolderChange) -> Folder:
-        return ctx.library.folder_sync.set_paused(ctx.path["folder_id"], body.paused)
+        folder_id = ctx.path["folder_id"]
+        if body.write_xmp is not None:
+            ctx.library.folder_sync.set_write_xmp(folder_id, body.write_xmp)
+        if body.paused is not None:
+            return ctx.library.folder_sync.set_paused(folder_id, body.paused)
+        return ctx.library.folders.get(folder_id)
 
     @api.post(
         "/folders/{folder_id:int}/rescan",

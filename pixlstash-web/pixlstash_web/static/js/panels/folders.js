@@ -55,6 +55,9 @@ export async function renderFolders(app, panel, header, bindClose) {
         ? `<button data-resume="${f.id}">Resume</button>`
         : `<button data-rescan="${f.id}">Rescan</button> <button data-pause="${f.id}">Pause</button>`}
         <button data-open="${f.id}">Show pictures</button>
+        ${f.kind === "reference" ? `<button data-xmp="${f.id}" aria-pressed="${Boolean(f.options.write_xmp)}"
+          title="Write tags, stars, caption and people into .xmp sidecars for photo software">${
+          f.options.write_xmp ? "Stop writing .xmp" : "Keep .xmp sidecars"}</button>` : ""}
         <button class="danger" data-remove="${f.id}">Remove</button></div>
       <div class="folder-result" id="folder-result-${f.id}" role="status"></div></li>`).join("")}</ul>
     ${folders.length ? "" : '<p class="muted">No folders yet.</p>'}
@@ -124,6 +127,20 @@ export async function renderFolders(app, panel, header, bindClose) {
         again();
       } catch (e) {
         out.innerHTML = `<p class="error">${esc(e.message)}</p>`;
+        b.disabled = false;
+      }
+    };
+  });
+  panel.querySelectorAll("[data-xmp]").forEach((b) => {
+    b.onclick = async () => {
+      const on = b.getAttribute("aria-pressed") !== "true";
+      b.disabled = true;
+      try {
+        const folder = await api.patch(`/folders/${b.dataset.xmp}`, { write_xmp: on });
+        toast(on ? `Keeping .xmp sidecars in ${folder.path}` : `No longer writing .xmp sidecars in ${folder.path}`);
+        again();
+      } catch (e) {
+        panel.querySelector(`#folder-result-${b.dataset.xmp}`).innerHTML = `<p class="error">${esc(e.message)}</p>`;
         b.disabled = false;
       }
     };
