@@ -279,15 +279,23 @@ class CollectionStore:
             where = "in that project" if project_id is not None else "outside projects"
             raise Conflict(f"a {kind} named {name.strip()!r} already exists {where}", id=taken)
 
+    def character_names(self, *, shared_only: bool = False) -> dict[int, str]:
+        """id -> name of the characters the account in force sees (``shared_only``: none kept private),
+        without counting their pictures."""
+        private = " AND private = 0" if shared_only else ""
+        return dict(
+            self.db.query(
+                f"SELECT id, name FROM collections WHERE kind = 'character'{private} "
+                f"AND {collection_visible_sql('collections')}"
+            )
+        )
+
     def character_named(self, name: str) -> int | None:
         """The character named ``name`` in any case (Unicode's, not only ASCII's) that the account in force
         sees, or None: how a tagger's character tag or a person photo software named finds its character."""
         wanted = name.strip().casefold()
-        rows = self.db.query(
-            f"SELECT id, name FROM collections WHERE kind = 'character' AND {collection_visible_sql('collections')} "
-            "ORDER BY name, id"
-        )
-        return next((row[0] for row in rows if row[1].casefold() == wanted), None)
+        found = [(named, cid) for cid, named in self.character_names().items() if named.casefold() == wanted]
+        return min(found)[1] if found else None
 
     def delete_collection(self, collection_id: int) -> None:
         """Delete a set or character. Its pictures are never deleted."""

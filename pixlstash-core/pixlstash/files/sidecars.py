@@ -108,7 +108,7 @@ class SidecarWriter:
         if target is None:
             log.warning("%s: its .xmp sidecar is a link: not written", path)
             return
-        names = {c.id: c.name for c in self.collections.collections("character") if not c.private}
+        names = self.collections.character_names(shared_only=True)
         captions = [c.text for c in picture.captions if c.source in OWN_CAPTION_SOURCES]
         content = SidecarContent(
             [tag.name for tag in picture.tags],

@@ -172,7 +172,7 @@ class TrainingExport:
             raise BadInput(f"an export holds at most {_MAX_PICTURES:,} pictures")
         pictures = [self.pictures.get(i) for i in ids]
         frequency = Counter(t.name for p in pictures for t in p.tags)
-        names = {c.id: c.name for c in self.collections.collections("character")} if options.xmp else {}
+        names = self.collections.character_names() if options.xmp else {}
         folder = _repeat_folder(options)
         files, missing, videos, used = [], [], [], set()
         for picture in pictures:
