@@ -274,14 +274,7 @@ class Importer:
             if a.photo is not None:
                 apply_photo_metadata(self.tags, self.pictures, picture_id, a.photo, imported_at, a.notes)
                 if a.photo.people:
-                    size = (a.width, a.height)
-                    # The people are found and made as the uploader: among the characters they see, theirs.
-                    uploader = Audience(target.owner_id, sees_all=False) if target.owner_id is not None else None
-                    with seen_by(uploader) if uploader else contextlib.nullcontext():
-                        people, notes = a.photo.people, a.notes
-                        apply_people(
-                            self.collections, self.vectors, picture_id, people, size, imported_at, notes, target.private
-                        )
+                    self._name_people(picture_id, a, target, imported_at)
             self.pictures.refresh_text([picture_id])
             self._file(picture_id, target, imported_at)
             if reference is not None:
@@ -289,6 +282,15 @@ class Importer:
             if a.phash is not None:
                 self.near_duplicates.assign(picture_id, a.phash)
         return picture_id
+
+    def _name_people(self, picture_id: int, a: MediaAnalysis, target: ImportTarget, now: int) -> None:
+        """The people its XMP names, found and made as the uploader: among the characters they see, theirs
+        (private when the picture is)."""
+        assert a.photo is not None
+        uploader = Audience(target.owner_id, sees_all=False) if target.owner_id is not None else None
+        with seen_by(uploader) if uploader else contextlib.nullcontext():
+            size = (a.width, a.height)
+            apply_people(self.collections, self.vectors, picture_id, a.photo.people, size, now, a.notes, target.private)
 
     def _file(self, picture_id: int, target: ImportTarget, now: int) -> None:
         if target.owner_id is not None:
