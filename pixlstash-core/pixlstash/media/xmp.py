@@ -184,8 +184,8 @@ def _keywords(xmp: Mapping[str, object]) -> list[str]:
 
 def _source_type(value: object) -> str | None:
     """IPTC's digital source type, its term alone (the property holds the term's whole URI)."""
-    text = _text(value)
-    term = text.rstrip("/").rsplit("/", 1)[-1] if text else ""
+    uri = _text(value)
+    term = uri.rstrip("/").rsplit("/", 1)[-1] if uri else ""
     return term[:100] if term.isalnum() else None
 
 
