@@ -163,3 +163,20 @@ def test_krita_ai_diffusion_s_saved_images_are_read_in_full(library, tmp_path):
     )  # fmt: skip
     assert [(lora.name, lora.weight) for lora in g.loras] == [("oil_paint_xl", 0.8)]
     assert "Denoising strength: 0.6" in g.raw_parameters
+
+
+def test_reforge_is_named_apart_from_forge():
+    """reForge's infotext names its version as its launch_utils.git_tag() builds it: "f" + forge_version's
+    "1.7.0-v1.10.1RC" + "-" + git describe; Forge's has no hyphen before the A1111 release."""
+    from pixlstash.media.generators.a1111 import parse_a1111
+
+    settings = "Steps: 28, Sampler: Euler a, Schedule type: Automatic, CFG scale: 5, Seed: 7, Size: 832x1216, "
+    for version, tool in (
+        ("f1.7.0-v1.10.1RC-latest-2184-g0a5e5d43", "reforge"),
+        ("f1.0.0v2-v1.10.1RC-latest-2340-g84a48b5a", "reforge"),
+        ("f2.0.1v1.10.1-previous-313-g8a042934", "forge"),
+        ("f0.0.17v1.8.0rc-latest-276-g29be1da7", "forge"),
+        ("v1.10.1", "a1111"),
+    ):
+        generation = parse_a1111(f"a lighthouse\n{settings}Model: noobai_xl, Version: {version}")
+        assert (generation.tool, generation.checkpoint, generation.seed) == (tool, "noobai_xl", "7"), version

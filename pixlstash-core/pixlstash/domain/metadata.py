@@ -21,6 +21,7 @@ class Generation(msgspec.Struct, frozen=True):
         "comfyui",
         "a1111",
         "forge",
+        "reforge",
         "sdnext",
         "civitai",
         "swarmui",

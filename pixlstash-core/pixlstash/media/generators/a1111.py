@@ -2,9 +2,10 @@
 UserComment: the prompt, ``Negative prompt: ...``, then one line of ``Key: value`` pairs.
 
 Forks name themselves in that line: Forge by its version (``Version: f2.0.1v1.10.1-...``, or ``neo``),
-SD.Next by ``App: SD.Next``; Civitai's on-site generator adds ``Civitai resources: [...]`` (a JSON list of
-the checkpoint, LoRAs and embeddings it used, by name and version id) and ``Civitai metadata: {...}``,
-values with commas that the pair pattern cannot split, so they are read as JSON first."""
+reForge by its own (``Version: f1.7.0-v1.10.1RC-...``), SD.Next by ``App: SD.Next``; Civitai's on-site
+generator adds ``Civitai resources: [...]`` (a JSON list of the checkpoint, LoRAs and embeddings it used, by
+name and version id) and ``Civitai metadata: {...}``, values with commas that the pair pattern cannot split,
+so they are read as JSON first."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ __all__ = ["looks_like_a1111", "parse_a1111"]
 
 _JSON_VALUES = re.compile(r"(?:^|,)\s*(Civitai resources|Civitai metadata):\s*(?=[\[{])")
 _FORGE_VERSION = re.compile(r"^(?:f\d|neo)")
+# reForge names its version as Forge did, then the A1111 release it follows after a hyphen
+# (modules/launch_utils.py: "f" + "1.7.0-v1.10.1RC" + "-" + git describe); Forge writes "f2.0.1v1.10.1-...".
+_REFORGE_VERSION = re.compile(r"^f\d[\w.]*-v\d+\.\d+\.\d+RC")
 
 
 def looks_like_a1111(text: str) -> bool:
@@ -64,6 +68,8 @@ def _tool(settings: dict[str, str], civitai: dict[str, object]) -> str:
         return "civitai"
     if settings.get("App") == "SD.Next":
         return "sdnext"
+    if _REFORGE_VERSION.match(settings.get("Version", "")):
+        return "reforge"
     if _FORGE_VERSION.match(settings.get("Version", "")):
         return "forge"
     return "a1111"

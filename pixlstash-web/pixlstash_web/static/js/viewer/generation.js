@@ -4,7 +4,7 @@
 import { esc } from "../ui.js";
 
 // The generators by the names they go by.
-const TOOLS = { comfyui: "ComfyUI", a1111: "A1111", forge: "Forge", sdnext: "SD.Next", civitai: "Civitai",
+const TOOLS = { comfyui: "ComfyUI", a1111: "A1111", forge: "Forge", reforge: "reForge", sdnext: "SD.Next", civitai: "Civitai",
   swarmui: "SwarmUI", invokeai: "InvokeAI", novelai: "NovelAI", fooocus: "Fooocus", easydiffusion: "Easy Diffusion",
   drawthings: "Draw Things", midjourney: "Midjourney" };
 
