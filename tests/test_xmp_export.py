@@ -180,3 +180,48 @@ def test_xmp_sidecars_are_turned_on_for_a_folder_already_there(library, tmp_path
     assert tag("pier") == ["pier"]
     run_cli("folders", "xmp", str(folder.id), "off", "--library", root)
     assert tag("dusk") == ["pier"]  # no longer written
+
+
+def test_an_exported_region_follows_the_bucket_s_crop(library, tmp_path):
+    """A 900x200 picture exported into a 1024 bucket (2048x512: Pillow's centre crop takes 50 pixels off each
+    side, then a scale): the named face's
+    region is where the face is in the image written (found by its colour), and a face the crop cuts away
+    keeps only its name."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    picture = Image.new("RGB", (900, 200), (40, 40, 40))
+    draw = ImageDraw.Draw(picture)
+    draw.rectangle((330, 50, 389, 129), fill=(250, 20, 20))  # Bruno's face: x 330-390, y 50-130
+    draw.rectangle((0, 60, 29, 99), fill=(20, 250, 20))  # Ana's, at the edge a bucket cuts
+    picture.save(tmp_path / "wide.png")
+    [item] = library.import_paths([tmp_path / "wide.png"]).imported
+    with library.db.write():
+        _, faces = library.vectors.replace_faces(
+            item.picture_id, "test/faces", "1",
+            [FaceRow((330, 50, 390, 130), 1, [], None), FaceRow((0, 60, 30, 100), 1, [], None)], 0,
+        )  # fmt: skip
+    library.edits.assign_faces([faces[0]], library.organise.create_collection("character", "Bruno").id)
+    library.edits.assign_faces([faces[1]], library.organise.create_collection("character", "Ana").id)
+    library.close()
+
+    out = tmp_path / "out"
+    run_cli("export", "--library", str(library.root), "--to", str(out), "--xmp", "--names", "original",
+            "--buckets", "1024")  # fmt: skip
+    [image] = [p for p in out.iterdir() if p.name.startswith("wide.") and not p.name.endswith(".xmp")]
+    with Image.open(image) as written:
+        pixels = np.asarray(written.convert("RGB")).astype(int)
+        size = written.size
+    with pyexiv2.Image(str(image) + ".xmp") as sidecar:
+        read = sidecar.read_xmp()
+    assert sorted(read["Xmp.iptcExt.PersonInImage"]) == ["Ana", "Bruno"]
+    assert (read["Xmp.mwg-rs.Regions/mwg-rs:AppliedToDimensions/stDim:w"], read[
+        "Xmp.mwg-rs.Regions/mwg-rs:AppliedToDimensions/stDim:h"]) == (str(size[0]), str(size[1]))  # fmt: skip
+    region = "Xmp.mwg-rs.Regions/mwg-rs:RegionList[1]"
+    assert read[f"{region}/mwg-rs:Name"] == "Bruno" and f"{region[:-3]}[2]" not in read  # Ana: her name only
+    x, y, w, h = (float(read[f"{region}/mwg-rs:Area/stArea:{k}"]) for k in "xywh")
+    red = (pixels[..., 0] > 180) & (pixels[..., 1] < 90)
+    rows, cols = np.nonzero(red)
+    found = (cols.min() / size[0], rows.min() / size[1], (cols.max() + 1) / size[0], (rows.max() + 1) / size[1])
+    expected = (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+    assert max(abs(a - b) for a, b in zip(found, expected, strict=True)) < 0.005, (found, expected)

@@ -41,7 +41,7 @@ from .caption_tokens import CaptionTokenizer, TokenCache, token_counts
 from .captions import caption_text, own_caption, picture_tags
 from .configs import ai_toolkit_config, bucket_bounds, kohya_config, metadata_lines
 from .dataset_check import DatasetReport, dataset_report
-from .images import converted_image, copied_as_is, image_suffix
+from .images import aspect_bucket, bucket_crop, converted_image, copied_as_is, image_suffix
 from .options import TRAINERS_READ, ExportOptions
 from .picture_quality import MeasureCache, PictureQuality, measure_pictures
 from .plan import ExportFile, ExportMissing, ExportPlan
@@ -337,18 +337,38 @@ class TrainingExport:
 
 
 def _people(picture: Picture, names: dict[int, str], options: ExportOptions) -> list[PersonRegion]:
-    """The people in the image written: boxes as fractions of the picture as shown (a resize keeps them);
-    none where buckets crop the image, or on a video's poster, only the names."""
+    """The people in the image written: boxes as fractions of the picture as shown (a resize keeps them),
+    moved into the part a bucket keeps (a face it cuts more than half away keeps only its name); a video's
+    poster has only the names."""
     people = people_regions(picture, names, shown=True)
-    if options.bucket_resolution or picture.media_type != "image":
+    if picture.media_type != "image":
         return [PersonRegion(p.name) for p in people]
-    return people
+    if not options.bucket_resolution or not picture.width or not picture.height:
+        return people
+    width, height = picture.width, picture.height
+    left, top, kept_width, kept_height = bucket_crop(
+        width, height, aspect_bucket(width, height, options.bucket_resolution)
+    )
+    cropped = []
+    for person in people:
+        if person.box is None:
+            cropped.append(person)
+            continue
+        x0, y0, x1, y1 = person.box
+        moved = ((x0 * width - left) / kept_width, (y0 * height - top) / kept_height,
+                 (x1 * width - left) / kept_width, (y1 * height - top) / kept_height)  # fmt: skip
+        kept = tuple(min(max(v, 0.0), 1.0) for v in moved)
+        inside = (kept[2] - kept[0]) * (kept[3] - kept[1]) >= 0.5 * (moved[2] - moved[0]) * (moved[3] - moved[1])
+        cropped.append(PersonRegion(person.name, kept if inside else None))  # type: ignore[arg-type]
+    return cropped
 
 
 def _written_size(picture: Picture, options: ExportOptions) -> tuple[int, int]:
-    """The size of the image an export writes (the picture as shown, within ``max_side``), as images.py
-    resizes it."""
+    """The size of the image an export writes (the picture as shown, its bucket's size, or within
+    ``max_side``), as images.py makes it."""
     width, height = picture.width, picture.height
+    if options.bucket_resolution and width and height:
+        return aspect_bucket(width, height, options.bucket_resolution)
     if options.max_side and max(width, height) > options.max_side:
         scale = options.max_side / max(width, height)
         width, height = max(1, round(width * scale)), max(1, round(height * scale))

@@ -13,7 +13,15 @@ from ..media.facts import MediaLimits
 from .buckets import BucketRules, kohya_buckets
 from .options import ExportOptions
 
-__all__ = ["BUCKET_STEP", "aspect_bucket", "buckets", "converted_image", "copied_as_is", "image_suffix"]
+__all__ = [
+    "BUCKET_STEP",
+    "aspect_bucket",
+    "bucket_crop",
+    "buckets",
+    "converted_image",
+    "copied_as_is",
+    "image_suffix",
+]
 
 BUCKET_STEP = 64  # bucket sides are multiples of this (kohya's bucket_reso_steps)
 _FORMATS = {"png": ("PNG", ".png"), "jpeg": ("JPEG", ".jpg"), "webp": ("WEBP", ".webp")}
@@ -35,6 +43,17 @@ def aspect_bucket(width: int, height: int, resolution: int) -> tuple[int, int]:
     """The bucket whose aspect ratio is nearest the picture's (the larger one on a tie)."""
     ratio = width / height
     return min(buckets(resolution), key=lambda b: (abs(b[0] / b[1] - ratio), -b[0] * b[1]))
+
+
+def bucket_crop(width: int, height: int, bucket: tuple[int, int]) -> tuple[float, float, float, float]:
+    """(left, top, width, height) of the part of a ``width`` x ``height`` picture its bucket keeps: the
+    centred crop ``ImageOps.fit`` takes (no bleed) before it scales to the bucket."""
+    wanted = bucket[0] / bucket[1]
+    if width / height >= wanted:
+        kept_width, kept_height = wanted * height, float(height)
+    else:
+        kept_width, kept_height = float(width), width / wanted
+    return (width - kept_width) / 2, (height - kept_height) / 2, kept_width, kept_height
 
 
 def image_suffix(original_suffix: str, options: ExportOptions, *, force: bool = False) -> str:
