@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import struct
+from pathlib import Path
 
 from PIL import Image
 
@@ -157,8 +158,8 @@ def _bmff_xmp(file: io.BufferedReader, limit: int) -> bytes | None:
     return None
 
 
-def raw_xmp(path, limit: int) -> bytes | None:
-    """The XMP packet inside a RAW file (at most ``limit`` bytes), or None."""
+def raw_xmp(path: Path, limit: int) -> bytes | None:
+    """The XMP packet inside a RAW file or a JPEG XL container (at most ``limit`` bytes), or None."""
     try:
         with open(path, "rb") as file:
             magic = file.read(12)
