@@ -131,7 +131,8 @@ export function renderToolbar(app) {
           <label>Sampler <input id="sampler-filter" aria-label="Sampler" value="${esc(view.sampler || "")}"></label>
           <label>Scheduler <input id="scheduler-filter" aria-label="Scheduler" value="${esc(view.scheduler || "")}"></label>
           <label>Seed <input id="seed-filter" inputmode="numeric" pattern="-?[0-9]+" aria-label="Seed"
-            value="${esc(view.generation_seed || "")}"></label>
+            aria-describedby="seed-error" value="${esc(view.generation_seed || "")}"><small class="error"
+            id="seed-error" role="alert"></small></label>
           <label>Steps <input id="steps-filter" type="number" min="1" aria-label="Steps" value="${view.steps || ""}"></label>
         </fieldset>
         ${scoring.length ? `<fieldset class="score-filters"><legend>Score</legend>
@@ -195,8 +196,11 @@ function bind(app, view, chips) {
   text("scheduler-filter", "scheduler");
   $("seed-filter").onchange = (e) => {
     const seed = e.target.value.trim();
-    if (seed && !/^-?[0-9]+$/.test(seed)) { toast("A seed is a whole number"); return; }
-    app.update({ generation_seed: seed || undefined });
+    // Said beside the field until it is mended: a toast would go, or give way to another, too soon.
+    const wrong = Boolean(seed) && !/^-?[0-9]+$/.test(seed);
+    $("seed-error").textContent = wrong ? "A seed is a whole number" : "";
+    e.target.setAttribute("aria-invalid", String(wrong));
+    if (!wrong) app.update({ generation_seed: seed || undefined });
   };
   $("steps-filter").onchange = (e) => app.update({ steps: Number(e.target.value) || undefined });
   if ($("score-engine")) {
