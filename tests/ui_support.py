@@ -37,6 +37,11 @@ def launch(playwright):
     path = chromium_path()
     if path is None:
         pytest.fail("Chromium is not installed: scripts/setup --dev installs Debian's chromium package")
+    # A busy CI machine (2 cores, another test building an image) can take longer than Playwright's 5 s
+    # to answer an event a test waits for; waits end on the event, so a longer limit costs a passing test nothing.
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
     return playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_FLAGS)
 
 

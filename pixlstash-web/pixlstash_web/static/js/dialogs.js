@@ -39,8 +39,7 @@ export function openDialog(html, onSubmit) {
 /** A one-line answer (trimmed), or null when cancelled. With ``submit(answer)`` (async), the answer is
  * used at once and the dialog stays open with the reason when that fails (a name already taken). */
 export function ask(title, placeholder = "", value = "", { submit = null, suggest = null } = {}) {
-  if (suggest) setTimeout(() => bindSuggestions(suggest), 0); // once the dialog is on the page
-  return openDialog(`<h2>${esc(title)}</h2>
+  const answered = openDialog(`<h2>${esc(title)}</h2>
     <input name="value" placeholder="${esc(placeholder)}" value="${esc(value)}" aria-label="${esc(title)}" autofocus
       ${suggest ? 'list="ask-suggestions" autocomplete="off"' : ""}>${suggest ? '<datalist id="ask-suggestions"></datalist>' : ""}
     <p class="error" role="alert"></p>
@@ -50,6 +49,8 @@ export function ask(title, placeholder = "", value = "", { submit = null, sugges
     if (submit && answer) await submit(answer);
     return answer;
   });
+  if (suggest) bindSuggestions(suggest); // the dialog is on the page now: no keystroke goes unheard
+  return answered;
 }
 
 /** Completions under the dialog's box: ``suggest(typed)`` gives whole values (a later keystroke wins). */
