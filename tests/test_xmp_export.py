@@ -225,3 +225,33 @@ def test_an_exported_region_follows_the_bucket_s_crop(library, tmp_path):
     found = (cols.min() / size[0], rows.min() / size[1], (cols.max() + 1) / size[0], (rows.max() + 1) / size[1])
     expected = (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
     assert max(abs(a - b) for a, b in zip(found, expected, strict=True)) < 0.005, (found, expected)
+
+
+def test_a_sidecar_that_already_says_it_all_is_not_written_again():
+    """`updated_sidecar` gives None when the sidecar already says what PixlStash knows (regions, keywords,
+    label, rating, caption), and new bytes when one word of it changed or a rating or caption was taken
+    off: what other tools wrote is kept."""
+    from pixlstash.domain import PersonRegion
+    from pixlstash.media.xmp_sidecar import SidecarContent, updated_sidecar, xmp_sidecar
+
+    people = (PersonRegion("Dana", (0.1, 0.2, 0.3, 0.4)), PersonRegion("Sam"))
+    content = SidecarContent(["Places/Liverpool", "label/red", "dawn"], 4, "First light", people, (640, 480))
+    written = xmp_sidecar(content)
+    assert updated_sidecar(written, content) is None
+    with pyexiv2.ImageData(written) as data:
+        data.modify_xmp({"Xmp.photoshop.City": "Liverpool"})  # another tool's own
+        theirs = data.get_bytes()
+    assert updated_sidecar(theirs, content) is None
+    changed = updated_sidecar(
+        theirs, SidecarContent(["Places/Liverpool", "dusk"], 4, "First light", people, (640, 480))
+    )
+    with pyexiv2.ImageData(changed) as data:
+        said = data.read_xmp()
+    assert sorted(said["Xmp.dc.subject"]) == ["Liverpool", "Places", "dusk"]
+    assert "Xmp.xmp.Label" not in said and said["Xmp.photoshop.City"] == "Liverpool"
+    assert said["Xmp.mwg-rs.Regions/mwg-rs:RegionList[1]/mwg-rs:Name"] == "Dana"
+    # Stars and a caption taken off leave the sidecar too (exiv2's EXIF copy of them does not bring them back).
+    with pyexiv2.ImageData(updated_sidecar(changed, SidecarContent(["dusk"], 0, ""))) as data:
+        said = data.read_xmp()
+    assert said["Xmp.dc.subject"] == ["dusk"] and said["Xmp.photoshop.City"] == "Liverpool"
+    assert not {"Xmp.xmp.Rating", "Xmp.dc.description", "Xmp.iptcExt.PersonInImage"} & set(said)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import msgspec
+
 from ..domain import PersonRegion, Picture
 from ..domain.boxes import box_overlap
 from .xmp import MAX_XMP, exiv2_session, read_xmp
@@ -36,21 +38,15 @@ _OURS = (
 )
 
 
-class SidecarContent:
+class SidecarContent(msgspec.Struct, frozen=True):
     """What a sidecar says of a picture: its tags, stars, own caption, and the people in it with their
     boxes as fractions of the image ``size`` (pixels) the sidecar goes with."""
 
-    __slots__ = ("description", "people", "rating", "size", "tags")
-
-    def __init__(
-        self,
-        tags: Sequence[str],
-        rating: int,
-        description: str,
-        people: Sequence[PersonRegion] = (),
-        size: tuple[int, int] | None = None,
-    ) -> None:
-        self.tags, self.rating, self.description, self.people, self.size = tags, rating, description, people, size
+    tags: Sequence[str]
+    rating: int
+    description: str
+    people: Sequence[PersonRegion] = ()
+    size: tuple[int, int] | None = None
 
 
 def people_regions(picture: Picture, names: Mapping[int, str], *, shown: bool) -> list[PersonRegion]:
@@ -142,19 +138,20 @@ def updated_sidecar(current: bytes, content: SidecarContent) -> bytes | None:
     if len(current) > MAX_XMP:
         return None
     notes: list[str] = []
-    found = read_xmp(current, notes)
+    read_xmp(current, notes)
     if notes:
         return None  # a sidecar exiv2 cannot read is photo software's to mend, not ours to replace
     wanted = _properties(content)
-    if _ours(read_xmp(xmp_sidecar(content), notes)) == _ours(found):
-        return None
     with exiv2_session() as exiv2, exiv2.ImageData(current if current.strip() else _EMPTY) as data:
-        # exiv2 copies a sidecar's dc: properties to IPTC-IIM as it reads and back as it writes: a keyword
-        # taken off would come back. A sidecar has no IIM of its own; the copy goes.
+        said = _ours(data.read_xmp())
+        # exiv2 copies a sidecar's properties to EXIF and IPTC-IIM as it reads and back as it writes: a
+        # rating, caption or keyword taken off would come back. A sidecar has neither of its own; the copies go.
+        data.clear_exif()
         data.clear_iptc()
-        stale = {key: None for key in sorted(_ours(data.read_xmp()), reverse=True)}  # children first
-        if stale:
-            data.modify_xmp(stale)
+        if said:
+            data.modify_xmp({key: None for key in sorted(said, reverse=True)})  # children first
         if wanted:
             data.modify_xmp(wanted)
-        return data.get_bytes()
+        written = data.get_bytes()
+        with exiv2.ImageData(written) as again:  # arrays read as lists only once written
+            return None if _ours(again.read_xmp()) == said else written
