@@ -241,3 +241,40 @@ def test_links_out_of_a_reference_folder_are_never_indexed_or_served(library, tm
         (os.path.basename(s.path), s.reason) for s in rescan.report.skipped
     }
     assert library.get(a).missing  # what it pointed to is gone from the library's view
+
+
+def test_an_option_the_folder_s_kind_would_ignore_is_refused_in_one_line(library, tmp_path):
+    """Sidecars and purges on an import folder, deleting after import on a reference folder: refused by the
+    API (400, one line) and the CLI, and no folder is added."""
+    from conftest import run_cli
+    from live_server import LiveServer
+
+    inbox, photos = tmp_path / "inbox", tmp_path / "photos"
+    inbox.mkdir()
+    photos.mkdir()
+    with LiveServer(library) as live, live.client(live.token("admin")) as http:
+        answer = http.post("/api/v1/folders", json={"kind": "import", "path": str(inbox), "write_xmp": True})
+        assert answer.status_code == 400
+        assert answer.json()["error"]["message"] == (
+            "keeping .xmp sidecars: only for a reference folder (an import folder's files are copied in)"
+        )
+        answer = http.post(
+            "/api/v1/folders", json={"kind": "reference", "path": str(photos), "delete_after_import": True}
+        )
+        assert answer.status_code == 400 and "only for an import folder" in answer.json()["error"]["message"]
+        assert http.get("/api/v1/folders").json() == []
+    refused = run_cli(
+        "folders",
+        "add",
+        "import",
+        str(inbox),
+        "--write-sidecars",
+        "--allow-purge",
+        "--library",
+        library.root,
+        check=False,
+    )
+    assert refused.returncode != 0
+    assert "writing .txt sidecars and letting a purge delete its files: only for a reference folder" in refused.stderr
+    assert library.folders.all() == []
+    assert library.folder_sync.add("import", inbox).options.write_xmp is False  # as it should be: fine

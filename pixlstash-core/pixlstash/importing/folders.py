@@ -133,6 +133,7 @@ class FolderService:
         if folder == library_root or library_root in folder.parents or folder in library_root.parents:
             raise BadInput("a library folder cannot contain, or be inside, the library itself")
         options = options or FolderOptions()
+        _check_options_fit(kind, options)
         ImportTarget.checked(self.collections, options.project_id, options.collection_ids)
         if kind == "import" and not options.paused:
             self.claims.claim(folder)
@@ -461,3 +462,26 @@ def _moved_to(record: FolderFile, rel_path: str, stat: os.stat_result, digest: s
     return msgspec.structs.replace(
         record, rel_path=rel_path, file_size=stat.st_size, mtime_ns=stat.st_mtime_ns, content_hash=digest
     )
+
+
+def _check_options_fit(kind: str, options: FolderOptions) -> None:
+    """One line for an option the folder's kind would quietly ignore: an import folder's files are copied
+    in (no sidecars beside them, nothing of theirs purged); a reference folder's files are never deleted on
+    import."""
+    if kind == "import":
+        asked = [
+            said
+            for name, said in (
+                ("write_sidecars", "writing .txt sidecars"),
+                ("write_xmp", "keeping .xmp sidecars"),
+                ("allow_purge", "letting a purge delete its files"),
+            )
+            if getattr(options, name)
+        ]
+        if asked:
+            said = " and ".join(asked)
+            raise BadInput(f"{said}: only for a reference folder (an import folder's files are copied in)")
+    elif options.delete_after_import:
+        raise BadInput(
+            "deleting files once imported: only for an import folder (a reference folder's stay where they are)"
+        )
