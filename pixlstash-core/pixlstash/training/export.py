@@ -41,7 +41,7 @@ from .caption_tokens import CaptionTokenizer, TokenCache, token_counts
 from .captions import caption_text, own_caption, picture_tags
 from .configs import ai_toolkit_config, bucket_bounds, kohya_config, metadata_lines
 from .dataset_check import DatasetReport, dataset_report
-from .images import aspect_bucket, bucket_crop, converted_image, copied_as_is, image_suffix
+from .images import aspect_bucket, box_in_bucket, converted_image, copied_as_is, image_suffix
 from .options import TRAINERS_READ, ExportOptions
 from .picture_quality import MeasureCache, PictureQuality, measure_pictures
 from .plan import ExportFile, ExportMissing, ExportPlan
@@ -345,22 +345,11 @@ def _people(picture: Picture, names: dict[int, str], options: ExportOptions) -> 
         return [PersonRegion(p.name) for p in people]
     if not options.bucket_resolution or not picture.width or not picture.height:
         return people
-    width, height = picture.width, picture.height
-    left, top, kept_width, kept_height = bucket_crop(
-        width, height, aspect_bucket(width, height, options.bucket_resolution)
-    )
-    cropped = []
-    for person in people:
-        if person.box is None:
-            cropped.append(person)
-            continue
-        x0, y0, x1, y1 = person.box
-        moved = ((x0 * width - left) / kept_width, (y0 * height - top) / kept_height,
-                 (x1 * width - left) / kept_width, (y1 * height - top) / kept_height)  # fmt: skip
-        kept = tuple(min(max(v, 0.0), 1.0) for v in moved)
-        inside = (kept[2] - kept[0]) * (kept[3] - kept[1]) >= 0.5 * (moved[2] - moved[0]) * (moved[3] - moved[1])
-        cropped.append(PersonRegion(person.name, kept if inside else None))  # type: ignore[arg-type]
-    return cropped
+    bucket = aspect_bucket(picture.width, picture.height, options.bucket_resolution)
+    return [
+        p if p.box is None else PersonRegion(p.name, box_in_bucket(p.box, picture.width, picture.height, bucket))
+        for p in people
+    ]
 
 
 def _written_size(picture: Picture, options: ExportOptions) -> tuple[int, int]:

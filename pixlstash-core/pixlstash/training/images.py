@@ -16,6 +16,7 @@ from .options import ExportOptions
 __all__ = [
     "BUCKET_STEP",
     "aspect_bucket",
+    "box_in_bucket",
     "bucket_crop",
     "buckets",
     "converted_image",
@@ -54,6 +55,20 @@ def bucket_crop(width: int, height: int, bucket: tuple[int, int]) -> tuple[float
     else:
         kept_width, kept_height = float(width), width / wanted
     return (width - kept_width) / 2, (height - kept_height) / 2, kept_width, kept_height
+
+
+def box_in_bucket(
+    box: tuple[float, float, float, float], width: int, height: int, bucket: tuple[int, int]
+) -> tuple[float, float, float, float] | None:
+    """A box (fractions of a ``width`` x ``height`` picture) as fractions of the part its bucket keeps
+    (``bucket_crop``), clipped to it; None when the crop cuts more than half of it away."""
+    left, top, kept_width, kept_height = bucket_crop(width, height, bucket)
+    x0, y0, x1, y1 = box
+    moved = ((x0 * width - left) / kept_width, (y0 * height - top) / kept_height,
+             (x1 * width - left) / kept_width, (y1 * height - top) / kept_height)  # fmt: skip
+    kept = tuple(min(max(v, 0.0), 1.0) for v in moved)
+    inside = (kept[2] - kept[0]) * (kept[3] - kept[1]) >= 0.5 * (moved[2] - moved[0]) * (moved[3] - moved[1])
+    return kept if inside else None  # type: ignore[return-value]
 
 
 def image_suffix(original_suffix: str, options: ExportOptions, *, force: bool = False) -> str:
