@@ -9,7 +9,7 @@ from ..domain import Breadcrumb, Collection, CollectionKind, Project, SetOp
 from ..errors import BadInput, Conflict, NotFound
 from ..pictures.visibility import current_audience
 from .database import Database
-from .names import clean_name
+from .names import clean_name, taken_collection_name, taken_project_name
 from .schema_recent import NEXT_COLLECTION_ID, NEXT_PROJECT_ID
 from .visibility import collection_visible_sql, project_visible_sql, visible_sql
 
@@ -104,11 +104,8 @@ class CollectionStore:
 
     def _refuse_taken_project(self, name: str, exclude: int | None = None) -> None:
         """Project names are unique, in any case, among the projects the account in force sees (as sets'
-        names are: someone else's private project is not there to be taken)."""
-        taken = self.db.scalar(
-            f"SELECT id FROM projects WHERE name = ? COLLATE NOCASE AND id IS NOT ? AND {project_visible_sql()}",
-            (name.strip(), exclude),
-        )
+        names are)."""
+        taken = taken_project_name(self.db, name, exclude)
         if taken is not None:
             raise Conflict(f"a project named {name.strip()!r} already exists", id=taken)
 
@@ -267,14 +264,8 @@ class CollectionStore:
         self.db.execute("UPDATE collections SET project_id = ? WHERE id = ?", (project_id, collection_id))
 
     def _refuse_taken(self, kind: str, project_id: int | None, name: str, exclude: int | None = None) -> None:
-        """Names are unique per kind and project, in any case, among the sets the account in force sees (a
-        private set of someone else's is not there to be taken: nothing tells of it; the table has no UNIQUE
-        since schema 25, for that)."""
-        taken = self.db.scalar(
-            "SELECT id FROM collections WHERE kind = ? AND project_id IS ? AND name = ? COLLATE NOCASE AND id IS NOT ? "
-            f"AND {collection_visible_sql('collections')}",
-            (kind, project_id, name.strip(), exclude),
-        )
+        """Names are unique per kind and project, in any case, among the sets the account in force sees."""
+        taken = taken_collection_name(self.db, kind, project_id, name, exclude)
         if taken is not None:
             where = "in that project" if project_id is not None else "outside projects"
             raise Conflict(f"a {kind} named {name.strip()!r} already exists {where}", id=taken)

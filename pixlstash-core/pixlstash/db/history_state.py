@@ -8,8 +8,9 @@ from collections.abc import Sequence
 
 from ..errors import BadInput, Conflict
 from .database import Database, ids_json
+from .names import taken_collection_name, taken_project_name
 from .personal_marks import MARK_FIELDS, PersonalMarks, marking_account
-from .visibility import collection_visible_sql, project_visible_sql, visible_sql
+from .visibility import visible_sql
 
 __all__ = ["HistoryState"]
 
@@ -259,12 +260,9 @@ class HistoryState:
         triggers count it and carry its pictures into its project); the pictures of its named faces.
         Raises ``Conflict`` when its id was taken since, or its name among what the account in force sees."""
         row = contents["row"]
-        taken = self.db.query(
-            "SELECT 1 FROM collections WHERE id = ? OR (kind = ? AND name = ? COLLATE NOCASE AND project_id IS ? "
-            f"AND {collection_visible_sql()})",
-            (row["id"], row["kind"], row["name"], row["project_id"]),
-        )
-        if taken:
+        if self.db.query("SELECT 1 FROM collections WHERE id = ?", (row["id"],)) or (
+            taken_collection_name(self.db, row["kind"], row["project_id"], row["name"]) is not None
+        ):
             raise Conflict(f"a {row['kind']} named {row['name']!r} exists again: rename it first")
         project = row["project_id"]
         if project is not None and not self.db.query("SELECT 1 FROM projects WHERE id = ?", (project,)):
@@ -324,8 +322,9 @@ class HistoryState:
     def put_project(self, contents: dict) -> None:
         """A deleted project back under its own id with its sets, characters and pictures (inside a write)."""
         row = contents["row"]
-        taken = f"SELECT 1 FROM projects WHERE id = ? OR (name = ? COLLATE NOCASE AND {project_visible_sql()})"
-        if self.db.query(taken, (row["id"], row["name"])):
+        if self.db.query("SELECT 1 FROM projects WHERE id = ?", (row["id"],)) or (
+            taken_project_name(self.db, row["name"]) is not None
+        ):
             raise Conflict(f"a project named {row['name']!r} exists again: rename it first")
         self.db.execute(
             "INSERT INTO projects(id, name, description, color, created_at, owner_id, private) "
