@@ -286,6 +286,22 @@ def test_undo_and_redo_by_keys_the_toast_and_the_history_panel_survive_a_reload(
     expect(toast).to_have_text("Nothing to undo")
 
 
+def test_a_panel_closed_just_after_an_edit_stays_closed_and_draws_nothing(page, server):
+    """An edit makes an open History panel draw itself again a moment later; closed in that moment, it
+    stays closed (the redraw once drew the Dataset panel without a set, a page error)."""
+    page.get_by_role("button", name="History").click()
+    panel = page.locator("#panel")
+    expect(panel.get_by_role("heading")).to_contain_text("History")
+    page.evaluate(
+        """() => new Promise((done) => {
+            window.dispatchEvent(new CustomEvent("pixlstash:history"));  // an edit: draw the panel again soon
+            document.querySelector("#panel [data-close]").click();  // ... but it is closed first
+            setTimeout(done, 400);  // after the redraw's 300 ms timer: timers fire in the order they are due
+        })"""
+    )
+    expect(panel).to_be_hidden()  # and the page watcher saw no error
+
+
 def test_folders_are_added_rescanned_and_removed_in_the_folders_panel(page, server, tmp_path):
     shoot = tmp_path / "shoot"
     shoot.mkdir()

@@ -30,18 +30,24 @@ export function openPanel(app, name, options = {}) {
   if (!eventsBound) {
     eventsBound = true;
     let timer = 0;
+    // What is open when the timer fires is asked again then: the panel may have closed or become another.
+    const renderAgain = (shown, wait) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        if (panel.hidden || current !== shown) return;
+        if (shown === "tasks") renderTasks(app, panel, FRAME);
+        else if (shown === "history") renderHistory(app, panel, header, bindClose);
+        else renderDataset(app, panel, FRAME, currentOptions);
+      }, wait);
+    };
     window.addEventListener("pixlstash:event", (e) => {
       if (current === "tasks" && !panel.hidden && (e.detail.kind === "job.progress" || e.detail.kind === "comfy.run")) {
-        clearTimeout(timer);
-        timer = setTimeout(() => renderTasks(app, panel, FRAME), 150);
+        renderAgain("tasks", 150);
       }
     });
     // An edit, undo or redo anywhere: an open history panel shows it, an open dataset check is made again.
     const edited = () => {
-      if (!["history", "dataset"].includes(current) || panel.hidden) return;
-      clearTimeout(timer);
-      timer = setTimeout(() => (current === "history" ? renderHistory(app, panel, header, bindClose)
-        : renderDataset(app, panel, FRAME, currentOptions)), 300);
+      if (["history", "dataset"].includes(current) && !panel.hidden) renderAgain(current, 300);
     };
     window.addEventListener("pixlstash:history", edited);
     window.addEventListener("pixlstash:event", (e) => { if (!["job.progress", "comfy.run"].includes(e.detail.kind)) edited(); });
