@@ -1,8 +1,9 @@
 """The import's worker threads, taking the largest waiting file first.
 
 Longest processing time first: a batch's big files (4K upscales, camera PNGs) start early, so none is left
-decoding alone at the batch's end while the other cores wait; measured in benchmarks/README.md ("Import:
-big files"). Files of one size, and every file when there is one worker, are taken in the order they came.
+decoding alone at the batch's end while the other cores wait (benchmarks/README.md, "Big files over
+HTTP"). Files of one size, and every file when there is one worker, are taken in the order they came; the
+importer commits them in that order whatever order they finish in.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ class LargestFirstPool:
     """``submit(size, fn, *args)`` returns a Future; an idle worker runs the largest waiting call."""
 
     def __init__(self, workers: int, thread_name_prefix: str) -> None:
-        self._by_size = workers > 1  # one worker keeps the arrival order (ids follow the files)
+        self._by_size = workers > 1  # one worker has no other core to balance: it keeps the arrival order
         self._waiting: list[tuple[int, int, Future, Callable[..., Any], tuple[Any, ...]]] = []
         self._order = itertools.count()
         self._changed = threading.Condition()
