@@ -217,10 +217,11 @@ function editWords(p) {
 async function act(app, p, work, message) {
   try {
     await work();
-    if (message) toast(message, 6, undoButton(app));
     window.dispatchEvent(new CustomEvent("pixlstash:history"));
     app.refreshDetails([p.id]);
-    openOverlay(app, p.id);
+    // Drawn again before the toast says it is done: a chip grabbed after the toast is not replaced mid-drag.
+    await openOverlay(app, p.id);
+    if (message) toast(message, 6, undoButton(app));
   } catch (error) { toast(error.message); }
 }
 
