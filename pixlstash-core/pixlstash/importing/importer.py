@@ -1,11 +1,9 @@
-"""The import pipeline: analyse files in parallel, commit each one in the order the files came.
+"""The import pipeline: analyse files in parallel, commit each one as it is ready.
 
-Workers (threads: Pillow, hashlib and file copies release the GIL) take the largest waiting file first,
-hash it, stop early when the library already has it, else analyse it, write its thumbnails and store the
-original. The calling thread commits each file in its own short transaction as soon as every file before
-it is committed, so pictures appear while the batch runs, ids follow the files, and a failure in one file
-never touches another or anything already stored. Of two files of a batch with the same bytes, the
-first is the one recorded, whichever worker hashed it first.
+Workers (threads: Pillow, hashlib and file copies release the GIL) hash a file, stop early when the
+library already has it, else analyse it, write its thumbnails and store the original. The calling
+thread commits each finished file in its own short transaction, so pictures appear while the batch
+runs, and a failure in one file never touches another or anything already stored.
 """
 
 from __future__ import annotations
@@ -16,7 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 import msgspec
 
@@ -40,24 +38,12 @@ from ..system.clock import now_ms
 from ..system.events import Event, EventBus
 from ..system.memory import release_freed_memory
 from .arrivals import Hold
-from .largest_first import LargestFirstPool
 from .photo_facts import apply_people, apply_photo_metadata
 from .sources import ImportItem, cleanup
 
 __all__ = ["ImportTarget", "Importer", "ReferenceTarget", "RunningCount"]
 
 log = logging.getLogger(__name__)
-
-# Files prepared and waiting for one before them to be committed: their thumbnails are in memory.
-_READY_AT_MOST = 64
-
-
-def _size(item: ImportItem) -> int:
-    """A file's size, which orders the workers' queue (largest first)."""
-    try:
-        return os.path.getsize(item.path)
-    except OSError:
-        return 0  # reported by ``_prepare``
 
 
 class ImportTarget(msgspec.Struct, frozen=True):
@@ -205,14 +191,12 @@ class Importer:
         cores = max(2, os.cpu_count() or 2) * (2 if store.remote else 1)  # (uploads wait on the network)
         self.workers = workers or int(os.environ.get("PIXLSTASH_IMPORT_WORKERS") or 0) or cores
         self.running = running if running is not None else RunningCount()
-        self._claims: dict[str, int] = {}  # content hash: the position of the file of this run preparing it
+        self._claimed: set[str] = set()
         self._claim_lock = threading.Lock()
 
     # -- worker side (no writes to the database) ------------------------------------------------
 
-    def _prepare(
-        self, item: ImportItem, reference: ReferenceTarget | None, position: int
-    ) -> _Prepared | _Duplicate | _Skipped:
+    def _prepare(self, item: ImportItem, reference: ReferenceTarget | None) -> _Prepared | _Duplicate | _Skipped:
         try:
             if os.path.getsize(item.path) == 0:
                 return _Skipped(item, "empty file")
@@ -227,10 +211,9 @@ class Importer:
                 self.store.put(digest, item.path, suffix)
                 return _Duplicate(item, digest, existing, adopted=True)
             with self._claim_lock:
-                # The first file with these bytes prepares them, even when a later one hashed first.
-                if self._claims.get(digest, position) < position:
+                if digest in self._claimed:
                     return _Duplicate(item, digest, None)
-                self._claims[digest] = position
+                self._claimed.add(digest)
             analysis = analyse_file(item.path, self.limits, known_hash=digest)
             self.thumbnails.write_made(digest, analysis.grid_thumbnail, analysis.preview_thumbnail)
             if reference is None:
@@ -240,9 +223,6 @@ class Importer:
                     if self.pictures.id_for_hash(digest) is None:
                         self.thumbnails.delete(digest)
                     raise
-            with self._claim_lock:
-                if self._claims[digest] != position:  # a file before it with the same bytes came meanwhile
-                    return _Duplicate(item, digest, None)  # (what was stored is the same bytes: that file's too)
             return _Prepared(item, analysis)
         except PixlstashError as error:
             return _skipped(item, error.message)
@@ -362,13 +342,11 @@ class Importer:
         iterator = enumerate(items)
         pending: set[Future] = set()
         positions: dict[Future, int] = {}
-        ready: dict[int, _Prepared | _Duplicate | _Skipped] = {}  # prepared, by position, waiting their turn
-        turn = 0  # the position committed next
         order = _InOrder(report)
-        with LargestFirstPool(self.workers, thread_name_prefix="pixlstash-import") as pool:
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="pixlstash-import") as pool:
             exhausted = False
             while pending or not exhausted:
-                while not exhausted and len(pending) < window and len(ready) < _READY_AT_MOST:
+                while not exhausted and len(pending) < window:
                     try:
                         position, item = next(iterator)
                     except StopIteration:
@@ -376,34 +354,33 @@ class Importer:
                         break
                     order.position = position
                     order.rank_new_lines()  # files the sources skipped on the way come before this one
-                    future = pool.submit(_size(item), self._prepare, item, reference, position)
+                    future = pool.submit(self._prepare, item, reference)
                     pending.add(future)
                     positions[future] = position
                 if not pending:
                     break
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                ready.update((positions.pop(future), future.result()) for future in done)
                 if hold is not None:
                     released = hold.wait()
                     if released is None:  # the request failed: nothing it sent is kept
-                        for result in [*ready.values(), *(future.result() for future in pending)]:
-                            self._undo(result, reference)
+                        for future in done | pending:
+                            self._undo(future.result(), reference)
                         return report
                     hold, modified_ms = None, released.modified_ms
                     source_id = released.source_id
                     target = ImportTarget(
                         released.project_id, released.collection_ids, released.owner_id, released.private
                     )
-                # In file order: ids follow the files, and of two with the same bytes the first is recorded.
-                while turn in ready:
-                    result = ready.pop(turn)
-                    with order.lines_of(turn):
+                # In file order: ``done`` is a set, and committing in its order gave the same files other
+                # ids from run to run (with one worker, ids follow the files exactly).
+                for future in sorted(done, key=positions.__getitem__):
+                    with order.lines_of(positions.pop(future)):
+                        result = future.result()
                         if isinstance(result, _Prepared) and str(result.item.path) in modified_ms:
                             result.analysis.file_mtime = modified_ms[str(result.item.path)]
                         self._finish(result, report, source_id, target, reference, batch_duplicates, on_picture)
                         if isinstance(result, _Duplicate) and result.picture_id is None:
                             order.later[id(result)] = order.position
-                    turn += 1
         for duplicate in batch_duplicates:
             order.position = order.later.get(id(duplicate), order.position)
             picture_id = self.pictures.id_for_hash(duplicate.content_hash)
@@ -425,10 +402,6 @@ class Importer:
         item = result.item
         try:
             if isinstance(result, _Prepared):
-                recorded = self.pictures.id_for_hash(result.analysis.content_hash)
-                if recorded is not None:  # a file before it with the same bytes took the claim after it was done
-                    self._report_duplicate(item, recorded, report, target, reference, on_picture)
-                    return
                 try:
                     picture_id = self._commit(result, source_id, target, reference)
                 except Exception as error:
