@@ -167,8 +167,9 @@ class FolderService:
     def set_write_xmp(self, folder_id: int, write_xmp: bool) -> Folder:
         """Keep a reference folder's ``.xmp`` sidecars for photo software as pictures change, or stop."""
         folder = self.folders.get(folder_id)
-        if write_xmp and folder.kind != "reference":
-            raise BadInput("only a reference folder keeps .xmp sidecars: an import folder's files are copied in")
+        # Only what is asked now is checked: a folder stored before add() refused ill-fitting options can
+        # still be switched off.
+        _check_options_fit(folder.kind, FolderOptions(write_xmp=write_xmp))
         with self.db.write():
             self.folders.set_options(folder_id, msgspec.structs.replace(folder.options, write_xmp=write_xmp))
         self.events.publish(Event("folder.changed", data={"folder_id": folder_id}))
