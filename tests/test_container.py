@@ -7,6 +7,7 @@ torch inside; and a volume written by the image of the previous schema opens in 
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import shutil
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import zstandard
 from conftest import REPO, wait_for
 from corpus import photo
 from serve_process import free_port
@@ -40,6 +42,9 @@ CA_FILE = "/etc/ssl/certs/ca-certificates.crt"  # this site's HTTPS goes through
 CODE = re.compile(r"enter the setup code ([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})")
 # The newest commit whose code wrote schema 20: the image of the version before the schema changed to 21.
 SCHEMA_20_COMMIT = "8f63e4d19f1a1fc4f3c43d528562ce0207c69bed^"
+# The volume that image wrote (fill_with_the_previous_image), kept by scripts/fixture_volume.py; its .json
+# says what is in it.
+VOLUME_FIXTURE = REPO / "tests" / "fixtures" / "volumes" / "schema-20-image.tar.zst"
 PASSWORD = "correct horse battery staple"
 
 
@@ -66,15 +71,14 @@ def build(*extra: str) -> None:
 def _images_removed_afterwards():
     """Each build leaves 1-3 GB of images behind (a stage, the last image the tag named): on a machine
     that runs the suite again and again they filled the disk. The tags made here and every untagged image
-    made while it ran go when the module ends (the old schema's Dockerfile has no label to find them by);
-    the base image stays, it is the same each time."""
+    made while it ran go when the module ends; the base image stays, it is the same each time."""
 
     def images(*options: str) -> set[str]:
         return set(engine("images", "--quiet", "--no-trunc", *options, check=False).stdout.split())
 
     before = images("--all")
     yield
-    engine("rmi", "--force", "localhost/pixlstash:test-cpu", "localhost/pixlstash:test-schema20", check=False)
+    engine("rmi", "--force", "localhost/pixlstash:test-cpu", check=False)
     left = images("--all") - before - images("--filter", "dangling=false")  # made here, untagged
     if left:
         engine("rmi", "--force", *sorted(left), check=False)
@@ -229,10 +233,7 @@ def _old_tree(commit: str, into: Path) -> Path:
     """The repository at ``commit`` (from git), with this checkout's image recipe beside it."""
     archive = subprocess.run(["git", "archive", commit], cwd=REPO, capture_output=True, timeout=300)
     if archive.returncode != 0:
-        known = subprocess.run(["git", "cat-file", "-e", f"{commit}^{{commit}}"], cwd=REPO, capture_output=True)
-        if known.returncode != 0:  # a shallow clone: the older version's source is not here to build
-            pytest.skip(f"this clone lacks {commit} (shallow?): the previous version's image cannot be built")
-        pytest.fail(f"git archive {commit} failed: {archive.stderr.decode()[-500:]}")
+        raise RuntimeError(f"git archive {commit} failed (a shallow clone?): {archive.stderr.decode()[-500:]}")
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
         tar.extractall(into, filter="data")
     shutil.copytree(REPO / "container", into / "container", dirs_exist_ok=True)
@@ -240,15 +241,18 @@ def _old_tree(commit: str, into: Path) -> Path:
     return into
 
 
-def test_a_volume_of_the_previous_schema_opens_in_this_image(image, volume, tmp_path):
+def fill_with_the_previous_image(volume: str, made: list, scratch: Path) -> dict:
+    """Build the image of the version before schema 21 and let it write ``volume``: an owner, two pictures
+    imported with its CLI, a read token. What a newer image must find there is returned.
+    scripts/fixture_volume.py runs this once and keeps the volume (tests/fixtures/volumes/): that image
+    never changes, and building it took 100-120 s of every CI run."""
     old_image = "localhost/pixlstash:test-schema20"
-    build("--variant", "cpu", "--tag", old_image, "--context", str(_old_tree(SCHEMA_20_COMMIT, tmp_path / "old")))
-    name, made = volume
-    old = Container(old_image, name, ("pixlstash", "serve", "--host", "0.0.0.0"))  # it had no PIXLSTASH_HOST
+    build("--variant", "cpu", "--tag", old_image, "--context", str(_old_tree(SCHEMA_20_COMMIT, scratch / "old")))
+    old = Container(old_image, volume, ("pixlstash", "serve", "--host", "0.0.0.0"))  # it had no PIXLSTASH_HOST
     made.append(old)
     made_owner = old.exec("pixlstash", "user", "create", "owner", "--password-stdin", stdin=PASSWORD + "\n")
     assert made_owner.returncode == 0, made_owner.stderr
-    pictures = tmp_path / "pictures"
+    pictures = scratch / "pictures"
     pictures.mkdir()
     for n in range(2):
         (pictures / f"old-{n}.png").write_bytes(_png(10 + n))
@@ -265,15 +269,51 @@ def test_a_volume_of_the_previous_schema_opens_in_this_image(image, volume, tmp_
     assert old.exec("python3", "-c", schema).stdout.strip() == "20"  # the old version wrote schema 20
     assert old.stop() == 0
     old.remove()
+    engine("rmi", "--force", old_image, check=False)
+    return {"schema": 20, "pictures": 2, "owner": "owner", "password": PASSWORD, "token": secret}
+
+
+def volume_tar(image: str, volume: str) -> bytes:
+    """The volume's files as a tar, owners by number (read in a container of ``image``, as root)."""
+    done = subprocess.run(
+        [ENGINE, "run", "--rm", *RUN_OPTIONS, "--user", "0", "-v", f"{volume}:/library", image,
+         "tar", "--numeric-owner", "-C", "/library", "-cf", "-", "."],
+        capture_output=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    return done.stdout
+
+
+def _volume_from_tar(image: str, volume: str, tar: bytes) -> None:
+    done = subprocess.run(
+        [ENGINE, "run", "--rm", "-i", *RUN_OPTIONS, "--user", "0", "-v", f"{volume}:/library", image,
+         "tar", "--numeric-owner", "--same-owner", "-C", "/library", "-xpf", "-"],
+        input=tar, capture_output=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+
+
+def test_a_volume_of_the_previous_schema_opens_in_this_image(image, volume):
+    """The volume the image of schema 20 wrote (scripts/fixture_volume.py keeps it) opens in this image:
+    upgraded on opening, its pictures, its owner's password and its token all there, its files still the
+    server's user's."""
+    name, made = volume
+    kept = VOLUME_FIXTURE.read_bytes()
+    _volume_from_tar(image, name, zstandard.ZstdDecompressor().decompressobj().decompress(kept))
+    expected = json.loads(VOLUME_FIXTURE.with_suffix("").with_suffix(".json").read_text())
+    secret = expected["token"]
 
     new = Container(image, name)
     made.append(new)
     system = httpx.get(f"{new.url}/api/v1/system", headers={"Authorization": f"Bearer {secret}"}, timeout=30)
     assert system.status_code == 200, system.text
-    assert system.json()["library_schema"] == system.json()["schema"] > 20  # upgraded on opening
-    assert _count(new.url, secret) == 2  # the pictures and the old version's token are all there
+    assert system.json()["library_schema"] == system.json()["schema"] > expected["schema"]  # upgraded on opening
+    assert _count(new.url, secret) == expected["pictures"]  # the pictures and the old version's token are there
     with httpx.Client(base_url=new.url, timeout=60) as browser:
-        assert browser.post("/api/v1/auth/login", json={"username": "owner", "password": PASSWORD}).status_code == 200
+        login = {"username": expected["owner"], "password": expected["password"]}
+        assert browser.post("/api/v1/auth/login", json=login).status_code == 200
+    owners = new.exec("find", "/library", "-not", "-user", "pixlstash")
+    assert owners.returncode == 0 and owners.stdout == "", owners.stdout  # the upgrade left nothing root's
 
 
 def _compose(folder: Path, env: dict[str, str], *args: str) -> str:
