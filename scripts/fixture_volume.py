@@ -24,6 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
 from test_container import (  # noqa: E402  (the tests' own helpers, from beside them)
+    VOLUME_EXPECTED,
     VOLUME_FIXTURE,
     Container,
     engine,
@@ -47,7 +48,7 @@ def main() -> None:
         engine("volume", "rm", "--force", volume, check=False)
     VOLUME_FIXTURE.parent.mkdir(parents=True, exist_ok=True)
     VOLUME_FIXTURE.write_bytes(zstandard.ZstdCompressor(level=19).compress(tar))
-    VOLUME_FIXTURE.with_suffix("").with_suffix(".json").write_text(json.dumps(expected, indent=2) + "\n")
+    VOLUME_EXPECTED.write_text(json.dumps(expected, indent=2) + "\n")
     print(f"{VOLUME_FIXTURE.relative_to(REPO)}: {len(tar):,} bytes of tar, {VOLUME_FIXTURE.stat().st_size:,} kept")
 
 

@@ -42,9 +42,10 @@ CA_FILE = "/etc/ssl/certs/ca-certificates.crt"  # this site's HTTPS goes through
 CODE = re.compile(r"enter the setup code ([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})")
 # The newest commit whose code wrote schema 20: the image of the version before the schema changed to 21.
 SCHEMA_20_COMMIT = "8f63e4d19f1a1fc4f3c43d528562ce0207c69bed^"
-# The volume that image wrote (fill_with_the_previous_image), kept by scripts/fixture_volume.py; its .json
-# says what is in it.
+# The volume that image wrote (fill_with_the_previous_image), kept by scripts/fixture_volume.py, and what is
+# in it.
 VOLUME_FIXTURE = REPO / "tests" / "fixtures" / "volumes" / "schema-20-image.tar.zst"
+VOLUME_EXPECTED = VOLUME_FIXTURE.with_name("schema-20-image.json")
 PASSWORD = "correct horse battery staple"
 
 
@@ -300,7 +301,7 @@ def test_a_volume_of_the_previous_schema_opens_in_this_image(image, volume):
     name, made = volume
     kept = VOLUME_FIXTURE.read_bytes()
     _volume_from_tar(image, name, zstandard.ZstdDecompressor().decompressobj().decompress(kept))
-    expected = json.loads(VOLUME_FIXTURE.with_suffix("").with_suffix(".json").read_text())
+    expected = json.loads(VOLUME_EXPECTED.read_text())
     secret = expected["token"]
 
     new = Container(image, name)
