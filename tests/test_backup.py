@@ -153,7 +153,7 @@ def test_a_backup_made_while_another_process_writes_is_consistent(filled, tmp_pa
     writing.wait(30)
     try:
         for n in range(3):
-            made = run_cli("backup", "create", str(tmp_path / f"b{n}"), "--library", str(filled))
+            made = run_cli("backup", "create", str(tmp_path / f"b{n}"), "--library", str(filled), process=True)
             assert made.returncode == 0, made.stderr
     finally:
         stop.set()

@@ -4,25 +4,16 @@ there is neither."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 
 import pytest
+from conftest import run_cli
 
 from pixlstash.auth import Authenticator, Unauthenticated
 
 
 def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIXLSTASH_")}
-    return subprocess.run(
-        [sys.executable, "-m", "pixlstash", *args],
-        input=stdin if stdin is not None else "",
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    return run_cli(*args, input=stdin if stdin is not None else "", check=False)
 
 
 def test_one_owner_per_library_and_passwords_from_stdin(tmp_path):

@@ -70,7 +70,7 @@ def test_a_taken_port_is_one_line_and_exit_1(tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        ran = run_cli("serve", "--library", str(tmp_path / "lib"), "--port", str(port), check=False)
+        ran = run_cli("serve", "--library", str(tmp_path / "lib"), "--port", str(port), check=False, process=True)
     assert ran.returncode == 1
     assert ran.stderr.strip() == (
         f"error: port {port} on 127.0.0.1 is taken (another PixlStash, or another program, listens there): "

@@ -49,11 +49,13 @@ def test_snapshot_commands_speak_in_sentences_and_fail_with_a_status(tmp_path):
 def test_an_import_that_skips_files_says_why_and_exits_3(tmp_path):
     lib = str(tmp_path / "lib")
     solid(90, 60, (10, 200, 10)).save(tmp_path / "good.png")
-    done = run_cli("import", str(tmp_path / "good.png"), str(tmp_path / "nowhere.jpg"), "--library", lib, check=False)
+    done = run_cli(
+        "import", str(tmp_path / "good.png"), str(tmp_path / "nowhere.jpg"), "--library", lib, check=False, process=True
+    )
     assert done.returncode == 3
     assert done.stdout.startswith("imported 1, duplicates 0, skipped 1")
     assert "skipped " in done.stderr and "nowhere.jpg" in done.stderr
-    usage = run_cli("import", "--library", lib, "--no-such-flag", check=False)
+    usage = run_cli("import", "--library", lib, "--no-such-flag", check=False, process=True)
     assert usage.returncode == 2
 
 
