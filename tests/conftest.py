@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import inspect
 import os
 import pty
@@ -254,6 +255,17 @@ def library(tmp_path, plugin_manager):
     lib = Library.open(tmp_path / "library", plugin_manager=plugin_manager)
     yield lib
     lib.close()
+
+
+@contextlib.contextmanager
+def copy_of_library(template: Path, into: Path, plugin_manager):
+    """A library opened on a copy of ``template``: a library a module made once and closed, so each test
+    starts from the same pictures without importing them again (the ids are the template's)."""
+    from pixlstash.library import Library
+
+    shutil.copytree(template, into)
+    with Library.open(into, plugin_manager=plugin_manager) as library:
+        yield library
 
 
 def library_snapshot(lib) -> dict:

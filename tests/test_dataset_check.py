@@ -5,35 +5,51 @@ answered with one line."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import msgspec
 import pytest
-from conftest import run_cli
+from conftest import copy_of_library, run_cli
 from corpus import photo
 
 from pixlstash.domain import PictureFilter
+from pixlstash.library import Library
+from pixlstash.plugins import make_plugin_manager
 from pixlstash.training import BucketRules, DatasetReport, ExportOptions, bucket_for
 
 
-@pytest.fixture
-def lora_set(library, tmp_path):
+@pytest.fixture(scope="module")
+def lora_template(tmp_path_factory) -> tuple[Path, dict[str, int], int]:
     """Twelve pictures of a character as a LoRA set has them: mostly SDXL sizes, two small ones, one
-    extreme, one a near copy of another; two captioned, every one tagged 1girl."""
-    folder = tmp_path / "pictures"
-    folder.mkdir()
+    extreme, one a near copy of another; two captioned, every one tagged 1girl. Made once; each test
+    works on a copy (``library`` below)."""
+    root, folder = tmp_path_factory.mktemp("lora") / "library", tmp_path_factory.mktemp("pictures")
     sizes = [(1216, 832)] * 4 + [(832, 1216)] * 3 + [(1024, 1024)] * 2 + [(600, 400), (700, 2100), (1920, 1080)]
     for n, (width, height) in enumerate(sizes):
         photo(width, height, seed=100 + n).save(folder / f"p{n:02}.png")
     photo(1216, 832, seed=100).resize((1200, 821)).save(folder / "p00-again.png")  # a near copy of p00
-    imported = library.import_paths([folder]).imported
-    ids = {p.path.rsplit("/", 1)[-1]: p.picture_id for p in imported}
-    alice = library.edits.create_collection("character", "Alice")
-    library.edits.add_members(alice.id, list(ids.values()))
-    library.edits.tag(list(ids.values()), add=["1girl"])
-    library.edits.tag([ids[f"p{n:02}.png"] for n in range(6)], add=["smile"])
-    library.edits.caption(ids["p01.png"], "ohwx woman in a meadow, smile")
-    library.edits.caption(ids["p02.png"], "a woman at a window")
-    return library, ids, alice.id
+    with Library.open(root, plugin_manager=make_plugin_manager(load_entry_points=False)) as library:
+        imported = library.import_paths([folder]).imported
+        ids = {p.path.rsplit("/", 1)[-1]: p.picture_id for p in imported}
+        alice = library.edits.create_collection("character", "Alice")
+        library.edits.add_members(alice.id, list(ids.values()))
+        library.edits.tag(list(ids.values()), add=["1girl"])
+        library.edits.tag([ids[f"p{n:02}.png"] for n in range(6)], add=["smile"])
+        library.edits.caption(ids["p01.png"], "ohwx woman in a meadow, smile")
+        library.edits.caption(ids["p02.png"], "a woman at a window")
+    return root, ids, alice.id
+
+
+@pytest.fixture
+def library(lora_template, tmp_path, plugin_manager):
+    """This module's library: a copy of the LoRA set's (``live`` serves it too)."""
+    with copy_of_library(lora_template[0], tmp_path / "library", plugin_manager) as lib:
+        yield lib
+
+
+@pytest.fixture
+def lora_set(library, lora_template):
+    return library, lora_template[1], lora_template[2]
 
 
 def test_the_report_says_what_the_trainer_will_do(lora_set):

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import msgspec
 import pytest
-from conftest import run_cli
+from conftest import copy_of_library, run_cli
 from corpus import photo
 from PIL import PngImagePlugin
 
@@ -20,6 +21,8 @@ from pixlstash.insights import KeptRule
 from pixlstash.insights.feature_cache import FeatureCache
 from pixlstash.insights.service import Insights
 from pixlstash.insights.settings import prompt_words
+from pixlstash.library import Library
+from pixlstash.plugins import make_plugin_manager
 
 
 def _render(path, n: int, lora: str | None, sampler: str, checkpoint: str) -> None:
@@ -33,23 +36,36 @@ def _render(path, n: int, lora: str | None, sampler: str, checkpoint: str) -> No
     photo(64, 64, seed=500 + n).save(path, "PNG", pnginfo=info)
 
 
-@pytest.fixture
-def renders(library, tmp_path):
+@pytest.fixture(scope="module")
+def renders_template(tmp_path_factory) -> tuple[Path, list[int], list[int]]:
     """80 renders: 30 with film_grain at 0.7 (24 of them rated 5), 50 without (4 rated 5, 2 rated 4);
-    half on each of two checkpoints and samplers, whatever their rating."""
-    folder = tmp_path / "renders"
-    folder.mkdir()
+    half on each of two checkpoints and samplers, whatever their rating. Made once; each test works on a
+    copy (``library`` below)."""
+    root, folder = tmp_path_factory.mktemp("renders") / "library", tmp_path_factory.mktemp("files")
     for n in range(80):
         lora = "film_grain:0.7" if n < 30 else None
         _render(folder / f"r{n:02}.png", n, lora, "Euler a" if n % 2 else "DPM++ 2M", f"model{n % 4 // 2}")
-    report = library.import_paths([folder])
-    ids = {p.path.rsplit("/", 1)[-1]: p.picture_id for p in report.imported}
-    assert len(ids) == 80
-    grain = [ids[f"r{n:02}.png"] for n in range(30)]
-    plain = [ids[f"r{n:02}.png"] for n in range(30, 80)]
-    library.edits.set_fields(grain[:24] + plain[:4], rating=5)
-    library.edits.set_fields(plain[4:6], rating=4)
-    return library, grain, plain
+    with Library.open(root, plugin_manager=make_plugin_manager(load_entry_points=False)) as library:
+        report = library.import_paths([folder])
+        ids = {p.path.rsplit("/", 1)[-1]: p.picture_id for p in report.imported}
+        assert len(ids) == 80
+        grain = [ids[f"r{n:02}.png"] for n in range(30)]
+        plain = [ids[f"r{n:02}.png"] for n in range(30, 80)]
+        library.edits.set_fields(grain[:24] + plain[:4], rating=5)
+        library.edits.set_fields(plain[4:6], rating=4)
+    return root, grain, plain
+
+
+@pytest.fixture
+def library(renders_template, tmp_path, plugin_manager):
+    """This module's library: a copy of the renders' (``live`` serves it too)."""
+    with copy_of_library(renders_template[0], tmp_path / "library", plugin_manager) as lib:
+        yield lib
+
+
+@pytest.fixture
+def renders(library, renders_template):
+    return library, renders_template[1], renders_template[2]
 
 
 def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:

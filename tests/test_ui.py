@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import pytest
+from conftest import copy_of_library
 from corpus import photo, solid
 from test_enrichment import PALETTE
+from test_web_enrichment import wait_for_jobs
 from ui_support import OWNER, PASSWORD, PageWatcher, launch, screenshot, sign_in, wait_for_the_list
+
+from pixlstash.library import Library
+from pixlstash.plugins import make_plugin_manager
+from pixlstash.testing import FakeEnginesPlugin
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -24,22 +31,35 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def server(fake_engines, library, tmp_path):
-    from live_server import LiveServer
-
-    folder = tmp_path / "pictures"
-    folder.mkdir()
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
+    """The library every test here starts from, made once: 20 pictures imported and enriched by the fake
+    engines behind a real server, and the owner's account. Each test gets a copy of the folder."""
+    root, folder = tmp_path_factory.mktemp("template") / "library", tmp_path_factory.mktemp("pictures")
     for n, name in enumerate(COLOURS):
         solid(200 + 10 * n, 150, PALETTE[name]).save(folder / f"{name}.png")
     for n in range(12):
         photo(320, 200 + 10 * n, seed=n).save(folder / f"photo-{n:02d}.jpg")
-    library.import_paths([folder])
-    with LiveServer(library) as live:
-        live.state.auth.create_user(OWNER, PASSWORD)
-        from test_web_enrichment import wait_for_jobs
+    from live_server import LiveServer
 
+    with Library.open(root, plugin_manager=_with_fake_engines()) as library, LiveServer(library) as live:
+        library.import_paths([folder])
+        live.state.auth.create_user(OWNER, PASSWORD)
         wait_for_jobs(live.client(live.token("admin")))
+    return root
+
+
+def _with_fake_engines():
+    engines = make_plugin_manager(load_entry_points=False)
+    engines.register(FakeEnginesPlugin(), name="fake-engines")
+    return engines
+
+
+@pytest.fixture
+def server(template, tmp_path):
+    from live_server import LiveServer
+
+    with copy_of_library(template, tmp_path / "library", _with_fake_engines()) as library, LiveServer(library) as live:
         yield live
 
 
@@ -259,8 +279,6 @@ def test_search_similar_and_context_menu_with_engines(page, server):
     dialog.get_by_role("button", name="Run").click()
     expect(page.locator("#panel")).to_contain_text("Tasks")
     expect(page.locator("#panel")).to_contain_text("fake/captioner")
-    from test_web_enrichment import wait_for_jobs
-
     wait_for_jobs(server.client(server.token("read")))
     [suggested] = server.library.get(ids["green"]).captions
     assert suggested.source == "fake/captioner" and "for training" in suggested.text

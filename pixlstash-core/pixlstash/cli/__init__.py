@@ -8,6 +8,7 @@ Exit statuses: 0 success, 1 an error (one line on standard error, a traceback on
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import sys
 import traceback
@@ -94,7 +95,11 @@ def _main(args: list[str]) -> int:
     pm = PluginsOnDemand()
     cli = make_cli(pm)
     try:
-        status = cli.main(args=args, prog_name="pixlstash", standalone_mode=False, obj=pm)
+        # In a context of its own: what the command puts in force (the --as account's audience) ends with it,
+        # also where main() runs twice in one process (an embedding host, the tests).
+        status = contextvars.copy_context().run(
+            cli.main, args=args, prog_name="pixlstash", standalone_mode=False, obj=pm
+        )
     except click.ClickException as error:  # usage errors (2) and click's own
         if "No such command 'serve'" in error.format_message():  # a core-only install: say what brings it
             # (The core never names the web package, even in a message: the README's install section does.)

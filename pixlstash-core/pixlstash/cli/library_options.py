@@ -45,7 +45,9 @@ def open_library(library_path: str | None, pm, *, create: bool = False) -> Libra
         library.close()
         raise
     if acting is not None:
-        enter(acting.audience)  # one command per process: it sees, lists and undoes as that account
+        enter(
+            acting.audience
+        )  # for this command (main runs it in its own context): it sees, lists, undoes as that account
     return library
 
 
