@@ -248,10 +248,16 @@ def installed_test_plugins(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def library(tmp_path, plugin_manager):
-    """A fresh library in a temporary folder (real SQLite file, real original store)."""
+def library(request, tmp_path, plugin_manager):
+    """A fresh library in a temporary folder (real SQLite file, real original store); in a module that has a
+    ``library_template`` fixture (a library it made once, as ``(root, ...)``), a copy of that one."""
     from pixlstash.library import Library
 
+    if hasattr(request.module, "library_template"):
+        root = request.getfixturevalue("library_template")[0]
+        with copy_of_library(root, tmp_path / "library", plugin_manager) as lib:
+            yield lib
+        return
     lib = Library.open(tmp_path / "library", plugin_manager=plugin_manager)
     yield lib
     lib.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
-from conftest import copy_of_library, run_cli
+from conftest import run_cli
 from corpus import photo
 
 from pixlstash.domain import PictureFilter
@@ -19,10 +19,10 @@ from pixlstash.training import BucketRules, DatasetReport, ExportOptions, bucket
 
 
 @pytest.fixture(scope="module")
-def lora_template(tmp_path_factory) -> tuple[Path, dict[str, int], int]:
+def library_template(tmp_path_factory) -> tuple[Path, dict[str, int], int]:
     """Twelve pictures of a character as a LoRA set has them: mostly SDXL sizes, two small ones, one
     extreme, one a near copy of another; two captioned, every one tagged 1girl. Made once; each test
-    works on a copy (``library`` below)."""
+    works on a copy (``library``, conftest.py)."""
     root, folder = tmp_path_factory.mktemp("lora") / "library", tmp_path_factory.mktemp("pictures")
     sizes = [(1216, 832)] * 4 + [(832, 1216)] * 3 + [(1024, 1024)] * 2 + [(600, 400), (700, 2100), (1920, 1080)]
     for n, (width, height) in enumerate(sizes):
@@ -41,15 +41,8 @@ def lora_template(tmp_path_factory) -> tuple[Path, dict[str, int], int]:
 
 
 @pytest.fixture
-def library(lora_template, tmp_path, plugin_manager):
-    """This module's library: a copy of the LoRA set's (``live`` serves it too)."""
-    with copy_of_library(lora_template[0], tmp_path / "library", plugin_manager) as lib:
-        yield lib
-
-
-@pytest.fixture
-def lora_set(library, lora_template):
-    return library, lora_template[1], lora_template[2]
+def lora_set(library, library_template):
+    return library, library_template[1], library_template[2]
 
 
 def test_the_report_says_what_the_trainer_will_do(lora_set):

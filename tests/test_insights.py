@@ -11,7 +11,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
-from conftest import copy_of_library, run_cli
+from conftest import run_cli
 from corpus import photo
 from PIL import PngImagePlugin
 
@@ -37,10 +37,10 @@ def _render(path, n: int, lora: str | None, sampler: str, checkpoint: str) -> No
 
 
 @pytest.fixture(scope="module")
-def renders_template(tmp_path_factory) -> tuple[Path, list[int], list[int]]:
+def library_template(tmp_path_factory) -> tuple[Path, list[int], list[int]]:
     """80 renders: 30 with film_grain at 0.7 (24 of them rated 5), 50 without (4 rated 5, 2 rated 4);
     half on each of two checkpoints and samplers, whatever their rating. Made once; each test works on a
-    copy (``library`` below)."""
+    copy (``library``, conftest.py)."""
     root, folder = tmp_path_factory.mktemp("renders") / "library", tmp_path_factory.mktemp("files")
     for n in range(80):
         lora = "film_grain:0.7" if n < 30 else None
@@ -57,15 +57,8 @@ def renders_template(tmp_path_factory) -> tuple[Path, list[int], list[int]]:
 
 
 @pytest.fixture
-def library(renders_template, tmp_path, plugin_manager):
-    """This module's library: a copy of the renders' (``live`` serves it too)."""
-    with copy_of_library(renders_template[0], tmp_path / "library", plugin_manager) as lib:
-        yield lib
-
-
-@pytest.fixture
-def renders(library, renders_template):
-    return library, renders_template[1], renders_template[2]
+def renders(library, library_template):
+    return library, library_template[1], library_template[2]
 
 
 def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
