@@ -44,12 +44,19 @@ A1111_PARAMETERS = (
 def photo(width: int, height: int, seed: int = 0) -> Image.Image:
     """A photo-like picture: gradients, shapes and a little noise (compresses like a real photo)."""
     rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
-    base = np.stack([x / width * 255, y / height * 255, (x + y) / (width + height) * 255], -1)
+    x, y = np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)[:, None]
+    base = np.empty((height, width, 3), np.float32)
+    base[..., 0] = x / width * 255
+    base[..., 1] = y / height * 255
+    base[..., 2] = (x + y) / (width + height) * 255
     for _ in range(8):
         cx, cy, r = rng.integers(0, width), rng.integers(0, height), rng.integers(5, max(6, width // 3))
-        mask = (x - cx) ** 2 + (y - cy) ** 2 < r**2
-        base[mask] = rng.integers(0, 255, 3)
+        # The disc, worked out inside its bounding box only (whole numbers: exact in any float).
+        top, left = max(0, cy - r), max(0, cx - r)
+        yy, xx = np.ogrid[top : min(height, cy + r + 1), left : min(width, cx + r + 1)]
+        inside = (xx - cx) ** 2 + (yy - cy) ** 2 < r**2
+        colour = rng.integers(0, 255, 3)
+        base[top : top + inside.shape[0], left : left + inside.shape[1]][inside] = colour
     base += rng.normal(0, 4, base.shape)
     return Image.fromarray(base.clip(0, 255).astype(np.uint8))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from corpus import photo
 from PIL import Image
-from test_ui import browser, ids_by_name, page, server, sign_in, tile  # noqa: F401 - fixtures
+from test_ui import browser, ids_by_name, page, server, sign_in, template, tile  # noqa: F401 - fixtures
 from ui_support import screenshot
 
 playwright_api = pytest.importorskip("playwright.sync_api")
