@@ -45,9 +45,9 @@ def open_library(library_path: str | None, pm, *, create: bool = False) -> Libra
         library.close()
         raise
     if acting is not None:
-        enter(
-            acting.audience
-        )  # for this command (main runs it in its own context): it sees, lists, undoes as that account
+        # For this command only (main runs each in a context of its own): it sees, lists and undoes as that
+        # account.
+        enter(acting.audience)
     return library
 
 
