@@ -3,6 +3,7 @@
 again), side by side in one run.
 
     .venv/bin/python benchmarks/bench_insights.py [--pictures 100000] [--set 2000] [--runs 3] [--small]
+        [--before REV]
 
 The library is ``synthetic_library.build`` with ComfyUI generation data on every picture (five
 checkpoints, 32 LoRAs, six samplers, four schedulers, tag prompts from 500 tags; film_grain at 0.6-0.8
@@ -12,7 +13,8 @@ embedding and 0-3 faces each, real grid thumbnails, small JPEG originals (the ch
 thumbnails and reads the JPEGs' headers) and captions of 4 to 90 phrases (their tokens are counted when the
 clip plugin is installed: loading its tokenizer imports torch). Goals: insights <= 2 s for the
 whole view and <= 300 ms after a filter change; the dataset check <= 5 s cold and <= 1 s warm. ``--small``
-runs everything on 5,000 pictures (a check of the script, not a figure).
+runs everything on 5,000 pictures (a check of the script, not a figure). ``--before REV`` also times the
+first insights report ever with that git revision's core, the two taking turns, ``--runs`` times each.
 """
 
 from __future__ import annotations
@@ -157,8 +159,8 @@ def caption_pictures(root: Path) -> None:
     (root / "captioned").write_text("yes")
 
 
-def probe(root: Path, set_id: int, what: str) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(HERE.parent / "pixlstash-core")}
+def probe(root: Path, set_id: int, what: str, core: Path = HERE.parent / "pixlstash-core") -> dict:
+    env = {**os.environ, "PYTHONPATH": str(core)}
     done = subprocess.run(
         [sys.executable, "-c", PROBE, str(root), what, str(set_id)], capture_output=True, text=True, env=env
     )
@@ -167,12 +169,34 @@ def probe(root: Path, set_id: int, what: str) -> dict:
     return json.loads(done.stdout.splitlines()[-1])
 
 
+def first_ever_side_by_side(root: Path, set_id: int, kept: Path, before: str, runs: int) -> None:
+    """The first insights report ever, this tree's core and ``before``'s taking turns."""
+    import tempfile
+
+    repo = HERE.parent
+    with tempfile.TemporaryDirectory() as scratch:
+        tree = Path(scratch) / "before"
+        subprocess.run(["git", "worktree", "add", "--detach", str(tree), before], cwd=repo, check=True)
+        try:
+            times: dict[str, list[float]] = {before: [], "now": []}
+            for _ in range(runs):
+                for name, core in ((before, tree / "pixlstash-core"), ("now", repo / "pixlstash-core")):
+                    kept.unlink(missing_ok=True)
+                    times[name].append(probe(root, set_id, "insights", core)["whole view, cold"])
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=repo, check=True)
+    print("\ninsights, the first report ever, side by side:")
+    for name, values in times.items():
+        print(f"  {name:12} median {statistics.median(values):6.3f} s  (runs: {', '.join(f'{v:.3f}' for v in values)})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pictures", type=int, default=100_000)
     parser.add_argument("--set", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--small", action="store_true")
+    parser.add_argument("--before", metavar="REV", help="also time the first report ever at this git revision")
     args = parser.parse_args()
     if args.small:
         args.pictures, args.runs = 5000, 1
@@ -209,6 +233,8 @@ def main() -> None:
                 "check, cold",
             )
         )
+        if what == "insights" and args.before:
+            first_ever_side_by_side(root, set_id, kept[0], args.before, args.runs)
         for path in kept:
             path.unlink(missing_ok=True)
         first = probe(*where, what)

@@ -20,7 +20,7 @@ from pixlstash.domain import PictureFilter
 from pixlstash.insights import KeptRule
 from pixlstash.insights.feature_cache import FeatureCache
 from pixlstash.insights.service import Insights
-from pixlstash.insights.settings import prompt_words
+from pixlstash.insights.settings import FeatureIndex, prompt_words
 from pixlstash.library import Library
 from pixlstash.plugins import make_plugin_manager
 
@@ -135,6 +135,41 @@ def test_prompt_words():
     words = prompt_words("(masterpiece:1.2), best quality,\n<lora:film_grain:0.7>, [1girl], a woman by the sea at dusk")
     assert words == {"masterpiece", "best quality", "1girl", "woman", "sea", "dusk"}
     assert prompt_words("") == set()
+
+
+def test_a_librarys_rows_numbered_together_read_as_each_row_alone():
+    """The first report numbers every row at once (plain tag prompts split together); each row's settings
+    must be what that row says by itself: the prompt's words as ``prompt_words`` reads them, each once."""
+    grain = '[{"name": "film_grain", "weight": 0.7}, {"name": "film_grain", "weight": 0.7}]'
+    rows = [
+        (512, 768, "juggernaut", grain, "euler", "karras", 30, 7.0, None, "1girl, Smile, smile,, solo\nsky"),
+        (0, 768, None, "[]", "", None, 0, None, 3.5, "(masterpiece:1.2), best quality, a woman by the sea at dusk"),
+        (64, 64, "juggernaut", "not json", None, None, None, None, None, "tag, " + "x" * 61),
+        (64, 64, None, '[{"weight": 0.5}, {"name": "ink"}]', None, None, 20, 6.2, None, ""),
+        (64, 64, None, None, None, None, None, None, None, "one two three four five words here, tag"),
+        (64, 64, None, None, None, None, None, None, None, None),
+        (64, 64, None, '[{"name": ["odd"]}, {"name": "ink"}]', None, None, None, None, None, None),
+    ]  # fmt: skip
+    index = FeatureIndex()
+    together = [{index.keys[n] for n in numbers} for numbers in index.features_of(rows)]
+    assert together[0] == {
+        ("checkpoint", "juggernaut"), ("lora", "film_grain"), ("lora_weight", "film_grain@0.6-0.8"),
+        ("sampler", "euler"), ("scheduler", "karras"), ("steps", "30"), ("cfg", "7"), ("size", "512x768"),
+        ("prompt_word", "1girl"), ("prompt_word", "smile"), ("prompt_word", "solo"), ("prompt_word", "sky"),
+    }  # fmt: skip
+    assert together[1] == {("guidance", "3.5")} | {("prompt_word", w) for w in prompt_words(rows[1][-1])}
+    assert together[2] == {("checkpoint", "juggernaut"), ("size", "64x64")} | {
+        ("prompt_word", w) for w in prompt_words(rows[2][-1])
+    }
+    assert together[3] == {("lora", "ink"), ("steps", "20"), ("cfg", "6"), ("size", "64x64")}
+    assert together[4] == {("size", "64x64")} | {
+        ("prompt_word", w) for w in {"one", "two", "three", "four", "five", "words", "here", "tag"}
+    }
+    assert together[5] == together[6] == {("size", "64x64")}  # (a list with something else in it: none)
+    for numbers in index.features_of(rows):
+        assert list(numbers) == sorted(set(numbers.tolist()))
+    alone = FeatureIndex()
+    assert [{alone.keys[n] for n in alone.features_of([row])[0]} for row in rows] == together
 
 
 def test_the_command_line_and_the_api(renders, live):

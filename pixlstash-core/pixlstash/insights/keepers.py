@@ -170,7 +170,7 @@ def keeper_report(
     for values in stats.values():
         values.sort(key=lambda s: (-s.pictures, s.value))
         del values[_VALUES_SHOWN:]
-    findings.sort(key=lambda pair: -pair[0])
+    findings.sort(key=lambda pair: (-pair[0], pair[1].text))  # (ties in words, not in numbering order)
     return InsightsReport(
         total,
         kept_total,

@@ -14,6 +14,7 @@ from ..db.outcomes import OutcomeStore
 from ..db.query import PictureQuery
 from ..domain import PictureFilter
 from ..errors import BadInput
+from ..system.memory import collector_paused
 from .feature_cache import FeatureCache, Features
 from .keepers import InsightsReport, KeptRule, keeper_report
 from .settings import FeatureIndex
@@ -36,6 +37,10 @@ class Insights:
     def keepers(self, f: PictureFilter, kept: KeptRule, min_pictures: int = 20) -> InsightsReport:
         """Which settings make keepers among the pictures ``f`` selects. The scrapheap's pictures that match
         count too (never as kept: scrapping one is saying no), unless ``f`` asks for the scrapheap alone."""
+        with collector_paused():  # (a row or two for each picture, none of them in a cycle)
+            return self._keepers(f, kept, min_pictures)
+
+    def _keepers(self, f: PictureFilter, kept: KeptRule, min_pictures: int) -> InsightsReport:
         if kept.by == "set":
             if kept.set_id is None:
                 raise BadInput("kept by a set: say which (set_id)")
@@ -53,8 +58,10 @@ class Insights:
             known = self._features
             stamps = {picture_id: stamp for picture_id, stamp, *_ in states}
             stale = [i for i, stamp in stamps.items() if known.get(i, (None,))[0] != stamp]
-            for picture_id, *settings in self.outcomes.settings(stale) if stale else ():
-                known[picture_id] = (stamps[picture_id], self._index.features(settings))
+            rows = self.outcomes.settings(stale) if stale else []
+            numbered = self._index.features_of([settings for _, *settings in rows])
+            for (picture_id, *_), numbers in zip(rows, numbered, strict=True):
+                known[picture_id] = (stamps[picture_id], numbers)
             if stale:
                 self.cache.save(self._index, known, newest)
             states = [state for state in states if state[0] in known]  # (one deleted meanwhile)
