@@ -180,7 +180,11 @@ def run_cli(
     PixlStash's own: PixlStash reads its variables when it uses them, but other libraries read theirs once,
     on import (huggingface_hub's HF_ENDPOINT and HF_HOME), which in this process has long happened."""
     foreign = any(not name.startswith("PIXLSTASH_") for name in env or {})
-    if process or foreign or pythonpath is not None or os.environ.get("PIXLSTASH_TEST_CLI_PROCESS"):
+    if os.environ.get("PIXLSTASH_TEST_CLI_PROCESS"):
+        result = _run_cli_process(args, pythonpath, env, input)
+    elif process or foreign or pythonpath is not None:
+        if _running_in_fast_tier:  # (the `cli` marker's pattern cannot read what a test's env holds)
+            raise AssertionError("this test starts pixlstash in a process of its own: mark it @pytest.mark.cli")
         result = _run_cli_process(args, pythonpath, env, input)
     else:
         result = _run_cli_here(args, env, input)
@@ -399,6 +403,14 @@ def _grouped(config, item, group: str) -> None:
         from _pytest.nodeid import NodeId
 
         item._id = NodeId.parse(f"{item.nodeid}@{group}")
+
+
+_running_in_fast_tier = False  # whether the test running now is one `--fast` runs (one at a time a process)
+
+
+def pytest_runtest_setup(item):
+    global _running_in_fast_tier
+    _running_in_fast_tier = all(item.get_closest_marker(name) is None for name in (*NEEDS, "slow"))
 
 
 # First: pytest-xdist's worker reads the xdist_group marks in its own collection hook, which pluggy would

@@ -199,6 +199,7 @@ def test_long_commands_report_progress_in_a_log(lib, tmp_path):
     assert snapshot.stderr.startswith("taking a snapshot ...")
 
 
+@pytest.mark.cli  # (click's completion variable)
 def test_errors_are_one_line_unless_debug_and_help_reads_well(lib):
     broken = cli(lib, "ls", "--in-set", "Nope", check=False)
     assert broken.returncode == 1 and broken.stderr == "error: no set named 'Nope'\n"
@@ -220,6 +221,7 @@ def test_errors_are_one_line_unless_debug_and_help_reads_well(lib):
     assert "_pixlstash_completion()" in completion
 
 
+@pytest.mark.cli  # (HF_ENDPOINT: read when huggingface_hub is imported)
 def test_models_pull_without_network_fails_at_once_in_one_line(tmp_path):
     started = time.monotonic()
     pulled = run_cli(

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import REPO, pip_install_to, run_cli
 
 HELLO = '''
@@ -99,6 +100,7 @@ def test_every_plugin_of_the_repository_is_installed_here():
         assert module in installed, f"{project.name} is not installed in this environment"
 
 
+@pytest.mark.cli  # (a cache folder of its own: a variable not PixlStash's)
 def test_help_with_every_plugin_installed_imports_no_plugin(tmp_path):
     import os
 

@@ -423,6 +423,7 @@ def test_a_replicated_cluster_losing_a_volume_server_mid_import_loses_nothing_ac
         cluster.close()
 
 
+@pytest.mark.cli  # (the S3 credentials' variables: read by the process it starts)
 def test_storage_says_where_a_local_library_keeps_its_originals(tmp_path):
     env = cli_env(tmp_path / "library")
     run_cli("import", str(pictures(tmp_path / "in", 2)), env=env)
