@@ -427,6 +427,8 @@ def pytest_collection_modifyitems(config, items):
         if shared := sorted(needs & SHARED_SERVICES):
             item.add_marker(pytest.mark.xdist_group(shared[0]))
             _grouped(config, item, shared[0])
+        elif group := item.get_closest_marker("xdist_group"):  # a group a test asks for (a costly fixture)
+            _grouped(config, item, group.args[0] if group.args else group.kwargs["name"])
         heavy = needs or item.get_closest_marker("slow")
         (left_out if heavy and config.getoption("--fast") else kept).append(item)
     if left_out:

@@ -97,6 +97,7 @@ def large_batches() -> list[list[tuple[str, bytes]]]:
 
 
 @pytest.mark.parametrize("send", [_send_sequentially, _send_as_the_browser], ids=["sequential", "browser"])
+@pytest.mark.xdist_group("large-images")  # both ways on one worker: the 24 large pictures are made once
 def test_the_servers_memory_comes_back_after_importing_large_images(tmp_path, send, large_batches):
     port = free_port()
     root = tmp_path / "lib"
