@@ -1,14 +1,15 @@
 """What the access check costs (issue 62): the grid, search and similar search at 100,000 pictures with 10
 accounts and per-picture visibility, beside the same calls for the library's owner, in one run.
 
-    .venv/bin/python benchmarks/bench_visibility.py [--pictures 100000] [--runs 30] [--small]
+    .venv/bin/python benchmarks/bench_visibility.py [--pictures 100000] [--runs 30] [--small] [--before REV]
 
 The library is made once (``.bench/visibility-N``: benchmarks/synthetic_library.py with 512-d embeddings),
 then its pictures are given to 10 accounts: the owner's tenth, and 9 members whose pictures are private
 one time in three (each holds its own). Every call runs in process through the library's own code, once as
 the owner (who sees everything: no access condition), once as a member (their pictures and the shared
 ones) and once as a member with 1,000 ratings of its own (each person's marks are theirs), in turn, and
-prints the p50 of each and the cost over the owner's.
+prints the p50 of each and the cost over the owner's. ``--before REV`` prints the table for that git
+revision's core, then for this tree's, each in a process of its own, on the same library.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "pixlstash-core"))
+CORE = Path(sys.argv[sys.argv.index("--core") + 1]) if "--core" in sys.argv else ROOT / "pixlstash-core"
+sys.path.insert(0, str(CORE))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_ann import plugin_manager  # noqa: E402 - the stand-in CLIP engine the embeddings belong to
@@ -69,7 +71,13 @@ def main() -> None:
     parser.add_argument("--pictures", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--small", action="store_true", help="5,000 pictures and 3 runs: a check of the script")
+    parser.add_argument("--before", metavar="REV", help="first the same table at this git revision")
+    parser.add_argument("--core", help=argparse.SUPPRESS)  # (read above: the core this process imports)
     args = parser.parse_args()
+    if args.before:  # each table in a process of its own, alike
+        library_for(5_000 if args.small else args.pictures)  # made by this tree's code, then used by both
+        both_tables(args.before, [a for a in sys.argv[1:] if a not in ("--before", args.before)])
+        return
     pictures, runs = (5_000, 3) if args.small else (args.pictures, args.runs)
     root = library_for(pictures)
     with Library.open(root, plugin_manager=plugin_manager(root)) as library:
@@ -98,6 +106,21 @@ def main() -> None:
             owner, member, rater = interleaved_p50(runs, call)
             costs = [f"{(ms / owner - 1) * 100:>+6.0f}%" for ms in (member, rater)]
             print(f"{label:<40}{owner:>8.2f} ms{member:>9.2f} ms{costs[0]}{rater:>8.2f} ms{costs[1]}")
+
+
+def both_tables(revision: str, arguments: list[str]) -> None:
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        tree = Path(scratch) / "before"
+        subprocess.run(["git", "worktree", "add", "--detach", "-q", str(tree), revision], cwd=ROOT, check=True)
+        try:
+            for name, core in ((revision, tree / "pixlstash-core"), ("now", ROOT / "pixlstash-core")):
+                print(f"\n{name}:", flush=True)
+                subprocess.run([sys.executable, __file__, *arguments, "--core", str(core)], check=True)
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=True)
 
 
 def interleaved_p50(runs: int, call) -> tuple[float, float, float]:
