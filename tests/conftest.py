@@ -183,7 +183,8 @@ def run_cli(
     if os.environ.get("PIXLSTASH_TEST_CLI_PROCESS"):
         result = _run_cli_process(args, pythonpath, env, input)
     elif process or foreign or pythonpath is not None:
-        if _running_in_fast_tier:  # (the `cli` marker's pattern cannot read what a test's env holds)
+        running = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
+        if running in _FAST_TIER:  # (the `cli` marker's pattern cannot read what a test's env holds)
             raise AssertionError("this test starts pixlstash in a process of its own: mark it @pytest.mark.cli")
         result = _run_cli_process(args, pythonpath, env, input)
     else:
@@ -405,12 +406,9 @@ def _grouped(config, item, group: str) -> None:
         item._id = NodeId.parse(f"{item.nodeid}@{group}")
 
 
-_running_in_fast_tier = False  # whether the test running now is one `--fast` runs (one at a time a process)
-
-
-def pytest_runtest_setup(item):
-    global _running_in_fast_tier
-    _running_in_fast_tier = all(item.get_closest_marker(name) is None for name in (*NEEDS, "slow"))
+# The ids of the tests `--fast` runs. (Not a runtest hook: a conftest's runtest hooks see only the tests below
+# its folder, and the plugins' tests are elsewhere.)
+_FAST_TIER: set[str] = set()
 
 
 # First: pytest-xdist's worker reads the xdist_group marks in its own collection hook, which pluggy would
@@ -431,6 +429,8 @@ def pytest_collection_modifyitems(config, items):
             _grouped(config, item, group.args[0] if group.args else group.kwargs["name"])
         heavy = needs or item.get_closest_marker("slow")
         (left_out if heavy and config.getoption("--fast") else kept).append(item)
+        if not heavy:
+            _FAST_TIER.add(item.nodeid)
     if left_out:
         config.hook.pytest_deselected(items=left_out)
         items[:] = kept
