@@ -2,8 +2,7 @@
 
 Each migration is applied once, in order, inside one transaction with every other pending one, so an
 interrupted upgrade leaves the library exactly as it was. Never edit a released migration: add one
-(migrations from 14 on are in schema_recent.py, so that this module stays readable).
-"""
+(migrations from 14 on are in schema_recent.py, so that this module stays readable)."""
 
 from __future__ import annotations
 
@@ -570,6 +569,7 @@ MIGRATIONS: list[tuple[int, str, str | Callable[[apsw.Connection], None]]] = [
     (23, "Flux's guidance apart from CFG; the parameter text searchable; XMP sidecars followed", recent.V23_SQL),
     (24, "each picture's uploader, and private pictures", recent.v24_sql(_STAMP)),
     (25, "names of projects, sets and characters unique among what each person sees", recent.v25_names_per_person),
+    (26, "the index of private pictures holds what the access check reads", recent.V26_SQL),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

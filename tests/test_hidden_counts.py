@@ -1,0 +1,63 @@
+"""The counts an account sees leave out the pictures it may not see (issue 62): a tag's count in the
+suggestions, a set's and a project's count. They are taken off through the small index of private pictures
+(schema 26); here on a real library, each person's numbers against what they may see, counted by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from corpus import photo
+
+from pixlstash.domain import PictureFilter
+from pixlstash.library import Library
+from pixlstash.pictures.visibility import Audience, seen_by
+from pixlstash.plugins import make_plugin_manager
+
+BOB, CAROL, DAVE = 2, 3, 4  # members; account 1 is the owner
+
+
+@pytest.fixture(scope="module")
+def library_template(tmp_path_factory) -> tuple[Path, dict[str, int]]:
+    """Six pictures tagged "dusk", in one set and one project: two shared, bob's private one, bob's private
+    one in the scrapheap, carol's private one that dave holds too, and dave's private one."""
+    root, folder = tmp_path_factory.mktemp("hidden") / "library", tmp_path_factory.mktemp("files")
+    whose = {"shared-a": None, "shared-b": None, "bob": BOB, "bob-scrapped": BOB, "carol": CAROL, "dave": DAVE}
+    with Library.open(root, plugin_manager=make_plugin_manager(load_entry_points=False)) as library:
+        ids = {}
+        for n, (name, owner) in enumerate(whose.items()):
+            photo(40 + n, 30, seed=900 + n).save(folder / f"{name}.png")
+            report = library.import_paths([folder / f"{name}.png"], owner_id=owner, private=owner is not None)
+            ids[name] = report.imported[0].picture_id
+        every = list(ids.values())
+        library.edits.tag(every, add=["dusk"])
+        chosen = library.edits.create_collection("set", "evening")
+        library.edits.add_members(chosen.id, every)
+        project = library.edits.create_project("harbour")
+        library.edits.add_to_project(project.id, every)
+        library.pictures.visibility.add_holders(DAVE, [ids["carol"]], 0)
+        library.edits.scrap([ids["bob-scrapped"]])
+        ids["set"], ids["project"] = chosen.id, project.id
+    return root, ids
+
+
+@pytest.mark.parametrize(
+    "audience, live, everything",
+    [
+        (Audience(1, sees_all=True, is_owner=True), 5, 6),
+        (Audience(BOB, sees_all=False), 3, 4),  # the shared two and bob's own (one of them scrapped)
+        (Audience(CAROL, sees_all=False), 3, 3),
+        (Audience(DAVE, sees_all=False), 4, 4),  # carol's too: dave holds it
+    ],
+    ids=["owner", "bob", "carol", "dave"],
+)
+def test_each_person_counts_what_they_may_see(library, library_template, audience, live, everything):
+    ids = library_template[1]
+    with seen_by(audience):
+        assert library.count(PictureFilter(tags=["dusk"])) == live  # the grid's own count, to compare with
+        (dusk,) = [tag for tag in library.tags.vocabulary("du") if tag.name == "dusk"]
+        assert dusk.picture_count == live
+        assert library.tags.get(dusk.id).picture_count == live
+        (chosen,) = [c for c in library.collections.collections("set") if c.id == ids["set"]]
+        assert chosen.member_count == live
+        assert library.collections.project(ids["project"]).picture_count == everything
