@@ -24,6 +24,11 @@ ROOT = Path(__file__).resolve().parent.parent
 CORE = Path(sys.argv[sys.argv.index("--core") + 1]) if "--core" in sys.argv else ROOT / "pixlstash-core"
 sys.path.insert(0, str(CORE))
 sys.path.insert(0, str(ROOT / "benchmarks"))
+# Imported first, from CORE: the helpers below put this tree's core first on the path as they load.
+import pixlstash  # noqa: E402
+
+if not Path(pixlstash.__file__).is_relative_to(CORE):
+    raise SystemExit(f"pixlstash came from {pixlstash.__file__}, not {CORE}")
 
 from bench_ann import plugin_manager  # noqa: E402 - the stand-in CLIP engine the embeddings belong to
 from synthetic_library import build  # noqa: E402
@@ -73,13 +78,18 @@ def main() -> None:
     parser.add_argument("--small", action="store_true", help="5,000 pictures and 3 runs: a check of the script")
     parser.add_argument("--before", metavar="REV", help="first the same table at this git revision")
     parser.add_argument("--core", help=argparse.SUPPRESS)  # (read above: the core this process imports)
+    parser.add_argument("--library", type=Path, help=argparse.SUPPRESS)  # a copy made for one table
+    parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)  # only make the library
     args = parser.parse_args()
-    if args.before:  # each table in a process of its own, alike
-        library_for(5_000 if args.small else args.pictures)  # made by this tree's code, then used by both
-        both_tables(args.before, [a for a in sys.argv[1:] if a not in ("--before", args.before)])
+    if args.prepare:
+        library_for(5_000 if args.small else args.pictures)
+        return
+    if args.before:  # each table in a process of its own, on its own copy (a newer core upgrades the schema)
+        made = ROOT / ".bench" / f"visibility-{5_000 if args.small else args.pictures}"
+        both_tables(args.before, made, [a for a in sys.argv[1:] if a not in ("--before", args.before)])
         return
     pictures, runs = (5_000, 3) if args.small else (args.pictures, args.runs)
-    root = library_for(pictures)
+    root = args.library or library_for(pictures)
     with Library.open(root, plugin_manager=plugin_manager(root)) as library:
         common = library.db.query("SELECT name FROM tags ORDER BY picture_count DESC LIMIT 1")[0][0]
         rare = library.db.query("SELECT name FROM tags WHERE picture_count > 20 ORDER BY picture_count LIMIT 1")[0][0]
@@ -108,17 +118,25 @@ def main() -> None:
             print(f"{label:<40}{owner:>8.2f} ms{member:>9.2f} ms{costs[0]}{rater:>8.2f} ms{costs[1]}")
 
 
-def both_tables(revision: str, arguments: list[str]) -> None:
+def both_tables(revision: str, made: Path, arguments: list[str]) -> None:
+    """The library ``made`` by ``revision``'s code (or kept; that code must be able to open it), then each
+    table on a copy of it."""
+    import shutil
     import subprocess
     import tempfile
 
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory(dir=ROOT / ".bench") as scratch:
         tree = Path(scratch) / "before"
         subprocess.run(["git", "worktree", "add", "--detach", "-q", str(tree), revision], cwd=ROOT, check=True)
         try:
+            before = [sys.executable, __file__, *arguments, "--core", str(tree / "pixlstash-core")]
+            subprocess.run([*before, "--prepare"], check=True)
             for name, core in ((revision, tree / "pixlstash-core"), ("now", ROOT / "pixlstash-core")):
                 print(f"\n{name}:", flush=True)
-                subprocess.run([sys.executable, __file__, *arguments, "--core", str(core)], check=True)
+                copy = Path(scratch) / f"library-{name}"
+                shutil.copytree(made, copy, ignore=shutil.ignore_patterns("*-wal", "*-shm", "lock"))
+                command = [sys.executable, __file__, *arguments, "--core", str(core), "--library", str(copy)]
+                subprocess.run(command, check=True)
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=True)
 
