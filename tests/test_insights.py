@@ -149,6 +149,8 @@ def test_a_librarys_rows_numbered_together_read_as_each_row_alone():
         (64, 64, None, None, None, None, None, None, None, "one two three four five words here, tag"),
         (64, 64, None, None, None, None, None, None, None, None),
         (64, 64, None, '[{"name": ["odd"]}, {"name": "ink"}]', None, None, None, None, None, None),
+        (64, 64, None, '[{"name": "a"}], [{"name": "b"}]', None, None, None, None, None, None),
+        (64, 64, None, '{"name": "c"}]', None, None, None, None, None, None),
     ]  # fmt: skip
     index = FeatureIndex()
     together = [{index.keys[n] for n in numbers} for numbers in index.features_of(rows)]
@@ -165,7 +167,8 @@ def test_a_librarys_rows_numbered_together_read_as_each_row_alone():
     assert together[4] == {("size", "64x64")} | {
         ("prompt_word", w) for w in {"one", "two", "three", "four", "five", "words", "here", "tag"}
     }
-    assert together[5] == together[6] == {("size", "64x64")}  # (a list with something else in it: none)
+    # A list with something else in it counts none; so do two lists side by side, and half of one.
+    assert together[5] == together[6] == together[7] == together[8] == {("size", "64x64")}
     for numbers in index.features_of(rows):
         assert list(numbers) == sorted(set(numbers.tolist()))
     alone = FeatureIndex()

@@ -165,6 +165,8 @@ class FeatureIndex:
         try:
             lists = _LORA_LISTS.decode(f"[{','.join(texts)}]")
         except msgspec.DecodeError:
+            lists = []
+        if len(lists) != len(texts):  # (one that is no list, or two halves of one that read as one)
             lists = list(map(_loras_or_none, texts))
         for position, text in enumerate(distinct):
             distinct[text] = position
