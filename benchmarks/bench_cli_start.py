@@ -15,6 +15,7 @@ plugin installed (issue 65).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.metadata
 import os
 import statistics
@@ -23,6 +24,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from revision_tree import tree_at
 
 GOALS = {"--help": 5.0, "version": 3.0, "ls --count": 8.0}
 
@@ -51,7 +54,7 @@ def main() -> None:
     python = sys.executable
     pixlstash = [python, "-m", "pixlstash"]  # what the `pixlstash` script runs
     repo = Path(__file__).resolve().parent.parent
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory() as scratch, contextlib.ExitStack() as stack:
         library = Path(scratch) / "library"
         picture = Path(scratch) / "one.png"
         subprocess.run(
@@ -62,8 +65,7 @@ def main() -> None:
         subprocess.run([*pixlstash, "import", str(picture)], check=True, stdout=subprocess.DEVNULL, env=env)
         trees = {"now": env}
         if args.before:
-            worktree = Path(scratch) / "before"
-            subprocess.run(["git", "worktree", "add", "--detach", str(worktree), args.before], cwd=repo, check=True)
+            worktree = stack.enter_context(tree_at(args.before, Path(scratch)))
             trees[args.before] = {**env, "PYTHONPATH": _tree_path(worktree)}
         unwritable = Path(scratch) / "not-a-folder"
         unwritable.write_text("")
@@ -75,15 +77,11 @@ def main() -> None:
             "ls --count": ([*pixlstash, "ls", "--count"], {}),
         }
         subprocess.run([*pixlstash, "--help"], check=True, stdout=subprocess.DEVNULL, env=env)  # the cache made
-        try:
-            results = {
-                (label, tree): timed(argv, runs, {**tree_env, **case_env})
-                for label, (argv, case_env) in cases.items()
-                for tree, tree_env in trees.items()
-            }
-        finally:
-            if args.before:
-                subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=repo, check=True)
+        results = {
+            (label, tree): timed(argv, runs, {**tree_env, **case_env})
+            for label, (argv, case_env) in cases.items()
+            for tree, tree_env in trees.items()
+        }
     bare = results["python -c pass", "now"][0]
     plugins = importlib.metadata.entry_points(group="pixlstash")
     print(f"{len(plugins)} plugins installed: {', '.join(sorted(entry.name for entry in plugins))}")

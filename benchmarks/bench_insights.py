@@ -171,20 +171,14 @@ def probe(root: Path, set_id: int, what: str, core: Path = HERE.parent / "pixlst
 
 def first_ever_side_by_side(root: Path, set_id: int, kept: Path, before: str, runs: int) -> None:
     """The first insights report ever, this tree's core and ``before``'s taking turns."""
-    import tempfile
+    from revision_tree import tree_at
 
-    repo = HERE.parent
-    with tempfile.TemporaryDirectory() as scratch:
-        tree = Path(scratch) / "before"
-        subprocess.run(["git", "worktree", "add", "--detach", str(tree), before], cwd=repo, check=True)
-        try:
-            times: dict[str, list[float]] = {before: [], "now": []}
-            for _ in range(runs):
-                for name, core in ((before, tree / "pixlstash-core"), ("now", repo / "pixlstash-core")):
-                    kept.unlink(missing_ok=True)
-                    times[name].append(probe(root, set_id, "insights", core)["whole view, cold"])
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=repo, check=True)
+    times: dict[str, list[float]] = {before: [], "now": []}
+    with tree_at(before) as tree:
+        for _ in range(runs):
+            for name, core in ((before, tree / "pixlstash-core"), ("now", HERE.parent / "pixlstash-core")):
+                kept.unlink(missing_ok=True)
+                times[name].append(probe(root, set_id, "insights", core)["whole view, cold"])
     print("\ninsights, the first report ever, side by side:")
     for name, values in times.items():
         print(f"  {name:12} median {statistics.median(values):6.3f} s  (runs: {', '.join(f'{v:.3f}' for v in values)})")

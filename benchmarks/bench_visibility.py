@@ -123,22 +123,18 @@ def both_tables(revision: str, made: Path, arguments: list[str]) -> None:
     table on a copy of it."""
     import shutil
     import subprocess
-    import tempfile
 
-    with tempfile.TemporaryDirectory(dir=ROOT / ".bench") as scratch:
-        tree = Path(scratch) / "before"
-        subprocess.run(["git", "worktree", "add", "--detach", "-q", str(tree), revision], cwd=ROOT, check=True)
-        try:
-            before = [sys.executable, __file__, *arguments, "--core", str(tree / "pixlstash-core")]
-            subprocess.run([*before, "--prepare"], check=True)
-            for name, core in ((revision, tree / "pixlstash-core"), ("now", ROOT / "pixlstash-core")):
-                print(f"\n{name}:", flush=True)
-                copy = Path(scratch) / f"library-{name}"
-                shutil.copytree(made, copy, ignore=shutil.ignore_patterns("*-wal", "*-shm", "lock"))
-                command = [sys.executable, __file__, *arguments, "--core", str(core), "--library", str(copy)]
-                subprocess.run(command, check=True)
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=True)
+    from revision_tree import tree_at
+
+    with tree_at(revision, ROOT / ".bench") as tree:
+        before = [sys.executable, __file__, *arguments, "--core", str(tree / "pixlstash-core")]
+        subprocess.run([*before, "--prepare"], check=True)
+        for name, core in ((revision, tree / "pixlstash-core"), ("now", ROOT / "pixlstash-core")):
+            print(f"\n{name}:", flush=True)
+            copy = tree.parent / f"library-{name}"
+            shutil.copytree(made, copy, ignore=shutil.ignore_patterns("*-wal", "*-shm", "lock"))
+            command = [sys.executable, __file__, *arguments, "--core", str(core), "--library", str(copy)]
+            subprocess.run(command, check=True)
 
 
 def interleaved_p50(runs: int, call) -> tuple[float, float, float]:
