@@ -1,6 +1,7 @@
 """The counts an account sees leave out the pictures it may not see (issue 62): a tag's count in the
-suggestions, a set's and a project's count. They are taken off through the small index of private pictures
-(schema 26); here on a real library, each person's numbers against what they may see, counted by hand."""
+suggestions, a set's and a project's count, taken off through the small index of private pictures (schema
+26), and the grid's count, read in two parts (shared, then private: schema 27). Here on a real library, each
+person's numbers against what they may see, counted by hand and as the grid's pages list them."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ BOB, CAROL, DAVE = 2, 3, 4  # members; account 1 is the owner
 @pytest.fixture(scope="module")
 def library_template(tmp_path_factory) -> tuple[Path, dict[str, int]]:
     """Six pictures tagged "dusk", in one set and one project: two shared, bob's private one, bob's private
-    one in the scrapheap, carol's private one that dave holds too, and dave's private one."""
+    one in the scrapheap, carol's private one that dave holds too, and dave's private one, stacked under the
+    second shared one."""
     root, folder = tmp_path_factory.mktemp("hidden") / "library", tmp_path_factory.mktemp("files")
     whose = {"shared-a": None, "shared-b": None, "bob": BOB, "bob-scrapped": BOB, "carol": CAROL, "dave": DAVE}
     with Library.open(root, plugin_manager=make_plugin_manager(load_entry_points=False)) as library:
@@ -37,6 +39,7 @@ def library_template(tmp_path_factory) -> tuple[Path, dict[str, int]]:
         library.edits.add_to_project(project.id, every)
         library.pictures.visibility.add_holders(DAVE, [ids["carol"]], 0)
         library.edits.scrap([ids["bob-scrapped"]])
+        library.stacks.stack([ids["shared-b"], ids["dave"]], cover_id=ids["shared-b"])
         ids["set"], ids["project"] = chosen.id, project.id
     return root, ids
 
@@ -61,3 +64,29 @@ def test_each_person_counts_what_they_may_see(library, library_template, audienc
         (chosen,) = [c for c in library.collections.collections("set") if c.id == ids["set"]]
         assert chosen.member_count == live
         assert library.collections.project(ids["project"]).picture_count == everything
+
+
+@pytest.mark.parametrize(
+    "audience, live",
+    [
+        (Audience(1, sees_all=True, is_owner=True), 5),
+        (Audience(BOB, sees_all=False), 3),
+        (Audience(DAVE, sees_all=False), 4),
+    ],
+    ids=["owner", "bob", "dave"],
+)
+def test_each_person_counts_the_library_as_its_pages_list_it(library, audience, live):
+    views = [
+        PictureFilter(),
+        PictureFilter(stack_covers=True),
+        PictureFilter(scrapheap=True),
+        PictureFilter(private=True),
+        PictureFilter(mine=True),
+        PictureFilter(mine=False, stack_covers=True),
+        PictureFilter(media_type="image", unrated=True),
+    ]
+    with seen_by(audience):
+        assert library.count() == live
+        for view in views:
+            listed = [summary.id for summary in library.page(view, limit=100).items]
+            assert library.count(view) == len(listed), view

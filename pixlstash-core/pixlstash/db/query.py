@@ -28,7 +28,7 @@ from .database import Database, ids_json
 from .personal_marks import PersonalMarks, marking_account, personal, without_marks
 from .pictures import SUMMARY_COLUMNS, row_to_summary
 from .tags import TagStore
-from .visibility import collection_visible_sql, mine_sql, project_visible_sql, visible_sql
+from .visibility import collection_visible_sql, mine_sql, project_visible_sql, visible_parts_sql, visible_sql
 
 __all__ = ["CompiledFilter", "PictureQuery", "compile_filter"]
 
@@ -76,11 +76,21 @@ class CompiledFilter(msgspec.Struct):
         return f"SELECT {columns} FROM {self.from_sql} WHERE {personal(self.where_sql)}", self.params
 
 
-def compile_filter(db: Database, f: PictureFilter, *, page_size: int = 100) -> CompiledFilter:
-    """Turn a ``PictureFilter`` into SQL over ``pictures p``."""
+def _counted_from_index(f: PictureFilter) -> bool:
+    """Whether ``pictures_access`` holds all a count of ``f`` reads: who may see a picture, whether it is
+    scrapped, its stack. (A count that reads pictures' rows anyway is one pass over them, not two.)"""
+    return msgspec.structs.replace(f, stack_covers=False, scrapheap=False, private=None, mine=None) == PictureFilter()
+
+
+def compile_filter(
+    db: Database, f: PictureFilter, *, page_size: int = 100, visible: tuple[str, list] | None = None
+) -> CompiledFilter:
+    """Turn a ``PictureFilter`` into SQL over ``pictures p``; ``visible``: a part of what the account in force
+    may see, in place of all of it (``visible_parts_sql``)."""
     where: list[str] = ["p.deleted_at IS NOT NULL" if f.scrapheap else "p.deleted_at IS NULL"]
     params: list = []
-    visible, visible_params = visible_sql("p")  # what the account in force may see (pictures.visibility)
+    # What the account in force may see (pictures.visibility).
+    visible, visible_params = visible_sql("p") if visible is None else visible
     if visible != "1":
         where.append(visible)
         params.extend(visible_params)
@@ -89,7 +99,7 @@ def compile_filter(db: Database, f: PictureFilter, *, page_size: int = 100) -> C
         where.append(mine if f.mine else f"NOT {mine}")
         params.extend(mine_params)
     if f.private is not None:
-        where.append("p.private = ?")
+        where.append("+p.private = ?")  # "+": a page walks its sort index, not pictures_access (counts')
         params.append(int(f.private))
     memberships: list[_Membership] = []
     empty = False
@@ -529,8 +539,15 @@ class PictureQuery:
         compiled = compile_filter(self.db, f, page_size=1_000_000)
         if compiled.empty:
             return 0
-        sql, params = compiled.select("count(*)")
-        return self.db.scalar(sql, params) or 0
+        parts = visible_parts_sql("p")
+        if parts is None or not _counted_from_index(f):
+            sql, params = compiled.select("count(*)")
+            return self.db.scalar(sql, params) or 0
+        # A member's count: the shared pictures with no access check, then the private ones with it (two
+        # ranges of ``pictures_access``), where one condition would be tested on every picture.
+        counts = [compile_filter(self.db, f, page_size=1_000_000, visible=part).select("count(*)") for part in parts]
+        sql = " + ".join(f"({select})" for select, _ in counts)
+        return self.db.scalar(f"SELECT {sql}", [p for _, params in counts for p in params]) or 0
 
     def ids(self, f: PictureFilter, limit: int | None = None) -> list[int]:
         """Every matching id (bulk operations on "all pictures in this view")."""

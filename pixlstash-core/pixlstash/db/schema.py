@@ -541,7 +541,6 @@ ALTER TABLE faces ADD COLUMN frame_seconds REAL;
 
 # A machine caption keeps the parameters it was written with (caption type, length, ...).
 _V12 = "ALTER TABLE captions ADD COLUMN parameters TEXT;"
-
 # (version, description, SQL or a function of the connection). Version N is applied to a library at N - 1.
 MIGRATIONS: list[tuple[int, str, str | Callable[[apsw.Connection], None]]] = [
     (1, "pictures, tags, captions, generation metadata, projects, collections, folders", _V1),
@@ -570,6 +569,7 @@ MIGRATIONS: list[tuple[int, str, str | Callable[[apsw.Connection], None]]] = [
     (24, "each picture's uploader, and private pictures", recent.v24_sql(_STAMP)),
     (25, "names of projects, sets and characters unique among what each person sees", recent.v25_names_per_person),
     (26, "the index of private pictures holds what the access check reads", recent.V26_SQL),
+    (27, "a count over the library reads an index, not each picture's row", recent.V27_SQL),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

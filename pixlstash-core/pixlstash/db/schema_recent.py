@@ -5,7 +5,7 @@ undo outbox. 16: ids of sets, characters and projects never reused. 17: where a 
 pictures said not to be duplicates. 19: scores. 20: the text in pictures (OCR). 21: workflow runs' owners.
 22: pictures' edits. 23: Flux's guidance apart from CFG; the parameter text searchable; XMP sidecars
 followed. 24: many people in one library. 25: names unique among what each person sees. 26: the index of
-private pictures holds what the access check reads.
+private pictures holds what the access check reads. 27: a count over the library reads an index.
 
 Stacks: variants grouped under a cover (a workflow run's outputs on their source, near-duplicates, a
 person's pick). A picture is in one stack at most; a stack row stays when it empties, so that undoing an
@@ -27,6 +27,7 @@ __all__ = [
     "V19_SQL",
     "V20_SQL",
     "V26_SQL",
+    "V27_SQL",
     "v14_sql",
     "v25_names_per_person",
 ]
@@ -350,4 +351,13 @@ def v25_names_per_person(connection) -> None:
 V26_SQL = """
 DROP INDEX pictures_private;
 CREATE INDEX pictures_private ON pictures(id, owner_id, extra_holders, deleted_at) WHERE private = 1;
+"""
+
+
+# Migration 27: a count over the library (the grid's "N pictures", the scrapheap's) reads this index, not
+# every picture's large row: 3x faster at 100,000 pictures. ``private`` first: a member's count reads the
+# shared range with no access check and only the private range with one (``db.query``). No other query
+# constrains ``private`` by itself, so none is drawn to this index.
+V27_SQL = """
+CREATE INDEX pictures_access ON pictures(private, deleted_at, stack_id, owner_id, extra_holders);
 """
