@@ -543,8 +543,8 @@ class PictureQuery:
         if parts is None or not _counted_from_index(f):
             sql, params = compiled.select("count(*)")
             return self.db.scalar(sql, params) or 0
-        # A member's count: the shared pictures with no access check, then the private ones with it (two
-        # ranges of ``pictures_access``), where one condition would be tested on every picture.
+        # A member's count, in parts that are ranges of ``pictures_access``: what one condition would
+        # test on every picture is read only where it may see.
         counts = [compile_filter(self.db, f, page_size=1_000_000, visible=part).select("count(*)") for part in parts]
         sql = " + ".join(f"({select})" for select, _ in counts)
         return self.db.scalar(f"SELECT {sql}", [p for _, params in counts for p in params]) or 0

@@ -41,14 +41,21 @@ def visible_sql(alias: str = "p") -> tuple[str, list]:
     return f"({alias}.private = 0 OR {_theirs(alias)})", [audience.user_id] * 2
 
 
-def visible_parts_sql(alias: str = "p") -> tuple[tuple[str, list], tuple[str, list]] | None:
-    """``visible_sql`` as two conditions no picture meets both of: the shared pictures, and the private ones
-    the account in force may see (None where it sees everything). A count over the library reads each
-    part's range of the index ``pictures_access`` (private first), the shared one with no access check."""
+def visible_parts_sql(alias: str = "p") -> list[tuple[str, list]] | None:
+    """``visible_sql`` as conditions no picture meets two of (None where the account in force sees
+    everything): the shared pictures; the private ones it brought in that nobody else holds; the private ones
+    someone besides its uploader holds, when the account is one of them. A count over the library reads each
+    part as a range of the index ``pictures_access``: the shared with no access check, and of the private only
+    the account's own and the held few, never the rest."""
     audience = current_audience()
     if audience is None or audience.sees_all:
         return None
-    return (f"{alias}.private = 0", []), (f"{alias}.private = 1 AND ({_theirs(alias)})", [audience.user_id] * 2)
+    me = audience.user_id
+    return [
+        (f"{alias}.private = 0", []),
+        (f"{alias}.private = 1 AND {alias}.extra_holders = 0 AND {alias}.owner_id = ?", [me]),
+        (f"{alias}.private = 1 AND {alias}.extra_holders > 0 AND ({_theirs(alias)})", [me, me]),
+    ]
 
 
 def _theirs(alias: str) -> str:
