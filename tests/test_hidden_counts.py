@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from corpus import photo
 
-from pixlstash.domain import PictureFilter
+from pixlstash.domain import PictureFilter, Sort
 from pixlstash.library import Library
 from pixlstash.pictures.visibility import Audience, seen_by
 from pixlstash.plugins import make_plugin_manager
@@ -90,3 +90,35 @@ def test_each_person_counts_the_library_as_its_pages_list_it(library, audience, 
         for view in views:
             listed = [summary.id for summary in library.page(view, limit=100).items]
             assert library.count(view) == len(listed), view
+
+
+def test_no_page_is_drawn_to_the_count_index_in_a_library_without_statistics(library):
+    """A library just made or upgraded has no planner statistics, and SQLite then takes any equality on an
+    index's first column as selective: a page (by date, or filtered to private pictures) must still walk its
+    sort index, never read ``pictures_access`` and sort every picture. The count reads that index."""
+    library.db.execute("DELETE FROM sqlite_stat1")
+    library.db.execute("ANALYZE sqlite_schema")  # the planner forgets what it read
+    statements: list[tuple[str, tuple]] = []
+
+    def traced(call) -> list[str]:
+        statements.clear()
+        library.db.connection.exec_trace = lambda _cursor, sql, bindings: statements.append((sql, bindings)) or True
+        try:
+            call()
+        finally:
+            library.db.connection.exec_trace = None
+        return [
+            row[-1]
+            for sql, bindings in statements
+            if "FROM pictures p" in sql
+            for row in library.db.query(f"EXPLAIN QUERY PLAN {sql}", bindings or ())
+        ]
+
+    for audience in (Audience(1, sees_all=True, is_owner=True), Audience(BOB, sees_all=False)):
+        with seen_by(audience):
+            for view in (PictureFilter(stack_covers=True), PictureFilter(private=True)):
+                plan = traced(lambda view=view: library.page(view, Sort("taken_at")))
+                assert any("pictures_taken" in step for step in plan), plan
+                assert not any("pictures_access" in step or "TEMP B-TREE" in step for step in plan), plan
+            plan = traced(lambda: library.count(PictureFilter(stack_covers=True)))
+            assert any("COVERING INDEX pictures_access" in step for step in plan), plan
