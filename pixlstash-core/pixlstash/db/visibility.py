@@ -33,8 +33,8 @@ class PictureAccess(msgspec.Struct, frozen=True):
 
 def visible_sql(alias: str = "p") -> tuple[str, list]:
     """A condition on ``pictures {alias}`` admitting what the account in force may see ("1" for everything).
-    One OR whose every branch but the first no index leads with: SQLite must not read it as a union of
-    index ranges (``visible_parts_sql`` is that, for counts)."""
+    No index leads with a column of its later branches, so SQLite never reads it as a union of index
+    ranges and a page walks its sort index (``visible_parts_sql`` gives such parts, for counts)."""
     audience = current_audience()
     if audience is None or audience.sees_all:
         return "1", []
