@@ -536,15 +536,16 @@ class PictureQuery:
         return self.db.query(sql, params)
 
     def count(self, f: PictureFilter) -> int:
-        compiled = compile_filter(self.db, f, page_size=1_000_000)
-        if compiled.empty:
-            return 0
-        parts = visible_parts_sql("p")
-        if parts is None or not _counted_from_index(f):
+        parts = visible_parts_sql("p") if _counted_from_index(f) else None
+        if parts is None:
+            compiled = compile_filter(self.db, f, page_size=1_000_000)
+            if compiled.empty:
+                return 0
             sql, params = compiled.select("count(*)")
             return self.db.scalar(sql, params) or 0
         # A member's count, in parts that are ranges of ``pictures_access``: what one condition would
-        # test on every picture is read only where it may see.
+        # test on every picture is read only where it may see. (Such a filter names no tag nor id: it is
+        # never empty.)
         counts = [compile_filter(self.db, f, page_size=1_000_000, visible=part).select("count(*)") for part in parts]
         sql = " + ".join(f"({select})" for select, _ in counts)
         return self.db.scalar(f"SELECT {sql}", [p for _, params in counts for p in params]) or 0
