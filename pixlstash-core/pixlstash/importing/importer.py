@@ -1,9 +1,11 @@
-"""The import pipeline: analyse files in parallel, commit each one as it is ready.
+"""The import pipeline: analyse files in parallel, commit each one in the order the files came.
 
-Workers (threads: Pillow, hashlib and file copies release the GIL) hash a file, stop early when the
-library already has it, else analyse it, write its thumbnails and store the original. The calling
-thread commits each finished file in its own short transaction, so pictures appear while the batch
-runs, and a failure in one file never touches another or anything already stored.
+Workers (threads: Pillow, hashlib and file copies release the GIL) take the largest waiting file first,
+hash it, stop early when the library already has it, else analyse it, write its thumbnails and store the
+original. The calling thread commits each file in its own short transaction as soon as every file before
+it is committed, so pictures appear while the batch runs, ids follow the files, and a failure in one file
+never touches another or anything already stored. Of two files of a run with the same bytes, only one is
+analysed (whichever hashed first) and the first is the one recorded, with its name and date.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 
 import msgspec
 
@@ -38,12 +40,24 @@ from ..system.clock import now_ms
 from ..system.events import Event, EventBus
 from ..system.memory import release_freed_memory
 from .arrivals import Hold
+from .largest_first import LargestFirstPool
 from .photo_facts import apply_people, apply_photo_metadata
 from .sources import ImportItem, cleanup
 
 __all__ = ["ImportTarget", "Importer", "ReferenceTarget", "RunningCount"]
 
 log = logging.getLogger(__name__)
+
+# Files prepared and waiting for one before them to be committed: their grid thumbnails are in memory.
+_READY_AT_MOST = 64
+
+
+def _size(item: ImportItem) -> int:
+    """A file's size, which orders the workers' queue (largest first)."""
+    try:
+        return os.path.getsize(item.path)
+    except OSError:
+        return 0  # reported by ``_prepare``
 
 
 class ImportTarget(msgspec.Struct, frozen=True):
@@ -147,6 +161,7 @@ class _Duplicate(msgspec.Struct):
     content_hash: str
     picture_id: int | None  # None: another file of this batch holds the same bytes
     adopted: bool = False  # the picture was only referenced; its original is now stored too
+    claimant: int | None = None  # the position of the file of this run preparing those bytes
 
 
 class _Skipped(msgspec.Struct):
@@ -191,16 +206,27 @@ class Importer:
         cores = max(2, os.cpu_count() or 2) * (2 if store.remote else 1)  # (uploads wait on the network)
         self.workers = workers or int(os.environ.get("PIXLSTASH_IMPORT_WORKERS") or 0) or cores
         self.running = running if running is not None else RunningCount()
-        self._claimed: set[str] = set()
+        # content hash: the run preparing it (a token) and its file's position there. Claims last as long as
+        # their run; a committed picture is found by its hash anyway.
+        self._claims: dict[str, tuple[object, int]] = {}
         self._claim_lock = threading.Lock()
 
     # -- worker side (no writes to the database) ------------------------------------------------
 
-    def _prepare(self, item: ImportItem, reference: ReferenceTarget | None) -> _Prepared | _Duplicate | _Skipped:
+    def _prepare(
+        self, item: ImportItem, reference: ReferenceTarget | None, run: object, position: int
+    ) -> _Prepared | _Duplicate | _Skipped:
         try:
             if os.path.getsize(item.path) == 0:
                 return _Skipped(item, "empty file")
             digest = content_hash(item.path)
+            with self._claim_lock:
+                # One analysis for the same bytes: a file before the claimant still becomes the picture
+                # (``_in_turn``), so no second analysis (and no second decoded image in memory) is needed.
+                if (claim := self._claims.get(digest)) is not None:
+                    return _Duplicate(item, digest, None, claimant=claim[1] if claim[0] is run else None)
+                self._claims[digest] = (run, position)
+            # Looked up after the claim: a run lets its claims go once its pictures are committed.
             existing = self.pictures.id_for_hash(digest)
             if existing is not None:
                 _, suffix, managed = self.pictures.address(existing)
@@ -210,10 +236,6 @@ class Importer:
                 # picture survives that folder going away.
                 self.store.put(digest, item.path, suffix)
                 return _Duplicate(item, digest, existing, adopted=True)
-            with self._claim_lock:
-                if digest in self._claimed:
-                    return _Duplicate(item, digest, None)
-                self._claimed.add(digest)
             analysis = analyse_file(item.path, self.limits, known_hash=digest)
             self.thumbnails.write_made(digest, analysis.grid_thumbnail, analysis.preview_thumbnail)
             if reference is None:
@@ -342,45 +364,53 @@ class Importer:
         iterator = enumerate(items)
         pending: set[Future] = set()
         positions: dict[Future, int] = {}
+        ready: dict[int, _Prepared | _Duplicate | _Skipped] = {}  # prepared, by position, waiting their turn
+        turn = 0  # the position committed next
         order = _InOrder(report)
-        with ThreadPoolExecutor(self.workers, thread_name_prefix="pixlstash-import") as pool:
-            exhausted = False
-            while pending or not exhausted:
-                while not exhausted and len(pending) < window:
-                    try:
-                        position, item = next(iterator)
-                    except StopIteration:
-                        exhausted = True
+        run = object()  # whose claims are whose (``_prepare``)
+        try:
+            with LargestFirstPool(self.workers, thread_name_prefix="pixlstash-import") as pool:
+                exhausted = False
+                while pending or not exhausted:
+                    while not exhausted and len(pending) < window and len(ready) < _READY_AT_MOST:
+                        try:
+                            position, item = next(iterator)
+                        except StopIteration:
+                            exhausted = True
+                            break
+                        order.position = position
+                        order.rank_new_lines()  # files the sources skipped on the way come before this one
+                        future = pool.submit(_size(item), self._prepare, item, reference, run, position)
+                        pending.add(future)
+                        positions[future] = position
+                    if not pending:
                         break
-                    order.position = position
-                    order.rank_new_lines()  # files the sources skipped on the way come before this one
-                    future = pool.submit(self._prepare, item, reference)
-                    pending.add(future)
-                    positions[future] = position
-                if not pending:
-                    break
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                if hold is not None:
-                    released = hold.wait()
-                    if released is None:  # the request failed: nothing it sent is kept
-                        for future in done | pending:
-                            self._undo(future.result(), reference)
-                        return report
-                    hold, modified_ms = None, released.modified_ms
-                    source_id = released.source_id
-                    target = ImportTarget(
-                        released.project_id, released.collection_ids, released.owner_id, released.private
-                    )
-                # In file order: ``done`` is a set, and committing in its order gave the same files other
-                # ids from run to run (with one worker, ids follow the files exactly).
-                for future in sorted(done, key=positions.__getitem__):
-                    with order.lines_of(positions.pop(future)):
-                        result = future.result()
-                        if isinstance(result, _Prepared) and str(result.item.path) in modified_ms:
-                            result.analysis.file_mtime = modified_ms[str(result.item.path)]
-                        self._finish(result, report, source_id, target, reference, batch_duplicates, on_picture)
-                        if isinstance(result, _Duplicate) and result.picture_id is None:
-                            order.later[id(result)] = order.position
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    ready.update((positions.pop(future), future.result()) for future in done)
+                    if hold is not None:
+                        released = hold.wait()
+                        if released is None:  # the request failed: nothing it sent is kept
+                            for result in [*ready.values(), *(future.result() for future in pending)]:
+                                self._undo(result, reference)
+                            return report
+                        hold, modified_ms = None, released.modified_ms
+                        source_id = released.source_id
+                        target = ImportTarget(
+                            released.project_id, released.collection_ids, released.owner_id, released.private
+                        )
+                    # In file order: ids follow the files, and of two with the same bytes the first is recorded.
+                    while turn in ready and (result := self._in_turn(turn, ready)) is not None:
+                        with order.lines_of(turn):
+                            if isinstance(result, _Prepared) and str(result.item.path) in modified_ms:
+                                result.analysis.file_mtime = modified_ms[str(result.item.path)]
+                            self._finish(result, report, source_id, target, reference, batch_duplicates, on_picture)
+                            if isinstance(result, _Duplicate) and result.picture_id is None:
+                                order.later[id(result)] = order.position
+                        turn += 1
+        finally:
+            with self._claim_lock:
+                for digest in [digest for digest, (owner, _) in self._claims.items() if owner is run]:
+                    del self._claims[digest]
         for duplicate in batch_duplicates:
             order.position = order.later.get(id(duplicate), order.position)
             picture_id = self.pictures.id_for_hash(duplicate.content_hash)
@@ -397,6 +427,26 @@ class Importer:
         release_freed_memory()
         report.seconds = round(time.perf_counter() - started, 3)
         return report
+
+    @staticmethod
+    def _in_turn(position: int, ready: dict) -> _Prepared | _Duplicate | _Skipped | None:
+        """What to commit at ``position``, taken from ``ready``; None while it must wait. A file whose bytes a
+        later file of the run was analysing takes that analysis: the first copy is the picture (its name,
+        its date) and the later one its duplicate, whichever worker hashed first."""
+        result = ready[position]
+        later = result.claimant if isinstance(result, _Duplicate) else None
+        if later is None or later < position:
+            return ready.pop(position)
+        if later not in ready:
+            return None  # still being analysed
+        del ready[position]
+        claimant = ready[later]
+        if not isinstance(claimant, _Prepared):
+            return result  # those bytes failed: reported as the same content as a file that failed
+        ready[later] = _Duplicate(claimant.item, result.content_hash, None, claimant=position)
+        with contextlib.suppress(OSError):  # (an upload's time comes with its release instead)
+            claimant.analysis.file_mtime = int(os.stat(result.item.path).st_mtime * 1000)
+        return _Prepared(result.item, claimant.analysis)
 
     def _finish(self, result, report: ImportReport, source_id, target, reference, batch_duplicates, on_picture) -> None:
         item = result.item
