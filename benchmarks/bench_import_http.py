@@ -1,7 +1,7 @@
 """Import as users do it: over HTTP, in the patterns clients use, and through the CLI.
 
     .venv/bin/python benchmarks/bench_import_http.py [--counts 60,600] [--modes sequential,browser,saver]
-        [--views] [--cli] [--big 200] [--plugins] [--big-mixed 60] [--before REV] [--profile FILE]
+        [--views] [--cli] [--big 200] [--plugins] [--big-mixed 60] [--before REV] [--repeat N] [--profile FILE]
 
 Upload patterns, each on a new server, side by side: ``sequential`` (one client posting 25-file batches
 one after another, as scripts and the ComfyUI saver do), ``browser`` (one file a request, as many in flight
@@ -17,7 +17,9 @@ server runs without entry-point plugins unless ``--plugins``
 and cameras write them, with duplicates, a cut file and a text file) sent sequentially, and its decode
 limit: the sum of each distinct file's single-core preparation (``analyse_file``: hash, decode,
 thumbnails, metadata, as an import worker runs it) divided by the cores, so the import's speed reads as a
-share of what this machine can do.
+share of what this machine can do. ``--repeat N`` runs each pattern N times, the trees (``--before``)
+alternating and the decode limit measured again each round, and prints the medians: one run of two
+seconds varies by 5-10 % on a shared machine.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import threading
@@ -350,7 +353,8 @@ def over_http(args, env: dict[str, str]) -> None:
     rows: list[Figures] = []
     for count in args.counts:
         files = sorted(corpus_peer(count).iterdir())
-        for (tree, tree_env), mode in ((tree, mode) for mode in args.modes for tree in trees(args, env)):
+        runs = [(tree, mode) for _ in range(args.repeat) for mode in args.modes for tree in trees(args, env)]
+        for (tree, tree_env), mode in runs:
             if mode == "saver":
                 continue
             label = f"{tree}{mode}" + (
@@ -376,6 +380,23 @@ def over_http(args, env: dict[str, str]) -> None:
     print(HEADER.format(settle=int(args.settle)))
     for figures in rows:
         print(figures.row())
+    print_medians(rows)
+
+
+def print_medians(rows: list[Figures]) -> None:
+    """With ``--repeat``: each pattern's median pictures/s and server cores over its runs (one run of a
+    few seconds varies by 5-10 % on a shared machine; the runs of each tree alternate)."""
+    by_label: dict[str, list[Figures]] = {}
+    for figures in rows:
+        by_label.setdefault(figures.label, []).append(figures)
+    for label, runs in by_label.items():
+        if len(runs) > 1:
+            rates = [f.tally.imported / f.seconds for f in runs]
+            print(
+                f"  {label}: median of {len(runs)} runs {statistics.median(rates):.1f} pictures/s "
+                f"(runs {', '.join(f'{r:.1f}' for r in rates)}), "
+                f"{statistics.median(f.cores for f in runs):.2f} server cores"
+            )
 
 
 def decode_limit(files: list[Path], env: dict[str, str]) -> tuple[float, int]:
@@ -407,26 +428,37 @@ def decode_limit(files: list[Path], env: dict[str, str]) -> tuple[float, int]:
 def big_mixed(args, env: dict[str, str]) -> None:
     files = sorted(corpus_big_mixed(args.big_mixed).iterdir())
     megabytes = sum(path.stat().st_size for path in files) / 1e6
-    one_core, pictures = decode_limit(files, env)
     cores = os.cpu_count() or 1
-    limit = pictures / (one_core / cores)
     print(HEADER.format(settle=int(args.settle)))
-    for tree, tree_env in trees(args, env):
-        label = f"{tree}big mixed ({len(files)} files, {megabytes:.0f} MB), {args.per_request} a request"
-        figures, server = measure(
-            label, lambda s, f: sequential(s, f, args.per_request), files, tree_env, args.settle, args.profile
-        )
-        server.close()
-        print(figures.row())
-        rate = figures.tally.imported / figures.seconds
+    rows, limits = [], []
+    for _ in range(args.repeat):  # the limit is measured between the runs too: it drifts with the machine
+        one_core, pictures = decode_limit(files, env)
+        limits.append(pictures / (one_core / cores))
+        for tree, tree_env in trees(args, env):
+            label = f"{tree}big mixed ({len(files)} files, {megabytes:.0f} MB), {args.per_request} a request"
+            figures, server = measure(
+                label, lambda s, f: sequential(s, f, args.per_request), files, tree_env, args.settle, args.profile
+            )
+            server.close()
+            rows.append(figures)
+            print(figures.row())
+            rate = figures.tally.imported / figures.seconds
+            print(
+                f"  {tree}{rate:.1f} pictures/s = {rate / limits[-1]:.0%} of the decode limit, on "
+                f"{figures.cores:.2f} of {cores} cores"
+            )
         print(
-            f"  {tree}{rate:.1f} pictures/s = {rate / limit:.0%} of the decode limit, on {figures.cores:.2f} of "
-            f"{cores} cores"
+            f"decode limit: {one_core:.2f} s of one core for the {pictures} distinct pictures, / {cores} cores = "
+            f"{limits[-1]:.1f} pictures/s"
         )
-    print(
-        f"decode limit: {one_core:.2f} s of one core for the {pictures} distinct pictures, / {cores} cores = "
-        f"{limit:.1f} pictures/s"
-    )
+    if args.repeat > 1:
+        limit = statistics.median(limits)
+        print(f"  median decode limit of {len(limits)}: {limit:.1f} pictures/s")
+        print_medians(rows)
+        for tree, _ in trees(args, env):
+            runs = [f for f in rows if f.label.startswith(tree)] if tree else rows
+            rate = statistics.median(f.tally.imported / f.seconds for f in runs)
+            print(f"  {tree or 'this tree: '}{rate / limit:.0%} of the median decode limit")
 
 
 def through_cli(corpus: Path, env: dict[str, str]) -> None:
@@ -461,6 +493,7 @@ def main() -> None:
     parser.add_argument("--plugins", action="store_true", help="load entry-point plugins (ML engines)")
     parser.add_argument("--big-mixed", type=int, default=0, help="big files over HTTP with the decode limit")
     parser.add_argument("--before", metavar="REV", help="also measure this git revision's server, side by side")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each HTTP pattern (alternating trees): medians")
     parser.add_argument("--profile", type=Path, help="with --big-mixed: py-spy's samples of the server, to this file")
     args = parser.parse_args()
     env = environment(args.plugins)

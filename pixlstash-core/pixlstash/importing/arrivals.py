@@ -66,10 +66,6 @@ class Hold:
         self._release = None
         self._decided.set()
 
-    def decided(self) -> bool:
-        """Whether the request is whole (released) or failed (abandoned), without waiting."""
-        return self._decided.is_set()
-
     def wait(self) -> Release | None:
         self._decided.wait()
         return self._release

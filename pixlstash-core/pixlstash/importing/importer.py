@@ -371,12 +371,8 @@ class Importer:
         try:
             with LargestFirstPool(self.workers, thread_name_prefix="pixlstash-import") as pool:
                 exhausted = False
-                while True:
-                    # While a request arrives, one file a worker: taking more would decide the order (largest
-                    # first) among the few arrived so far, and take cores from the request's parsing.
-                    arriving = hold is not None and not hold.decided()
-                    in_flight = self.workers if arriving else window
-                    while not exhausted and len(pending) < in_flight and len(ready) < _READY_AT_MOST:
+                while pending or not exhausted:
+                    while not exhausted and len(pending) < window and len(ready) < _READY_AT_MOST:
                         try:
                             position, item = next(iterator)
                         except StopIteration:
@@ -387,11 +383,10 @@ class Importer:
                         future = pool.submit(_size(item), self._prepare, item, reference, run, position)
                         pending.add(future)
                         positions[future] = position
-                    if pending:
-                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                        ready.update((positions.pop(future), future.result()) for future in done)
-                    if hold is not None and not exhausted and len(ready) < _READY_AT_MOST:
-                        continue  # commits wait for the whole request; its files keep being prepared
+                    if not pending:
+                        break
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    ready.update((positions.pop(future), future.result()) for future in done)
                     if hold is not None:
                         released = hold.wait()
                         if released is None:  # the request failed: nothing it sent is kept
@@ -412,8 +407,6 @@ class Importer:
                             if isinstance(result, _Duplicate) and result.picture_id is None:
                                 order.later[id(result)] = order.position
                         turn += 1
-                    if exhausted and not pending:
-                        break
         finally:
             with self._claim_lock:
                 for digest in [digest for digest, (owner, _) in self._claims.items() if owner is run]:
