@@ -1,8 +1,8 @@
 """The import's worker threads, taking the largest waiting file first.
 
 Longest processing time first: a batch's big files (4K upscales, camera PNGs) start early, so none is left
-decoding alone at the batch's end while the other cores wait; measured in benchmarks/README.md ("Import:
-big files"). Files of one size, and every file when there is one worker, are taken in the order they came.
+decoding alone at the batch's end while the other cores wait; measured in benchmarks/README.md ("Big files
+over HTTP"). Files of one size, and every file when there is one worker, are taken in the order they came.
 """
 
 from __future__ import annotations
