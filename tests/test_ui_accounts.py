@@ -8,9 +8,14 @@ import re
 
 import pytest
 from corpus import photo
-from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
 from test_ui_accessibility import serious
-from ui_support import PageWatcher, library_server, screenshot, signed_in_page
+from ui_support import (
+    PageWatcher,
+    browser,  # noqa: F401 - the module-scoped browser fixture
+    library_server,
+    screenshot,
+    signed_in_page,
+)
 
 from pixlstash.accounts import Accounts
 

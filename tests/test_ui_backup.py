@@ -4,8 +4,12 @@ it finish, and turns the schedule on; what they see is what happened on disk."""
 from __future__ import annotations
 
 import pytest
-from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
-from ui_support import library_server, screenshot, signed_in_page
+from ui_support import (
+    browser,  # noqa: F401 - the module-scoped browser fixture
+    library_server,
+    screenshot,
+    signed_in_page,
+)
 
 from pixlstash.backups import verify_backup
 

@@ -6,9 +6,15 @@ from __future__ import annotations
 
 import pytest
 from test_comfy_runs import NOISE, made_by_comfyui
-from test_ui import browser, tile  # noqa: F401 - the module-scoped browser fixture
 from test_ui_curation import wait_until
-from ui_support import OWNER, PASSWORD, screenshot, signed_in_page
+from ui_library import tile
+from ui_support import (
+    OWNER,
+    PASSWORD,
+    browser,  # noqa: F401 - the module-scoped browser fixture
+    screenshot,
+    signed_in_page,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import pytest
 from corpus import photo
-from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
-from ui_support import library_server, signed_in_page
+from ui_support import (
+    browser,  # noqa: F401 - the module-scoped browser fixture
+    library_server,
+    signed_in_page,
+)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import pytest
 from corpus import photo
-from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
 from test_ui_accessibility import serious
 from test_ui_visibility import PHONE, signed_in_as
-from ui_support import library_server, screenshot
+from ui_support import (
+    browser,  # noqa: F401 - the module-scoped browser fixture
+    library_server,
+    screenshot,
+)
 
 from pixlstash.accounts import Accounts
 from pixlstash.pictures.visibility import Audience, seen_by

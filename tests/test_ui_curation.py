@@ -12,8 +12,8 @@ import re
 import pytest
 from conftest import run_cli
 from corpus import photo, solid
-from test_ui import browser, sign_in, tile  # noqa: F401 - the module-scoped browser fixture
-from ui_support import library_server, screenshot, signed_in_page
+from ui_library import tile
+from ui_support import browser, library_server, screenshot, sign_in, signed_in_page  # noqa: F401 - the module-scoped browser fixture
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect

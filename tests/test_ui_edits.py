@@ -11,8 +11,12 @@ import io
 import numpy as np
 import pytest
 from PIL import Image
-from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
-from ui_support import library_server, screenshot, signed_in_page
+from ui_support import (
+    browser,  # noqa: F401 - the module-scoped browser fixture
+    library_server,
+    screenshot,
+    signed_in_page,
+)
 
 from pixlstash.domain import EditChange
 from pixlstash.sharing.service import ShareOptions

@@ -12,9 +12,14 @@ import pytest
 from corpus import photo
 from test_insights import _render
 from test_scores import degraded
-from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
 from test_ui_accessibility import serious
-from ui_support import library_server, screenshot, signed_in_page, wait_for_the_list
+from ui_support import (
+    browser,  # noqa: F401 - the module-scoped browser fixture
+    library_server,
+    screenshot,
+    signed_in_page,
+    wait_for_the_list,
+)
 
 from pixlstash import hookimpl
 from pixlstash.db.vectors import FaceRow

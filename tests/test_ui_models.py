@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import pytest
 from corpus import photo
-from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
 from test_web_enrichment import wait_for_jobs
 from test_web_model_pulls import MODEL_BYTES, FetchedModel, SlowModelServer, register_engine
-from ui_support import OWNER, PASSWORD, screenshot, signed_in_page
+from ui_support import (
+    OWNER,
+    PASSWORD,
+    browser,  # noqa: F401 - the module-scoped browser fixture
+    screenshot,
+    signed_in_page,
+)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect

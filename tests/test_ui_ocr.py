@@ -8,8 +8,12 @@ import re
 
 import pytest
 from corpus import photo
-from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
-from ui_support import library_server, screenshot, signed_in_page
+from ui_support import (
+    browser,  # noqa: F401 - the module-scoped browser fixture
+    library_server,
+    screenshot,
+    signed_in_page,
+)
 
 from pixlstash.domain import TextRun
 from pixlstash.system.clock import now_ms

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from corpus import photo
 from PIL import Image
-from test_ui import browser, ids_by_name, page, server, sign_in, template, tile  # noqa: F401 - fixtures
-from ui_support import screenshot
+from ui_library import ids_by_name, page, server, template, tile  # noqa: F401 - fixtures and helpers
+from ui_support import browser, screenshot, sign_in  # noqa: F401 - the module-scoped browser fixture
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect

@@ -8,10 +8,15 @@ import re
 
 import pytest
 from test_scores import degraded
-from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
 from test_ui_accessibility import serious
 from test_web_enrichment import wait_for_jobs
-from ui_support import library_server, screenshot, signed_in_page, wait_for_the_list
+from ui_support import (
+    browser,  # noqa: F401 - the module-scoped browser fixture
+    library_server,
+    screenshot,
+    signed_in_page,
+    wait_for_the_list,
+)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect

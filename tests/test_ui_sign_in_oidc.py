@@ -7,10 +7,17 @@ from __future__ import annotations
 
 import pytest
 from openid_provider import CLIENT_ID, CLIENT_SECRET, OpenIdProvider
-from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
 from test_ui_accessibility import serious
 from test_ui_accounts import PHONE, open_access
-from ui_support import OWNER, PASSWORD, PageWatcher, library_server, screenshot, signed_in_page
+from ui_support import (
+    OWNER,
+    PASSWORD,
+    PageWatcher,
+    browser,  # noqa: F401 - the module-scoped browser fixture
+    library_server,
+    screenshot,
+    signed_in_page,
+)
 
 from pixlstash.accounts import Accounts
 

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import pytest
 from corpus import photo
-from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
-from ui_support import boxes_overlap, library_server, screenshot, signed_in_page
+from ui_support import (
+    boxes_overlap,
+    browser,  # noqa: F401 - the module-scoped browser fixture
+    library_server,
+    screenshot,
+    signed_in_page,
+)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect

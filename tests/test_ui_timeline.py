@@ -11,9 +11,14 @@ from datetime import UTC, datetime
 
 import pytest
 from corpus import solid
-from test_ui import browser, tile  # noqa: F401 - the module-scoped browser fixture
 from test_ui_curation import wait_until
-from ui_support import library_server, screenshot, signed_in_page
+from ui_library import tile
+from ui_support import (
+    browser,  # noqa: F401 - the module-scoped browser fixture
+    library_server,
+    screenshot,
+    signed_in_page,
+)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect

@@ -10,8 +10,13 @@ import re
 import numpy as np
 import pytest
 from PIL import Image
-from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
-from ui_support import boxes_overlap, library_server, screenshot, signed_in_page
+from ui_support import (
+    boxes_overlap,
+    browser,  # noqa: F401 - the module-scoped browser fixture
+    library_server,
+    screenshot,
+    signed_in_page,
+)
 
 from pixlstash.sharing.service import ShareOptions
 

@@ -8,10 +8,15 @@ import re
 
 import pytest
 from corpus import photo
-from test_ui import browser  # noqa: F401 - the module-scoped browser fixture
 from test_ui_accessibility import serious
 from test_ui_accounts import PHONE
-from ui_support import PageWatcher, library_server, screenshot, wait_for_the_list
+from ui_support import (
+    PageWatcher,
+    browser,  # noqa: F401 - the module-scoped browser fixture
+    library_server,
+    screenshot,
+    wait_for_the_list,
+)
 
 from pixlstash.accounts import Accounts
 

@@ -13,10 +13,15 @@ import numpy as np
 import pytest
 from corpus import mp4, photo, solid
 from PIL import Image
-from test_ui import browser, tile  # noqa: F401 - the module-scoped browser fixture
 from test_ui_sizes import check
 from test_web_enrichment import wait_for_jobs
-from ui_support import library_server, screenshot, signed_in_page
+from ui_library import tile
+from ui_support import (
+    browser,  # noqa: F401 - the module-scoped browser fixture
+    library_server,
+    screenshot,
+    signed_in_page,
+)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
