@@ -6,14 +6,10 @@ from __future__ import annotations
 import io
 import re
 
-import pytest
 from corpus import photo, solid
 from test_web_enrichment import wait_for_jobs
 from ui_library import ids_by_name, open_filters, page, server, template, tile  # noqa: F401 - fixtures
-from ui_support import PageWatcher, browser, screenshot, sign_in, wait_for_the_list  # noqa: F401 - fixture
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
+from ui_support import PageWatcher, browser, expect, screenshot, sign_in, wait_for_the_list  # noqa: F401 - fixture
 
 
 def test_first_run_setup_from_loopback_creates_the_owner(browser, fake_engines, library):  # noqa: F811

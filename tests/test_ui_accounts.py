@@ -7,30 +7,24 @@ from __future__ import annotations
 import re
 
 import pytest
-from corpus import photo
 from test_ui_accessibility import serious
 from ui_support import (
     PageWatcher,
     browser,  # noqa: F401 - the module-scoped browser fixture
-    library_server,
+    expect,
+    photos_server,
     screenshot,
     signed_in_page,
 )
 
 from pixlstash.accounts import Accounts
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
-
 PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("pictures")
-    for n in range(3):
-        photo(640, 480, seed=700 + n).save(folder / f"p{n}.png")
-    with library_server(tmp_path_factory.mktemp("library"), folder, 3) as live:
+    with photos_server(tmp_path_factory, 3, seed=700) as live:
         yield live
 
 

@@ -6,15 +6,13 @@ from __future__ import annotations
 import pytest
 from ui_support import (
     browser,  # noqa: F401 - the module-scoped browser fixture
+    expect,
     library_server,
     screenshot,
     signed_in_page,
 )
 
 from pixlstash.backups import verify_backup
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
 
 
 @pytest.fixture

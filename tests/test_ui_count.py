@@ -4,23 +4,17 @@ the first page's 120, for a view of thousands; once it stayed at 120)."""
 from __future__ import annotations
 
 import pytest
-from corpus import photo
 from ui_support import (
     browser,  # noqa: F401 - the module-scoped browser fixture
-    library_server,
+    expect,
+    photos_server,
     signed_in_page,
 )
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("pictures")
-    for n in range(130):
-        photo(48, 32, seed=200 + n).save(folder / f"c{n:03}.png")
-    with library_server(tmp_path_factory.mktemp("library"), folder, 130) as live:
+    with photos_server(tmp_path_factory, 130, size=(48, 32), seed=200, name="c{n:03}.png") as live:
         yield live
 
 

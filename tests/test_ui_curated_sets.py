@@ -6,28 +6,22 @@ own settings. Desktop and phone, axe-clean."""
 from __future__ import annotations
 
 import pytest
-from corpus import photo
 from test_ui_accessibility import serious
 from test_ui_visibility import PHONE, signed_in_as
 from ui_support import (
     browser,  # noqa: F401 - the module-scoped browser fixture
-    library_server,
+    expect,
+    photos_server,
     screenshot,
 )
 
 from pixlstash.accounts import Accounts
 from pixlstash.pictures.visibility import Audience, seen_by
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("pictures")
-    for n in range(2):
-        photo(640, 480, seed=820 + n).save(folder / f"p{n}.png")
-    with library_server(tmp_path_factory.mktemp("library"), folder, 2) as live:
+    with photos_server(tmp_path_factory, 2, seed=820) as live:
         accounts = Accounts(live.state.auth)
         bob = accounts.add("bob", "bobs password", "member")
         carol = accounts.add("carol", "carols password", "member")

@@ -13,10 +13,7 @@ import pytest
 from conftest import run_cli
 from corpus import photo, solid
 from ui_library import tile
-from ui_support import browser, library_server, screenshot, sign_in, signed_in_page  # noqa: F401 - the module-scoped browser fixture
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
+from ui_support import browser, expect, library_server, screenshot, sign_in, signed_in_page  # noqa: F401 - the module-scoped browser fixture
 
 COUNT = 300
 

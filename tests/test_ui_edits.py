@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 from ui_support import (
     browser,  # noqa: F401 - the module-scoped browser fixture
+    expect,
     library_server,
     screenshot,
     signed_in_page,
@@ -20,9 +21,6 @@ from ui_support import (
 
 from pixlstash.domain import EditChange
 from pixlstash.sharing.service import ShareOptions
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
 
 SIZES = {
     "desktop": {"viewport": {"width": 1440, "height": 900}},

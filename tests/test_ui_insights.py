@@ -15,6 +15,7 @@ from test_scores import degraded
 from test_ui_accessibility import serious
 from ui_support import (
     browser,  # noqa: F401 - the module-scoped browser fixture
+    expect,
     library_server,
     screenshot,
     signed_in_page,
@@ -23,9 +24,6 @@ from ui_support import (
 
 from pixlstash import hookimpl
 from pixlstash.db.vectors import FaceRow
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
 
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 

@@ -5,16 +5,13 @@ until a click elsewhere). Three times in a row each, on a desktop and on a phone
 from __future__ import annotations
 
 import pytest
-from corpus import photo
 from ui_support import (
     browser,  # noqa: F401 - the module-scoped browser fixture
-    library_server,
+    expect,
+    photos_server,
     screenshot,
     signed_in_page,
 )
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
 
 SIZES = {
     "desktop": {"viewport": {"width": 1280, "height": 800}},
@@ -24,10 +21,7 @@ SIZES = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("pictures")
-    for n in range(4):
-        photo(300, 200, seed=40 + n).save(folder / f"m{n}.jpg")
-    with library_server(tmp_path_factory.mktemp("library"), folder, 4) as live:
+    with photos_server(tmp_path_factory, 4, size=(300, 200), seed=40, name="m{n}.jpg") as live:
         live.sets = [live.library.organise.create_collection("set", name) for name in ("Alpha", "Beta", "Gamma")]
         yield live
 

@@ -6,7 +6,6 @@ work waits for the model."""
 
 from __future__ import annotations
 
-import pytest
 from corpus import photo
 from test_web_enrichment import wait_for_jobs
 from test_web_model_pulls import MODEL_BYTES, FetchedModel, SlowModelServer, register_engine
@@ -14,12 +13,10 @@ from ui_support import (
     OWNER,
     PASSWORD,
     browser,  # noqa: F401 - the module-scoped browser fixture
+    expect,
     screenshot,
     signed_in_page,
 )
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
 
 
 def test_a_missing_model_is_named_where_it_is_needed_and_got_with_progress(

@@ -10,6 +10,7 @@ import pytest
 from corpus import photo
 from ui_support import (
     browser,  # noqa: F401 - the module-scoped browser fixture
+    expect,
     library_server,
     screenshot,
     signed_in_page,
@@ -17,9 +18,6 @@ from ui_support import (
 
 from pixlstash.domain import TextRun
 from pixlstash.system.clock import now_ms
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
 
 SIGN = [
     TextRun("GRAND OPENING", [100, 80, 700, 80, 700, 200, 100, 200]),

@@ -5,14 +5,10 @@ click, a phone's drawer that closes on a choice, and a selection bar that never 
 
 from __future__ import annotations
 
-import pytest
 from corpus import photo
 from PIL import Image
 from ui_library import ids_by_name, page, server, template, tile  # noqa: F401 - fixtures and helpers
-from ui_support import browser, screenshot, sign_in  # noqa: F401 - the module-scoped browser fixture
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
+from ui_support import browser, expect, screenshot, sign_in  # noqa: F401 - the module-scoped browser fixture
 
 
 def exif_photo(path):

@@ -6,12 +6,8 @@ from __future__ import annotations
 import io
 import re
 
-import pytest
 from ui_library import ids_by_name, open_filters, page, server, template, tile  # noqa: F401 - fixtures
-from ui_support import OWNER, PASSWORD, PageWatcher, browser, screenshot  # noqa: F401 - fixture
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
+from ui_support import OWNER, PASSWORD, PageWatcher, browser, expect, screenshot  # noqa: F401 - fixture
 
 
 def test_statistics_panel_filters_by_clicking_a_bar(page, server):  # noqa: F811

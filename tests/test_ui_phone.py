@@ -7,17 +7,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from corpus import photo
 from ui_support import (
     browser,  # noqa: F401 - the module-scoped browser fixture
-    library_server,
+    expect,
+    photos_server,
     screenshot,
     signed_in_page,
     wait_for_the_list,
 )
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
 
 TOUCH = {
     "phone": {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True},
@@ -27,10 +24,7 @@ TOUCH = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("pictures")
-    for n in range(6):
-        photo(300, 200, seed=n).save(folder / f"p{n}.jpg")
-    with library_server(tmp_path_factory.mktemp("library"), folder, 6) as live:
+    with photos_server(tmp_path_factory, 6, size=(300, 200), name="p{n}.jpg") as live:
         library = live.library
         ids = [pid for (pid,) in library.db.query("SELECT id FROM pictures ORDER BY id")]
         summer = library.organise.create_collection("set", "Best of the summer shoot")

@@ -12,14 +12,12 @@ from test_ui_accessibility import serious
 from test_web_enrichment import wait_for_jobs
 from ui_support import (
     browser,  # noqa: F401 - the module-scoped browser fixture
+    expect,
     library_server,
     screenshot,
     signed_in_page,
     wait_for_the_list,
 )
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
 
 QUALITY = "Quality"
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}

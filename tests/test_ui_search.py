@@ -10,14 +10,12 @@ import pytest
 from corpus import a1111_png, photo
 from ui_support import (
     browser,  # noqa: F401 - the module-scoped browser fixture
+    expect,
     library_server,
     screenshot,
     signed_in_page,
     wait_for_the_list,
 )
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
 
 
 @pytest.fixture(scope="module")

@@ -14,25 +14,18 @@ from ui_support import (
     PASSWORD,
     PageWatcher,
     browser,  # noqa: F401 - the module-scoped browser fixture
-    library_server,
+    expect,
+    photos_server,
     screenshot,
     signed_in_page,
 )
 
 from pixlstash.accounts import Accounts
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from corpus import photo
-
-    folder = tmp_path_factory.mktemp("pictures")
-    for n in range(2):
-        photo(640, 480, seed=900 + n).save(folder / f"p{n}.png")
-    with library_server(tmp_path_factory.mktemp("library"), folder, 2) as live:
+    with photos_server(tmp_path_factory, 2, seed=900) as live:
         yield live
 
 

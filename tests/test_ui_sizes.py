@@ -12,15 +12,13 @@ from test_ui_curation import wait_until
 from ui_support import (
     PageWatcher,
     browser,  # noqa: F401 - the module-scoped browser fixture
+    expect,
     library_server,
     screenshot,
     signed_in_page,
 )
 
 from pixlstash.sharing.service import ShareOptions
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
 
 # name: (width, height, touch screen, phone). The narrowest phones in use are 360 px wide.
 SIZES = {

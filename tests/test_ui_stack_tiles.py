@@ -4,25 +4,19 @@ a badge, and the chips used to cover the rating), and an action on it says that 
 from __future__ import annotations
 
 import pytest
-from corpus import photo
 from ui_support import (
     boxes_overlap,
     browser,  # noqa: F401 - the module-scoped browser fixture
-    library_server,
+    expect,
+    photos_server,
     screenshot,
     signed_in_page,
 )
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("pictures")
-    for n in range(7):
-        photo(400, 300, seed=70 + n).save(folder / f"s{n}.jpg")
-    with library_server(tmp_path_factory.mktemp("library"), folder, 7) as live:
+    with photos_server(tmp_path_factory, 7, size=(400, 300), seed=70, name="s{n}.jpg") as live:
         library = live.library
         ids = [pid for (pid,) in library.db.query("SELECT id FROM pictures ORDER BY id")]
         stack = library.stacks.stack(ids[:4], cover_id=ids[0])

@@ -15,13 +15,11 @@ from test_ui_curation import wait_until
 from ui_library import tile
 from ui_support import (
     browser,  # noqa: F401 - the module-scoped browser fixture
+    expect,
     library_server,
     screenshot,
     signed_in_page,
 )
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
 
 COUNT = 240
 FIRST_DAY = datetime(2023, 1, 1, 12, tzinfo=UTC)  # noon: a day in every viewer's time zone

@@ -5,25 +5,19 @@ showing each state in turn."""
 from __future__ import annotations
 
 import pytest
-from corpus import photo
 from ui_library import tile
 from ui_support import (
     browser,  # noqa: F401 - the module-scoped browser fixture
-    library_server,
+    expect,
+    photos_server,
     screenshot,
     signed_in_page,
 )
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("pictures")
-    for n in range(4):
-        photo(320, 240, seed=n).save(folder / f"p{n}.jpg")
-    with library_server(tmp_path_factory.mktemp("library"), folder, 4) as live:
+    with photos_server(tmp_path_factory, 4, size=(320, 240), name="p{n}.jpg") as live:
         yield live
 
 

@@ -13,15 +13,13 @@ from PIL import Image
 from ui_support import (
     boxes_overlap,
     browser,  # noqa: F401 - the module-scoped browser fixture
+    expect,
     library_server,
     screenshot,
     signed_in_page,
 )
 
 from pixlstash.sharing.service import ShareOptions
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
 
 # width, height: 1:4, 2:3, 1:1, 3:2, 4:1 and a 112 px face crop
 SHAPES = {"tall": (250, 1000), "portrait": (512, 768), "square": (800, 800), "landscape": (900, 600),

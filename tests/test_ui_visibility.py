@@ -13,23 +13,18 @@ from test_ui_accounts import PHONE
 from ui_support import (
     PageWatcher,
     browser,  # noqa: F401 - the module-scoped browser fixture
-    library_server,
+    expect,
+    photos_server,
     screenshot,
     wait_for_the_list,
 )
 
 from pixlstash.accounts import Accounts
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("pictures")
-    for n in range(2):
-        photo(640, 480, seed=800 + n).save(folder / f"p{n}.png")
-    with library_server(tmp_path_factory.mktemp("library"), folder, 2) as live:
+    with photos_server(tmp_path_factory, 2, seed=800) as live:
         accounts = Accounts(live.state.auth)
         accounts.add("bob", "bobs password", "member")
         accounts.add("carol", "carols password", "member")

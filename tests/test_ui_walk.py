@@ -11,28 +11,24 @@ import io
 
 import numpy as np
 import pytest
-from corpus import mp4, photo, solid
+from corpus import mp4, solid
 from PIL import Image
 from test_ui_sizes import check
 from test_web_enrichment import wait_for_jobs
 from ui_library import tile
 from ui_support import (
     browser,  # noqa: F401 - the module-scoped browser fixture
+    expect,
     library_server,
+    photos_server,
     screenshot,
     signed_in_page,
 )
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("pictures")
-    for seed in range(4):
-        photo(640, 480, seed=seed).save(folder / f"walk-{seed}.jpg")
-    with library_server(tmp_path_factory.mktemp("library"), folder, 4) as live:
+    with photos_server(tmp_path_factory, 4, name="walk-{n}.jpg") as live:
         live.ids = sorted(pid for (pid,) in live.library.db.query("SELECT id FROM pictures"))
         yield live
 

@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+# The one `expect` of every browser test (its wait is set in `launch`); a module that imports it is skipped
+# where Playwright is not installed.
+expect = pytest.importorskip("playwright.sync_api").expect
+
 SCREENSHOTS = Path(os.environ.get("PIXLSTASH_SCREENSHOTS", REPO / "artifacts" / "screenshots"))
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -50,8 +54,6 @@ def launch(playwright):
         pytest.fail("Chromium is not installed: scripts/setup --dev installs Debian's chromium package")
     # A busy CI machine (2 cores, another test building an image) can take longer than Playwright's 5 s
     # to answer an event a test waits for; waits end on the event, so a longer limit costs a passing test nothing.
-    from playwright.sync_api import expect
-
     expect.set_options(timeout=20_000)
     return playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_FLAGS)
 
@@ -109,6 +111,18 @@ def library_server(library_root: Path, folder: Path, count: int):
             yield live
     finally:
         library.close()
+
+
+@contextmanager
+def photos_server(tmp_path_factory, count: int, *, size=(640, 480), seed: int = 0, name: str = "p{n}.png"):
+    """``library_server`` over ``count`` photos made here: ``photo(*size, seed=seed + n)`` saved as ``name``."""
+    from corpus import photo
+
+    folder = tmp_path_factory.mktemp("pictures")
+    for n in range(count):
+        photo(*size, seed=seed + n).save(folder / name.format(n=n))
+    with library_server(tmp_path_factory.mktemp("library"), folder, count) as live:
+        yield live
 
 
 @contextmanager
