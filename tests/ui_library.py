@@ -10,7 +10,7 @@ from conftest import copy_of_library
 from corpus import photo, solid
 from test_enrichment import PALETTE
 from test_web_enrichment import wait_for_jobs
-from ui_support import OWNER, PASSWORD, PageWatcher, sign_in
+from ui_support import OWNER, PASSWORD, signed_in_page
 
 from pixlstash.library import Library
 from pixlstash.plugins import make_plugin_manager
@@ -53,15 +53,8 @@ def server(template, tmp_path):
 
 @pytest.fixture
 def page(browser, server):
-    context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    watcher = PageWatcher(page)
-    page.expected_errors = []  # console errors a test provokes on purpose (a refused request)
-    sign_in(page)
-    page.watcher = watcher
-    yield page
-    assert watcher.clean(allow=tuple(page.expected_errors)) == []
-    context.close()
+    with signed_in_page(browser, server) as page:
+        yield page
 
 
 def ids_by_name(server) -> dict[str, int]:
