@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import importlib
 
+from .system.lazy_names import lazy_names
+
 # Each public name loads its module on first use (PEP 562), so `import pixlstash` (every CLI start, every
 # plugin's `from pixlstash import hookimpl`) pulls neither numpy nor Pillow until something needs them.
 _EXPORTS: dict[str, str] = {
@@ -67,13 +69,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'pixlstash' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
+__getattr__ = lazy_names(__name__, _EXPORTS)
 
 
 def __dir__() -> list[str]:
@@ -134,6 +130,7 @@ __all__ = [
     "hub_snapshot",
     "is_loopback_host",
     "is_loopback_url",
+    "lazy_names",
     "make_plugin_manager",
     "models_dir",
     "torch_dtype",

@@ -8,23 +8,15 @@ the recogniser they share. Every detector folder in ``<models dir>/anime/`` is o
 
 from __future__ import annotations
 
-import importlib
-
-from pixlstash import hookimpl
+from pixlstash import hookimpl, lazy_names
 
 from .catalogue import AnimeSettings, CcipModel, configured_detectors
 
 __all__ = ["AnimeCharacterExtractor", "AnimeSettings", "register_face_extractors", "register_settings"]
 
-# The engine loads with the hooks that make engines, not with the plugin: every CLI start loads the
-# plugin (for its commands), and the engine module pulls numpy.
-_LAZY = {"AnimeCharacterExtractor": ".engine"}
-
-
-def __getattr__(name: str) -> object:
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_LAZY[name], __name__), name)
+# The engine loads with the hooks that make engines, not with the plugin: the plugin loads wherever
+# plugins are listed or set up, and the engine module pulls numpy.
+__getattr__ = lazy_names(__name__, {"AnimeCharacterExtractor": ".engine"})
 
 
 @hookimpl

@@ -10,10 +10,9 @@ offered too. Importing this package imports no torch: that happens on first use.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
-from pixlstash import hookimpl
+from pixlstash import hookimpl, lazy_names
 
 from .catalogue import ClipModel, ClipSettings, configured_models, model_named
 
@@ -31,15 +30,11 @@ __all__ = [
     "register_settings",
 ]
 
-# The engine classes load with the hooks that make engines, not with the plugin: every CLI start loads
-# the plugin (for its commands), and an engine module pulls numpy and its runtime.
-_LAZY = {"ClipEmbedder": ".engine", "AestheticScorer": ".scorers", "PromptMatchScorer": ".scorers"}
-
-
-def __getattr__(name: str) -> object:
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_LAZY[name], __name__), name)
+# The engine classes load with the hooks that make engines, not with the plugin: the plugin loads wherever
+# plugins are listed or set up, and an engine module pulls numpy and its runtime.
+__getattr__ = lazy_names(
+    __name__, {"ClipEmbedder": ".engine", "AestheticScorer": ".scorers", "PromptMatchScorer": ".scorers"}
+)
 
 
 # One embedder object per model in a process, so the prompt-match scorer uses the weights its embedder

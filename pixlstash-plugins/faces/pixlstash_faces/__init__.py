@@ -8,23 +8,15 @@ in ``<models dir>/faces/`` is offered too.
 
 from __future__ import annotations
 
-import importlib
-
-from pixlstash import hookimpl
+from pixlstash import hookimpl, lazy_names
 
 from .catalogue import FacesSettings, configured_packs
 
 __all__ = ["FacesSettings", "InsightFaceExtractor", "register_face_extractors", "register_settings"]
 
-# The engine classes load with the hooks that make engines, not with the plugin: every CLI start loads
-# the plugin (for its commands), and an engine module pulls numpy and its runtime.
-_LAZY = {"InsightFaceExtractor": ".engine"}
-
-
-def __getattr__(name: str) -> object:
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_LAZY[name], __name__), name)
+# The engine classes load with the hooks that make engines, not with the plugin: the plugin loads wherever
+# plugins are listed or set up, and an engine module pulls numpy and its runtime.
+__getattr__ = lazy_names(__name__, {"InsightFaceExtractor": ".engine"})
 
 
 @hookimpl

@@ -9,10 +9,9 @@ pull florence2/base``. Importing this package imports no torch.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
-from pixlstash import hookimpl
+from pixlstash import hookimpl, lazy_names
 
 from .catalogue import Florence2Settings, configured_models
 
@@ -21,15 +20,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Florence2Captioner", "Florence2Reader", "Florence2Settings"]
 
-# The engine classes load with the hooks that make engines, not with the plugin: every CLI start loads
-# the plugin (for its commands), and an engine module pulls numpy and its runtime.
-_LAZY = {"Florence2Captioner": ".engine", "Florence2Reader": ".engine"}
-
-
-def __getattr__(name: str) -> object:
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_LAZY[name], __name__), name)
+# The engine classes load with the hooks that make engines, not with the plugin: the plugin loads wherever
+# plugins are listed or set up, and an engine module pulls numpy and its runtime.
+__getattr__ = lazy_names(__name__, {"Florence2Captioner": ".engine", "Florence2Reader": ".engine"})
 
 
 _weights: dict[tuple, SharedWeights] = {}  # (folder, beams, precision, decoding) -> one copy per process

@@ -9,10 +9,9 @@ only by ``pixlstash models pull joycaption/beta-one``.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
-from pixlstash import hookimpl
+from pixlstash import hookimpl, lazy_names
 
 from .catalogue import JoyCaptionSettings, configured_models
 
@@ -21,15 +20,9 @@ if TYPE_CHECKING:
 
 __all__ = ["JoyCaptionCaptioner", "JoyCaptionSettings", "JoyCaptionTagger", "register_settings"]
 
-# The engine classes load with the hooks that make engines, not with the plugin: every CLI start loads
-# the plugin (for its commands), and an engine module pulls numpy and its runtime.
-_LAZY = {"JoyCaptionCaptioner": ".engine", "JoyCaptionTagger": ".engine"}
-
-
-def __getattr__(name: str) -> object:
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_LAZY[name], __name__), name)
+# The engine classes load with the hooks that make engines, not with the plugin: the plugin loads wherever
+# plugins are listed or set up, and an engine module pulls numpy and its runtime.
+__getattr__ = lazy_names(__name__, {"JoyCaptionCaptioner": ".engine", "JoyCaptionTagger": ".engine"})
 
 
 _weights: dict[tuple[str, ...], SharedWeights] = {}  # (folder, quantization, precision, decoding): one per process

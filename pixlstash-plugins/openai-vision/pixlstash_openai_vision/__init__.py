@@ -10,23 +10,15 @@ HTTP library are imported: the model runs in the user's server.
 
 from __future__ import annotations
 
-import importlib
-
-from pixlstash import hookimpl
+from pixlstash import hookimpl, lazy_names
 
 from .settings import OpenAIVisionSettings
 
 __all__ = ["OpenAICaptioner", "OpenAITagger", "OpenAIVisionSettings"]
 
-# The engine classes load with the hooks that make engines, not with the plugin: every CLI start loads
-# the plugin (for its commands), and an engine module pulls numpy and its runtime.
-_LAZY = {"OpenAICaptioner": ".engine", "OpenAITagger": ".engine"}
-
-
-def __getattr__(name: str) -> object:
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_LAZY[name], __name__), name)
+# The engine classes load with the hooks that make engines, not with the plugin: the plugin loads wherever
+# plugins are listed or set up, and an engine module pulls numpy and its runtime.
+__getattr__ = lazy_names(__name__, {"OpenAICaptioner": ".engine", "OpenAITagger": ".engine"})
 
 
 @hookimpl

@@ -8,23 +8,15 @@ containers), and every folder in ``<models dir>/wd-tagger/`` holding ``model.onn
 
 from __future__ import annotations
 
-import importlib
-
-from pixlstash import hookimpl
+from pixlstash import hookimpl, lazy_names
 
 from .catalogue import WdSettings, configured_models
 
 __all__ = ["WdSettings", "WdTagger", "register_settings", "register_taggers"]
 
-# The engine classes load with the hooks that make engines, not with the plugin: every CLI start loads
-# the plugin (for its commands), and an engine module pulls numpy and its runtime.
-_LAZY = {"WdTagger": ".engine"}
-
-
-def __getattr__(name: str) -> object:
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_LAZY[name], __name__), name)
+# The engine classes load with the hooks that make engines, not with the plugin: the plugin loads wherever
+# plugins are listed or set up, and an engine module pulls numpy and its runtime.
+__getattr__ = lazy_names(__name__, {"WdTagger": ".engine"})
 
 
 @hookimpl
