@@ -16,8 +16,11 @@ server runs without entry-point plugins unless ``--plugins``
 ``--big-mixed N`` adds ``bench_import.corpus_big_mixed`` (big JPEGs and PNGs of 1-4K pixels as upscalers
 and cameras write them, with duplicates, a cut file and a text file) sent sequentially, and its decode
 limit: the sum of each distinct file's single-core preparation (``analyse_file``: hash, decode,
-thumbnails, metadata, as an import worker runs it) divided by the cores, so the import's speed reads as a
-share of what this machine can do. ``--repeat N`` runs each pattern N times, the trees (``--before``)
+thumbnails, metadata, as an import worker runs it, timed warm as in a running server) divided by the
+cores, so the import's speed reads as a share of what this machine can do; beside it, the same files
+prepared without HTTP by one thread a core in one process (as the server's workers) and by one process a
+core. The server's cores are split out for its main thread (the event loop reading the requests).
+``--repeat N`` runs each pattern N times, the trees (``--before``)
 alternating and the decode limit measured again each round, and prints the medians: one run of two
 seconds varies by 5-10 % on a shared machine.
 """
@@ -55,8 +58,9 @@ REPO = HERE.parent
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as stat:
+def cpu_seconds(pid: int, thread: int | None = None) -> float:
+    """CPU seconds of a process, or of one of its threads (the main thread's id is the process's)."""
+    with open(f"/proc/{pid}/task/{thread}/stat" if thread else f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
@@ -220,6 +224,7 @@ class Figures(msgspec.Struct):
     seconds: float
     tally: Tally
     cores: float
+    loop_cores: float  # of ``cores``, the server's main thread: its event loop, reading the requests
     client_cores: float
     before: float
     peak: float
@@ -229,8 +234,8 @@ class Figures(msgspec.Struct):
     def row(self) -> str:
         return (
             f"| {self.label} | {self.files} | {self.seconds:.2f} s | {self.tally.imported / self.seconds:.1f} | "
-            f"{self.cores:.2f} | {self.client_cores:.2f} | {self.before:.0f} | {self.peak:.0f} | "
-            f"{self.right_after:.0f} | {self.later:.0f} ({self.later - self.before:+.0f}) |"
+            f"{self.cores:.2f} ({self.loop_cores:.2f}) | {self.client_cores:.2f} | {self.before:.0f} | "
+            f"{self.peak:.0f} | {self.right_after:.0f} | {self.later:.0f} ({self.later - self.before:+.0f}) |"
         )
 
 
@@ -266,10 +271,12 @@ def measure(
     sampler = Sampler(server.pid)
     sampler.start()
     cpu_before, client_before = cpu_seconds(server.pid), cpu_seconds(os.getpid())
+    loop_before = cpu_seconds(server.pid, server.pid)
     started = time.perf_counter()
     tally = send(server, files)
     elapsed = time.perf_counter() - started
     cpu, client_cpu = cpu_seconds(server.pid) - cpu_before, cpu_seconds(os.getpid()) - client_before
+    loop_cpu = cpu_seconds(server.pid, server.pid) - loop_before
     if spy is not None:
         spy.send_signal(subprocess.signal.SIGINT)
         spy.wait()
@@ -282,6 +289,7 @@ def measure(
         elapsed,
         tally,
         cpu / elapsed,
+        loop_cpu / elapsed,
         client_cpu / elapsed,
         before,
         sampler.peak,
@@ -329,7 +337,7 @@ def renders(count: int) -> Path:
 
 
 HEADER = (
-    "| pattern | files | time | pictures/s | server cores | client cores "
+    "| pattern | files | time | pictures/s | server cores (its event loop) | client cores "
     "| RSS before | peak | right after | {settle} s after |\n"
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 )
@@ -399,30 +407,71 @@ def print_medians(rows: list[Figures]) -> None:
             )
 
 
-def decode_limit(files: list[Path], env: dict[str, str]) -> tuple[float, int]:
-    """Seconds the distinct files' preparation takes one core, each file alone (in a fresh process with the
-    server's environment), and how many of them are pictures."""
-    code = (
-        "import json, sys, time\n"
-        "from pixlstash.media.analyse import analyse_file\n"
-        "from pixlstash.media.hashing import content_hash\n"
-        "seen, total, pictures = set(), 0.0, 0\n"
-        "for name in sys.argv[1:]:\n"
-        "    digest = content_hash(name)\n"
-        "    if digest in seen: continue\n"
-        "    seen.add(digest)\n"
-        "    began = time.perf_counter()\n"
-        "    try:\n"
-        "        analyse_file(__import__('pathlib').Path(name)); pictures += 1\n"
-        "    except Exception: pass\n"
-        "    total += time.perf_counter() - began\n"
-        "print(json.dumps([total, pictures]))\n"
-    )
+class Ceiling(msgspec.Struct):
+    """What this machine does with the distinct files and no HTTP: seconds for all of them on one core (the
+    decode limit's), with one thread a core in one process (as the server's import workers run), and with
+    one process a core."""
+
+    pictures: int
+    one_core: float
+    threads: float
+    processes: float
+
+
+# Run in a fresh process with the server's environment, so the same libraries (libvips or not) decode.
+_CEILING = """
+import json, sys, time, multiprocessing
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
+from pixlstash.media.analyse import analyse_file
+from pixlstash.media.hashing import content_hash
+
+def every(pool, files):
+    done = 0
+    for future in [pool.submit(analyse_file, path) for path in files]:
+        try:
+            future.result(); done += 1
+        except Exception:
+            pass
+    return done
+
+if __name__ == "__main__":
+    cores, seen, files, one_core, pictures = int(sys.argv[1]), set(), [], 0.0, 0
+    for name in sys.argv[2:]:
+        digest = content_hash(name)
+        if digest not in seen:
+            seen.add(digest)
+            files.append(Path(name))
+    # Warm, as a running server is: the first PNG loads libvips, the first of each format its Pillow plugin
+    # (half a second in all, a fifth of the cold pass); every file is then in the page cache too.
+    every(ThreadPoolExecutor(1), files)
+    for path in files:
+        began = time.perf_counter()
+        try:
+            analyse_file(path); pictures += 1
+        except Exception: pass
+        one_core += time.perf_counter() - began
+    files.sort(key=lambda path: -path.stat().st_size)  # largest first, as the import's workers take them
+    with ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("spawn")) as pool:
+        every(pool, files[-cores:])  # each process imports its libraries before the clock starts
+        began = time.perf_counter(); every(pool, files); processes = time.perf_counter() - began
+    with ThreadPoolExecutor(cores) as pool:
+        began = time.perf_counter(); every(pool, files); threads = time.perf_counter() - began
+    print(json.dumps([pictures, one_core, threads, processes]))
+"""
+
+
+def ceiling(files: list[Path], env: dict[str, str]) -> Ceiling:
+    """The distinct files' preparation (``analyse_file``: hash, decode, thumbnails, metadata) timed one file
+    at a time on one core, then by one thread a core and by one process a core."""
+    script = BENCH / "ceiling.py"  # a file, not -c: spawned processes import their parent's main module
+    BENCH.mkdir(parents=True, exist_ok=True)
+    script.write_text(_CEILING)
+    cores = os.cpu_count() or 1
     done = subprocess.run(
-        [sys.executable, "-c", code, *map(str, files)], capture_output=True, text=True, env=env, check=True
+        [sys.executable, str(script), str(cores), *map(str, files)], capture_output=True, text=True, env=env, check=True
     )
-    seconds, pictures = json.loads(done.stdout)
-    return seconds, pictures
+    return Ceiling(*json.loads(done.stdout))
 
 
 def big_mixed(args, env: dict[str, str]) -> None:
@@ -432,7 +481,8 @@ def big_mixed(args, env: dict[str, str]) -> None:
     print(HEADER.format(settle=int(args.settle)))
     rows, limits = [], []
     for _ in range(args.repeat):  # the limit is measured between the runs too: it drifts with the machine
-        one_core, pictures = decode_limit(files, env)
+        machine = ceiling(files, env)
+        one_core, pictures = machine.one_core, machine.pictures
         limits.append(pictures / (one_core / cores))
         for tree, tree_env in trees(args, env):
             label = f"{tree}big mixed ({len(files)} files, {megabytes:.0f} MB), {args.per_request} a request"
@@ -451,6 +501,11 @@ def big_mixed(args, env: dict[str, str]) -> None:
             f"decode limit: {one_core:.2f} s of one core for the {pictures} distinct pictures, / {cores} cores = "
             f"{limits[-1]:.1f} pictures/s"
         )
+        for how, seconds in (("threads in one process", machine.threads), ("processes", machine.processes)):
+            print(
+                f"  the same files, no HTTP, {cores} {how}: {seconds:.2f} s = {pictures / seconds:.1f} pictures/s "
+                f"= {pictures / seconds / limits[-1]:.0%} of the decode limit"
+            )
     if args.repeat > 1:
         limit = statistics.median(limits)
         print(f"  median decode limit of {len(limits)}: {limit:.1f} pictures/s")
