@@ -318,6 +318,18 @@ def comfyui_without_pack(tmp_path_factory):
     comfy.stop()
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright: started once a module (ui_support says how)."""
+    from playwright.sync_api import sync_playwright
+    from ui_support import launch
+
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
 @pytest.fixture
 def live(library):
     """A real uvicorn server on 127.0.0.1 over the test's library."""

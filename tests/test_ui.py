@@ -9,10 +9,10 @@ import re
 from corpus import photo, solid
 from test_web_enrichment import wait_for_jobs
 from ui_library import ids_by_name, open_filters, page, server, template, tile  # noqa: F401 - fixtures
-from ui_support import PageWatcher, browser, expect, screenshot, sign_in, wait_for_the_list  # noqa: F401 - fixture
+from ui_support import PageWatcher, expect, screenshot, sign_in, wait_for_the_list
 
 
-def test_first_run_setup_from_loopback_creates_the_owner(browser, fake_engines, library):  # noqa: F811
+def test_first_run_setup_from_loopback_creates_the_owner(browser, fake_engines, library):
     from live_server import LiveServer
 
     with LiveServer(library) as live:

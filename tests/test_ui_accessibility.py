@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 from corpus import photo
 from ui_support import (
-    browser,  # noqa: F401 - the module-scoped browser fixture
     library_server,
     signed_in_page,
 )
@@ -60,7 +59,7 @@ def panel(page, name: str) -> None:
 
 @pytest.mark.parametrize("scheme", ["dark", "light"])
 @pytest.mark.parametrize("size", SIZES)
-def test_no_critical_or_serious_violations_on_the_main_views(browser, server, size, scheme):  # noqa: F811
+def test_no_critical_or_serious_violations_on_the_main_views(browser, server, size, scheme):
     found: dict[str, list[str]] = {}
     with signed_in_page(browser, server, color_scheme=scheme, **SIZES[size]) as page:
         found["grid"] = serious(page)
@@ -107,7 +106,7 @@ def test_no_critical_or_serious_violations_on_the_main_views(browser, server, si
     assert {view: problems for view, problems in found.items() if problems} == {}
 
 
-def test_the_keyboard_alone_reaches_the_pictures_the_viewer_and_the_menus(browser, server):  # noqa: F811
+def test_the_keyboard_alone_reaches_the_pictures_the_viewer_and_the_menus(browser, server):
     active = "() => { const a = document.activeElement; return a.id || a.getAttribute('role') || a.tagName; }"
     with signed_in_page(browser, server, viewport={"width": 1280, "height": 800}) as page:
         page.reload()  # a page as it opens: nothing focused yet

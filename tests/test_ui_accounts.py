@@ -10,7 +10,6 @@ import pytest
 from test_ui_accessibility import serious
 from ui_support import (
     PageWatcher,
-    browser,  # noqa: F401 - the module-scoped browser fixture
     expect,
     photos_server,
     screenshot,
@@ -34,7 +33,7 @@ def open_access(page):
     return page.locator("#settings-access")
 
 
-def test_an_invited_person_joins_sees_what_their_role_allows_and_is_stopped_when_disabled(browser, server):  # noqa: F811
+def test_an_invited_person_joins_sees_what_their_role_allows_and_is_stopped_when_disabled(browser, server):
     with signed_in_page(browser, server) as owner:
         access = open_access(owner)
         expect(access.get_by_label("Accounts")).to_contain_text("owner")
@@ -97,7 +96,7 @@ def test_an_invited_person_joins_sees_what_their_role_allows_and_is_stopped_when
         context.close()
 
 
-def test_the_access_settings_on_a_phone(browser, server):  # noqa: F811
+def test_the_access_settings_on_a_phone(browser, server):
     with signed_in_page(browser, server, viewport=PHONE, has_touch=True) as page:
         access = open_access(page)
         expect(access.get_by_role("button", name="Create invite")).to_be_visible()

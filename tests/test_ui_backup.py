@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 from ui_support import (
-    browser,  # noqa: F401 - the module-scoped browser fixture
     expect,
     library_server,
     screenshot,
@@ -28,7 +27,7 @@ def server(tmp_path):
 
 
 @pytest.mark.parametrize("size", [{"width": 1280, "height": 800}, {"width": 390, "height": 844}])
-def test_a_person_backs_up_from_settings_and_schedules_it(browser, server, tmp_path, size):  # noqa: F811
+def test_a_person_backs_up_from_settings_and_schedules_it(browser, server, tmp_path, size):
     target = tmp_path / "usb" / "backup"
     with signed_in_page(browser, server, viewport=size, has_touch=size["width"] < 500) as page:
         page.get_by_role("button", name="Settings", exact=True).click()
@@ -58,7 +57,7 @@ def test_a_person_backs_up_from_settings_and_schedules_it(browser, server, tmp_p
         screenshot(page, f"settings-backup-{size['width']}")
 
 
-def test_a_larger_backup_is_replaced_only_when_asked_and_accounts_only_when_ticked(browser, server, tmp_path):  # noqa: F811
+def test_a_larger_backup_is_replaced_only_when_asked_and_accounts_only_when_ticked(browser, server, tmp_path):
     from live_server import make_pictures
 
     from pixlstash.backups import create_backup

@@ -11,7 +11,6 @@ from ui_library import tile
 from ui_support import (
     OWNER,
     PASSWORD,
-    browser,  # noqa: F401 - the module-scoped browser fixture
     screenshot,
     signed_in_page,
 )
@@ -29,7 +28,7 @@ def server(live, comfyui, tmp_path):
 
 
 @pytest.mark.parametrize("viewport", [(1440, 900), (390, 844)], ids=["desktop", "phone"])
-def test_link_remix_follow_and_open_the_stack_in_the_browser(browser, server, comfyui, viewport):  # noqa: F811
+def test_link_remix_follow_and_open_the_stack_in_the_browser(browser, server, comfyui, viewport):
     live, source = server
     width, height = viewport
     touch = width < 500
@@ -98,7 +97,7 @@ def test_link_remix_follow_and_open_the_stack_in_the_browser(browser, server, co
         assert live.library.count() == 1
 
 
-def test_linking_a_comfyui_without_the_nodes_says_how_to_install_them(browser, server, comfyui_without_pack):  # noqa: F811
+def test_linking_a_comfyui_without_the_nodes_says_how_to_install_them(browser, server, comfyui_without_pack):
     live, _ = server
     with signed_in_page(browser, live, viewport={"width": 1440, "height": 900}) as page:
         page.get_by_role("button", name="Settings").click()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 from ui_support import (
-    browser,  # noqa: F401 - the module-scoped browser fixture
     expect,
     photos_server,
     signed_in_page,
@@ -18,7 +17,7 @@ def server(tmp_path_factory):
         yield live
 
 
-def test_the_count_is_never_the_tiles_loaded_so_far(browser, server):  # noqa: F811
+def test_the_count_is_never_the_tiles_loaded_so_far(browser, server):
     with signed_in_page(browser, server) as page:
         held = []  # the layout's request, answered when the test says (as on a slow machine at 100k)
         page.route("**/api/v1/pictures/layout*", lambda route: held.append(route))

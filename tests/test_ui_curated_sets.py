@@ -9,7 +9,6 @@ import pytest
 from test_ui_accessibility import serious
 from test_ui_visibility import PHONE, signed_in_as
 from ui_support import (
-    browser,  # noqa: F401 - the module-scoped browser fixture
     expect,
     photos_server,
     screenshot,
@@ -32,7 +31,7 @@ def server(tmp_path_factory):
         yield live
 
 
-def test_a_contributor_submits_and_the_curator_accepts_with_one_key(browser, server):  # noqa: F811
+def test_a_contributor_submits_and_the_curator_accepts_with_one_key(browser, server):
     bob = signed_in_as(browser, server, "bob")
     first = bob.locator(".tile:not([hidden])").first
     picture_id = int(first.get_attribute("data-id"))
@@ -64,7 +63,7 @@ def test_a_contributor_submits_and_the_curator_accepts_with_one_key(browser, ser
         page.context.close()
 
 
-def test_a_set_kept_private_shows_only_to_whoever_may_see_it(browser, server):  # noqa: F811
+def test_a_set_kept_private_shows_only_to_whoever_may_see_it(browser, server):
     bob = signed_in_as(browser, server, "bob")
     made = server.library.organise.create_collection("set", "Gifts")
     server.library.db.execute("UPDATE collections SET owner_id = ? WHERE id = ?", (bob_id(server), made.id))
@@ -109,7 +108,7 @@ def bob_id(server) -> int:
     return Accounts(server.state.auth).named("bob").id
 
 
-def test_two_people_on_one_browser_each_keep_their_own_settings(browser, server):  # noqa: F811
+def test_two_people_on_one_browser_each_keep_their_own_settings(browser, server):
     project = server.library.organise.create_project("Trips")
     server.library.organise.create_collection("set", "Alps", project_id=project.id)
     bob = signed_in_as(browser, server, "bob")
@@ -134,7 +133,7 @@ def test_two_people_on_one_browser_each_keep_their_own_settings(browser, server)
     bob.context.close()
 
 
-def test_a_project_kept_private_and_its_people(browser, server):  # noqa: F811
+def test_a_project_kept_private_and_its_people(browser, server):
     with seen_by(Audience(bob_id(server), sees_all=False)):
         project = server.library.organise.create_project("Proposal")
         server.library.organise.create_collection("set", "Rings", project_id=project.id)

@@ -13,7 +13,7 @@ import pytest
 from conftest import run_cli
 from corpus import photo, solid
 from ui_library import tile
-from ui_support import browser, expect, library_server, screenshot, sign_in, signed_in_page  # noqa: F401 - the module-scoped browser fixture
+from ui_support import expect, library_server, screenshot, sign_in, signed_in_page
 
 COUNT = 300
 
@@ -28,7 +28,7 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture
-def page(browser, server):  # noqa: F811 - the browser fixture imported above
+def page(browser, server):
     with signed_in_page(browser, server) as page:
         yield page
 
@@ -161,7 +161,7 @@ def test_remove_from_a_set_in_the_context_menu_and_membership_in_the_overlay(pag
     assert "collections=" in page.url
 
 
-def test_upload_button_files_and_folder_with_progress_and_reasons_for_skipped_files(page, server, tmp_path, browser):  # noqa: F811
+def test_upload_button_files_and_folder_with_progress_and_reasons_for_skipped_files(page, server, tmp_path, browser):
     before = count(server)
     picked = tmp_path / "picked"
     picked.mkdir()

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 from PIL import Image
 from ui_support import (
-    browser,  # noqa: F401 - the module-scoped browser fixture
     expect,
     library_server,
     screenshot,
@@ -95,7 +94,7 @@ def current_key(server) -> str:
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_turn_mirror_crop_undo_and_revert_in_the_viewer(browser, server, size):  # noqa: F811
+def test_turn_mirror_crop_undo_and_revert_in_the_viewer(browser, server, size):
     server.library.edits.change_look([server.ids["marked"], server.ids["plain"]], EditChange(revert=True))
     before = _sha(server)
     marked_id = server.ids["marked"]
@@ -183,7 +182,7 @@ def test_turn_mirror_crop_undo_and_revert_in_the_viewer(browser, server, size): 
     assert _sha(server) == before, "the original file is never rewritten"
 
 
-def test_r_turns_a_selection_in_the_grid_and_a_share_shows_the_look(browser, server):  # noqa: F811
+def test_r_turns_a_selection_in_the_grid_and_a_share_shows_the_look(browser, server):
     library, ids = server.library, server.ids
     library.edits.change_look(list(ids.values()), EditChange(revert=True))
     with signed_in_page(browser, server, viewport={"width": 1440, "height": 900}) as page:
@@ -232,7 +231,7 @@ def _touch_drag(page, start: tuple[float, float], end: tuple[float, float], step
     cdp.detach()
 
 
-def test_a_finger_near_a_crop_corner_resizes_on_a_phone(browser, server):  # noqa: F811
+def test_a_finger_near_a_crop_corner_resizes_on_a_phone(browser, server):
     """Handles drawn 22 px wide answer a finger within 24 px of their centre: a touch 14 px inside a corner
     resized nothing and moved the whole box."""
     marked_id = server.ids["marked"]
@@ -262,7 +261,7 @@ def test_a_finger_near_a_crop_corner_resizes_on_a_phone(browser, server):  # noq
         page.get_by_role("button", name="Cancel", exact=True).click()
 
 
-def test_a_share_page_searches_what_it_shows_and_names_what_a_download_gives(browser, server):  # noqa: F811
+def test_a_share_page_searches_what_it_shows_and_names_what_a_download_gives(browser, server):
     library, ids = server.library, server.ids
     library.edits.change_look([ids["marked"]], EditChange(rotate=90))
     library.edits.change_look([ids["plain"]], EditChange(revert=True))
@@ -306,7 +305,7 @@ def test_a_share_page_searches_what_it_shows_and_names_what_a_download_gives(bro
         context.close()
 
 
-def test_an_aspect_keeps_a_dragged_box_and_the_training_bucket_shows_its_box_first(browser, server):  # noqa: F811
+def test_an_aspect_keeps_a_dragged_box_and_the_training_bucket_shows_its_box_first(browser, server):
     from pixlstash.training.images import aspect_bucket
 
     marked_id = server.ids["marked"]

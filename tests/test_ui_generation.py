@@ -9,7 +9,6 @@ import pytest
 from test_content_credentials import signer  # noqa: F401 - the module-scoped signing fixture
 from test_generators_forks import FORGE, _png
 from ui_support import (
-    browser,  # noqa: F401 - the module-scoped browser fixture
     library_server,
     screenshot,
     signed_in_page,
@@ -21,7 +20,7 @@ expect = pytest.importorskip("playwright.sync_api").expect
 PAIRS = "dl => [...dl.querySelectorAll('dt')].map(dt => [dt.textContent, dt.nextElementSibling.textContent])"
 
 
-def test_the_viewer_names_the_generator_and_shows_cfg_and_guidance_apart(browser, tmp_path):  # noqa: F811
+def test_the_viewer_names_the_generator_and_shows_cfg_and_guidance_apart(browser, tmp_path):
     """Forge's Flux picture in the viewer: "Generation (Forge)", CFG 1 and Guidance 3.5 on their own rows,
     the scheduler, at desktop and phone sizes."""
     folder = tmp_path / "in"
@@ -41,7 +40,7 @@ def test_the_viewer_names_the_generator_and_shows_cfg_and_guidance_apart(browser
                 screenshot(page, f"generation-forge-{size}")
 
 
-def test_the_filters_keep_pictures_made_by_generative_ai_or_not(browser, tmp_path):  # noqa: F811
+def test_the_filters_keep_pictures_made_by_generative_ai_or_not(browser, tmp_path):
     """The Filters panel's "Made by": a render (its generation data) and a picture whose XMP says
     trainedAlgorithmicMedia, against a camera's photo; the viewer says where a picture came from."""
     import pyexiv2

@@ -14,7 +14,6 @@ from test_insights import _render
 from test_scores import degraded
 from test_ui_accessibility import serious
 from ui_support import (
-    browser,  # noqa: F401 - the module-scoped browser fixture
     expect,
     library_server,
     screenshot,
@@ -74,7 +73,7 @@ def open_insights(page):
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_insights_name_the_lora_that_makes_keepers_and_show_its_pictures(browser, server, size):  # noqa: F811
+def test_insights_name_the_lora_that_makes_keepers_and_show_its_pictures(browser, server, size):
     with signed_in_page(browser, server, viewport=SIZES[size], has_touch=size == "phone") as page:
         panel = open_insights(page)
         expect(panel.locator(".insights-summary")).to_contain_text("20 kept (33%)")
@@ -109,7 +108,7 @@ def test_insights_name_the_lora_that_makes_keepers_and_show_its_pictures(browser
         expect(panel.locator(".insights-summary")).to_contain_text("20 pictures with generation data")
 
 
-def test_the_dataset_check_shows_findings_their_pictures_and_fixes_duplicates(browser, server):  # noqa: F811
+def test_the_dataset_check_shows_findings_their_pictures_and_fixes_duplicates(browser, server):
     ids, library = server.ids, server.library
     with signed_in_page(browser, server) as page:
         page.locator("#sidebar").get_by_label("character Alice").click(button="right")
@@ -145,7 +144,7 @@ def test_the_dataset_check_shows_findings_their_pictures_and_fixes_duplicates(br
         assert ids["alice0-again.png"] in {r[0] for r in library.db.query(members, (server.alice,))}
 
 
-def test_the_dataset_panel_on_a_phone(browser, server):  # noqa: F811
+def test_the_dataset_panel_on_a_phone(browser, server):
     with signed_in_page(browser, server, viewport=SIZES["phone"], has_touch=True) as page:
         page.get_by_role("button", name="Show or hide the sidebar").click()
         page.locator("#sidebar").get_by_label("character Alice").click(button="right")
@@ -159,7 +158,7 @@ def test_the_dataset_panel_on_a_phone(browser, server):  # noqa: F811
         screenshot(page, "dataset-phone")
 
 
-def test_the_dataset_fixes_crop_to_the_bucket_and_take_out_someone_else(browser, server):  # noqa: F811
+def test_the_dataset_fixes_crop_to_the_bucket_and_take_out_someone_else(browser, server):
     members = "SELECT picture_id FROM collection_members WHERE collection_id = ?"
     ids, library = server.ids, server.library
     with signed_in_page(browser, server) as page:
@@ -202,7 +201,7 @@ class CaptionTokenizers:
         register(T5Tokens())
 
 
-def test_the_dataset_panel_counts_caption_tokens_and_names_the_cut_captions(browser, server):  # noqa: F811
+def test_the_dataset_panel_counts_caption_tokens_and_names_the_cut_captions(browser, server):
     pytest.importorskip("open_clip")
     ids, library = server.ids, server.library
     captioned = [ids[f"r{n:02}.png"] for n in (50, 51, 52)]

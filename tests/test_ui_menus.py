@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 from ui_support import (
-    browser,  # noqa: F401 - the module-scoped browser fixture
     expect,
     photos_server,
     screenshot,
@@ -27,7 +26,7 @@ def server(tmp_path_factory):
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_each_menu_opens_again_right_after_a_choice(browser, server, size):  # noqa: F811
+def test_each_menu_opens_again_right_after_a_choice(browser, server, size):
     with signed_in_page(browser, server, **SIZES[size]) as page:
         press = (lambda locator: locator.tap()) if size == "phone" else (lambda locator: locator.click())
         press(page.locator(".tile:visible .check").first)

@@ -12,7 +12,6 @@ from test_web_model_pulls import MODEL_BYTES, FetchedModel, SlowModelServer, reg
 from ui_support import (
     OWNER,
     PASSWORD,
-    browser,  # noqa: F401 - the module-scoped browser fixture
     expect,
     screenshot,
     signed_in_page,
@@ -20,7 +19,7 @@ from ui_support import (
 
 
 def test_a_missing_model_is_named_where_it_is_needed_and_got_with_progress(
-    browser,  # noqa: F811
+    browser,
     library,
     plugin_manager,
     tmp_path,

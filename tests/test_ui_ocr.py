@@ -9,7 +9,6 @@ import re
 import pytest
 from corpus import photo
 from ui_support import (
-    browser,  # noqa: F401 - the module-scoped browser fixture
     expect,
     library_server,
     screenshot,
@@ -54,7 +53,7 @@ def wait_until_shown(page, ids: set[int]) -> None:
     )
 
 
-def test_the_viewer_lists_the_text_and_marks_where_each_line_is(browser, server):  # noqa: F811
+def test_the_viewer_lists_the_text_and_marks_where_each_line_is(browser, server):
     with signed_in_page(browser, server, viewport={"width": 1440, "height": 900}) as page:
         page.goto(f"/?picture={server.ids['shopfront']}")
         page.wait_for_selector("body[data-ready='1']")  # start-up draws it again when its loads are in
@@ -87,7 +86,7 @@ def test_the_viewer_lists_the_text_and_marks_where_each_line_is(browser, server)
         expect(page.get_by_text("None found.")).to_be_visible()
 
 
-def test_the_filters_keep_pictures_with_or_without_text_and_search_finds_a_word(browser, server):  # noqa: F811
+def test_the_filters_keep_pictures_with_or_without_text_and_search_finds_a_word(browser, server):
     with signed_in_page(browser, server) as page:
         page.locator(".filters summary").click()
         page.get_by_label("Text in the picture").select_option(label="has text")

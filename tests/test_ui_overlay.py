@@ -8,7 +8,7 @@ from __future__ import annotations
 from corpus import photo
 from PIL import Image
 from ui_library import ids_by_name, page, server, template, tile  # noqa: F401 - fixtures and helpers
-from ui_support import browser, expect, screenshot, sign_in  # noqa: F401 - the module-scoped browser fixture
+from ui_support import expect, screenshot, sign_in
 
 
 def exif_photo(path):

@@ -7,7 +7,7 @@ import io
 import re
 
 from ui_library import ids_by_name, open_filters, page, server, template, tile  # noqa: F401 - fixtures
-from ui_support import OWNER, PASSWORD, PageWatcher, browser, expect, screenshot  # noqa: F401 - fixture
+from ui_support import OWNER, PASSWORD, PageWatcher, expect, screenshot
 
 
 def test_statistics_panel_filters_by_clicking_a_bar(page, server):  # noqa: F811

@@ -8,7 +8,6 @@ import re
 
 import pytest
 from ui_support import (
-    browser,  # noqa: F401 - the module-scoped browser fixture
     expect,
     photos_server,
     screenshot,
@@ -42,7 +41,7 @@ def on_screen(page, locator) -> bool:
 
 
 @pytest.mark.parametrize("size", TOUCH)
-def test_the_selection_bar_fits_and_the_view_is_named(browser, server, size):  # noqa: F811
+def test_the_selection_bar_fits_and_the_view_is_named(browser, server, size):
     summer, _ = server.sets
     with signed_in_page(browser, server, **TOUCH[size]) as page:
         page.goto(f"/?collections={summer.id}")
@@ -75,7 +74,7 @@ def test_the_selection_bar_fits_and_the_view_is_named(browser, server, size):  #
         expect(page.locator("#toast")).to_contain_text("Rated")
 
 
-def test_sets_combine_by_touch(browser, server):  # noqa: F811
+def test_sets_combine_by_touch(browser, server):
     with signed_in_page(browser, server, **TOUCH["phone"]) as page:
         page.get_by_role("button", name="Show or hide the sidebar").tap()
         sidebar = page.locator("#sidebar")
@@ -93,7 +92,7 @@ def test_sets_combine_by_touch(browser, server):  # noqa: F811
         assert set(shown) == expected
 
 
-def test_a_lost_connection_is_said_at_once_and_the_page_catches_up_when_it_is_back(browser, server):  # noqa: F811
+def test_a_lost_connection_is_said_at_once_and_the_page_catches_up_when_it_is_back(browser, server):
     """A phone away from home (the network gone mid-session): the page says its changes are not saved
     instead of 'Failed to fetch' and broken tiles; back on the network, it reconnects by itself and shows
     what changed meanwhile."""

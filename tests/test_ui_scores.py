@@ -11,7 +11,6 @@ from test_scores import degraded
 from test_ui_accessibility import serious
 from test_web_enrichment import wait_for_jobs
 from ui_support import (
-    browser,  # noqa: F401 - the module-scoped browser fixture
     expect,
     library_server,
     screenshot,
@@ -58,7 +57,7 @@ def sort_by_quality(page) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_the_score_sort_shows_the_best_first_each_with_its_score(browser, server, size):  # noqa: F811
+def test_the_score_sort_shows_the_best_first_each_with_its_score(browser, server, size):
     with signed_in_page(browser, server, viewport=SIZES[size], has_touch=size == "phone") as page:
         sort_by_quality(page)
         best_first = sorted(server.scores, key=server.scores.get, reverse=True)
@@ -86,7 +85,7 @@ def test_the_score_sort_shows_the_best_first_each_with_its_score(browser, server
         expect(page.locator(".chip", has_text=re.compile(r"quality ≥"))).to_be_visible()
 
 
-def test_the_statistics_hold_the_score_histogram_and_a_bar_filters_to_it(browser, server):  # noqa: F811
+def test_the_statistics_hold_the_score_histogram_and_a_bar_filters_to_it(browser, server):
     with signed_in_page(browser, server) as page:
         page.get_by_role("button", name="Statistics", exact=True).click()
         section = page.locator("#panel section", has=page.get_by_role("heading", name=re.compile(r"^Score: Quality")))
@@ -99,7 +98,7 @@ def test_the_statistics_hold_the_score_histogram_and_a_bar_filters_to_it(browser
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_prune_says_what_goes_then_scraps_it_in_one_undoable_step(browser, server, size):  # noqa: F811
+def test_prune_says_what_goes_then_scraps_it_in_one_undoable_step(browser, server, size):
     with signed_in_page(browser, server, viewport=SIZES[size], has_touch=size == "phone") as page:
         sort_by_quality(page)
         page.get_by_role("button", name="Prune…").click()

@@ -9,7 +9,6 @@ import re
 import pytest
 from corpus import a1111_png, photo
 from ui_support import (
-    browser,  # noqa: F401 - the module-scoped browser fixture
     expect,
     library_server,
     screenshot,
@@ -57,7 +56,7 @@ def found(page) -> set[int]:
         ("harbour", ["harbour-morning"]),  # a file name
     ],
 )
-def test_the_search_box_finds_each_kind_of_thing(browser, server, typed, expected):  # noqa: F811
+def test_the_search_box_finds_each_kind_of_thing(browser, server, typed, expected):
     with signed_in_page(browser, server) as page:
         box = page.get_by_label("Search pictures")
         box.click()
@@ -68,7 +67,7 @@ def test_the_search_box_finds_each_kind_of_thing(browser, server, typed, expecte
         assert found(page) == {server.ids[name] for name in expected}
 
 
-def test_suggestions_name_the_kind_and_take_the_exact_filter(browser, server):  # noqa: F811
+def test_suggestions_name_the_kind_and_take_the_exact_filter(browser, server):
     with signed_in_page(browser, server) as page:
         box = page.get_by_label("Search pictures")
         box.click()
@@ -114,7 +113,7 @@ CONTRAST = """(el) => {
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_tag_chips_and_primary_buttons_are_readable_in_both_themes(browser, server, scheme):  # noqa: F811
+def test_tag_chips_and_primary_buttons_are_readable_in_both_themes(browser, server, scheme):
     with signed_in_page(browser, server, color_scheme=scheme) as page:
         chip = page.locator(".tile:visible .chips span").first
         expect(chip).to_have_text("dusk")

@@ -13,7 +13,6 @@ from ui_support import (
     OWNER,
     PASSWORD,
     PageWatcher,
-    browser,  # noqa: F401 - the module-scoped browser fixture
     expect,
     photos_server,
     screenshot,
@@ -29,7 +28,7 @@ def server(tmp_path_factory):
         yield live
 
 
-def test_a_person_signs_in_with_the_households_identity_provider(browser, server):  # noqa: F811
+def test_a_person_signs_in_with_the_households_identity_provider(browser, server):
     with OpenIdProvider(server.url + "/api/v1/auth/oidc/callback") as provider:
         with signed_in_page(browser, server) as owner:
             access = open_access(owner)
@@ -80,7 +79,7 @@ def test_a_person_signs_in_with_the_households_identity_provider(browser, server
     assert not [s for s in server.state.auth.sessions() if s.user.startswith("dana")]
 
 
-def test_signing_in_while_the_page_still_asks_about_the_provider(browser, server):  # noqa: F811
+def test_signing_in_while_the_page_still_asks_about_the_provider(browser, server):
     # The sign-in form is handled from the moment it shows: a person (or a test) quicker than the page's
     # question about the identity provider still signs in, and the password never lands in the address.
     context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})

@@ -11,7 +11,6 @@ from corpus import photo, solid
 from test_ui_curation import wait_until
 from ui_support import (
     PageWatcher,
-    browser,  # noqa: F401 - the module-scoped browser fixture
     expect,
     library_server,
     screenshot,
@@ -97,14 +96,14 @@ def check(page, touch: bool, label: str) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_every_view_fits_the_screen_in_both_themes(browser, server, size):  # noqa: F811
+def test_every_view_fits_the_screen_in_both_themes(browser, server, size):
     width, height, touch, mobile = SIZES[size]
     viewport = {"width": width, "height": height}
     with signed_in_page(browser, server, viewport=viewport, has_touch=touch, is_mobile=mobile) as page:
         walk_the_app(page, browser, server, size, touch, mobile)
 
 
-def walk_the_app(page, browser, server, size: str, touch: bool, mobile: bool) -> None:  # noqa: F811
+def walk_the_app(page, browser, server, size: str, touch: bool, mobile: bool) -> None:
     check(page, touch, f"{size}-library")
     # The filters panel, open.
     page.locator(".filters summary").click()

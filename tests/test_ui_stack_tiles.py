@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from ui_support import (
     boxes_overlap,
-    browser,  # noqa: F401 - the module-scoped browser fixture
     expect,
     photos_server,
     screenshot,
@@ -27,7 +26,7 @@ def server(tmp_path_factory):
         yield live
 
 
-def test_a_stack_covers_tag_chips_leave_its_rating_and_count_readable(browser, server):  # noqa: F811
+def test_a_stack_covers_tag_chips_leave_its_rating_and_count_readable(browser, server):
     with signed_in_page(browser, server, viewport={"width": 1280, "height": 800}) as page:
         tile = page.locator(f".tile[data-id='{server.cover}']")
         expect(tile.locator(".stack-open")).to_be_visible()
@@ -38,7 +37,7 @@ def test_a_stack_covers_tag_chips_leave_its_rating_and_count_readable(browser, s
         screenshot(page, "stack-tile-chips")
 
 
-def test_an_action_on_a_stacks_tile_says_it_covered_the_stack(browser, server):  # noqa: F811
+def test_an_action_on_a_stacks_tile_says_it_covered_the_stack(browser, server):
     others = server.ids[4:7]
     with signed_in_page(browser, server, viewport={"width": 1280, "height": 800}) as page:
         page.locator(f".tile[data-id='{server.cover}'] .check").click()

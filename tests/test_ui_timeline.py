@@ -14,7 +14,6 @@ from corpus import solid
 from test_ui_curation import wait_until
 from ui_library import tile
 from ui_support import (
-    browser,  # noqa: F401 - the module-scoped browser fixture
     expect,
     library_server,
     screenshot,
@@ -46,7 +45,7 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture
-def page(browser, server):  # noqa: F811 - the browser fixture imported above
+def page(browser, server):
     with signed_in_page(browser, server) as page:
         yield page
 
@@ -146,7 +145,7 @@ def test_large_tiles_load_the_preview_small_ones_the_grid_thumbnail(page, server
 
 
 @pytest.fixture
-def phone(browser, server):  # noqa: F811
+def phone(browser, server):
     options = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True}
     with signed_in_page(browser, server, has_touch=True, **options) as page:
         yield page

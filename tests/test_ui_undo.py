@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 from ui_library import tile
 from ui_support import (
-    browser,  # noqa: F401 - the module-scoped browser fixture
     expect,
     photos_server,
     screenshot,
@@ -25,7 +24,7 @@ def sidebar_sets(server) -> list[tuple[str, int, int | None]]:
     return [(c.name, c.member_count, c.project_id) for c in server.library.collections.collections("set")]
 
 
-def test_sidebar_edits_are_undone_one_at_a_time_with_ctrl_z(browser, server):  # noqa: F811
+def test_sidebar_edits_are_undone_one_at_a_time_with_ctrl_z(browser, server):
     library = server.library
     project = library.organise.create_project("Client")
     with signed_in_page(browser, server) as page:

@@ -12,7 +12,6 @@ import pytest
 from PIL import Image
 from ui_support import (
     boxes_overlap,
-    browser,  # noqa: F401 - the module-scoped browser fixture
     expect,
     library_server,
     screenshot,
@@ -101,7 +100,7 @@ def assert_whole_and_fitted(page, name: str, label: str) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_the_viewer_shows_every_picture_whole_at_every_size(browser, server, size):  # noqa: F811
+def test_the_viewer_shows_every_picture_whole_at_every_size(browser, server, size):
     with signed_in_page(browser, server, **SIZES[size]) as page:
         for name, picture_id in server.ids.items():
             page.locator(f".tile[data-id='{picture_id}']").click()
@@ -128,7 +127,7 @@ def test_the_viewer_shows_every_picture_whole_at_every_size(browser, server, siz
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
-def test_the_viewer_s_tag_and_caption_boxes_take_typing(browser, server, size):  # noqa: F811
+def test_the_viewer_s_tag_and_caption_boxes_take_typing(browser, server, size):
     picture_id = server.ids["square"]
     with signed_in_page(browser, server, **SIZES[size]) as page:
         page.locator(f".tile[data-id='{picture_id}']").click()
@@ -156,7 +155,7 @@ def test_the_viewer_s_tag_and_caption_boxes_take_typing(browser, server, size): 
         server.library.edits.caption(picture_id, None)
 
 
-def test_the_viewer_s_action_bar_and_details_toggle(browser, server):  # noqa: F811
+def test_the_viewer_s_action_bar_and_details_toggle(browser, server):
     picture_id = server.ids["landscape"]
     with signed_in_page(browser, server, **SIZES["desktop"]) as page:
         page.locator(f".tile[data-id='{picture_id}']").click()
@@ -204,7 +203,7 @@ def _covered_buttons(page) -> list[str]:
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
-def test_a_toast_never_covers_the_viewers_buttons_or_the_crop_controls(browser, server, size):  # noqa: F811
+def test_a_toast_never_covers_the_viewers_buttons_or_the_crop_controls(browser, server, size):
     picture_id = server.ids["landscape"]
     with signed_in_page(browser, server, **SIZES[size]) as page:
         page.locator(f".tile[data-id='{picture_id}']").click()

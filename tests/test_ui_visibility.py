@@ -12,7 +12,6 @@ from test_ui_accessibility import serious
 from test_ui_accounts import PHONE
 from ui_support import (
     PageWatcher,
-    browser,  # noqa: F401 - the module-scoped browser fixture
     expect,
     photos_server,
     screenshot,
@@ -32,7 +31,7 @@ def server(tmp_path_factory):
         yield live
 
 
-def signed_in_as(browser, server, name: str, **options):  # noqa: F811
+def signed_in_as(browser, server, name: str, **options):
     context = browser.new_context(base_url=server.url, **{"viewport": {"width": 1280, "height": 800}, **options})
     page = context.new_page()
     page.watcher = PageWatcher(page)
@@ -44,7 +43,7 @@ def signed_in_as(browser, server, name: str, **options):  # noqa: F811
     return page
 
 
-def test_a_member_shares_a_private_upload_and_another_finds_it(browser, server, tmp_path):  # noqa: F811
+def test_a_member_shares_a_private_upload_and_another_finds_it(browser, server, tmp_path):
     bob = signed_in_as(browser, server, "bob")
     photo(300, 200, seed=901).save(tmp_path / "bobs-harbour.png")
     bob.get_by_role("button", name="Upload").click()
@@ -101,7 +100,7 @@ def test_a_member_shares_a_private_upload_and_another_finds_it(browser, server, 
         page.context.close()
 
 
-def test_a_member_chooses_to_share_uploads_by_default(browser, server):  # noqa: F811
+def test_a_member_chooses_to_share_uploads_by_default(browser, server):
     Accounts(server.state.auth).set_quota("carol", 50_000_000, by=None)
     carol = signed_in_as(browser, server, "carol", viewport=PHONE, has_touch=True)
     carol.get_by_role("button", name="Settings", exact=True).click()
@@ -117,7 +116,7 @@ def test_a_member_chooses_to_share_uploads_by_default(browser, server):  # noqa:
     carol.context.close()
 
 
-def test_a_viewers_menu_offers_nothing_it_cannot_do(browser, server):  # noqa: F811
+def test_a_viewers_menu_offers_nothing_it_cannot_do(browser, server):
     before = server.library.count()
     dave = signed_in_as(browser, server, "dave")
     dave.locator(".tile:not([hidden]) img").first.click(button="right")
@@ -154,7 +153,7 @@ def test_a_viewers_menu_offers_nothing_it_cannot_do(browser, server):  # noqa: F
         page.context.close()
 
 
-def test_a_member_adds_a_shared_picture_to_their_library_from_the_link(browser, server, tmp_path):  # noqa: F811
+def test_a_member_adds_a_shared_picture_to_their_library_from_the_link(browser, server, tmp_path):
     photo(200, 150, seed=955).save(tmp_path / "bobs-secret.png")
     library = server.library
     bob = Accounts(server.state.auth).named("bob")

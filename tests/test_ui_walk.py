@@ -17,7 +17,6 @@ from test_ui_sizes import check
 from test_web_enrichment import wait_for_jobs
 from ui_library import tile
 from ui_support import (
-    browser,  # noqa: F401 - the module-scoped browser fixture
     expect,
     library_server,
     photos_server,
@@ -41,7 +40,7 @@ def open_menu(page, picture_id):
     return menu
 
 
-def test_every_engine_kind_is_in_the_menu_and_scoring_starts_from_it(browser, server):  # noqa: F811
+def test_every_engine_kind_is_in_the_menu_and_scoring_starts_from_it(browser, server):
     first = server.ids[0]
     with signed_in_page(browser, server) as page:
         menu = open_menu(page, first)
@@ -62,7 +61,7 @@ def test_every_engine_kind_is_in_the_menu_and_scoring_starts_from_it(browser, se
         ) == [(first,)]
 
 
-def test_find_similar_without_an_embedder_says_why_in_the_view(browser, server):  # noqa: F811
+def test_find_similar_without_an_embedder_says_why_in_the_view(browser, server):
     with signed_in_page(browser, server) as page:
         page.expected_errors = ["404"]  # the refused search, whose reason the view shows
         mode = page.get_by_label("Search by")
@@ -82,7 +81,7 @@ def test_find_similar_without_an_embedder_says_why_in_the_view(browser, server):
         screenshot(page, "similar-without-embedder")
 
 
-def test_settings_do_not_tick_on_import_for_engines_that_are_not_installed(browser, server):  # noqa: F811
+def test_settings_do_not_tick_on_import_for_engines_that_are_not_installed(browser, server):
     with signed_in_page(browser, server) as page:
         page.get_by_role("button", name="Settings").click()
         panel = page.locator("#panel")
@@ -99,7 +98,7 @@ def test_settings_do_not_tick_on_import_for_engines_that_are_not_installed(brows
         assert {"embedder", "tagger", "faces"} <= set(server.library.engines.settings().on_import)
 
 
-def test_esc_in_the_tag_box_keeps_the_text_and_the_history_says_what_changed(browser, server):  # noqa: F811
+def test_esc_in_the_tag_box_keeps_the_text_and_the_history_says_what_changed(browser, server):
     picture = server.ids[2]
     with signed_in_page(browser, server) as page:
         page.goto(f"/?picture={picture}")
@@ -120,7 +119,7 @@ def test_esc_in_the_tag_box_keeps_the_text_and_the_history_says_what_changed(bro
         expect(steps.locator("li").first).to_contain_text(f"Tag dusk on picture {picture}")
 
 
-def test_a_merge_of_characters_is_undone_from_its_toast(browser, server):  # noqa: F811
+def test_a_merge_of_characters_is_undone_from_its_toast(browser, server):
     client = server.client(server.token("write"))
     hero = client.post("/api/v1/characters", json={"name": "Hero"}).json()
     twin = client.post("/api/v1/characters", json={"name": "Twin"}).json()
@@ -179,7 +178,7 @@ def contrast(png: bytes) -> float:
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_badges_on_tiles_read_on_a_white_and_a_black_picture(browser, badges_server, theme):  # noqa: F811
+def test_badges_on_tiles_read_on_a_white_and_a_black_picture(browser, badges_server, theme):
     with signed_in_page(browser, badges_server, color_scheme=theme) as page:
         page.wait_for_function("() => document.querySelectorAll('.tile .meta .faces').length === 2")
         expect(page.locator(".tile .meta .video")).to_have_count(2)
@@ -211,7 +210,7 @@ def red_box(png: bytes) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
-def test_a_small_picture_is_shown_at_twice_its_size_until_fit_is_asked_for(browser, tiny_server, size):  # noqa: F811
+def test_a_small_picture_is_shown_at_twice_its_size_until_fit_is_asked_for(browser, tiny_server, size):
     phone = size == "phone"
     options = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True} if phone else {}
     with signed_in_page(browser, tiny_server, **options) as page:

@@ -37,17 +37,6 @@ def chromium_path() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """Chromium, started once a module (a module imports this fixture by name)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
-
-
 def launch(playwright):
     path = chromium_path()
     if path is None:
