@@ -257,14 +257,10 @@ class AuthStore:
         return [AccountRow(*r) for r in self.db.query(f"SELECT {_ACCOUNT_COLUMNS} FROM users ORDER BY id")]
 
     def account(self, user_id: int) -> AccountRow | None:
-        row = self.db.connection.execute(f"SELECT {_ACCOUNT_COLUMNS} FROM users WHERE id = ?", (user_id,)).fetchone()
-        return None if row is None else AccountRow(*row)
+        return self.db.row(f"SELECT {_ACCOUNT_COLUMNS} FROM users WHERE id = ?", (user_id,), AccountRow)
 
     def account_named(self, username: str) -> AccountRow | None:
-        row = self.db.connection.execute(
-            f"SELECT {_ACCOUNT_COLUMNS} FROM users WHERE username = ?", (username,)
-        ).fetchone()
-        return None if row is None else AccountRow(*row)
+        return self.db.row(f"SELECT {_ACCOUNT_COLUMNS} FROM users WHERE username = ?", (username,), AccountRow)
 
     def set_role(self, user_id: int, role: str) -> None:
         self.db.execute("UPDATE users SET role = ? WHERE id = ?", (role, user_id))
@@ -292,10 +288,7 @@ class AuthStore:
         return self.db.connection.changes()
 
     def user_by_name(self, username: str) -> tuple[int, str, str] | None:
-        row = self.db.connection.execute(
-            "SELECT id, username, password_hash FROM users WHERE username = ?", (username,)
-        ).fetchone()
-        return None if row is None else tuple(row)
+        return self.db.row("SELECT id, username, password_hash FROM users WHERE username = ?", (username,))
 
     def username(self, user_id: int) -> str | None:
         return self.db.scalar("SELECT username FROM users WHERE id = ?", (user_id,))
@@ -314,10 +307,7 @@ class AuthStore:
         )[0][0]
 
     def invite_by_hash(self, code_hash: bytes) -> InviteRow | None:
-        row = self.db.connection.execute(
-            f"SELECT {_INVITE_COLUMNS} FROM invites WHERE code_hash = ?", (code_hash,)
-        ).fetchone()
-        return None if row is None else InviteRow(*row)
+        return self.db.row(f"SELECT {_INVITE_COLUMNS} FROM invites WHERE code_hash = ?", (code_hash,), InviteRow)
 
     def invites(self) -> list[InviteRow]:
         return [InviteRow(*r) for r in self.db.query(f"SELECT {_INVITE_COLUMNS} FROM invites ORDER BY id DESC")]
@@ -355,10 +345,7 @@ class AuthStore:
         )[0][0]
 
     def token_by_hash(self, token_hash: bytes) -> ApiTokenRow | None:
-        row = self.db.connection.execute(
-            f"SELECT {_TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?", (token_hash,)
-        ).fetchone()
-        return None if row is None else ApiTokenRow(*row)
+        return self.db.row(f"SELECT {_TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?", (token_hash,), ApiTokenRow)
 
     def tokens(self) -> list[ApiTokenRow]:
         return [ApiTokenRow(*r) for r in self.db.query(f"SELECT {_TOKEN_COLUMNS} FROM api_tokens ORDER BY id")]
@@ -388,10 +375,9 @@ class AuthStore:
         )[0][0]
 
     def session_by_hash(self, session_hash: bytes) -> SessionRow | None:
-        row = self.db.connection.execute(
-            f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE session_hash = ?", (session_hash,)
-        ).fetchone()
-        return None if row is None else SessionRow(*row)
+        return self.db.row(
+            f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE session_hash = ?", (session_hash,), SessionRow
+        )
 
     def sessions(self) -> list[SessionRow]:
         return [
@@ -448,11 +434,11 @@ class AuthStore:
 
     def token_active(self, token_id: int, now: int) -> bool:
         """Neither revoked nor expired, and its account (if it names one) not disabled."""
-        row = self.db.connection.execute(
+        row = self.db.row(
             "SELECT t.revoked_at, t.expires_at, u.disabled_at FROM api_tokens t LEFT JOIN users u ON u.id = t.user_id "
             "WHERE t.id = ?",
             (token_id,),
-        ).fetchone()
+        )
         return row is not None and row[0] is None and (row[1] is None or row[1] > now) and row[2] is None
 
     def token_user(self, token_id: int) -> int | None:
@@ -464,14 +450,10 @@ class AuthStore:
         return self.db.scalar("SELECT 1 FROM users WHERE id = ? AND disabled_at IS NULL", (user_id,)) is not None
 
     def share_by_hash(self, token_hash: bytes) -> ShareRow | None:
-        row = self.db.connection.execute(
-            f"SELECT {_SHARE_COLUMNS} FROM shares WHERE token_hash = ?", (token_hash,)
-        ).fetchone()
-        return None if row is None else ShareRow(*row)
+        return self.db.row(f"SELECT {_SHARE_COLUMNS} FROM shares WHERE token_hash = ?", (token_hash,), ShareRow)
 
     def share(self, share_id: int) -> ShareRow | None:
-        row = self.db.connection.execute(f"SELECT {_SHARE_COLUMNS} FROM shares WHERE id = ?", (share_id,)).fetchone()
-        return None if row is None else ShareRow(*row)
+        return self.db.row(f"SELECT {_SHARE_COLUMNS} FROM shares WHERE id = ?", (share_id,), ShareRow)
 
     def shares(self) -> list[ShareRow]:
         return [ShareRow(*r) for r in self.db.query(f"SELECT {_SHARE_COLUMNS} FROM shares ORDER BY id DESC")]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import apsw
 
@@ -13,6 +14,7 @@ __all__ = ["Database", "connect", "ids_json", "quick_check"]
 
 BUSY_TIMEOUT_MS = 10_000
 WAL_CHECKPOINT_BYTES = 4 << 20
+T = TypeVar("T")
 
 
 def ids_json(ids: Sequence[int]) -> str:
@@ -112,6 +114,15 @@ class Database:
     def query(self, sql: str, bindings: tuple | dict | None = None) -> list[tuple]:
         """Run a read and return every row."""
         return self.connection.execute(sql, bindings).fetchall()
+
+    def row(
+        self, sql: str, bindings: tuple | dict | None = None, make: Callable[..., T] | None = None
+    ) -> T | tuple | None:
+        """The first row, or None: a tuple, or ``make(*row)`` where a row type is named."""
+        row = self.connection.execute(sql, bindings).fetchone()
+        if row is None:
+            return None
+        return tuple(row) if make is None else make(*row)
 
     def scalar(self, sql: str, bindings: tuple | dict | None = None) -> object:
         """The first column of the first row, or None."""

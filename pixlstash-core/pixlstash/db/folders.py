@@ -75,7 +75,7 @@ class FolderStore:
         )
 
     def get(self, folder_id: int) -> Folder:
-        row = self.db.connection.execute(f"SELECT {_FOLDER_COLUMNS} FROM folders WHERE id = ?", (folder_id,)).fetchone()
+        row = self.db.row(f"SELECT {_FOLDER_COLUMNS} FROM folders WHERE id = ?", (folder_id,))
         if row is None:
             raise NotFound(f"folder {folder_id} does not exist")
         return self._row_to_folder(row)

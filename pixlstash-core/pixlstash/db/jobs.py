@@ -282,7 +282,7 @@ class JobStore:
         return requeued
 
     def get(self, job_id: int) -> Job:
-        row = self.db.connection.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        row = self.db.row(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,))
         if row is None:
             raise NotFound(f"no job {job_id}")
         return _to_job(row, self._queued(job_id))

@@ -35,10 +35,10 @@ class TextStore:
         )
 
     def reading(self, picture_id: int) -> PictureText | None:
-        row = self.db.connection.execute(
+        row = self.db.row(
             "SELECT engine_id, engine_version, text, regions, created_at FROM picture_ocr WHERE picture_id = ?",
             (picture_id,),
-        ).fetchone()
+        )
         if row is None:
             return None
         engine_id, version, text, regions, created = row

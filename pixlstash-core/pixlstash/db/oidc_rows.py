@@ -65,12 +65,12 @@ class OidcStore:
 
     def take_pending(self, state_hash: bytes) -> PendingRow | None:
         """The pending sign-in of this state, deleted in the same statement: a state is good once."""
-        row = self.db.connection.execute(
+        return self.db.row(
             "DELETE FROM oidc_pending WHERE state_hash = ? "
             "RETURNING browser_hash, nonce, verifier, next, link_user_id, created_at",
             (state_hash,),
-        ).fetchone()
-        return None if row is None else PendingRow(*row)
+            PendingRow,
+        )
 
     def forget_pending_before(self, when: int) -> None:
         self.db.execute("DELETE FROM oidc_pending WHERE created_at < ?", (when,))

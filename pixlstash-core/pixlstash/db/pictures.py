@@ -403,9 +403,9 @@ class PictureStore:
     def address(self, picture_id: int) -> tuple[str, str, bool]:
         """(content hash, suffix, managed) of a picture: where its original is."""
         visible, params = visible_sql()
-        row = self.db.connection.execute(
+        row = self.db.row(
             f"SELECT content_hash, suffix, managed FROM pictures p WHERE id = ? AND {visible}", (picture_id, *params)
-        ).fetchone()
+        )
         if row is None:
             raise NotFound(f"picture {picture_id} does not exist")
         return row[0], row[1], bool(row[2])
@@ -419,9 +419,9 @@ class PictureStore:
     def get(self, picture_id: int) -> Picture:
         """One picture with its tags, predictions, captions, generation data, memberships and locations."""
         visible, params = visible_sql()
-        row = self.db.connection.execute(
+        row = self.db.row(
             f"SELECT {personal(_PICTURE_COLUMNS)} FROM pictures p WHERE id = ? AND {visible}", (picture_id, *params)
-        ).fetchone()
+        )
         if row is None:
             raise NotFound(f"picture {picture_id} does not exist")
         (
@@ -486,9 +486,7 @@ class PictureStore:
         generation = None
         columns = ("tool", "positive", "negative", "checkpoint", "loras", "seed", "sampler", "scheduler", "steps")
         columns += ("cfg", "guidance", "raw_parameters", "raw_prompt", "raw_workflow")
-        grow = self.db.connection.execute(
-            f"SELECT {', '.join(columns)} FROM generation WHERE picture_id = ?", (pid,)
-        ).fetchone()
+        grow = self.db.row(f"SELECT {', '.join(columns)} FROM generation WHERE picture_id = ?", (pid,))
         if grow:
             row = dict(zip(columns, grow, strict=True))
             row["loras"] = msgspec.json.decode(row["loras"] or "[]")

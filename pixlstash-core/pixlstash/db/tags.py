@@ -217,11 +217,11 @@ class TagStore:
         """Move predictions into the picture's tags (source: the engine, with its confidence)."""
         accepted = 0
         for tag_id in tag_ids:
-            row = self.db.connection.execute(
+            row = self.db.row(
                 "SELECT engine_id, confidence FROM predictions WHERE picture_id = ? AND tag_id = ? "
                 "ORDER BY confidence DESC LIMIT 1",
                 (picture_id, tag_id),
-            ).fetchone()
+            )
             if row is None:
                 continue
             self.db.execute(
