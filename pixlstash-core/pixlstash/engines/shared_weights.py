@@ -13,8 +13,9 @@ from pathlib import Path
 
 from ..errors import ModelMissing
 from ..system.paths import hub_snapshot
+from .base import ModelStatus
 
-__all__ = ["ModelFolder", "SharedWeights"]
+__all__ = ["ModelFolder", "SharedWeights", "SharedWeightsEngine"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class ModelFolder:
     plugin: str = ""
     needed: tuple[str, ...] = ("config.json",)
     size: str = ""  # what downloading it costs, said in how_to_get ("about 16 GB")
+    label: str = ""  # how its errors name the kind of model ("JoyCaption")
 
     def complete(self, folder: Path) -> bool:
         return all((folder / name).is_file() for name in self.needed) and any(folder.glob("*.safetensors"))
@@ -37,6 +39,27 @@ class ModelFolder:
         if self.complete(self.local_folder):
             return self.local_folder
         return hub_snapshot(self.hub_repo, self.complete) if self.hub_repo else None
+
+    def required(self) -> Path:
+        """Its folder, or ``ModelMissing`` saying what to do to have it here."""
+        folder = self.files()
+        if folder is None:
+            raise ModelMissing(
+                f"the {self.label or self.plugin} model {self.name} is not on this machine: {self.how_to_get()}",
+                location=str(self.local_folder),
+            )
+        return folder
+
+    def status(self, note: str = "") -> ModelStatus:
+        """Whether it is here, where, and how to get it (``pixlstash models``)."""
+        folder = self.files()
+        return ModelStatus(
+            model=f"{self.plugin}/{self.name}",
+            present=folder is not None,
+            location=str(folder or self.local_folder),
+            how_to_get=self.how_to_get(),
+            note=note,
+        )
 
     def fingerprint(self) -> str:
         """Changes when the weights change (new weights under the same name mean new results)."""
@@ -112,6 +135,10 @@ class SharedWeights(abc.ABC):
             if not self._holders:
                 self._free()
 
+    def batch_size(self, fallback: int) -> int:
+        """The batch the loaded weights take on their device (plugins size it from free GPU memory)."""
+        return fallback
+
     def _free(self) -> None:
         device, self.device = self.device, None
         self._drop()
@@ -119,3 +146,29 @@ class SharedWeights(abc.ABC):
         torch = sys.modules.get("torch")  # the weights were loaded with it; the core never imports it
         if device == "cuda" and torch is not None:
             torch.cuda.empty_cache()
+
+
+class SharedWeightsEngine:
+    """What an engine over a plugin's ``SharedWeights`` (``weights``, whose ``model_files`` is a
+    ``ModelFolder``) does the same way in every such plugin: loading holds the weights for this engine,
+    unloading lets go, the batch on a GPU is what the weights say, and the model's status and download are
+    its folder's. Listed before the engine's base class, so that these come first."""
+
+    weights: SharedWeights
+    id: str
+    preferred_batch_size: int
+
+    def model_status(self) -> ModelStatus:
+        return self.weights.model_files.status()  # type: ignore[attr-defined]
+
+    def download(self) -> str:
+        return str(self.weights.model_files.download())  # type: ignore[attr-defined]
+
+    def load(self, device: str = "cpu") -> None:
+        self.weights.acquire(self.id, device)
+
+    def unload(self) -> None:
+        self.weights.release(self.id)
+
+    def batch_size(self, device: str) -> int:
+        return self.weights.batch_size(self.preferred_batch_size) if device == "cuda" else self.preferred_batch_size

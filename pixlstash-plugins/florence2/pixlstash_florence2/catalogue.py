@@ -30,6 +30,7 @@ KNOWN: dict[str, tuple[str, str]] = {  # name -> (hub repository, size to downlo
 @dataclass(frozen=True)
 class Florence2Model(ModelFolder):
     plugin: str = "florence2"
+    label: str = "Florence-2"
     needed: tuple[str, ...] = ("config.json", "processor_config.json")
 
     def how_to_get(self) -> str:

@@ -18,14 +18,13 @@ from typing import TYPE_CHECKING, Any
 from pixlstash import (
     Captioner,
     EngineParameter,
-    ModelMissing,
-    ModelStatus,
     TextReader,
     TextRegion,
     accelerators,
 )
 from pixlstash.engines.decoding import KeyValueCache
 from pixlstash.engines.shared_weights import SharedWeights as BaseSharedWeights
+from pixlstash.engines.shared_weights import SharedWeightsEngine
 
 from .catalogue import Florence2Model
 
@@ -88,12 +87,7 @@ class SharedWeights(BaseSharedWeights):
         return self.model is not None
 
     def _load(self, device: str) -> None:
-        folder = self.model_files.files()
-        if folder is None:
-            raise ModelMissing(
-                f"the Florence-2 model {self.model_files.name} is not on this machine: {self.model_files.how_to_get()}",
-                location=str(self.model_files.local_folder),
-            )
+        folder = self.model_files.required()
         import torch
         from transformers import AutoProcessor, Florence2ForConditionalGeneration
 
@@ -146,7 +140,7 @@ class SharedWeights(BaseSharedWeights):
         ]
 
 
-class _Florence2Engine:
+class _Florence2Engine(SharedWeightsEngine):
     preferred_batch_size = 4
     ray_resources = {"num_gpus": 0.5}  # on a GPU: 0.8B parameters, two such actors share a card
     input_size = 768  # Florence-2 sees 768 x 768
@@ -158,27 +152,6 @@ class _Florence2Engine:
 
     def devices(self) -> list[str]:
         return [*accelerators(), "cpu"]
-
-    def model_status(self) -> ModelStatus:
-        folder = self.weights.model_files.files()
-        return ModelStatus(
-            model=f"florence2/{self.weights.model_files.name}",
-            present=folder is not None,
-            location=str(folder or self.weights.model_files.local_folder),
-            how_to_get=self.weights.model_files.how_to_get(),
-        )
-
-    def download(self) -> str:
-        return str(self.weights.model_files.download())
-
-    def load(self, device: str = "cpu") -> None:
-        self.weights.acquire(self.id, device)  # type: ignore[attr-defined]
-
-    def unload(self) -> None:
-        self.weights.release(self.id)  # type: ignore[attr-defined]
-
-    def batch_size(self, device: str) -> int:
-        return self.weights.batch_size(self.preferred_batch_size) if device == "cuda" else self.preferred_batch_size
 
     def device_note(self) -> str:
         weights = self.weights

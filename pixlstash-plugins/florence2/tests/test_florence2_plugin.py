@@ -135,6 +135,8 @@ def test_a_missing_model_says_how_to_get_it(models, monkeypatch, tmp_path):
         assert "florence-community/Florence-2-base" in status.how_to_get
         with pytest.raises(ModelMissing, match="florence2/base"):
             library.enrichment.enqueue(Task.OCR, engine_id="florence2/base-ocr")
+        with pytest.raises(ModelMissing, match="Florence-2 model base is not on this machine: run `pixlstash"):
+            library.engines.by_id("florence2/base-ocr").load("cpu")
 
 
 def test_importing_and_registering_loads_no_torch(models):

@@ -44,6 +44,7 @@ def has_chat_template(folder: Path) -> bool:
 @dataclass(frozen=True)
 class JoyCaptionModel(ModelFolder):
     plugin: str = "joycaption"
+    label: str = "JoyCaption"
     needed: tuple[str, ...] = ("config.json", "tokenizer_config.json")
     size: str = "about 16 GB"
 

@@ -26,6 +26,7 @@ from pixlstash.engines.caption_prompts import (
 )
 from pixlstash.engines.decoding import KeyValueCache
 from pixlstash.engines.shared_weights import SharedWeights as BaseSharedWeights
+from pixlstash.engines.shared_weights import SharedWeightsEngine
 from pixlstash.engines.tag_lists import parse_tag_list
 
 from .catalogue import JoyCaptionModel
@@ -77,12 +78,7 @@ class SharedWeights(BaseSharedWeights):
         return self.model is not None
 
     def _load(self, device: str) -> None:
-        folder = self.model_files.files()
-        if folder is None:
-            raise ModelMissing(
-                f"the JoyCaption model {self.model_files.name} is not on this machine: {self.model_files.how_to_get()}",
-                location=str(self.model_files.local_folder),
-            )
+        folder = self.model_files.required()
         import torch
         from transformers import AutoProcessor, LlavaForConditionalGeneration
         from transformers.utils import logging as hf_logging
@@ -208,7 +204,7 @@ def _require_bitsandbytes(kind: str) -> None:
         raise ModelMissing(f"{kind} loading needs bitsandbytes: pip install 'pixlstash-joycaption[quant]'") from None
 
 
-class _JoyCaptionEngine:
+class _JoyCaptionEngine(SharedWeightsEngine):
     """What the captioner and the tagger share: the model's files and weights, devices, status."""
 
     preferred_batch_size = 4
@@ -230,34 +226,16 @@ class _JoyCaptionEngine:
         return [*found, "cpu"]
 
     def model_status(self) -> ModelStatus:
-        files = self.weights.model_files
-        folder = files.files()
-        return ModelStatus(
-            model=f"joycaption/{files.name}",
-            present=folder is not None,
-            location=str(folder or files.local_folder),
-            how_to_get=files.how_to_get(),
-            # Asked of the machine, not of torch: a listing must not load torch's 450 MB of CUDA libraries.
+        # Asked of the machine, not of torch: a listing must not load torch's 450 MB of CUDA libraries.
+        return self.weights.model_files.status(
             note=""
             if accelerators()
             else "no GPU here: the CPU runs it in float32, needing about 32 GB "
-            "of memory and minutes per picture for the 8B model",
+            "of memory and minutes per picture for the 8B model"
         )
-
-    def load(self, device: str = "cpu") -> None:
-        self.weights.acquire(self.id, device)  # type: ignore[attr-defined]
-
-    def unload(self) -> None:
-        self.weights.release(self.id)  # type: ignore[attr-defined]
-
-    def batch_size(self, device: str) -> int:
-        return self.weights.batch_size(self.preferred_batch_size) if device == "cuda" else self.preferred_batch_size
 
     def device_note(self) -> str:
         return self.weights.note()
-
-    def download(self) -> str:
-        return str(self.weights.model_files.download())
 
     def _write(self, images: Sequence[Image], parameters: dict[str, Any]) -> list[str]:
         if self.weights.model is None:
