@@ -7,11 +7,16 @@ import json
 import threading
 import time
 
+import pytest
 from corpus import bad_corpus, mp4, photo
 from live_server import LiveServer, make_pictures
 
+from pixlstash.domain import Collection
 from pixlstash.instance import InstanceOptions
+from pixlstash_web.api import Api
 from pixlstash_web.app import WebSettings
+from pixlstash_web.schemas import Ids
+from pixlstash_web.security import Policy
 
 
 def png_bytes(seed: int, size=(64, 48)) -> bytes:
@@ -170,6 +175,24 @@ def test_openapi_lists_every_route(live):
     assert documented == declared
     docs = live.client().get("/api/v1/docs")
     assert docs.status_code == 200 and "openapi.json" in docs.text and "https://" not in docs.text  # offline
+
+
+def test_a_routes_types_are_its_handlers_annotations():
+    """Said once: the handler's ``query`` and ``body`` parameters and its return type are what the route
+    parses, answers and documents; a type its module cannot name is refused when the route is declared."""
+    api = Api()
+
+    @api.post("/things", policy=Policy.WRITE, tag="things", summary="Add pictures to a thing")
+    def add(ctx, body: Ids) -> Collection: ...
+
+    @api.delete("/things/{thing_id:int}", policy=Policy.WRITE, status=204, tag="things", summary="Delete a thing")
+    def delete(ctx) -> None: ...
+
+    assert [(e.query, e.body, e.response) for e in api.endpoints] == [(None, Ids, Collection), (None, None, None)]
+    with pytest.raises(TypeError, match=r"Unknown.*must be importable from its module"):
+
+        @api.get("/things", policy=Policy.READ, tag="things", summary="Things")
+        def things(ctx, query: Unknown) -> list[Collection]: ...  # noqa: F821 - the point of the test
 
 
 def _decode_layout(body: bytes) -> tuple[list[int], list[tuple[int, int]]]:

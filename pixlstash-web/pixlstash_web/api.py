@@ -1,9 +1,11 @@
 """A small typed routing layer over Starlette: every route declares its policy and its types.
 
-Handlers stay thin: ``@api.get(path, policy=..., query=Struct, body=Struct, response=Type)`` and the
-layer authenticates, enforces the policy (deny by default), parses the path, query and JSON body with
-msgspec, runs the handler (in a worker thread unless it is ``async``), and encodes the result. The
-same declarations generate the OpenAPI document, so it is always complete.
+Handlers stay thin: ``@api.get(path, policy=..., summary=..., tag=...)`` over ``def handler(ctx, query:
+Struct, body: Struct) -> Type`` (the signature's types are the route's, said once; the decorator names
+them only where the handler cannot), and the layer authenticates, enforces the policy (deny by default),
+parses the path, query and JSON body with msgspec, runs the handler (in a worker thread unless it is
+``async``), and encodes the result. The same declarations generate the OpenAPI document, so it is always
+complete.
 """
 
 from __future__ import annotations
@@ -203,6 +205,7 @@ class Api:
         error_pages: bool = False,
     ) -> Callable:
         def register(handler: Callable) -> Callable:
+            hints = {} if query and body and response else _declared_types(handler)
             self.endpoints.append(
                 Endpoint(
                     method,
@@ -211,9 +214,9 @@ class Api:
                     policy,
                     summary,
                     tag,
-                    query,
-                    body,
-                    response,
+                    query or hints.get("query"),
+                    body or hints.get("body"),
+                    response or _json_type(hints.get("return")),
                     status,
                     raw,
                     request_schema,
@@ -258,6 +261,25 @@ class Api:
                 )
             )
         return routes
+
+
+def _declared_types(handler: Callable) -> dict[str, Any]:
+    """The handler's own annotations: its ``query`` and ``body`` parameters' types and what it returns are
+    what the route parses and answers (said once, in the signature)."""
+    try:
+        return typing.get_type_hints(handler)
+    except NameError as error:  # a type imported only for type checkers, or defined inside a function
+        raise TypeError(
+            f"{handler.__module__}.{handler.__qualname__}: {error}; the route's types must be importable "
+            "from its module (or named in the decorator: query=, body=, response=)"
+        ) from None
+
+
+def _json_type(returned: Any) -> Any:
+    """What a handler's return annotation says of its JSON answer: nothing for None or a Response."""
+    if returned is None or returned is type(None) or (isinstance(returned, type) and issubclass(returned, Response)):
+        return None
+    return returned
 
 
 def _dispatcher(methods: dict[str, Endpoint]) -> Callable:

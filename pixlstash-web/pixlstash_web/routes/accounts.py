@@ -22,14 +22,13 @@ class PersonName(msgspec.Struct):
 
 
 def register(api: Api) -> None:
-    @api.get("/users", policy=Policy.ADMIN, response=list[Account], tag="auth", summary="The library's accounts")
+    @api.get("/users", policy=Policy.ADMIN, tag="auth", summary="The library's accounts")
     def accounts(ctx: RequestContext) -> list[Account]:
         return Accounts(ctx.state.auth).list()
 
     @api.get(
         "/users/names",
         policy=Policy.READ,
-        response=list[PersonName],
         tag="auth",
         summary="The names of the library's active accounts: whom a set's maker may give a role in it",
     )
@@ -39,8 +38,6 @@ def register(api: Api) -> None:
     @api.post(
         "/users",
         policy=Policy.ADMIN,
-        body=AccountCreate,
-        response=Account,
         status=201,
         tag="auth",
         summary="Add an account with a role (admin, member or viewer) and its first password",
@@ -53,8 +50,6 @@ def register(api: Api) -> None:
     @api.patch(
         "/users/{user_id:int}",
         policy=Policy.ADMIN,
-        body=AccountChange,
-        response=Account,
         tag="auth",
         summary="Change an account's role or quota, or disable (its sessions end, its tokens stop) or enable it",
         extra_responses={403: "the owner's account, or your own"},
@@ -75,7 +70,6 @@ def register(api: Api) -> None:
     @api.post(
         "/users/{user_id:int}/password",
         policy=Policy.ADMIN,
-        body=PasswordReset,
         status=204,
         tag="auth",
         summary="Give an account a new password (its sessions end); not the owner's, nor your own",
@@ -100,15 +94,13 @@ def register(api: Api) -> None:
         name = accounts.by_id(ctx.path["user_id"]).username
         accounts.remove(name, by=ctx.principal.user_id, hand_over=ctx.library.hand_over_pictures)
 
-    @api.get("/invites", policy=Policy.ADMIN, response=list[Invite], tag="auth", summary="Invites (no codes)")
+    @api.get("/invites", policy=Policy.ADMIN, tag="auth", summary="Invites (no codes)")
     def invites(ctx: RequestContext) -> list[Invite]:
         return Accounts(ctx.state.auth).invites()
 
     @api.post(
         "/invites",
         policy=Policy.ADMIN,
-        body=InviteCreate,
-        response=InviteCreated,
         status=201,
         tag="auth",
         summary="Invite someone: a one-time code for one account of a role, shown once, expiring (7 days)",

@@ -71,7 +71,6 @@ def register(api: Api) -> None:
     @api.get(
         "/setup",
         policy=Policy.PUBLIC,
-        response=SetupStatus,
         tag="auth",
         summary="Whether the first-run setup (creating the owner) is still needed",
     )
@@ -82,7 +81,6 @@ def register(api: Api) -> None:
     @api.post(
         "/setup",
         policy=Policy.SETUP,
-        body=SetupRequest,
         response=LoginResult,
         status=201,
         raw=True,
@@ -105,7 +103,6 @@ def register(api: Api) -> None:
     @api.post(
         "/invites/accept",
         policy=Policy.PUBLIC,
-        body=InviteAccept,
         response=LoginResult,
         status=201,
         raw=True,
@@ -131,7 +128,6 @@ def register(api: Api) -> None:
     @api.post(
         "/auth/login",
         policy=Policy.PUBLIC,
-        body=LoginRequest,
         response=LoginResult,
         raw=True,
         tag="auth",
@@ -155,7 +151,6 @@ def register(api: Api) -> None:
     @api.get(
         "/auth/status",
         policy=Policy.PUBLIC,
-        response=SessionStatus,
         tag="auth",
         summary="Whether this browser's session cookie is signed in (never 401), and whether setup is needed",
     )
@@ -170,7 +165,7 @@ def register(api: Api) -> None:
                 pass  # expired or revoked: the sign-in form
         return SessionStatus(False, auth.needs_setup)
 
-    @api.get("/auth/me", policy=Policy.READ, response=Me, tag="auth", summary="Who the credentials belong to")
+    @api.get("/auth/me", policy=Policy.READ, tag="auth", summary="Who the credentials belong to")
     def me(ctx: RequestContext) -> Me:
         p, store = ctx.principal, ctx.state.auth.store
         account = store.account(p.user_id) if p.user_id else None
@@ -195,8 +190,6 @@ def register(api: Api) -> None:
     @api.patch(
         "/auth/me",
         policy=Policy.WRITE,
-        body=MeChange,
-        response=Me,
         tag="auth",
         summary="Your own default for your uploads: kept to yourself (private) or shared with the library",
     )
@@ -209,8 +202,6 @@ def register(api: Api) -> None:
     @api.post(
         "/auth/password",
         policy=Policy.READ,
-        body=PasswordChange,
-        response=PasswordChanged,
         tag="auth",
         summary="Change your own password (signed in only); every other browser session of yours ends",
         extra_responses={403: "the current password is wrong, or not signed in (API tokens cannot)"},
@@ -230,7 +221,7 @@ def register(api: Api) -> None:
             )
         return PasswordChanged(ended)
 
-    @api.get("/sessions", policy=Policy.ADMIN, response=list[SessionInfo], tag="auth", summary="Open browser sessions")
+    @api.get("/sessions", policy=Policy.ADMIN, tag="auth", summary="Open browser sessions")
     def sessions(ctx: RequestContext) -> list[SessionInfo]:
         return ctx.state.auth.sessions()
 
@@ -240,15 +231,13 @@ def register(api: Api) -> None:
     def end_session(ctx: RequestContext) -> None:
         ctx.state.auth.revoke_session(ctx.path["session_id"])
 
-    @api.get("/tokens", policy=Policy.ADMIN, response=list[ApiToken], tag="auth", summary="API tokens (no secrets)")
+    @api.get("/tokens", policy=Policy.ADMIN, tag="auth", summary="API tokens (no secrets)")
     def tokens(ctx: RequestContext) -> list[ApiToken]:
         return ctx.state.auth.tokens()
 
     @api.post(
         "/tokens",
         policy=Policy.ADMIN,
-        body=TokenCreate,
-        response=TokenCreated,
         status=201,
         tag="auth",
         summary="Create an API token (its secret is shown once)",
@@ -262,15 +251,13 @@ def register(api: Api) -> None:
     def revoke_token(ctx: RequestContext) -> None:
         ctx.state.auth.revoke_token(ctx.path["token_id"])
 
-    @api.get("/shares", policy=Policy.ADMIN, response=list[Share], tag="shares", summary="Share links (no secrets)")
+    @api.get("/shares", policy=Policy.ADMIN, tag="shares", summary="Share links (no secrets)")
     def shares(ctx: RequestContext) -> list[Share]:
         return ctx.state.shares.all()
 
     @api.post(
         "/shares",
         policy=Policy.WRITE,
-        body=ShareCreate,
-        response=ShareCreated,
         status=201,
         tag="shares",
         summary="Create a read-only share link for pictures, a set, a character or a project",
@@ -310,7 +297,6 @@ def register(api: Api) -> None:
     @api.post(
         "/shares/{share_id:int}/owner",
         policy=Policy.ADMIN,
-        response=Share,
         tag="shares",
         summary="Take over a share link, so that it outlives the token that made it",
     )

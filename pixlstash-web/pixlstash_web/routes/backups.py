@@ -27,7 +27,6 @@ def register(api: Api) -> None:
     @api.get(
         "/backups",
         policy=Policy.ADMIN,
-        response=BackupStatus,
         tag="backups",
         summary="The backup running now (with progress), the last one, and the schedule",
     )
@@ -37,8 +36,6 @@ def register(api: Api) -> None:
     @api.post(
         "/backups",
         policy=Policy.ADMIN,
-        body=BackupRequest,
-        response=BackupStatus,
         status=202,
         tag="backups",
         summary="Back the whole library up to a server folder or a bucket (in the background; 409 while one runs)",
@@ -50,8 +47,6 @@ def register(api: Api) -> None:
     @api.put(
         "/backups/schedule",
         policy=Policy.ADMIN,
-        body=BackupSchedule,
-        response=BackupSchedule,
         tag="backups",
         summary="Back up on a schedule (every N hours, to a folder on the server or a bucket)",
     )

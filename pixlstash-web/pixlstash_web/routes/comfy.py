@@ -50,16 +50,14 @@ class RunRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 
 def register(api: Api) -> None:
-    @api.get("/comfy/links", policy=Policy.ADMIN, response=list[ComfyLink], tag="comfyui", summary="Linked ComfyUIs")
+    @api.get("/comfy/links", policy=Policy.ADMIN, tag="comfyui", summary="Linked ComfyUIs")
     def links(ctx: RequestContext) -> list[ComfyLink]:
         return ctx.library.comfy.links()
 
     @api.post(
         "/comfy/links",
         policy=Policy.ADMIN,
-        body=LinkRequest,
         extra_responses={502: "the ComfyUI did not answer, or answered with an error"},
-        response=Linked,
         status=201,
         tag="comfyui",
         summary="Link a ComfyUI: probe it, and give its PixlStash nodes a write token of their own",
@@ -94,8 +92,6 @@ def register(api: Api) -> None:
         "/comfy/remix",
         extra_responses={502: "the ComfyUI did not answer, or answered with an error"},
         policy=Policy.WRITE,
-        body=RemixRequest,
-        response=ComfyRun,
         status=202,
         tag="comfyui",
         summary="Re-run a picture's own ComfyUI workflow with a new or pinned seed (checked before it is queued)",
@@ -111,8 +107,6 @@ def register(api: Api) -> None:
         "/comfy/runs",
         policy=Policy.WRITE,
         extra_responses={502: "the ComfyUI did not answer, or answered with an error"},
-        body=RunRequest,
-        response=list[ComfyRun],
         status=202,
         tag="comfyui",
         summary="Run a workflow once per picture, each fed to its image input (checked before anything is queued)",
@@ -130,21 +124,18 @@ def register(api: Api) -> None:
         ctx.state.comfy_runner.wake()
         return runs
 
-    @api.get(
-        "/comfy/runs", policy=Policy.READ, response=list[ComfyRun], tag="comfyui", summary="Workflow runs, newest first"
-    )
+    @api.get("/comfy/runs", policy=Policy.READ, tag="comfyui", summary="Workflow runs, newest first")
     def runs(ctx: RequestContext) -> list[ComfyRun]:
         open_only = ctx.request.query_params.get("open") in ("1", "true")
         return ctx.library.comfy.runs(open_only=open_only)
 
-    @api.get("/comfy/runs/{run_id:int}", policy=Policy.READ, response=ComfyRun, tag="comfyui", summary="A workflow run")
+    @api.get("/comfy/runs/{run_id:int}", policy=Policy.READ, tag="comfyui", summary="A workflow run")
     def one(ctx: RequestContext) -> ComfyRun:
         return ctx.library.comfy.get(ctx.path["run_id"])
 
     @api.post(
         "/comfy/runs/{run_id:int}/cancel",
         policy=Policy.WRITE,
-        response=ComfyRun,
         tag="comfyui",
         summary="Cancel a queued or running workflow run",
     )

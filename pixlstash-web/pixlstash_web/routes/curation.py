@@ -53,7 +53,7 @@ def _account_named(ctx: RequestContext) -> int:
 
 
 def register(api: Api) -> None:
-    @api.get(SET + "/roles", policy=Policy.READ, response=list[NamedRole], tag="curation",
+    @api.get(SET + "/roles", policy=Policy.READ, tag="curation",
              summary="A set's contributors and curators (one with a curator is curated)")  # fmt: skip
     def roles(ctx: RequestContext) -> list[NamedRole]:
         return _named(ctx, ctx.library.curation.roles(ctx.path["collection_id"]))
@@ -61,8 +61,6 @@ def register(api: Api) -> None:
     @api.put(
         SET + "/roles/{user_id:int}",
         policy=Policy.WRITE,
-        body=RoleChange,
-        response=list[NamedRole],
         tag="curation",
         summary="Give an account a role in a set (viewer, contributor, curator) or none",
         extra_responses={403: "not an admin, the set's maker or a curator of it"},
@@ -71,7 +69,7 @@ def register(api: Api) -> None:
         roles = ctx.library.curation.set_role(ctx.path["collection_id"], _account_named(ctx), body.role)
         return _named(ctx, roles)
 
-    @api.get("/projects/{project_id:int}/roles", policy=Policy.READ, response=list[NamedRole], tag="curation",
+    @api.get("/projects/{project_id:int}/roles", policy=Policy.READ, tag="curation",
              summary="A project's viewers, contributors and curators")  # fmt: skip
     def project_roles(ctx: RequestContext) -> list[NamedRole]:
         return _named(ctx, ctx.library.curation.project_roles(ctx.path["project_id"]))
@@ -79,8 +77,6 @@ def register(api: Api) -> None:
     @api.put(
         "/projects/{project_id:int}/roles/{user_id:int}",
         policy=Policy.WRITE,
-        body=RoleChange,
-        response=list[NamedRole],
         tag="curation",
         summary="Give an account a role in a project (viewer, contributor, curator) or none",
         extra_responses={403: "not an admin, the project's maker or a curator of it"},
@@ -92,8 +88,6 @@ def register(api: Api) -> None:
     @api.post(
         SET + "/submissions",
         policy=Policy.WRITE,
-        body=Ids,
-        response=Done,
         tag="curation",
         summary="Submit pictures to a curated set (its contributors and curators), for its curators to decide",
     )
@@ -103,8 +97,6 @@ def register(api: Api) -> None:
     @api.get(
         SET + "/submissions",
         policy=Policy.READ,
-        query=SubmissionsQuery,
-        response=list[Submission],
         tag="curation",
         summary="A set's submissions: every one for its curators, one's own (and how each went) for others",
     )
@@ -115,8 +107,6 @@ def register(api: Api) -> None:
     @api.post(
         SET + "/submissions/decide",
         policy=Policy.WRITE,
-        body=Decision,
-        response=Done,
         tag="curation",
         summary="Accept submissions (their pictures join the set: one undo step) or reject them (its curators)",
     )

@@ -103,7 +103,6 @@ def register(api: Api) -> None:
     @api.get(
         "/engines",
         policy=Policy.READ,
-        response=list[EngineInfo],
         tag="engines",
         summary="Installed engines per task, with parameters, model status and which is the default",
     )
@@ -113,7 +112,6 @@ def register(api: Api) -> None:
     @api.get(
         "/engines/pulls",
         policy=Policy.READ,
-        response=list[ModelPull],
         tag="engines",
         summary="Model downloads started from the browser: running (bytes so far), done or failed (why)",
     )
@@ -123,8 +121,6 @@ def register(api: Api) -> None:
     @api.post(
         "/engines/pulls",
         policy=Policy.ADMIN,
-        body=PullRequest,
-        response=ModelPull,
         status=202,
         tag="engines",
         summary="Download an engine's model in the background (the only way the server fetches model files)",
@@ -136,7 +132,6 @@ def register(api: Api) -> None:
     @api.get(
         "/engines/settings",
         policy=Policy.READ,
-        response=EnrichmentSettings,
         tag="engines",
         summary="Default engine per task, tasks run on import, device and idle unload time",
     )
@@ -146,8 +141,6 @@ def register(api: Api) -> None:
     @api.put(
         "/engines/settings",
         policy=Policy.ADMIN,
-        body=EnrichmentSettings,
-        response=EnrichmentSettings,
         tag="engines",
         summary="Change the enrichment settings",
     )
@@ -157,8 +150,6 @@ def register(api: Api) -> None:
     @api.get(
         "/jobs",
         policy=Policy.READ,
-        query=JobsQuery,
-        response=list[Job],
         tag="jobs",
         summary="Enrichment jobs, newest first",
     )
@@ -168,8 +159,6 @@ def register(api: Api) -> None:
     @api.post(
         "/jobs",
         policy=Policy.WRITE,
-        body=EnqueueRequest,
-        response=EnqueueResult,
         status=202,
         tag="jobs",
         summary="Queue work for a selection with a chosen engine (re-tag, describe, embed, find faces)",
@@ -188,7 +177,6 @@ def register(api: Api) -> None:
     @api.get(
         "/jobs/progress",
         policy=Policy.READ,
-        response=list[EngineProgress],
         tag="jobs",
         summary="Queued, running, done and failed pictures and throughput per engine",
     )
@@ -198,7 +186,6 @@ def register(api: Api) -> None:
     @api.get(
         "/jobs/cluster",
         policy=Policy.READ,
-        response=ClusterStatus,
         tag="jobs",
         summary="A Ray cluster's part: pictures per node, batches out, throughput (null when none reports)",
     )
@@ -208,7 +195,6 @@ def register(api: Api) -> None:
     @api.get(
         "/jobs/{job_id:int}",
         policy=Policy.READ,
-        response=JobDetail,
         tag="jobs",
         summary="One job and the pictures that failed in it",
     )
@@ -219,7 +205,6 @@ def register(api: Api) -> None:
     @api.post(
         "/jobs/{job_id:int}/cancel",
         policy=Policy.WRITE,
-        response=Job,
         tag="jobs",
         summary="Cancel a job's unfinished pictures",
     )
@@ -229,7 +214,6 @@ def register(api: Api) -> None:
     @api.post(
         "/jobs/{job_id:int}/retry",
         policy=Policy.WRITE,
-        response=Job,
         tag="jobs",
         summary="Queue a job's failed and cancelled pictures again",
     )

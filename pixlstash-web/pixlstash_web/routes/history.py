@@ -22,8 +22,6 @@ def register(api: Api) -> None:
     @api.get(
         "/history",
         policy=Policy.READ,
-        query=HistoryQuery,
-        response=History,
         tag="history",
         summary="The undo history, newest step first (undone ones can be redone)",
     )
@@ -33,7 +31,6 @@ def register(api: Api) -> None:
     @api.post(
         "/history/undo",
         policy=Policy.WRITE,
-        response=HistoryStep,
         tag="history",
         summary="Undo the newest step (ratings, tags, captions, membership, scrapheap, renames, face names)",
         extra_responses={409: "there is nothing to undo"},
@@ -47,7 +44,6 @@ def register(api: Api) -> None:
     @api.post(
         "/history/redo",
         policy=Policy.WRITE,
-        response=HistoryStep,
         tag="history",
         summary="Make the last undone step again",
         extra_responses={409: "there is nothing to redo"},

@@ -24,8 +24,6 @@ def register(api: Api) -> None:
     @api.post(
         "/insights/keepers",
         policy=Policy.READ,
-        body=KeepersRequest,
-        response=InsightsReport,
         tag="insights",
         summary="Which generation settings make keepers in a filtered view: keep rates, lifts with 95% "
         "intervals, and the findings in words (pixlstash insights)",

@@ -46,7 +46,6 @@ def register(api: Api) -> None:
     @api.post(
         "/uploads",
         policy=Policy.WRITE,
-        response=ImportReport,
         tag="import",
         summary="Upload pictures (multipart/form-data, field 'file', repeatable; optional 'project_id', "
         "'collection_ids', 'last_modified': each file's modified time, epoch ms, comma-separated in order, and "
@@ -73,8 +72,6 @@ def register(api: Api) -> None:
     @api.post(
         "/imports",
         policy=Policy.ADMIN,
-        body=ServerImportRequest,
-        response=ImportReport,
         tag="import",
         summary="Import files, folders or zip archives from the server's own disk",
     )
@@ -84,7 +81,6 @@ def register(api: Api) -> None:
     @api.get(
         "/folders",
         policy=Policy.READ,
-        response=list[Folder],
         tag="folders",
         summary="Import folders and reference folders",
     )
@@ -94,8 +90,6 @@ def register(api: Api) -> None:
     @api.post(
         "/folders",
         policy=Policy.ADMIN,
-        body=FolderCreate,
-        response=Folder,
         status=201,
         tag="folders",
         summary="Watch an import folder or index a reference folder",
@@ -116,7 +110,7 @@ def register(api: Api) -> None:
             ctx.library.folder_sync.scan(folder.id)
         return ctx.library.folders.get(folder.id)
 
-    @api.get("/folders/{folder_id:int}", policy=Policy.READ, response=Folder, tag="folders", summary="One folder")
+    @api.get("/folders/{folder_id:int}", policy=Policy.READ, tag="folders", summary="One folder")
     def folder(ctx: RequestContext) -> Folder:
         return ctx.library.folders.get(ctx.path["folder_id"])
 
@@ -133,8 +127,6 @@ def register(api: Api) -> None:
     @api.patch(
         "/folders/{folder_id:int}",
         policy=Policy.ADMIN,
-        body=FolderChange,
-        response=Folder,
         tag="folders",
         summary="Pause watching a folder or resume it (409 while another running library watches it); keep its "
         ".xmp sidecars or stop",
@@ -150,7 +142,6 @@ def register(api: Api) -> None:
     @api.post(
         "/folders/{folder_id:int}/rescan",
         policy=Policy.WRITE,
-        response=FolderScanReport,
         tag="folders",
         summary="Scan a folder now",
     )

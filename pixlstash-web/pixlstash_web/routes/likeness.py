@@ -132,7 +132,6 @@ def register(api: Api) -> None:
     @api.post(
         "/search/likeness",
         policy=Policy.READ,
-        response=SearchResult,
         tag="search",
         summary="Pictures like a mix of images, pictures, sets and characters, by picture likeness or by "
         "faces (mode), combined by mean or min",
@@ -146,7 +145,6 @@ def register(api: Api) -> None:
     @api.post(
         "/search/likeness/score",
         policy=Policy.READ,
-        response=LikenessScores,
         tag="search",
         summary="How alike each uploaded image (not imported) is to pictures, sets and characters: one "
         "score per image, null for an image without a face in face_search mode",

@@ -266,7 +266,6 @@ def register(api: Api) -> None:
     @api.get(
         "/previews",
         policy=Policy.READ,
-        response=PreviewProgress,
         tag="media",
         summary="Whether previews are made ahead in the background, and what that pass did",
     )
@@ -276,8 +275,6 @@ def register(api: Api) -> None:
     @api.put(
         "/previews/settings",
         policy=Policy.ADMIN,
-        body=PreviewSettings,
-        response=PreviewProgress,
         tag="media",
         summary="Make previews ahead when idle (on) or only on first view (off; stops a pass in progress)",
     )

@@ -29,6 +29,12 @@ class BreadcrumbQuery(msgspec.Struct, forbid_unknown_fields=True):
     collection: Id | None = None
 
 
+class ListQuery(msgspec.Struct, forbid_unknown_fields=True):
+    """The query of a list of sets or characters: optionally one project's."""
+
+    project: int | None = None
+
+
 def _patch_fields(body: msgspec.Struct) -> dict:
     return {k: v for k, v in msgspec.structs.asdict(body).items() if v is not None}
 
@@ -36,15 +42,13 @@ def _patch_fields(body: msgspec.Struct) -> dict:
 def register(api: Api) -> None:
     org = lambda ctx: ctx.library.organise  # noqa: E731
 
-    @api.get("/projects", policy=Policy.READ, response=list[Project], tag="projects", summary="All projects")
+    @api.get("/projects", policy=Policy.READ, tag="projects", summary="All projects")
     def projects(ctx: RequestContext) -> list[Project]:
         return ctx.library.collections.projects()
 
     @api.post(
         "/projects",
         policy=Policy.WRITE,
-        body=ProjectCreate,
-        response=Project,
         status=201,
         tag="projects",
         summary="Create a project",
@@ -53,15 +57,13 @@ def register(api: Api) -> None:
         made = ctx.library.edits.create_project(body.name, body.description, body.color)
         return ctx.library.organise.set_project_private(made.id, True) if body.private else made
 
-    @api.get("/projects/{project_id:int}", policy=Policy.READ, response=Project, tag="projects", summary="One project")
+    @api.get("/projects/{project_id:int}", policy=Policy.READ, tag="projects", summary="One project")
     def project(ctx: RequestContext) -> Project:
         return ctx.library.collections.project(ctx.path["project_id"])
 
     @api.patch(
         "/projects/{project_id:int}",
         policy=Policy.WRITE,
-        body=ProjectPatch,
-        response=Project,
         tag="projects",
         summary="Rename, describe or recolour a project, or keep it private (to you and those with a role in it)",
     )
@@ -90,7 +92,6 @@ def register(api: Api) -> None:
     @api.post(
         "/projects/{project_id:int}/pictures",
         policy=Policy.WRITE,
-        body=Ids,
         status=204,
         tag="projects",
         summary="Add pictures to a project directly",
@@ -102,7 +103,6 @@ def register(api: Api) -> None:
     @api.post(
         "/projects/{project_id:int}/pictures/remove",
         policy=Policy.WRITE,
-        body=Ids,
         status=204,
         tag="projects",
         summary="Remove direct project membership (collections still hold theirs)",
@@ -117,8 +117,6 @@ def register(api: Api) -> None:
     @api.post(
         "/set-operations",
         policy=Policy.READ,
-        body=SetOperationRequest,
-        response=SetOperationResult,
         tag="sets",
         summary="Union, overlap, difference or unique of sets and characters (optionally saved)",
     )
@@ -129,8 +127,6 @@ def register(api: Api) -> None:
     @api.post(
         "/set-operations/save",
         policy=Policy.WRITE,
-        body=SetOperationRequest,
-        response=SetOperationResult,
         status=201,
         tag="sets",
         summary="Save the result of a set operation as a new set",
@@ -144,8 +140,6 @@ def register(api: Api) -> None:
     @api.get(
         "/breadcrumbs",
         policy=Policy.READ,
-        query=BreadcrumbQuery,
-        response=list[Breadcrumb],
         tag="projects",
         summary="The path of a view: library, project, character or set",
     )
@@ -155,23 +149,19 @@ def register(api: Api) -> None:
     @api.get(
         "/tags",
         policy=Policy.READ,
-        query=TagsQuery,
-        response=list[Tag],
         tag="tags",
         summary="The tag vocabulary (prefix search for autocomplete)",
     )
     def tags(ctx: RequestContext, query: TagsQuery) -> list[Tag]:
         return ctx.library.tags.vocabulary(query.prefix, query.category, query.limit, query.after)
 
-    @api.get("/tags/{tag_id:int}", policy=Policy.READ, response=Tag, tag="tags", summary="One tag")
+    @api.get("/tags/{tag_id:int}", policy=Policy.READ, tag="tags", summary="One tag")
     def tag(ctx: RequestContext) -> Tag:
         return ctx.library.tags.get(ctx.path["tag_id"])
 
     @api.patch(
         "/tags/{tag_id:int}",
         policy=Policy.WRITE,
-        body=TagPatch,
-        response=Tag,
         tag="tags",
         summary="Rename a tag or change its category",
     )
@@ -182,8 +172,6 @@ def register(api: Api) -> None:
     @api.post(
         "/tags/{tag_id:int}/merge",
         policy=Policy.WRITE,
-        body=TagMerge,
-        response=Tag,
         tag="tags",
         summary="Fold this tag into another (its name becomes an alias)",
     )
@@ -194,8 +182,6 @@ def register(api: Api) -> None:
     @api.post(
         "/tags/{tag_id:int}/aliases",
         policy=Policy.WRITE,
-        body=TagAlias,
-        response=Tag,
         tag="tags",
         summary="Add an alias to a tag",
     )
@@ -224,14 +210,9 @@ def _register_collections(api: Api, kind: str, plural: str) -> None:
     def one(ctx: RequestContext) -> Collection:
         return ctx.library.collections.collection(ctx.path["collection_id"], kind)
 
-    class ListQuery(msgspec.Struct, forbid_unknown_fields=True):
-        project: int | None = None
-
     @api.get(
         path,
         policy=Policy.READ,
-        query=ListQuery,
-        response=list[Collection],
         tag=plural,
         summary=f"All {plural} (optionally of one project)",
     )
@@ -241,8 +222,6 @@ def _register_collections(api: Api, kind: str, plural: str) -> None:
     @api.post(
         path,
         policy=Policy.WRITE,
-        body=CollectionCreate,
-        response=Collection,
         status=201,
         tag=plural,
         summary=f"Create a {kind}",
@@ -251,15 +230,13 @@ def _register_collections(api: Api, kind: str, plural: str) -> None:
         made = ctx.library.edits.create_collection(kind, body.name, body.project_id, body.description, body.color)
         return ctx.library.organise.set_private(made.id, True) if body.private else made
 
-    @api.get(item, policy=Policy.READ, response=Collection, tag=plural, summary=f"One {kind}")
+    @api.get(item, policy=Policy.READ, tag=plural, summary=f"One {kind}")
     def get(ctx: RequestContext) -> Collection:
         return one(ctx)
 
     @api.patch(
         item,
         policy=Policy.WRITE,
-        body=CollectionPatch,
-        response=Collection,
         tag=plural,
         summary=f"Rename, describe or recolour a {kind}, or keep it private (to you and those with a role in it)",
     )
@@ -283,8 +260,6 @@ def _register_collections(api: Api, kind: str, plural: str) -> None:
     @api.post(
         item + "/move",
         policy=Policy.WRITE,
-        body=MoveRequest,
-        response=Collection,
         tag=plural,
         summary=f"Move a {kind} to another project; its pictures follow, reference-aware",
     )
@@ -295,8 +270,6 @@ def _register_collections(api: Api, kind: str, plural: str) -> None:
     @api.post(
         item + "/pictures",
         policy=Policy.WRITE,
-        body=Ids,
-        response=Collection,
         tag=plural,
         summary=f"Add pictures to a {kind}",
     )
@@ -308,8 +281,6 @@ def _register_collections(api: Api, kind: str, plural: str) -> None:
     @api.post(
         item + "/pictures/remove",
         policy=Policy.WRITE,
-        body=Ids,
-        response=Collection,
         tag=plural,
         summary=f"Remove pictures from a {kind}",
     )

@@ -62,7 +62,6 @@ def register(api: Api) -> None:
     @api.get(
         "/people/settings",
         policy=Policy.READ,
-        response=PeopleSettings,
         tag="characters",
         summary="How faces become people: the clustering likeness and automatic naming",
     )
@@ -72,8 +71,6 @@ def register(api: Api) -> None:
     @api.put(
         "/people/settings",
         policy=Policy.ADMIN,
-        body=PeopleSettings,
-        response=PeopleSettings,
         tag="characters",
         summary="Change how faces become people (automatic naming is off until turned on here)",
     )
@@ -83,8 +80,6 @@ def register(api: Api) -> None:
     @api.post(
         "/people/undo-automatic",
         policy=Policy.WRITE,
-        body=UndoAutomatic,
-        response=Count,
         tag="characters",
         summary="Unname the faces named automatically (of one character, or of all)",
     )
@@ -94,8 +89,6 @@ def register(api: Api) -> None:
     @api.get(
         "/people/unnamed",
         policy=Policy.READ,
-        query=UnnamedQuery,
-        response=list[FaceCluster],
         tag="characters",
         summary="Unnamed people: faces grouped by likeness, largest first (new faces are placed first)",
     )
@@ -105,7 +98,6 @@ def register(api: Api) -> None:
     @api.get(
         "/people/named",
         policy=Policy.READ,
-        response=list[NamedPerson],
         tag="characters",
         summary="Characters as people: their named faces and a cover face, most faces first",
     )
@@ -115,8 +107,6 @@ def register(api: Api) -> None:
     @api.get(
         "/characters/{character_id:int}/faces",
         policy=Policy.READ,
-        query=FacesPage,
-        response=list[CharacterFace],
         tag="characters",
         summary="The faces named as a character: automatically named and least confident first",
     )
@@ -126,8 +116,6 @@ def register(api: Api) -> None:
     @api.post(
         "/characters/{character_id:int}/faces/remove",
         policy=Policy.WRITE,
-        body=FaceIds,
-        response=Count,
         tag="characters",
         summary="Split wrong faces out of a character: unnamed, never suggested for it again",
     )
@@ -137,8 +125,6 @@ def register(api: Api) -> None:
     @api.post(
         "/people/unnamed/{cluster_id:int}/name",
         policy=Policy.WRITE,
-        body=NameCluster,
-        response=Collection,
         tag="characters",
         summary="Name an unnamed person: every face of it joins a character (an existing one, or a new one)",
     )
@@ -148,8 +134,6 @@ def register(api: Api) -> None:
     @api.post(
         "/characters/{character_id:int}/merge",
         policy=Policy.WRITE,
-        body=MergeInto,
-        response=Collection,
         tag="characters",
         summary="Fold this character into another: faces and pictures move, then it is deleted",
     )
@@ -159,7 +143,6 @@ def register(api: Api) -> None:
     @api.get(
         "/pictures/{picture_id:int}/character-guesses",
         policy=Policy.READ,
-        response=list[CharacterGuess],
         tag="characters",
         summary="Characters the picture's unnamed faces look like (by each face engine's own likeness)",
     )
@@ -170,8 +153,6 @@ def register(api: Api) -> None:
     @api.get(
         "/characters/{character_id:int}/suggestions",
         policy=Policy.READ,
-        query=SuggestionQuery,
-        response=list[FaceHit],
         tag="characters",
         summary="Unnamed faces most like a character's named faces (rejected ones never come back)",
     )
@@ -183,8 +164,6 @@ def register(api: Api) -> None:
     @api.post(
         "/characters/{character_id:int}/suggestions/accept",
         policy=Policy.WRITE,
-        body=FaceIds,
-        response=Count,
         tag="characters",
         summary="Name suggested faces as the character (their pictures join it)",
     )
@@ -195,8 +174,6 @@ def register(api: Api) -> None:
     @api.post(
         "/characters/{character_id:int}/suggestions/reject",
         policy=Policy.WRITE,
-        body=FaceIds,
-        response=Count,
         tag="characters",
         summary="Never suggest these faces for the character again",
     )

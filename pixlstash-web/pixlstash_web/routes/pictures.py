@@ -108,8 +108,6 @@ def register(api: Api) -> None:
     @api.get(
         "/pictures",
         policy=Policy.READ,
-        query=ListQuery,
-        response=Page,
         tag="pictures",
         summary="List pictures: filters, sort and cursor pages",
     )
@@ -120,7 +118,6 @@ def register(api: Api) -> None:
     @api.patch(
         "/faces/{face_id:int}",
         policy=Policy.WRITE,
-        body=FacePatch,
         status=204,
         tag="pictures",
         summary="Name a face as a character (the picture joins the character), or clear it",
@@ -134,7 +131,6 @@ def register(api: Api) -> None:
     @api.get(
         "/pictures/layout",
         policy=Policy.READ,
-        query=LayoutQuery,
         raw=True,
         tag="pictures",
         response_media="application/octet-stream",
@@ -170,8 +166,6 @@ def register(api: Api) -> None:
     @api.get(
         "/pictures/badges",
         policy=Policy.READ,
-        query=BadgesQuery,
-        response=list[PictureBadges],
         tag="pictures",
         summary="Grid tiles' tags and counts (tags, suggestions, faces, caption) for up to "
         "1,000 pictures; ids that do not exist are left out",
@@ -182,8 +176,6 @@ def register(api: Api) -> None:
     @api.get(
         "/pictures/count",
         policy=Policy.READ,
-        query=FilterQuery,
-        response=Count,
         tag="pictures",
         summary="Count the pictures a filter matches",
     )
@@ -193,8 +185,6 @@ def register(api: Api) -> None:
     @api.get(
         "/pictures/stats",
         policy=Policy.READ,
-        query=FilterQuery,
-        response=Statistics,
         tag="pictures",
         summary="Statistics for the pictures a filter matches",
     )
@@ -204,7 +194,6 @@ def register(api: Api) -> None:
     @api.get(
         "/pictures/{picture_id:int}",
         policy=Policy.READ,
-        response=Picture,
         tag="pictures",
         summary="Everything known about one picture",
     )
@@ -214,8 +203,6 @@ def register(api: Api) -> None:
     @api.patch(
         "/pictures/{picture_id:int}",
         policy=Policy.WRITE,
-        body=PicturePatch,
-        response=Picture,
         tag="pictures",
         summary="Edit rating, flags, caption, tags and predictions of a picture, and turn, mirror, straighten "
         "or crop it (``edit``; its original untouched)",
@@ -231,7 +218,6 @@ def register(api: Api) -> None:
     @api.delete(
         "/pictures/{picture_id:int}",
         policy=Policy.WRITE,
-        response=Ids,
         tag="pictures",
         summary="Move a picture to the scrapheap (restorable)",
     )
@@ -241,8 +227,6 @@ def register(api: Api) -> None:
     @api.post(
         "/pictures/bulk",
         policy=Policy.WRITE,
-        body=BulkRequest,
-        response=BulkResult,
         tag="pictures",
         summary="One operation (rate, tag, scrap, add to a set, ...) on many pictures by id",
     )
@@ -252,8 +236,6 @@ def register(api: Api) -> None:
     @api.post(
         "/pictures/bulk-by-filter",
         policy=Policy.WRITE,
-        body=BulkFilterRequest,
-        response=BulkResult,
         tag="pictures",
         summary="One operation on every picture a filter matches (at most 100,000)",
     )
@@ -266,8 +248,6 @@ def register(api: Api) -> None:
     @api.post(
         "/pictures/prune",
         policy=Policy.WRITE,
-        body=PruneRequest,
-        response=PruneResult,
         tag="pictures",
         summary="Scrap the lowest-scored pictures of a view (the lowest N, or those under a score) in one "
         "undoable step; dry_run says which they would be",
@@ -283,7 +263,6 @@ def register(api: Api) -> None:
     @api.get(
         "/duplicates",
         policy=Policy.READ,
-        response=list[DuplicateGroup],
         tag="pictures",
         summary="Groups of near-duplicate pictures",
     )
@@ -293,8 +272,6 @@ def register(api: Api) -> None:
     @api.post(
         "/duplicates/distinct",
         policy=Policy.WRITE,
-        body=Ids,
-        response=Count,
         tag="pictures",
         summary="Not duplicates: the pictures leave their near-duplicate groups for good (an undo step)",
     )
@@ -304,8 +281,6 @@ def register(api: Api) -> None:
     @api.get(
         "/scrapheap",
         policy=Policy.READ,
-        query=ListQuery,
-        response=Page,
         tag="scrapheap",
         summary="List the scrapheap (soft-deleted pictures)",
     )
@@ -316,8 +291,6 @@ def register(api: Api) -> None:
     @api.post(
         "/scrapheap/restore",
         policy=Policy.WRITE,
-        body=Ids,
-        response=Ids,
         tag="scrapheap",
         summary="Bring pictures back from the scrapheap",
     )
@@ -327,8 +300,6 @@ def register(api: Api) -> None:
     @api.post(
         "/scrapheap/purge",
         policy=Policy.ADMIN,
-        body=Ids,
-        response=Ids,
         tag="scrapheap",
         summary="Delete scrapheap pictures for good (an empty list purges all)",
     )

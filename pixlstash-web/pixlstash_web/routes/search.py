@@ -138,8 +138,6 @@ def register(api: Api) -> None:
     @api.get(
         "/search/semantic",
         policy=Policy.READ,
-        query=SemanticQuery,
-        response=SearchResult,
         tag="search",
         summary="Pictures matching a text through an embedder's text encoder (filters restrict it)",
         extra_responses={409: "the engine's model is not on this machine (the message says how to get it)"},
@@ -152,8 +150,6 @@ def register(api: Api) -> None:
     @api.post(
         "/search/similar",
         policy=Policy.READ,
-        body=SimilarRequest,
-        response=SearchResult,
         tag="search",
         summary="Pictures similar to stored pictures, combined by mean or min similarity",
         extra_responses={409: "the engine's model is not on this machine"},
@@ -171,7 +167,6 @@ def register(api: Api) -> None:
     @api.post(
         "/search/similar/upload",
         policy=Policy.READ,
-        response=SearchResult,
         tag="search",
         summary="Pictures similar to uploaded images (multipart: 'file' repeatable, optional fields)",
         request_schema=UPLOAD_SCHEMA,
@@ -184,8 +179,6 @@ def register(api: Api) -> None:
     @api.get(
         "/search/faces/{face_id:int}",
         policy=Policy.READ,
-        query=FaceQuery,
-        response=list[FaceHit],
         tag="search",
         summary="Faces similar to one detected face",
     )
@@ -197,8 +190,6 @@ def register(api: Api) -> None:
     @api.get(
         SHARED + "/search/semantic",
         policy=Policy.SHARE,
-        query=SemanticQuery,
-        response=SharedSearchResult,
         tag="shared",
         summary="Search the shared pictures by text",
     )
@@ -213,8 +204,6 @@ def register(api: Api) -> None:
     @api.post(
         SHARED + "/search/similar",
         policy=Policy.SHARE,
-        body=SimilarRequest,
-        response=SharedSearchResult,
         tag="shared",
         summary="Shared pictures similar to shared pictures",
     )

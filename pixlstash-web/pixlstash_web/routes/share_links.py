@@ -114,7 +114,7 @@ def _original_without_metadata(ctx: RequestContext, picture_id: int) -> Response
 
 
 def register(api: Api) -> None:
-    @api.get(PREFIX, policy=Policy.SHARE, response=ShareInfo, tag="shared", summary="What a share link holds")
+    @api.get(PREFIX, policy=Policy.SHARE, tag="shared", summary="What a share link holds")
     def info(ctx: RequestContext) -> ShareInfo:
         share = ctx.share
         count = ctx.library.count(_shares(ctx).restrict(share))
@@ -132,8 +132,6 @@ def register(api: Api) -> None:
     @api.get(
         PREFIX + "/pictures",
         policy=Policy.SHARE,
-        query=ListQuery,
-        response=SharedPage,
         tag="shared",
         summary="List the shared pictures",
     )
@@ -146,8 +144,6 @@ def register(api: Api) -> None:
     @api.get(
         PREFIX + "/pictures/count",
         policy=Policy.SHARE,
-        query=FilterQuery,
-        response=Count,
         tag="shared",
         summary="Count shared pictures",
     )
@@ -157,8 +153,6 @@ def register(api: Api) -> None:
     @api.get(
         PREFIX + "/pictures/stats",
         policy=Policy.SHARE,
-        query=FilterQuery,
-        response=Statistics,
         tag="shared",
         summary="Statistics of the shared pictures",
     )
@@ -169,7 +163,6 @@ def register(api: Api) -> None:
     @api.get(
         PREFIX + "/pictures/{picture_id:int}",
         policy=Policy.SHARE,
-        response=SharedPicture,
         tag="shared",
         summary="One shared picture",
     )
@@ -179,7 +172,6 @@ def register(api: Api) -> None:
     @api.post(
         PREFIX + "/pictures/{picture_id:int}/add-to-my-library",
         policy=Policy.SHARE,
-        response=Added,
         tag="shared",
         summary="Add a shared picture to your own pictures: for someone signed in to this library (a session "
         "with its CSRF token, or a write token), besides the link",

@@ -131,7 +131,6 @@ def register(api: Api) -> None:
     @api.get(
         "/auth/oidc",
         policy=Policy.PUBLIC,
-        response=OidcPublic,
         tag="auth",
         summary="Whether signing in with an identity provider is offered, and the provider's name",
     )
@@ -142,7 +141,6 @@ def register(api: Api) -> None:
     @api.get(
         "/auth/oidc/start",
         policy=Policy.PUBLIC,
-        query=OidcStartQuery,
         status=303,
         raw=True,
         tag="auth",
@@ -170,7 +168,6 @@ def register(api: Api) -> None:
     @api.get(
         "/auth/oidc/callback",
         policy=Policy.PUBLIC,
-        query=OidcCallbackQuery,
         status=303,
         raw=True,
         tag="auth",
@@ -223,7 +220,6 @@ def register(api: Api) -> None:
     @api.get(
         "/auth/oidc/settings",
         policy=Policy.ADMIN,
-        response=OidcSettingsView | None,
         tag="auth",
         summary="The identity provider this library signs people in with (null: none), and the redirect URI",
     )
@@ -234,8 +230,6 @@ def register(api: Api) -> None:
     @api.put(
         "/auth/oidc/settings",
         policy=Policy.ADMIN,
-        body=OidcSettingsChange,
-        response=OidcSettingsView,
         tag="auth",
         summary="Set the identity provider (the client secret is kept when not given)",
     )

@@ -110,7 +110,6 @@ def register(api: Api) -> None:
     @api.get(
         base,
         policy=Policy.ADMIN,
-        response=list[SnapshotInfo],
         tag="snapshots",
         summary="Every restore point, newest first",
     )
@@ -121,8 +120,6 @@ def register(api: Api) -> None:
     @api.post(
         base,
         policy=Policy.ADMIN,
-        body=SnapshotCreate,
-        response=SnapshotInfo,
         status=201,
         tag="snapshots",
         summary="Take a MANUAL snapshot now (optionally labelled)",
@@ -133,7 +130,6 @@ def register(api: Api) -> None:
     @api.get(
         "/snapshots/schedule",
         policy=Policy.ADMIN,
-        response=ScheduleSettings,
         tag="snapshots",
         summary="Whether daily, weekly and monthly snapshots are taken automatically",
     )
@@ -143,23 +139,19 @@ def register(api: Api) -> None:
     @api.put(
         "/snapshots/schedule",
         policy=Policy.ADMIN,
-        body=ScheduleSettings,
-        response=ScheduleSettings,
         tag="snapshots",
         summary="Turn automatic snapshots on or off",
     )
     def set_schedule(ctx: RequestContext, body: ScheduleSettings) -> ScheduleSettings:
         return ScheduleSettings(ctx.state.snapshots.configure(body.enabled).schedule_enabled)
 
-    @api.get(item, policy=Policy.ADMIN, response=SnapshotInfo, tag="snapshots", summary="One snapshot")
+    @api.get(item, policy=Policy.ADMIN, tag="snapshots", summary="One snapshot")
     def snapshot(ctx: RequestContext) -> SnapshotInfo:
         return _info(ctx.state.snapshots, ctx.state.snapshots.get(ctx.path["snapshot_id"]))
 
     @api.patch(
         item,
         policy=Policy.ADMIN,
-        body=SnapshotPatch,
-        response=SnapshotInfo,
         tag="snapshots",
         summary="Relabel a snapshot",
     )
@@ -179,7 +171,6 @@ def register(api: Api) -> None:
     @api.get(
         item + "/restore/preview",
         policy=Policy.ADMIN,
-        response=Preview,
         tag="snapshots",
         summary="What a full restore would change (a dry run)",
     )
@@ -189,7 +180,6 @@ def register(api: Api) -> None:
     @api.post(
         item + "/restore",
         policy=Policy.ADMIN,
-        response=RestoreResult,
         tag="snapshots",
         summary="Restore all metadata (a SAFETY snapshot is taken first; nobody is signed out)",
     )
@@ -199,8 +189,6 @@ def register(api: Api) -> None:
     @api.post(
         item + "/restore/batch",
         policy=Policy.ADMIN,
-        body=BatchRequest,
-        response=BatchResult,
         tag="snapshots",
         summary="Restore only the listed pictures, sets, characters or projects",
     )
@@ -211,8 +199,6 @@ def register(api: Api) -> None:
     @api.post(
         item + "/restore/batch/preview",
         policy=Policy.ADMIN,
-        body=BatchRequest,
-        response=BatchPreview,
         tag="snapshots",
         summary="Which of the listed pictures a selective restore would change, and how",
     )

@@ -48,7 +48,7 @@ class Source(msgspec.Struct):
 
 
 def register(api: Api) -> None:
-    @api.get("/version", policy=Policy.PUBLIC, response=Version, tag="system", summary="The PixlStash version")
+    @api.get("/version", policy=Policy.PUBLIC, tag="system", summary="The PixlStash version")
     def version(ctx: RequestContext) -> Version:
         return Version(__version__)
 
@@ -71,7 +71,6 @@ def register(api: Api) -> None:
     @api.get(
         "/system",
         policy=Policy.READ,
-        response=SystemInfo,
         tag="system",
         summary="The version, the library schema it writes and the one it opened, and Python's version",
     )
@@ -82,7 +81,6 @@ def register(api: Api) -> None:
     @api.get(
         "/storage",
         policy=Policy.ADMIN,
-        response=StorageState,
         tag="system",
         summary="Where the originals live (the library's folder or a bucket), how many, and whether it answers",
     )
@@ -107,7 +105,6 @@ def register(api: Api) -> None:
     @api.get(
         "/plugins",
         policy=Policy.ADMIN,
-        response=PluginsReport,
         tag="system",
         summary="Loaded plugins, their engines and load errors",
     )
@@ -122,7 +119,6 @@ def register(api: Api) -> None:
     @api.get(
         "/plugins/{name}/settings",
         policy=Policy.ADMIN,
-        response=dict[str, Any],
         tag="system",
         summary="A plugin's settings (defaults, what is stored, environment overrides)",
     )
@@ -132,8 +128,6 @@ def register(api: Api) -> None:
     @api.put(
         "/plugins/{name}/settings",
         policy=Policy.ADMIN,
-        body=dict[str, Any],
-        response=dict[str, Any],
         tag="system",
         summary="Change some of a plugin's settings (checked against the plugin's declared schema)",
     )
@@ -144,7 +138,6 @@ def register(api: Api) -> None:
     @api.get(
         "/sources",
         policy=Policy.READ,
-        response=list[Source],
         tag="import",
         summary="Import sources (uploads, folders, archives), for filtering",
     )
@@ -154,7 +147,6 @@ def register(api: Api) -> None:
     @api.get(
         "/updates",
         policy=Policy.ADMIN,
-        response=UpdateStatus,
         tag="system",
         summary="Whether an update exists (only known when the update check is on)",
     )
@@ -164,8 +156,6 @@ def register(api: Api) -> None:
     @api.put(
         "/settings/update-check",
         policy=Policy.ADMIN,
-        body=UpdateSettingsRequest,
-        response=UpdateSettings,
         tag="system",
         summary="Turn the update check on or off (off by default)",
     )
@@ -175,7 +165,6 @@ def register(api: Api) -> None:
     @api.post(
         "/updates/check",
         policy=Policy.ADMIN,
-        response=UpdateStatus,
         tag="system",
         summary="Check for an update now, if the check is on and due",
     )

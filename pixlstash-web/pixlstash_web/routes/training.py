@@ -76,8 +76,6 @@ def register(api: Api) -> None:
     @api.post(
         "/exports/preview",
         policy=Policy.READ,
-        body=ExportRequest,
-        response=ExportPreview,
         tag="exports",
         summary="What a training-set export would write: counts, and the first pictures' captions",
     )
@@ -96,8 +94,6 @@ def register(api: Api) -> None:
     @api.post(
         "/exports/check",
         policy=Policy.READ,
-        body=DatasetCheckRequest,
-        response=DatasetReport,
         tag="exports",
         summary="A training set's health as the trainer would see it: buckets, captions, findings (pixlstash "
         "dataset check)",
@@ -111,7 +107,6 @@ def register(api: Api) -> None:
     @api.get(
         "/exports/options/{collection_id:int}",
         policy=Policy.READ,
-        response=ExportOptions,
         tag="exports",
         summary="The export options last used for a set or character",
     )
@@ -122,8 +117,6 @@ def register(api: Api) -> None:
     @api.put(
         "/exports/options/{collection_id:int}",
         policy=Policy.WRITE,
-        body=ExportOptions,
-        response=ExportOptions,
         tag="exports",
         summary="Remember export options for a set or character",
     )
@@ -135,8 +128,6 @@ def register(api: Api) -> None:
     @api.post(
         "/exports",
         policy=Policy.READ,
-        body=ExportRequest,
-        response=ExportStarted,
         status=201,
         tag="exports",
         summary="Prepare a training-set export; GET its url to download the zip as it is made",
@@ -168,7 +159,6 @@ def register(api: Api) -> None:
     @api.get(
         "/exports/{ticket_id}",
         policy=Policy.READ,
-        response=ExportProgress,
         tag="exports",
         summary="How far a download of an export has come",
     )
@@ -188,8 +178,6 @@ def _register_fixes(api: Api, kind: str, plural: str) -> None:
     @api.post(
         f"/{plural}/{{collection_id:int}}/remove-near-duplicates",
         policy=Policy.WRITE,
-        body=DatasetFixRequest,
-        response=DuplicatesRemoved,
         tag="exports",
         summary=f"Take a {kind}'s near-duplicates out of it, keeping the best-rated of each group (one undo "
         "step): the dataset check's fix",
