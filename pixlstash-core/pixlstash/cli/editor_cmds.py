@@ -18,7 +18,7 @@ from .library_options import (
     resolve_project,
 )
 from .output import counted
-from .selection import PICTURES_HELP, picture_ids
+from .selection import PICTURES_HELP, picture_ids, picture_selection
 
 __all__ = [
     "add_command",
@@ -44,9 +44,8 @@ def tag_group() -> None:
 
 @tag_group.command("add", cls=SectionedCommand)
 @library_option
-@_pictures
+@picture_selection
 @click.argument("tags", nargs=-1, required=True, metavar="TAG...")
-@filter_options(order=False)
 @click.pass_obj
 def tag_add(pm, library_path, pictures, tags, where) -> int:
     with open_library(library_path, pm) as library:
@@ -64,9 +63,8 @@ tag_add.help = _help(
 
 @tag_group.command("remove", cls=SectionedCommand)
 @library_option
-@_pictures
+@picture_selection
 @click.argument("tags", nargs=-1, required=True, metavar="TAG...")
-@filter_options(order=False)
 @click.pass_obj
 def tag_remove(pm, library_path, pictures, tags, where) -> int:
     with open_library(library_path, pm) as library:
@@ -81,9 +79,8 @@ tag_remove.help = _help("Take tags away from pictures.", "  pixlstash tag remove
 
 @click.command("rate", cls=SectionedCommand)
 @library_option
-@_pictures
+@picture_selection
 @click.argument("stars", type=click.IntRange(0, 5), metavar="STARS")
-@filter_options(order=False)
 @click.pass_obj
 def rate_command(pm, library_path, pictures, stars, where) -> int:
     with open_library(library_path, pm) as library:
@@ -229,8 +226,7 @@ def _name(library, kind: str, item_id: int) -> str:
 
 @click.command("scrap", cls=SectionedCommand)
 @library_option
-@_pictures
-@filter_options(order=False)
+@picture_selection
 @click.pass_obj
 def scrap_command(pm, library_path, pictures, where) -> int:
     with open_library(library_path, pm) as library:
@@ -247,8 +243,7 @@ scrap_command.help = _help(
 
 @click.command("unscrap", cls=SectionedCommand)
 @library_option
-@_pictures
-@filter_options(order=False)
+@picture_selection
 @click.pass_obj
 def unscrap_command(pm, library_path, pictures, where) -> int:
     with open_library(library_path, pm) as library:

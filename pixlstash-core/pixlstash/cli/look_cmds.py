@@ -9,7 +9,7 @@ from ..domain import EditChange, PictureEdit
 from .common import SectionedCommand, json_option, library_option, print_json
 from .library_options import filter_options, open_library
 from .output import counted
-from .selection import PICTURES_HELP, picture_ids
+from .selection import PICTURES_HELP, picture_ids, picture_selection
 
 __all__ = ["edit_group"]
 
@@ -35,9 +35,8 @@ def _change(library_path, pm, pictures, where, change: EditChange, done: str) ->
 
 @edit_group.command("rotate", cls=SectionedCommand, context_settings={"ignore_unknown_options": True})
 @library_option
-@_pictures
+@picture_selection
 @click.argument("degrees", type=click.Choice(list(_TURNS)), metavar="DEGREES")
-@filter_options(order=False)
 @click.pass_obj
 def rotate(pm, library_path, pictures, degrees, where) -> int:
     turn = _TURNS[degrees]
@@ -53,8 +52,7 @@ rotate.help = (
 
 @edit_group.command("flip", cls=SectionedCommand)
 @library_option
-@_pictures
-@filter_options(order=False)
+@picture_selection
 @click.pass_obj
 def flip(pm, library_path, pictures, where) -> int:
     return _change(library_path, pm, pictures, where, EditChange(flip=True), "mirrored")
@@ -117,8 +115,7 @@ crop.help = (
 
 @edit_group.command("revert", cls=SectionedCommand)
 @library_option
-@_pictures
-@filter_options(order=False)
+@picture_selection
 @click.pass_obj
 def revert(pm, library_path, pictures, where) -> int:
     return _change(library_path, pm, pictures, where, EditChange(revert=True), "reverted to the original")

@@ -9,9 +9,9 @@ import sys
 import click
 
 from ..library import Library
-from .library_options import filter_from_args, has_filter
+from .library_options import filter_from_args, filter_options, has_filter
 
-__all__ = ["PICTURES_HELP", "picture_ids"]
+__all__ = ["PICTURES_HELP", "picture_ids", "picture_selection"]
 
 PICTURES_HELP = (
     "PICTURES is ids and ranges (12 or 3,7,20-30), `-` for ids on standard input (what `pixlstash ls --ids` "
@@ -19,6 +19,12 @@ PICTURES_HELP = (
 )
 _MOST = 10_000_000  # ids one argument may name through ranges
 _SEPARATORS = re.compile(r"[\s,]+")
+
+
+def picture_selection(command):
+    """A command's PICTURES argument and the filter flags that ``where`` reads (it gets ``pictures`` and
+    ``where``, for ``picture_ids``)."""
+    return click.argument("pictures", metavar="PICTURES")(filter_options(order=False)(command))
 
 
 def picture_ids(library: Library, spec: str, where) -> list[int]:

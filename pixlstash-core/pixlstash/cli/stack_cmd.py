@@ -9,7 +9,7 @@ from ..domain import Stack
 from .common import SectionedCommand, json_option, library_option, print_json
 from .library_options import filter_options, open_library
 from .output import counted
-from .selection import PICTURES_HELP, picture_ids
+from .selection import PICTURES_HELP, picture_ids, picture_selection
 
 __all__ = ["stack_group"]
 
@@ -67,8 +67,7 @@ def show_command(pm, library_path, stack_id, as_json) -> int:
 @stack_group.command("add", cls=SectionedCommand)
 @library_option
 @click.argument("stack_id", type=int, metavar="STACK")
-@click.argument("pictures", metavar="PICTURES")
-@filter_options(order=False)
+@picture_selection
 @json_option
 @click.pass_obj
 def add_command(pm, library_path, stack_id, pictures, where, as_json) -> int:
@@ -80,8 +79,7 @@ def add_command(pm, library_path, stack_id, pictures, where, as_json) -> int:
 
 @stack_group.command("take-out", cls=SectionedCommand)
 @library_option
-@click.argument("pictures", metavar="PICTURES")
-@filter_options(order=False)
+@picture_selection
 @click.pass_obj
 def take_out_command(pm, library_path, pictures, where) -> int:
     """Take pictures out of their stacks (a stack left with one picture is undone)."""
