@@ -179,16 +179,24 @@ def test_openapi_lists_every_route(live):
 
 def test_a_routes_types_are_its_handlers_annotations():
     """Said once: the handler's ``query`` and ``body`` parameters and its return type are what the route
-    parses, answers and documents; a type its module cannot name is refused when the route is declared."""
+    parses, answers and documents (nothing returned: 204); a type its module cannot name is refused when
+    the route is declared."""
     api = Api()
 
     @api.post("/things", policy=Policy.WRITE, tag="things", summary="Add pictures to a thing")
     def add(ctx, body: Ids) -> Collection: ...
 
-    @api.delete("/things/{thing_id:int}", policy=Policy.WRITE, status=204, tag="things", summary="Delete a thing")
+    @api.delete("/things/{thing_id:int}", policy=Policy.WRITE, tag="things", summary="Delete a thing")
     def delete(ctx) -> None: ...
 
-    assert [(e.query, e.body, e.response) for e in api.endpoints] == [(None, Ids, Collection), (None, None, None)]
+    @api.post("/things/{thing_id:int}/copies", policy=Policy.WRITE, status=201, tag="things", summary="Copy it")
+    def copy(ctx) -> Collection: ...
+
+    assert [(e.query, e.body, e.response, e.status) for e in api.endpoints] == [
+        (None, Ids, Collection, 200),
+        (None, None, None, 204),  # it returns nothing: No Content
+        (None, None, Collection, 201),
+    ]
     with pytest.raises(TypeError, match=r"Unknown.*must be importable from its module"):
 
         @api.get("/things", policy=Policy.READ, tag="things", summary="Things")

@@ -196,7 +196,7 @@ class Api:
         query: type | None = None,
         body: type | None = None,
         response: Any = None,
-        status: int = 200,
+        status: int | None = None,
         raw: bool = False,
         response_media: str = "application/json",
         prefix: bool = True,
@@ -205,7 +205,9 @@ class Api:
         error_pages: bool = False,
     ) -> Callable:
         def register(handler: Callable) -> Callable:
-            hints = {} if query and body and response else _declared_types(handler)
+            hints = {} if query and body and response and status else _declared_types(handler)
+            # A handler that returns nothing answers 204 No Content unless the route says otherwise.
+            nothing = "return" in hints and hints["return"] in (None, type(None))
             self.endpoints.append(
                 Endpoint(
                     method,
@@ -217,7 +219,7 @@ class Api:
                     query or hints.get("query"),
                     body or hints.get("body"),
                     response or _json_type(hints.get("return")),
-                    status,
+                    status or (204 if nothing else 200),
                     raw,
                     request_schema,
                     response_media,

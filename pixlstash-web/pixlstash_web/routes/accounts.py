@@ -70,7 +70,6 @@ def register(api: Api) -> None:
     @api.post(
         "/users/{user_id:int}/password",
         policy=Policy.ADMIN,
-        status=204,
         tag="auth",
         summary="Give an account a new password (its sessions end); not the owner's, nor your own",
         extra_responses={403: "the owner's account, or your own (change yours with POST /auth/password)"},
@@ -84,7 +83,6 @@ def register(api: Api) -> None:
     @api.delete(
         "/users/{user_id:int}",
         policy=Policy.ADMIN,
-        status=204,
         tag="auth",
         summary="Remove an account and revoke its tokens (what it brought into the library becomes the owner's)",
         extra_responses={403: "the owner's account, or your own"},
@@ -113,8 +111,6 @@ def register(api: Api) -> None:
         url = f"{public_base_url(ctx.request, ctx.state.settings)}/#invite={made.code}"
         return InviteCreated(made.id, made.code, url, made.role, made.expires_at)
 
-    @api.delete(
-        "/invites/{invite_id:int}", policy=Policy.ADMIN, status=204, tag="auth", summary="Revoke an unused invite"
-    )
+    @api.delete("/invites/{invite_id:int}", policy=Policy.ADMIN, tag="auth", summary="Revoke an unused invite")
     def revoke_invite(ctx: RequestContext) -> None:
         Accounts(ctx.state.auth).revoke_invite(ctx.path["invite_id"])

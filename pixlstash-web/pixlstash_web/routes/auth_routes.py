@@ -225,9 +225,7 @@ def register(api: Api) -> None:
     def sessions(ctx: RequestContext) -> list[SessionInfo]:
         return ctx.state.auth.sessions()
 
-    @api.delete(
-        "/sessions/{session_id:int}", policy=Policy.ADMIN, status=204, tag="auth", summary="End a browser session"
-    )
+    @api.delete("/sessions/{session_id:int}", policy=Policy.ADMIN, tag="auth", summary="End a browser session")
     def end_session(ctx: RequestContext) -> None:
         ctx.state.auth.revoke_session(ctx.path["session_id"])
 
@@ -247,7 +245,7 @@ def register(api: Api) -> None:
         secret = ctx.state.auth.create_token(body.name, body.scope, body.expires_in_days, user_id=user_id)
         return TokenCreated(secret.id, secret.secret, body.scope)
 
-    @api.delete("/tokens/{token_id:int}", policy=Policy.ADMIN, status=204, tag="auth", summary="Revoke an API token")
+    @api.delete("/tokens/{token_id:int}", policy=Policy.ADMIN, tag="auth", summary="Revoke an API token")
     def revoke_token(ctx: RequestContext) -> None:
         ctx.state.auth.revoke_token(ctx.path["token_id"])
 
@@ -288,9 +286,7 @@ def register(api: Api) -> None:
         )
         return ShareCreated(share.id, secret, f"{public_base_url(ctx.request, ctx.state.settings)}/s/{secret}")
 
-    @api.delete(
-        "/shares/{share_id:int}", policy=Policy.WRITE, status=204, tag="shares", summary="Revoke a share link at once"
-    )
+    @api.delete("/shares/{share_id:int}", policy=Policy.WRITE, tag="shares", summary="Revoke a share link at once")
     def revoke_share(ctx: RequestContext) -> None:
         ctx.state.shares.revoke(ctx.path["share_id"], by=ctx.principal)
 

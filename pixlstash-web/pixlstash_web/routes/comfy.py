@@ -80,9 +80,7 @@ def register(api: Api) -> None:
         version = (stats.get("system") or {}).get("comfyui_version")
         return Linked(linked, version, configured, message)
 
-    @api.delete(
-        "/comfy/links/{link_id:int}", policy=Policy.ADMIN, status=204, tag="comfyui", summary="Unlink a ComfyUI"
-    )
+    @api.delete("/comfy/links/{link_id:int}", policy=Policy.ADMIN, tag="comfyui", summary="Unlink a ComfyUI")
     def unlink(ctx: RequestContext) -> None:
         removed = ctx.library.comfy.unlink(ctx.path["link_id"])
         if removed.token_id is not None:

@@ -117,7 +117,6 @@ def register(api: Api) -> None:
     @api.delete(
         "/folders/{folder_id:int}",
         policy=Policy.ADMIN,
-        status=204,
         tag="folders",
         summary="Stop watching a folder (its files and pictures stay)",
     )

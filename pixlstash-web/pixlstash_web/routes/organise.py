@@ -81,7 +81,6 @@ def register(api: Api) -> None:
     @api.delete(
         "/projects/{project_id:int}",
         policy=Policy.WRITE,
-        status=204,
         tag="projects",
         summary="Delete a project (its characters, sets and pictures stay)",
     )
@@ -92,7 +91,6 @@ def register(api: Api) -> None:
     @api.post(
         "/projects/{project_id:int}/pictures",
         policy=Policy.WRITE,
-        status=204,
         tag="projects",
         summary="Add pictures to a project directly",
     )
@@ -103,7 +101,6 @@ def register(api: Api) -> None:
     @api.post(
         "/projects/{project_id:int}/pictures/remove",
         policy=Policy.WRITE,
-        status=204,
         tag="projects",
         summary="Remove direct project membership (collections still hold theirs)",
     )
@@ -192,7 +189,6 @@ def register(api: Api) -> None:
     @api.delete(
         "/tags/{tag_id:int}",
         policy=Policy.WRITE,
-        status=204,
         tag="tags",
         summary="Delete a tag from the vocabulary and every picture",
     )
@@ -251,7 +247,7 @@ def _register_collections(api: Api, kind: str, plural: str) -> None:
             ctx.library.organise.set_private(ctx.path["collection_id"], private)
         return one(ctx)
 
-    @api.delete(item, policy=Policy.WRITE, status=204, tag=plural, summary=f"Delete a {kind} (never its pictures)")
+    @api.delete(item, policy=Policy.WRITE, tag=plural, summary=f"Delete a {kind} (never its pictures)")
     def delete(ctx: RequestContext) -> None:
         one(ctx)
         ctx.library.organise.require_manage(ctx.path["collection_id"])

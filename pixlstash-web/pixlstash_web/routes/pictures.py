@@ -118,7 +118,6 @@ def register(api: Api) -> None:
     @api.patch(
         "/faces/{face_id:int}",
         policy=Policy.WRITE,
-        status=204,
         tag="pictures",
         summary="Name a face as a character (the picture joins the character), or clear it",
     )

@@ -245,7 +245,6 @@ def register(api: Api) -> None:
     @api.delete(
         "/auth/oidc/settings",
         policy=Policy.ADMIN,
-        status=204,
         tag="auth",
         summary="Stop offering sign-in with the identity provider (links to accounts are kept)",
     )

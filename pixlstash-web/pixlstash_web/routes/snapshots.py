@@ -161,7 +161,6 @@ def register(api: Api) -> None:
     @api.delete(
         item,
         policy=Policy.ADMIN,
-        status=204,
         tag="snapshots",
         summary="Delete a snapshot (frees only what no other snapshot shares)",
     )
