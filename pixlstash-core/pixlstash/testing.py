@@ -19,13 +19,14 @@ The fakes compute exact, documented results from pixel colours, so tests can ass
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pytest
 from PIL.Image import Image
 
-from .engines import Captioner, Embedder, EngineParameter, Face, FaceExtractor, Tagger, TagScore
+from .engines import Captioner, Embedder, Engine, EngineParameter, Face, FaceExtractor, Tagger, TagScore
 from .hookspecs import hookimpl
 from .plugins import PluginManager, make_plugin_manager
 
@@ -37,6 +38,7 @@ __all__ = [
     "FakeFaceExtractor",
     "FakeTagger",
     "colour_vector",
+    "engines_by_id",
     "fake_engines",
     "mean_rgb",
     "plugin_manager",
@@ -194,6 +196,14 @@ class FakeEnginesPlugin:
     @hookimpl
     def register_face_extractors(self, register: Callable[[FaceExtractor], None]) -> None:
         register(self.face_extractor)
+
+
+def engines_by_id(plugin_manager: PluginManager, settings: Mapping[str, Any] | None = None) -> dict[str, Engine]:
+    """Every engine the plugins of ``plugin_manager`` register, by id, as the core builds them (each plugin
+    with its ``settings``, else its defaults and environment overrides)."""
+    from .engines.registry import EngineRegistry
+
+    return {engine.id: engine for engine in EngineRegistry.from_plugin_manager(plugin_manager, settings).all()}
 
 
 @pytest.fixture

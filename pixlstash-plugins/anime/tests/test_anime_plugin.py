@@ -22,7 +22,7 @@ pytest.importorskip("onnx")
 from tiny_anime import REVISION, build_tiny_models
 
 from pixlstash import make_plugin_manager
-from pixlstash.engines.registry import EngineRegistry
+from pixlstash.testing import engines_by_id
 
 HEADS, FACES = "anime/head_detect_v2.0_s", "anime/face_detect_v1.4_s"
 THRESHOLD = 0.92  # the library's likeness; imgutils' difference threshold and DBSCAN eps are 1 - this
@@ -76,8 +76,7 @@ def anime_pm():
 
 def engines(pm, **settings) -> dict:
     """The plugin's engines, by id."""
-    registry = EngineRegistry.from_plugin_manager(pm, settings or None)
-    return {e.id: e for e in registry.all() if e.id.startswith("anime/")}
+    return {key: e for key, e in engines_by_id(pm, settings or None).items() if key.startswith("anime/")}
 
 
 def test_the_plugin_registers_through_its_entry_point():

@@ -22,6 +22,7 @@ from tiny_clip import TINY_CONFIG, build_tiny_clip, build_tiny_siglip, save_tiny
 
 from pixlstash import ModelMissing, make_plugin_manager  # noqa: E402
 from pixlstash.engines.registry import EngineRegistry  # noqa: E402
+from pixlstash.testing import engines_by_id  # noqa: E402
 
 
 @pytest.fixture
@@ -35,16 +36,11 @@ def models_dir(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def clip_pm(models_dir):
-    pm = make_plugin_manager(load_entry_points=False)
+def clip_pm(models_dir, plugin_manager):
     import pixlstash_clip
 
-    pm.register(pixlstash_clip, name="clip")
-    return pm
-
-
-def engines(pm):
-    return {e.id: e for e in EngineRegistry.from_plugin_manager(pm).all()}
+    plugin_manager.register(pixlstash_clip, name="clip")
+    return plugin_manager
 
 
 def reference(folder: Path):
@@ -61,7 +57,7 @@ def test_the_plugin_registers_through_its_entry_point():
 
 
 def test_vectors_equal_open_clip_reference_encoders(clip_pm, models_dir):
-    engine = engines(clip_pm)["clip/tiny-test"]
+    engine = engines_by_id(clip_pm)["clip/tiny-test"]
     assert engine.dimensions == 64 and engine.input_size == 64 and engine.supports_text
     images = [photo(160, 120, seed=s) for s in range(3)] + [photo(90, 200, seed=9).convert("L")]
     texts = ["a photo of a cat", "two dogs on a beach", ""]
@@ -87,7 +83,7 @@ def test_vectors_equal_open_clip_reference_encoders(clip_pm, models_dir):
 
 
 def test_a_missing_model_names_itself_and_how_to_get_it(clip_pm, models_dir):
-    found = engines(clip_pm)
+    found = engines_by_id(clip_pm)
     hub = found["clip/ViT-B-32@laion2b_s34b_b79k"]  # the default: not in the (empty) cache, not copied
     status = hub.model_status()
     assert not status.present and "pixlstash models pull clip/ViT-B-32@laion2b_s34b_b79k" in status.how_to_get
@@ -101,12 +97,12 @@ def test_a_missing_model_names_itself_and_how_to_get_it(clip_pm, models_dir):
     # A folder with a config but no weights is listed as incomplete, never loaded (open_clip would
     # silently use random weights), and says what it lacks.
     (models_dir / "clip" / "tiny-test" / "open_clip_model.safetensors").unlink()
-    incomplete = engines(clip_pm)["clip/tiny-test"].model_status()
+    incomplete = engines_by_id(clip_pm)["clip/tiny-test"].model_status()
     assert not incomplete.present and "lacks open_clip_model.safetensors or open_clip_pytorch_model.bin" in (
         incomplete.how_to_get
     )
     with pytest.raises(ModelMissing):
-        engines(clip_pm)["clip/tiny-test"].load("cpu")
+        engines_by_id(clip_pm)["clip/tiny-test"].load("cpu")
 
 
 def test_importing_and_registering_loads_no_torch(models_dir):
@@ -141,7 +137,7 @@ def test_semantic_and_reverse_search_through_the_api_with_tiny_clip(clip_pm, tmp
         [job] = client.get("/api/v1/jobs").json()
         assert (job["engine_id"], job["state"], job["done"]) == ("clip/tiny-test", "done", 6)
 
-        engine = engines(clip_pm)["clip/tiny-test"]
+        engine = engines_by_id(clip_pm)["clip/tiny-test"]
         stored = library.vectors.embeddings("clip/tiny-test", ids)
         from PIL import Image
 
@@ -195,7 +191,7 @@ def test_a_single_checkpoint_file_of_a_named_model_loads_with_its_config(models_
     import pixlstash_clip
 
     pm.register(pixlstash_clip, name="clip")
-    engine = engines(pm)["clip/TinyFile@mine"]
+    engine = engines_by_id(pm)["clip/TinyFile@mine"]
     assert engine.model_status().present and engine.model_status().location.endswith("TinyFile@mine.safetensors")
     image = photo(120, 90, seed=4)
     ours = engine.embed_images([image])[0]
@@ -266,13 +262,13 @@ def test_a_siglip_style_folder_is_incomplete_without_its_tokenizer_files_and_loa
     folder = build_tiny_siglip(models_dir / "clip" / "tiny-sig", tokenizer=False)
     with pytest.raises((OSError, ValueError)):  # what open_clip itself does with such a folder, offline
         open_clip.get_tokenizer(f"local-dir:{folder}")
-    engine = engines(_plugin())["clip/tiny-sig"]
+    engine = engines_by_id(_plugin())["clip/tiny-sig"]
     status = engine.model_status()
     assert not status.present and "lacks its tokenizer's files (tokenizer_config.json and one of" in status.how_to_get
     with pytest.raises(ModelMissing, match="tokenizer"):
         engine.load("cpu")
     save_tiny_tokenizer(folder)
-    engine = engines(_plugin())["clip/tiny-sig"]
+    engine = engines_by_id(_plugin())["clip/tiny-sig"]
     assert engine.model_status().present
     model, _, tokenizer = reference(folder)
     np.testing.assert_allclose(engine.embed_texts(TEXTS), _text_reference(model, tokenizer, TEXTS), atol=1e-5)
@@ -299,7 +295,7 @@ def test_a_checkpoint_finds_its_tokenizer_beside_it_or_in_the_cache(models_dir, 
     checkpoint = models_dir / "clip" / "TinySig@mine.safetensors"
     save_file(open_clip.model.CLIP(**tiny_siglip_config("me/tiny-sig-tokenizer")).state_dict(), str(checkpoint))
     monkeypatch.setenv("PIXLSTASH_CLIP_MODELS", "TinySig@mine")
-    engine = engines(_plugin())["clip/TinySig@mine"]
+    engine = engines_by_id(_plugin())["clip/TinySig@mine"]
     status = engine.model_status()
     assert (
         not status.present
@@ -312,7 +308,7 @@ def test_a_checkpoint_finds_its_tokenizer_beside_it_or_in_the_cache(models_dir, 
     cache = tmp_path / "hf-cache"
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
     _cache_repo(cache, "me/tiny-sig-tokenizer", save_tiny_tokenizer(tmp_path / "tok"))
-    engine = engines(_plugin())["clip/TinySig@mine"]
+    engine = engines_by_id(_plugin())["clip/TinySig@mine"]
     assert engine.model_status().present
     model, _, _ = open_clip.create_model_and_transforms("TinySig", pretrained=str(checkpoint))
     model.eval()
@@ -422,7 +418,7 @@ def test_the_image_tower_on_onnx_runtime_is_exported_once_and_gives_torch_s_vect
     monkeypatch.setenv("PIXLSTASH_CLIP_IMAGE_RUNTIME", "onnx")
     pm = make_plugin_manager(load_entry_points=False)
     pm.register(pixlstash_clip, name="clip")
-    found = engines(pm)
+    found = engines_by_id(pm)
     assert ".onnx" not in " ".join(found)  # the export folder is never offered as a model
     engine = found["clip/tiny-test"]
     images = [photo(160, 120, seed=s) for s in range(3)]
@@ -449,7 +445,7 @@ def test_the_int8_tower_is_a_version_of_its_own_with_vectors_close_to_full_preci
     monkeypatch.setenv("PIXLSTASH_CLIP_IMAGE_RUNTIME", "onnx-int8")
     pm = make_plugin_manager(load_entry_points=False)
     pm.register(pixlstash_clip, name="clip")
-    engine = engines(pm)["clip/tiny-test"]
+    engine = engines_by_id(pm)["clip/tiny-test"]
     assert engine.version.endswith("+int8") and engine.label.endswith("(int8)")
     images = [photo(160, 120, seed=s) for s in range(4)]
     vectors = engine.embed_images(images)
@@ -467,7 +463,7 @@ def test_a_tower_that_cannot_be_exported_stays_on_torch_and_says_so(models_dir, 
     monkeypatch.setenv("PIXLSTASH_CLIP_IMAGE_RUNTIME", "onnx")
     pm = make_plugin_manager(load_entry_points=False)
     pm.register(pixlstash_clip, name="clip")
-    engine = engines(pm)["clip/tiny-test"]
+    engine = engines_by_id(pm)["clip/tiny-test"]
     images = [photo(160, 120, seed=1)]
     vectors = engine.embed_images(images)
     assert engine._tower is None and engine._loaded[0].visual is not None

@@ -15,7 +15,7 @@ open_clip = pytest.importorskip("open_clip")
 from tiny_clip import build_tiny_clip  # noqa: E402
 
 from pixlstash import make_plugin_manager  # noqa: E402
-from pixlstash.engines.registry import EngineRegistry  # noqa: E402
+from pixlstash.testing import engines_by_id  # noqa: E402
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def _embedder(models_dir, precision: str):
 
     settings = PluginSettings(pm).all()
     settings["clip"] = pixlstash_clip.ClipSettings(precision=precision)
-    return {e.id: e for e in EngineRegistry.from_plugin_manager(pm, settings).all()}["clip/tiny-test"]
+    return engines_by_id(pm, settings)["clip/tiny-test"]
 
 
 def _matmul_dtypes(engine) -> set:

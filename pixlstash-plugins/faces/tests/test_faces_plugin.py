@@ -24,7 +24,7 @@ from insightface.utils import face_align  # noqa: E402
 from tiny_pack import build_tiny_pack  # noqa: E402
 
 from pixlstash import make_plugin_manager  # noqa: E402
-from pixlstash.engines.registry import EngineRegistry  # noqa: E402
+from pixlstash.testing import engines_by_id  # noqa: E402
 
 PHOTOS = Path(insightface.__file__).parent / "data" / "images"
 
@@ -39,16 +39,11 @@ def models_dir(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def faces_pm(models_dir):
-    pm = make_plugin_manager(load_entry_points=False)
+def faces_pm(models_dir, plugin_manager):
     import pixlstash_faces
 
-    pm.register(pixlstash_faces, name="faces")
-    return pm
-
-
-def engines(pm) -> dict:
-    return {e.id: e for e in EngineRegistry.from_plugin_manager(pm).all()}
+    plugin_manager.register(pixlstash_faces, name="faces")
+    return plugin_manager
 
 
 def reference(folder: Path, det_size: int = 640, det_thresh: float = 0.5) -> FaceAnalysis:
@@ -72,7 +67,7 @@ def test_the_plugin_registers_through_its_entry_point():
     from importlib.metadata import entry_points
 
     assert "faces" in {ep.name for ep in entry_points(group="pixlstash")}
-    assert "faces/buffalo_l" in {e.id for e in EngineRegistry.from_plugin_manager(make_plugin_manager()).all()}
+    assert "faces/buffalo_l" in engines_by_id(make_plugin_manager())
 
 
 def test_a_pull_checks_and_names_where_insightface_downloads_from():
@@ -82,13 +77,13 @@ def test_a_pull_checks_and_names_where_insightface_downloads_from():
 
     from insightface.utils.storage import BASE_REPO_URL
 
-    engine = {e.id: e for e in EngineRegistry.from_plugin_manager(make_plugin_manager()).all()}["faces/buffalo_l"]
+    engine = engines_by_id(make_plugin_manager())["faces/buffalo_l"]
     assert urlsplit(engine.download_source()).hostname == urlsplit(BASE_REPO_URL).hostname == "github.com"
 
 
 @pytest.mark.parametrize(("det_size", "det_thresh"), [(640, 0.5), (320, 0.3)])
 def test_faces_equal_insightface_face_analysis(faces_pm, models_dir, det_size, det_thresh):
-    engine = engines(faces_pm)["faces/tiny-pack"]
+    engine = engines_by_id(faces_pm)["faces/tiny-pack"]
     images = pictures()
     found = engine.extract(images, det_size=det_size, det_thresh=det_thresh)
     app = reference(models_dir / "faces" / "tiny-pack", det_size, det_thresh)
@@ -107,7 +102,7 @@ def test_faces_equal_insightface_face_analysis(faces_pm, models_dir, det_size, d
 
 
 def test_min_face_leaves_small_faces_out(faces_pm):
-    engine = engines(faces_pm)["faces/tiny-pack"]
+    engine = engines_by_id(faces_pm)["faces/tiny-pack"]
     [every] = engine.extract(pictures()[:1])
     sides = sorted(min(f.box[2] - f.box[0], f.box[3] - f.box[1]) for f in every)
     cut = sides[len(sides) // 2]
@@ -137,7 +132,7 @@ def test_alignment_brings_a_tilted_face_upright_and_centred():
 def test_a_missing_pack_names_itself_and_how_to_get_it(faces_pm, models_dir):
     from pixlstash import ModelMissing
 
-    engine = engines(faces_pm)["faces/buffalo_l"]
+    engine = engines_by_id(faces_pm)["faces/buffalo_l"]
     status = engine.model_status()
     assert not status.present
     assert "pixlstash models pull faces/buffalo_l" in status.how_to_get
@@ -148,7 +143,7 @@ def test_a_missing_pack_names_itself_and_how_to_get_it(faces_pm, models_dir):
 
 def test_a_pack_in_insightfaces_own_folder_is_found(faces_pm, tmp_path):
     build_tiny_pack(tmp_path / "insightface" / "models" / "buffalo_l" / "buffalo_l")  # nested, as antelopev2 unzips
-    engine = engines(faces_pm)["faces/buffalo_l"]
+    engine = engines_by_id(faces_pm)["faces/buffalo_l"]
     assert engine.model_status().present
     assert engine.extract(pictures()[:1])[0]
 
@@ -175,7 +170,7 @@ def test_faces_through_the_api_with_the_real_plugin(faces_pm, tmp_path):
         source = Image.open(PHOTOS / "t1.jpg")
         source.draft("RGB", (640, 640))
         source = source.convert("RGB")
-        expected = engines(faces_pm)["faces/tiny-pack"].extract([source])[0]
+        expected = engines_by_id(faces_pm)["faces/tiny-pack"].extract([source])[0]
         assert len(stored) == len(expected) > 0
         scale = 1280 / source.width
         got = sorted(tuple(round(v / scale, 1) for v in f["box"]) for f in stored)

@@ -18,7 +18,7 @@ torch = pytest.importorskip("torch")
 from tiny_joycaption import build_tiny_joycaption  # noqa: E402
 
 from pixlstash import ModelMissing, make_plugin_manager  # noqa: E402
-from pixlstash.engines.registry import EngineRegistry  # noqa: E402
+from pixlstash.testing import engines_by_id  # noqa: E402
 
 PLUGIN = Path(__file__).resolve().parent.parent
 
@@ -37,16 +37,11 @@ def models_dir(tiny_model, monkeypatch, tmp_path):
 
 
 @pytest.fixture
-def joy_pm(models_dir):
+def joy_pm(models_dir, plugin_manager):
     import pixlstash_joycaption
 
-    pm = make_plugin_manager(load_entry_points=False)
-    pm.register(pixlstash_joycaption, name="joycaption")
-    return pm
-
-
-def engines(pm) -> dict:
-    return {e.id: e for e in EngineRegistry.from_plugin_manager(pm).all()}
+    plugin_manager.register(pixlstash_joycaption, name="joycaption")
+    return plugin_manager
 
 
 def images() -> list[Image.Image]:
@@ -77,7 +72,7 @@ def direct_generate(folder: Path, image: Image.Image, prompt: str, max_new_token
 
 
 def test_the_plugin_registers_a_captioner_and_a_tagger_per_model_through_its_entry_point(models_dir):
-    found = engines(make_plugin_manager())
+    found = engines_by_id(make_plugin_manager())
     assert {"joycaption/beta-one", "joycaption/beta-one-tags", "joycaption/tiny", "joycaption/tiny-tags"} <= set(found)
     assert found["joycaption/tiny"].task.value == "captioner" and found["joycaption/tiny-tags"].task.value == "tagger"
     assert found["joycaption/tiny"].model_status().present
@@ -87,7 +82,7 @@ def test_the_plugin_registers_a_captioner_and_a_tagger_per_model_through_its_ent
 def test_captions_equal_transformers_own_generate_one_by_one_and_batched(joy_pm, tiny_model):
     from pixlstash.engines.caption_prompts import build_prompt
 
-    engine = engines(joy_pm)["joycaption/tiny"]
+    engine = engines_by_id(joy_pm)["joycaption/tiny"]
     options = {"caption_type": "Straightforward", "caption_length": "short", "greedy": True, "max_new_tokens": 12}
     batch = engine.describe(images(), **options)
     singles = [engine.describe([image], **options)[0] for image in images()]
@@ -108,7 +103,7 @@ def test_the_tagger_parses_the_tag_list_it_writes(joy_pm, tiny_model):
     from pixlstash.engines.caption_prompts import build_prompt
     from pixlstash.engines.tag_lists import parse_tag_list
 
-    tagger = engines(joy_pm)["joycaption/tiny-tags"]
+    tagger = engines_by_id(joy_pm)["joycaption/tiny-tags"]
     assert {p.name: p for p in tagger.parameters()}["caption_type"].choices == [
         "Danbooru tag list",
         "e621 tag list",
@@ -124,7 +119,7 @@ def test_the_tagger_parses_the_tag_list_it_writes(joy_pm, tiny_model):
 def test_parameters_are_checked_and_converted(joy_pm):
     from pixlstash.errors import BadInput
 
-    declared = {p.name: p for p in engines(joy_pm)["joycaption/tiny"].parameters()}
+    declared = {p.name: p for p in engines_by_id(joy_pm)["joycaption/tiny"].parameters()}
     assert declared["extra_options"].convert("lighting, camera_angle") == ["lighting", "camera_angle"]
     with pytest.raises(BadInput, match="caption_type is one of"):
         declared["caption_type"].convert("Haiku")
@@ -134,7 +129,7 @@ def test_parameters_are_checked_and_converted(joy_pm):
 
 
 def test_a_missing_model_names_itself_and_how_to_get_it(joy_pm):
-    engine = engines(joy_pm)["joycaption/beta-one"]
+    engine = engines_by_id(joy_pm)["joycaption/beta-one"]
     status = engine.model_status()
     assert not status.present and "pixlstash models pull joycaption/beta-one" in status.how_to_get
     with pytest.raises(ModelMissing, match="JoyCaption model beta-one is not on this machine"):
@@ -386,7 +381,7 @@ def test_a_tokenizer_without_a_pad_token_still_captions_a_batch(tmp_path, monkey
 
     pm = make_plugin_manager(load_entry_points=False)
     pm.register(pixlstash_joycaption, name="joycaption")
-    engine = engines(pm)["joycaption/nopad"]
+    engine = engines_by_id(pm)["joycaption/nopad"]
     engine.load("cpu")
     try:
         prompts = [build_prompt("Descriptive", "any"), build_prompt("MidJourney", "40", ["lighting", "no_text"])]
@@ -420,7 +415,7 @@ def _with_precision(pm, precision: str, decoding: str = "auto") -> dict:
 
     settings = PluginSettings(pm).all()
     settings["joycaption"] = pixlstash_joycaption.JoyCaptionSettings(precision=precision, decoding=decoding)
-    return {e.id: e for e in EngineRegistry.from_plugin_manager(pm, settings).all()}
+    return engines_by_id(pm, settings)
 
 
 def test_the_static_cache_writes_transformers_own_captions(joy_pm, tiny_model):

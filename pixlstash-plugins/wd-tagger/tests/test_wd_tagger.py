@@ -28,7 +28,7 @@ pytest.importorskip("onnxruntime")
 from tiny_wd import SIDE, TAGS, build_tiny_wd, weights  # noqa: E402
 
 from pixlstash import ModelMissing, make_plugin_manager  # noqa: E402
-from pixlstash.engines.registry import EngineRegistry  # noqa: E402
+from pixlstash.testing import engines_by_id  # noqa: E402
 
 PLUGIN = Path(__file__).resolve().parent.parent
 
@@ -81,28 +81,23 @@ def models_dir(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def wd_pm(models_dir):
-    pm = make_plugin_manager(load_entry_points=False)
+def wd_pm(models_dir, plugin_manager):
     import pixlstash_wd_tagger
 
-    pm.register(pixlstash_wd_tagger, name="wd-tagger")
-    return pm
-
-
-def engines(pm) -> dict:
-    return {e.id: e for e in EngineRegistry.from_plugin_manager(pm).all()}
+    plugin_manager.register(pixlstash_wd_tagger, name="wd-tagger")
+    return plugin_manager
 
 
 def test_the_plugin_registers_through_its_entry_point():
     from importlib.metadata import entry_points
 
     assert "wd-tagger" in {ep.name for ep in entry_points(group="pixlstash")}
-    ids = {e.id for e in EngineRegistry.from_plugin_manager(make_plugin_manager()).all()}
+    ids = set(engines_by_id(make_plugin_manager()))
     assert "wd-tagger/wd-vit-tagger-v3" in ids
 
 
 def test_scores_equal_the_numpy_reference_of_the_documented_preprocessing(wd_pm):
-    engine = engines(wd_pm)["wd-tagger/tiny-wd"]
+    engine = engines_by_id(wd_pm)["wd-tagger/tiny-wd"]
     images = sample_images()
     scores = engine.scores(images)
     assert engine.input_size == SIDE  # read from the graph's input shape
@@ -120,7 +115,7 @@ def test_a_graph_exported_for_one_picture_is_fed_one_at_a_time(models_dir, monke
     import pixlstash_wd_tagger
 
     pm.register(pixlstash_wd_tagger, name="wd-tagger")
-    engine = engines(pm)["wd-tagger/single"]
+    engine = engines_by_id(pm)["wd-tagger/single"]
     images = sample_images()
     for image, row in zip(images, engine.scores(images), strict=True):
         np.testing.assert_allclose(row, reference_scores(image), atol=1e-5)
@@ -213,7 +208,7 @@ def _save(image: Image.Image, path: Path) -> Path:
 
 
 def test_a_missing_model_names_itself_and_how_to_get_it(wd_pm, models_dir):
-    engine = engines(wd_pm)["wd-tagger/wd-vit-tagger-v3"]
+    engine = engines_by_id(wd_pm)["wd-tagger/wd-vit-tagger-v3"]
     status = engine.model_status()
     assert not status.present
     assert "pixlstash models pull wd-tagger/wd-vit-tagger-v3" in status.how_to_get
@@ -227,7 +222,7 @@ def test_a_model_in_the_hugging_face_cache_is_found(models_dir, tmp_path, wd_pm)
     build_tiny_wd(snapshot)
     (snapshot.parent.parent / "refs").mkdir()
     (snapshot.parent.parent / "refs" / "main").write_text("abc123")
-    engine = engines(wd_pm)["wd-tagger/wd-vit-tagger-v3"]
+    engine = engines_by_id(wd_pm)["wd-tagger/wd-vit-tagger-v3"]
     assert engine.model_status().present and engine.model_status().location == str(snapshot)
     np.testing.assert_allclose(engine.scores([photo(30, 20)])[0], reference_scores(photo(30, 20)), atol=1e-5)
 
@@ -292,7 +287,7 @@ def test_tagging_through_the_api_with_the_engine_chosen_per_request(wd_pm, tmp_p
         [job] = client.get("/api/v1/jobs").json()
         assert (job["engine_id"], job["state"], job["done"], job["failed"]) == ("wd-tagger/tiny-wd", "done", 5, 0)
 
-        engine = engines(wd_pm)["wd-tagger/tiny-wd"]
+        engine = engines_by_id(wd_pm)["wd-tagger/tiny-wd"]
         picture = client.get(f"/api/v1/pictures/{ids[0]}").json()
         predictions = picture["predictions"]
         assert predictions and all(p["engine_id"] == "wd-tagger/tiny-wd" for p in predictions)
@@ -465,9 +460,9 @@ def test_the_int8_option_tags_with_a_quantized_copy_made_once_beside_the_models(
 
     pm = make_plugin_manager(load_entry_points=False)
     pm.register(pixlstash_wd_tagger, name="wd-tagger")
-    full = engines(pm)["wd-tagger/tiny-wd"]
+    full = engines_by_id(pm)["wd-tagger/tiny-wd"]
     monkeypatch.setenv("PIXLSTASH_WD_TAGGER_INT8", "true")
-    quantized = engines(pm)["wd-tagger/tiny-wd"]
+    quantized = engines_by_id(pm)["wd-tagger/tiny-wd"]
     assert quantized.int8 and not full.int8
     assert quantized.version == full.version + "+int8" and quantized.label.endswith("(int8)")
 
@@ -488,7 +483,7 @@ def test_the_int8_option_tags_with_a_quantized_copy_made_once_beside_the_models(
     quantized.unload()
     quantized.load("cpu")
     assert copies[0].stat().st_mtime_ns == made
-    assert not [e for e in engines(pm) if ".int8" in e]
+    assert not [e for e in engines_by_id(pm) if ".int8" in e]
     assert WdSettings().int8 is False
 
 
