@@ -198,12 +198,12 @@ class FakeEnginesPlugin:
         register(self.face_extractor)
 
 
-def engines_by_id(plugin_manager: PluginManager, settings: Mapping[str, Any] | None = None) -> dict[str, Engine]:
-    """Every engine the plugins of ``plugin_manager`` register, by id, as the core builds them (each plugin
-    with its ``settings``, else its defaults and environment overrides)."""
+def engines_by_id(pm: PluginManager, settings: Mapping[str, Any] | None = None) -> dict[str, Engine]:
+    """Every engine the plugins registered on ``pm`` make, by id, as the core builds them (each plugin with
+    its ``settings``, else its defaults and environment overrides)."""
     from .engines.registry import EngineRegistry
 
-    return {engine.id: engine for engine in EngineRegistry.from_plugin_manager(plugin_manager, settings).all()}
+    return {engine.id: engine for engine in EngineRegistry.from_plugin_manager(pm, settings).all()}
 
 
 @pytest.fixture
