@@ -2,42 +2,7 @@
 does (``tasks``), the registry of installed engines (``registry``) and how they run: devices, loading,
 idle unloading, the fallback to the CPU (``runtime``). Search and enrichment both build on it."""
 
-from .base import (
-    ENGINE_ID_PATTERN,
-    Captioner,
-    Embedder,
-    Engine,
-    EngineParameter,
-    Face,
-    FaceExtractor,
-    ModelStatus,
-    OutOfDeviceMemory,
-    ScoreInput,
-    Scorer,
-    Tagger,
-    TagScore,
-    Task,
-    TextReader,
-    TextRegion,
-    is_out_of_memory,
-)
-
-__all__ = [
-    "ENGINE_ID_PATTERN",
-    "Captioner",
-    "Embedder",
-    "Engine",
-    "EngineParameter",
-    "Face",
-    "FaceExtractor",
-    "ModelStatus",
-    "OutOfDeviceMemory",
-    "ScoreInput",
-    "Scorer",
-    "TagScore",
-    "Tagger",
-    "Task",
-    "TextReader",
-    "TextRegion",
-    "is_out_of_memory",
-]
+# As asyncio's package does: the layer's public names are its base classes' and their data's, listed once
+# (base.__all__).
+from .base import *  # noqa: F403
+from .base import __all__ as __all__

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from PIL.Image import Image
 
 __all__ = [
+    "ENGINE_ID_PATTERN",
     "Captioner",
     "Embedder",
     "Engine",
@@ -39,6 +40,7 @@ __all__ = [
     "Task",
     "TextReader",
     "TextRegion",
+    "is_out_of_memory",
 ]
 
 ENGINE_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.@+-]*$")
