@@ -145,15 +145,21 @@ class BrokenScorer(Scorer):
         return [self.result for _ in items]
 
 
-def test_a_scorer_reads_stored_vectors_and_prompts_and_never_an_image(fake_engines, plugin_manager, library, tmp_path):
-    scorer = PromptLikeness()
+def register_scorer(plugin_manager, scorer, name: str) -> None:
+    """``scorer`` registered through the real hook, as a plugin named ``name``."""
 
     class Plugin:
         @hookimpl
         def register_scorers(self, register, settings):
             register(scorer)
 
-    plugin_manager.register(Plugin(), name="test-scorer")
+    plugin_manager.register(Plugin(), name=name)
+
+
+def test_a_scorer_reads_stored_vectors_and_prompts_and_never_an_image(fake_engines, plugin_manager, library, tmp_path):
+    scorer = PromptLikeness()
+
+    register_scorer(plugin_manager, scorer, "test-scorer")
     from corpus import a1111_png
 
     folder = tmp_path / "gen"
@@ -181,12 +187,7 @@ def test_a_scorer_reads_stored_vectors_and_prompts_and_never_an_image(fake_engin
 def test_a_picture_without_the_vectors_a_scorer_reads_fails_alone_and_says_why(plugin_manager, library, tmp_path):
     scorer = PromptLikeness()
 
-    class Plugin:
-        @hookimpl
-        def register_scorers(self, register, settings):
-            register(scorer)
-
-    plugin_manager.register(Plugin(), name="test-scorer")
+    register_scorer(plugin_manager, scorer, "test-scorer")
     ids = import_images(library, tmp_path, {"a": solid(40, 40, (1, 2, 3))})
     job = library.enrichment.enqueue(Task.SCORER, engine_id=scorer.id)
     run_jobs(library)
@@ -199,12 +200,7 @@ def test_a_picture_without_the_vectors_a_scorer_reads_fails_alone_and_says_why(p
 def test_scores_that_cannot_be_stored_fail_the_picture_and_keep_its_score(plugin_manager, library, tmp_path, result):
     broken = BrokenScorer(0.25)
 
-    class Plugin:
-        @hookimpl
-        def register_scorers(self, register, settings):
-            register(broken)
-
-    plugin_manager.register(Plugin(), name="test-broken")
+    register_scorer(plugin_manager, broken, "test-broken")
     ids = import_images(library, tmp_path, {"a": solid(40, 40, (1, 2, 3))})
     library.enrichment.enqueue(Task.SCORER, engine_id="test/broken")
     run_jobs(library)
