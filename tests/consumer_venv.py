@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import subprocess
 import sys
 import sysconfig
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +19,19 @@ REPO = Path(__file__).resolve().parent.parent
 REFERENCE = REPO.parent / "shared" / "reference"
 CONSUMERS = Path(__file__).resolve().parent / "consumers"
 
-__all__ = ["CONSUMERS", "REFERENCE", "consumer_python", "reference"]
+__all__ = ["CONSUMERS", "REFERENCE", "consumer_answer", "consumer_python", "reference"]
+
+
+def consumer_answer(
+    command: list, *, env: dict | None = None, stdin: str | None = None, cwd: Path | None = None, timeout: int = 300
+) -> tuple[Any, str]:
+    """Run a consumer's own code (``command``: its python, a script and the script's arguments) and return
+    the JSON its last line of output prints, and what it logged; it failing fails the test with its log's end."""
+    done = subprocess.run(
+        [str(part) for part in command], env=env, input=stdin, cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.splitlines()[-1]), done.stderr
 
 
 def reference(name: str) -> Path:

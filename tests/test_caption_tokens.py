@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 import pytest
-from consumer_venv import CONSUMERS, REFERENCE, consumer_python, reference
+from consumer_venv import CONSUMERS, REFERENCE, consumer_answer, consumer_python, reference
 from corpus import photo
 
 from pixlstash.domain import PictureFilter
@@ -121,16 +121,12 @@ def sd_scripts_tokens(tmp_path_factory):
     shutil.copytree(COMFY_TOKENIZERS / "text_encoders" / "t5_tokenizer", cache / "google_t5-v1_1-xxl")
 
     def tokens(captions: list[str]) -> list[dict]:
-        done = subprocess.run(
-            [str(python), str(CONSUMERS / "tokens_with_sd_scripts.py"), str(cache)],
-            input=json.dumps(captions),
+        answer, _ = consumer_answer(
+            [python, CONSUMERS / "tokens_with_sd_scripts.py", cache],
+            stdin=json.dumps(captions),
             env={**os.environ, "PYTHONPATH": str(source)},
-            capture_output=True,
-            text=True,
-            timeout=300,
         )
-        assert done.returncode == 0, done.stderr[-3000:]
-        return json.loads(done.stdout.splitlines()[-1])
+        return answer
 
     return tokens
 

@@ -9,11 +9,10 @@ import functools
 import json
 import os
 import random
-import subprocess
 
 import msgspec
 import pytest
-from consumer_venv import CONSUMERS, consumer_python, reference
+from consumer_venv import CONSUMERS, consumer_answer, consumer_python, reference
 
 from pixlstash.training.buckets import BucketRules, bucket_for
 
@@ -75,16 +74,13 @@ def _trainers_answers(trainer: str, jobs: tuple[tuple[BucketRules, tuple[tuple[i
             "ai-toolkit", CONSUMERS / "ai-toolkit-requirements.txt", without_deps=("torchaudio==2.11.0",)
         )
     request = {"trainer": trainer, "jobs": [{"rules": msgspec.to_builtins(r), "sizes": s} for r, s in jobs]}
-    done = subprocess.run(
-        [str(python), str(CONSUMERS / "buckets_by_trainer.py")],
-        input=json.dumps(request),
+    answer, _ = consumer_answer(
+        [python, CONSUMERS / "buckets_by_trainer.py"],
+        stdin=json.dumps(request),
         env={**os.environ, "PYTHONPATH": str(source)},
-        capture_output=True,
-        text=True,
         timeout=600,
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.splitlines()[-1])
+    return answer
 
 
 @functools.cache

@@ -6,13 +6,11 @@ export asked for."""
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
-from consumer_venv import CONSUMERS, consumer_python, reference
+from consumer_venv import CONSUMERS, consumer_answer, consumer_python, reference
 from corpus import photo
 
 from pixlstash.domain import PictureFilter
@@ -32,15 +30,10 @@ def read_with_sd_scripts(sd_scripts, configs: list[tuple[Path, Path]]) -> tuple[
     """Each (dataset config, folder the trainer is started in) as sd-scripts reads it: its datasets, or
     the error it stops with; and what sd-scripts logged."""
     source, python = sd_scripts
-    done = subprocess.run(
-        [str(python), str(CONSUMERS / "read_with_sd_scripts.py"), *[str(p) for pair in configs for p in pair]],
+    return consumer_answer(
+        [python, CONSUMERS / "read_with_sd_scripts.py", *[p for pair in configs for p in pair]],
         env={**os.environ, "PYTHONPATH": str(source), "COLUMNS": "1000"},  # its log lines unwrapped
-        capture_output=True,
-        text=True,
-        timeout=300,
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.splitlines()[-1]), done.stderr
 
 
 @pytest.fixture(scope="module")
@@ -147,16 +140,11 @@ def test_ai_toolkit_reads_every_picture_caption_repeat_and_bucket_as_exported(cu
     source, python = ai_toolkit
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    done = subprocess.run(
-        [str(python), str(CONSUMERS / "read_with_ai_toolkit.py"), str(tmp_path / "export" / "ai-toolkit.yaml")],
+    datasets, _ = consumer_answer(
+        [python, CONSUMERS / "read_with_ai_toolkit.py", tmp_path / "export" / "ai-toolkit.yaml"],
         cwd=elsewhere,
         env={**os.environ, "PYTHONPATH": str(source)},
-        capture_output=True,
-        text=True,
-        timeout=300,
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    datasets = json.loads(done.stdout.splitlines()[-1])
     assert [d["resolution"] for d in datasets] == [512, 768, 1024]  # one dataset per resolution, as configured
     folder = tmp_path / "export" / "3_pictures"
     expected = {str(folder / f.image.split("/")[-1]): f.caption for f in plan.files}
@@ -207,12 +195,7 @@ def test_transparent_pixels_reach_sd_scripts_on_the_background_or_as_its_alpha_m
         "print(json.dumps(out))\n"
     )
     white, alpha = (next((tmp_path / name).rglob("*.png")) for name in ("white", "alpha"))
-    done = subprocess.run(
-        [str(python), "-c", script, str(white), str(alpha)],
-        env={**os.environ, "PYTHONPATH": str(source)}, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    read = json.loads(done.stdout.splitlines()[-1])
+    read, _ = consumer_answer([python, "-c", script, white, alpha], env={**os.environ, "PYTHONPATH": str(source)})
     corner, centre, _, _ = read[str(white)]
     assert corner == [255, 255, 255] and centre == [220, 20, 20]  # on white, never the hidden black
     _, _, channels, masked_corner = read[str(alpha)]
@@ -232,13 +215,13 @@ def test_transparent_pixels_reach_ai_toolkit_on_the_background_or_as_its_alpha_m
     export_cutout(tmp_path, 1024)  # 1024: ai-toolkit's largest bucket, the picture unscaled
     source, python = ai_toolkit
     configs = [str(tmp_path / name / "ai-toolkit.yaml") for name in ("white", "alpha")]
-    done = subprocess.run(
-        [str(python), str(CONSUMERS / "load_with_ai_toolkit.py"), *configs],
+    loaded, _ = consumer_answer(
+        [python, CONSUMERS / "load_with_ai_toolkit.py", *configs],
         env={**os.environ, "PYTHONPATH": os.pathsep.join([str(source), str(CONSUMERS)])},
-        cwd=tmp_path, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    [white], [alpha] = (found.values() for found in json.loads(done.stdout.splitlines()[-1]))
+        cwd=tmp_path,
+        timeout=600,
+    )
+    [white], [alpha] = (found.values() for found in loaded)
     read = {"white": white, "alpha": alpha}
     assert read["white"]["corner"] == [255, 255, 255]  # on white, never the hidden black
     assert read["white"]["centre"] == [220, 20, 20] and read["white"]["mask_corner"] is None
@@ -278,13 +261,12 @@ def test_a_mixed_folder_with_transparency_kept_loads_in_ai_toolkit_every_picture
     image is now RGBA: the photo and the opaque PNG train whole, the cut-out's transparent corner is out."""
     exported = export_mixed(tmp_path)
     source, python = ai_toolkit
-    done = subprocess.run(
-        [str(python), str(CONSUMERS / "load_with_ai_toolkit.py"), str(tmp_path / "alpha" / "ai-toolkit.yaml")],
+    [found], _ = consumer_answer(
+        [python, CONSUMERS / "load_with_ai_toolkit.py", tmp_path / "alpha" / "ai-toolkit.yaml"],
         env={**os.environ, "PYTHONPATH": os.pathsep.join([str(source), str(CONSUMERS)])},
-        cwd=tmp_path / "alpha", capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    [found] = json.loads(done.stdout.splitlines()[-1])
+        cwd=tmp_path / "alpha",
+        timeout=600,
+    )
     read = {Path(path).stem: item for path, item in found.items()}
     assert set(read) == set(exported)
     assert read["photo"]["mask_corner"] == read["opaque"]["mask_corner"] == 1.0  # trained whole
@@ -302,12 +284,10 @@ def test_a_mixed_folder_with_transparency_kept_loads_in_sd_scripts_with_its_alph
         "import json, sys\nfrom library.train_util import load_image\n"
         "print(json.dumps({p: load_image(p, True)[[0, 256], [0, 256]].tolist() for p in sys.argv[1:]}))\n"
     )
-    done = subprocess.run(
-        [str(python), "-c", script, *(str(p) for p in exported.values())],
-        env={**os.environ, "PYTHONPATH": str(source)}, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    read = {Path(path).stem: pixels for path, pixels in json.loads(done.stdout.splitlines()[-1]).items()}
+    answer, _ = consumer_answer(
+        [python, "-c", script, *exported.values()], env={**os.environ, "PYTHONPATH": str(source)}
+    )
+    read = {Path(path).stem: pixels for path, pixels in answer.items()}
     assert [corner[3] for corner, _ in read.values()] == [
         0 if name == "cutout" else 255 for name in read
     ]  # alpha: out only where it was transparent

@@ -5,7 +5,6 @@ cache); missing models say how to get them; the API names, suggests and undoes a
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -93,18 +92,14 @@ def imgutils_python():
 
 
 def _imgutils(python: Path, cache: Path, paths: list[Path]) -> dict:
+    from consumer_venv import consumer_answer
+
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env |= {"HF_HUB_CACHE": str(cache), "HF_HUB_OFFLINE": "1", "ONNX_MODE": "cpu"}
-    done = subprocess.run(
-        [str(python), str(Path(__file__).parent / "compare_with_imgutils.py"), str(THRESHOLD), "--"]
-        + [str(p) for p in paths],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
+    answer, _ = consumer_answer(
+        [python, Path(__file__).parent / "compare_with_imgutils.py", THRESHOLD, "--", *paths], env=env
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.splitlines()[-1])
+    return answer
 
 
 def _saved(tmp_path: Path) -> list[Path]:

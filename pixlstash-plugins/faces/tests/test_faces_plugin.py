@@ -5,7 +5,6 @@ insightface's real photos too; alignment geometry; missing packs; the API end to
 from __future__ import annotations
 
 import io
-import json
 import subprocess
 import sys
 import textwrap
@@ -245,6 +244,8 @@ def test_the_plugin_detects_without_torch(tmp_path, models_dir):
 
 
 def _compare(python: Path, pack: Path, tmp_path: Path, env: dict | None = None) -> dict:
+    from consumer_venv import consumer_answer
+
     paths = []
     for n, image in enumerate(pictures()):
         paths.append(tmp_path / f"{n}.png")
@@ -253,16 +254,10 @@ def _compare(python: Path, pack: Path, tmp_path: Path, env: dict | None = None) 
     # detector finds 31, 4 and 46 faces at these; at a threshold of 0.3 it found 9,637 at 320, and their
     # recognition took 24 of the comparison's 26 s. The engine that kept its first det_size fails at both.
     settings = ["640,0.5", "320,0.6", "960,0.5", "640,0.5"]
-    done = subprocess.run(
-        [str(python), str(Path(__file__).parent / "compare_with_insightface.py"), str(pack), "1", *settings, "--"]
-        + [str(p) for p in paths],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
+    answer, _ = consumer_answer(
+        [python, Path(__file__).parent / "compare_with_insightface.py", pack, "1", *settings, "--", *paths], env=env
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.splitlines()[-1])
+    return answer
 
 
 @pytest.mark.slow
