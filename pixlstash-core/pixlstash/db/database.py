@@ -10,7 +10,7 @@ from typing import TypeVar
 
 import apsw
 
-__all__ = ["Database", "connect", "ids_json", "quick_check"]
+__all__ = ["IN_IDS", "Database", "connect", "ids_json", "quick_check"]
 
 BUSY_TIMEOUT_MS = 10_000
 WAL_CHECKPOINT_BYTES = 4 << 20
@@ -20,6 +20,10 @@ T = TypeVar("T")
 def ids_json(ids: Sequence[int]) -> str:
     """Ids as one JSON array parameter, read back in SQL with ``json_each(?)`` (any count, one statement)."""
     return "[" + ",".join(str(int(i)) for i in ids) + "]"
+
+
+# A column among the ids one ``ids_json`` parameter holds: ``f"WHERE id {IN_IDS}"``.
+IN_IDS = "IN (SELECT value FROM json_each(?))"
 
 
 def connect(path: Path | str, *, readonly: bool = False) -> apsw.Connection:

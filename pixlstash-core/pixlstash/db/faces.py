@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from ..domain import CharacterFace, FaceCluster
-from .database import Database
+from .database import IN_IDS, Database, ids_json
 from .visibility import visible_sql
 
 __all__ = ["FaceStore"]
-
-
-def _chunks(values: Sequence[int], size: int = 500) -> Iterable[Sequence[int]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 class FaceStore:
@@ -42,24 +37,14 @@ class FaceStore:
 
     def clusters_of(self, face_ids: Sequence[int]) -> dict[int, int | None]:
         """face id -> its cluster (None: named, or not clustered yet)."""
-        found: dict[int, int | None] = {}
-        for chunk in _chunks(list(face_ids)):
-            marks = ",".join("?" * len(chunk))
-            for face_id, cluster_id, character_id in self.db.query(
-                f"SELECT id, cluster_id, character_id FROM faces WHERE id IN ({marks})", chunk
-            ):
-                found[face_id] = None if character_id is not None else cluster_id
-        return found
+        rows = self.db.query(f"SELECT id, cluster_id, character_id FROM faces WHERE id {IN_IDS}", (ids_json(face_ids),))
+        return {face_id: None if character_id is not None else cluster_id for face_id, cluster_id, character_id in rows}
 
     def set_cluster(self, face_ids: Sequence[int], cluster_id: int) -> None:
-        for chunk in _chunks(list(face_ids)):
-            marks = ",".join("?" * len(chunk))
-            self.db.execute(f"UPDATE faces SET cluster_id = ? WHERE id IN ({marks})", (cluster_id, *chunk))
+        self.db.execute(f"UPDATE faces SET cluster_id = ? WHERE id {IN_IDS}", (cluster_id, ids_json(face_ids)))
 
     def merge_clusters(self, clusters: Sequence[int], into: int) -> None:
-        for chunk in _chunks(list(clusters)):
-            marks = ",".join("?" * len(chunk))
-            self.db.execute(f"UPDATE faces SET cluster_id = ? WHERE cluster_id IN ({marks})", (into, *chunk))
+        self.db.execute(f"UPDATE faces SET cluster_id = ? WHERE cluster_id {IN_IDS}", (into, ids_json(clusters)))
 
     def cluster_faces(self, cluster_id: int) -> list[int]:
         """The cluster's faces on pictures the account in force may see (naming a cluster names only those)."""
@@ -89,11 +74,12 @@ class FaceStore:
             "GROUP BY f.cluster_id, f.engine_id HAVING count(*) >= ? ORDER BY count(*) DESC, f.cluster_id LIMIT ?",
             (*cover_params, *params, min_faces, limit),
         )
-        covers: dict[int, int] = {}
-        for chunk in _chunks([r[4] for r in rows]):
-            marks = ",".join("?" * len(chunk))
-            covers.update(self.db.query(f"SELECT id, picture_id FROM faces WHERE id IN ({marks})", chunk))
+        covers = self._pictures_of([r[4] for r in rows])
         return [FaceCluster(r[0], r[1], r[2], r[3], r[4], covers[r[4]]) for r in rows]
+
+    def _pictures_of(self, face_ids: Sequence[int]) -> dict[int, int]:
+        """face id -> its picture."""
+        return dict(self.db.query(f"SELECT id, picture_id FROM faces WHERE id {IN_IDS}", (ids_json(face_ids),)))
 
     def named_counts(self) -> dict[int, tuple[int, int, int, int]]:
         """character id -> (named faces, of them automatic, cover face id, its picture id), live pictures the
@@ -108,10 +94,7 @@ class FaceStore:
             f"WHERE f.character_id IS NOT NULL AND {visible} GROUP BY f.character_id",
             (*cover_params, *params),
         )
-        covers: dict[int, int] = {}
-        for chunk in _chunks([r[3] for r in rows]):
-            marks = ",".join("?" * len(chunk))
-            covers.update(self.db.query(f"SELECT id, picture_id FROM faces WHERE id IN ({marks})", chunk))
+        covers = self._pictures_of([r[3] for r in rows])
         return {r[0]: (r[1], r[2], r[3], covers[r[3]]) for r in rows}
 
     def character_faces(self, character_id: int, limit: int, offset: int = 0) -> list[CharacterFace]:
@@ -136,35 +119,24 @@ class FaceStore:
 
     def named_as(self, face_ids: Sequence[int]) -> dict[int, int]:
         """face id -> the character naming it, for those named."""
-        found: dict[int, int] = {}
-        for chunk in _chunks(list(face_ids)):
-            marks = ",".join("?" * len(chunk))
-            found.update(
-                self.db.query(
-                    f"SELECT id, character_id FROM faces WHERE id IN ({marks}) AND character_id IS NOT NULL", chunk
-                )
+        return dict(
+            self.db.query(
+                f"SELECT id, character_id FROM faces WHERE id {IN_IDS} AND character_id IS NOT NULL",
+                (ids_json(face_ids),),
             )
-        return found
+        )
 
     def pictures_still_named(self, picture_ids: Sequence[int], character_id: int) -> set[int]:
         """Those pictures that still have a face named as the character."""
-        found: set[int] = set()
-        for chunk in _chunks(list(picture_ids)):
-            marks = ",".join("?" * len(chunk))
-            found.update(
-                r[0]
-                for r in self.db.query(
-                    f"SELECT DISTINCT picture_id FROM faces WHERE picture_id IN ({marks}) AND character_id = ?",
-                    (*chunk, character_id),
-                )
-            )
-        return found
+        rows = self.db.query(
+            f"SELECT DISTINCT picture_id FROM faces WHERE picture_id {IN_IDS} AND character_id = ?",
+            (ids_json(picture_ids), character_id),
+        )
+        return {r[0] for r in rows}
 
     def mark_automatic(self, face_ids: Sequence[int]) -> None:
         """Say these faces were named automatically (naming one by hand clears it)."""
-        for chunk in _chunks(list(face_ids)):
-            marks = ",".join("?" * len(chunk))
-            self.db.execute(f"UPDATE faces SET assigned_by = 'auto' WHERE id IN ({marks})", chunk)
+        self.db.execute(f"UPDATE faces SET assigned_by = 'auto' WHERE id {IN_IDS}", (ids_json(face_ids),))
 
     def automatic(self, character_id: int | None = None) -> list[int]:
         """Faces named automatically (of one character, or of any)."""
