@@ -12,7 +12,7 @@ import msgspec
 import numpy as np
 
 from ..domain.boxes import box_overlap
-from .database import Database
+from .database import IN_IDS, Database, ids_json
 
 __all__ = ["XMP_FACES", "FaceRow", "FaceSource", "VectorStore"]
 
@@ -56,16 +56,11 @@ class VectorStore:
 
     def embeddings(self, engine_id: str, picture_ids: Sequence[int]) -> dict[int, np.ndarray]:
         """The stored vectors of these pictures for one engine (pictures without one are left out)."""
-        found: dict[int, np.ndarray] = {}
-        for start in range(0, len(picture_ids), 500):
-            chunk = list(picture_ids[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            for picture_id, blob in self.db.query(
-                f"SELECT picture_id, vector FROM embeddings WHERE engine_id = ? AND picture_id IN ({marks})",
-                (engine_id, *chunk),
-            ):
-                found[picture_id] = np.frombuffer(blob, dtype="<f4")
-        return found
+        rows = self.db.query(
+            f"SELECT picture_id, vector FROM embeddings WHERE engine_id = ? AND picture_id {IN_IDS}",
+            (engine_id, ids_json(picture_ids)),
+        )
+        return {picture_id: np.frombuffer(blob, dtype="<f4") for picture_id, blob in rows}
 
     def iter_embeddings(self, engine_id: str, batch: int = 10_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """(picture ids, vectors) in batches, for rebuilding an index."""
@@ -138,29 +133,20 @@ class VectorStore:
         return removed, ids
 
     def face_vectors(self, face_ids: Sequence[int]) -> dict[int, np.ndarray]:
-        found: dict[int, np.ndarray] = {}
-        for start in range(0, len(face_ids), 500):
-            chunk = list(face_ids[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            for face_id, blob in self.db.query(
-                f"SELECT face_id, vector FROM face_vectors WHERE face_id IN ({marks})", chunk
-            ):
-                found[face_id] = np.frombuffer(blob, dtype="<f4")
-        return found
+        rows = self.db.query(f"SELECT face_id, vector FROM face_vectors WHERE face_id {IN_IDS}", (ids_json(face_ids),))
+        return {face_id: np.frombuffer(blob, dtype="<f4") for face_id, blob in rows}
 
     def faces_of_pictures(self, picture_ids: Sequence[int]) -> list[tuple[int, str, float, np.ndarray]]:
         """(picture id, engine id, box area, vector) of every face found on these pictures with a vector."""
-        found = []
-        for start in range(0, len(picture_ids), 500):
-            chunk = list(picture_ids[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            for picture_id, engine_id, area, blob in self.db.query(
-                "SELECT f.picture_id, f.engine_id, (f.x1 - f.x0) * (f.y1 - f.y0), v.vector FROM faces f "
-                f"JOIN face_vectors v ON v.face_id = f.id WHERE f.picture_id IN ({marks})",
-                chunk,
-            ):
-                found.append((picture_id, engine_id, area, np.frombuffer(blob, dtype="<f4")))
-        return found
+        rows = self.db.query(
+            "SELECT f.picture_id, f.engine_id, (f.x1 - f.x0) * (f.y1 - f.y0), v.vector FROM faces f "
+            f"JOIN face_vectors v ON v.face_id = f.id WHERE f.picture_id {IN_IDS}",
+            (ids_json(picture_ids),),
+        )
+        return [
+            (picture_id, engine_id, area, np.frombuffer(blob, dtype="<f4"))
+            for picture_id, engine_id, area, blob in rows
+        ]
 
     def iter_face_vectors(self, engine_id: str, batch: int = 10_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         yield from self._iter(
@@ -182,15 +168,10 @@ class VectorStore:
 
     def faces_of(self, face_ids: Sequence[int]) -> dict[int, tuple[int, tuple[float, float, float, float]]]:
         """face id -> (picture id, box)."""
-        found = {}
-        for start in range(0, len(face_ids), 500):
-            chunk = list(face_ids[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            for face_id, picture_id, *box in self.db.query(
-                f"SELECT id, picture_id, x0, y0, x1, y1 FROM faces WHERE id IN ({marks})", chunk
-            ):
-                found[face_id] = (picture_id, tuple(box))
-        return found
+        rows = self.db.query(
+            f"SELECT id, picture_id, x0, y0, x1, y1 FROM faces WHERE id {IN_IDS}", (ids_json(face_ids),)
+        )
+        return {face_id: (picture_id, tuple(box)) for face_id, picture_id, *box in rows}
 
     def character_faces(self, character_id: int) -> list[tuple[int, str]]:
         """(face id, engine id) of every face named as this character."""
@@ -203,19 +184,12 @@ class VectorStore:
 
     def named_or_rejected(self, character_id: int, face_ids: Sequence[int]) -> set[int]:
         """Those faces already named (as any character) or rejected for this one."""
-        found: set[int] = set()
-        for start in range(0, len(face_ids), 500):
-            chunk = list(face_ids[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            found.update(
-                r[0]
-                for r in self.db.query(
-                    f"SELECT id FROM faces WHERE id IN ({marks}) AND (character_id IS NOT NULL OR EXISTS "
-                    "(SELECT 1 FROM face_rejections r WHERE r.face_id = faces.id AND r.character_id = ?))",
-                    (*chunk, character_id),
-                )
-            )
-        return found
+        rows = self.db.query(
+            f"SELECT id FROM faces WHERE id {IN_IDS} AND (character_id IS NOT NULL OR EXISTS "
+            "(SELECT 1 FROM face_rejections r WHERE r.face_id = faces.id AND r.character_id = ?))",
+            (ids_json(face_ids), character_id),
+        )
+        return {r[0] for r in rows}
 
     def reject_faces(self, character_id: int, face_ids: Sequence[int]) -> None:
         self.db.connection.executemany(
@@ -224,22 +198,11 @@ class VectorStore:
         )
 
     def existing_faces(self, face_ids: Sequence[int]) -> list[int]:
-        marks = ",".join("?" * len(face_ids))
-        return (
-            [r[0] for r in self.db.query(f"SELECT id FROM faces WHERE id IN ({marks})", list(face_ids))]
-            if face_ids
-            else []
-        )
+        return [r[0] for r in self.db.query(f"SELECT id FROM faces WHERE id {IN_IDS}", (ids_json(face_ids),))]
 
     def face_pictures(self, face_ids: Sequence[int]) -> dict[int, int]:
         """The picture each existing face is on."""
-        found: dict[int, int] = {}
-        ids = sorted(set(face_ids))
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            found.update(self.db.query(f"SELECT id, picture_id FROM faces WHERE id IN ({marks})", chunk))
-        return found
+        return dict(self.db.query(f"SELECT id, picture_id FROM faces WHERE id {IN_IDS}", (ids_json(face_ids),)))
 
     def face_picture(self, face_id: int) -> int | None:
         return self.db.scalar("SELECT picture_id FROM faces WHERE id = ?", (face_id,))
@@ -254,19 +217,12 @@ class VectorStore:
 
     def faces_on(self, engine_id: str, picture_ids: Sequence[int]) -> list[int]:
         """The ids of one engine's faces with a vector on these pictures."""
-        found: list[int] = []
-        for start in range(0, len(picture_ids), 500):
-            chunk = list(picture_ids[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            found.extend(
-                r[0]
-                for r in self.db.query(
-                    f"SELECT f.id FROM faces f JOIN face_vectors v ON v.face_id = f.id "
-                    f"WHERE f.engine_id = ? AND f.picture_id IN ({marks}) ORDER BY f.id",
-                    (engine_id, *chunk),
-                )
-            )
-        return found
+        rows = self.db.query(
+            f"SELECT f.id FROM faces f JOIN face_vectors v ON v.face_id = f.id WHERE f.engine_id = ? "
+            f"AND f.picture_id {IN_IDS} ORDER BY f.id",
+            (engine_id, ids_json(picture_ids)),
+        )
+        return [r[0] for r in rows]
 
     def face_engine(self, face_id: int) -> str | None:
         return self.db.scalar("SELECT engine_id FROM faces WHERE id = ?", (face_id,))
