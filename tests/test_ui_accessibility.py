@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import pytest
 from corpus import photo
-from ui_support import (
-    library_server,
-    signed_in_page,
-)
+from ui_support import library_server, signed_in_page
 
 from pixlstash.sharing.service import ShareOptions
 

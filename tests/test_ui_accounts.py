@@ -8,13 +8,7 @@ import re
 
 import pytest
 from test_ui_accessibility import serious
-from ui_support import (
-    PageWatcher,
-    expect,
-    photos_server,
-    screenshot,
-    signed_in_page,
-)
+from ui_support import PageWatcher, expect, photos_server, screenshot, signed_in_page
 
 from pixlstash.accounts import Accounts
 

@@ -4,12 +4,7 @@ it finish, and turns the schedule on; what they see is what happened on disk."""
 from __future__ import annotations
 
 import pytest
-from ui_support import (
-    expect,
-    library_server,
-    screenshot,
-    signed_in_page,
-)
+from ui_support import expect, library_server, screenshot, signed_in_page
 
 from pixlstash.backups import verify_backup
 

@@ -8,12 +8,7 @@ import pytest
 from test_comfy_runs import NOISE, made_by_comfyui
 from test_ui_curation import wait_until
 from ui_library import tile
-from ui_support import (
-    OWNER,
-    PASSWORD,
-    screenshot,
-    signed_in_page,
-)
+from ui_support import OWNER, PASSWORD, screenshot, signed_in_page
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

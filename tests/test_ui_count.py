@@ -4,11 +4,7 @@ the first page's 120, for a view of thousands; once it stayed at 120)."""
 from __future__ import annotations
 
 import pytest
-from ui_support import (
-    expect,
-    photos_server,
-    signed_in_page,
-)
+from ui_support import expect, photos_server, signed_in_page
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,7 @@ from __future__ import annotations
 import pytest
 from test_ui_accessibility import serious
 from test_ui_visibility import PHONE, signed_in_as
-from ui_support import (
-    expect,
-    photos_server,
-    screenshot,
-)
+from ui_support import expect, photos_server, screenshot
 
 from pixlstash.accounts import Accounts
 from pixlstash.pictures.visibility import Audience, seen_by

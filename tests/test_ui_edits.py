@@ -11,12 +11,7 @@ import io
 import numpy as np
 import pytest
 from PIL import Image
-from ui_support import (
-    expect,
-    library_server,
-    screenshot,
-    signed_in_page,
-)
+from ui_support import expect, library_server, screenshot, signed_in_page
 
 from pixlstash.domain import EditChange
 from pixlstash.sharing.service import ShareOptions

@@ -8,12 +8,7 @@ import re
 import pytest
 from test_content_credentials import signer  # noqa: F401 - the module-scoped signing fixture
 from test_generators_forks import FORGE, _png
-from ui_support import (
-    library_server,
-    screenshot,
-    signed_in_page,
-    wait_for_the_list,
-)
+from ui_support import library_server, screenshot, signed_in_page, wait_for_the_list
 
 expect = pytest.importorskip("playwright.sync_api").expect
 

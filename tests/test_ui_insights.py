@@ -13,13 +13,7 @@ from corpus import photo
 from test_insights import _render
 from test_scores import degraded
 from test_ui_accessibility import serious
-from ui_support import (
-    expect,
-    library_server,
-    screenshot,
-    signed_in_page,
-    wait_for_the_list,
-)
+from ui_support import expect, library_server, screenshot, signed_in_page, wait_for_the_list
 
 from pixlstash import hookimpl
 from pixlstash.db.vectors import FaceRow

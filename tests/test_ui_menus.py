@@ -5,12 +5,7 @@ until a click elsewhere). Three times in a row each, on a desktop and on a phone
 from __future__ import annotations
 
 import pytest
-from ui_support import (
-    expect,
-    photos_server,
-    screenshot,
-    signed_in_page,
-)
+from ui_support import expect, photos_server, screenshot, signed_in_page
 
 SIZES = {
     "desktop": {"viewport": {"width": 1280, "height": 800}},

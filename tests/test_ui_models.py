@@ -9,13 +9,7 @@ from __future__ import annotations
 from corpus import photo
 from test_web_enrichment import wait_for_jobs
 from test_web_model_pulls import MODEL_BYTES, FetchedModel, SlowModelServer, register_engine
-from ui_support import (
-    OWNER,
-    PASSWORD,
-    expect,
-    screenshot,
-    signed_in_page,
-)
+from ui_support import OWNER, PASSWORD, expect, screenshot, signed_in_page
 
 
 def test_a_missing_model_is_named_where_it_is_needed_and_got_with_progress(

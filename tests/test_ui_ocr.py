@@ -8,12 +8,7 @@ import re
 
 import pytest
 from corpus import photo
-from ui_support import (
-    expect,
-    library_server,
-    screenshot,
-    signed_in_page,
-)
+from ui_support import expect, library_server, screenshot, signed_in_page
 
 from pixlstash.domain import TextRun
 from pixlstash.system.clock import now_ms

@@ -7,13 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from ui_support import (
-    expect,
-    photos_server,
-    screenshot,
-    signed_in_page,
-    wait_for_the_list,
-)
+from ui_support import expect, photos_server, screenshot, signed_in_page, wait_for_the_list
 
 TOUCH = {
     "phone": {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True},

@@ -10,13 +10,7 @@ import pytest
 from test_scores import degraded
 from test_ui_accessibility import serious
 from test_web_enrichment import wait_for_jobs
-from ui_support import (
-    expect,
-    library_server,
-    screenshot,
-    signed_in_page,
-    wait_for_the_list,
-)
+from ui_support import expect, library_server, screenshot, signed_in_page, wait_for_the_list
 
 QUALITY = "Quality"
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}

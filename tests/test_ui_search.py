@@ -8,13 +8,7 @@ import re
 
 import pytest
 from corpus import a1111_png, photo
-from ui_support import (
-    expect,
-    library_server,
-    screenshot,
-    signed_in_page,
-    wait_for_the_list,
-)
+from ui_support import expect, library_server, screenshot, signed_in_page, wait_for_the_list
 
 
 @pytest.fixture(scope="module")

@@ -9,15 +9,7 @@ import pytest
 from openid_provider import CLIENT_ID, CLIENT_SECRET, OpenIdProvider
 from test_ui_accessibility import serious
 from test_ui_accounts import PHONE, open_access
-from ui_support import (
-    OWNER,
-    PASSWORD,
-    PageWatcher,
-    expect,
-    photos_server,
-    screenshot,
-    signed_in_page,
-)
+from ui_support import OWNER, PASSWORD, PageWatcher, expect, photos_server, screenshot, signed_in_page
 
 from pixlstash.accounts import Accounts
 

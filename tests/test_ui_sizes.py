@@ -9,13 +9,7 @@ import os
 import pytest
 from corpus import photo, solid
 from test_ui_curation import wait_until
-from ui_support import (
-    PageWatcher,
-    expect,
-    library_server,
-    screenshot,
-    signed_in_page,
-)
+from ui_support import PageWatcher, expect, library_server, screenshot, signed_in_page
 
 from pixlstash.sharing.service import ShareOptions
 

@@ -4,13 +4,7 @@ a badge, and the chips used to cover the rating), and an action on it says that 
 from __future__ import annotations
 
 import pytest
-from ui_support import (
-    boxes_overlap,
-    expect,
-    photos_server,
-    screenshot,
-    signed_in_page,
-)
+from ui_support import boxes_overlap, expect, photos_server, screenshot, signed_in_page
 
 
 @pytest.fixture(scope="module")

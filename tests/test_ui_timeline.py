@@ -13,12 +13,7 @@ import pytest
 from corpus import solid
 from test_ui_curation import wait_until
 from ui_library import tile
-from ui_support import (
-    expect,
-    library_server,
-    screenshot,
-    signed_in_page,
-)
+from ui_support import expect, library_server, screenshot, signed_in_page
 
 COUNT = 240
 FIRST_DAY = datetime(2023, 1, 1, 12, tzinfo=UTC)  # noon: a day in every viewer's time zone

@@ -6,12 +6,7 @@ from __future__ import annotations
 
 import pytest
 from ui_library import tile
-from ui_support import (
-    expect,
-    photos_server,
-    screenshot,
-    signed_in_page,
-)
+from ui_support import expect, photos_server, screenshot, signed_in_page
 
 
 @pytest.fixture(scope="module")

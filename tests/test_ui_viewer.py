@@ -10,13 +10,7 @@ import re
 import numpy as np
 import pytest
 from PIL import Image
-from ui_support import (
-    boxes_overlap,
-    expect,
-    library_server,
-    screenshot,
-    signed_in_page,
-)
+from ui_support import boxes_overlap, expect, library_server, screenshot, signed_in_page
 
 from pixlstash.sharing.service import ShareOptions
 

@@ -10,13 +10,7 @@ import pytest
 from corpus import photo
 from test_ui_accessibility import serious
 from test_ui_accounts import PHONE
-from ui_support import (
-    PageWatcher,
-    expect,
-    photos_server,
-    screenshot,
-    wait_for_the_list,
-)
+from ui_support import PageWatcher, expect, photos_server, screenshot, wait_for_the_list
 
 from pixlstash.accounts import Accounts
 

@@ -16,13 +16,7 @@ from PIL import Image
 from test_ui_sizes import check
 from test_web_enrichment import wait_for_jobs
 from ui_library import tile
-from ui_support import (
-    expect,
-    library_server,
-    photos_server,
-    screenshot,
-    signed_in_page,
-)
+from ui_support import expect, library_server, photos_server, screenshot, signed_in_page
 
 
 @pytest.fixture(scope="module")
