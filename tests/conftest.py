@@ -163,6 +163,14 @@ def wait_for(predicate, what: str, timeout: float = 120.0):
     raise AssertionError(f"timed out waiting for {what}: {predicate()}")
 
 
+def python_prints(code: str, env: dict[str, str] | None = None, timeout: int = 120) -> str:
+    """What ``code`` prints when run by a fresh interpreter (with ``env`` as its whole environment, if given):
+    for what a new process imports and sees. It failing fails the test with its log's end."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=timeout)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout.strip()
+
+
 def run_cli(
     *args: str,
     pythonpath: Path | None = None,

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO, pip_install_to, run_cli
+from conftest import REPO, pip_install_to, python_prints, run_cli
 from PIL import Image
 
 from pixlstash import __version__
@@ -38,14 +38,7 @@ def test_installed_plugin_is_listed_and_its_engine_used(installed_test_plugins):
         "t = EngineRegistry.from_plugin_manager(make_plugin_manager()).get('tagger', 'sepia/warmth');"
         "print(t.tag([Image.new('RGB', (4, 4), (200, 120, 40))])[0][0].name)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PYTHONPATH": str(installed_test_plugins), "PATH": "/usr/bin:/bin"},
-    )
-    assert out.stdout.strip() == "sepia"
+    assert python_prints(code, env={"PYTHONPATH": str(installed_test_plugins), "PATH": "/usr/bin:/bin"}) == "sepia"
 
 
 def test_broken_plugin_is_reported_and_skipped(installed_test_plugins):
@@ -86,14 +79,9 @@ def test_docs_example_plugin_installs_and_runs(tmp_path):
         "t = EngineRegistry.from_plugin_manager(make_plugin_manager()).get('tagger', 'aspect/ratio');"
         "print([r[0].name for r in t.tag([Image.new('RGB', (30, 10)), Image.new('RGB', (10, 30))])])"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    assert (
+        python_prints(code, env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"}) == "['landscape', 'portrait']"
     )
-    assert out.stdout.strip() == "['landscape', 'portrait']"
 
     # Its command: listed by --help without importing it, and run on a library.
     listed = run_cli("--help", pythonpath=tmp_path, env={"XDG_CACHE_HOME": str(tmp_path / "cache")}).stdout
@@ -123,8 +111,7 @@ def test_importing_core_and_listing_plugins_loads_no_torch_or_starlette():
         "bad = [m for m in ('torch', 'starlette', 'uvicorn', 'transformers') if m in sys.modules];"
         "print(bad)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert python_prints(code) == "[]"
 
 
 def test_core_source_never_imports_web_or_torch():

@@ -6,13 +6,12 @@ cache); missing models say how to get them; the API names, suggests and undoes a
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import python_prints
 from PIL import Image, ImageDraw
 
 pytest.importorskip("onnxruntime")
@@ -264,8 +263,7 @@ def test_the_plugin_runs_without_torch(hub, tmp_path):
         print("ok")
     """)
     env = {"HF_HUB_CACHE": str(hub), "PIXLSTASH_MODELS_DIR": str(tmp_path / "models"), "PATH": "/usr/bin"}
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
-    assert result.stdout.strip() == "ok", result.stderr
+    assert python_prints(script, env=env) == "ok"
 
 
 @pytest.fixture

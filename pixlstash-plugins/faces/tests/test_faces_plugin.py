@@ -5,13 +5,13 @@ insightface's real photos too; alignment geometry; missing packs; the API end to
 from __future__ import annotations
 
 import io
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import python_prints
 from corpus import photo
 from PIL import Image
 
@@ -239,8 +239,7 @@ def test_the_plugin_detects_without_torch(tmp_path, models_dir):
         "INSIGHTFACE_HOME": str(tmp_path / "insightface"),
         "PATH": "/usr/bin",
     }
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
-    assert result.stdout.strip() == "ok", result.stderr
+    assert python_prints(script, env=env) == "ok"
 
 
 def _compare(python: Path, pack: Path, tmp_path: Path, env: dict | None = None) -> dict:

@@ -5,10 +5,8 @@ searchable; a missing model says how to get it; importing the plugin imports no 
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
+from conftest import python_prints
 from corpus import photo
 
 torch = pytest.importorskip("torch")
@@ -147,8 +145,7 @@ def test_importing_and_registering_loads_no_torch(models):
         "[(e.model_status(), e.version) for e in es];"
         "print(sorted(e.id for e in es), 'torch' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "['florence2/tiny', 'florence2/tiny-ocr'] False"
+    assert python_prints(code) == "['florence2/tiny', 'florence2/tiny-ocr'] False"
 
 
 def test_bf16_loads_florence_in_bfloat16_and_still_captions(models, monkeypatch):
