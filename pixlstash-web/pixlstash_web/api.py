@@ -1,11 +1,11 @@
 """A small typed routing layer over Starlette: every route declares its policy and its types.
 
 Handlers stay thin: ``@api.get(path, policy=..., summary=..., tag=...)`` over ``def handler(ctx, query:
-Struct, body: Struct) -> Type`` (the signature's types are the route's, said once; the decorator names
-them only where the handler cannot), and the layer authenticates, enforces the policy (deny by default),
-parses the path, query and JSON body with msgspec, runs the handler (in a worker thread unless it is
-``async``), and encodes the result. The same declarations generate the OpenAPI document, so it is always
-complete.
+Struct, body: Struct) -> Type`` (the signature's types are the route's, said once; the decorator may only
+say more of the answer, for a handler that returns a Response itself), and the layer authenticates,
+enforces the policy (deny by default), parses the path, query and JSON body with msgspec, runs the handler
+(in a worker thread unless it is ``async``), and encodes the result. The same declarations generate the
+OpenAPI document, so it is always complete.
 """
 
 from __future__ import annotations
@@ -205,7 +205,7 @@ class Api:
         error_pages: bool = False,
     ) -> Callable:
         def register(handler: Callable) -> Callable:
-            hints = {} if query and body and response and status else _declared_types(handler)
+            hints = _declared_types(handler)
             # A handler that returns nothing answers 204 No Content unless the route says otherwise.
             nothing = "return" in hints and hints["return"] in (None, type(None))
             self.endpoints.append(
@@ -272,8 +272,8 @@ def _declared_types(handler: Callable) -> dict[str, Any]:
         return typing.get_type_hints(handler)
     except NameError as error:  # a type imported only for type checkers, or defined inside a function
         raise TypeError(
-            f"{handler.__module__}.{handler.__qualname__}: {error}; the route's types must be importable "
-            "from its module (or named in the decorator: query=, body=, response=)"
+            f"{handler.__module__}.{handler.__qualname__}: {error}; the types in a route's signature must be "
+            "importable from its module"
         ) from None
 
 
