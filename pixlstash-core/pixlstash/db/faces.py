@@ -8,7 +8,12 @@ from ..domain import CharacterFace, FaceCluster
 from .database import IN_IDS, Database, ids_json
 from .visibility import visible_sql
 
-__all__ = ["FaceStore"]
+__all__ = ["FaceStore", "pictures_of_faces"]
+
+
+def pictures_of_faces(db: Database, face_ids: Sequence[int]) -> dict[int, int]:
+    """face id -> the picture it is on, for those that exist."""
+    return dict(db.query(f"SELECT id, picture_id FROM faces WHERE id {IN_IDS}", (ids_json(face_ids),)))
 
 
 class FaceStore:
@@ -74,12 +79,8 @@ class FaceStore:
             "GROUP BY f.cluster_id, f.engine_id HAVING count(*) >= ? ORDER BY count(*) DESC, f.cluster_id LIMIT ?",
             (*cover_params, *params, min_faces, limit),
         )
-        covers = self._pictures_of([r[4] for r in rows])
+        covers = pictures_of_faces(self.db, [r[4] for r in rows])
         return [FaceCluster(r[0], r[1], r[2], r[3], r[4], covers[r[4]]) for r in rows]
-
-    def _pictures_of(self, face_ids: Sequence[int]) -> dict[int, int]:
-        """face id -> its picture."""
-        return dict(self.db.query(f"SELECT id, picture_id FROM faces WHERE id {IN_IDS}", (ids_json(face_ids),)))
 
     def named_counts(self) -> dict[int, tuple[int, int, int, int]]:
         """character id -> (named faces, of them automatic, cover face id, its picture id), live pictures the
@@ -94,7 +95,7 @@ class FaceStore:
             f"WHERE f.character_id IS NOT NULL AND {visible} GROUP BY f.character_id",
             (*cover_params, *params),
         )
-        covers = self._pictures_of([r[3] for r in rows])
+        covers = pictures_of_faces(self.db, [r[3] for r in rows])
         return {r[0]: (r[1], r[2], r[3], covers[r[3]]) for r in rows}
 
     def character_faces(self, character_id: int, limit: int, offset: int = 0) -> list[CharacterFace]:

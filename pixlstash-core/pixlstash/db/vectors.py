@@ -13,6 +13,7 @@ import numpy as np
 
 from ..domain.boxes import box_overlap
 from .database import IN_IDS, Database, ids_json
+from .faces import pictures_of_faces
 
 __all__ = ["XMP_FACES", "FaceRow", "FaceSource", "VectorStore"]
 
@@ -202,7 +203,7 @@ class VectorStore:
 
     def face_pictures(self, face_ids: Sequence[int]) -> dict[int, int]:
         """The picture each existing face is on."""
-        return dict(self.db.query(f"SELECT id, picture_id FROM faces WHERE id {IN_IDS}", (ids_json(face_ids),)))
+        return pictures_of_faces(self.db, face_ids)
 
     def face_picture(self, face_id: int) -> int | None:
         return self.db.scalar("SELECT picture_id FROM faces WHERE id = ?", (face_id,))
