@@ -27,6 +27,7 @@ export function bindSearchSuggestions(app) {
   let asked = 0;
 
   const close = () => {
+    asked++; // an answer still on its way is for a list no longer wanted (Esc, a choice, the box left)
     list.hidden = true;
     box.setAttribute("aria-expanded", "false");
     box.removeAttribute("aria-activedescendant");
@@ -48,13 +49,13 @@ export function bindSearchSuggestions(app) {
   };
   const show = async () => {
     const typed = box.value.trim();
-    const ticket = ++asked;
     if (!typed || $("search-mode").value === "meaning") { close(); return; }
+    const ticket = ++asked;
     const lower = typed.toLowerCase();
     const starts = (name) => name.toLowerCase().startsWith(lower);
     let tags = [];
     try { tags = await api.get("/tags", { prefix: typed, limit: 6 }); } catch { tags = []; }
-    if (ticket !== asked) return; // a later keystroke asked since
+    if (ticket !== asked) return; // a later keystroke asked since, or the list was closed
     options = [
       { kind: "words", name: typed },
       ...tags.map((t) => ({ kind: "tag", name: t.name, count: t.picture_count })),
