@@ -29,6 +29,13 @@ PLUGIN_PACKAGES = Path(__file__).resolve().parent / "plugin_packages"
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
+# Python caches each module's bytecode where it first imports it (.venv, the tree; both ignored by git).
+# Where PYTHONDONTWRITEBYTECODE is set (this CI machine's environment sets it), every one of the suite's
+# hundreds of processes compiled torch and transformers from source again (9.5 s to import both, 4.4 s
+# cached); set here, at the first import, it holds for this process and every child however pytest was started.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
+
 
 def pip_install_to(target: Path, *packages: Path) -> None:
     """A real pip install of ``packages`` into ``target`` (a folder put on PYTHONPATH by the test).

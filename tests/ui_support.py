@@ -43,6 +43,8 @@ def chromium_path() -> str | None:
 
 def launch(playwright):
     path = chromium_path()
+    if path is None and os.environ.get("PIXLSTASH_TEST_CHROMIUM"):
+        pytest.fail(f"PIXLSTASH_TEST_CHROMIUM={os.environ['PIXLSTASH_TEST_CHROMIUM']} names no browser on PATH")
     if path is None:
         pytest.fail("Chromium is not installed: scripts/setup --dev installs Debian's chromium packages")
     # A busy CI machine (2 cores, another test building an image) can take longer than Playwright's 5 s
