@@ -6,7 +6,11 @@ fastest of N runs (the start itself, without what else the machine was doing), w
 With ``--before REV``, the same commands of that revision (its packages first on PYTHONPATH, from a
 temporary git worktree) run in the same loop, side by side.
 
-    .venv/bin/python benchmarks/bench_cli_start.py [--runs 15] [--before REV]
+Where the CLIP plugin is installed, `search "..."` runs too (`--engine-runs` times): a command whose engine
+runs in a process of its own (here the tests' tiny CLIP under the published model's name, so the time is
+the processes and the imports, not the model): start, import torch and open_clip there, embed, end.
+
+    .venv/bin/python benchmarks/bench_cli_start.py [--runs 15] [--engine-runs 3] [--before REV]
 
 Goals: --help within 5x a bare Python start and ls within 8x (issue 46); version within 3x with every
 plugin installed (issue 65).
@@ -17,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.metadata
+import importlib.util
 import os
 import statistics
 import subprocess
@@ -27,6 +32,9 @@ from pathlib import Path
 
 from revision_tree import tree_at
 
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "pixlstash-plugins" / "clip" / "tests"))
+CLIP = "clip/ViT-B-32@laion2b_s34b_b79k"
 GOALS = {"--help": 5.0, "version": 3.0, "ls --count": 8.0}
 
 
@@ -48,12 +56,13 @@ def _tree_path(tree: Path) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--engine-runs", type=int, default=3)
     parser.add_argument("--before", metavar="REV", help="also time this git revision, side by side")
     args = parser.parse_args()
     runs = args.runs
     python = sys.executable
     pixlstash = [python, "-m", "pixlstash"]  # what the `pixlstash` script runs
-    repo = Path(__file__).resolve().parent.parent
+    repo = ROOT
     with tempfile.TemporaryDirectory() as scratch, contextlib.ExitStack() as stack:
         library = Path(scratch) / "library"
         picture = Path(scratch) / "one.png"
@@ -76,9 +85,16 @@ def main() -> None:
             "version": ([*pixlstash, "version"], {}),
             "ls --count": ([*pixlstash, "ls", "--count"], {}),
         }
+        if importlib.util.find_spec("open_clip"):
+            from tiny_clip import build_tiny_clip
+
+            models = Path(scratch) / "models"
+            build_tiny_clip(models / CLIP, embed_dim=512)
+            engine_env = {"PIXLSTASH_MODELS_DIR": str(models), "HF_HUB_OFFLINE": "1"}
+            cases["search (CLIP)"] = ([*pixlstash, "search", "a red square", "--engine", CLIP], engine_env)
         subprocess.run([*pixlstash, "--help"], check=True, stdout=subprocess.DEVNULL, env=env)  # the cache made
         results = {
-            (label, tree): timed(argv, runs, {**tree_env, **case_env})
+            (label, tree): timed(argv, args.engine_runs if "CLIP" in label else runs, {**tree_env, **case_env})
             for label, (argv, case_env) in cases.items()
             for tree, tree_env in trees.items()
         }
