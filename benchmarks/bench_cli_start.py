@@ -8,7 +8,8 @@ temporary git worktree) run in the same loop, side by side.
 
 Where the CLIP plugin is installed, `search "..."` runs too (`--engine-runs` times): a command whose engine
 runs in a process of its own (here the tests' tiny CLIP under the published model's name, so the time is
-the processes and the imports, not the model): start, import torch and open_clip there, embed, end.
+the processes and the imports, not the model): start, import torch and open_clip there, embed, end;
+and `doctor`, which loads each engine runtime in a child of its own.
 
     .venv/bin/python benchmarks/bench_cli_start.py [--runs 15] [--engine-runs 3] [--before REV]
 
@@ -35,6 +36,7 @@ from revision_tree import tree_at
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "pixlstash-plugins" / "clip" / "tests"))
 CLIP = "clip/ViT-B-32@laion2b_s34b_b79k"
+SLOW = ("search (CLIP)", "doctor")  # seconds each: timed --engine-runs times
 GOALS = {"--help": 5.0, "version": 3.0, "ls --count": 8.0}
 
 
@@ -92,9 +94,10 @@ def main() -> None:
             build_tiny_clip(models / CLIP, embed_dim=512)
             engine_env = {"PIXLSTASH_MODELS_DIR": str(models), "HF_HUB_OFFLINE": "1"}
             cases["search (CLIP)"] = ([*pixlstash, "search", "a red square", "--engine", CLIP], engine_env)
+            cases["doctor"] = ([*pixlstash, "doctor"], engine_env)  # probes torch, onnxruntime, bitsandbytes
         subprocess.run([*pixlstash, "--help"], check=True, stdout=subprocess.DEVNULL, env=env)  # the cache made
         results = {
-            (label, tree): timed(argv, args.engine_runs if "CLIP" in label else runs, {**tree_env, **case_env})
+            (label, tree): timed(argv, args.engine_runs if label in SLOW else runs, {**tree_env, **case_env})
             for label, (argv, case_env) in cases.items()
             for tree, tree_env in trees.items()
         }

@@ -5,6 +5,7 @@ reports a known-bad combination and a damaged database and exits 1, and passes o
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -14,7 +15,8 @@ from conftest import REPO, install_plugin_module, run_cli
 from corpus import solid
 
 from pixlstash.library import Library
-from pixlstash.system.doctor import KNOWN_BAD, lock_file, locked_versions
+from pixlstash.system import doctor
+from pixlstash.system.doctor import KNOWN_BAD, lock_file, locked_versions, runtime_checks
 
 CRASHING_PLUGIN = """
 import ctypes, os
@@ -118,6 +120,40 @@ def test_doctor_fails_on_a_damaged_database_and_a_known_bad_version(tmp_path):
     assert "segmentation fault" in checks[f"usearch {bad}"]["detail"]
     assert checks["versions"]["status"] == "warn"  # not the tested set
     assert f"usearch {bad}" in checks["versions"]["detail"]
+
+
+def _stand_in(tmp_path, monkeypatch, module: str, body: str) -> Path:
+    """A module of that name found first, here and in every child (the probes are children)."""
+    site = tmp_path / "site"
+    (site / module).mkdir(parents=True)
+    (site / module / "__init__.py").write_text(body)
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])))
+    return site
+
+
+def test_doctor_s_probes_run_side_by_side_and_a_crash_fails_its_own_line_only(tmp_path, monkeypatch):
+    _stand_in(tmp_path, monkeypatch, "bitsandbytes", "import ctypes\nctypes.string_at(0)\n")  # a segfault
+    lines = list(runtime_checks({"torch", "onnxruntime", "bitsandbytes"}))
+    assert [line.name for line in lines] == ["torch", "onnxruntime", "bitsandbytes"]  # in order, all there
+    assert lines[0].status == "ok" and "cpu" in lines[0].detail
+    assert lines[1].status == "ok" and "CPU" in lines[1].detail
+    assert lines[2].status == "FAIL" and lines[2].detail.startswith("crashed while loading (signal 11)")
+
+
+def test_a_probe_that_hangs_fails_at_the_deadline_and_is_not_left_running(tmp_path, monkeypatch):
+    site = _stand_in(tmp_path, monkeypatch, "bitsandbytes", "import time\ntime.sleep(3600)\n")
+    monkeypatch.setattr(doctor, "PROBE_SECONDS", 2)
+    [line] = runtime_checks({"bitsandbytes"})
+    assert (line.status, line.detail) == ("FAIL", "did not load within 2 s")
+    left = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if str(site).encode() in environ.read_bytes():
+                left.append(environ.parent.name)
+        except OSError:  # gone meanwhile, or not ours to read
+            pass
+    assert left == []  # no process started with the stand-in's path (this one's /proc environ is its first)
 
 
 def test_the_lock_shipped_with_the_core_is_the_repositorys_and_excludes_the_known_bad():

@@ -14,6 +14,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
@@ -151,41 +152,57 @@ _PROBES = {
     "bitsandbytes": "import bitsandbytes, json; print(json.dumps({'version': bitsandbytes.__version__}))",
 }
 _PROBE_AFTER_CORE = "import pixlstash.index.vector_index\n"  # the order the CLI's enrich reaches
+PROBE_SECONDS = 120  # for all of them: torch's first import from a cold disk can take a minute
 
 
 def runtime_checks(modules: set[str]) -> Iterator[Check]:
     """Each engine runtime in ``modules`` (torch, onnxruntime, bitsandbytes), loaded after the core's own
-    native libraries as ``pixlstash enrich`` loads them, and the devices it sees."""
-    for module in ("torch", "onnxruntime", "bitsandbytes"):
-        if module not in modules:
-            continue
-        if importlib.util.find_spec(module) is None:
-            if module != "bitsandbytes":  # optional: only JoyCaption's 8- and 4-bit loading needs it
-                yield Check("FAIL", module, "not installed, and an installed plugin needs it: pip install it")
-            continue
-        try:
-            ran = subprocess.run(
-                [sys.executable, "-c", _PROBE_AFTER_CORE + _PROBES[module]],
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
-        except subprocess.TimeoutExpired:
-            yield Check("FAIL", module, "did not load within 120 s")
-            continue
-        if ran.returncode < 0:
-            yield Check(
-                "FAIL",
-                module,
-                f"crashed while loading (signal {-ran.returncode}): run `pixlstash doctor` "
-                f"after `pip install -c {lock_file()}` to get the tested versions",
-            )
-            continue
-        if ran.returncode != 0:
-            last = (ran.stderr.strip().splitlines() or ["?"])[-1]
-            yield Check("FAIL", module, f"does not load: {last}")
-            continue
-        yield _runtime_line(module, json.loads(ran.stdout.strip().splitlines()[-1]))
+    native libraries as ``pixlstash enrich`` loads them, and the devices it sees. Each probe imports its
+    runtime afresh (torch and bitsandbytes: seconds each), so they run side by side; lines come in order."""
+    wanted = [module for module in ("torch", "onnxruntime", "bitsandbytes") if module in modules]
+    deadline = time.monotonic() + PROBE_SECONDS
+    probes = {
+        module: subprocess.Popen(
+            [sys.executable, "-c", _PROBE_AFTER_CORE + _PROBES[module]],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for module in wanted
+        if importlib.util.find_spec(module) is not None
+    }
+    try:
+        for module in wanted:
+            probe = probes.get(module)
+            if probe is None:
+                if module != "bitsandbytes":  # optional: only JoyCaption's 8- and 4-bit loading needs it
+                    yield Check("FAIL", module, "not installed, and an installed plugin needs it: pip install it")
+                continue
+            try:
+                out, err = probe.communicate(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                yield Check("FAIL", module, f"did not load within {PROBE_SECONDS} s")
+                continue
+            yield _probe_line(module, probe.returncode, out, err)
+    finally:  # the doctor ended early, or a probe hung: none is left behind
+        for probe in probes.values():
+            if probe.poll() is None:
+                probe.kill()
+                probe.wait()
+
+
+def _probe_line(module: str, status: int, out: str, err: str) -> Check:
+    if status < 0:
+        return Check(
+            "FAIL",
+            module,
+            f"crashed while loading (signal {-status}): run `pixlstash doctor` "
+            f"after `pip install -c {lock_file()}` to get the tested versions",
+        )
+    if status != 0:
+        last = (err.strip().splitlines() or ["?"])[-1]
+        return Check("FAIL", module, f"does not load: {last}")
+    return _runtime_line(module, json.loads(out.strip().splitlines()[-1]))
 
 
 def _runtime_line(module: str, facts: dict) -> Check:
