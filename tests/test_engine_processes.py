@@ -1,12 +1,15 @@
 """Engines that ask for a process of their own (``own_process``) run in a child interpreter: their results
 are the same as in process, the child ends when the engine unloads, a native crash there fails the calls it
-was making (named) while this process lives on, and the next call starts a new child."""
+was making (named) while this process lives on, and the next call starts a new child. Stopping the worker
+(the server stopping) or Ctrl+C ends a call in flight at once, and its pictures go back to the queue."""
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -19,7 +22,7 @@ from pixlstash.library import Library
 from pixlstash.plugins import make_plugin_manager
 
 PLUGIN = """
-import ctypes, os
+import ctypes, os, time
 from pixlstash import hookimpl
 from pixlstash.testing import FakeEmbedder
 
@@ -32,6 +35,8 @@ class IsolatedEmbedder(FakeEmbedder):
             ctypes.string_at(0)  # a segmentation fault, as a broken native library gives
         with open(os.environ["ISOLATED_PID_FILE"], "w") as handle:  # which process computed it
             handle.write(str(os.getpid()))
+        while os.path.exists(os.environ["ISOLATED_HOLD"]):  # a call as long as the test needs
+            time.sleep(0.05)
         return super().embed_images(images)
 
 @hookimpl
@@ -48,6 +53,7 @@ def isolated_library(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(folder))  # the child gets this process's path
     monkeypatch.setenv("ISOLATED_CRASH_FLAG", str(tmp_path / "crash-now"))
     monkeypatch.setenv("ISOLATED_PID_FILE", str(tmp_path / "pid"))
+    monkeypatch.setenv("ISOLATED_HOLD", str(tmp_path / "hold"))
     import pixlstash_isolated
 
     pm = make_plugin_manager(load_entry_points=False)
@@ -98,3 +104,58 @@ def test_a_native_crash_in_the_engine_process_fails_its_calls_and_the_next_call_
     (tmp_path / "crash-now").unlink()
     vectors = library.engines.call(engine, lambda: engine.embed_images(red))
     assert vectors.shape == (1, 4) and int((tmp_path / "pid").read_text()) == engine.process_id  # a new child
+
+
+def _in_the_call(tmp_path, other_than: int = 0) -> int:
+    """The engine's process (not ``other_than``), once it is inside a call that holds."""
+    pid_file = tmp_path / "pid"
+    deadline = time.monotonic() + 300  # a failure guard only: the wait ends on the file
+    while (pid := int(pid_file.read_text() or 0) if pid_file.exists() else 0) in (0, other_than):
+        assert time.monotonic() < deadline, "the engine's call never started"
+        time.sleep(0.02)
+    return pid
+
+
+def test_stopping_the_worker_ends_the_call_in_flight_and_its_pictures_go_back_untouched(isolated_library, tmp_path):
+    library = isolated_library
+    ids = import_colours(library, tmp_path)
+    (tmp_path / "hold").touch()  # the call would last until the file goes: only the stop can end it
+    worker = library.new_enrichment_worker(decode_threads=2)
+    worker.start()
+    child = _in_the_call(tmp_path)
+    worker.stop(timeout=120)
+    assert not worker._thread.is_alive()  # it returned because the call ended, not at the join's limit
+    with pytest.raises(ProcessLookupError):
+        os.kill(child, 0)
+    (job,) = library.enrichment.list_jobs()
+    assert (job.state, job.queued, job.done, job.failed) == ("queued", len(ids), 0, 0)  # not "running": none runs
+    assert library.enrichment.job_errors(job.id) == []
+    (tmp_path / "hold").unlink()
+    assert run_jobs(library) == len(ids)  # the next worker does them all, none counted as a failed attempt
+    (job,) = library.enrichment.list_jobs()
+    assert (job.state, job.done, job.failed) == ("done", len(ids), 0)
+
+
+def test_ctrl_c_reaching_the_engines_process_puts_the_batch_back_and_the_worker_goes_on(isolated_library, tmp_path):
+    """A terminal's Ctrl+C reaches every process of its group; the engine's may end before the server
+    hears it. Its picture is not at fault (a batch of one, which has no picture-by-picture retry to hide
+    behind): it does not fail, the batch runs again in a new process."""
+    library = isolated_library
+    ids = import_colours(library, tmp_path, names=("red",))
+    (tmp_path / "hold").touch()
+    worker = library.new_enrichment_worker(decode_threads=2)
+    worker.start()
+    try:
+        first = _in_the_call(tmp_path)
+        os.kill(first, signal.SIGINT)
+        _in_the_call(tmp_path, other_than=first)  # the batch again, in a new process
+        (tmp_path / "hold").unlink()
+        deadline = time.monotonic() + 300
+        while library.enrichment.list_jobs()[0].state != "done":
+            assert time.monotonic() < deadline, "the job never finished"
+            time.sleep(0.05)
+    finally:
+        (tmp_path / "hold").unlink(missing_ok=True)
+        worker.stop()
+    (job,) = library.enrichment.list_jobs()
+    assert (job.done, job.failed) == (len(ids), 0) and library.enrichment.job_errors(job.id) == []

@@ -30,7 +30,7 @@ from typing import Any
 from .. import errors
 from .base import Engine, OutOfDeviceMemory, is_out_of_memory
 
-__all__ = ["EngineHosts", "EngineProcessCrashed", "HostedEngine"]
+__all__ = ["EngineHosts", "EngineInterrupted", "EngineProcessCrashed", "HostedEngine"]
 
 # What the child runs; everything else about an engine is answered here.
 _CALLS = frozenset(
@@ -52,6 +52,13 @@ _CALLS = frozenset(
 
 class EngineProcessCrashed(RuntimeError):
     """The engine's process died during a call (a native crash, or killed)."""
+
+
+class EngineInterrupted(EngineProcessCrashed):
+    """The engine's process was ended during a call on purpose: Ctrl+C reached it, or ``interrupt()``."""
+
+
+_INTERRUPTED = 130  # the child's exit status after Ctrl+C, as a shell reports one
 
 
 class EngineHosts:
@@ -80,6 +87,12 @@ class EngineHosts:
             host.stop()
         self._hosts.clear()
 
+    def interrupt(self) -> None:
+        """End every engine process now, mid-call too (the enrichment worker stopping): a call in flight
+        raises ``EngineProcessCrashed``; the next call starts a new process."""
+        for host in list(self._hosts.values()):
+            host.interrupt()
+
 
 def _plugin_modules(pm) -> list[tuple[str, str]]:
     """(name, module) of each plugin of ``pm`` that is a module, built-ins aside: what the child registers,
@@ -104,6 +117,7 @@ class _Host:
         self._built: set[str] = set()
         self._loaded: set[str] = set()
         self._lock = threading.Lock()  # one call at a time over the one connection
+        self._interrupted = False
 
     @property
     def process_id(self) -> int | None:
@@ -136,7 +150,15 @@ class _Host:
         with self._lock:
             self._stop()
 
+    def interrupt(self) -> None:
+        # Without the lock, which the call in flight holds: the call sees the connection close and cleans up.
+        child = self._child
+        if child is not None and child.poll() is None:
+            self._interrupted = True
+            child.kill()
+
     def _start(self) -> None:
+        self._interrupted = False
         ours, theirs = socket.socketpair()
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         self._child = subprocess.Popen(
@@ -179,7 +201,12 @@ class _Host:
         except (EOFError, OSError):
             child = self._child
             status = child.wait() if child is not None else None
+            interrupted = self._interrupted or status == _INTERRUPTED
             self._stop()
+            if interrupted:
+                raise EngineInterrupted(
+                    f"the process running {engine.id} was ended during {method} (Ctrl+C, or the worker stopping)"
+                ) from None
             raise EngineProcessCrashed(
                 f"the process running {engine.id} ended during {method} ({_describe(status)}); its stack, if it "
                 "crashed, is on standard error (the server's log); the next call starts it again"
@@ -289,15 +316,18 @@ def main() -> None:
 
     faulthandler.enable(all_threads=True)  # a native crash prints where, on the parent's stderr (its log)
     connection = Connection(int(sys.argv[1]))
+    status = 0
     try:
         _serve(connection)
-    except (EOFError, KeyboardInterrupt):  # the parent went away, or Ctrl+C reached the whole group
+    except EOFError:  # the parent went away
         pass
+    except KeyboardInterrupt:  # Ctrl+C reached the whole group: the parent learns it from the status
+        status = _INTERRUPTED
     # Nothing of the child outlives its calls (they are pure; every result was sent): it skips the
     # interpreter's teardown of torch and the weights, which kept a CLI command 1.8 s at its end.
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(0)
+    os._exit(status)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from ..domain.enrichment import EngineRun
 from ..engines import Engine, ScoreInput, Task
 from ..engines.catalog import EngineCatalog
 from ..engines.inputs import InputFrame, load_frames
+from ..engines.process_host import EngineInterrupted
 from ..engines.tasks import TASKS, TaskSpec, run_engine
 from ..errors import EngineNotFound, EngineUnavailable, ModelMissing, NotFound, PixlstashError
 from ..files.picture_files import PictureFiles
@@ -51,6 +52,11 @@ log = logging.getLogger(__name__)
 _LOCK_NAME = "jobs.lock"
 _JOBS_KEPT_DAYS = 14
 _UNAVAILABLE_WAIT = (5.0, 300.0)  # seconds before trying an unavailable engine again: first, most
+
+
+class _Interrupted(Exception):
+    """The batch's engine was interrupted (the worker stopping, Ctrl+C): not the pictures' fault, so the
+    batch goes back to the queue untouched."""
 
 
 class EnginesUnreachable(PixlstashError):
@@ -124,6 +130,10 @@ class EnrichmentWorker:
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
         self.enrichment.wake.set()
+        # An engine call can take minutes (a model loading, a long batch of captions): the processes of
+        # engines that run in their own are ended, so the call fails now and its batch goes back to the
+        # queue (`_compute`, `_finish`); the server stopped within a second, not after the batch.
+        self.engines.hosts.interrupt()
         if self._thread is not None:
             self._thread.join(timeout)
         self._decoders.shutdown(wait=False, cancel_futures=True)
@@ -141,6 +151,8 @@ class EnrichmentWorker:
             while not self._stop.is_set() and self.step():
                 if on_batch:
                     on_batch()
+        except _Interrupted:
+            pass
         finally:
             self._finish()
         return self.processed
@@ -154,6 +166,10 @@ class EnrichmentWorker:
             while not self._stop.is_set():
                 try:
                     busy = self.step()
+                except _Interrupted:  # the loop ends if stopping; else the batch runs again later
+                    self._put_back(self._running)
+                    self._running = None
+                    continue
                 except Exception:  # never let one bad batch stop the worker
                     log.exception("enrichment step failed")
                     busy = False
@@ -204,10 +220,10 @@ class EnrichmentWorker:
         with contextlib.suppress(Exception):
             self._written()
         for batch in (writing, self._running, self._ahead):
-            if batch is not None:
-                with contextlib.suppress(Exception), self.db.write():
-                    self.enrichment.jobs.release(batch.job_id, batch.picture_ids)
+            self._put_back(batch)
         self._running = self._ahead = None
+        with contextlib.suppress(Exception), self.db.write():  # nothing runs now: its jobs say queued
+            self.enrichment.jobs.reset_running()
         with contextlib.suppress(Exception):
             self.indexes.save()
         with contextlib.suppress(Exception):  # its engines leave with it
@@ -215,6 +231,12 @@ class EnrichmentWorker:
         if self._lock_file is not None:
             os.close(self._lock_file)
             self._lock_file = None
+
+    def _put_back(self, batch: _Batch | None) -> None:
+        """A claimed batch back to the queue, its pictures' attempts untouched."""
+        if batch is not None:
+            with contextlib.suppress(Exception), self.db.write():
+                self.enrichment.jobs.release(batch.job_id, batch.picture_ids)
 
     def _housekeeping(self) -> None:
         settings = self.engines.settings()
@@ -401,6 +423,8 @@ class EnrichmentWorker:
         picture so one bad picture fails alone."""
         if not images:
             return {}
+        if self._stop.is_set():  # no new engine call once stopping (picture by picture, below)
+            raise _Interrupted
         flat = [frame.image for _, frames in images for frame in frames]
         try:
             results = iter(self._run_engine(engine, flat, parameters))
@@ -410,6 +434,8 @@ class EnrichmentWorker:
             }
         except (ModelMissing, EnginesUnreachable, EngineUnavailable):
             raise
+        except EngineInterrupted as error:
+            raise _Interrupted from error
         except Exception as error:
             if len(images) == 1:
                 log.warning("%s failed on picture %d: %s", engine.id, images[0][0], error)
