@@ -4,7 +4,7 @@ that is installed in this environment (the count is printed). `--help, no cache`
 an install: the plugin command cache cannot be written there, so the plugins load as they did before. Each figure is the
 fastest of N runs (the start itself, without what else the machine was doing), with the median beside it.
 With ``--before REV``, the same commands of that revision (its packages first on PYTHONPATH, from a
-temporary git worktree) run in the same loop, side by side.
+temporary git worktree) run in the same loop, side by side, the two taking turns run by run.
 
 Where the CLIP plugin is installed, `search "..."` runs too (`--engine-runs` times): a command whose engine
 runs in a process of its own (here the tests' tiny CLIP under the published model's name, so the time is
@@ -40,13 +40,16 @@ SLOW = ("search (CLIP)", "doctor")  # seconds each: timed --engine-runs times
 GOALS = {"--help": 5.0, "version": 3.0, "ls --count": 8.0}
 
 
-def timed(argv: list[str], runs: int, env: dict[str, str]) -> tuple[float, float]:
-    times = []
+def timed(argv: list[str], runs: int, trees: dict[str, dict[str, str]]) -> dict[str, tuple[float, float]]:
+    """(fastest, median) of ``runs`` of ``argv`` for each tree, the trees taking turns run by run (this
+    machine's speed drifts over minutes: each tree sees the same drift)."""
+    times: dict[str, list[float]] = {tree: [] for tree in trees}
     for _ in range(runs):
-        began = time.perf_counter()
-        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, env=env)
-        times.append(time.perf_counter() - began)
-    return min(times), statistics.median(times)
+        for tree, env in trees.items():
+            began = time.perf_counter()
+            subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, env=env)
+            times[tree].append(time.perf_counter() - began)
+    return {tree: (min(found), statistics.median(found)) for tree, found in times.items()}
 
 
 def _tree_path(tree: Path) -> str:
@@ -96,11 +99,11 @@ def main() -> None:
             cases["search (CLIP)"] = ([*pixlstash, "search", "a red square", "--engine", CLIP], engine_env)
             cases["doctor"] = ([*pixlstash, "doctor"], engine_env)  # probes torch, onnxruntime, bitsandbytes
         subprocess.run([*pixlstash, "--help"], check=True, stdout=subprocess.DEVNULL, env=env)  # the cache made
-        results = {
-            (label, tree): timed(argv, args.engine_runs if label in SLOW else runs, {**tree_env, **case_env})
-            for label, (argv, case_env) in cases.items()
-            for tree, tree_env in trees.items()
-        }
+        results = {}
+        for label, (argv, case_env) in cases.items():
+            envs = {tree: {**tree_env, **case_env} for tree, tree_env in trees.items()}
+            for tree, figures in timed(argv, args.engine_runs if label in SLOW else runs, envs).items():
+                results[label, tree] = figures
     bare = results["python -c pass", "now"][0]
     plugins = importlib.metadata.entry_points(group="pixlstash")
     print(f"{len(plugins)} plugins installed: {', '.join(sorted(entry.name for entry in plugins))}")
