@@ -112,11 +112,15 @@ def _compare(trainer: str, rules: BucketRules) -> None:
     assert mismatches == [], f"{len(mismatches)} of {len(theirs)} differ, e.g. {mismatches[:5]}"
 
 
+# Each trainer's answers are asked once per process (``_every_answer``): its tests share one worker, or each
+# worker paid the trainer's start again (13-48 s each time in CI).
+@pytest.mark.xdist_group("sd-scripts-buckets")
 @pytest.mark.parametrize("rules", SD_SCRIPTS_RULES, ids=SD_SCRIPTS_IDS)
 def test_sd_scripts_buckets_every_size_as_we_do(rules):
     _compare("sd-scripts", rules)
 
 
+@pytest.mark.xdist_group("ai-toolkit-buckets")
 @pytest.mark.parametrize("rules", AI_TOOLKIT_RULES, ids=AI_TOOLKIT_IDS)
 def test_ai_toolkit_buckets_every_size_as_we_do(rules):
     _compare("ai-toolkit", rules)
@@ -139,6 +143,7 @@ def test_what_a_placement_says():
         BucketRules(bucket_reso_steps=511).checked()  # min_bucket_reso 256 moves down to 0
 
 
+@pytest.mark.xdist_group("sd-scripts-buckets")
 @pytest.mark.parametrize("resolution", EXPORT_RESOLUTIONS)
 def test_the_export_crops_to_buckets_sd_scripts_keeps_as_they_are(resolution):
     """What the export (``--buckets``) and the look's "crop to the bucket" crop to is a bucket sd-scripts
