@@ -89,7 +89,7 @@ class EngineHosts:
 
     def interrupt(self) -> None:
         """End every engine process now, mid-call too (the enrichment worker stopping): a call in flight
-        raises ``EngineProcessCrashed``; the next call starts a new process."""
+        raises ``EngineInterrupted``; the next call starts a new process."""
         for host in list(self._hosts.values()):
             host.interrupt()
 

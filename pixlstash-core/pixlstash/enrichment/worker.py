@@ -132,7 +132,7 @@ class EnrichmentWorker:
         self.enrichment.wake.set()
         # An engine call can take minutes (a model loading, a long batch of captions): the processes of
         # engines that run in their own are ended, so the call fails now and its batch goes back to the
-        # queue (`_compute`, `_finish`); the server stopped within a second, not after the batch.
+        # queue (`_compute`, `_finish`): the server stops within a second, not after the batch.
         self.engines.hosts.interrupt()
         if self._thread is not None:
             self._thread.join(timeout)
