@@ -159,3 +159,45 @@ def test_ctrl_c_reaching_the_engines_process_puts_the_batch_back_and_the_worker_
         worker.stop()
     (job,) = library.enrichment.list_jobs()
     assert (job.done, job.failed) == (len(ids), 0) and library.enrichment.job_errors(job.id) == []
+
+
+PAIR = """
+from pixlstash import hookimpl
+from pixlstash.testing import FakeEmbedder
+
+class First(FakeEmbedder):
+    id = "pair/first"
+    own_process = "pair/weights"  # one process for both, as JoyCaption's captioner and tagger share one
+
+class Second(First):
+    id = "pair/second"
+
+@hookimpl
+def register_embedders(register):
+    register(First())
+    register(Second())
+"""
+
+
+def test_engines_sharing_a_process_unload_cleanly_after_it_was_interrupted(tmp_path, monkeypatch):
+    """The worker's stop ends every engine process, idle ones too; the library's close then unloads
+    each engine, and one whose partner is still loaded asked the ended process to drop its weights."""
+    (tmp_path / "pixlstash_pair.py").write_text(PAIR)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import pixlstash_pair
+
+    pm = make_plugin_manager(load_entry_points=False)
+    pm.register(pixlstash_pair, name="pair")
+    try:
+        with Library.open(tmp_path / "library", plugin_manager=pm) as library:
+            first, second = library.engines.by_id("pair/first"), library.engines.by_id("pair/second")
+            red = [Image.new("RGB", (8, 8), (255, 0, 0))]
+            for engine in (first, second):
+                library.engines.call(engine, lambda engine=engine: engine.embed_images(red))
+            child = first.process_id
+            assert child is not None and second.process_id == child  # one process for the pair
+            library.engines.hosts.interrupt()
+        with pytest.raises(ProcessLookupError):  # closed without an error, the process gone and reaped
+            os.kill(child, 0)
+    finally:
+        sys.modules.pop("pixlstash_pair", None)

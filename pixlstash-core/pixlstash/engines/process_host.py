@@ -141,10 +141,13 @@ class _Host:
             if self._child is None:
                 return
             self._loaded.discard(engine.id)
-            if self._loaded:  # others still use this process: only this engine's weights go
-                self._exchange(engine, "unload", (), {})
-            else:
+            if not self._loaded:
                 self._stop()
+                return
+            try:  # others still use this process: only this engine's weights go
+                self._exchange(engine, "unload", (), {})
+            except EngineProcessCrashed:  # it had ended (interrupted, crashed): nothing is left to unload
+                pass
 
     def stop(self) -> None:
         with self._lock:
