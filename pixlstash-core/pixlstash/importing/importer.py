@@ -38,7 +38,7 @@ from ..media.xmp import sidecar_stamp
 from ..pictures.visibility import Audience, seen_by
 from ..system.clock import now_ms
 from ..system.events import Event, EventBus
-from ..system.memory import release_freed_memory
+from ..system.memory import release_when_quiet
 from .arrivals import Hold
 from .largest_first import LargestFirstPool
 from .photo_facts import apply_people, apply_photo_metadata
@@ -424,7 +424,7 @@ class Importer:
         if enrich:
             self.after_import([p.picture_id for p in report.imported[imported_before:]])
         self.db.checkpoint()
-        release_freed_memory()
+        release_when_quiet()
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 

@@ -3,8 +3,13 @@
 Decoding a large image allocates tens of megabytes at a time; glibc keeps freed heap memory in each
 thread's arena for reuse, so a server's RSS after an import depends on the largest images it last saw
 (measured: 69 MB before an import of 570 pictures of up to 4096 px, 114 MB 30 s after). ``malloc_trim``
-returns the free pages of every arena; it takes a few milliseconds and is called when an import or a
-batch of preview renders ends. Elsewhere (macOS, musl, Windows) it is a no-op.
+returns the free pages of every arena; it takes a few milliseconds and is called when a batch of preview
+renders ends, and a moment after the last of a burst of imports (``release_when_quiet``). Elsewhere
+(macOS, musl, Windows) it is a no-op.
+
+Not after each import: a client sending a folder in 25-file requests had every request fault its decode
+buffers in afresh (48,000 page faults for 60 big files, against 37,000 when the memory stayed until the
+last request; 63 % against 66 % of the machine's decode limit, benchmarks/README.md, issue 65).
 
 ``malloc_trim`` cannot shrink the top of a thread arena, though, and glibc gives each busy thread an
 arena of its own: after an import the four or five arenas of the import's threads kept 9-18 MB each
@@ -23,11 +28,13 @@ import ctypes.util
 import gc
 import os
 import sys
+import threading
 from collections.abc import Iterator
 
-__all__ = ["collector_paused", "keep_one_heap", "release_freed_memory"]
+__all__ = ["collector_paused", "keep_one_heap", "release_freed_memory", "release_when_quiet"]
 
 _M_ARENA_MAX = -8  # glibc's mallopt parameter
+QUIET_SECONDS = 1.0  # a burst's requests come tens of milliseconds apart
 
 
 def _glibc_function(name: str, argtypes: list):
@@ -60,6 +67,24 @@ def release_freed_memory() -> None:
     """Return freed heap memory to the operating system where the C library allows it."""
     if _malloc_trim is not None:
         _malloc_trim(0)
+
+
+_quiet_lock = threading.Lock()
+_quiet_timer: threading.Timer | None = None
+
+
+def release_when_quiet(seconds: float = QUIET_SECONDS) -> None:
+    """Return freed heap memory once ``seconds`` have passed without another call: the next request of a
+    burst reuses the memory the last one freed instead of faulting it in again."""
+    global _quiet_timer
+    if _malloc_trim is None:
+        return
+    with _quiet_lock:
+        if _quiet_timer is not None:
+            _quiet_timer.cancel()
+        _quiet_timer = threading.Timer(seconds, release_freed_memory)
+        _quiet_timer.daemon = True  # a process that ends has nothing to give back
+        _quiet_timer.start()
 
 
 @contextlib.contextmanager
