@@ -141,6 +141,40 @@ def test_doctor_s_probes_run_side_by_side_and_a_crash_fails_its_own_line_only(tm
     assert lines[2].status == "FAIL" and lines[2].detail.startswith("crashed while loading (signal 11)")
 
 
+def test_a_probe_that_says_much_runs_beside_the_others_and_its_last_line_is_reported(tmp_path, monkeypatch):
+    """The probes write to files: one that writes a megabyte to stderr is not held up until its turn
+    (through a pipe it stalled at 64 KB while the doctor waited for the probe before it). Here the
+    first probe waits for the second to have said it all."""
+    said = tmp_path / "said"
+    _stand_in(
+        tmp_path,
+        monkeypatch,
+        "onnxruntime",
+        f"""import pathlib, sys
+sys.stderr.write("warning: a long-winded runtime\\n" * 32_768)  # 1 MB
+sys.stderr.flush()
+pathlib.Path({str(said)!r}).touch()
+sys.exit("onnxruntime: said a lot")
+""",
+    )
+    _stand_in(
+        tmp_path,
+        monkeypatch,
+        "torch",
+        f"""import pathlib, sys, time
+while not pathlib.Path({str(said)!r}).exists():
+    time.sleep(0.01)
+sys.exit("torch: heard it")
+""",
+    )
+    monkeypatch.setattr(doctor, "PROBE_SECONDS", 60)  # only reached if the second probe stalls
+    lines = list(runtime_checks({"torch", "onnxruntime"}))
+    assert [(line.name, line.status, line.detail) for line in lines] == [
+        ("torch", "FAIL", "does not load: torch: heard it"),
+        ("onnxruntime", "FAIL", "does not load: onnxruntime: said a lot"),
+    ]
+
+
 def test_a_probe_that_hangs_fails_at_the_deadline_and_is_not_left_running(tmp_path, monkeypatch):
     site = _stand_in(tmp_path, monkeypatch, "bitsandbytes", "import time\ntime.sleep(3600)\n")
     monkeypatch.setattr(doctor, "PROBE_SECONDS", 2)

@@ -7,6 +7,7 @@ being looked for, then fails one check instead of ending the doctor.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import importlib.resources
 import importlib.util
@@ -14,10 +15,11 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
+from typing import IO, Literal
 
 import msgspec
 
@@ -158,37 +160,41 @@ PROBE_SECONDS = 120  # for all of them: torch's first import from a cold disk ca
 def runtime_checks(modules: set[str]) -> Iterator[Check]:
     """Each engine runtime in ``modules`` (torch, onnxruntime, bitsandbytes), loaded after the core's own
     native libraries as ``pixlstash enrich`` loads them, and the devices it sees. Each probe imports its
-    runtime afresh (torch and bitsandbytes: seconds each), so they run side by side; lines come in order."""
+    runtime afresh (torch and bitsandbytes: seconds each), so they run side by side; lines come in order.
+    Each writes to files, not pipes: a pipe not read until its turn would stall a probe that says much."""
     wanted = [module for module in ("torch", "onnxruntime", "bitsandbytes") if module in modules]
     deadline = time.monotonic() + PROBE_SECONDS
-    probes = {
-        module: subprocess.Popen(
-            [sys.executable, "-c", _PROBE_AFTER_CORE + _PROBES[module]],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for module in wanted
-        if importlib.util.find_spec(module) is not None
-    }
-    try:
-        for module in wanted:
-            probe = probes.get(module)
-            if probe is None:
-                if module != "bitsandbytes":  # optional: only JoyCaption's 8- and 4-bit loading needs it
-                    yield Check("FAIL", module, "not installed, and an installed plugin needs it: pip install it")
-                continue
-            try:
-                out, err = probe.communicate(timeout=max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                yield Check("FAIL", module, f"did not load within {PROBE_SECONDS} s")
-                continue
-            yield _probe_line(module, probe.returncode, out, err)
-    finally:  # the doctor ended early, or a probe hung: none is left behind
-        for probe in probes.values():
-            if probe.poll() is None:
-                probe.kill()
-                probe.wait()
+    probes: dict[str, tuple[subprocess.Popen, IO[bytes], IO[bytes]]] = {}
+    with contextlib.ExitStack() as files:
+        try:
+            for module in wanted:
+                if importlib.util.find_spec(module) is not None:
+                    out, err = (files.enter_context(tempfile.TemporaryFile()) for _ in range(2))
+                    command = [sys.executable, "-c", _PROBE_AFTER_CORE + _PROBES[module]]
+                    probes[module] = (subprocess.Popen(command, stdout=out, stderr=err), out, err)
+            for module in wanted:
+                if module not in probes:
+                    if module != "bitsandbytes":  # optional: only JoyCaption's 8- and 4-bit loading needs it
+                        yield Check("FAIL", module, "not installed, and an installed plugin needs it: pip install it")
+                    continue
+                probe, out, err = probes[module]
+                try:
+                    probe.wait(timeout=max(0.0, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    yield Check("FAIL", module, f"did not load within {PROBE_SECONDS} s")
+                    continue
+                yield _probe_line(module, probe.returncode, _tail(out), _tail(err))
+        finally:  # the doctor ended early, or a probe hung: none is left behind
+            for probe, _, _ in probes.values():
+                if probe.poll() is None:
+                    probe.kill()
+                    probe.wait()
+
+
+def _tail(file: IO[bytes], size: int = 65_536) -> str:
+    """The end of what a probe wrote (its last line is what the doctor reports)."""
+    file.seek(max(0, file.seek(0, 2) - size))
+    return file.read().decode("utf-8", "replace")
 
 
 def _probe_line(module: str, status: int, out: str, err: str) -> Check:
