@@ -8,8 +8,9 @@ renders ends, and a moment after the last of a burst of imports (``release_when_
 (macOS, musl, Windows) it is a no-op.
 
 Not after each import: a client sending a folder in 25-file requests had every request fault its decode
-buffers in afresh (48,000 page faults for 60 big files, against 37,000 when the memory stayed until the
-last request; 63 % against 66 % of the machine's decode limit, benchmarks/README.md, issue 65).
+buffers in afresh (48,000-60,000 page faults for 60 big files, against 33,000-41,000 when the memory
+stayed until the last request; 62 % against 65 % of the machine's decode limit, benchmarks/README.md,
+issue 65).
 
 ``malloc_trim`` cannot shrink the top of a thread arena, though, and glibc gives each busy thread an
 arena of its own: after an import the four or five arenas of the import's threads kept 9-18 MB each
