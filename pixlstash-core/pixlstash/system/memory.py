@@ -84,6 +84,7 @@ def release_when_quiet(seconds: float = QUIET_SECONDS) -> None:
         if _quiet_timer is not None:
             _quiet_timer.cancel()
         _quiet_timer = threading.Timer(seconds, release_freed_memory)
+        _quiet_timer.name = "pixlstash-release-memory"
         _quiet_timer.daemon = True  # a process that ends has nothing to give back
         _quiet_timer.start()
 
