@@ -28,6 +28,7 @@ from ..db.settings import SettingsStore
 from ..db.snapshot_catalog import CATALOG_MIGRATIONS, SnapshotCatalog, SnapshotRow
 from ..db.snapshot_diff import SnapshotDiff
 from ..db.vectors import VectorStore
+from ..domain import Id
 from ..errors import BadInput, Conflict, NotFound
 from ..files.originals import OriginalStore
 from ..index import carry
@@ -64,7 +65,7 @@ _ORGANISING = ("set", "character", "project")
 
 class RestoreResource(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     type: Literal["picture", "set", "character", "project"]
-    id: int
+    id: Id
 
 
 class SnapshotService:

@@ -17,7 +17,8 @@ from ..api import Api, RequestContext
 from ..security import Policy, public_base_url
 
 Url = Annotated[str, Meta(min_length=1, max_length=2000)]
-Seed = Annotated[int, Meta(ge=0)]  # up to 2**64 - 1: checked by the remix (msgspec bounds stop at 2**63)
+# Up to 2**64 - 1, as ComfyUI's seeds: checked by the remix (msgspec's bounds stop at 2**63 - 1).
+Seed = Annotated[int, Meta(ge=0, extra_json_schema={"maximum": 2**64 - 1})]
 Strength = Annotated[float, Meta(ge=-100, le=100)]
 
 

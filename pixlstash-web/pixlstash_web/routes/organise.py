@@ -32,7 +32,7 @@ class BreadcrumbQuery(msgspec.Struct, forbid_unknown_fields=True):
 class ListQuery(msgspec.Struct, forbid_unknown_fields=True):
     """The query of a list of sets or characters: optionally one project's."""
 
-    project: int | None = None
+    project: Id | None = None
 
 
 def _patch_fields(body: msgspec.Struct) -> dict:

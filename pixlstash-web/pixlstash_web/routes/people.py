@@ -22,6 +22,8 @@ from ..api import Api, RequestContext
 from ..schemas import Count, IdList, Name
 from ..security import Policy
 
+CharacterId = Annotated[int, Meta(ge=1, le=2**63 - 1)]
+
 
 class SuggestionQuery(msgspec.Struct, forbid_unknown_fields=True):
     combine: Literal["mean", "min"] = "mean"
@@ -40,22 +42,22 @@ class UnnamedQuery(msgspec.Struct, forbid_unknown_fields=True):
 
 class FacesPage(msgspec.Struct, forbid_unknown_fields=True):
     limit: Annotated[int, Meta(ge=1, le=1000)] = 100
-    offset: Annotated[int, Meta(ge=0)] = 0
+    offset: Annotated[int, Meta(ge=0, le=2**63 - 1)] = 0
 
 
 class NameCluster(msgspec.Struct, forbid_unknown_fields=True):
     """An existing character, or the name of a new one."""
 
-    character_id: Annotated[int, Meta(ge=1)] | None = None
+    character_id: CharacterId | None = None
     name: Name | None = None
 
 
 class MergeInto(msgspec.Struct, forbid_unknown_fields=True):
-    into: Annotated[int, Meta(ge=1)]
+    into: CharacterId
 
 
 class UndoAutomatic(msgspec.Struct, forbid_unknown_fields=True):
-    character_id: Annotated[int, Meta(ge=1)] | None = None  # None: every character
+    character_id: CharacterId | None = None  # None: every character
 
 
 def register(api: Api) -> None:
