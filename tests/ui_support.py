@@ -122,9 +122,14 @@ def photos_server(tmp_path_factory, count: int, *, size=(640, 480), seed: int = 
 
 @contextmanager
 def signed_in_page(browser, server, **options):
-    """A signed-in page in its own browser context (1280x800 unless ``options`` say otherwise); on leaving,
-    asserts the page logged no error but those the test listed in ``page.expected_errors``."""
-    context = browser.new_context(base_url=server.url, **{"viewport": {"width": 1280, "height": 800}, **options})
+    """A signed-in page in its own browser context (1280x800, no service worker, unless ``options`` say
+    otherwise); on leaving, asserts the page logged no error but those the test listed in
+    ``page.expected_errors``."""
+    # No service worker, as a browser has none on the household's network over plain HTTP (not a secure
+    # context): registering one made every test's first visit fetch the whole shell twice, a quarter of
+    # the browser's CPU in these tests. test_ui_install.py tests the installed app with it.
+    settings = {"viewport": {"width": 1280, "height": 800}, "service_workers": "block", **options}
+    context = browser.new_context(base_url=server.url, **settings)
     page = context.new_page()
     watcher = PageWatcher(page)
     page.expected_errors = []  # console errors a test provokes on purpose (a refused request)
