@@ -95,10 +95,10 @@ def _timed_routes(server: int, port: int, token: str, requests: int) -> dict[str
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--before", metavar="REV", help="also time this git revision, taking turns")
+    parser.add_argument("--requests", type=int, default=300, help="of each route, in a row")
+    parser.add_argument("--rounds", type=int, default=3, help="of each tree; the medians are printed")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as stack:
         scratch = Path(folder)
