@@ -33,12 +33,14 @@ PYTEST = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"]
 OLD_ADDOPTS = ["-o", "addopts=-ra --strict-markers"]  # the plugins load, as before issue 60
 
 
-def timed(args: list[str]) -> tuple[float, str]:
+def timed(args: list[str], tree: Path = REPO, env: dict[str, str] | None = None) -> tuple[float, str]:
+    """Wall seconds and pytest's summary line of one run in ``tree``."""
     began = time.monotonic()
-    done = subprocess.run([*PYTEST, *args], cwd=REPO, capture_output=True, text=True)
+    done = subprocess.run([*PYTEST, *args], cwd=tree, capture_output=True, text=True, env=env)
     took = time.monotonic() - began
     summary = next(
-        (line for line in reversed(done.stdout.splitlines()) if re.search(r"\d+ (passed|tests? coll)", line)), ""
+        (line for line in reversed(done.stdout.splitlines()) if re.search(r"\d+ (passed|failed|tests? coll)", line)),
+        "",
     )
     return took, summary.strip("= ")
 
@@ -47,13 +49,9 @@ def cpu_of(tree: Path, paths: list[str], env: dict[str, str]) -> tuple[float, fl
     """Wall seconds, CPU seconds (user + system of every process the run started and reaped) and the
     summary of one pytest run of ``paths`` in ``tree``."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    began = time.monotonic()
-    done = subprocess.run([*PYTEST, *paths], cwd=tree, capture_output=True, text=True, env=env)
-    took = time.monotonic() - began
+    took, summary = timed(paths, tree, env)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    summary = next((line for line in reversed(done.stdout.splitlines()) if re.search(r"\d+ (passed|failed)", line)), "")
-    return took, cpu, summary.strip("= ")
+    return took, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), summary
 
 
 def compare_cpu(paths: list[str], before: str | None, rounds: int) -> None:
