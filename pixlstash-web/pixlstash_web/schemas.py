@@ -37,8 +37,8 @@ __all__ = [
     "UpdateSettingsRequest",
 ]
 
-PictureId = Annotated[int, Meta(ge=1, le=2**63 - 1)]
-IdList = Annotated[list[PictureId], Meta(max_length=100_000)]
+RowId = Annotated[int, Meta(ge=1, le=2**63 - 1)]  # a picture's, a set's, a character's: what SQLite hands out
+IdList = Annotated[list[RowId], Meta(max_length=100_000)]
 Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=VISIBLE)]  # not only whitespace
 Color = Annotated[str, Meta(pattern=r"^#[0-9a-fA-F]{6}$")]
 
@@ -75,7 +75,7 @@ class FilterQuery(PictureFilter, frozen=True, kw_only=True):
 class BadgesQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Grid tiles ask for a screenful at a time."""
 
-    ids: Annotated[list[PictureId], Meta(min_length=1, max_length=1000)]
+    ids: Annotated[list[RowId], Meta(min_length=1, max_length=1000)]
 
 
 class Count(msgspec.Struct):
@@ -429,7 +429,7 @@ class _ShareCreate(msgspec.Struct, tag_field="scope_type", forbid_unknown_fields
 
 
 class PictureShareCreate(_ShareCreate, tag="pictures"):
-    picture_ids: Annotated[list[PictureId], Meta(min_length=1, max_length=100_000)]
+    picture_ids: Annotated[list[RowId], Meta(min_length=1, max_length=100_000)]
 
 
 class SetShareCreate(_ShareCreate, tag="set"):

@@ -18,19 +18,19 @@ from pixlstash.errors import BadInput
 from pixlstash.search.likeness import LikenessReferences, LikenessScores
 
 from ..api import Api, InvalidInput, RequestContext, decode_json, parse_body
+from ..schemas import RowId
 from ..security import Policy
 from ..uploads import receive_upload
 from .media import decode_for
 
 _MAX_REFERENCE_IMAGES = 16
 _MAX_SCORED_IMAGES = 64
-Id = Annotated[int, Meta(ge=1, le=2**63 - 1)]
 
 
 class LikenessFields(msgspec.Struct, forbid_unknown_fields=True):
     mode: Literal["picture_likeness", "face_search"] = "picture_likeness"
-    picture_ids: Annotated[list[Id], Meta(max_length=1000)] = []
-    collection_ids: Annotated[list[Id], Meta(max_length=100)] = []  # sets and characters
+    picture_ids: Annotated[list[RowId], Meta(max_length=1000)] = []
+    collection_ids: Annotated[list[RowId], Meta(max_length=100)] = []  # sets and characters
     engine: Annotated[str, Meta(max_length=200)] | None = None
     combine: Literal["mean", "min"] = "mean"
     threshold: Annotated[float, Meta(ge=-1.0, le=1.0)] | None = None

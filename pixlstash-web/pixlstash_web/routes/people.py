@@ -19,10 +19,8 @@ from pixlstash.domain import (
 )
 
 from ..api import Api, RequestContext
-from ..schemas import Count, IdList, Name
+from ..schemas import Count, IdList, Name, RowId
 from ..security import Policy
-
-CharacterId = Annotated[int, Meta(ge=1, le=2**63 - 1)]
 
 
 class SuggestionQuery(msgspec.Struct, forbid_unknown_fields=True):
@@ -48,16 +46,16 @@ class FacesPage(msgspec.Struct, forbid_unknown_fields=True):
 class NameCluster(msgspec.Struct, forbid_unknown_fields=True):
     """An existing character, or the name of a new one."""
 
-    character_id: CharacterId | None = None
+    character_id: RowId | None = None
     name: Name | None = None
 
 
 class MergeInto(msgspec.Struct, forbid_unknown_fields=True):
-    into: CharacterId
+    into: RowId
 
 
 class UndoAutomatic(msgspec.Struct, forbid_unknown_fields=True):
-    character_id: CharacterId | None = None  # None: every character
+    character_id: RowId | None = None  # None: every character
 
 
 def register(api: Api) -> None:

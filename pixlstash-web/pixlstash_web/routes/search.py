@@ -14,6 +14,7 @@ from pixlstash.errors import BadInput, NotFound
 from pixlstash.sharing.service import SharedSearchResult
 
 from ..api import Api, RequestContext, decode_json
+from ..schemas import RowId
 from ..security import Policy
 from ..uploads import receive_upload
 from .media import decode_for
@@ -22,7 +23,7 @@ from .share_links import PREFIX as SHARED
 Similarity = Annotated[float, Meta(ge=-1.0, le=1.0)]
 Limit = Annotated[int, Meta(ge=1, le=1000)]
 EngineId = Annotated[str, Meta(max_length=200)]
-References = Annotated[list[Annotated[int, Meta(ge=1, le=2**63 - 1)]], Meta(min_length=1, max_length=100)]
+References = Annotated[list[RowId], Meta(min_length=1, max_length=100)]
 
 _MAX_QUERY_IMAGES = 16
 
@@ -78,7 +79,7 @@ UPLOAD_SCHEMA = {
 
 
 class _UploadFields(msgspec.Struct, forbid_unknown_fields=True):
-    picture_ids: list[Annotated[int, Meta(ge=1, le=2**63 - 1)]] = []
+    picture_ids: list[RowId] = []
     engine: EngineId | None = None
     combine: Literal["mean", "min"] = "mean"
     threshold: Similarity | None = None
