@@ -333,16 +333,52 @@ def comfyui_without_pack(tmp_path_factory):
     comfy.stop()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's Chromium, headless, driven by Playwright: started once a module (ui_support says how)."""
-    from playwright.sync_api import sync_playwright
-    from ui_support import launch
+class SharedChromium:
+    """One Chromium (and one Playwright driver) per test process, kept from one browser test to the next:
+    starting both for every module was 75 node processes and Chromiums a run, 1-2 s of CPU each. Playwright's
+    sync API marks its event loop as running in this thread while it lives, so ``asyncio.run`` (and another
+    ``sync_playwright``) fails beside it: it is stopped before any test that does not use it, wherever that
+    test lives (a plugin object's hook, not a conftest's: those see only the tests below their folder)."""
 
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
+    def __init__(self) -> None:
+        self._driver = None
+        self._browser = None
+
+    def get(self):
+        if self._browser is None or not self._browser.is_connected():
+            self.stop()
+            from playwright.sync_api import sync_playwright
+            from ui_support import launch
+
+            self._driver = sync_playwright()
+            self._browser = launch(self._driver.start())
+        return self._browser
+
+    def stop(self) -> None:
+        driver, browser, self._driver, self._browser = self._driver, self._browser, None, None
+        if browser is not None and browser.is_connected():
+            browser.close()
+        if driver is not None:
+            driver.__exit__(None, None, None)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item):
+        if "browser" not in item.fixturenames:
+            self.stop()
+
+    def pytest_sessionfinish(self):
+        self.stop()
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(SharedChromium(), "shared-chromium")
+
+
+@pytest.fixture(scope="module")
+def browser(pytestconfig):
+    """Debian's Chromium, headless, driven by Playwright (ui_support says how); shared by the process's
+    browser tests, which run one after the other on one worker (their xdist group)."""
+    return pytestconfig.pluginmanager.get_plugin("shared-chromium").get()
 
 
 @pytest.fixture
@@ -454,6 +490,9 @@ def pytest_collection_modifyitems(config, items):
             _grouped(config, item, shared[0])
         elif group := item.get_closest_marker("xdist_group"):  # a group a test asks for (a costly fixture)
             _grouped(config, item, group.args[0] if group.args else group.kwargs["name"])
+        elif "browser" in item.fixturenames:  # one after the other, on one Chromium (SharedChromium)
+            item.add_marker(pytest.mark.xdist_group("browser"))
+            _grouped(config, item, "browser")
         heavy = needs or item.get_closest_marker("slow")
         (left_out if heavy and config.getoption("--fast") else kept).append(item)
         if not heavy:
