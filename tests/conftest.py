@@ -374,10 +374,11 @@ def pytest_configure(config):
     config.pluginmanager.register(SharedChromium(), "shared-chromium")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def browser(pytestconfig):
     """Debian's Chromium, headless, driven by Playwright (ui_support says how); shared by the process's
-    browser tests, which run one after the other on one worker (their xdist group)."""
+    browser tests, which run one after the other on one worker (their xdist group). Asked for by each test,
+    not once a module: a test without it in between stops it."""
     return pytestconfig.pluginmanager.get_plugin("shared-chromium").get()
 
 
