@@ -334,8 +334,8 @@ def comfyui_without_pack(tmp_path_factory):
 
 
 class SharedChromium:
-    """One Chromium (and one Playwright driver) per test process, kept from one browser test to the next:
-    starting both for every module was 75 node processes and Chromiums a run, 1-2 s of CPU each. Playwright's
+    """One Chromium (and one Playwright driver) per test process, kept from one browser test to the next,
+    across modules: starting both for every module cost 1-2 s of CPU each time. Playwright's
     sync API marks its event loop as running in this thread while it lives, so ``asyncio.run`` (and another
     ``sync_playwright``) fails beside it: it is stopped before any test that does not use it, wherever that
     test lives (a plugin object's hook, not a conftest's: those see only the tests below their folder)."""
@@ -377,8 +377,8 @@ def pytest_configure(config):
 @pytest.fixture
 def browser(pytestconfig):
     """Debian's Chromium, headless, driven by Playwright (ui_support says how); shared by the process's
-    browser tests, which run one after the other on one worker (their xdist group). Asked for by each test,
-    not once a module: a test without it in between stops it."""
+    browser tests that follow one another. Asked for by each test, not once a module: a test without it in
+    between stops it."""
     return pytestconfig.pluginmanager.get_plugin("shared-chromium").get()
 
 
@@ -491,9 +491,6 @@ def pytest_collection_modifyitems(config, items):
             _grouped(config, item, shared[0])
         elif group := item.get_closest_marker("xdist_group"):  # a group a test asks for (a costly fixture)
             _grouped(config, item, group.args[0] if group.args else group.kwargs["name"])
-        elif "browser" in item.fixturenames:  # one after the other, on one Chromium (SharedChromium)
-            item.add_marker(pytest.mark.xdist_group("browser"))
-            _grouped(config, item, "browser")
         heavy = needs or item.get_closest_marker("slow")
         (left_out if heavy and config.getoption("--fast") else kept).append(item)
         if not heavy:
