@@ -67,7 +67,8 @@ class SearchService:
         """Pictures nearest to ``text`` through the embedder's text encoder."""
         if not text.strip():
             raise BadInput("the search text is empty")
-        engine = self.embedder(engine_id)
+        # refused at once when the model is missing: no engine process is started, no torch imported
+        engine = self.require_embedder(engine_id)
         if not engine.supports_text:
             raise BadInput(f"{engine.id} has no text encoder; choose an embedder that has one")
         query = self.engines.call(engine, lambda: engine.embed_texts([text]))

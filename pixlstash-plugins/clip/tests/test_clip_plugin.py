@@ -117,6 +117,22 @@ def test_importing_and_registering_loads_no_torch(models_dir):
     assert python_prints(code) == f"{expected} False"
 
 
+def test_a_search_by_text_without_its_model_is_refused_before_torch_loads(models_dir, tmp_path):
+    """The model's files are looked for first: saying they are missing took ``pixlstash search`` 7.5 s (torch
+    imported to choose a device, in an engine process) and takes it about one now. Every interpreter of
+    the run (the engine's process inherits the setting and the standard error) reports its imports."""
+    code = (
+        "from pixlstash import ModelMissing; from pixlstash.library import Library\n"
+        f"with Library.open({str(tmp_path / 'lib')!r}) as library:\n"
+        "    try: library.search.semantic('a red car', engine_id='clip/ViT-B-32@laion2b_s34b_b79k')\n"
+        "    except ModelMissing as e: print('pixlstash models pull' in str(e))"
+    )
+    env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert done.stdout.strip() == "True", done.stderr[-3000:]
+    assert "| torch\n" not in done.stderr and "| open_clip\n" not in done.stderr
+
+
 def test_semantic_and_reverse_search_through_the_api_with_tiny_clip(clip_pm, tmp_path):
     from live_server import LiveServer
     from test_web_enrichment import wait_for_jobs
