@@ -370,7 +370,7 @@ async function offerProvider() {
 // -- live updates --------------------------------------------------------------------------------
 
 function live() {
-  let pending = 0;
+  const pending = new Set();  // ids announced that the grid does not show yet
   let reload = 0;
   // New pictures (an upload, pixlstash import, a watched folder) come into a grid at rest at once;
   // while the person is scrolled down, selecting or looking at a picture, a pill offers them instead of
@@ -378,13 +378,16 @@ function live() {
   const atRest = () => app.grid.el.scrollTop < 40 && !app.grid.selected.size && !app.view.picture && !app.hits;
   subscribe((event) => {
     if (event.kind === "picture.added") {
-      pending += event.picture_ids.length;
-      if (atRest()) {
+      // A picture the grid shows is not new: another process's import is announced up to a second after
+      // its rows can be read, so a load in between (this one's, or the person's) has brought it in.
+      for (const id of event.picture_ids) pending.add(id);
+      for (const id of pending) if (app.grid.indexOf.has(id)) pending.delete(id);
+      if (pending.size && atRest()) {
         clearTimeout(reload);
-        reload = setTimeout(() => { pending = 0; app.load({ keepScroll: true }); }, 300);
-      } else {
+        reload = setTimeout(() => { pending.clear(); app.load({ keepScroll: true }); }, 300);
+      } else if (pending.size) {
         const pill = $("new-pictures");
-        pill.textContent = `${pending} new picture${pending === 1 ? "" : "s"} — show`;
+        pill.textContent = `${pending.size} new picture${pending.size === 1 ? "" : "s"} — show`;
         pill.hidden = false;
       }
     } else if (event.kind === "picture.changed" || event.kind === "picture.restored") {
@@ -399,7 +402,7 @@ function live() {
     }
     window.dispatchEvent(new CustomEvent("pixlstash:event", { detail: event }));
   });
-  $("new-pictures").onclick = () => { pending = 0; app.load(); };
+  $("new-pictures").onclick = () => { pending.clear(); app.load(); };
 }
 
 // -- start -------------------------------------------------------------------------------------------
