@@ -1,5 +1,5 @@
 """Clients that hold connections open without finishing a request (slowloris) are closed; everyone
-else's requests, including a slow but steady one, go through."""
+else's requests, including a slow but steady one and many sent at once on one connection, go through."""
 
 from __future__ import annotations
 
@@ -86,3 +86,40 @@ def test_many_slow_connections_do_not_stop_a_normal_request(server):
     assert all(_closed_within(sock, 3) is not None for sock in held)
     for sock in held:
         sock.close()
+
+
+def _one_answer(sock: socket.socket, received: bytes) -> tuple[bytes, bytes]:
+    """The next whole answer (head and ``Content-Length`` body) on ``sock``, and what came after it."""
+    while b"\r\n\r\n" not in received:
+        data = sock.recv(65536)
+        assert data, received
+        received += data
+    head, _, rest = received.partition(b"\r\n\r\n")
+    length = int(
+        next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+    )
+    while len(rest) < length:
+        data = sock.recv(65536)
+        assert data, received
+        rest += data
+    return head + b"\r\n\r\n" + rest[:length], rest[length:]
+
+
+def test_requests_sent_together_on_one_connection_are_each_answered(server):
+    request = b"GET /api/v1/version HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    body = b"{" + b" " * 3_000_000 + b"}"  # a big body, then the next request on the same connection
+    with _connect(server) as sock:
+        sock.sendall(b"POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n")
+        sock.sendall(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        first, rest = _one_answer(sock, b"")
+        sock.sendall(request)
+        second, _ = _one_answer(sock, rest)
+    assert first.startswith(b"HTTP/1.1 4"), first[:300]
+    assert second.startswith(b"HTTP/1.1 200 "), second[:300]
+    with _connect(server) as sock:
+        sock.sendall(request * 2000)  # 92 KB of heads in one write
+        received = b""
+        while received.count(b"HTTP/1.1 200 ") < 2000:
+            data = sock.recv(65536)
+            assert data, received[-300:]
+            received += data
