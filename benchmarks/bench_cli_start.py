@@ -9,7 +9,8 @@ temporary git worktree) run in the same loop, side by side, the two taking turns
 Where the CLIP plugin is installed, `search "..."` runs too (`--engine-runs` times): a command whose engine
 runs in a process of its own (here the tests' tiny CLIP under the published model's name, so the time is
 the processes and the imports, not the model): start, import torch and open_clip there, embed, end;
-and `doctor`, which loads each engine runtime in a child of its own.
+`search` with the model missing (it says so, and how to get it); and `doctor`, which loads each engine
+runtime in a child of its own.
 
     .venv/bin/python benchmarks/bench_cli_start.py [--runs 15] [--engine-runs 3] [--before REV]
 
@@ -36,18 +37,22 @@ from revision_tree import tree_at
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "pixlstash-plugins" / "clip" / "tests"))
 CLIP = "clip/ViT-B-32@laion2b_s34b_b79k"
-SLOW = ("search (CLIP)", "doctor")  # seconds each: timed --engine-runs times
+SLOW = ("search (CLIP)", "search, no model", "doctor")  # seconds each: timed --engine-runs times
+FAILING = {"search, no model": 1}  # what these exit with: the error is the point
 GOALS = {"--help": 5.0, "version": 3.0, "ls --count": 8.0}
 
 
-def timed(argv: list[str], runs: int, trees: dict[str, dict[str, str]]) -> dict[str, tuple[float, float]]:
+def timed(
+    argv: list[str], runs: int, trees: dict[str, dict[str, str]], status: int = 0
+) -> dict[str, tuple[float, float]]:
     """(fastest, median) of ``runs`` of ``argv`` for each tree, the trees taking turns run by run (this
-    machine's speed drifts over minutes: each tree sees the same drift)."""
+    machine's speed drifts over minutes: each tree sees the same drift); each run must exit ``status``."""
     times: dict[str, list[float]] = {tree: [] for tree in trees}
     for _ in range(runs):
         for tree, env in trees.items():
             began = time.perf_counter()
-            subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, env=env)
+            ran = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+            assert ran.returncode == status, f"{argv}: exit {ran.returncode}: {ran.stderr.decode()[-500:]}"
             times[tree].append(time.perf_counter() - began)
     return {tree: (min(found), statistics.median(found)) for tree, found in times.items()}
 
@@ -97,12 +102,20 @@ def main() -> None:
             build_tiny_clip(models / CLIP, embed_dim=512)
             engine_env = {"PIXLSTASH_MODELS_DIR": str(models), "HF_HUB_OFFLINE": "1"}
             cases["search (CLIP)"] = ([*pixlstash, "search", "a red square", "--engine", CLIP], engine_env)
+            # The model not on this machine: the command says so and how to get it.
+            no_model = {
+                **engine_env,
+                "PIXLSTASH_MODELS_DIR": str(Path(scratch) / "none"),
+                "HF_HOME": str(Path(scratch) / "hf"),
+            }
+            cases["search, no model"] = ([*pixlstash, "search", "a red square", "--engine", CLIP], no_model)
             cases["doctor"] = ([*pixlstash, "doctor"], engine_env)  # probes torch, onnxruntime, bitsandbytes
         subprocess.run([*pixlstash, "--help"], check=True, stdout=subprocess.DEVNULL, env=env)  # the cache made
         results = {}
         for label, (argv, case_env) in cases.items():
             envs = {tree: {**tree_env, **case_env} for tree, tree_env in trees.items()}
-            for tree, figures in timed(argv, args.engine_runs if label in SLOW else runs, envs).items():
+            count = args.engine_runs if label in SLOW else runs
+            for tree, figures in timed(argv, count, envs, FAILING.get(label, 0)).items():
                 results[label, tree] = figures
     bare = results["python -c pass", "now"][0]
     plugins = importlib.metadata.entry_points(group="pixlstash")
