@@ -333,16 +333,53 @@ def comfyui_without_pack(tmp_path_factory):
     comfy.stop()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's Chromium, headless, driven by Playwright: started once a module (ui_support says how)."""
-    from playwright.sync_api import sync_playwright
-    from ui_support import launch
+class SharedChromium:
+    """One Chromium (and one Playwright driver) per test process, kept from one browser test to the next,
+    across modules: starting both for every module cost 1-2 s of CPU each time. Playwright's
+    sync API marks its event loop as running in this thread while it lives, so ``asyncio.run`` (and another
+    ``sync_playwright``) fails beside it: it is stopped before any test that does not use it, wherever that
+    test lives (a plugin object's hook, not a conftest's: those see only the tests below their folder)."""
 
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
+    def __init__(self) -> None:
+        self._driver = None
+        self._browser = None
+
+    def get(self):
+        if self._browser is None or not self._browser.is_connected():
+            self.stop()
+            from playwright.sync_api import sync_playwright
+            from ui_support import launch
+
+            self._driver = sync_playwright()
+            self._browser = launch(self._driver.start())
+        return self._browser
+
+    def stop(self) -> None:
+        driver, browser, self._driver, self._browser = self._driver, self._browser, None, None
+        if browser is not None and browser.is_connected():
+            browser.close()
+        if driver is not None:
+            driver.__exit__(None, None, None)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item):
+        if "browser" not in item.fixturenames:
+            self.stop()
+
+    def pytest_sessionfinish(self):
+        self.stop()
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(SharedChromium(), "shared-chromium")
+
+
+@pytest.fixture
+def browser(pytestconfig):
+    """Debian's Chromium, headless, driven by Playwright (ui_support says how); shared by the process's
+    browser tests that follow one another. Asked for by each test, not once a module: a test without it in
+    between stops it."""
+    return pytestconfig.pluginmanager.get_plugin("shared-chromium").get()
 
 
 @pytest.fixture
