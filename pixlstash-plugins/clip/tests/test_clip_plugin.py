@@ -118,9 +118,10 @@ def test_importing_and_registering_loads_no_torch(models_dir):
 
 
 def test_a_search_by_text_without_its_model_is_refused_before_torch_loads(models_dir, tmp_path):
-    """The model's files are looked for first: saying they are missing took ``pixlstash search`` 7.5 s (torch
-    imported to choose a device, in an engine process) and takes it about one now. Every interpreter of
-    the run (the engine's process inherits the setting and the standard error) reports its imports."""
+    """The model's files are looked for first: saying they are missing took ``pixlstash search`` 4.2 s (torch
+    imported to choose a device, in an engine process; ``bench_cli_start.py``) and takes it 1.0 s now. Every
+    interpreter of the run (the engine's process inherits the setting and the standard error) reports its
+    imports."""
     code = (
         "from pixlstash import ModelMissing; from pixlstash.library import Library\n"
         f"with Library.open({str(tmp_path / 'lib')!r}) as library:\n"

@@ -320,22 +320,20 @@ def test_the_service_stopped_mid_import_loses_nothing_and_the_import_resumes(tmp
 
 def originals_not_in_the_bucket(server: SeaweedFS, bucket: str, listed: list[dict]) -> list[str]:
     """The pictures of ``listed`` (``ls --json`` items) whose original has no key in the bucket's
-    listing, each with the keys nearest its name and what a second listing holds, then the end of the
-    service's logs."""
+    listing, each with the keys near its name in a second listing, then the end of the service's logs."""
     stored = server.keys(bucket)
-    missing = []
-    for picture in listed:
-        digest = picture["content_hash"]
-        if any(digest in key for key in stored):
-            continue
-        again = server.keys(bucket)
-        near = [key for key in again if digest[:6] in key]
-        missing.append(f"picture {picture['id']} ({digest}): not among {len(stored)} keys; {len(again)} later {near}")
-    if missing:
-        missing += [
-            f"{log.name}: {log.read_text(errors='replace')[-3000:]}" for log in sorted(server.root.glob("*.log"))
-        ]
-    return missing
+    lacking = [p for p in listed if not any(p["content_hash"] in key for key in stored)]
+    if not lacking:
+        return []
+    again = server.keys(bucket)
+    missing = [
+        f"picture {p['id']} ({p['content_hash']}): not among {len(stored)} keys; {len(again)} later "
+        f"{[key for key in again if p['content_hash'][:6] in key]}"
+        for p in lacking
+    ]
+    return missing + [
+        f"{log.name}: {log.read_text(errors='replace')[-3000:]}" for log in sorted(server.root.glob("*.log"))
+    ]
 
 
 @contextlib.contextmanager
